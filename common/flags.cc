@@ -1,0 +1,199 @@
+#include "common/flags.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+namespace shardtrack {
+namespace {
+
+template <typename Int>
+std::function<Status(std::string_view)> IntegerSetter(Int* value) {
+  return [value](std::string_view text) -> Status {
+    Int parsed{};
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (error != std::errc() || end != text.data() + text.size()) {
+      return Error{"expects an integer from " + std::to_string(std::numeric_limits<Int>::min()) +
+                   " to " + std::to_string(std::numeric_limits<Int>::max()) + ", got '" +
+                   std::string(text) + "'"};
+    }
+    *value = parsed;
+    return OkStatus();
+  };
+}
+
+std::string EnvName(std::string_view flag) {
+  std::string out = "SHARDTRACK_";
+  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ",") + v;
+  return out;
+}
+
+}  // namespace
+
+FlagSet::FlagSet(std::string program, std::string summary)
+    : program_(std::move(program)), summary_(std::move(summary)) {}
+
+void FlagSet::AddFlag(Flag flag) { flags_.push_back(std::move(flag)); }
+
+void FlagSet::Add(std::string name, std::string* value, std::string help) {
+  AddFlag({std::move(name), std::move(help), *value, false, false, [value](std::string_view t) {
+             *value = std::string(t);
+             return OkStatus();
+           },
+           {}});
+}
+
+void FlagSet::Add(std::string name, bool* value, std::string help) {
+  AddFlag({std::move(name), std::move(help), *value ? "true" : "false", true, false,
+           [value](std::string_view t) -> Status {
+             if (t == "true" || t == "1" || t == "yes") {
+               *value = true;
+             } else if (t == "false" || t == "0" || t == "no") {
+               *value = false;
+             } else {
+               return Error{"expects true or false, got '" + std::string(t) + "'"};
+             }
+             return OkStatus();
+           },
+           {}});
+}
+
+void FlagSet::Add(std::string name, std::int64_t* value, std::string help) {
+  AddFlag({std::move(name), std::move(help), std::to_string(*value), false, false,
+           IntegerSetter(value), {}});
+}
+
+void FlagSet::Add(std::string name, std::uint32_t* value, std::string help) {
+  AddFlag({std::move(name), std::move(help), std::to_string(*value), false, false,
+           IntegerSetter(value), {}});
+}
+
+void FlagSet::Add(std::string name, std::uint16_t* value, std::string help) {
+  AddFlag({std::move(name), std::move(help), std::to_string(*value), false, false,
+           IntegerSetter(value), {}});
+}
+
+void FlagSet::Add(std::string name, double* value, std::string help) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", *value);
+  AddFlag({std::move(name), std::move(help), text, false, false,
+           [value](std::string_view t) -> Status {
+             std::string copy(t);
+             char* end = nullptr;
+             double parsed = std::strtod(copy.c_str(), &end);
+             if (copy.empty() || *end != '\0') {
+               return Error{"expects a number, got '" + copy + "'"};
+             }
+             *value = parsed;
+             return OkStatus();
+           },
+           {}});
+}
+
+void FlagSet::Add(std::string name, std::vector<std::string>* values, std::string help) {
+  AddFlag({std::move(name), std::move(help), Join(*values), false, true,
+           [values](std::string_view t) {
+             values->emplace_back(t);
+             return OkStatus();
+           },
+           [values] { values->clear(); }});
+}
+
+const FlagSet::Flag* FlagSet::Find(std::string_view name) const {
+  for (const auto& flag : flags_) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+Status FlagSet::Set(const Flag& flag, std::string_view text) const {
+  Status status = flag.set(text);
+  if (!status.ok()) return Error{"--" + flag.name + " " + status.error()};
+  return status;
+}
+
+Result<FlagSet::Outcome> FlagSet::Parse(
+    int argc, const char* const* argv, const std::function<const char*(const char*)>& getenv) {
+  // Environment first, so the command line overrides it. A repeatable flag given on the command
+  // line replaces the environment's list rather than adding to it.
+  std::vector<const Flag*> from_env;
+  for (const auto& flag : flags_) {
+    const char* env = getenv(EnvName(flag.name).c_str());
+    if (env == nullptr) continue;
+    std::string_view text(env);
+    if (flag.repeatable) {
+      while (!text.empty()) {
+        auto comma = text.find(',');
+        if (auto s = Set(flag, text.substr(0, comma)); !s.ok()) return Error{s.error()};
+        text = comma == std::string_view::npos ? "" : text.substr(comma + 1);
+      }
+      from_env.push_back(&flag);
+    } else if (auto s = Set(flag, text); !s.ok()) {
+      return Error{EnvName(flag.name) + ": " + s.error()};
+    }
+  }
+  std::vector<const Flag*> cleared;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg(argv[i]);
+    if (arg == "--help" || arg == "-h") return Outcome::kHelpShown;
+    if (arg.substr(0, 2) != "--") return Error{"unexpected argument '" + std::string(arg) + "'"};
+    arg.remove_prefix(2);
+    auto equals = arg.find('=');
+    const Flag* flag = Find(arg.substr(0, equals));
+    if (flag == nullptr) {
+      return Error{"unknown option --" + std::string(arg.substr(0, equals)) + " (see --help)"};
+    }
+    std::string_view text;
+    if (equals != std::string_view::npos) {
+      text = arg.substr(equals + 1);
+    } else if (flag->is_bool) {
+      text = "true";
+    } else if (i + 1 < argc) {
+      text = argv[++i];
+    } else {
+      return Error{"--" + flag->name + " needs a value"};
+    }
+    if (flag->repeatable && std::find(cleared.begin(), cleared.end(), flag) == cleared.end()) {
+      cleared.push_back(flag);
+      if (std::find(from_env.begin(), from_env.end(), flag) != from_env.end()) flag->clear();
+    }
+    if (auto s = Set(*flag, text); !s.ok()) return Error{s.error()};
+  }
+  return Outcome::kRun;
+}
+
+Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv) {
+  return Parse(argc, argv, [](const char* name) { return std::getenv(name); });
+}
+
+std::string FlagSet::Help() const {
+  std::string out = "usage: " + program_ + " [options]\n" + summary_ + "\n\noptions:\n";
+  for (const auto& flag : flags_) {
+    out += "  --" + flag.name + (flag.is_bool ? "" : " VALUE") + "\n      " + flag.help;
+    if (flag.repeatable) out += " (repeatable)";
+    out += "\n      default: " + (flag.default_text.empty() ? "(none)" : flag.default_text) +
+           "; environment: " + EnvName(flag.name) + "\n";
+  }
+  return out;
+}
+
+std::string FlagSet::MarkdownTable() const {
+  std::string out = "| option | default | meaning |\n| --- | --- | --- |\n";
+  for (const auto& flag : flags_) {
+    out += "| `--" + flag.name + "` | " +
+           (flag.default_text.empty() ? "" : "`" + flag.default_text + "`") + " | " + flag.help +
+           (flag.repeatable ? " (repeatable)" : "") + " |\n";
+  }
+  return out;
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,59 @@
+// FlagSet: a process's settings, named once with their default and their reason.
+//
+// Every setting is read from `--name value` (or `--name=value`) and from the environment
+// variable SHARDTRACK_<NAME> (upper case, '-' as '_'), for containers; the command line wins.
+// A repeatable setting takes a comma-separated list from the environment. `--help` prints
+// every setting with its default; MarkdownTable() feeds the README's settings tables.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace shardtrack {
+
+class FlagSet {
+ public:
+  FlagSet(std::string program, std::string summary);
+
+  void Add(std::string name, std::string* value, std::string help);
+  void Add(std::string name, bool* value, std::string help);
+  void Add(std::string name, std::int64_t* value, std::string help);
+  void Add(std::string name, std::uint32_t* value, std::string help);
+  void Add(std::string name, std::uint16_t* value, std::string help);
+  void Add(std::string name, double* value, std::string help);
+  void Add(std::string name, std::vector<std::string>* values, std::string help);  // repeatable
+
+  enum class Outcome { kRun, kHelpShown };
+  // Reads the environment through `getenv` (a seam for tests), then argv.
+  Result<Outcome> Parse(int argc, const char* const* argv,
+                        const std::function<const char*(const char*)>& getenv);
+  Result<Outcome> Parse(int argc, const char* const* argv);
+
+  std::string Help() const;
+  std::string MarkdownTable() const;
+
+ private:
+  struct Flag {
+    std::string name;
+    std::string help;
+    std::string default_text;
+    bool is_bool = false;
+    bool repeatable = false;
+    std::function<Status(std::string_view)> set;
+    std::function<void()> clear;  // repeatable flags: forget the environment's list
+  };
+  void AddFlag(Flag flag);
+  Status Set(const Flag& flag, std::string_view text) const;
+  const Flag* Find(std::string_view name) const;
+
+  std::string program_;
+  std::string summary_;
+  std::vector<Flag> flags_;
+};
+
+}  // namespace shardtrack

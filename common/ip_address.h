@@ -1,0 +1,48 @@
+// IpAddress: an IPv4 or IPv6 address as raw network-order bytes; Cidr: an address range.
+// Pure value types.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace shardtrack {
+
+class IpAddress {
+ public:
+  static std::optional<IpAddress> Parse(std::string_view text);  // "1.2.3.4" or "::1"
+  // From 4 or 16 network-order bytes; nullopt for any other length.
+  static std::optional<IpAddress> FromRaw(std::string_view raw);
+
+  bool is_v4() const { return size_ == 4; }
+  // 4 or 16 network-order bytes. An IPv4-mapped IPv6 address is stored as IPv4.
+  std::string_view raw() const { return {reinterpret_cast<const char*>(bytes_.data()), size_}; }
+  std::string ToString() const;
+
+  // Loopback, RFC 1918 private, link-local, or IPv6 unique-local: a source the original tracker
+  // trusted to give its own `ip=` (only_local_override_ip).
+  bool IsLocal() const;
+
+  bool operator==(const IpAddress&) const = default;
+
+ private:
+  std::array<std::uint8_t, 16> bytes_{};
+  std::size_t size_ = 4;
+
+  friend class Cidr;
+};
+
+class Cidr {
+ public:
+  static std::optional<Cidr> Parse(std::string_view text);  // "10.0.0.0/8", "::1/128", "1.2.3.4"
+  bool Contains(const IpAddress& address) const;
+  std::string ToString() const;
+
+ private:
+  IpAddress base_;
+  int prefix_bits_ = 0;
+};
+
+}  // namespace shardtrack

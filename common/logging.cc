@@ -1,0 +1,24 @@
+#include "common/logging.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace shardtrack {
+
+Status SetUpLogging(std::string_view process_name, std::string_view level) {
+  auto parsed = spdlog::level::from_str(std::string(level));
+  if (parsed == spdlog::level::off && level != "off") {
+    return Error{"--log-level expects trace, debug, info, warn, error, critical or off, got '" +
+                 std::string(level) + "'"};
+  }
+  auto logger = spdlog::stderr_logger_st(std::string(process_name));
+  logger->set_level(parsed);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  return OkStatus();
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,13 @@
+// Logging set-up for every process: spdlog to stderr with a level from --log-level.
+#pragma once
+
+#include <string_view>
+
+#include "common/result.h"
+
+namespace shardtrack {
+
+// `level` is one of trace, debug, info, warn, error, critical, off.
+Status SetUpLogging(std::string_view process_name, std::string_view level);
+
+}  // namespace shardtrack

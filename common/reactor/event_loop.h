@@ -1,0 +1,76 @@
+// EventLoop: the RawServer idea in C++. One thread polls plain file descriptors and ZeroMQ
+// sockets in one zmq_poll call (level-triggered), dispatches the ready ones, then runs due timers
+// and end-of-turn tasks. It knows nothing of HTTP or of any protocol.
+//
+// Loop thread only: every method must be called from the thread that calls Run(). Callbacks may
+// watch, unwatch, schedule and cancel freely, including their own handle.
+#pragma once
+
+#include <csignal>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/reactor/timer_queue.h"
+
+namespace shardtrack {
+
+class EventLoop {
+ public:
+  // Bit flags for WatchFd; also what a ReadyCallback receives (plus kError on POLLERR/POLLHUP).
+  static constexpr short kReadable = ZMQ_POLLIN;
+  static constexpr short kWritable = ZMQ_POLLOUT;
+  static constexpr short kError = ZMQ_POLLERR;
+
+  using Task = std::function<void()>;
+  using ReadyCallback = std::function<void(short ready_events)>;
+
+  explicit EventLoop(const Clock& clock);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  const Clock& clock() const { return clock_; }
+
+  // Plain descriptors (sockets, signalfd). `events` is kReadable and/or kWritable.
+  void WatchFd(int fd, short events, ReadyCallback on_ready);
+  void SetFdEvents(int fd, short events);
+  void UnwatchFd(int fd);
+
+  // A ZeroMQ socket, watched for readability. The socket must outlive the watch.
+  void WatchSocket(zmq::socket_t& socket, Task on_readable);
+  void UnwatchSocket(zmq::socket_t& socket);
+
+  // Timers (RawServer's add_task). Cancelling a timer that already ran is harmless.
+  TimerId RunAt(MonoTime when, Task task);
+  TimerId RunAfter(Duration delay, Task task);
+  void Cancel(TimerId id);
+
+  // Runs `task` once after every ready handle of the current turn was dispatched: the place to
+  // flush per-turn batches. Called from outside a turn, it runs at the end of the next one.
+  void RunAtEndOfTurn(Task task);
+
+  // Calls `on_signal(signo)` on the loop when one of `signals` arrives (signalfd; the signals are
+  // blocked for the calling thread).
+  void WatchSignals(std::initializer_list<int> signals, std::function<void(int)> on_signal);
+
+  // Runs turns until Stop(). Stop() may be called from any callback.
+  void Run();
+  // Runs a single turn, waiting at most `max_wait` for something to become ready. For tests.
+  void RunOnce(Duration max_wait);
+  void Stop();
+
+ private:
+  struct Watch;
+  const Clock& clock_;
+  TimerQueue timers_;
+  std::vector<std::unique_ptr<Watch>> watches_;
+  std::vector<Task> end_of_turn_;
+  int signal_fd_ = -1;
+  bool stopping_ = false;
+};
+
+}  // namespace shardtrack

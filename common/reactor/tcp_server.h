@@ -1,0 +1,81 @@
+// TcpServer: a non-blocking listener and its connections on an EventLoop. Bytes in, bytes out;
+// it knows nothing of HTTP. Connections are named by ConnectionId, never by pointer, so a
+// protocol layer that answers later (after a shard replied) cannot touch a closed connection:
+// Send() to a closed id is a no-op that returns false.
+//
+// Limits: `max_connections` (over it a new connection is accepted and closed at once),
+// `idle_timeout` (a connection with no input and no pending output for that long is closed),
+// `max_output_bytes` (a connection whose unsent output grows past it is closed: a slow reader
+// must not pin memory). Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/ip_address.h"
+#include "common/reactor/event_loop.h"
+#include "common/result.h"
+
+namespace shardtrack {
+
+using ConnectionId = std::uint64_t;
+
+struct TcpServerOptions {
+  std::string bind_address = "127.0.0.1";  // IPv4 or IPv6 literal; "0.0.0.0" or "::" for all
+  std::uint16_t port = 0;                  // 0: an ephemeral port, see TcpServer::port()
+  std::size_t max_connections = 10000;
+  Duration idle_timeout = std::chrono::seconds(15);
+  std::size_t max_output_bytes = 4 << 20;
+  int listen_backlog = 1024;
+};
+
+// Implemented by the protocol layer.
+class TcpHandler {
+ public:
+  virtual ~TcpHandler() = default;
+  virtual void OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t remote_port) = 0;
+  // `input` holds every byte received and not yet consumed; erase what you consumed.
+  virtual void OnData(ConnectionId id, std::string& input) = 0;
+  // The connection is gone (peer closed, error, idle, or Close()). No more calls for `id`.
+  virtual void OnClose(ConnectionId id) = 0;
+};
+
+class TcpServer {
+ public:
+  TcpServer(EventLoop& loop, TcpServerOptions options, TcpHandler& handler);
+  ~TcpServer();
+  TcpServer(const TcpServer&) = delete;
+  TcpServer& operator=(const TcpServer&) = delete;
+
+  // Binds and listens. The error names the address and the reason (e.g. port in use).
+  Status Listen();
+  std::uint16_t port() const { return port_; }
+
+  // Queues bytes and writes what the socket takes now; the rest goes out as it drains.
+  bool Send(ConnectionId id, std::string_view bytes);
+  // Closes once every queued byte was written (HTTP/1.0, Connection: close, errors).
+  void CloseAfterFlush(ConnectionId id);
+  void Close(ConnectionId id);
+  // Stops reading new input from `id` (pipelining back-pressure) or resumes it.
+  void PauseReading(ConnectionId id);
+  void ResumeReading(ConnectionId id);
+
+  // Closes the listener; open connections carry on (graceful shutdown).
+  void StopAccepting();
+  std::size_t connection_count() const;
+
+ private:
+  class Connection;
+  EventLoop& loop_;
+  TcpServerOptions options_;
+  TcpHandler& handler_;
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  ConnectionId next_id_ = 1;
+  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+};
+
+}  // namespace shardtrack

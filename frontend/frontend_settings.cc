@@ -1,0 +1,34 @@
+#include "frontend/frontend_settings.h"
+
+namespace shardtrack {
+
+void FrontendSettings::Register(FlagSet& flags) {
+  flags.Add("bind", &bind, "address to listen on for HTTP (IPv4 or IPv6 literal)");
+  flags.Add("port", &port, "HTTP port for announce, scrape and the info page");
+  flags.Add("shard", &shards, "shard endpoint tcp://HOST:PORT; the order gives the shard index");
+  flags.Add("max-connections", &max_connections,
+            "open client connections; a connection over it is accepted and closed");
+  flags.Add("socket-timeout", &socket_timeout, "seconds before an idle connection is closed");
+  flags.Add("max-output-bytes", &max_output_bytes,
+            "unsent reply bytes on one connection before it is dropped");
+  flags.Add("max-request-line", &max_request_line, "bytes in the request line (414 beyond)");
+  flags.Add("max-header-bytes", &max_header_bytes, "bytes of headers per request (431 beyond)");
+  flags.Add("max-pipelined", &max_pipelined, "requests in flight on one connection");
+  flags.Add("response-size", &response_size, "peers in a reply when numwant is absent");
+  flags.Add("max-give", &max_give, "cap on numwant");
+  flags.Add("announce-interval", &announce_interval, "seconds clients wait between announces");
+  flags.Add("min-interval", &min_interval, "the reply's min interval, seconds");
+  flags.Add("ip-override", &ip_override,
+            "whose ip= parameter is believed: local (loopback/private sources), always, never");
+  flags.Add("full-scrape", &full_scrape, "answer /scrape without info_hash with every torrent");
+  flags.Add("max-scrape-hashes", &max_scrape_hashes, "info_hash parameters in one scrape");
+  flags.Add("full-scrape-limit", &full_scrape_limit, "torrents per shard in one full scrape");
+  flags.Add("info-page-torrents", &info_page_torrents, "rows in the info page's torrent table");
+  flags.Add("shard-timeout-ms", &shard_timeout_ms,
+            "milliseconds before a request a shard has not answered fails");
+  flags.Add("max-pending-per-shard", &max_pending_per_shard,
+            "requests waiting on one shard before new ones fail at once");
+  flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
+}
+
+}  // namespace shardtrack

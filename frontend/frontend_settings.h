@@ -1,0 +1,55 @@
+// FrontendSettings: every setting and limit of a frontend process, with its default and why.
+// Register() names them on a FlagSet (command line, SHARDTRACK_* environment, --help, README).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/flags.h"
+
+namespace shardtrack {
+
+struct FrontendSettings {
+  // Where clients connect. Loopback by default so a newcomer's first run exposes nothing;
+  // containers set 0.0.0.0.
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 6969;
+  // Shard endpoints in shard-index order (tcp://host:port). Every frontend must list the same.
+  std::vector<std::string> shards;
+
+  // Connections (the original tracker's socket_timeout was 15 s).
+  std::uint32_t max_connections = 10000;
+  std::int64_t socket_timeout = 15;  // seconds of silence before an idle connection is closed
+  std::uint32_t max_output_bytes = 1 << 20;  // unsent reply bytes before a slow reader is dropped
+
+  // HTTP limits: a real announce is a few hundred bytes; anything far larger is abuse.
+  std::uint32_t max_request_line = 4096;  // 414 beyond
+  std::uint32_t max_header_bytes = 8192;  // 431 beyond (all header lines together)
+  std::uint32_t max_pipelined = 32;       // requests in flight on one connection
+
+  // Announce (values of the original tracker).
+  std::uint32_t response_size = 50;  // peers given when numwant is absent
+  std::uint32_t max_give = 200;      // numwant is capped here
+  std::uint32_t announce_interval = 1800;  // reannounce_interval
+  std::uint32_t min_interval = 900;
+  // Whose `ip=` parameter is believed: "local" (loopback and private sources, the original
+  // tracker's only_local_override_ip), "always", or "never".
+  std::string ip_override = "local";
+
+  // Scrape and the info page.
+  bool full_scrape = true;                  // /scrape without info_hash lists every torrent
+  std::uint32_t max_scrape_hashes = 64;     // info_hash parameters in one scrape (opentracker: 64)
+  std::uint32_t full_scrape_limit = 100000; // torrents in one full scrape, per shard
+  std::uint32_t info_page_torrents = 100;   // rows in the / page's table, most peers first
+
+  // The hop to the shards.
+  std::int64_t shard_timeout_ms = 1000;  // a request unanswered this long fails
+  std::uint32_t max_pending_per_shard = 50000;  // queued requests before new ones fail at once
+
+  std::string log_level = "info";
+
+  void Register(FlagSet& flags);
+};
+
+}  // namespace shardtrack

@@ -1,0 +1,17 @@
+#include "shard/shard_settings.h"
+
+namespace shardtrack {
+
+void ShardSettings::Register(FlagSet& flags) {
+  flags.Add("index", &index, "this shard's index, 0 to count-1");
+  flags.Add("count", &count, "number of shards in the cluster");
+  flags.Add("listen", &listen, "ZeroMQ endpoint to bind, tcp://HOST:PORT");
+  flags.Add("data-dir", &data_dir, "directory for snapshots and journals");
+  flags.Add("peer-timeout", &peer_timeout, "seconds without an announce before a peer expires");
+  flags.Add("expire-interval", &expire_interval, "seconds between expiry slices");
+  flags.Add("expire-slice", &expire_slice, "torrents examined per expiry slice");
+  flags.Add("save-dfile-interval", &save_dfile_interval, "seconds between snapshots");
+  flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,29 @@
+// ShardSettings: every setting and limit of a shard process, with its default and why.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/flags.h"
+
+namespace shardtrack {
+
+struct ShardSettings {
+  std::uint32_t index = 0;  // this shard's place in the routing function, 0..count-1
+  std::uint32_t count = 1;  // how many shards the cluster has
+  std::string listen = "tcp://127.0.0.1:7000";  // ROUTER endpoint frontends connect to
+  std::string data_dir = "./data";
+
+  // Swarm upkeep (values of the original tracker).
+  std::int64_t peer_timeout = 2700;  // seconds without an announce before a peer expires
+  std::int64_t expire_interval = 5;  // seconds between expiry slices (timeout_check_interval)
+  std::uint32_t expire_slice = 20000;  // torrents examined per slice, so a sweep never stalls
+
+  std::int64_t save_dfile_interval = 300;  // seconds between snapshots
+
+  std::string log_level = "info";
+
+  void Register(FlagSet& flags);
+};
+
+}  // namespace shardtrack

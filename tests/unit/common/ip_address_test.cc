@@ -1,0 +1,70 @@
+#include "common/ip_address.h"
+
+#include <gtest/gtest.h>
+
+namespace shardtrack {
+namespace {
+
+TEST(IpAddressTest, ParsesIpv4AndIpv6) {
+  auto v4 = IpAddress::Parse("192.0.2.7");
+  ASSERT_TRUE(v4);
+  EXPECT_TRUE(v4->is_v4());
+  EXPECT_EQ(v4->raw(), std::string_view("\xc0\x00\x02\x07", 4));
+  EXPECT_EQ(v4->ToString(), "192.0.2.7");
+  auto v6 = IpAddress::Parse("2001:db8::1");
+  ASSERT_TRUE(v6);
+  EXPECT_FALSE(v6->is_v4());
+  EXPECT_EQ(v6->raw().size(), 16u);
+  EXPECT_EQ(v6->ToString(), "2001:db8::1");
+}
+
+TEST(IpAddressTest, StoresMappedIpv6AsIpv4) {
+  auto mapped = IpAddress::Parse("::ffff:10.1.2.3");
+  ASSERT_TRUE(mapped);
+  EXPECT_TRUE(mapped->is_v4());
+  EXPECT_EQ(mapped->ToString(), "10.1.2.3");
+}
+
+TEST(IpAddressTest, RejectsGarbage) {
+  EXPECT_FALSE(IpAddress::Parse(""));
+  EXPECT_FALSE(IpAddress::Parse("1.2.3"));
+  EXPECT_FALSE(IpAddress::Parse("1.2.3.256"));
+  EXPECT_FALSE(IpAddress::Parse("example.com"));
+  EXPECT_FALSE(IpAddress::FromRaw("abc"));
+}
+
+TEST(IpAddressTest, KnowsLocalSources) {
+  for (const char* local : {"127.0.0.1", "10.9.8.7", "172.16.0.1", "172.31.255.255",
+                            "192.168.1.1", "169.254.0.1", "::1", "fd00::1", "fe80::1"}) {
+    EXPECT_TRUE(IpAddress::Parse(local)->IsLocal()) << local;
+  }
+  for (const char* remote : {"8.8.8.8", "172.32.0.1", "192.169.0.1", "2001:db8::1"}) {
+    EXPECT_FALSE(IpAddress::Parse(remote)->IsLocal()) << remote;
+  }
+}
+
+TEST(CidrTest, MatchesPrefixes) {
+  auto net = Cidr::Parse("10.0.0.0/8");
+  ASSERT_TRUE(net);
+  EXPECT_TRUE(net->Contains(*IpAddress::Parse("10.200.1.1")));
+  EXPECT_FALSE(net->Contains(*IpAddress::Parse("11.0.0.1")));
+  EXPECT_FALSE(net->Contains(*IpAddress::Parse("::1")));
+  auto odd = Cidr::Parse("192.168.4.0/22");
+  ASSERT_TRUE(odd);
+  EXPECT_TRUE(odd->Contains(*IpAddress::Parse("192.168.7.255")));
+  EXPECT_FALSE(odd->Contains(*IpAddress::Parse("192.168.8.0")));
+  auto host = Cidr::Parse("::1");
+  ASSERT_TRUE(host);
+  EXPECT_TRUE(host->Contains(*IpAddress::Parse("::1")));
+  EXPECT_EQ(host->ToString(), "::1/128");
+}
+
+TEST(CidrTest, RejectsBadPrefixes) {
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/33"));
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/x"));
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/"));
+  EXPECT_FALSE(Cidr::Parse("nope/8"));
+}
+
+}  // namespace
+}  // namespace shardtrack
