@@ -1,0 +1,35 @@
+// Random peer selection for an announce reply, straight into the reply's compact wire form.
+// A PeerSpan is a read-only view of packed peer entries (see peer_list.h) that may leave out one
+// entry (the requester). Pure; allocates nothing beyond the reply's bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "proto/shardtrack.pb.h"
+#include "shard/fast_rng.h"
+
+namespace shardtrack {
+
+struct PeerSpan {
+  static constexpr std::uint32_t kNoSkip = UINT32_MAX;
+
+  const std::uint8_t* entries = nullptr;
+  std::uint32_t count = 0;        // entries in the block, including `skip`
+  std::uint32_t skip = kNoSkip;   // index of the entry to leave out
+  std::size_t endpoint_size = 6;  // 6: IPv4 (goes to peers4), 18: IPv6 (goes to peers6)
+  std::size_t entry_size = 0;
+  std::size_t peer_id_offset = 0;  // where the 20-byte peer id sits inside an entry
+
+  std::uint32_t candidates() const { return count - (skip < count ? 1 : 0); }
+};
+
+// Appends min(numwant, candidates) distinct peers drawn from `spans` to `out.peers4` / `peers6`
+// (and their ids to `peer_ids4` / `peer_ids6` when `want_peer_ids`). The candidates are cut into
+// numwant equal runs and one peer is drawn at random from each run, so every candidate has about
+// the same chance and no peer is favoured by its place in the swarm.
+void SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant, bool want_peer_ids,
+                 FastRng& rng, proto::AnnounceReply& out);
+
+}  // namespace shardtrack

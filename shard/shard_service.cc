@@ -1,0 +1,134 @@
+#include "shard/shard_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+
+#include "common/routing.h"
+
+namespace shardtrack {
+namespace {
+
+std::string OfShards(std::uint32_t index, std::uint32_t count) {
+  return "shard " + std::to_string(index) + " of " + std::to_string(count);
+}
+
+std::uint32_t Clamp32(std::uint64_t value) {
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(value, UINT32_MAX));
+}
+
+}  // namespace
+
+ShardService::ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store,
+                           std::uint64_t seed)
+    : index_(index), count_(count), store_(store), rng_(seed) {}
+
+void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out) {
+  out.Clear();
+  completions_.clear();
+  out.mutable_replies()->Reserve(in.requests_size());
+  if (in.shard_index() != index_ || in.shard_count() != count_) {
+    const std::string failure =
+        "misrouted batch: this is " + OfShards(index_, count_) + ", the frontend believes " +
+        OfShards(in.shard_index(), in.shard_count()) + "; check the frontends' --shard lists";
+    ++counters_.misrouted_batches;
+    LogMisroute(now, failure);
+    for (const proto::Request& request : in.requests()) {
+      proto::Reply* reply = out.add_replies();
+      reply->set_id(request.id());
+      reply->set_failure(failure);
+    }
+    return;
+  }
+  for (const proto::Request& request : in.requests()) {
+    proto::Reply* reply = out.add_replies();
+    reply->set_id(request.id());
+    HandleOne(request, now, *reply);
+  }
+}
+
+void ShardService::HandleOne(const proto::Request& request, UnixSeconds now, proto::Reply& reply) {
+  switch (request.body_case()) {
+    case proto::Request::kAnnounce:
+      HandleAnnounce(request.announce(), now, reply);
+      return;
+    case proto::Request::kScrape:
+      HandleScrape(request.scrape(), now, reply);
+      return;
+    case proto::Request::kStats:
+      *reply.mutable_stats() = store_.Stats(request.stats().max_torrents());
+      return;
+    case proto::Request::BODY_NOT_SET:
+      ++counters_.invalid_requests;
+      reply.set_failure("empty request");
+      return;
+  }
+}
+
+void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSeconds now,
+                                  proto::Reply& reply) {
+  auto announce = ParsePeerAnnounce(request);
+  if (!announce.ok()) {
+    ++counters_.invalid_requests;
+    reply.set_failure(announce.error());
+    return;
+  }
+  if (std::string failure = CheckOwner(announce->info_hash, now); !failure.empty()) {
+    reply.set_failure(std::move(failure));
+    return;
+  }
+  announce->numwant = std::min(announce->numwant, kMaxNumwant);
+  const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
+  if (outcome.completion_counted) {
+    completions_.push_back({announce->info_hash, outcome.completed});
+  }
+}
+
+void ShardService::HandleScrape(const proto::ScrapeRequest& request, UnixSeconds now,
+                                proto::Reply& reply) {
+  if (request.full()) {
+    store_.FullScrape(request.limit(), *reply.mutable_scrape());
+    return;
+  }
+  proto::ScrapeReply scrape;
+  for (const std::string& raw : request.info_hashes()) {
+    auto info_hash = InfoHash::FromRaw(raw);
+    if (!info_hash) {
+      ++counters_.invalid_requests;
+      reply.set_failure("invalid info_hash: " + std::to_string(raw.size()) + " bytes, expected 20");
+      return;
+    }
+    if (std::string failure = CheckOwner(*info_hash, now); !failure.empty()) {
+      reply.set_failure(std::move(failure));
+      return;
+    }
+    const SwarmCounts counts = store_.ScrapeOne(*info_hash);
+    proto::ScrapeEntry* entry = scrape.add_files();
+    entry->set_info_hash(raw);
+    entry->set_complete(Clamp32(counts.seeders));
+    entry->set_incomplete(Clamp32(counts.leechers));
+    entry->set_downloaded(Clamp32(counts.completed));
+  }
+  *reply.mutable_scrape() = std::move(scrape);
+}
+
+std::string ShardService::CheckOwner(const InfoHash& info_hash, UnixSeconds now) {
+  const std::uint32_t owner = ShardFor(info_hash, count_);
+  if (owner == index_) return {};
+  ++counters_.misrouted_requests;
+  std::string failure = "misrouted infohash " + info_hash.ToHex() + ": it belongs to " +
+                        OfShards(owner, count_) + ", not to this " + OfShards(index_, count_) +
+                        "; check the frontends' --shard lists";
+  LogMisroute(now, failure);
+  return failure;
+}
+
+void ShardService::LogMisroute(UnixSeconds now, const std::string& message) {
+  if (now < next_misroute_log_) return;
+  next_misroute_log_ = now + kMisrouteLogInterval;
+  spdlog::error("{} (batches refused so far: {}, requests: {})", message,
+                counters_.misrouted_batches, counters_.misrouted_requests);
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,62 @@
+// ShardService: answers one RequestBatch from a frontend with one ReplyBatch, against the shard's
+// SwarmStore. Refuses batches meant for another shard and infohashes another shard owns, so a
+// misconfigured cluster is loud. Knows no socket; time comes in as `now`. Holds a reference to
+// the store (owned by the caller) and its own FastRng. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "proto/shardtrack.pb.h"
+#include "shard/fast_rng.h"
+#include "shard/swarm_store.h"
+
+namespace shardtrack {
+
+// A completion counted while handling a batch: journal it before sending the replies.
+struct CountedCompletion {
+  InfoHash info_hash;
+  std::uint64_t completed = 0;  // the torrent's count after it
+
+  bool operator==(const CountedCompletion&) const = default;
+};
+
+struct ShardServiceCounters {
+  std::uint64_t misrouted_batches = 0;
+  std::uint64_t misrouted_requests = 0;  // an infohash owned by another shard
+  std::uint64_t invalid_requests = 0;
+};
+
+class ShardService {
+ public:
+  static constexpr std::uint32_t kMaxNumwant = 200;        // max_give of the original tracker
+  static constexpr UnixSeconds kMisrouteLogInterval = 60;  // at most one error line a minute
+
+  ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store, std::uint64_t seed);
+
+  // One Reply per Request, with the same id, in the same order.
+  void Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out);
+
+  // The completions counted by the last Handle, in request order.
+  const std::vector<CountedCompletion>& completions() const { return completions_; }
+  const ShardServiceCounters& counters() const { return counters_; }
+
+ private:
+  void HandleOne(const proto::Request& request, UnixSeconds now, proto::Reply& reply);
+  void HandleAnnounce(const proto::AnnounceRequest& request, UnixSeconds now, proto::Reply& reply);
+  void HandleScrape(const proto::ScrapeRequest& request, UnixSeconds now, proto::Reply& reply);
+  // Empty if this shard owns `info_hash`, else the failure to send.
+  std::string CheckOwner(const InfoHash& info_hash, UnixSeconds now);
+  void LogMisroute(UnixSeconds now, const std::string& message);
+
+  std::uint32_t index_;
+  std::uint32_t count_;
+  SwarmStore& store_;
+  FastRng rng_;
+  std::vector<CountedCompletion> completions_;
+  ShardServiceCounters counters_;
+  UnixSeconds next_misroute_log_ = 0;
+};
+
+}  // namespace shardtrack

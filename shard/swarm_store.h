@@ -1,0 +1,89 @@
+// SwarmStore: every torrent of one shard, as a pure state machine. Time comes in as `now`,
+// randomness as a FastRng; nothing here reads a clock, socket or file. Keeps running totals
+// (torrents, peers, seeders, leechers, completed) so metrics are cheap. Torrents are kept in
+// infohash order, so an expiry sweep can resume from a saved key while announces come and go.
+// Loop thread only (not thread-safe).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+
+#include "proto/shardtrack.pb.h"
+#include "shard/fast_rng.h"
+#include "shard/peer_announce.h"
+#include "shard/torrent_record.h"
+#include "shard/torrent_swarm.h"
+
+namespace shardtrack {
+
+struct AnnounceOutcome {
+  bool accepted = false;            // false: malformed request, `out` left empty
+  bool completion_counted = false;  // this announce counted a completion: journal it
+  std::uint64_t completed = 0;      // the torrent's completed count after this announce
+};
+
+struct ExpireProgress {
+  std::size_t torrents_examined = 0;
+  std::size_t torrents_removed = 0;
+  std::uint64_t peers_removed = 0;
+};
+
+struct SwarmCounts {
+  std::uint64_t seeders = 0;
+  std::uint64_t leechers = 0;
+  std::uint64_t completed = 0;
+};
+
+class SwarmStore {
+ public:
+  static constexpr std::uint32_t kMaxStatsTorrents = 1000;  // bounds the top list's heap
+
+  AnnounceOutcome Announce(const proto::AnnounceRequest& request, UnixSeconds now, FastRng& rng,
+                           proto::AnnounceReply& out);
+  AnnounceOutcome Announce(const PeerAnnounce& announce, UnixSeconds now, FastRng& rng,
+                           proto::AnnounceReply& out);
+
+  // Examines at most `max_torrents` torrents, resuming after the last one examined (wrapping
+  // around); removes peers with last_seen + peer_timeout <= now, then torrents left with no
+  // peers and a completed count of 0.
+  ExpireProgress ExpireSlice(UnixSeconds now, std::int64_t peer_timeout, std::size_t max_torrents);
+
+  SwarmCounts ScrapeOne(const InfoHash& info_hash) const;  // zeros for an unknown torrent
+  // Appends up to `limit` torrents (0: all) in infohash order; sets `truncated` if more exist.
+  void FullScrape(std::uint32_t limit, proto::ScrapeReply& out) const;
+  // Totals, and the `max_torrents` (at most kMaxStatsTorrents) torrents with the most peers.
+  // One pass over the torrents.
+  proto::StatsReply Stats(std::uint32_t max_torrents) const;
+
+  // Persistence. Export calls `visit` once per torrent; Restore inserts or replaces one.
+  void ForEachTorrent(const std::function<void(const TorrentRecord&)>& visit) const;
+  void Restore(const TorrentRecord& record);
+  void SetCompleted(const InfoHash& info_hash, std::uint64_t completed);
+
+  std::uint64_t torrents() const { return torrents_.size(); }
+  std::uint64_t peers() const { return seeders_ + leechers_; }
+  std::uint64_t seeders() const { return seeders_; }
+  std::uint64_t leechers() const { return leechers_; }
+  std::uint64_t completed() const { return completed_; }
+
+  // Heap bytes of the peer lists (not the torrent map's nodes). For memory reports.
+  std::size_t PeerListBytes() const;
+
+ private:
+  using TorrentMap = std::map<InfoHash, TorrentSwarm>;
+
+  // Runs `change` on `swarm` and keeps the totals in step.
+  template <typename Change>
+  void Update(TorrentSwarm& swarm, Change&& change);
+
+  TorrentMap torrents_;
+  std::optional<InfoHash> expire_cursor_;  // first key of the next slice; nullopt: the start
+  std::uint64_t seeders_ = 0;
+  std::uint64_t leechers_ = 0;
+  std::uint64_t completed_ = 0;
+};
+
+}  // namespace shardtrack

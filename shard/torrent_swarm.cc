@@ -1,0 +1,149 @@
+#include "shard/torrent_swarm.h"
+
+#include <array>
+#include <cstring>
+
+namespace shardtrack {
+namespace {
+
+template <std::size_t A>
+typename PeerList<A>::Endpoint MakeEndpoint(const IpAddress& ip, std::uint16_t port) {
+  typename PeerList<A>::Endpoint out;
+  std::memcpy(out.data(), ip.raw().data(), A);
+  out[A] = static_cast<std::uint8_t>(port >> 8);
+  out[A + 1] = static_cast<std::uint8_t>(port & 0xff);
+  return out;
+}
+
+// Stores `state` for `endpoint` in the list of its kind, taking it out of the other list.
+// The positions come from Find on both lists.
+template <std::size_t A>
+void Put(PeerList<A>& seeders, PeerList<A>& leechers,
+         const typename PeerList<A>::Endpoint& endpoint, bool seeder, const PeerState& state,
+         typename PeerList<A>::Position in_seeders, typename PeerList<A>::Position in_leechers) {
+  PeerList<A>& target = seeder ? seeders : leechers;
+  PeerList<A>& other = seeder ? leechers : seeders;
+  const auto in_target = seeder ? in_seeders : in_leechers;
+  const auto in_other = seeder ? in_leechers : in_seeders;
+  if (in_target.found) {
+    target.Set(in_target.index, state);
+    return;
+  }
+  if (in_other.found) other.Erase(in_other.index);
+  target.Insert(in_target.index, endpoint, state);
+}
+
+template <std::size_t A>
+void RestorePeer(const PeerRecord& peer, PeerList<A>& seeders, PeerList<A>& leechers) {
+  const auto endpoint = MakeEndpoint<A>(peer.ip, peer.port);
+  const PeerState state{peer.peer_id, peer.last_seen, peer.completed};
+  Put(seeders, leechers, endpoint, peer.seeder, state, seeders.Find(endpoint),
+      leechers.Find(endpoint));
+}
+
+// Applies one announce to one family's lists. Returns true when a completion was counted.
+template <std::size_t A>
+bool ApplyToFamily(const PeerAnnounce& announce, UnixSeconds now, PeerList<A>& seeders,
+                   PeerList<A>& leechers, std::uint64_t& completed) {
+  const auto endpoint = MakeEndpoint<A>(announce.ip, announce.port);
+  const auto in_seeders = seeders.Find(endpoint);
+  const auto in_leechers = leechers.Find(endpoint);
+  PeerState state;
+  if (in_seeders.found) state = seeders.StateAt(in_seeders.index);
+  if (in_leechers.found) state = leechers.StateAt(in_leechers.index);
+
+  if (announce.event == proto::EVENT_STOPPED) {
+    if (in_seeders.found) seeders.Erase(in_seeders.index);
+    if (in_leechers.found) leechers.Erase(in_leechers.index);
+    return false;
+  }
+
+  state.peer_id = announce.peer_id;
+  state.last_seen = now;
+  bool counted = false;
+  if (announce.event == proto::EVENT_COMPLETED && !state.completed) {
+    state.completed = true;
+    ++completed;
+    counted = true;
+  }
+  Put(seeders, leechers, endpoint, announce.seeder, state, in_seeders, in_leechers);
+  return counted;
+}
+
+template <std::size_t A>
+void ExportList(const PeerList<A>& list, bool seeder, TorrentRecord& out) {
+  for (std::uint32_t i = 0; i < list.size(); ++i) {
+    const auto endpoint = list.EndpointAt(i);
+    const PeerState state = list.StateAt(i);
+    PeerRecord& peer = out.peers.emplace_back();
+    peer.peer_id = state.peer_id;
+    peer.ip = *IpAddress::FromRaw({reinterpret_cast<const char*>(endpoint.data()), A});
+    peer.port = static_cast<std::uint16_t>((endpoint[A] << 8) | endpoint[A + 1]);
+    peer.seeder = seeder;
+    peer.completed = state.completed;
+    peer.last_seen = state.last_seen;
+  }
+}
+
+}  // namespace
+
+bool TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeconds now) {
+  if (announce.ip.is_v4()) return ApplyToFamily(announce, now, seeders4_, leechers4_, completed_);
+  return ApplyToFamily(announce, now, seeders6_, leechers6_, completed_);
+}
+
+void TorrentSwarm::SelectFor(const PeerAnnounce& announce, FastRng& rng,
+                             proto::AnnounceReply& out) const {
+  if (announce.seeder) {
+    const std::array spans = {leechers4_.Span(), leechers6_.Span()};
+    SelectPeers(spans, announce.numwant, announce.want_peer_ids, rng, out);
+    return;
+  }
+  std::uint32_t skip4 = PeerSpan::kNoSkip;
+  std::uint32_t skip6 = PeerSpan::kNoSkip;
+  if (announce.ip.is_v4()) {
+    const auto self = leechers4_.Find(MakeEndpoint<4>(announce.ip, announce.port));
+    if (self.found) skip4 = self.index;
+  } else {
+    const auto self = leechers6_.Find(MakeEndpoint<16>(announce.ip, announce.port));
+    if (self.found) skip6 = self.index;
+  }
+  const std::array spans = {seeders4_.Span(), leechers4_.Span(skip4), seeders6_.Span(),
+                            leechers6_.Span(skip6)};
+  SelectPeers(spans, announce.numwant, announce.want_peer_ids, rng, out);
+}
+
+std::uint64_t TorrentSwarm::ExpireSeenAtOrBefore(UnixSeconds cutoff) {
+  return seeders4_.EraseSeenAtOrBefore(cutoff) + leechers4_.EraseSeenAtOrBefore(cutoff) +
+         seeders6_.EraseSeenAtOrBefore(cutoff) + leechers6_.EraseSeenAtOrBefore(cutoff);
+}
+
+void TorrentSwarm::Export(TorrentRecord& out) const {
+  out.completed = completed_;
+  out.peers.clear();
+  out.peers.reserve(peers());
+  ExportList(seeders4_, true, out);
+  ExportList(leechers4_, false, out);
+  ExportList(seeders6_, true, out);
+  ExportList(leechers6_, false, out);
+}
+
+void TorrentSwarm::Restore(const TorrentRecord& record) {
+  *this = TorrentSwarm();
+  completed_ = record.completed;
+  for (const PeerRecord& peer : record.peers) {
+    if (peer.port == 0) continue;  // not a reachable peer; never produced by Export
+    if (peer.ip.is_v4()) {
+      RestorePeer(peer, seeders4_, leechers4_);
+    } else {
+      RestorePeer(peer, seeders6_, leechers6_);
+    }
+  }
+}
+
+std::size_t TorrentSwarm::AllocatedBytes() const {
+  return seeders4_.AllocatedBytes() + leechers4_.AllocatedBytes() + seeders6_.AllocatedBytes() +
+         leechers6_.AllocatedBytes();
+}
+
+}  // namespace shardtrack
