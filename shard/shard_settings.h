@@ -15,8 +15,8 @@ struct ShardSettings {
   std::string data_dir = "./data";
 
   // Swarm upkeep (values of the original tracker).
-  std::int64_t peer_timeout = 2700;    // seconds without an announce before a peer expires
-  std::int64_t expire_interval = 5;    // seconds between expiry slices (timeout_check_interval)
+  std::int64_t peer_timeout = 2700;  // seconds without an announce before a peer expires
+  std::int64_t expire_interval = 5;  // seconds between expiry slices (timeout_check_interval)
   std::uint32_t expire_slice = 20000;  // torrents examined per slice, so a sweep never stalls
 
   std::int64_t save_dfile_interval = 300;  // seconds between snapshots
