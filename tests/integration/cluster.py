@@ -395,10 +395,14 @@ class HttpConnection:
     def __init__(self, port, host="127.0.0.1", source=None, timeout=5.0):
         self.timeout = timeout
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        if source:
-            self.sock.bind((source, 0))
-        self.sock.connect((host, port))
+        try:
+            self.sock.settimeout(timeout)
+            if source:
+                self.sock.bind((source, 0))
+            self.sock.connect((host, port))
+        except BaseException:
+            self.sock.close()
+            raise
         self.buffer = b""
         self.eof = False
 
