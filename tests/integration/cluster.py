@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -188,6 +189,7 @@ class Process:
             return None
         if self.popen.poll() is None:
             self.popen.terminate()
+            self.popen.send_signal(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -287,6 +289,28 @@ class Cluster:
 
     def hash_on_shard(self, shard, label):
         return hash_on_shard(shard, self.shard_count, label)
+
+
+class LoggedTestCase(unittest.TestCase):
+    """A TestCase whose failures and errors end with the processes' logs (`logs()`)."""
+
+    def logs(self):
+        return ""
+
+    def run(self, result=None):
+        if result is None:
+            return super().run(result)
+        marks = (len(result.failures), len(result.errors))
+        outcome = super().run(result)
+        for outcomes, mark in zip((result.failures, result.errors), marks):
+            for i in range(mark, len(outcomes)):
+                test, text = outcomes[i]
+                try:
+                    text += "\n" + self.logs()
+                except Exception as error:  # never hide the failure itself
+                    text += f"\n(logs unavailable: {error})"
+                outcomes[i] = (test, text)
+        return outcome
 
 
 # --------------------------------------------------------------------------------------------
