@@ -1,0 +1,344 @@
+"""A real cluster (2 shards, 2 frontends) answers announces, scrapes and HTTP like a tracker.
+
+Clients bind to different loopback addresses (127.0.0.2, 127.0.0.3, ...) so the tracker sees
+them as different hosts. Each test uses its own infohashes, so tests sharing a cluster do not
+see each other's peers.
+"""
+
+import re
+import socket
+import unittest
+
+import cluster
+from cluster import announce, get, reply_peers, scrape, HttpConnection, peer_id
+
+LEFT = 1000  # a leecher's `left`
+
+
+def source(n):
+    """The n-th client address: 127.0.0.(n+1)."""
+    return f"127.0.0.{n + 1}"
+
+
+class Peer:
+    """A client: its address, listen port and peer id."""
+
+    def __init__(self, n, label):
+        self.address = source(n)
+        self.port = 6880 + n
+        self.peer_id = peer_id(f"{label}/{n}")
+
+    @property
+    def endpoint(self):
+        return (self.address, self.port)
+
+    def announce(self, tracker_port, info_hash, **fields):
+        fields.setdefault("left", LEFT)
+        return announce(tracker_port, info_hash, self.peer_id, self.port, source=self.address,
+                        **fields)
+
+
+class SharedClusterTest(cluster.LoggedTestCase):
+    """Base: one cluster for the whole class."""
+
+    shards = 2
+    frontends = 2
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = cluster.Cluster(shards=cls.shards, frontends=cls.frontends)
+        cls.cluster.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.close()
+
+    def logs(self):
+        return self.cluster.logs()
+
+    def fe(self, n):
+        return self.cluster.port(n)
+
+    def torrent(self, shard, name="t"):
+        return self.cluster.hash_on_shard(shard, f"{self.id()}/{name}")
+
+    def peers(self, count):
+        return [Peer(n, self.id()) for n in range(1, count + 1)]
+
+    def assertCounts(self, reply, complete, incomplete):
+        self.assertNotIn(b"failure reason", reply)
+        self.assertEqual((reply[b"complete"], reply[b"incomplete"]), (complete, incomplete),
+                         f"(complete, incomplete) in {reply!r}")
+
+    def assertPeers(self, reply, expected):
+        self.assertEqual(sorted(reply_peers(reply)), sorted(p.endpoint for p in expected))
+
+
+class AnnounceTest(SharedClusterTest):
+
+    def test_peers_meet_through_either_frontend_on_both_shards(self):
+        for shard in range(self.shards):
+            with self.subTest(shard=shard):
+                h = self.torrent(shard)
+                a, b, c, d = self.peers(4)
+                reply = a.announce(self.fe(0), h, event="started")
+                self.assertCounts(reply, 0, 1)
+                self.assertPeers(reply, [])
+
+                reply = b.announce(self.fe(1), h, event="started")
+                self.assertCounts(reply, 0, 2)
+                self.assertPeers(reply, [a])
+
+                # A seeder is given leechers only.
+                reply = c.announce(self.fe(0), h, event="started", left=0)
+                self.assertCounts(reply, 1, 2)
+                self.assertPeers(reply, [a, b])
+                reply = d.announce(self.fe(1), h, event="started", left=0)
+                self.assertCounts(reply, 2, 2)
+                self.assertPeers(reply, [a, b])
+
+                # A leecher gets everyone but itself.
+                reply = a.announce(self.fe(1), h)
+                self.assertCounts(reply, 2, 2)
+                self.assertPeers(reply, [b, c, d])
+
+    def test_reply_carries_intervals_and_the_external_ip(self):
+        (a,) = self.peers(1)
+        reply = a.announce(self.fe(0), self.torrent(0), event="started")
+        self.assertIsInstance(reply[b"interval"], int)
+        self.assertGreater(reply[b"interval"], 0)
+        self.assertIsInstance(reply[b"min interval"], int)
+        self.assertGreater(reply[b"min interval"], 0)
+        self.assertLessEqual(reply[b"min interval"], reply[b"interval"])
+        self.assertEqual(reply[b"external ip"], socket.inet_aton(a.address))
+
+    def test_completion_is_counted_once_per_peer(self):
+        h = self.torrent(1)
+        a, b = self.peers(2)
+        a.announce(self.fe(0), h, event="started")
+        reply = a.announce(self.fe(0), h, event="completed", left=0)
+        self.assertCounts(reply, 1, 0)
+        self.assertEqual(reply[b"downloaded"], 1)
+        a.announce(self.fe(1), h, event="completed", left=0)  # a client repeating itself
+        a.announce(self.fe(1), h, left=0)
+        # A peer that was a seeder from the start downloaded nothing.
+        reply = b.announce(self.fe(0), h, event="started", left=0)
+        self.assertCounts(reply, 2, 0)
+        self.assertEqual(reply[b"downloaded"], 1)
+        self.assertEqual(scrape(self.fe(1), [h]),
+                         {h: {b"complete": 2, b"downloaded": 1, b"incomplete": 0}})
+
+    def test_stopped_removes_the_peer(self):
+        h = self.torrent(0)
+        a, b, c = self.peers(3)
+        a.announce(self.fe(0), h, event="started")
+        b.announce(self.fe(0), h, event="started")
+        c.announce(self.fe(0), h, event="started", left=0)
+        self.assertNotIn(b"failure reason", b.announce(self.fe(1), h, event="stopped"))
+        self.assertNotIn(b"failure reason", c.announce(self.fe(1), h, event="stopped", left=0))
+        reply = a.announce(self.fe(0), h)
+        self.assertCounts(reply, 0, 1)
+        self.assertPeers(reply, [])
+        self.assertEqual(scrape(self.fe(1), [h])[h][b"incomplete"], 1)
+        self.assertEqual(scrape(self.fe(1), [h])[h][b"complete"], 0)
+
+    def test_compact_reply_packs_six_bytes_per_peer(self):
+        h = self.torrent(1)
+        a, b, c = self.peers(3)
+        a.announce(self.fe(0), h, event="started")
+        b.announce(self.fe(0), h, event="started")
+        for compact in ("1", None):  # compact is the default
+            with self.subTest(compact=compact):
+                reply = c.announce(self.fe(1), h, compact=compact)
+                self.assertIsInstance(reply[b"peers"], bytes)
+                self.assertEqual(len(reply[b"peers"]), 12)
+                self.assertPeers(reply, [a, b])
+
+    def test_non_compact_reply_lists_peer_dicts(self):
+        h = self.torrent(0)
+        a, b = self.peers(2)
+        a.announce(self.fe(0), h, event="started")
+        reply = b.announce(self.fe(1), h, event="started", compact="0")
+        self.assertEqual(reply[b"peers"], [
+            {b"ip": a.address.encode(), b"peer id": a.peer_id, b"port": a.port}])
+        reply = b.announce(self.fe(1), h, compact="0", no_peer_id="1")
+        self.assertEqual(reply[b"peers"], [{b"ip": a.address.encode(), b"port": a.port}])
+
+    def test_numwant_limits_the_peer_list(self):
+        h = self.torrent(1)
+        peers = self.peers(5)
+        for p in peers:
+            p.announce(self.fe(0), h, event="started")
+        reply = peers[0].announce(self.fe(1), h, numwant="2")
+        got = reply_peers(reply)
+        self.assertEqual(len(got), 2)
+        self.assertLessEqual(set(got), {p.endpoint for p in peers[1:]})
+        self.assertEqual(len(reply_peers(peers[0].announce(self.fe(1), h, numwant="0"))), 0)
+
+    def test_ip_parameter_from_a_loopback_client_is_believed(self):
+        h = self.torrent(0)
+        a, b = self.peers(2)
+        a.announce(self.fe(0), h, event="started", ip="10.20.30.40")
+        reply = b.announce(self.fe(1), h, event="started")
+        self.assertEqual(reply_peers(reply), [("10.20.30.40", a.port)])
+
+    def test_invalid_fields_give_a_failure_reason_naming_the_field(self):
+        h = self.torrent(0)
+        pid = peer_id(self.id())
+        good = {"info_hash": h, "peer_id": pid, "port": "6881", "uploaded": "0",
+                "downloaded": "0", "left": "0"}
+        cases = [
+            ("info_hash", None), ("info_hash", h[:19]), ("info_hash", h + b"x"),
+            ("peer_id", None), ("peer_id", b"short"), ("peer_id", pid + b"x"),
+            ("port", None), ("port", "abc"), ("port", "70000"), ("port", "-1"),
+            ("left", "-1"), ("left", "lots"), ("uploaded", "x"), ("downloaded", "1.5"),
+            ("event", "exploded"), ("numwant", "many"),
+        ]
+        for field, value in cases:
+            with self.subTest(field=field, value=value):
+                params = dict(good)
+                params[field] = value
+                response = get(self.fe(0), "/announce?" + cluster.query_string(params))
+                self.assertEqual(response.status, 200, response)
+                reason = response.bencoded().get(b"failure reason")
+                self.assertIsNotNone(reason, response)
+                self.assertIn(field, reason.decode("utf-8", "replace"))
+
+
+class ScrapeAndInfoPageTest(SharedClusterTest):
+
+    def test_scrape_of_several_hashes_across_both_shards(self):
+        h0, h1 = self.torrent(0), self.torrent(1)
+        unknown = self.torrent(1, "never announced")
+        a, b, c = self.peers(3)
+        a.announce(self.fe(0), h0, event="started")
+        b.announce(self.fe(1), h0, event="started", left=0)
+        a.announce(self.fe(1), h1, event="started")
+        b.announce(self.fe(0), h1, event="started")
+        c.announce(self.fe(0), h1, event="started")
+        c.announce(self.fe(1), h1, event="completed", left=0)
+        for fe in (0, 1):
+            with self.subTest(frontend=fe):
+                files = scrape(self.fe(fe), [h0, h1, unknown])
+                self.assertEqual(files[h0], {b"complete": 1, b"downloaded": 0,
+                                             b"incomplete": 1})
+                self.assertEqual(files[h1], {b"complete": 1, b"downloaded": 1,
+                                             b"incomplete": 2})
+                # A torrent nobody announced is left out or all zero.
+                self.assertIn(files.get(unknown, {}),
+                              ({}, {b"complete": 0, b"downloaded": 0, b"incomplete": 0}))
+                self.assertLessEqual(set(files), {h0, h1, unknown})
+
+
+class FreshClusterTotalsTest(SharedClusterTest):
+    """Its own cluster, so the full scrape and the info page hold only this test's torrents."""
+
+    def test_full_scrape_and_info_page_add_up(self):
+        # Torrent A on shard 0: 3 leechers, 2 seeders that completed.
+        # Torrent B on shard 1: 4 leechers, 3 seeders that completed. Totals 5, 7, 5.
+        expected = {}
+        peers = self.peers(7)
+        for shard, leechers, seeders in ((0, 3, 2), (1, 4, 3)):
+            h = self.torrent(shard)
+            for p in peers[:leechers + seeders]:
+                p.announce(self.fe(shard), h, event="started")
+            for p in peers[leechers:leechers + seeders]:
+                p.announce(self.fe(1 - shard), h, event="completed", left=0)
+            expected[h] = {b"complete": seeders, b"downloaded": seeders,
+                           b"incomplete": leechers}
+        for fe in (0, 1):
+            with self.subTest(frontend=fe):
+                self.assertEqual(scrape(self.fe(fe)), expected)
+
+        page = get(self.fe(0), "/")
+        self.assertEqual(page.status, 200)
+        self.assertIn("text/html", page.header("content-type", ""))
+        html = page.body.decode("utf-8", "replace")
+        for h in expected:
+            self.assertIn(h.hex(), html.lower())
+        text = re.sub(r"<[^>]*>", " ", html)
+        for h in expected:
+            text = re.sub(h.hex(), " ", text, flags=re.IGNORECASE)
+        numbers = set(re.findall(r"\b\d+\b", text))
+        self.assertIn("5", numbers, "total complete/downloaded (5) not on the page")
+        self.assertIn("7", numbers, "total incomplete (7) not on the page")
+
+
+class HttpTest(SharedClusterTest):
+    frontends = 1
+
+    def test_unknown_path_is_404(self):
+        self.assertEqual(get(self.fe(0), "/nothing-here").status, 404)
+
+    def test_post_is_405(self):
+        with HttpConnection(self.fe(0)) as conn:
+            conn.request("POST", "/announce", body=b"info_hash=x")
+            self.assertEqual(conn.read_response().status, 405)
+
+    def test_malformed_requests_get_4xx_and_a_closed_connection(self):
+        cases = [
+            (b"GARBAGE\r\n\r\n", {400}),
+            (b"\x00\x01\x02\x03 / HTTP/1.1\r\n\r\n", {400}),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", {400}),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n", {400}),
+            (b"GET / HTTP/7.0\r\nHost: x\r\n\r\n", {400, 505}),
+            (b"GET /" + b"a" * 10000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", {414}),
+            (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Filler: " + b"b" * 20000 + b"\r\n\r\n",
+             {431}),
+        ]
+        for raw, statuses in cases:
+            with self.subTest(request=raw[:40]):
+                with HttpConnection(self.fe(0)) as conn:
+                    conn.send(raw)
+                    response = conn.read_response()
+                    self.assertIn(response.status, statuses, response)
+                    self.assertTrue(conn.closed_by_peer(), "connection left open after error")
+
+    def test_keep_alive_serves_several_requests_on_one_connection(self):
+        h = self.torrent(0)
+        (a,) = self.peers(1)
+        with HttpConnection(self.fe(0), source=a.address) as conn:
+            target = cluster.announce_target(h, a.peer_id, a.port, left=LEFT)
+            for _ in range(3):
+                response = conn.get(target)
+                self.assertEqual(response.status, 200)
+                self.assertCounts(response.bencoded(), 0, 1)
+            self.assertEqual(conn.get("/scrape?info_hash=" + cluster.quote(h)).status, 200)
+            self.assertEqual(conn.get("/nope").status, 404)
+            self.assertEqual(conn.get("/").status, 200)
+
+    def test_connection_close_and_http10_close_after_the_reply(self):
+        for version, headers in (("HTTP/1.1", {"Connection": "close"}), ("HTTP/1.0", {})):
+            with self.subTest(version=version, headers=headers):
+                with HttpConnection(self.fe(0)) as conn:
+                    conn.request("GET", "/nope", headers, version=version)
+                    self.assertEqual(conn.read_response().status, 404)
+                    self.assertTrue(conn.closed_by_peer())
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        h0, h1 = self.torrent(0), self.torrent(1)
+        a, b = self.peers(2)
+        b.announce(self.fe(0), h1, event="started", left=0)
+        requests = [
+            cluster.announce_target(h0, a.peer_id, a.port, left=LEFT, event="started"),
+            "/nope",
+            "/scrape?info_hash=" + cluster.quote(h1),
+            cluster.announce_target(h1, a.peer_id, a.port, left=LEFT, event="started"),
+            "/scrape?info_hash=" + cluster.quote(h0),
+            "/",
+        ]
+        raw = b"".join(f"GET {t} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for t in requests)
+        with HttpConnection(self.fe(0), source=a.address) as conn:
+            conn.send(raw)
+            responses = [conn.read_response() for _ in requests]
+        self.assertEqual([r.status for r in responses], [200, 404, 200, 200, 200, 200])
+        self.assertCounts(responses[0].bencoded(), 0, 1)
+        self.assertEqual(responses[2].bencoded()[b"files"][h1][b"complete"], 1)
+        self.assertCounts(responses[3].bencoded(), 1, 1)
+        self.assertPeers(responses[3].bencoded(), [b])
+        self.assertEqual(responses[4].bencoded()[b"files"][h0][b"incomplete"], 1)
+        self.assertIn("html", responses[5].header("content-type", ""))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,113 @@
+"""A shard that dies or hangs fails only its own torrents, quickly, and comes back.
+
+2 shards, 1 frontend with --shard-timeout-ms 300. The deadline asserted for a failure reply
+(FAILURE_DEADLINE) is many times the timeout, so a slow machine does not make it flaky, but a
+frontend that waits for a dead shard forever (or for its default timeout) fails it.
+"""
+
+import signal
+import time
+import unittest
+
+import cluster
+from cluster import HttpConnection, announce, announce_target, peer_id
+
+SHARD_TIMEOUT_MS = 300
+FAILURE_DEADLINE = 3.0  # seconds within which a request to a lost shard must fail
+RECOVERY_DEADLINE = 15.0  # seconds within which a restarted shard must serve again
+
+
+class ShardFailureTest(cluster.LoggedTestCase):
+
+    def setUp(self):
+        self.cluster = cluster.Cluster(
+            shards=2, frontends=1,
+            frontend_args=["--shard-timeout-ms", str(SHARD_TIMEOUT_MS)])
+        self.cluster.__enter__()
+        self.addCleanup(self.cluster.close)
+        self.port = self.cluster.port(0)
+        self.seeder = peer_id("seeder")
+        self.leecher = peer_id("leecher")
+        self.h0 = self.cluster.hash_on_shard(0, self.id() + "/0")
+        self.h1 = self.cluster.hash_on_shard(1, self.id() + "/1")
+        for h in (self.h0, self.h1):
+            reply = announce(self.port, h, self.seeder, 7001, source="127.0.0.2", left=0,
+                             event="started")
+            self.assertNotIn(b"failure reason", reply)
+
+    def logs(self):
+        return self.cluster.logs()
+
+    def leecher_announce(self, info_hash, timeout=FAILURE_DEADLINE + 2):
+        return announce(self.port, info_hash, self.leecher, 7002, source="127.0.0.3",
+                        left=100, timeout=timeout)
+
+    def assertFailsQuickly(self, info_hash):
+        started = time.monotonic()
+        reply = self.leecher_announce(info_hash)
+        elapsed = time.monotonic() - started
+        self.assertIn(b"failure reason", reply)
+        self.assertLess(elapsed, FAILURE_DEADLINE, f"failure reply took {elapsed:.2f} s")
+
+    def assertServes(self, info_hash):
+        reply = self.leecher_announce(info_hash)
+        self.assertNotIn(b"failure reason", reply)
+        self.assertEqual(cluster.reply_peers(reply), [("127.0.0.2", 7001)])
+
+    def wait_until_served(self, info_hash):
+        """Polls until an announce on `info_hash` succeeds; returns the reply."""
+        deadline = time.monotonic() + RECOVERY_DEADLINE
+        reply = None
+        while time.monotonic() < deadline:
+            reply = self.leecher_announce(info_hash)
+            if b"failure reason" not in reply:
+                return reply
+            time.sleep(0.1)
+        self.fail(f"not served within {RECOVERY_DEADLINE} s after recovery; last {reply!r}")
+
+    def assertOtherShardNotBlocked(self):
+        """While a request waits on the lost shard 1, shard 0's torrent is answered."""
+        with HttpConnection(self.port, source="127.0.0.4",
+                            timeout=FAILURE_DEADLINE + 2) as waiting:
+            waiting.request("GET", announce_target(self.h1, peer_id("w"), 7003, left=1))
+            self.assertServes(self.h0)
+            self.assertIn(b"failure reason", waiting.read_response().bencoded())
+
+    def test_killed_shard_fails_fast_and_serves_again_after_restart(self):
+        shard = self.cluster.shards[1]
+        shard.kill(signal.SIGKILL)
+        self.assertFailsQuickly(self.h1)
+        self.assertServes(self.h0)
+        self.assertOtherShardNotBlocked()
+
+        shard.start()  # the same endpoint and data dir; the frontend is not restarted
+        reply = self.wait_until_served(self.h1)
+        # What the killed shard had not saved may be gone, and requests that timed out may
+        # still reach the new process, so only the reply's shape is certain.
+        self.assertGreaterEqual(reply[b"incomplete"], 1, reply)
+        self.assertNotIn(("127.0.0.3", 7002), cluster.reply_peers(reply))
+        self.assertServes(self.h0)
+        self.assertTrue(self.cluster.frontends[0].running())
+
+    def test_hung_shard_fails_fast_and_its_late_replies_are_ignored(self):
+        shard = self.cluster.shards[1]
+        shard.kill(signal.SIGSTOP)
+        try:
+            self.assertFailsQuickly(self.h1)
+            self.assertServes(self.h0)
+            self.assertOtherShardNotBlocked()
+        finally:
+            shard.kill(signal.SIGCONT)
+        # The shard now answers the requests that already timed out; the frontend must drop
+        # those replies and still match new requests to their own replies.
+        reply = self.wait_until_served(self.h1)
+        peers = cluster.reply_peers(reply)
+        self.assertIn(("127.0.0.2", 7001), peers)  # the paused shard kept its swarm
+        self.assertNotIn(("127.0.0.3", 7002), peers)
+        self.assertServes(self.h0)
+        self.assertTrue(self.cluster.frontends[0].running())
+        self.assertTrue(shard.running())
+
+
+if __name__ == "__main__":
+    unittest.main()

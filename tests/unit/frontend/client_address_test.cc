@@ -1,0 +1,155 @@
+#include "frontend/client_address.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace shardtrack {
+namespace {
+
+using State = ConnectionOrigin::State;
+
+IpAddress Ip(std::string_view text) { return *IpAddress::Parse(text); }
+
+ClientAddressPolicy Policy(std::vector<std::string> trusted, bool xff = false,
+                           bool require = false) {
+  auto policy = ClientAddressPolicy::Make(trusted, xff, require);
+  EXPECT_TRUE(policy.ok()) << policy.error();
+  return *policy;
+}
+
+const IpAddress kBalancer = Ip("10.0.0.2");
+const IpAddress kStranger = Ip("198.51.100.9");
+const std::string kHeader = "PROXY TCP4 203.0.113.7 10.0.0.5 51234 6969\r\n";
+
+TEST(ClientAddressTest, MakeRejectsAnUnparsableRangeAndNamesIt) {
+  auto policy = ClientAddressPolicy::Make({"10.0.0.0/8", "10.0.0.0/33"}, false, false);
+  ASSERT_FALSE(policy.ok());
+  EXPECT_NE(policy.error().find("10.0.0.0/33"), std::string::npos);
+}
+
+TEST(ClientAddressTest, TrustsOnlyListedRanges) {
+  auto policy = Policy({"10.0.0.0/24", "fd00::/8"});
+  EXPECT_TRUE(policy.IsTrusted(kBalancer));
+  EXPECT_TRUE(policy.IsTrusted(Ip("fd12::1")));
+  EXPECT_FALSE(policy.IsTrusted(Ip("10.0.1.2")));
+  EXPECT_FALSE(Policy({}).IsTrusted(Ip("127.0.0.1")));
+}
+
+TEST(ClientAddressTest, TrustedProxyHeaderNamesTheClient) {
+  auto origin = ResolveConnectionOrigin(Policy({"10.0.0.0/24"}), kBalancer, kHeader + "GET /");
+  ASSERT_EQ(origin.state, State::kResolved) << origin.reason;
+  EXPECT_EQ(origin.client, Ip("203.0.113.7"));
+  EXPECT_EQ(origin.consumed, kHeader.size());
+}
+
+TEST(ClientAddressTest, ProxyHeaderFromAnUntrustedSourceIsRefused) {
+  auto origin = ResolveConnectionOrigin(Policy({"10.0.0.0/24"}), kStranger, kHeader + "GET /");
+  EXPECT_EQ(origin.state, State::kRefused);
+  EXPECT_NE(origin.reason.find("198.51.100.9"), std::string::npos);
+  // Without any trusted proxy configured, every header is refused.
+  EXPECT_EQ(ResolveConnectionOrigin(Policy({}), kBalancer, kHeader).state, State::kRefused);
+  // So is a malformed one.
+  EXPECT_EQ(ResolveConnectionOrigin(Policy({}), kStranger, "PROXY TCP9\r\n").state,
+            State::kRefused);
+}
+
+TEST(ClientAddressTest, PlainConnectionKeepsItsPeerAddress) {
+  auto policy = Policy({"10.0.0.0/24"});
+  for (const auto& peer : {kBalancer, kStranger}) {
+    auto origin = ResolveConnectionOrigin(policy, peer, "GET /announce");
+    ASSERT_EQ(origin.state, State::kResolved);
+    EXPECT_EQ(origin.client, peer);
+    EXPECT_EQ(origin.consumed, 0u);
+  }
+}
+
+TEST(ClientAddressTest, WaitsWhileAHeaderMayStillBeArriving) {
+  auto policy = Policy({"10.0.0.0/24"});
+  EXPECT_EQ(ResolveConnectionOrigin(policy, kBalancer, "").state, State::kIncomplete);
+  EXPECT_EQ(ResolveConnectionOrigin(policy, kBalancer, "PROXY TCP4 2").state, State::kIncomplete);
+}
+
+TEST(ClientAddressTest, LocalHeaderFromTheBalancerKeepsThePeerAddress) {
+  std::string header = "PROXY UNKNOWN\r\n";
+  auto origin = ResolveConnectionOrigin(Policy({"10.0.0.0/24"}), kBalancer, header + "GET");
+  ASSERT_EQ(origin.state, State::kResolved);
+  EXPECT_EQ(origin.client, kBalancer);
+  EXPECT_EQ(origin.consumed, header.size());
+}
+
+TEST(ClientAddressTest, MalformedHeaderFromTrustedProxyIsRefused) {
+  auto origin =
+      ResolveConnectionOrigin(Policy({"10.0.0.0/24"}), kBalancer, "PROXY TCP4 1.2.3.4\r\n");
+  EXPECT_EQ(origin.state, State::kRefused);
+}
+
+TEST(ClientAddressTest, RequiredHeaderRefusesStrangersAtOnceAndBareTrustedConnections) {
+  auto policy = Policy({"10.0.0.0/24"}, false, true);
+  EXPECT_EQ(ResolveConnectionOrigin(policy, kStranger, "").state, State::kRefused);
+  EXPECT_EQ(ResolveConnectionOrigin(policy, kBalancer, "GET /").state, State::kRefused);
+  EXPECT_EQ(ResolveConnectionOrigin(policy, kBalancer, kHeader).state, State::kResolved);
+}
+
+TEST(ClientAddressTest, ParsesForwardedForEntries) {
+  auto entries = ParseForwardedFor(
+      " 203.0.113.7:51234,2001:db8::1 ,[2001:db8::2],\t[2001:db8::3]:80,, unknown,10.0.0.2");
+  ASSERT_EQ(entries.size(), 6u);
+  EXPECT_EQ(entries[0], Ip("203.0.113.7"));
+  EXPECT_EQ(entries[1], Ip("2001:db8::1"));
+  EXPECT_EQ(entries[2], Ip("2001:db8::2"));
+  EXPECT_EQ(entries[3], Ip("2001:db8::3"));
+  EXPECT_FALSE(entries[4]);
+  EXPECT_EQ(entries[5], Ip("10.0.0.2"));
+}
+
+TEST(ClientAddressTest, RejectsMalformedForwardedForEntries) {
+  for (std::string bad :
+       {"[1.2.3.4]", "[2001:db8::1", "[2001:db8::1]x", "1.2.3.4:80:90", "example.com", "1.2.3"}) {
+    auto entries = ParseForwardedFor(bad);
+    ASSERT_EQ(entries.size(), 1u) << bad;
+    EXPECT_FALSE(entries[0]) << bad;
+  }
+  EXPECT_TRUE(ParseForwardedFor("").empty());
+}
+
+TEST(ClientAddressTest, ForwardedForIsIgnoredUnlessEnabled) {
+  EXPECT_EQ(ClientFromForwardedFor(Policy({"10.0.0.0/24"}), kBalancer, "203.0.113.7"), kBalancer);
+}
+
+TEST(ClientAddressTest, ForwardedForFromAnUntrustedSourceIsIgnored) {
+  auto policy = Policy({"10.0.0.0/24"}, true);
+  EXPECT_EQ(ClientFromForwardedFor(policy, kStranger, "203.0.113.7"), kStranger);
+}
+
+TEST(ClientAddressTest, ForwardedForGivesTheRightMostUntrustedEntry) {
+  auto policy = Policy({"10.0.0.0/24"}, true);
+  // The client forged the left-most entry; the trusted chain appended the rest.
+  EXPECT_EQ(ClientFromForwardedFor(policy, kBalancer, "1.1.1.1, 203.0.113.7, 10.0.0.3"),
+            Ip("203.0.113.7"));
+  EXPECT_EQ(ClientFromForwardedFor(policy, kBalancer, ""), kBalancer);
+}
+
+TEST(ClientAddressTest, ForwardedForOfTrustedHopsOnlyGivesTheLeftMost) {
+  auto policy = Policy({"10.0.0.0/24"}, true);
+  EXPECT_EQ(ClientFromForwardedFor(policy, kBalancer, "10.0.0.7, 10.0.0.3"), Ip("10.0.0.7"));
+}
+
+TEST(ClientAddressTest, ForwardedForStopsAtGarbageAtTheLastTrustedHop) {
+  auto policy = Policy({"10.0.0.0/24"}, true);
+  EXPECT_EQ(ClientFromForwardedFor(policy, kBalancer, "203.0.113.7, unknown, 10.0.0.3"),
+            Ip("10.0.0.3"));
+  EXPECT_EQ(ClientFromForwardedFor(policy, kBalancer, "203.0.113.7, garbage"), kBalancer);
+}
+
+TEST(ClientAddressTest, ForwardedForAppliesAfterAProxyHeaderNamingATrustedHop) {
+  // A trusted CDN hop reached the balancer, which named it in the PROXY header.
+  auto policy = Policy({"10.0.0.0/24", "192.0.2.0/24"}, true);
+  auto origin =
+      ResolveConnectionOrigin(policy, kBalancer, "PROXY TCP4 192.0.2.10 10.0.0.5 4000 6969\r\n");
+  ASSERT_EQ(origin.state, State::kResolved);
+  EXPECT_EQ(ClientFromForwardedFor(policy, origin.client, "203.0.113.7"), Ip("203.0.113.7"));
+}
+
+}  // namespace
+}  // namespace shardtrack
