@@ -5,6 +5,7 @@ namespace shardtrack {
 void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("bind", &bind, "address to listen on for HTTP (IPv4 or IPv6 literal)");
   flags.Add("port", &port, "HTTP port for announce, scrape and the info page");
+  flags.Add("reuse-port", &reuse_port, "share --port with other frontends on this host");
   flags.Add("shard", &shards, "shard endpoint tcp://HOST:PORT; the order gives the shard index");
   flags.Add("max-connections", &max_connections,
             "open client connections; a connection over it is accepted and closed");

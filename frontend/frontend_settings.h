@@ -15,6 +15,8 @@ struct FrontendSettings {
   // containers set 0.0.0.0.
   std::string bind = "127.0.0.1";
   std::uint16_t port = 6969;
+  // SO_REUSEPORT, so several frontends on one host share the port (scripts/run --frontends K).
+  bool reuse_port = false;
   // Shard endpoints in shard-index order (tcp://host:port). Every frontend must list the same.
   std::vector<std::string> shards;
 

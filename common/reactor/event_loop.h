@@ -3,7 +3,9 @@
 // and end-of-turn tasks. It knows nothing of HTTP or of any protocol.
 //
 // Loop thread only: every method must be called from the thread that calls Run(). Callbacks may
-// watch, unwatch, schedule and cancel freely, including their own handle.
+// watch, unwatch, schedule and cancel freely, including their own handle; a handle unwatched
+// during a turn is not called again in that turn. An exception escaping a callback is logged
+// (spdlog::error) and the loop carries on. The loop owns the callbacks; sockets stay the caller's.
 #pragma once
 
 #include <csignal>
@@ -54,7 +56,8 @@ class EventLoop {
   void RunAtEndOfTurn(Task task);
 
   // Calls `on_signal(signo)` on the loop when one of `signals` arrives (signalfd; the signals are
-  // blocked for the calling thread).
+  // blocked for the calling thread). Call it before starting other threads (a zmq::context_t),
+  // which otherwise inherit an unblocked mask and may take the signal themselves.
   void WatchSignals(std::initializer_list<int> signals, std::function<void(int)> on_signal);
 
   // Runs turns until Stop(). Stop() may be called from any callback.
@@ -65,11 +68,27 @@ class EventLoop {
 
  private:
   struct Watch;
+  void Turn(long max_wait_ms);
+  long PollTimeoutMs(long max_wait_ms) const;
+  void PurgeUnwatched();
+  void Dispatch(std::size_t polled, int ready_count);
+  void RunEndOfTurnTasks();
+  void AddWatch(std::unique_ptr<Watch> watch);
+  void Unwatch(Watch* watch);
+
   const Clock& clock_;
   TimerQueue timers_;
+  // items_[i] is the poll entry of watches_[i]; Watch::index says where a watch sits. Unwatched
+  // entries stay (marked dead) until the start of the next turn, so indexes are stable during
+  // dispatch and a callback is never destroyed while it runs.
+  std::vector<zmq_pollitem_t> items_;
   std::vector<std::unique_ptr<Watch>> watches_;
+  std::vector<Watch*> by_fd_;           // indexed by fd; nullptr when not watched
+  std::vector<Watch*> socket_watches_;  // few: ZeroMQ sockets
+  std::vector<Watch*> unwatched_;
   std::vector<Task> end_of_turn_;
-  int signal_fd_ = -1;
+  std::vector<Task> running_end_of_turn_;
+  std::vector<int> signal_fds_;
   bool stopping_ = false;
 };
 

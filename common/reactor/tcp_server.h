@@ -6,14 +6,21 @@
 // Limits: `max_connections` (over it a new connection is accepted and closed at once),
 // `idle_timeout` (a connection with no input and no pending output for that long is closed),
 // `max_output_bytes` (a connection whose unsent output grows past it is closed: a slow reader
-// must not pin memory). Loop thread only.
+// must not pin memory). Idle means no byte read or written for `idle_timeout`; one sweep timer
+// at a quarter of the timeout finds idle connections, so one closes within 1.25 x the timeout.
+//
+// Handler calls never nest inside a TcpServer method the handler called: a connection closed
+// by Close(), by an error or by the peer leaves at once (Send() returns false), and its OnClose
+// follows after the turn's ready handles (in the timer phase). Loop thread only.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/ip_address.h"
 #include "common/reactor/event_loop.h"
@@ -30,6 +37,8 @@ struct TcpServerOptions {
   Duration idle_timeout = std::chrono::seconds(15);
   std::size_t max_output_bytes = 4 << 20;
   int listen_backlog = 1024;
+  // SO_REUSEPORT: several frontend processes share one port and the kernel spreads connections.
+  bool reuse_port = false;
 };
 
 // Implemented by the protocol layer.
@@ -59,7 +68,8 @@ class TcpServer {
   // Closes once every queued byte was written (HTTP/1.0, Connection: close, errors).
   void CloseAfterFlush(ConnectionId id);
   void Close(ConnectionId id);
-  // Stops reading new input from `id` (pipelining back-pressure) or resumes it.
+  // Stops reading new input from `id` (pipelining back-pressure) or resumes it. On resume, a
+  // connection with unconsumed input gets OnData again later in the turn.
   void PauseReading(ConnectionId id);
   void ResumeReading(ConnectionId id);
 
@@ -69,13 +79,36 @@ class TcpServer {
 
  private:
   class Connection;
+  using ConnectionMap = std::unordered_map<ConnectionId, std::unique_ptr<Connection>>;
+
+  void AcceptAll();
+  void PauseAccepting();
+  void Open(int fd, const IpAddress& remote, std::uint16_t remote_port);
+  void OnReady(Connection& connection, short ready);
+  void ReadInput(Connection& connection);
+  bool Flush(Connection& connection);
+  void UpdateEvents(Connection& connection);
+  void CloseConnection(ConnectionMap::iterator it);
+  void ScheduleDeferred();
+  void RunDeferred();
+  void ArmIdleSweep();
+  void SweepIdle();
+
   EventLoop& loop_;
   TcpServerOptions options_;
   TcpHandler& handler_;
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
   ConnectionId next_id_ = 1;
-  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  ConnectionMap connections_;
+  // Closed connections wait here until no stack frame can use them; their OnClose is pending.
+  std::vector<std::unique_ptr<Connection>> closed_;
+  std::vector<ConnectionId> pending_close_;
+  std::vector<ConnectionId> pending_resume_;
+  std::vector<ConnectionId> scratch_;
+  std::optional<TimerId> deferred_timer_;
+  std::optional<TimerId> idle_timer_;
+  std::optional<TimerId> accept_retry_timer_;
 };
 
 }  // namespace shardtrack

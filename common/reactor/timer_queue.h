@@ -25,6 +25,7 @@ class TimerQueue {
   std::optional<MonoTime> NextDue() const;
   // Removes and runs every task due at or before `now`, in due order (ties in insertion order).
   // A task added while running with a due time <= now runs in a later call, never this one.
+  // A task that throws is logged (spdlog::error) and the others still run.
   std::size_t RunDue(MonoTime now);
   std::size_t size() const { return by_id_.size(); }
 

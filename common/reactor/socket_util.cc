@@ -1,0 +1,91 @@
+#include "common/reactor/socket_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+namespace shardtrack {
+namespace {
+
+std::string Describe(const std::string& address, std::uint16_t port, bool v6) {
+  return v6 ? "[" + address + "]:" + std::to_string(port) : address + ":" + std::to_string(port);
+}
+
+Error SocketError(const char* step, const std::string& where, int fd) {
+  const int saved = errno;
+  if (fd >= 0) ::close(fd);
+  return Error{std::string(step) + " " + where + ": " + std::strerror(saved)};
+}
+
+}  // namespace
+
+Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port,
+                                      int backlog, bool reuse_port) {
+  std::string literal = address;
+  if (literal.size() >= 2 && literal.front() == '[' && literal.back() == ']') {
+    literal = literal.substr(1, literal.size() - 2);
+  }
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  bool is_v6 = false;
+  if (::inet_pton(AF_INET, literal.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    length = sizeof(sockaddr_in);
+  } else if (::inet_pton(AF_INET6, literal.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    length = sizeof(sockaddr_in6);
+    is_v6 = true;
+  } else {
+    return Error{"listen on " + address + ":" + std::to_string(port) +
+                 ": not an IPv4 or IPv6 address literal"};
+  }
+  const std::string where = Describe(literal, port, is_v6);
+  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return SocketError("socket for", where, -1);
+  const int one = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    return SocketError("SO_REUSEADDR on", where, fd);
+  }
+  if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    return SocketError("SO_REUSEPORT on", where, fd);
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    return SocketError("bind", where, fd);
+  }
+  if (::listen(fd, backlog) != 0) return SocketError("listen on", where, fd);
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof bound;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) != 0) {
+    return SocketError("getsockname of", where, fd);
+  }
+  auto endpoint = EndpointFrom(bound);
+  return ListenSocket{fd, endpoint ? endpoint->port : port};
+}
+
+std::optional<Endpoint> EndpointFrom(const sockaddr_storage& addr) {
+  if (addr.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(addr);
+    auto ip = IpAddress::FromRaw(
+        std::string_view(reinterpret_cast<const char*>(&v4.sin_addr), sizeof v4.sin_addr));
+    if (!ip) return std::nullopt;
+    return Endpoint{*ip, ntohs(v4.sin_port)};
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    auto ip = IpAddress::FromRaw(
+        std::string_view(reinterpret_cast<const char*>(&v6.sin6_addr), sizeof v6.sin6_addr));
+    if (!ip) return std::nullopt;
+    return Endpoint{*ip, ntohs(v6.sin6_port)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace shardtrack

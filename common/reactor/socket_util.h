@@ -1,0 +1,35 @@
+// Socket helpers for TcpServer: a non-blocking listening socket from an address literal, and a
+// peer's address from what accept4 returned. Free functions over plain descriptors; the caller
+// owns every descriptor they return.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/ip_address.h"
+#include "common/result.h"
+
+namespace shardtrack {
+
+struct ListenSocket {
+  int fd = -1;
+  std::uint16_t port = 0;  // the bound port (the ephemeral one when asked for port 0)
+};
+
+// Binds `address` (an IPv4 or IPv6 literal, brackets allowed) and `port` with SO_REUSEADDR,
+// (and SO_REUSEPORT when `reuse_port`), non-blocking and close-on-exec, and listens. The error
+// names the address and the reason.
+Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port,
+                                      int backlog, bool reuse_port);
+
+// The IpAddress (IPv4-mapped IPv6 becomes IPv4) and port of a peer; nullopt for other families.
+struct Endpoint {
+  IpAddress address;
+  std::uint16_t port = 0;
+};
+std::optional<Endpoint> EndpointFrom(const sockaddr_storage& addr);
+
+}  // namespace shardtrack

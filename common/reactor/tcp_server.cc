@@ -1,0 +1,322 @@
+#include "common/reactor/tcp_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "common/reactor/socket_util.h"
+
+namespace shardtrack {
+namespace {
+
+// Accepting is bounded per turn so a connection flood cannot starve established connections.
+constexpr int kMaxAcceptsPerTurn = 256;
+// Reading is bounded per turn for the same reason; level-triggered polling brings us back.
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr int kMaxReadsPerTurn = 4;
+// After EMFILE/ENFILE the listener rests this long instead of spinning on a full table.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+}  // namespace
+
+class TcpServer::Connection {
+ public:
+  Connection(ConnectionId id, int fd, MonoTime now) : id_(id), fd_(fd), last_activity_(now) {}
+  ~Connection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  ConnectionId id() const { return id_; }
+  int fd() const { return fd_; }
+  std::string& input() { return input_; }
+  bool has_output() const { return output_offset_ < output_.size(); }
+  std::size_t unsent() const { return output_.size() - output_offset_; }
+  MonoTime last_activity() const { return last_activity_; }
+  void Touch(MonoTime now) { last_activity_ = now; }
+
+  bool paused = false;
+  bool close_after_flush = false;
+  short watched_events = 0;
+
+  void Queue(std::string_view bytes) { output_.append(bytes); }
+
+  // Writes what the socket takes. Returns false on a write error (the connection is dead).
+  bool Write() {
+    while (has_output()) {
+      const ssize_t n = ::send(fd_, output_.data() + output_offset_, unsent(), MSG_NOSIGNAL);
+      if (n > 0) {
+        output_offset_ += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      return false;
+    }
+    if (!has_output()) {
+      output_.clear();
+      output_offset_ = 0;
+    } else if (output_offset_ > output_.size() / 2) {
+      output_.erase(0, output_offset_);
+      output_offset_ = 0;
+    }
+    return true;
+  }
+
+ private:
+  ConnectionId id_;
+  int fd_;
+  MonoTime last_activity_;
+  std::string input_;
+  std::string output_;
+  std::size_t output_offset_ = 0;
+};
+
+TcpServer::TcpServer(EventLoop& loop, TcpServerOptions options, TcpHandler& handler)
+    : loop_(loop), options_(std::move(options)), handler_(handler) {}
+
+TcpServer::~TcpServer() {
+  for (auto* timer : {&deferred_timer_, &idle_timer_, &accept_retry_timer_}) {
+    if (*timer) loop_.Cancel(**timer);
+  }
+  for (auto& [id, connection] : connections_) loop_.UnwatchFd(connection->fd());
+  if (listen_fd_ >= 0) {
+    loop_.UnwatchFd(listen_fd_);
+    ::close(listen_fd_);
+  }
+}
+
+Status TcpServer::Listen() {
+  auto listener = OpenListenSocket(options_.bind_address, options_.port, options_.listen_backlog,
+                                   options_.reuse_port);
+  if (!listener) return Error{listener.error()};
+  listen_fd_ = listener->fd;
+  port_ = listener->port;
+  loop_.WatchFd(listen_fd_, EventLoop::kReadable, [this](short) { AcceptAll(); });
+  ArmIdleSweep();
+  return OkStatus();
+}
+
+void TcpServer::AcceptAll() {
+  for (int i = 0; i < kMaxAcceptsPerTurn && listen_fd_ >= 0; ++i) {
+    sockaddr_storage addr{};
+    socklen_t length = sizeof addr;
+    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &length,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        spdlog::error("accept: {}; pausing new connections for {} ms (raise the open-file limit "
+                      "with ulimit -n or lower max_connections)",
+                      std::strerror(errno), kAcceptRetryDelay.count());
+        PauseAccepting();
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        spdlog::warn("accept: {}", std::strerror(errno));
+      }
+      return;
+    }
+    auto endpoint = EndpointFrom(addr);
+    if (!endpoint || connections_.size() >= options_.max_connections) {
+      ::close(fd);  // over max_connections: accepted and closed, so the client is not left hanging
+      continue;
+    }
+    Open(fd, endpoint->address, endpoint->port);
+  }
+}
+
+void TcpServer::PauseAccepting() {
+  loop_.UnwatchFd(listen_fd_);
+  accept_retry_timer_ = loop_.RunAfter(kAcceptRetryDelay, [this] {
+    accept_retry_timer_.reset();
+    if (listen_fd_ >= 0) {
+      loop_.WatchFd(listen_fd_, EventLoop::kReadable, [this](short) { AcceptAll(); });
+    }
+  });
+}
+
+void TcpServer::Open(int fd, const IpAddress& remote, std::uint16_t remote_port) {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const ConnectionId id = next_id_++;
+  auto connection = std::make_unique<Connection>(id, fd, loop_.clock().Now());
+  connection->watched_events = EventLoop::kReadable;
+  loop_.WatchFd(fd, EventLoop::kReadable, [this, id](short ready) {
+    if (auto it = connections_.find(id); it != connections_.end()) OnReady(*it->second, ready);
+  });
+  connections_.emplace(id, std::move(connection));
+  handler_.OnOpen(id, remote, remote_port);
+}
+
+void TcpServer::OnReady(Connection& connection, short ready) {
+  const ConnectionId id = connection.id();
+  if (ready & EventLoop::kWritable) {
+    if (!Flush(connection)) return;
+  }
+  if (ready & EventLoop::kReadable) {
+    ReadInput(connection);
+  } else if (ready & EventLoop::kError) {
+    Close(id);
+  }
+}
+
+void TcpServer::ReadInput(Connection& connection) {
+  const ConnectionId id = connection.id();
+  std::string& input = connection.input();
+  bool peer_closed = false;
+  for (int i = 0; i < kMaxReadsPerTurn; ++i) {
+    const std::size_t old_size = input.size();
+    input.resize(old_size + kReadChunk);
+    const ssize_t n = ::recv(connection.fd(), input.data() + old_size, kReadChunk, 0);
+    input.resize(old_size + std::max<ssize_t>(n, 0));
+    if (n > 0) {
+      if (static_cast<std::size_t>(n) < kReadChunk) break;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    peer_closed = true;  // EOF or a reset: the peer is gone, nothing more can be answered
+    break;
+  }
+  if (peer_closed) {
+    Close(id);
+    return;
+  }
+  connection.Touch(loop_.clock().Now());
+  if (!input.empty() && !connection.paused) handler_.OnData(id, input);
+}
+
+bool TcpServer::Send(ConnectionId id, std::string_view bytes) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return false;
+  Connection& connection = *it->second;
+  connection.Queue(bytes);
+  if (connection.unsent() > options_.max_output_bytes) {
+    spdlog::debug("connection {}: {} unsent bytes exceed max_output_bytes; closing", id,
+                  connection.unsent());
+    Close(id);
+    return false;
+  }
+  return Flush(connection);
+}
+
+bool TcpServer::Flush(Connection& connection) {
+  const ConnectionId id = connection.id();
+  if (!connection.Write()) {
+    Close(id);
+    return false;
+  }
+  connection.Touch(loop_.clock().Now());
+  if (!connection.has_output() && connection.close_after_flush) {
+    Close(id);
+    return false;
+  }
+  UpdateEvents(connection);
+  return true;
+}
+
+void TcpServer::UpdateEvents(Connection& connection) {
+  short events = 0;
+  if (!connection.paused && !connection.close_after_flush) events |= EventLoop::kReadable;
+  if (connection.has_output()) events |= EventLoop::kWritable;
+  if (events != connection.watched_events) {
+    connection.watched_events = events;
+    loop_.SetFdEvents(connection.fd(), events);
+  }
+}
+
+void TcpServer::CloseAfterFlush(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  it->second->close_after_flush = true;
+  Flush(*it->second);
+}
+
+void TcpServer::Close(ConnectionId id) {
+  if (auto it = connections_.find(id); it != connections_.end()) CloseConnection(it);
+}
+
+void TcpServer::CloseConnection(ConnectionMap::iterator it) {
+  loop_.UnwatchFd(it->second->fd());
+  pending_close_.push_back(it->first);
+  closed_.push_back(std::move(it->second));
+  connections_.erase(it);
+  ScheduleDeferred();
+}
+
+void TcpServer::PauseReading(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  it->second->paused = true;
+  UpdateEvents(*it->second);
+}
+
+void TcpServer::ResumeReading(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || !it->second->paused) return;
+  it->second->paused = false;
+  UpdateEvents(*it->second);
+  if (!it->second->input().empty()) {
+    pending_resume_.push_back(id);
+    ScheduleDeferred();
+  }
+}
+
+void TcpServer::ScheduleDeferred() {
+  if (deferred_timer_) return;
+  deferred_timer_ = loop_.RunAfter(Duration::zero(), [this] { RunDeferred(); });
+}
+
+// Handler calls that must not nest: OnClose of closed connections, OnData after a resume.
+void TcpServer::RunDeferred() {
+  deferred_timer_.reset();
+  std::vector<std::unique_ptr<Connection>> doomed;
+  doomed.swap(closed_);
+  std::vector<ConnectionId> resumed;
+  resumed.swap(pending_resume_);
+  for (ConnectionId id : resumed) {
+    auto it = connections_.find(id);
+    if (it == connections_.end() || it->second->paused) continue;
+    if (!it->second->input().empty()) handler_.OnData(id, it->second->input());
+  }
+  std::vector<ConnectionId> closing;
+  closing.swap(pending_close_);
+  for (ConnectionId id : closing) handler_.OnClose(id);
+}
+
+void TcpServer::ArmIdleSweep() {
+  const Duration period = std::max<Duration>(options_.idle_timeout / 4, std::chrono::milliseconds(10));
+  idle_timer_ = loop_.RunAfter(period, [this] {
+    idle_timer_.reset();
+    SweepIdle();
+    ArmIdleSweep();
+  });
+}
+
+void TcpServer::SweepIdle() {
+  const MonoTime now = loop_.clock().Now();
+  scratch_.clear();
+  for (const auto& [id, connection] : connections_) {
+    if (now - connection->last_activity() >= options_.idle_timeout) scratch_.push_back(id);
+  }
+  for (ConnectionId id : scratch_) Close(id);
+  if (!scratch_.empty()) spdlog::debug("closed {} idle connections", scratch_.size());
+}
+
+void TcpServer::StopAccepting() {
+  if (listen_fd_ < 0) return;
+  loop_.UnwatchFd(listen_fd_);
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+}
+
+std::size_t TcpServer::connection_count() const { return connections_.size(); }
+
+}  // namespace shardtrack

@@ -1,0 +1,166 @@
+#include "frontend/announce_request.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
+#include <string>
+
+#include "frontend/http/query_string.h"
+
+namespace shardtrack {
+namespace {
+
+enum Field : unsigned {
+  kInfoHash, kPeerId, kPort, kUploaded, kDownloaded, kLeft,  // required, in this order
+  kEvent, kCompact, kNoPeerId, kNumwant, kIp, kFieldCount,
+};
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
+    "info_hash", "peer_id", "port", "uploaded", "downloaded", "left",
+    "event",     "compact", "no_peer_id", "numwant", "ip",
+};
+constexpr unsigned kFirstOptional = kEvent;
+
+Error Invalid(Field field, std::string_view why) {
+  return Error{"invalid " + std::string(kFieldNames[field]) + ": " + std::string(why)};
+}
+
+// Decimal digits only (no sign, no spaces); nullopt when empty, not digits or over 64 bits.
+std::optional<std::uint64_t> ParseUnsigned(std::string_view text) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      })) {
+    return std::nullopt;
+  }
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+class AnnounceParser {
+ public:
+  Status Visit(std::string_view key, std::string_view value);
+  Result<ParsedAnnounce> Finish(const IpAddress& client, const AnnounceOptions& options);
+
+ private:
+  Status SetField(Field field, std::string_view value);
+  Status SetCounter(Field field, std::string_view value, std::uint64_t& into);
+
+  ParsedAnnounce out_;
+  unsigned seen_ = 0;
+  std::uint64_t numwant_ = 0;
+  std::optional<IpAddress> claimed_ip_;
+};
+
+Status AnnounceParser::Visit(std::string_view key, std::string_view value) {
+  auto found = std::find(kFieldNames.begin(), kFieldNames.end(), key);
+  if (found == kFieldNames.end()) return OkStatus();  // key, trackerid, corrupt, ...: ignored
+  auto field = static_cast<Field>(found - kFieldNames.begin());
+  if (seen_ & (1u << field)) return Error{"duplicate " + std::string(key)};
+  seen_ |= 1u << field;
+  return SetField(field, value);
+}
+
+Status AnnounceParser::SetCounter(Field field, std::string_view value, std::uint64_t& into) {
+  auto number = ParseUnsigned(value);
+  if (!number) return Invalid(field, "must be a non-negative integer");
+  into = *number;
+  return OkStatus();
+}
+
+Status AnnounceParser::SetField(Field field, std::string_view value) {
+  auto& request = out_.request;
+  std::uint64_t number = 0;
+  switch (field) {
+    case kInfoHash:
+    case kPeerId:
+      if (value.size() != 20) return Invalid(field, "must be 20 bytes");
+      (field == kInfoHash ? request.mutable_info_hash() : request.mutable_peer_id())->assign(value);
+      return OkStatus();
+    case kPort:
+      number = ParseUnsigned(value).value_or(0);
+      if (number < 1 || number > 65535) return Invalid(field, "must be 1..65535");
+      request.set_port(static_cast<std::uint32_t>(number));
+      return OkStatus();
+    case kUploaded:
+      if (Status status = SetCounter(field, value, number); !status) return status;
+      request.set_uploaded(number);
+      return OkStatus();
+    case kDownloaded:
+      if (Status status = SetCounter(field, value, number); !status) return status;
+      request.set_downloaded(number);
+      return OkStatus();
+    case kLeft:
+      if (Status status = SetCounter(field, value, number); !status) return status;
+      request.set_left(number);
+      return OkStatus();
+    case kEvent:
+      if (value == "started") {
+        request.set_event(proto::EVENT_STARTED);
+      } else if (value == "completed") {
+        request.set_event(proto::EVENT_COMPLETED);
+      } else if (value == "stopped") {
+        request.set_event(proto::EVENT_STOPPED);
+      } else if (!value.empty() && value != "paused") {
+        return Invalid(field, "must be started, completed, stopped or empty");
+      }
+      return OkStatus();
+    case kCompact:
+    case kNoPeerId:
+      if (value != "0" && value != "1") return Invalid(field, "must be 0 or 1");
+      (field == kCompact ? out_.compact : out_.no_peer_id) = value == "1";
+      return OkStatus();
+    case kNumwant:
+      // Digits only; a number too large for 64 bits still just asks for the maximum.
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) {
+        return Invalid(field, "must be a non-negative integer");
+      }
+      numwant_ = ParseUnsigned(value).value_or(std::numeric_limits<std::uint64_t>::max());
+      return OkStatus();
+    case kIp:
+      claimed_ip_ = IpAddress::Parse(value);  // a host name or garbage is ignored, not an error
+      return OkStatus();
+    case kFieldCount:
+      break;
+  }
+  return OkStatus();
+}
+
+Result<ParsedAnnounce> AnnounceParser::Finish(const IpAddress& client,
+                                              const AnnounceOptions& options) {
+  for (unsigned field = 0; field < kFirstOptional; ++field) {
+    if (!(seen_ & (1u << field))) return Error{"missing " + std::string(kFieldNames[field])};
+  }
+  auto& request = out_.request;
+  std::uint64_t wanted = (seen_ & (1u << kNumwant)) ? numwant_ : options.response_size;
+  request.set_numwant(static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, options.max_give)));
+  request.set_want_peer_ids(!out_.compact && !out_.no_peer_id);
+  bool believe = options.ip_override == IpOverride::kAlways ||
+                 (options.ip_override == IpOverride::kLocal && client.IsLocal());
+  const IpAddress& peer = (believe && claimed_ip_) ? *claimed_ip_ : client;
+  request.set_ip(peer.raw().data(), peer.raw().size());
+  return std::move(out_);
+}
+
+}  // namespace
+
+std::optional<IpOverride> ParseIpOverride(std::string_view text) {
+  if (text == "local") return IpOverride::kLocal;
+  if (text == "always") return IpOverride::kAlways;
+  if (text == "never") return IpOverride::kNever;
+  return std::nullopt;
+}
+
+Result<ParsedAnnounce> ParseAnnounce(std::string_view raw_query, const IpAddress& client,
+                                     const AnnounceOptions& options) {
+  AnnounceParser parser;
+  Status status = ForEachQueryParam(raw_query, [&parser](std::string_view key,
+                                                          std::string_view value) {
+    return parser.Visit(key, value);
+  });
+  if (!status) return Error{status.error()};
+  return parser.Finish(client, options);
+}
+
+}  // namespace shardtrack

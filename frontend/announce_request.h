@@ -1,0 +1,47 @@
+// ParseAnnounce: turns the query of GET /announce (BEP 3, 7, 23) into the proto::AnnounceRequest
+// a shard takes, plus what the frontend needs to write the reply. Pure.
+//
+// Required: info_hash and peer_id (20 bytes each after percent-decoding), port (1..65535),
+// uploaded, downloaded, left (decimal digits that fit in 64 bits). Optional: event (started,
+// completed, stopped, empty; BEP 21 "paused" counts as none), compact (0/1, default 1),
+// no_peer_id (0/1), numwant (capped at max_give; absent means response_size), ip (believed per
+// ip_override; otherwise, or when not an address literal, ignored). Anything else is ignored.
+// A known parameter given twice is an error. Error messages name the field ("missing port").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "common/ip_address.h"
+#include "common/result.h"
+#include "proto/shardtrack.pb.h"
+
+namespace shardtrack {
+
+// Whose `ip=` parameter is believed.
+enum class IpOverride {
+  kLocal,   // only from a loopback or private source (the original only_local_override_ip)
+  kAlways,
+  kNever,
+};
+// "local", "always", "never".
+std::optional<IpOverride> ParseIpOverride(std::string_view text);
+
+struct AnnounceOptions {
+  std::uint32_t response_size = 50;  // peers wanted when numwant is absent
+  std::uint32_t max_give = 200;      // cap on numwant
+  IpOverride ip_override = IpOverride::kLocal;
+};
+
+struct ParsedAnnounce {
+  proto::AnnounceRequest request;  // ip is the peer's address (4 or 16 bytes)
+  bool compact = true;
+  bool no_peer_id = false;
+};
+
+// `client` is the address the request came from (after any trusted proxy header).
+Result<ParsedAnnounce> ParseAnnounce(std::string_view raw_query, const IpAddress& client,
+                                     const AnnounceOptions& options);
+
+}  // namespace shardtrack

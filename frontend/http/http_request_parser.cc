@@ -1,0 +1,167 @@
+#include "frontend/http/http_request_parser.h"
+
+#include <algorithm>
+
+#include "frontend/http/http_text.h"
+
+namespace shardtrack {
+
+std::string_view HttpRequest::path() const {
+  if (path_size == 0) return "/";
+  return std::string_view(target).substr(path_begin, path_size);
+}
+
+std::string_view HttpRequest::query() const {
+  std::string_view rest = std::string_view(target).substr(path_begin + path_size);
+  if (rest.empty() || rest.front() != '?') return {};
+  rest.remove_prefix(1);
+  return rest.substr(0, rest.find('#'));
+}
+
+const std::string* HttpRequest::Header(std::string_view lower_case_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_case_name) return &value;
+  }
+  return nullptr;
+}
+
+HttpRequestParser::FeedResult HttpRequestParser::Feed(std::string_view bytes) {
+  if (state_ != State::kIncomplete) return {state_, 0};
+  std::size_t pos = 0;
+  while (pos < bytes.size()) {
+    std::size_t newline = bytes.find('\n', pos);
+    if (newline == std::string_view::npos) {
+      partial_.append(bytes.substr(pos));
+      pos = bytes.size();
+      CheckPartialLine();
+      break;
+    }
+    std::string_view line = bytes.substr(pos, newline - pos);
+    pos = newline + 1;
+    if (partial_.empty()) {
+      OnLine(line);
+    } else {
+      partial_.append(line);
+      OnLine(partial_);
+      partial_.clear();
+    }
+    if (state_ != State::kIncomplete) break;
+  }
+  return {state_, pos};
+}
+
+void HttpRequestParser::Reset() {
+  state_ = State::kIncomplete;
+  phase_ = Phase::kRequestLine;
+  partial_.clear();
+  header_bytes_ = 0;
+  request_.method = HttpMethod::kGet;
+  request_.target.clear();
+  request_.version_minor = 1;
+  request_.keep_alive = true;
+  request_.headers.clear();
+  request_.forwarded_for.reset();
+  request_.path_begin = request_.path_size = 0;
+  connection_close_ = connection_keep_alive_ = false;
+  error_ = {};
+}
+
+// A line still waiting for its end must not outgrow the limit its finished form is checked
+// against, so that feeding byte by byte fails exactly where feeding all at once does.
+void HttpRequestParser::CheckPartialLine() {
+  std::string_view content = partial_;
+  if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+  if (phase_ == Phase::kRequestLine && content.size() > limits_.max_request_line) {
+    Fail(414, "request line too long");
+  } else if (phase_ == Phase::kHeaders &&
+             header_bytes_ + content.size() > limits_.max_header_bytes) {
+    Fail(431, "request headers too large");
+  }
+}
+
+void HttpRequestParser::OnLine(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (phase_ == Phase::kRequestLine) {
+    if (line.size() > limits_.max_request_line) return Fail(414, "request line too long");
+    if (line.empty()) return;  // RFC 9112 section 2.2: ignore empty lines before a request
+    return OnRequestLine(line);
+  }
+  if (line.empty()) return OnHeadersEnd();
+  header_bytes_ += line.size();
+  if (header_bytes_ > limits_.max_header_bytes) return Fail(431, "request headers too large");
+  OnHeaderLine(line);
+}
+
+void HttpRequestParser::OnRequestLine(std::string_view line) {
+  std::size_t first = line.find(' ');
+  std::size_t last = line.rfind(' ');
+  if (first == std::string_view::npos || first == last) return Fail(400, "malformed request line");
+  std::string_view method = line.substr(0, first);
+  std::string_view target = line.substr(first + 1, last - first - 1);
+  std::string_view version = line.substr(last + 1);
+  if (!IsHttpToken(method)) return Fail(400, "malformed method");
+  auto minor = ParseHttpVersion(version);
+  if (!minor) return Fail(400, "malformed HTTP version");
+  if (*minor < 0) return Fail(505, "HTTP version not supported");
+  request_.version_minor = *minor;
+  auto path = LocatePath(target);
+  if (!path) return Fail(400, "malformed request target");
+  if (method == "GET") {
+    request_.method = HttpMethod::kGet;
+  } else if (method == "HEAD") {
+    request_.method = HttpMethod::kHead;
+  } else {
+    return Fail(405, "method not allowed");
+  }
+  request_.target.assign(target);
+  request_.path_begin = path->first;
+  request_.path_size = path->second;
+  phase_ = Phase::kHeaders;
+}
+
+void HttpRequestParser::OnHeaderLine(std::string_view line) {
+  if (line.front() == ' ' || line.front() == '\t') return Fail(400, "folded header line");
+  std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || !IsHttpToken(line.substr(0, colon))) {
+    return Fail(400, "malformed header line");
+  }
+  std::string_view value = TrimHttpSpace(line.substr(colon + 1));
+  if (!IsHttpFieldValue(value)) return Fail(400, "malformed header value");
+  auto& [name, stored] = request_.headers.emplace_back(line.substr(0, colon), value);
+  std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
+  if (name == "content-length") {
+    if (!IsDecimal(value)) return Fail(400, "malformed Content-Length");
+    if (value.find_first_not_of('0') != std::string_view::npos) {
+      return Fail(413, "request bodies are not accepted");
+    }
+  } else if (name == "transfer-encoding") {
+    return Fail(413, "request bodies are not accepted");
+  } else if (name == "connection") {
+    ForEachHttpListItem(value, [this](std::string_view option) {
+      if (EqualsIgnoreCase(option, "close")) connection_close_ = true;
+      if (EqualsIgnoreCase(option, "keep-alive")) connection_keep_alive_ = true;
+    });
+  } else if (name == "x-forwarded-for") {
+    auto& forwarded = request_.forwarded_for;
+    if (forwarded) {
+      forwarded->append(", ").append(stored);
+    } else {
+      forwarded = stored;
+    }
+  }
+}
+
+void HttpRequestParser::OnHeadersEnd() {
+  bool persistent_by_default = request_.version_minor >= 1;
+  request_.keep_alive =
+      !connection_close_ && (persistent_by_default || connection_keep_alive_);
+  phase_ = Phase::kDone;
+  state_ = State::kComplete;
+}
+
+void HttpRequestParser::Fail(int status, std::string reason) {
+  state_ = State::kError;
+  error_ = {status, std::move(reason)};
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,90 @@
+// HttpRequestParser: an incremental HTTP/1.0 and 1.1 request-head parser. Pure; one per
+// connection, owned by it.
+//
+// Feed() takes whatever bytes have arrived and says how many it consumed: on kComplete the caller
+// erases those bytes, reads request(), calls Reset() and feeds the rest (pipelining). On
+// kIncomplete every byte was consumed (a partial line is kept inside, bounded by the limits), so
+// a request split at any byte boundary parses exactly as the whole one. On kError, error() holds
+// the status to answer (400, 405, 413, 414, 431, 505) and the connection should then be closed.
+// Trackers take no bodies: a request announcing one is refused with 413. Host is not required.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace shardtrack {
+
+struct HttpLimits {
+  std::uint32_t max_request_line = 4096;  // bytes before the line end; 414 beyond
+  std::uint32_t max_header_bytes = 8192;  // all header lines, without line ends; 431 beyond
+};
+
+enum class HttpMethod { kGet, kHead };
+
+struct HttpRequest {
+  HttpMethod method = HttpMethod::kGet;
+  std::string target;  // as sent: origin-form "/path?query" or absolute-form "http://h/path?q"
+  int version_minor = 1;  // HTTP/1.0 or HTTP/1.1
+  bool keep_alive = true;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, values trimmed
+  std::optional<std::string> forwarded_for;  // X-Forwarded-For (repeated fields joined by ", ")
+
+  std::string_view path() const;   // "/announce"; "/" for an absolute-form target without one
+  std::string_view query() const;  // raw, without '?'; empty when absent
+  // The first header named `lower_case_name`, or nullptr.
+  const std::string* Header(std::string_view lower_case_name) const;
+
+  std::size_t path_begin = 0;  // where path() lies in target
+  std::size_t path_size = 0;
+};
+
+struct HttpError {
+  int status = 400;
+  std::string reason;  // short, safe to send back as the body
+};
+
+class HttpRequestParser {
+ public:
+  enum class State { kIncomplete, kComplete, kError };
+  struct FeedResult {
+    State state;
+    std::size_t consumed;
+  };
+
+  explicit HttpRequestParser(HttpLimits limits = {}) : limits_(limits) {}
+
+  FeedResult Feed(std::string_view bytes);
+  void Reset();
+
+  State state() const { return state_; }
+  const HttpRequest& request() const { return request_; }
+  HttpRequest& request() { return request_; }
+  const HttpError& error() const { return error_; }
+
+ private:
+  enum class Phase { kRequestLine, kHeaders, kDone };
+
+  void CheckPartialLine();
+  void OnLine(std::string_view line);
+  void OnRequestLine(std::string_view line);
+  void OnHeaderLine(std::string_view line);
+  void OnHeadersEnd();
+  void Fail(int status, std::string reason);
+
+  HttpLimits limits_;
+  State state_ = State::kIncomplete;
+  Phase phase_ = Phase::kRequestLine;
+  std::string partial_;  // an unfinished line carried between Feed calls
+  std::size_t header_bytes_ = 0;
+  bool connection_close_ = false;       // Connection: close
+  bool connection_keep_alive_ = false;  // Connection: keep-alive
+  HttpRequest request_;
+  HttpError error_;
+};
+
+}  // namespace shardtrack

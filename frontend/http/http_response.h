@@ -1,0 +1,31 @@
+// Building HTTP/1.1 responses: AppendHttpResponse writes a status line, Content-Type,
+// Content-Length, Connection and any extra headers, then the body (left out for HEAD). Pure.
+// Callers own the output buffer and reuse it; header values must not contain CR or LF.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace shardtrack {
+
+struct HttpHeaderField {
+  std::string_view name;
+  std::string_view value;
+};
+
+struct HttpResponseHead {
+  int status = 200;
+  std::string_view content_type = "text/plain";
+  bool keep_alive = true;
+  bool head_request = false;  // HEAD: no body, Content-Length still that of the GET answer
+  std::span<const HttpHeaderField> extra_headers;  // e.g. {"Allow", "GET, HEAD"}
+};
+
+// "OK", "Not Found", ...; "Unknown" for codes this server never sends.
+std::string_view HttpReasonPhrase(int status);
+
+// Appends the whole response to `out`.
+void AppendHttpResponse(const HttpResponseHead& head, std::string_view body, std::string& out);
+
+}  // namespace shardtrack

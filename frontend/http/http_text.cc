@@ -1,0 +1,80 @@
+#include "frontend/http/http_text.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace shardtrack {
+namespace {
+
+bool IsTokenChar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return AsciiLower(x) == AsciiLower(y);
+         });
+}
+
+bool IsHttpToken(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return IsTokenChar(static_cast<unsigned char>(c));
+  });
+}
+
+bool IsHttpFieldValue(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte == '\t' || (byte >= 0x20 && byte != 0x7f);
+  });
+}
+
+bool IsDecimal(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), IsDigit);
+}
+
+std::string_view TrimHttpSpace(std::string_view text) {
+  std::size_t begin = text.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  std::size_t end = text.find_last_not_of(" \t");
+  return text.substr(begin, end - begin + 1);
+}
+
+std::optional<int> ParseHttpVersion(std::string_view text) {
+  if (text.size() != 8 || text.substr(0, 5) != "HTTP/" || !IsDigit(text[5]) || text[6] != '.' ||
+      !IsDigit(text[7])) {
+    return std::nullopt;
+  }
+  if (text[5] != '1' || (text[7] != '0' && text[7] != '1')) return -1;
+  return text[7] - '0';
+}
+
+std::optional<std::pair<std::size_t, std::size_t>> LocatePath(std::string_view target) {
+  bool clean = !target.empty() && std::all_of(target.begin(), target.end(), [](char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte > 0x20 && byte != 0x7f;
+  });
+  if (!clean) return std::nullopt;
+  std::size_t begin = 0;
+  if (target.front() != '/') {
+    std::size_t scheme_end = 0;
+    if (StartsWithIgnoreCase(target, "http://")) scheme_end = 7;
+    if (StartsWithIgnoreCase(target, "https://")) scheme_end = 8;
+    if (scheme_end == 0 || scheme_end == target.size()) return std::nullopt;
+    begin = std::min(target.find_first_of("/?#", scheme_end), target.size());
+    if (begin == scheme_end) return std::nullopt;  // no host
+  }
+  std::size_t end = std::min(target.find_first_of("?#", begin), target.size());
+  return std::make_pair(begin, end - begin);
+}
+
+}  // namespace shardtrack

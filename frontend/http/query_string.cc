@@ -1,0 +1,92 @@
+#include "frontend/http/query_string.h"
+
+#include <algorithm>
+
+namespace shardtrack {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsPrintableName(std::string_view name) {
+  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+    return c > 0x20 && c < 0x7f;
+  });
+}
+
+}  // namespace
+
+std::optional<std::size_t> PercentDecodeInto(std::string_view encoded, char* out) {
+  std::size_t size = 0;
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    char c = encoded[i];
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%') {
+      if (i + 2 >= encoded.size()) return std::nullopt;
+      int high = HexValue(encoded[i + 1]);
+      int low = HexValue(encoded[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      c = static_cast<char>(high * 16 + low);
+      i += 2;
+    }
+    out[size++] = c;
+  }
+  return size;
+}
+
+std::optional<std::string> PercentDecode(std::string_view encoded) {
+  std::string out(encoded.size(), '\0');
+  auto size = PercentDecodeInto(encoded, out.data());
+  if (!size) return std::nullopt;
+  out.resize(*size);
+  return out;
+}
+
+std::optional<std::string_view> QueryStringReader::Decode(std::string_view raw,
+                                                          Scratch& scratch) {
+  if (raw.find_first_of("%+") == std::string_view::npos) return raw;
+  char* out = scratch.inline_bytes.data();
+  if (raw.size() > scratch.inline_bytes.size()) {
+    scratch.spill.resize(raw.size());
+    out = scratch.spill.data();
+  }
+  auto size = PercentDecodeInto(raw, out);
+  if (!size) return std::nullopt;
+  return std::string_view(out, *size);
+}
+
+QueryStringReader::Step QueryStringReader::Next() {
+  while (!rest_.empty()) {
+    std::size_t amp = rest_.find('&');
+    std::string_view part = rest_.substr(0, amp);
+    rest_.remove_prefix(amp == std::string_view::npos ? rest_.size() : amp + 1);
+    if (part.empty()) continue;
+    std::size_t equals = part.find('=');
+    std::string_view raw_value =
+        equals == std::string_view::npos ? std::string_view() : part.substr(equals + 1);
+    key_ = value_ = {};
+    auto key = Decode(part.substr(0, equals), key_scratch_);
+    key_ok_ = key.has_value();
+    if (!key) return Step::kMalformed;
+    key_ = *key;
+    auto value = Decode(raw_value, value_scratch_);
+    if (!value) return Step::kMalformed;
+    value_ = *value;
+    return Step::kPair;
+  }
+  return Step::kEnd;
+}
+
+std::string QueryStringReader::MalformedMessage() const {
+  if (key_ok_ && IsPrintableName(key_)) {
+    return "invalid " + std::string(key_) + ": malformed percent-escape";
+  }
+  return "malformed percent-escape in query";
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,121 @@
+#include "frontend/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+namespace shardtrack {
+
+namespace {
+constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
+}
+
+HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
+    : tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {}
+
+void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t) {
+  connections_.try_emplace(id, Connection{remote, HttpRequestParser(options_.limits), {}});
+}
+
+void HttpServer::OnClose(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  in_flight_ -= it->second.pipeline.size();
+  connections_.erase(it);
+}
+
+void HttpServer::OnData(ConnectionId id, std::string& input) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second.closing) {
+    input.clear();
+    return;
+  }
+  ParseRequests(id, it->second, input);
+}
+
+void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::string& input) {
+  while (!input.empty() && connection.pipeline.size() < options_.max_pipelined) {
+    auto [state, consumed] = connection.parser.Feed(input);
+    input.erase(0, consumed);
+    if (state == HttpRequestParser::State::kIncomplete) return;
+    if (state == HttpRequestParser::State::kError) {
+      input.clear();
+      RejectMalformed(id, connection);
+      return;
+    }
+    const HttpRequest& request = connection.parser.request();
+    std::uint64_t sequence = connection.next_sequence++;
+    connection.pipeline.push_back(
+        Pending{sequence, request.method == HttpMethod::kHead, request.keep_alive, false, {}});
+    ++in_flight_;
+    if (!request.keep_alive) {
+      connection.closing = true;
+      input.clear();
+    }
+    handler_.OnRequest({id, sequence}, request, connection.remote);
+    // The handler may have answered, and the answer may have closed the connection.
+    if (!connections_.contains(id)) return;
+    connection.parser.Reset();
+    if (connection.closing) return;
+  }
+  if (!input.empty() && !connection.paused) {
+    connection.paused = true;
+    tcp_.PauseReading(id);
+  }
+}
+
+void HttpServer::RejectMalformed(ConnectionId id, Connection& connection) {
+  const HttpError& error = connection.parser.error();
+  connection.closing = true;
+  Pending rejection{connection.next_sequence++, false, false, true, {}};
+  HttpResponseHead head;
+  head.status = error.status;
+  head.keep_alive = false;
+  if (error.status == 405) head.extra_headers = kAllowHeader;
+  AppendHttpResponse(head, error.reason + "\n", rejection.bytes);
+  connection.pipeline.push_back(std::move(rejection));
+  ++in_flight_;
+  WriteReady(id, connection);
+}
+
+void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
+  auto it = connections_.find(slot.connection);
+  if (it == connections_.end()) return;
+  Connection& connection = it->second;
+  for (Pending& pending : connection.pipeline) {
+    if (pending.sequence != slot.sequence) continue;
+    if (pending.ready) return;  // answered twice: keep the first
+    pending.keep_alive = pending.keep_alive && !response.close;
+    HttpResponseHead head;
+    head.status = response.status;
+    head.content_type = response.content_type;
+    head.keep_alive = pending.keep_alive;
+    head.head_request = pending.head_request;
+    head.extra_headers = response.extra_headers;
+    AppendHttpResponse(head, response.body, pending.bytes);
+    pending.ready = true;
+    WriteReady(slot.connection, connection);
+    return;
+  }
+}
+
+void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
+  while (!connection.pipeline.empty() && connection.pipeline.front().ready) {
+    Pending& front = connection.pipeline.front();
+    bool keep_alive = front.keep_alive;
+    tcp_.Send(id, front.bytes);
+    connection.pipeline.pop_front();
+    --in_flight_;
+    if (!keep_alive) {
+      in_flight_ -= connection.pipeline.size();
+      connection.pipeline.clear();
+      connection.closing = true;
+      tcp_.CloseAfterFlush(id);
+      return;
+    }
+  }
+  if (connection.paused && connection.pipeline.size() < options_.max_pipelined) {
+    connection.paused = false;
+    tcp_.ResumeReading(id);
+  }
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,96 @@
+// HttpServer: HTTP/1.x connections over a TcpServer. It parses requests (keep-alive and
+// pipelining), hands each to a RequestHandler with a ResponseSlot, and writes responses in request
+// order whenever they arrive, now or after a shard answered. It knows nothing of trackers.
+//
+// Per connection at most `max_pipelined` requests are in flight; past that, reading pauses.
+// A malformed request is answered with its status (400, 405, 413, 414, 431, 505) and the
+// connection closes after it. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/ip_address.h"
+#include "common/reactor/tcp_server.h"
+#include "frontend/http/http_request_parser.h"
+#include "frontend/http/http_response.h"
+
+namespace shardtrack {
+
+// Where a response goes: the connection and the request's place in its pipeline.
+struct ResponseSlot {
+  ConnectionId connection = 0;
+  std::uint64_t sequence = 0;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string_view content_type = "text/plain";
+  std::string_view body;
+  std::span<const HttpHeaderField> extra_headers;
+  bool close = false;  // close the connection after this response
+};
+
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  // Answer now or later with HttpServer::Respond(slot, ...). Every request must be answered.
+  virtual void OnRequest(ResponseSlot slot, const HttpRequest& request,
+                         const IpAddress& client) = 0;
+};
+
+struct HttpServerOptions {
+  TcpServerOptions tcp;
+  HttpLimits limits;
+  std::uint32_t max_pipelined = 32;
+};
+
+class HttpServer final : public TcpHandler {
+ public:
+  HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler);
+
+  Status Listen() { return tcp_.Listen(); }
+  std::uint16_t port() const { return tcp_.port(); }
+  std::size_t connection_count() const { return tcp_.connection_count(); }
+  void StopAccepting() { tcp_.StopAccepting(); }
+  std::size_t requests_in_flight() const { return in_flight_; }
+
+  // Delivers the response for `slot`; dropped quietly if the connection is gone.
+  void Respond(ResponseSlot slot, const HttpResponse& response);
+
+  void OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t remote_port) override;
+  void OnData(ConnectionId id, std::string& input) override;
+  void OnClose(ConnectionId id) override;
+
+ private:
+  struct Pending {
+    std::uint64_t sequence;
+    bool head_request;
+    bool keep_alive;
+    bool ready = false;
+    std::string bytes;  // the serialised response once ready
+  };
+  struct Connection {
+    IpAddress remote;
+    HttpRequestParser parser;
+    std::deque<Pending> pipeline;  // requests in flight, oldest first
+    std::uint64_t next_sequence = 0;
+    bool closing = false;  // no more requests are read: an error or Connection: close
+    bool paused = false;
+  };
+
+  void ParseRequests(ConnectionId id, Connection& connection, std::string& input);
+  void RejectMalformed(ConnectionId id, Connection& connection);
+  void WriteReady(ConnectionId id, Connection& connection);
+
+  TcpServer tcp_;
+  HttpServerOptions options_;
+  RequestHandler& handler_;
+  std::unordered_map<ConnectionId, Connection> connections_;
+  std::size_t in_flight_ = 0;
+};
+
+}  // namespace shardtrack

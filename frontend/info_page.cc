@@ -1,0 +1,51 @@
+#include "frontend/info_page.h"
+
+#include "common/fixed_bytes.h"
+
+namespace shardtrack {
+namespace {
+
+void AppendRow(std::string& html, std::string_view cells_tag, std::initializer_list<std::string> cells) {
+  html += "<tr>";
+  for (const std::string& cell : cells) {
+    html += "<";
+    html += cells_tag;
+    html += ">";
+    html += cell;
+    html += "</";
+    html += cells_tag;
+    html += ">";
+  }
+  html += "</tr>\n";
+}
+
+}  // namespace
+
+std::string RenderInfoPage(const proto::StatsReply& stats, std::uint32_t shards_answered,
+                           std::uint32_t shard_count) {
+  std::string html =
+      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>shardtrack</title></head>"
+      "<body>\n<h1>shardtrack</h1>\n";
+  if (shards_answered < shard_count) {
+    html += "<p><strong>Partial: " + std::to_string(shards_answered) + " of " +
+            std::to_string(shard_count) + " shards answered.</strong></p>\n";
+  }
+  html += "<table>\n";
+  AppendRow(html, "th", {"torrents", "peers", "seeders", "leechers", "completed"});
+  AppendRow(html, "td",
+            {std::to_string(stats.torrents()), std::to_string(stats.peers()),
+             std::to_string(stats.seeders()), std::to_string(stats.leechers()),
+             std::to_string(stats.completed())});
+  html += "</table>\n<h2>Torrents with the most peers</h2>\n<table>\n";
+  AppendRow(html, "th", {"info hash", "seeders", "leechers", "completed"});
+  for (const proto::ScrapeEntry& entry : stats.top()) {
+    auto hash = InfoHash::FromRaw(entry.info_hash());
+    AppendRow(html, "td",
+              {hash ? hash->ToHex() : std::string("?"), std::to_string(entry.complete()),
+               std::to_string(entry.incomplete()), std::to_string(entry.downloaded())});
+  }
+  html += "</table>\n</body></html>\n";
+  return html;
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,17 @@
+// The HTML page at GET /: cluster totals and the busiest torrents, as the original tracker's
+// info page showed. Pure: it renders what the shards reported.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "proto/shardtrack.pb.h"
+
+namespace shardtrack {
+
+// `stats` holds the summed totals and the rows to show, already sorted and bounded.
+// `shards_answered` < `shard_count` is shown as a warning: the totals are partial.
+std::string RenderInfoPage(const proto::StatsReply& stats, std::uint32_t shards_answered,
+                           std::uint32_t shard_count);
+
+}  // namespace shardtrack

@@ -1,0 +1,167 @@
+#include "frontend/shard_router.h"
+
+#include <spdlog/spdlog.h>
+
+namespace shardtrack {
+
+namespace {
+constexpr int kMaxMessagesPerTurn = 256;  // replies read per shard per turn, so no shard starves
+constexpr int kSendHighWaterMark = 1000;  // batches queued for one shard before sends fail
+constexpr int kReconnectMs = 100;
+constexpr int kReconnectMaxMs = 1000;
+}  // namespace
+
+struct ShardRouter::Shard {
+  Shard(zmq::context_t& context, std::uint32_t shard_index, std::string shard_endpoint)
+      : socket(context, zmq::socket_type::dealer),
+        index(shard_index),
+        endpoint(std::move(shard_endpoint)) {}
+
+  zmq::socket_t socket;
+  std::uint32_t index;
+  std::string endpoint;
+  proto::RequestBatch batch;  // this turn's requests; cleared (not freed) after each flush
+  std::string wire;           // reused serialisation buffer
+  ShardCounters counters;
+  bool reported_down = false;
+};
+
+ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
+                         const std::vector<std::string>& endpoints, Options options,
+                         Listener& listener)
+    : loop_(loop), options_(options), listener_(listener) {
+  for (std::uint32_t i = 0; i < endpoints.size(); ++i) {
+    auto shard = std::make_unique<Shard>(context, i, endpoints[i]);
+    shard->socket.set(zmq::sockopt::linger, 0);
+    shard->socket.set(zmq::sockopt::immediate, 1);  // no queueing towards a shard that is down
+    shard->socket.set(zmq::sockopt::sndhwm, kSendHighWaterMark);
+    shard->socket.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
+    shard->socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectMaxMs);
+    shard->socket.connect(endpoints[i]);
+    shard->batch.set_shard_index(i);
+    shard->batch.set_shard_count(static_cast<std::uint32_t>(endpoints.size()));
+    Shard* raw = shard.get();
+    loop_.WatchSocket(shard->socket, [this, raw] { OnReadable(*raw); });
+    shards_.push_back(std::move(shard));
+  }
+}
+
+ShardRouter::~ShardRouter() {
+  for (auto& shard : shards_) loop_.UnwatchSocket(shard->socket);
+  if (deadline_timer_ != 0) loop_.Cancel(deadline_timer_);
+}
+
+proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
+  Shard& shard = *shards_[shard_index];
+  if (shard.counters.pending >= options_.max_pending_per_shard) {
+    ++shard.counters.unavailable;
+    return nullptr;
+  }
+  std::uint64_t id = next_id_++;
+  pending_.emplace(id, Pending{token, shard_index});
+  ++shard.counters.pending;
+  deadlines_.emplace_back(id, loop_.clock().Now() + options_.timeout);
+  if (deadline_timer_ == 0) ArmDeadlineTimer();
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    loop_.RunAtEndOfTurn([this] { FlushAll(); });
+  }
+  proto::Request* request = shard.batch.add_requests();
+  request->set_id(id);
+  return request;
+}
+
+ShardRouter::ShardCounters ShardRouter::counters(std::uint32_t shard) const {
+  return shards_[shard]->counters;
+}
+
+void ShardRouter::FlushAll() {
+  flush_scheduled_ = false;
+  for (auto& shard : shards_) {
+    if (shard->batch.requests_size() > 0) Flush(*shard);
+  }
+}
+
+void ShardRouter::Flush(Shard& shard) {
+  shard.batch.SerializeToString(&shard.wire);
+  auto sent = shard.socket.send(zmq::buffer(shard.wire), zmq::send_flags::dontwait);
+  if (sent) {
+    shard.counters.sent += shard.batch.requests_size();
+    if (shard.reported_down) {
+      spdlog::info("shard {} at {} is accepting requests again", shard.index, shard.endpoint);
+      shard.reported_down = false;
+    }
+  } else {
+    if (!shard.reported_down) {
+      spdlog::warn("shard {} at {} is not connected; its requests fail until it is back",
+                   shard.index, shard.endpoint);
+      shard.reported_down = true;
+    }
+    for (const auto& request : shard.batch.requests()) {
+      ++shard.counters.unavailable;
+      Fail(request.id(), "shard " + std::to_string(shard.index) + " is unavailable, retry later");
+    }
+  }
+  shard.batch.mutable_requests()->Clear();
+}
+
+void ShardRouter::OnReadable(Shard& shard) {
+  zmq::message_t message;
+  for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
+    auto received = shard.socket.recv(message, zmq::recv_flags::dontwait);
+    if (!received) return;
+    if (!incoming_.ParseFromArray(message.data(), static_cast<int>(message.size()))) {
+      spdlog::error("shard {} at {} sent a reply that is not a ReplyBatch; dropped", shard.index,
+                    shard.endpoint);
+      continue;
+    }
+    for (const auto& reply : incoming_.replies()) {
+      auto it = pending_.find(reply.id());
+      if (it == pending_.end()) continue;  // answered already (timed out)
+      Token token = it->second.token;
+      pending_.erase(it);
+      --shard.counters.pending;
+      ++shard.counters.replied;
+      listener_.OnShardReply(token, reply);
+    }
+  }
+}
+
+void ShardRouter::Fail(std::uint64_t id, const std::string& reason) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Token token = it->second.token;
+  --shards_[it->second.shard]->counters.pending;
+  pending_.erase(it);
+  failure_reply_.Clear();
+  failure_reply_.set_id(id);
+  failure_reply_.set_failure(reason);
+  listener_.OnShardReply(token, failure_reply_);
+}
+
+void ShardRouter::ArmDeadlineTimer() {
+  while (!deadlines_.empty() && !pending_.contains(deadlines_.front().first)) {
+    deadlines_.pop_front();
+  }
+  if (deadlines_.empty()) {
+    deadline_timer_ = 0;
+    return;
+  }
+  deadline_timer_ = loop_.RunAt(deadlines_.front().second, [this] { ExpireDeadlines(); });
+}
+
+void ShardRouter::ExpireDeadlines() {
+  MonoTime now = loop_.clock().Now();
+  while (!deadlines_.empty() && deadlines_.front().second <= now) {
+    std::uint64_t id = deadlines_.front().first;
+    deadlines_.pop_front();
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    Shard& shard = *shards_[it->second.shard];
+    ++shard.counters.timeouts;
+    Fail(id, "shard " + std::to_string(shard.index) + " did not answer in time, retry later");
+  }
+  ArmDeadlineTimer();
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,92 @@
+// ShardRouter: the frontend's side of the hop to the shards.
+//
+// One DEALER socket per shard. Requests queued during a reactor turn go out as one RequestBatch
+// per shard at the end of the turn; each ReplyBatch is split back into replies matched by request
+// id. Every request gets exactly one answer through the Listener: the shard's reply, or a failure
+// when the shard is unreachable (its send queue is full), overloaded (too many pending), or silent
+// past the deadline. A send never blocks the loop. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/reactor/event_loop.h"
+#include "proto/shardtrack.pb.h"
+
+namespace shardtrack {
+
+class ShardRouter {
+ public:
+  // Identifies the caller's waiting request (e.g. a connection and its response slot).
+  using Token = std::uint64_t;
+
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // `reply.failure()` is non-empty when the request failed.
+    virtual void OnShardReply(Token token, const proto::Reply& reply) = 0;
+  };
+
+  struct Options {
+    Duration timeout = std::chrono::seconds(1);
+    std::size_t max_pending_per_shard = 50000;
+  };
+
+  struct ShardCounters {
+    std::uint64_t sent = 0;
+    std::uint64_t replied = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t unavailable = 0;  // failed at once: queue full or too many pending
+    std::size_t pending = 0;
+  };
+
+  ShardRouter(EventLoop& loop, zmq::context_t& context, const std::vector<std::string>& endpoints,
+              Options options, Listener& listener);
+  ~ShardRouter();
+  ShardRouter(const ShardRouter&) = delete;
+  ShardRouter& operator=(const ShardRouter&) = delete;
+
+  std::uint32_t shard_count() const { return static_cast<std::uint32_t>(shards_.size()); }
+
+  // Adds a request for `shard` to this turn's batch and returns it for the caller to fill in
+  // (its id is set). The answer arrives later through the Listener with `token`.
+  // Returns nullptr, and adds nothing, when the shard already has too many requests pending.
+  proto::Request* Add(std::uint32_t shard, Token token);
+
+  ShardCounters counters(std::uint32_t shard) const;
+
+ private:
+  struct Shard;
+  struct Pending {
+    Token token;
+    std::uint32_t shard;
+  };
+
+  void FlushAll();
+  void Flush(Shard& shard);
+  void OnReadable(Shard& shard);
+  void Fail(std::uint64_t id, const std::string& reason);
+  void ArmDeadlineTimer();
+  void ExpireDeadlines();
+
+  EventLoop& loop_;
+  Options options_;
+  Listener& listener_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unordered_map<std::uint64_t, Pending> pending_;
+  // Request ids in send order with their deadlines: deadlines grow with ids, so the front is
+  // always the next to expire. Entries already answered are skipped when reached.
+  std::deque<std::pair<std::uint64_t, MonoTime>> deadlines_;
+  TimerId deadline_timer_ = 0;
+  bool flush_scheduled_ = false;
+  std::uint64_t next_id_ = 1;
+  proto::Reply failure_reply_;  // reused to report failures
+  proto::ReplyBatch incoming_;  // reused to parse replies
+};
+
+}  // namespace shardtrack

@@ -1,0 +1,236 @@
+#include "frontend/tracker_handler.h"
+
+#include <algorithm>
+
+#include "common/routing.h"
+#include "frontend/info_page.h"
+#include "frontend/scrape_request.h"
+#include "frontend/tracker_replies.h"
+
+namespace shardtrack {
+
+namespace {
+constexpr std::string_view kBencodeType = "text/plain";
+constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
+
+void AddTotals(proto::StatsReply& into, const proto::StatsReply& from) {
+  into.set_torrents(into.torrents() + from.torrents());
+  into.set_peers(into.peers() + from.peers());
+  into.set_seeders(into.seeders() + from.seeders());
+  into.set_leechers(into.leechers() + from.leechers());
+  into.set_completed(into.completed() + from.completed());
+  for (const auto& entry : from.top()) *into.add_top() = entry;
+}
+}  // namespace
+
+TrackerHandler::TrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options)
+    : settings_(settings), announce_options_(announce_options) {}
+
+void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
+  http_ = &http;
+  router_ = &router;
+}
+
+void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
+                               const IpAddress& client) {
+  std::string_view path = request.path();
+  if (path == "/announce") {
+    HandleAnnounce(slot, request.query(), client);
+  } else if (path == "/scrape") {
+    HandleScrape(slot, request.query());
+  } else if (path == "/") {
+    HandleFanOut(slot, Kind::kInfoPage);
+  } else if (path == "/readyz") {
+    HandleFanOut(slot, Kind::kReady);
+  } else if (path == "/healthz") {
+    RespondText(slot, 200, "ok\n");
+  } else {
+    RespondText(slot, 404, "not found\n");
+  }
+}
+
+void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
+                                    const IpAddress& client) {
+  auto parsed = ParseAnnounce(query, client, announce_options_);
+  if (!parsed.ok()) return RespondFailure(slot, parsed.error());
+  auto info_hash = InfoHash::FromRaw(parsed->request.info_hash());
+  std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
+  std::uint32_t index = NewExchange(slot, Kind::kAnnounce);
+  proto::Request* request = router_->Add(shard, index);
+  if (request == nullptr) {
+    free_exchanges_.push_back(index);
+    return RespondFailure(slot, "tracker busy, retry later");
+  }
+  Exchange& exchange = exchanges_[index];
+  exchange.outstanding = 1;
+  exchange.compact = parsed->compact;
+  exchange.no_peer_id = parsed->no_peer_id;
+  exchange.client = client;
+  request->mutable_announce()->Swap(&parsed->request);
+}
+
+void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
+  auto hashes = ParseScrape(query, settings_.max_scrape_hashes);
+  if (!hashes.ok()) return RespondFailure(slot, hashes.error());
+  if (hashes->empty()) {
+    if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
+    return HandleFanOut(slot, Kind::kScrape);
+  }
+  std::uint32_t index = NewExchange(slot, Kind::kScrape);
+  std::vector<proto::ScrapeRequest*> per_shard(router_->shard_count(), nullptr);
+  for (const InfoHash& hash : *hashes) {
+    std::uint32_t shard = ShardFor(hash, router_->shard_count());
+    if (per_shard[shard] == nullptr) {
+      proto::Request* request = router_->Add(shard, index);
+      if (request == nullptr) {
+        exchanges_[index].failure = "tracker busy, retry later";
+        continue;
+      }
+      ++exchanges_[index].outstanding;
+      per_shard[shard] = request->mutable_scrape();
+    }
+    per_shard[shard]->add_info_hashes(hash.ToRaw());
+  }
+  if (exchanges_[index].outstanding == 0) Finish(index);
+}
+
+void TrackerHandler::HandleFanOut(ResponseSlot slot, Kind kind) {
+  std::uint32_t index = NewExchange(slot, kind);
+  for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
+    proto::Request* request = router_->Add(shard, index);
+    if (request == nullptr) {
+      exchanges_[index].failure = "tracker busy, retry later";
+      continue;
+    }
+    ++exchanges_[index].outstanding;
+    if (kind == Kind::kScrape) {
+      request->mutable_scrape()->set_full(true);
+      request->mutable_scrape()->set_limit(settings_.full_scrape_limit);
+    } else {
+      request->mutable_stats()->set_max_torrents(kind == Kind::kReady ? 0
+                                                                      : settings_.info_page_torrents);
+    }
+  }
+  if (exchanges_[index].outstanding == 0) Finish(index);
+}
+
+void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& reply) {
+  auto index = static_cast<std::uint32_t>(token);
+  Exchange& exchange = exchanges_[index];
+  if (!reply.failure().empty()) {
+    if (exchange.failure.empty()) exchange.failure = reply.failure();
+  } else {
+    ++exchange.shards_answered;
+    if (exchange.kind == Kind::kAnnounce) {
+      FinishAnnounce(exchange, reply.announce());
+    } else if (exchange.kind == Kind::kScrape) {
+      for (const auto& entry : reply.scrape().files()) *exchange.scrape.add_files() = entry;
+      if (reply.scrape().truncated()) exchange.scrape.set_truncated(true);
+    } else {
+      AddTotals(exchange.stats, reply.stats());
+    }
+  }
+  if (--exchange.outstanding == 0) Finish(index);
+}
+
+void TrackerHandler::Finish(std::uint32_t index) {
+  Exchange& exchange = exchanges_[index];
+  switch (exchange.kind) {
+    case Kind::kAnnounce:
+      if (!exchange.failure.empty()) RespondFailure(exchange.slot, exchange.failure);
+      break;  // a successful announce was answered on arrival
+    case Kind::kScrape:
+      FinishScrape(exchange);
+      break;
+    case Kind::kInfoPage:
+      FinishInfoPage(exchange);
+      break;
+    case Kind::kReady:
+      FinishReady(exchange);
+      break;
+  }
+  free_exchanges_.push_back(index);
+}
+
+void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply) {
+  body_.clear();
+  AnnounceReplyOptions options;
+  options.compact = exchange.compact;
+  options.want_peer_ids = !exchange.no_peer_id;
+  options.interval = settings_.announce_interval;
+  options.min_interval = settings_.min_interval;
+  options.external_ip = exchange.client;
+  WriteAnnounceReply(reply, options, body_);
+  RespondBencoded(exchange.slot);
+}
+
+void TrackerHandler::FinishScrape(Exchange& exchange) {
+  if (!exchange.failure.empty()) return RespondFailure(exchange.slot, exchange.failure);
+  body_.clear();
+  WriteScrapeReply(exchange.scrape.files(), body_);
+  RespondBencoded(exchange.slot);
+}
+
+void TrackerHandler::FinishInfoPage(Exchange& exchange) {
+  auto& top = *exchange.stats.mutable_top();
+  auto peers = [](const proto::ScrapeEntry& e) { return e.complete() + e.incomplete(); };
+  std::sort(top.begin(), top.end(), [&](const auto& a, const auto& b) { return peers(a) > peers(b); });
+  if (top.size() > static_cast<int>(settings_.info_page_torrents)) {
+    top.DeleteSubrange(settings_.info_page_torrents, top.size() - settings_.info_page_torrents);
+  }
+  body_ = RenderInfoPage(exchange.stats, exchange.shards_answered, router_->shard_count());
+  HttpResponse response;
+  response.content_type = kHtmlType;
+  response.body = body_;
+  http_->Respond(exchange.slot, response);
+}
+
+void TrackerHandler::FinishReady(Exchange& exchange) {
+  if (exchange.shards_answered == router_->shard_count()) {
+    RespondText(exchange.slot, 200, "ready\n");
+  } else {
+    RespondText(exchange.slot, 503, "not ready: " + exchange.failure + "\n");
+  }
+}
+
+std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Kind kind) {
+  std::uint32_t index;
+  if (free_exchanges_.empty()) {
+    index = static_cast<std::uint32_t>(exchanges_.size());
+    exchanges_.emplace_back();
+  } else {
+    index = free_exchanges_.back();
+    free_exchanges_.pop_back();
+  }
+  Exchange& exchange = exchanges_[index];
+  exchange.slot = slot;
+  exchange.kind = kind;
+  exchange.outstanding = 0;
+  exchange.failure.clear();
+  exchange.scrape.Clear();
+  exchange.stats.Clear();
+  exchange.shards_answered = 0;
+  return index;
+}
+
+void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason) {
+  body_.clear();
+  WriteFailure(reason, body_);
+  RespondBencoded(slot);
+}
+
+void TrackerHandler::RespondBencoded(ResponseSlot slot) {
+  HttpResponse response;
+  response.content_type = kBencodeType;
+  response.body = body_;
+  http_->Respond(slot, response);
+}
+
+void TrackerHandler::RespondText(ResponseSlot slot, int status, std::string_view text) {
+  HttpResponse response;
+  response.status = status;
+  response.body = text;
+  http_->Respond(slot, response);
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,73 @@
+// TrackerHandler: the tracker's routes. It maps an HTTP request to shard requests and shard
+// replies back to HTTP responses; it knows no sockets.
+//
+//   /announce  parse, route to the owning shard, answer from its reply
+//   /scrape    split the infohashes by owner, ask each shard once, gather (no info_hash: every
+//              shard, if full scrape is on)
+//   /          the HTML info page, totals gathered from every shard
+//   /healthz   liveness: 200 while the process serves
+//   /readyz    readiness: 200 only when every shard answers
+// Tracker-level errors are HTTP 200 with a bencoded `failure reason`. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "frontend/announce_request.h"
+#include "frontend/frontend_settings.h"
+#include "frontend/http_server.h"
+#include "frontend/shard_router.h"
+
+namespace shardtrack {
+
+class TrackerHandler final : public RequestHandler, public ShardRouter::Listener {
+ public:
+  TrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options);
+  // Both must outlive this handler; they are built after it because they call back into it.
+  void Attach(HttpServer& http, ShardRouter& router);
+
+  void OnRequest(ResponseSlot slot, const HttpRequest& request, const IpAddress& client) override;
+  void OnShardReply(ShardRouter::Token token, const proto::Reply& reply) override;
+
+ private:
+  enum class Kind { kAnnounce, kScrape, kInfoPage, kReady };
+  // A request waiting on one or more shards. Kept in a slab and reused: no allocation per
+  // announce once warm.
+  struct Exchange {
+    ResponseSlot slot;
+    Kind kind = Kind::kAnnounce;
+    std::uint32_t outstanding = 0;
+    bool compact = true;
+    bool no_peer_id = false;
+    IpAddress client;
+    std::string failure;           // first failure among the shard replies
+    proto::ScrapeReply scrape;     // gathered scrape entries
+    proto::StatsReply stats;       // gathered totals
+    std::uint32_t shards_answered = 0;
+  };
+
+  void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client);
+  void HandleScrape(ResponseSlot slot, std::string_view query);
+  void HandleFanOut(ResponseSlot slot, Kind kind);
+  void Finish(std::uint32_t index);
+  void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
+  void FinishScrape(Exchange& exchange);
+  void FinishInfoPage(Exchange& exchange);
+  void FinishReady(Exchange& exchange);
+
+  std::uint32_t NewExchange(ResponseSlot slot, Kind kind);
+  void RespondFailure(ResponseSlot slot, std::string_view reason);
+  void RespondBencoded(ResponseSlot slot);
+  void RespondText(ResponseSlot slot, int status, std::string_view text);
+
+  const FrontendSettings& settings_;
+  AnnounceOptions announce_options_;
+  HttpServer* http_ = nullptr;
+  ShardRouter* router_ = nullptr;
+  std::vector<Exchange> exchanges_;
+  std::vector<std::uint32_t> free_exchanges_;
+  std::string body_;  // reused reply buffer
+};
+
+}  // namespace shardtrack
