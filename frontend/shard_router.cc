@@ -9,6 +9,8 @@ constexpr int kMaxMessagesPerTurn = 256;  // replies read per shard per turn, so
 constexpr int kSendHighWaterMark = 1000;  // batches queued for one shard before sends fail
 constexpr int kReconnectMs = 100;
 constexpr int kReconnectMaxMs = 1000;
+constexpr auto kRetryInterval = std::chrono::milliseconds(5);  // backlog retries while connecting
+constexpr auto kMisrouteLogInterval = std::chrono::seconds(10);
 }  // namespace
 
 struct ShardRouter::Shard {
@@ -17,13 +19,22 @@ struct ShardRouter::Shard {
         index(shard_index),
         endpoint(std::move(shard_endpoint)) {}
 
+  // A serialised batch that could not be sent yet, with the deadline of its first request.
+  struct Unsent {
+    std::string wire;
+    MonoTime deadline;
+    std::uint32_t requests;
+  };
+
   zmq::socket_t socket;
   std::uint32_t index;
   std::string endpoint;
   proto::RequestBatch batch;  // this turn's requests; cleared (not freed) after each flush
   std::string wire;           // reused serialisation buffer
-  ShardCounters counters;
+  std::deque<Unsent> backlog;
+  std::optional<MonoTime> unreachable_since;
   bool reported_down = false;
+  ShardCounters counters;
 };
 
 ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
@@ -49,6 +60,7 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
 ShardRouter::~ShardRouter() {
   for (auto& shard : shards_) loop_.UnwatchSocket(shard->socket);
   if (deadline_timer_ != 0) loop_.Cancel(deadline_timer_);
+  if (retry_timer_ != 0) loop_.Cancel(retry_timer_);
 }
 
 proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
@@ -83,26 +95,62 @@ void ShardRouter::FlushAll() {
 }
 
 void ShardRouter::Flush(Shard& shard) {
+  const MonoTime now = loop_.clock().Now();
+  const auto requests = static_cast<std::uint32_t>(shard.batch.requests_size());
   shard.batch.SerializeToString(&shard.wire);
-  auto sent = shard.socket.send(zmq::buffer(shard.wire), zmq::send_flags::dontwait);
-  if (sent) {
-    shard.counters.sent += shard.batch.requests_size();
-    if (shard.reported_down) {
-      spdlog::info("shard {} at {} is accepting requests again", shard.index, shard.endpoint);
-      shard.reported_down = false;
-    }
+  if (shard.backlog.empty() && TrySend(shard, shard.wire)) {
+    shard.counters.sent += requests;
+  } else if (now - *shard.unreachable_since >= options_.timeout) {
+    shard.counters.unavailable += requests;
+    FailBatch(shard.batch, "shard " + std::to_string(shard.index) + " is unavailable, retry later");
   } else {
-    if (!shard.reported_down) {
-      spdlog::warn("shard {} at {} is not connected; its requests fail until it is back",
-                   shard.index, shard.endpoint);
-      shard.reported_down = true;
-    }
-    for (const auto& request : shard.batch.requests()) {
-      ++shard.counters.unavailable;
-      Fail(request.id(), "shard " + std::to_string(shard.index) + " is unavailable, retry later");
-    }
+    shard.backlog.push_back({shard.wire, now + options_.timeout, requests});
+    if (retry_timer_ == 0) retry_timer_ = loop_.RunAfter(kRetryInterval, [this] { RetryBacklogs(); });
   }
   shard.batch.mutable_requests()->Clear();
+}
+
+// Sends without blocking; tracks whether the shard is reachable and says so in the log once.
+bool ShardRouter::TrySend(Shard& shard, const std::string& wire) {
+  const bool sent = shard.socket.send(zmq::buffer(wire), zmq::send_flags::dontwait).has_value();
+  if (sent && shard.unreachable_since) {
+    if (shard.reported_down) {
+      spdlog::info("shard {} at {} is accepting requests again", shard.index, shard.endpoint);
+    }
+    shard.unreachable_since.reset();
+    shard.reported_down = false;
+  } else if (!sent && !shard.unreachable_since) {
+    shard.unreachable_since = loop_.clock().Now();
+  }
+  return sent;
+}
+
+// Sends what waited; a batch whose deadline passed is dropped (its requests have timed out).
+void ShardRouter::RetryBacklogs() {
+  retry_timer_ = 0;
+  const MonoTime now = loop_.clock().Now();
+  bool waiting = false;
+  for (auto& shard : shards_) {
+    auto& backlog = shard->backlog;
+    while (!backlog.empty() && backlog.front().deadline <= now) backlog.pop_front();
+    while (!backlog.empty() && TrySend(*shard, backlog.front().wire)) {
+      shard->counters.sent += backlog.front().requests;
+      backlog.pop_front();
+    }
+    if (!backlog.empty()) {
+      waiting = true;
+      if (!shard->reported_down && now - *shard->unreachable_since >= options_.timeout) {
+        shard->reported_down = true;
+        spdlog::warn("shard {} at {} is unreachable; its requests fail until it is back",
+                     shard->index, shard->endpoint);
+      }
+    }
+  }
+  if (waiting) retry_timer_ = loop_.RunAfter(kRetryInterval, [this] { RetryBacklogs(); });
+}
+
+void ShardRouter::FailBatch(const proto::RequestBatch& batch, const std::string& reason) {
+  for (const auto& request : batch.requests()) Fail(request.id(), reason);
 }
 
 void ShardRouter::OnReadable(Shard& shard) {
@@ -116,6 +164,11 @@ void ShardRouter::OnReadable(Shard& shard) {
       continue;
     }
     for (const auto& reply : incoming_.replies()) {
+      if (reply.misrouted() && loop_.clock().Now() >= next_misroute_log_) {
+        next_misroute_log_ = loop_.clock().Now() + kMisrouteLogInterval;
+        spdlog::error("shard {} at {} refused a request: {}", shard.index, shard.endpoint,
+                      reply.failure());
+      }
       auto it = pending_.find(reply.id());
       if (it == pending_.end()) continue;  // answered already (timed out)
       Token token = it->second.token;

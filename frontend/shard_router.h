@@ -3,13 +3,18 @@
 // One DEALER socket per shard. Requests queued during a reactor turn go out as one RequestBatch
 // per shard at the end of the turn; each ReplyBatch is split back into replies matched by request
 // id. Every request gets exactly one answer through the Listener: the shard's reply, or a failure
-// when the shard is unreachable (its send queue is full), overloaded (too many pending), or silent
-// past the deadline. A send never blocks the loop. Loop thread only.
+// when the shard is overloaded (too many pending), silent past the deadline, or unreachable.
+// A send never blocks the loop: sockets are ZMQ_IMMEDIATE, so nothing queues towards a shard
+// that is not connected. A batch that cannot go out yet (the connection is still being made at
+// start-up or after a shard restart) is retried every few milliseconds until its requests' deadline;
+// once a shard has been unreachable for a whole deadline, its requests fail at once.
+// Loop thread only.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -69,6 +74,9 @@ class ShardRouter {
 
   void FlushAll();
   void Flush(Shard& shard);
+  bool TrySend(Shard& shard, const std::string& wire);
+  void RetryBacklogs();
+  void FailBatch(const proto::RequestBatch& batch, const std::string& reason);
   void OnReadable(Shard& shard);
   void Fail(std::uint64_t id, const std::string& reason);
   void ArmDeadlineTimer();
@@ -84,6 +92,8 @@ class ShardRouter {
   std::deque<std::pair<std::uint64_t, MonoTime>> deadlines_;
   TimerId deadline_timer_ = 0;
   bool flush_scheduled_ = false;
+  TimerId retry_timer_ = 0;
+  MonoTime next_misroute_log_{};
   std::uint64_t next_id_ = 1;
   proto::Reply failure_reply_;  // reused to report failures
   proto::ReplyBatch incoming_;  // reused to parse replies

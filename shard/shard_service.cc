@@ -38,6 +38,7 @@ void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto:
       proto::Reply* reply = out.add_replies();
       reply->set_id(request.id());
       reply->set_failure(failure);
+      reply->set_misrouted(true);
     }
     return;
   }
@@ -76,6 +77,7 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
   }
   if (std::string failure = CheckOwner(announce->info_hash, now); !failure.empty()) {
     reply.set_failure(std::move(failure));
+    reply.set_misrouted(true);
     return;
   }
   announce->numwant = std::min(announce->numwant, kMaxNumwant);
@@ -101,6 +103,7 @@ void ShardService::HandleScrape(const proto::ScrapeRequest& request, UnixSeconds
     }
     if (std::string failure = CheckOwner(*info_hash, now); !failure.empty()) {
       reply.set_failure(std::move(failure));
+      reply.set_misrouted(true);
       return;
     }
     const SwarmCounts counts = store_.ScrapeOne(*info_hash);
