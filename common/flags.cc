@@ -145,6 +145,10 @@ Result<FlagSet::Outcome> FlagSet::Parse(
   for (int i = 1; i < argc; ++i) {
     std::string_view arg(argv[i]);
     if (arg == "--help" || arg == "-h") return Outcome::kHelpShown;
+    if (arg == "--help-markdown") {
+      markdown_help_ = true;
+      return Outcome::kHelpShown;
+    }
     if (arg.substr(0, 2) != "--") return Error{"unexpected argument '" + std::string(arg) + "'"};
     arg.remove_prefix(2);
     auto equals = arg.find('=');
@@ -176,6 +180,7 @@ Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv) {
 }
 
 std::string FlagSet::Help() const {
+  if (markdown_help_) return MarkdownTable();
   std::string out = "usage: " + program_ + " [options]\n" + summary_ + "\n\noptions:\n";
   for (const auto& flag : flags_) {
     out += "  --" + flag.name + (flag.is_bool ? "" : " VALUE") + "\n      " + flag.help;

@@ -3,7 +3,8 @@
 // Every setting is read from `--name value` (or `--name=value`) and from the environment
 // variable SHARDTRACK_<NAME> (upper case, '-' as '_'), for containers; the command line wins.
 // A repeatable setting takes a comma-separated list from the environment. `--help` prints
-// every setting with its default; MarkdownTable() feeds the README's settings tables.
+// every setting with its default; `--help-markdown` prints MarkdownTable() instead, which is
+// what the README's settings tables are generated from (scripts/settings-tables).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,7 @@ class FlagSet {
                         const std::function<const char*(const char*)>& getenv);
   Result<Outcome> Parse(int argc, const char* const* argv);
 
+  // The text for kHelpShown: the plain list, or the Markdown table after --help-markdown.
   std::string Help() const;
   std::string MarkdownTable() const;
 
@@ -52,6 +54,7 @@ class FlagSet {
   const Flag* Find(std::string_view name) const;
 
   std::string program_;
+  bool markdown_help_ = false;
   std::string summary_;
   std::vector<Flag> flags_;
 };
