@@ -326,6 +326,18 @@ TEST_F(HttpServerTest, RequestLineOverTheLimitGets414) {
   EXPECT_TRUE(handler_.paths.empty());
 }
 
+TEST_F(HttpServerTest, RefusedHeadRequestGetsNoBody) {
+  Start();
+  int fd = Connect();
+  // A HEAD whose headers are refused (413: it announces a body) is still a HEAD: RFC 9110
+  // section 9.3.2 forbids content in the response.
+  Send(fd, "HEAD /now/a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.closed);
+  ASSERT_TRUE(received.bytes.starts_with("HTTP/1.1 413 Content Too Large\r\n")) << received.bytes;
+  EXPECT_TRUE(received.bytes.ends_with("\r\nConnection: close\r\n\r\n")) << received.bytes;
+}
+
 TEST_F(HttpServerTest, MalformedRequestGets400) {
   Start();
   int fd = Connect();
