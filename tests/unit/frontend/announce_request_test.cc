@@ -25,7 +25,8 @@ std::string Escape(std::string_view raw) {
   return out;
 }
 
-const std::string kInfoHash = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xff"s;
+const std::string kInfoHash =
+    "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xff"s;
 const std::string kPeerId = "-LT2000-abcdefghijkl";
 
 // A valid announce's parameters, in order; tests change, drop or add some.
@@ -131,8 +132,8 @@ TEST(AnnounceRequestTest, AcceptsLargestCountersAndExtremePorts) {
 
 TEST(AnnounceRequestTest, MapsEveryEvent) {
   const std::vector<std::pair<std::string, proto::Event>> cases = {
-      {"started", proto::EVENT_STARTED},   {"completed", proto::EVENT_COMPLETED},
-      {"stopped", proto::EVENT_STOPPED},   {"", proto::EVENT_NONE},
+      {"started", proto::EVENT_STARTED}, {"completed", proto::EVENT_COMPLETED},
+      {"stopped", proto::EVENT_STOPPED}, {"", proto::EVENT_NONE},
       {"paused", proto::EVENT_NONE},
   };
   for (const auto& [text, event] : cases) {
@@ -237,8 +238,8 @@ TEST(AnnounceRequestTest, RejectsBadPorts) {
 TEST(AnnounceRequestTest, RejectsBadCounters) {
   for (const char* field : {"uploaded", "downloaded", "left"}) {
     std::string expected = "invalid "s + field + ": must be a non-negative integer";
-    for (const char* value : {"-1", "", "12a", "1.5", "+5", "18446744073709551616",
-                              "99999999999999999999999"}) {
+    for (const char* value :
+         {"-1", "", "12a", "1.5", "+5", "18446744073709551616", "99999999999999999999999"}) {
       EXPECT_EQ(ErrorFor(With(field, value)), expected) << field << "=" << value;
     }
   }

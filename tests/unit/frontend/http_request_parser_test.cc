@@ -298,8 +298,8 @@ TEST(HttpRequestParserTest, ByteByByteFeedingMatchesWholeFeeding) {
       {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", {}},
       {"GET / HTTP/1.1\r\nbad header\r\n\r\n", {}},
       {"GET /" + std::string(40, 'a') + " HTTP/1.1\r\n\r\n", small},
-      {"GET /" + std::string(26, 'a') + " HTTP/1.1\r\n\r\n", small},  // exactly 40
-      {"GET /" + std::string(27, 'a') + " HTTP/1.1\r\n\r\n", small},  // 41
+      {"GET /" + std::string(26, 'a') + " HTTP/1.1\r\n\r\n", small},         // exactly 40
+      {"GET /" + std::string(27, 'a') + " HTTP/1.1\r\n\r\n", small},         // 41
       {"GET / HTTP/1.1\r\nA: " + std::string(27, 'b') + "\r\n\r\n", small},  // exactly 30
       {"GET / HTTP/1.1\r\nA: " + std::string(28, 'b') + "\r\n\r\n", small},  // 31
       {"GET / HTTP/1.1\r\nA: 1234567\r\nB: 1234567\r\nC: 1234567\r\n\r\n", small},

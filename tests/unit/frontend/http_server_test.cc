@@ -2,11 +2,10 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -48,8 +47,8 @@ class TestHandler final : public RequestHandler {
     Answer(slot, path, path.starts_with("/close/"));
   }
 
-  std::vector<std::string> paths;        // every request the handler saw, in arrival order
-  std::vector<std::string> answered;     // the order the handler answered in
+  std::vector<std::string> paths;     // every request the handler saw, in arrival order
+  std::vector<std::string> answered;  // the order the handler answered in
   std::vector<IpAddress> clients;
   std::size_t max_waiting = 0;
 
@@ -83,8 +82,8 @@ class TestHandler final : public RequestHandler {
 // The exact bytes HttpServer sends for a TestHandler answer.
 std::string Ok(std::string_view body, bool keep_alive = true, bool head = false) {
   std::string out = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\nConnection: " +
-                    (keep_alive ? "keep-alive" : "close") + "\r\n\r\n";
+                    std::to_string(body.size()) +
+                    "\r\nConnection: " + (keep_alive ? "keep-alive" : "close") + "\r\n\r\n";
   if (!head) out += body;
   return out;
 }
@@ -204,8 +203,8 @@ TEST_F(HttpServerTest, PipelinedResponsesComeBackInRequestOrder) {
   EXPECT_EQ(received.bytes, expected);
   EXPECT_FALSE(received.closed);
   // The handler really answered out of order: the server did the reordering.
-  EXPECT_EQ(handler_.answered, (std::vector<std::string>{"/now/2", "/now/4", "/later/5",
-                                                         "/later/3", "/later/1"}));
+  EXPECT_EQ(handler_.answered,
+            (std::vector<std::string>{"/now/2", "/now/4", "/later/5", "/later/3", "/later/1"}));
   EXPECT_EQ(server_->requests_in_flight(), 0u);
 }
 
@@ -355,9 +354,8 @@ TEST_F(HttpServerTest, LateAnswerForAClosedConnectionIsDropped) {
   ::close(fd);
   fds_.clear();
   // The close is seen and the timer answers a connection that is gone (in either order).
-  EXPECT_TRUE(TurnUntil([&] {
-    return handler_.answered.size() == 1 && server_->connection_count() == 0;
-  }));
+  EXPECT_TRUE(
+      TurnUntil([&] { return handler_.answered.size() == 1 && server_->connection_count() == 0; }));
   EXPECT_EQ(server_->requests_in_flight(), 0u);
 }
 
