@@ -65,10 +65,14 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
 void HttpServer::RejectMalformed(ConnectionId id, Connection& connection) {
   const HttpError& error = connection.parser.error();
   connection.closing = true;
-  Pending rejection{connection.next_sequence++, false, false, true, {}};
+  // A HEAD refused for its headers is still a HEAD: no body (RFC 9110 section 9.3.2). After a
+  // request-line error the method is the reset default, GET.
+  bool head_request = connection.parser.request().method == HttpMethod::kHead;
+  Pending rejection{connection.next_sequence++, head_request, false, true, {}};
   HttpResponseHead head;
   head.status = error.status;
   head.keep_alive = false;
+  head.head_request = head_request;
   if (error.status == 405) head.extra_headers = kAllowHeader;
   AppendHttpResponse(head, error.reason + "\n", rejection.bytes);
   connection.pipeline.push_back(std::move(rejection));

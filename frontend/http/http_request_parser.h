@@ -6,7 +6,10 @@
 // kIncomplete every byte was consumed (a partial line is kept inside, bounded by the limits), so
 // a request split at any byte boundary parses exactly as the whole one. On kError, error() holds
 // the status to answer (400, 405, 413, 414, 431, 505) and the connection should then be closed.
-// Trackers take no bodies: a request announcing one is refused with 413. Host is not required.
+// A well-formed but unsupported version (HTTP/2.0, HTTP/0.9) is 505; a malformed one is 400.
+// Lines end at LF, with or without a CR before it (RFC 9112 section 2.2 lets a server accept a
+// bare LF). Trackers take no bodies: a request announcing one is refused with 413. Host is not
+// required.
 #pragma once
 
 #include <cstddef>
@@ -28,7 +31,7 @@ enum class HttpMethod { kGet, kHead };
 
 struct HttpRequest {
   HttpMethod method = HttpMethod::kGet;
-  std::string target;  // as sent: origin-form "/path?query" or absolute-form "http://h/path?q"
+  std::string target;     // as sent: origin-form "/path?query" or absolute-form "http://h/path?q"
   int version_minor = 1;  // HTTP/1.0 or HTTP/1.1
   bool keep_alive = true;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, values trimmed

@@ -1,0 +1,328 @@
+#include "frontend/http/http_request_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace shardtrack {
+namespace {
+
+using namespace std::string_literals;
+using State = HttpRequestParser::State;
+
+// What one Feed sequence produced, in a form two sequences can be compared by.
+struct Outcome {
+  State state = State::kIncomplete;
+  std::size_t consumed = 0;
+  int error_status = 0;
+  HttpRequest request;
+};
+
+Outcome Summarize(const HttpRequestParser& parser, std::size_t consumed) {
+  Outcome out;
+  out.state = parser.state();
+  out.consumed = consumed;
+  if (out.state == State::kError) out.error_status = parser.error().status;
+  if (out.state == State::kComplete) out.request = parser.request();
+  return out;
+}
+
+Outcome FeedWhole(std::string_view bytes, HttpLimits limits = {}) {
+  HttpRequestParser parser(limits);
+  auto result = parser.Feed(bytes);
+  EXPECT_EQ(result.state, parser.state());
+  return Summarize(parser, result.consumed);
+}
+
+Outcome FeedByteByByte(std::string_view bytes, HttpLimits limits = {}) {
+  HttpRequestParser parser(limits);
+  std::size_t consumed = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto result = parser.Feed(bytes.substr(i, 1));
+    consumed += result.consumed;
+    if (result.state == State::kIncomplete) {
+      EXPECT_EQ(result.consumed, 1u) << "an incomplete feed consumes every byte";
+    } else {
+      break;
+    }
+  }
+  return Summarize(parser, consumed);
+}
+
+HttpRequest ParseOk(std::string_view bytes) {
+  HttpRequestParser parser;
+  auto result = parser.Feed(bytes);
+  EXPECT_EQ(result.state, State::kComplete) << bytes << " -> " << parser.error().reason;
+  EXPECT_EQ(result.consumed, bytes.size());
+  return parser.request();
+}
+
+int ParseError(std::string_view bytes, HttpLimits limits = {}) {
+  HttpRequestParser parser(limits);
+  auto result = parser.Feed(bytes);
+  EXPECT_EQ(result.state, State::kError) << bytes;
+  EXPECT_FALSE(parser.error().reason.empty());
+  return parser.error().status;
+}
+
+TEST(HttpRequestParserTest, ParsesGet) {
+  HttpRequest request = ParseOk("GET /announce?a=1&b=2 HTTP/1.1\r\nHost: tracker\r\n\r\n");
+  EXPECT_EQ(request.method, HttpMethod::kGet);
+  EXPECT_EQ(request.target, "/announce?a=1&b=2");
+  EXPECT_EQ(request.path(), "/announce");
+  EXPECT_EQ(request.query(), "a=1&b=2");
+  EXPECT_EQ(request.version_minor, 1);
+  ASSERT_NE(request.Header("host"), nullptr);
+  EXPECT_EQ(*request.Header("host"), "tracker");
+  EXPECT_EQ(request.Header("accept"), nullptr);
+  EXPECT_FALSE(request.forwarded_for);
+}
+
+TEST(HttpRequestParserTest, ParsesHead) {
+  HttpRequest request = ParseOk("HEAD /scrape HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(request.method, HttpMethod::kHead);
+  EXPECT_EQ(request.path(), "/scrape");
+  EXPECT_EQ(request.query(), "");
+}
+
+TEST(HttpRequestParserTest, QueryStopsAtFragment) {
+  HttpRequest request = ParseOk("GET /scrape?x=1#frag HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(request.path(), "/scrape");
+  EXPECT_EQ(request.query(), "x=1");
+}
+
+TEST(HttpRequestParserTest, AcceptsAbsoluteFormTarget) {
+  HttpRequest request = ParseOk("GET http://tracker.example:6969/announce?x=1 HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(request.target, "http://tracker.example:6969/announce?x=1");
+  EXPECT_EQ(request.path(), "/announce");
+  EXPECT_EQ(request.query(), "x=1");
+
+  HttpRequest no_path = ParseOk("GET HTTP://tracker.example?y=2 HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(no_path.path(), "/");
+  EXPECT_EQ(no_path.query(), "y=2");
+}
+
+TEST(HttpRequestParserTest, Http10ClosesByDefaultAndKeepsAliveOnRequest) {
+  EXPECT_FALSE(ParseOk("GET / HTTP/1.0\r\n\r\n").keep_alive);
+  HttpRequest kept = ParseOk("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
+  EXPECT_EQ(kept.version_minor, 0);
+  EXPECT_TRUE(kept.keep_alive);
+}
+
+TEST(HttpRequestParserTest, Http11KeepsAliveByDefaultAndClosesOnRequest) {
+  EXPECT_TRUE(ParseOk("GET / HTTP/1.1\r\n\r\n").keep_alive);
+  EXPECT_FALSE(ParseOk("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").keep_alive);
+  EXPECT_FALSE(ParseOk("GET / HTTP/1.1\r\nconnection: TE, Close\r\n\r\n").keep_alive);
+  // close wins over keep-alive.
+  EXPECT_FALSE(ParseOk("GET / HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n").keep_alive);
+}
+
+TEST(HttpRequestParserTest, LowerCasesHeaderNamesAndTrimsValues) {
+  HttpRequest request =
+      ParseOk("GET / HTTP/1.1\r\nUser-AGENT: \t  libtorrent/2.0 \t\r\nX-Empty:\r\n\r\n");
+  ASSERT_EQ(request.headers.size(), 2u);
+  EXPECT_EQ(request.headers[0].first, "user-agent");
+  EXPECT_EQ(request.headers[0].second, "libtorrent/2.0");
+  EXPECT_EQ(request.headers[1].first, "x-empty");
+  EXPECT_EQ(request.headers[1].second, "");
+}
+
+TEST(HttpRequestParserTest, JoinsRepeatedForwardedFor) {
+  HttpRequest request = ParseOk(
+      "GET / HTTP/1.1\r\nX-Forwarded-For: 203.0.113.1, 10.0.0.1\r\nHost: h\r\n"
+      "x-forwarded-for:  198.51.100.2 \r\n\r\n");
+  ASSERT_TRUE(request.forwarded_for);
+  EXPECT_EQ(*request.forwarded_for, "203.0.113.1, 10.0.0.1, 198.51.100.2");
+}
+
+TEST(HttpRequestParserTest, AcceptsBareLineFeedLineEnds) {
+  // Documented behaviour: a line ends at LF; a CR before it is dropped when present.
+  HttpRequest request = ParseOk("GET /a HTTP/1.1\nHost: h\n\n");
+  EXPECT_EQ(request.path(), "/a");
+  EXPECT_EQ(*request.Header("host"), "h");
+  HttpRequest mixed = ParseOk("GET /b HTTP/1.1\r\nHost: h\n\r\n");
+  EXPECT_EQ(mixed.path(), "/b");
+}
+
+TEST(HttpRequestParserTest, IgnoresEmptyLinesBeforeRequestLine) {
+  HttpRequest request = ParseOk("\r\n\r\nGET /c HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(request.path(), "/c");
+}
+
+TEST(HttpRequestParserTest, IncompleteUntilBlankLine) {
+  HttpRequestParser parser;
+  auto result = parser.Feed("GET / HTTP/1.1\r\nHost: h\r\n");
+  EXPECT_EQ(result.state, State::kIncomplete);
+  EXPECT_EQ(result.consumed, 25u);
+  result = parser.Feed("\r\n");
+  EXPECT_EQ(result.state, State::kComplete);
+  EXPECT_EQ(result.consumed, 2u);
+}
+
+TEST(HttpRequestParserTest, ParsesPipelinedRequestsFromOneBuffer) {
+  std::string buffer =
+      "GET /1 HTTP/1.1\r\n\r\n"
+      "HEAD /2 HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n"
+      "GET /3 HTTP/1.1\r\nConnection: close\r\n\r\n"
+      "GET /4 HTT";  // the start of a fourth
+  HttpRequestParser parser;
+  std::vector<std::string> paths;
+  while (true) {
+    auto result = parser.Feed(buffer);
+    buffer.erase(0, result.consumed);
+    if (result.state != State::kComplete) {
+      EXPECT_EQ(result.state, State::kIncomplete);
+      break;
+    }
+    const HttpRequest& request = parser.request();
+    paths.emplace_back(request.path());
+    if (paths.size() == 2) {
+      EXPECT_EQ(request.method, HttpMethod::kHead);
+      EXPECT_TRUE(request.forwarded_for);
+    } else {
+      EXPECT_EQ(request.method, HttpMethod::kGet);
+      EXPECT_FALSE(request.forwarded_for) << "state leaked across Reset()";
+      EXPECT_EQ(request.keep_alive, paths.size() != 3);
+    }
+    parser.Reset();
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"/1", "/2", "/3"}));
+  EXPECT_TRUE(buffer.empty());
+  auto rest = parser.Feed("P/1.1\r\n\r\n");
+  ASSERT_EQ(rest.state, State::kComplete);
+  EXPECT_EQ(parser.request().path(), "/4");
+}
+
+TEST(HttpRequestParserTest, FeedAfterCompleteConsumesNothingUntilReset) {
+  HttpRequestParser parser;
+  ASSERT_EQ(parser.Feed("GET / HTTP/1.1\r\n\r\n").state, State::kComplete);
+  auto again = parser.Feed("GET /x HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(again.state, State::kComplete);
+  EXPECT_EQ(again.consumed, 0u);
+  EXPECT_EQ(parser.request().path(), "/");
+}
+
+TEST(HttpRequestParserTest, RefusesOtherMethodsWith405) {
+  EXPECT_EQ(ParseError("POST /announce HTTP/1.1\r\n\r\n"), 405);
+  EXPECT_EQ(ParseError("PUT / HTTP/1.1\r\n\r\n"), 405);
+  EXPECT_EQ(ParseError("get / HTTP/1.1\r\n\r\n"), 405);  // methods are case-sensitive
+}
+
+TEST(HttpRequestParserTest, RefusesLongRequestLineWith414) {
+  HttpLimits limits;
+  limits.max_request_line = 32;
+  std::string at_limit = "GET /" + std::string(32 - 14, 'a') + " HTTP/1.1";
+  ASSERT_EQ(at_limit.size(), 32u);
+  HttpRequestParser parser(limits);
+  EXPECT_EQ(parser.Feed(at_limit + "\r\n\r\n").state, State::kComplete);
+  std::string over = "GET /" + std::string(32 - 13, 'a') + " HTTP/1.1";
+  EXPECT_EQ(ParseError(over + "\r\n\r\n", limits), 414);
+  // Without its line end yet: refused as soon as it cannot fit.
+  EXPECT_EQ(ParseError(over, limits), 414);
+}
+
+TEST(HttpRequestParserTest, RefusesLargeHeadersWith431) {
+  HttpLimits limits;
+  limits.max_header_bytes = 20;
+  std::string ten = "A: 1234567";  // 10 bytes without the line end
+  HttpRequestParser parser(limits);
+  EXPECT_EQ(parser.Feed("GET / HTTP/1.1\r\n" + ten + "\r\n" + ten + "\r\n\r\n").state,
+            State::kComplete);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\n" + ten + "\r\n" + ten + "8\r\n\r\n", limits), 431);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\n" + std::string(21, 'x'), limits), 431);
+}
+
+TEST(HttpRequestParserTest, RefusesBodiesWith413) {
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"), 413);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 413);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\ncontent-length: 0001\r\n\r\n"), 413);
+  // An empty body is no body.
+  EXPECT_EQ(ParseOk("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").path(), "/");
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), 400);
+}
+
+TEST(HttpRequestParserTest, RefusesMalformedLinesWith400) {
+  EXPECT_EQ(ParseError("GET\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET /\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET  / HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET announce HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET ftp://host/ HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET http:///x HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("G(T / HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nno colon\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost : h\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\n: empty name\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n"s), 400);
+}
+
+TEST(HttpRequestParserTest, RefusesUnsupportedVersionWith505AndGarbageWith400) {
+  // A well-formed HTTP-version this server does not speak: 505.
+  EXPECT_EQ(ParseError("GET / HTTP/2.0\r\n\r\n"), 505);
+  EXPECT_EQ(ParseError("GET / HTTP/1.2\r\n\r\n"), 505);
+  EXPECT_EQ(ParseError("GET / HTTP/0.9\r\n\r\n"), 505);
+  // Not an HTTP-version at all: the request line is malformed, 400 (RFC 9112 section 3).
+  EXPECT_EQ(ParseError("GET / HTTP/1.10\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / garbage!\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / http/1.1\r\n\r\n"), 400);
+}
+
+TEST(HttpRequestParserTest, ErrorStopsConsuming) {
+  HttpRequestParser parser;
+  auto result = parser.Feed("POST / HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(result.state, State::kError);
+  EXPECT_EQ(parser.Feed("GET / HTTP/1.1\r\n\r\n").consumed, 0u);
+  parser.Reset();
+  EXPECT_EQ(parser.Feed("GET / HTTP/1.1\r\n\r\n").state, State::kComplete);
+}
+
+// Every request, fed one byte at a time, parses exactly as when fed whole.
+TEST(HttpRequestParserTest, ByteByByteFeedingMatchesWholeFeeding) {
+  HttpLimits small;
+  small.max_request_line = 40;
+  small.max_header_bytes = 30;
+  struct Case {
+    std::string bytes;
+    HttpLimits limits;
+  };
+  const std::vector<Case> cases = {
+      {"GET /announce?info_hash=%01 HTTP/1.1\r\nHost: t\r\n\r\n", {}},
+      {"HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", {}},
+      {"GET / HTTP/1.1\nA:  b \nX-Forwarded-For: 1.1.1.1\nx-forwarded-for: 2.2.2.2\n\n", {}},
+      {"\r\n\r\nGET http://h/p?q HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n", {}},
+      {"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", {}},
+      {"POST / HTTP/1.1\r\n\r\n", {}},
+      {"GET / HTTP/2.0\r\n\r\n", {}},
+      {"GET / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", {}},
+      {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", {}},
+      {"GET / HTTP/1.1\r\nbad header\r\n\r\n", {}},
+      {"GET /" + std::string(40, 'a') + " HTTP/1.1\r\n\r\n", small},
+      {"GET /" + std::string(26, 'a') + " HTTP/1.1\r\n\r\n", small},         // exactly 40
+      {"GET /" + std::string(27, 'a') + " HTTP/1.1\r\n\r\n", small},         // 41
+      {"GET / HTTP/1.1\r\nA: " + std::string(27, 'b') + "\r\n\r\n", small},  // exactly 30
+      {"GET / HTTP/1.1\r\nA: " + std::string(28, 'b') + "\r\n\r\n", small},  // 31
+      {"GET / HTTP/1.1\r\nA: 1234567\r\nB: 1234567\r\nC: 1234567\r\n\r\n", small},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.bytes);
+    Outcome whole = FeedWhole(c.bytes, c.limits);
+    Outcome pieces = FeedByteByByte(c.bytes, c.limits);
+    EXPECT_EQ(pieces.state, whole.state);
+    EXPECT_EQ(pieces.error_status, whole.error_status);
+    if (whole.state == State::kComplete) {
+      EXPECT_EQ(pieces.consumed, whole.consumed);
+      EXPECT_EQ(pieces.request.method, whole.request.method);
+      EXPECT_EQ(pieces.request.target, whole.request.target);
+      EXPECT_EQ(pieces.request.path(), whole.request.path());
+      EXPECT_EQ(pieces.request.query(), whole.request.query());
+      EXPECT_EQ(pieces.request.version_minor, whole.request.version_minor);
+      EXPECT_EQ(pieces.request.keep_alive, whole.request.keep_alive);
+      EXPECT_EQ(pieces.request.headers, whole.request.headers);
+      EXPECT_EQ(pieces.request.forwarded_for, whole.request.forwarded_for);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shardtrack

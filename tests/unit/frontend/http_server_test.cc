@@ -1,0 +1,374 @@
+#include "frontend/http_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/reactor/event_loop.h"
+
+namespace shardtrack {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Answers "/now/..." at once, "/close/..." at once asking to close, and "/later/..." from a
+// loop timer that answers every waiting request in reverse order. The body is the path.
+class TestHandler final : public RequestHandler {
+ public:
+  explicit TestHandler(EventLoop& loop) : loop_(loop) {}
+  void Attach(HttpServer& server) { server_ = &server; }
+
+  void OnRequest(ResponseSlot slot, const HttpRequest& request, const IpAddress& client) override {
+    paths.emplace_back(request.path());
+    clients.push_back(client);
+    std::string path(request.path());
+    if (path.starts_with("/later/")) {
+      waiting_.push_back({slot, path});
+      max_waiting = std::max(max_waiting, waiting_.size());
+      if (!timer_armed_) {
+        timer_armed_ = true;
+        loop_.RunAfter(5ms, [this] { AnswerWaitingInReverse(); });
+      }
+      return;
+    }
+    Answer(slot, path, path.starts_with("/close/"));
+  }
+
+  std::vector<std::string> paths;     // every request the handler saw, in arrival order
+  std::vector<std::string> answered;  // the order the handler answered in
+  std::vector<IpAddress> clients;
+  std::size_t max_waiting = 0;
+
+ private:
+  struct Waiting {
+    ResponseSlot slot;
+    std::string path;
+  };
+
+  void Answer(ResponseSlot slot, const std::string& path, bool close) {
+    answered.push_back(path);
+    HttpResponse response;
+    response.body = path;
+    response.close = close;
+    server_->Respond(slot, response);
+  }
+
+  void AnswerWaitingInReverse() {
+    timer_armed_ = false;
+    std::vector<Waiting> batch;
+    batch.swap(waiting_);
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) Answer(it->slot, it->path, false);
+  }
+
+  EventLoop& loop_;
+  HttpServer* server_ = nullptr;
+  std::vector<Waiting> waiting_;
+  bool timer_armed_ = false;
+};
+
+// The exact bytes HttpServer sends for a TestHandler answer.
+std::string Ok(std::string_view body, bool keep_alive = true, bool head = false) {
+  std::string out = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                    std::to_string(body.size()) +
+                    "\r\nConnection: " + (keep_alive ? "keep-alive" : "close") + "\r\n\r\n";
+  if (!head) out += body;
+  return out;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void Start(HttpServerOptions options = {}) {
+    options.tcp.bind_address = "127.0.0.1";
+    options.tcp.port = 0;
+    server_ = std::make_unique<HttpServer>(loop_, options, handler_);
+    handler_.Attach(*server_);
+    Status listening = server_->Listen();
+    ASSERT_TRUE(listening) << listening.error();
+    ASSERT_NE(server_->port(), 0);
+  }
+
+  void TearDown() override {
+    for (int fd : fds_) ::close(fd);
+  }
+
+  // A client socket, connected (the kernel completes the handshake from the listen backlog) and
+  // then made non-blocking, so the test thread can interleave it with loop turns.
+  int Connect() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_GE(fd, 0);
+    fds_.push_back(fd);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server_->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0)
+        << std::strerror(errno);
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+  }
+
+  void Send(int fd, std::string_view bytes) {
+    ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+
+  // Runs loop turns and reads `fd` until `done(received)` holds or the peer closed, for at most
+  // a few seconds so that a bug fails the test instead of hanging it. Returns what was read.
+  struct Received {
+    std::string bytes;
+    bool closed = false;  // the server closed the connection (EOF or reset)
+  };
+  Received Pump(int fd, const std::function<bool(const Received&)>& done) {
+    Received received;
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done(received) && !received.closed && std::chrono::steady_clock::now() < deadline) {
+      loop_.RunOnce(5ms);
+      char chunk[4096];
+      while (true) {
+        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n > 0) {
+          received.bytes.append(chunk, static_cast<std::size_t>(n));
+          continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+          received.closed = true;
+        }
+        break;
+      }
+    }
+    return received;
+  }
+  Received PumpBytes(int fd, std::size_t size) {
+    return Pump(fd, [size](const Received& r) { return r.bytes.size() >= size; });
+  }
+  Received PumpUntilClosed(int fd) {
+    return Pump(fd, [](const Received&) { return false; });
+  }
+  // Runs loop turns until `done()` holds, for at most a few seconds.
+  bool TurnUntil(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) loop_.RunOnce(5ms);
+    return done();
+  }
+  // Turns the loop a few times (for server-side bookkeeping that needs no client bytes).
+  void Turn(int turns = 5) {
+    for (int i = 0; i < turns; ++i) loop_.RunOnce(5ms);
+  }
+
+  SystemClock clock_;
+  EventLoop loop_{clock_};
+  TestHandler handler_{loop_};
+  std::unique_ptr<HttpServer> server_;
+  std::vector<int> fds_;
+};
+
+TEST_F(HttpServerTest, AnswersASimpleRequest) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /now/a?x=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string expected = Ok("/now/a");
+  Received received = PumpBytes(fd, expected.size());
+  EXPECT_EQ(received.bytes, expected);
+  EXPECT_FALSE(received.closed);
+  ASSERT_EQ(handler_.clients.size(), 1u);
+  EXPECT_EQ(handler_.clients[0].ToString(), "127.0.0.1");
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
+}
+
+TEST_F(HttpServerTest, PipelinedResponsesComeBackInRequestOrder) {
+  Start();
+  int fd = Connect();
+  Send(fd,
+       "GET /later/1 HTTP/1.1\r\n\r\n"
+       "GET /now/2 HTTP/1.1\r\n\r\n"
+       "GET /later/3 HTTP/1.1\r\n\r\n"
+       "GET /now/4 HTTP/1.1\r\n\r\n"
+       "GET /later/5 HTTP/1.1\r\n\r\n");
+  std::string expected =
+      Ok("/later/1") + Ok("/now/2") + Ok("/later/3") + Ok("/now/4") + Ok("/later/5");
+  Received received = PumpBytes(fd, expected.size());
+  EXPECT_EQ(received.bytes, expected);
+  EXPECT_FALSE(received.closed);
+  // The handler really answered out of order: the server did the reordering.
+  EXPECT_EQ(handler_.answered,
+            (std::vector<std::string>{"/now/2", "/now/4", "/later/5", "/later/3", "/later/1"}));
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsSplitAcrossWritesStillParse) {
+  Start();
+  int fd = Connect();
+  std::string requests = "GET /later/1 HTTP/1.1\r\n\r\nGET /now/2 HTTP/1.1\r\n\r\n";
+  std::string expected = Ok("/later/1") + Ok("/now/2");
+  Send(fd, requests.substr(0, 10));
+  Turn();
+  Send(fd, requests.substr(10, 20));
+  Turn();
+  Send(fd, requests.substr(30));
+  Received received = PumpBytes(fd, expected.size());
+  EXPECT_EQ(received.bytes, expected);
+}
+
+TEST_F(HttpServerTest, BoundsRequestsInFlightPerConnection) {
+  HttpServerOptions options;
+  options.max_pipelined = 2;
+  Start(options);
+  int fd = Connect();
+  std::string requests;
+  std::string expected;
+  for (int i = 1; i <= 7; ++i) {
+    std::string path = "/later/" + std::to_string(i);
+    requests += "GET " + path + " HTTP/1.1\r\n\r\n";
+    expected += Ok(path);
+  }
+  Send(fd, requests);
+  Received received = PumpBytes(fd, expected.size());
+  EXPECT_EQ(received.bytes, expected);
+  EXPECT_EQ(handler_.paths.size(), 7u);
+  EXPECT_EQ(handler_.max_waiting, 2u);
+}
+
+TEST_F(HttpServerTest, HeadGetsHeadersWithContentLengthButNoBody) {
+  Start();
+  int fd = Connect();
+  // A GET follows the HEAD: its response must start right after the HEAD's headers.
+  Send(fd, "HEAD /now/head HTTP/1.1\r\n\r\nGET /now/get HTTP/1.1\r\n\r\n");
+  std::string expected = Ok("/now/head", true, /*head=*/true) + Ok("/now/get");
+  EXPECT_NE(expected.find("Content-Length: 9\r\n"), std::string::npos);
+  Received received = PumpBytes(fd, expected.size());
+  EXPECT_EQ(received.bytes, expected);
+}
+
+TEST_F(HttpServerTest, RefusesPostWith405AndCloses) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /later/1 HTTP/1.1\r\n\r\nPOST /now/2 HTTP/1.1\r\n\r\nGET /now/3 HTTP/1.1\r\n\r\n");
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.closed);
+  // The earlier request is answered first; nothing after the bad one reaches the handler.
+  ASSERT_TRUE(received.bytes.starts_with(Ok("/later/1"))) << received.bytes;
+  std::string rejection = received.bytes.substr(Ok("/later/1").size());
+  EXPECT_TRUE(rejection.starts_with("HTTP/1.1 405 Method Not Allowed\r\n")) << rejection;
+  EXPECT_NE(rejection.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos) << rejection;
+  EXPECT_NE(rejection.find("\r\nConnection: close\r\n"), std::string::npos) << rejection;
+  EXPECT_EQ(handler_.paths, std::vector<std::string>{"/later/1"});
+  Turn();
+  EXPECT_EQ(server_->connection_count(), 0u);
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
+}
+
+TEST_F(HttpServerTest, Http10ClosesAfterTheResponse) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /later/a HTTP/1.0\r\n\r\nGET /now/ignored HTTP/1.0\r\n\r\n");
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.closed);
+  EXPECT_EQ(received.bytes, Ok("/later/a", /*keep_alive=*/false));
+  EXPECT_EQ(handler_.paths, std::vector<std::string>{"/later/a"});
+}
+
+TEST_F(HttpServerTest, Http10KeepAliveStaysOpen) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /now/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  std::string expected = Ok("/now/a");
+  Received received = PumpBytes(fd, expected.size());
+  EXPECT_EQ(received.bytes, expected);
+  EXPECT_FALSE(received.closed);
+}
+
+TEST_F(HttpServerTest, ConnectionCloseRequestClosesAfterItsResponse) {
+  Start();
+  int fd = Connect();
+  Send(fd,
+       "GET /later/1 HTTP/1.1\r\n\r\nGET /now/2 HTTP/1.1\r\nConnection: close\r\n\r\n"
+       "GET /now/3 HTTP/1.1\r\n\r\n");
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.closed);
+  EXPECT_EQ(received.bytes, Ok("/later/1") + Ok("/now/2", false));
+}
+
+TEST_F(HttpServerTest, HandlerCanAskToClose) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /close/1 HTTP/1.1\r\n\r\nGET /now/2 HTTP/1.1\r\n\r\n");
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.closed);
+  EXPECT_EQ(received.bytes, Ok("/close/1", false));
+  Turn();
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
+}
+
+TEST_F(HttpServerTest, RequestLineOverTheLimitGets414) {
+  HttpServerOptions options;
+  options.limits.max_request_line = 64;
+  Start(options);
+  int fd = Connect();
+  Send(fd, "GET /now/" + std::string(100, 'a') + " HTTP/1.1\r\n\r\n");
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.closed);
+  EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 414 URI Too Long\r\n")) << received.bytes;
+  EXPECT_NE(received.bytes.find("\r\nConnection: close\r\n"), std::string::npos);
+  EXPECT_TRUE(handler_.paths.empty());
+}
+
+TEST_F(HttpServerTest, RefusedHeadRequestGetsNoBody) {
+  Start();
+  int fd = Connect();
+  // A HEAD whose headers are refused (413: it announces a body) is still a HEAD: RFC 9110
+  // section 9.3.2 forbids content in the response.
+  Send(fd, "HEAD /now/a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.closed);
+  ASSERT_TRUE(received.bytes.starts_with("HTTP/1.1 413 Content Too Large\r\n")) << received.bytes;
+  EXPECT_TRUE(received.bytes.ends_with("\r\nConnection: close\r\n\r\n")) << received.bytes;
+}
+
+TEST_F(HttpServerTest, MalformedRequestGets400) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /now/a HTTP/1.1\r\nno colon here\r\n\r\n");
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.closed);
+  EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 400 Bad Request\r\n")) << received.bytes;
+}
+
+TEST_F(HttpServerTest, LateAnswerForAClosedConnectionIsDropped) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /later/1 HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(TurnUntil([&] { return handler_.paths.size() == 1; }));
+  ::close(fd);
+  fds_.clear();
+  // The close is seen and the timer answers a connection that is gone (in either order).
+  EXPECT_TRUE(
+      TurnUntil([&] { return handler_.answered.size() == 1 && server_->connection_count() == 0; }));
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
+}
+
+TEST_F(HttpServerTest, ServesSeveralConnections) {
+  Start();
+  int first = Connect();
+  int second = Connect();
+  Send(first, "GET /later/first HTTP/1.1\r\n\r\n");
+  Send(second, "GET /now/second HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(PumpBytes(second, Ok("/now/second").size()).bytes, Ok("/now/second"));
+  EXPECT_EQ(PumpBytes(first, Ok("/later/first").size()).bytes, Ok("/later/first"));
+  EXPECT_EQ(server_->connection_count(), 2u);
+}
+
+}  // namespace
+}  // namespace shardtrack

@@ -1,0 +1,52 @@
+#include "frontend/info_page.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace shardtrack {
+namespace {
+
+proto::StatsReply Stats() {
+  proto::StatsReply stats;
+  stats.set_torrents(2);
+  stats.set_peers(7);
+  stats.set_seeders(3);
+  stats.set_leechers(4);
+  stats.set_completed(9);
+  proto::ScrapeEntry* entry = stats.add_top();
+  entry->set_info_hash(std::string(20, '\xab'));
+  entry->set_complete(3);
+  entry->set_incomplete(4);
+  entry->set_downloaded(9);
+  return stats;
+}
+
+TEST(InfoPageTest, ShowsTotalsAndTorrentRows) {
+  std::string html = RenderInfoPage(Stats(), 2, 2);
+  EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
+  EXPECT_NE(html.find("<tr><td>2</td><td>7</td><td>3</td><td>4</td><td>9</td></tr>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<tr><td>abababababababababababababababababababab</td><td>3</td><td>4</td>"
+                      "<td>9</td></tr>"),
+            std::string::npos)
+      << html;
+  EXPECT_EQ(html.find("Partial"), std::string::npos);
+}
+
+TEST(InfoPageTest, WarnsWhenShardsAreMissing) {
+  std::string html = RenderInfoPage(Stats(), 1, 3);
+  EXPECT_NE(html.find("Partial: 1 of 3 shards answered."), std::string::npos) << html;
+}
+
+TEST(InfoPageTest, MalformedHashIsShownAsPlaceholder) {
+  proto::StatsReply stats;
+  stats.add_top()->set_info_hash("<script>");
+  std::string html = RenderInfoPage(stats, 1, 1);
+  EXPECT_EQ(html.find("<script>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>?</td>"), std::string::npos) << html;
+}
+
+}  // namespace
+}  // namespace shardtrack

@@ -1,0 +1,84 @@
+#include "frontend/scrape_request.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace shardtrack {
+namespace {
+
+// A 20-byte hash whose every byte is `fill`.
+InfoHash Hash(unsigned char fill) {
+  InfoHash hash;
+  hash.bytes.fill(fill);
+  return hash;
+}
+
+std::string Param(const InfoHash& hash) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "info_hash=";
+  for (std::uint8_t byte : hash.bytes) {
+    out += '%';
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0xf];
+  }
+  return out;
+}
+
+TEST(ScrapeRequestTest, NoHashesAsksForFullScrape) {
+  auto hashes = ParseScrape("", 10);
+  ASSERT_TRUE(hashes) << hashes.error();
+  EXPECT_TRUE(hashes->empty());
+  auto others = ParseScrape("key=abc&foo", 10);
+  ASSERT_TRUE(others) << others.error();
+  EXPECT_TRUE(others->empty());
+}
+
+TEST(ScrapeRequestTest, ReturnsEveryHashSorted) {
+  std::string query = Param(Hash(0xff)) + "&" + Param(Hash(0x10)) + "&other=1&" + Param(Hash(0x80));
+  auto hashes = ParseScrape(query, 10);
+  ASSERT_TRUE(hashes) << hashes.error();
+  // Byte order: 0x80 and 0xff sort after 0x10 (bytes compare unsigned).
+  EXPECT_EQ(*hashes, (std::vector<InfoHash>{Hash(0x10), Hash(0x80), Hash(0xff)}));
+}
+
+TEST(ScrapeRequestTest, AcceptsUnescapedHashBytes) {
+  auto hashes = ParseScrape("info_hash=aaaaaaaaaaaaaaaaaaaa", 10);
+  ASSERT_TRUE(hashes) << hashes.error();
+  EXPECT_EQ(*hashes, std::vector<InfoHash>{Hash('a')});
+}
+
+TEST(ScrapeRequestTest, CollapsesDuplicates) {
+  std::string query = Param(Hash(2)) + "&" + Param(Hash(1)) + "&" + Param(Hash(2)) + "&" +
+                      Param(Hash(1)) + "&info_hash=%02%02%02%02%02%02%02%02%02%02" +
+                      "%02%02%02%02%02%02%02%02%02%02";
+  auto hashes = ParseScrape(query, 2);  // five given, two distinct: within the limit
+  ASSERT_TRUE(hashes) << hashes.error();
+  EXPECT_EQ(*hashes, (std::vector<InfoHash>{Hash(1), Hash(2)}));
+}
+
+TEST(ScrapeRequestTest, RejectsHashesOfTheWrongLength) {
+  for (const std::string& value : {std::string(19, 'a'), std::string(21, 'a'), std::string()}) {
+    auto hashes = ParseScrape(Param(Hash(1)) + "&info_hash=" + value, 10);
+    ASSERT_FALSE(hashes) << value;
+    EXPECT_EQ(hashes.error(), "invalid info_hash: must be 20 bytes");
+  }
+}
+
+TEST(ScrapeRequestTest, RejectsMalformedEscape) {
+  auto hashes = ParseScrape("info_hash=%zz", 10);
+  ASSERT_FALSE(hashes);
+  EXPECT_EQ(hashes.error(), "invalid info_hash: malformed percent-escape");
+}
+
+TEST(ScrapeRequestTest, RejectsMoreThanMaxHashes) {
+  std::string three = Param(Hash(1)) + "&" + Param(Hash(2)) + "&" + Param(Hash(3));
+  ASSERT_TRUE(ParseScrape(three, 3));
+  auto hashes = ParseScrape(three, 2);
+  ASSERT_FALSE(hashes);
+  EXPECT_EQ(hashes.error(), "too many info_hash: at most 2 per scrape");
+}
+
+}  // namespace
+}  // namespace shardtrack
