@@ -8,6 +8,8 @@
 namespace shardtrack {
 
 std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
+  // inet_pton reads a C string: an embedded NUL would hide whatever follows it.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   std::string copy(text);
   std::array<std::uint8_t, 16> raw{};
   if (inet_pton(AF_INET, copy.c_str(), raw.data()) == 1) {

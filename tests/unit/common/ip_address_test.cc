@@ -33,6 +33,11 @@ TEST(IpAddressTest, RejectsGarbage) {
   EXPECT_FALSE(IpAddress::FromRaw("abc"));
 }
 
+TEST(IpAddressTest, RejectsAnEmbeddedNul) {
+  using namespace std::string_view_literals;
+  EXPECT_FALSE(IpAddress::Parse("1.2.3.4\0junk"sv));
+}
+
 TEST(IpAddressTest, KnowsLocalSources) {
   for (const char* local : {"127.0.0.1", "10.9.8.7", "172.16.0.1", "172.31.255.255",
                             "192.168.1.1", "169.254.0.1", "::1", "fd00::1", "fe80::1"}) {
