@@ -12,6 +12,13 @@ HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandle
     : tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {}
 
 void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t) {
+  auto origin = ResolveConnectionOrigin(options_.client_address, remote, {});
+  if (origin.state == ConnectionOrigin::State::kRefused) {  // certain before any byte
+    ++refused_connections_;
+    spdlog::debug("refused connection: {}", origin.reason);
+    tcp_.Close(id);
+    return;
+  }
   connections_.try_emplace(id, Connection{remote, HttpRequestParser(options_.limits), {}});
 }
 
@@ -28,7 +35,28 @@ void HttpServer::OnData(ConnectionId id, std::string& input) {
     input.clear();
     return;
   }
+  if (!it->second.origin_known && !ResolveOrigin(id, it->second, input)) return;
   ParseRequests(id, it->second, input);
+}
+
+bool HttpServer::ResolveOrigin(ConnectionId id, Connection& connection, std::string& input) {
+  auto origin = ResolveConnectionOrigin(options_.client_address, connection.remote, input);
+  switch (origin.state) {
+    case ConnectionOrigin::State::kIncomplete:
+      return false;  // bounded: a PROXY header longer than its maximum is an error
+    case ConnectionOrigin::State::kRefused:
+      ++refused_connections_;
+      spdlog::debug("refused connection: {}", origin.reason);
+      input.clear();
+      Reject(id, connection, 400, "PROXY header refused");
+      return false;
+    case ConnectionOrigin::State::kResolved:
+      break;
+  }
+  input.erase(0, origin.consumed);
+  connection.remote = origin.client;
+  connection.origin_known = true;
+  return true;
 }
 
 void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::string& input) {
@@ -38,7 +66,9 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     if (state == HttpRequestParser::State::kIncomplete) return;
     if (state == HttpRequestParser::State::kError) {
       input.clear();
-      RejectMalformed(id, connection);
+      ++malformed_requests_;
+      const HttpError& error = connection.parser.error();
+      Reject(id, connection, error.status, error.reason);
       return;
     }
     const HttpRequest& request = connection.parser.request();
@@ -50,7 +80,13 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
       connection.closing = true;
       input.clear();
     }
-    handler_.OnRequest({id, sequence}, request, connection.remote);
+    if (options_.client_address.trust_x_forwarded_for) {
+      handler_.OnRequest({id, sequence}, request,
+                         ClientFromForwardedFor(options_.client_address, connection.remote,
+                                                request.forwarded_for.value_or("")));
+    } else {
+      handler_.OnRequest({id, sequence}, request, connection.remote);
+    }
     // The handler may have answered, and the answer may have closed the connection.
     if (!connections_.contains(id)) return;
     connection.parser.Reset();
@@ -62,15 +98,15 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
   }
 }
 
-void HttpServer::RejectMalformed(ConnectionId id, Connection& connection) {
-  const HttpError& error = connection.parser.error();
+void HttpServer::Reject(ConnectionId id, Connection& connection, int status,
+                        std::string_view reason) {
   connection.closing = true;
   Pending rejection{connection.next_sequence++, false, false, true, {}};
   HttpResponseHead head;
-  head.status = error.status;
+  head.status = status;
   head.keep_alive = false;
-  if (error.status == 405) head.extra_headers = kAllowHeader;
-  AppendHttpResponse(head, error.reason + "\n", rejection.bytes);
+  if (status == 405) head.extra_headers = kAllowHeader;
+  AppendHttpResponse(head, std::string(reason) + "\n", rejection.bytes);
   connection.pipeline.push_back(std::move(rejection));
   ++in_flight_;
   WriteReady(id, connection);
