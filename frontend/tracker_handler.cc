@@ -44,11 +44,11 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
     HandleScrape(slot, request.query());
   } else if (path == "/") {
     answering_.route = Route::kInfoPage;
-    HandleFanOut(slot, Kind::kInfoPage);
+    HandleFanOut(slot, Route::kInfoPage);
   } else if (path == "/readyz") {
     answering_.route = Route::kReadyz;
     if (draining_) return RespondText(slot, 503, "not ready: draining\n");
-    HandleFanOut(slot, Kind::kReadyz);
+    HandleFanOut(slot, Route::kReadyz);
   } else if (path == "/healthz") {
     answering_.route = Route::kHealthz;
     RespondText(slot, 200, "ok\n");
@@ -67,7 +67,7 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   if (!parsed.ok()) return RespondFailure(slot, parsed.error());
   auto info_hash = InfoHash::FromRaw(parsed->request.info_hash());
   std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
-  std::uint32_t index = NewExchange(slot, Kind::kAnnounce);
+  std::uint32_t index = NewExchange(slot, Route::kAnnounce);
   proto::Request* request = router_->Add(shard, index);
   if (request == nullptr) {
     free_exchanges_.push_back(index);
@@ -86,9 +86,9 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   if (!hashes.ok()) return RespondFailure(slot, hashes.error());
   if (hashes->empty()) {
     if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
-    return HandleFanOut(slot, Kind::kScrape);
+    return HandleFanOut(slot, Route::kScrape);
   }
-  std::uint32_t index = NewExchange(slot, Kind::kScrape);
+  std::uint32_t index = NewExchange(slot, Route::kScrape);
   std::vector<proto::ScrapeRequest*> per_shard(router_->shard_count(), nullptr);
   for (const InfoHash& hash : *hashes) {
     std::uint32_t shard = ShardFor(hash, router_->shard_count());
@@ -106,7 +106,7 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   if (exchanges_[index].outstanding == 0) Finish(index);
 }
 
-void TrackerHandler::HandleFanOut(ResponseSlot slot, Kind kind) {
+void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
   std::uint32_t index = NewExchange(slot, kind);
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
@@ -115,12 +115,12 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Kind kind) {
       continue;
     }
     ++exchanges_[index].outstanding;
-    if (kind == Kind::kScrape) {
+    if (kind == Route::kScrape) {
       request->mutable_scrape()->set_full(true);
       request->mutable_scrape()->set_limit(settings_.full_scrape_limit);
     } else {
       request->mutable_stats()->set_max_torrents(
-          kind == Kind::kReadyz ? 0 : settings_.info_page_torrents);
+          kind == Route::kReadyz ? 0 : settings_.info_page_torrents);
     }
   }
   if (exchanges_[index].outstanding == 0) Finish(index);
@@ -134,9 +134,9 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
     if (exchange.failure.empty()) exchange.failure = reply.failure();
   } else {
     ++exchange.shards_answered;
-    if (exchange.kind == Kind::kAnnounce) {
+    if (exchange.kind == Route::kAnnounce) {
       FinishAnnounce(exchange, reply.announce());
-    } else if (exchange.kind == Kind::kScrape) {
+    } else if (exchange.kind == Route::kScrape) {
       for (const auto& entry : reply.scrape().files()) *exchange.scrape.add_files() = entry;
       if (reply.scrape().truncated()) exchange.scrape.set_truncated(true);
     } else {
@@ -150,16 +150,16 @@ void TrackerHandler::Finish(std::uint32_t index) {
   Exchange& exchange = exchanges_[index];
   answering_ = {exchange.kind, exchange.started};
   switch (exchange.kind) {
-    case Kind::kAnnounce:
+    case Route::kAnnounce:
       if (!exchange.failure.empty()) RespondFailure(exchange.slot, exchange.failure);
       break;  // a successful announce was answered on arrival
-    case Kind::kScrape:
+    case Route::kScrape:
       FinishScrape(exchange);
       break;
-    case Kind::kInfoPage:
+    case Route::kInfoPage:
       FinishInfoPage(exchange);
       break;
-    case Kind::kReadyz:
+    case Route::kReadyz:
       FinishReady(exchange);
       break;
     default:
@@ -210,7 +210,7 @@ void TrackerHandler::FinishReady(Exchange& exchange) {
   }
 }
 
-std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Kind kind) {
+std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   std::uint32_t index;
   if (free_exchanges_.empty()) {
     index = static_cast<std::uint32_t>(exchanges_.size());

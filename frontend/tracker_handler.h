@@ -38,7 +38,6 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void OnShardReply(ShardRouter::Token token, const proto::Reply& reply) override;
 
  private:
-  using Kind = Route;
   // The request being answered now, for the metrics.
   struct Answering {
     Route route = Route::kOther;
@@ -48,7 +47,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   // announce once warm.
   struct Exchange {
     ResponseSlot slot;
-    Kind kind = Kind::kAnnounce;
+    Route kind = Route::kAnnounce;
     MonoTime started{};
     std::uint32_t outstanding = 0;
     bool compact = true;
@@ -62,14 +61,14 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
 
   void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client);
   void HandleScrape(ResponseSlot slot, std::string_view query);
-  void HandleFanOut(ResponseSlot slot, Kind kind);
+  void HandleFanOut(ResponseSlot slot, Route kind);
   void Finish(std::uint32_t index);
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
   void FinishScrape(Exchange& exchange);
   void FinishInfoPage(Exchange& exchange);
   void FinishReady(Exchange& exchange);
 
-  std::uint32_t NewExchange(ResponseSlot slot, Kind kind);
+  std::uint32_t NewExchange(ResponseSlot slot, Route kind);
   void RespondFailure(ResponseSlot slot, std::string_view reason);
   void RespondBencoded(ResponseSlot slot);
   void RespondText(ResponseSlot slot, int status, std::string_view text);
