@@ -6,16 +6,16 @@ namespace shardtrack {
 
 namespace {
 constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
-}
+constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
+}  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
-    : tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {}
+    : loop_(loop), tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {}
 
 void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t) {
   auto origin = ResolveConnectionOrigin(options_.client_address, remote, {});
   if (origin.state == ConnectionOrigin::State::kRefused) {  // certain before any byte
-    ++refused_connections_;
-    spdlog::debug("refused connection: {}", origin.reason);
+    CountRefusal(origin.reason);
     tcp_.Close(id);
     return;
   }
@@ -45,8 +45,7 @@ bool HttpServer::ResolveOrigin(ConnectionId id, Connection& connection, std::str
     case ConnectionOrigin::State::kIncomplete:
       return false;  // bounded: a PROXY header longer than its maximum is an error
     case ConnectionOrigin::State::kRefused:
-      ++refused_connections_;
-      spdlog::debug("refused connection: {}", origin.reason);
+      CountRefusal(origin.reason);
       input.clear();
       Reject(id, connection, 400, "PROXY header refused");
       return false;
@@ -57,6 +56,15 @@ bool HttpServer::ResolveOrigin(ConnectionId id, Connection& connection, std::str
   connection.remote = origin.client;
   connection.origin_known = true;
   return true;
+}
+
+void HttpServer::CountRefusal(const std::string& reason) {
+  ++refused_connections_;
+  MonoTime now = loop_.clock().Now();
+  if (now < next_refusal_log_) return;
+  next_refusal_log_ = now + kRefusalLogInterval;
+  spdlog::warn("refused connection: {} ({} refused so far; at most one such line a minute)", reason,
+               refused_connections_);
 }
 
 void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::string& input) {

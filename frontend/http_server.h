@@ -95,10 +95,12 @@ class HttpServer final : public TcpHandler {
   };
 
   bool ResolveOrigin(ConnectionId id, Connection& connection, std::string& input);
+  void CountRefusal(const std::string& reason);  // loud, but at most one line a minute
   void ParseRequests(ConnectionId id, Connection& connection, std::string& input);
   void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason);
   void WriteReady(ConnectionId id, Connection& connection);
 
+  EventLoop& loop_;
   TcpServer tcp_;
   HttpServerOptions options_;
   RequestHandler& handler_;
@@ -106,6 +108,7 @@ class HttpServer final : public TcpHandler {
   std::size_t in_flight_ = 0;
   std::uint64_t malformed_requests_ = 0;
   std::uint64_t refused_connections_ = 0;
+  MonoTime next_refusal_log_{};
 };
 
 }  // namespace shardtrack
