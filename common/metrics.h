@@ -62,6 +62,12 @@ class Histogram {
 // `count` bounds: start, start*factor, start*factor^2, ...
 std::vector<double> ExponentialBuckets(double start, double factor, int count);
 
+// A sample value as the format spells it: shortest round-trip decimal, NaN, +Inf, -Inf.
+std::string FormatMetricValue(double value);
+
+// The Content-Type of a rendered registry.
+inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
 class MetricsRegistry {
  public:
   Counter& AddCounter(std::string_view name, std::string_view help, MetricLabels labels = {});

@@ -6,6 +6,15 @@ void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("bind", &bind, "address to listen on for HTTP (IPv4 or IPv6 literal)");
   flags.Add("port", &port, "HTTP port for announce, scrape and the info page");
   flags.Add("reuse-port", &reuse_port, "share --port with other frontends on this host");
+  flags.Add("trusted-proxy", &trusted_proxies,
+            "address or CIDR of a load balancer whose PROXY header (v1/v2) is believed; "
+            "repeatable");
+  flags.Add("trust-x-forwarded-for", &trust_x_forwarded_for,
+            "believe X-Forwarded-For, from --trusted-proxy sources only");
+  flags.Add("require-proxy-header", &require_proxy_header,
+            "refuse every connection that is not a trusted proxy sending a PROXY header");
+  flags.Add("drain-grace-ms", &drain_grace_ms,
+            "after SIGTERM, milliseconds of failing /readyz before the listener closes");
   flags.Add("shard", &shards, "shard endpoint tcp://HOST:PORT; the order gives the shard index");
   flags.Add("max-connections", &max_connections,
             "open client connections; a connection over it is accepted and closed");

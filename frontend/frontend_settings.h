@@ -17,6 +17,17 @@ struct FrontendSettings {
   std::uint16_t port = 6969;
   // SO_REUSEPORT, so several frontends on one host share the port (scripts/run --frontends K).
   bool reuse_port = false;
+  // Real client addresses behind a load balancer (frontend/client_address.h). A connection from
+  // a trusted proxy may start with a PROXY v1/v2 header naming the client; from anyone else such
+  // a header is refused. Empty: nobody is trusted, no header is believed.
+  std::vector<std::string> trusted_proxies;
+  bool trust_x_forwarded_for = false;  // X-Forwarded-For, believed from trusted proxies only
+  bool require_proxy_header = false;   // only trusted proxies with a PROXY header may connect
+  // On SIGTERM, /readyz fails at once but connections are still accepted for this long, so a
+  // balancer's health check takes the frontend out before it stops listening (haproxy: inter x
+  // fall). 0 for a frontend without a balancer.
+  std::int64_t drain_grace_ms = 0;
+
   // Shard endpoints in shard-index order (tcp://host:port). Every frontend must list the same.
   std::vector<std::string> shards;
 
@@ -26,13 +37,14 @@ struct FrontendSettings {
   std::uint32_t max_output_bytes = 1 << 20;  // unsent reply bytes before a slow reader is dropped
 
   // HTTP limits: a real announce is a few hundred bytes; anything far larger is abuse.
-  std::uint32_t max_request_line = 4096;  // 414 beyond
+  // 414 beyond. A scrape of max_scrape_hashes escaped infohashes (~70 bytes each) must fit.
+  std::uint32_t max_request_line = 8192;
   std::uint32_t max_header_bytes = 8192;  // 431 beyond (all header lines together)
   std::uint32_t max_pipelined = 32;       // requests in flight on one connection
 
   // Announce (values of the original tracker).
-  std::uint32_t response_size = 50;  // peers given when numwant is absent
-  std::uint32_t max_give = 200;      // numwant is capped here
+  std::uint32_t response_size = 50;        // peers given when numwant is absent
+  std::uint32_t max_give = 200;            // numwant is capped here
   std::uint32_t announce_interval = 1800;  // reannounce_interval
   std::uint32_t min_interval = 900;
   // Whose `ip=` parameter is believed: "local" (loopback and private sources, the original
@@ -40,13 +52,13 @@ struct FrontendSettings {
   std::string ip_override = "local";
 
   // Scrape and the info page.
-  bool full_scrape = true;                  // /scrape without info_hash lists every torrent
-  std::uint32_t max_scrape_hashes = 64;     // info_hash parameters in one scrape (opentracker: 64)
-  std::uint32_t full_scrape_limit = 100000; // torrents in one full scrape, per shard
-  std::uint32_t info_page_torrents = 100;   // rows in the / page's table, most peers first
+  bool full_scrape = true;                   // /scrape without info_hash lists every torrent
+  std::uint32_t max_scrape_hashes = 64;      // info_hash parameters in one scrape (opentracker: 64)
+  std::uint32_t full_scrape_limit = 100000;  // torrents in one full scrape, per shard
+  std::uint32_t info_page_torrents = 100;    // rows in the / page's table, most peers first
 
   // The hop to the shards.
-  std::int64_t shard_timeout_ms = 1000;  // a request unanswered this long fails
+  std::int64_t shard_timeout_ms = 1000;         // a request unanswered this long fails
   std::uint32_t max_pending_per_shard = 50000;  // queued requests before new ones fail at once
 
   std::string log_level = "info";

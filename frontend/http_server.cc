@@ -6,12 +6,19 @@ namespace shardtrack {
 
 namespace {
 constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
-}
+constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
+}  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
-    : tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {}
+    : loop_(loop), tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {}
 
 void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t) {
+  auto origin = ResolveConnectionOrigin(options_.client_address, remote, {});
+  if (origin.state == ConnectionOrigin::State::kRefused) {  // certain before any byte
+    CountRefusal(origin.reason);
+    tcp_.Close(id);
+    return;
+  }
   connections_.try_emplace(id, Connection{remote, HttpRequestParser(options_.limits), {}});
 }
 
@@ -28,7 +35,36 @@ void HttpServer::OnData(ConnectionId id, std::string& input) {
     input.clear();
     return;
   }
+  if (!it->second.origin_known && !ResolveOrigin(id, it->second, input)) return;
   ParseRequests(id, it->second, input);
+}
+
+bool HttpServer::ResolveOrigin(ConnectionId id, Connection& connection, std::string& input) {
+  auto origin = ResolveConnectionOrigin(options_.client_address, connection.remote, input);
+  switch (origin.state) {
+    case ConnectionOrigin::State::kIncomplete:
+      return false;  // bounded: a PROXY header longer than its maximum is an error
+    case ConnectionOrigin::State::kRefused:
+      CountRefusal(origin.reason);
+      input.clear();
+      Reject(id, connection, 400, "PROXY header refused");
+      return false;
+    case ConnectionOrigin::State::kResolved:
+      break;
+  }
+  input.erase(0, origin.consumed);
+  connection.remote = origin.client;
+  connection.origin_known = true;
+  return true;
+}
+
+void HttpServer::CountRefusal(const std::string& reason) {
+  ++refused_connections_;
+  MonoTime now = loop_.clock().Now();
+  if (now < next_refusal_log_) return;
+  next_refusal_log_ = now + kRefusalLogInterval;
+  spdlog::warn("refused connection: {} ({} refused so far; at most one such line a minute)", reason,
+               refused_connections_);
 }
 
 void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::string& input) {
@@ -38,7 +74,9 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     if (state == HttpRequestParser::State::kIncomplete) return;
     if (state == HttpRequestParser::State::kError) {
       input.clear();
-      RejectMalformed(id, connection);
+      ++malformed_requests_;
+      const HttpError& error = connection.parser.error();
+      Reject(id, connection, error.status, error.reason);
       return;
     }
     const HttpRequest& request = connection.parser.request();
@@ -50,7 +88,13 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
       connection.closing = true;
       input.clear();
     }
-    handler_.OnRequest({id, sequence}, request, connection.remote);
+    if (options_.client_address.trust_x_forwarded_for) {
+      handler_.OnRequest({id, sequence}, request,
+                         ClientFromForwardedFor(options_.client_address, connection.remote,
+                                                request.forwarded_for.value_or("")));
+    } else {
+      handler_.OnRequest({id, sequence}, request, connection.remote);
+    }
     // The handler may have answered, and the answer may have closed the connection.
     if (!connections_.contains(id)) return;
     connection.parser.Reset();
@@ -62,19 +106,19 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
   }
 }
 
-void HttpServer::RejectMalformed(ConnectionId id, Connection& connection) {
-  const HttpError& error = connection.parser.error();
+void HttpServer::Reject(ConnectionId id, Connection& connection, int status,
+                        std::string_view reason) {
   connection.closing = true;
   // A HEAD refused for its headers is still a HEAD: no body (RFC 9110 section 9.3.2). After a
   // request-line error the method is the reset default, GET.
   bool head_request = connection.parser.request().method == HttpMethod::kHead;
   Pending rejection{connection.next_sequence++, head_request, false, true, {}};
   HttpResponseHead head;
-  head.status = error.status;
+  head.status = status;
   head.keep_alive = false;
   head.head_request = head_request;
-  if (error.status == 405) head.extra_headers = kAllowHeader;
-  AppendHttpResponse(head, error.reason + "\n", rejection.bytes);
+  if (status == 405) head.extra_headers = kAllowHeader;
+  AppendHttpResponse(head, std::string(reason) + "\n", rejection.bytes);
   connection.pipeline.push_back(std::move(rejection));
   ++in_flight_;
   WriteReady(id, connection);

@@ -4,7 +4,12 @@
 //
 // Per connection at most `max_pipelined` requests are in flight; past that, reading pauses.
 // A malformed request is answered with its status (400, 405, 413, 414, 431, 505) and the
-// connection closes after it. Loop thread only.
+// connection closes after it.
+//
+// Before any HTTP, the connection's client is decided by the ClientAddressPolicy: a PROXY
+// header (v1 or v2) from a trusted proxy names the client; one from anyone else is refused with
+// 400 and the connection closed; X-Forwarded-For is applied per request when the policy says so.
+// The handler only ever sees the decided client. Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +20,7 @@
 
 #include "common/ip_address.h"
 #include "common/reactor/tcp_server.h"
+#include "frontend/client_address.h"
 #include "frontend/http/http_request_parser.h"
 #include "frontend/http/http_response.h"
 
@@ -46,6 +52,7 @@ struct HttpServerOptions {
   TcpServerOptions tcp;
   HttpLimits limits;
   std::uint32_t max_pipelined = 32;
+  ClientAddressPolicy client_address;  // default: trust nobody, believe no PROXY header
 };
 
 class HttpServer final : public TcpHandler {
@@ -57,6 +64,10 @@ class HttpServer final : public TcpHandler {
   std::size_t connection_count() const { return tcp_.connection_count(); }
   void StopAccepting() { tcp_.StopAccepting(); }
   std::size_t requests_in_flight() const { return in_flight_; }
+  // Requests answered with an error status before reaching the handler.
+  std::uint64_t malformed_requests() const { return malformed_requests_; }
+  // Connections refused by the client address policy (e.g. a PROXY header from an untrusted peer).
+  std::uint64_t refused_connections() const { return refused_connections_; }
 
   // Delivers the response for `slot`; dropped quietly if the connection is gone.
   void Respond(ResponseSlot slot, const HttpResponse& response);
@@ -74,23 +85,30 @@ class HttpServer final : public TcpHandler {
     std::string bytes;  // the serialised response once ready
   };
   struct Connection {
-    IpAddress remote;
+    IpAddress remote;  // the socket peer until the origin is known, then the client it names
     HttpRequestParser parser;
     std::deque<Pending> pipeline;  // requests in flight, oldest first
     std::uint64_t next_sequence = 0;
     bool closing = false;  // no more requests are read: an error or Connection: close
     bool paused = false;
+    bool origin_known = false;  // the PROXY header (or its absence) has been dealt with
   };
 
+  bool ResolveOrigin(ConnectionId id, Connection& connection, std::string& input);
+  void CountRefusal(const std::string& reason);  // loud, but at most one line a minute
   void ParseRequests(ConnectionId id, Connection& connection, std::string& input);
-  void RejectMalformed(ConnectionId id, Connection& connection);
+  void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason);
   void WriteReady(ConnectionId id, Connection& connection);
 
+  EventLoop& loop_;
   TcpServer tcp_;
   HttpServerOptions options_;
   RequestHandler& handler_;
   std::unordered_map<ConnectionId, Connection> connections_;
   std::size_t in_flight_ = 0;
+  std::uint64_t malformed_requests_ = 0;
+  std::uint64_t refused_connections_ = 0;
+  MonoTime next_refusal_log_{};
 };
 
 }  // namespace shardtrack

@@ -8,7 +8,10 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/reactor/event_loop.h"
+#include "frontend/client_address.h"
+#include "frontend/frontend_metrics.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/http_server.h"
 #include "frontend/shard_router.h"
@@ -21,8 +24,9 @@ namespace {
 // wait for requests whose shard never answers (they fail at shard_timeout anyway).
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
 
-HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings) {
+HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddressPolicy policy) {
   HttpServerOptions options;
+  options.client_address = std::move(policy);
   options.tcp.bind_address = settings.bind;
   options.tcp.port = settings.port;
   options.tcp.max_connections = settings.max_connections;
@@ -52,10 +56,26 @@ void DrainThenStop(EventLoop& loop, const HttpServer& http, MonoTime deadline) {
   loop.RunAfter(kDrainPoll, [&loop, &http, deadline] { DrainThenStop(loop, http, deadline); });
 }
 
+// SIGTERM: /readyz fails at once; after the grace period the listener closes and the requests
+// in flight are finished.
+void Drain(EventLoop& loop, TrackerHandler& handler, HttpServer& http,
+           const FrontendSettings& settings) {
+  spdlog::info("draining: /readyz fails now, the listener closes in {} ms",
+               settings.drain_grace_ms);
+  handler.SetDraining();
+  loop.RunAfter(std::chrono::milliseconds(settings.drain_grace_ms), [&loop, &http, &settings] {
+    spdlog::info("no new connections, finishing {} requests in flight", http.requests_in_flight());
+    http.StopAccepting();
+    DrainThenStop(loop, http,
+                  loop.clock().Now() + std::chrono::milliseconds(settings.shard_timeout_ms) * 2);
+  });
+}
+
 int Run(int argc, char** argv) {
   FrontendSettings settings;
-  FlagSet flags("shardtrack-frontend",
-                "Answers HTTP announces and scrapes; routes each torrent to the shard that owns it.");
+  FlagSet flags(
+      "shardtrack-frontend",
+      "Answers HTTP announces and scrapes; routes each torrent to the shard that owns it.");
   settings.Register(flags);
   auto parsed = flags.Parse(argc, argv);
   if (!parsed.ok()) {
@@ -79,38 +99,46 @@ int Run(int argc, char** argv) {
     spdlog::error("{}", announce_options.error());
     return 2;
   }
+  auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
+                                          settings.require_proxy_header);
+  if (!policy.ok()) {
+    spdlog::error("{}", policy.error());
+    return 2;
+  }
 
   SystemClock clock;
   EventLoop loop(clock);
   bool stopping = false;
   HttpServer* http_for_signal = nullptr;
+  TrackerHandler handler(settings, *announce_options);
   loop.WatchSignals({SIGINT, SIGTERM}, [&](int signal) {
     if (stopping || http_for_signal == nullptr) return loop.Stop();
     stopping = true;
-    spdlog::info("received {}: no new connections, finishing {} requests in flight",
-                 strsignal(signal), http_for_signal->requests_in_flight());
-    http_for_signal->StopAccepting();
-    DrainThenStop(loop, *http_for_signal,
-                  clock.Now() + std::chrono::milliseconds(settings.shard_timeout_ms) * 2);
+    spdlog::info("received {}", strsignal(signal));
+    Drain(loop, handler, *http_for_signal, settings);
   });
   zmq::context_t context(1);
 
-  TrackerHandler handler(settings, *announce_options);
-  HttpServer http(loop, HttpOptionsFrom(settings), handler);
+  HttpServer http(loop, HttpOptionsFrom(settings, std::move(*policy)), handler);
   ShardRouter::Options router_options;
   router_options.timeout = std::chrono::milliseconds(settings.shard_timeout_ms);
   router_options.max_pending_per_shard = settings.max_pending_per_shard;
   ShardRouter router(loop, context, settings.shards, router_options, handler);
   handler.Attach(http, router);
+  MetricsRegistry registry;
+  FrontendMetrics metrics(registry, clock);
+  metrics.WatchHttp(http);
+  metrics.WatchShards(router);
+  handler.AttachMetrics(metrics);
   if (auto listening = http.Listen(); !listening.ok()) {
     spdlog::error("{} (is another tracker running? choose another --port)", listening.error());
     return 1;
   }
   http_for_signal = &http;
-  spdlog::info("ready: frontend listening on http://{}:{} with {} shards",
-               settings.bind.find(':') == std::string::npos ? settings.bind
-                                                            : "[" + settings.bind + "]",
-               http.port(), settings.shards.size());
+  spdlog::info(
+      "ready: frontend listening on http://{}:{} with {} shards",
+      settings.bind.find(':') == std::string::npos ? settings.bind : "[" + settings.bind + "]",
+      http.port(), settings.shards.size());
   loop.Run();
   spdlog::info("stopped");
   return 0;

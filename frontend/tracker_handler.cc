@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/metrics.h"
 #include "common/routing.h"
 #include "frontend/info_page.h"
 #include "frontend/scrape_request.h"
@@ -34,17 +35,28 @@ void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
 void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
                                const IpAddress& client) {
   std::string_view path = request.path();
+  answering_.started = metrics_ != nullptr ? metrics_->Now() : MonoTime{};
   if (path == "/announce") {
+    answering_.route = Route::kAnnounce;
     HandleAnnounce(slot, request.query(), client);
   } else if (path == "/scrape") {
+    answering_.route = Route::kScrape;
     HandleScrape(slot, request.query());
   } else if (path == "/") {
-    HandleFanOut(slot, Kind::kInfoPage);
+    answering_.route = Route::kInfoPage;
+    HandleFanOut(slot, Route::kInfoPage);
   } else if (path == "/readyz") {
-    HandleFanOut(slot, Kind::kReady);
+    answering_.route = Route::kReadyz;
+    if (draining_) return RespondText(slot, 503, "not ready: draining\n");
+    HandleFanOut(slot, Route::kReadyz);
   } else if (path == "/healthz") {
+    answering_.route = Route::kHealthz;
     RespondText(slot, 200, "ok\n");
+  } else if (path == "/metrics" && metrics_ != nullptr) {
+    answering_.route = Route::kMetrics;
+    RespondMetrics(slot);
   } else {
+    answering_.route = Route::kOther;
     RespondText(slot, 404, "not found\n");
   }
 }
@@ -55,7 +67,7 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   if (!parsed.ok()) return RespondFailure(slot, parsed.error());
   auto info_hash = InfoHash::FromRaw(parsed->request.info_hash());
   std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
-  std::uint32_t index = NewExchange(slot, Kind::kAnnounce);
+  std::uint32_t index = NewExchange(slot, Route::kAnnounce);
   proto::Request* request = router_->Add(shard, index);
   if (request == nullptr) {
     free_exchanges_.push_back(index);
@@ -74,9 +86,9 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   if (!hashes.ok()) return RespondFailure(slot, hashes.error());
   if (hashes->empty()) {
     if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
-    return HandleFanOut(slot, Kind::kScrape);
+    return HandleFanOut(slot, Route::kScrape);
   }
-  std::uint32_t index = NewExchange(slot, Kind::kScrape);
+  std::uint32_t index = NewExchange(slot, Route::kScrape);
   std::vector<proto::ScrapeRequest*> per_shard(router_->shard_count(), nullptr);
   for (const InfoHash& hash : *hashes) {
     std::uint32_t shard = ShardFor(hash, router_->shard_count());
@@ -94,7 +106,7 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   if (exchanges_[index].outstanding == 0) Finish(index);
 }
 
-void TrackerHandler::HandleFanOut(ResponseSlot slot, Kind kind) {
+void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
   std::uint32_t index = NewExchange(slot, kind);
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
@@ -103,12 +115,12 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Kind kind) {
       continue;
     }
     ++exchanges_[index].outstanding;
-    if (kind == Kind::kScrape) {
+    if (kind == Route::kScrape) {
       request->mutable_scrape()->set_full(true);
       request->mutable_scrape()->set_limit(settings_.full_scrape_limit);
     } else {
-      request->mutable_stats()->set_max_torrents(kind == Kind::kReady ? 0
-                                                                      : settings_.info_page_torrents);
+      request->mutable_stats()->set_max_torrents(
+          kind == Route::kReadyz ? 0 : settings_.info_page_torrents);
     }
   }
   if (exchanges_[index].outstanding == 0) Finish(index);
@@ -117,13 +129,14 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Kind kind) {
 void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& reply) {
   auto index = static_cast<std::uint32_t>(token);
   Exchange& exchange = exchanges_[index];
+  answering_ = {exchange.kind, exchange.started};
   if (!reply.failure().empty()) {
     if (exchange.failure.empty()) exchange.failure = reply.failure();
   } else {
     ++exchange.shards_answered;
-    if (exchange.kind == Kind::kAnnounce) {
+    if (exchange.kind == Route::kAnnounce) {
       FinishAnnounce(exchange, reply.announce());
-    } else if (exchange.kind == Kind::kScrape) {
+    } else if (exchange.kind == Route::kScrape) {
       for (const auto& entry : reply.scrape().files()) *exchange.scrape.add_files() = entry;
       if (reply.scrape().truncated()) exchange.scrape.set_truncated(true);
     } else {
@@ -135,18 +148,21 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
 
 void TrackerHandler::Finish(std::uint32_t index) {
   Exchange& exchange = exchanges_[index];
+  answering_ = {exchange.kind, exchange.started};
   switch (exchange.kind) {
-    case Kind::kAnnounce:
+    case Route::kAnnounce:
       if (!exchange.failure.empty()) RespondFailure(exchange.slot, exchange.failure);
       break;  // a successful announce was answered on arrival
-    case Kind::kScrape:
+    case Route::kScrape:
       FinishScrape(exchange);
       break;
-    case Kind::kInfoPage:
+    case Route::kInfoPage:
       FinishInfoPage(exchange);
       break;
-    case Kind::kReady:
+    case Route::kReadyz:
       FinishReady(exchange);
+      break;
+    default:
       break;
   }
   free_exchanges_.push_back(index);
@@ -174,7 +190,8 @@ void TrackerHandler::FinishScrape(Exchange& exchange) {
 void TrackerHandler::FinishInfoPage(Exchange& exchange) {
   auto& top = *exchange.stats.mutable_top();
   auto peers = [](const proto::ScrapeEntry& e) { return e.complete() + e.incomplete(); };
-  std::sort(top.begin(), top.end(), [&](const auto& a, const auto& b) { return peers(a) > peers(b); });
+  std::sort(top.begin(), top.end(),
+            [&](const auto& a, const auto& b) { return peers(a) > peers(b); });
   if (top.size() > static_cast<int>(settings_.info_page_torrents)) {
     top.DeleteSubrange(settings_.info_page_torrents, top.size() - settings_.info_page_torrents);
   }
@@ -182,7 +199,7 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
   HttpResponse response;
   response.content_type = kHtmlType;
   response.body = body_;
-  http_->Respond(exchange.slot, response);
+  Send(exchange.slot, response, Outcome::kOk);
 }
 
 void TrackerHandler::FinishReady(Exchange& exchange) {
@@ -193,7 +210,7 @@ void TrackerHandler::FinishReady(Exchange& exchange) {
   }
 }
 
-std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Kind kind) {
+std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   std::uint32_t index;
   if (free_exchanges_.empty()) {
     index = static_cast<std::uint32_t>(exchanges_.size());
@@ -205,6 +222,7 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Kind kind) {
   Exchange& exchange = exchanges_[index];
   exchange.slot = slot;
   exchange.kind = kind;
+  exchange.started = answering_.started;
   exchange.outstanding = 0;
   exchange.failure.clear();
   exchange.scrape.Clear();
@@ -216,20 +234,37 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Kind kind) {
 void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason) {
   body_.clear();
   WriteFailure(reason, body_);
-  RespondBencoded(slot);
+  HttpResponse response;
+  response.content_type = kBencodeType;
+  response.body = body_;
+  Send(slot, response, Outcome::kFailure);
 }
 
 void TrackerHandler::RespondBencoded(ResponseSlot slot) {
   HttpResponse response;
   response.content_type = kBencodeType;
   response.body = body_;
-  http_->Respond(slot, response);
+  Send(slot, response, Outcome::kOk);
 }
 
 void TrackerHandler::RespondText(ResponseSlot slot, int status, std::string_view text) {
   HttpResponse response;
   response.status = status;
   response.body = text;
+  Send(slot, response, status == 200 ? Outcome::kOk : Outcome::kError);
+}
+
+void TrackerHandler::RespondMetrics(ResponseSlot slot) {
+  body_ = metrics_->registry().Render();
+  HttpResponse response;
+  response.content_type = kMetricsContentType;
+  response.body = body_;
+  Send(slot, response, Outcome::kOk);
+}
+
+void TrackerHandler::Send(ResponseSlot slot, HttpResponse& response, Outcome outcome) {
+  if (metrics_ != nullptr) metrics_->Record(answering_.route, outcome, answering_.started);
+  response.close = response.close || draining_;
   http_->Respond(slot, response);
 }
 

@@ -6,7 +6,9 @@
 //              shard, if full scrape is on)
 //   /          the HTML info page, totals gathered from every shard
 //   /healthz   liveness: 200 while the process serves
-//   /readyz    readiness: 200 only when every shard answers
+//   /readyz    readiness: 200 only when every shard answers and the frontend is not draining
+//   /metrics   the Prometheus text format, once AttachMetrics was called (404 before)
+// While draining (SIGTERM) every response closes its connection, so a balancer stops reusing it.
 // Tracker-level errors are HTTP 200 with a bencoded `failure reason`. Loop thread only.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "frontend/announce_request.h"
+#include "frontend/frontend_metrics.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/http_server.h"
 #include "frontend/shard_router.h"
@@ -26,45 +29,59 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   TrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options);
   // Both must outlive this handler; they are built after it because they call back into it.
   void Attach(HttpServer& http, ShardRouter& router);
+  // Optional: counts every answer and serves /metrics. Must outlive this handler.
+  void AttachMetrics(FrontendMetrics& metrics) { metrics_ = &metrics; }
+  // From now on /readyz fails and responses close their connections (graceful shutdown).
+  void SetDraining() { draining_ = true; }
 
   void OnRequest(ResponseSlot slot, const HttpRequest& request, const IpAddress& client) override;
   void OnShardReply(ShardRouter::Token token, const proto::Reply& reply) override;
 
  private:
-  enum class Kind { kAnnounce, kScrape, kInfoPage, kReady };
+  // The request being answered now, for the metrics.
+  struct Answering {
+    Route route = Route::kOther;
+    MonoTime started{};
+  };
   // A request waiting on one or more shards. Kept in a slab and reused: no allocation per
   // announce once warm.
   struct Exchange {
     ResponseSlot slot;
-    Kind kind = Kind::kAnnounce;
+    Route kind = Route::kAnnounce;
+    MonoTime started{};
     std::uint32_t outstanding = 0;
     bool compact = true;
     bool no_peer_id = false;
     IpAddress client;
-    std::string failure;           // first failure among the shard replies
-    proto::ScrapeReply scrape;     // gathered scrape entries
-    proto::StatsReply stats;       // gathered totals
+    std::string failure;        // first failure among the shard replies
+    proto::ScrapeReply scrape;  // gathered scrape entries
+    proto::StatsReply stats;    // gathered totals
     std::uint32_t shards_answered = 0;
   };
 
   void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client);
   void HandleScrape(ResponseSlot slot, std::string_view query);
-  void HandleFanOut(ResponseSlot slot, Kind kind);
+  void HandleFanOut(ResponseSlot slot, Route kind);
   void Finish(std::uint32_t index);
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
   void FinishScrape(Exchange& exchange);
   void FinishInfoPage(Exchange& exchange);
   void FinishReady(Exchange& exchange);
 
-  std::uint32_t NewExchange(ResponseSlot slot, Kind kind);
+  std::uint32_t NewExchange(ResponseSlot slot, Route kind);
   void RespondFailure(ResponseSlot slot, std::string_view reason);
   void RespondBencoded(ResponseSlot slot);
   void RespondText(ResponseSlot slot, int status, std::string_view text);
+  void RespondMetrics(ResponseSlot slot);
+  void Send(ResponseSlot slot, HttpResponse& response, Outcome outcome);
 
   const FrontendSettings& settings_;
   AnnounceOptions announce_options_;
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
+  FrontendMetrics* metrics_ = nullptr;
+  bool draining_ = false;
+  Answering answering_;
   std::vector<Exchange> exchanges_;
   std::vector<std::uint32_t> free_exchanges_;
   std::string body_;  // reused reply buffer

@@ -8,7 +8,9 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/logging.h"
+#include "common/metrics_http_server.h"
 #include "common/reactor/event_loop.h"
+#include "shard/shard_metrics.h"
 #include "shard/shard_server.h"
 #include "shard/shard_service.h"
 #include "shard/shard_settings.h"
@@ -54,6 +56,13 @@ int Run(int argc, char** argv) {
     spdlog::info("received {}, stopping", strsignal(signal));
     loop.Stop();
   });
+  MetricsRegistry metrics;
+  RegisterShardMetrics(metrics, settings.index, settings.count, store, service, server);
+  auto metrics_server = ServeMetrics(loop, settings.metrics_listen, metrics);
+  if (!metrics_server.ok()) {
+    spdlog::error("{}", metrics_server.error());
+    return 1;
+  }
   server.Start();
   spdlog::info("ready: shard {}/{} listening on {}", settings.index, settings.count, *endpoint);
   loop.Run();

@@ -52,9 +52,11 @@ void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto:
 void ShardService::HandleOne(const proto::Request& request, UnixSeconds now, proto::Reply& reply) {
   switch (request.body_case()) {
     case proto::Request::kAnnounce:
+      ++counters_.announces;
       HandleAnnounce(request.announce(), now, reply);
       return;
     case proto::Request::kScrape:
+      ++counters_.scrapes;
       HandleScrape(request.scrape(), now, reply);
       return;
     case proto::Request::kStats:

@@ -23,6 +23,8 @@ struct CountedCompletion {
 };
 
 struct ShardServiceCounters {
+  std::uint64_t announces = 0;  // announce requests handled (misrouted and invalid included)
+  std::uint64_t scrapes = 0;    // scrape requests handled, full scrapes included
   std::uint64_t misrouted_batches = 0;
   std::uint64_t misrouted_requests = 0;  // an infohash owned by another shard
   std::uint64_t invalid_requests = 0;

@@ -12,6 +12,8 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("expire-slice", &expire_slice, "torrents examined per expiry slice");
   flags.Add("save-dfile-interval", &save_dfile_interval, "seconds between snapshots");
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
+  flags.Add("metrics-listen", &metrics_listen,
+            "HOST:PORT for GET /metrics and /healthz over HTTP; empty: off");
 }
 
 }  // namespace shardtrack

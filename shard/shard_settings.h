@@ -22,6 +22,8 @@ struct ShardSettings {
   std::int64_t save_dfile_interval = 300;  // seconds between snapshots
 
   std::string log_level = "info";
+  // GET /metrics and /healthz over HTTP, "HOST:PORT"; empty: off. Containers set 0.0.0.0:9100.
+  std::string metrics_listen;
 
   void Register(FlagSet& flags);
 };

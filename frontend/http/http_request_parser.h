@@ -23,7 +23,7 @@
 namespace shardtrack {
 
 struct HttpLimits {
-  std::uint32_t max_request_line = 4096;  // bytes before the line end; 414 beyond
+  std::uint32_t max_request_line = 8192;  // bytes before the line end; 414 beyond
   std::uint32_t max_header_bytes = 8192;  // all header lines, without line ends; 431 beyond
 };
 

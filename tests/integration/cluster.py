@@ -217,17 +217,99 @@ class Shard(Process):
 
 
 class Frontend(Process):
-    def __init__(self, number, shard_endpoints, extra_args=(), env=None, port=0):
-        argv = [binary("shardtrack-frontend"), "--bind", "127.0.0.1", "--port", str(port)]
+    def __init__(self, number, shard_endpoints, extra_args=(), env=None, port=0,
+                 bind="127.0.0.1"):
+        self.bind = bind
+        argv = [binary("shardtrack-frontend"), "--bind", bind, "--port", str(port)]
         for endpoint in shard_endpoints:
             argv += ["--shard", endpoint]
         argv += list(extra_args)
-        pattern = r"ready: frontend listening on http://127\.0\.0\.1:(\d+)"
+        pattern = r"ready: frontend listening on http://" + re.escape(bind) + r":(\d+)"
         super().__init__(f"frontend{number}", argv, pattern, env=env)
 
     @property
     def port(self):
         return int(self.ready_match.group(1))
+
+
+HAPROXY = "/usr/sbin/haproxy"
+
+
+class Haproxy(Process):
+    """Debian's haproxy in the foreground (-db) on `config`, whose "${VAR}"s come from
+    `variables`. Ready once it accepts connections on 127.0.0.1:`port`."""
+
+    def __init__(self, config, variables, port, env=None):
+        self.port = port
+        environment = dict(env if env is not None else clean_env())
+        environment.update(variables)
+        super().__init__("haproxy", [HAPROXY, "-db", "-f", config], r"(?!)", env=environment)
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.popen.poll() is not None:
+                self._reader.join(1.0)
+                raise RuntimeError(f"haproxy exited with code {self.popen.returncode}\n"
+                                   f"{self.log_tail()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1.0).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"haproxy did not listen on {self.port} within "
+                                       f"{timeout} s\n{self.log_tail()}")
+                time.sleep(0.05)
+
+
+class StaticDns:
+    """A tiny DNS server on 127.0.0.1 (UDP) that answers every A query with `addresses`
+    (settable while it runs) and every other query with no answer. Stands in for Docker's
+    embedded DNS, which names each replica of a scaled service."""
+
+    def __init__(self, addresses):
+        self.addresses = list(addresses)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(2.0)
+        self.sock.close()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                query, client = self.sock.recvfrom(4096)
+            except (socket.timeout, TimeoutError):
+                continue
+            except OSError:
+                return
+            reply = self.answer(query)
+            if reply:
+                self.sock.sendto(reply, client)
+
+    def answer(self, query):
+        if len(query) < 12 or int.from_bytes(query[4:6], "big") != 1:
+            return None
+        end = 12
+        while end < len(query) and query[end] != 0:
+            end += 1 + query[end]
+        question = query[12:end + 5]  # name, its terminating zero, type and class
+        if len(question) < 5:
+            return None
+        qtype = int.from_bytes(question[-4:-2], "big")
+        answers = self.addresses if qtype == 1 else []
+        header = query[:2] + b"\x85\x80" + (1).to_bytes(2, "big") + \
+            len(answers).to_bytes(2, "big") + b"\x00\x00\x00\x00"
+        records = b"".join(b"\xc0\x0c\x00\x01\x00\x01" + (1).to_bytes(4, "big") +
+                           b"\x00\x04" + socket.inet_aton(address) for address in answers)
+        return header + question + records
 
 
 class Cluster:

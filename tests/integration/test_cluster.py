@@ -5,6 +5,7 @@ them as different hosts. Each test uses its own infohashes, so tests sharing a c
 see each other's peers.
 """
 
+import hashlib
 import re
 import socket
 import unittest
@@ -228,6 +229,18 @@ class ScrapeAndInfoPageTest(SharedClusterTest):
                 self.assertIn(files.get(unknown, {}),
                               ({}, {b"complete": 0, b"downloaded": 0, b"incomplete": 0}))
                 self.assertLessEqual(set(files), {h0, h1, unknown})
+
+
+    def test_scrape_width_is_capped_by_max_scrape_hashes(self):
+        # Hashes of random-looking bytes escape to ~60 characters each: 64 of them must still
+        # fit in the default request-line limit, and the 65th is refused by name.
+        hashes = [hashlib.sha1(f"{self.id()}/{n}".encode()).digest() for n in range(65)]
+        files = scrape(self.fe(0), hashes[:64])
+        self.assertLessEqual(len(files), 64)
+        target = "/scrape?" + cluster.query_string([("info_hash", h) for h in hashes])
+        reply = cluster.get(self.fe(0), target).bencoded()
+        self.assertIn(b"failure reason", reply)
+        self.assertIn(b"info_hash", reply[b"failure reason"])
 
 
 class FreshClusterTotalsTest(SharedClusterTest):

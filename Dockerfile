@@ -1,0 +1,25 @@
+# One image for both processes: `shardtrack-frontend` or `shardtrack-shard` is the command.
+# Dependencies come from scripts/install-deps, the same script the README's set-up runs.
+#   docker build -t shardtrack .
+
+FROM debian:12-slim AS build
+COPY scripts/install-deps /src/scripts/install-deps
+RUN /src/scripts/install-deps --build && rm -rf /var/lib/apt/lists/*
+COPY . /src
+WORKDIR /src
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null \
+ && cmake --build /build --parallel "$(nproc)" --target shardtrack-frontend shardtrack-shard \
+ && strip --strip-debug /build/bin/shardtrack-frontend /build/bin/shardtrack-shard
+
+FROM debian:12-slim
+COPY scripts/install-deps /usr/local/lib/shardtrack/install-deps
+RUN /usr/local/lib/shardtrack/install-deps --runtime && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin shardtrack \
+ && mkdir -p /data && chown shardtrack:shardtrack /data
+COPY --from=build /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /usr/local/bin/
+USER shardtrack
+WORKDIR /data
+VOLUME /data
+# 6969: HTTP (frontend). 7000: ZeroMQ (shard). 9100: metrics and health (shard).
+EXPOSE 6969 7000 9100
+CMD ["shardtrack-frontend", "--help"]

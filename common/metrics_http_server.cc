@@ -1,0 +1,123 @@
+#include "common/metrics_http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+namespace shardtrack {
+namespace {
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    default:
+      return "Request Header Fields Too Large";
+  }
+}
+
+}  // namespace
+
+Result<HostPort> ParseHostPort(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Error{"not HOST:PORT: '" + std::string(text) + "'"};
+  }
+  HostPort out;
+  std::string_view host = text.substr(0, colon);
+  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+  out.host = std::string(host);
+  std::string_view port = text.substr(colon + 1);
+  auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+  if (port.empty() || error != std::errc{} || end != port.data() + port.size() ||
+      !IpAddress::Parse(out.host)) {
+    return Error{"not HOST:PORT with a numeric address and port: '" + std::string(text) + "'"};
+  }
+  return out;
+}
+
+MetricsHttpServer::MetricsHttpServer(EventLoop& loop, TcpServerOptions options,
+                                     const MetricsRegistry& registry)
+    : tcp_(loop, std::move(options), *this), registry_(registry) {}
+
+void MetricsHttpServer::OnOpen(ConnectionId, const IpAddress&, std::uint16_t) {}
+void MetricsHttpServer::OnClose(ConnectionId id) { answered_.erase(id); }
+
+void MetricsHttpServer::OnData(ConnectionId id, std::string& input) {
+  if (answered_.contains(id)) {
+    input.clear();
+    return;
+  }
+  auto head_end = input.find("\r\n\r\n");
+  if (head_end == std::string::npos) head_end = input.find("\n\n");
+  if (head_end == std::string::npos) {
+    if (input.size() > kMaxRequestBytes) {
+      input.clear();
+      Answer(id, 431, "text/plain", "request too large\n");
+    }
+    return;
+  }
+  std::string_view line(input.data(), input.find_first_of("\r\n"));
+  auto first_space = line.find(' ');
+  auto second_space = line.find(' ', first_space + 1);
+  std::string_view method = line.substr(0, first_space);
+  std::string_view target = first_space == std::string_view::npos
+                                ? std::string_view()
+                                : line.substr(first_space + 1, second_space - first_space - 1);
+  target = target.substr(0, target.find('?'));
+  bool head = method == "HEAD";
+  std::string body;
+  if (target.empty() || first_space == std::string_view::npos) {
+    Answer(id, 400, "text/plain", "bad request\n");
+  } else if (method != "GET" && !head) {
+    Answer(id, 405, "text/plain", "only GET\n");
+  } else if (target == "/metrics") {
+    body = registry_.Render();
+    Answer(id, 200, kMetricsContentType, head ? std::string_view() : body);
+  } else if (target == "/healthz") {
+    Answer(id, 200, "text/plain", head ? "" : "ok\n");
+  } else {
+    Answer(id, 404, "text/plain", head ? "" : "not found\n");
+  }
+  input.clear();
+}
+
+void MetricsHttpServer::Answer(ConnectionId id, int status, std::string_view content_type,
+                               std::string_view body) {
+  std::string out = "HTTP/1.0 " + std::to_string(status) + " ";
+  out += ReasonPhrase(status);
+  out += "\r\nContent-Type: ";
+  out += content_type;
+  out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  out += body;
+  answered_.insert(id);
+  tcp_.Send(id, out);
+  tcp_.CloseAfterFlush(id);
+}
+
+Result<std::unique_ptr<MetricsHttpServer>> ServeMetrics(EventLoop& loop, std::string_view listen,
+                                                        const MetricsRegistry& registry) {
+  if (listen.empty()) return std::unique_ptr<MetricsHttpServer>();
+  auto address = ParseHostPort(listen);
+  if (!address.ok()) return Error{"--metrics-listen: " + address.error()};
+  TcpServerOptions options;
+  options.bind_address = address->host;
+  options.port = address->port;
+  options.max_connections = 64;  // scrapers and health checks, not clients
+  auto server = std::make_unique<MetricsHttpServer>(loop, options, registry);
+  if (auto listening = server->Listen(); !listening.ok()) {
+    return Error{"metrics: " + listening.error()};
+  }
+  bool v6 = address->host.find(':') != std::string::npos;
+  spdlog::info("metrics: http://{}{}{}:{}/metrics", v6 ? "[" : "", address->host, v6 ? "]" : "",
+               server->port());
+  return server;
+}
+
+}  // namespace shardtrack

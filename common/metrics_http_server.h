@@ -1,0 +1,55 @@
+// MetricsHttpServer: a minimal HTTP/1.0 responder for a process that has no HTTP server of its
+// own (the shard). GET /metrics renders the registry in the Prometheus text format, GET /healthz
+// answers "ok"; anything else is 404 (405 for other methods). One response per connection, then
+// close; a request head over kMaxRequestBytes is refused. Holds references to the loop and the
+// registry (owned by the caller, both must outlive it). Loop thread only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "common/metrics.h"
+#include "common/reactor/tcp_server.h"
+#include "common/result.h"
+
+namespace shardtrack {
+
+struct HostPort {
+  std::string host;  // IPv4 or IPv6 literal, without brackets
+  std::uint16_t port = 0;
+};
+
+// "127.0.0.1:9100", "0.0.0.0:0", "[::1]:9100". An error names the text.
+Result<HostPort> ParseHostPort(std::string_view text);
+
+class MetricsHttpServer final : public TcpHandler {
+ public:
+  static constexpr std::size_t kMaxRequestBytes = 8192;  // a scrape's head is a few hundred
+
+  MetricsHttpServer(EventLoop& loop, TcpServerOptions options, const MetricsRegistry& registry);
+
+  Status Listen() { return tcp_.Listen(); }
+  std::uint16_t port() const { return tcp_.port(); }
+
+  void OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t remote_port) override;
+  void OnData(ConnectionId id, std::string& input) override;
+  void OnClose(ConnectionId id) override;
+
+ private:
+  void Answer(ConnectionId id, int status, std::string_view content_type, std::string_view body);
+
+  TcpServer tcp_;
+  const MetricsRegistry& registry_;
+  std::unordered_set<ConnectionId> answered_;  // later bytes on these are ignored
+};
+
+// Builds a server for `listen` ("HOST:PORT") and starts listening; nullptr when `listen` is
+// empty (metrics off). Logs "metrics: http://HOST:PORT/metrics" once it listens.
+Result<std::unique_ptr<MetricsHttpServer>> ServeMetrics(EventLoop& loop, std::string_view listen,
+                                                        const MetricsRegistry& registry);
+
+}  // namespace shardtrack

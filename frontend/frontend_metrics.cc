@@ -1,0 +1,77 @@
+#include "frontend/frontend_metrics.h"
+
+#include <string>
+
+namespace shardtrack {
+namespace {
+
+constexpr const char* kRouteNames[kRouteCount] = {"announce", "scrape",  "info_page", "readyz",
+                                                  "healthz",  "metrics", "other"};
+constexpr const char* kOutcomeNames[kOutcomeCount] = {"ok", "failure", "error"};
+
+// 100 us to 3.3 s: an announce answered on the same host takes well under a millisecond; a
+// shard timeout (1 s by default) lands in the top buckets.
+constexpr double kLatencyStart = 0.0001;
+constexpr double kLatencyFactor = 2;
+constexpr int kLatencyBuckets = 16;
+
+}  // namespace
+
+FrontendMetrics::FrontendMetrics(MetricsRegistry& registry, const Clock& clock)
+    : registry_(registry), clock_(clock) {
+  for (std::size_t route = 0; route < kRouteCount; ++route) {
+    for (std::size_t outcome = 0; outcome < kOutcomeCount; ++outcome) {
+      requests_[route][outcome] = &registry.AddCounter(
+          "shardtrack_http_requests_total",
+          "HTTP requests answered, by route and outcome (failure: a bencoded failure reason).",
+          {{"route", kRouteNames[route]}, {"outcome", kOutcomeNames[outcome]}});
+    }
+  }
+  for (std::size_t route = 0; route < kRouteCount; ++route) {
+    latency_[route] =
+        &registry.AddHistogram("shardtrack_http_request_duration_seconds",
+                               "Time from a request's arrival to its answer, by route.",
+                               ExponentialBuckets(kLatencyStart, kLatencyFactor, kLatencyBuckets),
+                               {{"route", kRouteNames[route]}});
+  }
+}
+
+void FrontendMetrics::Record(Route route, Outcome outcome, MonoTime started) {
+  auto r = static_cast<std::size_t>(route);
+  requests_[r][static_cast<std::size_t>(outcome)]->Increment();
+  latency_[r]->Observe(std::chrono::duration<double>(clock_.Now() - started).count());
+}
+
+void FrontendMetrics::WatchHttp(const HttpServer& http) {
+  registry_.AddGauge("shardtrack_open_connections", "Open client connections.", {},
+                     [&http] { return double(http.connection_count()); });
+  registry_.AddGauge("shardtrack_requests_in_flight", "Requests waiting for their answer.", {},
+                     [&http] { return double(http.requests_in_flight()); });
+  registry_.AddCounter("shardtrack_http_malformed_requests_total",
+                       "Requests refused by the HTTP parser (400, 405, 413, 414, 431, 505).", {},
+                       [&http] { return http.malformed_requests(); });
+  registry_.AddCounter("shardtrack_refused_connections_total",
+                       "Connections refused by the client address policy (untrusted PROXY "
+                       "header, or none where one is required).",
+                       {}, [&http] { return http.refused_connections(); });
+}
+
+void FrontendMetrics::WatchShards(const ShardRouter& router) {
+  for (std::uint32_t shard = 0; shard < router.shard_count(); ++shard) {
+    MetricLabels labels = {{"shard", std::to_string(shard)}};
+    registry_.AddGauge("shardtrack_shard_pending", "Requests sent to a shard and not answered.",
+                       labels, [&router, shard] { return double(router.counters(shard).pending); });
+    registry_.AddCounter("shardtrack_shard_sent_total", "Requests sent to a shard.", labels,
+                         [&router, shard] { return router.counters(shard).sent; });
+    registry_.AddCounter("shardtrack_shard_replied_total", "Replies received from a shard.", labels,
+                         [&router, shard] { return router.counters(shard).replied; });
+    registry_.AddCounter("shardtrack_shard_timeouts_total",
+                         "Requests a shard did not answer in time.", labels,
+                         [&router, shard] { return router.counters(shard).timeouts; });
+    registry_.AddCounter("shardtrack_shard_unavailable_total",
+                         "Requests failed at once: the shard was overloaded or unreachable.",
+                         labels, [&router, shard] { return router.counters(shard).unavailable; });
+  }
+}
+
+}  // namespace shardtrack

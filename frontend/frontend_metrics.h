@@ -1,0 +1,48 @@
+// FrontendMetrics: a frontend's series in a MetricsRegistry (owned by the caller, who also
+// renders it): requests by route and outcome, a latency histogram per route, open connections,
+// requests refused before the handler, and per-shard counters of the ShardRouter. The watched
+// HttpServer and ShardRouter are read at render time and must outlive the registry. Loop thread
+// only.
+#pragma once
+
+#include <array>
+#include <cstddef>
+
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "frontend/http_server.h"
+#include "frontend/shard_router.h"
+
+namespace shardtrack {
+
+enum class Route { kAnnounce, kScrape, kInfoPage, kReadyz, kHealthz, kMetrics, kOther };
+inline constexpr std::size_t kRouteCount = 7;
+
+enum class Outcome {
+  kOk,       // 200 with the route's answer
+  kFailure,  // 200 with a bencoded failure reason (invalid request, shard down, overload)
+  kError,    // any other status (404, 503)
+};
+inline constexpr std::size_t kOutcomeCount = 3;
+
+class FrontendMetrics {
+ public:
+  FrontendMetrics(MetricsRegistry& registry, const Clock& clock);
+
+  MonoTime Now() const { return clock_.Now(); }
+  // One answered request that arrived at `started`.
+  void Record(Route route, Outcome outcome, MonoTime started);
+
+  void WatchHttp(const HttpServer& http);
+  void WatchShards(const ShardRouter& router);
+
+  const MetricsRegistry& registry() const { return registry_; }
+
+ private:
+  MetricsRegistry& registry_;
+  const Clock& clock_;
+  std::array<std::array<Counter*, kOutcomeCount>, kRouteCount> requests_{};
+  std::array<Histogram*, kRouteCount> latency_{};
+};
+
+}  // namespace shardtrack

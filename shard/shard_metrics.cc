@@ -1,0 +1,44 @@
+#include "shard/shard_metrics.h"
+
+#include <string>
+
+namespace shardtrack {
+
+void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::uint32_t count,
+                          const SwarmStore& store, const ShardService& service,
+                          const ShardServer& server) {
+  MetricLabels shard = {{"shard", std::to_string(index)}};
+  registry.AddGauge("shardtrack_shard_info", "This shard's index and the cluster's shard count.",
+                    {{"shard", std::to_string(index)}, {"count", std::to_string(count)}},
+                    [] { return 1.0; });
+  auto gauge = [&](const char* name, const char* help, auto read) {
+    registry.AddGauge(name, help, shard, [&store, read] { return double(read(store)); });
+  };
+  gauge("shardtrack_torrents", "Torrents this shard holds.",
+        [](const SwarmStore& s) { return s.torrents(); });
+  gauge("shardtrack_peers", "Peers in this shard's swarms.",
+        [](const SwarmStore& s) { return s.peers(); });
+  gauge("shardtrack_seeders", "Seeders in this shard's swarms.",
+        [](const SwarmStore& s) { return s.seeders(); });
+  gauge("shardtrack_leechers", "Leechers in this shard's swarms.",
+        [](const SwarmStore& s) { return s.leechers(); });
+  registry.AddCounter("shardtrack_completed_total", "Completed downloads counted, all torrents.",
+                      shard, [&store] { return store.completed(); });
+  const ShardServiceCounters& counters = service.counters();
+  registry.AddCounter("shardtrack_shard_requests_total", "Requests handled, by kind.",
+                      {shard[0], {"kind", "announce"}}, [&counters] { return counters.announces; });
+  registry.AddCounter("shardtrack_shard_requests_total", "Requests handled, by kind.",
+                      {shard[0], {"kind", "scrape"}}, [&counters] { return counters.scrapes; });
+  registry.AddCounter("shardtrack_misrouted_requests_total",
+                      "Requests refused: the infohash belongs to another shard.", shard,
+                      [&counters] { return counters.misrouted_requests; });
+  registry.AddCounter("shardtrack_misrouted_batches_total",
+                      "Batches refused: addressed to another shard index.", shard,
+                      [&counters] { return counters.misrouted_batches; });
+  registry.AddCounter("shardtrack_invalid_requests_total", "Malformed requests refused.", shard,
+                      [&counters] { return counters.invalid_requests; });
+  registry.AddCounter("shardtrack_batches_total", "Request batches handled.", shard,
+                      [&server] { return server.batches_handled(); });
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,347 @@
+"""The docker-compose topology as plain processes on loopback.
+
+Debian's haproxy runs the repo's deploy/haproxy.cfg (its ${VARS} set to loopback ports) in front
+of 2 frontends that trust only 127.0.0.1 (haproxy's source address) for PROXY headers; they are
+found through a tiny DNS server, as Docker's DNS names each replica. Clients bind to 127.0.0.2,
+127.0.0.3, ... and must see each other's real addresses. Frontends listen on 127.0.1.1 and
+127.0.1.2 (one port, like replicas of one compose service).
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+
+import cluster
+from cluster import HttpConnection, announce, announce_target, get, peer_id, reply_peers
+
+REPO = os.path.abspath(os.path.join(cluster.HERE, "..", ".."))
+HAPROXY_CFG = os.path.join(REPO, "deploy", "haproxy.cfg")
+FRONTEND_ADDRESSES = ["127.0.1.1", "127.0.1.2"]
+WAIT = 20.0  # seconds any awaited state may take
+
+
+def wait_until(predicate, what, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def parse_metrics(text):
+    """{'name{labels}': value} from the Prometheus text format; checks HELP/TYPE come first."""
+    samples, typed = {}, set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+        elif line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            family = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", series).group(0)
+            base = re.sub(r"_(bucket|sum|count)$", "", family)
+            assert family in typed or base in typed, f"sample before its TYPE: {line}"
+            samples[series] = float(value)
+    return samples
+
+
+def metrics(port, host="127.0.0.1"):
+    with HttpConnection(port, host=host) as conn:
+        response = conn.get("/metrics")
+    assert response.status == 200, response
+    assert response.header("content-type").startswith("text/plain; version=0.0.4"), response
+    return parse_metrics(response.body.decode())
+
+
+def proxy_v1(source, port, dest="127.0.1.1", dest_port=6969):
+    return f"PROXY TCP4 {source} {dest} {port} {dest_port}\r\n".encode()
+
+
+def proxy_v2(source, port, dest="127.0.1.1", dest_port=6969):
+    body = socket.inet_aton(source) + socket.inet_aton(dest) + struct.pack("!HH", port, dest_port)
+    return b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x11]) + struct.pack("!H", len(body)) + body
+
+
+def request_bytes(target):
+    return f"GET {target} HTTP/1.1\r\nHost: tracker\r\n\r\n".encode()
+
+
+class Topology:
+    """Shards, frontends, DNS and haproxy, started in order and always stopped."""
+
+    def __init__(self, shards=2, frontend_args=()):
+        self.tmp = tempfile.mkdtemp(prefix="shardtrack-deploy-")
+        self.env = cluster.clean_env()
+        self.shards, self.frontends = [], []
+        self.dns = self.haproxy = None
+        try:
+            self._start(shards, list(frontend_args))
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, shard_count, frontend_args):
+        for index in range(shard_count):
+            shard = cluster.Shard(index, shard_count, cluster.free_port(),
+                                  os.path.join(self.tmp, f"shard{index}"),
+                                  ["--metrics-listen", "127.0.0.1:0"], self.env)
+            self.shards.append(shard)
+            shard.start()
+        self.frontend_port = self._free_port_on_all(FRONTEND_ADDRESSES)
+        endpoints = [shard.endpoint for shard in self.shards]
+        for number, address in enumerate(FRONTEND_ADDRESSES):
+            frontend = cluster.Frontend(
+                number, endpoints,
+                ["--trusted-proxy", "127.0.0.1/32", *frontend_args], self.env,
+                port=self.frontend_port, bind=address)
+            self.frontends.append(frontend)
+            frontend.start()
+        self.dns = cluster.StaticDns(FRONTEND_ADDRESSES)
+        self.port = cluster.free_port()
+        self.haproxy = cluster.Haproxy(HAPROXY_CFG, {
+            "TRACKER_BIND": f"127.0.0.1:{self.port}",
+            "DNS_SERVER": f"127.0.0.1:{self.dns.port}",
+            "FRONTEND_HOST": "frontends.test",
+            "FRONTEND_PORT": str(self.frontend_port),
+            "FRONTEND_SLOTS": "1-4",
+        }, self.port, self.env)
+        self.haproxy.start()
+        wait_until(lambda: self.servers_up() == len(self.frontends), "haproxy to see frontends UP")
+
+    @staticmethod
+    def _free_port_on_all(addresses):
+        for _ in range(50):
+            port = cluster.free_port(addresses[0])
+            try:
+                for address in addresses[1:]:
+                    with socket.socket() as s:
+                        s.bind((address, port))
+                return port
+            except OSError:
+                continue
+        raise RuntimeError("no port free on every frontend address")
+
+    def servers_up(self):
+        """How many frontends haproxy routes to now, from its state-change lines."""
+        state = {}
+        for match in re.finditer(r"Server frontends/(\S+) .*?is (UP|DOWN)", self.haproxy.log()):
+            state[match.group(1)] = match.group(2)
+        return sum(1 for value in state.values() if value == "UP")
+
+    def shard_metrics_port(self, index):
+        match = re.search(r"metrics: http://127\.0\.0\.1:(\d+)/metrics", self.shards[index].log())
+        assert match, self.shards[index].log_tail()
+        return int(match.group(1))
+
+    def logs(self):
+        processes = [p for p in [self.haproxy, *self.frontends, *self.shards] if p]
+        return "\n".join(p.log_tail() for p in processes)
+
+    def close(self):
+        for process in [self.haproxy, *self.frontends, *self.shards]:
+            if process is not None:
+                try:
+                    process.stop()
+                except Exception:
+                    pass
+        if self.dns:
+            self.dns.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Client:
+    def __init__(self, n, label):
+        self.address = f"127.0.0.{n + 2}"
+        self.port = 7100 + n
+        self.peer_id = peer_id(f"{label}/{n}")
+
+    def announce(self, tracker_port, info_hash, **fields):
+        fields.setdefault("left", 1000)
+        return announce(tracker_port, info_hash, self.peer_id, self.port, source=self.address,
+                        **fields)
+
+
+class ThroughHaproxyTest(cluster.LoggedTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.topology = Topology()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.topology.close()
+
+    def logs(self):
+        return self.topology.logs()
+
+    def test_clients_see_each_others_real_addresses(self):
+        info_hash = cluster.hash_on_shard(1, 2, "real-addresses")
+        clients = [Client(n, "real") for n in range(4)]
+        for client in clients:
+            reply = client.announce(self.topology.port, info_hash)
+            self.assertEqual(reply[b"external ip"], socket.inet_aton(client.address))
+        for client in clients:
+            reply = client.announce(self.topology.port, info_hash)
+            others = {(c.address, c.port) for c in clients if c is not client}
+            self.assertEqual(set(reply_peers(reply)), others)
+
+    def test_proxy_header_from_untrusted_source_is_refused(self):
+        target = announce_target(cluster.hash_on_shard(0, 2, "spoof"), peer_id("spoof"), 7000)
+        for header in (proxy_v1("10.1.2.3", 5555), proxy_v2("10.1.2.3", 5555)):
+            with HttpConnection(self.topology.frontend_port, host=FRONTEND_ADDRESSES[0],
+                                source="127.0.0.2") as conn:
+                conn.send(header + request_bytes(target))
+                response = conn.read_response()
+                self.assertEqual(response.status, 400)
+                self.assertTrue(conn.closed_by_peer())
+        samples = metrics(self.topology.frontend_port, FRONTEND_ADDRESSES[0])
+        self.assertGreaterEqual(samples["shardtrack_refused_connections_total"], 2)
+
+    def test_proxy_header_from_trusted_source_names_the_client(self):
+        info_hash = cluster.hash_on_shard(0, 2, "trusted-proxy")
+        for number, header in enumerate((proxy_v1("10.1.2.3", 5555), proxy_v2("10.4.5.6", 5555))):
+            with HttpConnection(self.topology.frontend_port, host=FRONTEND_ADDRESSES[1],
+                                source="127.0.0.1") as conn:
+                conn.send(header + request_bytes(
+                    announce_target(info_hash, peer_id(f"proxied{number}"), 6000 + number,
+                                    left=5)))
+                response = conn.read_response()
+            self.assertEqual(response.status, 200)
+        reply = Client(9, "observer").announce(self.topology.port, info_hash)
+        self.assertEqual(set(reply_peers(reply)), {("10.1.2.3", 6000), ("10.4.5.6", 6001)})
+
+    def test_metrics_counters_move_with_traffic(self):
+        shard_ports = [self.topology.shard_metrics_port(i) for i in range(2)]
+        key = 'shardtrack_http_requests_total{route="announce",outcome="ok"}'
+        latency = 'shardtrack_http_request_duration_seconds_count{route="announce"}'
+        sent = 'shardtrack_shard_sent_total{shard="%d"}'
+        shard_key = 'shardtrack_shard_requests_total{shard="%d",kind="announce"}'
+
+        def frontends():  # both frontends' samples, summed
+            total = {}
+            for address in FRONTEND_ADDRESSES:
+                for name, value in metrics(self.topology.frontend_port, address).items():
+                    total[name] = total.get(name, 0) + value
+            return total
+
+        before = frontends()
+        shard_before = [metrics(p) for p in shard_ports]
+        client = Client(20, "metrics")
+        for n in range(10):
+            client.announce(self.topology.port, cluster.hash_on_shard(n % 2, 2, f"metrics/{n}"))
+        after = frontends()
+        self.assertEqual(after[key] - before[key], 10)
+        self.assertEqual(after[latency] - before[latency], 10)
+        self.assertGreaterEqual(after["shardtrack_open_connections"], 1)  # this scrape's own
+        for shard in range(2):
+            self.assertGreaterEqual(after[sent % shard] - before[sent % shard], 5)  # + checks
+            self.assertEqual(after['shardtrack_shard_pending{shard="%d"}' % shard], 0)
+            samples = metrics(shard_ports[shard])
+            self.assertEqual(samples[shard_key % shard] - shard_before[shard][shard_key % shard],
+                             5)
+            self.assertGreaterEqual(samples['shardtrack_torrents{shard="%d"}' % shard], 5)
+            self.assertGreaterEqual(samples['shardtrack_peers{shard="%d"}' % shard], 5)
+
+    def test_shard_metrics_server_answers_healthz_and_404(self):
+        port = self.topology.shard_metrics_port(0)
+        self.assertEqual(get(port, "/healthz").status, 200)
+        self.assertEqual(get(port, "/nothing").status, 404)
+
+
+class FrontendFailureTest(cluster.LoggedTestCase):
+    def setUp(self):
+        self.topology = Topology(shards=1, frontend_args=["--drain-grace-ms", "3000"])
+
+    def tearDown(self):
+        self.topology.close()
+
+    def logs(self):
+        return self.topology.logs()
+
+    def test_killed_frontend_loses_no_announce_once_marked_down(self):
+        info_hash = cluster.hash_on_shard(0, 1, "failover")
+        clients = [Client(n, "failover") for n in range(4)]
+        for client in clients:
+            client.announce(self.topology.port, info_hash)
+        self.topology.frontends[1].kill(signal.SIGKILL)
+        wait_until(lambda: self.topology.servers_up() == 1, "haproxy to mark frontend2 DOWN")
+        for round_number in range(10):
+            for client in clients:
+                reply = client.announce(self.topology.port, info_hash)
+                self.assertNotIn(b"failure reason", reply)
+                self.assertEqual(len(reply_peers(reply)), 3, round_number)
+
+    def test_draining_frontend_fails_readyz_and_goes_down(self):
+        draining = self.topology.frontends[1]
+        draining.popen.send_signal(signal.SIGTERM)
+        wait_until(lambda: self.topology.servers_up() == 1, "haproxy to mark frontend2 DOWN")
+        client = Client(0, "drain")
+        for n in range(20):
+            client.announce(self.topology.port, cluster.hash_on_shard(0, 1, f"drain/{n}"))
+
+
+class DrainTest(cluster.LoggedTestCase):
+    def test_readyz_fails_while_draining_and_liveness_holds(self):
+        with cluster.Cluster(shards=1, frontends=1,
+                             frontend_args=["--drain-grace-ms", "5000"]) as tracker:
+            self.logs = tracker.logs
+            port = tracker.port()
+            self.assertEqual(get(port, "/readyz").status, 200)
+            tracker.frontends[0].popen.send_signal(signal.SIGTERM)
+            wait_until(lambda: "draining" in tracker.frontends[0].log(), "the drain to start")
+            response = get(port, "/readyz")
+            self.assertEqual(response.status, 503)
+            self.assertIn(b"draining", response.body)
+            self.assertEqual(get(port, "/healthz").status, 200)
+            tracker.frontends[0].popen.wait(WAIT)
+            self.assertEqual(tracker.frontends[0].popen.returncode, 0)
+
+
+class ComposeFileTest(unittest.TestCase):
+    def config(self, path):
+        self.compose = shutil.which("docker-compose")
+        if self.compose is None:
+            self.skipTest("docker-compose is not installed")
+        result = subprocess.run([self.compose, "-f", path, "config"], cwd=REPO,
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout
+
+    def test_repo_compose_file_is_valid(self):
+        text = self.config("docker-compose.yml")
+        for service in ("haproxy", "frontend", "shard0", "shard1"):
+            self.assertRegex(text, rf"\n  {service}:\n")
+        self.assertIn("tcp://shard0:7000,tcp://shard1:7000", text)
+
+    def test_repo_compose_file_is_what_compose_shards_writes(self):
+        shards = re.search(r"Generated by scripts/compose-shards (\d+)",
+                           open(os.path.join(REPO, "docker-compose.yml")).read())
+        self.assertTrue(shards, "docker-compose.yml does not say how it was generated")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "docker-compose.yml")
+            subprocess.run([os.path.join(REPO, "scripts", "compose-shards"), shards.group(1),
+                            path], check=True, capture_output=True, timeout=30)
+            with open(path) as generated, open(os.path.join(REPO, "docker-compose.yml")) as repo:
+                self.assertEqual(generated.read(), repo.read(),
+                                 "docker-compose.yml was edited by hand: change "
+                                 "scripts/compose-shards and run it instead")
+
+    def test_compose_shards_writes_a_valid_file_for_m_shards(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "docker-compose.yml")
+            subprocess.run([os.path.join(REPO, "scripts", "compose-shards"), "3", path],
+                           check=True, capture_output=True, timeout=30)
+            shutil.copytree(os.path.join(REPO, "deploy"), os.path.join(tmp, "deploy"))
+            text = self.config(path)
+        self.assertIn("shard2:", text)
+        self.assertNotIn("shard3:", text)
+        self.assertIn("tcp://shard0:7000,tcp://shard1:7000,tcp://shard2:7000", text)
+        self.assertIn("SHARDTRACK_COUNT: '3'", text)
+
+
+if __name__ == "__main__":
+    unittest.main()

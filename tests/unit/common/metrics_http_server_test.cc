@@ -1,0 +1,93 @@
+#include "common/metrics_http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "common/clock.h"
+#include "common/reactor/event_loop.h"
+
+namespace shardtrack {
+namespace {
+
+TEST(ParseHostPortTest, TakesIpv4AndBracketedIpv6) {
+  auto v4 = ParseHostPort("0.0.0.0:9100");
+  ASSERT_TRUE(v4.ok()) << v4.error();
+  EXPECT_EQ(v4->host, "0.0.0.0");
+  EXPECT_EQ(v4->port, 9100);
+  auto v6 = ParseHostPort("[::1]:0");
+  ASSERT_TRUE(v6.ok()) << v6.error();
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 0);
+}
+
+TEST(ParseHostPortTest, RefusesNamesMissingPortsAndJunk) {
+  for (const char* text : {"localhost:9100", "127.0.0.1", "127.0.0.1:", "127.0.0.1:70000",
+                           "127.0.0.1:9x", ":9100", ""}) {
+    EXPECT_FALSE(ParseHostPort(text).ok()) << text;
+  }
+}
+
+// Sends `request` to the server and runs the loop until the server closes the connection.
+std::string Exchange(EventLoop& loop, std::uint16_t port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  EXPECT_EQ(::send(fd, request.data(), request.size(), 0), ssize_t(request.size()));
+  std::string reply;
+  for (int turn = 0; turn < 500; ++turn) {
+    loop.RunOnce(std::chrono::milliseconds(10));
+    char buffer[4096];
+    ssize_t got = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (got == 0) break;
+    if (got > 0) reply.append(buffer, got);
+  }
+  ::close(fd);
+  return reply;
+}
+
+class MetricsHttpServerTest : public ::testing::Test {
+ protected:
+  MetricsHttpServerTest() : loop_(clock_), server_(loop_, {}, registry_) {
+    registry_.AddCounter("scrapes_total", "Scrapes.").Increment(3);
+    EXPECT_TRUE(server_.Listen().ok());
+  }
+
+  SystemClock clock_;
+  EventLoop loop_;
+  MetricsRegistry registry_;
+  MetricsHttpServer server_;
+};
+
+TEST_F(MetricsHttpServerTest, AnswersMetricsInTheTextFormatAndCloses) {
+  std::string reply = Exchange(loop_, server_.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.0 200 OK\r\n")) << reply;
+  EXPECT_NE(reply.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(reply.find("Connection: close"), std::string::npos);
+  EXPECT_TRUE(reply.ends_with("\r\n\r\n" + registry_.Render())) << reply;
+}
+
+TEST_F(MetricsHttpServerTest, AnswersHealthzAnd404And405) {
+  EXPECT_TRUE(Exchange(loop_, server_.port(), "GET /healthz HTTP/1.0\r\n\r\n")
+                  .starts_with("HTTP/1.0 200 OK\r\n"));
+  EXPECT_TRUE(
+      Exchange(loop_, server_.port(), "GET /other HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 404 "));
+  EXPECT_TRUE(Exchange(loop_, server_.port(), "POST /metrics HTTP/1.0\r\n\r\n")
+                  .starts_with("HTTP/1.0 405 "));
+}
+
+TEST_F(MetricsHttpServerTest, RefusesAnEndlessHead) {
+  std::string reply =
+      Exchange(loop_, server_.port(), "GET /metrics HTTP/1.0\r\nX: " + std::string(9000, 'a'));
+  EXPECT_TRUE(reply.starts_with("HTTP/1.0 431 ")) << reply.substr(0, 100);
+}
+
+}  // namespace
+}  // namespace shardtrack
