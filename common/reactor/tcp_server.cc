@@ -198,13 +198,16 @@ bool TcpServer::Send(ConnectionId id, std::string_view bytes) {
   if (it == connections_.end()) return false;
   Connection& connection = *it->second;
   connection.Queue(bytes);
+  if (!Flush(connection)) return false;
+  // The limit is on what the reader leaves unsent, not on the size of one reply: check it after
+  // the socket took what it could.
   if (connection.unsent() > options_.max_output_bytes) {
     spdlog::debug("connection {}: {} unsent bytes exceed max_output_bytes; closing", id,
                   connection.unsent());
     Close(id);
     return false;
   }
-  return Flush(connection);
+  return true;
 }
 
 bool TcpServer::Flush(Connection& connection) {
