@@ -1,5 +1,7 @@
 // ShardService: one reply per request, in order; batches and infohashes meant for another shard
 // are refused loudly; counted completions are listed for the journal.
+#include "shard/shard_service.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,18 +9,17 @@
 #include <vector>
 
 #include "common/routing.h"
-#include "shard/shard_service.h"
 #include "tests/unit/shard/swarm_test_util.h"
 
 namespace shardtrack {
 namespace {
 
+using testing::AnnounceBuilder;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::SizeIs;
-using testing::AnnounceBuilder;
 using testing::Peers4;
+using ::testing::SizeIs;
 
 constexpr UnixSeconds kNow = 1'700'000'000;
 constexpr std::uint32_t kShards = 3;
@@ -179,9 +180,10 @@ TEST_F(ShardServiceTest, FullScrapeHonoursItsLimit) {
 TEST_F(ShardServiceTest, CapsNumwantAtMaxNumwant) {
   proto::RequestBatch setup = Batch();
   for (int i = 0; i < 250; ++i) {
-    AddAnnounce(setup, i,
-                AnnounceBuilder(mine_, "10.0." + std::to_string(i / 200) + "." +
-                                           std::to_string(i % 200 + 1), 6881));
+    AddAnnounce(
+        setup, i,
+        AnnounceBuilder(
+            mine_, "10.0." + std::to_string(i / 200) + "." + std::to_string(i % 200 + 1), 6881));
   }
   Handle(setup);
   ASSERT_EQ(store_.peers(), 250u);

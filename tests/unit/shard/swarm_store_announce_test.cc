@@ -12,19 +12,19 @@
 namespace shardtrack {
 namespace {
 
-using ::testing::Contains;
-using ::testing::IsEmpty;
-using ::testing::Not;
-using ::testing::SizeIs;
-using ::testing::UnorderedElementsAre;
-using ::testing::UnorderedElementsAreArray;
 using testing::AnnounceBuilder;
+using ::testing::Contains;
 using testing::EndpointText;
 using testing::HashOf;
+using ::testing::IsEmpty;
+using ::testing::Not;
 using testing::PeerIdFor;
 using testing::Peers4;
 using testing::Peers6;
+using ::testing::SizeIs;
 using testing::SplitIds;
+using ::testing::UnorderedElementsAre;
+using ::testing::UnorderedElementsAreArray;
 
 constexpr UnixSeconds kNow = 1'700'000'000;
 
@@ -277,7 +277,8 @@ TEST_F(SwarmStoreTest, PeerIdsAreAlignedWithThePeersOfEachFamily) {
   }
   for (std::size_t i = 0; i < peers6.size(); ++i) {
     const std::string ip = peers6[i].substr(1, peers6[i].find(']') - 1);
-    const auto port = static_cast<std::uint32_t>(std::stoul(peers6[i].substr(peers6[i].rfind(':') + 1)));
+    const auto port =
+        static_cast<std::uint32_t>(std::stoul(peers6[i].substr(peers6[i].rfind(':') + 1)));
     EXPECT_EQ(ids6[i], PeerIdFor(ip, port)) << peers6[i];
   }
 }

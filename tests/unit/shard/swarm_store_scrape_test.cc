@@ -12,13 +12,13 @@
 namespace shardtrack {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::IsEmpty;
-using ::testing::SizeIs;
 using testing::AnnounceBuilder;
+using ::testing::ElementsAre;
 using testing::HashOf;
+using ::testing::IsEmpty;
 using testing::Peers4;
 using testing::RecountOf;
+using ::testing::SizeIs;
 using testing::TotalsOf;
 
 constexpr UnixSeconds kNow = 1'700'000'000;

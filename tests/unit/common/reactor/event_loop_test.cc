@@ -3,11 +3,10 @@
 #include "common/reactor/event_loop.h"
 
 #include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -24,9 +23,9 @@
 namespace shardtrack {
 namespace {
 
+using std::chrono::milliseconds;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using std::chrono::milliseconds;
 
 // A pipe whose ends close with it.
 struct Pipe {
@@ -341,7 +340,8 @@ TEST_F(EventLoopTest, WatchesAZeroMqPairSocket) {
   std::vector<std::string> received;
   loop_.WatchSocket(receiver, [&] {
     zmq::message_t message;
-    while (receiver.recv(message, zmq::recv_flags::dontwait)) received.push_back(message.to_string());
+    while (receiver.recv(message, zmq::recv_flags::dontwait))
+      received.push_back(message.to_string());
   });
   loop_.RunOnce(milliseconds(0));
   EXPECT_THAT(received, IsEmpty());

@@ -12,9 +12,9 @@
 namespace shardtrack {
 namespace {
 
+using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using std::chrono::seconds;
 
 class TimerQueueTest : public ::testing::Test {
  protected:
