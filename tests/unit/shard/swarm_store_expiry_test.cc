@@ -174,6 +174,25 @@ TEST_F(SwarmExpiryTest, EveryTorrentIsExaminedOncePerLap) {
   EXPECT_EQ(store_.torrents(), 0u);
 }
 
+TEST_F(SwarmExpiryTest, ExpiryGivesPeerListMemoryBack) {
+  const InfoHash hash = HashOf(1);
+  Announce(AnnounceBuilder(hash, "10.0.0.1", 6881).Event(proto::EVENT_COMPLETED).Seeder(), kStart);
+  for (int i = 0; i < 1000; ++i) {
+    const std::string ip = "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250);
+    Announce(AnnounceBuilder(hash, ip, 6881), i < 10 ? kStart + 1000 : kStart);
+  }
+  const std::size_t full = store_.PeerListBytes();
+  ASSERT_GT(full, 0u);
+
+  store_.ExpireSlice(kStart + kTimeout, kTimeout, kAll);  // 991 of 1001 peers go
+  EXPECT_EQ(store_.peers(), 10u);
+  EXPECT_LT(store_.PeerListBytes(), full / 4);
+
+  store_.ExpireSlice(kStart + 1000 + kTimeout, kTimeout, kAll);  // kept for its completion
+  EXPECT_EQ(store_.torrents(), 1u);
+  EXPECT_EQ(store_.PeerListBytes(), 0u);
+}
+
 TEST_F(SwarmExpiryTest, SliceOnAnEmptyStoreDoesNothing) {
   const ExpireProgress progress = store_.ExpireSlice(kStart, kTimeout, 100);
   EXPECT_EQ(progress.torrents_examined, 0u);

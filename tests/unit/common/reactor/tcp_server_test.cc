@@ -30,17 +30,28 @@ using ::testing::StartsWith;
 // A loopback client on a non-blocking socket, driven by the test between loop turns.
 class Client {
  public:
-  explicit Client(std::uint16_t port, int receive_buffer = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  explicit Client(std::uint16_t port, int receive_buffer = 0)
+      : Client("127.0.0.1", port, receive_buffer) {}
+  Client(const std::string& ip, std::uint16_t port, int receive_buffer = 0) {
+    sockaddr_storage storage{};
+    socklen_t length = sizeof(sockaddr_in);
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    if (::inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(port);
+    } else {
+      EXPECT_EQ(::inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr), 1) << ip;
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(port);
+      length = sizeof(sockaddr_in6);
+    }
+    fd_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (receive_buffer > 0) {
       ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     // Loopback connects complete in the kernel, before the server accepts.
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&storage), length) == 0;
     connect_errno_ = connected_ ? 0 : errno;
     ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
   }
@@ -73,10 +84,11 @@ class Client {
     }
   }
   std::uint16_t local_port() const {
-    sockaddr_in address{};
+    sockaddr_storage address{};
     socklen_t length = sizeof address;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    return ntohs(address.sin_port);
+    // sin_port and sin6_port sit at the same offset.
+    return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
   }
   void Close() {
     if (fd_ >= 0) ::close(fd_);
@@ -489,6 +501,38 @@ TEST_F(TcpServerTest, ReusePortLetsTwoServersListenOnOnePort) {
   const Status refused = third.Listen();
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.error(), HasSubstr(std::to_string(server_->port())));
+}
+
+TEST_F(TcpServerTest, ServesIpv6Clients) {
+  TcpServerOptions options;
+  options.bind_address = "[::1]";
+  loop_.emplace(fake_clock_);
+  server_.emplace(*loop_, options, handler_);
+  if (const Status listening = server_->Listen(); !listening.ok()) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << listening.error();
+  }
+  Client client("::1", server_->port());
+  const ConnectionId id = Open(client);
+  ASSERT_NE(id, 0u);
+  EXPECT_EQ(handler_.remotes[id].first, *IpAddress::Parse("::1"));
+  EXPECT_EQ(handler_.remotes[id].second, client.local_port());
+  client.Send("v6");
+  EXPECT_TRUE(PumpUntil([&] { return handler_.received[id] == "v6"; }));
+}
+
+TEST_F(TcpServerTest, DualStackListenerReportsIpv4ClientsAsIpv4) {
+  TcpServerOptions options;
+  options.bind_address = "::";
+  loop_.emplace(fake_clock_);
+  server_.emplace(*loop_, options, handler_);
+  if (const Status listening = server_->Listen(); !listening.ok()) {
+    GTEST_SKIP() << "no IPv6 here: " << listening.error();
+  }
+  Client client("127.0.0.1", server_->port());
+  const ConnectionId id = Open(client);
+  ASSERT_NE(id, 0u);
+  EXPECT_TRUE(handler_.remotes[id].first.is_v4());
+  EXPECT_EQ(handler_.remotes[id].first, *IpAddress::Parse("127.0.0.1"));
 }
 
 TEST_F(TcpServerTest, ListenOnABadAddressFailsWithAMessage) {
