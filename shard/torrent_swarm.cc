@@ -61,7 +61,9 @@ bool ApplyToFamily(const PeerAnnounce& announce, UnixSeconds now, PeerList<A>& s
   state.peer_id = announce.peer_id;
   state.last_seen = now;
   bool counted = false;
-  if (announce.event == proto::EVENT_COMPLETED && !state.completed) {
+  // A peer already listed as a seeder finished nothing since its last announce: a client
+  // repeating itself, or one that started complete. Its `completed` would inflate the count.
+  if (announce.event == proto::EVENT_COMPLETED && !state.completed && !in_seeders.found) {
     state.completed = true;
     ++completed;
     counted = true;

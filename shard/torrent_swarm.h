@@ -16,7 +16,7 @@ namespace shardtrack {
 class TorrentSwarm {
  public:
   // Adds, updates or (event stopped) removes the announcing peer. Returns true when this
-  // announce counted a completion (once per peer).
+  // announce counted a completion: once per peer, never from a peer already listed as a seeder.
   bool Apply(const PeerAnnounce& announce, UnixSeconds now);
 
   // Appends up to announce.numwant peers for the (already applied) announcing peer: leechers

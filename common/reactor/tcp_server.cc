@@ -2,14 +2,13 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 #include "common/reactor/socket_util.h"
 
@@ -114,9 +113,10 @@ void TcpServer::AcceptAll() {
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        spdlog::error("accept: {}; pausing new connections for {} ms (raise the open-file limit "
-                      "with ulimit -n or lower max_connections)",
-                      std::strerror(errno), kAcceptRetryDelay.count());
+        spdlog::error(
+            "accept: {}; pausing new connections for {} ms (raise the open-file limit "
+            "with ulimit -n or lower max_connections)",
+            std::strerror(errno), kAcceptRetryDelay.count());
         PauseAccepting();
       } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
         spdlog::warn("accept: {}", std::strerror(errno));
@@ -198,13 +198,16 @@ bool TcpServer::Send(ConnectionId id, std::string_view bytes) {
   if (it == connections_.end()) return false;
   Connection& connection = *it->second;
   connection.Queue(bytes);
+  if (!Flush(connection)) return false;
+  // The limit is on what the reader leaves unsent, not on the size of one reply: check it after
+  // the socket took what it could.
   if (connection.unsent() > options_.max_output_bytes) {
     spdlog::debug("connection {}: {} unsent bytes exceed max_output_bytes; closing", id,
                   connection.unsent());
     Close(id);
     return false;
   }
-  return Flush(connection);
+  return true;
 }
 
 bool TcpServer::Flush(Connection& connection) {
@@ -292,7 +295,8 @@ void TcpServer::RunDeferred() {
 }
 
 void TcpServer::ArmIdleSweep() {
-  const Duration period = std::max<Duration>(options_.idle_timeout / 4, std::chrono::milliseconds(10));
+  const Duration period =
+      std::max<Duration>(options_.idle_timeout / 4, std::chrono::milliseconds(10));
   idle_timer_ = loop_.RunAfter(period, [this] {
     idle_timer_.reset();
     SweepIdle();

@@ -8,6 +8,7 @@
 #include "common/fixed_bytes.h"
 #include "common/ip_address.h"
 #include "proto/shardtrack.pb.h"
+#include "shard/swarm_store.h"
 
 namespace shardtrack::testing {
 
@@ -18,11 +19,13 @@ inline InfoHash HashOf(std::uint8_t seed) {
   return out;
 }
 
-// A 20-byte peer id that spells its endpoint, so tests can match ids to peers.
+// A 20-byte peer id that spells its endpoint, so tests can match ids to peers. Endpoints longer
+// than 20 characters keep their last 20 (the port and the address's distinct tail).
 inline std::string PeerIdFor(const std::string& ip, std::uint32_t port) {
   std::string id = ip + ":" + std::to_string(port);
+  if (id.size() > 20) return id.substr(id.size() - 20);
   id.resize(20, '.');
-  return id.substr(id.size() - 20);
+  return id;
 }
 
 struct AnnounceBuilder {
@@ -30,7 +33,7 @@ struct AnnounceBuilder {
 
   AnnounceBuilder(const InfoHash& hash, const std::string& ip, std::uint32_t port) {
     request.set_info_hash(hash.ToRaw());
-    request.set_ip(IpAddress::Parse(ip)->raw());
+    request.set_ip(std::string(IpAddress::Parse(ip)->raw()));
     request.set_port(port);
     request.set_peer_id(PeerIdFor(ip, port));
     request.set_left(1000);
@@ -80,11 +83,41 @@ inline std::vector<std::string> Peers6(const proto::AnnounceReply& reply) {
   return DecodePeers(reply.peers6(), 18);
 }
 
+// "1.2.3.4:6881" or "[::1]:6881": how DecodePeers spells an endpoint.
+inline std::string EndpointText(const std::string& ip, std::uint32_t port) {
+  const bool v4 = IpAddress::Parse(ip)->is_v4();
+  const std::string address = IpAddress::Parse(ip)->ToString();
+  return (v4 ? address : "[" + address + "]") + ":" + std::to_string(port);
+}
+
 // The 20-byte ids of `ids`, split.
 inline std::vector<std::string> SplitIds(const std::string& ids) {
   std::vector<std::string> out;
   for (std::size_t at = 0; at + 20 <= ids.size(); at += 20) out.push_back(ids.substr(at, 20));
   return out;
+}
+
+// Totals counted afresh from the exported records, to check the store's running totals.
+struct Recount {
+  std::uint64_t torrents = 0;
+  std::uint64_t seeders = 0;
+  std::uint64_t leechers = 0;
+  std::uint64_t completed = 0;
+  bool operator==(const Recount&) const = default;
+};
+
+inline Recount RecountOf(const SwarmStore& store) {
+  Recount out;
+  store.ForEachTorrent([&](const TorrentRecord& record) {
+    ++out.torrents;
+    out.completed += record.completed;
+    for (const PeerRecord& peer : record.peers) ++(peer.seeder ? out.seeders : out.leechers);
+  });
+  return out;
+}
+
+inline Recount TotalsOf(const SwarmStore& store) {
+  return {store.torrents(), store.seeders(), store.leechers(), store.completed()};
 }
 
 }  // namespace shardtrack::testing

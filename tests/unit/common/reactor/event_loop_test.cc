@@ -1,0 +1,393 @@
+// EventLoop: fd and ZeroMQ dispatch, unwatching during dispatch, end-of-turn tasks, timers, Stop.
+// Every wait is a bounded number of RunOnce turns, so a bug fails instead of hanging.
+#include "common/reactor/event_loop.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+namespace shardtrack {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// A pipe whose ends close with it.
+struct Pipe {
+  int read_end = -1;
+  int write_end = -1;
+  Pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0) {
+      read_end = fds[0];
+      write_end = fds[1];
+    }
+  }
+  ~Pipe() {
+    CloseRead();
+    CloseWrite();
+  }
+  void Write(const std::string& bytes) const {
+    EXPECT_EQ(::write(write_end, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  }
+  std::string Drain() const {
+    std::string out;
+    char buffer[256];
+    ssize_t n;
+    while ((n = ::read(read_end, buffer, sizeof buffer)) > 0) out.append(buffer, n);
+    return out;
+  }
+  void CloseRead() {
+    if (read_end >= 0) ::close(read_end);
+    read_end = -1;
+  }
+  void CloseWrite() {
+    if (write_end >= 0) ::close(write_end);
+    write_end = -1;
+  }
+};
+
+// Aborts the test binary if a blocking call (Run) does not return in time: a hang becomes a
+// failure with a message.
+class Watchdog {
+ public:
+  explicit Watchdog(std::chrono::seconds limit)
+      : thread_([this, limit] {
+          std::unique_lock lock(mutex_);
+          if (!done_cv_.wait_for(lock, limit, [this] { return done_; })) {
+            std::fprintf(stderr, "watchdog: the loop did not return within %llds\n",
+                         static_cast<long long>(limit.count()));
+            std::abort();
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+class EventLoopTest : public ::testing::Test {
+ protected:
+  // Turns until `done` holds, at most `max_turns` of up to 10 ms each.
+  template <typename Pred>
+  bool PumpUntil(EventLoop& loop, Pred done, int max_turns = 500) {
+    for (int i = 0; i < max_turns && !done(); ++i) loop.RunOnce(milliseconds(10));
+    return done();
+  }
+
+  FakeClock clock_;
+  EventLoop loop_{clock_};
+  std::vector<std::string> log_;
+};
+
+TEST_F(EventLoopTest, CallsAWatchedFdWhenItBecomesReadable) {
+  Pipe pipe;
+  short seen = 0;
+  int calls = 0;
+  loop_.WatchFd(pipe.read_end, EventLoop::kReadable, [&](short ready) {
+    seen = ready;
+    ++calls;
+    log_.push_back(pipe.Drain());
+  });
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_EQ(calls, 0);
+
+  pipe.Write("ping");
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(seen & EventLoop::kReadable);
+  EXPECT_THAT(log_, ElementsAre("ping"));
+}
+
+TEST_F(EventLoopTest, IsLevelTriggeredUntilTheInputIsRead) {
+  Pipe pipe;
+  int calls = 0;
+  loop_.WatchFd(pipe.read_end, EventLoop::kReadable, [&](short) { ++calls; });
+  pipe.Write("x");
+  loop_.RunOnce(milliseconds(0));
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_EQ(calls, 2);
+  pipe.Drain();
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(EventLoopTest, ReportsWritableAndFollowsSetFdEvents) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  std::vector<short> seen;
+  loop_.WatchFd(fds[0], EventLoop::kWritable, [&](short ready) { seen.push_back(ready); });
+  loop_.RunOnce(milliseconds(0));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_TRUE(seen[0] & EventLoop::kWritable);
+  EXPECT_FALSE(seen[0] & EventLoop::kReadable);
+
+  loop_.SetFdEvents(fds[0], EventLoop::kReadable);
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_EQ(seen.size(), 1u);  // nothing to read, and no longer asking for writable
+  ASSERT_EQ(::write(fds[1], "a", 1), 1);
+  loop_.RunOnce(milliseconds(0));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(seen[1] & EventLoop::kReadable);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST_F(EventLoopTest, ReportsAHangUpEvenWhenWatchingNoEvents) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  std::vector<short> seen;
+  loop_.WatchFd(fds[0], 0, [&](short ready) { seen.push_back(ready); });
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(seen, IsEmpty());
+  ::close(fds[1]);
+  loop_.RunOnce(milliseconds(0));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], EventLoop::kError);
+  ::close(fds[0]);
+}
+
+TEST_F(EventLoopTest, UnwatchedFdIsNotCalledAgain) {
+  Pipe pipe;
+  int calls = 0;
+  loop_.WatchFd(pipe.read_end, EventLoop::kReadable, [&](short) { ++calls; });
+  pipe.Write("x");
+  loop_.RunOnce(milliseconds(0));
+  loop_.UnwatchFd(pipe.read_end);
+  loop_.RunOnce(milliseconds(0));
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(EventLoopTest, HandleUnwatchedDuringDispatchIsNotCalledInThatTurn) {
+  Pipe a;
+  Pipe b;
+  // Whichever runs first unwatches the other, which is ready too.
+  loop_.WatchFd(a.read_end, EventLoop::kReadable, [&](short) {
+    log_.push_back("a");
+    a.Drain();
+    loop_.UnwatchFd(b.read_end);
+  });
+  loop_.WatchFd(b.read_end, EventLoop::kReadable, [&](short) {
+    log_.push_back("b");
+    b.Drain();
+    loop_.UnwatchFd(a.read_end);
+  });
+  a.Write("x");
+  b.Write("x");
+  loop_.RunOnce(milliseconds(0));
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_EQ(log_.size(), 1u);
+}
+
+TEST_F(EventLoopTest, CallbackMayUnwatchAndCloseItsOwnFd) {
+  Pipe pipe;
+  Pipe other;
+  int calls = 0;
+  int other_calls = 0;
+  loop_.WatchFd(pipe.read_end, EventLoop::kReadable, [&](short) {
+    ++calls;
+    loop_.UnwatchFd(pipe.read_end);
+    pipe.CloseRead();
+  });
+  loop_.WatchFd(other.read_end, EventLoop::kReadable, [&](short) {
+    ++other_calls;
+    other.Drain();
+  });
+  pipe.Write("x");
+  other.Write("y");
+  loop_.RunOnce(milliseconds(0));
+  other.Write("z");
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(other_calls, 2);  // the rest of the loop carries on
+}
+
+TEST_F(EventLoopTest, WatchingAnFdAgainReplacesItsCallbackFromTheNextTurn) {
+  Pipe pipe;
+  loop_.WatchFd(pipe.read_end, EventLoop::kReadable, [&](short) {
+    log_.push_back("old");
+    loop_.WatchFd(pipe.read_end, EventLoop::kReadable, [&](short) {
+      log_.push_back("new");
+      pipe.Drain();
+    });
+  });
+  pipe.Write("x");
+  loop_.RunOnce(milliseconds(0));
+  loop_.RunOnce(milliseconds(0));
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(log_, ElementsAre("old", "new"));
+}
+
+TEST_F(EventLoopTest, EndOfTurnTasksRunAfterEveryHandlerAndTimerOfTheTurn) {
+  Pipe a;
+  Pipe b;
+  loop_.WatchFd(a.read_end, EventLoop::kReadable, [&](short) {
+    a.Drain();
+    log_.push_back("handler a");
+    loop_.RunAtEndOfTurn([&] { log_.push_back("end of turn"); });
+  });
+  loop_.WatchFd(b.read_end, EventLoop::kReadable, [&](short) {
+    b.Drain();
+    log_.push_back("handler b");
+    loop_.RunAtEndOfTurn([&] { log_.push_back("end of turn"); });
+  });
+  loop_.RunAt(clock_.Now(), [&] { log_.push_back("timer"); });
+  a.Write("x");
+  b.Write("x");
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(log_, ElementsAre("handler a", "handler b", "timer", "end of turn", "end of turn"));
+}
+
+TEST_F(EventLoopTest, EndOfTurnTaskQueuedOutsideATurnRunsInTheNextOne) {
+  bool ran = false;
+  loop_.RunAtEndOfTurn([&] { ran = true; });
+  EXPECT_FALSE(ran);
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_TRUE(ran);
+}
+
+TEST_F(EventLoopTest, EndOfTurnTaskThatKeepsRequeueingDoesNotStallTheTurn) {
+  int runs = 0;
+  std::function<void()> again = [&] {
+    ++runs;
+    loop_.RunAtEndOfTurn(again);
+  };
+  loop_.RunAtEndOfTurn(again);
+  loop_.RunOnce(milliseconds(0));  // returns: a bounded number of rounds per turn
+  const int after_one_turn = runs;
+  EXPECT_GE(after_one_turn, 1);
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_GT(runs, after_one_turn);
+}
+
+TEST_F(EventLoopTest, TimersRunWhenTheClockReachesThem) {
+  loop_.RunAfter(std::chrono::seconds(2), [&] { log_.push_back("2s"); });
+  loop_.RunAfter(std::chrono::seconds(1), [&] { log_.push_back("1s"); });
+  const TimerId cancelled = loop_.RunAfter(std::chrono::seconds(1), [&] { log_.push_back("x"); });
+  loop_.Cancel(cancelled);
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(log_, IsEmpty());
+  clock_.Advance(std::chrono::seconds(1));
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(log_, ElementsAre("1s"));
+  clock_.Advance(std::chrono::seconds(5));
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(log_, ElementsAre("1s", "2s"));
+  loop_.Cancel(cancelled);  // harmless
+}
+
+TEST_F(EventLoopTest, RunAfterWithTheSystemClockFires) {
+  SystemClock system;
+  EventLoop loop(system);
+  bool fired = false;
+  loop.RunAfter(milliseconds(20), [&] { fired = true; });
+  EXPECT_TRUE(PumpUntil(loop, [&] { return fired; }));
+}
+
+TEST_F(EventLoopTest, ExceptionInACallbackIsContained) {
+  Pipe a;
+  Pipe b;
+  loop_.WatchFd(a.read_end, EventLoop::kReadable, [&](short) {
+    a.Drain();
+    throw std::runtime_error("handler bug");
+  });
+  loop_.WatchFd(b.read_end, EventLoop::kReadable, [&](short) {
+    b.Drain();
+    log_.push_back("b");
+  });
+  loop_.RunAt(clock_.Now(), [] { throw std::runtime_error("timer bug"); });
+  loop_.RunAtEndOfTurn([] { throw 7; });
+  loop_.RunAtEndOfTurn([&] { log_.push_back("end"); });
+  a.Write("x");
+  b.Write("x");
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(log_, ElementsAre("b", "end"));
+}
+
+TEST_F(EventLoopTest, WatchesAZeroMqPairSocket) {
+  zmq::context_t context(1);
+  zmq::socket_t receiver(context, zmq::socket_type::pair);
+  zmq::socket_t sender(context, zmq::socket_type::pair);
+  receiver.bind("inproc://event-loop-test");
+  sender.connect("inproc://event-loop-test");
+
+  std::vector<std::string> received;
+  loop_.WatchSocket(receiver, [&] {
+    zmq::message_t message;
+    while (receiver.recv(message, zmq::recv_flags::dontwait))
+      received.push_back(message.to_string());
+  });
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(received, IsEmpty());
+
+  sender.send(zmq::str_buffer("hello"), zmq::send_flags::none);
+  sender.send(zmq::str_buffer("world"), zmq::send_flags::none);
+  EXPECT_TRUE(PumpUntil(loop_, [&] { return received.size() == 2; }));
+  EXPECT_THAT(received, ElementsAre("hello", "world"));
+
+  loop_.UnwatchSocket(receiver);
+  sender.send(zmq::str_buffer("unheard"), zmq::send_flags::none);
+  for (int i = 0; i < 5; ++i) loop_.RunOnce(milliseconds(0));
+  EXPECT_EQ(received.size(), 2u);
+}
+
+TEST_F(EventLoopTest, StopEndsRunAfterTheCurrentTurn) {
+  Watchdog watchdog(std::chrono::seconds(20));
+  int turns = 0;
+  std::function<void()> tick = [&] {
+    if (++turns == 3) {
+      loop_.Stop();
+    } else {
+      loop_.RunAt(clock_.Now(), tick);
+    }
+  };
+  loop_.RunAt(clock_.Now(), tick);
+  loop_.Run();
+  EXPECT_EQ(turns, 3);
+
+  // The loop can run again and be stopped again.
+  loop_.RunAtEndOfTurn([&] { loop_.Stop(); });
+  loop_.Run();
+  EXPECT_EQ(turns, 3);
+}
+
+TEST_F(EventLoopTest, StopFromAnFdCallbackEndsRun) {
+  Watchdog watchdog(std::chrono::seconds(20));
+  Pipe pipe;
+  loop_.WatchFd(pipe.read_end, EventLoop::kReadable, [&](short) {
+    pipe.Drain();
+    loop_.Stop();
+  });
+  pipe.Write("stop");
+  loop_.Run();
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace shardtrack

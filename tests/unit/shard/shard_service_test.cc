@@ -1,0 +1,231 @@
+// ShardService: one reply per request, in order; batches and infohashes meant for another shard
+// are refused loudly; counted completions are listed for the journal.
+#include "shard/shard_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common/routing.h"
+#include "tests/unit/shard/swarm_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using testing::AnnounceBuilder;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::Peers4;
+using ::testing::SizeIs;
+
+constexpr UnixSeconds kNow = 1'700'000'000;
+constexpr std::uint32_t kShards = 3;
+constexpr std::uint32_t kIndex = 1;
+
+// The first infohash (bytes all n, n = 0, 1, ...) that shard `owner` of kShards owns.
+InfoHash HashOwnedBy(std::uint32_t owner, std::uint8_t skip = 0) {
+  for (int n = 0; n < 256; ++n) {
+    InfoHash hash;
+    hash.bytes.fill(static_cast<std::uint8_t>(n));
+    if (ShardFor(hash, kShards) == owner && skip-- == 0) return hash;
+  }
+  ADD_FAILURE() << "no infohash for shard " << owner;
+  return {};
+}
+
+class ShardServiceTest : public ::testing::Test {
+ protected:
+  proto::RequestBatch Batch(std::uint32_t index = kIndex, std::uint32_t count = kShards) {
+    proto::RequestBatch batch;
+    batch.set_shard_index(index);
+    batch.set_shard_count(count);
+    return batch;
+  }
+  static void AddAnnounce(proto::RequestBatch& batch, std::uint64_t id,
+                          const proto::AnnounceRequest& announce) {
+    proto::Request* request = batch.add_requests();
+    request->set_id(id);
+    *request->mutable_announce() = announce;
+  }
+  static void AddScrape(proto::RequestBatch& batch, std::uint64_t id,
+                        const std::vector<InfoHash>& hashes) {
+    proto::Request* request = batch.add_requests();
+    request->set_id(id);
+    for (const InfoHash& hash : hashes) request->mutable_scrape()->add_info_hashes(hash.ToRaw());
+  }
+  proto::ReplyBatch Handle(const proto::RequestBatch& batch, UnixSeconds now = kNow) {
+    proto::ReplyBatch out;
+    service_.Handle(batch, now, out);
+    return out;
+  }
+  static std::vector<std::uint64_t> Ids(const proto::ReplyBatch& replies) {
+    std::vector<std::uint64_t> out;
+    for (const proto::Reply& reply : replies.replies()) out.push_back(reply.id());
+    return out;
+  }
+
+  SwarmStore store_;
+  ShardService service_{kIndex, kShards, store_, 11};
+  const InfoHash mine_ = HashOwnedBy(kIndex);
+  const InfoHash other_ = HashOwnedBy(kIndex + 1);
+};
+
+TEST_F(ShardServiceTest, RefusesEveryRequestOfABatchForAnotherShardIndex) {
+  proto::RequestBatch batch = Batch(kIndex + 1, kShards);
+  AddAnnounce(batch, 5, AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  AddScrape(batch, 6, {mine_});
+  batch.add_requests()->set_id(7);
+  const proto::ReplyBatch replies = Handle(batch);
+  EXPECT_THAT(Ids(replies), ElementsAre(5u, 6u, 7u));
+  for (const proto::Reply& reply : replies.replies()) {
+    EXPECT_THAT(reply.failure(), HasSubstr("misrouted"));
+    EXPECT_TRUE(reply.misrouted());
+    EXPECT_EQ(reply.body_case(), proto::Reply::BODY_NOT_SET);
+  }
+  EXPECT_EQ(store_.torrents(), 0u);
+  EXPECT_EQ(service_.counters().misrouted_batches, 1u);
+}
+
+TEST_F(ShardServiceTest, RefusesABatchThatAssumesAnotherShardCount) {
+  proto::RequestBatch batch = Batch(kIndex, kShards + 1);
+  AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  const proto::ReplyBatch replies = Handle(batch);
+  ASSERT_THAT(replies.replies(), SizeIs(1));
+  EXPECT_TRUE(replies.replies(0).misrouted());
+  EXPECT_FALSE(replies.replies(0).failure().empty());
+  EXPECT_EQ(store_.torrents(), 0u);
+}
+
+TEST_F(ShardServiceTest, RefusesAnInfohashOwnedByAnotherShard) {
+  proto::RequestBatch batch = Batch();
+  AddAnnounce(batch, 1, AnnounceBuilder(other_, "10.0.0.1", 6881));
+  AddAnnounce(batch, 2, AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  AddScrape(batch, 3, {mine_, other_});
+  const proto::ReplyBatch replies = Handle(batch);
+  ASSERT_THAT(replies.replies(), SizeIs(3));
+
+  EXPECT_TRUE(replies.replies(0).misrouted());
+  EXPECT_THAT(replies.replies(0).failure(), HasSubstr(other_.ToHex()));
+  EXPECT_FALSE(replies.replies(0).has_announce());
+
+  EXPECT_FALSE(replies.replies(1).misrouted());
+  EXPECT_TRUE(replies.replies(1).failure().empty());
+  EXPECT_EQ(replies.replies(1).announce().incomplete(), 1u);
+
+  EXPECT_TRUE(replies.replies(2).misrouted());
+  EXPECT_FALSE(replies.replies(2).has_scrape());
+
+  EXPECT_EQ(store_.torrents(), 1u);
+  EXPECT_EQ(store_.ScrapeOne(other_).leechers, 0u);
+  EXPECT_EQ(service_.counters().misrouted_requests, 2u);
+}
+
+TEST_F(ShardServiceTest, AnswersEveryRequestIdInOrder) {
+  proto::RequestBatch batch = Batch();
+  AddAnnounce(batch, 42, AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  AddAnnounce(batch, 7, AnnounceBuilder(mine_, "10.0.0.2", 6881).Seeder());
+  AddScrape(batch, 19, {mine_, HashOwnedBy(kIndex, 1)});
+  proto::Request* stats = batch.add_requests();
+  stats->set_id(3);
+  stats->mutable_stats()->set_max_torrents(5);
+  batch.add_requests()->set_id(100);  // no body
+  AnnounceBuilder bad(mine_, "10.0.0.3", 6881);
+  bad.request.set_peer_id("short");
+  AddAnnounce(batch, 8, bad);
+
+  const proto::ReplyBatch replies = Handle(batch);
+  EXPECT_THAT(Ids(replies), ElementsAre(42u, 7u, 19u, 3u, 100u, 8u));
+
+  const proto::AnnounceReply& second = replies.replies(1).announce();
+  EXPECT_EQ(second.complete(), 1u);
+  EXPECT_EQ(second.incomplete(), 1u);
+  EXPECT_THAT(Peers4(second), ElementsAre("10.0.0.1:6881"));
+
+  const proto::ScrapeReply& scrape = replies.replies(2).scrape();
+  ASSERT_THAT(scrape.files(), SizeIs(2));
+  EXPECT_EQ(scrape.files(0).info_hash(), mine_.ToRaw());
+  EXPECT_EQ(scrape.files(0).complete(), 1u);
+  EXPECT_EQ(scrape.files(0).incomplete(), 1u);
+  EXPECT_EQ(scrape.files(1).complete(), 0u);  // unknown: zeros
+
+  EXPECT_EQ(replies.replies(3).stats().peers(), 2u);
+  EXPECT_THAT(replies.replies(3).stats().top(), SizeIs(1));
+
+  EXPECT_FALSE(replies.replies(4).failure().empty());
+  EXPECT_FALSE(replies.replies(4).misrouted());
+
+  EXPECT_THAT(replies.replies(5).failure(), HasSubstr("peer_id"));
+  EXPECT_FALSE(replies.replies(5).misrouted());
+  EXPECT_EQ(service_.counters().invalid_requests, 2u);
+  EXPECT_EQ(store_.peers(), 2u);
+}
+
+TEST_F(ShardServiceTest, FullScrapeHonoursItsLimit) {
+  proto::RequestBatch batch = Batch();
+  for (std::uint8_t k = 0; k < 3; ++k) {
+    AddAnnounce(batch, k, AnnounceBuilder(HashOwnedBy(kIndex, k), "10.0.0.1", 6881));
+  }
+  proto::Request* full = batch.add_requests();
+  full->set_id(9);
+  full->mutable_scrape()->set_full(true);
+  full->mutable_scrape()->set_limit(2);
+  const proto::ReplyBatch replies = Handle(batch);
+  EXPECT_THAT(replies.replies(3).scrape().files(), SizeIs(2));
+  EXPECT_TRUE(replies.replies(3).scrape().truncated());
+}
+
+TEST_F(ShardServiceTest, CapsNumwantAtMaxNumwant) {
+  proto::RequestBatch setup = Batch();
+  for (int i = 0; i < 250; ++i) {
+    AddAnnounce(
+        setup, i,
+        AnnounceBuilder(
+            mine_, "10.0." + std::to_string(i / 200) + "." + std::to_string(i % 200 + 1), 6881));
+  }
+  Handle(setup);
+  ASSERT_EQ(store_.peers(), 250u);
+
+  proto::RequestBatch batch = Batch();
+  AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.9.9.9", 6881).Numwant(100000));
+  const proto::ReplyBatch replies = Handle(batch);
+  EXPECT_THAT(Peers4(replies.replies(0).announce()), SizeIs(ShardService::kMaxNumwant));
+}
+
+TEST_F(ShardServiceTest, CompletionsListsTheCompletionsCountedByTheLastBatch) {
+  const InfoHash second = HashOwnedBy(kIndex, 1);
+  proto::RequestBatch batch = Batch();
+  AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  AddAnnounce(batch, 2, AnnounceBuilder(mine_, "10.0.0.2", 6881));
+  AddAnnounce(batch, 3,
+              AnnounceBuilder(mine_, "10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED));
+  AddAnnounce(batch, 4,  // repeated: not counted again
+              AnnounceBuilder(mine_, "10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED));
+  AddAnnounce(batch, 5,
+              AnnounceBuilder(second, "10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED));
+  AddAnnounce(batch, 6,
+              AnnounceBuilder(mine_, "10.0.0.2", 6881).Seeder().Event(proto::EVENT_COMPLETED));
+  Handle(batch);
+  EXPECT_THAT(service_.completions(),
+              ElementsAre(CountedCompletion{mine_, 1}, CountedCompletion{second, 1},
+                          CountedCompletion{mine_, 2}));
+
+  proto::RequestBatch quiet = Batch();
+  AddAnnounce(quiet, 7, AnnounceBuilder(mine_, "10.0.0.3", 6881));
+  Handle(quiet);
+  EXPECT_THAT(service_.completions(), IsEmpty());
+}
+
+TEST_F(ShardServiceTest, AMisroutedBatchCountsNoCompletions) {
+  proto::RequestBatch batch = Batch(kIndex + 1, kShards);
+  AddAnnounce(batch, 1,
+              AnnounceBuilder(mine_, "10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED));
+  Handle(batch);
+  EXPECT_THAT(service_.completions(), IsEmpty());
+  EXPECT_EQ(store_.completed(), 0u);
+}
+
+}  // namespace
+}  // namespace shardtrack

@@ -1,0 +1,225 @@
+// SwarmStore::ExpireSlice: peers expire after peer_timeout, empty torrents go, and a sweep runs in
+// bounded slices that resume where the last one stopped. Time is passed in as `now`.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "shard/swarm_store.h"
+#include "tests/unit/shard/swarm_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using testing::AnnounceBuilder;
+using testing::HashOf;
+using testing::RecountOf;
+using testing::TotalsOf;
+
+constexpr UnixSeconds kStart = 1'700'000'000;
+constexpr std::int64_t kTimeout = 2700;
+constexpr std::size_t kAll = 1'000'000;
+
+class SwarmExpiryTest : public ::testing::Test {
+ protected:
+  void Announce(const proto::AnnounceRequest& request, UnixSeconds now) {
+    proto::AnnounceReply reply;
+    ASSERT_TRUE(store_.Announce(request, now, rng_, reply).accepted);
+  }
+  // Torrent `n` (infohash bytes all n) with one leecher 10.0.0.n:6881 last seen at `when`.
+  void AddTorrent(std::uint8_t n, UnixSeconds when) {
+    Announce(AnnounceBuilder(HashOf(n), "10.0.0." + std::to_string(n), 6881), when);
+  }
+  bool Has(std::uint8_t n) const {
+    bool found = false;
+    store_.ForEachTorrent([&](const TorrentRecord& r) { found |= r.info_hash == HashOf(n); });
+    return found;
+  }
+  std::uint64_t PeersOf(std::uint8_t n) const {
+    const SwarmCounts counts = store_.ScrapeOne(HashOf(n));
+    return counts.seeders + counts.leechers;
+  }
+  void ExpectTotalsMatchARecount() const {
+    EXPECT_EQ(TotalsOf(store_), RecountOf(store_));
+    EXPECT_EQ(store_.peers(), store_.seeders() + store_.leechers());
+  }
+
+  SwarmStore store_;
+  FastRng rng_{1};
+};
+
+TEST_F(SwarmExpiryTest, PeersSeenPeerTimeoutAgoExpireYoungerOnesStay) {
+  const InfoHash hash = HashOf(1);
+  Announce(AnnounceBuilder(hash, "10.0.0.1", 6881), kStart);
+  Announce(AnnounceBuilder(hash, "10.0.0.2", 6881).Seeder(), kStart);
+  Announce(AnnounceBuilder(hash, "10.0.0.3", 6881), kStart + 1);
+  Announce(AnnounceBuilder(hash, "2001:db8::1", 6881), kStart + 1);
+
+  const ExpireProgress progress = store_.ExpireSlice(kStart + kTimeout, kTimeout, kAll);
+  EXPECT_EQ(progress.torrents_examined, 1u);
+  EXPECT_EQ(progress.peers_removed, 2u);
+  EXPECT_EQ(progress.torrents_removed, 0u);
+  const SwarmCounts counts = store_.ScrapeOne(hash);
+  EXPECT_EQ(counts.seeders, 0u);
+  EXPECT_EQ(counts.leechers, 2u);
+  ExpectTotalsMatchARecount();
+
+  // One second later the younger ones go too.
+  store_.ExpireSlice(kStart + kTimeout + 1, kTimeout, kAll);
+  EXPECT_EQ(store_.peers(), 0u);
+}
+
+TEST_F(SwarmExpiryTest, NothingExpiresBeforeTheTimeout) {
+  AddTorrent(1, kStart);
+  const ExpireProgress progress = store_.ExpireSlice(kStart + kTimeout - 1, kTimeout, kAll);
+  EXPECT_EQ(progress.peers_removed, 0u);
+  EXPECT_EQ(store_.peers(), 1u);
+}
+
+TEST_F(SwarmExpiryTest, ReannouncingKeepsAPeerAlive) {
+  AddTorrent(1, kStart);
+  AddTorrent(1, kStart + 1000);
+  store_.ExpireSlice(kStart + kTimeout, kTimeout, kAll);
+  EXPECT_EQ(store_.peers(), 1u);
+}
+
+TEST_F(SwarmExpiryTest, TorrentLeftEmptyIsRemovedUnlessItCountedCompletions) {
+  AddTorrent(1, kStart);
+  Announce(AnnounceBuilder(HashOf(2), "10.0.0.2", 6881).Event(proto::EVENT_COMPLETED).Seeder(),
+           kStart);
+
+  const ExpireProgress progress = store_.ExpireSlice(kStart + kTimeout, kTimeout, kAll);
+  EXPECT_EQ(progress.torrents_examined, 2u);
+  EXPECT_EQ(progress.torrents_removed, 1u);
+  EXPECT_FALSE(Has(1));
+  EXPECT_TRUE(Has(2));
+  EXPECT_EQ(store_.ScrapeOne(HashOf(2)).completed, 1u);
+  EXPECT_EQ(store_.torrents(), 1u);
+  EXPECT_EQ(store_.peers(), 0u);
+  ExpectTotalsMatchARecount();
+}
+
+TEST_F(SwarmExpiryTest, SliceExaminesAtMostMaxTorrentsAndResumesWhereItStopped) {
+  for (std::uint8_t n = 1; n <= 10; ++n) AddTorrent(n, kStart);
+  const UnixSeconds later = kStart + kTimeout;
+
+  ExpireProgress progress = store_.ExpireSlice(later, kTimeout, 4);
+  EXPECT_EQ(progress.torrents_examined, 4u);
+  EXPECT_EQ(progress.torrents_removed, 4u);
+  for (std::uint8_t n = 1; n <= 4; ++n) EXPECT_FALSE(Has(n)) << int{n};
+  for (std::uint8_t n = 5; n <= 10; ++n) EXPECT_TRUE(Has(n)) << int{n};
+  ExpectTotalsMatchARecount();
+
+  progress = store_.ExpireSlice(later, kTimeout, 4);
+  EXPECT_EQ(progress.torrents_examined, 4u);
+  for (std::uint8_t n = 5; n <= 8; ++n) EXPECT_FALSE(Has(n)) << int{n};
+  EXPECT_TRUE(Has(9));
+  EXPECT_TRUE(Has(10));
+
+  // Only two are left: a slice never examines one torrent twice.
+  progress = store_.ExpireSlice(later, kTimeout, 4);
+  EXPECT_EQ(progress.torrents_examined, 2u);
+  EXPECT_EQ(store_.torrents(), 0u);
+  ExpectTotalsMatchARecount();
+}
+
+TEST_F(SwarmExpiryTest, SliceResumesCorrectlyWhenTorrentsComeAndGoBetweenSlices) {
+  // Even-numbered torrents 2..20, each with one stale peer and a completion so they stay.
+  for (std::uint8_t n = 2; n <= 20; n += 2) {
+    Announce(AnnounceBuilder(HashOf(n), "10.0.0.1", 6881).Event(proto::EVENT_COMPLETED).Seeder(),
+             kStart);
+  }
+  const UnixSeconds later = kStart + kTimeout;
+  store_.ExpireSlice(later, kTimeout, 3);  // examines 2, 4, 6
+  EXPECT_EQ(PeersOf(6), 0u);
+  EXPECT_EQ(PeersOf(8), 1u);
+
+  // Between slices: the next torrent to examine (8) goes away, one appears behind the cursor (3)
+  // and one ahead of it (9).
+  Announce(AnnounceBuilder(HashOf(8), "10.0.0.1", 6881).Event(proto::EVENT_STOPPED), later);
+  store_.SetCompleted(HashOf(8), 0);
+  ASSERT_FALSE(Has(8));
+  AddTorrent(3, kStart);
+  AddTorrent(9, kStart);
+
+  const ExpireProgress progress = store_.ExpireSlice(later, kTimeout, 3);  // 9, 10, 12
+  EXPECT_EQ(progress.torrents_examined, 3u);
+  EXPECT_EQ(progress.peers_removed, 3u);
+  EXPECT_FALSE(Has(9));
+  EXPECT_EQ(PeersOf(10), 0u);
+  EXPECT_EQ(PeersOf(12), 0u);
+  EXPECT_EQ(PeersOf(14), 1u);
+  EXPECT_EQ(PeersOf(3), 1u);
+  ExpectTotalsMatchARecount();
+
+  // The sweep wraps around and reaches the newcomer behind the first cursor.
+  store_.ExpireSlice(later, kTimeout, 5);  // 14, 16, 18, 20, then 2
+  EXPECT_EQ(PeersOf(3), 1u);
+  store_.ExpireSlice(later, kTimeout, 2);  // 3, 4
+  EXPECT_FALSE(Has(3));
+  EXPECT_EQ(store_.peers(), 0u);
+  ExpectTotalsMatchARecount();
+}
+
+TEST_F(SwarmExpiryTest, EveryTorrentIsExaminedOncePerLap) {
+  for (std::uint8_t n = 1; n <= 7; ++n) AddTorrent(n, kStart);
+  std::size_t examined = 0;
+  for (int slice = 0; slice < 3; ++slice) {
+    examined += store_.ExpireSlice(kStart, kTimeout, 3).torrents_examined;
+  }
+  EXPECT_EQ(examined, 9u);  // 3 + 3 + 3, wrapping after the seventh
+  EXPECT_EQ(store_.torrents(), 7u);
+  // Seven slices of one torrent each expire all seven, whatever the cursor was.
+  for (int slice = 0; slice < 7; ++slice) store_.ExpireSlice(kStart + kTimeout, kTimeout, 1);
+  EXPECT_EQ(store_.torrents(), 0u);
+}
+
+TEST_F(SwarmExpiryTest, ExpiryGivesPeerListMemoryBack) {
+  const InfoHash hash = HashOf(1);
+  Announce(AnnounceBuilder(hash, "10.0.0.1", 6881).Event(proto::EVENT_COMPLETED).Seeder(), kStart);
+  for (int i = 0; i < 1000; ++i) {
+    const std::string ip = "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250);
+    Announce(AnnounceBuilder(hash, ip, 6881), i < 10 ? kStart + 1000 : kStart);
+  }
+  const std::size_t full = store_.PeerListBytes();
+  ASSERT_GT(full, 0u);
+
+  store_.ExpireSlice(kStart + kTimeout, kTimeout, kAll);  // 991 of 1001 peers go
+  EXPECT_EQ(store_.peers(), 10u);
+  EXPECT_LT(store_.PeerListBytes(), full / 4);
+
+  store_.ExpireSlice(kStart + 1000 + kTimeout, kTimeout, kAll);  // kept for its completion
+  EXPECT_EQ(store_.torrents(), 1u);
+  EXPECT_EQ(store_.PeerListBytes(), 0u);
+}
+
+TEST_F(SwarmExpiryTest, SliceOnAnEmptyStoreDoesNothing) {
+  const ExpireProgress progress = store_.ExpireSlice(kStart, kTimeout, 100);
+  EXPECT_EQ(progress.torrents_examined, 0u);
+  EXPECT_EQ(progress.torrents_removed, 0u);
+  EXPECT_EQ(progress.peers_removed, 0u);
+}
+
+TEST_F(SwarmExpiryTest, TotalsStayConsistentThroughAMixOfAnnouncesAndSlices) {
+  FastRng pick(99);
+  UnixSeconds now = kStart;
+  for (int step = 0; step < 2000; ++step) {
+    now += pick.Below(5);
+    const auto torrent = static_cast<std::uint8_t>(1 + pick.Below(30));
+    AnnounceBuilder peer(HashOf(torrent), "10.0.0." + std::to_string(1 + pick.Below(20)),
+                         6881 + pick.Below(2));
+    if (pick.Below(2) == 0) peer.Seeder();
+    const std::uint32_t event = pick.Below(8);
+    if (event == 0) peer.Event(proto::EVENT_STOPPED);
+    if (event == 1) peer.Event(proto::EVENT_COMPLETED);
+    Announce(peer, now);
+    if (step % 50 == 0) store_.ExpireSlice(now, 600, 7);
+  }
+  ExpectTotalsMatchARecount();
+  store_.ExpireSlice(now + 600, 600, kAll);
+  EXPECT_EQ(store_.peers(), 0u);
+  ExpectTotalsMatchARecount();
+}
+
+}  // namespace
+}  // namespace shardtrack
