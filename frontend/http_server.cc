@@ -145,6 +145,14 @@ void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
   }
 }
 
+bool HttpServer::KeepOpenAfterInputEnd(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second.pipeline.empty()) return false;
+  it->second.closing = true;
+  it->second.pipeline.back().keep_alive = false;
+  return true;
+}
+
 void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
   while (!connection.pipeline.empty() && connection.pipeline.front().ready) {
     Pending& front = connection.pipeline.front();

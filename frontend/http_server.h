@@ -75,6 +75,8 @@ class HttpServer final : public TcpHandler {
   void OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t remote_port) override;
   void OnData(ConnectionId id, std::string& input) override;
   void OnClose(ConnectionId id) override;
+  // A client that half-closes after its requests still gets every answer, then the close.
+  bool KeepOpenAfterInputEnd(ConnectionId id) override;
 
  private:
   struct Pending {

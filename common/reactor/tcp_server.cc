@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "common/reactor/socket_util.h"
 
@@ -22,6 +23,8 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr int kMaxReadsPerTurn = 4;
 // After EMFILE/ENFILE the listener rests this long instead of spinning on a full table.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+// How long a connection closed after its last response keeps draining a client's input.
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
 
 }  // namespace
 
@@ -31,6 +34,8 @@ class TcpServer::Connection {
   ~Connection() {
     if (fd_ >= 0) ::close(fd_);
   }
+  // Hands the descriptor over (to the lingering set); the connection no longer closes it.
+  int ReleaseFd() { return std::exchange(fd_, -1); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -44,6 +49,7 @@ class TcpServer::Connection {
 
   bool paused = false;
   bool close_after_flush = false;
+  bool input_ended = false;  // the peer sent EOF
   short watched_events = 0;
 
   void Queue(std::string_view bytes) { output_.append(bytes); }
@@ -87,6 +93,10 @@ TcpServer::~TcpServer() {
     if (*timer) loop_.Cancel(**timer);
   }
   for (auto& [id, connection] : connections_) loop_.UnwatchFd(connection->fd());
+  for (auto& [fd, deadline] : lingering_) {
+    loop_.UnwatchFd(fd);
+    ::close(fd);
+  }
   if (listen_fd_ >= 0) {
     loop_.UnwatchFd(listen_fd_);
     ::close(listen_fd_);
@@ -170,7 +180,7 @@ void TcpServer::OnReady(Connection& connection, short ready) {
 void TcpServer::ReadInput(Connection& connection) {
   const ConnectionId id = connection.id();
   std::string& input = connection.input();
-  bool peer_closed = false;
+  bool input_ended = false;
   for (int i = 0; i < kMaxReadsPerTurn; ++i) {
     const std::size_t old_size = input.size();
     input.resize(old_size + kReadChunk);
@@ -182,15 +192,21 @@ void TcpServer::ReadInput(Connection& connection) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    peer_closed = true;  // EOF or a reset: the peer is gone, nothing more can be answered
+    if (n < 0) {
+      Close(id);  // a reset: the peer is gone, nothing more can be answered
+      return;
+    }
+    input_ended = true;
     break;
-  }
-  if (peer_closed) {
-    Close(id);
-    return;
   }
   connection.Touch(loop_.clock().Now());
   if (!input.empty() && !connection.paused) handler_.OnData(id, input);
+  if (!input_ended) return;
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;  // the handler closed it
+  it->second->input_ended = true;
+  UpdateEvents(*it->second);
+  if (!handler_.KeepOpenAfterInputEnd(id)) Close(id);
 }
 
 bool TcpServer::Send(ConnectionId id, std::string_view bytes) {
@@ -218,7 +234,7 @@ bool TcpServer::Flush(Connection& connection) {
   }
   connection.Touch(loop_.clock().Now());
   if (!connection.has_output() && connection.close_after_flush) {
-    Close(id);
+    Linger(connections_.find(id));
     return false;
   }
   UpdateEvents(connection);
@@ -227,7 +243,9 @@ bool TcpServer::Flush(Connection& connection) {
 
 void TcpServer::UpdateEvents(Connection& connection) {
   short events = 0;
-  if (!connection.paused && !connection.close_after_flush) events |= EventLoop::kReadable;
+  if (!connection.paused && !connection.close_after_flush && !connection.input_ended) {
+    events |= EventLoop::kReadable;
+  }
   if (connection.has_output()) events |= EventLoop::kWritable;
   if (events != connection.watched_events) {
     connection.watched_events = events;
@@ -252,6 +270,36 @@ void TcpServer::CloseConnection(ConnectionMap::iterator it) {
   closed_.push_back(std::move(it->second));
   connections_.erase(it);
   ScheduleDeferred();
+}
+
+// A graceful close: shut our side down, then read and drop the peer's input until its EOF, so
+// the kernel does not answer unread input with a reset that could destroy our last response.
+void TcpServer::Linger(ConnectionMap::iterator it) {
+  Connection& connection = *it->second;
+  if (connection.input_ended) return CloseConnection(it);
+  const int fd = connection.fd();
+  ::shutdown(fd, SHUT_WR);
+  loop_.UnwatchFd(fd);
+  lingering_[connection.ReleaseFd()] = loop_.clock().Now() + kLingerTimeout;
+  loop_.WatchFd(fd, EventLoop::kReadable, [this, fd](short) { DrainLingering(fd); });
+  CloseConnection(it);
+}
+
+void TcpServer::DrainLingering(int fd) {
+  char discard[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, discard, sizeof discard, 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    return CloseLingering(fd);  // EOF or an error: the peer is done
+  }
+}
+
+void TcpServer::CloseLingering(int fd) {
+  loop_.UnwatchFd(fd);
+  ::close(fd);
+  lingering_.erase(fd);
 }
 
 void TcpServer::PauseReading(ConnectionId id) {
@@ -312,6 +360,11 @@ void TcpServer::SweepIdle() {
   }
   for (ConnectionId id : scratch_) Close(id);
   if (!scratch_.empty()) spdlog::debug("closed {} idle connections", scratch_.size());
+  std::vector<int> expired;
+  for (const auto& [fd, deadline] : lingering_) {
+    if (deadline <= now) expired.push_back(fd);
+  }
+  for (int fd : expired) CloseLingering(fd);
 }
 
 void TcpServer::StopAccepting() {

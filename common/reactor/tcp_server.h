@@ -50,6 +50,10 @@ class TcpHandler {
   virtual void OnData(ConnectionId id, std::string& input) = 0;
   // The connection is gone (peer closed, error, idle, or Close()). No more calls for `id`.
   virtual void OnClose(ConnectionId id) = 0;
+  // The peer shut down its sending side (EOF) after the input delivered so far. Return true to
+  // keep the connection open for writing (answers still to come: the handler then closes it,
+  // e.g. with CloseAfterFlush); the default closes it at once.
+  virtual bool KeepOpenAfterInputEnd(ConnectionId /*id*/) { return false; }
 };
 
 class TcpServer {
@@ -89,6 +93,9 @@ class TcpServer {
   bool Flush(Connection& connection);
   void UpdateEvents(Connection& connection);
   void CloseConnection(ConnectionMap::iterator it);
+  void Linger(ConnectionMap::iterator it);
+  void DrainLingering(int fd);
+  void CloseLingering(int fd);
   void ScheduleDeferred();
   void RunDeferred();
   void ArmIdleSweep();
@@ -104,6 +111,10 @@ class TcpServer {
   // Closed connections wait here until no stack frame can use them; their OnClose is pending.
   std::vector<std::unique_ptr<Connection>> closed_;
   std::vector<ConnectionId> pending_close_;
+  // Connections closed after their last response: our side is shut down, and their input is read
+  // and discarded until EOF or a deadline, so a client still sending its request is not reset
+  // before it read our answer. fd -> deadline.
+  std::unordered_map<int, MonoTime> lingering_;
   std::vector<ConnectionId> pending_resume_;
   std::vector<ConnectionId> scratch_;
   std::optional<TimerId> deferred_timer_;

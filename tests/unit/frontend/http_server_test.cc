@@ -270,6 +270,37 @@ TEST_F(HttpServerTest, RefusesPostWith405AndCloses) {
   EXPECT_EQ(server_->requests_in_flight(), 0u);
 }
 
+TEST_F(HttpServerTest, ClientStillSendingWhenRefusedReadsTheRefusal) {
+  Start();
+  int fd = Connect();
+  Send(fd, "POST /announce HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n");
+  // Keep sending the body while the server refuses: closing with unread input would make the
+  // kernel reset the connection and destroy the 405 before the client read it.
+  const std::string chunk(16 * 1024, 'x');
+  std::size_t sent = 0;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (sent < 1048576 && std::chrono::steady_clock::now() < deadline) {
+    ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n > 0) sent += static_cast<std::size_t>(n);
+    ASSERT_TRUE(n > 0 || errno == EAGAIN) << std::strerror(errno);
+    loop_.RunOnce(1ms);
+  }
+  ASSERT_GE(sent, 1048576u);
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 405 ")) << received.bytes;
+  EXPECT_TRUE(received.closed);
+}
+
+TEST_F(HttpServerTest, HalfClosedClientStillGetsItsLateAnswer) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /later/a HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+  Received received = PumpUntilClosed(fd);
+  EXPECT_EQ(received.bytes, Ok("/later/a", /*keep_alive=*/false));
+  EXPECT_TRUE(received.closed);
+}
+
 TEST_F(HttpServerTest, Http10ClosesAfterTheResponse) {
   Start();
   int fd = Connect();
