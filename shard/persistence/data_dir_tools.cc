@@ -55,7 +55,9 @@ FileReport InspectFile(FileOps& ops, const std::string& dir, const std::string& 
   }
   auto bytes = ops.ReadFile(JoinPath(dir, file), UINT64_MAX);
   if (!bytes) return {file, false, "UNREADABLE: " + bytes.error()};
-  if (name->kind == ShardFileKind::kJournal) return InspectJournal(*bytes, *name);
+  if (name->kind == ShardFileKind::kJournal || name->kind == ShardFileKind::kPreviousJournal) {
+    return InspectJournal(*bytes, *name);
+  }
   return InspectSnapshot(*bytes, *name);
 }
 

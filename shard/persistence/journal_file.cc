@@ -11,12 +11,17 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(FileOps& ops, const
   ShardFileName name{header.index, header.count, ShardFileKind::kJournal};
   std::string target = JoinPath(dir, name.ToString());
   std::string temp = JoinPath(dir, name.As(ShardFileKind::kJournalTemp).ToString());
+  std::string previous = JoinPath(dir, name.As(ShardFileKind::kPreviousJournal).ToString());
   std::string bytes;
   AppendPreamble(bytes, kJournalMagic, kJournalVersion);
   AppendFrame(bytes, RecordType::kJournalHeader, EncodeFileHeader(header));
   auto file = ops.OpenWritable(temp, FileOps::OpenMode::kTruncate);
   Status status = file ? (*file)->Append(bytes) : Status(Error{file.error()});
   if (status) status = (*file)->Sync();
+  if (status && ops.Exists(target)) {
+    status = ops.Remove(previous);
+    if (status) status = ops.Link(target, previous);
+  }
   if (status) status = ops.Rename(temp, target);
   if (status) status = ops.SyncDir(dir);
   if (!status) {

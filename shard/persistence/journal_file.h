@@ -33,7 +33,8 @@ inline constexpr std::uint16_t kJournalVersion = 1;
 class JournalWriter {
  public:
   // Replaces `shard-<index>-of-<count>.journal` in `dir` by one holding only `header` (written to
-  // a temp file, fsynced, renamed, directory fsynced), and keeps it open for appending.
+  // a temp file, fsynced, renamed, directory fsynced), and keeps it open for appending. The
+  // replaced journal keeps a second name `.journal.prev` (what the previous snapshot lacks).
   static Result<std::unique_ptr<JournalWriter>> Create(FileOps& ops, const std::string& dir,
                                                        const FileHeader& header);
 

@@ -7,10 +7,11 @@
 namespace shardtrack {
 namespace {
 
-constexpr std::array<std::pair<ShardFileKind, std::string_view>, 5> kSuffixes = {{
+constexpr std::array<std::pair<ShardFileKind, std::string_view>, 6> kSuffixes = {{
     {ShardFileKind::kSnapshot, ".snapshot"},
     {ShardFileKind::kPreviousSnapshot, ".snapshot.prev"},
     {ShardFileKind::kJournal, ".journal"},
+    {ShardFileKind::kPreviousJournal, ".journal.prev"},
     {ShardFileKind::kSnapshotTemp, ".snapshot.tmp"},
     {ShardFileKind::kJournalTemp, ".journal.tmp"},
 }};

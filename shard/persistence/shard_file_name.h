@@ -3,6 +3,8 @@
 //   shard-<index>-of-<count>.snapshot       the current snapshot
 //   shard-<index>-of-<count>.snapshot.prev  the one before it (a hard link), for quarantine
 //   shard-<index>-of-<count>.journal        changes since the current snapshot
+//   shard-<index>-of-<count>.journal.prev   changes from the previous snapshot to the current one
+//                                           (a hard link), so .prev + both journals lose nothing
 //   <either>.tmp                            being written; never read, removed when found
 //   <any of the above>.corrupt-<unix time>  quarantined by --on-corrupt=quarantine; never read
 #pragma once
@@ -14,7 +16,14 @@
 
 namespace shardtrack {
 
-enum class ShardFileKind { kSnapshot, kPreviousSnapshot, kJournal, kSnapshotTemp, kJournalTemp };
+enum class ShardFileKind {
+  kSnapshot,
+  kPreviousSnapshot,
+  kJournal,
+  kPreviousJournal,
+  kSnapshotTemp,
+  kJournalTemp
+};
 
 struct ShardFileName {
   std::uint32_t index = 0;

@@ -75,8 +75,9 @@ class Loader {
   // Reads and parses a whole file; nullopt when it was unusable and has been quarantined.
   template <typename Parsed, typename Parse>
   Result<std::optional<Parsed>> ReadChecked(const ShardFileName& name, const Parse& parse);
-  Status LoadSnapshot(SetState& set, bool& loaded);
-  Status LoadJournal(SetState& set, bool have_snapshot, bool& loaded);
+  // `current`: the current snapshot was loaded (not the previous one, nor none).
+  Status LoadSnapshot(SetState& set, bool& loaded, bool& current);
+  Status LoadJournal(SetState& set, ShardFileKind kind, bool have_snapshot, bool& loaded);
   Result<std::optional<SetState>> LoadSet(const ShardFileName& set_name);
   void Merge(const std::vector<SetState>& sets);
 
@@ -110,7 +111,7 @@ Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, con
   return std::optional<Parsed>();
 }
 
-Status Loader::LoadSnapshot(SetState& set, bool& loaded) {
+Status Loader::LoadSnapshot(SetState& set, bool& loaded, bool& current) {
   for (auto kind : {ShardFileKind::kSnapshot, ShardFileKind::kPreviousSnapshot}) {
     const ShardFileName name{set.index, set.count, kind};
     if (!ops_.Exists(JoinPath(options_.data_dir, name.ToString()))) continue;
@@ -136,13 +137,14 @@ Status Loader::LoadSnapshot(SetState& set, bool& loaded) {
       set.torrents.emplace(torrent.info_hash, std::move(torrent));
     }
     loaded = true;
+    current = kind == ShardFileKind::kSnapshot;
     return OkStatus();
   }
   return OkStatus();
 }
 
-Status Loader::LoadJournal(SetState& set, bool have_snapshot, bool& loaded) {
-  const ShardFileName name{set.index, set.count, ShardFileKind::kJournal};
+Status Loader::LoadJournal(SetState& set, ShardFileKind kind, bool have_snapshot, bool& loaded) {
+  const ShardFileName name{set.index, set.count, kind};
   if (!ops_.Exists(JoinPath(options_.data_dir, name.ToString()))) return OkStatus();
   auto journal =
       ReadChecked<JournalContents>(name, [&](std::string_view bytes) -> Result<JournalContents> {
@@ -184,10 +186,17 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   set.index = set_name.index;
   set.count = set_name.count;
   bool have_snapshot = false;
-  if (Status status = LoadSnapshot(set, have_snapshot); !status) return Error{status.error()};
-  bool have_journal = false;
-  if (Status status = LoadJournal(set, have_snapshot, have_journal); !status) {
+  bool current = false;
+  if (Status status = LoadSnapshot(set, have_snapshot, current); !status) {
     return Error{status.error()};
+  }
+  // Without the current snapshot, the previous journal holds what it held beyond the previous.
+  bool have_journal = false;
+  for (auto kind : {ShardFileKind::kPreviousJournal, ShardFileKind::kJournal}) {
+    if (kind == ShardFileKind::kPreviousJournal && current) continue;
+    if (Status status = LoadJournal(set, kind, have_snapshot, have_journal); !status) {
+      return Error{status.error()};
+    }
   }
   if (!have_snapshot && !have_journal) return std::optional<SetState>();
   out_.max_generation = std::max(out_.max_generation, set.generation);

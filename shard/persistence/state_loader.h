@@ -1,11 +1,11 @@
 // Loading a shard's torrents from the data directory, whatever layout (shard count) wrote it.
 // Pure apart from the FileOps it is handed; called once at start (or by the dfile tool).
 //
-// File sets: the snapshot, its `.prev` and the journal of one (index, count). A set's state is its
-// snapshot (the `.prev` only when the current one is missing or quarantined) plus its journal
-// replayed in order, if the journal follows that snapshot's generation or a later one. A journal
-// that follows an older generation is stale: the snapshot already holds it (a crash came between
-// installing a snapshot and rotating the journal).
+// File sets: the snapshot, the journal and their `.prev`s of one (index, count). A set's state is
+// its current snapshot plus the journal that follows it. A journal that follows an older
+// generation is stale: the snapshot already holds it (a crash came between installing a snapshot
+// and starting its journal). Without a usable current snapshot, the `.prev` snapshot plus the
+// `.journal.prev` plus the journal give the same state: nothing is lost.
 //
 // Which sets a shard reads: its own, and every set of every other shard count (a cluster resized
 // from N to M shards); sets of its own count but another index hold nothing it owns. Of what it
@@ -17,12 +17,12 @@
 // (counts never go backwards). Generations order sets across layouts because a shard that opens
 // writes its first snapshot at one more than the highest generation it read, so everything
 // written after a load outranks everything that load read. A set never holds a torrent its own
-// layout does not route to it (such records are dropped and reported).
+// layout does not route to it (such records are ignored).
 //
 // A file that cannot be read or fails its checks is never half-loaded. --on-corrupt=refuse (the
 // default) fails the load with an error naming the file and the choices; =quarantine renames it to
-// `<name>.corrupt-<unix time>` and goes on with what is left (the `.prev` snapshot in place of a
-// corrupt current one, the snapshot alone in place of a corrupt journal).
+// `<name>.corrupt-<unix time>` and goes on with what is left (the `.prev` files in place of a
+// corrupt current snapshot; the snapshot alone in place of a corrupt journal, losing its changes).
 #pragma once
 
 #include <cstdint>

@@ -159,6 +159,27 @@ TEST_F(StateLoaderTest, QuarantineMovesTheCorruptSnapshotAsideAndUsesThePrevious
   EXPECT_EQ(testing::ReadAll(path + ".corrupt-1234"), bytes);
 }
 
+TEST_F(StateLoaderTest, QuarantiningTheCurrentSnapshotLosesNothingThePrevFilesHold) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 1, {Torrent(hash, 1)});
+  auto first = JournalWriter::Create(ops_, dir_.path(), {0, 1, 1, 0});
+  ASSERT_TRUE(first.ok());
+  (*first)->Append({JournalOp::kCompleted, hash, 2, {}});
+  ASSERT_TRUE((*first)->Commit().ok());
+  Snapshot(0, 1, 2, {Torrent(hash, 2)});
+  auto second = JournalWriter::Create(ops_, dir_.path(), {0, 1, 2, 0});  // first becomes .prev
+  ASSERT_TRUE(second.ok());
+  (*second)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(1, 10, 100)});
+  ASSERT_TRUE((*second)->Commit().ok());
+  testing::WriteAll(dir_.File("shard-0-of-1.snapshot"), "garbage");
+  auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->torrents.size(), 1u);
+  EXPECT_EQ(loaded->torrents[0], Torrent(hash, 2, {Peer(1, 10, 100)}));
+  EXPECT_NE(loaded->Summary().find("shard-0-of-1.journal.prev"), std::string::npos)
+      << loaded->Summary();
+}
+
 TEST_F(StateLoaderTest, RefusesACorruptFileOfAnotherLayoutToo) {
   Snapshot(1, 2, 1, {Torrent(HashOn(1, 2, 0), 1)});
   testing::WriteAll(dir_.File("shard-1-of-2.snapshot"), "STSNAP garbage");
