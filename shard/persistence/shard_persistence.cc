@@ -99,7 +99,7 @@ Status ShardPersistence::Commit() {
   if (queued_.empty()) return OkStatus();
   if (!journal_) {
     // The last rotation failed: the file on disk follows an older snapshot. Start a new one.
-    if (Status opened = OpenJournal(0); !opened) return opened;
+    if (Status opened = OpenJournal(last_now_); !opened) return opened;
   }
   for (const JournalEntry& entry : queued_) journal_->Append(entry);
   queued_.clear();

@@ -61,8 +61,9 @@ class ShardPersistence {
   PersistenceOptions options_;
   std::uint64_t generation_ = 0;  // of the snapshot in force
   std::unique_ptr<JournalWriter> journal_;
-  std::vector<JournalEntry> queued_;  // recorded while no journal is open (a failed rotation)
+  std::vector<JournalEntry> queued_;  // recorded since the last Commit
   std::string recovery_summary_;
+  UnixSeconds last_now_ = 0;  // of the last Record, for a journal opened by Commit
 };
 
 }  // namespace shardtrack
