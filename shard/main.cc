@@ -93,7 +93,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   spdlog::info("stopped: saved {} torrents and {} peers", store.torrents(), store.peers());
-  return 0;
+  return server.commit_failed() ? 1 : 0;
 }
 
 }  // namespace

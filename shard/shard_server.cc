@@ -90,6 +90,7 @@ void ShardServer::SendAll() {
       // lose. Fail loudly; the supervisor restarts the shard from its files.
       spdlog::critical("journal commit failed: {}; stopping the shard", committed.error());
       outgoing_.clear();
+      commit_failed_ = true;
       loop_.Stop();
       return;
     }

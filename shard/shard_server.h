@@ -48,6 +48,8 @@ class ShardServer {
   void Close();
 
   std::uint64_t batches_handled() const { return batches_handled_; }
+  // A commit failed and the loop was stopped because of it.
+  bool commit_failed() const { return commit_failed_; }
 
  private:
   struct Outgoing {
@@ -74,6 +76,7 @@ class ShardServer {
   TimerId expiry_timer_ = 0;
   TimerId save_timer_ = 0;
   bool watching_ = false;
+  bool commit_failed_ = false;
   std::uint64_t batches_handled_ = 0;
 };
 

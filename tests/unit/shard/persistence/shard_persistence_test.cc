@@ -135,6 +135,19 @@ TEST_F(ShardPersistenceTest, AFailedJournalRotationStartsANewJournalBeforeTheNex
   EXPECT_EQ(restarted->store.completed(), 2u);
 }
 
+TEST_F(ShardPersistenceTest, ACrashMidSnapshotLeavesATempFileThatTheNextStartRemoves) {
+  auto shard = Open(real_);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}).ok());
+  shard->persistence.reset();
+  testing::WriteAll(dir_.File("shard-0-of-1.snapshot.tmp"), "half a snapsh");
+  testing::WriteAll(dir_.File("shard-0-of-1.journal.tmp"), "STJR");
+  auto restarted = Open(real_);
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 1u);
+  EXPECT_FALSE(real_.Exists(dir_.File("shard-0-of-1.snapshot.tmp")));
+  EXPECT_FALSE(real_.Exists(dir_.File("shard-0-of-1.journal.tmp")));
+}
+
 TEST_F(ShardPersistenceTest, ACommitThatCannotSyncFails) {
   FaultyFileOps faulty(real_);
   auto shard = Open(faulty);
