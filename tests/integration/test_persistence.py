@@ -249,6 +249,23 @@ class PersistenceTest(cluster.LoggedTestCase):
                    for pid, info in back[b"peers"][h].items()}
             self.assertEqual(got, want)
 
+    def test_periodic_snapshot_takes_the_journal_in(self):
+        self.cluster.start(1, shard_args=["--save-dfile-interval", "1"])
+        swarm = Swarm("periodic", seeders=2)
+        swarm.populate(self.cluster.port)
+        deadline = time.monotonic() + SERVE_DEADLINE
+        while True:  # a snapshot after the announces holds them, and its journal is empty
+            out = self.dfile_tool("inspect", "--data-dir", self.cluster.data_dir).stdout
+            if (b"shard-0-of-1.snapshot: snapshot of shard 0 of 1" in out
+                    and b"1 torrents, 3 peers, 2 completed" in out
+                    and b"0 completed, 0 peer updates, 0 peer removals" in out):
+                break
+            self.assertLess(time.monotonic(), deadline, out.decode())
+            time.sleep(0.2)
+        self.cluster.kill_shards()
+        self.cluster.restart_shards()
+        self.assertServedExactly([swarm])
+
     def test_inspect_reports_a_corrupt_file_and_fails(self):
         self.cluster.start(1)
         Swarm("inspect", seeders=1).populate(self.cluster.port)
