@@ -12,7 +12,20 @@
 namespace shardtrack {
 namespace {
 
-using TorrentMap = std::map<InfoHash, TorrentRecord>;
+// A torrent while its set is loaded: peers by endpoint (address bytes and port), so replaying a
+// journal costs a lookup per record however large the swarm.
+struct LoadingTorrent {
+  std::uint64_t completed = 0;
+  std::map<std::string, PeerRecord> peers;
+};
+using TorrentMap = std::map<InfoHash, LoadingTorrent>;
+
+std::string EndpointKey(const PeerRecord& peer) {
+  std::string key(peer.ip.raw());
+  key.push_back(static_cast<char>(peer.port >> 8));
+  key.push_back(static_cast<char>(peer.port & 0xff));
+  return key;
+}
 
 // One (index, count)'s snapshot plus journal, as far as the loading shard keeps it.
 struct SetState {
@@ -36,30 +49,24 @@ Status CheckHeaderNames(const FileHeader& header, const ShardFileName& name) {
                std::to_string(header.count)};
 }
 
-bool SameEndpoint(const PeerRecord& a, const PeerRecord& b) {
-  return a.ip == b.ip && a.port == b.port;
-}
-
 void ApplyEntry(const JournalEntry& entry, TorrentMap& torrents) {
-  TorrentRecord& torrent = torrents[entry.info_hash];
-  torrent.info_hash = entry.info_hash;
-  auto found = std::find_if(torrent.peers.begin(), torrent.peers.end(),
-                            [&](const PeerRecord& peer) { return SameEndpoint(peer, entry.peer); });
+  LoadingTorrent& torrent = torrents[entry.info_hash];
+  const std::string key = EndpointKey(entry.peer);
   switch (entry.op) {
     case JournalOp::kCompleted:
       torrent.completed = std::max(torrent.completed, entry.completed);
       break;
-    case JournalOp::kPeerUpsert:
-      if (found == torrent.peers.end()) {
-        torrent.peers.push_back(entry.peer);
-      } else {
-        const bool completed = found->completed || entry.peer.completed;  // as the swarm keeps it
-        *found = entry.peer;
-        found->completed = completed;
+    case JournalOp::kPeerUpsert: {
+      auto [it, inserted] = torrent.peers.try_emplace(key, entry.peer);
+      if (!inserted) {
+        const bool completed = it->second.completed || entry.peer.completed;  // as swarms keep it
+        it->second = entry.peer;
+        it->second.completed = completed;
       }
       break;
+    }
     case JournalOp::kPeerRemove:
-      if (found != torrent.peers.end()) torrent.peers.erase(found);
+      torrent.peers.erase(key);
       break;
   }
 }
@@ -133,8 +140,10 @@ Status Loader::LoadSnapshot(SetState& set, bool& loaded, bool& current) {
                          std::to_string(set.generation) + ": " +
                          std::to_string(contents.torrents.size()) + " of its " +
                          std::to_string(contents.stats.torrents) + " torrents are ours)");
-    for (TorrentRecord& torrent : contents.torrents) {
-      set.torrents.emplace(torrent.info_hash, std::move(torrent));
+    for (const TorrentRecord& torrent : contents.torrents) {
+      LoadingTorrent& loading = set.torrents[torrent.info_hash];
+      loading.completed = torrent.completed;
+      for (const PeerRecord& peer : torrent.peers) loading.peers[EndpointKey(peer)] = peer;
     }
     loaded = true;
     current = kind == ShardFileKind::kSnapshot;
@@ -220,7 +229,9 @@ void Loader::Merge(const std::vector<SetState>& sets) {
       }
     }
     auto found = authority->torrents.find(hash);
-    if (found != authority->torrents.end()) torrent.peers = found->second.peers;
+    if (found != authority->torrents.end()) {
+      for (const auto& [key, peer] : found->second.peers) torrent.peers.push_back(peer);
+    }
     if (torrent.completed == 0 && torrent.peers.empty()) continue;
     out_.torrents.push_back(std::move(torrent));
   }
