@@ -1,5 +1,6 @@
 // shardtrack-dfile: inspect a data directory, export it to the original tracker's dfile, or
 // import one. Wiring only: the work is in shard/persistence/data_dir_tools.h.
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -7,6 +8,7 @@
 #include "common/flags.h"
 #include "shard/persistence/data_dir_tools.h"
 #include "shard/persistence/file_ops.h"
+#include "shard/persistence/layout_retirement.h"
 
 namespace shardtrack {
 namespace {
@@ -14,7 +16,10 @@ namespace {
 constexpr char kUsage[] =
     "usage: shardtrack-dfile inspect --data-dir DIR\n"
     "       shardtrack-dfile export --data-dir DIR --out FILE   (bttrack.py dfile; - = stdout)\n"
-    "       shardtrack-dfile import --data-dir DIR --in FILE    (bttrack.py/BitTornado dfile)\n";
+    "       shardtrack-dfile import --data-dir DIR --in FILE    (bttrack.py/BitTornado dfile)\n"
+    "       shardtrack-dfile retire --data-dir DIR --count N    (remove files of other shard "
+    "counts\n"
+    "                                                            once all N shards have started)\n";
 
 int Inspect(FileOps& ops, const std::string& dir) {
   const DataDirReport report = InspectDataDir(ops, dir);
@@ -56,15 +61,29 @@ int Import(FileOps& ops, const std::string& dir, const std::string& in) {
   return 0;
 }
 
+int Retire(FileOps& ops, const std::string& dir, std::uint32_t count) {
+  auto retired = RetireOldLayouts(ops, dir, count);
+  if (!retired) {
+    std::fprintf(stderr, "shardtrack-dfile: %s\n", retired.error().c_str());
+    return 1;
+  }
+  for (const std::string& name : retired->removed) std::printf("removed %s\n", name.c_str());
+  for (const std::string& name : retired->kept) std::printf("kept %s\n", name.c_str());
+  if (!retired->waiting_for.empty()) std::printf("%s\n", retired->waiting_for.c_str());
+  return 0;
+}
+
 int Run(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
   std::string data_dir;
   std::string in;
   std::string out;
+  std::uint32_t count = 0;
   FlagSet flags("shardtrack-dfile " + command, kUsage);
   flags.Add("data-dir", &data_dir, "the cluster's data directory");
   flags.Add("in", &in, "import: the dfile to read");
   flags.Add("out", &out, "export: the dfile to write, - for standard output");
+  flags.Add("count", &count, "retire: the shard count the cluster runs at now");
   auto parsed = flags.Parse(argc - 1, argv + 1);
   if (!parsed) {
     std::fprintf(stderr, "shardtrack-dfile: %s\n%s", parsed.error().c_str(), kUsage);
@@ -78,6 +97,7 @@ int Run(int argc, char** argv) {
   if (command == "inspect" && !data_dir.empty()) return Inspect(ops, data_dir);
   if (command == "export" && !data_dir.empty() && !out.empty()) return Export(ops, data_dir, out);
   if (command == "import" && !data_dir.empty() && !in.empty()) return Import(ops, data_dir, in);
+  if (command == "retire" && !data_dir.empty() && count > 0) return Retire(ops, data_dir, count);
   std::fputs(kUsage, stderr);
   return 2;
 }

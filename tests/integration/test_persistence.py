@@ -194,6 +194,11 @@ class PersistenceTest(cluster.LoggedTestCase):
 
         self.cluster.start(3)
         self.assertServedExactly(swarms)
+        retired = self.dfile_tool("retire", "--data-dir", self.cluster.data_dir, "--count", "3")
+        self.assertEqual(retired.returncode, 0, retired.stderr)
+        self.assertIn(b"removed shard-1-of-2.snapshot", retired.stdout)
+        left = [n for n in os.listdir(self.cluster.data_dir) if "-of-2." in n]
+        self.assertEqual(left, [], "every file of the 2-shard layout is retired")
         moved = [s for s in swarms if cluster.shard_for(s.info_hash, 3) == 2]
         self.assertTrue(moved, "some torrents must move to the new shard")
         for swarm in swarms[:6]:  # changes made at three shards, then a crash
