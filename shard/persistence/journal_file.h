@@ -8,11 +8,16 @@
 // Durability: a commit holding a kCompleted record is written and fdatasynced before it returns
 // (group commit: one fdatasync for a whole reactor turn); a commit of peer records only is
 // written (it survives kill -9, from the page cache) and reaches the disk with the next
-// fdatasync or the kernel's writeback.
+// fdatasync or the kernel's writeback. A commit writes its peer records first and its kCompleted
+// records last, so a kCompleted followed by another kind of record marks the end of a synced
+// commit.
 //
-// Reading: every intact record is replayed. Damage that no intact record follows is a torn tail
-// (a crash during the last, never-acknowledged commit) and is ignored and reported; damage with an
-// intact record after it is corruption and fails the parse.
+// Reading: every intact record up to the first damage is replayed. The damage is corruption, and
+// fails the parse, when intact records after it show that a later commit began after a synced one
+// (a kCompleted, then another kind): that commit's fdatasync had made everything before it
+// durable. Otherwise the damage lies where no acknowledged commit had been synced yet (a crash or
+// a power loss during the last commits: a torn record, a hole of zeros) and the rest of the file
+// is ignored and reported as a torn tail.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +44,7 @@ class JournalWriter {
                                                        const FileHeader& header);
 
   void Append(const JournalEntry& entry);
-  bool has_pending() const { return !pending_.empty(); }
+  bool has_pending() const { return pending_records_ > 0; }
   // Writes every pending record, and fdatasyncs when one of them is a kCompleted. After a failure
   // the file may hold a torn record and the page cache cannot be trusted, so the writer stays
   // broken: every later Commit fails until the journal is replaced (by the next snapshot).
@@ -54,9 +59,9 @@ class JournalWriter {
       : file_(std::move(file)), bytes_(bytes) {}
 
   std::unique_ptr<WritableFile> file_;
-  std::string pending_;
+  std::string pending_;            // peer records
+  std::string pending_completed_;  // kCompleted records, written after the peer records
   std::uint64_t pending_records_ = 0;
-  bool pending_needs_sync_ = false;
   std::uint64_t bytes_ = 0;
   std::uint64_t records_ = 0;
   std::uint64_t syncs_ = 0;

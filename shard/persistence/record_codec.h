@@ -35,6 +35,10 @@ struct SnapshotTrailer {
   std::uint64_t peers = 0;
 };
 
+// The largest journal record body: a kPeerUpsert of an IPv6 peer (type byte included).
+inline constexpr std::size_t kMaxJournalRecordBody =
+    1 + InfoHash::kSize + PeerId::kSize + 1 + 16 + 2 + 1 + 8;
+
 enum class JournalOp : std::uint8_t { kCompleted, kPeerUpsert, kPeerRemove };
 
 struct JournalEntry {

@@ -58,20 +58,4 @@ FrameCursor::Step FrameCursor::Next(Frame& frame) {
   return Step::kFrame;
 }
 
-bool FrameCursor::BadFrameIsTail() const {
-  // Skip bad frames whose length fits; any intact frame after them means mid-file corruption.
-  std::size_t pos = pos_;
-  while (true) {
-    if (file_.size() - pos < kFrameHeaderSize) return true;
-    std::uint32_t length = ByteReader(file_.substr(pos, 4)).U32();
-    if (length == 0 || length > file_.size() - pos - kFrameHeaderSize) return true;
-    FrameCursor rest(file_, pos + kFrameHeaderSize + length);
-    Frame ignored;
-    Step step = rest.Next(ignored);
-    if (step == Step::kFrame) return false;
-    if (step == Step::kEnd) return true;
-    pos = rest.pos_;
-  }
-}
-
 }  // namespace shardtrack

@@ -52,9 +52,6 @@ class FrameCursor {
   Step Next(Frame& frame);
   const std::string& error() const { return error_; }
   std::size_t offset() const { return pos_; }
-  // After kBad: true when no intact frame follows the bad one, i.e. the damage is a torn tail
-  // (an interrupted final append) rather than corruption in the middle of the file.
-  bool BadFrameIsTail() const;
 
  private:
   std::string_view file_;

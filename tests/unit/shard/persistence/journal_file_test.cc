@@ -101,17 +101,59 @@ TEST_F(JournalFileTest, AFailedSyncBreaksTheWriterForGood) {
   EXPECT_TRUE(writer->broken());
 }
 
-TEST_F(JournalFileTest, CorruptionFollowedByIntactRecordsIsAnError) {
+// Three commits: [completed], [peer, completed] (synced), [peer] (not synced). Returns the file
+// offsets where the commits start.
+std::vector<std::uint64_t> WriteThreeCommits(JournalWriter& writer) {
+  std::vector<std::uint64_t> starts = {writer.bytes()};
+  writer.Append(Completed('a', 1));
+  EXPECT_TRUE(writer.Commit().ok());
+  starts.push_back(writer.bytes());
+  writer.Append(Completed('a', 2));  // written after the peer record all the same
+  writer.Append(Upsert('a', 1));
+  EXPECT_TRUE(writer.Commit().ok());
+  starts.push_back(writer.bytes());
+  writer.Append(Upsert('a', 2));
+  EXPECT_TRUE(writer.Commit().ok());
+  return starts;
+}
+
+TEST_F(JournalFileTest, ACommitWritesItsCompletionsAfterItsPeerRecords) {
   auto writer = Create(real_);
-  for (std::uint64_t n = 1; n <= 3; ++n) writer->Append(Completed('a', n));
+  WriteThreeCommits(*writer);
+  auto contents = Read();
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  ASSERT_EQ(contents->entries.size(), 4u);
+  EXPECT_EQ(contents->entries[1].op, JournalOp::kPeerUpsert);
+  EXPECT_EQ(contents->entries[2].op, JournalOp::kCompleted);
+}
+
+TEST_F(JournalFileTest, DamageBeforeALaterCommitIsCorruption) {
+  auto writer = Create(real_);
+  const std::vector<std::uint64_t> starts = WriteThreeCommits(*writer);
+  const std::string good = testing::ReadAll(dir_.File(kName));
+  for (std::uint64_t at : {starts[0], starts[0] + 9, starts[1] + 12}) {  // length, body, body
+    std::string bad = good;
+    bad[at] ^= 0x40;
+    auto contents = ParseJournal(bad);
+    ASSERT_FALSE(contents.ok()) << "flipped byte " << at;
+    EXPECT_NE(contents.error().find("followed by records of later commits"), std::string::npos)
+        << contents.error();
+  }
+}
+
+TEST_F(JournalFileTest, AHoleInTheUnsyncedTailIsATornTail) {
+  auto writer = Create(real_);
+  const std::vector<std::uint64_t> starts = WriteThreeCommits(*writer);
+  writer->Append(Upsert('a', 3));  // a fourth commit, unsynced too
   ASSERT_TRUE(writer->Commit().ok());
   std::string bytes = testing::ReadAll(dir_.File(kName));
-  const std::size_t record = (bytes.size() - kPreambleSize) / 4;  // header + 3 equal records
-  bytes[bytes.size() - 2 * record + 12] ^= 0x40;                  // inside the second record
+  // A power loss wrote back the fourth commit's page but not the third's.
+  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(starts[2]),
+            bytes.begin() + static_cast<std::ptrdiff_t>(starts[2] + 20), '\0');
   auto contents = ParseJournal(bytes);
-  ASSERT_FALSE(contents.ok());
-  EXPECT_NE(contents.error().find("followed by intact records"), std::string::npos)
-      << contents.error();
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  EXPECT_EQ(contents->entries.size(), 3u);  // the synced commits, whole
+  EXPECT_EQ(contents->torn_tail_bytes, bytes.size() - starts[2]);
 }
 
 TEST_F(JournalFileTest, CreateReplacesAnOldJournalAtomically) {
