@@ -1,8 +1,10 @@
-// shardtrack-shard: wiring only. Read settings, set up logging, build the objects, run the loop.
+// shardtrack-shard: wiring only. Read settings, set up logging, load the shard's files, build the
+// objects, install signals, run the loop, save a final snapshot.
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "common/clock.h"
@@ -10,6 +12,8 @@
 #include "common/logging.h"
 #include "common/metrics_http_server.h"
 #include "common/reactor/event_loop.h"
+#include "shard/persistence/file_ops.h"
+#include "shard/persistence/shard_persistence.h"
 #include "shard/shard_metrics.h"
 #include "shard/shard_server.h"
 #include "shard/shard_service.h"
@@ -40,22 +44,48 @@ int Run(int argc, char** argv) {
     spdlog::error("--index {} must be below --count {}", settings.index, settings.count);
     return 2;
   }
+  auto on_corrupt = ParseOnCorrupt(settings.on_corrupt);
+  if (!on_corrupt || settings.save_dfile_interval <= 0) {
+    spdlog::error("--on-corrupt must be refuse or quarantine, --save-dfile-interval positive");
+    return 2;
+  }
 
   SystemClock clock;
   EventLoop loop(clock);
-  zmq::context_t context(1);
+  // Before any other thread exists (the ZeroMQ context's), so SIGTERM reaches the loop.
+  loop.WatchSignals({SIGINT, SIGTERM}, [&](int signal) {
+    spdlog::info("received {}, stopping", strsignal(signal));
+    loop.Stop();
+  });
+  PosixFileOps files;
   SwarmStore store;
+  const PersistenceOptions persistence_options{settings.data_dir, settings.index, settings.count,
+                                               *on_corrupt, settings.peer_timeout};
+  auto persistence = ShardPersistence::Open(files, persistence_options, clock.WallNow(), store);
+  if (!persistence) {
+    spdlog::error("cannot start from {}: {}", settings.data_dir, persistence.error());
+    return 1;
+  }
+  spdlog::info("{}", (*persistence)->recovery_summary());
+
+  zmq::context_t context(1);
   ShardService service(settings.index, settings.count, store, std::random_device{}());
   ShardServer server(loop, context, settings, store, service);
+  server.SetRecordHook(
+      [&](const proto::RequestBatch& in, const proto::ReplyBatch& out, UnixSeconds now) {
+        (*persistence)->Record(in, out, service.completions(), now);
+      });
+  server.SetCommitHook([&] { return (*persistence)->Commit(); });
+  server.SetSaveHook([&] {
+    if (Status saved = (*persistence)->SaveSnapshot(store, clock.WallNow()); !saved) {
+      spdlog::error("{} (the previous snapshot and the journal stay in force)", saved.error());
+    }
+  });
   auto endpoint = server.Bind();
   if (!endpoint.ok()) {
     spdlog::error("{}", endpoint.error());
     return 1;
   }
-  loop.WatchSignals({SIGINT, SIGTERM}, [&](int signal) {
-    spdlog::info("received {}, stopping", strsignal(signal));
-    loop.Stop();
-  });
   MetricsRegistry metrics;
   RegisterShardMetrics(metrics, settings.index, settings.count, store, service, server);
   auto metrics_server = ServeMetrics(loop, settings.metrics_listen, metrics);
@@ -67,8 +97,12 @@ int Run(int argc, char** argv) {
   spdlog::info("ready: shard {}/{} listening on {}", settings.index, settings.count, *endpoint);
   loop.Run();
   server.Close();
-  spdlog::info("stopped");
-  return 0;
+  if (Status saved = (*persistence)->SaveSnapshot(store, clock.WallNow()); !saved) {
+    spdlog::error("final snapshot failed: {} (the journal keeps every change)", saved.error());
+    return 1;
+  }
+  spdlog::info("stopped: saved {} torrents and {} peers", store.torrents(), store.peers());
+  return server.commit_failed() ? 1 : 0;
 }
 
 }  // namespace

@@ -36,8 +36,12 @@ Result<std::string> ShardServer::Bind() {
 void ShardServer::Start() {
   loop_.WatchSocket(socket_, [this] { OnReadable(); });
   watching_ = true;
-  expiry_timer_ = loop_.RunAfter(std::chrono::seconds(settings_.expire_interval),
-                                 [this] { RunExpirySlice(); });
+  expiry_timer_ =
+      loop_.RunAfter(std::chrono::seconds(settings_.expire_interval), [this] { RunExpirySlice(); });
+  if (save_) {
+    save_timer_ =
+        loop_.RunAfter(std::chrono::seconds(settings_.save_dfile_interval), [this] { RunSave(); });
+  }
 }
 
 void ShardServer::Close() {
@@ -45,6 +49,8 @@ void ShardServer::Close() {
   watching_ = false;
   if (expiry_timer_ != 0) loop_.Cancel(expiry_timer_);
   expiry_timer_ = 0;
+  if (save_timer_ != 0) loop_.Cancel(save_timer_);
+  save_timer_ = 0;
 }
 
 void ShardServer::OnReadable() {
@@ -66,7 +72,9 @@ void ShardServer::OnReadable() {
       continue;
     }
     reply_.Clear();
-    service_.Handle(incoming_, loop_.clock().WallNow(), reply_);
+    const UnixSeconds now = loop_.clock().WallNow();
+    service_.Handle(incoming_, now, reply_);
+    if (record_) record_(incoming_, reply_, now);
     reply_.SerializeToString(&out.payload);
     outgoing_.push_back(std::move(out));
     ++batches_handled_;
@@ -82,6 +90,7 @@ void ShardServer::SendAll() {
       // lose. Fail loudly; the supervisor restarts the shard from its files.
       spdlog::critical("journal commit failed: {}; stopping the shard", committed.error());
       outgoing_.clear();
+      commit_failed_ = true;
       loop_.Stop();
       return;
     }
@@ -94,11 +103,17 @@ void ShardServer::SendAll() {
 }
 
 void ShardServer::RunExpirySlice() {
-  auto progress = store_.ExpireSlice(loop_.clock().WallNow(), settings_.peer_timeout,
-                                     settings_.expire_slice);
+  auto progress =
+      store_.ExpireSlice(loop_.clock().WallNow(), settings_.peer_timeout, settings_.expire_slice);
   (void)progress;
-  expiry_timer_ = loop_.RunAfter(std::chrono::seconds(settings_.expire_interval),
-                                 [this] { RunExpirySlice(); });
+  expiry_timer_ =
+      loop_.RunAfter(std::chrono::seconds(settings_.expire_interval), [this] { RunExpirySlice(); });
+}
+
+void ShardServer::RunSave() {
+  save_();
+  save_timer_ =
+      loop_.RunAfter(std::chrono::seconds(settings_.save_dfile_interval), [this] { RunSave(); });
 }
 
 }  // namespace shardtrack

@@ -11,6 +11,9 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("expire-interval", &expire_interval, "seconds between expiry slices");
   flags.Add("expire-slice", &expire_slice, "torrents examined per expiry slice");
   flags.Add("save-dfile-interval", &save_dfile_interval, "seconds between snapshots");
+  flags.Add("on-corrupt", &on_corrupt,
+            "a corrupt data file at start: refuse (stop, naming it) or quarantine (move it "
+            "aside, use the previous good snapshot)");
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   flags.Add("metrics-listen", &metrics_listen,
             "HOST:PORT for GET /metrics and /healthz over HTTP; empty: off");

@@ -15,11 +15,15 @@ struct ShardSettings {
   std::string data_dir = "./data";
 
   // Swarm upkeep (values of the original tracker).
-  std::int64_t peer_timeout = 2700;  // seconds without an announce before a peer expires
-  std::int64_t expire_interval = 5;  // seconds between expiry slices (timeout_check_interval)
+  std::int64_t peer_timeout = 2700;    // seconds without an announce before a peer expires
+  std::int64_t expire_interval = 5;    // seconds between expiry slices (timeout_check_interval)
   std::uint32_t expire_slice = 20000;  // torrents examined per slice, so a sweep never stalls
 
-  std::int64_t save_dfile_interval = 300;  // seconds between snapshots
+  std::int64_t save_dfile_interval = 300;  // seconds between snapshots (the original's default)
+  // A corrupt or unreadable file at start: "refuse" (stop and name it) or "quarantine" (move it
+  // aside as <name>.corrupt-<time> and start from the previous good snapshot). Refuse by default:
+  // dropping state must be an operator's decision.
+  std::string on_corrupt = "refuse";
 
   std::string log_level = "info";
   // GET /metrics and /healthz over HTTP, "HOST:PORT"; empty: off. Containers set 0.0.0.0:9100.

@@ -1,0 +1,109 @@
+#include "shard/persistence/bttrack_dfile.h"
+
+#include <map>
+
+#include "common/bencode.h"
+
+namespace shardtrack {
+namespace {
+
+using Dict = BencodeValue::Dict;
+
+Result<const Dict*> DictAt(const BencodeValue& parent, std::string_view key) {
+  static const Dict kEmpty;
+  const BencodeValue* value = parent.Find(key);
+  if (value == nullptr) return &kEmpty;
+  if (!value->is_dict()) return Error{"'" + std::string(key) + "' is not a dict"};
+  return &value->as_dict();
+}
+
+std::optional<PeerRecord> ParsePeer(std::string_view peer_id, const BencodeValue& info,
+                                    UnixSeconds now) {
+  const BencodeValue* ip = info.Find("ip");
+  const BencodeValue* port = info.Find("port");
+  const BencodeValue* left = info.Find("left");
+  auto id = PeerId::FromRaw(peer_id);
+  if (!id || ip == nullptr || !ip->is_string() || port == nullptr || !port->is_int()) {
+    return std::nullopt;
+  }
+  auto address = IpAddress::Parse(ip->as_string());
+  if (!address || port->as_int() < 1 || port->as_int() > 65535) return std::nullopt;
+  PeerRecord peer;
+  peer.peer_id = *id;
+  peer.ip = *address;
+  peer.port = static_cast<std::uint16_t>(port->as_int());
+  peer.seeder = left != nullptr && left->is_int() && left->as_int() == 0;
+  peer.last_seen = now;
+  return peer;
+}
+
+}  // namespace
+
+Result<ImportedDfile> ParseBttrackDfile(std::string_view bytes, UnixSeconds now) {
+  auto root = ParseBencode(bytes);
+  if (!root) return Error{"not bencoded: " + root.error()};
+  if (!root->is_dict()) return Error{"the dfile is not a bencoded dict"};
+  auto peers = DictAt(*root, "peers");
+  auto completed = DictAt(*root, "completed");
+  if (!peers) return Error{peers.error()};
+  if (!completed) return Error{completed.error()};
+  ImportedDfile out;
+  for (const auto& [key, value] : root->as_dict()) {
+    if (key != "peers" && key != "completed") out.ignored_keys.push_back(key);
+  }
+  std::map<InfoHash, TorrentRecord> torrents;
+  for (const auto& [raw, swarm] : **peers) {
+    auto hash = InfoHash::FromRaw(raw);
+    if (!hash || !swarm.is_dict()) return Error{"a 'peers' entry is not {20-byte infohash: dict}"};
+    TorrentRecord& torrent = torrents[*hash];
+    torrent.info_hash = *hash;
+    for (const auto& [peer_id, info] : swarm.as_dict()) {
+      auto peer = info.is_dict() ? ParsePeer(peer_id, info, now) : std::nullopt;
+      if (peer) {
+        torrent.peers.push_back(*peer);
+      } else {
+        ++out.skipped_peers;
+      }
+    }
+  }
+  for (const auto& [raw, count] : **completed) {
+    auto hash = InfoHash::FromRaw(raw);
+    if (!hash || !count.is_int() || count.as_int() < 0) {
+      return Error{"a 'completed' entry is not {20-byte infohash: count}"};
+    }
+    torrents[*hash].info_hash = *hash;
+    torrents[*hash].completed = static_cast<std::uint64_t>(count.as_int());
+  }
+  for (auto& [hash, torrent] : torrents) out.torrents.push_back(std::move(torrent));
+  return out;
+}
+
+std::string WriteBttrackDfile(const std::vector<TorrentRecord>& torrents) {
+  std::string out;
+  BencodeWriter writer(out);
+  writer.BeginDict().Key("completed").BeginDict();
+  for (const TorrentRecord& torrent : torrents) {
+    writer.String(torrent.info_hash.view()).Int(static_cast<std::int64_t>(torrent.completed));
+  }
+  writer.End().Key("peers").BeginDict();
+  for (const TorrentRecord& torrent : torrents) {
+    std::map<PeerId, const PeerRecord*> by_id;
+    for (const PeerRecord& peer : torrent.peers) {
+      auto [it, inserted] = by_id.try_emplace(peer.peer_id, &peer);
+      if (!inserted && peer.last_seen >= it->second->last_seen) it->second = &peer;
+    }
+    writer.String(torrent.info_hash.view()).BeginDict();
+    for (const auto& [id, peer] : by_id) {
+      writer.String(id.view()).BeginDict();
+      writer.Key("ip").String(peer->ip.ToString());
+      writer.Key("left").Int(peer->seeder ? 0 : 1);
+      writer.Key("port").Int(peer->port);
+      writer.End();
+    }
+    writer.End();
+  }
+  writer.End().End();
+  return out;
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,33 @@
+// The original tracker's dfile (BitTorrent 3.x bttrack.py, BitTornado), for import and export.
+// A bencoded dict:
+//   'peers':     {infohash: {peer id: {'ip': str, 'port': int, 'left': int, ...}}}
+//   'completed': {infohash: int}
+// and, in BitTornado, 'allowed' / 'allowed_dir_files' / 'allowed_list', which a shardtrack data
+// directory has no place for (import reports and ignores them). Peers carry no time in that
+// format: imported peers are stamped with the import time. Pure.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "shard/torrent_record.h"
+
+namespace shardtrack {
+
+struct ImportedDfile {
+  std::vector<TorrentRecord> torrents;  // in infohash order
+  std::uint64_t skipped_peers = 0;      // an ip that is not an address, or a bad port
+  std::vector<std::string> ignored_keys;
+};
+
+// Peers get last_seen = `now`; a peer with left == 0 is a seeder.
+Result<ImportedDfile> ParseBttrackDfile(std::string_view bytes, UnixSeconds now);
+// Seeders get left 0, leechers left 1 (the format keeps bytes left; only zero or not matters).
+// A peer id seen twice in one torrent keeps its most recent entry.
+std::string WriteBttrackDfile(const std::vector<TorrentRecord>& torrents);
+
+}  // namespace shardtrack

@@ -1,0 +1,131 @@
+#include "shard/persistence/data_dir_tools.h"
+
+#include <algorithm>
+
+#include "shard/persistence/bttrack_dfile.h"
+#include "shard/persistence/journal_file.h"
+#include "shard/persistence/shard_file_name.h"
+#include "shard/persistence/snapshot_file.h"
+#include "shard/persistence/state_loader.h"
+
+namespace shardtrack {
+namespace {
+
+std::string Of(const ShardFileName& name) {
+  return "shard " + std::to_string(name.index) + " of " + std::to_string(name.count);
+}
+
+FileReport InspectSnapshot(std::string_view bytes, const ShardFileName& name) {
+  auto contents = ParseSnapshot(bytes, [](const InfoHash&) { return true; });
+  if (!contents) return {name.ToString(), false, "snapshot, CORRUPT: " + contents.error()};
+  std::uint64_t completed = 0;
+  for (const TorrentRecord& torrent : contents->torrents) completed += torrent.completed;
+  return {name.ToString(), true,
+          std::string(name.kind == ShardFileKind::kPreviousSnapshot ? "previous " : "") +
+              "snapshot of " + Of(name) + ", generation " +
+              std::to_string(contents->header.generation) + ", " +
+              std::to_string(contents->stats.torrents) + " torrents, " +
+              std::to_string(contents->stats.peers) + " peers, " + std::to_string(completed) +
+              " completed, " + std::to_string(bytes.size()) + " bytes, checksums OK"};
+}
+
+FileReport InspectJournal(std::string_view bytes, const ShardFileName& name) {
+  auto contents = ParseJournal(bytes);
+  if (!contents) return {name.ToString(), false, "journal, CORRUPT: " + contents.error()};
+  std::uint64_t counts[3] = {0, 0, 0};
+  for (const JournalEntry& entry : contents->entries) ++counts[static_cast<int>(entry.op)];
+  std::string text = "journal of " + Of(name) + " after generation " +
+                     std::to_string(contents->header.generation) + ", " +
+                     std::to_string(counts[0]) + " completed, " + std::to_string(counts[1]) +
+                     " peer updates, " + std::to_string(counts[2]) + " peer removals, " +
+                     std::to_string(bytes.size()) + " bytes, checksums OK";
+  if (contents->torn_tail_bytes > 0) {
+    text += " (a torn final record of " + std::to_string(contents->torn_tail_bytes) +
+            " bytes will be ignored)";
+  }
+  return {name.ToString(), true, text};
+}
+
+FileReport InspectFile(FileOps& ops, const std::string& dir, const std::string& file) {
+  if (IsQuarantinedName(file)) return {file, true, "quarantined; never read"};
+  auto name = ShardFileName::Parse(file);
+  if (!name) return {file, true, ""};
+  if (name->kind == ShardFileKind::kSnapshotTemp || name->kind == ShardFileKind::kJournalTemp) {
+    return {file, true, "temp file left by a crash; its shard removes it at start"};
+  }
+  auto bytes = ops.ReadFile(JoinPath(dir, file), UINT64_MAX);
+  if (!bytes) return {file, false, "UNREADABLE: " + bytes.error()};
+  if (name->kind == ShardFileKind::kJournal || name->kind == ShardFileKind::kPreviousJournal) {
+    return InspectJournal(*bytes, *name);
+  }
+  return InspectSnapshot(*bytes, *name);
+}
+
+}  // namespace
+
+bool DataDirReport::ok() const {
+  return std::all_of(files.begin(), files.end(), [](const FileReport& file) { return file.ok; });
+}
+
+DataDirReport InspectDataDir(FileOps& ops, const std::string& dir) {
+  DataDirReport report;
+  auto names = ops.ListDir(dir);
+  if (!names) {
+    report.files.push_back({dir, false, names.error()});
+    return report;
+  }
+  std::sort(names->begin(), names->end());
+  for (const std::string& file : *names) {
+    FileReport file_report = InspectFile(ops, dir, file);
+    if (!file_report.text.empty()) report.files.push_back(std::move(file_report));
+  }
+  auto all = LoadAllState(ops, dir);
+  if (!all) {
+    report.merged = "cannot merge: " + all.error();
+    return report;
+  }
+  std::uint64_t completed = 0;
+  for (const TorrentRecord& torrent : all->torrents) completed += torrent.completed;
+  report.merged = "a cluster of any size would serve " + std::to_string(all->torrents.size()) +
+                  " torrents, " + std::to_string(all->peers()) + " peers (before expiry), " +
+                  std::to_string(completed) + " completed in all";
+  return report;
+}
+
+Result<std::string> ExportDfile(FileOps& ops, const std::string& dir) {
+  auto all = LoadAllState(ops, dir);
+  if (!all) return Error{all.error()};
+  return WriteBttrackDfile(all->torrents);
+}
+
+Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::string_view dfile,
+                                UnixSeconds now) {
+  auto imported = ParseBttrackDfile(dfile, now);
+  if (!imported) return Error{"not a bttrack dfile: " + imported.error()};
+  if (Status created = ops.CreateDir(dir); !created) return Error{created.error()};
+  auto names = ops.ListDir(dir);
+  if (!names) return Error{names.error()};
+  for (const std::string& name : *names) {
+    if (ShardFileName::Parse(name) || IsQuarantinedName(name)) {
+      return Error{dir + " already holds shardtrack files (" + name +
+                   "); import into an empty directory"};
+    }
+  }
+  const FileHeader header{0, 1, 1, now};
+  auto written = WriteSnapshot(ops, dir, header, [&](const TorrentVisitor& visit) {
+    for (const TorrentRecord& torrent : imported->torrents) visit(torrent);
+  });
+  if (!written) return Error{written.error()};
+  std::string summary = "imported " + std::to_string(written->torrents) + " torrents, " +
+                        std::to_string(written->peers) + " peers and " +
+                        std::to_string(written->completed_total) + " completed into " +
+                        JoinPath(dir, ShardFileName{0, 1, ShardFileKind::kSnapshot}.ToString());
+  if (imported->skipped_peers > 0) {
+    summary += "; skipped " + std::to_string(imported->skipped_peers) +
+               " peers without a usable ip and port";
+  }
+  for (const std::string& key : imported->ignored_keys) summary += "; ignored '" + key + "'";
+  return summary;
+}
+
+}  // namespace shardtrack

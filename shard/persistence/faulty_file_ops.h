@@ -1,0 +1,58 @@
+// FaultyFileOps: a FileOps wrapper for tests that fails chosen calls, tears a write, or "crashes"
+// (every later mutating call fails, as after kill -9, so no clean-up can run). Reads and listings
+// always pass through. Owns nothing but counters; the wrapped FileOps must outlive it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+
+#include "shard/persistence/file_ops.h"
+
+namespace shardtrack {
+
+class FaultyFileOps final : public FileOps {
+ public:
+  enum class Op { kOpen, kWrite, kSync, kRename, kLink, kSyncDir, kRemove, kCount };
+
+  explicit FaultyFileOps(FileOps& real) : real_(real) {}
+
+  // The `n`th call of `op` from now on (1 = the next one) fails; the others pass.
+  void FailNth(Op op, int n);
+  // The `n`th write from now on stores only its first `keep` bytes, then the process crashes.
+  void TearNthWrite(int n, std::size_t keep);
+  // Every mutating call from now on fails.
+  void Crash() { crashed_ = true; }
+  bool crashed() const { return crashed_; }
+  int calls(Op op) const { return calls_[static_cast<std::size_t>(op)]; }
+
+  // Counts the call and says whether it must fail. For the wrapped files.
+  Status Check(Op op);
+  // True when this write is the one to tear; `keep` gets how many bytes to store.
+  bool TearThisWrite(std::size_t& keep);
+
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
+                                                     OpenMode mode) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Link(const std::string& from, const std::string& to) override;
+  Status SyncDir(const std::string& dir) override;
+  Status Remove(const std::string& path) override;
+  bool Exists(const std::string& path) override { return real_.Exists(path); }
+  Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override {
+    return real_.ReadFile(path, max_bytes);
+  }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return real_.ListDir(dir);
+  }
+  Status CreateDir(const std::string& dir) override { return real_.CreateDir(dir); }
+
+ private:
+  static constexpr std::size_t kOps = static_cast<std::size_t>(Op::kCount);
+  FileOps& real_;
+  std::array<int, kOps> calls_{};
+  std::array<int, kOps> fail_at_{};  // 0: no failure planned
+  int tear_at_ = 0;
+  std::size_t tear_keep_ = 0;
+  bool crashed_ = false;
+};
+
+}  // namespace shardtrack

@@ -1,0 +1,139 @@
+#include "shard/persistence/file_ops.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace shardtrack {
+namespace {
+
+Error ErrnoError(std::string_view what, const std::string& path, int error) {
+  return Error{std::string(what) + " " + path + ": " + std::strerror(error)};
+}
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override { ::close(fd_); }
+  PosixWritableFile(const PosixWritableFile&) = delete;
+  PosixWritableFile& operator=(const PosixWritableFile&) = delete;
+
+  Status Append(std::string_view bytes) override {
+    while (!bytes.empty()) {
+      ssize_t written = ::write(fd_, bytes.data(), bytes.size());
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError("write", path_, errno);
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(written));
+    }
+    return OkStatus();
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return ErrnoError("fdatasync", path_, errno);
+    return OkStatus();
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+}  // namespace
+
+std::string JoinPath(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (!out.empty() && out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
+
+Result<std::unique_ptr<WritableFile>> PosixFileOps::OpenWritable(const std::string& path,
+                                                                 OpenMode mode) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == OpenMode::kTruncate ? O_TRUNC : O_APPEND);
+  int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0) return ErrnoError("open", path, errno);
+  return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
+}
+
+Status PosixFileOps::Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoError("rename", from + " to", errno);
+  return OkStatus();
+}
+
+Status PosixFileOps::Link(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) != 0) return ErrnoError("link", from + " to " + to, errno);
+  return OkStatus();
+}
+
+Status PosixFileOps::SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open directory", dir, errno);
+  int result = ::fsync(fd);
+  int error = errno;
+  ::close(fd);
+  if (result != 0) return ErrnoError("fsync directory", dir, error);
+  return OkStatus();
+}
+
+Status PosixFileOps::Remove(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("remove", path, errno);
+  return OkStatus();
+}
+
+bool PosixFileOps::Exists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0;
+}
+
+Result<std::string> PosixFileOps::ReadFile(const std::string& path, std::uint64_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open", path, errno);
+  std::string out;
+  char buffer[1 << 16];
+  while (out.size() < max_bytes) {
+    std::size_t want = std::min<std::uint64_t>(sizeof(buffer), max_bytes - out.size());
+    ssize_t got = ::read(fd, buffer, want);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int error = errno;
+      ::close(fd);
+      return ErrnoError("read", path, error);
+    }
+    if (got == 0) break;
+    out.append(buffer, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<std::vector<std::string>> PosixFileOps::ListDir(const std::string& dir) {
+  DIR* handle = ::opendir(dir.c_str());
+  if (handle == nullptr) return ErrnoError("list directory", dir, errno);
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(handle)) {
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat info;
+    if (::stat(JoinPath(dir, name).c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
+      names.push_back(std::move(name));
+    }
+  }
+  ::closedir(handle);
+  return names;
+}
+
+Status PosixFileOps::CreateDir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return ErrnoError("create directory", dir, errno);
+  }
+  return OkStatus();
+}
+
+}  // namespace shardtrack

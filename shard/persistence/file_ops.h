@@ -1,0 +1,67 @@
+// FileOps: the seam between persistence and the file system, so every failure step of a write
+// can be injected in tests (faulty_file_ops.h). PosixFileOps is the real one. Methods return
+// errors as values whose message names the path and the errno text. Not thread-safe; the shard's
+// loop thread (or a tool's main) owns its FileOps.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace shardtrack {
+
+// An open file being written; closed when destroyed.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view bytes) = 0;
+  virtual Status Sync() = 0;  // fdatasync: the appended bytes are durable when this returns ok
+  virtual const std::string& path() const = 0;
+};
+
+class FileOps {
+ public:
+  enum class OpenMode { kTruncate, kAppend };  // both create a missing file
+
+  virtual ~FileOps() = default;
+  virtual Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
+                                                             OpenMode mode) = 0;
+  // Atomically replaces `to` with `from`.
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // A second name `to` for the file `from` (hard link); `to` must not exist.
+  virtual Status Link(const std::string& from, const std::string& to) = 0;
+  // Makes renames, links and creations inside `dir` durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  // Removes a file; removing a missing file is ok.
+  virtual Status Remove(const std::string& path) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+  // At most `max_bytes` from the start of the file.
+  virtual Result<std::string> ReadFile(const std::string& path,
+                                       std::uint64_t max_bytes = UINT64_MAX) = 0;
+  // Names (not paths) of the regular files in `dir`.
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  virtual Status CreateDir(const std::string& dir) = 0;  // ok if it exists
+};
+
+class PosixFileOps final : public FileOps {
+ public:
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
+                                                     OpenMode mode) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Link(const std::string& from, const std::string& to) override;
+  Status SyncDir(const std::string& dir) override;
+  Status Remove(const std::string& path) override;
+  bool Exists(const std::string& path) override;
+  Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override;
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override;
+  Status CreateDir(const std::string& dir) override;
+};
+
+// `dir` + "/" + `name`.
+std::string JoinPath(std::string_view dir, std::string_view name);
+
+}  // namespace shardtrack

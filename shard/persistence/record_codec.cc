@@ -1,0 +1,142 @@
+#include "shard/persistence/record_codec.h"
+
+#include "shard/persistence/byte_codec.h"
+#include "shard/persistence/record_framing.h"
+
+namespace shardtrack {
+namespace {
+
+constexpr std::uint8_t kSeederFlag = 1;
+constexpr std::uint8_t kCompletedFlag = 2;
+
+void PutPeer(ByteWriter& out, const PeerRecord& peer) {
+  std::string_view ip = peer.ip.raw();
+  std::uint8_t flags = (peer.seeder ? kSeederFlag : 0) | (peer.completed ? kCompletedFlag : 0);
+  out.Bytes(peer.peer_id.view()).U8(static_cast<std::uint8_t>(ip.size())).Bytes(ip);
+  out.U16(peer.port).U8(flags).I64(peer.last_seen);
+}
+
+std::optional<PeerRecord> GetPeer(ByteReader& in) {
+  PeerRecord peer;
+  auto peer_id = PeerId::FromRaw(in.Bytes(PeerId::kSize));
+  auto ip = IpAddress::FromRaw(in.Bytes(in.U8()));
+  peer.port = in.U16();
+  std::uint8_t flags = in.U8();
+  peer.last_seen = in.I64();
+  if (!in.ok() || !peer_id || !ip) return std::nullopt;
+  peer.peer_id = *peer_id;
+  peer.ip = *ip;
+  peer.seeder = flags & kSeederFlag;
+  peer.completed = flags & kCompletedFlag;
+  return peer;
+}
+
+}  // namespace
+
+std::string EncodeTorrent(const TorrentRecord& torrent) {
+  std::string out;
+  ByteWriter writer(out);
+  writer.Bytes(torrent.info_hash.view()).U64(torrent.completed);
+  writer.U32(static_cast<std::uint32_t>(torrent.peers.size()));
+  for (const PeerRecord& peer : torrent.peers) PutPeer(writer, peer);
+  return out;
+}
+
+std::optional<TorrentRecord> DecodeTorrent(std::string_view fields) {
+  ByteReader in(fields);
+  TorrentRecord torrent;
+  auto info_hash = InfoHash::FromRaw(in.Bytes(InfoHash::kSize));
+  torrent.completed = in.U64();
+  std::uint32_t peers = in.U32();
+  if (!in.ok() || !info_hash || peers > in.remaining()) return std::nullopt;
+  torrent.info_hash = *info_hash;
+  torrent.peers.reserve(peers);
+  for (std::uint32_t i = 0; i < peers; ++i) {
+    auto peer = GetPeer(in);
+    if (!peer) return std::nullopt;
+    torrent.peers.push_back(*peer);
+  }
+  if (!in.AtEnd()) return std::nullopt;
+  return torrent;
+}
+
+std::string EncodeFileHeader(const FileHeader& header) {
+  std::string out;
+  ByteWriter(out).U32(header.index).U32(header.count).U64(header.generation).I64(header.written_at);
+  return out;
+}
+
+std::optional<FileHeader> DecodeFileHeader(std::string_view fields) {
+  ByteReader in(fields);
+  FileHeader header{in.U32(), in.U32(), in.U64(), in.I64()};
+  if (!in.ok() || !in.AtEnd() || header.count == 0 || header.index >= header.count) {
+    return std::nullopt;
+  }
+  return header;
+}
+
+std::string EncodeTrailer(const SnapshotTrailer& trailer) {
+  std::string out;
+  ByteWriter(out).U64(trailer.torrents).U64(trailer.peers);
+  return out;
+}
+
+std::optional<SnapshotTrailer> DecodeTrailer(std::string_view fields) {
+  ByteReader in(fields);
+  SnapshotTrailer trailer{in.U64(), in.U64()};
+  if (!in.ok() || !in.AtEnd()) return std::nullopt;
+  return trailer;
+}
+
+std::string EncodeJournalEntry(const JournalEntry& entry) {
+  std::string fields;
+  ByteWriter writer(fields);
+  writer.Bytes(entry.info_hash.view());
+  RecordType type = RecordType::kCompleted;
+  switch (entry.op) {
+    case JournalOp::kCompleted:
+      writer.U64(entry.completed);
+      break;
+    case JournalOp::kPeerUpsert:
+      type = RecordType::kPeerUpsert;
+      PutPeer(writer, entry.peer);
+      break;
+    case JournalOp::kPeerRemove:
+      type = RecordType::kPeerRemove;
+      writer.U8(static_cast<std::uint8_t>(entry.peer.ip.raw().size())).Bytes(entry.peer.ip.raw());
+      writer.U16(entry.peer.port);
+      break;
+  }
+  std::string out;
+  AppendFrame(out, type, fields);
+  return out;
+}
+
+std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view fields) {
+  ByteReader in(fields);
+  JournalEntry entry;
+  auto info_hash = InfoHash::FromRaw(in.Bytes(InfoHash::kSize));
+  if (!info_hash) return std::nullopt;
+  entry.info_hash = *info_hash;
+  if (type == RecordType::kCompleted) {
+    entry.op = JournalOp::kCompleted;
+    entry.completed = in.U64();
+  } else if (type == RecordType::kPeerUpsert) {
+    entry.op = JournalOp::kPeerUpsert;
+    auto peer = GetPeer(in);
+    if (!peer) return std::nullopt;
+    entry.peer = *peer;
+  } else if (type == RecordType::kPeerRemove) {
+    entry.op = JournalOp::kPeerRemove;
+    auto ip = IpAddress::FromRaw(in.Bytes(in.U8()));
+    entry.peer.port = in.U16();
+    if (!ip) return std::nullopt;
+    entry.peer.ip = *ip;
+  } else {
+    return std::nullopt;
+  }
+  if (!in.ok() || !in.AtEnd()) return std::nullopt;
+  return entry;
+}
+
+}  // namespace shardtrack

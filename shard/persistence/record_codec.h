@@ -1,0 +1,64 @@
+// Field layouts of every record body in the snapshot and journal files (see record_framing.h for
+// the frame around them). All integers little-endian. Pure.
+//
+//   PeerRecord      peer_id[20] ip_len:u8 (4|16) ip[ip_len] port:u16 flags:u8 last_seen:i64
+//                   flags bit 0 = seeder, bit 1 = completed
+//   kTorrent        info_hash[20] completed:u64 peer_count:u32 PeerRecord*
+//   kSnapshotHeader index:u32 count:u32 generation:u64 written_at:i64
+//   kSnapshotTrailer torrents:u64 peers:u64
+//   kJournalHeader  index:u32 count:u32 base_generation:u64 created_at:i64
+//   kCompleted      info_hash[20] completed:u64          (absolute count: replay is idempotent)
+//   kPeerUpsert     info_hash[20] PeerRecord
+//   kPeerRemove     info_hash[20] ip_len:u8 ip[ip_len] port:u16  (a peer is its endpoint)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "shard/persistence/record_framing.h"
+#include "shard/torrent_record.h"
+
+namespace shardtrack {
+
+// Which file set a file belongs to and how new it is (see state_loader.h for generations).
+struct FileHeader {
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+  std::uint64_t generation = 0;  // snapshot: its generation; journal: the snapshot it follows
+  UnixSeconds written_at = 0;
+};
+
+struct SnapshotTrailer {
+  std::uint64_t torrents = 0;
+  std::uint64_t peers = 0;
+};
+
+// The largest journal record body: a kPeerUpsert of an IPv6 peer (type byte included).
+inline constexpr std::size_t kMaxJournalRecordBody =
+    1 + InfoHash::kSize + PeerId::kSize + 1 + 16 + 2 + 1 + 8;
+
+enum class JournalOp : std::uint8_t { kCompleted, kPeerUpsert, kPeerRemove };
+
+struct JournalEntry {
+  JournalOp op = JournalOp::kCompleted;
+  InfoHash info_hash;
+  std::uint64_t completed = 0;  // kCompleted
+  PeerRecord peer;              // kPeerUpsert; kPeerRemove uses peer.ip and peer.port only
+};
+
+std::string EncodeTorrent(const TorrentRecord& torrent);
+std::optional<TorrentRecord> DecodeTorrent(std::string_view fields);
+
+std::string EncodeFileHeader(const FileHeader& header);
+std::optional<FileHeader> DecodeFileHeader(std::string_view fields);
+
+std::string EncodeTrailer(const SnapshotTrailer& trailer);
+std::optional<SnapshotTrailer> DecodeTrailer(std::string_view fields);
+
+// A whole frame (record_framing.h) holding the entry.
+std::string EncodeJournalEntry(const JournalEntry& entry);
+std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view fields);
+
+}  // namespace shardtrack

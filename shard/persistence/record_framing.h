@@ -1,0 +1,62 @@
+// Record framing shared by snapshot and journal files. Pure.
+//
+// A file is an 8-byte preamble (6-byte magic, u16 version, little-endian) followed by frames:
+//   u32 body length | u32 CRC32C over (the 4 length bytes + body) | body
+// The body's first byte is the RecordType. Covering the length by the checksum means a flipped
+// length byte is caught as surely as a flipped body byte; a body is never empty and never longer
+// than kMaxFrameBody, so a garbage length cannot make a reader allocate or skip wildly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace shardtrack {
+
+enum class RecordType : std::uint8_t {
+  kSnapshotHeader = 1,
+  kTorrent = 2,
+  kSnapshotTrailer = 3,
+  kJournalHeader = 4,
+  kCompleted = 5,
+  kPeerUpsert = 6,
+  kPeerRemove = 7,
+};
+
+inline constexpr std::size_t kPreambleSize = 8;
+inline constexpr std::size_t kFrameHeaderSize = 8;
+inline constexpr std::uint32_t kMaxFrameBody = 256u << 20;  // a torrent of ~4M peers
+
+void AppendPreamble(std::string& out, std::string_view magic, std::uint16_t version);
+// Error unless `file` starts with `magic` and `version`.
+Status CheckPreamble(std::string_view file, std::string_view magic, std::uint16_t version);
+// Appends one frame whose body is `type` followed by `fields`.
+void AppendFrame(std::string& out, RecordType type, std::string_view fields);
+
+// Walks the frames of a file from `start`.
+class FrameCursor {
+ public:
+  struct Frame {
+    RecordType type;
+    std::string_view fields;  // the body after its type byte
+    std::size_t offset;       // where the frame starts in the file
+  };
+  enum class Step { kFrame, kEnd, kBad };
+
+  FrameCursor(std::string_view file, std::size_t start) : file_(file), pos_(start) {}
+
+  // kBad leaves the cursor on the bad frame: error() says what, offset() where.
+  Step Next(Frame& frame);
+  const std::string& error() const { return error_; }
+  std::size_t offset() const { return pos_; }
+
+ private:
+  std::string_view file_;
+  std::size_t pos_;
+  std::string error_;
+};
+
+}  // namespace shardtrack

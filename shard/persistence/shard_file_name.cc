@@ -1,0 +1,61 @@
+#include "shard/persistence/shard_file_name.h"
+
+#include <array>
+#include <charconv>
+#include <utility>
+
+namespace shardtrack {
+namespace {
+
+constexpr std::array<std::pair<ShardFileKind, std::string_view>, 6> kSuffixes = {{
+    {ShardFileKind::kSnapshot, ".snapshot"},
+    {ShardFileKind::kPreviousSnapshot, ".snapshot.prev"},
+    {ShardFileKind::kJournal, ".journal"},
+    {ShardFileKind::kPreviousJournal, ".journal.prev"},
+    {ShardFileKind::kSnapshotTemp, ".snapshot.tmp"},
+    {ShardFileKind::kJournalTemp, ".journal.tmp"},
+}};
+
+// Reads a canonical decimal number off the front of `text`.
+std::optional<std::uint32_t> TakeNumber(std::string_view& text) {
+  std::uint32_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  std::size_t used = static_cast<std::size_t>(end - text.data());
+  if (error != std::errc() || (used > 1 && text[0] == '0')) return std::nullopt;
+  text.remove_prefix(used);
+  return value;
+}
+
+bool TakePrefix(std::string_view& text, std::string_view prefix) {
+  if (!text.starts_with(prefix)) return false;
+  text.remove_prefix(prefix.size());
+  return true;
+}
+
+}  // namespace
+
+std::optional<ShardFileName> ShardFileName::Parse(std::string_view name) {
+  if (!TakePrefix(name, "shard-")) return std::nullopt;
+  auto index = TakeNumber(name);
+  if (!index || !TakePrefix(name, "-of-")) return std::nullopt;
+  auto count = TakeNumber(name);
+  if (!count || *count == 0 || *index >= *count) return std::nullopt;
+  for (const auto& [kind, suffix] : kSuffixes) {
+    if (name == suffix) return ShardFileName{*index, *count, kind};
+  }
+  return std::nullopt;
+}
+
+std::string ShardFileName::ToString() const {
+  std::string suffix;
+  for (const auto& [each, text] : kSuffixes) {
+    if (each == kind) suffix = text;
+  }
+  return "shard-" + std::to_string(index) + "-of-" + std::to_string(count) + suffix;
+}
+
+bool IsQuarantinedName(std::string_view name) {
+  return name.starts_with("shard-") && name.find(".corrupt-") != std::string_view::npos;
+}
+
+}  // namespace shardtrack

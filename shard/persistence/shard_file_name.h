@@ -1,0 +1,42 @@
+// ShardFileName: the names of a shard's files in the data directory. Pure.
+//
+//   shard-<index>-of-<count>.snapshot       the current snapshot
+//   shard-<index>-of-<count>.snapshot.prev  the one before it (a hard link), for quarantine
+//   shard-<index>-of-<count>.journal        changes since the current snapshot
+//   shard-<index>-of-<count>.journal.prev   changes from the previous snapshot to the current one
+//                                           (a hard link), so .prev + both journals lose nothing
+//   <either>.tmp                            being written; never read, removed when found
+//   <any of the above>.corrupt-<unix time>  quarantined by --on-corrupt=quarantine; never read
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace shardtrack {
+
+enum class ShardFileKind {
+  kSnapshot,
+  kPreviousSnapshot,
+  kJournal,
+  kPreviousJournal,
+  kSnapshotTemp,
+  kJournalTemp
+};
+
+struct ShardFileName {
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+  ShardFileKind kind = ShardFileKind::kSnapshot;
+
+  // nullopt for any other name, quarantined files included.
+  static std::optional<ShardFileName> Parse(std::string_view name);
+  std::string ToString() const;
+  ShardFileName As(ShardFileKind other) const { return {index, count, other}; }
+};
+
+// A file moved aside by quarantine.
+bool IsQuarantinedName(std::string_view name);
+
+}  // namespace shardtrack

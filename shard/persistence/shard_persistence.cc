@@ -1,0 +1,125 @@
+#include "shard/persistence/shard_persistence.h"
+
+#include <spdlog/spdlog.h>
+
+#include "shard/peer_announce.h"
+#include "shard/persistence/shard_file_name.h"
+#include "shard/persistence/snapshot_file.h"
+
+namespace shardtrack {
+namespace {
+
+// Removes this shard's leftover temp files (a crash while writing them).
+void RemoveTempFiles(FileOps& ops, const PersistenceOptions& options) {
+  for (auto kind : {ShardFileKind::kSnapshotTemp, ShardFileKind::kJournalTemp}) {
+    const std::string path =
+        JoinPath(options.data_dir, ShardFileName{options.index, options.count, kind}.ToString());
+    if (!ops.Exists(path)) continue;
+    if (Status removed = ops.Remove(path); !removed) spdlog::warn("{}", removed.error());
+  }
+}
+
+// Drops peers whose last announce is already older than the peer timeout.
+std::uint64_t DropExpiredPeers(TorrentRecord& torrent, UnixSeconds now, std::int64_t timeout) {
+  const std::size_t before = torrent.peers.size();
+  std::erase_if(torrent.peers,
+                [&](const PeerRecord& peer) { return peer.last_seen + timeout <= now; });
+  return before - torrent.peers.size();
+}
+
+JournalEntry PeerEntry(const PeerAnnounce& announce, UnixSeconds now) {
+  JournalEntry entry;
+  entry.op =
+      announce.event == proto::EVENT_STOPPED ? JournalOp::kPeerRemove : JournalOp::kPeerUpsert;
+  entry.info_hash = announce.info_hash;
+  entry.peer.peer_id = announce.peer_id;
+  entry.peer.ip = announce.ip;
+  entry.peer.port = announce.port;
+  entry.peer.seeder = announce.seeder;
+  entry.peer.completed = announce.event == proto::EVENT_COMPLETED;
+  entry.peer.last_seen = now;
+  return entry;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
+                                                                 const PersistenceOptions& options,
+                                                                 UnixSeconds now,
+                                                                 SwarmStore& store) {
+  if (Status created = ops.CreateDir(options.data_dir); !created) return Error{created.error()};
+  RemoveTempFiles(ops, options);
+  const LoadOptions load{options.data_dir, options.index, options.count, options.on_corrupt, now};
+  auto loaded = LoadShardState(ops, load);
+  if (!loaded) return Error{loaded.error()};
+  std::uint64_t expired = 0;
+  for (TorrentRecord& torrent : loaded->torrents) {
+    expired += DropExpiredPeers(torrent, now, options.peer_timeout);
+    store.Restore(torrent);
+  }
+  std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
+  persistence->recovery_summary_ = loaded->Summary();
+  if (expired > 0) {
+    persistence->recovery_summary_ += "; dropped " + std::to_string(expired) + " expired peers";
+  }
+  persistence->generation_ = loaded->max_generation;
+  if (Status saved = persistence->SaveSnapshot(store, now); !saved) return Error{saved.error()};
+  return persistence;
+}
+
+FileHeader ShardPersistence::Header(std::uint64_t generation, UnixSeconds now) const {
+  return FileHeader{options_.index, options_.count, generation, now};
+}
+
+Status ShardPersistence::OpenJournal(UnixSeconds now) {
+  auto journal = JournalWriter::Create(ops_, options_.data_dir, Header(generation_, now));
+  if (!journal) return Error{journal.error()};
+  journal_ = std::move(*journal);
+  return OkStatus();
+}
+
+void ShardPersistence::Record(const proto::RequestBatch& in, const proto::ReplyBatch& out,
+                              const std::vector<CountedCompletion>& completions, UnixSeconds now) {
+  const int replies = out.replies_size();
+  for (int i = 0; i < in.requests_size() && i < replies; ++i) {
+    const proto::Request& request = in.requests(i);
+    if (!request.has_announce() || !out.replies(i).failure().empty()) continue;
+    auto announce = ParsePeerAnnounce(request.announce());
+    if (announce) queued_.push_back(PeerEntry(*announce, now));
+  }
+  for (const CountedCompletion& completion : completions) {
+    JournalEntry entry;
+    entry.info_hash = completion.info_hash;
+    entry.completed = completion.completed;
+    queued_.push_back(entry);
+  }
+}
+
+Status ShardPersistence::Commit() {
+  if (queued_.empty()) return OkStatus();
+  if (!journal_) {
+    // The last rotation failed: the file on disk follows an older snapshot. Start a new one.
+    if (Status opened = OpenJournal(last_now_); !opened) return opened;
+  }
+  for (const JournalEntry& entry : queued_) journal_->Append(entry);
+  queued_.clear();
+  return journal_->Commit();
+}
+
+Status ShardPersistence::SaveSnapshot(const SwarmStore& store, UnixSeconds now) {
+  if (!queued_.empty()) {
+    if (Status committed = Commit(); !committed) return committed;
+  }
+  const std::uint64_t generation = generation_ + 1;
+  auto saved = WriteSnapshot(ops_, options_.data_dir, Header(generation, now),
+                             [&](const TorrentVisitor& visit) { store.ForEachTorrent(visit); });
+  if (!saved) return Error{saved.error()};
+  generation_ = generation;
+  journal_.reset();  // follows the previous snapshot: never append to it again
+  if (Status opened = OpenJournal(now); !opened) return opened;
+  spdlog::debug("snapshot generation {}: {} torrents, {} peers, {} bytes", generation,
+                saved->torrents, saved->peers, saved->bytes);
+  return OkStatus();
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,69 @@
+// ShardPersistence: one shard's share of the dfile. At start it loads what the routing function
+// gives this shard from every file in the data directory (state_loader.h), writes a first
+// snapshot one generation above all it read and opens a fresh journal. While serving, every
+// handled batch's peer changes and counted completions go to the journal, committed once per
+// reactor turn before the turn's replies are sent; a periodic and a final snapshot replace the
+// journal. Owns its JournalWriter; the FileOps and the SwarmStore belong to the caller.
+// Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "proto/shardtrack.pb.h"
+#include "shard/persistence/file_ops.h"
+#include "shard/persistence/journal_file.h"
+#include "shard/persistence/state_loader.h"
+#include "shard/shard_service.h"
+#include "shard/swarm_store.h"
+
+namespace shardtrack {
+
+struct PersistenceOptions {
+  std::string data_dir;
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+  OnCorrupt on_corrupt = OnCorrupt::kRefuse;
+  std::int64_t peer_timeout = 2700;  // peers loaded already this old are dropped
+};
+
+class ShardPersistence {
+ public:
+  // Loads into `store` (empty), then writes the first snapshot and journal. Fails, naming the
+  // file and the --on-corrupt choices, when a file is corrupt and the policy is to refuse.
+  static Result<std::unique_ptr<ShardPersistence>> Open(FileOps& ops,
+                                                        const PersistenceOptions& options,
+                                                        UnixSeconds now, SwarmStore& store);
+
+  // Queues journal records for one handled batch: each accepted announce's peer (upsert, or
+  // removal on `stopped`) and each counted completion.
+  void Record(const proto::RequestBatch& in, const proto::ReplyBatch& out,
+              const std::vector<CountedCompletion>& completions, UnixSeconds now);
+  // Writes the queued records (fdatasync when they hold a completion). Replies wait for it.
+  Status Commit();
+  // Writes a snapshot of `store` at the next generation, then starts a journal after it. On a
+  // failure the previous snapshot and journal stay in force.
+  Status SaveSnapshot(const SwarmStore& store, UnixSeconds now);
+
+  const std::string& recovery_summary() const { return recovery_summary_; }
+  std::uint64_t generation() const { return generation_; }
+
+ private:
+  ShardPersistence(FileOps& ops, PersistenceOptions options)
+      : ops_(ops), options_(std::move(options)) {}
+  FileHeader Header(std::uint64_t generation, UnixSeconds now) const;
+  Status OpenJournal(UnixSeconds now);
+
+  FileOps& ops_;
+  PersistenceOptions options_;
+  std::uint64_t generation_ = 0;  // of the snapshot in force
+  std::unique_ptr<JournalWriter> journal_;
+  std::vector<JournalEntry> queued_;  // recorded since the last Commit
+  std::string recovery_summary_;
+  UnixSeconds last_now_ = 0;  // of the last Record, for a journal opened by Commit
+};
+
+}  // namespace shardtrack

@@ -1,0 +1,58 @@
+// Snapshot files: every torrent a shard owns, written like leveldb writes files. Pure apart from
+// the FileOps it is handed.
+//
+// Layout: preamble "STSNAP" v1, a kSnapshotHeader record, one kTorrent record per torrent, and a
+// kSnapshotTrailer record with the torrent and peer counts, so a file cut at a record boundary
+// is detected as surely as a torn or flipped record. Nothing may follow the trailer.
+//
+// Writing: `<name>.tmp` is written and fsynced; the current file (if any) gets a second name
+// `<name>.prev`; the temp file is renamed over `<name>`; the directory is fsynced. On any failure
+// the temp file is removed (when the file system still lets us) and the current file is untouched:
+// a crash at any moment leaves a complete current snapshot, or none if there never was one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "shard/persistence/file_ops.h"
+#include "shard/persistence/record_codec.h"
+
+namespace shardtrack {
+
+inline constexpr std::string_view kSnapshotMagic = "STSNAP";
+inline constexpr std::uint16_t kSnapshotVersion = 1;
+
+using TorrentVisitor = std::function<void(const TorrentRecord&)>;
+// Calls the visitor once for every torrent to save (SwarmStore's export, or a vector's loop).
+using ForEachTorrent = std::function<void(const TorrentVisitor&)>;
+// Whether a reader keeps a torrent (the routing function's verdict for the loading shard).
+using KeepTorrent = std::function<bool(const InfoHash&)>;
+
+struct SnapshotStats {
+  std::uint64_t torrents = 0;
+  std::uint64_t peers = 0;
+  std::uint64_t completed_total = 0;
+  std::uint64_t bytes = 0;
+};
+
+// Writes `shard-<header.index>-of-<header.count>.snapshot` in `dir`.
+Result<SnapshotStats> WriteSnapshot(FileOps& ops, const std::string& dir, const FileHeader& header,
+                                    const ForEachTorrent& for_each);
+
+struct SnapshotContents {
+  FileHeader header;
+  std::vector<TorrentRecord> torrents;  // only those `keep` accepted
+  SnapshotStats stats;                  // of the whole file (completed_total: kept torrents)
+};
+
+// Checks every record; the error names what is wrong and its offset, never the file name.
+Result<SnapshotContents> ParseSnapshot(std::string_view file, const KeepTorrent& keep);
+// Just the header (reads only the first record), for cheap questions like retirement.
+Result<FileHeader> ParseFileHeader(std::string_view file_prefix, std::string_view magic,
+                                   std::uint16_t version, RecordType type);
+
+}  // namespace shardtrack

@@ -1,0 +1,65 @@
+// Loading a shard's torrents from the data directory, whatever layout (shard count) wrote it.
+// Pure apart from the FileOps it is handed; called once at start (or by the dfile tool).
+//
+// File sets: the snapshot, the journal and their `.prev`s of one (index, count). A set's state is
+// its current snapshot plus the journal that follows it. A journal that follows an older
+// generation is stale: the snapshot already holds it (a crash came between installing a snapshot
+// and starting its journal). Without a usable current snapshot, the `.prev` snapshot plus the
+// `.journal.prev` plus the journal give the same state: nothing is lost.
+//
+// Which sets a shard reads: its own, and every set of every other shard count (a cluster resized
+// from N to M shards); sets of its own count but another index hold nothing it owns. Of what it
+// reads it keeps the torrents ShardFor(hash, count) gives it.
+//
+// Which set speaks for a torrent: of the sets whose own layout routes the torrent to them, the
+// one with the highest generation. Its peers are the torrent's peers (none if it no longer holds
+// the torrent: forgotten after its peers left); the completed count is the largest any set holds
+// (counts never go backwards). Generations order sets across layouts because a shard that opens
+// writes its first snapshot at one more than the highest generation it read, so everything
+// written after a load outranks everything that load read. A set never holds a torrent its own
+// layout does not route to it (such records are ignored).
+//
+// A file that cannot be read or fails its checks is never half-loaded. --on-corrupt=refuse (the
+// default) fails the load with an error naming the file and the choices; =quarantine renames it to
+// `<name>.corrupt-<unix time>` and goes on with what is left (the `.prev` files in place of a
+// corrupt current snapshot; the snapshot alone in place of a corrupt journal, losing its changes).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "shard/persistence/file_ops.h"
+#include "shard/torrent_record.h"
+
+namespace shardtrack {
+
+enum class OnCorrupt { kRefuse, kQuarantine };
+std::optional<OnCorrupt> ParseOnCorrupt(std::string_view text);  // "refuse" or "quarantine"
+
+struct LoadOptions {
+  std::string data_dir;
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+  OnCorrupt on_corrupt = OnCorrupt::kRefuse;
+  UnixSeconds now = 0;  // names quarantined files
+};
+
+struct LoadedState {
+  std::vector<TorrentRecord> torrents;  // sorted by info hash; empty torrents dropped
+  std::uint64_t max_generation = 0;     // the highest generation of any file read
+  std::vector<std::string> notes;       // one line per file read, skipped or quarantined
+  std::uint64_t peers() const;
+  std::string Summary() const;  // one line for the start-up log
+};
+
+// The torrents shard `index` of `count` owns.
+Result<LoadedState> LoadShardState(FileOps& ops, const LoadOptions& options);
+// Every torrent of every set in the directory (export), refusing corrupt files.
+Result<LoadedState> LoadAllState(FileOps& ops, const std::string& data_dir);
+
+}  // namespace shardtrack

@@ -1,0 +1,287 @@
+"""Shards persist their share of the dfile: kill -9, corruption and a change of shard count lose
+nothing, and shardtrack-dfile moves state to and from the original tracker's dfile format.
+
+Every cluster here shares one data directory between its shards, as a deployment does, and is
+restarted over it at the same or another shard count. Waits are bounded polls, never sleeps.
+"""
+
+import hashlib
+import os
+import signal
+import subprocess
+import tempfile
+import shutil
+import time
+import unittest
+
+import cluster
+from cluster import Frontend, Shard, announce, free_port, peer_id
+
+SERVE_DEADLINE = 15.0  # seconds a restarted cluster may take to answer through the frontend
+SEEDERS = "127.0.0.2"  # source addresses: seeders and leechers come from different loopbacks
+LEECHERS = "127.0.0.3"
+
+
+def bencode(value):
+    """Python's bencoding of the original tracker (sorted keys), for the dfile fixture."""
+    if isinstance(value, int):
+        return b"i%de" % value
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, bytes):
+        return b"%d:%s" % (len(value), value)
+    if isinstance(value, dict):
+        items = sorted((k.encode() if isinstance(k, str) else k, v) for k, v in value.items())
+        return b"d" + b"".join(bencode(k) + bencode(v) for k, v in items) + b"e"
+    raise TypeError(type(value))
+
+
+class SharedDirCluster:
+    """Shards over one data directory plus one frontend; stop and start at any shard count."""
+
+    def __init__(self, root):
+        self.data_dir = os.path.join(root, "data")
+        self.env = cluster.clean_env()
+        self.shards = []
+        self.frontend = None
+
+    def start(self, count, shard_args=()):
+        self.shards = [Shard(index, count, free_port(), self.data_dir, shard_args, self.env)
+                       for index in range(count)]
+        for shard in self.shards:
+            shard.start()
+        self.frontend = Frontend(0, [s.endpoint for s in self.shards], env=self.env)
+        self.frontend.start()
+
+    def stop(self):
+        """SIGTERM everything; every shard must exit 0 (its final snapshot written)."""
+        codes = [p.stop() for p in [self.frontend, *self.shards] if p is not None]
+        self.frontend = None
+        return codes
+
+    def kill_shards(self):
+        for shard in self.shards:
+            shard.kill(signal.SIGKILL)
+
+    def restart_shards(self):
+        for shard in self.shards:
+            shard.start()
+
+    @property
+    def port(self):
+        return self.frontend.port
+
+    def logs(self):
+        processes = [p for p in [self.frontend, *self.shards] if p is not None]
+        return "\n".join(p.log_tail() for p in processes)
+
+
+class Swarm:
+    """One torrent driven through the tracker: seeders that completed, and one leecher."""
+
+    def __init__(self, label, seeders):
+        self.label = label
+        self.info_hash = hashlib.sha1(label.encode()).digest()
+        self.seeders = [(f"{label}/s{k}", 7000 + k) for k in range(seeders)]
+        self.leecher = (f"{label}/l", 7100)
+        self.completed = 0
+
+    def populate(self, port):
+        for name, peer_port in self.seeders:
+            self.complete(port, name, peer_port)
+        announce(port, self.info_hash, peer_id(self.leecher[0]), self.leecher[1],
+                 source=LEECHERS, left=1000, event="started")
+
+    def complete(self, port, name, peer_port):
+        reply = announce(port, self.info_hash, peer_id(name), peer_port, source=SEEDERS, left=0,
+                         event="completed")
+        if b"failure reason" in reply:
+            raise AssertionError(f"completed announce refused: {reply!r}")
+        self.completed += 1
+
+    def expected_peers(self):
+        """What the leecher is told: every seeder (it never gets itself)."""
+        return sorted((SEEDERS, p) for _, p in self.seeders)
+
+
+def served(port, swarm, deadline=SERVE_DEADLINE):
+    """(scrape entry, peers the leecher is given), polling while shards come back."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            files = cluster.scrape(port, [swarm.info_hash])
+            reply = announce(port, swarm.info_hash, peer_id(swarm.leecher[0]), swarm.leecher[1],
+                             source=LEECHERS, left=1000, numwant=50)
+            if b"failure reason" not in reply:
+                return files[swarm.info_hash], sorted(cluster.reply_peers(reply))
+            last = reply
+        except (AssertionError, ConnectionError, OSError) as error:
+            last = error
+        if time.monotonic() > end:
+            raise AssertionError(f"{swarm.label} not served within {deadline} s: {last!r}")
+        time.sleep(0.1)
+
+
+class PersistenceTest(cluster.LoggedTestCase):
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="shardtrack-persist-")
+        self.addCleanup(shutil.rmtree, self.root, True)
+        self.cluster = SharedDirCluster(self.root)
+        self.addCleanup(self.cluster.stop)
+
+    def logs(self):
+        return self.cluster.logs()
+
+    def assertServedExactly(self, swarms):
+        for swarm in swarms:
+            entry, peers = served(self.cluster.port, swarm)
+            self.assertEqual(entry[b"downloaded"], swarm.completed, swarm.label)
+            self.assertEqual(entry[b"complete"], len(swarm.seeders), swarm.label)
+            self.assertEqual(entry[b"incomplete"], 1, swarm.label)
+            self.assertEqual(peers, swarm.expected_peers(), swarm.label)
+
+    def dfile_tool(self, *args):
+        return subprocess.run([cluster.binary("shardtrack-dfile"), *args], capture_output=True,
+                              env=cluster.clean_env(), timeout=30)
+
+    def test_sigkill_loses_no_completed_count_and_no_peer(self):
+        self.cluster.start(2)
+        swarms = [Swarm(f"kill/{n}", seeders=n + 1) for n in range(6)]
+        for swarm in swarms:
+            swarm.populate(self.cluster.port)
+        self.cluster.kill_shards()
+        self.cluster.restart_shards()
+        self.assertServedExactly(swarms)
+        for shard in self.cluster.shards:
+            self.assertRegex(shard.log(), r"recovered \d+ torrents and \d+ peers.*replayed")
+
+    def test_corrupt_snapshot_is_refused_by_name_and_quarantine_recovers(self):
+        self.cluster.start(1)
+        swarm = Swarm("corrupt", seeders=2)
+        swarm.populate(self.cluster.port)
+        self.assertEqual(self.cluster.stop(), [0, 0])
+        path = os.path.join(self.cluster.data_dir, "shard-0-of-1.snapshot")
+        with open(path, "r+b") as f:
+            data = bytearray(f.read())
+            data[len(data) // 2] ^= 0x20
+            f.seek(0)
+            f.write(data)
+
+        shard = Shard(0, 1, free_port(), self.cluster.data_dir, env=self.cluster.env)
+        with self.assertRaises(RuntimeError) as refused:
+            shard.start()
+        self.assertNotEqual(shard.popen.returncode, 0)
+        message = str(refused.exception)
+        self.assertIn(path, message)
+        self.assertIn("--on-corrupt=refuse", message)
+        self.assertIn("--on-corrupt=quarantine", message)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), bytes(data), "a corrupt file must never be overwritten")
+
+        self.cluster.start(1, shard_args=["--on-corrupt", "quarantine"])
+        self.assertServedExactly([swarm])
+        moved = [n for n in os.listdir(self.cluster.data_dir)
+                 if n.startswith("shard-0-of-1.snapshot.corrupt-")]
+        self.assertEqual(len(moved), 1, os.listdir(self.cluster.data_dir))
+
+    def test_resizing_two_to_three_to_one_shards_serves_every_count_and_peer(self):
+        self.cluster.start(2)
+        swarms = [Swarm(f"resize/{n}", seeders=1 + n % 3) for n in range(12)]
+        for swarm in swarms:
+            swarm.populate(self.cluster.port)
+        self.assertEqual(self.cluster.stop(), [0, 0, 0])
+
+        self.cluster.start(3)
+        self.assertServedExactly(swarms)
+        retired = self.dfile_tool("retire", "--data-dir", self.cluster.data_dir, "--count", "3")
+        self.assertEqual(retired.returncode, 0, retired.stderr)
+        self.assertIn(b"removed shard-1-of-2.snapshot", retired.stdout)
+        left = [n for n in os.listdir(self.cluster.data_dir) if "-of-2." in n]
+        self.assertEqual(left, [], "every file of the 2-shard layout is retired")
+        moved = [s for s in swarms if cluster.shard_for(s.info_hash, 3) == 2]
+        self.assertTrue(moved, "some torrents must move to the new shard")
+        for swarm in swarms[:6]:  # changes made at three shards, then a crash
+            name, peer_port = f"{swarm.label}/late", 7200
+            swarm.complete(self.cluster.port, name, peer_port)
+            swarm.seeders.append((name, peer_port))
+        self.cluster.kill_shards()
+        self.cluster.stop()
+
+        self.cluster.start(1)
+        self.assertServedExactly(swarms)
+
+    def test_dfile_import_serves_the_original_state_and_export_gives_it_back(self):
+        hashes = [hashlib.sha1(f"dfile/{n}".encode()).digest() for n in range(5)]
+        original = {
+            "peers": {h: {peer_id(f"dfile/{n}/{k}"): {"ip": f"10.1.{n}.{k + 1}",
+                                                       "port": 6881 + k, "left": k, "nat": 0}
+                          for k in range(n + 1)}
+                      for n, h in enumerate(hashes)},
+            "completed": {h: 10 * n + 1 for n, h in enumerate(hashes)},
+            "allowed": {},
+        }
+        dfile = os.path.join(self.root, "bttrack.dfile")
+        with open(dfile, "wb") as f:
+            f.write(bencode(original))
+        imported = self.dfile_tool("import", "--data-dir", self.cluster.data_dir, "--in", dfile)
+        self.assertEqual(imported.returncode, 0, imported.stderr)
+        self.assertIn(b"imported 5 torrents, 15 peers", imported.stdout)
+
+        self.cluster.start(2)
+        for n, h in enumerate(hashes):
+            files = cluster.scrape(self.cluster.port, [h])
+            self.assertEqual(files[h][b"downloaded"], 10 * n + 1)
+            self.assertEqual(files[h][b"complete"], 1)  # the peer with left 0
+            self.assertEqual(files[h][b"incomplete"], n)
+        self.assertEqual(self.cluster.stop(), [0, 0, 0])
+
+        inspected = self.dfile_tool("inspect", "--data-dir", self.cluster.data_dir)
+        self.assertEqual(inspected.returncode, 0, inspected.stdout + inspected.stderr)
+        self.assertIn(b"shard-1-of-2.snapshot: snapshot of shard 1 of 2", inspected.stdout)
+        self.assertIn(b"checksums OK", inspected.stdout)
+        exported_path = os.path.join(self.root, "exported.dfile")
+        exported = self.dfile_tool("export", "--data-dir", self.cluster.data_dir,
+                                   "--out", exported_path)
+        self.assertEqual(exported.returncode, 0, exported.stderr)
+        with open(exported_path, "rb") as f:
+            back = cluster.bdecode(f.read())
+        self.assertEqual(back[b"completed"], {h: 10 * n + 1 for n, h in enumerate(hashes)})
+        for n, h in enumerate(hashes):
+            want = {pid: (info["ip"].encode(), info["port"], info["left"] == 0)
+                    for pid, info in original["peers"][h].items()}
+            got = {pid: (info[b"ip"], info[b"port"], info[b"left"] == 0)
+                   for pid, info in back[b"peers"][h].items()}
+            self.assertEqual(got, want)
+
+    def test_periodic_snapshot_takes_the_journal_in(self):
+        self.cluster.start(1, shard_args=["--save-dfile-interval", "1"])
+        swarm = Swarm("periodic", seeders=2)
+        swarm.populate(self.cluster.port)
+        deadline = time.monotonic() + SERVE_DEADLINE
+        while True:  # a snapshot after the announces holds them, and its journal is empty
+            out = self.dfile_tool("inspect", "--data-dir", self.cluster.data_dir).stdout
+            if (b"shard-0-of-1.snapshot: snapshot of shard 0 of 1" in out
+                    and b"1 torrents, 3 peers, 2 completed" in out
+                    and b"0 completed, 0 peer updates, 0 peer removals" in out):
+                break
+            self.assertLess(time.monotonic(), deadline, out.decode())
+            time.sleep(0.2)
+        self.cluster.kill_shards()
+        self.cluster.restart_shards()
+        self.assertServedExactly([swarm])
+
+    def test_inspect_reports_a_corrupt_file_and_fails(self):
+        self.cluster.start(1)
+        Swarm("inspect", seeders=1).populate(self.cluster.port)
+        self.assertEqual(self.cluster.stop(), [0, 0])
+        path = os.path.join(self.cluster.data_dir, "shard-0-of-1.snapshot")
+        with open(path, "ab") as f:
+            f.write(b"\0")
+        inspected = self.dfile_tool("inspect", "--data-dir", self.cluster.data_dir)
+        self.assertEqual(inspected.returncode, 1)
+        self.assertIn(b"shard-0-of-1.snapshot: snapshot, CORRUPT", inspected.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,94 @@
+#include "shard/persistence/bttrack_dfile.h"
+
+#include <gtest/gtest.h>
+
+#include "shard/persistence/data_dir_tools.h"
+#include "tests/unit/shard/persistence/persistence_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+const std::string kHashA(20, 'a');
+const std::string kHashB(20, 'b');
+const std::string kSeeder(20, 'S');
+const std::string kLeecher(20, 'L');
+
+std::string Str(const std::string& text) { return std::to_string(text.size()) + ":" + text; }
+
+// A dfile as bttrack.py / BitTornado write it, BitTornado's extra keys included.
+std::string OriginalDfile() {
+  return "d" + Str("allowed") + "de" + Str("completed") + "d" + Str(kHashA) + "i7e" + Str(kHashB) +
+         "i2ee" + Str("peers") + "d" + Str(kHashA) + "d" + Str(kLeecher) + "d" + Str("ip") +
+         Str("10.0.0.2") + Str("left") + "i100e" + Str("nat") + "i0e" + Str("port") + "i6882ee" +
+         Str(kSeeder) + "d" + Str("ip") + Str("10.0.0.1") + Str("left") + "i0e" + Str("port") +
+         "i6881ee" + Str(std::string(20, 'X')) + "d" + Str("ip") + Str("not.an.address") +
+         Str("left") + "i0e" + Str("port") + "i1ee" + "ee" + "e";
+}
+
+TEST(BttrackDfileTest, ReadsPeersAndCompletedCounts) {
+  auto imported = ParseBttrackDfile(OriginalDfile(), 1000);
+  ASSERT_TRUE(imported.ok()) << imported.error();
+  ASSERT_EQ(imported->torrents.size(), 2u);
+  const TorrentRecord& a = imported->torrents[0];
+  EXPECT_EQ(a.info_hash.ToRaw(), kHashA);
+  EXPECT_EQ(a.completed, 7u);
+  ASSERT_EQ(a.peers.size(), 2u);
+  EXPECT_EQ(a.peers[0].peer_id.ToRaw(), kLeecher);
+  EXPECT_FALSE(a.peers[0].seeder);
+  EXPECT_EQ(a.peers[1].ip.ToString(), "10.0.0.1");
+  EXPECT_EQ(a.peers[1].port, 6881);
+  EXPECT_TRUE(a.peers[1].seeder);
+  EXPECT_EQ(a.peers[1].last_seen, 1000);
+  EXPECT_EQ(imported->torrents[1].completed, 2u);
+  EXPECT_EQ(imported->skipped_peers, 1u);
+  EXPECT_EQ(imported->ignored_keys, std::vector<std::string>{"allowed"});
+}
+
+TEST(BttrackDfileTest, RejectsWhatIsNotADfile) {
+  EXPECT_FALSE(ParseBttrackDfile("i3e", 0).ok());
+  EXPECT_FALSE(ParseBttrackDfile("d5:peersi1ee", 0).ok());
+  EXPECT_FALSE(ParseBttrackDfile("d9:completedd3:abci1eee", 0).ok());
+}
+
+TEST(BttrackDfileTest, ExportReadsBackAsWhatWasWritten) {
+  auto imported = ParseBttrackDfile(OriginalDfile(), 1000);
+  ASSERT_TRUE(imported.ok());
+  auto again = ParseBttrackDfile(WriteBttrackDfile(imported->torrents), 1000);
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ(again->torrents, imported->torrents);
+}
+
+TEST(DataDirToolsTest, ImportThenExportRoundTripsAndInspectSaysOk) {
+  testing::ScratchDir dir;
+  PosixFileOps ops;
+  auto summary = ImportDfile(ops, dir.path(), OriginalDfile(), 1000);
+  ASSERT_TRUE(summary.ok()) << summary.error();
+  EXPECT_NE(summary->find("imported 2 torrents, 2 peers and 9 completed"), std::string::npos)
+      << *summary;
+  auto exported = ExportDfile(ops, dir.path());
+  ASSERT_TRUE(exported.ok()) << exported.error();
+  EXPECT_EQ(ParseBttrackDfile(*exported, 1000)->torrents,
+            ParseBttrackDfile(OriginalDfile(), 1000)->torrents);
+  DataDirReport report = InspectDataDir(ops, dir.path());
+  EXPECT_TRUE(report.ok());
+  ASSERT_EQ(report.files.size(), 1u);
+  EXPECT_NE(report.files[0].text.find("checksums OK"), std::string::npos);
+  EXPECT_FALSE(ImportDfile(ops, dir.path(), OriginalDfile(), 1000).ok());  // never over data
+}
+
+TEST(DataDirToolsTest, InspectReportsACorruptFile) {
+  testing::ScratchDir dir;
+  PosixFileOps ops;
+  ASSERT_TRUE(ImportDfile(ops, dir.path(), OriginalDfile(), 1000).ok());
+  const std::string path = dir.File("shard-0-of-1.snapshot");
+  std::string bytes = testing::ReadAll(path);
+  bytes[40] ^= 1;
+  testing::WriteAll(path, bytes);
+  DataDirReport report = InspectDataDir(ops, dir.path());
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(report.files[0].text.find("CORRUPT"), std::string::npos) << report.files[0].text;
+  EXPECT_FALSE(ExportDfile(ops, dir.path()).ok());
+}
+
+}  // namespace
+}  // namespace shardtrack

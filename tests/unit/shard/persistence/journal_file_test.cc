@@ -1,0 +1,173 @@
+#include "shard/persistence/journal_file.h"
+
+#include <gtest/gtest.h>
+
+#include "shard/persistence/faulty_file_ops.h"
+#include "tests/unit/shard/persistence/persistence_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using testing::Hash;
+using testing::Peer;
+using testing::ScratchDir;
+
+const FileHeader kHeader{1, 2, 5, 1'700'000'000};
+const std::string kName = "shard-1-of-2.journal";
+
+JournalEntry Completed(char fill, std::uint64_t count) {
+  JournalEntry entry;
+  entry.info_hash = Hash(fill);
+  entry.completed = count;
+  return entry;
+}
+
+JournalEntry Upsert(char fill, std::uint8_t octet) {
+  JournalEntry entry;
+  entry.op = JournalOp::kPeerUpsert;
+  entry.info_hash = Hash(fill);
+  entry.peer = Peer(octet, 6881, 1000, true);
+  return entry;
+}
+
+class JournalFileTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<JournalWriter> Create(FileOps& ops) {
+    auto writer = JournalWriter::Create(ops, dir_.path(), kHeader);
+    EXPECT_TRUE(writer.ok()) << (writer.ok() ? "" : writer.error());
+    return writer.ok() ? std::move(*writer) : nullptr;
+  }
+  Result<JournalContents> Read() { return ParseJournal(testing::ReadAll(dir_.File(kName))); }
+
+  ScratchDir dir_;
+  PosixFileOps real_;
+};
+
+TEST_F(JournalFileTest, ReplaysCommittedRecordsInOrder) {
+  auto writer = Create(real_);
+  writer->Append(Upsert('a', 1));
+  writer->Append(Completed('a', 1));
+  ASSERT_TRUE(writer->Commit().ok());
+  JournalEntry remove = Upsert('a', 1);
+  remove.op = JournalOp::kPeerRemove;
+  writer->Append(remove);
+  ASSERT_TRUE(writer->Commit().ok());
+  auto contents = Read();
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  EXPECT_EQ(contents->header.generation, 5u);
+  ASSERT_EQ(contents->entries.size(), 3u);
+  EXPECT_EQ(contents->entries[0].peer, Upsert('a', 1).peer);
+  EXPECT_EQ(contents->entries[1].completed, 1u);
+  EXPECT_EQ(contents->entries[2].op, JournalOp::kPeerRemove);
+  EXPECT_EQ(contents->entries[2].peer.ip, Upsert('a', 1).peer.ip);
+  EXPECT_EQ(contents->entries[2].peer.port, 6881);
+  EXPECT_EQ(contents->torn_tail_bytes, 0u);
+}
+
+TEST_F(JournalFileTest, SyncsOnlyCommitsThatHoldACompletion) {
+  auto writer = Create(real_);
+  writer->Append(Upsert('a', 1));
+  ASSERT_TRUE(writer->Commit().ok());
+  EXPECT_EQ(writer->syncs(), 0u);
+  writer->Append(Upsert('a', 2));
+  writer->Append(Completed('a', 1));
+  ASSERT_TRUE(writer->Commit().ok());
+  EXPECT_EQ(writer->syncs(), 1u);
+}
+
+TEST_F(JournalFileTest, IgnoresATornFinalRecord) {
+  FaultyFileOps faulty(real_);
+  auto writer = Create(faulty);
+  writer->Append(Completed('a', 1));
+  ASSERT_TRUE(writer->Commit().ok());
+  faulty.TearNthWrite(1, 13);  // the crash comes in the middle of the next commit
+  writer->Append(Completed('a', 2));
+  EXPECT_FALSE(writer->Commit().ok());
+  auto contents = Read();
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  ASSERT_EQ(contents->entries.size(), 1u);
+  EXPECT_EQ(contents->entries[0].completed, 1u);
+  EXPECT_EQ(contents->torn_tail_bytes, 13u);
+}
+
+TEST_F(JournalFileTest, AFailedSyncBreaksTheWriterForGood) {
+  FaultyFileOps faulty(real_);
+  auto writer = Create(faulty);
+  faulty.FailNth(FaultyFileOps::Op::kSync, 1);
+  writer->Append(Completed('a', 1));
+  EXPECT_FALSE(writer->Commit().ok());
+  writer->Append(Completed('a', 2));
+  EXPECT_FALSE(writer->Commit().ok());
+  EXPECT_TRUE(writer->broken());
+}
+
+// Three commits: [completed], [peer, completed] (synced), [peer] (not synced). Returns the file
+// offsets where the commits start.
+std::vector<std::uint64_t> WriteThreeCommits(JournalWriter& writer) {
+  std::vector<std::uint64_t> starts = {writer.bytes()};
+  writer.Append(Completed('a', 1));
+  EXPECT_TRUE(writer.Commit().ok());
+  starts.push_back(writer.bytes());
+  writer.Append(Completed('a', 2));  // written after the peer record all the same
+  writer.Append(Upsert('a', 1));
+  EXPECT_TRUE(writer.Commit().ok());
+  starts.push_back(writer.bytes());
+  writer.Append(Upsert('a', 2));
+  EXPECT_TRUE(writer.Commit().ok());
+  return starts;
+}
+
+TEST_F(JournalFileTest, ACommitWritesItsCompletionsAfterItsPeerRecords) {
+  auto writer = Create(real_);
+  WriteThreeCommits(*writer);
+  auto contents = Read();
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  ASSERT_EQ(contents->entries.size(), 4u);
+  EXPECT_EQ(contents->entries[1].op, JournalOp::kPeerUpsert);
+  EXPECT_EQ(contents->entries[2].op, JournalOp::kCompleted);
+}
+
+TEST_F(JournalFileTest, DamageBeforeALaterCommitIsCorruption) {
+  auto writer = Create(real_);
+  const std::vector<std::uint64_t> starts = WriteThreeCommits(*writer);
+  const std::string good = testing::ReadAll(dir_.File(kName));
+  for (std::uint64_t at : {starts[0], starts[0] + 9, starts[1] + 12}) {  // length, body, body
+    std::string bad = good;
+    bad[at] ^= 0x40;
+    auto contents = ParseJournal(bad);
+    ASSERT_FALSE(contents.ok()) << "flipped byte " << at;
+    EXPECT_NE(contents.error().find("followed by records of later commits"), std::string::npos)
+        << contents.error();
+  }
+}
+
+TEST_F(JournalFileTest, AHoleInTheUnsyncedTailIsATornTail) {
+  auto writer = Create(real_);
+  const std::vector<std::uint64_t> starts = WriteThreeCommits(*writer);
+  writer->Append(Upsert('a', 3));  // a fourth commit, unsynced too
+  ASSERT_TRUE(writer->Commit().ok());
+  std::string bytes = testing::ReadAll(dir_.File(kName));
+  // A power loss wrote back the fourth commit's page but not the third's.
+  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(starts[2]),
+            bytes.begin() + static_cast<std::ptrdiff_t>(starts[2] + 20), '\0');
+  auto contents = ParseJournal(bytes);
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  EXPECT_EQ(contents->entries.size(), 3u);  // the synced commits, whole
+  EXPECT_EQ(contents->torn_tail_bytes, bytes.size() - starts[2]);
+}
+
+TEST_F(JournalFileTest, CreateReplacesAnOldJournalAtomically) {
+  auto first = Create(real_);
+  first->Append(Completed('a', 9));
+  ASSERT_TRUE(first->Commit().ok());
+  FaultyFileOps faulty(real_);
+  faulty.FailNth(FaultyFileOps::Op::kRename, 1);
+  EXPECT_FALSE(JournalWriter::Create(faulty, dir_.path(), kHeader).ok());
+  auto contents = Read();
+  ASSERT_TRUE(contents.ok());
+  EXPECT_EQ(contents->entries.size(), 1u);  // the old journal survives a failed rotation
+  EXPECT_FALSE(real_.Exists(dir_.File(kName + ".tmp")));
+}
+
+}  // namespace
+}  // namespace shardtrack

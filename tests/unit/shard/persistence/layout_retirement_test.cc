@@ -1,0 +1,68 @@
+#include "shard/persistence/layout_retirement.h"
+
+#include <gtest/gtest.h>
+
+#include "shard/persistence/journal_file.h"
+#include "shard/persistence/snapshot_file.h"
+#include "tests/unit/shard/persistence/persistence_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+class LayoutRetirementTest : public ::testing::Test {
+ protected:
+  void Snapshot(std::uint32_t index, std::uint32_t count, std::uint64_t generation) {
+    ASSERT_TRUE(
+        WriteSnapshot(ops_, dir_.path(), {index, count, generation, 0}, [](const TorrentVisitor&) {
+        }).ok());
+  }
+  void Journal(std::uint32_t index, std::uint32_t count, std::uint64_t generation) {
+    ASSERT_TRUE(JournalWriter::Create(ops_, dir_.path(), {index, count, generation, 0}).ok());
+  }
+  bool Exists(const std::string& name) { return ops_.Exists(dir_.File(name)); }
+
+  testing::ScratchDir dir_;
+  PosixFileOps ops_;
+};
+
+TEST_F(LayoutRetirementTest, KeepsOldFilesUntilEveryNewShardHasStarted) {
+  Snapshot(0, 2, 3);
+  Journal(0, 2, 3);
+  Snapshot(1, 2, 4);
+  Snapshot(0, 3, 5);
+  auto retired = RetireOldLayouts(ops_, dir_.path(), 3);
+  ASSERT_TRUE(retired.ok()) << retired.error();
+  EXPECT_TRUE(retired->removed.empty());
+  EXPECT_EQ(retired->kept.size(), 3u);
+  EXPECT_NE(retired->waiting_for.find("shard-1-of-3.snapshot"), std::string::npos)
+      << retired->waiting_for;
+  EXPECT_TRUE(Exists("shard-0-of-2.snapshot"));
+}
+
+TEST_F(LayoutRetirementTest, RemovesOldFilesOnceEveryNewShardOutranksThem) {
+  Snapshot(0, 2, 3);
+  Journal(0, 2, 3);
+  Snapshot(1, 2, 4);
+  testing::WriteAll(dir_.File("shard-1-of-2.snapshot.corrupt-99"), "kept for the operator");
+  for (std::uint32_t index = 0; index < 3; ++index) Snapshot(index, 3, 5 + index);
+  auto retired = RetireOldLayouts(ops_, dir_.path(), 3);
+  ASSERT_TRUE(retired.ok()) << retired.error();
+  EXPECT_EQ(retired->removed,
+            (std::vector<std::string>{"shard-0-of-2.journal", "shard-0-of-2.snapshot",
+                                      "shard-1-of-2.snapshot"}));
+  EXPECT_TRUE(retired->waiting_for.empty());
+  EXPECT_TRUE(Exists("shard-1-of-2.snapshot.corrupt-99"));
+  EXPECT_TRUE(Exists("shard-2-of-3.snapshot"));
+}
+
+TEST_F(LayoutRetirementTest, KeepsAFileNoOlderThanTheNewLayout) {
+  for (std::uint32_t index = 0; index < 2; ++index) Snapshot(index, 2, 5 + index);
+  Snapshot(0, 1, 5);  // as new as shard 0 of 2: not provably taken in
+  auto retired = RetireOldLayouts(ops_, dir_.path(), 2);
+  ASSERT_TRUE(retired.ok());
+  EXPECT_TRUE(retired->removed.empty());
+  EXPECT_TRUE(Exists("shard-0-of-1.snapshot"));
+}
+
+}  // namespace
+}  // namespace shardtrack

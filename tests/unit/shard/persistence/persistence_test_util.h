@@ -1,0 +1,64 @@
+// Helpers for persistence tests: a scratch directory removed at the end, and small records.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "shard/persistence/file_ops.h"
+#include "shard/torrent_record.h"
+
+namespace shardtrack::testing {
+
+// A fresh directory under the system temp dir; removed with everything in it when destroyed.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "persist-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return JoinPath(path_, name); }
+
+ private:
+  std::string path_;
+};
+
+inline InfoHash Hash(char fill, char first = 0) {
+  std::string raw(20, fill);
+  raw[0] = first;
+  return *InfoHash::FromRaw(raw);
+}
+
+inline PeerRecord Peer(std::uint8_t last_octet, std::uint16_t port, UnixSeconds last_seen,
+                       bool seeder = false) {
+  PeerRecord peer;
+  peer.peer_id = *PeerId::FromRaw(std::string(19, 'p') + static_cast<char>(last_octet));
+  peer.ip = *IpAddress::Parse("10.0.0." + std::to_string(last_octet));
+  peer.port = port;
+  peer.seeder = seeder;
+  peer.last_seen = last_seen;
+  return peer;
+}
+
+inline TorrentRecord Torrent(const InfoHash& hash, std::uint64_t completed,
+                             std::vector<PeerRecord> peers = {}) {
+  return TorrentRecord{hash, completed, std::move(peers)};
+}
+
+inline std::string ReadAll(const std::string& path) {
+  PosixFileOps ops;
+  auto bytes = ops.ReadFile(path, UINT64_MAX);
+  return bytes ? *bytes : std::string("<unreadable>");
+}
+
+inline void WriteAll(const std::string& path, const std::string& bytes) {
+  PosixFileOps ops;
+  auto file = ops.OpenWritable(path, FileOps::OpenMode::kTruncate);
+  ASSERT_TRUE(file.ok()) << file.error();
+  ASSERT_TRUE((*file)->Append(bytes).ok());
+}
+
+}  // namespace shardtrack::testing

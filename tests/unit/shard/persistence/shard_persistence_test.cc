@@ -1,0 +1,159 @@
+#include "shard/persistence/shard_persistence.h"
+
+#include <gtest/gtest.h>
+
+#include "shard/fast_rng.h"
+#include "shard/persistence/faulty_file_ops.h"
+#include "tests/unit/shard/persistence/persistence_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using testing::ScratchDir;
+
+constexpr UnixSeconds kStart = 1'700'000'000;
+
+proto::Request AnnounceRequest(char torrent, std::uint8_t octet, proto::Event event,
+                               std::uint64_t left) {
+  proto::Request request;
+  proto::AnnounceRequest* announce = request.mutable_announce();
+  announce->set_info_hash(std::string(20, torrent));
+  announce->set_peer_id(std::string(19, 'p') + static_cast<char>(octet));
+  announce->set_ip(std::string{10, 0, 0, static_cast<char>(octet)});
+  announce->set_port(6881);
+  announce->set_left(left);
+  announce->set_event(event);
+  return request;
+}
+
+// A shard of one: a store, its service and its persistence over a scratch directory.
+class ShardPersistenceTest : public ::testing::Test {
+ protected:
+  struct Shard {
+    SwarmStore store;
+    ShardService service{0, 1, store, 42};
+    std::unique_ptr<ShardPersistence> persistence;
+  };
+
+  std::unique_ptr<Shard> Open(FileOps& ops, UnixSeconds now = kStart) {
+    auto shard = std::make_unique<Shard>();
+    auto opened = ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700}, now,
+                                         shard->store);
+    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error());
+    if (!opened.ok()) return nullptr;
+    shard->persistence = std::move(*opened);
+    return shard;
+  }
+  // Handles one batch as ShardServer does: record, then commit.
+  Status Serve(Shard& shard, std::vector<proto::Request> requests, UnixSeconds now = kStart) {
+    proto::RequestBatch batch;
+    batch.set_shard_index(0);
+    batch.set_shard_count(1);
+    for (auto& request : requests) *batch.add_requests() = std::move(request);
+    proto::ReplyBatch replies;
+    shard.service.Handle(batch, now, replies);
+    shard.persistence->Record(batch, replies, shard.service.completions(), now);
+    return shard.persistence->Commit();
+  }
+
+  ScratchDir dir_;
+  PosixFileOps real_;
+};
+
+TEST_F(ShardPersistenceTest, ACrashLosesNoCommittedCompletionOrPeer) {
+  auto shard = Open(real_);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_STARTED, 100),
+                             AnnounceRequest('t', 2, proto::EVENT_COMPLETED, 0),
+                             AnnounceRequest('t', 3, proto::EVENT_COMPLETED, 0)})
+                  .ok());
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 3, proto::EVENT_STOPPED, 0)}).ok());
+  shard.reset();  // kill -9: no final snapshot
+
+  auto restarted = Open(real_);
+  ASSERT_NE(restarted, nullptr);
+  const SwarmCounts counts = restarted->store.ScrapeOne(*InfoHash::FromRaw(std::string(20, 't')));
+  EXPECT_EQ(counts.completed, 2u);
+  EXPECT_EQ(counts.seeders, 1u);
+  EXPECT_EQ(counts.leechers, 1u);
+}
+
+TEST_F(ShardPersistenceTest, APeerCompletedBeforeTheCrashIsNotCountedTwice) {
+  auto shard = Open(real_);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 2, proto::EVENT_NONE, 0)}).ok());
+  shard.reset();
+  auto restarted = Open(real_);
+  ASSERT_TRUE(Serve(*restarted, {AnnounceRequest('t', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  EXPECT_EQ(restarted->store.ScrapeOne(*InfoHash::FromRaw(std::string(20, 't'))).completed, 1u);
+}
+
+TEST_F(ShardPersistenceTest, PeersKeepTheirWallClockLastSeenAcrossARestart) {
+  auto shard = Open(real_);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_STARTED, 5)}, kStart).ok());
+  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  shard.reset();
+  // Restarted 40 minutes later: the peer expires 5 minutes after the restart, not 45.
+  auto restarted = Open(real_, kStart + 40 * 60);
+  EXPECT_EQ(restarted->store.peers(), 1u);
+  EXPECT_EQ(restarted->store.ExpireSlice(kStart + 45 * 60 - 1, 2700, 100).peers_removed, 0u);
+  EXPECT_EQ(restarted->store.ExpireSlice(kStart + 45 * 60, 2700, 100).peers_removed, 1u);
+}
+
+TEST_F(ShardPersistenceTest, PeersAlreadyExpiredAtStartAreDropped) {
+  auto shard = Open(real_);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}).ok());
+  shard.reset();
+  auto restarted = Open(real_, kStart + 2700);
+  EXPECT_EQ(restarted->store.peers(), 0u);
+  EXPECT_EQ(restarted->store.completed(), 1u);
+}
+
+TEST_F(ShardPersistenceTest, AFailedSnapshotKeepsTheJournalInForce) {
+  auto shard = Open(real_);
+  FaultyFileOps faulty(real_);
+  auto flaky = Open(faulty);
+  ASSERT_TRUE(Serve(*flaky, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}).ok());
+  faulty.FailNth(FaultyFileOps::Op::kRename, 1);
+  EXPECT_FALSE(flaky->persistence->SaveSnapshot(flaky->store, kStart).ok());
+  ASSERT_TRUE(Serve(*flaky, {AnnounceRequest('t', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  flaky.reset();
+  auto restarted = Open(real_);
+  EXPECT_EQ(restarted->store.completed(), 2u);
+  EXPECT_EQ(restarted->store.peers(), 2u);
+}
+
+TEST_F(ShardPersistenceTest, AFailedJournalRotationStartsANewJournalBeforeTheNextReply) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}).ok());
+  // Snapshot: temp, link .prev, rename (1st). Journal: temp, rename (2nd) fails.
+  faulty.FailNth(FaultyFileOps::Op::kRename, 2);
+  EXPECT_FALSE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  shard.reset();
+  auto restarted = Open(real_);
+  EXPECT_EQ(restarted->store.completed(), 2u);
+}
+
+TEST_F(ShardPersistenceTest, ACrashMidSnapshotLeavesATempFileThatTheNextStartRemoves) {
+  auto shard = Open(real_);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}).ok());
+  shard->persistence.reset();
+  testing::WriteAll(dir_.File("shard-0-of-1.snapshot.tmp"), "half a snapsh");
+  testing::WriteAll(dir_.File("shard-0-of-1.journal.tmp"), "STJR");
+  auto restarted = Open(real_);
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 1u);
+  EXPECT_FALSE(real_.Exists(dir_.File("shard-0-of-1.snapshot.tmp")));
+  EXPECT_FALSE(real_.Exists(dir_.File("shard-0-of-1.journal.tmp")));
+}
+
+TEST_F(ShardPersistenceTest, ACommitThatCannotSyncFails) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);
+  faulty.FailNth(FaultyFileOps::Op::kSync, 1);
+  EXPECT_FALSE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}).ok());
+}
+
+}  // namespace
+}  // namespace shardtrack

@@ -1,0 +1,192 @@
+#include "shard/persistence/state_loader.h"
+
+#include <gtest/gtest.h>
+
+#include "common/routing.h"
+#include "shard/persistence/journal_file.h"
+#include "shard/persistence/snapshot_file.h"
+#include "tests/unit/shard/persistence/persistence_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using testing::Peer;
+using testing::ScratchDir;
+using testing::Torrent;
+
+// The `n`th infohash (counting from 0) that `count` shards route to `index`.
+InfoHash HashOn(std::uint32_t index, std::uint32_t count, int n) {
+  for (int i = 0;; ++i) {
+    InfoHash hash = testing::Hash(static_cast<char>('a' + i % 20), static_cast<char>(i / 20));
+    if (ShardFor(hash, count) == index && n-- == 0) return hash;
+  }
+}
+
+class StateLoaderTest : public ::testing::Test {
+ protected:
+  void Snapshot(std::uint32_t index, std::uint32_t count, std::uint64_t generation,
+                const std::vector<TorrentRecord>& torrents) {
+    auto written = WriteSnapshot(ops_, dir_.path(), {index, count, generation, 0},
+                                 [&](const TorrentVisitor& visit) {
+                                   for (const TorrentRecord& torrent : torrents) visit(torrent);
+                                 });
+    ASSERT_TRUE(written.ok()) << written.error();
+  }
+  Result<LoadedState> Load(std::uint32_t index, std::uint32_t count,
+                           OnCorrupt on_corrupt = OnCorrupt::kRefuse) {
+    return LoadShardState(ops_, {dir_.path(), index, count, on_corrupt, 1234});
+  }
+
+  ScratchDir dir_;
+  PosixFileOps ops_;
+};
+
+TEST_F(StateLoaderTest, AnEmptyDirectoryIsAFreshStart) {
+  auto loaded = Load(0, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_TRUE(loaded->torrents.empty());
+  EXPECT_EQ(loaded->max_generation, 0u);
+}
+
+TEST_F(StateLoaderTest, ReplaysTheJournalOverTheSnapshot) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 4, {Torrent(hash, 2, {Peer(1, 10, 100)})});
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
+  ASSERT_TRUE(journal.ok());
+  JournalEntry upsert{JournalOp::kPeerUpsert, hash, 0, Peer(1, 10, 200, true)};
+  upsert.peer.completed = true;
+  (*journal)->Append(upsert);
+  (*journal)->Append({JournalOp::kCompleted, hash, 3, {}});
+  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(2, 20, 210)});
+  (*journal)->Append({JournalOp::kPeerRemove, hash, 0, Peer(2, 20, 0)});
+  ASSERT_TRUE((*journal)->Commit().ok());
+
+  auto loaded = Load(0, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->torrents.size(), 1u);
+  EXPECT_EQ(loaded->torrents[0], Torrent(hash, 3, {upsert.peer}));
+  EXPECT_NE(loaded->Summary().find("replayed 4 of 4 records"), std::string::npos)
+      << loaded->Summary();
+}
+
+TEST_F(StateLoaderTest, SkipsAJournalOlderThanTheSnapshot) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
+  ASSERT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(9, 90, 100)});
+  ASSERT_TRUE((*journal)->Commit().ok());
+  // A crash between installing snapshot 5 and starting its journal: 5 holds the changes.
+  Snapshot(0, 1, 5, {Torrent(hash, 1)});
+  auto loaded = Load(0, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->torrents.size(), 1u);
+  EXPECT_TRUE(loaded->torrents[0].peers.empty());
+}
+
+TEST_F(StateLoaderTest, ResizingFromTwoToThreeShardsGivesEveryTorrentToItsNewOwner) {
+  std::vector<TorrentRecord> all;
+  for (std::uint32_t old_index = 0; old_index < 2; ++old_index) {
+    std::vector<TorrentRecord> mine;
+    for (int n = 0; n < 12; ++n) {
+      mine.push_back(Torrent(HashOn(old_index, 2, n), 10 * old_index + n + 1,
+                             {Peer(static_cast<std::uint8_t>(n + 1), 7000, 500)}));
+    }
+    Snapshot(old_index, 2, 3 + old_index, mine);
+    all.insert(all.end(), mine.begin(), mine.end());
+  }
+  std::size_t served = 0;
+  for (std::uint32_t index = 0; index < 3; ++index) {
+    auto loaded = Load(index, 3);
+    ASSERT_TRUE(loaded.ok()) << loaded.error();
+    EXPECT_EQ(loaded->max_generation, 4u);
+    for (const TorrentRecord& torrent : loaded->torrents) {
+      EXPECT_EQ(ShardFor(torrent.info_hash, 3), index);
+      EXPECT_NE(std::find(all.begin(), all.end(), torrent), all.end());
+    }
+    served += loaded->torrents.size();
+  }
+  EXPECT_EQ(served, all.size());
+}
+
+TEST_F(StateLoaderTest, TheNewestOwningLayoutSpeaksForATorrent) {
+  const InfoHash moved = HashOn(2, 3, 0);  // owned by 2-of-3, and by some shard of 2 before
+  const std::uint32_t old_owner = ShardFor(moved, 2);
+  Snapshot(old_owner, 2, 3, {Torrent(moved, 5, {Peer(1, 10, 100), Peer(2, 20, 100)})});
+  // At 3 shards the torrent gained a completion and lost a peer.
+  Snapshot(2, 3, 6, {Torrent(moved, 6, {Peer(2, 20, 150)})});
+  auto loaded = Load(0, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->torrents.size(), 1u);
+  EXPECT_EQ(loaded->torrents[0], Torrent(moved, 6, {Peer(2, 20, 150)}));
+}
+
+TEST_F(StateLoaderTest, ATorrentForgottenByItsNewestOwnerStaysForgotten) {
+  const InfoHash gone = HashOn(2, 3, 0);
+  Snapshot(ShardFor(gone, 2), 2, 3, {Torrent(gone, 0, {Peer(1, 10, 100)})});
+  Snapshot(2, 3, 6, {});  // its peers stopped and the shard forgot it
+  auto loaded = Load(0, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_TRUE(loaded->torrents.empty());
+}
+
+TEST_F(StateLoaderTest, RefusesACorruptSnapshotNamingTheFileAndTheChoices) {
+  Snapshot(0, 1, 1, {Torrent(HashOn(0, 1, 0), 1)});
+  const std::string path = dir_.File("shard-0-of-1.snapshot");
+  std::string bytes = testing::ReadAll(path);
+  bytes[bytes.size() / 2] ^= 0x01;
+  testing::WriteAll(path, bytes);
+  auto loaded = Load(0, 1);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find(path), std::string::npos) << loaded.error();
+  EXPECT_NE(loaded.error().find("--on-corrupt=refuse"), std::string::npos);
+  EXPECT_NE(loaded.error().find("--on-corrupt=quarantine"), std::string::npos);
+  EXPECT_EQ(testing::ReadAll(path), bytes);  // untouched
+}
+
+TEST_F(StateLoaderTest, QuarantineMovesTheCorruptSnapshotAsideAndUsesThePreviousOne) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 1, {Torrent(hash, 1)});
+  Snapshot(0, 1, 2, {Torrent(hash, 2)});
+  const std::string path = dir_.File("shard-0-of-1.snapshot");
+  std::string bytes = testing::ReadAll(path);
+  bytes.resize(bytes.size() - 3);
+  testing::WriteAll(path, bytes);
+  auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->torrents.size(), 1u);
+  EXPECT_EQ(loaded->torrents[0].completed, 1u);
+  EXPECT_FALSE(ops_.Exists(path));
+  EXPECT_EQ(testing::ReadAll(path + ".corrupt-1234"), bytes);
+}
+
+TEST_F(StateLoaderTest, QuarantiningTheCurrentSnapshotLosesNothingThePrevFilesHold) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 1, {Torrent(hash, 1)});
+  auto first = JournalWriter::Create(ops_, dir_.path(), {0, 1, 1, 0});
+  ASSERT_TRUE(first.ok());
+  (*first)->Append({JournalOp::kCompleted, hash, 2, {}});
+  ASSERT_TRUE((*first)->Commit().ok());
+  Snapshot(0, 1, 2, {Torrent(hash, 2)});
+  auto second = JournalWriter::Create(ops_, dir_.path(), {0, 1, 2, 0});  // first becomes .prev
+  ASSERT_TRUE(second.ok());
+  (*second)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(1, 10, 100)});
+  ASSERT_TRUE((*second)->Commit().ok());
+  testing::WriteAll(dir_.File("shard-0-of-1.snapshot"), "garbage");
+  auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->torrents.size(), 1u);
+  EXPECT_EQ(loaded->torrents[0], Torrent(hash, 2, {Peer(1, 10, 100)}));
+  EXPECT_NE(loaded->Summary().find("shard-0-of-1.journal.prev"), std::string::npos)
+      << loaded->Summary();
+}
+
+TEST_F(StateLoaderTest, RefusesACorruptFileOfAnotherLayoutToo) {
+  Snapshot(1, 2, 1, {Torrent(HashOn(1, 2, 0), 1)});
+  testing::WriteAll(dir_.File("shard-1-of-2.snapshot"), "STSNAP garbage");
+  auto loaded = Load(0, 3);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find("shard-1-of-2.snapshot"), std::string::npos) << loaded.error();
+}
+
+}  // namespace
+}  // namespace shardtrack

@@ -1,0 +1,108 @@
+// shardtrack-dfile: inspect a data directory, export it to the original tracker's dfile, or
+// import one. Wiring only: the work is in shard/persistence/data_dir_tools.h.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "common/clock.h"
+#include "common/flags.h"
+#include "shard/persistence/data_dir_tools.h"
+#include "shard/persistence/file_ops.h"
+#include "shard/persistence/layout_retirement.h"
+
+namespace shardtrack {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: shardtrack-dfile inspect --data-dir DIR\n"
+    "       shardtrack-dfile export --data-dir DIR --out FILE   (bttrack.py dfile; - = stdout)\n"
+    "       shardtrack-dfile import --data-dir DIR --in FILE    (bttrack.py/BitTornado dfile)\n"
+    "       shardtrack-dfile retire --data-dir DIR --count N    (remove files of other shard "
+    "counts\n"
+    "                                                            once all N shards have started)\n";
+
+int Inspect(FileOps& ops, const std::string& dir) {
+  const DataDirReport report = InspectDataDir(ops, dir);
+  for (const FileReport& file : report.files)
+    std::printf("%s: %s\n", file.name.c_str(), file.text.c_str());
+  std::printf("%s\n", report.merged.c_str());
+  return report.ok() ? 0 : 1;
+}
+
+int Export(FileOps& ops, const std::string& dir, const std::string& out) {
+  auto dfile = ExportDfile(ops, dir);
+  if (!dfile) {
+    std::fprintf(stderr, "shardtrack-dfile: %s\n", dfile.error().c_str());
+    return 1;
+  }
+  if (out == "-") {
+    std::fwrite(dfile->data(), 1, dfile->size(), stdout);
+    return 0;
+  }
+  auto file = ops.OpenWritable(out, FileOps::OpenMode::kTruncate);
+  Status written = file ? (*file)->Append(*dfile) : Status(Error{file.error()});
+  if (written) written = (*file)->Sync();
+  if (!written) {
+    std::fprintf(stderr, "shardtrack-dfile: %s\n", written.error().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int Import(FileOps& ops, const std::string& dir, const std::string& in) {
+  auto bytes = ops.ReadFile(in, UINT64_MAX);
+  auto summary = bytes ? ImportDfile(ops, dir, *bytes, SystemClock().WallNow())
+                       : Result<std::string>(Error{bytes.error()});
+  if (!summary) {
+    std::fprintf(stderr, "shardtrack-dfile: %s\n", summary.error().c_str());
+    return 1;
+  }
+  std::printf("%s\n", summary->c_str());
+  return 0;
+}
+
+int Retire(FileOps& ops, const std::string& dir, std::uint32_t count) {
+  auto retired = RetireOldLayouts(ops, dir, count);
+  if (!retired) {
+    std::fprintf(stderr, "shardtrack-dfile: %s\n", retired.error().c_str());
+    return 1;
+  }
+  for (const std::string& name : retired->removed) std::printf("removed %s\n", name.c_str());
+  for (const std::string& name : retired->kept) std::printf("kept %s\n", name.c_str());
+  if (!retired->waiting_for.empty()) std::printf("%s\n", retired->waiting_for.c_str());
+  return 0;
+}
+
+int Run(int argc, char** argv) {
+  const std::string command = argc > 1 ? argv[1] : "";
+  std::string data_dir;
+  std::string in;
+  std::string out;
+  std::uint32_t count = 0;
+  FlagSet flags("shardtrack-dfile " + command, kUsage);
+  flags.Add("data-dir", &data_dir, "the cluster's data directory");
+  flags.Add("in", &in, "import: the dfile to read");
+  flags.Add("out", &out, "export: the dfile to write, - for standard output");
+  flags.Add("count", &count, "retire: the shard count the cluster runs at now");
+  auto parsed = flags.Parse(argc - 1, argv + 1);
+  if (!parsed) {
+    std::fprintf(stderr, "shardtrack-dfile: %s\n%s", parsed.error().c_str(), kUsage);
+    return 2;
+  }
+  if (*parsed == FlagSet::Outcome::kHelpShown) {
+    std::fputs(flags.Help().c_str(), stdout);
+    return 0;
+  }
+  PosixFileOps ops;
+  if (command == "inspect" && !data_dir.empty()) return Inspect(ops, data_dir);
+  if (command == "export" && !data_dir.empty() && !out.empty()) return Export(ops, data_dir, out);
+  if (command == "import" && !data_dir.empty() && !in.empty()) return Import(ops, data_dir, in);
+  if (command == "retire" && !data_dir.empty() && count > 0) return Retire(ops, data_dir, count);
+  std::fputs(kUsage, stderr);
+  return 2;
+}
+
+}  // namespace
+}  // namespace shardtrack
+
+int main(int argc, char** argv) { return shardtrack::Run(argc, argv); }
