@@ -13,6 +13,7 @@
 #include "common/metrics_http_server.h"
 #include "common/reactor/event_loop.h"
 #include "shard/persistence/file_ops.h"
+#include "shard/persistence/persistence_metrics.h"
 #include "shard/persistence/shard_persistence.h"
 #include "shard/shard_metrics.h"
 #include "shard/shard_server.h"
@@ -88,6 +89,7 @@ int Run(int argc, char** argv) {
   }
   MetricsRegistry metrics;
   RegisterShardMetrics(metrics, settings.index, settings.count, store, service, server);
+  RegisterPersistenceMetrics(metrics, settings.index, **persistence, clock);
   auto metrics_server = ServeMetrics(loop, settings.metrics_listen, metrics);
   if (!metrics_server.ok()) {
     spdlog::error("{}", metrics_server.error());

@@ -1,5 +1,7 @@
 #include "shard/persistence/shard_persistence.h"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 #include "shard/peer_announce.h"
@@ -95,8 +97,23 @@ void ShardPersistence::Record(const proto::RequestBatch& in, const proto::ReplyB
   }
 }
 
+namespace {
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+}  // namespace
+
 Status ShardPersistence::Commit() {
   if (queued_.empty()) return OkStatus();
+  const auto start = std::chrono::steady_clock::now();
+  Status committed = CommitQueued();
+  stats_.last_commit_seconds = SecondsSince(start);
+  stats_.last_commit_at = last_now_;
+  ++(committed ? stats_.commits : stats_.commit_failures);
+  return committed;
+}
+
+Status ShardPersistence::CommitQueued() {
   if (!journal_) {
     // The last rotation failed: the file on disk follows an older snapshot. Start a new one.
     if (Status opened = OpenJournal(last_now_); !opened) return opened;
@@ -107,6 +124,19 @@ Status ShardPersistence::Commit() {
 }
 
 Status ShardPersistence::SaveSnapshot(const SwarmStore& store, UnixSeconds now) {
+  const auto start = std::chrono::steady_clock::now();
+  Status saved = WriteSnapshotAndRotate(store, now);
+  stats_.last_snapshot_seconds = SecondsSince(start);
+  if (saved) {
+    ++stats_.snapshots;
+    stats_.last_snapshot_at = now;
+  } else {
+    ++stats_.snapshot_failures;
+  }
+  return saved;
+}
+
+Status ShardPersistence::WriteSnapshotAndRotate(const SwarmStore& store, UnixSeconds now) {
   if (!queued_.empty()) {
     if (Status committed = Commit(); !committed) return committed;
   }
@@ -115,6 +145,7 @@ Status ShardPersistence::SaveSnapshot(const SwarmStore& store, UnixSeconds now) 
                              [&](const TorrentVisitor& visit) { store.ForEachTorrent(visit); });
   if (!saved) return Error{saved.error()};
   generation_ = generation;
+  stats_.last_snapshot_bytes = saved->bytes;
   journal_.reset();  // follows the previous snapshot: never append to it again
   if (Status opened = OpenJournal(now); !opened) return opened;
   spdlog::debug("snapshot generation {}: {} torrents, {} peers, {} bytes", generation,

@@ -30,6 +30,19 @@ struct PersistenceOptions {
   std::int64_t peer_timeout = 2700;  // peers loaded already this old are dropped
 };
 
+// What metrics show of persistence. Durations are wall time spent in the file operations.
+struct PersistenceStats {
+  UnixSeconds last_snapshot_at = 0;  // wall time of the last good snapshot
+  double last_snapshot_seconds = 0;
+  std::uint64_t last_snapshot_bytes = 0;
+  std::uint64_t snapshots = 0;
+  std::uint64_t snapshot_failures = 0;
+  UnixSeconds last_commit_at = 0;  // wall time of the last journal commit with records
+  double last_commit_seconds = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t commit_failures = 0;
+};
+
 class ShardPersistence {
  public:
   // Loads into `store` (empty), then writes the first snapshot and journal. Fails, naming the
@@ -50,12 +63,15 @@ class ShardPersistence {
 
   const std::string& recovery_summary() const { return recovery_summary_; }
   std::uint64_t generation() const { return generation_; }
+  const PersistenceStats& stats() const { return stats_; }
 
  private:
   ShardPersistence(FileOps& ops, PersistenceOptions options)
       : ops_(ops), options_(std::move(options)) {}
   FileHeader Header(std::uint64_t generation, UnixSeconds now) const;
   Status OpenJournal(UnixSeconds now);
+  Status CommitQueued();
+  Status WriteSnapshotAndRotate(const SwarmStore& store, UnixSeconds now);
 
   FileOps& ops_;
   PersistenceOptions options_;
@@ -64,6 +80,7 @@ class ShardPersistence {
   std::vector<JournalEntry> queued_;  // recorded since the last Commit
   std::string recovery_summary_;
   UnixSeconds last_now_ = 0;  // of the last Record, for a journal opened by Commit
+  PersistenceStats stats_;
 };
 
 }  // namespace shardtrack

@@ -245,6 +245,12 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
                              5)
             self.assertGreaterEqual(samples['shardtrack_torrents{shard="%d"}' % shard], 5)
             self.assertGreaterEqual(samples['shardtrack_peers{shard="%d"}' % shard], 5)
+            # Persistence: the start-up snapshot exists, and announces were journaled.
+            self.assertGreaterEqual(samples['shardtrack_snapshots_total{shard="%d"}' % shard], 1)
+            self.assertGreater(samples['shardtrack_snapshot_bytes{shard="%d"}' % shard], 0)
+            self.assertGreater(
+                samples['shardtrack_journal_commits_total{shard="%d"}' % shard]
+                - shard_before[shard]['shardtrack_journal_commits_total{shard="%d"}' % shard], 0)
 
     def test_shard_metrics_server_answers_healthz_and_404(self):
         port = self.topology.shard_metrics_port(0)

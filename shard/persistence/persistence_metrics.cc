@@ -1,0 +1,37 @@
+#include "shard/persistence/persistence_metrics.h"
+
+#include <string>
+
+namespace shardtrack {
+
+void RegisterPersistenceMetrics(MetricsRegistry& registry, std::uint32_t index,
+                                const ShardPersistence& persistence, const Clock& clock) {
+  const MetricLabels shard = {{"shard", std::to_string(index)}};
+  const PersistenceStats& stats = persistence.stats();
+  auto age = [&clock](const UnixSeconds& at) {
+    return [&clock, &at] { return at == 0 ? 0.0 : double(clock.WallNow() - at); };
+  };
+  registry.AddGauge("shardtrack_snapshot_age_seconds", "Seconds since the last good snapshot.",
+                    shard, age(stats.last_snapshot_at));
+  registry.AddGauge("shardtrack_snapshot_duration_seconds", "Time the last snapshot took.", shard,
+                    [&stats] { return stats.last_snapshot_seconds; });
+  registry.AddGauge("shardtrack_snapshot_bytes", "Size of the last good snapshot.", shard,
+                    [&stats] { return double(stats.last_snapshot_bytes); });
+  registry.AddCounter("shardtrack_snapshots_total", "Snapshots written.", shard,
+                      [&stats] { return stats.snapshots; });
+  registry.AddCounter("shardtrack_snapshot_failures_total",
+                      "Snapshots that failed (the previous one stayed in force).", shard,
+                      [&stats] { return stats.snapshot_failures; });
+  registry.AddGauge("shardtrack_journal_age_seconds",
+                    "Seconds since the last journal commit that held records.", shard,
+                    age(stats.last_commit_at));
+  registry.AddGauge("shardtrack_journal_commit_duration_seconds",
+                    "Time the last journal commit took (fdatasync when it held a completion).",
+                    shard, [&stats] { return stats.last_commit_seconds; });
+  registry.AddCounter("shardtrack_journal_commits_total", "Journal commits with records.", shard,
+                      [&stats] { return stats.commits; });
+  registry.AddCounter("shardtrack_journal_commit_failures_total", "Journal commits that failed.",
+                      shard, [&stats] { return stats.commit_failures; });
+}
+
+}  // namespace shardtrack
