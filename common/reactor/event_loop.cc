@@ -40,8 +40,8 @@ long CeilMs(Duration d) {
 }  // namespace
 
 struct EventLoop::Watch {
-  int fd = -1;
-  void* socket = nullptr;
+  int fd = -1;              // the descriptor in the epoll set (a socket's ZMQ_FD)
+  void* socket = nullptr;   // ZeroMQ sockets only
   short events = 0;
   bool alive = true;
   std::size_t index = 0;
@@ -49,25 +49,53 @@ struct EventLoop::Watch {
   Task on_readable;        // ZeroMQ sockets
 };
 
-EventLoop::EventLoop(const Clock& clock) : clock_(clock) {}
+namespace {
+
+std::uint32_t EpollEvents(short events) {
+  std::uint32_t out = 0;
+  if (events & EventLoop::kReadable) out |= EPOLLIN;
+  if (events & EventLoop::kWritable) out |= EPOLLOUT;
+  return out;
+}
+
+short LoopEvents(std::uint32_t events) {
+  short out = 0;
+  if (events & EPOLLIN) out |= EventLoop::kReadable;
+  if (events & EPOLLOUT) out |= EventLoop::kWritable;
+  if (events & (EPOLLERR | EPOLLHUP)) out |= EventLoop::kError;
+  return out;
+}
+
+void EpollControl(int epoll_fd, int op, int fd, std::uint32_t events, void* data) {
+  epoll_event event{};
+  event.events = events;
+  event.data.ptr = data;
+  if (::epoll_ctl(epoll_fd, op, fd, &event) != 0) {
+    spdlog::error("epoll_ctl({}) on fd {}: {}", op, fd, std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+EventLoop::EventLoop(const Clock& clock) : clock_(clock), ready_(256) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) spdlog::critical("epoll_create1: {}", std::strerror(errno));
+}
 
 EventLoop::~EventLoop() {
   for (int fd : signal_fds_) ::close(fd);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
-void EventLoop::AddWatch(std::unique_ptr<Watch> watch) {
-  watch->index = items_.size();
-  zmq_pollitem_t item{};
-  item.socket = watch->socket;
-  item.fd = watch->socket == nullptr ? watch->fd : 0;
-  item.events = watch->events;
-  items_.push_back(item);
+void EventLoop::AddWatch(std::unique_ptr<Watch> watch, int fd, short events) {
+  watch->index = watches_.size();
+  EpollControl(epoll_fd_, EPOLL_CTL_ADD, fd, EpollEvents(events), watch.get());
   watches_.push_back(std::move(watch));
 }
 
 void EventLoop::Unwatch(Watch* watch) {
   watch->alive = false;
-  items_[watch->index].events = 0;
+  EpollControl(epoll_fd_, EPOLL_CTL_DEL, watch->fd, 0, nullptr);
   unwatched_.push_back(watch);
 }
 
@@ -80,14 +108,15 @@ void EventLoop::WatchFd(int fd, short events, ReadyCallback on_ready) {
   watch->events = events;
   watch->on_ready = std::move(on_ready);
   by_fd_[fd] = watch.get();
-  AddWatch(std::move(watch));
+  AddWatch(std::move(watch), fd, events);
 }
 
 void EventLoop::SetFdEvents(int fd, short events) {
   if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || by_fd_[fd] == nullptr) return;
   Watch* watch = by_fd_[fd];
+  if (watch->events == events) return;
   watch->events = events;
-  items_[watch->index].events = events;
+  EpollControl(epoll_fd_, EPOLL_CTL_MOD, fd, EpollEvents(events), watch);
 }
 
 void EventLoop::UnwatchFd(int fd) {
@@ -99,11 +128,13 @@ void EventLoop::UnwatchFd(int fd) {
 void EventLoop::WatchSocket(zmq::socket_t& socket, Task on_readable) {
   UnwatchSocket(socket);
   auto watch = std::make_unique<Watch>();
+  const int fd = socket.get(zmq::sockopt::fd);
+  watch->fd = fd;
   watch->socket = socket.handle();
   watch->events = kReadable;
   watch->on_readable = std::move(on_readable);
   socket_watches_.push_back(watch.get());
-  AddWatch(std::move(watch));
+  AddWatch(std::move(watch), fd, kReadable);
 }
 
 void EventLoop::UnwatchSocket(zmq::socket_t& socket) {
@@ -160,7 +191,7 @@ void EventLoop::Stop() { stopping_ = true; }
 
 long EventLoop::PollTimeoutMs(long max_wait_ms) const {
   long timeout = -1;
-  if (!end_of_turn_.empty()) {
+  if (!end_of_turn_.empty() || AnySocketReadable()) {
     timeout = 0;
   } else if (auto due = timers_.NextDue()) {
     timeout = CeilMs(*due - clock_.Now());
@@ -171,53 +202,65 @@ long EventLoop::PollTimeoutMs(long max_wait_ms) const {
 
 void EventLoop::Turn(long max_wait_ms) {
   PurgeUnwatched();
-  int ready = 0;
-  for (;;) {
-    ready = zmq_poll(items_.data(), static_cast<int>(items_.size()), PollTimeoutMs(max_wait_ms));
-    if (ready >= 0) break;
-    if (zmq_errno() == EINTR) continue;
-    spdlog::error("zmq_poll: {}", zmq_strerror(zmq_errno()));
+  int ready = ::epoll_wait(epoll_fd_, ready_.data(), static_cast<int>(ready_.size()),
+                           static_cast<int>(PollTimeoutMs(max_wait_ms)));
+  if (ready < 0) {
+    if (errno != EINTR) spdlog::error("epoll_wait: {}", std::strerror(errno));
     ready = 0;
-    break;
   }
-  Dispatch(items_.size(), ready);
+  Dispatch(ready);
+  DispatchSockets();
   timers_.RunDue(clock_.Now());
   RunEndOfTurnTasks();
 }
 
-// Removes the entries of handles unwatched since the last poll (swap with the last entry).
+// Removes the entries of handles unwatched since the last wait (swap with the last entry).
 void EventLoop::PurgeUnwatched() {
   for (std::size_t k = 0; k < unwatched_.size(); ++k) {
     const std::size_t i = unwatched_[k]->index;
-    const std::size_t last = items_.size() - 1;
+    const std::size_t last = watches_.size() - 1;
     std::unique_ptr<Watch> doomed = std::move(watches_[i]);
     if (i != last) {
-      items_[i] = items_[last];
       watches_[i] = std::move(watches_[last]);
       watches_[i]->index = i;
     }
-    items_.pop_back();
     watches_.pop_back();
     // `doomed` dies here; its callback's captures may unwatch more, which appends to unwatched_.
   }
   unwatched_.clear();
 }
 
-// Entries appended during dispatch sit past `polled`; dead ones stay in place until the purge.
-void EventLoop::Dispatch(std::size_t polled, int ready_count) {
-  for (std::size_t i = 0; i < polled && ready_count > 0; ++i) {
-    const short revents = items_[i].revents;
-    if (revents == 0) continue;
-    --ready_count;
-    Watch* watch = watches_[i].get();
-    if (!watch->alive) continue;
-    const short ready = revents & (watch->events | kError);
+// Plain descriptors. A ZeroMQ socket's ZMQ_FD only wakes the loop: DispatchSockets serves it.
+void EventLoop::Dispatch(int ready_count) {
+  for (int i = 0; i < ready_count; ++i) {
+    Watch* watch = static_cast<Watch*>(ready_[i].data.ptr);
+    if (!watch->alive || watch->socket != nullptr) continue;
+    const short ready = LoopEvents(ready_[i].events) & (watch->events | kError);
     if (ready == 0) continue;
-    if (watch->socket != nullptr) {
-      Guarded("socket callback", [watch] { watch->on_readable(); });
-    } else {
-      Guarded("fd callback", [watch, ready] { watch->on_ready(ready); });
+    Guarded("fd callback", [watch, ready] { watch->on_ready(ready); });
+  }
+}
+
+bool EventLoop::AnySocketReadable() const {
+  for (const Watch* watch : socket_watches_) {
+    int events = 0;
+    std::size_t size = sizeof events;
+    if (zmq_getsockopt(watch->socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN)) {
+      return true;
     }
+  }
+  return false;
+}
+
+// Asks every watched ZeroMQ socket whether it is readable (which also re-arms its ZMQ_FD).
+void EventLoop::DispatchSockets() {
+  for (std::size_t i = 0; i < socket_watches_.size(); ++i) {
+    Watch* watch = socket_watches_[i];
+    if (!watch->alive) continue;
+    int events = 0;
+    std::size_t size = sizeof events;
+    if (zmq_getsockopt(watch->socket, ZMQ_EVENTS, &events, &size) != 0) continue;
+    if (events & ZMQ_POLLIN) Guarded("socket callback", [watch] { watch->on_readable(); });
   }
 }
 
