@@ -140,7 +140,8 @@ void LoadRunner::OnEvent(Slot& slot, std::uint32_t events, Clock::time_point now
     slot.connected = true;
   }
   if (slot.written < slot.request->wire.size()) Write(slot, now);
-  if (slot.fd >= 0 && slot.request && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+  if (slot.fd >= 0 && slot.connected && slot.request &&
+      (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
     Read(slot, now);
   }
 }
