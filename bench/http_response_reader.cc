@@ -22,7 +22,15 @@ std::string_view Trim(std::string_view text) {
 
 }  // namespace
 
-void HttpResponseReader::Reset() { *this = HttpResponseReader(); }
+void HttpResponseReader::Reset() {
+  buffer_.clear();  // keeps its capacity: a keep-alive connection reads many replies
+  body_offset_ = 0;
+  content_length_ = 0;
+  status_ = 0;
+  keep_alive_ = true;
+  error_.clear();
+  state_ = State::kIncomplete;
+}
 
 HttpResponseReader::State HttpResponseReader::Fail(std::string message) {
   error_ = std::move(message);
@@ -53,8 +61,7 @@ HttpResponseReader::State HttpResponseReader::ParseHead(std::size_t head_end) {
   }
   const bool http10 = status_line[7] == '0';
   keep_alive_ = !http10;
-  if (std::from_chars(status_line.data() + 9, status_line.data() + 12, status_).ec !=
-      std::errc()) {
+  if (std::from_chars(status_line.data() + 9, status_line.data() + 12, status_).ec != std::errc()) {
     return Fail("bad status code");
   }
   bool have_length = false;

@@ -76,7 +76,8 @@ Status ValidateScrapeReply(std::string_view body, const InfoHash& info_hash, boo
       return Error{std::string("scrape entry without a non-negative integer ") + key};
     }
   }
-  if (expect_entry && entry->Find("complete")->as_int() + entry->Find("incomplete")->as_int() == 0) {
+  if (expect_entry &&
+      entry->Find("complete")->as_int() + entry->Find("incomplete")->as_int() == 0) {
     return Error{"scrape counts no peers for a torrent with known peers"};
   }
   return OkStatus();

@@ -46,8 +46,7 @@ std::string UrlEncode(std::string_view bytes) {
   out.reserve(bytes.size() * 3);
   for (unsigned char c : bytes) {
     const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~';
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved) {
       out += static_cast<char>(c);
     } else {
@@ -79,8 +78,7 @@ BenchPeer BenchPeerFor(std::uint64_t peer, std::uint32_t source_count) {
   return out;
 }
 
-std::string BuildAnnounceRequest(const AnnounceSpec& spec, std::string_view host,
-                                 bool keep_alive) {
+std::string BuildAnnounceRequest(const AnnounceSpec& spec, std::string_view host, bool keep_alive) {
   std::string out;
   out.reserve(320);
   out += "GET /announce?info_hash=";
@@ -98,8 +96,7 @@ std::string BuildAnnounceRequest(const AnnounceSpec& spec, std::string_view host
   return out;
 }
 
-std::string BuildScrapeRequest(const InfoHash& info_hash, std::string_view host,
-                               bool keep_alive) {
+std::string BuildScrapeRequest(const InfoHash& info_hash, std::string_view host, bool keep_alive) {
   std::string out = "GET /scrape?info_hash=" + UrlEncode(info_hash.view());
   AppendRequestEnd(out, host, keep_alive);
   return out;

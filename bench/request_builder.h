@@ -40,8 +40,7 @@ struct AnnounceSpec {
 };
 
 // `host` is the Host header value; without `keep_alive` the request asks for Connection: close.
-std::string BuildAnnounceRequest(const AnnounceSpec& spec, std::string_view host,
-                                 bool keep_alive);
+std::string BuildAnnounceRequest(const AnnounceSpec& spec, std::string_view host, bool keep_alive);
 std::string BuildScrapeRequest(const InfoHash& info_hash, std::string_view host, bool keep_alive);
 
 }  // namespace shardtrack

@@ -37,8 +37,9 @@ AnnounceEvent Workload::PickEvent() {
 }
 
 bool Workload::HasOtherPresentPeer(const TorrentKnowledge& knowledge, std::uint64_t peer) const {
-  return std::any_of(std::begin(knowledge.present), std::end(knowledge.present),
-                     [peer](std::int64_t p) { return p >= 0 && static_cast<std::uint64_t>(p) != peer; });
+  return std::any_of(
+      std::begin(knowledge.present), std::end(knowledge.present),
+      [peer](std::int64_t p) { return p >= 0 && static_cast<std::uint64_t>(p) != peer; });
 }
 
 PlannedRequest Workload::PlanLoad(std::uint32_t source_index) {
@@ -58,10 +59,10 @@ PlannedRequest Workload::PlanLoad(std::uint32_t source_index) {
     return out;
   }
   const std::uint32_t sources = options_.source_count;
-  const std::uint64_t slots = std::max<std::uint64_t>(
-      (options_.peers + sources - 1 - source_index) / sources, 1);
-  out.peer = std::uniform_int_distribution<std::uint64_t>(0, slots - 1)(rng_) * sources +
-             source_index;
+  const std::uint64_t slots =
+      std::max<std::uint64_t>((options_.peers + sources - 1 - source_index) / sources, 1);
+  out.peer =
+      std::uniform_int_distribution<std::uint64_t>(0, slots - 1)(rng_) * sources + source_index;
   const BenchPeer peer = BenchPeerFor(out.peer, sources);
   out.event = PickEvent();
   const bool seeder = out.event == AnnounceEvent::kCompleted ||
@@ -72,8 +73,8 @@ PlannedRequest Workload::PlanLoad(std::uint32_t source_index) {
     ++knowledge.stops_in_flight;
     ++knowledge.stops_sent;
   }
-  AnnounceSpec spec{info_hash, peer.peer_id, peer.port, out.event, seeder ? 0 : kLeft,
-                    options_.numwant};
+  AnnounceSpec spec{info_hash, peer.peer_id,       peer.port,
+                    out.event, seeder ? 0 : kLeft, options_.numwant};
   out.wire = BuildAnnounceRequest(spec, options_.host, options_.keep_alive);
   return out;
 }
@@ -87,8 +88,8 @@ std::optional<PlannedRequest> Workload::PlanPopulate(std::uint32_t source_index)
   out.torrent = j % options_.torrents;
   out.event = AnnounceEvent::kStarted;
   const BenchPeer peer = BenchPeerFor(j, options_.source_count);
-  AnnounceSpec spec{BenchInfoHash(out.torrent), peer.peer_id, peer.port, out.event,
-                    j % 4 == 0 ? 0 : kLeft, 0};
+  AnnounceSpec spec{
+      BenchInfoHash(out.torrent), peer.peer_id, peer.port, out.event, j % 4 == 0 ? 0 : kLeft, 0};
   out.wire = BuildAnnounceRequest(spec, options_.host, options_.keep_alive);
   return out;
 }

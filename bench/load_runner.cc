@@ -1,0 +1,322 @@
+#include "bench/load_runner.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "bench/reply_validator.h"
+#include "bench/request_builder.h"
+
+namespace shardtrack {
+namespace {
+
+constexpr int kMaxEvents = 512;
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr auto kTimeoutScan = std::chrono::milliseconds(100);
+constexpr auto kRetryDelay = std::chrono::milliseconds(10);
+// A paced request due sooner than this is waited for by spinning: epoll_wait's millisecond
+// timeout would otherwise add up to a millisecond to measured latencies.
+constexpr auto kSpinWindow = std::chrono::milliseconds(2);
+
+std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+std::uint64_t Micros(std::chrono::steady_clock::duration d) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return us < 0 ? 0 : static_cast<std::uint64_t>(us);
+}
+
+}  // namespace
+
+LoadRunner::LoadRunner(const LoadgenOptions& options, Workload& workload)
+    : options_(options), workload_(workload), slots_(options.connections) {
+  populate_ = workload_.options().mode == WorkloadMode::kPopulate;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    slots_[i].source = static_cast<std::uint32_t>(i % options_.sources);
+  }
+}
+
+LoadRunner::~LoadRunner() {
+  for (Slot& slot : slots_) Close(slot);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+bool LoadRunner::Finished(Clock::time_point now) const {
+  if (populate_) return active_ == 0;
+  if (options_.requests > 0)
+    return stats_.requests >= static_cast<std::uint64_t>(options_.requests);
+  return now >= measure_end_;
+}
+
+void LoadRunner::Open(Slot& slot) {
+  slot.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (slot.fd < 0) return;
+  const int one = 1;
+  // Choose the source port at connect time, so the 4-tuple (not the port alone) must be unique.
+  ::setsockopt(slot.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+  ::setsockopt(slot.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl(0x7f000001u + slot.source);
+  sockaddr_in target{};
+  target.sin_family = AF_INET;
+  target.sin_port = htons(options_.port);
+  ::inet_pton(AF_INET, options_.host.c_str(), &target.sin_addr);
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.data.u64 = static_cast<std::uint64_t>(&slot - slots_.data());
+  if (::bind(slot.fd, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0 ||
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, slot.fd, &event) != 0) {
+    Close(slot);
+    return;
+  }
+  const int rc = ::connect(slot.fd, reinterpret_cast<sockaddr*>(&target), sizeof(target));
+  if (rc != 0 && errno != EINPROGRESS) {
+    Close(slot);
+    return;
+  }
+  slot.connected = rc == 0;
+  slot.served = 0;
+  ++stats_.connections_opened;
+}
+
+void LoadRunner::Close(Slot& slot) {
+  if (slot.fd >= 0) ::close(slot.fd);
+  slot.fd = -1;
+  slot.connected = false;
+  slot.reader.Reset();
+}
+
+void LoadRunner::StartRequest(Slot& slot, Clock::time_point now) {
+  Clock::time_point origin = now;
+  if (options_.rate > 0) {
+    origin = start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                          static_cast<double>(scheduled_) / options_.rate));
+    if (origin > now) {
+      waiting_.push_back(static_cast<std::size_t>(&slot - slots_.data()));
+      return;
+    }
+  }
+  std::optional<PlannedRequest> request = workload_.Next(slot.source);
+  if (!request) {  // a populate run has sent every peer of this source
+    Close(slot);
+    --active_;
+    return;
+  }
+  ++scheduled_;
+  slot.request = std::move(request);
+  slot.written = 0;
+  slot.started = origin;
+  if (slot.fd < 0) Open(slot);
+  if (slot.fd < 0) {
+    ++stats_.connect_errors;
+    stats_.NoteError(Errno("socket/bind/connect"));
+    workload_.OnReply(*slot.request, false);
+    slot.request.reset();
+    waiting_.push_back(static_cast<std::size_t>(&slot - slots_.data()));
+    return;
+  }
+  if (slot.connected) Write(slot, now);
+}
+
+void LoadRunner::OnEvent(Slot& slot, std::uint32_t events, Clock::time_point now) {
+  if (slot.fd < 0 || !slot.request) return;
+  if (!slot.connected) {
+    int error = 0;
+    socklen_t length = sizeof(error);
+    ::getsockopt(slot.fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) {
+      errno = error;
+      return Fail(slot, stats_.connect_errors, Errno("connect"), now);
+    }
+    if ((events & EPOLLOUT) == 0) return;
+    slot.connected = true;
+  }
+  if (slot.written < slot.request->wire.size()) Write(slot, now);
+  if (slot.fd >= 0 && slot.connected && slot.request &&
+      (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+    Read(slot, now);
+  }
+}
+
+void LoadRunner::Write(Slot& slot, Clock::time_point now) {
+  const std::string& wire = slot.request->wire;
+  while (slot.written < wire.size()) {
+    const ssize_t n =
+        ::send(slot.fd, wire.data() + slot.written, wire.size() - slot.written, MSG_NOSIGNAL);
+    if (n > 0) {
+      slot.written += static_cast<std::size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      return;
+    } else {
+      // A keep-alive connection the server closed while idle: reconnect and send again.
+      if (slot.served > 0) return Reconnect(slot, now);
+      return Fail(slot, stats_.connect_errors, Errno("send"), now);
+    }
+  }
+}
+
+void LoadRunner::Reconnect(Slot& slot, Clock::time_point now) {
+  Close(slot);
+  slot.written = 0;
+  Open(slot);
+  if (slot.fd < 0) return Fail(slot, stats_.connect_errors, Errno("reconnect"), now);
+  if (slot.connected) Write(slot, now);
+}
+
+void LoadRunner::Read(Slot& slot, Clock::time_point now) {
+  std::array<char, kReadChunk> buffer;
+  while (true) {
+    const ssize_t n = ::recv(slot.fd, buffer.data(), buffer.size(), 0);
+    if (n > 0) {
+      const auto state = slot.reader.Feed(std::string_view(buffer.data(), n));
+      if (state == HttpResponseReader::State::kComplete) return Complete(slot, now);
+      if (state == HttpResponseReader::State::kError) {
+        return Fail(slot, stats_.http_errors, "bad response: " + slot.reader.error(), now);
+      }
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    // End of stream or reset. Silence on a reused connection means the server closed it
+    // while idle (opentracker closes after every reply): send again on a new connection.
+    if (!slot.reader.started() && slot.served > 0) return Reconnect(slot, now);
+    return Fail(slot, stats_.closed_early,
+                n == 0 ? "server closed before the reply was complete" : Errno("recv"), now);
+  }
+}
+
+void LoadRunner::Complete(Slot& slot, Clock::time_point now) {
+  const PlannedRequest& request = *slot.request;
+  bool ok = false;
+  std::size_t peers = 0;
+  if (slot.reader.status() != 200) {
+    ++stats_.http_errors;
+    stats_.NoteError("HTTP " + std::to_string(slot.reader.status()) + ": " +
+                     std::string(slot.reader.body().substr(0, 120)));
+  } else if (slot.reader.excess_bytes() != 0) {
+    ++stats_.http_errors;
+    stats_.NoteError("bytes after the reply");
+  } else {
+    const bool expect = workload_.ExpectPeers(request);
+    Status valid = OkStatus();
+    if (request.is_scrape) {
+      valid = ValidateScrapeReply(slot.reader.body(), BenchInfoHash(request.torrent), expect);
+    } else if (auto count = ValidateAnnounceReply(slot.reader.body(), expect); count.ok()) {
+      peers = *count;
+    } else {
+      valid = Error{count.error()};
+    }
+    ok = valid.ok();
+    if (!ok) {
+      ++stats_.invalid;
+      stats_.NoteError("invalid reply: " + valid.error());
+    }
+  }
+  workload_.OnReply(request, ok);
+  ++stats_.requests_all;
+  if (Measuring(now) && now < measure_end_) {
+    ++stats_.requests;
+    stats_.latency.Record(Micros(now - slot.started));
+    stats_.peers_returned += peers;
+  }
+  const bool keep = options_.keep_alive && slot.reader.keep_alive() && ok;
+  slot.request.reset();
+  ++slot.served;
+  if (keep) {
+    slot.reader.Reset();
+  } else {
+    Close(slot);
+  }
+  if (!Finished(now)) StartRequest(slot, now);
+}
+
+void LoadRunner::Fail(Slot& slot, std::uint64_t& counter, std::string message,
+                      Clock::time_point now) {
+  ++counter;
+  stats_.NoteError(std::move(message));
+  if (slot.request) workload_.OnReply(*slot.request, false);
+  slot.request.reset();
+  Close(slot);
+  if (!Finished(now)) StartRequest(slot, now);
+}
+
+void LoadRunner::CheckTimeouts(Clock::time_point now) {
+  const auto limit =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.timeout));
+  for (Slot& slot : slots_) {
+    if (slot.request && now - slot.started > limit) {
+      Fail(slot, stats_.timeouts, "no reply within --timeout", now);
+    }
+  }
+}
+
+void LoadRunner::ServeWaiting(Clock::time_point now) {
+  std::vector<std::size_t> ready;
+  ready.swap(waiting_);
+  for (std::size_t i = 0; i < ready.size(); ++i) {
+    if (Finished(now)) return;
+    StartRequest(slots_[ready[i]], now);
+    if (options_.rate > 0 && !waiting_.empty()) {  // not due yet: keep the rest in order
+      waiting_.insert(waiting_.end(), ready.begin() + static_cast<long>(i) + 1, ready.end());
+      return;
+    }
+  }
+}
+
+int LoadRunner::WaitMillis(Clock::time_point now) const {
+  Clock::duration wait = kTimeoutScan;
+  if (measure_end_ != Clock::time_point::max()) wait = std::min(wait, measure_end_ - now);
+  if (!waiting_.empty()) {
+    if (options_.rate <= 0) return static_cast<int>(kRetryDelay.count());
+    const auto due =
+        start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                     static_cast<double>(scheduled_) / options_.rate));
+    if (due - now < kSpinWindow) return 0;
+    wait = std::min(wait, due - now - std::chrono::milliseconds(1));
+  }
+  return static_cast<int>(std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()));
+}
+
+Result<RunStats> LoadRunner::Run() {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) return Error{Errno("epoll_create1")};
+  start_ = Clock::now();
+  const auto seconds = [](double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  };
+  measure_start_ = populate_ ? start_ : start_ + seconds(options_.warmup);
+  measure_end_ = (!populate_ && options_.requests <= 0)
+                     ? measure_start_ + seconds(options_.duration)
+                     : Clock::time_point::max();
+  active_ = slots_.size();
+  for (Slot& slot : slots_) StartRequest(slot, start_);
+  std::array<epoll_event, kMaxEvents> events;
+  Clock::time_point now = Clock::now();
+  Clock::time_point next_scan = now + kTimeoutScan;
+  while (!Finished(now)) {
+    const int n = ::epoll_wait(epoll_fd_, events.data(), kMaxEvents, WaitMillis(now));
+    if (n < 0 && errno != EINTR) return Error{Errno("epoll_wait")};
+    now = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      OnEvent(slots_[events[i].data.u64], events[i].events, now);
+    }
+    if (!waiting_.empty()) ServeWaiting(now);
+    if (now >= next_scan) {
+      CheckTimeouts(now);
+      next_scan = now + kTimeoutScan;
+    }
+  }
+  const auto end = measure_end_ == Clock::time_point::max() ? now : measure_end_;
+  stats_.seconds = std::chrono::duration<double>(end - measure_start_).count();
+  return stats_;
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,78 @@
+// LoadRunner: the load generator's event loop. One thread, epoll (edge-triggered), a fixed set
+// of connection slots each with at most one request in flight; every reply is read with
+// HttpResponseReader and checked with the reply validator against the Workload's knowledge.
+// Owns its sockets (closed by the destructor); loop thread only.
+//
+// Keep-alive runs reuse a connection until the server closes it (opentracker closes after every
+// reply: the slot then reconnects, which is not an error). Without keep-alive every request
+// opens a connection, and its latency includes the TCP handshake. With a --rate, requests are
+// paced on a global schedule and latency counts from the scheduled time (no coordinated
+// omission).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "bench/http_response_reader.h"
+#include "bench/loadgen_options.h"
+#include "bench/run_stats.h"
+#include "bench/workload.h"
+#include "common/result.h"
+
+namespace shardtrack {
+
+class LoadRunner {
+ public:
+  LoadRunner(const LoadgenOptions& options, Workload& workload);
+  ~LoadRunner();
+  LoadRunner(const LoadRunner&) = delete;
+  LoadRunner& operator=(const LoadRunner&) = delete;
+
+  // Runs to the end (duration, request count, or a populate run's last peer).
+  Result<RunStats> Run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Slot {
+    int fd = -1;
+    std::uint32_t source = 0;
+    bool connected = false;
+    std::uint32_t served = 0;  // replies on this connection
+    std::optional<PlannedRequest> request;
+    std::size_t written = 0;
+    Clock::time_point started;  // latency origin of the request in flight
+    HttpResponseReader reader;
+  };
+
+  bool Measuring(Clock::time_point now) const { return now >= measure_start_; }
+  bool Finished(Clock::time_point now) const;
+  void Open(Slot& slot);
+  void Close(Slot& slot);
+  void StartRequest(Slot& slot, Clock::time_point now);
+  void OnEvent(Slot& slot, std::uint32_t events, Clock::time_point now);
+  void Write(Slot& slot, Clock::time_point now);
+  void Reconnect(Slot& slot, Clock::time_point now);
+  void Read(Slot& slot, Clock::time_point now);
+  void Complete(Slot& slot, Clock::time_point now);
+  void Fail(Slot& slot, std::uint64_t& counter, std::string message, Clock::time_point now);
+  void CheckTimeouts(Clock::time_point now);
+  void ServeWaiting(Clock::time_point now);
+  int WaitMillis(Clock::time_point now) const;
+
+  const LoadgenOptions& options_;
+  Workload& workload_;
+  int epoll_fd_ = -1;
+  std::vector<Slot> slots_;
+  std::vector<std::size_t> waiting_;  // slots idle until the rate schedule allows a request
+  RunStats stats_;
+  Clock::time_point start_;
+  Clock::time_point measure_start_;
+  Clock::time_point measure_end_;  // max() without a duration
+  std::uint64_t scheduled_ = 0;    // requests started (the rate schedule's index)
+  std::size_t active_ = 0;         // slots not exhausted (populate)
+  bool populate_ = false;
+};
+
+}  // namespace shardtrack

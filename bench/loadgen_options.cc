@@ -1,0 +1,74 @@
+#include "bench/loadgen_options.h"
+
+namespace shardtrack {
+namespace {
+
+Result<WorkloadMode> ParseMode(const std::string& mode) {
+  if (mode == "announce") return WorkloadMode::kAnnounce;
+  if (mode == "scrape") return WorkloadMode::kScrape;
+  if (mode == "mix") return WorkloadMode::kMix;
+  if (mode == "populate") return WorkloadMode::kPopulate;
+  return Error{"--mode must be announce, scrape, mix or populate, not '" + mode + "'"};
+}
+
+}  // namespace
+
+void LoadgenOptions::Register(FlagSet& flags) {
+  flags.Add("host", &host, "the tracker's IPv4 address");
+  flags.Add("port", &port, "the tracker's HTTP port");
+  flags.Add("sources", &sources, "source addresses 127.0.0.1..127.0.0.N (1..254)");
+  flags.Add("connections", &connections, "concurrent connections, one request in flight each");
+  flags.Add("mode", &mode, "announce, scrape, mix (announces and scrapes) or populate");
+  flags.Add("keep-alive", &keep_alive, "reuse connections (--keep-alive=false: one per request)");
+  flags.Add("distribution", &distribution, "torrent popularity: zipf, gamma or uniform");
+  flags.Add("zipf-s", &zipf_s, "Zipf exponent");
+  flags.Add("torrents", &torrents, "torrents in the workload");
+  flags.Add("peers", &peers, "distinct peers in the workload");
+  flags.Add("numwant", &numwant, "numwant of each announce");
+  flags.Add("started-percent", &started_percent, "announces with event=started");
+  flags.Add("completed-percent", &completed_percent, "announces with event=completed");
+  flags.Add("stopped-percent", &stopped_percent, "announces with event=stopped");
+  flags.Add("seeder-percent", &seeder_percent, "peer/torrent pairs that announce left=0");
+  flags.Add("scrape-fraction", &scrape_fraction, "share of scrapes in mix mode");
+  flags.Add("warmup", &warmup, "seconds of load before measuring");
+  flags.Add("duration", &duration, "seconds measured (0: until --requests replies)");
+  flags.Add("requests", &requests, "measured replies to stop after (0: use --duration)");
+  flags.Add("rate", &rate, "requests per second over all connections (0: closed loop, max)");
+  flags.Add("timeout", &timeout, "seconds before an unanswered request is an error");
+  flags.Add("seed", &seed, "random seed");
+  flags.Add("print-infohashes", &print_infohashes,
+            "print the hex infohashes of torrents 0..N-1 (a whitelist) and exit");
+  flags.Add("label", &label, "a label copied into the JSON line");
+}
+
+Result<WorkloadOptions> LoadgenOptions::ToWorkloadOptions() const {
+  auto workload_mode = ParseMode(mode);
+  if (!workload_mode.ok()) return Error{workload_mode.error()};
+  if (sources < 1 || sources > 254) return Error{"--sources must be 1..254"};
+  if (connections < 1) return Error{"--connections must be at least 1"};
+  if (torrents < 1 || peers < 1) return Error{"--torrents and --peers must be at least 1"};
+  if (numwant < 0) return Error{"--numwant must not be negative"};
+  if (started_percent + completed_percent + stopped_percent > 100) {
+    return Error{"the event percentages add up to more than 100"};
+  }
+  if (*workload_mode != WorkloadMode::kPopulate && duration <= 0 && requests <= 0) {
+    return Error{"give --duration or --requests"};
+  }
+  WorkloadOptions out;
+  out.mode = *workload_mode;
+  out.torrents = static_cast<std::uint64_t>(torrents);
+  out.peers = static_cast<std::uint64_t>(peers);
+  out.source_count = sources;
+  out.scrape_fraction = scrape_fraction;
+  out.started_percent = started_percent;
+  out.completed_percent = completed_percent;
+  out.stopped_percent = stopped_percent;
+  out.seeder_percent = seeder_percent;
+  out.numwant = static_cast<int>(numwant);
+  out.keep_alive = keep_alive;
+  out.host = host + ":" + std::to_string(port);
+  out.seed = static_cast<std::uint64_t>(seed);
+  return out;
+}
+
+}  // namespace shardtrack
