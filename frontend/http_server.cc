@@ -82,7 +82,7 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     const HttpRequest& request = connection.parser.request();
     std::uint64_t sequence = connection.next_sequence++;
     connection.pipeline.push_back(
-        Pending{sequence, request.method == HttpMethod::kHead, request.keep_alive, false, {}});
+        Pending{sequence, request.method == HttpMethod::kHead, request.keep_alive, false, {}, false});
     ++in_flight_;
     if (!request.keep_alive) {
       connection.closing = true;
@@ -112,7 +112,7 @@ void HttpServer::Reject(ConnectionId id, Connection& connection, int status,
   // A HEAD refused for its headers is still a HEAD: no body (RFC 9110 section 9.3.2). After a
   // request-line error the method is the reset default, GET.
   bool head_request = connection.parser.request().method == HttpMethod::kHead;
-  Pending rejection{connection.next_sequence++, head_request, false, true, {}};
+  Pending rejection{connection.next_sequence++, head_request, false, true, {}, true};
   HttpResponseHead head;
   head.status = status;
   head.keep_alive = false;
@@ -156,7 +156,8 @@ bool HttpServer::KeepOpenAfterInputEnd(ConnectionId id) {
 void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
   while (!connection.pipeline.empty() && connection.pipeline.front().ready) {
     Pending& front = connection.pipeline.front();
-    bool keep_alive = front.keep_alive;
+    const bool keep_alive = front.keep_alive;
+    const bool refusal = front.refusal;
     tcp_.Send(id, front.bytes);
     connection.pipeline.pop_front();
     --in_flight_;
@@ -164,7 +165,7 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
       in_flight_ -= connection.pipeline.size();
       connection.pipeline.clear();
       connection.closing = true;
-      tcp_.CloseAfterFlush(id);
+      tcp_.CloseAfterFlush(id, /*drain_input=*/refusal);
       return;
     }
   }

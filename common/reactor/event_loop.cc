@@ -93,9 +93,9 @@ void EventLoop::AddWatch(std::unique_ptr<Watch> watch, int fd, short events) {
   watches_.push_back(std::move(watch));
 }
 
-void EventLoop::Unwatch(Watch* watch) {
+void EventLoop::Unwatch(Watch* watch, bool closing) {
   watch->alive = false;
-  EpollControl(epoll_fd_, EPOLL_CTL_DEL, watch->fd, 0, nullptr);
+  if (!closing) EpollControl(epoll_fd_, EPOLL_CTL_DEL, watch->fd, 0, nullptr);
   unwatched_.push_back(watch);
 }
 
@@ -122,6 +122,12 @@ void EventLoop::SetFdEvents(int fd, short events) {
 void EventLoop::UnwatchFd(int fd) {
   if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || by_fd_[fd] == nullptr) return;
   Unwatch(by_fd_[fd]);
+  by_fd_[fd] = nullptr;
+}
+
+void EventLoop::UnwatchClosingFd(int fd) {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || by_fd_[fd] == nullptr) return;
+  Unwatch(by_fd_[fd], /*closing=*/true);
   by_fd_[fd] = nullptr;
 }
 

@@ -48,6 +48,9 @@ class EventLoop {
   void WatchFd(int fd, short events, ReadyCallback on_ready);
   void SetFdEvents(int fd, short events);
   void UnwatchFd(int fd);
+  // Unwatches a descriptor the caller closes right away, without the epoll_ctl call: closing it
+  // takes it out of the epoll set (one system call less per connection).
+  void UnwatchClosingFd(int fd);
 
   // A ZeroMQ socket, watched for readability. The socket must outlive the watch.
   void WatchSocket(zmq::socket_t& socket, Task on_readable);
@@ -83,7 +86,7 @@ class EventLoop {
   bool AnySocketReadable() const;
   void AddWatch(std::unique_ptr<Watch> watch, int fd, short events);
   void RunEndOfTurnTasks();
-  void Unwatch(Watch* watch);
+  void Unwatch(Watch* watch, bool closing = false);
 
   const Clock& clock_;
   TimerQueue timers_;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,6 +57,10 @@ Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t 
   }
   if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     return SocketError("SO_REUSEPORT on", where, fd);
+  }
+  // Accepted sockets inherit TCP_NODELAY (Linux): replies go out at once, one setsockopt in all.
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+    return SocketError("TCP_NODELAY on", where, fd);
   }
   if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     return SocketError("bind", where, fd);

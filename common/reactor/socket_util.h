@@ -19,9 +19,9 @@ struct ListenSocket {
   std::uint16_t port = 0;  // the bound port (the ephemeral one when asked for port 0)
 };
 
-// Binds `address` (an IPv4 or IPv6 literal, brackets allowed) and `port` with SO_REUSEADDR,
-// (and SO_REUSEPORT when `reuse_port`), non-blocking and close-on-exec, and listens. The error
-// names the address and the reason.
+// Binds `address` (an IPv4 or IPv6 literal, brackets allowed) and `port` with SO_REUSEADDR and
+// TCP_NODELAY (and SO_REUSEPORT when `reuse_port`), non-blocking and close-on-exec, and listens.
+// The error names the address and the reason.
 Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port,
                                       int backlog, bool reuse_port);
 

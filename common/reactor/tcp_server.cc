@@ -49,6 +49,7 @@ class TcpServer::Connection {
 
   bool paused = false;
   bool close_after_flush = false;
+  bool drain_input = false;  // linger after the last bytes (see CloseAfterFlush)
   bool input_ended = false;  // the peer sent EOF
   short watched_events = 0;
 
@@ -153,8 +154,6 @@ void TcpServer::PauseAccepting() {
 }
 
 void TcpServer::Open(int fd, const IpAddress& remote, std::uint16_t remote_port) {
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const ConnectionId id = next_id_++;
   auto connection = std::make_unique<Connection>(id, fd, loop_.clock().Now());
   connection->watched_events = EventLoop::kReadable;
@@ -234,7 +233,11 @@ bool TcpServer::Flush(Connection& connection) {
   }
   connection.Touch(loop_.clock().Now());
   if (!connection.has_output() && connection.close_after_flush) {
-    Linger(connections_.find(id));
+    if (connection.drain_input) {
+      Linger(connections_.find(id));
+    } else {
+      Close(id);
+    }
     return false;
   }
   UpdateEvents(connection);
@@ -253,10 +256,11 @@ void TcpServer::UpdateEvents(Connection& connection) {
   }
 }
 
-void TcpServer::CloseAfterFlush(ConnectionId id) {
+void TcpServer::CloseAfterFlush(ConnectionId id, bool drain_input) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   it->second->close_after_flush = true;
+  it->second->drain_input = drain_input;
   Flush(*it->second);
 }
 
@@ -264,16 +268,19 @@ void TcpServer::Close(ConnectionId id) {
   if (auto it = connections_.find(id); it != connections_.end()) CloseConnection(it);
 }
 
+// The descriptor closes now (a new connection may reuse its number at once: ids never repeat);
+// the Connection object waits in closed_ until no stack frame can still be using it.
 void TcpServer::CloseConnection(ConnectionMap::iterator it) {
-  loop_.UnwatchFd(it->second->fd());
+  if (const int fd = it->second->ReleaseFd(); fd >= 0) {
+    loop_.UnwatchClosingFd(fd);
+    ::close(fd);
+  }
   pending_close_.push_back(it->first);
   closed_.push_back(std::move(it->second));
   connections_.erase(it);
   ScheduleDeferred();
 }
 
-// A graceful close: shut our side down, then read and drop the peer's input until its EOF, so
-// the kernel does not answer unread input with a reset that could destroy our last response.
 void TcpServer::Linger(ConnectionMap::iterator it) {
   Connection& connection = *it->second;
   if (connection.input_ended) return CloseConnection(it);
@@ -297,7 +304,7 @@ void TcpServer::DrainLingering(int fd) {
 }
 
 void TcpServer::CloseLingering(int fd) {
-  loop_.UnwatchFd(fd);
+  loop_.UnwatchClosingFd(fd);
   ::close(fd);
   lingering_.erase(fd);
 }

@@ -70,7 +70,11 @@ class TcpServer {
   // Queues bytes and writes what the socket takes now; the rest goes out as it drains.
   bool Send(ConnectionId id, std::string_view bytes);
   // Closes once every queued byte was written (HTTP/1.0, Connection: close, errors).
-  void CloseAfterFlush(ConnectionId id);
+  // `drain_input`: the peer may still be sending (we refused its request): shut our side down
+  // and read and drop its input until its EOF or a deadline before closing, so the kernel does
+  // not answer unread input with a reset that could destroy our last bytes. It costs a few
+  // system calls, so a normal close does without it.
+  void CloseAfterFlush(ConnectionId id, bool drain_input = false);
   void Close(ConnectionId id);
   // Stops reading new input from `id` (pipelining back-pressure) or resumes it. On resume, a
   // connection with unconsumed input gets OnData again later in the turn.
@@ -111,9 +115,7 @@ class TcpServer {
   // Closed connections wait here until no stack frame can use them; their OnClose is pending.
   std::vector<std::unique_ptr<Connection>> closed_;
   std::vector<ConnectionId> pending_close_;
-  // Connections closed after their last response: our side is shut down, and their input is read
-  // and discarded until EOF or a deadline, so a client still sending its request is not reset
-  // before it read our answer. fd -> deadline.
+  // Connections closed with drain_input, after their last bytes: fd -> deadline.
   std::unordered_map<int, MonoTime> lingering_;
   std::vector<ConnectionId> pending_resume_;
   std::vector<ConnectionId> scratch_;
