@@ -26,9 +26,7 @@ struct FixedBytes {
     return out;
   }
 
-  std::string_view view() const {
-    return {reinterpret_cast<const char*>(bytes.data()), N};
-  }
+  std::string_view view() const { return {reinterpret_cast<const char*>(bytes.data()), N}; }
   std::string ToRaw() const { return std::string(view()); }
 
   std::string ToHex() const {

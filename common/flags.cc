@@ -45,7 +45,12 @@ FlagSet::FlagSet(std::string program, std::string summary)
 void FlagSet::AddFlag(Flag flag) { flags_.push_back(std::move(flag)); }
 
 void FlagSet::Add(std::string name, std::string* value, std::string help) {
-  AddFlag({std::move(name), std::move(help), *value, false, false, [value](std::string_view t) {
+  AddFlag({std::move(name),
+           std::move(help),
+           *value,
+           false,
+           false,
+           [value](std::string_view t) {
              *value = std::string(t);
              return OkStatus();
            },
@@ -53,7 +58,11 @@ void FlagSet::Add(std::string name, std::string* value, std::string help) {
 }
 
 void FlagSet::Add(std::string name, bool* value, std::string help) {
-  AddFlag({std::move(name), std::move(help), *value ? "true" : "false", true, false,
+  AddFlag({std::move(name),
+           std::move(help),
+           *value ? "true" : "false",
+           true,
+           false,
            [value](std::string_view t) -> Status {
              if (t == "true" || t == "1" || t == "yes") {
                *value = true;
@@ -68,24 +77,43 @@ void FlagSet::Add(std::string name, bool* value, std::string help) {
 }
 
 void FlagSet::Add(std::string name, std::int64_t* value, std::string help) {
-  AddFlag({std::move(name), std::move(help), std::to_string(*value), false, false,
-           IntegerSetter(value), {}});
+  AddFlag({std::move(name),
+           std::move(help),
+           std::to_string(*value),
+           false,
+           false,
+           IntegerSetter(value),
+           {}});
 }
 
 void FlagSet::Add(std::string name, std::uint32_t* value, std::string help) {
-  AddFlag({std::move(name), std::move(help), std::to_string(*value), false, false,
-           IntegerSetter(value), {}});
+  AddFlag({std::move(name),
+           std::move(help),
+           std::to_string(*value),
+           false,
+           false,
+           IntegerSetter(value),
+           {}});
 }
 
 void FlagSet::Add(std::string name, std::uint16_t* value, std::string help) {
-  AddFlag({std::move(name), std::move(help), std::to_string(*value), false, false,
-           IntegerSetter(value), {}});
+  AddFlag({std::move(name),
+           std::move(help),
+           std::to_string(*value),
+           false,
+           false,
+           IntegerSetter(value),
+           {}});
 }
 
 void FlagSet::Add(std::string name, double* value, std::string help) {
   char text[32];
   std::snprintf(text, sizeof(text), "%g", *value);
-  AddFlag({std::move(name), std::move(help), text, false, false,
+  AddFlag({std::move(name),
+           std::move(help),
+           text,
+           false,
+           false,
            [value](std::string_view t) -> Status {
              std::string copy(t);
              char* end = nullptr;
@@ -121,8 +149,8 @@ Status FlagSet::Set(const Flag& flag, std::string_view text) const {
   return status;
 }
 
-Result<FlagSet::Outcome> FlagSet::Parse(
-    int argc, const char* const* argv, const std::function<const char*(const char*)>& getenv) {
+Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
+                                        const std::function<const char*(const char*)>& getenv) {
   // Environment first, so the command line overrides it. A repeatable flag given on the command
   // line replaces the environment's list rather than adding to it.
   std::vector<const Flag*> from_env;

@@ -78,8 +78,6 @@ bool Cidr::Contains(const IpAddress& address) const {
   return (address.bytes_[full_bytes] & mask) == (base_.bytes_[full_bytes] & mask);
 }
 
-std::string Cidr::ToString() const {
-  return base_.ToString() + "/" + std::to_string(prefix_bits_);
-}
+std::string Cidr::ToString() const { return base_.ToString() + "/" + std::to_string(prefix_bits_); }
 
 }  // namespace shardtrack

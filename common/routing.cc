@@ -8,9 +8,9 @@ std::uint32_t JumpConsistentHash(std::uint64_t key, std::uint32_t buckets) {
   while (next < static_cast<std::int64_t>(buckets)) {
     bucket = next;
     key = key * 2862933555777941757ULL + 1;
-    next = static_cast<std::int64_t>(static_cast<double>(bucket + 1) *
-                                     (static_cast<double>(1LL << 31) /
-                                      static_cast<double>((key >> 33) + 1)));
+    next = static_cast<std::int64_t>(
+        static_cast<double>(bucket + 1) *
+        (static_cast<double>(1LL << 31) / static_cast<double>((key >> 33) + 1)));
   }
   return static_cast<std::uint32_t>(bucket);
 }

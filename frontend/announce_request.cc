@@ -12,12 +12,22 @@ namespace shardtrack {
 namespace {
 
 enum Field : unsigned {
-  kInfoHash, kPeerId, kPort, kUploaded, kDownloaded, kLeft,  // required, in this order
-  kEvent, kCompact, kNoPeerId, kNumwant, kIp, kFieldCount,
+  kInfoHash,
+  kPeerId,
+  kPort,
+  kUploaded,
+  kDownloaded,
+  kLeft,  // required, in this order
+  kEvent,
+  kCompact,
+  kNoPeerId,
+  kNumwant,
+  kIp,
+  kFieldCount,
 };
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "info_hash", "peer_id", "port", "uploaded", "downloaded", "left",
-    "event",     "compact", "no_peer_id", "numwant", "ip",
+    "info_hash", "peer_id", "port",       "uploaded", "downloaded", "left",
+    "event",     "compact", "no_peer_id", "numwant",  "ip",
 };
 constexpr unsigned kFirstOptional = kEvent;
 
@@ -27,9 +37,8 @@ Error Invalid(Field field, std::string_view why) {
 
 // Decimal digits only (no sign, no spaces); nullopt when empty, not digits or over 64 bits.
 std::optional<std::uint64_t> ParseUnsigned(std::string_view text) {
-  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      })) {
+  if (text.empty() ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
   std::uint64_t value = 0;
@@ -134,7 +143,8 @@ Result<ParsedAnnounce> AnnounceParser::Finish(const IpAddress& client,
   }
   auto& request = out_.request;
   std::uint64_t wanted = (seen_ & (1u << kNumwant)) ? numwant_ : options.response_size;
-  request.set_numwant(static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, options.max_give)));
+  request.set_numwant(
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, options.max_give)));
   request.set_want_peer_ids(!out_.compact && !out_.no_peer_id);
   bool believe = options.ip_override == IpOverride::kAlways ||
                  (options.ip_override == IpOverride::kLocal && client.IsLocal());
@@ -155,10 +165,9 @@ std::optional<IpOverride> ParseIpOverride(std::string_view text) {
 Result<ParsedAnnounce> ParseAnnounce(std::string_view raw_query, const IpAddress& client,
                                      const AnnounceOptions& options) {
   AnnounceParser parser;
-  Status status = ForEachQueryParam(raw_query, [&parser](std::string_view key,
-                                                          std::string_view value) {
-    return parser.Visit(key, value);
-  });
+  Status status = ForEachQueryParam(
+      raw_query,
+      [&parser](std::string_view key, std::string_view value) { return parser.Visit(key, value); });
   if (!status) return Error{status.error()};
   return parser.Finish(client, options);
 }

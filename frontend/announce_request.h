@@ -21,7 +21,7 @@ namespace shardtrack {
 
 // Whose `ip=` parameter is believed.
 enum class IpOverride {
-  kLocal,   // only from a loopback or private source (the original only_local_override_ip)
+  kLocal,  // only from a loopback or private source (the original only_local_override_ip)
   kAlways,
   kNever,
 };

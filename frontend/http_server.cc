@@ -81,8 +81,8 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     }
     const HttpRequest& request = connection.parser.request();
     std::uint64_t sequence = connection.next_sequence++;
-    connection.pipeline.push_back(
-        Pending{sequence, request.method == HttpMethod::kHead, request.keep_alive, false, {}, false});
+    connection.pipeline.push_back(Pending{
+        sequence, request.method == HttpMethod::kHead, request.keep_alive, false, {}, false});
     ++in_flight_;
     if (!request.keep_alive) {
       connection.closing = true;

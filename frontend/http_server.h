@@ -84,8 +84,8 @@ class HttpServer final : public TcpHandler {
     bool head_request;
     bool keep_alive;
     bool ready = false;
-    std::string bytes;          // the serialised response once ready
-    bool refusal = false;       // an error answer: the client may still be sending
+    std::string bytes;     // the serialised response once ready
+    bool refusal = false;  // an error answer: the client may still be sending
   };
   struct Connection {
     IpAddress remote;  // the socket peer until the origin is known, then the client it names

@@ -5,7 +5,8 @@
 namespace shardtrack {
 namespace {
 
-void AppendRow(std::string& html, std::string_view cells_tag, std::initializer_list<std::string> cells) {
+void AppendRow(std::string& html, std::string_view cells_tag,
+               std::initializer_list<std::string> cells) {
   html += "<tr>";
   for (const std::string& cell : cells) {
     html += "<";

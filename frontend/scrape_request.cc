@@ -9,14 +9,14 @@ namespace shardtrack {
 
 Result<std::vector<InfoHash>> ParseScrape(std::string_view raw_query, std::uint32_t max_hashes) {
   std::vector<InfoHash> hashes;
-  Status status = ForEachQueryParam(raw_query, [&hashes](std::string_view key,
-                                                         std::string_view value) -> Status {
-    if (key != "info_hash") return OkStatus();
-    auto hash = InfoHash::FromRaw(value);
-    if (!hash) return Error{"invalid info_hash: must be 20 bytes"};
-    hashes.push_back(*hash);
-    return OkStatus();
-  });
+  Status status = ForEachQueryParam(
+      raw_query, [&hashes](std::string_view key, std::string_view value) -> Status {
+        if (key != "info_hash") return OkStatus();
+        auto hash = InfoHash::FromRaw(value);
+        if (!hash) return Error{"invalid info_hash: must be 20 bytes"};
+        hashes.push_back(*hash);
+        return OkStatus();
+      });
   if (!status) return Error{status.error()};
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());

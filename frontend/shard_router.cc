@@ -105,7 +105,8 @@ void ShardRouter::Flush(Shard& shard) {
     FailBatch(shard.batch, "shard " + std::to_string(shard.index) + " is unavailable, retry later");
   } else {
     shard.backlog.push_back({shard.wire, now + options_.timeout, requests});
-    if (retry_timer_ == 0) retry_timer_ = loop_.RunAfter(kRetryInterval, [this] { RetryBacklogs(); });
+    if (retry_timer_ == 0)
+      retry_timer_ = loop_.RunAfter(kRetryInterval, [this] { RetryBacklogs(); });
   }
   shard.batch.mutable_requests()->Clear();
 }

@@ -6,9 +6,9 @@
 // when the shard is overloaded (too many pending), silent past the deadline, or unreachable.
 // A send never blocks the loop: sockets are ZMQ_IMMEDIATE, so nothing queues towards a shard
 // that is not connected. A batch that cannot go out yet (the connection is still being made at
-// start-up or after a shard restart) is retried every few milliseconds until its requests' deadline;
-// once a shard has been unreachable for a whole deadline, its requests fail at once.
-// Loop thread only.
+// start-up or after a shard restart) is retried every few milliseconds until its requests'
+// deadline; once a shard has been unreachable for a whole deadline, its requests fail at once. Loop
+// thread only.
 #pragma once
 
 #include <cstdint>

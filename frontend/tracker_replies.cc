@@ -51,9 +51,8 @@ void WriteAnnounceReply(const proto::AnnounceReply& reply, const AnnounceReplyOp
 }
 
 void WriteScrapeReply(std::vector<const proto::ScrapeEntry*>& entries, std::string& out) {
-  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) {
-    return a->info_hash() < b->info_hash();
-  });
+  std::sort(entries.begin(), entries.end(),
+            [](const auto* a, const auto* b) { return a->info_hash() < b->info_hash(); });
   BencodeWriter writer(out);
   writer.BeginDict().Key("files").BeginDict();
   const std::string* previous = nullptr;

@@ -14,8 +14,8 @@
 namespace shardtrack {
 
 struct AnnounceReplyOptions {
-  bool compact = true;          // BEP 23 `peers` (+ BEP 7 `peers6`); else a list of dicts
-  bool want_peer_ids = false;   // non-compact only: each dict carries `peer id`
+  bool compact = true;         // BEP 23 `peers` (+ BEP 7 `peers6`); else a list of dicts
+  bool want_peer_ids = false;  // non-compact only: each dict carries `peer id`
   std::uint32_t interval = 1800;
   std::uint32_t min_interval = 900;
   std::optional<IpAddress> external_ip;  // BEP 24: the requester's address as seen here

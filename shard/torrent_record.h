@@ -16,9 +16,9 @@ struct PeerRecord {
   PeerId peer_id;
   IpAddress ip;
   std::uint16_t port = 0;
-  bool seeder = false;         // left == 0 at its last announce
-  bool completed = false;      // its completion was already counted (counted once per peer)
-  UnixSeconds last_seen = 0;   // wall time of its last announce
+  bool seeder = false;        // left == 0 at its last announce
+  bool completed = false;     // its completion was already counted (counted once per peer)
+  UnixSeconds last_seen = 0;  // wall time of its last announce
 
   bool operator==(const PeerRecord&) const = default;
 };

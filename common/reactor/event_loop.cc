@@ -1,6 +1,7 @@
 #include "common/reactor/event_loop.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <exception>
 #include <limits>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 namespace shardtrack {
 namespace {
@@ -34,14 +33,15 @@ void Guarded(const char* what, F&& f) noexcept {
 long CeilMs(Duration d) {
   if (d <= Duration::zero()) return 0;
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
-  return ms > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max() : static_cast<long>(ms);
+  return ms > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
+                                              : static_cast<long>(ms);
 }
 
 }  // namespace
 
 struct EventLoop::Watch {
-  int fd = -1;              // the descriptor in the epoll set (a socket's ZMQ_FD)
-  void* socket = nullptr;   // ZeroMQ sockets only
+  int fd = -1;             // the descriptor in the epoll set (a socket's ZMQ_FD)
+  void* socket = nullptr;  // ZeroMQ sockets only
   short events = 0;
   bool alive = true;
   std::size_t index = 0;

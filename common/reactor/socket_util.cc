@@ -24,8 +24,8 @@ Error SocketError(const char* step, const std::string& where, int fd) {
 
 }  // namespace
 
-Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port,
-                                      int backlog, bool reuse_port) {
+Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
+                                      bool reuse_port) {
   std::string literal = address;
   if (literal.size() >= 2 && literal.front() == '[' && literal.back() == ']') {
     literal = literal.substr(1, literal.size() - 2);

@@ -22,8 +22,8 @@ struct ListenSocket {
 // Binds `address` (an IPv4 or IPv6 literal, brackets allowed) and `port` with SO_REUSEADDR and
 // TCP_NODELAY (and SO_REUSEPORT when `reuse_port`), non-blocking and close-on-exec, and listens.
 // The error names the address and the reason.
-Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port,
-                                      int backlog, bool reuse_port);
+Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
+                                      bool reuse_port);
 
 // The IpAddress (IPv4-mapped IPv6 becomes IPv4) and port of a peer; nullopt for other families.
 struct Endpoint {

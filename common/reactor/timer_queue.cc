@@ -1,9 +1,9 @@
 #include "common/reactor/timer_queue.h"
 
+#include <spdlog/spdlog.h>
+
 #include <exception>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 namespace shardtrack {
 

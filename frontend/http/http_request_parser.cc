@@ -153,8 +153,7 @@ void HttpRequestParser::OnHeaderLine(std::string_view line) {
 
 void HttpRequestParser::OnHeadersEnd() {
   bool persistent_by_default = request_.version_minor >= 1;
-  request_.keep_alive =
-      !connection_close_ && (persistent_by_default || connection_keep_alive_);
+  request_.keep_alive = !connection_close_ && (persistent_by_default || connection_keep_alive_);
   phase_ = Phase::kDone;
   state_ = State::kComplete;
 }

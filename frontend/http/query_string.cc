@@ -13,9 +13,8 @@ int HexValue(char c) {
 }
 
 bool IsPrintableName(std::string_view name) {
-  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
-    return c > 0x20 && c < 0x7f;
-  });
+  return !name.empty() && name.size() <= 32 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 }  // namespace
@@ -47,8 +46,7 @@ std::optional<std::string> PercentDecode(std::string_view encoded) {
   return out;
 }
 
-std::optional<std::string_view> QueryStringReader::Decode(std::string_view raw,
-                                                          Scratch& scratch) {
+std::optional<std::string_view> QueryStringReader::Decode(std::string_view raw, Scratch& scratch) {
   if (raw.find_first_of("%+") == std::string_view::npos) return raw;
   char* out = scratch.inline_bytes.data();
   if (raw.size() > scratch.inline_bytes.size()) {

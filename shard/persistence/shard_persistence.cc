@@ -1,8 +1,8 @@
 #include "shard/persistence/shard_persistence.h"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include "shard/peer_announce.h"
 #include "shard/persistence/shard_file_name.h"

@@ -7,7 +7,16 @@ namespace {
 
 TEST(BencodeTest, WritesEveryKind) {
   std::string out;
-  BencodeWriter(out).BeginDict().Key("a").Int(-3).Key("b").BeginList().String("xy").Int(0).End().End();
+  BencodeWriter(out)
+      .BeginDict()
+      .Key("a")
+      .Int(-3)
+      .Key("b")
+      .BeginList()
+      .String("xy")
+      .Int(0)
+      .End()
+      .End();
   EXPECT_EQ(out, "d1:ai-3e1:bl2:xyi0eee");
 }
 
@@ -46,8 +55,8 @@ TEST(BencodeTest, RejectsNonCanonicalIntegers) {
 }
 
 TEST(BencodeTest, RejectsTruncatedAndTrailingInput) {
-  for (const char* bad : {"", "i1", "l", "d", "4:abc", "d1:a", "li1e", "3:abcX", "x", "-1:a",
-                          "di1ei2ee"}) {
+  for (const char* bad :
+       {"", "i1", "l", "d", "4:abc", "d1:a", "li1e", "3:abcX", "x", "-1:a", "di1ei2ee"}) {
     auto parsed = ParseBencode(bad);
     EXPECT_FALSE(parsed) << bad;
     if (!parsed) {

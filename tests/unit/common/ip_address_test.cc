@@ -39,8 +39,8 @@ TEST(IpAddressTest, RejectsAnEmbeddedNul) {
 }
 
 TEST(IpAddressTest, KnowsLocalSources) {
-  for (const char* local : {"127.0.0.1", "10.9.8.7", "172.16.0.1", "172.31.255.255",
-                            "192.168.1.1", "169.254.0.1", "::1", "fd00::1", "fe80::1"}) {
+  for (const char* local : {"127.0.0.1", "10.9.8.7", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+                            "169.254.0.1", "::1", "fd00::1", "fe80::1"}) {
     EXPECT_TRUE(IpAddress::Parse(local)->IsLocal()) << local;
   }
   for (const char* remote : {"8.8.8.8", "172.32.0.1", "192.169.0.1", "2001:db8::1"}) {
