@@ -29,15 +29,8 @@ int Run(int argc, char** argv) {
                 "and invalid replies (see docs/benchmarks.md).");
   options.Register(flags);
   // The environment is ignored: SHARDTRACK_PORT and friends belong to the servers.
-  auto parsed = flags.Parse(argc, argv, [](const char*) -> const char* { return nullptr; });
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "shardtrack-loadgen: %s (see --help)\n", parsed.error().c_str());
-    return 2;
-  }
-  if (*parsed == FlagSet::Outcome::kHelpShown) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return 0;
-  }
+  const auto no_environment = [](const char*) -> const char* { return nullptr; };
+  if (auto exit_status = flags.ParseCommandLine(argc, argv, no_environment)) return *exit_status;
   if (options.print_infohashes > 0) {
     for (std::int64_t i = 0; i < options.print_infohashes; ++i) {
       std::printf("%s\n", BenchInfoHash(static_cast<std::uint64_t>(i)).ToHex().c_str());

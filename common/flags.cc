@@ -207,6 +207,24 @@ Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv) {
   return Parse(argc, argv, [](const char* name) { return std::getenv(name); });
 }
 
+std::optional<int> FlagSet::ParseCommandLine(int argc, const char* const* argv) {
+  return ParseCommandLine(argc, argv, [](const char* name) { return std::getenv(name); });
+}
+
+std::optional<int> FlagSet::ParseCommandLine(
+    int argc, const char* const* argv, const std::function<const char*(const char*)>& getenv) {
+  auto parsed = Parse(argc, argv, getenv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program_.c_str(), parsed.error().c_str());
+    return 2;
+  }
+  if (*parsed == Outcome::kHelpShown) {
+    std::fputs(Help().c_str(), stdout);
+    return 0;
+  }
+  return std::nullopt;
+}
+
 std::string FlagSet::Help() const {
   if (markdown_help_) return MarkdownTable();
   std::string out = "usage: " + program_ + " [options]\n" + summary_ + "\n\noptions:\n";

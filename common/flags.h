@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,11 @@ class FlagSet {
 
   // The text for kHelpShown: the plain list, or the Markdown table after --help-markdown.
   std::string Help() const;
+  // What every main() does: Parse, print the help (exit status 0) or the error naming the
+  // program (status 2). Returns the exit status when the process should exit now.
+  std::optional<int> ParseCommandLine(int argc, const char* const* argv);
+  std::optional<int> ParseCommandLine(int argc, const char* const* argv,
+                                      const std::function<const char*(const char*)>& getenv);
   std::string MarkdownTable() const;
 
  private:

@@ -77,15 +77,7 @@ int Run(int argc, char** argv) {
       "shardtrack-frontend",
       "Answers HTTP announces and scrapes; routes each torrent to the shard that owns it.");
   settings.Register(flags);
-  auto parsed = flags.Parse(argc, argv);
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "shardtrack-frontend: %s (see --help)\n", parsed.error().c_str());
-    return 2;
-  }
-  if (*parsed == FlagSet::Outcome::kHelpShown) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return 0;
-  }
+  if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
   if (auto logging = SetUpLogging("frontend", settings.log_level); !logging.ok()) {
     std::fprintf(stderr, "shardtrack-frontend: %s\n", logging.error().c_str());
     return 2;

@@ -28,15 +28,7 @@ int Run(int argc, char** argv) {
   ShardSettings settings;
   FlagSet flags("shardtrack-shard", "Owns the swarms of its share of all torrents.");
   settings.Register(flags);
-  auto parsed = flags.Parse(argc, argv);
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "shardtrack-shard: %s\n", parsed.error().c_str());
-    return 2;
-  }
-  if (*parsed == FlagSet::Outcome::kHelpShown) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return 0;
-  }
+  if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
   if (auto logging = SetUpLogging("shard", settings.log_level); !logging.ok()) {
     std::fprintf(stderr, "shardtrack-shard: %s\n", logging.error().c_str());
     return 2;

@@ -84,15 +84,7 @@ int Run(int argc, char** argv) {
   flags.Add("in", &in, "import: the dfile to read");
   flags.Add("out", &out, "export: the dfile to write, - for standard output");
   flags.Add("count", &count, "retire: the shard count the cluster runs at now");
-  auto parsed = flags.Parse(argc - 1, argv + 1);
-  if (!parsed) {
-    std::fprintf(stderr, "shardtrack-dfile: %s\n%s", parsed.error().c_str(), kUsage);
-    return 2;
-  }
-  if (*parsed == FlagSet::Outcome::kHelpShown) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return 0;
-  }
+  if (auto exit_status = flags.ParseCommandLine(argc - 1, argv + 1)) return *exit_status;
   PosixFileOps ops;
   if (command == "inspect" && !data_dir.empty()) return Inspect(ops, data_dir);
   if (command == "export" && !data_dir.empty() && !out.empty()) return Export(ops, data_dir, out);
