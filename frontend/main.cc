@@ -9,6 +9,7 @@
 #include "common/flags.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/open_file_limit.h"
 #include "common/reactor/event_loop.h"
 #include "frontend/client_address.h"
 #include "frontend/frontend_metrics.h"
@@ -23,6 +24,8 @@ namespace {
 // On SIGTERM a frontend stops accepting, answers what is in flight, then exits; this bounds the
 // wait for requests whose shard never answers (they fail at shard_timeout anyway).
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+// Descriptors besides client connections: listener, epoll, signalfd, ZeroMQ's sockets and pipes.
+constexpr std::uint64_t kSpareDescriptors = 64;
 
 HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddressPolicy policy) {
   HttpServerOptions options;
@@ -46,6 +49,19 @@ Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings) {
                  "'"};
   }
   return AnnounceOptions{settings.response_size, settings.max_give, *ip_override};
+}
+
+void WarnIfDescriptorsAreShort(std::uint64_t max_connections) {
+  const std::uint64_t wanted = max_connections + kSpareDescriptors;
+  auto limit = RaiseOpenFileLimit(wanted);
+  if (!limit.ok()) {
+    spdlog::warn("{}; connections may fail with 'too many open files'", limit.error());
+  } else if (*limit < wanted) {
+    spdlog::warn(
+        "the open-file limit is {}, below --max-connections {} + {}: raise the hard limit "
+        "(ulimit -Hn, LimitNOFILE=) or lower --max-connections",
+        *limit, max_connections, kSpareDescriptors);
+  }
 }
 
 void DrainThenStop(EventLoop& loop, const HttpServer& http, MonoTime deadline) {
@@ -109,6 +125,7 @@ int Run(int argc, char** argv) {
     spdlog::info("received {}", strsignal(signal));
     Drain(loop, handler, *http_for_signal, settings);
   });
+  WarnIfDescriptorsAreShort(settings.max_connections);
   zmq::context_t context(1);
 
   HttpServer http(loop, HttpOptionsFrom(settings, std::move(*policy)), handler);
