@@ -5,6 +5,7 @@ namespace shardtrack {
 void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("bind", &bind, "address to listen on for HTTP (IPv4 or IPv6 literal)");
   flags.Add("port", &port, "HTTP port for announce, scrape and the info page");
+  flags.Add("udp-port", &udp_port, "UDP tracker (BEP 15) port on --bind; 0: no UDP tracker");
   flags.Add("reuse-port", &reuse_port, "share --port with other frontends on this host");
   flags.Add("trusted-proxy", &trusted_proxies,
             "address or CIDR of a load balancer whose PROXY header (v1/v2) is believed; "
@@ -32,6 +33,8 @@ void FrontendSettings::Register(FlagSet& flags) {
             "whose ip= parameter is believed: local (loopback/private sources), always, never");
   flags.Add("full-scrape", &full_scrape, "answer /scrape without info_hash with every torrent");
   flags.Add("max-scrape-hashes", &max_scrape_hashes, "info_hash parameters in one scrape");
+  flags.Add("max-udp-scrape-hashes", &max_udp_scrape_hashes,
+            "info hashes in one UDP scrape (at most 74)");
   flags.Add("full-scrape-limit", &full_scrape_limit, "torrents per shard in one full scrape");
   flags.Add("info-page-torrents", &info_page_torrents, "rows in the info page's torrent table");
   flags.Add("shard-timeout-ms", &shard_timeout_ms,

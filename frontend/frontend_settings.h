@@ -17,6 +17,9 @@ struct FrontendSettings {
   std::uint16_t port = 6969;
   // SO_REUSEPORT, so several frontends on one host share the port (scripts/run --frontends K).
   bool reuse_port = false;
+  // The UDP tracker (BEP 15) on --bind. Off (0) unless asked for: a UDP port is one more thing
+  // exposed; scripts/run uses the HTTP port number.
+  std::uint16_t udp_port = 0;
   // Real client addresses behind a load balancer (frontend/client_address.h). A connection from
   // a trusted proxy may start with a PROXY v1/v2 header naming the client; from anyone else such
   // a header is refused. Empty: nobody is trusted, no header is believed.
@@ -54,6 +57,7 @@ struct FrontendSettings {
   // Scrape and the info page.
   bool full_scrape = true;                   // /scrape without info_hash lists every torrent
   std::uint32_t max_scrape_hashes = 64;      // info_hash parameters in one scrape (opentracker: 64)
+  std::uint32_t max_udp_scrape_hashes = 74;  // BEP 15: 74 is what fits one datagram (the cap)
   std::uint32_t full_scrape_limit = 100000;  // torrents in one full scrape, per shard
   std::uint32_t info_page_torrents = 100;    // rows in the / page's table, most peers first
 

@@ -11,12 +11,16 @@
 #include "common/metrics.h"
 #include "common/open_file_limit.h"
 #include "common/reactor/event_loop.h"
+#include "common/reactor/udp_socket.h"
 #include "frontend/client_address.h"
 #include "frontend/frontend_metrics.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/http_server.h"
+#include "frontend/shard_reply_demux.h"
 #include "frontend/shard_router.h"
 #include "frontend/tracker_handler.h"
+#include "frontend/udp/udp_connection_ids.h"
+#include "frontend/udp_tracker_handler.h"
 
 namespace shardtrack {
 namespace {
@@ -26,6 +30,8 @@ namespace {
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
 // Descriptors besides client connections: listener, epoll, signalfd, ZeroMQ's sockets and pipes.
 constexpr std::uint64_t kSpareDescriptors = 64;
+// UDP datagrams read per reactor turn before the loop serves its other handles.
+constexpr std::uint32_t kUdpDatagramsPerTurn = 64;
 
 HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddressPolicy policy) {
   HttpServerOptions options;
@@ -62,6 +68,10 @@ void WarnIfDescriptorsAreShort(std::uint64_t max_connections) {
         "(ulimit -Hn, LimitNOFILE=) or lower --max-connections",
         *limit, max_connections, kSpareDescriptors);
   }
+}
+
+std::string HostForUrl(const std::string& bind) {
+  return bind.find(':') == std::string::npos ? bind : "[" + bind + "]";
 }
 
 void DrainThenStop(EventLoop& loop, const HttpServer& http, MonoTime deadline) {
@@ -132,8 +142,17 @@ int Run(int argc, char** argv) {
   ShardRouter::Options router_options;
   router_options.timeout = std::chrono::milliseconds(settings.shard_timeout_ms);
   router_options.max_pending_per_shard = settings.max_pending_per_shard;
-  ShardRouter router(loop, context, settings.shards, router_options, handler);
+  UdpTrackerHandler udp_handler(settings, *announce_options, clock,
+                                UdpConnectionIds::WithRandomSecret());
+  ShardReplyDemux demux(handler, udp_handler);
+  ShardRouter router(loop, context, settings.shards, router_options, demux);
   handler.Attach(http, router);
+  UdpSocket udp(loop, {settings.bind, settings.udp_port, kUdpDatagramsPerTurn, settings.reuse_port},
+                [&udp_handler](std::string_view datagram, const Endpoint& from) {
+                  udp_handler.OnDatagram(datagram, from);
+                });
+  udp_handler.Attach(
+      router, [&udp](const Endpoint& to, std::string_view datagram) { udp.Send(to, datagram); });
   MetricsRegistry registry;
   FrontendMetrics metrics(registry, clock);
   metrics.WatchHttp(http);
@@ -143,11 +162,17 @@ int Run(int argc, char** argv) {
     spdlog::error("{} (is another tracker running? choose another --port)", listening.error());
     return 1;
   }
+  std::string udp_url;
+  if (settings.udp_port != 0) {
+    if (auto opened = udp.Open(); !opened.ok()) {
+      spdlog::error("{} (choose another --udp-port)", opened.error());
+      return 1;
+    }
+    udp_url = fmt::format(" and udp://{}:{}", HostForUrl(settings.bind), udp.port());
+  }
   http_for_signal = &http;
-  spdlog::info(
-      "ready: frontend listening on http://{}:{} with {} shards",
-      settings.bind.find(':') == std::string::npos ? settings.bind : "[" + settings.bind + "]",
-      http.port(), settings.shards.size());
+  spdlog::info("ready: frontend listening on http://{}:{}{} with {} shards",
+               HostForUrl(settings.bind), http.port(), udp_url, settings.shards.size());
   loop.Run();
   spdlog::info("stopped");
   return 0;

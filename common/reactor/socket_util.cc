@@ -24,31 +24,38 @@ Error SocketError(const char* step, const std::string& where, int fd) {
 
 }  // namespace
 
-Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
-                                      bool reuse_port) {
+Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16_t port) {
   std::string literal = address;
   if (literal.size() >= 2 && literal.front() == '[' && literal.back() == ']') {
     literal = literal.substr(1, literal.size() - 2);
   }
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  bool is_v6 = false;
+  SocketAddress parsed;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&parsed.storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&parsed.storage);
   if (::inet_pton(AF_INET, literal.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(port);
-    length = sizeof(sockaddr_in);
+    parsed.length = sizeof(sockaddr_in);
   } else if (::inet_pton(AF_INET6, literal.c_str(), &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
-    length = sizeof(sockaddr_in6);
-    is_v6 = true;
+    parsed.length = sizeof(sockaddr_in6);
+    parsed.is_v6 = true;
   } else {
     return Error{"listen on " + address + ":" + std::to_string(port) +
                  ": not an IPv4 or IPv6 address literal"};
   }
-  const std::string where = Describe(literal, port, is_v6);
+  parsed.where = Describe(literal, port, parsed.is_v6);
+  return parsed;
+}
+
+Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
+                                      bool reuse_port) {
+  auto parsed = ParseSocketAddress(address, port);
+  if (!parsed.ok()) return Error{parsed.error()};
+  sockaddr_storage& storage = parsed->storage;
+  const socklen_t length = parsed->length;
+  const std::string& where = parsed->where;
   const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return SocketError("socket for", where, -1);
   const int one = 1;

@@ -19,6 +19,16 @@ struct ListenSocket {
   std::uint16_t port = 0;  // the bound port (the ephemeral one when asked for port 0)
 };
 
+// A socket address parsed from an IPv4 or IPv6 literal (brackets allowed) and a port; `where`
+// names it for error messages ("1.2.3.4:80", "[::1]:80").
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  bool is_v6 = false;
+  std::string where;
+};
+Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16_t port);
+
 // Binds `address` (an IPv4 or IPv6 literal, brackets allowed) and `port` with SO_REUSEADDR and
 // TCP_NODELAY (and SO_REUSEPORT when `reuse_port`), non-blocking and close-on-exec, and listens.
 // The error names the address and the reason.

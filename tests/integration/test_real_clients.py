@@ -76,12 +76,14 @@ class Seeder:
         del self.session
 
 
-def make_torrent(path, announce_url):
-    """A private v1 torrent of the single file at `path`; returns (bytes, infohash)."""
+def make_torrent(path, announce_urls):
+    """A private v1 torrent of the single file at `path`, each announce URL its own tier;
+    returns (bytes, infohash)."""
     files = lt.file_storage()
     lt.add_files(files, path)
     creator = lt.create_torrent(files, PIECE_SIZE, lt.create_torrent.v1_only)
-    creator.add_tracker(announce_url)
+    for tier, url in enumerate(announce_urls):
+        creator.add_tracker(url, tier)
     creator.set_priv(True)
     creator.set_creator("shardtrack integration test")
     lt.set_piece_hashes(creator, os.path.dirname(path))
@@ -147,7 +149,10 @@ class OpenTracker:
 
 
 class ShardtrackTracker:
-    """A shardtrack cluster (2 shards, 1 frontend) whose frontend listens on `port`."""
+    """A shardtrack cluster (2 shards, 1 frontend) whose frontend listens on `port` (HTTP, and
+    UDP too with `udp`)."""
+
+    udp = False
 
     def __init__(self, tmp, port, info_hash):
         del tmp, info_hash  # the cluster has its own temp dir and serves every torrent
@@ -155,7 +160,9 @@ class ShardtrackTracker:
         self.cluster.__enter__()
         try:
             endpoints = [shard.endpoint for shard in self.cluster.shards]
-            frontend = cluster.Frontend(0, endpoints, env=self.cluster.env, port=port)
+            extra_args = ["--udp-port", str(port)] if self.udp else []
+            frontend = cluster.Frontend(0, endpoints, extra_args, env=self.cluster.env,
+                                        port=port)
             self.cluster.frontends.append(frontend)
             frontend.start()
         except BaseException:
@@ -169,10 +176,17 @@ class ShardtrackTracker:
         self.cluster.close()
 
 
+class ShardtrackUdpTracker(ShardtrackTracker):
+    udp = True
+
+
 class RealClientsScenario:
-    """The scenario; subclasses say which tracker (`tracker_class`) to run."""
+    """The scenario; subclasses say which tracker (`tracker_class`) to run and the torrent's
+    announce tiers (`schemes`). libtorrent announces to the first tier that answers; aria2c
+    (Debian's, whose UDP tracker support needs DHT) skips udp:// and takes the next."""
 
     tracker_class = None
+    schemes = ("http",)
 
     def setUp(self):
         if lt is None:
@@ -193,8 +207,8 @@ class RealClientsScenario:
             f.write(content)
 
         tracker_port = cluster.free_port()
-        url = f"http://127.0.0.1:{tracker_port}/announce"
-        torrent_bytes, info_hash = make_torrent(source_path, url)
+        urls = [f"{scheme}://127.0.0.1:{tracker_port}/announce" for scheme in self.schemes]
+        torrent_bytes, info_hash = make_torrent(source_path, urls)
         torrent_path = os.path.join(self.tmp, "payload.torrent")
         with open(torrent_path, "wb") as f:
             f.write(torrent_bytes)
@@ -218,6 +232,9 @@ class RealClientsScenario:
 
         self.assertTrue(seeder.wait_seeding_and_announced(deadline),
                         "libtorrent did not start seeding and announce" + logs())
+        first = f"tracker_reply_alert: payload.bin ({urls[0]})"
+        self.assertTrue(any(first in line for line in seeder.log),
+                        f"libtorrent's announce was not answered through {urls[0]}" + logs())
 
         aria2 = subprocess.Popen(
             ["aria2c", f"--dir={download_dir}", "--enable-dht=false", "--enable-dht6=false",
@@ -260,6 +277,12 @@ class OpentrackerReferenceTest(RealClientsScenario, unittest.TestCase):
 
 class ShardtrackRealClientsTest(RealClientsScenario, unittest.TestCase):
     tracker_class = ShardtrackTracker
+
+
+class ShardtrackUdpRealClientsTest(RealClientsScenario, unittest.TestCase):
+    """libtorrent seeds announcing over UDP (BEP 15); aria2c finds it over HTTP."""
+    tracker_class = ShardtrackUdpTracker
+    schemes = ("udp", "http")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,173 @@
+#include "frontend/udp/udp_tracker_protocol.h"
+
+#include <algorithm>
+
+namespace shardtrack {
+namespace {
+
+constexpr std::size_t kHeaderSize = 16;
+constexpr std::size_t kAnnounceSize = 98;
+
+// Big-endian reads from a datagram whose length the caller has checked.
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  std::uint64_t U64() { return Read(8); }
+  std::uint32_t U32() { return static_cast<std::uint32_t>(Read(4)); }
+  std::uint16_t U16() { return static_cast<std::uint16_t>(Read(2)); }
+  std::string_view Bytes(std::size_t n) {
+    std::string_view out = data_.substr(at_, n);
+    at_ += n;
+    return out;
+  }
+
+ private:
+  std::uint64_t Read(std::size_t n) {
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      value = value << 8 | static_cast<unsigned char>(data_[at_++]);
+    return value;
+  }
+  std::string_view data_;
+  std::size_t at_ = 0;
+};
+
+void Put(std::uint64_t value, std::size_t bytes, std::string& out) {
+  for (std::size_t i = bytes; i-- > 0;) out.push_back(static_cast<char>(value >> (8 * i)));
+}
+
+std::optional<proto::Event> EventFromCode(std::uint32_t code) {
+  switch (code) {
+    case 0:
+      return proto::EVENT_NONE;
+    case 1:
+      return proto::EVENT_COMPLETED;
+    case 2:
+      return proto::EVENT_STARTED;
+    case 3:
+      return proto::EVENT_STOPPED;
+    default:
+      return std::nullopt;
+  }
+}
+
+void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOptions& options,
+                       UdpRequest& request) {
+  proto::AnnounceRequest& announce = request.announce;
+  announce.set_info_hash(std::string(in.Bytes(20)));
+  announce.set_peer_id(std::string(in.Bytes(20)));
+  announce.set_downloaded(in.U64());
+  announce.set_left(in.U64());
+  announce.set_uploaded(in.U64());
+  auto event = EventFromCode(in.U32());
+  std::string_view ip_field = in.Bytes(4);
+  in.U32();  // key: identifies a client across address changes; the swarm keys on peer_id
+  const auto num_want = static_cast<std::int32_t>(in.U32());
+  const std::uint16_t port = in.U16();
+  if (!event) {
+    request.error = "invalid event";
+    return;
+  }
+  if (port == 0) {
+    request.error = "invalid port";
+    return;
+  }
+  announce.set_event(*event);
+  announce.set_port(port);
+  const std::uint32_t wanted =
+      num_want < 0 ? options.response_size : static_cast<std::uint32_t>(num_want);
+  announce.set_numwant(std::min(wanted, options.max_give));
+  IpAddress ip = client;
+  const bool believe = options.ip_override == IpOverride::kAlways ||
+                       (options.ip_override == IpOverride::kLocal && client.IsLocal());
+  if (believe && ip_field != std::string_view("\0\0\0\0", 4)) {
+    if (auto given = IpAddress::FromRaw(ip_field)) ip = *given;
+  }
+  announce.set_ip(std::string(ip.raw()));
+}
+
+void ParseScrapeBody(std::string_view hashes, const UdpParseOptions& options, UdpRequest& request) {
+  const std::uint32_t cap = std::min(options.max_scrape_hashes, kUdpMaxScrapeHashes);
+  if (hashes.empty() || hashes.size() % 20 != 0) {
+    request.error = "scrape needs whole 20-byte info hashes";
+    return;
+  }
+  if (hashes.size() / 20 > cap) {
+    request.error = "too many info hashes (at most " + std::to_string(cap) + ")";
+    return;
+  }
+  for (std::size_t at = 0; at < hashes.size(); at += 20) {
+    request.scrape.push_back(*InfoHash::FromRaw(hashes.substr(at, 20)));
+  }
+}
+
+}  // namespace
+
+std::optional<UdpRequest> ParseUdpRequest(std::string_view datagram, const IpAddress& client,
+                                          const UdpParseOptions& options) {
+  if (datagram.size() < kHeaderSize) return std::nullopt;
+  Reader in(datagram);
+  UdpRequest request;
+  request.connection_id = in.U64();
+  const std::uint32_t action = in.U32();
+  request.transaction_id = in.U32();
+  switch (action) {
+    case 0:
+      request.action = UdpAction::kConnect;
+      if (request.connection_id != kUdpProtocolId) request.error = "bad protocol id";
+      break;
+    case 1:
+      request.action = UdpAction::kAnnounce;
+      if (datagram.size() < kAnnounceSize) {
+        request.error = "announce too short";
+      } else {
+        ParseAnnounceBody(in, client, options.announce, request);
+      }
+      break;
+    case 2:
+      request.action = UdpAction::kScrape;
+      ParseScrapeBody(datagram.substr(kHeaderSize), options, request);
+      break;
+    default:
+      request.action = UdpAction::kError;
+      request.error = "unknown action";
+      break;
+  }
+  return request;
+}
+
+void WriteUdpConnectReply(std::uint32_t transaction_id, std::uint64_t connection_id,
+                          std::string& out) {
+  Put(static_cast<std::uint32_t>(UdpAction::kConnect), 4, out);
+  Put(transaction_id, 4, out);
+  Put(connection_id, 8, out);
+}
+
+void WriteUdpAnnounceReply(std::uint32_t transaction_id, std::uint32_t interval,
+                           const proto::AnnounceReply& reply, bool ipv6, std::string& out) {
+  Put(static_cast<std::uint32_t>(UdpAction::kAnnounce), 4, out);
+  Put(transaction_id, 4, out);
+  Put(interval, 4, out);
+  Put(reply.incomplete(), 4, out);
+  Put(reply.complete(), 4, out);
+  out.append(ipv6 ? reply.peers6() : reply.peers4());
+}
+
+void WriteUdpScrapeHeader(std::uint32_t transaction_id, std::string& out) {
+  Put(static_cast<std::uint32_t>(UdpAction::kScrape), 4, out);
+  Put(transaction_id, 4, out);
+}
+
+void WriteUdpScrapeEntry(const proto::ScrapeEntry& entry, std::string& out) {
+  Put(entry.complete(), 4, out);
+  Put(entry.downloaded(), 4, out);
+  Put(entry.incomplete(), 4, out);
+}
+
+void WriteUdpError(std::uint32_t transaction_id, std::string_view message, std::string& out) {
+  Put(static_cast<std::uint32_t>(UdpAction::kError), 4, out);
+  Put(transaction_id, 4, out);
+  out.append(message);
+}
+
+}  // namespace shardtrack

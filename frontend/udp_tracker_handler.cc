@@ -1,0 +1,150 @@
+#include "frontend/udp_tracker_handler.h"
+
+#include "common/routing.h"
+#include "frontend/shard_reply_demux.h"
+
+namespace shardtrack {
+
+namespace {
+constexpr std::string_view kBusy = "tracker busy, retry later";
+}  // namespace
+
+UdpTrackerHandler::UdpTrackerHandler(const FrontendSettings& settings,
+                                     AnnounceOptions announce_options, const Clock& clock,
+                                     UdpConnectionIds ids)
+    : settings_(settings),
+      parse_options_{announce_options, settings.max_udp_scrape_hashes},
+      clock_(clock),
+      ids_(ids) {}
+
+void UdpTrackerHandler::Attach(ShardRouter& router, Send send) {
+  router_ = &router;
+  send_ = std::move(send);
+}
+
+void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& from) {
+  auto request = ParseUdpRequest(datagram, from.address, parse_options_);
+  if (!request) return;
+  if (!request->error.empty()) {
+    return RespondError(from, request->transaction_id, request->error);
+  }
+  if (request->action == UdpAction::kConnect) {
+    out_.clear();
+    WriteUdpConnectReply(request->transaction_id, ids_.Issue(from, clock_.Now()), out_);
+    return SendOut(from);
+  }
+  if (!ids_.Valid(request->connection_id, from, clock_.Now())) {
+    return RespondError(from, request->transaction_id, "invalid connection id");
+  }
+  if (request->action == UdpAction::kAnnounce) return HandleAnnounce(*request, from);
+  HandleScrape(*request, from);
+}
+
+void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from) {
+  auto info_hash = InfoHash::FromRaw(request.announce.info_hash());
+  const std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
+  const std::uint32_t index = NewExchange(request, from);
+  proto::Request* shard_request = router_->Add(shard, ShardReplyDemux::UdpToken(index));
+  if (shard_request == nullptr) {
+    free_exchanges_.push_back(index);
+    return RespondError(from, request.transaction_id, kBusy);
+  }
+  exchanges_[index].outstanding = 1;
+  shard_request->mutable_announce()->Swap(&request.announce);
+}
+
+void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) {
+  const std::uint32_t index = NewExchange(request, from);
+  std::vector<proto::ScrapeRequest*> per_shard(router_->shard_count(), nullptr);
+  for (const InfoHash& hash : request.scrape) {
+    const std::uint32_t shard = ShardFor(hash, router_->shard_count());
+    if (per_shard[shard] == nullptr) {
+      proto::Request* shard_request = router_->Add(shard, ShardReplyDemux::UdpToken(index));
+      if (shard_request == nullptr) {
+        exchanges_[index].failure = kBusy;
+        continue;
+      }
+      ++exchanges_[index].outstanding;
+      per_shard[shard] = shard_request->mutable_scrape();
+    }
+    per_shard[shard]->add_info_hashes(hash.ToRaw());
+  }
+  exchanges_[index].hashes = std::move(request.scrape);
+  if (exchanges_[index].outstanding == 0) Finish(index);
+}
+
+void UdpTrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& reply) {
+  const auto index = static_cast<std::uint32_t>(token);
+  Exchange& exchange = exchanges_[index];
+  if (!reply.failure().empty()) {
+    if (exchange.failure.empty()) exchange.failure = reply.failure();
+  } else if (exchange.kind == UdpAction::kAnnounce) {
+    out_.clear();
+    WriteUdpAnnounceReply(exchange.transaction_id, settings_.announce_interval, reply.announce(),
+                          !exchange.to.address.is_v4(), out_);
+    SendOut(exchange.to);
+  } else {
+    for (const auto& entry : reply.scrape().files()) exchange.entries.push_back(entry);
+  }
+  if (--exchange.outstanding == 0) Finish(index);
+}
+
+void UdpTrackerHandler::Finish(std::uint32_t index) {
+  const Exchange& exchange = exchanges_[index];
+  if (!exchange.failure.empty()) {
+    RespondError(exchange.to, exchange.transaction_id, exchange.failure);
+  } else if (exchange.kind == UdpAction::kScrape) {
+    FinishScrape(exchange);
+  }  // a successful announce was answered on arrival
+  free_exchanges_.push_back(index);
+}
+
+void UdpTrackerHandler::FinishScrape(const Exchange& exchange) {
+  out_.clear();
+  WriteUdpScrapeHeader(exchange.transaction_id, out_);
+  const proto::ScrapeEntry zero;
+  for (const InfoHash& hash : exchange.hashes) {
+    const proto::ScrapeEntry* found = &zero;
+    for (const auto& entry : exchange.entries) {
+      if (entry.info_hash() == hash.view()) {
+        found = &entry;
+        break;
+      }
+    }
+    WriteUdpScrapeEntry(*found, out_);
+  }
+  SendOut(exchange.to);
+}
+
+std::uint32_t UdpTrackerHandler::NewExchange(const UdpRequest& request, const Endpoint& from) {
+  std::uint32_t index;
+  if (free_exchanges_.empty()) {
+    index = static_cast<std::uint32_t>(exchanges_.size());
+    exchanges_.emplace_back();
+  } else {
+    index = free_exchanges_.back();
+    free_exchanges_.pop_back();
+  }
+  Exchange& exchange = exchanges_[index];
+  exchange.to = from;
+  exchange.transaction_id = request.transaction_id;
+  exchange.kind = request.action;
+  exchange.outstanding = 0;
+  exchange.failure.clear();
+  exchange.hashes.clear();
+  exchange.entries.clear();
+  return index;
+}
+
+void UdpTrackerHandler::RespondError(const Endpoint& to, std::uint32_t transaction_id,
+                                     std::string_view message) {
+  out_.clear();
+  WriteUdpError(transaction_id, message, out_);
+  SendOut(to);
+}
+
+void UdpTrackerHandler::SendOut(const Endpoint& to) {
+  if (send_) send_(to, out_);
+}
+
+}  // namespace shardtrack

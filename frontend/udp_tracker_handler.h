@@ -1,0 +1,69 @@
+// UdpTrackerHandler: the UDP tracker (BEP 15). It maps each datagram to shard requests through
+// the ShardRouter and answers with one datagram when the shards have answered: connect at once,
+// announce from the owning shard's reply, scrape split by owner and gathered in request order.
+// A bad connection id, a refused request or a failed shard request is answered with an error
+// datagram; a datagram too short to carry a transaction id is dropped. It sends through the
+// callback given to Attach and knows no sockets. Shard replies reach it through a
+// ShardReplyDemux (its tokens carry the UDP bit). Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/reactor/socket_util.h"
+#include "frontend/frontend_settings.h"
+#include "frontend/shard_router.h"
+#include "frontend/udp/udp_connection_ids.h"
+#include "frontend/udp/udp_tracker_protocol.h"
+
+namespace shardtrack {
+
+class UdpTrackerHandler final : public ShardRouter::Listener {
+ public:
+  using Send = std::function<void(const Endpoint& to, std::string_view datagram)>;
+
+  UdpTrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options,
+                    const Clock& clock, UdpConnectionIds ids);
+  // The router must outlive this handler.
+  void Attach(ShardRouter& router, Send send);
+
+  void OnDatagram(std::string_view datagram, const Endpoint& from);
+  // `token` without the UDP bit (the demux clears it).
+  void OnShardReply(ShardRouter::Token token, const proto::Reply& reply) override;
+
+ private:
+  // A request waiting on one or more shards; kept in a slab and reused.
+  struct Exchange {
+    Endpoint to;
+    std::uint32_t transaction_id = 0;
+    UdpAction kind = UdpAction::kAnnounce;
+    std::uint32_t outstanding = 0;
+    std::string failure;                      // first failure among the shard replies
+    std::vector<InfoHash> hashes;             // scrape: request order
+    std::vector<proto::ScrapeEntry> entries;  // scrape: gathered
+  };
+
+  void HandleAnnounce(UdpRequest& request, const Endpoint& from);
+  void HandleScrape(UdpRequest& request, const Endpoint& from);
+  void Finish(std::uint32_t index);
+  void FinishScrape(const Exchange& exchange);
+  std::uint32_t NewExchange(const UdpRequest& request, const Endpoint& from);
+  void RespondError(const Endpoint& to, std::uint32_t transaction_id, std::string_view message);
+  void SendOut(const Endpoint& to);  // sends out_
+
+  const FrontendSettings& settings_;
+  UdpParseOptions parse_options_;
+  const Clock& clock_;
+  UdpConnectionIds ids_;
+  ShardRouter* router_ = nullptr;
+  Send send_;
+  std::vector<Exchange> exchanges_;
+  std::vector<std::uint32_t> free_exchanges_;
+  std::string out_;  // reused reply buffer
+};
+
+}  // namespace shardtrack

@@ -1,0 +1,153 @@
+"""The UDP tracker (BEP 15) on a 2-shard cluster.
+
+Clients speak raw BEP 15 datagrams from distinct loopback addresses (127.0.0.2, 127.0.0.3), so
+each is its own peer. The frontend is started with --udp-port on a port that was free a moment
+ago and logs it in its ready line. A killed shard must produce an error datagram within
+FAILURE_DEADLINE (many times --shard-timeout-ms, so a slow machine does not make it flaky).
+"""
+
+import re
+import signal
+import socket
+import struct
+import time
+import unittest
+
+import cluster
+from cluster import peer_id
+
+PROTOCOL_ID = 0x41727101980
+SHARD_TIMEOUT_MS = 300
+FAILURE_DEADLINE = 3.0
+EVENT_STARTED = 2
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class UdpClient:
+    """One client socket on `source`; every request waits for the matching transaction id."""
+
+    def __init__(self, port, source, timeout=FAILURE_DEADLINE + 2):
+        self.address = ("127.0.0.1", port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((source, 0))
+        self.sock.settimeout(timeout)
+        self.next_tid = 1000
+        self.connection_id = None
+
+    def close(self):
+        self.sock.close()
+
+    def exchange(self, connection_id, action, body=b""):
+        """Sends a request; returns (action, payload after the header) of the reply."""
+        self.next_tid += 1
+        tid = self.next_tid
+        self.sock.sendto(struct.pack(">QII", connection_id, action, tid) + body, self.address)
+        while True:
+            data, _ = self.sock.recvfrom(65536)
+            reply_action, reply_tid = struct.unpack(">II", data[:8])
+            if reply_tid == tid:
+                return reply_action, data[8:]
+
+    def connect(self):
+        action, payload = self.exchange(PROTOCOL_ID, 0)
+        assert action == 0, (action, payload)
+        self.connection_id = struct.unpack(">Q", payload)[0]
+        return self.connection_id
+
+    def announce(self, info_hash, pid, port, left, event=EVENT_STARTED, num_want=-1,
+                 connection_id=None):
+        body = info_hash + pid + struct.pack(">QQQIIIiH", 0, left, 0, event, 0, 7, num_want,
+                                             port)
+        cid = self.connection_id if connection_id is None else connection_id
+        return self.exchange(cid, 1, body)
+
+    def scrape(self, hashes):
+        return self.exchange(self.connection_id, 2, b"".join(hashes))
+
+
+def announce_fields(payload):
+    interval, leechers, seeders = struct.unpack(">III", payload[:12])
+    peers = [(socket.inet_ntoa(payload[i:i + 4]), struct.unpack(">H", payload[i + 4:i + 6])[0])
+             for i in range(12, len(payload), 6)]
+    return interval, leechers, seeders, peers
+
+
+class UdpTrackerTest(cluster.LoggedTestCase):
+
+    def setUp(self):
+        self.cluster = cluster.Cluster(
+            shards=2, frontends=1,
+            frontend_args=["--udp-port", str(free_udp_port()),
+                           "--shard-timeout-ms", str(SHARD_TIMEOUT_MS)])
+        self.cluster.__enter__()
+        self.addCleanup(self.cluster.close)
+        ready = self.cluster.frontends[0].ready_match.string
+        self.udp_port = int(re.search(r"and udp://127\.0\.0\.1:(\d+)", ready).group(1))
+        self.seeder = UdpClient(self.udp_port, "127.0.0.2")
+        self.leecher = UdpClient(self.udp_port, "127.0.0.3")
+        self.addCleanup(self.seeder.close)
+        self.addCleanup(self.leecher.close)
+        self.seeder.connect()
+        self.leecher.connect()
+        self.hashes = [self.cluster.hash_on_shard(s, self.id() + f"/{s}") for s in (0, 1)]
+
+    def logs(self):
+        return self.cluster.logs()
+
+    def test_two_peers_see_each_other_on_each_shard(self):
+        for h in self.hashes:
+            action, payload = self.seeder.announce(h, peer_id("seeder"), 7001, left=0)
+            self.assertEqual(action, 1, payload)
+            interval, leechers, seeders, peers = announce_fields(payload)
+            self.assertEqual((leechers, seeders), (0, 1))
+            self.assertEqual(interval, 1800)
+            action, payload = self.leecher.announce(h, peer_id("leecher"), 7002, left=10)
+            self.assertEqual(action, 1, payload)
+            _, leechers, seeders, peers = announce_fields(payload)
+            self.assertEqual((leechers, seeders), (1, 1))
+            self.assertEqual(peers, [("127.0.0.2", 7001)])
+            _, _, _, peers = announce_fields(
+                self.seeder.announce(h, peer_id("seeder"), 7001, left=0, event=0)[1])
+            self.assertEqual(peers, [("127.0.0.3", 7002)])
+
+    def test_scrape_counts_in_request_order_across_shards(self):
+        self.seeder.announce(self.hashes[1], peer_id("seeder"), 7001, left=0)
+        self.leecher.announce(self.hashes[1], peer_id("leecher"), 7002, left=10)
+        self.leecher.announce(self.hashes[0], peer_id("leecher"), 7002, left=10)
+        unknown = b"\x01" * 20
+        action, payload = self.leecher.scrape([self.hashes[1], unknown, self.hashes[0]])
+        self.assertEqual(action, 2, payload)
+        counts = [struct.unpack(">III", payload[i:i + 12]) for i in range(0, len(payload), 12)]
+        # seeders, completed, leechers
+        self.assertEqual(counts, [(1, 0, 1), (0, 0, 0), (0, 0, 1)])
+
+    def test_bad_connection_id_gets_an_error(self):
+        action, payload = self.leecher.announce(self.hashes[0], peer_id("leecher"), 7002, left=1,
+                                                connection_id=self.seeder.connection_id ^ 1)
+        self.assertEqual(action, 3)
+        self.assertIn(b"connection id", payload)
+
+    def test_bad_protocol_id_and_short_packets(self):
+        action, _ = self.leecher.exchange(PROTOCOL_ID + 1, 0)
+        self.assertEqual(action, 3)
+        self.leecher.sock.sendto(b"\x00" * 7, self.leecher.address)  # dropped, no reply
+        self.leecher.connect()  # still served
+
+    def test_killed_shard_gets_an_error_within_the_deadline(self):
+        self.cluster.shards[1].kill(signal.SIGKILL)
+        started = time.monotonic()
+        action, payload = self.leecher.announce(self.hashes[1], peer_id("leecher"), 7002, left=1)
+        elapsed = time.monotonic() - started
+        self.assertEqual(action, 3, payload)
+        self.assertLess(elapsed, FAILURE_DEADLINE)
+        action, _ = self.leecher.announce(self.hashes[0], peer_id("leecher"), 7002, left=1)
+        self.assertEqual(action, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,127 @@
+// UdpSocket over real loopback sockets: datagrams reach the callback with their sender, replies
+// reach the sender, at most max_datagrams_per_turn are read per turn, and a bad bind address is an
+// error. Every wait is a bounded number of RunOnce turns, so a bug fails instead of hanging.
+#include "common/reactor/udp_socket.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace shardtrack {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A blocking loopback UDP client with a receive timeout.
+class Peer {
+ public:
+  Peer() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in self{};
+    self.sin_family = AF_INET;
+    self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&self), sizeof self);
+    socklen_t length = sizeof self;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&self), &length);
+    port_ = ntohs(self.sin_port);
+    timeval timeout{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+  ~Peer() { ::close(fd_); }
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  void SendTo(std::uint16_t port, const std::string& data) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(port);
+    ::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+  std::string Receive() {
+    char buffer[2048];
+    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    return n < 0 ? std::string() : std::string(buffer, static_cast<std::size_t>(n));
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+struct Received {
+  std::string data;
+  Endpoint from;
+};
+
+class UdpSocketTest : public ::testing::Test {
+ protected:
+  void RunUntil(std::size_t count) {
+    for (int turn = 0; turn < 100 && received_.size() < count; ++turn) {
+      loop_.RunOnce(milliseconds(10));
+    }
+  }
+
+  SystemClock clock_;
+  EventLoop loop_{clock_};
+  std::vector<Received> received_;
+  UdpSocket::OnDatagram record_ = [this](std::string_view data, const Endpoint& from) {
+    received_.push_back({std::string(data), from});
+  };
+};
+
+TEST_F(UdpSocketTest, DeliversDatagramsWithTheirSenderAndSendsReplies) {
+  UdpSocket socket(loop_, {"127.0.0.1", 0, 64, false}, record_);
+  ASSERT_TRUE(socket.Open().ok());
+  ASSERT_NE(socket.port(), 0);
+  Peer peer;
+  peer.SendTo(socket.port(), "hello");
+  RunUntil(1);
+  ASSERT_EQ(received_.size(), 1u);
+  EXPECT_EQ(received_[0].data, "hello");
+  EXPECT_EQ(received_[0].from.address.ToString(), "127.0.0.1");
+  EXPECT_EQ(received_[0].from.port, peer.port());
+  EXPECT_TRUE(socket.Send(received_[0].from, "world"));
+  EXPECT_EQ(peer.Receive(), "world");
+}
+
+TEST_F(UdpSocketTest, ReadsAtMostTheLimitPerTurn) {
+  UdpSocket socket(loop_, {"127.0.0.1", 0, 2, false}, record_);
+  ASSERT_TRUE(socket.Open().ok());
+  Peer peer;
+  for (int i = 0; i < 5; ++i) peer.SendTo(socket.port(), std::to_string(i));
+  loop_.RunOnce(milliseconds(100));
+  EXPECT_EQ(received_.size(), 2u);
+  RunUntil(5);
+  ASSERT_EQ(received_.size(), 5u);
+  EXPECT_EQ(received_[4].data, "4");
+}
+
+TEST_F(UdpSocketTest, AnIpv6SocketAnswersAnIpv4MappedSender) {
+  UdpSocket socket(loop_, {"[::]", 0, 64, false}, record_);
+  ASSERT_TRUE(socket.Open().ok());
+  Peer peer;
+  peer.SendTo(socket.port(), "v4");
+  RunUntil(1);
+  ASSERT_EQ(received_.size(), 1u);
+  EXPECT_TRUE(received_[0].from.address.is_v4());
+  EXPECT_TRUE(socket.Send(received_[0].from, "back"));
+  EXPECT_EQ(peer.Receive(), "back");
+}
+
+TEST_F(UdpSocketTest, RefusesANameInsteadOfAnAddressLiteral) {
+  UdpSocket socket(loop_, {"localhost", 0, 64, false}, record_);
+  auto opened = socket.Open();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().find("localhost"), std::string::npos);
+  EXPECT_FALSE(socket.Send(Endpoint{*IpAddress::Parse("127.0.0.1"), 9}, "x"));
+}
+
+}  // namespace
+}  // namespace shardtrack

@@ -1,0 +1,102 @@
+// UdpTrackerHandler's answers that need no shard: connect, a refused request, a bad connection
+// id, and silence for a datagram too short to answer. Shard round trips are covered by
+// tests/integration/test_udp.py.
+#include "frontend/udp_tracker_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace shardtrack {
+namespace {
+
+std::string Header(std::uint64_t connection_id, std::uint32_t action, std::uint32_t tid) {
+  std::string out;
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(connection_id >> (8 * i)));
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(action >> (8 * i)));
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(tid >> (8 * i)));
+  return out;
+}
+
+std::uint64_t Get(std::string_view data, std::size_t at, std::size_t bytes) {
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    value = value << 8 | static_cast<unsigned char>(data[at + i]);
+  }
+  return value;
+}
+
+class UdpTrackerHandlerTest : public ::testing::Test {
+ protected:
+  UdpTrackerHandlerTest() {
+    handler_.Attach(router_placeholder_, [this](const Endpoint& to, std::string_view datagram) {
+      sent_.push_back({to, std::string(datagram)});
+    });
+  }
+
+  struct Sent {
+    Endpoint to;
+    std::string datagram;
+  };
+
+  FrontendSettings settings_;
+  FakeClock clock_;
+  UdpConnectionIds ids_{{5, 6}};
+  UdpTrackerHandler handler_{settings_, AnnounceOptions{}, clock_, ids_};
+  Endpoint client_{*IpAddress::Parse("198.51.100.7"), 6881};
+  std::vector<Sent> sent_;
+
+ private:
+  // Never reached by these tests: each answer is given before a shard would be asked.
+  SystemClock system_clock_;
+  EventLoop loop_{system_clock_};
+  zmq::context_t context_{1};
+  struct Ignore final : ShardRouter::Listener {
+    void OnShardReply(ShardRouter::Token, const proto::Reply&) override {}
+  } ignore_;
+  ShardRouter router_placeholder_{loop_, context_, {"tcp://127.0.0.1:1"}, {}, ignore_};
+};
+
+TEST_F(UdpTrackerHandlerTest, AnswersConnectWithAnIdValidForTheSender) {
+  handler_.OnDatagram(Header(kUdpProtocolId, 0, 99), client_);
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].to.address, client_.address);
+  EXPECT_EQ(sent_[0].to.port, client_.port);
+  ASSERT_EQ(sent_[0].datagram.size(), 16u);
+  EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 0u);
+  EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 99u);
+  EXPECT_TRUE(ids_.Valid(Get(sent_[0].datagram, 8, 8), client_, clock_.Now()));
+}
+
+TEST_F(UdpTrackerHandlerTest, AnswersABadConnectionIdWithAnError) {
+  handler_.OnDatagram(Header(12345, 2, 7) + std::string(20, 'a'), client_);
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 3u);
+  EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 7u);
+  EXPECT_EQ(sent_[0].datagram.substr(8), "invalid connection id");
+}
+
+TEST_F(UdpTrackerHandlerTest, AnIdExpiresAfterItsTimeSlotAndTheNext) {
+  const std::uint64_t id = ids_.Issue(client_, clock_.Now());
+  clock_.Advance(UdpConnectionIds::kSlot * 2);
+  handler_.OnDatagram(Header(id, 2, 7) + std::string(20, 'a'), client_);
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].datagram.substr(8), "invalid connection id");
+}
+
+TEST_F(UdpTrackerHandlerTest, RefusesARequestItCannotParseWithItsTransactionId) {
+  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.Now()), 1, 8) + "short", client_);
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 3u);
+  EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 8u);
+}
+
+TEST_F(UdpTrackerHandlerTest, DropsADatagramTooShortToAnswer) {
+  handler_.OnDatagram("", client_);
+  handler_.OnDatagram(Header(kUdpProtocolId, 0, 1).substr(0, 15), client_);
+  EXPECT_TRUE(sent_.empty());
+}
+
+}  // namespace
+}  // namespace shardtrack

@@ -1,0 +1,285 @@
+#include "frontend/udp/udp_tracker_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/clock.h"
+#include "frontend/udp/udp_connection_ids.h"
+
+namespace shardtrack {
+namespace {
+
+using namespace std::string_literals;
+
+const std::string kInfoHash(20, '\xab');
+const std::string kPeerId = "-LT2000-abcdefghijkl";
+
+void Put(std::uint64_t value, std::size_t bytes, std::string& out) {
+  for (std::size_t i = bytes; i-- > 0;) out.push_back(static_cast<char>(value >> (8 * i)));
+}
+
+std::uint64_t Get(std::string_view data, std::size_t at, std::size_t bytes) {
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    value = value << 8 | static_cast<unsigned char>(data[at + i]);
+  }
+  return value;
+}
+
+std::string Header(std::uint64_t connection_id, std::uint32_t action, std::uint32_t tid) {
+  std::string out;
+  Put(connection_id, 8, out);
+  Put(action, 4, out);
+  Put(tid, 4, out);
+  return out;
+}
+
+struct AnnounceFields {
+  std::uint32_t event = 2;
+  std::string ip = "\0\0\0\0"s;
+  std::int32_t num_want = -1;
+  std::uint16_t port = 6881;
+};
+
+std::string Announce(const AnnounceFields& f) {
+  std::string out = Header(77, 1, 0x01020304);
+  out += kInfoHash;
+  out += kPeerId;
+  Put(200, 8, out);  // downloaded
+  Put(300, 8, out);  // left
+  Put(100, 8, out);  // uploaded
+  Put(f.event, 4, out);
+  out += f.ip;
+  Put(0xdeadbeef, 4, out);  // key
+  Put(static_cast<std::uint32_t>(f.num_want), 4, out);
+  Put(f.port, 2, out);
+  return out;
+}
+
+const IpAddress kPublic = *IpAddress::Parse("203.0.113.5");
+const IpAddress kLocal = *IpAddress::Parse("192.168.1.2");
+
+UdpParseOptions Options() {
+  UdpParseOptions options;
+  options.announce = {50, 200, IpOverride::kLocal};
+  return options;
+}
+
+TEST(UdpTrackerProtocolTest, ParsesConnectWithTheProtocolId) {
+  auto request = ParseUdpRequest(Header(kUdpProtocolId, 0, 42), kPublic, Options());
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->action, UdpAction::kConnect);
+  EXPECT_EQ(request->transaction_id, 42u);
+  EXPECT_TRUE(request->error.empty());
+}
+
+TEST(UdpTrackerProtocolTest, RefusesConnectWithABadProtocolId) {
+  auto request = ParseUdpRequest(Header(0x41727101981, 0, 42), kPublic, Options());
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->transaction_id, 42u);
+  EXPECT_EQ(request->error, "bad protocol id");
+}
+
+TEST(UdpTrackerProtocolTest, DropsDatagramsShorterThanAHeader) {
+  std::string header = Header(kUdpProtocolId, 0, 42);
+  for (std::size_t n = 0; n < header.size(); ++n) {
+    EXPECT_FALSE(ParseUdpRequest(header.substr(0, n), kPublic, Options())) << n;
+  }
+}
+
+TEST(UdpTrackerProtocolTest, RefusesAnnouncesShorterThan98Bytes) {
+  std::string full = Announce({});
+  for (std::size_t n = 16; n < full.size(); ++n) {
+    auto request = ParseUdpRequest(full.substr(0, n), kPublic, Options());
+    ASSERT_TRUE(request) << n;
+    EXPECT_EQ(request->error, "announce too short") << n;
+  }
+}
+
+TEST(UdpTrackerProtocolTest, RefusesAnUnknownAction) {
+  auto request = ParseUdpRequest(Header(1, 9, 5), kPublic, Options());
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->transaction_id, 5u);
+  EXPECT_EQ(request->error, "unknown action");
+}
+
+TEST(UdpTrackerProtocolTest, ParsesEveryAnnounceField) {
+  auto request = ParseUdpRequest(Announce({}), kPublic, Options());
+  ASSERT_TRUE(request);
+  ASSERT_TRUE(request->error.empty()) << request->error;
+  EXPECT_EQ(request->action, UdpAction::kAnnounce);
+  EXPECT_EQ(request->connection_id, 77u);
+  EXPECT_EQ(request->transaction_id, 0x01020304u);
+  const proto::AnnounceRequest& a = request->announce;
+  EXPECT_EQ(a.info_hash(), kInfoHash);
+  EXPECT_EQ(a.peer_id(), kPeerId);
+  EXPECT_EQ(a.downloaded(), 200u);
+  EXPECT_EQ(a.left(), 300u);
+  EXPECT_EQ(a.uploaded(), 100u);
+  EXPECT_EQ(a.event(), proto::EVENT_STARTED);
+  EXPECT_EQ(a.ip(), kPublic.raw());
+  EXPECT_EQ(a.port(), 6881u);
+  EXPECT_FALSE(a.want_peer_ids());
+}
+
+TEST(UdpTrackerProtocolTest, MapsTheUdpEventCodes) {
+  const std::pair<std::uint32_t, proto::Event> codes[] = {{0, proto::EVENT_NONE},
+                                                          {1, proto::EVENT_COMPLETED},
+                                                          {2, proto::EVENT_STARTED},
+                                                          {3, proto::EVENT_STOPPED}};
+  for (auto [code, event] : codes) {
+    AnnounceFields fields;
+    fields.event = code;
+    auto request = ParseUdpRequest(Announce(fields), kPublic, Options());
+    ASSERT_TRUE(request);
+    EXPECT_EQ(request->announce.event(), event) << code;
+  }
+  AnnounceFields bad;
+  bad.event = 4;
+  EXPECT_EQ(ParseUdpRequest(Announce(bad), kPublic, Options())->error, "invalid event");
+}
+
+TEST(UdpTrackerProtocolTest, NumWantMinusOneMeansResponseSizeAndIsCappedAtMaxGive) {
+  const std::pair<std::int32_t, std::uint32_t> cases[] = {{-1, 50},   {0, 0},     {10, 10},
+                                                          {200, 200}, {201, 200}, {1000000, 200}};
+  for (auto [num_want, expected] : cases) {
+    AnnounceFields fields;
+    fields.num_want = num_want;
+    auto request = ParseUdpRequest(Announce(fields), kPublic, Options());
+    ASSERT_TRUE(request);
+    EXPECT_EQ(request->announce.numwant(), expected) << num_want;
+  }
+}
+
+TEST(UdpTrackerProtocolTest, RefusesPortZero) {
+  AnnounceFields fields;
+  fields.port = 0;
+  EXPECT_EQ(ParseUdpRequest(Announce(fields), kPublic, Options())->error, "invalid port");
+}
+
+TEST(UdpTrackerProtocolTest, HonoursTheIpFieldPerIpOverride) {
+  AnnounceFields fields;
+  fields.ip = "\x0a\x00\x00\x07"s;  // 10.0.0.7
+  const std::string given = "\x0a\x00\x00\x07"s;
+  EXPECT_EQ(ParseUdpRequest(Announce(fields), kLocal, Options())->announce.ip(), given);
+  EXPECT_EQ(ParseUdpRequest(Announce(fields), kPublic, Options())->announce.ip(), kPublic.raw());
+  UdpParseOptions always = Options();
+  always.announce.ip_override = IpOverride::kAlways;
+  EXPECT_EQ(ParseUdpRequest(Announce(fields), kPublic, always)->announce.ip(), given);
+  UdpParseOptions never = Options();
+  never.announce.ip_override = IpOverride::kNever;
+  EXPECT_EQ(ParseUdpRequest(Announce(fields), kLocal, never)->announce.ip(), kLocal.raw());
+}
+
+TEST(UdpTrackerProtocolTest, ParsesScrapeHashesInOrder) {
+  std::string datagram = Header(9, 2, 3);
+  for (char c : {'a', 'b', 'c'}) datagram += std::string(20, c);
+  auto request = ParseUdpRequest(datagram, kPublic, Options());
+  ASSERT_TRUE(request);
+  ASSERT_TRUE(request->error.empty()) << request->error;
+  EXPECT_EQ(request->action, UdpAction::kScrape);
+  ASSERT_EQ(request->scrape.size(), 3u);
+  EXPECT_EQ(request->scrape[0].ToRaw(), std::string(20, 'a'));
+  EXPECT_EQ(request->scrape[2].ToRaw(), std::string(20, 'c'));
+}
+
+TEST(UdpTrackerProtocolTest, RefusesScrapesWithoutWholeHashesOrOverTheCap) {
+  EXPECT_FALSE(ParseUdpRequest(Header(9, 2, 3), kPublic, Options())->error.empty());
+  EXPECT_FALSE(
+      ParseUdpRequest(Header(9, 2, 3) + std::string(19, 'a'), kPublic, Options())->error.empty());
+  UdpParseOptions options = Options();
+  options.max_scrape_hashes = 2;
+  std::string three = Header(9, 2, 3) + std::string(60, 'a');
+  EXPECT_EQ(ParseUdpRequest(three, kPublic, options)->error, "too many info hashes (at most 2)");
+  options.max_scrape_hashes = 1000;  // never beyond BEP 15's 74
+  std::string many = Header(9, 2, 3) + std::string(75 * 20, 'a');
+  EXPECT_FALSE(ParseUdpRequest(many, kPublic, options)->error.empty());
+  std::string most = Header(9, 2, 3) + std::string(74 * 20, 'a');
+  EXPECT_TRUE(ParseUdpRequest(most, kPublic, options)->error.empty());
+}
+
+TEST(UdpTrackerProtocolTest, WritesTheConnectReply) {
+  std::string out;
+  WriteUdpConnectReply(42, 0x1122334455667788, out);
+  ASSERT_EQ(out.size(), 16u);
+  EXPECT_EQ(Get(out, 0, 4), 0u);
+  EXPECT_EQ(Get(out, 4, 4), 42u);
+  EXPECT_EQ(Get(out, 8, 8), 0x1122334455667788u);
+}
+
+TEST(UdpTrackerProtocolTest, WritesTheAnnounceReplyWithPeersOfTheRequestFamily) {
+  proto::AnnounceReply reply;
+  reply.set_complete(3);
+  reply.set_incomplete(5);
+  reply.set_peers4("\x7f\x00\x00\x02\x1b\x59"s);
+  reply.set_peers6(std::string(16, '\x01') + "\x1b\x5a"s);
+  std::string v4;
+  WriteUdpAnnounceReply(7, 1800, reply, false, v4);
+  ASSERT_EQ(v4.size(), 20u + 6u);
+  EXPECT_EQ(Get(v4, 0, 4), 1u);
+  EXPECT_EQ(Get(v4, 4, 4), 7u);
+  EXPECT_EQ(Get(v4, 8, 4), 1800u);
+  EXPECT_EQ(Get(v4, 12, 4), 5u);  // leechers
+  EXPECT_EQ(Get(v4, 16, 4), 3u);  // seeders
+  EXPECT_EQ(v4.substr(20), reply.peers4());
+  std::string v6;
+  WriteUdpAnnounceReply(7, 1800, reply, true, v6);
+  EXPECT_EQ(v6.substr(20), reply.peers6());
+}
+
+TEST(UdpTrackerProtocolTest, WritesScrapeEntriesAsSeedersCompletedLeechers) {
+  proto::ScrapeEntry entry;
+  entry.set_complete(1);
+  entry.set_downloaded(2);
+  entry.set_incomplete(3);
+  std::string out;
+  WriteUdpScrapeHeader(9, out);
+  WriteUdpScrapeEntry(entry, out);
+  WriteUdpScrapeEntry(proto::ScrapeEntry(), out);
+  ASSERT_EQ(out.size(), 8u + 24u);
+  EXPECT_EQ(Get(out, 0, 4), 2u);
+  EXPECT_EQ(Get(out, 4, 4), 9u);
+  EXPECT_EQ(Get(out, 8, 4), 1u);
+  EXPECT_EQ(Get(out, 12, 4), 2u);
+  EXPECT_EQ(Get(out, 16, 4), 3u);
+  EXPECT_EQ(Get(out, 20, 12), 0u);
+}
+
+TEST(UdpTrackerProtocolTest, WritesTheErrorReply) {
+  std::string out;
+  WriteUdpError(11, "invalid connection id", out);
+  EXPECT_EQ(Get(out, 0, 4), 3u);
+  EXPECT_EQ(Get(out, 4, 4), 11u);
+  EXPECT_EQ(out.substr(8), "invalid connection id");
+}
+
+TEST(UdpConnectionIdsTest, AcceptsAnIdForAtLeastTwoMinutesAndAtMostFour) {
+  FakeClock clock;
+  clock.Advance(std::chrono::seconds(1000));
+  UdpConnectionIds ids({1, 2});
+  const Endpoint client{kPublic, 6881};
+  const std::uint64_t id = ids.Issue(client, clock.Now());
+  EXPECT_TRUE(ids.Valid(id, client, clock.Now()));
+  clock.Advance(std::chrono::seconds(119));
+  EXPECT_TRUE(ids.Valid(id, client, clock.Now()));
+  clock.Advance(std::chrono::seconds(2));  // two minutes and a second
+  EXPECT_TRUE(ids.Valid(id, client, clock.Now()));
+  clock.Advance(std::chrono::minutes(2));
+  EXPECT_FALSE(ids.Valid(id, client, clock.Now()));
+}
+
+TEST(UdpConnectionIdsTest, BindsTheIdToAddressPortAndSecret) {
+  FakeClock clock;
+  UdpConnectionIds ids({1, 2});
+  const Endpoint client{kPublic, 6881};
+  const std::uint64_t id = ids.Issue(client, clock.Now());
+  EXPECT_FALSE(ids.Valid(id, Endpoint{kPublic, 6882}, clock.Now()));
+  EXPECT_FALSE(ids.Valid(id, Endpoint{kLocal, 6881}, clock.Now()));
+  EXPECT_FALSE(UdpConnectionIds({1, 3}).Valid(id, client, clock.Now()));
+  EXPECT_FALSE(ids.Valid(id + 1, client, clock.Now()));
+  EXPECT_NE(id, kUdpProtocolId);
+}
+
+}  // namespace
+}  // namespace shardtrack
