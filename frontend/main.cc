@@ -70,6 +70,17 @@ void WarnIfDescriptorsAreShort(std::uint64_t max_connections) {
   }
 }
 
+void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters) {
+  const char* name = "shardtrack_udp_datagrams_total";
+  const char* help = "UDP tracker datagrams by what became of them.";
+  registry.AddCounter(name, help, {{"kind", "connect"}}, [&counters] { return counters.connects; });
+  registry.AddCounter(name, help, {{"kind", "announce"}},
+                      [&counters] { return counters.announces; });
+  registry.AddCounter(name, help, {{"kind", "scrape"}}, [&counters] { return counters.scrapes; });
+  registry.AddCounter(name, help, {{"kind", "error"}}, [&counters] { return counters.errors; });
+  registry.AddCounter(name, help, {{"kind", "dropped"}}, [&counters] { return counters.dropped; });
+}
+
 std::string HostForUrl(const std::string& bind) {
   return bind.find(':') == std::string::npos ? bind : "[" + bind + "]";
 }
@@ -158,6 +169,7 @@ int Run(int argc, char** argv) {
   metrics.WatchHttp(http);
   metrics.WatchShards(router);
   handler.AttachMetrics(metrics);
+  RegisterUdpMetrics(registry, udp_handler.counters());
   if (auto listening = http.Listen(); !listening.ok()) {
     spdlog::error("{} (is another tracker running? choose another --port)", listening.error());
     return 1;

@@ -24,11 +24,15 @@ void UdpTrackerHandler::Attach(ShardRouter& router, Send send) {
 
 void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& from) {
   auto request = ParseUdpRequest(datagram, from.address, parse_options_);
-  if (!request) return;
+  if (!request) {
+    ++counters_.dropped;
+    return;
+  }
   if (!request->error.empty()) {
     return RespondError(from, request->transaction_id, request->error);
   }
   if (request->action == UdpAction::kConnect) {
+    ++counters_.connects;
     out_.clear();
     WriteUdpConnectReply(request->transaction_id, ids_.Issue(from, clock_.Now()), out_);
     return SendOut(from);
@@ -50,10 +54,12 @@ void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from
     return RespondError(from, request.transaction_id, kBusy);
   }
   exchanges_[index].outstanding = 1;
+  ++counters_.announces;
   shard_request->mutable_announce()->Swap(&request.announce);
 }
 
 void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) {
+  ++counters_.scrapes;
   const std::uint32_t index = NewExchange(request, from);
   std::vector<proto::ScrapeRequest*> per_shard(router_->shard_count(), nullptr);
   for (const InfoHash& hash : request.scrape) {
@@ -138,6 +144,7 @@ std::uint32_t UdpTrackerHandler::NewExchange(const UdpRequest& request, const En
 
 void UdpTrackerHandler::RespondError(const Endpoint& to, std::uint32_t transaction_id,
                                      std::string_view message) {
+  ++counters_.errors;
   out_.clear();
   WriteUdpError(transaction_id, message, out_);
   SendOut(to);

@@ -22,6 +22,15 @@
 
 namespace shardtrack {
 
+// Datagrams by what became of them, for metrics.
+struct UdpCounters {
+  std::uint64_t connects = 0;
+  std::uint64_t announces = 0;  // sent on to a shard
+  std::uint64_t scrapes = 0;    // sent on to the shards
+  std::uint64_t errors = 0;     // answered with an error datagram
+  std::uint64_t dropped = 0;    // too short to answer
+};
+
 class UdpTrackerHandler final : public ShardRouter::Listener {
  public:
   using Send = std::function<void(const Endpoint& to, std::string_view datagram)>;
@@ -32,6 +41,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void Attach(ShardRouter& router, Send send);
 
   void OnDatagram(std::string_view datagram, const Endpoint& from);
+  const UdpCounters& counters() const { return counters_; }
   // `token` without the UDP bit (the demux clears it).
   void OnShardReply(ShardRouter::Token token, const proto::Reply& reply) override;
 
@@ -61,6 +71,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   UdpConnectionIds ids_;
   ShardRouter* router_ = nullptr;
   Send send_;
+  UdpCounters counters_;
   std::vector<Exchange> exchanges_;
   std::vector<std::uint32_t> free_exchanges_;
   std::string out_;  // reused reply buffer

@@ -126,6 +126,20 @@ class UdpTrackerTest(cluster.LoggedTestCase):
         # seeders, completed, leechers
         self.assertEqual(counts, [(1, 0, 1), (0, 0, 0), (0, 0, 1)])
 
+    def test_metrics_count_datagrams_by_kind(self):
+        def samples():
+            body = cluster.get(self.cluster.port(), "/metrics").body.decode()
+            return {kind: float(value) for kind, value in re.findall(
+                r'^shardtrack_udp_datagrams_total\{kind="(\w+)"\} (\S+)$', body, re.M)}
+        before = samples()
+        self.leecher.connect()
+        self.leecher.announce(self.hashes[0], peer_id("leecher"), 7002, left=10)
+        self.leecher.scrape([self.hashes[0]])
+        self.leecher.exchange(PROTOCOL_ID + 1, 0)
+        after = samples()
+        for kind in ("connect", "announce", "scrape", "error"):
+            self.assertEqual(after[kind] - before[kind], 1, kind)
+
     def test_bad_connection_id_gets_an_error(self):
         action, payload = self.leecher.announce(self.hashes[0], peer_id("leecher"), 7002, left=1,
                                                 connection_id=self.seeder.connection_id ^ 1)
