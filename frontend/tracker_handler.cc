@@ -70,7 +70,7 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   std::uint32_t index = NewExchange(slot, Route::kAnnounce);
   proto::Request* request = router_->Add(shard, index);
   if (request == nullptr) {
-    free_exchanges_.push_back(index);
+    exchanges_.Release(index);
     return RespondFailure(slot, "tracker busy, retry later");
   }
   Exchange& exchange = exchanges_[index];
@@ -165,7 +165,7 @@ void TrackerHandler::Finish(std::uint32_t index) {
     default:
       break;
   }
-  free_exchanges_.push_back(index);
+  exchanges_.Release(index);
 }
 
 void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply) {
@@ -211,14 +211,7 @@ void TrackerHandler::FinishReady(Exchange& exchange) {
 }
 
 std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
-  std::uint32_t index;
-  if (free_exchanges_.empty()) {
-    index = static_cast<std::uint32_t>(exchanges_.size());
-    exchanges_.emplace_back();
-  } else {
-    index = free_exchanges_.back();
-    free_exchanges_.pop_back();
-  }
+  const std::uint32_t index = exchanges_.Acquire();
   Exchange& exchange = exchanges_[index];
   exchange.slot = slot;
   exchange.kind = kind;

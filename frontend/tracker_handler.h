@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/slab.h"
 #include "frontend/announce_request.h"
 #include "frontend/frontend_metrics.h"
 #include "frontend/frontend_settings.h"
@@ -82,8 +83,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   FrontendMetrics* metrics_ = nullptr;
   bool draining_ = false;
   Answering answering_;
-  std::vector<Exchange> exchanges_;
-  std::vector<std::uint32_t> free_exchanges_;
+  Slab<Exchange> exchanges_;
   std::string body_;  // reused reply buffer
 };
 

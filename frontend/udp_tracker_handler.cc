@@ -50,7 +50,7 @@ void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from
   const std::uint32_t index = NewExchange(request, from);
   proto::Request* shard_request = router_->Add(shard, ShardReplyDemux::UdpToken(index));
   if (shard_request == nullptr) {
-    free_exchanges_.push_back(index);
+    exchanges_.Release(index);
     return RespondError(from, request.transaction_id, kBusy);
   }
   exchanges_[index].outstanding = 1;
@@ -102,7 +102,7 @@ void UdpTrackerHandler::Finish(std::uint32_t index) {
   } else if (exchange.kind == UdpAction::kScrape) {
     FinishScrape(exchange);
   }  // a successful announce was answered on arrival
-  free_exchanges_.push_back(index);
+  exchanges_.Release(index);
 }
 
 void UdpTrackerHandler::FinishScrape(const Exchange& exchange) {
@@ -123,14 +123,7 @@ void UdpTrackerHandler::FinishScrape(const Exchange& exchange) {
 }
 
 std::uint32_t UdpTrackerHandler::NewExchange(const UdpRequest& request, const Endpoint& from) {
-  std::uint32_t index;
-  if (free_exchanges_.empty()) {
-    index = static_cast<std::uint32_t>(exchanges_.size());
-    exchanges_.emplace_back();
-  } else {
-    index = free_exchanges_.back();
-    free_exchanges_.pop_back();
-  }
+  const std::uint32_t index = exchanges_.Acquire();
   Exchange& exchange = exchanges_[index];
   exchange.to = from;
   exchange.transaction_id = request.transaction_id;

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/reactor/socket_util.h"
+#include "common/slab.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/shard_router.h"
 #include "frontend/udp/udp_connection_ids.h"
@@ -72,8 +73,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   ShardRouter* router_ = nullptr;
   Send send_;
   UdpCounters counters_;
-  std::vector<Exchange> exchanges_;
-  std::vector<std::uint32_t> free_exchanges_;
+  Slab<Exchange> exchanges_;
   std::string out_;  // reused reply buffer
 };
 
