@@ -224,7 +224,8 @@ class Frontend(Process):
         for endpoint in shard_endpoints:
             argv += ["--shard", endpoint]
         argv += list(extra_args)
-        pattern = r"ready: frontend listening on http://" + re.escape(bind) + r":(\d+)"
+        url_host = f"[{bind}]" if ":" in bind else bind
+        pattern = r"ready: frontend listening on http://" + re.escape(url_host) + r":(\d+)"
         super().__init__(f"frontend{number}", argv, pattern, env=env)
 
     @property
@@ -500,7 +501,8 @@ class HttpConnection:
 
     def __init__(self, port, host="127.0.0.1", source=None, timeout=5.0):
         self.timeout = timeout
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             self.sock.settimeout(timeout)
             if source:
