@@ -69,10 +69,9 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
     ++shard.counters.unavailable;
     return nullptr;
   }
-  std::uint64_t id = next_id_++;
-  pending_.emplace(id, Pending{token, shard_index});
+  const std::uint64_t id = first_pending_id_ + pending_.size();
+  pending_.push_back({token, shard_index, loop_.clock().Now() + options_.timeout, true});
   ++shard.counters.pending;
-  deadlines_.emplace_back(id, loop_.clock().Now() + options_.timeout);
   if (deadline_timer_ == 0) ArmDeadlineTimer();
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
@@ -170,50 +169,56 @@ void ShardRouter::OnReadable(Shard& shard) {
         spdlog::error("shard {} at {} refused a request: {}", shard.index, shard.endpoint,
                       reply.failure());
       }
-      auto it = pending_.find(reply.id());
-      if (it == pending_.end()) continue;  // answered already (timed out)
-      Token token = it->second.token;
-      pending_.erase(it);
-      --shard.counters.pending;
+      Pending* pending = FindOpen(reply.id());
+      if (pending == nullptr) continue;  // answered already (timed out)
       ++shard.counters.replied;
-      listener_.OnShardReply(token, reply);
+      Answer(*pending, reply);
     }
   }
 }
 
+ShardRouter::Pending* ShardRouter::FindOpen(std::uint64_t id) {
+  if (id < first_pending_id_ || id - first_pending_id_ >= pending_.size()) return nullptr;
+  Pending& pending = pending_[id - first_pending_id_];
+  return pending.open ? &pending : nullptr;
+}
+
+void ShardRouter::Answer(Pending& pending, const proto::Reply& reply) {
+  const Token token = pending.token;
+  pending.open = false;
+  --shards_[pending.shard]->counters.pending;
+  while (!pending_.empty() && !pending_.front().open) {
+    pending_.pop_front();
+    ++first_pending_id_;
+  }
+  listener_.OnShardReply(token, reply);
+}
+
 void ShardRouter::Fail(std::uint64_t id, const std::string& reason) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  Token token = it->second.token;
-  --shards_[it->second.shard]->counters.pending;
-  pending_.erase(it);
+  Pending* pending = FindOpen(id);
+  if (pending == nullptr) return;
   failure_reply_.Clear();
   failure_reply_.set_id(id);
   failure_reply_.set_failure(reason);
-  listener_.OnShardReply(token, failure_reply_);
+  Answer(*pending, failure_reply_);
 }
 
 void ShardRouter::ArmDeadlineTimer() {
-  while (!deadlines_.empty() && !pending_.contains(deadlines_.front().first)) {
-    deadlines_.pop_front();
-  }
-  if (deadlines_.empty()) {
+  if (pending_.empty()) {
     deadline_timer_ = 0;
     return;
   }
-  deadline_timer_ = loop_.RunAt(deadlines_.front().second, [this] { ExpireDeadlines(); });
+  deadline_timer_ = loop_.RunAt(pending_.front().deadline, [this] { ExpireDeadlines(); });
 }
 
+// Answered entries never stay at the front, so the front is the oldest open request.
 void ShardRouter::ExpireDeadlines() {
-  MonoTime now = loop_.clock().Now();
-  while (!deadlines_.empty() && deadlines_.front().second <= now) {
-    std::uint64_t id = deadlines_.front().first;
-    deadlines_.pop_front();
-    auto it = pending_.find(id);
-    if (it == pending_.end()) continue;
-    Shard& shard = *shards_[it->second.shard];
+  const MonoTime now = loop_.clock().Now();
+  while (!pending_.empty() && pending_.front().deadline <= now) {
+    Shard& shard = *shards_[pending_.front().shard];
     ++shard.counters.timeouts;
-    Fail(id, "shard " + std::to_string(shard.index) + " did not answer in time, retry later");
+    Fail(first_pending_id_,
+         "shard " + std::to_string(shard.index) + " did not answer in time, retry later");
   }
   ArmDeadlineTimer();
 }

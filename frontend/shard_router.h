@@ -16,7 +16,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 #include <zmq.hpp>
 
@@ -67,9 +66,12 @@ class ShardRouter {
 
  private:
   struct Shard;
+  // A request sent and not answered yet; `open` turns false once it was answered or failed.
   struct Pending {
     Token token;
     std::uint32_t shard;
+    MonoTime deadline;
+    bool open;
   };
 
   void FlushAll();
@@ -78,6 +80,9 @@ class ShardRouter {
   void RetryBacklogs();
   void FailBatch(const proto::RequestBatch& batch, const std::string& reason);
   void OnReadable(Shard& shard);
+  Pending* FindOpen(std::uint64_t id);
+  // Closes `pending` and hands `reply` (with its id) to the listener.
+  void Answer(Pending& pending, const proto::Reply& reply);
   void Fail(std::uint64_t id, const std::string& reason);
   void ArmDeadlineTimer();
   void ExpireDeadlines();
@@ -86,15 +91,15 @@ class ShardRouter {
   Options options_;
   Listener& listener_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::unordered_map<std::uint64_t, Pending> pending_;
-  // Request ids in send order with their deadlines: deadlines grow with ids, so the front is
-  // always the next to expire. Entries already answered are skipped when reached.
-  std::deque<std::pair<std::uint64_t, MonoTime>> deadlines_;
+  // Requests in id order: request ids are consecutive and deadlines grow with them, so one
+  // deque finds a request by id (no hash map, no allocation per request once warm) and its
+  // front is always the next to expire. Answered entries leave once they reach the front.
+  std::deque<Pending> pending_;
+  std::uint64_t first_pending_id_ = 1;  // the id of pending_.front()
   TimerId deadline_timer_ = 0;
   bool flush_scheduled_ = false;
   TimerId retry_timer_ = 0;
   MonoTime next_misroute_log_{};
-  std::uint64_t next_id_ = 1;
   proto::Reply failure_reply_;  // reused to report failures
   proto::ReplyBatch incoming_;  // reused to parse replies
 };

@@ -1,0 +1,125 @@
+#include "frontend/shard_router.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/reactor/event_loop.h"
+
+namespace shardtrack {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RecordingListener final : public ShardRouter::Listener {
+ public:
+  void OnShardReply(ShardRouter::Token token, const proto::Reply& reply) override {
+    replies[token] = reply;
+  }
+  std::map<ShardRouter::Token, proto::Reply> replies;
+};
+
+// One router with one shard: a ROUTER socket of the test's own, on inproc, that answers by hand.
+class ShardRouterTest : public ::testing::Test {
+ protected:
+  void Start(ShardRouter::Options options) {
+    shard_.bind("inproc://shard");
+    router_ = std::make_unique<ShardRouter>(
+        loop_, context_, std::vector<std::string>{"inproc://shard"}, options, listener_);
+  }
+
+  // Turns the loop until `done()` or a few seconds passed, so a bug fails instead of hanging.
+  bool TurnUntil(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;  // asked once per turn: `done` may consume what it checks
+      loop_.RunOnce(2ms);
+    }
+    return false;
+  }
+
+  // Receives the next RequestBatch the router sent, keeping the frontend's identity.
+  proto::RequestBatch ReceiveBatch() {
+    proto::RequestBatch batch;
+    zmq::message_t payload;
+    EXPECT_TRUE(
+        TurnUntil([&] { return shard_.recv(identity_, zmq::recv_flags::dontwait).has_value(); }));
+    EXPECT_TRUE(shard_.recv(payload));
+    EXPECT_TRUE(batch.ParseFromArray(payload.data(), static_cast<int>(payload.size())));
+    return batch;
+  }
+
+  void SendReplies(const proto::ReplyBatch& replies) {
+    std::string wire = replies.SerializeAsString();
+    shard_.send(zmq::buffer(identity_.to_string()), zmq::send_flags::sndmore);
+    shard_.send(zmq::buffer(wire));
+  }
+
+  SystemClock clock_;
+  EventLoop loop_{clock_};
+  zmq::context_t context_{1};
+  zmq::socket_t shard_{context_, zmq::socket_type::router};
+  zmq::message_t identity_;
+  RecordingListener listener_;
+  std::unique_ptr<ShardRouter> router_;
+};
+
+TEST_F(ShardRouterTest, OneBatchPerTurnAndRepliesMatchedByIdInAnyOrder) {
+  Start({});
+  proto::Request* first = router_->Add(0, 10);
+  proto::Request* second = router_->Add(0, 20);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  const std::uint64_t first_id = first->id();
+  const std::uint64_t second_id = second->id();
+  EXPECT_NE(first_id, second_id);
+  proto::RequestBatch batch = ReceiveBatch();
+  ASSERT_EQ(batch.requests_size(), 2);  // both requests of the turn in one message
+  EXPECT_EQ(batch.shard_index(), 0u);
+  EXPECT_EQ(batch.shard_count(), 1u);
+
+  proto::ReplyBatch replies;  // answered in reverse order, plus an id nobody asked for
+  replies.add_replies()->set_id(second_id);
+  replies.add_replies()->set_id(12345);
+  replies.add_replies()->set_id(first_id);
+  SendReplies(replies);
+  ASSERT_TRUE(TurnUntil([&] { return listener_.replies.size() == 2; }));
+  EXPECT_EQ(listener_.replies[10].id(), first_id);
+  EXPECT_EQ(listener_.replies[20].id(), second_id);
+  EXPECT_TRUE(listener_.replies[10].failure().empty());
+  EXPECT_EQ(router_->counters(0).replied, 2u);
+  EXPECT_EQ(router_->counters(0).pending, 0u);
+}
+
+TEST_F(ShardRouterTest, UnansweredRequestsFailAtTheDeadlineAndLateRepliesAreIgnored) {
+  Start({.timeout = 50ms, .max_pending_per_shard = 100});
+  const std::uint64_t id = router_->Add(0, 7)->id();
+  ReceiveBatch();
+  ASSERT_TRUE(TurnUntil([&] { return listener_.replies.contains(7); }));
+  EXPECT_NE(listener_.replies[7].failure().find("did not answer in time"), std::string::npos);
+  EXPECT_EQ(router_->counters(0).timeouts, 1u);
+
+  listener_.replies.clear();
+  proto::ReplyBatch late;
+  late.add_replies()->set_id(id);
+  SendReplies(late);
+  for (int i = 0; i < 20; ++i) loop_.RunOnce(2ms);
+  EXPECT_TRUE(listener_.replies.empty());
+}
+
+TEST_F(ShardRouterTest, RefusesRequestsPastMaxPendingPerShard) {
+  Start({.timeout = 1s, .max_pending_per_shard = 2});
+  EXPECT_NE(router_->Add(0, 1), nullptr);
+  EXPECT_NE(router_->Add(0, 2), nullptr);
+  EXPECT_EQ(router_->Add(0, 3), nullptr);
+  EXPECT_EQ(router_->counters(0).unavailable, 1u);
+  EXPECT_EQ(router_->counters(0).pending, 2u);
+}
+
+}  // namespace
+}  // namespace shardtrack
