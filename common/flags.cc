@@ -76,7 +76,8 @@ void FlagSet::Add(std::string name, bool* value, std::string help) {
            {}});
 }
 
-void FlagSet::Add(std::string name, std::int64_t* value, std::string help) {
+template <typename Integer>
+void FlagSet::AddInteger(std::string name, Integer* value, std::string help) {
   AddFlag({std::move(name),
            std::move(help),
            std::to_string(*value),
@@ -84,26 +85,18 @@ void FlagSet::Add(std::string name, std::int64_t* value, std::string help) {
            false,
            IntegerSetter(value),
            {}});
+}
+
+void FlagSet::Add(std::string name, std::int64_t* value, std::string help) {
+  AddInteger(std::move(name), value, std::move(help));
 }
 
 void FlagSet::Add(std::string name, std::uint32_t* value, std::string help) {
-  AddFlag({std::move(name),
-           std::move(help),
-           std::to_string(*value),
-           false,
-           false,
-           IntegerSetter(value),
-           {}});
+  AddInteger(std::move(name), value, std::move(help));
 }
 
 void FlagSet::Add(std::string name, std::uint16_t* value, std::string help) {
-  AddFlag({std::move(name),
-           std::move(help),
-           std::to_string(*value),
-           false,
-           false,
-           IntegerSetter(value),
-           {}});
+  AddInteger(std::move(name), value, std::move(help));
 }
 
 void FlagSet::Add(std::string name, double* value, std::string help) {

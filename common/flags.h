@@ -56,6 +56,8 @@ class FlagSet {
     std::function<void()> clear;  // repeatable flags: forget the environment's list
   };
   void AddFlag(Flag flag);
+  template <typename Integer>
+  void AddInteger(std::string name, Integer* value, std::string help);
   Status Set(const Flag& flag, std::string_view text) const;
   const Flag* Find(std::string_view name) const;
 

@@ -138,6 +138,7 @@ void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
     head.keep_alive = pending.keep_alive;
     head.head_request = pending.head_request;
     head.extra_headers = response.extra_headers;
+    pending.bytes.swap(spare_bytes_);  // a buffer with capacity from an earlier response
     AppendHttpResponse(head, response.body, pending.bytes);
     pending.ready = true;
     WriteReady(slot.connection, connection);
@@ -159,6 +160,8 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
     const bool keep_alive = front.keep_alive;
     const bool refusal = front.refusal;
     tcp_.Send(id, front.bytes);
+    front.bytes.clear();
+    spare_bytes_.swap(front.bytes);  // kept for the next response instead of freed
     connection.pipeline.pop_front();
     --in_flight_;
     if (!keep_alive) {

@@ -109,6 +109,9 @@ class HttpServer final : public TcpHandler {
   RequestHandler& handler_;
   std::unordered_map<ConnectionId, Connection> connections_;
   std::size_t in_flight_ = 0;
+  // One response buffer recycled between responses, so a warm server builds a response
+  // without allocating (a pipelined connection may still hold several).
+  std::string spare_bytes_;
   std::uint64_t malformed_requests_ = 0;
   std::uint64_t refused_connections_ = 0;
   MonoTime next_refusal_log_{};

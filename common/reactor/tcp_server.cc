@@ -180,12 +180,13 @@ void TcpServer::ReadInput(Connection& connection) {
   const ConnectionId id = connection.id();
   std::string& input = connection.input();
   bool input_ended = false;
+  // Received into a stack buffer and appended: growing `input` by a whole chunk first would
+  // zero-fill 16 KB on every read of a 300-byte announce.
+  char chunk[kReadChunk];
   for (int i = 0; i < kMaxReadsPerTurn; ++i) {
-    const std::size_t old_size = input.size();
-    input.resize(old_size + kReadChunk);
-    const ssize_t n = ::recv(connection.fd(), input.data() + old_size, kReadChunk, 0);
-    input.resize(old_size + std::max<ssize_t>(n, 0));
+    const ssize_t n = ::recv(connection.fd(), chunk, kReadChunk, 0);
     if (n > 0) {
+      input.append(chunk, static_cast<std::size_t>(n));
       if (static_cast<std::size_t>(n) < kReadChunk) break;
       continue;
     }
