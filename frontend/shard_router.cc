@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/routing.h"
+
 namespace shardtrack {
 
 namespace {
@@ -80,6 +82,27 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
   proto::Request* request = shard.batch.add_requests();
   request->set_id(id);
   return request;
+}
+
+ShardRouter::Fanout ShardRouter::AddScrape(std::span<const InfoHash> hashes, Token token) {
+  Fanout fanout;
+  std::vector<proto::ScrapeRequest*> per_shard(shard_count(), nullptr);
+  std::vector<bool> refused(shard_count(), false);
+  for (const InfoHash& hash : hashes) {
+    const std::uint32_t shard = ShardFor(hash, shard_count());
+    if (refused[shard]) continue;
+    if (per_shard[shard] == nullptr) {
+      proto::Request* request = Add(shard, token);
+      if (request == nullptr) {
+        refused[shard] = fanout.refused = true;
+        continue;
+      }
+      ++fanout.requests;
+      per_shard[shard] = request->mutable_scrape();
+    }
+    per_shard[shard]->add_info_hashes(hash.ToRaw());
+  }
+  return fanout;
 }
 
 ShardRouter::ShardCounters ShardRouter::counters(std::uint32_t shard) const {

@@ -15,14 +15,20 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/fixed_bytes.h"
 #include "common/reactor/event_loop.h"
 #include "proto/shardtrack.pb.h"
 
 namespace shardtrack {
+
+// What a client is told when Add() refused its request (too many pending for the shard).
+inline constexpr std::string_view kShardBusyReason = "tracker busy, retry later";
 
 class ShardRouter {
  public:
@@ -61,6 +67,14 @@ class ShardRouter {
   // (its id is set). The answer arrives later through the Listener with `token`.
   // Returns nullptr, and adds nothing, when the shard already has too many requests pending.
   proto::Request* Add(std::uint32_t shard, Token token);
+
+  // Adds one scrape request per shard that owns some of `hashes`, each hash to its owner (the
+  // routing function). `refused`: a shard had too many pending, so its hashes were left out.
+  struct Fanout {
+    std::uint32_t requests = 0;
+    bool refused = false;
+  };
+  Fanout AddScrape(std::span<const InfoHash> hashes, Token token);
 
   ShardCounters counters(std::uint32_t shard) const;
 

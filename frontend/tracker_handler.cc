@@ -71,7 +71,7 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   proto::Request* request = router_->Add(shard, index);
   if (request == nullptr) {
     exchanges_.Release(index);
-    return RespondFailure(slot, "tracker busy, retry later");
+    return RespondFailure(slot, kShardBusyReason);
   }
   Exchange& exchange = exchanges_[index];
   exchange.outstanding = 1;
@@ -88,22 +88,11 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
     if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
     return HandleFanOut(slot, Route::kScrape);
   }
-  std::uint32_t index = NewExchange(slot, Route::kScrape);
-  std::vector<proto::ScrapeRequest*> per_shard(router_->shard_count(), nullptr);
-  for (const InfoHash& hash : *hashes) {
-    std::uint32_t shard = ShardFor(hash, router_->shard_count());
-    if (per_shard[shard] == nullptr) {
-      proto::Request* request = router_->Add(shard, index);
-      if (request == nullptr) {
-        exchanges_[index].failure = "tracker busy, retry later";
-        continue;
-      }
-      ++exchanges_[index].outstanding;
-      per_shard[shard] = request->mutable_scrape();
-    }
-    per_shard[shard]->add_info_hashes(hash.ToRaw());
-  }
-  if (exchanges_[index].outstanding == 0) Finish(index);
+  const std::uint32_t index = NewExchange(slot, Route::kScrape);
+  const ShardRouter::Fanout fanout = router_->AddScrape(*hashes, index);
+  if (fanout.refused) exchanges_[index].failure = kShardBusyReason;
+  exchanges_[index].outstanding = fanout.requests;
+  if (fanout.requests == 0) Finish(index);
 }
 
 void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
@@ -111,7 +100,7 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
     if (request == nullptr) {
-      exchanges_[index].failure = "tracker busy, retry later";
+      exchanges_[index].failure = kShardBusyReason;
       continue;
     }
     ++exchanges_[index].outstanding;

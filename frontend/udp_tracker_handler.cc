@@ -5,10 +5,6 @@
 
 namespace shardtrack {
 
-namespace {
-constexpr std::string_view kBusy = "tracker busy, retry later";
-}  // namespace
-
 UdpTrackerHandler::UdpTrackerHandler(const FrontendSettings& settings,
                                      AnnounceOptions announce_options, const Clock& clock,
                                      UdpConnectionIds ids)
@@ -51,7 +47,7 @@ void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from
   proto::Request* shard_request = router_->Add(shard, ShardReplyDemux::UdpToken(index));
   if (shard_request == nullptr) {
     exchanges_.Release(index);
-    return RespondError(from, request.transaction_id, kBusy);
+    return RespondError(from, request.transaction_id, kShardBusyReason);
   }
   exchanges_[index].outstanding = 1;
   ++counters_.announces;
@@ -61,20 +57,10 @@ void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from
 void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) {
   ++counters_.scrapes;
   const std::uint32_t index = NewExchange(request, from);
-  std::vector<proto::ScrapeRequest*> per_shard(router_->shard_count(), nullptr);
-  for (const InfoHash& hash : request.scrape) {
-    const std::uint32_t shard = ShardFor(hash, router_->shard_count());
-    if (per_shard[shard] == nullptr) {
-      proto::Request* shard_request = router_->Add(shard, ShardReplyDemux::UdpToken(index));
-      if (shard_request == nullptr) {
-        exchanges_[index].failure = kBusy;
-        continue;
-      }
-      ++exchanges_[index].outstanding;
-      per_shard[shard] = shard_request->mutable_scrape();
-    }
-    per_shard[shard]->add_info_hashes(hash.ToRaw());
-  }
+  const ShardRouter::Fanout fanout =
+      router_->AddScrape(request.scrape, ShardReplyDemux::UdpToken(index));
+  if (fanout.refused) exchanges_[index].failure = kShardBusyReason;
+  exchanges_[index].outstanding = fanout.requests;
   exchanges_[index].hashes = std::move(request.scrape);
   if (exchanges_[index].outstanding == 0) Finish(index);
 }

@@ -121,5 +121,22 @@ TEST_F(ShardRouterTest, RefusesRequestsPastMaxPendingPerShard) {
   EXPECT_EQ(router_->counters(0).pending, 2u);
 }
 
+TEST_F(ShardRouterTest, ScrapeFanoutGroupsHashesByOwnerAndReportsARefusal) {
+  Start({.timeout = 1s, .max_pending_per_shard = 1});
+  const std::vector<InfoHash> hashes = {*InfoHash::FromRaw(std::string(20, 'a')),
+                                        *InfoHash::FromRaw(std::string(20, 'b'))};
+  const ShardRouter::Fanout fanout = router_->AddScrape(hashes, 5);
+  EXPECT_EQ(fanout.requests, 1u);  // one shard owns both: one request holding both hashes
+  EXPECT_FALSE(fanout.refused);
+  proto::RequestBatch batch = ReceiveBatch();
+  ASSERT_EQ(batch.requests_size(), 1);
+  EXPECT_EQ(batch.requests(0).scrape().info_hashes_size(), 2);
+
+  const ShardRouter::Fanout refused = router_->AddScrape(hashes, 6);  // the shard is full
+  EXPECT_EQ(refused.requests, 0u);
+  EXPECT_TRUE(refused.refused);
+  EXPECT_EQ(router_->counters(0).unavailable, 1u);  // counted once, not once per hash
+}
+
 }  // namespace
 }  // namespace shardtrack
