@@ -64,11 +64,7 @@ int Run(int argc, char** argv) {
   zmq::context_t context(1);
   ShardService service(settings.index, settings.count, store, std::random_device{}());
   ShardServer server(loop, context, settings, store, service);
-  server.SetRecordHook(
-      [&](const proto::RequestBatch& in, const proto::ReplyBatch& out, UnixSeconds now) {
-        (*persistence)->Record(in, out, service.completions(), now);
-      });
-  server.SetCommitHook([&] { return (*persistence)->Commit(); });
+  server.SetDurability(persistence->get());
   server.SetSaveHook([&] {
     if (Status saved = (*persistence)->SaveSnapshot(store, clock.WallNow()); !saved) {
       spdlog::error("{} (the previous snapshot and the journal stay in force)", saved.error());

@@ -14,7 +14,8 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
       settings_(settings),
       store_(store),
       service_(service),
-      socket_(context, zmq::socket_type::router) {
+      socket_(context, zmq::socket_type::router),
+      sync_worker_(loop) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::router_mandatory, 0);  // a frontend gone away: drop its reply
   socket_.set(zmq::sockopt::sndhwm, 10000);
@@ -51,14 +52,23 @@ void ShardServer::Close() {
   expiry_timer_ = 0;
   if (save_timer_ != 0) loop_.Cancel(save_timer_);
   save_timer_ = 0;
+  sync_worker_.Wait();
+  if (held_.empty() || commit_failed_) return;
+  // The last completions: make them durable and answer them before leaving.
+  if (durability_->NeedsSync()) {
+    OnSynced(durability_->PrepareSync()());
+  } else {
+    SendHeld(held_.size());
+  }
 }
 
 void ShardServer::OnReadable() {
-  for (int i = 0; i < kMaxBatchesPerTurn; ++i) {
-    Outgoing out;
+  int handled = 0;
+  for (; handled < kMaxBatchesPerTurn; ++handled) {
+    zmq::message_t identity;
     zmq::message_t payload;
-    if (!socket_.recv(out.identity, zmq::recv_flags::dontwait)) break;
-    if (!out.identity.more() || !socket_.recv(payload, zmq::recv_flags::dontwait)) {
+    if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
+    if (!identity.more() || !socket_.recv(payload, zmq::recv_flags::dontwait)) {
       spdlog::warn("dropped a malformed message from a frontend (no payload frame)");
       continue;
     }
@@ -71,35 +81,89 @@ void ShardServer::OnReadable() {
       spdlog::warn("dropped a message from a frontend that is not a RequestBatch");
       continue;
     }
-    reply_.Clear();
     const UnixSeconds now = loop_.clock().WallNow();
     service_.Handle(incoming_, now, reply_);
-    if (record_) record_(incoming_, reply_, now);
-    reply_.SerializeToString(&out.payload);
-    outgoing_.push_back(std::move(out));
+    if (durability_) durability_->Record(incoming_, reply_, service_.completions(), now);
+    Queue(std::move(identity));
     ++batches_handled_;
   }
-  if (!outgoing_.empty()) SendAll();
+  if (handled > 0) EndTurn();
 }
 
-void ShardServer::SendAll() {
-  if (commit_) {
-    Status committed = commit_();
-    if (!committed.ok()) {
-      // The counts are in memory but not durable: answering would promise what a crash could
-      // lose. Fail loudly; the supervisor restarts the shard from its files.
-      spdlog::critical("journal commit failed: {}; stopping the shard", committed.error());
-      outgoing_.clear();
-      commit_failed_ = true;
-      loop_.Stop();
+void ShardServer::Queue(zmq::message_t identity) {
+  const auto& completions = service_.completions();
+  if (durability_ && !completions.empty()) {
+    held_reply_.Clear();
+    for (const CountedCompletion& completion : completions) {
+      held_reply_.add_replies()->Swap(reply_.mutable_replies(completion.request_index));
+    }
+    for (auto it = completions.rbegin(); it != completions.rend(); ++it) {
+      reply_.mutable_replies()->DeleteSubrange(it->request_index, 1);
+    }
+    Outgoing& held = held_.emplace_back();
+    held.identity.copy(identity);
+    held_reply_.SerializeToString(&held.payload);
+    if (reply_.replies_size() == 0) return;
+  }
+  Outgoing& out = outgoing_.emplace_back();
+  out.identity = std::move(identity);
+  reply_.SerializeToString(&out.payload);
+}
+
+void ShardServer::EndTurn() {
+  if (durability_) {
+    if (Status written = durability_->Write(); !written) {
+      FailDurability("journal write", written.error());
       return;
     }
   }
-  for (auto& out : outgoing_) {
-    socket_.send(out.identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    socket_.send(zmq::buffer(out.payload), zmq::send_flags::dontwait);
-  }
+  for (const Outgoing& out : outgoing_) Send(out);
   outgoing_.clear();
+  StartSyncIfDue();
+}
+
+void ShardServer::StartSyncIfDue() {
+  if (held_.empty() || sync_worker_.busy() || commit_failed_) return;
+  if (!durability_->NeedsSync()) {  // a snapshot made them durable
+    SendHeld(held_.size());
+    return;
+  }
+  held_in_sync_ = held_.size();
+  sync_worker_.Start(durability_->PrepareSync(), [this](Status status) { OnSynced(status); });
+}
+
+void ShardServer::OnSynced(const Status& status) {
+  durability_->Synced(status);
+  if (!status) {
+    FailDurability("journal sync", status.error());
+    return;
+  }
+  SendHeld(durability_->NeedsSync() ? held_in_sync_ : held_.size());
+  held_in_sync_ = 0;
+  StartSyncIfDue();
+}
+
+void ShardServer::SendHeld(std::size_t count) {
+  for (std::size_t i = 0; i < count && !held_.empty(); ++i) {
+    Send(held_.front());
+    held_.pop_front();
+  }
+}
+
+void ShardServer::Send(const Outgoing& out) {
+  socket_.send(zmq::buffer(out.identity.data(), out.identity.size()),
+               zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  socket_.send(zmq::buffer(out.payload), zmq::send_flags::dontwait);
+}
+
+void ShardServer::FailDurability(const std::string& what, const std::string& error) {
+  // The changes are in memory but the files cannot keep them: answering would promise what a
+  // crash could lose. Fail loudly; the supervisor restarts the shard from its files.
+  spdlog::critical("{} failed: {}; stopping the shard", what, error);
+  outgoing_.clear();
+  held_.clear();
+  commit_failed_ = true;
+  loop_.Stop();
 }
 
 void ShardServer::RunExpirySlice() {
@@ -111,7 +175,9 @@ void ShardServer::RunExpirySlice() {
 }
 
 void ShardServer::RunSave() {
+  sync_worker_.Wait();  // the snapshot replaces the journal a sync may be working on
   save_();
+  StartSyncIfDue();
   save_timer_ =
       loop_.RunAfter(std::chrono::seconds(settings_.save_dfile_interval), [this] { RunSave(); });
 }

@@ -1,20 +1,24 @@
 // ShardServer: a shard's network face. A ROUTER socket on the EventLoop takes one RequestBatch
-// per message from any frontend, hands it to the ShardService, and answers with one ReplyBatch.
-// Replies produced in one turn wait for one group commit of the journal (completed counts must
-// be durable before any client sees them), then go out together. Expiry runs on a timer in
-// bounded slices so a sweep never stalls replies; a second timer saves a snapshot every
-// save_dfile_interval. Persistence comes in through hooks, so this class knows no files.
-// Loop thread only.
+// per message from any frontend, hands it to the ShardService, and answers with a ReplyBatch.
+// At the end of a turn the turn's batches are written to the journal, then their replies go out,
+// except those that counted a completion: they wait for a sync of the journal (group commit:
+// one sync covers every completion written before it starts), which runs on a worker thread so
+// the loop keeps serving. Expiry runs on a timer in bounded slices so a sweep never stalls
+// replies; a second timer saves a snapshot every save_dfile_interval. Persistence comes in
+// through ReplyDurability and a save hook, so this class knows no files. Loop thread only.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/reactor/background_worker.h"
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
 #include "proto/shardtrack.pb.h"
+#include "shard/reply_durability.h"
 #include "shard/shard_service.h"
 #include "shard/shard_settings.h"
 #include "shard/swarm_store.h"
@@ -23,12 +27,7 @@ namespace shardtrack {
 
 class ShardServer {
  public:
-  // Makes this turn's completions durable; replies are sent only after it returns OK.
-  using CommitHook = std::function<Status()>;
-  // Sees each handled batch and its replies (to journal them) before the turn's commit.
-  using RecordHook =
-      std::function<void(const proto::RequestBatch&, const proto::ReplyBatch&, UnixSeconds now)>;
-  // Saves a snapshot; runs on the save timer.
+  // Saves a snapshot; runs on the save timer, never while a sync runs.
   using SaveHook = std::function<void()>;
 
   ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
@@ -39,16 +38,16 @@ class ShardServer {
 
   // Binds the ROUTER socket; returns the endpoint actually bound (a '*' port resolved).
   Result<std::string> Bind();
-  void SetCommitHook(CommitHook hook) { commit_ = std::move(hook); }
-  void SetRecordHook(RecordHook hook) { record_ = std::move(hook); }
+  // Without it, replies go out at once. Must outlive the server.
+  void SetDurability(ReplyDurability* durability) { durability_ = durability; }
   void SetSaveHook(SaveHook hook) { save_ = std::move(hook); }
   // Starts the expiry timer, and the save timer if there is a save hook.
   void Start();
-  // Stops taking requests (shutdown).
+  // Stops taking requests (shutdown), after sending the replies that waited for a sync.
   void Close();
 
   std::uint64_t batches_handled() const { return batches_handled_; }
-  // A commit failed and the loop was stopped because of it.
+  // A journal write or sync failed and the loop was stopped because of it.
   bool commit_failed() const { return commit_failed_; }
 
  private:
@@ -58,7 +57,14 @@ class ShardServer {
   };
 
   void OnReadable();
-  void SendAll();
+  // Queues reply_ for `identity`: its completion replies in held_, the rest in outgoing_.
+  void Queue(zmq::message_t identity);
+  void EndTurn();
+  void StartSyncIfDue();
+  void OnSynced(const Status& status);
+  void SendHeld(std::size_t count);  // the oldest `count` of held_
+  void Send(const Outgoing& out);
+  void FailDurability(const std::string& what, const std::string& error);
   void RunExpirySlice();
   void RunSave();
 
@@ -67,12 +73,15 @@ class ShardServer {
   SwarmStore& store_;
   ShardService& service_;
   zmq::socket_t socket_;
-  CommitHook commit_;
-  RecordHook record_;
+  ReplyDurability* durability_ = nullptr;
   SaveHook save_;
+  BackgroundWorker sync_worker_;
   proto::RequestBatch incoming_;
   proto::ReplyBatch reply_;
-  std::vector<Outgoing> outgoing_;
+  proto::ReplyBatch held_reply_;
+  std::vector<Outgoing> outgoing_;  // this turn's replies, sent once the turn is written
+  std::deque<Outgoing> held_;       // replies counting a completion, waiting for a sync
+  std::size_t held_in_sync_ = 0;    // how many of held_ the running sync covers
   TimerId expiry_timer_ = 0;
   TimerId save_timer_ = 0;
   bool watching_ = false;

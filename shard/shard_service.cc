@@ -45,7 +45,11 @@ void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto:
   for (const proto::Request& request : in.requests()) {
     proto::Reply* reply = out.add_replies();
     reply->set_id(request.id());
+    const std::size_t counted_before = completions_.size();
     HandleOne(request, now, *reply);
+    if (completions_.size() > counted_before) {
+      completions_.back().request_index = out.replies_size() - 1;
+    }
   }
 }
 

@@ -14,10 +14,11 @@
 
 namespace shardtrack {
 
-// A completion counted while handling a batch: journal it before sending the replies.
+// A completion counted while handling a batch: its reply waits until the journal made it durable.
 struct CountedCompletion {
   InfoHash info_hash;
   std::uint64_t completed = 0;  // the torrent's count after it
+  int request_index = 0;        // of the announce in the batch (and of its reply)
 
   bool operator==(const CountedCompletion&) const = default;
 };

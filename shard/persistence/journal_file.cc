@@ -37,36 +37,51 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(FileOps& ops, const
 }
 
 void JournalWriter::Append(const JournalEntry& entry) {
-  (entry.op == JournalOp::kCompleted ? pending_completed_ : pending_) += EncodeJournalEntry(entry);
+  pending_ += EncodeJournalEntry(entry);
+  pending_completions_ |= entry.op == JournalOp::kCompleted;
   ++pending_records_;
 }
 
-Status JournalWriter::Commit() {
+Status JournalWriter::Write() {
   if (broken_) return Error{"journal " + file_->path() + " failed earlier; waiting for a snapshot"};
-  if (pending_records_ == 0) return OkStatus();
-  const bool sync = !pending_completed_.empty();
-  pending_ += pending_completed_;
-  Status status = file_->Append(pending_);
-  if (status && sync) {
-    status = file_->Sync();
-    ++syncs_;
-  }
-  if (!status) {
+  if (pending_.empty()) return OkStatus();
+  if (Status status = file_->Append(pending_); !status) {
     broken_ = true;
     return status;
   }
   bytes_ += pending_.size();
   records_ += pending_records_;
+  if (pending_completions_) completions_written_through_ = bytes_;
   pending_.clear();
-  pending_completed_.clear();
   pending_records_ = 0;
+  pending_completions_ = false;
   return OkStatus();
+}
+
+void JournalWriter::Synced(std::uint64_t through, const Status& status) {
+  if (!status) {
+    broken_ = true;
+    return;
+  }
+  ++syncs_;
+  if (through <= synced_through_) return;
+  synced_through_ = through;
+  pending_ += EncodeSyncedMarker(through);  // evidence for a reader; needs no sync of its own
+}
+
+Status JournalWriter::Commit() {
+  if (Status written = Write(); !written) return written;
+  if (!needs_sync()) return OkStatus();
+  const SyncJob job = PrepareSync();
+  Status synced = job.Run();
+  Synced(job.through, synced);
+  return synced;
 }
 
 namespace {
 
-// An intact, decodable journal record at `pos`, or nullopt. Looks at no more than the largest
-// journal record, so scanning a damaged file byte by byte stays linear.
+// An intact, decodable journal record or marker at `pos`, or nullopt. Looks at no more than the
+// largest journal record, so scanning a damaged file byte by byte stays linear.
 std::optional<FrameCursor::Frame> RecordAt(std::string_view file, std::size_t pos,
                                            std::size_t& end) {
   if (file.size() - pos < kFrameHeaderSize) return std::nullopt;
@@ -76,15 +91,17 @@ std::optional<FrameCursor::Frame> RecordAt(std::string_view file, std::size_t po
       pos);
   FrameCursor::Frame frame;
   if (cursor.Next(frame) != FrameCursor::Step::kFrame) return std::nullopt;
-  if (!DecodeJournalEntry(frame.type, frame.fields)) return std::nullopt;
+  const bool decodes = frame.type == RecordType::kJournalSynced
+                           ? DecodeSyncedMarker(frame.fields).has_value()
+                           : DecodeJournalEntry(frame.type, frame.fields).has_value();
+  if (!decodes) return std::nullopt;
   end = cursor.offset();
   return frame;
 }
 
-// After damage at `from`: the offset of a record proving that a synced commit came after the
-// damage (see the header), or nullopt.
-std::optional<std::size_t> LaterCommitAfter(std::string_view file, std::size_t from) {
-  bool completed_seen = false;
+// After damage at `from`: the offset of a marker saying the damaged bytes had been synced (see
+// the header), or nullopt.
+std::optional<std::size_t> SyncedMarkerAfter(std::string_view file, std::size_t from) {
   std::size_t pos = from + 1;
   while (pos < file.size()) {
     std::size_t end = 0;
@@ -93,9 +110,7 @@ std::optional<std::size_t> LaterCommitAfter(std::string_view file, std::size_t f
       ++pos;
       continue;
     }
-    if (frame->type == RecordType::kCompleted) {
-      completed_seen = true;
-    } else if (completed_seen) {
+    if (frame->type == RecordType::kJournalSynced && *DecodeSyncedMarker(frame->fields) > from) {
       return frame->offset;
     }
     pos = end;
@@ -115,16 +130,20 @@ Result<JournalContents> ParseJournal(std::string_view file) {
   while (true) {
     FrameCursor::Step step = cursor.Next(frame);
     if (step == FrameCursor::Step::kEnd) return contents;
+    if (step == FrameCursor::Step::kFrame && frame.type == RecordType::kJournalSynced &&
+        DecodeSyncedMarker(frame.fields)) {
+      continue;
+    }
     auto entry = step == FrameCursor::Step::kFrame ? DecodeJournalEntry(frame.type, frame.fields)
                                                    : std::nullopt;
     if (!entry) {
       const std::size_t damage = step == FrameCursor::Step::kFrame ? frame.offset : cursor.offset();
-      if (auto later = LaterCommitAfter(file, damage)) {
+      if (auto marker = SyncedMarkerAfter(file, damage)) {
         return Error{(step == FrameCursor::Step::kBad
                           ? cursor.error()
                           : "bad journal record at offset " + std::to_string(damage)) +
-                     ", followed by records of later commits (from offset " +
-                     std::to_string(*later) + ")"};
+                     ", in bytes a later marker (offset " + std::to_string(*marker) +
+                     ") says were synced"};
       }
       contents.torn_tail_bytes = file.size() - damage;
       return contents;

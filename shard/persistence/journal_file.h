@@ -5,19 +5,17 @@
 // journal follows), then kCompleted / kPeerUpsert / kPeerRemove records. Counts are absolute, so
 // replaying a record twice changes nothing.
 //
-// Durability: a commit holding a kCompleted record is written and fdatasynced before it returns
-// (group commit: one fdatasync for a whole reactor turn); a commit of peer records only is
-// written (it survives kill -9, from the page cache) and reaches the disk with the next
-// fdatasync or the kernel's writeback. A commit writes its peer records first and its kCompleted
-// records last, so a kCompleted followed by another kind of record marks the end of a synced
-// commit.
+// Durability: Write() puts every pending record in the file (the page cache: it survives kill -9
+// of the shard, not a power loss). Records that must survive a power loss (a kCompleted, whose
+// reply waits for it) are made durable by an fdatasync, which may run on another thread while
+// the loop goes on writing (SyncJob). Each successful sync is recorded in the file by a
+// kJournalSynced marker naming the offset it covered, written (unsynced) with the next records.
 //
 // Reading: every intact record up to the first damage is replayed. The damage is corruption, and
-// fails the parse, when intact records after it show that a later commit began after a synced one
-// (a kCompleted, then another kind): that commit's fdatasync had made everything before it
-// durable. Otherwise the damage lies where no acknowledged commit had been synced yet (a crash or
-// a power loss during the last commits: a torn record, a hole of zeros) and the rest of the file
-// is ignored and reported as a torn tail.
+// fails the parse, when an intact marker after it says the damaged bytes had been synced.
+// Otherwise the damage lies where nothing was known durable (a crash or a power loss during the
+// last writes: a torn record, a hole of zeros) and the rest of the file is ignored and reported
+// as a torn tail.
 #pragma once
 
 #include <cstdint>
@@ -43,11 +41,25 @@ class JournalWriter {
   static Result<std::unique_ptr<JournalWriter>> Create(FileOps& ops, const std::string& dir,
                                                        const FileHeader& header);
 
+  // What a sync on another thread needs: fdatasync the file, covering every byte written so far.
+  struct SyncJob {
+    WritableFile* file = nullptr;  // owned by the writer, which must outlive the job
+    std::uint64_t through = 0;     // file offset the sync covers
+    Status Run() const { return file->Sync(); }
+  };
+
   void Append(const JournalEntry& entry);
   bool has_pending() const { return pending_records_ > 0; }
-  // Writes every pending record, and fdatasyncs when one of them is a kCompleted. After a failure
-  // the file may hold a torn record and the page cache cannot be trusted, so the writer stays
-  // broken: every later Commit fails until the journal is replaced (by the next snapshot).
+  // Writes every pending record. After a failed write or sync the file may hold a torn record
+  // and the page cache cannot be trusted, so the writer stays broken: every later Write and
+  // Commit fails until the journal is replaced (by the next snapshot).
+  Status Write();
+  // A written kCompleted record is not known durable yet.
+  bool needs_sync() const { return completions_written_through_ > synced_through_; }
+  SyncJob PrepareSync() { return {file_.get(), bytes_}; }
+  // The result of a PrepareSync()'s job, back on the writer's thread.
+  void Synced(std::uint64_t through, const Status& status);
+  // Write(), then fdatasync right here when needs_sync().
   Status Commit();
   std::uint64_t bytes() const { return bytes_; }
   std::uint64_t records() const { return records_; }
@@ -59,9 +71,11 @@ class JournalWriter {
       : file_(std::move(file)), bytes_(bytes) {}
 
   std::unique_ptr<WritableFile> file_;
-  std::string pending_;            // peer records
-  std::string pending_completed_;  // kCompleted records, written after the peer records
+  std::string pending_;  // encoded records not written yet
   std::uint64_t pending_records_ = 0;
+  bool pending_completions_ = false;               // pending_ holds a kCompleted
+  std::uint64_t completions_written_through_ = 0;  // end of the last Write holding a kCompleted
+  std::uint64_t synced_through_ = 0;               // end of what the last good sync covered
   std::uint64_t bytes_ = 0;
   std::uint64_t records_ = 0;
   std::uint64_t syncs_ = 0;

@@ -26,12 +26,20 @@ void RegisterPersistenceMetrics(MetricsRegistry& registry, std::uint32_t index,
                     "Seconds since the last journal commit that held records.", shard,
                     age(stats.last_commit_at));
   registry.AddGauge("shardtrack_journal_commit_duration_seconds",
-                    "Time the last journal commit took (fdatasync when it held a completion).",
-                    shard, [&stats] { return stats.last_commit_seconds; });
-  registry.AddCounter("shardtrack_journal_commits_total", "Journal commits with records.", shard,
+                    "Time the last journal write took (the loop waits for it).", shard,
+                    [&stats] { return stats.last_commit_seconds; });
+  registry.AddCounter("shardtrack_journal_commits_total", "Journal writes with records.", shard,
                       [&stats] { return stats.commits; });
-  registry.AddCounter("shardtrack_journal_commit_failures_total", "Journal commits that failed.",
-                      shard, [&stats] { return stats.commit_failures; });
+  registry.AddCounter("shardtrack_journal_commit_failures_total",
+                      "Journal writes and syncs that failed.", shard,
+                      [&stats] { return stats.commit_failures; });
+  registry.AddGauge("shardtrack_journal_sync_duration_seconds",
+                    "Time the last journal sync took, as the completions it covered waited for it "
+                    "(runs beside the loop).",
+                    shard, [&stats] { return stats.last_sync_seconds; });
+  registry.AddCounter("shardtrack_journal_syncs_total",
+                      "Journal syncs (each makes every completion written before it durable).",
+                      shard, [&stats] { return stats.syncs; });
 }
 
 }  // namespace shardtrack

@@ -139,4 +139,19 @@ std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view
   return entry;
 }
 
+std::string EncodeSyncedMarker(std::uint64_t synced_through) {
+  std::string fields;
+  ByteWriter(fields).U64(synced_through);
+  std::string out;
+  AppendFrame(out, RecordType::kJournalSynced, fields);
+  return out;
+}
+
+std::optional<std::uint64_t> DecodeSyncedMarker(std::string_view fields) {
+  ByteReader in(fields);
+  const std::uint64_t synced_through = in.U64();
+  if (!in.ok() || !in.AtEnd()) return std::nullopt;
+  return synced_through;
+}
+
 }  // namespace shardtrack

@@ -10,6 +10,7 @@
 //   kCompleted      info_hash[20] completed:u64          (absolute count: replay is idempotent)
 //   kPeerUpsert     info_hash[20] PeerRecord
 //   kPeerRemove     info_hash[20] ip_len:u8 ip[ip_len] port:u16  (a peer is its endpoint)
+//   kJournalSynced  synced_through:u64   (every journal byte before this offset was fdatasynced)
 #pragma once
 
 #include <cstdint>
@@ -60,5 +61,9 @@ std::optional<SnapshotTrailer> DecodeTrailer(std::string_view fields);
 // A whole frame (record_framing.h) holding the entry.
 std::string EncodeJournalEntry(const JournalEntry& entry);
 std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view fields);
+
+// A whole kJournalSynced frame, and its field.
+std::string EncodeSyncedMarker(std::uint64_t synced_through);
+std::optional<std::uint64_t> DecodeSyncedMarker(std::string_view fields);
 
 }  // namespace shardtrack

@@ -24,6 +24,7 @@ enum class RecordType : std::uint8_t {
   kCompleted = 5,
   kPeerUpsert = 6,
   kPeerRemove = 7,
+  kJournalSynced = 8,
 };
 
 inline constexpr std::size_t kPreambleSize = 8;

@@ -89,6 +89,7 @@ void ShardPersistence::Record(const proto::RequestBatch& in, const proto::ReplyB
     auto announce = ParsePeerAnnounce(request.announce());
     if (announce) queued_.push_back(PeerEntry(*announce, now));
   }
+  last_now_ = now;
   for (const CountedCompletion& completion : completions) {
     JournalEntry entry;
     entry.info_hash = completion.info_hash;
@@ -103,24 +104,44 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }
 }  // namespace
 
-Status ShardPersistence::Commit() {
+Status ShardPersistence::Write() {
   if (queued_.empty()) return OkStatus();
   const auto start = std::chrono::steady_clock::now();
-  Status committed = CommitQueued();
+  Status written = WriteQueued();
   stats_.last_commit_seconds = SecondsSince(start);
   stats_.last_commit_at = last_now_;
-  ++(committed ? stats_.commits : stats_.commit_failures);
-  return committed;
+  ++(written ? stats_.commits : stats_.commit_failures);
+  return written;
 }
 
-Status ShardPersistence::CommitQueued() {
+Status ShardPersistence::WriteQueued() {
   if (!journal_) {
     // The last rotation failed: the file on disk follows an older snapshot. Start a new one.
     if (Status opened = OpenJournal(last_now_); !opened) return opened;
   }
   for (const JournalEntry& entry : queued_) journal_->Append(entry);
   queued_.clear();
-  return journal_->Commit();
+  return journal_->Write();
+}
+
+std::function<Status()> ShardPersistence::PrepareSync() {
+  sync_started_ = std::chrono::steady_clock::now();
+  sync_ = journal_->PrepareSync();
+  return [job = sync_] { return job.Run(); };
+}
+
+void ShardPersistence::Synced(const Status& status) {
+  stats_.last_sync_seconds = SecondsSince(sync_started_);
+  ++(status ? stats_.syncs : stats_.commit_failures);
+  journal_->Synced(sync_.through, status);
+}
+
+Status ShardPersistence::Commit() {
+  if (Status written = Write(); !written) return written;
+  if (!NeedsSync()) return OkStatus();
+  Status synced = PrepareSync()();
+  Synced(synced);
+  return synced;
 }
 
 Status ShardPersistence::SaveSnapshot(const SwarmStore& store, UnixSeconds now) {

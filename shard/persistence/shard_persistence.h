@@ -4,9 +4,10 @@
 // handled batch's peer changes and counted completions go to the journal, committed once per
 // reactor turn before the turn's replies are sent; a periodic and a final snapshot replace the
 // journal. Owns its JournalWriter; the FileOps and the SwarmStore belong to the caller.
-// Loop thread only.
+// Loop thread only, except a PrepareSync() job, which may run on another thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/journal_file.h"
 #include "shard/persistence/state_loader.h"
+#include "shard/reply_durability.h"
 #include "shard/shard_service.h"
 #include "shard/swarm_store.h"
 
@@ -37,13 +39,15 @@ struct PersistenceStats {
   std::uint64_t last_snapshot_bytes = 0;
   std::uint64_t snapshots = 0;
   std::uint64_t snapshot_failures = 0;
-  UnixSeconds last_commit_at = 0;  // wall time of the last journal commit with records
-  double last_commit_seconds = 0;
+  UnixSeconds last_commit_at = 0;  // wall time of the last journal write with records
+  double last_commit_seconds = 0;  // of the last journal write (no sync)
   std::uint64_t commits = 0;
-  std::uint64_t commit_failures = 0;
+  std::uint64_t commit_failures = 0;  // writes and syncs that failed
+  double last_sync_seconds = 0;       // from PrepareSync to Synced: what a completion waited
+  std::uint64_t syncs = 0;
 };
 
-class ShardPersistence {
+class ShardPersistence final : public ReplyDurability {
  public:
   // Loads into `store` (empty), then writes the first snapshot and journal. Fails, naming the
   // file and the --on-corrupt choices, when a file is corrupt and the policy is to refuse.
@@ -54,8 +58,14 @@ class ShardPersistence {
   // Queues journal records for one handled batch: each accepted announce's peer (upsert, or
   // removal on `stopped`) and each counted completion.
   void Record(const proto::RequestBatch& in, const proto::ReplyBatch& out,
-              const std::vector<CountedCompletion>& completions, UnixSeconds now);
-  // Writes the queued records (fdatasync when they hold a completion). Replies wait for it.
+              const std::vector<CountedCompletion>& completions, UnixSeconds now) override;
+  // ReplyDurability. Write() puts the queued records in the journal file. PrepareSync() is only
+  // called when NeedsSync(), and its job must be finished before SaveSnapshot().
+  Status Write() override;
+  bool NeedsSync() const override { return journal_ && journal_->needs_sync(); }
+  std::function<Status()> PrepareSync() override;
+  void Synced(const Status& status) override;
+  // Write(), then a sync right here when NeedsSync().
   Status Commit();
   // Writes a snapshot of `store` at the next generation, then starts a journal after it. On a
   // failure the previous snapshot and journal stay in force.
@@ -70,7 +80,7 @@ class ShardPersistence {
       : ops_(ops), options_(std::move(options)) {}
   FileHeader Header(std::uint64_t generation, UnixSeconds now) const;
   Status OpenJournal(UnixSeconds now);
-  Status CommitQueued();
+  Status WriteQueued();
   Status WriteSnapshotAndRotate(const SwarmStore& store, UnixSeconds now);
 
   FileOps& ops_;
@@ -81,6 +91,8 @@ class ShardPersistence {
   std::string recovery_summary_;
   UnixSeconds last_now_ = 0;  // of the last Record, for a journal opened by Commit
   PersistenceStats stats_;
+  JournalWriter::SyncJob sync_;  // the last PrepareSync()'s
+  std::chrono::steady_clock::time_point sync_started_;
 };
 
 }  // namespace shardtrack

@@ -209,8 +209,8 @@ TEST_F(ShardServiceTest, CompletionsListsTheCompletionsCountedByTheLastBatch) {
               AnnounceBuilder(mine_, "10.0.0.2", 6881).Seeder().Event(proto::EVENT_COMPLETED));
   Handle(batch);
   EXPECT_THAT(service_.completions(),
-              ElementsAre(CountedCompletion{mine_, 1}, CountedCompletion{second, 1},
-                          CountedCompletion{mine_, 2}));
+              ElementsAre(CountedCompletion{mine_, 1, 2}, CountedCompletion{second, 1, 4},
+                          CountedCompletion{mine_, 2, 5}));
 
   proto::RequestBatch quiet = Batch();
   AddAnnounce(quiet, 7, AnnounceBuilder(mine_, "10.0.0.3", 6881));

@@ -101,14 +101,14 @@ TEST_F(JournalFileTest, AFailedSyncBreaksTheWriterForGood) {
   EXPECT_TRUE(writer->broken());
 }
 
-// Three commits: [completed], [peer, completed] (synced), [peer] (not synced). Returns the file
-// offsets where the commits start.
+// Three commits: [completed] (synced), [completed, peer] (synced; its marker goes out with the
+// next commit), [peer] (not synced). Returns the file offsets where the commits start.
 std::vector<std::uint64_t> WriteThreeCommits(JournalWriter& writer) {
   std::vector<std::uint64_t> starts = {writer.bytes()};
   writer.Append(Completed('a', 1));
   EXPECT_TRUE(writer.Commit().ok());
   starts.push_back(writer.bytes());
-  writer.Append(Completed('a', 2));  // written after the peer record all the same
+  writer.Append(Completed('a', 2));
   writer.Append(Upsert('a', 1));
   EXPECT_TRUE(writer.Commit().ok());
   starts.push_back(writer.bytes());
@@ -117,17 +117,18 @@ std::vector<std::uint64_t> WriteThreeCommits(JournalWriter& writer) {
   return starts;
 }
 
-TEST_F(JournalFileTest, ACommitWritesItsCompletionsAfterItsPeerRecords) {
+TEST_F(JournalFileTest, SyncMarkersAreNotReplayedAsEntries) {
   auto writer = Create(real_);
   WriteThreeCommits(*writer);
+  EXPECT_EQ(writer->syncs(), 2u);
   auto contents = Read();
   ASSERT_TRUE(contents.ok()) << contents.error();
   ASSERT_EQ(contents->entries.size(), 4u);
-  EXPECT_EQ(contents->entries[1].op, JournalOp::kPeerUpsert);
-  EXPECT_EQ(contents->entries[2].op, JournalOp::kCompleted);
+  EXPECT_EQ(contents->entries[2].op, JournalOp::kPeerUpsert);
+  EXPECT_EQ(contents->torn_tail_bytes, 0u);
 }
 
-TEST_F(JournalFileTest, DamageBeforeALaterCommitIsCorruption) {
+TEST_F(JournalFileTest, DamageInSyncedBytesIsCorruption) {
   auto writer = Create(real_);
   const std::vector<std::uint64_t> starts = WriteThreeCommits(*writer);
   const std::string good = testing::ReadAll(dir_.File(kName));
@@ -136,8 +137,7 @@ TEST_F(JournalFileTest, DamageBeforeALaterCommitIsCorruption) {
     bad[at] ^= 0x40;
     auto contents = ParseJournal(bad);
     ASSERT_FALSE(contents.ok()) << "flipped byte " << at;
-    EXPECT_NE(contents.error().find("followed by records of later commits"), std::string::npos)
-        << contents.error();
+    EXPECT_NE(contents.error().find("says were synced"), std::string::npos) << contents.error();
   }
 }
 
@@ -148,12 +148,64 @@ TEST_F(JournalFileTest, AHoleInTheUnsyncedTailIsATornTail) {
   ASSERT_TRUE(writer->Commit().ok());
   std::string bytes = testing::ReadAll(dir_.File(kName));
   // A power loss wrote back the fourth commit's page but not the third's.
-  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(starts[2]),
-            bytes.begin() + static_cast<std::ptrdiff_t>(starts[2] + 20), '\0');
+  // The third commit opens with the second sync's marker; the hole is in its peer record.
+  const std::uint64_t hole = starts[2] + EncodeSyncedMarker(0).size();
+  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(hole),
+            bytes.begin() + static_cast<std::ptrdiff_t>(hole + 20), '\0');
   auto contents = ParseJournal(bytes);
   ASSERT_TRUE(contents.ok()) << contents.error();
   EXPECT_EQ(contents->entries.size(), 3u);  // the synced commits, whole
-  EXPECT_EQ(contents->torn_tail_bytes, bytes.size() - starts[2]);
+  EXPECT_EQ(contents->torn_tail_bytes, bytes.size() - hole);
+}
+
+TEST_F(JournalFileTest, RecordsWrittenWhileASyncRunsAreNotClaimedByIt) {
+  auto writer = Create(real_);
+  writer->Append(Completed('a', 1));
+  ASSERT_TRUE(writer->Write().ok());
+  ASSERT_TRUE(writer->needs_sync());
+  const JournalWriter::SyncJob job = writer->PrepareSync();
+  const std::uint64_t during = writer->bytes();
+  writer->Append(Upsert('a', 1));  // written by the loop while the sync runs elsewhere
+  ASSERT_TRUE(writer->Write().ok());
+  writer->Synced(job.through, job.Run());
+  EXPECT_FALSE(writer->needs_sync());
+  writer->Append(Upsert('a', 2));  // goes out after the marker
+  ASSERT_TRUE(writer->Write().ok());
+  std::string bytes = testing::ReadAll(dir_.File(kName));
+
+  std::string torn = bytes;
+  torn[during + 9] ^= 0x40;  // in the record written during the sync: never claimed durable
+  auto contents = ParseJournal(torn);
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  EXPECT_EQ(contents->entries.size(), 1u);
+
+  std::string corrupt = bytes;
+  corrupt[during - 3] ^= 0x40;  // in the completion the sync covered
+  EXPECT_FALSE(ParseJournal(corrupt).ok());
+}
+
+TEST_F(JournalFileTest, ACompletionWrittenDuringASyncStillNeedsOne) {
+  auto writer = Create(real_);
+  writer->Append(Completed('a', 1));
+  ASSERT_TRUE(writer->Write().ok());
+  const JournalWriter::SyncJob job = writer->PrepareSync();
+  writer->Append(Completed('a', 2));
+  ASSERT_TRUE(writer->Write().ok());
+  writer->Synced(job.through, job.Run());
+  EXPECT_TRUE(writer->needs_sync());
+}
+
+TEST_F(JournalFileTest, AFailedBackgroundSyncBreaksTheWriter) {
+  FaultyFileOps faulty(real_);
+  auto writer = Create(faulty);
+  faulty.FailNth(FaultyFileOps::Op::kSync, 1);
+  writer->Append(Completed('a', 1));
+  ASSERT_TRUE(writer->Write().ok());
+  const JournalWriter::SyncJob job = writer->PrepareSync();
+  writer->Synced(job.through, job.Run());
+  EXPECT_TRUE(writer->broken());
+  writer->Append(Upsert('a', 1));
+  EXPECT_FALSE(writer->Write().ok());
 }
 
 TEST_F(JournalFileTest, CreateReplacesAnOldJournalAtomically) {
