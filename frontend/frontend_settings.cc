@@ -20,6 +20,8 @@ void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("max-connections", &max_connections,
             "open client connections; a connection over it is accepted and closed");
   flags.Add("socket-timeout", &socket_timeout, "seconds before an idle connection is closed");
+  flags.Add("defer-accept", &defer_accept,
+            "seconds the kernel holds a new connection until its first bytes (0: off)");
   flags.Add("max-output-bytes", &max_output_bytes,
             "unsent reply bytes on one connection before it is dropped");
   flags.Add("max-request-line", &max_request_line, "bytes in the request line (414 beyond)");

@@ -37,6 +37,10 @@ struct FrontendSettings {
   // Connections (the original tracker's socket_timeout was 15 s).
   std::uint32_t max_connections = 10000;
   std::int64_t socket_timeout = 15;  // seconds of silence before an idle connection is closed
+  // TCP_DEFER_ACCEPT: the kernel hands a connection over once its request arrived, so it is read
+  // right after accept (no wasted wake-up or read). A connection that sends nothing for this
+  // long is handed over anyway and then meets socket_timeout. 0: off.
+  std::uint32_t defer_accept = 5;
   std::uint32_t max_output_bytes = 1 << 20;  // unsent reply bytes before a slow reader is dropped
 
   // HTTP limits: a real announce is a few hundred bytes; anything far larger is abuse.

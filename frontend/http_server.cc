@@ -84,9 +84,13 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     connection.pipeline.push_back(Pending{
         sequence, request.method == HttpMethod::kHead, request.keep_alive, false, {}, false});
     ++in_flight_;
-    if (!request.keep_alive) {
+    if (!request.keep_alive) {  // the last request: nothing more to read from this client
       connection.closing = true;
       input.clear();
+      if (!connection.paused) {
+        connection.paused = true;
+        tcp_.PauseReading(id);
+      }
     }
     if (options_.client_address.trust_x_forwarded_for) {
       handler_.OnRequest({id, sequence}, request,

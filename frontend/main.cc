@@ -42,6 +42,7 @@ HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddres
   options.tcp.idle_timeout = std::chrono::seconds(settings.socket_timeout);
   options.tcp.max_output_bytes = settings.max_output_bytes;
   options.tcp.reuse_port = settings.reuse_port;
+  options.tcp.defer_accept_seconds = static_cast<int>(settings.defer_accept);
   options.limits.max_request_line = settings.max_request_line;
   options.limits.max_header_bytes = settings.max_header_bytes;
   options.max_pipelined = settings.max_pipelined;

@@ -50,7 +50,7 @@ Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16
 }
 
 Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
-                                      bool reuse_port) {
+                                      bool reuse_port, int defer_accept_seconds) {
   auto parsed = ParseSocketAddress(address, port);
   if (!parsed.ok()) return Error{parsed.error()};
   sockaddr_storage& storage = parsed->storage;
@@ -68,6 +68,11 @@ Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t 
   // Accepted sockets inherit TCP_NODELAY (Linux): replies go out at once, one setsockopt in all.
   if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
     return SocketError("TCP_NODELAY on", where, fd);
+  }
+  if (defer_accept_seconds > 0 &&
+      ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_seconds,
+                   sizeof defer_accept_seconds) != 0) {
+    return SocketError("TCP_DEFER_ACCEPT on", where, fd);
   }
   if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     return SocketError("bind", where, fd);

@@ -30,10 +30,11 @@ struct SocketAddress {
 Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16_t port);
 
 // Binds `address` (an IPv4 or IPv6 literal, brackets allowed) and `port` with SO_REUSEADDR and
-// TCP_NODELAY (and SO_REUSEPORT when `reuse_port`), non-blocking and close-on-exec, and listens.
-// The error names the address and the reason.
+// TCP_NODELAY (and SO_REUSEPORT when `reuse_port`; TCP_DEFER_ACCEPT when `defer_accept_seconds`
+// is positive), non-blocking and close-on-exec, and listens. The error names the address and the
+// reason.
 Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
-                                      bool reuse_port);
+                                      bool reuse_port, int defer_accept_seconds = 0);
 
 // The IpAddress (IPv4-mapped IPv6 becomes IPv4) and port of a peer; nullopt for other families.
 struct Endpoint {

@@ -51,6 +51,7 @@ class TcpServer::Connection {
   bool close_after_flush = false;
   bool drain_input = false;  // linger after the last bytes (see CloseAfterFlush)
   bool input_ended = false;  // the peer sent EOF
+  bool registered = false;   // in the loop's epoll set (only once it needed an event)
   short watched_events = 0;
 
   void Queue(std::string_view bytes) { output_.append(bytes); }
@@ -93,7 +94,9 @@ TcpServer::~TcpServer() {
   for (auto* timer : {&deferred_timer_, &idle_timer_, &accept_retry_timer_}) {
     if (*timer) loop_.Cancel(**timer);
   }
-  for (auto& [id, connection] : connections_) loop_.UnwatchFd(connection->fd());
+  for (auto& [id, connection] : connections_) {
+    if (connection->registered) loop_.UnwatchFd(connection->fd());
+  }
   for (auto& [fd, deadline] : lingering_) {
     loop_.UnwatchFd(fd);
     ::close(fd);
@@ -106,7 +109,7 @@ TcpServer::~TcpServer() {
 
 Status TcpServer::Listen() {
   auto listener = OpenListenSocket(options_.bind_address, options_.port, options_.listen_backlog,
-                                   options_.reuse_port);
+                                   options_.reuse_port, options_.defer_accept_seconds);
   if (!listener) return Error{listener.error()};
   listen_fd_ = listener->fd;
   port_ = listener->port;
@@ -153,15 +156,18 @@ void TcpServer::PauseAccepting() {
   });
 }
 
+// The request usually arrived with the connection, so it is read at once; the descriptor joins
+// the epoll set only when it has to wait for something (more input, or room to write). A
+// request answered with Connection: close then costs no epoll_ctl at all.
 void TcpServer::Open(int fd, const IpAddress& remote, std::uint16_t remote_port) {
   const ConnectionId id = next_id_++;
-  auto connection = std::make_unique<Connection>(id, fd, loop_.clock().Now());
-  connection->watched_events = EventLoop::kReadable;
-  loop_.WatchFd(fd, EventLoop::kReadable, [this, id](short ready) {
-    if (auto it = connections_.find(id); it != connections_.end()) OnReady(*it->second, ready);
-  });
-  connections_.emplace(id, std::move(connection));
+  Connection& connection =
+      *connections_.emplace(id, std::make_unique<Connection>(id, fd, loop_.clock().Now()))
+           .first->second;
   handler_.OnOpen(id, remote, remote_port);
+  if (!connections_.contains(id)) return;  // the handler closed it
+  ReadInput(connection);
+  if (auto it = connections_.find(id); it != connections_.end()) UpdateEvents(*it->second);
 }
 
 void TcpServer::OnReady(Connection& connection, short ready) {
@@ -251,9 +257,16 @@ void TcpServer::UpdateEvents(Connection& connection) {
     events |= EventLoop::kReadable;
   }
   if (connection.has_output()) events |= EventLoop::kWritable;
-  if (events != connection.watched_events) {
-    connection.watched_events = events;
+  if (events == connection.watched_events && connection.registered) return;
+  connection.watched_events = events;
+  if (connection.registered) {
     loop_.SetFdEvents(connection.fd(), events);
+  } else if (events != 0) {
+    connection.registered = true;
+    const ConnectionId id = connection.id();
+    loop_.WatchFd(connection.fd(), events, [this, id](short ready) {
+      if (auto it = connections_.find(id); it != connections_.end()) OnReady(*it->second, ready);
+    });
   }
 }
 
@@ -272,8 +285,9 @@ void TcpServer::Close(ConnectionId id) {
 // The descriptor closes now (a new connection may reuse its number at once: ids never repeat);
 // the Connection object waits in closed_ until no stack frame can still be using it.
 void TcpServer::CloseConnection(ConnectionMap::iterator it) {
+  const bool registered = it->second->registered;
   if (const int fd = it->second->ReleaseFd(); fd >= 0) {
-    loop_.UnwatchClosingFd(fd);
+    if (registered) loop_.UnwatchClosingFd(fd);
     ::close(fd);
   }
   pending_close_.push_back(it->first);
@@ -287,7 +301,7 @@ void TcpServer::Linger(ConnectionMap::iterator it) {
   if (connection.input_ended) return CloseConnection(it);
   const int fd = connection.fd();
   ::shutdown(fd, SHUT_WR);
-  loop_.UnwatchFd(fd);
+  if (connection.registered) loop_.UnwatchFd(fd);
   lingering_[connection.ReleaseFd()] = loop_.clock().Now() + kLingerTimeout;
   loop_.WatchFd(fd, EventLoop::kReadable, [this, fd](short) { DrainLingering(fd); });
   CloseConnection(it);

@@ -39,6 +39,9 @@ struct TcpServerOptions {
   int listen_backlog = 1024;
   // SO_REUSEPORT: several frontend processes share one port and the kernel spreads connections.
   bool reuse_port = false;
+  // TCP_DEFER_ACCEPT: a connection is handed over only once its first bytes arrived (or this many
+  // seconds passed), so its request is read right after accept; 0: off.
+  int defer_accept_seconds = 0;
 };
 
 // Implemented by the protocol layer.

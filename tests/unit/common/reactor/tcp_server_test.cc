@@ -535,6 +535,44 @@ TEST_F(TcpServerTest, DualStackListenerReportsIpv4ClientsAsIpv4) {
   EXPECT_EQ(handler_.remotes[id].first, *IpAddress::Parse("127.0.0.1"));
 }
 
+TEST_F(TcpServerTest, ARequestSentWithTheConnectionIsReadInTheTurnThatAcceptsIt) {
+  Start();
+  handler_.on_data = [&](ConnectionId id, std::string& input) {
+    EXPECT_TRUE(handler_.Calling([&] { return server_->Send(id, "bye:" + input); }));
+    input.clear();
+    server_->CloseAfterFlush(id);
+  };
+  Client client(server_->port());
+  client.Send("ping");  // before the server accepted
+  ASSERT_TRUE(PumpUntil([&] { return !handler_.opened.empty(); }));
+  const ConnectionId id = handler_.opened.back();
+  EXPECT_EQ(handler_.received[id], "");   // answered by on_data, nothing kept
+  EXPECT_EQ(handler_.data_calls[id], 1);  // in the accepting turn: no wait for readiness
+  ASSERT_TRUE(PumpUntil([&] {
+    client.Read();
+    return client.eof();
+  }));
+  EXPECT_EQ(client.received(), "bye:ping");
+  EXPECT_THAT(handler_.events[id], ElementsAre("open", "data", "close"));
+}
+
+TEST_F(TcpServerTest, DeferAcceptHandsOverAConnectionOnlyOnceItsFirstBytesArrive) {
+  TcpServerOptions options;
+  options.defer_accept_seconds = 30;
+  Start(options);
+  Client silent(server_->port());
+  ASSERT_TRUE(silent.connected());
+  Pump(20);
+  EXPECT_TRUE(handler_.opened.empty());  // held by the kernel: no descriptor, no handler call
+  Client talking(server_->port());
+  talking.Send("hello");
+  ASSERT_TRUE(PumpUntil([&] { return handler_.opened.size() == 1; }));
+  EXPECT_EQ(handler_.received[handler_.opened.back()], "hello");
+  silent.Send("late");
+  ASSERT_TRUE(PumpUntil([&] { return handler_.opened.size() == 2; }));
+  EXPECT_EQ(handler_.received[handler_.opened.back()], "late");
+}
+
 TEST_F(TcpServerTest, ListenOnABadAddressFailsWithAMessage) {
   loop_.emplace(fake_clock_);
   TcpServerOptions options;
