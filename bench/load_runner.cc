@@ -224,6 +224,9 @@ void LoadRunner::Complete(Slot& slot, Clock::time_point now) {
   if (Measuring(now) && now < measure_end_) {
     ++stats_.requests;
     stats_.latency.Record(Micros(now - slot.started));
+    if (request.event != AnnounceEvent::kCompleted) {
+      stats_.latency_without_completed.Record(Micros(now - slot.started));
+    }
     stats_.peers_returned += peers;
   }
   const bool keep = options_.keep_alive && slot.reader.keep_alive() && ok;

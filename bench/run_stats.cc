@@ -46,7 +46,8 @@ std::string RunStats::ToJson(const std::string& label, const std::string& config
          ",\"p99_us\":" + std::to_string(latency.Percentile(0.99)) +
          ",\"p999_us\":" + std::to_string(latency.Percentile(0.999)) +
          ",\"max_us\":" + std::to_string(latency.max()) +
-         ",\"mean_us\":" + Format("%.1f", latency.mean()) +
+         ",\"mean_us\":" + Format("%.1f", latency.mean()) + ",\"p99_without_completed_us\":" +
+         std::to_string(latency_without_completed.Percentile(0.99)) +
          ",\"peers_returned\":" + std::to_string(peers_returned) +
          ",\"errors\":" + std::to_string(errors()) + ",\"invalid\":" + std::to_string(invalid) +
          ",\"http_errors\":" + std::to_string(http_errors) +
@@ -66,7 +67,8 @@ std::string RunStats::ToHuman(const std::string& label) const {
                     Format("%.2f", seconds) + " s = " + Format("%.0f", rps) +
                     " req/s; latency p50 " + std::to_string(latency.Percentile(0.5)) + " us, p99 " +
                     std::to_string(latency.Percentile(0.99)) + " us, p99.9 " +
-                    std::to_string(latency.Percentile(0.999)) + " us; errors " +
+                    std::to_string(latency.Percentile(0.999)) + " us (p99 without completed " +
+                    std::to_string(latency_without_completed.Percentile(0.99)) + " us); errors " +
                     std::to_string(errors()) + " (invalid " + std::to_string(invalid) + ")";
   for (const std::string& error : first_errors) out += "\n  error: " + error;
   return out;

@@ -15,6 +15,9 @@ struct RunStats {
   std::uint64_t requests = 0;
   double seconds = 0;  // length of the measured window
   LatencyHistogram latency;
+  // The same without announces carrying event=completed: a tracker that makes a completion
+  // durable before answering it shows its disk in `latency` and its serving in this one.
+  LatencyHistogram latency_without_completed;
   // Replies completed over the whole run, warm-up included (divide server CPU by this).
   std::uint64_t requests_all = 0;
   std::uint64_t peers_returned = 0;  // over the measured announce replies
