@@ -68,10 +68,12 @@ void HttpServer::CountRefusal(const std::string& reason) {
 }
 
 void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::string& input) {
-  while (!input.empty() && connection.pipeline.size() < options_.max_pipelined) {
-    auto [state, consumed] = connection.parser.Feed(input);
-    input.erase(0, consumed);
-    if (state == HttpRequestParser::State::kIncomplete) return;
+  std::size_t parsed = 0;  // consumed from the front of `input`, erased once at the end
+  const auto stop = [&] { input.erase(0, parsed); };
+  while (parsed < input.size() && connection.pipeline.size() < options_.max_pipelined) {
+    auto [state, consumed] = connection.parser.Feed(std::string_view(input).substr(parsed));
+    parsed += consumed;
+    if (state == HttpRequestParser::State::kIncomplete) return stop();
     if (state == HttpRequestParser::State::kError) {
       input.clear();
       ++malformed_requests_;
@@ -86,7 +88,7 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     ++in_flight_;
     if (!request.keep_alive) {  // the last request: nothing more to read from this client
       connection.closing = true;
-      input.clear();
+      parsed = input.size();
       if (!connection.paused) {
         connection.paused = true;
         tcp_.PauseReading(id);
@@ -102,8 +104,9 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     // The handler may have answered, and the answer may have closed the connection.
     if (!connections_.contains(id)) return;
     connection.parser.Reset();
-    if (connection.closing) return;
+    if (connection.closing) return stop();
   }
+  stop();
   if (!input.empty() && !connection.paused) {
     connection.paused = true;
     tcp_.PauseReading(id);
