@@ -1,0 +1,104 @@
+"""The frontend's connection limits, as settings of a real process: --max-connections,
+--socket-timeout, --defer-accept and --max-give.
+
+One shard and one frontend started with small limits, spoken to over raw sockets.
+"""
+
+import socket
+import time
+import unittest
+
+import cluster
+from cluster import HttpConnection, peer_id
+
+MAX_CONNECTIONS = 3
+SOCKET_TIMEOUT = 1  # seconds
+DEFER_ACCEPT = 30  # seconds: longer than any test, so a silent connection is never handed over
+MAX_GIVE = 5
+
+
+class LimitsTest(cluster.LoggedTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = cluster.Cluster(shards=1, frontends=1, frontend_args=[
+            "--max-connections", str(MAX_CONNECTIONS),
+            "--socket-timeout", str(SOCKET_TIMEOUT),
+            "--defer-accept", str(DEFER_ACCEPT),
+            "--max-give", str(MAX_GIVE)])
+        cls.cluster.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.close()
+
+    def logs(self):
+        return self.cluster.logs()
+
+    def port(self):
+        return self.cluster.port()
+
+    def open_served(self, count):
+        """`count` keep-alive connections, each proven open by one answered request."""
+        connections = []
+        for _ in range(count):
+            conn = HttpConnection(self.port())
+            self.assertEqual(conn.get("/healthz").status, 200)
+            connections.append(conn)
+        return connections
+
+    def test_a_connection_over_max_connections_is_closed_at_once(self):
+        held = self.open_served(MAX_CONNECTIONS)
+        try:
+            with HttpConnection(self.port()) as extra:
+                extra.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertTrue(extra.closed_by_peer(), "served over --max-connections")
+                self.assertEqual(extra.buffer, b"")
+            for conn in held:  # the ones inside the limit are still served
+                self.assertEqual(conn.get("/healthz").status, 200)
+        finally:
+            for conn in held:
+                conn.close()
+        # A slot freed by a client that left is usable again.
+        deadline = time.monotonic() + 5
+        while True:
+            with HttpConnection(self.port()) as again:
+                again.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                try:
+                    if again.read_response().status == 200:
+                        break
+                except (ConnectionError, OSError):
+                    pass
+            self.assertLess(time.monotonic(), deadline, "slots never freed")
+            time.sleep(0.05)
+
+    def test_an_idle_connection_is_closed_after_socket_timeout(self):
+        (conn,) = self.open_served(1)
+        with conn:
+            started = time.monotonic()
+            self.assertTrue(conn.closed_by_peer(timeout=SOCKET_TIMEOUT * 3 + 1))
+            waited = time.monotonic() - started
+            self.assertGreaterEqual(waited, SOCKET_TIMEOUT * 0.9)
+
+    def test_silent_connections_take_no_slot_under_defer_accept(self):
+        silent = [socket.create_connection(("127.0.0.1", self.port()))
+                  for _ in range(MAX_CONNECTIONS + 2)]
+        try:
+            held = self.open_served(MAX_CONNECTIONS)  # would be refused if the silent took slots
+            for conn in held:
+                conn.close()
+        finally:
+            for sock in silent:
+                sock.close()
+
+    def test_numwant_is_capped_by_max_give(self):
+        info_hash = cluster.hash_on_shard(0, 1, self.id())
+        for n in range(MAX_GIVE + 3):
+            reply = cluster.announce(self.port(), info_hash, peer_id(f"{self.id()}/{n}"),
+                                     7000 + n, left=100, numwant=200)
+            self.assertNotIn(b"failure reason", reply)
+        self.assertEqual(len(cluster.reply_peers(reply)), MAX_GIVE)
+
+
+if __name__ == "__main__":
+    unittest.main()
