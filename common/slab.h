@@ -23,6 +23,9 @@ class Slab {
   }
   void Release(std::uint32_t index) { free_.push_back(index); }
 
+  // Objects acquired and not released.
+  std::size_t in_use() const { return items_.size() - free_.size(); }
+
   T& operator[](std::uint32_t index) { return items_[index]; }
   const T& operator[](std::uint32_t index) const { return items_[index]; }
 

@@ -86,25 +86,40 @@ std::string HostForUrl(const std::string& bind) {
   return bind.find(':') == std::string::npos ? bind : "[" + bind + "]";
 }
 
-void DrainThenStop(EventLoop& loop, const HttpServer& http, MonoTime deadline) {
-  if (http.requests_in_flight() == 0 || loop.clock().Now() >= deadline) {
+// What a draining frontend stops taking and waits for: HTTP and UDP requests in flight.
+struct Intake {
+  HttpServer& http;
+  UdpSocket& udp;
+  const UdpTrackerHandler& udp_handler;
+
+  std::size_t in_flight() const {
+    return http.requests_in_flight() + udp_handler.requests_in_flight();
+  }
+  void Close() {
+    http.StopAccepting();
+    udp.StopReading();
+  }
+};
+
+void DrainThenStop(EventLoop& loop, const Intake& intake, MonoTime deadline) {
+  if (intake.in_flight() == 0 || loop.clock().Now() >= deadline) {
     loop.Stop();
     return;
   }
-  loop.RunAfter(kDrainPoll, [&loop, &http, deadline] { DrainThenStop(loop, http, deadline); });
+  loop.RunAfter(kDrainPoll, [&loop, &intake, deadline] { DrainThenStop(loop, intake, deadline); });
 }
 
-// SIGTERM: /readyz fails at once; after the grace period the listener closes and the requests
+// SIGTERM: /readyz fails at once; after the grace period the listeners close and the requests
 // in flight are finished.
-void Drain(EventLoop& loop, TrackerHandler& handler, HttpServer& http,
+void Drain(EventLoop& loop, TrackerHandler& handler, Intake& intake,
            const FrontendSettings& settings) {
   spdlog::info("draining: /readyz fails now, the listener closes in {} ms",
                settings.drain_grace_ms);
   handler.SetDraining();
-  loop.RunAfter(std::chrono::milliseconds(settings.drain_grace_ms), [&loop, &http, &settings] {
-    spdlog::info("no new connections, finishing {} requests in flight", http.requests_in_flight());
-    http.StopAccepting();
-    DrainThenStop(loop, http,
+  loop.RunAfter(std::chrono::milliseconds(settings.drain_grace_ms), [&loop, &intake, &settings] {
+    spdlog::info("no new requests, finishing {} in flight", intake.in_flight());
+    intake.Close();
+    DrainThenStop(loop, intake,
                   loop.clock().Now() + std::chrono::milliseconds(settings.shard_timeout_ms) * 2);
   });
 }
@@ -139,13 +154,13 @@ int Run(int argc, char** argv) {
   SystemClock clock;
   EventLoop loop(clock);
   bool stopping = false;
-  HttpServer* http_for_signal = nullptr;
+  Intake* intake_for_signal = nullptr;
   TrackerHandler handler(settings, *announce_options);
   loop.WatchSignals({SIGINT, SIGTERM}, [&](int signal) {
-    if (stopping || http_for_signal == nullptr) return loop.Stop();
+    if (stopping || intake_for_signal == nullptr) return loop.Stop();
     stopping = true;
     spdlog::info("received {}", strsignal(signal));
-    Drain(loop, handler, *http_for_signal, settings);
+    Drain(loop, handler, *intake_for_signal, settings);
   });
   WarnIfDescriptorsAreShort(settings.max_connections);
   zmq::context_t context(1);
@@ -183,7 +198,8 @@ int Run(int argc, char** argv) {
     }
     udp_url = fmt::format(" and udp://{}:{}", HostForUrl(settings.bind), udp.port());
   }
-  http_for_signal = &http;
+  Intake intake{http, udp, udp_handler};
+  intake_for_signal = &intake;
   spdlog::info("ready: frontend listening on http://{}:{}{} with {} shards",
                HostForUrl(settings.bind), http.port(), udp_url, settings.shards.size());
   loop.Run();

@@ -43,6 +43,8 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
 
   void OnDatagram(std::string_view datagram, const Endpoint& from);
   const UdpCounters& counters() const { return counters_; }
+  // Requests waiting for shards (a draining frontend answers them before it exits).
+  std::size_t requests_in_flight() const { return exchanges_.in_use(); }
   // `token` without the UDP bit (the demux clears it).
   void OnShardReply(ShardRouter::Token token, const proto::Reply& reply) override;
 

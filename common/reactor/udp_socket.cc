@@ -56,6 +56,10 @@ UdpSocket::~UdpSocket() {
   ::close(fd_);
 }
 
+void UdpSocket::StopReading() {
+  if (fd_ >= 0) loop_.UnwatchFd(fd_);
+}
+
 Status UdpSocket::Open() {
   auto parsed = ParseSocketAddress(options_.bind_address, options_.port);
   if (!parsed.ok()) return Error{parsed.error()};

@@ -39,6 +39,8 @@ class UdpSocket {
 
   // False when the datagram was not sent (socket closed, kernel buffer full, bad destination).
   bool Send(const Endpoint& to, std::string_view datagram);
+  // Takes no more datagrams (graceful shutdown); Send still works for answers in flight.
+  void StopReading();
 
  private:
   void OnReadable();

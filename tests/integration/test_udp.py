@@ -163,5 +163,38 @@ class UdpTrackerTest(cluster.LoggedTestCase):
         self.assertEqual(action, 1)
 
 
+class UdpDrainTest(cluster.LoggedTestCase):
+    """SIGTERM on a frontend answers the UDP requests already in flight before it exits."""
+
+    def test_an_announce_in_flight_is_answered_after_sigterm(self):
+        with cluster.Cluster(shards=1, frontends=1, frontend_args=[
+                "--udp-port", str(free_udp_port()), "--drain-grace-ms", "200",
+                "--shard-timeout-ms", "5000"]) as tracker:
+            self.logs = tracker.logs
+            frontend, shard = tracker.frontends[0], tracker.shards[0]
+            port = int(re.search(r"and udp://127\.0\.0\.1:(\d+)",
+                                 frontend.ready_match.string).group(1))
+            client = UdpClient(port, "127.0.0.2", timeout=10)
+            self.addCleanup(client.close)
+            client.connect()
+            info_hash = cluster.hash_on_shard(0, 1, self.id())
+            shard.popen.send_signal(signal.SIGSTOP)  # the announce waits for the shard
+            self.addCleanup(lambda: shard.popen.send_signal(signal.SIGCONT))
+            body = info_hash + peer_id("drain") + struct.pack(">QQQIIIiH", 0, 1, 0, 2, 0, 7, -1,
+                                                              7003)
+            client.sock.sendto(struct.pack(">QII", client.connection_id, 1, 4242) + body,
+                               client.address)
+            time.sleep(0.3)  # received and sent on to the stopped shard
+            frontend.popen.send_signal(signal.SIGTERM)
+            time.sleep(0.6)  # past the grace period: the frontend takes no new requests
+            self.assertIsNone(frontend.popen.poll(), "exited with a UDP request in flight")
+            shard.popen.send_signal(signal.SIGCONT)
+            data, _ = client.sock.recvfrom(65536)
+            action, tid = struct.unpack(">II", data[:8])
+            self.assertEqual((action, tid), (1, 4242), data)
+            frontend.popen.wait(10)
+            self.assertEqual(frontend.popen.returncode, 0)
+
+
 if __name__ == "__main__":
     unittest.main()
