@@ -63,6 +63,7 @@ class ShardServer {
   void StartSyncIfDue();
   void OnSynced(const Status& status);
   void SendHeld(std::size_t count);  // the oldest `count` of held_
+  void WaitForSyncs();
   void Send(const Outgoing& out);
   void FailDurability(const std::string& what, const std::string& error);
   void RunExpirySlice();
