@@ -51,7 +51,7 @@ int Run(int argc, char** argv) {
     loop.Stop();
   });
   PosixFileOps files;
-  SwarmStore store;
+  SwarmStore store(settings.store_peer_ids);
   const PersistenceOptions persistence_options{settings.data_dir, settings.index, settings.count,
                                                *on_corrupt, settings.peer_timeout};
   auto persistence = ShardPersistence::Open(files, persistence_options, clock.WallNow(), store);

@@ -6,7 +6,7 @@
 namespace shardtrack {
 namespace {
 
-// Entry layout: [endpoint][last_seen: 4 bytes little-endian][flags][peer id].
+// Entry layout: [endpoint][last_seen: 4 bytes little-endian][flags][peer id, if kept].
 constexpr std::uint8_t kCompletedFlag = 1;
 
 std::uint32_t Load32(const std::uint8_t* from) {
@@ -23,8 +23,24 @@ std::uint32_t ClampSeconds(UnixSeconds seconds) {
   return static_cast<std::uint32_t>(std::clamp<UnixSeconds>(seconds, 0, UINT32_MAX));
 }
 
-// Capacity after `capacity` is full: 1, 2, 4, 7, 11, 17, ... (about 1.5x).
-std::uint32_t GrownCapacity(std::uint32_t capacity) { return capacity + capacity / 2 + 1; }
+constexpr std::uint32_t kPeerIdBit = 0x8000'0000;
+constexpr std::size_t kHeader = 8;
+
+// The most entries of `entry_size` bytes that fit the malloc chunk a block for `wanted` entries
+// gets anyway. glibc rounds a request plus its 8-byte chunk header up to 16 bytes (32 at least),
+// so a small list is (nearly) exact and a list never wastes the chunk's rounding. With another
+// allocator this is merely at least `wanted`.
+std::uint32_t FitCapacity(std::uint32_t wanted, std::size_t entry_size) {
+  const std::size_t bytes = kHeader + std::size_t{wanted} * entry_size;
+  const std::size_t chunk = std::max<std::size_t>(32, (bytes + 8 + 15) & ~std::size_t{15});
+  return static_cast<std::uint32_t>((chunk - 8 - kHeader) / entry_size);
+}
+
+// Entries to make room for once `count` fill the list: one more for small lists (the chunk fit
+// adds what rounding gives), about 1.25x for big ones.
+std::uint32_t GrownTarget(std::uint32_t count) {
+  return count + std::max<std::uint32_t>(1, count / 4);
+}
 
 }  // namespace
 
@@ -35,12 +51,22 @@ std::uint32_t PeerList<A>::size() const {
 
 template <std::size_t A>
 std::uint32_t PeerList<A>::capacity() const {
-  return block_ ? Load32(block_.get() + 4) : 0;
+  return block_ ? Load32(block_.get() + 4) & ~kPeerIdBit : 0;
+}
+
+template <std::size_t A>
+bool PeerList<A>::keeps_peer_ids() const {
+  return block_ && (Load32(block_.get() + 4) & kPeerIdBit) != 0;
+}
+
+template <std::size_t A>
+std::size_t PeerList<A>::entry_size() const {
+  return keeps_peer_ids() ? kEntrySizeWithId : kEntrySizeWithoutId;
 }
 
 template <std::size_t A>
 std::uint8_t* PeerList<A>::entry(std::uint32_t index) const {
-  return block_.get() + kHeaderSize + std::size_t{index} * kEntrySize;
+  return block_.get() + kHeaderSize + std::size_t{index} * entry_size();
 }
 
 template <std::size_t A>
@@ -49,18 +75,32 @@ void PeerList<A>::SetSize(std::uint32_t size) {
 }
 
 template <std::size_t A>
-void PeerList<A>::Reallocate(std::uint32_t new_capacity) {
+void PeerList<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids) {
   const std::uint32_t count = size();
-  if (new_capacity == 0) {
+  if (wanted == 0) {
     block_.reset();
     return;
   }
+  const std::size_t size_of_entry = keep_peer_ids ? kEntrySizeWithId : kEntrySizeWithoutId;
+  const std::uint32_t new_capacity = FitCapacity(wanted, size_of_entry);
   auto block =
-      std::make_unique_for_overwrite<std::uint8_t[]>(kHeaderSize + new_capacity * kEntrySize);
+      std::make_unique_for_overwrite<std::uint8_t[]>(kHeaderSize + new_capacity * size_of_entry);
   Store32(block.get(), count);
-  Store32(block.get() + 4, new_capacity);
-  if (count > 0) std::memcpy(block.get() + kHeaderSize, entry(0), count * kEntrySize);
+  Store32(block.get() + 4, new_capacity | (keep_peer_ids ? kPeerIdBit : 0));
+  if (count > 0) std::memcpy(block.get() + kHeaderSize, entry(0), count * size_of_entry);
   block_ = std::move(block);
+}
+
+template <std::size_t A>
+void PeerList<A>::MaybeShrink() {
+  const std::uint32_t count = size();
+  if (count == 0) {
+    block_.reset();
+    return;
+  }
+  if (count > capacity() / 2) return;
+  const std::uint32_t target = GrownTarget(count);
+  if (FitCapacity(target, entry_size()) < capacity()) Reallocate(target, keeps_peer_ids());
 }
 
 template <std::size_t A>
@@ -81,10 +121,12 @@ typename PeerList<A>::Position PeerList<A>::Find(const Endpoint& endpoint) const
 }
 
 template <std::size_t A>
-void PeerList<A>::Insert(std::uint32_t index, const Endpoint& endpoint, const PeerState& state) {
+void PeerList<A>::Insert(std::uint32_t index, const Endpoint& endpoint, const PeerState& state,
+                         bool keep_peer_ids) {
   const std::uint32_t count = size();
-  if (count == capacity()) Reallocate(GrownCapacity(count));
-  std::memmove(entry(index + 1), entry(index), (count - index) * kEntrySize);
+  if (count == capacity())
+    Reallocate(GrownTarget(count), block_ ? keeps_peer_ids() : keep_peer_ids);
+  std::memmove(entry(index + 1), entry(index), (count - index) * entry_size());
   std::memcpy(entry(index), endpoint.data(), kEndpointSize);
   SetSize(count + 1);
   Set(index, state);
@@ -93,10 +135,9 @@ void PeerList<A>::Insert(std::uint32_t index, const Endpoint& endpoint, const Pe
 template <std::size_t A>
 void PeerList<A>::Erase(std::uint32_t index) {
   const std::uint32_t count = size() - 1;
-  std::memmove(entry(index), entry(index + 1), (count - index) * kEntrySize);
+  std::memmove(entry(index), entry(index + 1), (count - index) * entry_size());
   SetSize(count);
-  // Give memory back once the list is a quarter full, keeping room to grow.
-  if (count == 0 || count <= capacity() / 4) Reallocate(count == 0 ? 0 : 2 * count);
+  MaybeShrink();
 }
 
 template <std::size_t A>
@@ -104,7 +145,7 @@ void PeerList<A>::Set(std::uint32_t index, const PeerState& state) {
   std::uint8_t* at = entry(index) + kEndpointSize;
   Store32(at, ClampSeconds(state.last_seen));
   at[4] = state.completed ? kCompletedFlag : 0;
-  std::memcpy(at + 5, state.peer_id.bytes.data(), PeerId::kSize);
+  if (keeps_peer_ids()) std::memcpy(at + 5, state.peer_id.bytes.data(), PeerId::kSize);
 }
 
 template <std::size_t A>
@@ -120,22 +161,23 @@ PeerState PeerList<A>::StateAt(std::uint32_t index) const {
   PeerState out;
   out.last_seen = Load32(at);
   out.completed = (at[4] & kCompletedFlag) != 0;
-  std::memcpy(out.peer_id.bytes.data(), at + 5, PeerId::kSize);
+  if (keeps_peer_ids()) std::memcpy(out.peer_id.bytes.data(), at + 5, PeerId::kSize);
   return out;
 }
 
 template <std::size_t A>
 std::uint32_t PeerList<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
   const std::uint32_t count = size();
+  const std::size_t size_of_entry = entry_size();
   std::uint32_t kept = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     if (static_cast<UnixSeconds>(Load32(entry(i) + kEndpointSize)) <= cutoff) continue;
-    if (kept != i) std::memcpy(entry(kept), entry(i), kEntrySize);
+    if (kept != i) std::memcpy(entry(kept), entry(i), size_of_entry);
     ++kept;
   }
   if (kept != count) {
     SetSize(kept);
-    if (kept == 0 || kept <= capacity() / 4) Reallocate(kept == 0 ? 0 : 2 * kept);
+    MaybeShrink();
   }
   return count - kept;
 }
@@ -147,14 +189,14 @@ PeerSpan PeerList<A>::Span(std::uint32_t skip) const {
   out.count = size();
   out.skip = skip;
   out.endpoint_size = kEndpointSize;
-  out.entry_size = kEntrySize;
-  out.peer_id_offset = kEndpointSize + 5;
+  out.entry_size = entry_size();
+  out.peer_id_offset = keeps_peer_ids() ? kEndpointSize + 5 : 0;
   return out;
 }
 
 template <std::size_t A>
 std::size_t PeerList<A>::AllocatedBytes() const {
-  return block_ ? kHeaderSize + std::size_t{capacity()} * kEntrySize : 0;
+  return block_ ? kHeaderSize + std::size_t{capacity()} * entry_size() : 0;
 }
 
 template class PeerList<4>;

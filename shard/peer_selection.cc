@@ -35,6 +35,7 @@ void SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant, bool wa
   for (const PeerSpan& span : spans) {
     total += span.candidates();
     if (span.endpoint_size == 6) total4 += span.candidates();
+    if (span.candidates() > 0 && span.peer_id_offset == 0) want_peer_ids = false;
   }
   const std::uint64_t wanted = std::min<std::uint64_t>(numwant, total);
   if (wanted == 0) return;

@@ -20,13 +20,14 @@ struct PeerSpan {
   std::uint32_t skip = kNoSkip;   // index of the entry to leave out
   std::size_t endpoint_size = 6;  // 6: IPv4 (goes to peers4), 18: IPv6 (goes to peers6)
   std::size_t entry_size = 0;
-  std::size_t peer_id_offset = 0;  // where the 20-byte peer id sits inside an entry
+  std::size_t peer_id_offset = 0;  // where the 20-byte peer id sits in an entry; 0: no ids
 
   std::uint32_t candidates() const { return count - (skip < count ? 1 : 0); }
 };
 
 // Appends min(numwant, candidates) distinct peers drawn from `spans` to `out.peers4` / `peers6`
-// (and their ids to `peer_ids4` / `peer_ids6` when `want_peer_ids`). The candidates are cut into
+// (and their ids to `peer_ids4` / `peer_ids6` when `want_peer_ids` and every span keeps ids, so
+// ids always line up with their peers; else no ids at all). The candidates are cut into
 // numwant equal runs and one peer is drawn at random from each run, so every candidate has about
 // the same chance and no peer is favoured by its place in the swarm.
 void SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant, bool want_peer_ids,

@@ -10,6 +10,8 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("peer-timeout", &peer_timeout, "seconds without an announce before a peer expires");
   flags.Add("expire-interval", &expire_interval, "seconds between expiry slices");
   flags.Add("expire-slice", &expire_slice, "torrents examined per expiry slice");
+  flags.Add("store-peer-ids", &store_peer_ids,
+            "keep peer ids for non-compact replies (off: 11 instead of 31 bytes per IPv4 peer)");
   flags.Add("save-dfile-interval", &save_dfile_interval, "seconds between snapshots");
   flags.Add("on-corrupt", &on_corrupt,
             "a corrupt data file at start: refuse (stop, naming it) or quarantine (move it "

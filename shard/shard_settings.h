@@ -19,6 +19,12 @@ struct ShardSettings {
   std::int64_t expire_interval = 5;    // seconds between expiry slices (timeout_check_interval)
   std::uint32_t expire_slice = 20000;  // torrents examined per slice, so a sweep never stalls
 
+  // Keep each peer's 20-byte peer id, for non-compact replies' `peer id`. Off, an IPv4 peer costs
+  // 11 bytes instead of 31 (most of a peer's memory), non-compact replies list `ip` and `port`
+  // only, and snapshots hold all-zero ids. Opentracker keeps no ids either; compact clients
+  // (nearly all) never see them. On by default to keep the replies of the original tracker.
+  bool store_peer_ids = true;
+
   std::int64_t save_dfile_interval = 300;  // seconds between snapshots (the original's default)
   // A corrupt or unreadable file at start: "refuse" (stop and name it) or "quarantine" (move it
   // aside as <name>.corrupt-<time> and start from the previous good snapshot). Refuse by default:

@@ -40,26 +40,34 @@ AnnounceOutcome SwarmStore::Announce(const proto::AnnounceRequest& request, Unix
   return Announce(*announce, now, rng, out);
 }
 
+bool SwarmStore::EraseIfForgettable(std::size_t index) {
+  if (!torrents_.SwarmAt(index).forgettable()) return false;
+  torrents_.Erase(index);
+  return true;
+}
+
 AnnounceOutcome SwarmStore::Announce(const PeerAnnounce& announce, UnixSeconds now, FastRng& rng,
                                      proto::AnnounceReply& out) {
   out.Clear();
   AnnounceOutcome outcome;
   outcome.accepted = true;
-  auto it = torrents_.find(announce.info_hash);
-  if (it == torrents_.end()) {
+  std::size_t index = torrents_.Find(announce.info_hash);
+  if (index == torrents_.end()) {
     if (announce.event == proto::EVENT_STOPPED) return outcome;  // creates nothing
-    it = torrents_.try_emplace(announce.info_hash).first;
+    index = torrents_.FindOrInsert(announce.info_hash);
   }
-  TorrentSwarm& swarm = it->second;
-  Update(swarm, [&](TorrentSwarm& s) { outcome.completion_counted = s.Apply(announce, now); });
+  TorrentSwarm& swarm = torrents_.SwarmAt(index);
+  Update(swarm, [&](TorrentSwarm& s) {
+    outcome.completion_counted = s.Apply(announce, now, store_peer_ids_);
+  });
   outcome.completed = swarm.completed();
   out.set_complete(Clamp32(swarm.seeders()));
   out.set_incomplete(Clamp32(swarm.leechers()));
   out.set_downloaded(Clamp32(swarm.completed()));
   if (announce.event != proto::EVENT_STOPPED) {
     swarm.SelectFor(announce, rng, out);
-  } else if (swarm.forgettable()) {
-    torrents_.erase(it);
+  } else {
+    EraseIfForgettable(index);
   }
   return outcome;
 }
@@ -69,42 +77,44 @@ ExpireProgress SwarmStore::ExpireSlice(UnixSeconds now, std::int64_t peer_timeou
   ExpireProgress progress;
   const UnixSeconds cutoff = now - peer_timeout;
   // Never more than one lap per slice: erasing only removes torrents already examined.
-  const std::size_t budget = std::min(max_torrents, torrents_.size());
-  auto it = expire_cursor_ ? torrents_.lower_bound(*expire_cursor_) : torrents_.begin();
+  const std::size_t budget = std::min<std::size_t>(max_torrents, torrents_.size());
+  std::size_t index = expire_cursor_ ? torrents_.LowerBound(*expire_cursor_) : torrents_.Begin();
   while (progress.torrents_examined < budget) {
-    if (it == torrents_.end()) it = torrents_.begin();
+    if (index == torrents_.end()) index = torrents_.Begin();
     ++progress.torrents_examined;
-    Update(it->second, [&](TorrentSwarm& swarm) {
+    Update(torrents_.SwarmAt(index), [&](TorrentSwarm& swarm) {
       progress.peers_removed += swarm.ExpireSeenAtOrBefore(cutoff);
     });
-    if (it->second.forgettable()) {
-      it = torrents_.erase(it);
+    const InfoHash examined = torrents_.KeyAt(index);
+    if (EraseIfForgettable(index)) {
       ++progress.torrents_removed;
+      index = torrents_.LowerBound(examined);  // the erase may have moved or rehashed the rest
     } else {
-      ++it;
+      index = torrents_.Next(index + 1);
     }
   }
   expire_cursor_.reset();
-  if (it != torrents_.end()) expire_cursor_ = it->first;
+  if (index != torrents_.end()) expire_cursor_ = torrents_.KeyAt(index);
   return progress;
 }
 
 SwarmCounts SwarmStore::ScrapeOne(const InfoHash& info_hash) const {
-  auto it = torrents_.find(info_hash);
-  if (it == torrents_.end()) return {};
-  return {it->second.seeders(), it->second.leechers(), it->second.completed()};
+  const std::size_t index = torrents_.Find(info_hash);
+  if (index == torrents_.end()) return {};
+  const TorrentSwarm& swarm = torrents_.SwarmAt(index);
+  return {swarm.seeders(), swarm.leechers(), swarm.completed()};
 }
 
 void SwarmStore::FullScrape(std::uint32_t limit, proto::ScrapeReply& out) const {
   std::uint32_t added = 0;
-  for (const auto& [info_hash, swarm] : torrents_) {
+  torrents_.ForEach([&](const InfoHash& info_hash, const TorrentSwarm& swarm) {
     if (limit != 0 && added == limit) {
       out.set_truncated(true);
       return;
     }
     FillEntry(info_hash, swarm, *out.add_files());
     ++added;
-  }
+  });
 }
 
 proto::StatsReply SwarmStore::Stats(std::uint32_t max_torrents) const {
@@ -118,52 +128,55 @@ proto::StatsReply SwarmStore::Stats(std::uint32_t max_torrents) const {
   if (wanted == 0) return out;
 
   // A heap of the best `wanted` so far, the weakest on top: most peers first, then infohash.
-  using Item = TorrentMap::const_pointer;
-  auto better = [](Item a, Item b) {
-    if (a->second.peers() != b->second.peers()) return a->second.peers() > b->second.peers();
-    return a->first < b->first;
+  using Item = std::pair<const InfoHash*, const TorrentSwarm*>;
+  auto better = [](const Item& a, const Item& b) {
+    if (a.second->peers() != b.second->peers()) return a.second->peers() > b.second->peers();
+    return *a.first < *b.first;
   };
   std::vector<Item> top;
   top.reserve(std::min<std::size_t>(wanted, torrents_.size()));
-  for (const auto& item : torrents_) {
+  torrents_.ForEach([&](const InfoHash& info_hash, const TorrentSwarm& swarm) {
+    const Item item{&info_hash, &swarm};
     if (top.size() < wanted) {
-      top.push_back(&item);
+      top.push_back(item);
       std::push_heap(top.begin(), top.end(), better);
-    } else if (better(&item, top.front())) {
+    } else if (better(item, top.front())) {
       std::pop_heap(top.begin(), top.end(), better);
-      top.back() = &item;
+      top.back() = item;
       std::push_heap(top.begin(), top.end(), better);
     }
-  }
+  });
   std::sort_heap(top.begin(), top.end(), better);
-  for (Item item : top) FillEntry(item->first, item->second, *out.add_top());
+  for (const Item& item : top) FillEntry(*item.first, *item.second, *out.add_top());
   return out;
 }
 
 void SwarmStore::ForEachTorrent(const std::function<void(const TorrentRecord&)>& visit) const {
   TorrentRecord record;
-  for (const auto& [info_hash, swarm] : torrents_) {
+  torrents_.ForEach([&](const InfoHash& info_hash, const TorrentSwarm& swarm) {
     record.info_hash = info_hash;
     swarm.Export(record);
     visit(record);
-  }
+  });
 }
 
 void SwarmStore::Restore(const TorrentRecord& record) {
-  auto it = torrents_.try_emplace(record.info_hash).first;
-  Update(it->second, [&](TorrentSwarm& swarm) { swarm.Restore(record); });
-  if (it->second.forgettable()) torrents_.erase(it);
+  const std::size_t index = torrents_.FindOrInsert(record.info_hash);
+  Update(torrents_.SwarmAt(index),
+         [&](TorrentSwarm& swarm) { swarm.Restore(record, store_peer_ids_); });
+  EraseIfForgettable(index);
 }
 
 void SwarmStore::SetCompleted(const InfoHash& info_hash, std::uint64_t completed) {
-  auto it = torrents_.try_emplace(info_hash).first;
-  Update(it->second, [&](TorrentSwarm& swarm) { swarm.set_completed(completed); });
-  if (it->second.forgettable()) torrents_.erase(it);
+  const std::size_t index = torrents_.FindOrInsert(info_hash);
+  Update(torrents_.SwarmAt(index), [&](TorrentSwarm& swarm) { swarm.set_completed(completed); });
+  EraseIfForgettable(index);
 }
 
 std::size_t SwarmStore::PeerListBytes() const {
   std::size_t total = 0;
-  for (const auto& item : torrents_) total += item.second.AllocatedBytes();
+  torrents_.ForEach(
+      [&](const InfoHash&, const TorrentSwarm& swarm) { total += swarm.AllocatedBytes(); });
   return total;
 }
 

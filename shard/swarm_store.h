@@ -1,14 +1,15 @@
 // SwarmStore: every torrent of one shard, as a pure state machine. Time comes in as `now`,
 // randomness as a FastRng; nothing here reads a clock, socket or file. Keeps running totals
-// (torrents, peers, seeders, leechers, completed) so metrics are cheap. Torrents are kept in
-// infohash order, so an expiry sweep can resume from a saved key while announces come and go.
+// (torrents, peers, seeders, leechers, completed) so metrics are cheap. Torrents live in a
+// TorrentTable, in infohash order, so an expiry sweep resumes from a saved key while announces
+// come and go (and across the table's rehashes). `store_peer_ids` (false: peer lists keep no ids,
+// replies carry none, exported records carry all-zero ids) is fixed at construction.
 // Loop thread only (not thread-safe).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 
 #include "proto/shardtrack.pb.h"
@@ -16,6 +17,7 @@
 #include "shard/peer_announce.h"
 #include "shard/torrent_record.h"
 #include "shard/torrent_swarm.h"
+#include "shard/torrent_table.h"
 
 namespace shardtrack {
 
@@ -40,6 +42,8 @@ struct SwarmCounts {
 class SwarmStore {
  public:
   static constexpr std::uint32_t kMaxStatsTorrents = 1000;  // bounds the top list's heap
+
+  explicit SwarmStore(bool store_peer_ids = true) : store_peer_ids_(store_peer_ids) {}
 
   AnnounceOutcome Announce(const proto::AnnounceRequest& request, UnixSeconds now, FastRng& rng,
                            proto::AnnounceReply& out);
@@ -69,17 +73,22 @@ class SwarmStore {
   std::uint64_t leechers() const { return leechers_; }
   std::uint64_t completed() const { return completed_; }
 
-  // Heap bytes of the peer lists (not the torrent map's nodes). For memory reports.
+  bool store_peer_ids() const { return store_peer_ids_; }
+
+  // Heap bytes requested for the peer lists, and for the torrent table's slots. For memory
+  // reports (malloc adds about 8 bytes per peer list block).
   std::size_t PeerListBytes() const;
+  std::size_t TableBytes() const { return torrents_.AllocatedBytes(); }
 
  private:
-  using TorrentMap = std::map<InfoHash, TorrentSwarm>;
-
   // Runs `change` on `swarm` and keeps the totals in step.
   template <typename Change>
   void Update(TorrentSwarm& swarm, Change&& change);
+  // Forgets the torrent at `index` if it has no peers and no completions.
+  bool EraseIfForgettable(std::size_t index);
 
-  TorrentMap torrents_;
+  bool store_peer_ids_;
+  TorrentTable torrents_;
   std::optional<InfoHash> expire_cursor_;  // first key of the next slice; nullopt: the start
   std::uint64_t seeders_ = 0;
   std::uint64_t leechers_ = 0;

@@ -1,0 +1,207 @@
+// SwarmStore's memory choices: peer ids kept or not (store_peer_ids), and the torrent table under
+// many torrents coming and going, expiry laps included.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "shard/swarm_store.h"
+#include "tests/unit/shard/swarm_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using testing::AnnounceBuilder;
+using ::testing::ElementsAre;
+using testing::HashOf;
+using ::testing::IsEmpty;
+using testing::PeerIdFor;
+using testing::RecountOf;
+using ::testing::SizeIs;
+using testing::SplitIds;
+using testing::TotalsOf;
+using ::testing::UnorderedElementsAre;
+
+constexpr UnixSeconds kNow = 1'700'000'000;
+constexpr std::int64_t kTimeout = 2700;
+
+InfoHash RandomHash(FastRng& rng) {
+  InfoHash out;
+  for (auto& byte : out.bytes) byte = static_cast<std::uint8_t>(rng.Below(256));
+  return out;
+}
+
+std::string Ip(std::uint32_t n) {
+  return "10." + std::to_string((n >> 16) & 255) + "." + std::to_string((n >> 8) & 255) + "." +
+         std::to_string(n & 255);
+}
+
+proto::AnnounceReply Announce(SwarmStore& store, const proto::AnnounceRequest& request,
+                              UnixSeconds now = kNow) {
+  FastRng rng(1);
+  proto::AnnounceReply reply;
+  EXPECT_TRUE(store.Announce(request, now, rng, reply).accepted);
+  return reply;
+}
+
+std::vector<TorrentRecord> Export(const SwarmStore& store) {
+  std::vector<TorrentRecord> out;
+  store.ForEachTorrent([&](const TorrentRecord& record) { out.push_back(record); });
+  return out;
+}
+
+TEST(SwarmStorePeerIdsTest, WithoutStoredIdsRepliesCarryNoIds) {
+  SwarmStore store(/*store_peer_ids=*/false);
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder());
+  Announce(store, AnnounceBuilder(HashOf(1), "2001:db8::1", 6881).Seeder());
+  const proto::AnnounceReply reply =
+      Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.2", 6881).WantPeerIds());
+  EXPECT_THAT(testing::Peers4(reply), ElementsAre("10.0.0.1:6881"));
+  EXPECT_THAT(testing::Peers6(reply), ElementsAre("[2001:db8::1]:6881"));
+  EXPECT_THAT(reply.peer_ids4(), IsEmpty());
+  EXPECT_THAT(reply.peer_ids6(), IsEmpty());
+}
+
+TEST(SwarmStorePeerIdsTest, WithoutStoredIdsRecordsHaveZeroIdsAndRestore) {
+  SwarmStore store(false);
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder());
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.2", 6881).Event(proto::EVENT_COMPLETED));
+  Announce(store, AnnounceBuilder(HashOf(1), "2001:db8::2", 6881), kNow - 5);
+  const std::vector<TorrentRecord> exported = Export(store);
+  ASSERT_THAT(exported, SizeIs(1));
+  ASSERT_THAT(exported[0].peers, SizeIs(3));
+  for (const PeerRecord& peer : exported[0].peers) EXPECT_EQ(peer.peer_id, PeerId());
+
+  SwarmStore copy(false);
+  copy.Restore(exported[0]);
+  EXPECT_EQ(Export(copy), exported);
+  EXPECT_EQ(TotalsOf(copy), TotalsOf(store));
+  // A restart that keeps ids again restores the same peers with the (zero) ids the record has.
+  SwarmStore with_ids(true);
+  with_ids.Restore(exported[0]);
+  EXPECT_EQ(Export(with_ids), exported);
+}
+
+TEST(SwarmStorePeerIdsTest, RecordsWithIdsRestoreIntoAStoreThatKeepsNone) {
+  SwarmStore store(true);
+  Announce(store, AnnounceBuilder(HashOf(2), "10.0.0.1", 6881));
+  SwarmStore copy(false);
+  copy.Restore(Export(store)[0]);
+  const std::vector<TorrentRecord> again = Export(copy);
+  ASSERT_THAT(again, SizeIs(1));
+  ASSERT_THAT(again[0].peers, SizeIs(1));
+  EXPECT_EQ(again[0].peers[0].peer_id, PeerId());
+  EXPECT_EQ(again[0].peers[0].port, 6881);
+}
+
+TEST(SwarmStorePeerIdsTest, StoredIdsRoundTripThroughRepliesAndRecords) {
+  SwarmStore store(true);
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder());
+  Announce(store, AnnounceBuilder(HashOf(1), "2001:db8::1", 51413).Seeder());
+  SwarmStore copy(true);
+  for (const TorrentRecord& record : Export(store)) copy.Restore(record);
+  EXPECT_EQ(Export(copy), Export(store));
+
+  const proto::AnnounceReply reply =
+      Announce(copy, AnnounceBuilder(HashOf(1), "10.0.0.9", 6881).WantPeerIds());
+  EXPECT_THAT(SplitIds(reply.peer_ids4()), ElementsAre(PeerIdFor("10.0.0.1", 6881)));
+  EXPECT_THAT(SplitIds(reply.peer_ids6()), ElementsAre(PeerIdFor("2001:db8::1", 51413)));
+}
+
+TEST(SwarmStoreTableTest, ManyTorrentsComingAndGoingKeepEveryOneReachableAndTotalsRight) {
+  SwarmStore store;
+  FastRng rng(21);
+  std::vector<InfoHash> hashes;
+  for (int n = 0; n < 3000; ++n) hashes.push_back(RandomHash(rng));
+  std::map<InfoHash, std::set<std::uint32_t>> model;  // torrent -> its peers' numbers
+  UnixSeconds now = kNow;
+  for (int step = 0; step < 40000; ++step) {
+    const InfoHash& hash = hashes[rng.Below(hashes.size())];
+    const std::uint32_t peer = rng.Below(4);
+    AnnounceBuilder announce(hash, Ip(peer), 6881);
+    if (rng.Below(3) == 0) {
+      announce.Event(proto::EVENT_STOPPED);
+      model[hash].erase(peer);
+      if (model[hash].empty()) model.erase(hash);
+    } else {
+      model[hash].insert(peer);
+    }
+    Announce(store, announce, now);
+    // Slices erase torrents in the middle of a lap (none expire: only the totals and reach).
+    if (step % 97 == 0) store.ExpireSlice(now, kTimeout, 50);
+  }
+  EXPECT_EQ(store.torrents(), model.size());
+  EXPECT_EQ(TotalsOf(store), RecountOf(store));
+  for (const auto& [hash, peers] : model) {
+    EXPECT_EQ(store.ScrapeOne(hash).leechers, peers.size());
+  }
+  std::vector<InfoHash> listed;
+  for (const TorrentRecord& record : Export(store)) listed.push_back(record.info_hash);
+  std::vector<InfoHash> expected;
+  for (const auto& item : model) expected.push_back(item.first);
+  EXPECT_EQ(listed, expected);  // in infohash order
+}
+
+TEST(SwarmStoreTableTest, ExpiryVisitsEveryTorrentOncePerLapWhileTorrentsComeAndGo) {
+  SwarmStore store;
+  FastRng rng(22);
+  std::vector<InfoHash> stay;  // one fresh peer each
+  for (int n = 0; n < 1000; ++n) stay.push_back(RandomHash(rng));
+  std::vector<InfoHash> stale;  // one stale peer each: removed when examined
+  for (int n = 0; n < 7000; ++n) stale.push_back(RandomHash(rng));
+  for (const InfoHash& hash : stay) Announce(store, AnnounceBuilder(hash, "10.0.0.1", 6881));
+  for (const InfoHash& hash : stale) {
+    Announce(store, AnnounceBuilder(hash, "10.0.0.2", 6881), kNow - kTimeout);
+  }
+  // One lap of 8000 torrents in 32 slices of 250. Between slices a torrent comes and goes; the
+  // removals shrink the table (rehashes) during the lap. Every slice examines 250, and after
+  // the lap every stale torrent is gone: each was examined once.
+  std::size_t removed = 0;
+  for (int slice = 0; slice < 32; ++slice) {
+    const ExpireProgress progress = store.ExpireSlice(kNow, kTimeout, 250);
+    EXPECT_EQ(progress.torrents_examined, 250u) << slice;
+    removed += progress.torrents_removed;
+    const InfoHash passing = RandomHash(rng);
+    Announce(store, AnnounceBuilder(passing, "10.0.0.3", 6881));
+    Announce(store, AnnounceBuilder(passing, "10.0.0.3", 6881).Event(proto::EVENT_STOPPED));
+  }
+  EXPECT_EQ(removed, 7000u);
+  EXPECT_EQ(store.torrents(), 1000u);
+  for (const InfoHash& hash : stay) EXPECT_EQ(store.ScrapeOne(hash).leechers, 1u);
+  EXPECT_EQ(TotalsOf(store), RecountOf(store));
+  // The next lap examines the 1000 that stay.
+  for (int slice = 0; slice < 4; ++slice) {
+    EXPECT_EQ(store.ExpireSlice(kNow, kTimeout, 250).torrents_examined, 250u);
+  }
+  EXPECT_EQ(store.torrents(), 1000u);
+}
+
+TEST(SwarmStoreTableTest, StructureCostsFewBytesPerPeerWithoutIds) {
+  // 10 IPv4 peers on each of 10000 torrents, a quarter seeders, like bench/compare's memory run.
+  for (bool ids : {false, true}) {
+    SwarmStore store(ids);
+    FastRng rng(23);
+    for (int t = 0; t < 10000; ++t) {
+      const InfoHash hash = RandomHash(rng);
+      for (std::uint32_t p = 0; p < 10; ++p) {
+        AnnounceBuilder announce(hash, Ip(t * 10 + p), 6881);
+        if (p % 4 == 0) announce.Seeder();
+        Announce(store, announce.Numwant(0));
+      }
+    }
+    ASSERT_EQ(store.peers(), 100000u);
+    // Bytes requested for lists and slots, plus malloc's 8 bytes per list block (2 a torrent).
+    const double per_peer =
+        static_cast<double>(store.PeerListBytes() + store.TableBytes() + 8 * 2 * 10000) /
+        static_cast<double>(store.peers());
+    EXPECT_LT(per_peer, ids ? 46.0 : 26.0) << (ids ? "with ids" : "without ids");
+    RecordProperty(ids ? "bytes_per_peer_with_ids" : "bytes_per_peer_without_ids",
+                   std::to_string(per_peer));
+  }
+}
+
+}  // namespace
+}  // namespace shardtrack
