@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "common/metrics_http_server.h"
 #include "common/reactor/event_loop.h"
+#include "common/siphash.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/persistence_metrics.h"
 #include "shard/persistence/shard_persistence.h"
@@ -51,7 +52,7 @@ int Run(int argc, char** argv) {
     loop.Stop();
   });
   PosixFileOps files;
-  SwarmStore store(settings.store_peer_ids);
+  SwarmStore store(settings.store_peer_ids, RandomSipHashKey());
   const PersistenceOptions persistence_options{settings.data_dir, settings.index, settings.count,
                                                *on_corrupt, settings.peer_timeout};
   auto persistence = ShardPersistence::Open(files, persistence_options, clock.WallNow(), store);

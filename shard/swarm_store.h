@@ -1,10 +1,10 @@
 // SwarmStore: every torrent of one shard, as a pure state machine. Time comes in as `now`,
 // randomness as a FastRng; nothing here reads a clock, socket or file. Keeps running totals
 // (torrents, peers, seeders, leechers, completed) so metrics are cheap. Torrents live in a
-// TorrentTable, in infohash order, so an expiry sweep resumes from a saved key while announces
-// come and go (and across the table's rehashes). `store_peer_ids` (false: peer lists keep no ids,
-// replies carry none, exported records carry all-zero ids) is fixed at construction.
-// Loop thread only (not thread-safe).
+// TorrentTable, in an order fixed by a secret key, so an expiry sweep resumes from a saved
+// infohash while announces come and go (and across the table's rehashes). `store_peer_ids` (false:
+// peer lists keep no ids, replies carry none, exported records carry all-zero ids) is fixed at
+// construction. Loop thread only (not thread-safe).
 #pragma once
 
 #include <cstddef>
@@ -43,7 +43,10 @@ class SwarmStore {
  public:
   static constexpr std::uint32_t kMaxStatsTorrents = 1000;  // bounds the top list's heap
 
-  explicit SwarmStore(bool store_peer_ids = true) : store_peer_ids_(store_peer_ids) {}
+  // `table_key`: the torrent table's secret (torrent_table.h). A process passes
+  // RandomSipHashKey(); the fixed default makes the order reproducible in tests.
+  explicit SwarmStore(bool store_peer_ids = true, const SipHashKey& table_key = {})
+      : store_peer_ids_(store_peer_ids), torrents_(table_key) {}
 
   AnnounceOutcome Announce(const proto::AnnounceRequest& request, UnixSeconds now, FastRng& rng,
                            proto::AnnounceReply& out);
@@ -56,7 +59,7 @@ class SwarmStore {
   ExpireProgress ExpireSlice(UnixSeconds now, std::int64_t peer_timeout, std::size_t max_torrents);
 
   SwarmCounts ScrapeOne(const InfoHash& info_hash) const;  // zeros for an unknown torrent
-  // Appends up to `limit` torrents (0: all) in infohash order; sets `truncated` if more exist.
+  // Appends up to `limit` torrents (0: all) in table order; sets `truncated` if more exist.
   void FullScrape(std::uint32_t limit, proto::ScrapeReply& out) const;
   // Totals, and the `max_torrents` (at most kMaxStatsTorrents) torrents with the most peers.
   // One pass over the torrents.

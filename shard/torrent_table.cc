@@ -10,19 +10,27 @@ namespace {
 constexpr std::size_t kMinHomeCapacity = 16;
 constexpr std::size_t kTail = 16;  // free slots past the last home, so runs need not wrap
 
-// The top `bits` bits of the infohash's first 8 bytes, read big-endian: monotonic in the infohash.
-std::size_t HomeOf(const InfoHash& info_hash, std::size_t bits) {
-  std::uint64_t prefix = 0;
-  for (int i = 0; i < 8; ++i) prefix = (prefix << 8) | info_hash.bytes[i];
-  return static_cast<std::size_t>(prefix >> (64 - bits));
+// The top `bits` bits of the order key's hash: monotonic in the order.
+std::size_t HomeOf(std::uint64_t hash, std::size_t bits) {
+  return static_cast<std::size_t>(hash >> (64 - bits));
 }
 
 }  // namespace
 
-TorrentTable::TorrentTable() { Rehash(kMinHomeCapacity, kTail); }
+TorrentTable::TorrentTable(const SipHashKey& key) : secret_(key) {
+  Rehash(kMinHomeCapacity, kTail);
+}
 
-std::size_t TorrentTable::Home(const InfoHash& info_hash) const {
-  return HomeOf(info_hash, home_bits_);
+TorrentTable::OrderKey TorrentTable::KeyOf(const InfoHash& info_hash) const {
+  return {SipHash24(secret_, info_hash.view()), info_hash};
+}
+
+std::size_t TorrentTable::Home(const OrderKey& key) const { return HomeOf(key.hash, home_bits_); }
+
+std::size_t TorrentTable::Seek(const OrderKey& key) const {
+  std::size_t at = Home(key);
+  while (at < end() && slots_[at].used && slots_[at].key() < key) ++at;
+  return at;
 }
 
 void TorrentTable::Rehash(std::size_t home_capacity, std::size_t spare_tail) {
@@ -32,7 +40,7 @@ void TorrentTable::Rehash(std::size_t home_capacity, std::size_t spare_tail) {
     std::size_t next_free = 0;
     for (Slot& slot : slots_) {
       if (!slot.used) continue;
-      const std::size_t at = std::max(HomeOf(slot.info_hash, bits), next_free);
+      const std::size_t at = std::max(HomeOf(slot.hash, bits), next_free);
       visit(slot, at);
       next_free = at + 1;
     }
@@ -46,16 +54,16 @@ void TorrentTable::Rehash(std::size_t home_capacity, std::size_t spare_tail) {
 }
 
 std::size_t TorrentTable::Find(const InfoHash& info_hash) const {
-  std::size_t at = Home(info_hash);
-  while (at < end() && slots_[at].used && slots_[at].info_hash < info_hash) ++at;
-  if (at < end() && slots_[at].used && slots_[at].info_hash == info_hash) return at;
+  const OrderKey key = KeyOf(info_hash);
+  const std::size_t at = Seek(key);
+  if (at < end() && slots_[at].used && slots_[at].key() == key) return at;
   return end();
 }
 
 std::size_t TorrentTable::FindOrInsert(const InfoHash& info_hash) {
-  std::size_t at = Home(info_hash);
-  while (at < end() && slots_[at].used && slots_[at].info_hash < info_hash) ++at;
-  if (at < end() && slots_[at].used && slots_[at].info_hash == info_hash) return at;
+  const OrderKey key = KeyOf(info_hash);
+  const std::size_t at = Seek(key);
+  if (at < end() && slots_[at].used && slots_[at].key() == key) return at;
 
   const std::size_t home_capacity = std::size_t{1} << home_bits_;
   if (size_ + 1 > home_capacity / 8 * 7) {
@@ -70,7 +78,8 @@ std::size_t TorrentTable::FindOrInsert(const InfoHash& info_hash) {
   }
   // Shift the rest of the run up one slot; `at` keeps the order.
   for (std::size_t i = hole; i > at; --i) slots_[i] = std::move(slots_[i - 1]);
-  slots_[at].info_hash = info_hash;
+  slots_[at].hash = key.hash;
+  slots_[at].info_hash = key.info_hash;
   slots_[at].used = true;
   slots_[at].swarm = TorrentSwarm();
   ++size_;
@@ -80,7 +89,7 @@ std::size_t TorrentTable::FindOrInsert(const InfoHash& info_hash) {
 void TorrentTable::Erase(std::size_t index) {
   // Shift back the slots after it that are not at their home, so no run has a hole.
   std::size_t at = index;
-  while (at + 1 < end() && slots_[at + 1].used && Home(slots_[at + 1].info_hash) <= at) {
+  while (at + 1 < end() && slots_[at + 1].used && Home(slots_[at + 1].key()) <= at) {
     slots_[at] = std::move(slots_[at + 1]);
     ++at;
   }
@@ -95,9 +104,7 @@ void TorrentTable::Erase(std::size_t index) {
 std::size_t TorrentTable::LowerBound(const InfoHash& info_hash) const {
   // Slots before the home hold smaller keys; a used slot after a free one past the home has a
   // later home, so a greater key.
-  std::size_t at = Home(info_hash);
-  while (at < end() && slots_[at].used && slots_[at].info_hash < info_hash) ++at;
-  return Next(at);
+  return Next(Seek(KeyOf(info_hash)));
 }
 
 std::size_t TorrentTable::Next(std::size_t index) const {

@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "shard/swarm_store.h"
 #include "tests/unit/shard/swarm_test_util.h"
@@ -38,6 +41,20 @@ class SwarmExpiryTest : public ::testing::Test {
   std::uint64_t PeersOf(std::uint8_t n) const {
     const SwarmCounts counts = store_.ScrapeOne(HashOf(n));
     return counts.seeders + counts.leechers;
+  }
+  // Torrent numbers in the order a sweep visits them (the table's order, as FullScrape lists it).
+  std::vector<std::uint8_t> SweepOrder() const {
+    proto::ScrapeReply reply;
+    store_.FullScrape(0, reply);
+    std::vector<std::uint8_t> out;
+    for (const auto& entry : reply.files()) {
+      out.push_back(static_cast<std::uint8_t>(entry.info_hash()[0]));  // HashOf(n) is n's bytes
+    }
+    return out;
+  }
+  std::size_t Position(std::uint8_t n) const {
+    const auto order = SweepOrder();
+    return static_cast<std::size_t>(std::find(order.begin(), order.end(), n) - order.begin());
   }
   void ExpectTotalsMatchARecount() const {
     EXPECT_EQ(TotalsOf(store_), RecountOf(store_));
@@ -101,20 +118,19 @@ TEST_F(SwarmExpiryTest, TorrentLeftEmptyIsRemovedUnlessItCountedCompletions) {
 
 TEST_F(SwarmExpiryTest, SliceExaminesAtMostMaxTorrentsAndResumesWhereItStopped) {
   for (std::uint8_t n = 1; n <= 10; ++n) AddTorrent(n, kStart);
+  const std::vector<std::uint8_t> order = SweepOrder();
+  ASSERT_EQ(order.size(), 10u);
   const UnixSeconds later = kStart + kTimeout;
 
   ExpireProgress progress = store_.ExpireSlice(later, kTimeout, 4);
   EXPECT_EQ(progress.torrents_examined, 4u);
   EXPECT_EQ(progress.torrents_removed, 4u);
-  for (std::uint8_t n = 1; n <= 4; ++n) EXPECT_FALSE(Has(n)) << int{n};
-  for (std::uint8_t n = 5; n <= 10; ++n) EXPECT_TRUE(Has(n)) << int{n};
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(Has(order[i]), i >= 4) << i;
   ExpectTotalsMatchARecount();
 
   progress = store_.ExpireSlice(later, kTimeout, 4);
   EXPECT_EQ(progress.torrents_examined, 4u);
-  for (std::uint8_t n = 5; n <= 8; ++n) EXPECT_FALSE(Has(n)) << int{n};
-  EXPECT_TRUE(Has(9));
-  EXPECT_TRUE(Has(10));
+  for (std::size_t i = 4; i < 10; ++i) EXPECT_EQ(Has(order[i]), i >= 8) << i;
 
   // Only two are left: a slice never examines one torrent twice.
   progress = store_.ExpireSlice(later, kTimeout, 4);
@@ -130,33 +146,51 @@ TEST_F(SwarmExpiryTest, SliceResumesCorrectlyWhenTorrentsComeAndGoBetweenSlices)
              kStart);
   }
   const UnixSeconds later = kStart + kTimeout;
-  store_.ExpireSlice(later, kTimeout, 3);  // examines 2, 4, 6
-  EXPECT_EQ(PeersOf(6), 0u);
-  EXPECT_EQ(PeersOf(8), 1u);
+  const std::vector<std::uint8_t> order = SweepOrder();
+  store_.ExpireSlice(later, kTimeout, 3);  // examines order[0..2]
+  const std::uint8_t last_examined = order[2];
+  EXPECT_EQ(PeersOf(last_examined), 0u);
+  EXPECT_EQ(PeersOf(order[3]), 1u);
 
-  // Between slices: the next torrent to examine (8) goes away, one appears behind the cursor (3)
-  // and one ahead of it (9).
-  Announce(AnnounceBuilder(HashOf(8), "10.0.0.1", 6881).Event(proto::EVENT_STOPPED), later);
-  store_.SetCompleted(HashOf(8), 0);
-  ASSERT_FALSE(Has(8));
-  AddTorrent(3, kStart);
-  AddTorrent(9, kStart);
+  // Between slices: the next torrent to examine goes away, and newcomers appear, one behind
+  // the cursor and one ahead of it (odd numbers; the others tried are stopped again).
+  Announce(AnnounceBuilder(HashOf(order[3]), "10.0.0.1", 6881).Event(proto::EVENT_STOPPED), later);
+  store_.SetCompleted(HashOf(order[3]), 0);
+  ASSERT_FALSE(Has(order[3]));
+  std::optional<std::uint8_t> behind;
+  std::optional<std::uint8_t> ahead;
+  for (std::uint8_t n = 1; n < 99 && !(behind && ahead); n += 2) {
+    AddTorrent(n, kStart);
+    const bool is_ahead = Position(n) > Position(last_examined);
+    std::optional<std::uint8_t>& side = is_ahead ? ahead : behind;
+    if (side) {
+      Announce(AnnounceBuilder(HashOf(n), "10.0.0." + std::to_string(n), 6881)
+                   .Event(proto::EVENT_STOPPED),
+               kStart);
+    } else {
+      side = n;
+    }
+  }
+  ASSERT_TRUE(behind && ahead);
 
-  const ExpireProgress progress = store_.ExpireSlice(later, kTimeout, 3);  // 9, 10, 12
+  const std::vector<std::uint8_t> now_order = SweepOrder();
+  const std::size_t resume = Position(last_examined) + 1;
+  const std::size_t left_in_lap = now_order.size() - resume;
+  ASSERT_GE(left_in_lap, 3u);
+  const ExpireProgress progress = store_.ExpireSlice(later, kTimeout, 3);
   EXPECT_EQ(progress.torrents_examined, 3u);
   EXPECT_EQ(progress.peers_removed, 3u);
-  EXPECT_FALSE(Has(9));
-  EXPECT_EQ(PeersOf(10), 0u);
-  EXPECT_EQ(PeersOf(12), 0u);
-  EXPECT_EQ(PeersOf(14), 1u);
-  EXPECT_EQ(PeersOf(3), 1u);
+  for (std::size_t i = resume; i < resume + 3; ++i) EXPECT_EQ(PeersOf(now_order[i]), 0u) << i;
+  EXPECT_EQ(PeersOf(*behind), 1u);
   ExpectTotalsMatchARecount();
 
-  // The sweep wraps around and reaches the newcomer behind the first cursor.
-  store_.ExpireSlice(later, kTimeout, 5);  // 14, 16, 18, 20, then 2
-  EXPECT_EQ(PeersOf(3), 1u);
-  store_.ExpireSlice(later, kTimeout, 2);  // 3, 4
-  EXPECT_FALSE(Has(3));
+  // The sweep finishes its lap without touching the newcomer behind the first cursor, then
+  // wraps around and reaches it.
+  store_.ExpireSlice(later, kTimeout, left_in_lap - 3);
+  EXPECT_EQ(PeersOf(*behind), 1u);
+  EXPECT_FALSE(Has(*ahead));
+  store_.ExpireSlice(later, kTimeout, Position(*behind) + 1);
+  EXPECT_FALSE(Has(*behind));
   EXPECT_EQ(store_.peers(), 0u);
   ExpectTotalsMatchARecount();
 }
