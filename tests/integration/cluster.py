@@ -659,3 +659,25 @@ def scrape(tracker_port, info_hashes=(), source=None, timeout=5.0):
     if b"files" not in reply:
         raise AssertionError(f"scrape reply without files: {reply!r}")
     return reply[b"files"]
+
+
+class SharedClusterTestCase(LoggedTestCase):
+    """One cluster for the whole class, shaped by the class attributes below."""
+
+    shards = 1
+    frontends = 1
+    shard_args = ()
+    frontend_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(shards=cls.shards, frontends=cls.frontends,
+                              shard_args=cls.shard_args, frontend_args=cls.frontend_args)
+        cls.cluster.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.close()
+
+    def logs(self):
+        return self.cluster.logs()

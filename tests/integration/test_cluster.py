@@ -39,23 +39,11 @@ class Peer:
                         **fields)
 
 
-class SharedClusterTest(cluster.LoggedTestCase):
-    """Base: one cluster for the whole class."""
+class SharedClusterTest(cluster.SharedClusterTestCase):
+    """Base: one cluster of 2 shards and 2 frontends for the whole class."""
 
     shards = 2
     frontends = 2
-
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = cluster.Cluster(shards=cls.shards, frontends=cls.frontends)
-        cls.cluster.__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.close()
-
-    def logs(self):
-        return self.cluster.logs()
 
     def fe(self, n):
         return self.cluster.port(n)

@@ -17,23 +17,12 @@ DEFER_ACCEPT = 30  # seconds: longer than any test, so a silent connection is ne
 MAX_GIVE = 5
 
 
-class LimitsTest(cluster.LoggedTestCase):
+class LimitsTest(cluster.SharedClusterTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = cluster.Cluster(shards=1, frontends=1, frontend_args=[
-            "--max-connections", str(MAX_CONNECTIONS),
-            "--socket-timeout", str(SOCKET_TIMEOUT),
-            "--defer-accept", str(DEFER_ACCEPT),
-            "--max-give", str(MAX_GIVE)])
-        cls.cluster.__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.close()
-
-    def logs(self):
-        return self.cluster.logs()
+    frontend_args = ("--max-connections", str(MAX_CONNECTIONS),
+                     "--socket-timeout", str(SOCKET_TIMEOUT),
+                     "--defer-accept", str(DEFER_ACCEPT),
+                     "--max-give", str(MAX_GIVE))
 
     def port(self):
         return self.cluster.port()
