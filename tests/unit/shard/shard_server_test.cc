@@ -1,0 +1,143 @@
+// ShardServer with real persistence over a real ZeroMQ socket (inproc): replies that counted a
+// completion wait for the journal's sync and come in a message of their own; the others go out
+// at once; a failed sync sends no completion reply and stops the shard. Every wait is a bounded
+// number of loop turns, so a bug fails instead of hanging.
+#include "shard/shard_server.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "shard/persistence/faulty_file_ops.h"
+#include "shard/persistence/shard_persistence.h"
+#include "tests/unit/shard/persistence/persistence_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using std::chrono::milliseconds;
+
+proto::Request Announce(std::uint64_t id, std::uint8_t octet, proto::Event event,
+                        std::uint64_t left) {
+  proto::Request request;
+  request.set_id(id);
+  proto::AnnounceRequest* announce = request.mutable_announce();
+  announce->set_info_hash(std::string(20, 't'));
+  announce->set_peer_id(std::string(19, 'p') + static_cast<char>(octet));
+  announce->set_ip(std::string{10, 0, 0, static_cast<char>(octet)});
+  announce->set_port(6881);
+  announce->set_left(left);
+  announce->set_event(event);
+  return request;
+}
+
+class ShardServerTest : public ::testing::Test {
+ protected:
+  // Opens persistence over `ops`, binds the server on an inproc endpoint and connects a client.
+  void Start(FileOps& ops) {
+    auto opened =
+        ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700}, 0, store_);
+    ASSERT_TRUE(opened.ok()) << opened.error();
+    persistence_ = std::move(*opened);
+    settings_.listen = "inproc://shard-server-test";
+    server_ = std::make_unique<ShardServer>(loop_, context_, settings_, store_, service_);
+    server_->SetDurability(persistence_.get());
+    ASSERT_TRUE(server_->Bind().ok());
+    server_->Start();
+    client_.connect(settings_.listen);
+  }
+  void Send(const std::vector<proto::Request>& requests) {
+    proto::RequestBatch batch;
+    batch.set_shard_index(0);
+    batch.set_shard_count(1);
+    for (const auto& request : requests) *batch.add_requests() = request;
+    const std::string bytes = batch.SerializeAsString();
+    client_.send(zmq::buffer(bytes), zmq::send_flags::none);
+  }
+  // Turns the loop, collecting reply messages (each a list of reply ids), until `done` holds.
+  template <typename Done>
+  void TurnUntil(Done done, int max_turns = 400) {
+    for (int turn = 0; turn < max_turns && !done(); ++turn) {
+      loop_.RunOnce(milliseconds(5));
+      zmq::message_t message;
+      while (client_.recv(message, zmq::recv_flags::dontwait)) {
+        proto::ReplyBatch batch;
+        ASSERT_TRUE(batch.ParseFromArray(message.data(), static_cast<int>(message.size())));
+        std::vector<std::uint64_t>& ids = messages_.emplace_back();
+        for (const proto::Reply& reply : batch.replies()) {
+          ids.push_back(reply.id());
+          failures_[reply.id()] = reply.failure();
+        }
+      }
+    }
+  }
+  std::size_t replies() const {
+    std::size_t count = 0;
+    for (const auto& ids : messages_) count += ids.size();
+    return count;
+  }
+
+  testing::ScratchDir dir_;
+  PosixFileOps real_;
+  SystemClock clock_;
+  EventLoop loop_{clock_};
+  zmq::context_t context_;
+  ShardSettings settings_;
+  SwarmStore store_;
+  ShardService service_{0, 1, store_, 42};
+  std::unique_ptr<ShardPersistence> persistence_;
+  zmq::socket_t client_{context_, zmq::socket_type::dealer};
+  std::unique_ptr<ShardServer> server_;  // after what it uses: destroyed first
+  std::vector<std::vector<std::uint64_t>> messages_;
+  std::map<std::uint64_t, std::string> failures_;
+};
+
+TEST_F(ShardServerTest, ACompletionsReplyComesAfterTheSyncInAMessageOfItsOwn) {
+  Start(real_);
+  Send({Announce(1, 1, proto::EVENT_STARTED, 100), Announce(2, 2, proto::EVENT_COMPLETED, 0),
+        Announce(3, 3, proto::EVENT_NONE, 100)});
+  TurnUntil([&] { return replies() == 3; });
+  ASSERT_EQ(messages_.size(), 2u);
+  EXPECT_EQ(messages_[0], (std::vector<std::uint64_t>{1, 3}));  // at once, in request order
+  EXPECT_EQ(messages_[1], (std::vector<std::uint64_t>{2}));     // after the sync
+  for (const auto& [id, failure] : failures_) EXPECT_EQ(failure, "") << id;
+  EXPECT_EQ(persistence_->stats().syncs, 1u);
+  EXPECT_FALSE(persistence_->NeedsSync());
+}
+
+TEST_F(ShardServerTest, ABatchWithoutCompletionsNeedsNoSync) {
+  Start(real_);
+  Send({Announce(1, 1, proto::EVENT_STARTED, 100), Announce(2, 2, proto::EVENT_STARTED, 0)});
+  TurnUntil([&] { return replies() == 2; });
+  ASSERT_EQ(messages_.size(), 1u);
+  EXPECT_EQ(persistence_->stats().syncs, 0u);
+}
+
+TEST_F(ShardServerTest, AFailedSyncSendsNoCompletionReplyAndStopsTheShard) {
+  FaultyFileOps faulty(real_);
+  Start(faulty);
+  faulty.FailNth(FaultyFileOps::Op::kSync, 1);
+  Send({Announce(1, 1, proto::EVENT_STARTED, 100), Announce(2, 2, proto::EVENT_COMPLETED, 0)});
+  TurnUntil([&] { return server_->commit_failed(); });
+  ASSERT_TRUE(server_->commit_failed());
+  TurnUntil([] { return false; }, 20);  // nothing more may arrive
+  EXPECT_EQ(messages_, (std::vector<std::vector<std::uint64_t>>{{1}}));
+}
+
+TEST_F(ShardServerTest, CloseAnswersTheCompletionsStillWaiting) {
+  Start(real_);
+  Send({Announce(1, 1, proto::EVENT_COMPLETED, 0)});
+  // One turn handles the batch and starts the sync; Close waits for it and answers.
+  TurnUntil([&] { return persistence_->stats().commits == 1; });
+  server_->Close();
+  TurnUntil([&] { return replies() == 1; }, 50);
+  EXPECT_EQ(replies(), 1u);
+}
+
+}  // namespace
+}  // namespace shardtrack
