@@ -19,7 +19,9 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(std::string_view bytes) = 0;
-  virtual Status Sync() = 0;  // fdatasync: the appended bytes are durable when this returns ok
+  // fdatasync: the appended bytes are durable when this returns ok. May run on another thread
+  // while the owner goes on appending (PosixFileOps: plain system calls on one descriptor).
+  virtual Status Sync() = 0;
   virtual const std::string& path() const = 0;
 };
 

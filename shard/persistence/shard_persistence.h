@@ -1,10 +1,11 @@
 // ShardPersistence: one shard's share of the dfile. At start it loads what the routing function
 // gives this shard from every file in the data directory (state_loader.h), writes a first
 // snapshot one generation above all it read and opens a fresh journal. While serving, every
-// handled batch's peer changes and counted completions go to the journal, committed once per
-// reactor turn before the turn's replies are sent; a periodic and a final snapshot replace the
-// journal. Owns its JournalWriter; the FileOps and the SwarmStore belong to the caller.
-// Loop thread only, except a PrepareSync() job, which may run on another thread.
+// handled batch's peer changes and counted completions go to the journal, written once per
+// reactor turn before the turn's replies are sent, and synced (ReplyDurability) before a
+// completion's reply; a periodic and a final snapshot replace the journal. Owns its JournalWriter;
+// the FileOps and the SwarmStore belong to the caller. Loop thread only, except a PrepareSync()
+// job, which may run on another thread.
 #pragma once
 
 #include <chrono>
