@@ -4,13 +4,15 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace shardtrack {
 namespace {
 
-constexpr std::size_t kMaxDatagram = 65536;
+constexpr unsigned kReceiveBatch = 32;  // datagrams per recvmmsg
+constexpr std::size_t kSendBatch = 64;  // datagrams per sendmmsg
 
 Error SocketError(const char* step, const std::string& where, int fd) {
   const int saved = errno;
@@ -51,6 +53,7 @@ UdpSocket::UdpSocket(EventLoop& loop, Options options, OnDatagram on_datagram)
     : loop_(loop), options_(std::move(options)), on_datagram_(std::move(on_datagram)) {}
 
 UdpSocket::~UdpSocket() {
+  FlushOutgoing();  // the scheduled flush will find this socket gone (alive_ expires)
   if (fd_ < 0) return;
   loop_.UnwatchClosingFd(fd_);
   ::close(fd_);
@@ -82,32 +85,93 @@ Status UdpSocket::Open() {
   fd_ = fd;
   is_v6_ = parsed->is_v6;
   port_ = endpoint ? endpoint->port : options_.port;
-  buffer_.resize(kMaxDatagram);
+  buffers_.resize(kReceiveBatch * options_.max_datagram_bytes);
+  senders_.resize(kReceiveBatch);
+  receive_iovecs_.resize(kReceiveBatch);
+  receive_headers_.resize(kReceiveBatch);
+  for (unsigned i = 0; i < kReceiveBatch; ++i) {
+    receive_iovecs_[i] = {buffers_.data() + i * options_.max_datagram_bytes,
+                          options_.max_datagram_bytes};
+    msghdr& header = receive_headers_[i].msg_hdr;
+    header = {};
+    header.msg_name = &senders_[i];
+    header.msg_iov = &receive_iovecs_[i];
+    header.msg_iovlen = 1;
+  }
   loop_.WatchFd(fd_, EventLoop::kReadable, [this](short) { OnReadable(); });
   return OkStatus();
 }
 
 void UdpSocket::OnReadable() {
-  for (std::uint32_t i = 0; i < options_.max_datagrams_per_turn && fd_ >= 0; ++i) {
-    sockaddr_storage from{};
-    socklen_t from_length = sizeof from;
-    const ssize_t n = ::recvfrom(fd_, buffer_.data(), buffer_.size(), 0,
-                                 reinterpret_cast<sockaddr*>(&from), &from_length);
-    if (n < 0) return;  // EAGAIN (drained) or a transient error reported for an earlier send
-    auto endpoint = EndpointFrom(from);
-    if (!endpoint) continue;
-    on_datagram_(std::string_view(buffer_.data(), static_cast<std::size_t>(n)), *endpoint);
+  std::uint32_t budget = options_.max_datagrams_per_turn;
+  while (budget > 0 && fd_ >= 0) {
+    const unsigned batch = std::min<std::uint32_t>(budget, kReceiveBatch);
+    for (unsigned i = 0; i < batch; ++i) {
+      receive_headers_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      receive_headers_[i].msg_hdr.msg_flags = 0;
+    }
+    const int received = ::recvmmsg(fd_, receive_headers_.data(), batch, MSG_DONTWAIT, nullptr);
+    if (received <= 0) return;  // EAGAIN (drained) or a transient error from an earlier send
+    for (int i = 0; i < received; ++i) {
+      const mmsghdr& message = receive_headers_[i];
+      if (message.msg_hdr.msg_flags & MSG_TRUNC) continue;  // over max_datagram_bytes
+      auto endpoint = EndpointFrom(senders_[i]);
+      if (!endpoint) continue;
+      on_datagram_(
+          std::string_view(buffers_.data() + i * options_.max_datagram_bytes, message.msg_len),
+          *endpoint);
+    }
+    budget -= static_cast<std::uint32_t>(received);
+    if (static_cast<unsigned>(received) < batch) return;  // drained
   }
 }
 
 bool UdpSocket::Send(const Endpoint& to, std::string_view datagram) {
   if (fd_ < 0) return false;
-  sockaddr_storage storage;
-  socklen_t length = 0;
-  if (!ToSockaddr(to, is_v6_, storage, length)) return false;
-  const ssize_t n = ::sendto(fd_, datagram.data(), datagram.size(), MSG_NOSIGNAL,
-                             reinterpret_cast<const sockaddr*>(&storage), length);
-  return n == static_cast<ssize_t>(datagram.size());
+  Outgoing out;
+  if (!ToSockaddr(to, is_v6_, out.to, out.to_length)) return false;
+  out.offset = outgoing_bytes_.size();
+  out.size = datagram.size();
+  outgoing_bytes_.append(datagram);
+  outgoing_.push_back(out);
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    loop_.RunAtEndOfTurn([alive = std::weak_ptr<UdpSocket*>(alive_)] {
+      if (auto self = alive.lock()) (*self)->FlushOutgoing();
+    });
+  }
+  return true;
+}
+
+void UdpSocket::FlushOutgoing() {
+  flush_scheduled_ = false;
+  std::size_t next = 0;
+  while (next < outgoing_.size() && fd_ >= 0) {
+    const std::size_t batch = std::min(outgoing_.size() - next, kSendBatch);
+    send_iovecs_.resize(batch);
+    send_headers_.resize(batch);
+    for (std::size_t i = 0; i < batch; ++i) {
+      Outgoing& out = outgoing_[next + i];
+      send_iovecs_[i] = {outgoing_bytes_.data() + out.offset, out.size};
+      msghdr& header = send_headers_[i].msg_hdr;
+      header = {};
+      header.msg_name = &out.to;
+      header.msg_namelen = out.to_length;
+      header.msg_iov = &send_iovecs_[i];
+      header.msg_iovlen = 1;
+    }
+    const int sent = ::sendmmsg(fd_, send_headers_.data(), static_cast<unsigned>(batch),
+                                MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent > 0) {
+      next += static_cast<std::size_t>(sent);
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      break;  // the kernel's buffer is full: drop the rest
+    } else if (errno != EINTR) {
+      ++next;  // this one failed (an unreachable destination): skip it
+    }
+  }
+  outgoing_.clear();
+  outgoing_bytes_.clear();
 }
 
 }  // namespace shardtrack

@@ -1,15 +1,23 @@
 // UdpSocket: one non-blocking UDP socket watched by an EventLoop. It hands each datagram to a
-// callback with its sender and sends with sendto; it knows nothing of what the datagrams mean.
-// At most `max_datagrams_per_turn` datagrams are read per reactor turn, so a flood cannot starve
-// the loop's other handles (the rest wait in the kernel's buffer, level-triggered). A send that
-// would block is dropped: UDP callers must tolerate loss anyway. Owns its descriptor. Loop
-// thread only.
+// callback with its sender, and sends; it knows nothing of what the datagrams mean.
+//
+// System calls are batched, since a tracker's datagrams are many and small: datagrams are read
+// with recvmmsg, several per call, and the datagrams sent during a turn are queued and go out
+// together with sendmmsg at the end of the turn. At most `max_datagrams_per_turn` datagrams are
+// read per reactor turn, so a flood cannot starve the loop's other handles (the rest wait in the
+// kernel's buffer, level-triggered). A datagram longer than `max_datagram_bytes` is dropped. A
+// send that would block is dropped: UDP callers must tolerate loss anyway. Owns its descriptor.
+// Loop thread only.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/reactor/event_loop.h"
 #include "common/reactor/socket_util.h"
@@ -26,6 +34,8 @@ class UdpSocket {
     std::uint16_t port = 0;                  // 0: an ephemeral port (see port())
     std::uint32_t max_datagrams_per_turn = 64;
     bool reuse_port = false;  // SO_REUSEPORT: several processes share the port
+    // BEP 15's largest request, a scrape of 74 infohashes, is 1,496 bytes.
+    std::size_t max_datagram_bytes = 2048;
   };
 
   UdpSocket(EventLoop& loop, Options options, OnDatagram on_datagram);
@@ -37,13 +47,22 @@ class UdpSocket {
   Status Open();
   std::uint16_t port() const { return port_; }
 
-  // False when the datagram was not sent (socket closed, kernel buffer full, bad destination).
+  // Queues `datagram` for the end of this turn (or of the next, called outside a turn). False
+  // when it cannot be sent (socket not open, a destination of the wrong family).
   bool Send(const Endpoint& to, std::string_view datagram);
   // Takes no more datagrams (graceful shutdown); Send still works for answers in flight.
   void StopReading();
 
  private:
+  struct Outgoing {
+    sockaddr_storage to;
+    socklen_t to_length = 0;
+    std::size_t offset = 0;  // in outgoing_bytes_
+    std::size_t size = 0;
+  };
+
   void OnReadable();
+  void FlushOutgoing();
 
   EventLoop& loop_;
   Options options_;
@@ -51,7 +70,19 @@ class UdpSocket {
   int fd_ = -1;
   bool is_v6_ = false;
   std::uint16_t port_ = 0;
-  std::string buffer_;
+  // recvmmsg slots: one buffer, address and header per datagram of a batch.
+  std::vector<char> buffers_;
+  std::vector<sockaddr_storage> senders_;
+  std::vector<iovec> receive_iovecs_;
+  std::vector<mmsghdr> receive_headers_;
+  // Queued sends and their bytes, until the end of the turn.
+  std::vector<Outgoing> outgoing_;
+  std::string outgoing_bytes_;
+  std::vector<iovec> send_iovecs_;
+  std::vector<mmsghdr> send_headers_;
+  bool flush_scheduled_ = false;
+  // The scheduled flush holds a weak reference, so a socket destroyed first is not touched.
+  std::shared_ptr<UdpSocket*> alive_ = std::make_shared<UdpSocket*>(this);
 };
 
 }  // namespace shardtrack

@@ -1,6 +1,7 @@
 // UdpSocket over real loopback sockets: datagrams reach the callback with their sender, replies
-// reach the sender, at most max_datagrams_per_turn are read per turn, and a bad bind address is an
-// error. Every wait is a bounded number of RunOnce turns, so a bug fails instead of hanging.
+// reach the sender at the end of the turn, at most max_datagrams_per_turn are read per turn,
+// oversized datagrams are dropped, and a bad bind address is an error. Every wait is a bounded
+// number of RunOnce turns, so a bug fails instead of hanging.
 #include "common/reactor/udp_socket.h"
 
 #include <arpa/inet.h>
@@ -88,7 +89,50 @@ TEST_F(UdpSocketTest, DeliversDatagramsWithTheirSenderAndSendsReplies) {
   EXPECT_EQ(received_[0].from.address.ToString(), "127.0.0.1");
   EXPECT_EQ(received_[0].from.port, peer.port());
   EXPECT_TRUE(socket.Send(received_[0].from, "world"));
+  loop_.RunOnce(milliseconds(1));  // sends go out at the end of a turn
   EXPECT_EQ(peer.Receive(), "world");
+}
+
+TEST_F(UdpSocketTest, ABurstIsReadAndAnsweredInOneTurn) {
+  UdpSocket socket(loop_, {"127.0.0.1", 0, 100, false},
+                   [&](std::string_view data, const Endpoint& from) {
+                     received_.push_back({std::string(data), from});
+                     EXPECT_TRUE(socket.Send(from, "re:" + std::string(data)));
+                   });
+  ASSERT_TRUE(socket.Open().ok());
+  Peer first;
+  Peer second;
+  for (int i = 0; i < 40; ++i) (i % 2 ? second : first).SendTo(socket.port(), std::to_string(i));
+  loop_.RunOnce(milliseconds(100));
+  ASSERT_EQ(received_.size(), 40u);  // more than one recvmmsg batch, in one turn
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ((i % 2 ? second : first).Receive(), "re:" + std::to_string(i)) << i;
+  }
+}
+
+TEST_F(UdpSocketTest, ADatagramOverTheSizeLimitIsDroppedAndTheNextOneDelivered) {
+  UdpSocket::Options options{"127.0.0.1", 0, 64, false};
+  options.max_datagram_bytes = 100;
+  UdpSocket socket(loop_, options, record_);
+  ASSERT_TRUE(socket.Open().ok());
+  Peer peer;
+  peer.SendTo(socket.port(), std::string(101, 'x'));
+  peer.SendTo(socket.port(), std::string(100, 'y'));
+  RunUntil(1);
+  loop_.RunOnce(milliseconds(20));
+  ASSERT_EQ(received_.size(), 1u);
+  EXPECT_EQ(received_[0].data, std::string(100, 'y'));
+}
+
+TEST_F(UdpSocketTest, DestroyingTheSocketSendsWhatWasQueued) {
+  Peer peer;
+  {
+    UdpSocket socket(loop_, {"127.0.0.1", 0, 64, false}, record_);
+    ASSERT_TRUE(socket.Open().ok());
+    ASSERT_TRUE(socket.Send(Endpoint{*IpAddress::Parse("127.0.0.1"), peer.port()}, "last"));
+  }
+  loop_.RunOnce(milliseconds(1));  // the scheduled flush finds the socket gone
+  EXPECT_EQ(peer.Receive(), "last");
 }
 
 TEST_F(UdpSocketTest, ReadsAtMostTheLimitPerTurn) {
@@ -112,6 +156,7 @@ TEST_F(UdpSocketTest, AnIpv6SocketAnswersAnIpv4MappedSender) {
   ASSERT_EQ(received_.size(), 1u);
   EXPECT_TRUE(received_[0].from.address.is_v4());
   EXPECT_TRUE(socket.Send(received_[0].from, "back"));
+  loop_.RunOnce(milliseconds(1));
   EXPECT_EQ(peer.Receive(), "back");
 }
 
