@@ -44,6 +44,7 @@ struct EventLoop::Watch {
   void* socket = nullptr;  // ZeroMQ sockets only
   short events = 0;
   bool alive = true;
+  bool maybe_readable = false;  // ZeroMQ sockets: ZMQ_EVENTS said so, or their ZMQ_FD fired
   std::size_t index = 0;
   ReadyCallback on_ready;  // plain descriptors
   Task on_readable;        // ZeroMQ sockets
@@ -139,6 +140,7 @@ void EventLoop::WatchSocket(zmq::socket_t& socket, Task on_readable) {
   watch->socket = socket.handle();
   watch->events = kReadable;
   watch->on_readable = std::move(on_readable);
+  watch->maybe_readable = true;  // messages may be waiting already
   socket_watches_.push_back(watch.get());
   AddWatch(std::move(watch), fd, kReadable);
 }
@@ -195,9 +197,10 @@ void EventLoop::RunOnce(Duration max_wait) { Turn(CeilMs(max_wait)); }
 
 void EventLoop::Stop() { stopping_ = true; }
 
-long EventLoop::PollTimeoutMs(long max_wait_ms) const {
+long EventLoop::PollTimeoutMs(long max_wait_ms) {
   long timeout = -1;
-  if (!end_of_turn_.empty() || AnySocketReadable()) {
+  const bool socket_readable = RefreshSocketHints();
+  if (!end_of_turn_.empty() || socket_readable) {
     timeout = 0;
   } else if (auto due = timers_.NextDue()) {
     timeout = CeilMs(*due - clock_.Now());
@@ -240,33 +243,43 @@ void EventLoop::PurgeUnwatched() {
 void EventLoop::Dispatch(int ready_count) {
   for (int i = 0; i < ready_count; ++i) {
     Watch* watch = static_cast<Watch*>(ready_[i].data.ptr);
-    if (!watch->alive || watch->socket != nullptr) continue;
+    if (!watch->alive) continue;
+    if (watch->socket != nullptr) {
+      watch->maybe_readable = true;  // its state changed: DispatchSockets calls it
+      continue;
+    }
     const short ready = LoopEvents(ready_[i].events) & (watch->events | kError);
     if (ready == 0) continue;
     Guarded("fd callback", [watch, ready] { watch->on_ready(ready); });
   }
 }
 
-bool EventLoop::AnySocketReadable() const {
-  for (const Watch* watch : socket_watches_) {
+// Asks every watched ZeroMQ socket whether it is readable, which also re-arms its ZMQ_FD: work
+// done on a socket since the last wait (a send) may have taken in a message without the
+// descriptor firing.
+bool EventLoop::RefreshSocketHints() {
+  bool any = false;
+  for (Watch* watch : socket_watches_) {
     int events = 0;
     std::size_t size = sizeof events;
     if (zmq_getsockopt(watch->socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN)) {
-      return true;
+      watch->maybe_readable = true;
     }
+    any |= watch->maybe_readable;
   }
-  return false;
+  return any;
 }
 
-// Asks every watched ZeroMQ socket whether it is readable (which also re-arms its ZMQ_FD).
+// Calls the sockets that were readable before the wait or whose ZMQ_FD fired during it, without
+// asking again: the callback's own receive does that (and processes the socket's pending
+// commands, so its descriptor stops firing). A socket that turns out to have nothing is told
+// EAGAIN by its first receive.
 void EventLoop::DispatchSockets() {
   for (std::size_t i = 0; i < socket_watches_.size(); ++i) {
     Watch* watch = socket_watches_[i];
-    if (!watch->alive) continue;
-    int events = 0;
-    std::size_t size = sizeof events;
-    if (zmq_getsockopt(watch->socket, ZMQ_EVENTS, &events, &size) != 0) continue;
-    if (events & ZMQ_POLLIN) Guarded("socket callback", [watch] { watch->on_readable(); });
+    if (!watch->alive || !watch->maybe_readable) continue;
+    watch->maybe_readable = false;
+    Guarded("socket callback", [watch] { watch->on_readable(); });
   }
 }
 

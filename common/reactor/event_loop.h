@@ -4,8 +4,10 @@
 //
 // epoll rather than zmq_poll: a turn costs O(ready) instead of O(watched), which matters with
 // thousands of client connections. A ZeroMQ socket is watched through its ZMQ_FD, which only
-// signals that its state may have changed; so every turn asks each watched socket's ZMQ_EVENTS
-// and calls it while it is readable, and the loop does not block while one still is.
+// signals that its state may have changed; so before each wait the loop asks each watched
+// socket's ZMQ_EVENTS and does not block while one is readable, and a socket that was readable
+// or whose ZMQ_FD fired is called in the turn. Its callback must receive until EAGAIN (it may
+// find nothing).
 //
 // Loop thread only: every method must be called from the thread that calls Run(). Callbacks may
 // watch, unwatch, schedule and cancel freely, including their own handle; a handle unwatched
@@ -79,11 +81,11 @@ class EventLoop {
  private:
   struct Watch;
   void Turn(long max_wait_ms);
-  long PollTimeoutMs(long max_wait_ms) const;
+  long PollTimeoutMs(long max_wait_ms);
   void PurgeUnwatched();
   void Dispatch(int ready_count);
   void DispatchSockets();
-  bool AnySocketReadable() const;
+  bool RefreshSocketHints();
   void AddWatch(std::unique_ptr<Watch> watch, int fd, short events);
   void RunEndOfTurnTasks();
   void Unwatch(Watch* watch, bool closing = false);
