@@ -66,11 +66,7 @@ int Run(int argc, char** argv) {
   ShardService service(settings.index, settings.count, store, std::random_device{}());
   ShardServer server(loop, context, settings, store, service);
   server.SetDurability(persistence->get());
-  server.SetSaveHook([&] {
-    if (Status saved = (*persistence)->SaveSnapshot(store, clock.WallNow()); !saved) {
-      spdlog::error("{} (the previous snapshot and the journal stay in force)", saved.error());
-    }
-  });
+  server.SetBackgroundSnapshot(persistence->get());
   auto endpoint = server.Bind();
   if (!endpoint.ok()) {
     spdlog::error("{}", endpoint.error());

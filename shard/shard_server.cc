@@ -39,7 +39,7 @@ void ShardServer::Start() {
   watching_ = true;
   expiry_timer_ =
       loop_.RunAfter(std::chrono::seconds(settings_.expire_interval), [this] { RunExpirySlice(); });
-  if (save_) {
+  if (snapshot_) {
     save_timer_ =
         loop_.RunAfter(std::chrono::seconds(settings_.save_dfile_interval), [this] { RunSave(); });
   }
@@ -52,6 +52,7 @@ void ShardServer::Close() {
   expiry_timer_ = 0;
   if (save_timer_ != 0) loop_.Cancel(save_timer_);
   save_timer_ = 0;
+  if (snapshot_fd_ >= 0) FinishSnapshot();
   WaitForSyncs();
   if (held_.empty() || commit_failed_) return;
   // The last completions: make them durable and answer them before leaving.
@@ -181,11 +182,31 @@ void ShardServer::RunExpirySlice() {
 }
 
 void ShardServer::RunSave() {
-  WaitForSyncs();  // the snapshot replaces the journal a sync may be working on
-  save_();
-  StartSyncIfDue();
   save_timer_ =
       loop_.RunAfter(std::chrono::seconds(settings_.save_dfile_interval), [this] { RunSave(); });
+  if (snapshot_fd_ >= 0) {
+    spdlog::debug("save timer: the last snapshot is still being written; skipped");
+    return;
+  }
+  auto started = snapshot_->StartSnapshot(store_, loop_.clock().WallNow());
+  if (!started) {
+    spdlog::error("cannot start a snapshot: {} (the previous one and the journal stay in force)",
+                  started.error());
+    return;
+  }
+  snapshot_fd_ = *started;
+  loop_.WatchFd(snapshot_fd_, EventLoop::kReadable, [this](short) { FinishSnapshot(); });
+}
+
+void ShardServer::FinishSnapshot() {
+  loop_.UnwatchFd(snapshot_fd_);
+  snapshot_fd_ = -1;
+  WaitForSyncs();  // the snapshot replaces the journal a sync may be working on
+  if (Status finished = snapshot_->FinishSnapshot(); !finished) {
+    FailDurability("snapshot", finished.error());
+    return;
+  }
+  StartSyncIfDue();
 }
 
 }  // namespace shardtrack

@@ -4,8 +4,10 @@
 // except those that counted a completion: they wait for a sync of the journal (group commit:
 // one sync covers every completion written before it starts), which runs on a worker thread so
 // the loop keeps serving. Expiry runs on a timer in bounded slices so a sweep never stalls
-// replies; a second timer saves a snapshot every save_dfile_interval. Persistence comes in
-// through ReplyDurability and a save hook, so this class knows no files. Loop thread only.
+// replies; a second timer starts a snapshot every save_dfile_interval, which is written beside
+// the loop (one at a time; a timer that finds one running skips its turn) and finished when its
+// descriptor becomes readable. Persistence comes in through ReplyDurability and
+// BackgroundSnapshot, so this class knows no files. Loop thread only.
 #pragma once
 
 #include <deque>
@@ -18,6 +20,7 @@
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
 #include "proto/shardtrack.pb.h"
+#include "shard/background_snapshot.h"
 #include "shard/reply_durability.h"
 #include "shard/shard_service.h"
 #include "shard/shard_settings.h"
@@ -27,9 +30,6 @@ namespace shardtrack {
 
 class ShardServer {
  public:
-  // Saves a snapshot; runs on the save timer, never while a sync runs.
-  using SaveHook = std::function<void()>;
-
   ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
               SwarmStore& store, ShardService& service);
   ~ShardServer();
@@ -40,10 +40,12 @@ class ShardServer {
   Result<std::string> Bind();
   // Without it, replies go out at once. Must outlive the server.
   void SetDurability(ReplyDurability* durability) { durability_ = durability; }
-  void SetSaveHook(SaveHook hook) { save_ = std::move(hook); }
-  // Starts the expiry timer, and the save timer if there is a save hook.
+  // The periodic snapshot; without it there is none. Must outlive the server.
+  void SetBackgroundSnapshot(BackgroundSnapshot* snapshot) { snapshot_ = snapshot; }
+  // Starts the expiry timer, and the save timer if there is a BackgroundSnapshot.
   void Start();
-  // Stops taking requests (shutdown), after sending the replies that waited for a sync.
+  // Stops taking requests (shutdown), after finishing a running snapshot (waiting for it) and
+  // sending the replies that waited for a sync.
   void Close();
 
   std::uint64_t batches_handled() const { return batches_handled_; }
@@ -68,6 +70,7 @@ class ShardServer {
   void FailDurability(const std::string& what, const std::string& error);
   void RunExpirySlice();
   void RunSave();
+  void FinishSnapshot();
 
   EventLoop& loop_;
   const ShardSettings& settings_;
@@ -75,7 +78,8 @@ class ShardServer {
   ShardService& service_;
   zmq::socket_t socket_;
   ReplyDurability* durability_ = nullptr;
-  SaveHook save_;
+  BackgroundSnapshot* snapshot_ = nullptr;
+  int snapshot_fd_ = -1;  // watched while a snapshot is being written
   BackgroundWorker sync_worker_;
   proto::RequestBatch incoming_;
   proto::ReplyBatch reply_;

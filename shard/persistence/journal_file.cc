@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "shard/persistence/record_framing.h"
 #include "shard/persistence/shard_file_name.h"
@@ -10,7 +11,8 @@
 namespace shardtrack {
 
 Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(FileOps& ops, const std::string& dir,
-                                                             const FileHeader& header) {
+                                                             const FileHeader& header,
+                                                             const EncodedRecords& records) {
   ShardFileName name{header.index, header.count, ShardFileKind::kJournal};
   std::string target = JoinPath(dir, name.ToString());
   std::string temp = JoinPath(dir, name.As(ShardFileKind::kJournalTemp).ToString());
@@ -18,6 +20,7 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(FileOps& ops, const
   std::string bytes;
   AppendPreamble(bytes, kJournalMagic, kJournalVersion);
   AppendFrame(bytes, RecordType::kJournalHeader, EncodeFileHeader(header));
+  bytes += records.bytes;
   auto file = ops.OpenWritable(temp, FileOps::OpenMode::kTruncate);
   Status status = file ? (*file)->Append(bytes) : Status(Error{file.error()});
   if (status) status = (*file)->Sync();
@@ -33,11 +36,18 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(FileOps& ops, const
     return Error{"creating journal " + target + ": " + status.error()};
   }
   // The open file now carries the target's name; appends go to the new journal.
-  return std::unique_ptr<JournalWriter>(new JournalWriter(std::move(*file), bytes.size()));
+  std::unique_ptr<JournalWriter> writer(new JournalWriter(std::move(*file), bytes.size()));
+  writer->records_ = records.count;
+  return writer;
 }
 
 void JournalWriter::Append(const JournalEntry& entry) {
+  const std::size_t start = pending_.size();
   pending_ += EncodeJournalEntry(entry);
+  if (copying_) {
+    copy_.bytes.append(pending_, start);
+    ++copy_.count;
+  }
   pending_completions_ |= entry.op == JournalOp::kCompleted;
   ++pending_records_;
 }
@@ -56,6 +66,11 @@ Status JournalWriter::Write() {
   pending_records_ = 0;
   pending_completions_ = false;
   return OkStatus();
+}
+
+EncodedRecords JournalWriter::TakeCopy() {
+  copying_ = false;
+  return std::exchange(copy_, EncodedRecords{});
 }
 
 void JournalWriter::Synced(std::uint64_t through, const Status& status) {

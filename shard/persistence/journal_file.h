@@ -11,6 +11,10 @@
 // the loop goes on writing (SyncJob). Each successful sync is recorded in the file by a
 // kJournalSynced marker naming the offset it covered, written (unsynced) with the next records.
 //
+// Copying: while a snapshot is written beside the loop (a forked child), the writer keeps a copy
+// of every change record appended (not the markers, whose offsets belong to this file); they
+// become the start of the journal that follows that snapshot.
+//
 // Reading: every intact record up to the first damage is replayed. The damage is corruption, and
 // fails the parse, when an intact marker after it says the damaged bytes had been synced.
 // Otherwise the damage lies where nothing was known durable (a crash or a power loss during the
@@ -33,13 +37,21 @@ namespace shardtrack {
 inline constexpr std::string_view kJournalMagic = "STJRNL";
 inline constexpr std::uint16_t kJournalVersion = 1;
 
+// Encoded change records (EncodeJournalEntry) and how many.
+struct EncodedRecords {
+  std::string bytes;
+  std::uint64_t count = 0;
+};
+
 class JournalWriter {
  public:
-  // Replaces `shard-<index>-of-<count>.journal` in `dir` by one holding only `header` (written to
-  // a temp file, fsynced, renamed, directory fsynced), and keeps it open for appending. The
-  // replaced journal keeps a second name `.journal.prev` (what the previous snapshot lacks).
+  // Replaces `shard-<index>-of-<count>.journal` in `dir` by one holding `header` and `records`
+  // (written to a temp file, fsynced, renamed, directory fsynced), and keeps it open for
+  // appending. The replaced journal keeps a second name `.journal.prev` (what the previous
+  // snapshot lacks).
   static Result<std::unique_ptr<JournalWriter>> Create(FileOps& ops, const std::string& dir,
-                                                       const FileHeader& header);
+                                                       const FileHeader& header,
+                                                       const EncodedRecords& records = {});
 
   // What a sync on another thread needs: fdatasync the file, covering every byte written so far.
   struct SyncJob {
@@ -66,6 +78,12 @@ class JournalWriter {
   std::uint64_t syncs() const { return syncs_; }
   bool broken() const { return broken_; }
 
+  // From now on, every appended change record is also kept in copy() (see the header).
+  void StartCopying() { copying_ = true; }
+  // Stops copying and hands over (and forgets) what was copied.
+  EncodedRecords TakeCopy();
+  bool copying() const { return copying_; }
+
  private:
   JournalWriter(std::unique_ptr<WritableFile> file, std::uint64_t bytes)
       : file_(std::move(file)), bytes_(bytes) {}
@@ -80,6 +98,8 @@ class JournalWriter {
   std::uint64_t records_ = 0;
   std::uint64_t syncs_ = 0;
   bool broken_ = false;
+  bool copying_ = false;
+  EncodedRecords copy_;
 };
 
 struct JournalContents {

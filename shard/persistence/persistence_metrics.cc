@@ -13,8 +13,13 @@ void RegisterPersistenceMetrics(MetricsRegistry& registry, std::uint32_t index,
   };
   registry.AddGauge("shardtrack_snapshot_age_seconds", "Seconds since the last good snapshot.",
                     shard, age(stats.last_snapshot_at));
-  registry.AddGauge("shardtrack_snapshot_duration_seconds", "Time the last snapshot took.", shard,
-                    [&stats] { return stats.last_snapshot_seconds; });
+  registry.AddGauge("shardtrack_snapshot_duration_seconds",
+                    "Time the last snapshot took (a periodic one: from the fork to the install, "
+                    "written beside the loop).",
+                    shard, [&stats] { return stats.last_snapshot_seconds; });
+  registry.AddGauge("shardtrack_snapshot_fork_seconds",
+                    "Time the fork of the last periodic snapshot paused the loop.", shard,
+                    [&stats] { return stats.last_fork_seconds; });
   registry.AddGauge("shardtrack_snapshot_bytes", "Size of the last good snapshot.", shard,
                     [&stats] { return double(stats.last_snapshot_bytes); });
   registry.AddCounter("shardtrack_snapshots_total", "Snapshots written.", shard,

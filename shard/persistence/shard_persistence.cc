@@ -3,10 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstring>
 
 #include "shard/peer_announce.h"
 #include "shard/persistence/shard_file_name.h"
-#include "shard/persistence/snapshot_file.h"
 
 namespace shardtrack {
 namespace {
@@ -145,6 +145,9 @@ Status ShardPersistence::Commit() {
 }
 
 Status ShardPersistence::SaveSnapshot(const SwarmStore& store, UnixSeconds now) {
+  if (child_) {
+    if (Status finished = FinishSnapshot(); !finished) return finished;
+  }
   const auto start = std::chrono::steady_clock::now();
   Status saved = WriteSnapshotAndRotate(store, now);
   stats_.last_snapshot_seconds = SecondsSince(start);
@@ -171,6 +174,86 @@ Status ShardPersistence::WriteSnapshotAndRotate(const SwarmStore& store, UnixSec
   if (Status opened = OpenJournal(now); !opened) return opened;
   spdlog::debug("snapshot generation {}: {} torrents, {} peers, {} bytes", generation,
                 saved->torrents, saved->peers, saved->bytes);
+  return OkStatus();
+}
+
+Result<int> ShardPersistence::StartSnapshot(const SwarmStore& store, UnixSeconds now) {
+  if (child_) return Error{"a snapshot is being written already"};
+  if (Status written = Write(); !written) return Error{written.error()};
+  if (!journal_) {
+    if (Status opened = OpenJournal(now); !opened) return Error{opened.error()};
+  }
+  const FileHeader header = Header(generation_ + 1, now);
+  const auto started = std::chrono::steady_clock::now();
+  // Runs in the child, on its image of the store as it is at the fork.
+  auto child = SnapshotChild::Start([&]() -> Result<std::string> {
+    auto saved =
+        WriteSnapshotTemp(ops_, options_.data_dir, header,
+                          [&](const TorrentVisitor& visit) { store.ForEachTorrent(visit); });
+    if (!saved) return Error{saved.error()};
+    return std::string(reinterpret_cast<const char*>(&*saved), sizeof(SnapshotStats));
+  });
+  if (!child) {
+    ++stats_.snapshot_failures;
+    return Error{"cannot start the snapshot child: " + child.error()};
+  }
+  stats_.last_fork_seconds = SecondsSince(started);
+  journal_->StartCopying();
+  child_ = std::move(*child);
+  child_header_ = header;
+  child_started_ = started;
+  return child_->done_fd();
+}
+
+Status ShardPersistence::FinishSnapshot() {
+  if (!child_) return OkStatus();
+  auto result = child_->Wait();
+  child_.reset();
+  bool fatal = false;
+  Status done = result ? InstallBackground(*result, fatal)
+                       : Status(Error{"the snapshot child failed: " + result.error()});
+  if (journal_ && journal_->copying()) (void)journal_->TakeCopy();
+  stats_.last_snapshot_seconds = SecondsSince(child_started_);
+  if (!done) {
+    RemoveSnapshotTemp(ops_, options_.data_dir, options_.index, options_.count);
+    ++stats_.snapshot_failures;
+    if (fatal) return done;
+    spdlog::error(
+        "snapshot generation {}: {} (the previous snapshot and the journal stay in force)",
+        child_header_.generation, done.error());
+    return OkStatus();
+  }
+  ++stats_.snapshots;
+  stats_.last_snapshot_at = child_header_.written_at;
+  return OkStatus();
+}
+
+Status ShardPersistence::InstallBackground(const std::string& child_result, bool& fatal) {
+  const auto start = std::chrono::steady_clock::now();
+  SnapshotStats saved;
+  if (child_result.size() != sizeof saved) return Error{"the snapshot child sent no counts"};
+  std::memcpy(&saved, child_result.data(), sizeof saved);
+  // Every change since the fork, synced in the new journal before it is installed. On a failure
+  // the journal of the old generation stays the one written to.
+  auto journal =
+      JournalWriter::Create(ops_, options_.data_dir, child_header_, journal_->TakeCopy());
+  if (!journal) return Error{journal.error()};
+  journal_ = std::move(*journal);
+  if (Status installed = InstallSnapshot(ops_, options_.data_dir, options_.index, options_.count);
+      !installed) {
+    // The files are in order for a restart (as after a crash right here), but the next journal
+    // rotation would drop `.journal.prev`, which the snapshot in force still needs.
+    fatal = true;
+    return Error{installed.error() + " after the journal of generation " +
+                 std::to_string(child_header_.generation) + " was started"};
+  }
+  generation_ = child_header_.generation;
+  stats_.last_snapshot_bytes = saved.bytes;
+  spdlog::debug(
+      "snapshot generation {} (background): {} torrents, {} peers, {} bytes; its journal "
+      "started with {} bytes and both installed in {:.6f} s",
+      generation_, saved.torrents, saved.peers, saved.bytes, journal_->bytes(),
+      SecondsSince(start));
   return OkStatus();
 }
 

@@ -3,9 +3,18 @@
 // snapshot one generation above all it read and opens a fresh journal. While serving, every
 // handled batch's peer changes and counted completions go to the journal, written once per
 // reactor turn before the turn's replies are sent, and synced (ReplyDurability) before a
-// completion's reply; a periodic and a final snapshot replace the journal. Owns its JournalWriter;
-// the FileOps and the SwarmStore belong to the caller. Loop thread only, except a PrepareSync()
-// job, which may run on another thread.
+// completion's reply; a periodic and a final snapshot replace the journal.
+//
+// The periodic snapshot runs beside the loop (BackgroundSnapshot): a forked child writes and
+// syncs the temp file of generation G+1 from its copy-on-write image of the store, while the
+// journal of G keeps taking changes and keeps a copy of those since the fork. When the child has
+// succeeded, the journal of G+1 is created holding that copy (records are absolute: replaying one
+// the snapshot holds changes nothing), then the snapshot is installed. A crash between the two
+// leaves snapshot G, `.journal.prev` (after G) and `.journal` (after G+1): the loader replays
+// both (state_loader.h). When the child fails, the temp file is removed and G stays in force.
+//
+// Owns its JournalWriter and the snapshot child; the FileOps and the SwarmStore belong to the
+// caller. Loop thread only, except a PrepareSync() job, which may run on another thread.
 #pragma once
 
 #include <chrono>
@@ -16,8 +25,11 @@
 
 #include "common/result.h"
 #include "proto/shardtrack.pb.h"
+#include "shard/background_snapshot.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/journal_file.h"
+#include "shard/persistence/snapshot_child.h"
+#include "shard/persistence/snapshot_file.h"
 #include "shard/persistence/state_loader.h"
 #include "shard/reply_durability.h"
 #include "shard/shard_service.h"
@@ -36,7 +48,8 @@ struct PersistenceOptions {
 // What metrics show of persistence. Durations are wall time spent in the file operations.
 struct PersistenceStats {
   UnixSeconds last_snapshot_at = 0;  // wall time of the last good snapshot
-  double last_snapshot_seconds = 0;
+  double last_snapshot_seconds = 0;  // a background one: from the fork to the install
+  double last_fork_seconds = 0;      // what the last background snapshot paused the loop
   std::uint64_t last_snapshot_bytes = 0;
   std::uint64_t snapshots = 0;
   std::uint64_t snapshot_failures = 0;
@@ -48,7 +61,7 @@ struct PersistenceStats {
   std::uint64_t syncs = 0;
 };
 
-class ShardPersistence final : public ReplyDurability {
+class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot {
  public:
   // Loads into `store` (empty), then writes the first snapshot and journal. Fails, naming the
   // file and the --on-corrupt choices, when a file is corrupt and the policy is to refuse.
@@ -68,9 +81,14 @@ class ShardPersistence final : public ReplyDurability {
   void Synced(const Status& status) override;
   // Write(), then a sync right here when NeedsSync().
   Status Commit();
-  // Writes a snapshot of `store` at the next generation, then starts a journal after it. On a
-  // failure the previous snapshot and journal stay in force.
+  // Writes a snapshot of `store` at the next generation, then starts a journal after it, right
+  // here (after finishing a background snapshot that runs). On a failure the previous snapshot
+  // and journal stay in force.
   Status SaveSnapshot(const SwarmStore& store, UnixSeconds now);
+  // BackgroundSnapshot (see the top). StartSnapshot first writes the queued records.
+  Result<int> StartSnapshot(const SwarmStore& store, UnixSeconds now) override;
+  Status FinishSnapshot() override;
+  bool snapshot_running() const { return child_ != nullptr; }
 
   const std::string& recovery_summary() const { return recovery_summary_; }
   std::uint64_t generation() const { return generation_; }
@@ -83,6 +101,9 @@ class ShardPersistence final : public ReplyDurability {
   Status OpenJournal(UnixSeconds now);
   Status WriteQueued();
   Status WriteSnapshotAndRotate(const SwarmStore& store, UnixSeconds now);
+  // After the child succeeded: the journal of the new generation, then the snapshot. `fatal` is
+  // set when the journal was replaced but the snapshot could not be installed.
+  Status InstallBackground(const std::string& child_result, bool& fatal);
 
   FileOps& ops_;
   PersistenceOptions options_;
@@ -94,6 +115,9 @@ class ShardPersistence final : public ReplyDurability {
   PersistenceStats stats_;
   JournalWriter::SyncJob sync_;  // the last PrepareSync()'s
   std::chrono::steady_clock::time_point sync_started_;
+  std::unique_ptr<SnapshotChild> child_;  // a background snapshot being written
+  FileHeader child_header_;               // of the snapshot it writes
+  std::chrono::steady_clock::time_point child_started_;
 };
 
 }  // namespace shardtrack

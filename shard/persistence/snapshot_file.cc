@@ -52,34 +52,64 @@ Status WriteTemp(FileOps& ops, const std::string& temp, const FileHeader& header
   return (*file)->Sync();
 }
 
+struct SnapshotPaths {
+  std::string target, temp, previous;
+};
+
+SnapshotPaths PathsOf(const std::string& dir, std::uint32_t index, std::uint32_t count) {
+  ShardFileName name{index, count, ShardFileKind::kSnapshot};
+  return {JoinPath(dir, name.ToString()),
+          JoinPath(dir, name.As(ShardFileKind::kSnapshotTemp).ToString()),
+          JoinPath(dir, name.As(ShardFileKind::kPreviousSnapshot).ToString())};
+}
+
 // Gives the current snapshot the name `.prev`, then renames the temp file over it.
-Status Install(FileOps& ops, const std::string& temp, const std::string& target,
-               const std::string& previous) {
-  if (ops.Exists(target)) {
-    if (Status removed = ops.Remove(previous); !removed) return removed;
-    if (Status linked = ops.Link(target, previous); !linked) return linked;
+Status Install(FileOps& ops, const SnapshotPaths& paths) {
+  if (ops.Exists(paths.target)) {
+    if (Status removed = ops.Remove(paths.previous); !removed) return removed;
+    if (Status linked = ops.Link(paths.target, paths.previous); !linked) return linked;
   }
-  return ops.Rename(temp, target);
+  return ops.Rename(paths.temp, paths.target);
 }
 
 }  // namespace
 
-Result<SnapshotStats> WriteSnapshot(FileOps& ops, const std::string& dir, const FileHeader& header,
-                                    const ForEachTorrent& for_each) {
-  ShardFileName name{header.index, header.count, ShardFileKind::kSnapshot};
-  std::string target = JoinPath(dir, name.ToString());
-  std::string temp = JoinPath(dir, name.As(ShardFileKind::kSnapshotTemp).ToString());
-  std::string previous = JoinPath(dir, name.As(ShardFileKind::kPreviousSnapshot).ToString());
+Result<SnapshotStats> WriteSnapshotTemp(FileOps& ops, const std::string& dir,
+                                        const FileHeader& header, const ForEachTorrent& for_each) {
+  const SnapshotPaths paths = PathsOf(dir, header.index, header.count);
   SnapshotStats stats;
-  Status status = WriteTemp(ops, temp, header, for_each, stats);
-  if (status) status = Install(ops, temp, target, previous);
-  if (!status) {
-    Status removed = ops.Remove(temp);
-    (void)removed;  // a crashed or failing disk may refuse; the next start removes it
-    return Error{"writing snapshot " + target + ": " + status.error()};
+  if (Status status = WriteTemp(ops, paths.temp, header, for_each, stats); !status) {
+    RemoveSnapshotTemp(ops, dir, header.index, header.count);
+    return Error{"writing snapshot " + paths.temp + ": " + status.error()};
+  }
+  return stats;
+}
+
+Status InstallSnapshot(FileOps& ops, const std::string& dir, std::uint32_t index,
+                       std::uint32_t count) {
+  const SnapshotPaths paths = PathsOf(dir, index, count);
+  if (Status installed = Install(ops, paths); !installed) {
+    RemoveSnapshotTemp(ops, dir, index, count);
+    return Error{"installing snapshot " + paths.target + ": " + installed.error()};
   }
   if (Status synced = ops.SyncDir(dir); !synced) {
-    return Error{"writing snapshot " + target + ": " + synced.error()};
+    return Error{"installing snapshot " + paths.target + ": " + synced.error()};
+  }
+  return OkStatus();
+}
+
+void RemoveSnapshotTemp(FileOps& ops, const std::string& dir, std::uint32_t index,
+                        std::uint32_t count) {
+  Status removed = ops.Remove(PathsOf(dir, index, count).temp);
+  (void)removed;  // a crashed or failing disk may refuse; the next start removes it
+}
+
+Result<SnapshotStats> WriteSnapshot(FileOps& ops, const std::string& dir, const FileHeader& header,
+                                    const ForEachTorrent& for_each) {
+  auto stats = WriteSnapshotTemp(ops, dir, header, for_each);
+  if (!stats) return stats;
+  if (Status installed = InstallSnapshot(ops, dir, header.index, header.count); !installed) {
+    return Error{installed.error()};
   }
   return stats;
 }

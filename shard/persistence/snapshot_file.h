@@ -8,7 +8,9 @@
 // Writing: `<name>.tmp` is written and fsynced; the current file (if any) gets a second name
 // `<name>.prev`; the temp file is renamed over `<name>`; the directory is fsynced. On any failure
 // the temp file is removed (when the file system still lets us) and the current file is untouched:
-// a crash at any moment leaves a complete current snapshot, or none if there never was one.
+// a crash at any moment leaves a complete current snapshot, or none if there never was one. The
+// two halves are separate so that a forked child can write the temp file while its parent
+// installs it later (shard_persistence.h).
 #pragma once
 
 #include <cstdint>
@@ -39,9 +41,21 @@ struct SnapshotStats {
   std::uint64_t bytes = 0;
 };
 
-// Writes `shard-<header.index>-of-<header.count>.snapshot` in `dir`.
+// Writes `shard-<header.index>-of-<header.count>.snapshot` in `dir`: WriteSnapshotTemp, then
+// InstallSnapshot.
 Result<SnapshotStats> WriteSnapshot(FileOps& ops, const std::string& dir, const FileHeader& header,
                                     const ForEachTorrent& for_each);
+// Writes and fsyncs the snapshot's temp file `<name>.tmp`, which is not in force yet.
+Result<SnapshotStats> WriteSnapshotTemp(FileOps& ops, const std::string& dir,
+                                        const FileHeader& header, const ForEachTorrent& for_each);
+// Puts the temp file of shard `index` of `count` in force: the current snapshot gets the name
+// `.prev`, the temp file is renamed over it, the directory is fsynced.
+Status InstallSnapshot(FileOps& ops, const std::string& dir, std::uint32_t index,
+                       std::uint32_t count);
+// Removes the snapshot's temp file (after a failure; a failing disk may refuse, and the next
+// start removes it).
+void RemoveSnapshotTemp(FileOps& ops, const std::string& dir, std::uint32_t index,
+                        std::uint32_t count);
 
 struct SnapshotContents {
   FileHeader header;

@@ -84,7 +84,10 @@ class Loader {
   Result<std::optional<Parsed>> ReadChecked(const ShardFileName& name, const Parse& parse);
   // `current`: the current snapshot was loaded (not the previous one, nor none).
   Status LoadSnapshot(SetState& set, bool& loaded, bool& current);
-  Status LoadJournal(SetState& set, ShardFileKind kind, bool have_snapshot, bool& loaded);
+  // The journal of `kind`; nullopt when it is missing or was quarantined.
+  Result<std::optional<JournalContents>> ReadJournal(const SetState& set, ShardFileKind kind);
+  void ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
+                    bool have_snapshot);
   Result<std::optional<SetState>> LoadSet(const ShardFileName& set_name);
   void Merge(const std::vector<SetState>& sets);
 
@@ -152,27 +155,30 @@ Status Loader::LoadSnapshot(SetState& set, bool& loaded, bool& current) {
   return OkStatus();
 }
 
-Status Loader::LoadJournal(SetState& set, ShardFileKind kind, bool have_snapshot, bool& loaded) {
+Result<std::optional<JournalContents>> Loader::ReadJournal(const SetState& set,
+                                                           ShardFileKind kind) {
   const ShardFileName name{set.index, set.count, kind};
-  if (!ops_.Exists(JoinPath(options_.data_dir, name.ToString()))) return OkStatus();
-  auto journal =
-      ReadChecked<JournalContents>(name, [&](std::string_view bytes) -> Result<JournalContents> {
-        auto contents = ParseJournal(bytes);
-        if (!contents) return contents;
-        if (Status names = CheckHeaderNames(contents->header, name); !names) {
-          return Error{names.error()};
-        }
-        return contents;
-      });
-  if (!journal) return Error{journal.error()};
-  if (!*journal) return OkStatus();
-  loaded = true;
-  const JournalContents& contents = **journal;
+  if (!ops_.Exists(JoinPath(options_.data_dir, name.ToString()))) {
+    return std::optional<JournalContents>();
+  }
+  return ReadChecked<JournalContents>(name, [&](std::string_view bytes) -> Result<JournalContents> {
+    auto contents = ParseJournal(bytes);
+    if (!contents) return contents;
+    if (Status names = CheckHeaderNames(contents->header, name); !names) {
+      return Error{names.error()};
+    }
+    return contents;
+  });
+}
+
+void Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
+                          bool have_snapshot) {
+  const ShardFileName name{set.index, set.count, kind};
   const std::uint64_t base = contents.header.generation;
   std::string note = name.ToString() + " (follows generation " + std::to_string(base);
   if (have_snapshot && base < set.generation) {
     out_.notes.push_back("skipped stale " + note + "; the snapshot holds its changes)");
-    return OkStatus();
+    return;
   }
   std::uint64_t replayed = 0;
   for (const JournalEntry& entry : contents.entries) {
@@ -187,7 +193,6 @@ Status Loader::LoadJournal(SetState& set, ShardFileKind kind, bool have_snapshot
   }
   out_.notes.push_back("replayed " + note);
   set.generation = std::max(set.generation, base);
-  return OkStatus();
 }
 
 Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
@@ -199,14 +204,22 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   if (Status status = LoadSnapshot(set, have_snapshot, current); !status) {
     return Error{status.error()};
   }
-  // Without the current snapshot, the previous journal holds what it held beyond the previous.
-  bool have_journal = false;
-  for (auto kind : {ShardFileKind::kPreviousJournal, ShardFileKind::kJournal}) {
-    if (kind == ShardFileKind::kPreviousJournal && current) continue;
-    if (Status status = LoadJournal(set, kind, have_snapshot, have_journal); !status) {
-      return Error{status.error()};
+  auto journal = ReadJournal(set, ShardFileKind::kJournal);
+  if (!journal) return Error{journal.error()};
+  // The previous journal holds what the snapshot in force lacks when that is the previous
+  // snapshot (or none), or when the journal already follows a newer snapshot than the one loaded
+  // (a crash came between starting that journal and installing its snapshot).
+  const bool journal_is_newer = *journal && (*journal)->header.generation > set.generation;
+  bool have_journal = journal->has_value();
+  if (!current || journal_is_newer) {
+    auto previous = ReadJournal(set, ShardFileKind::kPreviousJournal);
+    if (!previous) return Error{previous.error()};
+    if (*previous) {
+      have_journal = true;
+      ApplyJournal(set, ShardFileKind::kPreviousJournal, **previous, have_snapshot);
     }
   }
+  if (*journal) ApplyJournal(set, ShardFileKind::kJournal, **journal, have_snapshot);
   if (!have_snapshot && !have_journal) return std::optional<SetState>();
   out_.max_generation = std::max(out_.max_generation, set.generation);
   return std::optional<SetState>(std::move(set));

@@ -4,7 +4,10 @@
 // File sets: the snapshot, the journal and their `.prev`s of one (index, count). A set's state is
 // its current snapshot plus the journal that follows it. A journal that follows an older
 // generation is stale: the snapshot already holds it (a crash came between installing a snapshot
-// and starting its journal). Without a usable current snapshot, the `.prev` snapshot plus the
+// and starting its journal). A journal that follows a newer generation than the current snapshot
+// comes after `.journal.prev`, which follows that snapshot (a crash came between starting the
+// journal of a snapshot written in the background and installing the snapshot): both are
+// replayed, the previous first. Without a usable current snapshot, the `.prev` snapshot plus the
 // `.journal.prev` plus the journal give the same state: nothing is lost.
 //
 // Which sets a shard reads: its own, and every set of every other shard count (a cluster resized

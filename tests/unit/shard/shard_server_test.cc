@@ -39,7 +39,7 @@ proto::Request Announce(std::uint64_t id, std::uint8_t octet, proto::Event event
 class ShardServerTest : public ::testing::Test {
  protected:
   // Opens persistence over `ops`, binds the server on an inproc endpoint and connects a client.
-  void Start(FileOps& ops) {
+  void Start(FileOps& ops, bool snapshots = false) {
     auto opened =
         ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700}, 0, store_);
     ASSERT_TRUE(opened.ok()) << opened.error();
@@ -47,6 +47,7 @@ class ShardServerTest : public ::testing::Test {
     settings_.listen = "inproc://shard-server-test";
     server_ = std::make_unique<ShardServer>(loop_, context_, settings_, store_, service_);
     server_->SetDurability(persistence_.get());
+    if (snapshots) server_->SetBackgroundSnapshot(persistence_.get());
     ASSERT_TRUE(server_->Bind().ok());
     server_->Start();
     client_.connect(settings_.listen);
@@ -137,6 +138,29 @@ TEST_F(ShardServerTest, CloseAnswersTheCompletionsStillWaiting) {
   server_->Close();
   TurnUntil([&] { return replies() == 1; }, 50);
   EXPECT_EQ(replies(), 1u);
+}
+
+TEST_F(ShardServerTest, ThePeriodicSnapshotIsInstalledWhenItsChildHasExited) {
+  settings_.save_dfile_interval = 1;
+  Start(real_, /*snapshots=*/true);
+  const std::uint64_t generation = persistence_->generation();
+  Send({Announce(1, 1, proto::EVENT_COMPLETED, 0)});
+  TurnUntil([&] { return replies() == 1; });
+  TurnUntil([&] { return persistence_->stats().snapshots == 2; }, 1000);  // 1 at start
+  EXPECT_EQ(persistence_->generation(), generation + 1);
+  EXPECT_FALSE(persistence_->snapshot_running());
+  EXPECT_EQ(persistence_->stats().snapshot_failures, 0u);
+}
+
+TEST_F(ShardServerTest, CloseWaitsForARunningSnapshotAndInstallsIt) {
+  settings_.save_dfile_interval = 1;
+  Start(real_, /*snapshots=*/true);
+  const std::uint64_t generation = persistence_->generation();
+  TurnUntil([&] { return persistence_->snapshot_running(); }, 1000);
+  ASSERT_TRUE(persistence_->snapshot_running());
+  server_->Close();
+  EXPECT_FALSE(persistence_->snapshot_running());
+  EXPECT_EQ(persistence_->generation(), generation + 1);
 }
 
 }  // namespace

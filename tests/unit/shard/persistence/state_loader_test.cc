@@ -83,6 +83,38 @@ TEST_F(StateLoaderTest, SkipsAJournalOlderThanTheSnapshot) {
   EXPECT_TRUE(loaded->torrents[0].peers.empty());
 }
 
+TEST_F(StateLoaderTest, ReplaysThePreviousJournalBeforeAJournalNewerThanTheSnapshot) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 4, {Torrent(hash, 1, {Peer(1, 10, 100)})});
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
+  ASSERT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(2, 20, 200)});  // before the fork
+  ASSERT_TRUE((*journal)->Commit().ok());
+  // A snapshot of generation 5 is written beside the loop; changes after the fork are copied.
+  auto temp = WriteSnapshotTemp(ops_, dir_.path(), {0, 1, 5, 0}, [&](const TorrentVisitor& visit) {
+    visit(Torrent(hash, 1, {Peer(1, 10, 100), Peer(2, 20, 200)}));
+  });
+  ASSERT_TRUE(temp.ok()) << temp.error();
+  (*journal)->StartCopying();
+  (*journal)->Append({JournalOp::kPeerRemove, hash, 0, Peer(1, 10, 0)});
+  (*journal)->Append({JournalOp::kCompleted, hash, 2, {}});
+  ASSERT_TRUE((*journal)->Commit().ok());
+  // The journal of generation 5 is started, then the crash comes before the snapshot's rename.
+  auto next = JournalWriter::Create(ops_, dir_.path(), {0, 1, 5, 0}, (*journal)->TakeCopy());
+  ASSERT_TRUE(next.ok()) << next.error();
+  (*next)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(3, 30, 300)});
+  ASSERT_TRUE((*next)->Commit().ok());
+
+  auto loaded = Load(0, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->torrents.size(), 1u);
+  EXPECT_EQ(loaded->torrents[0], Torrent(hash, 2, {Peer(2, 20, 200), Peer(3, 30, 300)}));
+  EXPECT_EQ(loaded->max_generation, 5u);
+  EXPECT_NE(loaded->Summary().find("replayed shard-0-of-1.journal.prev (follows generation 4"),
+            std::string::npos)
+      << loaded->Summary();
+}
+
 TEST_F(StateLoaderTest, ResizingFromTwoToThreeShardsGivesEveryTorrentToItsNewOwner) {
   std::vector<TorrentRecord> all;
   for (std::uint32_t old_index = 0; old_index < 2; ++old_index) {

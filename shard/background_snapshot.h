@@ -1,0 +1,27 @@
+// BackgroundSnapshot: what ShardServer asks of persistence for its periodic snapshot, so that
+// saving pauses the loop only for a fork, not for writing the whole store. Implemented by
+// ShardPersistence (a forked child writes the file). Loop thread only.
+#pragma once
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "shard/swarm_store.h"
+
+namespace shardtrack {
+
+class BackgroundSnapshot {
+ public:
+  virtual ~BackgroundSnapshot() = default;
+
+  // Starts saving `store` as it is now, beside the loop. Returns a descriptor that becomes
+  // readable when the saving has ended (watch it; it stays the callee's), or an error when it
+  // could not start (nothing changed). At most one runs at a time.
+  virtual Result<int> StartSnapshot(const SwarmStore& store, UnixSeconds now) = 0;
+  // Ends the running one: waits for it (blocking, if the descriptor is not readable yet), then
+  // puts the snapshot in force or, when it failed, logs why and keeps the previous one. The
+  // descriptor is closed. Never called while a sync runs (the journal is replaced). An error
+  // means the files can only be trusted by a restart: the shard must stop.
+  virtual Status FinishSnapshot() = 0;
+};
+
+}  // namespace shardtrack

@@ -1,0 +1,47 @@
+// SnapshotChild: a forked child process that runs one job (writing a snapshot's temp file) on its
+// copy-on-write image of the parent while the parent keeps serving. Only the forking thread
+// exists in the child, so the job must not touch ZeroMQ, spdlog or anything another thread may
+// have held at the fork; the child runs no destructors and no atexit handlers (_exit). It passes
+// the job's result (bytes on success, the error text otherwise) back through a pipe and exits 0
+// or 1; it is killed if the parent dies first. The parent watches done_fd() (a pidfd, readable
+// once the child has exited), then calls Wait(). Owns the child: destroying an unreaped one kills
+// and reaps it. Loop thread only.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+
+namespace shardtrack {
+
+class SnapshotChild {
+ public:
+  // Runs in the child. Its result is cut to 4000 bytes.
+  using Job = std::function<Result<std::string>()>;
+
+  static Result<std::unique_ptr<SnapshotChild>> Start(const Job& job);
+  ~SnapshotChild();
+  SnapshotChild(const SnapshotChild&) = delete;
+  SnapshotChild& operator=(const SnapshotChild&) = delete;
+
+  // Readable once the child has exited. Owned by this object.
+  int done_fd() const { return pidfd_; }
+  // Blocks until the child has exited (at once when done_fd() is readable): the job's result, or
+  // an error naming the job's failure or how the child died. Call once.
+  Result<std::string> Wait();
+
+ private:
+  SnapshotChild(pid_t pid, int pidfd, int result_fd)
+      : pid_(pid), pidfd_(pidfd), result_fd_(result_fd) {}
+
+  pid_t pid_;
+  int pidfd_;
+  int result_fd_;  // read end of the pipe the child writes its result to
+  bool reaped_ = false;
+};
+
+}  // namespace shardtrack

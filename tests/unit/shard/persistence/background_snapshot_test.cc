@@ -1,0 +1,192 @@
+// The periodic snapshot written by a forked child while the shard keeps serving: what it leaves
+// on disk must give back the live store after a kill -9, whether the child succeeded, failed, or
+// the install was cut short after the journal rotation.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+
+#include "shard/persistence/faulty_file_ops.h"
+#include "shard/persistence/shard_persistence.h"
+#include "tests/unit/shard/persistence/persistence_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using testing::ScratchDir;
+
+constexpr UnixSeconds kStart = 1'700'000'000;
+
+proto::Request Announce(char torrent, std::uint8_t octet, proto::Event event, std::uint64_t left) {
+  proto::Request request;
+  proto::AnnounceRequest* announce = request.mutable_announce();
+  announce->set_info_hash(std::string(20, torrent));
+  announce->set_peer_id(std::string(19, 'p') + static_cast<char>(octet));
+  announce->set_ip(std::string{10, 0, 0, static_cast<char>(octet)});
+  announce->set_port(6881);
+  announce->set_left(left);
+  announce->set_event(event);
+  return request;
+}
+
+// Every torrent of a store, peers sorted, for comparing a reloaded store with the live one.
+std::map<InfoHash, TorrentRecord> Contents(const SwarmStore& store) {
+  std::map<InfoHash, TorrentRecord> out;
+  store.ForEachTorrent([&](const TorrentRecord& torrent) {
+    TorrentRecord sorted = torrent;
+    std::sort(sorted.peers.begin(), sorted.peers.end(),
+              [](const PeerRecord& a, const PeerRecord& b) { return a.ip.raw() < b.ip.raw(); });
+    out[torrent.info_hash] = sorted;
+  });
+  return out;
+}
+
+bool Readable(int fd) {
+  pollfd ready{fd, POLLIN, 0};
+  return ::poll(&ready, 1, 30'000) == 1;
+}
+
+class BackgroundSnapshotTest : public ::testing::Test {
+ protected:
+  struct Shard {
+    SwarmStore store;
+    ShardService service{0, 1, store, 42};
+    std::unique_ptr<ShardPersistence> persistence;
+  };
+
+  std::unique_ptr<Shard> Open(FileOps& ops) {
+    auto shard = std::make_unique<Shard>();
+    auto opened = ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700}, kStart,
+                                         shard->store);
+    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error());
+    if (!opened.ok()) return nullptr;
+    shard->persistence = std::move(*opened);
+    return shard;
+  }
+  // Handles one batch as ShardServer does: record, then commit.
+  void Serve(Shard& shard, std::vector<proto::Request> requests) {
+    proto::RequestBatch batch;
+    batch.set_shard_index(0);
+    batch.set_shard_count(1);
+    for (auto& request : requests) *batch.add_requests() = std::move(request);
+    proto::ReplyBatch replies;
+    shard.service.Handle(batch, kStart, replies);
+    shard.persistence->Record(batch, replies, shard.service.completions(), kStart);
+    Status committed = shard.persistence->Commit();
+    EXPECT_TRUE(committed.ok()) << committed.error();
+  }
+  // Starts a background snapshot, serves `meanwhile` while it runs, then finishes it.
+  Status SnapshotWhileServing(Shard& shard, std::vector<proto::Request> meanwhile) {
+    auto fd = shard.persistence->StartSnapshot(shard.store, kStart);
+    EXPECT_TRUE(fd.ok()) << (fd.ok() ? "" : fd.error());
+    if (!fd.ok()) return Error{fd.error()};
+    Serve(shard, std::move(meanwhile));
+    EXPECT_TRUE(Readable(*fd));
+    return shard.persistence->FinishSnapshot();
+  }
+  // "kill -9": drops the shard without a final snapshot, then starts another from the files.
+  std::unique_ptr<Shard> CrashAndRestart(std::unique_ptr<Shard> shard) {
+    shard.reset();
+    return Open(real_);
+  }
+
+  ScratchDir dir_;
+  PosixFileOps real_;
+};
+
+TEST_F(BackgroundSnapshotTest, AKillAfterTheInstallLosesNoChangeFromBeforeOrAfterTheFork) {
+  auto shard = Open(real_);
+  Serve(*shard,
+        {Announce('a', 1, proto::EVENT_STARTED, 100), Announce('a', 2, proto::EVENT_COMPLETED, 0),
+         Announce('b', 3, proto::EVENT_STARTED, 50)});
+  const std::uint64_t generation = shard->persistence->generation();
+  ASSERT_TRUE(SnapshotWhileServing(*shard, {Announce('a', 1, proto::EVENT_COMPLETED, 0),
+                                            Announce('b', 3, proto::EVENT_STOPPED, 50),
+                                            Announce('c', 4, proto::EVENT_STARTED, 10)})
+                  .ok());
+  EXPECT_EQ(shard->persistence->generation(), generation + 1);
+  EXPECT_EQ(shard->persistence->stats().snapshots, 2u);  // the first one at start
+  EXPECT_GT(shard->persistence->stats().last_snapshot_bytes, 0u);
+  EXPECT_FALSE(shard->persistence->snapshot_running());
+  Serve(*shard, {Announce('c', 5, proto::EVENT_COMPLETED, 0)});
+  const auto live = Contents(shard->store);
+
+  auto restarted = CrashAndRestart(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(Contents(restarted->store), live);
+  EXPECT_EQ(restarted->store.completed(), 3u);
+  EXPECT_EQ(restarted->store.peers(), 4u);
+  EXPECT_NE(restarted->persistence->recovery_summary().find("generation " +
+                                                            std::to_string(generation + 1)),
+            std::string::npos)
+      << restarted->persistence->recovery_summary();
+}
+
+TEST_F(BackgroundSnapshotTest, AFailedChildKeepsTheOldFilesInForceAndTheNextSnapshotWorks) {
+  auto shard = Open(real_);
+  Serve(*shard, {Announce('a', 1, proto::EVENT_COMPLETED, 0)});
+  const std::uint64_t generation = shard->persistence->generation();
+  // The child cannot create its temp file: a directory is in the way.
+  const std::string temp = dir_.File("shard-0-of-1.snapshot.tmp");
+  ASSERT_EQ(::mkdir(temp.c_str(), 0700), 0);
+  ASSERT_TRUE(SnapshotWhileServing(*shard, {Announce('a', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  EXPECT_EQ(shard->persistence->generation(), generation);
+  EXPECT_EQ(shard->persistence->stats().snapshot_failures, 1u);
+  ASSERT_EQ(::rmdir(temp.c_str()), 0);
+  Serve(*shard, {Announce('a', 3, proto::EVENT_STARTED, 5)});
+  const auto after_failure = Contents(shard->store);
+  {
+    // What a kill -9 right now would find: the old snapshot and its journal, nothing lost.
+    SwarmStore reloaded;
+    auto loaded = LoadShardState(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, kStart});
+    ASSERT_TRUE(loaded.ok()) << loaded.error();
+    for (const TorrentRecord& torrent : loaded->torrents) reloaded.Restore(torrent);
+    EXPECT_EQ(Contents(reloaded), after_failure);
+  }
+
+  ASSERT_TRUE(SnapshotWhileServing(*shard, {Announce('a', 4, proto::EVENT_STARTED, 5)}).ok());
+  EXPECT_EQ(shard->persistence->generation(), generation + 1);
+  EXPECT_EQ(shard->persistence->stats().snapshot_failures, 1u);
+  EXPECT_FALSE(real_.Exists(temp));
+  const auto live = Contents(shard->store);
+  auto restarted = CrashAndRestart(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(Contents(restarted->store), live);
+  EXPECT_EQ(restarted->store.completed(), 2u);
+  EXPECT_EQ(restarted->store.peers(), 4u);
+}
+
+TEST_F(BackgroundSnapshotTest, AnInstallCutShortAfterTheJournalRotationLosesNothing) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);
+  Serve(*shard,
+        {Announce('a', 1, proto::EVENT_STARTED, 100), Announce('a', 2, proto::EVENT_COMPLETED, 0)});
+  // Renames at the finish: the new journal's (1st), then the snapshot's (2nd), which fails as if
+  // the process died right before it. The shard must stop: its files are in order for a restart.
+  faulty.FailNth(FaultyFileOps::Op::kRename, 2);
+  EXPECT_FALSE(SnapshotWhileServing(*shard, {Announce('a', 1, proto::EVENT_STOPPED, 100),
+                                             Announce('b', 3, proto::EVENT_COMPLETED, 0)})
+                   .ok());
+  EXPECT_TRUE(real_.Exists(dir_.File("shard-0-of-1.journal.prev")));
+  const auto live = Contents(shard->store);
+  auto restarted = CrashAndRestart(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(Contents(restarted->store), live);
+  EXPECT_EQ(restarted->store.completed(), 2u);
+  EXPECT_EQ(restarted->store.peers(), 2u);
+}
+
+TEST_F(BackgroundSnapshotTest, ASaveTimerWhileAChildRunsCannotStartASecond) {
+  auto shard = Open(real_);
+  auto fd = shard->persistence->StartSnapshot(shard->store, kStart);
+  ASSERT_TRUE(fd.ok()) << fd.error();
+  EXPECT_FALSE(shard->persistence->StartSnapshot(shard->store, kStart).ok());
+  EXPECT_TRUE(shard->persistence->FinishSnapshot().ok());
+  EXPECT_FALSE(shard->persistence->snapshot_running());
+}
+
+}  // namespace
+}  // namespace shardtrack
