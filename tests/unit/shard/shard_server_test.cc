@@ -22,18 +22,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// Announces of peers 10.0.0.<octet> to one torrent, with the request id the reply carries.
 proto::Request Announce(std::uint64_t id, std::uint8_t octet, proto::Event event,
                         std::uint64_t left) {
-  proto::Request request;
-  request.set_id(id);
-  proto::AnnounceRequest* announce = request.mutable_announce();
-  announce->set_info_hash(std::string(20, 't'));
-  announce->set_peer_id(std::string(19, 'p') + static_cast<char>(octet));
-  announce->set_ip(std::string{10, 0, 0, static_cast<char>(octet)});
-  announce->set_port(6881);
-  announce->set_left(left);
-  announce->set_event(event);
-  return request;
+  return testing::AnnounceRequest('t', octet, event, left, id);
 }
 
 class ShardServerTest : public ::testing::Test {

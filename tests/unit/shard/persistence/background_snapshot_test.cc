@@ -16,21 +16,10 @@
 namespace shardtrack {
 namespace {
 
+using testing::AnnounceRequest;
 using testing::ScratchDir;
 
 constexpr UnixSeconds kStart = 1'700'000'000;
-
-proto::Request Announce(char torrent, std::uint8_t octet, proto::Event event, std::uint64_t left) {
-  proto::Request request;
-  proto::AnnounceRequest* announce = request.mutable_announce();
-  announce->set_info_hash(std::string(20, torrent));
-  announce->set_peer_id(std::string(19, 'p') + static_cast<char>(octet));
-  announce->set_ip(std::string{10, 0, 0, static_cast<char>(octet)});
-  announce->set_port(6881);
-  announce->set_left(left);
-  announce->set_event(event);
-  return request;
-}
 
 // Every torrent of a store, peers sorted, for comparing a reloaded store with the live one.
 std::map<InfoHash, TorrentRecord> Contents(const SwarmStore& store) {
@@ -99,19 +88,19 @@ class BackgroundSnapshotTest : public ::testing::Test {
 
 TEST_F(BackgroundSnapshotTest, AKillAfterTheInstallLosesNoChangeFromBeforeOrAfterTheFork) {
   auto shard = Open(real_);
-  Serve(*shard,
-        {Announce('a', 1, proto::EVENT_STARTED, 100), Announce('a', 2, proto::EVENT_COMPLETED, 0),
-         Announce('b', 3, proto::EVENT_STARTED, 50)});
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_STARTED, 100),
+                 AnnounceRequest('a', 2, proto::EVENT_COMPLETED, 0),
+                 AnnounceRequest('b', 3, proto::EVENT_STARTED, 50)});
   const std::uint64_t generation = shard->persistence->generation();
-  ASSERT_TRUE(SnapshotWhileServing(*shard, {Announce('a', 1, proto::EVENT_COMPLETED, 0),
-                                            Announce('b', 3, proto::EVENT_STOPPED, 50),
-                                            Announce('c', 4, proto::EVENT_STARTED, 10)})
+  ASSERT_TRUE(SnapshotWhileServing(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0),
+                                            AnnounceRequest('b', 3, proto::EVENT_STOPPED, 50),
+                                            AnnounceRequest('c', 4, proto::EVENT_STARTED, 10)})
                   .ok());
   EXPECT_EQ(shard->persistence->generation(), generation + 1);
   EXPECT_EQ(shard->persistence->stats().snapshots, 2u);  // the first one at start
   EXPECT_GT(shard->persistence->stats().last_snapshot_bytes, 0u);
   EXPECT_FALSE(shard->persistence->snapshot_running());
-  Serve(*shard, {Announce('c', 5, proto::EVENT_COMPLETED, 0)});
+  Serve(*shard, {AnnounceRequest('c', 5, proto::EVENT_COMPLETED, 0)});
   const auto live = Contents(shard->store);
 
   auto restarted = CrashAndRestart(std::move(shard));
@@ -127,16 +116,17 @@ TEST_F(BackgroundSnapshotTest, AKillAfterTheInstallLosesNoChangeFromBeforeOrAfte
 
 TEST_F(BackgroundSnapshotTest, AFailedChildKeepsTheOldFilesInForceAndTheNextSnapshotWorks) {
   auto shard = Open(real_);
-  Serve(*shard, {Announce('a', 1, proto::EVENT_COMPLETED, 0)});
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
   const std::uint64_t generation = shard->persistence->generation();
   // The child cannot create its temp file: a directory is in the way.
   const std::string temp = dir_.File("shard-0-of-1.snapshot.tmp");
   ASSERT_EQ(::mkdir(temp.c_str(), 0700), 0);
-  ASSERT_TRUE(SnapshotWhileServing(*shard, {Announce('a', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('a', 2, proto::EVENT_COMPLETED, 0)}).ok());
   EXPECT_EQ(shard->persistence->generation(), generation);
   EXPECT_EQ(shard->persistence->stats().snapshot_failures, 1u);
   ASSERT_EQ(::rmdir(temp.c_str()), 0);
-  Serve(*shard, {Announce('a', 3, proto::EVENT_STARTED, 5)});
+  Serve(*shard, {AnnounceRequest('a', 3, proto::EVENT_STARTED, 5)});
   const auto after_failure = Contents(shard->store);
   {
     // What a kill -9 right now would find: the old snapshot and its journal, nothing lost.
@@ -147,7 +137,8 @@ TEST_F(BackgroundSnapshotTest, AFailedChildKeepsTheOldFilesInForceAndTheNextSnap
     EXPECT_EQ(Contents(reloaded), after_failure);
   }
 
-  ASSERT_TRUE(SnapshotWhileServing(*shard, {Announce('a', 4, proto::EVENT_STARTED, 5)}).ok());
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('a', 4, proto::EVENT_STARTED, 5)}).ok());
   EXPECT_EQ(shard->persistence->generation(), generation + 1);
   EXPECT_EQ(shard->persistence->stats().snapshot_failures, 1u);
   EXPECT_FALSE(real_.Exists(temp));
@@ -162,13 +153,13 @@ TEST_F(BackgroundSnapshotTest, AFailedChildKeepsTheOldFilesInForceAndTheNextSnap
 TEST_F(BackgroundSnapshotTest, AnInstallCutShortAfterTheJournalRotationLosesNothing) {
   FaultyFileOps faulty(real_);
   auto shard = Open(faulty);
-  Serve(*shard,
-        {Announce('a', 1, proto::EVENT_STARTED, 100), Announce('a', 2, proto::EVENT_COMPLETED, 0)});
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_STARTED, 100),
+                 AnnounceRequest('a', 2, proto::EVENT_COMPLETED, 0)});
   // Renames at the finish: the new journal's (1st), then the snapshot's (2nd), which fails as if
   // the process died right before it. The shard must stop: its files are in order for a restart.
   faulty.FailNth(FaultyFileOps::Op::kRename, 2);
-  EXPECT_FALSE(SnapshotWhileServing(*shard, {Announce('a', 1, proto::EVENT_STOPPED, 100),
-                                             Announce('b', 3, proto::EVENT_COMPLETED, 0)})
+  EXPECT_FALSE(SnapshotWhileServing(*shard, {AnnounceRequest('a', 1, proto::EVENT_STOPPED, 100),
+                                             AnnounceRequest('b', 3, proto::EVENT_COMPLETED, 0)})
                    .ok());
   EXPECT_TRUE(real_.Exists(dir_.File("shard-0-of-1.journal.prev")));
   const auto live = Contents(shard->store);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "proto/shardtrack.pb.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/torrent_record.h"
 
@@ -25,6 +26,22 @@ class ScratchDir {
  private:
   std::string path_;
 };
+
+// An announce of peer 10.0.0.<octet>:6881 (its peer id ends in the octet) to the torrent whose
+// infohash is 20 times `torrent`.
+inline proto::Request AnnounceRequest(char torrent, std::uint8_t octet, proto::Event event,
+                                      std::uint64_t left, std::uint64_t id = 0) {
+  proto::Request request;
+  request.set_id(id);
+  proto::AnnounceRequest* announce = request.mutable_announce();
+  announce->set_info_hash(std::string(20, torrent));
+  announce->set_peer_id(std::string(19, 'p') + static_cast<char>(octet));
+  announce->set_ip(std::string{10, 0, 0, static_cast<char>(octet)});
+  announce->set_port(6881);
+  announce->set_left(left);
+  announce->set_event(event);
+  return request;
+}
 
 inline InfoHash Hash(char fill, char first = 0) {
   std::string raw(20, fill);

@@ -9,22 +9,10 @@
 namespace shardtrack {
 namespace {
 
+using testing::AnnounceRequest;
 using testing::ScratchDir;
 
 constexpr UnixSeconds kStart = 1'700'000'000;
-
-proto::Request AnnounceRequest(char torrent, std::uint8_t octet, proto::Event event,
-                               std::uint64_t left) {
-  proto::Request request;
-  proto::AnnounceRequest* announce = request.mutable_announce();
-  announce->set_info_hash(std::string(20, torrent));
-  announce->set_peer_id(std::string(19, 'p') + static_cast<char>(octet));
-  announce->set_ip(std::string{10, 0, 0, static_cast<char>(octet)});
-  announce->set_port(6881);
-  announce->set_left(left);
-  announce->set_event(event);
-  return request;
-}
 
 // A shard of one: a store, its service and its persistence over a scratch directory.
 class ShardPersistenceTest : public ::testing::Test {
