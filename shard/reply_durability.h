@@ -20,7 +20,9 @@ class ReplyDurability {
  public:
   virtual ~ReplyDurability() = default;
 
-  virtual void Record(const proto::RequestBatch& in, const proto::ReplyBatch& out,
+  // One handled batch: the announces applied to the store and the completions counted
+  // (ShardService::applied() and completions()).
+  virtual void Record(const std::vector<PeerAnnounce>& applied,
                       const std::vector<CountedCompletion>& completions, UnixSeconds now) = 0;
   // Writes what was recorded; a failure means nothing recorded since may be answered.
   virtual Status Write() = 0;

@@ -84,7 +84,7 @@ void ShardServer::OnReadable() {
     }
     const UnixSeconds now = loop_.clock().WallNow();
     service_.Handle(incoming_, now, reply_);
-    if (durability_) durability_->Record(incoming_, reply_, service_.completions(), now);
+    if (durability_) durability_->Record(service_.applied(), service_.completions(), now);
     Queue(std::move(identity));
     ++batches_handled_;
   }

@@ -26,6 +26,7 @@ ShardService::ShardService(std::uint32_t index, std::uint32_t count, SwarmStore&
 
 void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out) {
   out.Clear();
+  applied_.clear();
   completions_.clear();
   out.mutable_replies()->Reserve(in.requests_size());
   if (in.shard_index() != index_ || in.shard_count() != count_) {
@@ -88,6 +89,7 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
   }
   announce->numwant = std::min(announce->numwant, kMaxNumwant);
   const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
+  applied_.push_back(*announce);
   if (outcome.completion_counted) {
     completions_.push_back({announce->info_hash, outcome.completed});
   }

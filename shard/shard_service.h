@@ -10,6 +10,7 @@
 
 #include "proto/shardtrack.pb.h"
 #include "shard/fast_rng.h"
+#include "shard/peer_announce.h"
 #include "shard/swarm_store.h"
 
 namespace shardtrack {
@@ -41,7 +42,9 @@ class ShardService {
   // One Reply per Request, with the same id, in the same order.
   void Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out);
 
-  // The completions counted by the last Handle, in request order.
+  // The announces the last Handle applied to the store, and the completions it counted, in
+  // request order: what the journal records, without parsing the batch again.
+  const std::vector<PeerAnnounce>& applied() const { return applied_; }
   const std::vector<CountedCompletion>& completions() const { return completions_; }
   const ShardServiceCounters& counters() const { return counters_; }
 
@@ -57,6 +60,7 @@ class ShardService {
   std::uint32_t count_;
   SwarmStore& store_;
   FastRng rng_;
+  std::vector<PeerAnnounce> applied_;
   std::vector<CountedCompletion> completions_;
   ShardServiceCounters counters_;
   UnixSeconds next_misroute_log_ = 0;

@@ -80,15 +80,9 @@ Status ShardPersistence::OpenJournal(UnixSeconds now) {
   return OkStatus();
 }
 
-void ShardPersistence::Record(const proto::RequestBatch& in, const proto::ReplyBatch& out,
+void ShardPersistence::Record(const std::vector<PeerAnnounce>& applied,
                               const std::vector<CountedCompletion>& completions, UnixSeconds now) {
-  const int replies = out.replies_size();
-  for (int i = 0; i < in.requests_size() && i < replies; ++i) {
-    const proto::Request& request = in.requests(i);
-    if (!request.has_announce() || !out.replies(i).failure().empty()) continue;
-    auto announce = ParsePeerAnnounce(request.announce());
-    if (announce) queued_.push_back(PeerEntry(*announce, now));
-  }
+  for (const PeerAnnounce& announce : applied) queued_.push_back(PeerEntry(announce, now));
   last_now_ = now;
   for (const CountedCompletion& completion : completions) {
     JournalEntry entry;

@@ -71,7 +71,7 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
 
   // Queues journal records for one handled batch: each accepted announce's peer (upsert, or
   // removal on `stopped`) and each counted completion.
-  void Record(const proto::RequestBatch& in, const proto::ReplyBatch& out,
+  void Record(const std::vector<PeerAnnounce>& applied,
               const std::vector<CountedCompletion>& completions, UnixSeconds now) override;
   // ReplyDurability. Write() puts the queued records in the journal file. PrepareSync() is only
   // called when NeedsSync(), and its job must be finished before SaveSnapshot().

@@ -218,6 +218,22 @@ TEST_F(ShardServiceTest, CompletionsListsTheCompletionsCountedByTheLastBatch) {
   EXPECT_THAT(service_.completions(), IsEmpty());
 }
 
+TEST_F(ShardServiceTest, AppliedListsTheAnnouncesTheStoreTookInRequestOrder) {
+  proto::RequestBatch batch = Batch();
+  AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  AddAnnounce(batch, 2, AnnounceBuilder(other_, "10.0.0.2", 6881));  // misrouted: refused
+  AddAnnounce(batch, 3, AnnounceBuilder(mine_, "10.0.0.3", 0));      // invalid port: refused
+  AddAnnounce(batch, 4, AnnounceBuilder(mine_, "10.0.0.4", 6881).Event(proto::EVENT_STOPPED));
+  Handle(batch);
+  ASSERT_EQ(service_.applied().size(), 2u);
+  EXPECT_EQ(service_.applied()[0].ip.ToString(), "10.0.0.1");
+  EXPECT_EQ(service_.applied()[1].ip.ToString(), "10.0.0.4");
+  EXPECT_EQ(service_.applied()[1].event, proto::EVENT_STOPPED);
+
+  Handle(Batch());
+  EXPECT_THAT(service_.applied(), IsEmpty());
+}
+
 TEST_F(ShardServiceTest, AMisroutedBatchCountsNoCompletions) {
   proto::RequestBatch batch = Batch(kIndex + 1, kShards);
   AddAnnounce(batch, 1,
