@@ -53,7 +53,7 @@ UdpSocket::UdpSocket(EventLoop& loop, Options options, OnDatagram on_datagram)
     : loop_(loop), options_(std::move(options)), on_datagram_(std::move(on_datagram)) {}
 
 UdpSocket::~UdpSocket() {
-  FlushOutgoing();  // the scheduled flush will find this socket gone (alive_ expires)
+  FlushOutgoing();
   if (fd_ < 0) return;
   loop_.UnwatchClosingFd(fd_);
   ::close(fd_);
@@ -134,17 +134,13 @@ bool UdpSocket::Send(const Endpoint& to, std::string_view datagram) {
   out.size = datagram.size();
   outgoing_bytes_.append(datagram);
   outgoing_.push_back(out);
-  if (!flush_scheduled_) {
-    flush_scheduled_ = true;
-    loop_.RunAtEndOfTurn([alive = std::weak_ptr<UdpSocket*>(alive_)] {
-      if (auto self = alive.lock()) (*self)->FlushOutgoing();
-    });
-  }
+  if (!flush_timer_) flush_timer_ = loop_.RunAfter(Duration::zero(), [this] { FlushOutgoing(); });
   return true;
 }
 
 void UdpSocket::FlushOutgoing() {
-  flush_scheduled_ = false;
+  if (flush_timer_) loop_.Cancel(*flush_timer_);  // harmless when it is the one running
+  flush_timer_.reset();
   std::size_t next = 0;
   while (next < outgoing_.size() && fd_ >= 0) {
     const std::size_t batch = std::min(outgoing_.size() - next, kSendBatch);

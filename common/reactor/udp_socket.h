@@ -3,18 +3,18 @@
 //
 // System calls are batched, since a tracker's datagrams are many and small: datagrams are read
 // with recvmmsg, several per call, and the datagrams sent during a turn are queued and go out
-// together with sendmmsg at the end of the turn. At most `max_datagrams_per_turn` datagrams are
-// read per reactor turn, so a flood cannot starve the loop's other handles (the rest wait in the
-// kernel's buffer, level-triggered). A datagram longer than `max_datagram_bytes` is dropped. A
-// send that would block is dropped: UDP callers must tolerate loss anyway. Owns its descriptor.
-// Loop thread only.
+// together with sendmmsg once the turn's handlers are done. At most `max_datagrams_per_turn`
+// datagrams are read per reactor turn, so a flood cannot starve the loop's other handles (the rest
+// wait in the kernel's buffer, level-triggered). A datagram longer than `max_datagram_bytes` is
+// dropped. A send that would block is dropped: UDP callers must tolerate loss anyway. Owns its
+// descriptor. Loop thread only.
 #pragma once
 
 #include <sys/socket.h>
 
 #include <cstdint>
 #include <functional>
-#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,7 +47,8 @@ class UdpSocket {
   Status Open();
   std::uint16_t port() const { return port_; }
 
-  // Queues `datagram` for the end of this turn (or of the next, called outside a turn). False
+  // Queues `datagram` until the turn's handlers are done (or the next turn's, called outside
+  // one). False
   // when it cannot be sent (socket not open, a destination of the wrong family).
   bool Send(const Endpoint& to, std::string_view datagram);
   // Takes no more datagrams (graceful shutdown); Send still works for answers in flight.
@@ -75,14 +76,12 @@ class UdpSocket {
   std::vector<sockaddr_storage> senders_;
   std::vector<iovec> receive_iovecs_;
   std::vector<mmsghdr> receive_headers_;
-  // Queued sends and their bytes, until the end of the turn.
+  // Queued sends and their bytes, until the flush.
   std::vector<Outgoing> outgoing_;
   std::string outgoing_bytes_;
   std::vector<iovec> send_iovecs_;
   std::vector<mmsghdr> send_headers_;
-  bool flush_scheduled_ = false;
-  // The scheduled flush holds a weak reference, so a socket destroyed first is not touched.
-  std::shared_ptr<UdpSocket*> alive_ = std::make_shared<UdpSocket*>(this);
+  std::optional<TimerId> flush_timer_;  // a zero-delay timer: after the turn's handlers
 };
 
 }  // namespace shardtrack
