@@ -13,6 +13,16 @@ Workload MakeWorkload(WorkloadOptions options) {
   return Workload(options, std::move(*picker));
 }
 
+// One torrent, 1,000 leechers announcing without events.
+WorkloadOptions OneTorrentOfLeechers() {
+  WorkloadOptions options;
+  options.torrents = 1;
+  options.peers = 1000;
+  options.started_percent = options.completed_percent = options.stopped_percent = 0;
+  options.seeder_percent = 0;
+  return options;
+}
+
 TEST(RequestBuilderTest, PercentEncodesAllButUnreservedBytes) {
   EXPECT_EQ(UrlEncode(std::string("aZ9-._~ /\x00\xff", 11)), "aZ9-._~%20%2F%00%FF");
 }
@@ -62,12 +72,7 @@ TEST(WorkloadTest, PopulateAnnouncesEveryPeerOnceFromItsSource) {
 }
 
 TEST(WorkloadTest, ExpectsPeersOnlyAfterAnotherPeerAnnounced) {
-  WorkloadOptions options;
-  options.torrents = 1;
-  options.peers = 1000;
-  options.started_percent = options.completed_percent = options.stopped_percent = 0;
-  options.seeder_percent = 0;
-  Workload workload = MakeWorkload(options);
+  Workload workload = MakeWorkload(OneTorrentOfLeechers());
   auto first = workload.Next(0);
   ASSERT_TRUE(first);
   EXPECT_FALSE(workload.ExpectPeers(*first));
@@ -86,12 +91,7 @@ TEST(WorkloadTest, ExpectsPeersOnlyAfterAnotherPeerAnnounced) {
 }
 
 TEST(WorkloadTest, FailedAnnounceDoesNotWarmTheSwarm) {
-  WorkloadOptions options;
-  options.torrents = 1;
-  options.peers = 1000;
-  options.started_percent = options.completed_percent = options.stopped_percent = 0;
-  options.seeder_percent = 0;
-  Workload workload = MakeWorkload(options);
+  Workload workload = MakeWorkload(OneTorrentOfLeechers());
   auto first = workload.Next(0);
   workload.OnReply(*first, false);
   auto second = workload.Next(0);

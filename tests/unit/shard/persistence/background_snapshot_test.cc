@@ -11,15 +11,12 @@
 
 #include "shard/persistence/faulty_file_ops.h"
 #include "shard/persistence/shard_persistence.h"
-#include "tests/unit/shard/persistence/persistence_test_util.h"
+#include "tests/unit/shard/persistence/persistent_shard_test_base.h"
 
 namespace shardtrack {
 namespace {
 
 using testing::AnnounceRequest;
-using testing::ScratchDir;
-
-constexpr UnixSeconds kStart = 1'700'000'000;
 
 // Every torrent of a store, peers sorted, for comparing a reloaded store with the live one.
 std::map<InfoHash, TorrentRecord> Contents(const SwarmStore& store) {
@@ -38,33 +35,11 @@ bool Readable(int fd) {
   return ::poll(&ready, 1, 30'000) == 1;
 }
 
-class BackgroundSnapshotTest : public ::testing::Test {
+class BackgroundSnapshotTest : public testing::PersistentShardTest {
  protected:
-  struct Shard {
-    SwarmStore store;
-    ShardService service{0, 1, store, 42};
-    std::unique_ptr<ShardPersistence> persistence;
-  };
-
-  std::unique_ptr<Shard> Open(FileOps& ops) {
-    auto shard = std::make_unique<Shard>();
-    auto opened = ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700}, kStart,
-                                         shard->store);
-    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error());
-    if (!opened.ok()) return nullptr;
-    shard->persistence = std::move(*opened);
-    return shard;
-  }
-  // Handles one batch as ShardServer does: record, then commit.
+  // Serve, expecting the commit to succeed.
   void Serve(Shard& shard, std::vector<proto::Request> requests) {
-    proto::RequestBatch batch;
-    batch.set_shard_index(0);
-    batch.set_shard_count(1);
-    for (auto& request : requests) *batch.add_requests() = std::move(request);
-    proto::ReplyBatch replies;
-    shard.service.Handle(batch, kStart, replies);
-    shard.persistence->Record(batch, replies, shard.service.completions(), kStart);
-    Status committed = shard.persistence->Commit();
+    Status committed = PersistentShardTest::Serve(shard, std::move(requests));
     EXPECT_TRUE(committed.ok()) << committed.error();
   }
   // Starts a background snapshot, serves `meanwhile` while it runs, then finishes it.
@@ -81,9 +56,6 @@ class BackgroundSnapshotTest : public ::testing::Test {
     shard.reset();
     return Open(real_);
   }
-
-  ScratchDir dir_;
-  PosixFileOps real_;
 };
 
 TEST_F(BackgroundSnapshotTest, AKillAfterTheInstallLosesNoChangeFromBeforeOrAfterTheFork) {

@@ -4,49 +4,14 @@
 
 #include "shard/fast_rng.h"
 #include "shard/persistence/faulty_file_ops.h"
-#include "tests/unit/shard/persistence/persistence_test_util.h"
+#include "tests/unit/shard/persistence/persistent_shard_test_base.h"
 
 namespace shardtrack {
 namespace {
 
 using testing::AnnounceRequest;
-using testing::ScratchDir;
 
-constexpr UnixSeconds kStart = 1'700'000'000;
-
-// A shard of one: a store, its service and its persistence over a scratch directory.
-class ShardPersistenceTest : public ::testing::Test {
- protected:
-  struct Shard {
-    SwarmStore store;
-    ShardService service{0, 1, store, 42};
-    std::unique_ptr<ShardPersistence> persistence;
-  };
-
-  std::unique_ptr<Shard> Open(FileOps& ops, UnixSeconds now = kStart) {
-    auto shard = std::make_unique<Shard>();
-    auto opened = ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700}, now,
-                                         shard->store);
-    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error());
-    if (!opened.ok()) return nullptr;
-    shard->persistence = std::move(*opened);
-    return shard;
-  }
-  // Handles one batch as ShardServer does: record, then commit.
-  Status Serve(Shard& shard, std::vector<proto::Request> requests, UnixSeconds now = kStart) {
-    proto::RequestBatch batch;
-    batch.set_shard_index(0);
-    batch.set_shard_count(1);
-    for (auto& request : requests) *batch.add_requests() = std::move(request);
-    proto::ReplyBatch replies;
-    shard.service.Handle(batch, now, replies);
-    shard.persistence->Record(batch, replies, shard.service.completions(), now);
-    return shard.persistence->Commit();
-  }
-
-  ScratchDir dir_;
-  PosixFileOps real_;
-};
+using ShardPersistenceTest = testing::PersistentShardTest;
 
 TEST_F(ShardPersistenceTest, ACrashLosesNoCommittedCompletionOrPeer) {
   auto shard = Open(real_);
