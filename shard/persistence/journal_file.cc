@@ -43,7 +43,7 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(FileOps& ops, const
 
 void JournalWriter::Append(const JournalEntry& entry) {
   const std::size_t start = pending_.size();
-  pending_ += EncodeJournalEntry(entry);
+  AppendJournalEntry(pending_, entry);
   if (copying_) {
     copy_.bytes.append(pending_, start);
     ++copy_.count;

@@ -37,7 +37,7 @@ namespace shardtrack {
 inline constexpr std::string_view kJournalMagic = "STJRNL";
 inline constexpr std::uint16_t kJournalVersion = 1;
 
-// Encoded change records (EncodeJournalEntry) and how many.
+// Encoded change records (AppendJournalEntry) and how many.
 struct EncodedRecords {
   std::string bytes;
   std::uint64_t count = 0;

@@ -88,28 +88,39 @@ std::optional<SnapshotTrailer> DecodeTrailer(std::string_view fields) {
   return trailer;
 }
 
-std::string EncodeJournalEntry(const JournalEntry& entry) {
-  std::string fields;
-  ByteWriter writer(fields);
+namespace {
+
+RecordType RecordTypeOf(JournalOp op) {
+  switch (op) {
+    case JournalOp::kPeerUpsert:
+      return RecordType::kPeerUpsert;
+    case JournalOp::kPeerRemove:
+      return RecordType::kPeerRemove;
+    case JournalOp::kCompleted:
+      break;
+  }
+  return RecordType::kCompleted;
+}
+
+}  // namespace
+
+void AppendJournalEntry(std::string& out, const JournalEntry& entry) {
+  const std::size_t frame = BeginFrame(out, RecordTypeOf(entry.op));
+  ByteWriter writer(out);
   writer.Bytes(entry.info_hash.view());
-  RecordType type = RecordType::kCompleted;
   switch (entry.op) {
     case JournalOp::kCompleted:
       writer.U64(entry.completed);
       break;
     case JournalOp::kPeerUpsert:
-      type = RecordType::kPeerUpsert;
       PutPeer(writer, entry.peer);
       break;
     case JournalOp::kPeerRemove:
-      type = RecordType::kPeerRemove;
       writer.U8(static_cast<std::uint8_t>(entry.peer.ip.raw().size())).Bytes(entry.peer.ip.raw());
       writer.U16(entry.peer.port);
       break;
   }
-  std::string out;
-  AppendFrame(out, type, fields);
-  return out;
+  FinishFrame(out, frame);
 }
 
 std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view fields) {

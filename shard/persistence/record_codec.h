@@ -58,8 +58,8 @@ std::optional<FileHeader> DecodeFileHeader(std::string_view fields);
 std::string EncodeTrailer(const SnapshotTrailer& trailer);
 std::optional<SnapshotTrailer> DecodeTrailer(std::string_view fields);
 
-// A whole frame (record_framing.h) holding the entry.
-std::string EncodeJournalEntry(const JournalEntry& entry);
+// Appends a whole frame (record_framing.h) holding the entry.
+void AppendJournalEntry(std::string& out, const JournalEntry& entry);
 std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view fields);
 
 // A whole kJournalSynced frame, and its field.

@@ -23,11 +23,27 @@ Status CheckPreamble(std::string_view file, std::string_view magic, std::uint16_
 }
 
 void AppendFrame(std::string& out, RecordType type, std::string_view fields) {
-  std::string length;
-  ByteWriter(length).U32(static_cast<std::uint32_t>(fields.size() + 1));
-  char type_byte = static_cast<char>(type);
-  std::uint32_t crc = Crc32c(fields, Crc32c({&type_byte, 1}, Crc32c(length)));
-  ByteWriter(out).Bytes(length).U32(crc).U8(static_cast<std::uint8_t>(type)).Bytes(fields);
+  const std::size_t start = BeginFrame(out, type);
+  out.append(fields);
+  FinishFrame(out, start);
+}
+
+std::size_t BeginFrame(std::string& out, RecordType type) {
+  const std::size_t start = out.size();
+  out.append(kFrameHeaderSize, '\0');
+  out.push_back(static_cast<char>(type));
+  return start;
+}
+
+// The header is the body's length (type byte included), then the CRC32C of that length field
+// and the body.
+void FinishFrame(std::string& out, std::size_t frame_start) {
+  const std::size_t body = frame_start + kFrameHeaderSize;
+  std::string header;
+  ByteWriter(header).U32(static_cast<std::uint32_t>(out.size() - body));
+  const std::uint32_t crc = Crc32c(std::string_view(out).substr(body), Crc32c(header));
+  ByteWriter(header).U32(crc);
+  out.replace(frame_start, kFrameHeaderSize, header);
 }
 
 FrameCursor::Step FrameCursor::Next(Frame& frame) {

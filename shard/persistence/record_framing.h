@@ -36,6 +36,10 @@ void AppendPreamble(std::string& out, std::string_view magic, std::uint16_t vers
 Status CheckPreamble(std::string_view file, std::string_view magic, std::uint16_t version);
 // Appends one frame whose body is `type` followed by `fields`.
 void AppendFrame(std::string& out, RecordType type, std::string_view fields);
+// The same written in place, with no copy of the fields: BeginFrame appends the frame's header
+// and returns where it starts; append the fields to `out`, then FinishFrame fills the header in.
+std::size_t BeginFrame(std::string& out, RecordType type);
+void FinishFrame(std::string& out, std::size_t frame_start);
 
 // Walks the frames of a file from `start`.
 class FrameCursor {
