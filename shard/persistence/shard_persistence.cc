@@ -203,51 +203,54 @@ Status ShardPersistence::FinishSnapshot() {
   if (!child_) return OkStatus();
   auto result = child_->Wait();
   child_.reset();
-  bool fatal = false;
-  Status done = result ? InstallBackground(*result, fatal)
-                       : Status(Error{"the snapshot child failed: " + result.error()});
+  auto saved = result
+                   ? DecodeChildCounts(*result)
+                   : Result<SnapshotStats>(Error{"the snapshot child failed: " + result.error()});
+  Status rotated = saved ? StartJournalOfChild() : Status(Error{saved.error()});
   if (journal_ && journal_->copying()) (void)journal_->TakeCopy();
   stats_.last_snapshot_seconds = SecondsSince(child_started_);
-  if (!done) {
+  if (!rotated) {
     RemoveSnapshotTemp(ops_, options_.data_dir, options_.index, options_.count);
     ++stats_.snapshot_failures;
-    if (fatal) return done;
     spdlog::error(
         "snapshot generation {}: {} (the previous snapshot and the journal stay in force)",
-        child_header_.generation, done.error());
+        child_header_.generation, rotated.error());
     return OkStatus();
   }
-  ++stats_.snapshots;
-  stats_.last_snapshot_at = child_header_.written_at;
-  return OkStatus();
-}
-
-Status ShardPersistence::InstallBackground(const std::string& child_result, bool& fatal) {
-  const auto start = std::chrono::steady_clock::now();
-  SnapshotStats saved;
-  if (child_result.size() != sizeof saved) return Error{"the snapshot child sent no counts"};
-  std::memcpy(&saved, child_result.data(), sizeof saved);
-  // Every change since the fork, synced in the new journal before it is installed. On a failure
-  // the journal of the old generation stays the one written to.
-  auto journal =
-      JournalWriter::Create(ops_, options_.data_dir, child_header_, journal_->TakeCopy());
-  if (!journal) return Error{journal.error()};
-  journal_ = std::move(*journal);
   if (Status installed = InstallSnapshot(ops_, options_.data_dir, options_.index, options_.count);
       !installed) {
     // The files are in order for a restart (as after a crash right here), but the next journal
-    // rotation would drop `.journal.prev`, which the snapshot in force still needs.
-    fatal = true;
+    // rotation would drop `.journal.prev`, which the snapshot in force still needs: fatal.
+    RemoveSnapshotTemp(ops_, options_.data_dir, options_.index, options_.count);
+    ++stats_.snapshot_failures;
     return Error{installed.error() + " after the journal of generation " +
                  std::to_string(child_header_.generation) + " was started"};
   }
   generation_ = child_header_.generation;
-  stats_.last_snapshot_bytes = saved.bytes;
+  ++stats_.snapshots;
+  stats_.last_snapshot_at = child_header_.written_at;
+  stats_.last_snapshot_bytes = saved->bytes;
   spdlog::debug(
       "snapshot generation {} (background): {} torrents, {} peers, {} bytes; its journal "
-      "started with {} bytes and both installed in {:.6f} s",
-      generation_, saved.torrents, saved.peers, saved.bytes, journal_->bytes(),
-      SecondsSince(start));
+      "started with {} bytes",
+      generation_, saved->torrents, saved->peers, saved->bytes, journal_->bytes());
+  return OkStatus();
+}
+
+Result<SnapshotStats> ShardPersistence::DecodeChildCounts(const std::string& child_result) {
+  SnapshotStats saved;
+  if (child_result.size() != sizeof saved) return Error{"the snapshot child sent no counts"};
+  std::memcpy(&saved, child_result.data(), sizeof saved);
+  return saved;
+}
+
+// Every change since the fork, synced in the new journal before the snapshot is installed. On a
+// failure the journal of the old generation stays the one written to.
+Status ShardPersistence::StartJournalOfChild() {
+  auto journal =
+      JournalWriter::Create(ops_, options_.data_dir, child_header_, journal_->TakeCopy());
+  if (!journal) return Error{journal.error()};
+  journal_ = std::move(*journal);
   return OkStatus();
 }
 

@@ -101,9 +101,10 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   Status OpenJournal(UnixSeconds now);
   Status WriteQueued();
   Status WriteSnapshotAndRotate(const SwarmStore& store, UnixSeconds now);
-  // After the child succeeded: the journal of the new generation, then the snapshot. `fatal` is
-  // set when the journal was replaced but the snapshot could not be installed.
-  Status InstallBackground(const std::string& child_result, bool& fatal);
+  // After the child succeeded: its counts, then the journal of the new generation (holding the
+  // copy of the changes since the fork), then FinishSnapshot installs the snapshot.
+  static Result<SnapshotStats> DecodeChildCounts(const std::string& child_result);
+  Status StartJournalOfChild();
 
   FileOps& ops_;
   PersistenceOptions options_;
