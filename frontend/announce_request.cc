@@ -49,14 +49,15 @@ std::optional<std::uint64_t> ParseUnsigned(std::string_view text) {
 
 class AnnounceParser {
  public:
+  explicit AnnounceParser(ParsedAnnounce& out) : out_(out) {}
   Status Visit(std::string_view key, std::string_view value);
-  Result<ParsedAnnounce> Finish(const IpAddress& client, const AnnounceOptions& options);
+  Status Finish(const IpAddress& client, const AnnounceOptions& options);
 
  private:
   Status SetField(Field field, std::string_view value);
   Status SetCounter(Field field, std::string_view value, std::uint64_t& into);
 
-  ParsedAnnounce out_;
+  ParsedAnnounce& out_;
   unsigned seen_ = 0;
   std::uint64_t numwant_ = 0;
   std::optional<IpAddress> claimed_ip_;
@@ -136,8 +137,7 @@ Status AnnounceParser::SetField(Field field, std::string_view value) {
   return OkStatus();
 }
 
-Result<ParsedAnnounce> AnnounceParser::Finish(const IpAddress& client,
-                                              const AnnounceOptions& options) {
+Status AnnounceParser::Finish(const IpAddress& client, const AnnounceOptions& options) {
   for (unsigned field = 0; field < kFirstOptional; ++field) {
     if (!(seen_ & (1u << field))) return Error{"missing " + std::string(kFieldNames[field])};
   }
@@ -150,7 +150,7 @@ Result<ParsedAnnounce> AnnounceParser::Finish(const IpAddress& client,
                  (options.ip_override == IpOverride::kLocal && client.IsLocal());
   const IpAddress& peer = (believe && claimed_ip_) ? *claimed_ip_ : client;
   request.set_ip(peer.raw().data(), peer.raw().size());
-  return std::move(out_);
+  return OkStatus();
 }
 
 }  // namespace
@@ -162,13 +162,16 @@ std::optional<IpOverride> ParseIpOverride(std::string_view text) {
   return std::nullopt;
 }
 
-Result<ParsedAnnounce> ParseAnnounce(std::string_view raw_query, const IpAddress& client,
-                                     const AnnounceOptions& options) {
-  AnnounceParser parser;
+Status ParseAnnounce(std::string_view raw_query, const IpAddress& client,
+                     const AnnounceOptions& options, ParsedAnnounce& out) {
+  out.request.Clear();
+  out.compact = true;
+  out.no_peer_id = false;
+  AnnounceParser parser(out);
   Status status = ForEachQueryParam(
       raw_query,
       [&parser](std::string_view key, std::string_view value) { return parser.Visit(key, value); });
-  if (!status) return Error{status.error()};
+  if (!status) return status;
   return parser.Finish(client, options);
 }
 

@@ -40,8 +40,10 @@ struct ParsedAnnounce {
   bool no_peer_id = false;
 };
 
-// `client` is the address the request came from (after any trusted proxy header).
-Result<ParsedAnnounce> ParseAnnounce(std::string_view raw_query, const IpAddress& client,
-                                     const AnnounceOptions& options);
+// `client` is the address the request came from (after any trusted proxy header). Fills `out`
+// (cleared first), which the caller reuses so its strings keep their capacity: parsing allocates
+// nothing. On an error `out` holds part of the request.
+Status ParseAnnounce(std::string_view raw_query, const IpAddress& client,
+                     const AnnounceOptions& options, ParsedAnnounce& out);
 
 }  // namespace shardtrack

@@ -63,9 +63,11 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
 
 void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
                                     const IpAddress& client) {
-  auto parsed = ParseAnnounce(query, client, announce_options_);
-  if (!parsed.ok()) return RespondFailure(slot, parsed.error());
-  auto info_hash = InfoHash::FromRaw(parsed->request.info_hash());
+  ParsedAnnounce& parsed = parsed_announce_;
+  if (Status status = ParseAnnounce(query, client, announce_options_, parsed); !status) {
+    return RespondFailure(slot, status.error());
+  }
+  auto info_hash = InfoHash::FromRaw(parsed.request.info_hash());
   std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
   std::uint32_t index = NewExchange(slot, Route::kAnnounce);
   proto::Request* request = router_->Add(shard, index);
@@ -75,10 +77,10 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   }
   Exchange& exchange = exchanges_[index];
   exchange.outstanding = 1;
-  exchange.compact = parsed->compact;
-  exchange.no_peer_id = parsed->no_peer_id;
+  exchange.compact = parsed.compact;
+  exchange.no_peer_id = parsed.no_peer_id;
   exchange.client = client;
-  request->mutable_announce()->Swap(&parsed->request);
+  request->mutable_announce()->Swap(&parsed.request);  // both keep their strings' capacity
 }
 
 void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {

@@ -78,6 +78,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
 
   const FrontendSettings& settings_;
   AnnounceOptions announce_options_;
+  ParsedAnnounce parsed_announce_;  // reused for every announce, so parsing allocates nothing
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;

@@ -19,25 +19,25 @@ void UdpTrackerHandler::Attach(ShardRouter& router, Send send) {
 }
 
 void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& from) {
-  auto request = ParseUdpRequest(datagram, from.address, parse_options_);
-  if (!request) {
+  UdpRequest& request = request_;
+  if (!ParseUdpRequest(datagram, from.address, parse_options_, request)) {
     ++counters_.dropped;
     return;
   }
-  if (!request->error.empty()) {
-    return RespondError(from, request->transaction_id, request->error);
+  if (!request.error.empty()) {
+    return RespondError(from, request.transaction_id, request.error);
   }
-  if (request->action == UdpAction::kConnect) {
+  if (request.action == UdpAction::kConnect) {
     ++counters_.connects;
     out_.clear();
-    WriteUdpConnectReply(request->transaction_id, ids_.Issue(from, clock_.Now()), out_);
+    WriteUdpConnectReply(request.transaction_id, ids_.Issue(from, clock_.Now()), out_);
     return SendOut(from);
   }
-  if (!ids_.Valid(request->connection_id, from, clock_.Now())) {
-    return RespondError(from, request->transaction_id, "invalid connection id");
+  if (!ids_.Valid(request.connection_id, from, clock_.Now())) {
+    return RespondError(from, request.transaction_id, "invalid connection id");
   }
-  if (request->action == UdpAction::kAnnounce) return HandleAnnounce(*request, from);
-  HandleScrape(*request, from);
+  if (request.action == UdpAction::kAnnounce) return HandleAnnounce(request, from);
+  HandleScrape(request, from);
 }
 
 void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from) {
@@ -51,7 +51,7 @@ void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from
   }
   exchanges_[index].outstanding = 1;
   ++counters_.announces;
-  shard_request->mutable_announce()->Swap(&request.announce);
+  shard_request->mutable_announce()->Swap(&request.announce);  // both keep their capacity
 }
 
 void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) {
@@ -61,7 +61,7 @@ void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) 
       router_->AddScrape(request.scrape, ShardReplyDemux::UdpToken(index));
   if (fanout.refused) exchanges_[index].failure = kShardBusyReason;
   exchanges_[index].outstanding = fanout.requests;
-  exchanges_[index].hashes = std::move(request.scrape);
+  exchanges_[index].hashes.assign(request.scrape.begin(), request.scrape.end());
   if (exchanges_[index].outstanding == 0) Finish(index);
 }
 

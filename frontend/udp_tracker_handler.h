@@ -70,6 +70,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
 
   const FrontendSettings& settings_;
   UdpParseOptions parse_options_;
+  UdpRequest request_;  // reused for every datagram, so parsing allocates nothing
   const Clock& clock_;
   UdpConnectionIds ids_;
   ShardRouter* router_ = nullptr;

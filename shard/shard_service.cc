@@ -55,22 +55,18 @@ void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto:
 }
 
 void ShardService::HandleOne(const proto::Request& request, UnixSeconds now, proto::Reply& reply) {
-  switch (request.body_case()) {
-    case proto::Request::kAnnounce:
-      ++counters_.announces;
-      HandleAnnounce(request.announce(), now, reply);
-      return;
-    case proto::Request::kScrape:
-      ++counters_.scrapes;
-      HandleScrape(request.scrape(), now, reply);
-      return;
-    case proto::Request::kStats:
-      *reply.mutable_stats() = store_.Stats(request.stats().max_torrents());
-      return;
-    case proto::Request::BODY_NOT_SET:
-      ++counters_.invalid_requests;
-      reply.set_failure("empty request");
-      return;
+  const int bodies = request.has_announce() + request.has_scrape() + request.has_stats();
+  if (bodies != 1) {
+    ++counters_.invalid_requests;
+    reply.set_failure(bodies == 0 ? "empty request" : "a request carries more than one body");
+  } else if (request.has_announce()) {
+    ++counters_.announces;
+    HandleAnnounce(request.announce(), now, reply);
+  } else if (request.has_scrape()) {
+    ++counters_.scrapes;
+    HandleScrape(request.scrape(), now, reply);
+  } else {
+    *reply.mutable_stats() = store_.Stats(request.stats().max_torrents());
   }
 }
 
@@ -101,15 +97,17 @@ void ShardService::HandleScrape(const proto::ScrapeRequest& request, UnixSeconds
     store_.FullScrape(request.limit(), *reply.mutable_scrape());
     return;
   }
-  proto::ScrapeReply scrape;
+  proto::ScrapeReply& scrape = *reply.mutable_scrape();
   for (const std::string& raw : request.info_hashes()) {
     auto info_hash = InfoHash::FromRaw(raw);
     if (!info_hash) {
       ++counters_.invalid_requests;
+      reply.clear_scrape();
       reply.set_failure("invalid info_hash: " + std::to_string(raw.size()) + " bytes, expected 20");
       return;
     }
     if (std::string failure = CheckOwner(*info_hash, now); !failure.empty()) {
+      reply.clear_scrape();
       reply.set_failure(std::move(failure));
       reply.set_misrouted(true);
       return;
@@ -121,7 +119,6 @@ void ShardService::HandleScrape(const proto::ScrapeRequest& request, UnixSeconds
     entry->set_incomplete(Clamp32(counts.leechers));
     entry->set_downloaded(Clamp32(counts.completed));
   }
-  *reply.mutable_scrape() = std::move(scrape);
 }
 
 std::string ShardService::CheckOwner(const InfoHash& info_hash, UnixSeconds now) {

@@ -54,8 +54,8 @@ std::optional<proto::Event> EventFromCode(std::uint32_t code) {
 void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOptions& options,
                        UdpRequest& request) {
   proto::AnnounceRequest& announce = request.announce;
-  announce.set_info_hash(std::string(in.Bytes(20)));
-  announce.set_peer_id(std::string(in.Bytes(20)));
+  announce.mutable_info_hash()->assign(in.Bytes(20));
+  announce.mutable_peer_id()->assign(in.Bytes(20));
   announce.set_downloaded(in.U64());
   announce.set_left(in.U64());
   announce.set_uploaded(in.U64());
@@ -83,7 +83,7 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOption
   if (believe && ip_field != std::string_view("\0\0\0\0", 4)) {
     if (auto given = IpAddress::FromRaw(ip_field)) ip = *given;
   }
-  announce.set_ip(std::string(ip.raw()));
+  announce.mutable_ip()->assign(ip.raw());
 }
 
 void ParseScrapeBody(std::string_view hashes, const UdpParseOptions& options, UdpRequest& request) {
@@ -103,11 +103,13 @@ void ParseScrapeBody(std::string_view hashes, const UdpParseOptions& options, Ud
 
 }  // namespace
 
-std::optional<UdpRequest> ParseUdpRequest(std::string_view datagram, const IpAddress& client,
-                                          const UdpParseOptions& options) {
-  if (datagram.size() < kHeaderSize) return std::nullopt;
+bool ParseUdpRequest(std::string_view datagram, const IpAddress& client,
+                     const UdpParseOptions& options, UdpRequest& request) {
+  if (datagram.size() < kHeaderSize) return false;
   Reader in(datagram);
-  UdpRequest request;
+  request.error.clear();
+  request.announce.Clear();
+  request.scrape.clear();
   request.connection_id = in.U64();
   const std::uint32_t action = in.U32();
   request.transaction_id = in.U32();
@@ -133,7 +135,7 @@ std::optional<UdpRequest> ParseUdpRequest(std::string_view datagram, const IpAdd
       request.error = "unknown action";
       break;
   }
-  return request;
+  return true;
 }
 
 void WriteUdpConnectReply(std::uint32_t transaction_id, std::uint64_t connection_id,

@@ -41,9 +41,11 @@ struct UdpParseOptions {
   std::uint32_t max_scrape_hashes = kUdpMaxScrapeHashes;  // capped at kUdpMaxScrapeHashes
 };
 
-// `client` is the datagram's source address.
-std::optional<UdpRequest> ParseUdpRequest(std::string_view datagram, const IpAddress& client,
-                                          const UdpParseOptions& options);
+// `client` is the datagram's source address. Fills `out` (reset first; the caller reuses it so
+// its strings and vector keep their capacity). Returns false, when the datagram is too short to
+// answer at all.
+bool ParseUdpRequest(std::string_view datagram, const IpAddress& client,
+                     const UdpParseOptions& options, UdpRequest& out);
 
 // The writers append to `out`.
 void WriteUdpConnectReply(std::uint32_t transaction_id, std::uint64_t connection_id,

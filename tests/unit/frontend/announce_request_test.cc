@@ -77,7 +77,11 @@ const IpAddress kLoopbackClient = *IpAddress::Parse("127.0.0.1");
 
 Result<ParsedAnnounce> Parse(const Params& params, const IpAddress& client = kPublicClient,
                              AnnounceOptions options = {}) {
-  return ParseAnnounce(Join(params), client, options);
+  ParsedAnnounce parsed;
+  if (Status status = ParseAnnounce(Join(params), client, options, parsed); !status) {
+    return Error{status.error()};
+  }
+  return parsed;
 }
 
 // The error for `params`, which must be refused.
@@ -103,6 +107,21 @@ TEST(AnnounceRequestTest, ParsesValidAnnounce) {
   EXPECT_TRUE(parsed->compact);
   EXPECT_FALSE(parsed->no_peer_id);
   EXPECT_FALSE(request.want_peer_ids());
+}
+
+TEST(AnnounceRequestTest, ReusedOutputKeepsNothingFromTheLastRequest) {
+  Params first = Set(Set(Set(ValidParams(), "event", "completed"), "compact", "0"), "numwant", "7");
+  first = Set(Set(first, "no_peer_id", "1"), "ip", "10.0.0.1");
+  ParsedAnnounce parsed;
+  ASSERT_TRUE(ParseAnnounce(Join(first), kLoopbackClient, {}, parsed));
+  ASSERT_EQ(parsed.request.event(), proto::EVENT_COMPLETED);
+
+  ASSERT_TRUE(ParseAnnounce(Join(ValidParams()), kPublicClient, {}, parsed));
+  EXPECT_EQ(parsed.request.event(), proto::EVENT_NONE);
+  EXPECT_EQ(parsed.request.numwant(), 50u);
+  EXPECT_EQ(parsed.request.ip(), kPublicClient.raw());
+  EXPECT_TRUE(parsed.compact);
+  EXPECT_FALSE(parsed.no_peer_id);
 }
 
 TEST(AnnounceRequestTest, AcceptsParametersInAnyOrderAndIgnoresUnknownOnes) {
@@ -206,7 +225,8 @@ TEST(AnnounceRequestTest, RejectsMissingRequiredFields) {
   for (const char* field : {"info_hash", "peer_id", "port", "uploaded", "downloaded", "left"}) {
     EXPECT_EQ(ErrorFor(Without(field)), "missing "s + field);
   }
-  EXPECT_EQ(ParseAnnounce("", kPublicClient, {}).error(), "missing info_hash");
+  ParsedAnnounce parsed;
+  EXPECT_EQ(ParseAnnounce("", kPublicClient, {}, parsed).error(), "missing info_hash");
 }
 
 TEST(AnnounceRequestTest, RejectsIdsThatAreNot20Bytes) {

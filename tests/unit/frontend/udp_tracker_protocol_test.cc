@@ -66,8 +66,15 @@ UdpParseOptions Options() {
   return options;
 }
 
+std::optional<UdpRequest> Parse(std::string_view datagram, const IpAddress& client,
+                                const UdpParseOptions& options) {
+  UdpRequest request;
+  if (!ParseUdpRequest(datagram, client, options, request)) return std::nullopt;
+  return request;
+}
+
 TEST(UdpTrackerProtocolTest, ParsesConnectWithTheProtocolId) {
-  auto request = ParseUdpRequest(Header(kUdpProtocolId, 0, 42), kPublic, Options());
+  auto request = Parse(Header(kUdpProtocolId, 0, 42), kPublic, Options());
   ASSERT_TRUE(request);
   EXPECT_EQ(request->action, UdpAction::kConnect);
   EXPECT_EQ(request->transaction_id, 42u);
@@ -75,7 +82,7 @@ TEST(UdpTrackerProtocolTest, ParsesConnectWithTheProtocolId) {
 }
 
 TEST(UdpTrackerProtocolTest, RefusesConnectWithABadProtocolId) {
-  auto request = ParseUdpRequest(Header(0x41727101981, 0, 42), kPublic, Options());
+  auto request = Parse(Header(0x41727101981, 0, 42), kPublic, Options());
   ASSERT_TRUE(request);
   EXPECT_EQ(request->transaction_id, 42u);
   EXPECT_EQ(request->error, "bad protocol id");
@@ -84,28 +91,28 @@ TEST(UdpTrackerProtocolTest, RefusesConnectWithABadProtocolId) {
 TEST(UdpTrackerProtocolTest, DropsDatagramsShorterThanAHeader) {
   std::string header = Header(kUdpProtocolId, 0, 42);
   for (std::size_t n = 0; n < header.size(); ++n) {
-    EXPECT_FALSE(ParseUdpRequest(header.substr(0, n), kPublic, Options())) << n;
+    EXPECT_FALSE(Parse(header.substr(0, n), kPublic, Options())) << n;
   }
 }
 
 TEST(UdpTrackerProtocolTest, RefusesAnnouncesShorterThan98Bytes) {
   std::string full = Announce({});
   for (std::size_t n = 16; n < full.size(); ++n) {
-    auto request = ParseUdpRequest(full.substr(0, n), kPublic, Options());
+    auto request = Parse(full.substr(0, n), kPublic, Options());
     ASSERT_TRUE(request) << n;
     EXPECT_EQ(request->error, "announce too short") << n;
   }
 }
 
 TEST(UdpTrackerProtocolTest, RefusesAnUnknownAction) {
-  auto request = ParseUdpRequest(Header(1, 9, 5), kPublic, Options());
+  auto request = Parse(Header(1, 9, 5), kPublic, Options());
   ASSERT_TRUE(request);
   EXPECT_EQ(request->transaction_id, 5u);
   EXPECT_EQ(request->error, "unknown action");
 }
 
 TEST(UdpTrackerProtocolTest, ParsesEveryAnnounceField) {
-  auto request = ParseUdpRequest(Announce({}), kPublic, Options());
+  auto request = Parse(Announce({}), kPublic, Options());
   ASSERT_TRUE(request);
   ASSERT_TRUE(request->error.empty()) << request->error;
   EXPECT_EQ(request->action, UdpAction::kAnnounce);
@@ -131,13 +138,13 @@ TEST(UdpTrackerProtocolTest, MapsTheUdpEventCodes) {
   for (auto [code, event] : codes) {
     AnnounceFields fields;
     fields.event = code;
-    auto request = ParseUdpRequest(Announce(fields), kPublic, Options());
+    auto request = Parse(Announce(fields), kPublic, Options());
     ASSERT_TRUE(request);
     EXPECT_EQ(request->announce.event(), event) << code;
   }
   AnnounceFields bad;
   bad.event = 4;
-  EXPECT_EQ(ParseUdpRequest(Announce(bad), kPublic, Options())->error, "invalid event");
+  EXPECT_EQ(Parse(Announce(bad), kPublic, Options())->error, "invalid event");
 }
 
 TEST(UdpTrackerProtocolTest, NumWantMinusOneMeansResponseSizeAndIsCappedAtMaxGive) {
@@ -146,7 +153,7 @@ TEST(UdpTrackerProtocolTest, NumWantMinusOneMeansResponseSizeAndIsCappedAtMaxGiv
   for (auto [num_want, expected] : cases) {
     AnnounceFields fields;
     fields.num_want = num_want;
-    auto request = ParseUdpRequest(Announce(fields), kPublic, Options());
+    auto request = Parse(Announce(fields), kPublic, Options());
     ASSERT_TRUE(request);
     EXPECT_EQ(request->announce.numwant(), expected) << num_want;
   }
@@ -155,27 +162,27 @@ TEST(UdpTrackerProtocolTest, NumWantMinusOneMeansResponseSizeAndIsCappedAtMaxGiv
 TEST(UdpTrackerProtocolTest, RefusesPortZero) {
   AnnounceFields fields;
   fields.port = 0;
-  EXPECT_EQ(ParseUdpRequest(Announce(fields), kPublic, Options())->error, "invalid port");
+  EXPECT_EQ(Parse(Announce(fields), kPublic, Options())->error, "invalid port");
 }
 
 TEST(UdpTrackerProtocolTest, HonoursTheIpFieldPerIpOverride) {
   AnnounceFields fields;
   fields.ip = "\x0a\x00\x00\x07"s;  // 10.0.0.7
   const std::string given = "\x0a\x00\x00\x07"s;
-  EXPECT_EQ(ParseUdpRequest(Announce(fields), kLocal, Options())->announce.ip(), given);
-  EXPECT_EQ(ParseUdpRequest(Announce(fields), kPublic, Options())->announce.ip(), kPublic.raw());
+  EXPECT_EQ(Parse(Announce(fields), kLocal, Options())->announce.ip(), given);
+  EXPECT_EQ(Parse(Announce(fields), kPublic, Options())->announce.ip(), kPublic.raw());
   UdpParseOptions always = Options();
   always.announce.ip_override = IpOverride::kAlways;
-  EXPECT_EQ(ParseUdpRequest(Announce(fields), kPublic, always)->announce.ip(), given);
+  EXPECT_EQ(Parse(Announce(fields), kPublic, always)->announce.ip(), given);
   UdpParseOptions never = Options();
   never.announce.ip_override = IpOverride::kNever;
-  EXPECT_EQ(ParseUdpRequest(Announce(fields), kLocal, never)->announce.ip(), kLocal.raw());
+  EXPECT_EQ(Parse(Announce(fields), kLocal, never)->announce.ip(), kLocal.raw());
 }
 
 TEST(UdpTrackerProtocolTest, ParsesScrapeHashesInOrder) {
   std::string datagram = Header(9, 2, 3);
   for (char c : {'a', 'b', 'c'}) datagram += std::string(20, c);
-  auto request = ParseUdpRequest(datagram, kPublic, Options());
+  auto request = Parse(datagram, kPublic, Options());
   ASSERT_TRUE(request);
   ASSERT_TRUE(request->error.empty()) << request->error;
   EXPECT_EQ(request->action, UdpAction::kScrape);
@@ -184,19 +191,36 @@ TEST(UdpTrackerProtocolTest, ParsesScrapeHashesInOrder) {
   EXPECT_EQ(request->scrape[2].ToRaw(), std::string(20, 'c'));
 }
 
+TEST(UdpTrackerProtocolTest, AReusedRequestKeepsNothingFromTheLastDatagram) {
+  UdpRequest request;
+  std::string scrape = Header(9, 2, 3) + std::string(20, 'a');
+  ASSERT_TRUE(ParseUdpRequest(scrape, kPublic, Options(), request));
+  AnnounceFields bad_port;
+  bad_port.port = 0;
+  ASSERT_TRUE(ParseUdpRequest(Announce(bad_port), kPublic, Options(), request));
+  ASSERT_EQ(request.error, "invalid port");
+
+  ASSERT_TRUE(ParseUdpRequest(Announce({}), kPublic, Options(), request));
+  EXPECT_TRUE(request.error.empty()) << request.error;
+  EXPECT_TRUE(request.scrape.empty());
+  EXPECT_EQ(request.announce.port(), 6881u);
+  ASSERT_TRUE(ParseUdpRequest(Header(kUdpProtocolId, 0, 42), kPublic, Options(), request));
+  EXPECT_EQ(request.action, UdpAction::kConnect);
+  EXPECT_TRUE(request.announce.info_hash().empty());
+}
+
 TEST(UdpTrackerProtocolTest, RefusesScrapesWithoutWholeHashesOrOverTheCap) {
-  EXPECT_FALSE(ParseUdpRequest(Header(9, 2, 3), kPublic, Options())->error.empty());
-  EXPECT_FALSE(
-      ParseUdpRequest(Header(9, 2, 3) + std::string(19, 'a'), kPublic, Options())->error.empty());
+  EXPECT_FALSE(Parse(Header(9, 2, 3), kPublic, Options())->error.empty());
+  EXPECT_FALSE(Parse(Header(9, 2, 3) + std::string(19, 'a'), kPublic, Options())->error.empty());
   UdpParseOptions options = Options();
   options.max_scrape_hashes = 2;
   std::string three = Header(9, 2, 3) + std::string(60, 'a');
-  EXPECT_EQ(ParseUdpRequest(three, kPublic, options)->error, "too many info hashes (at most 2)");
+  EXPECT_EQ(Parse(three, kPublic, options)->error, "too many info hashes (at most 2)");
   options.max_scrape_hashes = 1000;  // never beyond BEP 15's 74
   std::string many = Header(9, 2, 3) + std::string(75 * 20, 'a');
-  EXPECT_FALSE(ParseUdpRequest(many, kPublic, options)->error.empty());
+  EXPECT_FALSE(Parse(many, kPublic, options)->error.empty());
   std::string most = Header(9, 2, 3) + std::string(74 * 20, 'a');
-  EXPECT_TRUE(ParseUdpRequest(most, kPublic, options)->error.empty());
+  EXPECT_TRUE(Parse(most, kPublic, options)->error.empty());
 }
 
 TEST(UdpTrackerProtocolTest, WritesTheConnectReply) {

@@ -83,10 +83,43 @@ TEST_F(ShardServiceTest, RefusesEveryRequestOfABatchForAnotherShardIndex) {
   for (const proto::Reply& reply : replies.replies()) {
     EXPECT_THAT(reply.failure(), HasSubstr("misrouted"));
     EXPECT_TRUE(reply.misrouted());
-    EXPECT_EQ(reply.body_case(), proto::Reply::BODY_NOT_SET);
+    EXPECT_FALSE(reply.has_announce() || reply.has_scrape() || reply.has_stats());
   }
   EXPECT_EQ(store_.torrents(), 0u);
   EXPECT_EQ(service_.counters().misrouted_batches, 1u);
+}
+
+TEST_F(ShardServiceTest, RefusesARequestWithMoreThanOneBody) {
+  proto::RequestBatch batch = Batch();
+  AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  batch.mutable_requests(0)->mutable_scrape()->add_info_hashes(mine_.ToRaw());
+  const proto::ReplyBatch replies = Handle(batch);
+  ASSERT_THAT(replies.replies(), SizeIs(1));
+  EXPECT_EQ(replies.replies(0).failure(), "a request carries more than one body");
+  EXPECT_FALSE(replies.replies(0).has_announce() || replies.replies(0).has_scrape());
+  EXPECT_EQ(store_.torrents(), 0u);
+  EXPECT_EQ(service_.counters().invalid_requests, 1u);
+}
+
+TEST_F(ShardServiceTest, AReusedReplyBatchCarriesOnlyTheBodiesOfThisBatch) {
+  proto::RequestBatch first = Batch();
+  AddAnnounce(first, 1, AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  AddScrape(first, 2, {mine_});
+  proto::RequestBatch second = Batch();
+  AddScrape(second, 3, {mine_});
+  AddAnnounce(second, 4, AnnounceBuilder(mine_, "10.0.0.2", 6881));
+  proto::ReplyBatch out;
+  service_.Handle(first, kNow, out);
+  service_.Handle(second, kNow, out);
+
+  ASSERT_THAT(Ids(out), ElementsAre(3u, 4u));
+  EXPECT_TRUE(out.replies(0).has_scrape());
+  EXPECT_FALSE(out.replies(0).has_announce());
+  ASSERT_THAT(out.replies(0).scrape().files(), SizeIs(1));
+  EXPECT_EQ(out.replies(0).scrape().files(0).incomplete(), 1u);
+  EXPECT_TRUE(out.replies(1).has_announce());
+  EXPECT_FALSE(out.replies(1).has_scrape());
+  EXPECT_EQ(out.replies(1).announce().incomplete(), 2u);
 }
 
 TEST_F(ShardServiceTest, RefusesABatchThatAssumesAnotherShardCount) {
