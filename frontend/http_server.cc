@@ -7,6 +7,7 @@ namespace shardtrack {
 namespace {
 constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
 constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
+constexpr std::size_t kMaxSpareConnections = 1024;  // closed connections kept for reuse
 }  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
@@ -19,24 +20,43 @@ void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t)
     tcp_.Close(id);
     return;
   }
-  connections_.try_emplace(id, Connection{remote, HttpRequestParser(options_.limits), {}});
+  std::unique_ptr<Connection> connection;
+  if (spare_connections_.empty()) {
+    connection = std::make_unique<Connection>(options_.limits);
+  } else {
+    connection = std::move(spare_connections_.back());
+    spare_connections_.pop_back();
+  }
+  connection->Open(remote);
+  connections_.try_emplace(id, std::move(connection));
+}
+
+void HttpServer::Connection::Open(const IpAddress& peer) {
+  remote = peer;
+  parser.Reset();
+  pipeline.clear();
+  next_sequence = 0;
+  closing = paused = origin_known = false;
 }
 
 void HttpServer::OnClose(ConnectionId id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  in_flight_ -= it->second.pipeline.size();
+  in_flight_ -= it->second->pipeline.size();
+  if (spare_connections_.size() < kMaxSpareConnections) {
+    spare_connections_.push_back(std::move(it->second));
+  }
   connections_.erase(it);
 }
 
 void HttpServer::OnData(ConnectionId id, std::string& input) {
   auto it = connections_.find(id);
-  if (it == connections_.end() || it->second.closing) {
+  if (it == connections_.end() || it->second->closing) {
     input.clear();
     return;
   }
-  if (!it->second.origin_known && !ResolveOrigin(id, it->second, input)) return;
-  ParseRequests(id, it->second, input);
+  if (!it->second->origin_known && !ResolveOrigin(id, *it->second, input)) return;
+  ParseRequests(id, *it->second, input);
 }
 
 bool HttpServer::ResolveOrigin(ConnectionId id, Connection& connection, std::string& input) {
@@ -134,7 +154,7 @@ void HttpServer::Reject(ConnectionId id, Connection& connection, int status,
 void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
   auto it = connections_.find(slot.connection);
   if (it == connections_.end()) return;
-  Connection& connection = it->second;
+  Connection& connection = *it->second;
   for (Pending& pending : connection.pipeline) {
     if (pending.sequence != slot.sequence) continue;
     if (pending.ready) return;  // answered twice: keep the first
@@ -155,9 +175,9 @@ void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
 
 bool HttpServer::KeepOpenAfterInputEnd(ConnectionId id) {
   auto it = connections_.find(id);
-  if (it == connections_.end() || it->second.pipeline.empty()) return false;
-  it->second.closing = true;
-  it->second.pipeline.back().keep_alive = false;
+  if (it == connections_.end() || it->second->pipeline.empty()) return false;
+  it->second->closing = true;
+  it->second->pipeline.back().keep_alive = false;
   return true;
 }
 

@@ -14,9 +14,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/ip_address.h"
 #include "common/reactor/tcp_server.h"
@@ -87,7 +89,11 @@ class HttpServer final : public TcpHandler {
     std::string bytes;     // the serialised response once ready
     bool refusal = false;  // an error answer: the client may still be sending
   };
+  // Kept for reuse once closed (see spare_connections_): Open() starts it afresh.
   struct Connection {
+    explicit Connection(HttpLimits limits) : parser(limits) {}
+    void Open(const IpAddress& peer);
+
     IpAddress remote;  // the socket peer until the origin is known, then the client it names
     HttpRequestParser parser;
     std::deque<Pending> pipeline;  // requests in flight, oldest first
@@ -107,7 +113,10 @@ class HttpServer final : public TcpHandler {
   TcpServer tcp_;
   HttpServerOptions options_;
   RequestHandler& handler_;
-  std::unordered_map<ConnectionId, Connection> connections_;
+  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  // Closed connections, reused by the next ones (their parser's buffers, their pipeline's
+  // blocks), so a connection per request allocates next to nothing once warm. Bounded.
+  std::vector<std::unique_ptr<Connection>> spare_connections_;
   std::size_t in_flight_ = 0;
   // One response buffer recycled between responses, so a warm server builds a response
   // without allocating (a pipelined connection may still hold several).

@@ -7,8 +7,9 @@
 
 namespace shardtrack {
 
-Result<std::vector<InfoHash>> ParseScrape(std::string_view raw_query, std::uint32_t max_hashes) {
-  std::vector<InfoHash> hashes;
+Status ParseScrape(std::string_view raw_query, std::uint32_t max_hashes,
+                   std::vector<InfoHash>& hashes) {
+  hashes.clear();
   Status status = ForEachQueryParam(
       raw_query, [&hashes](std::string_view key, std::string_view value) -> Status {
         if (key != "info_hash") return OkStatus();
@@ -17,13 +18,13 @@ Result<std::vector<InfoHash>> ParseScrape(std::string_view raw_query, std::uint3
         hashes.push_back(*hash);
         return OkStatus();
       });
-  if (!status) return Error{status.error()};
+  if (!status) return status;
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
   if (hashes.size() > max_hashes) {
     return Error{"too many info_hash: at most " + std::to_string(max_hashes) + " per scrape"};
   }
-  return hashes;
+  return OkStatus();
 }
 
 }  // namespace shardtrack

@@ -13,7 +13,9 @@
 
 namespace shardtrack {
 
-// The distinct infohashes in ascending byte order.
-Result<std::vector<InfoHash>> ParseScrape(std::string_view raw_query, std::uint32_t max_hashes);
+// Fills `hashes` (cleared first; the caller reuses it, so parsing allocates nothing once warm)
+// with the distinct infohashes in ascending byte order.
+Status ParseScrape(std::string_view raw_query, std::uint32_t max_hashes,
+                   std::vector<InfoHash>& hashes);
 
 }  // namespace shardtrack

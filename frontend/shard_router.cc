@@ -86,8 +86,10 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
 
 ShardRouter::Fanout ShardRouter::AddScrape(std::span<const InfoHash> hashes, Token token) {
   Fanout fanout;
-  std::vector<proto::ScrapeRequest*> per_shard(shard_count(), nullptr);
-  std::vector<bool> refused(shard_count(), false);
+  std::vector<proto::ScrapeRequest*>& per_shard = scrape_targets_;
+  std::vector<char>& refused = scrape_refused_;
+  per_shard.assign(shard_count(), nullptr);
+  refused.assign(shard_count(), false);
   for (const InfoHash& hash : hashes) {
     const std::uint32_t shard = ShardFor(hash, shard_count());
     if (refused[shard]) continue;
@@ -100,7 +102,7 @@ ShardRouter::Fanout ShardRouter::AddScrape(std::span<const InfoHash> hashes, Tok
       ++fanout.requests;
       per_shard[shard] = request->mutable_scrape();
     }
-    per_shard[shard]->add_info_hashes(hash.ToRaw());
+    per_shard[shard]->add_info_hashes()->assign(hash.view());  // a reused string: no allocation
   }
   return fanout;
 }

@@ -116,6 +116,9 @@ class ShardRouter {
   MonoTime next_misroute_log_{};
   proto::Reply failure_reply_;  // reused to report failures
   proto::ReplyBatch incoming_;  // reused to parse replies
+  // AddScrape's per-call scratch, reused: each shard's request, and whether a shard refused.
+  std::vector<proto::ScrapeRequest*> scrape_targets_;
+  std::vector<char> scrape_refused_;
 };
 
 }  // namespace shardtrack

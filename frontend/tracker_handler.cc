@@ -84,14 +84,16 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
 }
 
 void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
-  auto hashes = ParseScrape(query, settings_.max_scrape_hashes);
-  if (!hashes.ok()) return RespondFailure(slot, hashes.error());
-  if (hashes->empty()) {
+  std::vector<InfoHash>& hashes = parsed_scrape_;
+  if (Status status = ParseScrape(query, settings_.max_scrape_hashes, hashes); !status) {
+    return RespondFailure(slot, status.error());
+  }
+  if (hashes.empty()) {
     if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
     return HandleFanOut(slot, Route::kScrape);
   }
   const std::uint32_t index = NewExchange(slot, Route::kScrape);
-  const ShardRouter::Fanout fanout = router_->AddScrape(*hashes, index);
+  const ShardRouter::Fanout fanout = router_->AddScrape(hashes, index);
   if (fanout.refused) exchanges_[index].failure = kShardBusyReason;
   exchanges_[index].outstanding = fanout.requests;
   if (fanout.requests == 0) Finish(index);

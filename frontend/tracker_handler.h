@@ -78,7 +78,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
 
   const FrontendSettings& settings_;
   AnnounceOptions announce_options_;
-  ParsedAnnounce parsed_announce_;  // reused for every announce, so parsing allocates nothing
+  // Reused for every request, so parsing allocates nothing.
+  ParsedAnnounce parsed_announce_;
+  std::vector<InfoHash> parsed_scrape_;
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;

@@ -25,12 +25,24 @@ constexpr int kMaxReadsPerTurn = 4;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 // How long a connection closed after its last response keeps draining a client's input.
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
+// Closed connections kept for reuse, so a connection per request allocates nothing once warm;
+// a reused buffer larger than kMaxKeptBufferBytes (a big response) is released instead.
+constexpr std::size_t kMaxSpareConnections = 1024;
+constexpr std::size_t kMaxKeptBufferBytes = 64 * 1024;
+
+void ClearKeepingSmallCapacity(std::string& buffer) {
+  if (buffer.capacity() > kMaxKeptBufferBytes) {
+    std::string().swap(buffer);
+  } else {
+    buffer.clear();
+  }
+}
 
 }  // namespace
 
 class TcpServer::Connection {
  public:
-  Connection(ConnectionId id, int fd, MonoTime now) : id_(id), fd_(fd), last_activity_(now) {}
+  Connection() = default;
   ~Connection() {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -38,6 +50,17 @@ class TcpServer::Connection {
   int ReleaseFd() { return std::exchange(fd_, -1); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+  // Starts a new connection on this object: a fresh one, or a closed one being reused.
+  void Open(ConnectionId id, int fd, MonoTime now) {
+    id_ = id;
+    fd_ = fd;
+    last_activity_ = now;
+    paused = close_after_flush = drain_input = input_ended = registered = false;
+    watched_events = 0;
+    ClearKeepingSmallCapacity(input_);
+    ClearKeepingSmallCapacity(output_);
+    output_offset_ = 0;
+  }
 
   ConnectionId id() const { return id_; }
   int fd() const { return fd_; }
@@ -79,9 +102,9 @@ class TcpServer::Connection {
   }
 
  private:
-  ConnectionId id_;
-  int fd_;
-  MonoTime last_activity_;
+  ConnectionId id_ = 0;
+  int fd_ = -1;
+  MonoTime last_activity_{};
   std::string input_;
   std::string output_;
   std::size_t output_offset_ = 0;
@@ -161,9 +184,15 @@ void TcpServer::PauseAccepting() {
 // request answered with Connection: close then costs no epoll_ctl at all.
 void TcpServer::Open(int fd, const IpAddress& remote, std::uint16_t remote_port) {
   const ConnectionId id = next_id_++;
+  std::unique_ptr<Connection> reused;
+  if (!spare_.empty()) {
+    reused = std::move(spare_.back());
+    spare_.pop_back();
+  }
   Connection& connection =
-      *connections_.emplace(id, std::make_unique<Connection>(id, fd, loop_.clock().Now()))
+      *connections_.emplace(id, reused ? std::move(reused) : std::make_unique<Connection>())
            .first->second;
+  connection.Open(id, fd, loop_.clock().Now());
   handler_.OnOpen(id, remote, remote_port);
   if (!connections_.contains(id)) return;  // the handler closed it
   ReadInput(connection);
@@ -350,18 +379,23 @@ void TcpServer::ScheduleDeferred() {
 // Handler calls that must not nest: OnClose of closed connections, OnData after a resume.
 void TcpServer::RunDeferred() {
   deferred_timer_.reset();
-  std::vector<std::unique_ptr<Connection>> doomed;
-  doomed.swap(closed_);
-  std::vector<ConnectionId> resumed;
-  resumed.swap(pending_resume_);
-  for (ConnectionId id : resumed) {
+  // The swaps hand this run's work to members that keep their capacity between runs; work the
+  // handler adds meanwhile waits for the next run.
+  running_closed_.swap(closed_);
+  running_resume_.swap(pending_resume_);
+  for (ConnectionId id : running_resume_) {
     auto it = connections_.find(id);
     if (it == connections_.end() || it->second->paused) continue;
     if (!it->second->input().empty()) handler_.OnData(id, it->second->input());
   }
-  std::vector<ConnectionId> closing;
-  closing.swap(pending_close_);
-  for (ConnectionId id : closing) handler_.OnClose(id);
+  running_resume_.clear();
+  running_close_.swap(pending_close_);
+  for (ConnectionId id : running_close_) handler_.OnClose(id);
+  running_close_.clear();
+  for (auto& connection : running_closed_) {
+    if (spare_.size() < kMaxSpareConnections) spare_.push_back(std::move(connection));
+  }
+  running_closed_.clear();
 }
 
 void TcpServer::ArmIdleSweep() {

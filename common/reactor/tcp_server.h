@@ -116,11 +116,17 @@ class TcpServer {
   ConnectionId next_id_ = 1;
   ConnectionMap connections_;
   // Closed connections wait here until no stack frame can use them; their OnClose is pending.
+  // Then they are kept in spare_ for reuse (bounded).
   std::vector<std::unique_ptr<Connection>> closed_;
+  std::vector<std::unique_ptr<Connection>> spare_;
   std::vector<ConnectionId> pending_close_;
   // Connections closed with drain_input, after their last bytes: fd -> deadline.
   std::unordered_map<int, MonoTime> lingering_;
   std::vector<ConnectionId> pending_resume_;
+  // RunDeferred's working lists (members so that they keep their capacity).
+  std::vector<std::unique_ptr<Connection>> running_closed_;
+  std::vector<ConnectionId> running_resume_;
+  std::vector<ConnectionId> running_close_;
   std::vector<ConnectionId> scratch_;
   std::optional<TimerId> deferred_timer_;
   std::optional<TimerId> idle_timer_;

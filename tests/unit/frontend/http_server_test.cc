@@ -343,6 +343,20 @@ TEST_F(HttpServerTest, HandlerCanAskToClose) {
   EXPECT_EQ(server_->requests_in_flight(), 0u);
 }
 
+// Closed connections are reused for new ones: a new one must not inherit the close, the paused
+// reading or the half-parsed request of the last.
+TEST_F(HttpServerTest, ANewConnectionInheritsNothingFromAClosedOne) {
+  Start();
+  int first = Connect();
+  Send(first, "GET /now/1 HTTP/1.1\r\nConnection: close\r\n\r\nGET /half");
+  EXPECT_TRUE(PumpUntilClosed(first).closed);
+  int second = Connect();
+  Send(second, "GET /now/2 HTTP/1.1\r\n\r\nGET /now/3 HTTP/1.1\r\n\r\n");
+  Received received = PumpBytes(second, Ok("/now/2").size() + Ok("/now/3").size());
+  EXPECT_EQ(received.bytes, Ok("/now/2") + Ok("/now/3"));
+  EXPECT_FALSE(received.closed);
+}
+
 TEST_F(HttpServerTest, RequestLineOverTheLimitGets414) {
   HttpServerOptions options;
   options.limits.max_request_line = 64;

@@ -439,6 +439,41 @@ TEST_F(TcpServerTest, PausedConnectionReadsNothingAndResumeRedeliversUnconsumedI
   EXPECT_THAT(seen[1], StartsWith("abc"));
 }
 
+// Closed connections are reused for new ones: nothing of the old one may show.
+TEST_F(TcpServerTest, AConnectionOpenedAfterAClosedOneStartsClean) {
+  Start();
+  handler_.on_data = [&](ConnectionId id, std::string& input) {
+    if (input.find('!') == std::string::npos) return server_->PauseReading(id);  // kept unread
+    handler_.received[id] += input;
+    input.clear();
+  };
+  {
+    Client first(server_->port(), 4096);
+    const ConnectionId id = Open(first);
+    first.Send("unconsumed");
+    ASSERT_TRUE(PumpUntil([&] { return handler_.data_calls[id] > 0; }));
+    ASSERT_TRUE(server_->Send(id, std::string(1 << 20, 'x')));  // more than the socket takes
+    handler_.Calling([&] {
+      server_->Close(id);
+      return 0;
+    });
+    ASSERT_TRUE(PumpUntil([&] { return Closed(id); }));
+  }
+  Client second(server_->port());
+  const ConnectionId id = Open(second);
+  second.Send("fresh!");
+  ASSERT_TRUE(PumpUntil([&] { return !handler_.received[id].empty(); }));
+  EXPECT_EQ(handler_.received[id], "fresh!");  // not paused, no old input
+  ASSERT_TRUE(server_->Send(id, "reply"));
+  ASSERT_TRUE(PumpUntil([&] {
+    second.Read();
+    return second.received().size() >= 5;
+  }));
+  Pump(5);
+  second.Read();
+  EXPECT_EQ(second.received(), "reply");  // none of the old output
+}
+
 TEST_F(TcpServerTest, ResumeRedeliversUnconsumedInputWithoutNewBytes) {
   Start();
   handler_.on_data = [&](ConnectionId id, std::string&) { server_->PauseReading(id); };
