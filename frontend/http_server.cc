@@ -20,15 +20,15 @@ void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t)
     tcp_.Close(id);
     return;
   }
-  std::unique_ptr<Connection> connection;
+  ConnectionMap::iterator it;
   if (spare_connections_.empty()) {
-    connection = std::make_unique<Connection>(options_.limits);
-  } else {
-    connection = std::move(spare_connections_.back());
+    it = connections_.emplace(id, std::make_unique<Connection>(options_.limits)).first;
+  } else {  // the map node and the state of a closed connection: no allocation
+    spare_connections_.back().key() = id;
+    it = connections_.insert(std::move(spare_connections_.back())).position;
     spare_connections_.pop_back();
   }
-  connection->Open(remote);
-  connections_.try_emplace(id, std::move(connection));
+  it->second->Open(remote);
 }
 
 void HttpServer::Connection::Open(const IpAddress& peer) {
@@ -43,10 +43,9 @@ void HttpServer::OnClose(ConnectionId id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   in_flight_ -= it->second->pipeline.size();
-  if (spare_connections_.size() < kMaxSpareConnections) {
-    spare_connections_.push_back(std::move(it->second));
-  }
-  connections_.erase(it);
+  auto node = connections_.extract(it);
+  if (spare_connections_.size() < kMaxSpareConnections)
+    spare_connections_.push_back(std::move(node));
 }
 
 void HttpServer::OnData(ConnectionId id, std::string& input) {

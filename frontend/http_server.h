@@ -113,10 +113,11 @@ class HttpServer final : public TcpHandler {
   TcpServer tcp_;
   HttpServerOptions options_;
   RequestHandler& handler_;
-  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
-  // Closed connections, reused by the next ones (their parser's buffers, their pipeline's
-  // blocks), so a connection per request allocates next to nothing once warm. Bounded.
-  std::vector<std::unique_ptr<Connection>> spare_connections_;
+  using ConnectionMap = std::unordered_map<ConnectionId, std::unique_ptr<Connection>>;
+  ConnectionMap connections_;
+  // Closed connections' map nodes, reused by the next ones (with their parser's buffers and their
+  // pipeline's blocks), so a connection per request allocates nothing once warm. Bounded.
+  std::vector<ConnectionMap::node_type> spare_connections_;
   std::size_t in_flight_ = 0;
   // One response buffer recycled between responses, so a warm server builds a response
   // without allocating (a pipelined connection may still hold several).

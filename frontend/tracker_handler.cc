@@ -176,7 +176,7 @@ void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceRep
 void TrackerHandler::FinishScrape(Exchange& exchange) {
   if (!exchange.failure.empty()) return RespondFailure(exchange.slot, exchange.failure);
   body_.clear();
-  WriteScrapeReply(exchange.scrape.files(), body_);
+  WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
   RespondBencoded(exchange.slot);
 }
 

@@ -81,6 +81,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   // Reused for every request, so parsing allocates nothing.
   ParsedAnnounce parsed_announce_;
   std::vector<InfoHash> parsed_scrape_;
+  std::vector<const proto::ScrapeEntry*> scrape_order_;  // WriteScrapeReply's scratch
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;

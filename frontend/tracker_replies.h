@@ -31,10 +31,12 @@ void WriteAnnounceReply(const proto::AnnounceReply& reply, const AnnounceReplyOp
 // a hash given twice is written once. The pointers are reordered.
 void WriteScrapeReply(std::vector<const proto::ScrapeEntry*>& entries, std::string& out);
 
-// Any range of proto::ScrapeEntry (a RepeatedPtrField, a vector, ...).
+// Any range of proto::ScrapeEntry (a RepeatedPtrField, a vector, ...). `pointers` is scratch
+// space, which a caller that writes many replies reuses so that writing allocates nothing.
 template <typename Entries>
-void WriteScrapeReply(const Entries& entries, std::string& out) {
-  std::vector<const proto::ScrapeEntry*> pointers;
+void WriteScrapeReply(const Entries& entries, std::vector<const proto::ScrapeEntry*>& pointers,
+                      std::string& out) {
+  pointers.clear();
   for (const proto::ScrapeEntry& entry : entries) pointers.push_back(&entry);
   WriteScrapeReply(pointers, out);
 }

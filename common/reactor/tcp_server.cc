@@ -184,19 +184,22 @@ void TcpServer::PauseAccepting() {
 // request answered with Connection: close then costs no epoll_ctl at all.
 void TcpServer::Open(int fd, const IpAddress& remote, std::uint16_t remote_port) {
   const ConnectionId id = next_id_++;
-  std::unique_ptr<Connection> reused;
-  if (!spare_.empty()) {
-    reused = std::move(spare_.back());
-    spare_.pop_back();
-  }
-  Connection& connection =
-      *connections_.emplace(id, reused ? std::move(reused) : std::make_unique<Connection>())
-           .first->second;
+  Connection& connection = AddConnection(id);
   connection.Open(id, fd, loop_.clock().Now());
   handler_.OnOpen(id, remote, remote_port);
   if (!connections_.contains(id)) return;  // the handler closed it
   ReadInput(connection);
   if (auto it = connections_.find(id); it != connections_.end()) UpdateEvents(*it->second);
+}
+
+// Reuses the map node and the object of a closed connection when there is one: no allocation.
+TcpServer::Connection& TcpServer::AddConnection(ConnectionId id) {
+  if (spare_.empty())
+    return *connections_.emplace(id, std::make_unique<Connection>()).first->second;
+  spare_.back().key() = id;
+  auto inserted = connections_.insert(std::move(spare_.back()));
+  spare_.pop_back();
+  return *inserted.position->second;
 }
 
 void TcpServer::OnReady(Connection& connection, short ready) {
@@ -320,8 +323,7 @@ void TcpServer::CloseConnection(ConnectionMap::iterator it) {
     ::close(fd);
   }
   pending_close_.push_back(it->first);
-  closed_.push_back(std::move(it->second));
-  connections_.erase(it);
+  closed_.push_back(connections_.extract(it));
   ScheduleDeferred();
 }
 
@@ -392,8 +394,8 @@ void TcpServer::RunDeferred() {
   running_close_.swap(pending_close_);
   for (ConnectionId id : running_close_) handler_.OnClose(id);
   running_close_.clear();
-  for (auto& connection : running_closed_) {
-    if (spare_.size() < kMaxSpareConnections) spare_.push_back(std::move(connection));
+  for (auto& node : running_closed_) {
+    if (spare_.size() < kMaxSpareConnections) spare_.push_back(std::move(node));
   }
   running_closed_.clear();
 }

@@ -95,6 +95,7 @@ class TcpServer {
   void AcceptAll();
   void PauseAccepting();
   void Open(int fd, const IpAddress& remote, std::uint16_t remote_port);
+  Connection& AddConnection(ConnectionId id);
   void OnReady(Connection& connection, short ready);
   void ReadInput(Connection& connection);
   bool Flush(Connection& connection);
@@ -117,14 +118,15 @@ class TcpServer {
   ConnectionMap connections_;
   // Closed connections wait here until no stack frame can use them; their OnClose is pending.
   // Then they are kept in spare_ for reuse (bounded).
-  std::vector<std::unique_ptr<Connection>> closed_;
-  std::vector<std::unique_ptr<Connection>> spare_;
+  // Both hold map nodes taken out of connections_, so reuse needs no allocation at all.
+  std::vector<ConnectionMap::node_type> closed_;
+  std::vector<ConnectionMap::node_type> spare_;
   std::vector<ConnectionId> pending_close_;
   // Connections closed with drain_input, after their last bytes: fd -> deadline.
   std::unordered_map<int, MonoTime> lingering_;
   std::vector<ConnectionId> pending_resume_;
   // RunDeferred's working lists (members so that they keep their capacity).
-  std::vector<std::unique_ptr<Connection>> running_closed_;
+  std::vector<ConnectionMap::node_type> running_closed_;
   std::vector<ConnectionId> running_resume_;
   std::vector<ConnectionId> running_close_;
   std::vector<ConnectionId> scratch_;

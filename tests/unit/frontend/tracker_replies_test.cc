@@ -184,7 +184,8 @@ TEST(TrackerRepliesTest, ScrapeReplySortsAndDeduplicatesHashes) {
   entries[3].set_info_hash(high);  // a duplicate
   entries[3].set_complete(1);
   std::string body;
-  WriteScrapeReply(entries, body);
+  std::vector<const proto::ScrapeEntry*> scratch;
+  WriteScrapeReply(entries, scratch, body);
   BencodeValue decoded = Decode(body);
   EXPECT_EQ(Keys(decoded), std::vector<std::string>{"files"});
   const BencodeValue& files = *decoded.Find("files");
@@ -202,7 +203,8 @@ TEST(TrackerRepliesTest, ScrapeReplyFromRepeatedField) {
   reply.add_files()->set_info_hash(std::string(20, 'b'));
   reply.add_files()->set_info_hash(std::string(20, 'a'));
   std::string body;
-  WriteScrapeReply(reply.files(), body);
+  std::vector<const proto::ScrapeEntry*> scratch = {&reply.files(0)};  // stale: cleared first
+  WriteScrapeReply(reply.files(), scratch, body);
   EXPECT_EQ(Keys(*Decode(body).Find("files")),
             (std::vector<std::string>{std::string(20, 'a'), std::string(20, 'b')}));
 }
@@ -210,7 +212,8 @@ TEST(TrackerRepliesTest, ScrapeReplyFromRepeatedField) {
 TEST(TrackerRepliesTest, EmptyScrapeReplyHasEmptyFiles) {
   std::vector<proto::ScrapeEntry> none;
   std::string body;
-  WriteScrapeReply(none, body);
+  std::vector<const proto::ScrapeEntry*> scratch;
+  WriteScrapeReply(none, scratch, body);
   EXPECT_EQ(body, "d5:filesdee");
 }
 
