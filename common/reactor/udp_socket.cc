@@ -69,6 +69,8 @@ void UdpSocket::StopReading() {
 }
 
 Status UdpSocket::Open() {
+  // Reading none per turn would leave the descriptor readable forever: a spinning loop.
+  if (options_.max_datagrams_per_turn == 0) return Error{"udp max_datagrams_per_turn is 0"};
   auto parsed = ParseSocketAddress(options_.bind_address, options_.port);
   if (!parsed.ok()) return Error{parsed.error()};
   const std::string& where = parsed->where;

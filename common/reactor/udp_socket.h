@@ -51,7 +51,8 @@ class UdpSocket {
   UdpSocket(const UdpSocket&) = delete;
   UdpSocket& operator=(const UdpSocket&) = delete;
 
-  // Binds and starts watching. The error names the address and the reason.
+  // Binds and starts watching. The error names the address and the reason, or the option that
+  // cannot work.
   Status Open();
   std::uint16_t port() const { return port_; }
 

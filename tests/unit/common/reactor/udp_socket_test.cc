@@ -228,6 +228,13 @@ TEST_F(UdpSocketTest, RefusesANameInsteadOfAnAddressLiteral) {
   EXPECT_FALSE(socket.Send(Endpoint{*IpAddress::Parse("127.0.0.1"), 9}, "x"));
 }
 
+TEST_F(UdpSocketTest, RefusesToOpenWhenItMayReadNoDatagramPerTurn) {
+  UdpSocket socket(loop_, {"127.0.0.1", 0, 0, false}, record_);
+  auto opened = socket.Open();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().find("max_datagrams_per_turn"), std::string::npos);
+}
+
 TEST_F(UdpSocketTest, DatagramsTheKernelRefusesAreSkippedAndTheRestOfTheFlushGoesOut) {
   SendSpy spy;
   UdpSocket socket(loop_, Spied(spy), record_);
