@@ -1,11 +1,26 @@
 #include "frontend/frontend_settings.h"
 
+#include <string>
+
+#include "frontend/udp/udp_tracker_protocol.h"
+
 namespace shardtrack {
+namespace {
+
+constexpr std::uint32_t kLargestUdpDatagram = 65535;  // the UDP header's length field
+
+}  // namespace
 
 void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("bind", &bind, "address to listen on for HTTP (IPv4 or IPv6 literal)");
   flags.Add("port", &port, "HTTP port for announce, scrape and the info page");
   flags.Add("udp-port", &udp_port, "UDP tracker (BEP 15) port on --bind; 0: no UDP tracker");
+  flags.Add("udp-max-datagram-bytes", &udp_max_datagram_bytes,
+            "longest UDP datagram read; longer ones are dropped (" +
+                std::to_string(kUdpMaxRequestBytes) + " to " + std::to_string(kLargestUdpDatagram) +
+                ")");
+  flags.Add("udp-datagrams-per-turn", &udp_datagrams_per_turn,
+            "UDP datagrams read before the loop serves its other handles (at least 1)");
   flags.Add("reuse-port", &reuse_port, "share --port with other frontends on this host");
   flags.Add("trusted-proxy", &trusted_proxies,
             "address or CIDR of a load balancer whose PROXY header (v1/v2) is believed; "
@@ -44,6 +59,26 @@ void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
             "requests waiting on one shard before new ones fail at once");
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
+}
+
+Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings) {
+  const std::uint32_t bytes = settings.udp_max_datagram_bytes;
+  if (bytes < kUdpMaxRequestBytes || bytes > kLargestUdpDatagram) {
+    return Error{"--udp-max-datagram-bytes must be " + std::to_string(kUdpMaxRequestBytes) +
+                 " (BEP 15's longest request, a scrape of " + std::to_string(kUdpMaxScrapeHashes) +
+                 " hashes) to " + std::to_string(kLargestUdpDatagram) + ", not " +
+                 std::to_string(bytes)};
+  }
+  if (settings.udp_datagrams_per_turn < 1) {
+    return Error{"--udp-datagrams-per-turn must be at least 1, not 0"};
+  }
+  UdpSocket::Options options;
+  options.bind_address = settings.bind;
+  options.port = settings.udp_port;
+  options.reuse_port = settings.reuse_port;
+  options.max_datagram_bytes = bytes;
+  options.max_datagrams_per_turn = settings.udp_datagrams_per_turn;
+  return options;
 }
 
 }  // namespace shardtrack

@@ -1,5 +1,6 @@
 // FrontendSettings: every setting and limit of a frontend process, with its default and why.
-// Register() names them on a FlagSet (command line, SHARDTRACK_* environment, --help, README).
+// Register() names them on a FlagSet (command line, SHARDTRACK_* environment, --help, README);
+// the *From functions check the bounds a type cannot express. Pure.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include "common/flags.h"
+#include "common/reactor/udp_socket.h"
+#include "common/result.h"
 
 namespace shardtrack {
 
@@ -20,6 +23,13 @@ struct FrontendSettings {
   // The UDP tracker (BEP 15) on --bind. Off (0) unless asked for: a UDP port is one more thing
   // exposed; scripts/run uses the HTTP port number.
   std::uint16_t udp_port = 0;
+  // A UDP datagram longer than this is dropped unanswered. At least BEP 15's longest request (a
+  // scrape of 74 hashes, 1,496 bytes) so every valid request is read whole; at most 65,535,
+  // UDP's own limit. The receive buffers take 32 times this.
+  std::uint32_t udp_max_datagram_bytes = 2048;
+  // UDP datagrams read per reactor turn before the loop serves its other handles (HTTP clients,
+  // shard replies); the rest wait in the kernel's buffer for the next turn. At least 1.
+  std::uint32_t udp_datagrams_per_turn = 64;
   // Real client addresses behind a load balancer (frontend/client_address.h). A connection from
   // a trusted proxy may start with a PROXY v1/v2 header naming the client; from anyone else such
   // a header is refused. Empty: nobody is trusted, no header is believed.
@@ -73,5 +83,9 @@ struct FrontendSettings {
 
   void Register(FlagSet& flags);
 };
+
+// The UDP tracker's socket options from the settings, or an error naming the setting that is
+// out of bounds and why.
+Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings);
 
 }  // namespace shardtrack

@@ -30,8 +30,6 @@ namespace {
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
 // Descriptors besides client connections: listener, epoll, signalfd, ZeroMQ's sockets and pipes.
 constexpr std::uint64_t kSpareDescriptors = 64;
-// UDP datagrams read per reactor turn before the loop serves its other handles.
-constexpr std::uint32_t kUdpDatagramsPerTurn = 64;
 
 HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddressPolicy policy) {
   HttpServerOptions options;
@@ -144,6 +142,11 @@ int Run(int argc, char** argv) {
     spdlog::error("{}", announce_options.error());
     return 2;
   }
+  auto udp_options = UdpSocketOptionsFrom(settings);
+  if (!udp_options.ok()) {
+    spdlog::error("{}", udp_options.error());
+    return 2;
+  }
   auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
                                           settings.require_proxy_header);
   if (!policy.ok()) {
@@ -174,7 +177,7 @@ int Run(int argc, char** argv) {
   ShardReplyDemux demux(handler, udp_handler);
   ShardRouter router(loop, context, settings.shards, router_options, demux);
   handler.Attach(http, router);
-  UdpSocket udp(loop, {settings.bind, settings.udp_port, kUdpDatagramsPerTurn, settings.reuse_port},
+  UdpSocket udp(loop, std::move(*udp_options),
                 [&udp_handler](std::string_view datagram, const Endpoint& from) {
                   udp_handler.OnDatagram(datagram, from);
                 });

@@ -20,6 +20,11 @@ Error SocketError(const char* step, const std::string& where, int fd) {
   return Error{std::string(step) + " " + where + ": " + std::strerror(saved)};
 }
 
+// The kernel has no room for more: the rest of a flush would fail the same way.
+bool IsOutOfBuffers(int error) {
+  return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == ENOMEM;
+}
+
 // The destination in the socket's family (an IPv4 peer of an IPv6 socket becomes v4-mapped).
 bool ToSockaddr(const Endpoint& to, bool socket_v6, sockaddr_storage& storage, socklen_t& length) {
   storage = {};
@@ -64,6 +69,8 @@ void UdpSocket::StopReading() {
 }
 
 Status UdpSocket::Open() {
+  // Reading none per turn would leave the descriptor readable forever: a spinning loop.
+  if (options_.max_datagrams_per_turn == 0) return Error{"udp max_datagrams_per_turn is 0"};
   auto parsed = ParseSocketAddress(options_.bind_address, options_.port);
   if (!parsed.ok()) return Error{parsed.error()};
   const std::string& where = parsed->where;
@@ -156,14 +163,15 @@ void UdpSocket::FlushOutgoing() {
       header.msg_iov = &send_iovecs_[i];
       header.msg_iovlen = 1;
     }
-    const int sent = ::sendmmsg(fd_, send_headers_.data(), static_cast<unsigned>(batch),
-                                MSG_NOSIGNAL | MSG_DONTWAIT);
+    // A short count means the next one failed; the next call reports why.
+    const int sent = options_.send_batch(fd_, send_headers_.data(), static_cast<unsigned>(batch),
+                                         MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent > 0) {
       next += static_cast<std::size_t>(sent);
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      break;  // the kernel's buffer is full: drop the rest
+    } else if (IsOutOfBuffers(errno)) {
+      break;  // no room in the kernel: drop the rest
     } else if (errno != EINTR) {
-      ++next;  // this one failed (an unreachable destination): skip it
+      ++next;  // the kernel refused this one alone (a bad destination, too long): skip it
     }
   }
   outgoing_.clear();

@@ -6,12 +6,16 @@
 // together with sendmmsg once the turn's handlers are done. At most `max_datagrams_per_turn`
 // datagrams are read per reactor turn, so a flood cannot starve the loop's other handles (the rest
 // wait in the kernel's buffer, level-triggered). A datagram longer than `max_datagram_bytes` is
-// dropped. A send that would block is dropped: UDP callers must tolerate loss anyway. Owns its
-// descriptor. Loop thread only.
+// dropped. Sends give up rather than wait, since UDP callers must tolerate loss anyway: when the
+// kernel has no room (EAGAIN, ENOBUFS, ENOMEM) the flush drops that datagram and the rest of the
+// queue; a datagram the kernel refuses alone (a bad destination such as port 0, too long) is
+// skipped and the datagrams after it still go out. A flush never waits and never retries beyond
+// EINTR. Owns its descriptor. Loop thread only.
 #pragma once
 
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -29,13 +33,17 @@ class UdpSocket {
  public:
   using OnDatagram = std::function<void(std::string_view datagram, const Endpoint& from)>;
 
+  // sendmmsg(2)'s signature: the seam for faults a loopback socket never shows (a full buffer).
+  using SendBatch = std::function<int(int fd, mmsghdr* messages, unsigned count, int flags)>;
+
   struct Options {
-    std::string bind_address = "127.0.0.1";  // IPv4 or IPv6 literal, brackets allowed
-    std::uint16_t port = 0;                  // 0: an ephemeral port (see port())
-    std::uint32_t max_datagrams_per_turn = 64;
-    bool reuse_port = false;  // SO_REUSEPORT: several processes share the port
+    std::string bind_address = "127.0.0.1";     // IPv4 or IPv6 literal, brackets allowed
+    std::uint16_t port = 0;                     // 0: an ephemeral port (see port())
+    std::uint32_t max_datagrams_per_turn = 64;  // at least 1
+    bool reuse_port = false;                    // SO_REUSEPORT: several processes share the port
     // BEP 15's largest request, a scrape of 74 infohashes, is 1,496 bytes.
     std::size_t max_datagram_bytes = 2048;
+    SendBatch send_batch = ::sendmmsg;  // tests put a failing one here
   };
 
   UdpSocket(EventLoop& loop, Options options, OnDatagram on_datagram);
@@ -43,13 +51,14 @@ class UdpSocket {
   UdpSocket(const UdpSocket&) = delete;
   UdpSocket& operator=(const UdpSocket&) = delete;
 
-  // Binds and starts watching. The error names the address and the reason.
+  // Binds and starts watching. The error names the address and the reason, or the option that
+  // cannot work.
   Status Open();
   std::uint16_t port() const { return port_; }
 
   // Queues `datagram` until the turn's handlers are done (or the next turn's, called outside
-  // one). False
-  // when it cannot be sent (socket not open, a destination of the wrong family).
+  // one). False when it cannot be sent (socket not open, a destination of the wrong family);
+  // true promises no delivery (see the give-up rules above).
   bool Send(const Endpoint& to, std::string_view datagram);
   // Takes no more datagrams (graceful shutdown); Send still works for answers in flight.
   void StopReading();

@@ -9,6 +9,7 @@
 // codes differ from HTTP: 0 none, 1 completed, 2 started, 3 stopped.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +25,9 @@ namespace shardtrack {
 
 inline constexpr std::uint64_t kUdpProtocolId = 0x41727101980ULL;
 inline constexpr std::uint32_t kUdpMaxScrapeHashes = 74;  // BEP 15: what fits a datagram
+// The longest request to read whole: a scrape of kUdpMaxScrapeHashes (16 + 74 x 20 = 1,496
+// bytes). An announce is 98 bytes; BEP 41 options after it are ignored.
+inline constexpr std::size_t kUdpMaxRequestBytes = 16 + 20 * std::size_t{kUdpMaxScrapeHashes};
 
 enum class UdpAction : std::uint32_t { kConnect = 0, kAnnounce = 1, kScrape = 2, kError = 3 };
 

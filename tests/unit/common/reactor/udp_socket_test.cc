@@ -2,6 +2,11 @@
 // reach the sender at the end of the turn, at most max_datagrams_per_turn are read per turn,
 // oversized datagrams are dropped, and a bad bind address is an error. Every wait is a bounded
 // number of RunOnce turns, so a bug fails instead of hanging.
+//
+// The give-up paths of a flush: datagrams the kernel refuses alone (port 0, too long) are real
+// sendmmsg failures on loopback. A full send buffer is not (loopback frees a datagram's buffer as
+// it is delivered, whatever SO_SNDBUF says), so those tests fake sendmmsg through
+// Options::send_batch: it passes the first few datagrams to the real call, then fails.
 #include "common/reactor/udp_socket.h"
 
 #include <arpa/inet.h>
@@ -10,6 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,10 +53,18 @@ class Peer {
     to.sin_port = htons(port);
     ::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
   }
-  std::string Receive() {
+  std::string Receive(int flags = 0) {
     char buffer[2048];
-    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    ssize_t n = ::recv(fd_, buffer, sizeof buffer, flags);
     return n < 0 ? std::string() : std::string(buffer, static_cast<std::size_t>(n));
+  }
+  // Everything already delivered, without waiting: loopback delivers during the send call.
+  std::vector<std::string> ReceiveQueued() {
+    std::vector<std::string> all;
+    for (std::string one = Receive(MSG_DONTWAIT); !one.empty(); one = Receive(MSG_DONTWAIT)) {
+      all.push_back(one);
+    }
+    return all;
   }
 
  private:
@@ -61,12 +77,56 @@ struct Received {
   Endpoint from;
 };
 
+// The sendmmsg seam: records each call and its outcome. Passes the first `room` datagrams (all
+// when unset) to the real sendmmsg; after that each call fails with `error`. `interrupted` calls
+// fail with EINTR first.
+struct SendSpy {
+  std::optional<std::size_t> room;
+  int error = EAGAIN;
+  int interrupted = 0;
+  int calls = 0;
+  std::vector<int> errors;  // errno of each failed call, real or fake
+  bool all_nonblocking = true;
+
+  UdpSocket::SendBatch Batch() {
+    return [this](int fd, mmsghdr* messages, unsigned count, int flags) {
+      ++calls;
+      all_nonblocking = all_nonblocking && (flags & MSG_DONTWAIT) != 0;
+      if (interrupted > 0) {
+        --interrupted;
+        return Fail(EINTR);
+      }
+      if (room && *room == 0) return Fail(error);
+      const unsigned allowed =
+          room ? std::min<unsigned>(count, static_cast<unsigned>(*room)) : count;
+      const int sent = ::sendmmsg(fd, messages, allowed, flags);
+      if (sent < 0) errors.push_back(errno);
+      if (sent > 0 && room) *room -= static_cast<std::size_t>(sent);
+      return sent;
+    };
+  }
+  int Fail(int code) {
+    errors.push_back(code);
+    errno = code;
+    return -1;
+  }
+};
+
 class UdpSocketTest : public ::testing::Test {
  protected:
   void RunUntil(std::size_t count) {
     for (int turn = 0; turn < 100 && received_.size() < count; ++turn) {
       loop_.RunOnce(milliseconds(10));
     }
+  }
+
+  UdpSocket::Options Spied(SendSpy& spy) {
+    UdpSocket::Options options;
+    options.send_batch = spy.Batch();
+    return options;
+  }
+  static Endpoint Loopback(std::uint16_t port) {
+    return Endpoint{*IpAddress::Parse("127.0.0.1"), port};
   }
 
   SystemClock clock_;
@@ -166,6 +226,99 @@ TEST_F(UdpSocketTest, RefusesANameInsteadOfAnAddressLiteral) {
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.error().find("localhost"), std::string::npos);
   EXPECT_FALSE(socket.Send(Endpoint{*IpAddress::Parse("127.0.0.1"), 9}, "x"));
+}
+
+TEST_F(UdpSocketTest, RefusesToOpenWhenItMayReadNoDatagramPerTurn) {
+  UdpSocket socket(loop_, {"127.0.0.1", 0, 0, false}, record_);
+  auto opened = socket.Open();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().find("max_datagrams_per_turn"), std::string::npos);
+}
+
+TEST_F(UdpSocketTest, DatagramsTheKernelRefusesAreSkippedAndTheRestOfTheFlushGoesOut) {
+  SendSpy spy;
+  UdpSocket socket(loop_, Spied(spy), record_);
+  ASSERT_TRUE(socket.Open().ok());
+  Peer first;
+  Peer second;
+  // Send queues them all: the kernel refuses port 0 (EINVAL) and 70,000 bytes (EMSGSIZE).
+  ASSERT_TRUE(socket.Send(Loopback(0), "port zero, first in the batch"));
+  ASSERT_TRUE(socket.Send(Loopback(first.port()), "a"));
+  ASSERT_TRUE(socket.Send(Loopback(first.port()), std::string(70000, 'x')));
+  ASSERT_TRUE(socket.Send(Loopback(second.port()), "b"));
+  ASSERT_TRUE(socket.Send(Loopback(0), "port zero again"));
+  ASSERT_TRUE(socket.Send(Loopback(first.port()), "c"));
+  loop_.RunOnce(milliseconds(1));
+  EXPECT_EQ(first.ReceiveQueued(), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(second.ReceiveQueued(), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(spy.errors, (std::vector<int>{EINVAL, EMSGSIZE, EINVAL}));
+}
+
+TEST_F(UdpSocketTest, ADestinationOfTheOtherFamilyIsRefusedAtSendAndQueuesNothing) {
+  SendSpy spy;
+  UdpSocket socket(loop_, Spied(spy), record_);
+  ASSERT_TRUE(socket.Open().ok());
+  Peer peer;
+  EXPECT_FALSE(socket.Send(Endpoint{*IpAddress::Parse("::1"), peer.port()}, "v6"));
+  EXPECT_TRUE(socket.Send(Loopback(peer.port()), "v4"));
+  loop_.RunOnce(milliseconds(1));
+  EXPECT_EQ(peer.ReceiveQueued(), (std::vector<std::string>{"v4"}));
+  EXPECT_TRUE(spy.errors.empty());
+}
+
+TEST_F(UdpSocketTest, AFullSendBufferDropsTheRestOfTheFlushAtOnce) {
+  for (const int error : {EAGAIN, ENOBUFS, ENOMEM}) {
+    SCOPED_TRACE(error);
+    SendSpy spy;
+    spy.room = 2;
+    spy.error = error;
+    UdpSocket socket(loop_, Spied(spy), record_);
+    ASSERT_TRUE(socket.Open().ok());
+    Peer peer;
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(socket.Send(Loopback(peer.port()), std::to_string(i)));
+    loop_.RunOnce(milliseconds(1));
+    EXPECT_EQ(peer.ReceiveQueued(), (std::vector<std::string>{"0", "1"}));
+    EXPECT_EQ(spy.calls, 2);  // two went out, the next call found no room, no retry
+    EXPECT_TRUE(spy.all_nonblocking);
+
+    // Nothing is kept for later: idle turns send nothing, and once there is room again only
+    // new datagrams go out.
+    for (int turn = 0; turn < 3; ++turn) loop_.RunOnce(milliseconds(1));
+    EXPECT_EQ(spy.calls, 2);
+    spy.room.reset();
+    ASSERT_TRUE(socket.Send(Loopback(peer.port()), "later"));
+    loop_.RunOnce(milliseconds(1));
+    EXPECT_EQ(peer.ReceiveQueued(), (std::vector<std::string>{"later"}));
+    EXPECT_EQ(spy.calls, 3);
+  }
+}
+
+TEST_F(UdpSocketTest, AnInterruptedSendIsRetried) {
+  SendSpy spy;
+  spy.interrupted = 1;
+  UdpSocket socket(loop_, Spied(spy), record_);
+  ASSERT_TRUE(socket.Open().ok());
+  Peer peer;
+  ASSERT_TRUE(socket.Send(Loopback(peer.port()), "x"));
+  ASSERT_TRUE(socket.Send(Loopback(peer.port()), "y"));
+  loop_.RunOnce(milliseconds(1));
+  EXPECT_EQ(peer.ReceiveQueued(), (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(spy.errors, (std::vector<int>{EINTR}));
+  EXPECT_EQ(spy.calls, 2);
+}
+
+TEST_F(UdpSocketTest, AFullBufferInOneBatchDropsTheBatchesAfterIt) {
+  SendSpy spy;
+  spy.room = 70;  // sendmmsg takes at most 64 a call: the second call gets 6 in, the third fails
+  UdpSocket socket(loop_, Spied(spy), record_);
+  ASSERT_TRUE(socket.Open().ok());
+  Peer peer;
+  for (int i = 0; i < 150; ++i) ASSERT_TRUE(socket.Send(Loopback(peer.port()), std::to_string(i)));
+  loop_.RunOnce(milliseconds(1));
+  const std::vector<std::string> got = peer.ReceiveQueued();
+  ASSERT_EQ(got.size(), 70u);
+  EXPECT_EQ(got.back(), "69");
+  EXPECT_EQ(spy.calls, 3);
 }
 
 }  // namespace

@@ -1,0 +1,130 @@
+// FrontendSettings: the UDP socket's limits are settings with their defaults, read from the
+// command line and the environment; a value out of bounds is refused with a message naming the
+// setting, and a valid one reaches UdpSocket::Options. The smallest limit allowed still reads
+// BEP 15's longest request, over a real loopback socket.
+#include "frontend/frontend_settings.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/reactor/event_loop.h"
+#include "frontend/udp/udp_tracker_protocol.h"
+
+namespace shardtrack {
+namespace {
+
+using std::chrono::milliseconds;
+
+class FrontendSettingsTest : public ::testing::Test {
+ protected:
+  FrontendSettingsTest() { settings_.Register(flags_); }
+
+  // Parses `args` (and env_), then derives the UDP socket's options.
+  Result<UdpSocket::Options> UdpOptions(std::vector<const char*> args) {
+    args.insert(args.begin(), "shardtrack-frontend");
+    auto parsed =
+        flags_.Parse(static_cast<int>(args.size()), args.data(), [this](const char* name) {
+          auto it = env_.find(name);
+          return it == env_.end() ? nullptr : it->second.c_str();
+        });
+    if (!parsed) return Error{parsed.error()};
+    return UdpSocketOptionsFrom(settings_);
+  }
+
+  FrontendSettings settings_;
+  FlagSet flags_{"shardtrack-frontend", "test"};
+  std::map<std::string, std::string> env_;
+};
+
+void ExpectRefused(const Result<UdpSocket::Options>& options,
+                   const std::vector<std::string>& mentions) {
+  ASSERT_FALSE(options) << "accepted";
+  for (const std::string& text : mentions) {
+    EXPECT_NE(options.error().find(text), std::string::npos) << options.error();
+  }
+}
+
+TEST_F(FrontendSettingsTest, UdpLimitsDefaultTo2048BytesAnd64DatagramsPerTurn) {
+  auto options = UdpOptions({});
+  ASSERT_TRUE(options) << options.error();
+  EXPECT_EQ(options->max_datagram_bytes, 2048u);
+  EXPECT_EQ(options->max_datagrams_per_turn, 64u);
+}
+
+TEST_F(FrontendSettingsTest, UdpSettingsFromTheCommandLineReachTheSocketOptions) {
+  auto options = UdpOptions({"--udp-max-datagram-bytes", "1496", "--udp-datagrams-per-turn=8",
+                             "--bind", "::1", "--udp-port", "7070", "--reuse-port"});
+  ASSERT_TRUE(options) << options.error();
+  EXPECT_EQ(options->max_datagram_bytes, 1496u);
+  EXPECT_EQ(options->max_datagrams_per_turn, 8u);
+  EXPECT_EQ(options->bind_address, "::1");
+  EXPECT_EQ(options->port, 7070);
+  EXPECT_TRUE(options->reuse_port);
+}
+
+TEST_F(FrontendSettingsTest, UdpLimitsAreReadFromTheEnvironment) {
+  env_["SHARDTRACK_UDP_MAX_DATAGRAM_BYTES"] = "65535";
+  env_["SHARDTRACK_UDP_DATAGRAMS_PER_TURN"] = "1";
+  auto options = UdpOptions({});
+  ASSERT_TRUE(options) << options.error();
+  EXPECT_EQ(options->max_datagram_bytes, 65535u);
+  EXPECT_EQ(options->max_datagrams_per_turn, 1u);
+}
+
+TEST_F(FrontendSettingsTest, RefusesADatagramLimitShorterThanTheLongestBep15Request) {
+  ASSERT_EQ(kUdpMaxRequestBytes, 1496u);  // 16-byte header and 74 info hashes
+  ExpectRefused(UdpOptions({"--udp-max-datagram-bytes", "1495"}),
+                {"--udp-max-datagram-bytes", "1496", "1495", "scrape"});
+  ExpectRefused(UdpOptions({"--udp-max-datagram-bytes", "0"}), {"--udp-max-datagram-bytes"});
+}
+
+TEST_F(FrontendSettingsTest, RefusesADatagramLimitBeyondWhatUdpCarries) {
+  ExpectRefused(UdpOptions({"--udp-max-datagram-bytes", "65536"}),
+                {"--udp-max-datagram-bytes", "65535", "65536"});
+}
+
+TEST_F(FrontendSettingsTest, RefusesZeroDatagramsPerTurn) {
+  ExpectRefused(UdpOptions({"--udp-datagrams-per-turn", "0"}),
+                {"--udp-datagrams-per-turn", "at least 1"});
+  env_["SHARDTRACK_UDP_DATAGRAMS_PER_TURN"] = "0";
+  ExpectRefused(UdpOptions({}), {"--udp-datagrams-per-turn"});
+}
+
+TEST_F(FrontendSettingsTest, TheSmallestDatagramLimitStillReadsTheLongestScrape) {
+  auto options = UdpOptions({"--udp-max-datagram-bytes", "1496"});
+  ASSERT_TRUE(options) << options.error();
+  SystemClock clock;
+  EventLoop loop(clock);
+  std::vector<std::size_t> sizes;
+  UdpSocket socket(loop, *options, [&](std::string_view datagram, const Endpoint&) {
+    sizes.push_back(datagram.size());
+  });
+  ASSERT_TRUE(socket.Open().ok());
+
+  const int client = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(socket.port());
+  for (const std::size_t size : {kUdpMaxRequestBytes, kUdpMaxRequestBytes + 1}) {
+    const std::string datagram(size, 's');
+    ::sendto(client, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to),
+             sizeof to);
+  }
+  ::close(client);
+  for (int turn = 0; turn < 20 && sizes.empty(); ++turn) loop.RunOnce(milliseconds(10));
+  loop.RunOnce(milliseconds(10));
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{kUdpMaxRequestBytes}));  // one byte more: dropped
+}
+
+}  // namespace
+}  // namespace shardtrack
