@@ -1,7 +1,5 @@
 #include "frontend/http/http_request_parser.h"
 
-#include <algorithm>
-
 #include "frontend/http/http_text.h"
 
 namespace shardtrack {
@@ -16,13 +14,6 @@ std::string_view HttpRequest::query() const {
   if (rest.empty() || rest.front() != '?') return {};
   rest.remove_prefix(1);
   return rest.substr(0, rest.find('#'));
-}
-
-const std::string* HttpRequest::Header(std::string_view lower_case_name) const {
-  for (const auto& [name, value] : headers) {
-    if (name == lower_case_name) return &value;
-  }
-  return nullptr;
 }
 
 HttpRequestParser::FeedResult HttpRequestParser::Feed(std::string_view bytes) {
@@ -59,7 +50,6 @@ void HttpRequestParser::Reset() {
   request_.target.clear();
   request_.version_minor = 1;
   request_.keep_alive = true;
-  request_.headers.clear();
   request_.forwarded_for.reset();
   request_.path_begin = request_.path_size = 0;
   connection_close_ = connection_keep_alive_ = false;
@@ -127,26 +117,25 @@ void HttpRequestParser::OnHeaderLine(std::string_view line) {
   }
   std::string_view value = TrimHttpSpace(line.substr(colon + 1));
   if (!IsHttpFieldValue(value)) return Fail(400, "malformed header value");
-  auto& [name, stored] = request_.headers.emplace_back(line.substr(0, colon), value);
-  std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
-  if (name == "content-length") {
+  const std::string_view name = line.substr(0, colon);
+  if (EqualsIgnoreCase(name, "content-length")) {
     if (!IsDecimal(value)) return Fail(400, "malformed Content-Length");
     if (value.find_first_not_of('0') != std::string_view::npos) {
       return Fail(413, "request bodies are not accepted");
     }
-  } else if (name == "transfer-encoding") {
+  } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
     return Fail(413, "request bodies are not accepted");
-  } else if (name == "connection") {
+  } else if (EqualsIgnoreCase(name, "connection")) {
     ForEachHttpListItem(value, [this](std::string_view option) {
       if (EqualsIgnoreCase(option, "close")) connection_close_ = true;
       if (EqualsIgnoreCase(option, "keep-alive")) connection_keep_alive_ = true;
     });
-  } else if (name == "x-forwarded-for") {
+  } else if (EqualsIgnoreCase(name, "x-forwarded-for")) {
     auto& forwarded = request_.forwarded_for;
     if (forwarded) {
-      forwarded->append(", ").append(stored);
+      forwarded->append(", ").append(value);
     } else {
-      forwarded = stored;
+      forwarded = value;
     }
   }
 }

@@ -17,8 +17,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace shardtrack {
 
@@ -34,13 +32,12 @@ struct HttpRequest {
   std::string target;     // as sent: origin-form "/path?query" or absolute-form "http://h/path?q"
   int version_minor = 1;  // HTTP/1.0 or HTTP/1.1
   bool keep_alive = true;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, values trimmed
+  // Header fields are checked as they are read and not kept (nothing needs the others), so a
+  // request allocates nothing for them.
   std::optional<std::string> forwarded_for;  // X-Forwarded-For (repeated fields joined by ", ")
 
   std::string_view path() const;   // "/announce"; "/" for an absolute-form target without one
   std::string_view query() const;  // raw, without '?'; empty when absent
-  // The first header named `lower_case_name`, or nullptr.
-  const std::string* Header(std::string_view lower_case_name) const;
 
   std::size_t path_begin = 0;  // where path() lies in target
   std::size_t path_size = 0;
