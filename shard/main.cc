@@ -1,5 +1,6 @@
 // shardtrack-shard: wiring only. Read settings, set up logging, load the shard's files, build the
 // objects, install signals, run the loop, save a final snapshot.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -61,6 +62,10 @@ int Run(int argc, char** argv) {
     return 1;
   }
   spdlog::info("{}", (*persistence)->recovery_summary());
+  // The loader's temporaries (maps of every peer read, several times the store's size) are freed
+  // by now, but glibc keeps their pages: at 10M peers the RSS stayed at 2.8 GB instead of 0.5 GB,
+  // and every snapshot's fork copied the page tables of all of it. Hand the free pages back.
+  malloc_trim(0);
 
   zmq::context_t context(1);
   ShardService service(settings.index, settings.count, store, std::random_device{}());
