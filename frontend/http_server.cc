@@ -11,7 +11,11 @@ constexpr std::size_t kMaxSpareConnections = 1024;  // closed connections kept f
 }  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
-    : loop_(loop), tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {}
+    : loop_(loop),
+      tcp_(loop, options.tcp, *this),
+      options_(options),
+      handler_(handler),
+      spare_connections_(kMaxSpareConnections) {}
 
 void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t) {
   auto origin = ResolveConnectionOrigin(options_.client_address, remote, {});
@@ -20,14 +24,8 @@ void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t)
     tcp_.Close(id);
     return;
   }
-  ConnectionMap::iterator it;
-  if (spare_connections_.empty()) {
-    it = connections_.emplace(id, std::make_unique<Connection>(options_.limits)).first;
-  } else {  // the map node and the state of a closed connection: no allocation
-    spare_connections_.back().key() = id;
-    it = connections_.insert(std::move(spare_connections_.back())).position;
-    spare_connections_.pop_back();
-  }
+  auto it = spare_connections_.Insert(
+      connections_, id, [this] { return std::make_unique<Connection>(options_.limits); });
   it->second->Open(remote);
 }
 
@@ -43,9 +41,7 @@ void HttpServer::OnClose(ConnectionId id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   in_flight_ -= it->second->pipeline.size();
-  auto node = connections_.extract(it);
-  if (spare_connections_.size() < kMaxSpareConnections)
-    spare_connections_.push_back(std::move(node));
+  spare_connections_.Keep(connections_.extract(it));
 }
 
 void HttpServer::OnData(ConnectionId id, std::string& input) {

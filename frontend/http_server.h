@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/ip_address.h"
+#include "common/node_pool.h"
 #include "common/reactor/tcp_server.h"
 #include "frontend/client_address.h"
 #include "frontend/http/http_request_parser.h"
@@ -116,8 +117,8 @@ class HttpServer final : public TcpHandler {
   using ConnectionMap = std::unordered_map<ConnectionId, std::unique_ptr<Connection>>;
   ConnectionMap connections_;
   // Closed connections' map nodes, reused by the next ones (with their parser's buffers and their
-  // pipeline's blocks), so a connection per request allocates nothing once warm. Bounded.
-  std::vector<ConnectionMap::node_type> spare_connections_;
+  // pipeline's blocks), so a connection per request allocates nothing once warm.
+  NodePool<ConnectionMap> spare_connections_;
   std::size_t in_flight_ = 0;
   // One response buffer recycled between responses, so a warm server builds a response
   // without allocating (a pipelined connection may still hold several).

@@ -25,9 +25,9 @@ constexpr int kMaxReadsPerTurn = 4;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 // How long a connection closed after its last response keeps draining a client's input.
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
-// Closed connections kept for reuse, so a connection per request allocates nothing once warm;
-// a reused buffer larger than kMaxKeptBufferBytes (a big response) is released instead.
+// Closed connections kept for new ones, so a connection per request allocates nothing once warm.
 constexpr std::size_t kMaxSpareConnections = 1024;
+// A reused connection's buffer larger than this (a big response) is released, not kept.
 constexpr std::size_t kMaxKeptBufferBytes = 64 * 1024;
 
 void ClearKeepingSmallCapacity(std::string& buffer) {
@@ -111,7 +111,7 @@ class TcpServer::Connection {
 };
 
 TcpServer::TcpServer(EventLoop& loop, TcpServerOptions options, TcpHandler& handler)
-    : loop_(loop), options_(std::move(options)), handler_(handler) {}
+    : loop_(loop), options_(std::move(options)), handler_(handler), spare_(kMaxSpareConnections) {}
 
 TcpServer::~TcpServer() {
   for (auto* timer : {&deferred_timer_, &idle_timer_, &accept_retry_timer_}) {
@@ -184,22 +184,13 @@ void TcpServer::PauseAccepting() {
 // request answered with Connection: close then costs no epoll_ctl at all.
 void TcpServer::Open(int fd, const IpAddress& remote, std::uint16_t remote_port) {
   const ConnectionId id = next_id_++;
-  Connection& connection = AddConnection(id);
+  Connection& connection =
+      *spare_.Insert(connections_, id, [] { return std::make_unique<Connection>(); })->second;
   connection.Open(id, fd, loop_.clock().Now());
   handler_.OnOpen(id, remote, remote_port);
   if (!connections_.contains(id)) return;  // the handler closed it
   ReadInput(connection);
   if (auto it = connections_.find(id); it != connections_.end()) UpdateEvents(*it->second);
-}
-
-// Reuses the map node and the object of a closed connection when there is one: no allocation.
-TcpServer::Connection& TcpServer::AddConnection(ConnectionId id) {
-  if (spare_.empty())
-    return *connections_.emplace(id, std::make_unique<Connection>()).first->second;
-  spare_.back().key() = id;
-  auto inserted = connections_.insert(std::move(spare_.back()));
-  spare_.pop_back();
-  return *inserted.position->second;
 }
 
 void TcpServer::OnReady(Connection& connection, short ready) {
@@ -394,9 +385,7 @@ void TcpServer::RunDeferred() {
   running_close_.swap(pending_close_);
   for (ConnectionId id : running_close_) handler_.OnClose(id);
   running_close_.clear();
-  for (auto& node : running_closed_) {
-    if (spare_.size() < kMaxSpareConnections) spare_.push_back(std::move(node));
-  }
+  for (auto& node : running_closed_) spare_.Keep(std::move(node));
   running_closed_.clear();
 }
 

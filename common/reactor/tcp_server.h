@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/ip_address.h"
+#include "common/node_pool.h"
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
 
@@ -95,7 +96,6 @@ class TcpServer {
   void AcceptAll();
   void PauseAccepting();
   void Open(int fd, const IpAddress& remote, std::uint16_t remote_port);
-  Connection& AddConnection(ConnectionId id);
   void OnReady(Connection& connection, short ready);
   void ReadInput(Connection& connection);
   bool Flush(Connection& connection);
@@ -116,11 +116,10 @@ class TcpServer {
   std::uint16_t port_ = 0;
   ConnectionId next_id_ = 1;
   ConnectionMap connections_;
-  // Closed connections wait here until no stack frame can use them; their OnClose is pending.
-  // Then they are kept in spare_ for reuse (bounded).
-  // Both hold map nodes taken out of connections_, so reuse needs no allocation at all.
+  // Closed connections (their map nodes) wait here until no stack frame can use them; their
+  // OnClose is pending. Then spare_ keeps them for new connections.
   std::vector<ConnectionMap::node_type> closed_;
-  std::vector<ConnectionMap::node_type> spare_;
+  NodePool<ConnectionMap> spare_;
   std::vector<ConnectionId> pending_close_;
   // Connections closed with drain_input, after their last bytes: fd -> deadline.
   std::unordered_map<int, MonoTime> lingering_;

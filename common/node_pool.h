@@ -1,0 +1,39 @@
+// NodePool: keeps the nodes of entries taken out of a std::unordered_map (extract()) for reuse,
+// values included, so that inserting a new entry allocates nothing once warm: a server that opens
+// a connection per request reuses a closed connection's node and state. Bounded: beyond
+// `max_spare` a returned node is freed. The caller resets a reused value. Not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace shardtrack {
+
+template <typename Map>
+class NodePool {
+ public:
+  explicit NodePool(std::size_t max_spare) : max_spare_(max_spare) {}
+
+  // Inserts `key` (which must not be in `map`) with a spare node's value, or with make()'s.
+  template <typename MakeValue>
+  typename Map::iterator Insert(Map& map, const typename Map::key_type& key, MakeValue&& make) {
+    if (spare_.empty()) return map.emplace(key, make()).first;
+    spare_.back().key() = key;
+    auto inserted = map.insert(std::move(spare_.back()));
+    spare_.pop_back();
+    return inserted.position;
+  }
+
+  void Keep(typename Map::node_type node) {
+    if (spare_.size() < max_spare_) spare_.push_back(std::move(node));
+  }
+
+  std::size_t spare() const { return spare_.size(); }
+
+ private:
+  std::size_t max_spare_;
+  std::vector<typename Map::node_type> spare_;
+};
+
+}  // namespace shardtrack
