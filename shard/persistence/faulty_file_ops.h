@@ -1,8 +1,9 @@
 // FaultyFileOps: a FileOps wrapper for tests that fails chosen calls, tears a write, or "crashes"
 // (every later mutating call fails, as after kill -9, so no clean-up can run). Reads and listings
-// always pass through. It also records where unlinked files are finally closed (the one part
-// that may run on another thread: release() and its accessors are thread-safe). Owns nothing
-// but counters; the wrapped FileOps must outlive it and every file it returned.
+// always pass through. It also records on which thread files from Unlink() are finally closed
+// (NoteRelease() and releases() / last_release_thread() are thread-safe: that close may run on
+// another thread). Owns nothing but counters; the wrapped FileOps must outlive it and every file
+// it returned.
 #pragma once
 
 #include <array>

@@ -16,7 +16,8 @@
 // blocks, which for a large file is slow, so TakeCleanup() hands the close to another thread.
 //
 // Owns its JournalWriter and the snapshot child; the FileOps and the SwarmStore belong to the
-// caller. Loop thread only, except a PrepareSync() job, which may run on another thread.
+// caller. Loop thread only, except a PrepareSync() or TakeCleanup() job, which may run on another
+// thread.
 #pragma once
 
 #include <chrono>

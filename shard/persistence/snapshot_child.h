@@ -6,9 +6,9 @@
 // or 1; it is killed if the parent dies first. Before the job it moves itself to the CPUs it was
 // given (sched_setaffinity), so that it need not compete with a parent pinned to its own core;
 // when it cannot, the job still runs on the CPUs it inherited and Wait() leaves the reason in
-// affinity_error(). The parent watches done_fd() (a pidfd, readable
-// once the child has exited), then calls Wait(). Owns the child: destroying an unreaped one kills
-// and reaps it. Loop thread only.
+// affinity_error(). The parent watches done_fd() (a pidfd, readable once the child has exited),
+// then calls Wait(). Owns the child: destroying an unreaped one kills and reaps it. Loop thread
+// only.
 #pragma once
 
 #include <sys/types.h>
