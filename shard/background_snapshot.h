@@ -3,6 +3,8 @@
 // ShardPersistence (a forked child writes the file). Loop thread only.
 #pragma once
 
+#include <functional>
+
 #include "common/clock.h"
 #include "common/result.h"
 #include "shard/swarm_store.h"
@@ -22,6 +24,11 @@ class BackgroundSnapshot {
   // descriptor is closed. Never called while a sync runs (the journal is replaced). An error
   // means the files can only be trusted by a restart: the shard must stop.
   virtual Status FinishSnapshot() = 0;
+  // After FinishSnapshot: a job that frees what the install retired (the snapshot it replaced for
+  // good is freed at its last close, ~0.15 s for 410 MB on ext4 with `discard`), to run on another
+  // thread; it touches nothing the loop uses. Empty when there is nothing to free. A job not
+  // taken is done on the loop by the next snapshot or the destructor.
+  virtual std::function<Status()> TakeCleanup() = 0;
 };
 
 }  // namespace shardtrack

@@ -2,6 +2,7 @@
 // objects, install signals, run the loop, save a final snapshot.
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <sys/sysinfo.h>
 
 #include <csignal>
 #include <cstdio>
@@ -45,6 +46,12 @@ int Run(int argc, char** argv) {
     return 2;
   }
 
+  auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
+  if (!snapshot_cpus) {
+    spdlog::error("{}", snapshot_cpus.error());
+    return 2;
+  }
+
   SystemClock clock;
   EventLoop loop(clock);
   // Before any other thread exists (the ZeroMQ context's), so SIGTERM reaches the loop.
@@ -54,8 +61,9 @@ int Run(int argc, char** argv) {
   });
   PosixFileOps files;
   SwarmStore store(settings.store_peer_ids, RandomSipHashKey());
-  const PersistenceOptions persistence_options{settings.data_dir, settings.index, settings.count,
-                                               *on_corrupt, settings.peer_timeout};
+  const PersistenceOptions persistence_options{settings.data_dir,     settings.index,
+                                               settings.count,        *on_corrupt,
+                                               settings.peer_timeout, *snapshot_cpus};
   auto persistence = ShardPersistence::Open(files, persistence_options, clock.WallNow(), store);
   if (!persistence) {
     spdlog::error("cannot start from {}: {}", settings.data_dir, persistence.error());

@@ -15,7 +15,8 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
       store_(store),
       service_(service),
       socket_(context, zmq::socket_type::router),
-      sync_worker_(loop) {
+      sync_worker_(loop),
+      cleanup_worker_(loop) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::router_mandatory, 0);  // a frontend gone away: drop its reply
   socket_.set(zmq::sockopt::sndhwm, 10000);
@@ -53,6 +54,7 @@ void ShardServer::Close() {
   if (save_timer_ != 0) loop_.Cancel(save_timer_);
   save_timer_ = 0;
   if (snapshot_fd_ >= 0) FinishSnapshot();
+  cleanup_worker_.Wait();
   WaitForSyncs();
   if (held_.empty() || commit_failed_) return;
   // The last completions: make them durable and answer them before leaving.
@@ -206,7 +208,17 @@ void ShardServer::FinishSnapshot() {
     FailDurability("snapshot", finished.error());
     return;
   }
+  StartCleanup();
   StartSyncIfDue();
+}
+
+void ShardServer::StartCleanup() {
+  auto cleanup = snapshot_->TakeCleanup();
+  if (!cleanup) return;
+  cleanup_worker_.Wait();  // the last snapshot's: long done, snapshots are seconds apart
+  cleanup_worker_.Start(std::move(cleanup), [](const Status& status) {
+    if (!status) spdlog::warn("freeing the replaced snapshot failed: {}", status.error());
+  });
 }
 
 }  // namespace shardtrack

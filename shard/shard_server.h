@@ -6,7 +6,8 @@
 // the loop keeps serving. Expiry runs on a timer in bounded slices so a sweep never stalls
 // replies; a second timer starts a snapshot every save_dfile_interval, which is written beside
 // the loop (one at a time; a timer that finds one running skips its turn) and finished when its
-// descriptor becomes readable. Persistence comes in through ReplyDurability and
+// descriptor becomes readable; what its install retired (the oldest snapshot, slow to free) is
+// closed on a second worker thread. Persistence comes in through ReplyDurability and
 // BackgroundSnapshot, so this class knows no files. Loop thread only.
 #pragma once
 
@@ -44,8 +45,8 @@ class ShardServer {
   void SetBackgroundSnapshot(BackgroundSnapshot* snapshot) { snapshot_ = snapshot; }
   // Starts the expiry timer, and the save timer if there is a BackgroundSnapshot.
   void Start();
-  // Stops taking requests (shutdown), after finishing a running snapshot (waiting for it) and
-  // sending the replies that waited for a sync.
+  // Stops taking requests (shutdown), after finishing a running snapshot (waiting for it and for
+  // its cleanup) and sending the replies that waited for a sync.
   void Close();
 
   std::uint64_t batches_handled() const { return batches_handled_; }
@@ -71,6 +72,7 @@ class ShardServer {
   void RunExpirySlice();
   void RunSave();
   void FinishSnapshot();
+  void StartCleanup();  // of the snapshot just finished, on cleanup_worker_
 
   EventLoop& loop_;
   const ShardSettings& settings_;
@@ -81,6 +83,7 @@ class ShardServer {
   BackgroundSnapshot* snapshot_ = nullptr;
   int snapshot_fd_ = -1;  // watched while a snapshot is being written
   BackgroundWorker sync_worker_;
+  BackgroundWorker cleanup_worker_;  // frees what a snapshot's install retired
   proto::RequestBatch incoming_;
   proto::ReplyBatch reply_;
   proto::ReplyBatch held_reply_;

@@ -1,6 +1,42 @@
 #include "shard/shard_settings.h"
 
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <string_view>
+
 namespace shardtrack {
+namespace {
+
+std::optional<int> ParseCpu(std::string_view text) {
+  int cpu = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), cpu);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty() || cpu < 0) {
+    return std::nullopt;
+  }
+  return cpu;
+}
+
+// "0,2-3" -> {0, 2, 3}; nullopt when malformed or when a CPU number is not below `limit`.
+std::optional<std::vector<int>> ParseCpuList(std::string_view text, int limit) {
+  std::vector<int> cpus;
+  while (true) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const std::size_t dash = item.find('-');
+    const auto first = ParseCpu(item.substr(0, dash));
+    const auto last = dash == std::string_view::npos ? first : ParseCpu(item.substr(dash + 1));
+    if (!first || !last || *last < *first || *last >= limit) return std::nullopt;
+    for (int cpu = *first; cpu <= *last; ++cpu) cpus.push_back(cpu);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  std::sort(cpus.begin(), cpus.end());
+  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  return cpus;
+}
+
+}  // namespace
 
 void ShardSettings::Register(FlagSet& flags) {
   flags.Add("index", &index, "this shard's index, 0 to count-1");
@@ -13,12 +49,26 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("store-peer-ids", &store_peer_ids,
             "keep peer ids for non-compact replies (off: 11 instead of 31 bytes per IPv4 peer)");
   flags.Add("save-dfile-interval", &save_dfile_interval, "seconds between snapshots");
+  flags.Add("snapshot-cpus", &snapshot_cpus,
+            "CPUs for the child that writes each periodic snapshot, e.g. 2,3 or 2-3; empty: the "
+            "shard's own");
   flags.Add("on-corrupt", &on_corrupt,
             "a corrupt data file at start: refuse (stop, naming it) or quarantine (move it "
             "aside, use the previous good snapshot)");
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   flags.Add("metrics-listen", &metrics_listen,
             "HOST:PORT for GET /metrics and /healthz over HTTP; empty: off");
+}
+
+Result<std::vector<int>> SnapshotCpusFrom(const ShardSettings& settings, int configured_cpus) {
+  if (settings.snapshot_cpus.empty()) return std::vector<int>{};
+  // Beyond the machine, any number is a typo; a huge range would only cost memory.
+  constexpr int kLargestCpuSet = 1024;  // CPU_SETSIZE
+  const int limit = std::min(configured_cpus, kLargestCpuSet);
+  if (auto cpus = ParseCpuList(settings.snapshot_cpus, limit)) return *cpus;
+  return Error{"--snapshot-cpus expects CPU numbers from 0 to " + std::to_string(limit - 1) +
+               " as a list like 2,3 or 2-3 (this machine has " + std::to_string(configured_cpus) +
+               " CPUs), got '" + settings.snapshot_cpus + "'"};
 }
 
 }  // namespace shardtrack

@@ -1,10 +1,14 @@
 // ShardSettings: every setting and limit of a shard process, with its default and why.
+// Register() names them on a FlagSet (command line, SHARDTRACK_* environment, --help, README);
+// the *From functions check what a type cannot express. Pure.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/flags.h"
+#include "common/result.h"
 
 namespace shardtrack {
 
@@ -26,6 +30,12 @@ struct ShardSettings {
   bool store_peer_ids = true;
 
   std::int64_t save_dfile_interval = 300;  // seconds between snapshots (the original's default)
+  // CPUs for the forked child that writes each periodic snapshot, as a list like "2,3" or "2-3".
+  // Empty: the shard's own CPUs (inherited). A shard pinned to one core should give its child
+  // another: at 10M peers the child's ~4 s of encoding per snapshot otherwise takes that core
+  // from the requests. If the child cannot move there, it writes the snapshot where it is and
+  // the shard logs a warning.
+  std::string snapshot_cpus;
   // A corrupt or unreadable file at start: "refuse" (stop and name it) or "quarantine" (move it
   // aside as <name>.corrupt-<time> and start from the previous good snapshot). Refuse by default:
   // dropping state must be an operator's decision.
@@ -37,5 +47,10 @@ struct ShardSettings {
 
   void Register(FlagSet& flags);
 };
+
+// The CPU numbers of snapshot_cpus (sorted, each once; empty when the setting is), or an error
+// naming the setting: a malformed list, or a CPU at or above `configured_cpus` (what the machine
+// has, get_nprocs_conf()).
+Result<std::vector<int>> SnapshotCpusFrom(const ShardSettings& settings, int configured_cpus);
 
 }  // namespace shardtrack

@@ -32,6 +32,20 @@ class FaultyWritableFile final : public WritableFile {
   std::unique_ptr<WritableFile> real_;
 };
 
+class FaultyUnlinkedFile final : public UnlinkedFile {
+ public:
+  FaultyUnlinkedFile(FaultyFileOps& ops, std::unique_ptr<UnlinkedFile> real)
+      : ops_(ops), real_(std::move(real)) {}
+  ~FaultyUnlinkedFile() override {
+    real_.reset();
+    ops_.NoteRelease();
+  }
+
+ private:
+  FaultyFileOps& ops_;
+  std::unique_ptr<UnlinkedFile> real_;
+};
+
 }  // namespace
 
 void FaultyFileOps::FailNth(Op op, int n) {
@@ -81,6 +95,30 @@ Status FaultyFileOps::Link(const std::string& from, const std::string& to) {
 Status FaultyFileOps::SyncDir(const std::string& dir) {
   if (Status status = Check(Op::kSyncDir); !status) return status;
   return real_.SyncDir(dir);
+}
+
+Result<std::unique_ptr<UnlinkedFile>> FaultyFileOps::Unlink(const std::string& path) {
+  if (Status status = Check(Op::kRemove); !status) return Error{status.error()};
+  auto real = real_.Unlink(path);
+  if (!real || *real == nullptr) return real;
+  return std::unique_ptr<UnlinkedFile>(
+      std::make_unique<FaultyUnlinkedFile>(*this, std::move(real.value())));
+}
+
+void FaultyFileOps::NoteRelease() {
+  std::lock_guard lock(release_mutex_);
+  ++releases_;
+  last_release_thread_ = std::this_thread::get_id();
+}
+
+int FaultyFileOps::releases() const {
+  std::lock_guard lock(release_mutex_);
+  return releases_;
+}
+
+std::thread::id FaultyFileOps::last_release_thread() const {
+  std::lock_guard lock(release_mutex_);
+  return last_release_thread_;
 }
 
 Status FaultyFileOps::Remove(const std::string& path) {

@@ -1,10 +1,15 @@
 // FaultyFileOps: a FileOps wrapper for tests that fails chosen calls, tears a write, or "crashes"
 // (every later mutating call fails, as after kill -9, so no clean-up can run). Reads and listings
-// always pass through. Owns nothing but counters; the wrapped FileOps must outlive it.
+// always pass through. It also records on which thread files from Unlink() are finally closed
+// (NoteRelease() and releases() / last_release_thread() are thread-safe: that close may run on
+// another thread). Owns nothing but counters; the wrapped FileOps must outlive it and every file
+// it returned.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <mutex>
+#include <thread>
 
 #include "shard/persistence/file_ops.h"
 
@@ -29,6 +34,11 @@ class FaultyFileOps final : public FileOps {
   Status Check(Op op);
   // True when this write is the one to tear; `keep` gets how many bytes to store.
   bool TearThisWrite(std::size_t& keep);
+  // Called when a file from Unlink() is destroyed, on the destroying thread.
+  void NoteRelease();
+  // How many files from Unlink() were destroyed, and on which thread the last one was.
+  int releases() const;
+  std::thread::id last_release_thread() const;
 
   Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
                                                      OpenMode mode) override;
@@ -36,6 +46,7 @@ class FaultyFileOps final : public FileOps {
   Status Link(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status Remove(const std::string& path) override;
+  Result<std::unique_ptr<UnlinkedFile>> Unlink(const std::string& path) override;
   bool Exists(const std::string& path) override { return real_.Exists(path); }
   Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override {
     return real_.ReadFile(path, max_bytes);
@@ -53,6 +64,9 @@ class FaultyFileOps final : public FileOps {
   int tear_at_ = 0;
   std::size_t tear_keep_ = 0;
   bool crashed_ = false;
+  mutable std::mutex release_mutex_;
+  int releases_ = 0;                     // guarded by release_mutex_
+  std::thread::id last_release_thread_;  // guarded by release_mutex_
 };
 
 }  // namespace shardtrack

@@ -45,6 +45,17 @@ class PosixWritableFile final : public WritableFile {
   int fd_;
 };
 
+class PosixUnlinkedFile final : public UnlinkedFile {
+ public:
+  explicit PosixUnlinkedFile(int fd) : fd_(fd) {}
+  ~PosixUnlinkedFile() override { ::close(fd_); }
+  PosixUnlinkedFile(const PosixUnlinkedFile&) = delete;
+  PosixUnlinkedFile& operator=(const PosixUnlinkedFile&) = delete;
+
+ private:
+  int fd_;
+};
+
 }  // namespace
 
 std::string JoinPath(std::string_view dir, std::string_view name) {
@@ -85,6 +96,17 @@ Status PosixFileOps::SyncDir(const std::string& dir) {
 Status PosixFileOps::Remove(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("remove", path, errno);
   return OkStatus();
+}
+
+Result<std::unique_ptr<UnlinkedFile>> PosixFileOps::Unlink(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::unique_ptr<UnlinkedFile>();
+    return ErrnoError("open to remove", path, errno);
+  }
+  auto file = std::make_unique<PosixUnlinkedFile>(fd);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("remove", path, errno);
+  return std::unique_ptr<UnlinkedFile>(std::move(file));
 }
 
 bool PosixFileOps::Exists(const std::string& path) {

@@ -27,6 +27,10 @@ void RegisterPersistenceMetrics(MetricsRegistry& registry, std::uint32_t index,
   registry.AddCounter("shardtrack_snapshot_failures_total",
                       "Snapshots that failed (the previous one stayed in force).", shard,
                       [&stats] { return stats.snapshot_failures; });
+  registry.AddCounter("shardtrack_snapshot_affinity_failures_total",
+                      "Snapshot children that could not move to --snapshot-cpus (they ran on the "
+                      "shard's CPUs).",
+                      shard, [&stats] { return stats.snapshot_affinity_failures; });
   registry.AddGauge("shardtrack_journal_age_seconds",
                     "Seconds since the last journal commit that held records.", shard,
                     age(stats.last_commit_at));

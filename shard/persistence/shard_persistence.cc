@@ -142,6 +142,7 @@ Status ShardPersistence::SaveSnapshot(const SwarmStore& store, UnixSeconds now) 
   if (child_) {
     if (Status finished = FinishSnapshot(); !finished) return finished;
   }
+  retired_.reset();  // this one pauses the loop anyway (start, shutdown)
   const auto start = std::chrono::steady_clock::now();
   Status saved = WriteSnapshotAndRotate(store, now);
   stats_.last_snapshot_seconds = SecondsSince(start);
@@ -180,13 +181,15 @@ Result<int> ShardPersistence::StartSnapshot(const SwarmStore& store, UnixSeconds
   const FileHeader header = Header(generation_ + 1, now);
   const auto started = std::chrono::steady_clock::now();
   // Runs in the child, on its image of the store as it is at the fork.
-  auto child = SnapshotChild::Start([&]() -> Result<std::string> {
-    auto saved =
-        WriteSnapshotTemp(ops_, options_.data_dir, header,
-                          [&](const TorrentVisitor& visit) { store.ForEachTorrent(visit); });
-    if (!saved) return Error{saved.error()};
-    return std::string(reinterpret_cast<const char*>(&*saved), sizeof(SnapshotStats));
-  });
+  auto child = SnapshotChild::Start(
+      [&]() -> Result<std::string> {
+        auto saved =
+            WriteSnapshotTemp(ops_, options_.data_dir, header,
+                              [&](const TorrentVisitor& visit) { store.ForEachTorrent(visit); });
+        if (!saved) return Error{saved.error()};
+        return std::string(reinterpret_cast<const char*>(&*saved), sizeof(SnapshotStats));
+      },
+      options_.snapshot_cpus);
   if (!child) {
     ++stats_.snapshot_failures;
     return Error{"cannot start the snapshot child: " + child.error()};
@@ -202,6 +205,13 @@ Result<int> ShardPersistence::StartSnapshot(const SwarmStore& store, UnixSeconds
 Status ShardPersistence::FinishSnapshot() {
   if (!child_) return OkStatus();
   auto result = child_->Wait();
+  if (!child_->affinity_error().empty()) {
+    ++stats_.snapshot_affinity_failures;
+    spdlog::warn(
+        "snapshot generation {}: the child could not move to --snapshot-cpus ({}); it "
+        "ran on the shard's CPUs",
+        child_header_.generation, child_->affinity_error());
+  }
   child_.reset();
   auto saved = result
                    ? DecodeChildCounts(*result)
@@ -217,8 +227,8 @@ Status ShardPersistence::FinishSnapshot() {
         child_header_.generation, rotated.error());
     return OkStatus();
   }
-  if (Status installed = InstallSnapshot(ops_, options_.data_dir, options_.index, options_.count);
-      !installed) {
+  auto installed = InstallSnapshot(ops_, options_.data_dir, options_.index, options_.count);
+  if (!installed) {
     // The files are in order for a restart (as after a crash right here), but the next journal
     // rotation would drop `.journal.prev`, which the snapshot in force still needs: fatal.
     RemoveSnapshotTemp(ops_, options_.data_dir, options_.index, options_.count);
@@ -226,6 +236,7 @@ Status ShardPersistence::FinishSnapshot() {
     return Error{installed.error() + " after the journal of generation " +
                  std::to_string(child_header_.generation) + " was started"};
   }
+  retired_ = std::move(*installed);  // closed by TakeCleanup()'s job, off the loop
   generation_ = child_header_.generation;
   ++stats_.snapshots;
   stats_.last_snapshot_at = child_header_.written_at;
@@ -235,6 +246,14 @@ Status ShardPersistence::FinishSnapshot() {
       "started with {} bytes",
       generation_, saved->torrents, saved->peers, saved->bytes, journal_->bytes());
   return OkStatus();
+}
+
+std::function<Status()> ShardPersistence::TakeCleanup() {
+  if (!retired_) return {};
+  return [file = std::shared_ptr<UnlinkedFile>(std::move(retired_))]() mutable {
+    file.reset();  // the last close: the file system frees the blocks now
+    return OkStatus();
+  };
 }
 
 Result<SnapshotStats> ShardPersistence::DecodeChildCounts(const std::string& child_result) {

@@ -12,9 +12,12 @@
 // the snapshot holds changes nothing), then the snapshot is installed. A crash between the two
 // leaves snapshot G, `.journal.prev` (after G) and `.journal` (after G+1): the loader replays
 // both (state_loader.h). When the child fails, the temp file is removed and G stays in force.
+// The install unlinks the oldest snapshot (`.prev`) but keeps it open: closing it frees its
+// blocks, which for a large file is slow, so TakeCleanup() hands the close to another thread.
 //
 // Owns its JournalWriter and the snapshot child; the FileOps and the SwarmStore belong to the
-// caller. Loop thread only, except a PrepareSync() job, which may run on another thread.
+// caller. Loop thread only, except a PrepareSync() or TakeCleanup() job, which may run on another
+// thread.
 #pragma once
 
 #include <chrono>
@@ -43,6 +46,7 @@ struct PersistenceOptions {
   std::uint32_t count = 1;
   OnCorrupt on_corrupt = OnCorrupt::kRefuse;
   std::int64_t peer_timeout = 2700;  // peers loaded already this old are dropped
+  std::vector<int> snapshot_cpus;    // where a snapshot child runs; empty: the shard's CPUs
 };
 
 // What metrics show of persistence. Durations are wall time spent in the file operations.
@@ -53,8 +57,9 @@ struct PersistenceStats {
   std::uint64_t last_snapshot_bytes = 0;
   std::uint64_t snapshots = 0;
   std::uint64_t snapshot_failures = 0;
-  UnixSeconds last_commit_at = 0;  // wall time of the last journal write with records
-  double last_commit_seconds = 0;  // of the last journal write (no sync)
+  std::uint64_t snapshot_affinity_failures = 0;  // children that could not move to snapshot_cpus
+  UnixSeconds last_commit_at = 0;                // wall time of the last journal write with records
+  double last_commit_seconds = 0;                // of the last journal write (no sync)
   std::uint64_t commits = 0;
   std::uint64_t commit_failures = 0;  // writes and syncs that failed
   double last_sync_seconds = 0;       // from PrepareSync to Synced: what a completion waited
@@ -88,6 +93,7 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   // BackgroundSnapshot (see the top). StartSnapshot first writes the queued records.
   Result<int> StartSnapshot(const SwarmStore& store, UnixSeconds now) override;
   Status FinishSnapshot() override;
+  std::function<Status()> TakeCleanup() override;
   bool snapshot_running() const { return child_ != nullptr; }
 
   const std::string& recovery_summary() const { return recovery_summary_; }
@@ -119,6 +125,7 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   std::unique_ptr<SnapshotChild> child_;  // a background snapshot being written
   FileHeader child_header_;               // of the snapshot it writes
   std::chrono::steady_clock::time_point child_started_;
+  std::unique_ptr<UnlinkedFile> retired_;  // the snapshot the last install replaced for good
 };
 
 }  // namespace shardtrack

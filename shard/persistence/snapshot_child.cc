@@ -1,19 +1,22 @@
 #include "shard/persistence/snapshot_child.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace shardtrack {
 namespace {
 
-// Below the pipe's capacity, so the child never blocks on a parent that reads after its exit.
+// Below the pipe's capacity (with the affinity error below), so the child never blocks on a
+// parent that reads after its exit.
 constexpr std::size_t kMaxResultBytes = 4000;
 
 std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
@@ -38,9 +41,30 @@ std::string ReadAll(int fd) {
   }
 }
 
-[[noreturn]] void RunChild(const SnapshotChild::Job& job, int result_fd, pid_t parent) {
+// What the child sends first: the length of the affinity error (one byte), then the error, then
+// the job's result; 1 + 95 + 4000 bytes fit the smallest pipe (one page).
+constexpr std::size_t kMaxAffinityErrorBytes = 95;
+
+// In the child: moves it to `cpus`, or says why it could not.
+std::string MoveToCpus(const std::vector<int>& cpus) {
+  if (cpus.empty()) return "";
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int cpu : cpus) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return "CPU " + std::to_string(cpu) + " is out of range";
+    CPU_SET(cpu, &set);
+  }
+  if (::sched_setaffinity(0, sizeof set, &set) == 0) return "";
+  return ErrnoText("sched_setaffinity");
+}
+
+[[noreturn]] void RunChild(const SnapshotChild::Job& job, const std::vector<int>& cpus,
+                           int result_fd, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(1);  // the parent died before prctl
+  std::string affinity_error = MoveToCpus(cpus);
+  if (affinity_error.size() > kMaxAffinityErrorBytes) affinity_error.resize(kMaxAffinityErrorBytes);
+  WriteAll(result_fd, std::string(1, static_cast<char>(affinity_error.size())) + affinity_error);
   int status = 1;
   std::string result;
   try {
@@ -57,14 +81,15 @@ std::string ReadAll(int fd) {
 
 }  // namespace
 
-Result<std::unique_ptr<SnapshotChild>> SnapshotChild::Start(const Job& job) {
+Result<std::unique_ptr<SnapshotChild>> SnapshotChild::Start(const Job& job,
+                                                            const std::vector<int>& cpus) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Error{ErrnoText("pipe2")};
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
-    RunChild(job, fds[1], parent);
+    RunChild(job, cpus, fds[1], parent);
   }
   ::close(fds[1]);
   if (pid < 0) {
@@ -101,6 +126,11 @@ Result<std::string> SnapshotChild::Wait() {
   }
   reaped_ = true;
   std::string result = ReadAll(result_fd_);
+  if (!result.empty()) {
+    const std::size_t length = static_cast<unsigned char>(result[0]);
+    affinity_error_ = result.substr(1, length);
+    result.erase(0, std::min(result.size(), 1 + length));
+  }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return result;
   if (WIFSIGNALED(status)) {
     return Error{std::string("the child was killed by ") + ::strsignal(WTERMSIG(status))};

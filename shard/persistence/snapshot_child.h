@@ -3,9 +3,12 @@
 // exists in the child, so the job must not touch ZeroMQ, spdlog or anything another thread may
 // have held at the fork; the child runs no destructors and no atexit handlers (_exit). It passes
 // the job's result (bytes on success, the error text otherwise) back through a pipe and exits 0
-// or 1; it is killed if the parent dies first. The parent watches done_fd() (a pidfd, readable
-// once the child has exited), then calls Wait(). Owns the child: destroying an unreaped one kills
-// and reaps it. Loop thread only.
+// or 1; it is killed if the parent dies first. Before the job it moves itself to the CPUs it was
+// given (sched_setaffinity), so that it need not compete with a parent pinned to its own core;
+// when it cannot, the job still runs on the CPUs it inherited and Wait() leaves the reason in
+// affinity_error(). The parent watches done_fd() (a pidfd, readable once the child has exited),
+// then calls Wait(). Owns the child: destroying an unreaped one kills and reaps it. Loop thread
+// only.
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
@@ -23,7 +27,9 @@ class SnapshotChild {
   // Runs in the child. Its result is cut to 4000 bytes.
   using Job = std::function<Result<std::string>()>;
 
-  static Result<std::unique_ptr<SnapshotChild>> Start(const Job& job);
+  // `cpus`: the CPU numbers the child may run on; empty: those of the parent.
+  static Result<std::unique_ptr<SnapshotChild>> Start(const Job& job,
+                                                      const std::vector<int>& cpus = {});
   ~SnapshotChild();
   SnapshotChild(const SnapshotChild&) = delete;
   SnapshotChild& operator=(const SnapshotChild&) = delete;
@@ -33,6 +39,9 @@ class SnapshotChild {
   // Blocks until the child has exited (at once when done_fd() is readable): the job's result, or
   // an error naming the job's failure or how the child died. Call once.
   Result<std::string> Wait();
+  // After Wait(): why the child could not move to the CPUs it was given (it ran on the parent's
+  // instead); empty when it did, or when none were given.
+  const std::string& affinity_error() const { return affinity_error_; }
 
  private:
   SnapshotChild(pid_t pid, int pidfd, int result_fd)
@@ -42,6 +51,7 @@ class SnapshotChild {
   int pidfd_;
   int result_fd_;  // read end of the pipe the child writes its result to
   bool reaped_ = false;
+  std::string affinity_error_;
 };
 
 }  // namespace shardtrack

@@ -63,10 +63,13 @@ SnapshotPaths PathsOf(const std::string& dir, std::uint32_t index, std::uint32_t
           JoinPath(dir, name.As(ShardFileKind::kPreviousSnapshot).ToString())};
 }
 
-// Gives the current snapshot the name `.prev`, then renames the temp file over it.
-Status Install(FileOps& ops, const SnapshotPaths& paths) {
+// Gives the current snapshot the name `.prev`, then renames the temp file over it. The file that
+// had the name `.prev` is unlinked into `replaced`, still open.
+Status Install(FileOps& ops, const SnapshotPaths& paths, std::unique_ptr<UnlinkedFile>& replaced) {
   if (ops.Exists(paths.target)) {
-    if (Status removed = ops.Remove(paths.previous); !removed) return removed;
+    auto unlinked = ops.Unlink(paths.previous);
+    if (!unlinked) return Error{unlinked.error()};
+    replaced = std::move(*unlinked);
     if (Status linked = ops.Link(paths.target, paths.previous); !linked) return linked;
   }
   return ops.Rename(paths.temp, paths.target);
@@ -85,17 +88,18 @@ Result<SnapshotStats> WriteSnapshotTemp(FileOps& ops, const std::string& dir,
   return stats;
 }
 
-Status InstallSnapshot(FileOps& ops, const std::string& dir, std::uint32_t index,
-                       std::uint32_t count) {
+Result<std::unique_ptr<UnlinkedFile>> InstallSnapshot(FileOps& ops, const std::string& dir,
+                                                      std::uint32_t index, std::uint32_t count) {
   const SnapshotPaths paths = PathsOf(dir, index, count);
-  if (Status installed = Install(ops, paths); !installed) {
+  std::unique_ptr<UnlinkedFile> replaced;
+  if (Status installed = Install(ops, paths, replaced); !installed) {
     RemoveSnapshotTemp(ops, dir, index, count);
     return Error{"installing snapshot " + paths.target + ": " + installed.error()};
   }
   if (Status synced = ops.SyncDir(dir); !synced) {
     return Error{"installing snapshot " + paths.target + ": " + synced.error()};
   }
-  return OkStatus();
+  return replaced;
 }
 
 void RemoveSnapshotTemp(FileOps& ops, const std::string& dir, std::uint32_t index,
@@ -108,9 +112,8 @@ Result<SnapshotStats> WriteSnapshot(FileOps& ops, const std::string& dir, const 
                                     const ForEachTorrent& for_each) {
   auto stats = WriteSnapshotTemp(ops, dir, header, for_each);
   if (!stats) return stats;
-  if (Status installed = InstallSnapshot(ops, dir, header.index, header.count); !installed) {
-    return Error{installed.error()};
-  }
+  auto installed = InstallSnapshot(ops, dir, header.index, header.count);
+  if (!installed) return Error{installed.error()};
   return stats;
 }
 

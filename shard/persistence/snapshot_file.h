@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,16 +43,18 @@ struct SnapshotStats {
 };
 
 // Writes `shard-<header.index>-of-<header.count>.snapshot` in `dir`: WriteSnapshotTemp, then
-// InstallSnapshot.
+// InstallSnapshot; the replaced snapshot is freed right here.
 Result<SnapshotStats> WriteSnapshot(FileOps& ops, const std::string& dir, const FileHeader& header,
                                     const ForEachTorrent& for_each);
 // Writes and fsyncs the snapshot's temp file `<name>.tmp`, which is not in force yet.
 Result<SnapshotStats> WriteSnapshotTemp(FileOps& ops, const std::string& dir,
                                         const FileHeader& header, const ForEachTorrent& for_each);
 // Puts the temp file of shard `index` of `count` in force: the current snapshot gets the name
-// `.prev`, the temp file is renamed over it, the directory is fsynced.
-Status InstallSnapshot(FileOps& ops, const std::string& dir, std::uint32_t index,
-                       std::uint32_t count);
+// `.prev`, the temp file is renamed over it, the directory is fsynced. Returns the snapshot that
+// had the name `.prev` (replaced for good), unlinked but still open, so that the caller picks the
+// thread that frees it by destroying it (FileOps::Unlink); nullptr when there was none.
+Result<std::unique_ptr<UnlinkedFile>> InstallSnapshot(FileOps& ops, const std::string& dir,
+                                                      std::uint32_t index, std::uint32_t count);
 // Removes the snapshot's temp file (after a failure; a failing disk may refuse, and the next
 // start removes it).
 void RemoveSnapshotTemp(FileOps& ops, const std::string& dir, std::uint32_t index,

@@ -1,7 +1,8 @@
 // ShardServer with real persistence over a real ZeroMQ socket (inproc): replies that counted a
 // completion wait for the journal's sync and come in a message of their own; the others go out
 // at once; a failed sync sends no completion reply and stops the shard. Every wait is a bounded
-// number of loop turns, so a bug fails instead of hanging.
+// number of loop turns, so a bug fails instead of hanging. The oldest snapshot a periodic
+// snapshot retires is closed on a worker thread, and Close waits for that.
 #include "shard/shard_server.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -33,7 +35,7 @@ class ShardServerTest : public ::testing::Test {
   // Opens persistence over `ops`, binds the server on an inproc endpoint and connects a client.
   void Start(FileOps& ops, bool snapshots = false) {
     auto opened =
-        ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700}, 0, store_);
+        ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, store_);
     ASSERT_TRUE(opened.ok()) << opened.error();
     persistence_ = std::move(*opened);
     settings_.listen = "inproc://shard-server-test";
@@ -142,6 +144,39 @@ TEST_F(ShardServerTest, ThePeriodicSnapshotIsInstalledWhenItsChildHasExited) {
   EXPECT_EQ(persistence_->generation(), generation + 1);
   EXPECT_FALSE(persistence_->snapshot_running());
   EXPECT_EQ(persistence_->stats().snapshot_failures, 0u);
+}
+
+TEST_F(ShardServerTest, TheSnapshotAPeriodicOneRetiresIsClosedOffTheLoop) {
+  {  // An earlier run, so that the snapshot at start leaves a `.prev` to retire.
+    SwarmStore earlier;
+    ASSERT_TRUE(
+        ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, earlier)
+            .ok());
+  }
+  FaultyFileOps faulty(real_);
+  settings_.save_dfile_interval = 1;
+  Start(faulty, /*snapshots=*/true);
+  TurnUntil([&] { return faulty.releases() == 1; }, 1000);
+  ASSERT_EQ(faulty.releases(), 1);
+  EXPECT_NE(faulty.last_release_thread(), std::this_thread::get_id());
+  EXPECT_EQ(persistence_->stats().snapshots, 2u);
+}
+
+TEST_F(ShardServerTest, CloseWaitsForARunningSnapshotAndItsCleanup) {
+  {
+    SwarmStore earlier;
+    ASSERT_TRUE(
+        ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, earlier)
+            .ok());
+  }
+  FaultyFileOps faulty(real_);
+  settings_.save_dfile_interval = 1;
+  Start(faulty, /*snapshots=*/true);
+  TurnUntil([&] { return persistence_->snapshot_running(); }, 1000);
+  ASSERT_TRUE(persistence_->snapshot_running());
+  server_->Close();  // no loop turn after it: the cleanup's result is waited for right here
+  EXPECT_EQ(faulty.releases(), 1);
+  EXPECT_NE(faulty.last_release_thread(), std::this_thread::get_id());
 }
 
 TEST_F(ShardServerTest, CloseWaitsForARunningSnapshotAndInstallsIt) {

@@ -1,13 +1,17 @@
 // The periodic snapshot written by a forked child while the shard keeps serving: what it leaves
 // on disk must give back the live store after a kill -9, whether the child succeeded, failed, or
-// the install was cut short after the journal rotation.
+// the install was cut short after the journal rotation. The install unlinks the oldest snapshot
+// but leaves freeing it (its last close) to a cleanup job for another thread; a child that cannot
+// move to its CPUs still writes the snapshot.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include "shard/persistence/faulty_file_ops.h"
 #include "shard/persistence/shard_persistence.h"
@@ -149,6 +153,84 @@ TEST_F(BackgroundSnapshotTest, ASaveTimerWhileAChildRunsCannotStartASecond) {
   EXPECT_FALSE(shard->persistence->StartSnapshot(shard->store, kStart).ok());
   EXPECT_TRUE(shard->persistence->FinishSnapshot().ok());
   EXPECT_FALSE(shard->persistence->snapshot_running());
+}
+
+TEST_F(BackgroundSnapshotTest, TheOldestSnapshotIsUnlinkedAtTheInstallAndClosedByTheCleanupJob) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);  // generation 1
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
+  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());  // 2; 1 is `.prev`
+  const std::string previous = dir_.File("shard-0-of-1.snapshot.prev");
+  struct stat oldest;
+  ASSERT_EQ(::stat(previous.c_str(), &oldest), 0);
+  EXPECT_FALSE(shard->persistence->TakeCleanup()) << "nothing retired by a snapshot on the loop";
+
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('b', 2, proto::EVENT_STARTED, 5)}).ok());
+  struct stat now_previous;
+  ASSERT_EQ(::stat(previous.c_str(), &now_previous), 0);
+  EXPECT_NE(now_previous.st_ino, oldest.st_ino) << "`.prev` is now generation 2";
+  EXPECT_EQ(faulty.releases(), 0) << "the install itself must not close the oldest snapshot";
+
+  auto cleanup = shard->persistence->TakeCleanup();
+  ASSERT_TRUE(cleanup);
+  EXPECT_FALSE(shard->persistence->TakeCleanup()) << "one job per install";
+  std::thread::id worker;
+  std::thread thread([&] {
+    worker = std::this_thread::get_id();
+    EXPECT_TRUE(cleanup().ok());
+  });
+  thread.join();
+  cleanup = nullptr;
+  EXPECT_EQ(faulty.releases(), 1);
+  EXPECT_EQ(faulty.last_release_thread(), worker);
+
+  const auto live = Contents(shard->store);
+  auto restarted = CrashAndRestart(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(Contents(restarted->store), live);
+  EXPECT_EQ(restarted->store.peers(), 2u);
+}
+
+TEST_F(BackgroundSnapshotTest, ACleanupJobNotTakenIsDoneByTheNextSnapshot) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);
+  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  ASSERT_TRUE(SnapshotWhileServing(*shard, {}).ok());
+  EXPECT_EQ(faulty.releases(), 0);
+  // Generation 1 (retired by the background install, its job not taken), then generation 2
+  // (retired by this install, on the loop like everything in a snapshot written here).
+  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  EXPECT_EQ(faulty.releases(), 2);
+  EXPECT_EQ(faulty.last_release_thread(), std::this_thread::get_id());
+}
+
+TEST_F(BackgroundSnapshotTest, AChildThatCannotMoveToItsCpusStillWritesTheSnapshot) {
+  snapshot_cpus_ = {CPU_SETSIZE - 1};  // no test machine has it
+  auto shard = Open(real_);
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
+  const std::uint64_t generation = shard->persistence->generation();
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('a', 2, proto::EVENT_STARTED, 5)}).ok());
+  EXPECT_EQ(shard->persistence->generation(), generation + 1);
+  EXPECT_EQ(shard->persistence->stats().snapshot_affinity_failures, 1u);
+  EXPECT_EQ(shard->persistence->stats().snapshot_failures, 0u);
+  const auto live = Contents(shard->store);
+  auto restarted = CrashAndRestart(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(Contents(restarted->store), live);
+}
+
+TEST_F(BackgroundSnapshotTest, AChildOnACpuItCanUseCountsNoAffinityFailure) {
+  cpu_set_t allowed;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &allowed)) ++cpu;
+  snapshot_cpus_ = {cpu};
+  auto shard = Open(real_);
+  ASSERT_TRUE(SnapshotWhileServing(*shard, {}).ok());
+  EXPECT_EQ(shard->persistence->stats().snapshots, 2u);
+  EXPECT_EQ(shard->persistence->stats().snapshot_affinity_failures, 0u);
 }
 
 }  // namespace

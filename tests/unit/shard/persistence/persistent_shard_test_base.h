@@ -26,8 +26,8 @@ class PersistentShardTest : public ::testing::Test {
   // nullptr (and a test failure) when the files cannot be loaded.
   std::unique_ptr<Shard> Open(FileOps& ops, UnixSeconds now = kStart) {
     auto shard = std::make_unique<Shard>();
-    auto opened = ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700}, now,
-                                         shard->store);
+    auto opened = ShardPersistence::Open(
+        ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, snapshot_cpus_}, now, shard->store);
     EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error());
     if (!opened.ok()) return nullptr;
     shard->persistence = std::move(*opened);
@@ -47,6 +47,7 @@ class PersistentShardTest : public ::testing::Test {
 
   ScratchDir dir_;
   PosixFileOps real_;
+  std::vector<int> snapshot_cpus_;  // what Open gives PersistenceOptions
 };
 
 }  // namespace shardtrack::testing

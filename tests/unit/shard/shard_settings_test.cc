@@ -1,0 +1,84 @@
+// ShardSettings: --snapshot-cpus takes a CPU list (numbers and ranges, from the command line or
+// the environment) and is empty by default (the child stays on the shard's CPUs); a malformed
+// list, or a CPU the machine does not have, is refused with a message naming the setting.
+#include "shard/shard_settings.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace shardtrack {
+namespace {
+
+class ShardSettingsTest : public ::testing::Test {
+ protected:
+  ShardSettingsTest() { settings_.Register(flags_); }
+
+  // Parses `args` (and env_), then derives the snapshot child's CPUs on a machine of `cpus`.
+  Result<std::vector<int>> SnapshotCpus(std::vector<const char*> args, int cpus = 8) {
+    args.insert(args.begin(), "shardtrack-shard");
+    auto parsed =
+        flags_.Parse(static_cast<int>(args.size()), args.data(), [this](const char* name) {
+          auto it = env_.find(name);
+          return it == env_.end() ? nullptr : it->second.c_str();
+        });
+    if (!parsed) return Error{parsed.error()};
+    return SnapshotCpusFrom(settings_, cpus);
+  }
+
+  ShardSettings settings_;
+  FlagSet flags_{"shardtrack-shard", "test"};
+  std::map<std::string, std::string> env_;
+};
+
+void ExpectRefused(const Result<std::vector<int>>& cpus, const std::string& text) {
+  ASSERT_FALSE(cpus) << "accepted " << text;
+  EXPECT_NE(cpus.error().find("--snapshot-cpus"), std::string::npos) << cpus.error();
+  EXPECT_NE(cpus.error().find("'" + text + "'"), std::string::npos) << cpus.error();
+}
+
+TEST_F(ShardSettingsTest, SnapshotCpusAreEmptyByDefault) {
+  auto cpus = SnapshotCpus({});
+  ASSERT_TRUE(cpus) << cpus.error();
+  EXPECT_TRUE(cpus->empty());
+}
+
+TEST_F(ShardSettingsTest, SnapshotCpusTakeNumbersAndRanges) {
+  auto cpus = SnapshotCpus({"--snapshot-cpus", "2,3"});
+  ASSERT_TRUE(cpus) << cpus.error();
+  EXPECT_EQ(*cpus, (std::vector<int>{2, 3}));
+  cpus = SnapshotCpus({"--snapshot-cpus=5,0-2,7"});
+  ASSERT_TRUE(cpus) << cpus.error();
+  EXPECT_EQ(*cpus, (std::vector<int>{0, 1, 2, 5, 7}));
+  cpus = SnapshotCpus({"--snapshot-cpus", "1-1,1"});
+  ASSERT_TRUE(cpus) << cpus.error();
+  EXPECT_EQ(*cpus, (std::vector<int>{1}));
+}
+
+TEST_F(ShardSettingsTest, SnapshotCpusAreReadFromTheEnvironment) {
+  env_["SHARDTRACK_SNAPSHOT_CPUS"] = "2-3";
+  auto cpus = SnapshotCpus({});
+  ASSERT_TRUE(cpus) << cpus.error();
+  EXPECT_EQ(*cpus, (std::vector<int>{2, 3}));
+}
+
+TEST_F(ShardSettingsTest, AMalformedCpuListIsRefused) {
+  for (const char* text : {"x", "1,", ",1", "1,,2", "3-2", "-1", "1-", "2 3", "1.5", "0x1", " 1"}) {
+    settings_.snapshot_cpus = text;
+    ExpectRefused(SnapshotCpusFrom(settings_, 8), text);
+  }
+}
+
+TEST_F(ShardSettingsTest, ACpuTheMachineDoesNotHaveIsRefused) {
+  auto cpus = SnapshotCpus({"--snapshot-cpus", "1-2"}, 2);
+  ExpectRefused(cpus, "1-2");
+  EXPECT_NE(cpus.error().find("this machine has 2 CPUs"), std::string::npos) << cpus.error();
+  cpus = SnapshotCpus({"--snapshot-cpus", "1"}, 2);
+  ASSERT_TRUE(cpus) << cpus.error();
+  EXPECT_EQ(*cpus, (std::vector<int>{1}));
+}
+
+}  // namespace
+}  // namespace shardtrack
