@@ -46,6 +46,18 @@ class ShardServerTest : public ::testing::Test {
     server_->Start();
     client_.connect(settings_.listen);
   }
+  // Start() with a snapshot every second, after an earlier run, so that the snapshot at start
+  // leaves a `.prev` for the first periodic one to retire.
+  void StartWithAPrevToRetire(FaultyFileOps& ops) {
+    {
+      SwarmStore earlier;
+      ASSERT_TRUE(ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}},
+                                         0, earlier)
+                      .ok());
+    }
+    settings_.save_dfile_interval = 1;
+    Start(ops, /*snapshots=*/true);
+  }
   void Send(const std::vector<proto::Request>& requests) {
     proto::RequestBatch batch;
     batch.set_shard_index(0);
@@ -147,15 +159,8 @@ TEST_F(ShardServerTest, ThePeriodicSnapshotIsInstalledWhenItsChildHasExited) {
 }
 
 TEST_F(ShardServerTest, TheSnapshotAPeriodicOneRetiresIsClosedOffTheLoop) {
-  {  // An earlier run, so that the snapshot at start leaves a `.prev` to retire.
-    SwarmStore earlier;
-    ASSERT_TRUE(
-        ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, earlier)
-            .ok());
-  }
   FaultyFileOps faulty(real_);
-  settings_.save_dfile_interval = 1;
-  Start(faulty, /*snapshots=*/true);
+  StartWithAPrevToRetire(faulty);
   TurnUntil([&] { return faulty.releases() == 1; }, 1000);
   ASSERT_EQ(faulty.releases(), 1);
   EXPECT_NE(faulty.last_release_thread(), std::this_thread::get_id());
@@ -163,15 +168,8 @@ TEST_F(ShardServerTest, TheSnapshotAPeriodicOneRetiresIsClosedOffTheLoop) {
 }
 
 TEST_F(ShardServerTest, CloseWaitsForARunningSnapshotAndItsCleanup) {
-  {
-    SwarmStore earlier;
-    ASSERT_TRUE(
-        ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, earlier)
-            .ok());
-  }
   FaultyFileOps faulty(real_);
-  settings_.save_dfile_interval = 1;
-  Start(faulty, /*snapshots=*/true);
+  StartWithAPrevToRetire(faulty);
   TurnUntil([&] { return persistence_->snapshot_running(); }, 1000);
   ASSERT_TRUE(persistence_->snapshot_running());
   server_->Close();  // no loop turn after it: the cleanup's result is waited for right here
