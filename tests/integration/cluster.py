@@ -18,6 +18,7 @@ Standard library only; every wait is bounded.
 
 import hashlib
 import os
+import random
 import re
 import shutil
 import signal
@@ -52,6 +53,24 @@ def free_port(host="127.0.0.1"):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def free_listen_port():
+    """A TCP port below the kernel's ephemeral range, free on every address: for a peer that
+    listens on 0.0.0.0 itself. A port the kernel picked (free_port) lies in the ephemeral range,
+    where a parallel test's outgoing connection may take it as its source port before the peer
+    binds it ("Address already in use")."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        first_ephemeral = int(f.read().split()[0])
+    for _ in range(200):
+        port = random.randrange(20000, first_ephemeral)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free TCP port below the ephemeral range")
 
 
 def clean_env(extra=None):

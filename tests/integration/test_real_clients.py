@@ -217,7 +217,7 @@ class RealClientsScenario:
         self.addCleanup(tracker.close)
         deadline = time.monotonic() + TRANSFER_TIMEOUT
 
-        seeder = Seeder(torrent_bytes, seed_dir, cluster.free_port())
+        seeder = Seeder(torrent_bytes, seed_dir, cluster.free_listen_port())
         self.addCleanup(seeder.close)
         aria2_log = os.path.join(self.tmp, "aria2.log")
 
@@ -239,7 +239,7 @@ class RealClientsScenario:
         aria2 = subprocess.Popen(
             ["aria2c", f"--dir={download_dir}", "--enable-dht=false", "--enable-dht6=false",
              "--enable-peer-exchange=false", "--bt-enable-lpd=false", "--seed-time=0",
-             "--disable-ipv6=true", f"--listen-port={cluster.free_port()}",
+             "--disable-ipv6=true", f"--listen-port={cluster.free_listen_port()}",
              "--bt-require-crypto=false", "--file-allocation=none",
              "--summary-interval=0", "--console-log-level=warn",
              f"--log={aria2_log}", "--log-level=info", "--bt-stop-timeout=0",
