@@ -55,10 +55,17 @@ class BackgroundSnapshotTest : public testing::PersistentShardTest {
     EXPECT_TRUE(Readable(*fd));
     return shard.persistence->FinishSnapshot();
   }
-  // "kill -9": drops the shard without a final snapshot, then starts another from the files.
-  std::unique_ptr<Shard> CrashAndRestart(std::unique_ptr<Shard> shard) {
+  // "kill -9": drops the shard without a final snapshot, then starts another from the files,
+  // which must hold the store as it was. Returns the restarted shard (nullptr on a failure).
+  std::unique_ptr<Shard> RestartKeepsTheStore(std::unique_ptr<Shard> shard) {
+    const auto live = Contents(shard->store);
     shard.reset();
-    return Open(real_);
+    auto restarted = Open(real_);
+    EXPECT_NE(restarted, nullptr);
+    if (restarted != nullptr) {
+      EXPECT_EQ(Contents(restarted->store), live);
+    }
+    return restarted;
   }
 };
 
@@ -77,11 +84,8 @@ TEST_F(BackgroundSnapshotTest, AKillAfterTheInstallLosesNoChangeFromBeforeOrAfte
   EXPECT_GT(shard->persistence->stats().last_snapshot_bytes, 0u);
   EXPECT_FALSE(shard->persistence->snapshot_running());
   Serve(*shard, {AnnounceRequest('c', 5, proto::EVENT_COMPLETED, 0)});
-  const auto live = Contents(shard->store);
-
-  auto restarted = CrashAndRestart(std::move(shard));
+  auto restarted = RestartKeepsTheStore(std::move(shard));
   ASSERT_NE(restarted, nullptr);
-  EXPECT_EQ(Contents(restarted->store), live);
   EXPECT_EQ(restarted->store.completed(), 3u);
   EXPECT_EQ(restarted->store.peers(), 4u);
   EXPECT_NE(restarted->persistence->recovery_summary().find("generation " +
@@ -118,10 +122,8 @@ TEST_F(BackgroundSnapshotTest, AFailedChildKeepsTheOldFilesInForceAndTheNextSnap
   EXPECT_EQ(shard->persistence->generation(), generation + 1);
   EXPECT_EQ(shard->persistence->stats().snapshot_failures, 1u);
   EXPECT_FALSE(real_.Exists(temp));
-  const auto live = Contents(shard->store);
-  auto restarted = CrashAndRestart(std::move(shard));
+  auto restarted = RestartKeepsTheStore(std::move(shard));
   ASSERT_NE(restarted, nullptr);
-  EXPECT_EQ(Contents(restarted->store), live);
   EXPECT_EQ(restarted->store.completed(), 2u);
   EXPECT_EQ(restarted->store.peers(), 4u);
 }
@@ -138,12 +140,28 @@ TEST_F(BackgroundSnapshotTest, AnInstallCutShortAfterTheJournalRotationLosesNoth
                                              AnnounceRequest('b', 3, proto::EVENT_COMPLETED, 0)})
                    .ok());
   EXPECT_TRUE(real_.Exists(dir_.File("shard-0-of-1.journal.prev")));
-  const auto live = Contents(shard->store);
-  auto restarted = CrashAndRestart(std::move(shard));
+  auto restarted = RestartKeepsTheStore(std::move(shard));
   ASSERT_NE(restarted, nullptr);
-  EXPECT_EQ(Contents(restarted->store), live);
   EXPECT_EQ(restarted->store.completed(), 2u);
   EXPECT_EQ(restarted->store.peers(), 2u);
+}
+
+TEST_F(BackgroundSnapshotTest, AJournalThatCannotBeStartedKeepsTheOldFilesInForce) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
+  const std::uint64_t generation = shard->persistence->generation();
+  // The first rename at the finish is the new journal's: without it the snapshot is not installed.
+  faulty.FailNth(FaultyFileOps::Op::kRename, 1);
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('b', 2, proto::EVENT_STARTED, 5)}).ok());
+  EXPECT_EQ(shard->persistence->generation(), generation);
+  EXPECT_EQ(shard->persistence->stats().snapshot_failures, 1u);
+  EXPECT_FALSE(real_.Exists(dir_.File("shard-0-of-1.snapshot.tmp")));
+  Serve(*shard, {AnnounceRequest('b', 3, proto::EVENT_COMPLETED, 0)});
+  auto restarted = RestartKeepsTheStore(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 2u);
 }
 
 TEST_F(BackgroundSnapshotTest, ASaveTimerWhileAChildRunsCannotStartASecond) {
@@ -185,10 +203,8 @@ TEST_F(BackgroundSnapshotTest, TheOldestSnapshotIsUnlinkedAtTheInstallAndClosedB
   EXPECT_EQ(faulty.releases(), 1);
   EXPECT_EQ(faulty.last_release_thread(), worker);
 
-  const auto live = Contents(shard->store);
-  auto restarted = CrashAndRestart(std::move(shard));
+  auto restarted = RestartKeepsTheStore(std::move(shard));
   ASSERT_NE(restarted, nullptr);
-  EXPECT_EQ(Contents(restarted->store), live);
   EXPECT_EQ(restarted->store.peers(), 2u);
 }
 
@@ -215,10 +231,8 @@ TEST_F(BackgroundSnapshotTest, AChildThatCannotMoveToItsCpusStillWritesTheSnapsh
   EXPECT_EQ(shard->persistence->generation(), generation + 1);
   EXPECT_EQ(shard->persistence->stats().snapshot_affinity_failures, 1u);
   EXPECT_EQ(shard->persistence->stats().snapshot_failures, 0u);
-  const auto live = Contents(shard->store);
-  auto restarted = CrashAndRestart(std::move(shard));
+  auto restarted = RestartKeepsTheStore(std::move(shard));
   ASSERT_NE(restarted, nullptr);
-  EXPECT_EQ(Contents(restarted->store), live);
 }
 
 TEST_F(BackgroundSnapshotTest, AChildOnACpuItCanUseCountsNoAffinityFailure) {
