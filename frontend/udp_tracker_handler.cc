@@ -76,7 +76,7 @@ void UdpTrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Repl
                           !exchange.to.address.is_v4(), out_);
     SendOut(exchange.to);
   } else {
-    for (const auto& entry : reply.scrape().files()) exchange.entries.push_back(entry);
+    for (const auto& entry : reply.scrape().files()) *exchange.entries.add_files() = entry;
   }
   if (--exchange.outstanding == 0) Finish(index);
 }
@@ -97,7 +97,7 @@ void UdpTrackerHandler::FinishScrape(const Exchange& exchange) {
   const proto::ScrapeEntry zero;
   for (const InfoHash& hash : exchange.hashes) {
     const proto::ScrapeEntry* found = &zero;
-    for (const auto& entry : exchange.entries) {
+    for (const auto& entry : exchange.entries.files()) {
       if (entry.info_hash() == hash.view()) {
         found = &entry;
         break;
@@ -117,7 +117,7 @@ std::uint32_t UdpTrackerHandler::NewExchange(const UdpRequest& request, const En
   exchange.outstanding = 0;
   exchange.failure.clear();
   exchange.hashes.clear();
-  exchange.entries.clear();
+  exchange.entries.Clear();
   return index;
 }
 

@@ -55,9 +55,9 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
     std::uint32_t transaction_id = 0;
     UdpAction kind = UdpAction::kAnnounce;
     std::uint32_t outstanding = 0;
-    std::string failure;                      // first failure among the shard replies
-    std::vector<InfoHash> hashes;             // scrape: request order
-    std::vector<proto::ScrapeEntry> entries;  // scrape: gathered
+    std::string failure;           // first failure among the shard replies
+    std::vector<InfoHash> hashes;  // scrape: request order
+    proto::ScrapeReply entries;    // scrape: gathered (cleared in place: no allocation once warm)
   };
 
   void HandleAnnounce(UdpRequest& request, const Endpoint& from);
