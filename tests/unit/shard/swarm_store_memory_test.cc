@@ -24,7 +24,6 @@ using testing::RecountOf;
 using ::testing::SizeIs;
 using testing::SplitIds;
 using testing::TotalsOf;
-using ::testing::UnorderedElementsAre;
 
 constexpr UnixSeconds kNow = 1'700'000'000;
 constexpr std::int64_t kTimeout = 2700;
