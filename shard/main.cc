@@ -46,6 +46,11 @@ int Run(int argc, char** argv) {
     return 2;
   }
 
+  auto expiry = ExpiryOptionsFrom(settings);
+  if (!expiry) {
+    spdlog::error("{}", expiry.error());
+    return 2;
+  }
   auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
   if (!snapshot_cpus) {
     spdlog::error("{}", snapshot_cpus.error());
@@ -77,7 +82,7 @@ int Run(int argc, char** argv) {
 
   zmq::context_t context(1);
   ShardService service(settings.index, settings.count, store, std::random_device{}());
-  ShardServer server(loop, context, settings, store, service);
+  ShardServer server(loop, context, settings, *expiry, store, service);
   server.SetDurability(persistence->get());
   server.SetBackgroundSnapshot(persistence->get());
   auto endpoint = server.Bind();

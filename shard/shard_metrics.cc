@@ -39,6 +39,20 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
                       [&counters] { return counters.invalid_requests; });
   registry.AddCounter("shardtrack_batches_total", "Request batches handled.", shard,
                       [&server] { return server.batches_handled(); });
+  const ExpirySweep::Stats& expiry = server.expiry_stats();
+  const auto seconds = [](Duration d) { return std::chrono::duration<double>(d).count(); };
+  registry.AddCounter("shardtrack_expired_peers_total",
+                      "Peers removed for not announcing within --peer-timeout.", shard,
+                      [&expiry] { return expiry.peers_expired; });
+  registry.AddCounter("shardtrack_expired_torrents_total",
+                      "Torrents forgotten by expiry: no peers left and nothing completed.", shard,
+                      [&expiry] { return expiry.torrents_forgotten; });
+  registry.AddGauge("shardtrack_expiry_lap_seconds",
+                    "How long the last expiry sweep over all torrents took (bound: --expire-lap).",
+                    shard, [&expiry, seconds] { return seconds(expiry.last_lap); });
+  registry.AddGauge("shardtrack_expiry_gap_seconds",
+                    "Time between expiry slices now (--expire-interval, or less for a big table).",
+                    shard, [&expiry, seconds] { return seconds(expiry.gap); });
 }
 
 }  // namespace shardtrack

@@ -9,11 +9,13 @@ constexpr int kMaxBatchesPerTurn = 256;  // then expiry and timers get their tur
 }
 
 ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
-                         SwarmStore& store, ShardService& service)
+                         const ExpirySweep::Options& expiry, SwarmStore& store,
+                         ShardService& service)
     : loop_(loop),
       settings_(settings),
       store_(store),
       service_(service),
+      expiry_(expiry),
       socket_(context, zmq::socket_type::router),
       sync_worker_(loop),
       cleanup_worker_(loop) {
@@ -38,8 +40,7 @@ Result<std::string> ShardServer::Bind() {
 void ShardServer::Start() {
   loop_.WatchSocket(socket_, [this] { OnReadable(); });
   watching_ = true;
-  expiry_timer_ =
-      loop_.RunAfter(std::chrono::seconds(settings_.expire_interval), [this] { RunExpirySlice(); });
+  expiry_timer_ = loop_.RunAfter(expiry_.GapFor(store_.torrents()), [this] { RunExpirySlice(); });
   if (snapshot_) {
     save_timer_ =
         loop_.RunAfter(std::chrono::seconds(settings_.save_dfile_interval), [this] { RunSave(); });
@@ -176,11 +177,9 @@ void ShardServer::FailDurability(const std::string& what, const std::string& err
 }
 
 void ShardServer::RunExpirySlice() {
-  auto progress =
-      store_.ExpireSlice(loop_.clock().WallNow(), settings_.peer_timeout, settings_.expire_slice);
-  (void)progress;
-  expiry_timer_ =
-      loop_.RunAfter(std::chrono::seconds(settings_.expire_interval), [this] { RunExpirySlice(); });
+  const Clock& clock = loop_.clock();
+  const Duration gap = expiry_.RunSlice(store_, clock.WallNow(), clock.Now());
+  expiry_timer_ = loop_.RunAfter(gap, [this] { RunExpirySlice(); });
 }
 
 void ShardServer::RunSave() {

@@ -22,6 +22,7 @@
 #include "common/result.h"
 #include "proto/shardtrack.pb.h"
 #include "shard/background_snapshot.h"
+#include "shard/expiry_sweep.h"
 #include "shard/reply_durability.h"
 #include "shard/shard_service.h"
 #include "shard/shard_settings.h"
@@ -32,7 +33,7 @@ namespace shardtrack {
 class ShardServer {
  public:
   ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
-              SwarmStore& store, ShardService& service);
+              const ExpirySweep::Options& expiry, SwarmStore& store, ShardService& service);
   ~ShardServer();
   ShardServer(const ShardServer&) = delete;
   ShardServer& operator=(const ShardServer&) = delete;
@@ -50,6 +51,7 @@ class ShardServer {
   void Close();
 
   std::uint64_t batches_handled() const { return batches_handled_; }
+  const ExpirySweep::Stats& expiry_stats() const { return expiry_.stats(); }
   // A journal write or sync failed and the loop was stopped because of it.
   bool commit_failed() const { return commit_failed_; }
 
@@ -69,7 +71,7 @@ class ShardServer {
   void WaitForSyncs();
   void Send(const Outgoing& out);
   void FailDurability(const std::string& what, const std::string& error);
-  void RunExpirySlice();
+  void RunExpirySlice();  // at the pace expiry_ sets
   void RunSave();
   void FinishSnapshot();
   void StartCleanup();  // of the snapshot just finished, on cleanup_worker_
@@ -78,6 +80,7 @@ class ShardServer {
   const ShardSettings& settings_;
   SwarmStore& store_;
   ShardService& service_;
+  ExpirySweep expiry_;
   zmq::socket_t socket_;
   ReplyDurability* durability_ = nullptr;
   BackgroundSnapshot* snapshot_ = nullptr;

@@ -46,6 +46,9 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("peer-timeout", &peer_timeout, "seconds without an announce before a peer expires");
   flags.Add("expire-interval", &expire_interval, "seconds between expiry slices");
   flags.Add("expire-slice", &expire_slice, "torrents examined per expiry slice");
+  flags.Add("expire-lap", &expire_lap,
+            "longest seconds for an expiry sweep over all torrents (slices come faster when "
+            "needed); 0: a tenth of --peer-timeout");
   flags.Add("store-peer-ids", &store_peer_ids,
             "keep peer ids for non-compact replies (off: 11 instead of 31 bytes per IPv4 peer)");
   flags.Add("save-dfile-interval", &save_dfile_interval, "seconds between snapshots");
@@ -58,6 +61,27 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   flags.Add("metrics-listen", &metrics_listen,
             "HOST:PORT for GET /metrics and /healthz over HTTP; empty: off");
+}
+
+Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings) {
+  const auto positive = [](const char* name, std::int64_t value) -> Status {
+    if (value > 0) return OkStatus();
+    return Error{std::string("--") + name + " must be positive, got " + std::to_string(value)};
+  };
+  for (Status status : {positive("peer-timeout", settings.peer_timeout),
+                        positive("expire-interval", settings.expire_interval),
+                        positive("expire-slice", settings.expire_slice)}) {
+    if (!status) return Error{status.error()};
+  }
+  if (settings.expire_lap < 0) {
+    return Error{"--expire-lap must be 0 (a tenth of --peer-timeout) or positive, got " +
+                 std::to_string(settings.expire_lap)};
+  }
+  const std::int64_t lap = settings.expire_lap > 0
+                               ? settings.expire_lap
+                               : std::max<std::int64_t>(1, settings.peer_timeout / 10);
+  return ExpirySweep::Options{settings.peer_timeout, std::chrono::seconds(settings.expire_interval),
+                              settings.expire_slice, std::chrono::seconds(lap)};
 }
 
 Result<std::vector<int>> SnapshotCpusFrom(const ShardSettings& settings, int configured_cpus) {

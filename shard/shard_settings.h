@@ -9,6 +9,7 @@
 
 #include "common/flags.h"
 #include "common/result.h"
+#include "shard/expiry_sweep.h"
 
 namespace shardtrack {
 
@@ -22,6 +23,10 @@ struct ShardSettings {
   std::int64_t peer_timeout = 2700;    // seconds without an announce before a peer expires
   std::int64_t expire_interval = 5;    // seconds between expiry slices (timeout_check_interval)
   std::uint32_t expire_slice = 20000;  // torrents examined per slice, so a sweep never stalls
+  // Longest time a sweep over all torrents may take; 0: a tenth of peer_timeout. Past about
+  // 1M torrents (at the defaults) slices come more often than expire_interval to keep it, since
+  // a dead peer stays listed until the sweep reaches its torrent.
+  std::int64_t expire_lap = 0;
 
   // Keep each peer's 20-byte peer id, for non-compact replies' `peer id`. Off, an IPv4 peer costs
   // 11 bytes instead of 31 (most of a peer's memory), non-compact replies list `ip` and `port`
@@ -47,6 +52,10 @@ struct ShardSettings {
 
   void Register(FlagSet& flags);
 };
+
+// The expiry sweep's pace from peer_timeout and the expire_* settings, or an error naming the
+// setting that is out of range (each must be positive; expire_lap may be 0).
+Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings);
 
 // The CPU numbers of snapshot_cpus (sorted, each once; empty when the setting is), or an error
 // naming the setting: a malformed list, or a CPU at or above `configured_cpus` (what the machine

@@ -80,7 +80,10 @@ ExpireProgress SwarmStore::ExpireSlice(UnixSeconds now, std::int64_t peer_timeou
   const std::size_t budget = std::min<std::size_t>(max_torrents, torrents_.size());
   std::size_t index = expire_cursor_ ? torrents_.LowerBound(*expire_cursor_) : torrents_.Begin();
   while (progress.torrents_examined < budget) {
-    if (index == torrents_.end()) index = torrents_.Begin();
+    if (index == torrents_.end()) {
+      progress.lap_finished = true;
+      index = torrents_.Begin();
+    }
     ++progress.torrents_examined;
     Update(torrents_.SwarmAt(index), [&](TorrentSwarm& swarm) {
       progress.peers_removed += swarm.ExpireSeenAtOrBefore(cutoff);
@@ -94,7 +97,11 @@ ExpireProgress SwarmStore::ExpireSlice(UnixSeconds now, std::int64_t peer_timeou
     }
   }
   expire_cursor_.reset();
-  if (index != torrents_.end()) expire_cursor_ = torrents_.KeyAt(index);
+  if (index != torrents_.end()) {
+    expire_cursor_ = torrents_.KeyAt(index);
+  } else {
+    progress.lap_finished = true;
+  }
   return progress;
 }
 

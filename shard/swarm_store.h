@@ -31,6 +31,8 @@ struct ExpireProgress {
   std::size_t torrents_examined = 0;
   std::size_t torrents_removed = 0;
   std::uint64_t peers_removed = 0;
+  bool lap_finished =
+      false;  // the slice reached the end of the table (then goes on from its start)
 };
 
 struct SwarmCounts {
@@ -55,7 +57,7 @@ class SwarmStore {
 
   // Examines at most `max_torrents` torrents, resuming after the last one examined (wrapping
   // around); removes peers with last_seen + peer_timeout <= now, then torrents left with no
-  // peers and a completed count of 0.
+  // peers and a completed count of 0. Reaching the end of the table finishes a lap.
   ExpireProgress ExpireSlice(UnixSeconds now, std::int64_t peer_timeout, std::size_t max_torrents);
 
   SwarmCounts ScrapeOne(const InfoHash& info_hash) const;  // zeros for an unknown torrent

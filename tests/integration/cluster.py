@@ -234,6 +234,12 @@ class Shard(Process):
         pattern = re.escape(f"ready: shard {index}/{count} listening on {self.endpoint}")
         super().__init__(f"shard{index}", argv, pattern, env=env)
 
+    def metrics_port(self):
+        """The port of `--metrics-listen 127.0.0.1:0`, from the start-up log."""
+        match = re.search(r"metrics: http://127\.0\.0\.1:(\d+)/metrics", self.log())
+        assert match, self.log_tail()
+        return int(match.group(1))
+
 
 class Frontend(Process):
     def __init__(self, number, shard_endpoints, extra_args=(), env=None, port=0,
@@ -664,6 +670,29 @@ def announce(tracker_port, info_hash, peer, port, source=None, timeout=5.0, **fi
         raise AssertionError(f"announce got {response.status} {response.reason}: "
                              f"{response.body[:300]!r}")
     return response.bencoded()
+
+
+def parse_metrics(text):
+    """{'name{labels}': value} from the Prometheus text format; checks HELP/TYPE come first."""
+    samples, typed = {}, set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+        elif line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            family = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", series).group(0)
+            base = re.sub(r"_(bucket|sum|count)$", "", family)
+            assert family in typed or base in typed, f"sample before its TYPE: {line}"
+            samples[series] = float(value)
+    return samples
+
+
+def metrics(port, host="127.0.0.1"):
+    with HttpConnection(port, host=host) as conn:
+        response = conn.get("/metrics")
+    assert response.status == 200, response
+    assert response.header("content-type").startswith("text/plain; version=0.0.4"), response
+    return parse_metrics(response.body.decode())
 
 
 def scrape(tracker_port, info_hashes=(), source=None, timeout=5.0):

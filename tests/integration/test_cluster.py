@@ -8,6 +8,7 @@ see each other's peers.
 import hashlib
 import re
 import socket
+import time
 import unittest
 
 import cluster
@@ -263,6 +264,34 @@ class FreshClusterTotalsTest(SharedClusterTest):
         numbers = set(re.findall(r"\b\d+\b", text))
         self.assertIn("5", numbers, "total complete/downloaded (5) not on the page")
         self.assertIn("7", numbers, "total incomplete (7) not on the page")
+
+
+class ExpiryTest(SharedClusterTest):
+    """Its own cluster with a 2 s peer timeout: the shard's timer expires peers, end to end."""
+
+    shard_args = ("--peer-timeout", "2", "--expire-interval", "1", "--metrics-listen",
+                  "127.0.0.1:0")
+
+    def test_a_silent_peer_expires_and_the_shard_counts_it(self):
+        h = self.torrent(0)
+        quiet, active = self.peers(2)
+        quiet.announce(self.fe(0), h, event="started")
+        active.announce(self.fe(0), h, event="started")
+        self.assertEqual(scrape(self.fe(0), [h])[h][b"incomplete"], 2)
+        deadline = time.monotonic() + 10
+        while scrape(self.fe(0), [h])[h][b"incomplete"] == 2:
+            self.assertLess(time.monotonic(), deadline, "the silent peer never expired")
+            active.announce(self.fe(0), h)  # keeps this one alive
+            time.sleep(0.2)
+        reply = active.announce(self.fe(1), h)
+        self.assertCounts(reply, 0, 1)
+        self.assertPeers(reply, [])  # the expired peer is not handed out
+
+        samples = cluster.metrics(self.cluster.shards[0].metrics_port())
+        shard = '{shard="0"}'
+        self.assertGreaterEqual(samples["shardtrack_expired_peers_total" + shard], 1)
+        self.assertEqual(samples["shardtrack_expiry_gap_seconds" + shard], 1.0)
+        self.assertGreater(samples["shardtrack_expiry_lap_seconds" + shard], 0)
 
 
 class HttpTest(SharedClusterTest):

@@ -19,7 +19,8 @@ import time
 import unittest
 
 import cluster
-from cluster import HttpConnection, announce, announce_target, get, peer_id, reply_peers
+from cluster import (HttpConnection, announce, announce_target, get, metrics, peer_id,
+                     reply_peers)
 
 REPO = os.path.abspath(os.path.join(cluster.HERE, "..", ".."))
 HAPROXY_CFG = os.path.join(REPO, "deploy", "haproxy.cfg")
@@ -33,29 +34,6 @@ def wait_until(predicate, what, timeout=WAIT):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
-
-
-def parse_metrics(text):
-    """{'name{labels}': value} from the Prometheus text format; checks HELP/TYPE come first."""
-    samples, typed = {}, set()
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            typed.add(line.split()[2])
-        elif line and not line.startswith("#"):
-            series, value = line.rsplit(" ", 1)
-            family = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", series).group(0)
-            base = re.sub(r"_(bucket|sum|count)$", "", family)
-            assert family in typed or base in typed, f"sample before its TYPE: {line}"
-            samples[series] = float(value)
-    return samples
-
-
-def metrics(port, host="127.0.0.1"):
-    with HttpConnection(port, host=host) as conn:
-        response = conn.get("/metrics")
-    assert response.status == 200, response
-    assert response.header("content-type").startswith("text/plain; version=0.0.4"), response
-    return parse_metrics(response.body.decode())
 
 
 def proxy_v1(source, port, dest="127.0.1.1", dest_port=6969):
@@ -134,9 +112,7 @@ class Topology:
         return sum(1 for value in state.values() if value == "UP")
 
     def shard_metrics_port(self, index):
-        match = re.search(r"metrics: http://127\.0\.0\.1:(\d+)/metrics", self.shards[index].log())
-        assert match, self.shards[index].log_tail()
-        return int(match.group(1))
+        return self.shards[index].metrics_port()
 
     def logs(self):
         processes = [p for p in [self.haproxy, *self.frontends, *self.shards] if p]

@@ -39,7 +39,8 @@ class ShardServerTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.error();
     persistence_ = std::move(*opened);
     settings_.listen = "inproc://shard-server-test";
-    server_ = std::make_unique<ShardServer>(loop_, context_, settings_, store_, service_);
+    server_ = std::make_unique<ShardServer>(loop_, context_, settings_, ExpirySweep::Options{},
+                                            store_, service_);
     server_->SetDurability(persistence_.get());
     if (snapshots) server_->SetBackgroundSnapshot(persistence_.get());
     ASSERT_TRUE(server_->Bind().ok());

@@ -1,6 +1,8 @@
 // ShardSettings: --snapshot-cpus takes a CPU list (numbers and ranges, from the command line or
 // the environment) and is empty by default (the child stays on the shard's CPUs); a malformed
-// list, or a CPU the machine does not have, is refused with a message naming the setting.
+// list, or a CPU the machine does not have, is refused with a message naming the setting. The
+// expiry pace takes its lap bound from --expire-lap or a tenth of --peer-timeout, and refuses
+// values that would stop expiry or spin the loop.
 #include "shard/shard_settings.h"
 
 #include <gtest/gtest.h>
@@ -16,8 +18,8 @@ class ShardSettingsTest : public ::testing::Test {
  protected:
   ShardSettingsTest() { settings_.Register(flags_); }
 
-  // Parses `args` (and env_), then derives the snapshot child's CPUs on a machine of `cpus`.
-  Result<std::vector<int>> SnapshotCpus(std::vector<const char*> args, int cpus = 8) {
+  // Parses `args` (and env_) into settings_.
+  Status Parse(std::vector<const char*> args) {
     args.insert(args.begin(), "shardtrack-shard");
     auto parsed =
         flags_.Parse(static_cast<int>(args.size()), args.data(), [this](const char* name) {
@@ -25,7 +27,16 @@ class ShardSettingsTest : public ::testing::Test {
           return it == env_.end() ? nullptr : it->second.c_str();
         });
     if (!parsed) return Error{parsed.error()};
+    return OkStatus();
+  }
+  // Parses `args`, then derives the snapshot child's CPUs on a machine of `cpus`.
+  Result<std::vector<int>> SnapshotCpus(std::vector<const char*> args, int cpus = 8) {
+    if (Status parsed = Parse(std::move(args)); !parsed) return Error{parsed.error()};
     return SnapshotCpusFrom(settings_, cpus);
+  }
+  Result<ExpirySweep::Options> Expiry(std::vector<const char*> args) {
+    if (Status parsed = Parse(std::move(args)); !parsed) return Error{parsed.error()};
+    return ExpiryOptionsFrom(settings_);
   }
 
   ShardSettings settings_;
@@ -78,6 +89,39 @@ TEST_F(ShardSettingsTest, ACpuTheMachineDoesNotHaveIsRefused) {
   cpus = SnapshotCpus({"--snapshot-cpus", "1"}, 2);
   ASSERT_TRUE(cpus) << cpus.error();
   EXPECT_EQ(*cpus, (std::vector<int>{1}));
+}
+
+TEST_F(ShardSettingsTest, AnExpiryLapTakesATenthOfThePeerTimeoutByDefault) {
+  auto expiry = Expiry({});
+  ASSERT_TRUE(expiry) << expiry.error();
+  EXPECT_EQ(expiry->max_lap, std::chrono::seconds(270));
+  EXPECT_EQ(expiry->interval, std::chrono::seconds(5));
+  EXPECT_EQ(expiry->slice, 20000u);
+  EXPECT_EQ(expiry->peer_timeout, 2700);
+  expiry = Expiry({"--peer-timeout", "600"});
+  ASSERT_TRUE(expiry) << expiry.error();
+  EXPECT_EQ(expiry->max_lap, std::chrono::seconds(60));
+}
+
+TEST_F(ShardSettingsTest, AnExpiryLapCanBeSet) {
+  auto expiry = Expiry({"--expire-lap", "30", "--expire-interval", "2", "--expire-slice", "500"});
+  ASSERT_TRUE(expiry) << expiry.error();
+  EXPECT_EQ(expiry->max_lap, std::chrono::seconds(30));
+  EXPECT_EQ(expiry->interval, std::chrono::seconds(2));
+  EXPECT_EQ(expiry->slice, 500u);
+}
+
+TEST_F(ShardSettingsTest, ExpirySettingsThatWouldStopOrSpinTheSweepAreRefused) {
+  const std::vector<std::pair<const char*, const char*>> refused = {
+      {"--peer-timeout", "0"},     {"--peer-timeout", "-5"}, {"--expire-interval", "0"},
+      {"--expire-interval", "-1"}, {"--expire-slice", "0"},  {"--expire-lap", "-1"}};
+  for (const auto& [name, value] : refused) {
+    ShardSettings fresh;
+    settings_ = fresh;
+    auto expiry = Expiry({name, value});
+    ASSERT_FALSE(expiry) << name << " " << value << " was accepted";
+    EXPECT_NE(expiry.error().find(name), std::string::npos) << expiry.error();
+  }
 }
 
 }  // namespace

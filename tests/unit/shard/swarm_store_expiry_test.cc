@@ -208,6 +208,18 @@ TEST_F(SwarmExpiryTest, EveryTorrentIsExaminedOncePerLap) {
   EXPECT_EQ(store_.torrents(), 0u);
 }
 
+TEST_F(SwarmExpiryTest, TheSliceThatReachesTheEndOfTheTableFinishesALap) {
+  for (std::uint8_t n = 1; n <= 7; ++n) AddTorrent(n, kStart);
+  std::vector<bool> finished;
+  for (int slice = 0; slice < 4; ++slice) {
+    finished.push_back(store_.ExpireSlice(kStart, kTimeout, 3).lap_finished);
+  }
+  // 3, 3, then the seventh torrent ends the lap and the slice goes on from the start; the
+  // fourth slice (torrents 3..5 of the order) stays inside the second lap.
+  EXPECT_EQ(finished, (std::vector<bool>{false, false, true, false}));
+  EXPECT_TRUE(store_.ExpireSlice(kStart, kTimeout, 2).lap_finished);  // the last two
+}
+
 TEST_F(SwarmExpiryTest, ExpiryGivesPeerListMemoryBack) {
   const InfoHash hash = HashOf(1);
   Announce(AnnounceBuilder(hash, "10.0.0.1", 6881).Event(proto::EVENT_COMPLETED).Seeder(), kStart);
@@ -232,6 +244,7 @@ TEST_F(SwarmExpiryTest, SliceOnAnEmptyStoreDoesNothing) {
   EXPECT_EQ(progress.torrents_examined, 0u);
   EXPECT_EQ(progress.torrents_removed, 0u);
   EXPECT_EQ(progress.peers_removed, 0u);
+  EXPECT_TRUE(progress.lap_finished);
 }
 
 TEST_F(SwarmExpiryTest, TotalsStayConsistentThroughAMixOfAnnouncesAndSlices) {

@@ -1,0 +1,55 @@
+// ExpirySweep: paces the expiry of dead peers over all of a shard's torrents, and counts what it
+// removed. A slice examines at most `slice` torrents, which bounds the loop's pause. Slices come
+// every `interval`; when the shard holds more torrents than that pace covers in `max_lap`, they
+// come faster (never closer than kMinGap), so a peer outlives the peer timeout by at most about
+// a lap however many torrents there are. Pure: the caller runs it from a timer, with the times.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "common/clock.h"
+#include "shard/swarm_store.h"
+
+namespace shardtrack {
+
+class ExpirySweep {
+ public:
+  // Keeps a shard with a very large table from spending all its time expiring.
+  static constexpr Duration kMinGap = std::chrono::milliseconds(10);
+
+  struct Options {
+    std::int64_t peer_timeout = 2700;  // seconds
+    Duration interval = std::chrono::seconds(5);
+    std::size_t slice = 20000;
+    Duration max_lap = std::chrono::seconds(270);
+  };
+
+  struct Stats {
+    std::uint64_t peers_expired = 0;
+    std::uint64_t torrents_forgotten = 0;
+    std::uint64_t laps = 0;                // sweeps that reached the end of the table
+    Duration last_lap = Duration::zero();  // how long the last whole sweep took
+    Duration gap = Duration::zero();       // between the last slice and the next
+  };
+
+  explicit ExpirySweep(const Options& options) : options_(options) {
+    stats_.gap = options.interval;
+  }
+
+  // Runs one slice: peers' times are compared with `wall_now`, laps are timed with `mono_now`.
+  // Returns the delay before the next slice.
+  Duration RunSlice(SwarmStore& store, UnixSeconds wall_now, MonoTime mono_now);
+  // The delay between slices for a table of `torrents`.
+  Duration GapFor(std::size_t torrents) const;
+
+  const Stats& stats() const { return stats_; }
+
+ private:
+  Options options_;
+  Stats stats_;
+  std::optional<MonoTime> lap_started_;  // the first slice, then the end of the last lap
+};
+
+}  // namespace shardtrack

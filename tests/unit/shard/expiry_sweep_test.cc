@@ -1,0 +1,98 @@
+// ExpirySweep: slices come every interval while a lap over all torrents fits the bound, faster
+// (never closer than kMinGap) when it would not; expired peers, forgotten torrents and the time
+// of each whole lap are counted. Times are passed in, as a timer would.
+#include "shard/expiry_sweep.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/unit/shard/swarm_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::AnnounceBuilder;
+using testing::HashOf;
+
+constexpr UnixSeconds kStart = 1'700'000'000;
+constexpr std::int64_t kTimeout = 2700;
+
+ExpirySweep::Options Pace(std::size_t slice, Duration max_lap) {
+  return {kTimeout, seconds(5), slice, max_lap};
+}
+
+TEST(ExpirySweepTest, SlicesComeEveryIntervalWhileALapFitsTheBound) {
+  const ExpirySweep sweep(Pace(10, seconds(50)));
+  EXPECT_EQ(sweep.GapFor(0), seconds(5));
+  EXPECT_EQ(sweep.GapFor(7), seconds(5));
+  EXPECT_EQ(sweep.GapFor(100), seconds(5));  // 10 slices of 5 s: exactly the bound
+}
+
+TEST(ExpirySweepTest, SlicesComeFasterWhenALapWouldOutlastTheBound) {
+  const ExpirySweep sweep(Pace(10, seconds(50)));
+  EXPECT_EQ(sweep.GapFor(200), milliseconds(2500));          // 20 slices in 50 s
+  EXPECT_EQ(sweep.GapFor(101), Duration(seconds(50)) / 11);  // 11 slices
+}
+
+TEST(ExpirySweepTest, SlicesNeverComeCloserThanTheMinimumGap) {
+  const ExpirySweep sweep(Pace(1, seconds(1)));
+  EXPECT_EQ(sweep.GapFor(1'000'000), ExpirySweep::kMinGap);
+}
+
+class ExpirySweepRunTest : public ::testing::Test {
+ protected:
+  // Torrent `n` with one leecher last seen at `when`.
+  void AddTorrent(std::uint8_t n, UnixSeconds when) {
+    proto::AnnounceReply reply;
+    auto request = AnnounceBuilder(HashOf(n), "10.0.0." + std::to_string(n), 6881).request;
+    ASSERT_TRUE(store_.Announce(request, when, rng_, reply).accepted);
+  }
+
+  SwarmStore store_;
+  FastRng rng_{1};
+  MonoTime mono_{};
+};
+
+TEST_F(ExpirySweepRunTest, CountsExpiredPeersAndForgottenTorrents) {
+  ExpirySweep sweep(Pace(10, seconds(50)));
+  AddTorrent(1, kStart);
+  AddTorrent(2, kStart);
+  AddTorrent(3, kStart + 100);
+  sweep.RunSlice(store_, kStart + kTimeout, mono_);
+  EXPECT_EQ(sweep.stats().peers_expired, 2u);
+  EXPECT_EQ(sweep.stats().torrents_forgotten, 2u);
+  EXPECT_EQ(store_.torrents(), 1u);
+  sweep.RunSlice(store_, kStart + 100 + kTimeout, mono_ + seconds(5));
+  EXPECT_EQ(sweep.stats().peers_expired, 3u);
+  EXPECT_EQ(sweep.stats().torrents_forgotten, 3u);
+}
+
+TEST_F(ExpirySweepRunTest, AWholeLapTakesNoLongerThanTheBound) {
+  for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
+  ExpirySweep sweep(Pace(10, seconds(50)));  // at every 5 s, 20 slices would take 100 s
+  MonoTime now = mono_;
+  for (int slice = 0; slice < 100 && sweep.stats().laps < 2; ++slice) {
+    now += sweep.RunSlice(store_, kStart, now);
+  }
+  ASSERT_EQ(sweep.stats().laps, 2u);
+  EXPECT_EQ(sweep.stats().gap, milliseconds(2500));
+  EXPECT_EQ(sweep.stats().last_lap, seconds(50));  // the second lap, end to end
+  EXPECT_EQ(store_.torrents(), 200u);              // nobody was due
+}
+
+TEST_F(ExpirySweepRunTest, TheGapFollowsTheTableAsItShrinks) {
+  for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
+  ExpirySweep sweep(Pace(100, seconds(5)));  // 2 slices per lap: 2.5 s apart
+  EXPECT_EQ(sweep.RunSlice(store_, kStart, mono_), milliseconds(2500));
+  // Everyone expires; the table empties and slices go back to every interval.
+  sweep.RunSlice(store_, kStart + kTimeout, mono_ + seconds(3));
+  sweep.RunSlice(store_, kStart + kTimeout, mono_ + seconds(6));
+  EXPECT_EQ(store_.torrents(), 0u);
+  EXPECT_EQ(sweep.stats().gap, seconds(5));
+}
+
+}  // namespace
+}  // namespace shardtrack
