@@ -45,6 +45,10 @@ class ExpirySweep {
   Duration GapFor(std::size_t torrents) const;
 
   const Stats& stats() const { return stats_; }
+  // The last lap took over half again --expire-lap: slices at kMinGap cannot keep up with the
+  // table, or the loop ran them late. The operator should raise the slice or add shards.
+  bool LastLapOverran() const { return stats_.last_lap > options_.max_lap * 3 / 2; }
+  const Options& options() const { return options_; }
 
  private:
   Options options_;

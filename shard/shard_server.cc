@@ -178,7 +178,16 @@ void ShardServer::FailDurability(const std::string& what, const std::string& err
 
 void ShardServer::RunExpirySlice() {
   const Clock& clock = loop_.clock();
+  const std::uint64_t laps = expiry_.stats().laps;
   const Duration gap = expiry_.RunSlice(store_, clock.WallNow(), clock.Now());
+  if (expiry_.stats().laps != laps && expiry_.LastLapOverran()) {
+    using Seconds = std::chrono::duration<double>;
+    spdlog::warn(
+        "expiry took {:.0f} s to sweep {} torrents, over --expire-lap {:.0f} s: dead peers stay "
+        "listed that long; raise --expire-slice or add shards",
+        Seconds(expiry_.stats().last_lap).count(), store_.torrents(),
+        Seconds(expiry_.options().max_lap).count());
+  }
   expiry_timer_ = loop_.RunAfter(gap, [this] { RunExpirySlice(); });
 }
 

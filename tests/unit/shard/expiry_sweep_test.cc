@@ -83,6 +83,30 @@ TEST_F(ExpirySweepRunTest, AWholeLapTakesNoLongerThanTheBound) {
   EXPECT_EQ(store_.torrents(), 200u);              // nobody was due
 }
 
+TEST_F(ExpirySweepRunTest, ALapSlowerThanTheBoundIsReported) {
+  for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
+  ExpirySweep sweep(Pace(1, milliseconds(100)));  // 200 slices at kMinGap: 2 s a lap
+  MonoTime now = mono_;
+  for (int slice = 0; slice < 500 && sweep.stats().laps < 2; ++slice) {
+    now += sweep.RunSlice(store_, kStart, now);
+  }
+  ASSERT_EQ(sweep.stats().laps, 2u);
+  EXPECT_EQ(sweep.stats().last_lap, 200 * ExpirySweep::kMinGap);
+  EXPECT_TRUE(sweep.LastLapOverran());
+}
+
+TEST_F(ExpirySweepRunTest, ALapWithinTheBoundIsNotReported) {
+  for (std::uint8_t n = 1; n <= 20; ++n) AddTorrent(n, kStart);
+  ExpirySweep sweep(Pace(10, seconds(50)));
+  MonoTime now = mono_;
+  for (int slice = 0; slice < 10 && sweep.stats().laps < 2; ++slice) {
+    now += sweep.RunSlice(store_, kStart, now);
+  }
+  ASSERT_EQ(sweep.stats().laps, 2u);
+  EXPECT_EQ(sweep.stats().last_lap, seconds(10));
+  EXPECT_FALSE(sweep.LastLapOverran());
+}
+
 TEST_F(ExpirySweepRunTest, TheGapFollowsTheTableAsItShrinks) {
   for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
   ExpirySweep sweep(Pace(100, seconds(5)));  // 2 slices per lap: 2.5 s apart
