@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 #include "shard/peer_announce.h"
 #include "shard/persistence/shard_file_name.h"
@@ -250,8 +251,8 @@ Status ShardPersistence::FinishSnapshot() {
 
 std::function<Status()> ShardPersistence::TakeCleanup() {
   if (retired_.empty()) return {};
-  auto files = std::make_shared<std::vector<std::unique_ptr<UnlinkedFile>>>(std::move(retired_));
-  retired_.clear();
+  auto files =
+      std::make_shared<std::vector<std::unique_ptr<UnlinkedFile>>>(std::exchange(retired_, {}));
   return [files] {
     files->clear();  // the last closes: the file system frees the blocks now
     return OkStatus();
