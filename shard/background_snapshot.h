@@ -24,10 +24,11 @@ class BackgroundSnapshot {
   // descriptor is closed. Never called while a sync runs (the journal is replaced). An error
   // means the files can only be trusted by a restart: the shard must stop.
   virtual Status FinishSnapshot() = 0;
-  // After FinishSnapshot: a job that frees what the install retired (the snapshot it replaced for
-  // good is freed at its last close, ~0.15 s for 410 MB on ext4 with `discard`), to run on another
-  // thread; it touches nothing the loop uses. Empty when there is nothing to free. A job not
-  // taken is done on the loop by the next snapshot or the destructor.
+  // After FinishSnapshot: a job that frees what the snapshot retired (the oldest snapshot and the
+  // oldest journal, each replaced for good and freed at its last close: ~0.15 s for 410 MB on ext4
+  // with `discard`), to run on another thread; it touches nothing the loop uses. Empty when there
+  // is nothing to free. What a job not taken would free goes with the next job, or is freed on
+  // the loop by the next snapshot written there or by the destructor.
   virtual std::function<Status()> TakeCleanup() = 0;
 };
 

@@ -6,8 +6,8 @@
 // the loop keeps serving. Expiry runs on a timer in bounded slices so a sweep never stalls
 // replies; a second timer starts a snapshot every save_dfile_interval, which is written beside
 // the loop (one at a time; a timer that finds one running skips its turn) and finished when its
-// descriptor becomes readable; what its install retired (the oldest snapshot, slow to free) is
-// closed on a second worker thread. Persistence comes in through ReplyDurability and
+// descriptor becomes readable; what it retired (the oldest snapshot and journal, slow to free)
+// is closed on a second worker thread. Persistence comes in through ReplyDurability and
 // BackgroundSnapshot, so this class knows no files. Loop thread only.
 #pragma once
 
@@ -86,7 +86,7 @@ class ShardServer {
   BackgroundSnapshot* snapshot_ = nullptr;
   int snapshot_fd_ = -1;  // watched while a snapshot is being written
   BackgroundWorker sync_worker_;
-  BackgroundWorker cleanup_worker_;  // frees what a snapshot's install retired
+  BackgroundWorker cleanup_worker_;  // frees what a background snapshot retired
   proto::RequestBatch incoming_;
   proto::ReplyBatch reply_;
   proto::ReplyBatch held_reply_;

@@ -10,9 +10,9 @@
 
 namespace shardtrack {
 
-Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(FileOps& ops, const std::string& dir,
-                                                             const FileHeader& header,
-                                                             const EncodedRecords& records) {
+Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
+    FileOps& ops, const std::string& dir, const FileHeader& header, const EncodedRecords& records,
+    std::unique_ptr<UnlinkedFile>* replaced) {
   ShardFileName name{header.index, header.count, ShardFileKind::kJournal};
   std::string target = JoinPath(dir, name.ToString());
   std::string temp = JoinPath(dir, name.As(ShardFileKind::kJournalTemp).ToString());
@@ -24,9 +24,16 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(FileOps& ops, const
   auto file = ops.OpenWritable(temp, FileOps::OpenMode::kTruncate);
   Status status = file ? (*file)->Append(bytes) : Status(Error{file.error()});
   if (status) status = (*file)->Sync();
+  std::unique_ptr<UnlinkedFile> freed_here;  // the old `.journal.prev` when the caller takes none
+  std::unique_ptr<UnlinkedFile>& old_previous = replaced != nullptr ? *replaced : freed_here;
   if (status && ops.Exists(target)) {
-    status = ops.Remove(previous);
-    if (status) status = ops.Link(target, previous);
+    auto unlinked = ops.Unlink(previous);
+    if (!unlinked) {
+      status = Error{unlinked.error()};
+    } else {
+      old_previous = std::move(*unlinked);
+      status = ops.Link(target, previous);
+    }
   }
   if (status) status = ops.Rename(temp, target);
   if (status) status = ops.SyncDir(dir);

@@ -48,10 +48,13 @@ class JournalWriter {
   // Replaces `shard-<index>-of-<count>.journal` in `dir` by one holding `header` and `records`
   // (written to a temp file, fsynced, renamed, directory fsynced), and keeps it open for
   // appending. The replaced journal keeps a second name `.journal.prev` (what the previous
-  // snapshot lacks).
-  static Result<std::unique_ptr<JournalWriter>> Create(FileOps& ops, const std::string& dir,
-                                                       const FileHeader& header,
-                                                       const EncodedRecords& records = {});
+  // snapshot lacks). The journal that had that name is replaced for good: it is unlinked but
+  // kept open (FileOps::Unlink), and freed when `*replaced` is destroyed, so that the caller
+  // picks the thread; without `replaced` it is freed right here. `*replaced` is set as soon as
+  // the unlink happened, even when a later step fails (the name is gone either way).
+  static Result<std::unique_ptr<JournalWriter>> Create(
+      FileOps& ops, const std::string& dir, const FileHeader& header,
+      const EncodedRecords& records = {}, std::unique_ptr<UnlinkedFile>* replaced = nullptr);
 
   // What a sync on another thread needs: fdatasync the file, covering every byte written so far.
   struct SyncJob {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 #include "shard/peer_announce.h"
 #include "shard/persistence/shard_file_name.h"
@@ -142,7 +143,7 @@ Status ShardPersistence::SaveSnapshot(const SwarmStore& store, UnixSeconds now) 
   if (child_) {
     if (Status finished = FinishSnapshot(); !finished) return finished;
   }
-  retired_.reset();  // this one pauses the loop anyway (start, shutdown)
+  retired_.clear();  // this one pauses the loop anyway (start, shutdown)
   const auto start = std::chrono::steady_clock::now();
   Status saved = WriteSnapshotAndRotate(store, now);
   stats_.last_snapshot_seconds = SecondsSince(start);
@@ -236,7 +237,7 @@ Status ShardPersistence::FinishSnapshot() {
     return Error{installed.error() + " after the journal of generation " +
                  std::to_string(child_header_.generation) + " was started"};
   }
-  retired_ = std::move(*installed);  // closed by TakeCleanup()'s job, off the loop
+  Retire(std::move(*installed));  // closed by TakeCleanup()'s job, off the loop
   generation_ = child_header_.generation;
   ++stats_.snapshots;
   stats_.last_snapshot_at = child_header_.written_at;
@@ -249,11 +250,17 @@ Status ShardPersistence::FinishSnapshot() {
 }
 
 std::function<Status()> ShardPersistence::TakeCleanup() {
-  if (!retired_) return {};
-  return [file = std::shared_ptr<UnlinkedFile>(std::move(retired_))]() mutable {
-    file.reset();  // the last close: the file system frees the blocks now
+  if (retired_.empty()) return {};
+  auto files =
+      std::make_shared<std::vector<std::unique_ptr<UnlinkedFile>>>(std::exchange(retired_, {}));
+  return [files] {
+    files->clear();  // the last closes: the file system frees the blocks now
     return OkStatus();
   };
+}
+
+void ShardPersistence::Retire(std::unique_ptr<UnlinkedFile> file) {
+  if (file) retired_.push_back(std::move(file));
 }
 
 Result<SnapshotStats> ShardPersistence::DecodeChildCounts(const std::string& child_result) {
@@ -264,10 +271,13 @@ Result<SnapshotStats> ShardPersistence::DecodeChildCounts(const std::string& chi
 }
 
 // Every change since the fork, synced in the new journal before the snapshot is installed. On a
-// failure the journal of the old generation stays the one written to.
+// failure the journal of the old generation stays the one written to. The oldest journal it
+// replaces is retired (also after a failure that came after its unlink).
 Status ShardPersistence::StartJournalOfChild() {
-  auto journal =
-      JournalWriter::Create(ops_, options_.data_dir, child_header_, journal_->TakeCopy());
+  std::unique_ptr<UnlinkedFile> replaced;
+  auto journal = JournalWriter::Create(ops_, options_.data_dir, child_header_, journal_->TakeCopy(),
+                                       &replaced);
+  Retire(std::move(replaced));
   if (!journal) return Error{journal.error()};
   journal_ = std::move(*journal);
   return OkStatus();

@@ -12,8 +12,11 @@
 // the snapshot holds changes nothing), then the snapshot is installed. A crash between the two
 // leaves snapshot G, `.journal.prev` (after G) and `.journal` (after G+1): the loader replays
 // both (state_loader.h). When the child fails, the temp file is removed and G stays in force.
-// The install unlinks the oldest snapshot (`.prev`) but keeps it open: closing it frees its
-// blocks, which for a large file is slow, so TakeCleanup() hands the close to another thread.
+// The new journal's creation unlinks the oldest journal (`.journal.prev`) and the install the
+// oldest snapshot (`.prev`), but both stay open: closing a file frees its blocks, which for a
+// large file is slow, so TakeCleanup() hands the closes to another thread. Snapshots written on
+// the loop (SaveSnapshot) and journals started there (OpenJournal) free what they replace right
+// away.
 //
 // Owns its JournalWriter and the snapshot child; the FileOps and the SwarmStore belong to the
 // caller. Loop thread only, except a PrepareSync() or TakeCleanup() job, which may run on another
@@ -111,6 +114,8 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   // copy of the changes since the fork), then FinishSnapshot installs the snapshot.
   static Result<SnapshotStats> DecodeChildCounts(const std::string& child_result);
   Status StartJournalOfChild();
+  // Keeps an unlinked file (if any) for TakeCleanup()'s job.
+  void Retire(std::unique_ptr<UnlinkedFile> file);
 
   FileOps& ops_;
   PersistenceOptions options_;
@@ -125,7 +130,8 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   std::unique_ptr<SnapshotChild> child_;  // a background snapshot being written
   FileHeader child_header_;               // of the snapshot it writes
   std::chrono::steady_clock::time_point child_started_;
-  std::unique_ptr<UnlinkedFile> retired_;  // the snapshot the last install replaced for good
+  // What the last background snapshot replaced for good (the oldest journal and snapshot).
+  std::vector<std::unique_ptr<UnlinkedFile>> retired_;
 };
 
 }  // namespace shardtrack

@@ -1,8 +1,8 @@
 // ShardServer with real persistence over a real ZeroMQ socket (inproc): replies that counted a
 // completion wait for the journal's sync and come in a message of their own; the others go out
 // at once; a failed sync sends no completion reply and stops the shard. Every wait is a bounded
-// number of loop turns, so a bug fails instead of hanging. The oldest snapshot a periodic
-// snapshot retires is closed on a worker thread, and Close waits for that.
+// number of loop turns, so a bug fails instead of hanging. The oldest snapshot and journal a
+// periodic snapshot retires are closed on a worker thread, and Close waits for that.
 #include "shard/shard_server.h"
 
 #include <gtest/gtest.h>
@@ -48,7 +48,7 @@ class ShardServerTest : public ::testing::Test {
     client_.connect(settings_.listen);
   }
   // Start() with a snapshot every second, after an earlier run, so that the snapshot at start
-  // leaves a `.prev` for the first periodic one to retire.
+  // leaves a `.snapshot.prev` and a `.journal.prev` for the first periodic one to retire.
   void StartWithAPrevToRetire(FaultyFileOps& ops) {
     {
       SwarmStore earlier;
@@ -159,11 +159,11 @@ TEST_F(ShardServerTest, ThePeriodicSnapshotIsInstalledWhenItsChildHasExited) {
   EXPECT_EQ(persistence_->stats().snapshot_failures, 0u);
 }
 
-TEST_F(ShardServerTest, TheSnapshotAPeriodicOneRetiresIsClosedOffTheLoop) {
+TEST_F(ShardServerTest, TheSnapshotAndJournalAPeriodicOneRetiresAreClosedOffTheLoop) {
   FaultyFileOps faulty(real_);
   StartWithAPrevToRetire(faulty);
-  TurnUntil([&] { return faulty.releases() == 1; }, 1000);
-  ASSERT_EQ(faulty.releases(), 1);
+  TurnUntil([&] { return faulty.releases() == 2; }, 1000);
+  ASSERT_EQ(faulty.releases(), 2);
   EXPECT_NE(faulty.last_release_thread(), std::this_thread::get_id());
   EXPECT_EQ(persistence_->stats().snapshots, 2u);
 }
@@ -174,7 +174,7 @@ TEST_F(ShardServerTest, CloseWaitsForARunningSnapshotAndItsCleanup) {
   TurnUntil([&] { return persistence_->snapshot_running(); }, 1000);
   ASSERT_TRUE(persistence_->snapshot_running());
   server_->Close();  // no loop turn after it: the cleanup's result is waited for right here
-  EXPECT_EQ(faulty.releases(), 1);
+  EXPECT_EQ(faulty.releases(), 2);
   EXPECT_NE(faulty.last_release_thread(), std::this_thread::get_id());
 }
 

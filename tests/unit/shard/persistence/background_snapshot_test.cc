@@ -1,8 +1,9 @@
 // The periodic snapshot written by a forked child while the shard keeps serving: what it leaves
 // on disk must give back the live store after a kill -9, whether the child succeeded, failed, or
-// the install was cut short after the journal rotation. The install unlinks the oldest snapshot
-// but leaves freeing it (its last close) to a cleanup job for another thread; a child that cannot
-// move to its CPUs still writes the snapshot.
+// the install was cut short after the journal rotation. The new journal's creation unlinks the
+// oldest journal and the install the oldest snapshot, but freeing them (their last close) is left
+// to a cleanup job for another thread; a child that cannot move to its CPUs still writes the
+// snapshot.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sched.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -37,6 +39,27 @@ std::map<InfoHash, TorrentRecord> Contents(const SwarmStore& store) {
 bool Readable(int fd) {
   pollfd ready{fd, POLLIN, 0};
   return ::poll(&ready, 1, 30'000) == 1;
+}
+
+ino_t Inode(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
+}
+
+// Names of the files in `dir` that this process still holds open after their last name was
+// removed: their blocks are not freed yet. Seen through /proc, as the kernel reports them.
+std::vector<std::string> OpenButUnlinked(const std::string& dir) {
+  const std::string prefix = dir + "/";
+  const std::string suffix = " (deleted)";
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    const std::string target = std::filesystem::read_symlink(entry.path(), error).string();
+    if (error || !target.starts_with(prefix) || !target.ends_with(suffix)) continue;
+    names.push_back(target.substr(prefix.size(), target.size() - prefix.size() - suffix.size()));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 class BackgroundSnapshotTest : public testing::PersistentShardTest {
@@ -173,39 +196,120 @@ TEST_F(BackgroundSnapshotTest, ASaveTimerWhileAChildRunsCannotStartASecond) {
   EXPECT_FALSE(shard->persistence->snapshot_running());
 }
 
-TEST_F(BackgroundSnapshotTest, TheOldestSnapshotIsUnlinkedAtTheInstallAndClosedByTheCleanupJob) {
+TEST_F(BackgroundSnapshotTest, TheOldestSnapshotAndJournalAreUnlinkedAndClosedByTheCleanupJob) {
   FaultyFileOps faulty(real_);
   auto shard = Open(faulty);  // generation 1
   Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
   ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());  // 2; 1 is `.prev`
   const std::string previous = dir_.File("shard-0-of-1.snapshot.prev");
-  struct stat oldest;
-  ASSERT_EQ(::stat(previous.c_str(), &oldest), 0);
+  const std::string journal = dir_.File("shard-0-of-1.journal");
+  const std::string previous_journal = dir_.File("shard-0-of-1.journal.prev");
+  const ino_t oldest = Inode(previous);
+  const ino_t oldest_journal = Inode(previous_journal);  // follows generation 1
+  const ino_t current_journal = Inode(journal);          // follows generation 2
+  ASSERT_NE(oldest, 0u);
+  ASSERT_NE(oldest_journal, 0u);
   EXPECT_FALSE(shard->persistence->TakeCleanup()) << "nothing retired by a snapshot on the loop";
 
   ASSERT_TRUE(
       SnapshotWhileServing(*shard, {AnnounceRequest('b', 2, proto::EVENT_STARTED, 5)}).ok());
-  struct stat now_previous;
-  ASSERT_EQ(::stat(previous.c_str(), &now_previous), 0);
-  EXPECT_NE(now_previous.st_ino, oldest.st_ino) << "`.prev` is now generation 2";
-  EXPECT_EQ(faulty.releases(), 0) << "the install itself must not close the oldest snapshot";
+  EXPECT_NE(Inode(previous), oldest) << "`.prev` is now generation 2";
+  EXPECT_EQ(Inode(previous_journal), current_journal) << "`.journal.prev` follows generation 2";
+  std::vector<ino_t> in_dir;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    in_dir.push_back(Inode(entry.path().string()));
+  }
+  EXPECT_EQ(std::count(in_dir.begin(), in_dir.end(), oldest), 0);
+  EXPECT_EQ(std::count(in_dir.begin(), in_dir.end(), oldest_journal), 0);
+  EXPECT_EQ(faulty.releases(), 0) << "the finish itself must not close what it retired";
+  EXPECT_EQ(OpenButUnlinked(dir_.path()),
+            (std::vector<std::string>{"shard-0-of-1.journal.prev", "shard-0-of-1.snapshot.prev"}));
 
   auto cleanup = shard->persistence->TakeCleanup();
   ASSERT_TRUE(cleanup);
-  EXPECT_FALSE(shard->persistence->TakeCleanup()) << "one job per install";
+  EXPECT_FALSE(shard->persistence->TakeCleanup()) << "one job per finish";
   std::thread::id worker;
   std::thread thread([&] {
     worker = std::this_thread::get_id();
     EXPECT_TRUE(cleanup().ok());
   });
   thread.join();
-  cleanup = nullptr;
-  EXPECT_EQ(faulty.releases(), 1);
+  EXPECT_EQ(faulty.releases(), 2) << "both closed by the job, none before it";
   EXPECT_EQ(faulty.last_release_thread(), worker);
+  EXPECT_EQ(OpenButUnlinked(dir_.path()), std::vector<std::string>{});
+  cleanup = nullptr;
+  EXPECT_EQ(faulty.releases(), 2);
 
   auto restarted = RestartKeepsTheStore(std::move(shard));
   ASSERT_NE(restarted, nullptr);
   EXPECT_EQ(restarted->store.peers(), 2u);
+}
+
+TEST_F(BackgroundSnapshotTest, AKillBeforeTheCleanupJobRanLosesNothing) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
+  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('b', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  Serve(*shard, {AnnounceRequest('b', 3, proto::EVENT_STARTED, 5)});
+  ASSERT_EQ(OpenButUnlinked(dir_.path()).size(), 2u);
+  // The job is never run: the process dies, and its descriptors are closed with it.
+  auto restarted = RestartKeepsTheStore(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 2u);
+  EXPECT_EQ(restarted->store.peers(), 3u);
+}
+
+TEST_F(BackgroundSnapshotTest, AnOldestJournalThatCannotBeUnlinkedKeepsTheOldFilesInForce) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
+  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  const std::uint64_t generation = shard->persistence->generation();
+  const ino_t journal = Inode(dir_.File("shard-0-of-1.journal"));
+  const ino_t previous_journal = Inode(dir_.File("shard-0-of-1.journal.prev"));
+  ASSERT_NE(previous_journal, 0u);
+  // The first removal at the finish is the unlink of `.journal.prev`, for the new journal: the
+  // snapshot is dropped like after any failed rotation (logged, counted, not fatal).
+  faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('b', 2, proto::EVENT_STARTED, 5)}).ok());
+  EXPECT_EQ(shard->persistence->generation(), generation);
+  EXPECT_EQ(shard->persistence->stats().snapshot_failures, 1u);
+  EXPECT_EQ(Inode(dir_.File("shard-0-of-1.journal")), journal);
+  EXPECT_EQ(Inode(dir_.File("shard-0-of-1.journal.prev")), previous_journal);
+  EXPECT_FALSE(real_.Exists(dir_.File("shard-0-of-1.journal.tmp")));
+  EXPECT_FALSE(real_.Exists(dir_.File("shard-0-of-1.snapshot.tmp")));
+  EXPECT_FALSE(shard->persistence->TakeCleanup());
+  Serve(*shard, {AnnounceRequest('b', 3, proto::EVENT_COMPLETED, 0)});
+  auto restarted = RestartKeepsTheStore(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 2u);
+  EXPECT_EQ(restarted->store.peers(), 3u);
+}
+
+TEST_F(BackgroundSnapshotTest, ARotationFailingAfterTheUnlinkStillLeavesTheCloseToTheJob) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
+  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  const std::uint64_t generation = shard->persistence->generation();
+  faulty.FailNth(FaultyFileOps::Op::kLink, 1);  // the new journal's: `.journal.prev` is gone
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('b', 2, proto::EVENT_STARTED, 5)}).ok());
+  EXPECT_EQ(shard->persistence->generation(), generation);
+  EXPECT_EQ(shard->persistence->stats().snapshot_failures, 1u);
+  EXPECT_EQ(faulty.releases(), 0);
+  auto cleanup = shard->persistence->TakeCleanup();
+  ASSERT_TRUE(cleanup);
+  EXPECT_TRUE(cleanup().ok());
+  EXPECT_EQ(faulty.releases(), 1);
+  Serve(*shard, {AnnounceRequest('b', 3, proto::EVENT_COMPLETED, 0)});
+  auto restarted = RestartKeepsTheStore(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 2u);
+  EXPECT_EQ(restarted->store.peers(), 3u);
 }
 
 TEST_F(BackgroundSnapshotTest, ACleanupJobNotTakenIsDoneByTheNextSnapshot) {
@@ -214,11 +318,13 @@ TEST_F(BackgroundSnapshotTest, ACleanupJobNotTakenIsDoneByTheNextSnapshot) {
   ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
   ASSERT_TRUE(SnapshotWhileServing(*shard, {}).ok());
   EXPECT_EQ(faulty.releases(), 0);
-  // Generation 1 (retired by the background install, its job not taken), then generation 2
-  // (retired by this install, on the loop like everything in a snapshot written here).
+  // The snapshot and journal of generation 1 (retired by the background snapshot, its job not
+  // taken), then those of generation 2 (replaced by this snapshot, on the loop like everything in
+  // a snapshot written here).
   ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
-  EXPECT_EQ(faulty.releases(), 2);
+  EXPECT_EQ(faulty.releases(), 4);
   EXPECT_EQ(faulty.last_release_thread(), std::this_thread::get_id());
+  EXPECT_FALSE(shard->persistence->TakeCleanup());
 }
 
 TEST_F(BackgroundSnapshotTest, AChildThatCannotMoveToItsCpusStillWritesTheSnapshot) {

@@ -38,6 +38,19 @@ class JournalFileTest : public ::testing::Test {
     return writer.ok() ? std::move(*writer) : nullptr;
   }
   Result<JournalContents> Read() { return ParseJournal(testing::ReadAll(dir_.File(kName))); }
+  // A journal of kHeader's shard with another generation.
+  Result<std::unique_ptr<JournalWriter>> CreateAt(
+      FileOps& ops, std::uint64_t generation, std::unique_ptr<UnlinkedFile>* replaced = nullptr) {
+    FileHeader header = kHeader;
+    header.generation = generation;
+    return JournalWriter::Create(ops, dir_.path(), header, {}, replaced);
+  }
+  // The generation in the header of the journal named `name`; 0 when there is none.
+  std::uint64_t GenerationOf(const std::string& name) {
+    if (!real_.Exists(dir_.File(name))) return 0;
+    auto contents = ParseJournal(testing::ReadAll(dir_.File(name)));
+    return contents.ok() ? contents->header.generation : 0;
+  }
 
   ScratchDir dir_;
   PosixFileOps real_;
@@ -218,6 +231,59 @@ TEST_F(JournalFileTest, CreateReplacesAnOldJournalAtomically) {
   auto contents = Read();
   ASSERT_TRUE(contents.ok());
   EXPECT_EQ(contents->entries.size(), 1u);  // the old journal survives a failed rotation
+  EXPECT_FALSE(real_.Exists(dir_.File(kName + ".tmp")));
+}
+
+// The journal replaced for good (the one named `.journal.prev`) is unlinked but handed back
+// open, so that the caller picks the thread that frees its blocks (the last close).
+TEST_F(JournalFileTest, CreateHandsBackTheJournalItReplacesForGoodStillOpen) {
+  FaultyFileOps faulty(real_);
+  ASSERT_TRUE(CreateAt(faulty, 1).ok());
+  std::unique_ptr<UnlinkedFile> replaced;
+  ASSERT_TRUE(CreateAt(faulty, 2, &replaced).ok());
+  EXPECT_EQ(replaced, nullptr) << "there was no `.journal.prev` yet";
+  ASSERT_TRUE(CreateAt(faulty, 3, &replaced).ok());
+  ASSERT_NE(replaced, nullptr);
+  EXPECT_EQ(GenerationOf(kName), 3u);
+  EXPECT_EQ(GenerationOf(kName + ".prev"), 2u);  // generation 1 has no name left
+  EXPECT_EQ(faulty.releases(), 0) << "Create must not close the journal it hands back";
+  replaced.reset();
+  EXPECT_EQ(faulty.releases(), 1);
+}
+
+TEST_F(JournalFileTest, CreateFreesTheReplacedJournalItselfWhenTheCallerTakesNone) {
+  FaultyFileOps faulty(real_);
+  for (std::uint64_t generation : {1, 2, 3}) ASSERT_TRUE(CreateAt(faulty, generation).ok());
+  EXPECT_EQ(faulty.releases(), 1);
+  EXPECT_EQ(GenerationOf(kName + ".prev"), 2u);
+}
+
+TEST_F(JournalFileTest, AJournalPrevThatCannotBeUnlinkedFailsTheCreationAndKeepsTheOldFiles) {
+  ASSERT_TRUE(CreateAt(real_, 1).ok());
+  ASSERT_TRUE(CreateAt(real_, 2).ok());
+  FaultyFileOps faulty(real_);
+  faulty.FailNth(FaultyFileOps::Op::kRemove, 1);  // the unlink of `.journal.prev`
+  std::unique_ptr<UnlinkedFile> replaced;
+  auto third = CreateAt(faulty, 3, &replaced);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error(), "creating journal " + dir_.File(kName) + ": injected fault");
+  EXPECT_EQ(replaced, nullptr);
+  EXPECT_EQ(GenerationOf(kName), 2u);
+  EXPECT_EQ(GenerationOf(kName + ".prev"), 1u);
+  EXPECT_FALSE(real_.Exists(dir_.File(kName + ".tmp")));
+}
+
+TEST_F(JournalFileTest, AFailureAfterTheUnlinkStillHandsBackTheUnlinkedJournal) {
+  ASSERT_TRUE(CreateAt(real_, 1).ok());
+  ASSERT_TRUE(CreateAt(real_, 2).ok());
+  FaultyFileOps faulty(real_);
+  faulty.FailNth(FaultyFileOps::Op::kLink, 1);  // `.journal` cannot get its second name
+  std::unique_ptr<UnlinkedFile> replaced;
+  EXPECT_FALSE(CreateAt(faulty, 3, &replaced).ok());
+  EXPECT_NE(replaced, nullptr) << "the name is gone: the caller must still free the file";
+  EXPECT_EQ(faulty.releases(), 0);
+  EXPECT_EQ(GenerationOf(kName), 2u);  // still in force
+  EXPECT_FALSE(real_.Exists(dir_.File(kName + ".prev")));
   EXPECT_FALSE(real_.Exists(dir_.File(kName + ".tmp")));
 }
 
