@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -104,10 +105,20 @@ class JournalWriter {
 
 struct JournalContents {
   FileHeader header;
-  std::vector<JournalEntry> entries;
+  std::vector<JournalEntry> entries;  // ParseJournal only
+  std::uint64_t records = 0;          // intact change records (replayed)
   std::uint64_t torn_tail_bytes = 0;  // ignored damage at the end
 };
 
+// Takes each change record of a journal read record by record.
+using JournalSink = std::function<void(const JournalEntry&)>;
+
+// Reads a journal a record at a time (FrameReader), so that the file is never held whole, with
+// the same checks and errors as ParseJournal; `entries` stays empty. Hands the first
+// `max_records` intact change records to `sink` (may be empty: a check only) and stops there,
+// so a second read can replay what a first one found intact. A read error is reported as such.
+Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sink,
+                                    std::uint64_t max_records = UINT64_MAX);
 // The error names what is wrong and its offset, never the file name.
 Result<JournalContents> ParseJournal(std::string_view file);
 

@@ -54,13 +54,16 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
   const LoadOptions load{options.data_dir, options.index, options.count, options.on_corrupt, now};
   auto loaded = LoadShardState(ops, load);
   if (!loaded) return Error{loaded.error()};
+  std::string summary = loaded->Summary();  // before the peers are handed to the store
   std::uint64_t expired = 0;
   for (TorrentRecord& torrent : loaded->torrents) {
     expired += DropExpiredPeers(torrent, now, options.peer_timeout);
     store.Restore(torrent);
+    // Freed as soon as the store holds it: the loaded peers and the store's never add up.
+    std::vector<PeerRecord>().swap(torrent.peers);
   }
   std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
-  persistence->recovery_summary_ = loaded->Summary();
+  persistence->recovery_summary_ = std::move(summary);
   if (expired > 0) {
     persistence->recovery_summary_ += "; dropped " + std::to_string(expired) + " expired peers";
   }
