@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "shard/peer_announce.h"
 #include "shard/persistence/shard_file_name.h"
@@ -29,6 +30,18 @@ std::uint64_t DropExpiredPeers(TorrentRecord& torrent, UnixSeconds now, std::int
   return before - torrent.peers.size();
 }
 
+// Loads on a thread of its own, joined at once: glibc's malloc gives that thread an arena of its
+// own, so the loader's temporaries and the store built from them never share pages, and once
+// they are freed malloc_trim can hand every one of those pages back. Loaded on the caller's
+// thread, the store's lists filled the holes the loader left and 1M peers stayed at 65-90 MB
+// resident after the load instead of 55 MB. Nothing else runs meanwhile, so `ops` is only ever
+// used by one thread at a time.
+Result<LoadedState> LoadApart(FileOps& ops, const LoadOptions& options) {
+  Result<LoadedState> loaded = Error{"not loaded"};
+  std::thread([&] { loaded = LoadShardState(ops, options); }).join();
+  return loaded;
+}
+
 JournalEntry PeerEntry(const PeerAnnounce& announce, UnixSeconds now) {
   JournalEntry entry;
   entry.op =
@@ -52,16 +65,15 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
   if (Status created = ops.CreateDir(options.data_dir); !created) return Error{created.error()};
   RemoveTempFiles(ops, options);
   const LoadOptions load{options.data_dir, options.index, options.count, options.on_corrupt, now};
-  auto loaded = LoadShardState(ops, load);
+  auto loaded = LoadApart(ops, load);
   if (!loaded) return Error{loaded.error()};
-  std::string summary = loaded->Summary();  // before the peers are handed to the store
+  std::string summary = loaded->Summary();  // before the loaded peers are freed
   std::uint64_t expired = 0;
   for (TorrentRecord& torrent : loaded->torrents) {
     expired += DropExpiredPeers(torrent, now, options.peer_timeout);
     store.Restore(torrent);
-    // Freed as soon as the store holds it: the loaded peers and the store's never add up.
-    std::vector<PeerRecord>().swap(torrent.peers);
   }
+  loaded->torrents = {};  // all of the loader's pages are free now (LoadApart)
   std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
   persistence->recovery_summary_ = std::move(summary);
   if (expired > 0) {
