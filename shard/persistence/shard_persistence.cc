@@ -4,9 +4,9 @@
 
 #include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "shard/peer_announce.h"
+#include "shard/persistence/load_into_store.h"
 #include "shard/persistence/shard_file_name.h"
 
 namespace shardtrack {
@@ -20,26 +20,6 @@ void RemoveTempFiles(FileOps& ops, const PersistenceOptions& options) {
     if (!ops.Exists(path)) continue;
     if (Status removed = ops.Remove(path); !removed) spdlog::warn("{}", removed.error());
   }
-}
-
-// Drops peers whose last announce is already older than the peer timeout.
-std::uint64_t DropExpiredPeers(TorrentRecord& torrent, UnixSeconds now, std::int64_t timeout) {
-  const std::size_t before = torrent.peers.size();
-  std::erase_if(torrent.peers,
-                [&](const PeerRecord& peer) { return peer.last_seen + timeout <= now; });
-  return before - torrent.peers.size();
-}
-
-// Loads on a thread of its own, joined at once: glibc's malloc gives that thread an arena of its
-// own, so the loader's temporaries and the store built from them never share pages, and once
-// they are freed malloc_trim can hand every one of those pages back. Loaded on the caller's
-// thread, the store's lists filled the holes the loader left and 1M peers stayed at 65-90 MB
-// resident after the load instead of 55 MB. Nothing else runs meanwhile, so `ops` is only ever
-// used by one thread at a time.
-Result<LoadedState> LoadApart(FileOps& ops, const LoadOptions& options) {
-  Result<LoadedState> loaded = Error{"not loaded"};
-  std::thread([&] { loaded = LoadShardState(ops, options); }).join();
-  return loaded;
 }
 
 JournalEntry PeerEntry(const PeerAnnounce& announce, UnixSeconds now) {
@@ -65,20 +45,10 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
   if (Status created = ops.CreateDir(options.data_dir); !created) return Error{created.error()};
   RemoveTempFiles(ops, options);
   const LoadOptions load{options.data_dir, options.index, options.count, options.on_corrupt, now};
-  auto loaded = LoadApart(ops, load);
+  auto loaded = LoadIntoStore(ops, load, options.peer_timeout, store);
   if (!loaded) return Error{loaded.error()};
-  std::string summary = loaded->Summary();  // before the loaded peers are freed
-  std::uint64_t expired = 0;
-  for (TorrentRecord& torrent : loaded->torrents) {
-    expired += DropExpiredPeers(torrent, now, options.peer_timeout);
-    store.Restore(torrent);
-  }
-  loaded->torrents = {};  // all of the loader's pages are free now (LoadApart)
   std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
-  persistence->recovery_summary_ = std::move(summary);
-  if (expired > 0) {
-    persistence->recovery_summary_ += "; dropped " + std::to_string(expired) + " expired peers";
-  }
+  persistence->recovery_summary_ = std::move(loaded->summary);
   persistence->generation_ = loaded->max_generation;
   if (Status saved = persistence->SaveSnapshot(store, now); !saved) return Error{saved.error()};
   return persistence;
