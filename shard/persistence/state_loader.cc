@@ -8,30 +8,12 @@
 #include "common/routing.h"
 #include "common/siphash.h"
 #include "shard/persistence/journal_file.h"
-#include "shard/persistence/loading_peers.h"
+#include "shard/persistence/loading_set.h"
 #include "shard/persistence/shard_file_name.h"
 #include "shard/persistence/snapshot_file.h"
 
 namespace shardtrack {
 namespace {
-
-// A torrent while its set is loaded (loading_peers.h: an endpoint index only where a journal
-// needs one).
-struct LoadingTorrent {
-  std::uint64_t completed = 0;
-  LoadingPeers peers;
-};
-using TorrentMap = std::map<InfoHash, LoadingTorrent>;
-
-// One (index, count)'s snapshot plus journal, as far as the loading shard keeps it.
-struct SetState {
-  std::uint32_t index = 0;
-  std::uint32_t count = 1;
-  std::uint64_t generation = 0;
-  TorrentMap torrents;
-
-  bool Owns(const InfoHash& hash) const { return ShardFor(hash, count) == index; }
-};
 
 std::string CorruptMessage(const std::string& path, const std::string& what, bool unreadable) {
   return path + (unreadable ? " is unreadable (" : " is corrupt (") + what +
@@ -99,7 +81,6 @@ class Loader {
   Status ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
                       bool have_snapshot);
   Result<std::optional<SetState>> LoadSet(const ShardFileName& set_name);
-  void Merge(std::vector<SetState>& sets);
 
   FileOps& ops_;
   const LoadOptions& options_;
@@ -123,15 +104,17 @@ Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, con
   } else {
     what = opened.error();
   }
-  if (Status set_aside = SetAside(name, what, unreadable); !set_aside)
+  if (Status set_aside = SetAside(name, what, unreadable); !set_aside) {
     return Error{set_aside.error()};
+  }
   return std::optional<Parsed>();
 }
 
 Status Loader::SetAside(const ShardFileName& name, const std::string& what, bool unreadable) {
   const std::string path = JoinPath(options_.data_dir, name.ToString());
-  if (options_.on_corrupt == OnCorrupt::kRefuse)
+  if (options_.on_corrupt == OnCorrupt::kRefuse) {
     return Error{CorruptMessage(path, what, unreadable)};
+  }
   std::string moved_to = path + ".corrupt-" + std::to_string(options_.now);
   for (int n = 2; ops_.Exists(moved_to); ++n) {
     moved_to = path + ".corrupt-" + std::to_string(options_.now) + "-" + std::to_string(n);
@@ -260,47 +243,6 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   return std::optional<SetState>(std::move(set));
 }
 
-// The set that speaks for `hash`'s peers (see the header).
-const SetState* AuthorityFor(const std::vector<SetState>& sets, const InfoHash& hash) {
-  const SetState* authority = nullptr;
-  for (const SetState& set : sets) {
-    if (set.Owns(hash) && (authority == nullptr || set.generation > authority->generation)) {
-      authority = &set;
-    }
-  }
-  return authority;
-}
-
-// Moves every set's torrents into out_, freeing each as it goes: peers are moved, never copied,
-// and with one set (the common case) no other structure is built.
-void Loader::Merge(std::vector<SetState>& sets) {
-  std::size_t total = 0;
-  for (const SetState& set : sets) total += set.torrents.size();
-  out_.torrents.reserve(total);
-  std::map<InfoHash, std::size_t> position;  // in out_.torrents; only with several sets
-  for (SetState& set : sets) {
-    for (auto it = set.torrents.begin(); it != set.torrents.end(); it = set.torrents.erase(it)) {
-      const InfoHash& hash = it->first;
-      if (sets.size() == 1 || position.try_emplace(hash, out_.torrents.size()).second) {
-        out_.torrents.push_back(TorrentRecord{hash, 0, {}});
-      }
-      // Never reallocated (reserved above), so the reference holds.
-      TorrentRecord& into =
-          sets.size() == 1 ? out_.torrents.back() : out_.torrents[position.at(hash)];
-      into.completed = std::max(into.completed, it->second.completed);
-      if (AuthorityFor(sets, hash) == &set) into.peers = it->second.peers.Take();
-    }
-  }
-  std::erase_if(out_.torrents, [](const TorrentRecord& torrent) {
-    return torrent.completed == 0 && torrent.peers.empty();
-  });
-  if (sets.size() > 1) {
-    std::sort(
-        out_.torrents.begin(), out_.torrents.end(),
-        [](const TorrentRecord& a, const TorrentRecord& b) { return a.info_hash < b.info_hash; });
-  }
-}
-
 Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>& wanted) {
   auto names = ops_.ListDir(options_.data_dir);
   if (!names) return Error{names.error()};
@@ -316,7 +258,7 @@ Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>&
     if (!set) return Error{set.error()};
     if (*set) sets.push_back(std::move(**set));
   }
-  Merge(sets);
+  MergeSets(sets, out_.torrents);
   return std::move(out_);
 }
 
