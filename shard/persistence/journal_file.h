@@ -1,5 +1,6 @@
 // Journal files: the changes since the current snapshot that must not be lost, appended and
-// group-committed. JournalWriter: loop thread only. ParseJournal: pure.
+// group-committed. JournalWriter: loop thread only. ParseJournal: pure; ReadJournal: pure apart
+// from the file it reads.
 //
 // Layout: preamble "STJRNL" v1, a kJournalHeader record (its generation is the snapshot the
 // journal follows), then kCompleted / kPeerUpsert / kPeerRemove records. Counts are absolute, so
