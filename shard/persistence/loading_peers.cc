@@ -98,6 +98,10 @@ void LoadingPeers::Upsert(const PeerRecord& peer, const SipHashKey& key) {
     peers_[pos].completed = completed;
     return;
   }
+  if (peers_.size() == peers_.capacity()) {
+    // Half again, not double: a journal's peers arrive one at a time, and the slack is the peak.
+    peers_.reserve(peers_.size() + peers_.size() / 2 + 1);
+  }
   peers_.push_back(peer);
   const std::size_t size = peers_.size();
   if (slots_.empty() && size <= kIndexFrom) return;
