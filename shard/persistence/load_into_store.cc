@@ -40,14 +40,16 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
   if (!loaded) return Error{loaded.error()};
   StoreLoad out{loaded->Summary(), loaded->max_generation};
   std::uint64_t expired = 0;
-  std::uint64_t freed = 0;
+  std::uint64_t freed = 0;    // since the last trim
+  std::uint64_t trimmed = 0;  // freed before it
   for (TorrentRecord* torrent : InMemoryOrder(loaded->torrents)) {
     expired += DropExpiredPeers(*torrent, options.now, peer_timeout);
     store.Restore(*torrent);
     freed += torrent->peers.capacity() * sizeof(PeerRecord);
     std::vector<PeerRecord>().swap(torrent->peers);
-    if (freed >= kTrimBytes) {
+    if (freed >= kFirstTrimBytes && freed >= trimmed) {
       malloc_trim(0);
+      trimmed += freed;
       freed = 0;
     }
   }
