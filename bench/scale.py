@@ -8,11 +8,13 @@ generator to --loadgen-cpu, as bench/compare does):
      bytes per peer; the shard's torrent and peer counts;
   3. a paced keep-alive announce load (--rate, --duration) without snapshots: latency;
   4. kill -9 the shard (every change since start is in the journal), start it, kill -9 it again
-     while it loads, start it again: time to "ready:", counts must equal those before the kill;
+     while it loads, start it again: time to "ready:", counts must equal those before the kill,
+     the peak RSS of the load (VmHWM read at "ready:") and the RSS after it;
      this start runs with --save-dfile-interval --snapshot-interval;
   5. the same paced load across periodic snapshots: latency, and every snapshot's fork pause,
      duration and size (polled from the metrics endpoint);
-  6. SIGTERM (time to write the final snapshot), start again: load time, counts must match.
+  6. SIGTERM (time to write the final snapshot), start again: load time, peak and RSS as in 4
+     (from the snapshot alone), counts must match.
 With --memory-only only steps 1-2 run. Prints one JSON object on stdout, progress on stderr.
 
 Usage: bench/scale.py --peers 10000000 --torrents 1000000 [--shard-arg=--store-peer-ids=false]
@@ -44,10 +46,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """A /proc/<pid>/status memory field in KiB: VmRSS now, or VmHWM (the process's peak)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -187,12 +190,16 @@ class Scale:
     def restart_shard(self, interval, label):
         shard = self.start_shard(interval)
         shard.wait_ready()
+        # VmHWM is per process: read right after "ready:" it is the peak of the load (and of
+        # writing the first snapshot), before serving adds anything.
+        peak = rss_kib(shard.pid, "VmHWM")
         summary = re.search(r"recovered [^\n]*", shard.new_log())
-        log(f"  {label}: ready after {shard.ready_seconds:.2f} s: "
-            f"{summary.group(0) if summary else '?'}")
+        rss = rss_kib(shard.pid)
+        log(f"  {label}: ready after {shard.ready_seconds:.2f} s, peak RSS (VmHWM) {peak} KiB, "
+            f"RSS {rss} KiB: {summary.group(0) if summary else '?'}")
         return {"ready_seconds": shard.ready_seconds,
                 "recovery": summary.group(0) if summary else None,
-                "rss_kib": rss_kib(shard.pid), "counts": self.counts()}
+                "peak_rss_kib": peak, "rss_kib": rss, "counts": self.counts()}
 
     def run(self):
         a, out = self.args, self.out

@@ -51,6 +51,9 @@ class FaultyFileOps final : public FileOps {
   Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override {
     return real_.ReadFile(path, max_bytes);
   }
+  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
+    return real_.OpenSequential(path);
+  }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     return real_.ListDir(dir);
   }

@@ -56,6 +56,32 @@ class PosixUnlinkedFile final : public UnlinkedFile {
   int fd_;
 };
 
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+  PosixSequentialFile(const PosixSequentialFile&) = delete;
+  PosixSequentialFile& operator=(const PosixSequentialFile&) = delete;
+
+  Status Read(std::size_t max_bytes, std::string& out) override {
+    const std::size_t start = out.size();
+    out.resize(start + max_bytes);
+    ssize_t got;
+    do {
+      got = ::read(fd_, out.data() + start, max_bytes);
+    } while (got < 0 && errno == EINTR);
+    const int error = errno;
+    out.resize(start + (got > 0 ? static_cast<std::size_t>(got) : 0));
+    if (got < 0) return ErrnoError("read", path_, error);
+    return OkStatus();
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
 }  // namespace
 
 std::string JoinPath(std::string_view dir, std::string_view name) {
@@ -133,6 +159,12 @@ Result<std::string> PosixFileOps::ReadFile(const std::string& path, std::uint64_
   }
   ::close(fd);
   return out;
+}
+
+Result<std::unique_ptr<SequentialFile>> PosixFileOps::OpenSequential(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open", path, errno);
+  return std::unique_ptr<SequentialFile>(std::make_unique<PosixSequentialFile>(path, fd));
 }
 
 Result<std::vector<std::string>> PosixFileOps::ListDir(const std::string& dir) {

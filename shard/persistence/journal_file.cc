@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "shard/persistence/frame_reader.h"
 #include "shard/persistence/record_framing.h"
 #include "shard/persistence/shard_file_name.h"
 #include "shard/persistence/snapshot_file.h"
@@ -102,37 +103,36 @@ Status JournalWriter::Commit() {
 
 namespace {
 
-// An intact, decodable journal record or marker at `pos`, or nullopt. Looks at no more than the
-// largest journal record, so scanning a damaged file byte by byte stays linear.
-std::optional<FrameCursor::Frame> RecordAt(std::string_view file, std::size_t pos,
-                                           std::size_t& end) {
-  if (file.size() - pos < kFrameHeaderSize) return std::nullopt;
-  FrameCursor cursor(
-      file.substr(0, pos + kFrameHeaderSize +
-                         std::min(file.size() - pos - kFrameHeaderSize, kMaxJournalRecordBody)),
-      pos);
+// An intact, decodable journal record or marker at `pos` of `rest` (the file from offset `base`
+// on), or nullopt. Looks at no more than the largest journal record, so scanning a damaged file
+// byte by byte stays linear. `end`: where the record ends in `rest`.
+std::optional<FrameCursor::Frame> RecordAt(std::string_view rest, std::uint64_t base,
+                                           std::size_t pos, std::size_t& end) {
+  if (rest.size() - pos < kFrameHeaderSize) return std::nullopt;
+  const std::size_t body = std::min(rest.size() - pos - kFrameHeaderSize, kMaxJournalRecordBody);
+  FrameCursor cursor(rest.substr(0, pos + kFrameHeaderSize + body), pos, base);
   FrameCursor::Frame frame;
   if (cursor.Next(frame) != FrameCursor::Step::kFrame) return std::nullopt;
   const bool decodes = frame.type == RecordType::kJournalSynced
                            ? DecodeSyncedMarker(frame.fields).has_value()
                            : DecodeJournalEntry(frame.type, frame.fields).has_value();
   if (!decodes) return std::nullopt;
-  end = cursor.offset();
+  end = cursor.offset() - base;
   return frame;
 }
 
-// After damage at `from`: the offset of a marker saying the damaged bytes had been synced (see
-// the header), or nullopt.
-std::optional<std::size_t> SyncedMarkerAfter(std::string_view file, std::size_t from) {
-  std::size_t pos = from + 1;
-  while (pos < file.size()) {
+// `rest`: the file from damage at offset `damage` on. The offset of a marker after the damage
+// saying the damaged bytes had been synced (see the header), or nullopt.
+std::optional<std::uint64_t> SyncedMarkerAfter(std::string_view rest, std::uint64_t damage) {
+  std::size_t pos = 1;
+  while (pos < rest.size()) {
     std::size_t end = 0;
-    auto frame = RecordAt(file, pos, end);
+    auto frame = RecordAt(rest, damage, pos, end);
     if (!frame) {
       ++pos;
       continue;
     }
-    if (frame->type == RecordType::kJournalSynced && *DecodeSyncedMarker(frame->fields) > from) {
+    if (frame->type == RecordType::kJournalSynced && *DecodeSyncedMarker(frame->fields) > damage) {
       return frame->offset;
     }
     pos = end;
@@ -140,18 +140,47 @@ std::optional<std::size_t> SyncedMarkerAfter(std::string_view file, std::size_t 
   return std::nullopt;
 }
 
+Result<FileHeader> ReadJournalHeader(FrameReader& reader) {
+  if (Status preamble = reader.ReadPreamble(kJournalMagic, kJournalVersion); !preamble) {
+    return Error{preamble.error()};
+  }
+  FrameCursor::Frame frame;
+  const FrameCursor::Step step = reader.Next(frame);
+  if (step == FrameCursor::Step::kEnd) return Error{"missing header record"};
+  if (step == FrameCursor::Step::kBad) return Error{reader.error()};
+  auto header =
+      frame.type == RecordType::kJournalHeader ? DecodeFileHeader(frame.fields) : std::nullopt;
+  if (!header) return Error{"bad header record at offset " + std::to_string(kPreambleSize)};
+  return *header;
+}
+
+// Damage at `damage` (a bad frame, or an intact one that does not decode): corruption when a
+// later marker says it had been synced, else a torn tail.
+Status ClassifyDamage(FrameReader& reader, std::uint64_t damage, const std::string& what,
+                      JournalContents& contents) {
+  auto rest = reader.ReadRest(damage);
+  if (!rest) return Error{rest.error()};
+  if (auto marker = SyncedMarkerAfter(*rest, damage)) {
+    return Error{what + ", in bytes a later marker (offset " + std::to_string(*marker) +
+                 ") says were synced"};
+  }
+  contents.torn_tail_bytes = rest->size();
+  return OkStatus();
+}
+
 }  // namespace
 
-Result<JournalContents> ParseJournal(std::string_view file) {
-  auto header = ParseFileHeader(file, kJournalMagic, kJournalVersion, RecordType::kJournalHeader);
+Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sink,
+                                    std::uint64_t max_records) {
+  FrameReader reader(file);
+  auto header = ReadJournalHeader(reader);
   if (!header) return Error{header.error()};
-  JournalContents contents{*header, {}, 0};
-  FrameCursor cursor(file, kPreambleSize);
+  JournalContents contents{*header, {}, 0, 0};
   FrameCursor::Frame frame;
-  (void)cursor.Next(frame);  // the header, checked above
-  while (true) {
-    FrameCursor::Step step = cursor.Next(frame);
+  while (contents.records < max_records) {
+    const FrameCursor::Step step = reader.Next(frame);
     if (step == FrameCursor::Step::kEnd) return contents;
+    if (reader.read_failed()) return Error{reader.error()};
     if (step == FrameCursor::Step::kFrame && frame.type == RecordType::kJournalSynced &&
         DecodeSyncedMarker(frame.fields)) {
       continue;
@@ -159,19 +188,27 @@ Result<JournalContents> ParseJournal(std::string_view file) {
     auto entry = step == FrameCursor::Step::kFrame ? DecodeJournalEntry(frame.type, frame.fields)
                                                    : std::nullopt;
     if (!entry) {
-      const std::size_t damage = step == FrameCursor::Step::kFrame ? frame.offset : cursor.offset();
-      if (auto marker = SyncedMarkerAfter(file, damage)) {
-        return Error{(step == FrameCursor::Step::kBad
-                          ? cursor.error()
-                          : "bad journal record at offset " + std::to_string(damage)) +
-                     ", in bytes a later marker (offset " + std::to_string(*marker) +
-                     ") says were synced"};
+      const bool bad = step == FrameCursor::Step::kBad;
+      const std::uint64_t damage = bad ? reader.offset() : frame.offset;
+      const std::string what =
+          bad ? reader.error() : "bad journal record at offset " + std::to_string(damage);
+      if (Status classified = ClassifyDamage(reader, damage, what, contents); !classified) {
+        return Error{classified.error()};
       }
-      contents.torn_tail_bytes = file.size() - damage;
       return contents;
     }
-    contents.entries.push_back(*entry);
+    ++contents.records;
+    if (sink) sink(*entry);
   }
+  return contents;
+}
+
+Result<JournalContents> ParseJournal(std::string_view file) {
+  StringFile bytes(file);
+  std::vector<JournalEntry> entries;
+  auto contents = ReadJournal(bytes, [&](const JournalEntry& entry) { entries.push_back(entry); });
+  if (contents) contents->entries = std::move(entries);
+  return contents;
 }
 
 }  // namespace shardtrack

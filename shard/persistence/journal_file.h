@@ -1,5 +1,6 @@
 // Journal files: the changes since the current snapshot that must not be lost, appended and
-// group-committed. JournalWriter: loop thread only. ParseJournal: pure.
+// group-committed. JournalWriter: loop thread only. ParseJournal: pure; ReadJournal: pure apart
+// from the file it reads.
 //
 // Layout: preamble "STJRNL" v1, a kJournalHeader record (its generation is the snapshot the
 // journal follows), then kCompleted / kPeerUpsert / kPeerRemove records. Counts are absolute, so
@@ -23,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -107,10 +109,20 @@ class JournalWriter {
 
 struct JournalContents {
   FileHeader header;
-  std::vector<JournalEntry> entries;
+  std::vector<JournalEntry> entries;  // ParseJournal only
+  std::uint64_t records = 0;          // intact change records (replayed)
   std::uint64_t torn_tail_bytes = 0;  // ignored damage at the end
 };
 
+// Takes each change record of a journal read record by record.
+using JournalSink = std::function<void(const JournalEntry&)>;
+
+// Reads a journal a record at a time (FrameReader), so that the file is never held whole, with
+// the same checks and errors as ParseJournal; `entries` stays empty. Hands the first
+// `max_records` intact change records to `sink` (may be empty: a check only) and stops there,
+// so a second read can replay what a first one found intact. A read error is reported as such.
+Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sink,
+                                    std::uint64_t max_records = UINT64_MAX);
 // The error names what is wrong and its offset, never the file name.
 Result<JournalContents> ParseJournal(std::string_view file);
 

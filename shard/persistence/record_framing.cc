@@ -48,7 +48,7 @@ void FinishFrame(std::string& out, std::size_t frame_start) {
 
 FrameCursor::Step FrameCursor::Next(Frame& frame) {
   if (pos_ == file_.size()) return Step::kEnd;
-  std::string where = " at offset " + std::to_string(pos_);
+  std::string where = " at offset " + std::to_string(offset());
   if (file_.size() - pos_ < kFrameHeaderSize) {
     error_ = "truncated record header" + where;
     return Step::kBad;
@@ -69,7 +69,7 @@ FrameCursor::Step FrameCursor::Next(Frame& frame) {
     error_ = "bad checksum" + where;
     return Step::kBad;
   }
-  frame = {static_cast<RecordType>(body[0]), body.substr(1), pos_};
+  frame = {static_cast<RecordType>(body[0]), body.substr(1), offset()};
   pos_ += kFrameHeaderSize + length;
   return Step::kFrame;
 }

@@ -41,7 +41,8 @@ void AppendFrame(std::string& out, RecordType type, std::string_view fields);
 std::size_t BeginFrame(std::string& out, RecordType type);
 void FinishFrame(std::string& out, std::size_t frame_start);
 
-// Walks the frames of a file from `start`.
+// Walks the frames of a file from `start`. `file` may be a window of a larger file that begins at
+// `window_offset` in it; offsets (in frames, errors and offset()) are then the larger file's.
 class FrameCursor {
  public:
   struct Frame {
@@ -51,16 +52,18 @@ class FrameCursor {
   };
   enum class Step { kFrame, kEnd, kBad };
 
-  FrameCursor(std::string_view file, std::size_t start) : file_(file), pos_(start) {}
+  FrameCursor(std::string_view file, std::size_t start, std::uint64_t window_offset = 0)
+      : file_(file), pos_(start), window_offset_(window_offset) {}
 
   // kBad leaves the cursor on the bad frame: error() says what, offset() where.
   Step Next(Frame& frame);
   const std::string& error() const { return error_; }
-  std::size_t offset() const { return pos_; }
+  std::uint64_t offset() const { return window_offset_ + pos_; }
 
  private:
   std::string_view file_;
   std::size_t pos_;
+  std::uint64_t window_offset_;
   std::string error_;
 };
 

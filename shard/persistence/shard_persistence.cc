@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "shard/peer_announce.h"
+#include "shard/persistence/load_into_store.h"
 #include "shard/persistence/shard_file_name.h"
 
 namespace shardtrack {
@@ -20,14 +21,6 @@ void RemoveTempFiles(FileOps& ops, const PersistenceOptions& options) {
     if (!ops.Exists(path)) continue;
     if (Status removed = ops.Remove(path); !removed) spdlog::warn("{}", removed.error());
   }
-}
-
-// Drops peers whose last announce is already older than the peer timeout.
-std::uint64_t DropExpiredPeers(TorrentRecord& torrent, UnixSeconds now, std::int64_t timeout) {
-  const std::size_t before = torrent.peers.size();
-  std::erase_if(torrent.peers,
-                [&](const PeerRecord& peer) { return peer.last_seen + timeout <= now; });
-  return before - torrent.peers.size();
 }
 
 JournalEntry PeerEntry(const PeerAnnounce& announce, UnixSeconds now) {
@@ -53,18 +46,10 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
   if (Status created = ops.CreateDir(options.data_dir); !created) return Error{created.error()};
   RemoveTempFiles(ops, options);
   const LoadOptions load{options.data_dir, options.index, options.count, options.on_corrupt, now};
-  auto loaded = LoadShardState(ops, load);
+  auto loaded = LoadIntoStore(ops, load, options.peer_timeout, store);
   if (!loaded) return Error{loaded.error()};
-  std::uint64_t expired = 0;
-  for (TorrentRecord& torrent : loaded->torrents) {
-    expired += DropExpiredPeers(torrent, now, options.peer_timeout);
-    store.Restore(torrent);
-  }
   std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
-  persistence->recovery_summary_ = loaded->Summary();
-  if (expired > 0) {
-    persistence->recovery_summary_ += "; dropped " + std::to_string(expired) + " expired peers";
-  }
+  persistence->recovery_summary_ = std::move(loaded->summary);
   persistence->generation_ = loaded->max_generation;
   if (Status saved = persistence->SaveSnapshot(store, now); !saved) return Error{saved.error()};
   return persistence;

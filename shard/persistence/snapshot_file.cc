@@ -1,5 +1,6 @@
 #include "shard/persistence/snapshot_file.h"
 
+#include "shard/persistence/frame_reader.h"
 #include "shard/persistence/record_framing.h"
 #include "shard/persistence/shard_file_name.h"
 
@@ -132,43 +133,86 @@ Result<FileHeader> ParseFileHeader(std::string_view file_prefix, std::string_vie
   return *header;
 }
 
-Result<SnapshotContents> ParseSnapshot(std::string_view file, const KeepTorrent& keep) {
+namespace {
+
+Result<FileHeader> ReadSnapshotHeader(FrameReader& reader) {
+  if (Status preamble = reader.ReadPreamble(kSnapshotMagic, kSnapshotVersion); !preamble) {
+    return Error{preamble.error()};
+  }
+  FrameCursor::Frame frame;
+  const FrameCursor::Step step = reader.Next(frame);
+  if (step == FrameCursor::Step::kEnd) return Error{"missing header record"};
+  if (step == FrameCursor::Step::kBad) return Error{reader.error()};
   auto header =
-      ParseFileHeader(file, kSnapshotMagic, kSnapshotVersion, RecordType::kSnapshotHeader);
+      frame.type == RecordType::kSnapshotHeader ? DecodeFileHeader(frame.fields) : std::nullopt;
+  if (!header) return Error{"bad header record at offset " + std::to_string(kPreambleSize)};
+  return *header;
+}
+
+// The trailer at `frame` must match the counts, and end the file.
+Status CheckTrailer(FrameReader& reader, const FrameCursor::Frame& frame,
+                    const SnapshotStats& stats) {
+  const std::string where = " at offset " + std::to_string(frame.offset);
+  auto trailer = DecodeTrailer(frame.fields);
+  if (!trailer) return Error{"bad trailer record" + where};
+  if (trailer->torrents != stats.torrents || trailer->peers != stats.peers) {
+    return Error{"trailer counts disagree with the records" + where};
+  }
+  const std::uint64_t end = reader.offset();
+  FrameCursor::Frame after;
+  const FrameCursor::Step step = reader.Next(after);
+  if (reader.read_failed()) return Error{reader.error()};
+  if (step != FrameCursor::Step::kEnd) {
+    return Error{"bytes after the trailer at offset " + std::to_string(end)};
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<SnapshotContents> ReadSnapshot(SequentialFile& file, const KeepTorrent& keep,
+                                      const TorrentSink& sink) {
+  FrameReader reader(file);
+  auto header = ReadSnapshotHeader(reader);
   if (!header) return Error{header.error()};
   SnapshotContents contents{*header, {}, {}};
-  contents.stats.bytes = file.size();
-  FrameCursor cursor(file, kPreambleSize);
   FrameCursor::Frame frame;
-  (void)cursor.Next(frame);  // the header, checked above
   while (true) {
-    FrameCursor::Step step = cursor.Next(frame);
+    const FrameCursor::Step step = reader.Next(frame);
     if (step == FrameCursor::Step::kEnd) {
-      return Error{"truncated: no trailer record at offset " + std::to_string(file.size())};
+      return Error{"truncated: no trailer record at offset " + std::to_string(reader.offset())};
     }
-    if (step == FrameCursor::Step::kBad) return Error{cursor.error()};
-    std::string where = " at offset " + std::to_string(frame.offset);
+    if (step == FrameCursor::Step::kBad) return Error{reader.error()};
     if (frame.type == RecordType::kSnapshotTrailer) {
-      auto trailer = DecodeTrailer(frame.fields);
-      if (!trailer) return Error{"bad trailer record" + where};
-      if (trailer->torrents != contents.stats.torrents || trailer->peers != contents.stats.peers) {
-        return Error{"trailer counts disagree with the records" + where};
+      if (Status trailer = CheckTrailer(reader, frame, contents.stats); !trailer) {
+        return Error{trailer.error()};
       }
-      if (cursor.offset() != file.size()) {
-        return Error{"bytes after the trailer at offset " + std::to_string(cursor.offset())};
-      }
+      contents.stats.bytes = reader.offset();
       return contents;
     }
-    if (frame.type != RecordType::kTorrent) return Error{"unexpected record type" + where};
+    const std::string_view where = " at offset ";
+    if (frame.type != RecordType::kTorrent) {
+      return Error{"unexpected record type" + std::string(where) + std::to_string(frame.offset)};
+    }
     auto torrent = DecodeTorrent(frame.fields);  // decoded even when skipped: counts must match
-    if (!torrent) return Error{"bad torrent record" + where};
+    if (!torrent)
+      return Error{"bad torrent record" + std::string(where) + std::to_string(frame.offset)};
     ++contents.stats.torrents;
     contents.stats.peers += torrent->peers.size();
     if (keep(torrent->info_hash)) {
       contents.stats.completed_total += torrent->completed;
-      contents.torrents.push_back(std::move(*torrent));
+      sink(std::move(*torrent));
     }
   }
+}
+
+Result<SnapshotContents> ParseSnapshot(std::string_view file, const KeepTorrent& keep) {
+  StringFile bytes(file);
+  std::vector<TorrentRecord> torrents;
+  auto contents = ReadSnapshot(
+      bytes, keep, [&](TorrentRecord&& torrent) { torrents.push_back(std::move(torrent)); });
+  if (contents) contents->torrents = std::move(torrents);
+  return contents;
 }
 
 }  // namespace shardtrack

@@ -62,10 +62,19 @@ void RemoveSnapshotTemp(FileOps& ops, const std::string& dir, std::uint32_t inde
 
 struct SnapshotContents {
   FileHeader header;
-  std::vector<TorrentRecord> torrents;  // only those `keep` accepted
+  std::vector<TorrentRecord> torrents;  // only those `keep` accepted (ParseSnapshot)
   SnapshotStats stats;                  // of the whole file (completed_total: kept torrents)
 };
 
+// Takes each kept torrent of a snapshot read record by record (moved: it may keep it).
+using TorrentSink = std::function<void(TorrentRecord&&)>;
+
+// Reads a snapshot a record at a time (FrameReader), handing each torrent `keep` accepts to
+// `sink`, so that the file is never held whole. The same checks and errors as ParseSnapshot; on
+// an error the sink has taken the torrents before it, and the caller must drop them. The
+// result's `torrents` is empty. A read error is reported as such (file.path() and the errno text).
+Result<SnapshotContents> ReadSnapshot(SequentialFile& file, const KeepTorrent& keep,
+                                      const TorrentSink& sink);
 // Checks every record; the error names what is wrong and its offset, never the file name.
 Result<SnapshotContents> ParseSnapshot(std::string_view file, const KeepTorrent& keep);
 // Just the header (reads only the first record), for cheap questions like retirement.

@@ -2,40 +2,18 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <utility>
 
 #include "common/routing.h"
+#include "common/siphash.h"
 #include "shard/persistence/journal_file.h"
+#include "shard/persistence/loading_set.h"
 #include "shard/persistence/shard_file_name.h"
 #include "shard/persistence/snapshot_file.h"
 
 namespace shardtrack {
 namespace {
-
-// A torrent while its set is loaded: peers by endpoint (address bytes and port), so replaying a
-// journal costs a lookup per record however large the swarm.
-struct LoadingTorrent {
-  std::uint64_t completed = 0;
-  std::map<std::string, PeerRecord> peers;
-};
-using TorrentMap = std::map<InfoHash, LoadingTorrent>;
-
-std::string EndpointKey(const PeerRecord& peer) {
-  std::string key(peer.ip.raw());
-  key.push_back(static_cast<char>(peer.port >> 8));
-  key.push_back(static_cast<char>(peer.port & 0xff));
-  return key;
-}
-
-// One (index, count)'s snapshot plus journal, as far as the loading shard keeps it.
-struct SetState {
-  std::uint32_t index = 0;
-  std::uint32_t count = 1;
-  std::uint64_t generation = 0;
-  TorrentMap torrents;
-
-  bool Owns(const InfoHash& hash) const { return ShardFor(hash, count) == index; }
-};
 
 std::string CorruptMessage(const std::string& path, const std::string& what, bool unreadable) {
   return path + (unreadable ? " is unreadable (" : " is corrupt (") + what +
@@ -49,27 +27,37 @@ Status CheckHeaderNames(const FileHeader& header, const ShardFileName& name) {
                std::to_string(header.count)};
 }
 
-void ApplyEntry(const JournalEntry& entry, TorrentMap& torrents) {
+void ApplyEntry(const JournalEntry& entry, TorrentMap& torrents, const SipHashKey& key) {
   LoadingTorrent& torrent = torrents[entry.info_hash];
-  const std::string key = EndpointKey(entry.peer);
   switch (entry.op) {
     case JournalOp::kCompleted:
       torrent.completed = std::max(torrent.completed, entry.completed);
       break;
-    case JournalOp::kPeerUpsert: {
-      auto [it, inserted] = torrent.peers.try_emplace(key, entry.peer);
-      if (!inserted) {
-        const bool completed = it->second.completed || entry.peer.completed;  // as swarms keep it
-        it->second = entry.peer;
-        it->second.completed = completed;
-      }
+    case JournalOp::kPeerUpsert:
+      torrent.peers.Upsert(entry.peer, key);
       break;
-    }
     case JournalOp::kPeerRemove:
-      torrent.peers.erase(key);
+      torrent.peers.Remove(entry.peer, key);
       break;
   }
 }
+
+// A SequentialFile that remembers a failed read, to tell an unreadable file from a corrupt one.
+class WatchedFile final : public SequentialFile {
+ public:
+  explicit WatchedFile(std::unique_ptr<SequentialFile> file) : file_(std::move(file)) {}
+  Status Read(std::size_t max_bytes, std::string& out) override {
+    Status read = file_->Read(max_bytes, out);
+    failed_ = failed_ || !read;
+    return read;
+  }
+  const std::string& path() const override { return file_->path(); }
+  bool failed() const { return failed_; }
+
+ private:
+  std::unique_ptr<SequentialFile> file_;
+  bool failed_ = false;
+};
 
 class Loader {
  public:
@@ -79,37 +67,54 @@ class Loader {
   Result<LoadedState> Run(const std::function<bool(const ShardFileName&)>& wanted);
 
  private:
-  // Reads and parses a whole file; nullopt when it was unusable and has been quarantined.
-  template <typename Parsed, typename Parse>
-  Result<std::optional<Parsed>> ReadChecked(const ShardFileName& name, const Parse& parse);
+  // Reads the file `name` through `read`, which returns a parse error or ok. nullopt: the file
+  // was unusable and has been quarantined; an error: unusable and the policy is to refuse.
+  template <typename Parsed, typename Read>
+  Result<std::optional<Parsed>> ReadChecked(const ShardFileName& name, const Read& read);
+  // An unusable file: the error to refuse with, or ok once it has been quarantined.
+  Status SetAside(const ShardFileName& name, const std::string& what, bool unreadable);
   // `current`: the current snapshot was loaded (not the previous one, nor none).
   Status LoadSnapshot(SetState& set, bool& loaded, bool& current);
-  // The journal of `kind`; nullopt when it is missing or was quarantined.
-  Result<std::optional<JournalContents>> ReadJournal(const SetState& set, ShardFileKind kind);
-  void ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
-                    bool have_snapshot);
+  // Checks the journal of `kind`; nullopt when it is missing or was quarantined.
+  Result<std::optional<JournalContents>> CheckJournal(const SetState& set, ShardFileKind kind);
+  // Replays the records the check found intact (a second read of the file).
+  Status ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
+                      bool have_snapshot);
   Result<std::optional<SetState>> LoadSet(const ShardFileName& set_name);
-  void Merge(const std::vector<SetState>& sets);
 
   FileOps& ops_;
   const LoadOptions& options_;
   KeepTorrent keep_;
+  SipHashKey index_key_ = RandomSipHashKey();  // for LoadingPeers' indexes only
   LoadedState out_;
 };
 
-template <typename Parsed, typename Parse>
-Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, const Parse& parse) {
+template <typename Parsed, typename Read>
+Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, const Read& read) {
   const std::string path = JoinPath(options_.data_dir, name.ToString());
-  auto bytes = ops_.ReadFile(path);
+  auto opened = ops_.OpenSequential(path);
   std::string what;
-  if (bytes) {
-    Result<Parsed> parsed = parse(std::string_view(*bytes));
+  bool unreadable = true;
+  if (opened) {
+    WatchedFile file(std::move(*opened));
+    Result<Parsed> parsed = read(file);
     if (parsed) return std::optional<Parsed>(std::move(parsed.value()));
     what = parsed.error();
+    unreadable = file.failed();
   } else {
-    what = bytes.error();
+    what = opened.error();
   }
-  if (options_.on_corrupt == OnCorrupt::kRefuse) return Error{CorruptMessage(path, what, !bytes)};
+  if (Status set_aside = SetAside(name, what, unreadable); !set_aside) {
+    return Error{set_aside.error()};
+  }
+  return std::optional<Parsed>();
+}
+
+Status Loader::SetAside(const ShardFileName& name, const std::string& what, bool unreadable) {
+  const std::string path = JoinPath(options_.data_dir, name.ToString());
+  if (options_.on_corrupt == OnCorrupt::kRefuse) {
+    return Error{CorruptMessage(path, what, unreadable)};
+  }
   std::string moved_to = path + ".corrupt-" + std::to_string(options_.now);
   for (int n = 2; ops_.Exists(moved_to); ++n) {
     moved_to = path + ".corrupt-" + std::to_string(options_.now) + "-" + std::to_string(n);
@@ -118,36 +123,35 @@ Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, con
   if (moved) moved = ops_.SyncDir(options_.data_dir);
   if (!moved) return Error{"cannot quarantine " + path + " (" + what + "): " + moved.error()};
   out_.notes.push_back("quarantined " + name.ToString() + " (" + what + ") as " + moved_to);
-  return std::optional<Parsed>();
+  return OkStatus();
 }
 
 Status Loader::LoadSnapshot(SetState& set, bool& loaded, bool& current) {
+  auto keep = [&](const InfoHash& hash) { return set.Owns(hash) && keep_(hash); };
+  // Each torrent goes straight into the set as it is decoded; the file is never held whole.
+  auto take = [&](TorrentRecord&& torrent) {
+    LoadingTorrent& loading = set.torrents[torrent.info_hash];
+    loading.completed = torrent.completed;
+    loading.peers.AddFromSnapshot(std::move(torrent.peers));
+  };
   for (auto kind : {ShardFileKind::kSnapshot, ShardFileKind::kPreviousSnapshot}) {
     const ShardFileName name{set.index, set.count, kind};
     if (!ops_.Exists(JoinPath(options_.data_dir, name.ToString()))) continue;
-    auto keep = [&](const InfoHash& hash) { return set.Owns(hash) && keep_(hash); };
-    auto snapshot = ReadChecked<SnapshotContents>(
-        name, [&](std::string_view bytes) -> Result<SnapshotContents> {
-          auto contents = ParseSnapshot(bytes, keep);
-          if (!contents) return contents;
-          if (Status names = CheckHeaderNames(contents->header, name); !names) {
-            return Error{names.error()};
-          }
+    auto snapshot =
+        ReadChecked<SnapshotContents>(name, [&](SequentialFile& file) -> Result<SnapshotContents> {
+          auto contents = ReadSnapshot(file, keep, take);
+          Status names = contents ? CheckHeaderNames(contents->header, name) : OkStatus();
+          if (!contents || !names) set.torrents.clear();  // never half-loaded
+          if (!names) return Error{names.error()};
           return contents;
         });
     if (!snapshot) return Error{snapshot.error()};
     if (!*snapshot) continue;  // quarantined: try the previous one
-    SnapshotContents& contents = **snapshot;
-    set.generation = contents.header.generation;
+    set.generation = (*snapshot)->header.generation;
     out_.notes.push_back("loaded " + name.ToString() + " (generation " +
                          std::to_string(set.generation) + ": " +
-                         std::to_string(contents.torrents.size()) + " of its " +
-                         std::to_string(contents.stats.torrents) + " torrents are ours)");
-    for (const TorrentRecord& torrent : contents.torrents) {
-      LoadingTorrent& loading = set.torrents[torrent.info_hash];
-      loading.completed = torrent.completed;
-      for (const PeerRecord& peer : torrent.peers) loading.peers[EndpointKey(peer)] = peer;
-    }
+                         std::to_string(set.torrents.size()) + " of its " +
+                         std::to_string((*snapshot)->stats.torrents) + " torrents are ours)");
     loaded = true;
     current = kind == ShardFileKind::kSnapshot;
     return OkStatus();
@@ -155,14 +159,14 @@ Status Loader::LoadSnapshot(SetState& set, bool& loaded, bool& current) {
   return OkStatus();
 }
 
-Result<std::optional<JournalContents>> Loader::ReadJournal(const SetState& set,
-                                                           ShardFileKind kind) {
+Result<std::optional<JournalContents>> Loader::CheckJournal(const SetState& set,
+                                                            ShardFileKind kind) {
   const ShardFileName name{set.index, set.count, kind};
   if (!ops_.Exists(JoinPath(options_.data_dir, name.ToString()))) {
     return std::optional<JournalContents>();
   }
-  return ReadChecked<JournalContents>(name, [&](std::string_view bytes) -> Result<JournalContents> {
-    auto contents = ParseJournal(bytes);
+  return ReadChecked<JournalContents>(name, [&](SequentialFile& file) -> Result<JournalContents> {
+    auto contents = ReadJournal(file, {});
     if (!contents) return contents;
     if (Status names = CheckHeaderNames(contents->header, name); !names) {
       return Error{names.error()};
@@ -171,28 +175,37 @@ Result<std::optional<JournalContents>> Loader::ReadJournal(const SetState& set,
   });
 }
 
-void Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
-                          bool have_snapshot) {
+Status Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
+                            bool have_snapshot) {
   const ShardFileName name{set.index, set.count, kind};
   const std::uint64_t base = contents.header.generation;
   std::string note = name.ToString() + " (follows generation " + std::to_string(base);
   if (have_snapshot && base < set.generation) {
     out_.notes.push_back("skipped stale " + note + "; the snapshot holds its changes)");
-    return;
+    return OkStatus();
   }
   std::uint64_t replayed = 0;
-  for (const JournalEntry& entry : contents.entries) {
-    if (!set.Owns(entry.info_hash) || !keep_(entry.info_hash)) continue;
-    ApplyEntry(entry, set.torrents);
+  auto replay = [&](const JournalEntry& entry) {
+    if (!set.Owns(entry.info_hash) || !keep_(entry.info_hash)) return;
+    ApplyEntry(entry, set.torrents, index_key_);
     ++replayed;
+  };
+  const std::string path = JoinPath(options_.data_dir, name.ToString());
+  auto file = ops_.OpenSequential(path);
+  auto read = file ? ReadJournal(**file, replay, contents.records)
+                   : Result<JournalContents>(Error{file.error()});
+  if (!read || read->records != contents.records) {
+    return Error{"reading " + path +
+                 " again to replay it: " + (read ? "it changed while loading" : read.error())};
   }
-  note += "): replayed " + std::to_string(replayed) + " of " +
-          std::to_string(contents.entries.size()) + " records";
+  note += "): replayed " + std::to_string(replayed) + " of " + std::to_string(contents.records) +
+          " records";
   if (contents.torn_tail_bytes > 0) {
     note += ", ignored a torn tail of " + std::to_string(contents.torn_tail_bytes) + " bytes";
   }
   out_.notes.push_back("replayed " + note);
   set.generation = std::max(set.generation, base);
+  return OkStatus();
 }
 
 Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
@@ -204,7 +217,7 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   if (Status status = LoadSnapshot(set, have_snapshot, current); !status) {
     return Error{status.error()};
   }
-  auto journal = ReadJournal(set, ShardFileKind::kJournal);
+  auto journal = CheckJournal(set, ShardFileKind::kJournal);
   if (!journal) return Error{journal.error()};
   // The previous journal holds what the snapshot in force lacks when that is the previous
   // snapshot (or none), or when the journal already follows a newer snapshot than the one loaded
@@ -212,42 +225,22 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   const bool journal_is_newer = *journal && (*journal)->header.generation > set.generation;
   bool have_journal = journal->has_value();
   if (!current || journal_is_newer) {
-    auto previous = ReadJournal(set, ShardFileKind::kPreviousJournal);
+    auto previous = CheckJournal(set, ShardFileKind::kPreviousJournal);
     if (!previous) return Error{previous.error()};
     if (*previous) {
       have_journal = true;
-      ApplyJournal(set, ShardFileKind::kPreviousJournal, **previous, have_snapshot);
+      Status applied =
+          ApplyJournal(set, ShardFileKind::kPreviousJournal, **previous, have_snapshot);
+      if (!applied) return Error{applied.error()};
     }
   }
-  if (*journal) ApplyJournal(set, ShardFileKind::kJournal, **journal, have_snapshot);
+  if (*journal) {
+    Status applied = ApplyJournal(set, ShardFileKind::kJournal, **journal, have_snapshot);
+    if (!applied) return Error{applied.error()};
+  }
   if (!have_snapshot && !have_journal) return std::optional<SetState>();
   out_.max_generation = std::max(out_.max_generation, set.generation);
   return std::optional<SetState>(std::move(set));
-}
-
-void Loader::Merge(const std::vector<SetState>& sets) {
-  std::map<InfoHash, TorrentRecord> merged;
-  for (const SetState& set : sets) {
-    for (const auto& [hash, torrent] : set.torrents) {
-      TorrentRecord& into = merged[hash];
-      into.info_hash = hash;
-      into.completed = std::max(into.completed, torrent.completed);
-    }
-  }
-  for (auto& [hash, torrent] : merged) {
-    const SetState* authority = nullptr;
-    for (const SetState& set : sets) {
-      if (set.Owns(hash) && (authority == nullptr || set.generation > authority->generation)) {
-        authority = &set;
-      }
-    }
-    auto found = authority->torrents.find(hash);
-    if (found != authority->torrents.end()) {
-      for (const auto& [key, peer] : found->second.peers) torrent.peers.push_back(peer);
-    }
-    if (torrent.completed == 0 && torrent.peers.empty()) continue;
-    out_.torrents.push_back(std::move(torrent));
-  }
 }
 
 Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>& wanted) {
@@ -265,7 +258,7 @@ Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>&
     if (!set) return Error{set.error()};
     if (*set) sets.push_back(std::move(**set));
   }
-  Merge(sets);
+  MergeSets(sets, out_.torrents);
   return std::move(out_);
 }
 

@@ -212,6 +212,45 @@ TEST_F(StateLoaderTest, QuarantiningTheCurrentSnapshotLosesNothingThePrevFilesHo
       << loaded->Summary();
 }
 
+TEST_F(StateLoaderTest, ACorruptSnapshotSetAsideLeavesNoneOfItsTorrentsBehind) {
+  const InfoHash kept = HashOn(0, 1, 0);
+  const InfoHash only_in_corrupt = HashOn(0, 1, 1);
+  Snapshot(0, 1, 1, {Torrent(kept, 1, {Peer(1, 10, 100)})});
+  Snapshot(0, 1, 2, {Torrent(kept, 2, {Peer(2, 20, 200)}), Torrent(only_in_corrupt, 5)});
+  const std::string path = dir_.File("shard-0-of-1.snapshot");
+  std::string bytes = testing::ReadAll(path);
+  bytes.resize(bytes.size() - 3);  // every torrent record intact, the trailer cut
+  testing::WriteAll(path, bytes);
+  auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(loaded->torrents, (std::vector<TorrentRecord>{Torrent(kept, 1, {Peer(1, 10, 100)})}));
+}
+
+TEST_F(StateLoaderTest, AJournalCorruptInSyncedBytesIsSetAsideWithoutReplayingAnyOfIt) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 4, {Torrent(hash, 1, {Peer(1, 10, 100)})});
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
+  ASSERT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(2, 20, 200)});  // intact
+  (*journal)->Append({JournalOp::kPeerRemove, hash, 0, Peer(1, 10, 0)});    // to be damaged
+  (*journal)->Append({JournalOp::kCompleted, hash, 2, {}});
+  ASSERT_TRUE((*journal)->Commit().ok());  // synced: the next write carries a marker
+  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(3, 30, 300)});
+  ASSERT_TRUE((*journal)->Commit().ok());
+  const std::string path = dir_.File("shard-0-of-1.journal");
+  std::string bytes = testing::ReadAll(path);
+  const std::size_t header_end = kPreambleSize + kFrameHeaderSize + 1 + 24;
+  const std::size_t removal = header_end + kFrameHeaderSize + 1 + 20 + 36;  // after the upsert
+  bytes[removal + 12] ^= 0x01;
+  testing::WriteAll(path, bytes);
+  auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  // The snapshot alone: not even the intact upsert before the damage.
+  EXPECT_EQ(loaded->torrents, (std::vector<TorrentRecord>{Torrent(hash, 1, {Peer(1, 10, 100)})}));
+  EXPECT_NE(loaded->Summary().find("quarantined shard-0-of-1.journal"), std::string::npos)
+      << loaded->Summary();
+}
+
 TEST_F(StateLoaderTest, RefusesACorruptFileOfAnotherLayoutToo) {
   Snapshot(1, 2, 1, {Torrent(HashOn(1, 2, 0), 1)});
   testing::WriteAll(dir_.File("shard-1-of-2.snapshot"), "STSNAP garbage");

@@ -1,0 +1,152 @@
+#include "shard/persistence/loading_peers.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <string_view>
+
+namespace shardtrack {
+namespace {
+
+// The endpoint's bytes as the loader's maps keyed it: the address bytes, then the port, high
+// byte first.
+class EndpointKey {
+ public:
+  explicit EndpointKey(const PeerRecord& peer) {
+    const std::string_view ip = peer.ip.raw();
+    std::copy(ip.begin(), ip.end(), bytes_.begin());
+    bytes_[ip.size()] = static_cast<char>(peer.port >> 8);
+    bytes_[ip.size() + 1] = static_cast<char>(peer.port & 0xff);
+    size_ = ip.size() + 2;
+  }
+  std::string_view view() const { return {bytes_.data(), size_}; }
+
+ private:
+  std::array<char, 18> bytes_;
+  std::size_t size_;
+};
+
+bool SameEndpoint(const PeerRecord& a, const PeerRecord& b) {
+  return a.port == b.port && a.ip == b.ip;
+}
+
+bool EndpointLess(const PeerRecord& a, const PeerRecord& b) {
+  return EndpointKey(a).view() < EndpointKey(b).view();
+}
+
+}  // namespace
+
+void LoadingPeers::AddFromSnapshot(std::vector<PeerRecord> peers) {
+  normalized_ = false;
+  std::vector<std::uint32_t>().swap(slots_);
+  if (peers_.empty()) {
+    peers_ = std::move(peers);
+  } else {
+    peers_.insert(peers_.end(), peers.begin(), peers.end());
+  }
+}
+
+void LoadingPeers::Normalize() {
+  if (normalized_) return;
+  normalized_ = true;
+  std::stable_sort(peers_.begin(), peers_.end(), EndpointLess);
+  // Of a run at one endpoint the last (in file order) counts: keep it, drop the others.
+  auto out = peers_.begin();
+  for (auto it = peers_.begin(); it != peers_.end(); ++it) {
+    if (std::next(it) != peers_.end() && SameEndpoint(*it, *std::next(it))) continue;
+    *out++ = *it;
+  }
+  peers_.erase(out, peers_.end());
+}
+
+std::size_t LoadingPeers::Home(const PeerRecord& peer, const SipHashKey& key) const {
+  return SipHash24(key, EndpointKey(peer).view()) & (slots_.size() - 1);
+}
+
+std::size_t LoadingPeers::SlotOf(const PeerRecord& endpoint, const SipHashKey& key) const {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t slot = Home(endpoint, key);
+  while (slots_[slot] != 0 && !SameEndpoint(peers_[slots_[slot] - 1], endpoint)) {
+    slot = (slot + 1) & mask;
+  }
+  return slot;
+}
+
+std::size_t LoadingPeers::Find(const PeerRecord& endpoint, const SipHashKey& key) const {
+  if (slots_.empty()) {
+    auto found = std::find_if(peers_.begin(), peers_.end(),
+                              [&](const PeerRecord& peer) { return SameEndpoint(peer, endpoint); });
+    return static_cast<std::size_t>(found - peers_.begin());
+  }
+  const std::size_t slot = SlotOf(endpoint, key);
+  return slots_[slot] == 0 ? peers_.size() : slots_[slot] - 1;
+}
+
+void LoadingPeers::Rebuild(std::size_t slots, const SipHashKey& key) {
+  slots_.assign(slots, 0);
+  for (std::size_t pos = 0; pos < peers_.size(); ++pos) {
+    slots_[SlotOf(peers_[pos], key)] = static_cast<std::uint32_t>(pos + 1);
+  }
+}
+
+void LoadingPeers::Upsert(const PeerRecord& peer, const SipHashKey& key) {
+  Normalize();
+  const std::size_t pos = Find(peer, key);
+  if (pos < peers_.size()) {
+    const bool completed = peers_[pos].completed || peer.completed;
+    peers_[pos] = peer;
+    peers_[pos].completed = completed;
+    return;
+  }
+  if (peers_.size() == peers_.capacity()) {
+    // Half again, not double: a journal's peers arrive one at a time, and the slack is the peak.
+    peers_.reserve(peers_.size() + peers_.size() / 2 + 1);
+  }
+  peers_.push_back(peer);
+  const std::size_t size = peers_.size();
+  if (slots_.empty() && size <= kIndexFrom) return;
+  if (size * 4 > slots_.size() * 3) {  // at most 3/4 full
+    Rebuild(std::max<std::size_t>(64, std::bit_ceil(size * 2)), key);
+  } else {
+    slots_[SlotOf(peer, key)] = static_cast<std::uint32_t>(size);
+  }
+}
+
+// Backward-shift deletion: no tombstones, so lookups stay short however many peers leave.
+void LoadingPeers::EraseSlot(std::size_t slot, const SipHashKey& key) {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t next = (slot + 1) & mask; slots_[next] != 0; next = (next + 1) & mask) {
+    const std::size_t home = Home(peers_[slots_[next] - 1], key);
+    const bool stays = slot <= next ? (slot < home && home <= next) : (slot < home || home <= next);
+    if (stays) continue;
+    slots_[slot] = slots_[next];
+    slot = next;
+  }
+  slots_[slot] = 0;
+}
+
+void LoadingPeers::Remove(const PeerRecord& endpoint, const SipHashKey& key) {
+  Normalize();
+  const std::size_t pos = Find(endpoint, key);
+  if (pos == peers_.size()) return;
+  const std::size_t last = peers_.size() - 1;
+  if (!slots_.empty()) {
+    EraseSlot(SlotOf(endpoint, key), key);
+    // The last peer moves into the hole: its slot must name its new position.
+    if (pos != last) slots_[SlotOf(peers_[last], key)] = static_cast<std::uint32_t>(pos + 1);
+  }
+  peers_[pos] = peers_[last];
+  peers_.pop_back();
+}
+
+std::vector<PeerRecord> LoadingPeers::Take() {
+  Normalize();
+  std::vector<std::uint32_t>().swap(slots_);
+  if (!std::is_sorted(peers_.begin(), peers_.end(), EndpointLess)) {
+    std::sort(peers_.begin(), peers_.end(), EndpointLess);  // one peer per endpoint by now
+  }
+  normalized_ = false;
+  return std::move(peers_);
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,55 @@
+// LoadingPeers: one torrent's peers while the loader replays journals over them. The peers sit
+// in a plain vector (a snapshot's are moved in as decoded, 64 bytes a peer); only when a journal
+// touches a torrent of more than kIndexFrom peers does it get an index by endpoint (address and
+// port): open addressing over positions in the vector, 4 bytes a slot, so that each journal
+// record costs one lookup however large the swarm. The index hashes endpoints with SipHash under
+// the caller's secret (clients choose their ports). A peer is its endpoint: a later record for
+// it replaces the earlier one, as it did in the loader's maps. Pure; owns its peers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "common/siphash.h"
+#include "shard/torrent_record.h"
+
+namespace shardtrack {
+
+class LoadingPeers {
+ public:
+  static constexpr std::size_t kIndexFrom = 16;  // smaller torrents are scanned
+
+  // A snapshot's peers, in file order (of two at one endpoint, the later one counts), before any
+  // journal record.
+  void AddFromSnapshot(std::vector<PeerRecord> peers);
+
+  // A journal's upsert: adds the peer, or replaces the one at its endpoint (whose completed flag
+  // stays set: a swarm counts a completion once per peer). `key`: the same every call.
+  void Upsert(const PeerRecord& peer, const SipHashKey& key);
+  // A journal's removal of the peer at `endpoint`'s address and port, if there is one.
+  void Remove(const PeerRecord& endpoint, const SipHashKey& key);
+
+  // The peers sorted by endpoint (address bytes, then port), one per endpoint; leaves this empty
+  // and frees the index.
+  std::vector<PeerRecord> Take();
+  bool empty() const { return peers_.empty(); }
+
+ private:
+  // Before the first journal record: one peer per endpoint.
+  void Normalize();
+  // The position of the peer at `endpoint`, or peers_.size().
+  std::size_t Find(const PeerRecord& endpoint, const SipHashKey& key) const;
+  // The slot holding `endpoint`'s position, or the empty slot where it would go.
+  std::size_t SlotOf(const PeerRecord& endpoint, const SipHashKey& key) const;
+  std::size_t Home(const PeerRecord& peer, const SipHashKey& key) const;
+  void Rebuild(std::size_t slots, const SipHashKey& key);
+  void EraseSlot(std::size_t slot, const SipHashKey& key);
+
+  std::vector<PeerRecord> peers_;
+  std::vector<std::uint32_t> slots_;  // position + 1; 0: empty. Empty while not indexed
+  bool normalized_ = false;
+};
+
+}  // namespace shardtrack

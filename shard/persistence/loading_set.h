@@ -1,0 +1,40 @@
+// SetState: one file set's torrents (the snapshot and journals of one (index, count)) while the
+// loader reads them, as far as the loading shard keeps them; MergeSets drains every set into the
+// loaded state (state_loader.h says which set speaks for a torrent). Pure; a set owns its
+// torrents until MergeSets moves them out.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "common/fixed_bytes.h"
+#include "common/routing.h"
+#include "shard/persistence/loading_peers.h"
+#include "shard/torrent_record.h"
+
+namespace shardtrack {
+
+// A torrent while its set is loaded (an endpoint index only where a journal needs one).
+struct LoadingTorrent {
+  std::uint64_t completed = 0;
+  LoadingPeers peers;
+};
+using TorrentMap = std::map<InfoHash, LoadingTorrent>;
+
+struct SetState {
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+  std::uint64_t generation = 0;  // of the newest file of the set that was used
+  TorrentMap torrents;
+
+  bool Owns(const InfoHash& hash) const { return ShardFor(hash, count) == index; }
+};
+
+// Appends every torrent of `sets` to `out` (empty before), sorted by info hash, with the largest
+// completed count of any set and the peers of the newest set whose layout owns it; drops those
+// left with neither. Empties the sets as it goes: peers are moved, never copied, and with one
+// set (the common case) nothing else is built.
+void MergeSets(std::vector<SetState>& sets, std::vector<TorrentRecord>& out);
+
+}  // namespace shardtrack

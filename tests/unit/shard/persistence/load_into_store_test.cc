@@ -1,0 +1,68 @@
+#include "shard/persistence/load_into_store.h"
+
+#include <gtest/gtest.h>
+
+#include "shard/persistence/snapshot_file.h"
+#include "tests/unit/shard/persistence/persistence_test_util.h"
+
+namespace shardtrack {
+namespace {
+
+using testing::Hash;
+using testing::Peer;
+using testing::ScratchDir;
+using testing::Torrent;
+
+constexpr UnixSeconds kNow = 10'000;
+
+class LoadIntoStoreTest : public ::testing::Test {
+ protected:
+  void Snapshot(std::uint64_t generation, const std::vector<TorrentRecord>& torrents) {
+    auto written =
+        WriteSnapshot(ops_, dir_.path(), {0, 1, generation, 0}, [&](const TorrentVisitor& visit) {
+          for (const TorrentRecord& torrent : torrents) visit(torrent);
+        });
+    ASSERT_TRUE(written.ok()) << written.error();
+  }
+  Result<StoreLoad> Load() {
+    return LoadIntoStore(ops_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, kNow}, 100, store_);
+  }
+
+  ScratchDir dir_;
+  PosixFileOps ops_;
+  SwarmStore store_;
+};
+
+TEST_F(LoadIntoStoreTest, FillsTheStoreWithEveryTorrentAndDropsPeersAlreadyExpired) {
+  std::vector<TorrentRecord> torrents;
+  for (int n = 0; n < 200; ++n) {
+    torrents.push_back(Torrent(Hash('a', static_cast<char>(n)), 1, {Peer(1, 10, kNow - 5)}));
+  }
+  torrents.push_back(Torrent(Hash('b'), 2, {Peer(1, 10, kNow - 5, true), Peer(2, 20, kNow - 100)}));
+  Snapshot(7, torrents);
+  auto loaded = Load();
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(loaded->max_generation, 7u);
+  EXPECT_EQ(store_.torrents(), 201u);
+  EXPECT_EQ(store_.peers(), 201u);
+  const SwarmCounts b = store_.ScrapeOne(Hash('b'));
+  EXPECT_EQ(b.seeders, 1u);
+  EXPECT_EQ(b.leechers, 0u);
+  EXPECT_EQ(b.completed, 2u);
+  EXPECT_NE(loaded->summary.find("recovered 201 torrents and 202 peers"), std::string::npos)
+      << loaded->summary;
+  EXPECT_NE(loaded->summary.find("dropped 1 expired peers"), std::string::npos) << loaded->summary;
+}
+
+TEST_F(LoadIntoStoreTest, ACorruptSnapshotFailsTheLoadAndLeavesTheStoreEmpty) {
+  Snapshot(1, {Torrent(Hash('a'), 1, {Peer(1, 10, kNow)})});
+  testing::WriteAll(dir_.File("shard-0-of-1.snapshot"), "STSNAP garbage");
+  auto loaded = Load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find("shard-0-of-1.snapshot is corrupt"), std::string::npos)
+      << loaded.error();
+  EXPECT_EQ(store_.torrents(), 0u);
+}
+
+}  // namespace
+}  // namespace shardtrack
