@@ -75,9 +75,9 @@ int Run(int argc, char** argv) {
     return 1;
   }
   spdlog::info("{}", (*persistence)->recovery_summary());
-  // The loader's temporaries (maps of every peer read, several times the store's size) are freed
-  // by now, but glibc keeps their pages: at 10M peers the RSS stayed at 2.8 GB instead of 0.5 GB,
-  // and every snapshot's fork copied the page tables of all of it. Hand the free pages back.
+  // The loader's temporaries are freed by now, and LoadIntoStore handed most of their pages back
+  // as it went; glibc keeps the rest (up to half of what was freed since its last trim), and
+  // every snapshot's fork would copy their page tables. Hand those back too.
   malloc_trim(0);
 
   zmq::context_t context(1);

@@ -34,6 +34,11 @@ bool EndpointLess(const PeerRecord& a, const PeerRecord& b) {
   return EndpointKey(a).view() < EndpointKey(b).view();
 }
 
+// Index slots for `peers`: at most half full after a rebuild (3/4 before the next one).
+std::size_t SlotsFor(std::size_t peers) {
+  return std::max<std::size_t>(64, std::bit_ceil(peers * 2));
+}
+
 }  // namespace
 
 void LoadingPeers::AddFromSnapshot(std::vector<PeerRecord> peers) {
@@ -57,6 +62,11 @@ void LoadingPeers::Normalize() {
     *out++ = *it;
   }
   peers_.erase(out, peers_.end());
+}
+
+void LoadingPeers::PrepareForRecord(const SipHashKey& key) {
+  Normalize();
+  if (slots_.empty() && peers_.size() > kIndexFrom) Rebuild(SlotsFor(peers_.size()), key);
 }
 
 std::size_t LoadingPeers::Home(const PeerRecord& peer, const SipHashKey& key) const {
@@ -90,7 +100,7 @@ void LoadingPeers::Rebuild(std::size_t slots, const SipHashKey& key) {
 }
 
 void LoadingPeers::Upsert(const PeerRecord& peer, const SipHashKey& key) {
-  Normalize();
+  PrepareForRecord(key);
   const std::size_t pos = Find(peer, key);
   if (pos < peers_.size()) {
     const bool completed = peers_[pos].completed || peer.completed;
@@ -106,7 +116,7 @@ void LoadingPeers::Upsert(const PeerRecord& peer, const SipHashKey& key) {
   const std::size_t size = peers_.size();
   if (slots_.empty() && size <= kIndexFrom) return;
   if (size * 4 > slots_.size() * 3) {  // at most 3/4 full
-    Rebuild(std::max<std::size_t>(64, std::bit_ceil(size * 2)), key);
+    Rebuild(SlotsFor(size), key);
   } else {
     slots_[SlotOf(peer, key)] = static_cast<std::uint32_t>(size);
   }
@@ -126,7 +136,7 @@ void LoadingPeers::EraseSlot(std::size_t slot, const SipHashKey& key) {
 }
 
 void LoadingPeers::Remove(const PeerRecord& endpoint, const SipHashKey& key) {
-  Normalize();
+  PrepareForRecord(key);
   const std::size_t pos = Find(endpoint, key);
   if (pos == peers_.size()) return;
   const std::size_t last = peers_.size() - 1;

@@ -59,6 +59,28 @@ TEST(LoadingPeersTest, TakeSortsByEndpointAndKeepsTheLaterOfTwoSnapshotPeersAtOn
             (std::vector<PeerRecord>{Peer(1, 10, 500), Peer(2, 1, 100), Peer(3, 300, 100), v6}));
 }
 
+TEST(LoadingPeersTest, AJournalRecordIndexesALargeSnapshotSwarmEvenWhenItAddsNobody) {
+  std::vector<PeerRecord> snapshot;
+  for (int n = 0; n <= static_cast<int>(LoadingPeers::kIndexFrom); ++n) {
+    snapshot.push_back(At(n, 6881, 100));
+  }
+  LoadingPeers replaced;
+  replaced.AddFromSnapshot(snapshot);
+  EXPECT_FALSE(replaced.indexed());
+  replaced.Upsert(At(3, 6881, 200), kKey);  // re-announces a peer the snapshot holds
+  EXPECT_TRUE(replaced.indexed());
+
+  LoadingPeers removed;
+  removed.AddFromSnapshot(snapshot);
+  removed.Remove(At(999, 6881, 0), kKey);  // nobody there
+  EXPECT_TRUE(removed.indexed());
+
+  LoadingPeers small;
+  small.AddFromSnapshot({At(1, 6881, 100), At(2, 6881, 100)});
+  small.Upsert(At(1, 6881, 200), kKey);
+  EXPECT_FALSE(small.indexed());  // scanned: a few peers
+}
+
 // Many upserts and removals over a swarm far past kIndexFrom give what a map by endpoint gives.
 TEST(LoadingPeersTest, ALargeSwarmReplaysLikeAMapByEndpoint) {
   std::mt19937 rng(7);
