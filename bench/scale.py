@@ -160,6 +160,19 @@ class Scale:
         return {"torrents": int(m["shardtrack_torrents"]), "peers": int(m["shardtrack_peers"]),
                 "completed": int(m.get("shardtrack_completed_total", 0))}
 
+    def settled_counts(self):
+        """counts() once two reads 0.3 s apart agree: requests the load generator left in flight
+        when it stopped still reach the shard after it exits (a restart then found 13-56 more
+        peers than a read taken at once)."""
+        last = self.counts()
+        for _ in range(50):
+            time.sleep(0.3)
+            now = self.counts()
+            if now == last:
+                return now
+            last = now
+        raise RuntimeError(f"the shard's counts did not settle: {last}")
+
     def paced(self, label):
         """The paced announce load; with snapshots on, polls each snapshot's figures meanwhile."""
         seen, stop = [], threading.Event()
@@ -225,7 +238,7 @@ class Scale:
             return out
 
         out["paced_without_snapshots"] = self.paced("paced, no snapshots")
-        before = self.counts()
+        before = self.settled_counts()
         journal = os.path.join(self.data_dir, "shard-0-of-1.journal")
         out["journal_bytes_at_kill"] = os.path.getsize(journal)
         self.shard.stop(signal.SIGKILL)
@@ -244,7 +257,7 @@ class Scale:
         snapshot = os.path.join(self.data_dir, "shard-0-of-1.snapshot")
         out["snapshot_file_bytes"] = os.path.getsize(snapshot)
         time.sleep(2)  # let a running snapshot child finish on its own
-        before = self.counts()
+        before = self.settled_counts()
         out["sigterm_seconds"] = self.shard.stop(signal.SIGTERM)
         log(f"  SIGTERM: exited after {out['sigterm_seconds']:.2f} s at {before}")
         out["restart_after_sigterm"] = self.restart_shard(a.no_snapshot_interval, "after SIGTERM")
