@@ -140,20 +140,6 @@ std::optional<std::uint64_t> SyncedMarkerAfter(std::string_view rest, std::uint6
   return std::nullopt;
 }
 
-Result<FileHeader> ReadJournalHeader(FrameReader& reader) {
-  if (Status preamble = reader.ReadPreamble(kJournalMagic, kJournalVersion); !preamble) {
-    return Error{preamble.error()};
-  }
-  FrameCursor::Frame frame;
-  const FrameCursor::Step step = reader.Next(frame);
-  if (step == FrameCursor::Step::kEnd) return Error{"missing header record"};
-  if (step == FrameCursor::Step::kBad) return Error{reader.error()};
-  auto header =
-      frame.type == RecordType::kJournalHeader ? DecodeFileHeader(frame.fields) : std::nullopt;
-  if (!header) return Error{"bad header record at offset " + std::to_string(kPreambleSize)};
-  return *header;
-}
-
 // Damage at `damage` (a bad frame, or an intact one that does not decode): corruption when a
 // later marker says it had been synced, else a torn tail.
 Status ClassifyDamage(FrameReader& reader, std::uint64_t damage, const std::string& what,
@@ -173,7 +159,7 @@ Status ClassifyDamage(FrameReader& reader, std::uint64_t damage, const std::stri
 Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sink,
                                     std::uint64_t max_records) {
   FrameReader reader(file);
-  auto header = ReadJournalHeader(reader);
+  auto header = ReadFileHeader(reader, kJournalMagic, kJournalVersion, RecordType::kJournalHeader);
   if (!header) return Error{header.error()};
   JournalContents contents{*header, {}, 0, 0};
   FrameCursor::Frame frame;

@@ -118,6 +118,20 @@ Result<SnapshotStats> WriteSnapshot(FileOps& ops, const std::string& dir, const 
   return stats;
 }
 
+Result<FileHeader> ReadFileHeader(FrameReader& reader, std::string_view magic,
+                                  std::uint16_t version, RecordType type) {
+  if (Status preamble = reader.ReadPreamble(magic, version); !preamble) {
+    return Error{preamble.error()};
+  }
+  FrameCursor::Frame frame;
+  const FrameCursor::Step step = reader.Next(frame);
+  if (step == FrameCursor::Step::kEnd) return Error{"missing header record"};
+  if (step == FrameCursor::Step::kBad) return Error{reader.error()};
+  auto header = frame.type == type ? DecodeFileHeader(frame.fields) : std::nullopt;
+  if (!header) return Error{"bad header record at offset " + std::to_string(kPreambleSize)};
+  return *header;
+}
+
 Result<FileHeader> ParseFileHeader(std::string_view file_prefix, std::string_view magic,
                                    std::uint16_t version, RecordType type) {
   if (Status preamble = CheckPreamble(file_prefix, magic, version); !preamble) {
@@ -134,20 +148,6 @@ Result<FileHeader> ParseFileHeader(std::string_view file_prefix, std::string_vie
 }
 
 namespace {
-
-Result<FileHeader> ReadSnapshotHeader(FrameReader& reader) {
-  if (Status preamble = reader.ReadPreamble(kSnapshotMagic, kSnapshotVersion); !preamble) {
-    return Error{preamble.error()};
-  }
-  FrameCursor::Frame frame;
-  const FrameCursor::Step step = reader.Next(frame);
-  if (step == FrameCursor::Step::kEnd) return Error{"missing header record"};
-  if (step == FrameCursor::Step::kBad) return Error{reader.error()};
-  auto header =
-      frame.type == RecordType::kSnapshotHeader ? DecodeFileHeader(frame.fields) : std::nullopt;
-  if (!header) return Error{"bad header record at offset " + std::to_string(kPreambleSize)};
-  return *header;
-}
 
 // The trailer at `frame` must match the counts, and end the file.
 Status CheckTrailer(FrameReader& reader, const FrameCursor::Frame& frame,
@@ -173,7 +173,8 @@ Status CheckTrailer(FrameReader& reader, const FrameCursor::Frame& frame,
 Result<SnapshotContents> ReadSnapshot(SequentialFile& file, const KeepTorrent& keep,
                                       const TorrentSink& sink) {
   FrameReader reader(file);
-  auto header = ReadSnapshotHeader(reader);
+  auto header =
+      ReadFileHeader(reader, kSnapshotMagic, kSnapshotVersion, RecordType::kSnapshotHeader);
   if (!header) return Error{header.error()};
   SnapshotContents contents{*header, {}, {}};
   FrameCursor::Frame frame;

@@ -26,6 +26,8 @@
 
 namespace shardtrack {
 
+class FrameReader;
+
 inline constexpr std::string_view kSnapshotMagic = "STSNAP";
 inline constexpr std::uint16_t kSnapshotVersion = 1;
 
@@ -80,5 +82,8 @@ Result<SnapshotContents> ParseSnapshot(std::string_view file, const KeepTorrent&
 // Just the header (reads only the first record), for cheap questions like retirement.
 Result<FileHeader> ParseFileHeader(std::string_view file_prefix, std::string_view magic,
                                    std::uint16_t version, RecordType type);
+// The same from a FrameReader at the start of a file, which it leaves after the header record.
+Result<FileHeader> ReadFileHeader(FrameReader& reader, std::string_view magic,
+                                  std::uint16_t version, RecordType type);
 
 }  // namespace shardtrack
