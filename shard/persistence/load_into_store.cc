@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -36,7 +37,11 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
                                 SwarmStore& store) {
   // Nothing else runs meanwhile, so `ops` is only ever used by one thread at a time.
   Result<LoadedState> loaded = Error{"not loaded"};
-  std::thread([&] { loaded = LoadShardState(ops, options); }).join();
+  try {
+    std::thread([&] { loaded = LoadShardState(ops, options); }).join();
+  } catch (const std::system_error&) {  // no thread to be had: load here, with more residue
+    loaded = LoadShardState(ops, options);
+  }
   if (!loaded) return Error{loaded.error()};
   StoreLoad out{loaded->Summary(), loaded->max_generation};
   std::uint64_t expired = 0;
