@@ -80,6 +80,16 @@ class BackgroundSnapshotTest : public testing::PersistentShardTest {
   }
   // "kill -9": drops the shard without a final snapshot, then starts another from the files,
   // which must hold the store as it was. Returns the restarted shard (nullptr on a failure).
+  // Opened, one completion served and a snapshot written on the loop: the files a rotation
+  // test starts from (a `.prev` snapshot and a `.journal.prev` to retire). nullptr on failure.
+  std::unique_ptr<Shard> OpenWithASnapshot(FileOps& ops) {
+    auto shard = Open(ops);
+    if (shard == nullptr) return nullptr;
+    Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
+    Status saved = shard->persistence->SaveSnapshot(shard->store, kStart);
+    EXPECT_TRUE(saved.ok()) << (saved.ok() ? "" : saved.error());
+    return saved.ok() ? std::move(shard) : nullptr;
+  }
   std::unique_ptr<Shard> RestartKeepsTheStore(std::unique_ptr<Shard> shard) {
     const auto live = Contents(shard->store);
     shard.reset();
@@ -247,9 +257,8 @@ TEST_F(BackgroundSnapshotTest, TheOldestSnapshotAndJournalAreUnlinkedAndClosedBy
 
 TEST_F(BackgroundSnapshotTest, AKillBeforeTheCleanupJobRanLosesNothing) {
   FaultyFileOps faulty(real_);
-  auto shard = Open(faulty);
-  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
-  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  auto shard = OpenWithASnapshot(faulty);
+  ASSERT_NE(shard, nullptr);
   ASSERT_TRUE(
       SnapshotWhileServing(*shard, {AnnounceRequest('b', 2, proto::EVENT_COMPLETED, 0)}).ok());
   Serve(*shard, {AnnounceRequest('b', 3, proto::EVENT_STARTED, 5)});
@@ -263,9 +272,8 @@ TEST_F(BackgroundSnapshotTest, AKillBeforeTheCleanupJobRanLosesNothing) {
 
 TEST_F(BackgroundSnapshotTest, AnOldestJournalThatCannotBeUnlinkedKeepsTheOldFilesInForce) {
   FaultyFileOps faulty(real_);
-  auto shard = Open(faulty);
-  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
-  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  auto shard = OpenWithASnapshot(faulty);
+  ASSERT_NE(shard, nullptr);
   const std::uint64_t generation = shard->persistence->generation();
   const ino_t journal = Inode(dir_.File("shard-0-of-1.journal"));
   const ino_t previous_journal = Inode(dir_.File("shard-0-of-1.journal.prev"));
@@ -291,9 +299,8 @@ TEST_F(BackgroundSnapshotTest, AnOldestJournalThatCannotBeUnlinkedKeepsTheOldFil
 
 TEST_F(BackgroundSnapshotTest, ARotationFailingAfterTheUnlinkStillLeavesTheCloseToTheJob) {
   FaultyFileOps faulty(real_);
-  auto shard = Open(faulty);
-  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
-  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+  auto shard = OpenWithASnapshot(faulty);
+  ASSERT_NE(shard, nullptr);
   const std::uint64_t generation = shard->persistence->generation();
   faulty.FailNth(FaultyFileOps::Op::kLink, 1);  // the new journal's: `.journal.prev` is gone
   ASSERT_TRUE(
