@@ -134,17 +134,9 @@ Result<FileHeader> ReadFileHeader(FrameReader& reader, std::string_view magic,
 
 Result<FileHeader> ParseFileHeader(std::string_view file_prefix, std::string_view magic,
                                    std::uint16_t version, RecordType type) {
-  if (Status preamble = CheckPreamble(file_prefix, magic, version); !preamble) {
-    return Error{preamble.error()};
-  }
-  FrameCursor cursor(file_prefix, kPreambleSize);
-  FrameCursor::Frame frame;
-  if (cursor.Next(frame) != FrameCursor::Step::kFrame) {
-    return Error{cursor.offset() == file_prefix.size() ? "missing header record" : cursor.error()};
-  }
-  auto header = frame.type == type ? DecodeFileHeader(frame.fields) : std::nullopt;
-  if (!header) return Error{"bad header record at offset " + std::to_string(kPreambleSize)};
-  return *header;
+  StringFile bytes(file_prefix);
+  FrameReader reader(bytes);
+  return ReadFileHeader(reader, magic, version, type);
 }
 
 namespace {
@@ -191,13 +183,10 @@ Result<SnapshotContents> ReadSnapshot(SequentialFile& file, const KeepTorrent& k
       contents.stats.bytes = reader.offset();
       return contents;
     }
-    const std::string_view where = " at offset ";
-    if (frame.type != RecordType::kTorrent) {
-      return Error{"unexpected record type" + std::string(where) + std::to_string(frame.offset)};
-    }
+    const auto at = [&frame] { return " at offset " + std::to_string(frame.offset); };
+    if (frame.type != RecordType::kTorrent) return Error{"unexpected record type" + at()};
     auto torrent = DecodeTorrent(frame.fields);  // decoded even when skipped: counts must match
-    if (!torrent)
-      return Error{"bad torrent record" + std::string(where) + std::to_string(frame.offset)};
+    if (!torrent) return Error{"bad torrent record" + at()};
     ++contents.stats.torrents;
     contents.stats.peers += torrent->peers.size();
     if (keep(torrent->info_hash)) {
