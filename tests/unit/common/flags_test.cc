@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "tests/unit/common/flag_test_util.h"
+
 namespace shardtrack {
 namespace {
 
@@ -23,11 +25,7 @@ class FlagsTest : public ::testing::Test {
     flags_.Add("shard", &settings_.shards, "a shard");
   }
   Result<FlagSet::Outcome> Parse(std::vector<const char*> args) {
-    args.insert(args.begin(), "prog");
-    return flags_.Parse(static_cast<int>(args.size()), args.data(), [this](const char* name) {
-      auto it = env_.find(name);
-      return it == env_.end() ? nullptr : it->second.c_str();
-    });
+    return testing::ParseWithEnvironment(flags_, std::move(args), env_);
   }
   Settings settings_;
   FlagSet flags_;

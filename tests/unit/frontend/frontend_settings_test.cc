@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/reactor/event_loop.h"
 #include "frontend/udp/udp_tracker_protocol.h"
+#include "tests/unit/common/flag_test_util.h"
 
 namespace shardtrack {
 namespace {
@@ -29,12 +30,7 @@ class FrontendSettingsTest : public ::testing::Test {
 
   // Parses `args` (and env_), then derives the UDP socket's options.
   Result<UdpSocket::Options> UdpOptions(std::vector<const char*> args) {
-    args.insert(args.begin(), "shardtrack-frontend");
-    auto parsed =
-        flags_.Parse(static_cast<int>(args.size()), args.data(), [this](const char* name) {
-          auto it = env_.find(name);
-          return it == env_.end() ? nullptr : it->second.c_str();
-        });
+    auto parsed = testing::ParseWithEnvironment(flags_, std::move(args), env_);
     if (!parsed) return Error{parsed.error()};
     return UdpSocketOptionsFrom(settings_);
   }

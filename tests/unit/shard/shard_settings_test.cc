@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/common/flag_test_util.h"
+
 namespace shardtrack {
 namespace {
 
@@ -20,12 +22,7 @@ class ShardSettingsTest : public ::testing::Test {
 
   // Parses `args` (and env_) into settings_.
   Status Parse(std::vector<const char*> args) {
-    args.insert(args.begin(), "shardtrack-shard");
-    auto parsed =
-        flags_.Parse(static_cast<int>(args.size()), args.data(), [this](const char* name) {
-          auto it = env_.find(name);
-          return it == env_.end() ? nullptr : it->second.c_str();
-        });
+    auto parsed = testing::ParseWithEnvironment(flags_, std::move(args), env_);
     if (!parsed) return Error{parsed.error()};
     return OkStatus();
   }
