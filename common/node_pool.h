@@ -1,10 +1,12 @@
 // NodePool: keeps the nodes of entries taken out of a std::unordered_map (extract()) for reuse,
 // values included, so that inserting a new entry allocates nothing once warm: a server that opens
 // a connection per request reuses a closed connection's node and state. Bounded: beyond
-// `max_spare` a returned node is freed. The caller resets a reused value. Not thread-safe.
+// `max_spare` a returned node is freed. The caller resets a reused value (ClearForReuse for its
+// buffers). Not thread-safe.
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -13,7 +15,11 @@ namespace shardtrack {
 template <typename Map>
 class NodePool {
  public:
-  explicit NodePool(std::size_t max_spare) : max_spare_(max_spare) {}
+  // What a server keeps of its closed connections: enough for a burst of short connections,
+  // little memory when idle.
+  static constexpr std::size_t kDefaultMaxSpare = 1024;
+
+  explicit NodePool(std::size_t max_spare = kDefaultMaxSpare) : max_spare_(max_spare) {}
 
   // Inserts `key` (which must not be in `map`) with a spare node's value, or with make()'s.
   template <typename MakeValue>
@@ -35,5 +41,15 @@ class NodePool {
   std::size_t max_spare_;
   std::vector<typename Map::node_type> spare_;
 };
+
+// Empties a reused value's buffer: its capacity is kept for the next user unless it grew past
+// `max_kept` (one large response must not pin that much memory in every spare node).
+inline void ClearForReuse(std::string& buffer, std::size_t max_kept) {
+  if (buffer.capacity() > max_kept) {
+    std::string().swap(buffer);
+  } else {
+    buffer.clear();
+  }
+}
 
 }  // namespace shardtrack

@@ -7,15 +7,10 @@ namespace shardtrack {
 namespace {
 constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
 constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
-constexpr std::size_t kMaxSpareConnections = 1024;  // closed connections kept for reuse
 }  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
-    : loop_(loop),
-      tcp_(loop, options.tcp, *this),
-      options_(options),
-      handler_(handler),
-      spare_connections_(kMaxSpareConnections) {}
+    : loop_(loop), tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {}
 
 void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t) {
   auto origin = ResolveConnectionOrigin(options_.client_address, remote, {});

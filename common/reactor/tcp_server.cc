@@ -25,18 +25,8 @@ constexpr int kMaxReadsPerTurn = 4;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 // How long a connection closed after its last response keeps draining a client's input.
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
-// Closed connections kept for new ones, so a connection per request allocates nothing once warm.
-constexpr std::size_t kMaxSpareConnections = 1024;
 // A reused connection's buffer larger than this (a big response) is released, not kept.
 constexpr std::size_t kMaxKeptBufferBytes = 64 * 1024;
-
-void ClearKeepingSmallCapacity(std::string& buffer) {
-  if (buffer.capacity() > kMaxKeptBufferBytes) {
-    std::string().swap(buffer);
-  } else {
-    buffer.clear();
-  }
-}
 
 }  // namespace
 
@@ -57,8 +47,8 @@ class TcpServer::Connection {
     last_activity_ = now;
     paused = close_after_flush = drain_input = input_ended = registered = false;
     watched_events = 0;
-    ClearKeepingSmallCapacity(input_);
-    ClearKeepingSmallCapacity(output_);
+    ClearForReuse(input_, kMaxKeptBufferBytes);
+    ClearForReuse(output_, kMaxKeptBufferBytes);
     output_offset_ = 0;
   }
 
@@ -111,7 +101,7 @@ class TcpServer::Connection {
 };
 
 TcpServer::TcpServer(EventLoop& loop, TcpServerOptions options, TcpHandler& handler)
-    : loop_(loop), options_(std::move(options)), handler_(handler), spare_(kMaxSpareConnections) {}
+    : loop_(loop), options_(std::move(options)), handler_(handler) {}
 
 TcpServer::~TcpServer() {
   for (auto* timer : {&deferred_timer_, &idle_timer_, &accept_retry_timer_}) {

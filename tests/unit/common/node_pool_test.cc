@@ -43,5 +43,18 @@ TEST(NodePoolTest, KeepsAtMostMaxSpareNodes) {
   EXPECT_EQ(pool.spare(), 2u);
 }
 
+TEST(NodePoolTest, ClearForReuseKeepsASmallBuffersCapacityAndReleasesALargeOne) {
+  std::string small(1000, 'x');
+  const std::size_t small_capacity = small.capacity();
+  ClearForReuse(small, 4096);
+  EXPECT_TRUE(small.empty());
+  EXPECT_EQ(small.capacity(), small_capacity);
+
+  std::string large(10000, 'x');
+  ClearForReuse(large, 4096);
+  EXPECT_TRUE(large.empty());
+  EXPECT_LE(large.capacity(), 4096u);
+}
+
 }  // namespace
 }  // namespace shardtrack
