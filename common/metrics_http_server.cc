@@ -97,8 +97,7 @@ void MetricsHttpServer::Answer(ConnectionId id, int status, std::string_view con
   out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   out += body;
   answered_.insert(id);
-  tcp_.Send(id, out);
-  tcp_.CloseAfterFlush(id);
+  tcp_.SendLast(id, out);
 }
 
 Result<std::unique_ptr<MetricsHttpServer>> ServeMetrics(EventLoop& loop, std::string_view listen,

@@ -176,7 +176,11 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
     Pending& front = connection.pipeline.front();
     const bool keep_alive = front.keep_alive;
     const bool refusal = front.refusal;
-    tcp_.Send(id, front.bytes);
+    if (keep_alive) {
+      tcp_.Send(id, front.bytes);
+    } else {
+      tcp_.SendLast(id, front.bytes, /*drain_input=*/refusal);
+    }
     front.bytes.clear();
     spare_bytes_.swap(front.bytes);  // kept for the next response instead of freed
     connection.pipeline.pop_front();
@@ -185,7 +189,6 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
       in_flight_ -= connection.pipeline.size();
       connection.pipeline.clear();
       connection.closing = true;
-      tcp_.CloseAfterFlush(id, /*drain_input=*/refusal);
       return;
     }
   }

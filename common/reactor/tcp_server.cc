@@ -62,7 +62,7 @@ class TcpServer::Connection {
 
   bool paused = false;
   bool close_after_flush = false;
-  bool drain_input = false;  // linger after the last bytes (see CloseAfterFlush)
+  bool drain_input = false;  // linger after the last bytes (see SendLast)
   bool input_ended = false;  // the peer sent EOF
   bool registered = false;   // in the loop's epoll set (only once it needed an event)
   short watched_events = 0;
@@ -70,9 +70,12 @@ class TcpServer::Connection {
   void Queue(std::string_view bytes) { output_.append(bytes); }
 
   // Writes what the socket takes. Returns false on a write error (the connection is dead).
+  // Last bytes go with MSG_MORE: the kernel holds the final partial segment until the close (or
+  // shutdown) that follows puts the FIN on it, so a reply and its FIN cost one packet, not two.
   bool Write() {
+    const int flags = MSG_NOSIGNAL | (close_after_flush ? MSG_MORE : 0);
     while (has_output()) {
-      const ssize_t n = ::send(fd_, output_.data() + output_offset_, unsent(), MSG_NOSIGNAL);
+      const ssize_t n = ::send(fd_, output_.data() + output_offset_, unsent(), flags);
       if (n > 0) {
         output_offset_ += static_cast<std::size_t>(n);
         continue;
@@ -231,7 +234,19 @@ void TcpServer::ReadInput(Connection& connection) {
 bool TcpServer::Send(ConnectionId id, std::string_view bytes) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return false;
-  Connection& connection = *it->second;
+  return QueueAndFlush(*it->second, bytes);
+}
+
+void TcpServer::SendLast(ConnectionId id, std::string_view bytes, bool drain_input) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  it->second->close_after_flush = true;
+  it->second->drain_input = drain_input;
+  QueueAndFlush(*it->second, bytes);
+}
+
+bool TcpServer::QueueAndFlush(Connection& connection, std::string_view bytes) {
+  const ConnectionId id = connection.id();
   connection.Queue(bytes);
   if (!Flush(connection)) return false;
   // The limit is on what the reader leaves unsent, not on the size of one reply: check it after
@@ -281,14 +296,6 @@ void TcpServer::UpdateEvents(Connection& connection) {
       if (auto it = connections_.find(id); it != connections_.end()) OnReady(*it->second, ready);
     });
   }
-}
-
-void TcpServer::CloseAfterFlush(ConnectionId id, bool drain_input) {
-  auto it = connections_.find(id);
-  if (it == connections_.end()) return;
-  it->second->close_after_flush = true;
-  it->second->drain_input = drain_input;
-  Flush(*it->second);
 }
 
 void TcpServer::Close(ConnectionId id) {

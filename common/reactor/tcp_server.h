@@ -56,7 +56,7 @@ class TcpHandler {
   virtual void OnClose(ConnectionId id) = 0;
   // The peer shut down its sending side (EOF) after the input delivered so far. Return true to
   // keep the connection open for writing (answers still to come: the handler then closes it,
-  // e.g. with CloseAfterFlush); the default closes it at once.
+  // e.g. with SendLast); the default closes it at once.
   virtual bool KeepOpenAfterInputEnd(ConnectionId /*id*/) { return false; }
 };
 
@@ -73,12 +73,13 @@ class TcpServer {
 
   // Queues bytes and writes what the socket takes now; the rest goes out as it drains.
   bool Send(ConnectionId id, std::string_view bytes);
-  // Closes once every queued byte was written (HTTP/1.0, Connection: close, errors).
+  // Queues the connection's last bytes (may be empty) and closes once every queued byte was
+  // written (HTTP/1.0, Connection: close, errors); the FIN rides on the last data segment.
   // `drain_input`: the peer may still be sending (we refused its request): shut our side down
   // and read and drop its input until its EOF or a deadline before closing, so the kernel does
   // not answer unread input with a reset that could destroy our last bytes. It costs a few
   // system calls, so a normal close does without it.
-  void CloseAfterFlush(ConnectionId id, bool drain_input = false);
+  void SendLast(ConnectionId id, std::string_view bytes, bool drain_input = false);
   void Close(ConnectionId id);
   // Stops reading new input from `id` (pipelining back-pressure) or resumes it. On resume, a
   // connection with unconsumed input gets OnData again later in the turn.
@@ -97,6 +98,7 @@ class TcpServer {
   void PauseAccepting();
   void Open(int fd, const IpAddress& remote, std::uint16_t remote_port);
   void OnReady(Connection& connection, short ready);
+  bool QueueAndFlush(Connection& connection, std::string_view bytes);
   void ReadInput(Connection& connection);
   bool Flush(Connection& connection);
   void UpdateEvents(Connection& connection);

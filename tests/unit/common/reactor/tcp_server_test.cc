@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/tcp.h>  // the kernel's tcp_info: glibc's lacks tcpi_segs_in
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -89,6 +90,13 @@ class Client {
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
     // sin_port and sin6_port sit at the same offset.
     return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+  }
+  // TCP segments this socket has received so far (the kernel's count, SYN-ACK included).
+  std::uint32_t segments_received() const {
+    tcp_info info{};
+    socklen_t length = sizeof info;
+    EXPECT_EQ(::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &length), 0);
+    return info.tcpi_segs_in;
   }
   void Close() {
     if (fd_ >= 0) ::close(fd_);
@@ -264,19 +272,19 @@ TEST_F(TcpServerTest, SendToAnUnknownConnectionReturnsFalse) {
   Start();
   EXPECT_FALSE(server_->Send(12345, "nobody"));
   server_->Close(12345);
-  server_->CloseAfterFlush(12345);
+  server_->SendLast(12345, "nobody either");
   Pump(2);
   EXPECT_TRUE(handler_.closed.empty());
 }
 
-TEST_F(TcpServerTest, CloseAfterFlushDeliversEverythingThenCloses) {
+TEST_F(TcpServerTest, SendLastDeliversEverythingThenCloses) {
   Start();
   const std::string reply(300 * 1024, 'r');
   handler_.on_data = [&](ConnectionId id, std::string& input) {
     input.clear();
     handler_.Calling([&] { return server_->Send(id, reply); });
     handler_.Calling([&] {
-      server_->CloseAfterFlush(id);
+      server_->SendLast(id, "end");
       return 0;
     });
   };
@@ -287,8 +295,29 @@ TEST_F(TcpServerTest, CloseAfterFlushDeliversEverythingThenCloses) {
     client.Read();
     return client.eof();
   }));
-  EXPECT_EQ(client.received().size(), reply.size());
+  EXPECT_EQ(client.received(), reply + "end");
   EXPECT_TRUE(PumpUntil([&] { return Closed(id); }));
+}
+
+// One packet instead of two per closing reply. The request's ACK has already reached the
+// client when OnData runs (a connection's first data segment is acknowledged at once).
+TEST_F(TcpServerTest, SendLastPutsTheFinOnTheReplysSegment) {
+  Start();
+  Client client(server_->port());
+  std::uint32_t segments_before_reply = 0;
+  handler_.on_data = [&](ConnectionId id, std::string& input) {
+    input.clear();
+    segments_before_reply = client.segments_received();
+    server_->SendLast(id, "a short reply");
+  };
+  Open(client);
+  client.Send("GET");
+  ASSERT_TRUE(PumpUntil([&] {
+    client.Read();
+    return client.eof();
+  }));
+  EXPECT_EQ(client.received(), "a short reply");
+  EXPECT_EQ(client.segments_received(), segments_before_reply + 1);
 }
 
 TEST_F(TcpServerTest, ConnectionOverMaxConnectionsIsAcceptedThenClosed) {
@@ -573,9 +602,8 @@ TEST_F(TcpServerTest, DualStackListenerReportsIpv4ClientsAsIpv4) {
 TEST_F(TcpServerTest, ARequestSentWithTheConnectionIsReadInTheTurnThatAcceptsIt) {
   Start();
   handler_.on_data = [&](ConnectionId id, std::string& input) {
-    EXPECT_TRUE(handler_.Calling([&] { return server_->Send(id, "bye:" + input); }));
+    server_->SendLast(id, "bye:" + input);
     input.clear();
-    server_->CloseAfterFlush(id);
   };
   Client client(server_->port());
   client.Send("ping");  // before the server accepted
