@@ -1,19 +1,24 @@
 #include "shard/expiry_sweep.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace shardtrack {
 
-Duration ExpirySweep::RunSlice(SwarmStore& store, UnixSeconds wall_now, MonoTime mono_now) {
-  if (!lap_started_) lap_started_ = mono_now;
+Duration ExpirySweep::RunSlice(SwarmStore& store, const Clock& clock) {
+  const MonoTime started = clock.Now();
+  if (!lap_started_) lap_started_ = started;
   const ExpireProgress progress =
-      store.ExpireSlice(wall_now, options_.peer_timeout, options_.slice);
+      store.ExpireSlice(clock.WallNow(), options_.peer_timeout, options_.slice);
+  const MonoTime ended = clock.Now();
   stats_.peers_expired += progress.peers_removed;
   stats_.torrents_forgotten += progress.torrents_removed;
+  lap_longest_slice_ = std::max(lap_longest_slice_, ended - started);
   if (progress.lap_finished) {  // a lap runs from the end of the last one to the end of this
     ++stats_.laps;
-    stats_.last_lap = mono_now - *lap_started_;
-    lap_started_ = mono_now;
+    stats_.last_lap = ended - *lap_started_;
+    stats_.longest_slice = std::exchange(lap_longest_slice_, Duration::zero());
+    lap_started_ = ended;
   }
   stats_.gap = GapFor(store.torrents());
   return stats_.gap;

@@ -29,18 +29,19 @@ class ExpirySweep {
   struct Stats {
     std::uint64_t peers_expired = 0;
     std::uint64_t torrents_forgotten = 0;
-    std::uint64_t laps = 0;                // sweeps that reached the end of the table
-    Duration last_lap = Duration::zero();  // how long the last whole sweep took
-    Duration gap = Duration::zero();       // between the last slice and the next
+    std::uint64_t laps = 0;                     // sweeps that reached the end of the table
+    Duration last_lap = Duration::zero();       // how long the last whole sweep took
+    Duration longest_slice = Duration::zero();  // the loop's longest pause in that sweep
+    Duration gap = Duration::zero();            // between the last slice and the next
   };
 
   explicit ExpirySweep(const Options& options) : options_(options) {
     stats_.gap = options.interval;
   }
 
-  // Runs one slice: peers' times are compared with `wall_now`, laps are timed with `mono_now`.
-  // Returns the delay before the next slice.
-  Duration RunSlice(SwarmStore& store, UnixSeconds wall_now, MonoTime mono_now);
+  // Runs one slice: peers' times are compared with the clock's wall time; slices and laps are
+  // timed with its monotonic time. Returns the delay before the next slice.
+  Duration RunSlice(SwarmStore& store, const Clock& clock);
   // The delay between slices for a table of `torrents`.
   Duration GapFor(std::size_t torrents) const;
 
@@ -53,7 +54,8 @@ class ExpirySweep {
  private:
   Options options_;
   Stats stats_;
-  std::optional<MonoTime> lap_started_;  // the first slice, then the end of the last lap
+  std::optional<MonoTime> lap_started_;            // the first slice, then the end of the last lap
+  Duration lap_longest_slice_ = Duration::zero();  // so far in the running lap
 };
 
 }  // namespace shardtrack

@@ -50,6 +50,9 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
   registry.AddGauge("shardtrack_expiry_lap_seconds",
                     "How long the last expiry sweep over all torrents took (bound: --expire-lap).",
                     shard, [&expiry, seconds] { return seconds(expiry.last_lap); });
+  registry.AddGauge("shardtrack_expiry_slice_seconds",
+                    "The longest expiry slice of the last sweep: the loop's pause for expiry.",
+                    shard, [&expiry, seconds] { return seconds(expiry.longest_slice); });
   registry.AddGauge("shardtrack_expiry_gap_seconds",
                     "Time between expiry slices now (--expire-interval, or less for a big table).",
                     shard, [&expiry, seconds] { return seconds(expiry.gap); });

@@ -177,9 +177,8 @@ void ShardServer::FailDurability(const std::string& what, const std::string& err
 }
 
 void ShardServer::RunExpirySlice() {
-  const Clock& clock = loop_.clock();
   const std::uint64_t laps = expiry_.stats().laps;
-  const Duration gap = expiry_.RunSlice(store_, clock.WallNow(), clock.Now());
+  const Duration gap = expiry_.RunSlice(store_, loop_.clock());
   if (expiry_.stats().laps != laps && expiry_.LastLapOverran()) {
     using Seconds = std::chrono::duration<double>;
     spdlog::warn(

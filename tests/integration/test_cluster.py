@@ -292,6 +292,8 @@ class ExpiryTest(SharedClusterTest):
         self.assertGreaterEqual(samples["shardtrack_expired_peers_total" + shard], 1)
         self.assertEqual(samples["shardtrack_expiry_gap_seconds" + shard], 1.0)
         self.assertGreater(samples["shardtrack_expiry_lap_seconds" + shard], 0)
+        self.assertGreater(samples["shardtrack_expiry_slice_seconds" + shard], 0)
+        self.assertLess(samples["shardtrack_expiry_slice_seconds" + shard], 1)  # a few torrents
 
 
 class HttpTest(SharedClusterTest):

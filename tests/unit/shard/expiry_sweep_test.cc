@@ -1,6 +1,6 @@
 // ExpirySweep: slices come every interval while a lap over all torrents fits the bound, faster
 // (never closer than kMinGap) when it would not; expired peers, forgotten torrents and the time
-// of each whole lap are counted. Times are passed in, as a timer would.
+// of each whole lap and its longest slice are counted. Time comes from a fake clock.
 #include "shard/expiry_sweep.h"
 
 #include <gtest/gtest.h>
@@ -53,7 +53,18 @@ class ExpirySweepRunTest : public ::testing::Test {
 
   SwarmStore store_;
   FastRng rng_{1};
-  MonoTime mono_{};
+  FakeClock clock_;  // its wall time starts at kStart
+};
+
+// Each reading of the monotonic time moves it on by `step`: a slice then takes `step`.
+class SteppingClock final : public Clock {
+ public:
+  MonoTime Now() const override { return now_ += step; }
+  UnixSeconds WallNow() const override { return kStart; }
+  Duration step{};
+
+ private:
+  mutable MonoTime now_{};
 };
 
 TEST_F(ExpirySweepRunTest, CountsExpiredPeersAndForgottenTorrents) {
@@ -61,11 +72,13 @@ TEST_F(ExpirySweepRunTest, CountsExpiredPeersAndForgottenTorrents) {
   AddTorrent(1, kStart);
   AddTorrent(2, kStart);
   AddTorrent(3, kStart + 100);
-  sweep.RunSlice(store_, kStart + kTimeout, mono_);
+  clock_.SetWall(kStart + kTimeout);
+  sweep.RunSlice(store_, clock_);
   EXPECT_EQ(sweep.stats().peers_expired, 2u);
   EXPECT_EQ(sweep.stats().torrents_forgotten, 2u);
   EXPECT_EQ(store_.torrents(), 1u);
-  sweep.RunSlice(store_, kStart + 100 + kTimeout, mono_ + seconds(5));
+  clock_.SetWall(kStart + 100 + kTimeout);
+  sweep.RunSlice(store_, clock_);
   EXPECT_EQ(sweep.stats().peers_expired, 3u);
   EXPECT_EQ(sweep.stats().torrents_forgotten, 3u);
 }
@@ -73,9 +86,8 @@ TEST_F(ExpirySweepRunTest, CountsExpiredPeersAndForgottenTorrents) {
 TEST_F(ExpirySweepRunTest, AWholeLapTakesNoLongerThanTheBound) {
   for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
   ExpirySweep sweep(Pace(10, seconds(50)));  // at every 5 s, 20 slices would take 100 s
-  MonoTime now = mono_;
   for (int slice = 0; slice < 100 && sweep.stats().laps < 2; ++slice) {
-    now += sweep.RunSlice(store_, kStart, now);
+    clock_.Advance(sweep.RunSlice(store_, clock_));
   }
   ASSERT_EQ(sweep.stats().laps, 2u);
   EXPECT_EQ(sweep.stats().gap, milliseconds(2500));
@@ -86,9 +98,8 @@ TEST_F(ExpirySweepRunTest, AWholeLapTakesNoLongerThanTheBound) {
 TEST_F(ExpirySweepRunTest, ALapSlowerThanTheBoundIsReported) {
   for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
   ExpirySweep sweep(Pace(1, milliseconds(100)));  // 200 slices at kMinGap: 2 s a lap
-  MonoTime now = mono_;
   for (int slice = 0; slice < 500 && sweep.stats().laps < 2; ++slice) {
-    now += sweep.RunSlice(store_, kStart, now);
+    clock_.Advance(sweep.RunSlice(store_, clock_));
   }
   ASSERT_EQ(sweep.stats().laps, 2u);
   EXPECT_EQ(sweep.stats().last_lap, 200 * ExpirySweep::kMinGap);
@@ -98,9 +109,8 @@ TEST_F(ExpirySweepRunTest, ALapSlowerThanTheBoundIsReported) {
 TEST_F(ExpirySweepRunTest, ALapWithinTheBoundIsNotReported) {
   for (std::uint8_t n = 1; n <= 20; ++n) AddTorrent(n, kStart);
   ExpirySweep sweep(Pace(10, seconds(50)));
-  MonoTime now = mono_;
   for (int slice = 0; slice < 10 && sweep.stats().laps < 2; ++slice) {
-    now += sweep.RunSlice(store_, kStart, now);
+    clock_.Advance(sweep.RunSlice(store_, clock_));
   }
   ASSERT_EQ(sweep.stats().laps, 2u);
   EXPECT_EQ(sweep.stats().last_lap, seconds(10));
@@ -110,12 +120,29 @@ TEST_F(ExpirySweepRunTest, ALapWithinTheBoundIsNotReported) {
 TEST_F(ExpirySweepRunTest, TheGapFollowsTheTableAsItShrinks) {
   for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
   ExpirySweep sweep(Pace(100, seconds(5)));  // 2 slices per lap: 2.5 s apart
-  EXPECT_EQ(sweep.RunSlice(store_, kStart, mono_), milliseconds(2500));
+  EXPECT_EQ(sweep.RunSlice(store_, clock_), milliseconds(2500));
   // Everyone expires; the table empties and slices go back to every interval.
-  sweep.RunSlice(store_, kStart + kTimeout, mono_ + seconds(3));
-  sweep.RunSlice(store_, kStart + kTimeout, mono_ + seconds(6));
+  clock_.SetWall(kStart + kTimeout);
+  sweep.RunSlice(store_, clock_);
+  sweep.RunSlice(store_, clock_);
   EXPECT_EQ(store_.torrents(), 0u);
   EXPECT_EQ(sweep.stats().gap, seconds(5));
+}
+
+TEST_F(ExpirySweepRunTest, ReportsTheLongestSliceOfTheLastLap) {
+  for (std::uint8_t n = 1; n <= 30; ++n) AddTorrent(n, kStart);
+  ExpirySweep sweep(Pace(10, seconds(50)));  // 3 slices a lap
+  SteppingClock clock;
+  for (const auto step : {milliseconds(1), milliseconds(7), milliseconds(2)}) {
+    clock.step = step;
+    sweep.RunSlice(store_, clock);
+  }
+  ASSERT_EQ(sweep.stats().laps, 1u);
+  EXPECT_EQ(sweep.stats().longest_slice, milliseconds(7));
+  clock.step = milliseconds(1);  // the next lap's slices are all short: its own longest counts
+  for (int slice = 0; slice < 3; ++slice) sweep.RunSlice(store_, clock);
+  ASSERT_EQ(sweep.stats().laps, 2u);
+  EXPECT_EQ(sweep.stats().longest_slice, milliseconds(1));
 }
 
 }  // namespace
