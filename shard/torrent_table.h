@@ -1,17 +1,20 @@
-// TorrentTable: a shard's torrents, InfoHash -> TorrentSwarm, in one flat vector of 64-byte slots
+// TorrentTable: a shard's torrents, InfoHash -> TorrentSwarm, in flat vectors of 64-byte slots
 // (a std::map node per torrent cost ~112 bytes). Open addressing with linear probing, and a home
 // slot that grows with the torrent's order key: a keyed hash (SipHash under a secret) of its
-// infohash, whose top bits are the home. Since homes are monotonic and a run never wraps (the
-// vector has a tail past the last home), the used slots are always in key order: lookups stop at
-// the first greater key, iteration is ordered, and an insert shifts the rest of its run one slot
-// up, an erase shifts it back (no tombstones). The home capacity is a power of two, doubled above
-// 7/8 load and halved below 1/8. Indices are invalidated by FindOrInsert and Erase (which may
-// rehash); keys are not, so a caller that must resume (expiry) keeps an infohash and asks
-// LowerBound. The key is secret because clients choose infohashes: ordered by the infohash
-// itself, crafted infohashes sharing a prefix would pile into one run and make every insert cost
-// its length. Owns its swarms. Pure.
+// infohash. The key's top bits pick one of kSegments segments, each its own table whose home is
+// the next bits. Since homes are monotonic and a run never wraps (a segment has a tail past its
+// last home), the used slots are always in key order: lookups stop at the first greater key,
+// iteration is ordered, and an insert shifts the rest of its run one slot up, an erase shifts it
+// back (no tombstones). A segment's home capacity is a power of two, doubled above 7/8 load and
+// halved below 1/8. Segments resize on their own, so a resize moves a 512th of the torrents: one
+// table of 4M slots took 0.9 s to double, a pause no request should wait through. Indices are
+// invalidated by FindOrInsert and Erase (which may resize); keys are not, so a caller that must
+// resume (expiry) keeps an infohash and asks LowerBound. The key is secret because clients choose
+// infohashes: ordered by the infohash itself, crafted infohashes sharing a prefix would pile into
+// one run and make every insert cost its length. Owns its swarms. Pure.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -24,12 +27,15 @@ namespace shardtrack {
 
 class TorrentTable {
  public:
+  static constexpr std::size_t kSegmentBits = 9;
+  static constexpr std::size_t kSegments = std::size_t{1} << kSegmentBits;
+
   // `key`: the order key's secret; a process passes RandomSipHashKey().
   explicit TorrentTable(const SipHashKey& key);
 
   std::size_t size() const { return size_; }
-  // One past the last slot: what Find, LowerBound and Next return for "none".
-  std::size_t end() const { return slots_.size(); }
+  // What Find, LowerBound and Next return for "none". An index names a segment and a slot in it.
+  std::size_t end() const { return kEnd; }
 
   std::size_t Find(const InfoHash& info_hash) const;
   // The index of `info_hash`, added with an empty swarm if absent.
@@ -39,25 +45,30 @@ class TorrentTable {
   // The first torrent at or after `info_hash`'s place in the order (it need not be present).
   std::size_t LowerBound(const InfoHash& info_hash) const;
   std::size_t Begin() const { return Next(0); }
-  // The first used slot at or after `index`.
+  // The first used slot at or after `index` (index + 1 of a used one steps past it).
   std::size_t Next(std::size_t index) const;
 
-  const InfoHash& KeyAt(std::size_t index) const { return slots_[index].info_hash; }
-  TorrentSwarm& SwarmAt(std::size_t index) { return slots_[index].swarm; }
-  const TorrentSwarm& SwarmAt(std::size_t index) const { return slots_[index].swarm; }
+  const InfoHash& KeyAt(std::size_t index) const { return SlotAt(index).info_hash; }
+  TorrentSwarm& SwarmAt(std::size_t index) { return SlotAt(index).swarm; }
+  const TorrentSwarm& SwarmAt(std::size_t index) const { return SlotAt(index).swarm; }
 
   // Calls visit(info_hash, swarm) for every torrent, in table order.
   template <typename Visit>
   void ForEach(Visit&& visit) const {
-    for (const Slot& slot : slots_) {
-      if (slot.used) visit(slot.info_hash, slot.swarm);
+    for (const Segment& segment : segments_) {
+      for (const Slot& slot : segment.slots) {
+        if (slot.used) visit(slot.info_hash, slot.swarm);
+      }
     }
   }
 
-  // Heap bytes of the slot vector (not the swarms' peer lists).
-  std::size_t AllocatedBytes() const { return slots_.capacity() * sizeof(Slot); }
+  // Heap bytes of the slot vectors (not the swarms' peer lists).
+  std::size_t AllocatedBytes() const;
 
  private:
+  static constexpr std::size_t kSlotBits = 40;  // an index is segment << kSlotBits | slot
+  static constexpr std::size_t kEnd = kSegments << kSlotBits;
+
   // Where a torrent sits in the order: its keyed hash, then (never in practice) its infohash.
   struct OrderKey {
     std::uint64_t hash = 0;
@@ -72,17 +83,36 @@ class TorrentTable {
 
     OrderKey key() const { return {hash, info_hash}; }
   };
+  struct Segment {
+    std::vector<Slot> slots;
+    std::size_t home_bits = 0;  // home capacity = 2^home_bits
+    std::size_t size = 0;
 
+    std::size_t Home(const OrderKey& key) const;
+    // The first slot of `key`'s run that does not sort before `key`.
+    std::size_t Seek(const OrderKey& key) const;
+    // Rebuilds with `home_capacity` homes and at least `spare_tail` free slots after the last run.
+    void Rehash(std::size_t home_capacity, std::size_t spare_tail);
+    // Inserts `key` at `at` (Seek's answer), resizing first if it must; returns its slot.
+    std::size_t Insert(const OrderKey& key, std::size_t at);
+    void Erase(std::size_t at);
+  };
+
+  static std::size_t SegmentOf(const OrderKey& key) { return key.hash >> (64 - kSegmentBits); }
+  static std::size_t IndexOf(std::size_t segment, std::size_t slot) {
+    return segment << kSlotBits | slot;
+  }
+  Slot& SlotAt(std::size_t index) { return segments_[index >> kSlotBits].slots[SlotOf(index)]; }
+  const Slot& SlotAt(std::size_t index) const {
+    return segments_[index >> kSlotBits].slots[SlotOf(index)];
+  }
+  static std::size_t SlotOf(std::size_t index) {
+    return index & ((std::size_t{1} << kSlotBits) - 1);
+  }
   OrderKey KeyOf(const InfoHash& info_hash) const;
-  std::size_t Home(const OrderKey& key) const;
-  // The first slot of `key`'s run that does not sort before `key`.
-  std::size_t Seek(const OrderKey& key) const;
-  // Rebuilds with `home_capacity` homes and at least `spare_tail` free slots after the last run.
-  void Rehash(std::size_t home_capacity, std::size_t spare_tail);
 
   SipHashKey secret_;
-  std::vector<Slot> slots_;
-  std::size_t home_bits_ = 0;  // home capacity = 2^home_bits_
+  std::array<Segment, kSegments> segments_;
   std::size_t size_ = 0;
 };
 

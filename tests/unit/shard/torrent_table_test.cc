@@ -94,11 +94,32 @@ TEST(TorrentTableTest, CraftedInfohashesStillWork) {
 }
 
 TEST(TorrentTableTest, CraftedInfohashesDoNotCrowdOneRun) {
-  // Ordered by the infohash, these would share one home and grow one run past the table's end,
-  // each insert shifting all of it; under the secret key they spread like random ones.
+  // Ordered by the infohash, these would share one segment and one home and grow one run past
+  // the segment's end, each insert shifting all of it; under the secret key they spread like
+  // random ones, and cost what random ones do.
+  TorrentTable crafted(kKey);
+  TorrentTable random(kKey);
+  FastRng rng(12);
+  for (std::uint32_t n = 0; n < 50000; ++n) {
+    crafted.FindOrInsert(CrowdedHash(n));
+    random.FindOrInsert(RandomHash(rng));
+  }
+  EXPECT_LT(crafted.AllocatedBytes(), random.AllocatedBytes() * 11 / 10);
+}
+
+TEST(TorrentTableTest, ATableGrowsASegmentAtATime) {
+  // A resize rebuilds one segment, so the loop's pause is bounded by a segment, not the table:
+  // no single insert adds more than a small part of the table's bytes (one table of all the
+  // slots would double at once, adding half of them).
+  FastRng rng(13);
   TorrentTable table(kKey);
-  for (std::uint32_t n = 0; n < 50000; ++n) table.FindOrInsert(CrowdedHash(n));
-  EXPECT_LT(table.AllocatedBytes() / table.size(), 90u);  // 2^16 homes + a 16-slot tail
+  std::size_t largest_step = 0;
+  for (int n = 0; n < 100000; ++n) {
+    const std::size_t before = table.AllocatedBytes();
+    table.FindOrInsert(RandomHash(rng));
+    largest_step = std::max(largest_step, table.AllocatedBytes() - before);
+  }
+  EXPECT_LT(largest_step, table.AllocatedBytes() / 64);
 }
 
 TEST(TorrentTableTest, TheOrderDependsOnTheKey) {
@@ -153,7 +174,7 @@ TEST(TorrentTableTest, SlotsCostLittleMoreThanTheirSizePerTorrent) {
   FastRng rng(11);
   TorrentTable table(kKey);
   for (int n = 0; n < 100000; ++n) table.FindOrInsert(RandomHash(rng));
-  // 2^17 homes for 100000 torrents (load 0.76), 64-byte slots: about 84 bytes a torrent.
+  // 512 segments of 256 homes for 100000 torrents (load 0.76), 64-byte slots: about 86 bytes.
   EXPECT_LT(table.AllocatedBytes() / table.size(), 90u);
 }
 

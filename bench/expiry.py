@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""Expiry run: how fast a shard forgets dead peers when it holds millions of torrents.
+
+Steps, against real processes on loopback (servers pinned to --server-cpu, the load generator to
+--loadgen-cpu, as bench/scale.py does):
+  1. start the shard with a short --peer-timeout (so --expire-lap, a tenth of it, is short too)
+     and the frontend;
+  2. populate T torrents with one peer each (shardtrack-loadgen --mode populate): the most
+     torrents per peer, so expiry has the largest table to walk and most torrents to forget;
+  3. while a paced keep-alive announce load keeps --live-torrents torrents alive, poll the
+     shard's /metrics until only those are left: when the populated peers were gone, against
+     the bound (each peer's last announce + --peer-timeout + the last lap), the lap, the
+     longest slice (the loop's pause), the gap between slices, and the paced load's latency.
+Prints one JSON object on stdout, progress on stderr. See docs/benchmarks.md, "Expiry".
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from scale import Process, free_port, log, metrics
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Expiry:
+    def __init__(self, args):
+        self.args = args
+        os.makedirs(args.dir, exist_ok=True)
+        self.shard_endpoint = f"tcp://127.0.0.1:{free_port()}"
+        self.http_port = free_port()
+        self.metrics_port = free_port()
+        self.processes = []
+
+    def start(self):
+        a = self.args
+        shard = [os.path.join(a.bin_dir, "shardtrack-shard"), "--listen", self.shard_endpoint,
+                 "--data-dir", os.path.join(a.dir, "data"), "--save-dfile-interval", "100000",
+                 "--metrics-listen", f"127.0.0.1:{self.metrics_port}",
+                 "--peer-timeout", str(a.peer_timeout), *a.shard_arg]
+        frontend = [os.path.join(a.bin_dir, "shardtrack-frontend"), "--port",
+                    str(self.http_port), "--shard", self.shard_endpoint]
+        for name, argv in (("shard", shard), ("frontend", frontend)):
+            process = Process(name, argv, os.path.join(a.dir, name + ".log"), a.server_cpu)
+            self.processes.append(process)
+            process.wait_ready()
+
+    def loadgen(self, flags):
+        argv = ["taskset", "-c", str(self.args.loadgen_cpu),
+                os.path.join(self.args.bin_dir, "shardtrack-loadgen"),
+                "--port", str(self.http_port)] + flags
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0 or not done.stdout.strip():
+            raise RuntimeError(f"loadgen failed ({done.returncode}): {done.stderr}")
+        log("  " + done.stderr.strip().splitlines()[0])
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def run(self):
+        a = self.args
+        log(f"== {a.torrents} torrents of one peer, --peer-timeout {a.peer_timeout}, "
+            f"shard args {a.shard_arg}")
+        self.start()
+        populate_started = time.monotonic()
+        populated = self.loadgen(["--mode", "populate", "--torrents", str(a.torrents),
+                                  "--peers", str(a.torrents), "--sources", "20"])
+        populate_ended = time.monotonic()
+        full = metrics(self.metrics_port)
+        out = {"torrents": a.torrents, "peer_timeout": a.peer_timeout, "shard_args": a.shard_arg,
+               "populate_seconds": populate_ended - populate_started,
+               "populate_errors": populated["errors"] + populated["invalid"],
+               "torrents_filled": int(full["shardtrack_torrents"])}
+
+        samples, stop = [], threading.Event()
+
+        def poll():
+            while not stop.is_set():
+                m = metrics(self.metrics_port)
+                samples.append({"t": time.monotonic() - populate_ended,
+                                **{k: m.get("shardtrack_" + k) for k in
+                                   ("torrents", "peers", "expired_peers_total", "expiry_lap_seconds",
+                                    "expiry_slice_seconds", "expiry_gap_seconds")}})
+                stop.wait(0.5)
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            # The live torrents are the first --live-torrents of the populated ones (torrent k's
+            # infohash depends only on k), so they stay; every other one must be forgotten. Each
+            # live peer announces about four times per --peer-timeout, so none of them expires.
+            live_peers = max(100, a.rate * a.peer_timeout // 4)
+            paced = self.loadgen(["--mode", "announce", "--rate", str(a.rate),
+                                  "--torrents", str(a.live_torrents), "--peers", str(live_peers),
+                                  "--stopped-percent", "0", "--warmup", "1",
+                                  "--duration", str(a.peer_timeout + a.wait_after)])
+        finally:
+            stop.set()
+            poller.join()
+        out["paced"] = {k: paced[k] for k in ("rps", "p50_us", "p99_us", "p999_us", "max_us",
+                                              "errors", "invalid", "first_errors")}
+        gone = next((s for s in samples if s["torrents"] <= a.live_torrents), None)
+        out["all_dead_gone_after_populate_s"] = gone["t"] if gone else None
+        last = samples[-1]
+        out["torrents_left"] = int(last["torrents"])
+        out["expired_peers"] = int(last["expired_peers_total"])
+        out["last_lap_s"] = last["expiry_lap_seconds"]
+        out["longest_slice_s"] = max(s["expiry_slice_seconds"] for s in samples)
+        out["gap_s_full_table"] = samples[0]["expiry_gap_seconds"]
+        out["gap_s_end"] = last["expiry_gap_seconds"]
+        out["bound_after_populate_s"] = a.peer_timeout + max(s["expiry_lap_seconds"]
+                                                             for s in samples)
+        log(f"  dead peers gone {out['all_dead_gone_after_populate_s']} s after populate "
+            f"(bound {out['bound_after_populate_s']:.1f} s); lap {out['last_lap_s']:.2f} s, "
+            f"longest slice {out['longest_slice_s'] * 1000:.1f} ms, gap "
+            f"{out['gap_s_full_table']:.3f} -> {out['gap_s_end']:.3f} s; "
+            f"{out['torrents_left']} torrents left")
+        return out
+
+    def close(self):
+        for process in reversed(self.processes):
+            process.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--torrents", type=int, default=2000000)
+    parser.add_argument("--peer-timeout", type=int, default=120)
+    parser.add_argument("--live-torrents", type=int, default=1000,
+                        help="torrents the paced load keeps alive")
+    parser.add_argument("--rate", type=int, default=2000, help="paced announces per second")
+    parser.add_argument("--wait-after", type=int, default=40,
+                        help="seconds the paced load runs past --peer-timeout")
+    parser.add_argument("--dir", default="/tmp/shardtrack-expiry",
+                        help="data dir and logs; must not hold another run's files")
+    parser.add_argument("--shard-arg", action="append", default=[],
+                        help="extra shard argument, e.g. --shard-arg=--expire-slice=5000")
+    parser.add_argument("--server-cpu", type=int, default=1)
+    parser.add_argument("--loadgen-cpu", type=int, default=0)
+    parser.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"))
+    args = parser.parse_args()
+    if os.path.exists(os.path.join(args.dir, "data")):
+        sys.exit(f"bench/expiry.py: {args.dir}/data exists; give a fresh --dir")
+    run = Expiry(args)
+    try:
+        out = run.run()
+    finally:
+        run.close()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
