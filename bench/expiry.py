@@ -111,6 +111,7 @@ class Expiry:
         out["gap_s_end"] = last["expiry_gap_seconds"]
         out["bound_after_populate_s"] = a.peer_timeout + max(s["expiry_lap_seconds"]
                                                              for s in samples)
+        out["samples"] = samples
         log(f"  dead peers gone {out['all_dead_gone_after_populate_s']} s after populate "
             f"(bound {out['bound_after_populate_s']:.1f} s); lap {out['last_lap_s']:.2f} s, "
             f"longest slice {out['longest_slice_s'] * 1000:.1f} ms, gap "

@@ -20,8 +20,12 @@ Duration ExpirySweep::RunSlice(SwarmStore& store, const Clock& clock) {
     stats_.longest_slice = std::exchange(lap_longest_slice_, Duration::zero());
     lap_started_ = ended;
   }
-  stats_.gap = GapFor(store.torrents());
-  return stats_.gap;
+  // A lap keeps the pace it started with while torrents are forgotten (each is swept once): a
+  // pace eased mid-lap would stretch that lap past the bound. A table that grows speeds it up.
+  const Duration pace = GapFor(store.torrents());
+  stats_.gap = progress.lap_finished ? pace : std::min(stats_.gap, pace);  // starts at interval
+  // Paced from this slice's start, so a long slice does not slow the lap down either.
+  return std::max(kMinGap, stats_.gap - (ended - started));
 }
 
 Duration ExpirySweep::GapFor(std::size_t torrents) const {

@@ -40,7 +40,8 @@ class ExpirySweep {
   }
 
   // Runs one slice: peers' times are compared with the clock's wall time; slices and laps are
-  // timed with its monotonic time. Returns the delay before the next slice.
+  // timed with its monotonic time. Returns the delay before the next slice: the gap less the
+  // time this slice took.
   Duration RunSlice(SwarmStore& store, const Clock& clock);
   // The delay between slices for a table of `torrents`.
   Duration GapFor(std::size_t torrents) const;

@@ -145,5 +145,29 @@ TEST_F(ExpirySweepRunTest, ReportsTheLongestSliceOfTheLastLap) {
   EXPECT_EQ(sweep.stats().longest_slice, milliseconds(1));
 }
 
+TEST_F(ExpirySweepRunTest, ALapKeepsItsPaceWhileItForgetsTorrents) {
+  for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
+  ExpirySweep sweep(Pace(10, seconds(50)));  // 20 slices a lap: about 2.5 s apart
+  clock_.SetWall(kStart + kTimeout);         // every torrent is forgotten when swept
+  while (sweep.stats().laps == 0) {
+    clock_.Advance(sweep.RunSlice(store_, clock_));
+    clock_.SetWall(kStart + kTimeout);
+  }
+  // Had the pace eased as the table shrank (10 slices fit 50 s at every 5 s), the lap would have
+  // taken 81 s.
+  EXPECT_LE(sweep.stats().last_lap, seconds(50));
+  EXPECT_EQ(store_.torrents(), 0u);
+}
+
+TEST_F(ExpirySweepRunTest, TheNextSliceIsPacedFromTheStartOfThisOne) {
+  for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
+  ExpirySweep sweep(Pace(10, seconds(50)));  // 2.5 s apart
+  SteppingClock clock;
+  clock.step = seconds(1);
+  EXPECT_EQ(sweep.RunSlice(store_, clock), milliseconds(1500));
+  clock.step = seconds(3);  // longer than the gap: the next comes as soon as it may
+  EXPECT_EQ(sweep.RunSlice(store_, clock), ExpirySweep::kMinGap);
+}
+
 }  // namespace
 }  // namespace shardtrack
