@@ -109,8 +109,9 @@ class Expiry:
         out["longest_slice_s"] = max(s["expiry_slice_seconds"] for s in samples)
         out["gap_s_full_table"] = samples[0]["expiry_gap_seconds"]
         out["gap_s_end"] = last["expiry_gap_seconds"]
-        out["bound_after_populate_s"] = a.peer_timeout + max(s["expiry_lap_seconds"]
-                                                             for s in samples)
+        # Peers are stamped in whole seconds, and the samples come every 0.5 s.
+        out["bound_after_populate_s"] = a.peer_timeout + 1.5 + max(s["expiry_lap_seconds"]
+                                                                   for s in samples)
         out["samples"] = samples
         log(f"  dead peers gone {out['all_dead_gone_after_populate_s']} s after populate "
             f"(bound {out['bound_after_populate_s']:.1f} s); lap {out['last_lap_s']:.2f} s, "
