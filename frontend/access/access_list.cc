@@ -92,7 +92,7 @@ Result<InfoHash> ParseLine(std::string_view line) {
 AccessList::AccessList(std::vector<InfoHash> hashes) : sorted_(std::move(hashes)) {
   std::sort(sorted_.begin(), sorted_.end());
   sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
-  sorted_.shrink_to_fit();
+  if (sorted_.capacity() - sorted_.size() > sorted_.size() / 4) sorted_.shrink_to_fit();
 }
 
 bool AccessList::Contains(const InfoHash& info_hash) const {
@@ -101,6 +101,7 @@ bool AccessList::Contains(const InfoHash& info_hash) const {
 
 Result<AccessList> ParseAccessList(std::string_view text) {
   std::vector<InfoHash> hashes;
+  hashes.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::size_t line_number = 0;
   while (!text.empty()) {
     ++line_number;

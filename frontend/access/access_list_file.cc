@@ -16,6 +16,10 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{"cannot read " + path + ": " + std::strerror(errno)};
   std::string text;
+  struct stat info {};
+  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
+    text.reserve(static_cast<std::size_t>(info.st_size) + kReadChunk);  // one allocation
+  }
   std::size_t used = 0;
   while (true) {
     text.resize(used + kReadChunk);
