@@ -74,4 +74,25 @@ void FrontendMetrics::WatchShards(const ShardRouter& router) {
   }
 }
 
+void FrontendMetrics::WatchAccess(const TorrentAccess& access) {
+  const char* refused = "shardtrack_access_refused_total";
+  const char* refused_help =
+      "Torrents refused by the access list: announces (HTTP and UDP) failed, and scraped "
+      "infohashes answered as unknown.";
+  registry_.AddCounter(refused, refused_help, {{"kind", "announce"}},
+                       [&access] { return access.counters().refused_announces; });
+  registry_.AddCounter(refused, refused_help, {{"kind", "scrape"}},
+                       [&access] { return access.counters().refused_scrapes; });
+  registry_.AddGauge("shardtrack_access_list_entries", "Torrents in the access list in force.", {},
+                     [&access] { return double(access.entries()); });
+  const char* reloads = "shardtrack_access_list_reloads_total";
+  const char* reloads_help =
+      "Reloads of a changed access list file: ok (the new list is in force) or failed (missing "
+      "or malformed; the previous list stays).";
+  registry_.AddCounter(reloads, reloads_help, {{"result", "ok"}},
+                       [&access] { return access.counters().reloads_ok; });
+  registry_.AddCounter(reloads, reloads_help, {{"result", "failed"}},
+                       [&access] { return access.counters().reloads_failed; });
+}
+
 }  // namespace shardtrack

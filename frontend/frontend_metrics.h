@@ -1,8 +1,8 @@
 // FrontendMetrics: a frontend's series in a MetricsRegistry (owned by the caller, who also
 // renders it): requests by route and outcome, a latency histogram per route, open connections,
-// requests refused before the handler, and per-shard counters of the ShardRouter. The watched
-// HttpServer and ShardRouter are read at render time and must outlive the registry. Loop thread
-// only.
+// requests refused before the handler, per-shard counters of the ShardRouter, and the access
+// list's size, refusals and reloads. The watched HttpServer, ShardRouter and TorrentAccess are
+// read at render time and must outlive the registry. Loop thread only.
 #pragma once
 
 #include <array>
@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "frontend/access/torrent_access.h"
 #include "frontend/http_server.h"
 #include "frontend/shard_router.h"
 
@@ -35,6 +36,7 @@ class FrontendMetrics {
 
   void WatchHttp(const HttpServer& http);
   void WatchShards(const ShardRouter& router);
+  void WatchAccess(const TorrentAccess& access);
 
   const MetricsRegistry& registry() const { return registry_; }
 

@@ -54,6 +54,13 @@ void FrontendSettings::Register(FlagSet& flags) {
             "info hashes in one UDP scrape (at most 74)");
   flags.Add("full-scrape-limit", &full_scrape_limit, "torrents per shard in one full scrape");
   flags.Add("info-page-torrents", &info_page_torrents, "rows in the info page's torrent table");
+  flags.Add("access-list", &access_list,
+            "file of infohashes (40 hex digits a line, # comments) that --access-mode applies "
+            "to; empty: every torrent is served");
+  flags.Add("access-mode", &access_mode,
+            "allow: only listed torrents are served; deny: listed torrents are refused");
+  flags.Add("access-list-interval", &access_list_interval,
+            "seconds between checks of --access-list; a changed file is reloaded (at least 1)");
   flags.Add("shard-timeout-ms", &shard_timeout_ms,
             "milliseconds before a request a shard has not answered fails");
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
@@ -79,6 +86,18 @@ Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings
   options.max_datagram_bytes = bytes;
   options.max_datagrams_per_turn = settings.udp_datagrams_per_turn;
   return options;
+}
+
+Result<AccessSettings> AccessSettingsFrom(const FrontendSettings& settings) {
+  auto mode = ParseAccessMode(settings.access_mode);
+  if (!mode) {
+    return Error{"--access-mode must be allow or deny, not '" + settings.access_mode + "'"};
+  }
+  if (settings.access_list_interval < 1) {
+    return Error{"--access-list-interval must be at least 1 second, not 0"};
+  }
+  return AccessSettings{settings.access_list, *mode,
+                        std::chrono::seconds(settings.access_list_interval)};
 }
 
 }  // namespace shardtrack

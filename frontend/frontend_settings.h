@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/flags.h"
 #include "common/reactor/udp_socket.h"
 #include "common/result.h"
+#include "frontend/access/torrent_access.h"
 
 namespace shardtrack {
 
@@ -75,6 +77,18 @@ struct FrontendSettings {
   std::uint32_t full_scrape_limit = 100000;  // torrents in one full scrape, per shard
   std::uint32_t info_page_torrents = 100;    // rows in the / page's table, most peers first
 
+  // Which torrents are served (the original tracker's allowed_dir, opentracker's whitelist or
+  // blacklist): a file of infohashes, one a line (frontend/access/access_list.h). Empty: every
+  // torrent is served.
+  std::string access_list;
+  // allow: only the listed torrents are served (a private tracker); deny: the listed ones are
+  // refused (a public tracker's block list).
+  std::string access_mode = "allow";
+  // Seconds between checks of the file's size, mtime and inode; a changed file is read again
+  // off the loop. The original tracker's parse_allowed_interval was 15 minutes; a stat a minute
+  // costs nothing and an operator sees a change take effect soon. At least 1.
+  std::uint32_t access_list_interval = 60;
+
   // The hop to the shards.
   std::int64_t shard_timeout_ms = 1000;         // a request unanswered this long fails
   std::uint32_t max_pending_per_shard = 50000;  // queued requests before new ones fail at once
@@ -87,5 +101,13 @@ struct FrontendSettings {
 // The UDP tracker's socket options from the settings, or an error naming the setting that is
 // out of bounds and why.
 Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings);
+
+// The access list settings, checked: `path` empty means every torrent is served.
+struct AccessSettings {
+  std::string path;
+  AccessMode mode = AccessMode::kAllow;
+  Duration interval = std::chrono::seconds(60);
+};
+Result<AccessSettings> AccessSettingsFrom(const FrontendSettings& settings);
 
 }  // namespace shardtrack

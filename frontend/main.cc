@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "common/clock.h"
 #include "common/flags.h"
@@ -12,6 +13,9 @@
 #include "common/open_file_limit.h"
 #include "common/reactor/event_loop.h"
 #include "common/reactor/udp_socket.h"
+#include "frontend/access/access_list_file.h"
+#include "frontend/access/access_list_reloader.h"
+#include "frontend/access/torrent_access.h"
 #include "frontend/client_address.h"
 #include "frontend/frontend_metrics.h"
 #include "frontend/frontend_settings.h"
@@ -78,6 +82,17 @@ void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters) 
   registry.AddCounter(name, help, {{"kind", "scrape"}}, [&counters] { return counters.scrapes; });
   registry.AddCounter(name, help, {{"kind", "error"}}, [&counters] { return counters.errors; });
   registry.AddCounter(name, help, {{"kind", "dropped"}}, [&counters] { return counters.dropped; });
+}
+
+// The access list in force at start: off without a file, else the file's list (a missing or
+// malformed file is an error naming it and the bad line).
+Result<TorrentAccess> LoadAccess(const AccessSettings& access) {
+  if (access.path.empty()) return TorrentAccess();
+  auto list = LoadAccessList(access.path);
+  if (!list) return Error{"--access-list: " + list.error()};
+  spdlog::info("access list {}: {} torrents, {} mode", access.path, list->size(),
+               access.mode == AccessMode::kAllow ? "allow" : "deny");
+  return TorrentAccess(access.mode, std::move(*list));
 }
 
 std::string HostForUrl(const std::string& bind) {
@@ -147,6 +162,17 @@ int Run(int argc, char** argv) {
     spdlog::error("{}", udp_options.error());
     return 2;
   }
+  auto access_settings = AccessSettingsFrom(settings);
+  if (!access_settings.ok()) {
+    spdlog::error("{}", access_settings.error());
+    return 2;
+  }
+  const FileStamp access_stamp = StampOf(access_settings->path);
+  auto access = LoadAccess(*access_settings);
+  if (!access.ok()) {
+    spdlog::error("{}", access.error());
+    return 2;
+  }
   auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
                                           settings.require_proxy_header);
   if (!policy.ok()) {
@@ -165,6 +191,14 @@ int Run(int argc, char** argv) {
     spdlog::info("received {}", strsignal(signal));
     Drain(loop, handler, *intake_for_signal, settings);
   });
+  std::optional<AccessListReloader> reloader;
+  loop.WatchSignals({SIGHUP}, [&reloader](int) {
+    if (!reloader) return spdlog::info("SIGHUP: no --access-list to reload");
+    reloader->Reload();
+  });
+  if (access->enabled()) {
+    reloader.emplace(loop, access_settings->path, access_settings->interval, access_stamp, *access);
+  }
   WarnIfDescriptorsAreShort(settings.max_connections);
   zmq::context_t context(1);
 
@@ -188,6 +222,12 @@ int Run(int argc, char** argv) {
   metrics.WatchHttp(http);
   metrics.WatchShards(router);
   handler.AttachMetrics(metrics);
+  if (access->enabled()) {
+    handler.AttachAccess(*access);
+    udp_handler.AttachAccess(*access);
+    metrics.WatchAccess(*access);
+    reloader->Start();
+  }
   RegisterUdpMetrics(registry, udp_handler.counters());
   if (auto listening = http.Listen(); !listening.ok()) {
     spdlog::error("{} (is another tracker running? choose another --port)", listening.error());

@@ -68,6 +68,9 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
     return RespondFailure(slot, status.error());
   }
   auto info_hash = InfoHash::FromRaw(parsed.request.info_hash());
+  if (access_ != nullptr && !access_->AdmitAnnounce(*info_hash)) {
+    return RespondFailure(slot, kNotServedReason);
+  }
   std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
   std::uint32_t index = NewExchange(slot, Route::kAnnounce);
   proto::Request* request = router_->Add(shard, index);
@@ -93,14 +96,36 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
     return HandleFanOut(slot, Route::kScrape);
   }
   const std::uint32_t index = NewExchange(slot, Route::kScrape);
-  const ShardRouter::Fanout fanout = router_->AddScrape(hashes, index);
+  const std::span<const InfoHash> served = AnswerRefused(hashes, exchanges_[index].scrape);
+  const ShardRouter::Fanout fanout = router_->AddScrape(served, index);
   if (fanout.refused) exchanges_[index].failure = kShardBusyReason;
   exchanges_[index].outstanding = fanout.requests;
   if (fanout.requests == 0) Finish(index);
 }
 
+std::span<const InfoHash> TrackerHandler::AnswerRefused(const std::vector<InfoHash>& hashes,
+                                                        proto::ScrapeReply& reply) {
+  if (access_ == nullptr || !access_->enabled()) return hashes;
+  served_scrape_.clear();
+  for (const InfoHash& hash : hashes) {
+    if (access_->AdmitScrape(hash)) {
+      served_scrape_.push_back(hash);
+    } else {
+      reply.add_files()->set_info_hash(hash.bytes.data(), InfoHash::kSize);
+    }
+  }
+  return served_scrape_;
+}
+
+bool TrackerHandler::Serves(const proto::ScrapeEntry& entry) const {
+  if (access_ == nullptr) return true;
+  auto info_hash = InfoHash::FromRaw(entry.info_hash());
+  return !info_hash || access_->Serves(*info_hash);
+}
+
 void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
   std::uint32_t index = NewExchange(slot, kind);
+  exchanges_[index].full_scrape = kind == Route::kScrape;
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
     if (request == nullptr) {
@@ -130,7 +155,9 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
     if (exchange.kind == Route::kAnnounce) {
       FinishAnnounce(exchange, reply.announce());
     } else if (exchange.kind == Route::kScrape) {
-      for (const auto& entry : reply.scrape().files()) *exchange.scrape.add_files() = entry;
+      for (const auto& entry : reply.scrape().files()) {
+        if (!exchange.full_scrape || Serves(entry)) *exchange.scrape.add_files() = entry;
+      }
       if (reply.scrape().truncated()) exchange.scrape.set_truncated(true);
     } else {
       AddTotals(exchange.stats, reply.stats());
@@ -182,6 +209,8 @@ void TrackerHandler::FinishScrape(Exchange& exchange) {
 
 void TrackerHandler::FinishInfoPage(Exchange& exchange) {
   auto& top = *exchange.stats.mutable_top();
+  top.erase(std::remove_if(top.begin(), top.end(), [this](const auto& e) { return !Serves(e); }),
+            top.end());
   auto peers = [](const proto::ScrapeEntry& e) { return e.complete() + e.incomplete(); };
   std::sort(top.begin(), top.end(),
             [&](const auto& a, const auto& b) { return peers(a) > peers(b); });
@@ -210,6 +239,7 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   exchange.kind = kind;
   exchange.started = answering_.started;
   exchange.outstanding = 0;
+  exchange.full_scrape = false;
   exchange.failure.clear();
   exchange.scrape.Clear();
   exchange.stats.Clear();

@@ -5,6 +5,9 @@
 //   /scrape    split the infohashes by owner, ask each shard once, gather (no info_hash: every
 //              shard, if full scrape is on)
 //   /          the HTML info page, totals gathered from every shard
+// With an access list (AttachAccess), an announce of a torrent not served fails before it reaches
+// a shard, a scrape answers it as an unknown torrent (zero counts), and a full scrape and the
+// info page's rows leave it out.
 //   /healthz   liveness: 200 while the process serves
 //   /readyz    readiness: 200 only when every shard answers and the frontend is not draining
 //   /metrics   the Prometheus text format, once AttachMetrics was called (404 before)
@@ -13,10 +16,12 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "common/slab.h"
+#include "frontend/access/torrent_access.h"
 #include "frontend/announce_request.h"
 #include "frontend/frontend_metrics.h"
 #include "frontend/frontend_settings.h"
@@ -32,6 +37,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void Attach(HttpServer& http, ShardRouter& router);
   // Optional: counts every answer and serves /metrics. Must outlive this handler.
   void AttachMetrics(FrontendMetrics& metrics) { metrics_ = &metrics; }
+  // Optional: serve only the torrents `access` admits. Must outlive this handler.
+  void AttachAccess(TorrentAccess& access) { access_ = &access; }
   // From now on /readyz fails and responses close their connections (graceful shutdown).
   void SetDraining() { draining_ = true; }
 
@@ -52,6 +59,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     MonoTime started{};
     std::uint32_t outstanding = 0;
     bool compact = true;
+    bool full_scrape = false;  // leaves out the torrents the access list refuses
     bool no_peer_id = false;
     IpAddress client;
     std::string failure;        // first failure among the shard replies
@@ -63,6 +71,10 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client);
   void HandleScrape(ResponseSlot slot, std::string_view query);
   void HandleFanOut(ResponseSlot slot, Route kind);
+  // Answers the refused `hashes` in `reply` as unknown torrents; returns the others.
+  std::span<const InfoHash> AnswerRefused(const std::vector<InfoHash>& hashes,
+                                          proto::ScrapeReply& reply);
+  bool Serves(const proto::ScrapeEntry& entry) const;
   void Finish(std::uint32_t index);
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
   void FinishScrape(Exchange& exchange);
@@ -81,10 +93,12 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   // Reused for every request, so parsing allocates nothing.
   ParsedAnnounce parsed_announce_;
   std::vector<InfoHash> parsed_scrape_;
+  std::vector<InfoHash> served_scrape_;                  // AnswerRefused's result, reused
   std::vector<const proto::ScrapeEntry*> scrape_order_;  // WriteScrapeReply's scratch
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;
+  TorrentAccess* access_ = nullptr;
   bool draining_ = false;
   Answering answering_;
   Slab<Exchange> exchanges_;

@@ -42,6 +42,9 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
 
 void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from) {
   auto info_hash = InfoHash::FromRaw(request.announce.info_hash());
+  if (access_ != nullptr && !access_->AdmitAnnounce(*info_hash)) {
+    return RespondError(from, request.transaction_id, kNotServedReason);
+  }
   const std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
   const std::uint32_t index = NewExchange(request, from);
   proto::Request* shard_request = router_->Add(shard, ShardReplyDemux::UdpToken(index));
@@ -58,11 +61,20 @@ void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) 
   ++counters_.scrapes;
   const std::uint32_t index = NewExchange(request, from);
   const ShardRouter::Fanout fanout =
-      router_->AddScrape(request.scrape, ShardReplyDemux::UdpToken(index));
+      router_->AddScrape(Served(request.scrape), ShardReplyDemux::UdpToken(index));
   if (fanout.refused) exchanges_[index].failure = kShardBusyReason;
   exchanges_[index].outstanding = fanout.requests;
   exchanges_[index].hashes.assign(request.scrape.begin(), request.scrape.end());
   if (exchanges_[index].outstanding == 0) Finish(index);
+}
+
+std::span<const InfoHash> UdpTrackerHandler::Served(const std::vector<InfoHash>& requested) {
+  if (access_ == nullptr || !access_->enabled()) return requested;
+  served_.clear();
+  for (const InfoHash& hash : requested) {
+    if (access_->AdmitScrape(hash)) served_.push_back(hash);
+  }
+  return served_;
 }
 
 void UdpTrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& reply) {

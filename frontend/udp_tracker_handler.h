@@ -4,11 +4,14 @@
 // A bad connection id, a refused request or a failed shard request is answered with an error
 // datagram; a datagram too short to carry a transaction id is dropped. It sends through the
 // callback given to Attach and knows no sockets. Shard replies reach it through a
-// ShardReplyDemux (its tokens carry the UDP bit). Loop thread only.
+// ShardReplyDemux (its tokens carry the UDP bit). With an access list (AttachAccess), an announce
+// of a torrent not served gets an error datagram and a scrape zero counts in its place, before
+// any shard is asked. Loop thread only.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +19,7 @@
 #include "common/clock.h"
 #include "common/reactor/socket_util.h"
 #include "common/slab.h"
+#include "frontend/access/torrent_access.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/shard_router.h"
 #include "frontend/udp/udp_connection_ids.h"
@@ -40,6 +44,8 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
                     const Clock& clock, UdpConnectionIds ids);
   // The router must outlive this handler.
   void Attach(ShardRouter& router, Send send);
+  // Optional: serve only the torrents `access` admits. Must outlive this handler.
+  void AttachAccess(TorrentAccess& access) { access_ = &access; }
 
   void OnDatagram(std::string_view datagram, const Endpoint& from);
   const UdpCounters& counters() const { return counters_; }
@@ -64,6 +70,8 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void HandleScrape(UdpRequest& request, const Endpoint& from);
   void Finish(std::uint32_t index);
   void FinishScrape(const Exchange& exchange);
+  // The hashes of `requested` that `access_` admits (all of them without an access list).
+  std::span<const InfoHash> Served(const std::vector<InfoHash>& requested);
   std::uint32_t NewExchange(const UdpRequest& request, const Endpoint& from);
   void RespondError(const Endpoint& to, std::uint32_t transaction_id, std::string_view message);
   void SendOut(const Endpoint& to);  // sends out_
@@ -74,6 +82,8 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   const Clock& clock_;
   UdpConnectionIds ids_;
   ShardRouter* router_ = nullptr;
+  TorrentAccess* access_ = nullptr;
+  std::vector<InfoHash> served_;  // Served()'s result, reused
   Send send_;
   UdpCounters counters_;
   Slab<Exchange> exchanges_;

@@ -1,7 +1,8 @@
 // FrontendSettings: the UDP socket's limits are settings with their defaults, read from the
 // command line and the environment; a value out of bounds is refused with a message naming the
 // setting, and a valid one reaches UdpSocket::Options. The smallest limit allowed still reads
-// BEP 15's longest request, over a real loopback socket.
+// BEP 15's longest request, over a real loopback socket. The access list settings are checked
+// the same way.
 #include "frontend/frontend_settings.h"
 
 #include <arpa/inet.h>
@@ -35,13 +36,20 @@ class FrontendSettingsTest : public ::testing::Test {
     return UdpSocketOptionsFrom(settings_);
   }
 
+  // Parses `args` (and env_), then checks the access list settings.
+  Result<AccessSettings> Access(std::vector<const char*> args) {
+    auto parsed = testing::ParseWithEnvironment(flags_, std::move(args), env_);
+    if (!parsed) return Error{parsed.error()};
+    return AccessSettingsFrom(settings_);
+  }
+
   FrontendSettings settings_;
   FlagSet flags_{"shardtrack-frontend", "test"};
   std::map<std::string, std::string> env_;
 };
 
-void ExpectRefused(const Result<UdpSocket::Options>& options,
-                   const std::vector<std::string>& mentions) {
+template <typename Checked>
+void ExpectRefused(const Result<Checked>& options, const std::vector<std::string>& mentions) {
   ASSERT_FALSE(options) << "accepted";
   for (const std::string& text : mentions) {
     EXPECT_NE(options.error().find(text), std::string::npos) << options.error();
@@ -120,6 +128,33 @@ TEST_F(FrontendSettingsTest, TheSmallestDatagramLimitStillReadsTheLongestScrape)
   for (int turn = 0; turn < 20 && sizes.empty(); ++turn) loop.RunOnce(milliseconds(10));
   loop.RunOnce(milliseconds(10));
   EXPECT_EQ(sizes, (std::vector<std::size_t>{kUdpMaxRequestBytes}));  // one byte more: dropped
+}
+
+TEST_F(FrontendSettingsTest, AccessListIsOffByDefaultInAllowModeCheckedEveryMinute) {
+  auto access = Access({});
+  ASSERT_TRUE(access) << access.error();
+  EXPECT_EQ(access->path, "");
+  EXPECT_EQ(access->mode, AccessMode::kAllow);
+  EXPECT_EQ(access->interval, std::chrono::seconds(60));
+}
+
+TEST_F(FrontendSettingsTest, AccessSettingsComeFromTheCommandLineAndTheEnvironment) {
+  env_["SHARDTRACK_ACCESS_MODE"] = "deny";
+  auto access = Access({"--access-list", "/etc/blocked", "--access-list-interval=5"});
+  ASSERT_TRUE(access) << access.error();
+  EXPECT_EQ(access->path, "/etc/blocked");
+  EXPECT_EQ(access->mode, AccessMode::kDeny);
+  EXPECT_EQ(access->interval, std::chrono::seconds(5));
+}
+
+TEST_F(FrontendSettingsTest, RefusesAnAccessModeOtherThanAllowOrDeny) {
+  ExpectRefused(Access({"--access-mode", "whitelist"}),
+                {"--access-mode", "allow or deny", "whitelist"});
+}
+
+TEST_F(FrontendSettingsTest, RefusesAZeroAccessListInterval) {
+  ExpectRefused(Access({"--access-list", "x", "--access-list-interval", "0"}),
+                {"--access-list-interval", "at least 1"});
 }
 
 }  // namespace

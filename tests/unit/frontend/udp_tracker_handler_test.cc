@@ -1,6 +1,6 @@
 // UdpTrackerHandler's answers that need no shard: connect, a refused request, a bad connection
-// id, and silence for a datagram too short to answer. Shard round trips are covered by
-// tests/integration/test_udp.py.
+// id, silence for a datagram too short to answer, and torrents the access list refuses. Shard
+// round trips are covered by tests/integration/test_udp.py and test_access_list.py.
 #include "frontend/udp_tracker_handler.h"
 
 #include <gtest/gtest.h>
@@ -96,6 +96,33 @@ TEST_F(UdpTrackerHandlerTest, DropsADatagramTooShortToAnswer) {
   handler_.OnDatagram("", client_);
   handler_.OnDatagram(Header(kUdpProtocolId, 0, 1).substr(0, 15), client_);
   EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(UdpTrackerHandlerTest, AnswersAnAnnounceOfARefusedTorrentWithAnError) {
+  TorrentAccess access(AccessMode::kAllow, AccessList());
+  handler_.AttachAccess(access);
+  const std::string announce = std::string(20, 'h') + std::string(20, 'p') + std::string(36, '\0') +
+                               std::string(4, '\xff') + "\x1a\xe1";
+  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.Now()), 1, 31) + announce, client_);
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 3u);
+  EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 31u);
+  EXPECT_EQ(sent_[0].datagram.substr(8), kNotServedReason);
+  EXPECT_EQ(access.counters().refused_announces, 1u);
+}
+
+TEST_F(UdpTrackerHandlerTest, AnswersAScrapeOfRefusedTorrentsWithZerosInRequestOrder) {
+  InfoHash blocked;
+  blocked.bytes.fill('b');
+  TorrentAccess access(AccessMode::kDeny, AccessList({blocked}));
+  handler_.AttachAccess(access);
+  const std::string hashes = blocked.ToRaw() + blocked.ToRaw();
+  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.Now()), 2, 32) + hashes, client_);
+  ASSERT_EQ(sent_.size(), 1u);  // at once: no shard was asked
+  EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 2u);
+  EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 32u);
+  EXPECT_EQ(sent_[0].datagram.substr(8), std::string(24, '\0'));
+  EXPECT_EQ(access.counters().refused_scrapes, 2u);
 }
 
 }  // namespace

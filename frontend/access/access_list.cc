@@ -1,0 +1,122 @@
+#include "frontend/access/access_list.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+namespace shardtrack {
+namespace {
+
+constexpr std::string_view kWhitespace = " \t\r\v\f";
+constexpr std::string_view kMagnetPrefix = "magnet:?";
+constexpr std::string_view kBtihPrefix = "xt=urn:btih:";
+constexpr std::size_t kV1Digits = 2 * InfoHash::kSize;  // SHA-1, the infohash itself
+constexpr std::size_t kV2Digits = 64;                   // SHA-256, cut to its first 20 bytes
+constexpr std::size_t kQuotedLength = 60;               // how much of a bad line an error shows
+
+std::string_view Trim(std::string_view text) {
+  const std::size_t first = text.find_first_not_of(kWhitespace);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(kWhitespace) - first + 1);
+}
+
+bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
+         });
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A character as an error message shows it: itself when printable, else \xNN.
+std::string Shown(char c) {
+  if (c >= ' ' && c <= '~') return std::string(1, c);
+  char escaped[8];
+  std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+  return escaped;
+}
+
+std::string Quoted(std::string_view line) {
+  std::string out = "\"";
+  for (char c : line.substr(0, kQuotedLength)) out += Shown(c);
+  return out + (line.size() > kQuotedLength ? "...\"" : "\"");
+}
+
+// The hex digits a line gives: the line itself, or a magnet URI's btih parameter.
+Result<std::string_view> HexDigitsOf(std::string_view line) {
+  if (!StartsWithIgnoringCase(line, kMagnetPrefix)) return line;
+  std::string_view parameters = line.substr(kMagnetPrefix.size());
+  while (!parameters.empty()) {
+    const std::size_t end = parameters.find('&');
+    const std::string_view parameter = parameters.substr(0, end);
+    if (StartsWithIgnoringCase(parameter, kBtihPrefix)) return parameter.substr(kBtihPrefix.size());
+    if (end == std::string_view::npos) break;
+    parameters.remove_prefix(end + 1);
+  }
+  return Error{"a magnet URI without xt=urn:btih:<40 hex digits>"};
+}
+
+Result<InfoHash> InfoHashFromHex(std::string_view digits) {
+  if (digits.size() != kV1Digits && digits.size() != kV2Digits) {
+    return Error{"expected an infohash of 40 hex digits (64 for a v2 torrent), found " +
+                 std::to_string(digits.size()) + " characters"};
+  }
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (HexValue(digits[i]) < 0) {
+      return Error{"character " + std::to_string(i + 1) + " of the infohash, '" + Shown(digits[i]) +
+                   "', is not a hex digit"};
+    }
+  }
+  InfoHash out;
+  for (std::size_t i = 0; i < InfoHash::kSize; ++i) {
+    out.bytes[i] =
+        static_cast<std::uint8_t>(HexValue(digits[2 * i]) << 4 | HexValue(digits[2 * i + 1]));
+  }
+  return out;
+}
+
+Result<InfoHash> ParseLine(std::string_view line) {
+  auto digits = HexDigitsOf(line);
+  if (!digits) return Error{digits.error()};
+  return InfoHashFromHex(*digits);
+}
+
+}  // namespace
+
+AccessList::AccessList(std::vector<InfoHash> hashes) : sorted_(std::move(hashes)) {
+  std::sort(sorted_.begin(), sorted_.end());
+  sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
+  if (sorted_.capacity() - sorted_.size() > sorted_.size() / 4) sorted_.shrink_to_fit();
+}
+
+bool AccessList::Contains(const InfoHash& info_hash) const {
+  return std::binary_search(sorted_.begin(), sorted_.end(), info_hash);
+}
+
+Result<AccessList> ParseAccessList(std::string_view text) {
+  std::vector<InfoHash> hashes;
+  hashes.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  std::size_t line_number = 0;
+  while (!text.empty()) {
+    ++line_number;
+    const std::size_t end = text.find('\n');
+    const std::string_view line = Trim(text.substr(0, end));
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (line.empty() || line.front() == '#') continue;
+    auto info_hash = ParseLine(line);
+    if (!info_hash) {
+      return Error{"line " + std::to_string(line_number) + " " + Quoted(line) + ": " +
+                   info_hash.error()};
+    }
+    hashes.push_back(*info_hash);
+  }
+  return AccessList(std::move(hashes));
+}
+
+}  // namespace shardtrack

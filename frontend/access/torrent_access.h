@@ -1,0 +1,64 @@
+// TorrentAccess: which torrents this frontend serves. Off (no --access-list): every torrent.
+// With a list, in allow mode only the listed torrents, in deny mode all but the listed ones.
+// The handlers ask Admit* before a request goes to a shard (counting what is refused) and
+// Serves to leave refused torrents out of full scrapes and the info page; the reloader swaps a
+// new list in with Replace. Owns its list. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "common/fixed_bytes.h"
+#include "frontend/access/access_list.h"
+
+namespace shardtrack {
+
+enum class AccessMode {
+  kAllow,  // only listed torrents are served (a private tracker)
+  kDeny,   // listed torrents are refused (a public tracker's block list)
+};
+
+// "allow" or "deny"; nullopt for anything else.
+std::optional<AccessMode> ParseAccessMode(std::string_view text);
+
+// What a client is told about a torrent this tracker does not serve.
+inline constexpr std::string_view kNotServedReason = "torrent not served by this tracker";
+
+class TorrentAccess {
+ public:
+  struct Counters {
+    std::uint64_t refused_announces = 0;
+    std::uint64_t refused_scrapes = 0;  // infohashes in scrapes, answered as unknown
+    std::uint64_t reloads_ok = 0;
+    std::uint64_t reloads_failed = 0;
+  };
+
+  TorrentAccess() = default;  // off: serves every torrent
+  TorrentAccess(AccessMode mode, AccessList list);
+
+  bool enabled() const { return enabled_; }
+  AccessMode mode() const { return mode_; }
+  std::size_t entries() const { return list_.size(); }
+  const Counters& counters() const { return counters_; }
+
+  bool Serves(const InfoHash& info_hash) const {
+    return !enabled_ || list_.Contains(info_hash) == (mode_ == AccessMode::kAllow);
+  }
+  // Serves(), counting a refusal.
+  bool AdmitAnnounce(const InfoHash& info_hash);
+  bool AdmitScrape(const InfoHash& info_hash);
+
+  // A reloaded list takes the place of the one in force (counted as a good reload).
+  void Replace(AccessList list);
+  // A reload failed and the list in force stays (counted).
+  void CountFailedReload() { ++counters_.reloads_failed; }
+
+ private:
+  bool enabled_ = false;
+  AccessMode mode_ = AccessMode::kAllow;
+  AccessList list_;
+  Counters counters_;
+};
+
+}  // namespace shardtrack

@@ -1,0 +1,215 @@
+"""The frontend's access list (--access-list, --access-mode, --access-list-interval) on a real
+2-shard cluster, over HTTP and UDP.
+
+Each test writes its own list file and starts a cluster on it. A new version of the file is
+written beside it and renamed over it (what an operator should do); a reload is awaited by
+polling the tracker's answers, bounded by RELOAD_DEADLINE, never by a fixed sleep alone.
+"""
+
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+
+import cluster
+from cluster import peer_id
+from test_udp import UdpClient, free_udp_port
+
+NOT_SERVED = b"torrent not served by this tracker"
+RELOAD_DEADLINE = 10.0  # seconds: many times the 1 s interval the tests use
+START_DEADLINE = 15.0
+
+
+def wait_until(predicate, what, deadline=RELOAD_DEADLINE):
+    """Polls `predicate` until it is true; fails naming `what` after `deadline` seconds."""
+    end = time.monotonic() + deadline
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"not within {deadline} s: {what}")
+        time.sleep(0.05)
+
+
+def write_list(path, hashes, extra=""):
+    """Writes `hashes` (in both cases, after a comment and a blank line), then `extra`, beside
+    `path` and renames the file over it."""
+    lines = [h.hex().upper() if i % 2 else h.hex() for i, h in enumerate(hashes)]
+    with open(path + ".new", "w") as f:
+        f.write("# torrents this tracker serves\n\n" + "".join(l + "\n" for l in lines) + extra)
+    os.replace(path + ".new", path)
+
+
+def announce_raw(port, info_hash, label, left=1):
+    response = cluster.get(port, cluster.announce_target(info_hash, peer_id(label), 6881,
+                                                         left=left))
+    assert response.status == 200, response
+    return response.bencoded()
+
+
+def served(port, info_hash):
+    return b"failure reason" not in announce_raw(port, info_hash, "probe")
+
+
+def metric_sum(port, prefix):
+    return sum(v for k, v in cluster.metrics(port).items() if k.startswith(prefix))
+
+
+class AccessListCase(cluster.LoggedTestCase):
+    """A cluster whose frontend reads the list at self.list_path."""
+
+    frontend_args = ()
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="shardtrack-access-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.list_path = os.path.join(self.dir, "torrents.list")
+        self.a, self.b, self.c = (cluster.hash_on_shard(s % 2, 2, f"{self.id()}/{s}")
+                                  for s in range(3))
+        write_list(self.list_path, [self.a, self.c])
+        self.udp_port = free_udp_port()
+        self.cluster = cluster.Cluster(shards=2, frontends=1, frontend_args=[
+            "--access-list", self.list_path, "--udp-port", str(self.udp_port),
+            *self.frontend_args])
+        self.cluster.__enter__()
+        self.addCleanup(self.cluster.close)
+        self.port = self.cluster.port()
+        self.frontend = self.cluster.frontends[0]
+
+    def logs(self):
+        return self.cluster.logs() if hasattr(self, "cluster") else ""
+
+
+class AllowModeTest(AccessListCase):
+    frontend_args = ("--access-list-interval", "1")
+
+    def test_a_listed_torrent_is_served_and_an_unlisted_one_refused_before_any_shard(self):
+        reply = announce_raw(self.port, self.a, "seeder", left=0)
+        self.assertNotIn(b"failure reason", reply)
+        self.assertEqual(reply[b"complete"], 1)
+        sent_before = metric_sum(self.port, "shardtrack_shard_sent_total")
+        reply = announce_raw(self.port, self.b, "leecher")
+        self.assertEqual(reply, {b"failure reason": NOT_SERVED})
+        samples = cluster.metrics(self.port)
+        self.assertEqual(metric_sum(self.port, "shardtrack_shard_sent_total"), sent_before)
+        self.assertEqual(samples['shardtrack_access_refused_total{kind="announce"}'], 1)
+        self.assertEqual(samples["shardtrack_access_list_entries"], 2)
+        self.assertEqual(samples['shardtrack_http_requests_total{route="announce",'
+                                 'outcome="failure"}'], 1)
+
+    def test_a_scrape_answers_refused_torrents_as_unknown(self):
+        announce_raw(self.port, self.a, "seeder", left=0)
+        files = cluster.scrape(self.port, [self.b, self.a])
+        self.assertEqual(files[self.a], {b"complete": 1, b"downloaded": 0, b"incomplete": 0})
+        self.assertEqual(files[self.b], {b"complete": 0, b"downloaded": 0, b"incomplete": 0})
+        self.assertEqual(
+            cluster.metrics(self.port)['shardtrack_access_refused_total{kind="scrape"}'], 1)
+
+    def test_a_torrent_taken_off_the_list_leaves_the_full_scrape_and_the_info_page(self):
+        announce_raw(self.port, self.a, "seeder", left=0)
+        announce_raw(self.port, self.c, "seeder", left=0)
+        self.assertEqual(set(cluster.scrape(self.port)), {self.a, self.c})
+        write_list(self.list_path, [self.a], extra="# c is gone\n")
+        wait_until(lambda: not served(self.port, self.c), "c refused after the reload")
+        self.assertEqual(set(cluster.scrape(self.port)), {self.a})
+        files = cluster.scrape(self.port, [self.c])  # still in its shard, answered as unknown
+        self.assertEqual(files[self.c], {b"complete": 0, b"downloaded": 0, b"incomplete": 0})
+        page = cluster.get(self.port, "/").body.decode()
+        self.assertIn(self.a.hex(), page)
+        self.assertNotIn(self.c.hex(), page)
+
+    def test_a_rewritten_file_is_reloaded_and_a_malformed_one_keeps_the_list(self):
+        self.assertFalse(served(self.port, self.b))
+        write_list(self.list_path, [self.a, self.b, self.c])
+        wait_until(lambda: served(self.port, self.b), "b served after the file was rewritten")
+        wait_until(lambda: "access list" in self.frontend.log() and
+                   "reloaded: 3 torrents" in self.frontend.log(), "the reload logged")
+
+        write_list(self.list_path, [self.a], extra="0123 not a hash\n")
+        wait_until(lambda: metric_sum(self.port,
+                                      'shardtrack_access_list_reloads_total{result="failed"}'),
+                   "the malformed file reported")
+        self.assertRegex(self.frontend.log(),
+                         re.escape(self.list_path) + r": line 4 .*40 hex digits")
+        self.assertTrue(served(self.port, self.b))  # the previous list stays in force
+        self.assertTrue(served(self.port, self.c))
+        samples = cluster.metrics(self.port)
+        self.assertEqual(samples["shardtrack_access_list_entries"], 3)
+        self.assertEqual(samples['shardtrack_access_list_reloads_total{result="ok"}'], 1)
+
+        os.remove(self.list_path)
+        wait_until(lambda: metric_sum(
+            self.port, 'shardtrack_access_list_reloads_total{result="failed"}') == 2,
+            "the missing file reported")
+        self.assertTrue(served(self.port, self.b))
+
+    def test_udp_refuses_an_unlisted_announce_and_scrapes_it_as_zeros(self):
+        client = UdpClient(self.udp_port, "127.0.0.2")
+        self.addCleanup(client.close)
+        client.connect()
+        action, payload = client.announce(self.b, peer_id("udp"), 7001, left=1)
+        self.assertEqual((action, payload), (3, NOT_SERVED))
+        action, _ = client.announce(self.a, peer_id("udp"), 7001, left=1)
+        self.assertEqual(action, 1)
+        action, payload = client.scrape([self.b, self.a, self.b])
+        self.assertEqual(action, 2, payload)
+        counts = [struct.unpack(">III", payload[i:i + 12]) for i in range(0, len(payload), 12)]
+        self.assertEqual(counts, [(0, 0, 0), (0, 0, 1), (0, 0, 0)])  # seeders, completed, leechers
+
+
+class DenyModeAndSighupTest(AccessListCase):
+    frontend_args = ("--access-mode", "deny", "--access-list-interval", "3600")
+
+    def test_deny_mode_refuses_listed_torrents_only(self):
+        self.assertFalse(served(self.port, self.a))
+        self.assertTrue(served(self.port, self.b))
+
+    def test_sighup_reloads_the_list_at_once(self):
+        write_list(self.list_path, [self.b])
+        self.frontend.popen.send_signal(signal.SIGHUP)
+        wait_until(lambda: not served(self.port, self.b), "b denied after SIGHUP")
+        self.assertTrue(served(self.port, self.a))
+        self.assertTrue(self.frontend.running())
+
+
+class StartUpTest(cluster.LoggedTestCase):
+    """A frontend whose list cannot be used does not start: exit status 2, naming file and line."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="shardtrack-access-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.list_path = os.path.join(self.dir, "torrents.list")
+
+    def start_frontend(self, *args):
+        argv = [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
+                f"tcp://127.0.0.1:{cluster.free_port()}", "--access-list", self.list_path, *args]
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=START_DEADLINE, env=cluster.clean_env())
+
+    def test_a_malformed_file_stops_the_frontend_naming_the_line(self):
+        with open(self.list_path, "w") as f:
+            f.write("# ok\n" + "ab" * 20 + "\n" + "ab" * 19 + "\n")
+        result = self.start_frontend()
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(f"{self.list_path}: line 3", result.stderr)
+        self.assertIn("found 38 characters", result.stderr)
+
+    def test_a_missing_file_stops_the_frontend_naming_it(self):
+        result = self.start_frontend()
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(self.list_path, result.stderr)
+        self.assertIn("No such file", result.stderr)
+
+    def test_a_bad_mode_stops_the_frontend(self):
+        with open(self.list_path, "w") as f:
+            f.write("ab" * 20 + "\n")
+        result = self.start_frontend("--access-mode", "block")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("--access-mode must be allow or deny", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

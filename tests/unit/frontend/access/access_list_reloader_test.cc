@@ -1,0 +1,139 @@
+// AccessListReloader on a real loop and real files, with a fake clock for its interval: a changed
+// file is read again at the next check and swapped in, an unchanged one is not re-read, a missing
+// or malformed file keeps the list in force (and is not read again until it changes), and
+// Reload() re-reads at once. Every wait is a bounded number of loop turns.
+#include "frontend/access/access_list_reloader.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace shardtrack {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const std::string kHexA = "0123456789abcdef0123456789abcdef01234567";
+const std::string kHexB = "fedcba9876543210fedcba9876543210fedcba98";
+constexpr Duration kInterval = seconds(60);
+
+InfoHash FromHex(const std::string& hex) {
+  InfoHash out;
+  for (std::size_t i = 0; i < InfoHash::kSize; ++i) {
+    out.bytes[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  }
+  return out;
+}
+
+class AccessListReloaderTest : public ::testing::Test {
+ protected:
+  AccessListReloaderTest() {
+    char pattern[] = "/tmp/access_list_reloader_test.XXXXXX";
+    dir_ = ::mkdtemp(pattern);
+    path_ = dir_ + "/list";
+    Replace(kHexA + "\n");
+    reloader_.emplace(loop_, path_, kInterval, StampOf(path_), access_);
+    reloader_->Start();
+  }
+  ~AccessListReloaderTest() override {
+    reloader_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Writes a new version the safe way: a new file renamed over the old one.
+  void Replace(const std::string& text) {
+    std::ofstream(path_ + ".new", std::ios::binary | std::ios::trunc) << text;
+    std::filesystem::rename(path_ + ".new", path_);
+  }
+
+  // Lets the interval pass and turns the loop until that check has finished.
+  void NextCheck() {
+    const std::uint64_t before = reloader_->checks();
+    clock_.Advance(kInterval);
+    TurnUntilChecks(before + 1);
+  }
+  void TurnUntilChecks(std::uint64_t checks) {
+    for (int i = 0; i < 500 && reloader_->checks() < checks; ++i) loop_.RunOnce(milliseconds(10));
+    ASSERT_EQ(reloader_->checks(), checks) << "the check did not finish";
+  }
+
+  FakeClock clock_;
+  EventLoop loop_{clock_};
+  std::string dir_;
+  std::string path_;
+  TorrentAccess access_{AccessMode::kAllow, AccessList({FromHex(kHexA)})};
+  std::optional<AccessListReloader> reloader_;
+};
+
+TEST_F(AccessListReloaderTest, AnUnchangedFileIsNotReadAgain) {
+  NextCheck();
+  NextCheck();
+  EXPECT_EQ(access_.counters().reloads_ok, 0u);
+  EXPECT_EQ(access_.counters().reloads_failed, 0u);
+}
+
+TEST_F(AccessListReloaderTest, NothingIsCheckedBeforeTheInterval) {
+  clock_.Advance(kInterval - milliseconds(1));
+  for (int i = 0; i < 5; ++i) loop_.RunOnce(milliseconds(10));
+  EXPECT_EQ(reloader_->checks(), 0u);
+}
+
+TEST_F(AccessListReloaderTest, AChangedFileIsSwappedInAtTheNextCheck) {
+  Replace(kHexB + "\n");
+  NextCheck();
+  EXPECT_EQ(access_.counters().reloads_ok, 1u);
+  EXPECT_TRUE(access_.Serves(FromHex(kHexB)));
+  EXPECT_FALSE(access_.Serves(FromHex(kHexA)));
+}
+
+TEST_F(AccessListReloaderTest, AMalformedFileKeepsTheListInForceUntilItIsFixed) {
+  Replace(kHexB + "\nnonsense\n");
+  NextCheck();
+  EXPECT_EQ(access_.counters().reloads_failed, 1u);
+  EXPECT_TRUE(access_.Serves(FromHex(kHexA)));
+  EXPECT_FALSE(access_.Serves(FromHex(kHexB)));
+
+  NextCheck();  // the same bad version: not read (nor reported) again
+  EXPECT_EQ(access_.counters().reloads_failed, 1u);
+
+  Replace(kHexA + "\n" + kHexB + "\n");
+  NextCheck();
+  EXPECT_EQ(access_.counters().reloads_ok, 1u);
+  EXPECT_EQ(access_.entries(), 2u);
+}
+
+TEST_F(AccessListReloaderTest, AMissingFileKeepsTheListInForceUntilItReturns) {
+  std::filesystem::remove(path_);
+  NextCheck();
+  EXPECT_EQ(access_.counters().reloads_failed, 1u);
+  EXPECT_TRUE(access_.Serves(FromHex(kHexA)));
+  NextCheck();
+  EXPECT_EQ(access_.counters().reloads_failed, 1u);
+
+  Replace(kHexB + "\n");
+  NextCheck();
+  EXPECT_EQ(access_.counters().reloads_ok, 1u);
+  EXPECT_TRUE(access_.Serves(FromHex(kHexB)));
+}
+
+TEST_F(AccessListReloaderTest, ReloadReadsTheFileAtOnceEvenUnchanged) {
+  reloader_->Reload();
+  TurnUntilChecks(1);
+  EXPECT_EQ(access_.counters().reloads_ok, 1u);
+  EXPECT_TRUE(access_.Serves(FromHex(kHexA)));
+
+  Replace(kHexB + "\n");
+  reloader_->Reload();
+  reloader_->Reload();  // while the first is in progress: one more read after it
+  TurnUntilChecks(3);
+  EXPECT_EQ(access_.counters().reloads_ok, 3u);
+  EXPECT_TRUE(access_.Serves(FromHex(kHexB)));
+}
+
+}  // namespace
+}  // namespace shardtrack
