@@ -5,12 +5,12 @@
 //   /scrape    split the infohashes by owner, ask each shard once, gather (no info_hash: every
 //              shard, if full scrape is on)
 //   /          the HTML info page, totals gathered from every shard
-// With an access list (AttachAccess), an announce of a torrent not served fails before it reaches
-// a shard, a scrape answers it as an unknown torrent (zero counts), and a full scrape and the
-// info page's rows leave it out.
 //   /healthz   liveness: 200 while the process serves
 //   /readyz    readiness: 200 only when every shard answers and the frontend is not draining
 //   /metrics   the Prometheus text format, once AttachMetrics was called (404 before)
+// With an access list (AttachAccess), an announce of a torrent not served fails before it reaches
+// a shard, a scrape answers it as an unknown torrent (zero counts), and a full scrape and the
+// info page's rows leave it out.
 // While draining (SIGTERM) every response closes its connection, so a balancer stops reusing it.
 // Tracker-level errors are HTTP 200 with a bencoded `failure reason`. Loop thread only.
 #pragma once
