@@ -17,14 +17,10 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 
-from scale import Process, free_port, log, metrics
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
+from scale import Process, add_process_arguments, free_port, log, metrics, run_in_fresh_dir
 
 class Expiry:
     def __init__(self, args):
@@ -139,18 +135,8 @@ def main():
                         help="data dir and logs; must not hold another run's files")
     parser.add_argument("--shard-arg", action="append", default=[],
                         help="extra shard argument, e.g. --shard-arg=--expire-slice=5000")
-    parser.add_argument("--server-cpu", type=int, default=1)
-    parser.add_argument("--loadgen-cpu", type=int, default=0)
-    parser.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"))
-    args = parser.parse_args()
-    if os.path.exists(os.path.join(args.dir, "data")):
-        sys.exit(f"bench/expiry.py: {args.dir}/data exists; give a fresh --dir")
-    run = Expiry(args)
-    try:
-        out = run.run()
-    finally:
-        run.close()
-    print(json.dumps(out))
+    add_process_arguments(parser)
+    run_in_fresh_dir("expiry.py", Expiry, parser.parse_args())
 
 
 if __name__ == "__main__":

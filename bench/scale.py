@@ -66,6 +66,25 @@ def metrics(port):
     return out
 
 
+def add_process_arguments(parser):
+    """The options of every bench/*.py run that starts the servers and the load generator."""
+    parser.add_argument("--server-cpu", type=int, default=1)
+    parser.add_argument("--loadgen-cpu", type=int, default=0)
+    parser.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"))
+
+
+def run_in_fresh_dir(script, runner_class, args):
+    """Refuses a --dir holding another run's data; runs, stops the processes, prints the JSON."""
+    if os.path.exists(os.path.join(args.dir, "data")):
+        sys.exit(f"bench/{script}: {args.dir}/data exists; give a fresh --dir")
+    runner = runner_class(args)
+    try:
+        out = runner.run()
+    finally:
+        runner.close()
+    print(json.dumps(out))
+
+
 class Process:
     """One server process, its log file, and the time it took to log "ready:"."""
 
@@ -289,18 +308,8 @@ def main():
                         help="--save-dfile-interval when no periodic snapshot should run")
     parser.add_argument("--kill-during-load-after", type=float, default=3.0,
                         help="seconds after start to kill -9 the loading shard")
-    parser.add_argument("--server-cpu", type=int, default=1)
-    parser.add_argument("--loadgen-cpu", type=int, default=0)
-    parser.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"))
-    args = parser.parse_args()
-    if os.path.exists(os.path.join(args.dir, "data")):
-        sys.exit(f"bench/scale.py: {args.dir}/data exists; give a fresh --dir")
-    scale = Scale(args)
-    try:
-        out = scale.run()
-    finally:
-        scale.close()
-    print(json.dumps(out))
+    add_process_arguments(parser)
+    run_in_fresh_dir("scale.py", Scale, parser.parse_args())
 
 
 if __name__ == "__main__":

@@ -93,10 +93,17 @@ AccessList::AccessList(std::vector<InfoHash> hashes) : sorted_(std::move(hashes)
   std::sort(sorted_.begin(), sorted_.end());
   sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
   if (sorted_.capacity() - sorted_.size() > sorted_.size() / 4) sorted_.shrink_to_fit();
+  if (sorted_.empty()) return;
+  prefix_start_.assign((std::size_t{1} << 16) + 1, 0);
+  for (const InfoHash& hash : sorted_) ++prefix_start_[PrefixOf(hash) + 1];
+  for (std::size_t p = 1; p < prefix_start_.size(); ++p) prefix_start_[p] += prefix_start_[p - 1];
 }
 
 bool AccessList::Contains(const InfoHash& info_hash) const {
-  return std::binary_search(sorted_.begin(), sorted_.end(), info_hash);
+  if (sorted_.empty()) return false;
+  const std::size_t prefix = PrefixOf(info_hash);
+  return std::binary_search(sorted_.begin() + prefix_start_[prefix],
+                            sorted_.begin() + prefix_start_[prefix + 1], info_hash);
 }
 
 Result<AccessList> ParseAccessList(std::string_view text) {

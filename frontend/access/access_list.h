@@ -8,11 +8,15 @@
 // A bad line makes the whole text an error naming its number and what is wrong: a list is used
 // whole or not at all.
 //
-// Held as a sorted vector: 20 bytes a torrent, and a lookup is a binary search with no
-// allocation. Pure value type.
+// Held as a sorted vector (20 bytes a torrent) and an index of where each 16-bit prefix starts
+// (256 KiB), so a lookup is a binary search within one prefix's few entries: a search over the
+// whole vector touched ~17 cache lines and cost 3-5% of a keep-alive announce at 100,000
+// entries. Infohashes are SHA-1 or SHA-256 digests, so prefixes are even. No allocation per
+// lookup. Pure value type.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -32,7 +36,12 @@ class AccessList {
   bool empty() const { return sorted_.empty(); }
 
  private:
+  static std::size_t PrefixOf(const InfoHash& info_hash) {
+    return std::size_t{info_hash.bytes[0]} << 8 | info_hash.bytes[1];
+  }
+
   std::vector<InfoHash> sorted_;
+  std::vector<std::uint32_t> prefix_start_;  // [p, p+1): the entries with prefix p; empty: none
 };
 
 // The list `text` holds, or an error such as "line 7: expected 40 hex digits, found 38".

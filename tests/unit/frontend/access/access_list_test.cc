@@ -131,5 +131,27 @@ TEST(AccessListTest, FindsEveryEntryOfALargeList) {
   EXPECT_FALSE(list.Contains(absent));
 }
 
+TEST(AccessListTest, FindsEntriesWhateverTheirFirstTwoBytes) {
+  // The lookup starts from the first two bytes: the smallest and largest, neighbours, and a
+  // prefix shared by several entries.
+  auto with_prefix = [](std::uint8_t first, std::uint8_t second, std::uint8_t last) {
+    InfoHash hash = Filled(0x5a);
+    hash.bytes[0] = first;
+    hash.bytes[1] = second;
+    hash.bytes[19] = last;
+    return hash;
+  };
+  const std::vector<InfoHash> listed = {with_prefix(0x00, 0x00, 1), with_prefix(0x00, 0xff, 1),
+                                        with_prefix(0x01, 0x00, 1), with_prefix(0x01, 0x00, 3),
+                                        with_prefix(0xff, 0xff, 1)};
+  AccessList list(listed);
+  for (const InfoHash& hash : listed) EXPECT_TRUE(list.Contains(hash));
+  EXPECT_FALSE(list.Contains(with_prefix(0x00, 0x00, 2)));  // a listed prefix, another torrent
+  EXPECT_FALSE(list.Contains(with_prefix(0x01, 0x00, 2)));
+  EXPECT_FALSE(list.Contains(with_prefix(0xff, 0xff, 0)));
+  EXPECT_FALSE(list.Contains(with_prefix(0x00, 0x01, 1)));  // a prefix nobody has
+  EXPECT_FALSE(AccessList().Contains(with_prefix(0x00, 0x00, 1)));
+}
+
 }  // namespace
 }  // namespace shardtrack
