@@ -79,20 +79,25 @@ ExpireProgress SwarmStore::ExpireSlice(UnixSeconds now, std::int64_t peer_timeou
   // Never more than one lap per slice: erasing only removes torrents already examined.
   const std::size_t budget = std::min<std::size_t>(max_torrents, torrents_.size());
   std::size_t index = expire_cursor_ ? torrents_.LowerBound(*expire_cursor_) : torrents_.Begin();
+  auto finish_lap = [&] {
+    progress.lap_finished = true;
+    last_lap_top_ = lap_top_.TakeBest();
+  };
   while (progress.torrents_examined < budget) {
     if (index == torrents_.end()) {
-      progress.lap_finished = true;
+      finish_lap();
       index = torrents_.Begin();
     }
     ++progress.torrents_examined;
-    Update(torrents_.SwarmAt(index), [&](TorrentSwarm& swarm) {
-      progress.peers_removed += swarm.ExpireSeenAtOrBefore(cutoff);
-    });
+    TorrentSwarm& swarm = torrents_.SwarmAt(index);
+    Update(swarm,
+           [&](TorrentSwarm& s) { progress.peers_removed += s.ExpireSeenAtOrBefore(cutoff); });
     const InfoHash examined = torrents_.KeyAt(index);
     if (EraseIfForgettable(index)) {
       ++progress.torrents_removed;
       index = torrents_.LowerBound(examined);  // the erase may have moved or rehashed the rest
     } else {
+      lap_top_.Offer(examined, swarm.peers());
       index = torrents_.Next(index + 1);
     }
   }
@@ -100,7 +105,7 @@ ExpireProgress SwarmStore::ExpireSlice(UnixSeconds now, std::int64_t peer_timeou
   if (index != torrents_.end()) {
     expire_cursor_ = torrents_.KeyAt(index);
   } else {
-    progress.lap_finished = true;
+    finish_lap();
   }
   return progress;
 }
@@ -133,29 +138,30 @@ proto::StatsReply SwarmStore::Stats(std::uint32_t max_torrents) const {
   out.set_completed(completed_);
   const std::size_t wanted = std::min(max_torrents, kMaxStatsTorrents);
   if (wanted == 0) return out;
-
-  // A heap of the best `wanted` so far, the weakest on top: most peers first, then infohash.
-  using Item = std::pair<const InfoHash*, const TorrentSwarm*>;
-  auto better = [](const Item& a, const Item& b) {
-    if (a.second->peers() != b.second->peers()) return a.second->peers() > b.second->peers();
-    return *a.first < *b.first;
-  };
-  std::vector<Item> top;
-  top.reserve(std::min<std::size_t>(wanted, torrents_.size()));
-  torrents_.ForEach([&](const InfoHash& info_hash, const TorrentSwarm& swarm) {
-    const Item item{&info_hash, &swarm};
-    if (top.size() < wanted) {
-      top.push_back(item);
-      std::push_heap(top.begin(), top.end(), better);
-    } else if (better(item, top.front())) {
-      std::pop_heap(top.begin(), top.end(), better);
-      top.back() = item;
-      std::push_heap(top.begin(), top.end(), better);
-    }
-  });
-  std::sort_heap(top.begin(), top.end(), better);
-  for (const Item& item : top) FillEntry(*item.first, *item.second, *out.add_top());
+  const std::vector<InfoHash> best =
+      torrents_.size() <= kTopScanLimit ? TopByScan(wanted) : TopOfLastLap(wanted);
+  for (const InfoHash& info_hash : best) {
+    FillEntry(info_hash, torrents_.SwarmAt(torrents_.Find(info_hash)), *out.add_top());
+  }
   return out;
+}
+
+std::vector<InfoHash> SwarmStore::TopByScan(std::size_t wanted) const {
+  TopTorrents top(wanted);
+  torrents_.ForEach([&](const InfoHash& info_hash, const TorrentSwarm& swarm) {
+    top.Offer(info_hash, swarm.peers());
+  });
+  return top.TakeBest();
+}
+
+// The last lap's list ranked again by the counts its torrents have now; forgotten ones are gone.
+std::vector<InfoHash> SwarmStore::TopOfLastLap(std::size_t wanted) const {
+  TopTorrents top(wanted);
+  for (const InfoHash& info_hash : last_lap_top_) {
+    const std::size_t index = torrents_.Find(info_hash);
+    if (index != torrents_.end()) top.Offer(info_hash, torrents_.SwarmAt(index).peers());
+  }
+  return top.TakeBest();
 }
 
 void SwarmStore::ForEachTorrent(const std::function<void(const TorrentRecord&)>& visit) const {
@@ -171,7 +177,8 @@ void SwarmStore::Restore(const TorrentRecord& record) {
   const std::size_t index = torrents_.FindOrInsert(record.info_hash);
   Update(torrents_.SwarmAt(index),
          [&](TorrentSwarm& swarm) { swarm.Restore(record, store_peer_ids_); });
-  EraseIfForgettable(index);
+  const std::uint64_t peers = torrents_.SwarmAt(index).peers();
+  if (!EraseIfForgettable(index)) restored_top_.Offer(record.info_hash, peers);
 }
 
 void SwarmStore::SetCompleted(const InfoHash& info_hash, std::uint64_t completed) {

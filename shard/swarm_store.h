@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "proto/shardtrack.pb.h"
 #include "shard/fast_rng.h"
 #include "shard/peer_announce.h"
+#include "shard/top_torrents.h"
 #include "shard/torrent_record.h"
 #include "shard/torrent_swarm.h"
 #include "shard/torrent_table.h"
@@ -44,6 +46,9 @@ struct SwarmCounts {
 class SwarmStore {
  public:
   static constexpr std::uint32_t kMaxStatsTorrents = 1000;  // bounds the top list's heap
+  // Up to this many torrents, Stats finds its top list by walking them (a few milliseconds);
+  // over it, from the last expiry lap (walking 2M torrents held the loop 300 ms per info page).
+  static constexpr std::size_t kTopScanLimit = 20000;
 
   // `table_key`: the torrent table's secret (torrent_table.h). A process passes
   // RandomSipHashKey(); the fixed default makes the order reproducible in tests.
@@ -63,13 +68,16 @@ class SwarmStore {
   SwarmCounts ScrapeOne(const InfoHash& info_hash) const;  // zeros for an unknown torrent
   // Appends up to `limit` torrents (0: all) in table order; sets `truncated` if more exist.
   void FullScrape(std::uint32_t limit, proto::ScrapeReply& out) const;
-  // Totals, and the `max_torrents` (at most kMaxStatsTorrents) torrents with the most peers.
-  // One pass over the torrents.
+  // Totals, and the `max_torrents` (at most kMaxStatsTorrents) torrents with the most peers,
+  // with their counts now. Over kTopScanLimit torrents the list is the one the last finished
+  // expiry lap gathered (empty before the first), so it may miss a torrent grown since.
   proto::StatsReply Stats(std::uint32_t max_torrents) const;
 
-  // Persistence. Export calls `visit` once per torrent; Restore inserts or replaces one.
+  // Persistence. Export calls `visit` once per torrent; Restore inserts or replaces one, and
+  // FinishRestore makes the restored torrents the top list until the first expiry lap ends.
   void ForEachTorrent(const std::function<void(const TorrentRecord&)>& visit) const;
   void Restore(const TorrentRecord& record);
+  void FinishRestore() { last_lap_top_ = restored_top_.TakeBest(); }
   void SetCompleted(const InfoHash& info_hash, std::uint64_t completed);
 
   std::uint64_t torrents() const { return torrents_.size(); }
@@ -91,10 +99,15 @@ class SwarmStore {
   void Update(TorrentSwarm& swarm, Change&& change);
   // Forgets the torrent at `index` if it has no peers and no completions.
   bool EraseIfForgettable(std::size_t index);
+  std::vector<InfoHash> TopByScan(std::size_t wanted) const;
+  std::vector<InfoHash> TopOfLastLap(std::size_t wanted) const;
 
   bool store_peer_ids_;
   TorrentTable torrents_;
-  std::optional<InfoHash> expire_cursor_;  // first key of the next slice; nullopt: the start
+  std::optional<InfoHash> expire_cursor_;   // first key of the next slice; nullopt: the start
+  TopTorrents lap_top_{kMaxStatsTorrents};  // gathered by the expiry lap under way
+  std::vector<InfoHash> last_lap_top_;      // what the last finished lap gathered, best first
+  TopTorrents restored_top_{kMaxStatsTorrents};
   std::uint64_t seeders_ = 0;
   std::uint64_t leechers_ = 0;
   std::uint64_t completed_ = 0;

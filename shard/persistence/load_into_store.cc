@@ -58,6 +58,7 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
       freed = 0;
     }
   }
+  store.FinishRestore();
   if (expired > 0) out.summary += "; dropped " + std::to_string(expired) + " expired peers";
   return out;
 }

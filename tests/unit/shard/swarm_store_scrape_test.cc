@@ -162,6 +162,62 @@ TEST_F(SwarmScrapeTest, StatsTopIsBoundedByMaxStatsTorrents) {
   EXPECT_THAT(stats.top(), SizeIs(SwarmStore::kMaxStatsTorrents));
 }
 
+// Over kTopScanLimit torrents no request walks them all: the expiry sweep gathers the list.
+class SwarmStatsOfALargeTableTest : public SwarmScrapeTest {
+ protected:
+  void SetUp() override {
+    for (std::uint32_t n = 0; n <= SwarmStore::kTopScanLimit; ++n) {
+      InfoHash hash;
+      hash.bytes[0] = static_cast<std::uint8_t>(n >> 16);
+      hash.bytes[1] = static_cast<std::uint8_t>(n >> 8);
+      hash.bytes[2] = static_cast<std::uint8_t>(n);
+      Announce(AnnounceBuilder(hash, "10.0.0.1", 6881));
+    }
+    AddTorrent(1, 2, 3);  // the biggest swarms
+    AddTorrent(2, 0, 4);
+  }
+  void SweepALap() {
+    while (!store_.ExpireSlice(kNow, 2700, 5000).lap_finished) {
+    }
+  }
+};
+
+TEST_F(SwarmStatsOfALargeTableTest, TheTopListComesFromTheLastExpiryLap) {
+  EXPECT_THAT(store_.Stats(2).top(), IsEmpty());  // no lap finished yet
+  SweepALap();
+  const proto::StatsReply stats = store_.Stats(2);
+  EXPECT_EQ(stats.torrents(), SwarmStore::kTopScanLimit + 3);
+  EXPECT_THAT(Hashes(stats.top()), ElementsAre(HashOf(1).ToRaw(), HashOf(2).ToRaw()));
+}
+
+TEST_F(SwarmStatsOfALargeTableTest, TheListedTorrentsShowTheirCountsNow) {
+  SweepALap();
+  AddTorrent(2, 0, 4);                                     // the same four leechers again
+  Announce(AnnounceBuilder(HashOf(2), "10.9.9.9", 6881));  // and two more:
+  Announce(AnnounceBuilder(HashOf(2), "10.9.9.8", 6881));  // now ahead of torrent 1
+  Announce(AnnounceBuilder(HashOf(1), "10.1.1.0", 6881).Event(proto::EVENT_STOPPED));
+  const proto::StatsReply stats = store_.Stats(2);
+  EXPECT_THAT(Hashes(stats.top()), ElementsAre(HashOf(2).ToRaw(), HashOf(1).ToRaw()));
+  EXPECT_EQ(stats.top(0).incomplete(), 6u);
+  EXPECT_EQ(stats.top(1).complete() + stats.top(1).incomplete(), 4u);
+}
+
+TEST_F(SwarmStatsOfALargeTableTest, ATorrentThatGrowsIsListedOnceAWholeLapHasSeenIt) {
+  SweepALap();
+  AddTorrent(3, 9, 9);
+  EXPECT_THAT(Hashes(store_.Stats(1).top()), ElementsAre(HashOf(1).ToRaw()));
+  SweepALap();  // the lap under way when it grew may already have passed its place
+  SweepALap();
+  EXPECT_THAT(Hashes(store_.Stats(1).top()), ElementsAre(HashOf(3).ToRaw()));
+}
+
+TEST_F(SwarmStatsOfALargeTableTest, ARestoredStoreListsItsTopBeforeAnyLap) {
+  SwarmStore restored;
+  store_.ForEachTorrent([&](const TorrentRecord& record) { restored.Restore(record); });
+  restored.FinishRestore();
+  EXPECT_THAT(Hashes(restored.Stats(2).top()), ElementsAre(HashOf(1).ToRaw(), HashOf(2).ToRaw()));
+}
+
 TEST_F(SwarmScrapeTest, ExportAndRestoreRoundTrip) {
   AddTorrent(1, 2, 3, 1);
   Announce(AnnounceBuilder(HashOf(1), "2001:db8::1", 6881).Seeder(), kNow - 10);

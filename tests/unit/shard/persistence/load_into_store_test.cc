@@ -54,6 +54,22 @@ TEST_F(LoadIntoStoreTest, FillsTheStoreWithEveryTorrentAndDropsPeersAlreadyExpir
   EXPECT_NE(loaded->summary.find("dropped 1 expired peers"), std::string::npos) << loaded->summary;
 }
 
+TEST_F(LoadIntoStoreTest, ALargeLoadedStoreListsItsBiggestSwarmsBeforeAnyExpiryLap) {
+  std::vector<TorrentRecord> torrents;
+  for (std::uint32_t n = 0; n <= SwarmStore::kTopScanLimit; ++n) {
+    InfoHash hash = Hash('a');
+    for (int byte = 0; byte < 4; ++byte)
+      hash.bytes[byte] = static_cast<std::uint8_t>(n >> (8 * byte));
+    torrents.push_back(Torrent(hash, 0, {Peer(1, 10, kNow)}));
+  }
+  torrents.push_back(Torrent(Hash('b'), 0, {Peer(1, 10, kNow), Peer(2, 20, kNow)}));
+  Snapshot(1, torrents);
+  ASSERT_TRUE(Load().ok());
+  const proto::StatsReply stats = store_.Stats(1);
+  ASSERT_EQ(stats.top_size(), 1);
+  EXPECT_EQ(stats.top(0).info_hash(), Hash('b').ToRaw());
+}
+
 TEST_F(LoadIntoStoreTest, ACorruptSnapshotFailsTheLoadAndLeavesTheStoreEmpty) {
   Snapshot(1, {Torrent(Hash('a'), 1, {Peer(1, 10, kNow)})});
   testing::WriteAll(dir_.File("shard-0-of-1.snapshot"), "STSNAP garbage");
