@@ -119,13 +119,14 @@ SwarmCounts SwarmStore::ScrapeOne(const InfoHash& info_hash) const {
 
 void SwarmStore::FullScrape(std::uint32_t limit, proto::ScrapeReply& out) const {
   std::uint32_t added = 0;
-  torrents_.ForEach([&](const InfoHash& info_hash, const TorrentSwarm& swarm) {
+  torrents_.ForEachWhile([&](const InfoHash& info_hash, const TorrentSwarm& swarm) {
     if (limit != 0 && added == limit) {
       out.set_truncated(true);
-      return;
+      return false;  // the rest of the table is not walked
     }
     FillEntry(info_hash, swarm, *out.add_files());
     ++added;
+    return true;
   });
 }
 

@@ -55,9 +55,17 @@ class TorrentTable {
   // Calls visit(info_hash, swarm) for every torrent, in table order.
   template <typename Visit>
   void ForEach(Visit&& visit) const {
+    ForEachWhile([&](const InfoHash& info_hash, const TorrentSwarm& swarm) {
+      visit(info_hash, swarm);
+      return true;
+    });
+  }
+  // The same, stopping once `visit` returns false.
+  template <typename Visit>
+  void ForEachWhile(Visit&& visit) const {
     for (const Segment& segment : segments_) {
       for (const Slot& slot : segment.slots) {
-        if (slot.used) visit(slot.info_hash, slot.swarm);
+        if (slot.used && !visit(slot.info_hash, slot.swarm)) return;
       }
     }
   }
