@@ -1,5 +1,6 @@
 #include "frontend/frontend_settings.h"
 
+#include <algorithm>
 #include <string>
 
 #include "frontend/udp/udp_tracker_protocol.h"
@@ -52,7 +53,8 @@ void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("max-scrape-hashes", &max_scrape_hashes, "info_hash parameters in one scrape");
   flags.Add("max-udp-scrape-hashes", &max_udp_scrape_hashes,
             "info hashes in one UDP scrape (at most 74)");
-  flags.Add("full-scrape-limit", &full_scrape_limit, "torrents per shard in one full scrape");
+  flags.Add("full-scrape-limit", &full_scrape_limit,
+            "torrents per shard in one full scrape (0: all); lowered to fit --max-output-bytes");
   flags.Add("info-page-torrents", &info_page_torrents, "rows in the info page's torrent table");
   flags.Add("access-list", &access_list,
             "file of infohashes (40 hex digits a line, # comments) that --access-mode applies "
@@ -86,6 +88,13 @@ Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings
   options.max_datagram_bytes = bytes;
   options.max_datagrams_per_turn = settings.udp_datagrams_per_turn;
   return options;
+}
+
+std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings) {
+  const auto shards = static_cast<std::uint32_t>(std::max<std::size_t>(settings.shards.size(), 1));
+  const std::uint32_t fits =
+      std::max<std::uint32_t>(settings.max_output_bytes / kFullScrapeBytesPerTorrent / shards, 1);
+  return settings.full_scrape_limit == 0 ? fits : std::min(settings.full_scrape_limit, fits);
 }
 
 Result<AccessSettings> AccessSettingsFrom(const FrontendSettings& settings) {

@@ -102,6 +102,13 @@ struct FrontendSettings {
 // out of bounds and why.
 Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings);
 
+// The most bytes one torrent takes in a full scrape's bencoded reply (ten-digit counts).
+inline constexpr std::uint32_t kFullScrapeBytesPerTorrent = 100;
+// Torrents each shard lists in a full scrape: --full-scrape-limit (0: no limit), lowered so the
+// whole reply fits --max-output-bytes. A reply over it would be cut off, half-sent, for any
+// client reading it slower than it is written (at 2M torrents, 6 of 7 full scrapes were).
+std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings);
+
 // The access list settings, checked: `path` empty means every torrent is served.
 struct AccessSettings {
   std::string path;

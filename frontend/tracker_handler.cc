@@ -135,7 +135,7 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
     ++exchanges_[index].outstanding;
     if (kind == Route::kScrape) {
       request->mutable_scrape()->set_full(true);
-      request->mutable_scrape()->set_limit(settings_.full_scrape_limit);
+      request->mutable_scrape()->set_limit(FullScrapeLimitPerShard(settings_));
     } else {
       request->mutable_stats()->set_max_torrents(
           kind == Route::kReadyz ? 0 : settings_.info_page_torrents);

@@ -157,5 +157,20 @@ TEST_F(FrontendSettingsTest, RefusesAZeroAccessListInterval) {
                 {"--access-list-interval", "at least 1"});
 }
 
+TEST_F(FrontendSettingsTest, AFullScrapeListsNoMoreThanItsReplyCanCarry) {
+  ASSERT_TRUE(testing::ParseWithEnvironment(flags_, {"--shard", "tcp://127.0.0.1:7000"}, env_));
+  const std::uint32_t fits = settings_.max_output_bytes / kFullScrapeBytesPerTorrent;
+  EXPECT_LT(fits, settings_.full_scrape_limit);  // the defaults: 10,485 of 100,000
+  EXPECT_EQ(FullScrapeLimitPerShard(settings_), fits);
+  settings_.shards.push_back("tcp://127.0.0.1:7001");  // two shards share the reply
+  EXPECT_EQ(FullScrapeLimitPerShard(settings_), fits / 2);
+  settings_.full_scrape_limit = 50;  // a limit that fits stays
+  EXPECT_EQ(FullScrapeLimitPerShard(settings_), 50u);
+  settings_.full_scrape_limit = 0;  // "all" is what fits
+  EXPECT_EQ(FullScrapeLimitPerShard(settings_), fits / 2);
+  settings_.max_output_bytes = 10;  // never nothing at all
+  EXPECT_EQ(FullScrapeLimitPerShard(settings_), 1u);
+}
+
 }  // namespace
 }  // namespace shardtrack
