@@ -70,7 +70,8 @@ class SwarmStore {
   void FullScrape(std::uint32_t limit, proto::ScrapeReply& out) const;
   // Totals, and the `max_torrents` (at most kMaxStatsTorrents) torrents with the most peers,
   // with their counts now. Over kTopScanLimit torrents the list is the one the last finished
-  // expiry lap gathered (empty before the first), so it may miss a torrent grown since.
+  // expiry lap gathered (before the first: what FinishRestore gathered, or nothing), so it may
+  // miss a torrent grown since.
   proto::StatsReply Stats(std::uint32_t max_torrents) const;
 
   // Persistence. Export calls `visit` once per torrent; Restore inserts or replaces one, and
