@@ -1,8 +1,11 @@
 // ExpirySweep: paces the expiry of dead peers over all of a shard's torrents, and counts what it
 // removed. A slice examines at most `slice` torrents, which bounds the loop's pause. Slices come
 // every `interval`; when the shard holds more torrents than that pace covers in `max_lap`, they
-// come faster (never closer than kMinGap), so a peer outlives the peer timeout by at most about
-// a lap however many torrents there are. Pure: the caller runs it from a timer, with the times.
+// come faster (never closer than kMinGap), so a lap fits `max_lap` however many torrents there
+// are. A dead peer waits for the sweep's next pass over its place: about a lap, up to two when
+// consecutive laps differ (a mass expiry shrinking the table). A lap keeps the pace it started
+// with, and slices are paced from their start. Pure: the caller runs it from a timer, with a
+// clock.
 #pragma once
 
 #include <cstddef>
