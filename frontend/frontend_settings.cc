@@ -55,6 +55,8 @@ void FrontendSettings::Register(FlagSet& flags) {
             "info hashes in one UDP scrape (at most 74)");
   flags.Add("full-scrape-limit", &full_scrape_limit,
             "torrents per shard in one full scrape (0: all); lowered to fit --max-output-bytes");
+  flags.Add("full-scrape-cache", &full_scrape_cache,
+            "seconds a full scrape's reply is reused before the shards are asked again (0: never)");
   flags.Add("info-page-torrents", &info_page_torrents, "rows in the info page's torrent table");
   flags.Add("access-list", &access_list,
             "file of infohashes (40 hex digits a line, # comments) that --access-mode applies "

@@ -184,7 +184,7 @@ int Run(int argc, char** argv) {
   EventLoop loop(clock);
   bool stopping = false;
   Intake* intake_for_signal = nullptr;
-  TrackerHandler handler(settings, *announce_options);
+  TrackerHandler handler(settings, *announce_options, clock);
   loop.WatchSignals({SIGINT, SIGTERM}, [&](int signal) {
     if (stopping || intake_for_signal == nullptr) return loop.Stop();
     stopping = true;

@@ -24,8 +24,9 @@ void AddTotals(proto::StatsReply& into, const proto::StatsReply& from) {
 }
 }  // namespace
 
-TrackerHandler::TrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options)
-    : settings_(settings), announce_options_(announce_options) {}
+TrackerHandler::TrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options,
+                               const Clock& clock)
+    : settings_(settings), clock_(clock), announce_options_(announce_options) {}
 
 void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
   http_ = &http;
@@ -35,7 +36,7 @@ void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
 void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
                                const IpAddress& client) {
   std::string_view path = request.path();
-  answering_.started = metrics_ != nullptr ? metrics_->Now() : MonoTime{};
+  answering_.started = clock_.Now();
   if (path == "/announce") {
     answering_.route = Route::kAnnounce;
     HandleAnnounce(slot, request.query(), client);
@@ -93,6 +94,10 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   }
   if (hashes.empty()) {
     if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
+    if (FullScrapeCached()) {
+      body_ = full_scrape_body_;
+      return RespondBencoded(slot);
+    }
     return HandleFanOut(slot, Route::kScrape);
   }
   const std::uint32_t index = NewExchange(slot, Route::kScrape);
@@ -121,6 +126,16 @@ bool TrackerHandler::Serves(const proto::ScrapeEntry& entry) const {
   if (access_ == nullptr) return true;
   auto info_hash = InfoHash::FromRaw(entry.info_hash());
   return !info_hash || access_->Serves(*info_hash);
+}
+
+std::uint64_t TrackerHandler::AccessListVersion() const {
+  return access_ != nullptr ? access_->counters().reloads_ok : 0;
+}
+
+bool TrackerHandler::FullScrapeCached() const {
+  return full_scrape_asked_ && full_scrape_list_ == AccessListVersion() &&
+         answering_.started - *full_scrape_asked_ <
+             std::chrono::seconds(settings_.full_scrape_cache);
 }
 
 void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
@@ -204,6 +219,11 @@ void TrackerHandler::FinishScrape(Exchange& exchange) {
   if (!exchange.failure.empty()) return RespondFailure(exchange.slot, exchange.failure);
   body_.clear();
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
+  if (exchange.full_scrape) {
+    full_scrape_body_ = body_;
+    full_scrape_asked_ = exchange.started;
+    full_scrape_list_ = AccessListVersion();
+  }
   RespondBencoded(exchange.slot);
 }
 

@@ -16,10 +16,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/slab.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/announce_request.h"
@@ -32,7 +34,8 @@ namespace shardtrack {
 
 class TrackerHandler final : public RequestHandler, public ShardRouter::Listener {
  public:
-  TrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options);
+  TrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options,
+                 const Clock& clock);
   // Both must outlive this handler; they are built after it because they call back into it.
   void Attach(HttpServer& http, ShardRouter& router);
   // Optional: counts every answer and serves /metrics. Must outlive this handler.
@@ -75,6 +78,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::span<const InfoHash> AnswerRefused(const std::vector<InfoHash>& hashes,
                                           proto::ScrapeReply& reply);
   bool Serves(const proto::ScrapeEntry& entry) const;
+  // Changes whenever another access list comes into force.
+  std::uint64_t AccessListVersion() const;
+  bool FullScrapeCached() const;
   void Finish(std::uint32_t index);
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
   void FinishScrape(Exchange& exchange);
@@ -89,12 +95,18 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void Send(ResponseSlot slot, HttpResponse& response, Outcome outcome);
 
   const FrontendSettings& settings_;
+  const Clock& clock_;
   AnnounceOptions announce_options_;
   // Reused for every request, so parsing allocates nothing.
   ParsedAnnounce parsed_announce_;
   std::vector<InfoHash> parsed_scrape_;
   std::vector<InfoHash> served_scrape_;                  // AnswerRefused's result, reused
   std::vector<const proto::ScrapeEntry*> scrape_order_;  // WriteScrapeReply's scratch
+  // The last full scrape's reply and when it was asked for: reused for --full-scrape-cache
+  // seconds, so a flood of full scrapes does not make every shard list its torrents each time.
+  std::string full_scrape_body_;
+  std::optional<MonoTime> full_scrape_asked_;
+  std::uint64_t full_scrape_list_ = 0;  // AccessListVersion() it was filtered with
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;

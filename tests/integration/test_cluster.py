@@ -266,6 +266,30 @@ class FreshClusterTotalsTest(SharedClusterTest):
         self.assertIn("7", numbers, "total incomplete (7) not on the page")
 
 
+class FullScrapeCacheTest(SharedClusterTest):
+    """Its own cluster, with a full scrape's reply reused for 2 s."""
+
+    frontend_args = ("--full-scrape-cache", "2")
+
+    def test_a_full_scrape_is_reused_until_the_cache_runs_out(self):
+        first, later = self.torrent(0, "first"), self.torrent(1, "later")
+        peer = self.peers(1)[0]
+        peer.announce(self.fe(0), first, event="started")
+        self.assertEqual(set(scrape(self.fe(0))), {first})
+        asked = time.monotonic()
+        peer.announce(self.fe(0), later, event="started")
+        listed = set(scrape(self.fe(0)))
+        if time.monotonic() - asked < 1.5:  # still within the 2 s: the same reply
+            self.assertEqual(listed, {first})
+        deadline = time.monotonic() + 10
+        while later not in listed:
+            self.assertLess(time.monotonic(), deadline, "the full scrape was never asked again")
+            time.sleep(0.2)
+            listed = set(scrape(self.fe(0)))
+        self.assertGreater(time.monotonic() - asked, 1.9)  # asked: just after the cached ask
+        self.assertEqual(set(scrape(self.fe(1))), {first, later})  # each frontend has its own
+
+
 class ExpiryTest(SharedClusterTest):
     """Its own cluster with a 2 s peer timeout: the shard's timer expires peers, end to end."""
 
