@@ -3,7 +3,7 @@
 //
 //   /announce  parse, route to the owning shard, answer from its reply
 //   /scrape    split the infohashes by owner, ask each shard once, gather (no info_hash: every
-//              shard, if full scrape is on)
+//              shard, if full scrape is on; that reply is reused for --full-scrape-cache seconds)
 //   /          the HTML info page, totals gathered from every shard
 //   /healthz   liveness: 200 while the process serves
 //   /readyz    readiness: 200 only when every shard answers and the frontend is not draining
