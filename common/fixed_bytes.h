@@ -12,6 +12,14 @@
 
 namespace shardtrack {
 
+// The value of a hex digit in either case, or -1.
+constexpr int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 template <std::size_t N>
 struct FixedBytes {
   std::array<std::uint8_t, N> bytes{};
@@ -23,6 +31,19 @@ struct FixedBytes {
     if (raw.size() != N) return std::nullopt;
     FixedBytes out;
     std::memcpy(out.bytes.data(), raw.data(), N);
+    return out;
+  }
+
+  // Returns nullopt unless `hex` is exactly 2N hex digits (either case).
+  static std::optional<FixedBytes> FromHex(std::string_view hex) {
+    if (hex.size() != 2 * N) return std::nullopt;
+    FixedBytes out;
+    for (std::size_t i = 0; i < N; ++i) {
+      const int high = HexDigitValue(hex[2 * i]);
+      const int low = HexDigitValue(hex[2 * i + 1]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.bytes[i] = static_cast<std::uint8_t>(high << 4 | low);
+    }
     return out;
   }
 

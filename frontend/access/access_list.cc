@@ -27,13 +27,6 @@ bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
          });
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // A character as an error message shows it: itself when printable, else \xNN.
 std::string Shown(char c) {
   if (c >= ' ' && c <= '~') return std::string(1, c);
@@ -68,17 +61,12 @@ Result<InfoHash> InfoHashFromHex(std::string_view digits) {
                  std::to_string(digits.size()) + " characters"};
   }
   for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (HexValue(digits[i]) < 0) {
+    if (HexDigitValue(digits[i]) < 0) {
       return Error{"character " + std::to_string(i + 1) + " of the infohash, '" + Shown(digits[i]) +
                    "', is not a hex digit"};
     }
   }
-  InfoHash out;
-  for (std::size_t i = 0; i < InfoHash::kSize; ++i) {
-    out.bytes[i] =
-        static_cast<std::uint8_t>(HexValue(digits[2 * i]) << 4 | HexValue(digits[2 * i + 1]));
-  }
-  return out;
+  return *InfoHash::FromHex(digits.substr(0, kV1Digits));
 }
 
 Result<InfoHash> ParseLine(std::string_view line) {

@@ -2,15 +2,10 @@
 
 #include <algorithm>
 
+#include "common/fixed_bytes.h"
+
 namespace shardtrack {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool IsPrintableName(std::string_view name) {
   return !name.empty() && name.size() <= 32 &&
@@ -27,8 +22,8 @@ std::optional<std::size_t> PercentDecodeInto(std::string_view encoded, char* out
       c = ' ';
     } else if (c == '%') {
       if (i + 2 >= encoded.size()) return std::nullopt;
-      int high = HexValue(encoded[i + 1]);
-      int low = HexValue(encoded[i + 2]);
+      int high = HexDigitValue(encoded[i + 1]);
+      int low = HexDigitValue(encoded[i + 2]);
       if (high < 0 || low < 0) return std::nullopt;
       c = static_cast<char>(high * 16 + low);
       i += 2;

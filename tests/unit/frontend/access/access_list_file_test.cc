@@ -3,11 +3,12 @@
 #include "frontend/access/access_list_file.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "tests/unit/common/scratch_dir.h"
 
 namespace shardtrack {
 namespace {
@@ -16,19 +17,12 @@ constexpr std::string_view kHexA = "0123456789abcdef0123456789abcdef01234567";
 
 class AccessListFileTest : public ::testing::Test {
  protected:
-  AccessListFileTest() {
-    char pattern[] = "/tmp/access_list_file_test.XXXXXX";
-    dir_ = ::mkdtemp(pattern);
-    path_ = dir_ + "/list";
-  }
-  ~AccessListFileTest() override { std::filesystem::remove_all(dir_); }
-
   void Write(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
   }
 
-  std::string dir_;
-  std::string path_;
+  testing::ScratchDir dir_;
+  const std::string path_ = dir_.File("list");
 };
 
 TEST_F(AccessListFileTest, LoadsTheListAFileHolds) {
@@ -53,9 +47,9 @@ TEST_F(AccessListFileTest, AMissingFileIsAnErrorNamingTheFileAndTheReason) {
 }
 
 TEST_F(AccessListFileTest, ADirectoryIsAnErrorNotAnEmptyList) {
-  auto list = LoadAccessList(dir_);
+  auto list = LoadAccessList(dir_.path());
   ASSERT_FALSE(list);
-  EXPECT_NE(list.error().find(dir_), std::string::npos) << list.error();
+  EXPECT_NE(list.error().find(dir_.path()), std::string::npos) << list.error();
 }
 
 TEST_F(AccessListFileTest, AStampTellsVersionsOfAFileApart) {
@@ -71,8 +65,8 @@ TEST_F(AccessListFileTest, AStampTellsVersionsOfAFileApart) {
   const FileStamp grown = StampOf(path_);
   EXPECT_NE(grown, first);
 
-  Write(dir_ + "/list.new", std::string(kHexA) + "\n#  ore\n");  // the same size
-  std::filesystem::rename(dir_ + "/list.new", path_);
+  Write(dir_.File("list.new"), std::string(kHexA) + "\n#  ore\n");  // the same size
+  std::filesystem::rename(dir_.File("list.new"), path_);
   const FileStamp renamed = StampOf(path_);
   EXPECT_EQ(renamed.size, grown.size);
   EXPECT_NE(renamed, grown);

@@ -5,12 +5,13 @@
 #include "frontend/access/access_list_reloader.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "tests/unit/common/scratch_dir.h"
 
 namespace shardtrack {
 namespace {
@@ -22,27 +23,14 @@ const std::string kHexA = "0123456789abcdef0123456789abcdef01234567";
 const std::string kHexB = "fedcba9876543210fedcba9876543210fedcba98";
 constexpr Duration kInterval = seconds(60);
 
-InfoHash FromHex(const std::string& hex) {
-  InfoHash out;
-  for (std::size_t i = 0; i < InfoHash::kSize; ++i) {
-    out.bytes[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
-  }
-  return out;
-}
+InfoHash FromHex(const std::string& hex) { return *InfoHash::FromHex(hex); }
 
 class AccessListReloaderTest : public ::testing::Test {
  protected:
   AccessListReloaderTest() {
-    char pattern[] = "/tmp/access_list_reloader_test.XXXXXX";
-    dir_ = ::mkdtemp(pattern);
-    path_ = dir_ + "/list";
     Replace(kHexA + "\n");
     reloader_.emplace(loop_, path_, kInterval, StampOf(path_), access_);
     reloader_->Start();
-  }
-  ~AccessListReloaderTest() override {
-    reloader_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Writes a new version the safe way: a new file renamed over the old one.
@@ -64,8 +52,8 @@ class AccessListReloaderTest : public ::testing::Test {
 
   FakeClock clock_;
   EventLoop loop_{clock_};
-  std::string dir_;
-  std::string path_;
+  testing::ScratchDir dir_;  // declared before reloader_: it outlives the reloader's thread
+  const std::string path_ = dir_.File("list");
   TorrentAccess access_{AccessMode::kAllow, AccessList({FromHex(kHexA)})};
   std::optional<AccessListReloader> reloader_;
 };

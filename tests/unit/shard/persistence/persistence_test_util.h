@@ -9,23 +9,9 @@
 #include "proto/shardtrack.pb.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/torrent_record.h"
+#include "tests/unit/common/scratch_dir.h"
 
 namespace shardtrack::testing {
-
-// A fresh directory under the system temp dir; removed with everything in it when destroyed.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "persist-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~ScratchDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return JoinPath(path_, name); }
-
- private:
-  std::string path_;
-};
 
 // An announce of peer 10.0.0.<octet>:6881 (its peer id ends in the octet) to the torrent whose
 // infohash is 20 times `torrent`.
