@@ -200,11 +200,12 @@ int Run(int argc, char** argv) {
     reloader.emplace(loop, access_settings->path, access_settings->interval, access_stamp, *access);
   }
   WarnIfDescriptorsAreShort(settings.max_connections);
-  if (settings.full_scrape && FullScrapeLimitPerShard(settings) != settings.full_scrape_limit) {
+  if (const std::uint32_t listed = FullScrapeLimitPerShard(settings);
+      settings.full_scrape && listed != settings.full_scrape_limit) {
     spdlog::info(
         "a full scrape lists at most {} torrents per shard, so that its reply fits "
         "--max-output-bytes {}; raise that to list more",
-        FullScrapeLimitPerShard(settings), settings.max_output_bytes);
+        listed, settings.max_output_bytes);
   }
   zmq::context_t context(1);
 

@@ -290,6 +290,20 @@ class FullScrapeCacheTest(SharedClusterTest):
         self.assertEqual(set(scrape(self.fe(1))), {first, later})  # each frontend has its own
 
 
+class FullScrapeWithoutCacheTest(SharedClusterTest):
+    """Its own cluster, with --full-scrape-cache 0: every full scrape asks the shards."""
+
+    frontend_args = ("--full-scrape-cache", "0")
+
+    def test_a_full_scrape_right_after_another_sees_what_came_between(self):
+        first, later = self.torrent(0, "first"), self.torrent(1, "later")
+        peer = self.peers(1)[0]
+        peer.announce(self.fe(0), first, event="started")
+        self.assertEqual(set(scrape(self.fe(0))), {first})
+        peer.announce(self.fe(0), later, event="started")
+        self.assertEqual(set(scrape(self.fe(0))), {first, later})
+
+
 class ExpiryTest(SharedClusterTest):
     """Its own cluster with a 2 s peer timeout: the shard's timer expires peers, end to end."""
 

@@ -96,6 +96,8 @@ class ShardFailureTest(cluster.LoggedTestCase):
             self.assertFailsQuickly(self.h1)
             self.assertServes(self.h0)
             self.assertOtherShardNotBlocked()
+            full = cluster.get(self.port, "/scrape", timeout=FAILURE_DEADLINE + 2).bencoded()
+            self.assertIn(b"failure reason", full)  # a full scrape needs every shard
         finally:
             shard.kill(signal.SIGCONT)
         # The shard now answers the requests that already timed out; the frontend must drop
@@ -105,6 +107,8 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertIn(("127.0.0.2", 7001), peers)  # the paused shard kept its swarm
         self.assertNotIn(("127.0.0.3", 7002), peers)
         self.assertServes(self.h0)
+        # Within --full-scrape-cache of the failed one: a failure is never reused.
+        self.assertEqual(set(cluster.scrape(self.port)), {self.h0, self.h1})
         self.assertTrue(self.cluster.frontends[0].running())
         self.assertTrue(shard.running())
 
