@@ -110,16 +110,10 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
 
 std::span<const InfoHash> TrackerHandler::AnswerRefused(const std::vector<InfoHash>& hashes,
                                                         proto::ScrapeReply& reply) {
-  if (access_ == nullptr || !access_->enabled()) return hashes;
-  served_scrape_.clear();
-  for (const InfoHash& hash : hashes) {
-    if (access_->AdmitScrape(hash)) {
-      served_scrape_.push_back(hash);
-    } else {
-      reply.add_files()->set_info_hash(hash.bytes.data(), InfoHash::kSize);
-    }
-  }
-  return served_scrape_;
+  if (access_ == nullptr) return hashes;
+  return access_->AdmitScrape(hashes, served_scrape_, [&reply](const InfoHash& refused) {
+    reply.add_files()->set_info_hash(refused.bytes.data(), InfoHash::kSize);
+  });
 }
 
 bool TrackerHandler::Serves(const proto::ScrapeEntry& entry) const {

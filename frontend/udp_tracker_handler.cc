@@ -69,12 +69,9 @@ void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) 
 }
 
 std::span<const InfoHash> UdpTrackerHandler::Served(const std::vector<InfoHash>& requested) {
-  if (access_ == nullptr || !access_->enabled()) return requested;
-  served_.clear();
-  for (const InfoHash& hash : requested) {
-    if (access_->AdmitScrape(hash)) served_.push_back(hash);
-  }
-  return served_;
+  if (access_ == nullptr) return requested;
+  // A refused one is not asked for, so its place in the reply (in request order) holds zeros.
+  return access_->AdmitScrape(requested, served_, [](const InfoHash&) {});
 }
 
 void UdpTrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& reply) {

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "common/fixed_bytes.h"
 #include "frontend/access/access_list.h"
@@ -48,6 +50,22 @@ class TorrentAccess {
   // Serves(), counting a refusal.
   bool AdmitAnnounce(const InfoHash& info_hash);
   bool AdmitScrape(const InfoHash& info_hash);
+  // A scrape's infohashes it serves, in order, gathered in `admitted` (the caller's, reused);
+  // each refused one is counted and handed to `refused`. Off: `requested` itself.
+  template <typename OnRefused>
+  std::span<const InfoHash> AdmitScrape(std::span<const InfoHash> requested,
+                                        std::vector<InfoHash>& admitted, OnRefused&& refused) {
+    if (!enabled_) return requested;
+    admitted.clear();
+    for (const InfoHash& hash : requested) {
+      if (AdmitScrape(hash)) {
+        admitted.push_back(hash);
+      } else {
+        refused(hash);
+      }
+    }
+    return admitted;
+  }
 
   // A reloaded list takes the place of the one in force (counted as a good reload).
   void Replace(AccessList list);

@@ -63,6 +63,23 @@ TEST(TorrentAccessTest, CountsRefusedAnnouncesAndScrapesApart) {
   EXPECT_EQ(access.counters().refused_scrapes, 2u);
 }
 
+TEST(TorrentAccessTest, AScrapeKeepsItsServedInfohashesInOrderAndHandsOverTheRest) {
+  TorrentAccess access(AccessMode::kAllow, AccessList({kListed, Filled(3)}));
+  const std::vector<InfoHash> requested = {Filled(3), kOther, kListed, Filled(4)};
+  std::vector<InfoHash> admitted;
+  std::vector<InfoHash> refused;
+  const auto served = access.AdmitScrape(requested, admitted,
+                                         [&](const InfoHash& hash) { refused.push_back(hash); });
+  EXPECT_EQ(std::vector<InfoHash>(served.begin(), served.end()),
+            (std::vector<InfoHash>{Filled(3), kListed}));
+  EXPECT_EQ(refused, (std::vector<InfoHash>{kOther, Filled(4)}));
+  EXPECT_EQ(access.counters().refused_scrapes, 2u);
+
+  TorrentAccess off;  // off: the request itself, nothing refused
+  EXPECT_EQ(off.AdmitScrape(requested, admitted, [&](const InfoHash&) { FAIL(); }).data(),
+            requested.data());
+}
+
 TEST(TorrentAccessTest, AReplacedListTakesEffectAndIsCounted) {
   TorrentAccess access(AccessMode::kAllow, AccessList({kListed}));
   access.Replace(AccessList({kOther, Filled(3)}));
