@@ -28,10 +28,8 @@ TorrentTable::OrderKey TorrentTable::KeyOf(const InfoHash& info_hash) const {
 std::size_t TorrentTable::Find(const InfoHash& info_hash) const {
   const OrderKey key = KeyOf(info_hash);
   const std::size_t segment = SegmentOf(key);
-  const std::vector<Slot>& slots = segments_[segment].slots;
   const std::size_t at = segments_[segment].Seek(key);
-  if (at < slots.size() && slots[at].used && slots[at].key() == key) return IndexOf(segment, at);
-  return end();
+  return segments_[segment].Holds(at, key) ? IndexOf(segment, at) : end();
 }
 
 std::size_t TorrentTable::FindOrInsert(const InfoHash& info_hash) {
@@ -39,9 +37,7 @@ std::size_t TorrentTable::FindOrInsert(const InfoHash& info_hash) {
   const std::size_t segment = SegmentOf(key);
   Segment& home = segments_[segment];
   const std::size_t at = home.Seek(key);
-  if (at < home.slots.size() && home.slots[at].used && home.slots[at].key() == key) {
-    return IndexOf(segment, at);
-  }
+  if (home.Holds(at, key)) return IndexOf(segment, at);
   ++size_;
   return IndexOf(segment, home.Insert(key, at));
 }

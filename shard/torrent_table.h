@@ -99,6 +99,10 @@ class TorrentTable {
     std::size_t Home(const OrderKey& key) const;
     // The first slot of `key`'s run that does not sort before `key`.
     std::size_t Seek(const OrderKey& key) const;
+    // Seek's answer `at` holds `key` itself.
+    bool Holds(std::size_t at, const OrderKey& key) const {
+      return at < slots.size() && slots[at].used && slots[at].key() == key;
+    }
     // Rebuilds with `home_capacity` homes and at least `spare_tail` free slots after the last run.
     void Rehash(std::size_t home_capacity, std::size_t spare_tail);
     // Inserts `key` at `at` (Seek's answer), resizing first if it must; returns its slot.
