@@ -11,9 +11,10 @@ Duration ExpirySweep::RunSlice(SwarmStore& store, const Clock& clock) {
   const ExpireProgress progress =
       store.ExpireSlice(clock.WallNow(), options_.peer_timeout, options_.slice);
   const MonoTime ended = clock.Now();
+  const Duration took = ended - started;
   stats_.peers_expired += progress.peers_removed;
   stats_.torrents_forgotten += progress.torrents_removed;
-  lap_longest_slice_ = std::max(lap_longest_slice_, ended - started);
+  lap_longest_slice_ = std::max(lap_longest_slice_, took);
   if (progress.lap_finished) {  // a lap runs from the end of the last one to the end of this
     ++stats_.laps;
     stats_.last_lap = ended - *lap_started_;
@@ -25,7 +26,7 @@ Duration ExpirySweep::RunSlice(SwarmStore& store, const Clock& clock) {
   const Duration pace = GapFor(store.torrents());
   stats_.gap = progress.lap_finished ? pace : std::min(stats_.gap, pace);  // starts at interval
   // Paced from this slice's start, so a long slice does not slow the lap down either.
-  return std::max(kMinGap, stats_.gap - (ended - started));
+  return std::max(kMinGap, stats_.gap - took);
 }
 
 Duration ExpirySweep::GapFor(std::size_t torrents) const {
