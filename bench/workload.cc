@@ -7,6 +7,14 @@ namespace {
 
 constexpr std::uint64_t kLeft = 1000000;  // what a leecher still needs, in bytes
 
+// Whether `peer` seeds `torrent`: a hash of the pair, so that each torrent gets its share of
+// seeders and leechers whatever maps peers to torrents (under populate's torrent = peer %
+// torrents, a rule linear in the peer made every torrent all seeders or all leechers).
+bool SeedsTorrent(std::uint64_t peer, std::uint64_t torrent, double percent) {
+  const std::uint64_t mixed = peer * 0x9E3779B97F4A7C15ULL ^ torrent * 0xC2B2AE3D27D4EB4FULL;
+  return static_cast<double>((mixed >> 32) % 100) < percent;
+}
+
 }  // namespace
 
 Workload::Workload(WorkloadOptions options, TorrentPicker picker)
@@ -66,7 +74,7 @@ PlannedRequest Workload::PlanLoad(std::uint32_t source_index) {
   const BenchPeer peer = BenchPeerFor(out.peer, sources);
   out.event = PickEvent();
   const bool seeder = out.event == AnnounceEvent::kCompleted ||
-                      (out.peer * 31 + out.torrent) % 100 < options_.seeder_percent;
+                      SeedsTorrent(out.peer, out.torrent, options_.seeder_percent);
   out.expect_peers = out.event != AnnounceEvent::kStopped && !seeder && options_.numwant > 0 &&
                      knowledge.stops_in_flight == 0 && HasOtherPresentPeer(knowledge, out.peer);
   if (out.event == AnnounceEvent::kStopped) {
@@ -88,8 +96,9 @@ std::optional<PlannedRequest> Workload::PlanPopulate(std::uint32_t source_index)
   out.torrent = j % options_.torrents;
   out.event = AnnounceEvent::kStarted;
   const BenchPeer peer = BenchPeerFor(j, options_.source_count);
+  const bool seeder = SeedsTorrent(j, out.torrent, options_.seeder_percent);
   AnnounceSpec spec{
-      BenchInfoHash(out.torrent), peer.peer_id, peer.port, out.event, j % 4 == 0 ? 0 : kLeft, 0};
+      BenchInfoHash(out.torrent), peer.peer_id, peer.port, out.event, seeder ? 0 : kLeft, 0};
   out.wire = BuildAnnounceRequest(spec, options_.host, options_.keep_alive);
   return out;
 }

@@ -1,5 +1,5 @@
 // Random peer selection for an announce reply, straight into the reply's compact wire form.
-// A PeerSpan is a read-only view of packed peer entries (see peer_list.h) that may leave out one
+// A PeerSpan is a read-only view of packed peer entries (see peer_family.h) that may leave out one
 // entry (the requester). Pure; allocates nothing beyond the reply's bytes.
 #pragma once
 

@@ -90,7 +90,7 @@ class SwarmStore {
   bool store_peer_ids() const { return store_peer_ids_; }
 
   // Heap bytes requested for the peer lists, and for the torrent table's slots. For memory
-  // reports (malloc adds about 8 bytes per peer list block).
+  // reports (malloc adds about 8 bytes per block: one per address family in use).
   std::size_t PeerListBytes() const;
   std::size_t TableBytes() const { return torrents_.AllocatedBytes(); }
 

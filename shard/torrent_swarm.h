@@ -1,16 +1,15 @@
 // TorrentSwarm: the peers and completed count of one torrent. Peers are identified by endpoint
-// (address and port) and kept in four packed lists: IPv4 and IPv6, seeders and leechers apart,
-// so a seeder draws from leechers without filtering. The IPv6 lists sit behind one pointer that
-// is null while the torrent has no IPv6 peer, so the common IPv4-only swarm is 32 bytes. Whether
-// new lists keep peer ids is the caller's `keep_peer_ids`. Owned by SwarmStore. Pure.
+// (address and port) and kept in two packed families, IPv4 and IPv6, each holding its seeders
+// and leechers apart, so a seeder draws from leechers without filtering. A family without peers
+// holds no block, so a swarm is 24 bytes plus one block per family in use. Whether new blocks
+// keep peer ids is the caller's `keep_peer_ids`. Owned by SwarmStore. Pure.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 
 #include "shard/fast_rng.h"
 #include "shard/peer_announce.h"
-#include "shard/peer_list.h"
+#include "shard/peer_family.h"
 #include "shard/torrent_record.h"
 
 namespace shardtrack {
@@ -35,28 +34,24 @@ class TorrentSwarm {
   // Restored ids are kept only with `keep_peer_ids`; without them records export all-zero ids.
   void Restore(const TorrentRecord& record, bool keep_peer_ids);
 
-  std::uint64_t seeders() const { return seeders4_.size() + (v6_ ? v6_->seeders.size() : 0); }
-  std::uint64_t leechers() const { return leechers4_.size() + (v6_ ? v6_->leechers.size() : 0); }
+  std::uint64_t seeders() const {
+    return v4_.size(PeerKind::kSeeder) + v6_.size(PeerKind::kSeeder);
+  }
+  std::uint64_t leechers() const {
+    return v4_.size(PeerKind::kLeecher) + v6_.size(PeerKind::kLeecher);
+  }
   std::uint64_t peers() const { return seeders() + leechers(); }
   std::uint64_t completed() const { return completed_; }
   void set_completed(std::uint64_t completed) { completed_ = completed; }
   // No peers and nothing counted: the store may forget it.
   bool forgettable() const { return peers() == 0 && completed_ == 0; }
 
-  // Heap bytes of the peer lists (and of the IPv6 pair, when there is one).
-  std::size_t AllocatedBytes() const;
+  // Heap bytes of the families' blocks.
+  std::size_t AllocatedBytes() const { return v4_.AllocatedBytes() + v6_.AllocatedBytes(); }
 
  private:
-  struct Ipv6Lists {
-    PeerList6 seeders;
-    PeerList6 leechers;
-  };
-  // Frees the IPv6 pair once both of its lists are empty.
-  void DropEmptyIpv6();
-
-  PeerList4 seeders4_;
-  PeerList4 leechers4_;
-  std::unique_ptr<Ipv6Lists> v6_;  // null: no IPv6 peers
+  PeerFamily4 v4_;
+  PeerFamily6 v6_;
   std::uint64_t completed_ = 0;
 };
 

@@ -1,4 +1,4 @@
-// TorrentTable: a shard's torrents, InfoHash -> TorrentSwarm, in flat vectors of 64-byte slots
+// TorrentTable: a shard's torrents, InfoHash -> TorrentSwarm, in flat vectors of 56-byte slots
 // (a std::map node per torrent cost ~112 bytes). Open addressing with linear probing, and a home
 // slot that grows with the torrent's order key: a keyed hash (SipHash under a secret) of its
 // infohash. The key's top bits pick one of kSegments segments, each its own table whose home is
@@ -83,7 +83,7 @@ class TorrentTable {
     InfoHash info_hash;
     auto operator<=>(const OrderKey&) const = default;
   };
-  struct Slot {  // the order key's two fields apart, so `used` fills padding: 64 bytes
+  struct Slot {  // the order key's two fields apart, so `used` fills padding: 56 bytes
     std::uint64_t hash = 0;
     InfoHash info_hash;
     bool used = false;

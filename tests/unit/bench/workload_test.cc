@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace shardtrack {
 namespace {
@@ -69,6 +71,29 @@ TEST(WorkloadTest, PopulateAnnouncesEveryPeerOnceFromItsSource) {
     }
   }
   EXPECT_EQ(seen.size(), 10u);
+}
+
+TEST(WorkloadTest, PopulateGivesEveryTorrentSeedersAndLeechers) {
+  WorkloadOptions options;
+  options.mode = WorkloadMode::kPopulate;
+  options.peers = 4000;
+  options.torrents = 100;  // 40 peers a torrent, 25% of them seeders
+  options.source_count = 1;
+  Workload workload = MakeWorkload(options);
+  std::vector<int> seeders(options.torrents, 0);
+  std::vector<int> leechers(options.torrents, 0);
+  while (auto request = workload.Next(0)) {
+    const bool seeder = request->wire.find("&left=0&") != std::string::npos;
+    ++(seeder ? seeders : leechers)[request->torrent];
+  }
+  int total_seeders = 0;
+  for (std::uint32_t t = 0; t < options.torrents; ++t) {
+    EXPECT_GT(seeders[t], 0) << t;
+    EXPECT_GT(leechers[t], 0) << t;
+    total_seeders += seeders[t];
+  }
+  EXPECT_GT(total_seeders, 800);  // 1000 expected
+  EXPECT_LT(total_seeders, 1200);
 }
 
 TEST(WorkloadTest, ExpectsPeersOnlyAfterAnotherPeerAnnounced) {

@@ -194,11 +194,11 @@ TEST(SwarmStoreTableTest, StructureCostsFewBytesPerPeerWithoutIds) {
       }
     }
     ASSERT_EQ(store.peers(), 100000u);
-    // Bytes requested for lists and slots, plus malloc's 8 bytes per list block (2 a torrent).
+    // Bytes requested for blocks and slots, plus malloc's 8 bytes per block (1 a torrent).
     const double per_peer =
-        static_cast<double>(store.PeerListBytes() + store.TableBytes() + 8 * 2 * 10000) /
+        static_cast<double>(store.PeerListBytes() + store.TableBytes() + 8 * 10000) /
         static_cast<double>(store.peers());
-    EXPECT_LT(per_peer, ids ? 47.0 : 27.0) << (ids ? "with ids" : "without ids");
+    EXPECT_LT(per_peer, ids ? 44.0 : 25.0) << (ids ? "with ids" : "without ids");
     RecordProperty(ids ? "bytes_per_peer_with_ids" : "bytes_per_peer_without_ids",
                    std::to_string(per_peer));
   }

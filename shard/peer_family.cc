@@ -1,0 +1,249 @@
+#include "shard/peer_family.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace shardtrack {
+namespace {
+
+// Entry layout: [endpoint][last_seen: 4 bytes little-endian][flags][peer id, if kept].
+constexpr std::uint8_t kCompletedFlag = 1;
+
+std::uint32_t Load32(const std::uint8_t* from) {
+  std::uint32_t value = 0;
+  for (int i = 3; i >= 0; --i) value = (value << 8) | from[i];
+  return value;
+}
+
+void Store32(std::uint8_t* to, std::uint32_t value) {
+  for (int i = 0; i < 4; ++i) to[i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+std::uint32_t ClampSeconds(UnixSeconds seconds) {
+  return static_cast<std::uint32_t>(std::clamp<UnixSeconds>(seconds, 0, UINT32_MAX));
+}
+
+constexpr std::uint32_t kPeerIdBit = 0x8000'0000;
+
+// The most entries of `entry_size` bytes that fit the malloc chunk a block for `wanted` entries
+// gets anyway. glibc rounds a request plus its 8-byte chunk header up to 16 bytes (32 at least),
+// so a small block is (nearly) exact and a block never wastes the chunk's rounding. With another
+// allocator this is merely at least `wanted`.
+std::uint32_t FitCapacity(std::uint32_t wanted, std::size_t entry_size, std::size_t header_size) {
+  const std::size_t bytes = header_size + std::size_t{wanted} * entry_size;
+  const std::size_t chunk = std::max<std::size_t>(32, (bytes + 8 + 15) & ~std::size_t{15});
+  return static_cast<std::uint32_t>((chunk - 8 - header_size) / entry_size);
+}
+
+// Entries to make room for once `count` fill the block: one more for small blocks (the chunk
+// fit adds what rounding gives), about 1.25x for big ones.
+std::uint32_t GrownTarget(std::uint32_t count) {
+  return count + std::max<std::uint32_t>(1, count / 4);
+}
+
+}  // namespace
+
+template <std::size_t A>
+std::uint32_t PeerFamily<A>::size(PeerKind kind) const {
+  return block_ ? Load32(block_.get() + (kind == PeerKind::kSeeder ? 0 : 4)) : 0;
+}
+
+template <std::size_t A>
+std::uint32_t PeerFamily<A>::size() const {
+  return size(PeerKind::kSeeder) + size(PeerKind::kLeecher);
+}
+
+template <std::size_t A>
+std::uint32_t PeerFamily<A>::capacity() const {
+  return block_ ? Load32(block_.get() + 8) & ~kPeerIdBit : 0;
+}
+
+template <std::size_t A>
+bool PeerFamily<A>::keeps_peer_ids() const {
+  return block_ && (Load32(block_.get() + 8) & kPeerIdBit) != 0;
+}
+
+template <std::size_t A>
+std::size_t PeerFamily<A>::entry_size() const {
+  return keeps_peer_ids() ? kEntrySizeWithId : kEntrySizeWithoutId;
+}
+
+template <std::size_t A>
+std::uint32_t PeerFamily<A>::first(PeerKind kind) const {
+  return kind == PeerKind::kSeeder ? 0 : capacity() - size(PeerKind::kLeecher);
+}
+
+template <std::size_t A>
+std::uint8_t* PeerFamily<A>::entry(std::uint32_t position) const {
+  return block_.get() + kHeaderSize + std::size_t{position} * entry_size();
+}
+
+template <std::size_t A>
+void PeerFamily<A>::SetSize(PeerKind kind, std::uint32_t size) {
+  Store32(block_.get() + (kind == PeerKind::kSeeder ? 0 : 4), size);
+}
+
+template <std::size_t A>
+void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids) {
+  if (wanted == 0) {
+    block_.reset();
+    return;
+  }
+  const std::size_t size_of_entry = keep_peer_ids ? kEntrySizeWithId : kEntrySizeWithoutId;
+  const std::uint32_t new_capacity = FitCapacity(wanted, size_of_entry, kHeaderSize);
+  auto block =
+      std::make_unique_for_overwrite<std::uint8_t[]>(kHeaderSize + new_capacity * size_of_entry);
+  std::uint8_t* entries = block.get() + kHeaderSize;
+  if (block_) {  // sizes, seeders at the front, leechers at the back
+    const std::uint32_t leechers = size(PeerKind::kLeecher);
+    std::memcpy(block.get(), block_.get(), 8);
+    std::memcpy(entries, entry(0), size(PeerKind::kSeeder) * size_of_entry);
+    std::memcpy(entries + (new_capacity - leechers) * size_of_entry,
+                entry(first(PeerKind::kLeecher)), leechers * size_of_entry);
+  } else {
+    std::memset(block.get(), 0, 8);
+  }
+  Store32(block.get() + 8, new_capacity | (keep_peer_ids ? kPeerIdBit : 0));
+  block_ = std::move(block);
+}
+
+template <std::size_t A>
+void PeerFamily<A>::MaybeShrink() {
+  const std::uint32_t count = size();
+  if (count == 0) {
+    block_.reset();
+    return;
+  }
+  if (count > capacity() / 2) return;
+  const std::uint32_t target = GrownTarget(count);
+  if (FitCapacity(target, entry_size(), kHeaderSize) < capacity())
+    Reallocate(target, keeps_peer_ids());
+}
+
+template <std::size_t A>
+typename PeerFamily<A>::Position PeerFamily<A>::Find(PeerKind kind,
+                                                     const Endpoint& endpoint) const {
+  const std::uint32_t base = first(kind);
+  std::uint32_t low = 0;
+  std::uint32_t high = size(kind);
+  while (low < high) {
+    const std::uint32_t middle = low + (high - low) / 2;
+    const int order = std::memcmp(entry(base + middle), endpoint.data(), kEndpointSize);
+    if (order == 0) return {middle, true};
+    if (order < 0) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  return {low, false};
+}
+
+template <std::size_t A>
+void PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const Endpoint& endpoint,
+                           const PeerState& state, bool keep_peer_ids) {
+  const std::uint32_t count = size(kind);
+  if (size() == capacity())
+    Reallocate(GrownTarget(size()), block_ ? keeps_peer_ids() : keep_peer_ids);
+  if (kind == PeerKind::kSeeder) {  // the entries after it move up into the gap
+    std::memmove(entry(index + 1), entry(index), (count - index) * entry_size());
+  } else {  // the entries before it move down into the gap
+    const std::uint32_t start = first(kind);
+    std::memmove(entry(start - 1), entry(start), index * entry_size());
+  }
+  SetSize(kind, count + 1);
+  std::memcpy(entry(first(kind) + index), endpoint.data(), kEndpointSize);
+  Set(kind, index, state);
+}
+
+template <std::size_t A>
+void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
+  const std::uint32_t count = size(kind);
+  if (kind == PeerKind::kSeeder) {
+    std::memmove(entry(index), entry(index + 1), (count - index - 1) * entry_size());
+  } else {
+    const std::uint32_t start = first(kind);
+    std::memmove(entry(start + 1), entry(start), index * entry_size());
+  }
+  SetSize(kind, count - 1);
+  MaybeShrink();
+}
+
+template <std::size_t A>
+void PeerFamily<A>::Set(PeerKind kind, std::uint32_t index, const PeerState& state) {
+  std::uint8_t* at = entry(first(kind) + index) + kEndpointSize;
+  Store32(at, ClampSeconds(state.last_seen));
+  at[4] = state.completed ? kCompletedFlag : 0;
+  if (keeps_peer_ids()) std::memcpy(at + 5, state.peer_id.bytes.data(), PeerId::kSize);
+}
+
+template <std::size_t A>
+typename PeerFamily<A>::Endpoint PeerFamily<A>::EndpointAt(PeerKind kind,
+                                                           std::uint32_t index) const {
+  Endpoint out;
+  std::memcpy(out.data(), entry(first(kind) + index), kEndpointSize);
+  return out;
+}
+
+template <std::size_t A>
+PeerState PeerFamily<A>::StateAt(PeerKind kind, std::uint32_t index) const {
+  const std::uint8_t* at = entry(first(kind) + index) + kEndpointSize;
+  PeerState out;
+  out.last_seen = Load32(at);
+  out.completed = (at[4] & kCompletedFlag) != 0;
+  if (keeps_peer_ids()) std::memcpy(out.peer_id.bytes.data(), at + 5, PeerId::kSize);
+  return out;
+}
+
+template <std::size_t A>
+std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
+  const std::uint32_t seeders = size(PeerKind::kSeeder);
+  const std::uint32_t leechers = size(PeerKind::kLeecher);
+  const std::size_t size_of_entry = entry_size();
+  const auto expired = [&](std::uint32_t position) {
+    return static_cast<UnixSeconds>(Load32(entry(position) + kEndpointSize)) <= cutoff;
+  };
+  // Seeders close ranks towards the front, leechers towards the back.
+  std::uint32_t kept_seeders = 0;
+  for (std::uint32_t i = 0; i < seeders; ++i) {
+    if (expired(i)) continue;
+    if (kept_seeders != i) std::memcpy(entry(kept_seeders), entry(i), size_of_entry);
+    ++kept_seeders;
+  }
+  const std::uint32_t end = capacity();
+  std::uint32_t kept_leechers = 0;
+  for (std::uint32_t i = end; i-- > end - leechers;) {
+    if (expired(i)) continue;
+    ++kept_leechers;
+    if (end - kept_leechers != i) std::memcpy(entry(end - kept_leechers), entry(i), size_of_entry);
+  }
+  const std::uint32_t removed = seeders + leechers - kept_seeders - kept_leechers;
+  if (removed > 0) {
+    SetSize(PeerKind::kSeeder, kept_seeders);
+    SetSize(PeerKind::kLeecher, kept_leechers);
+    MaybeShrink();
+  }
+  return removed;
+}
+
+template <std::size_t A>
+PeerSpan PeerFamily<A>::Span(PeerKind kind, std::uint32_t skip) const {
+  PeerSpan out;
+  out.entries = block_ ? entry(first(kind)) : nullptr;
+  out.count = size(kind);
+  out.skip = skip;
+  out.endpoint_size = kEndpointSize;
+  out.entry_size = entry_size();
+  out.peer_id_offset = keeps_peer_ids() ? kEndpointSize + 5 : 0;
+  return out;
+}
+
+template <std::size_t A>
+std::size_t PeerFamily<A>::AllocatedBytes() const {
+  return block_ ? kHeaderSize + std::size_t{capacity()} * entry_size() : 0;
+}
+
+template class PeerFamily<4>;
+template class PeerFamily<16>;
+
+}  // namespace shardtrack

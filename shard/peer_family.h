@@ -1,0 +1,100 @@
+// PeerFamily<A>: one swarm's peers of one address family (A = 4 or 16 address bytes), seeders
+// and leechers, packed for memory in a single heap block: a 12-byte header, the seeders from the
+// front, the leechers at the back and the spare capacity between them, each kind sorted by
+// endpoint so a peer is found by binary search. An insert or erase moves only entries of its own
+// kind, as with a block per kind; one block per family saves a block header, malloc's chunk
+// header and its rounding on every torrent with both kinds (4 bytes per peer at 10 a torrent). An
+// entry is the endpoint in compact wire form (address, port, network order), last_seen as 32-bit
+// Unix seconds, a flags byte and, if the family keeps peer ids, the 20-byte peer id: 11 or 31 bytes
+// for IPv4, 23 or 43 for IPv6. Whether ids are kept is a bit of the header, chosen by the Insert
+// that allocates the block; a family without ids reports all-zero ids. Capacity fills the malloc
+// chunk and grows by about 1.25x; it shrinks only once half of it is unused (hysteresis). An
+// empty family holds no block. Indices are per kind. Owns its block; move-only. Pure.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "common/clock.h"
+#include "common/fixed_bytes.h"
+#include "shard/peer_selection.h"
+
+namespace shardtrack {
+
+// What a swarm remembers about a peer besides its endpoint.
+struct PeerState {
+  PeerId peer_id;             // all zeros when the family keeps no ids
+  UnixSeconds last_seen = 0;  // kept as 32 bits: clamped to [0, 2^32 - 1]
+  bool completed = false;     // its completion was counted
+
+  bool operator==(const PeerState&) const = default;
+};
+
+enum class PeerKind : std::uint8_t { kSeeder, kLeecher };
+
+template <std::size_t kAddressSize>
+class PeerFamily {
+ public:
+  static constexpr std::size_t kEndpointSize = kAddressSize + 2;
+  static constexpr std::size_t kEntrySizeWithoutId = kEndpointSize + 4 + 1;
+  static constexpr std::size_t kEntrySizeWithId = kEntrySizeWithoutId + PeerId::kSize;
+  using Endpoint = std::array<std::uint8_t, kEndpointSize>;
+
+  // Where `endpoint` is (found) or would be inserted to keep its kind's order (not found).
+  struct Position {
+    std::uint32_t index = 0;
+    bool found = false;
+  };
+
+  std::uint32_t size(PeerKind kind) const;
+  std::uint32_t size() const;  // both kinds
+  bool empty() const { return size() == 0; }
+  bool keeps_peer_ids() const;
+  std::uint32_t capacity() const;  // entries of both kinds the block holds
+
+  Position Find(PeerKind kind, const Endpoint& endpoint) const;
+  // `index` must come from Find(kind, ...) on the current contents, with found == false.
+  // `keep_peer_ids` only matters when the family is empty: it chooses the new block's layout.
+  void Insert(PeerKind kind, std::uint32_t index, const Endpoint& endpoint, const PeerState& state,
+              bool keep_peer_ids);
+  void Erase(PeerKind kind, std::uint32_t index);
+  void Set(PeerKind kind, std::uint32_t index, const PeerState& state);
+
+  Endpoint EndpointAt(PeerKind kind, std::uint32_t index) const;
+  PeerState StateAt(PeerKind kind, std::uint32_t index) const;
+
+  // Removes every peer with last_seen <= cutoff, keeping each kind's order. Returns how many.
+  std::uint32_t EraseSeenAtOrBefore(UnixSeconds cutoff);
+
+  // A view of one kind for peer selection that leaves out the entry at `skip` (kNoSkip: none).
+  PeerSpan Span(PeerKind kind, std::uint32_t skip = PeerSpan::kNoSkip) const;
+
+  // Heap bytes requested for the block (for memory accounting; malloc adds ~8 per block).
+  std::size_t AllocatedBytes() const;
+
+ private:
+  // u32 seeders, u32 leechers, then u32 capacity whose top bit says "entries carry a peer id".
+  static constexpr std::size_t kHeaderSize = 12;
+
+  std::size_t entry_size() const;
+  // Where the first entry of `kind` sits in the block, counted in entries.
+  std::uint32_t first(PeerKind kind) const;
+  std::uint8_t* entry(std::uint32_t position) const;
+  void SetSize(PeerKind kind, std::uint32_t size);
+  // Moves the entries to a block sized for at least `wanted` entries (0: frees the block).
+  void Reallocate(std::uint32_t wanted, bool keep_peer_ids);
+  // After removals: gives memory back once half the capacity is unused.
+  void MaybeShrink();
+
+  std::unique_ptr<std::uint8_t[]> block_;
+};
+
+extern template class PeerFamily<4>;
+extern template class PeerFamily<16>;
+
+using PeerFamily4 = PeerFamily<4>;
+using PeerFamily6 = PeerFamily<16>;
+
+}  // namespace shardtrack

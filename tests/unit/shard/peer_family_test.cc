@@ -1,0 +1,227 @@
+// PeerFamily: packed seeders and leechers in one block, each kind endpoint-ordered, with or
+// without peer ids; the block grows and shrinks with hysteresis.
+#include "shard/peer_family.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace shardtrack {
+namespace {
+
+PeerFamily4::Endpoint EndpointOf(std::uint32_t n) {
+  // 10.x.y.z, port 6881 + n % 7: distinct for every n.
+  return {10,
+          static_cast<std::uint8_t>(n >> 16),
+          static_cast<std::uint8_t>(n >> 8),
+          static_cast<std::uint8_t>(n),
+          static_cast<std::uint8_t>((6881 + n % 7) >> 8),
+          static_cast<std::uint8_t>((6881 + n % 7) & 0xff)};
+}
+
+PeerState StateOf(std::uint32_t n) {
+  PeerState state;
+  state.peer_id.bytes.fill(static_cast<std::uint8_t>(n));
+  state.peer_id.bytes[0] = static_cast<std::uint8_t>(n >> 8);
+  state.last_seen = 1'700'000'000 + n;
+  state.completed = n % 3 == 0;
+  return state;
+}
+
+constexpr PeerKind kSeeder = PeerKind::kSeeder;
+constexpr PeerKind kLeecher = PeerKind::kLeecher;
+
+void Add(PeerFamily4& list, std::uint32_t n, bool keep_peer_ids, PeerKind kind = kLeecher) {
+  const auto position = list.Find(kind, EndpointOf(n));
+  ASSERT_FALSE(position.found) << n;
+  list.Insert(kind, position.index, EndpointOf(n), StateOf(n), keep_peer_ids);
+}
+
+void Remove(PeerFamily4& list, std::uint32_t n, PeerKind kind = kLeecher) {
+  const auto position = list.Find(kind, EndpointOf(n));
+  ASSERT_TRUE(position.found) << n;
+  list.Erase(kind, position.index);
+}
+
+// Every entry of `kind` is in strictly increasing endpoint order.
+bool Ordered(const PeerFamily4& list, PeerKind kind = kLeecher) {
+  for (std::uint32_t i = 1; i < list.size(kind); ++i) {
+    if (!(list.EndpointAt(kind, i - 1) < list.EndpointAt(kind, i))) return false;
+  }
+  return true;
+}
+
+// Finds n as a peer of `kind` and checks its state.
+void ExpectListed(const PeerFamily4& list, std::uint32_t n, PeerKind kind = kLeecher) {
+  const auto position = list.Find(kind, EndpointOf(n));
+  ASSERT_TRUE(position.found) << n;
+  EXPECT_EQ(list.StateAt(kind, position.index), StateOf(n)) << n;
+}
+
+TEST(PeerFamilyTest, GrowsToThousandsAndShrinksBackKeepingEveryPeerFindableAndInOrder) {
+  constexpr std::uint32_t kPeers = 5000;
+  PeerFamily4 list;
+  // An order that is not the endpoint order: a stride coprime with kPeers.
+  for (std::uint32_t i = 0; i < kPeers; ++i) Add(list, (i * 7919) % kPeers, true);
+  ASSERT_EQ(list.size(), kPeers);
+  EXPECT_TRUE(Ordered(list));
+  for (std::uint32_t n = 0; n < kPeers; ++n) ExpectListed(list, n);
+  const std::size_t full = list.AllocatedBytes();
+
+  for (std::uint32_t n = 0; n < kPeers; n += 2) Remove(list, n);  // the even ones go
+  for (std::uint32_t n = 0; n < kPeers - 100; ++n) {
+    if (n % 2 == 1) Remove(list, n);
+  }
+  ASSERT_EQ(list.size(), 50u);
+  EXPECT_TRUE(Ordered(list));
+  for (std::uint32_t n = kPeers - 99; n < kPeers; n += 2) ExpectListed(list, n);
+  EXPECT_LT(list.AllocatedBytes(), full / 50);
+  for (std::uint32_t n = kPeers - 99; n < kPeers; n += 2) Remove(list, n);
+  EXPECT_TRUE(list.empty());
+  EXPECT_EQ(list.AllocatedBytes(), 0u);
+}
+
+TEST(PeerFamilyTest, BigListGrowsByAboutAQuarter) {
+  PeerFamily4 list;
+  for (std::uint32_t n = 0; n < 10000; ++n) Add(list, n, true);
+  EXPECT_GE(list.capacity(), list.size());
+  EXPECT_LE(list.capacity(), list.size() + list.size() / 4 + 1);
+}
+
+TEST(PeerFamilyTest, SmallListsFillTheirMallocChunkAndNoMore) {
+  for (bool ids : {false, true}) {
+    PeerFamily4 list;
+    const std::size_t entry =
+        ids ? PeerFamily4::kEntrySizeWithId : PeerFamily4::kEntrySizeWithoutId;
+    for (std::uint32_t n = 0; n < 12; ++n) {
+      Add(list, n, ids);
+      // The block plus malloc's 8 bytes is less than one 16-byte granule and one entry
+      // beyond the header and the entries in use (32 bytes at least).
+      const std::size_t used = 12 + list.size() * entry;
+      EXPECT_LT(list.AllocatedBytes(), std::max<std::size_t>(used + entry + 16, 32)) << n;
+    }
+  }
+}
+
+TEST(PeerFamilyTest, OscillatingAroundACapacityDoesNotReallocate) {
+  PeerFamily4 list;
+  std::uint32_t n = 0;
+  while (list.size() < 1000 || list.size() < list.capacity()) Add(list, n++, false);
+  const std::uint32_t capacity = list.capacity();
+  for (int round = 0; round < 20; ++round) {
+    Add(list, n, false);  // grows past the boundary once
+    Remove(list, n);
+    EXPECT_GT(list.capacity(), capacity);
+  }
+  const std::uint32_t grown = list.capacity();
+  for (int round = 0; round < 20; ++round) {
+    Remove(list, n - 1);  // and back below it, without shrinking
+    Add(list, n - 1, false);
+    EXPECT_EQ(list.capacity(), grown);
+  }
+}
+
+TEST(PeerFamilyTest, ListWithoutIdsKeepsEverythingButTheId) {
+  PeerFamily4 list;
+  Add(list, 5, false);
+  Add(list, 3, false);
+  EXPECT_FALSE(list.keeps_peer_ids());
+  const auto position = list.Find(kLeecher, EndpointOf(5));
+  ASSERT_TRUE(position.found);
+  PeerState expected = StateOf(5);
+  expected.peer_id = PeerId();
+  EXPECT_EQ(list.StateAt(kLeecher, position.index), expected);
+  EXPECT_EQ(list.Span(kLeecher).peer_id_offset, 0u);
+  EXPECT_EQ(list.Span(kLeecher).entry_size, PeerFamily4::kEntrySizeWithoutId);
+}
+
+TEST(PeerFamilyTest, TheFirstInsertChoosesTheLayoutAndItStaysUntilTheListEmpties) {
+  PeerFamily4 list;
+  Add(list, 1, true);
+  Add(list, 2, false);  // a block exists: its layout wins
+  EXPECT_TRUE(list.keeps_peer_ids());
+  ExpectListed(list, 2);
+  Remove(list, 1);
+  Remove(list, 2);
+  Add(list, 3, false);
+  EXPECT_FALSE(list.keeps_peer_ids());
+}
+
+TEST(PeerFamilyTest, ExpiryKeepsTheOrderAndGivesMemoryBack) {
+  PeerFamily4 list;
+  for (std::uint32_t n = 0; n < 2000; ++n) Add(list, n, true);
+  const std::size_t full = list.AllocatedBytes();
+  // last_seen is 1'700'000'000 + n: everything below 1990 goes.
+  EXPECT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + 1989), 1990u);
+  EXPECT_EQ(list.size(), 10u);
+  EXPECT_TRUE(Ordered(list));
+  for (std::uint32_t n = 1990; n < 2000; ++n) ExpectListed(list, n);
+  EXPECT_LT(list.AllocatedBytes(), full / 100);
+}
+
+TEST(PeerFamilyTest, SeedersAndLeechersShareOneBlockWithoutMixing) {
+  PeerFamily4 family;
+  // Interleaved inserts: every seeder insert shifts the leechers behind it.
+  for (std::uint32_t n = 0; n < 600; ++n) {
+    Add(family, (n * 37) % 600, true, n % 3 == 0 ? kSeeder : kLeecher);
+  }
+  ASSERT_EQ(family.size(kSeeder), 200u);
+  ASSERT_EQ(family.size(kLeecher), 400u);
+  EXPECT_TRUE(Ordered(family, kSeeder));
+  EXPECT_TRUE(Ordered(family, kLeecher));
+  std::uint32_t seeders = 0;
+  for (std::uint32_t i = 0; i < 600; ++i) {
+    const std::uint32_t n = (i * 37) % 600;
+    const PeerKind kind = i % 3 == 0 ? kSeeder : kLeecher;
+    const PeerKind other = kind == kSeeder ? kLeecher : kSeeder;
+    ExpectListed(family, n, kind);
+    EXPECT_FALSE(family.Find(other, EndpointOf(n)).found) << n;
+    seeders += kind == kSeeder;
+  }
+  EXPECT_EQ(seeders, 200u);
+
+  // Each kind's span holds exactly its own entries, in its own order.
+  for (PeerKind kind : {kSeeder, kLeecher}) {
+    const PeerSpan span = family.Span(kind);
+    ASSERT_EQ(span.count, family.size(kind));
+    for (std::uint32_t i = 0; i < span.count; ++i) {
+      const auto endpoint = family.EndpointAt(kind, i);
+      EXPECT_TRUE(std::equal(endpoint.begin(), endpoint.end(), span.entries + i * span.entry_size));
+    }
+  }
+}
+
+TEST(PeerFamilyTest, APeerMovesBetweenKindsAndTheBlockFreesWhenBothAreEmpty) {
+  PeerFamily4 family;
+  for (std::uint32_t n = 0; n < 20; ++n) Add(family, n, false, kLeecher);
+  for (std::uint32_t n = 0; n < 20; n += 2) {  // the even ones finish
+    Remove(family, n, kLeecher);
+    Add(family, n, false, kSeeder);
+  }
+  EXPECT_EQ(family.size(kSeeder), 10u);
+  EXPECT_EQ(family.size(kLeecher), 10u);
+  EXPECT_TRUE(Ordered(family, kSeeder));
+  EXPECT_TRUE(Ordered(family, kLeecher));
+  EXPECT_TRUE(family.Find(kSeeder, EndpointOf(4)).found);
+  EXPECT_TRUE(family.Find(kLeecher, EndpointOf(5)).found);
+  for (std::uint32_t n = 0; n < 20; ++n) Remove(family, n, n % 2 == 0 ? kSeeder : kLeecher);
+  EXPECT_TRUE(family.empty());
+  EXPECT_EQ(family.AllocatedBytes(), 0u);
+}
+
+TEST(PeerFamilyTest, ExpiryCountsEachKindApart) {
+  PeerFamily4 family;
+  // last_seen is 1'700'000'000 + n; seeders are the multiples of 3.
+  for (std::uint32_t n = 0; n < 300; ++n) Add(family, n, true, n % 3 == 0 ? kSeeder : kLeecher);
+  EXPECT_EQ(family.EraseSeenAtOrBefore(1'700'000'000 + 149), 150u);
+  EXPECT_EQ(family.size(kSeeder), 50u);  // 150, 153, ..., 297
+  EXPECT_EQ(family.size(kLeecher), 100u);
+  for (std::uint32_t n = 150; n < 300; ++n)
+    ExpectListed(family, n, n % 3 == 0 ? kSeeder : kLeecher);
+  EXPECT_TRUE(Ordered(family, kSeeder));
+  EXPECT_TRUE(Ordered(family, kLeecher));
+}
+
+}  // namespace
+}  // namespace shardtrack
