@@ -10,9 +10,11 @@ namespace {
 constexpr std::size_t kMinHomeCapacity = 4;  // per segment
 constexpr std::size_t kTail = 2;             // free slots past the last home, so runs need not wrap
 
-// The `bits` bits of the order key's hash after the segment's: monotonic in the order.
-std::size_t HomeOf(std::uint64_t hash, std::size_t bits) {
-  return static_cast<std::size_t>((hash << TorrentTable::kSegmentBits) >> (64 - bits));
+// The `bits` bits of the order key's hash after the segment's (zeros past its end, which no
+// segment of fewer than 2^(32 - kSegmentBits) homes reaches): monotonic in the order.
+std::size_t HomeOf(std::uint32_t hash, std::size_t bits) {
+  return static_cast<std::size_t>((std::uint64_t{hash} << (32 + TorrentTable::kSegmentBits)) >>
+                                  (64 - bits));
 }
 
 }  // namespace
@@ -22,7 +24,8 @@ TorrentTable::TorrentTable(const SipHashKey& key) : secret_(key) {
 }
 
 TorrentTable::OrderKey TorrentTable::KeyOf(const InfoHash& info_hash) const {
-  return {SipHash24(secret_, info_hash.view()), info_hash};
+  const auto top = static_cast<std::uint32_t>(SipHash24(secret_, info_hash.view()) >> 32);
+  return {top | 1, info_hash};  // never 0: that marks a free slot
 }
 
 std::size_t TorrentTable::Find(const InfoHash& info_hash) const {
@@ -60,7 +63,7 @@ std::size_t TorrentTable::Next(std::size_t index) const {
        ++segment, slot = 0) {
     const std::vector<Slot>& slots = segments_[segment].slots;
     for (; slot < slots.size(); ++slot) {
-      if (slots[slot].used) return IndexOf(segment, slot);
+      if (slots[slot].used()) return IndexOf(segment, slot);
     }
   }
   return end();
@@ -78,7 +81,7 @@ std::size_t TorrentTable::Segment::Home(const OrderKey& key) const {
 
 std::size_t TorrentTable::Segment::Seek(const OrderKey& key) const {
   std::size_t at = Home(key);
-  while (at < slots.size() && slots[at].used && slots[at].key() < key) ++at;
+  while (at < slots.size() && slots[at].used() && slots[at].key() < key) ++at;
   return at;
 }
 
@@ -88,7 +91,7 @@ void TorrentTable::Segment::Rehash(std::size_t home_capacity, std::size_t spare_
   auto place = [&](auto&& visit) {
     std::size_t next_free = 0;
     for (Slot& slot : slots) {
-      if (!slot.used) continue;
+      if (!slot.used()) continue;
       const std::size_t at = std::max(HomeOf(slot.hash, bits), next_free);
       visit(slot, at);
       next_free = at + 1;
@@ -109,7 +112,7 @@ std::size_t TorrentTable::Segment::Insert(const OrderKey& key, std::size_t at) {
     return Insert(key, Seek(key));
   }
   std::size_t hole = at;
-  while (hole < slots.size() && slots[hole].used) ++hole;
+  while (hole < slots.size() && slots[hole].used()) ++hole;
   if (hole == slots.size()) {  // the run reaches the end: only with crowded prefixes
     Rehash(home_capacity, std::max(kTail, size / 8));
     return Insert(key, Seek(key));
@@ -118,7 +121,6 @@ std::size_t TorrentTable::Segment::Insert(const OrderKey& key, std::size_t at) {
   for (std::size_t i = hole; i > at; --i) slots[i] = std::move(slots[i - 1]);
   slots[at].hash = key.hash;
   slots[at].info_hash = key.info_hash;
-  slots[at].used = true;
   slots[at].swarm = TorrentSwarm();
   ++size;
   return at;
@@ -127,7 +129,7 @@ std::size_t TorrentTable::Segment::Insert(const OrderKey& key, std::size_t at) {
 void TorrentTable::Segment::Erase(std::size_t index) {
   // Shift back the slots after it that are not at their home, so no run has a hole.
   std::size_t at = index;
-  while (at + 1 < slots.size() && slots[at + 1].used && Home(slots[at + 1].key()) <= at) {
+  while (at + 1 < slots.size() && slots[at + 1].used() && Home(slots[at + 1].key()) <= at) {
     slots[at] = std::move(slots[at + 1]);
     ++at;
   }

@@ -1,17 +1,17 @@
-// TorrentTable: a shard's torrents, InfoHash -> TorrentSwarm, in flat vectors of 56-byte slots
+// TorrentTable: a shard's torrents, InfoHash -> TorrentSwarm, in flat vectors of 48-byte slots
 // (a std::map node per torrent cost ~112 bytes). Open addressing with linear probing, and a home
-// slot that grows with the torrent's order key: a keyed hash (SipHash under a secret) of its
-// infohash. The key's top bits pick one of kSegments segments, each its own table whose home is
-// the next bits. Since homes are monotonic and a run never wraps (a segment has a tail past its
-// last home), the used slots are always in key order: lookups stop at the first greater key,
-// iteration is ordered, and an insert shifts the rest of its run one slot up, an erase shifts it
-// back (no tombstones). A segment's home capacity is a power of two, doubled above 7/8 load and
-// halved below 1/8. Segments resize on their own, so a resize moves a 512th of the torrents: one
-// table of 4M slots took 0.9 s to double, a pause no request should wait through. Indices are
-// invalidated by FindOrInsert and Erase (which may resize); keys are not, so a caller that must
-// resume (expiry) keeps an infohash and asks LowerBound. The key is secret because clients choose
-// infohashes: ordered by the infohash itself, crafted infohashes sharing a prefix would pile into
-// one run and make every insert cost its length. Owns its swarms. Pure.
+// slot that grows with the torrent's order key: 32 bits of a keyed hash (SipHash under a
+// secret) of its infohash, then the infohash. The key's top bits pick one of kSegments segments,
+// each its own table whose home is the next bits. Since homes are monotonic and a run never wraps
+// (a segment has a tail past its last home), the used slots are always in key order: lookups stop
+// at the first greater key, iteration is ordered, and an insert shifts the rest of its run one slot
+// up, an erase shifts it back (no tombstones). A segment's home capacity is a power of two, doubled
+// above 7/8 load and halved below 1/8. Segments resize on their own, so a resize moves a 512th of
+// the torrents: one table of 4M slots took 0.9 s to double, a pause no request should wait through.
+// Indices are invalidated by FindOrInsert and Erase (which may resize); keys are not, so a caller
+// that must resume (expiry) keeps an infohash and asks LowerBound. The key is secret because
+// clients choose infohashes: ordered by the infohash itself, crafted infohashes sharing a prefix
+// would pile into one run and make every insert cost its length. Owns its swarms. Pure.
 #pragma once
 
 #include <array>
@@ -65,7 +65,7 @@ class TorrentTable {
   void ForEachWhile(Visit&& visit) const {
     for (const Segment& segment : segments_) {
       for (const Slot& slot : segment.slots) {
-        if (slot.used && !visit(slot.info_hash, slot.swarm)) return;
+        if (slot.used() && !visit(slot.info_hash, slot.swarm)) return;
       }
     }
   }
@@ -77,18 +77,19 @@ class TorrentTable {
   static constexpr std::size_t kSlotBits = 40;  // an index is segment << kSlotBits | slot
   static constexpr std::size_t kEnd = kSegments << kSlotBits;
 
-  // Where a torrent sits in the order: its keyed hash, then (never in practice) its infohash.
+  // Where a torrent sits in the order: its keyed hash, then (for the few torrents whose 32 bits
+  // collide) its infohash. The hash is never 0, which marks a free slot.
   struct OrderKey {
-    std::uint64_t hash = 0;
+    std::uint32_t hash = 0;
     InfoHash info_hash;
     auto operator<=>(const OrderKey&) const = default;
   };
-  struct Slot {  // the order key's two fields apart, so `used` fills padding: 56 bytes
-    std::uint64_t hash = 0;
+  struct Slot {  // 4 + 20 + 24 bytes
+    std::uint32_t hash = 0;
     InfoHash info_hash;
-    bool used = false;
     TorrentSwarm swarm;
 
+    bool used() const { return hash != 0; }
     OrderKey key() const { return {hash, info_hash}; }
   };
   struct Segment {
@@ -101,7 +102,7 @@ class TorrentTable {
     std::size_t Seek(const OrderKey& key) const;
     // Seek's answer `at` holds `key` itself.
     bool Holds(std::size_t at, const OrderKey& key) const {
-      return at < slots.size() && slots[at].used && slots[at].key() == key;
+      return at < slots.size() && slots[at].used() && slots[at].key() == key;
     }
     // Rebuilds with `home_capacity` homes and at least `spare_tail` free slots after the last run.
     void Rehash(std::size_t home_capacity, std::size_t spare_tail);
@@ -110,7 +111,7 @@ class TorrentTable {
     void Erase(std::size_t at);
   };
 
-  static std::size_t SegmentOf(const OrderKey& key) { return key.hash >> (64 - kSegmentBits); }
+  static std::size_t SegmentOf(const OrderKey& key) { return key.hash >> (32 - kSegmentBits); }
   static std::size_t IndexOf(std::size_t segment, std::size_t slot) {
     return segment << kSlotBits | slot;
   }

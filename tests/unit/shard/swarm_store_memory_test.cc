@@ -198,7 +198,7 @@ TEST(SwarmStoreTableTest, StructureCostsFewBytesPerPeerWithoutIds) {
     const double per_peer =
         static_cast<double>(store.PeerListBytes() + store.TableBytes() + 8 * 10000) /
         static_cast<double>(store.peers());
-    EXPECT_LT(per_peer, ids ? 44.0 : 25.0) << (ids ? "with ids" : "without ids");
+    EXPECT_LT(per_peer, ids ? 42.0 : 23.0) << (ids ? "with ids" : "without ids");
     RecordProperty(ids ? "bytes_per_peer_with_ids" : "bytes_per_peer_without_ids",
                    std::to_string(per_peer));
   }
