@@ -33,6 +33,16 @@ InfoHash CrowdedHash(std::uint32_t n) {
 
 const SipHashKey kKey = {0x0123456789abcdef, 0xfedcba9876543210};
 
+// Inserts `count` random torrents, torrent n with completed count n; returns their infohashes.
+std::vector<InfoHash> InsertRandom(TorrentTable& table, FastRng& rng, int count) {
+  std::vector<InfoHash> hashes;
+  for (int n = 0; n < count; ++n) {
+    hashes.push_back(RandomHash(rng));
+    table.SwarmAt(table.FindOrInsert(hashes.back())).set_completed(n);
+  }
+  return hashes;
+}
+
 // The table holds exactly `model`'s keys, each with its completed count as the value, and its
 // iteration order agrees with Next().
 void ExpectSameAs(const TorrentTable& table, const std::map<InfoHash, std::uint64_t>& model) {
@@ -148,11 +158,7 @@ TEST(TorrentTableTest, FindOfAnAbsentKeyIsEnd) {
 TEST(TorrentTableTest, LowerBoundFindsAKeyOrWhereItWouldGo) {
   FastRng rng(10);
   TorrentTable table(kKey);
-  std::vector<InfoHash> present;
-  for (int n = 0; n < 3000; ++n) {
-    present.push_back(RandomHash(rng));
-    table.FindOrInsert(present.back());
-  }
+  const std::vector<InfoHash> present = InsertRandom(table, rng, 3000);
   for (const InfoHash& hash : present) EXPECT_EQ(table.KeyAt(table.LowerBound(hash)), hash);
   for (int probe = 0; probe < 300; ++probe) {
     const InfoHash absent = RandomHash(rng);
@@ -175,11 +181,7 @@ TEST(TorrentTableTest, TorrentsWhoseHashBitsCollideAreAllKeptApart) {
   // them 18 times under this key (about n^2 / 2^32), and the infohash orders those.
   FastRng rng(5);
   TorrentTable table(kKey);
-  std::vector<InfoHash> hashes;
-  for (int n = 0; n < 300000; ++n) {
-    hashes.push_back(RandomHash(rng));
-    table.SwarmAt(table.FindOrInsert(hashes.back())).set_completed(n);
-  }
+  const std::vector<InfoHash> hashes = InsertRandom(table, rng, 300000);
   ASSERT_EQ(table.size(), hashes.size());
   for (std::size_t n = 0; n < hashes.size(); ++n) {
     const std::size_t at = table.Find(hashes[n]);
