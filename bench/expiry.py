@@ -14,45 +14,16 @@ Steps, against real processes on loopback (servers pinned to --server-cpu, the l
 Prints one JSON object on stdout, progress on stderr. See docs/benchmarks.md, "Expiry".
 """
 import argparse
-import json
-import os
-import subprocess
 import threading
 import time
 
-from scale import Process, add_process_arguments, free_port, log, metrics, run_in_fresh_dir
+from scale import Cluster, add_process_arguments, log, metrics, run_in_fresh_dir
 
-class Expiry:
-    def __init__(self, args):
-        self.args = args
-        os.makedirs(args.dir, exist_ok=True)
-        self.shard_endpoint = f"tcp://127.0.0.1:{free_port()}"
-        self.http_port = free_port()
-        self.metrics_port = free_port()
-        self.processes = []
-
+class Expiry(Cluster):
     def start(self):
         a = self.args
-        shard = [os.path.join(a.bin_dir, "shardtrack-shard"), "--listen", self.shard_endpoint,
-                 "--data-dir", os.path.join(a.dir, "data"), "--save-dfile-interval", "100000",
-                 "--metrics-listen", f"127.0.0.1:{self.metrics_port}",
-                 "--peer-timeout", str(a.peer_timeout), *a.shard_arg]
-        frontend = [os.path.join(a.bin_dir, "shardtrack-frontend"), "--port",
-                    str(self.http_port), "--shard", self.shard_endpoint]
-        for name, argv in (("shard", shard), ("frontend", frontend)):
-            process = Process(name, argv, os.path.join(a.dir, name + ".log"), a.server_cpu)
-            self.processes.append(process)
-            process.wait_ready()
-
-    def loadgen(self, flags):
-        argv = ["taskset", "-c", str(self.args.loadgen_cpu),
-                os.path.join(self.args.bin_dir, "shardtrack-loadgen"),
-                "--port", str(self.http_port)] + flags
-        done = subprocess.run(argv, capture_output=True, text=True)
-        if done.returncode != 0 or not done.stdout.strip():
-            raise RuntimeError(f"loadgen failed ({done.returncode}): {done.stderr}")
-        log("  " + done.stderr.strip().splitlines()[0])
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        super().start(shard_args=["--save-dfile-interval", "100000",
+                                  "--peer-timeout", str(a.peer_timeout), *a.shard_arg])
 
     def run(self):
         a = self.args
@@ -115,10 +86,6 @@ class Expiry:
             f"{out['gap_s_full_table']:.3f} -> {out['gap_s_end']:.3f} s; "
             f"{out['torrents_left']} torrents left")
         return out
-
-    def close(self):
-        for process in reversed(self.processes):
-            process.stop()
 
 
 def main():

@@ -134,6 +134,50 @@ class Process:
         return time.monotonic() - started
 
 
+def run_loadgen(args, port, flags):
+    """shardtrack-loadgen on --loadgen-cpu against 127.0.0.1:`port`; logs its summary sentence
+    and returns its JSON line."""
+    argv = ["taskset", "-c", str(args.loadgen_cpu), os.path.join(args.bin_dir, "shardtrack-loadgen"),
+            "--port", str(port)] + flags
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(f"loadgen failed ({done.returncode}): {done.stderr}")
+    log("  " + done.stderr.strip().splitlines()[0])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class Cluster:
+    """One shard (serving /metrics) and one frontend on free loopback ports, both pinned to
+    --server-cpu, logging into --dir: what bench/expiry.py and bench/thread_cpu.py start."""
+
+    def __init__(self, args):
+        self.args = args
+        os.makedirs(args.dir, exist_ok=True)
+        self.shard_endpoint = f"tcp://127.0.0.1:{free_port()}"
+        self.http_port = free_port()
+        self.metrics_port = free_port()
+        self.processes = {}
+
+    def start(self, shard_args=(), frontend_args=()):
+        a = self.args
+        shard = [os.path.join(a.bin_dir, "shardtrack-shard"), "--listen", self.shard_endpoint,
+                 "--data-dir", os.path.join(a.dir, "data"),
+                 "--metrics-listen", f"127.0.0.1:{self.metrics_port}", *shard_args]
+        frontend = [os.path.join(a.bin_dir, "shardtrack-frontend"), "--port",
+                    str(self.http_port), "--shard", self.shard_endpoint, *frontend_args]
+        for name, argv in (("shard", shard), ("frontend", frontend)):
+            self.processes[name] = Process(name, argv, os.path.join(a.dir, name + ".log"),
+                                           a.server_cpu)
+            self.processes[name].wait_ready()
+
+    def loadgen(self, flags):
+        return run_loadgen(self.args, self.http_port, flags)
+
+    def close(self):
+        for process in reversed(list(self.processes.values())):
+            process.stop()
+
+
 class Scale:
     def __init__(self, args):
         self.args = args
@@ -164,15 +208,9 @@ class Scale:
         self.frontend.wait_ready()
 
     def loadgen(self, flags, label):
-        argv = ["taskset", "-c", str(self.args.loadgen_cpu),
-                os.path.join(self.bin, "shardtrack-loadgen"), "--port", str(self.http_port),
-                "--label", label, "--torrents", str(self.args.torrents),
-                "--peers", str(self.args.peers)] + flags
-        done = subprocess.run(argv, capture_output=True, text=True)
-        if done.returncode != 0 or not done.stdout.strip():
-            raise RuntimeError(f"loadgen failed ({done.returncode}): {done.stderr}")
-        log("  " + done.stderr.strip().splitlines()[0])
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return run_loadgen(self.args, self.http_port,
+                           ["--label", label, "--torrents", str(self.args.torrents),
+                            "--peers", str(self.args.peers)] + flags)
 
     def counts(self):
         m = metrics(self.metrics_port)

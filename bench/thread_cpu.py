@@ -16,19 +16,23 @@ Load generator options go after `--`, e.g.
 Prints one JSON object on stdout and a table on stderr. See docs/benchmarks.md, "2026-12-03".
 """
 import argparse
-import json
 import os
-import subprocess
 
-from scale import Process, add_process_arguments, free_port, log, metrics, run_in_fresh_dir
+from scale import Cluster, add_process_arguments, log, metrics, run_in_fresh_dir
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def thread_role(pid, tid, comm):
+    if tid == pid:
+        return "loop"
+    return "ZeroMQ I/O" if comm.startswith("ZMQbg/IO") else "worker"  # ZMQbg/Reaper: a worker
 
 
 def thread_ticks(name, pid):
     """{thread role: utime + stime clock ticks} of every thread of one process."""
     out = {}
-    for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
+    for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
                 comm = f.read().strip()
@@ -36,45 +40,14 @@ def thread_ticks(name, pid):
                 fields = f.read().rsplit(")", 1)[1].split()
         except FileNotFoundError:  # the thread ended meanwhile
             continue
-        role = "loop" if int(tid) == pid else ("ZeroMQ I/O" if comm.startswith("ZMQbg/IO")
-                                                else "ZeroMQ reaper" if comm.startswith("ZMQbg")
-                                                else "worker")
-        key = f"{name} {role}"
+        key = f"{name} {thread_role(pid, int(tid), comm)}"
         out[key] = out.get(key, 0) + int(fields[11]) + int(fields[12])
     return out
 
 
-class ThreadCpu:
-    def __init__(self, args):
-        self.args = args
-        os.makedirs(args.dir, exist_ok=True)
-        self.shard_endpoint = f"tcp://127.0.0.1:{free_port()}"
-        self.http_port = free_port()
-        self.metrics_port = free_port()
-        self.processes = {}
-
-    def start(self):
-        a = self.args
-        shard = [os.path.join(a.bin_dir, "shardtrack-shard"), "--listen", self.shard_endpoint,
-                 "--data-dir", os.path.join(a.dir, "data"),
-                 "--metrics-listen", f"127.0.0.1:{self.metrics_port}", *a.shard_arg]
-        frontend = [os.path.join(a.bin_dir, "shardtrack-frontend"), "--port",
-                    str(self.http_port), "--shard", self.shard_endpoint, *a.frontend_arg]
-        for name, argv in (("shard", shard), ("frontend", frontend)):
-            self.processes[name] = Process(name, argv, os.path.join(a.dir, name + ".log"),
-                                           a.server_cpu)
-            self.processes[name].wait_ready()
-
-    def loadgen(self, seconds):
-        argv = ["taskset", "-c", str(self.args.loadgen_cpu),
-                os.path.join(self.args.bin_dir, "shardtrack-loadgen"), "--port",
-                str(self.http_port), "--warmup", "0", "--duration", str(seconds),
-                *self.args.loadgen_args]
-        done = subprocess.run(argv, capture_output=True, text=True)
-        if done.returncode != 0 or not done.stdout.strip():
-            raise RuntimeError(f"loadgen failed ({done.returncode}): {done.stderr}")
-        log("  " + done.stderr.strip().splitlines()[0])
-        return json.loads(done.stdout.strip().splitlines()[-1])
+class ThreadCpu(Cluster):
+    def timed_load(self, seconds):
+        return self.loadgen(["--warmup", "0", "--duration", str(seconds), *self.args.loadgen_args])
 
     def sample(self):
         ticks = {}
@@ -83,12 +56,12 @@ class ThreadCpu:
         return ticks, metrics(self.metrics_port)["shardtrack_batches_total"]
 
     def run(self):
-        self.start()
-        self.loadgen(self.args.warmup)
+        self.start(self.args.shard_arg, self.args.frontend_arg)
+        self.timed_load(self.args.warmup)
         runs = []
         for _ in range(self.args.runs):
             ticks_before, batches_before = self.sample()
-            result = self.loadgen(self.args.duration)
+            result = self.timed_load(self.args.duration)
             ticks_after, batches_after = self.sample()
             requests = result["requests_all"]
             per_thread = {key: (ticks_after[key] - ticks_before.get(key, 0)) / CLK_TCK * 1e6 /
@@ -102,10 +75,6 @@ class ThreadCpu:
                 f"per batch, {runs[-1]['total_us_per_request']:.2f} us of CPU per request: " +
                 ", ".join(f"{key} {us:.2f}" for key, us in per_thread.items() if us > 0))
         return {"loadgen_args": self.args.loadgen_args, "runs": runs}
-
-    def close(self):
-        for process in self.processes.values():
-            process.stop()
 
 
 def main():
