@@ -123,12 +123,15 @@ void PeerFamily<A>::MaybeShrink() {
 template <std::size_t A>
 typename PeerFamily<A>::Position PeerFamily<A>::Find(PeerKind kind,
                                                      const Endpoint& endpoint) const {
-  const std::uint32_t base = first(kind);
   std::uint32_t low = 0;
   std::uint32_t high = size(kind);
+  if (high == 0) return {0, false};
+  // The header is read once, not per probe: this runs three times per announce.
+  const std::uint8_t* entries = entry(first(kind));
+  const std::size_t step = entry_size();
   while (low < high) {
     const std::uint32_t middle = low + (high - low) / 2;
-    const int order = std::memcmp(entry(base + middle), endpoint.data(), kEndpointSize);
+    const int order = std::memcmp(entries + middle * step, endpoint.data(), kEndpointSize);
     if (order == 0) return {middle, true};
     if (order < 0) {
       low = middle + 1;
