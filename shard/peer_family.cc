@@ -1,7 +1,13 @@
 #include "shard/peer_family.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+#include <numeric>
+#include <string_view>
+#include <vector>
+
+#include "shard/endpoint_slots.h"
 
 namespace shardtrack {
 namespace {
@@ -24,6 +30,8 @@ std::uint32_t ClampSeconds(UnixSeconds seconds) {
 }
 
 constexpr std::uint32_t kPeerIdBit = 0x8000'0000;
+constexpr std::uint32_t kIndexedBit = 0x4000'0000;
+constexpr std::uint32_t kFlagBits = kPeerIdBit | kIndexedBit;
 
 // The most entries of `entry_size` bytes that fit the malloc chunk a block for `wanted` entries
 // gets anyway. glibc rounds a request plus its 8-byte chunk header up to 16 bytes (32 at least),
@@ -33,6 +41,28 @@ std::uint32_t FitCapacity(std::uint32_t wanted, std::size_t entry_size, std::siz
   const std::size_t bytes = header_size + std::size_t{wanted} * entry_size;
   const std::size_t chunk = std::max<std::size_t>(32, (bytes + 8 + 15) & ~std::size_t{15});
   return static_cast<std::uint32_t>((chunk - 8 - header_size) / entry_size);
+}
+
+// Index slots for a block of `capacity` entries: at most two thirds full.
+std::size_t IndexSlots(std::uint32_t capacity) {
+  return std::bit_ceil(std::size_t{capacity} + capacity / 2);
+}
+
+std::size_t IndexOffset(std::uint32_t capacity, std::size_t entry_size, std::size_t header_size) {
+  return (header_size + std::size_t{capacity} * entry_size + 7) & ~std::size_t{7};
+}
+
+std::size_t BlockBytes(std::uint32_t capacity, std::size_t entry_size, std::size_t header_size,
+                       bool indexed) {
+  if (!indexed) return header_size + std::size_t{capacity} * entry_size;
+  return IndexOffset(capacity, entry_size, header_size) + sizeof(SipHashKey) +
+         IndexSlots(capacity) * sizeof(std::uint32_t);
+}
+
+// An indexed block is big, so malloc's rounding does not matter and it holds exactly `wanted`.
+std::uint32_t CapacityFor(std::uint32_t wanted, std::size_t entry_size, std::size_t header_size,
+                          bool indexed) {
+  return indexed ? wanted : FitCapacity(wanted, entry_size, header_size);
 }
 
 // Entries to make room for once `count` fill the block: one more for small blocks (the chunk
@@ -55,7 +85,12 @@ std::uint32_t PeerFamily<A>::size() const {
 
 template <std::size_t A>
 std::uint32_t PeerFamily<A>::capacity() const {
-  return block_ ? Load32(block_.get() + 8) & ~kPeerIdBit : 0;
+  return block_ ? Load32(block_.get() + 8) & ~kFlagBits : 0;
+}
+
+template <std::size_t A>
+bool PeerFamily<A>::indexed() const {
+  return block_ && (Load32(block_.get() + 8) & kIndexedBit) != 0;
 }
 
 template <std::size_t A>
@@ -84,16 +119,18 @@ void PeerFamily<A>::SetSize(PeerKind kind, std::uint32_t size) {
 }
 
 template <std::size_t A>
-void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids) {
+void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool index) {
   if (wanted == 0) {
     block_.reset();
     return;
   }
   const std::size_t size_of_entry = keep_peer_ids ? kEntrySizeWithId : kEntrySizeWithoutId;
-  const std::uint32_t new_capacity = FitCapacity(wanted, size_of_entry, kHeaderSize);
-  auto block =
-      std::make_unique_for_overwrite<std::uint8_t[]>(kHeaderSize + new_capacity * size_of_entry);
+  const std::uint32_t new_capacity = CapacityFor(wanted, size_of_entry, kHeaderSize, index);
+  auto block = std::make_unique_for_overwrite<std::uint8_t[]>(
+      BlockBytes(new_capacity, size_of_entry, kHeaderSize, index));
   std::uint8_t* entries = block.get() + kHeaderSize;
+  const bool was_indexed = indexed();
+  const SipHashKey key = was_indexed ? IndexKey() : index ? RandomSipHashKey() : SipHashKey{};
   if (block_) {  // sizes, seeders at the front, leechers at the back
     const std::uint32_t leechers = size(PeerKind::kLeecher);
     std::memcpy(block.get(), block_.get(), 8);
@@ -103,21 +140,82 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids) {
   } else {
     std::memset(block.get(), 0, 8);
   }
-  Store32(block.get() + 8, new_capacity | (keep_peer_ids ? kPeerIdBit : 0));
+  Store32(block.get() + 8,
+          new_capacity | (keep_peer_ids ? kPeerIdBit : 0) | (index ? kIndexedBit : 0));
   block_ = std::move(block);
+  if (index) {
+    std::memcpy(block_.get() + IndexOffset(new_capacity, size_of_entry, kHeaderSize), key.data(),
+                sizeof key);
+    RebuildIndex();
+  } else if (was_indexed) {
+    SortKind(PeerKind::kSeeder);
+    SortKind(PeerKind::kLeecher);
+  }
 }
 
 template <std::size_t A>
-void PeerFamily<A>::MaybeShrink() {
+bool PeerFamily<A>::MaybeShrink(bool may_unindex) {
   const std::uint32_t count = size();
   if (count == 0) {
     block_.reset();
-    return;
+    return true;
   }
-  if (count > capacity() / 2) return;
+  const bool index = indexed() && !(may_unindex && count < kUnindexBelow);
   const std::uint32_t target = GrownTarget(count);
-  if (FitCapacity(target, entry_size(), kHeaderSize) < capacity())
-    Reallocate(target, keeps_peer_ids());
+  if (index == indexed() && (count > capacity() / 2 ||
+                             CapacityFor(target, entry_size(), kHeaderSize, index) >= capacity())) {
+    return false;
+  }
+  Reallocate(target, keeps_peer_ids(), index);
+  return true;
+}
+
+template <std::size_t A>
+SipHashKey PeerFamily<A>::IndexKey() const {
+  SipHashKey key;
+  std::memcpy(key.data(), block_.get() + IndexOffset(capacity(), entry_size(), kHeaderSize),
+              sizeof key);
+  return key;
+}
+
+template <std::size_t A>
+auto PeerFamily<A>::Index() const {
+  std::uint8_t* slots =
+      block_.get() + IndexOffset(capacity(), entry_size(), kHeaderSize) + sizeof(SipHashKey);
+  // The block is malloc-aligned and the slots start 8-byte aligned within it.
+  return EndpointSlots(std::span(reinterpret_cast<std::uint32_t*>(slots), IndexSlots(capacity())),
+                       IndexKey(), [this](std::uint32_t position) {
+                         return std::string_view(reinterpret_cast<const char*>(entry(position)),
+                                                 kEndpointSize);
+                       });
+}
+
+template <std::size_t A>
+void PeerFamily<A>::RebuildIndex() {
+  auto index = Index();
+  index.Clear();
+  for (std::uint32_t position = 0; position < size(PeerKind::kSeeder); ++position) {
+    index.Add(position);
+  }
+  for (std::uint32_t position = first(PeerKind::kLeecher); position < capacity(); ++position) {
+    index.Add(position);
+  }
+}
+
+template <std::size_t A>
+void PeerFamily<A>::SortKind(PeerKind kind) {
+  const std::size_t step = entry_size();
+  std::uint8_t* entries = entry(first(kind));
+  std::vector<std::uint32_t> order(size(kind));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::memcmp(entries + a * step, entries + b * step, kEndpointSize) < 0;
+  });
+  std::vector<std::uint8_t> sorted(order.size() * step);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    std::memcpy(sorted.data() + i * step, entries + order[i] * step, step);
+  }
+  std::memcpy(entries, sorted.data(), sorted.size());
 }
 
 template <std::size_t A>
@@ -126,6 +224,14 @@ typename PeerFamily<A>::Position PeerFamily<A>::Find(PeerKind kind,
   std::uint32_t low = 0;
   std::uint32_t high = size(kind);
   if (high == 0) return {0, false};
+  if (indexed()) {
+    const std::uint32_t start = first(kind);
+    const std::uint32_t position = Index().Find(
+        std::string_view(reinterpret_cast<const char*>(endpoint.data()), kEndpointSize),
+        UINT32_MAX);
+    if (position < start || position - start >= high) return {0, false};  // other kind, or none
+    return {position - start, true};
+  }
   // The header is read once, not per probe: this runs three times per announce.
   const std::uint8_t* entries = entry(first(kind));
   const std::size_t step = entry_size();
@@ -146,8 +252,18 @@ template <std::size_t A>
 void PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const Endpoint& endpoint,
                            const PeerState& state, bool keep_peer_ids) {
   const std::uint32_t count = size(kind);
-  if (size() == capacity())
-    Reallocate(GrownTarget(size()), block_ ? keeps_peer_ids() : keep_peer_ids);
+  const bool index_it = indexed() || size() + 1 >= kIndexFrom;
+  if (size() == capacity() || index_it != indexed()) {
+    Reallocate(GrownTarget(size()), block_ ? keeps_peer_ids() : keep_peer_ids, index_it);
+  }
+  if (index_it) {  // joins at the edge of its kind
+    const std::uint32_t position = kind == PeerKind::kSeeder ? count : capacity() - count - 1;
+    std::memcpy(entry(position), endpoint.data(), kEndpointSize);
+    SetSize(kind, count + 1);
+    Set(kind, position - first(kind), state);
+    Index().Add(position);
+    return;
+  }
   if (kind == PeerKind::kSeeder) {  // the entries after it move up into the gap
     std::memmove(entry(index + 1), entry(index), (count - index) * entry_size());
   } else {  // the entries before it move down into the gap
@@ -162,6 +278,19 @@ void PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const Endpoint& e
 template <std::size_t A>
 void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
   const std::uint32_t count = size(kind);
+  if (indexed()) {  // the entry at the edge of its kind fills the hole
+    const std::uint32_t position = first(kind) + index;
+    const std::uint32_t edge = kind == PeerKind::kSeeder ? count - 1 : first(kind);
+    auto slots = Index();
+    slots.Remove(position);
+    if (edge != position) {
+      slots.Move(edge, position);
+      std::memcpy(entry(position), entry(edge), entry_size());
+    }
+    SetSize(kind, count - 1);
+    MaybeShrink(false);
+    return;
+  }
   if (kind == PeerKind::kSeeder) {
     std::memmove(entry(index), entry(index + 1), (count - index - 1) * entry_size());
   } else {
@@ -169,7 +298,7 @@ void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
     std::memmove(entry(start + 1), entry(start), index * entry_size());
   }
   SetSize(kind, count - 1);
-  MaybeShrink();
+  MaybeShrink(false);
 }
 
 template <std::size_t A>
@@ -224,7 +353,7 @@ std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
   if (removed > 0) {
     SetSize(PeerKind::kSeeder, kept_seeders);
     SetSize(PeerKind::kLeecher, kept_leechers);
-    MaybeShrink();
+    if (!MaybeShrink(true) && indexed()) RebuildIndex();
   }
   return removed;
 }
@@ -243,7 +372,7 @@ PeerSpan PeerFamily<A>::Span(PeerKind kind, std::uint32_t skip) const {
 
 template <std::size_t A>
 std::size_t PeerFamily<A>::AllocatedBytes() const {
-  return block_ ? kHeaderSize + std::size_t{capacity()} * entry_size() : 0;
+  return block_ ? BlockBytes(capacity(), entry_size(), kHeaderSize, indexed()) : 0;
 }
 
 template class PeerFamily<4>;

@@ -3,7 +3,12 @@
 // front, the leechers at the back and the spare capacity between them, each kind sorted by
 // endpoint so a peer is found by binary search. An insert or erase moves only entries of its own
 // kind, as with a block per kind; one block per family saves a block header, malloc's chunk
-// header and its rounding on every torrent with both kinds (4 bytes per peer at 10 a torrent). An
+// header and its rounding on every torrent with both kinds (4 bytes per peer at 10 a torrent).
+// A large family (kIndexFrom peers) stops sorting: its block also holds an index by endpoint
+// (shard/endpoint_slots.h, 6-12 bytes a peer), new peers join at the edge of their kind and a
+// leaving one is replaced by that edge entry, so no insert or erase moves more than one entry
+// (sorted, a new peer in a swarm of a million moved ~15 MB). Expiry sorts it again once it is
+// back under kUnindexBelow peers. An
 // entry is the endpoint in compact wire form (address, port, network order), last_seen as 32-bit
 // Unix seconds, a flags byte and, if the family keeps peer ids, the 20-byte peer id: 11 or 31 bytes
 // for IPv4, 23 or 43 for IPv6. Whether ids are kept is a bit of the header, chosen by the Insert
@@ -19,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/fixed_bytes.h"
+#include "common/siphash.h"
 #include "shard/peer_selection.h"
 
 namespace shardtrack {
@@ -40,9 +46,12 @@ class PeerFamily {
   static constexpr std::size_t kEndpointSize = kAddressSize + 2;
   static constexpr std::size_t kEntrySizeWithoutId = kEndpointSize + 4 + 1;
   static constexpr std::size_t kEntrySizeWithId = kEntrySizeWithoutId + PeerId::kSize;
+  static constexpr std::uint32_t kIndexFrom = 1024;
+  static constexpr std::uint32_t kUnindexBelow = 256;
   using Endpoint = std::array<std::uint8_t, kEndpointSize>;
 
-  // Where `endpoint` is (found) or would be inserted to keep its kind's order (not found).
+  // Where `endpoint` is (found) or would be inserted to keep its kind's order (not found; an
+  // indexed family ignores that index).
   struct Position {
     std::uint32_t index = 0;
     bool found = false;
@@ -52,6 +61,7 @@ class PeerFamily {
   std::uint32_t size() const;  // both kinds
   bool empty() const { return size() == 0; }
   bool keeps_peer_ids() const;
+  bool indexed() const;            // by endpoint instead of sorted
   std::uint32_t capacity() const;  // entries of both kinds the block holds
 
   Position Find(PeerKind kind, const Endpoint& endpoint) const;
@@ -59,6 +69,8 @@ class PeerFamily {
   // `keep_peer_ids` only matters when the family is empty: it chooses the new block's layout.
   void Insert(PeerKind kind, std::uint32_t index, const Endpoint& endpoint, const PeerState& state,
               bool keep_peer_ids);
+  // Keeps an indexed family indexed (so a Position found before stays usable for the other
+  // kind); expiry decides when it sorts again.
   void Erase(PeerKind kind, std::uint32_t index);
   void Set(PeerKind kind, std::uint32_t index, const PeerState& state);
 
@@ -66,6 +78,7 @@ class PeerFamily {
   PeerState StateAt(PeerKind kind, std::uint32_t index) const;
 
   // Removes every peer with last_seen <= cutoff, keeping each kind's order. Returns how many.
+  // An indexed family left with fewer than kUnindexBelow peers is sorted again.
   std::uint32_t EraseSeenAtOrBefore(UnixSeconds cutoff);
 
   // A view of one kind for peer selection that leaves out the entry at `skip` (kNoSkip: none).
@@ -75,7 +88,9 @@ class PeerFamily {
   std::size_t AllocatedBytes() const;
 
  private:
-  // u32 seeders, u32 leechers, then u32 capacity whose top bit says "entries carry a peer id".
+  // u32 seeders, u32 leechers, then u32 capacity whose top bit says "entries carry a peer id"
+  // and the next "indexed". An indexed block ends with its index's SipHash key and its slots,
+  // 8-byte aligned after the entries.
   static constexpr std::size_t kHeaderSize = 12;
 
   std::size_t entry_size() const;
@@ -83,10 +98,17 @@ class PeerFamily {
   std::uint32_t first(PeerKind kind) const;
   std::uint8_t* entry(std::uint32_t position) const;
   void SetSize(PeerKind kind, std::uint32_t size);
-  // Moves the entries to a block sized for at least `wanted` entries (0: frees the block).
-  void Reallocate(std::uint32_t wanted, bool keep_peer_ids);
-  // After removals: gives memory back once half the capacity is unused.
-  void MaybeShrink();
+  // Moves the entries to a block sized for at least `wanted` entries (0: frees the block),
+  // indexed or sorted.
+  void Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool indexed);
+  // After removals: gives memory back once half the capacity is unused, and sorts a small
+  // indexed family again if `may_unindex`. Returns whether the block changed.
+  bool MaybeShrink(bool may_unindex);
+  // The indexed block's index (shard/endpoint_slots.h) over absolute entry positions.
+  auto Index() const;
+  SipHashKey IndexKey() const;
+  void RebuildIndex();
+  void SortKind(PeerKind kind);
 
   std::unique_ptr<std::uint8_t[]> block_;
 };

@@ -1,7 +1,10 @@
 #include "shard/torrent_swarm.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <numeric>
+#include <vector>
 
 namespace shardtrack {
 namespace {
@@ -81,10 +84,23 @@ bool ApplyToFamily(const PeerAnnounce& announce, UnixSeconds now, bool keep_peer
   return counted;
 }
 
+// A kind's indices in endpoint order: an indexed family keeps its peers unsorted.
+template <std::size_t A>
+std::vector<std::uint32_t> EndpointOrder(const PeerFamily<A>& family, PeerKind kind) {
+  std::vector<std::uint32_t> order(family.size(kind));
+  std::iota(order.begin(), order.end(), 0);
+  if (family.indexed()) {
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return family.EndpointAt(kind, a) < family.EndpointAt(kind, b);
+    });
+  }
+  return order;
+}
+
 template <std::size_t A>
 void ExportKind(const PeerFamily<A>& family, bool seeder, TorrentRecord& out) {
   const PeerKind kind = KindOf(seeder);
-  for (std::uint32_t i = 0; i < family.size(kind); ++i) {
+  for (const std::uint32_t i : EndpointOrder(family, kind)) {
     const auto endpoint = family.EndpointAt(kind, i);
     const PeerState state = family.StateAt(kind, i);
     PeerRecord& peer = out.peers.emplace_back();

@@ -5,6 +5,8 @@
 #include <bit>
 #include <string_view>
 
+#include "shard/endpoint_slots.h"
+
 namespace shardtrack {
 namespace {
 
@@ -20,6 +22,8 @@ class EndpointKey {
     size_ = ip.size() + 2;
   }
   std::string_view view() const { return {bytes_.data(), size_}; }
+  explicit operator std::string_view() const { return view(); }
+  bool operator==(const EndpointKey& other) const { return view() == other.view(); }
 
  private:
   std::array<char, 18> bytes_;
@@ -40,6 +44,11 @@ std::size_t SlotsFor(std::size_t peers) {
 }
 
 }  // namespace
+
+auto LoadingPeers::Index(const SipHashKey& key) {
+  return EndpointSlots(std::span(slots_), key,
+                       [this](std::uint32_t position) { return EndpointKey(peers_[position]); });
+}
 
 void LoadingPeers::AddFromSnapshot(std::vector<PeerRecord> peers) {
   normalized_ = false;
@@ -69,34 +78,19 @@ void LoadingPeers::PrepareForRecord(const SipHashKey& key) {
   if (slots_.empty() && peers_.size() > kIndexFrom) Rebuild(SlotsFor(peers_.size()), key);
 }
 
-std::size_t LoadingPeers::Home(const PeerRecord& peer, const SipHashKey& key) const {
-  return SipHash24(key, EndpointKey(peer).view()) & (slots_.size() - 1);
-}
-
-std::size_t LoadingPeers::SlotOf(const PeerRecord& endpoint, const SipHashKey& key) const {
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t slot = Home(endpoint, key);
-  while (slots_[slot] != 0 && !SameEndpoint(peers_[slots_[slot] - 1], endpoint)) {
-    slot = (slot + 1) & mask;
-  }
-  return slot;
-}
-
-std::size_t LoadingPeers::Find(const PeerRecord& endpoint, const SipHashKey& key) const {
+std::size_t LoadingPeers::Find(const PeerRecord& endpoint, const SipHashKey& key) {
   if (slots_.empty()) {
     auto found = std::find_if(peers_.begin(), peers_.end(),
                               [&](const PeerRecord& peer) { return SameEndpoint(peer, endpoint); });
     return static_cast<std::size_t>(found - peers_.begin());
   }
-  const std::size_t slot = SlotOf(endpoint, key);
-  return slots_[slot] == 0 ? peers_.size() : slots_[slot] - 1;
+  return Index(key).Find(EndpointKey(endpoint), static_cast<std::uint32_t>(peers_.size()));
 }
 
 void LoadingPeers::Rebuild(std::size_t slots, const SipHashKey& key) {
   slots_.assign(slots, 0);
-  for (std::size_t pos = 0; pos < peers_.size(); ++pos) {
-    slots_[SlotOf(peers_[pos], key)] = static_cast<std::uint32_t>(pos + 1);
-  }
+  auto index = Index(key);
+  for (std::size_t pos = 0; pos < peers_.size(); ++pos) index.Add(static_cast<std::uint32_t>(pos));
 }
 
 void LoadingPeers::Upsert(const PeerRecord& peer, const SipHashKey& key) {
@@ -118,21 +112,8 @@ void LoadingPeers::Upsert(const PeerRecord& peer, const SipHashKey& key) {
   if (size * 4 > slots_.size() * 3) {  // at most 3/4 full
     Rebuild(SlotsFor(size), key);
   } else {
-    slots_[SlotOf(peer, key)] = static_cast<std::uint32_t>(size);
+    Index(key).Add(static_cast<std::uint32_t>(size - 1));
   }
-}
-
-// Backward-shift deletion: no tombstones, so lookups stay short however many peers leave.
-void LoadingPeers::EraseSlot(std::size_t slot, const SipHashKey& key) {
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t next = (slot + 1) & mask; slots_[next] != 0; next = (next + 1) & mask) {
-    const std::size_t home = Home(peers_[slots_[next] - 1], key);
-    const bool stays = slot <= next ? (slot < home && home <= next) : (slot < home || home <= next);
-    if (stays) continue;
-    slots_[slot] = slots_[next];
-    slot = next;
-  }
-  slots_[slot] = 0;
 }
 
 void LoadingPeers::Remove(const PeerRecord& endpoint, const SipHashKey& key) {
@@ -141,9 +122,10 @@ void LoadingPeers::Remove(const PeerRecord& endpoint, const SipHashKey& key) {
   if (pos == peers_.size()) return;
   const std::size_t last = peers_.size() - 1;
   if (!slots_.empty()) {
-    EraseSlot(SlotOf(endpoint, key), key);
+    auto index = Index(key);
+    index.Remove(static_cast<std::uint32_t>(pos));
     // The last peer moves into the hole: its slot must name its new position.
-    if (pos != last) slots_[SlotOf(peers_[last], key)] = static_cast<std::uint32_t>(pos + 1);
+    if (pos != last) index.Move(static_cast<std::uint32_t>(last), static_cast<std::uint32_t>(pos));
   }
   peers_[pos] = peers_[last];
   peers_.pop_back();

@@ -1,9 +1,8 @@
 // LoadingPeers: one torrent's peers while the loader replays journals over them. The peers sit
 // in a plain vector (a snapshot's are moved in as decoded, 64 bytes a peer); only when a journal
 // touches a torrent of more than kIndexFrom peers does it get an index by endpoint (address and
-// port): open addressing over positions in the vector, 4 bytes a slot, so that each journal
-// record costs one lookup however large the swarm. The index hashes endpoints with SipHash under
-// the caller's secret (clients choose their ports). A peer is its endpoint: a later record for
+// port; shard/endpoint_slots.h, under the caller's secret), 4 bytes a slot, so that each journal
+// record costs one lookup however large the swarm. A peer is its endpoint: a later record for
 // it replaces the earlier one, as it did in the loader's maps. Pure; owns its peers.
 #pragma once
 
@@ -45,13 +44,11 @@ class LoadingPeers {
   // never scans a large swarm (a snapshot's 100,000 peers re-announced 250,000 times in the
   // journal took 11 s to load when only growth built the index).
   void PrepareForRecord(const SipHashKey& key);
+  // The index over slots_ and peers_ (shard/endpoint_slots.h).
+  auto Index(const SipHashKey& key);
   // The position of the peer at `endpoint`, or peers_.size().
-  std::size_t Find(const PeerRecord& endpoint, const SipHashKey& key) const;
-  // The slot holding `endpoint`'s position, or the empty slot where it would go.
-  std::size_t SlotOf(const PeerRecord& endpoint, const SipHashKey& key) const;
-  std::size_t Home(const PeerRecord& peer, const SipHashKey& key) const;
+  std::size_t Find(const PeerRecord& endpoint, const SipHashKey& key);
   void Rebuild(std::size_t slots, const SipHashKey& key);
-  void EraseSlot(std::size_t slot, const SipHashKey& key);
 
   std::vector<PeerRecord> peers_;
   std::vector<std::uint32_t> slots_;  // position + 1; 0: empty. Empty while not indexed

@@ -1,11 +1,17 @@
-// PeerFamily: packed seeders and leechers in one block, each kind endpoint-ordered, with or
-// without peer ids; the block grows and shrinks with hysteresis.
+// PeerFamily: packed seeders and leechers in one block, each kind endpoint-ordered (or, past
+// kIndexFrom peers, indexed by endpoint), with or without peer ids; the block grows and shrinks
+// with hysteresis.
 #include "shard/peer_family.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "shard/fast_rng.h"
 
 namespace shardtrack {
 namespace {
@@ -59,13 +65,27 @@ void ExpectListed(const PeerFamily4& list, std::uint32_t n, PeerKind kind = kLee
   EXPECT_EQ(list.StateAt(kind, position.index), StateOf(n)) << n;
 }
 
-TEST(PeerFamilyTest, GrowsToThousandsAndShrinksBackKeepingEveryPeerFindableAndInOrder) {
+TEST(PeerFamilyTest, SortedUntilItHoldsKIndexFromPeersThenIndexed) {
+  constexpr std::uint32_t kLast = PeerFamily4::kIndexFrom - 1;
+  PeerFamily4 list;
+  // An order that is not the endpoint order: a stride coprime with the count.
+  for (std::uint32_t i = 0; i < kLast; ++i) Add(list, (i * 7919) % kLast, true);
+  EXPECT_FALSE(list.indexed());
+  EXPECT_TRUE(Ordered(list));
+  Add(list, kLast, true);
+  EXPECT_TRUE(list.indexed());
+  for (std::uint32_t n = 0; n <= kLast; ++n) {
+    ExpectListed(list, n);
+    EXPECT_FALSE(list.Find(kSeeder, EndpointOf(n)).found) << n;
+  }
+  EXPECT_FALSE(list.Find(kLeecher, EndpointOf(kLast + 1)).found);
+}
+
+TEST(PeerFamilyTest, GrowsToThousandsAndShrinksBackKeepingEveryPeerFindable) {
   constexpr std::uint32_t kPeers = 5000;
   PeerFamily4 list;
-  // An order that is not the endpoint order: a stride coprime with kPeers.
   for (std::uint32_t i = 0; i < kPeers; ++i) Add(list, (i * 7919) % kPeers, true);
   ASSERT_EQ(list.size(), kPeers);
-  EXPECT_TRUE(Ordered(list));
   for (std::uint32_t n = 0; n < kPeers; ++n) ExpectListed(list, n);
   const std::size_t full = list.AllocatedBytes();
 
@@ -74,7 +94,6 @@ TEST(PeerFamilyTest, GrowsToThousandsAndShrinksBackKeepingEveryPeerFindableAndIn
     if (n % 2 == 1) Remove(list, n);
   }
   ASSERT_EQ(list.size(), 50u);
-  EXPECT_TRUE(Ordered(list));
   for (std::uint32_t n = kPeers - 99; n < kPeers; n += 2) ExpectListed(list, n);
   EXPECT_LT(list.AllocatedBytes(), full / 50);
   for (std::uint32_t n = kPeers - 99; n < kPeers; n += 2) Remove(list, n);
@@ -146,6 +165,27 @@ TEST(PeerFamilyTest, TheFirstInsertChoosesTheLayoutAndItStaysUntilTheListEmpties
   Remove(list, 2);
   Add(list, 3, false);
   EXPECT_FALSE(list.keeps_peer_ids());
+}
+
+TEST(PeerFamilyTest, ExpiryKeepsALargeFamilyIndexedAndSortsASmallOneAgain) {
+  PeerFamily4 list;
+  for (std::uint32_t n = 0; n < 3000; ++n)
+    Add(list, (n * 7919) % 3000, false, n % 2 ? kSeeder : kLeecher);
+  ASSERT_TRUE(list.indexed());
+  // last_seen is 1'700'000'000 + n: 0..999 go, 2,000 stay and must still be found.
+  EXPECT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + 999), 1000u);
+  EXPECT_TRUE(list.indexed());
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    const std::uint32_t n = (i * 7919) % 3000;
+    const PeerKind kind = i % 2 ? kSeeder : kLeecher;
+    EXPECT_EQ(list.Find(kind, EndpointOf(n)).found, n >= 1000) << n;
+  }
+  // Below kUnindexBelow peers it is sorted again.
+  EXPECT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + 2899), 1900u);
+  EXPECT_FALSE(list.indexed());
+  EXPECT_TRUE(Ordered(list, kSeeder));
+  EXPECT_TRUE(Ordered(list, kLeecher));
+  EXPECT_EQ(list.size(), 100u);
 }
 
 TEST(PeerFamilyTest, ExpiryKeepsTheOrderAndGivesMemoryBack) {
@@ -221,6 +261,78 @@ TEST(PeerFamilyTest, ExpiryCountsEachKindApart) {
     ExpectListed(family, n, n % 3 == 0 ? kSeeder : kLeecher);
   EXPECT_TRUE(Ordered(family, kSeeder));
   EXPECT_TRUE(Ordered(family, kLeecher));
+}
+
+// Random joins, kind changes, updates, departures and expiries, checked against a map, while the
+// family crosses kIndexFrom and kUnindexBelow both ways.
+TEST(PeerFamilyTest, BehavesLikeAMapOfEndpointsThroughEveryLayout) {
+  PeerFamily4 family;
+  std::map<std::uint32_t, std::pair<PeerKind, PeerState>> model;  // peer number -> kind, state
+  FastRng rng(7);
+  std::uint32_t clock = 0;
+  const auto check_all = [&] {
+    ASSERT_EQ(family.size(), model.size());
+    std::set<std::uint32_t> seen;
+    for (const auto& [n, listed] : model) {
+      const PeerKind other = listed.first == kSeeder ? kLeecher : kSeeder;
+      const auto position = family.Find(listed.first, EndpointOf(n));
+      ASSERT_TRUE(position.found) << n;
+      EXPECT_EQ(family.StateAt(listed.first, position.index), listed.second) << n;
+      EXPECT_FALSE(family.Find(other, EndpointOf(n)).found) << n;
+    }
+    for (PeerKind kind : {kSeeder, kLeecher}) {  // each span holds its kind's peers, once each
+      const PeerSpan span = family.Span(kind);
+      for (std::uint32_t i = 0; i < span.count; ++i) {
+        const std::uint8_t* at = span.entries + i * span.entry_size;
+        const std::uint32_t n = (at[1] << 16) | (at[2] << 8) | at[3];
+        ASSERT_TRUE(model.contains(n) && model.at(n).first == kind) << n;
+        EXPECT_TRUE(seen.insert(n).second) << n;
+      }
+    }
+  };
+  bool grew_indexed = false;
+  bool sorted_again = false;
+  for (int step = 0; step < 60'000; ++step) {
+    // Grow to ~3,000 peers, then shrink to ~100, twice.
+    const bool growing = (step / 15'000) % 2 == 0;
+    const std::uint32_t n =
+        rng.Below(growing ? 4000 : 150 + (3000 * (15'000 - step % 15'000)) / 15'000);
+    const auto it = model.find(n);
+    PeerState state = StateOf(n);
+    state.last_seen = 1'700'000'000 + ++clock;
+    const PeerKind kind = rng.Below(3) == 0 ? kSeeder : kLeecher;
+    if (it == model.end()) {
+      if (!growing && rng.Below(4) != 0) continue;
+      Add(family, n, true, kind);
+      family.Set(kind, family.Find(kind, EndpointOf(n)).index, state);
+      model[n] = {kind, state};
+    } else if (!growing && rng.Below(2) == 0) {
+      Remove(family, n, it->second.first);
+      model.erase(it);
+    } else {  // an update, which may change its kind (as TorrentSwarm does: erase, then insert)
+      const PeerKind was = it->second.first;
+      if (kind == was) {
+        family.Set(kind, family.Find(kind, EndpointOf(n)).index, state);
+      } else {
+        const auto target = family.Find(kind, EndpointOf(n));
+        Remove(family, n, was);
+        family.Insert(kind, target.index, EndpointOf(n), state, true);
+      }
+      it->second = {kind, state};
+    }
+    grew_indexed |= family.indexed();
+    sorted_again |= grew_indexed && !family.indexed() && !family.empty();
+    if (step % 5000 == 4999) {  // expire the oldest tenth of what was seen
+      const UnixSeconds cutoff = 1'700'000'000 + clock - clock / 10;
+      std::erase_if(model,
+                    [&](const auto& entry) { return entry.second.second.last_seen <= cutoff; });
+      family.EraseSeenAtOrBefore(cutoff);
+    }
+    if (step % 1000 == 999) check_all();
+  }
+  EXPECT_TRUE(grew_indexed);
+  EXPECT_TRUE(sorted_again);
+  check_all();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "shard/swarm_store.h"
@@ -244,6 +245,31 @@ TEST_F(SwarmScrapeTest, ExportAndRestoreRoundTrip) {
   EXPECT_THAT(again, UnorderedElementsAreArray(exported));
   EXPECT_EQ(TotalsOf(copy), TotalsOf(store_));
   EXPECT_EQ(TotalsOf(copy), RecountOf(copy));
+}
+
+// A swarm past PeerFamily::kIndexFrom keeps its peers unsorted; its export is still ordered by
+// endpoint within each kind, as for a small one.
+TEST_F(SwarmScrapeTest, ALargeSwarmExportsEachKindInEndpointOrder) {
+  constexpr int kPeers = 3000;
+  for (int i = 0; i < kPeers; ++i) {
+    const int n = (i * 7919) % kPeers;  // not in endpoint order
+    AnnounceBuilder peer(
+        HashOf(1), "10.2." + std::to_string(n / 250) + "." + std::to_string(n % 250), 6881 + n % 3);
+    Announce(n % 4 == 0 ? peer.Seeder() : peer);
+  }
+  std::vector<TorrentRecord> exported;
+  store_.ForEachTorrent([&](const TorrentRecord& record) { exported.push_back(record); });
+  ASSERT_THAT(exported, SizeIs(1));
+  const std::vector<PeerRecord>& peers = exported[0].peers;
+  ASSERT_THAT(peers, SizeIs(kPeers));
+  const auto key = [](const PeerRecord& peer) {
+    return std::make_tuple(!peer.seeder, std::string(peer.ip.raw()), peer.port);
+  };
+  for (std::size_t i = 1; i < peers.size(); ++i) {
+    EXPECT_LT(key(peers[i - 1]), key(peers[i])) << i;
+  }
+  EXPECT_EQ(std::count_if(peers.begin(), peers.end(), [](const PeerRecord& p) { return p.seeder; }),
+            kPeers / 4);
 }
 
 TEST_F(SwarmScrapeTest, RestoredPeerKeepsItsCompletionAndLastSeen) {

@@ -1,0 +1,72 @@
+// EndpointSlots: an index from a peer's endpoint (address and port bytes) to its position in an
+// array the caller keeps, for swarms too large to scan or to keep sorted. Open addressing with
+// linear probing over a power-of-two slot array the caller owns (a slot holds position + 1; 0 is
+// empty). Homes come from SipHash under the caller's secret, because clients choose their ports.
+// Removal shifts later slots back instead of leaving tombstones, so lookups stay short however
+// many peers come and go. A view: it owns neither the slots nor the peers. Pure.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+#include "common/siphash.h"
+
+namespace shardtrack {
+
+// `EndpointAt(position)` yields the endpoint at `position` as an Endpoint: a value that compares
+// with == and converts to its bytes (a std::string_view into stable storage, or a small key).
+template <class EndpointAt>
+class EndpointSlots {
+ public:
+  using Endpoint = std::invoke_result_t<const EndpointAt&, std::uint32_t>;
+
+  EndpointSlots(std::span<std::uint32_t> slots, const SipHashKey& key, EndpointAt endpoint_at)
+      : slots_(slots), key_(key), endpoint_at_(endpoint_at) {}
+
+  // The position of `endpoint`, or `missing` when it has no slot.
+  std::uint32_t Find(const Endpoint& endpoint, std::uint32_t missing) const {
+    const std::uint32_t held = slots_[SlotOf(endpoint)];
+    return held == 0 ? missing : held - 1;
+  }
+
+  void Clear() { std::fill(slots_.begin(), slots_.end(), 0); }
+  // Indexes the peer at `position`, which must not be indexed yet.
+  void Add(std::uint32_t position) { slots_[SlotOf(endpoint_at_(position))] = position + 1; }
+  // The peer at `from` is about to move to `to`. Call while it is still at `from`.
+  void Move(std::uint32_t from, std::uint32_t to) { slots_[SlotOf(endpoint_at_(from))] = to + 1; }
+  // Forgets the peer at `position`. Call while it is still there.
+  void Remove(std::uint32_t position) {
+    std::size_t hole = SlotOf(endpoint_at_(position));
+    for (std::size_t next = Next(hole); slots_[next] != 0; next = Next(next)) {
+      const std::size_t home = Home(endpoint_at_(slots_[next] - 1));
+      const bool stays =
+          hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+      if (stays) continue;
+      slots_[hole] = slots_[next];
+      hole = next;
+    }
+    slots_[hole] = 0;
+  }
+
+ private:
+  std::size_t Home(const Endpoint& endpoint) const {
+    return SipHash24(key_, std::string_view(endpoint)) & (slots_.size() - 1);
+  }
+  std::size_t Next(std::size_t slot) const { return (slot + 1) & (slots_.size() - 1); }
+  // The slot that holds `endpoint`'s position, or the empty slot where it would go.
+  std::size_t SlotOf(const Endpoint& endpoint) const {
+    std::size_t slot = Home(endpoint);
+    while (slots_[slot] != 0 && !(endpoint_at_(slots_[slot] - 1) == endpoint)) slot = Next(slot);
+    return slot;
+  }
+
+  std::span<std::uint32_t> slots_;
+  SipHashKey key_;
+  EndpointAt endpoint_at_;
+};
+
+}  // namespace shardtrack
