@@ -5,16 +5,16 @@
 // kind, as with a block per kind; one block per family saves a block header, malloc's chunk
 // header and its rounding on every torrent with both kinds (4 bytes per peer at 10 a torrent).
 // A large family (kIndexFrom peers) stops sorting: its block also holds an index by endpoint
-// (shard/endpoint_slots.h, 6-12 bytes a peer), new peers join at the edge of their kind and a
-// leaving one is replaced by that edge entry, so no insert or erase moves more than one entry
-// (sorted, a new peer in a swarm of a million moved ~15 MB). Expiry sorts it again once it is
-// back under kUnindexBelow peers. An
-// entry is the endpoint in compact wire form (address, port, network order), last_seen as 32-bit
-// Unix seconds, a flags byte and, if the family keeps peer ids, the 20-byte peer id: 11 or 31 bytes
-// for IPv4, 23 or 43 for IPv6. Whether ids are kept is a bit of the header, chosen by the Insert
-// that allocates the block; a family without ids reports all-zero ids. Capacity fills the malloc
-// chunk and grows by about 1.25x; it shrinks only once half of it is unused (hysteresis). An
-// empty family holds no block. Indices are per kind. Owns its block; move-only. Pure.
+// (shard/endpoint_slots.h, 6-12 bytes a peer, under a random key of its own), a new peer joins
+// at the edge of its kind and a leaving one's place is taken by that edge entry, so no insert or
+// erase moves more than one entry (sorted, a new peer in a swarm of a million moved ~15 MB).
+// Expiry sorts it again once it is back under kUnindexBelow peers. An entry is the endpoint in
+// compact wire form (address, port, network order), last_seen as 32-bit Unix seconds, a flags
+// byte and, if the family keeps peer ids, the 20-byte peer id: 11 or 31 bytes for IPv4, 23 or 43
+// for IPv6. Whether ids are kept is a bit of the header, chosen by the Insert that allocates the
+// block; a family without ids reports all-zero ids. Capacity fills the malloc chunk and grows by
+// about 1.25x; it shrinks only once half of it is unused (hysteresis). An empty family holds no
+// block. Indices are per kind. Owns its block; move-only. Pure but for that random key.
 #pragma once
 
 #include <array>
