@@ -188,6 +188,29 @@ TEST(PeerFamilyTest, ExpiryKeepsALargeFamilyIndexedAndSortsASmallOneAgain) {
   EXPECT_EQ(list.size(), 100u);
 }
 
+// Few expire (a tenth): they are erased one by one, each hole filled from its kind's edge.
+TEST(PeerFamilyTest, ExpiryOfAFewPeersOfALargeFamilyKeepsEveryOtherPeer) {
+  PeerFamily4 list;
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    const std::uint32_t n = (i * 7919) % 3000;  // the edges hold expired peers too
+    Add(list, n, true, n % 3 == 0 ? kSeeder : kLeecher);
+  }
+  ASSERT_TRUE(list.indexed());
+  // last_seen is 1'700'000'000 + n: 0..299 go.
+  EXPECT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + 299), 300u);
+  EXPECT_TRUE(list.indexed());
+  EXPECT_EQ(list.size(kSeeder), 900u);
+  EXPECT_EQ(list.size(kLeecher), 1800u);
+  for (std::uint32_t n = 0; n < 3000; ++n) {
+    const PeerKind kind = n % 3 == 0 ? kSeeder : kLeecher;
+    if (n < 300) {
+      EXPECT_FALSE(list.Find(kind, EndpointOf(n)).found) << n;
+    } else {
+      ExpectListed(list, n, kind);
+    }
+  }
+}
+
 TEST(PeerFamilyTest, ExpiryKeepsTheOrderAndGivesMemoryBack) {
   PeerFamily4 list;
   for (std::uint32_t n = 0; n < 2000; ++n) Add(list, n, true);
