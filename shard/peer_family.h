@@ -107,6 +107,7 @@ class PeerFamily {
   // The indexed block's index (shard/endpoint_slots.h) over absolute entry positions.
   auto Index() const;
   SipHashKey IndexKey() const;
+  void CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity) const;
   void RebuildIndex();
   void SortKind(PeerKind kind);
   bool SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff) const;
