@@ -84,33 +84,34 @@ bool ApplyToFamily(const PeerAnnounce& announce, UnixSeconds now, bool keep_peer
   return counted;
 }
 
-// A kind's indices in endpoint order: an indexed family keeps its peers unsorted.
 template <std::size_t A>
-std::vector<std::uint32_t> EndpointOrder(const PeerFamily<A>& family, PeerKind kind) {
-  std::vector<std::uint32_t> order(family.size(kind));
-  std::iota(order.begin(), order.end(), 0);
-  if (family.indexed()) {
-    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-      return family.EndpointAt(kind, a) < family.EndpointAt(kind, b);
-    });
-  }
-  return order;
+void ExportPeer(const PeerFamily<A>& family, PeerKind kind, std::uint32_t index,
+                TorrentRecord& out) {
+  const auto endpoint = family.EndpointAt(kind, index);
+  const PeerState state = family.StateAt(kind, index);
+  PeerRecord& peer = out.peers.emplace_back();
+  peer.peer_id = state.peer_id;
+  peer.ip = *IpAddress::FromRaw({reinterpret_cast<const char*>(endpoint.data()), A});
+  peer.port = static_cast<std::uint16_t>((endpoint[A] << 8) | endpoint[A + 1]);
+  peer.seeder = kind == PeerKind::kSeeder;
+  peer.completed = state.completed;
+  peer.last_seen = state.last_seen;
 }
 
+// In endpoint order: an indexed family keeps its peers unsorted, so it is sorted here.
 template <std::size_t A>
 void ExportKind(const PeerFamily<A>& family, bool seeder, TorrentRecord& out) {
   const PeerKind kind = KindOf(seeder);
-  for (const std::uint32_t i : EndpointOrder(family, kind)) {
-    const auto endpoint = family.EndpointAt(kind, i);
-    const PeerState state = family.StateAt(kind, i);
-    PeerRecord& peer = out.peers.emplace_back();
-    peer.peer_id = state.peer_id;
-    peer.ip = *IpAddress::FromRaw({reinterpret_cast<const char*>(endpoint.data()), A});
-    peer.port = static_cast<std::uint16_t>((endpoint[A] << 8) | endpoint[A + 1]);
-    peer.seeder = seeder;
-    peer.completed = state.completed;
-    peer.last_seen = state.last_seen;
+  if (!family.indexed()) {
+    for (std::uint32_t i = 0; i < family.size(kind); ++i) ExportPeer(family, kind, i, out);
+    return;
   }
+  std::vector<std::uint32_t> order(family.size(kind));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return family.EndpointAt(kind, a) < family.EndpointAt(kind, b);
+  });
+  for (const std::uint32_t i : order) ExportPeer(family, kind, i, out);
 }
 
 }  // namespace
