@@ -261,12 +261,8 @@ typename PeerFamily<A>::Position PeerFamily<A>::Find(PeerKind kind,
   std::uint32_t high = size(kind);
   if (high == 0) return {0, false};
   if (indexed()) {
-    const std::uint32_t start = first(kind);
-    const std::uint32_t position = Index().Find(
-        std::string_view(reinterpret_cast<const char*>(endpoint.data()), kEndpointSize),
-        UINT32_MAX);
-    if (position < start || position - start >= high) return {0, false};  // other kind, or none
-    return {position - start, true};
+    const Listing listing = Locate(endpoint);
+    return kind == PeerKind::kSeeder ? listing.as_seeder : listing.as_leecher;
   }
   // The header is read once, not per probe: this runs three times per announce.
   const std::uint8_t* entries = entry(first(kind));
@@ -285,8 +281,22 @@ typename PeerFamily<A>::Position PeerFamily<A>::Find(PeerKind kind,
 }
 
 template <std::size_t A>
-void PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const Endpoint& endpoint,
-                           const PeerState& state, bool keep_peer_ids) {
+typename PeerFamily<A>::Listing PeerFamily<A>::Locate(const Endpoint& endpoint) const {
+  if (!indexed()) return {Find(PeerKind::kSeeder, endpoint), Find(PeerKind::kLeecher, endpoint)};
+  const std::uint32_t position = Index().Find(
+      std::string_view(reinterpret_cast<const char*>(endpoint.data()), kEndpointSize), UINT32_MAX);
+  Listing out;
+  if (position < size(PeerKind::kSeeder)) {
+    out.as_seeder = {position, true};
+  } else if (position != UINT32_MAX) {  // positions past the seeders are leechers'
+    out.as_leecher = {position - first(PeerKind::kLeecher), true};
+  }
+  return out;
+}
+
+template <std::size_t A>
+std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const Endpoint& endpoint,
+                                    const PeerState& state, bool keep_peer_ids) {
   const std::uint32_t count = size(kind);
   const bool index_it = indexed() || size() + 1 >= kIndexFrom;
   if (size() == capacity() || index_it != indexed()) {
@@ -298,7 +308,7 @@ void PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const Endpoint& e
     SetSize(kind, count + 1);
     Set(kind, position - first(kind), state);
     Index().Add(position);
-    return;
+    return position - first(kind);
   }
   if (kind == PeerKind::kSeeder) {  // the entries after it move up into the gap
     std::memmove(entry(index + 1), entry(index), (count - index) * entry_size());
@@ -309,6 +319,7 @@ void PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const Endpoint& e
   SetSize(kind, count + 1);
   std::memcpy(entry(first(kind) + index), endpoint.data(), kEndpointSize);
   Set(kind, index, state);
+  return index;
 }
 
 template <std::size_t A>

@@ -64,11 +64,20 @@ class PeerFamily {
   bool indexed() const;            // by endpoint instead of sorted
   std::uint32_t capacity() const;  // entries of both kinds the block holds
 
+  // Where `endpoint` is in each kind (it is found in at most one).
+  struct Listing {
+    Position as_seeder;
+    Position as_leecher;
+  };
+
   Position Find(PeerKind kind, const Endpoint& endpoint) const;
+  // Both kinds at once: an indexed family looks the endpoint up once, not once per kind.
+  Listing Locate(const Endpoint& endpoint) const;
   // `index` must come from Find(kind, ...) on the current contents, with found == false.
   // `keep_peer_ids` only matters when the family is empty: it chooses the new block's layout.
-  void Insert(PeerKind kind, std::uint32_t index, const Endpoint& endpoint, const PeerState& state,
-              bool keep_peer_ids);
+  // Returns the index the peer landed at.
+  std::uint32_t Insert(PeerKind kind, std::uint32_t index, const Endpoint& endpoint,
+                       const PeerState& state, bool keep_peer_ids);
   // Keeps an indexed family indexed (so a Position found before stays usable for the other
   // kind); expiry decides when it sorts again.
   void Erase(PeerKind kind, std::uint32_t index);

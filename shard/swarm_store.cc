@@ -57,15 +57,15 @@ AnnounceOutcome SwarmStore::Announce(const PeerAnnounce& announce, UnixSeconds n
     index = torrents_.FindOrInsert(announce.info_hash);
   }
   TorrentSwarm& swarm = torrents_.SwarmAt(index);
-  Update(swarm, [&](TorrentSwarm& s) {
-    outcome.completion_counted = s.Apply(announce, now, store_peer_ids_);
-  });
+  TorrentSwarm::Applied applied;
+  Update(swarm, [&](TorrentSwarm& s) { applied = s.Apply(announce, now, store_peer_ids_); });
+  outcome.completion_counted = applied.completion_counted;
   outcome.completed = swarm.completed();
   out.set_complete(Clamp32(swarm.seeders()));
   out.set_incomplete(Clamp32(swarm.leechers()));
   out.set_downloaded(Clamp32(swarm.completed()));
   if (announce.event != proto::EVENT_STOPPED) {
-    swarm.SelectFor(announce, rng, out);
+    swarm.SelectFor(announce, applied, rng, out);
   } else {
     EraseIfForgettable(index);
   }

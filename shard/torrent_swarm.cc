@@ -20,44 +20,39 @@ typename PeerFamily<A>::Endpoint MakeEndpoint(const IpAddress& ip, std::uint16_t
 
 PeerKind KindOf(bool seeder) { return seeder ? PeerKind::kSeeder : PeerKind::kLeecher; }
 
-// Where a peer is listed in its family: at most one of the two is found.
 template <std::size_t A>
-struct Listing {
-  typename PeerFamily<A>::Position as_seeder;
-  typename PeerFamily<A>::Position as_leecher;
+using ListingOf = typename PeerFamily<A>::Listing;
 
-  Listing(const PeerFamily<A>& family, const typename PeerFamily<A>::Endpoint& endpoint)
-      : as_seeder(family.Find(PeerKind::kSeeder, endpoint)),
-        as_leecher(family.Find(PeerKind::kLeecher, endpoint)) {}
-};
-
-// Stores `state` for `endpoint` as a peer of its kind, taking it out of the other kind.
+// Stores `state` for `endpoint` as a peer of its kind, taking it out of the other kind. Returns
+// its index among its kind.
 template <std::size_t A>
-void Put(PeerFamily<A>& family, const typename PeerFamily<A>::Endpoint& endpoint, bool seeder,
-         const PeerState& state, const Listing<A>& listing, bool keep_peer_ids) {
+std::uint32_t Put(PeerFamily<A>& family, const typename PeerFamily<A>::Endpoint& endpoint,
+                  bool seeder, const PeerState& state, const ListingOf<A>& listing,
+                  bool keep_peer_ids) {
   const auto in_target = seeder ? listing.as_seeder : listing.as_leecher;
   const auto in_other = seeder ? listing.as_leecher : listing.as_seeder;
   if (in_target.found) {
     family.Set(KindOf(seeder), in_target.index, state);
-    return;
+    return in_target.index;
   }
   if (in_other.found) family.Erase(KindOf(!seeder), in_other.index);
-  family.Insert(KindOf(seeder), in_target.index, endpoint, state, keep_peer_ids);
+  return family.Insert(KindOf(seeder), in_target.index, endpoint, state, keep_peer_ids);
 }
 
 template <std::size_t A>
 void RestorePeer(const PeerRecord& peer, PeerFamily<A>& family, bool keep_peer_ids) {
   const auto endpoint = MakeEndpoint<A>(peer.ip, peer.port);
   const PeerState state{peer.peer_id, peer.last_seen, peer.completed};
-  Put(family, endpoint, peer.seeder, state, Listing<A>(family, endpoint), keep_peer_ids);
+  Put(family, endpoint, peer.seeder, state, family.Locate(endpoint), keep_peer_ids);
 }
 
-// Applies one announce to one family. Returns true when a completion was counted.
+// Applies one announce to one family.
 template <std::size_t A>
-bool ApplyToFamily(const PeerAnnounce& announce, UnixSeconds now, bool keep_peer_ids,
-                   PeerFamily<A>& family, std::uint64_t& completed) {
+TorrentSwarm::Applied ApplyToFamily(const PeerAnnounce& announce, UnixSeconds now,
+                                    bool keep_peer_ids, PeerFamily<A>& family,
+                                    std::uint64_t& completed) {
   const auto endpoint = MakeEndpoint<A>(announce.ip, announce.port);
-  const Listing<A> listing(family, endpoint);
+  const ListingOf<A> listing = family.Locate(endpoint);
   PeerState state;
   if (listing.as_seeder.found) state = family.StateAt(PeerKind::kSeeder, listing.as_seeder.index);
   if (listing.as_leecher.found) {
@@ -67,21 +62,22 @@ bool ApplyToFamily(const PeerAnnounce& announce, UnixSeconds now, bool keep_peer
   if (announce.event == proto::EVENT_STOPPED) {
     if (listing.as_seeder.found) family.Erase(PeerKind::kSeeder, listing.as_seeder.index);
     if (listing.as_leecher.found) family.Erase(PeerKind::kLeecher, listing.as_leecher.index);
-    return false;
+    return {};
   }
 
   state.peer_id = announce.peer_id;
   state.last_seen = now;
-  bool counted = false;
+  TorrentSwarm::Applied applied;
   // A peer already listed as a seeder finished nothing since its last announce: a client
   // repeating itself, or one that started complete. Its `completed` would inflate the count.
   if (announce.event == proto::EVENT_COMPLETED && !state.completed && !listing.as_seeder.found) {
     state.completed = true;
     ++completed;
-    counted = true;
+    applied.completion_counted = true;
   }
-  Put(family, endpoint, announce.seeder, state, listing, keep_peer_ids);
-  return counted;
+  const std::uint32_t index = Put(family, endpoint, announce.seeder, state, listing, keep_peer_ids);
+  if (!announce.seeder) applied.leecher_index = index;
+  return applied;
 }
 
 template <std::size_t A>
@@ -116,27 +112,22 @@ void ExportKind(const PeerFamily<A>& family, bool seeder, TorrentRecord& out) {
 
 }  // namespace
 
-bool TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeconds now, bool keep_peer_ids) {
+TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeconds now,
+                                          bool keep_peer_ids) {
   if (announce.ip.is_v4()) return ApplyToFamily(announce, now, keep_peer_ids, v4_, completed_);
   return ApplyToFamily(announce, now, keep_peer_ids, v6_, completed_);
 }
 
-void TorrentSwarm::SelectFor(const PeerAnnounce& announce, FastRng& rng,
+void TorrentSwarm::SelectFor(const PeerAnnounce& announce, const Applied& applied, FastRng& rng,
                              proto::AnnounceReply& out) const {
   if (announce.seeder) {
     const std::array spans = {v4_.Span(PeerKind::kLeecher), v6_.Span(PeerKind::kLeecher)};
     SelectPeers(spans, announce.numwant, announce.want_peer_ids, rng, out);
     return;
   }
-  std::uint32_t skip4 = PeerSpan::kNoSkip;
-  std::uint32_t skip6 = PeerSpan::kNoSkip;
-  if (announce.ip.is_v4()) {
-    const auto self = v4_.Find(PeerKind::kLeecher, MakeEndpoint<4>(announce.ip, announce.port));
-    if (self.found) skip4 = self.index;
-  } else {
-    const auto self = v6_.Find(PeerKind::kLeecher, MakeEndpoint<16>(announce.ip, announce.port));
-    if (self.found) skip6 = self.index;
-  }
+  const bool v4 = announce.ip.is_v4();
+  const std::uint32_t skip4 = v4 ? applied.leecher_index : PeerSpan::kNoSkip;
+  const std::uint32_t skip6 = v4 ? PeerSpan::kNoSkip : applied.leecher_index;
   const std::array spans = {v4_.Span(PeerKind::kSeeder), v4_.Span(PeerKind::kLeecher, skip4),
                             v6_.Span(PeerKind::kSeeder), v6_.Span(PeerKind::kLeecher, skip6)};
   SelectPeers(spans, announce.numwant, announce.want_peer_ids, rng, out);

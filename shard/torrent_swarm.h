@@ -16,13 +16,21 @@ namespace shardtrack {
 
 class TorrentSwarm {
  public:
-  // Adds, updates or (event stopped) removes the announcing peer. Returns true when this
-  // announce counted a completion: once per peer, never from a peer already listed as a seeder.
-  bool Apply(const PeerAnnounce& announce, UnixSeconds now, bool keep_peer_ids);
+  // What Apply did: whether it counted a completion (once per peer, never from a peer already
+  // listed as a seeder), and the announcing peer's index among its family's leechers, which
+  // SelectFor leaves out without searching for it again (kNoSkip: not a leecher).
+  struct Applied {
+    bool completion_counted = false;
+    std::uint32_t leecher_index = PeerSpan::kNoSkip;
+  };
 
-  // Appends up to announce.numwant peers for the (already applied) announcing peer: leechers
-  // only for a seeder, never the peer itself.
-  void SelectFor(const PeerAnnounce& announce, FastRng& rng, proto::AnnounceReply& out) const;
+  // Adds, updates or (event stopped) removes the announcing peer.
+  Applied Apply(const PeerAnnounce& announce, UnixSeconds now, bool keep_peer_ids);
+
+  // Appends up to announce.numwant peers for the announcing peer, given what Apply returned
+  // for it with nothing changed since: leechers only for a seeder, never the peer itself.
+  void SelectFor(const PeerAnnounce& announce, const Applied& applied, FastRng& rng,
+                 proto::AnnounceReply& out) const;
 
   // Removes peers with last_seen <= cutoff. Returns how many.
   std::uint64_t ExpireSeenAtOrBefore(UnixSeconds cutoff);

@@ -194,6 +194,21 @@ TEST_F(SwarmStoreTest, LeecherGetsEveryoneButItself) {
   }
 }
 
+// Past PeerFamily::kIndexFrom peers a new leecher joins at the front of the leechers, not at
+// its sorted place; the reply still leaves out exactly the requester.
+TEST_F(SwarmStoreTest, LeecherOfALargeSwarmGetsEveryoneButItself) {
+  constexpr int kLeechers = 1500;
+  for (int i = 0; i < kLeechers; ++i) {
+    Announce(Peer("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250), 6881));
+  }
+  for (const std::string self : {"10.1.0.7", "10.1.5.249", "10.9.9.9"}) {  // the last is new
+    const auto reply = Announce(Peer(self, 6881).Numwant(2 * kLeechers));
+    const auto peers = Peers4(reply);
+    EXPECT_EQ(peers.size(), reply.incomplete() - 1) << self;
+    EXPECT_THAT(peers, Not(Contains(EndpointText(self, 6881)))) << self;
+  }
+}
+
 TEST_F(SwarmStoreTest, Ipv6RequesterIsNotInItsOwnList) {
   Announce(Peer("2001:db8::1", 6881));
   Announce(Peer("2001:db8::2", 6881));
