@@ -148,27 +148,47 @@ def run_loadgen(args, port, flags):
 
 class Cluster:
     """One shard (serving /metrics) and one frontend on free loopback ports, both pinned to
-    --server-cpu, logging into --dir: what bench/expiry.py and bench/thread_cpu.py start."""
+    --server-cpu, logging into --dir: what bench/scale.py, bench/expiry.py and
+    bench/thread_cpu.py start."""
 
     def __init__(self, args):
         self.args = args
         os.makedirs(args.dir, exist_ok=True)
+        self.data_dir = os.path.join(args.dir, "data")
         self.shard_endpoint = f"tcp://127.0.0.1:{free_port()}"
         self.http_port = free_port()
         self.metrics_port = free_port()
         self.processes = {}
 
-    def start(self, shard_args=(), frontend_args=()):
+    @property
+    def shard(self):
+        return self.processes.get("shard")
+
+    @property
+    def frontend(self):
+        return self.processes.get("frontend")
+
+    def start_shard(self, shard_args=()):
+        """Starts a shard (replacing the one before, which must have stopped); does not wait."""
         a = self.args
-        shard = [os.path.join(a.bin_dir, "shardtrack-shard"), "--listen", self.shard_endpoint,
-                 "--data-dir", os.path.join(a.dir, "data"),
-                 "--metrics-listen", f"127.0.0.1:{self.metrics_port}", *shard_args]
-        frontend = [os.path.join(a.bin_dir, "shardtrack-frontend"), "--port",
-                    str(self.http_port), "--shard", self.shard_endpoint, *frontend_args]
-        for name, argv in (("shard", shard), ("frontend", frontend)):
-            self.processes[name] = Process(name, argv, os.path.join(a.dir, name + ".log"),
-                                           a.server_cpu)
-            self.processes[name].wait_ready()
+        argv = [os.path.join(a.bin_dir, "shardtrack-shard"), "--listen", self.shard_endpoint,
+                "--data-dir", self.data_dir, "--metrics-listen", f"127.0.0.1:{self.metrics_port}",
+                *shard_args]
+        self.processes["shard"] = Process("shard", argv, os.path.join(a.dir, "shard.log"),
+                                          a.server_cpu)
+        return self.shard
+
+    def start_frontend(self, frontend_args=()):
+        a = self.args
+        argv = [os.path.join(a.bin_dir, "shardtrack-frontend"), "--port", str(self.http_port),
+                "--shard", self.shard_endpoint, *frontend_args]
+        self.processes["frontend"] = Process("frontend", argv,
+                                             os.path.join(a.dir, "frontend.log"), a.server_cpu)
+        self.frontend.wait_ready()
+
+    def start(self, shard_args=(), frontend_args=()):
+        self.start_shard(shard_args).wait_ready()
+        self.start_frontend(frontend_args)
 
     def loadgen(self, flags):
         return run_loadgen(self.args, self.http_port, flags)
@@ -178,34 +198,14 @@ class Cluster:
             process.stop()
 
 
-class Scale:
+class Scale(Cluster):
     def __init__(self, args):
-        self.args = args
-        self.bin = args.bin_dir
-        os.makedirs(args.dir, exist_ok=True)
-        self.data_dir = os.path.join(args.dir, "data")
-        self.shard_endpoint = f"tcp://127.0.0.1:{free_port()}"
-        self.http_port = free_port()
-        self.metrics_port = free_port()
-        self.shard = None
-        self.frontend = None
+        super().__init__(args)
         self.out = {"peers": args.peers, "torrents": args.torrents, "shard_args": args.shard_arg}
 
     def start_shard(self, interval):
-        argv = [os.path.join(self.bin, "shardtrack-shard"), "--index", "0", "--count", "1",
-                "--listen", self.shard_endpoint, "--data-dir", self.data_dir,
-                "--metrics-listen", f"127.0.0.1:{self.metrics_port}",
-                "--save-dfile-interval", str(interval), *self.args.shard_arg]
-        self.shard = Process("shard", argv, os.path.join(self.args.dir, "shard.log"),
-                             self.args.server_cpu)
-        return self.shard
-
-    def start_frontend(self):
-        argv = [os.path.join(self.bin, "shardtrack-frontend"), "--port", str(self.http_port),
-                "--shard", self.shard_endpoint]
-        self.frontend = Process("frontend", argv, os.path.join(self.args.dir, "frontend.log"),
-                                self.args.server_cpu)
-        self.frontend.wait_ready()
+        return super().start_shard(["--index", "0", "--count", "1", "--save-dfile-interval",
+                                    str(interval), *self.args.shard_arg])
 
     def loadgen(self, flags, label):
         return run_loadgen(self.args, self.http_port,
@@ -321,11 +321,6 @@ class Scale:
         out["restart_after_sigterm"]["counts_before"] = before
         out["restart_after_sigterm"]["match"] = out["restart_after_sigterm"]["counts"] == before
         return out
-
-    def close(self):
-        for process in (self.frontend, self.shard):
-            if process is not None:
-                process.stop()
 
 
 def main():
