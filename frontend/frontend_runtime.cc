@@ -1,0 +1,286 @@
+#include "frontend/frontend_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstring>
+#include <optional>
+
+#include "common/open_file_limit.h"
+#include "common/reactor/udp_socket.h"
+#include "frontend/access/access_list_file.h"
+#include "frontend/access/access_list_reloader.h"
+#include "frontend/access/torrent_access.h"
+#include "frontend/client_address.h"
+#include "frontend/frontend_metrics.h"
+#include "frontend/http_server.h"
+#include "frontend/shard_reply_demux.h"
+#include "frontend/shard_router.h"
+#include "frontend/tracker_handler.h"
+#include "frontend/udp/udp_connection_ids.h"
+#include "frontend/udp_tracker_handler.h"
+
+namespace shardtrack {
+namespace {
+
+// On SIGTERM a frontend stops accepting, answers what is in flight, then exits; this bounds the
+// wait for requests whose shard never answers (they fail at shard_timeout anyway).
+constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+// Descriptors besides client connections: listener, epoll, signalfd, ZeroMQ's sockets and pipes.
+constexpr std::uint64_t kSpareDescriptors = 64;
+
+HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddressPolicy policy) {
+  HttpServerOptions options;
+  options.client_address = std::move(policy);
+  options.tcp.bind_address = settings.bind;
+  options.tcp.port = settings.port;
+  options.tcp.max_connections = settings.max_connections;
+  options.tcp.idle_timeout = std::chrono::seconds(settings.socket_timeout);
+  options.tcp.max_output_bytes = settings.max_output_bytes;
+  options.tcp.reuse_port = settings.reuse_port;
+  options.tcp.defer_accept_seconds = static_cast<int>(settings.defer_accept);
+  options.limits.max_request_line = settings.max_request_line;
+  options.limits.max_header_bytes = settings.max_header_bytes;
+  options.max_pipelined = settings.max_pipelined;
+  return options;
+}
+
+Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings) {
+  auto ip_override = ParseIpOverride(settings.ip_override);
+  if (!ip_override) {
+    return Error{"--ip-override must be local, always or never, not '" + settings.ip_override +
+                 "'"};
+  }
+  return AnnounceOptions{settings.response_size, settings.max_give, *ip_override};
+}
+
+void WarnIfDescriptorsAreShort(std::uint64_t max_connections) {
+  const std::uint64_t wanted = max_connections + kSpareDescriptors;
+  auto limit = RaiseOpenFileLimit(wanted);
+  if (!limit.ok()) {
+    spdlog::warn("{}; connections may fail with 'too many open files'", limit.error());
+  } else if (*limit < wanted) {
+    spdlog::warn(
+        "the open-file limit is {}, below --max-connections {} + {}: raise the hard limit "
+        "(ulimit -Hn, LimitNOFILE=) or lower --max-connections",
+        *limit, max_connections, kSpareDescriptors);
+  }
+}
+
+void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters) {
+  const char* name = "shardtrack_udp_datagrams_total";
+  const char* help = "UDP tracker datagrams by what became of them.";
+  registry.AddCounter(name, help, {{"kind", "connect"}}, [&counters] { return counters.connects; });
+  registry.AddCounter(name, help, {{"kind", "announce"}},
+                      [&counters] { return counters.announces; });
+  registry.AddCounter(name, help, {{"kind", "scrape"}}, [&counters] { return counters.scrapes; });
+  registry.AddCounter(name, help, {{"kind", "error"}}, [&counters] { return counters.errors; });
+  registry.AddCounter(name, help, {{"kind", "dropped"}}, [&counters] { return counters.dropped; });
+}
+
+// The access list in force at start: off without a file, else the file's list (a missing or
+// malformed file is an error naming it and the bad line).
+Result<TorrentAccess> LoadAccess(const AccessSettings& access) {
+  if (access.path.empty()) return TorrentAccess();
+  auto list = LoadAccessList(access.path);
+  if (!list) return Error{"--access-list: " + list.error()};
+  spdlog::info("access list {}: {} torrents, {} mode", access.path, list->size(),
+               access.mode == AccessMode::kAllow ? "allow" : "deny");
+  return TorrentAccess(access.mode, std::move(*list));
+}
+
+std::string HostForUrl(const std::string& bind) {
+  return bind.find(':') == std::string::npos ? bind : "[" + bind + "]";
+}
+
+// What a draining frontend stops taking and waits for: HTTP and UDP requests in flight.
+struct Intake {
+  HttpServer& http;
+  UdpSocket& udp;
+  const UdpTrackerHandler& udp_handler;
+
+  std::size_t in_flight() const {
+    return http.requests_in_flight() + udp_handler.requests_in_flight();
+  }
+  void Close() {
+    http.StopAccepting();
+    udp.StopReading();
+  }
+};
+
+// What Create checked, for the parts' constructors.
+struct Checked {
+  AnnounceOptions announce;
+  UdpSocket::Options udp;
+  AccessSettings access_settings;
+  FileStamp access_stamp;
+  TorrentAccess access;
+  ClientAddressPolicy policy;
+};
+
+void DrainThenStop(EventLoop& loop, const Intake& intake, MonoTime deadline) {
+  if (intake.in_flight() == 0 || loop.clock().Now() >= deadline) {
+    loop.Stop();
+    return;
+  }
+  loop.RunAfter(kDrainPoll, [&loop, &intake, deadline] { DrainThenStop(loop, intake, deadline); });
+}
+
+// SIGTERM: /readyz fails at once; after the grace period the listeners close and the requests
+// in flight are finished.
+void Drain(EventLoop& loop, TrackerHandler& handler, Intake& intake,
+           const FrontendSettings& settings) {
+  spdlog::info("draining: /readyz fails now, the listener closes in {} ms",
+               settings.drain_grace_ms);
+  handler.SetDraining();
+  loop.RunAfter(std::chrono::milliseconds(settings.drain_grace_ms), [&loop, &intake, &settings] {
+    spdlog::info("no new requests, finishing {} in flight", intake.in_flight());
+    intake.Close();
+    DrainThenStop(loop, intake,
+                  loop.clock().Now() + std::chrono::milliseconds(settings.shard_timeout_ms) * 2);
+  });
+}
+
+}  // namespace
+
+struct FrontendRuntime::Parts {
+  Parts(EventLoop& loop, zmq::context_t& context, const FrontendSettings& settings,
+        const Clock& clock, Checked checked);
+
+  const FrontendSettings& settings;
+  const AccessSettings access_settings;
+  TorrentAccess access;
+  std::optional<AccessListReloader> reloader;
+  TrackerHandler handler;
+  HttpServer http;
+  UdpTrackerHandler udp_handler;
+  ShardReplyDemux demux;
+  ShardRouter router;
+  UdpSocket udp;
+  MetricsRegistry registry;
+  FrontendMetrics metrics;
+  Intake intake{http, udp, udp_handler};
+  bool started = false;
+  bool stopping = false;
+};
+
+namespace {
+
+ShardRouter::Options RouterOptionsFrom(const FrontendSettings& settings) {
+  ShardRouter::Options options;
+  options.timeout = std::chrono::milliseconds(settings.shard_timeout_ms);
+  options.max_pending_per_shard = settings.max_pending_per_shard;
+  return options;
+}
+
+}  // namespace
+
+FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
+                              const FrontendSettings& frontend_settings, const Clock& clock,
+                              Checked checked)
+    : settings(frontend_settings),
+      access_settings(std::move(checked.access_settings)),
+      access(std::move(checked.access)),
+      handler(settings, checked.announce, clock),
+      http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
+      udp_handler(settings, checked.announce, clock, UdpConnectionIds::WithRandomSecret()),
+      demux(handler, udp_handler),
+      router(loop, context, settings.shards, RouterOptionsFrom(settings), demux),
+      udp(loop, std::move(checked.udp),
+          [this](std::string_view datagram, const Endpoint& from) {
+            udp_handler.OnDatagram(datagram, from);
+          }),
+      metrics(registry, clock) {
+  handler.Attach(http, router);
+  udp_handler.Attach(
+      router, [this](const Endpoint& to, std::string_view datagram) { udp.Send(to, datagram); });
+  metrics.WatchHttp(http);
+  metrics.WatchShards(router);
+  handler.AttachMetrics(metrics);
+  if (access.enabled()) {
+    reloader.emplace(loop, access_settings.path, access_settings.interval, checked.access_stamp,
+                     access);
+    handler.AttachAccess(access);
+    udp_handler.AttachAccess(access);
+    metrics.WatchAccess(access);
+    reloader->Start();
+  }
+  RegisterUdpMetrics(registry, udp_handler.counters());
+}
+
+Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop,
+                                                                 zmq::context_t& context,
+                                                                 const FrontendSettings& settings,
+                                                                 const Clock& clock) {
+  if (settings.shards.empty()) {
+    return Error{"no shards: give --shard tcp://HOST:PORT once per shard, in shard-index order"};
+  }
+  auto announce = AnnounceOptionsFrom(settings);
+  if (!announce.ok()) return Error{announce.error()};
+  auto udp = UdpSocketOptionsFrom(settings);
+  if (!udp.ok()) return Error{udp.error()};
+  auto access_settings = AccessSettingsFrom(settings);
+  if (!access_settings.ok()) return Error{access_settings.error()};
+  const FileStamp access_stamp = StampOf(access_settings->path);
+  auto access = LoadAccess(*access_settings);
+  if (!access.ok()) return Error{access.error()};
+  auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
+                                          settings.require_proxy_header);
+  if (!policy.ok()) return Error{policy.error()};
+
+  std::unique_ptr<FrontendRuntime> runtime(new FrontendRuntime(nullptr));
+  // Before the router makes the first ZeroMQ socket (and with it ZeroMQ's threads).
+  FrontendRuntime* self = runtime.get();
+  loop.WatchSignals({SIGINT, SIGTERM}, [self, &loop](int signal) {
+    Parts* parts = self->parts_.get();
+    if (parts == nullptr || !parts->started || parts->stopping) return loop.Stop();
+    parts->stopping = true;
+    spdlog::info("received {}", strsignal(signal));
+    Drain(loop, parts->handler, parts->intake, parts->settings);
+  });
+  loop.WatchSignals({SIGHUP}, [self](int) {
+    Parts* parts = self->parts_.get();
+    if (parts == nullptr || !parts->reloader) {
+      return spdlog::info("SIGHUP: no --access-list to reload");
+    }
+    parts->reloader->Reload();
+  });
+  WarnIfDescriptorsAreShort(settings.max_connections);
+  if (const std::uint32_t listed = FullScrapeLimitPerShard(settings);
+      settings.full_scrape && listed != settings.full_scrape_limit) {
+    spdlog::info(
+        "a full scrape lists at most {} torrents per shard, so that its reply fits "
+        "--max-output-bytes {}; raise that to list more",
+        listed, settings.max_output_bytes);
+  }
+  runtime->parts_ =
+      std::make_unique<Parts>(loop, context, settings, clock,
+                              Checked{*announce, std::move(*udp), std::move(*access_settings),
+                                      access_stamp, std::move(*access), std::move(*policy)});
+  return runtime;
+}
+
+FrontendRuntime::FrontendRuntime(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+FrontendRuntime::~FrontendRuntime() = default;
+
+MetricsRegistry& FrontendRuntime::metrics_registry() { return parts_->registry; }
+
+Status FrontendRuntime::Start() {
+  const FrontendSettings& settings = parts_->settings;
+  if (auto listening = parts_->http.Listen(); !listening.ok()) {
+    return Error{listening.error() + " (is another tracker running? choose another --port)"};
+  }
+  std::string udp_url;
+  if (settings.udp_port != 0) {
+    if (auto opened = parts_->udp.Open(); !opened.ok()) {
+      return Error{opened.error() + " (choose another --udp-port)"};
+    }
+    udp_url = fmt::format(" and udp://{}:{}", HostForUrl(settings.bind), parts_->udp.port());
+  }
+  parts_->started = true;
+  spdlog::info("ready: frontend listening on http://{}:{}{} with {} shards",
+               HostForUrl(settings.bind), parts_->http.port(), udp_url, settings.shards.size());
+  return OkStatus();
+}
+
+}  // namespace shardtrack

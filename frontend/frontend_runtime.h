@@ -1,0 +1,42 @@
+// FrontendRuntime: everything a frontend runs on an event loop: the HTTP and UDP trackers, the
+// router to the shards, the access list and its reloads, and the metrics. SIGINT/SIGTERM drain
+// it (the listeners close after --drain-grace-ms, requests in flight are answered) and then stop
+// the loop; SIGHUP reloads the access list. shardtrack-frontend runs one per process;
+// shardtrack-node runs one beside its shards. Loop thread only.
+#pragma once
+
+#include <memory>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "common/reactor/event_loop.h"
+#include "common/result.h"
+#include "frontend/frontend_settings.h"
+
+namespace shardtrack {
+
+class FrontendRuntime {
+ public:
+  // Checks the settings and builds the parts; an error names the setting at fault. Call it
+  // before anything creates a ZeroMQ socket or another thread: it blocks the signals it watches,
+  // and threads started later inherit that. `settings` and `clock` must outlive the runtime.
+  static Result<std::unique_ptr<FrontendRuntime>> Create(EventLoop& loop, zmq::context_t& context,
+                                                         const FrontendSettings& settings,
+                                                         const Clock& clock);
+  ~FrontendRuntime();
+  FrontendRuntime(const FrontendRuntime&) = delete;
+  FrontendRuntime& operator=(const FrontendRuntime&) = delete;
+
+  // Opens the HTTP listener (and the UDP socket with --udp-port), then logs the ready line.
+  Status Start();
+  // Served at /metrics; other parts of the process may add their series.
+  MetricsRegistry& metrics_registry();
+
+ private:
+  struct Parts;
+  explicit FrontendRuntime(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace shardtrack

@@ -1,0 +1,80 @@
+#include "shard/shard_runtime.h"
+
+#include <malloc.h>
+#include <spdlog/spdlog.h>
+#include <sys/sysinfo.h>
+
+#include <random>
+
+#include "common/siphash.h"
+#include "shard/persistence/persistence_metrics.h"
+#include "shard/shard_metrics.h"
+
+namespace shardtrack {
+
+ShardRuntime::ShardRuntime(const ShardSettings& settings, const Clock& clock)
+    : settings_(settings), clock_(clock), store_(settings.store_peer_ids, RandomSipHashKey()) {}
+
+Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,
+                                                         const ShardSettings& settings,
+                                                         const Clock& clock) {
+  if (settings.count == 0 || settings.index >= settings.count) {
+    return Error{"--index " + std::to_string(settings.index) + " must be below --count " +
+                 std::to_string(settings.count)};
+  }
+  auto on_corrupt = ParseOnCorrupt(settings.on_corrupt);
+  if (!on_corrupt || settings.save_dfile_interval <= 0) {
+    return Error{"--on-corrupt must be refuse or quarantine, --save-dfile-interval positive"};
+  }
+  auto expiry = ExpiryOptionsFrom(settings);
+  if (!expiry) return Error{expiry.error()};
+  auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
+  if (!snapshot_cpus) return Error{snapshot_cpus.error()};
+
+  std::unique_ptr<ShardRuntime> shard(new ShardRuntime(settings, clock));
+  const PersistenceOptions options{settings.data_dir, settings.index,        settings.count,
+                                   *on_corrupt,       settings.peer_timeout, *snapshot_cpus};
+  auto persistence = ShardPersistence::Open(shard->files_, options, clock.WallNow(), shard->store_);
+  if (!persistence) {
+    return Error{"cannot start from " + settings.data_dir + ": " + persistence.error()};
+  }
+  shard->persistence_ = std::move(*persistence);
+  spdlog::info("shard {}: {}", settings.index, shard->persistence_->recovery_summary());
+  // The loader's temporaries are freed by now, and LoadIntoStore handed most of their pages back
+  // as it went; glibc keeps the rest (up to half of what was freed since its last trim), and
+  // every snapshot's fork would copy their page tables. Hand those back too.
+  malloc_trim(0);
+
+  shard->service_ = std::make_unique<ShardService>(settings.index, settings.count, shard->store_,
+                                                   std::random_device{}());
+  shard->server_ = std::make_unique<ShardServer>(loop, context, settings, *expiry, shard->store_,
+                                                 *shard->service_);
+  shard->server_->SetDurability(shard->persistence_.get());
+  shard->server_->SetBackgroundSnapshot(shard->persistence_.get());
+  return shard;
+}
+
+Result<std::string> ShardRuntime::Start() {
+  auto endpoint = server_->Bind();
+  if (endpoint.ok()) server_->Start();
+  return endpoint;
+}
+
+void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
+  RegisterShardMetrics(registry, settings_.index, settings_.count, store_, *service_, *server_);
+  RegisterPersistenceMetrics(registry, settings_.index, *persistence_, clock_);
+}
+
+bool ShardRuntime::Stop() {
+  server_->Close();
+  if (Status saved = persistence_->SaveSnapshot(store_, clock_.WallNow()); !saved) {
+    spdlog::error("shard {}: final snapshot failed: {} (the journal keeps every change)",
+                  settings_.index, saved.error());
+    return false;
+  }
+  spdlog::info("stopped: shard {} saved {} torrents and {} peers", settings_.index,
+               store_.torrents(), store_.peers());
+  return !server_->commit_failed();
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,56 @@
+// ShardRuntime: everything one shard runs on an event loop: its swarm store loaded from the data
+// directory, the persistence that journals and snapshots it, the service, and the ROUTER socket
+// that answers frontends. shardtrack-shard runs one per process; shardtrack-node runs its shards
+// beside a frontend on one loop. Loop thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "common/reactor/event_loop.h"
+#include "common/result.h"
+#include "shard/persistence/file_ops.h"
+#include "shard/persistence/shard_persistence.h"
+#include "shard/shard_server.h"
+#include "shard/shard_service.h"
+#include "shard/shard_settings.h"
+#include "shard/swarm_store.h"
+
+namespace shardtrack {
+
+class ShardRuntime {
+ public:
+  // Checks the settings and loads the shard's files (seconds for millions of peers). An error
+  // names the setting or the file at fault. `settings` and `clock` must outlive the runtime.
+  static Result<std::unique_ptr<ShardRuntime>> Open(EventLoop& loop, zmq::context_t& context,
+                                                    const ShardSettings& settings,
+                                                    const Clock& clock);
+  ShardRuntime(const ShardRuntime&) = delete;
+  ShardRuntime& operator=(const ShardRuntime&) = delete;
+
+  // Binds --listen and starts expiry and snapshots; returns the endpoint bound.
+  Result<std::string> Start();
+  void RegisterMetrics(MetricsRegistry& registry) const;
+  // After the loop has stopped: no more requests, then the final snapshot. False when that
+  // snapshot or an earlier journal commit failed (logged).
+  bool Stop();
+
+  const ShardSettings& settings() const { return settings_; }
+  const SwarmStore& store() const { return store_; }
+
+ private:
+  ShardRuntime(const ShardSettings& settings, const Clock& clock);
+
+  const ShardSettings& settings_;
+  const Clock& clock_;
+  PosixFileOps files_;
+  SwarmStore store_;
+  std::unique_ptr<ShardPersistence> persistence_;
+  std::unique_ptr<ShardService> service_;
+  std::unique_ptr<ShardServer> server_;
+};
+
+}  // namespace shardtrack
