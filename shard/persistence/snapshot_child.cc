@@ -58,10 +58,19 @@ std::string MoveToCpus(const std::vector<int>& cpus) {
   return ErrnoText("sched_setaffinity");
 }
 
+// In the child: closes every descriptor but the standard ones and `keep`. A connection or a
+// listener the parent closes while the child writes must really close then, not when the child
+// exits (shardtrack-node's client connections; a shard's metrics listener).
+void CloseInheritedDescriptors(int keep) {
+  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep) - 1, 0);
+  ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+}
+
 [[noreturn]] void RunChild(const SnapshotChild::Job& job, const std::vector<int>& cpus,
                            int result_fd, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(1);  // the parent died before prctl
+  CloseInheritedDescriptors(result_fd);
   std::string affinity_error = MoveToCpus(cpus);
   if (affinity_error.size() > kMaxAffinityErrorBytes) affinity_error.resize(kMaxAffinityErrorBytes);
   WriteAll(result_fd, std::string(1, static_cast<char>(affinity_error.size())) + affinity_error);

@@ -1,10 +1,13 @@
 // SnapshotChild: the job runs in a forked child whose result comes back through Wait(). Given
 // CPUs, the child runs the job on those alone (its job reports the affinity the kernel gave it);
-// given CPUs it cannot use, it still runs the job, on the parent's CPUs, and says why.
+// given CPUs it cannot use, it still runs the job, on the parent's CPUs, and says why. The child
+// holds none of the parent's descriptors but the standard ones.
 #include "shard/persistence/snapshot_child.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -76,6 +79,26 @@ TEST(SnapshotChildTest, AFailedJobsErrorComesBackAfterTheAffinityReport) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error(), "disk full");
   EXPECT_NE((*child)->affinity_error(), "");
+}
+
+TEST(SnapshotChildTest, TheChildHoldsNoneOfTheParentsDescriptors) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, 0), 0);  // not close-on-exec: a fork alone keeps it
+  auto child = SnapshotChild::Start(
+      [&]() -> Result<std::string> {
+        std::string open;
+        for (int fd : {0, 1, 2, pipe_fds[0], pipe_fds[1]}) {
+          open += ::fcntl(fd, F_GETFD) >= 0 ? "1" : "0";
+        }
+        return open;
+      },
+      {});
+  ASSERT_TRUE(child.ok()) << child.error();
+  auto result = (*child)->Wait();
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  ASSERT_TRUE(result.ok()) << result.error();
+  EXPECT_EQ(*result, "11100");
 }
 
 }  // namespace
