@@ -13,6 +13,12 @@ constexpr std::uint32_t kLargestUdpDatagram = 65535;  // the UDP header's length
 }  // namespace
 
 void FrontendSettings::Register(FlagSet& flags) {
+  flags.Add("shard", &shards, "shard endpoint tcp://HOST:PORT; the order gives the shard index");
+  RegisterServing(flags);
+  flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
+}
+
+void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("bind", &bind, "address to listen on for HTTP (IPv4 or IPv6 literal)");
   flags.Add("port", &port, "HTTP port for announce, scrape and the info page");
   flags.Add("udp-port", &udp_port, "UDP tracker (BEP 15) port on --bind; 0: no UDP tracker");
@@ -32,7 +38,6 @@ void FrontendSettings::Register(FlagSet& flags) {
             "refuse every connection that is not a trusted proxy sending a PROXY header");
   flags.Add("drain-grace-ms", &drain_grace_ms,
             "after SIGTERM, milliseconds of failing /readyz before the listener closes");
-  flags.Add("shard", &shards, "shard endpoint tcp://HOST:PORT; the order gives the shard index");
   flags.Add("max-connections", &max_connections,
             "open client connections; a connection over it is accepted and closed");
   flags.Add("socket-timeout", &socket_timeout, "seconds before an idle connection is closed");
@@ -69,7 +74,6 @@ void FrontendSettings::Register(FlagSet& flags) {
             "milliseconds before a request a shard has not answered fails");
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
             "requests waiting on one shard before new ones fail at once");
-  flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
 }
 
 Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings) {

@@ -97,6 +97,9 @@ struct FrontendSettings {
   std::string log_level = "info";
 
   void Register(FlagSet& flags);
+  // Everything but the shard list and the log level: what shardtrack-node takes for its
+  // frontend, whose shards are its own.
+  void RegisterServing(FlagSet& flags);
 };
 
 // The UDP tracker's socket options from the settings, or an error naming the setting that is

@@ -51,6 +51,9 @@ struct ShardSettings {
   std::string metrics_listen;
 
   void Register(FlagSet& flags);
+  // The settings of the swarms and their files, without the process's own (index, count,
+  // listen, log-level, metrics-listen): what shardtrack-node takes for all its shards.
+  void RegisterStorage(FlagSet& flags);
 };
 
 // The expiry sweep's pace from peer_timeout and the expire_* settings, or an error naming the

@@ -5,6 +5,7 @@ Pieces:
     (bounded), keeps its log for failure messages, and can be killed, restarted and stopped.
   - Cluster: N shards on free loopback ports plus M frontends (`--port 0`), in a temp dir;
     a context manager that always stops everything and removes the temp dir.
+  - Node: shardtrack-node, a frontend and its shards in one process.
   - HttpConnection: a tiny raw HTTP/1.1 client over a socket (optional source address), so
     tests can send malformed bytes, pipeline and reuse a connection.
   - bdecode: a strict bencode decoder (sorted unique dict keys, canonical integers, no trailing
@@ -252,6 +253,21 @@ class Frontend(Process):
         url_host = f"[{bind}]" if ":" in bind else bind
         pattern = r"ready: frontend listening on http://" + re.escape(url_host) + r":(\d+)"
         super().__init__(f"frontend{number}", argv, pattern, env=env)
+
+    @property
+    def port(self):
+        return int(self.ready_match.group(1))
+
+
+class Node(Process):
+    """shardtrack-node: a frontend and `shards` shards in one process, over `data_dir`."""
+
+    def __init__(self, shards, data_dir, extra_args=(), env=None):
+        os.makedirs(data_dir, exist_ok=True)
+        argv = [binary("shardtrack-node"), "--bind", "127.0.0.1", "--port", "0",
+                "--shards", str(shards), "--data-dir", data_dir, *extra_args]
+        pattern = r"ready: frontend listening on http://127\.0\.0\.1:(\d+)"
+        super().__init__("node", argv, pattern, env=env)
 
     @property
     def port(self):

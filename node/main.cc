@@ -1,0 +1,105 @@
+// shardtrack-node: a frontend and its shards in one process. They share one event loop and one
+// ZeroMQ context, and the frontend reaches shard i at inproc://shard-<i>: the same ROUTER and
+// DEALER sockets and protobuf messages as a cluster, without ZeroMQ's I/O threads or TCP between
+// them. The data directory is a cluster's (shard-<i>-of-<n> files), so a node's data serves a
+// cluster of n shard processes later, and the other way round. Wiring only.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/flags.h"
+#include "common/logging.h"
+#include "common/reactor/event_loop.h"
+#include "frontend/frontend_runtime.h"
+#include "frontend/frontend_settings.h"
+#include "shard/shard_runtime.h"
+#include "shard/shard_settings.h"
+
+namespace shardtrack {
+namespace {
+
+struct NodeSettings {
+  FrontendSettings frontend;
+  ShardSettings shard;  // for every shard, but index, count and listen
+  std::uint32_t shards = 1;
+  std::string log_level = "info";
+
+  void Register(FlagSet& flags) {
+    flags.Add("shards", &shards,
+              "shards in this process (their files: shard-<i>-of-<shards> in --data-dir)");
+    frontend.RegisterServing(flags);
+    shard.RegisterStorage(flags);
+    flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
+  }
+
+  // Shard i's settings, and the frontend's list of their endpoints.
+  std::vector<ShardSettings> ShardList() {
+    std::vector<ShardSettings> list(shards, shard);
+    frontend.shards.clear();
+    for (std::uint32_t i = 0; i < shards; ++i) {
+      list[i].index = i;
+      list[i].count = shards;
+      list[i].listen = "inproc://shard-" + std::to_string(i);
+      frontend.shards.push_back(list[i].listen);
+    }
+    return list;
+  }
+};
+
+int Run(int argc, char** argv) {
+  NodeSettings settings;
+  FlagSet flags("shardtrack-node",
+                "A frontend and its shards in one process: announces and scrapes over HTTP (and "
+                "UDP), swarms kept and saved in --data-dir.");
+  settings.Register(flags);
+  if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
+  if (auto logging = SetUpLogging("node", settings.log_level); !logging.ok()) {
+    std::fprintf(stderr, "shardtrack-node: %s\n", logging.error().c_str());
+    return 2;
+  }
+  if (settings.shards == 0) {
+    spdlog::error("--shards must be at least 1");
+    return 2;
+  }
+  const std::vector<ShardSettings> shard_settings = settings.ShardList();
+
+  SystemClock clock;
+  EventLoop loop(clock);
+  zmq::context_t context(1);
+  auto frontend = FrontendRuntime::Create(loop, context, settings.frontend, clock);
+  if (!frontend.ok()) {
+    spdlog::error("{}", frontend.error());
+    return 2;
+  }
+  std::vector<std::unique_ptr<ShardRuntime>> shards;
+  for (const ShardSettings& one : shard_settings) {
+    auto shard = ShardRuntime::Open(loop, context, one, clock);
+    if (!shard.ok()) {
+      spdlog::error("shard {}: {}", one.index, shard.error());
+      return 1;
+    }
+    if (auto endpoint = (*shard)->Start(); !endpoint.ok()) {
+      spdlog::error("shard {}: {}", one.index, endpoint.error());
+      return 1;
+    }
+    (*shard)->RegisterMetrics((*frontend)->metrics_registry());
+    shards.push_back(std::move(*shard));
+  }
+  if (Status started = (*frontend)->Start(); !started) {
+    spdlog::error("{}", started.error());
+    return 1;
+  }
+  loop.Run();
+  bool saved = true;
+  for (auto& shard : shards) saved = shard->Stop() && saved;
+  return saved ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace shardtrack
+
+int main(int argc, char** argv) { return shardtrack::Run(argc, argv); }

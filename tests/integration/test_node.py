@@ -1,0 +1,95 @@
+"""shardtrack-node: a frontend and its shards in one process (node/main.cc). It serves torrents
+of every shard, keeps them across a restart and a kill -9, and its data directory is a cluster's:
+shard processes started over it serve the same swarms."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+
+import cluster
+from cluster import (Frontend, LoggedTestCase, Node, Shard, announce, free_port, hash_on_shard,
+                     metrics, peer_id, reply_peers, scrape)
+
+SHARDS = 2
+
+
+class NodeTest(LoggedTestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="shardtrack-node-")
+        self.data_dir = os.path.join(self.tmp, "data")
+        self.env = cluster.clean_env()
+        self.processes = []
+        # One torrent on each shard, so both of the node's shards are exercised.
+        self.torrents = [hash_on_shard(shard, SHARDS, f"node-{shard}") for shard in range(SHARDS)]
+
+    def tearDown(self):
+        for process in self.processes:
+            process.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def logs(self):
+        return "\n".join(p.log_tail() for p in self.processes)
+
+    def start(self, process):
+        self.processes.append(process)
+        process.start()
+        return process
+
+    def start_node(self):
+        return self.start(Node(SHARDS, self.data_dir, env=self.env))
+
+    def seed_and_leech(self, port):
+        """A seeder and a leecher on each torrent; the leecher's reply lists the seeder."""
+        for number, torrent in enumerate(self.torrents):
+            announce(port, torrent, peer_id(f"seed{number}"), 7000 + number, left=0,
+                     event="started", compact=1)
+            reply = announce(port, torrent, peer_id(f"leech{number}"), 8000 + number, left=10,
+                             event="started", compact=1)
+            self.assertIn(("127.0.0.1", 7000 + number), reply_peers(reply))
+
+    def assertCounts(self, port, complete, incomplete, downloaded=0):
+        files = scrape(port, self.torrents)
+        for torrent in self.torrents:
+            self.assertEqual(files[torrent][b"complete"], complete, torrent.hex())
+            self.assertEqual(files[torrent][b"incomplete"], incomplete, torrent.hex())
+            self.assertEqual(files[torrent][b"downloaded"], downloaded, torrent.hex())
+
+    def test_serves_every_shard_and_keeps_its_swarms_across_restarts(self):
+        node = self.start_node()
+        self.seed_and_leech(node.port)
+        self.assertCounts(node.port, 1, 1)
+        samples = metrics(node.port)
+        for shard in range(SHARDS):
+            self.assertEqual(samples[f'shardtrack_torrents{{shard="{shard}"}}'], 1)
+            self.assertEqual(samples[f'shardtrack_peers{{shard="{shard}"}}'], 2)
+
+        self.assertEqual(node.stop(), 0, node.log_tail())
+        node.start()
+        self.assertCounts(node.port, 1, 1)
+
+        # A completion written only to the journal survives kill -9.
+        for number, torrent in enumerate(self.torrents):
+            announce(node.port, torrent, peer_id(f"leech{number}"), 8000 + number, left=0,
+                     event="completed", compact=1)
+        node.kill(signal.SIGKILL)
+        node.start()
+        self.assertCounts(node.port, 2, 0, downloaded=1)
+
+    def test_its_data_directory_serves_a_cluster_of_as_many_shards(self):
+        node = self.start_node()
+        self.seed_and_leech(node.port)
+        self.assertEqual(node.stop(), 0, node.log_tail())
+
+        shards = [self.start(Shard(index, SHARDS, free_port(), self.data_dir, env=self.env))
+                  for index in range(SHARDS)]
+        frontend = self.start(Frontend(0, [s.endpoint for s in shards], env=self.env))
+        self.assertCounts(frontend.port, 1, 1)
+
+    def test_refuses_zero_shards(self):
+        result = subprocess.run([cluster.binary("shardtrack-node"), "--shards", "0",
+                                 "--data-dir", self.data_dir], capture_output=True, text=True,
+                                env=self.env, timeout=10)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--shards must be at least 1", result.stderr)
