@@ -1,4 +1,5 @@
-# One image for both processes: `shardtrack-frontend` or `shardtrack-shard` is the command.
+# One image for every process: the command is shardtrack-frontend, shardtrack-shard or
+# shardtrack-node.
 # Dependencies come from scripts/install-deps, the same script the README's set-up runs.
 #   docker build -t shardtrack .
 
@@ -8,15 +9,15 @@ RUN /src/scripts/install-deps --build && rm -rf /var/lib/apt/lists/*
 COPY . /src
 WORKDIR /src
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null \
- && cmake --build /build --parallel "$(nproc)" --target shardtrack-frontend shardtrack-shard \
- && strip --strip-debug /build/bin/shardtrack-frontend /build/bin/shardtrack-shard
+ && cmake --build /build --parallel "$(nproc)" --target shardtrack-frontend shardtrack-shard shardtrack-node \
+ && strip --strip-debug /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /build/bin/shardtrack-node
 
 FROM debian:12-slim
 COPY scripts/install-deps /usr/local/lib/shardtrack/install-deps
 RUN /usr/local/lib/shardtrack/install-deps --runtime && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin shardtrack \
  && mkdir -p /data && chown shardtrack:shardtrack /data
-COPY --from=build /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /usr/local/bin/
+COPY --from=build /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /build/bin/shardtrack-node /usr/local/bin/
 USER shardtrack
 WORKDIR /data
 VOLUME /data
