@@ -3,6 +3,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <string>
 
 namespace shardtrack {
@@ -18,6 +19,9 @@ Status SetUpLogging(std::string_view process_name, std::string_view level) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  // stderr is often a pipe (a terminal's tee, a container's log collector). If its reader goes
+  // first, the next log line must fail quietly, not kill the process before its final snapshot.
+  std::signal(SIGPIPE, SIG_IGN);
   return OkStatus();
 }
 

@@ -1,4 +1,5 @@
-// Logging set-up for every process: spdlog to stderr with a level from --log-level.
+// Logging set-up for every process: spdlog to stderr with a level from --log-level. A closed
+// stderr (SIGPIPE) no longer stops the process: its log lines are lost, its work goes on.
 #pragma once
 
 #include <string_view>

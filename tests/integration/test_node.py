@@ -1,8 +1,9 @@
 """shardtrack-node: a frontend and its shards in one process (node/main.cc). It serves torrents
-of every shard, keeps them across a restart and a kill -9, and its data directory is a cluster's:
-shard processes started over it serve the same swarms."""
+of every shard over HTTP and UDP, keeps them across a restart and a kill -9, and its data
+directory is a cluster's: shard processes started over it serve the same swarms."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import tempfile
 import cluster
 from cluster import (Frontend, LoggedTestCase, Node, Shard, announce, free_port, hash_on_shard,
                      metrics, peer_id, reply_peers, scrape)
+from test_udp import UdpClient, announce_fields, free_udp_port
 
 SHARDS = 2
 
@@ -37,8 +39,8 @@ class NodeTest(LoggedTestCase):
         process.start()
         return process
 
-    def start_node(self):
-        return self.start(Node(SHARDS, self.data_dir, env=self.env))
+    def start_node(self, *args):
+        return self.start(Node(SHARDS, self.data_dir, args, env=self.env))
 
     def seed_and_leech(self, port):
         """A seeder and a leecher on each torrent; the leecher's reply lists the seeder."""
@@ -86,6 +88,43 @@ class NodeTest(LoggedTestCase):
                   for index in range(SHARDS)]
         frontend = self.start(Frontend(0, [s.endpoint for s in shards], env=self.env))
         self.assertCounts(frontend.port, 1, 1)
+
+    def test_udp_announces_reach_every_shard(self):
+        node = self.start_node("--udp-port", str(free_udp_port()))
+        udp_port = int(re.search(r"and udp://127\.0\.0\.1:(\d+)", node.log()).group(1))
+        seeder, leecher = UdpClient(udp_port, "127.0.0.2"), UdpClient(udp_port, "127.0.0.3")
+        self.addCleanup(seeder.close)
+        self.addCleanup(leecher.close)
+        seeder.connect()
+        leecher.connect()
+        for torrent in self.torrents:
+            self.assertEqual(seeder.announce(torrent, peer_id("seeder"), 7001, left=0)[0], 1)
+            action, payload = leecher.announce(torrent, peer_id("leecher"), 7002, left=10)
+            self.assertEqual(action, 1, payload)
+            _, leechers, seeders, peers = announce_fields(payload)
+            self.assertEqual((leechers, seeders, peers), (1, 1, [("127.0.0.2", 7001)]))
+        self.assertCounts(node.port, 1, 1)
+
+    def test_a_log_reader_that_goes_away_does_not_stop_the_final_snapshots(self):
+        # As with Ctrl-C on `scripts/run`, whose tee dies with the terminal's signal.
+        node = subprocess.Popen(
+            [cluster.binary("shardtrack-node"), "--bind", "127.0.0.1", "--port", "0",
+             "--shards", str(SHARDS), "--data-dir", self.data_dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env)
+        try:
+            for line in node.stderr:
+                if b"ready:" in line:
+                    break
+            node.stderr.close()
+            node.terminate()
+            self.assertEqual(node.wait(10), 0)
+        finally:
+            if node.poll() is None:
+                node.kill()
+                node.wait()
+        files = os.listdir(self.data_dir)
+        for shard in range(SHARDS):  # a final snapshot retires the first one to .prev
+            self.assertIn(f"shard-{shard}-of-{SHARDS}.snapshot.prev", files)
 
     def test_refuses_zero_shards(self):
         result = subprocess.run([cluster.binary("shardtrack-node"), "--shards", "0",
