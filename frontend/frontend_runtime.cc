@@ -228,7 +228,7 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
                                           settings.require_proxy_header);
   if (!policy.ok()) return Error{policy.error()};
 
-  std::unique_ptr<FrontendRuntime> runtime(new FrontendRuntime(nullptr));
+  auto runtime = std::make_unique<FrontendRuntime>(OnlyCreate{});
   // Before the router makes the first ZeroMQ socket (and with it ZeroMQ's threads).
   FrontendRuntime* self = runtime.get();
   loop.WatchSignals({SIGINT, SIGTERM}, [self, &loop](int signal) {
@@ -260,7 +260,7 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   return runtime;
 }
 
-FrontendRuntime::FrontendRuntime(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+FrontendRuntime::FrontendRuntime(OnlyCreate) {}
 FrontendRuntime::~FrontendRuntime() = default;
 
 MetricsRegistry& FrontendRuntime::metrics_registry() { return parts_->registry; }

@@ -17,6 +17,10 @@
 namespace shardtrack {
 
 class FrontendRuntime {
+  struct OnlyCreate {  // a key only Create can make: the constructor is public for make_unique
+    explicit OnlyCreate() = default;
+  };
+
  public:
   // Checks the settings and builds the parts; an error names the setting at fault. Call it
   // before anything creates a ZeroMQ socket or another thread: it blocks the signals it watches,
@@ -24,6 +28,7 @@ class FrontendRuntime {
   static Result<std::unique_ptr<FrontendRuntime>> Create(EventLoop& loop, zmq::context_t& context,
                                                          const FrontendSettings& settings,
                                                          const Clock& clock);
+  explicit FrontendRuntime(OnlyCreate);
   ~FrontendRuntime();
   FrontendRuntime(const FrontendRuntime&) = delete;
   FrontendRuntime& operator=(const FrontendRuntime&) = delete;
@@ -35,7 +40,6 @@ class FrontendRuntime {
 
  private:
   struct Parts;
-  explicit FrontendRuntime(std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
 };
 

@@ -12,7 +12,7 @@
 
 namespace shardtrack {
 
-ShardRuntime::ShardRuntime(const ShardSettings& settings, const Clock& clock)
+ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock)
     : settings_(settings), clock_(clock), store_(settings.store_peer_ids, RandomSipHashKey()) {}
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,
@@ -31,7 +31,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
   if (!snapshot_cpus) return Error{snapshot_cpus.error()};
 
-  std::unique_ptr<ShardRuntime> shard(new ShardRuntime(settings, clock));
+  auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock);
   const PersistenceOptions options{settings.data_dir, settings.index,        settings.count,
                                    *on_corrupt,       settings.peer_timeout, *snapshot_cpus};
   auto persistence = ShardPersistence::Open(shard->files_, options, clock.WallNow(), shard->store_);

@@ -22,12 +22,17 @@
 namespace shardtrack {
 
 class ShardRuntime {
+  struct OnlyOpen {  // a key only Open can make: the constructor is public for make_unique
+    explicit OnlyOpen() = default;
+  };
+
  public:
   // Checks the settings and loads the shard's files (seconds for millions of peers). An error
   // names the setting or the file at fault. `settings` and `clock` must outlive the runtime.
   static Result<std::unique_ptr<ShardRuntime>> Open(EventLoop& loop, zmq::context_t& context,
                                                     const ShardSettings& settings,
                                                     const Clock& clock);
+  ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock);
   ShardRuntime(const ShardRuntime&) = delete;
   ShardRuntime& operator=(const ShardRuntime&) = delete;
 
@@ -42,8 +47,6 @@ class ShardRuntime {
   const SwarmStore& store() const { return store_; }
 
  private:
-  ShardRuntime(const ShardSettings& settings, const Clock& clock);
-
   const ShardSettings& settings_;
   const Clock& clock_;
   PosixFileOps files_;
