@@ -1,0 +1,102 @@
+"""deploy/systemd: the unit files pass `systemd-analyze verify`, name only settings the binaries
+have, and configure a node through the environment alone, the way systemd starts it."""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import cluster
+from cluster import Process, announce, free_port, peer_id
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SYSTEMD_DIR = os.path.join(HERE, "..", "..", "deploy", "systemd")
+UNITS = sorted(glob.glob(os.path.join(SYSTEMD_DIR, "*.service")))
+ENV_FILE = os.path.join(SYSTEMD_DIR, "shardtrack.env")
+
+
+def unit_environment(path):
+    """{name: value} of a unit's Environment= lines."""
+    with open(path) as f:
+        return dict(re.findall(r"^Environment=(SHARDTRACK_\w+)=(.*)$", f.read(), re.M))
+
+
+def program_of(path):
+    with open(path) as f:
+        return os.path.basename(re.search(r"^ExecStart=(\S+)", f.read(), re.M).group(1))
+
+
+def flag_names(program):
+    """The --names in a binary's --help."""
+    out = subprocess.run([cluster.binary(program), "--help"], capture_output=True, text=True,
+                         timeout=10)
+    return set(re.findall(r"--([a-z0-9-]+)", out.stdout + out.stderr))
+
+
+def variable_to_flag(name):
+    return name[len("SHARDTRACK_"):].lower().replace("_", "-")
+
+
+class SystemdUnitTest(cluster.LoggedTestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="shardtrack-systemd-")
+        self.processes = []
+
+    def tearDown(self):
+        for process in self.processes:
+            process.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def logs(self):
+        return "\n".join(p.log_tail() for p in self.processes)
+
+    def test_units_pass_systemd_analyze_verify(self):
+        self.assertTrue(UNITS)
+        for unit in UNITS:
+            with open(unit) as f:
+                text = f.read()
+            # verify checks that ExecStart's binary exists: point it at this build's.
+            local = os.path.join(self.tmp, os.path.basename(unit))
+            with open(local, "w") as f:
+                f.write(text.replace("/usr/local/bin/", cluster.bin_dir() + "/"))
+            result = subprocess.run(["systemd-analyze", "verify", local], capture_output=True,
+                                    text=True, timeout=60)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertNotIn(os.path.basename(unit), result.stderr, result.stderr)
+
+    def test_every_variable_names_a_setting_of_its_program(self):
+        programs = {program_of(unit) for unit in UNITS}
+        flags = {program: flag_names(program) for program in programs}
+        for unit in UNITS:
+            for name in unit_environment(unit):
+                self.assertIn(variable_to_flag(name), flags[program_of(unit)], (unit, name))
+        with open(ENV_FILE) as f:
+            examples = re.findall(r"^#?(SHARDTRACK_\w+)=", f.read(), re.M)
+        self.assertTrue(examples)
+        for name in examples:
+            self.assertTrue(any(variable_to_flag(name) in names for names in flags.values()),
+                            name)
+
+    def test_the_node_unit_configures_a_node_through_the_environment_alone(self):
+        unit = os.path.join(SYSTEMD_DIR, "shardtrack-node.service")
+        env = cluster.clean_env(unit_environment(unit))
+        port = free_port()
+        env.update({"SHARDTRACK_BIND": "127.0.0.1", "SHARDTRACK_PORT": str(port),
+                    "SHARDTRACK_UDP_PORT": "0", "SHARDTRACK_DATA_DIR": self.tmp})
+        node = Process("node", [cluster.binary("shardtrack-node")],
+                       r"ready: frontend listening on http://127\.0\.0\.1:(\d+)", env=env)
+        self.processes.append(node)
+        node.start()
+        self.assertEqual(int(node.ready_match.group(1)), port)
+        info_hash = cluster.hash_on_shard(0, 1, "systemd")
+        reply = announce(port, info_hash, peer_id("systemd"), 6881, left=0, event="started")
+        self.assertEqual(reply[b"complete"], 1)
+        self.assertEqual(node.stop(), 0)
+        self.assertIn("shard-0-of-1.snapshot", os.listdir(self.tmp))
+
+
+if __name__ == "__main__":
+    unittest.main()
