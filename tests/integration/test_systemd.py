@@ -25,8 +25,10 @@ def unit_environment(path):
 
 
 def program_of(path):
+    """The shardtrack binary a unit starts (directly or through /bin/sh)."""
     with open(path) as f:
-        return os.path.basename(re.search(r"^ExecStart=(\S+)", f.read(), re.M).group(1))
+        return re.search(r"^ExecStart=.*?/usr/local/bin/(shardtrack-[a-z]+)", f.read(),
+                         re.M).group(1)
 
 
 def flag_names(program):
@@ -79,6 +81,20 @@ class SystemdUnitTest(cluster.LoggedTestCase):
         for name in examples:
             self.assertTrue(any(variable_to_flag(name) in names for names in flags.values()),
                             name)
+
+    def test_shard_i_listens_on_port_7000_plus_i(self):
+        with open(os.path.join(SYSTEMD_DIR, "shardtrack-shard@.service")) as f:
+            text = f.read().replace("\\\n", " ")
+        command = re.search(r"^ExecStart=/bin/sh -c '(.*)'$", text, re.M).group(1)
+        for instance in ("0", "12"):
+            # systemd's rendering: %i is the instance, $$ a dollar; echo stands in for the binary.
+            rendered = command.replace("%i", instance).replace("$$", "$").replace(
+                "exec /usr/local/bin/shardtrack-shard", "echo")
+            out = subprocess.run(["/bin/sh", "-c", rendered], capture_output=True, text=True,
+                                 timeout=10).stdout.split()
+            i = int(instance)
+            self.assertEqual(out, ["--index", instance, "--listen", f"tcp://127.0.0.1:{7000 + i}",
+                                   "--metrics-listen", f"127.0.0.1:{9100 + i}"])
 
     def test_the_node_unit_configures_a_node_through_the_environment_alone(self):
         unit = os.path.join(SYSTEMD_DIR, "shardtrack-node.service")
