@@ -42,8 +42,7 @@ void ShardServer::Start() {
   watching_ = true;
   expiry_timer_ = loop_.RunAfter(expiry_.GapFor(store_.torrents()), [this] { RunExpirySlice(); });
   if (snapshot_) {
-    save_timer_ =
-        loop_.RunAfter(std::chrono::seconds(settings_.save_dfile_interval), [this] { RunSave(); });
+    save_timer_ = loop_.RunAfter(FirstSaveDelay(settings_), [this] { RunSave(); });
   }
 }
 

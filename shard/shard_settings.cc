@@ -58,7 +58,8 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "needed); 0: a tenth of --peer-timeout");
   flags.Add("store-peer-ids", &store_peer_ids,
             "keep peer ids for non-compact replies (off: 11 instead of 31 bytes per IPv4 peer)");
-  flags.Add("save-dfile-interval", &save_dfile_interval, "seconds between snapshots");
+  flags.Add("save-dfile-interval", &save_dfile_interval,
+            "seconds between snapshots (shard i of n takes its first after (1 + i/n) of them)");
   flags.Add("snapshot-cpus", &snapshot_cpus,
             "CPUs for the child that writes each periodic snapshot, e.g. 2,3 or 2-3; empty: the "
             "shard's own");
@@ -86,6 +87,11 @@ Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings) {
                                : std::max<std::int64_t>(1, settings.peer_timeout / 10);
   return ExpirySweep::Options{settings.peer_timeout, std::chrono::seconds(settings.expire_interval),
                               settings.expire_slice, std::chrono::seconds(lap)};
+}
+
+Duration FirstSaveDelay(const ShardSettings& settings) {
+  const Duration interval = std::chrono::seconds(settings.save_dfile_interval);
+  return interval + interval * settings.index / std::max<std::uint32_t>(settings.count, 1);
 }
 
 Result<std::vector<int>> SnapshotCpusFrom(const ShardSettings& settings, int configured_cpus) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/flags.h"
 #include "common/result.h"
 #include "shard/expiry_sweep.h"
@@ -59,6 +60,11 @@ struct ShardSettings {
 // The expiry sweep's pace from peer_timeout and the expire_* settings, or an error naming the
 // setting that is out of range (each must be positive; expire_lap may be 0).
 Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings);
+
+// When shard `index` of `count` takes its first periodic snapshot: after (1 + index/count) of
+// --save-dfile-interval, so that the shards of one machine (or of one node) do not all fork and
+// write at the same moment; later ones come every interval, keeping the offsets.
+Duration FirstSaveDelay(const ShardSettings& settings);
 
 // The CPU numbers of snapshot_cpus (sorted, each once; empty when the setting is), or an error
 // naming the setting: a malformed list, or a CPU at or above `configured_cpus` (what the machine

@@ -2,7 +2,8 @@
 // the environment) and is empty by default (the child stays on the shard's CPUs); a malformed
 // list, or a CPU the machine does not have, is refused with a message naming the setting. The
 // expiry pace takes its lap bound from --expire-lap or a tenth of --peer-timeout, and refuses
-// values that would stop expiry or spin the loop.
+// values that would stop expiry or spin the loop. Shards take their first periodic snapshot at
+// staggered times.
 #include "shard/shard_settings.h"
 
 #include <gtest/gtest.h>
@@ -45,6 +46,20 @@ void ExpectRefused(const Result<std::vector<int>>& cpus, const std::string& text
   ASSERT_FALSE(cpus) << "accepted " << text;
   EXPECT_NE(cpus.error().find("--snapshot-cpus"), std::string::npos) << cpus.error();
   EXPECT_NE(cpus.error().find("'" + text + "'"), std::string::npos) << cpus.error();
+}
+
+TEST(FirstSaveDelayTest, ShardsOfOneClusterSpreadTheirFirstSnapshotOverAnInterval) {
+  ShardSettings settings;
+  settings.save_dfile_interval = 300;
+  settings.count = 4;
+  std::vector<Duration> delays;
+  for (std::uint32_t index = 0; index < 4; ++index) {
+    settings.index = index;
+    delays.push_back(FirstSaveDelay(settings));
+  }
+  using std::chrono::seconds;
+  EXPECT_EQ(delays,
+            (std::vector<Duration>{seconds(300), seconds(375), seconds(450), seconds(525)}));
 }
 
 TEST_F(ShardSettingsTest, SnapshotCpusAreEmptyByDefault) {
