@@ -6,6 +6,8 @@ Pieces:
   - Cluster: N shards on free loopback ports plus M frontends (`--port 0`), in a temp dir;
     a context manager that always stops everything and removes the temp dir.
   - Node: shardtrack-node, a frontend and its shards in one process.
+  - LoggedTestCase / ProcessTestCase: failures end with the processes' logs; the latter also
+    owns a temp dir and the processes it started.
   - HttpConnection: a tiny raw HTTP/1.1 client over a socket (optional source address), so
     tests can send malformed bytes, pipeline and reuse a connection.
   - bdecode: a strict bencode decoder (sorted unique dict keys, canonical integers, no trailing
@@ -435,6 +437,28 @@ class LoggedTestCase(unittest.TestCase):
                     text += f"\n(logs unavailable: {error})"
                 outcomes[i] = (test, text)
         return outcome
+
+
+class ProcessTestCase(LoggedTestCase):
+    """A test with its own temp dir (`self.tmp`) and processes started through `start()`, all
+    stopped and removed after it; failures end with their logs."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="shardtrack-itest-")
+        self.processes = []
+
+    def tearDown(self):
+        for process in self.processes:
+            process.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def logs(self):
+        return "\n".join(p.log_tail() for p in self.processes)
+
+    def start(self, process):
+        self.processes.append(process)
+        process.start()
+        return process
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,40 +4,24 @@ directory is a cluster's: shard processes started over it serve the same swarms.
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 
 import cluster
-from cluster import (Frontend, LoggedTestCase, Node, Shard, announce, free_port, hash_on_shard,
-                     metrics, peer_id, reply_peers, scrape)
+from cluster import (Frontend, Node, ProcessTestCase, Shard, announce, free_port,
+                     hash_on_shard, metrics, peer_id, reply_peers, scrape)
 from test_udp import UdpClient, announce_fields, free_udp_port
 
 SHARDS = 2
 
 
-class NodeTest(LoggedTestCase):
+class NodeTest(ProcessTestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="shardtrack-node-")
+        super().setUp()
         self.data_dir = os.path.join(self.tmp, "data")
         self.env = cluster.clean_env()
-        self.processes = []
         # One torrent on each shard, so both of the node's shards are exercised.
         self.torrents = [hash_on_shard(shard, SHARDS, f"node-{shard}") for shard in range(SHARDS)]
-
-    def tearDown(self):
-        for process in self.processes:
-            process.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def logs(self):
-        return "\n".join(p.log_tail() for p in self.processes)
-
-    def start(self, process):
-        self.processes.append(process)
-        process.start()
-        return process
 
     def start_node(self, *args):
         return self.start(Node(SHARDS, self.data_dir, args, env=self.env))

@@ -4,9 +4,7 @@ have, and configure a node through the environment alone, the way systemd starts
 import glob
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import unittest
 
 import cluster
@@ -42,19 +40,7 @@ def variable_to_flag(name):
     return name[len("SHARDTRACK_"):].lower().replace("_", "-")
 
 
-class SystemdUnitTest(cluster.LoggedTestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="shardtrack-systemd-")
-        self.processes = []
-
-    def tearDown(self):
-        for process in self.processes:
-            process.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def logs(self):
-        return "\n".join(p.log_tail() for p in self.processes)
-
+class SystemdUnitTest(cluster.ProcessTestCase):
     def test_units_pass_systemd_analyze_verify(self):
         self.assertTrue(UNITS)
         for unit in UNITS:
@@ -102,10 +88,9 @@ class SystemdUnitTest(cluster.LoggedTestCase):
         port = free_port()
         env.update({"SHARDTRACK_BIND": "127.0.0.1", "SHARDTRACK_PORT": str(port),
                     "SHARDTRACK_UDP_PORT": "0", "SHARDTRACK_DATA_DIR": self.tmp})
-        node = Process("node", [cluster.binary("shardtrack-node")],
-                       r"ready: frontend listening on http://127\.0\.0\.1:(\d+)", env=env)
-        self.processes.append(node)
-        node.start()
+        node = self.start(Process("node", [cluster.binary("shardtrack-node")],
+                                  r"ready: frontend listening on http://127\.0\.0\.1:(\d+)",
+                                  env=env))
         self.assertEqual(int(node.ready_match.group(1)), port)
         info_hash = cluster.hash_on_shard(0, 1, "systemd")
         reply = announce(port, info_hash, peer_id("systemd"), 6881, left=0, event="started")
