@@ -134,7 +134,8 @@ void PeerFamily<A>::SetSize(PeerKind kind, std::uint32_t size) {
 }
 
 template <std::size_t A>
-void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool index) {
+void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool index,
+                               bool index_current) {
   if (wanted == 0) {
     block_.reset();
     return;
@@ -157,7 +158,8 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
     std::memset(block.get(), 0, 8);
   }
   // With as many slots as before the index carries over: no peer is hashed again.
-  const bool carried = was_indexed && index && IndexSlots(capacity()) == IndexSlots(new_capacity);
+  const bool carried =
+      was_indexed && index && index_current && IndexSlots(capacity()) == IndexSlots(new_capacity);
   if (carried) CarryIndexTo(block.get(), new_capacity);
   Store32(block.get() + 8,
           new_capacity | (keep_peer_ids ? kPeerIdBit : 0) | (index ? kIndexedBit : 0));
@@ -190,7 +192,7 @@ void PeerFamily<A>::CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity
 }
 
 template <std::size_t A>
-bool PeerFamily<A>::MaybeShrink(bool may_unindex) {
+bool PeerFamily<A>::MaybeShrink(bool may_unindex, bool index_current) {
   const std::uint32_t count = size();
   if (count == 0) {
     block_.reset();
@@ -202,7 +204,7 @@ bool PeerFamily<A>::MaybeShrink(bool may_unindex) {
                              CapacityFor(target, entry_size(), kHeaderSize, index) >= capacity())) {
     return false;
   }
-  Reallocate(target, keeps_peer_ids(), index);
+  Reallocate(target, keeps_peer_ids(), index, index_current);
   return true;
 }
 
@@ -300,7 +302,7 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
   const std::uint32_t count = size(kind);
   const bool index_it = indexed() || size() + 1 >= kIndexFrom;
   if (size() == capacity() || index_it != indexed()) {
-    Reallocate(GrownTarget(size()), block_ ? keeps_peer_ids() : keep_peer_ids, index_it);
+    Reallocate(GrownTarget(size()), block_ ? keeps_peer_ids() : keep_peer_ids, index_it, true);
   }
   if (index_it) {  // joins at the edge of its kind
     const std::uint32_t position = kind == PeerKind::kSeeder ? count : capacity() - count - 1;
@@ -335,7 +337,7 @@ void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
       std::memcpy(entry(position), entry(edge), entry_size());
     }
     SetSize(kind, count - 1);
-    MaybeShrink(false);
+    MaybeShrink(false, true);
     return;
   }
   if (kind == PeerKind::kSeeder) {
@@ -345,7 +347,7 @@ void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
     std::memmove(entry(start + 1), entry(start), index * entry_size());
   }
   SetSize(kind, count - 1);
-  MaybeShrink(false);
+  MaybeShrink(false, true);
 }
 
 template <std::size_t A>
@@ -406,7 +408,9 @@ std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
   if (removed > 0) {
     SetSize(PeerKind::kSeeder, kept_seeders);
     SetSize(PeerKind::kLeecher, kept_leechers);
-    if (!MaybeShrink(true) && indexed()) RebuildIndex();
+    // The entries moved under the index: a block that stays is re-indexed, a new one never
+    // carries the old index over.
+    if (!MaybeShrink(true, false) && indexed()) RebuildIndex();
   }
   return removed;
 }
@@ -438,7 +442,7 @@ std::uint32_t PeerFamily<A>::EraseEachSeenAtOrBefore(UnixSeconds cutoff) {
   for (std::uint32_t i = size(PeerKind::kLeecher); i-- > 0;) {
     if (SeenAtOrBefore(PeerKind::kLeecher, i, cutoff)) Erase(PeerKind::kLeecher, i);
   }
-  MaybeShrink(true);
+  MaybeShrink(true, true);
   return before - size();
 }
 

@@ -108,11 +108,13 @@ class PeerFamily {
   std::uint8_t* entry(std::uint32_t position) const;
   void SetSize(PeerKind kind, std::uint32_t size);
   // Moves the entries to a block sized for at least `wanted` entries (0: frees the block),
-  // indexed or sorted.
-  void Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool indexed);
+  // indexed or sorted. An indexed block's index is carried over when its slot count stays and
+  // `index_current` (false after entries moved without it, as expiry's compaction does).
+  void Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool indexed, bool index_current);
   // After removals: gives memory back once half the capacity is unused, and sorts a small
-  // indexed family again if `may_unindex`. Returns whether the block changed.
-  bool MaybeShrink(bool may_unindex);
+  // indexed family again if `may_unindex`. Returns whether the block changed (its index is then
+  // right, whatever `index_current` said).
+  bool MaybeShrink(bool may_unindex, bool index_current);
   // The indexed block's index (shard/endpoint_slots.h) over absolute entry positions.
   auto Index() const;
   SipHashKey IndexKey() const;

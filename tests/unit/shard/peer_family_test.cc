@@ -188,6 +188,24 @@ TEST(PeerFamilyTest, ExpiryKeepsALargeFamilyIndexedAndSortsASmallOneAgain) {
   EXPECT_EQ(list.size(), 100u);
 }
 
+// Half expire at once: the entries close ranks and the block shrinks; where the smaller block
+// has as many index slots (from about 1,090 peers, e.g. capacity 1,278 -> 685), the index must
+// be built anew, not carried over from before the entries moved.
+TEST(PeerFamilyTest, AnExpiryThatShrinksALargeFamilyLeavesEveryPeerFindable) {
+  for (std::uint32_t total = PeerFamily4::kIndexFrom; total < 1400; total += 7) {
+    PeerFamily4 list;
+    for (std::uint32_t n = 0; n < total; ++n) Add(list, n, true, n % 2 ? kSeeder : kLeecher);
+    ASSERT_TRUE(list.indexed());
+    const std::uint32_t expired = total / 2;  // last_seen is 1'700'000'000 + n
+    ASSERT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + expired - 1), expired);
+    ASSERT_TRUE(list.indexed()) << total;
+    for (std::uint32_t n = 0; n < total; ++n) {
+      const PeerKind kind = n % 2 ? kSeeder : kLeecher;
+      ASSERT_EQ(list.Find(kind, EndpointOf(n)).found, n >= expired) << total << " peers, " << n;
+    }
+  }
+}
+
 // Few expire (a tenth): they are erased one by one, each hole filled from its kind's edge.
 TEST(PeerFamilyTest, ExpiryOfAFewPeersOfALargeFamilyKeepsEveryOtherPeer) {
   PeerFamily4 list;
