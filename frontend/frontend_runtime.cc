@@ -148,7 +148,6 @@ struct FrontendRuntime::Parts {
         const Clock& clock, Checked checked);
 
   const FrontendSettings& settings;
-  const AccessSettings access_settings;
   TorrentAccess access;
   std::optional<AccessListReloader> reloader;
   TrackerHandler handler;
@@ -179,7 +178,6 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                               const FrontendSettings& frontend_settings, const Clock& clock,
                               Checked checked)
     : settings(frontend_settings),
-      access_settings(std::move(checked.access_settings)),
       access(std::move(checked.access)),
       handler(settings, checked.announce, clock),
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
@@ -198,8 +196,8 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
   metrics.WatchShards(router);
   handler.AttachMetrics(metrics);
   if (access.enabled()) {
-    reloader.emplace(loop, access_settings.path, access_settings.interval, checked.access_stamp,
-                     access);
+    reloader.emplace(loop, checked.access_settings.path, checked.access_settings.interval,
+                     checked.access_stamp, access);
     handler.AttachAccess(access);
     udp_handler.AttachAccess(access);
     metrics.WatchAccess(access);
@@ -229,21 +227,19 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   if (!policy.ok()) return Error{policy.error()};
 
   auto runtime = std::make_unique<FrontendRuntime>(OnlyCreate{});
-  // Before the router makes the first ZeroMQ socket (and with it ZeroMQ's threads).
+  // Before the router makes the first ZeroMQ socket (and with it ZeroMQ's threads). Signals are
+  // read in loop turns, which come after parts_ is set below.
   FrontendRuntime* self = runtime.get();
   loop.WatchSignals({SIGINT, SIGTERM}, [self, &loop](int signal) {
-    Parts* parts = self->parts_.get();
-    if (parts == nullptr || !parts->started || parts->stopping) return loop.Stop();
-    parts->stopping = true;
+    Parts& parts = *self->parts_;
+    if (!parts.started || parts.stopping) return loop.Stop();
+    parts.stopping = true;
     spdlog::info("received {}", strsignal(signal));
-    Drain(loop, parts->handler, parts->intake, parts->settings);
+    Drain(loop, parts.handler, parts.intake, parts.settings);
   });
   loop.WatchSignals({SIGHUP}, [self](int) {
-    Parts* parts = self->parts_.get();
-    if (parts == nullptr || !parts->reloader) {
-      return spdlog::info("SIGHUP: no --access-list to reload");
-    }
-    parts->reloader->Reload();
+    if (!self->parts_->reloader) return spdlog::info("SIGHUP: no --access-list to reload");
+    self->parts_->reloader->Reload();
   });
   WarnIfDescriptorsAreShort(settings.max_connections);
   if (const std::uint32_t listed = FullScrapeLimitPerShard(settings);
