@@ -91,7 +91,7 @@ Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings) {
 
 Duration FirstSaveDelay(const ShardSettings& settings) {
   const Duration interval = std::chrono::seconds(settings.save_dfile_interval);
-  return interval + interval * settings.index / std::max<std::uint32_t>(settings.count, 1);
+  return interval + interval / std::max<std::uint32_t>(settings.count, 1) * settings.index;
 }
 
 Result<std::vector<int>> SnapshotCpusFrom(const ShardSettings& settings, int configured_cpus) {
