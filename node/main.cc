@@ -36,8 +36,8 @@ struct NodeSettings {
     flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   }
 
-  // Shard i's settings, and the frontend's list of their endpoints.
-  std::vector<ShardSettings> ShardList() {
+  // Shard i's settings (index, count, inproc endpoint); points the frontend at those endpoints.
+  std::vector<ShardSettings> PlanShards() {
     std::vector<ShardSettings> list(shards, shard);
     frontend.shards.clear();
     for (std::uint32_t i = 0; i < shards; ++i) {
@@ -65,7 +65,7 @@ int Run(int argc, char** argv) {
     spdlog::error("--shards must be at least 1");
     return 2;
   }
-  const std::vector<ShardSettings> shard_settings = settings.ShardList();
+  const std::vector<ShardSettings> shard_settings = settings.PlanShards();
 
   SystemClock clock;
   EventLoop loop(clock);

@@ -110,9 +110,25 @@ class NodeTest(ProcessTestCase):
         for shard in range(SHARDS):  # a final snapshot retires the first one to .prev
             self.assertIn(f"shard-{shard}-of-{SHARDS}.snapshot.prev", files)
 
+    def run_refused(self, program, *args):
+        """Runs `program` with settings it must refuse; returns its stderr."""
+        result = subprocess.run([cluster.binary(program), "--data-dir", self.data_dir, *args],
+                                capture_output=True, text=True, env=self.env, timeout=10)
+        self.assertNotEqual(result.returncode, 0, result.stderr)
+        self.assertFalse(os.path.exists(self.data_dir) and os.listdir(self.data_dir))
+        return result
+
     def test_refuses_zero_shards(self):
-        result = subprocess.run([cluster.binary("shardtrack-node"), "--shards", "0",
-                                 "--data-dir", self.data_dir], capture_output=True, text=True,
-                                env=self.env, timeout=10)
+        result = self.run_refused("shardtrack-node", "--shards", "0")
         self.assertEqual(result.returncode, 2)
         self.assertIn("--shards must be at least 1", result.stderr)
+
+    def test_bad_shard_settings_are_refused_before_any_file_is_written(self):
+        result = self.run_refused("shardtrack-node", "--on-corrupt", "ignore")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("shard 0: --on-corrupt must be refuse or quarantine", result.stderr)
+        result = self.run_refused("shardtrack-shard", "--index", "2", "--count", "2")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("--index 2 must be below --count 2", result.stderr)
+        result = self.run_refused("shardtrack-shard", "--expire-slice", "0")
+        self.assertIn("--expire-slice must be positive", result.stderr)
