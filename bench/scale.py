@@ -134,18 +134,6 @@ class Process:
         return time.monotonic() - started
 
 
-def run_loadgen(args, port, flags):
-    """shardtrack-loadgen on --loadgen-cpu against 127.0.0.1:`port`; logs its summary sentence
-    and returns its JSON line."""
-    argv = ["taskset", "-c", str(args.loadgen_cpu), os.path.join(args.bin_dir, "shardtrack-loadgen"),
-            "--port", str(port)] + flags
-    done = subprocess.run(argv, capture_output=True, text=True)
-    if done.returncode != 0 or not done.stdout.strip():
-        raise RuntimeError(f"loadgen failed ({done.returncode}): {done.stderr}")
-    log("  " + done.stderr.strip().splitlines()[0])
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 class Cluster:
     """One shard (serving /metrics) and one frontend on free loopback ports, both pinned to
     --server-cpu, logging into --dir: what bench/scale.py, bench/expiry.py and
@@ -191,7 +179,16 @@ class Cluster:
         self.start_frontend(frontend_args)
 
     def loadgen(self, flags):
-        return run_loadgen(self.args, self.http_port, flags)
+        """shardtrack-loadgen on --loadgen-cpu against the frontend; logs its summary sentence
+        and returns its JSON line."""
+        a = self.args
+        argv = ["taskset", "-c", str(a.loadgen_cpu), os.path.join(a.bin_dir, "shardtrack-loadgen"),
+                "--port", str(self.http_port)] + flags
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0 or not done.stdout.strip():
+            raise RuntimeError(f"loadgen failed ({done.returncode}): {done.stderr}")
+        log("  " + done.stderr.strip().splitlines()[0])
+        return json.loads(done.stdout.strip().splitlines()[-1])
 
     def close(self):
         for process in reversed(list(self.processes.values())):
@@ -208,9 +205,8 @@ class Scale(Cluster):
                                     str(interval), *self.args.shard_arg])
 
     def loadgen(self, flags, label):
-        return run_loadgen(self.args, self.http_port,
-                           ["--label", label, "--torrents", str(self.args.torrents),
-                            "--peers", str(self.args.peers)] + flags)
+        return super().loadgen(["--label", label, "--torrents", str(self.args.torrents),
+                                "--peers", str(self.args.peers)] + flags)
 
     def counts(self):
         m = metrics(self.metrics_port)
