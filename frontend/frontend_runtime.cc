@@ -249,10 +249,15 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
         "--max-output-bytes {}; raise that to list more",
         listed, settings.max_output_bytes);
   }
-  runtime->parts_ =
-      std::make_unique<Parts>(loop, context, settings, clock,
-                              Checked{*announce, std::move(*udp), std::move(*access_settings),
-                                      access_stamp, std::move(*access), std::move(*policy)});
+  try {
+    runtime->parts_ =
+        std::make_unique<Parts>(loop, context, settings, clock,
+                                Checked{*announce, std::move(*udp), std::move(*access_settings),
+                                        access_stamp, std::move(*access), std::move(*policy)});
+  } catch (const std::exception& error) {  // the router's sockets (ZeroMQ throws)
+    return Error{std::string("cannot set up the sockets to the shards: ") + error.what() +
+                 " (a --shard is tcp://HOST:PORT; many shards need a higher open-file limit)"};
+  }
   return runtime;
 }
 

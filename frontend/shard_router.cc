@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
+
 #include "common/routing.h"
 
 namespace shardtrack {
@@ -50,7 +52,12 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
     shard->socket.set(zmq::sockopt::sndhwm, kSendHighWaterMark);
     shard->socket.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
     shard->socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectMaxMs);
-    shard->socket.connect(endpoints[i]);
+    try {
+      shard->socket.connect(endpoints[i]);
+    } catch (const zmq::error_t& error) {
+      throw std::invalid_argument("shard " + std::to_string(i) + " at '" + endpoints[i] +
+                                  "': " + error.what());
+    }
     shard->batch.set_shard_index(i);
     shard->batch.set_shard_count(static_cast<std::uint32_t>(endpoints.size()));
     Shard* raw = shard.get();

@@ -55,6 +55,8 @@ class ShardRouter {
     std::size_t pending = 0;
   };
 
+  // Throws std::invalid_argument naming an endpoint ZeroMQ cannot connect to, and zmq::error_t
+  // when a socket cannot be made (out of descriptors).
   ShardRouter(EventLoop& loop, zmq::context_t& context, const std::vector<std::string>& endpoints,
               Options options, Listener& listener);
   ~ShardRouter();

@@ -47,8 +47,13 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
 
   shard->service_ = std::make_unique<ShardService>(settings.index, settings.count, shard->store_,
                                                    std::random_device{}());
-  shard->server_ = std::make_unique<ShardServer>(loop, context, settings, *expiry, shard->store_,
-                                                 *shard->service_);
+  try {  // a socket, an eventfd and two threads: each may be refused
+    shard->server_ = std::make_unique<ShardServer>(loop, context, settings, *expiry, shard->store_,
+                                                   *shard->service_);
+  } catch (const std::exception& error) {
+    return Error{std::string("cannot set up the shard's socket and workers: ") + error.what() +
+                 " (raise the open-file limit, or run fewer shards)"};
+  }
   shard->server_->SetDurability(shard->persistence_.get());
   shard->server_->SetBackgroundSnapshot(shard->persistence_.get());
   return shard;
