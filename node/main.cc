@@ -22,6 +22,11 @@
 namespace shardtrack {
 namespace {
 
+// One thread serves them all, so more shards only help a later move to a cluster of as many
+// processes; each costs descriptors (sockets, journal, workers), and past a few thousand the
+// process runs out of them.
+constexpr std::uint32_t kMaxShards = 256;
+
 struct NodeSettings {
   FrontendSettings frontend;
   ShardSettings shard;  // for every shard, but index, count and listen
@@ -30,7 +35,8 @@ struct NodeSettings {
 
   void Register(FlagSet& flags) {
     flags.Add("shards", &shards,
-              "shards in this process (their files: shard-<i>-of-<shards> in --data-dir)");
+              "shards in this process, 1 to " + std::to_string(kMaxShards) +
+                  " (their files: shard-<i>-of-<shards> in --data-dir)");
     frontend.RegisterServing(flags);
     shard.RegisterStorage(flags);
     flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
@@ -61,8 +67,8 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "shardtrack-node: %s\n", logging.error().c_str());
     return 2;
   }
-  if (settings.shards == 0) {
-    spdlog::error("--shards must be at least 1");
+  if (settings.shards == 0 || settings.shards > kMaxShards) {
+    spdlog::error("--shards must be 1 to {}, not {}", kMaxShards, settings.shards);
     return 2;
   }
   const std::vector<ShardSettings> shard_settings = settings.PlanShards();

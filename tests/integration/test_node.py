@@ -118,10 +118,18 @@ class NodeTest(ProcessTestCase):
         self.assertFalse(os.path.exists(self.data_dir) and os.listdir(self.data_dir))
         return result
 
-    def test_refuses_zero_shards(self):
-        result = self.run_refused("shardtrack-node", "--shards", "0")
-        self.assertEqual(result.returncode, 2)
-        self.assertIn("--shards must be at least 1", result.stderr)
+    def test_refuses_a_shard_count_outside_1_to_256(self):
+        for shards in ("0", "257"):
+            result = self.run_refused("shardtrack-node", "--shards", shards)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn(f"--shards must be 1 to 256, not {shards}", result.stderr)
+
+    def test_a_shard_endpoint_zeromq_cannot_use_is_refused_not_a_crash(self):
+        result = subprocess.run([cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
+                                 "tcp://127.0.0.1:7000", "--shard", "localhost-7001"],
+                                capture_output=True, text=True, env=self.env, timeout=10)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("shard 1 at 'localhost-7001': Invalid argument", result.stderr)
 
     def test_bad_shard_settings_are_refused_before_any_file_is_written(self):
         result = self.run_refused("shardtrack-node", "--on-corrupt", "ignore")
