@@ -60,9 +60,12 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
     }
     shard->batch.set_shard_index(i);
     shard->batch.set_shard_count(static_cast<std::uint32_t>(endpoints.size()));
+    shards_.push_back(std::move(shard));
+  }
+  // Only once every socket exists: a constructor that throws leaves the loop watching nothing.
+  for (auto& shard : shards_) {
     Shard* raw = shard.get();
     loop_.WatchSocket(shard->socket, [this, raw] { OnReadable(*raw); });
-    shards_.push_back(std::move(shard));
   }
 }
 
