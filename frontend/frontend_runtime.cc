@@ -219,6 +219,8 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   if (!udp.ok()) return Error{udp.error()};
   auto access_settings = AccessSettingsFrom(settings);
   if (!access_settings.ok()) return Error{access_settings.error()};
+  auto batch_window = BatchWindowFrom(settings);
+  if (!batch_window.ok()) return Error{batch_window.error()};
   const FileStamp access_stamp = StampOf(access_settings->path);
   auto access = LoadAccess(*access_settings);
   if (!access.ok()) return Error{access.error()};
@@ -241,6 +243,7 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
     if (!self->parts_->reloader) return spdlog::info("SIGHUP: no --access-list to reload");
     self->parts_->reloader->Reload();
   });
+  loop.SetBatchWindow(*batch_window);
   WarnIfDescriptorsAreShort(settings.max_connections);
   if (const std::uint32_t listed = FullScrapeLimitPerShard(settings);
       settings.full_scrape && listed != settings.full_scrape_limit) {

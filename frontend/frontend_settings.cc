@@ -38,6 +38,10 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "refuse every connection that is not a trusted proxy sending a PROXY header");
   flags.Add("drain-grace-ms", &drain_grace_ms,
             "after SIGTERM, milliseconds of failing /readyz before the listener closes");
+  flags.Add("batch-window-us", &batch_window_us,
+            "under load, microseconds the loop gathers client requests before it reads them "
+            "together (0: read each at once; at most " +
+                std::to_string(kMaxBatchWindowUs) + ")");
   flags.Add("max-connections", &max_connections,
             "open client connections; a connection over it is accepted and closed");
   flags.Add("socket-timeout", &socket_timeout, "seconds before an idle connection is closed");
@@ -101,6 +105,14 @@ std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings) {
   const std::uint32_t fits =
       std::max<std::uint32_t>(settings.max_output_bytes / kFullScrapeBytesPerTorrent / shards, 1);
   return settings.full_scrape_limit == 0 ? fits : std::min(settings.full_scrape_limit, fits);
+}
+
+Result<Duration> BatchWindowFrom(const FrontendSettings& settings) {
+  if (settings.batch_window_us > kMaxBatchWindowUs) {
+    return Error{"--batch-window-us must be at most " + std::to_string(kMaxBatchWindowUs) +
+                 ", not " + std::to_string(settings.batch_window_us)};
+  }
+  return Duration(std::chrono::microseconds(settings.batch_window_us));
 }
 
 Result<AccessSettings> AccessSettingsFrom(const FrontendSettings& settings) {

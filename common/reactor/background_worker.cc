@@ -14,7 +14,8 @@ namespace shardtrack {
 BackgroundWorker::BackgroundWorker(EventLoop& loop)
     : loop_(loop), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
-  loop_.WatchFd(wake_fd_, EventLoop::kReadable, [this](short) { OnWakeUp(); });
+  loop_.WatchFd(
+      wake_fd_, EventLoop::kReadable, [this](short) { OnWakeUp(); }, EventLoop::Urgency::kPrompt);
   thread_ = std::thread([this] { ThreadMain(); });
 }
 

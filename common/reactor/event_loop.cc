@@ -5,7 +5,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -44,6 +46,7 @@ struct EventLoop::Watch {
   void* socket = nullptr;  // ZeroMQ sockets only
   short events = 0;
   bool alive = true;
+  bool prompt = false;          // also in the prompt epoll set
   bool maybe_readable = false;  // ZeroMQ sockets: ZMQ_EVENTS said so, or their ZMQ_FD fired
   std::size_t index = 0;
   ReadyCallback on_ready;  // plain descriptors
@@ -80,33 +83,44 @@ void EpollControl(int epoll_fd, int op, int fd, std::uint32_t events, void* data
 
 EventLoop::EventLoop(const Clock& clock) : clock_(clock), ready_(256) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) spdlog::critical("epoll_create1: {}", std::strerror(errno));
+  prompt_epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0 || prompt_epoll_fd_ < 0) {
+    spdlog::critical("epoll_create1: {}", std::strerror(errno));
+  }
 }
 
 EventLoop::~EventLoop() {
   for (int fd : signal_fds_) ::close(fd);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (prompt_epoll_fd_ >= 0) ::close(prompt_epoll_fd_);
 }
 
 void EventLoop::AddWatch(std::unique_ptr<Watch> watch, int fd, short events) {
   watch->index = watches_.size();
   EpollControl(epoll_fd_, EPOLL_CTL_ADD, fd, EpollEvents(events), watch.get());
+  if (watch->prompt) {
+    EpollControl(prompt_epoll_fd_, EPOLL_CTL_ADD, fd, EpollEvents(events), watch.get());
+  }
   watches_.push_back(std::move(watch));
 }
 
 void EventLoop::Unwatch(Watch* watch, bool closing) {
   watch->alive = false;
   if (!closing) EpollControl(epoll_fd_, EPOLL_CTL_DEL, watch->fd, 0, nullptr);
+  if (!closing && watch->prompt) {
+    EpollControl(prompt_epoll_fd_, EPOLL_CTL_DEL, watch->fd, 0, nullptr);
+  }
   unwatched_.push_back(watch);
 }
 
-void EventLoop::WatchFd(int fd, short events, ReadyCallback on_ready) {
+void EventLoop::WatchFd(int fd, short events, ReadyCallback on_ready, Urgency urgency) {
   if (fd < 0) return;
   if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(fd + 1, nullptr);
   if (by_fd_[fd] != nullptr) Unwatch(by_fd_[fd]);
   auto watch = std::make_unique<Watch>();
   watch->fd = fd;
   watch->events = events;
+  watch->prompt = urgency == Urgency::kPrompt;
   watch->on_ready = std::move(on_ready);
   by_fd_[fd] = watch.get();
   AddWatch(std::move(watch), fd, events);
@@ -118,6 +132,7 @@ void EventLoop::SetFdEvents(int fd, short events) {
   if (watch->events == events) return;
   watch->events = events;
   EpollControl(epoll_fd_, EPOLL_CTL_MOD, fd, EpollEvents(events), watch);
+  if (watch->prompt) EpollControl(prompt_epoll_fd_, EPOLL_CTL_MOD, fd, EpollEvents(events), watch);
 }
 
 void EventLoop::UnwatchFd(int fd) {
@@ -139,6 +154,7 @@ void EventLoop::WatchSocket(zmq::socket_t& socket, Task on_readable) {
   watch->fd = fd;
   watch->socket = socket.handle();
   watch->events = kReadable;
+  watch->prompt = true;
   watch->on_readable = std::move(on_readable);
   watch->maybe_readable = true;  // messages may be waiting already
   socket_watches_.push_back(watch.get());
@@ -211,8 +227,15 @@ long EventLoop::PollTimeoutMs(long max_wait_ms) {
 
 void EventLoop::Turn(long max_wait_ms) {
   PurgeUnwatched();
+  if (HoldingInput()) {
+    ServePromptUntil(last_wake_ + batch_window_);
+    PurgeUnwatched();
+  }
+  const auto before = std::chrono::steady_clock::now();
   int ready = ::epoll_wait(epoll_fd_, ready_.data(), static_cast<int>(ready_.size()),
                            static_cast<int>(PollTimeoutMs(max_wait_ms)));
+  last_wake_ = std::chrono::steady_clock::now();
+  last_wait_ = last_wake_ - before;
   if (ready < 0) {
     if (errno != EINTR) spdlog::error("epoll_wait: {}", std::strerror(errno));
     ready = 0;
@@ -221,6 +244,37 @@ void EventLoop::Turn(long max_wait_ms) {
   DispatchSockets();
   timers_.RunDue(clock_.Now());
   RunEndOfTurnTasks();
+}
+
+// Input came within a window of the previous turn's start: the loop is busy, so it batches.
+bool EventLoop::HoldingInput() const {
+  return batch_window_ > Duration::zero() && last_wait_ < batch_window_;
+}
+
+// Serves ZeroMQ sockets, kPrompt descriptors, timers and end-of-turn tasks until `deadline`;
+// the other descriptors wait for the turn after it.
+void EventLoop::ServePromptUntil(std::chrono::steady_clock::time_point deadline) {
+  for (auto now = std::chrono::steady_clock::now(); !stopping_ && now < deadline;
+       now = std::chrono::steady_clock::now()) {
+    if (!RefreshSocketHints() && end_of_turn_.empty()) {
+      Duration until = deadline - now;
+      if (auto due = timers_.NextDue()) until = std::min(until, *due - clock_.Now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::max(until, Duration::zero()));
+      const timespec wait{static_cast<time_t>(left.count() / 1'000'000'000),
+                          static_cast<long>(left.count() % 1'000'000'000)};
+      int ready = ::epoll_pwait2(prompt_epoll_fd_, ready_.data(), static_cast<int>(ready_.size()),
+                                 &wait, nullptr);
+      if (ready < 0) {
+        if (errno != EINTR) spdlog::error("epoll_pwait2: {}", std::strerror(errno));
+        ready = 0;
+      }
+      Dispatch(ready);
+    }
+    DispatchSockets();
+    timers_.RunDue(clock_.Now());
+    RunEndOfTurnTasks();
+  }
 }
 
 // Removes the entries of handles unwatched since the last wait (swap with the last entry).

@@ -9,6 +9,13 @@
 // or whose ZMQ_FD fired is called in the turn. Its callback must receive until EAGAIN (it may
 // find nothing).
 //
+// Batching (SetBatchWindow): when client input arrives more often than once per window, the loop
+// reads it at most once per window, so that a busy frontend handles, and sends to its shards,
+// several requests per turn instead of one, and pays the per-turn costs (the wait, the ZeroMQ
+// wake-ups) once for all of them. Meanwhile it keeps serving what is kPrompt (ZeroMQ sockets, a
+// worker's completion): a shard's reply is written out as soon as it comes. An idle loop (its
+// last wait blocked for a whole window) serves input at once, so a lone request is not delayed.
+//
 // Loop thread only: every method must be called from the thread that calls Run(). Callbacks may
 // watch, unwatch, schedule and cancel freely, including their own handle; a handle unwatched
 // during a turn is not called again in that turn. An exception escaping a callback is logged
@@ -36,6 +43,9 @@ class EventLoop {
   static constexpr short kWritable = ZMQ_POLLOUT;
   static constexpr short kError = ZMQ_POLLERR;
 
+  // How a descriptor is served while the loop holds back input (SetBatchWindow).
+  enum class Urgency { kBatched, kPrompt };
+
   using Task = std::function<void()>;
   using ReadyCallback = std::function<void(short ready_events)>;
 
@@ -47,7 +57,7 @@ class EventLoop {
   const Clock& clock() const { return clock_; }
 
   // Plain descriptors (sockets, signalfd). `events` is kReadable and/or kWritable.
-  void WatchFd(int fd, short events, ReadyCallback on_ready);
+  void WatchFd(int fd, short events, ReadyCallback on_ready, Urgency urgency = Urgency::kBatched);
   void SetFdEvents(int fd, short events);
   void UnwatchFd(int fd);
   // Unwatches a descriptor the caller closes right away, without the epoll_ctl call: closing it
@@ -72,6 +82,9 @@ class EventLoop {
   // which otherwise inherit an unblocked mask and may take the signal themselves.
   void WatchSignals(std::initializer_list<int> signals, std::function<void(int)> on_signal);
 
+  // Zero (the default) serves input as soon as it is ready.
+  void SetBatchWindow(Duration window) { batch_window_ = window; }
+
   // Runs turns until Stop(). Stop() may be called from any callback.
   void Run();
   // Runs a single turn, waiting at most `max_wait` for something to become ready. For tests.
@@ -83,6 +96,8 @@ class EventLoop {
   void Turn(long max_wait_ms);
   long PollTimeoutMs(long max_wait_ms);
   void PurgeUnwatched();
+  bool HoldingInput() const;
+  void ServePromptUntil(std::chrono::steady_clock::time_point deadline);
   void Dispatch(int ready_count);
   void DispatchSockets();
   bool RefreshSocketHints();
@@ -100,11 +115,16 @@ class EventLoop {
   std::vector<Watch*> socket_watches_;  // few: ZeroMQ sockets
   std::vector<Watch*> unwatched_;
   int epoll_fd_ = -1;
+  int prompt_epoll_fd_ = -1;  // the kPrompt descriptors and ZeroMQ sockets again, for holds
   std::vector<struct epoll_event> ready_;
   std::vector<Task> end_of_turn_;
   std::vector<Task> running_end_of_turn_;
   std::vector<int> signal_fds_;
   bool stopping_ = false;
+  // Real time, even with a fake clock_: a hold is a real wait.
+  Duration batch_window_{};
+  std::chrono::steady_clock::time_point last_wake_{};
+  std::chrono::steady_clock::duration last_wait_{};
 };
 
 }  // namespace shardtrack

@@ -124,6 +124,11 @@ class NodeTest(ProcessTestCase):
             self.assertEqual(result.returncode, 2)
             self.assertIn(f"--shards must be 1 to 256, not {shards}", result.stderr)
 
+    def test_refuses_a_batch_window_over_10_ms(self):
+        result = self.run_refused("shardtrack-node", "--batch-window-us", "10001")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--batch-window-us must be at most 10000, not 10001", result.stderr)
+
     def test_a_shard_endpoint_zeromq_cannot_use_is_refused_not_a_crash(self):
         result = subprocess.run([cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
                                  "tcp://127.0.0.1:7000", "--shard", "localhost-7001"],

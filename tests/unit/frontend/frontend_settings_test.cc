@@ -2,7 +2,7 @@
 // command line and the environment; a value out of bounds is refused with a message naming the
 // setting, and a valid one reaches UdpSocket::Options. The smallest limit allowed still reads
 // BEP 15's longest request, over a real loopback socket. The access list settings are checked
-// the same way.
+// the same way, and so is the batch window.
 #include "frontend/frontend_settings.h"
 
 #include <arpa/inet.h>
@@ -155,6 +155,20 @@ TEST_F(FrontendSettingsTest, RefusesAnAccessModeOtherThanAllowOrDeny) {
 TEST_F(FrontendSettingsTest, RefusesAZeroAccessListInterval) {
   ExpectRefused(Access({"--access-list", "x", "--access-list-interval", "0"}),
                 {"--access-list-interval", "at least 1"});
+}
+
+TEST_F(FrontendSettingsTest, TheBatchWindowIsMicrosecondsUpTo10Milliseconds) {
+  ASSERT_TRUE(testing::ParseWithEnvironment(flags_, {"--batch-window-us", "750"}, env_));
+  auto window = BatchWindowFrom(settings_);
+  ASSERT_TRUE(window) << window.error();
+  EXPECT_EQ(*window, std::chrono::microseconds(750));
+  EXPECT_EQ(FrontendSettings{}.batch_window_us, 500u);  // the default
+  settings_.batch_window_us = 0;                        // off
+  EXPECT_EQ(*BatchWindowFrom(settings_), Duration::zero());
+  settings_.batch_window_us = kMaxBatchWindowUs;
+  EXPECT_EQ(*BatchWindowFrom(settings_), std::chrono::milliseconds(10));
+  settings_.batch_window_us = kMaxBatchWindowUs + 1;
+  ExpectRefused(BatchWindowFrom(settings_), {"--batch-window-us", "at most 10000", "10001"});
 }
 
 TEST_F(FrontendSettingsTest, AFullScrapeListsNoMoreThanItsReplyCanCarry) {

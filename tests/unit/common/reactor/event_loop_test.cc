@@ -1,4 +1,5 @@
-// EventLoop: fd and ZeroMQ dispatch, unwatching during dispatch, end-of-turn tasks, timers, Stop.
+// EventLoop: fd and ZeroMQ dispatch, unwatching during dispatch, end-of-turn tasks, timers, Stop,
+// the batch window.
 // Every wait is a bounded number of RunOnce turns, so a bug fails instead of hanging.
 #include "common/reactor/event_loop.h"
 
@@ -13,6 +14,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -387,6 +389,87 @@ TEST_F(EventLoopTest, StopFromAnFdCallbackEndsRun) {
   pipe.Write("stop");
   loop_.Run();
   SUCCEED();
+}
+
+// SetBatchWindow holds input back for real time, so these tests use it: each hold is a bounded
+// wait, and only what cannot be noise is asserted (a hold lasts at least its window; what is
+// served during it comes before the input it holds).
+class BatchWindowTest : public EventLoopTest {
+ protected:
+  using Steady = std::chrono::steady_clock;
+  static constexpr auto kWindow = milliseconds(200);
+
+  BatchWindowTest() { loop_.SetBatchWindow(kWindow); }
+
+  // Watches `pipe` as `urgency`; each call logs `name` and when it came.
+  void WatchLogged(Pipe& pipe, const std::string& name, EventLoop::Urgency urgency) {
+    loop_.WatchFd(
+        pipe.read_end, EventLoop::kReadable,
+        [this, &pipe, name](short) {
+          pipe.Drain();
+          log_.push_back(name);
+          served_at_[name] = Steady::now();
+        },
+        urgency);
+  }
+
+  std::map<std::string, Steady::time_point> served_at_;
+};
+
+TEST_F(BatchWindowTest, InputArrivingWhileTheLoopIsBusyWaitsOutTheWindow) {
+  Pipe input, prompt;
+  WatchLogged(input, "input", EventLoop::Urgency::kBatched);
+  WatchLogged(prompt, "prompt", EventLoop::Urgency::kPrompt);
+  zmq::context_t context(1);
+  zmq::socket_t receiver(context, zmq::socket_type::pair);
+  zmq::socket_t sender(context, zmq::socket_type::pair);
+  receiver.bind("inproc://batch-window-test");
+  sender.connect("inproc://batch-window-test");
+  loop_.WatchSocket(receiver, [&] {
+    zmq::message_t message;
+    while (receiver.recv(message, zmq::recv_flags::dontwait)) log_.push_back("zmq");
+  });
+
+  input.Write("a");  // ready before the wait: the loop is busy
+  loop_.RunOnce(milliseconds(0));
+  ASSERT_THAT(log_, ElementsAre("input"));
+  const Steady::time_point first = served_at_["input"];
+
+  input.Write("b");
+  prompt.Write("p");
+  sender.send(zmq::str_buffer("reply"), zmq::send_flags::none);
+  EXPECT_TRUE(PumpUntil(loop_, [&] { return log_.size() == 4; }));
+  EXPECT_THAT(log_, ElementsAre("input", ::testing::_, ::testing::_, "input"));
+  EXPECT_THAT(std::vector<std::string>(log_.begin() + 1, log_.begin() + 3),
+              ::testing::UnorderedElementsAre("prompt", "zmq"));
+  EXPECT_GE(served_at_["input"] - first, kWindow);
+}
+
+TEST_F(BatchWindowTest, AnIdleLoopServesInputAtOnce) {
+  Pipe input;
+  WatchLogged(input, "input", EventLoop::Urgency::kBatched);
+  input.Write("a");
+  loop_.RunOnce(milliseconds(0));             // busy: the next input would be held
+  loop_.RunOnce(kWindow + milliseconds(50));  // nothing comes for longer than a window: idle
+
+  input.Write("b");
+  const Steady::time_point written = Steady::now();
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(log_, ElementsAre("input", "input"));
+  EXPECT_LT(served_at_["input"] - written, kWindow);
+}
+
+TEST_F(BatchWindowTest, WithoutAWindowInputIsNeverHeld) {
+  loop_.SetBatchWindow(Duration::zero());
+  Pipe input;
+  WatchLogged(input, "input", EventLoop::Urgency::kBatched);
+  for (const char* bytes : {"a", "b", "c"}) {  // each ready before the wait: a busy loop
+    input.Write(bytes);
+    const Steady::time_point written = Steady::now();
+    loop_.RunOnce(milliseconds(0));
+    EXPECT_LT(served_at_["input"] - written, kWindow);
+  }
+  EXPECT_THAT(log_, ElementsAre("input", "input", "input"));
 }
 
 }  // namespace
