@@ -32,8 +32,9 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   if (!snapshot_cpus) return Error{snapshot_cpus.error()};
 
   auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock);
-  const PersistenceOptions options{settings.data_dir, settings.index,        settings.count,
-                                   *on_corrupt,       settings.peer_timeout, *snapshot_cpus};
+  const PersistenceOptions options{
+      settings.data_dir,     settings.index, settings.count,           *on_corrupt,
+      settings.peer_timeout, *snapshot_cpus, settings.sync_completions};
   auto persistence = ShardPersistence::Open(shard->files_, options, clock.WallNow(), shard->store_);
   if (!persistence) {
     return Error{"cannot start from " + settings.data_dir + ": " + persistence.error()};

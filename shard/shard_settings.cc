@@ -58,6 +58,9 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "needed); 0: a tenth of --peer-timeout");
   flags.Add("store-peer-ids", &store_peer_ids,
             "keep peer ids for non-compact replies (off: 11 instead of 31 bytes per IPv4 peer)");
+  flags.Add("sync-completions", &sync_completions,
+            "a completion's reply waits for an fdatasync of the journal (off: only for its "
+            "write, so a power loss may take the last ~30 s of completions)");
   flags.Add("save-dfile-interval", &save_dfile_interval,
             "seconds between snapshots (shard i of n takes its first after (1 + i/n) of them)");
   flags.Add("snapshot-cpus", &snapshot_cpus,

@@ -35,6 +35,12 @@ struct ShardSettings {
   // (nearly all) never see them. On by default to keep the replies of the original tracker.
   bool store_peer_ids = true;
 
+  // A reply that counted a completion waits for an fdatasync of the journal, so an acknowledged
+  // completion survives a power loss. Off, it goes out once written (it survives kill -9, and
+  // reaches the disk with the kernel's writeback or the next snapshot): no sync's I/O and
+  // interrupts on the shard's core, for up to ~30 s of completions a power loss may take.
+  bool sync_completions = true;
+
   std::int64_t save_dfile_interval = 300;  // seconds between snapshots (the original's default)
   // CPUs for the forked child that writes each periodic snapshot, as a list like "2,3" or "2-3".
   // Empty: the shard's own CPUs (inherited). A shard pinned to one core should give its child

@@ -50,6 +50,7 @@ struct PersistenceOptions {
   OnCorrupt on_corrupt = OnCorrupt::kRefuse;
   std::int64_t peer_timeout = 2700;  // peers loaded already this old are dropped
   std::vector<int> snapshot_cpus;    // where a snapshot child runs; empty: the shard's CPUs
+  bool sync_completions = true;      // false: written completions are never waiting for a sync
 };
 
 // What metrics show of persistence. Durations are wall time spent in the file operations.
@@ -84,7 +85,9 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   // ReplyDurability. Write() puts the queued records in the journal file. PrepareSync() is only
   // called when NeedsSync(), and its job must be finished before SaveSnapshot().
   Status Write() override;
-  bool NeedsSync() const override { return journal_ && journal_->needs_sync(); }
+  bool NeedsSync() const override {
+    return options_.sync_completions && journal_ && journal_->needs_sync();
+  }
   std::function<Status()> PrepareSync() override;
   void Synced(const Status& status) override;
   // Write(), then a sync right here when NeedsSync().

@@ -34,8 +34,8 @@ class ShardServerTest : public ::testing::Test {
  protected:
   // Opens persistence over `ops`, binds the server on an inproc endpoint and connects a client.
   void Start(FileOps& ops, bool snapshots = false) {
-    auto opened =
-        ShardPersistence::Open(ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, store_);
+    auto opened = ShardPersistence::Open(
+        ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}, sync_completions_}, 0, store_);
     ASSERT_TRUE(opened.ok()) << opened.error();
     persistence_ = std::move(*opened);
     settings_.listen = "inproc://shard-server-test";
@@ -91,6 +91,7 @@ class ShardServerTest : public ::testing::Test {
   }
 
   testing::ScratchDir dir_;
+  bool sync_completions_ = true;
   PosixFileOps real_;
   SystemClock clock_;
   EventLoop loop_{clock_};
@@ -115,6 +116,18 @@ TEST_F(ShardServerTest, ACompletionsReplyComesAfterTheSyncInAMessageOfItsOwn) {
   EXPECT_EQ(messages_[1], (std::vector<std::uint64_t>{2}));     // after the sync
   for (const auto& [id, failure] : failures_) EXPECT_EQ(failure, "") << id;
   EXPECT_EQ(persistence_->stats().syncs, 1u);
+  EXPECT_FALSE(persistence_->NeedsSync());
+}
+
+TEST_F(ShardServerTest, WithoutSyncCompletionsACompletionsReplyGoesOutOnceWritten) {
+  sync_completions_ = false;
+  Start(real_);
+  Send({Announce(1, 1, proto::EVENT_STARTED, 100), Announce(2, 2, proto::EVENT_COMPLETED, 0)});
+  TurnUntil([&] { return replies() == 2; });
+  ASSERT_EQ(replies(), 2u);
+  for (const auto& [id, failure] : failures_) EXPECT_EQ(failure, "") << id;
+  EXPECT_EQ(persistence_->stats().syncs, 0u);
+  EXPECT_EQ(persistence_->stats().commits, 1u);  // written before any reply
   EXPECT_FALSE(persistence_->NeedsSync());
 }
 
