@@ -227,7 +227,7 @@ long EventLoop::PollTimeoutMs(long max_wait_ms) {
 
 void EventLoop::Turn(long max_wait_ms) {
   PurgeUnwatched();
-  if (HoldingInput()) {
+  if (busy_) {
     ServePromptUntil(last_wake_ + batch_window_);
     PurgeUnwatched();
   }
@@ -235,20 +235,14 @@ void EventLoop::Turn(long max_wait_ms) {
   int ready = ::epoll_wait(epoll_fd_, ready_.data(), static_cast<int>(ready_.size()),
                            static_cast<int>(PollTimeoutMs(max_wait_ms)));
   last_wake_ = std::chrono::steady_clock::now();
-  last_wait_ = last_wake_ - before;
   if (ready < 0) {
     if (errno != EINTR) spdlog::error("epoll_wait: {}", std::strerror(errno));
     ready = 0;
   }
-  Dispatch(ready);
+  busy_ = Dispatch(ready) > 0 && last_wake_ - before < batch_window_;
   DispatchSockets();
   timers_.RunDue(clock_.Now());
   RunEndOfTurnTasks();
-}
-
-// Input came within a window of the previous turn's start: the loop is busy, so it batches.
-bool EventLoop::HoldingInput() const {
-  return batch_window_ > Duration::zero() && last_wait_ < batch_window_;
 }
 
 // Serves ZeroMQ sockets, kPrompt descriptors, timers and end-of-turn tasks until `deadline`;
@@ -294,7 +288,9 @@ void EventLoop::PurgeUnwatched() {
 }
 
 // Plain descriptors. A ZeroMQ socket's ZMQ_FD only wakes the loop: DispatchSockets serves it.
-void EventLoop::Dispatch(int ready_count) {
+// Returns how many kBatched descriptors were called.
+int EventLoop::Dispatch(int ready_count) {
+  int batched = 0;
   for (int i = 0; i < ready_count; ++i) {
     Watch* watch = static_cast<Watch*>(ready_[i].data.ptr);
     if (!watch->alive) continue;
@@ -304,8 +300,10 @@ void EventLoop::Dispatch(int ready_count) {
     }
     const short ready = LoopEvents(ready_[i].events) & (watch->events | kError);
     if (ready == 0) continue;
+    if (!watch->prompt) ++batched;
     Guarded("fd callback", [watch, ready] { watch->on_ready(ready); });
   }
+  return batched;
 }
 
 // Asks every watched ZeroMQ socket whether it is readable, which also re-arms its ZMQ_FD: work

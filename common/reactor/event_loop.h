@@ -13,8 +13,9 @@
 // reads it at most once per window, so that a busy frontend handles, and sends to its shards,
 // several requests per turn instead of one, and pays the per-turn costs (the wait, the ZeroMQ
 // wake-ups) once for all of them. Meanwhile it keeps serving what is kPrompt (ZeroMQ sockets, a
-// worker's completion): a shard's reply is written out as soon as it comes. An idle loop (its
-// last wait blocked for a whole window) serves input at once, so a lone request is not delayed.
+// worker's completion): a shard's reply is written out as soon as it comes. Only a wait that
+// returned input after blocking for less than a window starts a hold: a lone request, and the
+// wake-up for its reply, cost no extra turn.
 //
 // Loop thread only: every method must be called from the thread that calls Run(). Callbacks may
 // watch, unwatch, schedule and cancel freely, including their own handle; a handle unwatched
@@ -96,9 +97,8 @@ class EventLoop {
   void Turn(long max_wait_ms);
   long PollTimeoutMs(long max_wait_ms);
   void PurgeUnwatched();
-  bool HoldingInput() const;
   void ServePromptUntil(std::chrono::steady_clock::time_point deadline);
-  void Dispatch(int ready_count);
+  int Dispatch(int ready_count);
   void DispatchSockets();
   bool RefreshSocketHints();
   void AddWatch(std::unique_ptr<Watch> watch, int fd, short events);
@@ -123,8 +123,9 @@ class EventLoop {
   bool stopping_ = false;
   // Real time, even with a fake clock_: a hold is a real wait.
   Duration batch_window_{};
-  std::chrono::steady_clock::time_point last_wake_{};
-  std::chrono::steady_clock::duration last_wait_{};
+  std::chrono::steady_clock::time_point last_wake_{};  // when the last wait returned
+  // That wait returned input and had blocked for less than a window: hold the next input.
+  bool busy_ = false;
 };
 
 }  // namespace shardtrack

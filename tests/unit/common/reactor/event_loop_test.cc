@@ -459,6 +459,21 @@ TEST_F(BatchWindowTest, AnIdleLoopServesInputAtOnce) {
   EXPECT_LT(served_at_["input"] - written, kWindow);
 }
 
+TEST_F(BatchWindowTest, PromptWorkAloneDoesNotStartAHold) {
+  Pipe input, prompt;
+  WatchLogged(input, "input", EventLoop::Urgency::kBatched);
+  WatchLogged(prompt, "prompt", EventLoop::Urgency::kPrompt);
+  loop_.RunOnce(kWindow + milliseconds(50));  // idle
+  prompt.Write("p");  // ready before the wait, like a shard's reply right after a request
+  loop_.RunOnce(milliseconds(0));
+
+  input.Write("a");
+  const Steady::time_point written = Steady::now();
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(log_, ElementsAre("prompt", "input"));
+  EXPECT_LT(served_at_["input"] - written, kWindow);
+}
+
 TEST_F(BatchWindowTest, WithoutAWindowInputIsNeverHeld) {
   loop_.SetBatchWindow(Duration::zero());
   Pipe input;
