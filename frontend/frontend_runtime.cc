@@ -78,6 +78,15 @@ void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters) 
   registry.AddCounter(name, help, {{"kind", "dropped"}}, [&counters] { return counters.dropped; });
 }
 
+void RegisterLoopMetrics(MetricsRegistry& registry, const EventLoop& loop) {
+  registry.AddCounter("shardtrack_loop_turns_total",
+                      "Event loop turns (per request, under 1 when requests are batched).", {},
+                      [&loop] { return loop.counters().turns; });
+  registry.AddCounter("shardtrack_loop_batch_holds_total",
+                      "Turns that held client input back for --batch-window-us.", {},
+                      [&loop] { return loop.counters().holds; });
+}
+
 // The access list in force at start: off without a file, else the file's list (a missing or
 // malformed file is an error naming it and the bad line).
 Result<TorrentAccess> LoadAccess(const AccessSettings& access) {
@@ -204,6 +213,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
     reloader->Start();
   }
   RegisterUdpMetrics(registry, udp_handler.counters());
+  RegisterLoopMetrics(registry, loop);
 }
 
 Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop,

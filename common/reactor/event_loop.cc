@@ -227,7 +227,9 @@ long EventLoop::PollTimeoutMs(long max_wait_ms) {
 
 void EventLoop::Turn(long max_wait_ms) {
   PurgeUnwatched();
+  ++counters_.turns;
   if (busy_) {
+    ++counters_.holds;
     ServePromptUntil(last_wake_ + batch_window_);
     PurgeUnwatched();
   }

@@ -26,6 +26,7 @@
 #include <sys/epoll.h>
 
 #include <csignal>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -86,6 +87,13 @@ class EventLoop {
   // Zero (the default) serves input as soon as it is ready.
   void SetBatchWindow(Duration window) { batch_window_ = window; }
 
+  // What the loop did since it was made: turns per request show how much is batched.
+  struct Counters {
+    std::uint64_t turns = 0;
+    std::uint64_t holds = 0;  // turns that began by holding input back for the batch window
+  };
+  const Counters& counters() const { return counters_; }
+
   // Runs turns until Stop(). Stop() may be called from any callback.
   void Run();
   // Runs a single turn, waiting at most `max_wait` for something to become ready. For tests.
@@ -126,6 +134,7 @@ class EventLoop {
   std::chrono::steady_clock::time_point last_wake_{};  // when the last wait returned
   // That wait returned input and had blocked for less than a window: hold the next input.
   bool busy_ = false;
+  Counters counters_;
 };
 
 }  // namespace shardtrack

@@ -213,6 +213,10 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
         self.assertEqual(after[key] - before[key], 10)
         self.assertEqual(after[latency] - before[latency], 10)
         self.assertGreaterEqual(after["shardtrack_open_connections"], 1)  # this scrape's own
+        # one after another, each announce is read in a turn of its own
+        self.assertGreaterEqual(after["shardtrack_loop_turns_total"] -
+                                before["shardtrack_loop_turns_total"], 10)
+        self.assertIn("shardtrack_loop_batch_holds_total", after)
         for shard in range(2):
             self.assertGreaterEqual(after[sent % shard] - before[sent % shard], 5)  # + checks
             self.assertEqual(after['shardtrack_shard_pending{shard="%d"}' % shard], 0)

@@ -443,6 +443,8 @@ TEST_F(BatchWindowTest, InputArrivingWhileTheLoopIsBusyWaitsOutTheWindow) {
   EXPECT_THAT(std::vector<std::string>(log_.begin() + 1, log_.begin() + 3),
               ::testing::UnorderedElementsAre("prompt", "zmq"));
   EXPECT_GE(served_at_["input"] - first, kWindow);
+  EXPECT_EQ(loop_.counters().holds, 1u);
+  EXPECT_GE(loop_.counters().turns, 2u);
 }
 
 TEST_F(BatchWindowTest, AnIdleLoopServesInputAtOnce) {
@@ -472,6 +474,7 @@ TEST_F(BatchWindowTest, PromptWorkAloneDoesNotStartAHold) {
   loop_.RunOnce(milliseconds(0));
   EXPECT_THAT(log_, ElementsAre("prompt", "input"));
   EXPECT_LT(served_at_["input"] - written, kWindow);
+  EXPECT_EQ(loop_.counters().holds, 0u);
 }
 
 TEST_F(BatchWindowTest, WithoutAWindowInputIsNeverHeld) {
