@@ -1,6 +1,8 @@
 #include "shard/peer_selection.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <string>
 
 namespace shardtrack {
@@ -26,6 +28,32 @@ class CandidateCursor {
   std::uint64_t base_ = 0;
 };
 
+// One reply list (peers4, peers6 or an id list) grown to `most` items of kSize bytes up front.
+template <std::size_t kSize>
+struct ReplyList {
+  ReplyList(std::string* target, std::uint64_t at_most) : list(target), most(at_most) {
+    if (list == nullptr || most == 0) return;
+    start = list->size();
+    list->resize(start + most * kSize);
+    next = list->data() + start;
+  }
+  ~ReplyList() {
+    if (list != nullptr && most != 0) list->resize(static_cast<std::size_t>(next - list->data()));
+  }
+  ReplyList(const ReplyList&) = delete;
+  ReplyList& operator=(const ReplyList&) = delete;
+
+  void Put(const std::uint8_t* item) {
+    std::memcpy(next, item, kSize);
+    next += kSize;
+  }
+
+  std::string* list;
+  std::uint64_t most;
+  std::size_t start = 0;
+  char* next = nullptr;
+};
+
 }  // namespace
 
 void SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant, bool want_peer_ids,
@@ -40,28 +68,36 @@ void SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant, bool wa
   const std::uint64_t wanted = std::min<std::uint64_t>(numwant, total);
   if (wanted == 0) return;
 
-  // Reserve the most each list can take, so appending never reallocates.
-  const std::uint64_t most4 = std::min(wanted, total4);
-  const std::uint64_t most6 = std::min(wanted, total - total4);
-  std::string* peers4 = out.mutable_peers4();
-  std::string* peers6 = out.mutable_peers6();
-  if (most4 > 0) peers4->reserve(peers4->size() + most4 * 6);
-  if (most6 > 0) peers6->reserve(peers6->size() + most6 * 18);
-  std::string* ids4 = want_peer_ids ? out.mutable_peer_ids4() : nullptr;
-  std::string* ids6 = want_peer_ids ? out.mutable_peer_ids6() : nullptr;
-  if (ids4 && most4 > 0) ids4->reserve(ids4->size() + most4 * 20);
-  if (ids6 && most6 > 0) ids6->reserve(ids6->size() + most6 * 20);
+  // Each list is grown once to the most it can take and written in place (one copy of a fixed
+  // size per peer, no append bookkeeping), then cut to what was written.
+  ReplyList<6> v4(out.mutable_peers4(), std::min(wanted, total4));
+  ReplyList<18> v6(out.mutable_peers6(), std::min(wanted, total - total4));
+  ReplyList<20> ids4(want_peer_ids ? out.mutable_peer_ids4() : nullptr, v4.most);
+  ReplyList<20> ids6(want_peer_ids ? out.mutable_peer_ids6() : nullptr, v6.most);
 
+  // Drawn a chunk at a time, each entry prefetched as it is drawn, so that the cache misses of
+  // a large swarm overlap instead of coming one after another.
+  constexpr std::uint64_t kChunk = 16;
+  std::array<std::pair<const PeerSpan*, const std::uint8_t*>, kChunk> drawn;
   CandidateCursor cursor(spans);
-  for (std::uint64_t run = 0; run < wanted; ++run) {
-    const std::uint64_t begin = run * total / wanted;
-    const std::uint64_t end = (run + 1) * total / wanted;
-    const auto [span, entry] =
-        cursor.At(begin + rng.Below(static_cast<std::uint32_t>(end - begin)));
-    const bool v4 = span->endpoint_size == 6;
-    (v4 ? peers4 : peers6)->append(reinterpret_cast<const char*>(entry), span->endpoint_size);
-    if (want_peer_ids) {
-      (v4 ? ids4 : ids6)->append(reinterpret_cast<const char*>(entry + span->peer_id_offset), 20);
+  for (std::uint64_t first = 0; first < wanted; first += kChunk) {
+    const std::uint64_t count = std::min(kChunk, wanted - first);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const std::uint64_t run = first + i;
+      const std::uint64_t begin = run * total / wanted;
+      const std::uint64_t end = (run + 1) * total / wanted;
+      drawn[i] = cursor.At(begin + rng.Below(static_cast<std::uint32_t>(end - begin)));
+      __builtin_prefetch(drawn[i].second);
+    }
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const auto [span, entry] = drawn[i];
+      if (span->endpoint_size == 6) {
+        v4.Put(entry);
+        if (want_peer_ids) ids4.Put(entry + span->peer_id_offset);
+      } else {
+        v6.Put(entry);
+        if (want_peer_ids) ids6.Put(entry + span->peer_id_offset);
+      }
     }
   }
 }
