@@ -33,7 +33,7 @@ template <std::size_t kSize>
 struct ReplyList {
   ReplyList(std::string* target, std::uint64_t at_most) : list(target), most(at_most) {
     if (list == nullptr || most == 0) return;
-    start = list->size();
+    const std::size_t start = list->size();
     list->resize(start + most * kSize);
     next = list->data() + start;
   }
@@ -50,7 +50,6 @@ struct ReplyList {
 
   std::string* list;
   std::uint64_t most;
-  std::size_t start = 0;
   char* next = nullptr;
 };
 
