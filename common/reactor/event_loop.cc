@@ -95,21 +95,21 @@ EventLoop::~EventLoop() {
   if (prompt_epoll_fd_ >= 0) ::close(prompt_epoll_fd_);
 }
 
-void EventLoop::AddWatch(std::unique_ptr<Watch> watch, int fd, short events) {
+// Adds, changes or removes `watch` in the epoll set, and in the prompt set too when it is kPrompt.
+void EventLoop::Control(int op, Watch* watch, short events) {
+  EpollControl(epoll_fd_, op, watch->fd, EpollEvents(events), watch);
+  if (watch->prompt) EpollControl(prompt_epoll_fd_, op, watch->fd, EpollEvents(events), watch);
+}
+
+void EventLoop::AddWatch(std::unique_ptr<Watch> watch, short events) {
   watch->index = watches_.size();
-  EpollControl(epoll_fd_, EPOLL_CTL_ADD, fd, EpollEvents(events), watch.get());
-  if (watch->prompt) {
-    EpollControl(prompt_epoll_fd_, EPOLL_CTL_ADD, fd, EpollEvents(events), watch.get());
-  }
+  Control(EPOLL_CTL_ADD, watch.get(), events);
   watches_.push_back(std::move(watch));
 }
 
 void EventLoop::Unwatch(Watch* watch, bool closing) {
   watch->alive = false;
-  if (!closing) EpollControl(epoll_fd_, EPOLL_CTL_DEL, watch->fd, 0, nullptr);
-  if (!closing && watch->prompt) {
-    EpollControl(prompt_epoll_fd_, EPOLL_CTL_DEL, watch->fd, 0, nullptr);
-  }
+  if (!closing) Control(EPOLL_CTL_DEL, watch, 0);
   unwatched_.push_back(watch);
 }
 
@@ -123,7 +123,7 @@ void EventLoop::WatchFd(int fd, short events, ReadyCallback on_ready, Urgency ur
   watch->prompt = urgency == Urgency::kPrompt;
   watch->on_ready = std::move(on_ready);
   by_fd_[fd] = watch.get();
-  AddWatch(std::move(watch), fd, events);
+  AddWatch(std::move(watch), events);
 }
 
 void EventLoop::SetFdEvents(int fd, short events) {
@@ -131,8 +131,7 @@ void EventLoop::SetFdEvents(int fd, short events) {
   Watch* watch = by_fd_[fd];
   if (watch->events == events) return;
   watch->events = events;
-  EpollControl(epoll_fd_, EPOLL_CTL_MOD, fd, EpollEvents(events), watch);
-  if (watch->prompt) EpollControl(prompt_epoll_fd_, EPOLL_CTL_MOD, fd, EpollEvents(events), watch);
+  Control(EPOLL_CTL_MOD, watch, events);
 }
 
 void EventLoop::UnwatchFd(int fd) {
@@ -158,7 +157,7 @@ void EventLoop::WatchSocket(zmq::socket_t& socket, Task on_readable) {
   watch->on_readable = std::move(on_readable);
   watch->maybe_readable = true;  // messages may be waiting already
   socket_watches_.push_back(watch.get());
-  AddWatch(std::move(watch), fd, kReadable);
+  AddWatch(std::move(watch), kReadable);
 }
 
 void EventLoop::UnwatchSocket(zmq::socket_t& socket) {
@@ -233,15 +232,17 @@ void EventLoop::Turn(long max_wait_ms) {
     ServePromptUntil(last_wake_ + batch_window_);
     PurgeUnwatched();
   }
-  const auto before = std::chrono::steady_clock::now();
+  const bool batching = batch_window_ > Duration::zero();  // else no clock is read
+  const auto before = batching ? std::chrono::steady_clock::now() : last_wake_;
   int ready = ::epoll_wait(epoll_fd_, ready_.data(), static_cast<int>(ready_.size()),
                            static_cast<int>(PollTimeoutMs(max_wait_ms)));
-  last_wake_ = std::chrono::steady_clock::now();
+  if (batching) last_wake_ = std::chrono::steady_clock::now();
   if (ready < 0) {
     if (errno != EINTR) spdlog::error("epoll_wait: {}", std::strerror(errno));
     ready = 0;
   }
-  busy_ = Dispatch(ready) > 0 && last_wake_ - before < batch_window_;
+  const int batched = Dispatch(ready);
+  busy_ = batching && batched > 0 && last_wake_ - before < batch_window_;
   DispatchSockets();
   timers_.RunDue(clock_.Now());
   RunEndOfTurnTasks();

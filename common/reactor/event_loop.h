@@ -109,7 +109,8 @@ class EventLoop {
   int Dispatch(int ready_count);
   void DispatchSockets();
   bool RefreshSocketHints();
-  void AddWatch(std::unique_ptr<Watch> watch, int fd, short events);
+  void AddWatch(std::unique_ptr<Watch> watch, short events);
+  void Control(int op, Watch* watch, short events);
   void RunEndOfTurnTasks();
   void Unwatch(Watch* watch, bool closing = false);
 

@@ -1,8 +1,11 @@
 // BackgroundWorker: a job runs off the loop thread while the loop keeps turning, and its Status
-// comes back on the loop thread. Every wait is a bounded number of RunOnce turns.
+// comes back on the loop thread, even while the loop holds input back for its batch window.
+// Every wait is a bounded number of RunOnce turns.
 #include "common/reactor/background_worker.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <future>
@@ -92,6 +95,33 @@ TEST_F(BackgroundWorkerTest, RunsJobsOneAfterAnother) {
     TurnUntil([&] { return !worker_.busy(); });
   }
   EXPECT_EQ(finished, 3);
+}
+
+TEST_F(BackgroundWorkerTest, ItsResultIsServedWhileTheLoopHoldsInputBack) {
+  using Steady = std::chrono::steady_clock;
+  constexpr auto kWindow = milliseconds(300);
+  loop_.SetBatchWindow(kWindow);
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  Steady::time_point input_at;
+  loop_.WatchFd(fds[0], EventLoop::kReadable, [&](short) {
+    char byte;
+    while (::read(fds[0], &byte, 1) == 1) input_at = Steady::now();
+  });
+  ASSERT_EQ(::write(fds[1], "a", 1), 1);
+  loop_.RunOnce(milliseconds(0));  // input ready before the wait: the next turn holds
+  const Steady::time_point first = input_at;
+
+  std::optional<Steady::time_point> done_at;
+  worker_.Start([] { return OkStatus(); }, [&](Status) { done_at = Steady::now(); });
+  ASSERT_EQ(::write(fds[1], "b", 1), 1);
+  TurnUntil([&] { return done_at && input_at != first; });
+  ASSERT_TRUE(done_at.has_value());
+  EXPECT_LT(*done_at - first, kWindow);  // during the hold, not after it
+  EXPECT_GE(input_at - first, kWindow);  // the input waited the window out
+  loop_.UnwatchFd(fds[0]);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 }  // namespace
