@@ -26,4 +26,12 @@ Result<std::uint64_t> RaiseOpenFileLimit(std::uint64_t wanted) {
   return limit.rlim_cur;
 }
 
+Status RequireOpenFiles(std::uint64_t needed) {
+  auto limit = RaiseOpenFileLimit(needed);
+  if (!limit.ok()) return Error{limit.error()};
+  if (*limit >= needed) return OkStatus();
+  return Error{"the open-file limit is " + std::to_string(*limit) + ", below the " +
+               std::to_string(needed) + " this process needs: raise it (ulimit -n, LimitNOFILE=)"};
+}
+
 }  // namespace shardtrack

@@ -255,6 +255,7 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   });
   loop.SetBatchWindow(*batch_window);
   WarnIfDescriptorsAreShort(settings.max_connections);
+  if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
   if (const std::uint32_t listed = FullScrapeLimitPerShard(settings);
       settings.full_scrape && listed != settings.full_scrape_limit) {
     spdlog::info(

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/logging.h"
+#include "common/open_file_limit.h"
 #include "common/reactor/event_loop.h"
 #include "frontend/frontend_runtime.h"
 #include "frontend/frontend_settings.h"
@@ -26,6 +27,9 @@ namespace {
 // processes; each costs descriptors (sockets, journal, workers), and past a few thousand the
 // process runs out of them.
 constexpr std::uint32_t kMaxShards = 256;
+// What each shard adds to the process's descriptors (its socket and ZeroMQ's mailboxes, its
+// journal, its worker's eventfd): about 5, measured; kept with room to spare.
+constexpr std::uint64_t kDescriptorsPerShard = 8;
 
 struct NodeSettings {
   FrontendSettings frontend;
@@ -72,6 +76,11 @@ int Run(int argc, char** argv) {
     return 2;
   }
   const std::vector<ShardSettings> shard_settings = settings.PlanShards();
+  if (Status enough = RequireOpenFiles(kMinOpenFiles + kDescriptorsPerShard * settings.shards);
+      !enough) {
+    spdlog::error("{}", enough.error());
+    return 2;
+  }
 
   SystemClock clock;
   EventLoop loop(clock);

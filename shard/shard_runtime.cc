@@ -6,6 +6,7 @@
 
 #include <random>
 
+#include "common/open_file_limit.h"
 #include "common/siphash.h"
 #include "shard/persistence/persistence_metrics.h"
 #include "shard/shard_metrics.h"
@@ -30,6 +31,8 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   if (!expiry) return Error{expiry.error()};
   auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
   if (!snapshot_cpus) return Error{snapshot_cpus.error()};
+
+  if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
 
   auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock);
   const PersistenceOptions options{

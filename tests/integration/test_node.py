@@ -4,6 +4,7 @@ directory is a cluster's: shard processes started over it serve the same swarms.
 
 import os
 import re
+import resource
 import signal
 import subprocess
 
@@ -128,6 +129,22 @@ class NodeTest(ProcessTestCase):
         result = self.run_refused("shardtrack-node", "--batch-window-us", "10001")
         self.assertEqual(result.returncode, 2)
         self.assertIn("--batch-window-us must be at most 10000, not 10001", result.stderr)
+
+    def test_too_low_an_open_file_limit_is_refused_not_a_crash(self):
+        # Below ~20 descriptors libzmq would abort the process; each refuses up front instead.
+        def low_limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+
+        for program, args, status, needed in (
+                ("shardtrack-node", ("--port", "0"), 2, 72),
+                ("shardtrack-shard", ("--listen", "tcp://127.0.0.1:0"), 1, 64),
+                ("shardtrack-frontend", ("--port", "0", "--shard", "tcp://127.0.0.1:7000"), 2, 64)):
+            data = ("--data-dir", self.data_dir) if program != "shardtrack-frontend" else ()
+            result = subprocess.run([cluster.binary(program), *data, *args], capture_output=True,
+                                    text=True, env=self.env, timeout=10, preexec_fn=low_limit)
+            self.assertEqual(result.returncode, status, result.stderr)
+            self.assertIn(f"the open-file limit is 32, below the {needed}", result.stderr)
+            self.assertFalse(os.path.exists(self.data_dir) and os.listdir(self.data_dir))
 
     def test_a_shard_endpoint_zeromq_cannot_use_is_refused_not_a_crash(self):
         result = subprocess.run([cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <string>
+
 namespace shardtrack {
 namespace {
 
@@ -31,6 +33,19 @@ TEST(OpenFileLimitTest, LeavesAHighEnoughLimitAlone) {
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(*result, before.rlim_cur);
   EXPECT_EQ(Current().rlim_cur, before.rlim_cur);
+}
+
+TEST(OpenFileLimitTest, RequiringMoreThanTheHardLimitIsAnErrorThatSaysHowToRaiseIt) {
+  const rlimit before = Current();
+  if (before.rlim_max == RLIM_INFINITY) GTEST_SKIP() << "no hard limit to exceed";
+  const Status refused = RequireOpenFiles(before.rlim_max + 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("open-file limit is " + std::to_string(before.rlim_max)),
+            std::string::npos)
+      << refused.error();
+  EXPECT_NE(refused.error().find("ulimit -n"), std::string::npos) << refused.error();
+  EXPECT_TRUE(RequireOpenFiles(kMinOpenFiles).ok());
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &before), 0);
 }
 
 }  // namespace
