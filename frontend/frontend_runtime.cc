@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <optional>
@@ -26,8 +27,15 @@ namespace {
 // On SIGTERM a frontend stops accepting, answers what is in flight, then exits; this bounds the
 // wait for requests whose shard never answers (they fail at shard_timeout anyway).
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
-// Descriptors besides client connections: listener, epoll, signalfd, ZeroMQ's sockets and pipes.
-constexpr std::uint64_t kSpareDescriptors = 64;
+// What each --shard adds to the descriptors: its socket's mailbox and its connection (2, measured
+// with 50 shards), with room for a reconnect.
+constexpr std::uint64_t kDescriptorsPerShardSocket = 4;
+
+// Descriptors besides client connections: listener, epoll, signalfd, ZeroMQ's threads and pipes,
+// the sockets to the shards. The process does not start without them (libzmq would abort it).
+std::uint64_t DescriptorsBesideConnections(std::size_t shards) {
+  return kMinOpenFiles + kDescriptorsPerShardSocket * shards;
+}
 
 HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddressPolicy policy) {
   HttpServerOptions options;
@@ -54,8 +62,8 @@ Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings) {
   return AnnounceOptions{settings.response_size, settings.max_give, *ip_override};
 }
 
-void WarnIfDescriptorsAreShort(std::uint64_t max_connections) {
-  const std::uint64_t wanted = max_connections + kSpareDescriptors;
+void WarnIfDescriptorsAreShort(std::uint64_t max_connections, std::uint64_t spare) {
+  const std::uint64_t wanted = max_connections + spare;
   auto limit = RaiseOpenFileLimit(wanted);
   if (!limit.ok()) {
     spdlog::warn("{}; connections may fail with 'too many open files'", limit.error());
@@ -63,7 +71,7 @@ void WarnIfDescriptorsAreShort(std::uint64_t max_connections) {
     spdlog::warn(
         "the open-file limit is {}, below --max-connections {} + {}: raise the hard limit "
         "(ulimit -Hn, LimitNOFILE=) or lower --max-connections",
-        *limit, max_connections, kSpareDescriptors);
+        *limit, max_connections, spare);
   }
 }
 
@@ -254,8 +262,15 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
     self->parts_->reloader->Reload();
   });
   loop.SetBatchWindow(*batch_window);
-  WarnIfDescriptorsAreShort(settings.max_connections);
-  if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
+  const std::uint64_t spare = DescriptorsBesideConnections(settings.shards.size());
+  if (Status enough = RequireOpenFiles(spare); !enough) {
+    return Error{enough.error() + " for " + std::to_string(settings.shards.size()) + " shards"};
+  }
+  WarnIfDescriptorsAreShort(settings.max_connections, spare);
+  // libzmq refuses a context's sockets past ZMQ_MAX_SOCKETS (1023 by default), as "Too many open
+  // files"; `spare` is more than one a shard.
+  context.set(zmq::ctxopt::max_sockets,
+              static_cast<int>(std::max<std::uint64_t>(ZMQ_MAX_SOCKETS_DFLT, spare)));
   if (const std::uint32_t listed = FullScrapeLimitPerShard(settings);
       settings.full_scrape && listed != settings.full_scrape_limit) {
     spdlog::info(

@@ -138,13 +138,35 @@ class NodeTest(ProcessTestCase):
         for program, args, status, needed in (
                 ("shardtrack-node", ("--port", "0"), 2, 72),
                 ("shardtrack-shard", ("--listen", "tcp://127.0.0.1:0"), 1, 64),
-                ("shardtrack-frontend", ("--port", "0", "--shard", "tcp://127.0.0.1:7000"), 2, 64)):
+                ("shardtrack-frontend", ("--port", "0", "--shard", "tcp://127.0.0.1:7000"), 2, 68)):
             data = ("--data-dir", self.data_dir) if program != "shardtrack-frontend" else ()
             result = subprocess.run([cluster.binary(program), *data, *args], capture_output=True,
                                     text=True, env=self.env, timeout=10, preexec_fn=low_limit)
             self.assertEqual(result.returncode, status, result.stderr)
             self.assertIn(f"the open-file limit is 32, below the {needed}", result.stderr)
             self.assertFalse(os.path.exists(self.data_dir) and os.listdir(self.data_dir))
+
+    def test_a_frontend_counts_its_shards_descriptors_before_it_starts(self):
+        # 80 shard sockets need some 160 descriptors beside the listener: with 100 the frontend
+        # used to fail at its listener, blaming the port.
+        def low_limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100))
+
+        shards = [arg for port in range(7000, 7080) for arg in ("--shard", f"tcp://127.0.0.1:{port}")]
+        result = subprocess.run([cluster.binary("shardtrack-frontend"), "--port", "0", *shards],
+                                capture_output=True, text=True, env=self.env, timeout=10,
+                                preexec_fn=low_limit)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("the open-file limit is 100, below the 384 this process needs: raise it "
+                      "(ulimit -n, LimitNOFILE=) for 80 shards", result.stderr)
+        self.assertNotIn("another tracker", result.stderr)
+
+    def test_a_frontend_starts_with_more_shards_than_libzmqs_default_socket_cap(self):
+        # libzmq allows 1023 sockets a context unless told otherwise ("Too many open files").
+        endpoints = [f"tcp://127.0.0.1:{port}" for port in range(20000, 21100)]
+        frontend = self.start(Frontend(0, endpoints, ("--max-connections", "100"), env=self.env))
+        self.assertIn("with 1100 shards", frontend.log())
+        self.assertEqual(frontend.stop(), 0, frontend.log_tail())
 
     def test_a_shard_endpoint_zeromq_cannot_use_is_refused_not_a_crash(self):
         result = subprocess.run([cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
