@@ -18,7 +18,7 @@
 #include "frontend/shard_reply_demux.h"
 #include "frontend/shard_router.h"
 #include "frontend/tracker_handler.h"
-#include "frontend/udp/udp_connection_ids.h"
+#include "frontend/udp/udp_secret_file.h"
 #include "frontend/udp_tracker_handler.h"
 
 namespace shardtrack {
@@ -133,6 +133,7 @@ struct Checked {
   FileStamp access_stamp;
   TorrentAccess access;
   ClientAddressPolicy policy;
+  UdpConnectionIds udp_ids;
 };
 
 void DrainThenStop(EventLoop& loop, const Intake& intake, MonoTime deadline) {
@@ -198,7 +199,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
       access(std::move(checked.access)),
       handler(settings, checked.announce, clock),
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
-      udp_handler(settings, checked.announce, clock, UdpConnectionIds::WithRandomSecret()),
+      udp_handler(settings, checked.announce, clock, checked.udp_ids),
       demux(handler, udp_handler),
       router(loop, context, settings.shards, RouterOptionsFrom(settings), demux),
       udp(loop, std::move(checked.udp),
@@ -235,6 +236,8 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   if (!announce.ok()) return Error{announce.error()};
   auto udp = UdpSocketOptionsFrom(settings);
   if (!udp.ok()) return Error{udp.error()};
+  auto udp_ids = LoadUdpConnectionIds(settings.udp_secret_file);
+  if (!udp_ids.ok()) return Error{udp_ids.error()};
   auto access_settings = AccessSettingsFrom(settings);
   if (!access_settings.ok()) return Error{access_settings.error()};
   auto batch_window = BatchWindowFrom(settings);
@@ -279,10 +282,10 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
         listed, settings.max_output_bytes);
   }
   try {
-    runtime->parts_ =
-        std::make_unique<Parts>(loop, context, settings, clock,
-                                Checked{*announce, std::move(*udp), std::move(*access_settings),
-                                        access_stamp, std::move(*access), std::move(*policy)});
+    runtime->parts_ = std::make_unique<Parts>(
+        loop, context, settings, clock,
+        Checked{*announce, std::move(*udp), std::move(*access_settings), access_stamp,
+                std::move(*access), std::move(*policy), *udp_ids});
   } catch (const std::exception& error) {  // the router's sockets (ZeroMQ throws)
     return Error{std::string("cannot set up the sockets to the shards: ") + error.what() +
                  " (a --shard is tcp://HOST:PORT; many shards need a higher open-file limit)"};

@@ -28,6 +28,9 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
                 ")");
   flags.Add("udp-datagrams-per-turn", &udp_datagrams_per_turn,
             "UDP datagrams read before the loop serves its other handles (at least 1)");
+  flags.Add("udp-secret-file", &udp_secret_file,
+            "file of at least 16 secret bytes that keys UDP connection ids; frontends given the "
+            "same file accept each other's ids; empty: a random key per process");
   flags.Add("reuse-port", &reuse_port, "share --port with other frontends on this host");
   flags.Add("trusted-proxy", &trusted_proxies,
             "address or CIDR of a load balancer whose PROXY header (v1/v2) is believed; "

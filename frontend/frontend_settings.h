@@ -35,6 +35,9 @@ struct FrontendSettings {
   // UDP datagrams read per reactor turn before the loop serves its other handles (HTTP clients,
   // shard replies); the rest wait in the kernel's buffer for the next turn. At least 1.
   std::uint32_t udp_datagrams_per_turn = 64;
+  // A file whose contents key the UDP connection ids (frontend/udp/udp_secret_file.h): frontends
+  // given the same file accept each other's ids, also after a restart. Empty: a random key.
+  std::string udp_secret_file;
   // Real client addresses behind a load balancer (frontend/client_address.h). A connection from
   // a trusted proxy may start with a PROXY v1/v2 header naming the client; from anyone else such
   // a header is refused. Empty: nobody is trusted, no header is believed.

@@ -30,10 +30,10 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   if (request.action == UdpAction::kConnect) {
     ++counters_.connects;
     out_.clear();
-    WriteUdpConnectReply(request.transaction_id, ids_.Issue(from, clock_.Now()), out_);
+    WriteUdpConnectReply(request.transaction_id, ids_.Issue(from, clock_.WallNow()), out_);
     return SendOut(from);
   }
-  if (!ids_.Valid(request.connection_id, from, clock_.Now())) {
+  if (!ids_.Valid(request.connection_id, from, clock_.WallNow())) {
     return RespondError(from, request.transaction_id, "invalid connection id");
   }
   if (request.action == UdpAction::kAnnounce) return HandleAnnounce(request, from);

@@ -1,14 +1,20 @@
 #include "frontend/udp/udp_connection_ids.h"
 
 #include <string>
-#include <string_view>
-
-#include "common/siphash.h"
 
 namespace shardtrack {
 namespace {
 
-std::int64_t SlotOf(MonoTime now) { return now.time_since_epoch() / UdpConnectionIds::kSlot; }
+std::int64_t SlotOf(UnixSeconds now) {
+  constexpr std::int64_t kSlotSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(UdpConnectionIds::kSlot).count();
+  return now / kSlotSeconds;
+}
+
+// Fixed keys that turn a shared secret into the ids' key; any constants do, as long as every
+// frontend uses the same.
+constexpr SipHashKey kDeriveFirst = {0x7368617264747261, 0x636b2d7564702d31};
+constexpr SipHashKey kDeriveSecond = {0x7368617264747261, 0x636b2d7564702d32};
 
 }  // namespace
 
@@ -16,11 +22,19 @@ UdpConnectionIds UdpConnectionIds::WithRandomSecret() {
   return UdpConnectionIds(RandomSipHashKey());
 }
 
-std::uint64_t UdpConnectionIds::Issue(const Endpoint& client, MonoTime now) const {
+Result<UdpConnectionIds> UdpConnectionIds::FromSharedSecret(std::string_view secret) {
+  if (secret.size() < kMinSecretBytes) {
+    return Error{"the secret has " + std::to_string(secret.size()) + " bytes, fewer than " +
+                 std::to_string(kMinSecretBytes)};
+  }
+  return UdpConnectionIds({SipHash24(kDeriveFirst, secret), SipHash24(kDeriveSecond, secret)});
+}
+
+std::uint64_t UdpConnectionIds::Issue(const Endpoint& client, UnixSeconds now) const {
   return IdFor(client, SlotOf(now));
 }
 
-bool UdpConnectionIds::Valid(std::uint64_t id, const Endpoint& client, MonoTime now) const {
+bool UdpConnectionIds::Valid(std::uint64_t id, const Endpoint& client, UnixSeconds now) const {
   const std::int64_t slot = SlotOf(now);
   return id == IdFor(client, slot) || id == IdFor(client, slot - 1);
 }
@@ -30,7 +44,7 @@ std::uint64_t UdpConnectionIds::IdFor(const Endpoint& client, std::int64_t slot)
   message.push_back(static_cast<char>(client.port >> 8));
   message.push_back(static_cast<char>(client.port & 0xff));
   for (int i = 0; i < 8; ++i) message.push_back(static_cast<char>(slot >> (8 * i)));
-  return SipHash24(secret_, message);
+  return SipHash24(key_, message);
 }
 
 }  // namespace shardtrack

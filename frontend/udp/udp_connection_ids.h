@@ -1,35 +1,44 @@
 // UdpConnectionIds: the stateless connection ids of the UDP tracker protocol (BEP 15).
 //
-// An id is a keyed hash (SipHash-2-4 under a per-process secret) of the client's address, port
-// and the current two-minute time slot. An id is accepted in its own slot and the next, so it
-// stays valid for at least two minutes (BEP 15 asks trackers to accept an id that long) and at
-// most four, and nothing is remembered per client. Pure: time comes from the caller.
+// An id is a keyed hash (SipHash-2-4) of the client's address, port and the current two-minute
+// slot of wall-clock time. An id is accepted in its own slot and the next, so it stays valid for
+// at least two minutes (BEP 15 asks trackers to accept an id that long) and at most four, and
+// nothing is remembered per client. The key is random per process, or derived from a secret that
+// several frontends share: then an id issued by one is accepted by all of them (behind one UDP
+// address, where a client's datagrams may reach another frontend) and after a restart. Slots
+// follow the wall clock so that hosts agree on them. Pure: time comes from the caller.
 #pragma once
 
-#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/reactor/socket_util.h"
+#include "common/result.h"
+#include "common/siphash.h"
 
 namespace shardtrack {
 
 class UdpConnectionIds {
  public:
   static constexpr Duration kSlot = std::chrono::minutes(2);
+  static constexpr std::size_t kMinSecretBytes = 16;
 
-  explicit UdpConnectionIds(std::array<std::uint64_t, 2> secret) : secret_(secret) {}
-  // A secret from std::random_device: ids do not survive a restart, clients reconnect.
+  explicit UdpConnectionIds(SipHashKey key) : key_(key) {}
+  // A key from std::random_device: ids do not survive a restart, clients reconnect.
   static UdpConnectionIds WithRandomSecret();
+  // The same key in every process given the same secret (at least kMinSecretBytes).
+  static Result<UdpConnectionIds> FromSharedSecret(std::string_view secret);
 
-  std::uint64_t Issue(const Endpoint& client, MonoTime now) const;
-  bool Valid(std::uint64_t id, const Endpoint& client, MonoTime now) const;
+  std::uint64_t Issue(const Endpoint& client, UnixSeconds now) const;
+  bool Valid(std::uint64_t id, const Endpoint& client, UnixSeconds now) const;
 
  private:
   std::uint64_t IdFor(const Endpoint& client, std::int64_t slot) const;
 
-  std::array<std::uint64_t, 2> secret_;
+  SipHashKey key_;
 };
 
 }  // namespace shardtrack

@@ -6,10 +6,12 @@ ago and logs it in its ready line. A killed shard must produce an error datagram
 FAILURE_DEADLINE (many times --shard-timeout-ms, so a slow machine does not make it flaky).
 """
 
+import os
 import re
 import signal
 import socket
 import struct
+import subprocess
 import time
 import unittest
 
@@ -194,6 +196,63 @@ class UdpDrainTest(cluster.LoggedTestCase):
             self.assertEqual((action, tid), (1, 4242), data)
             frontend.popen.wait(10)
             self.assertEqual(frontend.popen.returncode, 0)
+
+
+class SharedUdpSecretTest(cluster.ProcessTestCase):
+    """Frontends given one --udp-secret-file accept each other's connection ids, also across a
+    restart; without it each frontend knows only its own."""
+
+    def setUp(self):
+        super().setUp()
+        self.secret = os.path.join(self.tmp, "udp-secret")
+        with open(self.secret, "w") as f:
+            f.write("c2hhcmR0cmFjayB0ZXN0IHNlY3JldA==\n")
+        shard = self.start(cluster.Shard(0, 1, cluster.free_port(),
+                                         os.path.join(self.tmp, "shard0")))
+        self.shard_endpoint = shard.endpoint
+        self.info_hash = cluster.hash_on_shard(0, 1, self.id())
+
+    def frontend(self, number, udp_port, *extra):
+        return self.start(cluster.Frontend(number, [self.shard_endpoint],
+                                           ["--udp-port", str(udp_port), *extra]))
+
+    def test_an_id_from_one_frontend_is_good_at_another_given_the_same_file(self):
+        ports = [free_udp_port() for _ in range(3)]
+        self.frontend(0, ports[0], "--udp-secret-file", self.secret)
+        self.frontend(1, ports[1], "--udp-secret-file", self.secret)
+        self.frontend(2, ports[2])
+        client = UdpClient(ports[0], "127.0.0.2")  # one client socket, one id
+        self.addCleanup(client.close)
+        connection_id = client.connect()
+        client.address = ("127.0.0.1", ports[1])
+        action, payload = client.announce(self.info_hash, peer_id("a"), 7001, left=5)
+        self.assertEqual(action, 1, payload)
+        client.address = ("127.0.0.1", ports[2])  # a frontend with a key of its own
+        action, payload = client.announce(self.info_hash, peer_id("a"), 7001, left=5)
+        self.assertEqual((action, payload), (3, b"invalid connection id"))
+
+    def test_an_id_outlives_a_restart_of_its_frontend(self):
+        port = free_udp_port()
+        frontend = self.frontend(0, port, "--udp-secret-file", self.secret)
+        client = UdpClient(port, "127.0.0.2")
+        self.addCleanup(client.close)
+        connection_id = client.connect()
+        self.assertEqual(frontend.stop(), 0)
+        frontend.start()
+        action, payload = client.announce(self.info_hash, peer_id("a"), 7001, left=5,
+                                          connection_id=connection_id)
+        self.assertEqual(action, 1, payload)
+
+    def test_a_short_secret_file_stops_the_frontend_at_start(self):
+        with open(self.secret, "w") as f:
+            f.write("short\n")
+        argv = [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
+                self.shard_endpoint, "--udp-secret-file", self.secret]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=10,
+                                env=cluster.clean_env())
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(f"--udp-secret-file {self.secret}: the secret has 5 bytes, fewer than 16",
+                      result.stderr)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ TEST_F(UdpTrackerHandlerTest, AnswersConnectWithAnIdValidForTheSender) {
   ASSERT_EQ(sent_[0].datagram.size(), 16u);
   EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 0u);
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 99u);
-  EXPECT_TRUE(ids_.Valid(Get(sent_[0].datagram, 8, 8), client_, clock_.Now()));
+  EXPECT_TRUE(ids_.Valid(Get(sent_[0].datagram, 8, 8), client_, clock_.WallNow()));
 }
 
 TEST_F(UdpTrackerHandlerTest, AnswersABadConnectionIdWithAnError) {
@@ -78,7 +78,7 @@ TEST_F(UdpTrackerHandlerTest, AnswersABadConnectionIdWithAnError) {
 }
 
 TEST_F(UdpTrackerHandlerTest, AnIdExpiresAfterItsTimeSlotAndTheNext) {
-  const std::uint64_t id = ids_.Issue(client_, clock_.Now());
+  const std::uint64_t id = ids_.Issue(client_, clock_.WallNow());
   clock_.Advance(UdpConnectionIds::kSlot * 2);
   handler_.OnDatagram(Header(id, 2, 7) + std::string(20, 'a'), client_);
   ASSERT_EQ(sent_.size(), 1u);
@@ -86,7 +86,7 @@ TEST_F(UdpTrackerHandlerTest, AnIdExpiresAfterItsTimeSlotAndTheNext) {
 }
 
 TEST_F(UdpTrackerHandlerTest, RefusesARequestItCannotParseWithItsTransactionId) {
-  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.Now()), 1, 8) + "short", client_);
+  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.WallNow()), 1, 8) + "short", client_);
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 3u);
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 8u);
@@ -103,7 +103,7 @@ TEST_F(UdpTrackerHandlerTest, AnswersAnAnnounceOfARefusedTorrentWithAnError) {
   handler_.AttachAccess(access);
   const std::string announce = std::string(20, 'h') + std::string(20, 'p') + std::string(36, '\0') +
                                std::string(4, '\xff') + "\x1a\xe1";
-  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.Now()), 1, 31) + announce, client_);
+  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.WallNow()), 1, 31) + announce, client_);
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 3u);
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 31u);
@@ -117,7 +117,7 @@ TEST_F(UdpTrackerHandlerTest, AnswersAScrapeOfRefusedTorrentsWithZerosInRequestO
   TorrentAccess access(AccessMode::kDeny, AccessList({blocked}));
   handler_.AttachAccess(access);
   const std::string hashes = blocked.ToRaw() + blocked.ToRaw();
-  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.Now()), 2, 32) + hashes, client_);
+  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.WallNow()), 2, 32) + hashes, client_);
   ASSERT_EQ(sent_.size(), 1u);  // at once: no shard was asked
   EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 2u);
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 32u);

@@ -279,30 +279,48 @@ TEST(UdpTrackerProtocolTest, WritesTheErrorReply) {
 }
 
 TEST(UdpConnectionIdsTest, AcceptsAnIdForAtLeastTwoMinutesAndAtMostFour) {
-  FakeClock clock;
-  clock.Advance(std::chrono::seconds(1000));
+  const UnixSeconds slot_start = 1'700'000'040;  // a multiple of 120
   UdpConnectionIds ids({1, 2});
   const Endpoint client{kPublic, 6881};
-  const std::uint64_t id = ids.Issue(client, clock.Now());
-  EXPECT_TRUE(ids.Valid(id, client, clock.Now()));
-  clock.Advance(std::chrono::seconds(119));
-  EXPECT_TRUE(ids.Valid(id, client, clock.Now()));
-  clock.Advance(std::chrono::seconds(2));  // two minutes and a second
-  EXPECT_TRUE(ids.Valid(id, client, clock.Now()));
-  clock.Advance(std::chrono::minutes(2));
-  EXPECT_FALSE(ids.Valid(id, client, clock.Now()));
+  const std::uint64_t id = ids.Issue(client, slot_start);
+  EXPECT_TRUE(ids.Valid(id, client, slot_start));
+  EXPECT_TRUE(ids.Valid(id, client, slot_start + 119));
+  EXPECT_TRUE(ids.Valid(id, client, slot_start + 121));  // two minutes and a second
+  EXPECT_TRUE(ids.Valid(id, client, slot_start + 239));
+  EXPECT_FALSE(ids.Valid(id, client, slot_start + 240));
+  EXPECT_FALSE(ids.Valid(id, client, slot_start - 1));  // a slot this id was not issued in
 }
 
 TEST(UdpConnectionIdsTest, BindsTheIdToAddressPortAndSecret) {
-  FakeClock clock;
+  const UnixSeconds now = 1'700'000'000;
   UdpConnectionIds ids({1, 2});
   const Endpoint client{kPublic, 6881};
-  const std::uint64_t id = ids.Issue(client, clock.Now());
-  EXPECT_FALSE(ids.Valid(id, Endpoint{kPublic, 6882}, clock.Now()));
-  EXPECT_FALSE(ids.Valid(id, Endpoint{kLocal, 6881}, clock.Now()));
-  EXPECT_FALSE(UdpConnectionIds({1, 3}).Valid(id, client, clock.Now()));
-  EXPECT_FALSE(ids.Valid(id + 1, client, clock.Now()));
+  const std::uint64_t id = ids.Issue(client, now);
+  EXPECT_FALSE(ids.Valid(id, Endpoint{kPublic, 6882}, now));
+  EXPECT_FALSE(ids.Valid(id, Endpoint{kLocal, 6881}, now));
+  EXPECT_FALSE(UdpConnectionIds({1, 3}).Valid(id, client, now));
+  EXPECT_FALSE(ids.Valid(id + 1, client, now));
   EXPECT_NE(id, kUdpProtocolId);
+}
+
+TEST(UdpConnectionIdsTest, FrontendsGivenOneSecretAcceptEachOthersIds) {
+  const UnixSeconds now = 1'700'000'000;
+  const Endpoint client{kPublic, 6881};
+  auto first = UdpConnectionIds::FromSharedSecret("correct horse battery staple");
+  auto second = UdpConnectionIds::FromSharedSecret("correct horse battery staple");
+  auto other = UdpConnectionIds::FromSharedSecret("correct horse battery staplf");
+  ASSERT_TRUE(first.ok() && second.ok() && other.ok());
+  const std::uint64_t id = first->Issue(client, now);
+  EXPECT_TRUE(second->Valid(id, client, now + 60));
+  EXPECT_FALSE(other->Valid(id, client, now + 60));
+  EXPECT_FALSE(UdpConnectionIds::WithRandomSecret().Valid(id, client, now));
+}
+
+TEST(UdpConnectionIdsTest, RefusesASharedSecretShorterThan16Bytes) {
+  EXPECT_TRUE(UdpConnectionIds::FromSharedSecret(std::string(16, 'k')).ok());
+  auto ids = UdpConnectionIds::FromSharedSecret(std::string(15, 'k'));
+  ASSERT_FALSE(ids.ok());
+  EXPECT_EQ(ids.error(), "the secret has 15 bytes, fewer than 16");
 }
 
 }  // namespace
