@@ -30,10 +30,11 @@ def program_of(path):
 
 
 def flag_names(program):
-    """The --names in a binary's --help."""
-    out = subprocess.run([cluster.binary(program), "--help"], capture_output=True, text=True,
-                         timeout=10)
-    return set(re.findall(r"--([a-z0-9-]+)", out.stdout + out.stderr))
+    """The options a binary has: the first column of its --help-markdown table (not every --word
+    of its help, whose descriptions name other programs' options too)."""
+    out = subprocess.run([cluster.binary(program), "--help-markdown"], capture_output=True,
+                         text=True, timeout=10, check=True)
+    return set(re.findall(r"^\| `--([a-z0-9-]+)` \|", out.stdout, re.M))
 
 
 def variable_to_flag(name):
