@@ -238,6 +238,10 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   if (!udp.ok()) return Error{udp.error()};
   auto udp_ids = LoadUdpConnectionIds(settings.udp_secret_file);
   if (!udp_ids.ok()) return Error{udp_ids.error()};
+  if (!settings.udp_secret_file.empty()) {
+    spdlog::info("UDP connection ids keyed by {}: every frontend given it accepts them",
+                 settings.udp_secret_file);
+  }
   auto access_settings = AccessSettingsFrom(settings);
   if (!access_settings.ok()) return Error{access_settings.error()};
   auto batch_window = BatchWindowFrom(settings);
