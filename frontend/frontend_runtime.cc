@@ -44,6 +44,7 @@ HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddres
   options.tcp.port = settings.port;
   options.tcp.max_connections = settings.max_connections;
   options.tcp.idle_timeout = std::chrono::seconds(settings.socket_timeout);
+  options.request_timeout = std::chrono::seconds(settings.request_timeout);
   options.tcp.max_output_bytes = settings.max_output_bytes;
   options.tcp.reuse_port = settings.reuse_port;
   options.tcp.defer_accept_seconds = static_cast<int>(settings.defer_accept);

@@ -48,6 +48,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("max-connections", &max_connections,
             "open client connections; a connection over it is accepted and closed");
   flags.Add("socket-timeout", &socket_timeout, "seconds before an idle connection is closed");
+  flags.Add("request-timeout", &request_timeout,
+            "seconds to finish a request once its first byte arrived (408 beyond; 0: no limit)");
   flags.Add("defer-accept", &defer_accept,
             "seconds the kernel holds a new connection until its first bytes (0: off)");
   flags.Add("max-output-bytes", &max_output_bytes,

@@ -62,6 +62,9 @@ struct FrontendSettings {
   // Connections (the original tracker's socket_timeout was 15 s).
   std::uint32_t max_connections = 10000;
   std::int64_t socket_timeout = 15;  // seconds of silence before an idle connection is closed
+  // Seconds a client has to finish a request it began (408 and close beyond), so that one that
+  // trickles a byte now and then cannot keep a connection for ever. 0: no limit.
+  std::uint32_t request_timeout = 10;
   // TCP_DEFER_ACCEPT: the kernel hands a connection over once its request arrived, so it is read
   // right after accept (no wasted wake-up or read). A connection that sends nothing for this
   // long is handed over anyway and then meets socket_timeout. 0: off.

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace shardtrack {
 
 namespace {
@@ -10,7 +13,13 @@ constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
 }  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
-    : loop_(loop), tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {}
+    : loop_(loop), tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {
+  if (options_.request_timeout > Duration::zero()) ArmRequestSweep();
+}
+
+HttpServer::~HttpServer() {
+  if (request_sweep_) loop_.Cancel(*request_sweep_);
+}
 
 void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t) {
   auto origin = ResolveConnectionOrigin(options_.client_address, remote, {});
@@ -29,7 +38,7 @@ void HttpServer::Connection::Open(const IpAddress& peer) {
   parser.Reset();
   pipeline.clear();
   next_sequence = 0;
-  closing = paused = origin_known = false;
+  closing = paused = origin_known = request_begun = false;
 }
 
 void HttpServer::OnClose(ConnectionId id) {
@@ -45,8 +54,20 @@ void HttpServer::OnData(ConnectionId id, std::string& input) {
     input.clear();
     return;
   }
-  if (!it->second->origin_known && !ResolveOrigin(id, *it->second, input)) return;
-  ParseRequests(id, *it->second, input);
+  Connection& connection = *it->second;
+  if (connection.origin_known || ResolveOrigin(id, connection, input)) {
+    ParseRequests(id, connection, input);
+  }
+  if (connections_.contains(id)) NoteUnfinishedRequest(connection, input);  // may have closed
+}
+
+// Starts the clock of `request_timeout` when bytes of a request arrive, and keeps it running
+// (however slowly more arrive) until the request is complete.
+void HttpServer::NoteUnfinishedRequest(Connection& connection, const std::string& input) {
+  const bool unfinished = !connection.closing &&
+                          (connection.origin_known ? connection.parser.midway() : !input.empty());
+  if (unfinished && !connection.request_begun) connection.request_begun_at = loop_.clock().Now();
+  connection.request_begun = unfinished;
 }
 
 bool HttpServer::ResolveOrigin(ConnectionId id, Connection& connection, std::string& input) {
@@ -93,6 +114,7 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     }
     const HttpRequest& request = connection.parser.request();
     std::uint64_t sequence = connection.next_sequence++;
+    connection.request_begun = false;  // complete: the next request's clock starts afresh
     connection.pipeline.push_back(Pending{
         sequence, request.method == HttpMethod::kHead, request.keep_alive, false, {}, false});
     ++in_flight_;
@@ -169,6 +191,34 @@ bool HttpServer::KeepOpenAfterInputEnd(ConnectionId id) {
   it->second->closing = true;
   it->second->pipeline.back().keep_alive = false;
   return true;
+}
+
+void HttpServer::ArmRequestSweep() {
+  const Duration period =
+      std::max<Duration>(options_.request_timeout / 4, std::chrono::milliseconds(10));
+  request_sweep_ = loop_.RunAfter(period, [this] {
+    request_sweep_.reset();
+    TimeOutSlowRequests();
+    ArmRequestSweep();
+  });
+}
+
+void HttpServer::TimeOutSlowRequests() {
+  const MonoTime now = loop_.clock().Now();
+  std::vector<ConnectionId> late;
+  for (const auto& [id, connection] : connections_) {
+    if (connection->request_begun && !connection->closing &&
+        now - connection->request_begun_at >= options_.request_timeout) {
+      late.push_back(id);
+    }
+  }
+  for (ConnectionId id : late) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) continue;
+    it->second->request_begun = false;
+    ++malformed_requests_;
+    Reject(id, *it->second, 408, "request not complete in time");
+  }
 }
 
 void HttpServer::WriteReady(ConnectionId id, Connection& connection) {

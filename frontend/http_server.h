@@ -4,7 +4,8 @@
 //
 // Per connection at most `max_pipelined` requests are in flight; past that, reading pauses.
 // A malformed request is answered with its status (400, 405, 413, 414, 431, 505) and the
-// connection closes after it.
+// connection closes after it; so is a request begun and not finished within `request_timeout`
+// (408), which the idle timeout alone would not catch from a client that trickles its bytes.
 //
 // Before any HTTP, the connection's client is decided by the ClientAddressPolicy: a PROXY
 // header (v1 or v2) from a trusted proxy names the client; one from anyone else is refused with
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,19 +57,23 @@ struct HttpServerOptions {
   TcpServerOptions tcp;
   HttpLimits limits;
   std::uint32_t max_pipelined = 32;
+  Duration request_timeout = std::chrono::seconds(10);  // zero: no limit
   ClientAddressPolicy client_address;  // default: trust nobody, believe no PROXY header
 };
 
 class HttpServer final : public TcpHandler {
  public:
   HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler);
+  ~HttpServer() override;
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
 
   Status Listen() { return tcp_.Listen(); }
   std::uint16_t port() const { return tcp_.port(); }
   std::size_t connection_count() const { return tcp_.connection_count(); }
   void StopAccepting() { tcp_.StopAccepting(); }
   std::size_t requests_in_flight() const { return in_flight_; }
-  // Requests answered with an error status before reaching the handler.
+  // Requests answered with an error status before reaching the handler (408s included).
   std::uint64_t malformed_requests() const { return malformed_requests_; }
   // Connections refused by the client address policy (e.g. a PROXY header from an untrusted peer).
   std::uint64_t refused_connections() const { return refused_connections_; }
@@ -101,7 +107,9 @@ class HttpServer final : public TcpHandler {
     std::uint64_t next_sequence = 0;
     bool closing = false;  // no more requests are read: an error or Connection: close
     bool paused = false;
-    bool origin_known = false;  // the PROXY header (or its absence) has been dealt with
+    bool origin_known = false;   // the PROXY header (or its absence) has been dealt with
+    bool request_begun = false;  // bytes of an unfinished request (or PROXY header) arrived
+    MonoTime request_begun_at{};
   };
 
   bool ResolveOrigin(ConnectionId id, Connection& connection, std::string& input);
@@ -109,6 +117,9 @@ class HttpServer final : public TcpHandler {
   void ParseRequests(ConnectionId id, Connection& connection, std::string& input);
   void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason);
   void WriteReady(ConnectionId id, Connection& connection);
+  void NoteUnfinishedRequest(Connection& connection, const std::string& input);
+  void ArmRequestSweep();
+  void TimeOutSlowRequests();
 
   EventLoop& loop_;
   TcpServer tcp_;
@@ -126,6 +137,7 @@ class HttpServer final : public TcpHandler {
   std::uint64_t malformed_requests_ = 0;
   std::uint64_t refused_connections_ = 0;
   MonoTime next_refusal_log_{};
+  std::optional<TimerId> request_sweep_;
 };
 
 }  // namespace shardtrack

@@ -62,6 +62,10 @@ class HttpRequestParser {
   void Reset();
 
   State state() const { return state_; }
+  // Some bytes of a request have been fed, and it is neither complete nor refused yet.
+  bool midway() const {
+    return state_ == State::kIncomplete && (phase_ != Phase::kRequestLine || !partial_.empty());
+  }
   const HttpRequest& request() const { return request_; }
   HttpRequest& request() { return request_; }
   const HttpError& error() const { return error_; }

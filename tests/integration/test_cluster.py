@@ -266,6 +266,29 @@ class FreshClusterTotalsTest(SharedClusterTest):
         self.assertIn("7", numbers, "total incomplete (7) not on the page")
 
 
+class SlowRequestTest(SharedClusterTest):
+    """Its own cluster, whose frontend gives a request 1 s to arrive whole."""
+
+    frontends = 1
+    frontend_args = ("--request-timeout", "1", "--socket-timeout", "30")
+
+    def test_a_request_trickled_past_its_timeout_gets_408_and_a_closed_connection(self):
+        with HttpConnection(self.fe(0)) as conn:
+            started = time.monotonic()
+            conn.send(b"GET /announce?info_hash=")
+            for _ in range(8):  # a byte every 0.25 s: never idle for the 30 s socket timeout
+                time.sleep(0.25)
+                if conn.closed_by_peer(timeout=0.01):
+                    break
+                conn.send(b"a")
+            response = conn.read_response()
+            self.assertEqual(response.status, 408, response)
+            self.assertLess(time.monotonic() - started, 1.9)
+            self.assertTrue(conn.closed_by_peer(), "connection left open after 408")
+        metrics = get(self.fe(0), "/metrics").body.decode()
+        self.assertRegex(metrics, r"(?m)^shardtrack_http_malformed_requests_total 1$")
+
+
 class FullScrapeCacheTest(SharedClusterTest):
     """Its own cluster, with a full scrape's reply reused for 2 s."""
 

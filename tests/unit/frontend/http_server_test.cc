@@ -391,6 +391,53 @@ TEST_F(HttpServerTest, MalformedRequestGets400) {
   EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 400 Bad Request\r\n")) << received.bytes;
 }
 
+TEST_F(HttpServerTest, ARequestTrickledByteByByteGets408AtItsTimeout) {
+  HttpServerOptions options;
+  options.request_timeout = 300ms;  // the idle timeout (15 s) never fires: a byte every 20 ms
+  Start(options);
+  int fd = Connect();
+  const std::string trickle = "GET /now/a HTTP/1.1\r\nX-Slow: " + std::string(500, 'a');
+  Received received;
+  const auto started = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < trickle.size() && !received.closed; ++i) {
+    ::send(fd, &trickle[i], 1, MSG_NOSIGNAL);
+    const auto until = std::chrono::steady_clock::now() + 20ms;
+    Received more =
+        Pump(fd, [until](const Received&) { return std::chrono::steady_clock::now() >= until; });
+    received.bytes += more.bytes;
+    received.closed = more.closed;
+  }
+  EXPECT_TRUE(received.closed);
+  EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 408 Request Timeout\r\n")) << received.bytes;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);  // not the trickle's own end (10 s)
+  EXPECT_TRUE(handler_.paths.empty());
+  EXPECT_EQ(server_->malformed_requests(), 1u);
+}
+
+TEST_F(HttpServerTest, EachRequestHasItsOwnTimeoutAndAnIdleConnectionNone) {
+  HttpServerOptions options;
+  options.request_timeout = 1s;
+  Start(options);
+  int fd = Connect();
+  const auto wait = [&](std::chrono::milliseconds how_long) {
+    const auto until = std::chrono::steady_clock::now() + how_long;
+    return Pump(fd, [until](const Received&) { return std::chrono::steady_clock::now() >= until; });
+  };
+  // 600 ms into request 1, one read ends it and begins request 2, 600 ms more end that: 1.2 s
+  // since request 1 began, 0.6 s since request 2 did.
+  Send(fd, "GET /now/1 HTTP/1.1\r\n");
+  std::string replies = wait(600ms).bytes;
+  Send(fd, "\r\nGET /now/2 HTTP/1.1\r\n");
+  replies += wait(600ms).bytes;
+  Send(fd, "\r\n");
+  replies += PumpBytes(fd, Ok("/now/1").size() + Ok("/now/2").size() - replies.size()).bytes;
+  Received idle = wait(1200ms);  // no request begun: only the idle timeout applies
+  EXPECT_EQ(replies, Ok("/now/1") + Ok("/now/2"));
+  EXPECT_FALSE(idle.closed);
+  EXPECT_EQ(idle.bytes, "");
+  EXPECT_EQ(server_->malformed_requests(), 0u);
+}
+
 TEST_F(HttpServerTest, LateAnswerForAClosedConnectionIsDropped) {
   Start();
   int fd = Connect();
