@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <vector>
 
 namespace shardtrack {
@@ -14,11 +13,10 @@ constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
     : loop_(loop), tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {
-  if (options_.request_timeout > Duration::zero()) ArmRequestSweep();
-}
-
-HttpServer::~HttpServer() {
-  if (request_sweep_) loop_.Cancel(*request_sweep_);
+  if (options_.request_timeout > Duration::zero()) {
+    request_sweep_.emplace(loop_, SweepPeriodFor(options_.request_timeout),
+                           [this] { TimeOutSlowRequests(); });
+  }
 }
 
 void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t) {
@@ -191,16 +189,6 @@ bool HttpServer::KeepOpenAfterInputEnd(ConnectionId id) {
   it->second->closing = true;
   it->second->pipeline.back().keep_alive = false;
   return true;
-}
-
-void HttpServer::ArmRequestSweep() {
-  const Duration period =
-      std::max<Duration>(options_.request_timeout / 4, std::chrono::milliseconds(10));
-  request_sweep_ = loop_.RunAfter(period, [this] {
-    request_sweep_.reset();
-    TimeOutSlowRequests();
-    ArmRequestSweep();
-  });
 }
 
 void HttpServer::TimeOutSlowRequests() {

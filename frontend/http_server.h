@@ -24,6 +24,7 @@
 
 #include "common/ip_address.h"
 #include "common/node_pool.h"
+#include "common/reactor/periodic_timer.h"
 #include "common/reactor/tcp_server.h"
 #include "frontend/client_address.h"
 #include "frontend/http/http_request_parser.h"
@@ -64,9 +65,6 @@ struct HttpServerOptions {
 class HttpServer final : public TcpHandler {
  public:
   HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler);
-  ~HttpServer() override;
-  HttpServer(const HttpServer&) = delete;
-  HttpServer& operator=(const HttpServer&) = delete;
 
   Status Listen() { return tcp_.Listen(); }
   std::uint16_t port() const { return tcp_.port(); }
@@ -118,7 +116,6 @@ class HttpServer final : public TcpHandler {
   void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason);
   void WriteReady(ConnectionId id, Connection& connection);
   void NoteUnfinishedRequest(Connection& connection, const std::string& input);
-  void ArmRequestSweep();
   void TimeOutSlowRequests();
 
   EventLoop& loop_;
@@ -137,7 +134,7 @@ class HttpServer final : public TcpHandler {
   std::uint64_t malformed_requests_ = 0;
   std::uint64_t refused_connections_ = 0;
   MonoTime next_refusal_log_{};
-  std::optional<TimerId> request_sweep_;
+  std::optional<PeriodicTimer> request_sweep_;
 };
 
 }  // namespace shardtrack

@@ -107,7 +107,7 @@ TcpServer::TcpServer(EventLoop& loop, TcpServerOptions options, TcpHandler& hand
     : loop_(loop), options_(std::move(options)), handler_(handler) {}
 
 TcpServer::~TcpServer() {
-  for (auto* timer : {&deferred_timer_, &idle_timer_, &accept_retry_timer_}) {
+  for (auto* timer : {&deferred_timer_, &accept_retry_timer_}) {
     if (*timer) loop_.Cancel(**timer);
   }
   for (auto& [id, connection] : connections_) {
@@ -130,7 +130,7 @@ Status TcpServer::Listen() {
   listen_fd_ = listener->fd;
   port_ = listener->port;
   loop_.WatchFd(listen_fd_, EventLoop::kReadable, [this](short) { AcceptAll(); });
-  ArmIdleSweep();
+  idle_sweep_.emplace(loop_, SweepPeriodFor(options_.idle_timeout), [this] { SweepIdle(); });
   return OkStatus();
 }
 
@@ -384,16 +384,6 @@ void TcpServer::RunDeferred() {
   running_close_.clear();
   for (auto& node : running_closed_) spare_.Keep(std::move(node));
   running_closed_.clear();
-}
-
-void TcpServer::ArmIdleSweep() {
-  const Duration period =
-      std::max<Duration>(options_.idle_timeout / 4, std::chrono::milliseconds(10));
-  idle_timer_ = loop_.RunAfter(period, [this] {
-    idle_timer_.reset();
-    SweepIdle();
-    ArmIdleSweep();
-  });
 }
 
 void TcpServer::SweepIdle() {

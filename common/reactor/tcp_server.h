@@ -25,6 +25,7 @@
 #include "common/ip_address.h"
 #include "common/node_pool.h"
 #include "common/reactor/event_loop.h"
+#include "common/reactor/periodic_timer.h"
 #include "common/result.h"
 
 namespace shardtrack {
@@ -108,7 +109,6 @@ class TcpServer {
   void CloseLingering(int fd);
   void ScheduleDeferred();
   void RunDeferred();
-  void ArmIdleSweep();
   void SweepIdle();
 
   EventLoop& loop_;
@@ -132,7 +132,7 @@ class TcpServer {
   std::vector<ConnectionId> running_close_;
   std::vector<ConnectionId> scratch_;
   std::optional<TimerId> deferred_timer_;
-  std::optional<TimerId> idle_timer_;
+  std::optional<PeriodicTimer> idle_sweep_;  // from Listen()
   std::optional<TimerId> accept_retry_timer_;
 };
 
