@@ -56,7 +56,8 @@ void HttpServer::OnData(ConnectionId id, std::string& input) {
   if (connection.origin_known || ResolveOrigin(id, connection, input)) {
     ParseRequests(id, connection, input);
   }
-  if (connections_.contains(id)) NoteUnfinishedRequest(connection, input);  // may have closed
+  // `connection` is still in connections_ even if the handler closed it: OnClose comes later.
+  NoteUnfinishedRequest(connection, input);
 }
 
 // Starts the clock of `request_timeout` when bytes of a request arrive, and keeps it running

@@ -33,11 +33,13 @@ class HttpServerProxyTest : public ::testing::Test {
  protected:
   HttpServerProxyTest() : loop_(clock_) {}
 
-  void Start(std::vector<std::string> trusted, bool trust_xff = false, bool require = false) {
+  void Start(std::vector<std::string> trusted, bool trust_xff = false, bool require = false,
+             Duration request_timeout = std::chrono::seconds(10)) {
     auto policy = ClientAddressPolicy::Make(trusted, trust_xff, require);
     ASSERT_TRUE(policy.ok());
     HttpServerOptions options;
     options.client_address = *policy;
+    options.request_timeout = request_timeout;
     server_ = std::make_unique<HttpServer>(loop_, options, handler_);
     handler_.server = server_.get();
     ASSERT_TRUE(server_->Listen().ok());
@@ -105,6 +107,12 @@ TEST_F(HttpServerProxyTest, LocalCommandKeepsTheConnectionAddress) {
   Start({"127.0.0.1/32"});
   EXPECT_TRUE(Exchange("127.0.0.1", {kProxyV2Local + kRequest}).starts_with("HTTP/1.1 200"));
   EXPECT_EQ(handler_.clients, std::vector<std::string>{"127.0.0.1"});
+}
+
+TEST_F(HttpServerProxyTest, AProxyHeaderNotFinishedInTimeGets408) {
+  Start({"127.0.0.1/32"}, false, false, std::chrono::milliseconds(100));
+  EXPECT_TRUE(Exchange("127.0.0.1", {kProxyV1.substr(0, 10)}).starts_with("HTTP/1.1 408"));
+  EXPECT_TRUE(handler_.clients.empty());
 }
 
 TEST_F(HttpServerProxyTest, ProxyHeaderFromUntrustedSourceIsRefusedNeverBelieved) {

@@ -414,6 +414,21 @@ TEST_F(HttpServerTest, ARequestTrickledByteByByteGets408AtItsTimeout) {
   EXPECT_EQ(server_->malformed_requests(), 1u);
 }
 
+TEST_F(HttpServerTest, ARequestTimeoutOfZeroIsNoLimit) {
+  HttpServerOptions options;
+  options.request_timeout = Duration::zero();
+  Start(options);
+  int fd = Connect();
+  Send(fd, "GET /now/a HTTP/1.1\r\n");
+  const auto until = std::chrono::steady_clock::now() + 300ms;
+  Received waited =
+      Pump(fd, [until](const Received&) { return std::chrono::steady_clock::now() >= until; });
+  EXPECT_FALSE(waited.closed);
+  EXPECT_EQ(waited.bytes, "");
+  Send(fd, "\r\n");
+  EXPECT_EQ(PumpBytes(fd, Ok("/now/a").size()).bytes, Ok("/now/a"));
+}
+
 TEST_F(HttpServerTest, EachRequestHasItsOwnTimeoutAndAnIdleConnectionNone) {
   HttpServerOptions options;
   options.request_timeout = 1s;
