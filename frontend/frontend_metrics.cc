@@ -54,6 +54,10 @@ void FrontendMetrics::WatchHttp(const HttpServer& http) {
                        "Connections refused by the client address policy (untrusted PROXY "
                        "header, or none where one is required).",
                        {}, [&http] { return http.refused_connections(); });
+  registry_.AddCounter("shardtrack_client_connection_limit_refusals_total",
+                       "Connections answered 429: their client already held "
+                       "--max-connections-per-client.",
+                       {}, [&http] { return http.connections_over_client_limit(); });
 }
 
 void FrontendMetrics::WatchShards(const ShardRouter& router) {

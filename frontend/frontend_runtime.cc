@@ -43,6 +43,7 @@ HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddres
   options.tcp.bind_address = settings.bind;
   options.tcp.port = settings.port;
   options.tcp.max_connections = settings.max_connections;
+  options.max_connections_per_client = settings.max_connections_per_client;
   options.tcp.idle_timeout = std::chrono::seconds(settings.socket_timeout);
   options.request_timeout = std::chrono::seconds(settings.request_timeout);
   options.tcp.max_output_bytes = settings.max_output_bytes;

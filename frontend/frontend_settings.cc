@@ -47,6 +47,9 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
                 std::to_string(kMaxBatchWindowUs) + ")");
   flags.Add("max-connections", &max_connections,
             "open client connections; a connection over it is accepted and closed");
+  flags.Add("max-connections-per-client", &max_connections_per_client,
+            "open connections of one client address (IPv6: its /64); over it 429 and close "
+            "(0: no limit)");
   flags.Add("socket-timeout", &socket_timeout, "seconds before an idle connection is closed");
   flags.Add("request-timeout", &request_timeout,
             "seconds to finish a request once its first byte arrived (408 beyond; 0: no limit)");

@@ -61,6 +61,11 @@ struct FrontendSettings {
 
   // Connections (the original tracker's socket_timeout was 15 s).
   std::uint32_t max_connections = 10000;
+  // Connections one client may hold at once (an IPv6 client: its /64), so that one host cannot
+  // take every slot of max_connections; beyond it 429 and close. Clients behind one address
+  // (carrier-grade NAT) share it: a client holds a connection for one announce, or for
+  // socket_timeout with keep-alive. 0: no limit.
+  std::uint32_t max_connections_per_client = 256;
   std::int64_t socket_timeout = 15;  // seconds of silence before an idle connection is closed
   // Seconds a client has to finish a request it began (408 and close beyond), so that one that
   // trickles a byte now and then cannot keep a connection for ever. 0: no limit.

@@ -12,7 +12,11 @@ constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
 }  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
-    : loop_(loop), tcp_(loop, options.tcp, *this), options_(options), handler_(handler) {
+    : loop_(loop),
+      tcp_(loop, options.tcp, *this),
+      options_(options),
+      handler_(handler),
+      client_connections_(options.max_connections_per_client) {
   if (options_.request_timeout > Duration::zero()) {
     request_sweep_.emplace(loop_, SweepPeriodFor(options_.request_timeout),
                            [this] { TimeOutSlowRequests(); });
@@ -29,6 +33,7 @@ void HttpServer::OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t)
   auto it = spare_connections_.Insert(
       connections_, id, [this] { return std::make_unique<Connection>(options_.limits); });
   it->second->Open(remote);
+  AdmitClient(id, *it->second);
 }
 
 void HttpServer::Connection::Open(const IpAddress& peer) {
@@ -36,12 +41,32 @@ void HttpServer::Connection::Open(const IpAddress& peer) {
   parser.Reset();
   pipeline.clear();
   next_sequence = 0;
-  closing = paused = origin_known = request_begun = false;
+  closing = paused = origin_known = counted = request_begun = false;
+}
+
+// A direct connection is counted at accept (a silent one holds a slot too); one from a trusted
+// proxy once its PROXY header named the client.
+bool HttpServer::AdmitClient(ConnectionId id, Connection& connection) {
+  if (connection.counted || options_.client_address.IsTrusted(connection.remote)) return true;
+  if (client_connections_.TryAdd(connection.remote)) {
+    connection.counted = true;
+    return true;
+  }
+  ++over_client_limit_;
+  if (RefusalLogDue()) {
+    spdlog::warn(
+        "refused a connection from {}: it already holds {} (--max-connections-per-client); {} "
+        "refused so far; at most one such line a minute",
+        connection.remote.ToString(), client_connections_.limit(), over_client_limit_);
+  }
+  Reject(id, connection, 429, "too many connections from your address");
+  return false;
 }
 
 void HttpServer::OnClose(ConnectionId id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
+  if (it->second->counted) client_connections_.Remove(it->second->remote);
   in_flight_ -= it->second->pipeline.size();
   spare_connections_.Keep(connections_.extract(it));
 }
@@ -85,16 +110,23 @@ bool HttpServer::ResolveOrigin(ConnectionId id, Connection& connection, std::str
   input.erase(0, origin.consumed);
   connection.remote = origin.client;
   connection.origin_known = true;
-  return true;
+  if (AdmitClient(id, connection)) return true;
+  input.clear();
+  return false;
 }
 
 void HttpServer::CountRefusal(const std::string& reason) {
   ++refused_connections_;
-  MonoTime now = loop_.clock().Now();
-  if (now < next_refusal_log_) return;
-  next_refusal_log_ = now + kRefusalLogInterval;
+  if (!RefusalLogDue()) return;
   spdlog::warn("refused connection: {} ({} refused so far; at most one such line a minute)", reason,
                refused_connections_);
+}
+
+bool HttpServer::RefusalLogDue() {
+  const MonoTime now = loop_.clock().Now();
+  if (now < next_refusal_log_) return false;
+  next_refusal_log_ = now + kRefusalLogInterval;
+  return true;
 }
 
 void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::string& input) {

@@ -10,7 +10,13 @@
 // Before any HTTP, the connection's client is decided by the ClientAddressPolicy: a PROXY
 // header (v1 or v2) from a trusted proxy names the client; one from anyone else is refused with
 // 400 and the connection closed; X-Forwarded-For is applied per request when the policy says so.
-// The handler only ever sees the decided client. Loop thread only.
+// The handler only ever sees the decided client.
+//
+// Each client may hold at most `max_connections_per_client` connections (ClientConnectionCounter;
+// 0: no limit). A connection over it is answered 429 and closed. A connection is counted as soon
+// as its client is known: at accept for a direct one, after its PROXY header behind a trusted
+// proxy; a trusted proxy's own connections are not counted, as they carry many clients.
+// Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +33,7 @@
 #include "common/reactor/periodic_timer.h"
 #include "common/reactor/tcp_server.h"
 #include "frontend/client_address.h"
+#include "frontend/client_connection_counter.h"
 #include "frontend/http/http_request_parser.h"
 #include "frontend/http/http_response.h"
 
@@ -59,6 +66,7 @@ struct HttpServerOptions {
   HttpLimits limits;
   std::uint32_t max_pipelined = 32;
   Duration request_timeout = std::chrono::seconds(10);  // zero: no limit
+  std::uint32_t max_connections_per_client = 0;         // zero: no limit
   ClientAddressPolicy client_address;  // default: trust nobody, believe no PROXY header
 };
 
@@ -75,6 +83,8 @@ class HttpServer final : public TcpHandler {
   std::uint64_t malformed_requests() const { return malformed_requests_; }
   // Connections refused by the client address policy (e.g. a PROXY header from an untrusted peer).
   std::uint64_t refused_connections() const { return refused_connections_; }
+  // Connections answered 429 because their client already held max_connections_per_client.
+  std::uint64_t connections_over_client_limit() const { return over_client_limit_; }
 
   // Delivers the response for `slot`; dropped quietly if the connection is gone.
   void Respond(ResponseSlot slot, const HttpResponse& response);
@@ -106,12 +116,15 @@ class HttpServer final : public TcpHandler {
     bool closing = false;  // no more requests are read: an error or Connection: close
     bool paused = false;
     bool origin_known = false;   // the PROXY header (or its absence) has been dealt with
+    bool counted = false;        // in client_connections_ under `remote`
     bool request_begun = false;  // bytes of an unfinished request (or PROXY header) arrived
     MonoTime request_begun_at{};
   };
 
   bool ResolveOrigin(ConnectionId id, Connection& connection, std::string& input);
+  bool AdmitClient(ConnectionId id, Connection& connection);
   void CountRefusal(const std::string& reason);  // loud, but at most one line a minute
+  bool RefusalLogDue();
   void ParseRequests(ConnectionId id, Connection& connection, std::string& input);
   void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason);
   void WriteReady(ConnectionId id, Connection& connection);
@@ -133,6 +146,8 @@ class HttpServer final : public TcpHandler {
   std::string spare_bytes_;
   std::uint64_t malformed_requests_ = 0;
   std::uint64_t refused_connections_ = 0;
+  ClientConnectionCounter client_connections_;
+  std::uint64_t over_client_limit_ = 0;
   MonoTime next_refusal_log_{};
   std::optional<PeriodicTimer> request_sweep_;
 };

@@ -154,7 +154,8 @@ void TcpServer::AcceptAll() {
       return;
     }
     auto endpoint = EndpointFrom(addr);
-    if (!endpoint || connections_.size() >= options_.max_connections) {
+    // Lingering descriptors count too: refused connections must not pile up outside the limit.
+    if (!endpoint || connections_.size() + lingering_.size() >= options_.max_connections) {
       ::close(fd);  // over max_connections: accepted and closed, so the client is not left hanging
       continue;
     }

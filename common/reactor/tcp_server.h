@@ -3,7 +3,8 @@
 // protocol layer that answers later (after a shard replied) cannot touch a closed connection:
 // Send() to a closed id is a no-op that returns false.
 //
-// Limits: `max_connections` (over it a new connection is accepted and closed at once),
+// Limits: `max_connections` (over it a new connection is accepted and closed at once; closed
+// connections still draining a refused client's input count too),
 // `idle_timeout` (a connection with no input and no pending output for that long is closed),
 // `max_output_bytes` (a connection whose unsent output grows past it is closed: a slow reader
 // must not pin memory). Idle means no byte read or written for `idle_timeout`; one sweep timer

@@ -1,5 +1,5 @@
 """The frontend's connection limits, as settings of a real process: --max-connections,
---socket-timeout, --defer-accept and --max-give.
+--max-connections-per-client, --socket-timeout, --defer-accept and --max-give.
 
 One shard and one frontend started with small limits, spoken to over raw sockets.
 """
@@ -87,6 +87,39 @@ class LimitsTest(cluster.SharedClusterTestCase):
                                      7000 + n, left=100, numwant=200)
             self.assertNotIn(b"failure reason", reply)
         self.assertEqual(len(cluster.reply_peers(reply)), MAX_GIVE)
+
+
+class ClientLimitTest(cluster.SharedClusterTestCase):
+
+    PER_CLIENT = 2
+    frontend_args = ("--max-connections-per-client", str(PER_CLIENT))
+
+    def test_a_client_over_its_connections_gets_429_and_others_are_served(self):
+        port = self.cluster.port()
+        held = [HttpConnection(port, source="127.0.0.5") for _ in range(self.PER_CLIENT)]
+        try:
+            for conn in held:
+                self.assertEqual(conn.get("/healthz").status, 200)
+            with HttpConnection(port, source="127.0.0.5") as extra:
+                response = extra.get("/healthz")
+                self.assertEqual(response.status, 429)
+                self.assertIn(b"too many connections", response.body)
+                self.assertTrue(extra.closed_by_peer(), "kept open over the client's limit")
+            with HttpConnection(port, source="127.0.0.6") as other:
+                self.assertEqual(other.get("/healthz").status, 200)
+            samples = cluster.metrics(port)
+            self.assertEqual(samples["shardtrack_client_connection_limit_refusals_total"], 1)
+        finally:
+            for conn in held:
+                conn.close()
+        # The client's closed connections give it its places back.
+        deadline = time.monotonic() + 5
+        while True:
+            with HttpConnection(port, source="127.0.0.5") as again:
+                if again.get("/healthz").status == 200:
+                    break
+            self.assertLess(time.monotonic(), deadline, "places never given back")
+            time.sleep(0.05)
 
 
 if __name__ == "__main__":

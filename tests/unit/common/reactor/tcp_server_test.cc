@@ -347,6 +347,35 @@ TEST_F(TcpServerTest, ConnectionOverMaxConnectionsIsAcceptedThenClosed) {
   EXPECT_NE(Open(later), 0u);
 }
 
+// A refused client that keeps its side open is drained for a while after its last bytes; those
+// descriptors take places of max_connections, so refusals cannot pile up outside the limit.
+TEST_F(TcpServerTest, AConnectionDrainingARefusedClientTakesAPlace) {
+  TcpServerOptions options;
+  options.max_connections = 1;
+  Start(options);
+  handler_.on_data = [&](ConnectionId id, std::string& input) {
+    input.clear();
+    server_->SendLast(id, "refused", /*drain_input=*/true);
+  };
+  Client refused(server_->port());
+  const ConnectionId refused_id = Open(refused);
+  refused.Send("bad request");
+  ASSERT_TRUE(PumpUntil([&] { return Closed(refused_id); }));
+  EXPECT_EQ(server_->connection_count(), 0u);
+
+  Client extra(server_->port());  // the refused one still lingers: no place
+  EXPECT_TRUE(PumpUntil([&] {
+    extra.Read();
+    return extra.eof();
+  }));
+  EXPECT_EQ(handler_.opened.size(), 1u);
+
+  refused.Close();  // its EOF ends the draining and frees the place
+  for (int turn = 0; turn < 5; ++turn) loop_->RunOnce(milliseconds(1));
+  Client later(server_->port());
+  EXPECT_TRUE(PumpUntil([&] { return handler_.opened.size() == 2; }));
+}
+
 TEST_F(TcpServerTest, IdleTimeoutClosesASilentConnection) {
   TcpServerOptions options;
   options.idle_timeout = milliseconds(100);

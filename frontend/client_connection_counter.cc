@@ -1,0 +1,48 @@
+#include "frontend/client_connection_counter.h"
+
+#include <algorithm>
+#include <array>
+
+namespace shardtrack {
+namespace {
+
+constexpr std::size_t kIpv6PrefixBytes = 8;  // a /64
+
+IpAddress CountedAs(const IpAddress& client) {
+  if (client.is_v4()) return client;
+  std::array<char, 16> prefix{};  // the rest stays zero
+  std::copy_n(client.raw().data(), kIpv6PrefixBytes, prefix.data());
+  return *IpAddress::FromRaw({prefix.data(), prefix.size()});
+}
+
+}  // namespace
+
+ClientConnectionCounter::ClientConnectionCounter(std::uint32_t limit)
+    : limit_(limit), counts_(0, KeyHash{RandomSipHashKey()}) {}
+
+bool ClientConnectionCounter::TryAdd(const IpAddress& client) {
+  if (limit_ == 0) return true;
+  const IpAddress key = CountedAs(client);
+  auto it = counts_.find(key);
+  if (it == counts_.end()) {
+    spare_.Insert(counts_, key, [] { return 0u; })->second = 1;
+    return true;
+  }
+  if (it->second >= limit_) return false;
+  ++it->second;
+  return true;
+}
+
+void ClientConnectionCounter::Remove(const IpAddress& client) {
+  if (limit_ == 0) return;
+  auto it = counts_.find(CountedAs(client));
+  if (it == counts_.end()) return;
+  if (--it->second == 0) spare_.Keep(counts_.extract(it));
+}
+
+std::uint32_t ClientConnectionCounter::count(const IpAddress& client) const {
+  auto it = counts_.find(CountedAs(client));
+  return it == counts_.end() ? 0 : it->second;
+}
+
+}  // namespace shardtrack
