@@ -39,6 +39,9 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
                       [&counters] { return counters.invalid_requests; });
   registry.AddCounter("shardtrack_batches_total", "Request batches handled.", shard,
                       [&server] { return server.batches_handled(); });
+  registry.AddCounter("shardtrack_malformed_messages_total",
+                      "Messages dropped unread: not a RequestBatch from a frontend.", shard,
+                      [&server] { return server.malformed_messages(); });
   const ExpirySweep::Stats& expiry = server.expiry_stats();
   const auto seconds = [](Duration d) { return std::chrono::duration<double>(d).count(); };
   registry.AddCounter("shardtrack_expired_peers_total",

@@ -6,7 +6,8 @@ namespace shardtrack {
 
 namespace {
 constexpr int kMaxBatchesPerTurn = 256;  // then expiry and timers get their turn
-}
+constexpr auto kMalformedLogInterval = std::chrono::minutes(1);
+}  // namespace
 
 ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
                          const ExpirySweep::Options& expiry, SwarmStore& store,
@@ -72,7 +73,7 @@ void ShardServer::OnReadable() {
     zmq::message_t payload;
     if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
     if (!identity.more() || !socket_.recv(payload, zmq::recv_flags::dontwait)) {
-      spdlog::warn("dropped a malformed message from a frontend (no payload frame)");
+      DropMalformed("no payload frame");
       continue;
     }
     while (payload.more()) {  // a well-behaved frontend sends one payload frame; drain extras
@@ -81,7 +82,7 @@ void ShardServer::OnReadable() {
       payload = std::move(extra);
     }
     if (!incoming_.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-      spdlog::warn("dropped a message from a frontend that is not a RequestBatch");
+      DropMalformed("not a RequestBatch");
       continue;
     }
     const UnixSeconds now = loop_.clock().WallNow();
@@ -91,6 +92,20 @@ void ShardServer::OnReadable() {
     ++batches_handled_;
   }
   if (handled > 0) EndTurn();
+}
+
+// Only frontends should reach this socket: something else is talking to it (a port scan, a
+// process of another protocol, a frontend of an incompatible version). Loud, but not one line
+// per message.
+void ShardServer::DropMalformed(std::string_view what) {
+  ++malformed_messages_;
+  const MonoTime now = loop_.clock().Now();
+  if (now < next_malformed_log_) return;
+  next_malformed_log_ = now + kMalformedLogInterval;
+  spdlog::warn(
+      "dropped a message that is {} ({} so far; at most one such line a minute): is something "
+      "other than a shardtrack frontend of this version connected to {}?",
+      what, malformed_messages_, settings_.listen);
 }
 
 void ShardServer::Queue(zmq::message_t identity) {

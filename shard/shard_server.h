@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
@@ -51,6 +52,8 @@ class ShardServer {
   void Close();
 
   std::uint64_t batches_handled() const { return batches_handled_; }
+  // Messages dropped unread: not one payload frame, or not a RequestBatch.
+  std::uint64_t malformed_messages() const { return malformed_messages_; }
   const ExpirySweep::Stats& expiry_stats() const { return expiry_.stats(); }
   // A journal write or sync failed and the loop was stopped because of it.
   bool commit_failed() const { return commit_failed_; }
@@ -62,6 +65,7 @@ class ShardServer {
   };
 
   void OnReadable();
+  void DropMalformed(std::string_view what);  // counted; logged at most once a minute
   // Queues reply_ for `identity`: its completion replies in held_, the rest in outgoing_.
   void Queue(zmq::message_t identity);
   void EndTurn();
@@ -98,6 +102,8 @@ class ShardServer {
   bool watching_ = false;
   bool commit_failed_ = false;
   std::uint64_t batches_handled_ = 0;
+  std::uint64_t malformed_messages_ = 0;
+  MonoTime next_malformed_log_{};
 };
 
 }  // namespace shardtrack
