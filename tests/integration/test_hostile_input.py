@@ -119,10 +119,10 @@ class Garbage:
     def http_request(self):
         target = self.rng.choice([self.announce_target, self.announce_target,
                                   self.scrape_target, lambda: "/"])()
-        method = self.rng.choice(["GET"] * 8 + ["HEAD", "POST", "PUT", "get", "G ET", ""])
-        version = self.rng.choice(["HTTP/1.1"] * 6 + ["HTTP/1.0", "HTTP/2.0", "HTTP/1", ""])
+        method = self.rng.choice(["GET"] * 30 + ["HEAD", "POST", "PUT", "get", "G ET", ""])
+        version = self.rng.choice(["HTTP/1.1"] * 20 + ["HTTP/1.0", "HTTP/2.0", "HTTP/1", ""])
         headers = ["Host: t"]
-        for _ in range(self.rng.randint(0, 4)):
+        for _ in range(self.rng.choice([0, 0, 0, 1, 2, 4])):
             headers.append(self.rng.choice([
                 "Connection: close", "Connection: keep-alive", "Content-Length: 5",
                 "Content-Length: -1", "Content-Length: 99999999999", "Transfer-Encoding: chunked",
@@ -155,8 +155,9 @@ class Garbage:
                 self.rng.choice([0, self.rng.getrandbits(32)]), self.rng.getrandbits(32),
                 num_want, self.rng.getrandbits(16))
             return header + (self.mutate(body) if kind == 3 else body)
-        if kind == 4:  # a scrape of any length
-            return header + self.rng.randbytes(self.rng.randint(0, 1500))
+        if kind == 4:  # a scrape of whole infohashes or of any length
+            length = self.rng.choice([20 * self.rng.randint(1, 74), self.rng.randint(0, 1500)])
+            return header + self.rng.randbytes(length)
         return header + self.blob(100)
 
     def shard_message(self, shard, shard_count):

@@ -1,9 +1,7 @@
 // HttpServer with max_connections_per_client: which connections are counted, and what an extra
 // one gets. Real sockets on loopback, from chosen 127.0.0.x source addresses.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "common/reactor/event_loop.h"
 #include "frontend/client_address.h"
 #include "frontend/http_server.h"
+#include "tests/unit/frontend/loopback_connect.h"
 
 namespace shardtrack {
 namespace {
@@ -57,17 +56,8 @@ class HttpServerClientLimitTest : public ::testing::Test {
 
   // A keep-alive connection from `source` that sent `bytes`; returns its descriptor (kept open).
   int Open(const char* source, const std::string& bytes) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int fd = ConnectFrom(source, server_->port());
     fds_.push_back(fd);
-    sockaddr_in from{};
-    from.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source, &from.sin_addr);
-    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)), 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(server_->port());
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     return fd;

@@ -1,7 +1,5 @@
 // HttpServer with a ClientAddressPolicy: which client the handler sees, and what is refused.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include "common/reactor/event_loop.h"
 #include "frontend/client_address.h"
 #include "frontend/http_server.h"
+#include "tests/unit/frontend/loopback_connect.h"
 
 namespace shardtrack {
 namespace {
@@ -48,16 +47,7 @@ class HttpServerProxyTest : public ::testing::Test {
   // Connects from `source`, sends `pieces` one loop turn apart, returns all the server wrote
   // until it closed or went quiet.
   std::string Exchange(const char* source, const std::vector<std::string>& pieces) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in from{};
-    from.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source, &from.sin_addr);
-    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)), 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(server_->port());
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+    int fd = ConnectFrom(source, server_->port());
     for (const std::string& piece : pieces) {
       ::send(fd, piece.data(), piece.size(), MSG_NOSIGNAL);
       for (int turn = 0; turn < 3; ++turn) loop_.RunOnce(std::chrono::milliseconds(5));
