@@ -5,8 +5,8 @@ Honest peers first build two swarms, one per shard. Then the barrage, drawn from
 generator (set SHARDTRACK_HOSTILE_SEED to replay another run; a failure names its seed and case).
 What must hold: every process is still running and answering, every HTTP answer is one
 well-formed response (or, for input that never finished a request, a prompt close), a 200's body
-is bencoded, no connection hangs, and the honest swarms are exactly as they were, also after
-every process restarted from its files. Garbage names only torrents of its own (random
+is bencoded, no connection hangs, the logs grow by a few lines at most, and the honest swarms
+are exactly as they were, also after every process restarted from its files. Garbage names only torrents of its own (random
 infohashes), so anything it is allowed to change is elsewhere.
 """
 
@@ -326,6 +326,9 @@ class HostileInputTest(cluster.LoggedTestCase):
         self.assertEqual(before[self.honest[0]],
                          {b"complete": 2, b"incomplete": 1, b"downloaded": 1})
 
+        processes = self.cluster.frontends + self.cluster.shards
+        log_lines = {p.name: len(p.log().splitlines()) for p in processes}
+
         self.barrage_http()
         self.assert_all_running("after HTTP")
         self.barrage_udp()
@@ -334,6 +337,10 @@ class HostileInputTest(cluster.LoggedTestCase):
         self.assert_all_running("after ZeroMQ")
 
         self.assertEqual(self.honest_state(), before)
+        for process in processes:  # bad input must not flood the logs (a disk is finite too)
+            grown = len(process.log().splitlines()) - log_lines[process.name]
+            self.assertLessEqual(grown, 5, f"{process.name} logged {grown} lines:\n"
+                                           f"{process.log_tail()}")
         for outcome in ("http 200", "http 400", "http closed", "tracker failure", "tracker ok",
                         "udp action 1", "udp action 2", "udp action 3", "shard reply"):
             self.assertGreater(self.seen[outcome], 0, f"seed {SEED}: never met {outcome}: "
