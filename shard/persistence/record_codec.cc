@@ -33,12 +33,12 @@ std::optional<PeerRecord> GetPeer(ByteReader& in) {
 
 }  // namespace
 
-std::string EncodeTorrent(const TorrentRecord& torrent) {
+std::string EncodeTorrent(const TorrentRecord& torrent, std::span<const PeerRecord> peers) {
   std::string out;
   ByteWriter writer(out);
   writer.Bytes(torrent.info_hash.view()).U64(torrent.completed);
-  writer.U32(static_cast<std::uint32_t>(torrent.peers.size()));
-  for (const PeerRecord& peer : torrent.peers) PutPeer(writer, peer);
+  writer.U32(static_cast<std::uint32_t>(peers.size()));
+  for (const PeerRecord& peer : peers) PutPeer(writer, peer);
   return out;
 }
 

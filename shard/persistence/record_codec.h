@@ -4,6 +4,8 @@
 //   PeerRecord      peer_id[20] ip_len:u8 (4|16) ip[ip_len] port:u16 flags:u8 last_seen:i64
 //                   flags bit 0 = seeder, bit 1 = completed
 //   kTorrent        info_hash[20] completed:u64 peer_count:u32 PeerRecord*
+//                   (a torrent of more than kPeersPerTorrentRecord peers takes several
+//                   adjacent records with the same info_hash and completed: a frame is bounded)
 //   kSnapshotHeader index:u32 count:u32 generation:u64 written_at:i64
 //   kSnapshotTrailer torrents:u64 peers:u64
 //   kJournalHeader  index:u32 count:u32 base_generation:u64 created_at:i64
@@ -15,6 +17,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -36,9 +39,17 @@ struct SnapshotTrailer {
   std::uint64_t peers = 0;
 };
 
+// The largest PeerRecord: an IPv6 peer's.
+inline constexpr std::size_t kMaxPeerRecordSize = PeerId::kSize + 1 + 16 + 2 + 1 + 8;
+
 // The largest journal record body: a kPeerUpsert of an IPv6 peer (type byte included).
-inline constexpr std::size_t kMaxJournalRecordBody =
-    1 + InfoHash::kSize + PeerId::kSize + 1 + 16 + 2 + 1 + 8;
+inline constexpr std::size_t kMaxJournalRecordBody = 1 + InfoHash::kSize + kMaxPeerRecordSize;
+
+// The most peers one kTorrent record carries: about 3 MB, far below kMaxFrameBody, so that a
+// swarm of any size is written (and read back) in frames a reader accepts and holds one at a time.
+inline constexpr std::size_t kPeersPerTorrentRecord = 1 << 16;
+static_assert(1 + InfoHash::kSize + 8 + 4 + kPeersPerTorrentRecord * kMaxPeerRecordSize <
+              kMaxFrameBody);
 
 enum class JournalOp : std::uint8_t { kCompleted, kPeerUpsert, kPeerRemove };
 
@@ -49,7 +60,8 @@ struct JournalEntry {
   PeerRecord peer;              // kPeerUpsert; kPeerRemove uses peer.ip and peer.port only
 };
 
-std::string EncodeTorrent(const TorrentRecord& torrent);
+// One kTorrent record with `peers` (all of the torrent's, or one part of them).
+std::string EncodeTorrent(const TorrentRecord& torrent, std::span<const PeerRecord> peers);
 std::optional<TorrentRecord> DecodeTorrent(std::string_view fields);
 
 std::string EncodeFileHeader(const FileHeader& header);

@@ -29,7 +29,7 @@ enum class RecordType : std::uint8_t {
 
 inline constexpr std::size_t kPreambleSize = 8;
 inline constexpr std::size_t kFrameHeaderSize = 8;
-inline constexpr std::uint32_t kMaxFrameBody = 256u << 20;  // a torrent of ~4M peers
+inline constexpr std::uint32_t kMaxFrameBody = 256u << 20;  // see kPeersPerTorrentRecord
 
 void AppendPreamble(std::string& out, std::string_view magic, std::uint16_t version);
 // Error unless `file` starts with `magic` and `version`.

@@ -1,5 +1,8 @@
 #include "shard/persistence/snapshot_file.h"
 
+#include <algorithm>
+#include <span>
+
 #include "shard/persistence/frame_reader.h"
 #include "shard/persistence/record_framing.h"
 #include "shard/persistence/shard_file_name.h"
@@ -44,7 +47,13 @@ Status WriteTemp(FileOps& ops, const std::string& temp, const FileHeader& header
     ++stats.torrents;
     stats.peers += torrent.peers.size();
     stats.completed_total += torrent.completed;
-    builder.Add(RecordType::kTorrent, EncodeTorrent(torrent));
+    const std::span<const PeerRecord> peers = torrent.peers;
+    std::size_t written = 0;
+    do {  // a torrent without peers still takes one record
+      const std::size_t part = std::min(kPeersPerTorrentRecord, peers.size() - written);
+      builder.Add(RecordType::kTorrent, EncodeTorrent(torrent, peers.subspan(written, part)));
+      written += part;
+    } while (written < peers.size());
   });
   builder.Add(RecordType::kSnapshotTrailer, EncodeTrailer({stats.torrents, stats.peers}));
   builder.Flush();
@@ -169,6 +178,7 @@ Result<SnapshotContents> ReadSnapshot(SequentialFile& file, const KeepTorrent& k
       ReadFileHeader(reader, kSnapshotMagic, kSnapshotVersion, RecordType::kSnapshotHeader);
   if (!header) return Error{header.error()};
   SnapshotContents contents{*header, {}, {}};
+  InfoHash previous;
   FrameCursor::Frame frame;
   while (true) {
     const FrameCursor::Step step = reader.Next(frame);
@@ -187,7 +197,9 @@ Result<SnapshotContents> ReadSnapshot(SequentialFile& file, const KeepTorrent& k
     if (frame.type != RecordType::kTorrent) return Error{"unexpected record type" + at()};
     auto torrent = DecodeTorrent(frame.fields);  // decoded even when skipped: counts must match
     if (!torrent) return Error{"bad torrent record" + at()};
-    ++contents.stats.torrents;
+    // A record with the info hash of the one before continues that torrent's peers.
+    if (contents.stats.torrents == 0 || torrent->info_hash != previous) ++contents.stats.torrents;
+    previous = torrent->info_hash;
     contents.stats.peers += torrent->peers.size();
     if (keep(torrent->info_hash)) {
       contents.stats.completed_total += torrent->completed;
@@ -199,8 +211,14 @@ Result<SnapshotContents> ReadSnapshot(SequentialFile& file, const KeepTorrent& k
 Result<SnapshotContents> ParseSnapshot(std::string_view file, const KeepTorrent& keep) {
   StringFile bytes(file);
   std::vector<TorrentRecord> torrents;
-  auto contents = ReadSnapshot(
-      bytes, keep, [&](TorrentRecord&& torrent) { torrents.push_back(std::move(torrent)); });
+  auto contents = ReadSnapshot(bytes, keep, [&](TorrentRecord&& torrent) {
+    if (!torrents.empty() && torrents.back().info_hash == torrent.info_hash) {
+      auto& peers = torrents.back().peers;
+      peers.insert(peers.end(), torrent.peers.begin(), torrent.peers.end());
+    } else {
+      torrents.push_back(std::move(torrent));
+    }
+  });
   if (contents) contents->torrents = std::move(torrents);
   return contents;
 }

@@ -46,6 +46,17 @@ inline PeerRecord Peer(std::uint8_t last_octet, std::uint16_t port, UnixSeconds 
   return peer;
 }
 
+// `count` peers at distinct endpoints (10.0.0.1-255, ports 1-60000).
+inline std::vector<PeerRecord> ManyPeers(std::size_t count) {
+  std::vector<PeerRecord> peers;
+  peers.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    peers.push_back(Peer(static_cast<std::uint8_t>(1 + i / 60000),
+                         static_cast<std::uint16_t>(1 + i % 60000), 100));
+  }
+  return peers;
+}
+
 inline TorrentRecord Torrent(const InfoHash& hash, std::uint64_t completed,
                              std::vector<PeerRecord> peers = {}) {
   return TorrentRecord{hash, completed, std::move(peers)};

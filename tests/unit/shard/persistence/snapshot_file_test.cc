@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "shard/persistence/faulty_file_ops.h"
+#include "shard/persistence/record_codec.h"
+#include "shard/persistence/record_framing.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
 
 namespace shardtrack {
@@ -60,6 +62,35 @@ TEST_F(SnapshotFileTest, RoundTripsTorrentsPeersAndHeader) {
   EXPECT_EQ(contents->torrents, torrents);
   EXPECT_EQ(contents->header.generation, 7u);
   EXPECT_EQ(contents->header.written_at, kHeader.written_at);
+}
+
+// A swarm of millions would not fit one frame (a reader refuses frames past kMaxFrameBody):
+// its peers go in parts of kPeersPerTorrentRecord, and come back as one torrent.
+TEST_F(SnapshotFileTest, ASwarmLargerThanOneRecordIsWrittenInPartsAndReadWhole) {
+  std::vector<TorrentRecord> torrents = {
+      Torrent(Hash('a'), 9, testing::ManyPeers(2 * kPeersPerTorrentRecord + 3)),
+      Torrent(Hash('b'), 1, {Peer(1, 1, 100)}), Torrent(Hash('c'), 2)};
+  auto stats = WriteSnapshot(real_, dir_.path(), kHeader, Each(torrents));
+  ASSERT_TRUE(stats.ok()) << stats.error();
+  EXPECT_EQ(stats->torrents, 3u);
+
+  const std::string bytes = testing::ReadAll(dir_.File(kName));
+  FrameCursor cursor(bytes, kPreambleSize);
+  FrameCursor::Frame frame;
+  std::vector<std::size_t> torrent_records;  // each kTorrent record's body size
+  while (cursor.Next(frame) == FrameCursor::Step::kFrame) {
+    if (frame.type == RecordType::kTorrent) torrent_records.push_back(frame.fields.size());
+  }
+  ASSERT_EQ(torrent_records.size(), 5u);  // 3 parts of the large swarm, then one each
+  for (std::size_t size : torrent_records) {
+    EXPECT_LE(size, 32 + kPeersPerTorrentRecord * kMaxPeerRecordSize);
+  }
+
+  auto contents = Parse(bytes);
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  EXPECT_EQ(contents->stats.torrents, 3u);
+  EXPECT_EQ(contents->stats.peers, 2 * kPeersPerTorrentRecord + 4);
+  EXPECT_EQ(contents->torrents, torrents);
 }
 
 TEST_F(SnapshotFileTest, KeepsThePreviousSnapshotAsPrev) {

@@ -4,6 +4,7 @@
 
 #include "common/routing.h"
 #include "shard/persistence/journal_file.h"
+#include "shard/persistence/record_codec.h"
 #include "shard/persistence/snapshot_file.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
 
@@ -67,6 +68,17 @@ TEST_F(StateLoaderTest, ReplaysTheJournalOverTheSnapshot) {
   EXPECT_EQ(loaded->torrents[0], Torrent(hash, 3, {upsert.peer}));
   EXPECT_NE(loaded->Summary().find("replayed 4 of 4 records"), std::string::npos)
       << loaded->Summary();
+}
+
+TEST_F(StateLoaderTest, ASwarmWrittenInSeveralRecordsLoadsWhole) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  const std::vector<PeerRecord> peers = testing::ManyPeers(kPeersPerTorrentRecord + 10);
+  Snapshot(0, 1, 4, {Torrent(hash, 5, peers)});
+  auto loaded = Load(0, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->torrents.size(), 1u);
+  EXPECT_EQ(loaded->torrents[0].completed, 5u);
+  EXPECT_EQ(loaded->torrents[0].peers.size(), peers.size());
 }
 
 TEST_F(StateLoaderTest, SkipsAJournalOlderThanTheSnapshot) {
