@@ -1,13 +1,20 @@
 """Two different real BitTorrent clients meet only through the tracker and move a file.
 
-libtorrent (python3-libtorrent, in this process) seeds a random file; aria2c downloads it.
-DHT, PEX, local peer discovery, UPnP and NAT-PMP are off in both and the torrent is private,
-so the tracker's peer list is the only way they can find each other.
+libtorrent (python3-libtorrent, in this process) seeds a random file; aria2c, or Transmission
+(transmission-cli), downloads it. DHT, PEX, local peer discovery, uTP, UPnP and NAT-PMP are off
+and the torrent is private, so the tracker's peer list is the only way they can find each other.
 
-OpentrackerReferenceTest runs the same scenario against Debian's opentracker: it proves the
-client-side setup, so that when only the shardtrack test fails the tracker is at fault.
+Transmission never connects to a loopback peer, so its scenario runs on this machine's first
+non-loopback IPv4 address (tracker, seeder and all), and is skipped where there is none.
+
+OpentrackerReferenceTest runs the aria2 scenario against Debian's opentracker: it proves the
+client-side setup, so that when only the shardtrack test fails the tracker is at fault. There is
+no such reference for Transmission: opentracker lists a client in its own peer list, and
+Transmission, handed its own address, never reaches the seeder that shares it (tried: over HTTP
+and UDP it downloads nothing in 60 s, where shardtrack's replies take it to the end).
 """
 
+import json
 import os
 import shutil
 import signal
@@ -31,13 +38,13 @@ PIECE_SIZE = 64 * 1024
 class Seeder:
     """A libtorrent session seeding one torrent from `data_dir`, alerts kept as a log."""
 
-    def __init__(self, torrent_bytes, data_dir, listen_port):
+    def __init__(self, torrent_bytes, data_dir, host, listen_port):
         alerts = lt.alert.category_t
         mask = (alerts.error_notification | alerts.tracker_notification |
                 alerts.peer_notification | alerts.status_notification |
                 alerts.connect_notification)
         settings = {
-            "listen_interfaces": f"127.0.0.1:{listen_port}",
+            "listen_interfaces": f"{host}:{listen_port}",
             "enable_dht": False,
             "enable_lsd": False,
             "enable_upnp": False,
@@ -92,10 +99,24 @@ def make_torrent(path, announce_urls):
     return torrent_bytes, info_hash
 
 
-class OpenTracker:
-    """Debian's opentracker in whitelist mode on a loopback port, in its own temp dir."""
+def host_ipv4():
+    """This machine's first non-loopback IPv4 address, or None."""
+    try:
+        out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
+                             capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in out.splitlines():
+        fields = line.split()
+        if "inet" in fields:
+            return fields[fields.index("inet") + 1].split("/")[0]
+    return None
 
-    def __init__(self, tmp, port, info_hash):
+
+class OpenTracker:
+    """Debian's opentracker in whitelist mode on `host`:`port`, in its own temp dir."""
+
+    def __init__(self, tmp, host, port, info_hash):
         self.dir = os.path.join(tmp, "opentracker")
         os.makedirs(self.dir)
         os.chmod(self.dir, 0o755)
@@ -108,12 +129,12 @@ class OpenTracker:
         as_root = os.geteuid() == 0
         config = os.path.join(self.dir, "opentracker.conf")
         with open(config, "w") as f:
-            f.write(f"listen.tcp 127.0.0.1:{port}\n"
-                    f"listen.udp 127.0.0.1:{port}\n"
+            f.write(f"listen.tcp {host}:{port}\n"
+                    f"listen.udp {host}:{port}\n"
                     f"access.whitelist {'/whitelist' if as_root else whitelist}\n"
                     f"tracker.rootdir {self.dir}\n"
                     f"tracker.user {'nobody' if as_root else os.environ.get('USER', 'nobody')}\n")
-        self.port = port
+        self.host, self.port = host, port
         self.log_path = os.path.join(self.dir, "log")
         self.log_file = open(self.log_path, "wb")
         self.popen = subprocess.Popen(["opentracker", "-f", config], stdin=subprocess.DEVNULL,
@@ -126,7 +147,7 @@ class OpenTracker:
             if self.popen.poll() is not None:
                 raise RuntimeError(f"opentracker exited early:\n{self.logs()}")
             try:
-                cluster.HttpConnection(self.port, timeout=1.0).close()
+                cluster.HttpConnection(self.port, host=self.host, timeout=1.0).close()
                 return
             except OSError:
                 time.sleep(0.05)
@@ -149,12 +170,12 @@ class OpenTracker:
 
 
 class ShardtrackTracker:
-    """A shardtrack cluster (2 shards, 1 frontend) whose frontend listens on `port` (HTTP, and
-    UDP too with `udp`)."""
+    """A shardtrack cluster (2 shards, 1 frontend) whose frontend listens on `host`:`port`
+    (HTTP, and UDP too with `udp`)."""
 
     udp = False
 
-    def __init__(self, tmp, port, info_hash):
+    def __init__(self, tmp, host, port, info_hash):
         del tmp, info_hash  # the cluster has its own temp dir and serves every torrent
         self.cluster = cluster.Cluster(shards=2, frontends=0)
         self.cluster.__enter__()
@@ -162,7 +183,7 @@ class ShardtrackTracker:
             endpoints = [shard.endpoint for shard in self.cluster.shards]
             extra_args = ["--udp-port", str(port)] if self.udp else []
             frontend = cluster.Frontend(0, endpoints, extra_args, env=self.cluster.env,
-                                        port=port)
+                                        port=port, bind=host)
             self.cluster.frontends.append(frontend)
             frontend.start()
         except BaseException:
@@ -180,61 +201,87 @@ class ShardtrackUdpTracker(ShardtrackTracker):
     udp = True
 
 
+def read_tail(path, limit=6000):
+    if not os.path.exists(path):
+        return ""
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")[-limit:]
+
+
 class RealClientsScenario:
-    """The scenario; subclasses say which tracker (`tracker_class`) to run and the torrent's
-    announce tiers (`schemes`). libtorrent announces to the first tier that answers; aria2c
-    (Debian's, whose UDP tracker support needs DHT) skips udp:// and takes the next."""
+    """The scenario; subclasses say which tracker (`tracker_class`) to run, the torrent's
+    announce tiers (`schemes`), and mix in a downloader. libtorrent announces to the first tier
+    that answers."""
 
     tracker_class = None
     schemes = ("http",)
+    host = "127.0.0.1"
 
     def setUp(self):
         if lt is None:
             self.skipTest("python3-libtorrent is not installed")
-        if shutil.which("aria2c") is None:
-            self.skipTest("aria2c is not installed")
         self.tmp = tempfile.mkdtemp(prefix="shardtrack-clients-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.log_sources = []  # callables, each returning a titled log for a failure message
 
-    def test_libtorrent_seeds_a_file_that_aria2_downloads(self):
+    def logs(self):
+        return "".join(source() for source in self.log_sources)
+
+    def seed_through_the_tracker(self):
+        """A random file, seeded by libtorrent once the tracker answered its announce; returns
+        (torrent path, content)."""
         seed_dir = os.path.join(self.tmp, "seed")
-        download_dir = os.path.join(self.tmp, "download")
         os.makedirs(seed_dir)
-        os.makedirs(download_dir)
         content = os.urandom(FILE_SIZE)
         source_path = os.path.join(seed_dir, "payload.bin")
         with open(source_path, "wb") as f:
             f.write(content)
 
-        tracker_port = cluster.free_port()
-        urls = [f"{scheme}://127.0.0.1:{tracker_port}/announce" for scheme in self.schemes]
-        torrent_bytes, info_hash = make_torrent(source_path, urls)
+        tracker_port = cluster.free_port(self.host)
+        self.urls = [f"{scheme}://{self.host}:{tracker_port}/announce" for scheme in self.schemes]
+        torrent_bytes, info_hash = make_torrent(source_path, self.urls)
         torrent_path = os.path.join(self.tmp, "payload.torrent")
         with open(torrent_path, "wb") as f:
             f.write(torrent_bytes)
 
-        tracker = self.tracker_class(self.tmp, tracker_port, info_hash)
+        tracker = self.tracker = self.tracker_class(self.tmp, self.host, tracker_port, info_hash)
         self.addCleanup(tracker.close)
-        deadline = time.monotonic() + TRANSFER_TIMEOUT
+        self.deadline = time.monotonic() + TRANSFER_TIMEOUT
+        self.seeder = Seeder(torrent_bytes, seed_dir, self.host, cluster.free_listen_port())
+        self.addCleanup(self.seeder.close)
 
-        seeder = Seeder(torrent_bytes, seed_dir, cluster.free_listen_port())
-        self.addCleanup(seeder.close)
+        def seeder_log():
+            self.seeder.pump()
+            return "\n--- libtorrent alerts ---\n" + "\n".join(self.seeder.log[-60:])
+        self.log_sources += [seeder_log, lambda: "\n" + tracker.logs()]
+
+        self.assertTrue(self.seeder.wait_seeding_and_announced(self.deadline),
+                        "libtorrent did not start seeding and announce" + self.logs())
+        first = f"tracker_reply_alert: payload.bin ({self.urls[0]})"
+        self.assertTrue(any(first in line for line in self.seeder.log),
+                        f"libtorrent's announce was not answered through {self.urls[0]}" +
+                        self.logs())
+        return torrent_path, content
+
+    def assert_downloaded(self, download_dir, content):
+        with open(os.path.join(download_dir, "payload.bin"), "rb") as f:
+            downloaded = f.read()
+        self.assertEqual(len(downloaded), len(content))
+        self.assertTrue(downloaded == content, "downloaded bytes differ from the seeded ones")
+
+
+class Aria2Downloads:
+    """aria2c downloads. Debian's aria2c tracks over UDP only with DHT on, so it skips udp://
+    tiers and takes the next."""
+
+    def test_libtorrent_seeds_a_file_that_aria2_downloads(self):
+        if shutil.which("aria2c") is None:
+            self.skipTest("aria2c is not installed")
+        torrent_path, content = self.seed_through_the_tracker()
+        download_dir = os.path.join(self.tmp, "download")
+        os.makedirs(download_dir)
         aria2_log = os.path.join(self.tmp, "aria2.log")
-
-        def logs():
-            seeder.pump()
-            aria2 = ""
-            if os.path.exists(aria2_log):
-                with open(aria2_log, "rb") as f:
-                    aria2 = f.read().decode("utf-8", "replace")[-6000:]
-            return ("\n--- libtorrent alerts ---\n" + "\n".join(seeder.log[-60:]) +
-                    "\n--- aria2c log (tail) ---\n" + aria2 + "\n" + tracker.logs())
-
-        self.assertTrue(seeder.wait_seeding_and_announced(deadline),
-                        "libtorrent did not start seeding and announce" + logs())
-        first = f"tracker_reply_alert: payload.bin ({urls[0]})"
-        self.assertTrue(any(first in line for line in seeder.log),
-                        f"libtorrent's announce was not answered through {urls[0]}" + logs())
+        self.log_sources.append(lambda: "\n--- aria2c log (tail) ---\n" + read_tail(aria2_log))
 
         aria2 = subprocess.Popen(
             ["aria2c", f"--dir={download_dir}", "--enable-dht=false", "--enable-dht6=false",
@@ -254,35 +301,114 @@ class RealClientsScenario:
                 aria2.stdout.close()
         self.addCleanup(stop_aria2)
 
-        while aria2.poll() is None and time.monotonic() < deadline:
-            seeder.pump()
+        while aria2.poll() is None and time.monotonic() < self.deadline:
+            self.seeder.pump()
             time.sleep(0.1)
         if aria2.poll() is None:
             stop_aria2()
-            self.fail(f"aria2c did not finish within {TRANSFER_TIMEOUT} s" + logs())
+            self.fail(f"aria2c did not finish within {TRANSFER_TIMEOUT} s" + self.logs())
         console = aria2.stdout.read().decode("utf-8", "replace")
         aria2.stdout.close()
-        self.assertEqual(aria2.returncode, 0, f"aria2c failed:\n{console}" + logs())
+        self.assertEqual(aria2.returncode, 0, f"aria2c failed:\n{console}" + self.logs())
+        self.assert_downloaded(download_dir, content)
 
-        with open(os.path.join(download_dir, "payload.bin"), "rb") as f:
-            downloaded = f.read()
-        self.assertEqual(len(downloaded), len(content))
-        self.assertTrue(downloaded == content, "downloaded bytes differ from the seeded ones")
+
+class TransmissionDownloads:
+    """transmission-cli downloads; it announces to the first tier too, over UDP as well."""
+
+    def setUp(self):
+        super().setUp()
+        if shutil.which("transmission-cli") is None:
+            self.skipTest("transmission-cli is not installed")
+        self.host = host_ipv4()
+        if self.host is None:
+            self.skipTest("no non-loopback IPv4 address: Transmission ignores loopback peers")
+
+    def test_libtorrent_seeds_a_file_that_transmission_downloads(self):
+        torrent_path, content = self.seed_through_the_tracker()
+        download_dir = os.path.join(self.tmp, "download")
+        config_dir = os.path.join(self.tmp, "transmission")
+        os.makedirs(download_dir)
+        os.makedirs(config_dir)
+        with open(os.path.join(config_dir, "settings.json"), "w") as f:
+            json.dump({"dht-enabled": False, "lpd-enabled": False, "pex-enabled": False,
+                       "utp-enabled": False, "port-forwarding-enabled": False,
+                       "blocklist-enabled": False, "message-level": 3}, f)
+        finished = os.path.join(self.tmp, "finished")
+        script = os.path.join(self.tmp, "on-finish.sh")
+        with open(script, "w") as f:
+            f.write(f"#!/bin/sh\ntouch '{finished}'\n")
+        os.chmod(script, 0o755)
+        log_path = os.path.join(self.tmp, "transmission.log")
+        log = open(log_path, "wb")
+        self.addCleanup(log.close)
+
+        def transmission_log():  # its progress line, rewritten with \r, left out
+            lines = read_tail(log_path, 200000).replace("\r", "\n").splitlines()
+            kept = [line for line in lines if not line.startswith("Progress:")]
+            return "\n--- transmission-cli log (tail) ---\n" + "\n".join(kept[-60:])
+        self.log_sources.append(transmission_log)
+
+        # It runs on (seeding) after the download: the finish script says when it is done.
+        transmission = subprocess.Popen(
+            ["transmission-cli", "--config-dir", config_dir, "--download-dir", download_dir,
+             "--port", str(cluster.free_listen_port()), "--no-portmap", "--no-blocklist",
+             "--encryption-preferred", "--finish", script, torrent_path],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+        def stop_transmission():
+            if transmission.poll() is None:
+                transmission.kill()
+                transmission.wait(5)
+        self.addCleanup(stop_transmission)
+
+        while not os.path.exists(finished) and time.monotonic() < self.deadline:
+            self.assertIsNone(transmission.poll(), "transmission-cli exited" + self.logs())
+            self.seeder.pump()
+            time.sleep(0.1)
+        self.assertTrue(os.path.exists(finished),
+                        f"transmission-cli did not finish within {TRANSFER_TIMEOUT} s" +
+                        self.logs())
+        stop_transmission()
+        self.assert_downloaded(download_dir, content)
+        self.check_announces()
+
+    def check_announces(self):
+        """What the tracker can tell of the announces; nothing by default."""
 
 
 @unittest.skipIf(shutil.which("opentracker") is None, "opentracker is not installed")
-class OpentrackerReferenceTest(RealClientsScenario, unittest.TestCase):
+class OpentrackerReferenceTest(Aria2Downloads, RealClientsScenario, unittest.TestCase):
     tracker_class = OpenTracker
 
 
-class ShardtrackRealClientsTest(RealClientsScenario, unittest.TestCase):
+class ShardtrackRealClientsTest(Aria2Downloads, RealClientsScenario, unittest.TestCase):
     tracker_class = ShardtrackTracker
 
 
-class ShardtrackUdpRealClientsTest(RealClientsScenario, unittest.TestCase):
+class ShardtrackUdpRealClientsTest(Aria2Downloads, RealClientsScenario, unittest.TestCase):
     """libtorrent seeds announcing over UDP (BEP 15); aria2c finds it over HTTP."""
     tracker_class = ShardtrackUdpTracker
     schemes = ("udp", "http")
+
+
+class ShardtrackTransmissionHttpTest(TransmissionDownloads, RealClientsScenario,
+                                     unittest.TestCase):
+    tracker_class = ShardtrackTracker
+
+
+class ShardtrackTransmissionUdpTest(TransmissionDownloads, RealClientsScenario,
+                                    unittest.TestCase):
+    """Both clients announce over UDP (BEP 15) only: the HTTP tier is never needed."""
+    tracker_class = ShardtrackUdpTracker
+    schemes = ("udp", "http")
+
+    def check_announces(self):
+        frontend = self.tracker.cluster.frontends[0]
+        samples = cluster.metrics(frontend.port, host=self.host)
+        self.assertGreaterEqual(samples['shardtrack_udp_datagrams_total{kind="announce"}'], 2)
+        self.assertEqual(
+            samples['shardtrack_http_requests_total{route="announce",outcome="ok"}'], 0)
 
 
 if __name__ == "__main__":
