@@ -59,7 +59,9 @@ bool HttpServer::AdmitClient(ConnectionId id, Connection& connection) {
         "refused so far; at most one such line a minute",
         connection.remote.ToString(), client_connections_.limit(), over_client_limit_);
   }
-  Reject(id, connection, 429, "too many connections from your address");
+  // Its input so far was read at accept, so the 429 leaves with a FIN. No draining after it:
+  // a flood of refused connections must not hold descriptors (and places) for seconds each.
+  Reject(id, connection, 429, "too many connections from your address", /*drain_input=*/false);
   return false;
 }
 
@@ -177,12 +179,12 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
 }
 
 void HttpServer::Reject(ConnectionId id, Connection& connection, int status,
-                        std::string_view reason) {
+                        std::string_view reason, bool drain_input) {
   connection.closing = true;
   // A HEAD refused for its headers is still a HEAD: no body (RFC 9110 section 9.3.2). After a
   // request-line error the method is the reset default, GET.
   bool head_request = connection.parser.request().method == HttpMethod::kHead;
-  Pending rejection{connection.next_sequence++, head_request, false, true, {}, true};
+  Pending rejection{connection.next_sequence++, head_request, false, true, {}, drain_input};
   HttpResponseHead head;
   head.status = status;
   head.keep_alive = false;
@@ -246,11 +248,11 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
   while (!connection.pipeline.empty() && connection.pipeline.front().ready) {
     Pending& front = connection.pipeline.front();
     const bool keep_alive = front.keep_alive;
-    const bool refusal = front.refusal;
+    const bool drain_input = front.drain_input;
     if (keep_alive) {
       tcp_.Send(id, front.bytes);
     } else {
-      tcp_.SendLast(id, front.bytes, /*drain_input=*/refusal);
+      tcp_.SendLast(id, front.bytes, drain_input);
     }
     front.bytes.clear();
     spare_bytes_.swap(front.bytes);  // kept for the next response instead of freed

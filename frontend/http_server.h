@@ -101,8 +101,8 @@ class HttpServer final : public TcpHandler {
     bool head_request;
     bool keep_alive;
     bool ready = false;
-    std::string bytes;     // the serialised response once ready
-    bool refusal = false;  // an error answer: the client may still be sending
+    std::string bytes;         // the serialised response once ready
+    bool drain_input = false;  // an error answer: drain what the client still sends
   };
   // Kept for reuse once closed (see spare_connections_): Open() starts it afresh.
   struct Connection {
@@ -126,7 +126,10 @@ class HttpServer final : public TcpHandler {
   void CountRefusal(const std::string& reason);  // loud, but at most one line a minute
   bool RefusalLogDue();
   void ParseRequests(ConnectionId id, Connection& connection, std::string& input);
-  void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason);
+  // Answers `status` and closes; `drain_input`: the client may still be sending (see
+  // TcpServer::SendLast).
+  void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason,
+              bool drain_input = true);
   void WriteReady(ConnectionId id, Connection& connection);
   void NoteUnfinishedRequest(Connection& connection, const std::string& input);
   void TimeOutSlowRequests();

@@ -173,17 +173,20 @@ void TcpServer::PauseAccepting() {
   });
 }
 
-// The request usually arrived with the connection, so it is read at once; the descriptor joins
-// the epoll set only when it has to wait for something (more input, or room to write). A
-// request answered with Connection: close then costs no epoll_ctl at all.
+// The request usually arrived with the connection, so it is read at once, before OnOpen: a
+// handler that refuses the connection there closes a socket with nothing unread, which sends
+// its last bytes and a FIN rather than a reset. The descriptor joins the epoll set only when it
+// has to wait for something (more input, or room to write), so a request answered with
+// Connection: close costs no epoll_ctl at all.
 void TcpServer::Open(int fd, const IpAddress& remote, std::uint16_t remote_port) {
   const ConnectionId id = next_id_++;
   Connection& connection =
       *spare_.Insert(connections_, id, [] { return std::make_unique<Connection>(); })->second;
   connection.Open(id, fd, loop_.clock().Now());
+  const Received received = Receive(connection);
   handler_.OnOpen(id, remote, remote_port);
   if (!connections_.contains(id)) return;  // the handler closed it
-  ReadInput(connection);
+  Deliver(connection, received);
   if (auto it = connections_.find(id); it != connections_.end()) UpdateEvents(*it->second);
 }
 
@@ -199,13 +202,14 @@ void TcpServer::OnReady(Connection& connection, short ready) {
   }
 }
 
-void TcpServer::ReadInput(Connection& connection) {
-  const ConnectionId id = connection.id();
+void TcpServer::ReadInput(Connection& connection) { Deliver(connection, Receive(connection)); }
+
+TcpServer::Received TcpServer::Receive(Connection& connection) {
   std::string& input = connection.input();
-  bool input_ended = false;
   // Received into a stack buffer and appended: growing `input` by a whole chunk first would
   // zero-fill 16 KB on every read of a 300-byte announce.
   char chunk[kReadChunk];
+  Received received = Received::kMore;
   for (int i = 0; i < kMaxReadsPerTurn; ++i) {
     const ssize_t n = ::recv(connection.fd(), chunk, kReadChunk, 0);
     if (n > 0) {
@@ -215,16 +219,22 @@ void TcpServer::ReadInput(Connection& connection) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n < 0) {
-      Close(id);  // a reset: the peer is gone, nothing more can be answered
-      return;
-    }
-    input_ended = true;
+    received = n < 0 ? Received::kReset : Received::kEnded;
     break;
   }
   connection.Touch(loop_.clock().Now());
+  return received;
+}
+
+void TcpServer::Deliver(Connection& connection, Received received) {
+  const ConnectionId id = connection.id();
+  if (received == Received::kReset) {
+    Close(id);  // the peer is gone, nothing more can be answered
+    return;
+  }
+  std::string& input = connection.input();
   if (!input.empty() && !connection.paused) handler_.OnData(id, input);
-  if (!input_ended) return;
+  if (received == Received::kMore) return;
   auto it = connections_.find(id);
   if (it == connections_.end()) return;  // the handler closed it
   it->second->input_ended = true;

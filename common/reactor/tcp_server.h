@@ -51,6 +51,8 @@ struct TcpServerOptions {
 class TcpHandler {
  public:
   virtual ~TcpHandler() = default;
+  // What arrived with the connection is already read (it comes in OnData next), so a connection
+  // refused here with SendLast closes with nothing unread: its client gets the bytes, not a reset.
   virtual void OnOpen(ConnectionId id, const IpAddress& remote, std::uint16_t remote_port) = 0;
   // `input` holds every byte received and not yet consumed; erase what you consumed.
   virtual void OnData(ConnectionId id, std::string& input) = 0;
@@ -101,7 +103,11 @@ class TcpServer {
   void Open(int fd, const IpAddress& remote, std::uint16_t remote_port);
   void OnReady(Connection& connection, short ready);
   bool QueueAndFlush(Connection& connection, std::string_view bytes);
-  void ReadInput(Connection& connection);
+  // What a read found besides bytes: the peer may send more, has ended its input, or is gone.
+  enum class Received { kMore, kEnded, kReset };
+  void ReadInput(Connection& connection);  // Receive, then Deliver
+  Received Receive(Connection& connection);
+  void Deliver(Connection& connection, Received received);
   bool Flush(Connection& connection);
   void UpdateEvents(Connection& connection);
   void CloseConnection(ConnectionMap::iterator it);

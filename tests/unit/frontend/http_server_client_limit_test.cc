@@ -43,12 +43,14 @@ class HttpServerClientLimitTest : public ::testing::Test {
     for (int fd : fds_) ::close(fd);
   }
 
-  void Start(std::uint32_t limit, std::vector<std::string> trusted = {}) {
+  void Start(std::uint32_t limit, std::vector<std::string> trusted = {},
+             std::size_t max_connections = 100) {
     auto policy = ClientAddressPolicy::Make(trusted, false, false);
     ASSERT_TRUE(policy.ok());
     HttpServerOptions options;
     options.client_address = *policy;
     options.max_connections_per_client = limit;
+    options.tcp.max_connections = max_connections;
     server_ = std::make_unique<HttpServer>(loop_, options, handler_);
     handler_.server = server_.get();
     ASSERT_TRUE(server_->Listen().ok());
@@ -122,6 +124,16 @@ TEST_F(HttpServerClientLimitTest, AClientOverItsLimitGets429AndOthersAreServed) 
 
   CloseAndSettle(first);  // a client that closes one may open another
   EXPECT_TRUE(Served(Open("127.0.0.2", kRequest)));
+}
+
+// Refused at once, with nothing left to drain: refused connections that their client keeps open
+// take no places of max_connections, so a flood of them cannot lock others out.
+TEST_F(HttpServerClientLimitTest, RefusedConnectionsKeptOpenByTheirClientTakeNoPlaces) {
+  Start(1, {}, /*max_connections=*/3);
+  ASSERT_TRUE(Served(Open("127.0.0.2", kRequest)));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Refused(Open("127.0.0.2", kRequest))) << i;
+  EXPECT_TRUE(Served(Open("127.0.0.3", kRequest)));
+  EXPECT_TRUE(Served(Open("127.0.0.4", kRequest)));
 }
 
 TEST_F(HttpServerClientLimitTest, ASilentConnectionHoldsItsPlace) {

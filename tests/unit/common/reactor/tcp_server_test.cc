@@ -118,6 +118,7 @@ class RecordingHandler final : public TcpHandler {
     Note(id, "open");
     opened.push_back(id);
     remotes[id] = {remote, remote_port};
+    if (on_open) on_open(id);
   }
   void OnData(ConnectionId id, std::string& input) override {
     Note(id, "data");
@@ -151,6 +152,7 @@ class RecordingHandler final : public TcpHandler {
   std::map<ConnectionId, std::string> received;
   std::map<ConnectionId, int> data_calls;
   std::function<void(ConnectionId, std::string&)> on_data;
+  std::function<void(ConnectionId)> on_open;
   bool in_server_call = false;
   int nested_closes = 0;
 
@@ -374,6 +376,22 @@ TEST_F(TcpServerTest, AConnectionDrainingARefusedClientTakesAPlace) {
   for (int turn = 0; turn < 5; ++turn) loop_->RunOnce(milliseconds(1));
   Client later(server_->port());
   EXPECT_TRUE(PumpUntil([&] { return handler_.opened.size() == 2; }));
+}
+
+// What arrived with the connection is read before OnOpen, so a handler that refuses it there
+// (last bytes, no draining) closes a socket with nothing unread: the client gets the bytes and
+// an orderly end, not a reset that could destroy them.
+TEST_F(TcpServerTest, ARefusalInOnOpenReachesAClientWhoseRequestCameFirst) {
+  Start();
+  handler_.on_open = [&](ConnectionId id) { server_->SendLast(id, "refused"); };
+  Client client(server_->port());
+  client.Send(std::string(3000, 'x'));  // waiting in the socket before the accept
+  ASSERT_TRUE(PumpUntil([&] {
+    client.Read();
+    return client.eof();
+  }));
+  EXPECT_EQ(client.received(), "refused");
+  EXPECT_TRUE(handler_.received.empty());  // closed before any OnData
 }
 
 TEST_F(TcpServerTest, IdleTimeoutClosesASilentConnection) {
