@@ -1,19 +1,14 @@
 #include "frontend/udp/udp_secret_file.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <iterator>
+#include "common/read_file.h"
 
 namespace shardtrack {
 
 Result<UdpConnectionIds> LoadUdpConnectionIds(const std::string& path) {
   if (path.empty()) return UdpConnectionIds::WithRandomSecret();
-  std::ifstream file(path, std::ios::binary);
-  if (!file.is_open()) {
-    return Error{"--udp-secret-file " + path + ": cannot read it: " + std::strerror(errno)};
-  }
-  std::string secret((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  auto contents = ReadWholeFile(path);
+  if (!contents) return Error{"--udp-secret-file: " + contents.error()};
+  std::string& secret = *contents;
   secret.erase(secret.find_last_not_of(" \t\r\n") + 1);  // npos + 1 == 0: all blank
   auto ids = UdpConnectionIds::FromSharedSecret(secret);
   if (!ids.ok()) {

@@ -49,8 +49,8 @@ TEST(UdpSecretFileTest, AMissingOrShortFileIsAnErrorNamingIt) {
   testing::ScratchDir dir;
   auto missing = LoadUdpConnectionIds(dir.File("absent"));
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error(), "--udp-secret-file " + dir.File("absent") +
-                                 ": cannot read it: No such file or directory");
+  EXPECT_EQ(missing.error(),
+            "--udp-secret-file: cannot read " + dir.File("absent") + ": No such file or directory");
   const std::string short_path = Write(dir, "short", "tooshort\n");
   auto too_short = LoadUdpConnectionIds(short_path);
   ASSERT_FALSE(too_short.ok());
@@ -58,6 +58,13 @@ TEST(UdpSecretFileTest, AMissingOrShortFileIsAnErrorNamingIt) {
                                    ": the secret has 8 bytes, fewer than 16 (make one with: "
                                    "head -c 32 /dev/urandom | base64 > " +
                                    short_path + ")");
+}
+
+TEST(UdpSecretFileTest, ADirectoryIsAnErrorNamingIt) {  // it used to end the process
+  testing::ScratchDir dir;
+  auto loaded = LoadUdpConnectionIds(dir.path());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error(), "--udp-secret-file: cannot read " + dir.path() + ": Is a directory");
 }
 
 }  // namespace
