@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -315,6 +316,80 @@ TEST(HttpRequestParserTest, ByteByByteFeedingMatchesWholeFeeding) {
       EXPECT_EQ(pieces.request.keep_alive, whole.request.keep_alive);
       EXPECT_EQ(pieces.request.forwarded_for, whole.request.forwarded_for);
     }
+  }
+}
+
+// Every request a connection's bytes make, parsed the way HttpServer feeds them: the unconsumed
+// bytes kept and fed again with the next chunk, Reset() after each complete request. `chunks`
+// (sizes, used in turn) splits the arrival; empty: everything at once.
+std::vector<std::string> ParseConnection(std::string_view bytes,
+                                         const std::vector<std::size_t>& chunks) {
+  HttpRequestParser parser(HttpLimits{48, 40});  // small: mutated lines often cross them
+  std::vector<std::string> seen;
+  std::string pending;
+  std::size_t arrived = 0;
+  for (std::size_t turn = 0; arrived < bytes.size(); ++turn) {
+    const std::size_t size = chunks.empty() ? bytes.size() : chunks[turn % chunks.size()];
+    pending.append(bytes.substr(arrived, size));
+    arrived += std::min(size, bytes.size() - arrived);
+    while (!pending.empty()) {
+      const auto [state, consumed] = parser.Feed(pending);
+      pending.erase(0, consumed);
+      if (state == State::kIncomplete) break;
+      if (state == State::kError) {
+        seen.push_back("error " + std::to_string(parser.error().status));
+        return seen;
+      }
+      const HttpRequest& request = parser.request();
+      seen.push_back((request.method == HttpMethod::kHead ? "HEAD " : "GET ") + request.target +
+                     " 1." + std::to_string(request.version_minor) +
+                     (request.keep_alive ? " keep-alive " : " close ") +
+                     request.forwarded_for.value_or("-"));
+      parser.Reset();
+    }
+  }
+  seen.push_back(parser.midway() ? "midway" : "idle");
+  return seen;
+}
+
+// The same bytes in random pieces parse as they do whole, for requests that are mutated into
+// every kind of malformed (seeded: a failure names the seed and the case, and repeats).
+TEST(HttpRequestParserTest, RandomPiecesOfMutatedRequestsParseAsTheWhole) {
+  const std::vector<std::string> seeds = {
+      "GET /announce?info_hash=%01&port=1 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /x HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\nX-Forwarded-For: 1.1.1.1\nx-forwarded-for: 2.2.2.2\n\n",
+      "\r\nGET http://h/p?q HTTP/1.1\r\nConnection: close\r\n\r\nGET /n HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Length: 0\r\nA: b\r\n\r\n",
+  };
+  constexpr unsigned kSeed = 20261204;
+  std::mt19937 random(kSeed);
+  const auto below = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+  };
+  const std::string alphabet = "GETHEAD /?%:\r\n\0HTTP/1.01xX-aZ\t ,";
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string bytes = seeds[below(seeds.size())];
+    for (std::size_t edits = below(5); edits > 0; --edits) {
+      const std::size_t at = below(bytes.size() + 1);
+      switch (below(4)) {
+        case 0:  // replace a byte
+          if (at < bytes.size()) bytes[at] = alphabet[below(alphabet.size())];
+          break;
+        case 1:  // drop some
+          bytes.erase(at, below(8));
+          break;
+        case 2:  // repeat a piece (long lines, many headers)
+          bytes.insert(at, bytes.substr(at, below(30)) + bytes.substr(at, below(30)));
+          break;
+        default:  // insert a byte
+          bytes.insert(at, 1, alphabet[below(alphabet.size())]);
+      }
+    }
+    std::vector<std::size_t> pieces;
+    for (std::size_t n = 1 + below(6); n > 0; --n) pieces.push_back(1 + below(12));
+    SCOPED_TRACE("seed " + std::to_string(kSeed) + ", trial " + std::to_string(trial));
+    EXPECT_EQ(ParseConnection(bytes, pieces), ParseConnection(bytes, {})) << bytes;
   }
 }
 
