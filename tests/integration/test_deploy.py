@@ -26,6 +26,7 @@ REPO = os.path.abspath(os.path.join(cluster.HERE, "..", ".."))
 HAPROXY_CFG = os.path.join(REPO, "deploy", "haproxy.cfg")
 FRONTEND_ADDRESSES = ["127.0.1.1", "127.0.1.2"]
 WAIT = 20.0  # seconds any awaited state may take
+CLIENT_CONNECTIONS = 8  # haproxy's per-client cap in these tests (compose: 256)
 
 
 def wait_until(predicate, what, timeout=WAIT):
@@ -87,6 +88,7 @@ class Topology:
             "FRONTEND_HOST": "frontends.test",
             "FRONTEND_PORT": str(self.frontend_port),
             "FRONTEND_SLOTS": "1-4",
+            "CLIENT_CONNECTIONS": str(CLIENT_CONNECTIONS),
         }, self.port, self.env)
         self.haproxy.start()
         wait_until(lambda: self.servers_up() == len(self.frontends), "haproxy to see frontends UP")
@@ -189,6 +191,25 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
             self.assertEqual(response.status, 200)
         reply = Client(9, "observer").announce(self.topology.port, info_hash)
         self.assertEqual(set(reply_peers(reply)), {("10.1.2.3", 6000), ("10.4.5.6", 6001)})
+
+    def test_a_client_over_its_connections_at_the_balancer_gets_429(self):
+        # Held through haproxy, the client's connections spread over both frontends, whose own
+        # limits (256 each) are far away: the balancer's count is what refuses the next one.
+        source = "127.0.0.40"
+        held = [HttpConnection(self.topology.port, source=source)
+                for _ in range(CLIENT_CONNECTIONS)]
+        try:
+            for conn in held:
+                self.assertEqual(conn.get("/healthz").status, 200)
+            with HttpConnection(self.topology.port, source=source) as extra:
+                self.assertEqual(extra.get("/healthz").status, 429)
+            with HttpConnection(self.topology.port, source="127.0.0.41") as other:
+                self.assertEqual(other.get("/healthz").status, 200)
+        finally:
+            for conn in held:
+                conn.close()
+        wait_until(lambda: get(self.topology.port, "/healthz", source).status == 200,
+                   "the client's places to come back")
 
     def test_metrics_counters_move_with_traffic(self):
         shard_ports = [self.topology.shard_metrics_port(i) for i in range(2)]
