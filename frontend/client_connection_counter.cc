@@ -1,28 +1,15 @@
 #include "frontend/client_connection_counter.h"
 
-#include <algorithm>
-#include <array>
+#include "frontend/counted_client.h"
 
 namespace shardtrack {
-namespace {
-
-constexpr std::size_t kIpv6PrefixBytes = 8;  // a /64
-
-IpAddress CountedAs(const IpAddress& client) {
-  if (client.is_v4()) return client;
-  std::array<char, 16> prefix{};  // the rest stays zero
-  std::copy_n(client.raw().data(), kIpv6PrefixBytes, prefix.data());
-  return *IpAddress::FromRaw({prefix.data(), prefix.size()});
-}
-
-}  // namespace
 
 ClientConnectionCounter::ClientConnectionCounter(std::uint32_t limit)
     : limit_(limit), counts_(0, KeyHash{RandomSipHashKey()}) {}
 
 bool ClientConnectionCounter::TryAdd(const IpAddress& client) {
   if (limit_ == 0) return true;
-  const IpAddress key = CountedAs(client);
+  const IpAddress key = CountedClient(client);
   auto it = counts_.find(key);
   if (it == counts_.end()) {
     spare_.Insert(counts_, key, [] { return 0u; })->second = 1;
@@ -35,13 +22,13 @@ bool ClientConnectionCounter::TryAdd(const IpAddress& client) {
 
 void ClientConnectionCounter::Remove(const IpAddress& client) {
   if (limit_ == 0) return;
-  auto it = counts_.find(CountedAs(client));
+  auto it = counts_.find(CountedClient(client));
   if (it == counts_.end()) return;
   if (--it->second == 0) spare_.Keep(counts_.extract(it));
 }
 
 std::uint32_t ClientConnectionCounter::count(const IpAddress& client) const {
-  auto it = counts_.find(CountedAs(client));
+  auto it = counts_.find(CountedClient(client));
   return it == counts_.end() ? 0 : it->second;
 }
 

@@ -1,7 +1,6 @@
 // ClientConnectionCounter: how many connections each client holds open, so that one address
-// cannot take every connection slot (--max-connections-per-client). An IPv6 client is counted
-// by its /64 prefix: a host or a home is commonly given a whole /64 and may use any address in
-// it, so counting whole addresses would not hold it back. Pure.
+// cannot take every connection slot (--max-connections-per-client). A client is its
+// CountedClient (an IPv6 client: its /64). Pure.
 #pragma once
 
 #include <cstddef>

@@ -136,6 +136,7 @@ struct Checked {
   TorrentAccess access;
   ClientAddressPolicy policy;
   UdpConnectionIds udp_ids;
+  ClientRequestLimiter limiter;
 };
 
 void DrainThenStop(EventLoop& loop, const Intake& intake, MonoTime deadline) {
@@ -170,6 +171,7 @@ struct FrontendRuntime::Parts {
   const FrontendSettings& settings;
   TorrentAccess access;
   std::optional<AccessListReloader> reloader;
+  ClientRequestLimiter limiter;
   TrackerHandler handler;
   HttpServer http;
   UdpTrackerHandler udp_handler;
@@ -199,6 +201,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                               Checked checked)
     : settings(frontend_settings),
       access(std::move(checked.access)),
+      limiter(std::move(checked.limiter)),
       handler(settings, checked.announce, clock),
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
       udp_handler(settings, checked.announce, clock, checked.udp_ids),
@@ -223,6 +226,14 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
     metrics.WatchAccess(access);
     reloader->Start();
   }
+  if (limiter.enabled()) {
+    handler.AttachLimiter(limiter);
+    udp_handler.AttachLimiter(limiter);
+  }
+  registry.AddCounter("shardtrack_client_request_limit_refusals_total",
+                      "Tracker requests refused because their client was over "
+                      "--client-request-rate.",
+                      {}, [this] { return limiter.refusals(); });
   RegisterUdpMetrics(registry, udp_handler.counters());
   RegisterLoopMetrics(registry, loop);
 }
@@ -248,6 +259,12 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   if (!access_settings.ok()) return Error{access_settings.error()};
   auto batch_window = BatchWindowFrom(settings);
   if (!batch_window.ok()) return Error{batch_window.error()};
+  auto limiter = ClientRequestLimiterFrom(settings);
+  if (!limiter.ok()) return Error{limiter.error()};
+  if (limiter->enabled()) {
+    spdlog::info("each client may make {} tracker requests a second, {} at once",
+                 settings.client_request_rate, settings.client_request_burst);
+  }
   const FileStamp access_stamp = StampOf(access_settings->path);
   auto access = LoadAccess(*access_settings);
   if (!access.ok()) return Error{access.error()};
@@ -291,7 +308,7 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
     runtime->parts_ = std::make_unique<Parts>(
         loop, context, settings, clock,
         Checked{*announce, std::move(*udp), std::move(*access_settings), access_stamp,
-                std::move(*access), std::move(*policy), *udp_ids});
+                std::move(*access), std::move(*policy), *udp_ids, std::move(*limiter)});
   } catch (const std::exception& error) {  // the router's sockets (ZeroMQ throws)
     return Error{std::string("cannot set up the sockets to the shards: ") + error.what() +
                  " (a --shard is tcp://HOST:PORT; many shards need a higher open-file limit)"};

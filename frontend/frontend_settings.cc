@@ -50,6 +50,12 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("max-connections-per-client", &max_connections_per_client,
             "open connections of one client address (IPv6: its /64); over it 429 and close "
             "(0: no limit)");
+  flags.Add("client-request-rate", &client_request_rate,
+            "tracker requests a second one client address (IPv6: its /64) may make on average; "
+            "over it a failure reason (0: no limit)");
+  flags.Add("client-request-burst", &client_request_burst,
+            "tracker requests one client may make at once under --client-request-rate "
+            "(at least 1)");
   flags.Add("socket-timeout", &socket_timeout, "seconds before an idle connection is closed");
   flags.Add("request-timeout", &request_timeout,
             "seconds to finish a request once its first byte arrived (408 beyond; 0: no limit)");
@@ -113,6 +119,13 @@ std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings) {
   const std::uint32_t fits =
       std::max<std::uint32_t>(settings.max_output_bytes / kFullScrapeBytesPerTorrent / shards, 1);
   return settings.full_scrape_limit == 0 ? fits : std::min(settings.full_scrape_limit, fits);
+}
+
+Result<ClientRequestLimiter> ClientRequestLimiterFrom(const FrontendSettings& settings) {
+  if (settings.client_request_burst < 1) {
+    return Error{"--client-request-burst must be at least 1, not 0"};
+  }
+  return ClientRequestLimiter(settings.client_request_rate, settings.client_request_burst);
 }
 
 Result<Duration> BatchWindowFrom(const FrontendSettings& settings) {

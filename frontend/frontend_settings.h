@@ -12,6 +12,7 @@
 #include "common/reactor/udp_socket.h"
 #include "common/result.h"
 #include "frontend/access/torrent_access.h"
+#include "frontend/client_request_limiter.h"
 
 namespace shardtrack {
 
@@ -66,6 +67,15 @@ struct FrontendSettings {
   // (carrier-grade NAT) share it: a client holds a connection for one announce, or for
   // socket_timeout with keep-alive. 0: no limit.
   std::uint32_t max_connections_per_client = 256;
+  // Tracker requests (announces, scrapes and info pages, over HTTP and UDP together) one client
+  // (an IPv6 client: its /64) may make a second on average, and at once from idle, so that one
+  // address cannot take the loop for itself; beyond them a failure reason asking to retry in a
+  // minute (BEP 31). A client announces each torrent once per announce_interval, but clients
+  // behind one address (carrier-grade NAT) share its allowance, and a client starting with
+  // thousands of torrents announces them all at once: set it for abuse, far above that.
+  // 0: no limit (the default: what is abuse depends on who a tracker serves).
+  std::uint32_t client_request_rate = 0;
+  std::uint32_t client_request_burst = 100;
   std::int64_t socket_timeout = 15;  // seconds of silence before an idle connection is closed
   // Seconds a client has to finish a request it began (408 and close beyond), so that one that
   // trickles a byte now and then cannot keep a connection for ever. 0: no limit.
@@ -133,6 +143,9 @@ inline constexpr std::uint32_t kFullScrapeBytesPerTorrent = 100;
 // whole reply fits --max-output-bytes. A reply over it would be cut off, half-sent, for any
 // client reading it slower than it is written (at 2M torrents, 6 of 7 full scrapes were).
 std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings);
+
+// --client-request-rate and --client-request-burst, checked.
+Result<ClientRequestLimiter> ClientRequestLimiterFrom(const FrontendSettings& settings);
 
 // --batch-window-us, checked (EventLoop::SetBatchWindow takes it).
 Result<Duration> BatchWindowFrom(const FrontendSettings& settings);

@@ -39,13 +39,13 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
   answering_.started = clock_.Now();
   if (path == "/announce") {
     answering_.route = Route::kAnnounce;
-    HandleAnnounce(slot, request.query(), client);
+    if (Admit(slot, client)) HandleAnnounce(slot, request.query(), client);
   } else if (path == "/scrape") {
     answering_.route = Route::kScrape;
-    HandleScrape(slot, request.query());
+    if (Admit(slot, client)) HandleScrape(slot, request.query());
   } else if (path == "/") {
     answering_.route = Route::kInfoPage;
-    HandleFanOut(slot, Route::kInfoPage);
+    if (Admit(slot, client)) HandleFanOut(slot, Route::kInfoPage);
   } else if (path == "/readyz") {
     answering_.route = Route::kReadyz;
     if (draining_) return RespondText(slot, 503, "not ready: draining\n");
@@ -60,6 +60,18 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
     answering_.route = Route::kOther;
     RespondText(slot, 404, "not found\n");
   }
+}
+
+bool TrackerHandler::Admit(ResponseSlot slot, const IpAddress& client) {
+  if (limiter_ == nullptr || limiter_->Admit(client, answering_.started)) return true;
+  if (answering_.route == Route::kInfoPage) {
+    RespondText(slot, 429, std::string(kOverRateReason) + "\n");
+  } else {
+    body_.clear();
+    WriteFailure(kOverRateReason, kOverRateRetryMinutes, body_);
+    RespondBencoded(slot, Outcome::kFailure);
+  }
+  return false;
 }
 
 void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
@@ -264,17 +276,14 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
 void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason) {
   body_.clear();
   WriteFailure(reason, body_);
-  HttpResponse response;
-  response.content_type = kBencodeType;
-  response.body = body_;
-  Send(slot, response, Outcome::kFailure);
+  RespondBencoded(slot, Outcome::kFailure);
 }
 
-void TrackerHandler::RespondBencoded(ResponseSlot slot) {
+void TrackerHandler::RespondBencoded(ResponseSlot slot, Outcome outcome) {
   HttpResponse response;
   response.content_type = kBencodeType;
   response.body = body_;
-  Send(slot, response, Outcome::kOk);
+  Send(slot, response, outcome);
 }
 
 void TrackerHandler::RespondText(ResponseSlot slot, int status, std::string_view text) {

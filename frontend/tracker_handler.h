@@ -11,6 +11,9 @@
 // With an access list (AttachAccess), an announce of a torrent not served fails before it reaches
 // a shard, a scrape answers it as an unknown torrent (zero counts), and a full scrape and the
 // info page's rows leave it out.
+// With a request limiter (AttachLimiter), a client over its rate is refused before parsing:
+// announce and scrape with a bencoded failure reason and BEP 31's `retry in`, the info page with
+// 429. /healthz, /readyz and /metrics are not limited: balancers and monitors ask them often.
 // While draining (SIGTERM) every response closes its connection, so a balancer stops reusing it.
 // Tracker-level errors are HTTP 200 with a bencoded `failure reason`. Loop thread only.
 #pragma once
@@ -25,6 +28,7 @@
 #include "common/slab.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/announce_request.h"
+#include "frontend/client_request_limiter.h"
 #include "frontend/frontend_metrics.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/http_server.h"
@@ -42,6 +46,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void AttachMetrics(FrontendMetrics& metrics) { metrics_ = &metrics; }
   // Optional: serve only the torrents `access` admits. Must outlive this handler.
   void AttachAccess(TorrentAccess& access) { access_ = &access; }
+  // Optional: limit each client's requests. Must outlive this handler.
+  void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }
   // From now on /readyz fails and responses close their connections (graceful shutdown).
   void SetDraining() { draining_ = true; }
 
@@ -71,6 +77,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     std::uint32_t shards_answered = 0;
   };
 
+  // False, having answered the request, when `client` is over its rate.
+  bool Admit(ResponseSlot slot, const IpAddress& client);
   void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client);
   void HandleScrape(ResponseSlot slot, std::string_view query);
   void HandleFanOut(ResponseSlot slot, Route kind);
@@ -89,7 +97,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
 
   std::uint32_t NewExchange(ResponseSlot slot, Route kind);
   void RespondFailure(ResponseSlot slot, std::string_view reason);
-  void RespondBencoded(ResponseSlot slot);
+  void RespondBencoded(ResponseSlot slot, Outcome outcome = Outcome::kOk);  // body_
   void RespondText(ResponseSlot slot, int status, std::string_view text);
   void RespondMetrics(ResponseSlot slot);
   void Send(ResponseSlot slot, HttpResponse& response, Outcome outcome);
@@ -111,6 +119,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;
   TorrentAccess* access_ = nullptr;
+  ClientRequestLimiter* limiter_ = nullptr;
   bool draining_ = false;
   Answering answering_;
   Slab<Exchange> exchanges_;

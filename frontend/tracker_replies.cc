@@ -72,4 +72,14 @@ void WriteFailure(std::string_view reason, std::string& out) {
   BencodeWriter(out).BeginDict().Key("failure reason").String(reason).End();
 }
 
+void WriteFailure(std::string_view reason, std::uint32_t retry_in_minutes, std::string& out) {
+  BencodeWriter(out)
+      .BeginDict()
+      .Key("failure reason")
+      .String(reason)
+      .Key("retry in")
+      .Int(retry_in_minutes)
+      .End();
+}
+
 }  // namespace shardtrack

@@ -43,5 +43,7 @@ void WriteScrapeReply(const Entries& entries, std::vector<const proto::ScrapeEnt
 
 // d14:failure reason<reason>e
 void WriteFailure(std::string_view reason, std::string& out);
+// d14:failure reason<reason>8:retry ini<minutes>ee: BEP 31's hint of when to ask again.
+void WriteFailure(std::string_view reason, std::uint32_t retry_in_minutes, std::string& out);
 
 }  // namespace shardtrack

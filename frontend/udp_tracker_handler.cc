@@ -36,6 +36,9 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   if (!ids_.Valid(request.connection_id, from, clock_.WallNow())) {
     return RespondError(from, request.transaction_id, "invalid connection id");
   }
+  if (limiter_ != nullptr && !limiter_->Admit(from.address, clock_.Now())) {
+    return RespondError(from, request.transaction_id, kOverRateReason);
+  }
   if (request.action == UdpAction::kAnnounce) return HandleAnnounce(request, from);
   HandleScrape(request, from);
 }

@@ -6,7 +6,10 @@
 // callback given to Attach and knows no sockets. Shard replies reach it through a
 // ShardReplyDemux (its tokens carry the UDP bit). With an access list (AttachAccess), an announce
 // of a torrent not served gets an error datagram and a scrape zero counts in its place, before
-// any shard is asked. Loop thread only.
+// any shard is asked. With a request limiter (AttachLimiter), an announce or scrape of a client
+// over its rate gets an error datagram; connects are not counted, since anyone can send one in
+// another's name, while an announce or scrape carries a connection id that proves its source.
+// Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,7 @@
 #include "common/reactor/socket_util.h"
 #include "common/slab.h"
 #include "frontend/access/torrent_access.h"
+#include "frontend/client_request_limiter.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/shard_router.h"
 #include "frontend/udp/udp_connection_ids.h"
@@ -46,6 +50,8 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void Attach(ShardRouter& router, Send send);
   // Optional: serve only the torrents `access` admits. Must outlive this handler.
   void AttachAccess(TorrentAccess& access) { access_ = &access; }
+  // Optional: limit each client's requests. Must outlive this handler.
+  void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }
 
   void OnDatagram(std::string_view datagram, const Endpoint& from);
   const UdpCounters& counters() const { return counters_; }
@@ -83,6 +89,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   UdpConnectionIds ids_;
   ShardRouter* router_ = nullptr;
   TorrentAccess* access_ = nullptr;
+  ClientRequestLimiter* limiter_ = nullptr;
   std::vector<InfoHash> served_;  // Served()'s result, reused
   Send send_;
   UdpCounters counters_;

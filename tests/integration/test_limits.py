@@ -1,5 +1,6 @@
-"""The frontend's connection limits, as settings of a real process: --max-connections,
---max-connections-per-client, --socket-timeout, --defer-accept and --max-give.
+"""The frontend's limits, as settings of a real process: --max-connections,
+--max-connections-per-client, --client-request-rate, --socket-timeout, --defer-accept and
+--max-give.
 
 One shard and one frontend started with small limits, spoken to over raw sockets.
 """
@@ -10,6 +11,7 @@ import unittest
 
 import cluster
 from cluster import HttpConnection, peer_id
+from test_udp import UdpClient, free_udp_port
 
 MAX_CONNECTIONS = 3
 SOCKET_TIMEOUT = 1  # seconds
@@ -120,6 +122,78 @@ class ClientLimitTest(cluster.SharedClusterTestCase):
                     break
             self.assertLess(time.monotonic(), deadline, "places never given back")
             time.sleep(0.05)
+
+
+class RequestRateTest(cluster.SharedClusterTestCase):
+    """Each test speaks from its own source address, so each client starts with its burst."""
+
+    RATE = 1  # a second
+    BURST = 4
+    PROXY = "127.0.0.40"
+    udp_port = free_udp_port()
+    frontend_args = ("--client-request-rate", str(RATE), "--client-request-burst", str(BURST),
+                     "--udp-port", str(udp_port), "--trusted-proxy", PROXY,
+                     "--trust-x-forwarded-for")
+
+    def assert_over_rate(self, reply):
+        self.assertIn(b"too many requests", reply.get(b"failure reason", b""), reply)
+        self.assertEqual(reply.get(b"retry in"), 1)  # BEP 31, minutes
+
+    def test_an_http_client_over_its_rate_is_refused_and_changes_nothing(self):
+        port, source = self.cluster.port(), "127.0.0.41"
+        refusals = "shardtrack_client_request_limit_refusals_total"
+        refused_before = cluster.metrics(port)[refusals]
+        info_hash = cluster.hash_on_shard(0, 1, self.id())
+        for n in range(self.BURST):
+            reply = cluster.announce(port, info_hash, peer_id(f"{self.id()}/{n}"), 7000 + n,
+                                     source=source, left=100)
+            self.assertNotIn(b"failure reason", reply)
+        self.assert_over_rate(cluster.announce(port, info_hash, peer_id(f"{self.id()}/x"), 7100,
+                                               source=source, left=100))
+        scrape = "/scrape?" + cluster.query_string([("info_hash", info_hash)])
+        self.assert_over_rate(cluster.get(port, scrape, source).bencoded())
+        self.assertEqual(cluster.get(port, "/", source).status, 429)
+        self.assertEqual(cluster.get(port, "/healthz", source).status, 200)  # never limited
+        # The refused announce added no peer; another client is served meanwhile.
+        files = cluster.scrape(port, [info_hash], source="127.0.0.42")
+        self.assertEqual(files[info_hash][b"incomplete"], self.BURST)
+        self.assertEqual(cluster.metrics(port)[refusals] - refused_before, 3)
+        time.sleep(1.05 / self.RATE)  # one request earned back
+        reply = cluster.announce(port, info_hash, peer_id(f"{self.id()}/y"), 7200, source=source,
+                                 left=100)
+        self.assertNotIn(b"failure reason", reply)
+
+    def test_a_udp_client_over_its_rate_gets_an_error_datagram(self):
+        client = UdpClient(self.udp_port, "127.0.0.43")
+        try:
+            for _ in range(self.BURST + 2):
+                client.connect()  # connects are not counted: anyone can send one
+            info_hash = cluster.hash_on_shard(0, 1, self.id())
+            for n in range(self.BURST):
+                action, payload = client.announce(info_hash, peer_id(f"{self.id()}/{n}"),
+                                                  7000 + n, left=100)
+                self.assertEqual(action, 1, payload)
+            action, payload = client.announce(info_hash, peer_id(f"{self.id()}/x"), 7100,
+                                              left=100)
+            self.assertEqual(action, 3)
+            self.assertIn(b"too many requests", payload)
+        finally:
+            client.close()
+
+    def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate(self):
+        port = self.cluster.port()
+        info_hash = cluster.hash_on_shard(0, 1, self.id())
+
+        def announce_for(client, n):
+            with HttpConnection(port, source=self.PROXY) as conn:
+                target = cluster.announce_target(info_hash, peer_id(f"{client}/{n}"), 7000 + n,
+                                                 left=100)
+                return conn.get(target, headers={"X-Forwarded-For": client}).bencoded()
+
+        for n in range(self.BURST):
+            self.assertNotIn(b"failure reason", announce_for("203.0.113.5", n))
+        self.assert_over_rate(announce_for("203.0.113.5", self.BURST))
+        self.assertNotIn(b"failure reason", announce_for("203.0.113.6", 0))
 
 
 if __name__ == "__main__":

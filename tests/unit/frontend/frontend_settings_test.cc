@@ -171,6 +171,23 @@ TEST_F(FrontendSettingsTest, TheBatchWindowIsMicrosecondsUpTo10Milliseconds) {
   ExpectRefused(BatchWindowFrom(settings_), {"--batch-window-us", "at most 10000", "10001"});
 }
 
+TEST_F(FrontendSettingsTest, TheClientRequestRateIsOffUnlessSetAndItsBurstIsAtLeastOne) {
+  auto off = ClientRequestLimiterFrom(settings_);
+  ASSERT_TRUE(off) << off.error();
+  EXPECT_FALSE(off->enabled());
+  ASSERT_TRUE(testing::ParseWithEnvironment(
+      flags_, {"--client-request-rate", "20", "--client-request-burst", "2"}, env_));
+  auto on = ClientRequestLimiterFrom(settings_);
+  ASSERT_TRUE(on) << on.error();
+  EXPECT_TRUE(on->enabled());
+  const IpAddress client = *IpAddress::Parse("10.0.0.1");
+  EXPECT_TRUE(on->Admit(client, MonoTime{}));
+  EXPECT_TRUE(on->Admit(client, MonoTime{}));
+  EXPECT_FALSE(on->Admit(client, MonoTime{}));
+  settings_.client_request_burst = 0;
+  ExpectRefused(ClientRequestLimiterFrom(settings_), {"--client-request-burst", "at least 1"});
+}
+
 TEST_F(FrontendSettingsTest, AFullScrapeListsNoMoreThanItsReplyCanCarry) {
   ASSERT_TRUE(testing::ParseWithEnvironment(flags_, {"--shard", "tcp://127.0.0.1:7000"}, env_));
   const std::uint32_t fits = settings_.max_output_bytes / kFullScrapeBytesPerTorrent;

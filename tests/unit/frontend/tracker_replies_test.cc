@@ -225,5 +225,11 @@ TEST(TrackerRepliesTest, FailureReason) {
   EXPECT_EQ(decoded.Find("failure reason")->as_string(), "invalid port: must be 1..65535");
 }
 
+TEST(TrackerRepliesTest, FailureWithRetryIn) {
+  std::string body;
+  WriteFailure("slow down", 3, body);
+  EXPECT_EQ(body, "d14:failure reason9:slow down8:retry ini3ee");  // BEP 31
+}
+
 }  // namespace
 }  // namespace shardtrack

@@ -1,5 +1,6 @@
 // UdpTrackerHandler's answers that need no shard: connect, a refused request, a bad connection
-// id, silence for a datagram too short to answer, and torrents the access list refuses. Shard
+// id, silence for a datagram too short to answer, torrents the access list refuses and clients
+// over their request rate. Shard
 // round trips are covered by tests/integration/test_udp.py and test_access_list.py.
 #include "frontend/udp_tracker_handler.h"
 
@@ -109,6 +110,31 @@ TEST_F(UdpTrackerHandlerTest, AnswersAnAnnounceOfARefusedTorrentWithAnError) {
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 31u);
   EXPECT_EQ(sent_[0].datagram.substr(8), kNotServedReason);
   EXPECT_EQ(access.counters().refused_announces, 1u);
+}
+
+TEST_F(UdpTrackerHandlerTest, AClientOverItsRateGetsAnErrorButConnectsAndForgeriesCostNothing) {
+  TorrentAccess access(AccessMode::kAllow, AccessList());  // refused torrents: no shard is asked
+  ClientRequestLimiter limiter(1, 2);
+  handler_.AttachAccess(access);
+  handler_.AttachLimiter(limiter);
+  const std::string announce = std::string(20, 'h') + std::string(20, 'p') + std::string(36, '\0') +
+                               std::string(4, '\xff') + "\x1a\xe1";
+  auto reason_of_announce = [&](const Endpoint& from, std::uint64_t id) {
+    sent_.clear();
+    handler_.OnDatagram(Header(id, 1, 40) + announce, from);
+    return sent_.size() == 1 ? sent_[0].datagram.substr(8) : "(no single reply)";
+  };
+  const std::uint64_t id = ids_.Issue(client_, clock_.WallNow());
+  for (int i = 0; i < 5; ++i) handler_.OnDatagram(Header(kUdpProtocolId, 0, 1), client_);
+  EXPECT_EQ(reason_of_announce(client_, id + 1), "invalid connection id");  // a forgery
+  EXPECT_EQ(reason_of_announce(client_, id), kNotServedReason);
+  EXPECT_EQ(reason_of_announce(client_, id), kNotServedReason);
+  EXPECT_EQ(reason_of_announce(client_, id), kOverRateReason);
+  EXPECT_EQ(limiter.refusals(), 1u);
+  const Endpoint other{*IpAddress::Parse("198.51.100.8"), 6881};
+  EXPECT_EQ(reason_of_announce(other, ids_.Issue(other, clock_.WallNow())), kNotServedReason);
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(reason_of_announce(client_, id), kNotServedReason);
 }
 
 TEST_F(UdpTrackerHandlerTest, AnswersAScrapeOfRefusedTorrentsWithZerosInRequestOrder) {

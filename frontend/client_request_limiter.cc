@@ -1,0 +1,52 @@
+#include "frontend/client_request_limiter.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "frontend/counted_client.h"
+
+namespace shardtrack {
+namespace {
+
+constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+
+std::int64_t Nanos(MonoTime time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
+}  // namespace
+
+ClientRequestLimiter::ClientRequestLimiter(std::uint32_t rate_per_second, std::uint32_t burst)
+    : interval_ns_(rate_per_second == 0 ? 0 : kNanosPerSecond / rate_per_second),
+      tolerance_ns_(interval_ns_ * (std::max<std::uint32_t>(burst, 1) - 1)),
+      secret_(RandomSipHashKey()) {
+  if (enabled()) slots_.resize(kSlots);
+}
+
+bool ClientRequestLimiter::Admit(const IpAddress& client, MonoTime now) {
+  if (!enabled()) return true;
+  Slot& slot = SlotFor(SipHash24(secret_, CountedClient(client).raw()));
+  const std::int64_t at = Nanos(now);
+  const std::int64_t from = std::max(slot.full_at, at);
+  if (from - at > tolerance_ns_) {
+    ++refusals_;
+    return false;
+  }
+  slot.full_at = from + interval_ns_;
+  return true;
+}
+
+ClientRequestLimiter::Slot& ClientRequestLimiter::SlotFor(std::uint64_t hash) {
+  const std::uint64_t tag = hash | 1;
+  const std::size_t first = (hash >> 1) % (kSlots / kWays) * kWays;
+  Slot* earliest = &slots_[first];
+  for (std::size_t way = 0; way < kWays; ++way) {
+    Slot& slot = slots_[first + way];
+    if (slot.tag == tag) return slot;
+    if (slot.full_at < earliest->full_at) earliest = &slot;
+  }
+  *earliest = Slot{tag, 0};
+  return *earliest;
+}
+
+}  // namespace shardtrack
