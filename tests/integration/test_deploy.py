@@ -27,6 +27,9 @@ HAPROXY_CFG = os.path.join(REPO, "deploy", "haproxy.cfg")
 FRONTEND_ADDRESSES = ["127.0.1.1", "127.0.1.2"]
 WAIT = 20.0  # seconds any awaited state may take
 CLIENT_CONNECTIONS = 8  # haproxy's per-client cap in these tests (compose: 256)
+# Requests one client may make in any 10 s through haproxy (compose: 1000); above what any other
+# test sends from one address.
+CLIENT_REQUESTS = 30
 
 
 def wait_until(predicate, what, timeout=WAIT):
@@ -89,6 +92,7 @@ class Topology:
             "FRONTEND_PORT": str(self.frontend_port),
             "FRONTEND_SLOTS": "1-4",
             "CLIENT_CONNECTIONS": str(CLIENT_CONNECTIONS),
+            "CLIENT_REQUESTS": str(CLIENT_REQUESTS),
         }, self.port, self.env)
         self.haproxy.start()
         wait_until(lambda: self.servers_up() == len(self.frontends), "haproxy to see frontends UP")
@@ -210,6 +214,24 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
                 conn.close()
         wait_until(lambda: get(self.topology.port, "/healthz", source).status == 200,
                    "the client's places to come back")
+
+    def test_a_client_over_its_request_rate_at_the_balancer_is_told_to_retry(self):
+        # Spread over both frontends, whose own rate is off: the balancer's count refuses.
+        info_hash = cluster.hash_on_shard(0, 2, "request-rate")
+        client = Client(42, "request-rate")
+        with HttpConnection(self.topology.port, source=client.address) as conn:
+            for n in range(CLIENT_REQUESTS):
+                reply = conn.get(announce_target(info_hash, client.peer_id, client.port,
+                                                 left=5)).bencoded()
+                self.assertNotIn(b"failure reason", reply, n)
+            refused = conn.get(announce_target(info_hash, client.peer_id, client.port, left=5))
+            self.assertEqual(refused.status, 200)
+            self.assertEqual(refused.bencoded(), {
+                b"failure reason": b"too many requests from your address, retry in a minute",
+                b"retry in": 1})
+            self.assertEqual(conn.get("/healthz").status, 200)  # not a tracker request
+        reply = Client(43, "request-rate").announce(self.topology.port, info_hash)
+        self.assertEqual(reply_peers(reply), [(client.address, client.port)])
 
     def test_metrics_counters_move_with_traffic(self):
         shard_ports = [self.topology.shard_metrics_port(i) for i in range(2)]
