@@ -130,6 +130,12 @@ class NodeTest(ProcessTestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("--batch-window-us must be at most 10000, not 10001", result.stderr)
 
+    def test_refuses_a_request_burst_of_zero(self):
+        result = self.run_refused("shardtrack-node", "--client-request-rate", "5",
+                                  "--client-request-burst", "0")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--client-request-burst must be at least 1, not 0", result.stderr)
+
     def test_too_low_an_open_file_limit_is_refused_not_a_crash(self):
         # Below ~20 descriptors libzmq would abort the process; each refuses up front instead.
         def low_limit():
