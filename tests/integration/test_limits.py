@@ -5,7 +5,9 @@
 One shard and one frontend started with small limits, spoken to over raw sockets.
 """
 
+import json
 import socket
+import subprocess
 import time
 import unittest
 
@@ -194,6 +196,36 @@ class RequestRateTest(cluster.SharedClusterTestCase):
             self.assertNotIn(b"failure reason", announce_for("203.0.113.5", n))
         self.assert_over_rate(announce_for("203.0.113.5", self.BURST))
         self.assertNotIn(b"failure reason", announce_for("203.0.113.6", 0))
+
+    def test_a_flooding_client_is_refused_while_a_polite_one_is_served(self):
+        # The load generator floods from 127.0.0.1 on 16 connections for 3 s; nearly all of it
+        # is refused (and it reconnects after each refusal). A client on another address
+        # announces meanwhile and gets real answers.
+        port = self.cluster.port()
+        refusals = "shardtrack_client_request_limit_refusals_total"
+        refused_before = cluster.metrics(port)[refusals]
+        flood = subprocess.Popen(
+            [cluster.binary("shardtrack-loadgen"), "--port", str(port), "--sources", "1",
+             "--connections", "16", "--warmup", "0", "--duration", "3", "--timeout", "2"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            time.sleep(0.5)
+            info_hash = cluster.hash_on_shard(0, 1, self.id())
+            for n in range(self.BURST):
+                reply = cluster.announce(port, info_hash, peer_id(f"{self.id()}/{n}"), 7000 + n,
+                                         source="127.0.0.44", left=100)
+                self.assertNotIn(b"failure reason", reply)
+                self.assertEqual(reply[b"incomplete"], n + 1)
+            out, _ = flood.communicate(timeout=30)
+        finally:
+            flood.kill()
+            flood.wait()
+        result = json.loads(out.strip().splitlines()[-1])
+        self.assertGreater(result["requests_all"], 1000, result)
+        self.assertEqual(result["timeouts"], 0, result)  # every flood request was answered
+        self.assertGreater(result["invalid"], result["requests_all"] * 0.9, result)
+        refused = cluster.metrics(port)[refusals] - refused_before
+        self.assertGreaterEqual(refused, result["invalid"])
 
 
 if __name__ == "__main__":
