@@ -132,6 +132,7 @@ class RequestRateTest(cluster.SharedClusterTestCase):
     RATE = 1  # a second
     BURST = 4
     PROXY = "127.0.0.40"
+    REFUSALS = "shardtrack_client_request_limit_refusals_total"
     udp_port = free_udp_port()
     frontend_args = ("--client-request-rate", str(RATE), "--client-request-burst", str(BURST),
                      "--udp-port", str(udp_port), "--trusted-proxy", PROXY,
@@ -143,8 +144,7 @@ class RequestRateTest(cluster.SharedClusterTestCase):
 
     def test_an_http_client_over_its_rate_is_refused_and_changes_nothing(self):
         port, source = self.cluster.port(), "127.0.0.41"
-        refusals = "shardtrack_client_request_limit_refusals_total"
-        refused_before = cluster.metrics(port)[refusals]
+        refused_before = cluster.metrics(port)[self.REFUSALS]
         info_hash = cluster.hash_on_shard(0, 1, self.id())
         for n in range(self.BURST):
             reply = cluster.announce(port, info_hash, peer_id(f"{self.id()}/{n}"), 7000 + n,
@@ -159,7 +159,7 @@ class RequestRateTest(cluster.SharedClusterTestCase):
         # The refused announce added no peer; another client is served meanwhile.
         files = cluster.scrape(port, [info_hash], source="127.0.0.42")
         self.assertEqual(files[info_hash][b"incomplete"], self.BURST)
-        self.assertEqual(cluster.metrics(port)[refusals] - refused_before, 3)
+        self.assertEqual(cluster.metrics(port)[self.REFUSALS] - refused_before, 3)
         time.sleep(1.05 / self.RATE)  # one request earned back
         reply = cluster.announce(port, info_hash, peer_id(f"{self.id()}/y"), 7200, source=source,
                                  left=100)
@@ -202,8 +202,7 @@ class RequestRateTest(cluster.SharedClusterTestCase):
         # is refused (and it reconnects after each refusal). A client on another address
         # announces meanwhile and gets real answers.
         port = self.cluster.port()
-        refusals = "shardtrack_client_request_limit_refusals_total"
-        refused_before = cluster.metrics(port)[refusals]
+        refused_before = cluster.metrics(port)[self.REFUSALS]
         flood = subprocess.Popen(
             [cluster.binary("shardtrack-loadgen"), "--port", str(port), "--sources", "1",
              "--connections", "16", "--warmup", "0", "--duration", "3", "--timeout", "2"],
@@ -224,7 +223,7 @@ class RequestRateTest(cluster.SharedClusterTestCase):
         self.assertGreater(result["requests_all"], 1000, result)
         self.assertEqual(result["timeouts"], 0, result)  # every flood request was answered
         self.assertGreater(result["invalid"], result["requests_all"] * 0.9, result)
-        refused = cluster.metrics(port)[refusals] - refused_before
+        refused = cluster.metrics(port)[self.REFUSALS] - refused_before
         self.assertGreaterEqual(refused, result["invalid"])
 
 
