@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
 #include <string>
 
 namespace shardtrack {
@@ -81,6 +83,54 @@ TEST_F(ClientRequestLimiterTest, SustainsItsRateAndNoMore) {
   }
   EXPECT_GE(admitted, 1000);
   EXPECT_LE(admitted, 1010);  // 100 a second, plus the burst
+}
+
+// A token bucket as the textbook has it: up to `burst` tokens, one back every 1/rate s, one
+// taken by each admitted request. Kept in nanoseconds of credit so that it is exact.
+class TokenBucket {
+ public:
+  TokenBucket(std::int64_t rate, std::int64_t burst)
+      : interval_(1'000'000'000 / rate), capacity_(burst * interval_), credit_(capacity_) {}
+  bool Admit(std::int64_t now_ns) {
+    credit_ = std::min(capacity_, credit_ + (now_ns - last_));
+    last_ = now_ns;
+    if (credit_ < interval_) return false;
+    credit_ -= interval_;
+    return true;
+  }
+
+ private:
+  std::int64_t interval_, capacity_, credit_, last_ = 0;
+};
+
+TEST_F(ClientRequestLimiterTest, DecidesAsATokenBucketWhileNoClientIsForgotten) {
+  // Four clients fit one set, so none is ever forgotten: every decision must be the bucket's.
+  std::mt19937_64 random(7);
+  int admitted = 0;
+  int refused = 0;
+  for (int round = 0; round < 20; ++round) {
+    const auto rate = static_cast<std::uint32_t>(random() % 1000 + 1);
+    const auto burst = static_cast<std::uint32_t>(random() % 50 + 1);
+    ClientRequestLimiter limiter(rate, burst);
+    std::array<TokenBucket, ClientRequestLimiter::kWays> buckets{
+        TokenBucket(rate, burst), TokenBucket(rate, burst), TokenBucket(rate, burst),
+        TokenBucket(rate, burst)};
+    const std::int64_t interval = 1'000'000'000 / rate;
+    std::int64_t at = std::chrono::hours(1) / std::chrono::nanoseconds(1);
+    for (int request = 0; request < 5000; ++request) {
+      // Each client asks at about its rate on average, in bursts and lulls.
+      at += static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(interval / 2 + 1));
+      const std::size_t client = random() % buckets.size();
+      const bool expected = buckets[client].Admit(at);
+      ASSERT_EQ(limiter.Admit(NthClient(static_cast<std::uint32_t>(client)),
+                              MonoTime{} + std::chrono::nanoseconds(at)),
+                expected)
+          << "rate " << rate << ", burst " << burst << ", request " << request;
+      (expected ? admitted : refused) += 1;
+    }
+  }
+  EXPECT_GT(admitted, 10000);
+  EXPECT_GT(refused, 1000);
 }
 
 TEST_F(ClientRequestLimiterTest, AnIpv6ClientIsItsSlash64) {
