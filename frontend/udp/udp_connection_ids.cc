@@ -1,5 +1,7 @@
 #include "frontend/udp/udp_connection_ids.h"
 
+#include <array>
+#include <cstring>
 #include <string>
 
 namespace shardtrack {
@@ -36,15 +38,20 @@ std::uint64_t UdpConnectionIds::Issue(const Endpoint& client, UnixSeconds now) c
 
 bool UdpConnectionIds::Valid(std::uint64_t id, const Endpoint& client, UnixSeconds now) const {
   const std::int64_t slot = SlotOf(now);
-  return id == IdFor(client, slot) || id == IdFor(client, slot - 1);
+  return id == IdFor(client, slot) || id == IdFor(client, slot - 1) ||
+         id == IdFor(client, slot + 1);
 }
 
 std::uint64_t UdpConnectionIds::IdFor(const Endpoint& client, std::int64_t slot) const {
-  std::string message(client.address.raw());
-  message.push_back(static_cast<char>(client.port >> 8));
-  message.push_back(static_cast<char>(client.port & 0xff));
-  for (int i = 0; i < 8; ++i) message.push_back(static_cast<char>(slot >> (8 * i)));
-  return SipHash24(key_, message);
+  // address, port, slot: at most 26 bytes, on the stack (every UDP request checks an id)
+  std::array<char, 16 + 2 + 8> message{};
+  const std::string_view address = client.address.raw();
+  std::memcpy(message.data(), address.data(), address.size());
+  std::size_t size = address.size();
+  message[size++] = static_cast<char>(client.port >> 8);
+  message[size++] = static_cast<char>(client.port & 0xff);
+  for (int i = 0; i < 8; ++i) message[size++] = static_cast<char>(slot >> (8 * i));
+  return SipHash24(key_, {message.data(), size});
 }
 
 }  // namespace shardtrack

@@ -288,7 +288,18 @@ TEST(UdpConnectionIdsTest, AcceptsAnIdForAtLeastTwoMinutesAndAtMostFour) {
   EXPECT_TRUE(ids.Valid(id, client, slot_start + 121));  // two minutes and a second
   EXPECT_TRUE(ids.Valid(id, client, slot_start + 239));
   EXPECT_FALSE(ids.Valid(id, client, slot_start + 240));
-  EXPECT_FALSE(ids.Valid(id, client, slot_start - 1));  // a slot this id was not issued in
+}
+
+TEST(UdpConnectionIdsTest, AcceptsAnIdFromAClockUpToOneSlotAhead) {
+  // Frontends sharing a secret whose clocks differ, or a clock stepped back: the issuer's slot
+  // may be the validator's next one.
+  const UnixSeconds slot_start = 1'700'000'040;  // a multiple of 120
+  UdpConnectionIds ids({1, 2});
+  const Endpoint client{kPublic, 6881};
+  const std::uint64_t id = ids.Issue(client, slot_start);
+  EXPECT_TRUE(ids.Valid(id, client, slot_start - 1));
+  EXPECT_TRUE(ids.Valid(id, client, slot_start - 120));
+  EXPECT_FALSE(ids.Valid(id, client, slot_start - 121));  // two slots behind
 }
 
 TEST(UdpConnectionIdsTest, BindsTheIdToAddressPortAndSecret) {
