@@ -4,10 +4,11 @@
 // slot of wall-clock time. An id is accepted in its own slot and the next, so it stays valid for
 // at least two minutes (BEP 15 asks trackers to accept an id that long) and at most four, and
 // nothing is remembered per client. It is also accepted one slot early: by a frontend whose clock
-// is up to two minutes behind the issuer's, or whose clock was stepped back. The key is random per process, or derived from a secret that
-// several frontends share: then an id issued by one is accepted by all of them (behind one UDP
-// address, where a client's datagrams may reach another frontend) and after a restart. Slots
-// follow the wall clock so that hosts agree on them. Pure: time comes from the caller.
+// is up to two minutes behind the issuer's, or whose clock was stepped back. The key is random per
+// process, or derived from a secret that several frontends share: then an id issued by one is
+// accepted by all of them (behind one UDP address, where a client's datagrams may reach another
+// frontend) and after a restart. Slots follow the wall clock so that hosts agree on them. Pure:
+// time comes from the caller.
 #pragma once
 
 #include <chrono>
