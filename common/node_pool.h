@@ -1,6 +1,6 @@
-// NodePool: keeps the nodes of entries taken out of a std::unordered_map (extract()) for reuse,
-// values included, so that inserting a new entry allocates nothing once warm: a server that opens
-// a connection per request reuses a closed connection's node and state. Bounded: beyond
+// NodePool: keeps the nodes of entries taken out of a std::unordered_map or std::map (extract())
+// for reuse, values included, so that inserting a new entry allocates nothing once warm: a server
+// that opens a connection per request reuses a closed connection's node and state. Bounded: beyond
 // `max_spare` a returned node is freed. The caller resets a reused value (ClearForReuse for its
 // buffers). Not thread-safe.
 #pragma once

@@ -9,17 +9,25 @@ namespace shardtrack {
 
 TimerId TimerQueue::Add(MonoTime when, Task task) {
   const TimerId id = next_id_++;
-  by_due_.emplace(Key{when, id}, std::move(task));
-  by_id_.emplace(id, when);
+  spare_due_.Insert(by_due_, Key{when, id}, [] { return Task(); })->second = std::move(task);
+  spare_ids_.Insert(by_id_, id, [] { return MonoTime(); })->second = when;
   return id;
 }
 
 bool TimerQueue::Cancel(TimerId id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return false;
-  by_due_.erase(Key{it->second, id});
-  by_id_.erase(it);
+  Remove(by_due_.find(Key{it->second, id}));
   return true;
+}
+
+TimerQueue::Task TimerQueue::Remove(DueMap::iterator due) {
+  spare_ids_.Keep(by_id_.extract(due->first.second));
+  auto node = by_due_.extract(due);
+  Task task = std::move(node.mapped());
+  node.mapped() = nullptr;  // a kept node holds no task's captures
+  spare_due_.Keep(std::move(node));
+  return task;
 }
 
 std::optional<MonoTime> TimerQueue::NextDue() const {
@@ -40,9 +48,7 @@ std::size_t TimerQueue::RunDue(MonoTime now) {
       continue;
     }
     const Key key = it->first;
-    Task task = std::move(it->second);
-    by_due_.erase(it);
-    by_id_.erase(key.second);
+    Task task = Remove(it);
     try {
       task();
     } catch (const std::exception& e) {

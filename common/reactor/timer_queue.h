@@ -1,5 +1,7 @@
 // TimerQueue: tasks ordered by due time (RawServer's add_task / pop_due). Pure: it reads no
-// clock; the caller says what time it is.
+// clock; the caller says what time it is. The nodes of timers that ran or were cancelled are kept
+// for the next ones, so a loop that arms a timer every turn (a deferred flush, a deadline)
+// allocates nothing once warm.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "common/node_pool.h"
 
 namespace shardtrack {
 
@@ -31,8 +34,16 @@ class TimerQueue {
 
  private:
   using Key = std::pair<MonoTime, TimerId>;
-  std::map<Key, Task> by_due_;
-  std::unordered_map<TimerId, MonoTime> by_id_;
+  using DueMap = std::map<Key, Task>;
+  using IdMap = std::unordered_map<TimerId, MonoTime>;
+
+  // Takes the timer out of both maps, keeping their nodes; returns its task.
+  Task Remove(DueMap::iterator due);
+
+  DueMap by_due_;
+  IdMap by_id_;
+  NodePool<DueMap> spare_due_;
+  NodePool<IdMap> spare_ids_;
   TimerId next_id_ = 1;
 };
 

@@ -1,10 +1,11 @@
-// TimerQueue: due-time order, ties in insertion order, cancel, tasks added while running, and a
-// throwing task. Time is passed in; no clock is read.
+// TimerQueue: due-time order, ties in insertion order, cancel, tasks added while running, a
+// throwing task, and reused nodes. Time is passed in; no clock is read.
 #include "common/reactor/timer_queue.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -120,6 +121,26 @@ TEST_F(TimerQueueTest, EmptyQueueHasNothingDue) {
   EXPECT_EQ(queue_.NextDue(), std::nullopt);
   EXPECT_EQ(queue_.RunDue(t0_ + seconds(100)), 0u);
   EXPECT_THAT(ran_, IsEmpty());
+}
+
+TEST_F(TimerQueueTest, AFinishedTimersTaskIsReleasedAtOnceAndItsNodeServesTheNext) {
+  auto held = std::make_shared<int>(0);
+  const TimerId cancelled = queue_.Add(t0_ + seconds(1), [held] {});
+  queue_.Add(t0_ + seconds(2), [held] {});
+  EXPECT_EQ(held.use_count(), 3);
+  queue_.Cancel(cancelled);
+  EXPECT_EQ(held.use_count(), 2);
+  queue_.RunDue(t0_ + seconds(2));
+  EXPECT_EQ(held.use_count(), 1);  // the kept nodes hold no captures
+  // Reused nodes keep due order and ids apart.
+  const TimerId late = AddLogging(t0_ + seconds(5), "late");
+  const TimerId early = AddLogging(t0_ + seconds(4), "early");
+  EXPECT_NE(late, early);
+  EXPECT_NE(late, cancelled);
+  EXPECT_EQ(queue_.NextDue(), t0_ + seconds(4));
+  EXPECT_EQ(queue_.RunDue(t0_ + seconds(5)), 2u);
+  EXPECT_THAT(ran_, ElementsAre("early", "late"));
+  EXPECT_EQ(queue_.size(), 0u);
 }
 
 }  // namespace
