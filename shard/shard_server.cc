@@ -123,7 +123,8 @@ void ShardServer::Queue(zmq::message_t identity) {
     held_reply_.SerializeToString(&held.payload);
     if (reply_.replies_size() == 0) return;
   }
-  Outgoing& out = outgoing_.emplace_back();
+  if (outgoing_used_ == outgoing_.size()) outgoing_.emplace_back();
+  Outgoing& out = outgoing_[outgoing_used_++];  // an earlier turn's, its payload's buffer too
   out.identity = std::move(identity);
   reply_.SerializeToString(&out.payload);
 }
@@ -135,8 +136,8 @@ void ShardServer::EndTurn() {
       return;
     }
   }
-  for (const Outgoing& out : outgoing_) Send(out);
-  outgoing_.clear();
+  for (std::size_t i = 0; i < outgoing_used_; ++i) Send(outgoing_[i]);
+  outgoing_used_ = 0;
   StartSyncIfDue();
 }
 
@@ -184,7 +185,7 @@ void ShardServer::FailDurability(const std::string& what, const std::string& err
   // The changes are in memory but the files cannot keep them: answering would promise what a
   // crash could lose. Fail loudly; the supervisor restarts the shard from its files.
   spdlog::critical("{} failed: {}; stopping the shard", what, error);
-  outgoing_.clear();
+  outgoing_used_ = 0;
   held_.clear();
   commit_failed_ = true;
   loop_.Stop();

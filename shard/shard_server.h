@@ -94,9 +94,12 @@ class ShardServer {
   proto::RequestBatch incoming_;
   proto::ReplyBatch reply_;
   proto::ReplyBatch held_reply_;
-  std::vector<Outgoing> outgoing_;  // this turn's replies, sent once the turn is written
-  std::deque<Outgoing> held_;       // replies counting a completion, waiting for a sync
-  std::size_t held_in_sync_ = 0;    // how many of held_ the running sync covers
+  // This turn's replies (the first outgoing_used_), sent once the turn is written. Kept across
+  // turns so that serializing a reply reuses an earlier one's buffer.
+  std::vector<Outgoing> outgoing_;
+  std::size_t outgoing_used_ = 0;
+  std::deque<Outgoing> held_;     // replies counting a completion, waiting for a sync
+  std::size_t held_in_sync_ = 0;  // how many of held_ the running sync covers
   TimerId expiry_timer_ = 0;
   TimerId save_timer_ = 0;
   bool watching_ = false;
