@@ -1,5 +1,7 @@
 #include "frontend/client_request_limiter.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -17,8 +19,10 @@ std::int64_t Nanos(MonoTime time) {
 }  // namespace
 
 ClientRequestLimiter::ClientRequestLimiter(std::uint32_t rate_per_second, std::uint32_t burst)
-    : interval_ns_(rate_per_second == 0 ? 0 : kNanosPerSecond / rate_per_second),
-      tolerance_ns_(interval_ns_ * (std::max<std::uint32_t>(burst, 1) - 1)),
+    : rate_per_second_(rate_per_second),
+      burst_(std::max<std::uint32_t>(burst, 1)),
+      interval_ns_(rate_per_second == 0 ? 0 : kNanosPerSecond / rate_per_second),
+      tolerance_ns_(interval_ns_ * (burst_ - 1)),
       secret_(RandomSipHashKey()) {
   if (enabled()) slots_.resize(kSlots);
 }
@@ -29,11 +33,20 @@ bool ClientRequestLimiter::Admit(const IpAddress& client, MonoTime now) {
   const std::int64_t at = Nanos(now);
   const std::int64_t from = std::max(slot.full_at, at);
   if (from - at > tolerance_ns_) {
-    ++refusals_;
+    Refuse(client, now);
     return false;
   }
   slot.full_at = from + interval_ns_;
   return true;
+}
+
+void ClientRequestLimiter::Refuse(const IpAddress& client, MonoTime now) {
+  ++refusals_;
+  if (!refusal_log_.Due(now)) return;
+  spdlog::warn(
+      "refused a request from {}: over --client-request-rate {} a second ({} at once); {} refused "
+      "so far; at most one such line a minute",
+      client.ToString(), rate_per_second_, burst_, refusals_);
 }
 
 ClientRequestLimiter::Slot& ClientRequestLimiter::SlotFor(std::uint64_t hash) {

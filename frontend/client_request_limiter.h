@@ -11,7 +11,7 @@
 // sets of kWays under a keyed hash. A client new to its set takes the slot whose time is
 // earliest: an idle client's (its time has passed, so it holds nothing) or else the one nearest
 // to idle, so a flood of one-request clients does not free a client that is far over its rate.
-// Pure: time comes from the caller.
+// A refusal is logged at most once a minute (with the count so far); time comes from the caller.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +21,7 @@
 
 #include "common/clock.h"
 #include "common/ip_address.h"
+#include "common/log_throttle.h"
 #include "common/siphash.h"
 
 namespace shardtrack {
@@ -52,12 +53,16 @@ class ClientRequestLimiter {
   };
 
   Slot& SlotFor(std::uint64_t hash);
+  void Refuse(const IpAddress& client, MonoTime now);
 
+  std::uint32_t rate_per_second_;
+  std::uint32_t burst_;
   std::int64_t interval_ns_;
   std::int64_t tolerance_ns_;  // (burst - 1) intervals
   SipHashKey secret_;          // clients choose their addresses: they must not pick their set
   std::vector<Slot> slots_;
   std::uint64_t refusals_ = 0;
+  LogThrottle refusal_log_;
 };
 
 }  // namespace shardtrack

@@ -8,7 +8,6 @@ namespace shardtrack {
 
 namespace {
 constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
-constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
 }  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
@@ -124,12 +123,7 @@ void HttpServer::CountRefusal(const std::string& reason) {
                refused_connections_);
 }
 
-bool HttpServer::RefusalLogDue() {
-  const MonoTime now = loop_.clock().Now();
-  if (now < next_refusal_log_) return false;
-  next_refusal_log_ = now + kRefusalLogInterval;
-  return true;
-}
+bool HttpServer::RefusalLogDue() { return refusal_log_.Due(loop_.clock().Now()); }
 
 void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::string& input) {
   std::size_t parsed = 0;  // consumed from the front of `input`, erased once at the end

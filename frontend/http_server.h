@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/ip_address.h"
+#include "common/log_throttle.h"
 #include "common/node_pool.h"
 #include "common/reactor/periodic_timer.h"
 #include "common/reactor/tcp_server.h"
@@ -151,7 +152,7 @@ class HttpServer final : public TcpHandler {
   std::uint64_t refused_connections_ = 0;
   ClientConnectionCounter client_connections_;
   std::uint64_t over_client_limit_ = 0;
-  MonoTime next_refusal_log_{};
+  LogThrottle refusal_log_;
   std::optional<PeriodicTimer> request_sweep_;
 };
 

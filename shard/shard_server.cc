@@ -6,7 +6,6 @@ namespace shardtrack {
 
 namespace {
 constexpr int kMaxBatchesPerTurn = 256;  // then expiry and timers get their turn
-constexpr auto kMalformedLogInterval = std::chrono::minutes(1);
 }  // namespace
 
 ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
@@ -99,9 +98,7 @@ void ShardServer::OnReadable() {
 // per message.
 void ShardServer::DropMalformed(std::string_view what) {
   ++malformed_messages_;
-  const MonoTime now = loop_.clock().Now();
-  if (now < next_malformed_log_) return;
-  next_malformed_log_ = now + kMalformedLogInterval;
+  if (!malformed_log_.Due(loop_.clock().Now())) return;
   spdlog::warn(
       "dropped a message that is {} ({} so far; at most one such line a minute): is something "
       "other than a shardtrack frontend of this version connected to {}?",

@@ -18,6 +18,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/log_throttle.h"
 #include "common/reactor/background_worker.h"
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
@@ -106,7 +107,7 @@ class ShardServer {
   bool commit_failed_ = false;
   std::uint64_t batches_handled_ = 0;
   std::uint64_t malformed_messages_ = 0;
-  MonoTime next_malformed_log_{};
+  LogThrottle malformed_log_;
 };
 
 }  // namespace shardtrack

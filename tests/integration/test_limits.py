@@ -225,6 +225,10 @@ class RequestRateTest(cluster.SharedClusterTestCase):
         self.assertGreater(result["invalid"], result["requests_all"] * 0.9, result)
         refused = cluster.metrics(port)[self.REFUSALS] - refused_before
         self.assertGreaterEqual(refused, result["invalid"])
+        # Logged, but not once each: a line a minute at most.
+        warnings = [line for line in self.cluster.frontends[0].log().splitlines()
+                    if "over --client-request-rate" in line]
+        self.assertEqual(len(warnings), 1, warnings)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,22 @@
+#include "common/log_throttle.h"
+
+#include <gtest/gtest.h>
+
+namespace shardtrack {
+namespace {
+
+using std::chrono::seconds;
+
+TEST(LogThrottleTest, LetsTheFirstThroughThenOnePerInterval) {
+  LogThrottle throttle(seconds(60));
+  const MonoTime start{};  // the clock's epoch: a fake clock's first reading
+  EXPECT_TRUE(throttle.Due(start));
+  EXPECT_FALSE(throttle.Due(start));
+  EXPECT_FALSE(throttle.Due(start + seconds(59)));
+  EXPECT_TRUE(throttle.Due(start + seconds(60)));
+  EXPECT_FALSE(throttle.Due(start + seconds(100)));
+  EXPECT_TRUE(throttle.Due(start + seconds(500)));  // after a quiet spell, at once
+}
+
+}  // namespace
+}  // namespace shardtrack
