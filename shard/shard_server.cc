@@ -2,10 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/node_pool.h"
+
 namespace shardtrack {
 
 namespace {
 constexpr int kMaxBatchesPerTurn = 256;  // then expiry and timers get their turn
+// A reply buffer kept for the next turn: room for a large batch of announces, not for a full
+// scrape's, which would otherwise pin its megabytes.
+constexpr std::size_t kMaxKeptReplyBytes = 256 * 1024;
 }  // namespace
 
 ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
@@ -133,7 +138,10 @@ void ShardServer::EndTurn() {
       return;
     }
   }
-  for (std::size_t i = 0; i < outgoing_used_; ++i) Send(outgoing_[i]);
+  for (std::size_t i = 0; i < outgoing_used_; ++i) {
+    Send(outgoing_[i]);
+    ClearForReuse(outgoing_[i].payload, kMaxKeptReplyBytes);
+  }
   outgoing_used_ = 0;
   StartSyncIfDue();
 }
