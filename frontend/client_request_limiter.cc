@@ -21,7 +21,9 @@ std::int64_t Nanos(MonoTime time) {
 ClientRequestLimiter::ClientRequestLimiter(std::uint32_t rate_per_second, std::uint32_t burst)
     : rate_per_second_(rate_per_second),
       burst_(std::max<std::uint32_t>(burst, 1)),
-      interval_ns_(rate_per_second == 0 ? 0 : kNanosPerSecond / rate_per_second),
+      // Past a billion a second the interval would round to 0 ns: keep it at 1 ns.
+      interval_ns_(
+          std::max<std::int64_t>(kNanosPerSecond / std::max<std::uint32_t>(rate_per_second, 1), 1)),
       tolerance_ns_(interval_ns_ * (burst_ - 1)),
       secret_(RandomSipHashKey()) {
   if (enabled()) slots_.resize(kSlots);

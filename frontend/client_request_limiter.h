@@ -43,7 +43,7 @@ class ClientRequestLimiter {
   // Counts one request of `client` at `now`; false, counting nothing, when it is over its rate.
   bool Admit(const IpAddress& client, MonoTime now);
 
-  bool enabled() const { return interval_ns_ != 0; }
+  bool enabled() const { return rate_per_second_ != 0; }
   std::uint64_t refusals() const { return refusals_; }
 
  private:

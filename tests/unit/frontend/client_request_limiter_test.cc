@@ -46,6 +46,12 @@ TEST_F(ClientRequestLimiterTest, AdmitsTheBurstAtOnceThenRefuses) {
   EXPECT_EQ(AdmittedOf(limiter, Ip("10.0.0.2"), 8), 5);  // another client has its own
 }
 
+TEST_F(ClientRequestLimiterTest, ARateOverABillionASecondStillHoldsTheBurst) {
+  ClientRequestLimiter limiter(4'000'000'000u, 3);  // an interval under a nanosecond
+  EXPECT_TRUE(limiter.enabled());
+  EXPECT_EQ(AdmittedOf(limiter, Ip("10.0.0.1"), 5), 3);
+}
+
 TEST_F(ClientRequestLimiterTest, GivesOneRequestBackPerIntervalAndTheBurstAfterIdling) {
   ClientRequestLimiter limiter(10, 5);  // one request back every 100 ms
   const IpAddress client = Ip("10.0.0.1");
