@@ -15,6 +15,18 @@ constexpr double kLatencyStart = 0.0001;
 constexpr double kLatencyFactor = 2;
 constexpr int kLatencyBuckets = 16;
 
+// A list file's reloads (TorrentAccess, PasskeyAccess): ok and failed.
+template <typename Target>
+void AddReloadCounters(MetricsRegistry& registry, const char* name, const Target& target) {
+  const std::string help = "Reloads of a changed " + std::string(Target::kFileKind) +
+                           ": ok (the new list is in force) or failed (missing or "
+                           "malformed; the previous list stays).";
+  registry.AddCounter(name, help, {{"result", "ok"}},
+                      [&target] { return target.counters().reloads_ok; });
+  registry.AddCounter(name, help, {{"result", "failed"}},
+                      [&target] { return target.counters().reloads_failed; });
+}
+
 }  // namespace
 
 FrontendMetrics::FrontendMetrics(MetricsRegistry& registry, const Clock& clock)
@@ -89,14 +101,20 @@ void FrontendMetrics::WatchAccess(const TorrentAccess& access) {
                        [&access] { return access.counters().refused_scrapes; });
   registry_.AddGauge("shardtrack_access_list_entries", "Torrents in the access list in force.", {},
                      [&access] { return double(access.entries()); });
-  const char* reloads = "shardtrack_access_list_reloads_total";
-  const char* reloads_help =
-      "Reloads of a changed access list file: ok (the new list is in force) or failed (missing "
-      "or malformed; the previous list stays).";
-  registry_.AddCounter(reloads, reloads_help, {{"result", "ok"}},
-                       [&access] { return access.counters().reloads_ok; });
-  registry_.AddCounter(reloads, reloads_help, {{"result", "failed"}},
-                       [&access] { return access.counters().reloads_failed; });
+  AddReloadCounters(registry_, "shardtrack_access_list_reloads_total", access);
+}
+
+void FrontendMetrics::WatchPasskeys(const PasskeyAccess& passkeys) {
+  const char* refused = "shardtrack_passkey_refused_total";
+  const char* refused_help =
+      "Announces and scrapes (HTTP and UDP) refused for naming no passkey or one not listed.";
+  registry_.AddCounter(refused, refused_help, {{"reason", "missing"}},
+                       [&passkeys] { return passkeys.counters().refused_missing; });
+  registry_.AddCounter(refused, refused_help, {{"reason", "unknown"}},
+                       [&passkeys] { return passkeys.counters().refused_unknown; });
+  registry_.AddGauge("shardtrack_passkeys", "Passkeys in the passkey file in force.", {},
+                     [&passkeys] { return double(passkeys.entries()); });
+  AddReloadCounters(registry_, "shardtrack_passkey_file_reloads_total", passkeys);
 }
 
 }  // namespace shardtrack

@@ -9,8 +9,8 @@
 
 #include "common/open_file_limit.h"
 #include "common/reactor/udp_socket.h"
-#include "frontend/access/access_list_file.h"
-#include "frontend/access/access_list_reloader.h"
+#include "frontend/access/list_file_reloader.h"
+#include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/client_address.h"
 #include "frontend/frontend_metrics.h"
@@ -108,6 +108,17 @@ Result<TorrentAccess> LoadAccess(const AccessSettings& access) {
   return TorrentAccess(access.mode, std::move(*list));
 }
 
+// The passkeys in force at start: off without a file, else the file's (a missing or malformed
+// file is an error naming it and the bad line).
+Result<PasskeyAccess> LoadPasskeys(const PasskeySettings& passkeys) {
+  if (passkeys.path.empty()) return PasskeyAccess();
+  auto list = PasskeyAccess::LoadFile(passkeys.path);
+  if (!list) return Error{"--passkey-file: " + list.error()};
+  spdlog::info("passkey file {}: {} passkeys; announce and scrape need one, /<passkey>/announce",
+               passkeys.path, list->size());
+  return PasskeyAccess(std::move(*list));
+}
+
 std::string HostForUrl(const std::string& bind) {
   return bind.find(':') == std::string::npos ? bind : "[" + bind + "]";
 }
@@ -134,6 +145,9 @@ struct Checked {
   AccessSettings access_settings;
   FileStamp access_stamp;
   TorrentAccess access;
+  PasskeySettings passkey_settings;
+  FileStamp passkey_stamp;
+  PasskeyAccess passkeys;
   ClientAddressPolicy policy;
   UdpConnectionIds udp_ids;
   ClientRequestLimiter limiter;
@@ -170,7 +184,9 @@ struct FrontendRuntime::Parts {
 
   const FrontendSettings& settings;
   TorrentAccess access;
-  std::optional<AccessListReloader> reloader;
+  std::optional<ListFileReloader<TorrentAccess>> access_reloader;
+  PasskeyAccess passkeys;
+  std::optional<ListFileReloader<PasskeyAccess>> passkey_reloader;
   ClientRequestLimiter limiter;
   TrackerHandler handler;
   HttpServer http;
@@ -201,6 +217,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                               Checked checked)
     : settings(frontend_settings),
       access(std::move(checked.access)),
+      passkeys(std::move(checked.passkeys)),
       limiter(std::move(checked.limiter)),
       handler(settings, checked.announce, clock),
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
@@ -219,12 +236,20 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
   metrics.WatchShards(router);
   handler.AttachMetrics(metrics);
   if (access.enabled()) {
-    reloader.emplace(loop, checked.access_settings.path, checked.access_settings.interval,
-                     checked.access_stamp, access);
+    access_reloader.emplace(loop, checked.access_settings.path, checked.access_settings.interval,
+                            checked.access_stamp, access);
     handler.AttachAccess(access);
     udp_handler.AttachAccess(access);
     metrics.WatchAccess(access);
-    reloader->Start();
+    access_reloader->Start();
+  }
+  if (passkeys.enabled()) {
+    passkey_reloader.emplace(loop, checked.passkey_settings.path, checked.passkey_settings.interval,
+                             checked.passkey_stamp, passkeys);
+    handler.AttachPasskeys(passkeys);
+    udp_handler.AttachPasskeys(passkeys);
+    metrics.WatchPasskeys(passkeys);
+    passkey_reloader->Start();
   }
   if (limiter.enabled()) {
     handler.AttachLimiter(limiter);
@@ -268,6 +293,11 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   const FileStamp access_stamp = StampOf(access_settings->path);
   auto access = LoadAccess(*access_settings);
   if (!access.ok()) return Error{access.error()};
+  auto passkey_settings = PasskeySettingsFrom(settings);
+  if (!passkey_settings.ok()) return Error{passkey_settings.error()};
+  const FileStamp passkey_stamp = StampOf(passkey_settings->path);
+  auto passkeys = LoadPasskeys(*passkey_settings);
+  if (!passkeys.ok()) return Error{passkeys.error()};
   auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
                                           settings.require_proxy_header);
   if (!policy.ok()) return Error{policy.error()};
@@ -284,8 +314,12 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
     Drain(loop, parts.handler, parts.intake, parts.settings);
   });
   loop.WatchSignals({SIGHUP}, [self](int) {
-    if (!self->parts_->reloader) return spdlog::info("SIGHUP: no --access-list to reload");
-    self->parts_->reloader->Reload();
+    Parts& parts = *self->parts_;
+    if (!parts.access_reloader && !parts.passkey_reloader) {
+      return spdlog::info("SIGHUP: no --access-list or --passkey-file to reload");
+    }
+    if (parts.access_reloader) parts.access_reloader->Reload();
+    if (parts.passkey_reloader) parts.passkey_reloader->Reload();
   });
   loop.SetBatchWindow(*batch_window);
   const std::uint64_t spare = DescriptorsBesideConnections(settings.shards.size());
@@ -308,7 +342,8 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
     runtime->parts_ = std::make_unique<Parts>(
         loop, context, settings, clock,
         Checked{*announce, std::move(*udp), std::move(*access_settings), access_stamp,
-                std::move(*access), std::move(*policy), *udp_ids, std::move(*limiter)});
+                std::move(*access), std::move(*passkey_settings), passkey_stamp,
+                std::move(*passkeys), std::move(*policy), *udp_ids, std::move(*limiter)});
   } catch (const std::exception& error) {  // the router's sockets (ZeroMQ throws)
     return Error{std::string("cannot set up the sockets to the shards: ") + error.what() +
                  " (a --shard is tcp://HOST:PORT; many shards need a higher open-file limit)"};

@@ -88,6 +88,11 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "allow: only listed torrents are served; deny: listed torrents are refused");
   flags.Add("access-list-interval", &access_list_interval,
             "seconds between checks of --access-list; a changed file is reloaded (at least 1)");
+  flags.Add("passkey-file", &passkey_file,
+            "members only: file of passkeys (one a line, # comments); every announce and scrape "
+            "must name one, /<passkey>/announce; empty: no passkey is needed");
+  flags.Add("passkey-file-interval", &passkey_file_interval,
+            "seconds between checks of --passkey-file; a changed file is reloaded (at least 1)");
   flags.Add("shard-timeout-ms", &shard_timeout_ms,
             "milliseconds before a request a shard has not answered fails");
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
@@ -146,6 +151,14 @@ Result<AccessSettings> AccessSettingsFrom(const FrontendSettings& settings) {
   }
   return AccessSettings{settings.access_list, *mode,
                         std::chrono::seconds(settings.access_list_interval)};
+}
+
+Result<PasskeySettings> PasskeySettingsFrom(const FrontendSettings& settings) {
+  if (settings.passkey_file_interval < 1) {
+    return Error{"--passkey-file-interval must be at least 1 second, not 0"};
+  }
+  return PasskeySettings{settings.passkey_file,
+                         std::chrono::seconds(settings.passkey_file_interval)};
 }
 
 }  // namespace shardtrack

@@ -121,6 +121,12 @@ struct FrontendSettings {
   // costs nothing and an operator sees a change take effect soon. At least 1.
   std::uint32_t access_list_interval = 60;
 
+  // Members only (a private tracker): a file of passkeys, one a line
+  // (frontend/access/passkey_list.h). Every announce and scrape must then name a listed one in
+  // its path, /<passkey>/announce. Empty: no passkey is needed.
+  std::string passkey_file;
+  std::uint32_t passkey_file_interval = 60;  // seconds between checks, as access_list_interval
+
   // The hop to the shards.
   std::int64_t shard_timeout_ms = 1000;         // a request unanswered this long fails
   std::uint32_t max_pending_per_shard = 50000;  // queued requests before new ones fail at once
@@ -157,5 +163,12 @@ struct AccessSettings {
   Duration interval = std::chrono::seconds(60);
 };
 Result<AccessSettings> AccessSettingsFrom(const FrontendSettings& settings);
+
+// The passkey file settings, checked: `path` empty means no passkey is needed.
+struct PasskeySettings {
+  std::string path;
+  Duration interval = std::chrono::seconds(60);
+};
+Result<PasskeySettings> PasskeySettingsFrom(const FrontendSettings& settings);
 
 }  // namespace shardtrack

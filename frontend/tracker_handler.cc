@@ -36,13 +36,19 @@ void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
 void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
                                const IpAddress& client) {
   std::string_view path = request.path();
+  std::string_view passkey;
+  if (passkeys_ != nullptr) {
+    const PasskeyPath split = SplitPasskeyPath(path);
+    path = split.route;
+    passkey = split.passkey;
+  }
   answering_.started = clock_.Now();
   if (path == "/announce") {
     answering_.route = Route::kAnnounce;
-    if (Admit(slot, client)) HandleAnnounce(slot, request.query(), client);
+    if (Admit(slot, client, passkey)) HandleAnnounce(slot, request.query(), client);
   } else if (path == "/scrape") {
     answering_.route = Route::kScrape;
-    if (Admit(slot, client)) HandleScrape(slot, request.query());
+    if (Admit(slot, client, passkey)) HandleScrape(slot, request.query());
   } else if (path == "/") {
     answering_.route = Route::kInfoPage;
     if (Admit(slot, client)) HandleFanOut(slot, Route::kInfoPage);
@@ -62,16 +68,21 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
   }
 }
 
-bool TrackerHandler::Admit(ResponseSlot slot, const IpAddress& client) {
-  if (limiter_ == nullptr || limiter_->Admit(client, answering_.started)) return true;
-  if (answering_.route == Route::kInfoPage) {
-    RespondText(slot, 429, std::string(kOverRateReason) + "\n");
-  } else {
-    body_.clear();
-    WriteFailure(kOverRateReason, kOverRateRetryMinutes, body_);
-    RespondBencoded(slot, Outcome::kFailure);
+bool TrackerHandler::Admit(ResponseSlot slot, const IpAddress& client, std::string_view passkey) {
+  if (limiter_ != nullptr && !limiter_->Admit(client, answering_.started)) {
+    if (answering_.route == Route::kInfoPage) {
+      RespondText(slot, 429, std::string(kOverRateReason) + "\n");
+    } else {
+      body_.clear();
+      WriteFailure(kOverRateReason, kOverRateRetryMinutes, body_);
+      RespondBencoded(slot, Outcome::kFailure);
+    }
+    return false;
   }
-  return false;
+  if (passkeys_ == nullptr || answering_.route == Route::kInfoPage) return true;
+  const std::string_view refused = passkeys_->Admit(passkey);
+  if (!refused.empty()) RespondFailure(slot, refused);
+  return refused.empty();
 }
 
 void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,

@@ -11,6 +11,9 @@
 // With an access list (AttachAccess), an announce of a torrent not served fails before it reaches
 // a shard, a scrape answers it as an unknown torrent (zero counts), and a full scrape and the
 // info page's rows leave it out.
+// With passkeys (AttachPasskeys), announce and scrape are /<passkey>/announce and
+// /<passkey>/scrape, and a request without a listed passkey gets a failure reason before it is
+// parsed; the other paths need none.
 // With a request limiter (AttachLimiter), a client over its rate is refused before parsing:
 // announce and scrape with a bencoded failure reason and BEP 31's `retry in`, the info page with
 // 429. /healthz, /readyz and /metrics are not limited: balancers and monitors ask them often.
@@ -26,6 +29,7 @@
 
 #include "common/clock.h"
 #include "common/slab.h"
+#include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/announce_request.h"
 #include "frontend/client_request_limiter.h"
@@ -46,6 +50,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void AttachMetrics(FrontendMetrics& metrics) { metrics_ = &metrics; }
   // Optional: serve only the torrents `access` admits. Must outlive this handler.
   void AttachAccess(TorrentAccess& access) { access_ = &access; }
+  // Optional: serve members only. Must outlive this handler.
+  void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
   // Optional: limit each client's requests. Must outlive this handler.
   void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }
   // From now on /readyz fails and responses close their connections (graceful shutdown).
@@ -77,8 +83,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     std::uint32_t shards_answered = 0;
   };
 
-  // False, having answered the request, when `client` is over its rate.
-  bool Admit(ResponseSlot slot, const IpAddress& client);
+  // False, having answered the request, when `client` is over its rate or `passkey` is not a
+  // member's.
+  bool Admit(ResponseSlot slot, const IpAddress& client, std::string_view passkey = {});
   void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client);
   void HandleScrape(ResponseSlot slot, std::string_view query);
   void HandleFanOut(ResponseSlot slot, Route kind);
@@ -119,6 +126,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;
   TorrentAccess* access_ = nullptr;
+  PasskeyAccess* passkeys_ = nullptr;
   ClientRequestLimiter* limiter_ = nullptr;
   bool draining_ = false;
   Answering answering_;

@@ -4,6 +4,19 @@
 #include "frontend/shard_reply_demux.h"
 
 namespace shardtrack {
+namespace {
+
+constexpr std::string_view kScrapeNeedsHttpReason =
+    "a UDP scrape cannot carry a passkey: scrape over HTTP, /<passkey>/scrape";
+
+// The passkey an announce's BEP 41 URL data names: "/<passkey>/announce?...". Empty: none.
+std::string_view PasskeyOf(const UdpRequest& request) {
+  const std::string_view url = request.url_data;
+  const PasskeyPath path = SplitPasskeyPath(url.substr(0, url.find('?')));
+  return path.route == "/announce" ? path.passkey : std::string_view();
+}
+
+}  // namespace
 
 UdpTrackerHandler::UdpTrackerHandler(const FrontendSettings& settings,
                                      AnnounceOptions announce_options, const Clock& clock,
@@ -38,6 +51,13 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   }
   if (limiter_ != nullptr && !limiter_->Admit(from.address, clock_.Now())) {
     return RespondError(from, request.transaction_id, kOverRateReason);
+  }
+  if (passkeys_ != nullptr) {
+    const bool scrape = request.action == UdpAction::kScrape;
+    const std::string_view refused = passkeys_->Admit(scrape ? "" : PasskeyOf(request));
+    if (!refused.empty()) {
+      return RespondError(from, request.transaction_id, scrape ? kScrapeNeedsHttpReason : refused);
+    }
   }
   if (request.action == UdpAction::kAnnounce) return HandleAnnounce(request, from);
   HandleScrape(request, from);

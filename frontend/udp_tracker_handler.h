@@ -9,6 +9,9 @@
 // any shard is asked. With a request limiter (AttachLimiter), an announce or scrape of a client
 // over its rate gets an error datagram; connects are not counted, since anyone can send one in
 // another's name, while an announce or scrape carries a connection id that proves its source.
+// With passkeys (AttachPasskeys), an announce must carry a listed passkey in BEP 41's URL data
+// (/<passkey>/announce, which clients such as libtorrent send from a udp:// URL's path), and a
+// scrape, which has no room for one, is refused: members scrape over HTTP.
 // Loop thread only.
 #pragma once
 
@@ -22,6 +25,7 @@
 #include "common/clock.h"
 #include "common/reactor/socket_util.h"
 #include "common/slab.h"
+#include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/client_request_limiter.h"
 #include "frontend/frontend_settings.h"
@@ -52,6 +56,8 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void AttachAccess(TorrentAccess& access) { access_ = &access; }
   // Optional: limit each client's requests. Must outlive this handler.
   void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }
+  // Optional: serve members only. Must outlive this handler.
+  void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
 
   void OnDatagram(std::string_view datagram, const Endpoint& from);
   const UdpCounters& counters() const { return counters_; }
@@ -90,6 +96,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   ShardRouter* router_ = nullptr;
   TorrentAccess* access_ = nullptr;
   ClientRequestLimiter* limiter_ = nullptr;
+  PasskeyAccess* passkeys_ = nullptr;
   std::vector<InfoHash> served_;  // Served()'s result, reused
   Send send_;
   UdpCounters counters_;

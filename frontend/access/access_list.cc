@@ -1,44 +1,23 @@
 #include "frontend/access/access_list.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
+
+#include "frontend/access/list_file.h"
 
 namespace shardtrack {
 namespace {
 
-constexpr std::string_view kWhitespace = " \t\r\v\f";
 constexpr std::string_view kMagnetPrefix = "magnet:?";
 constexpr std::string_view kBtihPrefix = "xt=urn:btih:";
 constexpr std::size_t kV1Digits = 2 * InfoHash::kSize;  // SHA-1, the infohash itself
 constexpr std::size_t kV2Digits = 64;                   // SHA-256, cut to its first 20 bytes
-constexpr std::size_t kQuotedLength = 60;               // how much of a bad line an error shows
-
-std::string_view Trim(std::string_view text) {
-  const std::size_t first = text.find_first_not_of(kWhitespace);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kWhitespace) - first + 1);
-}
 
 bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() &&
          std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
            return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
          });
-}
-
-// A character as an error message shows it: itself when printable, else \xNN.
-std::string Shown(char c) {
-  if (c >= ' ' && c <= '~') return std::string(1, c);
-  char escaped[8];
-  std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
-  return escaped;
-}
-
-std::string Quoted(std::string_view line) {
-  std::string out = "\"";
-  for (char c : line.substr(0, kQuotedLength)) out += Shown(c);
-  return out + (line.size() > kQuotedLength ? "...\"" : "\"");
 }
 
 // The hex digits a line gives: the line itself, or a magnet URI's btih parameter.
@@ -97,20 +76,13 @@ bool AccessList::Contains(const InfoHash& info_hash) const {
 Result<AccessList> ParseAccessList(std::string_view text) {
   std::vector<InfoHash> hashes;
   hashes.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
-  std::size_t line_number = 0;
-  while (!text.empty()) {
-    ++line_number;
-    const std::size_t end = text.find('\n');
-    const std::string_view line = Trim(text.substr(0, end));
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    if (line.empty() || line.front() == '#') continue;
+  Status parsed = ForEachListLine(text, [&hashes](std::string_view line) -> Status {
     auto info_hash = ParseLine(line);
-    if (!info_hash) {
-      return Error{"line " + std::to_string(line_number) + " " + Quoted(line) + ": " +
-                   info_hash.error()};
-    }
+    if (!info_hash) return Error{info_hash.error()};
     hashes.push_back(*info_hash);
-  }
+    return OkStatus();
+  });
+  if (!parsed) return Error{parsed.error()};
   return AccessList(std::move(hashes));
 }
 

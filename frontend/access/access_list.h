@@ -4,7 +4,8 @@
 // The text holds one torrent a line: its infohash as 40 hex digits in either case, a BEP 52 v2
 // infohash as 64 hex digits (a v2 torrent reaches a tracker as its first 20 bytes, so those are
 // kept), or a magnet URI carrying xt=urn:btih:<40 hex digits>. Blank lines and lines that start
-// with '#' are skipped, whitespace around a line is ignored, a torrent listed twice is kept once.
+// with '#' are skipped, whitespace around a line is ignored (list_file.h), a torrent listed twice
+// is kept once.
 // A bad line makes the whole text an error naming its number and what is wrong: a list is used
 // whole or not at all.
 //

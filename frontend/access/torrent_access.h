@@ -1,18 +1,20 @@
 // TorrentAccess: which torrents this frontend serves. Off (no --access-list): every torrent.
 // With a list, in allow mode only the listed torrents, in deny mode all but the listed ones.
 // The handlers ask Admit* before a request goes to a shard (counting what is refused) and
-// Serves to leave refused torrents out of full scrapes and the info page; the reloader swaps a
-// new list in with Replace. Owns its list. Loop thread only.
+// Serves to leave refused torrents out of full scrapes and the info page; a ListFileReloader swaps
+// a new list in with Replace. Owns its list. Loop thread only.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/fixed_bytes.h"
 #include "frontend/access/access_list.h"
+#include "frontend/access/access_list_file.h"
 
 namespace shardtrack {
 
@@ -35,6 +37,12 @@ class TorrentAccess {
     std::uint64_t reloads_ok = 0;
     std::uint64_t reloads_failed = 0;
   };
+
+  // What a ListFileReloader needs.
+  using List = AccessList;
+  static constexpr std::string_view kFileKind = "access list";
+  static constexpr std::string_view kEntryKind = "torrents";
+  static Result<AccessList> LoadFile(const std::string& path) { return LoadAccessList(path); }
 
   TorrentAccess() = default;  // off: serves every torrent
   TorrentAccess(AccessMode mode, AccessList list);

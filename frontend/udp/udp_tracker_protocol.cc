@@ -86,6 +86,23 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOption
   announce.mutable_ip()->assign(ip.raw());
 }
 
+// BEP 41: options after an announce, each starting with a type byte: 0 ends them, 1 is a byte of
+// padding, 2 is a length byte and that many bytes of URL data (a long URL comes in several).
+// Reading stops at an unknown type, whose length cannot be known, or at an option cut short.
+void ParseAnnounceOptions(std::string_view options, std::string& url_data) {
+  constexpr unsigned char kNop = 1, kUrlData = 2;  // EndOfOptions (0) ends them like any other
+  std::size_t at = 0;
+  while (at < options.size()) {
+    const auto type = static_cast<unsigned char>(options[at++]);
+    if (type == kNop) continue;
+    if (type != kUrlData || at == options.size()) return;
+    const std::size_t length = static_cast<unsigned char>(options[at++]);
+    if (length > options.size() - at) return;
+    url_data.append(options.substr(at, length));
+    at += length;
+  }
+}
+
 void ParseScrapeBody(std::string_view hashes, const UdpParseOptions& options, UdpRequest& request) {
   const std::uint32_t cap = std::min(options.max_scrape_hashes, kUdpMaxScrapeHashes);
   if (hashes.empty() || hashes.size() % 20 != 0) {
@@ -110,6 +127,7 @@ bool ParseUdpRequest(std::string_view datagram, const IpAddress& client,
   request.error.clear();
   request.announce.Clear();
   request.scrape.clear();
+  request.url_data.clear();
   request.connection_id = in.U64();
   const std::uint32_t action = in.U32();
   request.transaction_id = in.U32();
@@ -124,6 +142,7 @@ bool ParseUdpRequest(std::string_view datagram, const IpAddress& client,
         request.error = "announce too short";
       } else {
         ParseAnnounceBody(in, client, options.announce, request);
+        ParseAnnounceOptions(datagram.substr(kAnnounceSize), request.url_data);
       }
       break;
     case 2:

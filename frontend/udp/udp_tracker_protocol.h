@@ -26,7 +26,7 @@ namespace shardtrack {
 inline constexpr std::uint64_t kUdpProtocolId = 0x41727101980ULL;
 inline constexpr std::uint32_t kUdpMaxScrapeHashes = 74;  // BEP 15: what fits a datagram
 // The longest request to read whole: a scrape of kUdpMaxScrapeHashes (16 + 74 x 20 = 1,496
-// bytes). An announce is 98 bytes; BEP 41 options after it are ignored.
+// bytes). An announce is 98 bytes, and BEP 41 options may follow it.
 inline constexpr std::size_t kUdpMaxRequestBytes = 16 + 20 * std::size_t{kUdpMaxScrapeHashes};
 
 enum class UdpAction : std::uint32_t { kConnect = 0, kAnnounce = 1, kScrape = 2, kError = 3 };
@@ -37,7 +37,10 @@ struct UdpRequest {
   std::uint64_t connection_id = 0;
   std::string error;                // non-empty: refuse with this message
   proto::AnnounceRequest announce;  // kAnnounce: ip is the peer's address, numwant capped
-  std::vector<InfoHash> scrape;     // kScrape, in request order
+  // kAnnounce: BEP 41's URL data options, joined: the path and query of the tracker's URL as
+  // the client knows it ("/<passkey>/announce"); empty when it sent none.
+  std::string url_data;
+  std::vector<InfoHash> scrape;  // kScrape, in request order
 };
 
 struct UdpParseOptions {

@@ -62,14 +62,22 @@ class UdpClient:
         return self.connection_id
 
     def announce(self, info_hash, pid, port, left, event=EVENT_STARTED, num_want=-1,
-                 connection_id=None):
+                 connection_id=None, options=b""):
+        """`options`: BEP 41 options after the announce (bep41_url_data makes them)."""
         body = info_hash + pid + struct.pack(">QQQIIIiH", 0, left, 0, event, 0, 7, num_want,
-                                             port)
+                                             port) + options
         cid = self.connection_id if connection_id is None else connection_id
         return self.exchange(cid, 1, body)
 
     def scrape(self, hashes):
         return self.exchange(self.connection_id, 2, b"".join(hashes))
+
+
+def bep41_url_data(url):
+    """BEP 41 URLData options carrying `url` (a path and query), 255 bytes an option."""
+    data = url.encode()
+    return b"".join(bytes([2, len(data[i:i + 255])]) + data[i:i + 255]
+                    for i in range(0, len(data), 255))
 
 
 def announce_fields(payload):

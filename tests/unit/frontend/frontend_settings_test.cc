@@ -43,6 +43,12 @@ class FrontendSettingsTest : public ::testing::Test {
     return AccessSettingsFrom(settings_);
   }
 
+  Result<PasskeySettings> Passkeys(std::vector<const char*> args) {
+    auto parsed = testing::ParseWithEnvironment(flags_, std::move(args), env_);
+    if (!parsed) return Error{parsed.error()};
+    return PasskeySettingsFrom(settings_);
+  }
+
   FrontendSettings settings_;
   FlagSet flags_{"shardtrack-frontend", "test"};
   std::map<std::string, std::string> env_;
@@ -155,6 +161,20 @@ TEST_F(FrontendSettingsTest, RefusesAnAccessModeOtherThanAllowOrDeny) {
 TEST_F(FrontendSettingsTest, RefusesAZeroAccessListInterval) {
   ExpectRefused(Access({"--access-list", "x", "--access-list-interval", "0"}),
                 {"--access-list-interval", "at least 1"});
+}
+
+TEST_F(FrontendSettingsTest, PasskeysAreOffByDefaultAndTheirFileIsCheckedEveryMinute) {
+  auto passkeys = Passkeys({});
+  ASSERT_TRUE(passkeys) << passkeys.error();
+  EXPECT_EQ(passkeys->path, "");
+  EXPECT_EQ(passkeys->interval, std::chrono::seconds(60));
+  env_["SHARDTRACK_PASSKEY_FILE"] = "/etc/shardtrack/passkeys";
+  passkeys = Passkeys({"--passkey-file-interval", "5"});
+  ASSERT_TRUE(passkeys) << passkeys.error();
+  EXPECT_EQ(passkeys->path, "/etc/shardtrack/passkeys");
+  EXPECT_EQ(passkeys->interval, std::chrono::seconds(5));
+  ExpectRefused(Passkeys({"--passkey-file-interval", "0"}),
+                {"--passkey-file-interval", "at least 1"});
 }
 
 TEST_F(FrontendSettingsTest, TheBatchWindowIsMicrosecondsUpTo10Milliseconds) {

@@ -1,6 +1,6 @@
 // UdpTrackerHandler's answers that need no shard: connect, a refused request, a bad connection
-// id, silence for a datagram too short to answer, torrents the access list refuses and clients
-// over their request rate. Shard
+// id, silence for a datagram too short to answer, torrents the access list refuses, clients
+// over their request rate and requests without a member's passkey. Shard
 // round trips are covered by tests/integration/test_udp.py and test_access_list.py.
 #include "frontend/udp_tracker_handler.h"
 
@@ -149,6 +149,36 @@ TEST_F(UdpTrackerHandlerTest, AnswersAScrapeOfRefusedTorrentsWithZerosInRequestO
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 32u);
   EXPECT_EQ(sent_[0].datagram.substr(8), std::string(24, '\0'));
   EXPECT_EQ(access.counters().refused_scrapes, 2u);
+}
+
+TEST_F(UdpTrackerHandlerTest, AnAnnounceNeedsAListedPasskeyInItsUrlDataAndAScrapeIsRefused) {
+  TorrentAccess access(AccessMode::kAllow, AccessList());  // refused torrents: no shard is asked
+  PasskeyAccess passkeys(PasskeyList({"member-key"}));
+  handler_.AttachAccess(access);
+  handler_.AttachPasskeys(passkeys);
+  const std::uint64_t id = ids_.Issue(client_, clock_.WallNow());
+  const std::string announce = Header(id, 1, 50) + std::string(20, 'h') + std::string(20, 'p') +
+                               std::string(36, '\0') + std::string(4, '\xff') + "\x1a\xe1";
+  auto reason_of = [&](const std::string& datagram) {
+    sent_.clear();
+    handler_.OnDatagram(datagram, client_);
+    return sent_.size() == 1 ? sent_[0].datagram.substr(8) : "(no single reply)";
+  };
+  auto url_data = [](const std::string& url) {
+    return "\x02" + std::string(1, static_cast<char>(url.size())) + url;
+  };
+  EXPECT_EQ(reason_of(announce), kPasskeyMissingReason);
+  EXPECT_EQ(reason_of(announce + url_data("/announce")), kPasskeyMissingReason);
+  EXPECT_EQ(reason_of(announce + url_data("/other-key/announce")), kPasskeyUnknownReason);
+  EXPECT_EQ(reason_of(announce + url_data("/member-key/scrape")), kPasskeyMissingReason);
+  // Past the passkey, to the access list (which refuses every torrent here).
+  EXPECT_EQ(reason_of(announce + url_data("/member-key/announce")), kNotServedReason);
+  EXPECT_EQ(reason_of(announce + url_data("/member-key/announce?x=1")), kNotServedReason);
+  EXPECT_EQ(reason_of(Header(id, 2, 51) + std::string(20, 'h')),
+            "a UDP scrape cannot carry a passkey: scrape over HTTP, /<passkey>/scrape");
+  EXPECT_EQ(passkeys.counters().refused_missing, 4u);
+  EXPECT_EQ(passkeys.counters().refused_unknown, 1u);
+  EXPECT_EQ(access.counters().refused_announces, 2u);
 }
 
 }  // namespace

@@ -207,6 +207,30 @@ TEST(UdpTrackerProtocolTest, AReusedRequestKeepsNothingFromTheLastDatagram) {
   ASSERT_TRUE(ParseUdpRequest(Header(kUdpProtocolId, 0, 42), kPublic, Options(), request));
   EXPECT_EQ(request.action, UdpAction::kConnect);
   EXPECT_TRUE(request.announce.info_hash().empty());
+  ASSERT_TRUE(ParseUdpRequest(Announce({}) + "\x02\x02/k", kPublic, Options(), request));
+  ASSERT_TRUE(ParseUdpRequest(Announce({}), kPublic, Options(), request));
+  EXPECT_TRUE(request.url_data.empty());
+}
+
+TEST(UdpTrackerProtocolTest, JoinsTheUrlDataOfBep41OptionsAfterAnAnnounce) {
+  auto parse_options = [](const std::string& options) {
+    UdpRequest request;
+    EXPECT_TRUE(ParseUdpRequest(Announce({}) + options, kPublic, Options(), request));
+    EXPECT_TRUE(request.error.empty()) << request.error;
+    return request.url_data;
+  };
+  EXPECT_EQ(parse_options(""), "");
+  EXPECT_EQ(parse_options("\x02\x0d/key/announce"), "/key/announce");
+  // A long URL split in two, NOP padding between, EndOfOptions before trailing bytes.
+  EXPECT_EQ(parse_options("\x02\x05/key/\x01\x01\x02\x0c"
+                          "announce?a=1\x00\x02\x03xyz"),
+            "/key/announce?a=1");
+  // Reading stops at an unknown type, and an option cut short adds nothing.
+  EXPECT_EQ(parse_options("\x02\x04/key\x05\x02\x02\x03"
+                          "abc"),
+            "/key");
+  EXPECT_EQ(parse_options("\x02\x04/key\x02\x0a/announce"), "/key");
+  EXPECT_EQ(parse_options("\x02"), "");
 }
 
 TEST(UdpTrackerProtocolTest, RefusesScrapesWithoutWholeHashesOrOverTheCap) {

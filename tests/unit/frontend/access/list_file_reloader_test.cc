@@ -1,8 +1,8 @@
-// AccessListReloader on a real loop and real files, with a fake clock for its interval: a changed
+// ListFileReloader (of an access list) on a real loop and real files, with a fake clock for its interval: a changed
 // file is read again at the next check and swapped in, an unchanged one is not re-read, a missing
 // or malformed file keeps the list in force (and is not read again until it changes), and
 // Reload() re-reads at once. Every wait is a bounded number of loop turns.
-#include "frontend/access/access_list_reloader.h"
+#include "frontend/access/list_file_reloader.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "frontend/access/torrent_access.h"
 #include "tests/unit/common/scratch_dir.h"
 
 namespace shardtrack {
@@ -25,9 +26,9 @@ constexpr Duration kInterval = seconds(60);
 
 InfoHash FromHex(const std::string& hex) { return *InfoHash::FromHex(hex); }
 
-class AccessListReloaderTest : public ::testing::Test {
+class ListFileReloaderTest : public ::testing::Test {
  protected:
-  AccessListReloaderTest() {
+  ListFileReloaderTest() {
     Replace(kHexA + "\n");
     reloader_.emplace(loop_, path_, kInterval, StampOf(path_), access_);
     reloader_->Start();
@@ -55,23 +56,23 @@ class AccessListReloaderTest : public ::testing::Test {
   testing::ScratchDir dir_;  // declared before reloader_: it outlives the reloader's thread
   const std::string path_ = dir_.File("list");
   TorrentAccess access_{AccessMode::kAllow, AccessList({FromHex(kHexA)})};
-  std::optional<AccessListReloader> reloader_;
+  std::optional<ListFileReloader<TorrentAccess>> reloader_;
 };
 
-TEST_F(AccessListReloaderTest, AnUnchangedFileIsNotReadAgain) {
+TEST_F(ListFileReloaderTest, AnUnchangedFileIsNotReadAgain) {
   NextCheck();
   NextCheck();
   EXPECT_EQ(access_.counters().reloads_ok, 0u);
   EXPECT_EQ(access_.counters().reloads_failed, 0u);
 }
 
-TEST_F(AccessListReloaderTest, NothingIsCheckedBeforeTheInterval) {
+TEST_F(ListFileReloaderTest, NothingIsCheckedBeforeTheInterval) {
   clock_.Advance(kInterval - milliseconds(1));
   for (int i = 0; i < 5; ++i) loop_.RunOnce(milliseconds(10));
   EXPECT_EQ(reloader_->checks(), 0u);
 }
 
-TEST_F(AccessListReloaderTest, AChangedFileIsSwappedInAtTheNextCheck) {
+TEST_F(ListFileReloaderTest, AChangedFileIsSwappedInAtTheNextCheck) {
   Replace(kHexB + "\n");
   NextCheck();
   EXPECT_EQ(access_.counters().reloads_ok, 1u);
@@ -79,7 +80,7 @@ TEST_F(AccessListReloaderTest, AChangedFileIsSwappedInAtTheNextCheck) {
   EXPECT_FALSE(access_.Serves(FromHex(kHexA)));
 }
 
-TEST_F(AccessListReloaderTest, AMalformedFileKeepsTheListInForceUntilItIsFixed) {
+TEST_F(ListFileReloaderTest, AMalformedFileKeepsTheListInForceUntilItIsFixed) {
   Replace(kHexB + "\nnonsense\n");
   NextCheck();
   EXPECT_EQ(access_.counters().reloads_failed, 1u);
@@ -95,7 +96,7 @@ TEST_F(AccessListReloaderTest, AMalformedFileKeepsTheListInForceUntilItIsFixed) 
   EXPECT_EQ(access_.entries(), 2u);
 }
 
-TEST_F(AccessListReloaderTest, AMissingFileKeepsTheListInForceUntilItReturns) {
+TEST_F(ListFileReloaderTest, AMissingFileKeepsTheListInForceUntilItReturns) {
   std::filesystem::remove(path_);
   NextCheck();
   EXPECT_EQ(access_.counters().reloads_failed, 1u);
@@ -109,7 +110,7 @@ TEST_F(AccessListReloaderTest, AMissingFileKeepsTheListInForceUntilItReturns) {
   EXPECT_TRUE(access_.Serves(FromHex(kHexB)));
 }
 
-TEST_F(AccessListReloaderTest, ReloadReadsTheFileAtOnceEvenUnchanged) {
+TEST_F(ListFileReloaderTest, ReloadReadsTheFileAtOnceEvenUnchanged) {
   reloader_->Reload();
   TurnUntilChecks(1);
   EXPECT_EQ(access_.counters().reloads_ok, 1u);

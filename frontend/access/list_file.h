@@ -1,0 +1,54 @@
+// What the operator's list files (the access list, the passkey file) share: their text format,
+// and what identifies one version of a file so a reloader can tell a changed file without
+// reading it. StampOf and LoadListFile do blocking file I/O: call them at start-up or from a
+// background thread, never on a serving loop.
+//
+// The format: one entry a line, whitespace around a line ignored, blank lines and lines that
+// start with '#' skipped. A bad line makes the whole text an error naming its number: a list is
+// used whole or not at all.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/read_file.h"
+#include "common/result.h"
+
+namespace shardtrack {
+
+// One version of a file: a rewrite changes its size or mtime, a rename over it (the safe way to
+// replace a file) its inode. A file that cannot be stat'ed has `exists` false.
+struct FileStamp {
+  bool exists = false;
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0;
+
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp StampOf(const std::string& path);
+
+// Calls `parse_line` with each entry's line, trimmed. The first error it returns ends the walk
+// and comes back as `line 7 "<the line>": <error>`.
+Status ForEachListLine(std::string_view text,
+                       const std::function<Status(std::string_view line)>& parse_line);
+
+// A character as an error message shows it: itself when printable, else \xNN.
+std::string Shown(char c);
+
+// The list a file holds, parsed by `parse`, or an error that names the file: "FILE: line 7 ..."
+// or "cannot read FILE: No such file or directory".
+template <typename List>
+Result<List> LoadListFile(const std::string& path, Result<List> (*parse)(std::string_view)) {
+  auto text = ReadWholeFile(path);
+  if (!text) return Error{text.error()};
+  auto list = parse(*text);
+  if (!list) return Error{path + ": " + list.error()};
+  return list;
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,72 @@
+// PasskeyAccess: whether this frontend serves members only (a private tracker). Off (no
+// --passkey-file): everyone. On: every announce and scrape must name a passkey the file lists,
+// in its path, /<passkey>/announce and /<passkey>/scrape (the form private trackers' torrents
+// carry, from which BEP 48 derives the scrape URL); over UDP, in BEP 41's URL data. The handlers
+// ask Admit before a request is parsed; a ListFileReloader swaps a new list in with Replace.
+// Owns its list. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "frontend/access/list_file.h"
+#include "frontend/access/passkey_list.h"
+
+namespace shardtrack {
+
+// What a client is told when its request names no passkey, or one not listed.
+inline constexpr std::string_view kPasskeyMissingReason =
+    "this tracker needs your passkey: use the announce URL from your account, "
+    "/<passkey>/announce";
+inline constexpr std::string_view kPasskeyUnknownReason =
+    "unknown passkey: download the torrent again from the site to get your current passkey";
+
+class PasskeyAccess {
+ public:
+  struct Counters {
+    std::uint64_t refused_missing = 0;
+    std::uint64_t refused_unknown = 0;
+    std::uint64_t reloads_ok = 0;
+    std::uint64_t reloads_failed = 0;
+  };
+
+  // What a ListFileReloader needs.
+  using List = PasskeyList;
+  static constexpr std::string_view kFileKind = "passkey file";
+  static constexpr std::string_view kEntryKind = "passkeys";
+  static Result<PasskeyList> LoadFile(const std::string& path) {
+    return LoadListFile(path, &ParsePasskeyList);
+  }
+
+  PasskeyAccess() = default;  // off: no passkey needed
+  explicit PasskeyAccess(PasskeyList list) : enabled_(true), list_(std::move(list)) {}
+
+  bool enabled() const { return enabled_; }
+  std::size_t entries() const { return list_.size(); }
+  const Counters& counters() const { return counters_; }
+
+  // Empty when `passkey` is a member's (or passkeys are off); else why the request is refused,
+  // counted. An empty `passkey` means the request named none.
+  std::string_view Admit(std::string_view passkey);
+
+  // A reloaded list takes the place of the one in force (counted as a good reload).
+  void Replace(PasskeyList list);
+  // A reload failed and the list in force stays (counted).
+  void CountFailedReload() { ++counters_.reloads_failed; }
+
+ private:
+  bool enabled_ = false;
+  PasskeyList list_;
+  Counters counters_;
+};
+
+// A request path's route and passkey: "/<passkey>/announce" is {"/announce", "<passkey>"}, and
+// "/<passkey>/scrape" likewise. Any other path is its own route with no passkey.
+struct PasskeyPath {
+  std::string_view route;
+  std::string_view passkey;
+};
+PasskeyPath SplitPasskeyPath(std::string_view path);
+
+}  // namespace shardtrack

@@ -1,0 +1,183 @@
+"""Members only: the frontend's --passkey-file on a real 2-shard cluster, over HTTP and UDP.
+
+Announces and scrapes name a passkey in their path, /<passkey>/announce (UDP: in BEP 41's URL
+data); a request without a listed one is refused before any shard is asked. The file is
+reloaded like the access list: a new version is written beside it and renamed over it, and a
+reload is awaited by polling the tracker's answers, bounded by RELOAD_DEADLINE.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+import cluster
+from cluster import peer_id
+from test_access_list import START_DEADLINE, metric_sum, wait_until
+from test_udp import UdpClient, announce_fields, bep41_url_data, free_udp_port
+
+ALICE = "0123456789abcdef0123456789abcdef"
+BOB = "Bob-key_2.v~1"
+MISSING = (b"this tracker needs your passkey: use the announce URL from your account, "
+           b"/<passkey>/announce")
+UNKNOWN = b"unknown passkey: download the torrent again from the site to get your current passkey"
+
+
+def write_passkeys(path, lines):
+    with open(path + ".new", "w") as f:
+        f.write("# members: passkey, then the site's user id\n" + "".join(l + "\n" for l in lines))
+    os.replace(path + ".new", path)
+
+
+class PasskeyCase(cluster.LoggedTestCase):
+    """A cluster whose frontend admits the passkeys in self.path (ALICE and BOB at first)."""
+
+    interval = "1"
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="shardtrack-passkeys-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.path = os.path.join(self.dir, "passkeys")
+        write_passkeys(self.path, [f"{ALICE} 1001", f"  {BOB}\t1002"])
+        self.info_hash = cluster.hash_on_shard(1, 2, self.id())
+        self.udp_port = free_udp_port()
+        self.cluster = cluster.Cluster(shards=2, frontends=1, frontend_args=[
+            "--passkey-file", self.path, "--passkey-file-interval", self.interval,
+            "--udp-port", str(self.udp_port)])
+        self.cluster.__enter__()
+        self.addCleanup(self.cluster.close)
+        self.port = self.cluster.port()
+        self.frontend = self.cluster.frontends[0]
+
+    def logs(self):
+        return self.cluster.logs() if hasattr(self, "cluster") else ""
+
+    def announce(self, passkey, label, left=1, source="127.0.0.1"):
+        """The decoded reply to an announce through `passkey` (None: the plain /announce)."""
+        target = cluster.announce_target(self.info_hash, peer_id(label), 6881, left=left)
+        if passkey is not None:
+            target = f"/{passkey}{target}"
+        response = cluster.get(self.port, target, source=source)
+        self.assertEqual(response.status, 200, response)
+        return response.bencoded()
+
+    def admitted(self, passkey):
+        return b"failure reason" not in self.announce(passkey, "probe")
+
+
+class MembersTest(PasskeyCase):
+
+    def test_members_announce_and_scrape_and_everyone_else_is_refused_before_any_shard(self):
+        reply = self.announce(ALICE, "seeder", left=0, source="127.0.0.2")
+        self.assertNotIn(b"failure reason", reply)
+        self.assertEqual(reply[b"complete"], 1)
+        reply = self.announce(BOB, "leecher", source="127.0.0.3")
+        self.assertEqual((reply[b"complete"], reply[b"incomplete"]), (1, 1))
+        self.assertEqual(len(cluster.reply_peers(reply)), 1)  # the seeder
+
+        sent_before = metric_sum(self.port, "shardtrack_shard_sent_total")
+        self.assertEqual(self.announce(None, "outsider"), {b"failure reason": MISSING})
+        self.assertEqual(self.announce("", "outsider"), {b"failure reason": MISSING})
+        self.assertEqual(self.announce("mallory", "outsider"), {b"failure reason": UNKNOWN})
+        self.assertEqual(self.announce(ALICE.upper(), "outsider"), {b"failure reason": UNKNOWN})
+        query = cluster.query_string([("info_hash", self.info_hash)])
+        for target in (f"/scrape?{query}", f"/mallory/scrape?{query}", "/scrape"):
+            reply = cluster.get(self.port, target).bencoded()
+            self.assertIn(reply[b"failure reason"], (MISSING, UNKNOWN), target)
+        self.assertEqual(metric_sum(self.port, "shardtrack_shard_sent_total"), sent_before)
+
+        files = cluster.bdecode(cluster.get(self.port, f"/{BOB}/scrape?{query}").body)[b"files"]
+        self.assertEqual(files[self.info_hash][b"complete"], 1)
+        full = cluster.bdecode(cluster.get(self.port, f"/{ALICE}/scrape").body)[b"files"]
+        self.assertIn(self.info_hash, full)
+        for path in ("/", "/healthz", "/readyz", "/metrics"):  # no passkey needed
+            self.assertEqual(cluster.get(self.port, path).status, 200, path)
+        self.assertEqual(cluster.get(self.port, f"/{ALICE}/metrics").status, 404)
+
+        samples = cluster.metrics(self.port)
+        self.assertEqual(samples['shardtrack_passkey_refused_total{reason="missing"}'], 4)
+        self.assertEqual(samples['shardtrack_passkey_refused_total{reason="unknown"}'], 3)
+        self.assertEqual(samples["shardtrack_passkeys"], 2)
+
+    def test_a_udp_announce_carries_its_passkey_in_bep41_url_data_and_a_udp_scrape_is_refused(self):
+        client = UdpClient(self.udp_port, "127.0.0.2")
+        self.addCleanup(client.close)
+        client.connect()
+        pid = peer_id("udp")
+        self.assertEqual(client.announce(self.info_hash, pid, 7001, left=0),
+                         (3, MISSING))
+        self.assertEqual(client.announce(self.info_hash, pid, 7001, left=0,
+                                         options=bep41_url_data("/mallory/announce")),
+                         (3, UNKNOWN))
+        action, payload = client.announce(
+            self.info_hash, pid, 7001, left=0,
+            options=bep41_url_data(f"/{ALICE}/announce?x=" + "y" * 300))  # in two options
+        self.assertEqual(action, 1, payload)
+        self.assertEqual(announce_fields(payload)[2], 1)  # one seeder: this one
+        reply = self.announce(BOB, "http leecher")
+        self.assertEqual(cluster.reply_peers(reply), [("127.0.0.2", 7001)])
+        action, payload = client.scrape([self.info_hash])
+        self.assertEqual(action, 3)
+        self.assertIn(b"scrape over HTTP", payload)
+
+    def test_a_new_file_is_reloaded_and_a_malformed_one_keeps_the_passkeys_in_force(self):
+        write_passkeys(self.path, [ALICE, "carol"])
+        wait_until(lambda: self.admitted("carol"), "carol admitted after the file was rewritten")
+        self.assertFalse(self.admitted(BOB))
+        wait_until(lambda: "passkey file" in self.frontend.log() and
+                   "reloaded: 2 passkeys" in self.frontend.log(), "the reload logged")
+
+        write_passkeys(self.path, ["dave", "not/a/passkey"])
+        wait_until(lambda: metric_sum(
+            self.port, 'shardtrack_passkey_file_reloads_total{result="failed"}'),
+            "the malformed file reported")
+        self.assertRegex(self.frontend.log(), re.escape(self.path) +
+                         r": line 3 \"not/a/passkey\": character 4, '/', cannot be in a passkey")
+        self.assertTrue(self.admitted("carol"))  # the previous list stays in force
+        self.assertFalse(self.admitted("dave"))
+        samples = cluster.metrics(self.port)
+        self.assertEqual(samples["shardtrack_passkeys"], 2)
+        self.assertEqual(samples['shardtrack_passkey_file_reloads_total{result="ok"}'], 1)
+
+
+class SighupTest(PasskeyCase):
+    interval = "3600"
+
+    def test_sighup_reloads_the_passkeys_at_once(self):
+        self.assertTrue(self.admitted(BOB))
+        write_passkeys(self.path, [ALICE])
+        self.frontend.popen.send_signal(signal.SIGHUP)
+        wait_until(lambda: not self.admitted(BOB), "bob refused after SIGHUP")
+        self.assertTrue(self.admitted(ALICE))
+        self.assertTrue(self.frontend.running())
+
+
+class StartUpTest(cluster.LoggedTestCase):
+    """A frontend whose passkey file cannot be used does not start: exit status 2, naming it."""
+
+    def test_a_malformed_or_missing_file_stops_the_frontend_naming_it(self):
+        tmp = tempfile.mkdtemp(prefix="shardtrack-passkeys-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "passkeys")
+
+        def start():
+            argv = [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
+                    f"tcp://127.0.0.1:{cluster.free_port()}", "--passkey-file", path]
+            return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=START_DEADLINE, env=cluster.clean_env())
+
+        result = start()
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(f"--passkey-file: cannot read {path}", result.stderr)
+        write_passkeys(path, ["fine", "x" * 65])
+        result = start()
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(f"{path}: line 3", result.stderr)
+        self.assertIn("at most 64 characters", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
