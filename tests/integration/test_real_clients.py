@@ -7,6 +7,9 @@ and the torrent is private, so the tracker's peer list is the only way they can 
 Transmission never connects to a loopback peer, so its scenario runs on this machine's first
 non-loopback IPv4 address (tracker, seeder and all), and is skipped where there is none.
 
+The passkey tests run the scenarios on a members-only tracker: every announce URL is
+/<passkey>/announce, over UDP carried in BEP 41's URL data.
+
 OpentrackerReferenceTest runs the aria2 scenario against Debian's opentracker: it proves the
 client-side setup, so that when only the shardtrack test fails the tracker is at fault. There is
 no such reference for Transmission: opentracker lists a client in its own peer list, and
@@ -33,6 +36,7 @@ except ImportError:  # reported as a skip, not an error
 TRANSFER_TIMEOUT = 60.0  # seconds for the whole transfer
 FILE_SIZE = 3 * 512 * 1024 + 12345  # several pieces and a short last one
 PIECE_SIZE = 64 * 1024
+PASSKEY = "5f0c1e2d3b4a69788796a5b4c3d2e1f0"
 
 
 class Seeder:
@@ -171,17 +175,23 @@ class OpenTracker:
 
 class ShardtrackTracker:
     """A shardtrack cluster (2 shards, 1 frontend) whose frontend listens on `host`:`port`
-    (HTTP, and UDP too with `udp`)."""
+    (HTTP, and UDP too with `udp`); with `passkey`, for members only, PASSKEY the one member."""
 
     udp = False
+    passkey = None
 
     def __init__(self, tmp, host, port, info_hash):
-        del tmp, info_hash  # the cluster has its own temp dir and serves every torrent
+        del info_hash  # the cluster has its own temp dir and serves every torrent
         self.cluster = cluster.Cluster(shards=2, frontends=0)
         self.cluster.__enter__()
         try:
             endpoints = [shard.endpoint for shard in self.cluster.shards]
             extra_args = ["--udp-port", str(port)] if self.udp else []
+            if self.passkey:
+                passkey_file = os.path.join(tmp, "passkeys")
+                with open(passkey_file, "w") as f:
+                    f.write(f"{self.passkey} 1001\n")
+                extra_args += ["--passkey-file", passkey_file]
             frontend = cluster.Frontend(0, endpoints, extra_args, env=self.cluster.env,
                                         port=port, bind=host)
             self.cluster.frontends.append(frontend)
@@ -198,6 +208,14 @@ class ShardtrackTracker:
 
 
 class ShardtrackUdpTracker(ShardtrackTracker):
+    udp = True
+
+
+class ShardtrackPasskeyTracker(ShardtrackTracker):
+    passkey = PASSKEY
+
+
+class ShardtrackPasskeyUdpTracker(ShardtrackPasskeyTracker):
     udp = True
 
 
@@ -238,7 +256,9 @@ class RealClientsScenario:
             f.write(content)
 
         tracker_port = cluster.free_port(self.host)
-        self.urls = [f"{scheme}://{self.host}:{tracker_port}/announce" for scheme in self.schemes]
+        passkey = getattr(self.tracker_class, "passkey", None)
+        path = f"/{passkey}/announce" if passkey else "/announce"
+        self.urls = [f"{scheme}://{self.host}:{tracker_port}{path}" for scheme in self.schemes]
         torrent_bytes, info_hash = make_torrent(source_path, self.urls)
         torrent_path = os.path.join(self.tmp, "payload.torrent")
         with open(torrent_path, "wb") as f:
@@ -311,6 +331,7 @@ class Aria2Downloads:
         aria2.stdout.close()
         self.assertEqual(aria2.returncode, 0, f"aria2c failed:\n{console}" + self.logs())
         self.assert_downloaded(download_dir, content)
+        self.check_announces()
 
 
 class TransmissionDownloads:
@@ -377,6 +398,22 @@ class TransmissionDownloads:
         """What the tracker can tell of the announces; nothing by default."""
 
 
+class AllAnnouncesHadThePasskey:
+    """Every announce named the member's passkey (over UDP, in BEP 41's URL data), and each
+    client's got through: `udp_announces` or more over UDP, one or more over HTTP."""
+
+    udp_announces = 0
+
+    def check_announces(self):
+        samples = cluster.metrics(self.tracker.cluster.frontends[0].port, host=self.host)
+        self.assertEqual(samples['shardtrack_passkey_refused_total{reason="missing"}'], 0)
+        self.assertEqual(samples['shardtrack_passkey_refused_total{reason="unknown"}'], 0)
+        self.assertGreaterEqual(samples['shardtrack_udp_datagrams_total{kind="announce"}'],
+                                self.udp_announces)
+        self.assertGreaterEqual(
+            samples['shardtrack_http_requests_total{route="announce",outcome="ok"}'], 1)
+
+
 @unittest.skipIf(shutil.which("opentracker") is None, "opentracker is not installed")
 class OpentrackerReferenceTest(Aria2Downloads, RealClientsScenario, unittest.TestCase):
     tracker_class = OpenTracker
@@ -390,6 +427,20 @@ class ShardtrackUdpRealClientsTest(Aria2Downloads, RealClientsScenario, unittest
     """libtorrent seeds announcing over UDP (BEP 15); aria2c finds it over HTTP."""
     tracker_class = ShardtrackUdpTracker
     schemes = ("udp", "http")
+
+
+class ShardtrackPasskeyRealClientsTest(AllAnnouncesHadThePasskey, Aria2Downloads,
+                                       RealClientsScenario, unittest.TestCase):
+    """Members only: libtorrent seeds announcing over UDP, aria2c downloads over HTTP."""
+    tracker_class = ShardtrackPasskeyUdpTracker
+    schemes = ("udp", "http")
+    udp_announces = 1
+
+
+class ShardtrackTransmissionPasskeyTest(AllAnnouncesHadThePasskey, TransmissionDownloads,
+                                        RealClientsScenario, unittest.TestCase):
+    """Members only, over HTTP."""
+    tracker_class = ShardtrackPasskeyTracker
 
 
 class ShardtrackTransmissionHttpTest(TransmissionDownloads, RealClientsScenario,
