@@ -306,6 +306,22 @@ class Haproxy(Process):
                 time.sleep(0.05)
 
 
+def self_signed_certificate(directory, host="127.0.0.1"):
+    """A fresh self-signed certificate for `host` (and localhost), made with Debian's openssl.
+    Returns (haproxy's PEM: certificate then key, the certificate alone: a client's CA file)."""
+    key, cert = os.path.join(directory, "tls.key"), os.path.join(directory, "tls.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=shardtrack test", "-addext", f"subjectAltName=IP:{host},DNS:localhost",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=30)
+    pem = os.path.join(directory, "tracker.pem")
+    with open(pem, "wb") as out:
+        for part in (cert, key):
+            with open(part, "rb") as f:
+                out.write(f.read())
+    return pem, cert
+
+
 class StaticDns:
     """A tiny DNS server on 127.0.0.1 (UDP) that answers every A query with `addresses`
     (settable while it runs) and every other query with no answer. Stands in for Docker's

@@ -7,11 +7,13 @@ found through a tiny DNS server, as Docker's DNS names each replica. Clients bin
 127.0.1.2 (one port, like replicas of one compose service).
 """
 
+import http.client
 import os
 import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
@@ -56,18 +58,18 @@ def request_bytes(target):
 class Topology:
     """Shards, frontends, DNS and haproxy, started in order and always stopped."""
 
-    def __init__(self, shards=2, frontend_args=()):
+    def __init__(self, shards=2, frontend_args=(), haproxy_variables=None):
         self.tmp = tempfile.mkdtemp(prefix="shardtrack-deploy-")
         self.env = cluster.clean_env()
         self.shards, self.frontends = [], []
         self.dns = self.haproxy = None
         try:
-            self._start(shards, list(frontend_args))
+            self._start(shards, list(frontend_args), haproxy_variables or {})
         except BaseException:
             self.close()
             raise
 
-    def _start(self, shard_count, frontend_args):
+    def _start(self, shard_count, frontend_args, haproxy_variables):
         for index in range(shard_count):
             shard = cluster.Shard(index, shard_count, cluster.free_port(),
                                   os.path.join(self.tmp, f"shard{index}"),
@@ -93,6 +95,7 @@ class Topology:
             "FRONTEND_SLOTS": "1-4",
             "CLIENT_CONNECTIONS": str(CLIENT_CONNECTIONS),
             "CLIENT_REQUESTS": str(CLIENT_REQUESTS),
+            **haproxy_variables,
         }, self.port, self.env)
         self.haproxy.start()
         wait_until(lambda: self.servers_up() == len(self.frontends), "haproxy to see frontends UP")
@@ -142,10 +145,15 @@ class Client:
         self.port = 7100 + n
         self.peer_id = peer_id(f"{label}/{n}")
 
-    def announce(self, tracker_port, info_hash, **fields):
+    def announce(self, tracker_port, info_hash, target_prefix="", **fields):
         fields.setdefault("left", 1000)
-        return announce(tracker_port, info_hash, self.peer_id, self.port, source=self.address,
-                        **fields)
+        if not target_prefix:
+            return announce(tracker_port, info_hash, self.peer_id, self.port,
+                            source=self.address, **fields)
+        response = get(tracker_port, target_prefix + announce_target(
+            info_hash, self.peer_id, self.port, **fields), self.address)
+        assert response.status == 200, response
+        return response.bencoded()
 
 
 class ThroughHaproxyTest(cluster.LoggedTestCase):
@@ -281,6 +289,81 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
         self.assertEqual(get(port, "/nothing").status, 404)
 
 
+PASSKEY = "9d1c0b7e5a3f48e2b6c4d0a1f7e3b5c9"
+
+
+class HttpsThroughHaproxyTest(cluster.LoggedTestCase):
+    """HTTPS ended at haproxy (TLS_BIND, TLS_CERT, as deploy/compose.https.yml sets them) in
+    front of members-only frontends (--passkey-file)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="shardtrack-https-")
+        cls.pem, cls.ca_file = cluster.self_signed_certificate(cls.tmp)
+        passkeys = os.path.join(cls.tmp, "passkeys")
+        with open(passkeys, "w") as f:
+            f.write(f"{PASSKEY} 7\n")
+        cls.tls_port = cluster.free_port()
+        cls.topology = Topology(frontend_args=["--passkey-file", passkeys], haproxy_variables={
+            "TLS_BIND": f"127.0.0.1:{cls.tls_port}", "TLS_CERT": cls.pem})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.topology.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def logs(self):
+        return self.topology.logs()
+
+    def https(self, source, ca_file=None):
+        context = ssl.create_default_context(cafile=ca_file or self.ca_file)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.tls_port, context=context,
+                                           source_address=(source, 0), timeout=WAIT)
+        self.addCleanup(conn.close)
+        return conn
+
+    @staticmethod
+    def get(conn, target):
+        conn.request("GET", target)
+        response = conn.getresponse()
+        return response.status, response.read()
+
+    def test_members_announce_over_https_and_frontends_see_their_real_addresses(self):
+        info_hash = cluster.hash_on_shard(1, 2, "https")
+        seeder = Client(50, "https")
+        status, body = self.get(self.https(seeder.address), f"/{PASSKEY}" + announce_target(
+            info_hash, seeder.peer_id, seeder.port, left=0))
+        self.assertEqual(status, 200)
+        self.assertEqual(cluster.bdecode(body)[b"complete"], 1, body)
+        reply = Client(51, "https").announce(self.topology.port, info_hash,
+                                             target_prefix=f"/{PASSKEY}")
+        self.assertEqual(reply_peers(reply), [(seeder.address, seeder.port)])
+
+        conn = self.https("127.0.0.52")
+        query = cluster.query_string([("info_hash", info_hash)])
+        status, body = self.get(conn, f"/{PASSKEY}/scrape?{query}")
+        self.assertEqual(cluster.bdecode(body)[b"files"][info_hash][b"incomplete"], 1, body)
+        status, body = self.get(conn, "/announce?" + query)  # the same connection, kept alive
+        self.assertIn(b"needs your passkey", cluster.bdecode(body)[b"failure reason"])
+
+    def test_a_client_that_does_not_trust_the_certificate_gets_nothing(self):
+        other_pem, other_ca = cluster.self_signed_certificate(tempfile.mkdtemp(dir=self.tmp))
+        del other_pem
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            self.get(self.https("127.0.0.53", ca_file=other_ca), "/healthz")
+
+    def test_the_balancers_request_rate_covers_passkey_paths(self):
+        info_hash = cluster.hash_on_shard(0, 2, "https-rate")
+        client = Client(54, "https-rate")
+        conn = self.https(client.address)
+        target = f"/{PASSKEY}" + announce_target(info_hash, client.peer_id, client.port, left=5)
+        for n in range(CLIENT_REQUESTS):
+            self.assertNotIn(b"failure reason", self.get(conn, target)[1], n)
+        self.assertEqual(cluster.bdecode(self.get(conn, target)[1]), {
+            b"failure reason": b"too many requests from your address, retry in a minute",
+            b"retry in": 1})
+
+
 class FrontendFailureTest(cluster.LoggedTestCase):
     def setUp(self):
         self.topology = Topology(shards=1, frontend_args=["--drain-grace-ms", "3000"])
@@ -345,6 +428,19 @@ class ComposeFileTest(unittest.TestCase):
         for service in ("haproxy", "frontend", "shard0", "shard1"):
             self.assertRegex(text, rf"\n  {service}:\n")
         self.assertIn("tcp://shard0:7000,tcp://shard1:7000", text)
+
+    def test_https_override_adds_the_tls_listener_to_haproxy(self):
+        self.config("docker-compose.yml")  # skips without docker-compose
+        result = subprocess.run([self.compose, "-f", "docker-compose.yml", "-f",
+                                 "deploy/compose.https.yml", "config"], cwd=REPO,
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        haproxy = result.stdout[result.stdout.index("\n  haproxy:\n"):
+                                result.stdout.index("\n  shard0:\n")]
+        self.assertIn("TLS_BIND: :6443", haproxy)
+        self.assertIn("TLS_CERT: /etc/shardtrack/tls/tracker.pem", haproxy)
+        self.assertRegex(haproxy, r"published: ['\"]?443")
+        self.assertIn("/deploy/tls", haproxy)
 
     def test_repo_compose_file_is_what_compose_shards_writes(self):
         shards = re.search(r"Generated by scripts/compose-shards (\d+)",

@@ -8,7 +8,9 @@ Transmission never connects to a loopback peer, so its scenario runs on this mac
 non-loopback IPv4 address (tracker, seeder and all), and is skipped where there is none.
 
 The passkey tests run the scenarios on a members-only tracker: every announce URL is
-/<passkey>/announce, over UDP carried in BEP 41's URL data.
+/<passkey>/announce, over UDP carried in BEP 41's URL data; over HTTPS through Debian's haproxy
+running deploy/haproxy.cfg (test_deploy's topology) with a fresh self-signed certificate, which
+aria2c checks and libtorrent is told not to.
 
 OpentrackerReferenceTest runs the aria2 scenario against Debian's opentracker: it proves the
 client-side setup, so that when only the shardtrack test fails the tracker is at fault. There is
@@ -27,6 +29,7 @@ import time
 import unittest
 
 import cluster
+import test_deploy
 
 try:
     import libtorrent as lt
@@ -58,6 +61,9 @@ class Seeder:
             "enable_outgoing_utp": False,
             "alert_mask": int(mask),
             "user_agent": "shardtrack-itest-libtorrent",
+            "validate_https_trackers": False,  # the tests' certificates are self-signed
+            # Else libtorrent asks a tracker on loopback only at /announce, not /<passkey>/...
+            "ssrf_mitigation": False,
         }
         # flags=0: no default plugins, so no ut_pex (peer exchange) either.
         self.session = lt.session(settings, 0)
@@ -219,6 +225,29 @@ class ShardtrackPasskeyUdpTracker(ShardtrackPasskeyTracker):
     udp = True
 
 
+class ShardtrackHttpsTracker:
+    """test_deploy's topology (haproxy, 2 frontends, 2 shards) for members only, with HTTPS on
+    `host`:`port` under a fresh self-signed certificate (`ca_file`)."""
+
+    passkey = PASSKEY
+
+    def __init__(self, tmp, host, port, info_hash):
+        del info_hash
+        pem, self.ca_file = cluster.self_signed_certificate(tmp, host)
+        passkey_file = os.path.join(tmp, "passkeys")
+        with open(passkey_file, "w") as f:
+            f.write(f"{self.passkey} 1001\n")
+        self.topology = test_deploy.Topology(
+            frontend_args=["--passkey-file", passkey_file],
+            haproxy_variables={"TLS_BIND": f"{host}:{port}", "TLS_CERT": pem})
+
+    def logs(self):
+        return self.topology.logs()
+
+    def close(self):
+        self.topology.close()
+
+
 def read_tail(path, limit=6000):
     if not os.path.exists(path):
         return ""
@@ -283,6 +312,9 @@ class RealClientsScenario:
                         self.logs())
         return torrent_path, content
 
+    def check_announces(self):
+        """What the tracker can tell of the announces; nothing by default."""
+
     def assert_downloaded(self, download_dir, content):
         with open(os.path.join(download_dir, "payload.bin"), "rb") as f:
             downloaded = f.read()
@@ -293,6 +325,10 @@ class RealClientsScenario:
 class Aria2Downloads:
     """aria2c downloads. Debian's aria2c tracks over UDP only with DHT on, so it skips udp://
     tiers and takes the next."""
+
+    def aria2_tls_args(self):
+        ca_file = getattr(self.tracker, "ca_file", None)
+        return [f"--ca-certificate={ca_file}"] if ca_file else []
 
     def test_libtorrent_seeds_a_file_that_aria2_downloads(self):
         if shutil.which("aria2c") is None:
@@ -310,7 +346,7 @@ class Aria2Downloads:
              "--bt-require-crypto=false", "--file-allocation=none",
              "--summary-interval=0", "--console-log-level=warn",
              f"--log={aria2_log}", "--log-level=info", "--bt-stop-timeout=0",
-             "--check-integrity=true", torrent_path],
+             "--check-integrity=true", *self.aria2_tls_args(), torrent_path],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
         def stop_aria2():
@@ -394,9 +430,6 @@ class TransmissionDownloads:
         self.assert_downloaded(download_dir, content)
         self.check_announces()
 
-    def check_announces(self):
-        """What the tracker can tell of the announces; nothing by default."""
-
 
 class AllAnnouncesHadThePasskey:
     """Every announce named the member's passkey (over UDP, in BEP 41's URL data), and each
@@ -435,6 +468,25 @@ class ShardtrackPasskeyRealClientsTest(AllAnnouncesHadThePasskey, Aria2Downloads
     tracker_class = ShardtrackPasskeyUdpTracker
     schemes = ("udp", "http")
     udp_announces = 1
+    # libtorrent keeps UDP connection ids per tracker address for the whole process, so a
+    # tracker that comes after this one on the same address would be sent this one's id.
+    host = "127.0.0.2"
+
+
+class ShardtrackHttpsPasskeyRealClientsTest(Aria2Downloads, RealClientsScenario,
+                                            unittest.TestCase):
+    """Members only over HTTPS, ended at haproxy: libtorrent seeds, aria2c downloads."""
+    tracker_class = ShardtrackHttpsTracker
+    schemes = ("https",)
+
+    def check_announces(self):
+        samples = [cluster.metrics(f.port, host=f.bind) for f in self.tracker.topology.frontends]
+        ok = 'shardtrack_http_requests_total{route="announce",outcome="ok"}'
+        self.assertGreaterEqual(sum(s[ok] for s in samples), 2)  # the seeder's and aria2c's
+        for reason in ("missing", "unknown"):
+            self.assertEqual(
+                sum(s[f'shardtrack_passkey_refused_total{{reason="{reason}"}}'] for s in samples),
+                0)
 
 
 class ShardtrackTransmissionPasskeyTest(AllAnnouncesHadThePasskey, TransmissionDownloads,
