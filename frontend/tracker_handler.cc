@@ -45,7 +45,7 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
   answering_.started = clock_.Now();
   if (path == "/announce") {
     answering_.route = Route::kAnnounce;
-    if (Admit(slot, client, passkey)) HandleAnnounce(slot, request.query(), client);
+    if (Admit(slot, client, passkey)) HandleAnnounce(slot, request.query(), client, passkey);
   } else if (path == "/scrape") {
     answering_.route = Route::kScrape;
     if (Admit(slot, client, passkey)) HandleScrape(slot, request.query());
@@ -86,11 +86,13 @@ bool TrackerHandler::Admit(ResponseSlot slot, const IpAddress& client, std::stri
 }
 
 void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
-                                    const IpAddress& client) {
+                                    const IpAddress& client, std::string_view passkey) {
   ParsedAnnounce& parsed = parsed_announce_;
   if (Status status = ParseAnnounce(query, client, announce_options_, parsed); !status) {
     return RespondFailure(slot, status.error());
   }
+  parsed.request.set_passkey(passkey.data(),
+                             passkey.size());  // a member's: the shard credits its transfer
   auto info_hash = InfoHash::FromRaw(parsed.request.info_hash());
   if (access_ != nullptr && !access_->AdmitAnnounce(*info_hash)) {
     return RespondFailure(slot, kNotServedReason);

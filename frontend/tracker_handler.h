@@ -86,7 +86,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   // False, having answered the request, when `client` is over its rate or `passkey` is not a
   // member's.
   bool Admit(ResponseSlot slot, const IpAddress& client, std::string_view passkey = {});
-  void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client);
+  void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client,
+                      std::string_view passkey);
   void HandleScrape(ResponseSlot slot, std::string_view query);
   void HandleFanOut(ResponseSlot slot, Route kind);
   // Answers the refused `hashes` in `reply` as unknown torrents; returns the others.

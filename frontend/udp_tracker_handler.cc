@@ -54,10 +54,13 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   }
   if (passkeys_ != nullptr) {
     const bool scrape = request.action == UdpAction::kScrape;
-    const std::string_view refused = passkeys_->Admit(scrape ? "" : PasskeyOf(request));
+    const std::string_view passkey = scrape ? "" : PasskeyOf(request);
+    const std::string_view refused = passkeys_->Admit(passkey);
     if (!refused.empty()) {
       return RespondError(from, request.transaction_id, scrape ? kScrapeNeedsHttpReason : refused);
     }
+    request.announce.set_passkey(passkey.data(),
+                                 passkey.size());  // a member's: the shard credits its transfer
   }
   if (request.action == UdpAction::kAnnounce) return HandleAnnounce(request, from);
   HandleScrape(request, from);

@@ -8,13 +8,17 @@
 
 #include "common/open_file_limit.h"
 #include "common/siphash.h"
+#include "shard/accounting/accounting_file.h"
 #include "shard/persistence/persistence_metrics.h"
 #include "shard/shard_metrics.h"
 
 namespace shardtrack {
 
 ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock)
-    : settings_(settings), clock_(clock), store_(settings.store_peer_ids, RandomSipHashKey()) {}
+    : settings_(settings),
+      clock_(clock),
+      store_(settings.store_peer_ids, RandomSipHashKey()),
+      ledger_(RandomSipHashKey()) {}
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,
                                                          const ShardSettings& settings,
@@ -26,6 +30,10 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   auto on_corrupt = ParseOnCorrupt(settings.on_corrupt);
   if (!on_corrupt || settings.save_dfile_interval <= 0) {
     return Error{"--on-corrupt must be refuse or quarantine, --save-dfile-interval positive"};
+  }
+  if (settings.accounting_interval <= 0) {
+    return Error{"--accounting-interval must be positive, got " +
+                 std::to_string(settings.accounting_interval)};
   }
   auto expiry = ExpiryOptionsFrom(settings);
   if (!expiry) return Error{expiry.error()};
@@ -58,6 +66,13 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
     return Error{std::string("cannot set up the shard's socket and workers: ") + error.what() +
                  " (raise the open-file limit, or run fewer shards)"};
   }
+  shard->service_->SetLedger(&shard->ledger_);
+  shard->accounting_ = std::make_unique<AccountingFlusher>(
+      loop, shard->files_,
+      AccountingFlusher::Options{JoinPath(settings.data_dir, kAccountingDir), settings.index,
+                                 std::chrono::seconds(settings.accounting_interval),
+                                 settings.peer_timeout},
+      shard->ledger_);
   shard->server_->SetDurability(shard->persistence_.get());
   shard->server_->SetBackgroundSnapshot(shard->persistence_.get());
   return shard;
@@ -65,17 +80,26 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
 
 Result<std::string> ShardRuntime::Start() {
   auto endpoint = server_->Bind();
-  if (endpoint.ok()) server_->Start();
+  if (endpoint.ok()) {
+    server_->Start();
+    accounting_->Start();
+  }
   return endpoint;
 }
 
 void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
   RegisterShardMetrics(registry, settings_.index, settings_.count, store_, *service_, *server_);
   RegisterPersistenceMetrics(registry, settings_.index, *persistence_, clock_);
+  accounting_->RegisterMetrics(registry);
 }
 
 bool ShardRuntime::Stop() {
   server_->Close();
+  const Status accounted = accounting_->Flush();
+  if (!accounted) {
+    spdlog::error("shard {}: the last accounting file failed: {} (its totals are lost)",
+                  settings_.index, accounted.error());
+  }
   if (Status saved = persistence_->SaveSnapshot(store_, clock_.WallNow()); !saved) {
     spdlog::error("shard {}: final snapshot failed: {} (the journal keeps every change)",
                   settings_.index, saved.error());
@@ -83,7 +107,7 @@ bool ShardRuntime::Stop() {
   }
   spdlog::info("stopped: shard {} saved {} torrents and {} peers", settings_.index,
                store_.torrents(), store_.peers());
-  return !server_->commit_failed();
+  return accounted.ok() && !server_->commit_failed();
 }
 
 }  // namespace shardtrack

@@ -12,6 +12,8 @@
 #include "common/metrics.h"
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
+#include "shard/accounting/accounting_flusher.h"
+#include "shard/accounting/transfer_ledger.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/shard_persistence.h"
 #include "shard/shard_server.h"
@@ -39,8 +41,8 @@ class ShardRuntime {
   // Binds --listen and starts expiry and snapshots; returns the endpoint bound.
   Result<std::string> Start();
   void RegisterMetrics(MetricsRegistry& registry) const;
-  // After the loop has stopped: no more requests, then the final snapshot. False when that
-  // snapshot or an earlier journal commit failed (logged).
+  // After the loop has stopped: no more requests, then the last accounting file and the final
+  // snapshot. False when either, or an earlier journal commit, failed (logged).
   bool Stop();
 
   const ShardSettings& settings() const { return settings_; }
@@ -54,6 +56,8 @@ class ShardRuntime {
   std::unique_ptr<ShardPersistence> persistence_;
   std::unique_ptr<ShardService> service_;
   std::unique_ptr<ShardServer> server_;
+  TransferLedger ledger_;
+  std::unique_ptr<AccountingFlusher> accounting_;
 };
 
 }  // namespace shardtrack

@@ -86,6 +86,10 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
   announce->numwant = std::min(announce->numwant, kMaxNumwant);
   const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
   applied_.push_back(*announce);
+  if (ledger_ != nullptr && outcome.accepted && !request.passkey().empty()) {
+    ledger_->Record(*announce, request.passkey(), request.uploaded(), request.downloaded(),
+                    outcome.completion_counted, now);
+  }
   if (outcome.completion_counted) {
     completions_.push_back({announce->info_hash, outcome.completed});
   }

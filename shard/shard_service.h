@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proto/shardtrack.pb.h"
+#include "shard/accounting/transfer_ledger.h"
 #include "shard/fast_rng.h"
 #include "shard/peer_announce.h"
 #include "shard/swarm_store.h"
@@ -39,6 +40,9 @@ class ShardService {
 
   ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store, std::uint64_t seed);
 
+  // Announces that name a passkey are credited to its member in `ledger` (must outlive this).
+  void SetLedger(TransferLedger* ledger) { ledger_ = ledger; }
+
   // One Reply per Request, with the same id, in the same order.
   void Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out);
 
@@ -60,6 +64,7 @@ class ShardService {
   std::uint32_t count_;
   SwarmStore& store_;
   FastRng rng_;
+  TransferLedger* ledger_ = nullptr;
   std::vector<PeerAnnounce> applied_;
   std::vector<CountedCompletion> completions_;
   ShardServiceCounters counters_;

@@ -53,6 +53,11 @@ struct ShardSettings {
   // dropping state must be an operator's decision.
   std::string on_corrupt = "refuse";
 
+  // Seconds between the accounting files of a members-only tracker (shard/accounting/): what
+  // announces naming a passkey uploaded and downloaded, by member, for the site to import from
+  // <data-dir>/accounting/. A kill -9 loses at most this much accounting; SIGTERM loses none.
+  std::int64_t accounting_interval = 60;
+
   std::string log_level = "info";
   // GET /metrics and /healthz over HTTP, "HOST:PORT"; empty: off. Containers set 0.0.0.0:9100.
   std::string metrics_listen;

@@ -1,4 +1,5 @@
-"""Members only: the frontend's --passkey-file on a real 2-shard cluster, over HTTP and UDP.
+"""Members only: the frontend's --passkey-file on a real 2-shard cluster, over HTTP and UDP, and
+the shards' accounting of what members uploaded and downloaded (--accounting-interval).
 
 Announces and scrapes name a passkey in their path, /<passkey>/announce (UDP: in BEP 41's URL
 data); a request without a listed one is refused before any shard is asked. The file is
@@ -6,6 +7,7 @@ reloaded like the access list: a new version is written beside it and renamed ov
 reload is awaited by polling the tracker's answers, bounded by RELOAD_DEADLINE.
 """
 
+import glob
 import os
 import re
 import shutil
@@ -17,12 +19,14 @@ import unittest
 import cluster
 from cluster import peer_id
 from test_access_list import START_DEADLINE, metric_sum, wait_until
-from test_udp import UdpClient, announce_fields, bep41_url_data, free_udp_port
+from test_udp import (EVENT_STARTED, UdpClient, announce_fields, bep41_url_data,
+                      free_udp_port)
 
 ALICE = "0123456789abcdef0123456789abcdef"
 BOB = "Bob-key_2.v~1"
 MISSING = (b"this tracker needs your passkey: use the announce URL from your account, "
            b"/<passkey>/announce")
+UDP_EVENT_STOPPED = 3
 UNKNOWN = b"unknown passkey: download the torrent again from the site to get your current passkey"
 
 
@@ -36,6 +40,7 @@ class PasskeyCase(cluster.LoggedTestCase):
     """A cluster whose frontend admits the passkeys in self.path (ALICE and BOB at first)."""
 
     interval = "1"
+    shard_args = ()
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="shardtrack-passkeys-")
@@ -44,7 +49,8 @@ class PasskeyCase(cluster.LoggedTestCase):
         write_passkeys(self.path, [f"{ALICE} 1001", f"  {BOB}\t1002"])
         self.info_hash = cluster.hash_on_shard(1, 2, self.id())
         self.udp_port = free_udp_port()
-        self.cluster = cluster.Cluster(shards=2, frontends=1, frontend_args=[
+        self.cluster = cluster.Cluster(shards=2, frontends=1, shard_args=self.shard_args,
+                                       frontend_args=[
             "--passkey-file", self.path, "--passkey-file-interval", self.interval,
             "--udp-port", str(self.udp_port)])
         self.cluster.__enter__()
@@ -55,9 +61,10 @@ class PasskeyCase(cluster.LoggedTestCase):
     def logs(self):
         return self.cluster.logs() if hasattr(self, "cluster") else ""
 
-    def announce(self, passkey, label, left=1, source="127.0.0.1"):
+    def announce(self, passkey, label, left=1, source="127.0.0.1", **fields):
         """The decoded reply to an announce through `passkey` (None: the plain /announce)."""
-        target = cluster.announce_target(self.info_hash, peer_id(label), 6881, left=left)
+        target = cluster.announce_target(self.info_hash, peer_id(label), 6881, left=left,
+                                         **fields)
         if passkey is not None:
             target = f"/{passkey}{target}"
         response = cluster.get(self.port, target, source=source)
@@ -153,6 +160,70 @@ class SighupTest(PasskeyCase):
         wait_until(lambda: not self.admitted(BOB), "bob refused after SIGHUP")
         self.assertTrue(self.admitted(ALICE))
         self.assertTrue(self.frontend.running())
+
+
+def accounting(shards):
+    """{passkey: [uploaded, downloaded, completed, announces]} summed over every accounting
+    file the shards wrote, and the files' names."""
+    totals, names = {}, []
+    for shard in shards:
+        for path in sorted(glob.glob(os.path.join(shard.data_dir, "accounting", "*"))):
+            names.append(os.path.basename(path))
+            with open(path) as f:
+                lines = f.read().splitlines()
+            assert lines[0] == "# passkey\tuploaded\tdownloaded\tcompleted\tannounces", lines
+            for line in lines[1:]:
+                passkey, *numbers = line.split("\t")
+                totals[passkey] = [a + int(b) for a, b in
+                                   zip(totals.get(passkey, [0, 0, 0, 0]), numbers)]
+    return totals, names
+
+
+class AccountingTest(PasskeyCase):
+    shard_args = ("--accounting-interval", "1")
+
+    def test_members_are_credited_what_their_counters_grew_between_announces(self):
+        seeder = dict(label="seeder", left=0, source="127.0.0.2")
+        self.announce(ALICE, event="started", uploaded=50, **seeder)  # where it stands
+        self.announce(ALICE, uploaded=1050, **seeder)
+        self.announce(ALICE, uploaded=3050, **seeder)
+        leecher = dict(label="leecher", source="127.0.0.3")
+        self.announce(BOB, event="started", **leecher)
+        self.announce(BOB, downloaded=500, left=1500, **leecher)
+        self.announce(BOB, event="completed", downloaded=2000, left=0, **leecher)
+        self.announce(BOB, uploaded=100, downloaded=10, left=0, **leecher)  # restarted: not credited
+        self.announce(BOB, uploaded=400, downloaded=10, left=0, **leecher)
+        self.announce(ALICE, event="stopped", uploaded=3550, **seeder)
+        self.announce(ALICE, event="stopped", uploaded=9999, **seeder)  # gone: nothing to credit
+
+        client = UdpClient(self.udp_port, "127.0.0.4")
+        self.addCleanup(client.close)
+        client.connect()
+        url = bep41_url_data(f"/{BOB}/announce")
+        for event, left in ((EVENT_STARTED, 10), (0, 5), (UDP_EVENT_STOPPED, 0)):
+            action, payload = client.announce(self.info_hash, peer_id("udp"), 7002, left,
+                                              event=event, options=url)
+            self.assertEqual(action, 1, payload)
+
+        expected = {ALICE: [3500, 0, 0, 5], BOB: [300, 2000, 1, 8]}
+        wait_until(lambda: accounting(self.cluster.shards)[0] == expected,
+                   f"accounting files adding up to {expected}")
+        totals, names = accounting(self.cluster.shards)
+        self.assertTrue(all(re.fullmatch(r"shard1-\d+-\d+\.tsv", n) for n in names), names)
+        samples = cluster.metrics(self.port)  # the frontend's, for the passkeys' refusals
+        self.assertEqual(metric_sum(self.port, "shardtrack_passkey_refused_total"), 0, samples)
+
+
+
+class AccountingAtStopTest(PasskeyCase):
+    shard_args = ("--accounting-interval", "3600")
+
+    def test_what_a_stopping_shard_holds_is_written_before_it_exits(self):
+        self.announce(ALICE, event="started", uploaded=0, left=0, label="seeder")
+        self.announce(ALICE, uploaded=4096, left=0, label="seeder")
+        self.assertEqual(accounting(self.cluster.shards)[0], {})  # the first tick is an hour away
+        self.cluster.shards[1].stop()  # SIGTERM
+        self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [4096, 0, 0, 2]})
 
 
 class StartUpTest(cluster.LoggedTestCase):

@@ -276,5 +276,25 @@ TEST_F(ShardServiceTest, AMisroutedBatchCountsNoCompletions) {
   EXPECT_EQ(store_.completed(), 0u);
 }
 
+TEST_F(ShardServiceTest, AnnouncesNamingAPasskeyAreCreditedToItsMemberAndOthersAreNot) {
+  TransferLedger ledger({3, 4});
+  service_.SetLedger(&ledger);
+  auto announce = [&](std::uint64_t uploaded, const char* passkey, const InfoHash& hash,
+                      proto::Event event = proto::EVENT_NONE) {
+    AnnounceBuilder builder(hash, "10.0.0.1", 6881);
+    builder.Event(event).Seeder().request.set_uploaded(uploaded);
+    builder.request.set_passkey(passkey);
+    proto::RequestBatch batch = Batch();
+    AddAnnounce(batch, 1, builder);
+    Handle(batch);
+  };
+  announce(100, "alice", mine_);
+  announce(250, "alice", mine_, proto::EVENT_COMPLETED);
+  announce(400, "", mine_);        // no passkey: a public announce, not accounted
+  announce(900, "alice", other_);  // misrouted: refused, not accounted
+  ASSERT_EQ(ledger.totals().size(), 1u);
+  EXPECT_EQ(ledger.totals().at("alice"), (TransferLedger::Totals{150, 0, 0, 2}));
+}
+
 }  // namespace
 }  // namespace shardtrack

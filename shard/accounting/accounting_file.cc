@@ -1,0 +1,47 @@
+#include "shard/accounting/accounting_file.h"
+
+#include <fmt/format.h>
+
+namespace shardtrack {
+namespace {
+
+// A name taken already (a restart within the same second) is skipped, never overwritten.
+constexpr int kNamesToTry = 1000;
+
+}  // namespace
+
+std::string FormatAccounting(const TransferLedger::TotalsByMember& totals) {
+  std::string text = kAccountingHeader;
+  for (const auto& [passkey, member] : totals) {
+    fmt::format_to(std::back_inserter(text), "{}\t{}\t{}\t{}\t{}\n", passkey, member.uploaded,
+                   member.downloaded, member.completed, member.announces);
+  }
+  return text;
+}
+
+Result<std::string> WriteAccountingFile(FileOps& files, const std::string& dir, std::uint32_t shard,
+                                        UnixSeconds now, std::uint64_t& sequence,
+                                        const TransferLedger::TotalsByMember& totals) {
+  if (Status created = files.CreateDir(dir); !created) return Error{created.error()};
+  const std::string temporary = JoinPath(dir, fmt::format("shard{}.tsv.tmp", shard));
+  {
+    auto file = files.OpenWritable(temporary, FileOps::OpenMode::kTruncate);
+    if (!file) return Error{file.error()};
+    if (Status written = (*file)->Append(FormatAccounting(totals)); !written) {
+      return Error{written.error()};
+    }
+    if (Status synced = (*file)->Sync(); !synced) return Error{synced.error()};
+  }
+  for (int tries = 0; tries < kNamesToTry; ++tries) {
+    const std::string path =
+        JoinPath(dir, fmt::format("shard{}-{}-{}.tsv", shard, now, sequence++));
+    if (files.Exists(path)) continue;
+    if (Status linked = files.Link(temporary, path); !linked) return Error{linked.error()};
+    if (Status removed = files.Remove(temporary); !removed) return Error{removed.error()};
+    if (Status synced = files.SyncDir(dir); !synced) return Error{synced.error()};
+    return path;
+  }
+  return Error{"no free name for an accounting file in " + dir};
+}
+
+}  // namespace shardtrack

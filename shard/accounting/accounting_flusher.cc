@@ -1,0 +1,62 @@
+#include "shard/accounting/accounting_flusher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "shard/accounting/accounting_file.h"
+
+namespace shardtrack {
+
+AccountingFlusher::AccountingFlusher(EventLoop& loop, FileOps& files, Options options,
+                                     TransferLedger& ledger)
+    : loop_(loop), files_(files), options_(std::move(options)), ledger_(ledger) {}
+
+AccountingFlusher::~AccountingFlusher() { loop_.Cancel(timer_); }
+
+void AccountingFlusher::Start() {
+  timer_ = loop_.RunAfter(options_.interval, [this] { OnTimer(); });
+}
+
+void AccountingFlusher::OnTimer() {
+  Start();
+  ledger_.Expire(loop_.clock().WallNow() - options_.peer_timeout);
+  if (Status flushed = Flush(); !flushed) {
+    spdlog::error(
+        "shard {}: cannot write an accounting file: {}; its totals are kept and written with "
+        "the next one (free space in, or fix the permissions of, {})",
+        options_.shard, flushed.error(), options_.dir);
+  }
+}
+
+Status AccountingFlusher::Flush() {
+  if (ledger_.totals().empty()) return OkStatus();
+  TransferLedger::TotalsByMember totals = ledger_.TakeTotals();
+  auto written = WriteAccountingFile(files_, options_.dir, options_.shard, loop_.clock().WallNow(),
+                                     sequence_, totals);
+  if (!written) {
+    ++counters_.failures;
+    ledger_.Restore(totals);
+    return Error{written.error()};
+  }
+  ++counters_.files_written;
+  spdlog::debug("shard {}: accounting for {} members in {}", options_.shard, totals.size(),
+                *written);
+  return OkStatus();
+}
+
+void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {
+  const MetricLabels shard = {{"shard", std::to_string(options_.shard)}};
+  registry.AddCounter("shardtrack_accounting_files_total",
+                      "Accounting files written (members' transfer, for the site to import).",
+                      shard, [this] { return counters_.files_written; });
+  registry.AddCounter("shardtrack_accounting_failures_total",
+                      "Accounting files that could not be written (their totals wait for the "
+                      "next).",
+                      shard, [this] { return counters_.failures; });
+  registry.AddGauge("shardtrack_accounting_peers",
+                    "Peers whose transfer counters the accounting follows.", shard,
+                    [this] { return double(ledger_.baselines()); });
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,79 @@
+// TransferLedger: what each member (passkey) uploaded and downloaded, from the counters its
+// clients report in announces: a private tracker's ratio accounting. An announce is credited
+// with what its peer's counters grew since that peer's previous announce to the torrent (a peer
+// is a torrent and an address and port, as in the swarm). A peer's first announce, one with
+// event=started, and one whose counters went backwards (its client started them again) only
+// set where the counters stand: a transfer is never credited twice, and what a peer moved
+// before its first announce here, or before a restart of the shard (baselines are not saved),
+// is not credited. Completions the swarm counted are credited to the announcing member.
+// Totals gather until the caller takes them; baselines of peers silent since a cutoff are
+// forgotten by Expire. Pure, apart from the memory it holds: about 100 bytes per peer
+// announcing with a passkey.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "common/clock.h"
+#include "common/siphash.h"
+#include "shard/peer_announce.h"
+
+namespace shardtrack {
+
+class TransferLedger {
+ public:
+  struct Totals {
+    std::uint64_t uploaded = 0;
+    std::uint64_t downloaded = 0;
+    std::uint64_t completed = 0;
+    std::uint64_t announces = 0;
+
+    bool operator==(const Totals&) const = default;
+  };
+  // By passkey, in order: what a file lists.
+  using TotalsByMember = std::map<std::string, Totals, std::less<>>;
+
+  explicit TransferLedger(SipHashKey key) : baselines_(0, PeerKeyHash{key}) {}
+
+  // One announce that named `passkey` (never empty), with the counters its client reported.
+  void Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
+              std::uint64_t downloaded, bool completion_counted, UnixSeconds now);
+  // Forgets the baselines of peers last heard at or before `cutoff`. Returns how many.
+  std::size_t Expire(UnixSeconds cutoff);
+
+  // What was credited since the last TakeTotals, which starts them again from nothing.
+  const TotalsByMember& totals() const { return totals_; }
+  TotalsByMember TakeTotals() { return std::exchange(totals_, {}); }
+  // Gives back totals a caller took but could not hand on (added to what came since).
+  void Restore(const TotalsByMember& totals);
+
+  std::size_t baselines() const { return baselines_.size(); }
+
+ private:
+  struct PeerKey {
+    InfoHash info_hash;
+    IpAddress ip;
+    std::uint16_t port = 0;
+    bool operator==(const PeerKey&) const = default;
+  };
+  // Keyed: announces choose infohashes, addresses and ports, so an unkeyed hash could be
+  // flooded into collisions.
+  struct PeerKeyHash {
+    SipHashKey key;
+    std::size_t operator()(const PeerKey& peer) const;
+  };
+  struct Baseline {
+    std::uint64_t uploaded = 0;
+    std::uint64_t downloaded = 0;
+    UnixSeconds last_seen = 0;
+  };
+
+  std::unordered_map<PeerKey, Baseline, PeerKeyHash> baselines_;
+  TotalsByMember totals_;
+};
+
+}  // namespace shardtrack

@@ -1,0 +1,144 @@
+// The accounting files: their text, their names (never one already taken), and that a failed
+// write leaves no file under a final name. AccountingFlusher on a real loop with a fake clock.
+#include "shard/accounting/accounting_file.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "shard/accounting/accounting_flusher.h"
+#include "shard/persistence/faulty_file_ops.h"
+#include "tests/unit/common/scratch_dir.h"
+
+namespace shardtrack {
+namespace {
+
+using Totals = TransferLedger::Totals;
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> Names(const std::string& dir) {
+  std::vector<std::string> names;
+  if (!std::filesystem::exists(dir)) return names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(AccountingFileTest, ListsEachMemberOnATabSeparatedLineUnderAHeader) {
+  TransferLedger::TotalsByMember totals;
+  totals["bob"] = {1, 2, 3, 4};
+  totals["alice"] = {1099511627776, 0, 0, 9};
+  EXPECT_EQ(FormatAccounting(totals),
+            "# passkey\tuploaded\tdownloaded\tcompleted\tannounces\n"
+            "alice\t1099511627776\t0\t0\t9\n"
+            "bob\t1\t2\t3\t4\n");
+}
+
+TEST(AccountingFileTest, WritesANewFileUnderANameNotTakenAndLeavesNothingElse) {
+  testing::ScratchDir scratch;
+  const std::string dir = scratch.File("accounting");  // created by the write
+  PosixFileOps files;
+  std::uint64_t sequence = 0;
+  TransferLedger::TotalsByMember totals;
+  totals["alice"] = {10, 20, 0, 1};
+  auto first = WriteAccountingFile(files, dir, 3, 1700000000, sequence, totals);
+  ASSERT_TRUE(first.ok()) << first.error();
+  EXPECT_EQ(*first, dir + "/shard3-1700000000-0.tsv");
+  std::ofstream(dir + "/shard3-1700000000-1.tsv") << "not imported yet\n";  // a restart's
+  sequence = 0;
+  auto second = WriteAccountingFile(files, dir, 3, 1700000000, sequence, totals);
+  ASSERT_TRUE(second.ok()) << second.error();
+  EXPECT_EQ(*second, dir + "/shard3-1700000000-2.tsv");
+  EXPECT_EQ(Read(dir + "/shard3-1700000000-1.tsv"), "not imported yet\n");
+  EXPECT_EQ(Read(*second), FormatAccounting(totals));
+  EXPECT_EQ(Names(dir),
+            (std::vector<std::string>{"shard3-1700000000-0.tsv", "shard3-1700000000-1.tsv",
+                                      "shard3-1700000000-2.tsv"}));
+}
+
+TEST(AccountingFileTest, AFailedSyncLeavesNoFileUnderAFinalName) {
+  testing::ScratchDir scratch;
+  const std::string dir = scratch.File("accounting");
+  PosixFileOps real;
+  FaultyFileOps files(real);
+  files.FailNth(FaultyFileOps::Op::kSync, 1);
+  std::uint64_t sequence = 0;
+  TransferLedger::TotalsByMember totals;
+  totals["alice"] = {10, 20, 0, 1};
+  EXPECT_FALSE(WriteAccountingFile(files, dir, 0, 1700000000, sequence, totals).ok());
+  for (const std::string& name : Names(dir)) EXPECT_TRUE(name.ends_with(".tmp")) << name;
+}
+
+class AccountingFlusherTest : public ::testing::Test {
+ protected:
+  PeerAnnounce Peer() {
+    PeerAnnounce announce;
+    announce.ip = *IpAddress::Parse("10.0.0.1");
+    announce.port = 6881;
+    return announce;
+  }
+  void TurnUntilFiles(std::size_t files) {
+    for (int i = 0; i < 100 && flusher_.counters().files_written < files; ++i) {
+      loop_.RunOnce(std::chrono::milliseconds(1));
+    }
+  }
+
+  FakeClock clock_;
+  EventLoop loop_{clock_};
+  testing::ScratchDir scratch_;
+  const std::string dir_ = scratch_.File("accounting");
+  PosixFileOps real_;
+  FaultyFileOps files_{real_};
+  TransferLedger ledger_{{1, 2}};
+  AccountingFlusher flusher_{loop_, files_, {dir_, 0, std::chrono::seconds(60), 2700}, ledger_};
+};
+
+TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNothingWas) {
+  flusher_.Start();
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  ledger_.Record(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  clock_.Advance(std::chrono::seconds(60));
+  TurnUntilFiles(1);
+  ASSERT_EQ(flusher_.counters().files_written, 1u);
+  EXPECT_TRUE(ledger_.totals().empty());
+  clock_.Advance(std::chrono::seconds(60));
+  loop_.RunOnce(std::chrono::milliseconds(1));
+  EXPECT_EQ(Names(dir_).size(), 1u);
+  EXPECT_EQ(Read(dir_ + "/" + Names(dir_)[0]), FormatAccounting({{"alice", {64, 0, 0, 2}}}));
+}
+
+TEST_F(AccountingFlusherTest, AFailedFileKeepsItsTotalsForTheNext) {
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kLink, 1);
+  EXPECT_FALSE(flusher_.Flush().ok());
+  EXPECT_EQ(flusher_.counters().failures, 1u);
+  ledger_.Record(Peer(), "alice", 32, 0, false, clock_.WallNow());
+  ASSERT_TRUE(flusher_.Flush().ok());
+  const std::vector<std::string> names = Names(dir_);
+  ASSERT_EQ(names.size(), 1u) << "the failed one's temporary file is written over";
+  EXPECT_EQ(Read(dir_ + "/" + names[0]), FormatAccounting({{"alice", {32, 0, 0, 2}}}));
+}
+
+TEST_F(AccountingFlusherTest, EachTickForgetsBaselinesOlderThanThePeerTimeout) {
+  flusher_.Start();
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  clock_.Advance(std::chrono::seconds(2700));  // wall time too: the baseline is that old now
+  TurnUntilFiles(1);
+  EXPECT_EQ(ledger_.baselines(), 0u);
+}
+
+}  // namespace
+}  // namespace shardtrack
