@@ -64,6 +64,28 @@ class NodeTest(ProcessTestCase):
         node.start()
         self.assertCounts(node.port, 2, 0, downloaded=1)
 
+    def test_members_only_with_every_shard_accounting_into_one_directory(self):
+        passkeys = os.path.join(self.tmp, "passkeys")
+        with open(passkeys, "w") as f:
+            f.write("node-member\n")
+        node = self.start_node("--passkey-file", passkeys)
+        for number, torrent in enumerate(self.torrents):
+            for uploaded in (0, 1000 * (number + 1)):
+                target = "/node-member" + cluster.announce_target(
+                    torrent, peer_id(f"seed{number}"), 7000 + number, uploaded=uploaded, left=0)
+                self.assertNotIn(b"failure reason", cluster.get(node.port, target).bencoded())
+        self.assertIn(b"failure reason", cluster.get(node.port, cluster.announce_target(
+            self.torrents[0], peer_id("outsider"), 7100)).bencoded())
+        self.assertEqual(node.stop(), 0, node.log_tail())
+        accounting = os.path.join(self.data_dir, "accounting")
+        lines = {}
+        for name in sorted(os.listdir(accounting)):
+            self.assertRegex(name, r"^shard[01]-\d+-\d+\.tsv$")
+            with open(os.path.join(accounting, name)) as f:
+                lines[name[:6]] = f.read().splitlines()[1:]
+        self.assertEqual(lines, {"shard0": ["node-member\t1000\t0\t0\t2"],
+                                 "shard1": ["node-member\t2000\t0\t0\t2"]})
+
     def test_its_data_directory_serves_a_cluster_of_as_many_shards(self):
         node = self.start_node()
         self.seed_and_leech(node.port)
