@@ -37,6 +37,14 @@ int Run(int argc, char** argv) {
     }
     return 0;
   }
+  if (options.print_passkeys) {
+    for (std::int64_t i = 0; i < options.passkeys; ++i) {
+      std::printf("%s\n", BenchPasskey(static_cast<std::uint64_t>(i),
+                                       static_cast<std::uint64_t>(options.passkeys))
+                              .c_str());
+    }
+    return 0;
+  }
   auto workload_options = options.ToWorkloadOptions();
   if (!workload_options.ok()) {
     std::fprintf(stderr, "shardtrack-loadgen: %s\n", workload_options.error().c_str());

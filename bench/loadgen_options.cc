@@ -38,6 +38,10 @@ void LoadgenOptions::Register(FlagSet& flags) {
   flags.Add("seed", &seed, "random seed");
   flags.Add("print-infohashes", &print_infohashes,
             "print the hex infohashes of torrents 0..N-1 (a whitelist) and exit");
+  flags.Add("passkeys", &passkeys,
+            "members: peer p announces to /<passkey p mod N>/announce (0: plain /announce)");
+  flags.Add("print-passkeys", &print_passkeys,
+            "print the --passkeys passkeys, one a line (the tracker's --passkey-file), and exit");
   flags.Add("label", &label, "a label copied into the JSON line");
 }
 
@@ -65,6 +69,7 @@ Result<WorkloadOptions> LoadgenOptions::ToWorkloadOptions() const {
   out.stopped_percent = stopped_percent;
   out.seeder_percent = seeder_percent;
   out.numwant = static_cast<int>(numwant);
+  out.passkeys = static_cast<std::uint64_t>(std::max<std::int64_t>(passkeys, 0));
   out.keep_alive = keep_alive;
   out.host = host + ":" + std::to_string(port);
   out.seed = static_cast<std::uint64_t>(seed);

@@ -37,6 +37,8 @@ struct LoadgenOptions {
   double timeout = 5;  // seconds before an unanswered request counts as an error
   std::int64_t seed = 1;
   std::int64_t print_infohashes = 0;  // print this many torrents' hex infohashes and exit
+  std::int64_t passkeys = 0;          // members (peer p uses passkey p mod N); 0: none
+  bool print_passkeys = false;        // print the --passkeys passkeys (a passkey file) and exit
   std::string label;                  // copied into the JSON line
 
   void Register(FlagSet& flags);

@@ -78,10 +78,19 @@ BenchPeer BenchPeerFor(std::uint64_t peer, std::uint32_t source_count) {
   return out;
 }
 
+std::string BenchPasskey(std::uint64_t peer, std::uint64_t passkeys) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "bench%08llu",
+                static_cast<unsigned long long>(peer % passkeys));
+  return text;
+}
+
 std::string BuildAnnounceRequest(const AnnounceSpec& spec, std::string_view host, bool keep_alive) {
   std::string out;
   out.reserve(320);
-  out += "GET /announce?info_hash=";
+  out += "GET ";
+  if (!spec.passkey.empty()) out += "/" + spec.passkey;
+  out += "/announce?info_hash=";
   out += UrlEncode(spec.info_hash.view());
   out += "&peer_id=";
   out += UrlEncode(spec.peer_id.view());
@@ -96,8 +105,11 @@ std::string BuildAnnounceRequest(const AnnounceSpec& spec, std::string_view host
   return out;
 }
 
-std::string BuildScrapeRequest(const InfoHash& info_hash, std::string_view host, bool keep_alive) {
-  std::string out = "GET /scrape?info_hash=" + UrlEncode(info_hash.view());
+std::string BuildScrapeRequest(const InfoHash& info_hash, std::string_view host, bool keep_alive,
+                               std::string_view passkey) {
+  std::string out = "GET ";
+  if (!passkey.empty()) out += "/" + std::string(passkey);
+  out += "/scrape?info_hash=" + UrlEncode(info_hash.view());
   AppendRequestEnd(out, host, keep_alive);
   return out;
 }

@@ -27,6 +27,9 @@ struct BenchPeer {
 };
 // `source_count` must be at least 1.
 BenchPeer BenchPeerFor(std::uint64_t peer, std::uint32_t source_count);
+// The passkey of `peer` when the run has `passkeys` members (at least 1): bench00000000,
+// bench00000001, ... (--print-passkeys writes the tracker's passkey file).
+std::string BenchPasskey(std::uint64_t peer, std::uint64_t passkeys);
 
 enum class AnnounceEvent { kNone, kStarted, kCompleted, kStopped };
 
@@ -37,10 +40,13 @@ struct AnnounceSpec {
   AnnounceEvent event = AnnounceEvent::kNone;
   std::uint64_t left = 0;
   int numwant = 50;
+  std::string passkey;  // non-empty: the request goes to /<passkey>/announce
 };
 
 // `host` is the Host header value; without `keep_alive` the request asks for Connection: close.
 std::string BuildAnnounceRequest(const AnnounceSpec& spec, std::string_view host, bool keep_alive);
-std::string BuildScrapeRequest(const InfoHash& info_hash, std::string_view host, bool keep_alive);
+// A non-empty `passkey` makes it /<passkey>/scrape.
+std::string BuildScrapeRequest(const InfoHash& info_hash, std::string_view host, bool keep_alive,
+                               std::string_view passkey = {});
 
 }  // namespace shardtrack

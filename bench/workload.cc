@@ -63,7 +63,8 @@ PlannedRequest Workload::PlanLoad(std::uint32_t source_index) {
   if (scrape) {
     out.is_scrape = true;
     out.expect_peers = knowledge.stops_in_flight == 0 && HasOtherPresentPeer(knowledge, ~0ULL);
-    out.wire = BuildScrapeRequest(info_hash, options_.host, options_.keep_alive);
+    out.wire =
+        BuildScrapeRequest(info_hash, options_.host, options_.keep_alive, PasskeyOf(source_index));
     return out;
   }
   const std::uint32_t sources = options_.source_count;
@@ -81,8 +82,8 @@ PlannedRequest Workload::PlanLoad(std::uint32_t source_index) {
     ++knowledge.stops_in_flight;
     ++knowledge.stops_sent;
   }
-  AnnounceSpec spec{info_hash, peer.peer_id,       peer.port,
-                    out.event, seeder ? 0 : kLeft, options_.numwant};
+  AnnounceSpec spec{info_hash,          peer.peer_id,     peer.port,          out.event,
+                    seeder ? 0 : kLeft, options_.numwant, PasskeyOf(out.peer)};
   out.wire = BuildAnnounceRequest(spec, options_.host, options_.keep_alive);
   return out;
 }
@@ -97,8 +98,13 @@ std::optional<PlannedRequest> Workload::PlanPopulate(std::uint32_t source_index)
   out.event = AnnounceEvent::kStarted;
   const BenchPeer peer = BenchPeerFor(j, options_.source_count);
   const bool seeder = SeedsTorrent(j, out.torrent, options_.seeder_percent);
-  AnnounceSpec spec{
-      BenchInfoHash(out.torrent), peer.peer_id, peer.port, out.event, seeder ? 0 : kLeft, 0};
+  AnnounceSpec spec{BenchInfoHash(out.torrent),
+                    peer.peer_id,
+                    peer.port,
+                    out.event,
+                    seeder ? 0 : kLeft,
+                    0,
+                    PasskeyOf(j)};
   out.wire = BuildAnnounceRequest(spec, options_.host, options_.keep_alive);
   return out;
 }

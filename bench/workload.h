@@ -33,6 +33,7 @@ struct WorkloadOptions {
   double stopped_percent = 3;
   double seeder_percent = 25;
   int numwant = 50;
+  std::uint64_t passkeys = 0;  // members; 0: no passkey in the paths
   bool keep_alive = true;
   std::string host;  // the Host header
   std::uint64_t seed = 1;
@@ -70,6 +71,10 @@ class Workload {
   };
   PlannedRequest PlanLoad(std::uint32_t source_index);
   std::optional<PlannedRequest> PlanPopulate(std::uint32_t source_index);
+  // Peer `peer`'s passkey; empty without --passkeys.
+  std::string PasskeyOf(std::uint64_t peer) const {
+    return options_.passkeys == 0 ? std::string() : BenchPasskey(peer, options_.passkeys);
+  }
   AnnounceEvent PickEvent();
   bool HasOtherPresentPeer(const TorrentKnowledge& knowledge, std::uint64_t peer) const;
 

@@ -30,7 +30,7 @@ void AccountingFlusher::OnTimer() {
 }
 
 Status AccountingFlusher::Flush() {
-  if (ledger_.totals().empty()) return OkStatus();
+  if (ledger_.empty()) return OkStatus();
   TransferLedger::TotalsByMember totals = ledger_.TakeTotals();
   auto written = WriteAccountingFile(files_, options_.dir, options_.shard, loop_.clock().WallNow(),
                                      sequence_, totals);

@@ -46,6 +46,18 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   last = {uploaded, downloaded, now};
 }
 
+TransferLedger::Totals TransferLedger::TotalsOf(std::string_view passkey) const {
+  auto found = totals_.find(passkey);
+  return found == totals_.end() ? Totals{} : found->second;
+}
+
+TransferLedger::TotalsByMember TransferLedger::TakeTotals() {
+  TotalsByMember taken(std::make_move_iterator(totals_.begin()),
+                       std::make_move_iterator(totals_.end()));
+  totals_.clear();
+  return taken;
+}
+
 std::size_t TransferLedger::Expire(UnixSeconds cutoff) {
   return std::erase_if(baselines_,
                        [cutoff](const auto& entry) { return entry.second.last_seen <= cutoff; });

@@ -46,8 +46,9 @@ class TransferLedger {
   std::size_t Expire(UnixSeconds cutoff);
 
   // What was credited since the last TakeTotals, which starts them again from nothing.
-  const TotalsByMember& totals() const { return totals_; }
-  TotalsByMember TakeTotals() { return std::exchange(totals_, {}); }
+  bool empty() const { return totals_.empty(); }
+  Totals TotalsOf(std::string_view passkey) const;
+  TotalsByMember TakeTotals();
   // Gives back totals a caller took but could not hand on (added to what came since).
   void Restore(const TotalsByMember& totals);
 
@@ -72,8 +73,17 @@ class TransferLedger {
     UnixSeconds last_seen = 0;
   };
 
+  // Lets a passkey (a string_view) be looked up without building a string.
+  struct PasskeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view passkey) const {
+      return std::hash<std::string_view>{}(passkey);
+    }
+  };
+
   std::unordered_map<PeerKey, Baseline, PeerKeyHash> baselines_;
-  TotalsByMember totals_;
+  // Hashed while announces come in (a lookup each), sorted only when taken.
+  std::unordered_map<std::string, Totals, PasskeyHash, std::equal_to<>> totals_;
 };
 
 }  // namespace shardtrack

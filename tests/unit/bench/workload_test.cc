@@ -43,9 +43,21 @@ TEST(RequestBuilderTest, PeersHaveDistinctEndpointsAndIds) {
   EXPECT_NE(BenchInfoHash(0), BenchInfoHash(1));
 }
 
+TEST(RequestBuilderTest, APasskeyGoesInThePathOfAnnouncesAndScrapes) {
+  EXPECT_EQ(BenchPasskey(7, 5), "bench00000002");
+  AnnounceSpec spec{
+      BenchInfoHash(0),  BenchPeerFor(0, 1).peer_id, 7000, AnnounceEvent::kNone, 0, 50,
+      BenchPasskey(7, 5)};
+  EXPECT_TRUE(BuildAnnounceRequest(spec, "h:1", true)
+                  .starts_with("GET /bench00000002/announce?info_hash="));
+  EXPECT_TRUE(BuildScrapeRequest(BenchInfoHash(0), "h:1", true, "bench00000002")
+                  .starts_with("GET /bench00000002/scrape?info_hash="));
+  EXPECT_TRUE(BuildScrapeRequest(BenchInfoHash(0), "h:1", true).starts_with("GET /scrape?"));
+}
+
 TEST(RequestBuilderTest, AnnounceAsksToCloseWithoutKeepAlive) {
   AnnounceSpec spec{
-      BenchInfoHash(0), BenchPeerFor(0, 1).peer_id, 7000, AnnounceEvent::kStarted, 0, 50};
+      BenchInfoHash(0), BenchPeerFor(0, 1).peer_id, 7000, AnnounceEvent::kStarted, 0, 50, ""};
   const std::string keep = BuildAnnounceRequest(spec, "h:1", true);
   const std::string close = BuildAnnounceRequest(spec, "h:1", false);
   EXPECT_TRUE(keep.starts_with("GET /announce?info_hash="));

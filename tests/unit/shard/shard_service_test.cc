@@ -292,8 +292,9 @@ TEST_F(ShardServiceTest, AnnouncesNamingAPasskeyAreCreditedToItsMemberAndOthersA
   announce(250, "alice", mine_, proto::EVENT_COMPLETED);
   announce(400, "", mine_);        // no passkey: a public announce, not accounted
   announce(900, "alice", other_);  // misrouted: refused, not accounted
-  ASSERT_EQ(ledger.totals().size(), 1u);
-  EXPECT_EQ(ledger.totals().at("alice"), (TransferLedger::Totals{150, 0, 0, 2}));
+  const TransferLedger::TotalsByMember totals = ledger.TakeTotals();
+  ASSERT_EQ(totals.size(), 1u);
+  EXPECT_EQ(totals.at("alice"), (TransferLedger::Totals{150, 0, 0, 2}));
 }
 
 }  // namespace

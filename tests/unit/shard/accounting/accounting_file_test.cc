@@ -113,7 +113,7 @@ TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNot
   clock_.Advance(std::chrono::seconds(60));
   TurnUntilFiles(1);
   ASSERT_EQ(flusher_.counters().files_written, 1u);
-  EXPECT_TRUE(ledger_.totals().empty());
+  EXPECT_TRUE(ledger_.empty());
   clock_.Advance(std::chrono::seconds(60));
   loop_.RunOnce(std::chrono::milliseconds(1));
   EXPECT_EQ(Names(dir_).size(), 1u);

@@ -25,10 +25,7 @@ class TransferLedgerTest : public ::testing::Test {
                 bool completion = false) {
     ledger_.Record(peer, passkey, up, down, completion, now_);
   }
-  Totals Of(const std::string& passkey) {
-    auto found = ledger_.totals().find(passkey);
-    return found == ledger_.totals().end() ? Totals{} : found->second;
-  }
+  Totals Of(const std::string& passkey) { return ledger_.TotalsOf(passkey); }
 
   TransferLedger ledger_{{1, 2}};
   UnixSeconds now_ = 1'700'000'000;
@@ -103,7 +100,7 @@ TEST_F(TransferLedgerTest, TakenTotalsStartAgainAndRestoredOnesAddUp) {
   Announce(peer, "alice", 100, 0);
   TransferLedger::TotalsByMember taken = ledger_.TakeTotals();
   EXPECT_EQ(taken.at("alice"), (Totals{100, 0, 0, 2}));
-  EXPECT_TRUE(ledger_.totals().empty());
+  EXPECT_TRUE(ledger_.empty());
   Announce(peer, "alice", 150, 0);
   ledger_.Restore(taken);
   EXPECT_EQ(Of("alice"), (Totals{150, 0, 0, 3}));
