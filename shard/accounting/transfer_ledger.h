@@ -7,7 +7,7 @@
 // before its first announce here, or before a restart of the shard (baselines are not saved),
 // is not credited. Completions the swarm counted are credited to the announcing member.
 // Totals gather until the caller takes them; baselines of peers silent since a cutoff are
-// forgotten by Expire. Pure, apart from the memory it holds: about 100 bytes per peer
+// forgotten by Expire. Pure, apart from the memory it holds: about 140 bytes per peer
 // announcing with a passkey.
 #pragma once
 
