@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "common/passkey.h"
 #include "common/routing.h"
 
 namespace shardtrack {
@@ -81,6 +82,11 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
   if (std::string failure = CheckOwner(announce->info_hash, now); !failure.empty()) {
     reply.set_failure(std::move(failure));
     reply.set_misrouted(true);
+    return;
+  }
+  if (!request.passkey().empty() && !IsValidPasskey(request.passkey())) {
+    ++counters_.invalid_requests;
+    reply.set_failure("invalid passkey");
     return;
   }
   announce->numwant = std::min(announce->numwant, kMaxNumwant);

@@ -9,11 +9,6 @@ namespace {
 
 constexpr std::string_view kWhitespace = " \t\r\v\f";
 
-bool IsPasskeyCharacter(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
 Status CheckPasskey(std::string_view passkey) {
   if (passkey.size() > kMaxPasskeyLength) {
     return Error{"a passkey is at most " + std::to_string(kMaxPasskeyLength) +

@@ -1,9 +1,10 @@
 // PasskeyList: the members' passkeys a private tracker's passkey file names, read by
 // ParsePasskeyList (the file format of list_file.h).
 //
-// A line's first word is a passkey: 1 to 64 of the characters a URL path carries unescaped
-// (A-Z a-z 0-9 - . _ ~). What follows it on the line is the operator's (a user name or id) and
-// is ignored. A passkey listed twice is kept once. Pure value type; a lookup allocates nothing.
+// A line's first word is a passkey (common/passkey.h: 1 to 64 of the characters a URL path
+// carries unescaped, A-Z a-z 0-9 - . _ ~). What follows it on the line is the operator's (a user
+// name or id) and is ignored. A passkey listed twice is kept once. Pure value type; a lookup
+// allocates nothing.
 #pragma once
 
 #include <cstddef>
@@ -13,11 +14,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/passkey.h"
 #include "common/result.h"
 
 namespace shardtrack {
-
-inline constexpr std::size_t kMaxPasskeyLength = 64;
 
 class PasskeyList {
  public:

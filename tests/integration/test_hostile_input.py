@@ -109,6 +109,8 @@ class Garbage:
         query = "&".join(f"{k}={v}" for k, v in params.items())
         if self.rng.random() < 0.2:  # the same key twice
             query += f"&{self.rng.choice(names)}={self.hostile_value()}"
+        if self.rng.random() < 0.1:  # a passkey's path, on a tracker that wants none
+            return f"/{cluster.quote(self.blob(30))}/announce?" + query
         return "/announce?" + query
 
     def scrape_target(self):
@@ -154,6 +156,8 @@ class Garbage:
                 ">QQQIIIiH", *(self.rng.getrandbits(64) for _ in range(3)), event,
                 self.rng.choice([0, self.rng.getrandbits(32)]), self.rng.getrandbits(32),
                 num_want, self.rng.getrandbits(16))
+            if self.rng.random() < 0.3:  # BEP 41 options: URL data, padding, anything
+                body += self.rng.choice([b"\x02", b"\x01", b"\x00", b""]) + self.blob(60)
             return header + (self.mutate(body) if kind == 3 else body)
         if kind == 4:  # a scrape of whole infohashes or of any length
             length = self.rng.choice([20 * self.rng.randint(1, 74), self.rng.randint(0, 1500)])
@@ -177,7 +181,8 @@ class Garbage:
                 field(7, self.rng.getrandbits(64)),
                 field(8, self.rng.randint(0, 7)),
                 field(9, self.rng.getrandbits(self.rng.choice([8, 32]))),
-                field(10, self.rng.randint(0, 1))])
+                field(10, self.rng.randint(0, 1)),
+                field(11, self.rng.choice([b"", b"member", self.blob(80)]))])
             scrape = b"".join(field(1, self.rng.randbytes(self.rng.choice([20, 3])))
                               for _ in range(self.rng.randint(0, 30)))
             scrape += field(2, self.rng.randint(0, 1)) + field(3, self.rng.getrandbits(32))

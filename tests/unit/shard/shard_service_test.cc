@@ -290,8 +290,10 @@ TEST_F(ShardServiceTest, AnnouncesNamingAPasskeyAreCreditedToItsMemberAndOthersA
   };
   announce(100, "alice", mine_);
   announce(250, "alice", mine_, proto::EVENT_COMPLETED);
-  announce(400, "", mine_);        // no passkey: a public announce, not accounted
-  announce(900, "alice", other_);  // misrouted: refused, not accounted
+  announce(400, "", mine_);         // no passkey: a public announce, not accounted
+  announce(900, "alice", other_);   // misrouted: refused, not accounted
+  announce(900, "al\tice", mine_);  // not a passkey (it would break the file's lines): refused
+  announce(900, std::string(65, 'a').c_str(), mine_);
   const TransferLedger::TotalsByMember totals = ledger.TakeTotals();
   ASSERT_EQ(totals.size(), 1u);
   EXPECT_EQ(totals.at("alice"), (TransferLedger::Totals{150, 0, 0, 2}));
