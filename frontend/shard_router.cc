@@ -235,6 +235,7 @@ void ShardRouter::Fail(std::uint64_t id, const std::string& reason) {
   failure_reply_.Clear();
   failure_reply_.set_id(id);
   failure_reply_.set_failure(reason);
+  failure_reply_.set_retry_later(true);
   Answer(*pending, failure_reply_);
 }
 

@@ -102,7 +102,7 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   proto::Request* request = router_->Add(shard, index);
   if (request == nullptr) {
     exchanges_.Release(index);
-    return RespondFailure(slot, kShardBusyReason);
+    return RespondFailure(slot, kShardBusyReason, true);
   }
   Exchange& exchange = exchanges_[index];
   exchange.outstanding = 1;
@@ -128,7 +128,10 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   const std::uint32_t index = NewExchange(slot, Route::kScrape);
   const std::span<const InfoHash> served = AnswerRefused(hashes, exchanges_[index].scrape);
   const ShardRouter::Fanout fanout = router_->AddScrape(served, index);
-  if (fanout.refused) exchanges_[index].failure = kShardBusyReason;
+  if (fanout.refused) {
+    exchanges_[index].failure = kShardBusyReason;
+    exchanges_[index].retry_later = true;
+  }
   exchanges_[index].outstanding = fanout.requests;
   if (fanout.requests == 0) Finish(index);
 }
@@ -164,6 +167,7 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
     proto::Request* request = router_->Add(shard, index);
     if (request == nullptr) {
       exchanges_[index].failure = kShardBusyReason;
+      exchanges_[index].retry_later = true;
       continue;
     }
     ++exchanges_[index].outstanding;
@@ -183,7 +187,10 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
   Exchange& exchange = exchanges_[index];
   answering_ = {exchange.kind, exchange.started};
   if (!reply.failure().empty()) {
-    if (exchange.failure.empty()) exchange.failure = reply.failure();
+    if (exchange.failure.empty()) {
+      exchange.failure = reply.failure();
+      exchange.retry_later = reply.retry_later();
+    }
   } else {
     ++exchange.shards_answered;
     if (exchange.kind == Route::kAnnounce) {
@@ -205,7 +212,9 @@ void TrackerHandler::Finish(std::uint32_t index) {
   answering_ = {exchange.kind, exchange.started};
   switch (exchange.kind) {
     case Route::kAnnounce:
-      if (!exchange.failure.empty()) RespondFailure(exchange.slot, exchange.failure);
+      if (!exchange.failure.empty()) {
+        RespondFailure(exchange.slot, exchange.failure, exchange.retry_later);
+      }
       break;  // a successful announce was answered on arrival
     case Route::kScrape:
       FinishScrape(exchange);
@@ -235,7 +244,9 @@ void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceRep
 }
 
 void TrackerHandler::FinishScrape(Exchange& exchange) {
-  if (!exchange.failure.empty()) return RespondFailure(exchange.slot, exchange.failure);
+  if (!exchange.failure.empty()) {
+    return RespondFailure(exchange.slot, exchange.failure, exchange.retry_later);
+  }
   body_.clear();
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
   if (exchange.full_scrape) {
@@ -280,15 +291,20 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   exchange.outstanding = 0;
   exchange.full_scrape = false;
   exchange.failure.clear();
+  exchange.retry_later = false;
   exchange.scrape.Clear();
   exchange.stats.Clear();
   exchange.shards_answered = 0;
   return index;
 }
 
-void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason) {
+void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason, bool retry_later) {
   body_.clear();
-  WriteFailure(reason, body_);
+  if (retry_later) {
+    WriteFailure(reason, kRetryLaterMinutes, body_);
+  } else {
+    WriteFailure(reason, body_);
+  }
   RespondBencoded(slot, Outcome::kFailure);
 }
 

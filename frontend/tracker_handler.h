@@ -78,6 +78,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     bool no_peer_id = false;
     IpAddress client;
     std::string failure;        // first failure among the shard replies
+    bool retry_later = false;   // that failure asks the client to come back later
     proto::ScrapeReply scrape;  // gathered scrape entries
     proto::StatsReply stats;    // gathered totals
     std::uint32_t shards_answered = 0;
@@ -104,7 +105,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void FinishReady(Exchange& exchange);
 
   std::uint32_t NewExchange(ResponseSlot slot, Route kind);
-  void RespondFailure(ResponseSlot slot, std::string_view reason);
+  // `retry_later`: with BEP 31's `retry in` (the shard was busy, silent or unreachable).
+  void RespondFailure(ResponseSlot slot, std::string_view reason, bool retry_later = false);
   void RespondBencoded(ResponseSlot slot, Outcome outcome = Outcome::kOk);  // body_
   void RespondText(ResponseSlot slot, int status, std::string_view text);
   void RespondMetrics(ResponseSlot slot);

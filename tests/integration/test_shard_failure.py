@@ -47,6 +47,7 @@ class ShardFailureTest(cluster.LoggedTestCase):
         reply = self.leecher_announce(info_hash)
         elapsed = time.monotonic() - started
         self.assertIn(b"failure reason", reply)
+        self.assertEqual(reply[b"retry in"], 1, reply)  # BEP 31: come back in a minute
         self.assertLess(elapsed, FAILURE_DEADLINE, f"failure reply took {elapsed:.2f} s")
 
     def assertServes(self, info_hash):
@@ -98,6 +99,7 @@ class ShardFailureTest(cluster.LoggedTestCase):
             self.assertOtherShardNotBlocked()
             full = cluster.get(self.port, "/scrape", timeout=FAILURE_DEADLINE + 2).bencoded()
             self.assertIn(b"failure reason", full)  # a full scrape needs every shard
+            self.assertEqual(full[b"retry in"], 1, full)
         finally:
             shard.kill(signal.SIGCONT)
         # The shard now answers the requests that already timed out; the frontend must drop
@@ -111,6 +113,32 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertEqual(set(cluster.scrape(self.port)), {self.h0, self.h1})
         self.assertTrue(self.cluster.frontends[0].running())
         self.assertTrue(shard.running())
+
+
+
+class BusyShardTest(cluster.LoggedTestCase):
+    """--max-pending-per-shard: past it a shard's requests fail at once, and clients are asked
+    to come back in a minute."""
+
+    def test_requests_past_the_pending_cap_fail_at_once_with_retry_in(self):
+        with cluster.Cluster(shards=2, frontends=1, frontend_args=[
+                "--max-pending-per-shard", "1",
+                "--shard-timeout-ms", str(SHARD_TIMEOUT_MS * 10)]) as tracker:
+            self.logs = tracker.logs
+            h1 = tracker.hash_on_shard(1, "busy")
+            tracker.shards[1].kill(signal.SIGSTOP)
+            try:
+                with HttpConnection(tracker.port(), timeout=FAILURE_DEADLINE * 3) as waiting:
+                    waiting.request("GET", announce_target(h1, peer_id("w"), 7003, left=1))
+                    time.sleep(0.2)  # its request is the one pending
+                    started = time.monotonic()
+                    reply = announce(tracker.port(), h1, peer_id("x"), 7004, left=1,
+                                     timeout=FAILURE_DEADLINE)
+                    self.assertLess(time.monotonic() - started, FAILURE_DEADLINE / 3)
+                    self.assertEqual(reply, {b"failure reason": b"tracker busy, retry later",
+                                             b"retry in": 1})
+            finally:
+                tracker.shards[1].kill(signal.SIGCONT)
 
 
 if __name__ == "__main__":

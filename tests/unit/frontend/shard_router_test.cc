@@ -92,6 +92,7 @@ TEST_F(ShardRouterTest, OneBatchPerTurnAndRepliesMatchedByIdInAnyOrder) {
   EXPECT_EQ(listener_.replies[10].id(), first_id);
   EXPECT_EQ(listener_.replies[20].id(), second_id);
   EXPECT_TRUE(listener_.replies[10].failure().empty());
+  EXPECT_FALSE(listener_.replies[10].retry_later());
   EXPECT_EQ(router_->counters(0).replied, 2u);
   EXPECT_EQ(router_->counters(0).pending, 0u);
 }
@@ -102,6 +103,7 @@ TEST_F(ShardRouterTest, UnansweredRequestsFailAtTheDeadlineAndLateRepliesAreIgno
   ReceiveBatch();
   ASSERT_TRUE(TurnUntil([&] { return listener_.replies.contains(7); }));
   EXPECT_NE(listener_.replies[7].failure().find("did not answer in time"), std::string::npos);
+  EXPECT_TRUE(listener_.replies[7].retry_later());
   EXPECT_EQ(router_->counters(0).timeouts, 1u);
 
   listener_.replies.clear();
