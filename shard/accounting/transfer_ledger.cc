@@ -58,6 +58,21 @@ TransferLedger::TotalsByMember TransferLedger::TakeTotals() {
   return taken;
 }
 
+std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
+  std::vector<PeerBaseline> out;
+  out.reserve(baselines_.size());
+  for (const auto& [peer, last] : baselines_) {
+    out.push_back(
+        {peer.info_hash, peer.ip, peer.port, last.uploaded, last.downloaded, last.last_seen});
+  }
+  return out;
+}
+
+void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
+  baselines_[{baseline.info_hash, baseline.ip, baseline.port}] = {
+      baseline.uploaded, baseline.downloaded, baseline.last_seen};
+}
+
 std::size_t TransferLedger::Expire(UnixSeconds cutoff) {
   return std::erase_if(baselines_,
                        [cutoff](const auto& entry) { return entry.second.last_seen <= cutoff; });

@@ -4,11 +4,10 @@
 // is a torrent and an address and port, as in the swarm). A peer's first announce, one with
 // event=started, and one whose counters went backwards (its client started them again) only
 // set where the counters stand: a transfer is never credited twice, and what a peer moved
-// before its first announce here, or before a restart of the shard (baselines are not saved),
-// is not credited. Completions the swarm counted are credited to the announcing member.
-// Totals gather until the caller takes them; baselines of peers silent since a cutoff are
-// forgotten by Expire. Pure, apart from the memory it holds: about 140 bytes per peer
-// announcing with a passkey.
+// before its first announce here is not credited. Completions the swarm counted are credited to the
+// announcing member. Totals gather until the caller takes them; baselines of peers silent since a
+// cutoff are forgotten by Expire, and can be saved across a planned restart (baseline_file.h).
+// Pure, apart from the memory it holds: about 140 bytes per peer announcing with a passkey.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/siphash.h"
@@ -33,6 +33,17 @@ class TransferLedger {
     std::uint64_t announces = 0;
 
     bool operator==(const Totals&) const = default;
+  };
+  // Where one peer's counters stood at its last announce.
+  struct PeerBaseline {
+    InfoHash info_hash;
+    IpAddress ip;
+    std::uint16_t port = 0;
+    std::uint64_t uploaded = 0;
+    std::uint64_t downloaded = 0;
+    UnixSeconds last_seen = 0;
+
+    bool operator==(const PeerBaseline&) const = default;
   };
   // By passkey, in order: what a file lists.
   using TotalsByMember = std::map<std::string, Totals, std::less<>>;
@@ -53,6 +64,9 @@ class TransferLedger {
   void Restore(const TotalsByMember& totals);
 
   std::size_t baselines() const { return baselines_.size(); }
+  std::vector<PeerBaseline> Baselines() const;
+  // Adds (or replaces) one peer's baseline.
+  void AddBaseline(const PeerBaseline& baseline);
 
  private:
   struct PeerKey {

@@ -25,6 +25,7 @@ enum class RecordType : std::uint8_t {
   kPeerUpsert = 6,
   kPeerRemove = 7,
   kJournalSynced = 8,
+  kAccountingBaseline = 9,  // shard/accounting/baseline_file.h
 };
 
 inline constexpr std::size_t kPreambleSize = 8;

@@ -167,7 +167,7 @@ def accounting(shards):
     file the shards wrote, and the files' names."""
     totals, names = {}, []
     for shard in shards:
-        for path in sorted(glob.glob(os.path.join(shard.data_dir, "accounting", "*"))):
+        for path in sorted(glob.glob(os.path.join(shard.data_dir, "accounting", "*.tsv"))):
             names.append(os.path.basename(path))
             with open(path) as f:
                 lines = f.read().splitlines()
@@ -218,12 +218,28 @@ class AccountingTest(PasskeyCase):
 class AccountingAtStopTest(PasskeyCase):
     shard_args = ("--accounting-interval", "3600")
 
-    def test_what_a_stopping_shard_holds_is_written_before_it_exits(self):
+    def test_a_stopping_shard_writes_what_it_holds_and_counting_goes_on_after_it(self):
         self.announce(ALICE, event="started", uploaded=0, left=0, label="seeder")
         self.announce(ALICE, uploaded=4096, left=0, label="seeder")
         self.assertEqual(accounting(self.cluster.shards)[0], {})  # the first tick is an hour away
-        self.cluster.shards[1].stop()  # SIGTERM
+        shard = self.cluster.shards[1]
+        shard.stop()  # SIGTERM
         self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [4096, 0, 0, 2]})
+
+        shard.start()  # loads the peer's saved counters: its next announce is credited
+        self.assertIn("accounting goes on from 1 peers' saved counters", shard.log())
+        self.announce(ALICE, uploaded=5000, left=0, label="seeder")
+        shard.stop()
+        self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [5000, 0, 0, 3]})
+
+        shard.start()  # loads the counters again (saved by that stop), and removes them
+        self.announce(ALICE, uploaded=5100, left=0, label="seeder")  # +100, in memory only
+        shard.kill(signal.SIGKILL)
+        shard.start()  # after a crash no saved counters: nothing can be credited twice
+        self.assertNotIn("saved counters", shard.log().split("----- start #")[-1])
+        self.announce(ALICE, uploaded=5200, left=0, label="seeder")  # where it stands, only
+        shard.stop()
+        self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [5000, 0, 0, 4]})
 
 
 class StartUpTest(cluster.LoggedTestCase):

@@ -1,0 +1,104 @@
+#include "shard/accounting/baseline_file.h"
+
+#include <fmt/format.h>
+
+#include "shard/persistence/byte_codec.h"
+#include "shard/persistence/record_framing.h"
+
+namespace shardtrack {
+namespace {
+
+constexpr std::string_view kMagic = "STBASE";
+constexpr std::uint16_t kVersion = 1;
+
+void Encode(const TransferLedger::PeerBaseline& baseline, std::string& out) {
+  const std::size_t frame = BeginFrame(out, RecordType::kAccountingBaseline);
+  const std::string_view ip = baseline.ip.raw();
+  ByteWriter(out)
+      .Bytes(baseline.info_hash.view())
+      .U8(static_cast<std::uint8_t>(ip.size()))
+      .Bytes(ip)
+      .U16(baseline.port)
+      .U64(baseline.uploaded)
+      .U64(baseline.downloaded)
+      .I64(baseline.last_seen);
+  FinishFrame(out, frame);
+}
+
+Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
+  ByteReader in(fields);
+  TransferLedger::PeerBaseline baseline;
+  auto info_hash = InfoHash::FromRaw(in.Bytes(InfoHash::kSize));
+  auto ip = IpAddress::FromRaw(in.Bytes(in.U8()));
+  baseline.port = in.U16();
+  baseline.uploaded = in.U64();
+  baseline.downloaded = in.U64();
+  baseline.last_seen = in.I64();
+  if (!in.ok() || !in.AtEnd() || !info_hash || !ip) return Error{"a malformed baseline record"};
+  baseline.info_hash = *info_hash;
+  baseline.ip = *ip;
+  return baseline;
+}
+
+Result<std::size_t> Parse(std::string_view file, UnixSeconds cutoff, TransferLedger& ledger) {
+  if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) {
+    return Error{preamble.error()};
+  }
+  std::size_t loaded = 0;
+  FrameCursor cursor(file, kPreambleSize);
+  FrameCursor::Frame frame;
+  while (true) {
+    switch (cursor.Next(frame)) {
+      case FrameCursor::Step::kEnd:
+        return loaded;
+      case FrameCursor::Step::kBad:
+        return Error{cursor.error()};
+      case FrameCursor::Step::kFrame:
+        if (frame.type != RecordType::kAccountingBaseline) return Error{"an unexpected record"};
+        auto baseline = Decode(frame.fields);
+        if (!baseline) return Error{baseline.error()};
+        if (baseline->last_seen > cutoff) {
+          ledger.AddBaseline(*baseline);
+          ++loaded;
+        }
+    }
+  }
+}
+
+}  // namespace
+
+std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t shard) {
+  return JoinPath(accounting_dir, fmt::format("shard{}.baselines", shard));
+}
+
+Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
+                     const TransferLedger& ledger) {
+  if (Status created = files.CreateDir(accounting_dir); !created) return created;
+  std::string out;
+  AppendPreamble(out, kMagic, kVersion);
+  for (const auto& baseline : ledger.Baselines()) Encode(baseline, out);
+  const std::string path = BaselineFilePath(accounting_dir, shard);
+  {
+    auto file = files.OpenWritable(path + ".tmp", FileOps::OpenMode::kTruncate);
+    if (!file) return Error{file.error()};
+    if (Status written = (*file)->Append(out); !written) return written;
+    if (Status synced = (*file)->Sync(); !synced) return synced;
+  }
+  if (Status renamed = files.Rename(path + ".tmp", path); !renamed) return renamed;
+  return files.SyncDir(accounting_dir);
+}
+
+Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
+                                  std::uint32_t shard, UnixSeconds cutoff, TransferLedger& ledger) {
+  const std::string path = BaselineFilePath(accounting_dir, shard);
+  if (!files.Exists(path)) return std::size_t{0};
+  auto text = files.ReadFile(path);
+  if (!text) return Error{text.error()};
+  auto loaded = Parse(*text, cutoff, ledger);
+  if (Status removed = files.Remove(path); !removed) return Error{removed.error()};
+  if (Status synced = files.SyncDir(accounting_dir); !synced) return Error{synced.error()};
+  if (!loaded) return Error{path + ": " + loaded.error()};
+  return loaded;
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,32 @@
+// The accounting's peer baselines across a planned restart: a stopping shard saves them to
+// <data-dir>/accounting/shard<index>.baselines, and the next start loads those still within the
+// peer timeout and removes the file. Removed at once, so a later kill -9 cannot bring back old
+// baselines (which would credit a transfer twice): after a crash peers start again from their
+// next announce, as without the file. Preamble "STBASE" version 1, then one kAccountingBaseline
+// frame per peer (record_framing.h): infohash:20 | ip_len:u8 | ip | port:u16 | uploaded:u64 |
+// downloaded:u64 | last_seen:i64. Written under a .tmp name, synced and renamed into place.
+// Through FileOps, on the loop: a few MB at most at shutdown and start.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "shard/accounting/transfer_ledger.h"
+#include "shard/persistence/file_ops.h"
+
+namespace shardtrack {
+
+std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t shard);
+
+Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
+                     const TransferLedger& ledger);
+
+// Loads the saved baselines last seen after `cutoff` into `ledger` and removes the file (the
+// removal synced before this returns); returns how many were loaded (0 without a file). A
+// damaged file is an error, removed too, after the good records before the damage were loaded.
+Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
+                                  std::uint32_t shard, UnixSeconds cutoff, TransferLedger& ledger);
+
+}  // namespace shardtrack

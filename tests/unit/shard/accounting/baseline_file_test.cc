@@ -1,0 +1,83 @@
+// Saved accounting baselines: a round trip, the cutoff, the file gone once loaded, and a damaged
+// file loading what came before the damage.
+#include "shard/accounting/baseline_file.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "tests/unit/common/scratch_dir.h"
+
+namespace shardtrack {
+namespace {
+
+using Baseline = TransferLedger::PeerBaseline;
+
+Baseline Make(std::uint8_t torrent, const char* ip, std::uint16_t port, UnixSeconds seen) {
+  Baseline baseline;
+  baseline.info_hash.bytes.fill(torrent);
+  baseline.ip = *IpAddress::Parse(ip);
+  baseline.port = port;
+  baseline.uploaded = 1000ULL * torrent + port;
+  baseline.downloaded = 7ULL << 40;
+  baseline.last_seen = seen;
+  return baseline;
+}
+
+std::vector<Baseline> Sorted(std::vector<Baseline> baselines) {
+  std::sort(baselines.begin(), baselines.end(),
+            [](const Baseline& a, const Baseline& b) { return a.uploaded < b.uploaded; });
+  return baselines;
+}
+
+class BaselineFileTest : public ::testing::Test {
+ protected:
+  testing::ScratchDir scratch_;
+  const std::string dir_ = scratch_.File("accounting");
+  PosixFileOps files_;
+  TransferLedger saved_{{1, 2}};
+  TransferLedger loaded_{{3, 4}};
+};
+
+TEST_F(BaselineFileTest, WhatAStopSavesTheNextStartLoadsOnceAndOnlyWithinTheCutoff) {
+  const std::vector<Baseline> baselines = {Make(1, "10.0.0.1", 6881, 2000),
+                                           Make(2, "2001:db8::7", 51413, 2000),
+                                           Make(3, "10.0.0.2", 6882, 1000)};
+  for (const Baseline& baseline : baselines) saved_.AddBaseline(baseline);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 4, saved_).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard4.baselines"));
+
+  auto loaded = LoadBaselines(files_, dir_, 4, /*cutoff=*/1000, loaded_);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(*loaded, 2u);
+  EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted({baselines[0], baselines[1]}));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/shard4.baselines"));
+  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 1000, loaded_), 0u);  // gone: nothing twice
+}
+
+TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved) {
+  for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, "10.0.0.1", 6881, 2000));
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, saved_).ok());
+  const std::string path = dir_ + "/shard0.baselines";
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() - 3] ^= 0x40;  // inside the last record
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+
+  auto loaded = LoadBaselines(files_, dir_, 0, 0, loaded_);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find(path), std::string::npos) << loaded.error();
+  EXPECT_EQ(loaded_.baselines(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+}  // namespace
+}  // namespace shardtrack
