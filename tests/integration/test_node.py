@@ -79,7 +79,10 @@ class NodeTest(ProcessTestCase):
         self.assertEqual(node.stop(), 0, node.log_tail())
         accounting = os.path.join(self.data_dir, "accounting")
         lines = {}
-        for name in sorted(os.listdir(accounting)):
+        names = sorted(os.listdir(accounting))
+        self.assertIn("shard0.baselines", names)  # each shard's peers' counters, for its restart
+        self.assertIn("shard1.baselines", names)
+        for name in (n for n in names if n.endswith(".tsv")):
             self.assertRegex(name, r"^shard[01]-\d+-\d+\.tsv$")
             with open(os.path.join(accounting, name)) as f:
                 lines[name[:6]] = f.read().splitlines()[1:]
