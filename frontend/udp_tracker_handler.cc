@@ -59,8 +59,8 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
     if (!refused.empty()) {
       return RespondError(from, request.transaction_id, scrape ? kScrapeNeedsHttpReason : refused);
     }
-    request.announce.set_passkey(passkey.data(),
-                                 passkey.size());  // a member's: the shard credits its transfer
+    // A member's: the shard credits the transfer to it.
+    request.announce.set_passkey(passkey.data(), passkey.size());
   }
   if (request.action == UdpAction::kAnnounce) return HandleAnnounce(request, from);
   HandleScrape(request, from);
