@@ -19,7 +19,7 @@ ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock&
     : settings_(settings),
       clock_(clock),
       store_(settings.store_peer_ids, RandomSipHashKey()),
-      ledger_(RandomSipHashKey()) {}
+      ledger_(RandomSipHashKey(), settings.peer_timeout) {}
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,
                                                          const ShardSettings& settings,

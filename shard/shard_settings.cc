@@ -70,8 +70,8 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "a corrupt data file at start: refuse (stop, naming it) or quarantine (move it "
             "aside, use the previous good snapshot)");
   flags.Add("accounting-interval", &accounting_interval,
-            "seconds between accounting files (members' transfer, from announces naming a "
-            "passkey) in <data-dir>/accounting/");
+            "seconds between accounting files (what members uploaded, downloaded, completed and "
+            "seeded, from announces naming a passkey) in <data-dir>/accounting/");
 }
 
 Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings) {

@@ -54,8 +54,9 @@ struct ShardSettings {
   std::string on_corrupt = "refuse";
 
   // Seconds between the accounting files of a members-only tracker (shard/accounting/): what
-  // announces naming a passkey uploaded and downloaded, by member, for the site to import from
-  // <data-dir>/accounting/. A kill -9 loses at most this much accounting; SIGTERM loses none.
+  // announces naming a passkey uploaded, downloaded, completed and seeded, by member and
+  // torrent, for the site to import from <data-dir>/accounting/. A kill -9 loses at most this
+  // much accounting; SIGTERM loses none.
   std::int64_t accounting_interval = 60;
 
   std::string log_level = "info";

@@ -10,24 +10,26 @@ constexpr int kNamesToTry = 1000;
 
 }  // namespace
 
-std::string FormatAccounting(const TransferLedger::TotalsByMember& totals) {
+std::string FormatAccounting(const std::vector<TransferLedger::Entry>& entries) {
   std::string text = kAccountingHeader;
-  for (const auto& [passkey, member] : totals) {
-    fmt::format_to(std::back_inserter(text), "{}\t{}\t{}\t{}\t{}\n", passkey, member.uploaded,
-                   member.downloaded, member.completed, member.announces);
+  for (const TransferLedger::Entry& entry : entries) {
+    const TransferLedger::Totals& totals = entry.totals;
+    fmt::format_to(std::back_inserter(text), "{}\t{}\t{}\t{}\t{}\t{}\t{}\n", entry.passkey,
+                   entry.info_hash.ToHex(), totals.uploaded, totals.downloaded, totals.completed,
+                   totals.seeding_seconds, totals.announces);
   }
   return text;
 }
 
 Result<std::string> WriteAccountingFile(FileOps& files, const std::string& dir, std::uint32_t shard,
                                         UnixSeconds now, std::uint64_t& sequence,
-                                        const TransferLedger::TotalsByMember& totals) {
+                                        const std::vector<TransferLedger::Entry>& entries) {
   if (Status created = files.CreateDir(dir); !created) return Error{created.error()};
   const std::string temporary = JoinPath(dir, fmt::format("shard{}.tsv.tmp", shard));
   {
     auto file = files.OpenWritable(temporary, FileOps::OpenMode::kTruncate);
     if (!file) return Error{file.error()};
-    if (Status written = (*file)->Append(FormatAccounting(totals)); !written) {
+    if (Status written = (*file)->Append(FormatAccounting(entries)); !written) {
       return Error{written.error()};
     }
     if (Status synced = (*file)->Sync(); !synced) return Error{synced.error()};

@@ -1,7 +1,8 @@
 // The accounting files a shard hands to a private tracker's site, in <data-dir>/accounting/:
 // one per flush, named shard<index>-<unix seconds>-<n>.tsv (names sort by time within a shard).
-// Each holds a comment line, then one line per member, tab-separated: passkey, bytes uploaded,
-// bytes downloaded, completions, announces, all since the shard's previous file. A file is
+// Each holds a comment line, then one line per member and torrent, tab-separated: passkey,
+// infohash (40 hex digits), bytes uploaded, bytes downloaded, completions, seconds seeded,
+// announces, all since the shard's previous file. A file is
 // written under a .tmp name, synced, and only then given its final name (a link, which never
 // replaces an existing file) and the directory synced: a file under its final name is whole
 // and durable. The site imports files in name order and deletes each once imported.
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -19,15 +21,15 @@ namespace shardtrack {
 
 inline constexpr const char* kAccountingDir = "accounting";
 inline constexpr const char* kAccountingHeader =
-    "# passkey\tuploaded\tdownloaded\tcompleted\tannounces\n";
+    "# passkey\tinfo_hash\tuploaded\tdownloaded\tcompleted\tseeding_seconds\tannounces\n";
 
 // The file's text.
-std::string FormatAccounting(const TransferLedger::TotalsByMember& totals);
+std::string FormatAccounting(const std::vector<TransferLedger::Entry>& entries);
 
-// Writes `totals` as a new file in `dir` (created if missing) stamped `now`; `sequence` (the
+// Writes `entries` as a new file in `dir` (created if missing) stamped `now`; `sequence` (the
 // caller's, advanced past every name tried) keeps names apart. Returns the file's path.
 Result<std::string> WriteAccountingFile(FileOps& files, const std::string& dir, std::uint32_t shard,
                                         UnixSeconds now, std::uint64_t& sequence,
-                                        const TransferLedger::TotalsByMember& totals);
+                                        const std::vector<TransferLedger::Entry>& entries);
 
 }  // namespace shardtrack

@@ -31,17 +31,17 @@ void AccountingFlusher::OnTimer() {
 
 Status AccountingFlusher::Flush() {
   if (ledger_.empty()) return OkStatus();
-  TransferLedger::TotalsByMember totals = ledger_.TakeTotals();
+  const std::vector<TransferLedger::Entry> entries = ledger_.TakeTotals();
   auto written = WriteAccountingFile(files_, options_.dir, options_.shard, loop_.clock().WallNow(),
-                                     sequence_, totals);
+                                     sequence_, entries);
   if (!written) {
     ++counters_.failures;
-    ledger_.Restore(totals);
+    ledger_.Restore(entries);
     return Error{written.error()};
   }
   ++counters_.files_written;
-  spdlog::debug("shard {}: accounting for {} members in {}", options_.shard, totals.size(),
-                *written);
+  spdlog::debug("shard {}: accounting of {} members' torrents in {}", options_.shard,
+                entries.size(), *written);
   return OkStatus();
 }
 

@@ -21,7 +21,8 @@ void Encode(const TransferLedger::PeerBaseline& baseline, std::string& out) {
       .U16(baseline.port)
       .U64(baseline.uploaded)
       .U64(baseline.downloaded)
-      .I64(baseline.last_seen);
+      .I64(baseline.last_seen)
+      .U8(baseline.seeder ? 1 : 0);
   FinishFrame(out, frame);
 }
 
@@ -34,9 +35,12 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
   baseline.uploaded = in.U64();
   baseline.downloaded = in.U64();
   baseline.last_seen = in.I64();
-  if (!in.ok() || !in.AtEnd() || !info_hash || !ip) return Error{"a malformed baseline record"};
+  const std::uint8_t seeder = in.U8();
+  if (!in.ok() || seeder > 1 || !in.AtEnd() || !info_hash || !ip)
+    return Error{"a malformed baseline record"};
   baseline.info_hash = *info_hash;
   baseline.ip = *ip;
+  baseline.seeder = seeder == 1;
   return baseline;
 }
 

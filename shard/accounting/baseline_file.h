@@ -4,8 +4,8 @@
 // baselines (which would credit a transfer twice): after a crash peers start again from their
 // next announce, as without the file. Preamble "STBASE" version 1, then one kAccountingBaseline
 // frame per peer (record_framing.h): infohash:20 | ip_len:u8 | ip | port:u16 | uploaded:u64 |
-// downloaded:u64 | last_seen:i64. Written under a .tmp name, synced and renamed into place.
-// Through FileOps, on the loop: a few MB at most at shutdown and start.
+// downloaded:u64 | last_seen:i64 | seeder:u8. Written under a .tmp name, synced and renamed into
+// place. Through FileOps, on the loop: a few MB at most at shutdown and start.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 #include "shard/accounting/transfer_ledger.h"
 
+#include <algorithm>
 #include <cstring>
-#include <utility>
 
 namespace shardtrack {
 
@@ -14,78 +14,95 @@ std::size_t TransferLedger::PeerKeyHash::operator()(const PeerKey& peer) const {
   return SipHash24(key, std::string_view(bytes, InfoHash::kSize + ip.size() + 2));
 }
 
+TransferLedger::Totals& TransferLedger::TotalsFor(std::string_view passkey,
+                                                  const InfoHash& info_hash) {
+  key_scratch_.assign(passkey);
+  key_scratch_.append(info_hash.view());
+  auto found = totals_.find(std::string_view(key_scratch_));
+  if (found == totals_.end()) found = totals_.emplace(key_scratch_, Totals{}).first;
+  return found->second;
+}
+
 void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passkey,
                             std::uint64_t uploaded, std::uint64_t downloaded,
                             bool completion_counted, UnixSeconds now) {
-  auto member = totals_.find(passkey);
-  if (member == totals_.end()) member = totals_.emplace(std::string(passkey), Totals{}).first;
-  Totals& totals = member->second;
+  Totals& totals = TotalsFor(passkey, announce.info_hash);
   ++totals.announces;
   if (completion_counted) ++totals.completed;
 
   const PeerKey peer{announce.info_hash, announce.ip, announce.port};
-  if (announce.event == proto::EVENT_STOPPED) {
-    if (auto found = baselines_.find(peer); found != baselines_.end()) {
-      const Baseline& last = found->second;
-      if (uploaded >= last.uploaded && downloaded >= last.downloaded) {
-        totals.uploaded += uploaded - last.uploaded;
-        totals.downloaded += downloaded - last.downloaded;
-      }
-      baselines_.erase(found);
+  const bool stopped = announce.event == proto::EVENT_STOPPED;
+  auto found = baselines_.find(peer);
+  if (found != baselines_.end() && announce.event != proto::EVENT_STARTED) {
+    const Baseline& last = found->second;
+    if (uploaded >= last.uploaded && downloaded >= last.downloaded) {
+      totals.uploaded += uploaded - last.uploaded;
+      totals.downloaded += downloaded - last.downloaded;
     }
+    const UnixSeconds gap = now - last.last_seen;
+    if (last.seeder && (announce.seeder || stopped) && gap >= 0 && gap <= peer_timeout_) {
+      totals.seeding_seconds += static_cast<std::uint64_t>(gap);
+    }
+  }
+  if (stopped) {
+    if (found != baselines_.end()) baselines_.erase(found);
     return;
   }
-  auto [found, added] = baselines_.try_emplace(peer);
-  Baseline& last = found->second;
-  const bool credit = !added && announce.event != proto::EVENT_STARTED &&
-                      uploaded >= last.uploaded && downloaded >= last.downloaded;
-  if (credit) {
-    totals.uploaded += uploaded - last.uploaded;
-    totals.downloaded += downloaded - last.downloaded;
-  }
-  last = {uploaded, downloaded, now};
+  baselines_[peer] = {uploaded, downloaded, now, announce.seeder};
 }
 
-TransferLedger::Totals TransferLedger::TotalsOf(std::string_view passkey) const {
-  auto found = totals_.find(passkey);
+TransferLedger::Totals TransferLedger::TotalsOf(std::string_view passkey,
+                                                const InfoHash& info_hash) const {
+  std::string key(passkey);
+  key.append(info_hash.view());
+  auto found = totals_.find(std::string_view(key));
   return found == totals_.end() ? Totals{} : found->second;
 }
 
-TransferLedger::TotalsByMember TransferLedger::TakeTotals() {
-  TotalsByMember taken(std::make_move_iterator(totals_.begin()),
-                       std::make_move_iterator(totals_.end()));
+std::vector<TransferLedger::Entry> TransferLedger::TakeTotals() {
+  std::vector<Entry> entries;
+  entries.reserve(totals_.size());
+  for (const auto& [key, totals] : totals_) {
+    const std::size_t passkey_size = key.size() - InfoHash::kSize;
+    entries.push_back({key.substr(0, passkey_size),
+                       *InfoHash::FromRaw(std::string_view(key).substr(passkey_size)), totals});
+  }
   totals_.clear();
-  return taken;
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.passkey != b.passkey ? a.passkey < b.passkey : a.info_hash < b.info_hash;
+  });
+  return entries;
+}
+
+void TransferLedger::Restore(const std::vector<Entry>& entries) {
+  for (const Entry& entry : entries) {
+    Totals& into = TotalsFor(entry.passkey, entry.info_hash);
+    into.uploaded += entry.totals.uploaded;
+    into.downloaded += entry.totals.downloaded;
+    into.completed += entry.totals.completed;
+    into.seeding_seconds += entry.totals.seeding_seconds;
+    into.announces += entry.totals.announces;
+  }
 }
 
 std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
   std::vector<PeerBaseline> out;
   out.reserve(baselines_.size());
   for (const auto& [peer, last] : baselines_) {
-    out.push_back(
-        {peer.info_hash, peer.ip, peer.port, last.uploaded, last.downloaded, last.last_seen});
+    out.push_back({peer.info_hash, peer.ip, peer.port, last.uploaded, last.downloaded,
+                   last.last_seen, last.seeder});
   }
   return out;
 }
 
 void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
   baselines_[{baseline.info_hash, baseline.ip, baseline.port}] = {
-      baseline.uploaded, baseline.downloaded, baseline.last_seen};
+      baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.seeder};
 }
 
 std::size_t TransferLedger::Expire(UnixSeconds cutoff) {
   return std::erase_if(baselines_,
                        [cutoff](const auto& entry) { return entry.second.last_seen <= cutoff; });
-}
-
-void TransferLedger::Restore(const TotalsByMember& totals) {
-  for (const auto& [passkey, taken] : totals) {
-    Totals& into = totals_[passkey];
-    into.uploaded += taken.uploaded;
-    into.downloaded += taken.downloaded;
-    into.completed += taken.completed;
-    into.announces += taken.announces;
-  }
 }
 
 }  // namespace shardtrack

@@ -1,21 +1,23 @@
-// TransferLedger: what each member (passkey) uploaded and downloaded, from the counters its
-// clients report in announces: a private tracker's ratio accounting. An announce is credited
-// with what its peer's counters grew since that peer's previous announce to the torrent (a peer
-// is a torrent and an address and port, as in the swarm). A peer's first announce, one with
-// event=started, and one whose counters went backwards (its client started them again) only
-// set where the counters stand: a transfer is never credited twice, and what a peer moved
-// before its first announce here is not credited. Completions the swarm counted are credited to the
-// announcing member. Totals gather until the caller takes them; baselines of peers silent since a
-// cutoff are forgotten by Expire, and can be saved across a planned restart (baseline_file.h).
-// Pure, apart from the memory it holds: about 140 bytes per peer announcing with a passkey.
+// TransferLedger: what each member (passkey) uploaded, downloaded, completed and seeded on each
+// torrent, from the counters its clients report in announces: a private tracker's accounting
+// (ratio, snatches, seeding time). An announce is credited with what its peer's counters grew
+// since that peer's previous announce to the torrent (a peer is a torrent and an address and
+// port, as in the swarm), and, when the peer was a seeder then and is one still, with the
+// seconds between the two announces (not when they are more than the peer timeout apart: the
+// swarm had dropped it). A peer's first announce, one with event=started, and one whose counters
+// went backwards (its client started them again) only set where the counters stand: a transfer
+// is never credited twice, and what a peer moved before its first announce here is not
+// credited. `stopped` is credited and forgets the peer. Completions the swarm counted are
+// credited to the announcing member. Totals gather until the caller takes them; baselines of
+// peers silent since a cutoff are forgotten by Expire, and can be saved across a planned
+// restart (baseline_file.h). Pure, apart from the memory it holds: about 140 bytes per peer
+// announcing with a passkey.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -30,9 +32,18 @@ class TransferLedger {
     std::uint64_t uploaded = 0;
     std::uint64_t downloaded = 0;
     std::uint64_t completed = 0;
+    std::uint64_t seeding_seconds = 0;
     std::uint64_t announces = 0;
 
     bool operator==(const Totals&) const = default;
+  };
+  // One member's totals on one torrent.
+  struct Entry {
+    std::string passkey;
+    InfoHash info_hash;
+    Totals totals;
+
+    bool operator==(const Entry&) const = default;
   };
   // Where one peer's counters stood at its last announce.
   struct PeerBaseline {
@@ -42,13 +53,13 @@ class TransferLedger {
     std::uint64_t uploaded = 0;
     std::uint64_t downloaded = 0;
     UnixSeconds last_seen = 0;
+    bool seeder = false;
 
     bool operator==(const PeerBaseline&) const = default;
   };
-  // By passkey, in order: what a file lists.
-  using TotalsByMember = std::map<std::string, Totals, std::less<>>;
 
-  explicit TransferLedger(SipHashKey key) : baselines_(0, PeerKeyHash{key}) {}
+  TransferLedger(SipHashKey key, UnixSeconds peer_timeout)
+      : peer_timeout_(peer_timeout), baselines_(0, PeerKeyHash{key}), totals_(0, TotalsHash{key}) {}
 
   // One announce that named `passkey` (never empty), with the counters its client reported.
   void Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
@@ -58,10 +69,11 @@ class TransferLedger {
 
   // What was credited since the last TakeTotals, which starts them again from nothing.
   bool empty() const { return totals_.empty(); }
-  Totals TotalsOf(std::string_view passkey) const;
-  TotalsByMember TakeTotals();
+  Totals TotalsOf(std::string_view passkey, const InfoHash& info_hash) const;
+  // By passkey, then infohash.
+  std::vector<Entry> TakeTotals();
   // Gives back totals a caller took but could not hand on (added to what came since).
-  void Restore(const TotalsByMember& totals);
+  void Restore(const std::vector<Entry>& entries);
 
   std::size_t baselines() const { return baselines_.size(); }
   std::vector<PeerBaseline> Baselines() const;
@@ -75,7 +87,7 @@ class TransferLedger {
     std::uint16_t port = 0;
     bool operator==(const PeerKey&) const = default;
   };
-  // Keyed: announces choose infohashes, addresses and ports, so an unkeyed hash could be
+  // Keyed hashes: announces choose infohashes, addresses and ports, so an unkeyed hash could be
   // flooded into collisions.
   struct PeerKeyHash {
     SipHashKey key;
@@ -85,19 +97,24 @@ class TransferLedger {
     std::uint64_t uploaded = 0;
     std::uint64_t downloaded = 0;
     UnixSeconds last_seen = 0;
+    bool seeder = false;
   };
-
-  // Lets a passkey (a string_view) be looked up without building a string.
-  struct PasskeyHash {
+  // A totals key is the passkey followed by the 20 infohash bytes; looked up as a string_view
+  // of key_scratch_, so a lookup allocates nothing.
+  struct TotalsHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view passkey) const {
-      return std::hash<std::string_view>{}(passkey);
+    SipHashKey key;
+    std::size_t operator()(std::string_view member_torrent) const {
+      return SipHash24(key, member_torrent);
     }
   };
 
+  Totals& TotalsFor(std::string_view passkey, const InfoHash& info_hash);
+
+  UnixSeconds peer_timeout_;
   std::unordered_map<PeerKey, Baseline, PeerKeyHash> baselines_;
-  // Hashed while announces come in (a lookup each), sorted only when taken.
-  std::unordered_map<std::string, Totals, PasskeyHash, std::equal_to<>> totals_;
+  std::unordered_map<std::string, Totals, TotalsHash, std::equal_to<>> totals_;
+  std::string key_scratch_;
 };
 
 }  // namespace shardtrack

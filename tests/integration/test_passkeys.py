@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 import cluster
@@ -162,27 +163,34 @@ class SighupTest(PasskeyCase):
         self.assertTrue(self.frontend.running())
 
 
+ACCOUNTING_HEADER = ("# passkey\tinfo_hash\tuploaded\tdownloaded\tcompleted\tseeding_seconds\t"
+                     "announces")
+
+
 def accounting(shards):
-    """{passkey: [uploaded, downloaded, completed, announces]} summed over every accounting
-    file the shards wrote, and the files' names."""
-    totals, names = {}, []
+    """Summed over every accounting file the shards wrote: ({passkey: [uploaded, downloaded,
+    completed, announces]}, the files' names, {passkey: seconds seeded}, the infohashes named)."""
+    totals, names, seeding, torrents = {}, [], {}, set()
     for shard in shards:
         for path in sorted(glob.glob(os.path.join(shard.data_dir, "accounting", "*.tsv"))):
             names.append(os.path.basename(path))
             with open(path) as f:
                 lines = f.read().splitlines()
-            assert lines[0] == "# passkey\tuploaded\tdownloaded\tcompleted\tannounces", lines
+            assert lines[0] == ACCOUNTING_HEADER, lines
             for line in lines[1:]:
-                passkey, *numbers = line.split("\t")
-                totals[passkey] = [a + int(b) for a, b in
-                                   zip(totals.get(passkey, [0, 0, 0, 0]), numbers)]
-    return totals, names
+                passkey, info_hash, up, down, completed, seeded, announces = line.split("\t")
+                torrents.add(info_hash)
+                numbers = [int(up), int(down), int(completed), int(announces)]
+                totals[passkey] = [a + b for a, b in zip(totals.get(passkey, [0] * 4), numbers)]
+                seeding[passkey] = seeding.get(passkey, 0) + int(seeded)
+    return totals, names, seeding, torrents
 
 
 class AccountingTest(PasskeyCase):
     shard_args = ("--accounting-interval", "1")
 
     def test_members_are_credited_what_their_counters_grew_between_announces(self):
+        started = time.monotonic()
         seeder = dict(label="seeder", left=0, source="127.0.0.2")
         self.announce(ALICE, event="started", uploaded=50, **seeder)  # where it stands
         self.announce(ALICE, uploaded=1050, **seeder)
@@ -208,7 +216,10 @@ class AccountingTest(PasskeyCase):
         expected = {ALICE: [3500, 0, 0, 5], BOB: [300, 2000, 1, 8]}
         wait_until(lambda: accounting(self.cluster.shards)[0] == expected,
                    f"accounting files adding up to {expected}")
-        totals, names = accounting(self.cluster.shards)
+        totals, names, seeding, torrents = accounting(self.cluster.shards)
+        self.assertEqual(torrents, {self.info_hash.hex()})
+        for member in (ALICE, BOB):  # seeders, announcing again within the test's seconds
+            self.assertLessEqual(seeding[member], time.monotonic() - started + 1)
         self.assertTrue(all(re.fullmatch(r"shard1-\d+-\d+\.tsv", n) for n in names), names)
         samples = cluster.metrics(self.port)  # the frontend's, for the passkeys' refusals
         self.assertEqual(metric_sum(self.port, "shardtrack_passkey_refused_total"), 0, samples)

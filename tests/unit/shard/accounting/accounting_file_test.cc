@@ -37,14 +37,21 @@ std::vector<std::string> Names(const std::string& dir) {
   return names;
 }
 
-TEST(AccountingFileTest, ListsEachMemberOnATabSeparatedLineUnderAHeader) {
-  TransferLedger::TotalsByMember totals;
-  totals["bob"] = {1, 2, 3, 4};
-  totals["alice"] = {1099511627776, 0, 0, 9};
-  EXPECT_EQ(FormatAccounting(totals),
-            "# passkey\tuploaded\tdownloaded\tcompleted\tannounces\n"
-            "alice\t1099511627776\t0\t0\t9\n"
-            "bob\t1\t2\t3\t4\n");
+InfoHash Torrent(std::uint8_t n) {
+  InfoHash hash;
+  hash.bytes.fill(n);
+  return hash;
+}
+
+TEST(AccountingFileTest, ListsEachMembersTorrentOnATabSeparatedLineUnderAHeader) {
+  const std::vector<TransferLedger::Entry> entries = {
+      {"alice", Torrent(0xab), {1099511627776, 0, 0, 3600, 9}},
+      {"bob", Torrent(0x01), {1, 2, 3, 4, 5}}};
+  EXPECT_EQ(FormatAccounting(entries),
+            "# passkey\tinfo_hash\tuploaded\tdownloaded\tcompleted\tseeding_seconds\t"
+            "announces\n"
+            "alice\tabababababababababababababababababababab\t1099511627776\t0\t0\t3600\t9\n"
+            "bob\t0101010101010101010101010101010101010101\t1\t2\t3\t4\t5\n");
 }
 
 TEST(AccountingFileTest, WritesANewFileUnderANameNotTakenAndLeavesNothingElse) {
@@ -52,8 +59,7 @@ TEST(AccountingFileTest, WritesANewFileUnderANameNotTakenAndLeavesNothingElse) {
   const std::string dir = scratch.File("accounting");  // created by the write
   PosixFileOps files;
   std::uint64_t sequence = 0;
-  TransferLedger::TotalsByMember totals;
-  totals["alice"] = {10, 20, 0, 1};
+  const std::vector<TransferLedger::Entry> totals = {{"alice", Torrent(1), {10, 20, 0, 0, 1}}};
   auto first = WriteAccountingFile(files, dir, 3, 1700000000, sequence, totals);
   ASSERT_TRUE(first.ok()) << first.error();
   EXPECT_EQ(*first, dir + "/shard3-1700000000-0.tsv");
@@ -76,8 +82,7 @@ TEST(AccountingFileTest, AFailedSyncLeavesNoFileUnderAFinalName) {
   FaultyFileOps files(real);
   files.FailNth(FaultyFileOps::Op::kSync, 1);
   std::uint64_t sequence = 0;
-  TransferLedger::TotalsByMember totals;
-  totals["alice"] = {10, 20, 0, 1};
+  const std::vector<TransferLedger::Entry> totals = {{"alice", Torrent(1), {10, 20, 0, 0, 1}}};
   EXPECT_FALSE(WriteAccountingFile(files, dir, 0, 1700000000, sequence, totals).ok());
   for (const std::string& name : Names(dir)) EXPECT_TRUE(name.ends_with(".tmp")) << name;
 }
@@ -102,7 +107,7 @@ class AccountingFlusherTest : public ::testing::Test {
   const std::string dir_ = scratch_.File("accounting");
   PosixFileOps real_;
   FaultyFileOps files_{real_};
-  TransferLedger ledger_{{1, 2}};
+  TransferLedger ledger_{{1, 2}, 2700};
   AccountingFlusher flusher_{loop_, files_, {dir_, 0, std::chrono::seconds(60), 2700}, ledger_};
 };
 
@@ -117,7 +122,8 @@ TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNot
   clock_.Advance(std::chrono::seconds(60));
   loop_.RunOnce(std::chrono::milliseconds(1));
   EXPECT_EQ(Names(dir_).size(), 1u);
-  EXPECT_EQ(Read(dir_ + "/" + Names(dir_)[0]), FormatAccounting({{"alice", {64, 0, 0, 2}}}));
+  EXPECT_EQ(Read(dir_ + "/" + Names(dir_)[0]),
+            FormatAccounting({{"alice", InfoHash{}, {64, 0, 0, 0, 2}}}));
 }
 
 TEST_F(AccountingFlusherTest, AFailedFileKeepsItsTotalsForTheNext) {
@@ -129,7 +135,8 @@ TEST_F(AccountingFlusherTest, AFailedFileKeepsItsTotalsForTheNext) {
   ASSERT_TRUE(flusher_.Flush().ok());
   const std::vector<std::string> names = Names(dir_);
   ASSERT_EQ(names.size(), 1u) << "the failed one's temporary file is written over";
-  EXPECT_EQ(Read(dir_ + "/" + names[0]), FormatAccounting({{"alice", {32, 0, 0, 2}}}));
+  EXPECT_EQ(Read(dir_ + "/" + names[0]),
+            FormatAccounting({{"alice", InfoHash{}, {32, 0, 0, 0, 2}}}));
 }
 
 TEST_F(AccountingFlusherTest, EachTickForgetsBaselinesOlderThanThePeerTimeout) {

@@ -26,6 +26,7 @@ Baseline Make(std::uint8_t torrent, const char* ip, std::uint16_t port, UnixSeco
   baseline.uploaded = 1000ULL * torrent + port;
   baseline.downloaded = 7ULL << 40;
   baseline.last_seen = seen;
+  baseline.seeder = torrent % 2 == 1;
   return baseline;
 }
 
@@ -40,8 +41,8 @@ class BaselineFileTest : public ::testing::Test {
   testing::ScratchDir scratch_;
   const std::string dir_ = scratch_.File("accounting");
   PosixFileOps files_;
-  TransferLedger saved_{{1, 2}};
-  TransferLedger loaded_{{3, 4}};
+  TransferLedger saved_{{1, 2}, 2700};
+  TransferLedger loaded_{{3, 4}, 2700};
 };
 
 TEST_F(BaselineFileTest, WhatAStopSavesTheNextStartLoadsOnceAndOnlyWithinTheCutoff) {

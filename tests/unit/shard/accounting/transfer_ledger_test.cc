@@ -1,39 +1,52 @@
-// TransferLedger: what each member is credited from its peers' counters, announce by announce.
+// TransferLedger: what each member is credited on each torrent from its peers' counters,
+// announce by announce, and the seconds its peers seeded.
 #include "shard/accounting/transfer_ledger.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace shardtrack {
 namespace {
 
 using Totals = TransferLedger::Totals;
 
+constexpr UnixSeconds kPeerTimeout = 2700;
+
+InfoHash Torrent(std::uint8_t n) {
+  InfoHash hash;
+  hash.bytes.fill(n);
+  return hash;
+}
+
 class TransferLedgerTest : public ::testing::Test {
  protected:
   PeerAnnounce Peer(std::uint8_t torrent, const char* ip, std::uint16_t port,
-                    proto::Event event = proto::EVENT_NONE) {
+                    proto::Event event = proto::EVENT_NONE, bool seeder = false) {
     PeerAnnounce announce;
-    announce.info_hash.bytes.fill(torrent);
+    announce.info_hash = Torrent(torrent);
     announce.ip = *IpAddress::Parse(ip);
     announce.port = port;
     announce.event = event;
+    announce.seeder = seeder;
     return announce;
   }
   void Announce(const PeerAnnounce& peer, const char* passkey, std::uint64_t up, std::uint64_t down,
                 bool completion = false) {
     ledger_.Record(peer, passkey, up, down, completion, now_);
   }
-  Totals Of(const std::string& passkey) { return ledger_.TotalsOf(passkey); }
+  Totals Of(const std::string& passkey, std::uint8_t torrent = 1) {
+    return ledger_.TotalsOf(passkey, Torrent(torrent));
+  }
 
-  TransferLedger ledger_{{1, 2}};
+  TransferLedger ledger_{{1, 2}, kPeerTimeout};
   UnixSeconds now_ = 1'700'000'000;
 };
 
 TEST_F(TransferLedgerTest, AFirstAnnounceOnlySetsWhereTheCountersStand) {
   Announce(Peer(1, "10.0.0.1", 6881), "alice", 5000, 700);
-  EXPECT_EQ(Of("alice"), (Totals{0, 0, 0, 1}));
+  EXPECT_EQ(Of("alice"), (Totals{0, 0, 0, 0, 1}));
   EXPECT_EQ(ledger_.baselines(), 1u);
 }
 
@@ -42,7 +55,7 @@ TEST_F(TransferLedgerTest, LaterAnnouncesAreCreditedWhatTheCountersGrew) {
   Announce(peer, "alice", 100, 10);
   Announce(peer, "alice", 1100, 10);
   Announce(peer, "alice", 1600, 2010);
-  EXPECT_EQ(Of("alice"), (Totals{1500, 2000, 0, 3}));
+  EXPECT_EQ(Of("alice"), (Totals{1500, 2000, 0, 0, 3}));
 }
 
 TEST_F(TransferLedgerTest, StartedOrCountersGoingBackwardsStartAgainWithoutCredit) {
@@ -52,7 +65,7 @@ TEST_F(TransferLedgerTest, StartedOrCountersGoingBackwardsStartAgainWithoutCredi
   Announce(peer, "alice", 3500, 3000);  // +500 from the restart's baseline
   Announce(peer, "alice", 10, 4000);    // uploaded went back: the client began again
   Announce(peer, "alice", 60, 4100);
-  EXPECT_EQ(Of("alice"), (Totals{550, 100, 0, 5}));
+  EXPECT_EQ(Of("alice"), (Totals{550, 100, 0, 0, 5}));
 }
 
 TEST_F(TransferLedgerTest, StoppedIsCreditedAndForgetsThePeer) {
@@ -61,10 +74,10 @@ TEST_F(TransferLedgerTest, StoppedIsCreditedAndForgetsThePeer) {
   EXPECT_EQ(ledger_.baselines(), 0u);
   Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 900, 0);
   Announce(Peer(1, "10.0.0.1", 6881), "alice", 1200, 0);  // back: a first announce again
-  EXPECT_EQ(Of("alice"), (Totals{800, 0, 0, 4}));
+  EXPECT_EQ(Of("alice"), (Totals{800, 0, 0, 0, 4}));
 }
 
-TEST_F(TransferLedgerTest, PeersAreATorrentAnAddressAndAPort) {
+TEST_F(TransferLedgerTest, PeersAreATorrentAnAddressAndAPortAndTotalsAMemberAndATorrent) {
   for (const PeerAnnounce& peer :
        {Peer(1, "10.0.0.1", 6881), Peer(2, "10.0.0.1", 6881), Peer(1, "10.0.0.2", 6881),
         Peer(1, "10.0.0.1", 6882), Peer(1, "2001:db8::1", 6881)}) {
@@ -72,15 +85,36 @@ TEST_F(TransferLedgerTest, PeersAreATorrentAnAddressAndAPort) {
     Announce(peer, "alice", 150, 0);
   }
   EXPECT_EQ(ledger_.baselines(), 5u);
-  EXPECT_EQ(Of("alice"), (Totals{250, 0, 0, 10}));
+  EXPECT_EQ(Of("alice", 1), (Totals{200, 0, 0, 0, 8}));
+  EXPECT_EQ(Of("alice", 2), (Totals{50, 0, 0, 0, 2}));
 }
 
 TEST_F(TransferLedgerTest, EachAnnounceIsCreditedToThePasskeyItNamed) {
   const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
   Announce(peer, "alice", 0, 0);
   Announce(peer, "bob", 300, 0, /*completion=*/true);
-  EXPECT_EQ(Of("alice"), (Totals{0, 0, 0, 1}));
-  EXPECT_EQ(Of("bob"), (Totals{300, 0, 1, 1}));
+  EXPECT_EQ(Of("alice"), (Totals{0, 0, 0, 0, 1}));
+  EXPECT_EQ(Of("bob"), (Totals{300, 0, 1, 0, 1}));
+}
+
+TEST_F(TransferLedgerTest, SecondsBetweenAnnouncesOfASeederAreSeedingTime) {
+  const PeerAnnounce seeder = Peer(1, "10.0.0.1", 6881, proto::EVENT_NONE, true);
+  Announce(seeder, "alice", 0, 0);
+  now_ += 1800;
+  Announce(seeder, "alice", 0, 0);
+  now_ += 1700;
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED, true), "alice", 0, 0);
+  EXPECT_EQ(Of("alice").seeding_seconds, 3500u);
+
+  const PeerAnnounce leecher = Peer(1, "10.0.0.2", 6881);
+  Announce(leecher, "bob", 0, 0);
+  now_ += 600;
+  Announce(Peer(1, "10.0.0.2", 6881, proto::EVENT_COMPLETED, true), "bob", 0, 900, true);
+  now_ += 600;  // seeding from the completion on
+  Announce(Peer(1, "10.0.0.2", 6881, proto::EVENT_NONE, true), "bob", 0, 900);
+  now_ += kPeerTimeout + 1;  // the swarm had dropped it: not seeding all that time
+  Announce(Peer(1, "10.0.0.2", 6881, proto::EVENT_NONE, true), "bob", 0, 900);
+  EXPECT_EQ(Of("bob"), (Totals{0, 900, 1, 600, 4}));
 }
 
 TEST_F(TransferLedgerTest, ExpiredBaselinesAreForgotten) {
@@ -94,16 +128,21 @@ TEST_F(TransferLedgerTest, ExpiredBaselinesAreForgotten) {
   EXPECT_EQ(Of("alice").uploaded, 100u);
 }
 
-TEST_F(TransferLedgerTest, TakenTotalsStartAgainAndRestoredOnesAddUp) {
-  const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
+TEST_F(TransferLedgerTest, TakenTotalsAreSortedAndStartAgainAndRestoredOnesAddUp) {
+  Announce(Peer(2, "10.0.0.1", 6881), "bob", 0, 0);
+  Announce(Peer(2, "10.0.0.1", 6881), "alice", 0, 0);
+  const PeerAnnounce peer = Peer(1, "10.0.0.2", 6881);
   Announce(peer, "alice", 0, 0);
   Announce(peer, "alice", 100, 0);
-  TransferLedger::TotalsByMember taken = ledger_.TakeTotals();
-  EXPECT_EQ(taken.at("alice"), (Totals{100, 0, 0, 2}));
+  const std::vector<TransferLedger::Entry> taken = ledger_.TakeTotals();
+  EXPECT_EQ(taken, (std::vector<TransferLedger::Entry>{{"alice", Torrent(1), {100, 0, 0, 0, 2}},
+                                                       {"alice", Torrent(2), {0, 0, 0, 0, 1}},
+                                                       {"bob", Torrent(2), {0, 0, 0, 0, 1}}}));
   EXPECT_TRUE(ledger_.empty());
   Announce(peer, "alice", 150, 0);
   ledger_.Restore(taken);
-  EXPECT_EQ(Of("alice"), (Totals{150, 0, 0, 3}));
+  EXPECT_EQ(Of("alice"), (Totals{150, 0, 0, 0, 3}));
+  EXPECT_EQ(Of("bob", 2), (Totals{0, 0, 0, 0, 1}));
 }
 
 }  // namespace
