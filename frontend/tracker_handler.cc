@@ -175,8 +175,7 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
       request->mutable_scrape()->set_full(true);
       request->mutable_scrape()->set_limit(FullScrapeLimitPerShard(settings_));
     } else {
-      request->mutable_stats()->set_max_torrents(
-          kind == Route::kReadyz ? 0 : settings_.info_page_torrents);
+      request->mutable_stats()->set_max_torrents(kind == Route::kReadyz ? 0 : InfoPageTorrents());
     }
   }
   if (exchanges_[index].outstanding == 0) Finish(index);
@@ -264,8 +263,9 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
   auto peers = [](const proto::ScrapeEntry& e) { return e.complete() + e.incomplete(); };
   std::sort(top.begin(), top.end(),
             [&](const auto& a, const auto& b) { return peers(a) > peers(b); });
-  if (top.size() > static_cast<int>(settings_.info_page_torrents)) {
-    top.DeleteSubrange(settings_.info_page_torrents, top.size() - settings_.info_page_torrents);
+  const std::uint32_t rows = InfoPageTorrents();
+  if (top.size() > static_cast<int>(rows)) {
+    top.DeleteSubrange(rows, top.size() - rows);
   }
   body_ = RenderInfoPage(exchange.stats, exchange.shards_answered, router_->shard_count());
   HttpResponse response;

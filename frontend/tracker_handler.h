@@ -13,7 +13,7 @@
 // info page's rows leave it out.
 // With passkeys (AttachPasskeys), announce and scrape are /<passkey>/announce and
 // /<passkey>/scrape, and a request without a listed passkey gets a failure reason before it is
-// parsed; the other paths need none.
+// parsed; the other paths need none, and the info page shows totals only.
 // With a request limiter (AttachLimiter), a client over its rate is refused before parsing:
 // announce and scrape with a bencoded failure reason and BEP 31's `retry in`, the info page with
 // 429. /healthz, /readyz and /metrics are not limited: balancers and monitors ask them often.
@@ -95,6 +95,11 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::span<const InfoHash> AnswerRefused(const std::vector<InfoHash>& hashes,
                                           proto::ScrapeReply& reply);
   bool Serves(const proto::ScrapeEntry& entry) const;
+  // Rows in the info page's torrent table: none on a members-only tracker, whose page anyone
+  // may read but whose torrents only members may know.
+  std::uint32_t InfoPageTorrents() const {
+    return passkeys_ != nullptr ? 0 : settings_.info_page_torrents;
+  }
   // Changes whenever another access list comes into force.
   std::uint64_t AccessListVersion() const;
   bool FullScrapeCached() const;

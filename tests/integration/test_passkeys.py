@@ -103,6 +103,9 @@ class MembersTest(PasskeyCase):
         self.assertIn(self.info_hash, full)
         for path in ("/", "/healthz", "/readyz", "/metrics"):  # no passkey needed
             self.assertEqual(cluster.get(self.port, path).status, 200, path)
+        page = cluster.get(self.port, "/").body.decode()  # totals, but no torrent named
+        self.assertIn("<td>1</td>", page)
+        self.assertNotIn(self.info_hash.hex(), page)
         self.assertEqual(cluster.get(self.port, f"/{ALICE}/metrics").status, 404)
 
         samples = cluster.metrics(self.port)
