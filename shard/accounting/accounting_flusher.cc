@@ -12,15 +12,24 @@ AccountingFlusher::AccountingFlusher(EventLoop& loop, FileOps& files, Options op
                                      TransferLedger& ledger)
     : loop_(loop), files_(files), options_(std::move(options)), ledger_(ledger) {}
 
-AccountingFlusher::~AccountingFlusher() { loop_.Cancel(timer_); }
+AccountingFlusher::~AccountingFlusher() {
+  loop_.Cancel(timer_);
+  loop_.Cancel(expiry_timer_);
+}
 
 void AccountingFlusher::Start() {
   timer_ = loop_.RunAfter(options_.interval, [this] { OnTimer(); });
+  expiry_timer_ = loop_.RunAfter(kExpirySlice, [this] { OnExpiryTimer(); });
+}
+
+void AccountingFlusher::OnExpiryTimer() {
+  expiry_timer_ = loop_.RunAfter(kExpirySlice, [this] { OnExpiryTimer(); });
+  const std::size_t buckets = (ledger_.baseline_buckets() + kExpiryLap - 1) / kExpiryLap;
+  ledger_.ExpireSlice(loop_.clock().WallNow() - options_.peer_timeout, buckets);
 }
 
 void AccountingFlusher::OnTimer() {
-  Start();
-  ledger_.Expire(loop_.clock().WallNow() - options_.peer_timeout);
+  timer_ = loop_.RunAfter(options_.interval, [this] { OnTimer(); });
   if (Status flushed = Flush(); !flushed) {
     spdlog::error(
         "shard {}: cannot write an accounting file: {}; its totals are kept and written with "

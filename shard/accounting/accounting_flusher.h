@@ -1,6 +1,7 @@
 // AccountingFlusher: hands a shard's TransferLedger totals to the site as an accounting file
-// (accounting_file.h) every `interval`, and at once on Flush (shutdown). Each tick also forgets
-// the baselines of peers silent for longer than the peer timeout. A flush with nothing credited
+// (accounting_file.h) every `interval`, and at once on Flush (shutdown). Every second it also
+// forgets, in one slice of the ledger, the baselines of peers silent for longer than the peer
+// timeout, going round them all each kExpiryLap. A flush with nothing credited
 // writes nothing. A file that cannot be written is logged as an error and its totals go back to
 // the ledger for the next tick, so a full disk delays accounting but loses none of it. The
 // write (a small file, two syncs) runs on the loop. Loop thread only; borrows the loop, the
@@ -21,6 +22,8 @@ namespace shardtrack {
 
 class AccountingFlusher {
  public:
+  static constexpr Duration kExpirySlice = std::chrono::seconds(1);
+  static constexpr int kExpiryLap = 60;  // slices
   struct Options {
     std::string dir;  // <data-dir>/accounting
     std::uint32_t shard = 0;
@@ -47,6 +50,7 @@ class AccountingFlusher {
 
  private:
   void OnTimer();
+  void OnExpiryTimer();
 
   EventLoop& loop_;
   FileOps& files_;
@@ -55,6 +59,7 @@ class AccountingFlusher {
   std::uint64_t sequence_ = 0;
   Counters counters_;
   TimerId timer_ = 0;
+  TimerId expiry_timer_ = 0;
 };
 
 }  // namespace shardtrack

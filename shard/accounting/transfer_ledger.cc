@@ -100,9 +100,19 @@ void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
       baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.seeder};
 }
 
-std::size_t TransferLedger::Expire(UnixSeconds cutoff) {
-  return std::erase_if(baselines_,
-                       [cutoff](const auto& entry) { return entry.second.last_seen <= cutoff; });
+std::size_t TransferLedger::ExpireSlice(UnixSeconds cutoff, std::size_t buckets) {
+  const std::size_t count = baselines_.bucket_count();  // erasing never rehashes
+  std::size_t removed = 0;
+  for (std::size_t i = 0; i < std::min(buckets, count); ++i) {
+    const std::size_t bucket = expire_cursor_++ % count;
+    expiring_.clear();
+    for (auto it = baselines_.begin(bucket); it != baselines_.end(bucket); ++it) {
+      if (it->second.last_seen <= cutoff) expiring_.push_back(it->first);
+    }
+    for (const PeerKey& peer : expiring_) removed += baselines_.erase(peer);
+  }
+  expire_cursor_ %= count;
+  return removed;
 }
 
 }  // namespace shardtrack

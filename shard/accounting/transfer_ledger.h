@@ -65,7 +65,11 @@ class TransferLedger {
   void Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
               std::uint64_t downloaded, bool completion_counted, UnixSeconds now);
   // Forgets the baselines of peers last heard at or before `cutoff`. Returns how many.
-  std::size_t Expire(UnixSeconds cutoff);
+  std::size_t Expire(UnixSeconds cutoff) { return ExpireSlice(cutoff, baselines_.bucket_count()); }
+  // The same over the next `buckets` of the baselines' hash buckets, going round them slice by
+  // slice: a pass over a million baselines at once holds the loop for ~170 ms.
+  std::size_t ExpireSlice(UnixSeconds cutoff, std::size_t buckets);
+  std::size_t baseline_buckets() const { return baselines_.bucket_count(); }
 
   // What was credited since the last TakeTotals, which starts them again from nothing.
   bool empty() const { return totals_.empty(); }
@@ -115,6 +119,8 @@ class TransferLedger {
   std::unordered_map<PeerKey, Baseline, PeerKeyHash> baselines_;
   std::unordered_map<std::string, Totals, TotalsHash, std::equal_to<>> totals_;
   std::string key_scratch_;
+  std::size_t expire_cursor_ = 0;  // the next bucket ExpireSlice examines
+  std::vector<PeerKey> expiring_;  // ExpireSlice's scratch
 };
 
 }  // namespace shardtrack

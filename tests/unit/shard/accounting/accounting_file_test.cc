@@ -139,12 +139,23 @@ TEST_F(AccountingFlusherTest, AFailedFileKeepsItsTotalsForTheNext) {
             FormatAccounting({{"alice", InfoHash{}, {32, 0, 0, 0, 2}}}));
 }
 
-TEST_F(AccountingFlusherTest, EachTickForgetsBaselinesOlderThanThePeerTimeout) {
+TEST_F(AccountingFlusherTest, BaselinesOlderThanThePeerTimeoutAreForgottenWithinALap) {
   flusher_.Start();
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  clock_.Advance(std::chrono::seconds(2700));  // wall time too: the baseline is that old now
-  TurnUntilFiles(1);
-  EXPECT_EQ(ledger_.baselines(), 0u);
+  for (std::uint16_t port = 1; port <= 500; ++port) {
+    PeerAnnounce peer = Peer();
+    peer.port = port;
+    ledger_.Record(peer, "alice", 0, 0, false, clock_.WallNow());
+  }
+  clock_.Advance(std::chrono::seconds(2700));  // wall time too: those are past the timeout
+  ledger_.Record(Peer(), "bob", 0, 0, false, clock_.WallNow());  // port 6881: recent
+  for (int slice = 1; slice <= AccountingFlusher::kExpiryLap + 1; ++slice) {
+    clock_.Advance(AccountingFlusher::kExpirySlice);  // wall time too
+    loop_.RunOnce(std::chrono::milliseconds(1));
+    if (slice == 1) {
+      EXPECT_GT(ledger_.baselines(), 400u);  // a slice, not all at once
+    }
+  }
+  EXPECT_EQ(ledger_.baselines(), 1u);
 }
 
 }  // namespace

@@ -128,6 +128,24 @@ TEST_F(TransferLedgerTest, ExpiredBaselinesAreForgotten) {
   EXPECT_EQ(Of("alice").uploaded, 100u);
 }
 
+TEST_F(TransferLedgerTest, ExpiringSliceBySliceGoesRoundEveryBaselineOnce) {
+  for (std::uint16_t port = 1; port <= 1000; ++port) {
+    Announce(Peer(1, "10.0.0.1", port), "alice", 0, 0);
+  }
+  now_ += 10;
+  Announce(Peer(1, "10.0.0.2", 1), "alice", 0, 0);
+  const std::size_t buckets = ledger_.baseline_buckets();
+  std::size_t removed = 0;
+  std::size_t slices = 0;
+  while (removed < 1000 && slices < buckets) {
+    removed += ledger_.ExpireSlice(now_ - 1, 7);
+    ++slices;
+  }
+  EXPECT_EQ(removed, 1000u);
+  EXPECT_LE(slices * 7, buckets + 7);  // one lap
+  EXPECT_EQ(ledger_.baselines(), 1u);
+}
+
 TEST_F(TransferLedgerTest, TakenTotalsAreSortedAndStartAgainAndRestoredOnesAddUp) {
   Announce(Peer(2, "10.0.0.1", 6881), "bob", 0, 0);
   Announce(Peer(2, "10.0.0.1", 6881), "alice", 0, 0);

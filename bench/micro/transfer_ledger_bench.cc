@@ -1,0 +1,66 @@
+// TransferLedger at a big private tracker's size: nanoseconds per Record (an announce naming a
+// passkey, its peer already known) and what one Expire pass over every baseline costs, the
+// pause it puts on the shard's loop. A benchmark, never run by ctest:
+// build/bin/transfer_ledger_bench [peers], pinned (taskset).
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "bench/micro/nanos_per_call.h"
+#include "shard/accounting/transfer_ledger.h"
+
+namespace shardtrack {
+namespace {
+
+PeerAnnounce PeerNumber(std::uint64_t n) {
+  PeerAnnounce announce;
+  const std::uint64_t torrent = n / 10;
+  for (std::size_t i = 0; i < 8; ++i) announce.info_hash.bytes[i] = (torrent >> (8 * i)) & 0xff;
+  const std::uint32_t address = 0x0a000000u + static_cast<std::uint32_t>(n);
+  std::string raw(4, '\0');
+  for (int i = 0; i < 4; ++i) raw[i] = static_cast<char>(address >> (8 * (3 - i)));
+  announce.ip = *IpAddress::FromRaw(raw);
+  announce.port = 6881;
+  return announce;
+}
+
+double MillisOf(auto work) {
+  const auto start = std::chrono::steady_clock::now();
+  work();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+}  // namespace
+}  // namespace shardtrack
+
+int main(int argc, char** argv) {
+  using namespace shardtrack;
+  const std::uint64_t peers = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
+  TransferLedger ledger({1, 2}, 2700);
+  std::vector<PeerAnnounce> announces;
+  std::vector<std::string> passkeys;
+  for (std::uint64_t n = 0; n < peers; ++n) announces.push_back(PeerNumber(n));
+  for (std::uint64_t n = 0; n < peers / 10 + 1; ++n)
+    passkeys.push_back("member" + std::to_string(n));
+  for (std::uint64_t n = 0; n < peers; ++n)
+    ledger.Record(announces[n], passkeys[n / 10], 0, 0, false, 1000);
+  const double record_ns = NanosPerCall(static_cast<int>(peers), [&](int i) {
+    const std::uint64_t n = (static_cast<std::uint64_t>(i) * 7919) % peers;
+    ledger.Record(announces[n], passkeys[n / 10], 1024, 0, false, 1001);
+    return 1;
+  });
+  const double slice_ms = MillisOf([&] {  // what the flusher runs each second: 1/60 of them
+    ledger.ExpireSlice(0, (ledger.baseline_buckets() + 59) / 60);
+  });
+  const double scan_ms = MillisOf([&] { ledger.Expire(0); });  // examines all, removes none
+  std::size_t removed = 0;
+  const double remove_ms = MillisOf([&] { removed = ledger.Expire(2000); });
+  std::printf(
+      "peers %llu: Record %.0f ns; a sixtieth of the baselines examined %.1f ms; all "
+      "of them, none removed, %.1f ms; every one removed (%zu), %.1f ms\n",
+      static_cast<unsigned long long>(peers), record_ns, slice_ms, scan_ms, removed, remove_ms);
+}
