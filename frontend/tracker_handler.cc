@@ -38,7 +38,7 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
   std::string_view path = request.path();
   std::string_view passkey;
   if (passkeys_ != nullptr) {
-    const PasskeyPath split = SplitPasskeyPath(path);
+    const PasskeyPath split = FindPasskey(path, request.query());
     path = split.route;
     passkey = split.passkey;
   }

@@ -11,9 +11,9 @@
 // With an access list (AttachAccess), an announce of a torrent not served fails before it reaches
 // a shard, a scrape answers it as an unknown torrent (zero counts), and a full scrape and the
 // info page's rows leave it out.
-// With passkeys (AttachPasskeys), announce and scrape are /<passkey>/announce and
-// /<passkey>/scrape, and a request without a listed passkey gets a failure reason before it is
-// parsed; the other paths need none, and the info page shows totals only.
+// With passkeys (AttachPasskeys), announce and scrape name a passkey (/<passkey>/announce and
+// the other forms FindPasskey knows), and a request without a listed one gets a failure reason
+// before it is parsed; the other paths need none, and the info page shows totals only.
 // With a request limiter (AttachLimiter), a client over its rate is refused before parsing:
 // announce and scrape with a bencoded failure reason and BEP 31's `retry in`, the info page with
 // 429. /healthz, /readyz and /metrics are not limited: balancers and monitors ask them often.

@@ -9,10 +9,12 @@ namespace {
 constexpr std::string_view kScrapeNeedsHttpReason =
     "a UDP scrape cannot carry a passkey: scrape over HTTP, /<passkey>/scrape";
 
-// The passkey an announce's BEP 41 URL data names: "/<passkey>/announce?...". Empty: none.
+// The passkey an announce's BEP 41 URL data names ("/<passkey>/announce", ...). Empty: none.
 std::string_view PasskeyOf(const UdpRequest& request) {
   const std::string_view url = request.url_data;
-  const PasskeyPath path = SplitPasskeyPath(url.substr(0, url.find('?')));
+  const std::size_t question = url.find('?');
+  const PasskeyPath path = FindPasskey(
+      url.substr(0, question), question == std::string_view::npos ? "" : url.substr(question + 1));
   return path.route == "/announce" ? path.passkey : std::string_view();
 }
 

@@ -22,14 +22,35 @@ void PasskeyAccess::Replace(PasskeyList list) {
   ++counters_.reloads_ok;
 }
 
-PasskeyPath SplitPasskeyPath(std::string_view path) {
+namespace {
+
+bool IsTrackerRoute(std::string_view route) { return route == "/announce" || route == "/scrape"; }
+
+std::string_view PasskeyParameter(std::string_view query) {
+  constexpr std::string_view kKey = "passkey=";
+  while (!query.empty()) {
+    const std::size_t end = query.find('&');
+    const std::string_view pair = query.substr(0, end);
+    if (pair.starts_with(kKey)) return pair.substr(kKey.size());
+    if (end == std::string_view::npos) break;
+    query.remove_prefix(end + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+PasskeyPath FindPasskey(std::string_view path, std::string_view query) {
+  if (IsTrackerRoute(path)) return {path, PasskeyParameter(query)};
   const std::size_t slash = path.rfind('/');
   if (slash == 0 || slash == std::string_view::npos || path.find('/', 1) != slash) {
     return {path, {}};
   }
-  const std::string_view route = path.substr(slash);
-  if (route != "/announce" && route != "/scrape") return {path, {}};
-  return {route, path.substr(1, slash - 1)};
+  const std::string_view first = path.substr(0, slash);
+  const std::string_view last = path.substr(slash);
+  if (IsTrackerRoute(last)) return {last, first.substr(1)};   // /<passkey>/announce
+  if (IsTrackerRoute(first)) return {first, last.substr(1)};  // /announce/<passkey>
+  return {path, {}};
 }
 
 }  // namespace shardtrack

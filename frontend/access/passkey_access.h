@@ -1,7 +1,7 @@
 // PasskeyAccess: whether this frontend serves members only (a private tracker). Off (no
-// --passkey-file): everyone. On: every announce and scrape must name a passkey the file lists,
-// in its path, /<passkey>/announce and /<passkey>/scrape (the form private trackers' torrents
-// carry, from which BEP 48 derives the scrape URL); over UDP, in BEP 41's URL data. The handlers
+// --passkey-file): everyone. On: every announce and scrape must name a passkey the file lists
+// (FindPasskey: the forms other trackers' torrents carry, so a site's existing torrents keep
+// working); over UDP, in BEP 41's URL data. The handlers
 // ask Admit before a request is parsed; a ListFileReloader swaps a new list in with Replace.
 // Owns its list. Loop thread only.
 #pragma once
@@ -61,12 +61,15 @@ class PasskeyAccess {
   Counters counters_;
 };
 
-// A request path's route and passkey: "/<passkey>/announce" is {"/announce", "<passkey>"}, and
-// "/<passkey>/scrape" likewise. Any other path is its own route with no passkey.
+// A request's route and passkey: "/<passkey>/announce" (XBT, Ocelot: BEP 48 derives the scrape
+// URL from it) and "/announce/<passkey>" (UNIT3D) are {"/announce", "<passkey>"}, "/announce"
+// with "passkey=<passkey>" in `query` (TBDev-style sites) too, and the same for scrape. The
+// passkey is taken as written (never percent-decoded: a passkey needs no escapes). Any other
+// path is its own route with no passkey.
 struct PasskeyPath {
   std::string_view route;
   std::string_view passkey;
 };
-PasskeyPath SplitPasskeyPath(std::string_view path);
+PasskeyPath FindPasskey(std::string_view path, std::string_view query);
 
 }  // namespace shardtrack

@@ -97,6 +97,14 @@ class MembersTest(PasskeyCase):
             self.assertIn(reply[b"failure reason"], (MISSING, UNKNOWN), target)
         self.assertEqual(metric_sum(self.port, "shardtrack_shard_sent_total"), sent_before)
 
+        # The other forms a site's existing torrents may carry: UNIT3D's, and TBDev's parameter.
+        target = cluster.announce_target(self.info_hash, peer_id("leecher"), 6881, left=1)
+        for other_form in (target.replace("/announce", f"/announce/{BOB}"),
+                           f"{target}&passkey={BOB}"):
+            reply = cluster.get(self.port, other_form, source="127.0.0.3").bencoded()
+            self.assertNotIn(b"failure reason", reply, other_form)
+        self.assertIn(b"failure reason",
+                      cluster.get(self.port, f"{target}&passkey=mallory").bencoded())
         files = cluster.bdecode(cluster.get(self.port, f"/{BOB}/scrape?{query}").body)[b"files"]
         self.assertEqual(files[self.info_hash][b"complete"], 1)
         full = cluster.bdecode(cluster.get(self.port, f"/{ALICE}/scrape").body)[b"files"]
@@ -110,7 +118,7 @@ class MembersTest(PasskeyCase):
 
         samples = cluster.metrics(self.port)
         self.assertEqual(samples['shardtrack_passkey_refused_total{reason="missing"}'], 4)
-        self.assertEqual(samples['shardtrack_passkey_refused_total{reason="unknown"}'], 3)
+        self.assertEqual(samples['shardtrack_passkey_refused_total{reason="unknown"}'], 4)
         self.assertEqual(samples["shardtrack_passkeys"], 2)
 
     def test_a_udp_announce_carries_its_passkey_in_bep41_url_data_and_a_udp_scrape_is_refused(self):
@@ -130,6 +138,9 @@ class MembersTest(PasskeyCase):
         self.assertEqual(announce_fields(payload)[2], 1)  # one seeder: this one
         reply = self.announce(BOB, "http leecher")
         self.assertEqual(cluster.reply_peers(reply), [("127.0.0.2", 7001)])
+        action, payload = client.announce(self.info_hash, pid, 7001, left=0,
+                                          options=bep41_url_data(f"/announce?passkey={BOB}"))
+        self.assertEqual(action, 1, payload)
         action, payload = client.scrape([self.info_hash])
         self.assertEqual(action, 3)
         self.assertIn(b"scrape over HTTP", payload)

@@ -1,5 +1,5 @@
 // PasskeyAccess admits members only when on, says why it refused and counts it; a reloaded list
-// replaces the old one. SplitPasskeyPath finds the passkey in /<passkey>/announce and /scrape.
+// replaces the old one. FindPasskey finds the passkey in each form trackers put in torrents.
 #include "frontend/access/passkey_access.h"
 
 #include <gtest/gtest.h>
@@ -46,25 +46,36 @@ TEST(PasskeyAccessTest, AnEmptyListRefusesEveryone) {
   EXPECT_EQ(access.Admit("anyone"), kPasskeyUnknownReason);
 }
 
-TEST(SplitPasskeyPathTest, TakesThePasskeyFromAnnounceAndScrapePaths) {
-  const PasskeyPath announce = SplitPasskeyPath("/0123abcd/announce");
-  EXPECT_EQ(announce.route, "/announce");
-  EXPECT_EQ(announce.passkey, "0123abcd");
-  const PasskeyPath scrape = SplitPasskeyPath("/0123abcd/scrape");
-  EXPECT_EQ(scrape.route, "/scrape");
-  EXPECT_EQ(scrape.passkey, "0123abcd");
-  const PasskeyPath empty = SplitPasskeyPath("//announce");
-  EXPECT_EQ(empty.route, "/announce");
-  EXPECT_EQ(empty.passkey, "");
+TEST(FindPasskeyTest, TakesThePasskeyFromTheFormsTrackersPutInTorrents) {
+  struct Case {
+    std::string_view path, query, route, passkey;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"/0123abcd/announce", "info_hash=x", "/announce", "0123abcd"},  // XBT, Ocelot
+           {"/0123abcd/scrape", "", "/scrape", "0123abcd"},
+           {"/announce/0123abcd", "info_hash=x", "/announce", "0123abcd"},  // UNIT3D
+           {"/scrape/0123abcd", "", "/scrape", "0123abcd"},
+           {"/announce", "info_hash=x&passkey=0123abcd&port=1", "/announce", "0123abcd"},
+           {"/scrape", "passkey=0123abcd", "/scrape", "0123abcd"},
+           {"/0123abcd/announce", "passkey=other", "/announce", "0123abcd"},  // the path first
+           {"/announce", "info_hash=x", "/announce", ""},
+           {"/announce", "xpasskey=0123abcd", "/announce", ""},
+           {"//announce", "", "/announce", ""},
+           {"/announce/", "", "/announce", ""},
+           {"/announce", "passkey=a%62c", "/announce", "a%62c"},  // as written
+       }) {
+    const PasskeyPath found = FindPasskey(c.path, c.query);
+    EXPECT_EQ(found.route, c.route) << c.path << "?" << c.query;
+    EXPECT_EQ(found.passkey, c.passkey) << c.path << "?" << c.query;
+  }
 }
 
-TEST(SplitPasskeyPathTest, LeavesEveryOtherPathAsItIs) {
-  for (const std::string path :
-       {"/announce", "/scrape", "/", "/metrics", "/key/metrics", "/a/b/announce", "/key/announce/",
-        "/key/announcer", "announce", "/announce/key", ""}) {
-    const PasskeyPath split = SplitPasskeyPath(path);
-    EXPECT_EQ(split.route, path);
-    EXPECT_EQ(split.passkey, "") << path;
+TEST(FindPasskeyTest, LeavesEveryOtherPathAsItIs) {
+  for (const std::string path : {"/", "/metrics", "/key/metrics", "/a/b/announce", "/key/announce/",
+                                 "/key/announcer", "announce", "/healthz/key", ""}) {
+    const PasskeyPath found = FindPasskey(path, "passkey=abc");
+    EXPECT_EQ(found.route, path);
+    EXPECT_EQ(found.passkey, "") << path;
   }
 }
 
