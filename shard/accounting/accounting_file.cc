@@ -1,6 +1,7 @@
 #include "shard/accounting/accounting_file.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace shardtrack {
 namespace {
@@ -36,11 +37,13 @@ Result<std::string> WriteAccountingFile(FileOps& files, const std::string& dir, 
   }
   for (int tries = 0; tries < kNamesToTry; ++tries) {
     const std::string path =
-        JoinPath(dir, fmt::format("shard{}-{}-{}.tsv", shard, now, sequence++));
+        JoinPath(dir, fmt::format("shard{}-{}-{:06}.tsv", shard, now, sequence++));
     if (files.Exists(path)) continue;
     if (Status linked = files.Link(temporary, path); !linked) return Error{linked.error()};
-    if (Status removed = files.Remove(temporary); !removed) return Error{removed.error()};
-    if (Status synced = files.SyncDir(dir); !synced) return Error{synced.error()};
+    // Handed over: from here a failure must not make the caller write these totals again.
+    for (Status step : {files.Remove(temporary), files.SyncDir(dir)}) {
+      if (!step) spdlog::warn("accounting file {} written, but: {}", path, step.error());
+    }
     return path;
   }
   return Error{"no free name for an accounting file in " + dir};

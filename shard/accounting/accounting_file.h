@@ -1,5 +1,6 @@
 // The accounting files a shard hands to a private tracker's site, in <data-dir>/accounting/:
-// one per flush, named shard<index>-<unix seconds>-<n>.tsv (names sort by time within a shard).
+// one per flush, named shard<index>-<unix seconds>-<n, 6 digits>.tsv (names sort by time within
+// a shard).
 // Each holds a comment line, then one line per member and torrent, tab-separated: passkey,
 // infohash (40 hex digits), bytes uploaded, bytes downloaded, completions, seconds seeded,
 // announces, all since the shard's previous file. A file is
@@ -27,7 +28,9 @@ inline constexpr const char* kAccountingHeader =
 std::string FormatAccounting(const std::vector<TransferLedger::Entry>& entries);
 
 // Writes `entries` as a new file in `dir` (created if missing) stamped `now`; `sequence` (the
-// caller's, advanced past every name tried) keeps names apart. Returns the file's path.
+// caller's, advanced past every name tried) keeps names apart. Returns the file's path. An
+// error means no file holds these totals; once the file has its name, a failure to remove the
+// temporary file or sync the directory is only logged, so the totals are never written twice.
 Result<std::string> WriteAccountingFile(FileOps& files, const std::string& dir, std::uint32_t shard,
                                         UnixSeconds now, std::uint64_t& sequence,
                                         const std::vector<TransferLedger::Entry>& entries);

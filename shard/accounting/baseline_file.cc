@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <vector>
+
 #include "shard/persistence/byte_codec.h"
 #include "shard/persistence/record_framing.h"
 
@@ -44,27 +46,23 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
   return baseline;
 }
 
-Result<std::size_t> Parse(std::string_view file, UnixSeconds cutoff, TransferLedger& ledger) {
-  if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) {
-    return Error{preamble.error()};
-  }
-  std::size_t loaded = 0;
+// The records last seen after `cutoff`, into `out`; an error leaves those before the damage.
+Status Parse(std::string_view file, UnixSeconds cutoff,
+             std::vector<TransferLedger::PeerBaseline>& out) {
+  if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) return preamble;
   FrameCursor cursor(file, kPreambleSize);
   FrameCursor::Frame frame;
   while (true) {
     switch (cursor.Next(frame)) {
       case FrameCursor::Step::kEnd:
-        return loaded;
+        return OkStatus();
       case FrameCursor::Step::kBad:
         return Error{cursor.error()};
       case FrameCursor::Step::kFrame:
         if (frame.type != RecordType::kAccountingBaseline) return Error{"an unexpected record"};
         auto baseline = Decode(frame.fields);
         if (!baseline) return Error{baseline.error()};
-        if (baseline->last_seen > cutoff) {
-          ledger.AddBaseline(*baseline);
-          ++loaded;
-        }
+        if (baseline->last_seen > cutoff) out.push_back(*baseline);
     }
   }
 }
@@ -98,11 +96,15 @@ Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_
   if (!files.Exists(path)) return std::size_t{0};
   auto text = files.ReadFile(path);
   if (!text) return Error{text.error()};
-  auto loaded = Parse(*text, cutoff, ledger);
-  if (Status removed = files.Remove(path); !removed) return Error{removed.error()};
-  if (Status synced = files.SyncDir(accounting_dir); !synced) return Error{synced.error()};
-  if (!loaded) return Error{path + ": " + loaded.error()};
-  return loaded;
+  std::vector<TransferLedger::PeerBaseline> baselines;
+  const Status parsed = Parse(*text, cutoff, baselines);
+  // Used only once gone for good: a file left behind could be loaded again at a later start.
+  for (Status step : {files.Remove(path), files.SyncDir(accounting_dir)}) {
+    if (!step) return Error{step.error() + "; its baselines are not used: delete " + path};
+  }
+  for (const auto& baseline : baselines) ledger.AddBaseline(baseline);
+  if (!parsed) return Error{path + ": " + parsed.error()};
+  return baselines.size();
 }
 
 }  // namespace shardtrack

@@ -23,9 +23,10 @@ std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t sh
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
                      const TransferLedger& ledger);
 
-// Loads the saved baselines last seen after `cutoff` into `ledger` and removes the file (the
-// removal synced before this returns); returns how many were loaded (0 without a file). A
-// damaged file is an error, removed too, after the good records before the damage were loaded.
+// Loads the saved baselines last seen after `cutoff` into `ledger` and removes the file; returns
+// how many were loaded (0 without a file). Nothing is loaded unless the removal (and the sync of
+// the directory) succeeded. A damaged file is an error, removed too, after the good records
+// before the damage were loaded.
 Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
                                   std::uint32_t shard, UnixSeconds cutoff, TransferLedger& ledger);
 

@@ -62,17 +62,17 @@ TEST(AccountingFileTest, WritesANewFileUnderANameNotTakenAndLeavesNothingElse) {
   const std::vector<TransferLedger::Entry> totals = {{"alice", Torrent(1), {10, 20, 0, 0, 1}}};
   auto first = WriteAccountingFile(files, dir, 3, 1700000000, sequence, totals);
   ASSERT_TRUE(first.ok()) << first.error();
-  EXPECT_EQ(*first, dir + "/shard3-1700000000-0.tsv");
-  std::ofstream(dir + "/shard3-1700000000-1.tsv") << "not imported yet\n";  // a restart's
+  EXPECT_EQ(*first, dir + "/shard3-1700000000-000000.tsv");
+  std::ofstream(dir + "/shard3-1700000000-000001.tsv") << "not imported yet\n";  // a restart's
   sequence = 0;
   auto second = WriteAccountingFile(files, dir, 3, 1700000000, sequence, totals);
   ASSERT_TRUE(second.ok()) << second.error();
-  EXPECT_EQ(*second, dir + "/shard3-1700000000-2.tsv");
-  EXPECT_EQ(Read(dir + "/shard3-1700000000-1.tsv"), "not imported yet\n");
+  EXPECT_EQ(*second, dir + "/shard3-1700000000-000002.tsv");
+  EXPECT_EQ(Read(dir + "/shard3-1700000000-000001.tsv"), "not imported yet\n");
   EXPECT_EQ(Read(*second), FormatAccounting(totals));
-  EXPECT_EQ(Names(dir),
-            (std::vector<std::string>{"shard3-1700000000-0.tsv", "shard3-1700000000-1.tsv",
-                                      "shard3-1700000000-2.tsv"}));
+  EXPECT_EQ(Names(dir), (std::vector<std::string>{"shard3-1700000000-000000.tsv",
+                                                  "shard3-1700000000-000001.tsv",
+                                                  "shard3-1700000000-000002.tsv"}));
 }
 
 TEST(AccountingFileTest, AFailedSyncLeavesNoFileUnderAFinalName) {
@@ -124,6 +124,18 @@ TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNot
   EXPECT_EQ(Names(dir_).size(), 1u);
   EXPECT_EQ(Read(dir_ + "/" + Names(dir_)[0]),
             FormatAccounting({{"alice", InfoHash{}, {64, 0, 0, 0, 2}}}));
+}
+
+TEST_F(AccountingFlusherTest, AFailureAfterTheFileHasItsNameNeverWritesItsTotalsTwice) {
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRemove, 1);
+  files_.FailNth(FaultyFileOps::Op::kSyncDir, 1);
+  EXPECT_TRUE(flusher_.Flush().ok());
+  EXPECT_TRUE(ledger_.empty());
+  EXPECT_TRUE(flusher_.Flush().ok());  // nothing more to write
+  std::size_t written = 0;
+  for (const std::string& name : Names(dir_)) written += name.ends_with(".tsv");
+  EXPECT_EQ(written, 1u);
 }
 
 TEST_F(AccountingFlusherTest, AFailedFileKeepsItsTotalsForTheNext) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "shard/persistence/faulty_file_ops.h"
 #include "tests/unit/common/scratch_dir.h"
 
 namespace shardtrack {
@@ -78,6 +79,17 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved)
   EXPECT_NE(loaded.error().find(path), std::string::npos) << loaded.error();
   EXPECT_EQ(loaded_.baselines(), 2u);
   EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST_F(BaselineFileTest, AFileThatCannotBeRemovedIsNotUsed) {
+  saved_.AddBaseline(Make(1, "10.0.0.1", 6881, 2000));
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, saved_).ok());
+  FaultyFileOps faulty(files_);
+  faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
+  auto loaded = LoadBaselines(faulty, dir_, 0, 0, loaded_);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find("not used: delete"), std::string::npos) << loaded.error();
+  EXPECT_EQ(loaded_.baselines(), 0u);
 }
 
 }  // namespace
