@@ -1,6 +1,8 @@
 #include "frontend/access/passkey_list.h"
 
 #include <algorithm>
+#include <bit>
+#include <functional>
 
 #include "frontend/access/list_file.h"
 
@@ -24,20 +26,62 @@ Status CheckPasskey(std::string_view passkey) {
 
 }  // namespace
 
-PasskeyList::PasskeyList(std::vector<std::string> passkeys)
-    : passkeys_(std::make_move_iterator(passkeys.begin()),
-                std::make_move_iterator(passkeys.end())) {}
+PasskeyList::PasskeyList(const std::vector<std::string>& passkeys) {
+  for (const std::string& passkey : passkeys) Add(passkey);
+  Build();
+}
+
+void PasskeyList::Add(std::string_view passkey) {
+  if (starts_.empty()) starts_.push_back(0);
+  bytes_.append(passkey);
+  starts_.push_back(static_cast<std::uint32_t>(bytes_.size()));
+}
+
+// Lays the passkeys added out again without repeats, numbering each in the table.
+void PasskeyList::Build() {
+  const std::string added_bytes = std::move(bytes_);
+  const std::vector<std::uint32_t> added_starts = std::move(starts_);
+  const std::size_t added = added_starts.empty() ? 0 : added_starts.size() - 1;
+  bytes_.clear();
+  bytes_.reserve(added_bytes.size());
+  starts_.assign(1, 0);
+  starts_.reserve(added + 1);
+  slots_.assign(std::bit_ceil(std::max<std::size_t>(2 * added, 2)), 0);
+  for (std::size_t n = 0; n < added; ++n) {
+    const std::string_view passkey =
+        std::string_view(added_bytes)
+            .substr(added_starts[n], added_starts[n + 1] - added_starts[n]);
+    std::uint32_t& slot = slots_[SlotOf(passkey)];
+    if (slot != 0) continue;  // listed twice
+    bytes_.append(passkey);
+    starts_.push_back(static_cast<std::uint32_t>(bytes_.size()));
+    slot = static_cast<std::uint32_t>(starts_.size() - 1);  // its number + 1
+  }
+  bytes_.shrink_to_fit();
+}
+
+std::size_t PasskeyList::SlotOf(std::string_view passkey) const {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t slot = std::hash<std::string_view>{}(passkey)&mask;; slot = (slot + 1) & mask) {
+    if (slots_[slot] == 0 || At(slots_[slot] - 1) == passkey) return slot;
+  }
+}
+
+bool PasskeyList::Contains(std::string_view passkey) const {
+  return !slots_.empty() && slots_[SlotOf(passkey)] != 0;
+}
 
 Result<PasskeyList> ParsePasskeyList(std::string_view text) {
-  std::vector<std::string> passkeys;
-  Status parsed = ForEachListLine(text, [&passkeys](std::string_view line) -> Status {
+  PasskeyList list;
+  Status parsed = ForEachListLine(text, [&list](std::string_view line) -> Status {
     const std::string_view passkey = line.substr(0, line.find_first_of(kWhitespace));
     if (Status checked = CheckPasskey(passkey); !checked) return checked;
-    passkeys.emplace_back(passkey);
+    list.Add(passkey);
     return OkStatus();
   });
   if (!parsed) return Error{parsed.error()};
-  return PasskeyList(std::move(passkeys));
+  list.Build();
+  return list;
 }
 
 }  // namespace shardtrack

@@ -35,6 +35,18 @@ TEST(PasskeyListTest, LooksUpExactPasskeysOnly) {
   EXPECT_FALSE(list->Contains("ABCDEF"));
 }
 
+TEST(PasskeyListTest, AManyThousandPasskeyListFindsEachOnceAndNothingElse) {
+  std::string text;
+  for (int n = 0; n < 20000; ++n) text += "member" + std::to_string(n % 15000) + "\n";
+  auto list = ParsePasskeyList(text);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 15000u);  // repeats kept once
+  for (int n = 0; n < 15000; ++n) ASSERT_TRUE(list->Contains("member" + std::to_string(n))) << n;
+  for (int n = 15000; n < 30000; ++n) ASSERT_FALSE(list->Contains("member" + std::to_string(n)));
+  EXPECT_FALSE(list->Contains("member"));
+  EXPECT_FALSE(PasskeyList().Contains("member1"));
+}
+
 TEST(PasskeyListTest, AnEmptyFileListsNoPasskey) {
   auto list = ParsePasskeyList("# nobody yet\n\n");
   ASSERT_TRUE(list.ok());
