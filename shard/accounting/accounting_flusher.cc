@@ -10,7 +10,7 @@ namespace shardtrack {
 
 AccountingFlusher::AccountingFlusher(EventLoop& loop, FileOps& files, Options options,
                                      TransferLedger& ledger)
-    : loop_(loop), files_(files), options_(std::move(options)), ledger_(ledger) {}
+    : loop_(loop), files_(files), options_(std::move(options)), ledger_(ledger), worker_(loop) {}
 
 AccountingFlusher::~AccountingFlusher() {
   loop_.Cancel(timer_);
@@ -30,28 +30,50 @@ void AccountingFlusher::OnExpiryTimer() {
 
 void AccountingFlusher::OnTimer() {
   timer_ = loop_.RunAfter(options_.interval, [this] { OnTimer(); });
-  if (Status flushed = Flush(); !flushed) {
-    spdlog::error(
-        "shard {}: cannot write an accounting file: {}; its totals are kept and written with "
-        "the next one (free space in, or fix the permissions of, {})",
-        options_.shard, flushed.error(), options_.dir);
-  }
+  if (ledger_.empty() || worker_.busy()) return;
+  writing_ = ledger_.TakeTable();
+  worker_.Start([this, now = loop_.clock().WallNow()] { return Write(now); },
+                [this](Status status) { OnWritten(status); });
 }
 
-Status AccountingFlusher::Flush() {
-  if (ledger_.empty()) return OkStatus();
-  const std::vector<TransferLedger::Entry> entries = ledger_.TakeTotals();
-  auto written = WriteAccountingFile(files_, options_.dir, options_.shard, loop_.clock().WallNow(),
-                                     sequence_, entries);
+Status AccountingFlusher::Write(UnixSeconds now) {
+  std::vector<TransferLedger::Entry> entries = TransferLedger::Entries(writing_);
+  writing_ = {};
+  auto written = WriteAccountingFile(files_, options_.dir, options_.shard, now, sequence_, entries);
   if (!written) {
-    ++counters_.failures;
-    ledger_.Restore(entries);
+    failed_ = std::move(entries);
     return Error{written.error()};
   }
-  ++counters_.files_written;
   spdlog::debug("shard {}: accounting of {} members' torrents in {}", options_.shard,
                 entries.size(), *written);
   return OkStatus();
+}
+
+void AccountingFlusher::OnWritten(const Status& status) {
+  if (status) {
+    ++counters_.files_written;
+    return;
+  }
+  ++counters_.failures;
+  ledger_.Restore(std::exchange(failed_, {}));
+  spdlog::error(
+      "shard {}: cannot write an accounting file: {}; its totals are kept and written with the "
+      "next one (free space in, or fix the permissions of, {})",
+      options_.shard, status.error(), options_.dir);
+}
+
+Status AccountingFlusher::Flush() {
+  worker_.Wait();
+  if (ledger_.empty()) return OkStatus();
+  writing_ = ledger_.TakeTable();
+  const Status status = Write(loop_.clock().WallNow());
+  if (status) {
+    ++counters_.files_written;
+  } else {
+    ++counters_.failures;
+    ledger_.Restore(std::exchange(failed_, {}));
+  }
+  return status;
 }
 
 void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {

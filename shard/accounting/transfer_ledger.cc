@@ -59,15 +59,20 @@ TransferLedger::Totals TransferLedger::TotalsOf(std::string_view passkey,
   return found == totals_.end() ? Totals{} : found->second;
 }
 
-std::vector<TransferLedger::Entry> TransferLedger::TakeTotals() {
+TransferLedger::TotalsTable TransferLedger::TakeTable() {
+  TotalsTable taken(0, totals_.hash_function());
+  taken.swap(totals_);
+  return taken;
+}
+
+std::vector<TransferLedger::Entry> TransferLedger::Entries(const TotalsTable& table) {
   std::vector<Entry> entries;
-  entries.reserve(totals_.size());
-  for (const auto& [key, totals] : totals_) {
+  entries.reserve(table.size());
+  for (const auto& [key, totals] : table) {
     const std::size_t passkey_size = key.size() - InfoHash::kSize;
     entries.push_back({key.substr(0, passkey_size),
                        *InfoHash::FromRaw(std::string_view(key).substr(passkey_size)), totals});
   }
-  totals_.clear();
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.passkey != b.passkey ? a.passkey < b.passkey : a.info_hash < b.info_hash;
   });

@@ -58,6 +58,17 @@ class TransferLedger {
     bool operator==(const PeerBaseline&) const = default;
   };
 
+  // Hashes a totals key, the passkey followed by the 20 infohash bytes (looked up as a
+  // string_view, so a lookup allocates nothing). Keyed: members choose passkeys and infohashes.
+  struct TotalsHash {
+    using is_transparent = void;
+    SipHashKey key;
+    std::size_t operator()(std::string_view member_torrent) const {
+      return SipHash24(key, member_torrent);
+    }
+  };
+  using TotalsTable = std::unordered_map<std::string, Totals, TotalsHash, std::equal_to<>>;
+
   TransferLedger(SipHashKey key, UnixSeconds peer_timeout)
       : peer_timeout_(peer_timeout), baselines_(0, PeerKeyHash{key}), totals_(0, TotalsHash{key}) {}
 
@@ -75,7 +86,11 @@ class TransferLedger {
   bool empty() const { return totals_.empty(); }
   Totals TotalsOf(std::string_view passkey, const InfoHash& info_hash) const;
   // By passkey, then infohash.
-  std::vector<Entry> TakeTotals();
+  std::vector<Entry> TakeTotals() { return Entries(TakeTable()); }
+  // The same handed over at once, unsorted: sorting, formatting and freeing a large table are
+  // for the caller to do off the loop (Entries).
+  TotalsTable TakeTable();
+  static std::vector<Entry> Entries(const TotalsTable& table);
   // Gives back totals a caller took but could not hand on (added to what came since).
   void Restore(const std::vector<Entry>& entries);
 
@@ -103,22 +118,12 @@ class TransferLedger {
     UnixSeconds last_seen = 0;
     bool seeder = false;
   };
-  // A totals key is the passkey followed by the 20 infohash bytes; looked up as a string_view
-  // of key_scratch_, so a lookup allocates nothing.
-  struct TotalsHash {
-    using is_transparent = void;
-    SipHashKey key;
-    std::size_t operator()(std::string_view member_torrent) const {
-      return SipHash24(key, member_torrent);
-    }
-  };
-
   Totals& TotalsFor(std::string_view passkey, const InfoHash& info_hash);
 
   UnixSeconds peer_timeout_;
   std::unordered_map<PeerKey, Baseline, PeerKeyHash> baselines_;
-  std::unordered_map<std::string, Totals, TotalsHash, std::equal_to<>> totals_;
-  std::string key_scratch_;
+  TotalsTable totals_;
+  std::string key_scratch_;        // TotalsFor's key
   std::size_t expire_cursor_ = 0;  // the next bucket ExpireSlice examines
   std::vector<PeerKey> expiring_;  // ExpireSlice's scratch
 };

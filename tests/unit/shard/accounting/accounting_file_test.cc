@@ -96,8 +96,8 @@ class AccountingFlusherTest : public ::testing::Test {
     return announce;
   }
   void TurnUntilFiles(std::size_t files) {
-    for (int i = 0; i < 100 && flusher_.counters().files_written < files; ++i) {
-      loop_.RunOnce(std::chrono::milliseconds(1));
+    for (int i = 0; i < 500 && flusher_.counters().files_written < files; ++i) {
+      loop_.RunOnce(std::chrono::milliseconds(10));  // the file is written on a worker thread
     }
   }
 
@@ -124,6 +124,29 @@ TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNot
   EXPECT_EQ(Names(dir_).size(), 1u);
   EXPECT_EQ(Read(dir_ + "/" + Names(dir_)[0]),
             FormatAccounting({{"alice", InfoHash{}, {64, 0, 0, 0, 2}}}));
+}
+
+TEST_F(AccountingFlusherTest, AWriteThatFailsOnTheWorkerGivesItsTotalsBackForTheNext) {
+  flusher_.Start();
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  ledger_.Record(Peer(), "alice", 16, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kSync, 1);
+  clock_.Advance(std::chrono::seconds(60));
+  for (int i = 0; i < 500 && flusher_.counters().failures == 0; ++i) {
+    loop_.RunOnce(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(flusher_.counters().failures, 1u);
+  EXPECT_EQ(ledger_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{16, 0, 0, 0, 2}));
+  clock_.Advance(std::chrono::seconds(60));
+  TurnUntilFiles(1);
+  ASSERT_EQ(flusher_.counters().files_written, 1u);
+  std::vector<std::string> written;
+  for (const std::string& name : Names(dir_)) {
+    if (name.ends_with(".tsv")) written.push_back(name);
+  }
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(Read(dir_ + "/" + written[0]),
+            FormatAccounting({{"alice", InfoHash{}, {16, 0, 0, 0, 2}}}));
 }
 
 TEST_F(AccountingFlusherTest, AFailureAfterTheFileHasItsNameNeverWritesItsTotalsTwice) {
