@@ -36,8 +36,8 @@ Result<std::string> WriteAccountingFile(FileOps& files, const std::string& dir, 
     if (Status synced = (*file)->Sync(); !synced) return Error{synced.error()};
   }
   for (int tries = 0; tries < kNamesToTry; ++tries) {
-    const std::string path =
-        JoinPath(dir, fmt::format("shard{}-{}-{:06}.tsv", shard, now, sequence++));
+    const std::string path = JoinPath(
+        dir, fmt::format("shard{}-{}-{:010}.tsv", shard, now, sequence++ % 10'000'000'000));
     if (files.Exists(path)) continue;
     if (Status linked = files.Link(temporary, path); !linked) return Error{linked.error()};
     // Handed over: from here a failure must not make the caller write these totals again.

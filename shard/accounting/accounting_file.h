@@ -1,6 +1,7 @@
 // The accounting files a shard hands to a private tracker's site, in <data-dir>/accounting/:
-// one per flush, named shard<index>-<unix seconds>-<n, 6 digits>.tsv (names sort by time within
-// a shard).
+// one per flush, named shard<index>-<unix seconds>-<n, 10 digits>.tsv (names sort by time
+// within a shard; n starts at a random number in each run of the shard, so that a name is
+// never used twice, even by runs within one second, and an importer may key on it).
 // Each holds a comment line, then one line per member and torrent, tab-separated: passkey,
 // infohash (40 hex digits), bytes uploaded, bytes downloaded, completions, seconds seeded,
 // announces, all since the shard's previous file. A file is

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <random>
 #include <utility>
 
 #include "shard/accounting/accounting_file.h"
@@ -10,7 +11,12 @@ namespace shardtrack {
 
 AccountingFlusher::AccountingFlusher(EventLoop& loop, FileOps& files, Options options,
                                      TransferLedger& ledger)
-    : loop_(loop), files_(files), options_(std::move(options)), ledger_(ledger), worker_(loop) {}
+    : loop_(loop),
+      files_(files),
+      options_(std::move(options)),
+      ledger_(ledger),
+      sequence_(std::random_device{}()),
+      worker_(loop) {}
 
 AccountingFlusher::~AccountingFlusher() {
   loop_.Cancel(timer_);

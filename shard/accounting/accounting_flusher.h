@@ -67,7 +67,8 @@ class AccountingFlusher {
   FileOps& files_;
   const Options options_;
   TransferLedger& ledger_;
-  std::uint64_t sequence_ = 0;  // the worker's while a write runs
+  std::uint64_t
+      sequence_;  // the next file's number (random at start); the worker's while it writes
   Counters counters_;
   TimerId timer_ = 0;
   TimerId expiry_timer_ = 0;

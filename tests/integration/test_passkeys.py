@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -265,6 +266,55 @@ class AccountingAtStopTest(PasskeyCase):
         self.announce(ALICE, uploaded=5200, left=0, label="seeder")  # where it stands, only
         shard.stop()
         self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [5000, 0, 0, 4]})
+
+
+IMPORTER = os.path.join(cluster.HERE, "..", "..", "scripts", "accounting-import")
+
+
+class AccountingImportTest(PasskeyCase):
+    """scripts/accounting-import: each file into SQLite exactly once."""
+    shard_args = ("--accounting-interval", "3600")
+
+    def run_importer(self, directory, database):
+        return subprocess.run([IMPORTER, directory, database], capture_output=True, text=True,
+                              timeout=60)
+
+    def test_files_are_added_once_even_when_a_run_stopped_before_deleting_them(self):
+        self.announce(ALICE, event="started", uploaded=0, left=0, label="seeder")
+        self.announce(ALICE, uploaded=700, left=0, label="seeder")
+        self.announce(BOB, event="completed", downloaded=300, left=0, label="leecher",
+                      source="127.0.0.3")
+        shard = self.cluster.shards[1]
+        shard.stop()
+        directory = os.path.join(shard.data_dir, "accounting")
+        [name] = [n for n in os.listdir(directory) if n.endswith(".tsv")]
+        with open(os.path.join(directory, name)) as f:
+            kept = f.read()
+        database = os.path.join(self.dir, "accounting.sqlite")
+
+        result = self.run_importer(directory, database)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("imported 1 accounting files", result.stdout)
+        self.assertEqual(sorted(os.listdir(directory)), ["shard1.baselines"])
+        # As if a run had stopped between its commit and the delete: the file is back.
+        with open(os.path.join(directory, name), "w") as f:
+            f.write(kept)
+        result = self.run_importer(directory, database)
+        self.assertIn("imported 0 accounting files", result.stdout)
+        self.assertIn("imported before", result.stderr)
+        self.assertEqual(sorted(os.listdir(directory)), ["shard1.baselines"])
+        with open(os.path.join(directory, "shard1-1-0000000000.tsv"), "w") as f:
+            f.write("not an accounting file\n")
+        result = self.run_importer(directory, database)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("not an accounting file", result.stderr)
+
+        with sqlite3.connect(database) as db:
+            members = db.execute("SELECT passkey, uploaded, downloaded, completed, announces "
+                                 "FROM members ORDER BY passkey").fetchall()
+            torrents = db.execute("SELECT DISTINCT info_hash FROM member_torrents").fetchall()
+        self.assertEqual(members, [(ALICE, 700, 0, 0, 2), (BOB, 0, 0, 1, 1)])
+        self.assertEqual(torrents, [(self.info_hash.hex(),)])
 
 
 class StartUpTest(cluster.LoggedTestCase):

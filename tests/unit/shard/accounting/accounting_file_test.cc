@@ -62,17 +62,17 @@ TEST(AccountingFileTest, WritesANewFileUnderANameNotTakenAndLeavesNothingElse) {
   const std::vector<TransferLedger::Entry> totals = {{"alice", Torrent(1), {10, 20, 0, 0, 1}}};
   auto first = WriteAccountingFile(files, dir, 3, 1700000000, sequence, totals);
   ASSERT_TRUE(first.ok()) << first.error();
-  EXPECT_EQ(*first, dir + "/shard3-1700000000-000000.tsv");
-  std::ofstream(dir + "/shard3-1700000000-000001.tsv") << "not imported yet\n";  // a restart's
+  EXPECT_EQ(*first, dir + "/shard3-1700000000-0000000000.tsv");
+  std::ofstream(dir + "/shard3-1700000000-0000000001.tsv") << "not imported yet\n";  // a restart's
   sequence = 0;
   auto second = WriteAccountingFile(files, dir, 3, 1700000000, sequence, totals);
   ASSERT_TRUE(second.ok()) << second.error();
-  EXPECT_EQ(*second, dir + "/shard3-1700000000-000002.tsv");
-  EXPECT_EQ(Read(dir + "/shard3-1700000000-000001.tsv"), "not imported yet\n");
+  EXPECT_EQ(*second, dir + "/shard3-1700000000-0000000002.tsv");
+  EXPECT_EQ(Read(dir + "/shard3-1700000000-0000000001.tsv"), "not imported yet\n");
   EXPECT_EQ(Read(*second), FormatAccounting(totals));
-  EXPECT_EQ(Names(dir), (std::vector<std::string>{"shard3-1700000000-000000.tsv",
-                                                  "shard3-1700000000-000001.tsv",
-                                                  "shard3-1700000000-000002.tsv"}));
+  EXPECT_EQ(Names(dir), (std::vector<std::string>{"shard3-1700000000-0000000000.tsv",
+                                                  "shard3-1700000000-0000000001.tsv",
+                                                  "shard3-1700000000-0000000002.tsv"}));
 }
 
 TEST(AccountingFileTest, AFailedSyncLeavesNoFileUnderAFinalName) {
