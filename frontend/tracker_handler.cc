@@ -91,8 +91,8 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   if (Status status = ParseAnnounce(query, client, announce_options_, parsed); !status) {
     return RespondFailure(slot, status.error());
   }
-  // A member's (empty without passkeys): the shard credits the transfer to it.
-  parsed.request.set_passkey(passkey.data(), passkey.size());
+  // A member's: the shard credits the transfer to it.
+  if (!passkey.empty()) parsed.request.set_passkey(passkey.data(), passkey.size());
   auto info_hash = InfoHash::FromRaw(parsed.request.info_hash());
   if (access_ != nullptr && !access_->AdmitAnnounce(*info_hash)) {
     return RespondFailure(slot, kNotServedReason);

@@ -9,7 +9,6 @@
 #include "common/open_file_limit.h"
 #include "common/siphash.h"
 #include "shard/accounting/accounting_file.h"
-#include "shard/accounting/baseline_file.h"
 #include "shard/persistence/persistence_metrics.h"
 #include "shard/shard_metrics.h"
 
@@ -67,14 +66,14 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
     return Error{std::string("cannot set up the shard's socket and workers: ") + error.what() +
                  " (raise the open-file limit, or run fewer shards)"};
   }
-  shard->LoadAccountingBaselines();
   shard->service_->SetLedger(&shard->ledger_);
   shard->accounting_ = std::make_unique<AccountingFlusher>(
       loop, shard->files_,
-      AccountingFlusher::Options{shard->accounting_dir(), settings.index,
+      AccountingFlusher::Options{JoinPath(settings.data_dir, kAccountingDir), settings.index,
                                  std::chrono::seconds(settings.accounting_interval),
                                  settings.peer_timeout},
       shard->ledger_);
+  shard->accounting_->LoadSavedBaselines();
   shard->server_->SetDurability(shard->persistence_.get());
   shard->server_->SetBackgroundSnapshot(shard->persistence_.get());
   return shard;
@@ -89,24 +88,6 @@ Result<std::string> ShardRuntime::Start() {
   return endpoint;
 }
 
-std::string ShardRuntime::accounting_dir() const {
-  return JoinPath(settings_.data_dir, kAccountingDir);
-}
-
-void ShardRuntime::LoadAccountingBaselines() {
-  auto loaded = LoadBaselines(files_, accounting_dir(), settings_.index,
-                              clock_.WallNow() - settings_.peer_timeout, ledger_);
-  if (!loaded) {
-    spdlog::warn(
-        "shard {}: accounting baselines not all loaded: {} (those peers' next announces "
-        "start their counting again)",
-        settings_.index, loaded.error());
-  } else if (*loaded > 0) {
-    spdlog::info("shard {}: accounting goes on from {} peers' saved counters", settings_.index,
-                 *loaded);
-  }
-}
-
 void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
   RegisterShardMetrics(registry, settings_.index, settings_.count, store_, *service_, *server_);
   RegisterPersistenceMetrics(registry, settings_.index, *persistence_, clock_);
@@ -115,19 +96,7 @@ void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
 
 bool ShardRuntime::Stop() {
   server_->Close();
-  Status accounted = accounting_->Flush();
-  if (!accounted) {
-    spdlog::error("shard {}: the last accounting file failed: {} (its totals are lost)",
-                  settings_.index, accounted.error());
-  } else if (ledger_.baselines() > 0) {
-    accounted = SaveBaselines(files_, accounting_dir(), settings_.index, ledger_);
-    if (!accounted) {
-      spdlog::error(
-          "shard {}: cannot save the accounting's peer baselines: {} (after the restart each "
-          "peer's next announce starts its counting again)",
-          settings_.index, accounted.error());
-    }
-  }
+  const bool accounted = accounting_->Close();
   if (Status saved = persistence_->SaveSnapshot(store_, clock_.WallNow()); !saved) {
     spdlog::error("shard {}: final snapshot failed: {} (the journal keeps every change)",
                   settings_.index, saved.error());
@@ -135,7 +104,7 @@ bool ShardRuntime::Stop() {
   }
   spdlog::info("stopped: shard {} saved {} torrents and {} peers", settings_.index,
                store_.torrents(), store_.peers());
-  return accounted.ok() && !server_->commit_failed();
+  return accounted && !server_->commit_failed();
 }
 
 }  // namespace shardtrack

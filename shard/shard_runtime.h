@@ -49,10 +49,6 @@ class ShardRuntime {
   const SwarmStore& store() const { return store_; }
 
  private:
-  std::string accounting_dir() const;
-  // The baselines a planned stop saved, if any (a damaged or unreadable file is logged).
-  void LoadAccountingBaselines();
-
   const ShardSettings& settings_;
   const Clock& clock_;
   PosixFileOps files_;

@@ -54,15 +54,18 @@ int main(int argc, char** argv) {
     return 1;
   });
   std::size_t entries = 0;
-  const double take_ms = MillisOf([&] { entries = ledger.TakeTotals().size(); });
+  const double take_ms =
+      MillisOf([&] { entries = TransferLedger::Entries(ledger.TakeTable()).size(); });
   const double slice_ms = MillisOf([&] {  // what the flusher runs each second: 1/60 of them
     ledger.ExpireSlice(0, (ledger.baseline_buckets() + 59) / 60);
   });
-  const double scan_ms = MillisOf([&] { ledger.Expire(0); });  // examines all, removes none
+  const double scan_ms = MillisOf(
+      [&] { ledger.ExpireSlice(0, ledger.baseline_buckets()); });  // examines all, removes none
   std::size_t removed = 0;
-  const double remove_ms = MillisOf([&] { removed = ledger.Expire(2000); });
+  const double remove_ms =
+      MillisOf([&] { removed = ledger.ExpireSlice(2000, ledger.baseline_buckets()); });
   std::printf(
-      "peers %llu: Record %.0f ns; TakeTotals of %zu members' torrents %.1f ms; a sixtieth of "
+      "peers %llu: Record %.0f ns; taking and sorting %zu members' torrents %.1f ms; a sixtieth of "
       "the baselines examined %.1f ms; all of them, none removed, %.1f ms; every one removed "
       "(%zu), %.1f ms\n",
       static_cast<unsigned long long>(peers), record_ns, entries, take_ms, slice_ms, scan_ms,

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "shard/accounting/accounting_file.h"
+#include "shard/accounting/baseline_file.h"
 
 namespace shardtrack {
 
@@ -55,13 +56,18 @@ Status AccountingFlusher::Write(UnixSeconds now) {
   return OkStatus();
 }
 
-void AccountingFlusher::OnWritten(const Status& status) {
+void AccountingFlusher::Settle(const Status& status) {
   if (status) {
     ++counters_.files_written;
-    return;
+  } else {
+    ++counters_.failures;
+    ledger_.Restore(std::exchange(failed_, {}));
   }
-  ++counters_.failures;
-  ledger_.Restore(std::exchange(failed_, {}));
+}
+
+void AccountingFlusher::OnWritten(const Status& status) {
+  Settle(status);
+  if (status) return;
   spdlog::error(
       "shard {}: cannot write an accounting file: {}; its totals are kept and written with the "
       "next one (free space in, or fix the permissions of, {})",
@@ -73,13 +79,39 @@ Status AccountingFlusher::Flush() {
   if (ledger_.empty()) return OkStatus();
   writing_ = ledger_.TakeTable();
   const Status status = Write(loop_.clock().WallNow());
-  if (status) {
-    ++counters_.files_written;
-  } else {
-    ++counters_.failures;
-    ledger_.Restore(std::exchange(failed_, {}));
-  }
+  Settle(status);
   return status;
+}
+
+void AccountingFlusher::LoadSavedBaselines() {
+  auto loaded = LoadBaselines(files_, options_.dir, options_.shard,
+                              loop_.clock().WallNow() - options_.peer_timeout, ledger_);
+  if (!loaded) {
+    spdlog::warn(
+        "shard {}: accounting baselines not all loaded: {} (those peers' next announces "
+        "start their counting again)",
+        options_.shard, loaded.error());
+  } else if (*loaded > 0) {
+    spdlog::info("shard {}: accounting goes on from {} peers' saved counters", options_.shard,
+                 *loaded);
+  }
+}
+
+bool AccountingFlusher::Close() {
+  if (Status flushed = Flush(); !flushed) {
+    spdlog::error("shard {}: the last accounting file failed: {} (its totals are lost)",
+                  options_.shard, flushed.error());
+    return false;
+  }
+  if (ledger_.baselines() == 0) return true;
+  if (Status saved = SaveBaselines(files_, options_.dir, options_.shard, ledger_); !saved) {
+    spdlog::error(
+        "shard {}: cannot save the accounting's peer baselines: {} (after the restart each "
+        "peer's next announce starts its counting again)",
+        options_.shard, saved.error());
+    return false;
+  }
+  return true;
 }
 
 void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {

@@ -1,10 +1,11 @@
-// AccountingFlusher: hands a shard's TransferLedger totals to the site as an accounting file
-// (accounting_file.h) every `interval`, and at once on Flush (shutdown). The loop only takes the
-// ledger's table (at once, whatever its size); a BackgroundWorker thread sorts it, writes and
-// syncs the file and frees the table: at a million peers, sorting and freeing 100,000 members'
-// torrents held the loop ~100 ms. One write at a time: a tick that finds one running leaves the
-// totals to gather for the next. A file that cannot be written is logged as an error and its
-// totals go back to the ledger, so a full disk delays accounting but loses none of it. Every
+// AccountingFlusher: a shard's accounting files. It hands the TransferLedger's totals to the site
+// as an accounting file (accounting_file.h) every `interval` and on Close (shutdown), which also
+// saves the peers' baselines for LoadSavedBaselines at the next start (baseline_file.h). The loop
+// only takes the ledger's table (at once, whatever its size); a BackgroundWorker thread sorts it,
+// writes and syncs the file and frees the table: at a million peers, sorting and freeing 100,000
+// members' torrents held the loop ~100 ms. One write at a time: a tick that finds one running
+// leaves the totals to gather for the next. A file that cannot be written is logged as an error and
+// its totals go back to the ledger, so a full disk delays accounting but loses none of it. Every
 // second it also forgets, in one slice of the ledger, the baselines of peers silent for longer
 // than the peer timeout, going round them all each kExpiryLap. Loop thread only; borrows the
 // loop, the FileOps (used by the worker thread while a write runs) and the ledger, which must
@@ -50,8 +51,14 @@ class AccountingFlusher {
   // Writes every `interval` from now on.
   void Start();
   // Writes what the ledger holds now, on the calling thread, after a write in progress
-  // (nothing when it holds nothing): for shutdown.
+  // (nothing when it holds nothing).
   Status Flush();
+  // At start: the baselines a planned stop saved (baseline_file.h), if any; a damaged or
+  // unreadable file is logged.
+  void LoadSavedBaselines();
+  // At shutdown: the last file, then the peers' baselines for the next start. False when
+  // either failed (logged).
+  bool Close();
   const Counters& counters() const { return counters_; }
   // Its files and failures, and the ledger's baselines, labelled with the shard's index.
   void RegisterMetrics(MetricsRegistry& registry) const;
@@ -62,6 +69,8 @@ class AccountingFlusher {
   // The worker's job: sorts, writes and frees writing_; on failure keeps its entries.
   Status Write(UnixSeconds now);
   void OnWritten(const Status& status);
+  // Counts a write; a failed one's totals go back to the ledger.
+  void Settle(const Status& status);
 
   EventLoop& loop_;
   FileOps& files_;

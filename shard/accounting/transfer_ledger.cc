@@ -14,11 +14,24 @@ std::size_t TransferLedger::PeerKeyHash::operator()(const PeerKey& peer) const {
   return SipHash24(key, std::string_view(bytes, InfoHash::kSize + ip.size() + 2));
 }
 
+void TransferLedger::Totals::Add(const Totals& more) {
+  uploaded += more.uploaded;
+  downloaded += more.downloaded;
+  completed += more.completed;
+  seeding_seconds += more.seeding_seconds;
+  announces += more.announces;
+}
+
+std::string_view TransferLedger::KeyOf(std::string_view passkey, const InfoHash& info_hash,
+                                       std::string& key) {
+  key.assign(passkey);
+  key.append(info_hash.view());
+  return key;
+}
+
 TransferLedger::Totals& TransferLedger::TotalsFor(std::string_view passkey,
                                                   const InfoHash& info_hash) {
-  key_scratch_.assign(passkey);
-  key_scratch_.append(info_hash.view());
-  auto found = totals_.find(std::string_view(key_scratch_));
+  auto found = totals_.find(KeyOf(passkey, info_hash, key_scratch_));
   if (found == totals_.end()) found = totals_.emplace(key_scratch_, Totals{}).first;
   return found->second;
 }
@@ -44,18 +57,20 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
       totals.seeding_seconds += static_cast<std::uint64_t>(gap);
     }
   }
-  if (stopped) {
-    if (found != baselines_.end()) baselines_.erase(found);
-    return;
+  const Baseline next{uploaded, downloaded, now, announce.seeder};
+  if (found == baselines_.end()) {
+    if (!stopped) baselines_.emplace(peer, next);
+  } else if (stopped) {
+    baselines_.erase(found);
+  } else {
+    found->second = next;
   }
-  baselines_[peer] = {uploaded, downloaded, now, announce.seeder};
 }
 
 TransferLedger::Totals TransferLedger::TotalsOf(std::string_view passkey,
                                                 const InfoHash& info_hash) const {
-  std::string key(passkey);
-  key.append(info_hash.view());
-  auto found = totals_.find(std::string_view(key));
+  std::string key;
+  auto found = totals_.find(KeyOf(passkey, info_hash, key));
   return found == totals_.end() ? Totals{} : found->second;
 }
 
@@ -80,14 +95,7 @@ std::vector<TransferLedger::Entry> TransferLedger::Entries(const TotalsTable& ta
 }
 
 void TransferLedger::Restore(const std::vector<Entry>& entries) {
-  for (const Entry& entry : entries) {
-    Totals& into = TotalsFor(entry.passkey, entry.info_hash);
-    into.uploaded += entry.totals.uploaded;
-    into.downloaded += entry.totals.downloaded;
-    into.completed += entry.totals.completed;
-    into.seeding_seconds += entry.totals.seeding_seconds;
-    into.announces += entry.totals.announces;
-  }
+  for (const Entry& entry : entries) TotalsFor(entry.passkey, entry.info_hash).Add(entry.totals);
 }
 
 std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {

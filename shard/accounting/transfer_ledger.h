@@ -35,6 +35,7 @@ class TransferLedger {
     std::uint64_t seeding_seconds = 0;
     std::uint64_t announces = 0;
 
+    void Add(const Totals& more);
     bool operator==(const Totals&) const = default;
   };
   // One member's totals on one torrent.
@@ -75,21 +76,19 @@ class TransferLedger {
   // One announce that named `passkey` (never empty), with the counters its client reported.
   void Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
               std::uint64_t downloaded, bool completion_counted, UnixSeconds now);
-  // Forgets the baselines of peers last heard at or before `cutoff`. Returns how many.
-  std::size_t Expire(UnixSeconds cutoff) { return ExpireSlice(cutoff, baselines_.bucket_count()); }
-  // The same over the next `buckets` of the baselines' hash buckets, going round them slice by
-  // slice: a pass over a million baselines at once holds the loop for ~170 ms.
+  // Forgets the baselines of peers last heard at or before `cutoff` among the next `buckets` of
+  // the baselines' hash buckets, going round them slice by slice (all of them: one pass over a
+  // million held the loop ~170 ms). Returns how many it forgot.
   std::size_t ExpireSlice(UnixSeconds cutoff, std::size_t buckets);
   std::size_t baseline_buckets() const { return baselines_.bucket_count(); }
 
-  // What was credited since the last TakeTotals, which starts them again from nothing.
+  // What was credited since the last TakeTable, which starts them again from nothing.
   bool empty() const { return totals_.empty(); }
   Totals TotalsOf(std::string_view passkey, const InfoHash& info_hash) const;
-  // By passkey, then infohash.
-  std::vector<Entry> TakeTotals() { return Entries(TakeTable()); }
-  // The same handed over at once, unsorted: sorting, formatting and freeing a large table are
-  // for the caller to do off the loop (Entries).
+  // Hands them over at once, unsorted: sorting, formatting and freeing a large table are for the
+  // caller to do off the loop.
   TotalsTable TakeTable();
+  // A taken table's entries, by passkey, then infohash.
   static std::vector<Entry> Entries(const TotalsTable& table);
   // Gives back totals a caller took but could not hand on (added to what came since).
   void Restore(const std::vector<Entry>& entries);
@@ -118,6 +117,9 @@ class TransferLedger {
     UnixSeconds last_seen = 0;
     bool seeder = false;
   };
+  // The totals key of a member's torrent, written into `key`.
+  static std::string_view KeyOf(std::string_view passkey, const InfoHash& info_hash,
+                                std::string& key);
   Totals& TotalsFor(std::string_view passkey, const InfoHash& info_hash);
 
   UnixSeconds peer_timeout_;

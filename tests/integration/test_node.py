@@ -220,3 +220,5 @@ class NodeTest(ProcessTestCase):
         self.assertIn("--index 2 must be below --count 2", result.stderr)
         result = self.run_refused("shardtrack-shard", "--expire-slice", "0")
         self.assertIn("--expire-slice must be positive", result.stderr)
+        result = self.run_refused("shardtrack-shard", "--accounting-interval", "0")
+        self.assertIn("--accounting-interval must be positive, got 0", result.stderr)

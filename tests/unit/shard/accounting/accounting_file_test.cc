@@ -149,6 +149,19 @@ TEST_F(AccountingFlusherTest, AWriteThatFailsOnTheWorkerGivesItsTotalsBackForThe
             FormatAccounting({{"alice", InfoHash{}, {16, 0, 0, 0, 2}}}));
 }
 
+TEST_F(AccountingFlusherTest, CloseWritesTheLastFileAndSavesBaselinesForTheNextStart) {
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines' file
+  EXPECT_FALSE(flusher_.Close());
+  EXPECT_EQ(flusher_.counters().files_written, 1u);
+  ASSERT_TRUE(flusher_.Close());  // nothing left to write; the baselines saved this time
+
+  TransferLedger next({5, 6}, 2700);
+  AccountingFlusher restarted(loop_, files_, {dir_, 0, std::chrono::seconds(60), 2700}, next);
+  restarted.LoadSavedBaselines();
+  EXPECT_EQ(next.baselines(), 1u);
+}
+
 TEST_F(AccountingFlusherTest, AFailureAfterTheFileHasItsNameNeverWritesItsTotalsTwice) {
   ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
   files_.FailNth(FaultyFileOps::Op::kRemove, 1);

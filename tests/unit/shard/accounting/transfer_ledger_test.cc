@@ -121,7 +121,7 @@ TEST_F(TransferLedgerTest, ExpiredBaselinesAreForgotten) {
   Announce(Peer(1, "10.0.0.1", 6881), "alice", 100, 0);
   now_ += 100;
   Announce(Peer(1, "10.0.0.2", 6881), "alice", 100, 0);
-  EXPECT_EQ(ledger_.Expire(now_ - 1), 1u);
+  EXPECT_EQ(ledger_.ExpireSlice(now_ - 1, ledger_.baseline_buckets()), 1u);
   EXPECT_EQ(ledger_.baselines(), 1u);
   Announce(Peer(1, "10.0.0.1", 6881), "alice", 900, 0);  // forgotten: not credited
   Announce(Peer(1, "10.0.0.2", 6881), "alice", 200, 0);
@@ -152,7 +152,7 @@ TEST_F(TransferLedgerTest, TakenTotalsAreSortedAndStartAgainAndRestoredOnesAddUp
   const PeerAnnounce peer = Peer(1, "10.0.0.2", 6881);
   Announce(peer, "alice", 0, 0);
   Announce(peer, "alice", 100, 0);
-  const std::vector<TransferLedger::Entry> taken = ledger_.TakeTotals();
+  const std::vector<TransferLedger::Entry> taken = TransferLedger::Entries(ledger_.TakeTable());
   EXPECT_EQ(taken, (std::vector<TransferLedger::Entry>{{"alice", Torrent(1), {100, 0, 0, 0, 2}},
                                                        {"alice", Torrent(2), {0, 0, 0, 0, 1}},
                                                        {"bob", Torrent(2), {0, 0, 0, 0, 1}}}));
