@@ -4,7 +4,8 @@ Debian's haproxy runs the repo's deploy/haproxy.cfg (its ${VARS} set to loopback
 of 2 frontends that trust only 127.0.0.1 (haproxy's source address) for PROXY headers; they are
 found through a tiny DNS server, as Docker's DNS names each replica. Clients bind to 127.0.0.2,
 127.0.0.3, ... and must see each other's real addresses. Frontends listen on 127.0.1.1 and
-127.0.1.2 (one port, like replicas of one compose service).
+127.0.1.2 (one port, like replicas of one compose service). The compose file's UDP frontend runs
+its own command and environment from docker-compose.yml, its volume a temporary directory.
 """
 
 import http.client
@@ -20,9 +21,12 @@ import tempfile
 import time
 import unittest
 
+import yaml
+
 import cluster
 from cluster import (HttpConnection, announce, announce_target, get, metrics, peer_id,
                      reply_peers)
+from test_udp import UdpClient, announce_fields, free_udp_port
 
 REPO = os.path.abspath(os.path.join(cluster.HERE, "..", ".."))
 HAPROXY_CFG = os.path.join(REPO, "deploy", "haproxy.cfg")
@@ -55,16 +59,47 @@ def request_bytes(target):
     return f"GET {target} HTTP/1.1\r\nHost: tracker\r\n\r\n".encode()
 
 
-class Topology:
-    """Shards, frontends, DNS and haproxy, started in order and always stopped."""
+def compose_service(name):
+    with open(os.path.join(REPO, "docker-compose.yml")) as compose:
+        return yaml.safe_load(compose)["services"][name]
 
-    def __init__(self, shards=2, frontend_args=(), haproxy_variables=None):
+
+class ComposeUdpFrontend(cluster.Process):
+    """The compose file's `udp` service: its command and environment, with its volume (/data) in
+    `data_dir`, its address loopback and its ports free ones."""
+
+    def __init__(self, data_dir, shard_endpoints, env):
+        service = compose_service("udp")
+        self.udp_port = free_udp_port()
+        self.secret_file = os.path.join(data_dir, "udp-secret")
+        variables = {name: str(value).replace("/data", data_dir)
+                     for name, value in service["environment"].items()}
+        variables.update(SHARDTRACK_BIND="127.0.0.1", SHARDTRACK_PORT="0",
+                         SHARDTRACK_UDP_PORT=str(self.udp_port),
+                         SHARDTRACK_SHARD=",".join(shard_endpoints))
+        env = {**env, **variables, "PATH": cluster.bin_dir() + os.pathsep + env["PATH"]}
+        command = [part.replace("/data", data_dir) for part in service["command"]]
+        super().__init__("udp", command, r"ready: frontend listening on http://127\.0\.0\.1:",
+                         env=env)
+
+
+class Topology:
+    """Shards, frontends, DNS and haproxy (and with `udp` the UDP frontend), started in order
+    and always stopped."""
+
+    def __init__(self, shards=2, frontend_args=(), haproxy_variables=None, udp=False):
         self.tmp = tempfile.mkdtemp(prefix="shardtrack-deploy-")
         self.env = cluster.clean_env()
         self.shards, self.frontends = [], []
-        self.dns = self.haproxy = None
+        self.dns = self.haproxy = self.udp = None
         try:
             self._start(shards, list(frontend_args), haproxy_variables or {})
+            if udp:
+                udp_data = os.path.join(self.tmp, "udp")
+                os.mkdir(udp_data)
+                self.udp = ComposeUdpFrontend(udp_data, [s.endpoint for s in self.shards],
+                                              self.env)
+                self.udp.start()
         except BaseException:
             self.close()
             raise
@@ -123,12 +158,14 @@ class Topology:
     def shard_metrics_port(self, index):
         return self.shards[index].metrics_port()
 
+    def processes(self):
+        return [p for p in [self.haproxy, self.udp, *self.frontends, *self.shards] if p]
+
     def logs(self):
-        processes = [p for p in [self.haproxy, *self.frontends, *self.shards] if p]
-        return "\n".join(p.log_tail() for p in processes)
+        return "\n".join(p.log_tail() for p in self.processes())
 
     def close(self):
-        for process in [self.haproxy, *self.frontends, *self.shards]:
+        for process in self.processes():
             if process is not None:
                 try:
                     process.stop()
@@ -289,6 +326,54 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
         self.assertEqual(get(port, "/nothing").status, 404)
 
 
+class ComposeUdpServiceTest(cluster.LoggedTestCase):
+    """UDP clients at the compose file's UDP frontend, HTTP clients through haproxy."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.topology = Topology(udp=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.topology.close()
+
+    def logs(self):
+        return self.topology.logs()
+
+    def udp_client(self, source):
+        client = UdpClient(self.topology.udp.udp_port, source)
+        self.addCleanup(client.close)
+        client.connect()
+        return client
+
+    def test_udp_and_http_clients_share_swarms_and_see_real_addresses(self):
+        for shard in range(2):
+            info_hash = cluster.hash_on_shard(shard, 2, "compose-udp")
+            http_client = Client(60 + shard, "compose-udp")
+            http_client.announce(self.topology.port, info_hash)
+            udp_source = f"127.0.0.{70 + shard}"
+            action, payload = self.udp_client(udp_source).announce(
+                info_hash, peer_id(f"compose-udp/{shard}"), 7300, left=5)
+            self.assertEqual(action, 1, payload)
+            self.assertEqual(announce_fields(payload)[3],
+                             [(http_client.address, http_client.port)])
+            reply = http_client.announce(self.topology.port, info_hash)
+            self.assertEqual(reply_peers(reply), [(udp_source, 7300)])
+
+    def test_the_service_makes_its_secret_once_and_ids_outlive_a_restart(self):
+        udp = self.topology.udp
+        self.assertEqual(os.stat(udp.secret_file).st_mode & 0o777, 0o600)
+        with open(udp.secret_file, "rb") as secret:
+            before = secret.read()
+        client = self.udp_client("127.0.0.72")
+        udp.restart()
+        with open(udp.secret_file, "rb") as secret:
+            self.assertEqual(secret.read(), before)
+        action, payload = client.announce(cluster.hash_on_shard(0, 2, "compose-udp-restart"),
+                                          peer_id("compose-udp-restart"), 7301, left=5)
+        self.assertEqual(action, 1, payload)
+
+
 PASSKEY = "9d1c0b7e5a3f48e2b6c4d0a1f7e3b5c9"
 
 
@@ -425,9 +510,18 @@ class ComposeFileTest(unittest.TestCase):
 
     def test_repo_compose_file_is_valid(self):
         text = self.config("docker-compose.yml")
-        for service in ("haproxy", "frontend", "shard0", "shard1"):
+        for service in ("haproxy", "frontend", "shard0", "shard1", "udp"):
             self.assertRegex(text, rf"\n  {service}:\n")
         self.assertIn("tcp://shard0:7000,tcp://shard1:7000", text)
+
+    def test_the_udp_frontend_is_published_beside_haproxy(self):
+        services = yaml.safe_load(self.config("docker-compose.yml"))["services"]
+        udp = services["udp"]
+        self.assertEqual(udp["ports"], [{"protocol": "udp", "published": 6969, "target": 6969}])
+        self.assertEqual(set(udp["networks"]), {"edge", "internal"})
+        self.assertEqual(udp["environment"]["SHARDTRACK_SHARD"],
+                         services["frontend"]["environment"]["SHARDTRACK_SHARD"])
+        self.assertEqual(udp["environment"]["SHARDTRACK_UDP_PORT"], "6969")
 
     def with_overrides(self, *overrides):
         self.config("docker-compose.yml")  # skips without docker-compose
@@ -447,14 +541,17 @@ class ComposeFileTest(unittest.TestCase):
 
     def test_members_override_gives_every_frontend_the_passkey_file(self):
         text = self.with_overrides("deploy/compose.members.yml", "deploy/compose.https.yml")
-        frontend = text[text.index("\n  frontend:\n"):text.index("\n  haproxy:\n")]
-        self.assertIn("SHARDTRACK_PASSKEY_FILE: /etc/shardtrack/members/passkeys", frontend)
-        self.assertIn("/deploy/members", frontend)
+        services = yaml.safe_load(text)["services"]
+        for name in ("frontend", "udp"):
+            self.assertEqual(services[name]["environment"]["SHARDTRACK_PASSKEY_FILE"],
+                             "/etc/shardtrack/members/passkeys", name)
+            self.assertTrue(any("/deploy/members" in volume
+                                for volume in services[name]["volumes"]), name)
         self.assertIn("TLS_BIND", text)  # the two overrides combine
 
     def test_repo_compose_file_is_what_compose_shards_writes(self):
-        shards = re.search(r"Generated by scripts/compose-shards (\d+)",
-                           open(os.path.join(REPO, "docker-compose.yml")).read())
+        with open(os.path.join(REPO, "docker-compose.yml")) as compose:
+            shards = re.search(r"Generated by scripts/compose-shards (\d+)", compose.read())
         self.assertTrue(shards, "docker-compose.yml does not say how it was generated")
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "docker-compose.yml")
