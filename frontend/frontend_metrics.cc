@@ -15,7 +15,7 @@ constexpr double kLatencyStart = 0.0001;
 constexpr double kLatencyFactor = 2;
 constexpr int kLatencyBuckets = 16;
 
-// A list file's reloads (TorrentAccess, PasskeyAccess): ok and failed.
+// A list file's reloads (TorrentAccess, PasskeyAccess, ClientAccess): ok and failed.
 template <typename Target>
 void AddReloadCounters(MetricsRegistry& registry, const char* name, const Target& target) {
   const std::string help = "Reloads of a changed " + std::string(Target::kFileKind) +
@@ -115,6 +115,17 @@ void FrontendMetrics::WatchPasskeys(const PasskeyAccess& passkeys) {
   registry_.AddGauge("shardtrack_passkeys", "Passkeys in the passkey file in force.", {},
                      [&passkeys] { return double(passkeys.entries()); });
   AddReloadCounters(registry_, "shardtrack_passkey_file_reloads_total", passkeys);
+}
+
+void FrontendMetrics::WatchClients(const ClientAccess& clients) {
+  registry_.AddCounter("shardtrack_client_refused_total",
+                       "Announces (HTTP and UDP) refused for the client their peer id names "
+                       "(--client-list).",
+                       {}, [&clients] { return clients.counters().refused_announces; });
+  registry_.AddGauge("shardtrack_client_list_entries",
+                     "Peer id prefixes in the client list in force.", {},
+                     [&clients] { return double(clients.entries()); });
+  AddReloadCounters(registry_, "shardtrack_client_list_reloads_total", clients);
 }
 
 }  // namespace shardtrack

@@ -1,9 +1,9 @@
 // FrontendMetrics: a frontend's series in a MetricsRegistry (owned by the caller, who also
 // renders it): requests by route and outcome, a latency histogram per route, open connections,
-// requests refused before the handler, per-shard counters of the ShardRouter, and the access
-// list's and the passkey file's sizes, refusals and reloads. The watched HttpServer,
-// ShardRouter, TorrentAccess and PasskeyAccess are read at render time and must outlive the
-// registry. Loop thread only.
+// requests refused before the handler, per-shard counters of the ShardRouter, and the list
+// files' (access list, passkeys, client list) sizes, refusals and reloads. The watched
+// HttpServer, ShardRouter and lists are read at render time and must outlive the registry. Loop
+// thread only.
 #pragma once
 
 #include <array>
@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "frontend/access/client_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/http_server.h"
@@ -40,6 +41,7 @@ class FrontendMetrics {
   void WatchShards(const ShardRouter& router);
   void WatchAccess(const TorrentAccess& access);
   void WatchPasskeys(const PasskeyAccess& passkeys);
+  void WatchClients(const ClientAccess& clients);
 
   const MetricsRegistry& registry() const { return registry_; }
 

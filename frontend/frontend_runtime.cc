@@ -9,6 +9,7 @@
 
 #include "common/open_file_limit.h"
 #include "common/reactor/udp_socket.h"
+#include "frontend/access/client_access.h"
 #include "frontend/access/list_file_reloader.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
@@ -97,27 +98,56 @@ void RegisterLoopMetrics(MetricsRegistry& registry, const EventLoop& loop) {
                       [&loop] { return loop.counters().holds; });
 }
 
-// The access list in force at start: off without a file, else the file's list (a missing or
-// malformed file is an error naming it and the bad line).
-Result<TorrentAccess> LoadAccess(const AccessSettings& access) {
-  if (access.path.empty()) return TorrentAccess();
-  auto list = LoadAccessList(access.path);
-  if (!list) return Error{"--access-list: " + list.error()};
-  spdlog::info("access list {}: {} torrents, {} mode", access.path, list->size(),
-               access.mode == AccessMode::kAllow ? "allow" : "deny");
-  return TorrentAccess(access.mode, std::move(*list));
+// One of the operator's list files (--access-list, --passkey-file, --client-list) as Create
+// found it: its settings, the version of the file it read, and the list in force (off without
+// a file).
+template <typename Target>
+struct StartingList {
+  ListFileSettings settings;
+  FileStamp stamp;
+  Target target;
+};
+
+// The list in force at start; a missing or malformed file is an error naming the flag, the file
+// and the bad line. `make` turns the file's list and the mode into a Target.
+template <typename Target, typename Make>
+Result<StartingList<Target>> LoadStartingList(std::string_view flag,
+                                              Result<ListFileSettings> settings, Make make) {
+  if (!settings.ok()) return Error{settings.error()};
+  StartingList<Target> starting{std::move(*settings), {}, Target()};
+  if (starting.settings.path.empty()) return starting;
+  starting.stamp = StampOf(starting.settings.path);
+  auto list = Target::LoadFile(starting.settings.path);
+  if (!list) return Error{"--" + std::string(flag) + ": " + list.error()};
+  starting.target = make(std::move(*list), starting.settings.mode);
+  spdlog::info("{} {}: {} {} in force", Target::kFileKind, starting.settings.path,
+               starting.target.entries(), Target::kEntryKind);
+  return starting;
 }
 
-// The passkeys in force at start: off without a file, else the file's (a missing or malformed
-// file is an error naming it and the bad line).
-Result<PasskeyAccess> LoadPasskeys(const PasskeySettings& passkeys) {
-  if (passkeys.path.empty()) return PasskeyAccess();
-  auto list = PasskeyAccess::LoadFile(passkeys.path);
-  if (!list) return Error{"--passkey-file: " + list.error()};
-  spdlog::info("passkey file {}: {} passkeys; announce and scrape need one, /<passkey>/announce",
-               passkeys.path, list->size());
-  return PasskeyAccess(std::move(*list));
-}
+// A list file in force and, when it has a file, its reloader.
+template <typename Target>
+struct ReloadedList {
+  explicit ReloadedList(StartingList<Target> starting)
+      : settings(std::move(starting.settings)),
+        stamp(starting.stamp),
+        target(std::move(starting.target)) {}
+
+  bool enabled() const { return target.enabled(); }
+  // Checks the file from now on (call once `target` has its final address).
+  void StartReloading(EventLoop& loop) {
+    reloader.emplace(loop, settings.path, settings.interval, stamp, target);
+    reloader->Start();
+  }
+  void Reload() {
+    if (reloader) reloader->Reload();
+  }
+
+  ListFileSettings settings;
+  FileStamp stamp;
+  Target target;
+  std::optional<ListFileReloader<Target>> reloader;
+};
 
 std::string HostForUrl(const std::string& bind) {
   return bind.find(':') == std::string::npos ? bind : "[" + bind + "]";
@@ -142,12 +172,9 @@ struct Intake {
 struct Checked {
   AnnounceOptions announce;
   UdpSocket::Options udp;
-  AccessSettings access_settings;
-  FileStamp access_stamp;
-  TorrentAccess access;
-  PasskeySettings passkey_settings;
-  FileStamp passkey_stamp;
-  PasskeyAccess passkeys;
+  StartingList<TorrentAccess> access;
+  StartingList<PasskeyAccess> passkeys;
+  StartingList<ClientAccess> clients;
   ClientAddressPolicy policy;
   UdpConnectionIds udp_ids;
   ClientRequestLimiter limiter;
@@ -183,10 +210,9 @@ struct FrontendRuntime::Parts {
         const Clock& clock, Checked checked);
 
   const FrontendSettings& settings;
-  TorrentAccess access;
-  std::optional<ListFileReloader<TorrentAccess>> access_reloader;
-  PasskeyAccess passkeys;
-  std::optional<ListFileReloader<PasskeyAccess>> passkey_reloader;
+  ReloadedList<TorrentAccess> access;
+  ReloadedList<PasskeyAccess> passkeys;
+  ReloadedList<ClientAccess> clients;
   ClientRequestLimiter limiter;
   TrackerHandler handler;
   HttpServer http;
@@ -218,6 +244,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
     : settings(frontend_settings),
       access(std::move(checked.access)),
       passkeys(std::move(checked.passkeys)),
+      clients(std::move(checked.clients)),
       limiter(std::move(checked.limiter)),
       handler(settings, checked.announce, clock),
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
@@ -236,20 +263,22 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
   metrics.WatchShards(router);
   handler.AttachMetrics(metrics);
   if (access.enabled()) {
-    access_reloader.emplace(loop, checked.access_settings.path, checked.access_settings.interval,
-                            checked.access_stamp, access);
-    handler.AttachAccess(access);
-    udp_handler.AttachAccess(access);
-    metrics.WatchAccess(access);
-    access_reloader->Start();
+    handler.AttachAccess(access.target);
+    udp_handler.AttachAccess(access.target);
+    metrics.WatchAccess(access.target);
+    access.StartReloading(loop);
   }
   if (passkeys.enabled()) {
-    passkey_reloader.emplace(loop, checked.passkey_settings.path, checked.passkey_settings.interval,
-                             checked.passkey_stamp, passkeys);
-    handler.AttachPasskeys(passkeys);
-    udp_handler.AttachPasskeys(passkeys);
-    metrics.WatchPasskeys(passkeys);
-    passkey_reloader->Start();
+    handler.AttachPasskeys(passkeys.target);
+    udp_handler.AttachPasskeys(passkeys.target);
+    metrics.WatchPasskeys(passkeys.target);
+    passkeys.StartReloading(loop);
+  }
+  if (clients.enabled()) {
+    handler.AttachClients(clients.target);
+    udp_handler.AttachClients(clients.target);
+    metrics.WatchClients(clients.target);
+    clients.StartReloading(loop);
   }
   if (limiter.enabled()) {
     handler.AttachLimiter(limiter);
@@ -280,8 +309,6 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
     spdlog::info("UDP connection ids keyed by {}: every frontend given it accepts them",
                  settings.udp_secret_file);
   }
-  auto access_settings = AccessSettingsFrom(settings);
-  if (!access_settings.ok()) return Error{access_settings.error()};
   auto batch_window = BatchWindowFrom(settings);
   if (!batch_window.ok()) return Error{batch_window.error()};
   auto limiter = ClientRequestLimiterFrom(settings);
@@ -290,14 +317,18 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
     spdlog::info("each client may make {} tracker requests a second, {} at once",
                  settings.client_request_rate, settings.client_request_burst);
   }
-  const FileStamp access_stamp = StampOf(access_settings->path);
-  auto access = LoadAccess(*access_settings);
+  auto access = LoadStartingList<TorrentAccess>(
+      "access-list", AccessSettingsFrom(settings),
+      [](AccessList list, AccessMode mode) { return TorrentAccess(mode, std::move(list)); });
   if (!access.ok()) return Error{access.error()};
-  auto passkey_settings = PasskeySettingsFrom(settings);
-  if (!passkey_settings.ok()) return Error{passkey_settings.error()};
-  const FileStamp passkey_stamp = StampOf(passkey_settings->path);
-  auto passkeys = LoadPasskeys(*passkey_settings);
+  auto passkeys = LoadStartingList<PasskeyAccess>(
+      "passkey-file", PasskeySettingsFrom(settings),
+      [](PasskeyList list, AccessMode) { return PasskeyAccess(std::move(list)); });
   if (!passkeys.ok()) return Error{passkeys.error()};
+  auto clients = LoadStartingList<ClientAccess>(
+      "client-list", ClientListSettingsFrom(settings),
+      [](ClientList list, AccessMode mode) { return ClientAccess(mode, std::move(list)); });
+  if (!clients.ok()) return Error{clients.error()};
   auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
                                           settings.require_proxy_header);
   if (!policy.ok()) return Error{policy.error()};
@@ -315,11 +346,12 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   });
   loop.WatchSignals({SIGHUP}, [self](int) {
     Parts& parts = *self->parts_;
-    if (!parts.access_reloader && !parts.passkey_reloader) {
-      return spdlog::info("SIGHUP: no --access-list or --passkey-file to reload");
+    if (!parts.access.enabled() && !parts.passkeys.enabled() && !parts.clients.enabled()) {
+      return spdlog::info("SIGHUP: no --access-list, --passkey-file or --client-list to reload");
     }
-    if (parts.access_reloader) parts.access_reloader->Reload();
-    if (parts.passkey_reloader) parts.passkey_reloader->Reload();
+    parts.access.Reload();
+    parts.passkeys.Reload();
+    parts.clients.Reload();
   });
   loop.SetBatchWindow(*batch_window);
   const std::uint64_t spare = DescriptorsBesideConnections(settings.shards.size());
@@ -341,9 +373,8 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   try {
     runtime->parts_ = std::make_unique<Parts>(
         loop, context, settings, clock,
-        Checked{*announce, std::move(*udp), std::move(*access_settings), access_stamp,
-                std::move(*access), std::move(*passkey_settings), passkey_stamp,
-                std::move(*passkeys), std::move(*policy), *udp_ids, std::move(*limiter)});
+        Checked{*announce, std::move(*udp), std::move(*access), std::move(*passkeys),
+                std::move(*clients), std::move(*policy), *udp_ids, std::move(*limiter)});
   } catch (const std::exception& error) {  // the router's sockets (ZeroMQ throws)
     return Error{std::string("cannot set up the sockets to the shards: ") + error.what() +
                  " (a --shard is tcp://HOST:PORT; many shards need a higher open-file limit)"};

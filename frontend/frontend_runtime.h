@@ -1,8 +1,9 @@
 // FrontendRuntime: everything a frontend runs on an event loop: the HTTP and UDP trackers, the
-// router to the shards, the access list and its reloads, and the metrics. SIGINT/SIGTERM drain
-// it (the listeners close after --drain-grace-ms, requests in flight are answered) and then stop
-// the loop; SIGHUP reloads the access list. shardtrack-frontend runs one per process;
-// shardtrack-node runs one beside its shards. Loop thread only.
+// router to the shards, the operator's list files (access list, passkeys, client list) and their
+// reloads, and the metrics. SIGINT/SIGTERM drain it (the listeners close after --drain-grace-ms,
+// requests in flight are answered) and then stop the loop; SIGHUP reloads the list files.
+// shardtrack-frontend runs one per process; shardtrack-node runs one beside its shards. Loop thread
+// only.
 #pragma once
 
 #include <memory>

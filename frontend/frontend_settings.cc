@@ -93,6 +93,13 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "must name one, /<passkey>/announce; empty: no passkey is needed");
   flags.Add("passkey-file-interval", &passkey_file_interval,
             "seconds between checks of --passkey-file; a changed file is reloaded (at least 1)");
+  flags.Add("client-list", &client_list,
+            "file of peer id prefixes (one a line, %XX escapes, # comments) naming BitTorrent "
+            "clients that --client-mode applies to; empty: every client may announce");
+  flags.Add("client-mode", &client_mode,
+            "allow: only listed clients may announce; deny: listed clients are refused");
+  flags.Add("client-list-interval", &client_list_interval,
+            "seconds between checks of --client-list; a changed file is reloaded (at least 1)");
   flags.Add("shard-timeout-ms", &shard_timeout_ms,
             "milliseconds before a request a shard has not answered fails");
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
@@ -141,24 +148,36 @@ Result<Duration> BatchWindowFrom(const FrontendSettings& settings) {
   return Duration(std::chrono::microseconds(settings.batch_window_us));
 }
 
-Result<AccessSettings> AccessSettingsFrom(const FrontendSettings& settings) {
-  auto mode = ParseAccessMode(settings.access_mode);
-  if (!mode) {
-    return Error{"--access-mode must be allow or deny, not '" + settings.access_mode + "'"};
+namespace {
+
+// `--NAME`'s path, `--NAME-interval` checked, and the mode (allow or deny) given as `mode`.
+Result<ListFileSettings> ListFileSettingsFrom(const std::string& name, const std::string& path,
+                                              std::uint32_t interval,
+                                              const std::string& mode_flag = {},
+                                              const std::string& mode = "allow") {
+  auto parsed_mode = ParseAccessMode(mode);
+  if (!parsed_mode) {
+    return Error{"--" + mode_flag + " must be allow or deny, not '" + mode + "'"};
   }
-  if (settings.access_list_interval < 1) {
-    return Error{"--access-list-interval must be at least 1 second, not 0"};
-  }
-  return AccessSettings{settings.access_list, *mode,
-                        std::chrono::seconds(settings.access_list_interval)};
+  if (interval < 1) return Error{"--" + name + "-interval must be at least 1 second, not 0"};
+  return ListFileSettings{path, *parsed_mode, std::chrono::seconds(interval)};
 }
 
-Result<PasskeySettings> PasskeySettingsFrom(const FrontendSettings& settings) {
-  if (settings.passkey_file_interval < 1) {
-    return Error{"--passkey-file-interval must be at least 1 second, not 0"};
-  }
-  return PasskeySettings{settings.passkey_file,
-                         std::chrono::seconds(settings.passkey_file_interval)};
+}  // namespace
+
+Result<ListFileSettings> AccessSettingsFrom(const FrontendSettings& settings) {
+  return ListFileSettingsFrom("access-list", settings.access_list, settings.access_list_interval,
+                              "access-mode", settings.access_mode);
+}
+
+Result<ListFileSettings> PasskeySettingsFrom(const FrontendSettings& settings) {
+  return ListFileSettingsFrom("passkey-file", settings.passkey_file,
+                              settings.passkey_file_interval);
+}
+
+Result<ListFileSettings> ClientListSettingsFrom(const FrontendSettings& settings) {
+  return ListFileSettingsFrom("client-list", settings.client_list, settings.client_list_interval,
+                              "client-mode", settings.client_mode);
 }
 
 }  // namespace shardtrack

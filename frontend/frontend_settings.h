@@ -127,6 +127,13 @@ struct FrontendSettings {
   std::string passkey_file;
   std::uint32_t passkey_file_interval = 60;  // seconds between checks, as access_list_interval
 
+  // Which BitTorrent clients may announce (a private tracker's client whitelist, or a block
+  // list of clients that cheat): a file of peer id prefixes, one a line
+  // (frontend/access/client_list.h). Empty: every client.
+  std::string client_list;
+  std::string client_mode = "allow";        // as access_mode: allow or deny the listed clients
+  std::uint32_t client_list_interval = 60;  // seconds between checks, as access_list_interval
+
   // The hop to the shards.
   std::int64_t shard_timeout_ms = 1000;         // a request unanswered this long fails
   std::uint32_t max_pending_per_shard = 50000;  // queued requests before new ones fail at once
@@ -156,19 +163,14 @@ Result<ClientRequestLimiter> ClientRequestLimiterFrom(const FrontendSettings& se
 // --batch-window-us, checked (EventLoop::SetBatchWindow takes it).
 Result<Duration> BatchWindowFrom(const FrontendSettings& settings);
 
-// The access list settings, checked: `path` empty means every torrent is served.
-struct AccessSettings {
+// A list file's settings, checked: `path` empty means the list is off.
+struct ListFileSettings {
   std::string path;
-  AccessMode mode = AccessMode::kAllow;
+  AccessMode mode = AccessMode::kAllow;  // what the list's entries get (not for passkeys)
   Duration interval = std::chrono::seconds(60);
 };
-Result<AccessSettings> AccessSettingsFrom(const FrontendSettings& settings);
-
-// The passkey file settings, checked: `path` empty means no passkey is needed.
-struct PasskeySettings {
-  std::string path;
-  Duration interval = std::chrono::seconds(60);
-};
-Result<PasskeySettings> PasskeySettingsFrom(const FrontendSettings& settings);
+Result<ListFileSettings> AccessSettingsFrom(const FrontendSettings& settings);
+Result<ListFileSettings> PasskeySettingsFrom(const FrontendSettings& settings);
+Result<ListFileSettings> ClientListSettingsFrom(const FrontendSettings& settings);
 
 }  // namespace shardtrack

@@ -91,6 +91,9 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   if (Status status = ParseAnnounce(query, client, announce_options_, parsed); !status) {
     return RespondFailure(slot, status.error());
   }
+  if (clients_ != nullptr && !clients_->Admit(parsed.request.peer_id())) {
+    return RespondFailure(slot, kClientRefusedReason);
+  }
   // A member's: the shard credits the transfer to it.
   if (!passkey.empty()) parsed.request.set_passkey(passkey.data(), passkey.size());
   auto info_hash = InfoHash::FromRaw(parsed.request.info_hash());

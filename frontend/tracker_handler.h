@@ -14,6 +14,8 @@
 // With passkeys (AttachPasskeys), announce and scrape name a passkey (/<passkey>/announce and
 // the other forms FindPasskey knows), and a request without a listed one gets a failure reason
 // before it is parsed; the other paths need none, and the info page shows totals only.
+// With a client list (AttachClients), an announce whose peer id names a client it refuses fails
+// before it reaches a shard.
 // With a request limiter (AttachLimiter), a client over its rate is refused before parsing:
 // announce and scrape with a bencoded failure reason and BEP 31's `retry in`, the info page with
 // 429. /healthz, /readyz and /metrics are not limited: balancers and monitors ask them often.
@@ -29,6 +31,7 @@
 
 #include "common/clock.h"
 #include "common/slab.h"
+#include "frontend/access/client_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/announce_request.h"
@@ -52,6 +55,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void AttachAccess(TorrentAccess& access) { access_ = &access; }
   // Optional: serve members only. Must outlive this handler.
   void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
+  // Optional: announces only from the clients `clients` admits. Must outlive this handler.
+  void AttachClients(ClientAccess& clients) { clients_ = &clients; }
   // Optional: limit each client's requests. Must outlive this handler.
   void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }
   // From now on /readyz fails and responses close their connections (graceful shutdown).
@@ -135,6 +140,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   FrontendMetrics* metrics_ = nullptr;
   TorrentAccess* access_ = nullptr;
   PasskeyAccess* passkeys_ = nullptr;
+  ClientAccess* clients_ = nullptr;
   ClientRequestLimiter* limiter_ = nullptr;
   bool draining_ = false;
   Answering answering_;

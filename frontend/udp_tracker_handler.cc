@@ -70,6 +70,9 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
 
 void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from) {
   auto info_hash = InfoHash::FromRaw(request.announce.info_hash());
+  if (clients_ != nullptr && !clients_->Admit(request.announce.peer_id())) {
+    return RespondError(from, request.transaction_id, kClientRefusedReason);
+  }
   if (access_ != nullptr && !access_->AdmitAnnounce(*info_hash)) {
     return RespondError(from, request.transaction_id, kNotServedReason);
   }

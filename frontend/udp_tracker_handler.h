@@ -11,7 +11,8 @@
 // another's name, while an announce or scrape carries a connection id that proves its source.
 // With passkeys (AttachPasskeys), an announce must carry a listed passkey in BEP 41's URL data
 // (/<passkey>/announce, which clients such as libtorrent send from a udp:// URL's path), and a
-// scrape, which has no room for one, is refused: members scrape over HTTP.
+// scrape, which has no room for one, is refused: members scrape over HTTP. With a client list
+// (AttachClients), an announce from a client it refuses gets an error datagram.
 // Loop thread only.
 #pragma once
 
@@ -25,6 +26,7 @@
 #include "common/clock.h"
 #include "common/reactor/socket_util.h"
 #include "common/slab.h"
+#include "frontend/access/client_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/client_request_limiter.h"
@@ -58,6 +60,8 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }
   // Optional: serve members only. Must outlive this handler.
   void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
+  // Optional: announces only from the clients `clients` admits. Must outlive this handler.
+  void AttachClients(ClientAccess& clients) { clients_ = &clients; }
 
   void OnDatagram(std::string_view datagram, const Endpoint& from);
   const UdpCounters& counters() const { return counters_; }
@@ -97,6 +101,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   TorrentAccess* access_ = nullptr;
   ClientRequestLimiter* limiter_ = nullptr;
   PasskeyAccess* passkeys_ = nullptr;
+  ClientAccess* clients_ = nullptr;
   std::vector<InfoHash> served_;  // Served()'s result, reused
   Send send_;
   UdpCounters counters_;

@@ -181,10 +181,12 @@ class OpenTracker:
 
 class ShardtrackTracker:
     """A shardtrack cluster (2 shards, 1 frontend) whose frontend listens on `host`:`port`
-    (HTTP, and UDP too with `udp`); with `passkey`, for members only, PASSKEY the one member."""
+    (HTTP, and UDP too with `udp`); with `passkey`, for members only, PASSKEY the one member;
+    with `client_list`, only the clients that file's text names may announce."""
 
     udp = False
     passkey = None
+    client_list = None
 
     def __init__(self, tmp, host, port, info_hash):
         del info_hash  # the cluster has its own temp dir and serves every torrent
@@ -198,6 +200,11 @@ class ShardtrackTracker:
                 with open(passkey_file, "w") as f:
                     f.write(f"{self.passkey} 1001\n")
                 extra_args += ["--passkey-file", passkey_file]
+            if self.client_list:
+                client_file = os.path.join(tmp, "clients")
+                with open(client_file, "w") as f:
+                    f.write(self.client_list)
+                extra_args += ["--client-list", client_file]
             frontend = cluster.Frontend(0, endpoints, extra_args, env=self.cluster.env,
                                         port=port, bind=host)
             self.cluster.frontends.append(frontend)
@@ -223,6 +230,11 @@ class ShardtrackPasskeyTracker(ShardtrackTracker):
 
 class ShardtrackPasskeyUdpTracker(ShardtrackPasskeyTracker):
     udp = True
+
+
+class ShardtrackClientListTracker(ShardtrackTracker):
+    """A client whitelist naming the three clients by the peer id prefixes they send."""
+    client_list = "-LT  libtorrent\nA2-  aria2\n-TR  Transmission\n"
 
 
 class ShardtrackHttpsTracker:
@@ -487,6 +499,25 @@ class ShardtrackHttpsPasskeyRealClientsTest(Aria2Downloads, RealClientsScenario,
             self.assertEqual(
                 sum(s[f'shardtrack_passkey_refused_total{{reason="{reason}"}}'] for s in samples),
                 0)
+
+
+class ShardtrackClientListRealClientsTest(Aria2Downloads, RealClientsScenario,
+                                          unittest.TestCase):
+    """A private tracker's client whitelist: the real clients' peer ids start as it says."""
+    tracker_class = ShardtrackClientListTracker
+
+    def check_announces(self):
+        samples = cluster.metrics(self.tracker.cluster.frontends[0].port, host=self.host)
+        self.assertEqual(samples["shardtrack_client_list_entries"], 3)
+        self.assertEqual(samples["shardtrack_client_refused_total"], 0)
+        self.assertGreaterEqual(
+            samples['shardtrack_http_requests_total{route="announce",outcome="ok"}'], 2)
+
+
+class ShardtrackTransmissionClientListTest(TransmissionDownloads, RealClientsScenario,
+                                           unittest.TestCase):
+    tracker_class = ShardtrackClientListTracker
+    check_announces = ShardtrackClientListRealClientsTest.check_announces
 
 
 class ShardtrackTransmissionPasskeyTest(AllAnnouncesHadThePasskey, TransmissionDownloads,

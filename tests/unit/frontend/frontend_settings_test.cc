@@ -36,17 +36,21 @@ class FrontendSettingsTest : public ::testing::Test {
     return UdpSocketOptionsFrom(settings_);
   }
 
-  // Parses `args` (and env_), then checks the access list settings.
-  Result<AccessSettings> Access(std::vector<const char*> args) {
+  // Parses `args` (and env_), then checks one list file's settings with `from`.
+  Result<ListFileSettings> ListFile(Result<ListFileSettings> (*from)(const FrontendSettings&),
+                                    std::vector<const char*> args) {
     auto parsed = testing::ParseWithEnvironment(flags_, std::move(args), env_);
     if (!parsed) return Error{parsed.error()};
-    return AccessSettingsFrom(settings_);
+    return from(settings_);
   }
-
-  Result<PasskeySettings> Passkeys(std::vector<const char*> args) {
-    auto parsed = testing::ParseWithEnvironment(flags_, std::move(args), env_);
-    if (!parsed) return Error{parsed.error()};
-    return PasskeySettingsFrom(settings_);
+  Result<ListFileSettings> Access(std::vector<const char*> args) {
+    return ListFile(&AccessSettingsFrom, std::move(args));
+  }
+  Result<ListFileSettings> Passkeys(std::vector<const char*> args) {
+    return ListFile(&PasskeySettingsFrom, std::move(args));
+  }
+  Result<ListFileSettings> Clients(std::vector<const char*> args) {
+    return ListFile(&ClientListSettingsFrom, std::move(args));
   }
 
   FrontendSettings settings_;
@@ -175,6 +179,22 @@ TEST_F(FrontendSettingsTest, PasskeysAreOffByDefaultAndTheirFileIsCheckedEveryMi
   EXPECT_EQ(passkeys->interval, std::chrono::seconds(5));
   ExpectRefused(Passkeys({"--passkey-file-interval", "0"}),
                 {"--passkey-file-interval", "at least 1"});
+}
+
+TEST_F(FrontendSettingsTest, TheClientListIsOffByDefaultInAllowModeCheckedEveryMinute) {
+  auto clients = Clients({});
+  ASSERT_TRUE(clients) << clients.error();
+  EXPECT_EQ(clients->path, "");
+  EXPECT_EQ(clients->mode, AccessMode::kAllow);
+  EXPECT_EQ(clients->interval, std::chrono::seconds(60));
+  env_["SHARDTRACK_CLIENT_MODE"] = "deny";
+  clients = Clients({"--client-list", "/etc/clients", "--client-list-interval=7"});
+  ASSERT_TRUE(clients) << clients.error();
+  EXPECT_EQ(clients->path, "/etc/clients");
+  EXPECT_EQ(clients->mode, AccessMode::kDeny);
+  EXPECT_EQ(clients->interval, std::chrono::seconds(7));
+  ExpectRefused(Clients({"--client-mode", "block"}), {"--client-mode", "allow or deny", "block"});
+  ExpectRefused(Clients({"--client-list-interval", "0"}), {"--client-list-interval", "at least 1"});
 }
 
 TEST_F(FrontendSettingsTest, TheBatchWindowIsMicrosecondsUpTo10Milliseconds) {

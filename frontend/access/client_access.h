@@ -1,0 +1,70 @@
+// ClientAccess: which BitTorrent clients may announce here, by their peer ids' first bytes. Off
+// (no --client-list): every client. With a list, in allow mode only the listed clients (a
+// private tracker's client whitelist), in deny mode all but the listed ones (a block list). The
+// handlers ask Admit once an announce is parsed (scrapes carry no peer id); a ListFileReloader
+// swaps a new list in with Replace. Owns its list. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "frontend/access/client_list.h"
+#include "frontend/access/list_file.h"
+#include "frontend/access/torrent_access.h"
+
+namespace shardtrack {
+
+// What a client is told when its announce is refused for the client it is.
+inline constexpr std::string_view kClientRefusedReason =
+    "your BitTorrent client is not allowed on this tracker: see the site's list of allowed "
+    "clients, or update yours";
+
+class ClientAccess {
+ public:
+  struct Counters {
+    std::uint64_t refused_announces = 0;
+    std::uint64_t reloads_ok = 0;
+    std::uint64_t reloads_failed = 0;
+  };
+
+  // What a ListFileReloader needs.
+  using List = ClientList;
+  static constexpr std::string_view kFileKind = "client list";
+  static constexpr std::string_view kEntryKind = "peer id prefixes";
+  static Result<ClientList> LoadFile(const std::string& path) {
+    return LoadListFile(path, &ParseClientList);
+  }
+
+  ClientAccess() = default;  // off: every client
+  ClientAccess(AccessMode mode, ClientList list)
+      : enabled_(true), mode_(mode), list_(std::move(list)) {}
+
+  bool enabled() const { return enabled_; }
+  AccessMode mode() const { return mode_; }
+  std::size_t entries() const { return list_.size(); }
+  const Counters& counters() const { return counters_; }
+
+  // Whether a client sending `peer_id` may announce, counting a refusal.
+  bool Admit(std::string_view peer_id) {
+    if (!enabled_ || list_.Matches(peer_id) == (mode_ == AccessMode::kAllow)) return true;
+    ++counters_.refused_announces;
+    return false;
+  }
+
+  // A reloaded list takes the place of the one in force (counted as a good reload).
+  void Replace(ClientList list) {
+    list_ = std::move(list);
+    ++counters_.reloads_ok;
+  }
+  // A reload failed and the list in force stays (counted).
+  void CountFailedReload() { ++counters_.reloads_failed; }
+
+ private:
+  bool enabled_ = false;
+  AccessMode mode_ = AccessMode::kAllow;
+  ClientList list_;
+  Counters counters_;
+};
+
+}  // namespace shardtrack
