@@ -1,11 +1,14 @@
-"""IPv6 end to end: a frontend bound to "::" serves IPv4 and IPv6 clients; IPv6 peers come back
-in `peers6` (BEP 7, 18-byte entries), IPv4 peers in `peers`, each to the other family too."""
+"""IPv6 end to end: a frontend bound to "::" serves IPv4 and IPv6 clients over HTTP and UDP;
+IPv6 peers come back in `peers6` (BEP 7, 18-byte entries), IPv4 peers in `peers`, each to the
+other family too. Over UDP (BEP 15) an IPv6 client gets 18-byte entries, an IPv4 one 6-byte."""
 
 import socket
+import struct
 import unittest
 
 import cluster
 from cluster import HttpConnection, announce_target, compact_peers, peer_id
+from test_udp import UdpClient, free_udp_port
 
 
 def has_ipv6_loopback():
@@ -24,8 +27,10 @@ class Ipv6Test(cluster.LoggedTestCase):
         self.cluster = cluster.Cluster(shards=1, frontends=0)
         self.cluster.__enter__()
         self.addCleanup(self.cluster.close)
+        self.udp_port = free_udp_port()
         frontend = cluster.Frontend(0, [s.endpoint for s in self.cluster.shards],
-                                    env=self.cluster.env, bind="::")
+                                    ["--udp-port", str(self.udp_port)], env=self.cluster.env,
+                                    bind="::")
         self.cluster.frontends.append(frontend)
         frontend.start()
         self.port = frontend.port
@@ -53,6 +58,41 @@ class Ipv6Test(cluster.LoggedTestCase):
         reply = self.announce("::1", info_hash, "six", 6001, left=0)
         self.assertEqual(compact_peers(reply[b"peers"]), [("127.0.0.1", 4001)])
         self.assertEqual(reply[b"external ip"], socket.inet_pton(socket.AF_INET6, "::1"))
+
+    def udp_client(self, family, host):
+        client = UdpClient(self.udp_port, "127.0.0.1")
+        client.sock.close()
+        client.sock = socket.socket(family, socket.SOCK_DGRAM)
+        client.sock.bind((host, 0))
+        client.sock.settimeout(5)
+        client.address = (host, self.udp_port)
+        self.addCleanup(client.close)
+        client.connect()
+        return client
+
+    def test_udp_clients_of_both_families_get_each_other_in_their_own_entry_size(self):
+        info_hash = self.cluster.hash_on_shard(0, self.id())
+        six = self.udp_client(socket.AF_INET6, "::1")
+        four = self.udp_client(socket.AF_INET, "127.0.0.1")
+        action, payload = six.announce(info_hash, peer_id("udp-six"), 6002, left=0)
+        self.assertEqual(action, 1, payload)
+        action, payload = four.announce(info_hash, peer_id("udp-four"), 4002, left=5)
+        self.assertEqual(action, 1, payload)
+        self.assertEqual(struct.unpack(">III", payload[:12])[1:], (1, 1))  # leechers, seeders
+        self.assertEqual(payload[12:], b"")  # the IPv6 seeder has no 6-byte entry
+
+        action, payload = six.announce(info_hash, peer_id("udp-six"), 6002, left=0)
+        self.assertEqual(action, 1, payload)
+        self.assertEqual(payload[12:], b"")  # no IPv6 peer but itself
+        self.assertEqual(struct.unpack(">III", payload[:12])[1:], (1, 1))
+        # An HTTP client over IPv6 sees both, each in its family's list.
+        reply = self.announce("::1", info_hash, "http-six", 6003, left=5)
+        self.assertEqual(compact_peers(reply[b"peers"]), [("127.0.0.1", 4002)])
+        self.assertEqual(compact_peers(reply[b"peers6"], entry=18), [("::1", 6002)])
+        action, payload = six.announce(info_hash, peer_id("udp-six"), 6002, left=0)
+        self.assertEqual(len(payload[12:]), 18)
+        self.assertEqual(payload[12:], socket.inet_pton(socket.AF_INET6, "::1") +
+                         struct.pack(">H", 6003))
 
 
 if __name__ == "__main__":
