@@ -8,12 +8,14 @@ namespace shardtrack {
 Duration ExpirySweep::RunSlice(SwarmStore& store, const Clock& clock) {
   const MonoTime started = clock.Now();
   if (!lap_started_) lap_started_ = started;
-  const ExpireProgress progress =
-      store.ExpireSlice(clock.WallNow(), options_.peer_timeout, options_.slice);
+  ExpireProgress progress = store.ExpireSlice(clock.WallNow(), options_.peer_timeout,
+                                              options_.slice, options_.torrent_retention);
   const MonoTime ended = clock.Now();
   const Duration took = ended - started;
   stats_.peers_expired += progress.peers_removed;
   stats_.torrents_forgotten += progress.torrents_removed;
+  stats_.torrents_retired += progress.retired.size();
+  retired_ = std::move(progress.retired);
   lap_longest_slice_ = std::max(lap_longest_slice_, took);
   if (progress.lap_finished) {  // a lap runs from the end of the last one to the end of this
     ++stats_.laps;

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "common/clock.h"
 #include "shard/swarm_store.h"
@@ -27,11 +28,13 @@ class ExpirySweep {
     Duration interval = std::chrono::seconds(5);
     std::size_t slice = 20000;
     Duration max_lap = std::chrono::seconds(270);
+    std::int64_t torrent_retention = 0;  // seconds; 0: torrents with completions stay
   };
 
   struct Stats {
     std::uint64_t peers_expired = 0;
-    std::uint64_t torrents_forgotten = 0;
+    std::uint64_t torrents_forgotten = 0;       // the retired included
+    std::uint64_t torrents_retired = 0;         // forgotten with completions (torrent_retention)
     std::uint64_t laps = 0;                     // sweeps that reached the end of the table
     Duration last_lap = Duration::zero();       // how long the last whole sweep took
     Duration longest_slice = Duration::zero();  // the loop's longest pause in that sweep
@@ -50,6 +53,8 @@ class ExpirySweep {
   Duration GapFor(std::size_t torrents) const;
 
   const Stats& stats() const { return stats_; }
+  // The torrents the last slice forgot with their completions, for the journal.
+  const std::vector<InfoHash>& retired() const { return retired_; }
   // The last lap took over half again --expire-lap: slices at kMinGap cannot keep up with the
   // table, or the loop ran them late. The operator should raise the slice or add shards.
   bool LastLapOverran() const { return stats_.last_lap > options_.max_lap * 3 / 2; }
@@ -58,6 +63,7 @@ class ExpirySweep {
  private:
   Options options_;
   Stats stats_;
+  std::vector<InfoHash> retired_;
   std::optional<MonoTime> lap_started_;            // the first slice, then the end of the last lap
   Duration lap_longest_slice_ = Duration::zero();  // so far in the running lap
 };

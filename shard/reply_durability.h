@@ -24,6 +24,9 @@ class ReplyDurability {
   // (ShardService::applied() and completions()).
   virtual void Record(const std::vector<PeerAnnounce>& applied,
                       const std::vector<CountedCompletion>& completions, UnixSeconds now) = 0;
+  // Torrents the expiry forgot with their completed counts (--torrent-retention), so that a
+  // restart does not bring them back. Written with the next Write; needs no sync.
+  virtual void RecordForgotten(const std::vector<InfoHash>& forgotten) = 0;
   // Writes what was recorded; a failure means nothing recorded since may be answered.
   virtual Status Write() = 0;
   // A written completion is not durable yet.

@@ -48,8 +48,13 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
                       "Peers removed for not announcing within --peer-timeout.", shard,
                       [&expiry] { return expiry.peers_expired; });
   registry.AddCounter("shardtrack_expired_torrents_total",
-                      "Torrents forgotten by expiry: no peers left and nothing completed.", shard,
-                      [&expiry] { return expiry.torrents_forgotten; });
+                      "Torrents forgotten by expiry: no peers left and nothing completed, or no "
+                      "announce within --torrent-retention.",
+                      shard, [&expiry] { return expiry.torrents_forgotten; });
+  registry.AddCounter("shardtrack_retired_torrents_total",
+                      "Torrents forgotten with their completed counts, after --torrent-retention "
+                      "without peers or announces.",
+                      shard, [&expiry] { return expiry.torrents_retired; });
   registry.AddGauge("shardtrack_expiry_lap_seconds",
                     "How long the last expiry sweep over all torrents took (bound: --expire-lap).",
                     shard, [&expiry, seconds] { return seconds(expiry.last_lap); });

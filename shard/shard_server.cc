@@ -196,9 +196,18 @@ void ShardServer::FailDurability(const std::string& what, const std::string& err
   loop_.Stop();
 }
 
+void ShardServer::JournalRetired(const std::vector<InfoHash>& retired) {
+  if (!durability_ || retired.empty()) return;
+  durability_->RecordForgotten(retired);
+  if (Status written = durability_->Write(); !written) {
+    FailDurability("journal write", written.error());
+  }
+}
+
 void ShardServer::RunExpirySlice() {
   const std::uint64_t laps = expiry_.stats().laps;
   const Duration gap = expiry_.RunSlice(store_, loop_.clock());
+  JournalRetired(expiry_.retired());
   if (expiry_.stats().laps != laps && expiry_.LastLapOverran()) {
     using Seconds = std::chrono::duration<double>;
     spdlog::warn(

@@ -77,6 +77,8 @@ class ShardServer {
   void Send(const Outgoing& out);
   void FailDurability(const std::string& what, const std::string& error);
   void RunExpirySlice();  // at the pace expiry_ sets
+  // Journals the torrents a slice forgot with their completed counts.
+  void JournalRetired(const std::vector<InfoHash>& retired);
   void RunSave();
   void FinishSnapshot();
   void StartCleanup();  // of the snapshot just finished, on cleanup_worker_

@@ -56,6 +56,9 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
   flags.Add("expire-lap", &expire_lap,
             "longest seconds for an expiry sweep over all torrents (slices come faster when "
             "needed); 0: a tenth of --peer-timeout");
+  flags.Add("torrent-retention", &torrent_retention,
+            "seconds after its last announce that a torrent without peers keeps its completed "
+            "count; then it is forgotten (0: kept for good)");
   flags.Add("store-peer-ids", &store_peer_ids,
             "keep peer ids for non-compact replies (off: 11 instead of 31 bytes per IPv4 peer)");
   flags.Add("sync-completions", &sync_completions,
@@ -88,11 +91,16 @@ Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings) {
     return Error{"--expire-lap must be 0 (a tenth of --peer-timeout) or positive, got " +
                  std::to_string(settings.expire_lap)};
   }
+  if (settings.torrent_retention < 0) {
+    return Error{"--torrent-retention must be 0 (kept for good) or positive, got " +
+                 std::to_string(settings.torrent_retention)};
+  }
   const std::int64_t lap = settings.expire_lap > 0
                                ? settings.expire_lap
                                : std::max<std::int64_t>(1, settings.peer_timeout / 10);
   return ExpirySweep::Options{settings.peer_timeout, std::chrono::seconds(settings.expire_interval),
-                              settings.expire_slice, std::chrono::seconds(lap)};
+                              settings.expire_slice, std::chrono::seconds(lap),
+                              settings.torrent_retention};
 }
 
 Duration FirstSaveDelay(const ShardSettings& settings) {

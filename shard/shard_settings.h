@@ -28,6 +28,11 @@ struct ShardSettings {
   // 1M torrents (at the defaults) slices come more often than expire_interval to keep it, since
   // a dead peer stays listed until the sweep reaches its torrent.
   std::int64_t expire_lap = 0;
+  // Seconds a torrent left without peers keeps its completed count after its last announce;
+  // then it is forgotten, count and all. 0: kept for good (the original tracker's dfile).
+  // Without it every infohash ever completed stays, ~60 bytes each: a public tracker's table
+  // grows for ever, and anyone can grow it with `completed` announces for made-up torrents.
+  std::int64_t torrent_retention = 0;
 
   // Keep each peer's 20-byte peer id, for non-compact replies' `peer id`. Off, an IPv4 peer costs
   // 11 bytes instead of 31 (most of a peer's memory), non-compact replies list `ip` and `port`

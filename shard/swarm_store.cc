@@ -72,8 +72,20 @@ AnnounceOutcome SwarmStore::Announce(const PeerAnnounce& announce, UnixSeconds n
   return outcome;
 }
 
+bool SwarmStore::RetireIfIdle(std::size_t index, UnixSeconds now, std::int64_t retention,
+                              std::vector<InfoHash>& retired) {
+  if (retention <= 0) return false;
+  TorrentSwarm& swarm = torrents_.SwarmAt(index);
+  swarm.StartIdleClock(now);
+  if (!swarm.IdleSince(now - retention)) return false;
+  retired.push_back(torrents_.KeyAt(index));
+  Update(swarm, [](TorrentSwarm& s) { s.set_completed(0); });  // out of the totals
+  torrents_.Erase(index);
+  return true;
+}
+
 ExpireProgress SwarmStore::ExpireSlice(UnixSeconds now, std::int64_t peer_timeout,
-                                       std::size_t max_torrents) {
+                                       std::size_t max_torrents, std::int64_t torrent_retention) {
   ExpireProgress progress;
   const UnixSeconds cutoff = now - peer_timeout;
   // Never more than one lap per slice: erasing only removes torrents already examined.
@@ -93,7 +105,8 @@ ExpireProgress SwarmStore::ExpireSlice(UnixSeconds now, std::int64_t peer_timeou
     Update(swarm,
            [&](TorrentSwarm& s) { progress.peers_removed += s.ExpireSeenAtOrBefore(cutoff); });
     const InfoHash examined = torrents_.KeyAt(index);
-    if (EraseIfForgettable(index)) {
+    if (EraseIfForgettable(index) ||
+        RetireIfIdle(index, now, torrent_retention, progress.retired)) {
       ++progress.torrents_removed;
       index = torrents_.LowerBound(examined);  // the erase may have moved or rehashed the rest
     } else {

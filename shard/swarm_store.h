@@ -31,10 +31,13 @@ struct AnnounceOutcome {
 
 struct ExpireProgress {
   std::size_t torrents_examined = 0;
-  std::size_t torrents_removed = 0;
+  std::size_t torrents_removed = 0;  // the retired included
   std::uint64_t peers_removed = 0;
   bool lap_finished =
       false;  // the slice reached the end of the table (then goes on from its start)
+  // Torrents forgotten with their completed counts after the torrent retention: a shard
+  // journals them, or a restart would bring them back.
+  std::vector<InfoHash> retired;
 };
 
 struct SwarmCounts {
@@ -62,8 +65,11 @@ class SwarmStore {
 
   // Examines at most `max_torrents` torrents, resuming after the last one examined (wrapping
   // around); removes peers with last_seen + peer_timeout <= now, then torrents left with no
-  // peers and a completed count of 0. Reaching the end of the table finishes a lap.
-  ExpireProgress ExpireSlice(UnixSeconds now, std::int64_t peer_timeout, std::size_t max_torrents);
+  // peers and a completed count of 0, and with a `torrent_retention` (seconds; 0: none) also
+  // those left with no peers and no announce for that long, completed count and all. Reaching
+  // the end of the table finishes a lap.
+  ExpireProgress ExpireSlice(UnixSeconds now, std::int64_t peer_timeout, std::size_t max_torrents,
+                             std::int64_t torrent_retention = 0);
 
   SwarmCounts ScrapeOne(const InfoHash& info_hash) const;  // zeros for an unknown torrent
   // Appends up to `limit` torrents (0: all) in table order; sets `truncated` if more exist.
@@ -100,6 +106,10 @@ class SwarmStore {
   void Update(TorrentSwarm& swarm, Change&& change);
   // Forgets the torrent at `index` if it has no peers and no completions.
   bool EraseIfForgettable(std::size_t index);
+  // Forgets the torrent at `index` if it has been idle for `retention` (see ExpireSlice),
+  // naming it in `retired`.
+  bool RetireIfIdle(std::size_t index, UnixSeconds now, std::int64_t retention,
+                    std::vector<InfoHash>& retired);
   std::vector<InfoHash> TopByScan(std::size_t wanted) const;
   std::vector<InfoHash> TopOfLastLap(std::size_t wanted) const;
 

@@ -50,7 +50,7 @@ void RestorePeer(const PeerRecord& peer, PeerFamily<A>& family, bool keep_peer_i
 template <std::size_t A>
 TorrentSwarm::Applied ApplyToFamily(const PeerAnnounce& announce, UnixSeconds now,
                                     bool keep_peer_ids, PeerFamily<A>& family,
-                                    std::uint64_t& completed) {
+                                    std::uint32_t& completed) {
   const auto endpoint = MakeEndpoint<A>(announce.ip, announce.port);
   const ListingOf<A> listing = family.Locate(endpoint);
   PeerState state;
@@ -114,6 +114,7 @@ void ExportKind(const PeerFamily<A>& family, bool seeder, TorrentRecord& out) {
 
 TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeconds now,
                                           bool keep_peer_ids) {
+  last_announce_ = ClampTo32(now);
   if (announce.ip.is_v4()) return ApplyToFamily(announce, now, keep_peer_ids, v4_, completed_);
   return ApplyToFamily(announce, now, keep_peer_ids, v6_, completed_);
 }
@@ -149,9 +150,10 @@ void TorrentSwarm::Export(TorrentRecord& out) const {
 
 void TorrentSwarm::Restore(const TorrentRecord& record, bool keep_peer_ids) {
   *this = TorrentSwarm();
-  completed_ = record.completed;
+  set_completed(record.completed);
   for (const PeerRecord& peer : record.peers) {
     if (peer.port == 0) continue;  // not a reachable peer; never produced by Export
+    last_announce_ = std::max(last_announce_, ClampTo32(peer.last_seen));
     if (peer.ip.is_v4()) {
       RestorePeer(peer, v4_, keep_peer_ids);
     } else {

@@ -5,6 +5,7 @@
 // keep peer ids is the caller's `keep_peer_ids`. Owned by SwarmStore. Pure.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "shard/fast_rng.h"
@@ -50,17 +51,39 @@ class TorrentSwarm {
   }
   std::uint64_t peers() const { return seeders() + leechers(); }
   std::uint64_t completed() const { return completed_; }
-  void set_completed(std::uint64_t completed) { completed_ = completed; }
+  void set_completed(std::uint64_t completed) { completed_ = ClampTo32(completed); }
   // No peers and nothing counted: the store may forget it.
   bool forgettable() const { return peers() == 0 && completed_ == 0; }
+
+  // When the torrent was last announced. The files keep no such time, so a restored torrent
+  // takes its peers' latest, and one restored without peers has none until StartIdleClock.
+  UnixSeconds last_announce() const { return last_announce_; }
+  // Gives a torrent restored without peers `now` as its last announce.
+  void StartIdleClock(UnixSeconds now) {
+    if (last_announce_ == 0) last_announce_ = ClampTo32(now);
+  }
+  // No peers, and no announce after `cutoff`.
+  bool IdleSince(UnixSeconds cutoff) const {
+    return peers() == 0 && last_announce_ != 0 && last_announce_ <= cutoff;
+  }
 
   // Heap bytes of the families' blocks.
   std::size_t AllocatedBytes() const { return v4_.AllocatedBytes() + v6_.AllocatedBytes(); }
 
  private:
+  // 32 bits each, so the time fits where a 64-bit count was: 4 billion completions, and Unix
+  // seconds until 2106.
+  static std::uint32_t ClampTo32(std::int64_t value) {
+    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(value, 0, UINT32_MAX));
+  }
+  static std::uint32_t ClampTo32(std::uint64_t value) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(value, UINT32_MAX));
+  }
+
   PeerFamily4 v4_;
   PeerFamily6 v6_;
-  std::uint64_t completed_ = 0;
+  std::uint32_t completed_ = 0;
+  std::uint32_t last_announce_ = 0;  // Unix seconds; 0: not known
 };
 
 }  // namespace shardtrack

@@ -96,6 +96,8 @@ RecordType RecordTypeOf(JournalOp op) {
       return RecordType::kPeerUpsert;
     case JournalOp::kPeerRemove:
       return RecordType::kPeerRemove;
+    case JournalOp::kForget:
+      return RecordType::kForget;
     case JournalOp::kCompleted:
       break;
   }
@@ -118,6 +120,8 @@ void AppendJournalEntry(std::string& out, const JournalEntry& entry) {
     case JournalOp::kPeerRemove:
       writer.U8(static_cast<std::uint8_t>(entry.peer.ip.raw().size())).Bytes(entry.peer.ip.raw());
       writer.U16(entry.peer.port);
+      break;
+    case JournalOp::kForget:
       break;
   }
   FinishFrame(out, frame);
@@ -143,6 +147,8 @@ std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view
     entry.peer.port = in.U16();
     if (!ip) return std::nullopt;
     entry.peer.ip = *ip;
+  } else if (type == RecordType::kForget) {
+    entry.op = JournalOp::kForget;
   } else {
     return std::nullopt;
   }

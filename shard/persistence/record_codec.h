@@ -12,6 +12,7 @@
 //   kCompleted      info_hash[20] completed:u64          (absolute count: replay is idempotent)
 //   kPeerUpsert     info_hash[20] PeerRecord
 //   kPeerRemove     info_hash[20] ip_len:u8 ip[ip_len] port:u16  (a peer is its endpoint)
+//   kForget         info_hash[20]   (the torrent is gone, count and peers: --torrent-retention)
 //   kJournalSynced  synced_through:u64   (every journal byte before this offset was fdatasynced)
 #pragma once
 
@@ -51,7 +52,7 @@ inline constexpr std::size_t kPeersPerTorrentRecord = 1 << 16;
 static_assert(1 + InfoHash::kSize + 8 + 4 + kPeersPerTorrentRecord * kMaxPeerRecordSize <
               kMaxFrameBody);
 
-enum class JournalOp : std::uint8_t { kCompleted, kPeerUpsert, kPeerRemove };
+enum class JournalOp : std::uint8_t { kCompleted, kPeerUpsert, kPeerRemove, kForget };
 
 struct JournalEntry {
   JournalOp op = JournalOp::kCompleted;

@@ -26,6 +26,7 @@ enum class RecordType : std::uint8_t {
   kPeerRemove = 7,
   kJournalSynced = 8,
   kAccountingBaseline = 9,  // shard/accounting/baseline_file.h
+  kForget = 10,
 };
 
 inline constexpr std::size_t kPreambleSize = 8;

@@ -78,6 +78,15 @@ void ShardPersistence::Record(const std::vector<PeerAnnounce>& applied,
   }
 }
 
+void ShardPersistence::RecordForgotten(const std::vector<InfoHash>& forgotten) {
+  for (const InfoHash& info_hash : forgotten) {
+    JournalEntry entry;
+    entry.op = JournalOp::kForget;
+    entry.info_hash = info_hash;
+    queued_.push_back(entry);
+  }
+}
+
 namespace {
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

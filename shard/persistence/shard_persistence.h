@@ -82,6 +82,7 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   // removal on `stopped`) and each counted completion.
   void Record(const std::vector<PeerAnnounce>& applied,
               const std::vector<CountedCompletion>& completions, UnixSeconds now) override;
+  void RecordForgotten(const std::vector<InfoHash>& forgotten) override;
   // ReplyDurability. Write() puts the queued records in the journal file. PrepareSync() is only
   // called when NeedsSync(), and its job must be finished before SaveSnapshot().
   Status Write() override;

@@ -28,6 +28,10 @@ Status CheckHeaderNames(const FileHeader& header, const ShardFileName& name) {
 }
 
 void ApplyEntry(const JournalEntry& entry, TorrentMap& torrents, const SipHashKey& key) {
+  if (entry.op == JournalOp::kForget) {
+    torrents.erase(entry.info_hash);
+    return;
+  }
   LoadingTorrent& torrent = torrents[entry.info_hash];
   switch (entry.op) {
     case JournalOp::kCompleted:
@@ -38,6 +42,8 @@ void ApplyEntry(const JournalEntry& entry, TorrentMap& torrents, const SipHashKe
       break;
     case JournalOp::kPeerRemove:
       torrent.peers.Remove(entry.peer, key);
+      break;
+    case JournalOp::kForget:
       break;
   }
 }

@@ -156,6 +156,28 @@ class PersistenceTest(cluster.LoggedTestCase):
         for shard in self.cluster.shards:
             self.assertRegex(shard.log(), r"recovered \d+ torrents and \d+ peers.*replayed")
 
+    def test_a_retired_torrent_stays_forgotten_after_kill_9(self):
+        # Peers expire after 1 s; a torrent without any keeps its count 2 s after its last
+        # announce. Expiry runs every second.
+        self.cluster.start(1, ["--metrics-listen", "127.0.0.1:0", "--peer-timeout", "1",
+                               "--expire-interval", "1", "--torrent-retention", "2"])
+        old, fresh = Swarm("retire/old", seeders=2), Swarm("retire/fresh", seeders=1)
+        old.populate(self.cluster.port)
+        metrics_port = self.cluster.shards[0].metrics_port()
+        deadline = time.monotonic() + SERVE_DEADLINE
+        while cluster.metrics(metrics_port)['shardtrack_retired_torrents_total{shard="0"}'] < 1:
+            self.assertLess(time.monotonic(), deadline, "the idle torrent was never retired")
+            time.sleep(0.1)
+        fresh.populate(self.cluster.port)  # journaled after the retirement
+        zero = {b"complete": 0, b"downloaded": 0, b"incomplete": 0}
+        self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash], zero)
+
+        self.cluster.kill_shards()
+        self.cluster.restart_shards()
+        entry, _ = served(self.cluster.port, fresh)
+        self.assertEqual(entry[b"downloaded"], 1)
+        self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash], zero)
+
     def test_corrupt_snapshot_is_refused_by_name_and_quarantine_recovers(self):
         self.cluster.start(1)
         swarm = Swarm("corrupt", seeders=2)

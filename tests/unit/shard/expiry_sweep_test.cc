@@ -83,6 +83,25 @@ TEST_F(ExpirySweepRunTest, CountsExpiredPeersAndForgottenTorrents) {
   EXPECT_EQ(sweep.stats().torrents_forgotten, 3u);
 }
 
+TEST_F(ExpirySweepRunTest, HandsOverTheTorrentsItRetiredAndCountsThem) {
+  ExpirySweep::Options options = Pace(10, seconds(50));
+  options.torrent_retention = kTimeout;
+  ExpirySweep sweep(options);
+  proto::AnnounceReply reply;
+  auto completed = AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder();
+  completed.Event(proto::EVENT_COMPLETED);
+  ASSERT_TRUE(store_.Announce(completed.request, kStart, rng_, reply).accepted);
+  AddTorrent(2, kStart);
+  clock_.SetWall(kStart + kTimeout);
+  sweep.RunSlice(store_, clock_);
+  EXPECT_EQ(sweep.retired(), std::vector<InfoHash>{HashOf(1)});
+  EXPECT_EQ(sweep.stats().torrents_retired, 1u);
+  EXPECT_EQ(sweep.stats().torrents_forgotten, 2u);
+  sweep.RunSlice(store_, clock_);
+  EXPECT_TRUE(sweep.retired().empty());  // the last slice's only
+  EXPECT_EQ(sweep.stats().torrents_retired, 1u);
+}
+
 TEST_F(ExpirySweepRunTest, AWholeLapTakesNoLongerThanTheBound) {
   for (std::uint8_t n = 1; n <= 200; ++n) AddTorrent(n, kStart);
   ExpirySweep sweep(Pace(10, seconds(50)));  // at every 5 s, 20 slices would take 100 s

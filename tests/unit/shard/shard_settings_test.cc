@@ -110,6 +110,7 @@ TEST_F(ShardSettingsTest, AnExpiryLapTakesATenthOfThePeerTimeoutByDefault) {
   EXPECT_EQ(expiry->interval, std::chrono::seconds(5));
   EXPECT_EQ(expiry->slice, 20000u);
   EXPECT_EQ(expiry->peer_timeout, 2700);
+  EXPECT_EQ(expiry->torrent_retention, 0);  // torrents with completions stay for good
   expiry = Expiry({"--peer-timeout", "600"});
   ASSERT_TRUE(expiry) << expiry.error();
   EXPECT_EQ(expiry->max_lap, std::chrono::seconds(60));
@@ -121,12 +122,16 @@ TEST_F(ShardSettingsTest, AnExpiryLapCanBeSet) {
   EXPECT_EQ(expiry->max_lap, std::chrono::seconds(30));
   EXPECT_EQ(expiry->interval, std::chrono::seconds(2));
   EXPECT_EQ(expiry->slice, 500u);
+  expiry = Expiry({"--torrent-retention", "2592000"});
+  ASSERT_TRUE(expiry) << expiry.error();
+  EXPECT_EQ(expiry->torrent_retention, 2592000);
 }
 
 TEST_F(ShardSettingsTest, ExpirySettingsThatWouldStopOrSpinTheSweepAreRefused) {
   const std::vector<std::pair<const char*, const char*>> refused = {
-      {"--peer-timeout", "0"},     {"--peer-timeout", "-5"}, {"--expire-interval", "0"},
-      {"--expire-interval", "-1"}, {"--expire-slice", "0"},  {"--expire-lap", "-1"}};
+      {"--peer-timeout", "0"},      {"--peer-timeout", "-5"}, {"--expire-interval", "0"},
+      {"--expire-interval", "-1"},  {"--expire-slice", "0"},  {"--expire-lap", "-1"},
+      {"--torrent-retention", "-1"}};
   for (const auto& [name, value] : refused) {
     ShardSettings fresh;
     settings_ = fresh;

@@ -116,6 +116,86 @@ TEST_F(SwarmExpiryTest, TorrentLeftEmptyIsRemovedUnlessItCountedCompletions) {
   ExpectTotalsMatchARecount();
 }
 
+TEST_F(SwarmExpiryTest, WithARetentionAnIdleTorrentIsForgottenCountAndAll) {
+  constexpr std::int64_t kRetention = 10 * kTimeout;
+  const InfoHash hash = HashOf(1);
+  Announce(AnnounceBuilder(hash, "10.0.0.1", 6881).Event(proto::EVENT_COMPLETED).Seeder(), kStart);
+  Announce(AnnounceBuilder(HashOf(2), "10.0.0.2", 6881).Event(proto::EVENT_COMPLETED).Seeder(),
+           kStart + kRetention);
+
+  // Its peer expires, and the count stays until the retention has passed since the announce.
+  ExpireProgress progress = store_.ExpireSlice(kStart + kRetention - 1, kTimeout, kAll, kRetention);
+  EXPECT_EQ(progress.torrents_removed, 0u);
+  EXPECT_TRUE(progress.retired.empty());
+  EXPECT_EQ(store_.ScrapeOne(hash).completed, 1u);
+
+  progress = store_.ExpireSlice(kStart + kRetention, kTimeout, kAll, kRetention);
+  EXPECT_EQ(progress.torrents_removed, 1u);
+  EXPECT_EQ(progress.retired, std::vector<InfoHash>{hash});
+  EXPECT_FALSE(Has(1));
+  EXPECT_TRUE(Has(2));  // announced later, and it still has its peer
+  EXPECT_EQ(store_.completed(), 1u);
+  ExpectTotalsMatchARecount();
+}
+
+TEST_F(SwarmExpiryTest, WithoutARetentionATorrentWithCompletionsStaysForGood) {
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Event(proto::EVENT_COMPLETED).Seeder(),
+           kStart);
+  const ExpireProgress progress = store_.ExpireSlice(kStart + 50 * 365 * 86400LL, kTimeout, kAll);
+  EXPECT_TRUE(progress.retired.empty());
+  EXPECT_EQ(store_.ScrapeOne(HashOf(1)).completed, 1u);
+}
+
+TEST_F(SwarmExpiryTest, AnAnnounceRestartsTheRetentionAndPeersHoldATorrent) {
+  constexpr std::int64_t kRetention = 100;  // shorter than the peer timeout
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Event(proto::EVENT_COMPLETED).Seeder(),
+           kStart);
+  // A second peer announces later; while it is listed the torrent is not idle.
+  AddTorrent(1, kStart + 50);
+  EXPECT_TRUE(
+      store_.ExpireSlice(kStart + kTimeout + 49, kTimeout, kAll, kRetention).retired.empty());
+  EXPECT_EQ(PeersOf(1), 1u);
+  // Its peer gone at kStart + 50 + kTimeout, the last announce is long past the retention.
+  EXPECT_EQ(store_.ExpireSlice(kStart + kTimeout + 50, kTimeout, kAll, kRetention).retired,
+            std::vector<InfoHash>{HashOf(1)});
+}
+
+TEST_F(SwarmExpiryTest, ARestoredTorrentWithoutPeersStartsItsRetentionAtTheSweep) {
+  constexpr std::int64_t kRetention = 1000;
+  TorrentRecord record;
+  record.info_hash = HashOf(1);
+  record.completed = 7;  // the files keep no announce time
+  store_.Restore(record);
+  const UnixSeconds seen = kStart + 5 * kRetention;
+  EXPECT_TRUE(store_.ExpireSlice(seen, kTimeout, kAll, kRetention).retired.empty());
+  EXPECT_TRUE(
+      store_.ExpireSlice(seen + kRetention - 1, kTimeout, kAll, kRetention).retired.empty());
+  EXPECT_EQ(store_.ExpireSlice(seen + kRetention, kTimeout, kAll, kRetention).retired,
+            std::vector<InfoHash>{HashOf(1)});
+  EXPECT_EQ(store_.completed(), 0u);
+}
+
+TEST_F(SwarmExpiryTest, ARestoredTorrentWithPeersTakesTheirLatestAnnounce) {
+  constexpr std::int64_t kRetention = kTimeout + 1000;  // its peers expire first
+  TorrentRecord record;
+  record.info_hash = HashOf(1);
+  record.completed = 3;
+  for (const UnixSeconds seen : {kStart, kStart + 200}) {
+    PeerRecord peer;
+    peer.ip = *IpAddress::Parse("10.0.0.1");
+    peer.port = static_cast<std::uint16_t>(6000 + seen - kStart);
+    peer.last_seen = seen;
+    record.peers.push_back(peer);
+  }
+  store_.Restore(record);
+  const UnixSeconds latest = kStart + 200;
+  EXPECT_TRUE(
+      store_.ExpireSlice(latest + kRetention - 1, kTimeout, kAll, kRetention).retired.empty());
+  EXPECT_EQ(PeersOf(1), 0u);
+  EXPECT_EQ(store_.ExpireSlice(latest + kRetention, kTimeout, kAll, kRetention).retired,
+            std::vector<InfoHash>{HashOf(1)});
+}
+
 TEST_F(SwarmExpiryTest, SliceExaminesAtMostMaxTorrentsAndResumesWhereItStopped) {
   for (std::uint8_t n = 1; n <= 10; ++n) AddTorrent(n, kStart);
   const std::vector<std::uint8_t> order = SweepOrder();

@@ -70,6 +70,23 @@ TEST_F(StateLoaderTest, ReplaysTheJournalOverTheSnapshot) {
       << loaded->Summary();
 }
 
+TEST_F(StateLoaderTest, AForgottenTorrentIsGoneUntilItsNextRecord) {
+  const InfoHash gone = HashOn(0, 1, 0);
+  const InfoHash back = HashOn(0, 1, 1);
+  Snapshot(0, 1, 4, {Torrent(gone, 2, {}), Torrent(back, 5, {})});
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
+  ASSERT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kForget, gone, 0, {}});
+  (*journal)->Append({JournalOp::kForget, back, 0, {}});
+  (*journal)->Append({JournalOp::kPeerUpsert, back, 0, Peer(1, 10, 300)});  // a newcomer
+  ASSERT_TRUE((*journal)->Commit().ok());
+
+  auto loaded = Load(0, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->torrents.size(), 1u);
+  EXPECT_EQ(loaded->torrents[0], Torrent(back, 0, {Peer(1, 10, 300)}));
+}
+
 TEST_F(StateLoaderTest, ASwarmWrittenInSeveralRecordsLoadsWhole) {
   const InfoHash hash = HashOn(0, 1, 0);
   const std::vector<PeerRecord> peers = testing::ManyPeers(kPeersPerTorrentRecord + 10);
