@@ -1,7 +1,10 @@
-// TransferLedger at a big private tracker's size: nanoseconds per Record (an announce naming a
-// passkey, its peer already known) and what one Expire pass over every baseline costs, the
-// pause it puts on the shard's loop. A benchmark, never run by ctest:
-// build/bin/transfer_ledger_bench [peers], pinned (taskset).
+// TransferLedger at a big private tracker's size: the heap it holds per peer (malloc's count of
+// bytes in use, before and after every peer's first announce: baselines and members' totals),
+// nanoseconds per Record (an announce naming a passkey, its peer already known) and what one
+// Expire pass over every baseline costs, the pause it puts on the shard's loop. A benchmark,
+// never run by ctest: build/bin/transfer_ledger_bench [peers], pinned (taskset).
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -27,6 +30,9 @@ PeerAnnounce PeerNumber(std::uint64_t n) {
   return announce;
 }
 
+// Bytes the heap has handed out and not taken back (glibc's count, free lists excluded).
+std::size_t HeapInUse() { return mallinfo2().uordblks; }
+
 double MillisOf(auto work) {
   const auto start = std::chrono::steady_clock::now();
   work();
@@ -46,8 +52,11 @@ int main(int argc, char** argv) {
   for (std::uint64_t n = 0; n < peers; ++n) announces.push_back(PeerNumber(n));
   for (std::uint64_t n = 0; n < peers / 10 + 1; ++n)
     passkeys.push_back("member" + std::to_string(n));
+  const std::size_t heap_before = HeapInUse();
   for (std::uint64_t n = 0; n < peers; ++n)
     ledger.Record(announces[n], passkeys[n / 10], 0, 0, false, 1000);
+  const double bytes_per_peer =
+      static_cast<double>(HeapInUse() - heap_before) / static_cast<double>(peers);
   const double record_ns = NanosPerCall(static_cast<int>(peers), [&](int i) {
     const std::uint64_t n = (static_cast<std::uint64_t>(i) * 7919) % peers;
     ledger.Record(announces[n], passkeys[n / 10], 1024, 0, false, 1001);
@@ -56,6 +65,8 @@ int main(int argc, char** argv) {
   std::size_t entries = 0;
   const double take_ms =
       MillisOf([&] { entries = TransferLedger::Entries(ledger.TakeTable()).size(); });
+  const double baseline_bytes_per_peer =  // the totals are gone: what is left is the baselines
+      static_cast<double>(HeapInUse() - heap_before) / static_cast<double>(peers);
   const double slice_ms = MillisOf([&] {  // what the flusher runs each second: 1/60 of them
     ledger.ExpireSlice(0, (ledger.baseline_buckets() + 59) / 60);
   });
@@ -65,9 +76,10 @@ int main(int argc, char** argv) {
   const double remove_ms =
       MillisOf([&] { removed = ledger.ExpireSlice(2000, ledger.baseline_buckets()); });
   std::printf(
-      "peers %llu: Record %.0f ns; taking and sorting %zu members' torrents %.1f ms; a sixtieth of "
+      "peers %llu: ledger %.1f bytes per peer (baselines %.1f); Record %.0f ns; taking and sorting "
+      "%zu members' torrents %.1f ms; a sixtieth of "
       "the baselines examined %.1f ms; all of them, none removed, %.1f ms; every one removed "
       "(%zu), %.1f ms\n",
-      static_cast<unsigned long long>(peers), record_ns, entries, take_ms, slice_ms, scan_ms,
-      removed, remove_ms);
+      static_cast<unsigned long long>(peers), bytes_per_peer, baseline_bytes_per_peer, record_ns,
+      entries, take_ms, slice_ms, scan_ms, removed, remove_ms);
 }
