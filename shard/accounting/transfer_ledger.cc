@@ -1,18 +1,8 @@
 #include "shard/accounting/transfer_ledger.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace shardtrack {
-
-std::size_t TransferLedger::PeerKeyHash::operator()(const PeerKey& peer) const {
-  char bytes[InfoHash::kSize + 16 + 2];
-  std::memcpy(bytes, peer.info_hash.bytes.data(), InfoHash::kSize);
-  const std::string_view ip = peer.ip.raw();
-  std::memcpy(bytes + InfoHash::kSize, ip.data(), ip.size());
-  std::memcpy(bytes + InfoHash::kSize + ip.size(), &peer.port, 2);
-  return SipHash24(key, std::string_view(bytes, InfoHash::kSize + ip.size() + 2));
-}
 
 void TransferLedger::Totals::Add(const Totals& more) {
   uploaded += more.uploaded;
@@ -43,11 +33,12 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   ++totals.announces;
   if (completion_counted) ++totals.completed;
 
-  const PeerKey peer{announce.info_hash, announce.ip, announce.port};
+  const PeerBaselineTable::Key peer{announce.info_hash, announce.ip, announce.port};
   const bool stopped = announce.event == proto::EVENT_STOPPED;
-  auto found = baselines_.find(peer);
-  if (found != baselines_.end() && announce.event != proto::EVENT_STARTED) {
-    const Baseline& last = found->second;
+  const std::size_t found = baselines_.Find(peer);
+  const bool known = found != PeerBaselineTable::kAbsent;
+  if (known && announce.event != proto::EVENT_STARTED) {
+    const PeerBaselineTable::Baseline last = baselines_.At(found);
     if (uploaded >= last.uploaded && downloaded >= last.downloaded) {
       totals.uploaded += uploaded - last.uploaded;
       totals.downloaded += downloaded - last.downloaded;
@@ -57,13 +48,13 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
       totals.seeding_seconds += static_cast<std::uint64_t>(gap);
     }
   }
-  const Baseline next{uploaded, downloaded, now, announce.seeder};
-  if (found == baselines_.end()) {
-    if (!stopped) baselines_.emplace(peer, next);
+  const PeerBaselineTable::Baseline next{uploaded, downloaded, now, announce.seeder};
+  if (!known) {
+    if (!stopped) baselines_.Put(peer, next);
   } else if (stopped) {
-    baselines_.erase(found);
+    baselines_.EraseAt(found);
   } else {
-    found->second = next;
+    baselines_.Replace(found, next);
   }
 }
 
@@ -101,31 +92,17 @@ void TransferLedger::Restore(const std::vector<Entry>& entries) {
 std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
   std::vector<PeerBaseline> out;
   out.reserve(baselines_.size());
-  for (const auto& [peer, last] : baselines_) {
-    out.push_back({peer.info_hash, peer.ip, peer.port, last.uploaded, last.downloaded,
-                   last.last_seen, last.seeder});
-  }
+  baselines_.ForEach(
+      [&out](const PeerBaselineTable::Key& peer, const PeerBaselineTable::Baseline& last) {
+        out.push_back({peer.info_hash, peer.ip, peer.port, last.uploaded, last.downloaded,
+                       last.last_seen, last.seeder});
+      });
   return out;
 }
 
 void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
-  baselines_[{baseline.info_hash, baseline.ip, baseline.port}] = {
-      baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.seeder};
-}
-
-std::size_t TransferLedger::ExpireSlice(UnixSeconds cutoff, std::size_t buckets) {
-  const std::size_t count = baselines_.bucket_count();  // erasing never rehashes
-  std::size_t removed = 0;
-  for (std::size_t i = 0; i < std::min(buckets, count); ++i) {
-    const std::size_t bucket = expire_cursor_++ % count;
-    expiring_.clear();
-    for (auto it = baselines_.begin(bucket); it != baselines_.end(bucket); ++it) {
-      if (it->second.last_seen <= cutoff) expiring_.push_back(it->first);
-    }
-    for (const PeerKey& peer : expiring_) removed += baselines_.erase(peer);
-  }
-  expire_cursor_ %= count;
-  return removed;
+  baselines_.Put({baseline.info_hash, baseline.ip, baseline.port},
+                 {baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.seeder});
 }
 
 }  // namespace shardtrack

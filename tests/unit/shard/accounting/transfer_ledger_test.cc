@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -144,6 +145,27 @@ TEST_F(TransferLedgerTest, ExpiringSliceBySliceGoesRoundEveryBaselineOnce) {
   EXPECT_EQ(removed, 1000u);
   EXPECT_LE(slices * 7, buckets + 7);  // one lap
   EXPECT_EQ(ledger_.baselines(), 1u);
+}
+
+TEST_F(TransferLedgerTest, BaselinesComeOutAsTheyWereAddedAcrossGrowth) {
+  std::vector<TransferLedger::PeerBaseline> added;
+  for (std::uint16_t n = 0; n < 3000; ++n) {
+    const std::string ip =
+        n % 2 == 0 ? "10.0.1." + std::to_string(n % 256) : "2001:db8::" + std::to_string(n % 256);
+    added.push_back({Torrent(static_cast<std::uint8_t>(n / 256)), *IpAddress::Parse(ip),
+                     static_cast<std::uint16_t>(1000 + n), n * 10u, n * 3u, now_ - n, n % 3 == 0});
+  }
+  for (const auto& baseline : added) ledger_.AddBaseline(baseline);
+  ledger_.AddBaseline(added[0]);  // again: replaces
+  const auto by_key = [](const TransferLedger::PeerBaseline& a,
+                         const TransferLedger::PeerBaseline& b) {
+    return a.port != b.port ? a.port < b.port : a.info_hash < b.info_hash;
+  };
+  std::vector<TransferLedger::PeerBaseline> out = ledger_.Baselines();
+  std::sort(out.begin(), out.end(), by_key);
+  std::sort(added.begin(), added.end(), by_key);
+  EXPECT_EQ(out, added);
+  EXPECT_EQ(ledger_.baselines(), 3000u);
 }
 
 TEST_F(TransferLedgerTest, TakenTotalsAreSortedAndStartAgainAndRestoredOnesAddUp) {

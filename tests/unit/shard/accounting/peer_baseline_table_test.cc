@@ -1,0 +1,215 @@
+// PeerBaselineTable: a flat table of peers' counter baselines that finds, replaces and erases by
+// torrent, address and port, keeps every entry across growth, and goes round its slots slice by
+// slice forgetting stale baselines without losing any for good.
+#include "shard/accounting/peer_baseline_table.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace shardtrack {
+namespace {
+
+using Key = PeerBaselineTable::Key;
+using Baseline = PeerBaselineTable::Baseline;
+
+constexpr SipHashKey kKey{1, 2};
+
+// Peer n: torrent n / 50, address 10.x.y.z from n, port from n.
+Key PeerNumber(std::uint32_t n) {
+  Key key;
+  const std::uint32_t torrent = n / 50;
+  for (std::size_t i = 0; i < 4; ++i) key.info_hash.bytes[i] = (torrent >> (8 * i)) & 0xff;
+  const std::uint32_t address = 0x0a000000u + n;
+  const std::string raw{static_cast<char>(address >> 24), static_cast<char>(address >> 16),
+                        static_cast<char>(address >> 8), static_cast<char>(address)};
+  key.ip = *IpAddress::FromRaw(raw);
+  key.port = static_cast<std::uint16_t>(6881 + n % 7);
+  return key;
+}
+
+Baseline Seen(UnixSeconds when, std::uint64_t uploaded = 0) {
+  return {uploaded, uploaded / 2, when, uploaded % 2 == 0};
+}
+
+std::vector<std::pair<Key, Baseline>> Contents(const PeerBaselineTable& table) {
+  std::vector<std::pair<Key, Baseline>> out;
+  table.ForEach(
+      [&out](const Key& key, const Baseline& baseline) { out.emplace_back(key, baseline); });
+  return out;
+}
+
+TEST(PeerBaselineTableTest, FindsReplacesAndErasesByTorrentAddressAndPort) {
+  PeerBaselineTable table(kKey);
+  EXPECT_EQ(table.Find(PeerNumber(1)), PeerBaselineTable::kAbsent);
+  table.Put(PeerNumber(1), Seen(100, 7));
+  table.Put(PeerNumber(2), Seen(200, 8));
+  ASSERT_NE(table.Find(PeerNumber(1)), PeerBaselineTable::kAbsent);
+  EXPECT_EQ(table.At(table.Find(PeerNumber(1))), Seen(100, 7));
+
+  table.Replace(table.Find(PeerNumber(1)), Seen(150, 9));
+  table.Put(PeerNumber(2), Seen(250, 10));  // replaces
+  EXPECT_EQ(table.size(), 2u);
+  EXPECT_EQ(table.At(table.Find(PeerNumber(1))), Seen(150, 9));
+  EXPECT_EQ(table.At(table.Find(PeerNumber(2))), Seen(250, 10));
+
+  EXPECT_TRUE(table.Erase(PeerNumber(1)));
+  EXPECT_FALSE(table.Erase(PeerNumber(1)));
+  EXPECT_EQ(table.Find(PeerNumber(1)), PeerBaselineTable::kAbsent);
+  table.EraseAt(table.Find(PeerNumber(2)));
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.Find(PeerNumber(2)), PeerBaselineTable::kAbsent);
+}
+
+TEST(PeerBaselineTableTest, KeysDifferingInAnyPartAreDifferentPeers) {
+  PeerBaselineTable table(kKey);
+  Key base = PeerNumber(0);
+  Key other_torrent = base;
+  other_torrent.info_hash.bytes[19] = 1;
+  Key other_port = base;
+  other_port.port = 1;
+  Key v6_same_tail = base;  // ::a00:0, not the IPv4 10.0.0.0
+  v6_same_tail.ip = *IpAddress::Parse("::a00:0");
+  Key mapped = base;  // ::ffff:10.0.0.0 is the IPv4 address itself
+  mapped.ip = *IpAddress::Parse("::ffff:10.0.0.0");
+  table.Put(base, Seen(1));
+  table.Put(other_torrent, Seen(2));
+  table.Put(other_port, Seen(3));
+  table.Put(v6_same_tail, Seen(4));
+  table.Put(mapped, Seen(5));
+  EXPECT_EQ(table.size(), 4u);
+  EXPECT_EQ(table.At(table.Find(base)), Seen(5));
+  EXPECT_EQ(table.At(table.Find(v6_same_tail)), Seen(4));
+  EXPECT_FALSE(table.Find(v6_same_tail) == table.Find(base));
+}
+
+TEST(PeerBaselineTableTest, GrowsKeepingEveryEntryAndStaysBetweenSevenTenthsAndSevenEighthsFull) {
+  PeerBaselineTable table(kKey);
+  constexpr std::uint32_t kPeers = 100'000;
+  for (std::uint32_t n = 0; n < kPeers; ++n) {
+    table.Put(PeerNumber(n), Seen(n, n));
+    if (n % 997 == 0) {
+      const double load = static_cast<double>(table.size()) / table.slot_count();
+      EXPECT_LE(load, 7.0 / 8);
+      if (n > 100) {
+        EXPECT_GE(load, 0.69) << n;
+      }
+    }
+  }
+  ASSERT_EQ(table.size(), kPeers);
+  for (std::uint32_t n = 0; n < kPeers; ++n) {
+    const std::size_t found = table.Find(PeerNumber(n));
+    ASSERT_NE(found, PeerBaselineTable::kAbsent) << n;
+    ASSERT_EQ(table.At(found), Seen(n, n)) << n;
+  }
+  EXPECT_EQ(table.Find(PeerNumber(kPeers)), PeerBaselineTable::kAbsent);
+}
+
+TEST(PeerBaselineTableTest, ErasingInAnyOrderLeavesTheOthersFindable) {
+  PeerBaselineTable table(kKey);
+  constexpr std::uint32_t kPeers = 20'000;
+  std::vector<std::uint32_t> order(kPeers);
+  for (std::uint32_t n = 0; n < kPeers; ++n) {
+    order[n] = n;
+    table.Put(PeerNumber(n), Seen(n));
+  }
+  std::shuffle(order.begin(), order.end(), std::mt19937(7));
+  for (std::uint32_t i = 0; i < kPeers / 2; ++i) ASSERT_TRUE(table.Erase(PeerNumber(order[i])));
+  EXPECT_EQ(table.size(), kPeers / 2);
+  for (std::uint32_t i = 0; i < kPeers; ++i) {
+    const std::size_t found = table.Find(PeerNumber(order[i]));
+    if (i < kPeers / 2) {
+      ASSERT_EQ(found, PeerBaselineTable::kAbsent) << i;
+    } else {
+      ASSERT_NE(found, PeerBaselineTable::kAbsent) << i;
+      ASSERT_EQ(table.At(found), Seen(order[i]));
+    }
+  }
+  for (std::uint32_t i = 0; i < kPeers / 2; ++i) table.Put(PeerNumber(order[i]), Seen(1));
+  EXPECT_EQ(table.size(), kPeers);
+  EXPECT_EQ(Contents(table).size(), kPeers);
+}
+
+TEST(PeerBaselineTableTest, ForEachVisitsEveryEntryOnceWithItsBaseline) {
+  PeerBaselineTable table(kKey);
+  for (std::uint32_t n = 0; n < 1000; ++n) table.Put(PeerNumber(n), Seen(n, 3 * n));
+  table.Put(Key{PeerNumber(0).info_hash, *IpAddress::Parse("2001:db8::7"), 51413}, Seen(5));
+  std::vector<std::pair<Key, Baseline>> contents = Contents(table);
+  ASSERT_EQ(contents.size(), 1001u);
+  PeerBaselineTable copy(SipHashKey{3, 4});
+  for (const auto& [key, baseline] : contents) copy.Put(key, baseline);
+  EXPECT_EQ(copy.size(), 1001u);
+  for (const auto& [key, baseline] : Contents(copy)) {
+    const std::size_t found = table.Find(key);
+    ASSERT_NE(found, PeerBaselineTable::kAbsent);
+    EXPECT_EQ(table.At(found), baseline);
+  }
+}
+
+TEST(PeerBaselineTableTest, TheSecretKeyDecidesWhereEntriesLie) {
+  PeerBaselineTable one(kKey);
+  PeerBaselineTable other(SipHashKey{3, 4});
+  for (std::uint32_t n = 0; n < 100; ++n) {
+    one.Put(PeerNumber(n), Seen(n));
+    other.Put(PeerNumber(n), Seen(n));
+  }
+  std::vector<std::uint16_t> one_order;
+  std::vector<std::uint16_t> other_order;
+  for (const auto& [key, baseline] : Contents(one)) one_order.push_back(key.ip.raw()[3]);
+  for (const auto& [key, baseline] : Contents(other)) other_order.push_back(key.ip.raw()[3]);
+  EXPECT_NE(one_order, other_order);
+}
+
+TEST(PeerBaselineTableTest, OneLapOfSlicesForgetsEveryStaleBaselineAndNoOther) {
+  PeerBaselineTable table(kKey);
+  EXPECT_EQ(table.ExpireSlice(100, 50), 0u);  // empty: nothing to walk
+  for (std::uint32_t n = 0; n < 5000; ++n) table.Put(PeerNumber(n), Seen(n % 3 == 0 ? 200 : 100));
+  std::size_t removed = 0;
+  for (std::size_t walked = 0; walked < table.slot_count(); walked += 13) {
+    removed += table.ExpireSlice(100, 13);
+  }
+  EXPECT_EQ(removed, 5000u - 1667u);
+  EXPECT_EQ(table.size(), 1667u);
+  for (const auto& [key, baseline] : Contents(table)) EXPECT_EQ(baseline.last_seen, 200);
+  EXPECT_EQ(table.ExpireSlice(100, table.slot_count()), 0u);
+}
+
+// Stale baselines among fresh ones that keep coming, the table growing (and the cursor moving
+// to its new place) between slices, Record-like erasures at random: within three laps of the
+// final size every stale one is gone, and no fresh one.
+TEST(PeerBaselineTableTest, ExpiryOverManyLapsWithGrowthInBetweenForgetsEveryStaleOne) {
+  PeerBaselineTable table(kKey);
+  constexpr std::uint32_t kStale = 3000;
+  constexpr std::uint32_t kFresh = 60'000;
+  for (std::uint32_t n = 0; n < kStale; ++n) table.Put(PeerNumber(n), Seen(100));
+  std::mt19937 random(11);
+  std::size_t removed = 0;
+  std::size_t growths = 0;
+  std::uint32_t next = kStale;
+  std::size_t erased_fresh = 0;
+  for (std::size_t slice = 0; next < kStale + kFresh; ++slice) {
+    const std::size_t slots = table.slot_count();
+    for (int i = 0; i < 20; ++i) table.Put(PeerNumber(next++), Seen(500));
+    if (table.slot_count() != slots) ++growths;
+    if (random() % 4 == 0)
+      erased_fresh += table.Erase(PeerNumber(kStale + random() % (next - kStale)));
+    removed += table.ExpireSlice(100, 5);
+  }
+  EXPECT_GE(growths, 5u);
+  for (std::size_t walked = 0; walked < 3 * table.slot_count(); walked += 5) {
+    removed += table.ExpireSlice(100, 5);
+  }
+  EXPECT_EQ(removed, kStale);
+  EXPECT_EQ(table.size(), kFresh - erased_fresh);
+  for (std::uint32_t n = 0; n < kStale; ++n) {
+    EXPECT_EQ(table.Find(PeerNumber(n)), PeerBaselineTable::kAbsent);
+  }
+}
+
+}  // namespace
+}  // namespace shardtrack
