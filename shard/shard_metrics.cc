@@ -22,8 +22,10 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
         [](const SwarmStore& s) { return s.seeders(); });
   gauge("shardtrack_leechers", "Leechers in this shard's swarms.",
         [](const SwarmStore& s) { return s.leechers(); });
-  registry.AddCounter("shardtrack_completed_total", "Completed downloads counted, all torrents.",
-                      shard, [&store] { return store.completed(); });
+  registry.AddCounter(
+      "shardtrack_completed_total",
+      "Completed downloads counted, all torrents (those --torrent-retention forgot included).",
+      shard, [&store] { return store.completed() + store.completed_retired(); });
   const ShardServiceCounters& counters = service.counters();
   registry.AddCounter("shardtrack_shard_requests_total", "Requests handled, by kind.",
                       {shard[0], {"kind", "announce"}}, [&counters] { return counters.announces; });

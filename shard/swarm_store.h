@@ -92,6 +92,9 @@ class SwarmStore {
   std::uint64_t seeders() const { return seeders_; }
   std::uint64_t leechers() const { return leechers_; }
   std::uint64_t completed() const { return completed_; }
+  // The completed counts of torrents ExpireSlice retired: with completed(), a count that never
+  // goes down while the process runs (a Prometheus counter).
+  std::uint64_t completed_retired() const { return completed_retired_; }
 
   bool store_peer_ids() const { return store_peer_ids_; }
 
@@ -122,6 +125,7 @@ class SwarmStore {
   std::uint64_t seeders_ = 0;
   std::uint64_t leechers_ = 0;
   std::uint64_t completed_ = 0;
+  std::uint64_t completed_retired_ = 0;
 };
 
 }  // namespace shardtrack

@@ -168,6 +168,9 @@ class PersistenceTest(cluster.LoggedTestCase):
         while cluster.metrics(metrics_port)['shardtrack_retired_torrents_total{shard="0"}'] < 1:
             self.assertLess(time.monotonic(), deadline, "the idle torrent was never retired")
             time.sleep(0.1)
+        samples = cluster.metrics(metrics_port)
+        self.assertEqual(samples['shardtrack_torrents{shard="0"}'], 0)
+        self.assertEqual(samples['shardtrack_completed_total{shard="0"}'], 2)  # never goes down
         fresh.populate(self.cluster.port)  # journaled after the retirement
         zero = {b"complete": 0, b"downloaded": 0, b"incomplete": 0}
         self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash], zero)

@@ -135,6 +135,7 @@ TEST_F(SwarmExpiryTest, WithARetentionAnIdleTorrentIsForgottenCountAndAll) {
   EXPECT_FALSE(Has(1));
   EXPECT_TRUE(Has(2));  // announced later, and it still has its peer
   EXPECT_EQ(store_.completed(), 1u);
+  EXPECT_EQ(store_.completed_retired(), 1u);
   ExpectTotalsMatchARecount();
 }
 
