@@ -21,10 +21,9 @@ void AddReloadCounters(MetricsRegistry& registry, const char* name, const Target
   const std::string help = "Reloads of a changed " + std::string(Target::kFileKind) +
                            ": ok (the new list is in force) or failed (missing or "
                            "malformed; the previous list stays).";
-  registry.AddCounter(name, help, {{"result", "ok"}},
-                      [&target] { return target.counters().reloads_ok; });
+  registry.AddCounter(name, help, {{"result", "ok"}}, [&target] { return target.reloads().ok; });
   registry.AddCounter(name, help, {{"result", "failed"}},
-                      [&target] { return target.counters().reloads_failed; });
+                      [&target] { return target.reloads().failed; });
 }
 
 }  // namespace

@@ -154,7 +154,7 @@ bool TrackerHandler::Serves(const proto::ScrapeEntry& entry) const {
 }
 
 std::uint64_t TrackerHandler::AccessListVersion() const {
-  return access_ != nullptr ? access_->counters().reloads_ok : 0;
+  return access_ != nullptr ? access_->reloads().ok : 0;
 }
 
 bool TrackerHandler::FullScrapeCached() const {

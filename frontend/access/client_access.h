@@ -11,6 +11,7 @@
 
 #include "frontend/access/client_list.h"
 #include "frontend/access/list_file.h"
+#include "frontend/access/list_in_force.h"
 #include "frontend/access/torrent_access.h"
 
 namespace shardtrack {
@@ -20,16 +21,13 @@ inline constexpr std::string_view kClientRefusedReason =
     "your BitTorrent client is not allowed on this tracker: see the site's list of allowed "
     "clients, or update yours";
 
-class ClientAccess {
+class ClientAccess : public ListInForce<ClientList> {
  public:
   struct Counters {
     std::uint64_t refused_announces = 0;
-    std::uint64_t reloads_ok = 0;
-    std::uint64_t reloads_failed = 0;
   };
 
-  // What a ListFileReloader needs.
-  using List = ClientList;
+  // What a ListFileReloader needs besides.
   static constexpr std::string_view kFileKind = "client list";
   static constexpr std::string_view kEntryKind = "peer id prefixes";
   static Result<ClientList> LoadFile(const std::string& path) {
@@ -37,33 +35,20 @@ class ClientAccess {
   }
 
   ClientAccess() = default;  // off: every client
-  ClientAccess(AccessMode mode, ClientList list)
-      : enabled_(true), mode_(mode), list_(std::move(list)) {}
+  ClientAccess(AccessMode mode, ClientList list) : ListInForce(std::move(list)), mode_(mode) {}
 
-  bool enabled() const { return enabled_; }
   AccessMode mode() const { return mode_; }
-  std::size_t entries() const { return list_.size(); }
   const Counters& counters() const { return counters_; }
 
   // Whether a client sending `peer_id` may announce, counting a refusal.
   bool Admit(std::string_view peer_id) {
-    if (!enabled_ || list_.Matches(peer_id) == (mode_ == AccessMode::kAllow)) return true;
+    if (!enabled() || list().Matches(peer_id) == (mode_ == AccessMode::kAllow)) return true;
     ++counters_.refused_announces;
     return false;
   }
 
-  // A reloaded list takes the place of the one in force (counted as a good reload).
-  void Replace(ClientList list) {
-    list_ = std::move(list);
-    ++counters_.reloads_ok;
-  }
-  // A reload failed and the list in force stays (counted).
-  void CountFailedReload() { ++counters_.reloads_failed; }
-
  private:
-  bool enabled_ = false;
   AccessMode mode_ = AccessMode::kAllow;
-  ClientList list_;
   Counters counters_;
 };
 

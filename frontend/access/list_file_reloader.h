@@ -6,12 +6,11 @@
 // checks at once and re-reads the file even when it looks unchanged. The loop never waits for
 // the disk. Loop thread only; borrows the loop and the target, which must outlive it.
 //
-// `Target` holds the list in force (TorrentAccess, PasskeyAccess) and provides:
-//   using List;                                  the parsed file
+// `Target` holds the list in force (TorrentAccess, PasskeyAccess, ClientAccess: a ListInForce,
+// which gives List, Replace, CountFailedReload and entries) and provides besides:
 //   static constexpr std::string_view kFileKind  "access list", for the log
 //   static constexpr std::string_view kEntryKind "torrents"
 //   static Result<List> LoadFile(const std::string& path)   blocking: runs on the worker
-//   void Replace(List); void CountFailedReload(); std::size_t entries() const;
 #pragma once
 
 #include <spdlog/spdlog.h>

@@ -5,21 +5,16 @@
 namespace shardtrack {
 
 std::string_view PasskeyAccess::Admit(std::string_view passkey) {
-  if (!enabled_) return {};
+  if (!enabled()) return {};
   if (passkey.empty()) {
     ++counters_.refused_missing;
     return kPasskeyMissingReason;
   }
-  if (!list_.Contains(passkey)) {
+  if (!list().Contains(passkey)) {
     ++counters_.refused_unknown;
     return kPasskeyUnknownReason;
   }
   return {};
-}
-
-void PasskeyAccess::Replace(PasskeyList list) {
-  list_ = std::move(list);
-  ++counters_.reloads_ok;
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "frontend/access/list_file.h"
+#include "frontend/access/list_in_force.h"
 #include "frontend/access/passkey_list.h"
 
 namespace shardtrack {
@@ -22,17 +23,14 @@ inline constexpr std::string_view kPasskeyMissingReason =
 inline constexpr std::string_view kPasskeyUnknownReason =
     "unknown passkey: download the torrent again from the site to get your current passkey";
 
-class PasskeyAccess {
+class PasskeyAccess : public ListInForce<PasskeyList> {
  public:
   struct Counters {
     std::uint64_t refused_missing = 0;
     std::uint64_t refused_unknown = 0;
-    std::uint64_t reloads_ok = 0;
-    std::uint64_t reloads_failed = 0;
   };
 
-  // What a ListFileReloader needs.
-  using List = PasskeyList;
+  // What a ListFileReloader needs besides.
   static constexpr std::string_view kFileKind = "passkey file";
   static constexpr std::string_view kEntryKind = "passkeys";
   static Result<PasskeyList> LoadFile(const std::string& path) {
@@ -40,24 +38,15 @@ class PasskeyAccess {
   }
 
   PasskeyAccess() = default;  // off: no passkey needed
-  explicit PasskeyAccess(PasskeyList list) : enabled_(true), list_(std::move(list)) {}
+  explicit PasskeyAccess(PasskeyList list) : ListInForce(std::move(list)) {}
 
-  bool enabled() const { return enabled_; }
-  std::size_t entries() const { return list_.size(); }
   const Counters& counters() const { return counters_; }
 
   // Empty when `passkey` is a member's (or passkeys are off); else why the request is refused,
   // counted. An empty `passkey` means the request named none.
   std::string_view Admit(std::string_view passkey);
 
-  // A reloaded list takes the place of the one in force (counted as a good reload).
-  void Replace(PasskeyList list);
-  // A reload failed and the list in force stays (counted).
-  void CountFailedReload() { ++counters_.reloads_failed; }
-
  private:
-  bool enabled_ = false;
-  PasskeyList list_;
   Counters counters_;
 };
 

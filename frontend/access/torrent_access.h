@@ -10,11 +10,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/fixed_bytes.h"
 #include "frontend/access/access_list.h"
 #include "frontend/access/access_list_file.h"
+#include "frontend/access/list_in_force.h"
 
 namespace shardtrack {
 
@@ -29,31 +31,26 @@ std::optional<AccessMode> ParseAccessMode(std::string_view text);
 // What a client is told about a torrent this tracker does not serve.
 inline constexpr std::string_view kNotServedReason = "torrent not served by this tracker";
 
-class TorrentAccess {
+class TorrentAccess : public ListInForce<AccessList> {
  public:
   struct Counters {
     std::uint64_t refused_announces = 0;
     std::uint64_t refused_scrapes = 0;  // infohashes in scrapes, answered as unknown
-    std::uint64_t reloads_ok = 0;
-    std::uint64_t reloads_failed = 0;
   };
 
-  // What a ListFileReloader needs.
-  using List = AccessList;
+  // What a ListFileReloader needs besides.
   static constexpr std::string_view kFileKind = "access list";
   static constexpr std::string_view kEntryKind = "torrents";
   static Result<AccessList> LoadFile(const std::string& path) { return LoadAccessList(path); }
 
   TorrentAccess() = default;  // off: serves every torrent
-  TorrentAccess(AccessMode mode, AccessList list);
+  TorrentAccess(AccessMode mode, AccessList list) : ListInForce(std::move(list)), mode_(mode) {}
 
-  bool enabled() const { return enabled_; }
   AccessMode mode() const { return mode_; }
-  std::size_t entries() const { return list_.size(); }
   const Counters& counters() const { return counters_; }
 
   bool Serves(const InfoHash& info_hash) const {
-    return !enabled_ || list_.Contains(info_hash) == (mode_ == AccessMode::kAllow);
+    return !enabled() || list().Contains(info_hash) == (mode_ == AccessMode::kAllow);
   }
   // Serves(), counting a refusal.
   bool AdmitAnnounce(const InfoHash& info_hash);
@@ -63,7 +60,7 @@ class TorrentAccess {
   template <typename OnRefused>
   std::span<const InfoHash> AdmitScrape(std::span<const InfoHash> requested,
                                         std::vector<InfoHash>& admitted, OnRefused&& refused) {
-    if (!enabled_) return requested;
+    if (!enabled()) return requested;
     admitted.clear();
     for (const InfoHash& hash : requested) {
       if (AdmitScrape(hash)) {
@@ -75,15 +72,8 @@ class TorrentAccess {
     return admitted;
   }
 
-  // A reloaded list takes the place of the one in force (counted as a good reload).
-  void Replace(AccessList list);
-  // A reload failed and the list in force stays (counted).
-  void CountFailedReload() { ++counters_.reloads_failed; }
-
  private:
-  bool enabled_ = false;
   AccessMode mode_ = AccessMode::kAllow;
-  AccessList list_;
   Counters counters_;
 };
 

@@ -107,8 +107,8 @@ TEST(ClientAccessTest, AReplacedListTakesEffectAndReloadsAreCounted) {
   EXPECT_TRUE(clients.Admit("-XL0012-abcdefghijkl"));
   EXPECT_FALSE(clients.Admit("-qB4630-abcdefghijkl"));
   EXPECT_EQ(clients.entries(), 1u);
-  EXPECT_EQ(clients.counters().reloads_ok, 1u);
-  EXPECT_EQ(clients.counters().reloads_failed, 1u);
+  EXPECT_EQ(clients.reloads().ok, 1u);
+  EXPECT_EQ(clients.reloads().failed, 1u);
 }
 
 }  // namespace

@@ -62,8 +62,8 @@ class ListFileReloaderTest : public ::testing::Test {
 TEST_F(ListFileReloaderTest, AnUnchangedFileIsNotReadAgain) {
   NextCheck();
   NextCheck();
-  EXPECT_EQ(access_.counters().reloads_ok, 0u);
-  EXPECT_EQ(access_.counters().reloads_failed, 0u);
+  EXPECT_EQ(access_.reloads().ok, 0u);
+  EXPECT_EQ(access_.reloads().failed, 0u);
 }
 
 TEST_F(ListFileReloaderTest, NothingIsCheckedBeforeTheInterval) {
@@ -75,7 +75,7 @@ TEST_F(ListFileReloaderTest, NothingIsCheckedBeforeTheInterval) {
 TEST_F(ListFileReloaderTest, AChangedFileIsSwappedInAtTheNextCheck) {
   Replace(kHexB + "\n");
   NextCheck();
-  EXPECT_EQ(access_.counters().reloads_ok, 1u);
+  EXPECT_EQ(access_.reloads().ok, 1u);
   EXPECT_TRUE(access_.Serves(FromHex(kHexB)));
   EXPECT_FALSE(access_.Serves(FromHex(kHexA)));
 }
@@ -83,44 +83,44 @@ TEST_F(ListFileReloaderTest, AChangedFileIsSwappedInAtTheNextCheck) {
 TEST_F(ListFileReloaderTest, AMalformedFileKeepsTheListInForceUntilItIsFixed) {
   Replace(kHexB + "\nnonsense\n");
   NextCheck();
-  EXPECT_EQ(access_.counters().reloads_failed, 1u);
+  EXPECT_EQ(access_.reloads().failed, 1u);
   EXPECT_TRUE(access_.Serves(FromHex(kHexA)));
   EXPECT_FALSE(access_.Serves(FromHex(kHexB)));
 
   NextCheck();  // the same bad version: not read (nor reported) again
-  EXPECT_EQ(access_.counters().reloads_failed, 1u);
+  EXPECT_EQ(access_.reloads().failed, 1u);
 
   Replace(kHexA + "\n" + kHexB + "\n");
   NextCheck();
-  EXPECT_EQ(access_.counters().reloads_ok, 1u);
+  EXPECT_EQ(access_.reloads().ok, 1u);
   EXPECT_EQ(access_.entries(), 2u);
 }
 
 TEST_F(ListFileReloaderTest, AMissingFileKeepsTheListInForceUntilItReturns) {
   std::filesystem::remove(path_);
   NextCheck();
-  EXPECT_EQ(access_.counters().reloads_failed, 1u);
+  EXPECT_EQ(access_.reloads().failed, 1u);
   EXPECT_TRUE(access_.Serves(FromHex(kHexA)));
   NextCheck();
-  EXPECT_EQ(access_.counters().reloads_failed, 1u);
+  EXPECT_EQ(access_.reloads().failed, 1u);
 
   Replace(kHexB + "\n");
   NextCheck();
-  EXPECT_EQ(access_.counters().reloads_ok, 1u);
+  EXPECT_EQ(access_.reloads().ok, 1u);
   EXPECT_TRUE(access_.Serves(FromHex(kHexB)));
 }
 
 TEST_F(ListFileReloaderTest, ReloadReadsTheFileAtOnceEvenUnchanged) {
   reloader_->Reload();
   TurnUntilChecks(1);
-  EXPECT_EQ(access_.counters().reloads_ok, 1u);
+  EXPECT_EQ(access_.reloads().ok, 1u);
   EXPECT_TRUE(access_.Serves(FromHex(kHexA)));
 
   Replace(kHexB + "\n");
   reloader_->Reload();
   reloader_->Reload();  // while the first is in progress: one more read after it
   TurnUntilChecks(3);
-  EXPECT_EQ(access_.counters().reloads_ok, 3u);
+  EXPECT_EQ(access_.reloads().ok, 3u);
   EXPECT_TRUE(access_.Serves(FromHex(kHexB)));
 }
 

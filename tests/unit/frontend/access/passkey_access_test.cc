@@ -36,8 +36,8 @@ TEST(PasskeyAccessTest, AReloadedListTakesThePlaceOfTheOld) {
   EXPECT_EQ(access.Admit("new-key"), "");
   EXPECT_EQ(access.Admit("old-key"), kPasskeyUnknownReason);
   access.CountFailedReload();
-  EXPECT_EQ(access.counters().reloads_ok, 1u);
-  EXPECT_EQ(access.counters().reloads_failed, 1u);
+  EXPECT_EQ(access.reloads().ok, 1u);
+  EXPECT_EQ(access.reloads().failed, 1u);
 }
 
 TEST(PasskeyAccessTest, AnEmptyListRefusesEveryone) {

@@ -87,8 +87,8 @@ TEST(TorrentAccessTest, AReplacedListTakesEffectAndIsCounted) {
   EXPECT_FALSE(access.Serves(kListed));
   EXPECT_TRUE(access.Serves(kOther));
   access.CountFailedReload();
-  EXPECT_EQ(access.counters().reloads_ok, 1u);
-  EXPECT_EQ(access.counters().reloads_failed, 1u);
+  EXPECT_EQ(access.reloads().ok, 1u);
+  EXPECT_EQ(access.reloads().failed, 1u);
   EXPECT_TRUE(access.Serves(kOther));
 }
 
