@@ -9,15 +9,18 @@ RUN /src/scripts/install-deps --build && rm -rf /var/lib/apt/lists/*
 COPY . /src
 WORKDIR /src
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null \
- && cmake --build /build --parallel "$(nproc)" --target shardtrack-frontend shardtrack-shard shardtrack-node \
- && strip --strip-debug /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /build/bin/shardtrack-node
+ && cmake --build /build --parallel "$(nproc)" \
+    --target shardtrack-frontend shardtrack-shard shardtrack-node shardtrack-curve-keys \
+ && strip --strip-debug /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /build/bin/shardtrack-node \
+    /build/bin/shardtrack-curve-keys
 
 FROM debian:12-slim
 COPY scripts/install-deps /usr/local/lib/shardtrack/install-deps
 RUN /usr/local/lib/shardtrack/install-deps --runtime && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin shardtrack \
  && mkdir -p /data && chown shardtrack:shardtrack /data
-COPY --from=build /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /build/bin/shardtrack-node /usr/local/bin/
+COPY --from=build /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /build/bin/shardtrack-node \
+    /build/bin/shardtrack-curve-keys /usr/local/bin/
 USER shardtrack
 WORKDIR /data
 VOLUME /data

@@ -178,7 +178,29 @@ struct Checked {
   ClientAddressPolicy policy;
   UdpConnectionIds udp_ids;
   ClientRequestLimiter limiter;
+  std::optional<ShardRouter::Curve> curve;
 };
+
+// --curve-secret-file and --shard-public-key-file: both (CURVE) or neither (plain TCP: nullopt).
+Result<std::optional<ShardRouter::Curve>> LoadCurve(const FrontendSettings& settings) {
+  const bool secret_given = !settings.curve_secret_file.empty();
+  if (secret_given != !settings.shard_public_key_file.empty()) {
+    return Error{
+        "--curve-secret-file and --shard-public-key-file go together: the first is this "
+        "frontend's key, the second the shards'"};
+  }
+  if (!secret_given) return std::optional<ShardRouter::Curve>();
+  auto secret = ReadCurveKeyFile(settings.curve_secret_file);
+  if (!secret) return Error{"--curve-secret-file: " + secret.error()};
+  auto shards = ReadCurveKeyFile(settings.shard_public_key_file);
+  if (!shards) return Error{"--shard-public-key-file: " + shards.error()};
+  const CurveKey public_key = CurvePublicKeyOf(*secret);
+  spdlog::info(
+      "CURVE on: this frontend's public key is {}; the shards' --frontend-keys-file "
+      "must list it",
+      public_key.ToHex());
+  return std::optional<ShardRouter::Curve>(ShardRouter::Curve{*shards, public_key, *secret});
+}
 
 void DrainThenStop(EventLoop& loop, const Intake& intake, MonoTime deadline) {
   if (intake.in_flight() == 0 || loop.clock().Now() >= deadline) {
@@ -229,10 +251,12 @@ struct FrontendRuntime::Parts {
 
 namespace {
 
-ShardRouter::Options RouterOptionsFrom(const FrontendSettings& settings) {
+ShardRouter::Options RouterOptionsFrom(const FrontendSettings& settings,
+                                       std::optional<ShardRouter::Curve> curve) {
   ShardRouter::Options options;
   options.timeout = std::chrono::milliseconds(settings.shard_timeout_ms);
   options.max_pending_per_shard = settings.max_pending_per_shard;
+  options.curve = curve;
   return options;
 }
 
@@ -250,7 +274,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
       udp_handler(settings, checked.announce, clock, checked.udp_ids),
       demux(handler, udp_handler),
-      router(loop, context, settings.shards, RouterOptionsFrom(settings), demux),
+      router(loop, context, settings.shards, RouterOptionsFrom(settings, checked.curve), demux),
       udp(loop, std::move(checked.udp),
           [this](std::string_view datagram, const Endpoint& from) {
             udp_handler.OnDatagram(datagram, from);
@@ -303,6 +327,8 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   if (!announce.ok()) return Error{announce.error()};
   auto udp = UdpSocketOptionsFrom(settings);
   if (!udp.ok()) return Error{udp.error()};
+  auto curve = LoadCurve(settings);
+  if (!curve.ok()) return Error{curve.error()};
   auto udp_ids = LoadUdpConnectionIds(settings.udp_secret_file);
   if (!udp_ids.ok()) return Error{udp_ids.error()};
   if (!settings.udp_secret_file.empty()) {
@@ -374,7 +400,7 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
     runtime->parts_ = std::make_unique<Parts>(
         loop, context, settings, clock,
         Checked{*announce, std::move(*udp), std::move(*access), std::move(*passkeys),
-                std::move(*clients), std::move(*policy), *udp_ids, std::move(*limiter)});
+                std::move(*clients), std::move(*policy), *udp_ids, std::move(*limiter), *curve});
   } catch (const std::exception& error) {  // the router's sockets (ZeroMQ throws)
     return Error{std::string("cannot set up the sockets to the shards: ") + error.what() +
                  " (a --shard is tcp://HOST:PORT; many shards need a higher open-file limit)"};

@@ -14,6 +14,11 @@ constexpr std::uint32_t kLargestUdpDatagram = 65535;  // the UDP header's length
 
 void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("shard", &shards, "shard endpoint tcp://HOST:PORT; the order gives the shard index");
+  flags.Add("curve-secret-file", &curve_secret_file,
+            "file of this frontend's CURVE secret key (shardtrack-curve-keys), for shards given "
+            "--curve-secret-file; empty: plain TCP");
+  flags.Add("shard-public-key-file", &shard_public_key_file,
+            "file of the shards' CURVE public key (with --curve-secret-file)");
   RegisterServing(flags);
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
 }

@@ -52,6 +52,10 @@ struct FrontendSettings {
 
   // Shard endpoints in shard-index order (tcp://host:port). Every frontend must list the same.
   std::vector<std::string> shards;
+  // CURVE to shards on other machines (common/curve_keys.h): this frontend's secret key and the
+  // shards' public key. Both or neither; empty: plain TCP, for a private network only.
+  std::string curve_secret_file;
+  std::string shard_public_key_file;
 
   // While requests come faster than one per window, the loop reads client input at most once
   // per window (EventLoop::SetBatchWindow), so that it handles and sends them to the shards in

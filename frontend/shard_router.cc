@@ -52,6 +52,11 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
     shard->socket.set(zmq::sockopt::sndhwm, kSendHighWaterMark);
     shard->socket.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
     shard->socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectMaxMs);
+    if (options_.curve) {
+      shard->socket.set(zmq::sockopt::curve_serverkey, options_.curve->shard_public_key.view());
+      shard->socket.set(zmq::sockopt::curve_publickey, options_.curve->public_key.view());
+      shard->socket.set(zmq::sockopt::curve_secretkey, options_.curve->secret_key.view());
+    }
     try {
       shard->socket.connect(endpoints[i]);
     } catch (const zmq::error_t& error) {

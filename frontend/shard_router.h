@@ -21,6 +21,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/curve_keys.h"
 #include "common/fixed_bytes.h"
 #include "common/reactor/event_loop.h"
 #include "proto/shardtrack.pb.h"
@@ -46,9 +47,16 @@ class ShardRouter {
     virtual void OnShardReply(Token token, const proto::Reply& reply) = 0;
   };
 
+  // CURVE keys for shards on other machines (common/curve_keys.h).
+  struct Curve {
+    CurveKey shard_public_key;
+    CurveKey public_key;  // this frontend's
+    CurveKey secret_key;
+  };
   struct Options {
     Duration timeout = std::chrono::seconds(1);
     std::size_t max_pending_per_shard = 50000;
+    std::optional<Curve> curve;  // none: plain TCP
   };
 
   struct ShardCounters {

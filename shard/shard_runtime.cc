@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/sysinfo.h>
 
+#include <optional>
 #include <random>
 
 #include "common/open_file_limit.h"
@@ -13,6 +14,31 @@
 #include "shard/shard_metrics.h"
 
 namespace shardtrack {
+namespace {
+
+// --curve-secret-file and --frontend-keys-file, read.
+struct ShardCurve {
+  CurveKey secret;
+  std::vector<CurveKey> frontends;
+};
+
+// Both files (CURVE) or neither (plain TCP: nullopt).
+Result<std::optional<ShardCurve>> LoadShardCurve(const ShardSettings& settings) {
+  const bool secret_given = !settings.curve_secret_file.empty();
+  if (secret_given != !settings.frontend_keys_file.empty()) {
+    return Error{
+        "--curve-secret-file and --frontend-keys-file go together: the first encrypts, the "
+        "second names the frontends that may connect"};
+  }
+  if (!secret_given) return std::optional<ShardCurve>();
+  auto secret = ReadCurveKeyFile(settings.curve_secret_file);
+  if (!secret) return Error{"--curve-secret-file: " + secret.error()};
+  auto frontends = ReadCurveKeyListFile(settings.frontend_keys_file);
+  if (!frontends) return Error{"--frontend-keys-file: " + frontends.error()};
+  return std::optional<ShardCurve>(ShardCurve{*secret, std::move(*frontends)});
+}
+
+}  // namespace
 
 ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock)
     : settings_(settings),
@@ -41,6 +67,8 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   if (!snapshot_cpus) return Error{snapshot_cpus.error()};
 
   if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
+  auto curve = LoadShardCurve(settings);
+  if (!curve) return Error{curve.error()};
 
   auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock);
   const PersistenceOptions options{
@@ -66,6 +94,13 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
     return Error{std::string("cannot set up the shard's socket and workers: ") + error.what() +
                  " (raise the open-file limit, or run fewer shards)"};
   }
+  if (*curve) {
+    shard->zap_ = std::make_unique<ZapHandler>(loop, context, (*curve)->frontends);
+    shard->server_->UseCurve((*curve)->secret);
+    spdlog::info("shard {}: CURVE on, {} frontend keys admitted; the shards' public key is {}",
+                 settings.index, (*curve)->frontends.size(),
+                 CurvePublicKeyOf((*curve)->secret).ToHex());
+  }
   shard->service_->SetLedger(&shard->ledger_);
   shard->accounting_ = std::make_unique<AccountingFlusher>(
       loop, shard->files_,
@@ -80,6 +115,9 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
 }
 
 Result<std::string> ShardRuntime::Start() {
+  if (zap_) {  // before the socket takes its first handshake
+    if (Status started = zap_->Start(); !started) return Error{started.error()};
+  }
   auto endpoint = server_->Bind();
   if (endpoint.ok()) {
     server_->Start();
@@ -92,6 +130,15 @@ void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
   RegisterShardMetrics(registry, settings_.index, settings_.count, store_, *service_, *server_);
   RegisterPersistenceMetrics(registry, settings_.index, *persistence_, clock_);
   accounting_->RegisterMetrics(registry);
+  if (zap_) {
+    const char* name = "shardtrack_curve_handshakes_total";
+    const char* help = "Frontends' CURVE handshakes: admitted, or refused (a key not listed).";
+    const std::string shard = std::to_string(settings_.index);
+    registry.AddCounter(name, help, {{"shard", shard}, {"result", "admitted"}},
+                        [this] { return zap_->admitted(); });
+    registry.AddCounter(name, help, {{"shard", shard}, {"result", "refused"}},
+                        [this] { return zap_->refused(); });
+  }
 }
 
 bool ShardRuntime::Stop() {

@@ -20,6 +20,7 @@
 #include "shard/shard_service.h"
 #include "shard/shard_settings.h"
 #include "shard/swarm_store.h"
+#include "shard/zap_handler.h"
 
 namespace shardtrack {
 
@@ -56,6 +57,7 @@ class ShardRuntime {
   std::unique_ptr<ShardPersistence> persistence_;
   std::unique_ptr<ShardService> service_;
   std::unique_ptr<ShardServer> server_;
+  std::unique_ptr<ZapHandler> zap_;  // with CURVE only
   TransferLedger ledger_;
   std::unique_ptr<AccountingFlusher> accounting_;
 };

@@ -32,6 +32,12 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
 
 ShardServer::~ShardServer() { Close(); }
 
+void ShardServer::UseCurve(const CurveKey& secret_key) {
+  socket_.set(zmq::sockopt::curve_server, true);
+  socket_.set(zmq::sockopt::curve_secretkey, secret_key.view());
+  socket_.set(zmq::sockopt::zap_domain, "shardtrack");
+}
+
 Result<std::string> ShardServer::Bind() {
   try {
     socket_.bind(settings_.listen);

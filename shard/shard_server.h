@@ -18,6 +18,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/curve_keys.h"
 #include "common/log_throttle.h"
 #include "common/reactor/background_worker.h"
 #include "common/reactor/event_loop.h"
@@ -37,6 +38,9 @@ class ShardServer {
   ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
               const ExpirySweep::Options& expiry, SwarmStore& store, ShardService& service);
   ~ShardServer();
+  // Makes the socket a CURVE server with `secret_key` (a ZapHandler admits the clients). Call
+  // before Bind.
+  void UseCurve(const CurveKey& secret_key);
   ShardServer(const ShardServer&) = delete;
   ShardServer& operator=(const ShardServer&) = delete;
 

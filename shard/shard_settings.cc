@@ -42,6 +42,12 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("index", &index, "this shard's index, 0 to count-1");
   flags.Add("count", &count, "number of shards in the cluster");
   flags.Add("listen", &listen, "ZeroMQ endpoint to bind, tcp://HOST:PORT");
+  flags.Add("curve-secret-file", &curve_secret_file,
+            "file of the shards' CURVE secret key (shardtrack-curve-keys): frontends must "
+            "encrypt and be in --frontend-keys-file; empty: plain TCP");
+  flags.Add("frontend-keys-file", &frontend_keys_file,
+            "file of the CURVE public keys of the frontends admitted, one a line (with "
+            "--curve-secret-file)");
   RegisterStorage(flags);
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   flags.Add("metrics-listen", &metrics_listen,

@@ -18,6 +18,11 @@ struct ShardSettings {
   std::uint32_t index = 0;  // this shard's place in the routing function, 0..count-1
   std::uint32_t count = 1;  // how many shards the cluster has
   std::string listen = "tcp://127.0.0.1:7000";  // ROUTER endpoint frontends connect to
+  // CURVE (common/curve_keys.h) for frontends on other machines: the shards' secret key, and
+  // the public keys of the frontends admitted. Both or neither; empty: plain TCP, for a
+  // private network only.
+  std::string curve_secret_file;
+  std::string frontend_keys_file;
   std::string data_dir = "./data";
 
   // Swarm upkeep (values of the original tracker).

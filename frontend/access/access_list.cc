@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "frontend/access/list_file.h"
+#include "common/list_file.h"
 
 namespace shardtrack {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <string>
 
+#include "common/list_file.h"
 #include "common/result.h"
 #include "frontend/access/access_list.h"
-#include "frontend/access/list_file.h"
 
 namespace shardtrack {
 

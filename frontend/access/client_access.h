@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/list_file.h"
 #include "frontend/access/client_list.h"
-#include "frontend/access/list_file.h"
 #include "frontend/access/list_in_force.h"
 #include "frontend/access/torrent_access.h"
 

@@ -4,17 +4,12 @@
 #include <iterator>
 
 #include "common/fixed_bytes.h"
-#include "frontend/access/list_file.h"
+#include "common/list_file.h"
 
 namespace shardtrack {
 namespace {
 
 constexpr std::size_t kPeerIdBytes = 20;
-
-// The word before the first whitespace, the rest of the line being a note.
-std::string_view FirstWord(std::string_view line) {
-  return line.substr(0, line.find_first_of(" \t"));
-}
 
 Result<std::string> DecodePrefix(std::string_view word) {
   std::string prefix;

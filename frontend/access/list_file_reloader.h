@@ -22,10 +22,10 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "common/list_file.h"
 #include "common/reactor/background_worker.h"
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
-#include "frontend/access/list_file.h"
 
 namespace shardtrack {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "frontend/access/list_file.h"
+#include "common/list_file.h"
 #include "frontend/access/list_in_force.h"
 #include "frontend/access/passkey_list.h"
 

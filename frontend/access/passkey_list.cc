@@ -4,12 +4,10 @@
 #include <bit>
 #include <functional>
 
-#include "frontend/access/list_file.h"
+#include "common/list_file.h"
 
 namespace shardtrack {
 namespace {
-
-constexpr std::string_view kWhitespace = " \t\r\v\f";
 
 Status CheckPasskey(std::string_view passkey) {
   if (passkey.size() > kMaxPasskeyLength) {
@@ -74,7 +72,7 @@ bool PasskeyList::Contains(std::string_view passkey) const {
 Result<PasskeyList> ParsePasskeyList(std::string_view text) {
   PasskeyList list;
   Status parsed = ForEachListLine(text, [&list](std::string_view line) -> Status {
-    const std::string_view passkey = line.substr(0, line.find_first_of(kWhitespace));
+    const std::string_view passkey = FirstWord(line);
     if (Status checked = CheckPasskey(passkey); !checked) return checked;
     list.Add(passkey);
     return OkStatus();

@@ -98,7 +98,7 @@ TEST_F(ShardRouterTest, OneBatchPerTurnAndRepliesMatchedByIdInAnyOrder) {
 }
 
 TEST_F(ShardRouterTest, UnansweredRequestsFailAtTheDeadlineAndLateRepliesAreIgnored) {
-  Start({.timeout = 50ms, .max_pending_per_shard = 100});
+  Start({.timeout = 50ms, .max_pending_per_shard = 100, .curve = {}});
   const std::uint64_t id = router_->Add(0, 7)->id();
   ReceiveBatch();
   ASSERT_TRUE(TurnUntil([&] { return listener_.replies.contains(7); }));
@@ -115,7 +115,7 @@ TEST_F(ShardRouterTest, UnansweredRequestsFailAtTheDeadlineAndLateRepliesAreIgno
 }
 
 TEST_F(ShardRouterTest, RefusesRequestsPastMaxPendingPerShard) {
-  Start({.timeout = 1s, .max_pending_per_shard = 2});
+  Start({.timeout = 1s, .max_pending_per_shard = 2, .curve = {}});
   EXPECT_NE(router_->Add(0, 1), nullptr);
   EXPECT_NE(router_->Add(0, 2), nullptr);
   EXPECT_EQ(router_->Add(0, 3), nullptr);
@@ -124,7 +124,7 @@ TEST_F(ShardRouterTest, RefusesRequestsPastMaxPendingPerShard) {
 }
 
 TEST_F(ShardRouterTest, ScrapeFanoutGroupsHashesByOwnerAndReportsARefusal) {
-  Start({.timeout = 1s, .max_pending_per_shard = 1});
+  Start({.timeout = 1s, .max_pending_per_shard = 1, .curve = {}});
   const std::vector<InfoHash> hashes = {*InfoHash::FromRaw(std::string(20, 'a')),
                                         *InfoHash::FromRaw(std::string(20, 'b'))};
   const ShardRouter::Fanout fanout = router_->AddScrape(hashes, 5);

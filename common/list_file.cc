@@ -1,4 +1,4 @@
-#include "frontend/access/list_file.h"
+#include "common/list_file.h"
 
 #include <sys/stat.h>
 
@@ -30,6 +30,10 @@ FileStamp StampOf(const std::string& path) {
   return {true, static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino),
           static_cast<std::int64_t>(info.st_size),
           static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec};
+}
+
+std::string_view FirstWord(std::string_view line) {
+  return line.substr(0, line.find_first_of(kWhitespace));
 }
 
 Status ForEachListLine(std::string_view text,

@@ -1,7 +1,7 @@
-// What the operator's list files (the access list, the passkey file) share: their text format,
-// and what identifies one version of a file so a reloader can tell a changed file without
-// reading it. StampOf and LoadListFile do blocking file I/O: call them at start-up or from a
-// background thread, never on a serving loop.
+// What the operator's list files (access list, passkeys, client list, CURVE keys) share: their
+// text format, and what identifies one version of a file so a reloader can tell a changed file
+// without reading it. StampOf and LoadListFile do blocking file I/O: call them at start-up or from
+// a background thread, never on a serving loop.
 //
 // The format: one entry a line, whitespace around a line ignored, blank lines and lines that
 // start with '#' skipped. A bad line makes the whole text an error naming its number: a list is
@@ -31,6 +31,9 @@ struct FileStamp {
 };
 
 FileStamp StampOf(const std::string& path);
+
+// A line's entry: its first word, the rest of the line being the operator's note.
+std::string_view FirstWord(std::string_view line);
 
 // Calls `parse_line` with each entry's line, trimmed. The first error it returns ends the walk
 // and comes back as `line 7 "<the line>": <error>`.

@@ -1,0 +1,122 @@
+"""CURVE between frontends and shards (--curve-secret-file, --frontend-keys-file,
+--shard-public-key-file), as across machines: keys made by shardtrack-curve-keys, 2 shards that
+admit one frontend's key, that frontend served by both, and a frontend with another key, or
+with none, refused by the shards' handshake (its clients get a failure reason with `retry in`).
+"""
+
+import os
+import subprocess
+import time
+import unittest
+
+import cluster
+from cluster import announce, peer_id
+
+WAIT = 15.0  # seconds a frontend may take to connect and answer
+
+
+def make_keys(directory, name):
+    result = subprocess.run([cluster.binary("shardtrack-curve-keys"), os.path.join(directory, name)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return os.path.join(directory, name)
+
+
+def served_announce(port, info_hash, label, deadline=WAIT):
+    """The first reply without a failure reason, polling while the frontend connects."""
+    end = time.monotonic() + deadline
+    while True:
+        reply = announce(port, info_hash, peer_id(label), 7000, left=5)
+        if b"failure reason" not in reply or time.monotonic() > end:
+            return reply
+        time.sleep(0.1)
+
+
+class CurveTest(cluster.ProcessTestCase):
+    def setUp(self):
+        super().setUp()
+        self.env = cluster.clean_env()
+        self.dir = self.tmp
+        self.shard_keys = make_keys(self.dir, "shards")
+        self.admitted = make_keys(self.dir, "frontend-a")
+        self.stranger = make_keys(self.dir, "frontend-b")
+        self.frontend_list = os.path.join(self.dir, "frontends")
+        with open(self.admitted + ".public") as key, open(self.frontend_list, "w") as out:
+            out.write("# frontends that may connect\n" + key.read().strip() + "  frontend-a\n")
+        self.shards = [self.start(cluster.Shard(
+            index, 2, cluster.free_port(), os.path.join(self.dir, f"data{index}"),
+            ["--curve-secret-file", self.shard_keys + ".secret", "--frontend-keys-file",
+             self.frontend_list, "--metrics-listen", "127.0.0.1:0"], self.env))
+            for index in range(2)]
+
+    def frontend(self, number, *curve_args):
+        return self.start(cluster.Frontend(
+            number, [s.endpoint for s in self.shards], ["--shard-timeout-ms", "300", *curve_args],
+            self.env))
+
+    def curve_args(self, keys):
+        return ["--curve-secret-file", keys + ".secret",
+                "--shard-public-key-file", self.shard_keys + ".public"]
+
+    def handshakes(self, result):
+        return sum(cluster.metrics(s.metrics_port())[
+            f'shardtrack_curve_handshakes_total{{shard="{s.index}",result="{result}"}}']
+            for s in self.shards)
+
+    def test_an_admitted_frontend_is_served_by_every_shard(self):
+        port = self.frontend(0, *self.curve_args(self.admitted)).port
+        for shard in range(2):
+            info_hash = cluster.hash_on_shard(shard, 2, f"curve/{shard}")
+            reply = served_announce(port, info_hash, f"curve/{shard}")
+            self.assertNotIn(b"failure reason", reply, shard)
+        self.assertEqual(self.handshakes("admitted"), 2)
+        self.assertEqual(self.handshakes("refused"), 0)
+
+    def test_a_frontend_with_another_key_or_none_is_refused(self):
+        for number, args in ((1, self.curve_args(self.stranger)), (2, [])):
+            port = self.frontend(number, *args).port
+            reply = announce(port, cluster.hash_on_shard(0, 2, "stranger"), peer_id("stranger"),
+                             7001, left=5)
+            self.assertIn(b"failure reason", reply)
+            self.assertEqual(reply[b"retry in"], 1)
+        deadline = time.monotonic() + WAIT
+        while self.handshakes("refused") < 2:  # the stranger's, to each shard
+            self.assertLess(time.monotonic(), deadline, "no refused handshake counted")
+            time.sleep(0.1)
+        self.assertEqual(self.handshakes("admitted"), 0)
+        self.assertIn("is not in --frontend-keys-file", self.shards[0].log())
+
+    def test_half_a_curve_setting_or_a_bad_key_file_stops_the_process_at_start(self):
+        shard = subprocess.run(
+            [cluster.binary("shardtrack-shard"), "--data-dir", os.path.join(self.dir, "x"),
+             "--listen", f"tcp://127.0.0.1:{cluster.free_port()}",
+             "--curve-secret-file", self.shard_keys + ".secret"],
+            capture_output=True, text=True, timeout=30, env=self.env)
+        self.assertEqual(shard.returncode, 1, shard.stderr)  # as every shard that cannot start
+        self.assertIn("--curve-secret-file and --frontend-keys-file go together", shard.stderr)
+        junk = os.path.join(self.dir, "junk")
+        with open(junk, "w") as f:
+            f.write("not a key\n")
+        for args, mentions in (
+                (["--curve-secret-file", self.admitted + ".secret"],
+                 "--curve-secret-file and --shard-public-key-file go together"),
+                (["--curve-secret-file", self.admitted + ".secret",
+                  "--shard-public-key-file", junk],
+                 f"--shard-public-key-file: {junk}: line 1")):
+            frontend = subprocess.run(
+                [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
+                 self.shards[0].endpoint, *args],
+                capture_output=True, text=True, timeout=30, env=self.env)
+            self.assertEqual(frontend.returncode, 2, frontend.stderr)
+            self.assertIn(mentions, frontend.stderr)
+
+    def test_the_key_tool_never_replaces_a_file(self):
+        result = subprocess.run([cluster.binary("shardtrack-curve-keys"), self.shard_keys],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("File exists", result.stderr)
+        self.assertEqual(os.stat(self.shard_keys + ".secret").st_mode & 0o777, 0o600)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,73 @@
+// CURVE keys: a made pair belongs together, and key files are read as the list files' format,
+// with a clear error for anything else.
+#include "common/curve_keys.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "tests/unit/common/scratch_dir.h"
+
+namespace shardtrack {
+namespace {
+
+class CurveKeysTest : public ::testing::Test {
+ protected:
+  std::string File(const std::string& name, const std::string& text) {
+    const std::string path = dir_.path() + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  testing::ScratchDir dir_;
+};
+
+TEST_F(CurveKeysTest, AMadePairBelongsTogetherAndPairsDiffer) {
+  const CurveKeyPair pair = MakeCurveKeyPair();
+  EXPECT_EQ(CurvePublicKeyOf(pair.secret_key), pair.public_key);
+  EXPECT_NE(pair.public_key, pair.secret_key);
+  EXPECT_NE(MakeCurveKeyPair().secret_key, pair.secret_key);
+}
+
+TEST_F(CurveKeysTest, AKeyFileHoldsOneKeyAsHexWithCommentsAndANote) {
+  const CurveKeyPair pair = MakeCurveKeyPair();
+  const std::string path =
+      File("shards.public", "# the shards' key\n\n  " + pair.public_key.ToHex() + "  made 2026\n");
+  auto key = ReadCurveKeyFile(path);
+  ASSERT_TRUE(key) << key.error();
+  EXPECT_EQ(*key, pair.public_key);
+}
+
+TEST_F(CurveKeysTest, AKeyFileWithoutExactlyOneGoodKeyIsAnErrorNamingIt) {
+  const std::string hex = MakeCurveKeyPair().public_key.ToHex();
+  struct Case {
+    std::string text;
+    std::string mentions;
+  };
+  for (const Case& bad :
+       {Case{"", "holds 0 keys"}, Case{hex + "\n" + hex + "\n", "holds 2 keys"},
+        Case{hex.substr(1) + "\n", "line 1"},
+        Case{"# z85 is not taken\nrq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n", "64 hex digits"}}) {
+    const std::string path = File("bad", bad.text);
+    auto key = ReadCurveKeyFile(path);
+    ASSERT_FALSE(key) << bad.text;
+    EXPECT_NE(key.error().find(path), std::string::npos) << key.error();
+    EXPECT_NE(key.error().find(bad.mentions), std::string::npos) << key.error();
+  }
+  EXPECT_FALSE(ReadCurveKeyFile(dir_.path() + "/missing"));
+}
+
+TEST_F(CurveKeysTest, AListFileNamesSeveralKeysAndMayNotBeEmpty) {
+  const CurveKeyPair first = MakeCurveKeyPair();
+  const CurveKeyPair second = MakeCurveKeyPair();
+  auto keys = ReadCurveKeyListFile(File(
+      "frontends", first.public_key.ToHex() + " fe1\n" + second.public_key.ToHex() + " fe2\n"));
+  ASSERT_TRUE(keys) << keys.error();
+  EXPECT_EQ(*keys, (std::vector<CurveKey>{first.public_key, second.public_key}));
+  auto empty = ReadCurveKeyListFile(File("none", "# nobody yet\n"));
+  ASSERT_FALSE(empty);
+  EXPECT_NE(empty.error().find("lists no key"), std::string::npos) << empty.error();
+}
+
+}  // namespace
+}  // namespace shardtrack

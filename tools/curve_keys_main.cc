@@ -1,0 +1,53 @@
+// shardtrack-curve-keys NAME: makes a CURVE key pair for the hop between frontends and shards
+// (docs/deploy.md, "Across machines"): NAME.secret (readable by its owner only) and NAME.public,
+// each one key as 64 hex digits. Never replaces a file.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "common/curve_keys.h"
+
+namespace {
+
+constexpr int kUsage = 2;
+
+// Writes `text` to a new file `path` with `mode`; false (and a message) if it exists or fails.
+bool WriteNewFile(const std::string& path, const std::string& text, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    std::fprintf(stderr, "shardtrack-curve-keys: cannot create %s: %s%s\n", path.c_str(),
+                 std::strerror(errno), errno == EEXIST ? " (remove it, or pick another name)" : "");
+    return false;
+  }
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || !synced) {
+    std::fprintf(stderr, "shardtrack-curve-keys: cannot write %s: %s\n", path.c_str(),
+                 std::strerror(errno));
+  }
+  return written && synced;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2 || argv[1][0] == '-') {
+    std::fprintf(stderr,
+                 "usage: shardtrack-curve-keys NAME\n"
+                 "  writes NAME.secret (mode 600) and NAME.public: a CURVE key pair for\n"
+                 "  --curve-secret-file, --shard-public-key-file and --frontend-keys-file\n");
+    return kUsage;
+  }
+  const std::string name = argv[1];
+  const shardtrack::CurveKeyPair pair = shardtrack::MakeCurveKeyPair();
+  if (!WriteNewFile(name + ".secret", pair.secret_key.ToHex() + "\n", 0600)) return 1;
+  if (!WriteNewFile(name + ".public", pair.public_key.ToHex() + "\n", 0644)) return 1;
+  std::printf("%s.secret\n%s.public %s\n", name.c_str(), name.c_str(),
+              pair.public_key.ToHex().c_str());
+  return 0;
+}
