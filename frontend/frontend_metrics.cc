@@ -15,17 +15,6 @@ constexpr double kLatencyStart = 0.0001;
 constexpr double kLatencyFactor = 2;
 constexpr int kLatencyBuckets = 16;
 
-// A list file's reloads (TorrentAccess, PasskeyAccess, ClientAccess): ok and failed.
-template <typename Target>
-void AddReloadCounters(MetricsRegistry& registry, const char* name, const Target& target) {
-  const std::string help = "Reloads of a changed " + std::string(Target::kFileKind) +
-                           ": ok (the new list is in force) or failed (missing or "
-                           "malformed; the previous list stays).";
-  registry.AddCounter(name, help, {{"result", "ok"}}, [&target] { return target.reloads().ok; });
-  registry.AddCounter(name, help, {{"result", "failed"}},
-                      [&target] { return target.reloads().failed; });
-}
-
 }  // namespace
 
 FrontendMetrics::FrontendMetrics(MetricsRegistry& registry, const Clock& clock)

@@ -7,10 +7,10 @@
 #include <cstring>
 #include <optional>
 
+#include "common/list_file_reloader.h"
 #include "common/open_file_limit.h"
 #include "common/reactor/udp_socket.h"
 #include "frontend/access/client_access.h"
-#include "frontend/access/list_file_reloader.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/client_address.h"

@@ -15,6 +15,9 @@ constexpr int kReconnectMs = 100;
 constexpr int kReconnectMaxMs = 1000;
 constexpr auto kRetryInterval = std::chrono::milliseconds(5);  // backlog retries while connecting
 constexpr auto kMisrouteLogInterval = std::chrono::seconds(10);
+// ZeroMQ never retries a connection whose handshake the shard refused (a CURVE key it did not
+// list yet): while a shard stays unreachable, its connection is made again this often.
+constexpr auto kReconnectInterval = std::chrono::seconds(2);
 }  // namespace
 
 struct ShardRouter::Shard {
@@ -37,6 +40,7 @@ struct ShardRouter::Shard {
   std::string wire;           // reused serialisation buffer
   std::deque<Unsent> backlog;
   std::optional<MonoTime> unreachable_since;
+  MonoTime connected_at{};  // the last connect; set again by Reconnect
   bool reported_down = false;
   ShardCounters counters;
 };
@@ -59,6 +63,7 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
     }
     try {
       shard->socket.connect(endpoints[i]);
+      shard->connected_at = loop_.clock().Now();
     } catch (const zmq::error_t& error) {
       throw std::invalid_argument("shard " + std::to_string(i) + " at '" + endpoints[i] +
                                   "': " + error.what());
@@ -161,8 +166,22 @@ bool ShardRouter::TrySend(Shard& shard, const std::string& wire) {
     shard.reported_down = false;
   } else if (!sent && !shard.unreachable_since) {
     shard.unreachable_since = loop_.clock().Now();
+  } else if (!sent && loop_.clock().Now() - shard.connected_at >= kReconnectInterval) {
+    Reconnect(shard);
   }
   return sent;
+}
+
+void ShardRouter::Reconnect(Shard& shard) {
+  spdlog::debug("shard {} at {} still unreachable: connecting again", shard.index, shard.endpoint);
+  shard.connected_at = loop_.clock().Now();
+  try {
+    shard.socket.disconnect(shard.endpoint);
+    shard.socket.connect(shard.endpoint);
+  } catch (const zmq::error_t& error) {  // the endpoint was good at start: log and go on
+    spdlog::error("cannot connect to shard {} at {} again: {}", shard.index, shard.endpoint,
+                  error.what());
+  }
 }
 
 // Sends what waited; a batch whose deadline passed is dropped (its requests have timed out).

@@ -105,6 +105,8 @@ class ShardRouter {
   void FlushAll();
   void Flush(Shard& shard);
   bool TrySend(Shard& shard, const std::string& wire);
+  // Makes the connection to `shard` again (see kReconnectInterval).
+  void Reconnect(Shard& shard);
   void RetryBacklogs();
   void FailBatch(const proto::RequestBatch& batch, const std::string& reason);
   void OnReadable(Shard& shard);

@@ -34,6 +34,10 @@ int Run(int argc, char** argv) {
     spdlog::info("received {}, stopping", strsignal(signal));
     loop.Stop();
   });
+  ShardRuntime* running = nullptr;  // set once started; signals are read in loop turns
+  loop.WatchSignals({SIGHUP}, [&running](int) {
+    if (running != nullptr) running->ReloadLists();
+  });
   zmq::context_t context(1);
   auto shard = ShardRuntime::Open(loop, context, settings, clock);
   if (!shard) {
@@ -52,6 +56,7 @@ int Run(int argc, char** argv) {
     spdlog::error("{}", metrics_server.error());
     return 1;
   }
+  running = shard->get();
   spdlog::info("ready: shard {}/{} listening on {}", settings.index, settings.count, *endpoint);
   loop.Run();
   return (*shard)->Stop() ? 0 : 1;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "common/list_file.h"
 #include "common/open_file_limit.h"
 #include "common/siphash.h"
 #include "shard/accounting/accounting_file.h"
@@ -19,7 +20,8 @@ namespace {
 // --curve-secret-file and --frontend-keys-file, read.
 struct ShardCurve {
   CurveKey secret;
-  std::vector<CurveKey> frontends;
+  FileStamp keys_stamp;  // the version of the keys file read
+  CurveKeyList frontends;
 };
 
 // Both files (CURVE) or neither (plain TCP: nullopt).
@@ -31,11 +33,15 @@ Result<std::optional<ShardCurve>> LoadShardCurve(const ShardSettings& settings) 
         "second names the frontends that may connect"};
   }
   if (!secret_given) return std::optional<ShardCurve>();
+  if (settings.frontend_keys_interval < 1) {
+    return Error{"--frontend-keys-interval must be at least 1 second, not 0"};
+  }
   auto secret = ReadCurveKeyFile(settings.curve_secret_file);
   if (!secret) return Error{"--curve-secret-file: " + secret.error()};
-  auto frontends = ReadCurveKeyListFile(settings.frontend_keys_file);
+  const FileStamp stamp = StampOf(settings.frontend_keys_file);
+  auto frontends = FrontendKeys::LoadFile(settings.frontend_keys_file);
   if (!frontends) return Error{"--frontend-keys-file: " + frontends.error()};
-  return std::optional<ShardCurve>(ShardCurve{*secret, std::move(*frontends)});
+  return std::optional<ShardCurve>(ShardCurve{*secret, stamp, std::move(*frontends)});
 }
 
 }  // namespace
@@ -95,10 +101,14 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                  " (raise the open-file limit, or run fewer shards)"};
   }
   if (*curve) {
-    shard->zap_ = std::make_unique<ZapHandler>(loop, context, (*curve)->frontends);
+    shard->frontend_keys_ = FrontendKeys(std::move((*curve)->frontends));
+    shard->zap_ = std::make_unique<ZapHandler>(loop, context, shard->frontend_keys_);
+    shard->keys_reloader_ = std::make_unique<ListFileReloader<FrontendKeys>>(
+        loop, settings.frontend_keys_file, std::chrono::seconds(settings.frontend_keys_interval),
+        (*curve)->keys_stamp, shard->frontend_keys_);
     shard->server_->UseCurve((*curve)->secret);
     spdlog::info("shard {}: CURVE on, {} frontend keys admitted; the shards' public key is {}",
-                 settings.index, (*curve)->frontends.size(),
+                 settings.index, shard->frontend_keys_.entries(),
                  CurvePublicKeyOf((*curve)->secret).ToHex());
   }
   shard->service_->SetLedger(&shard->ledger_);
@@ -117,6 +127,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
 Result<std::string> ShardRuntime::Start() {
   if (zap_) {  // before the socket takes its first handshake
     if (Status started = zap_->Start(); !started) return Error{started.error()};
+    keys_reloader_->Start();
   }
   auto endpoint = server_->Bind();
   if (endpoint.ok()) {
@@ -138,7 +149,16 @@ void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
                         [this] { return zap_->admitted(); });
     registry.AddCounter(name, help, {{"shard", shard}, {"result", "refused"}},
                         [this] { return zap_->refused(); });
+    registry.AddGauge("shardtrack_frontend_keys", "Frontend keys in --frontend-keys-file in force.",
+                      {{"shard", shard}}, [this] { return double(frontend_keys_.entries()); });
+    AddReloadCounters(registry, "shardtrack_frontend_keys_reloads_total", frontend_keys_,
+                      {{"shard", shard}});
   }
+}
+
+void ShardRuntime::ReloadLists() {
+  if (!keys_reloader_) return spdlog::info("SIGHUP: no --frontend-keys-file to reload");
+  keys_reloader_->Reload();
 }
 
 bool ShardRuntime::Stop() {

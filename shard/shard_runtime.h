@@ -9,11 +9,13 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/list_file_reloader.h"
 #include "common/metrics.h"
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
 #include "shard/accounting/accounting_flusher.h"
 #include "shard/accounting/transfer_ledger.h"
+#include "shard/frontend_keys.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/shard_persistence.h"
 #include "shard/shard_server.h"
@@ -42,6 +44,8 @@ class ShardRuntime {
   // Binds --listen and starts expiry and snapshots; returns the endpoint bound.
   Result<std::string> Start();
   void RegisterMetrics(MetricsRegistry& registry) const;
+  // SIGHUP: reads --frontend-keys-file again now.
+  void ReloadLists();
   // After the loop has stopped: no more requests, then the last accounting file and the final
   // snapshot. False when either, or an earlier journal commit, failed (logged).
   bool Stop();
@@ -57,7 +61,10 @@ class ShardRuntime {
   std::unique_ptr<ShardPersistence> persistence_;
   std::unique_ptr<ShardService> service_;
   std::unique_ptr<ShardServer> server_;
-  std::unique_ptr<ZapHandler> zap_;  // with CURVE only
+  // With CURVE only: the keys admitted (declared before the two that borrow them).
+  FrontendKeys frontend_keys_;
+  std::unique_ptr<ZapHandler> zap_;
+  std::unique_ptr<ListFileReloader<FrontendKeys>> keys_reloader_;
   TransferLedger ledger_;
   std::unique_ptr<AccountingFlusher> accounting_;
 };

@@ -48,6 +48,9 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("frontend-keys-file", &frontend_keys_file,
             "file of the CURVE public keys of the frontends admitted, one a line (with "
             "--curve-secret-file)");
+  flags.Add("frontend-keys-interval", &frontend_keys_interval,
+            "seconds between checks of --frontend-keys-file; a changed file is reloaded, as on "
+            "SIGHUP (at least 1)");
   RegisterStorage(flags);
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   flags.Add("metrics-listen", &metrics_listen,

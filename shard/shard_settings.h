@@ -23,6 +23,7 @@ struct ShardSettings {
   // private network only.
   std::string curve_secret_file;
   std::string frontend_keys_file;
+  std::uint32_t frontend_keys_interval = 60;  // seconds between checks of frontend_keys_file
   std::string data_dir = "./data";
 
   // Swarm upkeep (values of the original tracker).

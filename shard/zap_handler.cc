@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <array>
 #include <iterator>
 #include <string_view>
@@ -26,10 +25,8 @@ std::string_view View(const zmq::message_t& frame) {
 
 }  // namespace
 
-ZapHandler::ZapHandler(EventLoop& loop, zmq::context_t& context,
-                       std::vector<CurveKey> admitted_keys)
-    : loop_(loop), socket_(context, zmq::socket_type::rep), keys_(std::move(admitted_keys)) {
-  std::sort(keys_.begin(), keys_.end());
+ZapHandler::ZapHandler(EventLoop& loop, zmq::context_t& context, const FrontendKeys& keys)
+    : loop_(loop), socket_(context, zmq::socket_type::rep), keys_(keys) {
   socket_.set(zmq::sockopt::linger, 0);
 }
 
@@ -52,7 +49,7 @@ const char* ZapHandler::Decide(const std::vector<zmq::message_t>& request) {
   const bool curve = request.size() > kCredentials && View(request[0]) == kVersion &&
                      View(request[kMechanism]) == "CURVE";
   const auto key = curve ? CurveKey::FromRaw(View(request[kCredentials])) : std::nullopt;
-  if (key && std::binary_search(keys_.begin(), keys_.end(), *key)) {
+  if (key && keys_.Admits(*key)) {
     ++admitted_;
     return "200";
   }

@@ -2,7 +2,8 @@
 // asks it (ZAP, ZeroMQ RFC 27, over inproc://zeromq.zap.01 in the shard's context) about each
 // new connection's handshake; it answers 200 for a key on the list and 400 for any other, so a
 // process that knows the shard's address, or even its public key, still cannot send it
-// requests. Bind it before the shard's socket binds. Loop thread only.
+// requests. The keys are `keys`' (borrowed: it must outlive the handler), so a reload takes
+// effect at the next handshake. Bind it before the shard's socket binds. Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -13,12 +14,13 @@
 #include "common/log_throttle.h"
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
+#include "shard/frontend_keys.h"
 
 namespace shardtrack {
 
 class ZapHandler {
  public:
-  ZapHandler(EventLoop& loop, zmq::context_t& context, std::vector<CurveKey> admitted_keys);
+  ZapHandler(EventLoop& loop, zmq::context_t& context, const FrontendKeys& keys);
   ~ZapHandler();
   ZapHandler(const ZapHandler&) = delete;
   ZapHandler& operator=(const ZapHandler&) = delete;
@@ -36,7 +38,7 @@ class ZapHandler {
 
   EventLoop& loop_;
   zmq::socket_t socket_;
-  std::vector<CurveKey> keys_;  // sorted
+  const FrontendKeys& keys_;
   std::uint64_t admitted_ = 0;
   std::uint64_t refused_ = 0;
   LogThrottle refusal_log_;

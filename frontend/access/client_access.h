@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "common/list_file.h"
+#include "common/list_in_force.h"
 #include "frontend/access/client_list.h"
-#include "frontend/access/list_in_force.h"
 #include "frontend/access/torrent_access.h"
 
 namespace shardtrack {

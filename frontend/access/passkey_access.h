@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "common/list_file.h"
-#include "frontend/access/list_in_force.h"
+#include "common/list_in_force.h"
 #include "frontend/access/passkey_list.h"
 
 namespace shardtrack {

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "common/fixed_bytes.h"
+#include "common/list_in_force.h"
 #include "frontend/access/access_list.h"
 #include "frontend/access/access_list_file.h"
-#include "frontend/access/list_in_force.h"
 
 namespace shardtrack {
 

@@ -5,6 +5,7 @@ with none, refused by the shards' handshake (its clients get a failure reason wi
 """
 
 import os
+import signal
 import subprocess
 import time
 import unittest
@@ -46,7 +47,8 @@ class CurveTest(cluster.ProcessTestCase):
         self.shards = [self.start(cluster.Shard(
             index, 2, cluster.free_port(), os.path.join(self.dir, f"data{index}"),
             ["--curve-secret-file", self.shard_keys + ".secret", "--frontend-keys-file",
-             self.frontend_list, "--metrics-listen", "127.0.0.1:0"], self.env))
+             self.frontend_list, "--frontend-keys-interval", str(3600 if index == 0 else 1),
+             "--metrics-listen", "127.0.0.1:0"], self.env))
             for index in range(2)]
 
     def frontend(self, number, *curve_args):
@@ -85,6 +87,26 @@ class CurveTest(cluster.ProcessTestCase):
             time.sleep(0.1)
         self.assertEqual(self.handshakes("admitted"), 0)
         self.assertIn("is not in --frontend-keys-file", self.shards[0].log())
+
+    def test_a_frontend_whose_key_is_added_is_admitted_without_a_restart(self):
+        port = self.frontend(1, *self.curve_args(self.stranger)).port
+        hashes = [cluster.hash_on_shard(shard, 2, f"joins/{shard}") for shard in range(2)]
+        self.assertIn(b"failure reason", announce(port, hashes[0], peer_id("joins"), 7002, left=5))
+        with open(self.admitted + ".public") as a, open(self.stranger + ".public") as b:
+            keys = a.read().strip() + "\n" + b.read().strip() + "  frontend-b, added\n"
+        with open(self.frontend_list + ".new", "w") as f:
+            f.write(keys)
+        os.replace(self.frontend_list + ".new", self.frontend_list)
+        # Shard 0 checks the file hourly: SIGHUP; shard 1 finds the change within a second.
+        self.shards[0].popen.send_signal(signal.SIGHUP)
+        for shard, info_hash in enumerate(hashes):
+            reply = served_announce(port, info_hash, f"joins/{shard}")
+            self.assertNotIn(b"failure reason", reply, shard)
+        for shard in self.shards:
+            samples = cluster.metrics(shard.metrics_port())
+            self.assertEqual(samples[f'shardtrack_frontend_keys{{shard="{shard.index}"}}'], 2)
+            self.assertEqual(samples['shardtrack_frontend_keys_reloads_total'
+                                     f'{{shard="{shard.index}",result="ok"}}'], 1)
 
     def test_half_a_curve_setting_or_a_bad_key_file_stops_the_process_at_start(self):
         shard = subprocess.run(

@@ -2,7 +2,7 @@
 // interval: a changed file is read again at the next check and swapped in, an unchanged one is not
 // re-read, a missing or malformed file keeps the list in force (and is not read again until it
 // changes), and Reload() re-reads at once. Every wait is a bounded number of loop turns.
-#include "frontend/access/list_file_reloader.h"
+#include "common/list_file_reloader.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <utility>
+
+#include "common/metrics.h"
 
 namespace shardtrack {
 
@@ -41,5 +44,21 @@ class ListInForce {
   List list_;
   Reloads reloads_;
 };
+
+// A list's reloads as `name`{result="ok"|"failed"}, with `labels` besides. `list` must outlive
+// the registry.
+template <typename Target>
+void AddReloadCounters(MetricsRegistry& registry, const char* name, const Target& list,
+                       const MetricLabels& labels = {}) {
+  const std::string help = "Reloads of a changed " + std::string(Target::kFileKind) +
+                           ": ok (the new list is in force) or failed (missing or "
+                           "malformed; the previous list stays).";
+  MetricLabels ok = labels;
+  ok.emplace_back("result", "ok");
+  registry.AddCounter(name, help, ok, [&list] { return list.reloads().ok; });
+  MetricLabels failed = labels;
+  failed.emplace_back("result", "failed");
+  registry.AddCounter(name, help, failed, [&list] { return list.reloads().failed; });
+}
 
 }  // namespace shardtrack
