@@ -16,7 +16,8 @@ constexpr int kReconnectMaxMs = 1000;
 constexpr auto kRetryInterval = std::chrono::milliseconds(5);  // backlog retries while connecting
 constexpr auto kMisrouteLogInterval = std::chrono::seconds(10);
 // ZeroMQ never retries a connection whose handshake the shard refused (a CURVE key it did not
-// list yet): while a shard stays unreachable, its connection is made again this often.
+// list yet): while a shard stays unreachable and silent, its connection is made again this
+// often. (A shard that still replies is only slow: its connection and queue stay.)
 constexpr auto kReconnectInterval = std::chrono::seconds(2);
 }  // namespace
 
@@ -41,6 +42,7 @@ struct ShardRouter::Shard {
   std::deque<Unsent> backlog;
   std::optional<MonoTime> unreachable_since;
   MonoTime connected_at{};  // the last connect; set again by Reconnect
+  MonoTime replied_at{};    // the last message from the shard
   bool reported_down = false;
   ShardCounters counters;
 };
@@ -166,7 +168,8 @@ bool ShardRouter::TrySend(Shard& shard, const std::string& wire) {
     shard.reported_down = false;
   } else if (!sent && !shard.unreachable_since) {
     shard.unreachable_since = loop_.clock().Now();
-  } else if (!sent && loop_.clock().Now() - shard.connected_at >= kReconnectInterval) {
+  } else if (!sent && shard.replied_at < *shard.unreachable_since &&
+             loop_.clock().Now() - shard.connected_at >= kReconnectInterval) {
     Reconnect(shard);
   }
   return sent;
@@ -217,6 +220,7 @@ void ShardRouter::OnReadable(Shard& shard) {
   for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
     auto received = shard.socket.recv(message, zmq::recv_flags::dontwait);
     if (!received) return;
+    shard.replied_at = loop_.clock().Now();
     if (!incoming_.ParseFromArray(message.data(), static_cast<int>(message.size()))) {
       spdlog::error("shard {} at {} sent a reply that is not a ReplyBatch; dropped", shard.index,
                     shard.endpoint);
