@@ -55,10 +55,8 @@ class TorrentSwarm {
   // No peers and nothing counted: the store may forget it.
   bool forgettable() const { return peers() == 0 && completed_ == 0; }
 
-  // When the torrent was last announced. The files keep no such time, so a restored torrent
-  // takes its peers' latest, and one restored without peers has none until StartIdleClock.
-  UnixSeconds last_announce() const { return last_announce_; }
-  // Gives a torrent restored without peers `now` as its last announce.
+  // A torrent's last announce: the files keep no such time, so a restored torrent takes its
+  // peers' latest, and one restored without peers has none until StartIdleClock gives it `now`.
   void StartIdleClock(UnixSeconds now) {
     if (last_announce_ == 0) last_announce_ = ClampTo32(now);
   }
