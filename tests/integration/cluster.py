@@ -281,13 +281,16 @@ HAPROXY = "/usr/sbin/haproxy"
 
 class Haproxy(Process):
     """Debian's haproxy in the foreground (-db) on `config`, whose "${VAR}"s come from
-    `variables`. Ready once it accepts connections on 127.0.0.1:`port`."""
+    `variables`; with `master_worker` as compose runs it (-W: SIGUSR2 reloads). Ready once it
+    accepts connections on 127.0.0.1:`port`."""
 
-    def __init__(self, config, variables, port, env=None):
+    def __init__(self, config, variables, port, env=None, master_worker=False):
         self.port = port
         environment = dict(env if env is not None else clean_env())
         environment.update(variables)
-        super().__init__("haproxy", [HAPROXY, "-db", "-f", config], r"(?!)", env=environment)
+        mode = ["-W"] if master_worker else []
+        super().__init__("haproxy", [HAPROXY, *mode, "-db", "-f", config], r"(?!)",
+                         env=environment)
 
     def wait_ready(self, timeout=READY_TIMEOUT):
         deadline = time.monotonic() + timeout

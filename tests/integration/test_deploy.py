@@ -87,11 +87,13 @@ class Topology:
     """Shards, frontends, DNS and haproxy (and with `udp` the UDP frontend), started in order
     and always stopped."""
 
-    def __init__(self, shards=2, frontend_args=(), haproxy_variables=None, udp=False):
+    def __init__(self, shards=2, frontend_args=(), haproxy_variables=None, udp=False,
+                 haproxy_master_worker=False):
         self.tmp = tempfile.mkdtemp(prefix="shardtrack-deploy-")
         self.env = cluster.clean_env()
         self.shards, self.frontends = [], []
         self.dns = self.haproxy = self.udp = None
+        self.haproxy_master_worker = haproxy_master_worker
         try:
             self._start(shards, list(frontend_args), haproxy_variables or {})
             if udp:
@@ -131,7 +133,7 @@ class Topology:
             "CLIENT_CONNECTIONS": str(CLIENT_CONNECTIONS),
             "CLIENT_REQUESTS": str(CLIENT_REQUESTS),
             **haproxy_variables,
-        }, self.port, self.env)
+        }, self.port, self.env, master_worker=self.haproxy_master_worker)
         self.haproxy.start()
         wait_until(lambda: self.servers_up() == len(self.frontends), "haproxy to see frontends UP")
 
@@ -447,6 +449,54 @@ class HttpsThroughHaproxyTest(cluster.LoggedTestCase):
         self.assertEqual(cluster.bdecode(self.get(conn, target)[1]), {
             b"failure reason": b"too many requests from your address, retry in a minute",
             b"retry in": 1})
+
+
+class CertificateRenewalTest(cluster.LoggedTestCase):
+    """The renewal docs/deploy.md describes: the PEM file replaced, then SIGUSR2 to haproxy's
+    master (compose: `docker compose kill -s USR2 haproxy`); connections made after it get the
+    new certificate, and announces go on."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="shardtrack-renewal-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        old, new = os.path.join(self.tmp, "old"), os.path.join(self.tmp, "new")
+        os.mkdir(old)
+        os.mkdir(new)
+        self.pem, self.old_ca = cluster.self_signed_certificate(old)
+        self.new_pem, self.new_ca = cluster.self_signed_certificate(new)
+        self.tls_port = cluster.free_port()
+        self.topology = Topology(shards=1, haproxy_master_worker=True, haproxy_variables={
+            "TLS_BIND": f"127.0.0.1:{self.tls_port}", "TLS_CERT": self.pem})
+        self.addCleanup(self.topology.close)
+
+    def logs(self):
+        return self.topology.logs()
+
+    def announce_over_https(self, ca_file):
+        """The announce's reply, or None when the certificate is not `ca_file`'s."""
+        context = ssl.create_default_context(cafile=ca_file)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.tls_port, context=context,
+                                           timeout=WAIT)
+        try:
+            conn.request("GET", announce_target(cluster.hash_on_shard(0, 1, "renewal"),
+                                                peer_id("renewal"), 7300, left=5))
+            return cluster.bdecode(conn.getresponse().read())
+        except ssl.SSLError:
+            return None
+        finally:
+            conn.close()
+
+    def test_a_replaced_certificate_is_served_after_usr2(self):
+        self.assertNotIn(b"failure reason", self.announce_over_https(self.old_ca))
+        self.assertIsNone(self.announce_over_https(self.new_ca))
+        shutil.copy(self.new_pem, self.pem + ".new")
+        os.replace(self.pem + ".new", self.pem)
+        self.topology.haproxy.popen.send_signal(signal.SIGUSR2)
+        wait_until(lambda: self.announce_over_https(self.new_ca) is not None,
+                   "haproxy to serve the new certificate")
+        self.assertNotIn(b"failure reason", self.announce_over_https(self.new_ca))
+        self.assertIsNone(self.announce_over_https(self.old_ca))
+        self.assertTrue(self.topology.haproxy.running())
 
 
 class FrontendFailureTest(cluster.LoggedTestCase):
