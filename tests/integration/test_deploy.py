@@ -625,5 +625,39 @@ class ComposeFileTest(unittest.TestCase):
         self.assertIn("SHARDTRACK_COUNT: '3'", text)
 
 
+class PrometheusRulesTest(unittest.TestCase):
+    """deploy/prometheus/shardtrack-alerts.yml: valid, its rule tests pass, and every metric it
+    names is one the processes export."""
+
+    RULES = os.path.join(REPO, "deploy", "prometheus", "shardtrack-alerts.yml")
+
+    def promtool(self, *args):
+        promtool = shutil.which("promtool")
+        self.assertIsNotNone(promtool, "promtool missing: scripts/install-deps installs prometheus")
+        return subprocess.run([promtool, *args], cwd=os.path.dirname(self.RULES),
+                              capture_output=True, text=True, timeout=60)
+
+    def test_the_rules_are_valid_and_their_tests_pass(self):
+        checked = self.promtool("check", "rules", self.RULES)
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
+        tested = self.promtool("test", "rules", "shardtrack-alerts.test.yml")
+        self.assertEqual(tested.returncode, 0, tested.stdout + tested.stderr)
+
+    def test_every_metric_the_rules_name_is_exported(self):
+        with open(self.RULES) as rules:
+            named = set(re.findall(r"shardtrack_[a-z0-9_]+", rules.read()))
+        exported = set()
+        for folder in ("common", "frontend", "shard", "node"):
+            for root, _, files in os.walk(os.path.join(REPO, folder)):
+                for name in files:
+                    if name.endswith(".cc"):
+                        with open(os.path.join(root, name)) as source:
+                            exported |= set(re.findall(r'"(shardtrack_[a-z0-9_]+)"',
+                                                       source.read()))
+        self.assertGreater(len(named), 5)
+        self.assertEqual({re.sub(r"_(bucket|sum|count)$", "", n) for n in named} - exported,
+                         set())
+
+
 if __name__ == "__main__":
     unittest.main()
