@@ -322,6 +322,11 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
                 samples['shardtrack_journal_commits_total{shard="%d"}' % shard]
                 - shard_before[shard]['shardtrack_journal_commits_total{shard="%d"}' % shard], 0)
 
+    def test_metrics_are_not_served_through_the_balancer(self):
+        self.assertEqual(get(self.topology.port, "/metrics").status, 404)
+        self.assertEqual(get(self.topology.port, "/healthz").status, 200)
+        self.assertGreater(len(metrics(self.topology.frontend_port, FRONTEND_ADDRESSES[0])), 10)
+
     def test_shard_metrics_server_answers_healthz_and_404(self):
         port = self.topology.shard_metrics_port(0)
         self.assertEqual(get(port, "/healthz").status, 200)
