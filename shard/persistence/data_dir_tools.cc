@@ -1,6 +1,7 @@
 #include "shard/persistence/data_dir_tools.h"
 
 #include <algorithm>
+#include <array>
 
 #include "shard/persistence/bttrack_dfile.h"
 #include "shard/persistence/journal_file.h"
@@ -32,12 +33,16 @@ FileReport InspectSnapshot(std::string_view bytes, const ShardFileName& name) {
 FileReport InspectJournal(std::string_view bytes, const ShardFileName& name) {
   auto contents = ParseJournal(bytes);
   if (!contents) return {name.ToString(), false, "journal, CORRUPT: " + contents.error()};
-  std::uint64_t counts[3] = {0, 0, 0};
-  for (const JournalEntry& entry : contents->entries) ++counts[static_cast<int>(entry.op)];
+  std::array<std::uint64_t, kJournalOps> counts{};
+  for (const JournalEntry& entry : contents->entries) ++counts.at(static_cast<int>(entry.op));
+  const auto count = [&counts](JournalOp op) {
+    return std::to_string(counts[static_cast<int>(op)]);
+  };
   std::string text = "journal of " + Of(name) + " after generation " +
                      std::to_string(contents->header.generation) + ", " +
-                     std::to_string(counts[0]) + " completed, " + std::to_string(counts[1]) +
-                     " peer updates, " + std::to_string(counts[2]) + " peer removals, " +
+                     count(JournalOp::kCompleted) + " completed, " + count(JournalOp::kPeerUpsert) +
+                     " peer updates, " + count(JournalOp::kPeerRemove) + " peer removals, " +
+                     count(JournalOp::kForget) + " torrents forgotten, " +
                      std::to_string(bytes.size()) + " bytes, checksums OK";
   if (contents->torn_tail_bytes > 0) {
     text += " (a torn final record of " + std::to_string(contents->torn_tail_bytes) +

@@ -53,6 +53,7 @@ static_assert(1 + InfoHash::kSize + 8 + 4 + kPeersPerTorrentRecord * kMaxPeerRec
               kMaxFrameBody);
 
 enum class JournalOp : std::uint8_t { kCompleted, kPeerUpsert, kPeerRemove, kForget };
+inline constexpr std::size_t kJournalOps = 4;  // JournalOp's values, for tables indexed by one
 
 struct JournalEntry {
   JournalOp op = JournalOp::kCompleted;

@@ -180,6 +180,9 @@ class PersistenceTest(cluster.LoggedTestCase):
         entry, _ = served(self.cluster.port, fresh)
         self.assertEqual(entry[b"downloaded"], 1)
         self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash], zero)
+        inspected = self.dfile_tool("inspect", "--data-dir", self.cluster.data_dir)
+        self.assertEqual(inspected.returncode, 0, inspected.stdout + inspected.stderr)
+        self.assertIn(b" 1 torrents forgotten,", inspected.stdout)
 
     def test_corrupt_snapshot_is_refused_by_name_and_quarantine_recovers(self):
         self.cluster.start(1)
@@ -288,7 +291,8 @@ class PersistenceTest(cluster.LoggedTestCase):
             out = self.dfile_tool("inspect", "--data-dir", self.cluster.data_dir).stdout
             if (b"shard-0-of-1.snapshot: snapshot of shard 0 of 1" in out
                     and b"1 torrents, 3 peers, 2 completed" in out
-                    and b"0 completed, 0 peer updates, 0 peer removals" in out):
+                    and b"0 completed, 0 peer updates, 0 peer removals, 0 torrents forgotten"
+                    in out):
                 break
             self.assertLess(time.monotonic(), deadline, out.decode())
             time.sleep(0.2)
