@@ -126,7 +126,9 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
 
 Result<std::string> ShardRuntime::Start() {
   if (zap_) {  // before the socket takes its first handshake
-    if (Status started = zap_->Start(); !started) return Error{started.error()};
+    if (Status started = zap_->Start(server_->socket()); !started) {
+      return Error{started.error()};
+    }
     keys_reloader_->Start();
   }
   auto endpoint = server_->Bind();
@@ -143,12 +145,16 @@ void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
   accounting_->RegisterMetrics(registry);
   if (zap_) {
     const char* name = "shardtrack_curve_handshakes_total";
-    const char* help = "Frontends' CURVE handshakes: admitted, or refused (a key not listed).";
+    const char* help =
+        "Frontends' CURVE handshakes: admitted, refused (a key not listed), or failed before "
+        "showing a key (no CURVE, or another shard key).";
     const std::string shard = std::to_string(settings_.index);
     registry.AddCounter(name, help, {{"shard", shard}, {"result", "admitted"}},
                         [this] { return zap_->admitted(); });
     registry.AddCounter(name, help, {{"shard", shard}, {"result", "refused"}},
                         [this] { return zap_->refused(); });
+    registry.AddCounter(name, help, {{"shard", shard}, {"result", "failed"}},
+                        [this] { return zap_->failed(); });
     registry.AddGauge("shardtrack_frontend_keys", "Frontend keys in --frontend-keys-file in force.",
                       {{"shard", shard}}, [this] { return double(frontend_keys_.entries()); });
     AddReloadCounters(registry, "shardtrack_frontend_keys_reloads_total", frontend_keys_,

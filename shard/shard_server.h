@@ -41,6 +41,8 @@ class ShardServer {
   // Makes the socket a CURVE server with `secret_key` (a ZapHandler admits the clients). Call
   // before Bind.
   void UseCurve(const CurveKey& secret_key);
+  // The ROUTER socket, for a ZapHandler to watch its handshakes.
+  zmq::socket_t& socket() { return socket_; }
   ShardServer(const ShardServer&) = delete;
   ShardServer& operator=(const ShardServer&) = delete;
 

@@ -11,6 +11,11 @@ namespace shardtrack {
 namespace {
 
 constexpr const char* kEndpoint = "inproc://zeromq.zap.01";
+constexpr const char* kMonitorEndpoint = "inproc://shardtrack-handshakes";
+// A refusal of ours also ends in a failed handshake (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH); these
+// are the ones that fail before any key reaches us.
+constexpr int kFailuresBeforeKeys =
+    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
 constexpr std::string_view kVersion = "1.0";
 // The request's frames: version, request id, domain, address, routing id, mechanism, then the
 // mechanism's credentials (CURVE: the client's 32-byte public key).
@@ -26,23 +31,48 @@ std::string_view View(const zmq::message_t& frame) {
 }  // namespace
 
 ZapHandler::ZapHandler(EventLoop& loop, zmq::context_t& context, const FrontendKeys& keys)
-    : loop_(loop), socket_(context, zmq::socket_type::rep), keys_(keys) {
+    : loop_(loop),
+      socket_(context, zmq::socket_type::rep),
+      monitor_(context, zmq::socket_type::pair),
+      keys_(keys) {
   socket_.set(zmq::sockopt::linger, 0);
+  monitor_.set(zmq::sockopt::linger, 0);
 }
 
 ZapHandler::~ZapHandler() {
-  if (watching_) loop_.UnwatchSocket(socket_);
+  if (!watching_) return;
+  loop_.UnwatchSocket(socket_);
+  loop_.UnwatchSocket(monitor_);
 }
 
-Status ZapHandler::Start() {
+Status ZapHandler::Start(zmq::socket_t& shard_socket) {
   try {
     socket_.bind(kEndpoint);
+    if (zmq_socket_monitor(shard_socket.handle(), kMonitorEndpoint, kFailuresBeforeKeys) != 0) {
+      throw zmq::error_t();
+    }
+    monitor_.connect(kMonitorEndpoint);
   } catch (const zmq::error_t& error) {
     return Error{std::string("cannot start the CURVE key check: ") + error.what()};
   }
   loop_.WatchSocket(socket_, [this] { OnReadable(); });
+  loop_.WatchSocket(monitor_, [this] { OnMonitorEvent(); });
   watching_ = true;
   return OkStatus();
+}
+
+void ZapHandler::OnMonitorEvent() {
+  std::vector<zmq::message_t> event;  // (u16 event, u32 value), then the socket's endpoint
+  while (zmq::recv_multipart(monitor_, std::back_inserter(event), zmq::recv_flags::dontwait)) {
+    event.clear();
+    ++failed_;
+    if (failure_log_.Due(loop_.clock().Now())) {
+      spdlog::warn(
+          "a connection failed its CURVE handshake before showing a key ({} so far): a frontend "
+          "without --curve-secret-file, or whose --shard-public-key-file is not this cluster's",
+          failed_);
+    }
+  }
 }
 
 const char* ZapHandler::Decide(const std::vector<zmq::message_t>& request) {

@@ -3,7 +3,9 @@
 // new connection's handshake; it answers 200 for a key on the list and 400 for any other, so a
 // process that knows the shard's address, or even its public key, still cannot send it
 // requests. The keys are `keys`' (borrowed: it must outlive the handler), so a reload takes
-// effect at the next handshake. Bind it before the shard's socket binds. Loop thread only.
+// effect at the next handshake. It also watches the shard's socket for handshakes that fail
+// before any key is known (a frontend without CURVE, or with another shard key), which it can
+// count but not name. Bind it before the shard's socket binds. Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -25,23 +27,28 @@ class ZapHandler {
   ZapHandler(const ZapHandler&) = delete;
   ZapHandler& operator=(const ZapHandler&) = delete;
 
-  // Binds the handler's endpoint and starts answering.
-  Status Start();
+  // Binds the handler's endpoint and starts answering, and watches `shard_socket`'s handshakes.
+  Status Start(zmq::socket_t& shard_socket);
 
   std::uint64_t admitted() const { return admitted_; }
-  std::uint64_t refused() const { return refused_; }
+  std::uint64_t refused() const { return refused_; }  // keys not listed
+  std::uint64_t failed() const { return failed_; }    // no CURVE, or another shard key
 
  private:
   void OnReadable();
+  void OnMonitorEvent();
   // The reply's status code to one request's frames.
   const char* Decide(const std::vector<zmq::message_t>& request);
 
   EventLoop& loop_;
   zmq::socket_t socket_;
+  zmq::socket_t monitor_;  // the shard socket's failed handshakes
   const FrontendKeys& keys_;
   std::uint64_t admitted_ = 0;
   std::uint64_t refused_ = 0;
+  std::uint64_t failed_ = 0;
   LogThrottle refusal_log_;
+  LogThrottle failure_log_;
   bool watching_ = false;
 };
 

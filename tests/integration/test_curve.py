@@ -73,6 +73,7 @@ class CurveTest(cluster.ProcessTestCase):
             self.assertNotIn(b"failure reason", reply, shard)
         self.assertEqual(self.handshakes("admitted"), 2)
         self.assertEqual(self.handshakes("refused"), 0)
+        self.assertEqual(self.handshakes("failed"), 0)
 
     def test_a_frontend_with_another_key_or_none_is_refused(self):
         for number, args in ((1, self.curve_args(self.stranger)), (2, [])):
@@ -82,11 +83,13 @@ class CurveTest(cluster.ProcessTestCase):
             self.assertIn(b"failure reason", reply)
             self.assertEqual(reply[b"retry in"], 1)
         deadline = time.monotonic() + WAIT
-        while self.handshakes("refused") < 2:  # the stranger's, to each shard
-            self.assertLess(time.monotonic(), deadline, "no refused handshake counted")
+        # The stranger's key is refused by each shard; the plain frontend fails before any key.
+        while self.handshakes("refused") < 2 or self.handshakes("failed") < 2:
+            self.assertLess(time.monotonic(), deadline, "the failed handshakes not counted")
             time.sleep(0.1)
         self.assertEqual(self.handshakes("admitted"), 0)
         self.assertIn("is not in --frontend-keys-file", self.shards[0].log())
+        self.assertIn("failed its CURVE handshake before showing a key", self.shards[0].log())
 
     def test_a_frontend_whose_key_is_added_is_admitted_without_a_restart(self):
         port = self.frontend(1, *self.curve_args(self.stranger)).port
