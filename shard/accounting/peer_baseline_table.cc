@@ -136,10 +136,16 @@ bool PeerBaselineTable::Insert(const Slot& entry, std::uint64_t hash) {
   return true;
 }
 
-void PeerBaselineTable::Grow() {
+void PeerBaselineTable::Grow() { Resize(std::max(kMinSlots, slots_.size() + slots_.size() / 4)); }
+
+void PeerBaselineTable::ShrinkIfSparse() {
+  if (slots_.size() <= kMinSlots || size_ >= slots_.size() / 4) return;
+  Resize(std::max(kMinSlots, size_ + size_ * 2 / 3 + 1));  // three fifths full
+}
+
+void PeerBaselineTable::Resize(std::size_t count) {
   const std::size_t old_count = slots_.size();
   std::vector<Slot> old = std::move(slots_);
-  std::size_t count = std::max(kMinSlots, old_count + old_count / 4);
   while (!Rehash(old, count)) count += count / 2;
   // The table is in hash order at any size: the cursor keeps its place in the lap.
   if (old_count != 0) cursor_ = cursor_ * slots_.size() / old_count;
@@ -163,6 +169,7 @@ std::size_t PeerBaselineTable::ExpireSlice(UnixSeconds cutoff, std::size_t slots
     }
     cursor_ = Next(cursor_);
   }
+  ShrinkIfSparse();
   return removed;
 }
 

@@ -13,7 +13,7 @@
 //   on average (2.2 just after growth), still fewer misses than the map's two. Also grows if an
 //   entry would lie more than 254 slots from its home (the distance is one byte; with a keyed
 //   hash, never seen). Growth rehashes everything at once (about 100 ms at a million, as the
-//   map's did) and never shrinks.
+//   map's did); an expiry slice that leaves it under a quarter full shrinks it the same way.
 // Positions (slot indices) are valid until the next Put, Erase or EraseAt. Pure; one thread.
 #pragma once
 
@@ -97,6 +97,10 @@ class PeerBaselineTable {
   std::size_t FindPacked(const PackedKey& key, std::uint64_t hash) const;
   bool Insert(const Slot& entry, std::uint64_t hash);  // false: a distance would overflow
   void Grow();
+  // After expiry: a table under a quarter full (a peak of peers gone) is made three fifths
+  // full, so its memory follows the peers down as well as up.
+  void ShrinkIfSparse();
+  void Resize(std::size_t count);
   bool Rehash(const std::vector<Slot>& old, std::size_t count);  // false: Insert failed
 
   SipHashKey key_;

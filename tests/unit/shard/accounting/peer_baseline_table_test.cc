@@ -211,5 +211,28 @@ TEST(PeerBaselineTableTest, ExpiryOverManyLapsWithGrowthInBetweenForgetsEverySta
   }
 }
 
+TEST(PeerBaselineTableTest, ShrinksOnceAPeakOfPeersHasGoneAndKeepsTheRest) {
+  PeerBaselineTable table(kKey);
+  constexpr std::uint32_t kPeak = 20'000;
+  constexpr std::uint32_t kStaying = 1'000;
+  for (std::uint32_t n = 0; n < kPeak; ++n) table.Put(PeerNumber(n), Seen(100));
+  for (std::uint32_t n = kPeak; n < kPeak + kStaying; ++n) table.Put(PeerNumber(n), Seen(500, n));
+  const std::size_t peak_slots = table.slot_count();
+  EXPECT_GT(peak_slots, kPeak);
+  std::size_t removed = 0;
+  for (std::size_t walked = 0; walked < 3 * peak_slots; walked += 700) {
+    removed += table.ExpireSlice(100, 700);
+  }
+  EXPECT_EQ(removed, kPeak);
+  EXPECT_EQ(table.size(), kStaying);
+  EXPECT_LE(table.slot_count(), kStaying * 2);  // three fifths full, not a twentieth
+  EXPECT_GE(table.slot_count(), kStaying + kStaying / 8);
+  for (std::uint32_t n = kPeak; n < kPeak + kStaying; ++n) {
+    const std::size_t position = table.Find(PeerNumber(n));
+    ASSERT_NE(position, PeerBaselineTable::kAbsent) << n;
+    EXPECT_EQ(table.At(position), Seen(500, n));
+  }
+}
+
 }  // namespace
 }  // namespace shardtrack
