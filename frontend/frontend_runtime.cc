@@ -125,27 +125,24 @@ Result<StartingList<Target>> LoadStartingList(std::string_view flag,
   return starting;
 }
 
-// A list file in force and, when it has a file, its reloader.
+// A list file in force and, when it has a file, its reloader (which borrows `list.target`, so
+// this stays where it was made).
 template <typename Target>
 struct ReloadedList {
-  explicit ReloadedList(StartingList<Target> starting)
-      : settings(std::move(starting.settings)),
-        stamp(starting.stamp),
-        target(std::move(starting.target)) {}
+  explicit ReloadedList(StartingList<Target> starting) : list(std::move(starting)) {}
 
-  bool enabled() const { return target.enabled(); }
-  // Checks the file from now on (call once `target` has its final address).
+  bool enabled() const { return list.target.enabled(); }
+  Target& target() { return list.target; }
+  // Checks the file from now on.
   void StartReloading(EventLoop& loop) {
-    reloader.emplace(loop, settings.path, settings.interval, stamp, target);
+    reloader.emplace(loop, list.settings.path, list.settings.interval, list.stamp, list.target);
     reloader->Start();
   }
   void Reload() {
     if (reloader) reloader->Reload();
   }
 
-  ListFileSettings settings;
-  FileStamp stamp;
-  Target target;
+  StartingList<Target> list;
   std::optional<ListFileReloader<Target>> reloader;
 };
 
@@ -287,21 +284,21 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
   metrics.WatchShards(router);
   handler.AttachMetrics(metrics);
   if (access.enabled()) {
-    handler.AttachAccess(access.target);
-    udp_handler.AttachAccess(access.target);
-    metrics.WatchAccess(access.target);
+    handler.AttachAccess(access.target());
+    udp_handler.AttachAccess(access.target());
+    metrics.WatchAccess(access.target());
     access.StartReloading(loop);
   }
   if (passkeys.enabled()) {
-    handler.AttachPasskeys(passkeys.target);
-    udp_handler.AttachPasskeys(passkeys.target);
-    metrics.WatchPasskeys(passkeys.target);
+    handler.AttachPasskeys(passkeys.target());
+    udp_handler.AttachPasskeys(passkeys.target());
+    metrics.WatchPasskeys(passkeys.target());
     passkeys.StartReloading(loop);
   }
   if (clients.enabled()) {
-    handler.AttachClients(clients.target);
-    udp_handler.AttachClients(clients.target);
-    metrics.WatchClients(clients.target);
+    handler.AttachClients(clients.target());
+    udp_handler.AttachClients(clients.target());
+    metrics.WatchClients(clients.target());
     clients.StartReloading(loop);
   }
   if (limiter.enabled()) {

@@ -77,13 +77,13 @@ int main(int argc, char** argv) {
   const double baseline_bytes_per_peer =  // the totals are gone: what is left is the baselines
       static_cast<double>(HeapInUse() - heap_before) / static_cast<double>(peers);
   const double slice_ms = MillisOf([&] {  // what the flusher runs each second: 1/60 of them
-    ledger.ExpireSlice(0, (ledger.baseline_buckets() + 59) / 60);
+    ledger.ExpireSlice(0, (ledger.baseline_slots() + 59) / 60);
   });
   const double scan_ms = MillisOf(
-      [&] { ledger.ExpireSlice(0, ledger.baseline_buckets()); });  // examines all, removes none
+      [&] { ledger.ExpireSlice(0, ledger.baseline_slots()); });  // examines all, removes none
   std::size_t removed = 0;
   const double remove_ms =
-      MillisOf([&] { removed = ledger.ExpireSlice(2000, ledger.baseline_buckets()); });
+      MillisOf([&] { removed = ledger.ExpireSlice(2000, ledger.baseline_slots()); });
   std::printf(
       "peers %llu: ledger %.1f bytes per peer (baselines %.1f), longest first announce %.1f ms; "
       "Record %.0f ns; taking and sorting "

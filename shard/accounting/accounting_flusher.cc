@@ -31,8 +31,8 @@ void AccountingFlusher::Start() {
 
 void AccountingFlusher::OnExpiryTimer() {
   expiry_timer_ = loop_.RunAfter(kExpirySlice, [this] { OnExpiryTimer(); });
-  const std::size_t buckets = (ledger_.baseline_buckets() + kExpiryLap - 1) / kExpiryLap;
-  ledger_.ExpireSlice(loop_.clock().WallNow() - options_.peer_timeout, buckets);
+  const std::size_t slots = (ledger_.baseline_slots() + kExpiryLap - 1) / kExpiryLap;
+  ledger_.ExpireSlice(loop_.clock().WallNow() - options_.peer_timeout, slots);
 }
 
 void AccountingFlusher::OnTimer() {

@@ -9,7 +9,7 @@
 // is never credited twice, and what a peer moved before its first announce here is not
 // credited. `stopped` is credited and forgets the peer. Completions the swarm counted are
 // credited to the announcing member. Totals gather until the caller takes them; baselines of
-// peers silent since a cutoff are forgotten by Expire, and can be saved across a planned
+// peers silent since a cutoff are forgotten by ExpireSlice, and can be saved across a planned
 // restart (baseline_file.h). Pure, apart from the memory it holds: one 64-byte slot of a flat
 // table per peer announcing with a passkey at a load of 0.70 to 7/8 (peer_baseline_table.h),
 // 73 to 91 bytes, plus its member's totals.
@@ -78,13 +78,13 @@ class TransferLedger {
   // One announce that named `passkey` (never empty), with the counters its client reported.
   void Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
               std::uint64_t downloaded, bool completion_counted, UnixSeconds now);
-  // Forgets the baselines of peers last heard at or before `cutoff` among the next `buckets` of
-  // the baselines' table slots, going round them slice by slice (not all at once: one pass over
-  // a million holds the loop for tens of ms). Returns how many it forgot.
-  std::size_t ExpireSlice(UnixSeconds cutoff, std::size_t buckets) {
-    return baselines_.ExpireSlice(cutoff, buckets);
+  // Forgets the baselines of peers last heard at or before `cutoff` among the next `slots` of
+  // the baselines' table, going round it slice by slice (not all at once: one pass over a
+  // million holds the loop for tens of ms). Returns how many it forgot.
+  std::size_t ExpireSlice(UnixSeconds cutoff, std::size_t slots) {
+    return baselines_.ExpireSlice(cutoff, slots);
   }
-  std::size_t baseline_buckets() const { return baselines_.slot_count(); }
+  std::size_t baseline_slots() const { return baselines_.slot_count(); }
 
   // What was credited since the last TakeTable, which starts them again from nothing.
   bool empty() const { return totals_.empty(); }
