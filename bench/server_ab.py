@@ -26,8 +26,13 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+from cluster import free_port  # noqa: E402  (never the same port twice in one run)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD_BIN = os.path.join(HERE, "..", "build", "bin")
@@ -38,12 +43,6 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_listening(port, deadline=10.0):

@@ -51,11 +51,21 @@ def binary(name):
     return path
 
 
+_ports_handed_out = set()  # free_port never hands a port out twice in one test process
+
+
 def free_port(host="127.0.0.1"):
-    """A TCP port that was free a moment ago (the kernel's pick)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A TCP port that was free a moment ago (the kernel's pick), and not one this process
+    handed out before: the kernel may pick the same port for two binds in a row once the first
+    socket is closed, and two shards given one port fail with "Address already in use"."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
+    raise RuntimeError("no TCP port left that this test has not handed out already")
 
 
 def free_listen_port():
