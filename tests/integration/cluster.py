@@ -55,35 +55,30 @@ _ports_handed_out = set()  # free_port never hands a port out twice in one test 
 
 
 def free_port(host="127.0.0.1"):
-    """A TCP port that was free a moment ago (the kernel's pick), and not one this process
-    handed out before: the kernel may pick the same port for two binds in a row once the first
-    socket is closed, and two shards given one port fail with "Address already in use"."""
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        if port not in _ports_handed_out:
-            _ports_handed_out.add(port)
-            return port
-    raise RuntimeError("no TCP port left that this test has not handed out already")
+    """A TCP port free on `host` a moment ago, for a process the test starts to bind.
 
-
-def free_listen_port():
-    """A TCP port below the kernel's ephemeral range, free on every address: for a peer that
-    listens on 0.0.0.0 itself. A port the kernel picked (free_port) lies in the ephemeral range,
-    where a parallel test's outgoing connection may take it as its source port before the peer
-    binds it ("Address already in use")."""
+    It is drawn below the kernel's ephemeral range: a port there (bind to 0) may be taken as the
+    source port of a parallel test's outgoing connection before our process binds it. And it is
+    never one this process handed out before, so two shards never get the same port."""
     with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
         first_ephemeral = int(f.read().split()[0])
     for _ in range(200):
         port = random.randrange(20000, first_ephemeral)
+        if port in _ports_handed_out:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
-                s.bind(("0.0.0.0", port))
+                s.bind((host, port))
             except OSError:
                 continue
+        _ports_handed_out.add(port)
         return port
     raise RuntimeError("no free TCP port below the ephemeral range")
+
+
+def free_listen_port():
+    """free_port on every address: for a peer that listens on 0.0.0.0 itself."""
+    return free_port("0.0.0.0")
 
 
 def clean_env(extra=None):
