@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 
 namespace shardtrack {
 namespace {
@@ -22,14 +24,46 @@ std::string Quoted(std::string_view line) {
   return out + (line.size() > kQuotedLength ? "...\"" : "\"");
 }
 
+std::int64_t MtimeNs(const struct stat& info) {
+  return static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+}
+
+// FNV-1a over every regular file's path, inode, size and mtime, in the walk's order (a
+// directory's order is stable while it is unchanged). Unreadable parts are left out.
+std::uint64_t DigestOfFilesUnder(const std::string& directory) {
+  std::uint64_t digest = 0xcbf29ce484222325;
+  const auto add = [&digest](std::string_view bytes) {
+    for (unsigned char c : bytes) digest = (digest ^ c) * 0x100000001b3;
+  };
+  std::error_code error;
+  namespace fs = std::filesystem;
+  for (fs::recursive_directory_iterator
+           it(directory, fs::directory_options::skip_permission_denied, error),
+       end;
+       !error && it != end; it.increment(error)) {
+    struct stat info {};
+    if (::stat(it->path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    add(it->path().native());
+    const std::int64_t fields[] = {static_cast<std::int64_t>(info.st_ino),
+                                   static_cast<std::int64_t>(info.st_size), MtimeNs(info)};
+    add({reinterpret_cast<const char*>(fields), sizeof fields});
+  }
+  return digest;
+}
+
 }  // namespace
 
 FileStamp StampOf(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) return {};
-  return {true, static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino),
-          static_cast<std::int64_t>(info.st_size),
-          static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec};
+  FileStamp stamp{true,
+                  static_cast<std::uint64_t>(info.st_dev),
+                  static_cast<std::uint64_t>(info.st_ino),
+                  static_cast<std::int64_t>(info.st_size),
+                  MtimeNs(info),
+                  0};
+  if (S_ISDIR(info.st_mode)) stamp.contents = DigestOfFilesUnder(path);
+  return stamp;
 }
 
 std::string_view FirstWord(std::string_view line) {

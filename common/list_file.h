@@ -19,13 +19,15 @@
 namespace shardtrack {
 
 // One version of a file: a rewrite changes its size or mtime, a rename over it (the safe way to
-// replace a file) its inode. A file that cannot be stat'ed has `exists` false.
+// replace a file) its inode. A file that cannot be stat'ed has `exists` false. A directory (the
+// access list's torrent files) changes with any file in it or below it.
 struct FileStamp {
   bool exists = false;
   std::uint64_t device = 0;
   std::uint64_t inode = 0;
   std::int64_t size = 0;
   std::int64_t mtime_ns = 0;
+  std::uint64_t contents = 0;  // a directory: a digest of its files' paths, inodes, sizes, mtimes
 
   bool operator==(const FileStamp&) const = default;
 };

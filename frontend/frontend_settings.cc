@@ -87,12 +87,13 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "seconds a full scrape's reply is reused before the shards are asked again (0: never)");
   flags.Add("info-page-torrents", &info_page_torrents, "rows in the info page's torrent table");
   flags.Add("access-list", &access_list,
-            "file of infohashes (40 hex digits a line, # comments) that --access-mode applies "
-            "to; empty: every torrent is served");
+            "file of infohashes (40 hex digits a line, # comments), or a directory of .torrent "
+            "files, that --access-mode applies to; empty: every torrent is served");
   flags.Add("access-mode", &access_mode,
             "allow: only listed torrents are served; deny: listed torrents are refused");
   flags.Add("access-list-interval", &access_list_interval,
-            "seconds between checks of --access-list; a changed file is reloaded (at least 1)");
+            "seconds between checks of --access-list; a changed file or directory is reloaded (at "
+            "least 1)");
   flags.Add("passkey-file", &passkey_file,
             "members only: file of passkeys (one a line, # comments); every announce and scrape "
             "must name one, /<passkey>/announce; empty: no passkey is needed");

@@ -1,18 +1,25 @@
-// An access list file on disk: its parsed contents. Blocking file I/O: call it at start-up or
-// from a background thread, never on a serving loop.
+// An access list on disk: a list file's parsed contents, or the torrents of a directory of
+// .torrent files. Blocking file I/O: call it at start-up or from a background thread, never on a
+// serving loop.
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "common/list_file.h"
 #include "common/result.h"
 #include "frontend/access/access_list.h"
+#include "frontend/access/torrent_dir.h"
 
 namespace shardtrack {
 
 // The list in the file, or an error that names the file and, for a bad line, its number:
-// "FILE: line 7 ...: expected ..." or "cannot read FILE: No such file or directory".
+// "FILE: line 7 ...: expected ..." or "cannot read FILE: No such file or directory". A
+// directory's torrent files (torrent_dir.h).
 inline Result<AccessList> LoadAccessList(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) return LoadTorrentDir(path);
   return LoadListFile(path, &ParseAccessList);
 }
 

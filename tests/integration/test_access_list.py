@@ -1,11 +1,13 @@
 """The frontend's access list (--access-list, --access-mode, --access-list-interval) on a real
-2-shard cluster, over HTTP and UDP.
+2-shard cluster, over HTTP and UDP; as a list file, and as a directory of .torrent files (the
+original tracker's allowed_dir), whose infohashes Python's hashlib computes here.
 
 Each test writes its own list file and starts a cluster on it. A new version of the file is
 written beside it and renamed over it (what an operator should do); a reload is awaited by
 polling the tracker's answers, bounded by RELOAD_DEADLINE, never by a fixed sleep alone.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -18,6 +20,7 @@ import unittest
 
 import cluster
 from cluster import peer_id
+from test_persistence import bencode
 from test_udp import UdpClient, free_udp_port
 
 NOT_SERVED = b"torrent not served by this tracker"
@@ -52,6 +55,24 @@ def announce_raw(port, info_hash, label, left=1):
 
 def served(port, info_hash):
     return b"failure reason" not in announce_raw(port, info_hash, "probe")
+
+
+def write_torrent(directory, name, v1=True, v2=False):
+    """A .torrent file for a one-file torrent called `name` (v1, v2 or both: a hybrid), written
+    beside its place and renamed in; returns the infohashes its clients announce under."""
+    info = {"name": name, "piece length": 16384, "length": 1024}
+    if v1:
+        info["pieces"] = hashlib.sha1(name.encode()).digest()
+    if v2:
+        info["meta version"] = 2
+        info["file tree"] = {name: {"": {"length": 1024, "pieces root": b"r" * 32}}}
+    raw_info = bencode(info)
+    path = os.path.join(directory, name + ".torrent")
+    with open(path + ".part", "wb") as f:
+        f.write(bencode({"announce": "http://127.0.0.1/announce", "info": info}))
+    os.replace(path + ".part", path)
+    return ([hashlib.sha1(raw_info).digest()] if v1 else []) + \
+        ([hashlib.sha256(raw_info).digest()[:20]] if v2 else [])
 
 
 def metric_sum(port, prefix):
@@ -173,6 +194,50 @@ class DenyModeAndSighupTest(AccessListCase):
         wait_until(lambda: not served(self.port, self.b), "b denied after SIGHUP")
         self.assertTrue(served(self.port, self.a))
         self.assertTrue(self.frontend.running())
+
+
+class TorrentDirectoryTest(cluster.LoggedTestCase):
+    """--access-list names a directory: the torrent files under it are the torrents served."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="shardtrack-access-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.torrents = os.path.join(self.dir, "torrents")
+        os.makedirs(os.path.join(self.torrents, "2026"))
+        self.v1 = write_torrent(self.torrents, "one")
+        self.hybrid = write_torrent(os.path.join(self.torrents, "2026"), "both", v2=True)
+        self.v2 = write_torrent(self.torrents, "two", v1=False, v2=True)
+        with open(os.path.join(self.torrents, "broken.torrent"), "wb") as f:
+            f.write(b"d4:infod4:name")
+        with open(os.path.join(self.torrents, "README"), "w") as f:
+            f.write("not a torrent, not read\n")
+        self.cluster = cluster.Cluster(shards=2, frontends=1, frontend_args=[
+            "--access-list", self.torrents, "--access-list-interval", "1"])
+        self.cluster.__enter__()
+        self.addCleanup(self.cluster.close)
+        self.port = self.cluster.port()
+        self.frontend = self.cluster.frontends[0]
+
+    def logs(self):
+        return self.cluster.logs() if hasattr(self, "cluster") else ""
+
+    def test_the_torrents_of_every_file_are_served_and_a_broken_file_is_named(self):
+        served_hashes = self.v1 + self.hybrid + self.v2
+        self.assertEqual(len(served_hashes), 4)
+        for info_hash in served_hashes:
+            self.assertTrue(served(self.port, info_hash), info_hash.hex())
+        self.assertFalse(served(self.port, hashlib.sha1(b"not in the directory").digest()))
+        self.assertEqual(cluster.metrics(self.port)["shardtrack_access_list_entries"], 4)
+        self.assertRegex(self.frontend.log(), re.escape(
+            os.path.join(self.torrents, "broken.torrent")) + " left out of the access list: bad")
+
+    def test_a_torrent_added_or_removed_is_seen_at_the_next_check(self):
+        added = write_torrent(os.path.join(self.torrents, "2026"), "three")
+        wait_until(lambda: served(self.port, added[0]), "the added torrent served")
+        os.remove(os.path.join(self.torrents, "one.torrent"))
+        wait_until(lambda: not served(self.port, self.v1[0]), "the removed torrent refused")
+        self.assertTrue(served(self.port, self.hybrid[1]))
+        self.assertEqual(cluster.metrics(self.port)["shardtrack_access_list_entries"], 4)
 
 
 class StartUpTest(cluster.LoggedTestCase):

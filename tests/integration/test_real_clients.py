@@ -93,12 +93,12 @@ class Seeder:
         del self.session
 
 
-def make_torrent(path, announce_urls):
-    """A private v1 torrent of the single file at `path`, each announce URL its own tier;
-    returns (bytes, infohash)."""
+def make_torrent(path, announce_urls, hybrid=False):
+    """A private v1 torrent of the single file at `path` (a v1 and v2 hybrid with `hybrid`),
+    each announce URL its own tier; returns (bytes, v1 infohash)."""
     files = lt.file_storage()
     lt.add_files(files, path)
-    creator = lt.create_torrent(files, PIECE_SIZE, lt.create_torrent.v1_only)
+    creator = lt.create_torrent(files, PIECE_SIZE, 0 if hybrid else lt.create_torrent.v1_only)
     for tier, url in enumerate(announce_urls):
         creator.add_tracker(url, tier)
     creator.set_priv(True)
@@ -182,11 +182,13 @@ class OpenTracker:
 class ShardtrackTracker:
     """A shardtrack cluster (2 shards, 1 frontend) whose frontend listens on `host`:`port`
     (HTTP, and UDP too with `udp`); with `passkey`, for members only, PASSKEY the one member;
-    with `client_list`, only the clients that file's text names may announce."""
+    with `client_list`, only the clients that file's text names may announce; with
+    `torrent_dir`, only the torrent of the scenario's .torrent file, from a directory."""
 
     udp = False
     passkey = None
     client_list = None
+    torrent_dir = False
 
     def __init__(self, tmp, host, port, info_hash):
         del info_hash  # the cluster has its own temp dir and serves every torrent
@@ -205,6 +207,11 @@ class ShardtrackTracker:
                 with open(client_file, "w") as f:
                     f.write(self.client_list)
                 extra_args += ["--client-list", client_file]
+            if self.torrent_dir:
+                allowed = os.path.join(tmp, "allowed")
+                os.makedirs(allowed)
+                shutil.copy(os.path.join(tmp, "payload.torrent"), allowed)
+                extra_args += ["--access-list", allowed]
             frontend = cluster.Frontend(0, endpoints, extra_args, env=self.cluster.env,
                                         port=port, bind=host)
             self.cluster.frontends.append(frontend)
@@ -235,6 +242,10 @@ class ShardtrackPasskeyUdpTracker(ShardtrackPasskeyTracker):
 class ShardtrackClientListTracker(ShardtrackTracker):
     """A client whitelist naming the three clients by the peer id prefixes they send."""
     client_list = "-LT  libtorrent\nA2-  aria2\n-TR  Transmission\n"
+
+
+class ShardtrackTorrentDirTracker(ShardtrackTracker):
+    torrent_dir = True
 
 
 class ShardtrackHttpsTracker:
@@ -275,6 +286,7 @@ class RealClientsScenario:
     tracker_class = None
     schemes = ("http",)
     host = "127.0.0.1"
+    hybrid = False  # a v1 torrent, or a v1 and v2 hybrid
 
     def setUp(self):
         if lt is None:
@@ -300,7 +312,7 @@ class RealClientsScenario:
         passkey = getattr(self.tracker_class, "passkey", None)
         path = f"/{passkey}/announce" if passkey else "/announce"
         self.urls = [f"{scheme}://{self.host}:{tracker_port}{path}" for scheme in self.schemes]
-        torrent_bytes, info_hash = make_torrent(source_path, self.urls)
+        torrent_bytes, info_hash = make_torrent(source_path, self.urls, self.hybrid)
         torrent_path = os.path.join(self.tmp, "payload.torrent")
         with open(torrent_path, "wb") as f:
             f.write(torrent_bytes)
@@ -512,6 +524,44 @@ class ShardtrackClientListRealClientsTest(Aria2Downloads, RealClientsScenario,
         self.assertEqual(samples["shardtrack_client_refused_total"], 0)
         self.assertGreaterEqual(
             samples['shardtrack_http_requests_total{route="announce",outcome="ok"}'], 2)
+
+
+class ShardtrackTorrentDirRealClientsTest(Aria2Downloads, RealClientsScenario, unittest.TestCase):
+    """The original tracker's allowed_dir: only the torrent whose file libtorrent made is
+    served, to libtorrent and aria2c."""
+    tracker_class = ShardtrackTorrentDirTracker
+
+    def check_announces(self):
+        samples = cluster.metrics(self.tracker.cluster.frontends[0].port, host=self.host)
+        self.assertEqual(samples["shardtrack_access_list_entries"], 1)
+        self.assertEqual(samples['shardtrack_access_refused_total{kind="announce"}'], 0)
+        self.assertGreaterEqual(
+            samples['shardtrack_http_requests_total{route="announce",outcome="ok"}'], 2)
+
+
+class ShardtrackTorrentDirHybridTest(RealClientsScenario, unittest.TestCase):
+    """A v1 and v2 hybrid in the directory: libtorrent announces it under both infohashes, and
+    both are served. (No downloader: aria2c 1.36 announces a hybrid under an infohash of its own
+    making, and Transmission 3.00 refuses the file.)"""
+    tracker_class = ShardtrackTorrentDirTracker
+    hybrid = True
+
+    def test_libtorrent_announces_a_hybrid_under_both_infohashes(self):
+        torrent_path, _ = self.seed_through_the_tracker()
+        hashes = lt.torrent_info(torrent_path).info_hashes()
+        both = [hashes.v1.to_bytes(), hashes.v2.to_bytes()[:20]]
+        port = self.tracker.cluster.frontends[0].port
+
+        def seeders():
+            files = cluster.scrape(port, both)
+            return [files[h][b"complete"] for h in both]
+        while seeders() != [1, 1] and time.monotonic() < self.deadline:
+            self.seeder.pump()
+            time.sleep(0.1)
+        self.assertEqual(seeders(), [1, 1], self.logs())
+        samples = cluster.metrics(port, host=self.host)
+        self.assertEqual(samples["shardtrack_access_list_entries"], 2)
+        self.assertEqual(samples['shardtrack_access_refused_total{kind="announce"}'], 0)
 
 
 class ShardtrackTransmissionClientListTest(TransmissionDownloads, RealClientsScenario,

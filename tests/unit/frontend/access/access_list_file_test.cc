@@ -1,9 +1,11 @@
-// LoadAccessList reads a real file and names it in every error; StampOf tells versions of a file
-// apart by size and by inode (a new file renamed over the old), and a missing file from both.
+// LoadAccessList reads a real file and names it in every error, or a directory's torrent files;
+// StampOf tells versions of a file apart by size and by inode (a new file renamed over the old),
+// a missing file from both, and versions of a directory by any file below it.
 #include "frontend/access/access_list_file.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -46,10 +48,28 @@ TEST_F(AccessListFileTest, AMissingFileIsAnErrorNamingTheFileAndTheReason) {
   EXPECT_NE(list.error().find("No such file"), std::string::npos) << list.error();
 }
 
-TEST_F(AccessListFileTest, ADirectoryIsAnErrorNotAnEmptyList) {
+TEST_F(AccessListFileTest, ADirectoryListsItsTorrentFilesAndLeavesBadOnesOut) {
+  const auto info = [](const char* name) {
+    return "d6:lengthi1e4:name1:" + std::string(name) +
+           "12:piece lengthi16e6:pieces20:" + std::string(20, 'p') + "e";
+  };
+  std::filesystem::create_directories(dir_.File("torrents/old"));
+  Write(dir_.File("torrents/a.torrent"), "d4:info" + info("a") + "e");
+  Write(dir_.File("torrents/old/b.torrent"), "d4:info" + info("b") + "e");
+  Write(dir_.File("torrents/broken.torrent"), "d4:info");
+  Write(dir_.File("torrents/notes.txt"), std::string(kHexA) + "\n");  // not a list file here
+  auto list = LoadAccessList(dir_.File("torrents"));
+  ASSERT_TRUE(list) << list.error();
+  EXPECT_EQ(list->size(), 2u);
+  EXPECT_TRUE(list->Contains(*InfoHash::FromHex("6d16af9aa63b825503b5b4990c14831309c09780")));
+  EXPECT_TRUE(list->Contains(*InfoHash::FromHex("a9f7dbf59a21b2fe29faa8949fce5c14b426074c")));
+  EXPECT_FALSE(list->Contains(*InfoHash::FromHex(kHexA)));
+}
+
+TEST_F(AccessListFileTest, AnEmptyDirectoryListsNoTorrent) {
   auto list = LoadAccessList(dir_.path());
-  ASSERT_FALSE(list);
-  EXPECT_NE(list.error().find(dir_.path()), std::string::npos) << list.error();
+  ASSERT_TRUE(list) << list.error();
+  EXPECT_EQ(list->size(), 0u);
 }
 
 TEST_F(AccessListFileTest, AStampTellsVersionsOfAFileApart) {
@@ -70,6 +90,25 @@ TEST_F(AccessListFileTest, AStampTellsVersionsOfAFileApart) {
   const FileStamp renamed = StampOf(path_);
   EXPECT_EQ(renamed.size, grown.size);
   EXPECT_NE(renamed, grown);
+}
+
+TEST_F(AccessListFileTest, ADirectorysStampChangesWithAnyFileBelowIt) {
+  std::filesystem::create_directories(dir_.File("torrents/sub"));
+  const std::string torrents = dir_.File("torrents");
+  const FileStamp empty = StampOf(torrents);
+  EXPECT_TRUE(empty.exists);
+  EXPECT_EQ(StampOf(torrents), empty);
+
+  Write(dir_.File("torrents/sub/a.torrent"), "one");
+  const FileStamp added = StampOf(torrents);
+  EXPECT_NE(added, empty);
+  EXPECT_EQ(StampOf(torrents), added);
+
+  Write(dir_.File("torrents/sub/a.torrent"), "two");  // rewritten in place, the same size
+  std::filesystem::last_write_time(
+      dir_.File("torrents/sub/a.torrent"),
+      std::filesystem::file_time_type::clock::now() + std::chrono::seconds(5));
+  EXPECT_NE(StampOf(torrents), added);
 }
 
 }  // namespace
