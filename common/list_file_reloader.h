@@ -10,7 +10,9 @@
 // which gives List, Replace, CountFailedReload and entries) and provides besides:
 //   static constexpr std::string_view kFileKind  "access list", for the log
 //   static constexpr std::string_view kEntryKind "torrents"
-//   static Result<List> LoadFile(const std::string& path)   blocking: runs on the worker
+//   Loader, whose Result<List> Load(const std::string& path) reads the file: blocking, it runs
+//     on the worker. It may remember what it read, to read less the next time (a directory of
+//     torrent files is read only where it changed); PlainLoader (list_in_force.h) does not.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -32,14 +34,17 @@ namespace shardtrack {
 template <typename Target>
 class ListFileReloader {
  public:
-  // `loaded`: the stamp of the file version `target` holds now (read at start-up).
+  using Loader = typename Target::Loader;
+
+  // `loaded`: the stamp of the file version `target` holds now, which `loader` read at start-up.
   ListFileReloader(EventLoop& loop, std::string path, Duration interval, FileStamp loaded,
-                   Target& target)
+                   Target& target, Loader loader = {})
       : loop_(loop),
         path_(std::move(path)),
         interval_(interval),
         target_(target),
         seen_(loaded),
+        loader_(std::move(loader)),
         worker_(loop) {}
   ~ListFileReloader() { loop_.Cancel(timer_); }
   ListFileReloader(const ListFileReloader&) = delete;
@@ -76,10 +81,10 @@ class ListFileReloader {
 
   void Check(bool force) {
     worker_.Start(
-        [force, seen = seen_, &found = found_, &path = path_] {
+        [force, seen = seen_, &found = found_, &path = path_, &loader = loader_] {
           found.stamp = StampOf(path);
           found.loaded.reset();
-          if (force || found.stamp != seen) found.loaded = Target::LoadFile(path);
+          if (force || found.stamp != seen) found.loaded = loader.Load(path);
           return OkStatus();
         },
         [this](Status) { OnChecked(); });
@@ -113,6 +118,7 @@ class ListFileReloader {
   bool reload_wanted_ = false;
   std::uint64_t checks_ = 0;
   TimerId timer_ = 0;
+  Loader loader_;  // the worker's while a check runs
   Found found_;
   BackgroundWorker worker_;  // last: its thread stops before the members it writes go
 };

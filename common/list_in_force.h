@@ -45,6 +45,12 @@ class ListInForce {
   Reloads reloads_;
 };
 
+// A file's loader (ListFileReloader's Target::Loader) that calls `load(path)` each time.
+template <auto load>
+struct PlainLoader {
+  auto Load(const std::string& path) const { return load(path); }
+};
+
 // A list's reloads as `name`{result="ok"|"failed"}, with `labels` besides. `list` must outlive
 // the registry.
 template <typename Target>

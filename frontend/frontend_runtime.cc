@@ -99,13 +99,14 @@ void RegisterLoopMetrics(MetricsRegistry& registry, const EventLoop& loop) {
 }
 
 // One of the operator's list files (--access-list, --passkey-file, --client-list) as Create
-// found it: its settings, the version of the file it read, and the list in force (off without
-// a file).
+// found it: its settings, the version of the file it read, the list in force (off without a
+// file), and the loader that read it (which the reloader takes over).
 template <typename Target>
 struct StartingList {
   ListFileSettings settings;
   FileStamp stamp;
   Target target;
+  typename Target::Loader loader;
 };
 
 // The list in force at start; a missing or malformed file is an error naming the flag, the file
@@ -114,10 +115,10 @@ template <typename Target, typename Make>
 Result<StartingList<Target>> LoadStartingList(std::string_view flag,
                                               Result<ListFileSettings> settings, Make make) {
   if (!settings.ok()) return Error{settings.error()};
-  StartingList<Target> starting{std::move(*settings), {}, Target()};
+  StartingList<Target> starting{std::move(*settings), {}, Target(), {}};
   if (starting.settings.path.empty()) return starting;
   starting.stamp = StampOf(starting.settings.path);
-  auto list = Target::LoadFile(starting.settings.path);
+  auto list = starting.loader.Load(starting.settings.path);
   if (!list) return Error{"--" + std::string(flag) + ": " + list.error()};
   starting.target = make(std::move(*list), starting.settings.mode);
   spdlog::info("{} {}: {} {} in force", Target::kFileKind, starting.settings.path,
@@ -135,7 +136,8 @@ struct ReloadedList {
   Target& target() { return list.target; }
   // Checks the file from now on.
   void StartReloading(EventLoop& loop) {
-    reloader.emplace(loop, list.settings.path, list.settings.interval, list.stamp, list.target);
+    reloader.emplace(loop, list.settings.path, list.settings.interval, list.stamp, list.target,
+                     std::move(list.loader));
     reloader->Start();
   }
   void Reload() {

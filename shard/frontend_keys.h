@@ -40,6 +40,7 @@ class FrontendKeys : public ListInForce<CurveKeyList> {
     if (!keys) return Error{keys.error()};
     return CurveKeyList(std::move(*keys));
   }
+  using Loader = PlainLoader<&LoadFile>;
 
   FrontendKeys() = default;  // off: no CURVE
   explicit FrontendKeys(CurveKeyList keys) : ListInForce(std::move(keys)) {}

@@ -15,12 +15,23 @@
 namespace shardtrack {
 
 // The list in the file, or an error that names the file and, for a bad line, its number:
-// "FILE: line 7 ...: expected ..." or "cannot read FILE: No such file or directory". A
-// directory's torrent files (torrent_dir.h).
+// "FILE: line 7 ...: expected ..." or "cannot read FILE: No such file or directory".
 inline Result<AccessList> LoadAccessList(const std::string& path) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) return LoadTorrentDir(path);
   return LoadListFile(path, &ParseAccessList);
 }
+
+// LoadAccessList, or a directory's torrent files (torrent_dir.h), which it remembers so as to
+// read only what changed the next time. TorrentAccess's Loader (list_file_reloader.h).
+class AccessListReader {
+ public:
+  Result<AccessList> Load(const std::string& path) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) return directory_.Load(path);
+    return LoadAccessList(path);
+  }
+
+ private:
+  TorrentDirReader directory_;
+};
 
 }  // namespace shardtrack

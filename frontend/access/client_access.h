@@ -33,6 +33,7 @@ class ClientAccess : public ListInForce<ClientList> {
   static Result<ClientList> LoadFile(const std::string& path) {
     return LoadListFile(path, &ParseClientList);
   }
+  using Loader = PlainLoader<&LoadFile>;
 
   ClientAccess() = default;  // off: every client
   ClientAccess(AccessMode mode, ClientList list) : ListInForce(std::move(list)), mode_(mode) {}

@@ -36,6 +36,7 @@ class PasskeyAccess : public ListInForce<PasskeyList> {
   static Result<PasskeyList> LoadFile(const std::string& path) {
     return LoadListFile(path, &ParsePasskeyList);
   }
+  using Loader = PlainLoader<&LoadFile>;
 
   PasskeyAccess() = default;  // off: no passkey needed
   explicit PasskeyAccess(PasskeyList list) : ListInForce(std::move(list)) {}

@@ -41,7 +41,7 @@ class TorrentAccess : public ListInForce<AccessList> {
   // What a ListFileReloader needs besides.
   static constexpr std::string_view kFileKind = "access list";
   static constexpr std::string_view kEntryKind = "torrents";
-  static Result<AccessList> LoadFile(const std::string& path) { return LoadAccessList(path); }
+  using Loader = AccessListReader;
 
   TorrentAccess() = default;  // off: serves every torrent
   TorrentAccess(AccessMode mode, AccessList list) : ListInForce(std::move(list)), mode_(mode) {}

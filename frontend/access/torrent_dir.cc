@@ -1,10 +1,11 @@
 #include "frontend/access/torrent_dir.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <system_error>
-#include <vector>
+#include <utility>
 
 #include "common/read_file.h"
 #include "frontend/access/torrent_file.h"
@@ -15,39 +16,61 @@ namespace {
 constexpr std::string_view kTorrentSuffix = ".torrent";
 constexpr std::size_t kBadFilesLogged = 10;  // more are counted, not named
 
-bool IsTorrentFile(const std::filesystem::directory_entry& entry) {
-  std::error_code error;
-  return entry.path().native().ends_with(kTorrentSuffix) && entry.is_regular_file(error);
-}
-
 }  // namespace
 
-Result<AccessList> LoadTorrentDir(const std::string& directory) {
+Result<AccessList> TorrentDirReader::Load(const std::string& directory) {
   namespace fs = std::filesystem;
+  const auto unreadable = [&directory](const std::error_code& error) {
+    return Error{"cannot read the directory " + directory + ": " + error.message()};
+  };
   std::error_code error;
   fs::recursive_directory_iterator it(directory, fs::directory_options::skip_permission_denied,
                                       error);
-  if (error) return Error{"cannot read the directory " + directory + ": " + error.message()};
+  if (error) return unreadable(error);
 
-  std::vector<InfoHash> hashes;
+  std::unordered_map<std::string, ReadFile> found;
   std::size_t bad_files = 0;
   for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
-    if (error) return Error{"cannot read the directory " + directory + ": " + error.message()};
-    if (!IsTorrentFile(*it)) continue;
-    auto torrent = ReadWholeFile(it->path().native());
-    auto found = torrent ? InfoHashesOfTorrent(*torrent)
-                         : Result<std::vector<InfoHash>>(Error{torrent.error()});
-    if (found) {
-      hashes.insert(hashes.end(), found->begin(), found->end());
-    } else if (++bad_files <= kBadFilesLogged) {
-      spdlog::warn("{} left out of the access list: {}; replace it with a good torrent file",
-                   it->path().native(), found.error());
+    if (error) return unreadable(error);
+    const std::string& path = it->path().native();
+    struct stat info {};
+    if (!path.ends_with(kTorrentSuffix) || ::stat(path.c_str(), &info) != 0 ||
+        !S_ISREG(info.st_mode)) {
+      continue;
     }
+    ReadFile version{static_cast<std::int64_t>(info.st_ino),
+                     info.st_size,
+                     info.st_mtim.tv_sec * 1'000'000'000 + info.st_mtim.tv_nsec,
+                     {}};
+    found.emplace(path, Read(path, std::move(version), bad_files));
   }
   if (bad_files > kBadFilesLogged) {
     spdlog::warn("{} torrent files in {} left out of the access list in all", bad_files, directory);
   }
+  read_ = std::move(found);
+
+  std::vector<InfoHash> hashes;
+  for (const auto& [path, file] : read_)
+    hashes.insert(hashes.end(), file.hashes.begin(), file.hashes.end());
   return AccessList(std::move(hashes));
+}
+
+TorrentDirReader::ReadFile TorrentDirReader::Read(const std::string& path, ReadFile version,
+                                                  std::size_t& bad_files) {
+  if (auto last = read_.find(path); last != read_.end() && last->second.SameVersion(version)) {
+    if (last->second.hashes.empty()) ++bad_files;
+    return std::move(last->second);
+  }
+  auto torrent = ReadWholeFile(path);
+  auto hashes = torrent ? InfoHashesOfTorrent(*torrent)
+                        : Result<std::vector<InfoHash>>(Error{torrent.error()});
+  if (hashes) {
+    version.hashes = std::move(*hashes);
+  } else if (++bad_files <= kBadFilesLogged) {
+    spdlog::warn("{} left out of the access list: {}; replace it with a good torrent file", path,
+                 hashes.error());
+  }
+  return version;
 }
 
 }  // namespace shardtrack

