@@ -195,7 +195,10 @@ void ShardServer::Send(const Outgoing& out) {
 void ShardServer::FailDurability(const std::string& what, const std::string& error) {
   // The changes are in memory but the files cannot keep them: answering would promise what a
   // crash could lose. Fail loudly; the supervisor restarts the shard from its files.
-  spdlog::critical("{} failed: {}; stopping the shard", what, error);
+  spdlog::critical(
+      "{} failed: {}; stopping the shard (its files hold every change a client was told of, and "
+      "it starts from them once they can be written again)",
+      what, error);
   outgoing_used_ = 0;
   held_.clear();
   commit_failed_ = true;

@@ -12,8 +12,27 @@
 namespace shardtrack {
 namespace {
 
+// What the operator can do about the errors a data directory's disk raises.
+std::string_view RemedyFor(int error) {
+  switch (error) {
+    case ENOSPC:
+    case EDQUOT:
+      return " (free space on that file system, then start the shard again)";
+    case EROFS:
+      return " (remount the file system read-write, then start the shard again)";
+    case EACCES:
+    case EPERM:
+      return " (give the shard's user write access to --data-dir)";
+    case EIO:
+      return " (the disk failed: see the kernel log, dmesg)";
+    default:
+      return "";
+  }
+}
+
 Error ErrnoError(std::string_view what, const std::string& path, int error) {
-  return Error{std::string(what) + " " + path + ": " + std::strerror(error)};
+  return Error{std::string(what) + " " + path + ": " + std::strerror(error) +
+               std::string(RemedyFor(error))};
 }
 
 class PosixWritableFile final : public WritableFile {
@@ -24,13 +43,16 @@ class PosixWritableFile final : public WritableFile {
   PosixWritableFile& operator=(const PosixWritableFile&) = delete;
 
   Status Append(std::string_view bytes) override {
-    while (!bytes.empty()) {
-      ssize_t written = ::write(fd_, bytes.data(), bytes.size());
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t written = ::write(fd_, bytes.data() + done, bytes.size() - done);
       if (written < 0) {
         if (errno == EINTR) continue;
-        return ErrnoError("write", path_, errno);
+        const int error = errno;
+        CutOff(done);
+        return ErrnoError("write", path_, error);
       }
-      bytes.remove_prefix(static_cast<std::size_t>(written));
+      done += static_cast<std::size_t>(written);
     }
     return OkStatus();
   }
@@ -41,6 +63,15 @@ class PosixWritableFile final : public WritableFile {
   const std::string& path() const override { return path_; }
 
  private:
+  // Takes back the last `bytes` written, so that a failed Append leaves the file as it was
+  // (a full disk takes part of a write, and a journal must end at a whole turn's records).
+  void CutOff(std::size_t bytes) {
+    struct stat info {};
+    if (bytes == 0 || ::fstat(fd_, &info) != 0) return;
+    const off_t end = info.st_size - static_cast<off_t>(bytes);
+    if (::ftruncate(fd_, end) == 0) ::lseek(fd_, end, SEEK_SET);
+  }
+
   std::string path_;
   int fd_;
 };

@@ -18,6 +18,8 @@ namespace shardtrack {
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
+  // All of `bytes`, or an error and none of them (PosixFileOps takes back what a failed write
+  // left, such as the part a full disk took).
   virtual Status Append(std::string_view bytes) = 0;
   // fdatasync: the appended bytes are durable when this returns ok. May run on another thread
   // while the owner goes on appending (PosixFileOps: plain system calls on one descriptor).

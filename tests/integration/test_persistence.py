@@ -122,6 +122,23 @@ def served(port, swarm, deadline=SERVE_DEADLINE):
         time.sleep(0.1)
 
 
+class SmallFileSystem:
+    """A tmpfs of `size` at `path` (needs root; None when it cannot be mounted), that can grow."""
+
+    def __init__(self, path, size):
+        os.makedirs(path)
+        self.path = path
+        self.mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                                       path], capture_output=True).returncode == 0
+
+    def grow(self, size):
+        subprocess.run(["mount", "-o", f"remount,size={size}", self.path], check=True)
+
+    def close(self):
+        if self.mounted:
+            subprocess.run(["umount", "-l", self.path], check=False)
+
+
 class PersistenceTest(cluster.LoggedTestCase):
 
     def setUp(self):
@@ -155,6 +172,42 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.assertServedExactly(swarms)
         for shard in self.cluster.shards:
             self.assertRegex(shard.log(), r"recovered \d+ torrents and \d+ peers.*replayed")
+
+    def test_a_full_disk_stops_the_shard_saying_what_to_do_and_loses_nothing(self):
+        disk = SmallFileSystem(os.path.join(self.root, "small"), "128k")
+        self.addCleanup(disk.close)
+        self.addCleanup(self.cluster.stop)  # before the file system goes
+        if not disk.mounted:
+            self.skipTest("cannot mount a tmpfs here (needs root)")
+        self.cluster.data_dir = os.path.join(disk.path, "data")
+        self.cluster.start(1)
+        swarms = [Swarm(f"full/{n}", seeders=0) for n in range(4)]
+        told = 0  # completions whose clients got an answer
+        for k in range(20000):
+            swarm = swarms[k % len(swarms)]
+            reply = announce(self.cluster.port, swarm.info_hash, peer_id(f"full/{k}"),
+                             10000 + k, source=SEEDERS, left=0, event="completed")
+            if b"failure reason" in reply:
+                break
+            swarm.completed += 1
+            told += 1
+        self.assertGreater(told, 100)
+        shard = self.cluster.shards[0]
+        self.assertFalse(shard.running())
+        self.assertRegex(shard.log(), r"critical: journal .*No space left on device \(free space "
+                         r"on that file system, then start the shard again\); stopping the shard")
+
+        with self.assertRaises(RuntimeError):  # still full: it says so and does not start
+            shard.start()
+        self.assertRegex(shard.log(), r"cannot start from .*No space left on device \(free space")
+        disk.grow("16m")
+        shard.start()
+        # The failed write was taken back whole: no torn record, and no seeder without its count.
+        self.assertRegex(shard.log(), r"replayed \d+ of \d+ records\n.*ready:")
+        for swarm in swarms:
+            entry = cluster.scrape(self.cluster.port, [swarm.info_hash])[swarm.info_hash]
+            self.assertEqual(entry[b"downloaded"], swarm.completed, swarm.label)
+            self.assertEqual(entry[b"complete"], swarm.completed, swarm.label)
 
     def test_a_retired_torrent_stays_forgotten_after_kill_9(self):
         # Peers expire after 1 s; a torrent without any keeps its count 2 s after its last
