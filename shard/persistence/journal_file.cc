@@ -62,15 +62,18 @@ void JournalWriter::Append(const JournalEntry& entry) {
 
 Status JournalWriter::Write() {
   if (broken_) return Error{"journal " + file_->path() + " failed earlier; waiting for a snapshot"};
-  if (pending_.empty()) return OkStatus();
-  if (Status status = file_->Append(pending_); !status) {
+  if (pending_.empty() && markers_.empty()) return OkStatus();
+  writing_.assign(markers_);
+  if (!pending_.empty()) AppendFrame(writing_, RecordType::kJournalTurn, pending_);
+  if (Status status = file_->Append(writing_); !status) {
     broken_ = true;
     return status;
   }
-  bytes_ += pending_.size();
+  bytes_ += writing_.size();
   records_ += pending_records_;
   if (pending_completions_) completions_written_through_ = bytes_;
   pending_.clear();
+  markers_.clear();
   pending_records_ = 0;
   pending_completions_ = false;
   return OkStatus();
@@ -89,7 +92,7 @@ void JournalWriter::Synced(std::uint64_t through, const Status& status) {
   ++syncs_;
   if (through <= synced_through_) return;
   synced_through_ = through;
-  pending_ += EncodeSyncedMarker(through);  // evidence for a reader; needs no sync of its own
+  markers_ += EncodeSyncedMarker(through);  // evidence for a reader; needs no sync of its own
 }
 
 Status JournalWriter::Commit() {
@@ -103,8 +106,19 @@ Status JournalWriter::Commit() {
 
 namespace {
 
-// An intact, decodable journal record or marker at `pos` of `rest` (the file from offset `base`
-// on), or nullopt. Looks at no more than the largest journal record, so scanning a damaged file
+// The change records a frame holds (a turn's, or one record's) into `entries`; false when it
+// holds none that decode.
+bool EntriesOf(const FrameCursor::Frame& frame, std::vector<JournalEntry>& entries) {
+  if (frame.type == RecordType::kJournalTurn) return DecodeJournalTurn(frame.fields, entries);
+  entries.clear();
+  auto entry = DecodeJournalEntry(frame.type, frame.fields);
+  if (entry) entries.push_back(*entry);
+  return entry.has_value();
+}
+
+// An intact, decodable journal record, turn or marker at `pos` of `rest` (the file from offset
+// `base` on), or nullopt. Looks at no more than the largest journal record (a larger turn is not
+// seen, but the markers this looks for are never inside one), so scanning a damaged file
 // byte by byte stays linear. `end`: where the record ends in `rest`.
 std::optional<FrameCursor::Frame> RecordAt(std::string_view rest, std::uint64_t base,
                                            std::size_t pos, std::size_t& end) {
@@ -113,9 +127,10 @@ std::optional<FrameCursor::Frame> RecordAt(std::string_view rest, std::uint64_t 
   FrameCursor cursor(rest.substr(0, pos + kFrameHeaderSize + body), pos, base);
   FrameCursor::Frame frame;
   if (cursor.Next(frame) != FrameCursor::Step::kFrame) return std::nullopt;
+  std::vector<JournalEntry> scratch;
   const bool decodes = frame.type == RecordType::kJournalSynced
                            ? DecodeSyncedMarker(frame.fields).has_value()
-                           : DecodeJournalEntry(frame.type, frame.fields).has_value();
+                           : EntriesOf(frame, scratch);
   if (!decodes) return std::nullopt;
   end = cursor.offset() - base;
   return frame;
@@ -163,6 +178,7 @@ Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sin
   if (!header) return Error{header.error()};
   JournalContents contents{*header, {}, 0, 0};
   FrameCursor::Frame frame;
+  std::vector<JournalEntry> entries;  // a frame's, reused
   while (contents.records < max_records) {
     const FrameCursor::Step step = reader.Next(frame);
     if (step == FrameCursor::Step::kEnd) return contents;
@@ -171,9 +187,7 @@ Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sin
         DecodeSyncedMarker(frame.fields)) {
       continue;
     }
-    auto entry = step == FrameCursor::Step::kFrame ? DecodeJournalEntry(frame.type, frame.fields)
-                                                   : std::nullopt;
-    if (!entry) {
+    if (step != FrameCursor::Step::kFrame || !EntriesOf(frame, entries)) {
       const bool bad = step == FrameCursor::Step::kBad;
       const std::uint64_t damage = bad ? reader.offset() : frame.offset;
       const std::string what =
@@ -183,8 +197,11 @@ Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sin
       }
       return contents;
     }
-    ++contents.records;
-    if (sink) sink(*entry);
+    for (const JournalEntry& entry : entries) {
+      if (contents.records == max_records) break;
+      ++contents.records;
+      if (sink) sink(entry);
+    }
   }
   return contents;
 }

@@ -3,8 +3,12 @@
 // from the file it reads.
 //
 // Layout: preamble "STJRNL" v1, a kJournalHeader record (its generation is the snapshot the
-// journal follows), then kCompleted / kPeerUpsert / kPeerRemove records. Counts are absolute, so
-// replaying a record twice changes nothing.
+// journal follows), then kCompleted / kPeerUpsert / kPeerRemove / kForget records. Counts are
+// absolute, so replaying a record twice changes nothing. Each Write() puts its records in one
+// kJournalTurn frame: a turn torn by a crash or a full disk is ignored whole, so a replay never
+// holds part of a turn whose replies were not sent (say a seeder without its completion, whose
+// client's retry would then not be counted). Records outside turns (the start of a journal that
+// follows a background snapshot; journals of builds before 2026-12-04) are read one by one.
 //
 // Durability: Write() puts every pending record in the file (the page cache: it survives kill -9
 // of the shard, not a power loss). Records that must survive a power loss (a kCompleted, whose
@@ -94,7 +98,9 @@ class JournalWriter {
       : file_(std::move(file)), bytes_(bytes) {}
 
   std::unique_ptr<WritableFile> file_;
-  std::string pending_;  // encoded records not written yet
+  std::string pending_;  // encoded records not written yet: the next turn's
+  std::string markers_;  // kJournalSynced frames not written yet, which go before the turn
+  std::string writing_;  // the bytes of one Write (reused)
   std::uint64_t pending_records_ = 0;
   bool pending_completions_ = false;               // pending_ holds a kCompleted
   std::uint64_t completions_written_through_ = 0;  // end of the last Write holding a kCompleted

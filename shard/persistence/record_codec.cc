@@ -156,6 +156,19 @@ std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view
   return entry;
 }
 
+bool DecodeJournalTurn(std::string_view fields, std::vector<JournalEntry>& entries) {
+  entries.clear();
+  FrameCursor cursor(fields, 0);
+  FrameCursor::Frame frame;
+  FrameCursor::Step step;
+  while ((step = cursor.Next(frame)) == FrameCursor::Step::kFrame) {
+    auto entry = DecodeJournalEntry(frame.type, frame.fields);
+    if (!entry) return false;
+    entries.push_back(*entry);
+  }
+  return step == FrameCursor::Step::kEnd && !entries.empty();
+}
+
 std::string EncodeSyncedMarker(std::uint64_t synced_through) {
   std::string fields;
   ByteWriter(fields).U64(synced_through);

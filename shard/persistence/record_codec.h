@@ -14,6 +14,8 @@
 //   kPeerRemove     info_hash[20] ip_len:u8 ip[ip_len] port:u16  (a peer is its endpoint)
 //   kForget         info_hash[20]   (the torrent is gone, count and peers: --torrent-retention)
 //   kJournalSynced  synced_through:u64   (every journal byte before this offset was fdatasynced)
+//   kJournalTurn    frame*   (the kCompleted/kPeerUpsert/kPeerRemove/kForget frames of one turn,
+//                   whose replies wait for them: a torn turn is ignored whole, never in part)
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shard/persistence/record_framing.h"
 #include "shard/torrent_record.h"
@@ -75,6 +78,10 @@ std::optional<SnapshotTrailer> DecodeTrailer(std::string_view fields);
 // Appends a whole frame (record_framing.h) holding the entry.
 void AppendJournalEntry(std::string& out, const JournalEntry& entry);
 std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view fields);
+
+// A kJournalTurn's fields (whole journal record frames, one after another) into `entries`
+// (cleared first). False unless every record is intact and decodes: the turn is damaged.
+bool DecodeJournalTurn(std::string_view fields, std::vector<JournalEntry>& entries);
 
 // A whole kJournalSynced frame, and its field.
 std::string EncodeSyncedMarker(std::uint64_t synced_through);

@@ -27,6 +27,7 @@ enum class RecordType : std::uint8_t {
   kJournalSynced = 8,
   kAccountingBaseline = 9,  // shard/accounting/baseline_file.h
   kForget = 10,
+  kJournalTurn = 11,  // one turn's change records as one frame: replayed all or none
 };
 
 inline constexpr std::size_t kPreambleSize = 8;

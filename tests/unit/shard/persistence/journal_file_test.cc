@@ -103,6 +103,49 @@ TEST_F(JournalFileTest, IgnoresATornFinalRecord) {
   EXPECT_EQ(contents->torn_tail_bytes, 13u);
 }
 
+TEST_F(JournalFileTest, ATurnTornAfterItsFirstRecordsIsIgnoredWhole) {
+  FaultyFileOps faulty(real_);
+  auto writer = Create(faulty);
+  writer->Append(Upsert('a', 1));
+  writer->Append(Completed('a', 1));
+  ASSERT_TRUE(writer->Commit().ok());
+  // A seeder and its completion in one turn; the crash leaves the first commit's sync marker and
+  // the seeder's record whole (after the turn frame's header) and cuts the completion's.
+  std::string upsert;
+  AppendJournalEntry(upsert, Upsert('b', 2));
+  const std::size_t marker = EncodeSyncedMarker(0).size();
+  const std::size_t keep = marker + kFrameHeaderSize + upsert.size() + 5;
+  faulty.TearNthWrite(1, keep);
+  writer->Append(Upsert('b', 2));
+  writer->Append(Completed('b', 1));
+  EXPECT_FALSE(writer->Commit().ok());
+  auto contents = Read();
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  ASSERT_EQ(contents->entries.size(), 2u);  // the first turn only
+  EXPECT_EQ(contents->entries[0].info_hash, Hash('a'));
+  EXPECT_EQ(contents->entries[1].info_hash, Hash('a'));
+  EXPECT_EQ(contents->torn_tail_bytes, keep - marker);
+}
+
+TEST_F(JournalFileTest, RecordsOutsideTurnsAreReadOneByOne) {
+  // As a journal that follows a background snapshot starts, and as builds before turns wrote.
+  EncodedRecords records;
+  AppendJournalEntry(records.bytes, Upsert('a', 1));
+  AppendJournalEntry(records.bytes, Completed('a', 3));
+  records.count = 2;
+  auto writer = JournalWriter::Create(real_, dir_.path(), kHeader, records);
+  ASSERT_TRUE(writer.ok()) << writer.error();
+  (*writer)->Append(Completed('a', 4));
+  ASSERT_TRUE((*writer)->Commit().ok());
+  auto contents = Read();
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  ASSERT_EQ(contents->entries.size(), 3u);
+  EXPECT_EQ(contents->entries[0].op, JournalOp::kPeerUpsert);
+  EXPECT_EQ(contents->entries[1].completed, 3u);
+  EXPECT_EQ(contents->entries[2].completed, 4u);
+  EXPECT_EQ(contents->records, 3u);
+}
+
 TEST_F(JournalFileTest, AFailedSyncBreaksTheWriterForGood) {
   FaultyFileOps faulty(real_);
   auto writer = Create(faulty);
