@@ -114,8 +114,11 @@ def main():
     options = parser.parse_args()
     loadgen_args = ["--sources", "20", "--connections", "64", "--warmup", "2", "--duration", "4",
                     f"--keep-alive={options.keep_alive}", *options.loadgen]
-    sides = {"A": (options.a_bin, shlex.split(options.a_args), shlex.split(options.a_shard_args)),
-             "B": (options.b_bin, shlex.split(options.b_args), shlex.split(options.b_shard_args))}
+    # Absolute: each server runs in its own data directory.
+    sides = {"A": (os.path.abspath(options.a_bin), shlex.split(options.a_args),
+                   shlex.split(options.a_shard_args)),
+             "B": (os.path.abspath(options.b_bin), shlex.split(options.b_args),
+                   shlex.split(options.b_shard_args))}
     costs = {name: [] for name in sides}
     for pair in range(options.pairs):
         for name, (bin_dir, args, shard_args) in sides.items():
