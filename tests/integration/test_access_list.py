@@ -79,22 +79,15 @@ def metric_sum(port, prefix):
     return sum(v for k, v in cluster.metrics(port).items() if k.startswith(prefix))
 
 
-class AccessListCase(cluster.LoggedTestCase):
-    """A cluster whose frontend reads the list at self.list_path."""
-
-    frontend_args = ()
+class FrontendCase(cluster.LoggedTestCase):
+    """A temp dir (self.dir), and a 2-shard cluster whose frontend start_cluster starts."""
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="shardtrack-access-")
         self.addCleanup(shutil.rmtree, self.dir, True)
-        self.list_path = os.path.join(self.dir, "torrents.list")
-        self.a, self.b, self.c = (cluster.hash_on_shard(s % 2, 2, f"{self.id()}/{s}")
-                                  for s in range(3))
-        write_list(self.list_path, [self.a, self.c])
-        self.udp_port = free_udp_port()
-        self.cluster = cluster.Cluster(shards=2, frontends=1, frontend_args=[
-            "--access-list", self.list_path, "--udp-port", str(self.udp_port),
-            *self.frontend_args])
+
+    def start_cluster(self, *frontend_args):
+        self.cluster = cluster.Cluster(shards=2, frontends=1, frontend_args=list(frontend_args))
         self.cluster.__enter__()
         self.addCleanup(self.cluster.close)
         self.port = self.cluster.port()
@@ -102,6 +95,22 @@ class AccessListCase(cluster.LoggedTestCase):
 
     def logs(self):
         return self.cluster.logs() if hasattr(self, "cluster") else ""
+
+
+class AccessListCase(FrontendCase):
+    """A cluster whose frontend reads the list at self.list_path."""
+
+    frontend_args = ()
+
+    def setUp(self):
+        super().setUp()
+        self.list_path = os.path.join(self.dir, "torrents.list")
+        self.a, self.b, self.c = (cluster.hash_on_shard(s % 2, 2, f"{self.id()}/{s}")
+                                  for s in range(3))
+        write_list(self.list_path, [self.a, self.c])
+        self.udp_port = free_udp_port()
+        self.start_cluster("--access-list", self.list_path, "--udp-port", str(self.udp_port),
+                           *self.frontend_args)
 
 
 class AllowModeTest(AccessListCase):
@@ -196,12 +205,11 @@ class DenyModeAndSighupTest(AccessListCase):
         self.assertTrue(self.frontend.running())
 
 
-class TorrentDirectoryTest(cluster.LoggedTestCase):
+class TorrentDirectoryTest(FrontendCase):
     """--access-list names a directory: the torrent files under it are the torrents served."""
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="shardtrack-access-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
+        super().setUp()
         self.torrents = os.path.join(self.dir, "torrents")
         os.makedirs(os.path.join(self.torrents, "2026"))
         self.v1 = write_torrent(self.torrents, "one")
@@ -211,15 +219,7 @@ class TorrentDirectoryTest(cluster.LoggedTestCase):
             f.write(b"d4:infod4:name")
         with open(os.path.join(self.torrents, "README"), "w") as f:
             f.write("not a torrent, not read\n")
-        self.cluster = cluster.Cluster(shards=2, frontends=1, frontend_args=[
-            "--access-list", self.torrents, "--access-list-interval", "1"])
-        self.cluster.__enter__()
-        self.addCleanup(self.cluster.close)
-        self.port = self.cluster.port()
-        self.frontend = self.cluster.frontends[0]
-
-    def logs(self):
-        return self.cluster.logs() if hasattr(self, "cluster") else ""
+        self.start_cluster("--access-list", self.torrents, "--access-list-interval", "1")
 
     def test_the_torrents_of_every_file_are_served_and_a_broken_file_is_named(self):
         served_hashes = self.v1 + self.hybrid + self.v2
@@ -240,12 +240,11 @@ class TorrentDirectoryTest(cluster.LoggedTestCase):
         self.assertEqual(cluster.metrics(self.port)["shardtrack_access_list_entries"], 4)
 
 
-class StartUpTest(cluster.LoggedTestCase):
+class StartUpTest(FrontendCase):
     """A frontend whose list cannot be used does not start: exit status 2, naming file and line."""
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="shardtrack-access-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
+        super().setUp()
         self.list_path = os.path.join(self.dir, "torrents.list")
 
     def start_frontend(self, *args):
