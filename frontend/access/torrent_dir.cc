@@ -1,12 +1,12 @@
 #include "frontend/access/torrent_dir.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <filesystem>
 #include <system_error>
 #include <utility>
 
+#include "common/list_file.h"
 #include "common/read_file.h"
 #include "frontend/access/torrent_file.h"
 
@@ -33,16 +33,9 @@ Result<AccessList> TorrentDirReader::Load(const std::string& directory) {
   for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
     if (error) return unreadable(error);
     const std::string& path = it->path().native();
-    struct stat info {};
-    if (!path.ends_with(kTorrentSuffix) || ::stat(path.c_str(), &info) != 0 ||
-        !S_ISREG(info.st_mode)) {
-      continue;
-    }
-    ReadFile version{static_cast<std::int64_t>(info.st_ino),
-                     info.st_size,
-                     info.st_mtim.tv_sec * 1'000'000'000 + info.st_mtim.tv_nsec,
-                     {}};
-    found.emplace(path, Read(path, std::move(version), bad_files));
+    std::error_code not_regular;
+    if (!path.ends_with(kTorrentSuffix) || !it->is_regular_file(not_regular)) continue;
+    found.emplace(path, Read(path, StampOf(path), bad_files));
   }
   if (bad_files > kBadFilesLogged) {
     spdlog::warn("{} torrent files in {} left out of the access list in all", bad_files, directory);
@@ -50,27 +43,29 @@ Result<AccessList> TorrentDirReader::Load(const std::string& directory) {
   read_ = std::move(found);
 
   std::vector<InfoHash> hashes;
-  for (const auto& [path, file] : read_)
+  for (const auto& [path, file] : read_) {
     hashes.insert(hashes.end(), file.hashes.begin(), file.hashes.end());
+  }
   return AccessList(std::move(hashes));
 }
 
-TorrentDirReader::ReadFile TorrentDirReader::Read(const std::string& path, ReadFile version,
+TorrentDirReader::ReadFile TorrentDirReader::Read(const std::string& path, const FileStamp& stamp,
                                                   std::size_t& bad_files) {
-  if (auto last = read_.find(path); last != read_.end() && last->second.SameVersion(version)) {
+  if (auto last = read_.find(path); last != read_.end() && last->second.stamp == stamp) {
     if (last->second.hashes.empty()) ++bad_files;
     return std::move(last->second);
   }
+  ReadFile file{stamp, {}};
   auto torrent = ReadWholeFile(path);
   auto hashes = torrent ? InfoHashesOfTorrent(*torrent)
                         : Result<std::vector<InfoHash>>(Error{torrent.error()});
   if (hashes) {
-    version.hashes = std::move(*hashes);
+    file.hashes = std::move(*hashes);
   } else if (++bad_files <= kBadFilesLogged) {
     spdlog::warn("{} left out of the access list: {}; replace it with a good torrent file", path,
                  hashes.error());
   }
-  return version;
+  return file;
 }
 
 }  // namespace shardtrack

@@ -12,12 +12,12 @@
 // and 60-80 ms to read again (SIGHUP, 2026-12-04). One thread at a time.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/fixed_bytes.h"
+#include "common/list_file.h"
 #include "common/result.h"
 #include "frontend/access/access_list.h"
 
@@ -30,19 +30,13 @@ class TorrentDirReader {
 
  private:
   struct ReadFile {
-    std::int64_t inode = 0;
-    std::int64_t size = 0;
-    std::int64_t mtime_ns = 0;
+    FileStamp stamp;               // the version read
     std::vector<InfoHash> hashes;  // none: the file was bad (and was named in a warning)
-
-    bool SameVersion(const ReadFile& other) const {
-      return inode == other.inode && size == other.size && mtime_ns == other.mtime_ns;
-    }
   };
 
-  // The file at `path` as `version` says it is now: read again unless it is the version read
+  // The file at `path`, whose version is `stamp` now: read again unless it is the version read
   // last time. Counts a bad file in `bad_files`.
-  ReadFile Read(const std::string& path, ReadFile version, std::size_t& bad_files);
+  ReadFile Read(const std::string& path, const FileStamp& stamp, std::size_t& bad_files);
 
   std::unordered_map<std::string, ReadFile> read_;  // the files the last Load found, by path
 };

@@ -120,8 +120,9 @@ Result<std::vector<InfoHash>> InfoHashesOfTorrent(std::string_view torrent) {
 
   std::vector<InfoHash> hashes;
   if (meta_version != 2 || has_v1_pieces) hashes.push_back(Sha1(*info));
-  if (meta_version == 2)
+  if (meta_version == 2) {
     hashes.push_back(*InfoHash::FromRaw(Sha256(*info).view().substr(0, InfoHash::kSize)));
+  }
   return hashes;
 }
 
