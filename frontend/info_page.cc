@@ -1,12 +1,43 @@
 #include "frontend/info_page.h"
 
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "common/fixed_bytes.h"
 
 namespace shardtrack {
 namespace {
 
-void AppendRow(std::string& html, std::string_view cells_tag,
-               std::initializer_list<std::string> cells) {
+// Text as HTML shows it: torrent names come from uploaded torrent files.
+std::string HtmlEscaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+void AppendRow(std::string& html, std::string_view cells_tag, std::vector<std::string> cells) {
   html += "<tr>";
   for (const std::string& cell : cells) {
     html += "<";
@@ -38,12 +69,18 @@ std::string RenderInfoPage(const proto::StatsReply& stats, std::uint32_t shards_
              std::to_string(stats.seeders()), std::to_string(stats.leechers()),
              std::to_string(stats.completed())});
   html += "</table>\n<h2>Torrents with the most peers</h2>\n<table>\n";
-  AppendRow(html, "th", {"info hash", "seeders", "leechers", "completed"});
+  const bool named = std::any_of(stats.top().begin(), stats.top().end(),
+                                 [](const proto::ScrapeEntry& e) { return !e.name().empty(); });
+  std::vector<std::string> heads = {"info hash", "seeders", "leechers", "completed"};
+  if (named) heads.insert(heads.begin() + 1, "name");
+  AppendRow(html, "th", std::move(heads));
   for (const proto::ScrapeEntry& entry : stats.top()) {
     auto hash = InfoHash::FromRaw(entry.info_hash());
-    AppendRow(html, "td",
-              {hash ? hash->ToHex() : std::string("?"), std::to_string(entry.complete()),
-               std::to_string(entry.incomplete()), std::to_string(entry.downloaded())});
+    std::vector<std::string> cells = {
+        hash ? hash->ToHex() : std::string("?"), std::to_string(entry.complete()),
+        std::to_string(entry.incomplete()), std::to_string(entry.downloaded())};
+    if (named) cells.insert(cells.begin() + 1, HtmlEscaped(entry.name()));
+    AppendRow(html, "td", std::move(cells));
   }
   html += "</table>\n</body></html>\n";
   return html;

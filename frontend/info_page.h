@@ -1,5 +1,6 @@
-// The HTML page at GET /: cluster totals and the busiest torrents, as the original tracker's
-// info page showed. Pure: it renders what the shards reported.
+// The HTML page at GET /: cluster totals and the busiest torrents (with their names when the
+// access list's torrent files gave them, HTML-escaped), as the original tracker's info page
+// showed. Pure: it renders what the shards reported.
 #pragma once
 
 #include <cstdint>

@@ -153,6 +153,14 @@ bool TrackerHandler::Serves(const proto::ScrapeEntry& entry) const {
   return !info_hash || access_->Serves(*info_hash);
 }
 
+void TrackerHandler::Name(proto::ScrapeEntry& entry) const {
+  if (access_ == nullptr) return;
+  auto info_hash = InfoHash::FromRaw(entry.info_hash());
+  if (!info_hash) return;
+  const std::string_view name = access_->NameOf(*info_hash);
+  if (!name.empty()) entry.set_name(name.data(), name.size());
+}
+
 std::uint64_t TrackerHandler::AccessListVersion() const {
   return access_ != nullptr ? access_->reloads().ok : 0;
 }
@@ -199,7 +207,10 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
       FinishAnnounce(exchange, reply.announce());
     } else if (exchange.kind == Route::kScrape) {
       for (const auto& entry : reply.scrape().files()) {
-        if (!exchange.full_scrape || Serves(entry)) *exchange.scrape.add_files() = entry;
+        if (exchange.full_scrape && !Serves(entry)) continue;
+        proto::ScrapeEntry& file = *exchange.scrape.add_files();
+        file = entry;
+        Name(file);
       }
       if (reply.scrape().truncated()) exchange.scrape.set_truncated(true);
     } else {
@@ -270,6 +281,7 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
   if (top.size() > static_cast<int>(rows)) {
     top.DeleteSubrange(rows, top.size() - rows);
   }
+  for (proto::ScrapeEntry& entry : top) Name(entry);
   body_ = RenderInfoPage(exchange.stats, exchange.shards_answered, router_->shard_count());
   HttpResponse response;
   response.content_type = kHtmlType;

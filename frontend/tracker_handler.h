@@ -100,6 +100,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::span<const InfoHash> AnswerRefused(const std::vector<InfoHash>& hashes,
                                           proto::ScrapeReply& reply);
   bool Serves(const proto::ScrapeEntry& entry) const;
+  // Gives `entry` its torrent's name, when the access list has one.
+  void Name(proto::ScrapeEntry& entry) const;
   // Rows in the info page's torrent table: none on a members-only tracker, whose page anyone
   // may read but whose torrents only members may know.
   std::uint32_t InfoPageTorrents() const {

@@ -63,6 +63,7 @@ void WriteScrapeReply(std::vector<const proto::ScrapeEntry*>& entries, std::stri
     writer.Key("complete").Int(entry->complete());
     writer.Key("downloaded").Int(entry->downloaded());
     writer.Key("incomplete").Int(entry->incomplete());
+    if (!entry->name().empty()) writer.Key("name").String(entry->name());
     writer.End();
   }
   writer.End().End();

@@ -60,17 +60,42 @@ AccessList::AccessList(std::vector<InfoHash> hashes) : sorted_(std::move(hashes)
   std::sort(sorted_.begin(), sorted_.end());
   sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
   if (sorted_.capacity() - sorted_.size() > sorted_.size() / 4) sorted_.shrink_to_fit();
+  IndexPrefixes();
+}
+
+AccessList::AccessList(std::vector<InfoHash> hashes, std::vector<std::string> names) {
+  std::vector<std::size_t> order(hashes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&hashes](std::size_t a, std::size_t b) { return hashes[a] < hashes[b]; });
+  for (std::size_t i : order) {
+    if (!sorted_.empty() && sorted_.back() == hashes[i]) continue;
+    sorted_.push_back(hashes[i]);
+    names_.push_back(std::move(names[i]));
+  }
+  IndexPrefixes();
+}
+
+void AccessList::IndexPrefixes() {
   if (sorted_.empty()) return;
   prefix_start_.assign((std::size_t{1} << 16) + 1, 0);
   for (const InfoHash& hash : sorted_) ++prefix_start_[PrefixOf(hash) + 1];
   for (std::size_t p = 1; p < prefix_start_.size(); ++p) prefix_start_[p] += prefix_start_[p - 1];
 }
 
-bool AccessList::Contains(const InfoHash& info_hash) const {
-  if (sorted_.empty()) return false;
+std::optional<std::size_t> AccessList::Find(const InfoHash& info_hash) const {
+  if (sorted_.empty()) return std::nullopt;
   const std::size_t prefix = PrefixOf(info_hash);
-  return std::binary_search(sorted_.begin() + prefix_start_[prefix],
-                            sorted_.begin() + prefix_start_[prefix + 1], info_hash);
+  const auto end = sorted_.begin() + prefix_start_[prefix + 1];
+  const auto found = std::lower_bound(sorted_.begin() + prefix_start_[prefix], end, info_hash);
+  if (found == end || *found != info_hash) return std::nullopt;
+  return static_cast<std::size_t>(found - sorted_.begin());
+}
+
+std::string_view AccessList::NameOf(const InfoHash& info_hash) const {
+  if (names_.empty()) return {};
+  const auto index = Find(info_hash);
+  return index ? std::string_view(names_[*index]) : std::string_view();
 }
 
 Result<AccessList> ParseAccessList(std::string_view text) {

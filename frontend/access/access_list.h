@@ -13,11 +13,14 @@
 // (256 KiB), so a lookup is a binary search within one prefix's few entries: a search over the
 // whole vector touched ~17 cache lines and cost 3-5% of a keep-alive announce at 100,000
 // entries. Infohashes are SHA-1 or SHA-256 digests, so prefixes are even. No allocation per
-// lookup. Pure value type.
+// lookup. A list read from torrent files also holds each torrent's name (BEP 48's scrape `name`,
+// and the info page's). Pure value type.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,8 +34,13 @@ class AccessList {
   AccessList() = default;  // lists no torrent
   // Sorts `hashes` and drops repeats.
   explicit AccessList(std::vector<InfoHash> hashes);
+  // The same, each hash with the name at its index in `names` (a torrent file's; a repeat keeps
+  // the first).
+  AccessList(std::vector<InfoHash> hashes, std::vector<std::string> names);
 
-  bool Contains(const InfoHash& info_hash) const;
+  bool Contains(const InfoHash& info_hash) const { return Find(info_hash).has_value(); }
+  // The torrent's name, or empty: unlisted, or listed without one.
+  std::string_view NameOf(const InfoHash& info_hash) const;
   std::size_t size() const { return sorted_.size(); }
   bool empty() const { return sorted_.empty(); }
 
@@ -41,7 +49,11 @@ class AccessList {
     return std::size_t{info_hash.bytes[0]} << 8 | info_hash.bytes[1];
   }
 
+  void IndexPrefixes();
+  std::optional<std::size_t> Find(const InfoHash& info_hash) const;
+
   std::vector<InfoHash> sorted_;
+  std::vector<std::string> names_;           // sorted_'s, by index; empty: no names
   std::vector<std::uint32_t> prefix_start_;  // [p, p+1): the entries with prefix p; empty: none
 };
 

@@ -52,6 +52,8 @@ class TorrentAccess : public ListInForce<AccessList> {
   bool Serves(const InfoHash& info_hash) const {
     return !enabled() || list().Contains(info_hash) == (mode_ == AccessMode::kAllow);
   }
+  // The torrent's name from its torrent file, or empty.
+  std::string_view NameOf(const InfoHash& info_hash) const { return list().NameOf(info_hash); }
   // Serves(), counting a refusal.
   bool AdmitAnnounce(const InfoHash& info_hash);
   bool AdmitScrape(const InfoHash& info_hash);

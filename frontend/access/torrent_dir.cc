@@ -8,7 +8,6 @@
 
 #include "common/list_file.h"
 #include "common/read_file.h"
-#include "frontend/access/torrent_file.h"
 
 namespace shardtrack {
 namespace {
@@ -43,27 +42,31 @@ Result<AccessList> TorrentDirReader::Load(const std::string& directory) {
   read_ = std::move(found);
 
   std::vector<InfoHash> hashes;
+  std::vector<std::string> names;
   for (const auto& [path, file] : read_) {
-    hashes.insert(hashes.end(), file.hashes.begin(), file.hashes.end());
+    for (const InfoHash& hash : file.identity.info_hashes) {
+      hashes.push_back(hash);
+      names.push_back(file.identity.name);
+    }
   }
-  return AccessList(std::move(hashes));
+  return AccessList(std::move(hashes), std::move(names));
 }
 
 TorrentDirReader::ReadFile TorrentDirReader::Read(const std::string& path, const FileStamp& stamp,
                                                   std::size_t& bad_files) {
   if (auto last = read_.find(path); last != read_.end() && last->second.stamp == stamp) {
-    if (last->second.hashes.empty()) ++bad_files;
+    if (last->second.identity.info_hashes.empty()) ++bad_files;
     return std::move(last->second);
   }
   ReadFile file{stamp, {}};
   auto torrent = ReadWholeFile(path);
-  auto hashes = torrent ? InfoHashesOfTorrent(*torrent)
-                        : Result<std::vector<InfoHash>>(Error{torrent.error()});
-  if (hashes) {
-    file.hashes = std::move(*hashes);
+  auto identity =
+      torrent ? IdentifyTorrent(*torrent) : Result<TorrentIdentity>(Error{torrent.error()});
+  if (identity) {
+    file.identity = std::move(*identity);
   } else if (++bad_files <= kBadFilesLogged) {
     spdlog::warn("{} left out of the access list: {}; replace it with a good torrent file", path,
-                 hashes.error());
+                 identity.error());
   }
   return file;
 }

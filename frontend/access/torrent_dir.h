@@ -20,6 +20,7 @@
 #include "common/list_file.h"
 #include "common/result.h"
 #include "frontend/access/access_list.h"
+#include "frontend/access/torrent_file.h"
 
 namespace shardtrack {
 
@@ -30,8 +31,8 @@ class TorrentDirReader {
 
  private:
   struct ReadFile {
-    FileStamp stamp;               // the version read
-    std::vector<InfoHash> hashes;  // none: the file was bad (and was named in a warning)
+    FileStamp stamp;           // the version read
+    TorrentIdentity identity;  // no infohashes: the file was bad (and was named in a warning)
   };
 
   // The file at `path`, whose version is `stamp` now: read again unless it is the version read

@@ -19,6 +19,8 @@ class BencodeScanner {
   explicit BencodeScanner(std::string_view text) : text_(text) {}
 
   std::size_t position() const { return position_; }
+  // Whether a string comes next.
+  bool PeekString() const { return position_ < text_.size() && IsDigit(text_[position_]); }
   bool AtEnd() const { return position_ == text_.size(); }
   bool Consume(char c) {
     if (position_ >= text_.size() || text_[position_] != c) return false;
@@ -85,13 +87,21 @@ bool ForEachDictEntry(BencodeScanner& scanner, OnEntry&& on_entry) {
   return true;
 }
 
+// `text` cut to at most `limit` bytes, not inside a UTF-8 character.
+std::string CutAtCharacter(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  std::size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+  return std::string(text.substr(0, cut));
+}
+
 Error BadBencoding(const BencodeScanner& scanner) {
   return Error{"bad bencoding at byte " + std::to_string(scanner.position())};
 }
 
 }  // namespace
 
-Result<std::vector<InfoHash>> InfoHashesOfTorrent(std::string_view torrent) {
+Result<TorrentIdentity> IdentifyTorrent(std::string_view torrent) {
   BencodeScanner file(torrent);
   std::optional<std::string_view> info;
   const bool read = ForEachDictEntry(file, [&](std::string_view key, BencodeScanner& scanner) {
@@ -103,11 +113,17 @@ Result<std::vector<InfoHash>> InfoHashesOfTorrent(std::string_view torrent) {
   if (!read || !file.AtEnd()) return BadBencoding(file);
   if (!info) return Error{"no info dictionary"};
 
+  TorrentIdentity identity;
   bool has_v1_pieces = false;
   std::int64_t meta_version = 1;
   BencodeScanner fields(*info);
   const bool is_dict = ForEachDictEntry(fields, [&](std::string_view key, BencodeScanner& scanner) {
     if (key == "pieces") has_v1_pieces = true;
+    if (key == "name" && scanner.PeekString()) {
+      const auto name = scanner.String();
+      if (name) identity.name = CutAtCharacter(*name, kMaxTorrentNameBytes);
+      return name.has_value();
+    }
     if (key != "meta version") return scanner.Skip();
     const auto version = scanner.Int();
     if (version) meta_version = *version;
@@ -118,12 +134,12 @@ Result<std::vector<InfoHash>> InfoHashesOfTorrent(std::string_view torrent) {
     return Error{"meta version " + std::to_string(meta_version) + " is not 1 or 2"};
   }
 
-  std::vector<InfoHash> hashes;
+  std::vector<InfoHash>& hashes = identity.info_hashes;
   if (meta_version != 2 || has_v1_pieces) hashes.push_back(Sha1(*info));
   if (meta_version == 2) {
     hashes.push_back(*InfoHash::FromRaw(Sha256(*info).view().substr(0, InfoHash::kSize)));
   }
-  return hashes;
+  return identity;
 }
 
 }  // namespace shardtrack

@@ -231,6 +231,18 @@ class TorrentDirectoryTest(FrontendCase):
         self.assertRegex(self.frontend.log(), re.escape(
             os.path.join(self.torrents, "broken.torrent")) + " left out of the access list: bad")
 
+    def test_scrapes_and_the_info_page_name_the_torrents(self):
+        announce_raw(self.port, self.hybrid[1], "seeder", left=0)  # a swarm for the info page
+        unknown = hashlib.sha1(b"not in the directory").digest()
+        files = cluster.scrape(self.port, [self.v1[0], self.hybrid[1], unknown])
+        self.assertEqual(files[self.v1[0]][b"name"], b"one")
+        self.assertEqual(files[self.hybrid[1]],
+                         {b"complete": 1, b"downloaded": 0, b"incomplete": 0, b"name": b"both"})
+        self.assertNotIn(b"name", files[unknown])
+        self.assertEqual(cluster.scrape(self.port)[self.hybrid[1]][b"name"], b"both")  # full
+        page = cluster.get(self.port, "/").body.decode()
+        self.assertIn(f"<td>{self.hybrid[1].hex()}</td><td>both</td>", page)
+
     def test_a_torrent_added_or_removed_is_seen_at_the_next_check(self):
         added = write_torrent(os.path.join(self.torrents, "2026"), "three")
         wait_until(lambda: served(self.port, added[0]), "the added torrent served")

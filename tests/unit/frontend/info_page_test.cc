@@ -35,6 +35,22 @@ TEST(InfoPageTest, ShowsTotalsAndTorrentRows) {
   EXPECT_EQ(html.find("Partial"), std::string::npos);
 }
 
+TEST(InfoPageTest, NamesAreShownEscapedWhenATorrentHasOne) {
+  proto::StatsReply stats = Stats();
+  stats.mutable_top(0)->set_name("<b>Tom & Jerry's \"best\"</b>");
+  stats.add_top()->set_info_hash(std::string(20, '\x01'));  // no name: an empty cell
+  std::string html = RenderInfoPage(stats, 1, 1);
+  EXPECT_NE(html.find("<th>info hash</th><th>name</th><th>seeders</th>"), std::string::npos);
+  EXPECT_NE(html.find("<td>abababababababababababababababababababab</td><td>&lt;b&gt;Tom &amp; "
+                      "Jerry&#39;s &quot;best&quot;&lt;/b&gt;</td><td>3</td>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<td>0101010101010101010101010101010101010101</td><td></td><td>0</td>"),
+            std::string::npos)
+      << html;
+  EXPECT_EQ(html.find("<b>"), std::string::npos);
+}
+
 TEST(InfoPageTest, WarnsWhenShardsAreMissing) {
   std::string html = RenderInfoPage(Stats(), 1, 3);
   EXPECT_NE(html.find("Partial: 1 of 3 shards answered."), std::string::npos) << html;

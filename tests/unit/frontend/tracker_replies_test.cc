@@ -198,6 +198,23 @@ TEST(TrackerRepliesTest, ScrapeReplySortsAndDeduplicatesHashes) {
   EXPECT_EQ(files.Find(high)->Find("complete")->as_int(), 1);
 }
 
+TEST(TrackerRepliesTest, ScrapeReplyNamesTheTorrentsThatHaveNames) {
+  std::vector<proto::ScrapeEntry> entries(2);
+  entries[0].set_info_hash(std::string(20, 'a'));
+  entries[0].set_name("Debian 12 netinst");
+  entries[1].set_info_hash(std::string(20, 'b'));
+  std::string body;
+  std::vector<const proto::ScrapeEntry*> scratch;
+  WriteScrapeReply(entries, scratch, body);
+  const BencodeValue decoded = Decode(body);  // strict: keys sorted, so `name` comes last
+  const BencodeValue& named = *decoded.Find("files")->Find(std::string(20, 'a'));
+  EXPECT_EQ(Keys(named),
+            (std::vector<std::string>{"complete", "downloaded", "incomplete", "name"}));
+  EXPECT_EQ(named.Find("name")->as_string(), "Debian 12 netinst");
+  EXPECT_EQ(Keys(*decoded.Find("files")->Find(std::string(20, 'b'))),
+            (std::vector<std::string>{"complete", "downloaded", "incomplete"}));
+}
+
 TEST(TrackerRepliesTest, ScrapeReplyFromRepeatedField) {
   proto::ScrapeReply reply;
   reply.add_files()->set_info_hash(std::string(20, 'b'));

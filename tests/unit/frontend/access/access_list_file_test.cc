@@ -74,7 +74,7 @@ TEST_F(AccessListFileTest, ADirectoryReadAgainRereadsOnlyTheFilesThatChanged) {
            "ee";
   };
   const auto hash_of = [&torrent](char piece) {
-    return InfoHashesOfTorrent(torrent(piece)).value().front();
+    return IdentifyTorrent(torrent(piece)).value().info_hashes.front();
   };
   const std::string directory = dir_.File("torrents");
   std::filesystem::create_directories(directory);

@@ -1,6 +1,6 @@
 // ParseAccessList: one infohash a line in hex (either case), a v2 infohash or a magnet URI;
 // comments, blank lines and surrounding whitespace skipped; a bad line is an error naming its
-// number and what is wrong. AccessList: lookups and repeats.
+// number and what is wrong. AccessList: lookups, repeats and torrent names.
 #include "frontend/access/access_list.h"
 
 #include <gtest/gtest.h>
@@ -151,6 +151,16 @@ TEST(AccessListTest, FindsEntriesWhateverTheirFirstTwoBytes) {
   EXPECT_FALSE(list.Contains(with_prefix(0xff, 0xff, 0)));
   EXPECT_FALSE(list.Contains(with_prefix(0x00, 0x01, 1)));  // a prefix nobody has
   EXPECT_FALSE(AccessList().Contains(with_prefix(0x00, 0x00, 1)));
+}
+
+TEST(AccessListTest, NamesFollowTheirTorrentsThroughSortingAndRepeats) {
+  AccessList list({Filled(9), Filled(1), Filled(5), Filled(1)}, {"nine", "one", "", "one again"});
+  EXPECT_EQ(list.size(), 3u);
+  EXPECT_EQ(list.NameOf(Filled(9)), "nine");
+  EXPECT_EQ(list.NameOf(Filled(1)), "one");                  // the first of a repeat
+  EXPECT_EQ(list.NameOf(Filled(5)), "");                     // listed without a name
+  EXPECT_EQ(list.NameOf(Filled(2)), "");                     // not listed
+  EXPECT_EQ(AccessList({Filled(9)}).NameOf(Filled(9)), "");  // a list file names nothing
 }
 
 }  // namespace

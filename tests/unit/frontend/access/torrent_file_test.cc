@@ -1,6 +1,6 @@
-// InfoHashesOfTorrent hashes the info dictionary's bytes as the file holds them, under the hashes
-// each kind of torrent is announced with. The expected digests are Python hashlib's of the same
-// bytes.
+// IdentifyTorrent hashes the info dictionary's bytes as the file holds them, under the hashes
+// each kind of torrent is announced with, and takes its name. The expected digests are Python
+// hashlib's of the same bytes.
 #include "frontend/access/torrent_file.h"
 
 #include <gtest/gtest.h>
@@ -27,42 +27,54 @@ std::string Torrent(const std::string& info) {
   return "d8:announce23:http://tracker/announce4:info" + info + "e";
 }
 
-std::vector<std::string> Hex(const std::vector<InfoHash>& hashes) {
+// The infohashes of `torrent` in hex; none when it is bad (the test fails then).
+std::vector<std::string> Hex(const std::string& torrent) {
+  auto identity = IdentifyTorrent(torrent);
+  EXPECT_TRUE(identity) << identity.error();
   std::vector<std::string> out;
-  for (const InfoHash& hash : hashes) out.push_back(hash.ToHex());
+  if (identity) {
+    for (const InfoHash& hash : identity->info_hashes) out.push_back(hash.ToHex());
+  }
   return out;
 }
 
 std::string ErrorOf(const std::string& torrent) {
-  auto hashes = InfoHashesOfTorrent(torrent);
-  return hashes ? "no error" : hashes.error();
+  auto identity = IdentifyTorrent(torrent);
+  return identity ? "no error" : identity.error();
 }
 
 TEST(TorrentFileTest, AV1TorrentIsTheSha1OfItsInfo) {
-  auto hashes = InfoHashesOfTorrent(Torrent(kV1Info));
-  ASSERT_TRUE(hashes) << hashes.error();
-  EXPECT_EQ(Hex(*hashes), std::vector<std::string>{"47e0239de6259cf7b7148c0de753afc0e03e9e05"});
+  EXPECT_EQ(Hex(Torrent(kV1Info)),
+            std::vector<std::string>{"47e0239de6259cf7b7148c0de753afc0e03e9e05"});
 }
 
 TEST(TorrentFileTest, KeysOutOfOrderAreHashedAsWritten) {
   const std::string unsorted =
       "d4:name5:a.bin6:lengthi1024e12:piece lengthi16384e6:pieces20:" + kPieces + "e";
-  auto hashes = InfoHashesOfTorrent("d4:info" + unsorted + "8:announce3:urle");
-  ASSERT_TRUE(hashes) << hashes.error();
-  EXPECT_EQ(Hex(*hashes), std::vector<std::string>{"8ad9fa35fef3b352d76630a79f54b0fa8c8239aa"});
+  EXPECT_EQ(Hex("d4:info" + unsorted + "8:announce3:urle"),
+            std::vector<std::string>{"8ad9fa35fef3b352d76630a79f54b0fa8c8239aa"});
 }
 
 TEST(TorrentFileTest, AV2TorrentIsItsTruncatedSha256) {
-  auto hashes = InfoHashesOfTorrent(Torrent(kV2Info));
-  ASSERT_TRUE(hashes) << hashes.error();
-  EXPECT_EQ(Hex(*hashes), std::vector<std::string>{"ecb1edacc7da73f537d05f1518bfbd11f90e9439"});
+  EXPECT_EQ(Hex(Torrent(kV2Info)),
+            std::vector<std::string>{"ecb1edacc7da73f537d05f1518bfbd11f90e9439"});
 }
 
 TEST(TorrentFileTest, AHybridTorrentIsAnnouncedUnderBoth) {
-  auto hashes = InfoHashesOfTorrent(Torrent(kHybridInfo));
-  ASSERT_TRUE(hashes) << hashes.error();
-  EXPECT_EQ(Hex(*hashes), (std::vector<std::string>{"984f4f8c7ccb441200a2c8943df03a4defa4e464",
-                                                    "7ebfdaa58f397309b1a32a7ea2f12a37a6001dc5"}));
+  EXPECT_EQ(Hex(Torrent(kHybridInfo)),
+            (std::vector<std::string>{"984f4f8c7ccb441200a2c8943df03a4defa4e464",
+                                      "7ebfdaa58f397309b1a32a7ea2f12a37a6001dc5"}));
+}
+
+TEST(TorrentFileTest, TheNameIsInfosCutAtACharacterWithinTheLimit) {
+  EXPECT_EQ(IdentifyTorrent(Torrent(kV1Info))->name, "a.bin");
+  const std::string accented = std::string(kMaxTorrentNameBytes - 1, 'x') + "\xc3\xa9";  // é
+  const std::string long_name = std::to_string(accented.size()) + ":" + accented;
+  auto identity = IdentifyTorrent(Torrent("d4:name" + long_name + "6:pieces20:" + kPieces + "e"));
+  ASSERT_TRUE(identity) << identity.error();
+  EXPECT_EQ(identity->name, std::string(kMaxTorrentNameBytes - 1, 'x'));
+  EXPECT_EQ(IdentifyTorrent(Torrent("d6:pieces20:" + kPieces + "e"))->name, "");
+  EXPECT_EQ(ErrorOf(Torrent("d4:name9:abce")).find("bad bencoding"), 0u);
 }
 
 TEST(TorrentFileTest, BrokenFilesAreErrorsThatSayWhat) {
