@@ -1,7 +1,7 @@
 """kill -9 at random moments under load loses no completion a client was told of and counts none
 twice.
 
-2 shards and a frontend. WORKERS threads each announce `completed` for a stream of new peers over
+2 shards (a snapshot every second) and a frontend. WORKERS threads each announce `completed` for a stream of new peers over
 TORRENTS torrents; a peer whose announce was not answered (its shard was down, or died before
 replying) asks again until it is, as a client does. Meanwhile a random shard is killed with SIGKILL
 and restarted at random moments. Afterwards every torrent's completed count and seeders must equal
@@ -16,6 +16,7 @@ and SHARDTRACK_CHAOS_SEED picks the kills' timing (default: a fresh seed, printe
 import collections
 import os
 import random
+import re
 import signal
 import threading
 import time
@@ -35,8 +36,11 @@ class ChaosTest(cluster.LoggedTestCase):
 
     def setUp(self):
         self.seed = int(os.environ.get("SHARDTRACK_CHAOS_SEED", random.randrange(1 << 30)))
+        # A snapshot every second, so kills also land while a child writes one and while the
+        # shard installs it and starts the journal that follows it.
         self.cluster = cluster.Cluster(
-            shards=2, frontends=1, frontend_args=["--shard-timeout-ms", str(SHARD_TIMEOUT_MS)])
+            shards=2, frontends=1, shard_args=["--save-dfile-interval", "1"],
+            frontend_args=["--shard-timeout-ms", str(SHARD_TIMEOUT_MS)])
         self.cluster.__enter__()
         self.addCleanup(self.cluster.close)
         self.port = self.cluster.port()
@@ -112,8 +116,16 @@ class ChaosTest(cluster.LoggedTestCase):
             entry = files[torrent]
             self.assertEqual(entry[b"downloaded"], self.answered[torrent], f"torrent {n}: {entry}")
             self.assertEqual(entry[b"complete"], self.answered[torrent], f"torrent {n}: {entry}")
+        # Every start writes a snapshot and so does every periodic save: the generation a shard
+        # last loaded, less the starts before the last, is about the periodic snapshots it made.
+        periodic = 0
+        for shard in self.cluster.shards:
+            generations = re.findall(r"\(generation (\d+)", shard.log())
+            starts = shard.log().count("----- start #")
+            periodic += max(0, int(generations[-1]) - (starts - 1)) if generations else 0
         print(f"\nchaos: {kills} kills, {sum(self.answered.values())} completions answered, "
-              f"{self.unanswered} of {self.attempts} attempts unanswered (seed {self.seed})")
+              f"{self.unanswered} of {self.attempts} attempts unanswered, about {periodic} "
+              f"periodic snapshots (seed {self.seed})")
 
 
 if __name__ == "__main__":
