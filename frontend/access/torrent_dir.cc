@@ -59,7 +59,11 @@ TorrentDirReader::ReadFile TorrentDirReader::Read(const std::string& path, const
     return std::move(last->second);
   }
   ReadFile file{stamp, {}};
-  auto torrent = ReadWholeFile(path);
+  auto torrent =
+      stamp.size <= kMaxTorrentFileBytes
+          ? ReadWholeFile(path)
+          : Result<std::string>(Error{"larger than " + std::to_string(kMaxTorrentFileBytes >> 20) +
+                                      " MiB, which no torrent file is"});
   auto identity =
       torrent ? IdentifyTorrent(*torrent) : Result<TorrentIdentity>(Error{torrent.error()});
   if (identity) {

@@ -4,14 +4,15 @@
 // background thread, never on a serving loop.
 //
 // Unlike a list file, which is used whole or not at all, a torrent file that cannot be read or
-// parsed is left out with a warning naming it: such a directory is where uploads land, and one
-// bad upload should not keep every new torrent out.
+// parsed, or is larger than kMaxTorrentFileBytes, is left out with a warning naming it: such a
+// directory is where uploads land, and one bad upload should not keep every new torrent out.
 //
 // The reader remembers each file it read by path, inode, size and mtime, and reads again only
 // the files that changed: a directory of 10,000 torrents (313 MB) took 2-3 s to read at first
 // and 60-80 ms to read again (SIGHUP, 2026-12-04). One thread at a time.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +24,10 @@
 #include "frontend/access/torrent_file.h"
 
 namespace shardtrack {
+
+// Far above any real torrent file (a 1 TB torrent in 16 MiB pieces lists 1.2 MB of piece hashes),
+// so that a stray huge file is not read into memory.
+inline constexpr std::int64_t kMaxTorrentFileBytes = 64 << 20;
 
 class TorrentDirReader {
  public:

@@ -59,6 +59,13 @@ TEST_F(AccessListFileTest, ADirectoryListsItsTorrentFilesAndLeavesBadOnesOut) {
   Write(dir_.File("torrents/a.torrent"), "d4:info" + info("a") + "e");
   Write(dir_.File("torrents/old/b.torrent"), "d4:info" + info("b") + "e");
   Write(dir_.File("torrents/broken.torrent"), "d4:info");
+  {  // a good torrent but for its size: a piece list of zeros (a hole: no disk space taken)
+    const std::string head = "d4:infod6:pieces" + std::to_string(kMaxTorrentFileBytes) + ":";
+    std::ofstream huge(dir_.File("torrents/huge.torrent"), std::ios::binary);
+    huge << head;
+    huge.seekp(static_cast<std::streamoff>(head.size() + kMaxTorrentFileBytes));
+    huge << "ee";
+  }
   Write(dir_.File("torrents/notes.txt"), std::string(kHexA) + "\n");  // not a list file here
   auto list = AccessListReader().Load(dir_.File("torrents"));
   ASSERT_TRUE(list) << list.error();
