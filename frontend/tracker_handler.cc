@@ -210,7 +210,9 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
         if (exchange.full_scrape && !Serves(entry)) continue;
         proto::ScrapeEntry& file = *exchange.scrape.add_files();
         file = entry;
-        Name(file);
+        // Not in a full scrape: FullScrapeLimitPerShard counts each torrent's bytes without a
+        // name, so that the whole reply fits --max-output-bytes.
+        if (!exchange.full_scrape) Name(file);
       }
       if (reply.scrape().truncated()) exchange.scrape.set_truncated(true);
     } else {
