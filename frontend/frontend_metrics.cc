@@ -116,4 +116,15 @@ void FrontendMetrics::WatchClients(const ClientAccess& clients) {
   AddReloadCounters(registry_, "shardtrack_client_list_reloads_total", clients);
 }
 
+void FrontendMetrics::WatchIps(const IpAccess& ips) {
+  registry_.AddCounter("shardtrack_ip_refused_total",
+                       "Requests (HTTP announces, scrapes and info pages; UDP datagrams) refused "
+                       "for their client's address (--ip-list).",
+                       {}, [&ips] { return ips.refused(); });
+  registry_.AddGauge("shardtrack_ip_list_entries",
+                     "Addresses, blocks and ranges in the IP list in force.", {},
+                     [&ips] { return double(ips.entries()); });
+  AddReloadCounters(registry_, "shardtrack_ip_list_reloads_total", ips);
+}
+
 }  // namespace shardtrack

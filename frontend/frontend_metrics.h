@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "frontend/access/client_access.h"
+#include "frontend/access/ip_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/http_server.h"
@@ -42,6 +43,7 @@ class FrontendMetrics {
   void WatchAccess(const TorrentAccess& access);
   void WatchPasskeys(const PasskeyAccess& passkeys);
   void WatchClients(const ClientAccess& clients);
+  void WatchIps(const IpAccess& ips);
 
   const MetricsRegistry& registry() const { return registry_; }
 

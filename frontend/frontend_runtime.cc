@@ -11,6 +11,7 @@
 #include "common/open_file_limit.h"
 #include "common/reactor/udp_socket.h"
 #include "frontend/access/client_access.h"
+#include "frontend/access/ip_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/client_address.h"
@@ -174,6 +175,7 @@ struct Checked {
   StartingList<TorrentAccess> access;
   StartingList<PasskeyAccess> passkeys;
   StartingList<ClientAccess> clients;
+  StartingList<IpAccess> ips;
   ClientAddressPolicy policy;
   UdpConnectionIds udp_ids;
   ClientRequestLimiter limiter;
@@ -234,6 +236,7 @@ struct FrontendRuntime::Parts {
   ReloadedList<TorrentAccess> access;
   ReloadedList<PasskeyAccess> passkeys;
   ReloadedList<ClientAccess> clients;
+  ReloadedList<IpAccess> ips;
   ClientRequestLimiter limiter;
   TrackerHandler handler;
   HttpServer http;
@@ -268,6 +271,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
       access(std::move(checked.access)),
       passkeys(std::move(checked.passkeys)),
       clients(std::move(checked.clients)),
+      ips(std::move(checked.ips)),
       limiter(std::move(checked.limiter)),
       handler(settings, checked.announce, clock),
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
@@ -302,6 +306,12 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
     udp_handler.AttachClients(clients.target());
     metrics.WatchClients(clients.target());
     clients.StartReloading(loop);
+  }
+  if (ips.enabled()) {
+    handler.AttachIps(ips.target());
+    udp_handler.AttachIps(ips.target());
+    metrics.WatchIps(ips.target());
+    ips.StartReloading(loop);
   }
   if (limiter.enabled()) {
     handler.AttachLimiter(limiter);
@@ -354,6 +364,10 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
       "client-list", ClientListSettingsFrom(settings),
       [](ClientList list, AccessMode mode) { return ClientAccess(mode, std::move(list)); });
   if (!clients.ok()) return Error{clients.error()};
+  auto ips = LoadStartingList<IpAccess>(
+      "ip-list", IpListSettingsFrom(settings),
+      [](IpList list, AccessMode mode) { return IpAccess(mode, std::move(list)); });
+  if (!ips.ok()) return Error{ips.error()};
   auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
                                           settings.require_proxy_header);
   if (!policy.ok()) return Error{policy.error()};
@@ -371,12 +385,15 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   });
   loop.WatchSignals({SIGHUP}, [self](int) {
     Parts& parts = *self->parts_;
-    if (!parts.access.enabled() && !parts.passkeys.enabled() && !parts.clients.enabled()) {
-      return spdlog::info("SIGHUP: no --access-list, --passkey-file or --client-list to reload");
+    if (!parts.access.enabled() && !parts.passkeys.enabled() && !parts.clients.enabled() &&
+        !parts.ips.enabled()) {
+      return spdlog::info(
+          "SIGHUP: no --access-list, --passkey-file, --client-list or --ip-list to reload");
     }
     parts.access.Reload();
     parts.passkeys.Reload();
     parts.clients.Reload();
+    parts.ips.Reload();
   });
   loop.SetBatchWindow(*batch_window);
   const std::uint64_t spare = DescriptorsBesideConnections(settings.shards.size());
@@ -396,10 +413,11 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
         listed, settings.max_output_bytes);
   }
   try {
-    runtime->parts_ = std::make_unique<Parts>(
-        loop, context, settings, clock,
-        Checked{*announce, std::move(*udp), std::move(*access), std::move(*passkeys),
-                std::move(*clients), std::move(*policy), *udp_ids, std::move(*limiter), *curve});
+    runtime->parts_ =
+        std::make_unique<Parts>(loop, context, settings, clock,
+                                Checked{*announce, std::move(*udp), std::move(*access),
+                                        std::move(*passkeys), std::move(*clients), std::move(*ips),
+                                        std::move(*policy), *udp_ids, std::move(*limiter), *curve});
   } catch (const std::exception& error) {  // the router's sockets (ZeroMQ throws)
     return Error{std::string("cannot set up the sockets to the shards: ") + error.what() +
                  " (a --shard is tcp://HOST:PORT; many shards need a higher open-file limit)"};

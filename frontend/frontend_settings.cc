@@ -106,6 +106,14 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "allow: only listed clients may announce; deny: listed clients are refused");
   flags.Add("client-list-interval", &client_list_interval,
             "seconds between checks of --client-list; a changed file is reloaded (at least 1)");
+  flags.Add("ip-list", &ip_list,
+            "file of client addresses, CIDR blocks and first-last ranges (one a line, # comments) "
+            "that --ip-mode applies to; empty: every address is served");
+  flags.Add("ip-mode", &ip_mode,
+            "deny: listed addresses are refused everything; allow: only listed addresses are "
+            "served");
+  flags.Add("ip-list-interval", &ip_list_interval,
+            "seconds between checks of --ip-list; a changed file is reloaded (at least 1)");
   flags.Add("shard-timeout-ms", &shard_timeout_ms,
             "milliseconds before a request a shard has not answered fails");
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
@@ -184,6 +192,11 @@ Result<ListFileSettings> PasskeySettingsFrom(const FrontendSettings& settings) {
 Result<ListFileSettings> ClientListSettingsFrom(const FrontendSettings& settings) {
   return ListFileSettingsFrom("client-list", settings.client_list, settings.client_list_interval,
                               "client-mode", settings.client_mode);
+}
+
+Result<ListFileSettings> IpListSettingsFrom(const FrontendSettings& settings) {
+  return ListFileSettingsFrom("ip-list", settings.ip_list, settings.ip_list_interval, "ip-mode",
+                              settings.ip_mode);
 }
 
 }  // namespace shardtrack

@@ -137,6 +137,11 @@ struct FrontendSettings {
   std::string client_list;
   std::string client_mode = "allow";        // as access_mode: allow or deny the listed clients
   std::uint32_t client_list_interval = 60;  // seconds between checks, as access_list_interval
+  // --ip-list FILE: client addresses, CIDR blocks and ranges (frontend/access/ip_list.h).
+  // Empty: every address.
+  std::string ip_list;
+  std::string ip_mode = "deny";         // deny (a block list) or allow (only the listed)
+  std::uint32_t ip_list_interval = 60;  // seconds between checks, as access_list_interval
 
   // The hop to the shards.
   std::int64_t shard_timeout_ms = 1000;         // a request unanswered this long fails
@@ -176,5 +181,6 @@ struct ListFileSettings {
 Result<ListFileSettings> AccessSettingsFrom(const FrontendSettings& settings);
 Result<ListFileSettings> PasskeySettingsFrom(const FrontendSettings& settings);
 Result<ListFileSettings> ClientListSettingsFrom(const FrontendSettings& settings);
+Result<ListFileSettings> IpListSettingsFrom(const FrontendSettings& settings);
 
 }  // namespace shardtrack

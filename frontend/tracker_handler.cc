@@ -69,6 +69,14 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
 }
 
 bool TrackerHandler::Admit(ResponseSlot slot, const IpAddress& client, std::string_view passkey) {
+  if (ips_ != nullptr && !ips_->Admit(client)) {
+    if (answering_.route == Route::kInfoPage) {
+      RespondText(slot, 403, std::string(kAddressRefusedReason) + "\n");
+    } else {
+      RespondFailure(slot, kAddressRefusedReason);
+    }
+    return false;
+  }
   if (limiter_ != nullptr && !limiter_->Admit(client, answering_.started)) {
     if (answering_.route == Route::kInfoPage) {
       RespondText(slot, 429, std::string(kOverRateReason) + "\n");

@@ -32,6 +32,7 @@
 #include "common/clock.h"
 #include "common/slab.h"
 #include "frontend/access/client_access.h"
+#include "frontend/access/ip_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/announce_request.h"
@@ -57,6 +58,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
   // Optional: announces only from the clients `clients` admits. Must outlive this handler.
   void AttachClients(ClientAccess& clients) { clients_ = &clients; }
+  void AttachIps(IpAccess& ips) { ips_ = &ips; }
   // Optional: limit each client's requests. Must outlive this handler.
   void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }
   // From now on /readyz fails and responses close their connections (graceful shutdown).
@@ -143,6 +145,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   TorrentAccess* access_ = nullptr;
   PasskeyAccess* passkeys_ = nullptr;
   ClientAccess* clients_ = nullptr;
+  IpAccess* ips_ = nullptr;
   ClientRequestLimiter* limiter_ = nullptr;
   bool draining_ = false;
   Answering answering_;

@@ -39,6 +39,9 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
     ++counters_.dropped;
     return;
   }
+  if (ips_ != nullptr && !ips_->Admit(from.address)) {
+    return RespondError(from, request.transaction_id, kAddressRefusedReason);
+  }
   if (!request.error.empty()) {
     return RespondError(from, request.transaction_id, request.error);
   }

@@ -27,6 +27,7 @@
 #include "common/reactor/socket_util.h"
 #include "common/slab.h"
 #include "frontend/access/client_access.h"
+#include "frontend/access/ip_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
 #include "frontend/client_request_limiter.h"
@@ -62,6 +63,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
   // Optional: announces only from the clients `clients` admits. Must outlive this handler.
   void AttachClients(ClientAccess& clients) { clients_ = &clients; }
+  void AttachIps(IpAccess& ips) { ips_ = &ips; }
 
   void OnDatagram(std::string_view datagram, const Endpoint& from);
   const UdpCounters& counters() const { return counters_; }
@@ -102,6 +104,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   ClientRequestLimiter* limiter_ = nullptr;
   PasskeyAccess* passkeys_ = nullptr;
   ClientAccess* clients_ = nullptr;
+  IpAccess* ips_ = nullptr;
   std::vector<InfoHash> served_;  // Served()'s result, reused
   Send send_;
   UdpCounters counters_;
