@@ -32,14 +32,19 @@ struct Entry {
 Result<Entry> ParseCidr(std::string_view base_text, std::string_view prefix_text) {
   auto base = AddressOf(base_text);
   if (!base) return Error{base.error()};
-  const int bits = BitsOf(*base);
+  // An IPv4-mapped block ("::ffff:10.0.0.0/104") is an IPv4 block 96 bits shorter.
+  const bool mapped = base->is_v4() && base_text.find(':') != std::string_view::npos;
+  const int written_bits = mapped ? 128 : BitsOf(*base);
   int prefix = -1;
   auto [end, error] =
       std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
-  if (error != std::errc() || end != prefix_text.data() + prefix_text.size() || prefix < 0 ||
-      prefix > bits) {
-    return Error{"the prefix must be 0 to " + std::to_string(bits)};
+  if (error != std::errc() || end != prefix_text.data() + prefix_text.size() ||
+      prefix < (mapped ? 96 : 0) || prefix > written_bits) {
+    return Error{"the prefix must be " + std::string(mapped ? "96" : "0") + " to " +
+                 std::to_string(written_bits)};
   }
+  if (mapped) prefix -= 96;
+  const int bits = BitsOf(*base);
   const int host_bits = bits - prefix;
   const IpList::Value host_mask =
       host_bits == 128 ? ~IpList::Value{0} : (IpList::Value{1} << host_bits) - 1;

@@ -48,6 +48,9 @@ TEST(IpListTest, KeepsTheFamiliesApartAndTakesMappedAddressesAsIpv4) {
   EXPECT_TRUE(list.Contains(Ip("::ffff:203.0.113.1")));
   EXPECT_FALSE(list.Contains(Ip("2001:db8::1")));  // ::/0 would be IPv6's whole space
   EXPECT_TRUE(Parse("::/0\n").Contains(Ip("2001:db8::1")));
+  const IpList mapped = Parse("::ffff:10.0.0.0/104\n");  // 10.0.0.0/8 written as IPv6
+  EXPECT_TRUE(mapped.Contains(Ip("10.1.2.3")));
+  EXPECT_FALSE(mapped.Contains(Ip("11.0.0.1")));
   EXPECT_FALSE(Parse("::/0\n").Contains(Ip("203.0.113.1")));
 }
 
@@ -72,6 +75,7 @@ TEST(IpListTest, ABadLineIsAnErrorNamingItsNumberAndWhatIsWrong) {
   EXPECT_EQ(error_of("10.0.0.0/8\n10.0.0.0/33\n").rfind("line 2 ", 0), 0u);
   EXPECT_NE(error_of("10.0.0.0/33\n").find("the prefix must be 0 to 32"), std::string::npos);
   EXPECT_NE(error_of("::/129\n").find("0 to 128"), std::string::npos);
+  EXPECT_NE(error_of("::ffff:10.0.0.0/8\n").find("96 to 128"), std::string::npos);
   EXPECT_NE(error_of("10.0.0.0/x\n").find("prefix"), std::string::npos);
   EXPECT_NE(error_of("example.org\n").find("not an IPv4 or IPv6 address"), std::string::npos);
   EXPECT_NE(error_of("10.0.0.9-10.0.0.1\n").find("end before it starts"), std::string::npos);
