@@ -11,7 +11,7 @@
 #include "common/flags.h"
 #include "common/reactor/udp_socket.h"
 #include "common/result.h"
-#include "frontend/access/torrent_access.h"
+#include "frontend/access/modal_list.h"
 #include "frontend/client_request_limiter.h"
 
 namespace shardtrack {

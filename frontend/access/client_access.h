@@ -10,9 +10,8 @@
 #include <string_view>
 
 #include "common/list_file.h"
-#include "common/list_in_force.h"
 #include "frontend/access/client_list.h"
-#include "frontend/access/torrent_access.h"
+#include "frontend/access/modal_list.h"
 
 namespace shardtrack {
 
@@ -21,7 +20,7 @@ inline constexpr std::string_view kClientRefusedReason =
     "your BitTorrent client is not allowed on this tracker: see the site's list of allowed "
     "clients, or update yours";
 
-class ClientAccess : public ListInForce<ClientList> {
+class ClientAccess : public ModalList<ClientList> {
  public:
   struct Counters {
     std::uint64_t refused_announces = 0;
@@ -36,20 +35,18 @@ class ClientAccess : public ListInForce<ClientList> {
   using Loader = PlainLoader<&LoadFile>;
 
   ClientAccess() = default;  // off: every client
-  ClientAccess(AccessMode mode, ClientList list) : ListInForce(std::move(list)), mode_(mode) {}
+  ClientAccess(AccessMode mode, ClientList list) : ModalList(mode, std::move(list)) {}
 
-  AccessMode mode() const { return mode_; }
   const Counters& counters() const { return counters_; }
 
   // Whether a client sending `peer_id` may announce, counting a refusal.
   bool Admit(std::string_view peer_id) {
-    if (!enabled() || list().Matches(peer_id) == (mode_ == AccessMode::kAllow)) return true;
+    if (Passes(list().Matches(peer_id))) return true;
     ++counters_.refused_announces;
     return false;
   }
 
  private:
-  AccessMode mode_ = AccessMode::kAllow;
   Counters counters_;
 };
 

@@ -12,9 +12,8 @@
 
 #include "common/ip_address.h"
 #include "common/list_file.h"
-#include "common/list_in_force.h"
 #include "frontend/access/ip_list.h"
-#include "frontend/access/torrent_access.h"
+#include "frontend/access/modal_list.h"
 
 namespace shardtrack {
 
@@ -22,7 +21,7 @@ namespace shardtrack {
 inline constexpr std::string_view kAddressRefusedReason =
     "your address is not allowed on this tracker";
 
-class IpAccess : public ListInForce<IpList> {
+class IpAccess : public ModalList<IpList> {
  public:
   // What a ListFileReloader needs besides.
   static constexpr std::string_view kFileKind = "IP list";
@@ -33,20 +32,18 @@ class IpAccess : public ListInForce<IpList> {
   using Loader = PlainLoader<&LoadFile>;
 
   IpAccess() = default;  // off: every address
-  IpAccess(AccessMode mode, IpList list) : ListInForce(std::move(list)), mode_(mode) {}
+  IpAccess(AccessMode mode, IpList list) : ModalList(mode, std::move(list)) {}
 
-  AccessMode mode() const { return mode_; }
   std::uint64_t refused() const { return refused_; }
 
   // Whether `client` may be served, counting a refusal.
   bool Admit(const IpAddress& client) {
-    if (!enabled() || list().Contains(client) == (mode_ == AccessMode::kAllow)) return true;
+    if (Passes(list().Contains(client))) return true;
     ++refused_;
     return false;
   }
 
  private:
-  AccessMode mode_ = AccessMode::kDeny;
   std::uint64_t refused_ = 0;
 };
 

@@ -2,12 +2,6 @@
 
 namespace shardtrack {
 
-std::optional<AccessMode> ParseAccessMode(std::string_view text) {
-  if (text == "allow") return AccessMode::kAllow;
-  if (text == "deny") return AccessMode::kDeny;
-  return std::nullopt;
-}
-
 bool TorrentAccess::AdmitAnnounce(const InfoHash& info_hash) {
   if (Serves(info_hash)) return true;
   ++counters_.refused_announces;

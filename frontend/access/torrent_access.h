@@ -14,24 +14,16 @@
 #include <vector>
 
 #include "common/fixed_bytes.h"
-#include "common/list_in_force.h"
 #include "frontend/access/access_list.h"
 #include "frontend/access/access_list_file.h"
+#include "frontend/access/modal_list.h"
 
 namespace shardtrack {
-
-enum class AccessMode {
-  kAllow,  // only listed torrents are served (a private tracker)
-  kDeny,   // listed torrents are refused (a public tracker's block list)
-};
-
-// "allow" or "deny"; nullopt for anything else.
-std::optional<AccessMode> ParseAccessMode(std::string_view text);
 
 // What a client is told about a torrent this tracker does not serve.
 inline constexpr std::string_view kNotServedReason = "torrent not served by this tracker";
 
-class TorrentAccess : public ListInForce<AccessList> {
+class TorrentAccess : public ModalList<AccessList> {
  public:
   struct Counters {
     std::uint64_t refused_announces = 0;
@@ -44,14 +36,11 @@ class TorrentAccess : public ListInForce<AccessList> {
   using Loader = AccessListReader;
 
   TorrentAccess() = default;  // off: serves every torrent
-  TorrentAccess(AccessMode mode, AccessList list) : ListInForce(std::move(list)), mode_(mode) {}
+  TorrentAccess(AccessMode mode, AccessList list) : ModalList(mode, std::move(list)) {}
 
-  AccessMode mode() const { return mode_; }
   const Counters& counters() const { return counters_; }
 
-  bool Serves(const InfoHash& info_hash) const {
-    return !enabled() || list().Contains(info_hash) == (mode_ == AccessMode::kAllow);
-  }
+  bool Serves(const InfoHash& info_hash) const { return Passes(list().Contains(info_hash)); }
   // The torrent's name from its torrent file, or empty.
   std::string_view NameOf(const InfoHash& info_hash) const { return list().NameOf(info_hash); }
   // Serves(), counting a refusal.
@@ -75,7 +64,6 @@ class TorrentAccess : public ListInForce<AccessList> {
   }
 
  private:
-  AccessMode mode_ = AccessMode::kAllow;
   Counters counters_;
 };
 

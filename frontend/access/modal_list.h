@@ -1,0 +1,38 @@
+// ModalList: what the access list, the client list and the IP list share: the list in force
+// (ListInForce) and whether what it names is all that passes (allow) or all that is kept out
+// (deny). Off (no file): everything passes. Loop thread only.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "common/list_in_force.h"
+
+namespace shardtrack {
+
+enum class AccessMode {
+  kAllow,  // only what the list names passes (a private tracker's torrents, a client whitelist)
+  kDeny,   // what the list names is refused (a block list)
+};
+
+// "allow" or "deny"; nullopt for anything else.
+std::optional<AccessMode> ParseAccessMode(std::string_view text);
+
+template <typename ListType>
+class ModalList : public ListInForce<ListType> {
+ public:
+  ModalList() = default;  // off: everything passes
+  ModalList(AccessMode mode, ListType list) : ListInForce<ListType>(std::move(list)), mode_(mode) {}
+
+ protected:
+  // Whether something the list names (`listed`) or does not name passes.
+  bool Passes(bool listed) const {
+    return !this->enabled() || listed == (mode_ == AccessMode::kAllow);
+  }
+
+ private:
+  AccessMode mode_ = AccessMode::kAllow;
+};
+
+}  // namespace shardtrack
