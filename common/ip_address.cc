@@ -48,23 +48,51 @@ bool IpAddress::IsLocal() const {
          (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
 }
 
-std::optional<Cidr> Cidr::Parse(std::string_view text) {
-  auto slash = text.find('/');
-  auto address = IpAddress::Parse(text.substr(0, slash));
-  if (!address) return std::nullopt;
-  int max_bits = address->is_v4() ? 32 : 128;
-  int bits = max_bits;
+Result<Cidr> Cidr::Read(std::string_view text) {
+  const auto slash = text.find('/');
+  const std::string_view base_text = text.substr(0, slash);
+  auto address = IpAddress::Parse(base_text);
+  if (!address) {
+    return Error{"\"" + std::string(base_text) + "\" is not an IPv4 or IPv6 address"};
+  }
+  // An IPv4-mapped address is held as IPv4, so its prefix counts 96 bits fewer.
+  const bool mapped = address->is_v4() && base_text.find(':') != std::string_view::npos;
+  const int least = mapped ? 96 : 0;
+  const int most = mapped || !address->is_v4() ? 128 : 32;
+  int bits = most;
   if (slash != std::string_view::npos) {
-    auto digits = text.substr(slash + 1);
+    const auto digits = text.substr(slash + 1);
     auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
-    if (error != std::errc() || end != digits.data() + digits.size() || bits < 0 ||
-        bits > max_bits) {
-      return std::nullopt;
+    if (error != std::errc() || end != digits.data() + digits.size() || bits < least ||
+        bits > most) {
+      return Error{"the prefix must be " + std::to_string(least) + " to " + std::to_string(most)};
     }
   }
   Cidr out;
   out.base_ = *address;
-  out.prefix_bits_ = bits;
+  out.prefix_bits_ = bits - least;
+  return out;
+}
+
+std::optional<Cidr> Cidr::Parse(std::string_view text) {
+  auto cidr = Read(text);
+  if (!cidr) return std::nullopt;
+  return *cidr;
+}
+
+IpAddress Cidr::first() const {
+  IpAddress out = base_;
+  for (std::size_t bit = prefix_bits_; bit < out.size_ * 8; ++bit) {
+    out.bytes_[bit / 8] &= static_cast<std::uint8_t>(~(0x80 >> (bit % 8)));
+  }
+  return out;
+}
+
+IpAddress Cidr::last() const {
+  IpAddress out = base_;
+  for (std::size_t bit = prefix_bits_; bit < out.size_ * 8; ++bit) {
+    out.bytes_[bit / 8] |= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+  }
   return out;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.h"
+
 namespace shardtrack {
 
 class IpAddress {
@@ -36,8 +38,15 @@ class IpAddress {
 
 class Cidr {
  public:
-  static std::optional<Cidr> Parse(std::string_view text);  // "10.0.0.0/8", "::1/128", "1.2.3.4"
+  // "10.0.0.0/8", "::1/128", "1.2.3.4" (one host). An IPv4-mapped block ("::ffff:10.0.0.0/104")
+  // is the IPv4 block 96 bits shorter. The error says what is wrong ("the prefix must be 0 to
+  // 32").
+  static Result<Cidr> Read(std::string_view text);
+  static std::optional<Cidr> Parse(std::string_view text);  // Read without the reason
   bool Contains(const IpAddress& address) const;
+  // The block's lowest and highest address.
+  IpAddress first() const;
+  IpAddress last() const;
   std::string ToString() const;
 
  private:

@@ -56,8 +56,11 @@ Result<ClientAddressPolicy> ClientAddressPolicy::Make(
     bool require_proxy_header) {
   ClientAddressPolicy policy;
   for (const auto& text : trusted_proxies) {
-    auto cidr = Cidr::Parse(text);
-    if (!cidr) return Error{"--trusted-proxy: not an address or CIDR range: '" + text + "'"};
+    auto cidr = Cidr::Read(text);
+    if (!cidr) {
+      return Error{"--trusted-proxy: not an address or CIDR range: '" + text + "' (" +
+                   cidr.error() + ")"};
+    }
     policy.trusted_proxies.push_back(*cidr);
   }
   policy.trust_x_forwarded_for = trust_x_forwarded_for;

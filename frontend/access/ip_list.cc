@@ -1,7 +1,6 @@
 #include "frontend/access/ip_list.h"
 
 #include <algorithm>
-#include <charconv>
 #include <string>
 
 #include "common/list_file.h"
@@ -15,63 +14,39 @@ IpList::Value ValueOf(const IpAddress& address) {
   return value;
 }
 
-int BitsOf(const IpAddress& address) { return address.is_v4() ? 32 : 128; }
-
-Result<IpAddress> AddressOf(std::string_view text) {
-  auto address = IpAddress::Parse(text);
-  if (!address) return Error{"\"" + std::string(text) + "\" is not an IPv4 or IPv6 address"};
-  return *address;
-}
-
 // An entry's address family and range.
 struct Entry {
   bool v4 = true;
   IpList::Range range;
 };
 
-Result<Entry> ParseCidr(std::string_view base_text, std::string_view prefix_text) {
-  auto base = AddressOf(base_text);
-  if (!base) return Error{base.error()};
-  // An IPv4-mapped block ("::ffff:10.0.0.0/104") is an IPv4 block 96 bits shorter.
-  const bool mapped = base->is_v4() && base_text.find(':') != std::string_view::npos;
-  const int written_bits = mapped ? 128 : BitsOf(*base);
-  int prefix = -1;
-  auto [end, error] =
-      std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
-  if (error != std::errc() || end != prefix_text.data() + prefix_text.size() ||
-      prefix < (mapped ? 96 : 0) || prefix > written_bits) {
-    return Error{"the prefix must be " + std::string(mapped ? "96" : "0") + " to " +
-                 std::to_string(written_bits)};
-  }
-  if (mapped) prefix -= 96;
-  const int bits = BitsOf(*base);
-  const int host_bits = bits - prefix;
-  const IpList::Value host_mask =
-      host_bits == 128 ? ~IpList::Value{0} : (IpList::Value{1} << host_bits) - 1;
-  const IpList::Value first = ValueOf(*base) & ~host_mask;
-  return Entry{base->is_v4(), {first, first | host_mask}};
+// One end of a range: an address (a one-host block), not a block.
+Result<IpAddress> RangeEnd(std::string_view text) {
+  if (text.find('/') != std::string_view::npos) return Error{"a range's ends are addresses"};
+  auto host = Cidr::Read(text);
+  if (!host) return Error{host.error()};
+  return host->first();
 }
 
 Result<Entry> ParseRange(std::string_view first_text, std::string_view last_text) {
-  auto first = AddressOf(first_text);
+  auto first = RangeEnd(first_text);
   if (!first) return Error{first.error()};
-  auto last = AddressOf(last_text);
+  auto last = RangeEnd(last_text);
   if (!last) return Error{last.error()};
   if (first->is_v4() != last->is_v4()) return Error{"a range must not mix IPv4 and IPv6"};
-  if (ValueOf(*last) < ValueOf(*first)) return Error{"a range must not end before it starts"};
-  return Entry{first->is_v4(), {ValueOf(*first), ValueOf(*last)}};
+  const IpList::Range range{ValueOf(*first), ValueOf(*last)};
+  if (range.last < range.first) return Error{"a range must not end before it starts"};
+  return Entry{first->is_v4(), range};
 }
 
+// An address, a CIDR block or a range "first-last".
 Result<Entry> ParseEntry(std::string_view word) {
-  if (const auto slash = word.find('/'); slash != std::string_view::npos) {
-    return ParseCidr(word.substr(0, slash), word.substr(slash + 1));
-  }
   if (const auto dash = word.find('-'); dash != std::string_view::npos) {
     return ParseRange(word.substr(0, dash), word.substr(dash + 1));
   }
-  auto address = AddressOf(word);
-  if (!address) return Error{address.error()};
-  return Entry{address->is_v4(), {ValueOf(*address), ValueOf(*address)}};
+  auto block = Cidr::Read(word);
+  if (!block) return Error{block.error()};
+  return Entry{block->first().is_v4(), {ValueOf(block->first()), ValueOf(block->last())}};
 }
 
 // Sorted by start, overlapping or adjacent ranges joined.

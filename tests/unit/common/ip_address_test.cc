@@ -64,6 +64,23 @@ TEST(CidrTest, MatchesPrefixes) {
   EXPECT_EQ(host->ToString(), "::1/128");
 }
 
+TEST(CidrTest, KnowsItsFirstAndLastAddressAndMappedBlocks) {
+  auto odd = Cidr::Parse("192.168.5.9/22");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->first().ToString(), "192.168.4.0");
+  EXPECT_EQ(odd->last().ToString(), "192.168.7.255");
+  auto v6 = Cidr::Parse("2001:db8::1/32");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->first().ToString(), "2001:db8::");
+  EXPECT_EQ(v6->last().ToString(), "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+  auto mapped = Cidr::Parse("::ffff:10.0.0.0/104");
+  ASSERT_TRUE(mapped);
+  EXPECT_EQ(mapped->ToString(), "10.0.0.0/8");
+  EXPECT_TRUE(mapped->Contains(*IpAddress::Parse("10.1.2.3")));
+  EXPECT_EQ(Cidr::Read("::ffff:10.0.0.0/8").error(), "the prefix must be 96 to 128");
+  EXPECT_EQ(Cidr::Read("10.0.0.0/33").error(), "the prefix must be 0 to 32");
+}
+
 TEST(CidrTest, RejectsBadPrefixes) {
   EXPECT_FALSE(Cidr::Parse("10.0.0.0/33"));
   EXPECT_FALSE(Cidr::Parse("10.0.0.0/x"));
