@@ -5,12 +5,14 @@
 #include <array>
 
 #include "common/list_file.h"
-#include "common/read_file.h"
 
 namespace shardtrack {
 namespace {
 
 constexpr std::size_t kZ85Text = 40;  // Z85 characters of a 32-byte key, libzmq's form
+constexpr std::string_view kNoCurve =
+    "this libzmq was built without CURVE (zmq_has(\"curve\") is false): install a libzmq built "
+    "with libsodium, as Debian's libzmq5 is";
 
 using Z85Text = std::array<char, kZ85Text + 1>;
 
@@ -20,40 +22,23 @@ CurveKey FromZ85(const Z85Text& text) {
   return key;
 }
 
-// The keys a file lists, one a line, in the list files' format.
-Result<std::vector<CurveKey>> ReadKeys(const std::string& path) {
-  auto text = ReadWholeFile(path);
-  if (!text) return Error{text.error()};
+Result<std::vector<CurveKey>> ParseKeys(std::string_view text, ShowBadLine show) {
   std::vector<CurveKey> keys;
-  Status parsed = ForEachListLine(*text, [&keys](std::string_view line) -> Status {
-    auto key = CurveKey::FromHex(FirstWord(line));
-    if (!key) return Error{"a CURVE key is 64 hex digits (shardtrack-curve-keys makes them)"};
-    keys.push_back(*key);
-    return OkStatus();
-  });
-  if (!parsed) return Error{path + ": " + parsed.error()};
+  Status parsed = ForEachListLine(
+      text,
+      [&keys](std::string_view line) -> Status {
+        auto key = CurveKey::FromHex(FirstWord(line));
+        if (!key) return Error{"a CURVE key is 64 hex digits (shardtrack-curve-keys makes them)"};
+        keys.push_back(*key);
+        return OkStatus();
+      },
+      show);
+  if (!parsed) return Error{parsed.error()};
   return keys;
 }
 
-}  // namespace
-
-CurveKeyPair MakeCurveKeyPair() {
-  Z85Text public_key{};
-  Z85Text secret_key{};
-  zmq_curve_keypair(public_key.data(), secret_key.data());
-  return {FromZ85(public_key), FromZ85(secret_key)};
-}
-
-CurveKey CurvePublicKeyOf(const CurveKey& secret_key) {
-  Z85Text secret{};
-  zmq_z85_encode(secret.data(), secret_key.bytes.data(), CurveKey::kSize);
-  Z85Text public_key{};
-  zmq_curve_public(public_key.data(), secret.data());
-  return FromZ85(public_key);
-}
-
-Result<CurveKey> ReadCurveKeyFile(const std::string& path) {
-  auto keys = ReadKeys(path);
+// The only key of `keys`, read from `path`.
+Result<CurveKey> OnlyKey(const std::string& path, Result<std::vector<CurveKey>> keys) {
   if (!keys) return Error{keys.error()};
   if (keys->size() != 1) {
     return Error{path + ": holds " + std::to_string(keys->size()) + " keys, not one"};
@@ -61,8 +46,42 @@ Result<CurveKey> ReadCurveKeyFile(const std::string& path) {
   return keys->front();
 }
 
+}  // namespace
+
+Result<CurveKeyPair> MakeCurveKeyPair() {
+  Z85Text public_key{};
+  Z85Text secret_key{};
+  if (zmq_curve_keypair(public_key.data(), secret_key.data()) != 0)
+    return Error{std::string(kNoCurve)};
+  return CurveKeyPair{FromZ85(public_key), FromZ85(secret_key)};
+}
+
+Result<CurveKey> CurvePublicKeyOf(const CurveKey& secret_key) {
+  Z85Text secret{};
+  zmq_z85_encode(secret.data(), secret_key.bytes.data(), CurveKey::kSize);
+  Z85Text public_key{};
+  if (zmq_curve_public(public_key.data(), secret.data()) != 0) return Error{std::string(kNoCurve)};
+  return FromZ85(public_key);
+}
+
+Result<std::vector<CurveKey>> ParseCurveKeys(std::string_view text) {
+  return ParseKeys(text, ShowBadLine::kYes);
+}
+
+Result<std::vector<CurveKey>> ParseCurveSecretKeys(std::string_view text) {
+  return ParseKeys(text, ShowBadLine::kNo);
+}
+
+Result<CurveKey> ReadCurveKeyFile(const std::string& path) {
+  return OnlyKey(path, LoadListFile(path, &ParseCurveKeys));
+}
+
+Result<CurveKey> ReadCurveSecretKeyFile(const std::string& path) {
+  return OnlyKey(path, LoadListFile(path, &ParseCurveSecretKeys));
+}
+
 Result<std::vector<CurveKey>> ReadCurveKeyListFile(const std::string& path) {
-  auto keys = ReadKeys(path);
+  auto keys = LoadListFile(path, &ParseCurveKeys);
   if (!keys) return Error{keys.error()};
   if (keys->empty()) return Error{path + ": lists no key, so no frontend could connect"};
   return keys;

@@ -21,15 +21,22 @@ struct CurveKeyPair {
   CurveKey secret_key;
 };
 
-// A new random key pair.
-CurveKeyPair MakeCurveKeyPair();
-// The public key that goes with `secret_key`.
-CurveKey CurvePublicKeyOf(const CurveKey& secret_key);
-// The one key a file holds (in the list files' format, list_file.h), or an error naming the
-// file.
+// A new random key pair; an error when this libzmq was built without CURVE.
+Result<CurveKeyPair> MakeCurveKeyPair();
+// The public key that goes with `secret_key`; an error when this libzmq has no CURVE.
+Result<CurveKey> CurvePublicKeyOf(const CurveKey& secret_key);
+
+// The keys `text` lists, one a line in the list files' format (list_file.h; anything after a key
+// is a note), or an error naming the bad line. The secret variant's errors do not show the line.
+Result<std::vector<CurveKey>> ParseCurveKeys(std::string_view text);
+Result<std::vector<CurveKey>> ParseCurveSecretKeys(std::string_view text);
+
+// The one public key a file holds, or an error naming the file.
 Result<CurveKey> ReadCurveKeyFile(const std::string& path);
-// The keys a file lists, one a line (# comments, anything after a key a note), or an error
-// naming the file and the line. An empty list is an error: it would admit nobody.
+// The one secret key a file holds; an error names the file, never its text.
+Result<CurveKey> ReadCurveSecretKeyFile(const std::string& path);
+// The keys a file lists (at least one: an empty list would admit nobody), or an error naming
+// the file and the line.
 Result<std::vector<CurveKey>> ReadCurveKeyListFile(const std::string& path);
 
 }  // namespace shardtrack

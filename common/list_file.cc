@@ -71,7 +71,8 @@ std::string_view FirstWord(std::string_view line) {
 }
 
 Status ForEachListLine(std::string_view text,
-                       const std::function<Status(std::string_view line)>& parse_line) {
+                       const std::function<Status(std::string_view line)>& parse_line,
+                       ShowBadLine show) {
   std::size_t line_number = 0;
   while (!text.empty()) {
     ++line_number;
@@ -80,8 +81,8 @@ Status ForEachListLine(std::string_view text,
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     if (line.empty() || line.front() == '#') continue;
     if (Status parsed = parse_line(line); !parsed) {
-      return Error{"line " + std::to_string(line_number) + " " + Quoted(line) + ": " +
-                   parsed.error()};
+      const std::string shown = show == ShowBadLine::kYes ? " " + Quoted(line) : "";
+      return Error{"line " + std::to_string(line_number) + shown + ": " + parsed.error()};
     }
   }
   return OkStatus();

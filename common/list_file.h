@@ -37,10 +37,14 @@ FileStamp StampOf(const std::string& path);
 // A line's entry: its first word, the rest of the line being the operator's note.
 std::string_view FirstWord(std::string_view line);
 
+// Whether an error shows the bad line: not for a file of secrets, whose log must not hold them.
+enum class ShowBadLine { kYes, kNo };
+
 // Calls `parse_line` with each entry's line, trimmed. The first error it returns ends the walk
-// and comes back as `line 7 "<the line>": <error>`.
+// and comes back as `line 7 "<the line>": <error>` (kNo: `line 7: <error>`).
 Status ForEachListLine(std::string_view text,
-                       const std::function<Status(std::string_view line)>& parse_line);
+                       const std::function<Status(std::string_view line)>& parse_line,
+                       ShowBadLine show = ShowBadLine::kYes);
 
 // A character as an error message shows it: itself when printable, else \xNN.
 std::string Shown(char c);

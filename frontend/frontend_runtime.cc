@@ -191,16 +191,17 @@ Result<std::optional<ShardRouter::Curve>> LoadCurve(const FrontendSettings& sett
         "frontend's key, the second the shards'"};
   }
   if (!secret_given) return std::optional<ShardRouter::Curve>();
-  auto secret = ReadCurveKeyFile(settings.curve_secret_file);
+  auto secret = ReadCurveSecretKeyFile(settings.curve_secret_file);
   if (!secret) return Error{"--curve-secret-file: " + secret.error()};
   auto shards = ReadCurveKeyFile(settings.shard_public_key_file);
   if (!shards) return Error{"--shard-public-key-file: " + shards.error()};
-  const CurveKey public_key = CurvePublicKeyOf(*secret);
+  auto public_key = CurvePublicKeyOf(*secret);
+  if (!public_key) return Error{"--curve-secret-file: " + public_key.error()};
   spdlog::info(
       "CURVE on: this frontend's public key is {}; the shards' --frontend-keys-file "
       "must list it",
-      public_key.ToHex());
-  return std::optional<ShardRouter::Curve>(ShardRouter::Curve{*shards, public_key, *secret});
+      public_key->ToHex());
+  return std::optional<ShardRouter::Curve>(ShardRouter::Curve{*shards, *public_key, *secret});
 }
 
 void DrainThenStop(EventLoop& loop, const Intake& intake, MonoTime deadline) {

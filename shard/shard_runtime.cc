@@ -20,6 +20,7 @@ namespace {
 // --curve-secret-file and --frontend-keys-file, read.
 struct ShardCurve {
   CurveKey secret;
+  CurveKey public_key;   // the secret's, for the log
   FileStamp keys_stamp;  // the version of the keys file read
   CurveKeyList frontends;
 };
@@ -36,12 +37,14 @@ Result<std::optional<ShardCurve>> LoadShardCurve(const ShardSettings& settings) 
   if (settings.frontend_keys_interval < 1) {
     return Error{"--frontend-keys-interval must be at least 1 second, not 0"};
   }
-  auto secret = ReadCurveKeyFile(settings.curve_secret_file);
+  auto secret = ReadCurveSecretKeyFile(settings.curve_secret_file);
   if (!secret) return Error{"--curve-secret-file: " + secret.error()};
+  auto public_key = CurvePublicKeyOf(*secret);
+  if (!public_key) return Error{"--curve-secret-file: " + public_key.error()};
   const FileStamp stamp = StampOf(settings.frontend_keys_file);
   auto frontends = FrontendKeys::LoadFile(settings.frontend_keys_file);
   if (!frontends) return Error{"--frontend-keys-file: " + frontends.error()};
-  return std::optional<ShardCurve>(ShardCurve{*secret, stamp, std::move(*frontends)});
+  return std::optional<ShardCurve>(ShardCurve{*secret, *public_key, stamp, std::move(*frontends)});
 }
 
 }  // namespace
@@ -108,8 +111,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
         (*curve)->keys_stamp, shard->frontend_keys_);
     shard->server_->UseCurve((*curve)->secret);
     spdlog::info("shard {}: CURVE on, {} frontend keys admitted; the shards' public key is {}",
-                 settings.index, shard->frontend_keys_.entries(),
-                 CurvePublicKeyOf((*curve)->secret).ToHex());
+                 settings.index, shard->frontend_keys_.entries(), (*curve)->public_key.ToHex());
   }
   shard->service_->SetLedger(&shard->ledger_);
   shard->accounting_ = std::make_unique<AccountingFlusher>(

@@ -44,10 +44,14 @@ int main(int argc, char** argv) {
     return kUsage;
   }
   const std::string name = argv[1];
-  const shardtrack::CurveKeyPair pair = shardtrack::MakeCurveKeyPair();
-  if (!WriteNewFile(name + ".secret", pair.secret_key.ToHex() + "\n", 0600)) return 1;
-  if (!WriteNewFile(name + ".public", pair.public_key.ToHex() + "\n", 0644)) return 1;
+  const auto pair = shardtrack::MakeCurveKeyPair();
+  if (!pair) {
+    std::fprintf(stderr, "shardtrack-curve-keys: %s\n", pair.error().c_str());
+    return 1;
+  }
+  if (!WriteNewFile(name + ".secret", pair->secret_key.ToHex() + "\n", 0600)) return 1;
+  if (!WriteNewFile(name + ".public", pair->public_key.ToHex() + "\n", 0644)) return 1;
   std::printf("%s.secret\n%s.public %s\n", name.c_str(), name.c_str(),
-              pair.public_key.ToHex().c_str());
+              pair->public_key.ToHex().c_str());
   return 0;
 }

@@ -23,14 +23,14 @@ class CurveKeysTest : public ::testing::Test {
 };
 
 TEST_F(CurveKeysTest, AMadePairBelongsTogetherAndPairsDiffer) {
-  const CurveKeyPair pair = MakeCurveKeyPair();
-  EXPECT_EQ(CurvePublicKeyOf(pair.secret_key), pair.public_key);
+  const CurveKeyPair pair = MakeCurveKeyPair().value();
+  EXPECT_EQ(CurvePublicKeyOf(pair.secret_key).value(), pair.public_key);
   EXPECT_NE(pair.public_key, pair.secret_key);
-  EXPECT_NE(MakeCurveKeyPair().secret_key, pair.secret_key);
+  EXPECT_NE(MakeCurveKeyPair()->secret_key, pair.secret_key);
 }
 
 TEST_F(CurveKeysTest, AKeyFileHoldsOneKeyAsHexWithCommentsAndANote) {
-  const CurveKeyPair pair = MakeCurveKeyPair();
+  const CurveKeyPair pair = MakeCurveKeyPair().value();
   const std::string path =
       File("shards.public", "# the shards' key\n\n  " + pair.public_key.ToHex() + "  made 2026\n");
   auto key = ReadCurveKeyFile(path);
@@ -39,7 +39,7 @@ TEST_F(CurveKeysTest, AKeyFileHoldsOneKeyAsHexWithCommentsAndANote) {
 }
 
 TEST_F(CurveKeysTest, AKeyFileWithoutExactlyOneGoodKeyIsAnErrorNamingIt) {
-  const std::string hex = MakeCurveKeyPair().public_key.ToHex();
+  const std::string hex = MakeCurveKeyPair()->public_key.ToHex();
   struct Case {
     std::string text;
     std::string mentions;
@@ -57,9 +57,26 @@ TEST_F(CurveKeysTest, AKeyFileWithoutExactlyOneGoodKeyIsAnErrorNamingIt) {
   EXPECT_FALSE(ReadCurveKeyFile(dir_.path() + "/missing"));
 }
 
+TEST_F(CurveKeysTest, ABadSecretFileIsNamedButItsTextIsNotShown) {
+  const std::string z85 = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";  // a secret in libzmq's form
+  const std::string path = File("frontend.secret", z85 + "\n");
+  auto key = ReadCurveSecretKeyFile(path);
+  ASSERT_FALSE(key);
+  EXPECT_NE(key.error().find(path + ": line 1: a CURVE key is 64 hex digits"), std::string::npos)
+      << key.error();
+  EXPECT_EQ(key.error().find("rq:rM"), std::string::npos) << key.error();
+  const std::string hex = MakeCurveKeyPair()->secret_key.ToHex();
+  auto good = ReadCurveSecretKeyFile(File("good.secret", hex + "\n"));
+  ASSERT_TRUE(good) << good.error();
+  EXPECT_EQ(good->ToHex(), hex);
+  auto cut = ReadCurveSecretKeyFile(File("cut.secret", hex.substr(1) + "\n"));
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().find(hex.substr(1, 20)), std::string::npos) << cut.error();
+}
+
 TEST_F(CurveKeysTest, AListFileNamesSeveralKeysAndMayNotBeEmpty) {
-  const CurveKeyPair first = MakeCurveKeyPair();
-  const CurveKeyPair second = MakeCurveKeyPair();
+  const CurveKeyPair first = MakeCurveKeyPair().value();
+  const CurveKeyPair second = MakeCurveKeyPair().value();
   auto keys = ReadCurveKeyListFile(File(
       "frontends", first.public_key.ToHex() + " fe1\n" + second.public_key.ToHex() + " fe2\n"));
   ASSERT_TRUE(keys) << keys.error();
