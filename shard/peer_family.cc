@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shard/clamp32.h"
 #include "shard/endpoint_slots.h"
 
 namespace shardtrack {
@@ -26,10 +27,6 @@ std::uint32_t Load32(const std::uint8_t* from) {
 
 void Store32(std::uint8_t* to, std::uint32_t value) {
   for (int i = 0; i < 4; ++i) to[i] = static_cast<std::uint8_t>(value >> (8 * i));
-}
-
-std::uint32_t ClampSeconds(UnixSeconds seconds) {
-  return static_cast<std::uint32_t>(std::clamp<UnixSeconds>(seconds, 0, UINT32_MAX));
 }
 
 constexpr std::uint32_t kPeerIdBit = 0x8000'0000;
@@ -353,7 +350,7 @@ void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
 template <std::size_t A>
 void PeerFamily<A>::Set(PeerKind kind, std::uint32_t index, const PeerState& state) {
   std::uint8_t* at = entry(first(kind) + index) + kEndpointSize;
-  Store32(at, ClampSeconds(state.last_seen));
+  Store32(at, ClampTo32(state.last_seen));
   at[4] = state.completed ? kCompletedFlag : 0;
   if (keeps_peer_ids()) std::memcpy(at + 5, state.peer_id.bytes.data(), PeerId::kSize);
 }

@@ -7,16 +7,13 @@
 
 #include "common/passkey.h"
 #include "common/routing.h"
+#include "shard/clamp32.h"
 
 namespace shardtrack {
 namespace {
 
 std::string OfShards(std::uint32_t index, std::uint32_t count) {
   return "shard " + std::to_string(index) + " of " + std::to_string(count);
-}
-
-std::uint32_t Clamp32(std::uint64_t value) {
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(value, UINT32_MAX));
 }
 
 }  // namespace
@@ -125,9 +122,9 @@ void ShardService::HandleScrape(const proto::ScrapeRequest& request, UnixSeconds
     const SwarmCounts counts = store_.ScrapeOne(*info_hash);
     proto::ScrapeEntry* entry = scrape.add_files();
     entry->set_info_hash(raw);
-    entry->set_complete(Clamp32(counts.seeders));
-    entry->set_incomplete(Clamp32(counts.leechers));
-    entry->set_downloaded(Clamp32(counts.completed));
+    entry->set_complete(ClampTo32(counts.seeders));
+    entry->set_incomplete(ClampTo32(counts.leechers));
+    entry->set_downloaded(ClampTo32(counts.completed));
   }
 }
 

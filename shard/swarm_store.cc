@@ -3,18 +3,16 @@
 #include <algorithm>
 #include <vector>
 
+#include "shard/clamp32.h"
+
 namespace shardtrack {
 namespace {
 
-std::uint32_t Clamp32(std::uint64_t value) {
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(value, UINT32_MAX));
-}
-
 void FillEntry(const InfoHash& info_hash, const TorrentSwarm& swarm, proto::ScrapeEntry& entry) {
   entry.set_info_hash(info_hash.bytes.data(), InfoHash::kSize);
-  entry.set_complete(Clamp32(swarm.seeders()));
-  entry.set_incomplete(Clamp32(swarm.leechers()));
-  entry.set_downloaded(Clamp32(swarm.completed()));
+  entry.set_complete(ClampTo32(swarm.seeders()));
+  entry.set_incomplete(ClampTo32(swarm.leechers()));
+  entry.set_downloaded(ClampTo32(swarm.completed()));
 }
 
 }  // namespace
@@ -61,9 +59,9 @@ AnnounceOutcome SwarmStore::Announce(const PeerAnnounce& announce, UnixSeconds n
   Update(swarm, [&](TorrentSwarm& s) { applied = s.Apply(announce, now, store_peer_ids_); });
   outcome.completion_counted = applied.completion_counted;
   outcome.completed = swarm.completed();
-  out.set_complete(Clamp32(swarm.seeders()));
-  out.set_incomplete(Clamp32(swarm.leechers()));
-  out.set_downloaded(Clamp32(swarm.completed()));
+  out.set_complete(ClampTo32(swarm.seeders()));
+  out.set_incomplete(ClampTo32(swarm.leechers()));
+  out.set_downloaded(ClampTo32(swarm.completed()));
   if (announce.event != proto::EVENT_STOPPED) {
     swarm.SelectFor(announce, applied, rng, out);
   } else {

@@ -72,7 +72,7 @@ TorrentSwarm::Applied ApplyToFamily(const PeerAnnounce& announce, UnixSeconds no
   // repeating itself, or one that started complete. Its `completed` would inflate the count.
   if (announce.event == proto::EVENT_COMPLETED && !state.completed && !listing.as_seeder.found) {
     state.completed = true;
-    ++completed;
+    completed = ClampTo32(std::uint64_t{completed} + 1);
     applied.completion_counted = true;
   }
   const std::uint32_t index = Put(family, endpoint, announce.seeder, state, listing, keep_peer_ids);

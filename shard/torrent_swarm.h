@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "shard/clamp32.h"
 #include "shard/fast_rng.h"
 #include "shard/peer_announce.h"
 #include "shard/peer_family.h"
@@ -69,17 +70,9 @@ class TorrentSwarm {
   std::size_t AllocatedBytes() const { return v4_.AllocatedBytes() + v6_.AllocatedBytes(); }
 
  private:
-  // 32 bits each, so the time fits where a 64-bit count was: 4 billion completions, and Unix
-  // seconds until 2106.
-  static std::uint32_t ClampTo32(std::int64_t value) {
-    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(value, 0, UINT32_MAX));
-  }
-  static std::uint32_t ClampTo32(std::uint64_t value) {
-    return static_cast<std::uint32_t>(std::min<std::uint64_t>(value, UINT32_MAX));
-  }
-
   PeerFamily4 v4_;
   PeerFamily6 v6_;
+  // 32 bits each (ClampTo32), so the time fits where a 64-bit count was.
   std::uint32_t completed_ = 0;
   std::uint32_t last_announce_ = 0;  // Unix seconds; 0: not known
 };

@@ -28,22 +28,20 @@ Status CheckHeaderNames(const FileHeader& header, const ShardFileName& name) {
 }
 
 void ApplyEntry(const JournalEntry& entry, TorrentMap& torrents, const SipHashKey& key) {
-  if (entry.op == JournalOp::kForget) {
-    torrents.erase(entry.info_hash);
-    return;
-  }
-  LoadingTorrent& torrent = torrents[entry.info_hash];
   switch (entry.op) {
-    case JournalOp::kCompleted:
-      torrent.completed = std::max(torrent.completed, entry.completed);
+    case JournalOp::kCompleted: {
+      std::uint64_t& completed = torrents[entry.info_hash].completed;
+      completed = std::max(completed, entry.completed);
       break;
+    }
     case JournalOp::kPeerUpsert:
-      torrent.peers.Upsert(entry.peer, key);
+      torrents[entry.info_hash].peers.Upsert(entry.peer, key);
       break;
     case JournalOp::kPeerRemove:
-      torrent.peers.Remove(entry.peer, key);
+      torrents[entry.info_hash].peers.Remove(entry.peer, key);
       break;
     case JournalOp::kForget:
+      torrents.erase(entry.info_hash);
       break;
   }
 }

@@ -101,6 +101,15 @@ TEST_F(SwarmStoreTest, CompletedIsCountedOncePerPeer) {
   EXPECT_EQ(store_.completed(), 1u);
 }
 
+TEST_F(SwarmStoreTest, ACompletedCountStopsAtItsTopInsteadOfWrappingToZero) {
+  Announce(Peer("10.0.0.1", 6881).Event(proto::EVENT_STARTED));
+  store_.SetCompleted(hash_, UINT32_MAX);
+  auto reply = Announce(Peer("10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED));
+  EXPECT_TRUE(outcome_.completion_counted);
+  EXPECT_EQ(reply.downloaded(), UINT32_MAX);
+  EXPECT_EQ(outcome_.completed, UINT32_MAX);
+}
+
 TEST_F(SwarmStoreTest, CompletedFromEachOfTwoPeersCountsTwice) {
   Announce(Peer("10.0.0.1", 6881));
   Announce(Peer("10.0.0.2", 6881));
