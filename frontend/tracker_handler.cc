@@ -70,21 +70,11 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
 
 bool TrackerHandler::Admit(ResponseSlot slot, const IpAddress& client, std::string_view passkey) {
   if (ips_ != nullptr && !ips_->Admit(client)) {
-    if (answering_.route == Route::kInfoPage) {
-      RespondText(slot, 403, std::string(kAddressRefusedReason) + "\n");
-    } else {
-      RespondFailure(slot, kAddressRefusedReason);
-    }
+    Refuse(slot, 403, kAddressRefusedReason);
     return false;
   }
   if (limiter_ != nullptr && !limiter_->Admit(client, answering_.started)) {
-    if (answering_.route == Route::kInfoPage) {
-      RespondText(slot, 429, std::string(kOverRateReason) + "\n");
-    } else {
-      body_.clear();
-      WriteFailure(kOverRateReason, kOverRateRetryMinutes, body_);
-      RespondBencoded(slot, Outcome::kFailure);
-    }
+    Refuse(slot, 429, kOverRateReason, kOverRateRetryMinutes);
     return false;
   }
   if (passkeys_ == nullptr || answering_.route == Route::kInfoPage) return true;
@@ -162,7 +152,7 @@ bool TrackerHandler::Serves(const proto::ScrapeEntry& entry) const {
 }
 
 void TrackerHandler::Name(proto::ScrapeEntry& entry) const {
-  if (access_ == nullptr) return;
+  if (access_ == nullptr || !access_->names_torrents()) return;
   auto info_hash = InfoHash::FromRaw(entry.info_hash());
   if (!info_hash) return;
   const std::string_view name = access_->NameOf(*info_hash);
@@ -321,6 +311,20 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   exchange.stats.Clear();
   exchange.shards_answered = 0;
   return index;
+}
+
+void TrackerHandler::Refuse(ResponseSlot slot, int page_status, std::string_view reason,
+                            std::uint32_t retry_in_minutes) {
+  if (answering_.route == Route::kInfoPage) {
+    return RespondText(slot, page_status, std::string(reason) + "\n");
+  }
+  body_.clear();
+  if (retry_in_minutes > 0) {
+    WriteFailure(reason, retry_in_minutes, body_);
+  } else {
+    WriteFailure(reason, body_);
+  }
+  RespondBencoded(slot, Outcome::kFailure);
 }
 
 void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason, bool retry_later) {

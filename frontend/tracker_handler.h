@@ -120,6 +120,10 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
 
   std::uint32_t NewExchange(ResponseSlot slot, Route kind);
   // `retry_later`: with BEP 31's `retry in` (the shard was busy, silent or unreachable).
+  // A request refused before it is handled: the info page gets `page_status` and `reason` as
+  // text, a tracker route a bencoded failure (with BEP 31's `retry in` when not 0).
+  void Refuse(ResponseSlot slot, int page_status, std::string_view reason,
+              std::uint32_t retry_in_minutes = 0);
   void RespondFailure(ResponseSlot slot, std::string_view reason, bool retry_later = false);
   void RespondBencoded(ResponseSlot slot, Outcome outcome = Outcome::kOk);  // body_
   void RespondText(ResponseSlot slot, int status, std::string_view text);

@@ -93,7 +93,7 @@ std::optional<std::size_t> AccessList::Find(const InfoHash& info_hash) const {
 }
 
 std::string_view AccessList::NameOf(const InfoHash& info_hash) const {
-  if (names_.empty()) return {};
+  if (!named()) return {};
   const auto index = Find(info_hash);
   return index ? std::string_view(names_[*index]) : std::string_view();
 }

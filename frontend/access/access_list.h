@@ -41,6 +41,8 @@ class AccessList {
   bool Contains(const InfoHash& info_hash) const { return Find(info_hash).has_value(); }
   // The torrent's name, or empty: unlisted, or listed without one.
   std::string_view NameOf(const InfoHash& info_hash) const;
+  // Whether NameOf can give any name (a list read from torrent files).
+  bool named() const { return !names_.empty(); }
   std::size_t size() const { return sorted_.size(); }
   bool empty() const { return sorted_.empty(); }
 

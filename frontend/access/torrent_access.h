@@ -43,6 +43,9 @@ class TorrentAccess : public ModalList<AccessList> {
   bool Serves(const InfoHash& info_hash) const { return Passes(list().Contains(info_hash)); }
   // The torrent's name from its torrent file, or empty.
   std::string_view NameOf(const InfoHash& info_hash) const { return list().NameOf(info_hash); }
+  // Whether the list in force names torrents (a torrent directory's): else NameOf need not be
+  // asked, per scrape entry.
+  bool names_torrents() const { return list().named(); }
   // Serves(), counting a refusal.
   bool AdmitAnnounce(const InfoHash& info_hash);
   bool AdmitScrape(const InfoHash& info_hash);

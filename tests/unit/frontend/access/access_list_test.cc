@@ -161,6 +161,8 @@ TEST(AccessListTest, NamesFollowTheirTorrentsThroughSortingAndRepeats) {
   EXPECT_EQ(list.NameOf(Filled(5)), "");                     // listed without a name
   EXPECT_EQ(list.NameOf(Filled(2)), "");                     // not listed
   EXPECT_EQ(AccessList({Filled(9)}).NameOf(Filled(9)), "");  // a list file names nothing
+  EXPECT_TRUE(list.named());
+  EXPECT_FALSE(AccessList({Filled(9)}).named());
 }
 
 }  // namespace
