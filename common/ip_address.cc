@@ -21,8 +21,19 @@ std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+}  // namespace
+
+std::array<std::uint8_t, 16> IpAddress::As16() const {
+  if (!is_v4()) return bytes_;
+  std::array<std::uint8_t, 16> out{};
+  std::memcpy(out.data(), kMappedPrefix, sizeof kMappedPrefix);
+  std::memcpy(out.data() + sizeof kMappedPrefix, bytes_.data(), 4);
+  return out;
+}
+
 std::optional<IpAddress> IpAddress::FromRaw(std::string_view raw) {
-  static constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (raw.size() == 16 && std::memcmp(raw.data(), kMappedPrefix, 12) == 0) raw.remove_prefix(12);
   if (raw.size() != 4 && raw.size() != 16) return std::nullopt;
   IpAddress out;

@@ -21,6 +21,9 @@ class IpAddress {
   bool is_v4() const { return size_ == 4; }
   // 4 or 16 network-order bytes. An IPv4-mapped IPv6 address is stored as IPv4.
   std::string_view raw() const { return {reinterpret_cast<const char*>(bytes_.data()), size_}; }
+  // 16 bytes for either family: IPv4 as its IPv4-mapped IPv6 form (::ffff:a.b.c.d), which
+  // FromRaw reads back as IPv4.
+  std::array<std::uint8_t, 16> As16() const;
   std::string ToString() const;
 
   // Loopback, RFC 1918 private, link-local, or IPv6 unique-local: a source the original tracker

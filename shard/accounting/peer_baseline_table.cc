@@ -10,7 +10,6 @@ namespace {
 
 constexpr std::size_t kMinSlots = 16;
 constexpr std::uint8_t kMaxProbe = 255;  // a distance of 254
-constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 // At most 7/8 full (see the header).
 constexpr std::size_t MaxEntries(std::size_t slots) { return slots - slots / 8; }
@@ -20,11 +19,10 @@ constexpr std::size_t MaxEntries(std::size_t slots) { return slots - slots / 8; 
 PeerBaselineTable::PackedKey PeerBaselineTable::Pack(const Key& key) {
   PackedKey packed{};
   std::memcpy(packed.data(), key.info_hash.bytes.data(), InfoHash::kSize);
-  const std::string_view ip = key.ip.raw();
   std::uint8_t* address = packed.data() + InfoHash::kSize;
-  if (ip.size() == 4) std::memcpy(address, kMappedPrefix, sizeof(kMappedPrefix));
-  std::memcpy(address + 16 - ip.size(), ip.data(), ip.size());
-  std::memcpy(address + 16, &key.port, sizeof(key.port));
+  const std::array<std::uint8_t, 16> ip = key.ip.As16();
+  std::memcpy(address, ip.data(), ip.size());
+  std::memcpy(address + ip.size(), &key.port, sizeof(key.port));
   return packed;
 }
 

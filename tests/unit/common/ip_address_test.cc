@@ -48,6 +48,16 @@ TEST(IpAddressTest, KnowsLocalSources) {
   }
 }
 
+TEST(IpAddressTest, As16GivesIpv4InItsMappedFormWhichReadsBackAsIpv4) {
+  const IpAddress v4 = *IpAddress::Parse("192.0.2.7");
+  const auto bytes = v4.As16();
+  EXPECT_EQ(*IpAddress::FromRaw({reinterpret_cast<const char*>(bytes.data()), 16}), v4);
+  EXPECT_EQ(bytes[10], 0xff);
+  EXPECT_EQ(bytes[12], 192);
+  const IpAddress v6 = *IpAddress::Parse("2001:db8::1");
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(v6.As16().data()), 16), v6.raw());
+}
+
 TEST(CidrTest, MatchesPrefixes) {
   auto net = Cidr::Parse("10.0.0.0/8");
   ASSERT_TRUE(net);
