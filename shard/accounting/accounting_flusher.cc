@@ -31,8 +31,7 @@ void AccountingFlusher::Start() {
 
 void AccountingFlusher::OnExpiryTimer() {
   expiry_timer_ = loop_.RunAfter(kExpirySlice, [this] { OnExpiryTimer(); });
-  const std::size_t slots = (ledger_.baseline_slots() + kExpiryLap - 1) / kExpiryLap;
-  ledger_.ExpireSlice(loop_.clock().WallNow() - options_.peer_timeout, slots);
+  ledger_.ExpireSlice(loop_.clock().WallNow() - options_.peer_timeout, kExpiryLap);
 }
 
 void AccountingFlusher::OnTimer() {

@@ -8,7 +8,7 @@
 namespace shardtrack {
 namespace {
 
-constexpr std::size_t kMinSlots = 16;
+constexpr std::size_t kMinSlots = 8;
 constexpr std::uint8_t kMaxProbe = 255;  // a distance of 254
 
 // At most 7/8 full (see the header).
@@ -43,36 +43,74 @@ std::uint64_t PeerBaselineTable::Hash(const PackedKey& key) const {
   return SipHash24(key_, std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
 }
 
-std::size_t PeerBaselineTable::Home(std::uint64_t hash) const {
-  // The hash's top 32 bits scaled to the slot count (below 2^32: 256 GB of slots).
-  return static_cast<std::size_t>(((hash >> 32) * slots_.size()) >> 32);
+const PeerBaselineTable::Slot& PeerBaselineTable::SlotAt(std::size_t position) const {
+  return segments_[position >> kSlotBits].slots[SlotOf(position)];
 }
 
-std::size_t PeerBaselineTable::Next(std::size_t position) const {
-  return position + 1 == slots_.size() ? 0 : position + 1;
+PeerBaselineTable::Slot& PeerBaselineTable::SlotAt(std::size_t position) {
+  return segments_[position >> kSlotBits].slots[SlotOf(position)];
 }
 
-std::size_t PeerBaselineTable::FindPacked(const PackedKey& key, std::uint64_t hash) const {
-  if (slots_.empty()) return kAbsent;
-  std::size_t position = Home(hash);
-  for (unsigned probe = 1;; ++probe, position = Next(position)) {
-    const Slot& slot = slots_[position];
-    if (slot.probe < probe) return kAbsent;  // empty, or an entry homed after the key's home
-    if (slot.key == key) return position;
+std::size_t PeerBaselineTable::Segment::Home(std::uint64_t hash) const {
+  // The 32 bits after the segment's, scaled to the slot count (below 2^32: 256 GB of slots).
+  const std::uint64_t bits = (hash >> (32 - kSegmentBits)) & 0xffffffffu;
+  return static_cast<std::size_t>((bits * slots.size()) >> 32);
+}
+
+std::size_t PeerBaselineTable::Segment::Find(const PackedKey& key, std::uint64_t hash) const {
+  if (slots.empty()) return kAbsent;
+  std::size_t slot = Home(hash);
+  for (unsigned probe = 1;; ++probe, slot = Next(slot)) {
+    if (slots[slot].probe < probe) return kAbsent;  // empty, or an entry homed after the key's
+    if (slots[slot].key == key) return slot;
   }
+}
+
+bool PeerBaselineTable::Segment::Insert(const Slot& entry, std::uint64_t hash) {
+  // The entry goes before the first one nearer its home than the entry would be (Robin Hood);
+  // that one and the run behind it up to an empty slot move on by one.
+  std::size_t slot = Home(hash);
+  unsigned probe = 1;
+  for (; slots[slot].probe >= probe; ++probe, slot = Next(slot)) {
+    if (probe == kMaxProbe) return false;
+  }
+  std::size_t end = slot;
+  for (; slots[end].probe != 0; end = Next(end)) {
+    if (slots[end].probe == kMaxProbe) return false;
+  }
+  for (std::size_t to = end; to != slot;) {
+    const std::size_t from = to == 0 ? slots.size() - 1 : to - 1;
+    slots[to] = slots[from];
+    ++slots[to].probe;
+    to = from;
+  }
+  slots[slot] = entry;
+  slots[slot].probe = static_cast<std::uint8_t>(probe);
+  ++size;
+  return true;
+}
+
+void PeerBaselineTable::Segment::EraseAt(std::size_t slot) {
+  // Backward shift: the entries behind, up to an empty slot or one at its home, move back one.
+  for (std::size_t next = Next(slot); slots[next].probe > 1; next = Next(next)) {
+    slots[slot] = slots[next];
+    --slots[slot].probe;
+    slot = next;
+  }
+  slots[slot] = Slot{};
+  --size;
 }
 
 std::size_t PeerBaselineTable::Find(const Key& key) const {
   const PackedKey packed = Pack(key);
-  return FindPacked(packed, Hash(packed));
-}
-
-PeerBaselineTable::Baseline PeerBaselineTable::At(std::size_t position) const {
-  return BaselineOf(slots_[position]);
+  const std::uint64_t hash = Hash(packed);
+  const std::size_t segment = SegmentOf(hash);
+  const std::size_t slot = segments_[segment].Find(packed, hash);
+  return slot == kAbsent ? kAbsent : PositionOf(segment, slot);
 }
 
 void PeerBaselineTable::Replace(std::size_t position, const Baseline& baseline) {
-  Slot& slot = slots_[position];
+  Slot& slot = SlotAt(position);
   slot.uploaded = baseline.uploaded;
   slot.downloaded = baseline.downloaded;
   slot.last_seen = baseline.last_seen;
@@ -80,94 +118,80 @@ void PeerBaselineTable::Replace(std::size_t position, const Baseline& baseline) 
 }
 
 void PeerBaselineTable::EraseAt(std::size_t position) {
-  // Backward shift: the entries behind, up to an empty slot or one at its home, move back one.
-  for (std::size_t next = Next(position); slots_[next].probe > 1; next = Next(next)) {
-    slots_[position] = slots_[next];
-    --slots_[position].probe;
-    position = next;
-  }
-  slots_[position] = Slot{};
+  segments_[position >> kSlotBits].EraseAt(SlotOf(position));
   --size_;
-}
-
-bool PeerBaselineTable::Erase(const Key& key) {
-  const std::size_t position = Find(key);
-  if (position == kAbsent) return false;
-  EraseAt(position);
-  return true;
 }
 
 void PeerBaselineTable::Put(const Key& key, const Baseline& baseline) {
   const PackedKey packed = Pack(key);
   const std::uint64_t hash = Hash(packed);
-  if (const std::size_t found = FindPacked(packed, hash); found != kAbsent) {
-    Replace(found, baseline);
+  const std::size_t index = SegmentOf(hash);
+  Segment& segment = segments_[index];
+  if (const std::size_t found = segment.Find(packed, hash); found != kAbsent) {
+    Replace(PositionOf(index, found), baseline);
     return;
   }
-  if (size_ + 1 > MaxEntries(slots_.size())) Grow();
-  Slot entry{baseline.uploaded, baseline.downloaded, baseline.last_seen, packed, 0,
-             baseline.seeder};
-  while (!Insert(entry, hash)) Grow();
-}
-
-bool PeerBaselineTable::Insert(const Slot& entry, std::uint64_t hash) {
-  // The entry goes before the first one nearer its home than the entry would be (Robin Hood);
-  // that one and the run behind it up to an empty slot move on by one.
-  std::size_t position = Home(hash);
-  unsigned probe = 1;
-  for (; slots_[position].probe >= probe; ++probe, position = Next(position)) {
-    if (probe == kMaxProbe) return false;
-  }
-  std::size_t end = position;
-  for (; slots_[end].probe != 0; end = Next(end)) {
-    if (slots_[end].probe == kMaxProbe) return false;
-  }
-  for (std::size_t to = end; to != position;) {
-    const std::size_t from = to == 0 ? slots_.size() - 1 : to - 1;
-    slots_[to] = slots_[from];
-    ++slots_[to].probe;
-    to = from;
-  }
-  slots_[position] = entry;
-  slots_[position].probe = static_cast<std::uint8_t>(probe);
+  if (segment.size + 1 > MaxEntries(segment.slots.size())) Grow(index);
+  const Slot entry{baseline.uploaded, baseline.downloaded, baseline.last_seen, packed, 0,
+                   baseline.seeder};
+  while (!segment.Insert(entry, hash)) Grow(index);
   ++size_;
-  return true;
 }
 
-void PeerBaselineTable::Grow() { Resize(std::max(kMinSlots, slots_.size() + slots_.size() / 4)); }
-
-void PeerBaselineTable::ShrinkIfSparse() {
-  if (slots_.size() <= kMinSlots || size_ >= slots_.size() / 4) return;
-  Resize(std::max(kMinSlots, size_ + size_ * 2 / 3 + 1));  // three fifths full
+void PeerBaselineTable::Grow(std::size_t segment) {
+  const std::size_t slots = segments_[segment].slots.size();
+  Resize(segment, std::max(kMinSlots, slots + slots / 4));
 }
 
-void PeerBaselineTable::Resize(std::size_t count) {
-  const std::size_t old_count = slots_.size();
-  std::vector<Slot> old = std::move(slots_);
-  while (!Rehash(old, count)) count += count / 2;
-  // The table is in hash order at any size: the cursor keeps its place in the lap.
-  if (old_count != 0) cursor_ = cursor_ * slots_.size() / old_count;
+void PeerBaselineTable::ShrinkIfSparse(std::size_t index) {
+  const Segment& segment = segments_[index];
+  if (segment.slots.empty() || segment.size >= segment.slots.size() / 4) return;
+  if (segment.size == 0) {
+    Resize(index, 0);
+  } else if (segment.slots.size() > kMinSlots) {
+    Resize(index, std::max(kMinSlots, segment.size + segment.size * 2 / 3 + 1));  // 3/5 full
+  }
 }
 
-bool PeerBaselineTable::Rehash(const std::vector<Slot>& old, std::size_t count) {
-  slots_.assign(count, Slot{});
-  size_ = 0;
+void PeerBaselineTable::Resize(std::size_t index, std::size_t count) {
+  Segment& segment = segments_[index];
+  const std::size_t old_count = segment.slots.size();
+  std::vector<Slot> old = std::move(segment.slots);
+  while (!Rehash(segment, old, count)) count += count / 2;
+  slot_count_ = slot_count_ - old_count + segment.slots.size();
+}
+
+bool PeerBaselineTable::Rehash(Segment& segment, const std::vector<Slot>& old,
+                               std::size_t count) const {
+  segment.slots.assign(count, Slot{});
+  segment.size = 0;
   for (const Slot& slot : old) {
-    if (slot.probe != 0 && !Insert(slot, Hash(slot.key))) return false;
+    if (slot.probe != 0 && !segment.Insert(slot, Hash(slot.key))) return false;
   }
   return true;
 }
 
-std::size_t PeerBaselineTable::ExpireSlice(UnixSeconds cutoff, std::size_t slots) {
-  std::size_t removed = 0;
-  for (std::size_t examined = 0; examined < std::min(slots, slots_.size()); ++examined) {
-    while (slots_[cursor_].probe != 0 && slots_[cursor_].last_seen <= cutoff) {
-      EraseAt(cursor_);
-      ++removed;
-    }
-    cursor_ = Next(cursor_);
+std::size_t PeerBaselineTable::Segment::EraseSeenBy(UnixSeconds cutoff) {
+  // An erasure shifts the entries behind back by one, into the slot just examined (which is
+  // examined again) or, past the end, into slot 0 onwards, which were examined already.
+  const std::size_t before = size;
+  for (std::size_t slot = 0; slot < slots.size(); ++slot) {
+    while (slots[slot].probe != 0 && slots[slot].last_seen <= cutoff) EraseAt(slot);
   }
-  ShrinkIfSparse();
+  return before - size;
+}
+
+std::size_t PeerBaselineTable::ExpireSlice(UnixSeconds cutoff, std::size_t slices_per_lap) {
+  const std::size_t slices = std::max<std::size_t>(slices_per_lap, 1);
+  const std::size_t count = (kSegments + slices - 1) / slices;
+  std::size_t removed = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t erased = segments_[next_expiring_].EraseSeenBy(cutoff);
+    size_ -= erased;
+    removed += erased;
+    ShrinkIfSparse(next_expiring_);
+    next_expiring_ = (next_expiring_ + 1) % kSegments;
+  }
   return removed;
 }
 

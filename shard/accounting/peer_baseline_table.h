@@ -1,20 +1,23 @@
 // PeerBaselineTable: the accounting's baselines (where each peer's counters stood at its last
-// announce), keyed by torrent, address and port, in one flat open-addressing table. Why flat: a
+// announce), keyed by torrent, address and port, in flat open-addressing tables. Why flat: a
 // node-based map spent ~124 bytes and two cache misses per peer; here a peer is one 64-byte slot
-// (one cache line) in one vector, at a load of 0.70 to 7/8: 73 to 91 bytes per peer.
+// (one cache line), at a load of 0.70 to 7/8: 73 to 91 bytes per peer.
 // - The hash is keyed SipHash: clients choose infohashes, addresses and ports, so they cannot
 //   aim entries at one run of slots.
-// - A hash picks its home slot by scaling (its top 32 bits * slots / 2^32), so the slot count
-//   need not be a power of two (growth by 1.25, not 2) and the table stays in hash order.
+// - The hash's top bits pick one of kSegments segments, each its own table that grows and
+//   shrinks alone, so growth moves a 256th of the peers (one table of a million took ~120 ms to
+//   grow: a pause on the shard's loop). The next 32 bits pick the home slot by scaling (bits *
+//   slots / 2^32), so a segment's slot count need not be a power of two (growth by 1.25, not 2)
+//   and the whole table stays in hash order.
 // - Robin Hood linear probing: a lookup stops at the first entry nearer its home than the key
 //   would be, so misses cost about what hits do. Erasure shifts the run behind back by one
-//   (no tombstones), so the table never fills with dead slots.
-// - Grows by a quarter when it would be more than 7/8 full: a hit then reads 4.5 adjacent slots
-//   on average (2.2 just after growth), still fewer misses than the map's two. Also grows if an
-//   entry would lie more than 254 slots from its home (the distance is one byte; with a keyed
-//   hash, never seen). Growth rehashes everything at once (about 100 ms at a million, as the
-//   map's did); an expiry slice that leaves it under a quarter full shrinks it the same way.
-// Positions (slot indices) are valid until the next Put, Erase or EraseAt. Pure; one thread.
+//   (no tombstones), so a segment never fills with dead slots.
+// - A segment grows by a quarter when it would be more than 7/8 full: a hit then reads 4.5
+//   adjacent slots on average (2.2 just after growth), still fewer misses than the map's two.
+//   It also grows if an entry would lie more than 254 slots from its home (the distance is one
+//   byte; with a keyed hash, never seen). An expiry slice that leaves a segment under a quarter
+//   full shrinks it the same way. A small table is sparser: a segment has at least 8 slots.
+// Positions are valid until the next Put, EraseAt or ExpireSlice. Pure; one thread.
 #pragma once
 
 #include <array>
@@ -44,33 +47,35 @@ class PeerBaselineTable {
     bool seeder = false;
     bool operator==(const Baseline&) const = default;
   };
+  static constexpr std::size_t kSegmentBits = 8;
+  static constexpr std::size_t kSegments = std::size_t{1} << kSegmentBits;
   static constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
 
   explicit PeerBaselineTable(SipHashKey key) : key_(key) {}
 
   std::size_t size() const { return size_; }
-  std::size_t slot_count() const { return slots_.size(); }
+  std::size_t slot_count() const { return slot_count_; }
 
   // The position of `key`'s baseline, or kAbsent.
   std::size_t Find(const Key& key) const;
-  Baseline At(std::size_t position) const;
+  Baseline At(std::size_t position) const { return BaselineOf(SlotAt(position)); }
   void Replace(std::size_t position, const Baseline& baseline);
   void EraseAt(std::size_t position);
   // Adds `key`'s baseline, or replaces the one it has.
   void Put(const Key& key, const Baseline& baseline);
-  bool Erase(const Key& key);
 
-  // Erases the baselines last seen at or before `cutoff` among the next `slots` slots, going
-  // round the table slice by slice; returns how many. An erasure shifts the next entry into the
-  // slot just examined, which is looked at again. Entries an insertion, an erasure or growth
-  // between two slices moves across the cursor are examined one lap early or late, never lost.
-  std::size_t ExpireSlice(UnixSeconds cutoff, std::size_t slots);
+  // Erases the baselines last seen at or before `cutoff` in the next whole segments, as many as
+  // make `slices_per_lap` calls go round the table (1: all of it); returns how many. A segment
+  // is examined at once, so growth or erasures between two calls cannot hide an entry from it.
+  std::size_t ExpireSlice(UnixSeconds cutoff, std::size_t slices_per_lap);
 
-  // Calls visit(key, baseline) for every entry, in slot order.
+  // Calls visit(key, baseline) for every entry, in hash order.
   template <typename Visit>
   void ForEach(Visit visit) const {
-    for (const Slot& slot : slots_) {
-      if (slot.probe != 0) visit(KeyOf(slot), BaselineOf(slot));
+    for (const Segment& segment : segments_) {
+      for (const Slot& slot : segment.slots) {
+        if (slot.probe != 0) visit(KeyOf(slot), BaselineOf(slot));
+      }
     }
   }
 
@@ -88,25 +93,46 @@ class PeerBaselineTable {
   };
   static_assert(sizeof(Slot) == 64);
 
+  struct Segment {
+    std::vector<Slot> slots;
+    std::size_t size = 0;
+
+    std::size_t Home(std::uint64_t hash) const;
+    std::size_t Next(std::size_t slot) const { return slot + 1 == slots.size() ? 0 : slot + 1; }
+    std::size_t Find(const PackedKey& key, std::uint64_t hash) const;  // a slot, or kAbsent
+    bool Insert(const Slot& entry, std::uint64_t hash);  // false: a distance would overflow
+    void EraseAt(std::size_t slot);
+    std::size_t EraseSeenBy(UnixSeconds cutoff);  // returns how many
+  };
+
+  // A position is a segment and a slot in it.
+  static constexpr std::size_t kSlotBits = 40;
+  static std::size_t SegmentOf(std::uint64_t hash) { return hash >> (64 - kSegmentBits); }
+  static std::size_t PositionOf(std::size_t segment, std::size_t slot) {
+    return segment << kSlotBits | slot;
+  }
+  static std::size_t SlotOf(std::size_t position) {
+    return position & ((std::size_t{1} << kSlotBits) - 1);
+  }
+  const Slot& SlotAt(std::size_t position) const;
+  Slot& SlotAt(std::size_t position);
+
   static PackedKey Pack(const Key& key);
   static Key KeyOf(const Slot& slot);
   static Baseline BaselineOf(const Slot& slot);
   std::uint64_t Hash(const PackedKey& key) const;
-  std::size_t Home(std::uint64_t hash) const;
-  std::size_t Next(std::size_t position) const;
-  std::size_t FindPacked(const PackedKey& key, std::uint64_t hash) const;
-  bool Insert(const Slot& entry, std::uint64_t hash);  // false: a distance would overflow
-  void Grow();
-  // After expiry: a table under a quarter full (a peak of peers gone) is made three fifths
-  // full, so its memory follows the peers down as well as up.
-  void ShrinkIfSparse();
-  void Resize(std::size_t count);
-  bool Rehash(const std::vector<Slot>& old, std::size_t count);  // false: Insert failed
+  void Grow(std::size_t segment);
+  // After expiry: a segment under a quarter full (a peak of peers gone) is made three fifths
+  // full (or freed when empty), so its memory follows the peers down as well as up.
+  void ShrinkIfSparse(std::size_t segment);
+  void Resize(std::size_t segment, std::size_t count);
+  bool Rehash(Segment& segment, const std::vector<Slot>& old, std::size_t count) const;
 
   SipHashKey key_;
-  std::vector<Slot> slots_;
+  std::array<Segment, kSegments> segments_;
   std::size_t size_ = 0;
-  std::size_t cursor_ = 0;  // the next slot ExpireSlice examines
+  std::size_t slot_count_ = 0;
+  std::size_t next_expiring_ = 0;  // the segment ExpireSlice examines next
 };
 
 }  // namespace shardtrack

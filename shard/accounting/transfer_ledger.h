@@ -78,13 +78,12 @@ class TransferLedger {
   // One announce that named `passkey` (never empty), with the counters its client reported.
   void Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
               std::uint64_t downloaded, bool completion_counted, UnixSeconds now);
-  // Forgets the baselines of peers last heard at or before `cutoff` among the next `slots` of
-  // the baselines' table, going round it slice by slice (not all at once: one pass over a
-  // million holds the loop for tens of ms). Returns how many it forgot.
-  std::size_t ExpireSlice(UnixSeconds cutoff, std::size_t slots) {
-    return baselines_.ExpireSlice(cutoff, slots);
+  // Forgets the baselines of peers last heard at or before `cutoff` in the next part of the
+  // baselines' table, going round it in `slices_per_lap` calls (not all at once: one pass over
+  // a million holds the loop for tens of ms). Returns how many it forgot.
+  std::size_t ExpireSlice(UnixSeconds cutoff, std::size_t slices_per_lap) {
+    return baselines_.ExpireSlice(cutoff, slices_per_lap);
   }
-  std::size_t baseline_slots() const { return baselines_.slot_count(); }
 
   // What was credited since the last TakeTable, which starts them again from nothing.
   bool empty() const { return totals_.empty(); }
