@@ -85,6 +85,9 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "torrents per shard in one full scrape (0: all); lowered to fit --max-output-bytes");
   flags.Add("full-scrape-cache", &full_scrape_cache,
             "seconds a full scrape's reply is reused before the shards are asked again (0: never)");
+  flags.Add("full-scrape-gzip", &full_scrape_gzip,
+            "send a full scrape gzipped (a third of the bytes) to clients whose Accept-Encoding "
+            "takes gzip");
   flags.Add("info-page-torrents", &info_page_torrents, "rows in the info page's torrent table");
   flags.Add("access-list", &access_list,
             "file of infohashes (40 hex digits a line, # comments), or a directory of .torrent "

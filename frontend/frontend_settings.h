@@ -111,6 +111,7 @@ struct FrontendSettings {
   std::uint32_t max_udp_scrape_hashes = 74;  // BEP 15: 74 is what fits one datagram (the cap)
   std::uint32_t full_scrape_limit = 100000;  // torrents in one full scrape, per shard
   std::uint32_t full_scrape_cache = 10;      // seconds a full scrape's reply is reused (0: never)
+  bool full_scrape_gzip = true;              // gzip it for clients whose Accept-Encoding takes gzip
   std::uint32_t info_page_torrents = 100;    // rows in the / page's table, most peers first
 
   // Which torrents are served (the original tracker's allowed_dir, opentracker's whitelist or

@@ -4,6 +4,7 @@
 
 #include "common/metrics.h"
 #include "common/routing.h"
+#include "frontend/http/gzip.h"
 #include "frontend/info_page.h"
 #include "frontend/scrape_request.h"
 #include "frontend/tracker_replies.h"
@@ -43,6 +44,7 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
     passkey = split.passkey;
   }
   answering_.started = clock_.Now();
+  answering_.gzip = request.accepts_gzip && settings_.full_scrape_gzip;
   if (path == "/announce") {
     answering_.route = Route::kAnnounce;
     if (Admit(slot, client, passkey)) HandleAnnounce(slot, request.query(), client, passkey);
@@ -120,10 +122,7 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   }
   if (hashes.empty()) {
     if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
-    if (FullScrapeCached()) {
-      body_ = full_scrape_body_;
-      return RespondBencoded(slot);
-    }
+    if (FullScrapeCached()) return RespondFullScrape(slot, answering_.gzip);
     return HandleFanOut(slot, Route::kScrape);
   }
   const std::uint32_t index = NewExchange(slot, Route::kScrape);
@@ -262,12 +261,12 @@ void TrackerHandler::FinishScrape(Exchange& exchange) {
   }
   body_.clear();
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
-  if (exchange.full_scrape) {
-    full_scrape_body_ = body_;
-    full_scrape_asked_ = exchange.started;
-    full_scrape_list_ = AccessListVersion();
-  }
-  RespondBencoded(exchange.slot);
+  if (!exchange.full_scrape) return RespondBencoded(exchange.slot);
+  full_scrape_body_.swap(body_);
+  full_scrape_gzipped_.clear();
+  full_scrape_asked_ = exchange.started;
+  full_scrape_list_ = AccessListVersion();
+  RespondFullScrape(exchange.slot, exchange.gzip);
 }
 
 void TrackerHandler::FinishInfoPage(Exchange& exchange) {
@@ -305,6 +304,7 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   exchange.started = answering_.started;
   exchange.outstanding = 0;
   exchange.full_scrape = false;
+  exchange.gzip = answering_.gzip;
   exchange.failure.clear();
   exchange.retry_later = false;
   exchange.scrape.Clear();
@@ -342,6 +342,22 @@ void TrackerHandler::RespondBencoded(ResponseSlot slot, Outcome outcome) {
   response.content_type = kBencodeType;
   response.body = body_;
   Send(slot, response, outcome);
+}
+
+void TrackerHandler::RespondFullScrape(ResponseSlot slot, bool gzip) {
+  static constexpr HttpHeaderField kVary[] = {{"Vary", "Accept-Encoding"}};
+  static constexpr HttpHeaderField kGzipped[] = {{"Content-Encoding", "gzip"},
+                                                 {"Vary", "Accept-Encoding"}};
+  HttpResponse response;
+  response.content_type = kBencodeType;
+  response.body = full_scrape_body_;
+  if (settings_.full_scrape_gzip) response.extra_headers = kVary;
+  // Gzip never writes an empty result, so empty means "not made yet".
+  if (gzip && (!full_scrape_gzipped_.empty() || Gzip(full_scrape_body_, full_scrape_gzipped_))) {
+    response.body = full_scrape_gzipped_;
+    response.extra_headers = kGzipped;
+  }
+  Send(slot, response, Outcome::kOk);
 }
 
 void TrackerHandler::RespondText(ResponseSlot slot, int status, std::string_view text) {

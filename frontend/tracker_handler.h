@@ -3,7 +3,8 @@
 //
 //   /announce  parse, route to the owning shard, answer from its reply
 //   /scrape    split the infohashes by owner, ask each shard once, gather (no info_hash: every
-//              shard, if full scrape is on; that reply is reused for --full-scrape-cache seconds)
+//              shard, if full scrape is on; that reply is reused for --full-scrape-cache seconds,
+//              and gzipped, once, for clients that take it, with --full-scrape-gzip)
 //   /          the HTML info page, totals gathered from every shard
 //   /healthz   liveness: 200 while the process serves
 //   /readyz    readiness: 200 only when every shard answers and the frontend is not draining
@@ -72,6 +73,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   struct Answering {
     Route route = Route::kOther;
     MonoTime started{};
+    bool gzip = false;  // a full scrape's reply may go gzipped
   };
   // A request waiting on one or more shards. Kept in a slab and reused: no allocation per
   // announce once warm.
@@ -82,6 +84,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     std::uint32_t outstanding = 0;
     bool compact = true;
     bool full_scrape = false;  // leaves out the torrents the access list refuses
+    bool gzip = false;         // Answering::gzip
     bool no_peer_id = false;
     IpAddress client;
     std::string failure;        // first failure among the shard replies
@@ -126,6 +129,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
               std::uint32_t retry_in_minutes = 0);
   void RespondFailure(ResponseSlot slot, std::string_view reason, bool retry_later = false);
   void RespondBencoded(ResponseSlot slot, Outcome outcome = Outcome::kOk);  // body_
+  void RespondFullScrape(ResponseSlot slot, bool gzip);                     // full_scrape_body_
   void RespondText(ResponseSlot slot, int status, std::string_view text);
   void RespondMetrics(ResponseSlot slot);
   void Send(ResponseSlot slot, HttpResponse& response, Outcome outcome);
@@ -141,6 +145,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   // The last full scrape's reply and when it was asked for: reused for --full-scrape-cache
   // seconds, so a flood of full scrapes does not make every shard list its torrents each time.
   std::string full_scrape_body_;
+  std::string full_scrape_gzipped_;  // made when first asked for; empty until then
   std::optional<MonoTime> full_scrape_asked_;
   std::uint64_t full_scrape_list_ = 0;  // AccessListVersion() it was filtered with
   HttpServer* http_ = nullptr;

@@ -51,8 +51,11 @@ void HttpRequestParser::Reset() {
   request_.version_minor = 1;
   request_.keep_alive = true;
   request_.forwarded_for.reset();
+  request_.accepts_gzip = false;
   request_.path_begin = request_.path_size = 0;
   connection_close_ = connection_keep_alive_ = false;
+  gzip_weight_.reset();
+  any_coding_weight_.reset();
   error_ = {};
 }
 
@@ -130,6 +133,15 @@ void HttpRequestParser::OnHeaderLine(std::string_view line) {
       if (EqualsIgnoreCase(option, "close")) connection_close_ = true;
       if (EqualsIgnoreCase(option, "keep-alive")) connection_keep_alive_ = true;
     });
+  } else if (EqualsIgnoreCase(name, "accept-encoding")) {
+    ForEachHttpListItem(value, [this](std::string_view item) {
+      const CodingWeight weight = ParseCodingItem(item);
+      if (EqualsIgnoreCase(weight.coding, "gzip") || EqualsIgnoreCase(weight.coding, "x-gzip")) {
+        gzip_weight_ = weight.accepted;
+      } else if (weight.coding == "*") {
+        any_coding_weight_ = weight.accepted;
+      }
+    });
   } else if (EqualsIgnoreCase(name, "x-forwarded-for")) {
     auto& forwarded = request_.forwarded_for;
     if (forwarded) {
@@ -143,6 +155,7 @@ void HttpRequestParser::OnHeaderLine(std::string_view line) {
 void HttpRequestParser::OnHeadersEnd() {
   bool persistent_by_default = request_.version_minor >= 1;
   request_.keep_alive = !connection_close_ && (persistent_by_default || connection_keep_alive_);
+  request_.accepts_gzip = gzip_weight_.value_or(any_coding_weight_.value_or(false));
   phase_ = Phase::kDone;
   state_ = State::kComplete;
 }

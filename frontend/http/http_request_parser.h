@@ -35,6 +35,7 @@ struct HttpRequest {
   // Header fields are checked as they are read and not kept (nothing needs the others), so a
   // request allocates nothing for them.
   std::optional<std::string> forwarded_for;  // X-Forwarded-For (repeated fields joined by ", ")
+  bool accepts_gzip = false;                 // Accept-Encoding takes gzip
 
   std::string_view path() const;   // "/announce"; "/" for an absolute-form target without one
   std::string_view query() const;  // raw, without '?'; empty when absent
@@ -87,6 +88,10 @@ class HttpRequestParser {
   std::size_t header_bytes_ = 0;
   bool connection_close_ = false;       // Connection: close
   bool connection_keep_alive_ = false;  // Connection: keep-alive
+  // Accept-Encoding's word on gzip (or x-gzip) and on "*", when it has one: whether the weight
+  // is above zero. gzip's own decides; else "*"'s; else no.
+  std::optional<bool> gzip_weight_;
+  std::optional<bool> any_coding_weight_;
   HttpRequest request_;
   HttpError error_;
 };

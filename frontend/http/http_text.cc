@@ -77,4 +77,39 @@ std::optional<std::pair<std::size_t, std::size_t>> LocatePath(std::string_view t
   return std::make_pair(begin, end - begin);
 }
 
+namespace {
+
+// A weight (qvalue): "0" or "1", or one of them, a dot and up to three digits ("1" only zeros).
+std::optional<bool> WeightAboveZero(std::string_view weight) {
+  if (weight.empty() || (weight[0] != '0' && weight[0] != '1')) return std::nullopt;
+  const std::string_view fraction = weight.substr(1);
+  if (fraction.empty()) return weight[0] == '1';
+  const std::string_view digits = fraction.substr(1);
+  if (fraction[0] != '.' || digits.size() > 3 || !(digits.empty() || IsDecimal(digits))) {
+    return std::nullopt;
+  }
+  const bool zeros = digits.find_first_not_of('0') == std::string_view::npos;
+  if (weight[0] == '1') return zeros ? std::optional<bool>(true) : std::nullopt;
+  return !zeros;
+}
+
+}  // namespace
+
+CodingWeight ParseCodingItem(std::string_view item) {
+  std::size_t semicolon = item.find(';');
+  CodingWeight result{TrimHttpSpace(item.substr(0, semicolon)), true};
+  while (semicolon != std::string_view::npos) {
+    item.remove_prefix(semicolon + 1);
+    semicolon = item.find(';');
+    const std::string_view parameter = item.substr(0, semicolon);
+    const std::size_t equals = parameter.find('=');
+    if (equals != std::string_view::npos &&
+        EqualsIgnoreCase(TrimHttpSpace(parameter.substr(0, equals)), "q")) {
+      const std::string_view weight = TrimHttpSpace(parameter.substr(equals + 1));
+      result.accepted = WeightAboveZero(weight).value_or(false);
+    }
+  }
+  return result;
+}
+
 }  // namespace shardtrack

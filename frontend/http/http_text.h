@@ -28,6 +28,15 @@ std::optional<int> ParseHttpVersion(std::string_view text);
 // control characters or spaces, another form).
 std::optional<std::pair<std::size_t, std::size_t>> LocatePath(std::string_view target);
 
+// One item of an Accept-Encoding list, "coding" or "coding;q=weight" (RFC 9110 section
+// 12.5.3): the coding, and whether its weight is above zero (no weight is 1; a malformed one
+// counts as 0, so a client that garbled it gets the plain body).
+struct CodingWeight {
+  std::string_view coding;
+  bool accepted = true;
+};
+CodingWeight ParseCodingItem(std::string_view item);
+
 // Calls visit(item) for every non-empty, trimmed item of a comma-separated header value.
 template <typename Visit>
 void ForEachHttpListItem(std::string_view value, Visit&& visit) {

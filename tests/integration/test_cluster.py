@@ -5,6 +5,7 @@ them as different hosts. Each test uses its own infohashes, so tests sharing a c
 see each other's peers.
 """
 
+import gzip
 import hashlib
 import re
 import socket
@@ -311,6 +312,37 @@ class FullScrapeCacheTest(SharedClusterTest):
             listed = set(scrape(self.fe(0)))
         self.assertGreater(time.monotonic() - asked, 1.9)  # asked: just after the cached ask
         self.assertEqual(set(scrape(self.fe(1))), {first, later})  # each frontend has its own
+
+
+
+class FullScrapeGzipTest(SharedClusterTest):
+    """Its own cluster (a full scrape's reply reused for 2 s), gzipping full scrapes."""
+
+    frontends = 1
+    frontend_args = ("--full-scrape-cache", "2")
+
+    def test_a_full_scrape_goes_gzipped_to_clients_that_take_it(self):
+        self.peers(1)[0].announce(self.fe(0), self.torrent(0, "gzipped"), event="started")
+        takes_gzip = {"Accept-Encoding": "deflate, gzip"}
+        with HttpConnection(self.fe(0)) as conn:
+            for _ in range(3):  # the same cached reply, unless its 2 s ran out in between
+                plain = conn.get("/scrape")
+                gzipped = conn.get("/scrape", takes_gzip)
+                refused = conn.get("/scrape", {"Accept-Encoding": "gzip;q=0, identity"})
+                if plain.body == refused.body:
+                    break
+            conn.request("HEAD", "/scrape", takes_gzip)
+            head = conn.read_response(head_request=True)
+        for response in (plain, gzipped, refused, head):
+            self.assertEqual(response.status, 200)
+            self.assertEqual(response.header("vary"), "Accept-Encoding")
+        self.assertIsNone(plain.header("content-encoding"))
+        self.assertIsNone(refused.header("content-encoding"))
+        self.assertEqual(gzipped.header("content-encoding"), "gzip")
+        self.assertEqual(head.header("content-encoding"), "gzip")
+        self.assertEqual(int(head.header("content-length")), len(gzipped.body))
+        self.assertEqual(gzip.decompress(gzipped.body), plain.body)
+        self.assertIn(self.torrent(0, "gzipped"), plain.bencoded()[b"files"])
 
 
 class FullScrapeWithoutCacheTest(SharedClusterTest):

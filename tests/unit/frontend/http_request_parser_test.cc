@@ -75,6 +75,7 @@ TEST(HttpRequestParserTest, ParsesGet) {
   EXPECT_EQ(request.query(), "a=1&b=2");
   EXPECT_EQ(request.version_minor, 1);
   EXPECT_FALSE(request.forwarded_for);
+  EXPECT_FALSE(request.accepts_gzip);
 }
 
 TEST(HttpRequestParserTest, ParsesHead) {
@@ -132,6 +133,30 @@ TEST(HttpRequestParserTest, JoinsRepeatedForwardedFor) {
   EXPECT_EQ(*request.forwarded_for, "203.0.113.1, 10.0.0.1, 198.51.100.2");
 }
 
+bool AcceptsGzip(const std::string& accept_encoding_lines) {
+  return ParseOk("GET /scrape HTTP/1.1\r\n" + accept_encoding_lines + "\r\n").accepts_gzip;
+}
+
+TEST(HttpRequestParserTest, AcceptEncodingTakesGzipUnlessItsWeightIsZero) {
+  EXPECT_TRUE(AcceptsGzip("Accept-Encoding: gzip\r\n"));
+  EXPECT_TRUE(AcceptsGzip("accept-encoding: deflate, GZIP;q=0.5, br\r\n"));
+  EXPECT_TRUE(AcceptsGzip("Accept-Encoding: x-gzip ; Q=1.000\r\n"));
+  EXPECT_TRUE(AcceptsGzip("Accept-Encoding: *\r\n"));
+  EXPECT_TRUE(AcceptsGzip("Accept-Encoding: br\r\nAccept-Encoding: gzip;q=0.001\r\n"));
+  EXPECT_FALSE(AcceptsGzip(""));
+  EXPECT_FALSE(AcceptsGzip("Accept-Encoding: identity, deflate, br\r\n"));
+  EXPECT_FALSE(AcceptsGzip("Accept-Encoding: gzip;q=0\r\n"));
+  EXPECT_FALSE(AcceptsGzip("Accept-Encoding: gzip; q=0.000, deflate\r\n"));
+  EXPECT_FALSE(AcceptsGzip("Accept-Encoding: *, gzip;q=0\r\n")) << "gzip's own weight decides";
+  EXPECT_FALSE(AcceptsGzip("Accept-Encoding: *;q=0\r\n"));
+  EXPECT_FALSE(AcceptsGzip("Accept-Encoding: gzipped, xgzip\r\n"));
+  for (const char* malformed : {"gzip;q=", "gzip;q=2", "gzip;q=1.5", "gzip;q=0.0001", "gzip;q=x",
+                                "gzip;q=.5", "gzip;q=0.5.5"}) {
+    EXPECT_FALSE(AcceptsGzip("Accept-Encoding: " + std::string(malformed) + "\r\n")) << malformed;
+  }
+  EXPECT_TRUE(AcceptsGzip("Accept-Encoding: gzip;level=9;q=0.1\r\n"));
+}
+
 TEST(HttpRequestParserTest, AcceptsBareLineFeedLineEnds) {
   // Documented behaviour: a line ends at LF; a CR before it is dropped when present.
   HttpRequest request = ParseOk("GET /a HTTP/1.1\nX-Forwarded-For: h\n\n");
@@ -159,7 +184,7 @@ TEST(HttpRequestParserTest, IncompleteUntilBlankLine) {
 TEST(HttpRequestParserTest, ParsesPipelinedRequestsFromOneBuffer) {
   std::string buffer =
       "GET /1 HTTP/1.1\r\n\r\n"
-      "HEAD /2 HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n"
+      "HEAD /2 HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\nAccept-Encoding: gzip\r\n\r\n"
       "GET /3 HTTP/1.1\r\nConnection: close\r\n\r\n"
       "GET /4 HTT";  // the start of a fourth
   HttpRequestParser parser;
@@ -176,9 +201,11 @@ TEST(HttpRequestParserTest, ParsesPipelinedRequestsFromOneBuffer) {
     if (paths.size() == 2) {
       EXPECT_EQ(request.method, HttpMethod::kHead);
       EXPECT_TRUE(request.forwarded_for);
+      EXPECT_TRUE(request.accepts_gzip);
     } else {
       EXPECT_EQ(request.method, HttpMethod::kGet);
       EXPECT_FALSE(request.forwarded_for) << "state leaked across Reset()";
+      EXPECT_FALSE(request.accepts_gzip) << "state leaked across Reset()";
       EXPECT_EQ(request.keep_alive, paths.size() != 3);
     }
     parser.Reset();
