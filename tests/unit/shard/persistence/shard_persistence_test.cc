@@ -30,6 +30,36 @@ TEST_F(ShardPersistenceTest, ACrashLosesNoCommittedCompletionOrPeer) {
   EXPECT_EQ(counts.leechers, 1u);
 }
 
+// Expiry forgets a torrent with no peers left once its retention passed, and the journal says
+// so (RecordForgotten): a restart neither brings back its count nor loses what came after.
+TEST_F(ShardPersistenceTest, AForgottenTorrentStaysForgottenAcrossACrashUnlessItCameBack) {
+  const auto hash = [](char c) { return *InfoHash::FromRaw(std::string(20, c)); };
+  const auto complete_and_stop = [this](Shard& shard, char torrent, UnixSeconds now) {
+    return Serve(shard, {AnnounceRequest(torrent, 1, proto::EVENT_COMPLETED, 0)}, now).ok() &&
+           Serve(shard, {AnnounceRequest(torrent, 1, proto::EVENT_STOPPED, 0)}, now).ok();
+  };
+  auto shard = Open(real_);
+  ASSERT_TRUE(complete_and_stop(*shard, 'g', kStart));
+  ASSERT_TRUE(complete_and_stop(*shard, 'b', kStart));
+  ASSERT_TRUE(complete_and_stop(*shard, 'k', kStart + 90));
+  const ExpireProgress expired = shard->store.ExpireSlice(kStart + 100, 2700, 10, 50);
+  ASSERT_EQ(expired.retired.size(), 2u);  // g and b: idle for 100 s, over the retention of 50
+  shard->persistence->RecordForgotten(expired.retired);
+  ASSERT_TRUE(shard->persistence->Write().ok());
+  ASSERT_TRUE(
+      Serve(*shard, {AnnounceRequest('b', 2, proto::EVENT_COMPLETED, 0)}, kStart + 100).ok());
+  shard.reset();  // kill -9
+
+  auto restarted = Open(real_, kStart + 100);
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.ScrapeOne(hash('g')).completed, 0u);
+  EXPECT_EQ(restarted->store.ScrapeOne(hash('k')).completed, 1u);
+  const SwarmCounts back = restarted->store.ScrapeOne(hash('b'));
+  EXPECT_EQ(back.completed, 1u);  // the completion after the forget only
+  EXPECT_EQ(back.seeders, 1u);
+  EXPECT_EQ(restarted->store.torrents(), 2u);
+}
+
 TEST_F(ShardPersistenceTest, APeerCompletedBeforeTheCrashIsNotCountedTwice) {
   auto shard = Open(real_);
   ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 2, proto::EVENT_COMPLETED, 0)}).ok());
