@@ -406,7 +406,7 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   // files"; `spare` is more than one a shard.
   context.set(zmq::ctxopt::max_sockets,
               static_cast<int>(std::max<std::uint64_t>(ZMQ_MAX_SOCKETS_DFLT, spare)));
-  if (const std::uint32_t listed = FullScrapeLimitPerShard(settings);
+  if (const std::uint32_t listed = FullScrapeLimitPerShard(settings, access->target.longest_name());
       settings.full_scrape && listed != settings.full_scrape_limit) {
     spdlog::info(
         "a full scrape lists at most {} torrents per shard, so that its reply fits "

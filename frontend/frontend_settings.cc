@@ -143,10 +143,12 @@ Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings
   return options;
 }
 
-std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings) {
-  const auto shards = static_cast<std::uint32_t>(std::max<std::size_t>(settings.shards.size(), 1));
-  const std::uint32_t fits =
-      std::max<std::uint32_t>(settings.max_output_bytes / kFullScrapeBytesPerTorrent / shards, 1);
+std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings, std::size_t longest_name) {
+  const std::size_t shards = std::max<std::size_t>(settings.shards.size(), 1);
+  const std::size_t per_torrent =
+      kFullScrapeBytesPerTorrent + (longest_name == 0 ? 0 : kFullScrapeBytesPerName + longest_name);
+  const auto fits = static_cast<std::uint32_t>(
+      std::max<std::size_t>(settings.max_output_bytes / per_torrent / shards, 1));
   return settings.full_scrape_limit == 0 ? fits : std::min(settings.full_scrape_limit, fits);
 }
 

@@ -160,12 +160,16 @@ struct FrontendSettings {
 // out of bounds and why.
 Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings);
 
-// The most bytes one torrent takes in a full scrape's bencoded reply (ten-digit counts).
+// The most bytes one torrent takes in a full scrape's bencoded reply (ten-digit counts), and
+// what its name adds besides the name's own bytes ("4:name" and the name's length).
 inline constexpr std::uint32_t kFullScrapeBytesPerTorrent = 100;
+inline constexpr std::uint32_t kFullScrapeBytesPerName = 10;
 // Torrents each shard lists in a full scrape: --full-scrape-limit (0: no limit), lowered so the
-// whole reply fits --max-output-bytes. A reply over it would be cut off, half-sent, for any
-// client reading it slower than it is written (at 2M torrents, 6 of 7 full scrapes were).
-std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings);
+// whole reply fits --max-output-bytes, names of up to `longest_name` bytes included. A reply
+// over it would be cut off, half-sent, for any client reading it slower than it is written (at
+// 2M torrents, 6 of 7 full scrapes were).
+std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings,
+                                      std::size_t longest_name = 0);
 
 // --client-request-rate and --client-request-burst, checked.
 Result<ClientRequestLimiter> ClientRequestLimiterFrom(const FrontendSettings& settings);

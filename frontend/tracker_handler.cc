@@ -158,6 +158,10 @@ void TrackerHandler::Name(proto::ScrapeEntry& entry) const {
   if (!name.empty()) entry.set_name(name.data(), name.size());
 }
 
+std::size_t TrackerHandler::LongestName() const {
+  return access_ != nullptr ? access_->longest_name() : 0;
+}
+
 std::uint64_t TrackerHandler::AccessListVersion() const {
   return access_ != nullptr ? access_->reloads().ok : 0;
 }
@@ -181,7 +185,7 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
     ++exchanges_[index].outstanding;
     if (kind == Route::kScrape) {
       request->mutable_scrape()->set_full(true);
-      request->mutable_scrape()->set_limit(FullScrapeLimitPerShard(settings_));
+      request->mutable_scrape()->set_limit(FullScrapeLimitPerShard(settings_, LongestName()));
     } else {
       request->mutable_stats()->set_max_torrents(kind == Route::kReadyz ? 0 : InfoPageTorrents());
     }
@@ -207,9 +211,7 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
         if (exchange.full_scrape && !Serves(entry)) continue;
         proto::ScrapeEntry& file = *exchange.scrape.add_files();
         file = entry;
-        // Not in a full scrape: FullScrapeLimitPerShard counts each torrent's bytes without a
-        // name, so that the whole reply fits --max-output-bytes.
-        if (!exchange.full_scrape) Name(file);
+        Name(file);
       }
       if (reply.scrape().truncated()) exchange.scrape.set_truncated(true);
     } else {

@@ -114,6 +114,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   }
   // Changes whenever another access list comes into force.
   std::uint64_t AccessListVersion() const;
+  // What a full scrape budgets for each torrent's name: the list in force's longest, or 0.
+  std::size_t LongestName() const;
   bool FullScrapeCached() const;
   void Finish(std::uint32_t index);
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);

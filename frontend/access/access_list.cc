@@ -71,6 +71,7 @@ AccessList::AccessList(std::vector<InfoHash> hashes, std::vector<std::string> na
   for (std::size_t i : order) {
     if (!sorted_.empty() && sorted_.back() == hashes[i]) continue;
     sorted_.push_back(hashes[i]);
+    longest_name_ = std::max(longest_name_, names[i].size());
     names_.push_back(std::move(names[i]));
   }
   IndexPrefixes();

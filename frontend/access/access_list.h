@@ -43,6 +43,8 @@ class AccessList {
   std::string_view NameOf(const InfoHash& info_hash) const;
   // Whether NameOf can give any name (a list read from torrent files).
   bool named() const { return !names_.empty(); }
+  // The bytes of the longest name (0 without names): what a full scrape budgets for each.
+  std::size_t longest_name() const { return longest_name_; }
   std::size_t size() const { return sorted_.size(); }
   bool empty() const { return sorted_.empty(); }
 
@@ -55,7 +57,8 @@ class AccessList {
   std::optional<std::size_t> Find(const InfoHash& info_hash) const;
 
   std::vector<InfoHash> sorted_;
-  std::vector<std::string> names_;           // sorted_'s, by index; empty: no names
+  std::vector<std::string> names_;  // sorted_'s, by index; empty: no names
+  std::size_t longest_name_ = 0;
   std::vector<std::uint32_t> prefix_start_;  // [p, p+1): the entries with prefix p; empty: none
 };
 

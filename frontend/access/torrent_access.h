@@ -46,6 +46,7 @@ class TorrentAccess : public ModalList<AccessList> {
   // Whether the list in force names torrents (a torrent directory's): else NameOf need not be
   // asked, per scrape entry.
   bool names_torrents() const { return list().named(); }
+  std::size_t longest_name() const { return list().longest_name(); }
   // Serves(), counting a refusal.
   bool AdmitAnnounce(const InfoHash& info_hash);
   bool AdmitScrape(const InfoHash& info_hash);

@@ -239,8 +239,11 @@ TEST_F(FrontendSettingsTest, AFullScrapeListsNoMoreThanItsReplyCanCarry) {
   EXPECT_EQ(FullScrapeLimitPerShard(settings_), 50u);
   settings_.full_scrape_limit = 0;  // "all" is what fits
   EXPECT_EQ(FullScrapeLimitPerShard(settings_), fits / 2);
+  // Torrents named by a list whose longest name has 190 bytes: each may take 300 bytes.
+  EXPECT_EQ(FullScrapeLimitPerShard(settings_, 190), settings_.max_output_bytes / 300 / 2);
   settings_.max_output_bytes = 10;  // never nothing at all
   EXPECT_EQ(FullScrapeLimitPerShard(settings_), 1u);
+  EXPECT_EQ(FullScrapeLimitPerShard(settings_, 200), 1u);
 }
 
 }  // namespace

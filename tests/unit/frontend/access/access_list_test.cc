@@ -163,6 +163,8 @@ TEST(AccessListTest, NamesFollowTheirTorrentsThroughSortingAndRepeats) {
   EXPECT_EQ(AccessList({Filled(9)}).NameOf(Filled(9)), "");  // a list file names nothing
   EXPECT_TRUE(list.named());
   EXPECT_FALSE(AccessList({Filled(9)}).named());
+  EXPECT_EQ(list.longest_name(), 4u);  // "nine": the repeat's longer name was dropped
+  EXPECT_EQ(AccessList({Filled(9)}).longest_name(), 0u);
 }
 
 }  // namespace
