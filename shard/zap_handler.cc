@@ -76,7 +76,8 @@ void ZapHandler::OnMonitorEvent() {
 }
 
 const char* ZapHandler::Decide(const std::vector<zmq::message_t>& request) {
-  const bool curve = request.size() > kCredentials && View(request[0]) == kVersion &&
+  // CURVE's credentials are one frame, the key: a request with more frames is malformed.
+  const bool curve = request.size() == kCredentials + 1 && View(request[0]) == kVersion &&
                      View(request[kMechanism]) == "CURVE";
   const auto key = curve ? CurveKey::FromRaw(View(request[kCredentials])) : std::nullopt;
   if (key && keys_.Admits(*key)) {

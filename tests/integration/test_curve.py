@@ -111,6 +111,38 @@ class CurveTest(cluster.ProcessTestCase):
             self.assertEqual(samples['shardtrack_frontend_keys_reloads_total'
                                      f'{{shard="{shard.index}",result="ok"}}'], 1)
 
+    def reload_samples(self, shard, result):
+        return cluster.metrics(shard.metrics_port())[
+            f'shardtrack_frontend_keys_reloads_total{{shard="{shard.index}",result="{result}"}}']
+
+    def test_a_malformed_keys_file_keeps_the_keys_in_force(self):
+        # The stranger's key comes before the bad line: a file is used whole or not at all.
+        with open(self.stranger + ".public") as key, open(self.frontend_list + ".new", "w") as f:
+            f.write(key.read().strip() + "  frontend-b\nnot-a-key\n")
+        os.replace(self.frontend_list + ".new", self.frontend_list)
+        # Shard 0 checks the file hourly: SIGHUP; shard 1 finds the change within a second.
+        self.shards[0].popen.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + WAIT
+        while any(self.reload_samples(s, "failed") < 1 for s in self.shards):
+            self.assertLess(time.monotonic(), deadline, "the failed reloads not counted")
+            time.sleep(0.1)
+        port = self.frontend(0, *self.curve_args(self.admitted)).port
+        for shard in range(2):
+            reply = served_announce(port, cluster.hash_on_shard(shard, 2, f"kept/{shard}"),
+                                    f"kept/{shard}")
+            self.assertNotIn(b"failure reason", reply, shard)
+        port = self.frontend(1, *self.curve_args(self.stranger)).port
+        self.assertIn(b"failure reason", announce(port, cluster.hash_on_shard(0, 2, "kept"),
+                                                  peer_id("kept"), 7003, left=5))
+        for shard in self.shards:
+            self.assertEqual(self.reload_samples(shard, "failed"), 1, shard.index)
+            self.assertEqual(self.reload_samples(shard, "ok"), 0, shard.index)
+            samples = cluster.metrics(shard.metrics_port())
+            self.assertEqual(samples[f'shardtrack_frontend_keys{{shard="{shard.index}"}}'], 1)
+            self.assertIn("frontend keys file not reloaded, the previous one (1 keys) stays in "
+                          f'force: {self.frontend_list}: line 2 "not-a-key": a CURVE key is 64 '
+                          "hex digits", shard.log())
+
     def test_half_a_curve_setting_or_a_bad_key_file_stops_the_process_at_start(self):
         shard = subprocess.run(
             [cluster.binary("shardtrack-shard"), "--data-dir", os.path.join(self.dir, "x"),
