@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 
+#include "common/curve_setup.h"
 #include "common/list_file_reloader.h"
 #include "common/open_file_limit.h"
 #include "common/reactor/udp_socket.h"
@@ -184,24 +185,19 @@ struct Checked {
 
 // --curve-secret-file and --shard-public-key-file: both (CURVE) or neither (plain TCP: nullopt).
 Result<std::optional<ShardRouter::Curve>> LoadCurve(const FrontendSettings& settings) {
-  const bool secret_given = !settings.curve_secret_file.empty();
-  if (secret_given != !settings.shard_public_key_file.empty()) {
-    return Error{
-        "--curve-secret-file and --shard-public-key-file go together: the first is this "
-        "frontend's key, the second the shards'"};
-  }
-  if (!secret_given) return std::optional<ShardRouter::Curve>();
-  auto secret = ReadCurveSecretKeyFile(settings.curve_secret_file);
-  if (!secret) return Error{"--curve-secret-file: " + secret.error()};
-  auto shards = ReadCurveKeyFile(settings.shard_public_key_file);
-  if (!shards) return Error{"--shard-public-key-file: " + shards.error()};
-  auto public_key = CurvePublicKeyOf(*secret);
-  if (!public_key) return Error{"--curve-secret-file: " + public_key.error()};
+  auto keys = LoadCurveSetup<CurveKey>({"--curve-secret-file", settings.curve_secret_file},
+                                       {"--shard-public-key-file", settings.shard_public_key_file},
+                                       "the first is this frontend's key, the second the shards'",
+                                       &ReadCurveKeyFile);
+  if (!keys) return Error{keys.error()};
+  if (!*keys) return std::optional<ShardRouter::Curve>();
+  const CurveKeyPair& own = (*keys)->own;
   spdlog::info(
       "CURVE on: this frontend's public key is {}; the shards' --frontend-keys-file "
       "must list it",
-      public_key->ToHex());
-  return std::optional<ShardRouter::Curve>(ShardRouter::Curve{*shards, *public_key, *secret});
+      own.public_key.ToHex());
+  return std::optional<ShardRouter::Curve>(
+      ShardRouter::Curve{(*keys)->theirs, own.public_key, own.secret_key});
 }
 
 void DrainThenStop(EventLoop& loop, const Intake& intake, MonoTime deadline) {

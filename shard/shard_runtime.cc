@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "common/curve_setup.h"
 #include "common/list_file.h"
 #include "common/open_file_limit.h"
 #include "common/siphash.h"
@@ -19,32 +20,27 @@ namespace {
 
 // --curve-secret-file and --frontend-keys-file, read.
 struct ShardCurve {
-  CurveKey secret;
-  CurveKey public_key;   // the secret's, for the log
-  FileStamp keys_stamp;  // the version of the keys file read
-  CurveKeyList frontends;
+  CurveSetup<CurveKeyList> keys;  // theirs: the frontends admitted
+  FileStamp keys_stamp;           // the version of the keys file read, where its reloader starts
 };
 
 // Both files (CURVE) or neither (plain TCP: nullopt).
 Result<std::optional<ShardCurve>> LoadShardCurve(const ShardSettings& settings) {
-  const bool secret_given = !settings.curve_secret_file.empty();
-  if (secret_given != !settings.frontend_keys_file.empty()) {
-    return Error{
-        "--curve-secret-file and --frontend-keys-file go together: the first encrypts, the "
-        "second names the frontends that may connect"};
-  }
-  if (!secret_given) return std::optional<ShardCurve>();
+  FileStamp stamp;
+  auto keys = LoadCurveSetup<CurveKeyList>(
+      {"--curve-secret-file", settings.curve_secret_file},
+      {"--frontend-keys-file", settings.frontend_keys_file},
+      "the first encrypts, the second names the frontends that may connect",
+      [&stamp](const std::string& path) {
+        stamp = StampOf(path);  // before the read: a change made meanwhile is read again
+        return FrontendKeys::LoadFile(path);
+      });
+  if (!keys) return Error{keys.error()};
+  if (!*keys) return std::optional<ShardCurve>();
   if (settings.frontend_keys_interval < 1) {
     return Error{"--frontend-keys-interval must be at least 1 second, not 0"};
   }
-  auto secret = ReadCurveSecretKeyFile(settings.curve_secret_file);
-  if (!secret) return Error{"--curve-secret-file: " + secret.error()};
-  auto public_key = CurvePublicKeyOf(*secret);
-  if (!public_key) return Error{"--curve-secret-file: " + public_key.error()};
-  const FileStamp stamp = StampOf(settings.frontend_keys_file);
-  auto frontends = FrontendKeys::LoadFile(settings.frontend_keys_file);
-  if (!frontends) return Error{"--frontend-keys-file: " + frontends.error()};
-  return std::optional<ShardCurve>(ShardCurve{*secret, *public_key, stamp, std::move(*frontends)});
+  return std::optional<ShardCurve>(ShardCurve{std::move(**keys), stamp});
 }
 
 }  // namespace
@@ -104,14 +100,15 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                  " (raise the open-file limit, or run fewer shards)"};
   }
   if (*curve) {
-    shard->frontend_keys_ = FrontendKeys(std::move((*curve)->frontends));
+    shard->frontend_keys_ = FrontendKeys(std::move((*curve)->keys.theirs));
     shard->zap_ = std::make_unique<ZapHandler>(loop, context, shard->frontend_keys_);
     shard->keys_reloader_ = std::make_unique<ListFileReloader<FrontendKeys>>(
         loop, settings.frontend_keys_file, std::chrono::seconds(settings.frontend_keys_interval),
         (*curve)->keys_stamp, shard->frontend_keys_);
-    shard->server_->UseCurve((*curve)->secret);
+    shard->server_->UseCurve((*curve)->keys.own.secret_key);
     spdlog::info("shard {}: CURVE on, {} frontend keys admitted; the shards' public key is {}",
-                 settings.index, shard->frontend_keys_.entries(), (*curve)->public_key.ToHex());
+                 settings.index, shard->frontend_keys_.entries(),
+                 (*curve)->keys.own.public_key.ToHex());
   }
   shard->service_->SetLedger(&shard->ledger_);
   shard->accounting_ = std::make_unique<AccountingFlusher>(
