@@ -39,8 +39,7 @@ class ShardServerTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.error();
     persistence_ = std::move(*opened);
     settings_.listen = "inproc://shard-server-test";
-    server_ = std::make_unique<ShardServer>(loop_, context_, settings_, ExpirySweep::Options{},
-                                            store_, service_);
+    server_ = std::make_unique<ShardServer>(loop_, context_, settings_, expiry_, store_, service_);
     server_->SetDurability(persistence_.get());
     if (snapshots) server_->SetBackgroundSnapshot(persistence_.get());
     ASSERT_TRUE(server_->Bind().ok());
@@ -97,6 +96,7 @@ class ShardServerTest : public ::testing::Test {
   EventLoop loop_{clock_};
   zmq::context_t context_;
   ShardSettings settings_;
+  ExpirySweep::Options expiry_;
   SwarmStore store_;
   ShardService service_{0, 1, store_, 42};
   std::unique_ptr<ShardPersistence> persistence_;
@@ -148,6 +148,29 @@ TEST_F(ShardServerTest, AFailedSyncSendsNoCompletionReplyAndStopsTheShard) {
   ASSERT_TRUE(server_->commit_failed());
   TurnUntil([] { return false; }, 20);  // nothing more may arrive
   EXPECT_EQ(messages_, (std::vector<std::vector<std::uint64_t>>{{1}}));
+}
+
+// Expiry retires a torrent with no peers left once its retention passed, and the journal must
+// say so: when that write fails the shard stops, and a restart finds the count the files hold.
+TEST_F(ShardServerTest, AFailedWriteOfRetiredTorrentsStopsTheShardAndLosesNoCount) {
+  expiry_.interval = milliseconds(20);
+  expiry_.torrent_retention = 1;
+  FaultyFileOps faulty(real_);
+  Start(faulty);
+  Send({Announce(1, 1, proto::EVENT_COMPLETED, 0)});
+  Send({Announce(2, 1, proto::EVENT_STOPPED, 0)});
+  TurnUntil([&] { return replies() == 2; });
+  ASSERT_EQ(replies(), 2u);
+  faulty.FailNth(FaultyFileOps::Op::kWrite, 1);
+  TurnUntil([&] { return server_->commit_failed(); }, 1000);  // retention: 1 to 2 s of wall time
+  ASSERT_TRUE(server_->commit_failed());
+  EXPECT_EQ(store_.torrents(), 0u);  // retired from the store, not from the files
+
+  SwarmStore restarted;
+  ASSERT_TRUE(
+      ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, restarted)
+          .ok());
+  EXPECT_EQ(restarted.ScrapeOne(*InfoHash::FromRaw(std::string(20, 't'))).completed, 1u);
 }
 
 TEST_F(ShardServerTest, CloseAnswersTheCompletionsStillWaiting) {
