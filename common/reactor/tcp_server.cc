@@ -45,7 +45,7 @@ class TcpServer::Connection {
     id_ = id;
     fd_ = fd;
     last_activity_ = now;
-    paused = close_after_flush = drain_input = input_ended = registered = false;
+    paused = close_after_flush = drain_input = input_ended = end_told = registered = false;
     watched_events = 0;
     ClearForReuse(input_, kMaxKeptBufferBytes);
     ClearForReuse(output_, kMaxKeptBufferBytes);
@@ -64,6 +64,7 @@ class TcpServer::Connection {
   bool close_after_flush = false;
   bool drain_input = false;  // linger after the last bytes (see SendLast)
   bool input_ended = false;  // the peer sent EOF
+  bool end_told = false;     // and the handler was told (after all the input before it)
   bool registered = false;   // in the loop's epoll set (only once it needed an event)
   short watched_events = 0;
 
@@ -239,7 +240,24 @@ void TcpServer::Deliver(Connection& connection, Received received) {
   if (it == connections_.end()) return;  // the handler closed it
   it->second->input_ended = true;
   UpdateEvents(*it->second);
-  if (!handler_.KeepOpenAfterInputEnd(id)) Close(id);
+  EndInputOnceDelivered(*it->second);
+}
+
+void TcpServer::EndInputOnceDelivered(Connection& connection) {
+  // Input the handler paused before taking comes first: it is told of the end after that.
+  if (!connection.input_ended || connection.end_told ||
+      (connection.paused && !connection.input().empty())) {
+    return;
+  }
+  connection.end_told = true;
+  const ConnectionId id = connection.id();
+  if (handler_.KeepOpenAfterInputEnd(id)) return;
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  if (!it->second->has_output()) return Close(id);
+  // Answers already queued still go out whole (a large one may take many writes), then it closes.
+  it->second->close_after_flush = true;
+  UpdateEvents(*it->second);
 }
 
 bool TcpServer::Send(ConnectionId id, std::string_view bytes) {
@@ -388,6 +406,7 @@ void TcpServer::RunDeferred() {
     auto it = connections_.find(id);
     if (it == connections_.end() || it->second->paused) continue;
     if (!it->second->input().empty()) handler_.OnData(id, it->second->input());
+    if (it = connections_.find(id); it != connections_.end()) EndInputOnceDelivered(*it->second);
   }
   running_resume_.clear();
   running_close_.swap(pending_close_);

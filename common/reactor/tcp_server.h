@@ -108,6 +108,9 @@ class TcpServer {
   void ReadInput(Connection& connection);  // Receive, then Deliver
   Received Receive(Connection& connection);
   void Deliver(Connection& connection, Received received);
+  // The peer's EOF, told to the handler once every byte before it was delivered; without
+  // answers to come, the connection closes once what is queued went out.
+  void EndInputOnceDelivered(Connection& connection);
   bool Flush(Connection& connection);
   void UpdateEvents(Connection& connection);
   void CloseConnection(ConnectionMap::iterator it);

@@ -46,6 +46,7 @@ void HttpRequestParser::Reset() {
   phase_ = Phase::kRequestLine;
   partial_.clear();
   header_bytes_ = 0;
+  skipped_empty_lines_ = false;
   request_.method = HttpMethod::kGet;
   request_.target.clear();
   request_.version_minor = 1;
@@ -76,7 +77,10 @@ void HttpRequestParser::OnLine(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (phase_ == Phase::kRequestLine) {
     if (line.size() > limits_.max_request_line) return Fail(414, "request line too long");
-    if (line.empty()) return;  // RFC 9112 section 2.2: ignore empty lines before a request
+    if (line.empty()) {  // RFC 9112 section 2.2: ignore empty lines before a request
+      skipped_empty_lines_ = true;
+      return;
+    }
     return OnRequestLine(line);
   }
   if (line.empty()) return OnHeadersEnd();

@@ -65,7 +65,8 @@ class HttpRequestParser {
   State state() const { return state_; }
   // Some bytes of a request have been fed, and it is neither complete nor refused yet.
   bool midway() const {
-    return state_ == State::kIncomplete && (phase_ != Phase::kRequestLine || !partial_.empty());
+    return state_ == State::kIncomplete &&
+           (phase_ != Phase::kRequestLine || !partial_.empty() || skipped_empty_lines_);
   }
   const HttpRequest& request() const { return request_; }
   HttpRequest& request() { return request_; }
@@ -86,6 +87,9 @@ class HttpRequestParser {
   Phase phase_ = Phase::kRequestLine;
   std::string partial_;  // an unfinished line carried between Feed calls
   std::size_t header_bytes_ = 0;
+  // Empty lines before the request line (RFC 9112 ignores them) still begin a request, so a
+  // client sending only those meets the request timeout.
+  bool skipped_empty_lines_ = false;
   bool connection_close_ = false;       // Connection: close
   bool connection_keep_alive_ = false;  // Connection: keep-alive
   // Accept-Encoding's word on gzip (or x-gzip) and on "*", when it has one: whether the weight

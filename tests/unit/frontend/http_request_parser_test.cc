@@ -157,6 +157,15 @@ TEST(HttpRequestParserTest, AcceptEncodingTakesGzipUnlessItsWeightIsZero) {
   EXPECT_TRUE(AcceptsGzip("Accept-Encoding: gzip;level=9;q=0.1\r\n"));
 }
 
+TEST(HttpRequestParserTest, EmptyLinesBeforeARequestBeginIt) {
+  HttpRequestParser parser;
+  EXPECT_FALSE(parser.midway());
+  EXPECT_EQ(parser.Feed("\r\n\n").state, State::kIncomplete);
+  EXPECT_TRUE(parser.midway()) << "else a client sending only empty lines meets no timeout";
+  parser.Reset();
+  EXPECT_FALSE(parser.midway());
+}
+
 TEST(HttpRequestParserTest, AcceptsBareLineFeedLineEnds) {
   // Documented behaviour: a line ends at LF; a CR before it is dropped when present.
   HttpRequest request = ParseOk("GET /a HTTP/1.1\nX-Forwarded-For: h\n\n");

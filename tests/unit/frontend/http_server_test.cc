@@ -25,7 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // Answers "/now/..." at once, "/close/..." at once asking to close, and "/later/..." from a
-// loop timer that answers every waiting request in reverse order. The body is the path.
+// loop timer that answers every waiting request in reverse order. The body is the path, but
+// "/big/<n>" is answered at once with n bytes of 'x'.
 class TestHandler final : public RequestHandler {
  public:
   explicit TestHandler(EventLoop& loop) : loop_(loop) {}
@@ -43,6 +44,12 @@ class TestHandler final : public RequestHandler {
         loop_.RunAfter(5ms, [this] { AnswerWaitingInReverse(); });
       }
       return;
+    }
+    if (path.starts_with("/big/")) {
+      HttpResponse response;
+      const std::string body(std::stoul(path.substr(5)), 'x');
+      response.body = body;
+      return server_->Respond(slot, response);
     }
     Answer(slot, path, path.starts_with("/close/"));
   }
@@ -301,6 +308,49 @@ TEST_F(HttpServerTest, HalfClosedClientStillGetsItsLateAnswer) {
   EXPECT_TRUE(received.closed);
 }
 
+// The answer was written before the client's EOF was read, and more of it than the socket
+// buffers hold: what they could not take yet still goes out before the close.
+TEST_F(HttpServerTest, AHalfClosedClientGetsALargeAnswerWhole) {
+  HttpServerOptions options;
+  options.tcp.max_output_bytes = 32 << 20;
+  Start(options);
+  int fd = Connect();
+  constexpr std::size_t kBody = 16 << 20;
+  Send(fd, "GET /big/" + std::to_string(kBody) + " HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+  Turn();  // the request, the answer and the EOF, read by nobody yet
+  Received received = PumpUntilClosed(fd);
+  const std::size_t head_end = received.bytes.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  EXPECT_EQ(received.bytes.size() - head_end - 4, kBody);
+  EXPECT_TRUE(received.closed);
+}
+
+// Requests that fill the pipeline and the EOF, read in one go (the data ends on the server's
+// 16 KiB read boundary): every request is answered before the close.
+TEST_F(HttpServerTest, AHalfClosedClientsQueuedRequestsAreAllAnswered) {
+  HttpServerOptions options;
+  options.max_pipelined = 2;
+  Start(options);
+  int fd = Connect();
+  std::string requests;
+  std::string expected;
+  for (int i = 1; i <= 5; ++i) {
+    const std::string path = "/later/" + std::to_string(i);
+    std::string request = "GET " + path + " HTTP/1.1\r\n";
+    const std::size_t pad = i < 5 ? 3000 : 16 * 1024 - requests.size() - request.size() - 11;
+    request += "X-Pad: " + std::string(pad, 'p') + "\r\n";  // under the 8 KiB header limit
+    requests += request + "\r\n";
+    expected += Ok(path, /*keep_alive=*/i != 5);
+  }
+  ASSERT_EQ(requests.size(), 16u * 1024);
+  Send(fd, requests);
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+  Received received = PumpUntilClosed(fd);
+  EXPECT_EQ(received.bytes, expected);
+  EXPECT_TRUE(received.closed);
+}
+
 TEST_F(HttpServerTest, Http10ClosesAfterTheResponse) {
   Start();
   int fd = Connect();
@@ -412,6 +462,27 @@ TEST_F(HttpServerTest, ARequestTrickledByteByByteGets408AtItsTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);  // not the trickle's own end (10 s)
   EXPECT_TRUE(handler_.paths.empty());
   EXPECT_EQ(server_->malformed_requests(), 1u);
+}
+
+// Empty lines before a request line are ignored (RFC 9112), but they begin a request: a client
+// sending only those cannot hold its connection past the request timeout.
+TEST_F(HttpServerTest, EmptyLinesAloneMeetTheRequestTimeout) {
+  HttpServerOptions options;
+  options.request_timeout = 300ms;
+  Start(options);
+  int fd = Connect();
+  Received received;
+  const auto started = std::chrono::steady_clock::now();
+  while (!received.closed && std::chrono::steady_clock::now() - started < 3s) {
+    ::send(fd, "\r\n", 2, MSG_NOSIGNAL);
+    const auto until = std::chrono::steady_clock::now() + 20ms;
+    Received more =
+        Pump(fd, [until](const Received&) { return std::chrono::steady_clock::now() >= until; });
+    received.bytes += more.bytes;
+    received.closed = more.closed;
+  }
+  EXPECT_TRUE(received.closed);
+  EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 408 Request Timeout\r\n")) << received.bytes;
 }
 
 TEST_F(HttpServerTest, ARequestTimeoutOfZeroIsNoLimit) {
