@@ -267,7 +267,7 @@ void TrackerHandler::FinishScrape(Exchange& exchange) {
   full_scrape_body_.swap(body_);
   full_scrape_gzipped_.clear();
   full_scrape_asked_ = exchange.started;
-  full_scrape_list_ = AccessListVersion();
+  full_scrape_list_ = exchange.list_version;
   RespondFullScrape(exchange.slot, exchange.gzip);
 }
 
@@ -307,6 +307,7 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   exchange.outstanding = 0;
   exchange.full_scrape = false;
   exchange.gzip = answering_.gzip;
+  exchange.list_version = AccessListVersion();
   exchange.failure.clear();
   exchange.retry_later = false;
   exchange.scrape.Clear();

@@ -85,6 +85,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     bool compact = true;
     bool full_scrape = false;  // leaves out the torrents the access list refuses
     bool gzip = false;         // Answering::gzip
+    // AccessListVersion() when asked: a list that comes into force while the shards answer
+    // makes the reply too old to reuse.
+    std::uint64_t list_version = 0;
     bool no_peer_id = false;
     IpAddress client;
     std::string failure;        // first failure among the shard replies
