@@ -27,6 +27,12 @@ Result<std::string> WriteAccountingFile(FileOps& files, const std::string& dir, 
                                         const std::vector<TransferLedger::Entry>& entries) {
   if (Status created = files.CreateDir(dir); !created) return Error{created.error()};
   const std::string temporary = JoinPath(dir, fmt::format("shard{}.tsv.tmp", shard));
+  // A temporary name still linked to the last file handed over (a crash, or a failed Remove,
+  // right after its link) must not be truncated: that would rewrite a file the site may not
+  // have imported. Writing starts from a new file.
+  if (files.Exists(temporary)) {
+    if (Status removed = files.Remove(temporary); !removed) return Error{removed.error()};
+  }
   {
     auto file = files.OpenWritable(temporary, FileOps::OpenMode::kTruncate);
     if (!file) return Error{file.error()};

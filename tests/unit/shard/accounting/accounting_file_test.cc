@@ -87,6 +87,26 @@ TEST(AccountingFileTest, AFailedSyncLeavesNoFileUnderAFinalName) {
   for (const std::string& name : Names(dir)) EXPECT_TRUE(name.ends_with(".tmp")) << name;
 }
 
+// The temporary name stayed linked to the file handed over (its Remove failed, as after a crash
+// between the link and the remove): the next write leaves that file as it was.
+TEST(AccountingFileTest, AWriteNeverRewritesTheLastFileThroughALeftoverTemporaryName) {
+  testing::ScratchDir scratch;
+  const std::string dir = scratch.File("accounting");
+  PosixFileOps real;
+  FaultyFileOps files(real);
+  files.FailNth(FaultyFileOps::Op::kRemove, 1);
+  std::uint64_t sequence = 0;
+  const std::vector<TransferLedger::Entry> first = {{"alice", Torrent(1), {10, 20, 0, 0, 1}}};
+  const std::vector<TransferLedger::Entry> second = {{"bob", Torrent(2), {7, 7, 0, 0, 1}}};
+  auto first_path = WriteAccountingFile(files, dir, 0, 1700000000, sequence, first);
+  ASSERT_TRUE(first_path.ok()) << first_path.error();
+  ASSERT_TRUE(std::filesystem::exists(dir + "/shard0.tsv.tmp"));  // the Remove failed
+  auto second_path = WriteAccountingFile(files, dir, 0, 1700000000, sequence, second);
+  ASSERT_TRUE(second_path.ok()) << second_path.error();
+  EXPECT_EQ(Read(*first_path), FormatAccounting(first));
+  EXPECT_EQ(Read(*second_path), FormatAccounting(second));
+}
+
 class AccountingFlusherTest : public ::testing::Test {
  protected:
   PeerAnnounce Peer() {
