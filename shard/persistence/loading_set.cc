@@ -5,7 +5,7 @@
 namespace shardtrack {
 namespace {
 
-// The set that speaks for `hash`'s peers: the newest one whose layout routes it there.
+// The set that speaks for `hash`: the newest one whose layout routes it there.
 const SetState* AuthorityFor(const std::vector<SetState>& sets, const InfoHash& hash) {
   const SetState* authority = nullptr;
   for (const SetState& set : sets) {
@@ -31,8 +31,10 @@ void MergeSets(std::vector<SetState>& sets, std::vector<TorrentRecord>& out) {
       }
       // Never reallocated (reserved above), so the reference holds.
       TorrentRecord& into = sets.size() == 1 ? out.back() : out[position.at(hash)];
-      into.completed = std::max(into.completed, it->second.completed);
-      if (AuthorityFor(sets, hash) == &set) into.peers = it->second.peers.Take();
+      if (AuthorityFor(sets, hash) == &set) {
+        into.completed = it->second.completed;
+        into.peers = it->second.peers.Take();
+      }
     }
   }
   std::erase_if(out, [](const TorrentRecord& torrent) {

@@ -31,10 +31,12 @@ struct SetState {
   bool Owns(const InfoHash& hash) const { return ShardFor(hash, count) == index; }
 };
 
-// Appends every torrent of `sets` to `out` (empty before), sorted by info hash, with the largest
-// completed count of any set and the peers of the newest set whose layout owns it; drops those
-// left with neither. Empties the sets as it goes: peers are moved, never copied, and with one
-// set (the common case) nothing else is built.
+// Appends every torrent of `sets` (each holds only torrents its layout owns) to `out` (empty
+// before), sorted by info hash, with the completed count and the peers of the newest set that
+// holds it: that set's first snapshot took in every older file's count, so a torrent it lacks
+// was forgotten since, and an older file does not bring it back. Drops those left with neither
+// count nor peers. Empties the sets as it goes: peers are moved, never copied, and
+// with one set (the common case) nothing else is built.
 void MergeSets(std::vector<SetState>& sets, std::vector<TorrentRecord>& out);
 
 }  // namespace shardtrack

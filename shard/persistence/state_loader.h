@@ -16,11 +16,12 @@
 //
 // Which set speaks for a torrent: of the sets whose own layout routes the torrent to them, the
 // one with the highest generation. Its peers are the torrent's peers (none if it no longer holds
-// the torrent: forgotten after its peers left); the completed count is the largest any set holds
-// (counts never go backwards). Generations order sets across layouts because a shard that opens
-// writes its first snapshot at one more than the highest generation it read, so everything
-// written after a load outranks everything that load read. A set never holds a torrent its own
-// layout does not route to it (such records are ignored).
+// the torrent: forgotten after its peers left, or retired with its count by --torrent-retention),
+// and so is its completed count (its first snapshot took in the counts of every set it read,
+// and counts go backwards only by retirement). Generations order sets across layouts because a
+// shard that opens writes its first snapshot at one more than the highest generation it read, so
+// everything written after a load outranks everything that load read. A set never holds a torrent
+// its own layout does not route to it (such records are ignored).
 //
 // Memory: files are read a chunk at a time (FrameReader), never whole. Each snapshot record's
 // peers move into their torrent as decoded (LoadingPeers: an endpoint index only for a torrent

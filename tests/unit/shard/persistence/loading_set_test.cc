@@ -53,15 +53,16 @@ TEST(LoadingSetTest, OneSetIsMovedOutSortedWithoutTheTorrentsLeftWithNothing) {
   EXPECT_TRUE(sets[0].torrents.empty());
 }
 
-TEST(LoadingSetTest, TheNewestOwningSetGivesThePeersAndTheLargestCountWins) {
+// An older layout's larger count (since retired by the newer set's --torrent-retention, say)
+// does not win: the newest owning set's own first snapshot took in every older count.
+TEST(LoadingSetTest, TheNewestOwningSetGivesThePeersAndTheCount) {
   const InfoHash hash = HashOn(1, 2, 0);  // shard 1 of 2; of one shard, shard 0
-  std::vector<SetState> sets{Set(0, 1, 9), Set(1, 2, 5), Set(0, 2, 12)};
-  Add(sets[0], hash, 7, {Peer(1, 10, 100)});  // newest owner of its layout
-  Add(sets[1], hash, 3, {Peer(2, 20, 100)});
-  Add(sets[2], hash, 8, {Peer(3, 30, 100)});  // newer, but its layout routes the torrent elsewhere
+  std::vector<SetState> sets{Set(1, 2, 5), Set(0, 1, 9)};
+  Add(sets[0], hash, 8, {Peer(2, 20, 100)});
+  Add(sets[1], hash, 7, {Peer(1, 10, 100)});  // the newest owner
   std::vector<TorrentRecord> out;
   MergeSets(sets, out);
-  EXPECT_EQ(out, (std::vector<TorrentRecord>{Torrent(hash, 8, {Peer(1, 10, 100)})}));
+  EXPECT_EQ(out, (std::vector<TorrentRecord>{Torrent(hash, 7, {Peer(1, 10, 100)})}));
 }
 
 }  // namespace

@@ -190,6 +190,22 @@ TEST_F(StateLoaderTest, ATorrentForgottenByItsNewestOwnerStaysForgotten) {
   EXPECT_TRUE(loaded->torrents.empty());
 }
 
+// --torrent-retention forgot it with its completions: an older layout's count stays behind.
+TEST_F(StateLoaderTest, ATorrentRetiredByItsNewestOwnerStaysRetiredWhateverOlderFilesCount) {
+  const InfoHash retired = HashOn(2, 3, 0);
+  const InfoHash kept = HashOn(2, 3, 1);
+  Snapshot(ShardFor(retired, 2), 2, 3, {Torrent(retired, 5, {Peer(1, 10, 100)})});
+  Snapshot(ShardFor(kept, 2), 2, 4, {Torrent(kept, 9, {})});
+  Snapshot(2, 3, 6, {Torrent(kept, 9, {})});
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {2, 3, 6, 0});
+  ASSERT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kForget, kept, 0, {}});  // retired after that snapshot
+  ASSERT_TRUE((*journal)->Commit().ok());
+  auto loaded = Load(2, 3);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_TRUE(loaded->torrents.empty());
+}
+
 TEST_F(StateLoaderTest, RefusesACorruptSnapshotNamingTheFileAndTheChoices) {
   Snapshot(0, 1, 1, {Torrent(HashOn(0, 1, 0), 1)});
   const std::string path = dir_.File("shard-0-of-1.snapshot");
