@@ -8,6 +8,9 @@ namespace {
 
 constexpr std::uint8_t kSeederFlag = 1;
 constexpr std::uint8_t kCompletedFlag = 2;
+// The fewest bytes PutPeer writes (an IPv4 peer): peer id, address length and address, port,
+// flags, last seen.
+constexpr std::size_t kMinPeerBytes = PeerId::kSize + 1 + 4 + 2 + 1 + 8;
 
 void PutPeer(ByteWriter& out, const PeerRecord& peer) {
   std::string_view ip = peer.ip.raw();
@@ -48,7 +51,9 @@ std::optional<TorrentRecord> DecodeTorrent(std::string_view fields) {
   auto info_hash = InfoHash::FromRaw(in.Bytes(InfoHash::kSize));
   torrent.completed = in.U64();
   std::uint32_t peers = in.U32();
-  if (!in.ok() || !info_hash || peers > in.remaining()) return std::nullopt;
+  // Bounded by what the record can hold before reserving: a damaged count must not ask for
+  // gigabytes (a crafted file with a good checksum would end the load in bad_alloc).
+  if (!in.ok() || !info_hash || peers > in.remaining() / kMinPeerBytes) return std::nullopt;
   torrent.info_hash = *info_hash;
   torrent.peers.reserve(peers);
   for (std::uint32_t i = 0; i < peers; ++i) {
