@@ -88,6 +88,7 @@ void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from
   }
   exchanges_[index].outstanding = 1;
   ++counters_.announces;
+  request.announce.set_own_family_only(true);  // the reply has room for one family only
   shard_request->mutable_announce()->Swap(&request.announce);  // both keep their capacity
 }
 

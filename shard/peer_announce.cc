@@ -31,6 +31,7 @@ Result<PeerAnnounce> ParsePeerAnnounce(const proto::AnnounceRequest& request) {
   out.event = request.event();
   out.numwant = request.numwant();
   out.want_peer_ids = request.want_peer_ids();
+  out.own_family_only = request.own_family_only();
   return out;
 }
 

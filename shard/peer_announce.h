@@ -20,6 +20,7 @@ struct PeerAnnounce {
   proto::Event event = proto::EVENT_NONE;
   std::uint32_t numwant = 0;
   bool want_peer_ids = false;
+  bool own_family_only = false;  // proto::AnnounceRequest's
 };
 
 // Checks lengths (info_hash and peer_id 20 bytes, ip 4 or 16) and the port (1..65535).

@@ -121,17 +121,25 @@ TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeco
 
 void TorrentSwarm::SelectFor(const PeerAnnounce& announce, const Applied& applied, FastRng& rng,
                              proto::AnnounceReply& out) const {
-  if (announce.seeder) {
-    const std::array spans = {v4_.Span(PeerKind::kLeecher), v6_.Span(PeerKind::kLeecher)};
+  const auto select = [&](std::span<const PeerSpan> spans) {
     SelectPeers(spans, announce.numwant, announce.want_peer_ids, rng, out);
-    return;
-  }
+  };
   const bool v4 = announce.ip.is_v4();
+  if (announce.own_family_only) {
+    const auto from_own = [&](const auto& own) {
+      if (announce.seeder) return select(std::array{own.Span(PeerKind::kLeecher)});
+      select(std::array{own.Span(PeerKind::kSeeder),
+                        own.Span(PeerKind::kLeecher, applied.leecher_index)});
+    };
+    return v4 ? from_own(v4_) : from_own(v6_);
+  }
+  if (announce.seeder) {
+    return select(std::array{v4_.Span(PeerKind::kLeecher), v6_.Span(PeerKind::kLeecher)});
+  }
   const std::uint32_t skip4 = v4 ? applied.leecher_index : PeerSpan::kNoSkip;
   const std::uint32_t skip6 = v4 ? PeerSpan::kNoSkip : applied.leecher_index;
-  const std::array spans = {v4_.Span(PeerKind::kSeeder), v4_.Span(PeerKind::kLeecher, skip4),
-                            v6_.Span(PeerKind::kSeeder), v6_.Span(PeerKind::kLeecher, skip6)};
-  SelectPeers(spans, announce.numwant, announce.want_peer_ids, rng, out);
+  select(std::array{v4_.Span(PeerKind::kSeeder), v4_.Span(PeerKind::kLeecher, skip4),
+                    v6_.Span(PeerKind::kSeeder), v6_.Span(PeerKind::kLeecher, skip6)});
 }
 
 std::uint64_t TorrentSwarm::ExpireSeenAtOrBefore(UnixSeconds cutoff) {

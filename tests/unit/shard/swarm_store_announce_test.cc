@@ -269,6 +269,27 @@ TEST_F(SwarmStoreTest, Ipv6PeersGoToPeers6AndIpv4PeersToPeers4) {
   EXPECT_THAT(Peers6(reply), UnorderedElementsAre("[2001:db8::1]:51413", "[2001:db8::2]:51414"));
 }
 
+// A UDP reply carries one family: numwant is filled from the requester's own.
+TEST_F(SwarmStoreTest, OwnFamilyOnlyFillsNumwantFromTheRequestersFamily) {
+  for (int i = 1; i <= 5; ++i) Announce(Peer("10.0.0." + std::to_string(i), 6881).Seeder());
+  for (int i = 1; i <= 20; ++i) Announce(Peer("2001:db8::" + std::to_string(i), 6881).Seeder());
+  AnnounceBuilder v6 = Peer("2001:db8::ff", 6881).Numwant(10);
+  v6.request.set_own_family_only(true);
+  const auto v6_reply = Announce(v6);
+  EXPECT_EQ(Peers6(v6_reply).size(), 10u);
+  EXPECT_THAT(v6_reply.peers4(), IsEmpty());
+  AnnounceBuilder v4 = Peer("10.0.0.99", 6881).Numwant(10);
+  v4.request.set_own_family_only(true);
+  const auto v4_reply = Announce(v4);
+  EXPECT_EQ(Peers4(v4_reply).size(), 5u);
+  EXPECT_THAT(v4_reply.peers6(), IsEmpty());
+  AnnounceBuilder seeder = Peer("2001:db8::fe", 6881).Seeder().Numwant(10);
+  seeder.request.set_own_family_only(true);
+  const auto seeder_reply = Announce(seeder);  // leechers: the IPv6 one, not the IPv4 one
+  EXPECT_EQ(Peers6(seeder_reply).size(), 1u);
+  EXPECT_THAT(seeder_reply.peers4(), IsEmpty());
+}
+
 TEST_F(SwarmStoreTest, Ipv4MappedAddressIsAnIpv4Peer) {
   AnnounceBuilder mapped = Peer("10.0.0.1", 6881);
   mapped.request.set_ip(std::string("\0\0\0\0\0\0\0\0\0\0\xff\xff\x0a\0\0\x01", 16));
