@@ -39,21 +39,26 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
     ++counters_.dropped;
     return;
   }
-  if (ips_ != nullptr && !ips_->Admit(from.address)) {
-    return RespondError(from, request.transaction_id, kAddressRefusedReason);
-  }
-  if (!request.error.empty()) {
-    return RespondError(from, request.transaction_id, request.error);
-  }
+  // Until a datagram shows a connection id this frontend gave its source, the source may be
+  // forged: an error longer than the datagram would make the tracker an amplifier, so none is.
+  const bool proven = request.action != UdpAction::kConnect &&
+                      ids_.Valid(request.connection_id, from, clock_.WallNow());
+  const auto refuse = [&](std::string_view reason) {
+    if (!proven && UdpErrorSize(reason) > datagram.size()) {
+      ++counters_.dropped;
+      return;
+    }
+    RespondError(from, request.transaction_id, reason);
+  };
+  if (ips_ != nullptr && !ips_->Admit(from.address)) return refuse(kAddressRefusedReason);
+  if (!request.error.empty()) return refuse(request.error);
   if (request.action == UdpAction::kConnect) {
     ++counters_.connects;
     out_.clear();
     WriteUdpConnectReply(request.transaction_id, ids_.Issue(from, clock_.WallNow()), out_);
     return SendOut(from);
   }
-  if (!ids_.Valid(request.connection_id, from, clock_.WallNow())) {
-    return RespondError(from, request.transaction_id, "invalid connection id");
-  }
+  if (!proven) return refuse("invalid connection id");
   if (limiter_ != nullptr && !limiter_->Admit(from.address, clock_.Now())) {
     return RespondError(from, request.transaction_id, kOverRateReason);
   }

@@ -64,5 +64,7 @@ void WriteUdpAnnounceReply(std::uint32_t transaction_id, std::uint32_t interval,
 void WriteUdpScrapeHeader(std::uint32_t transaction_id, std::string& out);
 void WriteUdpScrapeEntry(const proto::ScrapeEntry& entry, std::string& out);
 void WriteUdpError(std::uint32_t transaction_id, std::string_view message, std::string& out);
+// What WriteUdpError writes: action and transaction id, then the message.
+constexpr std::size_t UdpErrorSize(std::string_view message) { return 8 + message.size(); }
 
 }  // namespace shardtrack

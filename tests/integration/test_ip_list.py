@@ -57,7 +57,9 @@ class DenyModeTest(IpListCase):
 
         banned = UdpClient(self.udp_port, "127.0.0.5")
         self.addCleanup(banned.close)
-        self.assertEqual(banned.exchange(PROTOCOL_ID, 0), (3, REFUSED))  # no connection id
+        # Its connect is not answered: a refusal would be longer than the datagram, and the
+        # address may be forged.
+        self.assertTrue(banned.unanswered(PROTOCOL_ID, 0))
 
         self.assertTrue(self.served("127.0.0.3"))
         other = UdpClient(self.udp_port, "127.0.0.3")

@@ -55,6 +55,18 @@ class UdpClient:
             if reply_tid == tid:
                 return reply_action, data[8:]
 
+    def unanswered(self, connection_id, action, body=b"", wait=1.0):
+        """Sends a request; true when no reply comes within `wait` seconds."""
+        self.sock.sendto(struct.pack(">QII", connection_id, action, 1) + body, self.address)
+        self.sock.settimeout(wait)
+        try:
+            self.sock.recvfrom(65536)
+            return False
+        except TimeoutError:
+            return True
+        finally:
+            self.sock.settimeout(FAILURE_DEADLINE + 2)
+
     def connect(self):
         action, payload = self.exchange(PROTOCOL_ID, 0)
         assert action == 0, (action, payload)
@@ -145,9 +157,10 @@ class UdpTrackerTest(cluster.LoggedTestCase):
         self.leecher.connect()
         self.leecher.announce(self.hashes[0], peer_id("leecher"), 7002, left=10)
         self.leecher.scrape([self.hashes[0]])
-        self.leecher.exchange(PROTOCOL_ID + 1, 0)
+        self.leecher.exchange(self.leecher.connection_id, 2)  # a scrape without a hash
+        self.assertTrue(self.leecher.unanswered(PROTOCOL_ID + 1, 0))
         after = samples()
-        for kind in ("connect", "announce", "scrape", "error"):
+        for kind in ("connect", "announce", "scrape", "error", "dropped"):
             self.assertEqual(after[kind] - before[kind], 1, kind)
 
     def test_bad_connection_id_gets_an_error(self):
@@ -156,10 +169,14 @@ class UdpTrackerTest(cluster.LoggedTestCase):
         self.assertEqual(action, 3)
         self.assertIn(b"connection id", payload)
 
-    def test_bad_protocol_id_and_short_packets(self):
-        action, _ = self.leecher.exchange(PROTOCOL_ID + 1, 0)
-        self.assertEqual(action, 3)
+    def test_unproven_sources_get_no_error_longer_than_their_datagram(self):
+        # Without one of our connection ids the source may be forged: an error of more bytes
+        # than came would amplify. A well-formed scrape with a bad id still learns why.
+        self.assertTrue(self.leecher.unanswered(PROTOCOL_ID + 1, 0))  # bad protocol id
+        self.assertTrue(self.leecher.unanswered(12345, 2))  # a scrape without a hash, bad id
         self.leecher.sock.sendto(b"\x00" * 7, self.leecher.address)  # dropped, no reply
+        action, payload = self.leecher.exchange(12345, 2, self.hashes[0])
+        self.assertEqual((action, payload), (3, b"invalid connection id"))
         self.leecher.connect()  # still served
 
     def test_killed_shard_gets_an_error_within_the_deadline(self):

@@ -93,6 +93,19 @@ TEST_F(UdpTrackerHandlerTest, RefusesARequestItCannotParseWithItsTransactionId) 
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 8u);
 }
 
+// From a source that showed no connection id of ours (its address may be forged), an error is
+// sent only when it is no longer than the datagram; with a good id the same error goes out.
+TEST_F(UdpTrackerHandlerTest, AnUnprovenSourceGetsNoErrorLongerThanItsDatagram) {
+  const std::string short_scrape = Header(12345, 2, 7);  // no hash: an error of 46 bytes
+  handler_.OnDatagram(short_scrape, client_);
+  handler_.OnDatagram(Header(12345, 1, 8) + "short", client_);
+  EXPECT_TRUE(sent_.empty());
+  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.WallNow()), 2, 9), client_);
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 9u);
+  EXPECT_GT(sent_[0].datagram.size(), short_scrape.size());
+}
+
 TEST_F(UdpTrackerHandlerTest, DropsADatagramTooShortToAnswer) {
   handler_.OnDatagram("", client_);
   handler_.OnDatagram(Header(kUdpProtocolId, 0, 1).substr(0, 15), client_);
