@@ -29,13 +29,14 @@ Result<AccessList> TorrentDirReader::Load(const std::string& directory) {
 
   std::unordered_map<std::string, ReadFile> found;
   std::size_t bad_files = 0;
+  // An increment that fails also ends the walk: the error is checked after the loop.
   for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
-    if (error) return unreadable(error);
     const std::string& path = it->path().native();
     std::error_code not_regular;
     if (!path.ends_with(kTorrentSuffix) || !it->is_regular_file(not_regular)) continue;
     found.emplace(path, Read(path, StampOf(path), bad_files));
   }
+  if (error) return unreadable(error);  // a part of the walk: the list in force stays
   if (bad_files > kBadFilesLogged) {
     spdlog::warn("{} torrent files in {} left out of the access list in all", bad_files, directory);
   }
@@ -54,24 +55,35 @@ Result<AccessList> TorrentDirReader::Load(const std::string& directory) {
 
 TorrentDirReader::ReadFile TorrentDirReader::Read(const std::string& path, const FileStamp& stamp,
                                                   std::size_t& bad_files) {
+  // Copied, not moved: a Load that fails later keeps read_ whole for the next.
   if (auto last = read_.find(path); last != read_.end() && last->second.stamp == stamp) {
     if (last->second.identity.info_hashes.empty()) ++bad_files;
-    return std::move(last->second);
+    return last->second;
   }
   ReadFile file{stamp, {}};
-  auto torrent =
-      stamp.size <= kMaxTorrentFileBytes
-          ? ReadWholeFile(path)
-          : Result<std::string>(Error{"larger than " + std::to_string(kMaxTorrentFileBytes >> 20) +
-                                      " MiB, which no torrent file is"});
-  auto identity =
-      torrent ? IdentifyTorrent(*torrent) : Result<TorrentIdentity>(Error{torrent.error()});
-  if (identity) {
-    file.identity = std::move(*identity);
-  } else if (++bad_files <= kBadFilesLogged) {
-    spdlog::warn("{} left out of the access list: {}; replace it with a good torrent file", path,
-                 identity.error());
+  const auto left_out = [&](const std::string& why, std::string_view remedy) {
+    if (++bad_files <= kBadFilesLogged) {
+      spdlog::warn("{} left out of the access list: {}; {}", path, why, remedy);
+    }
+  };
+  if (stamp.size > kMaxTorrentFileBytes) {
+    left_out("larger than " + std::to_string(kMaxTorrentFileBytes >> 20) +
+                 " MiB, which no torrent file is",
+             "replace it with a good torrent file");
+    return file;
   }
+  auto torrent = ReadWholeFile(path);
+  if (!torrent) {  // perhaps for a while (out of descriptors, an I/O error): not remembered
+    file.stamp = FileStamp{};
+    left_out(torrent.error(), "it is read again at the next check");
+    return file;
+  }
+  auto identity = IdentifyTorrent(*torrent);
+  if (!identity) {
+    left_out(identity.error(), "replace it with a good torrent file");
+    return file;
+  }
+  file.identity = std::move(*identity);
   return file;
 }
 

@@ -5,6 +5,8 @@
 #include "frontend/access/access_list_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,6 +20,31 @@ namespace shardtrack {
 namespace {
 
 constexpr std::string_view kHexA = "0123456789abcdef0123456789abcdef01234567";
+
+// While it lives, this process may open `more` descriptors beyond those open now (a frontend
+// out of descriptors under load).
+class DescriptorLimit {
+ public:
+  explicit DescriptorLimit(rlim_t more) {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    const int lowest_free = ::dup(0);
+    ::close(lowest_free);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = static_cast<rlim_t>(lowest_free) + more;
+    ::setrlimit(RLIMIT_NOFILE, &lowered);
+  }
+  ~DescriptorLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  DescriptorLimit(const DescriptorLimit&) = delete;
+  DescriptorLimit& operator=(const DescriptorLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
+std::string TorrentWithPieces(char piece) {
+  return "d4:infod6:lengthi1e4:name1:a12:piece lengthi16e6:pieces20:" + std::string(20, piece) +
+         "ee";
+}
 
 class AccessListFileTest : public ::testing::Test {
  protected:
@@ -109,6 +136,44 @@ TEST_F(AccessListFileTest, ADirectoryReadAgainRereadsOnlyTheFilesThatChanged) {
   auto fresh = AccessListReader().Load(directory);  // remembers nothing: reads every file
   ASSERT_TRUE(fresh) << fresh.error();
   EXPECT_TRUE(fresh->Contains(hash_of('K')));
+}
+
+// Read while out of descriptors: left out then, read again at the next check although the file
+// did not change.
+TEST_F(AccessListFileTest, ATorrentFileThatCouldNotBeReadIsReadAgainAtTheNextLoad) {
+  const std::string directory = dir_.File("torrents");
+  std::filesystem::create_directories(directory);
+  Write(dir_.File("torrents/a.torrent"), TorrentWithPieces('a'));
+  AccessListReader reader;
+  {
+    DescriptorLimit limit(1);  // the directory's own
+    auto starved = reader.Load(directory);
+    ASSERT_TRUE(starved) << starved.error();
+    EXPECT_EQ(starved->size(), 0u);
+  }
+  auto again = reader.Load(directory);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->size(), 1u);
+}
+
+// A subdirectory that cannot be opened fails the Load (no list with holes comes into force), and
+// the next Load still has every file.
+TEST_F(AccessListFileTest, ADirectoryWalkThatFailsPartWayIsAnErrorAndLosesNothing) {
+  const std::string directory = dir_.File("torrents");
+  std::filesystem::create_directories(dir_.File("torrents/sub"));
+  Write(dir_.File("torrents/a.torrent"), TorrentWithPieces('a'));
+  Write(dir_.File("torrents/sub/b.torrent"), TorrentWithPieces('b'));
+  AccessListReader reader;
+  ASSERT_EQ(reader.Load(directory).value().size(), 2u);
+  {
+    DescriptorLimit limit(1);
+    auto starved = reader.Load(directory);
+    ASSERT_FALSE(starved) << "a list of " << starved->size() << " came into force";
+    EXPECT_NE(starved.error().find(directory), std::string::npos) << starved.error();
+  }
+  auto again = reader.Load(directory);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->size(), 2u);
 }
 
 TEST_F(AccessListFileTest, AnEmptyDirectoryListsNoTorrent) {
