@@ -35,9 +35,10 @@ std::optional<IpAddress> ParseForwardedEntry(std::string_view entry) {
     if (close == std::string_view::npos) return std::nullopt;
     auto rest = entry.substr(close + 1);
     if (!rest.empty() && !rest.starts_with(':')) return std::nullopt;
-    auto address = IpAddress::Parse(entry.substr(1, close - 1));
-    if (!address || address->is_v4()) return std::nullopt;  // brackets are for IPv6 only
-    return address;
+    const std::string_view inside = entry.substr(1, close - 1);
+    // Brackets are for IPv6 text only; an IPv4-mapped one ([::ffff:1.2.3.4]) becomes IPv4.
+    if (inside.find(':') == std::string_view::npos) return std::nullopt;
+    return IpAddress::Parse(inside);
   }
   if (auto address = IpAddress::Parse(entry)) return address;  // v4, or bare v6
   auto colon = entry.find(':');

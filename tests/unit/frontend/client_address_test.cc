@@ -101,6 +101,10 @@ TEST(ClientAddressTest, ParsesForwardedForEntries) {
   EXPECT_EQ(entries[3], Ip("2001:db8::3"));
   EXPECT_FALSE(entries[4]);
   EXPECT_EQ(entries[5], Ip("10.0.0.2"));
+  // An IPv4-mapped IPv6 entry is the IPv4 client, bracketed or not.
+  for (std::string mapped : {"::ffff:1.2.3.4", "[::ffff:1.2.3.4]", "[::ffff:1.2.3.4]:443"}) {
+    EXPECT_EQ(ParseForwardedFor(mapped).at(0), Ip("1.2.3.4")) << mapped;
+  }
 }
 
 TEST(ClientAddressTest, RejectsMalformedForwardedForEntries) {
