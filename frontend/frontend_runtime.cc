@@ -329,6 +329,7 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
   if (settings.shards.empty()) {
     return Error{"no shards: give --shard tcp://HOST:PORT once per shard, in shard-index order"};
   }
+  if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
   auto announce = AnnounceOptionsFrom(settings);
   if (!announce.ok()) return Error{announce.error()};
   auto udp = UdpSocketOptionsFrom(settings);

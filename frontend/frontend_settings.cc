@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "frontend/udp/udp_tracker_protocol.h"
 
@@ -141,6 +142,19 @@ Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings
   options.max_datagram_bytes = bytes;
   options.max_datagrams_per_turn = settings.udp_datagrams_per_turn;
   return options;
+}
+
+Status CheckRequestLimits(const FrontendSettings& settings) {
+  const std::pair<const char*, std::int64_t> limits[] = {
+      {"--shard-timeout-ms", settings.shard_timeout_ms},
+      {"--max-scrape-hashes", settings.max_scrape_hashes},
+      {"--max-udp-scrape-hashes", settings.max_udp_scrape_hashes}};
+  for (const auto& [flag, value] : limits) {
+    if (value < 1) {
+      return Error{std::string(flag) + " must be at least 1, not " + std::to_string(value)};
+    }
+  }
+  return OkStatus();
 }
 
 std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings, std::size_t longest_name) {

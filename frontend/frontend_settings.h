@@ -160,6 +160,10 @@ struct FrontendSettings {
 // out of bounds and why.
 Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings);
 
+// --shard-timeout-ms, --max-scrape-hashes and --max-udp-scrape-hashes at least 1 each (0 would
+// fail every request or every scrape), or an error naming the setting.
+Status CheckRequestLimits(const FrontendSettings& settings);
+
 // The most bytes one torrent takes in a full scrape's bencoded reply (ten-digit counts), and
 // what its name adds besides the name's own bytes ("4:name" and the name's length).
 inline constexpr std::uint32_t kFullScrapeBytesPerTorrent = 100;

@@ -105,6 +105,20 @@ TEST_F(FrontendSettingsTest, RefusesADatagramLimitBeyondWhatUdpCarries) {
                 {"--udp-max-datagram-bytes", "65535", "65536"});
 }
 
+TEST_F(FrontendSettingsTest, RefusesRequestLimitsThatWouldFailEveryRequest) {
+  EXPECT_TRUE(CheckRequestLimits(settings_));  // the defaults
+  for (const char* flag :
+       {"--shard-timeout-ms", "--max-scrape-hashes", "--max-udp-scrape-hashes"}) {
+    FrontendSettings settings;
+    FlagSet flags{"shardtrack-frontend", "test"};
+    settings.Register(flags);
+    ASSERT_TRUE(testing::ParseWithEnvironment(flags, {flag, "0"}, env_));
+    const Status checked = CheckRequestLimits(settings);
+    ASSERT_FALSE(checked) << flag;
+    EXPECT_EQ(checked.error(), std::string(flag) + " must be at least 1, not 0");
+  }
+}
+
 TEST_F(FrontendSettingsTest, RefusesZeroDatagramsPerTurn) {
   ExpectRefused(UdpOptions({"--udp-datagrams-per-turn", "0"}),
                 {"--udp-datagrams-per-turn", "at least 1"});
