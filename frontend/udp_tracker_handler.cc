@@ -92,13 +92,11 @@ void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from
     return RespondError(from, request.transaction_id, kShardBusyReason);
   }
   exchanges_[index].outstanding = 1;
-  ++counters_.announces;
   request.announce.set_own_family_only(true);  // the reply has room for one family only
   shard_request->mutable_announce()->Swap(&request.announce);  // both keep their capacity
 }
 
 void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) {
-  ++counters_.scrapes;
   const std::uint32_t index = NewExchange(request, from);
   const ShardRouter::Fanout fanout =
       router_->AddScrape(Served(request.scrape), ShardReplyDemux::UdpToken(index));
@@ -120,6 +118,7 @@ void UdpTrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Repl
   if (!reply.failure().empty()) {
     if (exchange.failure.empty()) exchange.failure = reply.failure();
   } else if (exchange.kind == UdpAction::kAnnounce) {
+    ++counters_.announces;
     out_.clear();
     WriteUdpAnnounceReply(exchange.transaction_id, settings_.announce_interval, reply.announce(),
                           !exchange.to.address.is_v4(), out_);
@@ -141,6 +140,7 @@ void UdpTrackerHandler::Finish(std::uint32_t index) {
 }
 
 void UdpTrackerHandler::FinishScrape(const Exchange& exchange) {
+  ++counters_.scrapes;
   out_.clear();
   WriteUdpScrapeHeader(exchange.transaction_id, out_);
   const proto::ScrapeEntry zero;

@@ -38,13 +38,13 @@
 
 namespace shardtrack {
 
-// Datagrams by what became of them, for metrics.
+// Datagrams by what became of them, for metrics: each counts once, by its answer.
 struct UdpCounters {
   std::uint64_t connects = 0;
-  std::uint64_t announces = 0;  // sent on to a shard
-  std::uint64_t scrapes = 0;    // sent on to the shards
-  std::uint64_t errors = 0;     // answered with an error datagram
-  std::uint64_t dropped = 0;    // too short to answer
+  std::uint64_t announces = 0;  // answered with peers
+  std::uint64_t scrapes = 0;    // answered with counts
+  std::uint64_t errors = 0;     // answered with an error datagram (a failed shard's included)
+  std::uint64_t dropped = 0;    // not answered: too short, or an error would amplify
 };
 
 class UdpTrackerHandler final : public ShardRouter::Listener {

@@ -106,6 +106,24 @@ TEST_F(UdpTrackerHandlerTest, AnUnprovenSourceGetsNoErrorLongerThanItsDatagram) 
   EXPECT_GT(sent_[0].datagram.size(), short_scrape.size());
 }
 
+// Each datagram counts once, by its answer: an announce its shard failed is an error only.
+TEST_F(UdpTrackerHandlerTest, CountsEachDatagramOnceByItsAnswer) {
+  const std::string announce = std::string(20, 'h') + std::string(20, 'p') + std::string(36, '\0') +
+                               std::string(4, '\xff') + "\x1a\xe1";
+  const std::uint64_t id = ids_.Issue(client_, clock_.WallNow());
+  proto::Reply failed;
+  failed.set_failure("shard 0 did not answer in time, retry later");
+  handler_.OnDatagram(Header(id, 1, 41) + announce, client_);
+  handler_.OnShardReply(0, failed);
+  handler_.OnDatagram(Header(id, 1, 42) + announce, client_);
+  handler_.OnShardReply(0, proto::Reply());
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 3u);  // the error
+  EXPECT_EQ(Get(sent_[1].datagram, 0, 4), 1u);  // the announce reply
+  EXPECT_EQ(handler_.counters().errors, 1u);
+  EXPECT_EQ(handler_.counters().announces, 1u);
+}
+
 TEST_F(UdpTrackerHandlerTest, DropsADatagramTooShortToAnswer) {
   handler_.OnDatagram("", client_);
   handler_.OnDatagram(Header(kUdpProtocolId, 0, 1).substr(0, 15), client_);
