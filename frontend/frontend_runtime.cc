@@ -80,7 +80,8 @@ void WarnIfDescriptorsAreShort(std::uint64_t max_connections, std::uint64_t spar
   }
 }
 
-void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters) {
+void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters,
+                        const UdpSocket& socket) {
   const char* name = "shardtrack_udp_datagrams_total";
   const char* help = "UDP tracker datagrams by what became of them.";
   registry.AddCounter(name, help, {{"kind", "connect"}}, [&counters] { return counters.connects; });
@@ -89,6 +90,8 @@ void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters) 
   registry.AddCounter(name, help, {{"kind", "scrape"}}, [&counters] { return counters.scrapes; });
   registry.AddCounter(name, help, {{"kind", "error"}}, [&counters] { return counters.errors; });
   registry.AddCounter(name, help, {{"kind", "dropped"}}, [&counters] { return counters.dropped; });
+  registry.AddCounter(name, help, {{"kind", "oversized"}},
+                      [&socket] { return socket.oversized(); });
 }
 
 void RegisterLoopMetrics(MetricsRegistry& registry, const EventLoop& loop) {
@@ -318,7 +321,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                       "Tracker requests refused because their client was over "
                       "--client-request-rate.",
                       {}, [this] { return limiter.refusals(); });
-  RegisterUdpMetrics(registry, udp_handler.counters());
+  RegisterUdpMetrics(registry, udp_handler.counters(), udp);
   RegisterLoopMetrics(registry, loop);
 }
 

@@ -121,7 +121,10 @@ void UdpSocket::OnReadable() {
     if (received <= 0) return;  // EAGAIN (drained) or a transient error from an earlier send
     for (int i = 0; i < received; ++i) {
       const mmsghdr& message = receive_headers_[i];
-      if (message.msg_hdr.msg_flags & MSG_TRUNC) continue;  // over max_datagram_bytes
+      if (message.msg_hdr.msg_flags & MSG_TRUNC) {  // over max_datagram_bytes
+        ++oversized_;
+        continue;
+      }
       auto endpoint = EndpointFrom(senders_[i]);
       if (!endpoint) continue;
       on_datagram_(

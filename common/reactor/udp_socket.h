@@ -62,6 +62,8 @@ class UdpSocket {
   bool Send(const Endpoint& to, std::string_view datagram);
   // Takes no more datagrams (graceful shutdown); Send still works for answers in flight.
   void StopReading();
+  // Datagrams dropped unread for being longer than max_datagram_bytes.
+  std::uint64_t oversized() const { return oversized_; }
 
  private:
   struct Outgoing {
@@ -91,6 +93,7 @@ class UdpSocket {
   std::vector<iovec> send_iovecs_;
   std::vector<mmsghdr> send_headers_;
   std::optional<TimerId> flush_timer_;  // a zero-delay timer: after the turn's handlers
+  std::uint64_t oversized_ = 0;
 };
 
 }  // namespace shardtrack

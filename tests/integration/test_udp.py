@@ -159,8 +159,9 @@ class UdpTrackerTest(cluster.LoggedTestCase):
         self.leecher.scrape([self.hashes[0]])
         self.leecher.exchange(self.leecher.connection_id, 2)  # a scrape without a hash
         self.assertTrue(self.leecher.unanswered(PROTOCOL_ID + 1, 0))
+        self.assertTrue(self.leecher.unanswered(self.leecher.connection_id, 2, b"h" * 3000))
         after = samples()
-        for kind in ("connect", "announce", "scrape", "error", "dropped"):
+        for kind in ("connect", "announce", "scrape", "error", "dropped", "oversized"):
             self.assertEqual(after[kind] - before[kind], 1, kind)
 
     def test_bad_connection_id_gets_an_error(self):

@@ -182,6 +182,7 @@ TEST_F(UdpSocketTest, ADatagramOverTheSizeLimitIsDroppedAndTheNextOneDelivered) 
   loop_.RunOnce(milliseconds(20));
   ASSERT_EQ(received_.size(), 1u);
   EXPECT_EQ(received_[0].data, std::string(100, 'y'));
+  EXPECT_EQ(socket.oversized(), 1u);
 }
 
 TEST_F(UdpSocketTest, DestroyingTheSocketSendsWhatWasQueued) {
