@@ -175,8 +175,8 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
 void HttpServer::Reject(ConnectionId id, Connection& connection, int status,
                         std::string_view reason, bool drain_input) {
   connection.closing = true;
-  // A HEAD refused for its headers is still a HEAD: no body (RFC 9110 section 9.3.2). After a
-  // request-line error the method is the reset default, GET.
+  // A HEAD refused for its request line or headers is still a HEAD: no body (RFC 9110 section
+  // 9.3.2). A request line too garbled to name HEAD is taken for a GET.
   bool head_request = connection.parser.request().method == HttpMethod::kHead;
   Pending rejection{connection.next_sequence++, head_request, false, true, {}, drain_input};
   HttpResponseHead head;

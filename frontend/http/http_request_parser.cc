@@ -66,6 +66,7 @@ void HttpRequestParser::CheckPartialLine() {
   std::string_view content = partial_;
   if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
   if (phase_ == Phase::kRequestLine && content.size() > limits_.max_request_line) {
+    NoteHead(content);
     Fail(414, "request line too long");
   } else if (phase_ == Phase::kHeaders &&
              header_bytes_ + content.size() > limits_.max_header_bytes) {
@@ -76,6 +77,7 @@ void HttpRequestParser::CheckPartialLine() {
 void HttpRequestParser::OnLine(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (phase_ == Phase::kRequestLine) {
+    NoteHead(line);
     if (line.size() > limits_.max_request_line) return Fail(414, "request line too long");
     if (line.empty()) {  // RFC 9112 section 2.2: ignore empty lines before a request
       skipped_empty_lines_ = true;
@@ -162,6 +164,10 @@ void HttpRequestParser::OnHeadersEnd() {
   request_.accepts_gzip = gzip_weight_.value_or(any_coding_weight_.value_or(false));
   phase_ = Phase::kDone;
   state_ = State::kComplete;
+}
+
+void HttpRequestParser::NoteHead(std::string_view request_line) {
+  if (request_line.starts_with("HEAD ")) request_.method = HttpMethod::kHead;
 }
 
 void HttpRequestParser::Fail(int status, std::string reason) {

@@ -80,6 +80,8 @@ class HttpRequestParser {
   void OnRequestLine(std::string_view line);
   void OnHeaderLine(std::string_view line);
   void OnHeadersEnd();
+  // A HEAD refused for its request line (414, 505, ...) is still answered without a body.
+  void NoteHead(std::string_view request_line);
   void Fail(int status, std::string reason);
 
   HttpLimits limits_;

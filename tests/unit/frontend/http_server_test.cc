@@ -430,6 +430,17 @@ TEST_F(HttpServerTest, RefusedHeadRequestGetsNoBody) {
   EXPECT_TRUE(received.closed);
   ASSERT_TRUE(received.bytes.starts_with("HTTP/1.1 413 Content Too Large\r\n")) << received.bytes;
   EXPECT_TRUE(received.bytes.ends_with("\r\nConnection: close\r\n\r\n")) << received.bytes;
+
+  const std::pair<std::string, std::string> refused_lines[] = {
+      {"HEAD /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n", "HTTP/1.1 414 "},
+      {"HEAD / HTTP/2.0\r\n\r\n", "HTTP/1.1 505 "}};
+  for (const auto& [line, status] : refused_lines) {
+    int other = Connect();
+    Send(other, line);
+    Received refused = PumpUntilClosed(other);
+    EXPECT_TRUE(refused.bytes.starts_with(status)) << refused.bytes;
+    EXPECT_TRUE(refused.bytes.ends_with("\r\nConnection: close\r\n\r\n")) << refused.bytes;
+  }
 }
 
 TEST_F(HttpServerTest, MalformedRequestGets400) {
