@@ -281,8 +281,9 @@ void ShardRouter::ExpireDeadlines() {
   while (!pending_.empty() && pending_.front().deadline <= now) {
     Shard& shard = *shards_[pending_.front().shard];
     ++shard.counters.timeouts;
-    Fail(first_pending_id_,
-         "shard " + std::to_string(shard.index) + " did not answer in time, retry later");
+    // Sends to it failing still: the request may never have left this frontend.
+    const char* what = shard.unreachable_since ? " is unavailable" : " did not answer in time";
+    Fail(first_pending_id_, "shard " + std::to_string(shard.index) + what + ", retry later");
   }
   ArmDeadlineTimer();
 }

@@ -114,6 +114,16 @@ TEST_F(ShardRouterTest, UnansweredRequestsFailAtTheDeadlineAndLateRepliesAreIgno
   EXPECT_TRUE(listener_.replies.empty());
 }
 
+TEST_F(ShardRouterTest, RequestsThatCouldNotBeSentFailAsUnavailableAtTheDeadline) {
+  router_ = std::make_unique<ShardRouter>(
+      loop_, context_, std::vector<std::string>{"tcp://127.0.0.1:1"},
+      ShardRouter::Options{.timeout = 50ms, .max_pending_per_shard = 100, .curve = {}}, listener_);
+  ASSERT_NE(router_->Add(0, 7), nullptr);
+  ASSERT_TRUE(TurnUntil([&] { return listener_.replies.contains(7); }));
+  EXPECT_EQ(listener_.replies[7].failure(), "shard 0 is unavailable, retry later");
+  EXPECT_TRUE(listener_.replies[7].retry_later());
+}
+
 TEST_F(ShardRouterTest, RefusesRequestsPastMaxPendingPerShard) {
   Start({.timeout = 1s, .max_pending_per_shard = 2, .curve = {}});
   EXPECT_NE(router_->Add(0, 1), nullptr);
