@@ -11,6 +11,7 @@ constexpr int kMaxBatchesPerTurn = 256;  // then expiry and timers get their tur
 // A reply buffer kept for the next turn: room for a large batch of announces, not for a full
 // scrape's, which would otherwise pin its megabytes.
 constexpr std::size_t kMaxKeptReplyBytes = 256 * 1024;
+constexpr int kClosingLingerMs = 1000;  // see Close
 }  // namespace
 
 ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
@@ -24,7 +25,7 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
       socket_(context, zmq::socket_type::router),
       sync_worker_(loop),
       cleanup_worker_(loop) {
-  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::linger, 0);            // until Close
   socket_.set(zmq::sockopt::router_mandatory, 0);  // a frontend gone away: drop its reply
   socket_.set(zmq::sockopt::sndhwm, 10000);
   socket_.set(zmq::sockopt::rcvhwm, 10000);
@@ -60,6 +61,9 @@ void ShardServer::Start() {
 void ShardServer::Close() {
   if (watching_) loop_.UnwatchSocket(socket_);
   watching_ = false;
+  // The replies sent from here on are the last: they get a moment to leave before the socket
+  // goes (a peer that is gone drops them at once, so a stop never waits long for one).
+  socket_.set(zmq::sockopt::linger, kClosingLingerMs);
   if (expiry_timer_ != 0) loop_.Cancel(expiry_timer_);
   expiry_timer_ = 0;
   if (save_timer_ != 0) loop_.Cancel(save_timer_);
