@@ -105,7 +105,7 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   proto::Request* request = router_->Add(shard, index);
   if (request == nullptr) {
     exchanges_.Release(index);
-    return RespondFailure(slot, kShardBusyReason, true);
+    return RespondFailure(slot, kShardBusyReason, kRetryLaterMinutes);
   }
   Exchange& exchange = exchanges_[index];
   exchange.outstanding = 1;
@@ -130,7 +130,7 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   const ShardRouter::Fanout fanout = router_->AddScrape(served, index);
   if (fanout.refused) {
     exchanges_[index].failure = kShardBusyReason;
-    exchanges_[index].retry_later = true;
+    exchanges_[index].retry_in_minutes = kRetryLaterMinutes;
   }
   exchanges_[index].outstanding = fanout.requests;
   if (fanout.requests == 0) Finish(index);
@@ -174,12 +174,16 @@ bool TrackerHandler::FullScrapeCached() const {
 
 void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
   std::uint32_t index = NewExchange(slot, kind);
-  exchanges_[index].full_scrape = kind == Route::kScrape;
+  if (kind == Route::kScrape) {  // a full scrape: what its reply is cached and sent with
+    exchanges_[index].full_scrape = true;
+    exchanges_[index].gzip = answering_.gzip;
+    exchanges_[index].list_version = AccessListVersion();
+  }
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
     if (request == nullptr) {
       exchanges_[index].failure = kShardBusyReason;
-      exchanges_[index].retry_later = true;
+      exchanges_[index].retry_in_minutes = kRetryLaterMinutes;
       continue;
     }
     ++exchanges_[index].outstanding;
@@ -200,7 +204,7 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
   if (!reply.failure().empty()) {
     if (exchange.failure.empty()) {
       exchange.failure = reply.failure();
-      exchange.retry_later = reply.retry_later();
+      exchange.retry_in_minutes = reply.retry_later() ? kRetryLaterMinutes : 0;
     }
   } else {
     ++exchange.shards_answered;
@@ -227,7 +231,7 @@ void TrackerHandler::Finish(std::uint32_t index) {
   switch (exchange.kind) {
     case Route::kAnnounce:
       if (!exchange.failure.empty()) {
-        RespondFailure(exchange.slot, exchange.failure, exchange.retry_later);
+        RespondFailure(exchange.slot, exchange.failure, exchange.retry_in_minutes);
       }
       break;  // a successful announce was answered on arrival
     case Route::kScrape:
@@ -259,7 +263,7 @@ void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceRep
 
 void TrackerHandler::FinishScrape(Exchange& exchange) {
   if (!exchange.failure.empty()) {
-    return RespondFailure(exchange.slot, exchange.failure, exchange.retry_later);
+    return RespondFailure(exchange.slot, exchange.failure, exchange.retry_in_minutes);
   }
   body_.clear();
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
@@ -306,10 +310,8 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   exchange.started = answering_.started;
   exchange.outstanding = 0;
   exchange.full_scrape = false;
-  exchange.gzip = answering_.gzip;
-  exchange.list_version = AccessListVersion();
   exchange.failure.clear();
-  exchange.retry_later = false;
+  exchange.retry_in_minutes = 0;
   exchange.scrape.Clear();
   exchange.stats.Clear();
   exchange.shards_answered = 0;
@@ -321,19 +323,14 @@ void TrackerHandler::Refuse(ResponseSlot slot, int page_status, std::string_view
   if (answering_.route == Route::kInfoPage) {
     return RespondText(slot, page_status, std::string(reason) + "\n");
   }
+  RespondFailure(slot, reason, retry_in_minutes);
+}
+
+void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason,
+                                    std::uint32_t retry_in_minutes) {
   body_.clear();
   if (retry_in_minutes > 0) {
     WriteFailure(reason, retry_in_minutes, body_);
-  } else {
-    WriteFailure(reason, body_);
-  }
-  RespondBencoded(slot, Outcome::kFailure);
-}
-
-void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason, bool retry_later) {
-  body_.clear();
-  if (retry_later) {
-    WriteFailure(reason, kRetryLaterMinutes, body_);
   } else {
     WriteFailure(reason, body_);
   }

@@ -84,16 +84,16 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     std::uint32_t outstanding = 0;
     bool compact = true;
     bool full_scrape = false;  // leaves out the torrents the access list refuses
-    bool gzip = false;         // Answering::gzip
-    // AccessListVersion() when asked: a list that comes into force while the shards answer
-    // makes the reply too old to reuse.
+    // A full scrape's only (HandleFanOut): Answering::gzip, and AccessListVersion() when asked
+    // (a list that comes into force while the shards answer makes the reply too old to reuse).
+    bool gzip = false;
     std::uint64_t list_version = 0;
     bool no_peer_id = false;
     IpAddress client;
-    std::string failure;        // first failure among the shard replies
-    bool retry_later = false;   // that failure asks the client to come back later
-    proto::ScrapeReply scrape;  // gathered scrape entries
-    proto::StatsReply stats;    // gathered totals
+    std::string failure;                 // first failure among the shard replies
+    std::uint32_t retry_in_minutes = 0;  // that failure's BEP 31 `retry in` (0: none)
+    proto::ScrapeReply scrape;           // gathered scrape entries
+    proto::StatsReply stats;             // gathered totals
     std::uint32_t shards_answered = 0;
   };
 
@@ -127,12 +127,14 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void FinishReady(Exchange& exchange);
 
   std::uint32_t NewExchange(ResponseSlot slot, Route kind);
-  // `retry_later`: with BEP 31's `retry in` (the shard was busy, silent or unreachable).
   // A request refused before it is handled: the info page gets `page_status` and `reason` as
   // text, a tracker route a bencoded failure (with BEP 31's `retry in` when not 0).
   void Refuse(ResponseSlot slot, int page_status, std::string_view reason,
               std::uint32_t retry_in_minutes = 0);
-  void RespondFailure(ResponseSlot slot, std::string_view reason, bool retry_later = false);
+  // With BEP 31's `retry in` when `retry_in_minutes` is not 0 (the shard was busy, silent or
+  // unreachable; the client over its rate).
+  void RespondFailure(ResponseSlot slot, std::string_view reason,
+                      std::uint32_t retry_in_minutes = 0);
   void RespondBencoded(ResponseSlot slot, Outcome outcome = Outcome::kOk);  // body_
   void RespondFullScrape(ResponseSlot slot, bool gzip);                     // full_scrape_body_
   void RespondText(ResponseSlot slot, int status, std::string_view text);

@@ -346,9 +346,18 @@ class FullScrapeGzipTest(SharedClusterTest):
 
 
 class FullScrapeWithoutCacheTest(SharedClusterTest):
-    """Its own cluster, with --full-scrape-cache 0: every full scrape asks the shards."""
+    """Its own cluster, with --full-scrape-cache 0: every full scrape asks the shards; and
+    --full-scrape-gzip=false."""
 
-    frontend_args = ("--full-scrape-cache", "0")
+    frontend_args = ("--full-scrape-cache", "0", "--full-scrape-gzip=false")
+
+    def test_without_full_scrape_gzip_a_client_taking_gzip_gets_the_plain_reply(self):
+        with HttpConnection(self.fe(0)) as conn:
+            reply = conn.get("/scrape", {"Accept-Encoding": "gzip"})
+        self.assertEqual(reply.status, 200)
+        self.assertIsNone(reply.header("content-encoding"))
+        self.assertIsNone(reply.header("vary"))  # the reply does not depend on it
+        self.assertIn(b"files", reply.bencoded())
 
     def test_a_full_scrape_right_after_another_sees_what_came_between(self):
         first, later = self.torrent(0, "first"), self.torrent(1, "later")
