@@ -1,5 +1,6 @@
 #include "shard/persistence/bttrack_dfile.h"
 
+#include <algorithm>
 #include <map>
 
 #include "common/bencode.h"
@@ -17,6 +18,26 @@ Result<const Dict*> DictAt(const BencodeValue& parent, std::string_view key) {
   return &value->as_dict();
 }
 
+// The format keys a torrent's peers by id, and a swarm that keeps no ids (--store-peer-ids) has
+// all-zero ones, "not known": the export gives each such peer a stand-in, zeros but for its
+// ordinal in the last four bytes, which the import reads back as "not known". No client's id
+// begins with sixteen zero bytes.
+constexpr std::size_t kStandInZeros = 16;
+
+PeerId StandInId(std::uint32_t ordinal) {
+  PeerId id;
+  for (std::size_t i = 0; i < 4; ++i) {
+    id.bytes[kStandInZeros + i] = static_cast<std::uint8_t>(ordinal >> (24 - 8 * i));
+  }
+  return id;
+}
+
+PeerId KnownOrZero(const PeerId& id) {
+  const bool stand_in = std::all_of(id.bytes.begin(), id.bytes.begin() + kStandInZeros,
+                                    [](std::uint8_t byte) { return byte == 0; });
+  return stand_in ? PeerId() : id;
+}
+
 std::optional<PeerRecord> ParsePeer(std::string_view peer_id, const BencodeValue& info,
                                     UnixSeconds now) {
   const BencodeValue* ip = info.Find("ip");
@@ -29,7 +50,7 @@ std::optional<PeerRecord> ParsePeer(std::string_view peer_id, const BencodeValue
   auto address = IpAddress::Parse(ip->as_string());
   if (!address || port->as_int() < 1 || port->as_int() > 65535) return std::nullopt;
   PeerRecord peer;
-  peer.peer_id = *id;
+  peer.peer_id = KnownOrZero(*id);
   peer.ip = *address;
   peer.port = static_cast<std::uint16_t>(port->as_int());
   peer.seeder = left != nullptr && left->is_int() && left->as_int() == 0;
@@ -88,8 +109,10 @@ std::string WriteBttrackDfile(const std::vector<TorrentRecord>& torrents) {
   writer.End().Key("peers").BeginDict();
   for (const TorrentRecord& torrent : torrents) {
     std::map<PeerId, const PeerRecord*> by_id;
+    std::uint32_t unknown = 0;
     for (const PeerRecord& peer : torrent.peers) {
-      auto [it, inserted] = by_id.try_emplace(peer.peer_id, &peer);
+      const PeerId id = peer.peer_id == PeerId() ? StandInId(++unknown) : peer.peer_id;
+      auto [it, inserted] = by_id.try_emplace(id, &peer);
       if (!inserted && peer.last_seen >= it->second->last_seen) it->second = &peer;
     }
     writer.String(torrent.info_hash.view()).BeginDict();

@@ -27,7 +27,8 @@ struct ImportedDfile {
 // Peers get last_seen = `now`; a peer with left == 0 is a seeder.
 Result<ImportedDfile> ParseBttrackDfile(std::string_view bytes, UnixSeconds now);
 // Seeders get left 0, leechers left 1 (the format keeps bytes left; only zero or not matters).
-// A peer id seen twice in one torrent keeps its most recent entry.
+// A peer id seen twice in one torrent keeps its most recent entry; peers whose id is not known
+// (all zeros) get stand-ins that ParseBttrackDfile reads back as not known.
 std::string WriteBttrackDfile(const std::vector<TorrentRecord>& torrents);
 
 }  // namespace shardtrack

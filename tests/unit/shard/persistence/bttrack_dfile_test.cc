@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "shard/persistence/data_dir_tools.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
 
@@ -88,6 +90,25 @@ TEST(DataDirToolsTest, InspectReportsACorruptFile) {
   EXPECT_FALSE(report.ok());
   EXPECT_NE(report.files[0].text.find("CORRUPT"), std::string::npos) << report.files[0].text;
   EXPECT_FALSE(ExportDfile(ops, dir.path()).ok());
+}
+
+TEST(BttrackDfileTest, PeersWhoseIdsAreNotKnownAreEachExportedAndReadBackAsNotKnown) {
+  TorrentRecord torrent;
+  torrent.info_hash = *InfoHash::FromRaw(kHashA);
+  for (std::uint16_t port = 1; port <= 3; ++port) {
+    PeerRecord& peer = torrent.peers.emplace_back();
+    peer.ip = *IpAddress::Parse("10.0.0.1");
+    peer.port = port;
+    peer.last_seen = 1000;
+  }
+  torrent.peers[1].peer_id = *PeerId::FromRaw(kSeeder);
+  auto again = ParseBttrackDfile(WriteBttrackDfile({torrent}), 1000);
+  ASSERT_TRUE(again.ok()) << again.error();
+  ASSERT_EQ(again->torrents.size(), 1u);
+  std::vector<PeerRecord> peers = again->torrents[0].peers;
+  std::sort(peers.begin(), peers.end(),
+            [](const PeerRecord& a, const PeerRecord& b) { return a.port < b.port; });
+  EXPECT_EQ(peers, torrent.peers);
 }
 
 }  // namespace
