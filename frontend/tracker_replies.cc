@@ -9,6 +9,12 @@ namespace {
 
 constexpr std::size_t kPeerIdSize = 20;
 
+// A shard that started keeping a swarm's ids when a client asked for them has all-zero ids for
+// the peers that have not announced since: the id is not known, so the dict goes without one.
+bool KnownPeerId(std::string_view id) {
+  return id.find_first_not_of('\0') != std::string_view::npos;
+}
+
 // Non-compact entries for one family: `entry_size` is 6 (IPv4) or 18 (IPv6) bytes.
 void WritePeerDicts(std::string_view peers, std::string_view peer_ids, std::size_t entry_size,
                     bool want_peer_ids, BencodeWriter& writer) {
@@ -20,7 +26,8 @@ void WritePeerDicts(std::string_view peers, std::string_view peer_ids, std::size
                                            static_cast<std::uint8_t>(entry[address_size + 1]));
     writer.BeginDict().Key("ip").String(address->ToString());
     if (want_peer_ids && (i + 1) * kPeerIdSize <= peer_ids.size()) {
-      writer.Key("peer id").String(peer_ids.substr(i * kPeerIdSize, kPeerIdSize));
+      const std::string_view peer_id = peer_ids.substr(i * kPeerIdSize, kPeerIdSize);
+      if (KnownPeerId(peer_id)) writer.Key("peer id").String(peer_id);
     }
     writer.Key("port").Int(port).End();
   }

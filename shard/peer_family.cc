@@ -77,6 +77,20 @@ void Prefault(std::uint8_t* block, std::size_t bytes) {
   ::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE);
 }
 
+// Copies `count` entries; from a layout without peer ids to one with them, the ids are zeros.
+void CopyEntries(const std::uint8_t* from, std::uint32_t count, std::size_t from_size,
+                 std::uint8_t* to, std::size_t to_size) {
+  if (from_size == to_size) {
+    std::memcpy(to, from, std::size_t{count} * to_size);
+    return;
+  }
+  const std::size_t common = std::min(from_size, to_size);
+  for (std::uint32_t i = 0; i < count; ++i, from += from_size, to += to_size) {
+    std::memcpy(to, from, common);
+    std::memset(to + common, 0, to_size - common);
+  }
+}
+
 // Entries to make room for once `count` fill the block: one more for small blocks (the chunk
 // fit adds what rounding gives), about 1.25x for big ones.
 std::uint32_t GrownTarget(std::uint32_t count) {
@@ -148,15 +162,15 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
   if (block_) {  // sizes, seeders at the front, leechers at the back
     const std::uint32_t leechers = size(PeerKind::kLeecher);
     std::memcpy(block.get(), block_.get(), 8);
-    std::memcpy(entries, entry(0), size(PeerKind::kSeeder) * size_of_entry);
-    std::memcpy(entries + (new_capacity - leechers) * size_of_entry,
-                entry(first(PeerKind::kLeecher)), leechers * size_of_entry);
+    CopyEntries(entry(0), size(PeerKind::kSeeder), entry_size(), entries, size_of_entry);
+    CopyEntries(entry(first(PeerKind::kLeecher)), leechers, entry_size(),
+                entries + (new_capacity - leechers) * size_of_entry, size_of_entry);
   } else {
     std::memset(block.get(), 0, 8);
   }
   // With as many slots as before the index carries over: no peer is hashed again.
-  const bool carried =
-      was_indexed && index && index_current && IndexSlots(capacity()) == IndexSlots(new_capacity);
+  const bool carried = was_indexed && index && index_current && size_of_entry == entry_size() &&
+                       IndexSlots(capacity()) == IndexSlots(new_capacity);
   if (carried) CarryIndexTo(block.get(), new_capacity);
   Store32(block.get() + 8,
           new_capacity | (keep_peer_ids ? kPeerIdBit : 0) | (index ? kIndexedBit : 0));
@@ -319,6 +333,11 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
   std::memcpy(entry(first(kind) + index), endpoint.data(), kEndpointSize);
   Set(kind, index, state);
   return index;
+}
+
+template <std::size_t A>
+void PeerFamily<A>::KeepPeerIds() {
+  if (block_ && !keeps_peer_ids()) Reallocate(capacity(), true, indexed(), false);
 }
 
 template <std::size_t A>

@@ -12,9 +12,10 @@
 // compact wire form (address, port, network order), last_seen as 32-bit Unix seconds, a flags
 // byte and, if the family keeps peer ids, the 20-byte peer id: 11 or 31 bytes for IPv4, 23 or 43
 // for IPv6. Whether ids are kept is a bit of the header, chosen by the Insert that allocates the
-// block; a family without ids reports all-zero ids. Capacity fills the malloc chunk and grows by
-// about 1.25x; it shrinks only once half of it is unused (hysteresis). An empty family holds no
-// block. Indices are per kind. Owns its block; move-only. Pure but for that random key.
+// block or turned on later by KeepPeerIds; a family without ids reports all-zero ids. Capacity
+// fills the malloc chunk and grows by about 1.25x; it shrinks only once half of it is unused
+// (hysteresis). An empty family holds no block. Indices are per kind. Owns its block; move-only.
+// Pure but for that random key.
 #pragma once
 
 #include <array>
@@ -78,6 +79,9 @@ class PeerFamily {
   // Returns the index the peer landed at.
   std::uint32_t Insert(PeerKind kind, std::uint32_t index, const Endpoint& endpoint,
                        const PeerState& state, bool keep_peer_ids);
+  // From now on entries carry peer ids; the peers already here get all-zero ids ("not known").
+  // Nothing changes for an empty family (Insert chooses) or one that keeps ids already.
+  void KeepPeerIds();
   // Keeps an indexed family indexed (so a Position found before stays usable for the other
   // kind); expiry decides when it sorts again.
   void Erase(PeerKind kind, std::uint32_t index);
@@ -108,8 +112,9 @@ class PeerFamily {
   std::uint8_t* entry(std::uint32_t position) const;
   void SetSize(PeerKind kind, std::uint32_t size);
   // Moves the entries to a block sized for at least `wanted` entries (0: frees the block),
-  // indexed or sorted. An indexed block's index is carried over when its slot count stays and
-  // `index_current` (false after entries moved without it, as expiry's compaction does).
+  // indexed or sorted, with or without peer ids. An indexed block's index is carried over when its
+  // slot count stays and `index_current` (false after entries moved without it, as expiry's
+  // compaction does).
   void Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool indexed, bool index_current);
   // After removals: gives memory back once half the capacity is unused, and sorts a small
   // indexed family again if `may_unindex`. Returns whether the block changed (its index is then

@@ -45,10 +45,11 @@ Result<std::optional<ShardCurve>> LoadShardCurve(const ShardSettings& settings) 
 
 }  // namespace
 
-ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock)
+ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock,
+                           PeerIdPolicy peer_ids)
     : settings_(settings),
       clock_(clock),
-      store_(settings.store_peer_ids, RandomSipHashKey()),
+      store_(peer_ids, RandomSipHashKey()),
       ledger_(RandomSipHashKey(), settings.peer_timeout) {}
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,
@@ -70,12 +71,14 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   if (!expiry) return Error{expiry.error()};
   auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
   if (!snapshot_cpus) return Error{snapshot_cpus.error()};
+  auto peer_ids = PeerIdPolicyFrom(settings);
+  if (!peer_ids) return Error{peer_ids.error()};
 
   if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
   auto curve = LoadShardCurve(settings);
   if (!curve) return Error{curve.error()};
 
-  auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock);
+  auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock, *peer_ids);
   const PersistenceOptions options{
       settings.data_dir,     settings.index, settings.count,           *on_corrupt,
       settings.peer_timeout, *snapshot_cpus, settings.sync_completions};

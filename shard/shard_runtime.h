@@ -37,7 +37,7 @@ class ShardRuntime {
   static Result<std::unique_ptr<ShardRuntime>> Open(EventLoop& loop, zmq::context_t& context,
                                                     const ShardSettings& settings,
                                                     const Clock& clock);
-  ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock);
+  ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock, PeerIdPolicy peer_ids);
   ShardRuntime(const ShardRuntime&) = delete;
   ShardRuntime& operator=(const ShardRuntime&) = delete;
 

@@ -69,7 +69,8 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "seconds after its last announce that a torrent without peers keeps its completed "
             "count; then it is forgotten (0: kept for good)");
   flags.Add("store-peer-ids", &store_peer_ids,
-            "keep peer ids for non-compact replies (off: 11 instead of 31 bytes per IPv4 peer)");
+            "whose peer ids to keep for non-compact replies: asked (a torrent's, once an announce "
+            "asks for them), always or never (an IPv4 peer is 11 bytes without its id, 31 with)");
   flags.Add("sync-completions", &sync_completions,
             "a completion's reply waits for an fdatasync of the journal (off: only for its "
             "write, so a power loss may take the last ~30 s of completions)");
@@ -115,6 +116,14 @@ Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings) {
 Duration FirstSaveDelay(const ShardSettings& settings) {
   const Duration interval = std::chrono::seconds(settings.save_dfile_interval);
   return interval + interval / std::max<std::uint32_t>(settings.count, 1) * settings.index;
+}
+
+Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings) {
+  if (settings.store_peer_ids == "asked") return PeerIdPolicy::kWhenAsked;
+  if (settings.store_peer_ids == "always") return PeerIdPolicy::kAlways;
+  if (settings.store_peer_ids == "never") return PeerIdPolicy::kNever;
+  return Error{"--store-peer-ids must be asked, always or never, got '" + settings.store_peer_ids +
+               "'"};
 }
 
 Result<std::vector<int>> SnapshotCpusFrom(const ShardSettings& settings, int configured_cpus) {

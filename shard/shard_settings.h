@@ -11,6 +11,7 @@
 #include "common/flags.h"
 #include "common/result.h"
 #include "shard/expiry_sweep.h"
+#include "shard/torrent_swarm.h"
 
 namespace shardtrack {
 
@@ -40,11 +41,13 @@ struct ShardSettings {
   // grows for ever, and anyone can grow it with `completed` announces for made-up torrents.
   std::int64_t torrent_retention = 0;
 
-  // Keep each peer's 20-byte peer id, for non-compact replies' `peer id`. Off, an IPv4 peer costs
-  // 11 bytes instead of 31 (most of a peer's memory), non-compact replies list `ip` and `port`
-  // only, and snapshots hold all-zero ids. Opentracker keeps no ids either; compact clients
-  // (nearly all) never see them. On by default to keep the replies of the original tracker.
-  bool store_peer_ids = true;
+  // Which peers' 20-byte ids to keep, for non-compact replies' `peer id` (PeerIdPolicyFrom):
+  // "asked" keeps a torrent's once an announce asks for a non-compact reply with ids, "always"
+  // every torrent's, as the original tracker did, "never" none (non-compact replies list `ip` and
+  // `port` only, as opentracker's). An id is most of a peer's memory: an IPv4 peer is 11 bytes
+  // without one, 31 with. Nearly every client asks for compact replies, so "asked" costs nothing
+  // for them; a non-compact client still gets each peer's id from that peer's next announce on.
+  std::string store_peer_ids = "asked";
 
   // A reply that counted a completion waits for an fdatasync of the journal, so an acknowledged
   // completion survives a power loss. Off, it goes out once written (it survives kill -9, and
@@ -92,6 +95,9 @@ Duration FirstSaveDelay(const ShardSettings& settings);
 // The CPU numbers of snapshot_cpus (sorted, each once; empty when the setting is), or an error
 // naming the setting: a malformed list, or a CPU at or above `configured_cpus` (what the machine
 // has, get_nprocs_conf()).
+// --store-peer-ids: asked, always or never.
+Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings);
+
 Result<std::vector<int>> SnapshotCpusFrom(const ShardSettings& settings, int configured_cpus);
 
 }  // namespace shardtrack

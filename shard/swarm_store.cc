@@ -56,9 +56,10 @@ AnnounceOutcome SwarmStore::Announce(const PeerAnnounce& announce, UnixSeconds n
   }
   TorrentSwarm& swarm = torrents_.SwarmAt(index);
   TorrentSwarm::Applied applied;
-  Update(swarm, [&](TorrentSwarm& s) { applied = s.Apply(announce, now, store_peer_ids_); });
+  Update(swarm, [&](TorrentSwarm& s) { applied = s.Apply(announce, now, peer_ids_); });
   outcome.completion_counted = applied.completion_counted;
   outcome.completed = swarm.completed();
+  outcome.peer_id_kept = swarm.keeps_peer_ids();
   out.set_complete(ClampTo32(swarm.seeders()));
   out.set_incomplete(ClampTo32(swarm.leechers()));
   out.set_downloaded(ClampTo32(swarm.completed()));
@@ -188,8 +189,7 @@ void SwarmStore::ForEachTorrent(const std::function<void(const TorrentRecord&)>&
 
 void SwarmStore::Restore(const TorrentRecord& record) {
   const std::size_t index = torrents_.FindOrInsert(record.info_hash);
-  Update(torrents_.SwarmAt(index),
-         [&](TorrentSwarm& swarm) { swarm.Restore(record, store_peer_ids_); });
+  Update(torrents_.SwarmAt(index), [&](TorrentSwarm& swarm) { swarm.Restore(record, peer_ids_); });
   const std::uint64_t peers = torrents_.SwarmAt(index).peers();
   if (!EraseIfForgettable(index)) restored_top_.Offer(record.info_hash, peers);
 }

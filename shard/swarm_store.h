@@ -2,9 +2,8 @@
 // randomness as a FastRng; nothing here reads a clock, socket or file. Keeps running totals
 // (torrents, peers, seeders, leechers, completed) so metrics are cheap. Torrents live in a
 // TorrentTable, in an order fixed by a secret key, so an expiry sweep resumes from a saved
-// infohash while announces come and go (and across the table's rehashes). `store_peer_ids` (false:
-// peer lists keep no ids, replies carry none, exported records carry all-zero ids) is fixed at
-// construction. Loop thread only (not thread-safe).
+// infohash while announces come and go (and across the table's rehashes). Which peer ids the
+// swarms keep (PeerIdPolicy) is fixed at construction. Loop thread only (not thread-safe).
 #pragma once
 
 #include <cstddef>
@@ -27,6 +26,7 @@ struct AnnounceOutcome {
   bool accepted = false;            // false: malformed request, `out` left empty
   bool completion_counted = false;  // this announce counted a completion: journal it
   std::uint64_t completed = 0;      // the torrent's completed count after this announce
+  bool peer_id_kept = false;        // the swarm keeps the peer's id (PeerIdPolicy): journal it
 };
 
 struct ExpireProgress {
@@ -55,8 +55,9 @@ class SwarmStore {
 
   // `table_key`: the torrent table's secret (torrent_table.h). A process passes
   // RandomSipHashKey(); the fixed default makes the order reproducible in tests.
-  explicit SwarmStore(bool store_peer_ids = true, const SipHashKey& table_key = {})
-      : store_peer_ids_(store_peer_ids), torrents_(table_key) {}
+  explicit SwarmStore(PeerIdPolicy peer_ids = PeerIdPolicy::kWhenAsked,
+                      const SipHashKey& table_key = {})
+      : peer_ids_(peer_ids), torrents_(table_key) {}
 
   AnnounceOutcome Announce(const proto::AnnounceRequest& request, UnixSeconds now, FastRng& rng,
                            proto::AnnounceReply& out);
@@ -96,8 +97,6 @@ class SwarmStore {
   // goes down while the process runs (a Prometheus counter).
   std::uint64_t completed_retired() const { return completed_retired_; }
 
-  bool store_peer_ids() const { return store_peer_ids_; }
-
   // Heap bytes requested for the peer lists, and for the torrent table's slots. For memory
   // reports (malloc adds about 8 bytes per block: one per address family in use).
   std::size_t PeerListBytes() const;
@@ -116,7 +115,7 @@ class SwarmStore {
   std::vector<InfoHash> TopByScan(std::size_t wanted) const;
   std::vector<InfoHash> TopOfLastLap(std::size_t wanted) const;
 
-  bool store_peer_ids_;
+  PeerIdPolicy peer_ids_;
   TorrentTable torrents_;
   std::optional<InfoHash> expire_cursor_;   // first key of the next slice; nullopt: the start
   TopTorrents lap_top_{kMaxStatsTorrents};  // gathered by the expiry lap under way

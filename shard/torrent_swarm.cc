@@ -113,8 +113,15 @@ void ExportKind(const PeerFamily<A>& family, bool seeder, TorrentRecord& out) {
 }  // namespace
 
 TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeconds now,
-                                          bool keep_peer_ids) {
+                                          PeerIdPolicy policy) {
   last_announce_ = ClampTo32(now);
+  if (policy == PeerIdPolicy::kWhenAsked && announce.want_peer_ids) {
+    v4_.KeepPeerIds();
+    v6_.KeepPeerIds();
+  }
+  const bool keep_peer_ids =
+      policy == PeerIdPolicy::kAlways ||
+      (policy == PeerIdPolicy::kWhenAsked && (announce.want_peer_ids || keeps_peer_ids()));
   if (announce.ip.is_v4()) return ApplyToFamily(announce, now, keep_peer_ids, v4_, completed_);
   return ApplyToFamily(announce, now, keep_peer_ids, v6_, completed_);
 }
@@ -156,8 +163,13 @@ void TorrentSwarm::Export(TorrentRecord& out) const {
   ExportKind(v6_, false, out);
 }
 
-void TorrentSwarm::Restore(const TorrentRecord& record, bool keep_peer_ids) {
+void TorrentSwarm::Restore(const TorrentRecord& record, PeerIdPolicy policy) {
   *this = TorrentSwarm();
+  const bool keep_peer_ids =
+      policy == PeerIdPolicy::kAlways ||
+      (policy == PeerIdPolicy::kWhenAsked &&
+       std::any_of(record.peers.begin(), record.peers.end(),
+                   [](const PeerRecord& peer) { return peer.peer_id != PeerId(); }));
   set_completed(record.completed);
   for (const PeerRecord& peer : record.peers) {
     if (peer.port == 0) continue;  // not a reachable peer; never produced by Export

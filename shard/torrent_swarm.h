@@ -1,8 +1,8 @@
 // TorrentSwarm: the peers and completed count of one torrent. Peers are identified by endpoint
 // (address and port) and kept in two packed families, IPv4 and IPv6, each holding its seeders
 // and leechers apart, so a seeder draws from leechers without filtering. A family without peers
-// holds no block, so a swarm is 24 bytes plus one block per family in use. Whether new blocks
-// keep peer ids is the caller's `keep_peer_ids`. Owned by SwarmStore. Pure.
+// holds no block, so a swarm is 24 bytes plus one block per family in use. Which peer ids it
+// keeps is the caller's PeerIdPolicy. Owned by SwarmStore. Pure.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +16,12 @@
 
 namespace shardtrack {
 
+// Which peer ids a swarm keeps. Only a non-compact reply carries them, and clients ask for
+// compact ones, so kWhenAsked keeps none (11 instead of 31 bytes an IPv4 peer) until an announce
+// asks for ids: from then until the swarm empties, each peer's id is kept from its next announce
+// on (the peers listed before it have all-zero ids, "not known", until they announce again).
+enum class PeerIdPolicy : std::uint8_t { kWhenAsked, kAlways, kNever };
+
 class TorrentSwarm {
  public:
   // What Apply did: whether it counted a completion (once per peer, never from a peer already
@@ -27,7 +33,7 @@ class TorrentSwarm {
   };
 
   // Adds, updates or (event stopped) removes the announcing peer.
-  Applied Apply(const PeerAnnounce& announce, UnixSeconds now, bool keep_peer_ids);
+  Applied Apply(const PeerAnnounce& announce, UnixSeconds now, PeerIdPolicy policy);
 
   // Appends up to announce.numwant peers for the announcing peer, given what Apply returned
   // for it with nothing changed since: leechers only for a seeder, never the peer itself.
@@ -40,9 +46,10 @@ class TorrentSwarm {
   // Peers in a fixed order: IPv4 seeders, IPv4 leechers, IPv6 seeders, IPv6 leechers, each by
   // endpoint. `out.info_hash` is left to the caller.
   void Export(TorrentRecord& out) const;
-  // Replaces the contents with `record` (a peer listed twice keeps its last entry).
-  // Restored ids are kept only with `keep_peer_ids`; without them records export all-zero ids.
-  void Restore(const TorrentRecord& record, bool keep_peer_ids);
+  // Replaces the contents with `record` (a peer listed twice keeps its last entry). Ids are
+  // kept as `policy` says, kWhenAsked counting a record with any non-zero id as asked; a swarm
+  // that keeps none exports all-zero ids.
+  void Restore(const TorrentRecord& record, PeerIdPolicy policy);
 
   std::uint64_t seeders() const {
     return v4_.size(PeerKind::kSeeder) + v6_.size(PeerKind::kSeeder);
@@ -65,6 +72,8 @@ class TorrentSwarm {
   bool IdleSince(UnixSeconds cutoff) const {
     return peers() == 0 && last_announce_ != 0 && last_announce_ <= cutoff;
   }
+
+  bool keeps_peer_ids() const { return v4_.keeps_peer_ids() || v6_.keeps_peer_ids(); }
 
   // Heap bytes of the families' blocks.
   std::size_t AllocatedBytes() const { return v4_.AllocatedBytes() + v6_.AllocatedBytes(); }

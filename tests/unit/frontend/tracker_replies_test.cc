@@ -139,6 +139,21 @@ TEST(TrackerRepliesTest, NonCompactReplyListsDictsWithPeerIds) {
   EXPECT_EQ(peers[2].Find("port")->as_int(), 6882);
 }
 
+TEST(TrackerRepliesTest, AnAllZeroPeerIdIsNotKnownAndLeftOut) {
+  proto::AnnounceReply reply = SampleReply();
+  reply.set_peer_ids4(std::string(20, '\0') + std::string(19, '\0') + "b");
+  AnnounceReplyOptions options;
+  options.compact = false;
+  options.want_peer_ids = true;
+  std::string body;
+  WriteAnnounceReply(reply, options, body);
+  const BencodeValue decoded = Decode(body);
+  const auto& peers = decoded.Find("peers")->as_list();
+  ASSERT_EQ(peers.size(), 2u);
+  EXPECT_EQ(Keys(peers[0]), (std::vector<std::string>{"ip", "port"}));
+  EXPECT_EQ(peers[1].Find("peer id")->as_string(), std::string(19, '\0') + "b");
+}
+
 TEST(TrackerRepliesTest, NonCompactReplyWithoutPeerIds) {
   AnnounceReplyOptions options;
   options.compact = false;

@@ -167,6 +167,45 @@ TEST(PeerFamilyTest, TheFirstInsertChoosesTheLayoutAndItStaysUntilTheListEmpties
   EXPECT_FALSE(list.keeps_peer_ids());
 }
 
+// Both sizes: sorted (a few peers) and indexed (past kIndexFrom).
+TEST(PeerFamilyTest, KeepPeerIdsKeepsEveryPeerWithAZeroIdAndIdsFromThenOn) {
+  for (const std::uint32_t peers : {7u, 3000u}) {
+    PeerFamily4 list;
+    for (std::uint32_t n = 0; n < peers; ++n) Add(list, n, false, n % 3 ? kLeecher : kSeeder);
+    const bool indexed = list.indexed();
+    const std::size_t bytes_without = list.AllocatedBytes();
+    list.KeepPeerIds();
+    ASSERT_TRUE(list.keeps_peer_ids()) << peers;
+    EXPECT_EQ(list.indexed(), indexed);
+    EXPECT_GT(list.AllocatedBytes(), bytes_without);
+    EXPECT_EQ(list.Span(kLeecher).peer_id_offset, PeerFamily4::kEndpointSize + 5);
+    for (std::uint32_t n = 0; n < peers; ++n) {
+      const PeerKind kind = n % 3 ? kLeecher : kSeeder;
+      const auto position = list.Find(kind, EndpointOf(n));
+      ASSERT_TRUE(position.found) << n;
+      PeerState expected = StateOf(n);
+      expected.peer_id = PeerId();
+      EXPECT_EQ(list.StateAt(kind, position.index), expected) << n;
+    }
+    if (!indexed) {
+      EXPECT_TRUE(Ordered(list, kSeeder) && Ordered(list, kLeecher));
+    }
+    Add(list, peers, false);  // the layout is kept: the id goes in
+    EXPECT_EQ(list.StateAt(kLeecher, list.Find(kLeecher, EndpointOf(peers)).index), StateOf(peers));
+    Remove(list, 1);
+    EXPECT_FALSE(list.Find(kLeecher, EndpointOf(1)).found);
+    EXPECT_EQ(list.size(), peers);
+  }
+}
+
+TEST(PeerFamilyTest, KeepPeerIdsLeavesAnEmptyFamilyToItsFirstInsert) {
+  PeerFamily4 list;
+  list.KeepPeerIds();
+  EXPECT_EQ(list.AllocatedBytes(), 0u);
+  Add(list, 1, false);
+  EXPECT_FALSE(list.keeps_peer_ids());
+}
+
 TEST(PeerFamilyTest, ExpiryKeepsALargeFamilyIndexedAndSortsASmallOneAgain) {
   PeerFamily4 list;
   for (std::uint32_t n = 0; n < 3000; ++n)

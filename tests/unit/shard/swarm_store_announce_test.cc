@@ -66,7 +66,7 @@ TEST_F(SwarmStoreTest, FirstAnnounceCreatesTheTorrentWithOneLeecher) {
 }
 
 TEST_F(SwarmStoreTest, SameAddressAndPortWithANewPeerIdReplacesThePeer) {
-  Announce(Peer("10.0.0.1", 6881));
+  Announce(Peer("10.0.0.1", 6881).WantPeerIds());  // the swarm keeps ids once asked
   Announce(Peer("10.0.0.1", 6881).PeerIdRaw("-XX0001-newsession00"));
   EXPECT_EQ(store_.peers(), 1u);
 
@@ -304,6 +304,8 @@ TEST_F(SwarmStoreTest, Ipv4MappedAddressIsAnIpv4Peer) {
 }
 
 TEST_F(SwarmStoreTest, PeerIdsAreAlignedWithThePeersOfEachFamily) {
+  // Once asked, the swarm keeps ids, in the family not yet in use too.
+  Announce(Peer("10.0.0.1", 6881).WantPeerIds());
   AddLeechers(6);
   for (int i = 1; i <= 4; ++i) Announce(Peer("2001:db8::" + std::to_string(i), 7000 + i));
 

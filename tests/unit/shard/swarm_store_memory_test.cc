@@ -1,4 +1,4 @@
-// SwarmStore's memory choices: peer ids kept or not (store_peer_ids), and the torrent table under
+// SwarmStore's memory choices: which peer ids are kept (PeerIdPolicy), and the torrent table under
 // many torrents coming and going, expiry laps included.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -54,7 +54,7 @@ std::vector<TorrentRecord> Export(const SwarmStore& store) {
 }
 
 TEST(SwarmStorePeerIdsTest, WithoutStoredIdsRepliesCarryNoIds) {
-  SwarmStore store(/*store_peer_ids=*/false);
+  SwarmStore store(PeerIdPolicy::kNever);
   Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder());
   Announce(store, AnnounceBuilder(HashOf(1), "2001:db8::1", 6881).Seeder());
   const proto::AnnounceReply reply =
@@ -66,7 +66,7 @@ TEST(SwarmStorePeerIdsTest, WithoutStoredIdsRepliesCarryNoIds) {
 }
 
 TEST(SwarmStorePeerIdsTest, WithoutStoredIdsRecordsHaveZeroIdsAndRestore) {
-  SwarmStore store(false);
+  SwarmStore store(PeerIdPolicy::kNever);
   Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder());
   Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.2", 6881).Event(proto::EVENT_COMPLETED));
   Announce(store, AnnounceBuilder(HashOf(1), "2001:db8::2", 6881), kNow - 5);
@@ -75,20 +75,20 @@ TEST(SwarmStorePeerIdsTest, WithoutStoredIdsRecordsHaveZeroIdsAndRestore) {
   ASSERT_THAT(exported[0].peers, SizeIs(3));
   for (const PeerRecord& peer : exported[0].peers) EXPECT_EQ(peer.peer_id, PeerId());
 
-  SwarmStore copy(false);
+  SwarmStore copy(PeerIdPolicy::kNever);
   copy.Restore(exported[0]);
   EXPECT_EQ(Export(copy), exported);
   EXPECT_EQ(TotalsOf(copy), TotalsOf(store));
   // A restart that keeps ids again restores the same peers with the (zero) ids the record has.
-  SwarmStore with_ids(true);
+  SwarmStore with_ids(PeerIdPolicy::kAlways);
   with_ids.Restore(exported[0]);
   EXPECT_EQ(Export(with_ids), exported);
 }
 
 TEST(SwarmStorePeerIdsTest, RecordsWithIdsRestoreIntoAStoreThatKeepsNone) {
-  SwarmStore store(true);
+  SwarmStore store(PeerIdPolicy::kAlways);
   Announce(store, AnnounceBuilder(HashOf(2), "10.0.0.1", 6881));
-  SwarmStore copy(false);
+  SwarmStore copy(PeerIdPolicy::kNever);
   copy.Restore(Export(store)[0]);
   const std::vector<TorrentRecord> again = Export(copy);
   ASSERT_THAT(again, SizeIs(1));
@@ -98,10 +98,10 @@ TEST(SwarmStorePeerIdsTest, RecordsWithIdsRestoreIntoAStoreThatKeepsNone) {
 }
 
 TEST(SwarmStorePeerIdsTest, StoredIdsRoundTripThroughRepliesAndRecords) {
-  SwarmStore store(true);
+  SwarmStore store(PeerIdPolicy::kAlways);
   Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder());
   Announce(store, AnnounceBuilder(HashOf(1), "2001:db8::1", 51413).Seeder());
-  SwarmStore copy(true);
+  SwarmStore copy(PeerIdPolicy::kAlways);
   for (const TorrentRecord& record : Export(store)) copy.Restore(record);
   EXPECT_EQ(Export(copy), Export(store));
 
@@ -109,6 +109,86 @@ TEST(SwarmStorePeerIdsTest, StoredIdsRoundTripThroughRepliesAndRecords) {
       Announce(copy, AnnounceBuilder(HashOf(1), "10.0.0.9", 6881).WantPeerIds());
   EXPECT_THAT(SplitIds(reply.peer_ids4()), ElementsAre(PeerIdFor("10.0.0.1", 6881)));
   EXPECT_THAT(SplitIds(reply.peer_ids6()), ElementsAre(PeerIdFor("2001:db8::1", 51413)));
+}
+
+// What a swarm that keeps no ids, or has not yet seen a peer's, exports and replies for it.
+const std::string kUnknownId(20, '\0');
+
+std::vector<std::string> ExportedIds(const SwarmStore& store) {
+  std::vector<std::string> out;
+  for (const TorrentRecord& record : Export(store)) {
+    for (const PeerRecord& peer : record.peers) out.push_back(peer.peer_id.ToRaw());
+  }
+  return out;
+}
+
+TEST(SwarmStorePeerIdsTest, WhenAskedCompactAnnouncesKeepNoIds) {
+  SwarmStore asked;
+  SwarmStore never(PeerIdPolicy::kNever);
+  for (SwarmStore* store : {&asked, &never}) {
+    for (std::uint32_t n = 0; n < 40; ++n) {
+      Announce(*store, AnnounceBuilder(HashOf(n % 4), Ip(n), 6881));
+      Announce(*store, AnnounceBuilder(HashOf(n % 4), "2001:db8::" + std::to_string(n + 1), 6881));
+    }
+  }
+  EXPECT_EQ(asked.PeerListBytes(), never.PeerListBytes());
+  EXPECT_THAT(ExportedIds(asked), ::testing::Each(kUnknownId));
+}
+
+TEST(SwarmStorePeerIdsTest, WhenAskedAnAnnounceAskingForIdsStartsKeepingThem) {
+  SwarmStore store;
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder());
+  Announce(store, AnnounceBuilder(HashOf(1), "2001:db8::1", 6881).Seeder());
+  Announce(store, AnnounceBuilder(HashOf(2), "10.0.0.1", 6881));  // another torrent: no ids
+  const std::size_t bytes_before = store.PeerListBytes();
+
+  // The peers listed before are there, with their ids not known (zeros) yet.
+  proto::AnnounceReply reply =
+      Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.9", 6881).WantPeerIds());
+  EXPECT_THAT(testing::Peers4(reply), ElementsAre("10.0.0.1:6881"));
+  EXPECT_THAT(testing::Peers6(reply), ElementsAre("[2001:db8::1]:6881"));
+  EXPECT_THAT(SplitIds(reply.peer_ids4()), ElementsAre(kUnknownId));
+  EXPECT_THAT(SplitIds(reply.peer_ids6()), ElementsAre(kUnknownId));
+  EXPECT_GT(store.PeerListBytes(), bytes_before);
+
+  // A compact announce from then on keeps its id, in both families.
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder());
+  Announce(store, AnnounceBuilder(HashOf(1), "2001:db8::2", 6881).Seeder());
+  reply = Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.10", 6881).WantPeerIds());
+  EXPECT_THAT(SplitIds(reply.peer_ids4()),
+              ElementsAre(PeerIdFor("10.0.0.1", 6881), PeerIdFor("10.0.0.9", 6881)));
+  EXPECT_THAT(SplitIds(reply.peer_ids6()), ElementsAre(kUnknownId, PeerIdFor("2001:db8::2", 6881)));
+
+  // The other torrent still keeps none.
+  for (const TorrentRecord& record : Export(store)) {
+    if (record.info_hash != HashOf(2)) continue;
+    EXPECT_THAT(record.peers, ElementsAre(::testing::Field(&PeerRecord::peer_id, PeerId())));
+  }
+}
+
+TEST(SwarmStorePeerIdsTest, WhenAskedASwarmThatEmptiesStopsKeepingIds) {
+  SwarmStore store;
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).WantPeerIds());
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Event(proto::EVENT_STOPPED));
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.2", 6881));
+  EXPECT_THAT(ExportedIds(store), ElementsAre(kUnknownId));
+}
+
+TEST(SwarmStorePeerIdsTest, WhenAskedARestartKeepsTheIdsOfSwarmsThatHadThem) {
+  SwarmStore store;
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).WantPeerIds());
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.2", 6881));
+  Announce(store, AnnounceBuilder(HashOf(2), "10.0.0.3", 6881));
+  SwarmStore copy;
+  for (const TorrentRecord& record : Export(store)) copy.Restore(record);
+  EXPECT_EQ(Export(copy), Export(store));
+  EXPECT_THAT(ExportedIds(copy),
+              ::testing::UnorderedElementsAre(PeerIdFor("10.0.0.1", 6881),
+                                              PeerIdFor("10.0.0.2", 6881), kUnknownId));
+  // Torrent 2 came back without ids: a new peer's id is not kept either.
+  Announce(copy, AnnounceBuilder(HashOf(2), "10.0.0.4", 6881));
+  const std::vector<std::string> ids = ExportedIds(copy);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), kUnknownId), 2);
 }
 
 TEST(SwarmStoreTableTest, ManyTorrentsComingAndGoingKeepEveryOneReachableAndTotalsRight) {
@@ -182,8 +262,10 @@ TEST(SwarmStoreTableTest, ExpiryVisitsEveryTorrentOncePerLapWhileTorrentsComeAnd
 
 TEST(SwarmStoreTableTest, StructureCostsFewBytesPerPeerWithoutIds) {
   // 10 IPv4 peers on each of 10000 torrents, a quarter seeders, like bench/compare's memory run.
-  for (bool ids : {false, true}) {
-    SwarmStore store(ids);
+  for (const PeerIdPolicy policy :
+       {PeerIdPolicy::kNever, PeerIdPolicy::kWhenAsked, PeerIdPolicy::kAlways}) {
+    const bool ids = policy == PeerIdPolicy::kAlways;
+    SwarmStore store(policy);
     FastRng rng(23);
     for (int t = 0; t < 10000; ++t) {
       const InfoHash hash = RandomHash(rng);
