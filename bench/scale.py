@@ -17,7 +17,7 @@ generator to --loadgen-cpu, as bench/compare does):
      (from the snapshot alone), counts must match.
 With --memory-only only steps 1-2 run. Prints one JSON object on stdout, progress on stderr.
 
-Usage: bench/scale.py --peers 10000000 --torrents 1000000 [--shard-arg=--store-peer-ids=false]
+Usage: bench/scale.py --peers 10000000 --torrents 1000000 [--shard-arg=--store-peer-ids=never]
 See docs/benchmarks.md, "10 million peers".
 """
 
@@ -325,7 +325,7 @@ def main():
     parser.add_argument("--dir", default="/tmp/shardtrack-scale",
                         help="data dir and logs; must not hold another run's files")
     parser.add_argument("--shard-arg", action="append", default=[],
-                        help="extra shard argument, e.g. --shard-arg=--store-peer-ids=false")
+                        help="extra shard argument, e.g. --shard-arg=--store-peer-ids=never")
     parser.add_argument("--memory-only", action="store_true", help="populate and RSS only")
     parser.add_argument("--rate", type=int, default=5000, help="paced announces per second")
     parser.add_argument("--duration", type=float, default=40, help="seconds per paced run")
