@@ -169,8 +169,8 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
     std::memset(block.get(), 0, 8);
   }
   // With as many slots as before the index carries over: no peer is hashed again.
-  const bool carried = was_indexed && index && index_current && size_of_entry == entry_size() &&
-                       IndexSlots(capacity()) == IndexSlots(new_capacity);
+  const bool carried =
+      was_indexed && index && index_current && IndexSlots(capacity()) == IndexSlots(new_capacity);
   if (carried) CarryIndexTo(block.get(), new_capacity);
   Store32(block.get() + 8,
           new_capacity | (keep_peer_ids ? kPeerIdBit : 0) | (index ? kIndexedBit : 0));
@@ -337,6 +337,7 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
 
 template <std::size_t A>
 void PeerFamily<A>::KeepPeerIds() {
+  // The entries and the index's place in the block move: the index is built again.
   if (block_ && !keeps_peer_ids()) Reallocate(capacity(), true, indexed(), false);
 }
 

@@ -344,8 +344,10 @@ TEST(PeerFamilyTest, ExpiryCountsEachKindApart) {
 }
 
 // Random joins, kind changes, updates, departures and expiries, checked against a map, while the
-// family crosses kIndexFrom and kUnindexBelow both ways.
-TEST(PeerFamilyTest, BehavesLikeAMapOfEndpointsThroughEveryLayout) {
+// family crosses kIndexFrom and kUnindexBelow both ways. The family keeps peer ids from step
+// `ids_from` on (KeepPeerIds; 0: from its first insert); before, the map holds zero ids.
+// `indexed_then`: whether the family was indexed when it began keeping ids.
+void BehaveLikeAMap(int ids_from, bool& indexed_then) {
   PeerFamily4 family;
   std::map<std::uint32_t, std::pair<PeerKind, PeerState>> model;  // peer number -> kind, state
   FastRng rng(7);
@@ -377,13 +379,21 @@ TEST(PeerFamilyTest, BehavesLikeAMapOfEndpointsThroughEveryLayout) {
     const bool growing = (step / 15'000) % 2 == 0;
     const std::uint32_t n =
         rng.Below(growing ? 4000 : 150 + (3000 * (15'000 - step % 15'000)) / 15'000);
+    if (step == ids_from && ids_from > 0) {
+      ASSERT_FALSE(family.keeps_peer_ids());
+      indexed_then = family.indexed();
+      family.KeepPeerIds();
+      check_all();
+    }
+    const bool keep_ids = step >= ids_from;
     const auto it = model.find(n);
     PeerState state = StateOf(n);
     state.last_seen = 1'700'000'000 + ++clock;
+    if (!keep_ids) state.peer_id = PeerId();
     const PeerKind kind = rng.Below(3) == 0 ? kSeeder : kLeecher;
     if (it == model.end()) {
       if (!growing && rng.Below(4) != 0) continue;
-      Add(family, n, true, kind);
+      Add(family, n, keep_ids, kind);
       family.Set(kind, family.Find(kind, EndpointOf(n)).index, state);
       model[n] = {kind, state};
     } else if (!growing && rng.Below(2) == 0) {
@@ -396,7 +406,7 @@ TEST(PeerFamilyTest, BehavesLikeAMapOfEndpointsThroughEveryLayout) {
       } else {
         const auto target = family.Find(kind, EndpointOf(n));
         Remove(family, n, was);
-        family.Insert(kind, target.index, EndpointOf(n), state, true);
+        family.Insert(kind, target.index, EndpointOf(n), state, keep_ids);
       }
       it->second = {kind, state};
     }
@@ -412,7 +422,25 @@ TEST(PeerFamilyTest, BehavesLikeAMapOfEndpointsThroughEveryLayout) {
   }
   EXPECT_TRUE(grew_indexed);
   EXPECT_TRUE(sorted_again);
+  EXPECT_TRUE(family.keeps_peer_ids());
   check_all();
+}
+
+TEST(PeerFamilyTest, BehavesLikeAMapOfEndpointsThroughEveryLayout) {
+  bool indexed_then = false;
+  BehaveLikeAMap(0, indexed_then);
+}
+
+TEST(PeerFamilyTest, BehavesLikeAMapWhenIdsAreKeptFromWhileItIsSorted) {
+  bool indexed_then = true;
+  BehaveLikeAMap(300, indexed_then);
+  EXPECT_FALSE(indexed_then);
+}
+
+TEST(PeerFamilyTest, BehavesLikeAMapWhenIdsAreKeptFromWhileItIsIndexed) {
+  bool indexed_then = false;
+  BehaveLikeAMap(10'000, indexed_then);
+  EXPECT_TRUE(indexed_then);
 }
 
 }  // namespace
