@@ -38,7 +38,8 @@ std::string_view PasskeyParameter(std::string_view query) {
 PasskeyPath FindPasskey(std::string_view path, std::string_view query) {
   if (IsTrackerRoute(path)) return {path, PasskeyParameter(query)};
   const std::size_t slash = path.rfind('/');
-  if (slash == 0 || slash == std::string_view::npos || path.find('/', 1) != slash) {
+  if (!path.starts_with('/') || slash == 0 || slash == std::string_view::npos ||
+      path.find('/', 1) != slash) {
     return {path, {}};
   }
   const std::string_view first = path.substr(0, slash);

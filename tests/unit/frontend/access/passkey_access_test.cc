@@ -71,8 +71,9 @@ TEST(FindPasskeyTest, TakesThePasskeyFromTheFormsTrackersPutInTorrents) {
 }
 
 TEST(FindPasskeyTest, LeavesEveryOtherPathAsItIs) {
-  for (const std::string path : {"/", "/metrics", "/key/metrics", "/a/b/announce", "/key/announce/",
-                                 "/key/announcer", "announce", "/healthz/key", ""}) {
+  for (const std::string path :
+       {"/", "/metrics", "/key/metrics", "/a/b/announce", "/key/announce/", "/key/announcer",
+        "announce", "/healthz/key", "", "key/announce", "announce/key"}) {
     const PasskeyPath found = FindPasskey(path, "passkey=abc");
     EXPECT_EQ(found.route, path);
     EXPECT_EQ(found.passkey, "") << path;
