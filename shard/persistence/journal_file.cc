@@ -58,12 +58,17 @@ void JournalWriter::Append(const JournalEntry& entry) {
   }
   pending_completions_ |= entry.op == JournalOp::kCompleted;
   ++pending_records_;
+  if (pending_.size() > max_turn_bytes_ && start > 0) {  // the records before it make a turn
+    AppendFrame(sealed_, RecordType::kJournalTurn, std::string_view(pending_).substr(0, start));
+    pending_.erase(0, start);
+  }
 }
 
 Status JournalWriter::Write() {
   if (broken_) return Error{"journal " + file_->path() + " failed earlier; waiting for a snapshot"};
   if (pending_.empty() && markers_.empty()) return OkStatus();
   writing_.assign(markers_);
+  writing_ += sealed_;
   if (!pending_.empty()) AppendFrame(writing_, RecordType::kJournalTurn, pending_);
   if (Status status = file_->Append(writing_); !status) {
     broken_ = true;
@@ -73,6 +78,7 @@ Status JournalWriter::Write() {
   records_ += pending_records_;
   if (pending_completions_) completions_written_through_ = bytes_;
   pending_.clear();
+  sealed_.clear();
   markers_.clear();
   pending_records_ = 0;
   pending_completions_ = false;

@@ -7,7 +7,9 @@
 // absolute, so replaying a record twice changes nothing. Each Write() puts its records in one
 // kJournalTurn frame: a turn torn by a crash or a full disk is ignored whole, so a replay never
 // holds part of a turn whose replies were not sent (say a seeder without its completion, whose
-// client's retry would then not be counted). Records outside turns (the start of a journal that
+// client's retry would then not be counted). A turn whose records would not fit one frame
+// (kMaxFrameBody, which a reader takes for damage beyond) goes in as several turns, split
+// between records. Records outside turns (the start of a journal that
 // follows a background snapshot; journals of builds before 2026-12-04) are read one by one.
 //
 // Durability: Write() puts every pending record in the file (the page cache: it survives kill -9
@@ -70,6 +72,8 @@ class JournalWriter {
   };
 
   void Append(const JournalEntry& entry);
+  // The most bytes of records one turn frame holds: kMaxFrameBody; tests lower it.
+  void LimitTurnBytes(std::size_t bytes) { max_turn_bytes_ = bytes; }
   bool has_pending() const { return pending_records_ > 0; }
   // Writes every pending record. After a failed write or sync the file may hold a torn record
   // and the page cache cannot be trusted, so the writer stays broken: every later Write and
@@ -95,10 +99,12 @@ class JournalWriter {
 
  private:
   JournalWriter(std::unique_ptr<WritableFile> file, std::uint64_t bytes)
-      : file_(std::move(file)), bytes_(bytes) {}
+      : file_(std::move(file)), max_turn_bytes_(kMaxFrameBody), bytes_(bytes) {}
 
   std::unique_ptr<WritableFile> file_;
   std::string pending_;  // encoded records not written yet: the next turn's
+  std::string sealed_;   // turn frames of this Write's records that filled a frame already
+  std::size_t max_turn_bytes_;
   std::string markers_;  // kJournalSynced frames not written yet, which go before the turn
   std::string writing_;  // the bytes of one Write (reused)
   std::uint64_t pending_records_ = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "shard/persistence/faulty_file_ops.h"
+#include "shard/persistence/record_framing.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
 
 namespace shardtrack {
@@ -125,6 +126,30 @@ TEST_F(JournalFileTest, ATurnTornAfterItsFirstRecordsIsIgnoredWhole) {
   EXPECT_EQ(contents->entries[0].info_hash, Hash('a'));
   EXPECT_EQ(contents->entries[1].info_hash, Hash('a'));
   EXPECT_EQ(contents->torn_tail_bytes, keep - marker);
+}
+
+TEST_F(JournalFileTest, ATurnTooBigForOneFrameGoesInAsSeveralSplitBetweenRecords) {
+  std::string one;
+  AppendJournalEntry(one, Upsert('a', 1));
+  auto writer = Create(real_);
+  writer->LimitTurnBytes(3 * one.size());
+  for (std::uint8_t octet = 1; octet <= 10; ++octet) writer->Append(Upsert('a', octet));
+  ASSERT_TRUE(writer->Commit().ok());
+
+  const std::string file = testing::ReadAll(dir_.File(kName));
+  FrameCursor cursor(file, kPreambleSize);
+  FrameCursor::Frame frame;
+  std::vector<std::size_t> turns;  // each turn frame's body, in records
+  while (cursor.Next(frame) == FrameCursor::Step::kFrame) {
+    if (frame.type == RecordType::kJournalTurn) turns.push_back(frame.fields.size() / one.size());
+  }
+  EXPECT_EQ(turns, (std::vector<std::size_t>{3, 3, 3, 1}));
+  auto contents = Read();
+  ASSERT_TRUE(contents.ok()) << contents.error();
+  ASSERT_EQ(contents->entries.size(), 10u);
+  for (std::uint8_t octet = 1; octet <= 10; ++octet) {
+    EXPECT_EQ(contents->entries[octet - 1].peer, Upsert('a', octet).peer);
+  }
 }
 
 TEST_F(JournalFileTest, RecordsOutsideTurnsAreReadOneByOne) {
