@@ -18,6 +18,11 @@ typename PeerFamily<A>::Endpoint MakeEndpoint(const IpAddress& ip, std::uint16_t
   return out;
 }
 
+// Whether blocks made now keep ids under `policy`, `asked` saying whether clients asked for them.
+bool KeepIds(PeerIdPolicy policy, bool asked) {
+  return policy == PeerIdPolicy::kAlways || (policy == PeerIdPolicy::kWhenAsked && asked);
+}
+
 PeerKind KindOf(bool seeder) { return seeder ? PeerKind::kSeeder : PeerKind::kLeecher; }
 
 template <std::size_t A>
@@ -119,9 +124,7 @@ TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeco
     v4_.KeepPeerIds();
     v6_.KeepPeerIds();
   }
-  const bool keep_peer_ids =
-      policy == PeerIdPolicy::kAlways ||
-      (policy == PeerIdPolicy::kWhenAsked && (announce.want_peer_ids || keeps_peer_ids()));
+  const bool keep_peer_ids = KeepIds(policy, announce.want_peer_ids || keeps_peer_ids());
   if (announce.ip.is_v4()) return ApplyToFamily(announce, now, keep_peer_ids, v4_, completed_);
   return ApplyToFamily(announce, now, keep_peer_ids, v6_, completed_);
 }
@@ -166,10 +169,8 @@ void TorrentSwarm::Export(TorrentRecord& out) const {
 void TorrentSwarm::Restore(const TorrentRecord& record, PeerIdPolicy policy) {
   *this = TorrentSwarm();
   const bool keep_peer_ids =
-      policy == PeerIdPolicy::kAlways ||
-      (policy == PeerIdPolicy::kWhenAsked &&
-       std::any_of(record.peers.begin(), record.peers.end(),
-                   [](const PeerRecord& peer) { return peer.peer_id != PeerId(); }));
+      KeepIds(policy, std::any_of(record.peers.begin(), record.peers.end(),
+                                  [](const PeerRecord& peer) { return peer.peer_id != PeerId(); }));
   set_completed(record.completed);
   for (const PeerRecord& peer : record.peers) {
     if (peer.port == 0) continue;  // not a reachable peer; never produced by Export
