@@ -89,9 +89,6 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
   announce->numwant = std::min(announce->numwant, kMaxNumwant);
   const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
   applied_.push_back(*announce);
-  // The journal holds what the swarm holds: an id it keeps no other way would come back from a
-  // restart, and with it the memory of keeping it.
-  if (!outcome.peer_id_kept) applied_.back().peer_id = PeerId();
   if (ledger_ != nullptr && outcome.accepted && !request.passkey().empty()) {
     ledger_->Record(*announce, request.passkey(), request.uploaded(), request.downloaded(),
                     outcome.completion_counted, now);

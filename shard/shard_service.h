@@ -47,8 +47,7 @@ class ShardService {
   void Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out);
 
   // The announces the last Handle applied to the store, and the completions it counted, in
-  // request order: what the journal records, without parsing the batch again (a peer id its
-  // swarm does not keep is zeros here too).
+  // request order: what the journal records, without parsing the batch again.
   const std::vector<PeerAnnounce>& applied() const { return applied_; }
   const std::vector<CountedCompletion>& completions() const { return completions_; }
   const ShardServiceCounters& counters() const { return counters_; }

@@ -70,7 +70,8 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "count; then it is forgotten (0: kept for good)");
   flags.Add("store-peer-ids", &store_peer_ids,
             "whose peer ids to keep for non-compact replies: asked (a torrent's, once an announce "
-            "asks for them), always or never (an IPv4 peer is 11 bytes without its id, 31 with)");
+            "asks for them), always (or true) or never (or false); an IPv4 peer is 11 bytes "
+            "without its id, 31 with");
   flags.Add("sync-completions", &sync_completions,
             "a completion's reply waits for an fdatasync of the journal (off: only for its "
             "write, so a power loss may take the last ~30 s of completions)");
@@ -120,8 +121,13 @@ Duration FirstSaveDelay(const ShardSettings& settings) {
 
 Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings) {
   if (settings.store_peer_ids == "asked") return PeerIdPolicy::kWhenAsked;
-  if (settings.store_peer_ids == "always") return PeerIdPolicy::kAlways;
-  if (settings.store_peer_ids == "never") return PeerIdPolicy::kNever;
+  // true and false: what the setting took before "asked", so that older configurations start.
+  if (settings.store_peer_ids == "always" || settings.store_peer_ids == "true") {
+    return PeerIdPolicy::kAlways;
+  }
+  if (settings.store_peer_ids == "never" || settings.store_peer_ids == "false") {
+    return PeerIdPolicy::kNever;
+  }
   return Error{"--store-peer-ids must be asked, always or never, got '" + settings.store_peer_ids +
                "'"};
 }

@@ -42,11 +42,12 @@ struct ShardSettings {
   std::int64_t torrent_retention = 0;
 
   // Which peers' 20-byte ids to keep, for non-compact replies' `peer id` (PeerIdPolicyFrom):
-  // "asked" keeps a torrent's once an announce asks for a non-compact reply with ids, "always"
-  // every torrent's, as the original tracker did, "never" none (non-compact replies list `ip` and
-  // `port` only, as opentracker's). An id is most of a peer's memory: an IPv4 peer is 11 bytes
-  // without one, 31 with. Nearly every client asks for compact replies, so "asked" costs nothing
-  // for them; a non-compact client still gets each peer's id from that peer's next announce on.
+  // "asked" keeps a torrent's once an announce asks for a non-compact reply with ids (until the
+  // swarm empties or the shard restarts), "always" (or "true") every torrent's, as the original
+  // tracker did, "never" (or "false") none (non-compact replies list `ip` and `port` only, as
+  // opentracker's). An id is most of a peer's memory: an IPv4 peer is 11 bytes without one, 31
+  // with. Nearly every client asks for compact replies, so "asked" costs nothing for them; a
+  // non-compact client still gets each peer's id from that peer's next announce on.
   std::string store_peer_ids = "asked";
 
   // A reply that counted a completion waits for an fdatasync of the journal, so an acknowledged

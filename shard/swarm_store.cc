@@ -59,7 +59,6 @@ AnnounceOutcome SwarmStore::Announce(const PeerAnnounce& announce, UnixSeconds n
   Update(swarm, [&](TorrentSwarm& s) { applied = s.Apply(announce, now, peer_ids_); });
   outcome.completion_counted = applied.completion_counted;
   outcome.completed = swarm.completed();
-  outcome.peer_id_kept = swarm.keeps_peer_ids();
   out.set_complete(ClampTo32(swarm.seeders()));
   out.set_incomplete(ClampTo32(swarm.leechers()));
   out.set_downloaded(ClampTo32(swarm.completed()));

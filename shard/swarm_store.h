@@ -26,7 +26,6 @@ struct AnnounceOutcome {
   bool accepted = false;            // false: malformed request, `out` left empty
   bool completion_counted = false;  // this announce counted a completion: journal it
   std::uint64_t completed = 0;      // the torrent's completed count after this announce
-  bool peer_id_kept = false;        // the swarm keeps the peer's id (PeerIdPolicy): journal it
 };
 
 struct ExpireProgress {

@@ -120,11 +120,15 @@ void ExportKind(const PeerFamily<A>& family, bool seeder, TorrentRecord& out) {
 TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeconds now,
                                           PeerIdPolicy policy) {
   last_announce_ = ClampTo32(now);
-  if (policy == PeerIdPolicy::kWhenAsked && announce.want_peer_ids) {
+  // Only an announce that gets peers back asks for their ids: a stopped one, or one wanting no
+  // peers, would make the swarm pay for ids that nobody receives.
+  const bool asks =
+      announce.want_peer_ids && announce.numwant > 0 && announce.event != proto::EVENT_STOPPED;
+  if (policy == PeerIdPolicy::kWhenAsked && asks) {
     v4_.KeepPeerIds();
     v6_.KeepPeerIds();
   }
-  const bool keep_peer_ids = KeepIds(policy, announce.want_peer_ids || keeps_peer_ids());
+  const bool keep_peer_ids = KeepIds(policy, asks || keeps_peer_ids());
   if (announce.ip.is_v4()) return ApplyToFamily(announce, now, keep_peer_ids, v4_, completed_);
   return ApplyToFamily(announce, now, keep_peer_ids, v6_, completed_);
 }
@@ -168,9 +172,10 @@ void TorrentSwarm::Export(TorrentRecord& out) const {
 
 void TorrentSwarm::Restore(const TorrentRecord& record, PeerIdPolicy policy) {
   *this = TorrentSwarm();
-  const bool keep_peer_ids =
-      KeepIds(policy, std::any_of(record.peers.begin(), record.peers.end(),
-                                  [](const PeerRecord& peer) { return peer.peer_id != PeerId(); }));
+  // Whether a client asked is not kept across a restart: records written while every id was
+  // kept (a build before "asked", `always`, an imported dfile) would otherwise make each busy
+  // swarm keep ids for good. A restored swarm keeps them again once a client asks.
+  const bool keep_peer_ids = KeepIds(policy, /*asked=*/false);
   set_completed(record.completed);
   for (const PeerRecord& peer : record.peers) {
     if (peer.port == 0) continue;  // not a reachable peer; never produced by Export

@@ -18,8 +18,9 @@ namespace shardtrack {
 
 // Which peer ids a swarm keeps. Only a non-compact reply carries them, and clients ask for
 // compact ones, so kWhenAsked keeps none (11 instead of 31 bytes an IPv4 peer) until an announce
-// asks for ids: from then until the swarm empties, each peer's id is kept from its next announce
-// on (the peers listed before it have all-zero ids, "not known", until they announce again).
+// that gets peers back asks for their ids: from then until the swarm empties or the shard
+// restarts, each peer's id is kept from its next announce on (the peers listed before it have
+// all-zero ids, "not known", until they announce again).
 enum class PeerIdPolicy : std::uint8_t { kWhenAsked, kAlways, kNever };
 
 class TorrentSwarm {
@@ -47,8 +48,8 @@ class TorrentSwarm {
   // endpoint. `out.info_hash` is left to the caller.
   void Export(TorrentRecord& out) const;
   // Replaces the contents with `record` (a peer listed twice keeps its last entry). Ids are
-  // kept as `policy` says, kWhenAsked counting a record with any non-zero id as asked; a swarm
-  // that keeps none exports all-zero ids.
+  // kept with kAlways only (kWhenAsked: until asked again); a swarm that keeps none exports
+  // all-zero ids.
   void Restore(const TorrentRecord& record, PeerIdPolicy policy);
 
   std::uint64_t seeders() const {

@@ -109,11 +109,16 @@ std::string WriteBttrackDfile(const std::vector<TorrentRecord>& torrents) {
   writer.End().Key("peers").BeginDict();
   for (const TorrentRecord& torrent : torrents) {
     std::map<PeerId, const PeerRecord*> by_id;
-    std::uint32_t unknown = 0;
     for (const PeerRecord& peer : torrent.peers) {
-      const PeerId id = peer.peer_id == PeerId() ? StandInId(++unknown) : peer.peer_id;
-      auto [it, inserted] = by_id.try_emplace(id, &peer);
+      if (peer.peer_id == PeerId()) continue;
+      auto [it, inserted] = by_id.try_emplace(peer.peer_id, &peer);
       if (!inserted && peer.last_seen >= it->second->last_seen) it->second = &peer;
+    }
+    std::uint32_t ordinal = 0;  // stand-ins skip the ids clients chose, even one like them
+    for (const PeerRecord& peer : torrent.peers) {
+      if (peer.peer_id != PeerId()) continue;
+      while (!by_id.try_emplace(StandInId(++ordinal), &peer).second) {
+      }
     }
     writer.String(torrent.info_hash.view()).BeginDict();
     for (const auto& [id, peer] : by_id) {

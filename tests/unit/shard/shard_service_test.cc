@@ -251,18 +251,6 @@ TEST_F(ShardServiceTest, CompletionsListsTheCompletionsCountedByTheLastBatch) {
   EXPECT_THAT(service_.completions(), IsEmpty());
 }
 
-TEST_F(ShardServiceTest, AppliedCarriesAPeerIdOnlyWhereTheSwarmKeepsIt) {
-  proto::RequestBatch batch = Batch();
-  AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.0.0.1", 6881));
-  AddAnnounce(batch, 2, AnnounceBuilder(mine_, "10.0.0.2", 6881).WantPeerIds());
-  AddAnnounce(batch, 3, AnnounceBuilder(mine_, "10.0.0.3", 6881));
-  Handle(batch);
-  ASSERT_EQ(service_.applied().size(), 3u);
-  EXPECT_EQ(service_.applied()[0].peer_id, PeerId());
-  EXPECT_EQ(service_.applied()[1].peer_id.ToRaw(), testing::PeerIdFor("10.0.0.2", 6881));
-  EXPECT_EQ(service_.applied()[2].peer_id.ToRaw(), testing::PeerIdFor("10.0.0.3", 6881));
-}
-
 TEST_F(ShardServiceTest, AppliedListsTheAnnouncesTheStoreTookInRequestOrder) {
   proto::RequestBatch batch = Batch();
   AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.0.0.1", 6881));

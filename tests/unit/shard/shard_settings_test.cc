@@ -3,7 +3,8 @@
 // list, or a CPU the machine does not have, is refused with a message naming the setting. The
 // expiry pace takes its lap bound from --expire-lap or a tenth of --peer-timeout, and refuses
 // values that would stop expiry or spin the loop. Shards take their first periodic snapshot at
-// staggered times.
+// staggered times. --store-peer-ids takes asked (the default), always or never, and the booleans
+// it took before.
 #include "shard/shard_settings.h"
 
 #include <gtest/gtest.h>
@@ -101,6 +102,29 @@ TEST_F(ShardSettingsTest, ACpuTheMachineDoesNotHaveIsRefused) {
   cpus = SnapshotCpus({"--snapshot-cpus", "1"}, 2);
   ASSERT_TRUE(cpus) << cpus.error();
   EXPECT_EQ(*cpus, (std::vector<int>{1}));
+}
+
+TEST_F(ShardSettingsTest, PeerIdsAreKeptWhenAskedByDefaultAndTheOldBooleansStillStart) {
+  ASSERT_TRUE(Parse({}));
+  EXPECT_EQ(*PeerIdPolicyFrom(settings_), PeerIdPolicy::kWhenAsked);
+  const std::map<std::string, PeerIdPolicy> values{{"asked", PeerIdPolicy::kWhenAsked},
+                                                   {"always", PeerIdPolicy::kAlways},
+                                                   {"true", PeerIdPolicy::kAlways},
+                                                   {"never", PeerIdPolicy::kNever},
+                                                   {"false", PeerIdPolicy::kNever}};
+  for (const auto& [text, policy] : values) {
+    env_["SHARDTRACK_STORE_PEER_IDS"] = text;
+    ASSERT_TRUE(Parse({}));
+    auto parsed = PeerIdPolicyFrom(settings_);
+    ASSERT_TRUE(parsed) << text;
+    EXPECT_EQ(*parsed, policy) << text;
+  }
+  for (const char* text : {"", "yes", "Asked", "1"}) {
+    settings_.store_peer_ids = text;
+    auto refused = PeerIdPolicyFrom(settings_);
+    ASSERT_FALSE(refused) << text;
+    EXPECT_NE(refused.error().find("--store-peer-ids"), std::string::npos) << refused.error();
+  }
 }
 
 TEST_F(ShardSettingsTest, AnExpiryLapTakesATenthOfThePeerTimeoutByDefault) {

@@ -174,21 +174,37 @@ TEST(SwarmStorePeerIdsTest, WhenAskedASwarmThatEmptiesStopsKeepingIds) {
   EXPECT_THAT(ExportedIds(store), ElementsAre(kUnknownId));
 }
 
-TEST(SwarmStorePeerIdsTest, WhenAskedARestartKeepsTheIdsOfSwarmsThatHadThem) {
+TEST(SwarmStorePeerIdsTest, WhenAskedOnlyAnAnnounceThatGetsPeersAsksForTheirIds) {
   SwarmStore store;
-  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).WantPeerIds());
-  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.2", 6881));
-  Announce(store, AnnounceBuilder(HashOf(2), "10.0.0.3", 6881));
-  SwarmStore copy;
-  for (const TorrentRecord& record : Export(store)) copy.Restore(record);
-  EXPECT_EQ(Export(copy), Export(store));
-  EXPECT_THAT(ExportedIds(copy),
-              ::testing::UnorderedElementsAre(PeerIdFor("10.0.0.1", 6881),
-                                              PeerIdFor("10.0.0.2", 6881), kUnknownId));
-  // Torrent 2 came back without ids: a new peer's id is not kept either.
-  Announce(copy, AnnounceBuilder(HashOf(2), "10.0.0.4", 6881));
-  const std::vector<std::string> ids = ExportedIds(copy);
-  EXPECT_EQ(std::count(ids.begin(), ids.end(), kUnknownId), 2);
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881));
+  Announce(store,
+           AnnounceBuilder(HashOf(1), "10.0.0.2", 6881).WantPeerIds().Event(proto::EVENT_STOPPED));
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.3", 6881).WantPeerIds().Numwant(0));
+  Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.4", 6881));
+  EXPECT_THAT(ExportedIds(store), ::testing::Each(kUnknownId));
+}
+
+// Records written while every id was kept (a build before "asked", `always`, an imported
+// dfile) must not make a busy swarm keep ids for good.
+TEST(SwarmStorePeerIdsTest, WhenAskedARestartKeepsNoIdsUntilAClientAsksAgain) {
+  SwarmStore always(PeerIdPolicy::kAlways);
+  for (std::uint32_t n = 1; n <= 3; ++n) Announce(always, AnnounceBuilder(HashOf(1), Ip(n), 6881));
+  SwarmStore asked;
+  SwarmStore never(PeerIdPolicy::kNever);
+  for (const TorrentRecord& record : Export(always)) {
+    asked.Restore(record);
+    never.Restore(record);
+  }
+  EXPECT_THAT(ExportedIds(asked), ::testing::Each(kUnknownId));
+  EXPECT_EQ(asked.PeerListBytes(), never.PeerListBytes());
+  Announce(asked, AnnounceBuilder(HashOf(1), Ip(1), 6881));
+  EXPECT_THAT(ExportedIds(asked), ::testing::Each(kUnknownId));
+
+  Announce(asked, AnnounceBuilder(HashOf(1), Ip(4), 6881).WantPeerIds());
+  Announce(asked, AnnounceBuilder(HashOf(1), Ip(1), 6881));
+  EXPECT_THAT(ExportedIds(asked),
+              ::testing::UnorderedElementsAre(PeerIdFor(Ip(1), 6881), PeerIdFor(Ip(4), 6881),
+                                              kUnknownId, kUnknownId));
 }
 
 TEST(SwarmStoreTableTest, ManyTorrentsComingAndGoingKeepEveryOneReachableAndTotalsRight) {

@@ -102,12 +102,19 @@ TEST(BttrackDfileTest, PeersWhoseIdsAreNotKnownAreEachExportedAndReadBackAsNotKn
     peer.last_seen = 1000;
   }
   torrent.peers[1].peer_id = *PeerId::FromRaw(kSeeder);
+  // A client may choose the first stand-in itself: the peer without an id must not replace it.
+  PeerRecord chosen = torrent.peers[0];
+  chosen.port = 4;
+  chosen.peer_id = *PeerId::FromRaw(std::string(19, '\0') + "\x01");
+  torrent.peers.push_back(chosen);
   auto again = ParseBttrackDfile(WriteBttrackDfile({torrent}), 1000);
   ASSERT_TRUE(again.ok()) << again.error();
   ASSERT_EQ(again->torrents.size(), 1u);
   std::vector<PeerRecord> peers = again->torrents[0].peers;
   std::sort(peers.begin(), peers.end(),
             [](const PeerRecord& a, const PeerRecord& b) { return a.port < b.port; });
+  ASSERT_EQ(peers.size(), 4u);
+  torrent.peers.back().peer_id = PeerId();  // read back as not known, as every stand-in is
   EXPECT_EQ(peers, torrent.peers);
 }
 
