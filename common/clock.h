@@ -13,6 +13,10 @@ using MonoTime = std::chrono::steady_clock::time_point;
 using Duration = std::chrono::steady_clock::duration;
 using UnixSeconds = std::int64_t;
 
+// The longest time a setting may name: ten years. Longer is a typo, and a few hundred years
+// would overflow a Duration's nanoseconds into a time already past.
+inline constexpr std::int64_t kLongestSettingSeconds = 10LL * 365 * 24 * 3600;
+
 class Clock {
  public:
   virtual ~Clock() = default;

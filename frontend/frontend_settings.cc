@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "common/reply_limits.h"
 #include "frontend/udp/udp_tracker_protocol.h"
 
 namespace shardtrack {
@@ -62,7 +63,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("client-request-burst", &client_request_burst,
             "tracker requests one client may make at once under --client-request-rate "
             "(at least 1)");
-  flags.Add("socket-timeout", &socket_timeout, "seconds before an idle connection is closed");
+  flags.Add("socket-timeout", &socket_timeout,
+            "seconds before an idle connection is closed (longer than --shard-timeout-ms)");
   flags.Add("request-timeout", &request_timeout,
             "seconds to finish a request once its first byte arrived (408 beyond; 0: no limit)");
   flags.Add("defer-accept", &defer_accept,
@@ -73,13 +75,15 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("max-header-bytes", &max_header_bytes, "bytes of headers per request (431 beyond)");
   flags.Add("max-pipelined", &max_pipelined, "requests in flight on one connection");
   flags.Add("response-size", &response_size, "peers in a reply when numwant is absent");
-  flags.Add("max-give", &max_give, "cap on numwant");
+  flags.Add("max-give", &max_give, "cap on numwant (at most 10000)");
   flags.Add("announce-interval", &announce_interval, "seconds clients wait between announces");
-  flags.Add("min-interval", &min_interval, "the reply's min interval, seconds");
+  flags.Add("min-interval", &min_interval,
+            "the reply's min interval, seconds (at most --announce-interval)");
   flags.Add("ip-override", &ip_override,
             "whose ip= parameter is believed: local (loopback/private sources), always, never");
   flags.Add("full-scrape", &full_scrape, "answer /scrape without info_hash with every torrent");
-  flags.Add("max-scrape-hashes", &max_scrape_hashes, "info_hash parameters in one scrape");
+  flags.Add("max-scrape-hashes", &max_scrape_hashes,
+            "info_hash parameters in one scrape (such a scrape must fit --max-request-line)");
   flags.Add("max-udp-scrape-hashes", &max_udp_scrape_hashes,
             "info hashes in one UDP scrape (at most 74)");
   flags.Add("full-scrape-limit", &full_scrape_limit,
@@ -89,7 +93,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("full-scrape-gzip", &full_scrape_gzip,
             "send a full scrape gzipped (a third of the bytes) to clients whose Accept-Encoding "
             "takes gzip");
-  flags.Add("info-page-torrents", &info_page_torrents, "rows in the info page's torrent table");
+  flags.Add("info-page-torrents", &info_page_torrents,
+            "rows in the info page's torrent table (at most 1000)");
   flags.Add("access-list", &access_list,
             "file of infohashes (40 hex digits a line, # comments), or a directory of .torrent "
             "files, that --access-mode applies to; empty: every torrent is served");
@@ -144,15 +149,68 @@ Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings
   return options;
 }
 
+namespace {
+
+// A scrape's request line with every hash byte percent-encoded: "GET /scrape?" and " HTTP/1.1"
+// around "info_hash=", 60 characters and a "&" per hash.
+constexpr std::uint32_t kScrapeLineFixedBytes = 21;
+constexpr std::uint32_t kScrapeLineBytesPerHash = 71;
+
+Status AtMost(const char* flag, std::int64_t value, std::int64_t most, const std::string& why) {
+  if (value <= most) return OkStatus();
+  return Error{std::string(flag) + " must be at most " + std::to_string(most) + " (" + why +
+               "), not " + std::to_string(value)};
+}
+
+}  // namespace
+
 Status CheckRequestLimits(const FrontendSettings& settings) {
-  const std::pair<const char*, std::int64_t> limits[] = {
+  const std::pair<const char*, std::int64_t> at_least_one[] = {
       {"--shard-timeout-ms", settings.shard_timeout_ms},
       {"--max-scrape-hashes", settings.max_scrape_hashes},
-      {"--max-udp-scrape-hashes", settings.max_udp_scrape_hashes}};
-  for (const auto& [flag, value] : limits) {
+      {"--max-udp-scrape-hashes", settings.max_udp_scrape_hashes},
+      {"--socket-timeout", settings.socket_timeout},
+      {"--max-connections", settings.max_connections},
+      {"--max-pending-per-shard", settings.max_pending_per_shard},
+      {"--max-request-line", settings.max_request_line},
+      {"--max-header-bytes", settings.max_header_bytes},
+      {"--max-pipelined", settings.max_pipelined},
+      {"--announce-interval", settings.announce_interval}};
+  for (const auto& [flag, value] : at_least_one) {
     if (value < 1) {
       return Error{std::string(flag) + " must be at least 1, not " + std::to_string(value)};
     }
+  }
+  if (settings.drain_grace_ms < 0) {
+    return Error{"--drain-grace-ms must be 0 or more, not " +
+                 std::to_string(settings.drain_grace_ms)};
+  }
+  const std::string ten_years = "ten years";
+  const Status checks[] = {
+      AtMost("--socket-timeout", settings.socket_timeout, kLongestSettingSeconds, ten_years),
+      AtMost("--shard-timeout-ms", settings.shard_timeout_ms, kLongestSettingSeconds * 1000,
+             ten_years),
+      AtMost("--drain-grace-ms", settings.drain_grace_ms, kLongestSettingSeconds * 1000, ten_years),
+      AtMost("--max-give", settings.max_give, kMaxPeersPerReply, "what a shard answers"),
+      AtMost("--info-page-torrents", settings.info_page_torrents, kMaxInfoPageTorrents,
+             "what a shard lists"),
+      AtMost("--max-udp-scrape-hashes", settings.max_udp_scrape_hashes, kUdpMaxScrapeHashes,
+             "BEP 15: what fits one datagram"),
+      AtMost("--min-interval", settings.min_interval, settings.announce_interval,
+             "--announce-interval"),
+      AtMost("--max-scrape-hashes", settings.max_scrape_hashes,
+             (std::max(settings.max_request_line, kScrapeLineFixedBytes) - kScrapeLineFixedBytes) /
+                 kScrapeLineBytesPerHash,
+             "what a request line of --max-request-line " +
+                 std::to_string(settings.max_request_line) + " bytes holds, percent-encoded")};
+  for (const Status& status : checks) {
+    if (!status) return status;
+  }
+  if (settings.socket_timeout * 1000 <= settings.shard_timeout_ms) {
+    return Error{"--socket-timeout (" + std::to_string(settings.socket_timeout) +
+                 " s) must be longer than --shard-timeout-ms (" +
+                 std::to_string(settings.shard_timeout_ms) +
+                 " ms), or a connection waiting for its shard is closed as idle"};
   }
   return OkStatus();
 }

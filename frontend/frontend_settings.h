@@ -160,8 +160,12 @@ struct FrontendSettings {
 // out of bounds and why.
 Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings);
 
-// --shard-timeout-ms, --max-scrape-hashes and --max-udp-scrape-hashes at least 1 each (0 would
-// fail every request or every scrape), or an error naming the setting.
+// The limits that would refuse, fail or hang every request, or be cut short silently, at a value
+// the type allows: each count at least 1, times at most kLongestSettingSeconds, the shard's caps
+// (common/reply_limits.h) and BEP 15's respected, --min-interval within --announce-interval, a
+// scrape of --max-scrape-hashes within --max-request-line, and --socket-timeout longer than
+// --shard-timeout-ms (the idle sweep would close a connection waiting for its shard). An error
+// names the setting.
 Status CheckRequestLimits(const FrontendSettings& settings);
 
 // The most bytes one torrent takes in a full scrape's bencoded reply (ten-digit counts), and

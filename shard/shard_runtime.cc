@@ -60,13 +60,10 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                  std::to_string(settings.count)};
   }
   auto on_corrupt = ParseOnCorrupt(settings.on_corrupt);
-  if (!on_corrupt || settings.save_dfile_interval <= 0) {
-    return Error{"--on-corrupt must be refuse or quarantine, --save-dfile-interval positive"};
+  if (!on_corrupt) {
+    return Error{"--on-corrupt must be refuse or quarantine, got '" + settings.on_corrupt + "'"};
   }
-  if (settings.accounting_interval <= 0) {
-    return Error{"--accounting-interval must be positive, got " +
-                 std::to_string(settings.accounting_interval)};
-  }
+  if (Status intervals = CheckFileIntervals(settings); !intervals) return Error{intervals.error()};
   auto expiry = ExpiryOptionsFrom(settings);
   if (!expiry) return Error{expiry.error()};
   auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());

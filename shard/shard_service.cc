@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/passkey.h"
+#include "common/reply_limits.h"
 #include "common/routing.h"
 #include "shard/clamp32.h"
 
@@ -86,7 +87,7 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
     reply.set_failure("invalid passkey");
     return;
   }
-  announce->numwant = std::min(announce->numwant, kMaxNumwant);
+  announce->numwant = std::min(announce->numwant, kMaxPeersPerReply);
   const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
   applied_.push_back(*announce);
   if (ledger_ != nullptr && outcome.accepted && !request.passkey().empty()) {

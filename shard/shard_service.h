@@ -35,7 +35,6 @@ struct ShardServiceCounters {
 
 class ShardService {
  public:
-  static constexpr std::uint32_t kMaxNumwant = 200;        // max_give of the original tracker
   static constexpr UnixSeconds kMisrouteLogInterval = 60;  // at most one error line a minute
 
   ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store, std::uint64_t seed);

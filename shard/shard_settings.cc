@@ -88,24 +88,28 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "seeded, from announces naming a passkey) in <data-dir>/accounting/");
 }
 
+namespace {
+
+// A number of seconds from `least` to kLongestSettingSeconds, or an error naming `flag`.
+Status CheckSeconds(const char* flag, std::int64_t value, std::int64_t least,
+                    const char* what_least_means = "") {
+  if (value >= least && value <= kLongestSettingSeconds) return OkStatus();
+  return Error{std::string("--") + flag + " must be from " + std::to_string(least) +
+               what_least_means + " to " + std::to_string(kLongestSettingSeconds) +
+               " seconds (ten years), got " + std::to_string(value)};
+}
+
+}  // namespace
+
 Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings) {
-  const auto positive = [](const char* name, std::int64_t value) -> Status {
-    if (value > 0) return OkStatus();
-    return Error{std::string("--") + name + " must be positive, got " + std::to_string(value)};
-  };
-  for (Status status : {positive("peer-timeout", settings.peer_timeout),
-                        positive("expire-interval", settings.expire_interval),
-                        positive("expire-slice", settings.expire_slice)}) {
+  for (Status status :
+       {CheckSeconds("peer-timeout", settings.peer_timeout, 1),
+        CheckSeconds("expire-interval", settings.expire_interval, 1),
+        CheckSeconds("expire-lap", settings.expire_lap, 0, " (a tenth of --peer-timeout)"),
+        CheckSeconds("torrent-retention", settings.torrent_retention, 0, " (kept for good)")}) {
     if (!status) return Error{status.error()};
   }
-  if (settings.expire_lap < 0) {
-    return Error{"--expire-lap must be 0 (a tenth of --peer-timeout) or positive, got " +
-                 std::to_string(settings.expire_lap)};
-  }
-  if (settings.torrent_retention < 0) {
-    return Error{"--torrent-retention must be 0 (kept for good) or positive, got " +
-                 std::to_string(settings.torrent_retention)};
-  }
+  if (settings.expire_slice < 1) return Error{"--expire-slice must be positive, got 0"};
   const std::int64_t lap = settings.expire_lap > 0
                                ? settings.expire_lap
                                : std::max<std::int64_t>(1, settings.peer_timeout / 10);
@@ -117,6 +121,13 @@ Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings) {
 Duration FirstSaveDelay(const ShardSettings& settings) {
   const Duration interval = std::chrono::seconds(settings.save_dfile_interval);
   return interval + interval / std::max<std::uint32_t>(settings.count, 1) * settings.index;
+}
+
+Status CheckFileIntervals(const ShardSettings& settings) {
+  if (Status saves = CheckSeconds("save-dfile-interval", settings.save_dfile_interval, 1); !saves) {
+    return saves;
+  }
+  return CheckSeconds("accounting-interval", settings.accounting_interval, 1);
 }
 
 Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings) {

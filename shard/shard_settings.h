@@ -96,6 +96,9 @@ Duration FirstSaveDelay(const ShardSettings& settings);
 // The CPU numbers of snapshot_cpus (sorted, each once; empty when the setting is), or an error
 // naming the setting: a malformed list, or a CPU at or above `configured_cpus` (what the machine
 // has, get_nprocs_conf()).
+// --save-dfile-interval and --accounting-interval: from 1 s to kLongestSettingSeconds each.
+Status CheckFileIntervals(const ShardSettings& settings);
+
 // --store-peer-ids: asked, always or never.
 Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings);
 

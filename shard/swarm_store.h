@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/reply_limits.h"
 #include "proto/shardtrack.pb.h"
 #include "shard/fast_rng.h"
 #include "shard/peer_announce.h"
@@ -47,7 +48,7 @@ struct SwarmCounts {
 
 class SwarmStore {
  public:
-  static constexpr std::uint32_t kMaxStatsTorrents = 1000;  // bounds the top list's heap
+  static constexpr std::uint32_t kMaxStatsTorrents = kMaxInfoPageTorrents;  // bounds the top list
   // Up to this many torrents, Stats finds its top list by walking them (a few milliseconds);
   // over it, from the last expiry lap (walking 2M torrents held the loop 300 ms per info page).
   static constexpr std::size_t kTopScanLimit = 20000;

@@ -25,6 +25,7 @@ class LimitsTest(cluster.SharedClusterTestCase):
 
     frontend_args = ("--max-connections", str(MAX_CONNECTIONS),
                      "--socket-timeout", str(SOCKET_TIMEOUT),
+                     "--shard-timeout-ms", "500",  # below the socket timeout, as required
                      "--defer-accept", str(DEFER_ACCEPT),
                      "--max-give", str(MAX_GIVE))
 

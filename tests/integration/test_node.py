@@ -221,4 +221,6 @@ class NodeTest(ProcessTestCase):
         result = self.run_refused("shardtrack-shard", "--expire-slice", "0")
         self.assertIn("--expire-slice must be positive", result.stderr)
         result = self.run_refused("shardtrack-shard", "--accounting-interval", "0")
-        self.assertIn("--accounting-interval must be positive, got 0", result.stderr)
+        self.assertIn("--accounting-interval must be from 1 to", result.stderr)
+        result = self.run_refused("shardtrack-shard", "--save-dfile-interval", "9300000000")
+        self.assertIn("--save-dfile-interval must be from 1 to 315360000 seconds", result.stderr)

@@ -105,17 +105,55 @@ TEST_F(FrontendSettingsTest, RefusesADatagramLimitBeyondWhatUdpCarries) {
                 {"--udp-max-datagram-bytes", "65535", "65536"});
 }
 
+// The first error CheckRequestLimits finds with `args` on the command line; empty: none.
+std::string RequestLimitsError(std::vector<const char*> args) {
+  FrontendSettings settings;
+  FlagSet flags{"shardtrack-frontend", "test"};
+  settings.Register(flags);
+  std::map<std::string, std::string> no_environment;
+  EXPECT_TRUE(testing::ParseWithEnvironment(flags, std::move(args), no_environment));
+  const Status checked = CheckRequestLimits(settings);
+  return checked ? "" : checked.error();
+}
+
 TEST_F(FrontendSettingsTest, RefusesRequestLimitsThatWouldFailEveryRequest) {
   EXPECT_TRUE(CheckRequestLimits(settings_));  // the defaults
   for (const char* flag :
-       {"--shard-timeout-ms", "--max-scrape-hashes", "--max-udp-scrape-hashes"}) {
-    FrontendSettings settings;
-    FlagSet flags{"shardtrack-frontend", "test"};
-    settings.Register(flags);
-    ASSERT_TRUE(testing::ParseWithEnvironment(flags, {flag, "0"}, env_));
-    const Status checked = CheckRequestLimits(settings);
-    ASSERT_FALSE(checked) << flag;
-    EXPECT_EQ(checked.error(), std::string(flag) + " must be at least 1, not 0");
+       {"--shard-timeout-ms", "--max-scrape-hashes", "--max-udp-scrape-hashes", "--socket-timeout",
+        "--max-connections", "--max-pending-per-shard", "--max-request-line", "--max-header-bytes",
+        "--max-pipelined", "--announce-interval"}) {
+    EXPECT_EQ(RequestLimitsError({flag, "0", "--min-interval", "0"}),
+              std::string(flag) + " must be at least 1, not 0");
+  }
+  EXPECT_EQ(RequestLimitsError({"--socket-timeout", "-5"}),
+            "--socket-timeout must be at least 1, not -5");
+  EXPECT_EQ(RequestLimitsError({"--drain-grace-ms", "-1"}),
+            "--drain-grace-ms must be 0 or more, not -1");
+}
+
+TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThemShort) {
+  const std::pair<std::vector<const char*>, std::string> cases[] = {
+      {{"--socket-timeout", "9300000000"}, "--socket-timeout must be at most 315360000"},
+      {{"--shard-timeout-ms", "9300000000000"}, "--shard-timeout-ms must be at most"},
+      {{"--drain-grace-ms", "9223372036854775807"}, "--drain-grace-ms must be at most"},
+      {{"--max-give", "10001"}, "--max-give must be at most 10000 (what a shard answers)"},
+      {{"--info-page-torrents", "1001"}, "--info-page-torrents must be at most 1000"},
+      {{"--max-udp-scrape-hashes", "75"}, "--max-udp-scrape-hashes must be at most 74"},
+      {{"--min-interval", "4000", "--announce-interval", "60"},
+       "--min-interval must be at most 60 (--announce-interval), not 4000"},
+      {{"--max-scrape-hashes", "200"}, "--max-scrape-hashes must be at most 115"},
+      {{"--socket-timeout", "1"}, "--socket-timeout (1 s) must be longer than --shard-timeout-ms"}};
+  for (const auto& [args, error] : cases) {
+    EXPECT_EQ(RequestLimitsError(args).substr(0, error.size()), error) << args[0];
+  }
+  // Each at its bound is taken.
+  for (const std::vector<const char*>& args :
+       {std::vector<const char*>{"--max-give", "10000", "--info-page-torrents", "1000"},
+        {"--max-scrape-hashes", "115", "--max-udp-scrape-hashes", "74"},
+        {"--max-scrape-hashes", "200", "--max-request-line", "14221"},
+        {"--socket-timeout", "2", "--shard-timeout-ms", "1999", "--min-interval", "60",
+         "--announce-interval", "60"}}) {
+    EXPECT_EQ(RequestLimitsError(args), "") << args[0];
   }
 }
 

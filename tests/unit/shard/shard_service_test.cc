@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/reply_limits.h"
 #include "common/routing.h"
 #include "tests/unit/shard/swarm_test_util.h"
 
@@ -210,21 +211,25 @@ TEST_F(ShardServiceTest, FullScrapeHonoursItsLimit) {
   EXPECT_TRUE(replies.replies(3).scrape().truncated());
 }
 
-TEST_F(ShardServiceTest, CapsNumwantAtMaxNumwant) {
+TEST_F(ShardServiceTest, CapsNumwantAtTheMostPeersAReplyCarries) {
+  constexpr int kPeers = kMaxPeersPerReply + 50;
   proto::RequestBatch setup = Batch();
-  for (int i = 0; i < 250; ++i) {
-    AddAnnounce(
-        setup, i,
-        AnnounceBuilder(
-            mine_, "10.0." + std::to_string(i / 200) + "." + std::to_string(i % 200 + 1), 6881));
+  for (int i = 0; i < kPeers; ++i) {
+    AddAnnounce(setup, i,
+                AnnounceBuilder(mine_,
+                                "10." + std::to_string(i >> 16) + "." +
+                                    std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255),
+                                6881));
   }
   Handle(setup);
-  ASSERT_EQ(store_.peers(), 250u);
+  ASSERT_EQ(store_.peers(), static_cast<std::uint64_t>(kPeers));
 
   proto::RequestBatch batch = Batch();
-  AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.9.9.9", 6881).Numwant(100000));
+  AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.99.9.9", 6881).Numwant(100000));
+  AddAnnounce(batch, 2, AnnounceBuilder(mine_, "10.99.9.8", 6881).Numwant(500));
   const proto::ReplyBatch replies = Handle(batch);
-  EXPECT_THAT(Peers4(replies.replies(0).announce()), SizeIs(ShardService::kMaxNumwant));
+  EXPECT_THAT(Peers4(replies.replies(0).announce()), SizeIs(kMaxPeersPerReply));
+  EXPECT_THAT(Peers4(replies.replies(1).announce()), SizeIs(500));  // more than 200, as asked
 }
 
 TEST_F(ShardServiceTest, CompletionsListsTheCompletionsCountedByTheLastBatch) {

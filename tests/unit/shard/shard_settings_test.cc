@@ -153,15 +153,44 @@ TEST_F(ShardSettingsTest, AnExpiryLapCanBeSet) {
 
 TEST_F(ShardSettingsTest, ExpirySettingsThatWouldStopOrSpinTheSweepAreRefused) {
   const std::vector<std::pair<const char*, const char*>> refused = {
-      {"--peer-timeout", "0"},      {"--peer-timeout", "-5"}, {"--expire-interval", "0"},
-      {"--expire-interval", "-1"},  {"--expire-slice", "0"},  {"--expire-lap", "-1"},
-      {"--torrent-retention", "-1"}};
+      {"--peer-timeout", "0"},
+      {"--peer-timeout", "-5"},
+      {"--expire-interval", "0"},
+      {"--expire-interval", "-1"},
+      {"--expire-slice", "0"},
+      {"--expire-lap", "-1"},
+      {"--torrent-retention", "-1"},
+      {"--peer-timeout", "315360001"},
+      {"--expire-interval", "9300000000"},
+      {"--expire-lap", "9223372036854775807"},
+      {"--torrent-retention", "315360001"}};
   for (const auto& [name, value] : refused) {
     ShardSettings fresh;
     settings_ = fresh;
     auto expiry = Expiry({name, value});
     ASSERT_FALSE(expiry) << name << " " << value << " was accepted";
     EXPECT_NE(expiry.error().find(name), std::string::npos) << expiry.error();
+  }
+}
+
+TEST_F(ShardSettingsTest, FileIntervalsFromASecondToTenYearsAreTaken) {
+  EXPECT_TRUE(CheckFileIntervals(settings_));  // the defaults
+  settings_.save_dfile_interval = kLongestSettingSeconds;
+  settings_.accounting_interval = 1;
+  EXPECT_TRUE(CheckFileIntervals(settings_));
+  const std::pair<std::int64_t ShardSettings::*, const char*> intervals[] = {
+      {&ShardSettings::save_dfile_interval, "--save-dfile-interval"},
+      {&ShardSettings::accounting_interval, "--accounting-interval"}};
+  for (const auto& [field, flag] : intervals) {
+    for (const std::int64_t value : {std::int64_t{0}, std::int64_t{-1}, kLongestSettingSeconds + 1,
+                                     std::int64_t{9'300'000'000}}) {
+      ShardSettings settings;
+      settings.*field = value;
+      const Status checked = CheckFileIntervals(settings);
+      ASSERT_FALSE(checked) << flag << " " << value;
+      EXPECT_EQ(checked.error().find(std::string(flag) + " must be from 1 to"), 0u)
+          << checked.error();
+    }
   }
 }
 
