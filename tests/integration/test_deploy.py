@@ -458,7 +458,7 @@ class HttpsThroughHaproxyTest(cluster.LoggedTestCase):
 
 class CertificateRenewalTest(cluster.LoggedTestCase):
     """The renewal docs/deploy.md describes: the PEM file replaced, then SIGUSR2 to haproxy's
-    master (compose: `docker compose kill -s USR2 haproxy`); connections made after it get the
+    master (compose: `docker-compose kill -s USR2 haproxy`); connections made after it get the
     new certificate, and announces go on."""
 
     def setUp(self):
