@@ -46,6 +46,7 @@ HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddres
   options.tcp.bind_address = settings.bind;
   options.tcp.port = settings.port;
   options.tcp.max_connections = settings.max_connections;
+  options.tcp.listen_backlog = static_cast<int>(settings.listen_backlog);
   options.max_connections_per_client = settings.max_connections_per_client;
   options.tcp.idle_timeout = std::chrono::seconds(settings.socket_timeout);
   options.request_timeout = std::chrono::seconds(settings.request_timeout);
@@ -434,7 +435,8 @@ MetricsRegistry& FrontendRuntime::metrics_registry() { return parts_->registry; 
 Status FrontendRuntime::Start() {
   const FrontendSettings& settings = parts_->settings;
   if (auto listening = parts_->http.Listen(); !listening.ok()) {
-    return Error{listening.error() + " (is another tracker running? choose another --port)"};
+    return Error{listening.error() + " (check --bind " + settings.bind + " and --port " +
+                 std::to_string(settings.port) + ": is another tracker using that port?)"};
   }
   std::string udp_url;
   if (settings.udp_port != 0) {

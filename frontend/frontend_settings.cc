@@ -1,6 +1,7 @@
 #include "frontend/frontend_settings.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -40,8 +41,7 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "same file accept each other's ids; empty: a random key per process");
   flags.Add("reuse-port", &reuse_port, "share --port with other frontends on this host");
   flags.Add("trusted-proxy", &trusted_proxies,
-            "address or CIDR of a load balancer whose PROXY header (v1/v2) is believed; "
-            "repeatable");
+            "address or CIDR of a load balancer whose PROXY header (v1/v2) is believed");
   flags.Add("trust-x-forwarded-for", &trust_x_forwarded_for,
             "believe X-Forwarded-For, from --trusted-proxy sources only");
   flags.Add("require-proxy-header", &require_proxy_header,
@@ -54,6 +54,9 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
                 std::to_string(kMaxBatchWindowUs) + ")");
   flags.Add("max-connections", &max_connections,
             "open client connections; a connection over it is accepted and closed");
+  flags.Add("listen-backlog", &listen_backlog,
+            "connections the kernel queues before the loop accepts them (capped by "
+            "net.core.somaxconn; a burst beyond is refused)");
   flags.Add("max-connections-per-client", &max_connections_per_client,
             "open connections of one client address (IPv6: its /64); over it 429 and close "
             "(0: no limit)");
@@ -72,7 +75,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("max-output-bytes", &max_output_bytes,
             "unsent reply bytes on one connection before it is dropped");
   flags.Add("max-request-line", &max_request_line, "bytes in the request line (414 beyond)");
-  flags.Add("max-header-bytes", &max_header_bytes, "bytes of headers per request (431 beyond)");
+  flags.Add("max-header-bytes", &max_header_bytes,
+            "bytes of header lines per request, line ends not counted (431 beyond)");
   flags.Add("max-pipelined", &max_pipelined, "requests in flight on one connection");
   flags.Add("response-size", &response_size, "peers in a reply when numwant is absent");
   flags.Add("max-give", &max_give, "cap on numwant (at most 10000)");
@@ -171,6 +175,7 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
       {"--max-udp-scrape-hashes", settings.max_udp_scrape_hashes},
       {"--socket-timeout", settings.socket_timeout},
       {"--max-connections", settings.max_connections},
+      {"--listen-backlog", settings.listen_backlog},
       {"--max-pending-per-shard", settings.max_pending_per_shard},
       {"--max-request-line", settings.max_request_line},
       {"--max-header-bytes", settings.max_header_bytes},
@@ -192,6 +197,8 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
              ten_years),
       AtMost("--drain-grace-ms", settings.drain_grace_ms, kLongestSettingSeconds * 1000, ten_years),
       AtMost("--max-give", settings.max_give, kMaxPeersPerReply, "what a shard answers"),
+      AtMost("--listen-backlog", settings.listen_backlog, std::numeric_limits<int>::max(),
+             "what listen(2) takes"),
       AtMost("--info-page-torrents", settings.info_page_torrents, kMaxInfoPageTorrents,
              "what a shard lists"),
       AtMost("--max-udp-scrape-hashes", settings.max_udp_scrape_hashes, kUdpMaxScrapeHashes,

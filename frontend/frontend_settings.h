@@ -66,6 +66,7 @@ struct FrontendSettings {
 
   // Connections (the original tracker's socket_timeout was 15 s).
   std::uint32_t max_connections = 10000;
+  std::uint32_t listen_backlog = 1024;  // listen(2)'s backlog: a burst of new connections
   // Connections one client may hold at once (an IPv6 client: its /64), so that one host cannot
   // take every slot of max_connections; beyond it 429 and close. Clients behind one address
   // (carrier-grade NAT) share it: a client holds a connection for one announce, or for

@@ -1,6 +1,6 @@
 """The frontend's limits, as settings of a real process: --max-connections,
---max-connections-per-client, --client-request-rate, --socket-timeout, --defer-accept and
---max-give.
+--max-connections-per-client, --client-request-rate, --socket-timeout, --defer-accept,
+--max-give and --listen-backlog.
 
 One shard and one frontend started with small limits, spoken to over raw sockets.
 """
@@ -19,6 +19,7 @@ MAX_CONNECTIONS = 3
 SOCKET_TIMEOUT = 1  # seconds
 DEFER_ACCEPT = 30  # seconds: longer than any test, so a silent connection is never handed over
 MAX_GIVE = 5
+LISTEN_BACKLOG = 7
 
 
 class LimitsTest(cluster.SharedClusterTestCase):
@@ -27,7 +28,8 @@ class LimitsTest(cluster.SharedClusterTestCase):
                      "--socket-timeout", str(SOCKET_TIMEOUT),
                      "--shard-timeout-ms", "500",  # below the socket timeout, as required
                      "--defer-accept", str(DEFER_ACCEPT),
-                     "--max-give", str(MAX_GIVE))
+                     "--max-give", str(MAX_GIVE),
+                     "--listen-backlog", str(LISTEN_BACKLOG))
 
     def port(self):
         return self.cluster.port()
@@ -65,6 +67,13 @@ class LimitsTest(cluster.SharedClusterTestCase):
                     pass
             self.assertLess(time.monotonic(), deadline, "slots never freed")
             time.sleep(0.05)
+
+    def test_the_listen_backlog_is_the_setting(self):
+        # For a listening socket, ss reports the backlog in Send-Q.
+        listed = subprocess.run(["ss", "-ltnH", f"sport = :{self.port()}"], capture_output=True,
+                                text=True, check=True).stdout.split()
+        self.assertEqual(listed[0], "LISTEN", listed)
+        self.assertEqual(int(listed[2]), LISTEN_BACKLOG, listed)
 
     def test_an_idle_connection_is_closed_after_socket_timeout(self):
         (conn,) = self.open_served(1)

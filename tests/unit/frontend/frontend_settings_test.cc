@@ -120,8 +120,8 @@ TEST_F(FrontendSettingsTest, RefusesRequestLimitsThatWouldFailEveryRequest) {
   EXPECT_TRUE(CheckRequestLimits(settings_));  // the defaults
   for (const char* flag :
        {"--shard-timeout-ms", "--max-scrape-hashes", "--max-udp-scrape-hashes", "--socket-timeout",
-        "--max-connections", "--max-pending-per-shard", "--max-request-line", "--max-header-bytes",
-        "--max-pipelined", "--announce-interval"}) {
+        "--max-connections", "--listen-backlog", "--max-pending-per-shard", "--max-request-line",
+        "--max-header-bytes", "--max-pipelined", "--announce-interval"}) {
     EXPECT_EQ(RequestLimitsError({flag, "0", "--min-interval", "0"}),
               std::string(flag) + " must be at least 1, not 0");
   }
