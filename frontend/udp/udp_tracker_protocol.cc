@@ -3,6 +3,13 @@
 #include <algorithm>
 
 namespace shardtrack {
+
+std::uint32_t UdpPeersThatFit(const IpAddress& client) {
+  constexpr std::uint32_t kLargestPayload = 65507;  // an IPv4 datagram's, the smaller
+  constexpr std::uint32_t kAnnounceReplyHeader = 20;
+  return (kLargestPayload - kAnnounceReplyHeader) / (client.is_v4() ? 6 : 18);
+}
+
 namespace {
 
 constexpr std::size_t kHeaderSize = 16;
@@ -76,7 +83,7 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOption
   announce.set_port(port);
   const std::uint32_t wanted =
       num_want < 0 ? options.response_size : static_cast<std::uint32_t>(num_want);
-  announce.set_numwant(std::min(wanted, options.max_give));
+  announce.set_numwant(std::min({wanted, options.max_give, UdpPeersThatFit(client)}));
   IpAddress ip = client;
   const bool believe = options.ip_override == IpOverride::kAlways ||
                        (options.ip_override == IpOverride::kLocal && client.IsLocal());

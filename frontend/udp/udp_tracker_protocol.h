@@ -29,6 +29,10 @@ inline constexpr std::uint32_t kUdpMaxScrapeHashes = 74;  // BEP 15: what fits a
 // bytes). An announce is 98 bytes, and BEP 41 options may follow it.
 inline constexpr std::size_t kUdpMaxRequestBytes = 16 + 20 * std::size_t{kUdpMaxScrapeHashes};
 
+// The most peers of `client`'s family an announce reply carries in one datagram: 10,914 IPv4 or
+// 3,638 IPv6 (--max-give may ask for more).
+std::uint32_t UdpPeersThatFit(const IpAddress& client);
+
 enum class UdpAction : std::uint32_t { kConnect = 0, kAnnounce = 1, kScrape = 2, kError = 3 };
 
 struct UdpRequest {

@@ -159,6 +159,17 @@ TEST(UdpTrackerProtocolTest, NumWantMinusOneMeansResponseSizeAndIsCappedAtMaxGiv
   }
 }
 
+TEST(UdpTrackerProtocolTest, NumWantIsCappedAtThePeersOneDatagramCarries) {
+  UdpParseOptions options = Options();
+  options.announce.max_give = 10000;
+  AnnounceFields fields;
+  fields.num_want = 10000;
+  EXPECT_EQ(Parse(Announce(fields), kPublic, options)->announce.numwant(), 10000u);  // 60 KB
+  const IpAddress v6 = *IpAddress::Parse("2001:db8::5");
+  EXPECT_EQ(UdpPeersThatFit(v6), 3638u);  // 20 + 3,638 x 18 = 65,504 bytes
+  EXPECT_EQ(Parse(Announce(fields), v6, options)->announce.numwant(), 3638u);
+}
+
 TEST(UdpTrackerProtocolTest, RefusesPortZero) {
   AnnounceFields fields;
   fields.port = 0;
