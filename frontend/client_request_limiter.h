@@ -26,11 +26,11 @@
 
 namespace shardtrack {
 
-// What a refused request is told. A client that honours BEP 31's `retry in` waits this long;
-// one that does not retries on its own schedule and is refused again until under its rate.
+// What a refused request is told. A client that honours BEP 31's `retry in` (--retry-in) waits
+// that long; one that does not retries on its own schedule and is refused again until under
+// its rate.
 inline constexpr std::string_view kOverRateReason =
-    "too many requests from your address, retry in a minute";
-inline constexpr std::uint32_t kOverRateRetryMinutes = 1;
+    "too many requests from your address, retry later";
 
 class ClientRequestLimiter {
  public:

@@ -81,6 +81,9 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("response-size", &response_size, "peers in a reply when numwant is absent");
   flags.Add("max-give", &max_give, "cap on numwant (at most 10000)");
   flags.Add("announce-interval", &announce_interval, "seconds clients wait between announces");
+  flags.Add("retry-in", &retry_in,
+            "minutes a client refused as busy, unavailable or over its rate is asked to wait "
+            "(BEP 31; 1 to 1440)");
   flags.Add("min-interval", &min_interval,
             "the reply's min interval, seconds (at most --announce-interval)");
   flags.Add("ip-override", &ip_override,
@@ -180,7 +183,8 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
       {"--max-request-line", settings.max_request_line},
       {"--max-header-bytes", settings.max_header_bytes},
       {"--max-pipelined", settings.max_pipelined},
-      {"--announce-interval", settings.announce_interval}};
+      {"--announce-interval", settings.announce_interval},
+      {"--retry-in", settings.retry_in}};
   for (const auto& [flag, value] : at_least_one) {
     if (value < 1) {
       return Error{std::string(flag) + " must be at least 1, not " + std::to_string(value)};
@@ -203,6 +207,7 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
              "what a shard lists"),
       AtMost("--max-udp-scrape-hashes", settings.max_udp_scrape_hashes, kUdpMaxScrapeHashes,
              "BEP 15: what fits one datagram"),
+      AtMost("--retry-in", settings.retry_in, 24 * 60, "a day"),
       AtMost("--min-interval", settings.min_interval, settings.announce_interval,
              "--announce-interval"),
       AtMost("--max-scrape-hashes", settings.max_scrape_hashes,

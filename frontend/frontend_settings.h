@@ -101,6 +101,10 @@ struct FrontendSettings {
   std::uint32_t response_size = 50;        // peers given when numwant is absent
   std::uint32_t max_give = 200;            // numwant is capped here
   std::uint32_t announce_interval = 1800;  // reannounce_interval
+  // BEP 31's `retry in`: the minutes a client refused because the tracker is busy, its shard is
+  // unavailable or it is over its rate is asked to wait: sooner than its next announce, later
+  // than a client's own quick retries, which would pile onto a tracker that is struggling.
+  std::uint32_t retry_in = 1;
   std::uint32_t min_interval = 900;
   // Whose `ip=` parameter is believed: "local" (loopback and private sources, the original
   // tracker's only_local_override_ip), "always", or "never".

@@ -30,10 +30,6 @@ namespace shardtrack {
 
 // What a client is told when Add() refused its request (too many pending for the shard).
 inline constexpr std::string_view kShardBusyReason = "tracker busy, retry later";
-// When a client whose shard was busy, silent or unreachable is asked to come back (BEP 31's
-// `retry in`, in minutes): sooner than its next announce, later than a client's own quick
-// retries, which would pile onto a tracker that is struggling.
-inline constexpr std::uint32_t kRetryLaterMinutes = 1;
 
 class ShardRouter {
  public:

@@ -76,7 +76,7 @@ bool TrackerHandler::Admit(ResponseSlot slot, const IpAddress& client, std::stri
     return false;
   }
   if (limiter_ != nullptr && !limiter_->Admit(client, answering_.started)) {
-    Refuse(slot, 429, kOverRateReason, kOverRateRetryMinutes);
+    Refuse(slot, 429, kOverRateReason, settings_.retry_in);
     return false;
   }
   if (passkeys_ == nullptr || answering_.route == Route::kInfoPage) return true;
@@ -105,7 +105,7 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   proto::Request* request = router_->Add(shard, index);
   if (request == nullptr) {
     exchanges_.Release(index);
-    return RespondFailure(slot, kShardBusyReason, kRetryLaterMinutes);
+    return RespondFailure(slot, kShardBusyReason, settings_.retry_in);
   }
   Exchange& exchange = exchanges_[index];
   exchange.outstanding = 1;
@@ -130,7 +130,7 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   const ShardRouter::Fanout fanout = router_->AddScrape(served, index);
   if (fanout.refused) {
     exchanges_[index].failure = kShardBusyReason;
-    exchanges_[index].retry_in_minutes = kRetryLaterMinutes;
+    exchanges_[index].retry_in_minutes = settings_.retry_in;
   }
   exchanges_[index].outstanding = fanout.requests;
   if (fanout.requests == 0) Finish(index);
@@ -183,7 +183,7 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
     proto::Request* request = router_->Add(shard, index);
     if (request == nullptr) {
       exchanges_[index].failure = kShardBusyReason;
-      exchanges_[index].retry_in_minutes = kRetryLaterMinutes;
+      exchanges_[index].retry_in_minutes = settings_.retry_in;
       continue;
     }
     ++exchanges_[index].outstanding;
@@ -204,7 +204,7 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
   if (!reply.failure().empty()) {
     if (exchange.failure.empty()) {
       exchange.failure = reply.failure();
-      exchange.retry_in_minutes = reply.retry_later() ? kRetryLaterMinutes : 0;
+      exchange.retry_in_minutes = reply.retry_later() ? settings_.retry_in : 0;
     }
   } else {
     ++exchange.shards_answered;

@@ -146,11 +146,11 @@ class RequestRateTest(cluster.SharedClusterTestCase):
     udp_port = free_udp_port()
     frontend_args = ("--client-request-rate", str(RATE), "--client-request-burst", str(BURST),
                      "--udp-port", str(udp_port), "--trusted-proxy", PROXY,
-                     "--trust-x-forwarded-for")
+                     "--trust-x-forwarded-for", "--retry-in", "3")
 
     def assert_over_rate(self, reply):
         self.assertIn(b"too many requests", reply.get(b"failure reason", b""), reply)
-        self.assertEqual(reply.get(b"retry in"), 1)  # BEP 31, minutes
+        self.assertEqual(reply.get(b"retry in"), 3)  # BEP 31, minutes: --retry-in
 
     def test_an_http_client_over_its_rate_is_refused_and_changes_nothing(self):
         port, source = self.cluster.port(), "127.0.0.41"

@@ -121,7 +121,7 @@ TEST_F(FrontendSettingsTest, RefusesRequestLimitsThatWouldFailEveryRequest) {
   for (const char* flag :
        {"--shard-timeout-ms", "--max-scrape-hashes", "--max-udp-scrape-hashes", "--socket-timeout",
         "--max-connections", "--listen-backlog", "--max-pending-per-shard", "--max-request-line",
-        "--max-header-bytes", "--max-pipelined", "--announce-interval"}) {
+        "--max-header-bytes", "--max-pipelined", "--announce-interval", "--retry-in"}) {
     EXPECT_EQ(RequestLimitsError({flag, "0", "--min-interval", "0"}),
               std::string(flag) + " must be at least 1, not 0");
   }
@@ -139,6 +139,7 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
       {{"--max-give", "10001"}, "--max-give must be at most 10000 (what a shard answers)"},
       {{"--info-page-torrents", "1001"}, "--info-page-torrents must be at most 1000"},
       {{"--max-udp-scrape-hashes", "75"}, "--max-udp-scrape-hashes must be at most 74"},
+      {{"--retry-in", "1441"}, "--retry-in must be at most 1440 (a day)"},
       {{"--min-interval", "4000", "--announce-interval", "60"},
        "--min-interval must be at most 60 (--announce-interval), not 4000"},
       {{"--max-scrape-hashes", "200"}, "--max-scrape-hashes must be at most 115"},
