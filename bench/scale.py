@@ -209,7 +209,7 @@ class Scale(Cluster):
     def counts(self):
         m = metrics(self.metrics_port)
         return {"torrents": int(m["shardtrack_torrents"]), "peers": int(m["shardtrack_peers"]),
-                "completed": int(m.get("shardtrack_completed_total", 0))}
+                "completed": int(m.get("shardtrack_completed", 0))}
 
     def settled_counts(self):
         """counts() once two reads 0.3 s apart agree: requests the load generator left in flight

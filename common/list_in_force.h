@@ -19,6 +19,7 @@ class ListInForce {
   struct Reloads {
     std::uint64_t ok = 0;      // a new list came into force
     std::uint64_t failed = 0;  // the file was missing or malformed; the list in force stayed
+    bool stale = false;        // the last reload failed: the file is not the list in force
   };
 
   ListInForce() = default;  // off
@@ -32,9 +33,13 @@ class ListInForce {
   void Replace(List list) {
     list_ = std::move(list);
     ++reloads_.ok;
+    reloads_.stale = false;
   }
   // A reload failed and the list in force stays.
-  void CountFailedReload() { ++reloads_.failed; }
+  void CountFailedReload() {
+    ++reloads_.failed;
+    reloads_.stale = true;
+  }
 
  protected:
   const List& list() const { return list_; }
@@ -51,8 +56,10 @@ struct PlainLoader {
   auto Load(const std::string& path) const { return load(path); }
 };
 
-// A list's reloads as `name`{result="ok"|"failed"}, with `labels` besides. `list` must outlive
-// the registry.
+// A list's reloads as `name`{result="ok"|"failed"}, with `labels` besides, and whether the file
+// is stale as a gauge named like it ("shardtrack_access_list_reloads_total" gives
+// "shardtrack_access_list_stale"): a failed reload is counted once, but stays until the file is
+// fixed. `list` must outlive the registry.
 template <typename Target>
 void AddReloadCounters(MetricsRegistry& registry, const char* name, const Target& list,
                        const MetricLabels& labels = {}) {
@@ -65,6 +72,12 @@ void AddReloadCounters(MetricsRegistry& registry, const char* name, const Target
   MetricLabels failed = labels;
   failed.emplace_back("result", "failed");
   registry.AddCounter(name, help, failed, [&list] { return list.reloads().failed; });
+  const std::string counter = name;
+  const std::string stale = counter.substr(0, counter.rfind("_reloads_total")) + "_stale";
+  registry.AddGauge(stale,
+                    "1 while the " + std::string(Target::kFileKind) +
+                        " on disk is missing or malformed and an older list is in force.",
+                    labels, [&list] { return list.reloads().stale ? 1.0 : 0.0; });
 }
 
 }  // namespace shardtrack

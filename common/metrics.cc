@@ -198,4 +198,10 @@ void MetricsRegistry::RenderFamily(const Family& family, std::string& out) {
   }
 }
 
+void AddProcessStartTime(MetricsRegistry& registry, std::int64_t started_unix_seconds) {
+  registry.AddGauge("process_start_time_seconds",
+                    "Start time of the process since the Unix epoch, in seconds.", {},
+                    [started_unix_seconds] { return static_cast<double>(started_unix_seconds); });
+}
+
 }  // namespace shardtrack

@@ -106,4 +106,8 @@ class MetricsRegistry {
   std::deque<Histogram> histograms_;
 };
 
+// process_start_time_seconds, Prometheus's convention: a restart shows as a new value, so
+// changes() over it counts restarts (a shard that stops on a failed journal write, say).
+void AddProcessStartTime(MetricsRegistry& registry, std::int64_t started_unix_seconds);
+
 }  // namespace shardtrack

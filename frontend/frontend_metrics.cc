@@ -54,6 +54,13 @@ void FrontendMetrics::WatchHttp(const HttpServer& http) {
                        "Connections refused by the client address policy (untrusted PROXY "
                        "header, or none where one is required).",
                        {}, [&http] { return http.refused_connections(); });
+  registry_.AddCounter("shardtrack_connection_limit_closes_total",
+                       "New connections closed at once: --max-connections were open.", {},
+                       [&http] { return http.closed_over_connection_limit(); });
+  registry_.AddCounter("shardtrack_accept_failures_total",
+                       "accept() failures for want of descriptors or memory; each pauses new "
+                       "connections briefly (raise the open-file limit).",
+                       {}, [&http] { return http.accept_failures(); });
   registry_.AddCounter("shardtrack_client_connection_limit_refusals_total",
                        "Connections answered 429: their client already held "
                        "--max-connections-per-client.",

@@ -324,6 +324,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                       {}, [this] { return limiter.refusals(); });
   RegisterUdpMetrics(registry, udp_handler.counters(), udp);
   RegisterLoopMetrics(registry, loop);
+  AddProcessStartTime(registry, loop.clock().WallNow());
 }
 
 Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop,

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "common/log_throttle.h"
 #include "common/routing.h"
 
 namespace shardtrack {
@@ -44,6 +45,7 @@ struct ShardRouter::Shard {
   MonoTime connected_at{};  // the last connect; set again by Reconnect
   MonoTime replied_at{};    // the last message from the shard
   bool reported_down = false;
+  LogThrottle failure_log;  // failed requests are logged a line a minute at most
   ShardCounters counters;
 };
 
@@ -91,6 +93,7 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
   Shard& shard = *shards_[shard_index];
   if (shard.counters.pending >= options_.max_pending_per_shard) {
     ++shard.counters.unavailable;
+    LogFailures(shard, "has --max-pending-per-shard requests waiting; new ones fail at once");
     return nullptr;
   }
   const std::uint64_t id = first_pending_id_ + pending_.size();
@@ -148,6 +151,7 @@ void ShardRouter::Flush(Shard& shard) {
     shard.counters.sent += requests;
   } else if (now - *shard.unreachable_since >= options_.timeout) {
     shard.counters.unavailable += requests;
+    LogFailures(shard, "is unreachable; its requests fail at once");
     FailBatch(shard.batch, "shard " + std::to_string(shard.index) + " is unavailable, retry later");
   } else {
     shard.backlog.push_back({shard.wire, now + options_.timeout, requests});
@@ -275,6 +279,14 @@ void ShardRouter::ArmDeadlineTimer() {
   deadline_timer_ = loop_.RunAt(pending_.front().deadline, [this] { ExpireDeadlines(); });
 }
 
+void ShardRouter::LogFailures(Shard& shard, const char* what) {
+  if (!shard.failure_log.Due(loop_.clock().Now())) return;
+  spdlog::warn(
+      "shard {} at {} {} (requests failed so far: {} timed out, {} unavailable); check that it "
+      "runs and keeps up",
+      shard.index, shard.endpoint, what, shard.counters.timeouts, shard.counters.unavailable);
+}
+
 // Answered entries never stay at the front, so the front is the oldest open request.
 void ShardRouter::ExpireDeadlines() {
   const MonoTime now = loop_.clock().Now();
@@ -283,6 +295,7 @@ void ShardRouter::ExpireDeadlines() {
     ++shard.counters.timeouts;
     // Sends to it failing still: the request may never have left this frontend.
     const char* what = shard.unreachable_since ? " is unavailable" : " did not answer in time";
+    LogFailures(shard, "did not answer a request within --shard-timeout-ms");
     Fail(first_pending_id_, "shard " + std::to_string(shard.index) + what + ", retry later");
   }
   ArmDeadlineTimer();

@@ -112,6 +112,8 @@ class ShardRouter {
   void Fail(std::uint64_t id, const std::string& reason);
   void ArmDeadlineTimer();
   void ExpireDeadlines();
+  // Warns, a line a minute per shard at most, that its requests fail and why.
+  void LogFailures(Shard& shard, const char* what);
 
   EventLoop& loop_;
   Options options_;

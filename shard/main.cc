@@ -50,6 +50,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   MetricsRegistry metrics;
+  AddProcessStartTime(metrics, clock.WallNow());
   (*shard)->RegisterMetrics(metrics);
   auto metrics_server = ServeMetrics(loop, settings.metrics_listen, metrics);
   if (!metrics_server.ok()) {

@@ -22,11 +22,14 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
         [](const SwarmStore& s) { return s.seeders(); });
   gauge("shardtrack_leechers", "Leechers in this shard's swarms.",
         [](const SwarmStore& s) { return s.leechers(); });
-  registry.AddCounter(
-      "shardtrack_completed_total",
-      "Completed downloads counted, all torrents (those --torrent-retention forgot included).",
-      shard, [&store] { return store.completed() + store.completed_retired(); });
+  gauge("shardtrack_completed",
+        "Completed counts of the torrents this shard holds (lower once --torrent-retention "
+        "forgets a torrent, or another shard takes it).",
+        [](const SwarmStore& s) { return s.completed(); });
   const ShardServiceCounters& counters = service.counters();
+  registry.AddCounter("shardtrack_completions_total",
+                      "Completions this process counted (a peer's first, per torrent).", shard,
+                      [&counters] { return counters.completions; });
   registry.AddCounter("shardtrack_shard_requests_total", "Requests handled, by kind.",
                       {shard[0], {"kind", "announce"}}, [&counters] { return counters.announces; });
   registry.AddCounter("shardtrack_shard_requests_total", "Requests handled, by kind.",

@@ -84,7 +84,14 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
     return Error{"cannot start from " + settings.data_dir + ": " + persistence.error()};
   }
   shard->persistence_ = std::move(*persistence);
-  spdlog::info("shard {}: {}", settings.index, shard->persistence_->recovery_summary());
+  if (shard->persistence_->recovery_quarantined() == 0) {
+    spdlog::info("shard {}: {}", settings.index, shard->persistence_->recovery_summary());
+  } else {  // what the files held since the previous good snapshot may be lost
+    spdlog::warn(
+        "shard {}: {} (what a quarantined file held may be lost: keep it, and see "
+        "docs/persistence.md)",
+        settings.index, shard->persistence_->recovery_summary());
+  }
   // The loader's temporaries are freed by now, and LoadIntoStore handed most of their pages back
   // as it went; glibc keeps the rest (up to half of what was freed since its last trim), and
   // every snapshot's fork would copy their page tables. Hand those back too.

@@ -95,6 +95,7 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
                     outcome.completion_counted, now);
   }
   if (outcome.completion_counted) {
+    ++counters_.completions;
     completions_.push_back({announce->info_hash, outcome.completed});
   }
 }

@@ -31,6 +31,7 @@ struct ShardServiceCounters {
   std::uint64_t misrouted_batches = 0;
   std::uint64_t misrouted_requests = 0;  // an infohash owned by another shard
   std::uint64_t invalid_requests = 0;
+  std::uint64_t completions = 0;  // completions counted (a peer's first completed, per torrent)
 };
 
 class ShardService {

@@ -77,7 +77,6 @@ bool SwarmStore::RetireIfIdle(std::size_t index, UnixSeconds now, std::int64_t r
   swarm.StartIdleClock(now);
   if (!swarm.IdleSince(now - retention)) return false;
   retired.push_back(torrents_.KeyAt(index));
-  completed_retired_ += swarm.completed();
   Update(swarm, [](TorrentSwarm& s) { s.set_completed(0); });  // out of the totals
   torrents_.Erase(index);
   return true;

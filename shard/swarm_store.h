@@ -93,9 +93,6 @@ class SwarmStore {
   std::uint64_t seeders() const { return seeders_; }
   std::uint64_t leechers() const { return leechers_; }
   std::uint64_t completed() const { return completed_; }
-  // The completed counts of torrents ExpireSlice retired: with completed(), a count that never
-  // goes down while the process runs (a Prometheus counter).
-  std::uint64_t completed_retired() const { return completed_retired_; }
 
   // Heap bytes requested for the peer lists, and for the torrent table's slots. For memory
   // reports (malloc adds about 8 bytes per block: one per address family in use).
@@ -124,7 +121,6 @@ class SwarmStore {
   std::uint64_t seeders_ = 0;
   std::uint64_t leechers_ = 0;
   std::uint64_t completed_ = 0;
-  std::uint64_t completed_retired_ = 0;
 };
 
 }  // namespace shardtrack

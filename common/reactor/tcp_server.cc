@@ -144,10 +144,14 @@ void TcpServer::AcceptAll() {
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        spdlog::error(
-            "accept: {}; pausing new connections for {} ms (raise the open-file limit "
-            "with ulimit -n or lower max_connections)",
-            std::strerror(errno), kAcceptRetryDelay.count());
+        ++accept_failures_;
+        if (accept_failure_log_.Due(loop_.clock().Now())) {
+          spdlog::error(
+              "accept: {}; pausing new connections for {} ms each time (failures so far: {}; "
+              "raise the open-file limit with ulimit -n or LimitNOFILE, or lower "
+              "--max-connections)",
+              std::strerror(errno), kAcceptRetryDelay.count(), accept_failures_);
+        }
         PauseAccepting();
       } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
         spdlog::warn("accept: {}", std::strerror(errno));
@@ -158,6 +162,13 @@ void TcpServer::AcceptAll() {
     // Lingering descriptors count too: refused connections must not pile up outside the limit.
     if (!endpoint || connections_.size() + lingering_.size() >= options_.max_connections) {
       ::close(fd);  // over max_connections: accepted and closed, so the client is not left hanging
+      ++closed_over_limit_;
+      if (over_limit_log_.Due(loop_.clock().Now())) {
+        spdlog::warn(
+            "closed a new connection: {} connections are open, the most allowed "
+            "(closed so far: {}; raise --max-connections or add frontends)",
+            options_.max_connections, closed_over_limit_);
+      }
       continue;
     }
     Open(fd, endpoint->address, endpoint->port);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/ip_address.h"
+#include "common/log_throttle.h"
 #include "common/node_pool.h"
 #include "common/reactor/event_loop.h"
 #include "common/reactor/periodic_timer.h"
@@ -93,6 +94,10 @@ class TcpServer {
   // Closes the listener; open connections carry on (graceful shutdown).
   void StopAccepting();
   std::size_t connection_count() const;
+  // Connections accepted and closed at once because max_connections were open.
+  std::uint64_t closed_over_limit() const { return closed_over_limit_; }
+  // accept() failures for want of descriptors or memory (each pauses accepting).
+  std::uint64_t accept_failures() const { return accept_failures_; }
 
  private:
   class Connection;
@@ -144,6 +149,10 @@ class TcpServer {
   std::optional<TimerId> deferred_timer_;
   std::optional<PeriodicTimer> idle_sweep_;  // from Listen()
   std::optional<TimerId> accept_retry_timer_;
+  std::uint64_t closed_over_limit_ = 0;
+  std::uint64_t accept_failures_ = 0;
+  LogThrottle over_limit_log_;
+  LogThrottle accept_failure_log_;
 };
 
 }  // namespace shardtrack

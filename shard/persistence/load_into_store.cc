@@ -43,7 +43,7 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
     loaded = LoadShardState(ops, options);
   }
   if (!loaded) return Error{loaded.error()};
-  StoreLoad out{loaded->Summary(), loaded->max_generation};
+  StoreLoad out{loaded->Summary(), loaded->max_generation, loaded->quarantined};
   std::uint64_t expired = 0;
   std::uint64_t freed = 0;    // since the last trim
   std::uint64_t trimmed = 0;  // freed before it

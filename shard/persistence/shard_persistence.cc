@@ -50,6 +50,7 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
   if (!loaded) return Error{loaded.error()};
   std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
   persistence->recovery_summary_ = std::move(loaded->summary);
+  persistence->recovery_quarantined_ = loaded->quarantined;
   persistence->generation_ = loaded->max_generation;
   if (Status saved = persistence->SaveSnapshot(store, now); !saved) return Error{saved.error()};
   return persistence;

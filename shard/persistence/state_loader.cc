@@ -127,6 +127,7 @@ Status Loader::SetAside(const ShardFileName& name, const std::string& what, bool
   if (moved) moved = ops_.SyncDir(options_.data_dir);
   if (!moved) return Error{"cannot quarantine " + path + " (" + what + "): " + moved.error()};
   out_.notes.push_back("quarantined " + name.ToString() + " (" + what + ") as " + moved_to);
+  ++out_.quarantined;
   return OkStatus();
 }
 

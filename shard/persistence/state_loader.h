@@ -64,6 +64,7 @@ struct LoadedState {
   std::vector<TorrentRecord> torrents;  // sorted by info hash; empty torrents dropped
   std::uint64_t max_generation = 0;     // the highest generation of any file read
   std::vector<std::string> notes;       // one line per file read, skipped or quarantined
+  std::uint32_t quarantined = 0;        // corrupt files moved aside (--on-corrupt=quarantine)
   std::uint64_t peers() const;
   std::string Summary() const;  // one line for the start-up log
 };

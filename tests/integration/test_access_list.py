@@ -169,12 +169,17 @@ class AllowModeTest(AccessListCase):
         samples = cluster.metrics(self.port)
         self.assertEqual(samples["shardtrack_access_list_entries"], 3)
         self.assertEqual(samples['shardtrack_access_list_reloads_total{result="ok"}'], 1)
+        self.assertEqual(samples["shardtrack_access_list_stale"], 1)  # until the file is fixed
 
         os.remove(self.list_path)
         wait_until(lambda: metric_sum(
             self.port, 'shardtrack_access_list_reloads_total{result="failed"}') == 2,
             "the missing file reported")
         self.assertTrue(served(self.port, self.b))
+        self.assertEqual(cluster.metrics(self.port)["shardtrack_access_list_stale"], 1)
+        write_list(self.list_path, [self.a])
+        wait_until(lambda: cluster.metrics(self.port)["shardtrack_access_list_stale"] == 0,
+                   "a fixed file is in force again")
 
     def test_udp_refuses_an_unlisted_announce_and_scrapes_it_as_zeros(self):
         client = UdpClient(self.udp_port, "127.0.0.2")

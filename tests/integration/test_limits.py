@@ -44,6 +44,8 @@ class LimitsTest(cluster.SharedClusterTestCase):
         return connections
 
     def test_a_connection_over_max_connections_is_closed_at_once(self):
+        closes = "shardtrack_connection_limit_closes_total"
+        closed_before = cluster.metrics(self.port())[closes]
         held = self.open_served(MAX_CONNECTIONS)
         try:
             with HttpConnection(self.port()) as extra:
@@ -67,6 +69,9 @@ class LimitsTest(cluster.SharedClusterTestCase):
                     pass
             self.assertLess(time.monotonic(), deadline, "slots never freed")
             time.sleep(0.05)
+        # Counted, and logged with what to do.
+        self.assertGreaterEqual(cluster.metrics(self.port())[closes] - closed_before, 1)
+        self.assertIn("raise --max-connections", self.cluster.frontends[0].log())
 
     def test_the_listen_backlog_is_the_setting(self):
         # For a listening socket, ss reports the backlog in Send-Q.

@@ -223,7 +223,8 @@ class PersistenceTest(cluster.LoggedTestCase):
             time.sleep(0.1)
         samples = cluster.metrics(metrics_port)
         self.assertEqual(samples['shardtrack_torrents{shard="0"}'], 0)
-        self.assertEqual(samples['shardtrack_completed_total{shard="0"}'], 2)  # never goes down
+        self.assertEqual(samples['shardtrack_completed{shard="0"}'], 0)  # the count left with it
+        self.assertEqual(samples['shardtrack_completions_total{shard="0"}'], 2)  # never goes down
         fresh.populate(self.cluster.port)  # journaled after the retirement
         zero = {b"complete": 0, b"downloaded": 0, b"incomplete": 0}
         self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash], zero)
@@ -265,6 +266,8 @@ class PersistenceTest(cluster.LoggedTestCase):
         moved = [n for n in os.listdir(self.cluster.data_dir)
                  if n.startswith("shard-0-of-1.snapshot.corrupt-")]
         self.assertEqual(len(moved), 1, os.listdir(self.cluster.data_dir))
+        self.assertRegex(self.cluster.shards[0].log(), r"warning: shard 0: .*quarantined "
+                         r"shard-0-of-1.snapshot .*may be lost")
 
     def test_resizing_two_to_three_to_one_shards_serves_every_count_and_peer(self):
         self.cluster.start(2)

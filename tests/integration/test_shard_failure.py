@@ -100,6 +100,11 @@ class ShardFailureTest(cluster.LoggedTestCase):
             full = cluster.get(self.port, "/scrape", timeout=FAILURE_DEADLINE + 2).bencoded()
             self.assertIn(b"failure reason", full)  # a full scrape needs every shard
             self.assertEqual(full[b"retry in"], 1, full)
+            # The operator is told, once for the lot.
+            warned = [line for line in self.cluster.frontends[0].log().splitlines()
+                      if "did not answer a request within --shard-timeout-ms" in line]
+            self.assertEqual(len(warned), 1, warned)
+            self.assertIn("shard 1", warned[0])
         finally:
             shard.kill(signal.SIGCONT)
         # The shard now answers the requests that already timed out; the frontend must drop
