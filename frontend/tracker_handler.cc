@@ -123,6 +123,10 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   if (hashes.empty()) {
     if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
     if (FullScrapeCached()) return RespondFullScrape(slot, answering_.gzip);
+    if (full_scrape_under_way_ == AccessListVersion()) {
+      full_scrape_waiters_.push_back({slot, answering_.started, answering_.gzip});
+      return;
+    }
     return HandleFanOut(slot, Route::kScrape);
   }
   const std::uint32_t index = NewExchange(slot, Route::kScrape);
@@ -178,6 +182,8 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
     exchanges_[index].full_scrape = true;
     exchanges_[index].gzip = answering_.gzip;
     exchanges_[index].list_version = AccessListVersion();
+    exchanges_[index].shared = !full_scrape_under_way_;
+    if (!full_scrape_under_way_) full_scrape_under_way_ = AccessListVersion();
   }
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
@@ -263,7 +269,8 @@ void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceRep
 
 void TrackerHandler::FinishScrape(Exchange& exchange) {
   if (!exchange.failure.empty()) {
-    return RespondFailure(exchange.slot, exchange.failure, exchange.retry_in_minutes);
+    RespondFailure(exchange.slot, exchange.failure, exchange.retry_in_minutes);
+    return AnswerFullScrapeWaiters(exchange);
   }
   body_.clear();
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
@@ -273,6 +280,21 @@ void TrackerHandler::FinishScrape(Exchange& exchange) {
   full_scrape_asked_ = exchange.started;
   full_scrape_list_ = exchange.list_version;
   RespondFullScrape(exchange.slot, exchange.gzip);
+  AnswerFullScrapeWaiters(exchange);
+}
+
+void TrackerHandler::AnswerFullScrapeWaiters(const Exchange& exchange) {
+  if (!exchange.shared) return;
+  full_scrape_under_way_.reset();
+  for (const FullScrapeWaiter& waiter : full_scrape_waiters_) {
+    answering_ = {Route::kScrape, waiter.started, waiter.gzip};
+    if (exchange.failure.empty()) {
+      RespondFullScrape(waiter.slot, waiter.gzip);
+    } else {
+      RespondFailure(waiter.slot, exchange.failure, exchange.retry_in_minutes);
+    }
+  }
+  full_scrape_waiters_.clear();
 }
 
 void TrackerHandler::FinishInfoPage(Exchange& exchange) {
@@ -310,6 +332,7 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   exchange.started = answering_.started;
   exchange.outstanding = 0;
   exchange.full_scrape = false;
+  exchange.shared = false;
   exchange.failure.clear();
   exchange.retry_in_minutes = 0;
   exchange.scrape.Clear();

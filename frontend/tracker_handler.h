@@ -88,6 +88,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     // (a list that comes into force while the shards answer makes the reply too old to reuse).
     bool gzip = false;
     std::uint64_t list_version = 0;
+    bool shared = false;  // the full scrape under way: its reply goes to full_scrape_waiters_ too
     bool no_peer_id = false;
     IpAddress client;
     std::string failure;                 // first failure among the shard replies
@@ -123,6 +124,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void Finish(std::uint32_t index);
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
   void FinishScrape(Exchange& exchange);
+  // Gives the shared full scrape's answer (the cached reply, or `failure`) to its waiters.
+  void AnswerFullScrapeWaiters(const Exchange& exchange);
   void FinishInfoPage(Exchange& exchange);
   void FinishReady(Exchange& exchange);
 
@@ -155,6 +158,17 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::string full_scrape_gzipped_;  // made when first asked for; empty until then
   std::optional<MonoTime> full_scrape_asked_;
   std::uint64_t full_scrape_list_ = 0;  // AccessListVersion() it was filtered with
+  // Full scrapes asked while one is under way wait for its reply instead of asking every shard
+  // again: a burst of them (50 connections x 32 pipelined) otherwise held the shards for seconds
+  // and the frontend's memory grew by a reply per request. The version: AccessListVersion() of
+  // the one under way (a request under another list asks for its own).
+  struct FullScrapeWaiter {
+    ResponseSlot slot;
+    MonoTime started;
+    bool gzip;
+  };
+  std::optional<std::uint64_t> full_scrape_under_way_;
+  std::vector<FullScrapeWaiter> full_scrape_waiters_;
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;

@@ -363,6 +363,28 @@ class FullScrapeWithoutCacheTest(SharedClusterTest):
         self.assertIsNone(reply.header("vary"))  # the reply does not depend on it
         self.assertIn(b"files", reply.bencoded())
 
+    def test_full_scrapes_asked_together_share_one_trip_to_the_shards(self):
+        self.peers(1)[0].announce(self.fe(0), self.torrent(0, "shared"), event="started")
+
+        def sent():
+            return sum(value for name, value in cluster.metrics(self.fe(0)).items()
+                       if name.startswith("shardtrack_shard_sent_total"))
+        before = sent()
+        connections = [HttpConnection(self.fe(0)) for _ in range(10)]
+        try:
+            for conn in connections:  # 50 full scrapes at once, 5 pipelined on each connection
+                conn.send(b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n" * 5)
+            for conn in connections:
+                for _ in range(5):
+                    reply = conn.read_response()
+                    self.assertEqual(reply.status, 200)
+                    self.assertIn(self.torrent(0, "shared"), reply.bencoded()[b"files"])
+        finally:
+            for conn in connections:
+                conn.close()
+        # Two shards: 100 requests without sharing; one trip per burst that arrives together.
+        self.assertLess(sent() - before, 25)
+
     def test_a_full_scrape_right_after_another_sees_what_came_between(self):
         first, later = self.torrent(0, "first"), self.torrent(1, "later")
         peer = self.peers(1)[0]
