@@ -47,9 +47,14 @@ class TcpServer::Connection {
     last_activity_ = now;
     paused = close_after_flush = drain_input = input_ended = end_told = registered = false;
     watched_events = 0;
+    ReleaseBuffers();
+    output_offset_ = 0;
+  }
+  // A closed connection kept for reuse keeps buffers no larger than kMaxKeptBufferBytes: a
+  // spare that last sent a full scrape would otherwise pin it until reused.
+  void ReleaseBuffers() {
     ClearForReuse(input_, kMaxKeptBufferBytes);
     ClearForReuse(output_, kMaxKeptBufferBytes);
-    output_offset_ = 0;
   }
 
   ConnectionId id() const { return id_; }
@@ -357,7 +362,12 @@ void TcpServer::CloseConnection(ConnectionMap::iterator it) {
 
 void TcpServer::Linger(ConnectionMap::iterator it) {
   Connection& connection = *it->second;
-  if (connection.input_ended) return CloseConnection(it);
+  // Draining sockets take places of max_connections but not of a client's own limit, so a
+  // client sending refused requests as fast as it could would fill them and shut others out:
+  // at most a quarter of the places drain, and beyond that a refused connection closes at once
+  // (a reset may then cut its last bytes short).
+  const std::size_t most_lingering = std::max<std::size_t>(1, options_.max_connections / 4);
+  if (connection.input_ended || lingering_.size() >= most_lingering) return CloseConnection(it);
   const int fd = connection.fd();
   ::shutdown(fd, SHUT_WR);
   if (connection.registered) loop_.UnwatchFd(fd);
@@ -423,7 +433,10 @@ void TcpServer::RunDeferred() {
   running_close_.swap(pending_close_);
   for (ConnectionId id : running_close_) handler_.OnClose(id);
   running_close_.clear();
-  for (auto& node : running_closed_) spare_.Keep(std::move(node));
+  for (auto& node : running_closed_) {
+    node.mapped()->ReleaseBuffers();
+    spare_.Keep(std::move(node));
+  }
   running_closed_.clear();
 }
 

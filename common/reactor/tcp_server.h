@@ -94,6 +94,8 @@ class TcpServer {
   // Closes the listener; open connections carry on (graceful shutdown).
   void StopAccepting();
   std::size_t connection_count() const;
+  // Closed connections still draining a refused client's input (at most max_connections / 4).
+  std::size_t lingering_count() const { return lingering_.size(); }
   // Connections accepted and closed at once because max_connections were open.
   std::uint64_t closed_over_limit() const { return closed_over_limit_; }
   // accept() failures for want of descriptors or memory (each pauses accepting).

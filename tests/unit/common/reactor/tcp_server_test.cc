@@ -378,6 +378,25 @@ TEST_F(TcpServerTest, AConnectionDrainingARefusedClientTakesAPlace) {
   EXPECT_TRUE(PumpUntil([&] { return handler_.opened.size() == 2; }));
 }
 
+// Refused clients that keep sending cannot hold more than a quarter of the places draining.
+TEST_F(TcpServerTest, AtMostAQuarterOfThePlacesDrainRefusedClients) {
+  TcpServerOptions options;
+  options.max_connections = 8;
+  Start(options);
+  handler_.on_data = [&](ConnectionId id, std::string& input) {
+    input.clear();
+    server_->SendLast(id, "refused", /*drain_input=*/true);
+  };
+  std::vector<std::unique_ptr<Client>> refused;
+  for (int n = 0; n < 3; ++n) {
+    refused.push_back(std::make_unique<Client>(server_->port()));
+    const ConnectionId id = Open(*refused.back());
+    refused.back()->Send("bad request");
+    ASSERT_TRUE(PumpUntil([&] { return Closed(id); }));
+  }
+  EXPECT_EQ(server_->lingering_count(), 2u);  // the third closed at once
+}
+
 // What arrived with the connection is read before OnOpen, so a handler that refuses it there
 // (last bytes, no draining) closes a socket with nothing unread: the client gets the bytes and
 // an orderly end, not a reset that could destroy them.
