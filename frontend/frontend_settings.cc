@@ -102,6 +102,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "takes gzip");
   flags.Add("info-page-torrents", &info_page_torrents,
             "rows in the info page's torrent table (at most 1000)");
+  flags.Add("info-page-cache", &info_page_cache,
+            "seconds the info page is reused before the shards are asked again (0: never)");
   flags.Add("access-list", &access_list,
             "file of infohashes (40 hex digits a line, # comments), or a directory of .torrent "
             "files, that --access-mode applies to; empty: every torrent is served");

@@ -53,7 +53,9 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
     if (Admit(slot, client, passkey)) HandleScrape(slot, request.query());
   } else if (path == "/") {
     answering_.route = Route::kInfoPage;
-    if (Admit(slot, client)) HandleFanOut(slot, Route::kInfoPage);
+    if (!Admit(slot, client)) return;
+    if (InfoPageCached()) return RespondInfoPage(slot);
+    HandleFanOut(slot, Route::kInfoPage);
   } else if (path == "/readyz") {
     answering_.route = Route::kReadyz;
     if (draining_) return RespondText(slot, 503, "not ready: draining\n");
@@ -309,11 +311,28 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
     top.DeleteSubrange(rows, top.size() - rows);
   }
   for (proto::ScrapeEntry& entry : top) Name(entry);
-  body_ = RenderInfoPage(exchange.stats, exchange.shards_answered, router_->shard_count());
+  info_page_body_ =
+      RenderInfoPage(exchange.stats, exchange.shards_answered, router_->shard_count());
+  // Only a whole page is reused: one missing a shard says so, and should not for seconds.
+  if (exchange.shards_answered == router_->shard_count()) {
+    info_page_asked_ = exchange.started;
+    info_page_list_ = AccessListVersion();
+  } else {
+    info_page_asked_.reset();
+  }
+  RespondInfoPage(exchange.slot);
+}
+
+bool TrackerHandler::InfoPageCached() const {
+  return info_page_asked_ && info_page_list_ == AccessListVersion() &&
+         answering_.started - *info_page_asked_ < std::chrono::seconds(settings_.info_page_cache);
+}
+
+void TrackerHandler::RespondInfoPage(ResponseSlot slot) {
   HttpResponse response;
   response.content_type = kHtmlType;
-  response.body = body_;
-  Send(exchange.slot, response, Outcome::kOk);
+  response.body = info_page_body_;
+  Send(slot, response, Outcome::kOk);
 }
 
 void TrackerHandler::FinishReady(Exchange& exchange) {

@@ -121,6 +121,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   // What a full scrape budgets for each torrent's name: the list in force's longest, or 0.
   std::size_t LongestName() const;
   bool FullScrapeCached() const;
+  bool InfoPageCached() const;  // info_page_body_ is recent enough to send again
+  void RespondInfoPage(ResponseSlot slot);
   void Finish(std::uint32_t index);
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
   void FinishScrape(Exchange& exchange);
@@ -168,6 +170,10 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     bool gzip;
   };
   std::optional<std::uint64_t> full_scrape_under_way_;
+  // The last whole info page and when it was asked for: reused for --info-page-cache seconds.
+  std::string info_page_body_;
+  std::optional<MonoTime> info_page_asked_;
+  std::uint64_t info_page_list_ = 0;  // AccessListVersion() it was filtered with
   std::vector<FullScrapeWaiter> full_scrape_waiters_;
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;

@@ -295,9 +295,21 @@ class SlowRequestTest(SharedClusterTest):
 
 
 class FullScrapeCacheTest(SharedClusterTest):
-    """Its own cluster, with a full scrape's reply reused for 2 s."""
+    """Its own cluster, with a full scrape's reply reused for 2 s and the info page for 30 s."""
 
-    frontend_args = ("--full-scrape-cache", "2")
+    frontend_args = ("--full-scrape-cache", "2", "--info-page-cache", "30")
+
+    def test_the_info_page_is_reused_within_its_cache(self):
+        def sent():
+            return sum(value for name, value in cluster.metrics(self.fe(0)).items()
+                       if name.startswith("shardtrack_shard_sent_total"))
+        self.assertEqual(get(self.fe(0), "/").status, 200)  # asks the shards, then is kept
+        before = sent()
+        for _ in range(5):
+            page = get(self.fe(0), "/")
+            self.assertEqual(page.status, 200)
+            self.assertIn("text/html", page.header("content-type", ""))
+        self.assertEqual(sent() - before, 0)
 
     def test_a_full_scrape_is_reused_until_the_cache_runs_out(self):
         first, later = self.torrent(0, "first"), self.torrent(1, "later")
