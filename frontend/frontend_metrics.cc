@@ -72,6 +72,10 @@ void FrontendMetrics::WatchShards(const ShardRouter& router) {
     MetricLabels labels = {{"shard", std::to_string(shard)}};
     registry_.AddGauge("shardtrack_shard_pending", "Requests sent to a shard and not answered.",
                        labels, [&router, shard] { return double(router.counters(shard).pending); });
+    registry_.AddGauge("shardtrack_shard_reachable",
+                       "1 while sends to a shard go through; 0 from one that found no connection "
+                       "(the shard down, or not listening where --shard says) until one does.",
+                       labels, [&router, shard] { return router.reachable(shard) ? 1.0 : 0.0; });
     registry_.AddCounter("shardtrack_shard_sent_total", "Requests sent to a shard.", labels,
                          [&router, shard] { return router.counters(shard).sent; });
     registry_.AddCounter("shardtrack_shard_replied_total", "Replies received from a shard.", labels,

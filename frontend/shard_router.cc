@@ -136,6 +136,10 @@ ShardRouter::ShardCounters ShardRouter::counters(std::uint32_t shard) const {
   return shards_[shard]->counters;
 }
 
+bool ShardRouter::reachable(std::uint32_t shard) const {
+  return !shards_[shard]->unreachable_since;
+}
+
 void ShardRouter::FlushAll() {
   flush_scheduled_ = false;
   for (auto& shard : shards_) {

@@ -87,6 +87,8 @@ class ShardRouter {
   Fanout AddScrape(std::span<const InfoHash> hashes, Token token);
 
   ShardCounters counters(std::uint32_t shard) const;
+  // False from a send that found no connection to the shard until one goes through again.
+  bool reachable(std::uint32_t shard) const;
 
  private:
   struct Shard;

@@ -80,6 +80,9 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertFailsQuickly(self.h1)
         self.assertServes(self.h0)
         self.assertOtherShardNotBlocked()
+        samples = cluster.metrics(self.port)
+        self.assertEqual(samples['shardtrack_shard_reachable{shard="1"}'], 0)
+        self.assertEqual(samples['shardtrack_shard_reachable{shard="0"}'], 1)
 
         shard.start()  # the same endpoint and data dir; the frontend is not restarted
         reply = self.wait_until_served(self.h1)
@@ -89,6 +92,7 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertNotIn(("127.0.0.3", 7002), cluster.reply_peers(reply))
         self.assertServes(self.h0)
         self.assertTrue(self.cluster.frontends[0].running())
+        self.assertEqual(cluster.metrics(self.port)['shardtrack_shard_reachable{shard="1"}'], 1)
 
     def test_hung_shard_fails_fast_and_its_late_replies_are_ignored(self):
         shard = self.cluster.shards[1]
