@@ -288,7 +288,9 @@ void TrackerHandler::FinishScrape(Exchange& exchange) {
 void TrackerHandler::AnswerFullScrapeWaiters(const Exchange& exchange) {
   if (!exchange.shared) return;
   full_scrape_under_way_.reset();
-  for (const FullScrapeWaiter& waiter : full_scrape_waiters_) {
+  // Swapped out first: should an answer let another request in, it waits on a list of its own.
+  answering_waiters_.swap(full_scrape_waiters_);
+  for (const FullScrapeWaiter& waiter : answering_waiters_) {
     answering_ = {Route::kScrape, waiter.started, waiter.gzip};
     if (exchange.failure.empty()) {
       RespondFullScrape(waiter.slot, waiter.gzip);
@@ -296,7 +298,7 @@ void TrackerHandler::AnswerFullScrapeWaiters(const Exchange& exchange) {
       RespondFailure(waiter.slot, exchange.failure, exchange.retry_in_minutes);
     }
   }
-  full_scrape_waiters_.clear();
+  answering_waiters_.clear();
 }
 
 void TrackerHandler::FinishInfoPage(Exchange& exchange) {

@@ -175,6 +175,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::optional<MonoTime> info_page_asked_;
   std::uint64_t info_page_list_ = 0;  // AccessListVersion() it was filtered with
   std::vector<FullScrapeWaiter> full_scrape_waiters_;
+  std::vector<FullScrapeWaiter> answering_waiters_;  // AnswerFullScrapeWaiters' (reused)
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;
