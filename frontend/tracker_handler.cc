@@ -54,7 +54,7 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
   } else if (path == "/") {
     answering_.route = Route::kInfoPage;
     if (!Admit(slot, client)) return;
-    if (InfoPageCached()) return RespondInfoPage(slot);
+    if (Reusable(info_page_, settings_.info_page_cache)) return RespondInfoPage(slot);
     HandleFanOut(slot, Route::kInfoPage);
   } else if (path == "/readyz") {
     answering_.route = Route::kReadyz;
@@ -124,7 +124,9 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
   }
   if (hashes.empty()) {
     if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
-    if (FullScrapeCached()) return RespondFullScrape(slot, answering_.gzip);
+    if (Reusable(full_scrape_, settings_.full_scrape_cache)) {
+      return RespondFullScrape(slot, answering_.gzip);
+    }
     if (full_scrape_under_way_ == AccessListVersion()) {
       full_scrape_waiters_.push_back({slot, answering_.started, answering_.gzip});
       return;
@@ -172,20 +174,16 @@ std::uint64_t TrackerHandler::AccessListVersion() const {
   return access_ != nullptr ? access_->reloads().ok : 0;
 }
 
-bool TrackerHandler::FullScrapeCached() const {
-  return full_scrape_asked_ && full_scrape_list_ == AccessListVersion() &&
-         answering_.started - *full_scrape_asked_ <
-             std::chrono::seconds(settings_.full_scrape_cache);
-}
-
 void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
   std::uint32_t index = NewExchange(slot, kind);
+  // A reply to reuse is stamped with the list it was asked under, not the one in force when it
+  // is gathered: a list that comes into force meanwhile makes it too old to reuse.
+  exchanges_[index].list_version = AccessListVersion();
   if (kind == Route::kScrape) {  // a full scrape: what its reply is cached and sent with
     exchanges_[index].full_scrape = true;
     exchanges_[index].gzip = answering_.gzip;
-    exchanges_[index].list_version = AccessListVersion();
     exchanges_[index].shared = !full_scrape_under_way_;
-    if (!full_scrape_under_way_) full_scrape_under_way_ = AccessListVersion();
+    if (!full_scrape_under_way_) full_scrape_under_way_ = exchanges_[index].list_version;
   }
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
@@ -277,10 +275,10 @@ void TrackerHandler::FinishScrape(Exchange& exchange) {
   body_.clear();
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
   if (!exchange.full_scrape) return RespondBencoded(exchange.slot);
-  full_scrape_body_.swap(body_);
+  full_scrape_.body.swap(body_);
   full_scrape_gzipped_.clear();
-  full_scrape_asked_ = exchange.started;
-  full_scrape_list_ = exchange.list_version;
+  full_scrape_.asked = exchange.started;
+  full_scrape_.list_version = exchange.list_version;
   RespondFullScrape(exchange.slot, exchange.gzip);
   AnswerFullScrapeWaiters(exchange);
 }
@@ -313,27 +311,18 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
     top.DeleteSubrange(rows, top.size() - rows);
   }
   for (proto::ScrapeEntry& entry : top) Name(entry);
-  info_page_body_ =
+  info_page_.body =
       RenderInfoPage(exchange.stats, exchange.shards_answered, router_->shard_count());
-  // Only a whole page is reused: one missing a shard says so, and should not for seconds.
-  if (exchange.shards_answered == router_->shard_count()) {
-    info_page_asked_ = exchange.started;
-    info_page_list_ = AccessListVersion();
-  } else {
-    info_page_asked_.reset();
-  }
+  info_page_.asked.reset();
+  if (exchange.shards_answered == router_->shard_count()) info_page_.asked = exchange.started;
+  info_page_.list_version = exchange.list_version;
   RespondInfoPage(exchange.slot);
-}
-
-bool TrackerHandler::InfoPageCached() const {
-  return info_page_asked_ && info_page_list_ == AccessListVersion() &&
-         answering_.started - *info_page_asked_ < std::chrono::seconds(settings_.info_page_cache);
 }
 
 void TrackerHandler::RespondInfoPage(ResponseSlot slot) {
   HttpResponse response;
   response.content_type = kHtmlType;
-  response.body = info_page_body_;
+  response.body = info_page_.body;
   Send(slot, response, Outcome::kOk);
 }
 
@@ -394,10 +383,10 @@ void TrackerHandler::RespondFullScrape(ResponseSlot slot, bool gzip) {
                                                  {"Vary", "Accept-Encoding"}};
   HttpResponse response;
   response.content_type = kBencodeType;
-  response.body = full_scrape_body_;
+  response.body = full_scrape_.body;
   if (settings_.full_scrape_gzip) response.extra_headers = kVary;
   // Gzip never writes an empty result, so empty means "not made yet".
-  if (gzip && (!full_scrape_gzipped_.empty() || Gzip(full_scrape_body_, full_scrape_gzipped_))) {
+  if (gzip && (!full_scrape_gzipped_.empty() || Gzip(full_scrape_.body, full_scrape_gzipped_))) {
     response.body = full_scrape_gzipped_;
     response.extra_headers = kGzipped;
   }

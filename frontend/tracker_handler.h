@@ -83,11 +83,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     MonoTime started{};
     std::uint32_t outstanding = 0;
     bool compact = true;
-    bool full_scrape = false;  // leaves out the torrents the access list refuses
-    // A full scrape's only (HandleFanOut): Answering::gzip, and AccessListVersion() when asked
-    // (a list that comes into force while the shards answer makes the reply too old to reuse).
-    bool gzip = false;
-    std::uint64_t list_version = 0;
+    bool full_scrape = false;        // leaves out the torrents the access list refuses
+    bool gzip = false;               // a full scrape's: Answering::gzip
+    std::uint64_t list_version = 0;  // a fan-out's: AccessListVersion() when it was asked
     bool shared = false;  // the full scrape under way: its reply goes to full_scrape_waiters_ too
     bool no_peer_id = false;
     IpAddress client;
@@ -96,6 +94,17 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     proto::ScrapeReply scrape;           // gathered scrape entries
     proto::StatsReply stats;             // gathered totals
     std::uint32_t shards_answered = 0;
+  };
+
+  // A reply reused for a while (--full-scrape-cache, --info-page-cache), so that a flood of them
+  // does not make every shard walk its torrents each time.
+  struct ReusedReply {
+    std::string body;
+    std::optional<MonoTime> asked;   // when the shards were asked for it; none: nothing to reuse
+    std::uint64_t list_version = 0;  // AccessListVersion() it was filtered with
+    bool FreshAt(MonoTime now, std::uint32_t seconds, std::uint64_t version) const {
+      return asked && list_version == version && now - *asked < std::chrono::seconds(seconds);
+    }
   };
 
   // False, having answered the request, when `client` is over its rate or `passkey` is not a
@@ -120,8 +129,10 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::uint64_t AccessListVersion() const;
   // What a full scrape budgets for each torrent's name: the list in force's longest, or 0.
   std::size_t LongestName() const;
-  bool FullScrapeCached() const;
-  bool InfoPageCached() const;  // info_page_body_ is recent enough to send again
+  // `reply` was asked for within `seconds` under the access list in force.
+  bool Reusable(const ReusedReply& reply, std::uint32_t seconds) const {
+    return reply.FreshAt(answering_.started, seconds, AccessListVersion());
+  }
   void RespondInfoPage(ResponseSlot slot);
   void Finish(std::uint32_t index);
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
@@ -141,7 +152,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void RespondFailure(ResponseSlot slot, std::string_view reason,
                       std::uint32_t retry_in_minutes = 0);
   void RespondBencoded(ResponseSlot slot, Outcome outcome = Outcome::kOk);  // body_
-  void RespondFullScrape(ResponseSlot slot, bool gzip);                     // full_scrape_body_
+  void RespondFullScrape(ResponseSlot slot, bool gzip);                     // full_scrape_
   void RespondText(ResponseSlot slot, int status, std::string_view text);
   void RespondMetrics(ResponseSlot slot);
   void Send(ResponseSlot slot, HttpResponse& response, Outcome outcome);
@@ -154,12 +165,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::vector<InfoHash> parsed_scrape_;
   std::vector<InfoHash> served_scrape_;                  // AnswerRefused's result, reused
   std::vector<const proto::ScrapeEntry*> scrape_order_;  // WriteScrapeReply's scratch
-  // The last full scrape's reply and when it was asked for: reused for --full-scrape-cache
-  // seconds, so a flood of full scrapes does not make every shard list its torrents each time.
-  std::string full_scrape_body_;
+  ReusedReply full_scrape_;
   std::string full_scrape_gzipped_;  // made when first asked for; empty until then
-  std::optional<MonoTime> full_scrape_asked_;
-  std::uint64_t full_scrape_list_ = 0;  // AccessListVersion() it was filtered with
+  ReusedReply info_page_;            // only a page from every shard: one missing a shard says so
   // Full scrapes asked while one is under way wait for its reply instead of asking every shard
   // again: a burst of them (50 connections x 32 pipelined) otherwise held the shards for seconds
   // and the frontend's memory grew by a reply per request. The version: AccessListVersion() of
@@ -170,10 +178,6 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     bool gzip;
   };
   std::optional<std::uint64_t> full_scrape_under_way_;
-  // The last whole info page and when it was asked for: reused for --info-page-cache seconds.
-  std::string info_page_body_;
-  std::optional<MonoTime> info_page_asked_;
-  std::uint64_t info_page_list_ = 0;  // AccessListVersion() it was filtered with
   std::vector<FullScrapeWaiter> full_scrape_waiters_;
   std::vector<FullScrapeWaiter> answering_waiters_;  // AnswerFullScrapeWaiters' (reused)
   HttpServer* http_ = nullptr;

@@ -111,6 +111,14 @@ class HttpServerTest : public ::testing::Test {
     for (int fd : fds_) ::close(fd);
   }
 
+  // A server that keeps at most two requests of a connection in flight, and a client of it.
+  int ConnectToTwoInFlight() {
+    HttpServerOptions options;
+    options.max_pipelined = 2;
+    Start(options);
+    return Connect();
+  }
+
   // A client socket, connected (the kernel completes the handshake from the listen backlog) and
   // then made non-blocking, so the test thread can interleave it with loop turns.
   int Connect() {
@@ -230,10 +238,7 @@ TEST_F(HttpServerTest, PipelinedRequestsSplitAcrossWritesStillParse) {
 }
 
 TEST_F(HttpServerTest, BoundsRequestsInFlightPerConnection) {
-  HttpServerOptions options;
-  options.max_pipelined = 2;
-  Start(options);
-  int fd = Connect();
+  int fd = ConnectToTwoInFlight();
   std::string requests;
   std::string expected;
   for (int i = 1; i <= 7; ++i) {
@@ -329,10 +334,7 @@ TEST_F(HttpServerTest, AHalfClosedClientGetsALargeAnswerWhole) {
 // Requests that fill the pipeline and the EOF, read in one go (the data ends on the server's
 // 16 KiB read boundary): every request is answered before the close.
 TEST_F(HttpServerTest, AHalfClosedClientsQueuedRequestsAreAllAnswered) {
-  HttpServerOptions options;
-  options.max_pipelined = 2;
-  Start(options);
-  int fd = Connect();
+  int fd = ConnectToTwoInFlight();
   std::string requests;
   std::string expected;
   for (int i = 1; i <= 5; ++i) {
