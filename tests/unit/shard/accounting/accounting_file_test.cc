@@ -43,7 +43,19 @@ InfoHash Torrent(std::uint8_t n) {
   return hash;
 }
 
-TEST(AccountingFileTest, ListsEachMembersTorrentOnATabSeparatedLineUnderAHeader) {
+// A directory to write in (created by the first write), real file operations and faulty ones
+// over them, and one member's totals.
+class AccountingFileTest : public ::testing::Test {
+ protected:
+  testing::ScratchDir scratch_;
+  const std::string dir_ = scratch_.File("accounting");
+  PosixFileOps real_;
+  FaultyFileOps faulty_{real_};
+  std::uint64_t sequence_ = 0;
+  const std::vector<TransferLedger::Entry> alice_ = {{"alice", Torrent(1), {10, 20, 0, 0, 1}}};
+};
+
+TEST_F(AccountingFileTest, ListsEachMembersTorrentOnATabSeparatedLineUnderAHeader) {
   const std::vector<TransferLedger::Entry> entries = {
       {"alice", Torrent(0xab), {1099511627776, 0, 0, 3600, 9}},
       {"bob", Torrent(0x01), {1, 2, 3, 4, 5}}};
@@ -54,56 +66,39 @@ TEST(AccountingFileTest, ListsEachMembersTorrentOnATabSeparatedLineUnderAHeader)
             "bob\t0101010101010101010101010101010101010101\t1\t2\t3\t4\t5\n");
 }
 
-TEST(AccountingFileTest, WritesANewFileUnderANameNotTakenAndLeavesNothingElse) {
-  testing::ScratchDir scratch;
-  const std::string dir = scratch.File("accounting");  // created by the write
-  PosixFileOps files;
-  std::uint64_t sequence = 0;
-  const std::vector<TransferLedger::Entry> totals = {{"alice", Torrent(1), {10, 20, 0, 0, 1}}};
-  auto first = WriteAccountingFile(files, dir, 3, 1700000000, sequence, totals);
+TEST_F(AccountingFileTest, WritesANewFileUnderANameNotTakenAndLeavesNothingElse) {
+  auto first = WriteAccountingFile(real_, dir_, 3, 1700000000, sequence_, alice_);
   ASSERT_TRUE(first.ok()) << first.error();
-  EXPECT_EQ(*first, dir + "/shard3-1700000000-0000000000.tsv");
-  std::ofstream(dir + "/shard3-1700000000-0000000001.tsv") << "not imported yet\n";  // a restart's
-  sequence = 0;
-  auto second = WriteAccountingFile(files, dir, 3, 1700000000, sequence, totals);
+  EXPECT_EQ(*first, dir_ + "/shard3-1700000000-0000000000.tsv");
+  std::ofstream(dir_ + "/shard3-1700000000-0000000001.tsv") << "not imported yet\n";  // a restart's
+  sequence_ = 0;
+  auto second = WriteAccountingFile(real_, dir_, 3, 1700000000, sequence_, alice_);
   ASSERT_TRUE(second.ok()) << second.error();
-  EXPECT_EQ(*second, dir + "/shard3-1700000000-0000000002.tsv");
-  EXPECT_EQ(Read(dir + "/shard3-1700000000-0000000001.tsv"), "not imported yet\n");
-  EXPECT_EQ(Read(*second), FormatAccounting(totals));
-  EXPECT_EQ(Names(dir), (std::vector<std::string>{"shard3-1700000000-0000000000.tsv",
-                                                  "shard3-1700000000-0000000001.tsv",
-                                                  "shard3-1700000000-0000000002.tsv"}));
+  EXPECT_EQ(*second, dir_ + "/shard3-1700000000-0000000002.tsv");
+  EXPECT_EQ(Read(dir_ + "/shard3-1700000000-0000000001.tsv"), "not imported yet\n");
+  EXPECT_EQ(Read(*second), FormatAccounting(alice_));
+  EXPECT_EQ(Names(dir_), (std::vector<std::string>{"shard3-1700000000-0000000000.tsv",
+                                                   "shard3-1700000000-0000000001.tsv",
+                                                   "shard3-1700000000-0000000002.tsv"}));
 }
 
-TEST(AccountingFileTest, AFailedSyncLeavesNoFileUnderAFinalName) {
-  testing::ScratchDir scratch;
-  const std::string dir = scratch.File("accounting");
-  PosixFileOps real;
-  FaultyFileOps files(real);
-  files.FailNth(FaultyFileOps::Op::kSync, 1);
-  std::uint64_t sequence = 0;
-  const std::vector<TransferLedger::Entry> totals = {{"alice", Torrent(1), {10, 20, 0, 0, 1}}};
-  EXPECT_FALSE(WriteAccountingFile(files, dir, 0, 1700000000, sequence, totals).ok());
-  for (const std::string& name : Names(dir)) EXPECT_TRUE(name.ends_with(".tmp")) << name;
+TEST_F(AccountingFileTest, AFailedSyncLeavesNoFileUnderAFinalName) {
+  faulty_.FailNth(FaultyFileOps::Op::kSync, 1);
+  EXPECT_FALSE(WriteAccountingFile(faulty_, dir_, 0, 1700000000, sequence_, alice_).ok());
+  for (const std::string& name : Names(dir_)) EXPECT_TRUE(name.ends_with(".tmp")) << name;
 }
 
 // The temporary name stayed linked to the file handed over (its Remove failed, as after a crash
 // between the link and the remove): the next write leaves that file as it was.
-TEST(AccountingFileTest, AWriteNeverRewritesTheLastFileThroughALeftoverTemporaryName) {
-  testing::ScratchDir scratch;
-  const std::string dir = scratch.File("accounting");
-  PosixFileOps real;
-  FaultyFileOps files(real);
-  files.FailNth(FaultyFileOps::Op::kRemove, 1);
-  std::uint64_t sequence = 0;
-  const std::vector<TransferLedger::Entry> first = {{"alice", Torrent(1), {10, 20, 0, 0, 1}}};
+TEST_F(AccountingFileTest, AWriteNeverRewritesTheLastFileThroughALeftoverTemporaryName) {
+  faulty_.FailNth(FaultyFileOps::Op::kRemove, 1);
   const std::vector<TransferLedger::Entry> second = {{"bob", Torrent(2), {7, 7, 0, 0, 1}}};
-  auto first_path = WriteAccountingFile(files, dir, 0, 1700000000, sequence, first);
+  auto first_path = WriteAccountingFile(faulty_, dir_, 0, 1700000000, sequence_, alice_);
   ASSERT_TRUE(first_path.ok()) << first_path.error();
-  ASSERT_TRUE(std::filesystem::exists(dir + "/shard0.tsv.tmp"));  // the Remove failed
-  auto second_path = WriteAccountingFile(files, dir, 0, 1700000000, sequence, second);
+  ASSERT_TRUE(std::filesystem::exists(dir_ + "/shard0.tsv.tmp"));  // the Remove failed
+  auto second_path = WriteAccountingFile(faulty_, dir_, 0, 1700000000, sequence_, second);
   ASSERT_TRUE(second_path.ok()) << second_path.error();
-  EXPECT_EQ(Read(*first_path), FormatAccounting(first));
+  EXPECT_EQ(Read(*first_path), FormatAccounting(alice_));
   EXPECT_EQ(Read(*second_path), FormatAccounting(second));
 }
 
