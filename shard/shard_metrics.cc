@@ -42,6 +42,20 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
                       [&counters] { return counters.misrouted_batches; });
   registry.AddCounter("shardtrack_invalid_requests_total", "Malformed requests refused.", shard,
                       [&counters] { return counters.invalid_requests; });
+  const ShardLimits& limits = service.limits();
+  registry.AddGauge("shardtrack_torrent_limit",
+                    "--max-torrents: torrents this shard may hold (0: no limit).", shard,
+                    [&limits] { return double(limits.max_torrents); });
+  registry.AddGauge("shardtrack_peer_limit",
+                    "--max-peers: peers this shard may hold (0: no limit).", shard,
+                    [&limits] { return double(limits.max_peers); });
+  const char* refused_help = "Announces refused for a full shard, by the limit reached.";
+  registry.AddCounter("shardtrack_full_refusals_total", refused_help,
+                      {shard[0], {"limit", "max-torrents"}},
+                      [&counters] { return counters.refused_torrents; });
+  registry.AddCounter("shardtrack_full_refusals_total", refused_help,
+                      {shard[0], {"limit", "max-peers"}},
+                      [&counters] { return counters.refused_peers; });
   registry.AddCounter("shardtrack_batches_total", "Request batches handled.", shard,
                       [&server] { return server.batches_handled(); });
   registry.AddCounter("shardtrack_malformed_messages_total",

@@ -20,8 +20,8 @@ std::string OfShards(std::uint32_t index, std::uint32_t count) {
 }  // namespace
 
 ShardService::ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store,
-                           std::uint64_t seed)
-    : index_(index), count_(count), store_(store), rng_(seed) {}
+                           std::uint64_t seed, ShardLimits limits)
+    : index_(index), count_(count), store_(store), rng_(seed), limits_(limits) {}
 
 void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out) {
   out.Clear();
@@ -87,6 +87,10 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
     reply.set_failure("invalid passkey");
     return;
   }
+  if (std::string failure = CheckRoom(*announce, now); !failure.empty()) {
+    reply.set_failure(std::move(failure));
+    return;
+  }
   announce->numwant = std::min(announce->numwant, kMaxPeersPerReply);
   const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
   applied_.push_back(*announce);
@@ -138,6 +142,38 @@ std::string ShardService::CheckOwner(const InfoHash& info_hash, UnixSeconds now)
                         OfShards(owner, count_) + ", not to this " + OfShards(index_, count_) +
                         "; check the frontends' --shard lists";
   LogMisroute(now, failure);
+  return failure;
+}
+
+std::string ShardService::CheckRoom(const PeerAnnounce& announce, UnixSeconds now) {
+  const auto full = [](std::uint32_t limit, std::uint64_t held) { return limit && held >= limit; };
+  const bool torrents_full = full(limits_.max_torrents, store_.torrents());
+  const bool peers_full = full(limits_.max_peers, store_.peers());
+  if ((!torrents_full && !peers_full) || announce.event == proto::EVENT_STOPPED) return {};
+  const char* setting = nullptr;
+  std::uint32_t limit = 0;
+  std::string failure;
+  if (torrents_full && !store_.Holds(announce.info_hash)) {
+    ++counters_.refused_torrents;
+    setting = "--max-torrents";
+    limit = limits_.max_torrents;
+    failure = "tracker full: no room for another torrent, try again later";
+  } else if (peers_full && !store_.Lists(announce)) {
+    ++counters_.refused_peers;
+    setting = "--max-peers";
+    limit = limits_.max_peers;
+    failure = "tracker full: no room for another peer, try again later";
+  } else {
+    return {};
+  }
+  if (now >= next_full_log_) {
+    next_full_log_ = now + kFullLogInterval;
+    spdlog::warn(
+        "shard {}: refusing announces that would add to it: it holds {} {} (torrents refused so "
+        "far: {}, peers: {}); raise the limit, add shards, or bound what clients may add "
+        "(--torrent-retention, an --access-list)",
+        index_, setting, limit, counters_.refused_torrents, counters_.refused_peers);
+  }
   return failure;
 }
 

@@ -25,6 +25,15 @@ struct CountedCompletion {
   bool operator==(const CountedCompletion&) const = default;
 };
 
+// How much one shard may hold, so that a flood of made-up torrents or peers cannot take all its
+// memory: an announce that would add a torrent or a peer past a limit is refused (a failure
+// reason, nothing changed, nothing journaled); peers already listed go on announcing. 0: none.
+// Loading the files at start is not limited: a restart never drops state.
+struct ShardLimits {
+  std::uint32_t max_torrents = 0;
+  std::uint32_t max_peers = 0;
+};
+
 struct ShardServiceCounters {
   std::uint64_t announces = 0;  // announce requests handled (misrouted and invalid included)
   std::uint64_t scrapes = 0;    // scrape requests handled, full scrapes included
@@ -32,13 +41,17 @@ struct ShardServiceCounters {
   std::uint64_t misrouted_requests = 0;  // an infohash owned by another shard
   std::uint64_t invalid_requests = 0;
   std::uint64_t completions = 0;  // completions counted (a peer's first completed, per torrent)
+  std::uint64_t refused_torrents = 0;  // new torrents refused at ShardLimits::max_torrents
+  std::uint64_t refused_peers = 0;     // new peers refused at ShardLimits::max_peers
 };
 
 class ShardService {
  public:
   static constexpr UnixSeconds kMisrouteLogInterval = 60;  // at most one error line a minute
+  static constexpr UnixSeconds kFullLogInterval = 60;      // and one warning about the limits
 
-  ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store, std::uint64_t seed);
+  ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store, std::uint64_t seed,
+               ShardLimits limits = {});
 
   // Announces that name a passkey are credited to its member in `ledger` (must outlive this).
   void SetLedger(TransferLedger* ledger) { ledger_ = ledger; }
@@ -51,6 +64,7 @@ class ShardService {
   const std::vector<PeerAnnounce>& applied() const { return applied_; }
   const std::vector<CountedCompletion>& completions() const { return completions_; }
   const ShardServiceCounters& counters() const { return counters_; }
+  const ShardLimits& limits() const { return limits_; }
 
  private:
   void HandleOne(const proto::Request& request, UnixSeconds now, proto::Reply& reply);
@@ -59,16 +73,20 @@ class ShardService {
   // Empty if this shard owns `info_hash`, else the failure to send.
   std::string CheckOwner(const InfoHash& info_hash, UnixSeconds now);
   void LogMisroute(UnixSeconds now, const std::string& message);
+  // Empty if the store has room for what `announce` adds, else the failure to send.
+  std::string CheckRoom(const PeerAnnounce& announce, UnixSeconds now);
 
   std::uint32_t index_;
   std::uint32_t count_;
   SwarmStore& store_;
   FastRng rng_;
+  ShardLimits limits_;
   TransferLedger* ledger_ = nullptr;
   std::vector<PeerAnnounce> applied_;
   std::vector<CountedCompletion> completions_;
   ShardServiceCounters counters_;
   UnixSeconds next_misroute_log_ = 0;
+  UnixSeconds next_full_log_ = 0;
 };
 
 }  // namespace shardtrack

@@ -68,6 +68,12 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
   flags.Add("torrent-retention", &torrent_retention,
             "seconds after its last announce that a torrent without peers keeps its completed "
             "count; then it is forgotten (0: kept for good)");
+  flags.Add("max-torrents", &max_torrents,
+            "torrents this shard may hold; past it, announces for new torrents get 'tracker "
+            "full' (0: no limit)");
+  flags.Add("max-peers", &max_peers,
+            "peers this shard may hold; past it, announces from new peers get 'tracker full' "
+            "(0: no limit)");
   flags.Add("store-peer-ids", &store_peer_ids,
             "whose peer ids to keep for non-compact replies: asked (a torrent's, once an announce "
             "asks for them), always (or true) or never (or false); an IPv4 peer is 11 bytes "

@@ -128,6 +128,11 @@ SwarmCounts SwarmStore::ScrapeOne(const InfoHash& info_hash) const {
   return {swarm.seeders(), swarm.leechers(), swarm.completed()};
 }
 
+bool SwarmStore::Lists(const PeerAnnounce& announce) const {
+  const std::size_t index = torrents_.Find(announce.info_hash);
+  return index != torrents_.end() && torrents_.SwarmAt(index).Lists(announce.ip, announce.port);
+}
+
 void SwarmStore::FullScrape(std::uint32_t limit, proto::ScrapeReply& out) const {
   std::uint32_t added = 0;
   torrents_.ForEachWhile([&](const InfoHash& info_hash, const TorrentSwarm& swarm) {

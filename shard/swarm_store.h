@@ -73,6 +73,11 @@ class SwarmStore {
                              std::int64_t torrent_retention = 0);
 
   SwarmCounts ScrapeOne(const InfoHash& info_hash) const;  // zeros for an unknown torrent
+  bool Holds(const InfoHash& info_hash) const {
+    return torrents_.Find(info_hash) != torrents_.end();
+  }
+  // Whether the announcing peer is listed in its torrent, as a seeder or a leecher.
+  bool Lists(const PeerAnnounce& announce) const;
   // Appends up to `limit` torrents (0: all) in table order; sets `truncated` if more exist.
   void FullScrape(std::uint32_t limit, proto::ScrapeReply& out) const;
   // Totals, and the `max_torrents` (at most kMaxStatsTorrents) torrents with the most peers,

@@ -45,6 +45,12 @@ std::uint32_t Put(PeerFamily<A>& family, const typename PeerFamily<A>::Endpoint&
 }
 
 template <std::size_t A>
+bool Listed(const PeerFamily<A>& family, const IpAddress& ip, std::uint16_t port) {
+  const ListingOf<A> listing = family.Locate(MakeEndpoint<A>(ip, port));
+  return listing.as_seeder.found || listing.as_leecher.found;
+}
+
+template <std::size_t A>
 void RestorePeer(const PeerRecord& peer, PeerFamily<A>& family, bool keep_peer_ids) {
   const auto endpoint = MakeEndpoint<A>(peer.ip, peer.port);
   const PeerState state{peer.peer_id, peer.last_seen, peer.completed};
@@ -154,6 +160,10 @@ void TorrentSwarm::SelectFor(const PeerAnnounce& announce, const Applied& applie
   const std::uint32_t skip6 = v4 ? PeerSpan::kNoSkip : applied.leecher_index;
   select(std::array{v4_.Span(PeerKind::kSeeder), v4_.Span(PeerKind::kLeecher, skip4),
                     v6_.Span(PeerKind::kSeeder), v6_.Span(PeerKind::kLeecher, skip6)});
+}
+
+bool TorrentSwarm::Lists(const IpAddress& ip, std::uint16_t port) const {
+  return ip.is_v4() ? Listed(v4_, ip, port) : Listed(v6_, ip, port);
 }
 
 std::uint64_t TorrentSwarm::ExpireSeenAtOrBefore(UnixSeconds cutoff) {

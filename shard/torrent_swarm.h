@@ -41,6 +41,9 @@ class TorrentSwarm {
   void SelectFor(const PeerAnnounce& announce, const Applied& applied, FastRng& rng,
                  proto::AnnounceReply& out) const;
 
+  // Whether the peer at `ip`:`port` is listed, as a seeder or a leecher.
+  bool Lists(const IpAddress& ip, std::uint16_t port) const;
+
   // Removes peers with last_seen <= cutoff. Returns how many.
   std::uint64_t ExpireSeenAtOrBefore(UnixSeconds cutoff);
 

@@ -248,3 +248,44 @@ class RequestRateTest(cluster.SharedClusterTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ShardLimitsTest(cluster.SharedClusterTestCase):
+    """--max-torrents and --max-peers of a real shard, over HTTP and UDP."""
+
+    udp_port = free_udp_port()
+    shard_args = ("--max-torrents", "2", "--max-peers", "3", "--metrics-listen", "127.0.0.1:0")
+    frontend_args = ("--udp-port", str(udp_port))
+
+    def test_a_full_shard_refuses_new_torrents_and_peers_and_changes_nothing(self):
+        port = self.cluster.port()
+        first, second, third = (cluster.hash_on_shard(0, 1, f"{self.id()}/{n}") for n in range(3))
+
+        def announce(info_hash, n):
+            return cluster.announce(port, info_hash, peer_id(f"{self.id()}/{n}"), 7000 + n,
+                                    left=100)
+
+        for info_hash, n in ((first, 0), (first, 1), (second, 2)):
+            self.assertNotIn(b"failure reason", announce(info_hash, n))
+        self.assertIn(b"tracker full", announce(third, 3)[b"failure reason"])  # a new torrent
+        self.assertIn(b"tracker full", announce(first, 4)[b"failure reason"])  # a new peer
+        client = UdpClient(self.udp_port, "127.0.0.1")
+        try:
+            client.connect()
+            action, payload = client.announce(second, peer_id(f"{self.id()}/5"), 7005, left=100)
+            self.assertEqual(action, 3)
+            self.assertIn(b"tracker full", payload)
+        finally:
+            client.close()
+
+        # Listed peers go on; the refused ones left no trace.
+        reply = announce(first, 1)
+        self.assertEqual(len(reply[b"peers"]), 6)
+        files = cluster.scrape(port, [first, second, third])
+        self.assertEqual([files[h][b"incomplete"] for h in (first, second, third)], [2, 1, 0])
+        samples = cluster.metrics(self.cluster.shards[0].metrics_port())
+        refusals = 'shardtrack_full_refusals_total{shard="0",limit="%s"}'
+        self.assertEqual(samples[refusals % "max-torrents"], 1)
+        self.assertEqual(samples[refusals % "max-peers"], 2)
+        self.assertEqual(samples['shardtrack_torrent_limit{shard="0"}'], 2)
+        self.assertIn("refusing announces that would add to it", self.cluster.shards[0].log())

@@ -303,5 +303,92 @@ TEST_F(ShardServiceTest, AnnouncesNamingAPasskeyAreCreditedToItsMemberAndOthersA
             (std::vector<TransferLedger::Entry>{{"alice", mine_, {150, 0, 0, 0, 2}}}));
 }
 
+// A service that may hold two torrents and three peers (ShardLimits).
+class ShardLimitsTest : public ShardServiceTest {
+ protected:
+  proto::Reply AnnounceOne(const proto::AnnounceRequest& announce) {
+    proto::RequestBatch batch = Batch();
+    AddAnnounce(batch, 1, announce);
+    return Handle(batch).replies(0);
+  }
+
+  ShardService limited_{kIndex, kShards, store_, 11, ShardLimits{2, 3}};
+  const InfoHash second_ = HashOwnedBy(kIndex, 1);
+  const InfoHash third_ = HashOwnedBy(kIndex, 2);
+
+ private:
+  proto::ReplyBatch Handle(const proto::RequestBatch& batch) {
+    proto::ReplyBatch out;
+    limited_.Handle(batch, kNow, out);
+    return out;
+  }
+};
+
+TEST_F(ShardLimitsTest, AFullShardRefusesANewTorrentAndChangesNothing) {
+  AnnounceOne(AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  AnnounceOne(AnnounceBuilder(second_, "10.0.0.1", 6881));
+  const proto::Reply refused = AnnounceOne(AnnounceBuilder(third_, "10.0.0.1", 6881).Seeder());
+  EXPECT_THAT(refused.failure(), HasSubstr("tracker full"));
+  EXPECT_FALSE(refused.has_announce());
+  EXPECT_THAT(limited_.applied(), IsEmpty());  // nothing to journal
+  EXPECT_FALSE(store_.Holds(third_));
+  EXPECT_EQ(store_.torrents(), 2u);
+  EXPECT_EQ(limited_.counters().refused_torrents, 1u);
+
+  // A torrent it holds still takes a new peer; a stop for an unknown torrent adds nothing.
+  EXPECT_TRUE(AnnounceOne(AnnounceBuilder(mine_, "10.0.0.2", 6881)).failure().empty());
+  EXPECT_TRUE(AnnounceOne(AnnounceBuilder(third_, "10.0.0.1", 6881).Event(proto::EVENT_STOPPED))
+                  .failure()
+                  .empty());
+  EXPECT_EQ(limited_.counters().refused_torrents, 1u);
+
+  // Once a torrent is gone, there is room again.
+  AnnounceOne(AnnounceBuilder(second_, "10.0.0.1", 6881).Event(proto::EVENT_STOPPED));
+  EXPECT_TRUE(AnnounceOne(AnnounceBuilder(third_, "10.0.0.1", 6881)).failure().empty());
+  EXPECT_TRUE(store_.Holds(third_));
+}
+
+TEST_F(ShardLimitsTest, AFullShardRefusesANewPeerButListedPeersGoOn) {
+  AnnounceOne(AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  AnnounceOne(AnnounceBuilder(mine_, "10.0.0.2", 6881));
+  AnnounceOne(AnnounceBuilder(second_, "::1", 6881));
+  ASSERT_EQ(store_.peers(), 3u);
+
+  // The same address and port in another torrent, or in another address family, is a new peer.
+  for (const auto& announce :
+       {AnnounceBuilder(mine_, "10.0.0.3", 6881), AnnounceBuilder(second_, "10.0.0.1", 6881),
+        AnnounceBuilder(mine_, "::1", 6881)}) {
+    const proto::Reply refused = AnnounceOne(announce);
+    EXPECT_THAT(refused.failure(), HasSubstr("tracker full"));
+    EXPECT_THAT(limited_.applied(), IsEmpty());
+  }
+  EXPECT_EQ(limited_.counters().refused_peers, 3u);
+  EXPECT_EQ(store_.peers(), 3u);
+
+  // A listed leecher that completes is counted, and a listed peer's re-announce gets peers.
+  const proto::Reply completed =
+      AnnounceOne(AnnounceBuilder(mine_, "10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED));
+  EXPECT_TRUE(completed.failure().empty());
+  EXPECT_EQ(store_.ScrapeOne(mine_).completed, 1u);
+  EXPECT_THAT(Peers4(AnnounceOne(AnnounceBuilder(mine_, "10.0.0.2", 6881)).announce()), SizeIs(1));
+
+  // A stop makes room for one more.
+  AnnounceOne(AnnounceBuilder(second_, "::1", 6881).Event(proto::EVENT_STOPPED));
+  EXPECT_TRUE(AnnounceOne(AnnounceBuilder(mine_, "10.0.0.3", 6881)).failure().empty());
+  EXPECT_EQ(store_.peers(), 3u);
+  EXPECT_EQ(limited_.counters().refused_peers, 3u);
+}
+
+TEST_F(ShardServiceTest, HoldsAnyNumberOfTorrentsAndPeersWithoutLimits) {
+  proto::RequestBatch batch = Batch();
+  for (std::uint8_t n = 0; n < 8; ++n) {
+    AddAnnounce(batch, n, AnnounceBuilder(HashOwnedBy(kIndex, n), "10.0.0.1", 6881));
+  }
+  const proto::ReplyBatch replies = Handle(batch);
+  for (const proto::Reply& reply : replies.replies()) EXPECT_EQ(reply.failure(), "");
+  EXPECT_EQ(store_.torrents(), 8u);
+  EXPECT_EQ(service_.counters().refused_torrents + service_.counters().refused_peers, 0u);
+}
+
 }  // namespace
 }  // namespace shardtrack
