@@ -4,6 +4,7 @@
 #include <array>
 
 #include "shard/persistence/bttrack_dfile.h"
+#include "shard/persistence/data_dir_lock.h"
 #include "shard/persistence/journal_file.h"
 #include "shard/persistence/shard_file_name.h"
 #include "shard/persistence/snapshot_file.h"
@@ -108,6 +109,9 @@ Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::strin
   auto imported = ParseBttrackDfile(dfile, now);
   if (!imported) return Error{"not a bttrack dfile: " + imported.error()};
   if (Status created = ops.CreateDir(dir); !created) return Error{created.error()};
+  // As the one shard of the layout it writes: no shard starts on `dir` meanwhile.
+  auto lock = DataDirLock::Take(dir, 0, 1);
+  if (!lock) return Error{lock.error()};
   auto names = ops.ListDir(dir);
   if (!names) return Error{names.error()};
   for (const std::string& name : *names) {

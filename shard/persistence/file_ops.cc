@@ -22,7 +22,7 @@ std::string_view RemedyFor(int error) {
       return " (remount the file system read-write, then start the shard again)";
     case EACCES:
     case EPERM:
-      return " (give the shard's user write access to --data-dir)";
+      return " (give the shard's user read and write access to --data-dir and its files)";
     case EIO:
       return " (the disk failed: see the kernel log, dmesg)";
     default:
@@ -30,10 +30,14 @@ std::string_view RemedyFor(int error) {
   }
 }
 
+}  // namespace
+
 Error ErrnoError(std::string_view what, const std::string& path, int error) {
   return Error{std::string(what) + " " + path + ": " + std::strerror(error) +
                std::string(RemedyFor(error))};
 }
+
+namespace {
 
 class PosixWritableFile final : public WritableFile {
  public:

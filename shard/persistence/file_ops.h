@@ -91,6 +91,9 @@ class PosixFileOps final : public FileOps {
   Status CreateDir(const std::string& dir) override;
 };
 
+// "<what> <path>: <errno text>", and what the operator can do about it (free space, remount, ...).
+Error ErrnoError(std::string_view what, const std::string& path, int error);
+
 // `dir` + "/" + `name`.
 std::string JoinPath(std::string_view dir, std::string_view name);
 

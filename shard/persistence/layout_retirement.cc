@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "shard/persistence/data_dir_lock.h"
 #include "shard/persistence/journal_file.h"
 #include "shard/persistence/record_framing.h"
 #include "shard/persistence/shard_file_name.h"
@@ -50,6 +51,7 @@ Result<std::uint64_t> CurrentLayoutFloor(FileOps& ops, const std::string& dir,
 }  // namespace
 
 Result<Retirement> RetireOldLayouts(FileOps& ops, const std::string& dir, std::uint32_t count) {
+  if (Status idle = DataDirLock::CheckNoneRunsBut(dir, count); !idle) return Error{idle.error()};
   auto names = ops.ListDir(dir);
   if (!names) return Error{names.error()};
   std::sort(names->begin(), names->end());

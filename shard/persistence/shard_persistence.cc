@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "shard/peer_announce.h"
+#include "shard/persistence/data_dir_lock.h"
 #include "shard/persistence/load_into_store.h"
 #include "shard/persistence/shard_file_name.h"
 
@@ -44,11 +45,14 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
                                                                  UnixSeconds now,
                                                                  SwarmStore& store) {
   if (Status created = ops.CreateDir(options.data_dir); !created) return Error{created.error()};
+  auto lock = DataDirLock::Take(options.data_dir, options.index, options.count);
+  if (!lock) return Error{lock.error()};
   RemoveTempFiles(ops, options);
   const LoadOptions load{options.data_dir, options.index, options.count, options.on_corrupt, now};
   auto loaded = LoadIntoStore(ops, load, options.peer_timeout, store);
   if (!loaded) return Error{loaded.error()};
   std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
+  persistence->lock_ = std::move(*lock);
   persistence->recovery_summary_ = std::move(loaded->summary);
   persistence->recovery_quarantined_ = loaded->quarantined;
   persistence->generation_ = loaded->max_generation;

@@ -18,9 +18,10 @@
 // the loop (SaveSnapshot) and journals started there (OpenJournal) free what they replace right
 // away.
 //
-// Owns its JournalWriter and the snapshot child; the FileOps and the SwarmStore belong to the
-// caller. Loop thread only, except a PrepareSync() or TakeCleanup() job, which may run on another
-// thread.
+// Holds the data directory's lock (data_dir_lock.h) from before it reads a file until it is
+// destroyed. Owns its JournalWriter and the snapshot child; the FileOps and the SwarmStore belong
+// to the caller. Loop thread only, except a PrepareSync() or TakeCleanup() job, which may run on
+// another thread.
 #pragma once
 
 #include <chrono>
@@ -32,6 +33,7 @@
 #include "common/result.h"
 #include "proto/shardtrack.pb.h"
 #include "shard/background_snapshot.h"
+#include "shard/persistence/data_dir_lock.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/journal_file.h"
 #include "shard/persistence/snapshot_child.h"
@@ -125,7 +127,8 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
 
   FileOps& ops_;
   PersistenceOptions options_;
-  std::uint64_t generation_ = 0;  // of the snapshot in force
+  std::unique_ptr<DataDirLock> lock_;  // held while the shard runs
+  std::uint64_t generation_ = 0;       // of the snapshot in force
   std::unique_ptr<JournalWriter> journal_;
   std::vector<JournalEntry> queued_;  // recorded since the last Commit
   std::string recovery_summary_;

@@ -173,6 +173,44 @@ class PersistenceTest(cluster.LoggedTestCase):
         for shard in self.cluster.shards:
             self.assertRegex(shard.log(), r"recovered \d+ torrents and \d+ peers.*replayed")
 
+    def run_to_exit(self, argv):
+        """Runs a process expected to stop at once; returns (exit code, its output)."""
+        done = subprocess.run(argv, capture_output=True, text=True, env=cluster.clean_env(),
+                              timeout=30)
+        return done.returncode, done.stdout + done.stderr
+
+    def test_a_second_process_on_a_running_shards_files_is_refused_and_changes_nothing(self):
+        self.cluster.start(2)
+        swarms = [Swarm(f"locked/{n}", seeders=2) for n in range(4)]
+        for swarm in swarms[:2]:
+            swarm.populate(self.cluster.port)
+        data_dir = self.cluster.data_dir
+        shard = cluster.binary("shardtrack-shard")
+        listen = ["--listen", f"tcp://127.0.0.1:{free_port()}", "--data-dir", data_dir]
+        # A double start of shard 0, a shard of another count, a node: each would load the
+        # files and write a newer generation that outranks the running shards' next ones.
+        for argv, said in (
+                ([shard, "--index", "0", "--count", "2", *listen], "shard 0 of 2 already runs"),
+                ([shard, *listen], "in use by the shards of a 2-shard layout"),
+                ([cluster.binary("shardtrack-node"), "--port", "0", "--data-dir", data_dir],
+                 "in use by the shards of a 2-shard layout")):
+            code, output = self.run_to_exit(argv)
+            self.assertNotEqual(code, 0, output)
+            self.assertIn(said, output)
+        code, output = self.run_to_exit([cluster.binary("shardtrack-dfile"), "retire",
+                                         "--data-dir", data_dir, "--count", "1"])
+        self.assertNotEqual(code, 0, output)
+        self.assertIn("2-shard layout", output)
+        self.assertEqual(sorted(n for n in os.listdir(data_dir) if "-of-1." in n), [])
+
+        for swarm in swarms[2:]:  # acknowledged after the refused starts, kept after kill -9
+            swarm.populate(self.cluster.port)
+        swarms[0].complete(self.cluster.port, "locked/0/late", 7050)
+        swarms[0].seeders.append(("locked/0/late", 7050))
+        self.cluster.kill_shards()
+        self.cluster.restart_shards()
+        self.assertServedExactly(swarms)
+
     def test_a_full_disk_stops_the_shard_saying_what_to_do_and_loses_nothing(self):
         disk = SmallFileSystem(os.path.join(self.root, "small"), "128k")
         self.addCleanup(disk.close)

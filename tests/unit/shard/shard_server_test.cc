@@ -166,6 +166,8 @@ TEST_F(ShardServerTest, AFailedWriteOfRetiredTorrentsStopsTheShardAndLosesNoCoun
   ASSERT_TRUE(server_->commit_failed());
   EXPECT_EQ(store_.torrents(), 0u);  // retired from the store, not from the files
 
+  server_.reset();  // the process stops: its lock on the data directory goes
+  persistence_.reset();
   SwarmStore restarted;
   ASSERT_TRUE(
       ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, restarted)

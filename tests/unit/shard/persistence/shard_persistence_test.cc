@@ -92,7 +92,7 @@ TEST_F(ShardPersistenceTest, PeersAlreadyExpiredAtStartAreDropped) {
 }
 
 TEST_F(ShardPersistenceTest, AFailedSnapshotKeepsTheJournalInForce) {
-  auto shard = Open(real_);
+  Open(real_);  // files of generation 1 for the flaky one to load
   FaultyFileOps faulty(real_);
   auto flaky = Open(faulty);
   ASSERT_TRUE(Serve(*flaky, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}).ok());

@@ -1,0 +1,92 @@
+#include "shard/persistence/data_dir_lock.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <optional>
+
+#include "shard/persistence/file_ops.h"
+
+namespace shardtrack {
+namespace {
+
+// Shard counts take bytes 1 .. 2^32-1, indexes the bytes from here on.
+constexpr off_t kIndexOffset = off_t{1} << 32;
+
+struct flock ByteRange(short type, off_t start, off_t length) {
+  struct flock range {};
+  range.l_type = type;
+  range.l_whence = SEEK_SET;
+  range.l_start = start;
+  range.l_len = length;
+  return range;
+}
+
+// The shard count of a layout holding a lock in [first, first + length), if any.
+Result<std::optional<std::uint32_t>> CountLockedIn(int fd, const std::string& path, off_t first,
+                                                   off_t length) {
+  if (length <= 0) return std::optional<std::uint32_t>();
+  struct flock range = ByteRange(F_WRLCK, first, length);
+  if (::fcntl(fd, F_OFD_GETLK, &range) != 0) return ErrnoError("test a lock on", path, errno);
+  if (range.l_type == F_UNLCK) return std::optional<std::uint32_t>();
+  return std::optional<std::uint32_t>(static_cast<std::uint32_t>(range.l_start));
+}
+
+// A shard of a count other than `count` (0: any) holding the directory, or nullopt.
+Result<std::optional<std::uint32_t>> OtherLayoutRunning(int fd, const std::string& path,
+                                                        std::uint32_t count) {
+  const off_t own = count;
+  auto below = CountLockedIn(fd, path, 1, own == 0 ? kIndexOffset - 1 : own - 1);
+  if (!below || *below || own == 0) return below;
+  return CountLockedIn(fd, path, own + 1, kIndexOffset - own - 1);
+}
+
+std::string InUseByOtherLayout(const std::string& dir, std::uint32_t running) {
+  return "data directory " + dir + " is in use by the shards of a " + std::to_string(running) +
+         "-shard layout: stop every one of them first (to change the shard count, stop the "
+         "whole cluster and start it again with the new count; docs/persistence.md)";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DataDirLock>> DataDirLock::Take(const std::string& dir, std::uint32_t index,
+                                                       std::uint32_t count) {
+  const std::string path = JoinPath(dir, kFileName);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("open", path, errno);
+  auto lock = std::make_unique<DataDirLock>(fd);
+  struct flock layout = ByteRange(F_RDLCK, count, 1);
+  if (::fcntl(fd, F_OFD_SETLK, &layout) != 0) return ErrnoError("lock", path, errno);
+  // Locked first, tested after: of two layouts starting at once, at least one sees the other.
+  auto other = OtherLayoutRunning(fd, path, count);
+  if (!other) return Error{other.error()};
+  if (*other) return Error{InUseByOtherLayout(dir, **other)};
+  struct flock shard = ByteRange(F_WRLCK, kIndexOffset + index, 1);
+  if (::fcntl(fd, F_OFD_SETLK, &shard) == 0) return lock;
+  if (errno != EAGAIN && errno != EACCES) return ErrnoError("lock", path, errno);
+  return Error{"data directory " + dir + " is in use: shard " + std::to_string(index) + " of " +
+               std::to_string(count) +
+               " already runs on it (stop that process first; two on the same files would each "
+               "undo the other's changes)"};
+}
+
+Status DataDirLock::CheckNoneRunsBut(const std::string& dir, std::uint32_t count) {
+  const std::string path = JoinPath(dir, kFileName);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return OkStatus();
+    return ErrnoError("open", path, errno);
+  }
+  DataDirLock closer(fd);
+  auto other = OtherLayoutRunning(fd, path, count);
+  if (!other) return Error{other.error()};
+  if (*other) return Error{InUseByOtherLayout(dir, **other)};
+  return OkStatus();
+}
+
+DataDirLock::~DataDirLock() { ::close(fd_); }
+
+}  // namespace shardtrack

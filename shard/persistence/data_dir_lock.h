@@ -1,0 +1,41 @@
+// DataDirLock: keeps processes that would undo each other's files off one data directory. A
+// shard's start loads every file and writes a snapshot one generation above all it read, so a
+// second process on the same files (a double start, or a shard of another shard count while
+// this layout runs) makes the files of the one still running lose at the next start: completed
+// counts clients were told of go back. So every shard holds, for its whole life, locks on
+// <data-dir>/shardtrack.lock (fcntl open-file-description locks, dropped by the kernel however
+// the process ends): a shared lock on the byte at its shard count, and an exclusive one on its
+// index's byte past kIndexOffset. Taking them fails, naming who holds the directory, before
+// anything is read or written. Several shards of one layout share a directory, in one process
+// (shardtrack-node) or in several.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+
+namespace shardtrack {
+
+class DataDirLock {
+ public:
+  static constexpr const char* kFileName = "shardtrack.lock";
+
+  // Creates the lock file in `dir` (which must exist) if missing.
+  static Result<std::unique_ptr<DataDirLock>> Take(const std::string& dir, std::uint32_t index,
+                                                   std::uint32_t count);
+  // For a tool about to change files: fails if a shard of another count than `count` (0: of
+  // any count) runs on `dir`. A directory without a lock file has none running.
+  static Status CheckNoneRunsBut(const std::string& dir, std::uint32_t count);
+
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  ~DataDirLock();
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace shardtrack
