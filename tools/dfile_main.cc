@@ -1,7 +1,10 @@
 // shardtrack-dfile: inspect a data directory, export it to the original tracker's dfile, or
 // import one. Wiring only: the work is in shard/persistence/data_dir_tools.h.
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "common/clock.h"
@@ -29,6 +32,23 @@ int Inspect(FileOps& ops, const std::string& dir) {
   return report.ok() ? 0 : 1;
 }
 
+// Writes `bytes` beside `path` and renames them over it once synced, so that a failure (a full
+// disk) leaves whatever `path` held, such as the original tracker's dfile being rolled back to.
+Status ReplaceFile(FileOps& ops, const std::string& path, const std::string& bytes) {
+  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
+  auto file = ops.OpenWritable(temp, FileOps::OpenMode::kTruncate);
+  Status written = file ? (*file)->Append(bytes) : Status(Error{file.error()});
+  if (written) written = (*file)->Sync();
+  if (written) written = ops.Rename(temp, path);
+  if (!written) {
+    if (file && !ops.Remove(temp))
+      std::fprintf(stderr, "shardtrack-dfile: remove %s\n", temp.c_str());
+    return written;
+  }
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  return ops.SyncDir(dir.empty() ? "." : dir);
+}
+
 int Export(FileOps& ops, const std::string& dir, const std::string& out) {
   auto dfile = ExportDfile(ops, dir);
   if (!dfile) {
@@ -37,12 +57,11 @@ int Export(FileOps& ops, const std::string& dir, const std::string& out) {
   }
   if (out == "-") {
     std::fwrite(dfile->data(), 1, dfile->size(), stdout);
-    return 0;
+    if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return 0;
+    std::fprintf(stderr, "shardtrack-dfile: writing the dfile to standard output failed\n");
+    return 1;
   }
-  auto file = ops.OpenWritable(out, FileOps::OpenMode::kTruncate);
-  Status written = file ? (*file)->Append(*dfile) : Status(Error{file.error()});
-  if (written) written = (*file)->Sync();
-  if (!written) {
+  if (Status written = ReplaceFile(ops, out, *dfile); !written) {
     std::fprintf(stderr, "shardtrack-dfile: %s\n", written.error().c_str());
     return 1;
   }

@@ -26,6 +26,7 @@ class FaultyWritableFile final : public WritableFile {
     return real_->Sync();
   }
   const std::string& path() const override { return real_->path(); }
+  void Renamed(std::string path) override { real_->Renamed(std::move(path)); }
 
  private:
   FaultyFileOps& ops_;

@@ -17,7 +17,8 @@ namespace shardtrack {
 
 class FaultyFileOps final : public FileOps {
  public:
-  enum class Op { kOpen, kWrite, kSync, kRename, kLink, kSyncDir, kRemove, kCount };
+  // kOpen: for writing; kOpenToRead: OpenSequential (a file that cannot be opened at start).
+  enum class Op { kOpen, kWrite, kSync, kRename, kLink, kSyncDir, kRemove, kOpenToRead, kCount };
 
   explicit FaultyFileOps(FileOps& real) : real_(real) {}
 
@@ -52,6 +53,7 @@ class FaultyFileOps final : public FileOps {
     return real_.ReadFile(path, max_bytes);
   }
   Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
+    if (Status status = Check(Op::kOpenToRead); !status) return Error{status.error()};
     return real_.OpenSequential(path);
   }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {

@@ -23,6 +23,8 @@ std::string_view RemedyFor(int error) {
     case EACCES:
     case EPERM:
       return " (give the shard's user read and write access to --data-dir and its files)";
+    case ENOTDIR:
+      return " (--data-dir must name a directory, not a file)";
     case EIO:
       return " (the disk failed: see the kernel log, dmesg)";
     default:
@@ -65,6 +67,7 @@ class PosixWritableFile final : public WritableFile {
     return OkStatus();
   }
   const std::string& path() const override { return path_; }
+  void Renamed(std::string path) override { path_ = std::move(path); }
 
  private:
   // Takes back the last `bytes` written, so that a failed Append leaves the file as it was

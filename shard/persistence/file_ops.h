@@ -25,6 +25,8 @@ class WritableFile {
   // while the owner goes on appending (PosixFileOps: plain system calls on one descriptor).
   virtual Status Sync() = 0;
   virtual const std::string& path() const = 0;
+  // After a rename of the open file: later errors name `path`, the name it has now.
+  virtual void Renamed(std::string path) = 0;
 };
 
 // An open file being read from its start, a chunk at a time (a large file need not be held

@@ -44,6 +44,7 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
     return Error{"creating journal " + target + ": " + status.error()};
   }
   // The open file now carries the target's name; appends go to the new journal.
+  (*file)->Renamed(target);
   std::unique_ptr<JournalWriter> writer(new JournalWriter(std::move(*file), bytes.size()));
   writer->records_ = records.count;
   return writer;

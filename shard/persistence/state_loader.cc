@@ -97,17 +97,16 @@ template <typename Parsed, typename Read>
 Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, const Read& read) {
   const std::string path = JoinPath(options_.data_dir, name.ToString());
   auto opened = ops_.OpenSequential(path);
-  std::string what;
-  bool unreadable = true;
-  if (opened) {
-    WatchedFile file(std::move(*opened));
-    Result<Parsed> parsed = read(file);
-    if (parsed) return std::optional<Parsed>(std::move(parsed.value()));
-    what = parsed.error();
-    unreadable = file.failed();
-  } else {
-    what = opened.error();
+  if (!opened) {  // not damage (permissions, the open-file limit): nothing to set aside
+    return Error{path + " cannot be opened (" + opened.error() +
+                 "): fix that, then start the shard again (--on-corrupt only sets aside damaged "
+                 "files)"};
   }
+  WatchedFile file(std::move(*opened));
+  Result<Parsed> parsed = read(file);
+  if (parsed) return std::optional<Parsed>(std::move(parsed.value()));
+  const std::string what = parsed.error();
+  const bool unreadable = file.failed();
   if (Status set_aside = SetAside(name, what, unreadable); !set_aside) {
     return Error{set_aside.error()};
   }

@@ -377,6 +377,38 @@ class PersistenceTest(cluster.LoggedTestCase):
                    for pid, info in back[b"peers"][h].items()}
             self.assertEqual(got, want)
 
+    def test_a_failed_export_says_so_and_leaves_the_old_dfile_whole(self):
+        hashes = [hashlib.sha1(f"export/{n}".encode()).digest() for n in range(400)]
+        dfile = os.path.join(self.root, "bttrack.dfile")
+        with open(dfile, "wb") as f:
+            f.write(bencode({"peers": {h: {peer_id(f"export/{n}"): {"ip": "10.2.0.1",
+                                                                    "port": 6881, "left": 0}}
+                                       for n, h in enumerate(hashes)},
+                             "completed": {h: 1 for h in hashes}}))
+        imported = self.dfile_tool("import", "--data-dir", self.cluster.data_dir, "--in", dfile)
+        self.assertEqual(imported.returncode, 0, imported.stderr)
+
+        with open("/dev/full", "wb") as full:  # every write to it fails with ENOSPC
+            to_stdout = subprocess.run([cluster.binary("shardtrack-dfile"), "export",
+                                        "--data-dir", self.cluster.data_dir, "--out", "-"],
+                                       stdout=full, stderr=subprocess.PIPE, timeout=30)
+        self.assertNotEqual(to_stdout.returncode, 0)
+        self.assertIn(b"standard output failed", to_stdout.stderr)
+
+        disk = SmallFileSystem(os.path.join(self.root, "small"), "40k")
+        self.addCleanup(disk.close)
+        if not disk.mounted:
+            self.skipTest("mounting a tmpfs needs root")
+        old = os.path.join(disk.path, "dfile")
+        with open(old, "wb") as f:
+            f.write(b"d5:peersdee" + b" " * 20000)  # what an export would replace
+        exported = self.dfile_tool("export", "--data-dir", self.cluster.data_dir, "--out", old)
+        self.assertNotEqual(exported.returncode, 0)
+        self.assertIn(b"No space left on device", exported.stderr)
+        with open(old, "rb") as f:
+            self.assertEqual(f.read(), b"d5:peersdee" + b" " * 20000)
+        self.assertEqual(os.listdir(disk.path), ["dfile"])  # no temp file left behind
+
     def test_periodic_snapshot_takes_the_journal_in(self):
         self.cluster.start(1, shard_args=["--save-dfile-interval", "1"])
         swarm = Swarm("periodic", seeders=2)

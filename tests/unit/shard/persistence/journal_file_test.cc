@@ -182,6 +182,17 @@ TEST_F(JournalFileTest, AFailedSyncBreaksTheWriterForGood) {
   EXPECT_TRUE(writer->broken());
 }
 
+TEST_F(JournalFileTest, AFailedWriteNamesTheJournalByTheNameItHasNow) {
+  FaultyFileOps faulty(real_);
+  auto writer = Create(faulty);
+  faulty.FailNth(FaultyFileOps::Op::kWrite, 1);
+  writer->Append(Completed('a', 1));
+  const Status written = writer->Write();
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(writer->Write().error(), "journal " + dir_.File("shard-1-of-2.journal") +
+                                         " failed earlier; waiting for a snapshot");
+}
+
 // Three commits: [completed] (synced), [completed, peer] (synced; its marker goes out with the
 // next commit), [peer] (not synced). Returns the file offsets where the commits start.
 std::vector<std::uint64_t> WriteThreeCommits(JournalWriter& writer) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/routing.h"
+#include "shard/persistence/faulty_file_ops.h"
 #include "shard/persistence/journal_file.h"
 #include "shard/persistence/record_codec.h"
 #include "shard/persistence/snapshot_file.h"
@@ -218,6 +219,20 @@ TEST_F(StateLoaderTest, RefusesACorruptSnapshotNamingTheFileAndTheChoices) {
   EXPECT_NE(loaded.error().find("--on-corrupt=refuse"), std::string::npos);
   EXPECT_NE(loaded.error().find("--on-corrupt=quarantine"), std::string::npos);
   EXPECT_EQ(testing::ReadAll(path), bytes);  // untouched
+}
+
+TEST_F(StateLoaderTest, AFileThatCannotBeOpenedIsRefusedEvenUnderQuarantine) {
+  Snapshot(0, 1, 1, {Torrent(HashOn(0, 1, 0), 1)});
+  const std::string path = dir_.File("shard-0-of-1.snapshot");
+  const std::string bytes = testing::ReadAll(path);
+  FaultyFileOps faulty(ops_);  // as a permission error or the open-file limit would
+  faulty.FailNth(FaultyFileOps::Op::kOpenToRead, 1);
+  auto loaded = LoadShardState(faulty, {dir_.path(), 0, 1, OnCorrupt::kQuarantine, 1234});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find(path + " cannot be opened (injected fault)"), std::string::npos)
+      << loaded.error();
+  EXPECT_EQ(testing::ReadAll(path), bytes);  // not set aside: nothing is wrong with it
+  EXPECT_TRUE(Load(0, 1).ok());
 }
 
 TEST_F(StateLoaderTest, QuarantineMovesTheCorruptSnapshotAsideAndUsesThePreviousOne) {
