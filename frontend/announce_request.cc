@@ -59,7 +59,7 @@ class AnnounceParser {
 
   ParsedAnnounce& out_;
   unsigned seen_ = 0;
-  std::uint64_t numwant_ = 0;
+  std::optional<std::uint64_t> numwant_;  // nullopt: the default, --response-size
   std::optional<IpAddress> claimed_ip_;
 };
 
@@ -121,13 +121,19 @@ Status AnnounceParser::SetField(Field field, std::string_view value) {
       if (value != "0" && value != "1") return Invalid(field, "must be 0 or 1");
       (field == kCompact ? out_.compact : out_.no_peer_id) = value == "1";
       return OkStatus();
-    case kNumwant:
-      // Digits only; a number too large for 64 bits still just asks for the maximum.
-      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) {
-        return Invalid(field, "must be a non-negative integer");
+    case kNumwant: {
+      // Digits; a number too large for 64 bits still just asks for the maximum. A negative one
+      // asks for the default, as -1 does in BEP 15 (and bttrack.py and opentracker take it).
+      const bool negative = value.starts_with('-');
+      const std::string_view digits = value.substr(negative ? 1 : 0);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+        return Invalid(field, "must be an integer");
       }
-      numwant_ = ParseUnsigned(value).value_or(std::numeric_limits<std::uint64_t>::max());
+      if (!negative) {
+        numwant_ = ParseUnsigned(digits).value_or(std::numeric_limits<std::uint64_t>::max());
+      }
       return OkStatus();
+    }
     case kIp:
       claimed_ip_ = IpAddress::Parse(value);  // a host name or garbage is ignored, not an error
       return OkStatus();
@@ -142,7 +148,7 @@ Status AnnounceParser::Finish(const IpAddress& client, const AnnounceOptions& op
     if (!(seen_ & (1u << field))) return Error{"missing " + std::string(kFieldNames[field])};
   }
   auto& request = out_.request;
-  std::uint64_t wanted = (seen_ & (1u << kNumwant)) ? numwant_ : options.response_size;
+  const std::uint64_t wanted = numwant_.value_or(options.response_size);
   request.set_numwant(
       static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, options.max_give)));
   request.set_want_peer_ids(!out_.compact && !out_.no_peer_id);

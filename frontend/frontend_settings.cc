@@ -27,7 +27,9 @@ void FrontendSettings::Register(FlagSet& flags) {
 }
 
 void FrontendSettings::RegisterServing(FlagSet& flags) {
-  flags.Add("bind", &bind, "address to listen on for HTTP (IPv4 or IPv6 literal)");
+  flags.Add("bind", &bind,
+            "address to listen on for HTTP and UDP (IPv4 or IPv6 literal; :: takes IPv4 clients "
+            "too)");
   flags.Add("port", &port, "HTTP port for announce, scrape and the info page");
   flags.Add("udp-port", &udp_port, "UDP tracker (BEP 15) port on --bind; 0: no UDP tracker");
   flags.Add("udp-max-datagram-bytes", &udp_max_datagram_bytes,

@@ -42,7 +42,7 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   // Until a datagram shows a connection id this frontend gave its source, the source may be
   // forged: an error longer than the datagram would make the tracker an amplifier, so none is.
   const bool proven = request.action != UdpAction::kConnect &&
-                      ids_.Valid(request.connection_id, from, clock_.WallNow());
+                      ids_.Valid(request.connection_id, from.address, clock_.WallNow());
   const auto refuse = [&](std::string_view reason) {
     if (!proven && UdpErrorSize(reason) > datagram.size()) {
       ++counters_.dropped;
@@ -55,7 +55,7 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   if (request.action == UdpAction::kConnect) {
     ++counters_.connects;
     out_.clear();
-    WriteUdpConnectReply(request.transaction_id, ids_.Issue(from, clock_.WallNow()), out_);
+    WriteUdpConnectReply(request.transaction_id, ids_.Issue(from.address, clock_.WallNow()), out_);
     return SendOut(from);
   }
   if (!proven) return refuse("invalid connection id");

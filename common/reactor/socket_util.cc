@@ -49,6 +49,11 @@ Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16
   return parsed;
 }
 
+bool ServeBothFamilies(int fd, const SocketAddress& address) {
+  const int zero = 0;
+  return !address.is_v6 || ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) == 0;
+}
+
 Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
                                       bool reuse_port, int defer_accept_seconds) {
   auto parsed = ParseSocketAddress(address, port);
@@ -74,6 +79,7 @@ Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t 
                    sizeof defer_accept_seconds) != 0) {
     return SocketError("TCP_DEFER_ACCEPT on", where, fd);
   }
+  if (!ServeBothFamilies(fd, *parsed)) return SocketError("IPV6_V6ONLY off on", where, fd);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     return SocketError("bind", where, fd);
   }

@@ -29,10 +29,14 @@ struct SocketAddress {
 };
 Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16_t port);
 
-// Binds `address` (an IPv4 or IPv6 literal, brackets allowed) and `port` with SO_REUSEADDR and
-// TCP_NODELAY (and SO_REUSEPORT when `reuse_port`; TCP_DEFER_ACCEPT when `defer_accept_seconds`
-// is positive), non-blocking and close-on-exec, and listens. The error names the address and the
-// reason.
+// Before bind: an IPv6 socket takes IPv4 peers too (as v4-mapped addresses) whatever the host's
+// net.ipv6.bindv6only says, so `--bind ::` serves both families on one port. True for IPv4.
+bool ServeBothFamilies(int fd, const SocketAddress& address);
+
+// Binds `address` (an IPv4 or IPv6 literal, brackets allowed; see ServeBothFamilies) and `port`
+// with SO_REUSEADDR and TCP_NODELAY (and SO_REUSEPORT when `reuse_port`; TCP_DEFER_ACCEPT when
+// `defer_accept_seconds` is positive), non-blocking and close-on-exec, and listens. The error names
+// the address and the reason.
 Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
                                       bool reuse_port, int defer_accept_seconds = 0);
 

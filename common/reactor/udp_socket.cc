@@ -80,6 +80,7 @@ Status UdpSocket::Open() {
   if (options_.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     return SocketError("SO_REUSEPORT on", where, fd);
   }
+  if (!ServeBothFamilies(fd, *parsed)) return SocketError("IPV6_V6ONLY off on", where, fd);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&parsed->storage), parsed->length) != 0) {
     return SocketError("udp bind", where, fd);
   }

@@ -32,24 +32,22 @@ Result<UdpConnectionIds> UdpConnectionIds::FromSharedSecret(std::string_view sec
   return UdpConnectionIds({SipHash24(kDeriveFirst, secret), SipHash24(kDeriveSecond, secret)});
 }
 
-std::uint64_t UdpConnectionIds::Issue(const Endpoint& client, UnixSeconds now) const {
+std::uint64_t UdpConnectionIds::Issue(const IpAddress& client, UnixSeconds now) const {
   return IdFor(client, SlotOf(now));
 }
 
-bool UdpConnectionIds::Valid(std::uint64_t id, const Endpoint& client, UnixSeconds now) const {
+bool UdpConnectionIds::Valid(std::uint64_t id, const IpAddress& client, UnixSeconds now) const {
   const std::int64_t slot = SlotOf(now);
   return id == IdFor(client, slot) || id == IdFor(client, slot - 1) ||
          id == IdFor(client, slot + 1);
 }
 
-std::uint64_t UdpConnectionIds::IdFor(const Endpoint& client, std::int64_t slot) const {
-  // address, port, slot: at most 26 bytes, on the stack (every UDP request checks an id)
-  std::array<char, 16 + 2 + 8> message{};
-  const std::string_view address = client.address.raw();
+std::uint64_t UdpConnectionIds::IdFor(const IpAddress& client, std::int64_t slot) const {
+  // address, slot: at most 24 bytes, on the stack (every UDP request checks an id)
+  std::array<char, 16 + 8> message{};
+  const std::string_view address = client.raw();
   std::memcpy(message.data(), address.data(), address.size());
   std::size_t size = address.size();
-  message[size++] = static_cast<char>(client.port >> 8);
-  message[size++] = static_cast<char>(client.port & 0xff);
   for (int i = 0; i < 8; ++i) message[size++] = static_cast<char>(slot >> (8 * i));
   return SipHash24(key_, {message.data(), size});
 }

@@ -170,6 +170,19 @@ class UdpTrackerTest(cluster.LoggedTestCase):
         self.assertEqual(action, 3)
         self.assertIn(b"connection id", payload)
 
+    def test_an_id_is_good_from_every_port_of_its_address_and_no_other(self):
+        # libtorrent keeps one id per tracker for all its sessions in a process, whatever their
+        # sockets' ports; BEP 15's id proves the address only.
+        other_port = UdpClient(self.udp_port, "127.0.0.3")
+        self.addCleanup(other_port.close)
+        action, payload = other_port.announce(self.hashes[0], peer_id("other port"), 7003,
+                                              left=1, connection_id=self.leecher.connection_id)
+        self.assertEqual(action, 1, payload)
+        action, payload = self.seeder.announce(self.hashes[0], peer_id("seeder"), 7001, left=0,
+                                               connection_id=self.leecher.connection_id)
+        self.assertEqual(action, 3)
+        self.assertIn(b"connection id", payload)
+
     def test_unproven_sources_get_no_error_longer_than_their_datagram(self):
         # Without one of our connection ids the source may be forged: an error of more bytes
         # than came would amplify. A well-formed scrape with a bad id still learns why.

@@ -180,10 +180,20 @@ TEST(AnnounceRequestTest, NumwantDefaultsToResponseSizeAndIsCappedAtMaxGive) {
   EXPECT_EQ(Parse(ValidParams(), kPublicClient, options)->request.numwant(), 80u);
 }
 
+TEST(AnnounceRequestTest, ANegativeNumwantAsksForTheDefault) {
+  AnnounceOptions options;
+  options.response_size = 30;
+  for (const char* numwant : {"-1", "-200", "-99999999999999999999999"}) {
+    auto parsed = Parse(With("numwant", numwant), kPublicClient, options);
+    ASSERT_TRUE(parsed) << numwant << ": " << parsed.error();
+    EXPECT_EQ(parsed->request.numwant(), 30u) << numwant;
+  }
+}
+
 TEST(AnnounceRequestTest, RejectsBadNumwant) {
-  EXPECT_EQ(ErrorFor(With("numwant", "-1")), "invalid numwant: must be a non-negative integer");
-  EXPECT_EQ(ErrorFor(With("numwant", "ten")), "invalid numwant: must be a non-negative integer");
-  EXPECT_EQ(ErrorFor(With("numwant", "")), "invalid numwant: must be a non-negative integer");
+  for (const char* numwant : {"ten", "", "-", "--1", "+5", "-1x", "1.5"}) {
+    EXPECT_EQ(ErrorFor(With("numwant", numwant)), "invalid numwant: must be an integer") << numwant;
+  }
 }
 
 TEST(AnnounceRequestTest, CompactDefaultsToOneAndPeerIdsFollowNoPeerId) {

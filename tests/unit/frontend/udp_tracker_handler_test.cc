@@ -67,7 +67,7 @@ TEST_F(UdpTrackerHandlerTest, AnswersConnectWithAnIdValidForTheSender) {
   ASSERT_EQ(sent_[0].datagram.size(), 16u);
   EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 0u);
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 99u);
-  EXPECT_TRUE(ids_.Valid(Get(sent_[0].datagram, 8, 8), client_, clock_.WallNow()));
+  EXPECT_TRUE(ids_.Valid(Get(sent_[0].datagram, 8, 8), client_.address, clock_.WallNow()));
 }
 
 TEST_F(UdpTrackerHandlerTest, AnswersABadConnectionIdWithAnError) {
@@ -79,7 +79,7 @@ TEST_F(UdpTrackerHandlerTest, AnswersABadConnectionIdWithAnError) {
 }
 
 TEST_F(UdpTrackerHandlerTest, AnIdExpiresAfterItsTimeSlotAndTheNext) {
-  const std::uint64_t id = ids_.Issue(client_, clock_.WallNow());
+  const std::uint64_t id = ids_.Issue(client_.address, clock_.WallNow());
   clock_.Advance(UdpConnectionIds::kSlot * 2);
   handler_.OnDatagram(Header(id, 2, 7) + std::string(20, 'a'), client_);
   ASSERT_EQ(sent_.size(), 1u);
@@ -87,7 +87,8 @@ TEST_F(UdpTrackerHandlerTest, AnIdExpiresAfterItsTimeSlotAndTheNext) {
 }
 
 TEST_F(UdpTrackerHandlerTest, RefusesARequestItCannotParseWithItsTransactionId) {
-  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.WallNow()), 1, 8) + "short", client_);
+  handler_.OnDatagram(Header(ids_.Issue(client_.address, clock_.WallNow()), 1, 8) + "short",
+                      client_);
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 3u);
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 8u);
@@ -100,7 +101,7 @@ TEST_F(UdpTrackerHandlerTest, AnUnprovenSourceGetsNoErrorLongerThanItsDatagram) 
   handler_.OnDatagram(short_scrape, client_);
   handler_.OnDatagram(Header(12345, 1, 8) + "short", client_);
   EXPECT_TRUE(sent_.empty());
-  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.WallNow()), 2, 9), client_);
+  handler_.OnDatagram(Header(ids_.Issue(client_.address, clock_.WallNow()), 2, 9), client_);
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 9u);
   EXPECT_GT(sent_[0].datagram.size(), short_scrape.size());
@@ -110,7 +111,7 @@ TEST_F(UdpTrackerHandlerTest, AnUnprovenSourceGetsNoErrorLongerThanItsDatagram) 
 TEST_F(UdpTrackerHandlerTest, CountsEachDatagramOnceByItsAnswer) {
   const std::string announce = std::string(20, 'h') + std::string(20, 'p') + std::string(36, '\0') +
                                std::string(4, '\xff') + "\x1a\xe1";
-  const std::uint64_t id = ids_.Issue(client_, clock_.WallNow());
+  const std::uint64_t id = ids_.Issue(client_.address, clock_.WallNow());
   proto::Reply failed;
   failed.set_failure("shard 0 did not answer in time, retry later");
   handler_.OnDatagram(Header(id, 1, 41) + announce, client_);
@@ -135,7 +136,8 @@ TEST_F(UdpTrackerHandlerTest, AnswersAnAnnounceOfARefusedTorrentWithAnError) {
   handler_.AttachAccess(access);
   const std::string announce = std::string(20, 'h') + std::string(20, 'p') + std::string(36, '\0') +
                                std::string(4, '\xff') + "\x1a\xe1";
-  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.WallNow()), 1, 31) + announce, client_);
+  handler_.OnDatagram(Header(ids_.Issue(client_.address, clock_.WallNow()), 1, 31) + announce,
+                      client_);
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 3u);
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 31u);
@@ -155,7 +157,7 @@ TEST_F(UdpTrackerHandlerTest, AClientOverItsRateGetsAnErrorButConnectsAndForgeri
     handler_.OnDatagram(Header(id, 1, 40) + announce, from);
     return sent_.size() == 1 ? sent_[0].datagram.substr(8) : "(no single reply)";
   };
-  const std::uint64_t id = ids_.Issue(client_, clock_.WallNow());
+  const std::uint64_t id = ids_.Issue(client_.address, clock_.WallNow());
   for (int i = 0; i < 5; ++i) handler_.OnDatagram(Header(kUdpProtocolId, 0, 1), client_);
   EXPECT_EQ(reason_of_announce(client_, id + 1), "invalid connection id");  // a forgery
   EXPECT_EQ(reason_of_announce(client_, id), kNotServedReason);
@@ -163,7 +165,8 @@ TEST_F(UdpTrackerHandlerTest, AClientOverItsRateGetsAnErrorButConnectsAndForgeri
   EXPECT_EQ(reason_of_announce(client_, id), kOverRateReason);
   EXPECT_EQ(limiter.refusals(), 1u);
   const Endpoint other{*IpAddress::Parse("198.51.100.8"), 6881};
-  EXPECT_EQ(reason_of_announce(other, ids_.Issue(other, clock_.WallNow())), kNotServedReason);
+  EXPECT_EQ(reason_of_announce(other, ids_.Issue(other.address, clock_.WallNow())),
+            kNotServedReason);
   clock_.Advance(std::chrono::seconds(1));
   EXPECT_EQ(reason_of_announce(client_, id), kNotServedReason);
 }
@@ -174,7 +177,8 @@ TEST_F(UdpTrackerHandlerTest, AnswersAScrapeOfRefusedTorrentsWithZerosInRequestO
   TorrentAccess access(AccessMode::kDeny, AccessList({blocked}));
   handler_.AttachAccess(access);
   const std::string hashes = blocked.ToRaw() + blocked.ToRaw();
-  handler_.OnDatagram(Header(ids_.Issue(client_, clock_.WallNow()), 2, 32) + hashes, client_);
+  handler_.OnDatagram(Header(ids_.Issue(client_.address, clock_.WallNow()), 2, 32) + hashes,
+                      client_);
   ASSERT_EQ(sent_.size(), 1u);  // at once: no shard was asked
   EXPECT_EQ(Get(sent_[0].datagram, 0, 4), 2u);
   EXPECT_EQ(Get(sent_[0].datagram, 4, 4), 32u);
@@ -187,7 +191,7 @@ TEST_F(UdpTrackerHandlerTest, AnAnnounceNeedsAListedPasskeyInItsUrlDataAndAScrap
   PasskeyAccess passkeys(PasskeyList({"member-key"}));
   handler_.AttachAccess(access);
   handler_.AttachPasskeys(passkeys);
-  const std::uint64_t id = ids_.Issue(client_, clock_.WallNow());
+  const std::uint64_t id = ids_.Issue(client_.address, clock_.WallNow());
   const std::string announce = Header(id, 1, 50) + std::string(20, 'h') + std::string(20, 'p') +
                                std::string(36, '\0') + std::string(4, '\xff') + "\x1a\xe1";
   auto reason_of = [&](const std::string& datagram) {

@@ -10,7 +10,7 @@
 namespace shardtrack {
 namespace {
 
-const Endpoint kClient{*IpAddress::Parse("198.51.100.1"), 6881};
+const IpAddress kClient = *IpAddress::Parse("198.51.100.1");
 constexpr UnixSeconds kNow = 1'700'000'000;
 
 std::string Write(const testing::ScratchDir& dir, const std::string& name,

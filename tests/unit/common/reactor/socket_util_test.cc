@@ -1,0 +1,67 @@
+// OpenListenSocket on the IPv6 wildcard takes IPv4 clients whatever the host's
+// net.ipv6.bindv6only says. The setting belongs to a network namespace, so the test sets it to 1
+// in a namespace of its own, in a child process (root only: skipped otherwise).
+#include "common/reactor/socket_util.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace shardtrack {
+namespace {
+
+constexpr int kNoNamespace = 77;  // the child's exit code when it may not make one
+
+bool BringLoopbackUp() {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq request{};
+  std::strcpy(request.ifr_name, "lo");
+  request.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+  const bool up = fd >= 0 && ::ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+  if (fd >= 0) ::close(fd);
+  return up;
+}
+
+bool SetBindV6Only() {
+  const int fd = ::open("/proc/sys/net/ipv6/bindv6only", O_WRONLY | O_CLOEXEC);
+  const bool set = fd >= 0 && ::write(fd, "1", 1) == 1;
+  if (fd >= 0) ::close(fd);
+  return set;
+}
+
+// 0 when an IPv4 client reaches a listener on "::"; what failed otherwise.
+int ConnectOverIpv4ToTheIpv6Wildcard() {
+  if (::unshare(CLONE_NEWNET) != 0) return kNoNamespace;
+  if (!BringLoopbackUp()) return 2;
+  if (!SetBindV6Only()) return 3;
+  auto listener = OpenListenSocket("::", 0, 4, /*reuse_port=*/false);
+  if (!listener) return 4;
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(listener->port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return ::connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 ? 0 : 5;
+}
+
+TEST(SocketUtilTest, TheIpv6WildcardTakesIpv4ClientsEvenWhereBindv6onlyIsSet) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(ConnectOverIpv4ToTheIpv6Wildcard());
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == kNoNamespace) GTEST_SKIP() << "no network namespace (not root)";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: lo down, 3: sysctl, 4: listen, 5: connect refused";
+}
+
+}  // namespace
+}  // namespace shardtrack
