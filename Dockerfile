@@ -1,5 +1,6 @@
 # One image for every process: the command is shardtrack-frontend, shardtrack-shard or
-# shardtrack-node.
+# shardtrack-node; shardtrack-dfile (import, inspect, export, retire) and shardtrack-curve-keys
+# run in it against the data volume (`docker-compose run --rm shard0 shardtrack-dfile ...`).
 # Dependencies come from scripts/install-deps, the same script the README's set-up runs.
 #   docker build -t shardtrack .
 
@@ -11,8 +12,9 @@ WORKDIR /src
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null \
  && cmake --build /build --parallel "$(nproc)" \
     --target shardtrack-frontend shardtrack-shard shardtrack-node shardtrack-curve-keys \
+      shardtrack-dfile \
  && strip --strip-debug /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /build/bin/shardtrack-node \
-    /build/bin/shardtrack-curve-keys
+    /build/bin/shardtrack-curve-keys /build/bin/shardtrack-dfile
 
 FROM debian:12-slim
 COPY scripts/install-deps /usr/local/lib/shardtrack/install-deps
@@ -20,7 +22,7 @@ RUN /usr/local/lib/shardtrack/install-deps --runtime && rm -rf /var/lib/apt/list
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin shardtrack \
  && mkdir -p /data && chown shardtrack:shardtrack /data
 COPY --from=build /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /build/bin/shardtrack-node \
-    /build/bin/shardtrack-curve-keys /usr/local/bin/
+    /build/bin/shardtrack-curve-keys /build/bin/shardtrack-dfile /usr/local/bin/
 USER shardtrack
 WORKDIR /data
 VOLUME /data

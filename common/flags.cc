@@ -163,6 +163,7 @@ Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
     }
   }
   std::vector<const Flag*> cleared;
+  const Flag* bare_bool = nullptr;  // the previous argument: a yes/no flag without "="
   for (int i = 1; i < argc; ++i) {
     std::string_view arg(argv[i]);
     if (arg == "--help" || arg == "-h") return Outcome::kHelpShown;
@@ -170,7 +171,15 @@ Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
       markdown_help_ = true;
       return Outcome::kHelpShown;
     }
-    if (arg.substr(0, 2) != "--") return Error{"unexpected argument '" + std::string(arg) + "'"};
+    if (arg.substr(0, 2) != "--") {
+      std::string error = "unexpected argument '" + std::string(arg) + "'";
+      if (bare_bool != nullptr) {
+        error += " (a yes/no setting takes its value after '=': --" + bare_bool->name + "=" +
+                 std::string(arg) + ")";
+      }
+      return Error{error};
+    }
+    bare_bool = nullptr;
     arg.remove_prefix(2);
     auto equals = arg.find('=');
     const Flag* flag = Find(arg.substr(0, equals));
@@ -182,6 +191,7 @@ Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
       text = arg.substr(equals + 1);
     } else if (flag->is_bool) {
       text = "true";
+      bare_bool = flag;
     } else if (i + 1 < argc) {
       text = argv[++i];
     } else {

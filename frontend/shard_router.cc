@@ -287,7 +287,8 @@ void ShardRouter::LogFailures(Shard& shard, const char* what) {
   if (!shard.failure_log.Due(loop_.clock().Now())) return;
   spdlog::warn(
       "shard {} at {} {} (requests failed so far: {} timed out, {} unavailable); check that it "
-      "runs and keeps up",
+      "runs and keeps up, and that both sides agree on CURVE (the shard's log says when it "
+      "refuses a handshake)",
       shard.index, shard.endpoint, what, shard.counters.timeouts, shard.counters.unavailable);
 }
 

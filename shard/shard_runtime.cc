@@ -77,6 +77,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   if (!on_corrupt) {
     return Error{"--on-corrupt must be refuse or quarantine, got '" + settings.on_corrupt + "'"};
   }
+  if (Status listen = CheckListen(settings); !listen) return Error{listen.error()};
   if (Status intervals = CheckFileIntervals(settings); !intervals) return Error{intervals.error()};
   auto expiry = ExpiryOptionsFrom(settings);
   if (!expiry) return Error{expiry.error()};

@@ -136,6 +136,12 @@ Status CheckFileIntervals(const ShardSettings& settings) {
   return CheckSeconds("accounting-interval", settings.accounting_interval, 1);
 }
 
+Status CheckListen(const ShardSettings& settings) {
+  if (settings.listen.find("://") != std::string::npos) return OkStatus();
+  return Error{"--listen must be a ZeroMQ endpoint like tcp://127.0.0.1:7000 (with tcp://), got '" +
+               settings.listen + "'"};
+}
+
 Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings) {
   if (settings.store_peer_ids == "asked") return PeerIdPolicy::kWhenAsked;
   // true and false: what the setting took before "asked", so that older configurations start.

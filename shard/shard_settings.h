@@ -107,6 +107,9 @@ Duration FirstSaveDelay(const ShardSettings& settings);
 // --save-dfile-interval and --accounting-interval: from 1 s to kLongestSettingSeconds each.
 Status CheckFileIntervals(const ShardSettings& settings);
 
+// --listen names a ZeroMQ transport (tcp://HOST:PORT; shardtrack-node's shards use inproc://).
+Status CheckListen(const ShardSettings& settings);
+
 // --store-peer-ids: asked, always or never.
 Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings);
 

@@ -446,14 +446,16 @@ class HttpsThroughHaproxyTest(cluster.LoggedTestCase):
 
     def test_the_balancers_request_rate_covers_passkey_paths(self):
         info_hash = cluster.hash_on_shard(0, 2, "https-rate")
-        client = Client(54, "https-rate")
-        conn = self.https(client.address)
-        target = f"/{PASSKEY}" + announce_target(info_hash, client.peer_id, client.port, left=5)
-        for n in range(CLIENT_REQUESTS):
-            self.assertNotIn(b"failure reason", self.get(conn, target)[1], n)
-        self.assertEqual(cluster.bdecode(self.get(conn, target)[1]), {
-            b"failure reason": b"too many requests from your address, retry in a minute",
-            b"retry in": 1})
+        for n, form in enumerate((lambda t: f"/{PASSKEY}" + t,  # the passkey before or after
+                                  lambda t: t.replace("/announce", f"/announce/{PASSKEY}"))):
+            client = Client(54 + n, "https-rate")
+            conn = self.https(client.address)
+            target = form(announce_target(info_hash, client.peer_id, client.port, left=5))
+            for k in range(CLIENT_REQUESTS):
+                self.assertNotIn(b"failure reason", self.get(conn, target)[1], (target, k))
+            self.assertEqual(cluster.bdecode(self.get(conn, target)[1]), {
+                b"failure reason": b"too many requests from your address, retry in a minute",
+                b"retry in": 1}, target)
 
 
 class CertificateRenewalTest(cluster.LoggedTestCase):

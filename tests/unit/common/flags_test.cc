@@ -75,6 +75,17 @@ TEST_F(FlagsTest, RejectsBadValuesWithTheFlagsName) {
   EXPECT_NE(bad_env.error().find("SHARDTRACK_PORT"), std::string::npos);
 }
 
+TEST_F(FlagsTest, AValueAfterABareYesNoFlagIsRefusedSayingToUseEquals) {
+  auto spaced = Parse({"--verbose", "false"});
+  ASSERT_FALSE(spaced);
+  EXPECT_EQ(spaced.error(),
+            "unexpected argument 'false' (a yes/no setting takes its value after '=': "
+            "--verbose=false)");
+  auto stray = Parse({"--port", "7000", "false"});
+  ASSERT_FALSE(stray);
+  EXPECT_EQ(stray.error(), "unexpected argument 'false'");
+}
+
 TEST_F(FlagsTest, HelpListsEverySettingWithItsDefault) {
   auto outcome = Parse({"--help"});
   ASSERT_TRUE(outcome);

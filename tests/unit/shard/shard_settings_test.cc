@@ -127,6 +127,18 @@ TEST_F(ShardSettingsTest, PeerIdsAreKeptWhenAskedByDefaultAndTheOldBooleansStill
   }
 }
 
+TEST_F(ShardSettingsTest, ListenMustNameATransport) {
+  ASSERT_TRUE(Parse({}));
+  EXPECT_TRUE(CheckListen(settings_));  // the default, tcp://127.0.0.1:7000
+  settings_.listen = "inproc://shard-0";
+  EXPECT_TRUE(CheckListen(settings_));
+  settings_.listen = "127.0.0.1:7000";
+  auto refused = CheckListen(settings_);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("with tcp://), got '127.0.0.1:7000'"), std::string::npos)
+      << refused.error();
+}
+
 TEST_F(ShardSettingsTest, AnExpiryLapTakesATenthOfThePeerTimeoutByDefault) {
   auto expiry = Expiry({});
   ASSERT_TRUE(expiry) << expiry.error();

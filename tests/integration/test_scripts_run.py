@@ -1,0 +1,106 @@
+"""scripts/run, the quick start's first command, as a newcomer runs it: from another directory,
+in a terminal. Closing the terminal stops every process it started, as Ctrl-C does; bad options
+are refused before anything is built or started.
+"""
+
+import fcntl
+import os
+import select
+import shutil
+import subprocess
+import tempfile
+import termios
+import time
+import unittest
+
+import cluster
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+RUN = os.path.join(REPO, "scripts", "run")
+READY_DEADLINE = 120  # seconds: install-deps and a build that is up to date, then four starts
+
+
+def processes_naming(text):
+    """Pids of the processes whose command line contains `text`."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+class ScriptsRunTest(cluster.LoggedTestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="shardtrack-run-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.output = b""
+
+    def logs(self):
+        return self.output.decode(errors="replace")[-3000:]
+
+    def start_in_a_terminal(self, *args):
+        """scripts/run with a pseudo-terminal of its own as its controlling terminal."""
+        master, slave = os.openpty()
+
+        def own_terminal():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        script = subprocess.Popen([RUN, *args], stdin=slave, stdout=slave, stderr=slave,
+                                  preexec_fn=own_terminal, cwd=self.tmp,
+                                  env=cluster.clean_env())
+        os.close(slave)
+        self.addCleanup(lambda: script.poll() is None and script.kill())
+        end = time.monotonic() + READY_DEADLINE
+        while b"Ctrl-C stops the cluster." not in self.output:
+            self.assertIsNone(script.poll(), "scripts/run exited before it was ready")
+            self.assertLess(time.monotonic(), end, "scripts/run was not ready in time")
+            if select.select([master], [], [], 1)[0]:
+                self.output += os.read(master, 65536)
+        return script, master
+
+    def test_closing_its_terminal_stops_every_process_it_started(self):
+        port, shard_port = cluster.free_port(), cluster.free_port()
+        script, terminal = self.start_in_a_terminal(
+            "--port", str(port), "--shard-base-port", str(shard_port), "--bind", "::",
+            "--data-dir", "data")  # relative: from where it is run
+        data_dir = os.path.join(self.tmp, "data")
+        self.addCleanup(lambda: [os.kill(pid, 9) for pid in processes_naming(data_dir)])
+        printed = self.output.decode()
+        self.assertIn(f"announce URL: http://[::1]:{port}/announce", printed)
+        self.assertIn("use this host's name", printed)
+        self.assertIn(f"data in {data_dir}", printed)
+        reply = cluster.announce(port, cluster.hash_on_shard(0, 2, "run"), cluster.peer_id("run"),
+                                 6881, left=1)  # over IPv4, to a frontend bound to ::
+        self.assertNotIn(b"failure reason", reply)
+        servers = [pid for pid in processes_naming(data_dir)
+                   if b"bin/shardtrack-" in open(f"/proc/{pid}/cmdline", "rb").read()]
+        self.assertEqual(len(servers), 3)  # 2 shards and a frontend, beside their log tees
+
+        os.close(terminal)  # the terminal is gone: its session leader gets SIGHUP
+        self.assertEqual(script.wait(timeout=30), 129)
+        end = time.monotonic() + 15
+        while processes_naming(data_dir):
+            self.assertLess(time.monotonic(), end, f"left running: {processes_naming(data_dir)}")
+            time.sleep(0.1)
+        self.assertIn("saved", open(os.path.join(data_dir, "logs", "shard-0.log")).read())
+
+    def test_bad_options_are_refused_before_anything_starts(self):
+        for args, said in ((["--port"], "--port needs a value"),
+                           (["--shards", "abc"], "--shards takes a number, not 'abc'"),
+                           (["--bind", "--node"], "--bind needs a value")):
+            done = subprocess.run([RUN, *args], capture_output=True, text=True, cwd=self.tmp,
+                                  timeout=30)
+            self.assertEqual(done.returncode, 2, done.stderr)
+            self.assertIn(said, done.stderr)
+            self.assertIn("usage: scripts/run", done.stderr)
+            self.assertNotIn("building", done.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
