@@ -124,6 +124,12 @@ void MetricsRegistry::AddCounter(std::string_view name, std::string_view help, M
             Series{{}, [read = std::move(read)] { return std::to_string(read()); }, nullptr});
 }
 
+void MetricsRegistry::AddFloatCounter(std::string_view name, std::string_view help,
+                                      MetricLabels labels, std::function<double()> read) {
+  AddSeries(name, help, Type::kCounter, labels,
+            Series{{}, [read = std::move(read)] { return FormatMetricValue(read()); }, nullptr});
+}
+
 Gauge& MetricsRegistry::AddGauge(std::string_view name, std::string_view help,
                                  MetricLabels labels) {
   Gauge& gauge = gauges_.emplace_back();
@@ -196,12 +202,6 @@ void MetricsRegistry::RenderFamily(const Family& family, std::string& out) {
     AppendSample(family.name, "_sum", series.labels, FormatMetricValue(histogram.sum()), out);
     AppendSample(family.name, "_count", series.labels, std::to_string(histogram.count()), out);
   }
-}
-
-void AddProcessStartTime(MetricsRegistry& registry, std::int64_t started_unix_seconds) {
-  registry.AddGauge("process_start_time_seconds",
-                    "Start time of the process since the Unix epoch, in seconds.", {},
-                    [started_unix_seconds] { return static_cast<double>(started_unix_seconds); });
 }
 
 }  // namespace shardtrack

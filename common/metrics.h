@@ -73,6 +73,9 @@ class MetricsRegistry {
   Counter& AddCounter(std::string_view name, std::string_view help, MetricLabels labels = {});
   void AddCounter(std::string_view name, std::string_view help, MetricLabels labels,
                   std::function<std::uint64_t()> read);
+  // A counter of a quantity that is not a count, such as seconds.
+  void AddFloatCounter(std::string_view name, std::string_view help, MetricLabels labels,
+                       std::function<double()> read);
   Gauge& AddGauge(std::string_view name, std::string_view help, MetricLabels labels = {});
   void AddGauge(std::string_view name, std::string_view help, MetricLabels labels,
                 std::function<double()> read);
@@ -105,9 +108,5 @@ class MetricsRegistry {
   std::deque<Gauge> gauges_;
   std::deque<Histogram> histograms_;
 };
-
-// process_start_time_seconds, Prometheus's convention: a restart shows as a new value, so
-// changes() over it counts restarts (a shard that stops on a failed journal write, say).
-void AddProcessStartTime(MetricsRegistry& registry, std::int64_t started_unix_seconds);
 
 }  // namespace shardtrack

@@ -10,6 +10,7 @@
 #include "common/curve_setup.h"
 #include "common/list_file_reloader.h"
 #include "common/open_file_limit.h"
+#include "common/process_metrics.h"
 #include "common/reactor/udp_socket.h"
 #include "frontend/access/client_access.h"
 #include "frontend/access/ip_access.h"
@@ -324,7 +325,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                       {}, [this] { return limiter.refusals(); });
   RegisterUdpMetrics(registry, udp_handler.counters(), udp);
   RegisterLoopMetrics(registry, loop);
-  AddProcessStartTime(registry, loop.clock().WallNow());
+  AddProcessMetrics(registry, loop.clock().WallNow());
 }
 
 Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop,

@@ -10,6 +10,7 @@
 #include "common/flags.h"
 #include "common/logging.h"
 #include "common/metrics_http_server.h"
+#include "common/process_metrics.h"
 #include "common/reactor/event_loop.h"
 #include "shard/shard_runtime.h"
 #include "shard/shard_settings.h"
@@ -50,7 +51,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   MetricsRegistry metrics;
-  AddProcessStartTime(metrics, clock.WallNow());
+  AddProcessMetrics(metrics, clock.WallNow());
   (*shard)->RegisterMetrics(metrics);
   auto metrics_server = ServeMetrics(loop, settings.metrics_listen, metrics);
   if (!metrics_server.ok()) {

@@ -332,6 +332,14 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
         self.assertEqual(get(port, "/healthz").status, 200)
         self.assertEqual(get(port, "/nothing").status, 404)
 
+    def test_both_kinds_of_process_export_the_usual_process_series(self):
+        for samples in (metrics(self.topology.shard_metrics_port(0)),
+                        metrics(self.topology.frontend_port, FRONTEND_ADDRESSES[0])):
+            self.assertGreater(samples["process_cpu_seconds_total"], 0)
+            self.assertGreater(samples["process_resident_memory_bytes"], 1 << 20)
+            self.assertGreater(samples["process_open_fds"], 3)  # sockets beyond stdio
+            self.assertGreaterEqual(samples["process_max_fds"], samples["process_open_fds"])
+
 
 class ComposeUdpServiceTest(cluster.LoggedTestCase):
     """UDP clients at the compose file's UDP frontend, HTTP clients through haproxy."""
