@@ -94,6 +94,10 @@ void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters,
   registry.AddCounter(name, help, {{"kind", "dropped"}}, [&counters] { return counters.dropped; });
   registry.AddCounter(name, help, {{"kind", "oversized"}},
                       [&socket] { return socket.oversized(); });
+  registry.AddCounter("shardtrack_udp_replies_unsent_total",
+                      "UDP replies dropped: no room in the kernel's send buffer, or refused by it "
+                      "(the client asks again).",
+                      {}, [&socket] { return socket.unsent(); });
 }
 
 void RegisterLoopMetrics(MetricsRegistry& registry, const EventLoop& loop) {

@@ -176,8 +176,10 @@ void UdpSocket::FlushOutgoing() {
       break;  // no room in the kernel: drop the rest
     } else if (errno != EINTR) {
       ++next;  // the kernel refused this one alone (a bad destination, too long): skip it
+      ++unsent_;
     }
   }
+  unsent_ += outgoing_.size() - next;
   outgoing_.clear();
   outgoing_bytes_.clear();
 }

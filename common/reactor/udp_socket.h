@@ -64,6 +64,8 @@ class UdpSocket {
   void StopReading();
   // Datagrams dropped unread for being longer than max_datagram_bytes.
   std::uint64_t oversized() const { return oversized_; }
+  // Queued datagrams never sent: no room in the kernel, or refused by it (see above).
+  std::uint64_t unsent() const { return unsent_; }
 
  private:
   struct Outgoing {
@@ -94,6 +96,7 @@ class UdpSocket {
   std::vector<mmsghdr> send_headers_;
   std::optional<TimerId> flush_timer_;  // a zero-delay timer: after the turn's handlers
   std::uint64_t oversized_ = 0;
+  std::uint64_t unsent_ = 0;
 };
 
 }  // namespace shardtrack

@@ -163,6 +163,8 @@ class UdpTrackerTest(cluster.LoggedTestCase):
         after = samples()
         for kind in ("connect", "announce", "scrape", "error", "dropped", "oversized"):
             self.assertEqual(after[kind] - before[kind], 1, kind)
+        metrics = cluster.metrics(self.cluster.port())
+        self.assertEqual(metrics["shardtrack_udp_replies_unsent_total"], 0)  # all went out
 
     def test_bad_connection_id_gets_an_error(self):
         action, payload = self.leecher.announce(self.hashes[0], peer_id("leecher"), 7002, left=1,

@@ -253,6 +253,7 @@ TEST_F(UdpSocketTest, DatagramsTheKernelRefusesAreSkippedAndTheRestOfTheFlushGoe
   EXPECT_EQ(first.ReceiveQueued(), (std::vector<std::string>{"a", "c"}));
   EXPECT_EQ(second.ReceiveQueued(), (std::vector<std::string>{"b"}));
   EXPECT_EQ(spy.errors, (std::vector<int>{EINVAL, EMSGSIZE, EINVAL}));
+  EXPECT_EQ(socket.unsent(), 3u);
 }
 
 TEST_F(UdpSocketTest, ADestinationOfTheOtherFamilyIsRefusedAtSendAndQueuesNothing) {
@@ -281,6 +282,7 @@ TEST_F(UdpSocketTest, AFullSendBufferDropsTheRestOfTheFlushAtOnce) {
     EXPECT_EQ(peer.ReceiveQueued(), (std::vector<std::string>{"0", "1"}));
     EXPECT_EQ(spy.calls, 2);  // two went out, the next call found no room, no retry
     EXPECT_TRUE(spy.all_nonblocking);
+    EXPECT_EQ(socket.unsent(), 3u);
 
     // Nothing is kept for later: idle turns send nothing, and once there is room again only
     // new datagrams go out.
@@ -306,6 +308,7 @@ TEST_F(UdpSocketTest, AnInterruptedSendIsRetried) {
   EXPECT_EQ(peer.ReceiveQueued(), (std::vector<std::string>{"x", "y"}));
   EXPECT_EQ(spy.errors, (std::vector<int>{EINTR}));
   EXPECT_EQ(spy.calls, 2);
+  EXPECT_EQ(socket.unsent(), 0u);
 }
 
 TEST_F(UdpSocketTest, AFullBufferInOneBatchDropsTheBatchesAfterIt) {
@@ -320,6 +323,7 @@ TEST_F(UdpSocketTest, AFullBufferInOneBatchDropsTheBatchesAfterIt) {
   ASSERT_EQ(got.size(), 70u);
   EXPECT_EQ(got.back(), "69");
   EXPECT_EQ(spy.calls, 3);
+  EXPECT_EQ(socket.unsent(), 80u);
 }
 
 }  // namespace
