@@ -16,6 +16,10 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
   };
   gauge("shardtrack_torrents", "Torrents this shard holds.",
         [](const SwarmStore& s) { return s.torrents(); });
+  gauge("shardtrack_active_torrents",
+        "Torrents with at least one peer (what --max-torrents bounds; the rest are kept for their "
+        "completed counts).",
+        [](const SwarmStore& s) { return s.active_torrents(); });
   gauge("shardtrack_peers", "Peers in this shard's swarms.",
         [](const SwarmStore& s) { return s.peers(); });
   gauge("shardtrack_seeders", "Seeders in this shard's swarms.",
@@ -44,7 +48,7 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
                       [&counters] { return counters.invalid_requests; });
   const ShardLimits& limits = service.limits();
   registry.AddGauge("shardtrack_torrent_limit",
-                    "--max-torrents: torrents this shard may hold (0: no limit).", shard,
+                    "--max-torrents: torrents with peers this shard may hold (0: no limit).", shard,
                     [&limits] { return double(limits.max_torrents); });
   registry.AddGauge("shardtrack_peer_limit",
                     "--max-peers: peers this shard may hold (0: no limit).", shard,

@@ -44,17 +44,17 @@ Result<std::optional<ShardCurve>> LoadShardCurve(const ShardSettings& settings) 
 }
 
 // The files are loaded whole, whatever the limits: a restart never drops state. Say so when they
-// held more, since the shard will then refuse every new torrent or peer.
-void WarnIfOverLimits(std::uint32_t index, const SwarmStore& store, const ShardLimits& limits) {
-  const auto over = [](std::uint32_t limit, std::uint64_t held) { return limit && held > limit; };
-  if (!over(limits.max_torrents, store.torrents()) && !over(limits.max_peers, store.peers())) {
+// reach one, since the shard will then refuse every new torrent or peer.
+void WarnIfAtLimits(std::uint32_t index, const SwarmStore& store, const ShardLimits& limits) {
+  if (!ShardLimits::Reached(limits.max_torrents, store.active_torrents()) &&
+      !ShardLimits::Reached(limits.max_peers, store.peers())) {
     return;
   }
   spdlog::warn(
-      "shard {}: its files hold {} torrents and {} peers, more than --max-torrents {} or "
-      "--max-peers {}: new torrents or peers are refused until expiry brings it under (raise "
-      "the limits to take them now)",
-      index, store.torrents(), store.peers(), limits.max_torrents, limits.max_peers);
+      "shard {}: its files hold {} torrents with peers and {} peers, reaching --max-torrents {} "
+      "or --max-peers {}: new torrents or peers are refused until expiry makes room (raise the "
+      "limits to take them now)",
+      index, store.active_torrents(), store.peers(), limits.max_torrents, limits.max_peers);
 }
 
 }  // namespace
@@ -115,7 +115,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   const ShardLimits limits{settings.max_torrents, settings.max_peers};
   shard->service_ = std::make_unique<ShardService>(settings.index, settings.count, shard->store_,
                                                    std::random_device{}(), limits);
-  WarnIfOverLimits(settings.index, shard->store_, limits);
+  WarnIfAtLimits(settings.index, shard->store_, limits);
   try {  // a socket, an eventfd and two threads: each may be refused
     shard->server_ = std::make_unique<ShardServer>(loop, context, settings, *expiry, shard->store_,
                                                    *shard->service_);

@@ -146,35 +146,36 @@ std::string ShardService::CheckOwner(const InfoHash& info_hash, UnixSeconds now)
 }
 
 std::string ShardService::CheckRoom(const PeerAnnounce& announce, UnixSeconds now) {
-  const auto full = [](std::uint32_t limit, std::uint64_t held) { return limit && held >= limit; };
-  const bool torrents_full = full(limits_.max_torrents, store_.torrents());
-  const bool peers_full = full(limits_.max_peers, store_.peers());
-  if ((!torrents_full && !peers_full) || announce.event == proto::EVENT_STOPPED) return {};
-  const char* setting = nullptr;
-  std::uint32_t limit = 0;
-  std::string failure;
-  if (torrents_full && !store_.Holds(announce.info_hash)) {
-    ++counters_.refused_torrents;
-    setting = "--max-torrents";
-    limit = limits_.max_torrents;
-    failure = "tracker full: no room for another torrent, try again later";
-  } else if (peers_full && !store_.Lists(announce)) {
-    ++counters_.refused_peers;
-    setting = "--max-peers";
-    limit = limits_.max_peers;
-    failure = "tracker full: no room for another peer, try again later";
-  } else {
-    return {};
+  const auto limit = LimitPassedBy(announce);
+  if (limit == nullptr) return {};
+  const bool torrent = limit == &ShardLimits::max_torrents;
+  ++(torrent ? counters_.refused_torrents : counters_.refused_peers);
+  LogFull(now, limit);
+  return std::string("tracker full: no room for another ") + (torrent ? "torrent" : "peer") +
+         ", try again later";
+}
+
+std::uint32_t ShardLimits::*ShardService::LimitPassedBy(const PeerAnnounce& announce) const {
+  if (announce.event == proto::EVENT_STOPPED) return nullptr;  // adds nothing
+  if (ShardLimits::Reached(limits_.max_torrents, store_.active_torrents())) {
+    const SwarmCounts counts = store_.ScrapeOne(announce.info_hash);
+    if (counts.seeders + counts.leechers == 0) return &ShardLimits::max_torrents;
   }
-  if (now >= next_full_log_) {
-    next_full_log_ = now + kFullLogInterval;
-    spdlog::warn(
-        "shard {}: refusing announces that would add to it: it holds {} {} (torrents refused so "
-        "far: {}, peers: {}); raise the limit, add shards, or bound what clients may add "
-        "(--torrent-retention, an --access-list)",
-        index_, setting, limit, counters_.refused_torrents, counters_.refused_peers);
+  if (ShardLimits::Reached(limits_.max_peers, store_.peers()) && !store_.Lists(announce)) {
+    return &ShardLimits::max_peers;
   }
-  return failure;
+  return nullptr;
+}
+
+void ShardService::LogFull(UnixSeconds now, std::uint32_t ShardLimits::*limit) {
+  if (now < next_full_log_) return;
+  next_full_log_ = now + kFullLogInterval;
+  spdlog::warn(
+      "shard {}: refusing announces that would add to it: it holds {} {} (torrents refused so "
+      "far: {}, peers: {}); raise the limit, add shards, or bound what clients may add (an "
+      "--access-list)",
+      index_, limit == &ShardLimits::max_torrents ? "--max-torrents" : "--max-peers",
+      limits_.*limit, counters_.refused_torrents, counters_.refused_peers);
 }
 
 void ShardService::LogMisroute(UnixSeconds now, const std::string& message) {

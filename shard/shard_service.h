@@ -26,12 +26,18 @@ struct CountedCompletion {
 };
 
 // How much one shard may hold, so that a flood of made-up torrents or peers cannot take all its
-// memory: an announce that would add a torrent or a peer past a limit is refused (a failure
-// reason, nothing changed, nothing journaled); peers already listed go on announcing. 0: none.
-// Loading the files at start is not limited: a restart never drops state.
+// memory: an announce that would add a torrent with peers or a peer past a limit is refused (a
+// failure reason, nothing changed, nothing journaled); peers already listed go on announcing,
+// and expiry makes room. Torrents kept without peers for their completed counts do not count
+// (else made-up completions would fill the limit for good): --torrent-retention bounds those.
+// 0: no limit. Loading the files at start is not limited: a restart never drops state.
 struct ShardLimits {
-  std::uint32_t max_torrents = 0;
+  std::uint32_t max_torrents = 0;  // torrents with at least one peer
   std::uint32_t max_peers = 0;
+
+  static bool Reached(std::uint32_t limit, std::uint64_t held) {
+    return limit != 0 && held >= limit;
+  }
 };
 
 struct ShardServiceCounters {
@@ -75,6 +81,9 @@ class ShardService {
   void LogMisroute(UnixSeconds now, const std::string& message);
   // Empty if the store has room for what `announce` adds, else the failure to send.
   std::string CheckRoom(const PeerAnnounce& announce, UnixSeconds now);
+  // The limit `announce` would pass: &ShardLimits::max_torrents or max_peers; nullptr: none.
+  std::uint32_t ShardLimits::*LimitPassedBy(const PeerAnnounce& announce) const;
+  void LogFull(UnixSeconds now, std::uint32_t ShardLimits::*limit);
 
   std::uint32_t index_;
   std::uint32_t count_;

@@ -69,8 +69,9 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "seconds after its last announce that a torrent without peers keeps its completed "
             "count; then it is forgotten (0: kept for good)");
   flags.Add("max-torrents", &max_torrents,
-            "torrents this shard may hold; past it, announces for new torrents get 'tracker "
-            "full' (0: no limit)");
+            "torrents with peers this shard may hold; past it, announces for new torrents get "
+            "'tracker full' (0: no limit; torrents kept only for their completed counts do not "
+            "count: see --torrent-retention)");
   flags.Add("max-peers", &max_peers,
             "peers this shard may hold; past it, announces from new peers get 'tracker full' "
             "(0: no limit)");

@@ -40,10 +40,10 @@ struct ShardSettings {
   // Without it every infohash ever completed stays, ~60 bytes each: a public tracker's table
   // grows for ever, and anyone can grow it with `completed` announces for made-up torrents.
   std::int64_t torrent_retention = 0;
-  // What this shard may hold (ShardLimits): past either, announces that would add a torrent or a
-  // peer get "tracker full" and change nothing; 0: no limit. Measured (docs/deploy.md, "Memory"):
-  // a torrent with one peer takes ~155 bytes of RSS (~183 keeping its id), each further peer
-  // ~24 (~47), so the defaults bound a shard's swarms near 2.5 GB (3.5 GB keeping every id)
+  // What this shard may hold (ShardLimits): past either, announces that would add a torrent with
+  // peers or a peer get "tracker full" and change nothing; 0: no limit. Measured (docs/deploy.md,
+  // "Memory"): a torrent with one peer takes ~155 bytes of RSS (~183 keeping its id), each further
+  // peer ~24 (~47), so the defaults bound a shard's swarms near 2.5 GB (3.5 GB keeping every id)
   // against a flood of made-up infohashes or addresses, above what a busy public tracker's
   // shard holds.
   std::uint32_t max_torrents = 10'000'000;

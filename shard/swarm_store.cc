@@ -19,6 +19,7 @@ void FillEntry(const InfoHash& info_hash, const TorrentSwarm& swarm, proto::Scra
 
 template <typename Change>
 void SwarmStore::Update(TorrentSwarm& swarm, Change&& change) {
+  active_torrents_ -= swarm.peers() > 0;
   seeders_ -= swarm.seeders();
   leechers_ -= swarm.leechers();
   completed_ -= swarm.completed();
@@ -26,6 +27,7 @@ void SwarmStore::Update(TorrentSwarm& swarm, Change&& change) {
   seeders_ += swarm.seeders();
   leechers_ += swarm.leechers();
   completed_ += swarm.completed();
+  active_torrents_ += swarm.peers() > 0;
 }
 
 AnnounceOutcome SwarmStore::Announce(const proto::AnnounceRequest& request, UnixSeconds now,

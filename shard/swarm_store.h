@@ -73,9 +73,6 @@ class SwarmStore {
                              std::int64_t torrent_retention = 0);
 
   SwarmCounts ScrapeOne(const InfoHash& info_hash) const;  // zeros for an unknown torrent
-  bool Holds(const InfoHash& info_hash) const {
-    return torrents_.Find(info_hash) != torrents_.end();
-  }
   // Whether the announcing peer is listed in its torrent, as a seeder or a leecher.
   bool Lists(const PeerAnnounce& announce) const;
   // Appends up to `limit` torrents (0: all) in table order; sets `truncated` if more exist.
@@ -94,6 +91,8 @@ class SwarmStore {
   void SetCompleted(const InfoHash& info_hash, std::uint64_t completed);
 
   std::uint64_t torrents() const { return torrents_.size(); }
+  // Torrents with at least one peer (the rest are kept for their completed counts).
+  std::uint64_t active_torrents() const { return active_torrents_; }
   std::uint64_t peers() const { return seeders_ + leechers_; }
   std::uint64_t seeders() const { return seeders_; }
   std::uint64_t leechers() const { return leechers_; }
@@ -123,6 +122,7 @@ class SwarmStore {
   TopTorrents lap_top_{kMaxStatsTorrents};  // gathered by the expiry lap under way
   std::vector<InfoHash> last_lap_top_;      // what the last finished lap gathered, best first
   TopTorrents restored_top_{kMaxStatsTorrents};
+  std::uint64_t active_torrents_ = 0;
   std::uint64_t seeders_ = 0;
   std::uint64_t leechers_ = 0;
   std::uint64_t completed_ = 0;

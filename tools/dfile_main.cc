@@ -1,5 +1,6 @@
 // shardtrack-dfile: inspect a data directory, export it to the original tracker's dfile, or
 // import one. Wiring only: the work is in shard/persistence/data_dir_tools.h.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -32,17 +33,32 @@ int Inspect(FileOps& ops, const std::string& dir) {
   return report.ok() ? 0 : 1;
 }
 
+// `sync`: a regular file, made durable; a pipe or a device cannot be synced.
+Status Write(FileOps& ops, const std::string& path, const std::string& bytes, bool sync) {
+  auto file = ops.OpenWritable(path, FileOps::OpenMode::kTruncate);
+  if (!file) return Error{file.error()};
+  if (Status appended = (*file)->Append(bytes); !appended || !sync) return appended;
+  return (*file)->Sync();
+}
+
 // Writes `bytes` beside `path` and renames them over it once synced, so that a failure (a full
-// disk) leaves whatever `path` held, such as the original tracker's dfile being rolled back to.
+// disk) leaves whatever `path` held, such as the original tracker's dfile being rolled back to;
+// the new file keeps the old one's owner and mode, for the original tracker to write it again.
+// Anything but a regular file at `path` (a symlink, a FIFO, a device) is written in place.
 Status ReplaceFile(FileOps& ops, const std::string& path, const std::string& bytes) {
+  struct stat old {};
+  const bool exists = ::lstat(path.c_str(), &old) == 0;
+  if (exists && !S_ISREG(old.st_mode)) return Write(ops, path, bytes, /*sync=*/false);
   const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  auto file = ops.OpenWritable(temp, FileOps::OpenMode::kTruncate);
-  Status written = file ? (*file)->Append(bytes) : Status(Error{file.error()});
-  if (written) written = (*file)->Sync();
+  Status written = Write(ops, temp, bytes, /*sync=*/true);
+  if (written && exists &&
+      (::chown(temp.c_str(), old.st_uid, old.st_gid) != 0 ||
+       ::chmod(temp.c_str(), old.st_mode & 07777) != 0)) {
+    written = ErrnoError("give the old file's owner and mode to", temp, errno);
+  }
   if (written) written = ops.Rename(temp, path);
   if (!written) {
-    if (file && !ops.Remove(temp))
-      std::fprintf(stderr, "shardtrack-dfile: remove %s\n", temp.c_str());
+    if (!ops.Remove(temp)) std::fprintf(stderr, "shardtrack-dfile: remove %s\n", temp.c_str());
     return written;
   }
   const std::string dir = std::filesystem::path(path).parent_path().string();

@@ -98,9 +98,9 @@ Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, con
   const std::string path = JoinPath(options_.data_dir, name.ToString());
   auto opened = ops_.OpenSequential(path);
   if (!opened) {  // not damage (permissions, the open-file limit): nothing to set aside
-    return Error{path + " cannot be opened (" + opened.error() +
-                 "): fix that, then start the shard again (--on-corrupt only sets aside damaged "
-                 "files)"};
+    return Error{"cannot load " + path + ": " + opened.error() +
+                 "; the file is not known to be damaged, so --on-corrupt does not set it aside: "
+                 "fix that, then start the shard again"};
   }
   WatchedFile file(std::move(*opened));
   Result<Parsed> parsed = read(file);

@@ -246,10 +246,6 @@ class RequestRateTest(cluster.SharedClusterTestCase):
         self.assertEqual(len(warnings), 1, warnings)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class ShardLimitsTest(cluster.SharedClusterTestCase):
     """--max-torrents and --max-peers of a real shard, over HTTP and UDP."""
 
@@ -289,3 +285,7 @@ class ShardLimitsTest(cluster.SharedClusterTestCase):
         self.assertEqual(samples[refusals % "max-peers"], 2)
         self.assertEqual(samples['shardtrack_torrent_limit{shard="0"}'], 2)
         self.assertIn("refusing announces that would add to it", self.cluster.shards[0].log())
+
+
+if __name__ == "__main__":
+    unittest.main()

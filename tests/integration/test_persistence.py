@@ -388,6 +388,27 @@ class PersistenceTest(cluster.LoggedTestCase):
         imported = self.dfile_tool("import", "--data-dir", self.cluster.data_dir, "--in", dfile)
         self.assertEqual(imported.returncode, 0, imported.stderr)
 
+        # The original tracker's dfile, replaced: its owner and mode stay; a link is followed.
+        old_dfile = os.path.join(self.root, "owned.dfile")
+        with open(old_dfile, "wb") as f:
+            f.write(b"de")
+        os.chmod(old_dfile, 0o640)
+        if os.geteuid() == 0:
+            os.chown(old_dfile, 65534, 65534)
+        link = os.path.join(self.root, "link.dfile")
+        os.symlink(old_dfile, link)
+        for target in (old_dfile, link):
+            exported = self.dfile_tool("export", "--data-dir", self.cluster.data_dir,
+                                       "--out", target)
+            self.assertEqual(exported.returncode, 0, exported.stderr)
+        self.assertTrue(os.path.islink(link))
+        owned = os.stat(old_dfile)
+        self.assertEqual(owned.st_mode & 0o7777, 0o640)
+        if os.geteuid() == 0:
+            self.assertEqual((owned.st_uid, owned.st_gid), (65534, 65534))
+        with open(old_dfile, "rb") as f:
+            self.assertEqual(len(cluster.bdecode(f.read())[b"completed"]), 400)
+
         with open("/dev/full", "wb") as full:  # every write to it fails with ENOSPC
             to_stdout = subprocess.run([cluster.binary("shardtrack-dfile"), "export",
                                         "--data-dir", self.cluster.data_dir, "--out", "-"],

@@ -44,29 +44,32 @@ class ScriptsRunTest(cluster.LoggedTestCase):
         return self.output.decode(errors="replace")[-3000:]
 
     def start_in_a_terminal(self, *args):
-        """scripts/run with a pseudo-terminal of its own as its controlling terminal."""
+        """scripts/run typed into an interactive bash whose controlling terminal is a pty of its
+        own, as in a terminal window: closing the window hangs up the shell, which passes the
+        hang-up on to the whole job (the script and its log tees)."""
         master, slave = os.openpty()
 
         def own_terminal():
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-        script = subprocess.Popen([RUN, *args], stdin=slave, stdout=slave, stderr=slave,
-                                  preexec_fn=own_terminal, cwd=self.tmp,
-                                  env=cluster.clean_env())
+        shell = subprocess.Popen(["bash", "--norc", "--noprofile", "-i"], stdin=slave,
+                                 stdout=slave, stderr=slave, preexec_fn=own_terminal,
+                                 cwd=self.tmp, env=cluster.clean_env())
         os.close(slave)
-        self.addCleanup(lambda: script.poll() is None and script.kill())
+        self.addCleanup(lambda: shell.poll() is None and shell.kill())
+        os.write(master, (" ".join([RUN, *args]) + "\n").encode())
         end = time.monotonic() + READY_DEADLINE
         while b"Ctrl-C stops the cluster." not in self.output:
-            self.assertIsNone(script.poll(), "scripts/run exited before it was ready")
+            self.assertIsNone(shell.poll(), "the shell exited before scripts/run was ready")
             self.assertLess(time.monotonic(), end, "scripts/run was not ready in time")
             if select.select([master], [], [], 1)[0]:
                 self.output += os.read(master, 65536)
-        return script, master
+        return shell, master
 
     def test_closing_its_terminal_stops_every_process_it_started(self):
         port, shard_port = cluster.free_port(), cluster.free_port()
-        script, terminal = self.start_in_a_terminal(
+        shell, terminal = self.start_in_a_terminal(
             "--port", str(port), "--shard-base-port", str(shard_port), "--bind", "::",
             "--data-dir", "data")  # relative: from where it is run
         data_dir = os.path.join(self.tmp, "data")
@@ -82,17 +85,21 @@ class ScriptsRunTest(cluster.LoggedTestCase):
                    if b"bin/shardtrack-" in open(f"/proc/{pid}/cmdline", "rb").read()]
         self.assertEqual(len(servers), 3)  # 2 shards and a frontend, beside their log tees
 
-        os.close(terminal)  # the terminal is gone: its session leader gets SIGHUP
-        self.assertEqual(script.wait(timeout=30), 129)
+        os.close(terminal)  # the window closes: the shell gets SIGHUP and passes it on
+        shell.wait(timeout=30)
         end = time.monotonic() + 15
         while processes_naming(data_dir):
             self.assertLess(time.monotonic(), end, f"left running: {processes_naming(data_dir)}")
             time.sleep(0.1)
-        self.assertIn("saved", open(os.path.join(data_dir, "logs", "shard-0.log")).read())
+        for log in ("shard-0.log", "frontend-0.log"):  # their tees outlived the hang-up
+            with open(os.path.join(data_dir, "logs", log)) as f:
+                self.assertIn("stopped", f.read(), log)
 
     def test_bad_options_are_refused_before_anything_starts(self):
         for args, said in ((["--port"], "--port needs a value"),
-                           (["--shards", "abc"], "--shards takes a number, not 'abc'"),
+                           (["--shards", "abc"], "--shards takes a positive number, not 'abc'"),
+                           (["--frontends", "0"], "--frontends takes a positive number"),
+                           (["--data-dir"], "--data-dir needs a value"),
                            (["--bind", "--node"], "--bind needs a value")):
             done = subprocess.run([RUN, *args], capture_output=True, text=True, cwd=self.tmp,
                                   timeout=30)

@@ -331,7 +331,6 @@ TEST_F(ShardLimitsTest, AFullShardRefusesANewTorrentAndChangesNothing) {
   EXPECT_THAT(refused.failure(), HasSubstr("tracker full"));
   EXPECT_FALSE(refused.has_announce());
   EXPECT_THAT(limited_.applied(), IsEmpty());  // nothing to journal
-  EXPECT_FALSE(store_.Holds(third_));
   EXPECT_EQ(store_.torrents(), 2u);
   EXPECT_EQ(limited_.counters().refused_torrents, 1u);
 
@@ -345,7 +344,26 @@ TEST_F(ShardLimitsTest, AFullShardRefusesANewTorrentAndChangesNothing) {
   // Once a torrent is gone, there is room again.
   AnnounceOne(AnnounceBuilder(second_, "10.0.0.1", 6881).Event(proto::EVENT_STOPPED));
   EXPECT_TRUE(AnnounceOne(AnnounceBuilder(third_, "10.0.0.1", 6881)).failure().empty());
-  EXPECT_TRUE(store_.Holds(third_));
+  EXPECT_EQ(store_.ScrapeOne(third_).leechers, 1u);
+}
+
+TEST_F(ShardLimitsTest, TorrentsKeptOnlyForTheirCompletedCountsLeaveRoom) {
+  // Made-up completions then stops: each torrent stays for its count, without peers. They must
+  // not fill the limit for good (--torrent-retention bounds them instead).
+  const InfoHash fourth = HashOwnedBy(kIndex, 3);
+  for (const InfoHash& hash : {mine_, second_, third_}) {
+    ASSERT_EQ(AnnounceOne(AnnounceBuilder(hash, "10.0.0.1", 6881).Event(proto::EVENT_COMPLETED))
+                  .failure(),
+              "");
+    AnnounceOne(AnnounceBuilder(hash, "10.0.0.1", 6881).Event(proto::EVENT_STOPPED));
+  }
+  ASSERT_EQ(store_.torrents(), 3u);
+  EXPECT_EQ(store_.active_torrents(), 0u);
+  EXPECT_EQ(AnnounceOne(AnnounceBuilder(fourth, "10.0.0.1", 6881)).failure(), "");
+  EXPECT_EQ(AnnounceOne(AnnounceBuilder(mine_, "10.0.0.1", 6881)).failure(), "");
+  EXPECT_THAT(AnnounceOne(AnnounceBuilder(second_, "10.0.0.1", 6881)).failure(),
+              HasSubstr("tracker full"));  // two with peers: a third would pass the limit
+  EXPECT_EQ(store_.active_torrents(), 2u);
 }
 
 TEST_F(ShardLimitsTest, AFullShardRefusesANewPeerButListedPeersGoOn) {
@@ -379,15 +397,19 @@ TEST_F(ShardLimitsTest, AFullShardRefusesANewPeerButListedPeersGoOn) {
   EXPECT_EQ(limited_.counters().refused_peers, 3u);
 }
 
-TEST_F(ShardServiceTest, HoldsAnyNumberOfTorrentsAndPeersWithoutLimits) {
+TEST_F(ShardServiceTest, ALimitOfZeroIsNone) {
+  ShardService peers_only{kIndex, kShards, store_, 11, ShardLimits{0, 3}};
   proto::RequestBatch batch = Batch();
-  for (std::uint8_t n = 0; n < 8; ++n) {
-    AddAnnounce(batch, n, AnnounceBuilder(HashOwnedBy(kIndex, n), "10.0.0.1", 6881));
+  for (std::uint8_t n = 0; n < 4; ++n) {  // 3 torrents: no limit on them, 3 peers at most
+    AddAnnounce(batch, n, AnnounceBuilder(HashOwnedBy(kIndex, n % 3), "10.0.0.1", 6881));
   }
-  const proto::ReplyBatch replies = Handle(batch);
+  proto::ReplyBatch replies;
+  peers_only.Handle(batch, kNow, replies);
   for (const proto::Reply& reply : replies.replies()) EXPECT_EQ(reply.failure(), "");
-  EXPECT_EQ(store_.torrents(), 8u);
-  EXPECT_EQ(service_.counters().refused_torrents + service_.counters().refused_peers, 0u);
+  EXPECT_EQ(store_.active_torrents(), 3u);
+  AddAnnounce(batch, 9, AnnounceBuilder(HashOwnedBy(kIndex, 4), "10.0.0.1", 6881));
+  peers_only.Handle(batch, kNow, replies);
+  EXPECT_THAT(replies.replies(4).failure(), HasSubstr("no room for another peer"));
 }
 
 }  // namespace

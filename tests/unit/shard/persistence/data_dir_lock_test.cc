@@ -5,6 +5,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "shard/persistence/data_dir_tools.h"
 #include "shard/persistence/file_ops.h"
@@ -52,6 +54,17 @@ TEST_F(DataDirLockTest, AShardOfAnotherCountIsRefusedWhileAnyShardOfTheLayoutRun
   }
   running->reset();
   EXPECT_TRUE(Take(0, 1).ok());  // a resize, once the old layout is stopped
+}
+
+TEST_F(DataDirLockTest, TheLockFileBelongsToTheDirectorysOwnerWhoeverMadeIt) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root can make a file for another user";
+  constexpr uid_t kNobody = 65534;
+  ASSERT_EQ(::chown(dir_.path().c_str(), kNobody, kNobody), 0);
+  ASSERT_TRUE(Take(0, 1).ok());  // as a tool run by root would
+  struct stat file {};
+  ASSERT_EQ(::stat(dir_.File(DataDirLock::kFileName).c_str(), &file), 0);
+  EXPECT_EQ(file.st_uid, kNobody);  // so a shard run as the owner can open it for writing
+  EXPECT_EQ(file.st_gid, kNobody);
 }
 
 TEST_F(DataDirLockTest, ToolsAreRefusedWhileAShardTheyWouldUndoRuns) {

@@ -229,7 +229,7 @@ TEST_F(StateLoaderTest, AFileThatCannotBeOpenedIsRefusedEvenUnderQuarantine) {
   faulty.FailNth(FaultyFileOps::Op::kOpenToRead, 1);
   auto loaded = LoadShardState(faulty, {dir_.path(), 0, 1, OnCorrupt::kQuarantine, 1234});
   ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.error().find(path + " cannot be opened (injected fault)"), std::string::npos)
+  EXPECT_NE(loaded.error().find("cannot load " + path + ": injected fault; "), std::string::npos)
       << loaded.error();
   EXPECT_EQ(testing::ReadAll(path), bytes);  // not set aside: nothing is wrong with it
   EXPECT_TRUE(Load(0, 1).ok());
