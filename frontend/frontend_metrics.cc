@@ -6,7 +6,7 @@ namespace shardtrack {
 namespace {
 
 constexpr const char* kRouteNames[kRouteCount] = {"announce", "scrape",  "info_page", "readyz",
-                                                  "healthz",  "metrics", "other"};
+                                                  "serving",  "healthz", "metrics",   "other"};
 constexpr const char* kOutcomeNames[kOutcomeCount] = {"ok", "failure", "error"};
 
 // 100 us to 3.3 s: an announce answered on the same host takes well under a millisecond; a

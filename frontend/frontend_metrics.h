@@ -20,8 +20,8 @@
 
 namespace shardtrack {
 
-enum class Route { kAnnounce, kScrape, kInfoPage, kReadyz, kHealthz, kMetrics, kOther };
-inline constexpr std::size_t kRouteCount = 7;
+enum class Route { kAnnounce, kScrape, kInfoPage, kReadyz, kServing, kHealthz, kMetrics, kOther };
+inline constexpr std::size_t kRouteCount = 8;
 
 enum class Outcome {
   kOk,       // 200 with the route's answer

@@ -48,8 +48,9 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "believe X-Forwarded-For, from --trusted-proxy sources only");
   flags.Add("require-proxy-header", &require_proxy_header,
             "refuse every connection that is not a trusted proxy sending a PROXY header");
-  flags.Add("drain-grace-ms", &drain_grace_ms,
-            "after SIGTERM, milliseconds of failing /readyz before the listener closes");
+  flags.Add(
+      "drain-grace-ms", &drain_grace_ms,
+      "after SIGTERM, milliseconds of failing /readyz and /serving before the listener closes");
   flags.Add("batch-window-us", &batch_window_us,
             "under load, microseconds the loop gathers client requests before it reads them "
             "together (0: read each at once; at most " +

@@ -2,6 +2,7 @@
 // loop.
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 
 #include "common/clock.h"
@@ -15,6 +16,7 @@ namespace shardtrack {
 namespace {
 
 int Run(int argc, char** argv) {
+  EventLoop::HoldSignals({SIGHUP});  // until the loop reads them: reloads before it are moot
   FrontendSettings settings;
   FlagSet flags(
       "shardtrack-frontend",

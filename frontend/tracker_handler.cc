@@ -60,6 +60,12 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
     answering_.route = Route::kReadyz;
     if (draining_) return RespondText(slot, 503, "not ready: draining\n");
     HandleFanOut(slot, Route::kReadyz);
+  } else if (path == "/serving") {
+    // A balancer's check: a shard that is down is every frontend's, so taking frontends out for
+    // it would turn its torrents' "retry in" into the balancer's 503 for every torrent.
+    answering_.route = Route::kServing;
+    if (draining_) return RespondText(slot, 503, "not serving: draining\n");
+    RespondText(slot, 200, "serving\n");
   } else if (path == "/healthz") {
     answering_.route = Route::kHealthz;
     RespondText(slot, 200, "ok\n");

@@ -5,6 +5,7 @@
 // cluster of n shard processes later, and the other way round. Wiring only.
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -61,6 +62,7 @@ struct NodeSettings {
 };
 
 int Run(int argc, char** argv) {
+  EventLoop::HoldSignals({SIGHUP});  // until the loop reads them: reloads before it are moot
   NodeSettings settings;
   FlagSet flags("shardtrack-node",
                 "A frontend and its shards in one process: announces and scrapes over HTTP (and "

@@ -19,6 +19,7 @@ namespace shardtrack {
 namespace {
 
 int Run(int argc, char** argv) {
+  EventLoop::HoldSignals({SIGHUP});  // until the loop reads them: reloads before it are moot
   ShardSettings settings;
   FlagSet flags("shardtrack-shard", "Owns the swarms of its share of all torrents.");
   settings.Register(flags);

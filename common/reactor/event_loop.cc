@@ -180,15 +180,31 @@ void EventLoop::Cancel(TimerId id) { timers_.Cancel(id); }
 
 void EventLoop::RunAtEndOfTurn(Task task) { end_of_turn_.push_back(std::move(task)); }
 
-void EventLoop::WatchSignals(std::initializer_list<int> signals,
-                             std::function<void(int)> on_signal) {
+namespace {
+
+sigset_t MaskOf(std::initializer_list<int> signals) {
   sigset_t mask;
   sigemptyset(&mask);
   for (int signo : signals) sigaddset(&mask, signo);
+  return mask;
+}
+
+bool Block(const sigset_t& mask) {
   if (int rc = pthread_sigmask(SIG_BLOCK, &mask, nullptr); rc != 0) {
     spdlog::error("pthread_sigmask: {}", std::strerror(rc));
-    return;
+    return false;
   }
+  return true;
+}
+
+}  // namespace
+
+void EventLoop::HoldSignals(std::initializer_list<int> signals) { Block(MaskOf(signals)); }
+
+void EventLoop::WatchSignals(std::initializer_list<int> signals,
+                             std::function<void(int)> on_signal) {
+  const sigset_t mask = MaskOf(signals);
+  if (!Block(mask)) return;
   const int fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   if (fd < 0) {
     spdlog::error("signalfd: {}", std::strerror(errno));

@@ -79,6 +79,10 @@ class EventLoop {
   // flush per-turn batches. Called from outside a turn, it runs at the end of the next one.
   void RunAtEndOfTurn(Task task);
 
+  // Holds `signals` pending for the calling thread until WatchSignals reads them: one that came
+  // while the process sets itself up (a SIGHUP during a long list load) would otherwise take
+  // its default action and end the process. Call it first thing in main.
+  static void HoldSignals(std::initializer_list<int> signals);
   // Calls `on_signal(signo)` on the loop when one of `signals` arrives (signalfd; the signals are
   // blocked for the calling thread). Call it before starting other threads (a zmq::context_t),
   // which otherwise inherit an unblocked mask and may take the signal themselves.

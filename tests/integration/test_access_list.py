@@ -15,6 +15,7 @@ import signal
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -208,6 +209,32 @@ class DenyModeAndSighupTest(AccessListCase):
         wait_until(lambda: not served(self.port, self.b), "b denied after SIGHUP")
         self.assertTrue(served(self.port, self.a))
         self.assertTrue(self.frontend.running())
+
+
+class SighupDuringStartTest(FrontendCase):
+    """`systemctl reload` is accepted at once (Type=simple), so a SIGHUP may come while a large
+    list still loads; its default action would end the process, which systemd then leaves down."""
+
+    def test_a_sighup_before_the_loop_runs_is_held_and_the_frontend_starts(self):
+        list_path = os.path.join(self.dir, "large.list")
+        served_hash = cluster.hash_on_shard(0, 1, self.id())
+        write_list(list_path, [served_hash] + [os.urandom(20) for _ in range(300_000)])
+        self.cluster = cluster.Cluster(shards=1, frontends=0)
+        self.cluster.__enter__()
+        self.addCleanup(self.cluster.close)
+        frontend = cluster.Frontend(0, [s.endpoint for s in self.cluster.shards],
+                                    ["--access-list", list_path])
+        self.cluster.frontends.append(frontend)
+        starting = threading.Thread(target=frontend.start, daemon=True)
+        starting.start()
+        while frontend.popen is None:
+            time.sleep(0.001)
+        time.sleep(0.02)  # logging set up, the list being read
+        frontend.popen.send_signal(signal.SIGHUP)
+        starting.join(30)
+        self.assertTrue(frontend.running(), frontend.log_tail())
+        self.assertIsNotNone(frontend.ready_match)
+        self.assertTrue(served(frontend.port, served_hash))
 
 
 class TorrentDirectoryTest(FrontendCase):

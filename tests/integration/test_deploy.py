@@ -546,6 +546,32 @@ class FrontendFailureTest(cluster.LoggedTestCase):
             client.announce(self.topology.port, cluster.hash_on_shard(0, 1, f"drain/{n}"))
 
 
+class ShardDownBehindHaproxyTest(cluster.LoggedTestCase):
+    """haproxy checks /serving: a shard that is down leaves every frontend in, so the other
+    shard's torrents are served and the down one's get a failure reason with `retry in`."""
+
+    def setUp(self):
+        self.topology = Topology(shards=2)
+        self.addCleanup(self.topology.close)
+
+    def logs(self):
+        return self.topology.logs()
+
+    def test_a_shard_down_takes_no_frontend_out(self):
+        client = Client(30, "shard-down")
+        up, down = (cluster.hash_on_shard(n, 2, "shard-down") for n in (0, 1))
+        self.topology.shards[1].kill(signal.SIGKILL)
+        time.sleep(3.5)  # more than haproxy's 2 failed checks 1 s apart
+        self.assertEqual(self.topology.servers_up(), 2)
+        for _ in range(4):
+            self.assertNotIn(b"failure reason", client.announce(self.topology.port, up))
+            reply = client.announce(self.topology.port, down)
+            self.assertIn(b"retry", reply[b"failure reason"])
+            self.assertEqual(reply[b"retry in"], 1)
+        with HttpConnection(self.topology.frontend_port, host=FRONTEND_ADDRESSES[0]) as conn:
+            self.assertEqual(conn.get("/readyz").status, 503)  # monitors still see it
+
+
 class DrainTest(cluster.LoggedTestCase):
     def test_readyz_fails_while_draining_and_liveness_holds(self):
         with cluster.Cluster(shards=1, frontends=1,
@@ -553,11 +579,13 @@ class DrainTest(cluster.LoggedTestCase):
             self.logs = tracker.logs
             port = tracker.port()
             self.assertEqual(get(port, "/readyz").status, 200)
+            self.assertEqual(get(port, "/serving").status, 200)
             tracker.frontends[0].popen.send_signal(signal.SIGTERM)
             wait_until(lambda: "draining" in tracker.frontends[0].log(), "the drain to start")
-            response = get(port, "/readyz")
-            self.assertEqual(response.status, 503)
-            self.assertIn(b"draining", response.body)
+            for path in ("/readyz", "/serving"):
+                response = get(port, path)
+                self.assertEqual(response.status, 503, path)
+                self.assertIn(b"draining", response.body)
             self.assertEqual(get(port, "/healthz").status, 200)
             tracker.frontends[0].popen.wait(WAIT)
             self.assertEqual(tracker.frontends[0].popen.returncode, 0)
