@@ -74,6 +74,8 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
     }
     shard->batch.set_shard_index(i);
     shard->batch.set_shard_count(static_cast<std::uint32_t>(endpoints.size()));
+    shard->batch.set_timeout_ms(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count()));
     shards_.push_back(std::move(shard));
   }
   // Only once every socket exists: a constructor that throws leaves the loop watching nothing.
@@ -150,6 +152,8 @@ void ShardRouter::FlushAll() {
 void ShardRouter::Flush(Shard& shard) {
   const MonoTime now = loop_.clock().Now();
   const auto requests = static_cast<std::uint32_t>(shard.batch.requests_size());
+  shard.batch.set_sent_ms(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()));
   shard.batch.SerializeToString(&shard.wire);
   if (shard.backlog.empty() && TrySend(shard, shard.wire)) {
     shard.counters.sent += requests;

@@ -60,6 +60,10 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
   registry.AddCounter("shardtrack_full_refusals_total", refused_help,
                       {shard[0], {"limit", "max-peers"}},
                       [&counters] { return counters.refused_peers; });
+  registry.AddCounter("shardtrack_late_requests_total",
+                      "Requests dropped unapplied: they came after their frontend had told the "
+                      "client to retry (the shard stalled or fell behind).",
+                      shard, [&server] { return server.late_requests(); });
   registry.AddCounter("shardtrack_batches_total", "Request batches handled.", shard,
                       [&server] { return server.batches_handled(); });
   registry.AddCounter("shardtrack_malformed_messages_total",

@@ -99,6 +99,11 @@ void ShardServer::OnReadable() {
       DropMalformed("not a RequestBatch");
       continue;
     }
+    const std::string_view frontend(static_cast<const char*>(identity.data()), identity.size());
+    if (late_.Late(frontend, incoming_.sent_ms(), incoming_.timeout_ms(), loop_.clock().Now())) {
+      DropLate();
+      continue;
+    }
     const UnixSeconds now = loop_.clock().WallNow();
     service_.Handle(incoming_, now, reply_);
     if (durability_) durability_->Record(service_.applied(), service_.completions(), now);
@@ -118,6 +123,18 @@ void ShardServer::DropMalformed(std::string_view what) {
       "dropped a message that is {} ({} so far; at most one such line a minute): is something "
       "other than a shardtrack frontend of this version connected to {}?",
       what, malformed_messages_, settings_.listen);
+}
+
+// The shard stalled (a stop signal, swapping, a long pause) or its queue grew that long: what
+// the frontend answered "retry later" must not be applied behind the clients' retries.
+void ShardServer::DropLate() {
+  late_requests_ += static_cast<std::uint64_t>(incoming_.requests_size());
+  if (!late_log_.Due(loop_.clock().Now())) return;
+  spdlog::warn(
+      "dropped a batch of {} requests unapplied: it came after its frontend's --shard-timeout-ms "
+      "({} ms), so the frontend had told its clients to retry ({} requests so far; at most one "
+      "such line a minute). Was the shard stalled, or is it overloaded?",
+      incoming_.requests_size(), incoming_.timeout_ms(), late_requests_);
 }
 
 void ShardServer::Queue(zmq::message_t identity) {

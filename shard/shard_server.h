@@ -26,6 +26,7 @@
 #include "proto/shardtrack.pb.h"
 #include "shard/background_snapshot.h"
 #include "shard/expiry_sweep.h"
+#include "shard/late_batches.h"
 #include "shard/reply_durability.h"
 #include "shard/shard_service.h"
 #include "shard/shard_settings.h"
@@ -61,6 +62,8 @@ class ShardServer {
   std::uint64_t batches_handled() const { return batches_handled_; }
   // Messages dropped unread: not one payload frame, or not a RequestBatch.
   std::uint64_t malformed_messages() const { return malformed_messages_; }
+  // Requests dropped unapplied: their batch came after its frontend gave up on it (LateBatches).
+  std::uint64_t late_requests() const { return late_requests_; }
   const ExpirySweep::Stats& expiry_stats() const { return expiry_.stats(); }
   // A journal write or sync failed and the loop was stopped because of it.
   bool commit_failed() const { return commit_failed_; }
@@ -73,6 +76,7 @@ class ShardServer {
 
   void OnReadable();
   void DropMalformed(std::string_view what);  // counted; logged at most once a minute
+  void DropLate();                            // incoming_; the same
   // Queues reply_ for `identity`: its completion replies in held_, the rest in outgoing_.
   void Queue(zmq::message_t identity);
   void EndTurn();
@@ -116,6 +120,9 @@ class ShardServer {
   std::uint64_t batches_handled_ = 0;
   std::uint64_t malformed_messages_ = 0;
   LogThrottle malformed_log_;
+  LateBatches late_;
+  std::uint64_t late_requests_ = 0;
+  LogThrottle late_log_;
 };
 
 }  // namespace shardtrack

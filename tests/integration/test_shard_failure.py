@@ -125,6 +125,24 @@ class ShardFailureTest(cluster.LoggedTestCase):
 
 
 
+    def test_a_hung_shard_drops_what_its_frontend_gave_up_on(self):
+        # A `completed` told "retry later" must not be applied once the shard wakes: behind the
+        # client's retry (and its `stopped`) it would count the completion twice and list the
+        # peer again.
+        shard = self.cluster.shards[1]
+        shard.kill(signal.SIGSTOP)
+        try:
+            reply = announce(self.port, self.h1, peer_id("late"), 7009, source="127.0.0.5",
+                             left=0, event="completed", timeout=FAILURE_DEADLINE + 2)
+            self.assertEqual(reply[b"retry in"], 1, reply)
+        finally:
+            shard.kill(signal.SIGCONT)
+        self.wait_until_served(self.h1)
+        entry = cluster.scrape(self.port, [self.h1])[self.h1]
+        self.assertEqual((entry[b"downloaded"], entry[b"complete"]), (0, 1))  # the seeder only
+        self.assertIn("dropped a batch of 1 requests unapplied", shard.log())
+
+
 class BusyShardTest(cluster.LoggedTestCase):
     """--max-pending-per-shard: past it a shard's requests fail at once, and clients are asked
     to come back in a minute."""

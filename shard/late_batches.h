@@ -1,0 +1,44 @@
+// LateBatches: tells which request batches reach the shard after their frontend gave up on them.
+// Such a batch was answered "retry later" already; applying it then would apply a request behind
+// the client's retries (a stale `completed` after the retried one and a `stopped`: the count
+// twice, the peer back), so the shard drops it.
+//
+// A frontend stamps each batch with its own monotonic clock, whose origin differs from the
+// shard's (another machine, another boot). So per frontend the shard keeps the smallest
+// (shard time - stamp) it saw lately: that is the clocks' offset plus the quickest delivery, and
+// a batch's delay is how much longer it took. The smallest is taken over the current minute and
+// the one before, so it follows slow drift but survives a stall of any length (a window changes
+// at most once per batch). Pure: time comes from the caller.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+
+namespace shardtrack {
+
+class LateBatches {
+ public:
+  static constexpr Duration kWindow = std::chrono::minutes(1);
+  static constexpr std::size_t kForgetOver = 4096;  // frontends tracked before the idle go
+
+  // Whether the batch `frontend` stamped `sent_ms` with a timeout of `timeout_ms` is late at
+  // `now` (never when not stamped).
+  bool Late(std::string_view frontend, std::uint64_t sent_ms, std::uint32_t timeout_ms,
+            MonoTime now);
+
+ private:
+  struct Offsets {
+    std::int64_t current = 0;   // the smallest this window
+    std::int64_t previous = 0;  // and the last
+    MonoTime window_start;
+  };
+  void ForgetIdle(MonoTime now);
+
+  std::unordered_map<std::string, Offsets> frontends_;
+};
+
+}  // namespace shardtrack
