@@ -138,7 +138,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   shard->accounting_ = std::make_unique<AccountingFlusher>(
       loop, shard->files_,
       AccountingFlusher::Options{JoinPath(settings.data_dir, kAccountingDir), settings.index,
-                                 std::chrono::seconds(settings.accounting_interval),
+                                 settings.count, std::chrono::seconds(settings.accounting_interval),
                                  settings.peer_timeout},
       shard->ledger_);
   shard->accounting_->LoadSavedBaselines();

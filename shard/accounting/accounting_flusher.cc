@@ -83,7 +83,7 @@ Status AccountingFlusher::Flush() {
 }
 
 void AccountingFlusher::LoadSavedBaselines() {
-  auto loaded = LoadBaselines(files_, options_.dir, options_.shard,
+  auto loaded = LoadBaselines(files_, options_.dir, options_.shard, options_.shard_count,
                               loop_.clock().WallNow() - options_.peer_timeout, ledger_);
   if (!loaded) {
     spdlog::warn(
@@ -103,7 +103,9 @@ bool AccountingFlusher::Close() {
     return false;
   }
   if (ledger_.baselines() == 0) return true;
-  if (Status saved = SaveBaselines(files_, options_.dir, options_.shard, ledger_); !saved) {
+  if (Status saved =
+          SaveBaselines(files_, options_.dir, options_.shard, options_.shard_count, ledger_);
+      !saved) {
     spdlog::error(
         "shard {}: cannot save the accounting's peer baselines: {} (after the restart each "
         "peer's next announce starts its counting again)",

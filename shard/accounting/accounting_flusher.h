@@ -35,6 +35,7 @@ class AccountingFlusher {
   struct Options {
     std::string dir;  // <data-dir>/accounting
     std::uint32_t shard = 0;
+    std::uint32_t shard_count = 1;
     Duration interval = std::chrono::seconds(60);
     std::int64_t peer_timeout = 2700;  // seconds: baselines older than this are forgotten
   };

@@ -1,6 +1,7 @@
 #include "shard/accounting/baseline_file.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <vector>
 
@@ -67,19 +68,36 @@ Status Parse(std::string_view file, UnixSeconds cutoff,
   }
 }
 
+// Every shard of the layout tries; whichever comes first removes a file (the others' removals
+// fail quietly). The lock on the data directory keeps the old layout from running meanwhile.
+void RemoveOtherLayouts(FileOps& files, const std::string& accounting_dir, std::uint32_t count) {
+  auto names = files.ListDir(accounting_dir);
+  if (!names) return;  // no directory yet: nothing saved
+  const std::string own_layout = fmt::format("-of-{}.baselines", count);
+  for (const std::string& name : *names) {
+    if (!name.starts_with("shard") || !name.ends_with(".baselines") || name.ends_with(own_layout)) {
+      continue;
+    }
+    if (files.Remove(JoinPath(accounting_dir, name))) {
+      spdlog::info("removed {} unread: its baselines are another layout's", name);
+    }
+  }
+}
+
 }  // namespace
 
-std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t shard) {
-  return JoinPath(accounting_dir, fmt::format("shard{}.baselines", shard));
+std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t shard,
+                             std::uint32_t count) {
+  return JoinPath(accounting_dir, fmt::format("shard{}-of-{}.baselines", shard, count));
 }
 
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
-                     const TransferLedger& ledger) {
+                     std::uint32_t count, const TransferLedger& ledger) {
   if (Status created = files.CreateDir(accounting_dir); !created) return created;
   std::string out;
   AppendPreamble(out, kMagic, kVersion);
   for (const auto& baseline : ledger.Baselines()) Encode(baseline, out);
-  const std::string path = BaselineFilePath(accounting_dir, shard);
+  const std::string path = BaselineFilePath(accounting_dir, shard, count);
   {
     auto file = files.OpenWritable(path + ".tmp", FileOps::OpenMode::kTruncate);
     if (!file) return Error{file.error()};
@@ -91,8 +109,10 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uin
 }
 
 Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
-                                  std::uint32_t shard, UnixSeconds cutoff, TransferLedger& ledger) {
-  const std::string path = BaselineFilePath(accounting_dir, shard);
+                                  std::uint32_t shard, std::uint32_t count, UnixSeconds cutoff,
+                                  TransferLedger& ledger) {
+  RemoveOtherLayouts(files, accounting_dir, count);
+  const std::string path = BaselineFilePath(accounting_dir, shard, count);
   if (!files.Exists(path)) return std::size_t{0};
   auto text = files.ReadFile(path);
   if (!text) return Error{text.error()};

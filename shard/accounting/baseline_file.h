@@ -1,11 +1,14 @@
 // The accounting's peer baselines across a planned restart: a stopping shard saves them to
-// <data-dir>/accounting/shard<index>.baselines, and the next start loads those still within the
-// peer timeout and removes the file. Removed at once, so a later kill -9 cannot bring back old
-// baselines (which would credit a transfer twice): after a crash peers start again from their
-// next announce, as without the file. Preamble "STBASE" version 1, then one kAccountingBaseline
-// frame per peer (record_framing.h): infohash:20 | ip_len:u8 | ip | port:u16 | uploaded:u64 |
-// downloaded:u64 | last_seen:i64 | seeder:u8. Written under a .tmp name, synced and renamed into
-// place. Through FileOps, on the loop: a few MB at most at shutdown and start.
+// <data-dir>/accounting/shard<index>-of-<count>.baselines, and the next start of that shard of
+// that layout loads those still within the peer timeout and removes the file. After a change of
+// shard count the files of the old layout are removed unread: their peers are another shard's
+// now, and loading them where the torrents moved would credit a transfer twice; those peers
+// start again from their next announce, as after a crash. Removed at once, so a later kill -9
+// cannot bring back old baselines (which would credit a transfer twice): after a crash peers start
+// again from their next announce, as without the file. Preamble "STBASE" version 1, then one
+// kAccountingBaseline frame per peer (record_framing.h): infohash:20 | ip_len:u8 | ip | port:u16 |
+// uploaded:u64 | downloaded:u64 | last_seen:i64 | seeder:u8. Written under a .tmp name, synced and
+// renamed into place. Through FileOps, on the loop: a few MB at most at shutdown and start.
 #pragma once
 
 #include <cstdint>
@@ -18,16 +21,19 @@
 
 namespace shardtrack {
 
-std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t shard);
+std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t shard,
+                             std::uint32_t count);
 
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
-                     const TransferLedger& ledger);
+                     std::uint32_t count, const TransferLedger& ledger);
 
 // Loads the saved baselines last seen after `cutoff` into `ledger` and removes the file; returns
 // how many were loaded (0 without a file). Nothing is loaded unless the removal (and the sync of
 // the directory) succeeded. A damaged file is an error, removed too, after the good records
-// before the damage were loaded.
+// before the damage were loaded. Baseline files of other shard counts (and of builds that named
+// them by index alone) are removed.
 Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
-                                  std::uint32_t shard, UnixSeconds cutoff, TransferLedger& ledger);
+                                  std::uint32_t shard, std::uint32_t count, UnixSeconds cutoff,
+                                  TransferLedger& ledger);
 
 }  // namespace shardtrack

@@ -80,8 +80,8 @@ class NodeTest(ProcessTestCase):
         accounting = os.path.join(self.data_dir, "accounting")
         lines = {}
         names = sorted(os.listdir(accounting))
-        self.assertIn("shard0.baselines", names)  # each shard's peers' counters, for its restart
-        self.assertIn("shard1.baselines", names)
+        self.assertIn("shard0-of-2.baselines", names)  # each shard's peers' counters, for its
+        self.assertIn("shard1-of-2.baselines", names)  # restart
         for name in (n for n in names if n.endswith(".tsv")):
             self.assertRegex(name, r"^shard[01]-\d+-\d+\.tsv$")
             with open(os.path.join(accounting, name)) as f:

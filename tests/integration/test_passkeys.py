@@ -295,14 +295,14 @@ class AccountingImportTest(PasskeyCase):
         result = self.run_importer(directory, database)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("imported 1 accounting files", result.stdout)
-        self.assertEqual(sorted(os.listdir(directory)), ["shard1.baselines"])
+        self.assertEqual(sorted(os.listdir(directory)), ["shard1-of-2.baselines"])
         # As if a run had stopped between its commit and the delete: the file is back.
         with open(os.path.join(directory, name), "w") as f:
             f.write(kept)
         result = self.run_importer(directory, database)
         self.assertIn("imported 0 accounting files", result.stdout)
         self.assertIn("imported before", result.stderr)
-        self.assertEqual(sorted(os.listdir(directory)), ["shard1.baselines"])
+        self.assertEqual(sorted(os.listdir(directory)), ["shard1-of-2.baselines"])
         with open(os.path.join(directory, "shard1-1-0000000000.tsv"), "w") as f:
             f.write("not an accounting file\n")
         result = self.run_importer(directory, database)

@@ -123,7 +123,7 @@ class AccountingFlusherTest : public ::testing::Test {
   PosixFileOps real_;
   FaultyFileOps files_{real_};
   TransferLedger ledger_{{1, 2}, 2700};
-  AccountingFlusher flusher_{loop_, files_, {dir_, 0, std::chrono::seconds(60), 2700}, ledger_};
+  AccountingFlusher flusher_{loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, ledger_};
 };
 
 TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNothingWas) {
@@ -172,7 +172,7 @@ TEST_F(AccountingFlusherTest, CloseWritesTheLastFileAndSavesBaselinesForTheNextS
   ASSERT_TRUE(flusher_.Close());  // nothing left to write; the baselines saved this time
 
   TransferLedger next({5, 6}, 2700);
-  AccountingFlusher restarted(loop_, files_, {dir_, 0, std::chrono::seconds(60), 2700}, next);
+  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
   restarted.LoadSavedBaselines();
   EXPECT_EQ(next.baselines(), 1u);
 }

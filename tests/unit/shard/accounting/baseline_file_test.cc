@@ -51,21 +51,21 @@ TEST_F(BaselineFileTest, WhatAStopSavesTheNextStartLoadsOnceAndOnlyWithinTheCuto
                                            Make(2, "2001:db8::7", 51413, 2000),
                                            Make(3, "10.0.0.2", 6882, 1000)};
   for (const Baseline& baseline : baselines) saved_.AddBaseline(baseline);
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 4, saved_).ok());
-  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard4.baselines"));
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 4, 5, saved_).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard4-of-5.baselines"));
 
-  auto loaded = LoadBaselines(files_, dir_, 4, /*cutoff=*/1000, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, 4, 5, /*cutoff=*/1000, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(*loaded, 2u);
   EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted({baselines[0], baselines[1]}));
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/shard4.baselines"));
-  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 1000, loaded_), 0u);  // gone: nothing twice
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/shard4-of-5.baselines"));
+  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, 1000, loaded_), 0u);  // gone: nothing twice
 }
 
 TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved) {
   for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, "10.0.0.1", 6881, 2000));
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, saved_).ok());
-  const std::string path = dir_ + "/shard0.baselines";
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
+  const std::string path = dir_ + "/shard0-of-1.baselines";
   std::string bytes;
   {
     std::ifstream in(path, std::ios::binary);
@@ -74,7 +74,7 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved)
   bytes[bytes.size() - 3] ^= 0x40;  // inside the last record
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 
-  auto loaded = LoadBaselines(files_, dir_, 0, 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, 0, 1, 0, loaded_);
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().find(path), std::string::npos) << loaded.error();
   EXPECT_EQ(loaded_.baselines(), 2u);
@@ -83,13 +83,27 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved)
 
 TEST_F(BaselineFileTest, AFileThatCannotBeRemovedIsNotUsed) {
   saved_.AddBaseline(Make(1, "10.0.0.1", 6881, 2000));
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, saved_).ok());
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
   FaultyFileOps faulty(files_);
   faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
-  auto loaded = LoadBaselines(faulty, dir_, 0, 0, loaded_);
+  auto loaded = LoadBaselines(faulty, dir_, 0, 1, 0, loaded_);
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().find("not used: delete"), std::string::npos) << loaded.error();
   EXPECT_EQ(loaded_.baselines(), 0u);
+}
+
+TEST_F(BaselineFileTest, AnotherLayoutsFilesAreRemovedUnread) {
+  saved_.AddBaseline(Make(1, "10.0.0.1", 6881, 2000));
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 2, saved_).ok());  // a 2-shard layout stopped
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 1, 2, saved_).ok());
+  std::ofstream(dir_ + "/shard0.baselines") << "named by an older build";
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 1, 3, saved_).ok());  // the 3-shard layout's own
+
+  auto loaded = LoadBaselines(files_, dir_, 0, 3, 0, loaded_);  // shard 0 of 3 starts
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(*loaded, 0u);  // its torrents' peers were counted where they were: not twice
+  EXPECT_EQ(loaded_.baselines(), 0u);
+  EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard1-of-3.baselines"});
 }
 
 }  // namespace
