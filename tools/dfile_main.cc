@@ -23,7 +23,9 @@ constexpr char kUsage[] =
     "       shardtrack-dfile import --data-dir DIR --in FILE    (bttrack.py/BitTornado dfile)\n"
     "       shardtrack-dfile retire --data-dir DIR --count N    (remove files of other shard "
     "counts\n"
-    "                                                            once all N shards have started)\n";
+    "                                                            once all N shards have started;\n"
+    "                                                            exit 3: one has not, run it "
+    "again)\n";
 
 int Inspect(FileOps& ops, const std::string& dir) {
   const DataDirReport report = InspectDataDir(ops, dir);
@@ -96,6 +98,10 @@ int Import(FileOps& ops, const std::string& dir, const std::string& in) {
   return 0;
 }
 
+// Nothing of the old layouts could go yet: a shard of the new one has not started. Not 0, so that
+// a script can tell; not 1 (an error) either: run it again once every shard has started.
+constexpr int kRetireWaiting = 3;
+
 int Retire(FileOps& ops, const std::string& dir, std::uint32_t count) {
   auto retired = RetireOldLayouts(ops, dir, count);
   if (!retired) {
@@ -104,8 +110,9 @@ int Retire(FileOps& ops, const std::string& dir, std::uint32_t count) {
   }
   for (const std::string& name : retired->removed) std::printf("removed %s\n", name.c_str());
   for (const std::string& name : retired->kept) std::printf("kept %s\n", name.c_str());
-  if (!retired->waiting_for.empty()) std::printf("%s\n", retired->waiting_for.c_str());
-  return 0;
+  if (retired->waiting_for.empty()) return 0;
+  std::printf("%s\n", retired->waiting_for.c_str());
+  return kRetireWaiting;
 }
 
 int Run(int argc, char** argv) {

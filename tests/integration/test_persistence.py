@@ -314,6 +314,9 @@ class PersistenceTest(cluster.LoggedTestCase):
             swarm.populate(self.cluster.port)
         self.assertEqual(self.cluster.stop(), [0, 0, 0])
 
+        waiting = self.dfile_tool("retire", "--data-dir", self.cluster.data_dir, "--count", "3")
+        self.assertEqual(waiting.returncode, 3, waiting.stdout)  # no shard of 3 has started yet
+        self.assertIn(b"every shard of the new layout must start first", waiting.stdout)
         self.cluster.start(3)
         self.assertServedExactly(swarms)
         retired = self.dfile_tool("retire", "--data-dir", self.cluster.data_dir, "--count", "3")
