@@ -8,6 +8,7 @@ namespace shardtrack {
 
 namespace {
 constexpr int kMaxBatchesPerTurn = 256;  // then expiry and timers get their turn
+constexpr int kMaxDrainTurns = 16;       // of those, at Close
 // A reply buffer kept for the next turn: room for a large batch of announces, not for a full
 // scrape's, which would otherwise pin its megabytes.
 constexpr std::size_t kMaxKeptReplyBytes = 256 * 1024;
@@ -59,6 +60,10 @@ void ShardServer::Start() {
 }
 
 void ShardServer::Close() {
+  // What frontends sent before the stop is answered, not left to time out: at most this many
+  // turns' worth (a frontend that keeps sending does not hold the stop up).
+  int turns = 0;
+  while (watching_ && turns++ < kMaxDrainTurns && ReadBatches() > 0) continue;
   if (watching_) loop_.UnwatchSocket(socket_);
   watching_ = false;
   // The replies sent from here on are the last: they get a moment to leave before the socket
@@ -80,7 +85,9 @@ void ShardServer::Close() {
   }
 }
 
-void ShardServer::OnReadable() {
+void ShardServer::OnReadable() { ReadBatches(); }
+
+int ShardServer::ReadBatches() {
   int handled = 0;
   for (; handled < kMaxBatchesPerTurn; ++handled) {
     zmq::message_t identity;
@@ -111,6 +118,7 @@ void ShardServer::OnReadable() {
     ++batches_handled_;
   }
   if (handled > 0) EndTurn();
+  return handled;
 }
 
 // Only frontends should reach this socket: something else is talking to it (a port scan, a

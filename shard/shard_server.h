@@ -75,6 +75,8 @@ class ShardServer {
   };
 
   void OnReadable();
+  // Handles up to kMaxBatchesPerTurn waiting batches and ends the turn; returns how many.
+  int ReadBatches();
   void DropMalformed(std::string_view what);  // counted; logged at most once a minute
   void DropLate();                            // incoming_; the same
   // Queues reply_ for `identity`: its completion replies in held_, the rest in outgoing_.

@@ -175,6 +175,18 @@ TEST_F(ShardServerTest, AFailedWriteOfRetiredTorrentsStopsTheShardAndLosesNoCoun
   EXPECT_EQ(restarted.ScrapeOne(*InfoHash::FromRaw(std::string(20, 't'))).completed, 1u);
 }
 
+TEST_F(ShardServerTest, CloseAnswersTheBatchesAlreadyReceived) {
+  Start(real_);
+  Send({Announce(1, 1, proto::EVENT_STARTED, 10)});
+  Send({Announce(2, 2, proto::EVENT_STARTED, 10), Announce(3, 3, proto::EVENT_STOPPED, 10)});
+  // No loop turn has read them (inproc: they wait in the server's socket) when the stop comes.
+  ASSERT_EQ(server_->batches_handled(), 0u);
+  server_->Close();
+  TurnUntil([&] { return replies() == 3; }, 50);
+  EXPECT_EQ(replies(), 3u);
+  EXPECT_EQ(store_.peers(), 2u);
+}
+
 TEST_F(ShardServerTest, CloseAnswersTheCompletionsStillWaiting) {
   Start(real_);
   Send({Announce(1, 1, proto::EVENT_COMPLETED, 0)});
