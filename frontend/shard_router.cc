@@ -238,18 +238,26 @@ void ShardRouter::OnReadable(Shard& shard) {
                     shard.endpoint);
       continue;
     }
-    for (const auto& reply : incoming_.replies()) {
-      if (reply.misrouted() && loop_.clock().Now() >= next_misroute_log_) {
-        next_misroute_log_ = loop_.clock().Now() + kMisrouteLogInterval;
-        spdlog::error("shard {} at {} refused a request: {}", shard.index, shard.endpoint,
-                      reply.failure());
-      }
+    for (auto& reply : *incoming_.mutable_replies()) {
+      if (reply.misrouted()) KeepMisrouteFromClient(shard, reply);
       Pending* pending = FindOpen(reply.id());
       if (pending == nullptr) continue;  // answered already (timed out)
       ++shard.counters.replied;
       Answer(*pending, reply);
     }
   }
+}
+
+// The shard's words are for the operator (they name the cluster's layout); the client is told
+// to come back, as for a shard that is down, since the fix is the operator's.
+void ShardRouter::KeepMisrouteFromClient(const Shard& shard, proto::Reply& reply) {
+  if (loop_.clock().Now() >= next_misroute_log_) {
+    next_misroute_log_ = loop_.clock().Now() + kMisrouteLogInterval;
+    spdlog::error("shard {} at {} refused a request: {}", shard.index, shard.endpoint,
+                  reply.failure());
+  }
+  reply.set_failure("tracker misconfigured, retry later");
+  reply.set_retry_later(true);
 }
 
 ShardRouter::Pending* ShardRouter::FindOpen(std::uint64_t id) {

@@ -108,6 +108,8 @@ class ShardRouter {
   void RetryBacklogs();
   void FailBatch(const proto::RequestBatch& batch, const std::string& reason);
   void OnReadable(Shard& shard);
+  // Logs a misrouted request (once a minute) and gives its client a plain "retry later".
+  void KeepMisrouteFromClient(const Shard& shard, proto::Reply& reply);
   Pending* FindOpen(std::uint64_t id);
   // Closes `pending` and hands `reply` (with its id) to the listener.
   void Answer(Pending& pending, const proto::Reply& reply);

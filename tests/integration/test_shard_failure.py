@@ -135,12 +135,29 @@ class ShardFailureTest(cluster.LoggedTestCase):
             reply = announce(self.port, self.h1, peer_id("late"), 7009, source="127.0.0.5",
                              left=0, event="completed", timeout=FAILURE_DEADLINE + 2)
             self.assertEqual(reply[b"retry in"], 1, reply)
+            # Well past the timeout: a batch read just at it may still be applied (its delay is
+            # measured from the quickest delivery, so the shard errs on the side of applying).
+            time.sleep(SHARD_TIMEOUT_MS / 1000)
         finally:
             shard.kill(signal.SIGCONT)
         self.wait_until_served(self.h1)
         entry = cluster.scrape(self.port, [self.h1])[self.h1]
         self.assertEqual((entry[b"downloaded"], entry[b"complete"]), (0, 1))  # the seeder only
         self.assertIn("dropped a batch of 1 requests unapplied", shard.log())
+
+
+    def test_a_frontend_with_its_shard_list_reversed_tells_clients_to_retry_and_the_log_why(self):
+        reversed_list = [s.endpoint for s in reversed(self.cluster.shards)]
+        wrong = cluster.Frontend(9, reversed_list)
+        self.cluster.frontends.append(wrong)  # stopped with the cluster
+        wrong.start()
+        reply = announce(wrong.port, self.h0, self.leecher, 7002, left=100)
+        self.assertEqual(reply[b"failure reason"], b"tracker misconfigured, retry later")
+        self.assertEqual(reply[b"retry in"], 1)
+        self.assertIn("misrouted batch: this is shard 1 of 2, the frontend believes shard 0 of 2",
+                      wrong.log())
+        self.assertEqual(cluster.get(wrong.port, "/readyz").status, 503)
+        self.assertServes(self.h0)  # through the right frontend
 
 
 class BusyShardTest(cluster.LoggedTestCase):
