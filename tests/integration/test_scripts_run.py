@@ -84,6 +84,8 @@ class ScriptsRunTest(cluster.LoggedTestCase):
         servers = [pid for pid in processes_naming(data_dir)
                    if b"bin/shardtrack-" in open(f"/proc/{pid}/cmdline", "rb").read()]
         self.assertEqual(len(servers), 3)  # 2 shards and a frontend, beside their log tees
+        self.assertIn(f"shard metrics: http://127.0.0.1:{shard_port + 2}/metrics", printed)
+        self.assertIn("shardtrack_peers", cluster.get(shard_port + 2, "/metrics").body.decode())
 
         os.close(terminal)  # the window closes: the shell gets SIGHUP and passes it on
         shell.wait(timeout=30)
