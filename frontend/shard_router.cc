@@ -99,12 +99,17 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
     return nullptr;
   }
   const std::uint64_t id = first_pending_id_ + pending_.size();
-  pending_.push_back({token, shard_index, loop_.clock().Now() + options_.timeout, true});
+  const MonoTime now = loop_.clock().Now();
+  pending_.push_back({token, shard_index, now + options_.timeout, true});
   ++shard.counters.pending;
   if (deadline_timer_ == 0) ArmDeadlineTimer();
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
     loop_.RunAtEndOfTurn([this] { FlushAll(); });
+  }
+  if (shard.batch.requests_size() == 0) {  // its first request's time: the deadlines run from it
+    shard.batch.set_sent_ms(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()));
   }
   proto::Request* request = shard.batch.add_requests();
   request->set_id(id);
@@ -152,8 +157,6 @@ void ShardRouter::FlushAll() {
 void ShardRouter::Flush(Shard& shard) {
   const MonoTime now = loop_.clock().Now();
   const auto requests = static_cast<std::uint32_t>(shard.batch.requests_size());
-  shard.batch.set_sent_ms(static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()));
   shard.batch.SerializeToString(&shard.wire);
   if (shard.backlog.empty() && TrySend(shard, shard.wire)) {
     shard.counters.sent += requests;

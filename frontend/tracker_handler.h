@@ -8,6 +8,8 @@
 //   /          the HTML info page, totals gathered from every shard
 //   /healthz   liveness: 200 while the process serves
 //   /readyz    readiness: 200 only when every shard answers and the frontend is not draining
+//   /serving   what a balancer checks: 200 until the frontend drains (a shard that is down is
+//              every frontend's, so it takes no frontend out)
 //   /metrics   the Prometheus text format, once AttachMetrics was called (404 before)
 // With an access list (AttachAccess), an announce of a torrent not served fails before it reaches
 // a shard, a scrape answers it as an unknown torrent (zero counts), and a full scrape and the
@@ -19,7 +21,8 @@
 // before it reaches a shard.
 // With a request limiter (AttachLimiter), a client over its rate is refused before parsing:
 // announce and scrape with a bencoded failure reason and BEP 31's `retry in`, the info page with
-// 429. /healthz, /readyz and /metrics are not limited: balancers and monitors ask them often.
+// 429. /healthz, /readyz, /serving and /metrics are not limited: balancers and monitors ask them
+// often.
 // While draining (SIGTERM) every response closes its connection, so a balancer stops reusing it.
 // Tracker-level errors are HTTP 200 with a bencoded `failure reason`. Loop thread only.
 #pragma once

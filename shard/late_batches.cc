@@ -11,23 +11,25 @@ bool LateBatches::Late(std::string_view frontend, std::uint64_t sent_ms, std::ui
   const std::int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const std::int64_t offset = now_ms - static_cast<std::int64_t>(sent_ms);
-  if (frontends_.size() >= kForgetOver) ForgetIdle(now);
-  auto [entry, added] = frontends_.try_emplace(std::string(frontend), Offsets{offset, offset, now});
+  auto [entry, added] =
+      frontends_.try_emplace(std::string(frontend), Offsets{offset, offset, now, now});
   Offsets& seen = entry->second;
+  seen.last_seen = now;
   if (now - seen.window_start >= kWindow) {
     seen.previous = seen.current;
     seen.current = offset;
     seen.window_start = now;
   }
   seen.current = std::min(seen.current, offset);
-  return offset - std::min(seen.current, seen.previous) > timeout_ms;
+  const bool late = offset - std::min(seen.current, seen.previous) > timeout_ms;
+  if (frontends_.size() > kForgetOver && now >= next_forget_) ForgetGone(now);
+  return late;
 }
 
-// A frontend that sent nothing for two windows has gone (a restarted one has a new identity).
-void LateBatches::ForgetIdle(MonoTime now) {
-  std::erase_if(frontends_, [now](const auto& entry) {
-    return now - entry.second.window_start >= 2 * kWindow;
-  });
+void LateBatches::ForgetGone(MonoTime now) {
+  next_forget_ = now + kWindow;
+  std::erase_if(frontends_,
+                [now](const auto& entry) { return now - entry.second.last_seen >= 2 * kWindow; });
 }
 
 }  // namespace shardtrack

@@ -35,10 +35,14 @@ class LateBatches {
     std::int64_t current = 0;   // the smallest this window
     std::int64_t previous = 0;  // and the last
     MonoTime window_start;
+    MonoTime last_seen;
   };
-  void ForgetIdle(MonoTime now);
+  // Past kForgetOver frontends, at most once a window: those silent for two windows have gone
+  // (a restarted or reconnected frontend has a new identity).
+  void ForgetGone(MonoTime now);
 
   std::unordered_map<std::string, Offsets> frontends_;
+  MonoTime next_forget_{};
 };
 
 }  // namespace shardtrack

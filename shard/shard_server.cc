@@ -61,9 +61,10 @@ void ShardServer::Start() {
 
 void ShardServer::Close() {
   // What frontends sent before the stop is answered, not left to time out: at most this many
-  // turns' worth (a frontend that keeps sending does not hold the stop up).
+  // turns' worth (a frontend that keeps sending does not hold the stop up). Not after a failed
+  // journal write: what the files cannot keep must not reach the final snapshot either.
   int turns = 0;
-  while (watching_ && turns++ < kMaxDrainTurns && ReadBatches() > 0) continue;
+  while (watching_ && !commit_failed_ && turns++ < kMaxDrainTurns && ReadBatches() > 0) continue;
   if (watching_) loop_.UnwatchSocket(socket_);
   watching_ = false;
   // The replies sent from here on are the last: they get a moment to leave before the socket

@@ -74,13 +74,20 @@ void RemoveOtherLayouts(FileOps& files, const std::string& accounting_dir, std::
   auto names = files.ListDir(accounting_dir);
   if (!names) return;  // no directory yet: nothing saved
   const std::string own_layout = fmt::format("-of-{}.baselines", count);
+  bool removed = false;
   for (const std::string& name : *names) {
     if (!name.starts_with("shard") || !name.ends_with(".baselines") || name.ends_with(own_layout)) {
       continue;
     }
     if (files.Remove(JoinPath(accounting_dir, name))) {
       spdlog::info("removed {} unread: its baselines are another layout's", name);
+      removed = true;
     }
+  }
+  // Else a power loss could bring them back, for a rollback to that layout to load.
+  if (removed && !files.SyncDir(accounting_dir)) {
+    spdlog::warn("cannot sync {}: removed baseline files may come back after a power loss",
+                 accounting_dir);
   }
 }
 

@@ -187,6 +187,20 @@ TEST_F(ShardServerTest, CloseAnswersTheBatchesAlreadyReceived) {
   EXPECT_EQ(store_.peers(), 2u);
 }
 
+TEST_F(ShardServerTest, AfterAFailedJournalWriteCloseTakesNothingMore) {
+  FaultyFileOps faulty(real_);
+  Start(faulty);
+  faulty.FailNth(FaultyFileOps::Op::kWrite, 1);
+  Send({Announce(1, 1, proto::EVENT_STARTED, 10)});
+  TurnUntil([&] { return server_->commit_failed(); });
+  ASSERT_TRUE(server_->commit_failed());
+  const std::uint64_t peers = store_.peers();
+  Send({Announce(2, 2, proto::EVENT_STARTED, 10)});  // waits in the socket at the stop
+  server_->Close();
+  EXPECT_EQ(store_.peers(), peers);  // not applied: the final snapshot must not hold it
+  EXPECT_EQ(server_->batches_handled(), 1u);
+}
+
 TEST_F(ShardServerTest, CloseAnswersTheCompletionsStillWaiting) {
   Start(real_);
   Send({Announce(1, 1, proto::EVENT_COMPLETED, 0)});
