@@ -1,7 +1,6 @@
 #include "shard/late_batches.h"
 
 #include <algorithm>
-#include <iterator>
 
 namespace shardtrack {
 
@@ -11,9 +10,8 @@ bool LateBatches::Late(std::string_view frontend, std::uint64_t sent_ms, std::ui
   const std::int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const std::int64_t offset = now_ms - static_cast<std::int64_t>(sent_ms);
-  auto [entry, added] =
-      frontends_.try_emplace(std::string(frontend), Offsets{offset, offset, now, now});
-  Offsets& seen = entry->second;
+  Offsets& seen = frontends_.try_emplace(std::string(frontend), Offsets{offset, offset, now, now})
+                      .first->second;
   seen.last_seen = now;
   if (now - seen.window_start >= kWindow) {
     seen.previous = seen.current;

@@ -11,6 +11,7 @@
 // at most once per batch). Pure: time comes from the caller.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
