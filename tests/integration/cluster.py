@@ -192,6 +192,15 @@ class Process:
         with self._lock:
             return "\n".join(self._lines)
 
+    def logged(self, text, timeout=5.0):
+        """Whether `text` shows up in the log within `timeout` (another thread reads it)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def log_tail(self, lines=LOG_TAIL_LINES):
         with self._lock:
             tail = self._lines[-lines:]

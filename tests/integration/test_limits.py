@@ -284,7 +284,7 @@ class ShardLimitsTest(cluster.SharedClusterTestCase):
         self.assertEqual(samples[refusals % "max-torrents"], 1)
         self.assertEqual(samples[refusals % "max-peers"], 2)
         self.assertEqual(samples['shardtrack_torrent_limit{shard="0"}'], 2)
-        self.assertIn("refusing announces that would add to it", self.cluster.shards[0].log())
+        self.assertTrue(self.cluster.shards[0].logged("refusing announces that would add to it"))
 
 
 if __name__ == "__main__":
