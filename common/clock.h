@@ -17,6 +17,12 @@ using UnixSeconds = std::int64_t;
 // would overflow a Duration's nanoseconds into a time already past.
 inline constexpr std::int64_t kLongestSettingSeconds = 10LL * 365 * 24 * 3600;
 
+// A monotonic time in milliseconds since its clock's origin (which differs between machines and
+// boots): what crosses a process boundary, as a frontend's batch stamp (shard/late_batches.h).
+inline std::int64_t MonoMillis(MonoTime time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+}
+
 class Clock {
  public:
   virtual ~Clock() = default;

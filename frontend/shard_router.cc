@@ -108,8 +108,7 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
     loop_.RunAtEndOfTurn([this] { FlushAll(); });
   }
   if (shard.batch.requests_size() == 0) {  // its first request's time: the deadlines run from it
-    shard.batch.set_sent_ms(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()));
+    shard.batch.set_sent_ms(static_cast<std::uint64_t>(MonoMillis(now)));
   }
   proto::Request* request = shard.batch.add_requests();
   request->set_id(id);

@@ -7,9 +7,7 @@ namespace shardtrack {
 bool LateBatches::Late(std::string_view frontend, std::uint64_t sent_ms, std::uint32_t timeout_ms,
                        MonoTime now) {
   if (sent_ms == 0 || timeout_ms == 0) return false;
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::int64_t offset = now_ms - static_cast<std::int64_t>(sent_ms);
+  const std::int64_t offset = MonoMillis(now) - static_cast<std::int64_t>(sent_ms);
   Offsets& seen = frontends_.try_emplace(std::string(frontend), Offsets{offset, offset, now, now})
                       .first->second;
   seen.last_seen = now;

@@ -13,6 +13,9 @@
 namespace shardtrack {
 namespace {
 
+// The service is given wall time only; a throttle compares time points and nothing else.
+MonoTime AsTimePoint(UnixSeconds now) { return MonoTime{} + std::chrono::seconds(now); }
+
 std::string OfShards(std::uint32_t index, std::uint32_t count) {
   return "shard " + std::to_string(index) + " of " + std::to_string(count);
 }
@@ -168,8 +171,7 @@ std::uint32_t ShardLimits::*ShardService::LimitPassedBy(const PeerAnnounce& anno
 }
 
 void ShardService::LogFull(UnixSeconds now, std::uint32_t ShardLimits::*limit) {
-  if (now < next_full_log_) return;
-  next_full_log_ = now + kFullLogInterval;
+  if (!full_log_.Due(AsTimePoint(now))) return;
   spdlog::warn(
       "shard {}: refusing announces that would add to it: it holds {} {} (torrents refused so "
       "far: {}, peers: {}); raise the limit, add shards, or bound what clients may add (an "
@@ -179,8 +181,7 @@ void ShardService::LogFull(UnixSeconds now, std::uint32_t ShardLimits::*limit) {
 }
 
 void ShardService::LogMisroute(UnixSeconds now, const std::string& message) {
-  if (now < next_misroute_log_) return;
-  next_misroute_log_ = now + kMisrouteLogInterval;
+  if (!misroute_log_.Due(AsTimePoint(now))) return;
   spdlog::error("{} (batches refused so far: {}, requests: {})", message,
                 counters_.misrouted_batches, counters_.misrouted_requests);
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log_throttle.h"
 #include "proto/shardtrack.pb.h"
 #include "shard/accounting/transfer_ledger.h"
 #include "shard/fast_rng.h"
@@ -53,9 +54,6 @@ struct ShardServiceCounters {
 
 class ShardService {
  public:
-  static constexpr UnixSeconds kMisrouteLogInterval = 60;  // at most one error line a minute
-  static constexpr UnixSeconds kFullLogInterval = 60;      // and one warning about the limits
-
   ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store, std::uint64_t seed,
                ShardLimits limits = {});
 
@@ -94,8 +92,8 @@ class ShardService {
   std::vector<PeerAnnounce> applied_;
   std::vector<CountedCompletion> completions_;
   ShardServiceCounters counters_;
-  UnixSeconds next_misroute_log_ = 0;
-  UnixSeconds next_full_log_ = 0;
+  LogThrottle misroute_log_;  // an error line a minute at most
+  LogThrottle full_log_;      // and a warning about the limits
 };
 
 }  // namespace shardtrack

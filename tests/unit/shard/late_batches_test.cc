@@ -18,9 +18,8 @@ class LateBatchesTest : public ::testing::Test {
  protected:
   // A batch the frontend sent `age` ago (on the shard's clock: delivery included), read now.
   bool Late(milliseconds age, const char* frontend = "fe-a") {
-    const auto shard_ms = std::chrono::duration_cast<milliseconds>(now_.time_since_epoch());
-    const auto sent = shard_ms - age - milliseconds(kOffsetMs);
-    return late_.Late(frontend, static_cast<std::uint64_t>(sent.count()), kTimeout, now_);
+    const std::int64_t sent = MonoMillis(now_) - age.count() - kOffsetMs;
+    return late_.Late(frontend, static_cast<std::uint64_t>(sent), kTimeout, now_);
   }
 
   LateBatches late_;
@@ -48,6 +47,17 @@ TEST_F(LateBatchesTest, EachFrontendHasItsOwnBaseline) {
   // fe-b's first batch took 5 s: nothing says it was slow, so it sets fe-b's baseline.
   EXPECT_FALSE(Late(seconds(5), "fe-b"));
   EXPECT_TRUE(Late(seconds(5), "fe-a"));
+}
+
+TEST_F(LateBatchesTest, PastTheTrackedMostFrontendsSilentForTwoWindowsAreForgotten) {
+  for (std::size_t n = 0; n <= LateBatches::kForgetOver; ++n) {
+    EXPECT_FALSE(Late(milliseconds(1), std::to_string(n).c_str()));
+  }
+  now_ += 2 * LateBatches::kWindow;
+  EXPECT_TRUE(Late(seconds(5), "0"));  // measured before anything is forgotten: its own stays
+  EXPECT_FALSE(Late(milliseconds(1), "0"));
+  // "1" was silent for two windows and is gone: its next batch, however slow, is a new baseline.
+  EXPECT_FALSE(Late(seconds(5), "1"));
 }
 
 TEST_F(LateBatchesTest, AnUnstampedBatchIsNeverLate) {
