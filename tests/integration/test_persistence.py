@@ -211,6 +211,19 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.cluster.restart_shards()
         self.assertServedExactly(swarms)
 
+    def test_files_over_a_lowered_limit_load_whole_and_the_shard_says_so(self):
+        self.cluster.start(1)
+        swarm = Swarm("limits/over", seeders=2)  # 3 peers
+        swarm.populate(self.cluster.port)
+        self.assertEqual(self.cluster.stop(), [0, 0])
+        self.cluster.start(1, shard_args=["--max-peers", "2"])
+        self.assertTrue(self.cluster.shards[0].logged("its files hold 1 torrents with peers and "
+                                                      "3 peers, reaching --max-torrents"))
+        self.assertServedExactly([swarm])  # nothing dropped; listed peers go on
+        reply = announce(self.cluster.port, swarm.info_hash, peer_id("limits/new"), 7300,
+                         source=SEEDERS, left=5)
+        self.assertIn(b"tracker full", reply[b"failure reason"])
+
     def test_a_full_disk_stops_the_shard_saying_what_to_do_and_loses_nothing(self):
         disk = SmallFileSystem(os.path.join(self.root, "small"), "128k")
         self.addCleanup(disk.close)
