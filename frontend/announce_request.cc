@@ -63,10 +63,13 @@ class AnnounceParser {
   std::optional<IpAddress> claimed_ip_;
 };
 
+bool IsField(std::string_view key) {  // key, trackerid, corrupt, ...: not ours, ignored
+  return std::find(kFieldNames.begin(), kFieldNames.end(), key) != kFieldNames.end();
+}
+
 Status AnnounceParser::Visit(std::string_view key, std::string_view value) {
-  auto found = std::find(kFieldNames.begin(), kFieldNames.end(), key);
-  if (found == kFieldNames.end()) return OkStatus();  // key, trackerid, corrupt, ...: ignored
-  auto field = static_cast<Field>(found - kFieldNames.begin());
+  auto field = static_cast<Field>(std::find(kFieldNames.begin(), kFieldNames.end(), key) -
+                                  kFieldNames.begin());
   if (seen_ & (1u << field)) return Error{"duplicate " + std::string(key)};
   seen_ |= 1u << field;
   return SetField(field, value);
@@ -175,7 +178,7 @@ Status ParseAnnounce(std::string_view raw_query, const IpAddress& client,
   out.no_peer_id = false;
   AnnounceParser parser(out);
   Status status = ForEachQueryParam(
-      raw_query,
+      raw_query, IsField,
       [&parser](std::string_view key, std::string_view value) { return parser.Visit(key, value); });
   if (!status) return status;
   return parser.Finish(client, options);

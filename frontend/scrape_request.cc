@@ -11,8 +11,8 @@ Status ParseScrape(std::string_view raw_query, std::uint32_t max_hashes,
                    std::vector<InfoHash>& hashes) {
   hashes.clear();
   Status status = ForEachQueryParam(
-      raw_query, [&hashes](std::string_view key, std::string_view value) -> Status {
-        if (key != "info_hash") return OkStatus();
+      raw_query, [](std::string_view key) { return key == "info_hash"; },
+      [&hashes](std::string_view, std::string_view value) -> Status {
         auto hash = InfoHash::FromRaw(value);
         if (!hash) return Error{"invalid info_hash: must be 20 bytes"};
         hashes.push_back(*hash);

@@ -8,6 +8,7 @@
 #include "frontend/info_page.h"
 #include "frontend/scrape_request.h"
 #include "frontend/tracker_replies.h"
+#include "frontend/tracker_route.h"
 
 namespace shardtrack {
 
@@ -36,19 +37,19 @@ void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
 
 void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
                                const IpAddress& client) {
-  std::string_view path = request.path();
+  std::string_view path = TrackerRoute(request.path());
   std::string_view passkey;
   if (passkeys_ != nullptr) {
-    const PasskeyPath split = FindPasskey(path, request.query());
+    const PasskeyPath split = FindPasskey(request.path(), request.query());
     path = split.route;
     passkey = split.passkey;
   }
   answering_.started = clock_.Now();
   answering_.gzip = request.accepts_gzip && settings_.full_scrape_gzip;
-  if (path == "/announce") {
+  if (path == kAnnounceRoute) {
     answering_.route = Route::kAnnounce;
     if (Admit(slot, client, passkey)) HandleAnnounce(slot, request.query(), client, passkey);
-  } else if (path == "/scrape") {
+  } else if (path == kScrapeRoute) {
     answering_.route = Route::kScrape;
     if (Admit(slot, client, passkey)) HandleScrape(slot, request.query());
   } else if (path == "/") {

@@ -2,6 +2,7 @@
 
 #include "common/routing.h"
 #include "frontend/shard_reply_demux.h"
+#include "frontend/tracker_route.h"
 
 namespace shardtrack {
 namespace {
@@ -15,7 +16,7 @@ std::string_view PasskeyOf(const UdpRequest& request) {
   const std::size_t question = url.find('?');
   const PasskeyPath path = FindPasskey(
       url.substr(0, question), question == std::string_view::npos ? "" : url.substr(question + 1));
-  return path.route == "/announce" ? path.passkey : std::string_view();
+  return path.route == kAnnounceRoute ? path.passkey : std::string_view();
 }
 
 }  // namespace

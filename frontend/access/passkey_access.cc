@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "frontend/tracker_route.h"
+
 namespace shardtrack {
 
 std::string_view PasskeyAccess::Admit(std::string_view passkey) {
@@ -19,8 +21,6 @@ std::string_view PasskeyAccess::Admit(std::string_view passkey) {
 
 namespace {
 
-bool IsTrackerRoute(std::string_view route) { return route == "/announce" || route == "/scrape"; }
-
 std::string_view PasskeyParameter(std::string_view query) {
   constexpr std::string_view kKey = "passkey=";
   while (!query.empty()) {
@@ -36,7 +36,7 @@ std::string_view PasskeyParameter(std::string_view query) {
 }  // namespace
 
 PasskeyPath FindPasskey(std::string_view path, std::string_view query) {
-  if (IsTrackerRoute(path)) return {path, PasskeyParameter(query)};
+  if (IsTrackerRoute(path)) return {TrackerRoute(path), PasskeyParameter(query)};
   const std::size_t slash = path.rfind('/');
   if (!path.starts_with('/') || slash == 0 || slash == std::string_view::npos ||
       path.find('/', 1) != slash) {
@@ -44,8 +44,8 @@ PasskeyPath FindPasskey(std::string_view path, std::string_view query) {
   }
   const std::string_view first = path.substr(0, slash);
   const std::string_view last = path.substr(slash);
-  if (IsTrackerRoute(last)) return {last, first.substr(1)};   // /<passkey>/announce
-  if (IsTrackerRoute(first)) return {first, last.substr(1)};  // /announce/<passkey>
+  if (IsTrackerRoute(last)) return {TrackerRoute(last), first.substr(1)};   // /<passkey>/announce
+  if (IsTrackerRoute(first)) return {TrackerRoute(first), last.substr(1)};  // /announce/<passkey>
   return {path, {}};
 }
 

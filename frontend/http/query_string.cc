@@ -1,19 +1,8 @@
 #include "frontend/http/query_string.h"
 
-#include <algorithm>
-
 #include "common/fixed_bytes.h"
 
 namespace shardtrack {
-namespace {
-
-bool IsPrintableName(std::string_view name) {
-  return !name.empty() && name.size() <= 32 &&
-         std::all_of(name.begin(), name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
-
-}  // namespace
-
 std::optional<std::size_t> PercentDecodeInto(std::string_view encoded, char* out) {
   std::size_t size = 0;
   for (std::size_t i = 0; i < encoded.size(); ++i) {
@@ -53,33 +42,20 @@ std::optional<std::string_view> QueryStringReader::Decode(std::string_view raw, 
   return std::string_view(out, *size);
 }
 
-QueryStringReader::Step QueryStringReader::Next() {
+bool QueryStringReader::Next() {
   while (!rest_.empty()) {
     std::size_t amp = rest_.find('&');
     std::string_view part = rest_.substr(0, amp);
     rest_.remove_prefix(amp == std::string_view::npos ? rest_.size() : amp + 1);
     if (part.empty()) continue;
     std::size_t equals = part.find('=');
-    std::string_view raw_value =
-        equals == std::string_view::npos ? std::string_view() : part.substr(equals + 1);
-    key_ = value_ = {};
     auto key = Decode(part.substr(0, equals), key_scratch_);
-    key_ok_ = key.has_value();
-    if (!key) return Step::kMalformed;
+    if (!key) continue;
     key_ = *key;
-    auto value = Decode(raw_value, value_scratch_);
-    if (!value) return Step::kMalformed;
-    value_ = *value;
-    return Step::kPair;
+    raw_value_ = equals == std::string_view::npos ? std::string_view() : part.substr(equals + 1);
+    return true;
   }
-  return Step::kEnd;
-}
-
-std::string QueryStringReader::MalformedMessage() const {
-  if (key_ok_ && IsPrintableName(key_)) {
-    return "invalid " + std::string(key_) + ": malformed percent-escape";
-  }
-  return "malformed percent-escape in query";
+  return false;
 }
 
 }  // namespace shardtrack

@@ -2,7 +2,9 @@
 // Pure. QueryStringReader copies little: a part without escapes is returned as a
 // view into the query itself, and one with escapes is decoded into a small inline buffer (a
 // heap spill only for parts over 128 bytes). Views stay valid until the next Next() call.
-// `+` decodes to a space; a malformed escape (`%`, `%4`, `%zz`) is an error, never kept as is.
+// `+` decodes to a space; a malformed escape (`%`, `%4`, `%zz`) is never kept as is. Values are
+// decoded only when asked for, so a malformed escape in a parameter nobody reads (a client's
+// own extension) is no error: like an unknown key, it is skipped.
 #pragma once
 
 #include <array>
@@ -22,16 +24,14 @@ std::optional<std::string> PercentDecode(std::string_view encoded);
 
 class QueryStringReader {
  public:
-  enum class Step { kPair, kEnd, kMalformed };
-
   explicit QueryStringReader(std::string_view query) : rest_(query) {}
 
-  // Advances to the next non-empty `key[=value]` part ("flag" alone has an empty value).
-  Step Next();
+  // Advances to the next non-empty `key[=value]` part ("flag" alone has an empty value); false
+  // at the end. A key with a malformed escape names nothing and is skipped.
+  bool Next();
   std::string_view key() const { return key_; }
-  std::string_view value() const { return value_; }
-  // After kMalformed: "invalid <key>: malformed percent-escape", naming the key when printable.
-  std::string MalformedMessage() const;
+  // The current part's decoded value; nullopt for a malformed escape.
+  std::optional<std::string_view> value() { return Decode(raw_value_, value_scratch_); }
 
  private:
   struct Scratch {
@@ -42,27 +42,24 @@ class QueryStringReader {
 
   std::string_view rest_;
   std::string_view key_;
-  std::string_view value_;
-  bool key_ok_ = false;
+  std::string_view raw_value_;
   Scratch key_scratch_;
   Scratch value_scratch_;
 };
 
-// Calls visit(key, value) -> Status for every pair; stops at the first error (its own or a
-// malformed escape) and returns it.
-template <typename Visit>
-Status ForEachQueryParam(std::string_view query, Visit&& visit) {
+// Calls visit(key, value) -> Status for every pair whose is_known(key) is true, skipping the
+// others unread; stops at the first error (its own, or "invalid <key>: malformed percent-escape"
+// for a known key's value) and returns it.
+template <typename IsKnown, typename Visit>
+Status ForEachQueryParam(std::string_view query, IsKnown&& is_known, Visit&& visit) {
   QueryStringReader reader(query);
-  while (true) {
-    switch (reader.Next()) {
-      case QueryStringReader::Step::kEnd:
-        return OkStatus();
-      case QueryStringReader::Step::kMalformed:
-        return Error{reader.MalformedMessage()};
-      case QueryStringReader::Step::kPair:
-        if (Status status = visit(reader.key(), reader.value()); !status) return status;
-    }
+  while (reader.Next()) {
+    if (!is_known(reader.key())) continue;
+    auto value = reader.value();
+    if (!value) return Error{"invalid " + std::string(reader.key()) + ": malformed percent-escape"};
+    if (Status status = visit(reader.key(), *value); !status) return status;
   }
+  return OkStatus();
 }
 
 }  // namespace shardtrack

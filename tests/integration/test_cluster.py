@@ -13,7 +13,8 @@ import time
 import unittest
 
 import cluster
-from cluster import announce, get, reply_peers, scrape, HttpConnection, peer_id
+from cluster import (announce, announce_target, get, query_string, reply_peers, scrape,
+                     HttpConnection, peer_id)
 
 LEFT = 1000  # a leecher's `left`
 
@@ -441,6 +442,23 @@ class HttpTest(SharedClusterTest):
 
     def test_unknown_path_is_404(self):
         self.assertEqual(get(self.fe(0), "/nothing-here").status, 404)
+        self.assertEqual(get(self.fe(0), "/announcer").status, 404)
+
+    def test_older_trackers_paths_announce_and_scrape(self):
+        # Torrents published by TBDev-era sites name /announce.php; some add a trailing slash.
+        h = self.torrent(0, "old paths")
+        a, b = self.peers(2)
+        a.announce(self.fe(0), h, event="started")
+        target = announce_target(h, b.peer_id, b.port, left=LEFT, event="started")
+        for path in ("/announce.php", "/announce/"):
+            with self.subTest(path=path):
+                reply = get(self.fe(0), target.replace("/announce", path, 1),
+                            source=b.address).bencoded()
+                self.assertPeers(reply, [a])
+        for path in ("/scrape.php", "/scrape/"):
+            with self.subTest(path=path):
+                response = get(self.fe(0), path + "?" + query_string([("info_hash", h)]))
+                self.assertEqual(response.bencoded()[b"files"][h][b"incomplete"], 2)
 
     def test_post_is_405(self):
         with HttpConnection(self.fe(0)) as conn:

@@ -131,6 +131,8 @@ TEST(AnnounceRequestTest, AcceptsParametersInAnyOrderAndIgnoresUnknownOnes) {
   params.emplace_back("trackerid", "");
   params.emplace_back("supportcrypto", "1");
   params.emplace_back("key", "twice is fine for unknown keys");
+  params.emplace_back("azver", "%zz");  // malformed escapes where nothing is read: no error
+  params.emplace_back("%4", "1");
   auto parsed = Parse(params);
   ASSERT_TRUE(parsed) << parsed.error();
   EXPECT_EQ(parsed->request.info_hash(), kInfoHash);

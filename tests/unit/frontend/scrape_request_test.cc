@@ -36,7 +36,7 @@ TEST(ScrapeRequestTest, NoHashesAsksForFullScrape) {
   auto hashes = Parse("", 10);
   ASSERT_TRUE(hashes) << hashes.error();
   EXPECT_TRUE(hashes->empty());
-  auto others = Parse("key=abc&foo", 10);
+  auto others = Parse("key=abc&foo&passkey=%zz&%q=1", 10);
   ASSERT_TRUE(others) << others.error();
   EXPECT_TRUE(others->empty());
 }

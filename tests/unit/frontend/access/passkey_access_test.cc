@@ -62,7 +62,10 @@ TEST(FindPasskeyTest, TakesThePasskeyFromTheFormsTrackersPutInTorrents) {
            {"/announce", "xpasskey=0123abcd", "/announce", ""},
            {"//announce", "", "/announce", ""},
            {"/announce/", "", "/announce", ""},
-           {"/announce", "passkey=a%62c", "/announce", "a%62c"},  // as written
+           {"/announce", "passkey=a%62c", "/announce", "a%62c"},     // as written
+           {"/0123abcd/announce.php", "", "/announce", "0123abcd"},  // other spellings
+           {"/scrape.php/0123abcd", "", "/scrape", "0123abcd"},
+           {"/announce.php", "passkey=0123abcd", "/announce", "0123abcd"},
        }) {
     const PasskeyPath found = FindPasskey(c.path, c.query);
     EXPECT_EQ(found.route, c.route) << c.path << "?" << c.query;
@@ -73,7 +76,7 @@ TEST(FindPasskeyTest, TakesThePasskeyFromTheFormsTrackersPutInTorrents) {
 TEST(FindPasskeyTest, LeavesEveryOtherPathAsItIs) {
   for (const std::string path :
        {"/", "/metrics", "/key/metrics", "/a/b/announce", "/key/announce/", "/key/announcer",
-        "announce", "/healthz/key", "", "key/announce", "announce/key"}) {
+        "/key/announce.html", "announce", "/healthz/key", "", "key/announce", "announce/key"}) {
     const PasskeyPath found = FindPasskey(path, "passkey=abc");
     EXPECT_EQ(found.route, path);
     EXPECT_EQ(found.passkey, "") << path;
