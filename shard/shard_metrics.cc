@@ -64,6 +64,10 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
                       "Requests dropped unapplied: they came after their frontend had told the "
                       "client to retry (the shard stalled or fell behind).",
                       shard, [&server] { return server.late_requests(); });
+  registry.AddCounter("shardtrack_revoked_requests_total",
+                      "Requests dropped unread: their frontend's CURVE key was taken off "
+                      "--frontend-keys-file after it connected.",
+                      shard, [&server] { return server.revoked_requests(); });
   registry.AddCounter("shardtrack_batches_total", "Request batches handled.", shard,
                       [&server] { return server.batches_handled(); });
   registry.AddCounter("shardtrack_malformed_messages_total",

@@ -129,7 +129,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
     shard->keys_reloader_ = std::make_unique<ListFileReloader<FrontendKeys>>(
         loop, settings.frontend_keys_file, std::chrono::seconds(settings.frontend_keys_interval),
         (*curve)->keys_stamp, shard->frontend_keys_);
-    shard->server_->UseCurve((*curve)->keys.own.secret_key);
+    shard->server_->UseCurve((*curve)->keys.own.secret_key, shard->frontend_keys_);
     spdlog::info("shard {}: CURVE on, {} frontend keys admitted; the shards' public key is {}",
                  settings.index, shard->frontend_keys_.entries(),
                  (*curve)->keys.own.public_key.ToHex());

@@ -13,6 +13,13 @@ constexpr int kMaxDrainTurns = 16;       // of those, at Close
 // scrape's, which would otherwise pin its megabytes.
 constexpr std::size_t kMaxKeptReplyBytes = 256 * 1024;
 constexpr int kClosingLingerMs = 1000;  // see Close
+
+// The user id the ZapHandler gave the connection `message` came on (its key in hex); empty
+// without one.
+std::string_view UserIdOf(const zmq::message_t& message) {
+  const char* user = zmq_msg_gets(message.handle(), "User-Id");
+  return user == nullptr ? std::string_view() : std::string_view(user);
+}
 }  // namespace
 
 ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
@@ -34,7 +41,8 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
 
 ShardServer::~ShardServer() { Close(); }
 
-void ShardServer::UseCurve(const CurveKey& secret_key) {
+void ShardServer::UseCurve(const CurveKey& secret_key, const FrontendKeys& keys) {
+  frontend_keys_ = &keys;
   socket_.set(zmq::sockopt::curve_server, true);
   socket_.set(zmq::sockopt::curve_secretkey, secret_key.view());
   socket_.set(zmq::sockopt::zap_domain, "shardtrack");
@@ -107,6 +115,10 @@ int ShardServer::ReadBatches() {
       DropMalformed("not a RequestBatch");
       continue;
     }
+    if (!SenderStillAdmitted(payload)) {
+      DropRevoked(UserIdOf(payload));
+      continue;
+    }
     const std::string_view frontend(static_cast<const char*>(identity.data()), identity.size());
     if (late_.Late(frontend, incoming_.sent_ms(), incoming_.timeout_ms(), loop_.clock().Now())) {
       DropLate();
@@ -144,6 +156,22 @@ void ShardServer::DropLate() {
       "({} ms), so the frontend had told its clients to retry ({} requests so far; at most one "
       "such line a minute). Was the shard stalled, or is it overloaded?",
       incoming_.requests_size(), incoming_.timeout_ms(), late_requests_);
+}
+
+bool ShardServer::SenderStillAdmitted(const zmq::message_t& payload) const {
+  if (frontend_keys_ == nullptr) return true;
+  const auto key = CurveKey::FromHex(UserIdOf(payload));  // the ZapHandler's user id
+  return key && frontend_keys_->Admits(*key);
+}
+
+void ShardServer::DropRevoked(std::string_view key_hex) {
+  revoked_requests_ += static_cast<std::uint64_t>(incoming_.requests_size());
+  if (!revoked_log_.Due(loop_.clock().Now())) return;
+  spdlog::warn(
+      "dropped a batch of {} requests unread from the frontend with CURVE key {}: the key was "
+      "taken off --frontend-keys-file after it connected ({} requests so far; at most one such "
+      "line a minute). Stop that frontend, or put its key back if it was taken off by mistake",
+      incoming_.requests_size(), key_hex, revoked_requests_);
 }
 
 void ShardServer::Queue(zmq::message_t identity) {

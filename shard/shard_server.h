@@ -26,6 +26,7 @@
 #include "proto/shardtrack.pb.h"
 #include "shard/background_snapshot.h"
 #include "shard/expiry_sweep.h"
+#include "shard/frontend_keys.h"
 #include "shard/late_batches.h"
 #include "shard/reply_durability.h"
 #include "shard/shard_service.h"
@@ -39,9 +40,11 @@ class ShardServer {
   ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
               const ExpirySweep::Options& expiry, SwarmStore& store, ShardService& service);
   ~ShardServer();
-  // Makes the socket a CURVE server with `secret_key` (a ZapHandler admits the clients). Call
-  // before Bind.
-  void UseCurve(const CurveKey& secret_key);
+  // Makes the socket a CURVE server with `secret_key`; a ZapHandler admits the frontends `keys`
+  // lists at their handshakes. ZeroMQ cannot close one peer's connection, so a batch from a
+  // frontend whose key a reload has taken off the list since is dropped unread: revoking a key
+  // takes effect at once. `keys` must outlive the server. Call before Bind.
+  void UseCurve(const CurveKey& secret_key, const FrontendKeys& keys);
   // The ROUTER socket, for a ZapHandler to watch its handshakes.
   zmq::socket_t& socket() { return socket_; }
   ShardServer(const ShardServer&) = delete;
@@ -64,6 +67,8 @@ class ShardServer {
   std::uint64_t malformed_messages() const { return malformed_messages_; }
   // Requests dropped unapplied: their batch came after its frontend gave up on it (LateBatches).
   std::uint64_t late_requests() const { return late_requests_; }
+  // Requests dropped unread: their frontend's key was revoked after it connected.
+  std::uint64_t revoked_requests() const { return revoked_requests_; }
   const ExpirySweep::Stats& expiry_stats() const { return expiry_.stats(); }
   // A journal write or sync failed and the loop was stopped because of it.
   bool commit_failed() const { return commit_failed_; }
@@ -79,6 +84,9 @@ class ShardServer {
   int ReadBatches();
   void DropMalformed(std::string_view what);  // counted; logged at most once a minute
   void DropLate();                            // incoming_; the same
+  // Whether the frontend that sent `payload` still has a listed key (true without CURVE).
+  bool SenderStillAdmitted(const zmq::message_t& payload) const;
+  void DropRevoked(std::string_view key_hex);  // incoming_; the same
   // Queues reply_ for `identity`: its completion replies in held_, the rest in outgoing_.
   void Queue(zmq::message_t identity);
   void EndTurn();
@@ -125,6 +133,9 @@ class ShardServer {
   LateBatches late_;
   std::uint64_t late_requests_ = 0;
   LogThrottle late_log_;
+  const FrontendKeys* frontend_keys_ = nullptr;  // with CURVE only
+  std::uint64_t revoked_requests_ = 0;
+  LogThrottle revoked_log_;
 };
 
 }  // namespace shardtrack

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <iterator>
+#include <string>
 #include <string_view>
 #include <zmq_addon.hpp>
 
@@ -75,14 +76,14 @@ void ZapHandler::OnMonitorEvent() {
   }
 }
 
-const char* ZapHandler::Decide(const std::vector<zmq::message_t>& request) {
+std::optional<CurveKey> ZapHandler::Decide(const std::vector<zmq::message_t>& request) {
   // CURVE's credentials are one frame, the key: a request with more frames is malformed.
   const bool curve = request.size() == kCredentials + 1 && View(request[0]) == kVersion &&
                      View(request[kMechanism]) == "CURVE";
   const auto key = curve ? CurveKey::FromRaw(View(request[kCredentials])) : std::nullopt;
   if (key && keys_.Admits(*key)) {
     ++admitted_;
-    return "200";
+    return key;
   }
   ++refused_;
   if (refusal_log_.Due(loop_.clock().Now())) {
@@ -93,19 +94,21 @@ const char* ZapHandler::Decide(const std::vector<zmq::message_t>& request) {
         request.size() > kAddress ? std::string(View(request[kAddress])) : "?",
         key ? key->ToHex() : "(none)", refused_);
   }
-  return "400";
+  return std::nullopt;
 }
 
 void ZapHandler::OnReadable() {
   std::vector<zmq::message_t> request;
   while (zmq::recv_multipart(socket_, std::back_inserter(request), zmq::recv_flags::dontwait)) {
-    const char* status = Decide(request);
+    const std::optional<CurveKey> admitted = Decide(request);
+    const std::string_view status = admitted ? "200" : "400";
+    const std::string user_id = admitted ? admitted->ToHex() : std::string();  // see ShardServer
     const std::string_view request_id =
         request.size() > kRequestId ? View(request[kRequestId]) : std::string_view();
     // Version, request id, status code, status text, user id, metadata.
-    const std::array<zmq::const_buffer, 6> reply = {
-        zmq::buffer(kVersion), zmq::buffer(request_id), zmq::buffer(std::string_view(status)),
-        zmq::str_buffer(""),   zmq::str_buffer(""),     zmq::str_buffer("")};
+    const std::array<zmq::const_buffer, 6> reply = {zmq::buffer(kVersion), zmq::buffer(request_id),
+                                                    zmq::buffer(status),   zmq::str_buffer(""),
+                                                    zmq::buffer(user_id),  zmq::str_buffer("")};
     zmq::send_multipart(socket_, reply, zmq::send_flags::dontwait);
     request.clear();
   }

@@ -3,12 +3,15 @@
 // new connection's handshake; it answers 200 for a key on the list and 400 for any other, so a
 // process that knows the shard's address, or even its public key, still cannot send it
 // requests. The keys are `keys`' (borrowed: it must outlive the handler), so a reload takes
-// effect at the next handshake. It also watches the shard's socket for handshakes that fail
-// before any key is known (a frontend without CURVE, or with another shard key), which it can
-// count but not name. Bind it before the shard's socket binds. Loop thread only.
+// effect at the next handshake; an admitted connection's user id is its key in hex, which the
+// ShardServer checks each batch's against the keys then in force. It also watches the shard's
+// socket for handshakes that fail before any key is known (a frontend without CURVE, or with
+// another shard key), which it can count but not name. Bind it before the shard's socket binds.
+// Loop thread only.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 #include <zmq.hpp>
 
@@ -37,8 +40,8 @@ class ZapHandler {
  private:
   void OnReadable();
   void OnMonitorEvent();
-  // The reply's status code to one request's frames.
-  const char* Decide(const std::vector<zmq::message_t>& request);
+  // The key one request's frames show, when it is admitted.
+  std::optional<CurveKey> Decide(const std::vector<zmq::message_t>& request);
 
   EventLoop& loop_;
   zmq::socket_t socket_;

@@ -111,6 +111,31 @@ class CurveTest(cluster.ProcessTestCase):
             self.assertEqual(samples['shardtrack_frontend_keys_reloads_total'
                                      f'{{shard="{shard.index}",result="ok"}}'], 1)
 
+    def test_a_frontend_whose_key_is_taken_off_is_cut_off_at_once(self):
+        port = self.frontend(0, *self.curve_args(self.admitted)).port
+        hashes = [cluster.hash_on_shard(shard, 2, f"revoked/{shard}") for shard in range(2)]
+        for shard, info_hash in enumerate(hashes):
+            self.assertNotIn(b"failure reason", served_announce(port, info_hash, f"r/{shard}"))
+        with open(self.stranger + ".public") as b, open(self.frontend_list + ".new", "w") as f:
+            f.write(b.read().strip() + "  frontend-b replaces frontend-a\n")
+        os.replace(self.frontend_list + ".new", self.frontend_list)
+        self.shards[0].popen.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + WAIT
+        # Its connections stay open (ZeroMQ cannot close one), but nothing it sends is applied.
+        for shard in self.shards:
+            while self.reload_samples(shard, "ok") < 1:
+                self.assertLess(time.monotonic(), deadline, "the keys file not reloaded")
+                time.sleep(0.1)
+        for shard, info_hash in enumerate(hashes):
+            reply = announce(port, info_hash, peer_id(f"late/{shard}"), 7003, left=5)
+            self.assertIn(b"failure reason", reply, shard)
+            self.assertEqual(reply[b"retry in"], 1)
+            samples = cluster.metrics(self.shards[shard].metrics_port())
+            self.assertEqual(samples[f'shardtrack_revoked_requests_total{{shard="{shard}"}}'], 1)
+            self.assertEqual(samples[f'shardtrack_peers{{shard="{shard}"}}'], 1)
+        self.assertTrue(self.shards[0].logged("was taken off --frontend-keys-file after it "
+                                              "connected"))
+
     def reload_samples(self, shard, result):
         return cluster.metrics(shard.metrics_port())[
             f'shardtrack_frontend_keys_reloads_total{{shard="{shard.index}",result="{result}"}}']

@@ -109,8 +109,10 @@ class ZapHandlerTest : public ::testing::Test {
   zmq::socket_t client_{context_, zmq::socket_type::dealer};
 };
 
-TEST_F(ZapHandlerTest, AListedKeyIsAdmitted) {
-  EXPECT_THAT(Ask(CurveRequest(listed_.view())), ElementsAre("1.0", "req-7", "200", "", "", ""));
+TEST_F(ZapHandlerTest, AListedKeyIsAdmittedWithTheKeyAsItsUserId) {
+  // The user id comes with every message of the connection, for ShardServer to check again.
+  EXPECT_THAT(Ask(CurveRequest(listed_.view())),
+              ElementsAre("1.0", "req-7", "200", "", listed_.ToHex(), ""));
   EXPECT_EQ(handler_.admitted(), 1u);
   EXPECT_EQ(handler_.refused(), 0u);
 }
