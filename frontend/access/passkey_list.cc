@@ -71,13 +71,21 @@ bool PasskeyList::Contains(std::string_view passkey) const {
 
 Result<PasskeyList> ParsePasskeyList(std::string_view text) {
   PasskeyList list;
-  Status parsed = ForEachListLine(text, [&list](std::string_view line) -> Status {
-    const std::string_view passkey = FirstWord(line);
-    if (Status checked = CheckPasskey(passkey); !checked) return checked;
-    list.Add(passkey);
-    return OkStatus();
-  });
+  // A passkey is a member's secret: an error names the line, never shows it (logs get mailed).
+  Status parsed = ForEachListLine(
+      text,
+      [&list](std::string_view line) -> Status {
+        const std::string_view passkey = FirstWord(line);
+        if (Status checked = CheckPasskey(passkey); !checked) return checked;
+        list.Add(passkey);
+        return OkStatus();
+      },
+      ShowBadLine::kNo);
   if (!parsed) return Error{parsed.error()};
+  // Most likely a site's export that failed half-way: reloaded, it would lock every member out.
+  if (list.size() == 0) {
+    return Error{"lists no passkey, which would refuse every member (a failed export?)"};
+  }
   list.Build();
   return list;
 }

@@ -158,9 +158,17 @@ class MembersTest(PasskeyCase):
             self.port, 'shardtrack_passkey_file_reloads_total{result="failed"}'),
             "the malformed file reported")
         self.assertRegex(self.frontend.log(), re.escape(self.path) +
-                         r": line 3 \"not/a/passkey\": character 4, '/', cannot be in a passkey")
+                         r": line 3: character 4, '/', cannot be in a passkey")
+        self.assertNotIn("dave", self.frontend.log())  # a member's secret is never logged
         self.assertTrue(self.admitted("carol"))  # the previous list stays in force
         self.assertFalse(self.admitted("dave"))
+
+        write_passkeys(self.path, [])  # an export that failed: it would lock everyone out
+        wait_until(lambda: metric_sum(
+            self.port, 'shardtrack_passkey_file_reloads_total{result="failed"}') >= 2,
+            "the empty file refused")
+        self.assertTrue(self.frontend.logged("lists no passkey"))
+        self.assertTrue(self.admitted("carol"))
         samples = cluster.metrics(self.port)
         self.assertEqual(samples["shardtrack_passkeys"], 2)
         self.assertEqual(samples['shardtrack_passkey_file_reloads_total{result="ok"}'], 1)

@@ -47,17 +47,22 @@ TEST(PasskeyListTest, AManyThousandPasskeyListFindsEachOnceAndNothingElse) {
   EXPECT_FALSE(PasskeyList().Contains("member1"));
 }
 
-TEST(PasskeyListTest, AnEmptyFileListsNoPasskey) {
-  auto list = ParsePasskeyList("# nobody yet\n\n");
-  ASSERT_TRUE(list.ok());
-  EXPECT_EQ(list->size(), 0u);
+TEST(PasskeyListTest, AFileListingNoPasskeyIsAnError) {
+  for (std::string_view text : {"", "# nobody yet\n\n"}) {
+    auto list = ParsePasskeyList(text);
+    ASSERT_FALSE(list.ok());
+    EXPECT_EQ(list.error(), "lists no passkey, which would refuse every member (a failed export?)");
+  }
 }
 
 TEST(PasskeyListTest, ACharacterAUrlPathWouldEscapeMakesTheWholeFileAnError) {
   auto list = ParsePasskeyList("good\nbad/key\n");
   ASSERT_FALSE(list.ok());
-  EXPECT_EQ(list.error(),
-            "line 2 \"bad/key\": character 4, '/', cannot be in a passkey (A-Z a-z 0-9 - . _ ~)");
+  EXPECT_EQ(list.error(), "line 2: character 4, '/', cannot be in a passkey (A-Z a-z 0-9 - . _ ~)");
+  // The line is a member's secret: never shown.
+  auto csv = ParsePasskeyList("d1d2d3d4e5,4\n");
+  ASSERT_FALSE(csv.ok());
+  EXPECT_EQ(csv.error().find("d1d2"), std::string::npos) << csv.error();
   EXPECT_FALSE(ParsePasskeyList("caf\xc3\xa9\n").ok());
   EXPECT_FALSE(ParsePasskeyList("a%20b\n").ok());
 }
@@ -66,7 +71,7 @@ TEST(PasskeyListTest, APasskeyOver64CharactersIsAnError) {
   EXPECT_TRUE(ParsePasskeyList(std::string(kMaxPasskeyLength, 'k')).ok());
   auto list = ParsePasskeyList(std::string(kMaxPasskeyLength + 1, 'k'));
   ASSERT_FALSE(list.ok());
-  EXPECT_NE(list.error().find("line 1 "), std::string::npos) << list.error();
+  EXPECT_NE(list.error().find("line 1: "), std::string::npos) << list.error();
   EXPECT_NE(list.error().find("at most 64 characters, this one 65"), std::string::npos)
       << list.error();
 }
