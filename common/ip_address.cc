@@ -59,6 +59,13 @@ bool IpAddress::IsLocal() const {
          (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
 }
 
+bool IpAddress::CanBePeer() const {
+  const auto& b = bytes_;
+  if (is_v4()) return b[0] != 0 && b[0] < 224;  // not 0/8, 224/4 (multicast) or 240/4
+  static constexpr std::uint8_t kUnspecified[16] = {};
+  return std::memcmp(b.data(), kUnspecified, 16) != 0 && b[0] != 0xff;
+}
+
 Result<Cidr> Cidr::Read(std::string_view text) {
   const auto slash = text.find('/');
   const std::string_view base_text = text.substr(0, slash);

@@ -30,6 +30,10 @@ class IpAddress {
   // trusted to give its own `ip=` (only_local_override_ip).
   bool IsLocal() const;
 
+  // False for an address no peer can be reached at: unspecified (0.0.0.0/8, ::), multicast (224/4,
+  // ff00::/8) or reserved and broadcast (240/4). A client's claimed `ip` of one is ignored.
+  bool CanBePeer() const;
+
   bool operator==(const IpAddress&) const = default;
 
  private:

@@ -138,7 +138,9 @@ Status AnnounceParser::SetField(Field field, std::string_view value) {
       return OkStatus();
     }
     case kIp:
-      claimed_ip_ = IpAddress::Parse(value);  // a host name or garbage is ignored, not an error
+      // A host name, garbage or an address no peer has (0.0.0.0) is ignored, not an error.
+      claimed_ip_ = IpAddress::Parse(value);
+      if (claimed_ip_ && !claimed_ip_->CanBePeer()) claimed_ip_.reset();
       return OkStatus();
     case kFieldCount:
       break;

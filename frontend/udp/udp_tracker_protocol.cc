@@ -85,10 +85,13 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOption
       num_want < 0 ? options.response_size : static_cast<std::uint32_t>(num_want);
   announce.set_numwant(std::min({wanted, options.max_give, UdpPeersThatFit(client)}));
   IpAddress ip = client;
-  const bool believe = options.ip_override == IpOverride::kAlways ||
-                       (options.ip_override == IpOverride::kLocal && client.IsLocal());
-  if (believe && ip_field != std::string_view("\0\0\0\0", 4)) {
-    if (auto given = IpAddress::FromRaw(ip_field)) ip = *given;
+  // BEP 15: an IPv6 client leaves the 4-byte field 0. Believing an IPv4 address from one would
+  // make it an IPv4 peer given IPv4 peers, which its reply (18-byte entries) cannot carry.
+  const bool believe =
+      client.is_v4() && (options.ip_override == IpOverride::kAlways ||
+                         (options.ip_override == IpOverride::kLocal && client.IsLocal()));
+  if (believe) {  // 0 (the usual) or another address no peer has: the source's
+    if (auto given = IpAddress::FromRaw(ip_field); given && given->CanBePeer()) ip = *given;
   }
   announce.mutable_ip()->assign(ip.raw());
 }

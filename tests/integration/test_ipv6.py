@@ -94,6 +94,18 @@ class Ipv6Test(cluster.LoggedTestCase):
         self.assertEqual(payload[12:], socket.inet_pton(socket.AF_INET6, "::1") +
                          struct.pack(">H", 6003))
 
+    def test_an_ipv6_udp_clients_ipv4_ip_field_does_not_cost_it_its_peers(self):
+        # BEP 15: the field is IPv4 and an IPv6 client leaves it 0; one that fills it in is
+        # still an IPv6 peer, given the IPv6 peers its 18-byte entries can carry.
+        info_hash = self.cluster.hash_on_shard(0, self.id())
+        self.announce("::1", info_hash, "http-six", 6004, left=0)
+        six = self.udp_client(socket.AF_INET6, "::1")
+        action, payload = six.announce(info_hash, peer_id("udp-six"), 6005, left=5,
+                                       ip=socket.inet_aton("10.0.0.9"))
+        self.assertEqual(action, 1, payload)
+        self.assertEqual(payload[12:], socket.inet_pton(socket.AF_INET6, "::1") +
+                         struct.pack(">H", 6004))
+
 
 if __name__ == "__main__":
     unittest.main()

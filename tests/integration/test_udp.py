@@ -74,10 +74,11 @@ class UdpClient:
         return self.connection_id
 
     def announce(self, info_hash, pid, port, left, event=EVENT_STARTED, num_want=-1,
-                 connection_id=None, options=b""):
-        """`options`: BEP 41 options after the announce (bep41_url_data makes them)."""
-        body = info_hash + pid + struct.pack(">QQQIIIiH", 0, left, 0, event, 0, 7, num_want,
-                                             port) + options
+                 connection_id=None, options=b"", ip=b"\0\0\0\0"):
+        """`options`: BEP 41 options after the announce (bep41_url_data makes them); `ip`: the
+        4-byte IP address field."""
+        body = (info_hash + pid + struct.pack(">QQQI", 0, left, 0, event) + ip +
+                struct.pack(">IiH", 7, num_want, port) + options)
         cid = self.connection_id if connection_id is None else connection_id
         return self.exchange(cid, 1, body)
 

@@ -38,6 +38,17 @@ TEST(IpAddressTest, RejectsAnEmbeddedNul) {
   EXPECT_FALSE(IpAddress::Parse("1.2.3.4\0junk"sv));
 }
 
+TEST(IpAddressTest, KnowsAddressesNoPeerCanHave) {
+  for (const char* peer : {"1.0.0.0", "8.8.8.8", "127.0.0.1", "223.255.255.255", "::1",
+                           "2001:db8::1", "fe80::1", "::ffff:10.0.0.1"}) {
+    EXPECT_TRUE(IpAddress::Parse(peer)->CanBePeer()) << peer;
+  }
+  for (const char* none : {"0.0.0.0", "0.1.2.3", "224.0.0.1", "239.255.255.255", "240.0.0.1",
+                           "255.255.255.255", "::", "ff02::1", "::ffff:0.0.0.0"}) {
+    EXPECT_FALSE(IpAddress::Parse(none)->CanBePeer()) << none;
+  }
+}
+
 TEST(IpAddressTest, KnowsLocalSources) {
   for (const char* local : {"127.0.0.1", "10.9.8.7", "172.16.0.1", "172.31.255.255", "192.168.1.1",
                             "169.254.0.1", "::1", "fd00::1", "fe80::1"}) {

@@ -327,10 +327,11 @@ TEST(AnnounceRequestTest, AlwaysAndNeverOverride) {
   EXPECT_EQ(ignored->request.ip(), kLoopbackClient.raw());
 }
 
-TEST(AnnounceRequestTest, IgnoresIpThatIsNotAnAddressLiteral) {
+TEST(AnnounceRequestTest, IgnoresIpThatIsNotAPeersAddress) {
   AnnounceOptions always;
   always.ip_override = IpOverride::kAlways;
-  for (const char* ip : {"tracker.example.com", "", "1.2.3", "300.1.1.1", "1.2.3.4:80"}) {
+  for (const char* ip : {"tracker.example.com", "", "1.2.3", "300.1.1.1", "1.2.3.4:80", "0.0.0.0",
+                         "255.255.255.255", "224.0.0.1", "::", "ff02::1"}) {
     auto parsed = Parse(With("ip", ip), kPublicClient, always);
     ASSERT_TRUE(parsed) << ip << ": " << parsed.error();
     EXPECT_EQ(parsed->request.ip(), kPublicClient.raw()) << ip;

@@ -188,6 +188,20 @@ TEST(UdpTrackerProtocolTest, HonoursTheIpFieldPerIpOverride) {
   UdpParseOptions never = Options();
   never.announce.ip_override = IpOverride::kNever;
   EXPECT_EQ(Parse(Announce(fields), kLocal, never)->announce.ip(), kLocal.raw());
+  fields.ip = "\xff\xff\xff\xff"s;  // no peer's address: the source's stands
+  EXPECT_EQ(Parse(Announce(fields), kPublic, always)->announce.ip(), kPublic.raw());
+}
+
+TEST(UdpTrackerProtocolTest, AnIpv6ClientsIpFieldIsIgnored) {
+  // Its reply carries IPv6 peers only: it must stay an IPv6 peer (BEP 15: the field is 0).
+  AnnounceFields fields;
+  fields.ip = "\x0a\x00\x00\x07"s;
+  UdpParseOptions always = Options();
+  always.announce.ip_override = IpOverride::kAlways;
+  for (const char* address : {"::1", "2001:db8::5"}) {
+    const IpAddress client = *IpAddress::Parse(address);
+    EXPECT_EQ(Parse(Announce(fields), client, always)->announce.ip(), client.raw()) << address;
+  }
 }
 
 TEST(UdpTrackerProtocolTest, ParsesScrapeHashesInOrder) {
