@@ -29,6 +29,7 @@ PeerAnnounce PeerNumber(std::uint64_t n) {
   for (int i = 0; i < 4; ++i) raw[i] = static_cast<char>(address >> (8 * (3 - i)));
   announce.ip = *IpAddress::FromRaw(raw);
   announce.port = 6881;
+  for (std::size_t i = 0; i < 8; ++i) announce.peer_id.bytes[12 + i] = (n >> (8 * i)) & 0xff;
   return announce;
 }
 

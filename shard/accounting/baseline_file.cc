@@ -12,20 +12,26 @@ namespace shardtrack {
 namespace {
 
 constexpr std::string_view kMagic = "STBASE";
-constexpr std::uint16_t kVersion = 1;
+constexpr std::uint16_t kVersion = 2;
+constexpr std::uint16_t kAddressKeyedVersion = 1;  // read as nothing
+constexpr std::uint8_t kSeeder = 1;
+constexpr std::uint8_t kCompleted = 2;
+
+void EncodeClientKey(const SipHashKey& key, std::string& out) {
+  const std::size_t frame = BeginFrame(out, RecordType::kAccountingClientKey);
+  ByteWriter(out).U64(key[0]).U64(key[1]);
+  FinishFrame(out, frame);
+}
 
 void Encode(const TransferLedger::PeerBaseline& baseline, std::string& out) {
   const std::size_t frame = BeginFrame(out, RecordType::kAccountingBaseline);
-  const std::string_view ip = baseline.ip.raw();
   ByteWriter(out)
       .Bytes(baseline.info_hash.view())
-      .U8(static_cast<std::uint8_t>(ip.size()))
-      .Bytes(ip)
-      .U16(baseline.port)
+      .U64(baseline.client)
       .U64(baseline.uploaded)
       .U64(baseline.downloaded)
       .I64(baseline.last_seen)
-      .U8(baseline.seeder ? 1 : 0);
+      .U8((baseline.seeder ? kSeeder : 0) | (baseline.completed ? kCompleted : 0));
   FinishFrame(out, frame);
 }
 
@@ -33,26 +39,34 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
   ByteReader in(fields);
   TransferLedger::PeerBaseline baseline;
   auto info_hash = InfoHash::FromRaw(in.Bytes(InfoHash::kSize));
-  auto ip = IpAddress::FromRaw(in.Bytes(in.U8()));
-  baseline.port = in.U16();
+  baseline.client = in.U64();
   baseline.uploaded = in.U64();
   baseline.downloaded = in.U64();
   baseline.last_seen = in.I64();
-  const std::uint8_t seeder = in.U8();
-  if (!in.ok() || seeder > 1 || !in.AtEnd() || !info_hash || !ip)
+  const std::uint8_t flags = in.U8();
+  if (!in.ok() || (flags & ~(kSeeder | kCompleted)) != 0 || !in.AtEnd() || !info_hash) {
     return Error{"a malformed baseline record"};
+  }
   baseline.info_hash = *info_hash;
-  baseline.ip = *ip;
-  baseline.seeder = seeder == 1;
+  baseline.seeder = (flags & kSeeder) != 0;
+  baseline.completed = (flags & kCompleted) != 0;
   return baseline;
 }
 
-// The records last seen after `cutoff`, into `out`; an error leaves those before the damage.
-Status Parse(std::string_view file, UnixSeconds cutoff,
+// The client key, then the records last seen after `cutoff`, into `out`; an error leaves those
+// before the damage.
+Status Parse(std::string_view file, UnixSeconds cutoff, SipHashKey& client_key,
              std::vector<TransferLedger::PeerBaseline>& out) {
   if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) return preamble;
   FrameCursor cursor(file, kPreambleSize);
   FrameCursor::Frame frame;
+  if (cursor.Next(frame) != FrameCursor::Step::kFrame ||
+      frame.type != RecordType::kAccountingClientKey) {
+    return Error{"no client key at its start"};
+  }
+  ByteReader key(frame.fields);
+  client_key = {key.U64(), key.U64()};
+  if (!key.ok() || !key.AtEnd()) return Error{"a malformed client key"};
   while (true) {
     switch (cursor.Next(frame)) {
       case FrameCursor::Step::kEnd:
@@ -103,6 +117,7 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uin
   if (Status created = files.CreateDir(accounting_dir); !created) return created;
   std::string out;
   AppendPreamble(out, kMagic, kVersion);
+  EncodeClientKey(ledger.client_key(), out);
   for (const auto& baseline : ledger.Baselines()) Encode(baseline, out);
   const std::string path = BaselineFilePath(accounting_dir, shard, count);
   {
@@ -124,11 +139,21 @@ Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_
   auto text = files.ReadFile(path);
   if (!text) return Error{text.error()};
   std::vector<TransferLedger::PeerBaseline> baselines;
-  const Status parsed = Parse(*text, cutoff, baselines);
+  SipHashKey client_key{};
+  const bool address_keyed = CheckPreamble(*text, kMagic, kAddressKeyedVersion).ok();
+  const Status parsed = address_keyed ? OkStatus() : Parse(*text, cutoff, client_key, baselines);
   // Used only once gone for good: a file left behind could be loaded again at a later start.
   for (Status step : {files.Remove(path), files.SyncDir(accounting_dir)}) {
     if (!step) return Error{step.error() + "; its baselines are not used: delete " + path};
   }
+  if (address_keyed) {
+    spdlog::info(
+        "removed {} unread: an older build saved its baselines by address, and they are kept by "
+        "member and peer id now; each client's next announce sets where its counters stand",
+        path);
+    return std::size_t{0};
+  }
+  if (!baselines.empty()) ledger.SetClientKey(client_key);
   for (const auto& baseline : baselines) ledger.AddBaseline(baseline);
   if (!parsed) return Error{path + ": " + parsed.error()};
   return baselines.size();

@@ -19,24 +19,19 @@ constexpr std::size_t MaxEntries(std::size_t slots) { return slots - slots / 8; 
 PeerBaselineTable::PackedKey PeerBaselineTable::Pack(const Key& key) {
   PackedKey packed{};
   std::memcpy(packed.data(), key.info_hash.bytes.data(), InfoHash::kSize);
-  std::uint8_t* address = packed.data() + InfoHash::kSize;
-  const std::array<std::uint8_t, 16> ip = key.ip.As16();
-  std::memcpy(address, ip.data(), ip.size());
-  std::memcpy(address + ip.size(), &key.port, sizeof(key.port));
+  std::memcpy(packed.data() + InfoHash::kSize, &key.client, sizeof(key.client));
   return packed;
 }
 
 PeerBaselineTable::Key PeerBaselineTable::KeyOf(const Slot& slot) {
   Key key;
   std::memcpy(key.info_hash.bytes.data(), slot.key.data(), InfoHash::kSize);
-  const char* address = reinterpret_cast<const char*>(slot.key.data()) + InfoHash::kSize;
-  key.ip = *IpAddress::FromRaw(std::string_view(address, 16));  // maps ::ffff:a.b.c.d back
-  std::memcpy(&key.port, address + 16, sizeof(key.port));
+  std::memcpy(&key.client, slot.key.data() + InfoHash::kSize, sizeof(key.client));
   return key;
 }
 
 PeerBaselineTable::Baseline PeerBaselineTable::BaselineOf(const Slot& slot) {
-  return {slot.uploaded, slot.downloaded, slot.last_seen, slot.seeder};
+  return {slot.uploaded, slot.downloaded, slot.last_seen, slot.seeder, slot.completed};
 }
 
 std::uint64_t PeerBaselineTable::Hash(const PackedKey& key) const {
@@ -115,6 +110,7 @@ void PeerBaselineTable::Replace(std::size_t position, const Baseline& baseline) 
   slot.downloaded = baseline.downloaded;
   slot.last_seen = baseline.last_seen;
   slot.seeder = baseline.seeder;
+  slot.completed = baseline.completed;
 }
 
 void PeerBaselineTable::EraseAt(std::size_t position) {
@@ -133,7 +129,7 @@ void PeerBaselineTable::Put(const Key& key, const Baseline& baseline) {
   }
   if (segment.size + 1 > MaxEntries(segment.slots.size())) Grow(index);
   const Slot entry{baseline.uploaded, baseline.downloaded, baseline.last_seen, packed, 0,
-                   baseline.seeder};
+                   baseline.seeder,   baseline.completed};
   while (!segment.Insert(entry, hash)) Grow(index);
   ++size_;
 }

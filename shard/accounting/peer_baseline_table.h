@@ -1,9 +1,10 @@
-// PeerBaselineTable: the accounting's baselines (where each peer's counters stood at its last
-// announce), keyed by torrent, address and port, in flat open-addressing tables. Why flat: a
+// PeerBaselineTable: the accounting's baselines (where each member's client's counters stood at
+// its last announce to a torrent), keyed by torrent and client (TransferLedger's keyed hash of
+// the passkey and peer id), in flat open-addressing tables. Why flat: a
 // node-based map spent ~124 bytes and two cache misses per peer; here a peer is one 64-byte slot
 // (one cache line), at a load of 0.70 to 7/8: 73 to 91 bytes per peer.
-// - The hash is keyed SipHash: clients choose infohashes, addresses and ports, so they cannot
-//   aim entries at one run of slots.
+// - The hash is keyed SipHash: clients choose infohashes, so they cannot aim entries at one run
+//   of slots.
 // - The hash's top bits pick one of kSegments segments, each its own table that grows and
 //   shrinks alone, so growth moves a 256th of the peers (one table of a million took ~120 ms to
 //   grow: a pause on the shard's loop). The next 32 bits pick the home slot by scaling (bits *
@@ -27,7 +28,6 @@
 
 #include "common/clock.h"
 #include "common/fixed_bytes.h"
-#include "common/ip_address.h"
 #include "common/siphash.h"
 
 namespace shardtrack {
@@ -36,8 +36,7 @@ class PeerBaselineTable {
  public:
   struct Key {
     InfoHash info_hash;
-    IpAddress ip;
-    std::uint16_t port = 0;
+    std::uint64_t client = 0;
     bool operator==(const Key&) const = default;
   };
   struct Baseline {
@@ -45,6 +44,7 @@ class PeerBaselineTable {
     std::uint64_t downloaded = 0;
     UnixSeconds last_seen = 0;
     bool seeder = false;
+    bool completed = false;  // a completion was credited
     bool operator==(const Baseline&) const = default;
   };
   static constexpr std::size_t kSegmentBits = 8;
@@ -80,9 +80,8 @@ class PeerBaselineTable {
   }
 
  private:
-  // Torrent (20 bytes), address (16, IPv4 as ::ffff:a.b.c.d, which an IpAddress never holds as
-  // IPv6) and port: one block to hash and compare.
-  using PackedKey = std::array<std::uint8_t, 38>;
+  // Torrent (20 bytes) and client (8): one block to hash and compare.
+  using PackedKey = std::array<std::uint8_t, 28>;
   struct alignas(64) Slot {
     std::uint64_t uploaded = 0;
     std::uint64_t downloaded = 0;
@@ -90,6 +89,7 @@ class PeerBaselineTable {
     PackedKey key{};
     std::uint8_t probe = 0;  // 0: empty; else 1 + the distance from the home slot
     bool seeder = false;
+    bool completed = false;
   };
   static_assert(sizeof(Slot) == 64);
 

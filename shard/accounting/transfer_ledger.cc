@@ -4,12 +4,28 @@
 
 namespace shardtrack {
 
+namespace {
+
+void AddCredit(std::uint64_t& total, std::uint64_t more) {
+  total = more >= TransferLedger::kMaxCredit - std::min(total, TransferLedger::kMaxCredit)
+              ? TransferLedger::kMaxCredit
+              : total + more;
+}
+
+}  // namespace
+
 void TransferLedger::Totals::Add(const Totals& more) {
-  uploaded += more.uploaded;
-  downloaded += more.downloaded;
-  completed += more.completed;
-  seeding_seconds += more.seeding_seconds;
-  announces += more.announces;
+  AddCredit(uploaded, more.uploaded);
+  AddCredit(downloaded, more.downloaded);
+  AddCredit(completed, more.completed);
+  AddCredit(seeding_seconds, more.seeding_seconds);
+  AddCredit(announces, more.announces);
+}
+
+std::uint64_t TransferLedger::ClientOf(std::string_view passkey, const PeerId& peer_id) {
+  key_scratch_.assign(peer_id.view());  // fixed length first: no two pairs give one string
+  key_scratch_.append(passkey);
+  return SipHash24(client_key_, key_scratch_);
 }
 
 std::string_view TransferLedger::KeyOf(std::string_view passkey, const InfoHash& info_hash,
@@ -29,28 +45,30 @@ TransferLedger::Totals& TransferLedger::TotalsFor(std::string_view passkey,
 void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passkey,
                             std::uint64_t uploaded, std::uint64_t downloaded,
                             bool completion_counted, UnixSeconds now) {
+  const PeerBaselineTable::Key client{announce.info_hash, ClientOf(passkey, announce.peer_id)};
   Totals& totals = TotalsFor(passkey, announce.info_hash);
-  ++totals.announces;
-  if (completion_counted) ++totals.completed;
-
-  const PeerBaselineTable::Key peer{announce.info_hash, announce.ip, announce.port};
+  Totals credit{.announces = 1};
   const bool stopped = announce.event == proto::EVENT_STOPPED;
-  const std::size_t found = baselines_.Find(peer);
+  const std::size_t found = baselines_.Find(client);
   const bool known = found != PeerBaselineTable::kAbsent;
+  const PeerBaselineTable::Baseline last =
+      known ? baselines_.At(found) : PeerBaselineTable::Baseline{};
+  if (completion_counted && !last.completed) credit.completed = 1;
   if (known && announce.event != proto::EVENT_STARTED) {
-    const PeerBaselineTable::Baseline last = baselines_.At(found);
     if (uploaded >= last.uploaded && downloaded >= last.downloaded) {
-      totals.uploaded += uploaded - last.uploaded;
-      totals.downloaded += downloaded - last.downloaded;
+      credit.uploaded = uploaded - last.uploaded;
+      credit.downloaded = downloaded - last.downloaded;
     }
     const UnixSeconds gap = now - last.last_seen;
     if (last.seeder && (announce.seeder || stopped) && gap >= 0 && gap <= peer_timeout_) {
-      totals.seeding_seconds += static_cast<std::uint64_t>(gap);
+      credit.seeding_seconds = static_cast<std::uint64_t>(gap);
     }
   }
-  const PeerBaselineTable::Baseline next{uploaded, downloaded, now, announce.seeder};
+  totals.Add(credit);
+  const PeerBaselineTable::Baseline next{uploaded, downloaded, now, announce.seeder,
+                                         last.completed || completion_counted};
   if (!known) {
-    if (!stopped) baselines_.Put(peer, next);
+    if (!stopped) baselines_.Put(client, next);
   } else if (stopped) {
     baselines_.EraseAt(found);
   } else {
@@ -96,16 +114,17 @@ std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
   std::vector<PeerBaseline> out;
   out.reserve(baselines_.size());
   baselines_.ForEach(
-      [&out](const PeerBaselineTable::Key& peer, const PeerBaselineTable::Baseline& last) {
-        out.push_back({peer.info_hash, peer.ip, peer.port, last.uploaded, last.downloaded,
-                       last.last_seen, last.seeder});
+      [&out](const PeerBaselineTable::Key& client, const PeerBaselineTable::Baseline& last) {
+        out.push_back({client.info_hash, client.client, last.uploaded, last.downloaded,
+                       last.last_seen, last.seeder, last.completed});
       });
   return out;
 }
 
 void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
-  baselines_.Put({baseline.info_hash, baseline.ip, baseline.port},
-                 {baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.seeder});
+  baselines_.Put({baseline.info_hash, baseline.client},
+                 {baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.seeder,
+                  baseline.completed});
 }
 
 }  // namespace shardtrack

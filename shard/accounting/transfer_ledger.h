@@ -1,21 +1,26 @@
 // TransferLedger: what each member (passkey) uploaded, downloaded, completed and seeded on each
 // torrent, from the counters its clients report in announces: a private tracker's accounting
-// (ratio, snatches, seeding time). An announce is credited with what its peer's counters grew
-// since that peer's previous announce to the torrent (a peer is a torrent and an address and
-// port, as in the swarm), and, when the peer was a seeder then and is one still, with the
-// seconds between the two announces (not when they are more than the peer timeout apart: the
-// swarm had dropped it). A peer's first announce, one with event=started, and one whose counters
-// went backwards (its client started them again) only set where the counters stand: a transfer
-// is never credited twice, and what a peer moved before its first announce here is not
-// credited. `stopped` is credited and forgets the peer. Completions the swarm counted are
-// credited to the announcing member. Totals gather until the caller takes them; baselines of
-// peers silent since a cutoff are forgotten by ExpireSlice, and can be saved across a planned
-// restart (baseline_file.h). Pure, apart from the memory it holds: one 64-byte slot of a flat
-// table per peer announcing with a passkey at a load of 0.70 to 7/8 (peer_baseline_table.h),
-// 73 to 91 bytes, plus its member's totals.
+// (ratio, snatches, seeding time). An announce is credited with what its client's counters grew
+// since that client's previous announce to the torrent, and, when the client was a seeder then
+// and is one still, with the seconds between the two announces (not when they are more than the
+// peer timeout apart: the swarm had dropped it). A client is a member's peer id, not an address:
+// libtorrent 2 announces once per address family with the same peer id and counters, and a
+// client may move to another address; each such announce takes up where the client's last one,
+// from any address, left off, and two members behind one address are two clients. A client's
+// first announce, one with event=started, and one whose counters went backwards (its client
+// started them again) only set where the counters stand: a transfer is never credited twice, and
+// what a client moved before its first announce here is not credited. `stopped` is credited and
+// forgets the client. A completion the swarm counted is credited to the announcing member once
+// per client (the swarm counts each address a client announced from). Totals saturate at
+// kMaxCredit (what an SQL integer holds) whatever counters clients claim. Totals gather until the
+// caller takes them; baselines of clients silent since a cutoff are forgotten by ExpireSlice, and
+// can be saved across a planned restart (baseline_file.h). Pure, apart from the memory it holds:
+// one 64-byte slot of a flat table per client announcing with a passkey at a load of 0.70 to 7/8
+// (peer_baseline_table.h), 73 to 91 bytes, plus its member's totals.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +35,8 @@ namespace shardtrack {
 
 class TransferLedger {
  public:
+  static constexpr std::uint64_t kMaxCredit = std::numeric_limits<std::int64_t>::max();
+
   struct Totals {
     std::uint64_t uploaded = 0;
     std::uint64_t downloaded = 0;
@@ -37,7 +44,7 @@ class TransferLedger {
     std::uint64_t seeding_seconds = 0;
     std::uint64_t announces = 0;
 
-    void Add(const Totals& more);
+    void Add(const Totals& more);  // saturating at kMaxCredit
     bool operator==(const Totals&) const = default;
   };
   // One member's totals on one torrent.
@@ -48,15 +55,15 @@ class TransferLedger {
 
     bool operator==(const Entry&) const = default;
   };
-  // Where one peer's counters stood at its last announce.
+  // Where one client's counters stood at its last announce to a torrent. `client` is ClientOf's.
   struct PeerBaseline {
     InfoHash info_hash;
-    IpAddress ip;
-    std::uint16_t port = 0;
+    std::uint64_t client = 0;
     std::uint64_t uploaded = 0;
     std::uint64_t downloaded = 0;
     UnixSeconds last_seen = 0;
     bool seeder = false;
+    bool completed = false;
 
     bool operator==(const PeerBaseline&) const = default;
   };
@@ -73,7 +80,18 @@ class TransferLedger {
   using TotalsTable = std::unordered_map<std::string, Totals, TotalsHash, std::equal_to<>>;
 
   TransferLedger(SipHashKey key, UnixSeconds peer_timeout)
-      : peer_timeout_(peer_timeout), baselines_(key), totals_(0, TotalsHash{key}) {}
+      : peer_timeout_(peer_timeout),
+        client_key_(key),
+        baselines_(key),
+        totals_(0, TotalsHash{key}) {}
+
+  // A member's client: a keyed hash of the passkey and the peer id (a baseline slot has no room
+  // for both; with a secret key, two clients of one torrent share a value about once in 2^64 /
+  // n^2 for n clients). Saved baselines keep the key they were made with: see SetClientKey.
+  std::uint64_t ClientOf(std::string_view passkey, const PeerId& peer_id);
+  const SipHashKey& client_key() const { return client_key_; }
+  // For baselines saved by another process, before any is added.
+  void SetClientKey(const SipHashKey& key) { client_key_ = key; }
 
   // One announce that named `passkey` (never empty), with the counters its client reported.
   void Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
@@ -108,9 +126,10 @@ class TransferLedger {
   Totals& TotalsFor(std::string_view passkey, const InfoHash& info_hash);
 
   UnixSeconds peer_timeout_;
+  SipHashKey client_key_;
   PeerBaselineTable baselines_;
   TotalsTable totals_;
-  std::string key_scratch_;  // TotalsFor's key
+  std::string key_scratch_;  // TotalsFor's and ClientOf's
 };
 
 }  // namespace shardtrack

@@ -27,7 +27,8 @@ enum class RecordType : std::uint8_t {
   kJournalSynced = 8,
   kAccountingBaseline = 9,  // shard/accounting/baseline_file.h
   kForget = 10,
-  kJournalTurn = 11,  // one turn's change records as one frame: replayed all or none
+  kJournalTurn = 11,          // one turn's change records as one frame: replayed all or none
+  kAccountingClientKey = 12,  // shard/accounting/baseline_file.h
 };
 
 inline constexpr std::size_t kPreambleSize = 8;

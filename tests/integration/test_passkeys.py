@@ -248,6 +248,19 @@ class AccountingTest(PasskeyCase):
         self.assertEqual(metric_sum(self.port, "shardtrack_passkey_refused_total"), 0, samples)
 
 
+    def test_a_client_is_its_peer_id_whatever_address_it_announces_from(self):
+        # A client that moves (or announces over both families) takes up where it left off;
+        # another member on the same address and port is another client.
+        moves = (("127.0.0.30", 0, "started"), ("127.0.0.30", 100, None),
+                 ("127.0.0.31", 200, None), ("127.0.0.31", 300, None), ("127.0.0.30", 400, None))
+        for source, uploaded, event in moves:
+            self.announce(ALICE, "mover", left=0, uploaded=uploaded, event=event, source=source)
+        self.announce(BOB, "neighbour", left=0, uploaded=5000, source="127.0.0.30")
+        self.announce(BOB, "neighbour", left=0, uploaded=5100, source="127.0.0.30")
+        expected = {ALICE: [400, 0, 0, 5], BOB: [100, 0, 0, 2]}
+        wait_until(lambda: accounting(self.cluster.shards)[0] == expected,
+                   f"accounting files adding up to {expected}")
+
 
 class AccountingAtStopTest(PasskeyCase):
     shard_args = ("--accounting-interval", "3600")
@@ -323,6 +336,26 @@ class AccountingImportTest(PasskeyCase):
             torrents = db.execute("SELECT DISTINCT info_hash FROM member_torrents").fetchall()
         self.assertEqual(members, [(ALICE, 700, 0, 0, 2), (BOB, 0, 0, 1, 1)])
         self.assertEqual(torrents, [(self.info_hash.hex(),)])
+
+    def test_counts_past_what_sql_holds_stop_there_and_a_bad_line_is_not_shown(self):
+        directory = os.path.join(self.dir, "import")
+        os.mkdir(directory)
+        database = os.path.join(self.dir, "accounting.sqlite")
+        huge = 2**64 - 1  # claimed by a member's client, or an older build's sum
+        for n in range(2):
+            with open(os.path.join(directory, f"shard0-1-000000000{n}.tsv"), "w") as f:
+                f.write(ACCOUNTING_HEADER + f"\n{ALICE}\t{'ab' * 20}\t{huge}\t5\t0\t0\t1\n")
+        result = self.run_importer(directory, database)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with sqlite3.connect(database) as db:
+            self.assertEqual(db.execute("SELECT uploaded, downloaded FROM members").fetchall(),
+                             [(2**63 - 1, 10)])
+        with open(os.path.join(directory, "shard0-1-0000000009.tsv"), "w") as f:
+            f.write(ACCOUNTING_HEADER + f"\n{BOB}\t{'ab' * 20}\t1,5\t0\t0\t0\t1\n")
+        result = self.run_importer(directory, database)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("line 2 is malformed", result.stderr)
+        self.assertNotIn(BOB, result.stderr)  # cron mails stderr: no member's secret in it
 
 
 class StartUpTest(cluster.LoggedTestCase):

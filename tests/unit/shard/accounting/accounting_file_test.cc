@@ -207,6 +207,8 @@ TEST_F(AccountingFlusherTest, BaselinesOlderThanThePeerTimeoutAreForgottenWithin
   for (std::uint16_t port = 1; port <= 500; ++port) {
     PeerAnnounce peer = Peer();
     peer.port = port;
+    peer.peer_id.bytes[0] = static_cast<std::uint8_t>(port);  // 500 clients
+    peer.peer_id.bytes[1] = static_cast<std::uint8_t>(port >> 8);
     ledger_.Record(peer, "alice", 0, 0, false, clock_.WallNow());
   }
   clock_.Advance(std::chrono::seconds(2700));  // wall time too: those are past the timeout

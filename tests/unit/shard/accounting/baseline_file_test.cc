@@ -19,15 +19,15 @@ namespace {
 
 using Baseline = TransferLedger::PeerBaseline;
 
-Baseline Make(std::uint8_t torrent, const char* ip, std::uint16_t port, UnixSeconds seen) {
+Baseline Make(std::uint8_t torrent, std::uint64_t client, UnixSeconds seen) {
   Baseline baseline;
   baseline.info_hash.bytes.fill(torrent);
-  baseline.ip = *IpAddress::Parse(ip);
-  baseline.port = port;
-  baseline.uploaded = 1000ULL * torrent + port;
+  baseline.client = client;
+  baseline.uploaded = 1000ULL * torrent + client;
   baseline.downloaded = 7ULL << 40;
   baseline.last_seen = seen;
   baseline.seeder = torrent % 2 == 1;
+  baseline.completed = client % 2 == 0;
   return baseline;
 }
 
@@ -47,9 +47,8 @@ class BaselineFileTest : public ::testing::Test {
 };
 
 TEST_F(BaselineFileTest, WhatAStopSavesTheNextStartLoadsOnceAndOnlyWithinTheCutoff) {
-  const std::vector<Baseline> baselines = {Make(1, "10.0.0.1", 6881, 2000),
-                                           Make(2, "2001:db8::7", 51413, 2000),
-                                           Make(3, "10.0.0.2", 6882, 1000)};
+  const std::vector<Baseline> baselines = {Make(1, 6881, 2000), Make(2, 51413, 2000),
+                                           Make(3, 6882, 1000)};
   for (const Baseline& baseline : baselines) saved_.AddBaseline(baseline);
   ASSERT_TRUE(SaveBaselines(files_, dir_, 4, 5, saved_).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard4-of-5.baselines"));
@@ -58,12 +57,13 @@ TEST_F(BaselineFileTest, WhatAStopSavesTheNextStartLoadsOnceAndOnlyWithinTheCuto
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(*loaded, 2u);
   EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted({baselines[0], baselines[1]}));
+  EXPECT_EQ(loaded_.client_key(), saved_.client_key());  // the same clients, the same values
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/shard4-of-5.baselines"));
   EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, 1000, loaded_), 0u);  // gone: nothing twice
 }
 
 TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved) {
-  for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, "10.0.0.1", 6881, 2000));
+  for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, 6881, 2000));
   ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
   const std::string path = dir_ + "/shard0-of-1.baselines";
   std::string bytes;
@@ -82,7 +82,7 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved)
 }
 
 TEST_F(BaselineFileTest, AFileThatCannotBeRemovedIsNotUsed) {
-  saved_.AddBaseline(Make(1, "10.0.0.1", 6881, 2000));
+  saved_.AddBaseline(Make(1, 6881, 2000));
   ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
   FaultyFileOps faulty(files_);
   faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
@@ -93,7 +93,7 @@ TEST_F(BaselineFileTest, AFileThatCannotBeRemovedIsNotUsed) {
 }
 
 TEST_F(BaselineFileTest, AnotherLayoutsFilesAreRemovedUnread) {
-  saved_.AddBaseline(Make(1, "10.0.0.1", 6881, 2000));
+  saved_.AddBaseline(Make(1, 6881, 2000));
   ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 2, saved_).ok());  // a 2-shard layout stopped
   ASSERT_TRUE(SaveBaselines(files_, dir_, 1, 2, saved_).ok());
   std::ofstream(dir_ + "/shard0.baselines") << "named by an older build";
@@ -104,6 +104,16 @@ TEST_F(BaselineFileTest, AnotherLayoutsFilesAreRemovedUnread) {
   EXPECT_EQ(*loaded, 0u);  // its torrents' peers were counted where they were: not twice
   EXPECT_EQ(loaded_.baselines(), 0u);
   EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard1-of-3.baselines"});
+}
+
+TEST_F(BaselineFileTest, AnOlderBuildsFileKeyedByAddressIsRemovedUnread) {
+  const std::string path = dir_ + "/shard0-of-1.baselines";
+  std::filesystem::create_directories(dir_);
+  std::ofstream(path, std::ios::binary) << std::string("STBASE\x01\0", 8) << "records";
+  auto loaded = LoadBaselines(files_, dir_, 0, 1, 0, loaded_);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(*loaded, 0u);
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 }  // namespace

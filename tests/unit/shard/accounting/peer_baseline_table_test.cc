@@ -1,5 +1,5 @@
-// PeerBaselineTable: a flat table of peers' counter baselines that finds, replaces and erases by
-// torrent, address and port, keeps every entry across growth, and goes round its slots slice by
+// PeerBaselineTable: a flat table of clients' counter baselines that finds, replaces and erases
+// by torrent and client, keeps every entry across growth, and goes round its slots slice by
 // slice forgetting stale baselines without losing any for good.
 #include "shard/accounting/peer_baseline_table.h"
 
@@ -20,21 +20,17 @@ using Baseline = PeerBaselineTable::Baseline;
 
 constexpr SipHashKey kKey{1, 2};
 
-// Peer n: torrent n / 50, address 10.x.y.z from n, port from n.
+// Client n: torrent n / 50, client value from n.
 Key PeerNumber(std::uint32_t n) {
   Key key;
   const std::uint32_t torrent = n / 50;
   for (std::size_t i = 0; i < 4; ++i) key.info_hash.bytes[i] = (torrent >> (8 * i)) & 0xff;
-  const std::uint32_t address = 0x0a000000u + n;
-  const std::string raw{static_cast<char>(address >> 24), static_cast<char>(address >> 16),
-                        static_cast<char>(address >> 8), static_cast<char>(address)};
-  key.ip = *IpAddress::FromRaw(raw);
-  key.port = static_cast<std::uint16_t>(6881 + n % 7);
+  key.client = 0x5eed0000'00000000u + n;
   return key;
 }
 
 Baseline Seen(UnixSeconds when, std::uint64_t uploaded = 0) {
-  return {uploaded, uploaded / 2, when, uploaded % 2 == 0};
+  return {uploaded, uploaded / 2, when, uploaded % 2 == 0, uploaded % 3 == 0};
 }
 
 bool Erase(PeerBaselineTable& table, const Key& key) {
@@ -51,7 +47,7 @@ std::vector<std::pair<Key, Baseline>> Contents(const PeerBaselineTable& table) {
   return out;
 }
 
-TEST(PeerBaselineTableTest, FindsReplacesAndErasesByTorrentAddressAndPort) {
+TEST(PeerBaselineTableTest, FindsReplacesAndErasesByTorrentAndClient) {
   PeerBaselineTable table(kKey);
   EXPECT_EQ(table.Find(PeerNumber(1)), PeerBaselineTable::kAbsent);
   table.Put(PeerNumber(1), Seen(100, 7));
@@ -73,26 +69,21 @@ TEST(PeerBaselineTableTest, FindsReplacesAndErasesByTorrentAddressAndPort) {
   EXPECT_EQ(table.Find(PeerNumber(2)), PeerBaselineTable::kAbsent);
 }
 
-TEST(PeerBaselineTableTest, KeysDifferingInAnyPartAreDifferentPeers) {
+TEST(PeerBaselineTableTest, KeysDifferingInAnyPartAreDifferentClients) {
   PeerBaselineTable table(kKey);
   Key base = PeerNumber(0);
   Key other_torrent = base;
   other_torrent.info_hash.bytes[19] = 1;
-  Key other_port = base;
-  other_port.port = 1;
-  Key v6_same_tail = base;  // ::a00:0, not the IPv4 10.0.0.0
-  v6_same_tail.ip = *IpAddress::Parse("::a00:0");
-  Key mapped = base;  // ::ffff:10.0.0.0 is the IPv4 address itself
-  mapped.ip = *IpAddress::Parse("::ffff:10.0.0.0");
+  Key other_client = base;
+  other_client.client ^= std::uint64_t{1} << 63;
   table.Put(base, Seen(1));
   table.Put(other_torrent, Seen(2));
-  table.Put(other_port, Seen(3));
-  table.Put(v6_same_tail, Seen(4));
-  table.Put(mapped, Seen(5));
-  EXPECT_EQ(table.size(), 4u);
-  EXPECT_EQ(table.At(table.Find(base)), Seen(5));
-  EXPECT_EQ(table.At(table.Find(v6_same_tail)), Seen(4));
-  EXPECT_FALSE(table.Find(v6_same_tail) == table.Find(base));
+  table.Put(other_client, Seen(3));
+  table.Put(base, Seen(4));
+  EXPECT_EQ(table.size(), 3u);
+  EXPECT_EQ(table.At(table.Find(base)), Seen(4));
+  EXPECT_EQ(table.At(table.Find(other_torrent)), Seen(2));
+  EXPECT_EQ(table.At(table.Find(other_client)), Seen(3));
 }
 
 // Once its segments are past their smallest size (8 slots each).
@@ -162,7 +153,7 @@ TEST(PeerBaselineTableTest, ErasingInAnyOrderLeavesTheOthersFindable) {
 TEST(PeerBaselineTableTest, ForEachVisitsEveryEntryOnceWithItsBaseline) {
   PeerBaselineTable table(kKey);
   for (std::uint32_t n = 0; n < 1000; ++n) table.Put(PeerNumber(n), Seen(n, 3 * n));
-  table.Put(Key{PeerNumber(0).info_hash, *IpAddress::Parse("2001:db8::7"), 51413}, Seen(5));
+  table.Put(Key{PeerNumber(0).info_hash, ~std::uint64_t{0}}, Seen(5));
   std::vector<std::pair<Key, Baseline>> contents = Contents(table);
   ASSERT_EQ(contents.size(), 1001u);
   PeerBaselineTable copy(SipHashKey{3, 4});
@@ -184,8 +175,8 @@ TEST(PeerBaselineTableTest, TheSecretKeyDecidesWhereEntriesLie) {
   }
   std::vector<std::uint16_t> one_order;
   std::vector<std::uint16_t> other_order;
-  for (const auto& [key, baseline] : Contents(one)) one_order.push_back(key.ip.raw()[3]);
-  for (const auto& [key, baseline] : Contents(other)) other_order.push_back(key.ip.raw()[3]);
+  for (const auto& [key, baseline] : Contents(one)) one_order.push_back(key.client & 0xff);
+  for (const auto& [key, baseline] : Contents(other)) other_order.push_back(key.client & 0xff);
   EXPECT_NE(one_order, other_order);
 }
 

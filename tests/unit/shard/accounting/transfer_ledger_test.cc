@@ -1,5 +1,6 @@
-// TransferLedger: what each member is credited on each torrent from its peers' counters,
-// announce by announce, and the seconds its peers seeded.
+// TransferLedger: what each member is credited on each torrent from its clients' counters,
+// announce by announce, and the seconds its clients seeded; a client is a member's peer id,
+// whatever address it announces from.
 #include "shard/accounting/transfer_ledger.h"
 
 #include <gtest/gtest.h>
@@ -21,12 +22,24 @@ InfoHash Torrent(std::uint8_t n) {
   return hash;
 }
 
+// A peer id of 20 bytes from `label`.
+PeerId IdOf(const std::string& label) {
+  PeerId id;
+  for (std::size_t i = 0; i < label.size(); ++i) {
+    id.bytes[i % PeerId::kSize] ^= static_cast<std::uint8_t>(label[i] + i);
+  }
+  return id;
+}
+
 class TransferLedgerTest : public ::testing::Test {
  protected:
+  // A client at `ip` and `port`; its peer id is `client`'s, or else one of its own address's.
   PeerAnnounce Peer(std::uint8_t torrent, const char* ip, std::uint16_t port,
-                    proto::Event event = proto::EVENT_NONE, bool seeder = false) {
+                    proto::Event event = proto::EVENT_NONE, bool seeder = false,
+                    const char* client = nullptr) {
     PeerAnnounce announce;
     announce.info_hash = Torrent(torrent);
+    announce.peer_id = IdOf(client ? client : std::string(ip) + ":" + std::to_string(port));
     announce.ip = *IpAddress::Parse(ip);
     announce.port = port;
     announce.event = event;
@@ -78,7 +91,7 @@ TEST_F(TransferLedgerTest, StoppedIsCreditedAndForgetsThePeer) {
   EXPECT_EQ(Of("alice"), (Totals{800, 0, 0, 0, 4}));
 }
 
-TEST_F(TransferLedgerTest, PeersAreATorrentAnAddressAndAPortAndTotalsAMemberAndATorrent) {
+TEST_F(TransferLedgerTest, ClientsAreATorrentAMemberAndAPeerIdAndTotalsAMemberAndATorrent) {
   for (const PeerAnnounce& peer :
        {Peer(1, "10.0.0.1", 6881), Peer(2, "10.0.0.1", 6881), Peer(1, "10.0.0.2", 6881),
         Peer(1, "10.0.0.1", 6882), Peer(1, "2001:db8::1", 6881)}) {
@@ -93,9 +106,58 @@ TEST_F(TransferLedgerTest, PeersAreATorrentAnAddressAndAPortAndTotalsAMemberAndA
 TEST_F(TransferLedgerTest, EachAnnounceIsCreditedToThePasskeyItNamed) {
   const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
   Announce(peer, "alice", 0, 0);
-  Announce(peer, "bob", 300, 0, /*completion=*/true);
-  EXPECT_EQ(Of("alice"), (Totals{0, 0, 0, 0, 1}));
-  EXPECT_EQ(Of("bob"), (Totals{300, 0, 1, 0, 1}));
+  Announce(peer, "alice", 300, 0);
+  Announce(peer, "bob", 300, 0, /*completion=*/true);  // bob's first: only where it stands
+  EXPECT_EQ(Of("alice"), (Totals{300, 0, 0, 0, 2}));
+  EXPECT_EQ(Of("bob"), (Totals{0, 0, 1, 0, 1}));
+}
+
+TEST_F(TransferLedgerTest, AClientAnnouncingFromBothFamiliesIsCreditedOnce) {
+  // libtorrent 2 announces from each address family with one peer id and the same counters.
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED, false, "qB"), "alice", 0, 0);
+  Announce(Peer(1, "2001:db8::1", 6881, proto::EVENT_STARTED, false, "qB"), "alice", 0, 0);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_NONE, false, "qB"), "alice", 500, 300);
+  Announce(Peer(1, "2001:db8::1", 6881, proto::EVENT_NONE, false, "qB"), "alice", 500, 300);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true, "qB"), "alice", 900, 600,
+           /*completion=*/true);
+  Announce(Peer(1, "2001:db8::1", 6881, proto::EVENT_COMPLETED, true, "qB"), "alice", 900, 600,
+           /*completion=*/true);  // the swarm counted this address's completion too
+  EXPECT_EQ(Of("alice"), (Totals{900, 600, 1, 0, 6}));
+  EXPECT_EQ(ledger_.baselines(), 1u);
+}
+
+TEST_F(TransferLedgerTest, AClientThatMovesAddressTakesUpWhereItLeftOff) {
+  Announce(Peer(1, "10.0.0.30", 6881, proto::EVENT_STARTED, false, "tr"), "alice", 0, 0);
+  Announce(Peer(1, "10.0.0.30", 6881, proto::EVENT_NONE, false, "tr"), "alice", 100, 0);
+  Announce(Peer(1, "10.0.0.31", 6881, proto::EVENT_NONE, false, "tr"), "alice", 200, 0);
+  Announce(Peer(1, "10.0.0.31", 6881, proto::EVENT_NONE, false, "tr"), "alice", 300, 0);
+  Announce(Peer(1, "10.0.0.30", 6881, proto::EVENT_NONE, false, "tr"), "alice", 400, 0);
+  EXPECT_EQ(Of("alice").uploaded, 400u);
+}
+
+TEST_F(TransferLedgerTest, MembersSharingAnAddressOrAPeerIdAreApart) {
+  // Behind one NAT on one port, or one copying another's peer id: neither moves the other's.
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_NONE, false, "a"), "alice", 1000, 0);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED, false, "b"), "bob", 0, 0);
+  Announce(Peer(1, "10.0.0.9", 7000, proto::EVENT_STARTED, false, "a"), "mallory", 0, 0);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_NONE, false, "a"), "alice", 2100, 0);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_NONE, false, "b"), "bob", 50, 0);
+  EXPECT_EQ(Of("alice").uploaded, 1100u);
+  EXPECT_EQ(Of("bob").uploaded, 50u);
+  EXPECT_EQ(Of("mallory").uploaded, 0u);
+}
+
+TEST_F(TransferLedgerTest, CreditSaturatesAtWhatAnSqlIntegerHolds) {
+  const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
+  Announce(peer, "alice", 0, 0);
+  Announce(peer, "alice", ~std::uint64_t{0}, 0);  // a claim, not a transfer
+  EXPECT_EQ(Of("alice").uploaded, TransferLedger::kMaxCredit);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED), "alice", 0, 0);
+  Announce(peer, "alice", ~std::uint64_t{0}, 0);
+  EXPECT_EQ(Of("alice").uploaded, TransferLedger::kMaxCredit);  // not wrapped round
+  Totals restored{TransferLedger::kMaxCredit - 1, 0, 0, 0, 0};
+  restored.Add(Totals{5, 0, 0, 0, 0});
+  EXPECT_EQ(restored.uploaded, TransferLedger::kMaxCredit);
 }
 
 TEST_F(TransferLedgerTest, SecondsBetweenAnnouncesOfASeederAreSeedingTime) {
@@ -150,22 +212,29 @@ TEST_F(TransferLedgerTest, ExpiringSliceBySliceGoesRoundEveryBaselineOnce) {
 TEST_F(TransferLedgerTest, BaselinesComeOutAsTheyWereAddedAcrossGrowth) {
   std::vector<TransferLedger::PeerBaseline> added;
   for (std::uint16_t n = 0; n < 3000; ++n) {
-    const std::string ip =
-        n % 2 == 0 ? "10.0.1." + std::to_string(n % 256) : "2001:db8::" + std::to_string(n % 256);
-    added.push_back({Torrent(static_cast<std::uint8_t>(n / 256)), *IpAddress::Parse(ip),
-                     static_cast<std::uint16_t>(1000 + n), n * 10u, n * 3u, now_ - n, n % 3 == 0});
+    added.push_back({Torrent(static_cast<std::uint8_t>(n / 256)), 0xc0ffee00'00000000u + n, n * 10u,
+                     n * 3u, now_ - n, n % 3 == 0, n % 5 == 0});
   }
   for (const auto& baseline : added) ledger_.AddBaseline(baseline);
   ledger_.AddBaseline(added[0]);  // again: replaces
   const auto by_key = [](const TransferLedger::PeerBaseline& a,
-                         const TransferLedger::PeerBaseline& b) {
-    return a.port != b.port ? a.port < b.port : a.info_hash < b.info_hash;
-  };
+                         const TransferLedger::PeerBaseline& b) { return a.client < b.client; };
   std::vector<TransferLedger::PeerBaseline> out = ledger_.Baselines();
   std::sort(out.begin(), out.end(), by_key);
   std::sort(added.begin(), added.end(), by_key);
   EXPECT_EQ(out, added);
   EXPECT_EQ(ledger_.baselines(), 3000u);
+}
+
+TEST_F(TransferLedgerTest, AClientIsTheSameUnderTheSameKeyAndNoOther) {
+  const PeerId id = IdOf("qB");
+  TransferLedger same{{9, 9}, kPeerTimeout};
+  same.SetClientKey(ledger_.client_key());
+  EXPECT_EQ(same.ClientOf("alice", id), ledger_.ClientOf("alice", id));
+  EXPECT_NE(ledger_.ClientOf("bob", id), ledger_.ClientOf("alice", id));
+  EXPECT_NE(ledger_.ClientOf("alice", IdOf("tr")), ledger_.ClientOf("alice", id));
+  TransferLedger other{{9, 9}, kPeerTimeout};
+  EXPECT_NE(other.ClientOf("alice", id), ledger_.ClientOf("alice", id));
 }
 
 TEST_F(TransferLedgerTest, TakenTotalsAreSortedAndStartAgainAndRestoredOnesAddUp) {
