@@ -332,10 +332,9 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
   AddProcessMetrics(registry, loop.clock().WallNow());
 }
 
-Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop,
-                                                                 zmq::context_t& context,
-                                                                 const FrontendSettings& settings,
-                                                                 const Clock& clock) {
+Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
+    EventLoop& loop, zmq::context_t& context, const FrontendSettings& settings, const Clock& clock,
+    std::uint64_t descriptors_elsewhere) {
   if (settings.shards.empty()) {
     return Error{"no shards: give --shard tcp://HOST:PORT once per shard, in shard-index order"};
   }
@@ -404,7 +403,8 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(EventLoop& loop
     parts.ips.Reload();
   });
   loop.SetBatchWindow(*batch_window);
-  const std::uint64_t spare = DescriptorsBesideConnections(settings.shards.size());
+  const std::uint64_t spare =
+      DescriptorsBesideConnections(settings.shards.size()) + descriptors_elsewhere;
   if (Status enough = RequireOpenFiles(spare); !enough) {
     return Error{enough.error() + " for " + std::to_string(settings.shards.size()) + " shards"};
   }

@@ -26,9 +26,12 @@ class FrontendRuntime {
   // Checks the settings and builds the parts; an error names the setting at fault. Call it
   // before anything creates a ZeroMQ socket or another thread: it blocks the signals it watches,
   // and threads started later inherit that. `settings` and `clock` must outlive the runtime.
+  // `descriptors_elsewhere`: what the rest of the process holds open (a node's shards), which
+  // the open-file limit must leave room for beside --max-connections.
   static Result<std::unique_ptr<FrontendRuntime>> Create(EventLoop& loop, zmq::context_t& context,
                                                          const FrontendSettings& settings,
-                                                         const Clock& clock);
+                                                         const Clock& clock,
+                                                         std::uint64_t descriptors_elsewhere = 0);
   explicit FrontendRuntime(OnlyCreate);
   ~FrontendRuntime();
   FrontendRuntime(const FrontendRuntime&) = delete;

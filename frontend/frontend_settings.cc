@@ -93,7 +93,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "whose ip= parameter is believed: local (loopback/private sources), always, never");
   flags.Add("full-scrape", &full_scrape, "answer /scrape without info_hash with every torrent");
   flags.Add("max-scrape-hashes", &max_scrape_hashes,
-            "info_hash parameters in one scrape (such a scrape must fit --max-request-line)");
+            "distinct info_hash values in one scrape (repeats are answered once; such a scrape "
+            "must fit --max-request-line)");
   flags.Add("max-udp-scrape-hashes", &max_udp_scrape_hashes,
             "info hashes in one UDP scrape (at most 74)");
   flags.Add("full-scrape-limit", &full_scrape_limit,

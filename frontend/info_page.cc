@@ -51,10 +51,40 @@ void AppendRow(std::string& html, std::string_view cells_tag, std::vector<std::s
   html += "</tr>\n";
 }
 
+// Room for what follows the rows: the end of the table and the page, and a note of rows left out.
+constexpr std::size_t kRoomAfterRows = 256;
+
+void AppendTopTorrents(std::string& html, const proto::StatsReply& stats, std::size_t max_bytes) {
+  html += "<h2>Torrents with the most peers</h2>\n<table>\n";
+  const bool named = std::any_of(stats.top().begin(), stats.top().end(),
+                                 [](const proto::ScrapeEntry& e) { return !e.name().empty(); });
+  std::vector<std::string> heads = {"info hash", "seeders", "leechers", "completed"};
+  if (named) heads.insert(heads.begin() + 1, "name");
+  AppendRow(html, "th", std::move(heads));
+  std::string row;
+  for (int shown = 0; shown < stats.top_size(); ++shown) {
+    const proto::ScrapeEntry& entry = stats.top(shown);
+    auto hash = InfoHash::FromRaw(entry.info_hash());
+    std::vector<std::string> cells = {
+        hash ? hash->ToHex() : std::string("?"), std::to_string(entry.complete()),
+        std::to_string(entry.incomplete()), std::to_string(entry.downloaded())};
+    if (named) cells.insert(cells.begin() + 1, HtmlEscaped(entry.name()));
+    row.clear();
+    AppendRow(row, "td", std::move(cells));
+    if (html.size() + row.size() + kRoomAfterRows > max_bytes) {
+      html += "</table>\n<p>" + std::to_string(stats.top_size() - shown) +
+              " more not shown: the page would pass --max-output-bytes.</p>\n";
+      return;
+    }
+    html += row;
+  }
+  html += "</table>\n";
+}
+
 }  // namespace
 
 std::string RenderInfoPage(const proto::StatsReply& stats, std::uint32_t shards_answered,
-                           std::uint32_t shard_count) {
+                           std::uint32_t shard_count, std::size_t max_bytes) {
   std::string html =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>shardtrack</title></head>"
       "<body>\n<h1>shardtrack</h1>\n";
@@ -68,21 +98,10 @@ std::string RenderInfoPage(const proto::StatsReply& stats, std::uint32_t shards_
             {std::to_string(stats.torrents()), std::to_string(stats.peers()),
              std::to_string(stats.seeders()), std::to_string(stats.leechers()),
              std::to_string(stats.completed())});
-  html += "</table>\n<h2>Torrents with the most peers</h2>\n<table>\n";
-  const bool named = std::any_of(stats.top().begin(), stats.top().end(),
-                                 [](const proto::ScrapeEntry& e) { return !e.name().empty(); });
-  std::vector<std::string> heads = {"info hash", "seeders", "leechers", "completed"};
-  if (named) heads.insert(heads.begin() + 1, "name");
-  AppendRow(html, "th", std::move(heads));
-  for (const proto::ScrapeEntry& entry : stats.top()) {
-    auto hash = InfoHash::FromRaw(entry.info_hash());
-    std::vector<std::string> cells = {
-        hash ? hash->ToHex() : std::string("?"), std::to_string(entry.complete()),
-        std::to_string(entry.incomplete()), std::to_string(entry.downloaded())};
-    if (named) cells.insert(cells.begin() + 1, HtmlEscaped(entry.name()));
-    AppendRow(html, "td", std::move(cells));
-  }
-  html += "</table>\n</body></html>\n";
+  html += "</table>\n";
+  // None on a members-only tracker (infohashes are for members) or before any announce.
+  if (!stats.top().empty()) AppendTopTorrents(html, stats, max_bytes);
+  html += "</body></html>\n";
   return html;
 }
 

@@ -318,8 +318,11 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
     top.DeleteSubrange(rows, top.size() - rows);
   }
   for (proto::ScrapeEntry& entry : top) Name(entry);
+  // The status line and headers take a few hundred bytes of --max-output-bytes.
+  const std::size_t body_bytes =
+      settings_.max_output_bytes - std::min<std::size_t>(settings_.max_output_bytes, 512);
   info_page_.body =
-      RenderInfoPage(exchange.stats, exchange.shards_answered, router_->shard_count());
+      RenderInfoPage(exchange.stats, exchange.shards_answered, router_->shard_count(), body_bytes);
   info_page_.asked.reset();
   if (exchange.shards_answered == router_->shard_count()) info_page_.asked = exchange.started;
   info_page_.list_version = exchange.list_version;

@@ -172,7 +172,7 @@ class NodeTest(ProcessTestCase):
             resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
 
         for program, args, status, needed in (
-                ("shardtrack-node", ("--port", "0"), 2, 72),
+                ("shardtrack-node", ("--port", "0"), 2, 76),
                 ("shardtrack-shard", ("--listen", "tcp://127.0.0.1:0"), 1, 64),
                 ("shardtrack-frontend", ("--port", "0", "--shard", "tcp://127.0.0.1:7000"), 2, 68)):
             data = ("--data-dir", self.data_dir) if program != "shardtrack-frontend" else ()
@@ -196,6 +196,24 @@ class NodeTest(ProcessTestCase):
         self.assertIn("the open-file limit is 100, below the 384 this process needs: raise it "
                       "(ulimit -n, LimitNOFILE=) for 80 shards", result.stderr)
         self.assertNotIn("another tracker", result.stderr)
+
+    def test_a_node_makes_room_for_its_shards_descriptors_beside_max_connections(self):
+        # 256 shards hold some 1,800 descriptors: a limit raised to --max-connections and the
+        # frontend's own left about 300 connections, with no warning.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < 4000:
+            self.skipTest(f"the hard open-file limit, {hard}, leaves no room to raise")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))  # the node inherits it
+        try:
+            node = self.start(Node(256, os.path.join(self.data_dir, "many"),
+                                   ("--max-connections", "1000"), env=self.env))
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        with open(f"/proc/{node.popen.pid}/limits") as f:
+            soft = int(next(l for l in f if l.startswith("Max open files")).split()[3])
+        self.assertGreaterEqual(soft, 1000 + 256 * 7 + 64)
+        self.assertNotIn("below --max-connections", node.log())
+        self.assertEqual(node.stop(), 0, node.log_tail())
 
     def test_a_frontend_starts_with_more_shards_than_libzmqs_default_socket_cap(self):
         # libzmq allows 1023 sockets a context unless told otherwise ("Too many open files").

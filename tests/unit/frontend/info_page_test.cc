@@ -7,6 +7,8 @@
 namespace shardtrack {
 namespace {
 
+constexpr std::size_t kRoomy = 1 << 20;
+
 proto::StatsReply Stats() {
   proto::StatsReply stats;
   stats.set_torrents(2);
@@ -23,7 +25,7 @@ proto::StatsReply Stats() {
 }
 
 TEST(InfoPageTest, ShowsTotalsAndTorrentRows) {
-  std::string html = RenderInfoPage(Stats(), 2, 2);
+  std::string html = RenderInfoPage(Stats(), 2, 2, kRoomy);
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
   EXPECT_NE(html.find("<tr><td>2</td><td>7</td><td>3</td><td>4</td><td>9</td></tr>"),
             std::string::npos)
@@ -39,7 +41,7 @@ TEST(InfoPageTest, NamesAreShownEscapedWhenATorrentHasOne) {
   proto::StatsReply stats = Stats();
   stats.mutable_top(0)->set_name("<b>Tom & Jerry's \"best\"</b>");
   stats.add_top()->set_info_hash(std::string(20, '\x01'));  // no name: an empty cell
-  std::string html = RenderInfoPage(stats, 1, 1);
+  std::string html = RenderInfoPage(stats, 1, 1, kRoomy);
   EXPECT_NE(html.find("<th>info hash</th><th>name</th><th>seeders</th>"), std::string::npos);
   EXPECT_NE(html.find("<td>abababababababababababababababababababab</td><td>&lt;b&gt;Tom &amp; "
                       "Jerry&#39;s &quot;best&quot;&lt;/b&gt;</td><td>3</td>"),
@@ -51,15 +53,45 @@ TEST(InfoPageTest, NamesAreShownEscapedWhenATorrentHasOne) {
   EXPECT_EQ(html.find("<b>"), std::string::npos);
 }
 
+TEST(InfoPageTest, WithoutTorrentsToListThereIsNoListAtAll) {
+  proto::StatsReply stats = Stats();  // members only: the shards send totals, no torrents
+  stats.clear_top();
+  std::string html = RenderInfoPage(stats, 1, 1, kRoomy);
+  EXPECT_NE(html.find("<td>2</td><td>7</td>"), std::string::npos) << html;
+  EXPECT_EQ(html.find("most peers"), std::string::npos) << html;
+  EXPECT_EQ(html.find("info hash"), std::string::npos) << html;
+}
+
+TEST(InfoPageTest, RowsStopBeforeThePagePassesItsBound) {
+  proto::StatsReply stats = Stats();
+  stats.mutable_top(0)->set_name(std::string(200, '"'));  // 1,200 bytes escaped
+  for (int i = 0; i < 999; ++i) *stats.add_top() = stats.top(0);
+  const std::size_t bound = 100 * 1000;
+  std::string html = RenderInfoPage(stats, 1, 1, bound);
+  EXPECT_LE(html.size(), bound);
+  EXPECT_GT(html.size(), bound - 2000);
+  EXPECT_TRUE(html.ends_with("</body></html>\n")) << html.substr(html.size() - 300);
+  std::size_t rows = 0;
+  for (auto at = html.find("<tr><td>abab"); at != std::string::npos;
+       at = html.find("<tr><td>abab", at + 1)) {
+    ++rows;
+  }
+  EXPECT_GT(rows, 50u);
+  EXPECT_NE(html.find("<p>" + std::to_string(1000 - rows) +
+                      " more not shown: the page would pass --max-output-bytes.</p>"),
+            std::string::npos)
+      << html.substr(html.size() - 300);
+}
+
 TEST(InfoPageTest, WarnsWhenShardsAreMissing) {
-  std::string html = RenderInfoPage(Stats(), 1, 3);
+  std::string html = RenderInfoPage(Stats(), 1, 3, kRoomy);
   EXPECT_NE(html.find("Partial: 1 of 3 shards answered."), std::string::npos) << html;
 }
 
 TEST(InfoPageTest, MalformedHashIsShownAsPlaceholder) {
   proto::StatsReply stats;
   stats.add_top()->set_info_hash("<script>");
-  std::string html = RenderInfoPage(stats, 1, 1);
+  std::string html = RenderInfoPage(stats, 1, 1, kRoomy);
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(html.find("<tr><td>?</td>"), std::string::npos) << html;
 }
