@@ -89,6 +89,10 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "(BEP 31; 1 to 1440)");
   flags.Add("min-interval", &min_interval,
             "the reply's min interval, seconds (at most --announce-interval)");
+  flags.Add("interval-jitter", &interval_jitter,
+            "seconds the reply's interval is spread over around --announce-interval (at most "
+            "that much, never below --min-interval), so clients that came together drift "
+            "apart; 0: none");
   flags.Add("ip-override", &ip_override,
             "whose ip= parameter is believed: local (loopback/private sources), always, never");
   flags.Add("full-scrape", &full_scrape, "answer /scrape without info_hash with every torrent");

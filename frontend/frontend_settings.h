@@ -106,6 +106,9 @@ struct FrontendSettings {
   // than a client's own quick retries, which would pile onto a tracker that is struggling.
   std::uint32_t retry_in = 1;
   std::uint32_t min_interval = 900;
+  // Seconds the interval is spread over around announce_interval (AnnounceInterval), which
+  // takes at most announce_interval. opentracker's default spread.
+  std::uint32_t interval_jitter = 180;
   // Whose `ip=` parameter is believed: "local" (loopback and private sources, the original
   // tracker's only_local_override_ip), "always", or "never".
   std::string ip_override = "local";

@@ -28,7 +28,10 @@ void AddTotals(proto::StatsReply& into, const proto::StatsReply& from) {
 
 TrackerHandler::TrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options,
                                const Clock& clock)
-    : settings_(settings), clock_(clock), announce_options_(announce_options) {}
+    : settings_(settings),
+      interval_(IntervalOf(settings)),
+      clock_(clock),
+      announce_options_(announce_options) {}
 
 void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
   http_ = &http;
@@ -267,7 +270,7 @@ void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceRep
   AnnounceReplyOptions options;
   options.compact = exchange.compact;
   options.want_peer_ids = !exchange.no_peer_id;
-  options.interval = settings_.announce_interval;
+  options.interval = interval_.Next();
   options.min_interval = settings_.min_interval;
   options.external_ip = exchange.client;
   WriteAnnounceReply(reply, options, body_);

@@ -39,6 +39,7 @@
 #include "frontend/access/ip_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
+#include "frontend/announce_interval.h"
 #include "frontend/announce_request.h"
 #include "frontend/client_request_limiter.h"
 #include "frontend/frontend_metrics.h"
@@ -161,6 +162,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void Send(ResponseSlot slot, HttpResponse& response, Outcome outcome);
 
   const FrontendSettings& settings_;
+  AnnounceInterval interval_;
   const Clock& clock_;
   AnnounceOptions announce_options_;
   // Reused for every request, so parsing allocates nothing.

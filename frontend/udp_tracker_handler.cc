@@ -25,6 +25,7 @@ UdpTrackerHandler::UdpTrackerHandler(const FrontendSettings& settings,
                                      AnnounceOptions announce_options, const Clock& clock,
                                      UdpConnectionIds ids)
     : settings_(settings),
+      interval_(IntervalOf(settings)),
       parse_options_{announce_options, settings.max_udp_scrape_hashes},
       clock_(clock),
       ids_(ids) {}
@@ -121,7 +122,7 @@ void UdpTrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Repl
   } else if (exchange.kind == UdpAction::kAnnounce) {
     ++counters_.announces;
     out_.clear();
-    WriteUdpAnnounceReply(exchange.transaction_id, settings_.announce_interval, reply.announce(),
+    WriteUdpAnnounceReply(exchange.transaction_id, interval_.Next(), reply.announce(),
                           !exchange.to.address.is_v4(), out_);
     SendOut(exchange.to);
   } else {

@@ -30,6 +30,7 @@
 #include "frontend/access/ip_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
+#include "frontend/announce_interval.h"
 #include "frontend/client_request_limiter.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/shard_router.h"
@@ -95,6 +96,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void SendOut(const Endpoint& to);  // sends out_
 
   const FrontendSettings& settings_;
+  AnnounceInterval interval_;
   UdpParseOptions parse_options_;
   UdpRequest request_;  // reused for every datagram, so parsing allocates nothing
   const Clock& clock_;

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <span>
 
+#include "common/fast_rng.h"
 #include "proto/shardtrack.pb.h"
-#include "shard/fast_rng.h"
 
 namespace shardtrack {
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "common/fast_rng.h"
 #include "common/log_throttle.h"
 #include "proto/shardtrack.pb.h"
 #include "shard/accounting/transfer_ledger.h"
-#include "shard/fast_rng.h"
 #include "shard/peer_announce.h"
 #include "shard/swarm_store.h"
 

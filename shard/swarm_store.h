@@ -12,9 +12,9 @@
 #include <optional>
 #include <vector>
 
+#include "common/fast_rng.h"
 #include "common/reply_limits.h"
 #include "proto/shardtrack.pb.h"
-#include "shard/fast_rng.h"
 #include "shard/peer_announce.h"
 #include "shard/top_torrents.h"
 #include "shard/torrent_record.h"

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "common/fast_rng.h"
 #include "shard/clamp32.h"
-#include "shard/fast_rng.h"
 #include "shard/peer_announce.h"
 #include "shard/peer_family.h"
 #include "shard/torrent_record.h"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bench/micro/nanos_per_call.h"
-#include "shard/fast_rng.h"
+#include "common/fast_rng.h"
 #include "shard/peer_selection.h"
 
 namespace shardtrack {

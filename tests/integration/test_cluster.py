@@ -99,6 +99,10 @@ class AnnounceTest(SharedClusterTest):
         reply = a.announce(self.fe(0), self.torrent(0), event="started")
         self.assertIsInstance(reply[b"interval"], int)
         self.assertGreater(reply[b"interval"], 0)
+        # Spread over --interval-jitter (180) around --announce-interval (1800).
+        intervals = {a.announce(self.fe(0), self.torrent(0))[b"interval"] for _ in range(20)}
+        self.assertTrue(all(1710 <= i <= 1890 for i in intervals), intervals)
+        self.assertGreater(len(intervals), 1, intervals)
         self.assertIsInstance(reply[b"min interval"], int)
         self.assertGreater(reply[b"min interval"], 0)
         self.assertLessEqual(reply[b"min interval"], reply[b"interval"])

@@ -11,7 +11,7 @@
 #include <set>
 #include <utility>
 
-#include "shard/fast_rng.h"
+#include "common/fast_rng.h"
 
 namespace shardtrack {
 namespace {

@@ -9,8 +9,8 @@
 #include <set>
 #include <vector>
 
+#include "common/fast_rng.h"
 #include "common/siphash.h"
-#include "shard/fast_rng.h"
 
 namespace shardtrack {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "shard/fast_rng.h"
+#include "common/fast_rng.h"
 #include "shard/persistence/faulty_file_ops.h"
 #include "tests/unit/shard/persistence/persistent_shard_test_base.h"
 

@@ -1,5 +1,5 @@
-// FastRng: a small, fast pseudo-random generator (SplitMix64) for peer selection. Not for
-// anything secret. The caller seeds it, so tests are repeatable. Pure value type.
+// FastRng: a small, fast pseudo-random generator (SplitMix64) for peer selection and interval
+// jitter. Not for anything secret. The caller seeds it, so tests are repeatable. Pure value type.
 #pragma once
 
 #include <cstdint>
