@@ -65,7 +65,7 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
                       "client to retry (the shard stalled or fell behind).",
                       shard, [&server] { return server.late_requests(); });
   registry.AddCounter("shardtrack_revoked_requests_total",
-                      "Requests dropped unread: their frontend's CURVE key was taken off "
+                      "Requests dropped unapplied: their frontend's CURVE key was taken off "
                       "--frontend-keys-file after it connected.",
                       shard, [&server] { return server.revoked_requests(); });
   registry.AddCounter("shardtrack_batches_total", "Request batches handled.", shard,

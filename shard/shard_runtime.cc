@@ -64,7 +64,9 @@ ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock&
     : settings_(settings),
       clock_(clock),
       store_(peer_ids, RandomSipHashKey()),
-      ledger_(RandomSipHashKey(), settings.peer_timeout) {}
+      ledger_(RandomSipHashKey(), settings.peer_timeout) {
+  ledger_.SetMaxClients(settings.max_peers);
+}
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,
                                                          const ShardSettings& settings,

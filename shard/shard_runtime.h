@@ -58,14 +58,15 @@ class ShardRuntime {
   const Clock& clock_;
   PosixFileOps files_;
   SwarmStore store_;
+  // Borrowed by the service, the server and the flusher below, so declared (and destroyed)
+  // around them: a server closing as the runtime goes may still read batches.
+  TransferLedger ledger_;
+  FrontendKeys frontend_keys_;  // with CURVE only: the keys admitted
   std::unique_ptr<ShardPersistence> persistence_;
   std::unique_ptr<ShardService> service_;
   std::unique_ptr<ShardServer> server_;
-  // With CURVE only: the keys admitted (declared before the two that borrow them).
-  FrontendKeys frontend_keys_;
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<ListFileReloader<FrontendKeys>> keys_reloader_;
-  TransferLedger ledger_;
   std::unique_ptr<AccountingFlusher> accounting_;
 };
 

@@ -168,8 +168,8 @@ void ShardServer::DropRevoked(std::string_view key_hex) {
   revoked_requests_ += static_cast<std::uint64_t>(incoming_.requests_size());
   if (!revoked_log_.Due(loop_.clock().Now())) return;
   spdlog::warn(
-      "dropped a batch of {} requests unread from the frontend with CURVE key {}: the key was "
-      "taken off --frontend-keys-file after it connected ({} requests so far; at most one such "
+      "dropped a batch of {} requests unapplied from the frontend with CURVE key {}: the key "
+      "was taken off --frontend-keys-file after it connected ({} requests so far; at most one such "
       "line a minute). Stop that frontend, or put its key back if it was taken off by mistake",
       incoming_.requests_size(), key_hex, revoked_requests_);
 }

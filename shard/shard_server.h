@@ -42,7 +42,7 @@ class ShardServer {
   ~ShardServer();
   // Makes the socket a CURVE server with `secret_key`; a ZapHandler admits the frontends `keys`
   // lists at their handshakes. ZeroMQ cannot close one peer's connection, so a batch from a
-  // frontend whose key a reload has taken off the list since is dropped unread: revoking a key
+  // frontend whose key a reload has taken off the list since is dropped unapplied: revoking a key
   // takes effect at once. `keys` must outlive the server. Call before Bind.
   void UseCurve(const CurveKey& secret_key, const FrontendKeys& keys);
   // The ROUTER socket, for a ZapHandler to watch its handshakes.
@@ -67,7 +67,7 @@ class ShardServer {
   std::uint64_t malformed_messages() const { return malformed_messages_; }
   // Requests dropped unapplied: their batch came after its frontend gave up on it (LateBatches).
   std::uint64_t late_requests() const { return late_requests_; }
-  // Requests dropped unread: their frontend's key was revoked after it connected.
+  // Requests dropped unapplied: their frontend's key was revoked after it connected.
   std::uint64_t revoked_requests() const { return revoked_requests_; }
   const ExpirySweep::Stats& expiry_stats() const { return expiry_.stats(); }
   // A journal write or sync failed and the loop was stopped because of it.

@@ -74,7 +74,7 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "count: see --torrent-retention)");
   flags.Add("max-peers", &max_peers,
             "peers this shard may hold; past it, announces from new peers get 'tracker full' "
-            "(0: no limit)");
+            "(0: no limit); also the members' clients its accounting follows");
   flags.Add("store-peer-ids", &store_peer_ids,
             "whose peer ids to keep for non-compact replies: asked (a torrent's, once an announce "
             "asks for them), always (or true) or never (or false); an IPv4 peer is 11 bytes "

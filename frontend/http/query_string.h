@@ -1,7 +1,8 @@
 // Query strings (`a=b&c=d`) split into percent-decoded key/value pairs without building a map.
 // Pure. QueryStringReader copies little: a part without escapes is returned as a
 // view into the query itself, and one with escapes is decoded into a small inline buffer (a
-// heap spill only for parts over 128 bytes). Views stay valid until the next Next() call.
+// heap spill only for parts over 128 bytes). Views stay valid until the next Next() call (a
+// value's, until the next value() call too).
 // `+` decodes to a space; a malformed escape (`%`, `%4`, `%zz`) is never kept as is. Values are
 // decoded only when asked for, so a malformed escape in a parameter nobody reads (a client's
 // own extension) is no error: like an unknown key, it is skipped.

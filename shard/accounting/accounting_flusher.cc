@@ -125,8 +125,13 @@ void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {
                       "next).",
                       shard, [this] { return counters_.failures; });
   registry.AddGauge("shardtrack_accounting_peers",
-                    "Peers whose transfer counters the accounting follows.", shard,
-                    [this] { return double(ledger_.baselines()); });
+                    "Clients (a member's peer id on a torrent) whose transfer counters the "
+                    "accounting follows, at most --max-peers.",
+                    shard, [this] { return double(ledger_.baselines()); });
+  registry.AddCounter("shardtrack_accounting_full_total",
+                      "First announces of clients the accounting had no room to follow (it holds "
+                      "--max-peers): their transfer is credited once there is room.",
+                      shard, [this] { return ledger_.refused_clients(); });
 }
 
 }  // namespace shardtrack

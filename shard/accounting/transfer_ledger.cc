@@ -22,6 +22,13 @@ void TransferLedger::Totals::Add(const Totals& more) {
   AddCredit(announces, more.announces);
 }
 
+TransferLedger::TransferLedger(SipHashKey key, UnixSeconds peer_timeout)
+    : peer_timeout_(peer_timeout),
+      client_key_{SipHash24(key, "ledger client key, first half"),
+                  SipHash24(key, "ledger client key, second half")},
+      baselines_(key),
+      totals_(0, TotalsHash{key}) {}
+
 std::uint64_t TransferLedger::ClientOf(std::string_view passkey, const PeerId& peer_id) {
   key_scratch_.assign(peer_id.view());  // fixed length first: no two pairs give one string
   key_scratch_.append(passkey);
@@ -54,25 +61,32 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   const PeerBaselineTable::Baseline last =
       known ? baselines_.At(found) : PeerBaselineTable::Baseline{};
   if (completion_counted && !last.completed) credit.completed = 1;
-  if (known && announce.event != proto::EVENT_STARTED) {
-    if (uploaded >= last.uploaded && downloaded >= last.downloaded) {
-      credit.uploaded = uploaded - last.uploaded;
-      credit.downloaded = downloaded - last.downloaded;
-    }
-    const UnixSeconds gap = now - last.last_seen;
-    if (last.seeder && (announce.seeder || stopped) && gap >= 0 && gap <= peer_timeout_) {
-      credit.seeding_seconds = static_cast<std::uint64_t>(gap);
-    }
+  const bool following = known && !last.stopped && announce.event != proto::EVENT_STARTED;
+  const bool backwards = following && (uploaded < last.uploaded || downloaded < last.downloaded);
+  if (following && !backwards) {
+    credit.uploaded = uploaded - last.uploaded;
+    credit.downloaded = downloaded - last.downloaded;
+  }
+  const UnixSeconds gap = now - last.last_seen;
+  if (following && last.seeder && (announce.seeder || stopped) && gap >= 0 &&
+      gap <= peer_timeout_) {
+    credit.seeding_seconds = static_cast<std::uint64_t>(gap);
   }
   totals.Add(credit);
-  const PeerBaselineTable::Baseline next{uploaded, downloaded, now, announce.seeder,
-                                         last.completed || completion_counted};
-  if (!known) {
-    if (!stopped) baselines_.Put(client, next);
-  } else if (stopped) {
-    baselines_.EraseAt(found);
-  } else {
+  const PeerBaselineTable::Baseline next{backwards ? last.uploaded : uploaded,
+                                         backwards ? last.downloaded : downloaded,
+                                         now,
+                                         announce.seeder,
+                                         last.completed || completion_counted,
+                                         stopped};
+  if (known) {
     baselines_.Replace(found, next);
+  } else if (stopped) {
+    return;  // nothing to follow, nor a completion to remember
+  } else if (max_clients_ == 0 || baselines_.size() < max_clients_) {
+    baselines_.Put(client, next);
+  } else {
+    ++refused_clients_;
   }
 }
 
@@ -116,7 +130,7 @@ std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
   baselines_.ForEach(
       [&out](const PeerBaselineTable::Key& client, const PeerBaselineTable::Baseline& last) {
         out.push_back({client.info_hash, client.client, last.uploaded, last.downloaded,
-                       last.last_seen, last.seeder, last.completed});
+                       last.last_seen, last.seeder, last.completed, last.stopped});
       });
   return out;
 }
@@ -124,7 +138,7 @@ std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
 void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
   baselines_.Put({baseline.info_hash, baseline.client},
                  {baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.seeder,
-                  baseline.completed});
+                  baseline.completed, baseline.stopped});
 }
 
 }  // namespace shardtrack

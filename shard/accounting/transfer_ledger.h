@@ -7,16 +7,20 @@
 // libtorrent 2 announces once per address family with the same peer id and counters, and a
 // client may move to another address; each such announce takes up where the client's last one,
 // from any address, left off, and two members behind one address are two clients. A client's
-// first announce, one with event=started, and one whose counters went backwards (its client
-// started them again) only set where the counters stand: a transfer is never credited twice, and
-// what a client moved before its first announce here is not credited. `stopped` is credited and
-// forgets the client. A completion the swarm counted is credited to the announcing member once
-// per client (the swarm counts each address a client announced from). Totals saturate at
-// kMaxCredit (what an SQL integer holds) whatever counters clients claim. Totals gather until the
-// caller takes them; baselines of clients silent since a cutoff are forgotten by ExpireSlice, and
-// can be saved across a planned restart (baseline_file.h). Pure, apart from the memory it holds:
-// one 64-byte slot of a flat table per client announcing with a passkey at a load of 0.70 to 7/8
-// (peer_baseline_table.h), 73 to 91 bytes, plus its member's totals.
+// first announce, and one with event=started (its client started the counters again), only set
+// where the counters stand; one whose counters went backwards without `started` (an older
+// announce from its other address, overtaken) is not credited and moves nothing back: a transfer
+// is never credited twice, and what a client moved before its first announce here is not.
+// `stopped` is credited and makes the next announce a first one. A completion the swarm counted
+// is credited to the announcing member once per client until it has been silent for the peer
+// timeout (the swarm counts each address a client announced from, and again after `stopped`).
+// Totals saturate at kMaxCredit (what an SQL integer holds) whatever counters clients claim.
+// Totals gather until the caller takes them; baselines of clients silent since a cutoff are
+// forgotten by ExpireSlice, and can be saved across a planned restart (baseline_file.h). At most
+// SetMaxClients baselines are held (a member can make up peer ids faster than addresses): a
+// client's first announce past that is not followed. Pure, apart from the memory it holds: one
+// 64-byte slot of a flat table per client (peer_baseline_table.h), 73 to 91 bytes, plus its
+// member's totals.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +68,7 @@ class TransferLedger {
     UnixSeconds last_seen = 0;
     bool seeder = false;
     bool completed = false;
+    bool stopped = false;
 
     bool operator==(const PeerBaseline&) const = default;
   };
@@ -79,15 +84,16 @@ class TransferLedger {
   };
   using TotalsTable = std::unordered_map<std::string, Totals, TotalsHash, std::equal_to<>>;
 
-  TransferLedger(SipHashKey key, UnixSeconds peer_timeout)
-      : peer_timeout_(peer_timeout),
-        client_key_(key),
-        baselines_(key),
-        totals_(0, TotalsHash{key}) {}
+  TransferLedger(SipHashKey key, UnixSeconds peer_timeout);
+  // 0: no bound.
+  void SetMaxClients(std::size_t max_clients) { max_clients_ = max_clients; }
+  // Clients' first announces not followed for want of room.
+  std::uint64_t refused_clients() const { return refused_clients_; }
 
   // A member's client: a keyed hash of the passkey and the peer id (a baseline slot has no room
   // for both; with a secret key, two clients of one torrent share a value about once in 2^64 /
-  // n^2 for n clients). Saved baselines keep the key they were made with: see SetClientKey.
+  // n^2 for n clients). Saved baselines keep the key they were made with: see SetClientKey. It
+  // is derived one way from the constructor's, so a saved one tells nothing of the tables' key.
   std::uint64_t ClientOf(std::string_view passkey, const PeerId& peer_id);
   const SipHashKey& client_key() const { return client_key_; }
   // For baselines saved by another process, before any is added.
@@ -127,6 +133,8 @@ class TransferLedger {
 
   UnixSeconds peer_timeout_;
   SipHashKey client_key_;
+  std::size_t max_clients_ = 0;
+  std::uint64_t refused_clients_ = 0;
   PeerBaselineTable baselines_;
   TotalsTable totals_;
   std::string key_scratch_;  // TotalsFor's and ClientOf's

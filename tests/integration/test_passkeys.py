@@ -222,7 +222,8 @@ class AccountingTest(PasskeyCase):
         self.announce(BOB, event="started", **leecher)
         self.announce(BOB, downloaded=500, left=1500, **leecher)
         self.announce(BOB, event="completed", downloaded=2000, left=0, **leecher)
-        self.announce(BOB, uploaded=100, downloaded=10, left=0, **leecher)  # restarted: not credited
+        self.announce(BOB, event="started", uploaded=100, downloaded=10, left=0,
+                      **leecher)  # restarted: where it stands, only
         self.announce(BOB, uploaded=400, downloaded=10, left=0, **leecher)
         self.announce(ALICE, event="stopped", uploaded=3550, **seeder)
         self.announce(ALICE, event="stopped", uploaded=9999, **seeder)  # gone: nothing to credit

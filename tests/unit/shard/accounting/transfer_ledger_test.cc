@@ -72,23 +72,58 @@ TEST_F(TransferLedgerTest, LaterAnnouncesAreCreditedWhatTheCountersGrew) {
   EXPECT_EQ(Of("alice"), (Totals{1500, 2000, 0, 0, 3}));
 }
 
-TEST_F(TransferLedgerTest, StartedOrCountersGoingBackwardsStartAgainWithoutCredit) {
+TEST_F(TransferLedgerTest, StartedStartsAgainWithoutCreditAndBackwardsCountersAreNotCredited) {
   const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
   Announce(peer, "alice", 1000, 1000);
   Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED), "alice", 3000, 3000);
   Announce(peer, "alice", 3500, 3000);  // +500 from the restart's baseline
-  Announce(peer, "alice", 10, 4000);    // uploaded went back: the client began again
-  Announce(peer, "alice", 60, 4100);
-  EXPECT_EQ(Of("alice"), (Totals{550, 100, 0, 0, 5}));
+  Announce(peer, "alice", 10, 4000);    // uploaded went back without `started`: not credited
+  Announce(peer, "alice", 3600, 4100);  // and nothing moved back: +100, +1100
+  EXPECT_EQ(Of("alice"), (Totals{600, 1100, 0, 0, 5}));
 }
 
-TEST_F(TransferLedgerTest, StoppedIsCreditedAndForgetsThePeer) {
+TEST_F(TransferLedgerTest, AnOvertakenAnnounceFromTheOtherAddressMovesNothingBack) {
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED, false, "qB"), "alice", 0, 0);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_NONE, false, "qB"), "alice", 1000, 0);
+  Announce(Peer(1, "2001:db8::1", 6881, proto::EVENT_NONE, false, "qB"), "alice", 900, 0);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_NONE, false, "qB"), "alice", 1100, 0);
+  EXPECT_EQ(Of("alice").uploaded, 1100u);
+}
+
+TEST_F(TransferLedgerTest, StoppedIsCreditedAndTheNextAnnounceIsAFirstOne) {
   Announce(Peer(1, "10.0.0.1", 6881), "alice", 0, 0);
   Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 800, 0);
-  EXPECT_EQ(ledger_.baselines(), 0u);
   Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 900, 0);
-  Announce(Peer(1, "10.0.0.1", 6881), "alice", 1200, 0);  // back: a first announce again
-  EXPECT_EQ(Of("alice"), (Totals{800, 0, 0, 0, 4}));
+  Announce(Peer(1, "10.0.0.1", 6881), "alice", 1200, 0);  // back: where it stands, only
+  Announce(Peer(1, "10.0.0.1", 6881), "alice", 1300, 0);
+  EXPECT_EQ(Of("alice"), (Totals{900, 0, 0, 0, 5}));
+  Announce(Peer(1, "10.0.0.2", 6881, proto::EVENT_STOPPED), "alice", 50, 0);  // never seen
+  EXPECT_EQ(ledger_.baselines(), 1u);
+}
+
+TEST_F(TransferLedgerTest, ACompletionIsCreditedOnceThoughTheClientStopsAndStartsAgain) {
+  for (int round = 0; round < 3; ++round) {
+    Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED), "alice", 0, 0);
+    Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 100,
+             /*completion=*/true);  // the swarm forgot the peer at `stopped`: it counts again
+    Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED, true), "alice", 0, 100);
+  }
+  EXPECT_EQ(Of("alice").completed, 1u);
+  now_ += kPeerTimeout + 1;
+  ledger_.ExpireSlice(now_ - kPeerTimeout, 1);  // silent that long: forgotten
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 100, true);
+  EXPECT_EQ(Of("alice").completed, 2u);
+}
+
+TEST_F(TransferLedgerTest, ClientsPastTheBoundAreNotFollowed) {
+  ledger_.SetMaxClients(2);
+  for (const char* ip : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) {
+    Announce(Peer(1, ip, 6881), "alice", 0, 0);
+    Announce(Peer(1, ip, 6881), "alice", 100, 0);
+  }
+  EXPECT_EQ(ledger_.baselines(), 2u);
+  EXPECT_EQ(ledger_.refused_clients(), 2u);  // the third's two announces
+  EXPECT_EQ(Of("alice").uploaded, 200u);
 }
 
 TEST_F(TransferLedgerTest, ClientsAreATorrentAMemberAndAPeerIdAndTotalsAMemberAndATorrent) {
