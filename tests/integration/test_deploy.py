@@ -280,6 +280,17 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
         reply = Client(43, "request-rate").announce(self.topology.port, info_hash)
         self.assertEqual(reply_peers(reply), [(client.address, client.port)])
 
+    def test_the_balancers_request_rate_covers_every_spelling_of_the_routes(self):
+        info_hash = cluster.hash_on_shard(0, 2, "request-rate-spellings")
+        for n, path in enumerate(("/announce.php", "/announce/", "/scrape.php", "/scrape/")):
+            client = Client(60 + n, "request-rate-spellings")
+            target = announce_target(info_hash, client.peer_id, client.port, left=5)
+            target = target.replace("/announce", path, 1)
+            with HttpConnection(self.topology.port, source=client.address) as conn:
+                for k in range(CLIENT_REQUESTS):
+                    self.assertNotIn(b"failure reason", conn.get(target).bencoded(), (path, k))
+                self.assertIn(b"retry in", conn.get(target).bencoded(), path)
+
     def test_metrics_counters_move_with_traffic(self):
         shard_ports = [self.topology.shard_metrics_port(i) for i in range(2)]
         key = 'shardtrack_http_requests_total{route="announce",outcome="ok"}'
@@ -339,6 +350,41 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
             self.assertGreater(samples["process_resident_memory_bytes"], 1 << 20)
             self.assertGreater(samples["process_open_fds"], 3)  # sockets beyond stdio
             self.assertGreaterEqual(samples["process_max_fds"], samples["process_open_fds"])
+
+
+class BalancerConnectionReuseTest(cluster.LoggedTestCase):
+    """haproxy keeps no connection to a frontend open past its client's session: kept for reuse,
+    one still counted against that client's --max-connections-per-client at the frontend, and a
+    client coming straight back with as many connections got 429s."""
+
+    CONNECTIONS = 200  # a round, spread over both frontends: 100 each
+
+    def setUp(self):
+        self.topology = Topology(
+            shards=1, frontend_args=["--max-connections-per-client", "150"],
+            haproxy_variables={"CLIENT_CONNECTIONS": "256"})
+        self.addCleanup(self.topology.close)
+
+    def logs(self):
+        return self.topology.logs()
+
+    def test_a_client_that_comes_straight_back_is_not_refused(self):
+        for round in range(3):
+            held = []
+            try:
+                for _ in range(self.CONNECTIONS):  # all open, then all asking at once
+                    held.append(socket.create_connection(
+                        ("127.0.0.1", self.topology.port), timeout=WAIT,
+                        source_address=("127.0.0.70", 0)))
+                for sock in held:
+                    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: tracker\r\n\r\n")
+                status_lines = [sock.makefile("rb").readline() for sock in held]
+            finally:
+                for sock in held:
+                    sock.close()
+            refused = [line for line in status_lines if b" 200 " not in line]
+            self.assertEqual(refused, [], round)
+            time.sleep(0.2)  # the closes reach the frontends
 
 
 class ComposeUdpServiceTest(cluster.LoggedTestCase):
