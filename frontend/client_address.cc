@@ -29,7 +29,7 @@ std::string_view TrimSpaces(std::string_view text) {
   return text;
 }
 
-std::optional<IpAddress> ParseForwardedEntry(std::string_view entry) {
+std::optional<IpAddress> ParseAddressWithPort(std::string_view entry) {
   if (entry.starts_with('[')) {  // [v6] or [v6]:port
     auto close = entry.find(']');
     if (close == std::string_view::npos) return std::nullopt;
@@ -47,6 +47,13 @@ std::optional<IpAddress> ParseForwardedEntry(std::string_view entry) {
   }
   auto address = IpAddress::Parse(entry.substr(0, colon));  // v4:port
   if (!address || !address->is_v4()) return std::nullopt;
+  return address;
+}
+
+// An entry naming no address a client can have (0.0.0.0, multicast) is garbage like any other.
+std::optional<IpAddress> ParseForwardedEntry(std::string_view entry) {
+  auto address = ParseAddressWithPort(entry);
+  if (address && !address->CanBePeer()) return std::nullopt;
   return address;
 }
 
@@ -94,8 +101,9 @@ ConnectionOrigin ResolveConnectionOrigin(const ClientAddressPolicy& policy, cons
       return Refused("bad PROXY header from " + peer.ToString() + ": " + parse.error);
     case ProxyParse::State::kComplete: {
       if (!trusted) break;
-      const auto& source = parse.header.source;
-      return Resolved(source ? source->address : peer, parse.header.consumed);
+      const auto& source = parse.header.source;  // none, or no client's: the proxy's own
+      const bool named = source && source->address.CanBePeer();
+      return Resolved(named ? source->address : peer, parse.header.consumed);
     }
   }
   return Refused("PROXY header from untrusted source " + peer.ToString());

@@ -43,6 +43,16 @@ TEST(ClientAddressTest, TrustedProxyHeaderNamesTheClient) {
   EXPECT_EQ(origin.consumed, kHeader.size());
 }
 
+TEST(ClientAddressTest, AProxyHeaderNamingNoClientsAddressLeavesTheProxys) {
+  for (std::string source : {"0.0.0.0", "224.1.1.1", "255.255.255.255"}) {
+    const std::string header = "PROXY TCP4 " + source + " 10.0.0.5 51234 6969\r\n";
+    auto origin = ResolveConnectionOrigin(Policy({"10.0.0.0/24"}), kBalancer, header + "GET /");
+    ASSERT_EQ(origin.state, State::kResolved) << origin.reason;
+    EXPECT_EQ(origin.client, kBalancer) << source;
+    EXPECT_EQ(origin.consumed, header.size());
+  }
+}
+
 TEST(ClientAddressTest, ProxyHeaderFromAnUntrustedSourceIsRefused) {
   auto origin = ResolveConnectionOrigin(Policy({"10.0.0.0/24"}), kStranger, kHeader + "GET /");
   EXPECT_EQ(origin.state, State::kRefused);
@@ -109,7 +119,8 @@ TEST(ClientAddressTest, ParsesForwardedForEntries) {
 
 TEST(ClientAddressTest, RejectsMalformedForwardedForEntries) {
   for (std::string bad :
-       {"[1.2.3.4]", "[2001:db8::1", "[2001:db8::1]x", "1.2.3.4:80:90", "example.com", "1.2.3"}) {
+       {"[1.2.3.4]", "[2001:db8::1", "[2001:db8::1]x", "1.2.3.4:80:90", "example.com", "1.2.3",
+        "0.0.0.0", "224.0.0.1:80", "255.255.255.255", "[::]", "ff02::1"}) {  // no client's
     auto entries = ParseForwardedFor(bad);
     ASSERT_EQ(entries.size(), 1u) << bad;
     EXPECT_FALSE(entries[0]) << bad;
