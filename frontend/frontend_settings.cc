@@ -92,7 +92,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("interval-jitter", &interval_jitter,
             "seconds the reply's interval is spread over around --announce-interval (at most "
             "that much, never below --min-interval), so clients that came together drift "
-            "apart; 0: none");
+            "apart; 0: none. Keep --announce-interval + half of it under the shards' "
+            "--peer-timeout");
   flags.Add("ip-override", &ip_override,
             "whose ip= parameter is believed: local (loopback/private sources), always, never");
   flags.Add("full-scrape", &full_scrape, "answer /scrape without info_hash with every torrent");

@@ -129,8 +129,8 @@ void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {
                     "accounting follows, at most --max-peers.",
                     shard, [this] { return double(ledger_.baselines()); });
   registry.AddCounter("shardtrack_accounting_full_total",
-                      "First announces of clients the accounting had no room to follow (it holds "
-                      "--max-peers): their transfer is credited once there is room.",
+                      "Announces of clients the accounting had no room to follow (it holds "
+                      "--max-peers): counted, not credited, until expiry makes room.",
                       shard, [this] { return ledger_.refused_clients(); });
 }
 

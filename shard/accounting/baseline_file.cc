@@ -16,7 +16,6 @@ constexpr std::uint16_t kVersion = 2;
 constexpr std::uint16_t kAddressKeyedVersion = 1;  // read as nothing
 constexpr std::uint8_t kSeeder = 1;
 constexpr std::uint8_t kCompleted = 2;
-constexpr std::uint8_t kStopped = 4;
 
 void EncodeClientKey(const SipHashKey& key, std::string& out) {
   const std::size_t frame = BeginFrame(out, RecordType::kAccountingClientKey);
@@ -32,8 +31,7 @@ void Encode(const TransferLedger::PeerBaseline& baseline, std::string& out) {
       .U64(baseline.uploaded)
       .U64(baseline.downloaded)
       .I64(baseline.last_seen)
-      .U8((baseline.seeder ? kSeeder : 0) | (baseline.completed ? kCompleted : 0) |
-          (baseline.stopped ? kStopped : 0));
+      .U8((baseline.seeder ? kSeeder : 0) | (baseline.completed ? kCompleted : 0));
   FinishFrame(out, frame);
 }
 
@@ -46,13 +44,12 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
   baseline.downloaded = in.U64();
   baseline.last_seen = in.I64();
   const std::uint8_t flags = in.U8();
-  if (!in.ok() || (flags & ~(kSeeder | kCompleted | kStopped)) != 0 || !in.AtEnd() || !info_hash) {
+  if (!in.ok() || (flags & ~(kSeeder | kCompleted)) != 0 || !in.AtEnd() || !info_hash) {
     return Error{"a malformed baseline record"};
   }
   baseline.info_hash = *info_hash;
   baseline.seeder = (flags & kSeeder) != 0;
   baseline.completed = (flags & kCompleted) != 0;
-  baseline.stopped = (flags & kStopped) != 0;
   return baseline;
 }
 

@@ -9,7 +9,7 @@
 // kAccountingClientKey frame (record_framing.h: the ledger's client key, two u64, which the
 // loading ledger takes), then one kAccountingBaseline frame per client: infohash:20 |
 // client:u64 | uploaded:u64 | downloaded:u64 | last_seen:i64 | flags:u8 (1 seeder, 2 completion
-// credited, 4 stopped). Version 1 (keyed by address and port, before 2026-12-05) is removed unread,
+// credited). Version 1 (keyed by address and port, before 2026-12-05) is removed unread,
 // as after a crash. Written under a .tmp name, synced and renamed into place. Through FileOps, on
 // the loop: a few MB at most at shutdown and start.
 #pragma once

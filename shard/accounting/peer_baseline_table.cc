@@ -31,8 +31,7 @@ PeerBaselineTable::Key PeerBaselineTable::KeyOf(const Slot& slot) {
 }
 
 PeerBaselineTable::Baseline PeerBaselineTable::BaselineOf(const Slot& slot) {
-  return {slot.uploaded, slot.downloaded, slot.last_seen,
-          slot.seeder,   slot.completed,  slot.stopped};
+  return {slot.uploaded, slot.downloaded, slot.last_seen, slot.seeder, slot.completed};
 }
 
 std::uint64_t PeerBaselineTable::Hash(const PackedKey& key) const {
@@ -112,7 +111,6 @@ void PeerBaselineTable::Replace(std::size_t position, const Baseline& baseline) 
   slot.last_seen = baseline.last_seen;
   slot.seeder = baseline.seeder;
   slot.completed = baseline.completed;
-  slot.stopped = baseline.stopped;
 }
 
 void PeerBaselineTable::EraseAt(std::size_t position) {
@@ -131,7 +129,7 @@ void PeerBaselineTable::Put(const Key& key, const Baseline& baseline) {
   }
   if (segment.size + 1 > MaxEntries(segment.slots.size())) Grow(index);
   const Slot entry{baseline.uploaded, baseline.downloaded, baseline.last_seen, packed, 0,
-                   baseline.seeder,   baseline.completed,  baseline.stopped};
+                   baseline.seeder,   baseline.completed};
   while (!segment.Insert(entry, hash)) Grow(index);
   ++size_;
 }

@@ -45,7 +45,6 @@ class PeerBaselineTable {
     UnixSeconds last_seen = 0;
     bool seeder = false;
     bool completed = false;  // a completion was credited
-    bool stopped = false;    // kept after `stopped` only to remember `completed`
     bool operator==(const Baseline&) const = default;
   };
   static constexpr std::size_t kSegmentBits = 8;
@@ -91,7 +90,6 @@ class PeerBaselineTable {
     std::uint8_t probe = 0;  // 0: empty; else 1 + the distance from the home slot
     bool seeder = false;
     bool completed = false;
-    bool stopped = false;
   };
   static_assert(sizeof(Slot) == 64);
 

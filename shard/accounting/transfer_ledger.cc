@@ -53,40 +53,44 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
                             std::uint64_t uploaded, std::uint64_t downloaded,
                             bool completion_counted, UnixSeconds now) {
   const PeerBaselineTable::Key client{announce.info_hash, ClientOf(passkey, announce.peer_id)};
-  Totals& totals = TotalsFor(passkey, announce.info_hash);
-  Totals credit{.announces = 1};
   const bool stopped = announce.event == proto::EVENT_STOPPED;
   const std::size_t found = baselines_.Find(client);
   const bool known = found != PeerBaselineTable::kAbsent;
-  const PeerBaselineTable::Baseline last =
-      known ? baselines_.At(found) : PeerBaselineTable::Baseline{};
+  if (!known && stopped) return;  // nothing followed, nothing to credit (nor a row to write)
+  Totals& totals = TotalsFor(passkey, announce.info_hash);
+  Totals credit{.announces = 1};
+  if (!known && max_clients_ != 0 && baselines_.size() >= max_clients_) {
+    ++refused_clients_;
+    return totals.Add(credit);
+  }
+  PeerBaselineTable::Baseline last = known ? baselines_.At(found) : PeerBaselineTable::Baseline{};
   if (completion_counted && !last.completed) credit.completed = 1;
-  const bool following = known && !last.stopped && announce.event != proto::EVENT_STARTED;
-  const bool backwards = following && (uploaded < last.uploaded || downloaded < last.downloaded);
-  if (following && !backwards) {
+  const bool following = known && announce.event != proto::EVENT_STARTED;
+  if (following && (uploaded < last.uploaded || downloaded < last.downloaded)) {
+    // Overtaken by a newer announce from the client's other address, or counters begun again
+    // without `started`: nothing is credited and nothing moves (not even the time last seen, so
+    // a baseline nothing catches up with expires).
+    last.completed = last.completed || completion_counted;
+    baselines_.Replace(found, last);
+    return totals.Add(credit);
+  }
+  if (following) {
     credit.uploaded = uploaded - last.uploaded;
     credit.downloaded = downloaded - last.downloaded;
-  }
-  const UnixSeconds gap = now - last.last_seen;
-  if (following && last.seeder && (announce.seeder || stopped) && gap >= 0 &&
-      gap <= peer_timeout_) {
-    credit.seeding_seconds = static_cast<std::uint64_t>(gap);
+    const UnixSeconds gap = now - last.last_seen;
+    if (last.seeder && (announce.seeder || stopped) && gap >= 0 && gap <= peer_timeout_) {
+      credit.seeding_seconds = static_cast<std::uint64_t>(gap);
+    }
   }
   totals.Add(credit);
-  const PeerBaselineTable::Baseline next{backwards ? last.uploaded : uploaded,
-                                         backwards ? last.downloaded : downloaded,
-                                         now,
-                                         announce.seeder,
-                                         last.completed || completion_counted,
-                                         stopped};
-  if (known) {
-    baselines_.Replace(found, next);
-  } else if (stopped) {
-    return;  // nothing to follow, nor a completion to remember
-  } else if (max_clients_ == 0 || baselines_.size() < max_clients_) {
+  const PeerBaselineTable::Baseline next{uploaded, downloaded, now, announce.seeder,
+                                         last.completed || completion_counted};
+  if (!known) {
     baselines_.Put(client, next);
+  } else if (stopped) {
+    baselines_.EraseAt(found);
   } else {
-    ++refused_clients_;
+    baselines_.Replace(found, next);
   }
 }
 
@@ -130,15 +134,20 @@ std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
   baselines_.ForEach(
       [&out](const PeerBaselineTable::Key& client, const PeerBaselineTable::Baseline& last) {
         out.push_back({client.info_hash, client.client, last.uploaded, last.downloaded,
-                       last.last_seen, last.seeder, last.completed, last.stopped});
+                       last.last_seen, last.seeder, last.completed});
       });
   return out;
 }
 
 void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
-  baselines_.Put({baseline.info_hash, baseline.client},
-                 {baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.seeder,
-                  baseline.completed, baseline.stopped});
+  const PeerBaselineTable::Key client{baseline.info_hash, baseline.client};
+  if (max_clients_ != 0 && baselines_.size() >= max_clients_ &&
+      baselines_.Find(client) == PeerBaselineTable::kAbsent) {
+    ++refused_clients_;  // --max-peers was lowered across a restart
+    return;
+  }
+  baselines_.Put(client, {baseline.uploaded, baseline.downloaded, baseline.last_seen,
+                          baseline.seeder, baseline.completed});
 }
 
 }  // namespace shardtrack

@@ -9,18 +9,15 @@
 // from any address, left off, and two members behind one address are two clients. A client's
 // first announce, and one with event=started (its client started the counters again), only set
 // where the counters stand; one whose counters went backwards without `started` (an older
-// announce from its other address, overtaken) is not credited and moves nothing back: a transfer
-// is never credited twice, and what a client moved before its first announce here is not.
-// `stopped` is credited and makes the next announce a first one. A completion the swarm counted
-// is credited to the announcing member once per client until it has been silent for the peer
-// timeout (the swarm counts each address a client announced from, and again after `stopped`).
-// Totals saturate at kMaxCredit (what an SQL integer holds) whatever counters clients claim.
-// Totals gather until the caller takes them; baselines of clients silent since a cutoff are
-// forgotten by ExpireSlice, and can be saved across a planned restart (baseline_file.h). At most
-// SetMaxClients baselines are held (a member can make up peer ids faster than addresses): a
-// client's first announce past that is not followed. Pure, apart from the memory it holds: one
-// 64-byte slot of a flat table per client (peer_baseline_table.h), 73 to 91 bytes, plus its
-// member's totals.
+// announce from its other address, overtaken) is not credited and moves nothing. `stopped` is
+// credited and forgets the client (a `stopped` from a client not followed writes nothing). A
+// completion the swarm counted is credited once per followed client. Totals saturate at
+// kMaxCredit (what an SQL integer holds) whatever counters clients claim. Totals gather until the
+// caller takes them; baselines of clients silent since a cutoff are forgotten by ExpireSlice,
+// and can be saved across a planned restart (baseline_file.h). At most SetMaxClients baselines
+// are held (a member can make up peer ids faster than addresses): a client's announces past that
+// are counted, not followed or credited. Pure, apart from the memory it holds: one 64-byte slot
+// of a flat table per client (peer_baseline_table.h), 73 to 91 bytes, plus its member's totals.
 #pragma once
 
 #include <cstdint>
@@ -68,7 +65,6 @@ class TransferLedger {
     UnixSeconds last_seen = 0;
     bool seeder = false;
     bool completed = false;
-    bool stopped = false;
 
     bool operator==(const PeerBaseline&) const = default;
   };
@@ -87,7 +83,7 @@ class TransferLedger {
   TransferLedger(SipHashKey key, UnixSeconds peer_timeout);
   // 0: no bound.
   void SetMaxClients(std::size_t max_clients) { max_clients_ = max_clients; }
-  // Clients' first announces not followed for want of room.
+  // Announces of clients not followed for want of room (and saved baselines not loaded).
   std::uint64_t refused_clients() const { return refused_clients_; }
 
   // A member's client: a keyed hash of the passkey and the peer id (a baseline slot has no room
@@ -122,7 +118,7 @@ class TransferLedger {
 
   std::size_t baselines() const { return baselines_.size(); }
   std::vector<PeerBaseline> Baselines() const;
-  // Adds (or replaces) one peer's baseline.
+  // Adds (or replaces) one client's baseline, within SetMaxClients.
   void AddBaseline(const PeerBaseline& baseline);
 
  private:

@@ -28,7 +28,6 @@ Baseline Make(std::uint8_t torrent, std::uint64_t client, UnixSeconds seen) {
   baseline.last_seen = seen;
   baseline.seeder = torrent % 2 == 1;
   baseline.completed = client % 2 == 0;
-  baseline.stopped = client % 3 == 0;
   return baseline;
 }
 

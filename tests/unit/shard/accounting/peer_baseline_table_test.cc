@@ -30,7 +30,7 @@ Key PeerNumber(std::uint32_t n) {
 }
 
 Baseline Seen(UnixSeconds when, std::uint64_t uploaded = 0) {
-  return {uploaded, uploaded / 2, when, uploaded % 2 == 0, uploaded % 3 == 0, uploaded % 5 == 0};
+  return {uploaded, uploaded / 2, when, uploaded % 2 == 0, uploaded % 3 == 0};
 }
 
 bool Erase(PeerBaselineTable& table, const Key& key) {

@@ -90,40 +90,59 @@ TEST_F(TransferLedgerTest, AnOvertakenAnnounceFromTheOtherAddressMovesNothingBac
   EXPECT_EQ(Of("alice").uploaded, 1100u);
 }
 
-TEST_F(TransferLedgerTest, StoppedIsCreditedAndTheNextAnnounceIsAFirstOne) {
+TEST_F(TransferLedgerTest, StoppedIsCreditedAndForgetsTheClient) {
   Announce(Peer(1, "10.0.0.1", 6881), "alice", 0, 0);
   Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 800, 0);
-  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 900, 0);
+  EXPECT_EQ(ledger_.baselines(), 0u);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 900, 0);  // not followed
   Announce(Peer(1, "10.0.0.1", 6881), "alice", 1200, 0);  // back: where it stands, only
   Announce(Peer(1, "10.0.0.1", 6881), "alice", 1300, 0);
-  EXPECT_EQ(Of("alice"), (Totals{900, 0, 0, 0, 5}));
-  Announce(Peer(1, "10.0.0.2", 6881, proto::EVENT_STOPPED), "alice", 50, 0);  // never seen
-  EXPECT_EQ(ledger_.baselines(), 1u);
+  EXPECT_EQ(Of("alice"), (Totals{900, 0, 0, 0, 4}));
 }
 
-TEST_F(TransferLedgerTest, ACompletionIsCreditedOnceThoughTheClientStopsAndStartsAgain) {
-  for (int round = 0; round < 3; ++round) {
-    Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED), "alice", 0, 0);
-    Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 100,
-             /*completion=*/true);  // the swarm forgot the peer at `stopped`: it counts again
-    Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED, true), "alice", 0, 100);
-  }
-  EXPECT_EQ(Of("alice").completed, 1u);
-  now_ += kPeerTimeout + 1;
-  ledger_.ExpireSlice(now_ - kPeerTimeout, 1);  // silent that long: forgotten
+TEST_F(TransferLedgerTest, AStoppedFromAClientNotFollowedWritesNothing) {
+  // Not even a row: `stopped` to made-up infohashes would otherwise fill the member's file.
+  Announce(Peer(7, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 50, 0);
+  EXPECT_TRUE(ledger_.empty());
+  EXPECT_EQ(ledger_.baselines(), 0u);
+}
+
+TEST_F(TransferLedgerTest, ACompletionIsCreditedOncePerFollowedClient) {
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED), "alice", 0, 0);
   Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 100, true);
-  EXPECT_EQ(Of("alice").completed, 2u);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 100, true);
+  EXPECT_EQ(Of("alice").completed, 1u);
+  // An overtaken announce that brings the completion still credits it once.
+  Announce(Peer(2, "10.0.0.1", 6881, proto::EVENT_NONE, false), "alice", 0, 500);
+  Announce(Peer(2, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 400, true);
+  Announce(Peer(2, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 600, true);
+  EXPECT_EQ(Of("alice", 2), (Totals{0, 100, 1, 0, 3}));
 }
 
-TEST_F(TransferLedgerTest, ClientsPastTheBoundAreNotFollowed) {
+TEST_F(TransferLedgerTest, ABaselineNothingCatchesUpWithExpires) {
+  // Counters begun again without `started`: not credited, and the old baseline is not kept
+  // alive by them, so once it expires the client is followed from where it stands.
+  const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
+  Announce(peer, "alice", 50000, 0);
+  now_ += 1800;
+  Announce(peer, "alice", 100, 0);
+  EXPECT_EQ(ledger_.ExpireSlice(now_ - 1000, 1), 1u);
+  Announce(peer, "alice", 200, 0);
+  Announce(peer, "alice", 700, 0);
+  EXPECT_EQ(Of("alice").uploaded, 500u);
+}
+
+TEST_F(TransferLedgerTest, ClientsPastTheBoundAreCountedButNotFollowed) {
   ledger_.SetMaxClients(2);
   for (const char* ip : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) {
     Announce(Peer(1, ip, 6881), "alice", 0, 0);
-    Announce(Peer(1, ip, 6881), "alice", 100, 0);
+    Announce(Peer(1, ip, 6881, proto::EVENT_COMPLETED, true), "alice", 100, 0, true);
   }
   EXPECT_EQ(ledger_.baselines(), 2u);
   EXPECT_EQ(ledger_.refused_clients(), 2u);  // the third's two announces
-  EXPECT_EQ(Of("alice").uploaded, 200u);
+  EXPECT_EQ(Of("alice"), (Totals{200, 0, 2, 0, 6}));
+  ledger_.AddBaseline({Torrent(9), 77, 0, 0, now_, false, false});  // a saved one: no room
+  EXPECT_EQ(ledger_.baselines(), 2u);
 }
 
 TEST_F(TransferLedgerTest, ClientsAreATorrentAMemberAndAPeerIdAndTotalsAMemberAndATorrent) {
