@@ -65,7 +65,7 @@ ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock&
       clock_(clock),
       store_(peer_ids, RandomSipHashKey()),
       ledger_(RandomSipHashKey(), settings.peer_timeout) {
-  ledger_.SetMaxClients(settings.max_peers);
+  ledger_.SetMaxClients(settings.max_peers, settings.max_clients_per_member);
 }
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,

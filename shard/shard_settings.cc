@@ -75,6 +75,9 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
   flags.Add("max-peers", &max_peers,
             "peers this shard may hold; past it, announces from new peers get 'tracker full' "
             "(0: no limit); also the members' clients its accounting follows");
+  flags.Add("max-clients-per-member", &max_clients_per_member,
+            "members only: clients (a peer id on a torrent) the accounting follows for one "
+            "passkey; past it, that member's new clients are not credited (0: no limit)");
   flags.Add("store-peer-ids", &store_peer_ids,
             "whose peer ids to keep for non-compact replies: asked (a torrent's, once an announce "
             "asks for them), always (or true) or never (or false); an IPv4 peer is 11 bytes "

@@ -48,6 +48,10 @@ struct ShardSettings {
   // shard holds.
   std::uint32_t max_torrents = 10'000'000;
   std::uint32_t max_peers = 50'000'000;
+  // Clients (a member's peer id on a torrent) the accounting follows for one member (passkey):
+  // one member making up peer ids cannot take the room of --max-peers from everyone else. A
+  // seedbox seeding 20,000 torrents over both families is 40,000 clients over all shards.
+  std::uint32_t max_clients_per_member = 100'000;
 
   // Which peers' 20-byte ids to keep, for non-compact replies' `peer id` (PeerIdPolicyFrom):
   // "asked" keeps a torrent's once an announce asks for a non-compact reply with ids (until the

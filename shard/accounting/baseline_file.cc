@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include "shard/persistence/byte_codec.h"
@@ -12,8 +14,8 @@ namespace shardtrack {
 namespace {
 
 constexpr std::string_view kMagic = "STBASE";
-constexpr std::uint16_t kVersion = 2;
-constexpr std::uint16_t kAddressKeyedVersion = 1;  // read as nothing
+constexpr std::uint16_t kVersion = 3;
+constexpr std::uint16_t kOlderVersions[] = {1, 2};  // read as nothing
 constexpr std::uint8_t kSeeder = 1;
 constexpr std::uint8_t kCompleted = 2;
 
@@ -28,6 +30,7 @@ void Encode(const TransferLedger::PeerBaseline& baseline, std::string& out) {
   ByteWriter(out)
       .Bytes(baseline.info_hash.view())
       .U64(baseline.client)
+      .U64(baseline.member)
       .U64(baseline.uploaded)
       .U64(baseline.downloaded)
       .I64(baseline.last_seen)
@@ -40,6 +43,7 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
   TransferLedger::PeerBaseline baseline;
   auto info_hash = InfoHash::FromRaw(in.Bytes(InfoHash::kSize));
   baseline.client = in.U64();
+  baseline.member = in.U64();
   baseline.uploaded = in.U64();
   baseline.downloaded = in.U64();
   baseline.last_seen = in.I64();
@@ -140,16 +144,18 @@ Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_
   if (!text) return Error{text.error()};
   std::vector<TransferLedger::PeerBaseline> baselines;
   SipHashKey client_key{};
-  const bool address_keyed = CheckPreamble(*text, kMagic, kAddressKeyedVersion).ok();
-  const Status parsed = address_keyed ? OkStatus() : Parse(*text, cutoff, client_key, baselines);
+  const bool older_form = std::any_of(
+      std::begin(kOlderVersions), std::end(kOlderVersions),
+      [&text](std::uint16_t version) { return CheckPreamble(*text, kMagic, version).ok(); });
+  const Status parsed = older_form ? OkStatus() : Parse(*text, cutoff, client_key, baselines);
   // Used only once gone for good: a file left behind could be loaded again at a later start.
   for (Status step : {files.Remove(path), files.SyncDir(accounting_dir)}) {
     if (!step) return Error{step.error() + "; its baselines are not used: delete " + path};
   }
-  if (address_keyed) {
+  if (older_form) {
     spdlog::info(
-        "removed {} unread: an older build saved its baselines by address, and they are kept by "
-        "member and peer id now; each client's next announce sets where its counters stand",
+        "removed {} unread: an older build saved its baselines in another form; each client's "
+        "next announce sets where its counters stand",
         path);
     return std::size_t{0};
   }

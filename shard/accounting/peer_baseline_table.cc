@@ -31,7 +31,7 @@ PeerBaselineTable::Key PeerBaselineTable::KeyOf(const Slot& slot) {
 }
 
 PeerBaselineTable::Baseline PeerBaselineTable::BaselineOf(const Slot& slot) {
-  return {slot.uploaded, slot.downloaded, slot.last_seen, slot.seeder, slot.completed};
+  return {slot.uploaded, slot.downloaded, slot.last_seen, slot.seeder, slot.completed, slot.owner};
 }
 
 std::uint64_t PeerBaselineTable::Hash(const PackedKey& key) const {
@@ -114,9 +114,16 @@ void PeerBaselineTable::Replace(std::size_t position, const Baseline& baseline) 
 }
 
 void PeerBaselineTable::EraseAt(std::size_t position) {
+  Release(SlotAt(position).owner);
   segments_[position >> kSlotBits].EraseAt(SlotOf(position));
   --size_;
 }
+
+std::size_t PeerBaselineTable::CountOf(std::uint64_t owner) const {
+  return owned_.empty() ? 0 : owned_[owner % kOwnerBuckets];
+}
+
+void PeerBaselineTable::Release(std::uint64_t owner) { --owned_[owner % kOwnerBuckets]; }
 
 void PeerBaselineTable::Put(const Key& key, const Baseline& baseline) {
   const PackedKey packed = Pack(key);
@@ -128,10 +135,13 @@ void PeerBaselineTable::Put(const Key& key, const Baseline& baseline) {
     return;
   }
   if (segment.size + 1 > MaxEntries(segment.slots.size())) Grow(index);
-  const Slot entry{baseline.uploaded, baseline.downloaded, baseline.last_seen, packed, 0,
-                   baseline.seeder,   baseline.completed};
+  const Slot entry{
+      baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.owner, packed, 0,
+      baseline.seeder,   baseline.completed};
   while (!segment.Insert(entry, hash)) Grow(index);
   ++size_;
+  if (owned_.empty()) owned_.assign(kOwnerBuckets, 0);
+  ++owned_[baseline.owner % kOwnerBuckets];
 }
 
 void PeerBaselineTable::Grow(std::size_t segment) {
@@ -167,12 +177,16 @@ bool PeerBaselineTable::Rehash(Segment& segment, const std::vector<Slot>& old,
   return true;
 }
 
-std::size_t PeerBaselineTable::Segment::EraseSeenBy(UnixSeconds cutoff) {
+template <typename Released>
+std::size_t PeerBaselineTable::Segment::EraseSeenBy(UnixSeconds cutoff, Released released) {
   // An erasure shifts the entries behind back by one, into the slot just examined (which is
   // examined again) or, past the end, into slot 0 onwards, which were examined already.
   const std::size_t before = size;
   for (std::size_t slot = 0; slot < slots.size(); ++slot) {
-    while (slots[slot].probe != 0 && slots[slot].last_seen <= cutoff) EraseAt(slot);
+    while (slots[slot].probe != 0 && slots[slot].last_seen <= cutoff) {
+      released(slots[slot].owner);
+      EraseAt(slot);
+    }
   }
   return before - size;
 }
@@ -182,7 +196,8 @@ std::size_t PeerBaselineTable::ExpireSlice(UnixSeconds cutoff, std::size_t slice
   const std::size_t count = (kSegments + slices - 1) / slices;
   std::size_t removed = 0;
   for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t erased = segments_[next_expiring_].EraseSeenBy(cutoff);
+    const std::size_t erased = segments_[next_expiring_].EraseSeenBy(
+        cutoff, [this](std::uint64_t owner) { Release(owner); });
     size_ -= erased;
     removed += erased;
     ShrinkIfSparse(next_expiring_);

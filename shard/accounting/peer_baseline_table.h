@@ -44,7 +44,8 @@ class PeerBaselineTable {
     std::uint64_t downloaded = 0;
     UnixSeconds last_seen = 0;
     bool seeder = false;
-    bool completed = false;  // a completion was credited
+    bool completed = false;   // a completion was credited
+    std::uint64_t owner = 0;  // counted by CountOf; the same for every baseline of a key
     bool operator==(const Baseline&) const = default;
   };
   static constexpr std::size_t kSegmentBits = 8;
@@ -54,6 +55,11 @@ class PeerBaselineTable {
   explicit PeerBaselineTable(SipHashKey key) : key_(key) {}
 
   std::size_t size() const { return size_; }
+  // The baselines whose owner is `owner`, or shares its bucket: owners (keyed hashes) are
+  // counted in kOwnerBuckets buckets by their low bits, a fixed 256 KB with nothing to rehash on
+  // the loop however many owners come; about one owner in kOwnerBuckets shares another's.
+  static constexpr std::size_t kOwnerBuckets = std::size_t{1} << 16;
+  std::size_t CountOf(std::uint64_t owner) const;
   std::size_t slot_count() const { return slot_count_; }
 
   // The position of `key`'s baseline, or kAbsent.
@@ -86,6 +92,7 @@ class PeerBaselineTable {
     std::uint64_t uploaded = 0;
     std::uint64_t downloaded = 0;
     UnixSeconds last_seen = 0;
+    std::uint64_t owner = 0;
     PackedKey key{};
     std::uint8_t probe = 0;  // 0: empty; else 1 + the distance from the home slot
     bool seeder = false;
@@ -102,7 +109,9 @@ class PeerBaselineTable {
     std::size_t Find(const PackedKey& key, std::uint64_t hash) const;  // a slot, or kAbsent
     bool Insert(const Slot& entry, std::uint64_t hash);  // false: a distance would overflow
     void EraseAt(std::size_t slot);
-    std::size_t EraseSeenBy(UnixSeconds cutoff);  // returns how many
+    // Returns how many; each erased entry's owner goes to `released`.
+    template <typename Released>
+    std::size_t EraseSeenBy(UnixSeconds cutoff, Released released);
   };
 
   // A position is a segment and a slot in it.
@@ -128,8 +137,11 @@ class PeerBaselineTable {
   void Resize(std::size_t segment, std::size_t count);
   bool Rehash(Segment& segment, const std::vector<Slot>& old, std::size_t count) const;
 
+  void Release(std::uint64_t owner);
+
   SipHashKey key_;
   std::array<Segment, kSegments> segments_;
+  std::vector<std::uint32_t> owned_;  // CountOf's buckets, from the first Put
   std::size_t size_ = 0;
   std::size_t slot_count_ = 0;
   std::size_t next_expiring_ = 0;  // the segment ExpireSlice examines next

@@ -59,7 +59,8 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   if (!known && stopped) return;  // nothing followed, nothing to credit (nor a row to write)
   Totals& totals = TotalsFor(passkey, announce.info_hash);
   Totals credit{.announces = 1};
-  if (!known && max_clients_ != 0 && baselines_.size() >= max_clients_) {
+  const std::uint64_t member = known ? 0 : MemberOf(passkey);  // a known client's is kept
+  if (!known && !HasRoomFor(member)) {
     ++refused_clients_;
     return totals.Add(credit);
   }
@@ -83,8 +84,8 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
     }
   }
   totals.Add(credit);
-  const PeerBaselineTable::Baseline next{uploaded, downloaded, now, announce.seeder,
-                                         last.completed || completion_counted};
+  const PeerBaselineTable::Baseline next{
+      uploaded, downloaded, now, announce.seeder, last.completed || completion_counted, member};
   if (!known) {
     baselines_.Put(client, next);
   } else if (stopped) {
@@ -134,20 +135,24 @@ std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
   baselines_.ForEach(
       [&out](const PeerBaselineTable::Key& client, const PeerBaselineTable::Baseline& last) {
         out.push_back({client.info_hash, client.client, last.uploaded, last.downloaded,
-                       last.last_seen, last.seeder, last.completed});
+                       last.last_seen, last.seeder, last.completed, last.owner});
       });
   return out;
 }
 
+bool TransferLedger::HasRoomFor(std::uint64_t member) const {
+  return (max_clients_ == 0 || baselines_.size() < max_clients_) &&
+         (max_per_member_ == 0 || baselines_.CountOf(member) < max_per_member_);
+}
+
 void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
   const PeerBaselineTable::Key client{baseline.info_hash, baseline.client};
-  if (max_clients_ != 0 && baselines_.size() >= max_clients_ &&
-      baselines_.Find(client) == PeerBaselineTable::kAbsent) {
-    ++refused_clients_;  // --max-peers was lowered across a restart
+  if (!HasRoomFor(baseline.member) && baselines_.Find(client) == PeerBaselineTable::kAbsent) {
+    ++refused_clients_;  // a bound was lowered across a restart
     return;
   }
   baselines_.Put(client, {baseline.uploaded, baseline.downloaded, baseline.last_seen,
-                          baseline.seeder, baseline.completed});
+                          baseline.seeder, baseline.completed, baseline.member});
 }
 
 }  // namespace shardtrack

@@ -15,9 +15,10 @@
 // kMaxCredit (what an SQL integer holds) whatever counters clients claim. Totals gather until the
 // caller takes them; baselines of clients silent since a cutoff are forgotten by ExpireSlice,
 // and can be saved across a planned restart (baseline_file.h). At most SetMaxClients baselines
-// are held (a member can make up peer ids faster than addresses): a client's announces past that
-// are counted, not followed or credited. Pure, apart from the memory it holds: one 64-byte slot
-// of a flat table per client (peer_baseline_table.h), 73 to 91 bytes, plus its member's totals.
+// are held, and at most its second bound for one member (a member can make up peer ids faster
+// than addresses): a client's announces past either are counted, not followed or credited. Pure,
+// apart from the memory it holds: one 64-byte slot of a flat table per client
+// (peer_baseline_table.h), 73 to 91 bytes, plus its member's totals.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +66,7 @@ class TransferLedger {
     UnixSeconds last_seen = 0;
     bool seeder = false;
     bool completed = false;
+    std::uint64_t member = 0;  // MemberOf's
 
     bool operator==(const PeerBaseline&) const = default;
   };
@@ -81,8 +83,11 @@ class TransferLedger {
   using TotalsTable = std::unordered_map<std::string, Totals, TotalsHash, std::equal_to<>>;
 
   TransferLedger(SipHashKey key, UnixSeconds peer_timeout);
-  // 0: no bound.
-  void SetMaxClients(std::size_t max_clients) { max_clients_ = max_clients; }
+  // In all, and for one member; 0: no bound.
+  void SetMaxClients(std::size_t max_clients, std::size_t max_per_member) {
+    max_clients_ = max_clients;
+    max_per_member_ = max_per_member;
+  }
   // Announces of clients not followed for want of room (and saved baselines not loaded).
   std::uint64_t refused_clients() const { return refused_clients_; }
 
@@ -91,6 +96,8 @@ class TransferLedger {
   // n^2 for n clients). Saved baselines keep the key they were made with: see SetClientKey. It
   // is derived one way from the constructor's, so a saved one tells nothing of the tables' key.
   std::uint64_t ClientOf(std::string_view passkey, const PeerId& peer_id);
+  // A member, under the same key (its clients are counted against SetMaxClients' bound).
+  std::uint64_t MemberOf(std::string_view passkey) const { return SipHash24(client_key_, passkey); }
   const SipHashKey& client_key() const { return client_key_; }
   // For baselines saved by another process, before any is added.
   void SetClientKey(const SipHashKey& key) { client_key_ = key; }
@@ -126,10 +133,13 @@ class TransferLedger {
   static std::string_view KeyOf(std::string_view passkey, const InfoHash& info_hash,
                                 std::string& key);
   Totals& TotalsFor(std::string_view passkey, const InfoHash& info_hash);
+  // Whether another client of `member` may be followed.
+  bool HasRoomFor(std::uint64_t member) const;
 
   UnixSeconds peer_timeout_;
   SipHashKey client_key_;
   std::size_t max_clients_ = 0;
+  std::size_t max_per_member_ = 0;
   std::uint64_t refused_clients_ = 0;
   PeerBaselineTable baselines_;
   TotalsTable totals_;

@@ -263,6 +263,20 @@ class AccountingTest(PasskeyCase):
                    f"accounting files adding up to {expected}")
 
 
+class AccountingBoundTest(PasskeyCase):
+    shard_args = ("--accounting-interval", "1", "--max-clients-per-member", "2")
+
+    def test_a_member_making_up_peer_ids_is_followed_for_a_few_only(self):
+        for label in ("made-up 1", "made-up 2", "made-up 3"):
+            self.announce(ALICE, label, left=0, event="started", uploaded=0)
+            self.announce(ALICE, label, left=0, uploaded=100)
+        self.announce(BOB, "honest", left=0, event="started", uploaded=0)
+        self.announce(BOB, "honest", left=0, uploaded=300)
+        expected = {ALICE: [200, 0, 0, 6], BOB: [300, 0, 0, 2]}
+        wait_until(lambda: accounting(self.cluster.shards)[0] == expected,
+                   f"accounting files adding up to {expected}")
+
+
 class AccountingAtStopTest(PasskeyCase):
     shard_args = ("--accounting-interval", "3600")
 

@@ -28,6 +28,7 @@ Baseline Make(std::uint8_t torrent, std::uint64_t client, UnixSeconds seen) {
   baseline.last_seen = seen;
   baseline.seeder = torrent % 2 == 1;
   baseline.completed = client % 2 == 0;
+  baseline.member = client * 7;
   return baseline;
 }
 
@@ -106,10 +107,10 @@ TEST_F(BaselineFileTest, AnotherLayoutsFilesAreRemovedUnread) {
   EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard1-of-3.baselines"});
 }
 
-TEST_F(BaselineFileTest, AnOlderBuildsFileKeyedByAddressIsRemovedUnread) {
+TEST_F(BaselineFileTest, AnOlderBuildsFileIsRemovedUnread) {
   const std::string path = dir_ + "/shard0-of-1.baselines";
   std::filesystem::create_directories(dir_);
-  std::ofstream(path, std::ios::binary) << std::string("STBASE\x01\0", 8) << "records";
+  std::ofstream(path, std::ios::binary) << std::string("STBASE\x02\0", 8) << "records";
   auto loaded = LoadBaselines(files_, dir_, 0, 1, 0, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(*loaded, 0u);

@@ -86,6 +86,26 @@ TEST(PeerBaselineTableTest, KeysDifferingInAnyPartAreDifferentClients) {
   EXPECT_EQ(table.At(table.Find(other_client)), Seen(3));
 }
 
+TEST(PeerBaselineTableTest, CountsEachOwnersBaselinesThroughErasureAndExpiry) {
+  PeerBaselineTable table(kKey);
+  for (std::uint32_t n = 0; n < 1000; ++n) {
+    Baseline baseline = Seen(n < 500 ? 100 : 200);
+    baseline.owner = n % 4;
+    table.Put(PeerNumber(n), baseline);
+  }
+  table.Put(PeerNumber(0), Seen(300));  // replaced: still counted once, for its owner
+  EXPECT_EQ(table.CountOf(0), 250u);
+  EXPECT_EQ(table.CountOf(9), 0u);
+  table.EraseAt(table.Find(PeerNumber(1)));
+  EXPECT_EQ(table.CountOf(1), 249u);
+  EXPECT_EQ(table.ExpireSlice(100, 1), 498u);  // the first half but 0 (seen at 300) and 1 (gone)
+  EXPECT_EQ(table.CountOf(0), 126u);
+  EXPECT_EQ(table.CountOf(1), 125u);
+  EXPECT_EQ(table.CountOf(2), 125u);
+  // Counted by bucket: an owner sharing owner 2's shares its count.
+  EXPECT_EQ(table.CountOf(2 + PeerBaselineTable::kOwnerBuckets), 125u);
+}
+
 // Once its segments are past their smallest size (8 slots each).
 TEST(PeerBaselineTableTest, GrowsKeepingEveryEntryAndStaysBetweenSevenTenthsAndSevenEighthsFull) {
   PeerBaselineTable table(kKey);

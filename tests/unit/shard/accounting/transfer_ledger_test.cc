@@ -133,7 +133,7 @@ TEST_F(TransferLedgerTest, ABaselineNothingCatchesUpWithExpires) {
 }
 
 TEST_F(TransferLedgerTest, ClientsPastTheBoundAreCountedButNotFollowed) {
-  ledger_.SetMaxClients(2);
+  ledger_.SetMaxClients(2, 0);
   for (const char* ip : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) {
     Announce(Peer(1, ip, 6881), "alice", 0, 0);
     Announce(Peer(1, ip, 6881, proto::EVENT_COMPLETED, true), "alice", 100, 0, true);
@@ -143,6 +143,24 @@ TEST_F(TransferLedgerTest, ClientsPastTheBoundAreCountedButNotFollowed) {
   EXPECT_EQ(Of("alice"), (Totals{200, 0, 2, 0, 6}));
   ledger_.AddBaseline({Torrent(9), 77, 0, 0, now_, false, false});  // a saved one: no room
   EXPECT_EQ(ledger_.baselines(), 2u);
+}
+
+TEST_F(TransferLedgerTest, OneMemberCannotTakeEveryoneElsesRoom) {
+  ledger_.SetMaxClients(100, 3);
+  for (int n = 0; n < 10; ++n) {  // made-up peer ids, one address
+    const std::string id = "made-up " + std::to_string(n);
+    Announce(Peer(1, "10.0.0.9", 6881, proto::EVENT_NONE, false, id.c_str()), "mallory", 0, 0);
+  }
+  EXPECT_EQ(ledger_.baselines(), 3u);
+  Announce(Peer(1, "10.0.0.1", 6881), "alice", 0, 0);
+  Announce(Peer(1, "10.0.0.1", 6881), "alice", 700, 0);
+  EXPECT_EQ(Of("alice").uploaded, 700u);
+  // A client gone makes room for another of the same member.
+  Announce(Peer(1, "10.0.0.9", 6881, proto::EVENT_STOPPED, false, "made-up 0"), "mallory", 0, 0);
+  Announce(Peer(1, "10.0.0.9", 6881, proto::EVENT_NONE, false, "made-up 9"), "mallory", 0, 0);
+  Announce(Peer(1, "10.0.0.9", 6881, proto::EVENT_NONE, false, "made-up 9"), "mallory", 5, 0);
+  EXPECT_EQ(Of("mallory").uploaded, 5u);
+  EXPECT_EQ(ledger_.baselines(), 4u);
 }
 
 TEST_F(TransferLedgerTest, ClientsAreATorrentAMemberAndAPeerIdAndTotalsAMemberAndATorrent) {
