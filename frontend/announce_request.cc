@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "frontend/http/query_string.h"
@@ -50,7 +51,7 @@ std::optional<std::uint64_t> ParseUnsigned(std::string_view text) {
 class AnnounceParser {
  public:
   explicit AnnounceParser(ParsedAnnounce& out) : out_(out) {}
-  Status Visit(std::string_view key, std::string_view value);
+  Status Visit(Field field, std::string_view key, std::string_view value);
   Status Finish(const IpAddress& client, const AnnounceOptions& options);
 
  private:
@@ -63,13 +64,13 @@ class AnnounceParser {
   std::optional<IpAddress> claimed_ip_;
 };
 
-bool IsField(std::string_view key) {  // key, trackerid, corrupt, ...: not ours, ignored
-  return std::find(kFieldNames.begin(), kFieldNames.end(), key) != kFieldNames.end();
+std::optional<Field> FieldOf(std::string_view key) {  // key, trackerid, corrupt, ...: none
+  const auto found = std::find(kFieldNames.begin(), kFieldNames.end(), key);
+  if (found == kFieldNames.end()) return std::nullopt;
+  return static_cast<Field>(found - kFieldNames.begin());
 }
 
-Status AnnounceParser::Visit(std::string_view key, std::string_view value) {
-  auto field = static_cast<Field>(std::find(kFieldNames.begin(), kFieldNames.end(), key) -
-                                  kFieldNames.begin());
+Status AnnounceParser::Visit(Field field, std::string_view key, std::string_view value) {
   if (seen_ & (1u << field)) return Error{"duplicate " + std::string(key)};
   seen_ |= 1u << field;
   return SetField(field, value);
@@ -180,8 +181,9 @@ Status ParseAnnounce(std::string_view raw_query, const IpAddress& client,
   out.no_peer_id = false;
   AnnounceParser parser(out);
   Status status = ForEachQueryParam(
-      raw_query, IsField,
-      [&parser](std::string_view key, std::string_view value) { return parser.Visit(key, value); });
+      raw_query, FieldOf, [&parser](Field field, std::string_view key, std::string_view value) {
+        return parser.Visit(field, key, value);
+      });
   if (!status) return status;
   return parser.Finish(client, options);
 }

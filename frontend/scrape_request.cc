@@ -1,6 +1,7 @@
 #include "frontend/scrape_request.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "frontend/http/query_string.h"
@@ -10,9 +11,13 @@ namespace shardtrack {
 Status ParseScrape(std::string_view raw_query, std::uint32_t max_hashes,
                    std::vector<InfoHash>& hashes) {
   hashes.clear();
+  enum class Field { kInfoHash };  // the one a scrape reads
   Status status = ForEachQueryParam(
-      raw_query, [](std::string_view key) { return key == "info_hash"; },
-      [&hashes](std::string_view, std::string_view value) -> Status {
+      raw_query,
+      [](std::string_view key) {
+        return key == "info_hash" ? std::optional(Field::kInfoHash) : std::nullopt;
+      },
+      [&hashes](Field, std::string_view, std::string_view value) -> Status {
         auto hash = InfoHash::FromRaw(value);
         if (!hash) return Error{"invalid info_hash: must be 20 bytes"};
         hashes.push_back(*hash);

@@ -40,12 +40,14 @@ void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
 
 void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
                                const IpAddress& client) {
-  std::string_view path = TrackerRoute(request.path());
+  std::string_view path = request.path();
   std::string_view passkey;
   if (passkeys_ != nullptr) {
-    const PasskeyPath split = FindPasskey(request.path(), request.query());
+    const PasskeyPath split = FindPasskey(path, request.query());
     path = split.route;
     passkey = split.passkey;
+  } else {
+    path = TrackerRouteOf(path).value_or(path);
   }
   answering_.started = clock_.Now();
   answering_.gzip = request.accepts_gzip && settings_.full_scrape_gzip;

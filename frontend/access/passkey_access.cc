@@ -36,7 +36,7 @@ std::string_view PasskeyParameter(std::string_view query) {
 }  // namespace
 
 PasskeyPath FindPasskey(std::string_view path, std::string_view query) {
-  if (IsTrackerRoute(path)) return {TrackerRoute(path), PasskeyParameter(query)};
+  if (const auto route = TrackerRouteOf(path)) return {*route, PasskeyParameter(query)};
   const std::size_t slash = path.rfind('/');
   if (!path.starts_with('/') || slash == 0 || slash == std::string_view::npos ||
       path.find('/', 1) != slash) {
@@ -44,8 +44,8 @@ PasskeyPath FindPasskey(std::string_view path, std::string_view query) {
   }
   const std::string_view first = path.substr(0, slash);
   const std::string_view last = path.substr(slash);
-  if (IsTrackerRoute(last)) return {TrackerRoute(last), first.substr(1)};   // /<passkey>/announce
-  if (IsTrackerRoute(first)) return {TrackerRoute(first), last.substr(1)};  // /announce/<passkey>
+  if (const auto route = TrackerRouteOf(last)) return {*route, first.substr(1)};  // /<key>/announce
+  if (const auto route = TrackerRouteOf(first)) return {*route, last.substr(1)};  // /announce/<key>
   return {path, {}};
 }
 

@@ -54,9 +54,9 @@ class PasskeyAccess : public ListInForce<PasskeyList> {
 // A request's route and passkey: "/<passkey>/announce" (XBT, Ocelot: BEP 48 derives the scrape
 // URL from it) and "/announce/<passkey>" (UNIT3D) are {"/announce", "<passkey>"}, "/announce"
 // with "passkey=<passkey>" in `query` (TBDev-style sites) too, and the same for scrape and for
-// the routes' other spellings (TrackerRoute: "/<passkey>/announce.php", ...). The passkey is taken
-// as written (never percent-decoded: a passkey needs no escapes). Any other path is its own route
-// with no passkey.
+// the routes' other spellings (TrackerRouteOf: "/<passkey>/announce.php", ...). The passkey is
+// taken as written (never percent-decoded: a passkey needs no escapes). Any other path is its own
+// route with no passkey.
 struct PasskeyPath {
   std::string_view route;
   std::string_view passkey;

@@ -48,17 +48,18 @@ class QueryStringReader {
   Scratch value_scratch_;
 };
 
-// Calls visit(key, value) -> Status for every pair whose is_known(key) is true, skipping the
-// others unread; stops at the first error (its own, or "invalid <key>: malformed percent-escape"
-// for a known key's value) and returns it.
-template <typename IsKnown, typename Visit>
-Status ForEachQueryParam(std::string_view query, IsKnown&& is_known, Visit&& visit) {
+// Calls visit(*field, key, value) -> Status for every pair whose field_of(key) -> std::optional
+// names a field, skipping the others unread; stops at the first error (its own, or "invalid
+// <key>: malformed percent-escape" for a named key's value) and returns it.
+template <typename FieldOf, typename Visit>
+Status ForEachQueryParam(std::string_view query, FieldOf&& field_of, Visit&& visit) {
   QueryStringReader reader(query);
   while (reader.Next()) {
-    if (!is_known(reader.key())) continue;
+    const auto field = field_of(reader.key());
+    if (!field) continue;
     auto value = reader.value();
     if (!value) return Error{"invalid " + std::string(reader.key()) + ": malformed percent-escape"};
-    if (Status status = visit(reader.key(), *value); !status) return status;
+    if (Status status = visit(*field, reader.key(), *value); !status) return status;
   }
   return OkStatus();
 }

@@ -98,8 +98,12 @@ TEST(QueryStringTest, ReaderSkipsKeysWithMalformedEscapes) {
 
 TEST(QueryStringTest, ForEachQueryParamVisitsKnownKeysAndStopsAtFirstError) {
   Pairs seen;
-  auto known = [](std::string_view key) { return key != "unknown"; };
-  auto visit = [&seen](std::string_view key, std::string_view value) -> Status {
+  auto known = [](std::string_view key) {
+    return key != "unknown" ? std::optional(key.size()) : std::nullopt;
+  };
+  auto visit = [&seen](std::size_t key_size, std::string_view key,
+                       std::string_view value) -> Status {
+    EXPECT_EQ(key_size, key.size());  // what known() named
     seen.emplace_back(key, value);
     if (key == "stop") return Error{"stopped at " + std::string(value)};
     return OkStatus();
