@@ -146,11 +146,15 @@ void ShardServer::DropMalformed(std::string_view what) {
       what, malformed_messages_, settings_.listen);
 }
 
+bool ShardServer::CountDropped(std::uint64_t& dropped, LogThrottle& log) {
+  dropped += static_cast<std::uint64_t>(incoming_.requests_size());
+  return log.Due(loop_.clock().Now());
+}
+
 // The shard stalled (a stop signal, swapping, a long pause) or its queue grew that long: what
 // the frontend answered "retry later" must not be applied behind the clients' retries.
 void ShardServer::DropLate() {
-  late_requests_ += static_cast<std::uint64_t>(incoming_.requests_size());
-  if (!late_log_.Due(loop_.clock().Now())) return;
+  if (!CountDropped(late_requests_, late_log_)) return;
   spdlog::warn(
       "dropped a batch of {} requests unapplied: it came after its frontend's --shard-timeout-ms "
       "({} ms), so the frontend had told its clients to retry ({} requests so far; at most one "
@@ -165,8 +169,7 @@ bool ShardServer::SenderStillAdmitted(const zmq::message_t& payload) const {
 }
 
 void ShardServer::DropRevoked(std::string_view key_hex) {
-  revoked_requests_ += static_cast<std::uint64_t>(incoming_.requests_size());
-  if (!revoked_log_.Due(loop_.clock().Now())) return;
+  if (!CountDropped(revoked_requests_, revoked_log_)) return;
   spdlog::warn(
       "dropped a batch of {} requests unapplied from the frontend with CURVE key {}: the key "
       "was taken off --frontend-keys-file after it connected ({} requests so far; at most one such "

@@ -83,10 +83,12 @@ class ShardServer {
   // Handles up to kMaxBatchesPerTurn waiting batches and ends the turn; returns how many.
   int ReadBatches();
   void DropMalformed(std::string_view what);  // counted; logged at most once a minute
-  void DropLate();                            // incoming_; the same
+  // Adds incoming_'s requests to `dropped`; true when `log` is due a line.
+  bool CountDropped(std::uint64_t& dropped, LogThrottle& log);
+  void DropLate();  // incoming_, counted; logged at most once a minute
   // Whether the frontend that sent `payload` still has a listed key (true without CURVE).
   bool SenderStillAdmitted(const zmq::message_t& payload) const;
-  void DropRevoked(std::string_view key_hex);  // incoming_; the same
+  void DropRevoked(std::string_view key_hex);  // the same
   // Queues reply_ for `identity`: its completion replies in held_, the rest in outgoing_.
   void Queue(zmq::message_t identity);
   void EndTurn();
