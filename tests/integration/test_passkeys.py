@@ -264,7 +264,8 @@ class AccountingTest(PasskeyCase):
 
 
 class AccountingBoundTest(PasskeyCase):
-    shard_args = ("--accounting-interval", "1", "--max-clients-per-member", "2")
+    shard_args = ("--accounting-interval", "1", "--max-clients-per-member", "2",
+                  "--metrics-listen", "127.0.0.1:0")
 
     def test_a_member_making_up_peer_ids_is_followed_for_a_few_only(self):
         for label in ("made-up 1", "made-up 2", "made-up 3"):
@@ -275,6 +276,10 @@ class AccountingBoundTest(PasskeyCase):
         expected = {ALICE: [200, 0, 0, 6], BOB: [300, 0, 0, 2]}
         wait_until(lambda: accounting(self.cluster.shards)[0] == expected,
                    f"accounting files adding up to {expected}")
+        shard = self.cluster.shards[1]  # the torrent's
+        samples = cluster.metrics(shard.metrics_port())
+        self.assertEqual(samples['shardtrack_accounting_full_total{shard="1"}'], 2)  # made-up 3's
+        self.assertEqual(samples['shardtrack_accounting_peers{shard="1"}'], 3)
 
 
 class AccountingAtStopTest(PasskeyCase):

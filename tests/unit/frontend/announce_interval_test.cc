@@ -38,5 +38,15 @@ TEST(AnnounceIntervalTest, WithoutJitterItIsTheInterval) {
   EXPECT_EQ(Draw(AnnounceInterval(60, 1, 60, 7), 100).rbegin()->first, 61u);  // odd: up by one
 }
 
+TEST(AnnounceIntervalTest, AFrontendsJitterIsAtMostItsInterval) {
+  FrontendSettings settings;
+  settings.announce_interval = 60;
+  settings.min_interval = 30;
+  settings.interval_jitter = 600;  // taken as 60: 30..90
+  const auto seen = Draw(IntervalOf(settings), 2000);
+  EXPECT_EQ(seen.begin()->first, 30u);
+  EXPECT_EQ(seen.rbegin()->first, 90u);
+}
+
 }  // namespace
 }  // namespace shardtrack
