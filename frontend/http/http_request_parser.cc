@@ -54,7 +54,7 @@ void HttpRequestParser::Reset() {
   request_.forwarded_for.reset();
   request_.accepts_gzip = false;
   request_.path_begin = request_.path_size = 0;
-  connection_close_ = connection_keep_alive_ = false;
+  connection_close_ = connection_keep_alive_ = seen_host_ = false;
   gzip_weight_.reset();
   any_coding_weight_.reset();
   error_ = {};
@@ -133,7 +133,11 @@ void HttpRequestParser::OnHeaderLine(std::string_view line) {
       return Fail(413, "request bodies are not accepted");
     }
   } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
-    return Fail(413, "request bodies are not accepted");
+    return OnTransferEncoding(value);
+  } else if (EqualsIgnoreCase(name, "host")) {
+    if (seen_host_) return Fail(400, "more than one Host header");
+    if (!IsHttpHost(value)) return Fail(400, "malformed Host header");
+    seen_host_ = true;
   } else if (EqualsIgnoreCase(name, "connection")) {
     ForEachHttpListItem(value, [this](std::string_view option) {
       if (EqualsIgnoreCase(option, "close")) connection_close_ = true;
@@ -158,7 +162,19 @@ void HttpRequestParser::OnHeaderLine(std::string_view line) {
   }
 }
 
+// A body framed by chunked is one we could read but do not take (413); any other final coding
+// leaves the body's length unknown, which RFC 9112 section 6.3 makes a 400.
+void HttpRequestParser::OnTransferEncoding(std::string_view value) {
+  std::string_view last;
+  ForEachHttpListItem(value, [&last](std::string_view coding) { last = coding; });
+  if (!EqualsIgnoreCase(last, "chunked")) return Fail(400, "Transfer-Encoding must end in chunked");
+  Fail(413, "request bodies are not accepted");
+}
+
 void HttpRequestParser::OnHeadersEnd() {
+  if (request_.version_minor >= 1 && !seen_host_) {
+    return Fail(400, "an HTTP/1.1 request needs a Host header");
+  }
   bool persistent_by_default = request_.version_minor >= 1;
   request_.keep_alive = !connection_close_ && (persistent_by_default || connection_keep_alive_);
   request_.accepts_gzip = gzip_weight_.value_or(any_coding_weight_.value_or(false));

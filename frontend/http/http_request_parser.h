@@ -6,10 +6,11 @@
 // kIncomplete every byte was consumed (a partial line is kept inside, bounded by the limits), so
 // a request split at any byte boundary parses exactly as the whole one. On kError, error() holds
 // the status to answer (400, 405, 413, 414, 431, 505) and the connection should then be closed.
-// A well-formed but unsupported version (HTTP/2.0, HTTP/0.9) is 505; a malformed one is 400.
-// Lines end at LF, with or without a CR before it (RFC 9112 section 2.2 lets a server accept a
-// bare LF). Trackers take no bodies: a request announcing one is refused with 413. Host is not
-// required.
+// A well-formed but unsupported version (HTTP/2.0, HTTP/0.9) is 505; a malformed one is 400;
+// HTTP/1.2 and later 1.x are taken as 1.1. Lines end at LF, with or without a CR before it (RFC
+// 9112 section 2.2 lets a server accept a bare LF). Trackers take no bodies: a request announcing
+// one is refused with 413. As RFC 9112 section 3.2 requires, an HTTP/1.1 request without a Host
+// header, or any request with two or a malformed one, is 400 (every client sends one).
 #pragma once
 
 #include <cstddef>
@@ -79,6 +80,7 @@ class HttpRequestParser {
   void OnLine(std::string_view line);
   void OnRequestLine(std::string_view line);
   void OnHeaderLine(std::string_view line);
+  void OnTransferEncoding(std::string_view value);
   void OnHeadersEnd();
   // A HEAD refused for its request line (414, 505, ...) is still answered without a body.
   void NoteHead(std::string_view request_line);
@@ -94,6 +96,7 @@ class HttpRequestParser {
   bool skipped_empty_lines_ = false;
   bool connection_close_ = false;       // Connection: close
   bool connection_keep_alive_ = false;  // Connection: keep-alive
+  bool seen_host_ = false;
   // Accept-Encoding's word on gzip (or x-gzip) and on "*", when it has one: whether the weight
   // is above zero. gzip's own decides; else "*"'s; else no.
   std::optional<bool> gzip_weight_;

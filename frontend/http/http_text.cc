@@ -38,6 +38,13 @@ bool IsHttpFieldValue(std::string_view text) {
   });
 }
 
+bool IsHttpHost(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+    return c != '\0' && std::strchr("-._~!$&'()*+,;=%:[]", c) != nullptr;
+  });
+}
+
 bool IsDecimal(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), IsDigit);
 }
@@ -54,8 +61,8 @@ std::optional<int> ParseHttpVersion(std::string_view text) {
       !IsDigit(text[7])) {
     return std::nullopt;
   }
-  if (text[5] != '1' || (text[7] != '0' && text[7] != '1')) return -1;
-  return text[7] - '0';
+  if (text[5] != '1') return -1;
+  return text[7] == '0' ? 0 : 1;
 }
 
 std::optional<std::pair<std::size_t, std::size_t>> LocatePath(std::string_view target) {

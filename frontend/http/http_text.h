@@ -15,12 +15,16 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool IsHttpToken(std::string_view text);
 // Header field value characters: visible ASCII, space, tab, and obs-text (0x80-0xff).
 bool IsHttpFieldValue(std::string_view text);
+// A Host header's value: uri-host [":" port] in RFC 3986's characters (empty allowed).
+bool IsHttpHost(std::string_view text);
 // A non-empty run of ASCII digits.
 bool IsDecimal(std::string_view text);
 // Without leading and trailing spaces and tabs.
 std::string_view TrimHttpSpace(std::string_view text);
 
-// "HTTP/1.1" -> 1, "HTTP/1.0" -> 0, another well-formed "HTTP/d.d" -> -1, anything else nullopt.
+// "HTTP/1.0" -> 0; "HTTP/1.1" and later 1.x -> 1 (RFC 9110 section 2.5: a higher minor version
+// is processed as the highest one the server speaks); another well-formed "HTTP/d.d" -> -1;
+// anything else nullopt.
 std::optional<int> ParseHttpVersion(std::string_view text);
 
 // Where the path lies in a request target, as {offset, size}: origin-form "/p?q" or absolute-form

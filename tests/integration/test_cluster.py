@@ -479,6 +479,9 @@ class HttpTest(SharedClusterTest):
             (b"GET /" + b"a" * 10000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", {414}),
             (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Filler: " + b"b" * 20000 + b"\r\n\r\n",
              {431}),
+            (b"GET /scrape HTTP/1.1\r\n\r\n", {400}),
+            (b"GET /scrape HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", {400}),
+            (b"GET /scrape HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", {400}),
         ]
         for raw, statuses in cases:
             with self.subTest(request=raw[:40]):
@@ -508,6 +511,14 @@ class HttpTest(SharedClusterTest):
                     conn.request("GET", "/nope", headers, version=version)
                     self.assertEqual(conn.read_response().status, 404)
                     self.assertTrue(conn.closed_by_peer())
+
+    def test_a_later_http_1_minor_version_is_served_as_http_11(self):
+        with HttpConnection(self.fe(0)) as conn:
+            for _ in range(2):  # kept alive, as 1.1 is
+                conn.request("GET", "/nope", version="HTTP/1.2")
+                response = conn.read_response()
+                self.assertEqual(response.status, 404)
+                self.assertEqual(response.version, "HTTP/1.1")
 
     def test_pipelined_requests_are_answered_in_order(self):
         h0, h1 = self.torrent(0), self.torrent(1)

@@ -79,25 +79,26 @@ TEST(HttpRequestParserTest, ParsesGet) {
 }
 
 TEST(HttpRequestParserTest, ParsesHead) {
-  HttpRequest request = ParseOk("HEAD /scrape HTTP/1.1\r\n\r\n");
+  HttpRequest request = ParseOk("HEAD /scrape HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(request.method, HttpMethod::kHead);
   EXPECT_EQ(request.path(), "/scrape");
   EXPECT_EQ(request.query(), "");
 }
 
 TEST(HttpRequestParserTest, QueryStopsAtFragment) {
-  HttpRequest request = ParseOk("GET /scrape?x=1#frag HTTP/1.1\r\n\r\n");
+  HttpRequest request = ParseOk("GET /scrape?x=1#frag HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(request.path(), "/scrape");
   EXPECT_EQ(request.query(), "x=1");
 }
 
 TEST(HttpRequestParserTest, AcceptsAbsoluteFormTarget) {
-  HttpRequest request = ParseOk("GET http://tracker.example:6969/announce?x=1 HTTP/1.1\r\n\r\n");
+  HttpRequest request =
+      ParseOk("GET http://tracker.example:6969/announce?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(request.target, "http://tracker.example:6969/announce?x=1");
   EXPECT_EQ(request.path(), "/announce");
   EXPECT_EQ(request.query(), "x=1");
 
-  HttpRequest no_path = ParseOk("GET HTTP://tracker.example?y=2 HTTP/1.1\r\n\r\n");
+  HttpRequest no_path = ParseOk("GET HTTP://tracker.example?y=2 HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(no_path.path(), "/");
   EXPECT_EQ(no_path.query(), "y=2");
 }
@@ -110,16 +111,17 @@ TEST(HttpRequestParserTest, Http10ClosesByDefaultAndKeepsAliveOnRequest) {
 }
 
 TEST(HttpRequestParserTest, Http11KeepsAliveByDefaultAndClosesOnRequest) {
-  EXPECT_TRUE(ParseOk("GET / HTTP/1.1\r\n\r\n").keep_alive);
-  EXPECT_FALSE(ParseOk("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").keep_alive);
-  EXPECT_FALSE(ParseOk("GET / HTTP/1.1\r\nconnection: TE, Close\r\n\r\n").keep_alive);
+  EXPECT_TRUE(ParseOk("GET / HTTP/1.1\r\nHost: h\r\n\r\n").keep_alive);
+  EXPECT_FALSE(ParseOk("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").keep_alive);
+  EXPECT_FALSE(ParseOk("GET / HTTP/1.1\r\nHost: h\r\nconnection: TE, Close\r\n\r\n").keep_alive);
   // close wins over keep-alive.
-  EXPECT_FALSE(ParseOk("GET / HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n").keep_alive);
+  EXPECT_FALSE(
+      ParseOk("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, close\r\n\r\n").keep_alive);
 }
 
 TEST(HttpRequestParserTest, MatchesHeaderNamesInAnyCaseAndTrimsValues) {
   HttpRequest request = ParseOk(
-      "GET / HTTP/1.1\r\nUser-AGENT: \t  libtorrent/2.0 \t\r\nX-Empty:\r\n"
+      "GET / HTTP/1.1\r\nHost: h\r\nUser-AGENT: \t  libtorrent/2.0 \t\r\nX-Empty:\r\n"
       "x-FORWARDED-for: \t 203.0.113.7 \t\r\nCONNECTION:  Close \r\n\r\n");
   EXPECT_EQ(request.forwarded_for, "203.0.113.7");
   EXPECT_FALSE(request.keep_alive);
@@ -134,7 +136,8 @@ TEST(HttpRequestParserTest, JoinsRepeatedForwardedFor) {
 }
 
 bool AcceptsGzip(const std::string& accept_encoding_lines) {
-  return ParseOk("GET /scrape HTTP/1.1\r\n" + accept_encoding_lines + "\r\n").accepts_gzip;
+  return ParseOk("GET /scrape HTTP/1.1\r\nHost: h\r\n" + accept_encoding_lines + "\r\n")
+      .accepts_gzip;
 }
 
 TEST(HttpRequestParserTest, AcceptEncodingTakesGzipUnlessItsWeightIsZero) {
@@ -168,7 +171,7 @@ TEST(HttpRequestParserTest, EmptyLinesBeforeARequestBeginIt) {
 
 TEST(HttpRequestParserTest, AcceptsBareLineFeedLineEnds) {
   // Documented behaviour: a line ends at LF; a CR before it is dropped when present.
-  HttpRequest request = ParseOk("GET /a HTTP/1.1\nX-Forwarded-For: h\n\n");
+  HttpRequest request = ParseOk("GET /a HTTP/1.1\nHost: h\nX-Forwarded-For: h\n\n");
   EXPECT_EQ(request.path(), "/a");
   EXPECT_EQ(request.forwarded_for, "h");
   HttpRequest mixed = ParseOk("GET /b HTTP/1.1\r\nHost: h\n\r\n");
@@ -176,7 +179,7 @@ TEST(HttpRequestParserTest, AcceptsBareLineFeedLineEnds) {
 }
 
 TEST(HttpRequestParserTest, IgnoresEmptyLinesBeforeRequestLine) {
-  HttpRequest request = ParseOk("\r\n\r\nGET /c HTTP/1.1\r\n\r\n");
+  HttpRequest request = ParseOk("\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(request.path(), "/c");
 }
 
@@ -192,9 +195,9 @@ TEST(HttpRequestParserTest, IncompleteUntilBlankLine) {
 
 TEST(HttpRequestParserTest, ParsesPipelinedRequestsFromOneBuffer) {
   std::string buffer =
-      "GET /1 HTTP/1.1\r\n\r\n"
-      "HEAD /2 HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\nAccept-Encoding: gzip\r\n\r\n"
-      "GET /3 HTTP/1.1\r\nConnection: close\r\n\r\n"
+      "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
+      "HEAD /2 HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\nAccept-Encoding: gzip\r\n\r\n"
+      "GET /3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
       "GET /4 HTT";  // the start of a fourth
   HttpRequestParser parser;
   std::vector<std::string> paths;
@@ -221,24 +224,24 @@ TEST(HttpRequestParserTest, ParsesPipelinedRequestsFromOneBuffer) {
   }
   EXPECT_EQ(paths, (std::vector<std::string>{"/1", "/2", "/3"}));
   EXPECT_TRUE(buffer.empty());
-  auto rest = parser.Feed("P/1.1\r\n\r\n");
+  auto rest = parser.Feed("P/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(rest.state, State::kComplete);
   EXPECT_EQ(parser.request().path(), "/4");
 }
 
 TEST(HttpRequestParserTest, FeedAfterCompleteConsumesNothingUntilReset) {
   HttpRequestParser parser;
-  ASSERT_EQ(parser.Feed("GET / HTTP/1.1\r\n\r\n").state, State::kComplete);
-  auto again = parser.Feed("GET /x HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(parser.Feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n").state, State::kComplete);
+  auto again = parser.Feed("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(again.state, State::kComplete);
   EXPECT_EQ(again.consumed, 0u);
   EXPECT_EQ(parser.request().path(), "/");
 }
 
 TEST(HttpRequestParserTest, RefusesOtherMethodsWith405) {
-  EXPECT_EQ(ParseError("POST /announce HTTP/1.1\r\n\r\n"), 405);
-  EXPECT_EQ(ParseError("PUT / HTTP/1.1\r\n\r\n"), 405);
-  EXPECT_EQ(ParseError("get / HTTP/1.1\r\n\r\n"), 405);  // methods are case-sensitive
+  EXPECT_EQ(ParseError("POST /announce HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
+  EXPECT_EQ(ParseError("PUT / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
+  EXPECT_EQ(ParseError("get / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);  // methods are case-sensitive
 }
 
 TEST(HttpRequestParserTest, RefusesLongRequestLineWith414) {
@@ -247,7 +250,7 @@ TEST(HttpRequestParserTest, RefusesLongRequestLineWith414) {
   std::string at_limit = "GET /" + std::string(32 - 14, 'a') + " HTTP/1.1";
   ASSERT_EQ(at_limit.size(), 32u);
   HttpRequestParser parser(limits);
-  EXPECT_EQ(parser.Feed(at_limit + "\r\n\r\n").state, State::kComplete);
+  EXPECT_EQ(parser.Feed(at_limit + "\r\nHost: h\r\n\r\n").state, State::kComplete);
   std::string over = "GET /" + std::string(32 - 13, 'a') + " HTTP/1.1";
   EXPECT_EQ(ParseError(over + "\r\n\r\n", limits), 414);
   // Without its line end yet: refused as soon as it cannot fit.
@@ -259,40 +262,45 @@ TEST(HttpRequestParserTest, RefusesLargeHeadersWith431) {
   limits.max_header_bytes = 20;
   std::string ten = "A: 1234567";  // 10 bytes without the line end
   HttpRequestParser parser(limits);
-  EXPECT_EQ(parser.Feed("GET / HTTP/1.1\r\n" + ten + "\r\n" + ten + "\r\n\r\n").state,
+  EXPECT_EQ(parser.Feed("GET / HTTP/1.0\r\n" + ten + "\r\n" + ten + "\r\n\r\n").state,
             State::kComplete);
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\n" + ten + "\r\n" + ten + "8\r\n\r\n", limits), 431);
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\n" + std::string(21, 'x'), limits), 431);
+  EXPECT_EQ(ParseError("GET / HTTP/1.0\r\n" + ten + "\r\n" + ten + "8\r\n\r\n", limits), 431);
+  EXPECT_EQ(ParseError("GET / HTTP/1.0\r\n" + std::string(21, 'x'), limits), 431);
 }
 
 TEST(HttpRequestParserTest, RefusesBodiesWith413) {
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"), 413);
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 413);
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\ncontent-length: 0001\r\n\r\n"), 413);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"), 413);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"), 413);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"),
+            413);
+  // A body whose last coding is not chunked has no knowable length (RFC 9112 section 6.3).
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.0\r\nTransfer-Encoding: identity\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\ncontent-length: 0001\r\n\r\n"), 413);
   // An empty body is no body.
-  EXPECT_EQ(ParseOk("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").path(), "/");
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), 400);
+  EXPECT_EQ(ParseOk("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n").path(), "/");
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n"), 400);
 }
 
 TEST(HttpRequestParserTest, RefusesMalformedLinesWith400) {
   EXPECT_EQ(ParseError("GET\r\n\r\n"), 400);
   EXPECT_EQ(ParseError("GET /\r\n\r\n"), 400);
-  EXPECT_EQ(ParseError("GET  / HTTP/1.1\r\n\r\n"), 400);
-  EXPECT_EQ(ParseError("GET announce HTTP/1.1\r\n\r\n"), 400);
-  EXPECT_EQ(ParseError("GET ftp://host/ HTTP/1.1\r\n\r\n"), 400);
-  EXPECT_EQ(ParseError("GET http:///x HTTP/1.1\r\n\r\n"), 400);
-  EXPECT_EQ(ParseError("G(T / HTTP/1.1\r\n\r\n"), 400);
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nno colon\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET  / HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET announce HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET ftp://host/ HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("G(T / HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\nno colon\r\n\r\n"), 400);
   EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost : h\r\n\r\n"), 400);
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\n: empty name\r\n\r\n"), 400);
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n"), 400);
-  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n"s), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\n: empty name\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\nA: b\r\n folded\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: h\r\nA: b\0c\r\n\r\n"s), 400);
 }
 
 TEST(HttpRequestParserTest, RefusesUnsupportedVersionWith505AndGarbageWith400) {
   // A well-formed HTTP-version this server does not speak: 505.
   EXPECT_EQ(ParseError("GET / HTTP/2.0\r\n\r\n"), 505);
-  EXPECT_EQ(ParseError("GET / HTTP/1.2\r\n\r\n"), 505);
   EXPECT_EQ(ParseError("GET / HTTP/0.9\r\n\r\n"), 505);
   // Not an HTTP-version at all: the request line is malformed, 400 (RFC 9112 section 3).
   EXPECT_EQ(ParseError("GET / HTTP/1.10\r\n\r\n"), 400);
@@ -300,13 +308,33 @@ TEST(HttpRequestParserTest, RefusesUnsupportedVersionWith505AndGarbageWith400) {
   EXPECT_EQ(ParseError("GET / http/1.1\r\n\r\n"), 400);
 }
 
+TEST(HttpRequestParserTest, TakesALaterMinorVersionAsHttp11) {
+  HttpRequest request = ParseOk("GET /announce HTTP/1.2\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(request.version_minor, 1);
+  EXPECT_TRUE(request.keep_alive);
+  EXPECT_EQ(ParseOk("GET / HTTP/1.9\r\nHost: h\r\n\r\n").version_minor, 1);
+}
+
+TEST(HttpRequestParserTest, AnHttp11RequestNeedsOneWellFormedHost) {
+  EXPECT_EQ(ParseError("GET /announce HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), 400);
+  EXPECT_EQ(ParseError("GET / HTTP/1.1\r\nHost: tracker/x\r\n\r\n"), 400);
+  // HTTP/1.0 needs none; an empty one, a port and an IPv6 literal are well formed.
+  EXPECT_EQ(ParseOk("GET / HTTP/1.0\r\n\r\n").path(), "/");
+  EXPECT_EQ(ParseOk("GET / HTTP/1.1\r\nHost:\r\n\r\n").path(), "/");
+  EXPECT_EQ(ParseOk("GET / HTTP/1.1\r\nHOST: tracker.example:6969\r\n\r\n").path(), "/");
+  EXPECT_EQ(ParseOk("GET / HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n").path(), "/");
+}
+
 TEST(HttpRequestParserTest, ErrorStopsConsuming) {
   HttpRequestParser parser;
-  auto result = parser.Feed("POST / HTTP/1.1\r\n\r\n");
+  auto result = parser.Feed("POST / HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(result.state, State::kError);
-  EXPECT_EQ(parser.Feed("GET / HTTP/1.1\r\n\r\n").consumed, 0u);
+  EXPECT_EQ(parser.Feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n").consumed, 0u);
   parser.Reset();
-  EXPECT_EQ(parser.Feed("GET / HTTP/1.1\r\n\r\n").state, State::kComplete);
+  EXPECT_EQ(parser.Feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n").state, State::kComplete);
 }
 
 // Every request, fed one byte at a time, parses exactly as when fed whole.
@@ -321,20 +349,22 @@ TEST(HttpRequestParserTest, ByteByByteFeedingMatchesWholeFeeding) {
   const std::vector<Case> cases = {
       {"GET /announce?info_hash=%01 HTTP/1.1\r\nHost: t\r\n\r\n", {}},
       {"HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", {}},
-      {"GET / HTTP/1.1\nA:  b \nX-Forwarded-For: 1.1.1.1\nx-forwarded-for: 2.2.2.2\n\n", {}},
-      {"\r\n\r\nGET http://h/p?q HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n", {}},
-      {"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", {}},
-      {"POST / HTTP/1.1\r\n\r\n", {}},
+      {"GET / HTTP/1.1\nHost: h\nA:  b \nX-Forwarded-For: 1.1.1.1\nx-forwarded-for: 2.2.2.2\n\n",
+       {}},
+      {"\r\n\r\nGET http://h/p?q HTTP/1.1\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n",
+       {}},
+      {"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", {}},
+      {"POST / HTTP/1.1\r\nHost: h\r\n\r\n", {}},
       {"GET / HTTP/2.0\r\n\r\n", {}},
-      {"GET / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", {}},
-      {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", {}},
-      {"GET / HTTP/1.1\r\nbad header\r\n\r\n", {}},
-      {"GET /" + std::string(40, 'a') + " HTTP/1.1\r\n\r\n", small},
-      {"GET /" + std::string(26, 'a') + " HTTP/1.1\r\n\r\n", small},         // exactly 40
-      {"GET /" + std::string(27, 'a') + " HTTP/1.1\r\n\r\n", small},         // 41
-      {"GET / HTTP/1.1\r\nA: " + std::string(27, 'b') + "\r\n\r\n", small},  // exactly 30
-      {"GET / HTTP/1.1\r\nA: " + std::string(28, 'b') + "\r\n\r\n", small},  // 31
-      {"GET / HTTP/1.1\r\nA: 1234567\r\nB: 1234567\r\nC: 1234567\r\n\r\n", small},
+      {"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc", {}},
+      {"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", {}},
+      {"GET / HTTP/1.1\r\nHost: h\r\nbad header\r\n\r\n", {}},
+      {"GET /" + std::string(40, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", small},
+      {"GET /" + std::string(26, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", small},  // exactly 40
+      {"GET /" + std::string(27, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", small},  // 41
+      {"GET / HTTP/1.0\r\nA: " + std::string(27, 'b') + "\r\n\r\n", small},      // exactly 30
+      {"GET / HTTP/1.0\r\nA: " + std::string(28, 'b') + "\r\n\r\n", small},      // 31
+      {"GET / HTTP/1.0\r\nA: 1234567\r\nB: 1234567\r\nC: 1234567\r\n\r\n", small},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.bytes);
@@ -393,10 +423,11 @@ std::vector<std::string> ParseConnection(std::string_view bytes,
 TEST(HttpRequestParserTest, RandomPiecesOfMutatedRequestsParseAsTheWhole) {
   const std::vector<std::string> seeds = {
       "GET /announce?info_hash=%01&port=1 HTTP/1.1\r\nHost: t\r\n\r\n",
-      "HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /x HTTP/1.1\r\n\r\n",
-      "GET / HTTP/1.1\nX-Forwarded-For: 1.1.1.1\nx-forwarded-for: 2.2.2.2\n\n",
-      "\r\nGET http://h/p?q HTTP/1.1\r\nConnection: close\r\n\r\nGET /n HTTP/1.1\r\n\r\n",
-      "GET / HTTP/1.1\r\nContent-Length: 0\r\nA: b\r\n\r\n",
+      "HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET / HTTP/1.1\nHost: h\nX-Forwarded-For: 1.1.1.1\nx-forwarded-for: 2.2.2.2\n\n",
+      "\r\nGET http://h/p?q HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /n "
+      "HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nA: b\r\n\r\n",
   };
   constexpr unsigned kSeed = 20261204;
   std::mt19937 random(kSeed);

@@ -128,7 +128,8 @@ TEST_F(HttpServerProxyTest, RequiredHeaderRefusesPlainConnections) {
 
 TEST_F(HttpServerProxyTest, XForwardedForIsBelievedFromTrustedSourcesOnly) {
   Start({"127.0.0.1/32"}, /*trust_xff=*/true);
-  std::string request = "GET / HTTP/1.1\r\nX-Forwarded-For: 10.9.9.9\r\nConnection: close\r\n\r\n";
+  std::string request =
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 10.9.9.9\r\nConnection: close\r\n\r\n";
   Exchange("127.0.0.1", {request});
   Exchange("127.0.0.2", {request});
   EXPECT_EQ(handler_.clients, (std::vector<std::string>{"10.9.9.9", "127.0.0.2"}));

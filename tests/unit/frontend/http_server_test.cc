@@ -207,11 +207,11 @@ TEST_F(HttpServerTest, PipelinedResponsesComeBackInRequestOrder) {
   Start();
   int fd = Connect();
   Send(fd,
-       "GET /later/1 HTTP/1.1\r\n\r\n"
-       "GET /now/2 HTTP/1.1\r\n\r\n"
-       "GET /later/3 HTTP/1.1\r\n\r\n"
-       "GET /now/4 HTTP/1.1\r\n\r\n"
-       "GET /later/5 HTTP/1.1\r\n\r\n");
+       "GET /later/1 HTTP/1.1\r\nHost: h\r\n\r\n"
+       "GET /now/2 HTTP/1.1\r\nHost: h\r\n\r\n"
+       "GET /later/3 HTTP/1.1\r\nHost: h\r\n\r\n"
+       "GET /now/4 HTTP/1.1\r\nHost: h\r\n\r\n"
+       "GET /later/5 HTTP/1.1\r\nHost: h\r\n\r\n");
   std::string expected =
       Ok("/later/1") + Ok("/now/2") + Ok("/later/3") + Ok("/now/4") + Ok("/later/5");
   Received received = PumpBytes(fd, expected.size());
@@ -226,7 +226,8 @@ TEST_F(HttpServerTest, PipelinedResponsesComeBackInRequestOrder) {
 TEST_F(HttpServerTest, PipelinedRequestsSplitAcrossWritesStillParse) {
   Start();
   int fd = Connect();
-  std::string requests = "GET /later/1 HTTP/1.1\r\n\r\nGET /now/2 HTTP/1.1\r\n\r\n";
+  std::string requests =
+      "GET /later/1 HTTP/1.1\r\nHost: h\r\n\r\nGET /now/2 HTTP/1.1\r\nHost: h\r\n\r\n";
   std::string expected = Ok("/later/1") + Ok("/now/2");
   Send(fd, requests.substr(0, 10));
   Turn();
@@ -243,7 +244,7 @@ TEST_F(HttpServerTest, BoundsRequestsInFlightPerConnection) {
   std::string expected;
   for (int i = 1; i <= 7; ++i) {
     std::string path = "/later/" + std::to_string(i);
-    requests += "GET " + path + " HTTP/1.1\r\n\r\n";
+    requests += "GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n";
     expected += Ok(path);
   }
   Send(fd, requests);
@@ -257,7 +258,7 @@ TEST_F(HttpServerTest, HeadGetsHeadersWithContentLengthButNoBody) {
   Start();
   int fd = Connect();
   // A GET follows the HEAD: its response must start right after the HEAD's headers.
-  Send(fd, "HEAD /now/head HTTP/1.1\r\n\r\nGET /now/get HTTP/1.1\r\n\r\n");
+  Send(fd, "HEAD /now/head HTTP/1.1\r\nHost: h\r\n\r\nGET /now/get HTTP/1.1\r\nHost: h\r\n\r\n");
   std::string expected = Ok("/now/head", true, /*head=*/true) + Ok("/now/get");
   EXPECT_NE(expected.find("Content-Length: 9\r\n"), std::string::npos);
   Received received = PumpBytes(fd, expected.size());
@@ -267,7 +268,9 @@ TEST_F(HttpServerTest, HeadGetsHeadersWithContentLengthButNoBody) {
 TEST_F(HttpServerTest, RefusesPostWith405AndCloses) {
   Start();
   int fd = Connect();
-  Send(fd, "GET /later/1 HTTP/1.1\r\n\r\nPOST /now/2 HTTP/1.1\r\n\r\nGET /now/3 HTTP/1.1\r\n\r\n");
+  Send(fd,
+       "GET /later/1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /now/2 HTTP/1.1\r\nHost: h\r\n\r\nGET /now/3 "
+       "HTTP/1.1\r\nHost: h\r\n\r\n");
   Received received = PumpUntilClosed(fd);
   EXPECT_TRUE(received.closed);
   // The earlier request is answered first; nothing after the bad one reaches the handler.
@@ -285,7 +288,7 @@ TEST_F(HttpServerTest, RefusesPostWith405AndCloses) {
 TEST_F(HttpServerTest, ClientStillSendingWhenRefusedReadsTheRefusal) {
   Start();
   int fd = Connect();
-  Send(fd, "POST /announce HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n");
+  Send(fd, "POST /announce HTTP/1.1\r\nHost: h\r\nContent-Length: 1048576\r\n\r\n");
   // Keep sending the body while the server refuses: closing with unread input would make the
   // kernel reset the connection and destroy the 405 before the client read it.
   const std::string chunk(16 * 1024, 'x');
@@ -306,7 +309,7 @@ TEST_F(HttpServerTest, ClientStillSendingWhenRefusedReadsTheRefusal) {
 TEST_F(HttpServerTest, HalfClosedClientStillGetsItsLateAnswer) {
   Start();
   int fd = Connect();
-  Send(fd, "GET /later/a HTTP/1.1\r\n\r\n");
+  Send(fd, "GET /later/a HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
   Received received = PumpUntilClosed(fd);
   EXPECT_EQ(received.bytes, Ok("/later/a", /*keep_alive=*/false));
@@ -321,7 +324,7 @@ TEST_F(HttpServerTest, AHalfClosedClientGetsALargeAnswerWhole) {
   Start(options);
   int fd = Connect();
   constexpr std::size_t kBody = 16 << 20;
-  Send(fd, "GET /big/" + std::to_string(kBody) + " HTTP/1.1\r\n\r\n");
+  Send(fd, "GET /big/" + std::to_string(kBody) + " HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
   Turn();  // the request, the answer and the EOF, read by nobody yet
   Received received = PumpUntilClosed(fd);
@@ -339,7 +342,7 @@ TEST_F(HttpServerTest, AHalfClosedClientsQueuedRequestsAreAllAnswered) {
   std::string expected;
   for (int i = 1; i <= 5; ++i) {
     const std::string path = "/later/" + std::to_string(i);
-    std::string request = "GET " + path + " HTTP/1.1\r\n";
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: h\r\n";
     const std::size_t pad = i < 5 ? 3000 : 16 * 1024 - requests.size() - request.size() - 11;
     request += "X-Pad: " + std::string(pad, 'p') + "\r\n";  // under the 8 KiB header limit
     requests += request + "\r\n";
@@ -377,8 +380,9 @@ TEST_F(HttpServerTest, ConnectionCloseRequestClosesAfterItsResponse) {
   Start();
   int fd = Connect();
   Send(fd,
-       "GET /later/1 HTTP/1.1\r\n\r\nGET /now/2 HTTP/1.1\r\nConnection: close\r\n\r\n"
-       "GET /now/3 HTTP/1.1\r\n\r\n");
+       "GET /later/1 HTTP/1.1\r\nHost: h\r\n\r\nGET /now/2 HTTP/1.1\r\nHost: h\r\nConnection: "
+       "close\r\n\r\n"
+       "GET /now/3 HTTP/1.1\r\nHost: h\r\n\r\n");
   Received received = PumpUntilClosed(fd);
   EXPECT_TRUE(received.closed);
   EXPECT_EQ(received.bytes, Ok("/later/1") + Ok("/now/2", false));
@@ -387,7 +391,7 @@ TEST_F(HttpServerTest, ConnectionCloseRequestClosesAfterItsResponse) {
 TEST_F(HttpServerTest, HandlerCanAskToClose) {
   Start();
   int fd = Connect();
-  Send(fd, "GET /close/1 HTTP/1.1\r\n\r\nGET /now/2 HTTP/1.1\r\n\r\n");
+  Send(fd, "GET /close/1 HTTP/1.1\r\nHost: h\r\n\r\nGET /now/2 HTTP/1.1\r\nHost: h\r\n\r\n");
   Received received = PumpUntilClosed(fd);
   EXPECT_TRUE(received.closed);
   EXPECT_EQ(received.bytes, Ok("/close/1", false));
@@ -400,10 +404,10 @@ TEST_F(HttpServerTest, HandlerCanAskToClose) {
 TEST_F(HttpServerTest, ANewConnectionInheritsNothingFromAClosedOne) {
   Start();
   int first = Connect();
-  Send(first, "GET /now/1 HTTP/1.1\r\nConnection: close\r\n\r\nGET /half");
+  Send(first, "GET /now/1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /half");
   EXPECT_TRUE(PumpUntilClosed(first).closed);
   int second = Connect();
-  Send(second, "GET /now/2 HTTP/1.1\r\n\r\nGET /now/3 HTTP/1.1\r\n\r\n");
+  Send(second, "GET /now/2 HTTP/1.1\r\nHost: h\r\n\r\nGET /now/3 HTTP/1.1\r\nHost: h\r\n\r\n");
   Received received = PumpBytes(second, Ok("/now/2").size() + Ok("/now/3").size());
   EXPECT_EQ(received.bytes, Ok("/now/2") + Ok("/now/3"));
   EXPECT_FALSE(received.closed);
@@ -414,7 +418,7 @@ TEST_F(HttpServerTest, RequestLineOverTheLimitGets414) {
   options.limits.max_request_line = 64;
   Start(options);
   int fd = Connect();
-  Send(fd, "GET /now/" + std::string(100, 'a') + " HTTP/1.1\r\n\r\n");
+  Send(fd, "GET /now/" + std::string(100, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n");
   Received received = PumpUntilClosed(fd);
   EXPECT_TRUE(received.closed);
   EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 414 URI Too Long\r\n")) << received.bytes;
@@ -427,14 +431,14 @@ TEST_F(HttpServerTest, RefusedHeadRequestGetsNoBody) {
   int fd = Connect();
   // A HEAD whose headers are refused (413: it announces a body) is still a HEAD: RFC 9110
   // section 9.3.2 forbids content in the response.
-  Send(fd, "HEAD /now/a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+  Send(fd, "HEAD /now/a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
   Received received = PumpUntilClosed(fd);
   EXPECT_TRUE(received.closed);
   ASSERT_TRUE(received.bytes.starts_with("HTTP/1.1 413 Content Too Large\r\n")) << received.bytes;
   EXPECT_TRUE(received.bytes.ends_with("\r\nConnection: close\r\n\r\n")) << received.bytes;
 
   const std::pair<std::string, std::string> refused_lines[] = {
-      {"HEAD /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n", "HTTP/1.1 414 "},
+      {"HEAD /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 414 "},
       {"HEAD / HTTP/2.0\r\n\r\n", "HTTP/1.1 505 "}};
   for (const auto& [line, status] : refused_lines) {
     int other = Connect();
@@ -448,7 +452,7 @@ TEST_F(HttpServerTest, RefusedHeadRequestGetsNoBody) {
 TEST_F(HttpServerTest, MalformedRequestGets400) {
   Start();
   int fd = Connect();
-  Send(fd, "GET /now/a HTTP/1.1\r\nno colon here\r\n\r\n");
+  Send(fd, "GET /now/a HTTP/1.1\r\nHost: h\r\nno colon here\r\n\r\n");
   Received received = PumpUntilClosed(fd);
   EXPECT_TRUE(received.closed);
   EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 400 Bad Request\r\n")) << received.bytes;
@@ -459,7 +463,7 @@ TEST_F(HttpServerTest, ARequestTrickledByteByByteGets408AtItsTimeout) {
   options.request_timeout = 300ms;  // the idle timeout (15 s) never fires: a byte every 20 ms
   Start(options);
   int fd = Connect();
-  const std::string trickle = "GET /now/a HTTP/1.1\r\nX-Slow: " + std::string(500, 'a');
+  const std::string trickle = "GET /now/a HTTP/1.1\r\nHost: h\r\nX-Slow: " + std::string(500, 'a');
   Received received;
   const auto started = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < trickle.size() && !received.closed; ++i) {
@@ -503,7 +507,7 @@ TEST_F(HttpServerTest, ARequestTimeoutOfZeroIsNoLimit) {
   options.request_timeout = Duration::zero();
   Start(options);
   int fd = Connect();
-  Send(fd, "GET /now/a HTTP/1.1\r\n");
+  Send(fd, "GET /now/a HTTP/1.1\r\nHost: h\r\n");
   const auto until = std::chrono::steady_clock::now() + 300ms;
   Received waited =
       Pump(fd, [until](const Received&) { return std::chrono::steady_clock::now() >= until; });
@@ -524,9 +528,9 @@ TEST_F(HttpServerTest, EachRequestHasItsOwnTimeoutAndAnIdleConnectionNone) {
   };
   // 600 ms into request 1, one read ends it and begins request 2, 600 ms more end that: 1.2 s
   // since request 1 began, 0.6 s since request 2 did.
-  Send(fd, "GET /now/1 HTTP/1.1\r\n");
+  Send(fd, "GET /now/1 HTTP/1.1\r\nHost: h\r\n");
   std::string replies = wait(600ms).bytes;
-  Send(fd, "\r\nGET /now/2 HTTP/1.1\r\n");
+  Send(fd, "\r\nGET /now/2 HTTP/1.1\r\nHost: h\r\n");
   replies += wait(600ms).bytes;
   Send(fd, "\r\n");
   replies += PumpBytes(fd, Ok("/now/1").size() + Ok("/now/2").size() - replies.size()).bytes;
@@ -540,7 +544,7 @@ TEST_F(HttpServerTest, EachRequestHasItsOwnTimeoutAndAnIdleConnectionNone) {
 TEST_F(HttpServerTest, LateAnswerForAClosedConnectionIsDropped) {
   Start();
   int fd = Connect();
-  Send(fd, "GET /later/1 HTTP/1.1\r\n\r\n");
+  Send(fd, "GET /later/1 HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(TurnUntil([&] { return handler_.paths.size() == 1; }));
   ::close(fd);
   fds_.clear();
@@ -554,8 +558,8 @@ TEST_F(HttpServerTest, ServesSeveralConnections) {
   Start();
   int first = Connect();
   int second = Connect();
-  Send(first, "GET /later/first HTTP/1.1\r\n\r\n");
-  Send(second, "GET /now/second HTTP/1.1\r\n\r\n");
+  Send(first, "GET /later/first HTTP/1.1\r\nHost: h\r\n\r\n");
+  Send(second, "GET /now/second HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(PumpBytes(second, Ok("/now/second").size()).bytes, Ok("/now/second"));
   EXPECT_EQ(PumpBytes(first, Ok("/later/first").size()).bytes, Ok("/later/first"));
   EXPECT_EQ(server_->connection_count(), 2u);

@@ -32,7 +32,7 @@ const std::string kInet4Block = Bytes({203, 0, 113, 7, 10, 0, 0, 5, 0xc8, 0x22, 
 
 TEST(ProxyProtocolTest, ParsesV1Tcp4AndReportsBytesConsumed) {
   std::string header = "PROXY TCP4 203.0.113.7 10.0.0.5 51234 6969\r\n";
-  auto parse = ParseProxyHeader(header + "GET /announce HTTP/1.1\r\n");
+  auto parse = ParseProxyHeader(header + "GET /announce HTTP/1.1\r\nHost: h\r\n");
   ASSERT_EQ(parse.state, State::kComplete) << parse.error;
   EXPECT_EQ(parse.header.version, 1);
   EXPECT_EQ(parse.header.consumed, header.size());
