@@ -62,7 +62,9 @@ class Histogram {
 // `count` bounds: start, start*factor, start*factor^2, ...
 std::vector<double> ExponentialBuckets(double start, double factor, int count);
 
-// A sample value as the format spells it: shortest round-trip decimal, NaN, +Inf, -Inf.
+// A sample value as the format spells it: NaN, +Inf, -Inf, or the shortest round-trip decimal in
+// %g's style, as Prometheus's own clients write it (0.0001, not 1e-04: a query that names a
+// bucket by its `le` label must find it).
 std::string FormatMetricValue(double value);
 
 // The Content-Type of a rendered registry.

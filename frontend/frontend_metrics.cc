@@ -48,8 +48,9 @@ void FrontendMetrics::WatchHttp(const HttpServer& http) {
   registry_.AddGauge("shardtrack_requests_in_flight", "Requests waiting for their answer.", {},
                      [&http] { return double(http.requests_in_flight()); });
   registry_.AddCounter("shardtrack_http_malformed_requests_total",
-                       "Requests refused by the HTTP parser (400, 405, 413, 414, 431, 505).", {},
-                       [&http] { return http.malformed_requests(); });
+                       "Requests refused by the HTTP parser (400, 405, 413, 414, 431, 505) or "
+                       "not finished within --request-timeout (408).",
+                       {}, [&http] { return http.malformed_requests(); });
   registry_.AddCounter("shardtrack_refused_connections_total",
                        "Connections refused by the client address policy (untrusted PROXY "
                        "header, or none where one is required).",
@@ -81,11 +82,11 @@ void FrontendMetrics::WatchShards(const ShardRouter& router) {
     registry_.AddCounter("shardtrack_shard_replied_total", "Replies received from a shard.", labels,
                          [&router, shard] { return router.counters(shard).replied; });
     registry_.AddCounter("shardtrack_shard_timeouts_total",
-                         "Requests a shard did not answer in time.", labels,
+                         "Requests a reachable shard did not answer in time.", labels,
                          [&router, shard] { return router.counters(shard).timeouts; });
     registry_.AddCounter("shardtrack_shard_unavailable_total",
-                         "Requests failed at once: the shard was overloaded or unreachable.",
-                         labels, [&router, shard] { return router.counters(shard).unavailable; });
+                         "Requests failed because the shard was overloaded or unreachable.", labels,
+                         [&router, shard] { return router.counters(shard).unavailable; });
   }
 }
 

@@ -47,6 +47,7 @@ HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddres
   options.tcp.bind_address = settings.bind;
   options.tcp.port = settings.port;
   options.tcp.max_connections = settings.max_connections;
+  options.tcp.max_connections_setting = "--max-connections";
   options.tcp.listen_backlog = static_cast<int>(settings.listen_backlog);
   options.max_connections_per_client = settings.max_connections_per_client;
   options.tcp.idle_timeout = std::chrono::seconds(settings.socket_timeout);
@@ -327,7 +328,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                       "Tracker requests refused because their client was over "
                       "--client-request-rate.",
                       {}, [this] { return limiter.refusals(); });
-  RegisterUdpMetrics(registry, udp_handler.counters(), udp);
+  if (settings.udp_port != 0) RegisterUdpMetrics(registry, udp_handler.counters(), udp);
   RegisterLoopMetrics(registry, loop);
   AddProcessMetrics(registry, loop.clock().WallNow());
 }

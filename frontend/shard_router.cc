@@ -161,6 +161,7 @@ void ShardRouter::Flush(Shard& shard) {
     shard.counters.sent += requests;
   } else if (now - *shard.unreachable_since >= options_.timeout) {
     shard.counters.unavailable += requests;
+    ReportDownOnce(shard, now);
     LogFailures(shard, "is unreachable; its requests fail at once");
     FailBatch(shard.batch, "shard " + std::to_string(shard.index) + " is unavailable, retry later");
   } else {
@@ -208,21 +209,27 @@ void ShardRouter::RetryBacklogs() {
   bool waiting = false;
   for (auto& shard : shards_) {
     auto& backlog = shard->backlog;
+    if (backlog.empty()) continue;
+    ReportDownOnce(*shard, now);  // before the drop: a lone request's expiry is reported too
     while (!backlog.empty() && backlog.front().deadline <= now) backlog.pop_front();
     while (!backlog.empty() && TrySend(*shard, backlog.front().wire)) {
       shard->counters.sent += backlog.front().requests;
       backlog.pop_front();
     }
-    if (!backlog.empty()) {
-      waiting = true;
-      if (!shard->reported_down && now - *shard->unreachable_since >= options_.timeout) {
-        shard->reported_down = true;
-        spdlog::warn("shard {} at {} is unreachable; its requests fail until it is back",
-                     shard->index, shard->endpoint);
-      }
-    }
+    waiting = waiting || !backlog.empty();
   }
   if (waiting) retry_timer_ = loop_.RunAfter(kRetryInterval, [this] { RetryBacklogs(); });
+}
+
+// Once per outage, so that the line saying the shard is back has one to answer.
+void ShardRouter::ReportDownOnce(Shard& shard, MonoTime now) {
+  if (shard.reported_down || !shard.unreachable_since ||
+      now - *shard.unreachable_since < options_.timeout) {
+    return;
+  }
+  shard.reported_down = true;
+  spdlog::warn("shard {} at {} is unreachable; its requests fail until it is back", shard.index,
+               shard.endpoint);
 }
 
 void ShardRouter::FailBatch(const proto::RequestBatch& batch, const std::string& reason) {
@@ -311,9 +318,10 @@ void ShardRouter::ExpireDeadlines() {
   const MonoTime now = loop_.clock().Now();
   while (!pending_.empty() && pending_.front().deadline <= now) {
     Shard& shard = *shards_[pending_.front().shard];
-    ++shard.counters.timeouts;
     // Sends to it failing still: the request may never have left this frontend.
-    const char* what = shard.unreachable_since ? " is unavailable" : " did not answer in time";
+    const bool unreachable = shard.unreachable_since.has_value();
+    ++(unreachable ? shard.counters.unavailable : shard.counters.timeouts);
+    const char* what = unreachable ? " is unavailable" : " did not answer in time";
     LogFailures(shard, "did not answer a request within --shard-timeout-ms");
     Fail(first_pending_id_, "shard " + std::to_string(shard.index) + what + ", retry later");
   }

@@ -58,8 +58,8 @@ class ShardRouter {
   struct ShardCounters {
     std::uint64_t sent = 0;
     std::uint64_t replied = 0;
-    std::uint64_t timeouts = 0;
-    std::uint64_t unavailable = 0;  // failed at once: queue full or too many pending
+    std::uint64_t timeouts = 0;     // sent, and not answered within the timeout
+    std::uint64_t unavailable = 0;  // too many pending, or the shard was unreachable
     std::size_t pending = 0;
   };
 
@@ -118,6 +118,7 @@ class ShardRouter {
   void ExpireDeadlines();
   // Warns, a line a minute per shard at most, that its requests fail and why.
   void LogFailures(Shard& shard, const char* what);
+  void ReportDownOnce(Shard& shard, MonoTime now);
 
   EventLoop& loop_;
   Options options_;

@@ -39,8 +39,9 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
   registry.AddCounter("shardtrack_shard_requests_total", "Requests handled, by kind.",
                       {shard[0], {"kind", "scrape"}}, [&counters] { return counters.scrapes; });
   registry.AddCounter("shardtrack_misrouted_requests_total",
-                      "Requests refused: the infohash belongs to another shard.", shard,
-                      [&counters] { return counters.misrouted_requests; });
+                      "Requests refused as misrouted: their infohash belongs to another shard, or "
+                      "their batch was addressed to another shard index or count.",
+                      shard, [&counters] { return counters.misrouted_requests; });
   registry.AddCounter("shardtrack_misrouted_batches_total",
                       "Batches refused: addressed to another shard index.", shard,
                       [&counters] { return counters.misrouted_batches; });

@@ -36,6 +36,7 @@ void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto:
         "misrouted batch: this is " + OfShards(index_, count_) + ", the frontend believes " +
         OfShards(in.shard_index(), in.shard_count()) + "; check the frontends' --shard lists";
     ++counters_.misrouted_batches;
+    counters_.misrouted_requests += in.requests_size();
     LogMisroute(now, failure);
     for (const proto::Request& request : in.requests()) {
       proto::Reply* reply = out.add_replies();

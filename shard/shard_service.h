@@ -45,7 +45,7 @@ struct ShardServiceCounters {
   std::uint64_t announces = 0;  // announce requests handled (misrouted and invalid included)
   std::uint64_t scrapes = 0;    // scrape requests handled, full scrapes included
   std::uint64_t misrouted_batches = 0;
-  std::uint64_t misrouted_requests = 0;  // an infohash owned by another shard
+  std::uint64_t misrouted_requests = 0;  // in a misrouted batch, or of another shard's torrent
   std::uint64_t invalid_requests = 0;
   std::uint64_t completions = 0;  // completions counted (a peer's first completed, per torrent)
   std::uint64_t refused_torrents = 0;  // new torrents refused at ShardLimits::max_torrents

@@ -153,9 +153,9 @@ void TcpServer::AcceptAll() {
         if (accept_failure_log_.Due(loop_.clock().Now())) {
           spdlog::error(
               "accept: {}; pausing new connections for {} ms each time (failures so far: {}; "
-              "raise the open-file limit with ulimit -n or LimitNOFILE, or lower "
-              "--max-connections)",
-              std::strerror(errno), kAcceptRetryDelay.count(), accept_failures_);
+              "raise the open-file limit with ulimit -n or LimitNOFILE{})",
+              std::strerror(errno), kAcceptRetryDelay.count(), accept_failures_,
+              LimitAdvice(", or lower "));
         }
         PauseAccepting();
       } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -170,14 +170,23 @@ void TcpServer::AcceptAll() {
       ++closed_over_limit_;
       if (over_limit_log_.Due(loop_.clock().Now())) {
         spdlog::warn(
-            "closed a new connection: {} connections are open, the most allowed "
-            "(closed so far: {}; raise --max-connections or add frontends)",
-            options_.max_connections, closed_over_limit_);
+            "closed a new connection on port {}: {} connections are open, the most allowed "
+            "(closed so far: {}; {})",
+            port(), options_.max_connections, closed_over_limit_,
+            options_.max_connections_setting.empty()
+                ? "a fixed limit: look for what holds them open"
+                : LimitAdvice("raise ") + " or add processes");
       }
       continue;
     }
     Open(fd, endpoint->address, endpoint->port);
   }
+}
+
+// `verb` and the setting of max_connections ("raise --max-connections"); empty for a fixed limit.
+std::string TcpServer::LimitAdvice(std::string_view verb) const {
+  if (options_.max_connections_setting.empty()) return {};
+  return std::string(verb) + options_.max_connections_setting;
 }
 
 void TcpServer::PauseAccepting() {

@@ -38,6 +38,9 @@ struct TcpServerOptions {
   std::string bind_address = "127.0.0.1";  // IPv4 or IPv6 literal; "0.0.0.0" or "::" for all
   std::uint16_t port = 0;                  // 0: an ephemeral port, see TcpServer::port()
   std::size_t max_connections = 10000;
+  // The setting that sets max_connections, named in the log's advice when the limit or the
+  // open-file limit is met; empty for a fixed limit.
+  std::string max_connections_setting;
   Duration idle_timeout = std::chrono::seconds(15);
   std::size_t max_output_bytes = 4 << 20;
   int listen_backlog = 1024;
@@ -107,6 +110,7 @@ class TcpServer {
 
   void AcceptAll();
   void PauseAccepting();
+  std::string LimitAdvice(std::string_view verb) const;
   void Open(int fd, const IpAddress& remote, std::uint16_t remote_port);
   void OnReady(Connection& connection, short ready);
   bool QueueAndFlush(Connection& connection, std::string_view bytes);

@@ -745,9 +745,9 @@ class PrometheusRulesTest(unittest.TestCase):
         checked = self.promtool("check", "config", "prometheus.yml")
         self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
 
-    def test_every_metric_the_rules_name_is_exported(self):
-        with open(self.RULES) as rules:
-            named = set(re.findall(r"shardtrack_[a-z0-9_]+", rules.read()))
+    @staticmethod
+    def exported_metrics():
+        """Every series name the sources register, with the list files' derived `_stale`."""
         exported = set()
         for folder in ("common", "frontend", "shard", "node"):
             for root, _, files in os.walk(os.path.join(REPO, folder)):
@@ -759,9 +759,28 @@ class PrometheusRulesTest(unittest.TestCase):
         # AddReloadCounters (common/list_in_force.h) derives each list's `_stale` gauge.
         exported |= {n.replace("_reloads_total", "_stale") for n in exported
                      if n.endswith("_reloads_total")}
+        return exported
+
+    def test_every_metric_the_rules_name_is_exported(self):
+        with open(self.RULES) as rules:
+            named = set(re.findall(r"shardtrack_[a-z0-9_]+", rules.read()))
+        exported = self.exported_metrics()
         self.assertGreater(len(named), 5)
         self.assertEqual({re.sub(r"_(bucket|sum|count)$", "", n) for n in named} - exported,
                          set())
+
+    def test_every_exported_metric_is_documented(self):
+        text = ""
+        for path in ["README.md"] + [os.path.join("docs", n)
+                                     for n in os.listdir(os.path.join(REPO, "docs"))]:
+            with open(os.path.join(REPO, path)) as doc:
+                text += doc.read()
+        documented = set(re.findall(r"shardtrack_[a-z0-9_]+", text))
+        # The docs write families as `shardtrack_shard_{sent,replied}_total`.
+        for head, alternatives, tail in re.findall(r"(shardtrack_[a-z0-9_]*)\{([a-z0-9_,]+)\}"
+                                                   r"([a-z0-9_]*)", text):
+            documented |= {head + word + tail for word in alternatives.split(",")}
+        self.assertEqual(self.exported_metrics() - documented, set())
 
 
 if __name__ == "__main__":

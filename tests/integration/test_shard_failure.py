@@ -78,6 +78,9 @@ class ShardFailureTest(cluster.LoggedTestCase):
         shard = self.cluster.shards[1]
         shard.kill(signal.SIGKILL)
         self.assertFailsQuickly(self.h1)
+        frontend = self.cluster.frontends[0]
+        down = f"shard 1 at {shard.endpoint} is unreachable; its requests fail until it is back"
+        self.assertTrue(frontend.logged(down), "a lone request's failure reports the shard down")
         self.assertServes(self.h0)
         self.assertOtherShardNotBlocked()
         samples = cluster.metrics(self.port)
@@ -91,8 +94,9 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertGreaterEqual(reply[b"incomplete"], 1, reply)
         self.assertNotIn(("127.0.0.3", 7002), cluster.reply_peers(reply))
         self.assertServes(self.h0)
-        self.assertTrue(self.cluster.frontends[0].running())
+        self.assertTrue(frontend.running())
         self.assertEqual(cluster.metrics(self.port)['shardtrack_shard_reachable{shard="1"}'], 1)
+        self.assertTrue(frontend.logged(f"shard 1 at {shard.endpoint} is accepting requests again"))
 
     def test_hung_shard_fails_fast_and_its_late_replies_are_ignored(self):
         shard = self.cluster.shards[1]

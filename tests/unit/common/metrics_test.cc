@@ -90,6 +90,10 @@ TEST(MetricsRegistryTest, FormatsSpecialValues) {
   EXPECT_EQ(FormatMetricValue(-std::numeric_limits<double>::infinity()), "-Inf");
   EXPECT_EQ(FormatMetricValue(0.1), "0.1");
   EXPECT_EQ(FormatMetricValue(-2), "-2");
+  EXPECT_EQ(FormatMetricValue(0.0001), "0.0001");
+  EXPECT_EQ(FormatMetricValue(0.0008), "0.0008");
+  EXPECT_EQ(FormatMetricValue(0.00001), "1e-05");
+  EXPECT_EQ(FormatMetricValue(123456), "123456");
 }
 
 TEST(MetricsRegistryTest, ExponentialBucketsMultiplyFromStart) {

@@ -122,6 +122,9 @@ TEST_F(ShardRouterTest, RequestsThatCouldNotBeSentFailAsUnavailableAtTheDeadline
   ASSERT_TRUE(TurnUntil([&] { return listener_.replies.contains(7); }));
   EXPECT_EQ(listener_.replies[7].failure(), "shard 0 is unavailable, retry later");
   EXPECT_TRUE(listener_.replies[7].retry_later());
+  EXPECT_EQ(router_->counters(0).sent, 0u);
+  EXPECT_EQ(router_->counters(0).unavailable, 1u);
+  EXPECT_EQ(router_->counters(0).timeouts, 0u) << "it was never sent";
 }
 
 TEST_F(ShardRouterTest, RefusesRequestsPastMaxPendingPerShard) {

@@ -88,6 +88,7 @@ TEST_F(ShardServiceTest, RefusesEveryRequestOfABatchForAnotherShardIndex) {
   }
   EXPECT_EQ(store_.torrents(), 0u);
   EXPECT_EQ(service_.counters().misrouted_batches, 1u);
+  EXPECT_EQ(service_.counters().misrouted_requests, 3u) << "what the misroute alert watches";
 }
 
 TEST_F(ShardServiceTest, RefusesARequestWithMoreThanOneBody) {
