@@ -1,5 +1,8 @@
 #include "common/curve_setup.h"
 
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
 namespace shardtrack {
 
 Result<bool> BothCurveFilesGiven(const FlagFile& secret, const FlagFile& theirs,
@@ -16,6 +19,13 @@ Result<CurveKeyPair> ReadCurveKeyPair(const FlagFile& secret) {
   if (!secret_key) return Error{prefix + secret_key.error()};
   auto public_key = CurvePublicKeyOf(*secret_key);
   if (!public_key) return Error{prefix + public_key.error()};
+  struct stat status {};
+  if (::stat(secret.path.c_str(), &status) == 0 && (status.st_mode & 077) != 0) {
+    spdlog::warn(
+        "{}{} may be read by users other than its owner (mode {:o}): whoever reads it can pose "
+        "as this process to the cluster; chmod 600 it",
+        prefix, secret.path, status.st_mode & 0777);
+  }
   return CurveKeyPair{*public_key, *secret_key};
 }
 

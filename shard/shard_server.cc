@@ -282,7 +282,8 @@ void ShardServer::RunExpirySlice() {
     using Seconds = std::chrono::duration<double>;
     spdlog::warn(
         "expiry took {:.0f} s to sweep {} torrents, over --expire-lap {:.0f} s: dead peers stay "
-        "listed that long; raise --expire-slice or add shards",
+        "listed that long; raise --expire-slice or add shards (unless the shard was paused or "
+        "starved of CPU meanwhile)",
         Seconds(expiry_.stats().last_lap).count(), store_.torrents(),
         Seconds(expiry_.options().max_lap).count());
   }

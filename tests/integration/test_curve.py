@@ -5,6 +5,7 @@ with none, refused by the shards' handshake (its clients get a failure reason wi
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -199,6 +200,18 @@ class CurveTest(cluster.ProcessTestCase):
                 capture_output=True, text=True, timeout=30, env=self.env)
             self.assertEqual(frontend.returncode, 2, frontend.stderr)
             self.assertIn(mentions, frontend.stderr)
+
+    def test_a_secret_key_file_others_may_read_is_warned_of(self):
+        shared = os.path.join(self.dir, "shared.secret")
+        shutil.copy(self.admitted + ".secret", shared)
+        os.chmod(shared, 0o644)
+        frontend = self.start(cluster.Frontend(
+            0, [s.endpoint for s in self.shards],
+            ["--curve-secret-file", shared, "--shard-public-key-file",
+             self.shard_keys + ".public"], self.env))
+        self.assertTrue(frontend.logged(
+            f"--curve-secret-file: {shared} may be read by users other than its owner (mode 644)"))
+        self.assertNotIn("may be read by users other", self.shards[0].log())  # its file is 600
 
     def test_the_key_tool_never_replaces_a_file(self):
         result = subprocess.run([cluster.binary("shardtrack-curve-keys"), self.shard_keys],
