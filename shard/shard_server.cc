@@ -13,6 +13,9 @@ constexpr int kMaxDrainTurns = 16;       // of those, at Close
 // scrape's, which would otherwise pin its megabytes.
 constexpr std::size_t kMaxKeptReplyBytes = 256 * 1024;
 constexpr int kClosingLingerMs = 1000;  // see Close
+// How soon a data directory deleted by hand is written again (from memory: nothing is lost
+// unless the shard dies within this plus one snapshot).
+constexpr auto kFilesCheckInterval = std::chrono::seconds(5);
 
 // The user id the ZapHandler gave the connection `message` came on (its key in hex); empty
 // without one.
@@ -64,6 +67,7 @@ void ShardServer::Start() {
   expiry_timer_ = loop_.RunAfter(expiry_.GapFor(store_.torrents()), [this] { RunExpirySlice(); });
   if (snapshot_) {
     save_timer_ = loop_.RunAfter(FirstSaveDelay(settings_), [this] { RunSave(); });
+    files_timer_ = loop_.RunAfter(kFilesCheckInterval, [this] { CheckFiles(); });
   }
 }
 
@@ -80,9 +84,15 @@ void ShardServer::Close() {
   socket_.set(zmq::sockopt::linger, kClosingLingerMs);
   if (expiry_timer_ != 0) loop_.Cancel(expiry_timer_);
   expiry_timer_ = 0;
-  if (save_timer_ != 0) loop_.Cancel(save_timer_);
-  save_timer_ = 0;
-  if (snapshot_fd_ >= 0) FinishSnapshot();
+  for (TimerId* timer : {&save_timer_, &files_timer_}) {
+    if (*timer != 0) loop_.Cancel(*timer);
+    *timer = 0;
+  }
+  if (snapshot_fd_ >= 0) {  // the final snapshot follows: no need to wait for this one
+    loop_.UnwatchFd(snapshot_fd_);
+    snapshot_fd_ = -1;
+    snapshot_->AbandonSnapshot();
+  }
   cleanup_worker_.Wait();
   WaitForSyncs();
   if (held_.empty() || commit_failed_) return;
@@ -294,9 +304,33 @@ void ShardServer::RunSave() {
   save_timer_ =
       loop_.RunAfter(std::chrono::seconds(settings_.save_dfile_interval), [this] { RunSave(); });
   if (snapshot_fd_ >= 0) {
-    spdlog::debug("save timer: the last snapshot is still being written; skipped");
+    spdlog::warn(
+        "shard {}: the snapshot started {} s ago is still being written, so this one is skipped "
+        "(a snapshot child stopped or starved of CPU? --save-dfile-interval too short for the "
+        "store?)",
+        settings_.index,
+        std::chrono::duration_cast<std::chrono::seconds>(loop_.clock().Now() - snapshot_started_)
+            .count());
     return;
   }
+  StartSnapshot();
+}
+
+void ShardServer::CheckFiles() {
+  files_timer_ = loop_.RunAfter(kFilesCheckInterval, [this] { CheckFiles(); });
+  const std::string missing = snapshot_->RestoreMissingFiles();
+  if (missing.empty()) return;
+  if (missing_files_log_.Due(loop_.clock().Now())) {
+    spdlog::error(
+        "shard {}: {} vanished from under the running shard (removed by hand?); writing a "
+        "snapshot and journal from memory now, so that a restart loses nothing",
+        settings_.index, missing);
+  }
+  if (snapshot_fd_ < 0) StartSnapshot();
+}
+
+void ShardServer::StartSnapshot() {
+  snapshot_started_ = loop_.clock().Now();
   auto started = snapshot_->StartSnapshot(store_, loop_.clock().WallNow());
   if (!started) {
     spdlog::error("cannot start a snapshot: {} (the previous one and the journal stay in force)",

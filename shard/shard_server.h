@@ -102,6 +102,8 @@ class ShardServer {
   // Journals the torrents a slice forgot with their completed counts.
   void JournalRetired(const std::vector<InfoHash>& retired);
   void RunSave();
+  void StartSnapshot();
+  void CheckFiles();  // every kFilesCheckInterval: what vanished is written again at once
   void FinishSnapshot();
   void StartCleanup();  // of the snapshot just finished, on cleanup_worker_
 
@@ -114,6 +116,7 @@ class ShardServer {
   ReplyDurability* durability_ = nullptr;
   BackgroundSnapshot* snapshot_ = nullptr;
   int snapshot_fd_ = -1;  // watched while a snapshot is being written
+  MonoTime snapshot_started_{};
   BackgroundWorker sync_worker_;
   BackgroundWorker cleanup_worker_;  // frees what a background snapshot retired
   proto::RequestBatch incoming_;
@@ -127,6 +130,8 @@ class ShardServer {
   std::size_t held_in_sync_ = 0;  // how many of held_ the running sync covers
   TimerId expiry_timer_ = 0;
   TimerId save_timer_ = 0;
+  TimerId files_timer_ = 0;
+  LogThrottle missing_files_log_;
   bool watching_ = false;
   bool commit_failed_ = false;
   std::uint64_t batches_handled_ = 0;

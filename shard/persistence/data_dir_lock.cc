@@ -98,6 +98,15 @@ Status DataDirLock::CheckNoneRunsBut(const std::string& dir, std::uint32_t count
   return OkStatus();
 }
 
+bool DataDirLock::InPlace(const std::string& dir) const {
+  struct stat named {};
+  struct stat held {};
+  if (::stat(JoinPath(dir, kFileName).c_str(), &named) != 0 || ::fstat(fd_, &held) != 0) {
+    return false;
+  }
+  return named.st_dev == held.st_dev && named.st_ino == held.st_ino;
+}
+
 DataDirLock::~DataDirLock() { ::close(fd_); }
 
 }  // namespace shardtrack

@@ -29,6 +29,10 @@ class DataDirLock {
   // any count) runs on `dir`. A directory without a lock file has none running.
   static Status CheckNoneRunsBut(const std::string& dir, std::uint32_t count);
 
+  // Whether <dir>/shardtrack.lock is still the file this lock holds: someone may have deleted
+  // it, and another shard could then lock a new one and start on the same files.
+  bool InPlace(const std::string& dir) const;
+
   explicit DataDirLock(int fd) : fd_(fd) {}
   ~DataDirLock();
   DataDirLock(const DataDirLock&) = delete;

@@ -258,6 +258,38 @@ std::function<Status()> ShardPersistence::TakeCleanup() {
   };
 }
 
+void ShardPersistence::AbandonSnapshot() {
+  if (!child_) return;
+  child_.reset();  // killed and reaped
+  if (journal_ && journal_->copying()) (void)journal_->TakeCopy();
+  RemoveSnapshotTemp(ops_, options_.data_dir, options_.index, options_.count);
+  spdlog::info("snapshot generation {}: abandoned for the final snapshot",
+               child_header_.generation);
+}
+
+std::string ShardPersistence::RestoreMissingFiles() {
+  std::string missing;
+  const auto note = [&missing](const std::string& what) {
+    missing += (missing.empty() ? "" : ", ") + what;
+  };
+  const std::string& dir = options_.data_dir;
+  if (!ops_.Exists(dir)) {
+    note("the data directory " + dir);
+    if (Status created = ops_.CreateDir(dir); !created) return missing + ": " + created.error();
+  }
+  if (!lock_->InPlace(dir)) {
+    note(DataDirLock::kFileName);
+    auto lock = DataDirLock::Take(dir, options_.index, options_.count);
+    if (!lock) return missing + ": " + lock.error();
+    lock_ = std::move(*lock);
+  }
+  for (auto kind : {ShardFileKind::kSnapshot, ShardFileKind::kJournal}) {
+    const std::string name = ShardFileName{options_.index, options_.count, kind}.ToString();
+    if (!ops_.Exists(JoinPath(dir, name))) note(name);
+  }
+  return missing;
+}
+
 void ShardPersistence::Retire(std::unique_ptr<UnlinkedFile> file) {
   if (file) retired_.push_back(std::move(file));
 }

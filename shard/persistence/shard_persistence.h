@@ -103,6 +103,8 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   Result<int> StartSnapshot(const SwarmStore& store, UnixSeconds now) override;
   Status FinishSnapshot() override;
   std::function<Status()> TakeCleanup() override;
+  void AbandonSnapshot() override;
+  std::string RestoreMissingFiles() override;
   bool snapshot_running() const { return child_ != nullptr; }
 
   const std::string& recovery_summary() const { return recovery_summary_; }

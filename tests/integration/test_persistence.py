@@ -464,6 +464,50 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.cluster.restart_shards()
         self.assertServedExactly([swarm])
 
+    def test_a_data_directory_removed_while_running_is_written_again_from_memory(self):
+        self.cluster.start(2)
+        swarms = [Swarm(f"gone/{n}", seeders=n + 1) for n in range(4)]
+        for swarm in swarms:
+            swarm.populate(self.cluster.port)
+        shutil.rmtree(self.cluster.data_dir)
+        for shard in self.cluster.shards:
+            self.assertTrue(shard.logged("vanished from under the running shard", timeout=15),
+                            shard.log_tail())
+        deadline = time.monotonic() + SERVE_DEADLINE
+        names = [f"shard-{i}-of-2.{kind}" for i in range(2) for kind in ("snapshot", "journal")]
+        while not all(os.path.exists(os.path.join(self.cluster.data_dir, n)) for n in names):
+            self.assertLess(time.monotonic(), deadline, os.listdir(self.cluster.data_dir))
+            time.sleep(0.1)
+        swarms[0].complete(self.cluster.port, "gone/after", 7999)  # into the new journal
+        swarms[0].seeders.append(("gone/after", 7999))
+        self.cluster.kill_shards()
+        self.cluster.restart_shards()
+        self.assertServedExactly(swarms)
+
+    def test_a_stopped_snapshot_child_does_not_hold_up_sigterm(self):
+        self.cluster.start(1, shard_args=["--save-dfile-interval", "1"])
+        swarm = Swarm("stuck", seeders=2)
+        swarm.populate(self.cluster.port)
+        shard = self.cluster.shards[0]
+        deadline = time.monotonic() + SERVE_DEADLINE
+        tasks = f"/proc/{shard.popen.pid}/task"
+        children = []
+        while not children:  # catch a snapshot child while it runs (a few ms), and stop it
+            self.assertLess(time.monotonic(), deadline, "no snapshot child seen")
+            for task in os.listdir(tasks):
+                with open(f"{tasks}/{task}/children") as listed:
+                    children += listed.read().split()
+        for child in children:
+            try:
+                os.kill(int(child), signal.SIGSTOP)
+            except ProcessLookupError:
+                pass  # it ended first
+        started = time.monotonic()
+        self.assertEqual(shard.stop(), 0, shard.log_tail())
+        self.assertLess(time.monotonic() - started, 10)
+        shard.start()
+        self.assertServedExactly([swarm])
+
     def test_inspect_reports_a_corrupt_file_and_fails(self):
         self.cluster.start(1)
         Swarm("inspect", seeders=1).populate(self.cluster.port)

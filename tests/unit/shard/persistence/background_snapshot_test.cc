@@ -206,6 +206,53 @@ TEST_F(BackgroundSnapshotTest, ASaveTimerWhileAChildRunsCannotStartASecond) {
   EXPECT_FALSE(shard->persistence->snapshot_running());
 }
 
+// Someone removes the data directory (or some of its files) while the shard runs: the check puts
+// the directory and the lock back and names what was missing; the snapshot that follows writes
+// everything again from memory, so that a kill -9 after it loses nothing.
+TEST_F(BackgroundSnapshotTest, FilesRemovedWhileRunningAreNamedAndWrittenAgainFromMemory) {
+  auto shard = Open(real_);
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0),
+                 AnnounceRequest('b', 2, proto::EVENT_STARTED, 50)});
+  EXPECT_EQ(shard->persistence->RestoreMissingFiles(), "");
+  std::filesystem::remove(dir_.File("shard-0-of-1.journal"));
+  EXPECT_EQ(shard->persistence->RestoreMissingFiles(), "shard-0-of-1.journal");
+
+  std::filesystem::remove_all(dir_.path());
+  const std::string missing = shard->persistence->RestoreMissingFiles();
+  EXPECT_EQ(missing, "the data directory " + dir_.path() +
+                         ", shardtrack.lock, shard-0-of-1.snapshot, shard-0-of-1.journal");
+  EXPECT_TRUE(real_.Exists(dir_.File("shardtrack.lock")));
+  SwarmStore other;
+  auto second = ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}},
+                                       kStart, other);
+  ASSERT_FALSE(second.ok()) << "the lock was taken again";
+  EXPECT_NE(second.error().find("already runs on it"), std::string::npos) << second.error();
+
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('c', 3, proto::EVENT_COMPLETED, 0)}).ok());
+  EXPECT_EQ(shard->persistence->RestoreMissingFiles(), "");
+  Serve(*shard, {AnnounceRequest('a', 4, proto::EVENT_COMPLETED, 0)});
+  auto restarted = RestartKeepsTheStore(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 3u);
+}
+
+TEST_F(BackgroundSnapshotTest, AnAbandonedChildLeavesTheFilesAsTheyWereAndNoTempFile) {
+  auto shard = Open(real_);
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
+  const std::uint64_t generation = shard->persistence->generation();
+  ASSERT_TRUE(shard->persistence->StartSnapshot(shard->store, kStart).ok());
+  shard->persistence->AbandonSnapshot();
+  EXPECT_FALSE(shard->persistence->snapshot_running());
+  EXPECT_FALSE(real_.Exists(dir_.File("shard-0-of-1.snapshot.tmp")));
+  EXPECT_EQ(shard->persistence->generation(), generation);
+  Serve(*shard, {AnnounceRequest('b', 2, proto::EVENT_COMPLETED, 0)});
+  ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());  // the final one
+  auto restarted = RestartKeepsTheStore(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 2u);
+}
+
 TEST_F(BackgroundSnapshotTest, TheOldestSnapshotAndJournalAreUnlinkedAndClosedByTheCleanupJob) {
   FaultyFileOps faulty(real_);
   auto shard = Open(faulty);  // generation 1
