@@ -12,6 +12,7 @@
 #include "common/open_file_limit.h"
 #include "common/process_metrics.h"
 #include "common/reactor/udp_socket.h"
+#include "common/zmq_endpoint.h"
 #include "frontend/access/client_access.h"
 #include "frontend/access/ip_access.h"
 #include "frontend/access/passkey_access.h"
@@ -338,6 +339,11 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
     std::uint64_t descriptors_elsewhere) {
   if (settings.shards.empty()) {
     return Error{"no shards: give --shard tcp://HOST:PORT once per shard, in shard-index order"};
+  }
+  for (const std::string& shard : settings.shards) {
+    if (Status endpoint = CheckZmqEndpoint("--shard", shard, EndpointUse::kConnect); !endpoint) {
+      return Error{endpoint.error()};
+    }
   }
   if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
   auto announce = AnnounceOptionsFrom(settings);

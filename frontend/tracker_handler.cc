@@ -279,8 +279,12 @@ void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceRep
   RespondBencoded(exchange.slot);
 }
 
+// A scrape of named torrents is answered with what the shards that replied know, leaving out the
+// torrents of one that is down or busy; a full scrape is all or nothing, so that no one takes
+// part of the list for the whole. When no shard answered: the failure, with its `retry in`.
 void TrackerHandler::FinishScrape(Exchange& exchange) {
-  if (!exchange.failure.empty()) {
+  const bool partial = !exchange.full_scrape && exchange.shards_answered > 0;
+  if (!exchange.failure.empty() && !partial) {
     RespondFailure(exchange.slot, exchange.failure, exchange.retry_in_minutes);
     return AnswerFullScrapeWaiters(exchange);
   }

@@ -105,7 +105,8 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
     spdlog::info("shard {}: {}", settings.index, shard->persistence_->recovery_summary());
   } else {  // what the files held since the previous good snapshot may be lost
     spdlog::warn(
-        "shard {}: {} (what a quarantined file held may be lost: keep it, and see "
+        "shard {}: {} (what a quarantined or missing file held may be lost: keep what is "
+        "left, and see "
         "docs/persistence.md)",
         settings.index, shard->persistence_->recovery_summary());
   }

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string_view>
 
+#include "common/zmq_endpoint.h"
+
 namespace shardtrack {
 namespace {
 
@@ -141,9 +143,7 @@ Status CheckFileIntervals(const ShardSettings& settings) {
 }
 
 Status CheckListen(const ShardSettings& settings) {
-  if (settings.listen.find("://") != std::string::npos) return OkStatus();
-  return Error{"--listen must be a ZeroMQ endpoint like tcp://127.0.0.1:7000 (with tcp://), got '" +
-               settings.listen + "'"};
+  return CheckZmqEndpoint("--listen", settings.listen, EndpointUse::kBind);
 }
 
 Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings) {

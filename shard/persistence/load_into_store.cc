@@ -43,7 +43,8 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
     loaded = LoadShardState(ops, options);
   }
   if (!loaded) return Error{loaded.error()};
-  StoreLoad out{loaded->Summary(), loaded->max_generation, loaded->quarantined};
+  StoreLoad out{loaded->Summary(), loaded->max_generation,
+                loaded->quarantined + loaded->missing_snapshots};
   std::uint64_t expired = 0;
   std::uint64_t freed = 0;    // since the last trim
   std::uint64_t trimmed = 0;  // freed before it

@@ -25,7 +25,8 @@ namespace shardtrack {
 struct StoreLoad {
   std::string summary;               // LoadedState::Summary(), and the expired peers dropped
   std::uint64_t max_generation = 0;  // of every file read
-  std::uint32_t quarantined = 0;     // corrupt files moved aside: what they held may be lost
+  // Corrupt files moved aside, and snapshots found missing: what they held may be lost.
+  std::uint32_t quarantined = 0;
 };
 
 // A trim walks all of malloc's free lists (at 10M peers ~1M freed map nodes: ~0.2 s a call), so

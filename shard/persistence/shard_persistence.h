@@ -108,7 +108,8 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   bool snapshot_running() const { return child_ != nullptr; }
 
   const std::string& recovery_summary() const { return recovery_summary_; }
-  // Corrupt files the start moved aside (--on-corrupt=quarantine).
+  // Corrupt files the start moved aside, and missing snapshots it did without
+  // (--on-corrupt=quarantine).
   std::uint32_t recovery_quarantined() const { return recovery_quarantined_; }
   std::uint64_t generation() const { return generation_; }
   const PersistenceStats& stats() const { return stats_; }

@@ -1,6 +1,7 @@
 #include "shard/persistence/state_loader.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <memory>
 #include <utility>
@@ -85,6 +86,8 @@ class Loader {
   Status ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
                       bool have_snapshot);
   Result<std::optional<SetState>> LoadSet(const ShardFileName& set_name);
+  bool AnySnapshotOnDisk(const SetState& set);
+  Status NoteMissingSnapshot(const SetState& set);
 
   FileOps& ops_;
   const LoadOptions& options_;
@@ -212,12 +215,38 @@ Status Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalCont
   return OkStatus();
 }
 
+bool Loader::AnySnapshotOnDisk(const SetState& set) {
+  return std::ranges::any_of(std::array{ShardFileKind::kSnapshot, ShardFileKind::kPreviousSnapshot},
+                             [&](auto kind) {
+                               const ShardFileName name{set.index, set.count, kind};
+                               return ops_.Exists(JoinPath(options_.data_dir, name.ToString()));
+                             });
+}
+
+// Every journal follows a snapshot written before it, so journals without one mean it was
+// removed: what it held (everything before the journal's generation) would be lost unnoticed.
+Status Loader::NoteMissingSnapshot(const SetState& set) {
+  const std::string what = "no snapshot of shard " + std::to_string(set.index) + " of " +
+                           std::to_string(set.count) + " is in " + options_.data_dir +
+                           " though its journal follows generation " +
+                           std::to_string(set.generation) + ": someone removed it";
+  if (options_.on_corrupt == OnCorrupt::kRefuse) {
+    return Error{what +
+                 "; put it back, or start with --on-corrupt=quarantine to start from the "
+                 "journals alone (what the snapshot held is lost)"};
+  }
+  out_.notes.push_back(what + " (started from the journals alone)");
+  ++out_.missing_snapshots;
+  return OkStatus();
+}
+
 Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   SetState set;
   set.index = set_name.index;
   set.count = set_name.count;
   bool have_snapshot = false;
   bool current = false;
+  const bool snapshot_on_disk = AnySnapshotOnDisk(set);  // before a corrupt one is moved aside
   if (Status status = LoadSnapshot(set, have_snapshot, current); !status) {
     return Error{status.error()};
   }
@@ -241,6 +270,9 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   if (*journal) {
     Status applied = ApplyJournal(set, ShardFileKind::kJournal, **journal, have_snapshot);
     if (!applied) return Error{applied.error()};
+  }
+  if (!snapshot_on_disk && have_journal) {
+    if (Status missing = NoteMissingSnapshot(set); !missing) return Error{missing.error()};
   }
   if (!have_snapshot && !have_journal) return std::optional<SetState>();
   out_.max_generation = std::max(out_.max_generation, set.generation);

@@ -227,7 +227,9 @@ class NodeTest(ProcessTestCase):
                                  "tcp://127.0.0.1:7000", "--shard", "localhost-7001"],
                                 capture_output=True, text=True, env=self.env, timeout=10)
         self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn("shard 1 at 'localhost-7001': Invalid argument", result.stderr)
+        self.assertIn("--shard must be a ZeroMQ endpoint: tcp://HOST:PORT with a port from 1 to "
+                      "65535", result.stderr)
+        self.assertIn("got 'localhost-7001'", result.stderr)
 
     def test_bad_shard_settings_are_refused_before_any_file_is_written(self):
         result = self.run_refused("shardtrack-node", "--on-corrupt", "ignore")

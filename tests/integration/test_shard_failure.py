@@ -107,6 +107,16 @@ class ShardFailureTest(cluster.LoggedTestCase):
             self.assertOtherShardNotBlocked()
             full = cluster.get(self.port, "/scrape", timeout=FAILURE_DEADLINE + 2).bencoded()
             self.assertIn(b"failure reason", full)  # a full scrape needs every shard
+            # A scrape naming torrents of both shards gets the live shard's: the other's are
+            # left out, as a tracker leaves out what it cannot answer for.
+            both = cluster.get(self.port, "/scrape?" + cluster.query_string(
+                [("info_hash", self.h0), ("info_hash", self.h1)]),
+                timeout=FAILURE_DEADLINE + 2).bencoded()
+            self.assertNotIn(b"failure reason", both)
+            self.assertEqual(set(both[b"files"]), {self.h0})
+            alone = cluster.get(self.port, "/scrape?" + cluster.query_string(
+                [("info_hash", self.h1)]), timeout=FAILURE_DEADLINE + 2).bencoded()
+            self.assertEqual(alone[b"retry in"], 1, alone)
             self.assertEqual(full[b"retry in"], 1, full)
             # The operator is told, once for the lot.
             warned = [line for line in self.cluster.frontends[0].log().splitlines()

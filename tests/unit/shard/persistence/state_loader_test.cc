@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "common/routing.h"
 #include "shard/persistence/faulty_file_ops.h"
 #include "shard/persistence/journal_file.h"
@@ -233,6 +235,32 @@ TEST_F(StateLoaderTest, AFileThatCannotBeOpenedIsRefusedEvenUnderQuarantine) {
       << loaded.error();
   EXPECT_EQ(testing::ReadAll(path), bytes);  // not set aside: nothing is wrong with it
   EXPECT_TRUE(Load(0, 1).ok());
+}
+
+// A journal is always written after its snapshot, so one without any means the snapshot was
+// removed by hand: refused by default, said loudly under quarantine.
+TEST_F(StateLoaderTest, AJournalWhoseSnapshotWasRemovedIsRefusedOrReplayedAlone) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 3, {Torrent(hash, 5)});
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 3, 0});
+  ASSERT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kCompleted, hash, 6, {}});
+  ASSERT_TRUE((*journal)->Commit().ok());
+  std::filesystem::remove(dir_.File("shard-0-of-1.snapshot"));
+
+  auto refused = Load(0, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("no snapshot of shard 0 of 1 is in " + dir_.path() +
+                                 " though its journal follows generation 3: someone removed it; "
+                                 "put it back, or start with --on-corrupt=quarantine"),
+            std::string::npos)
+      << refused.error();
+  auto alone = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(alone.ok()) << alone.error();
+  EXPECT_EQ(alone->missing_snapshots, 1u);
+  ASSERT_EQ(alone->torrents.size(), 1u);
+  EXPECT_EQ(alone->torrents[0].completed, 6u);  // the journal's record, absolute
+  EXPECT_NE(alone->Summary().find("started from the journals alone"), std::string::npos);
 }
 
 TEST_F(StateLoaderTest, QuarantineMovesTheCorruptSnapshotAsideAndUsesThePreviousOne) {

@@ -1,0 +1,19 @@
+// CheckZmqEndpoint: refuses, up front and by name, an endpoint ZeroMQ would take and then get
+// wrong: it takes a tcp port modulo 65536 (tcp://h:99999 listens on 34463), and a frontend
+// given a bad one would only ever answer "unavailable". Host names are not resolved here: in a
+// compose network a shard's name resolves only once its container runs.
+#pragma once
+
+#include <string_view>
+
+#include "common/result.h"
+
+namespace shardtrack {
+
+enum class EndpointUse { kBind, kConnect };
+
+// tcp://HOST:PORT (PORT 1-65535; when binding, also 0 or * for any), ipc://PATH or inproc://NAME.
+// The error names `flag` and says what was expected.
+Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, EndpointUse use);
+
+}  // namespace shardtrack
