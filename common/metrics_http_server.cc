@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "common/reactor/socket_util.h"
+
 namespace shardtrack {
 namespace {
 
@@ -98,6 +100,16 @@ void MetricsHttpServer::Answer(ConnectionId id, int status, std::string_view con
   out += body;
   answered_.insert(id);
   tcp_.SendLast(id, out);
+}
+
+Status CheckMetricsListen(std::string_view listen) {
+  if (listen.empty()) return OkStatus();
+  auto address = ParseHostPort(listen);
+  if (!address.ok()) return Error{"--metrics-listen: " + address.error()};
+  if (address->port == 0) return OkStatus();
+  Status listening = CheckCanListen(address->host, address->port);
+  if (!listening) return Error{"--metrics-listen: " + listening.error()};
+  return OkStatus();
 }
 
 Result<std::unique_ptr<MetricsHttpServer>> ServeMetrics(EventLoop& loop, std::string_view listen,

@@ -26,6 +26,10 @@ struct HostPort {
 // "127.0.0.1:9100", "0.0.0.0:0", "[::1]:9100". An error names the text.
 Result<HostPort> ParseHostPort(std::string_view text);
 
+// Whether ServeMetrics could listen at `listen` now (empty: none asked), so that a process can
+// say what is wrong with its --metrics-listen before a slow start.
+Status CheckMetricsListen(std::string_view listen);
+
 class MetricsHttpServer final : public TcpHandler {
  public:
   static constexpr std::size_t kMaxRequestBytes = 8192;  // a scrape's head is a few hundred

@@ -3,6 +3,9 @@
 #include <charconv>
 #include <string>
 
+#include "common/ip_address.h"
+#include "common/reactor/socket_util.h"
+
 namespace shardtrack {
 namespace {
 
@@ -38,6 +41,28 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
                " must be a ZeroMQ endpoint: tcp://HOST:PORT with a port from 1 to 65535 (like "
                "tcp://127.0.0.1:7000), ipc://PATH or inproc://NAME; got '" +
                std::string(endpoint) + "'"};
+}
+
+Status CheckCanBindZmqEndpoint(std::string_view flag, std::string_view endpoint) {
+  if (!endpoint.starts_with("tcp://")) return OkStatus();
+  const std::string_view address = endpoint.substr(6);
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos) return OkStatus();
+  std::string host(address.substr(0, colon));
+  if (host == "*") host = "0.0.0.0";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  const std::string_view digits = address.substr(colon + 1);
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (error != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535 ||
+      !IpAddress::Parse(host)) {
+    return OkStatus();
+  }
+  Status listening = CheckCanListen(host, static_cast<std::uint16_t>(port));
+  if (!listening) return Error{std::string(flag) + ": " + listening.error()};
+  return OkStatus();
 }
 
 }  // namespace shardtrack

@@ -16,4 +16,9 @@ enum class EndpointUse { kBind, kConnect };
 // The error names `flag` and says what was expected.
 Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, EndpointUse use);
 
+// Listens where a tcp:// endpoint would bind, and lets go at once, so that a port in use or an
+// address not on this machine is said before a shard spends minutes loading its files. Only a
+// fixed port on an IP literal or * is checked (ZeroMQ also binds interface names).
+Status CheckCanBindZmqEndpoint(std::string_view flag, std::string_view endpoint);
+
 }  // namespace shardtrack

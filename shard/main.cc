@@ -40,6 +40,10 @@ int Run(int argc, char** argv) {
   loop.WatchSignals({SIGHUP}, [&running](int) {
     if (running != nullptr) running->ReloadLists();
   });
+  if (Status metrics_listen = CheckMetricsListen(settings.metrics_listen); !metrics_listen) {
+    spdlog::error("{}", metrics_listen.error());  // before the files: a load takes minutes
+    return 1;
+  }
   zmq::context_t context(1);
   auto shard = ShardRuntime::Open(loop, context, settings, clock);
   if (!shard) {

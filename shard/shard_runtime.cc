@@ -11,6 +11,7 @@
 #include "common/list_file.h"
 #include "common/open_file_limit.h"
 #include "common/siphash.h"
+#include "common/zmq_endpoint.h"
 #include "shard/accounting/accounting_file.h"
 #include "shard/persistence/persistence_metrics.h"
 #include "shard/shard_metrics.h"
@@ -89,6 +90,10 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   if (!peer_ids) return Error{peer_ids.error()};
 
   if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
+  // Before the files: a load takes minutes at millions of peers, and writes a snapshot.
+  if (Status bindable = CheckCanBindZmqEndpoint("--listen", settings.listen); !bindable) {
+    return Error{bindable.error()};
+  }
   auto curve = LoadShardCurve(settings);
   if (!curve) return Error{curve.error()};
 

@@ -93,6 +93,16 @@ Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t 
   return ListenSocket{fd, endpoint ? endpoint->port : port};
 }
 
+Status CheckCanListen(const std::string& address, std::uint16_t port) {
+  auto listener = OpenListenSocket(address, port, 1, /*reuse_port=*/false);
+  if (!listener) {
+    return Error{listener.error() +
+                 " (is another process listening there? is the address this machine's?)"};
+  }
+  ::close(listener->fd);
+  return OkStatus();
+}
+
 std::optional<Endpoint> EndpointFrom(const sockaddr_storage& addr) {
   if (addr.ss_family == AF_INET) {
     const auto& v4 = reinterpret_cast<const sockaddr_in&>(addr);

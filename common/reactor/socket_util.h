@@ -40,6 +40,10 @@ bool ServeBothFamilies(int fd, const SocketAddress& address);
 Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
                                       bool reuse_port, int defer_accept_seconds = 0);
 
+// Listens on `address` and `port` and closes the socket at once: whether a server could listen
+// there now, said before a slow start rather than after it. The error says what to check.
+Status CheckCanListen(const std::string& address, std::uint16_t port);
+
 // The IpAddress (IPv4-mapped IPv6 becomes IPv4) and port of a peer; nullopt for other families.
 struct Endpoint {
   IpAddress address;

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 import shutil
+import socket
 import time
 import unittest
 
@@ -210,6 +211,25 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.cluster.kill_shards()
         self.cluster.restart_shards()
         self.assertServedExactly(swarms)
+
+    def test_a_port_in_use_is_refused_before_the_data_directory_is_touched(self):
+        self.cluster.start(1)
+        taken = self.cluster.shards[0].endpoint
+        held = socket.socket()
+        self.addCleanup(held.close)
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        fresh = os.path.join(self.root, "fresh")
+        shard = cluster.binary("shardtrack-shard")
+        for argv, said in (
+                ([shard, "--listen", taken], f"--listen: bind {taken[len('tcp://'):]}: Address "
+                                             "already in use"),
+                ([shard, "--listen", f"tcp://127.0.0.1:{free_port()}", "--metrics-listen",
+                  f"127.0.0.1:{held.getsockname()[1]}"], "--metrics-listen: bind")):
+            code, output = self.run_to_exit([*argv, "--data-dir", fresh])
+            self.assertEqual(code, 1, output)
+            self.assertIn(said, output)
+            self.assertFalse(os.path.exists(fresh), "a refused start wrote files")
 
     def test_files_over_a_lowered_limit_load_whole_and_the_shard_says_so(self):
         self.cluster.start(1)
