@@ -31,6 +31,12 @@ std::string EnvName(std::string_view flag) {
   return out;
 }
 
+std::string_view TrimSpaces(std::string_view text) {
+  const auto begin = text.find_first_not_of(' ');
+  if (begin == std::string_view::npos) return {};
+  return text.substr(begin, text.find_last_not_of(' ') - begin + 1);
+}
+
 std::string Join(const std::vector<std::string>& values) {
   std::string out;
   for (const auto& v : values) out += (out.empty() ? "" : ",") + v;
@@ -152,9 +158,11 @@ Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
     if (env == nullptr) continue;
     std::string_view text(env);
     if (flag.repeatable) {
-      while (!text.empty()) {
+      while (!text.empty()) {  // "a, b": the spaces after commas are not part of the items
         auto comma = text.find(',');
-        if (auto s = Set(flag, text.substr(0, comma)); !s.ok()) return Error{s.error()};
+        if (auto s = Set(flag, TrimSpaces(text.substr(0, comma))); !s.ok()) {
+          return Error{s.error()};
+        }
         text = comma == std::string_view::npos ? "" : text.substr(comma + 1);
       }
       from_env.push_back(&flag);

@@ -76,12 +76,13 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("defer-accept", &defer_accept,
             "seconds the kernel holds a new connection until its first bytes (0: off)");
   flags.Add("max-output-bytes", &max_output_bytes,
-            "unsent reply bytes on one connection before it is dropped");
+            "unsent reply bytes on one connection before it is dropped (at least 4096)");
   flags.Add("max-request-line", &max_request_line, "bytes in the request line (414 beyond)");
   flags.Add("max-header-bytes", &max_header_bytes,
             "bytes of header lines per request, line ends not counted (431 beyond)");
   flags.Add("max-pipelined", &max_pipelined, "requests in flight on one connection");
-  flags.Add("response-size", &response_size, "peers in a reply when numwant is absent");
+  flags.Add("response-size", &response_size,
+            "peers in a reply when numwant is absent (capped at --max-give)");
   flags.Add("max-give", &max_give, "cap on numwant (at most 10000)");
   flags.Add("announce-interval", &announce_interval, "seconds clients wait between announces");
   flags.Add("retry-in", &retry_in,
@@ -228,6 +229,11 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
                  std::to_string(settings.max_request_line) + " bytes holds, percent-encoded")};
   for (const Status& status : checks) {
     if (!status) return status;
+  }
+  if (settings.max_output_bytes < kMinOutputBytes) {
+    return Error{"--max-output-bytes must be at least " + std::to_string(kMinOutputBytes) +
+                 " (a reply's head and an info page), not " +
+                 std::to_string(settings.max_output_bytes)};
   }
   if (settings.socket_timeout * 1000 <= settings.shard_timeout_ms) {
     return Error{"--socket-timeout (" + std::to_string(settings.socket_timeout) +

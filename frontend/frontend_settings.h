@@ -18,6 +18,8 @@ namespace shardtrack {
 
 // The longest --batch-window-us: past 10 ms the wait would be felt, and no turn saves more.
 inline constexpr std::uint32_t kMaxBatchWindowUs = 10000;
+// The least --max-output-bytes: below it a reply's head and the info page would not fit.
+inline constexpr std::uint32_t kMinOutputBytes = 4096;
 
 struct FrontendSettings {
   // Where clients connect. Loopback by default so a newcomer's first run exposes nothing;

@@ -46,6 +46,7 @@ struct ShardRouter::Shard {
   MonoTime replied_at{};    // the last message from the shard
   bool reported_down = false;
   LogThrottle failure_log;  // failed requests are logged a line a minute at most
+  LogThrottle misroute_log{kMisrouteLogInterval};  // each shard's refusals, named apart
   ShardCounters counters;
 };
 
@@ -259,9 +260,8 @@ void ShardRouter::OnReadable(Shard& shard) {
 
 // The shard's words are for the operator (they name the cluster's layout); the client is told
 // to come back, as for a shard that is down, since the fix is the operator's.
-void ShardRouter::KeepMisrouteFromClient(const Shard& shard, proto::Reply& reply) {
-  if (loop_.clock().Now() >= next_misroute_log_) {
-    next_misroute_log_ = loop_.clock().Now() + kMisrouteLogInterval;
+void ShardRouter::KeepMisrouteFromClient(Shard& shard, proto::Reply& reply) {
+  if (shard.misroute_log.Due(loop_.clock().Now())) {
     spdlog::error("shard {} at {} refused a request: {}", shard.index, shard.endpoint,
                   reply.failure());
   }

@@ -108,8 +108,9 @@ class ShardRouter {
   void RetryBacklogs();
   void FailBatch(const proto::RequestBatch& batch, const std::string& reason);
   void OnReadable(Shard& shard);
-  // Logs a misrouted request (once a minute) and gives its client a plain "retry later".
-  void KeepMisrouteFromClient(const Shard& shard, proto::Reply& reply);
+  // Logs a misrouted request (each shard at most once per 10 s) and gives its client a plain "retry
+  // later".
+  void KeepMisrouteFromClient(Shard& shard, proto::Reply& reply);
   Pending* FindOpen(std::uint64_t id);
   // Closes `pending` and hands `reply` (with its id) to the listener.
   void Answer(Pending& pending, const proto::Reply& reply);
@@ -132,7 +133,6 @@ class ShardRouter {
   TimerId deadline_timer_ = 0;
   bool flush_scheduled_ = false;
   TimerId retry_timer_ = 0;
-  MonoTime next_misroute_log_{};
   proto::Reply failure_reply_;  // reused to report failures
   proto::ReplyBatch incoming_;  // reused to parse replies
   // AddScrape's per-call scratch, reused: each shard's request, and whether a shard refused.

@@ -17,9 +17,11 @@ std::string_view RemedyFor(int error) {
   switch (error) {
     case ENOSPC:
     case EDQUOT:
-      return " (free space on that file system, then start the shard again)";
+      return " (free space or inodes on that file system, see df -h and df -i; then start the "
+             "shard again if this stopped it)";
     case EROFS:
-      return " (remount the file system read-write, then start the shard again)";
+      return " (remount the file system read-write, then start the shard again if this stopped "
+             "it)";
     case EACCES:
     case EPERM:
       return " (give the shard's user read and write access to --data-dir and its files)";

@@ -266,7 +266,8 @@ class PersistenceTest(cluster.LoggedTestCase):
         shard = self.cluster.shards[0]
         self.assertFalse(shard.running())
         self.assertRegex(shard.log(), r"critical: journal .*No space left on device \(free space "
-                         r"on that file system, then start the shard again\); stopping the shard")
+                         r"or inodes on that file system, see df -h and df -i; then start the "
+                         r"shard again if this stopped it\); stopping the shard")
 
         with self.assertRaises(RuntimeError):  # still full: it says so and does not start
             shard.start()

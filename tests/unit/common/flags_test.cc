@@ -59,6 +59,12 @@ TEST_F(FlagsTest, ReadsTheEnvironmentAndLetsTheCommandLineWin) {
   EXPECT_EQ(settings_.shards, (std::vector<std::string>{"z"}));
 }
 
+TEST_F(FlagsTest, AnEnvironmentListMayHaveSpacesAfterItsCommas) {
+  env_["SHARDTRACK_SHARD"] = "tcp://a:1, tcp://b:2 ,tcp://c:3";
+  ASSERT_TRUE(Parse({}));
+  EXPECT_EQ(settings_.shards, (std::vector<std::string>{"tcp://a:1", "tcp://b:2", "tcp://c:3"}));
+}
+
 TEST_F(FlagsTest, RejectsBadValuesWithTheFlagsName) {
   auto out_of_range = Parse({"--port", "70000"});
   ASSERT_FALSE(out_of_range);

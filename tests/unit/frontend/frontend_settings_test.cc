@@ -129,6 +129,9 @@ TEST_F(FrontendSettingsTest, RefusesRequestLimitsThatWouldFailEveryRequest) {
             "--socket-timeout must be at least 1, not -5");
   EXPECT_EQ(RequestLimitsError({"--drain-grace-ms", "-1"}),
             "--drain-grace-ms must be 0 or more, not -1");
+  EXPECT_EQ(RequestLimitsError({"--max-output-bytes", "0"}),
+            "--max-output-bytes must be at least 4096 (a reply's head and an info page), not 0");
+  EXPECT_EQ(RequestLimitsError({"--max-output-bytes", "4096"}), "");
 }
 
 TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThemShort) {
@@ -151,6 +154,7 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
   for (const std::vector<const char*>& args :
        {std::vector<const char*>{"--max-give", "10000", "--info-page-torrents", "1000"},
         {"--max-scrape-hashes", "115", "--max-udp-scrape-hashes", "74"},
+        {"--response-size", "500", "--max-give", "5"},  // capped, as numwant is
         {"--max-scrape-hashes", "200", "--max-request-line", "14221"},
         {"--socket-timeout", "2", "--shard-timeout-ms", "1999", "--min-interval", "60",
          "--announce-interval", "60"}}) {
