@@ -20,10 +20,10 @@ Result<CurveKeyPair> ReadCurveKeyPair(const FlagFile& secret) {
   auto public_key = CurvePublicKeyOf(*secret_key);
   if (!public_key) return Error{prefix + public_key.error()};
   struct stat status {};
-  if (::stat(secret.path.c_str(), &status) == 0 && (status.st_mode & 077) != 0) {
+  if (::stat(secret.path.c_str(), &status) == 0 && (status.st_mode & 007) != 0) {
     spdlog::warn(
-        "{}{} may be read by users other than its owner (mode {:o}): whoever reads it can pose "
-        "as this process to the cluster; chmod 600 it",
+        "{}{} may be read by any user of this machine (mode {:o}): whoever reads it can pose as "
+        "this process to the cluster; chmod o-rwx it (600, or 640 for a group of its own)",
         prefix, secret.path, status.st_mode & 0777);
   }
   return CurveKeyPair{*public_key, *secret_key};

@@ -17,13 +17,18 @@ bool IsPort(std::string_view text, EndpointUse use) {
   return port != 0 || use == EndpointUse::kBind;
 }
 
-// "HOST:PORT", after "tcp://"; a connect may name its source first ("SOURCE;HOST:PORT").
+// "HOST:PORT", after "tcp://"; a connect may name its source first ("SOURCE;HOST:PORT"). Only a
+// bind takes * for every address or any port.
 bool IsTcpAddress(std::string_view address, EndpointUse use) {
-  if (const auto source_end = address.find(';'); source_end != std::string_view::npos) {
+  const auto source_end = address.find(';');
+  if (source_end != std::string_view::npos) {
+    if (use == EndpointUse::kBind) return false;
     address.remove_prefix(source_end + 1);
   }
   const auto colon = address.rfind(':');
-  return colon != std::string_view::npos && colon > 0 && IsPort(address.substr(colon + 1), use);
+  if (colon == std::string_view::npos || colon == 0) return false;
+  if (use == EndpointUse::kConnect && address.substr(0, colon) == "*") return false;
+  return IsPort(address.substr(colon + 1), use);
 }
 
 }  // namespace

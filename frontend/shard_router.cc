@@ -61,6 +61,9 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
     shard->socket.set(zmq::sockopt::sndhwm, kSendHighWaterMark);
     shard->socket.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
     shard->socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectMaxMs);
+    if (endpoints[i].find('[') != std::string::npos) {  // tcp://[2001:db8::5]:7000
+      shard->socket.set(zmq::sockopt::ipv6, 1);
+    }
     if (options_.curve) {
       shard->socket.set(zmq::sockopt::curve_serverkey, options_.curve->shard_public_key.view());
       shard->socket.set(zmq::sockopt::curve_publickey, options_.curve->public_key.view());
@@ -162,8 +165,8 @@ void ShardRouter::Flush(Shard& shard) {
     shard.counters.sent += requests;
   } else if (now - *shard.unreachable_since >= options_.timeout) {
     shard.counters.unavailable += requests;
-    ReportDownOnce(shard, now);
-    LogFailures(shard, "is unreachable; its requests fail at once");
+    if (!ReportDownOnce(shard, now))
+      LogFailures(shard, "is unreachable; its requests fail at once");
     FailBatch(shard.batch, "shard " + std::to_string(shard.index) + " is unavailable, retry later");
   } else {
     shard.backlog.push_back({shard.wire, now + options_.timeout, requests});
@@ -222,15 +225,17 @@ void ShardRouter::RetryBacklogs() {
   if (waiting) retry_timer_ = loop_.RunAfter(kRetryInterval, [this] { RetryBacklogs(); });
 }
 
-// Once per outage, so that the line saying the shard is back has one to answer.
-void ShardRouter::ReportDownOnce(Shard& shard, MonoTime now) {
+// Once per outage, so that the line saying the shard is back has one to answer. Whether it
+// logged now.
+bool ShardRouter::ReportDownOnce(Shard& shard, MonoTime now) {
   if (shard.reported_down || !shard.unreachable_since ||
       now - *shard.unreachable_since < options_.timeout) {
-    return;
+    return false;
   }
   shard.reported_down = true;
   spdlog::warn("shard {} at {} is unreachable; its requests fail until it is back", shard.index,
                shard.endpoint);
+  return true;
 }
 
 void ShardRouter::FailBatch(const proto::RequestBatch& batch, const std::string& reason) {

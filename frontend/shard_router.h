@@ -119,7 +119,7 @@ class ShardRouter {
   void ExpireDeadlines();
   // Warns, a line a minute per shard at most, that its requests fail and why.
   void LogFailures(Shard& shard, const char* what);
-  void ReportDownOnce(Shard& shard, MonoTime now);
+  bool ReportDownOnce(Shard& shard, MonoTime now);
 
   EventLoop& loop_;
   Options options_;

@@ -30,13 +30,16 @@ class BackgroundSnapshot {
   // is nothing to free. What a job not taken would free goes with the next job, or is freed on
   // the loop by the next snapshot written there or by the destructor.
   virtual std::function<Status()> TakeCleanup() = 0;
-  // Ends the running one at once, without its snapshot (a child stopped with SIGSTOP would
-  // otherwise hold up a shutdown): for a stop, whose final snapshot replaces it.
+  // Ends the running one at once, without its snapshot: for a stop, whose final snapshot
+  // replaces it (a child stopped with SIGSTOP would otherwise hold the stop up), and when the
+  // directory it writes into was removed.
   virtual void AbandonSnapshot() = 0;
   // Checked every few seconds: the data directory, its lock file and the shard's snapshot and
   // journal should be where the shard left them. Puts the directory and the lock back and says
   // what was missing (empty: nothing), so that the caller writes a snapshot from memory at once.
-  virtual std::string RestoreMissingFiles() = 0;
+  // An error when they cannot be put back (the directory cannot be made, another shard took the
+  // lock): the shard can no longer keep what it answers, and must stop.
+  virtual Result<std::string> RestoreMissingFiles() = 0;
 };
 
 }  // namespace shardtrack

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+
 #include "common/node_pool.h"
 
 namespace shardtrack {
@@ -40,6 +42,8 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
   socket_.set(zmq::sockopt::router_mandatory, 0);  // a frontend gone away: drop its reply
   socket_.set(zmq::sockopt::sndhwm, 10000);
   socket_.set(zmq::sockopt::rcvhwm, 10000);
+  // An IPv6 literal (tcp://[::1]:7000) needs it; IPv4 listeners keep their IPv4 last_endpoint.
+  if (settings_.listen.find('[') != std::string::npos) socket_.set(zmq::sockopt::ipv6, 1);
 }
 
 ShardServer::~ShardServer() { Close(); }
@@ -56,8 +60,9 @@ Result<std::string> ShardServer::Bind() {
     socket_.bind(settings_.listen);
     return socket_.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& error) {
-    return Error{"cannot listen on " + settings_.listen + ": " + error.what() +
-                 " (is another shard using it? pick another --listen)"};
+    return Error{
+        "cannot listen on " + settings_.listen + ": " + error.what() +
+        (error.num() == EADDRINUSE ? " (is another shard using it? pick another --listen)" : "")};
   }
 }
 
@@ -82,17 +87,11 @@ void ShardServer::Close() {
   // The replies sent from here on are the last: they get a moment to leave before the socket
   // goes (a peer that is gone drops them at once, so a stop never waits long for one).
   socket_.set(zmq::sockopt::linger, kClosingLingerMs);
-  if (expiry_timer_ != 0) loop_.Cancel(expiry_timer_);
-  expiry_timer_ = 0;
-  for (TimerId* timer : {&save_timer_, &files_timer_}) {
+  for (TimerId* timer : {&expiry_timer_, &save_timer_, &files_timer_}) {
     if (*timer != 0) loop_.Cancel(*timer);
     *timer = 0;
   }
-  if (snapshot_fd_ >= 0) {  // the final snapshot follows: no need to wait for this one
-    loop_.UnwatchFd(snapshot_fd_);
-    snapshot_fd_ = -1;
-    snapshot_->AbandonSnapshot();
-  }
+  if (snapshot_fd_ >= 0) AbandonSnapshot();  // the final snapshot follows: no need to wait
   cleanup_worker_.Wait();
   WaitForSyncs();
   if (held_.empty() || commit_failed_) return;
@@ -264,12 +263,16 @@ void ShardServer::Send(const Outgoing& out) {
 }
 
 void ShardServer::FailDurability(const std::string& what, const std::string& error) {
-  // The changes are in memory but the files cannot keep them: answering would promise what a
-  // crash could lose. Fail loudly; the supervisor restarts the shard from its files.
   spdlog::critical(
       "{} failed: {}; stopping the shard (its files hold every change a client was told of, and "
       "it starts from them once they can be written again)",
       what, error);
+  StopUnanswered();
+}
+
+// The changes are in memory but the files cannot keep them: answering would promise what a crash
+// could lose. Fail loudly; the supervisor restarts the shard from its files.
+void ShardServer::StopUnanswered() {
   outgoing_used_ = 0;
   held_.clear();
   commit_failed_ = true;
@@ -318,15 +321,29 @@ void ShardServer::RunSave() {
 
 void ShardServer::CheckFiles() {
   files_timer_ = loop_.RunAfter(kFilesCheckInterval, [this] { CheckFiles(); });
-  const std::string missing = snapshot_->RestoreMissingFiles();
-  if (missing.empty()) return;
+  const auto missing = snapshot_->RestoreMissingFiles();
+  if (!missing) {
+    spdlog::critical(
+        "shard {}: {}; stopping the shard, which can no longer keep what it answers (what it "
+        "held since the files vanished is lost; make the data directory writable and its own)",
+        settings_.index, missing.error());
+    return StopUnanswered();
+  }
+  if (missing->empty()) return;
   if (missing_files_log_.Due(loop_.clock().Now())) {
     spdlog::error(
         "shard {}: {} vanished from under the running shard (removed by hand?); writing a "
         "snapshot and journal from memory now, so that a restart loses nothing",
-        settings_.index, missing);
+        settings_.index, *missing);
   }
-  if (snapshot_fd_ < 0) StartSnapshot();
+  if (snapshot_fd_ >= 0) AbandonSnapshot();  // its temp file may have gone with the directory
+  StartSnapshot();
+}
+
+void ShardServer::AbandonSnapshot() {
+  loop_.UnwatchFd(snapshot_fd_);
+  snapshot_fd_ = -1;
+  snapshot_->AbandonSnapshot();
 }
 
 void ShardServer::StartSnapshot() {

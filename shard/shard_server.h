@@ -98,11 +98,13 @@ class ShardServer {
   void WaitForSyncs();
   void Send(const Outgoing& out);
   void FailDurability(const std::string& what, const std::string& error);
+  void StopUnanswered();  // what the files cannot keep is not answered
   void RunExpirySlice();  // at the pace expiry_ sets
   // Journals the torrents a slice forgot with their completed counts.
   void JournalRetired(const std::vector<InfoHash>& retired);
   void RunSave();
   void StartSnapshot();
+  void AbandonSnapshot();
   void CheckFiles();  // every kFilesCheckInterval: what vanished is written again at once
   void FinishSnapshot();
   void StartCleanup();  // of the snapshot just finished, on cleanup_worker_

@@ -263,11 +263,10 @@ void ShardPersistence::AbandonSnapshot() {
   child_.reset();  // killed and reaped
   if (journal_ && journal_->copying()) (void)journal_->TakeCopy();
   RemoveSnapshotTemp(ops_, options_.data_dir, options_.index, options_.count);
-  spdlog::info("snapshot generation {}: abandoned for the final snapshot",
-               child_header_.generation);
+  spdlog::info("snapshot generation {}: abandoned for another", child_header_.generation);
 }
 
-std::string ShardPersistence::RestoreMissingFiles() {
+Result<std::string> ShardPersistence::RestoreMissingFiles() {
   std::string missing;
   const auto note = [&missing](const std::string& what) {
     missing += (missing.empty() ? "" : ", ") + what;
@@ -275,12 +274,14 @@ std::string ShardPersistence::RestoreMissingFiles() {
   const std::string& dir = options_.data_dir;
   if (!ops_.Exists(dir)) {
     note("the data directory " + dir);
-    if (Status created = ops_.CreateDir(dir); !created) return missing + ": " + created.error();
+    if (Status created = ops_.CreateDir(dir); !created) {
+      return Error{missing + " vanished and cannot be made again: " + created.error()};
+    }
   }
   if (!lock_->InPlace(dir)) {
     note(DataDirLock::kFileName);
     auto lock = DataDirLock::Take(dir, options_.index, options_.count);
-    if (!lock) return missing + ": " + lock.error();
+    if (!lock) return Error{missing + " vanished and cannot be locked again: " + lock.error()};
     lock_ = std::move(*lock);
   }
   for (auto kind : {ShardFileKind::kSnapshot, ShardFileKind::kJournal}) {

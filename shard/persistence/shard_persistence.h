@@ -104,7 +104,7 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   Status FinishSnapshot() override;
   std::function<Status()> TakeCleanup() override;
   void AbandonSnapshot() override;
-  std::string RestoreMissingFiles() override;
+  Result<std::string> RestoreMissingFiles() override;
   bool snapshot_running() const { return child_ != nullptr; }
 
   const std::string& recovery_summary() const { return recovery_summary_; }

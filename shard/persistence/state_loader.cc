@@ -232,7 +232,7 @@ Status Loader::NoteMissingSnapshot(const SetState& set) {
                            std::to_string(set.generation) + ": someone removed it";
   if (options_.on_corrupt == OnCorrupt::kRefuse) {
     return Error{what +
-                 "; put it back, or start with --on-corrupt=quarantine to start from the "
+                 "; put it back, or start the shard with --on-corrupt=quarantine to start from the "
                  "journals alone (what the snapshot held is lost)"};
   }
   out_.notes.push_back(what + " (started from the journals alone)");

@@ -210,8 +210,8 @@ class CurveTest(cluster.ProcessTestCase):
             ["--curve-secret-file", shared, "--shard-public-key-file",
              self.shard_keys + ".public"], self.env))
         self.assertTrue(frontend.logged(
-            f"--curve-secret-file: {shared} may be read by users other than its owner (mode 644)"))
-        self.assertNotIn("may be read by users other", self.shards[0].log())  # its file is 600
+            f"--curve-secret-file: {shared} may be read by any user of this machine (mode 644)"))
+        self.assertNotIn("may be read by any user", self.shards[0].log())  # its file is 600
 
     def test_the_key_tool_never_replaces_a_file(self):
         result = subprocess.run([cluster.binary("shardtrack-curve-keys"), self.shard_keys],

@@ -2,6 +2,8 @@
 IPv6 peers come back in `peers6` (BEP 7, 18-byte entries), IPv4 peers in `peers`, each to the
 other family too. Over UDP (BEP 15) an IPv6 client gets 18-byte entries, an IPv4 one 6-byte."""
 
+import os
+import re
 import socket
 import struct
 import unittest
@@ -109,3 +111,22 @@ class Ipv6Test(cluster.LoggedTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(has_ipv6_loopback(), "this machine has no IPv6 loopback")
+class Ipv6ShardEndpointTest(cluster.ProcessTestCase):
+    """A shard listening on an IPv6 literal, and a frontend reaching it there."""
+
+    def test_a_shard_on_an_ipv6_endpoint_serves_its_frontend(self):
+        env = cluster.clean_env()
+        port = cluster.free_port()
+        shard = cluster.Shard(0, 1, port, os.path.join(self.tmp, "data"), env=env)
+        shard.endpoint = f"tcp://[::1]:{port}"
+        shard.argv[shard.argv.index("--listen") + 1] = shard.endpoint
+        shard.ready_pattern = re.compile(
+            re.escape(f"ready: shard 0/1 listening on {shard.endpoint}"))
+        self.start(shard)
+        frontend = self.start(cluster.Frontend(0, [shard.endpoint], env=env))
+        reply = cluster.announce(frontend.port, b"6" * 20, peer_id("v6"), 6881, left=0)
+        self.assertNotIn(b"failure reason", reply)
+        self.assertEqual(reply[b"complete"], 1)

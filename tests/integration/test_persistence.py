@@ -140,6 +140,23 @@ class SmallFileSystem:
             subprocess.run(["umount", "-l", self.path], check=False)
 
 
+def stop_process(pid):
+    """SIGSTOPs `pid`; whether it is now stopped (not one that exited first, a zombie)."""
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        for _ in range(100):
+            with open(f"/proc/{pid}/stat") as stat:
+                state = stat.read().rpartition(")")[2].split()[0]
+            if state in "Tt":
+                return True
+            if state in "ZX":
+                return False
+            time.sleep(0.001)
+    except (ProcessLookupError, FileNotFoundError):
+        pass
+    return False
+
+
 class PersistenceTest(cluster.LoggedTestCase):
 
     def setUp(self):
@@ -512,17 +529,13 @@ class PersistenceTest(cluster.LoggedTestCase):
         shard = self.cluster.shards[0]
         deadline = time.monotonic() + SERVE_DEADLINE
         tasks = f"/proc/{shard.popen.pid}/task"
-        children = []
-        while not children:  # catch a snapshot child while it runs (a few ms), and stop it
-            self.assertLess(time.monotonic(), deadline, "no snapshot child seen")
+        stopped = False
+        while not stopped:  # a snapshot child caught while it runs (a few ms), and stopped
+            self.assertLess(time.monotonic(), deadline, "no snapshot child caught running")
             for task in os.listdir(tasks):
                 with open(f"{tasks}/{task}/children") as listed:
-                    children += listed.read().split()
-        for child in children:
-            try:
-                os.kill(int(child), signal.SIGSTOP)
-            except ProcessLookupError:
-                pass  # it ended first
+                    for child in listed.read().split():
+                        stopped = stopped or stop_process(int(child))
         started = time.monotonic()
         self.assertEqual(shard.stop(), 0, shard.log_tail())
         self.assertLess(time.monotonic() - started, 10)

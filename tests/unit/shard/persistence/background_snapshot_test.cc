@@ -206,6 +206,12 @@ TEST_F(BackgroundSnapshotTest, ASaveTimerWhileAChildRunsCannotStartASecond) {
   EXPECT_FALSE(shard->persistence->snapshot_running());
 }
 
+// What RestoreMissingFiles says: what was missing, or "error: " and why it cannot be put back.
+std::string Missing(ShardPersistence& persistence) {
+  auto missing = persistence.RestoreMissingFiles();
+  return missing ? *missing : "error: " + missing.error();
+}
+
 // Someone removes the data directory (or some of its files) while the shard runs: the check puts
 // the directory and the lock back and names what was missing; the snapshot that follows writes
 // everything again from memory, so that a kill -9 after it loses nothing.
@@ -213,14 +219,14 @@ TEST_F(BackgroundSnapshotTest, FilesRemovedWhileRunningAreNamedAndWrittenAgainFr
   auto shard = Open(real_);
   Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0),
                  AnnounceRequest('b', 2, proto::EVENT_STARTED, 50)});
-  EXPECT_EQ(shard->persistence->RestoreMissingFiles(), "");
+  EXPECT_EQ(Missing(*shard->persistence), "");
   std::filesystem::remove(dir_.File("shard-0-of-1.journal"));
-  EXPECT_EQ(shard->persistence->RestoreMissingFiles(), "shard-0-of-1.journal");
+  EXPECT_EQ(Missing(*shard->persistence), "shard-0-of-1.journal");
 
   std::filesystem::remove_all(dir_.path());
-  const std::string missing = shard->persistence->RestoreMissingFiles();
-  EXPECT_EQ(missing, "the data directory " + dir_.path() +
-                         ", shardtrack.lock, shard-0-of-1.snapshot, shard-0-of-1.journal");
+  EXPECT_EQ(Missing(*shard->persistence),
+            "the data directory " + dir_.path() +
+                ", shardtrack.lock, shard-0-of-1.snapshot, shard-0-of-1.journal");
   EXPECT_TRUE(real_.Exists(dir_.File("shardtrack.lock")));
   SwarmStore other;
   auto second = ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}},
@@ -230,11 +236,52 @@ TEST_F(BackgroundSnapshotTest, FilesRemovedWhileRunningAreNamedAndWrittenAgainFr
 
   ASSERT_TRUE(
       SnapshotWhileServing(*shard, {AnnounceRequest('c', 3, proto::EVENT_COMPLETED, 0)}).ok());
-  EXPECT_EQ(shard->persistence->RestoreMissingFiles(), "");
+  EXPECT_EQ(Missing(*shard->persistence), "");
   Serve(*shard, {AnnounceRequest('a', 4, proto::EVENT_COMPLETED, 0)});
   auto restarted = RestartKeepsTheStore(std::move(shard));
   ASSERT_NE(restarted, nullptr);
   EXPECT_EQ(restarted->store.completed(), 3u);
+}
+
+// The directory goes while a child writes its temp file there: the server abandons that child
+// and starts another in the directory made again (installing the first would fail and stop it).
+TEST_F(BackgroundSnapshotTest, AChildWhoseDirectoryWentIsAbandonedForANewOne) {
+  auto shard = Open(real_);
+  Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)});
+  ASSERT_TRUE(shard->persistence->StartSnapshot(shard->store, kStart).ok());
+  const std::string gone = dir_.path() + ".gone";  // where the child goes on writing
+  std::filesystem::rename(dir_.path(), gone);
+  EXPECT_NE(Missing(*shard->persistence), "");
+  shard->persistence->AbandonSnapshot();
+  ASSERT_TRUE(
+      SnapshotWhileServing(*shard, {AnnounceRequest('b', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  auto restarted = RestartKeepsTheStore(std::move(shard));
+  std::filesystem::remove_all(gone);
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 2u);
+}
+
+TEST_F(BackgroundSnapshotTest, FilesThatCannotBePutBackAreAnError) {
+  auto shard = Open(real_);
+  std::filesystem::remove(dir_.File("shardtrack.lock"));
+  auto usurper = DataDirLock::Take(dir_.path(), 0, 1);  // a second shard, in the gap
+  ASSERT_TRUE(usurper.ok()) << usurper.error();
+  const std::string locked = Missing(*shard->persistence);
+  EXPECT_EQ(locked.rfind("error: shardtrack.lock vanished and cannot be locked again: data "
+                         "directory " +
+                             dir_.path() + " is in use",
+                         0),
+            0u)
+      << locked;
+  usurper->reset();
+
+  std::filesystem::remove_all(dir_.path());
+  testing::WriteAll(dir_.path(), "a file where the directory was");
+  const std::string blocked = Missing(*shard->persistence);
+  EXPECT_EQ(blocked.rfind("error: ", 0), 0u) << blocked;
+  EXPECT_NE(blocked.find("--data-dir must name a directory, not a file"), std::string::npos)
+      << blocked;
+  std::filesystem::remove(dir_.path());
 }
 
 TEST_F(BackgroundSnapshotTest, AnAbandonedChildLeavesTheFilesAsTheyWereAndNoTempFile) {

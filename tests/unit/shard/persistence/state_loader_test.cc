@@ -252,7 +252,7 @@ TEST_F(StateLoaderTest, AJournalWhoseSnapshotWasRemovedIsRefusedOrReplayedAlone)
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().find("no snapshot of shard 0 of 1 is in " + dir_.path() +
                                  " though its journal follows generation 3: someone removed it; "
-                                 "put it back, or start with --on-corrupt=quarantine"),
+                                 "put it back, or start the shard with --on-corrupt=quarantine"),
             std::string::npos)
       << refused.error();
   auto alone = Load(0, 1, OnCorrupt::kQuarantine);
