@@ -336,13 +336,16 @@ void ShardServer::CheckFiles() {
         "snapshot and journal from memory now, so that a restart loses nothing",
         settings_.index, *missing);
   }
+  if (repairing_) return;                    // the snapshot that puts them back is being written
   if (snapshot_fd_ >= 0) AbandonSnapshot();  // its temp file may have gone with the directory
   StartSnapshot();
+  repairing_ = snapshot_fd_ >= 0;
 }
 
 void ShardServer::AbandonSnapshot() {
   loop_.UnwatchFd(snapshot_fd_);
   snapshot_fd_ = -1;
+  repairing_ = false;
   snapshot_->AbandonSnapshot();
 }
 
@@ -361,6 +364,7 @@ void ShardServer::StartSnapshot() {
 void ShardServer::FinishSnapshot() {
   loop_.UnwatchFd(snapshot_fd_);
   snapshot_fd_ = -1;
+  repairing_ = false;
   WaitForSyncs();  // the snapshot replaces the journal a sync may be working on
   if (Status finished = snapshot_->FinishSnapshot(); !finished) {
     FailDurability("snapshot", finished.error());

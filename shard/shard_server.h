@@ -119,6 +119,7 @@ class ShardServer {
   BackgroundSnapshot* snapshot_ = nullptr;
   int snapshot_fd_ = -1;  // watched while a snapshot is being written
   MonoTime snapshot_started_{};
+  bool repairing_ = false;  // the running snapshot puts back files that vanished: let it finish
   BackgroundWorker sync_worker_;
   BackgroundWorker cleanup_worker_;  // frees what a background snapshot retired
   proto::RequestBatch incoming_;
