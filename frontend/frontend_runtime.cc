@@ -325,6 +325,10 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
     handler.AttachLimiter(limiter);
     udp_handler.AttachLimiter(limiter);
   }
+  registry.AddCounter("shardtrack_full_scrapes_truncated_total",
+                      "Full scrapes that listed only --full-scrape-limit torrents of a shard "
+                      "holding more.",
+                      {}, [this] { return handler.full_scrapes_truncated(); });
   registry.AddCounter("shardtrack_client_request_limit_refusals_total",
                       "Tracker requests refused because their client was over "
                       "--client-request-rate.",

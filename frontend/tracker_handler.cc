@@ -1,5 +1,7 @@
 #include "frontend/tracker_handler.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "common/metrics.h"
@@ -224,6 +226,7 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
       exchange.failure = reply.failure();
       exchange.retry_in_minutes = reply.retry_later() ? settings_.retry_in : 0;
     }
+    exchange.misrouted = exchange.misrouted || reply.misrouted();
   } else {
     ++exchange.shards_answered;
     if (exchange.kind == Route::kAnnounce) {
@@ -281,9 +284,10 @@ void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceRep
 
 // A scrape of named torrents is answered with what the shards that replied know, leaving out the
 // torrents of one that is down or busy; a full scrape is all or nothing, so that no one takes
-// part of the list for the whole. When no shard answered: the failure, with its `retry in`.
+// part of the list for the whole, and so is a scrape that met a misrouted shard (the cluster is
+// misconfigured, which is not to pass unseen). When no shard answered: the failure.
 void TrackerHandler::FinishScrape(Exchange& exchange) {
-  const bool partial = !exchange.full_scrape && exchange.shards_answered > 0;
+  const bool partial = !exchange.full_scrape && !exchange.misrouted && exchange.shards_answered > 0;
   if (!exchange.failure.empty() && !partial) {
     RespondFailure(exchange.slot, exchange.failure, exchange.retry_in_minutes);
     return AnswerFullScrapeWaiters(exchange);
@@ -291,12 +295,23 @@ void TrackerHandler::FinishScrape(Exchange& exchange) {
   body_.clear();
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
   if (!exchange.full_scrape) return RespondBencoded(exchange.slot);
+  if (exchange.scrape.truncated()) NoteTruncatedFullScrape();
   full_scrape_.body.swap(body_);
   full_scrape_gzipped_.clear();
   full_scrape_.asked = exchange.started;
   full_scrape_.list_version = exchange.list_version;
   RespondFullScrape(exchange.slot, exchange.gzip);
   AnswerFullScrapeWaiters(exchange);
+}
+
+void TrackerHandler::NoteTruncatedFullScrape() {
+  ++full_scrapes_truncated_;
+  if (!truncated_log_.Due(answering_.started)) return;
+  spdlog::warn(
+      "a full scrape listed only {} torrents of a shard that holds more ({} such scrapes so far; "
+      "at most one such line a minute): raise --full-scrape-limit and --max-output-bytes to list "
+      "them all",
+      FullScrapeLimitPerShard(settings_, LongestName()), full_scrapes_truncated_);
 }
 
 void TrackerHandler::AnswerFullScrapeWaiters(const Exchange& exchange) {
@@ -364,6 +379,7 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   exchange.shared = false;
   exchange.failure.clear();
   exchange.retry_in_minutes = 0;
+  exchange.misrouted = false;
   exchange.scrape.Clear();
   exchange.stats.Clear();
   exchange.shards_answered = 0;

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/log_throttle.h"
 #include "common/slab.h"
 #include "frontend/access/client_access.h"
 #include "frontend/access/ip_access.h"
@@ -72,6 +73,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void OnRequest(ResponseSlot slot, const HttpRequest& request, const IpAddress& client) override;
   void OnShardReply(ShardRouter::Token token, const proto::Reply& reply) override;
 
+  // Full scrapes that listed only some torrents of a shard (--full-scrape-limit).
+  std::uint64_t full_scrapes_truncated() const { return full_scrapes_truncated_; }
+
  private:
   // The request being answered now, for the metrics.
   struct Answering {
@@ -98,6 +102,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     proto::ScrapeReply scrape;           // gathered scrape entries
     proto::StatsReply stats;             // gathered totals
     std::uint32_t shards_answered = 0;
+    bool misrouted = false;  // a shard refused as misrouted: the cluster is misconfigured
   };
 
   // A reply reused for a while (--full-scrape-cache, --info-page-cache), so that a flood of them
@@ -142,6 +147,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
   void FinishScrape(Exchange& exchange);
   // Gives the shared full scrape's answer (the cached reply, or `failure`) to its waiters.
+  void NoteTruncatedFullScrape();
   void AnswerFullScrapeWaiters(const Exchange& exchange);
   void FinishInfoPage(Exchange& exchange);
   void FinishReady(Exchange& exchange);
@@ -172,7 +178,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::vector<const proto::ScrapeEntry*> scrape_order_;  // WriteScrapeReply's scratch
   ReusedReply full_scrape_;
   std::string full_scrape_gzipped_;  // made when first asked for; empty until then
-  ReusedReply info_page_;            // only a page from every shard: one missing a shard says so
+  std::uint64_t full_scrapes_truncated_ = 0;
+  LogThrottle truncated_log_;
+  ReusedReply info_page_;  // only a page from every shard: one missing a shard says so
   // Full scrapes asked while one is under way wait for its reply instead of asking every shard
   // again: a burst of them (50 connections x 32 pipelined) otherwise held the shards for seconds
   // and the frontend's memory grew by a reply per request. The version: AccessListVersion() of

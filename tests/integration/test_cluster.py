@@ -411,6 +411,22 @@ class FullScrapeWithoutCacheTest(SharedClusterTest):
         self.assertEqual(set(scrape(self.fe(0))), {first, later})
 
 
+class FullScrapeLimitTest(SharedClusterTest):
+    """Its own cluster, with --full-scrape-limit 1: a full scrape lists one torrent a shard."""
+
+    frontend_args = ("--full-scrape-limit", "1", "--full-scrape-cache", "0")
+
+    def test_a_truncated_full_scrape_is_counted_and_logged(self):
+        for label in ("cut/a", "cut/b"):
+            self.peers(1)[0].announce(self.fe(0), self.torrent(0, label), event="started")
+        files = cluster.scrape(self.fe(0))
+        self.assertEqual(len(files), 1)  # both torrents are shard 0's; shard 1 holds none
+        self.assertGreaterEqual(
+            cluster.metrics(self.fe(0))["shardtrack_full_scrapes_truncated_total"], 1)
+        self.assertTrue(self.cluster.frontends[0].logged(
+            "a full scrape listed only 1 torrents of a shard that holds more"))
+
+
 class ExpiryTest(SharedClusterTest):
     """Its own cluster with a 2 s peer timeout: the shard's timer expires peers, end to end."""
 

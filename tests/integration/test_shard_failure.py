@@ -173,6 +173,15 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertEqual(cluster.get(wrong.port, "/readyz").status, 503)
         self.assertServes(self.h0)  # through the right frontend
 
+    def test_a_scrape_that_meets_a_misrouted_shard_fails_whole(self):
+        shard0 = self.cluster.shards[0].endpoint
+        wrong = cluster.Frontend(9, [shard0, shard0])  # shard 1's torrents go to shard 0
+        self.cluster.frontends.append(wrong)  # stopped with the cluster
+        wrong.start()
+        reply = cluster.get(wrong.port, "/scrape?" + cluster.query_string(
+            [("info_hash", self.h0), ("info_hash", self.h1)])).bencoded()
+        self.assertEqual(reply[b"failure reason"], b"tracker misconfigured, retry later")
+
 
 class BusyShardTest(cluster.LoggedTestCase):
     """--max-pending-per-shard: past it a shard's requests fail at once, and clients are asked
