@@ -82,10 +82,10 @@ void FrontendMetrics::WatchShards(const ShardRouter& router) {
     registry_.AddCounter("shardtrack_shard_replied_total", "Replies received from a shard.", labels,
                          [&router, shard] { return router.counters(shard).replied; });
     registry_.AddCounter("shardtrack_shard_timeouts_total",
-                         "Requests a reachable shard did not answer in time.", labels,
+                         "Requests sent to a shard and not answered in time.", labels,
                          [&router, shard] { return router.counters(shard).timeouts; });
     registry_.AddCounter("shardtrack_shard_unavailable_total",
-                         "Requests failed because the shard was overloaded or unreachable.", labels,
+                         "Requests failed unsent: the shard was overloaded or unreachable.", labels,
                          [&router, shard] { return router.counters(shard).unavailable; });
   }
 }

@@ -32,7 +32,7 @@ struct ShardRouter::Shard {
   struct Unsent {
     std::string wire;
     MonoTime deadline;
-    std::uint32_t requests;
+    proto::RequestBatch batch;  // its requests' ids, marked sent if it leaves
   };
 
   zmq::socket_t socket;
@@ -104,7 +104,7 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
   }
   const std::uint64_t id = first_pending_id_ + pending_.size();
   const MonoTime now = loop_.clock().Now();
-  pending_.push_back({token, shard_index, now + options_.timeout, true});
+  pending_.push_back({token, shard_index, now + options_.timeout, true, false});
   ++shard.counters.pending;
   if (deadline_timer_ == 0) ArmDeadlineTimer();
   if (!flush_scheduled_) {
@@ -163,13 +163,14 @@ void ShardRouter::Flush(Shard& shard) {
   shard.batch.SerializeToString(&shard.wire);
   if (shard.backlog.empty() && TrySend(shard, shard.wire)) {
     shard.counters.sent += requests;
+    MarkSent(shard.batch);
   } else if (now - *shard.unreachable_since >= options_.timeout) {
     shard.counters.unavailable += requests;
     if (!ReportDownOnce(shard, now))
       LogFailures(shard, "is unreachable; its requests fail at once");
     FailBatch(shard.batch, "shard " + std::to_string(shard.index) + " is unavailable, retry later");
   } else {
-    shard.backlog.push_back({shard.wire, now + options_.timeout, requests});
+    shard.backlog.push_back({shard.wire, now + options_.timeout, shard.batch});
     if (retry_timer_ == 0)
       retry_timer_ = loop_.RunAfter(kRetryInterval, [this] { RetryBacklogs(); });
   }
@@ -217,7 +218,8 @@ void ShardRouter::RetryBacklogs() {
     ReportDownOnce(*shard, now);  // before the drop: a lone request's expiry is reported too
     while (!backlog.empty() && backlog.front().deadline <= now) backlog.pop_front();
     while (!backlog.empty() && TrySend(*shard, backlog.front().wire)) {
-      shard->counters.sent += backlog.front().requests;
+      shard->counters.sent += backlog.front().batch.requests_size();
+      MarkSent(backlog.front().batch);
       backlog.pop_front();
     }
     waiting = waiting || !backlog.empty();
@@ -274,6 +276,12 @@ void ShardRouter::KeepMisrouteFromClient(Shard& shard, proto::Reply& reply) {
   reply.set_retry_later(true);
 }
 
+void ShardRouter::MarkSent(const proto::RequestBatch& batch) {
+  for (const proto::Request& request : batch.requests()) {
+    if (Pending* pending = FindOpen(request.id()); pending != nullptr) pending->sent = true;
+  }
+}
+
 ShardRouter::Pending* ShardRouter::FindOpen(std::uint64_t id) {
   if (id < first_pending_id_ || id - first_pending_id_ >= pending_.size()) return nullptr;
   Pending& pending = pending_[id - first_pending_id_];
@@ -323,12 +331,13 @@ void ShardRouter::ExpireDeadlines() {
   const MonoTime now = loop_.clock().Now();
   while (!pending_.empty() && pending_.front().deadline <= now) {
     Shard& shard = *shards_[pending_.front().shard];
-    // Sends to it failing still: the request may never have left this frontend.
-    const bool unreachable = shard.unreachable_since.has_value();
-    ++(unreachable ? shard.counters.unavailable : shard.counters.timeouts);
-    const char* what = unreachable ? " is unavailable" : " did not answer in time";
-    LogFailures(shard, "did not answer a request within --shard-timeout-ms");
-    Fail(first_pending_id_, "shard " + std::to_string(shard.index) + what + ", retry later");
+    const bool sent = pending_.front().sent;  // else sends to the shard kept failing
+    ++(sent ? shard.counters.timeouts : shard.counters.unavailable);
+    LogFailures(shard, sent ? "did not answer a request within --shard-timeout-ms"
+                            : "is unreachable; a request could not be sent in time");
+    Fail(first_pending_id_, "shard " + std::to_string(shard.index) +
+                                (sent ? " did not answer in time" : " is unavailable") +
+                                ", retry later");
   }
   ArmDeadlineTimer();
 }

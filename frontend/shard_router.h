@@ -59,7 +59,7 @@ class ShardRouter {
     std::uint64_t sent = 0;
     std::uint64_t replied = 0;
     std::uint64_t timeouts = 0;     // sent, and not answered within the timeout
-    std::uint64_t unavailable = 0;  // too many pending, or the shard was unreachable
+    std::uint64_t unavailable = 0;  // never sent: too many pending, or the shard unreachable
     std::size_t pending = 0;
   };
 
@@ -98,6 +98,7 @@ class ShardRouter {
     std::uint32_t shard;
     MonoTime deadline;
     bool open;
+    bool sent;  // left this frontend: unanswered at its deadline, it timed out
   };
 
   void FlushAll();
@@ -112,6 +113,7 @@ class ShardRouter {
   // later".
   void KeepMisrouteFromClient(Shard& shard, proto::Reply& reply);
   Pending* FindOpen(std::uint64_t id);
+  void MarkSent(const proto::RequestBatch& batch);
   // Closes `pending` and hands `reply` (with its id) to the listener.
   void Answer(Pending& pending, const proto::Reply& reply);
   void Fail(std::uint64_t id, const std::string& reason);

@@ -105,6 +105,7 @@ TEST_F(ShardRouterTest, UnansweredRequestsFailAtTheDeadlineAndLateRepliesAreIgno
   EXPECT_NE(listener_.replies[7].failure().find("did not answer in time"), std::string::npos);
   EXPECT_TRUE(listener_.replies[7].retry_later());
   EXPECT_EQ(router_->counters(0).timeouts, 1u);
+  EXPECT_EQ(router_->counters(0).unavailable, 0u) << "it was sent";
 
   listener_.replies.clear();
   proto::ReplyBatch late;
@@ -125,6 +126,23 @@ TEST_F(ShardRouterTest, RequestsThatCouldNotBeSentFailAsUnavailableAtTheDeadline
   EXPECT_EQ(router_->counters(0).sent, 0u);
   EXPECT_EQ(router_->counters(0).unavailable, 1u);
   EXPECT_EQ(router_->counters(0).timeouts, 0u) << "it was never sent";
+}
+
+// A request that left before its shard went away timed out; one that never could leave was
+// failed as unavailable, whatever the shard's state at their deadlines.
+TEST_F(ShardRouterTest, AtTheDeadlineASentRequestTimesOutAndAnUnsentOneIsUnavailable) {
+  Start({.timeout = 200ms, .max_pending_per_shard = 100, .curve = {}});
+  ASSERT_NE(router_->Add(0, 7), nullptr);
+  ReceiveBatch();
+  shard_.close();  // the shard goes away with request 7 unanswered
+  for (int i = 0; i < 25; ++i) loop_.RunOnce(2ms);
+  ASSERT_NE(router_->Add(0, 8), nullptr);
+  ASSERT_TRUE(TurnUntil([&] { return !router_->reachable(0); }));
+  ASSERT_TRUE(TurnUntil([&] { return listener_.replies.size() == 2; }));
+  EXPECT_EQ(listener_.replies[7].failure(), "shard 0 did not answer in time, retry later");
+  EXPECT_EQ(listener_.replies[8].failure(), "shard 0 is unavailable, retry later");
+  EXPECT_EQ(router_->counters(0).timeouts, 1u);
+  EXPECT_EQ(router_->counters(0).unavailable, 1u);
 }
 
 TEST_F(ShardRouterTest, RefusesRequestsPastMaxPendingPerShard) {
