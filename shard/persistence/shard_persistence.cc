@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "shard/peer_announce.h"
@@ -22,6 +23,14 @@ void RemoveTempFiles(FileOps& ops, const PersistenceOptions& options) {
     if (!ops.Exists(path)) continue;
     if (Status removed = ops.Remove(path); !removed) spdlog::warn("{}", removed.error());
   }
+}
+
+// The directory holding `dir` ("." for a bare name; a trailing slash names no other directory).
+std::string ParentOf(const std::string& dir) {
+  std::filesystem::path path(dir);
+  if (!path.has_filename()) path = path.parent_path();
+  const std::filesystem::path parent = path.parent_path();
+  return parent.empty() ? "." : parent.string();
 }
 
 JournalEntry PeerEntry(const PeerAnnounce& announce, UnixSeconds now) {
@@ -274,9 +283,10 @@ Result<std::string> ShardPersistence::RestoreMissingFiles() {
   const std::string& dir = options_.data_dir;
   if (!ops_.Exists(dir)) {
     note("the data directory " + dir);
-    if (Status created = ops_.CreateDir(dir); !created) {
-      return Error{missing + " vanished and cannot be made again: " + created.error()};
-    }
+    Status created = ops_.CreateDir(dir);
+    // Its name in the parent must outlast a power loss too, as the files inside it will.
+    if (created) created = ops_.SyncDir(ParentOf(dir));
+    if (!created) return Error{missing + " vanished and cannot be made again: " + created.error()};
   }
   if (!lock_->InPlace(dir)) {
     note(DataDirLock::kFileName);

@@ -261,6 +261,19 @@ TEST_F(BackgroundSnapshotTest, AChildWhoseDirectoryWentIsAbandonedForANewOne) {
   EXPECT_EQ(restarted->store.completed(), 2u);
 }
 
+TEST_F(BackgroundSnapshotTest, ADirectoryMadeAgainIsSyncedIntoItsParent) {
+  FaultyFileOps faulty(real_);
+  auto shard = Open(faulty);
+  std::filesystem::remove_all(dir_.path());
+  faulty.FailNth(FaultyFileOps::Op::kSyncDir, 1);  // the parent's: a power loss would lose it
+  const std::string missing = Missing(*shard->persistence);
+  EXPECT_EQ(
+      missing.rfind(
+          "error: the data directory " + dir_.path() + " vanished and cannot be made again: ", 0),
+      0u)
+      << missing;
+}
+
 TEST_F(BackgroundSnapshotTest, FilesThatCannotBePutBackAreAnError) {
   auto shard = Open(real_);
   std::filesystem::remove(dir_.File("shardtrack.lock"));
