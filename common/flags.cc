@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/trim.h"
+
 namespace shardtrack {
 namespace {
 
@@ -29,12 +31,6 @@ std::string EnvName(std::string_view flag) {
   std::string out = "SHARDTRACK_";
   for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
   return out;
-}
-
-std::string_view TrimSpaces(std::string_view text) {
-  const auto begin = text.find_first_not_of(' ');
-  if (begin == std::string_view::npos) return {};
-  return text.substr(begin, text.find_last_not_of(' ') - begin + 1);
 }
 
 std::string Join(const std::vector<std::string>& values) {
@@ -160,7 +156,7 @@ Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
     if (flag.repeatable) {
       while (!text.empty()) {  // "a, b": the spaces after commas are not part of the items
         auto comma = text.find(',');
-        if (auto s = Set(flag, TrimSpaces(text.substr(0, comma))); !s.ok()) {
+        if (auto s = Set(flag, Trim(text.substr(0, comma), " ")); !s.ok()) {
           return Error{s.error()};
         }
         text = comma == std::string_view::npos ? "" : text.substr(comma + 1);

@@ -6,17 +6,12 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/trim.h"
+
 namespace shardtrack {
 namespace {
 
-constexpr std::string_view kWhitespace = " \t\r\v\f";
 constexpr std::size_t kQuotedLength = 60;  // how much of a bad line an error shows
-
-std::string_view Trim(std::string_view text) {
-  const std::size_t first = text.find_first_not_of(kWhitespace);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kWhitespace) - first + 1);
-}
 
 std::string Quoted(std::string_view line) {
   std::string out = "\"";

@@ -1,6 +1,7 @@
 #include "common/zmq_endpoint.h"
 
 #include <charconv>
+#include <optional>
 #include <string>
 
 #include "common/ip_address.h"
@@ -9,26 +10,37 @@
 namespace shardtrack {
 namespace {
 
-bool IsPort(std::string_view text, EndpointUse use) {
-  if (use == EndpointUse::kBind && text == "*") return true;
-  unsigned port = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (error != std::errc{} || end != text.data() + text.size() || port > 65535) return false;
-  return port != 0 || use == EndpointUse::kBind;
-}
+struct TcpAddress {
+  std::string_view host;  // "*": every address (a bind)
+  std::string_view port;  // "*": any (a bind)
+};
 
-// "HOST:PORT", after "tcp://"; a connect may name its source first ("SOURCE;HOST:PORT"). Only a
-// bind takes * for every address or any port.
-bool IsTcpAddress(std::string_view address, EndpointUse use) {
-  const auto source_end = address.find(';');
-  if (source_end != std::string_view::npos) {
-    if (use == EndpointUse::kBind) return false;
+// "HOST:PORT" after "tcp://", for `use`: a connect may name its source first
+// ("SOURCE;HOST:PORT"); only a bind takes * for the host or the port.
+std::optional<TcpAddress> SplitTcpAddress(std::string_view address, EndpointUse use) {
+  if (const auto source_end = address.find(';'); source_end != std::string_view::npos) {
+    if (use == EndpointUse::kBind) return std::nullopt;
     address.remove_prefix(source_end + 1);
   }
   const auto colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  if (use == EndpointUse::kConnect && address.substr(0, colon) == "*") return false;
-  return IsPort(address.substr(colon + 1), use);
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const TcpAddress split{address.substr(0, colon), address.substr(colon + 1)};
+  if (use == EndpointUse::kConnect && (split.host == "*" || split.port == "*")) return std::nullopt;
+  return split;
+}
+
+// 1-65535, or 0 when binding (an ephemeral port); nullopt for anything else.
+std::optional<unsigned> PortOf(std::string_view text, EndpointUse use) {
+  unsigned port = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (error != std::errc{} || end != text.data() + text.size() || port > 65535) return std::nullopt;
+  if (port == 0 && use == EndpointUse::kConnect) return std::nullopt;
+  return port;
+}
+
+bool IsTcpAddress(std::string_view address, EndpointUse use) {
+  const auto split = SplitTcpAddress(address, use);
+  return split && (split->port == "*" || PortOf(split->port, use));
 }
 
 }  // namespace
@@ -50,22 +62,15 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
 
 Status CheckCanBindZmqEndpoint(std::string_view flag, std::string_view endpoint) {
   if (!endpoint.starts_with("tcp://")) return OkStatus();
-  const std::string_view address = endpoint.substr(6);
-  const auto colon = address.rfind(':');
-  if (colon == std::string_view::npos) return OkStatus();
-  std::string host(address.substr(0, colon));
-  if (host == "*") host = "0.0.0.0";
+  const auto split = SplitTcpAddress(endpoint.substr(6), EndpointUse::kBind);
+  if (!split) return OkStatus();
+  std::string host(split->host == "*" ? "0.0.0.0" : split->host);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  unsigned port = 0;
-  const std::string_view digits = address.substr(colon + 1);
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (error != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535 ||
-      !IpAddress::Parse(host)) {
-    return OkStatus();
-  }
-  Status listening = CheckCanListen(host, static_cast<std::uint16_t>(port));
+  const auto port = PortOf(split->port, EndpointUse::kBind);
+  if (!port || *port == 0 || !IpAddress::Parse(host)) return OkStatus();  // ZeroMQ's to check
+  Status listening = CheckCanListen(host, static_cast<std::uint16_t>(*port));
   if (!listening) return Error{std::string(flag) + ": " + listening.error()};
   return OkStatus();
 }

@@ -6,9 +6,10 @@
 namespace shardtrack {
 namespace {
 
-bool IsTokenChar(unsigned char c) {
+// An ASCII letter or digit, or one of `others`.
+bool IsAlnumOr(char c, const char* others) {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  return c != '\0' && std::strchr(others, c) != nullptr;
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -27,7 +28,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 bool IsHttpToken(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return IsTokenChar(static_cast<unsigned char>(c));
+    return IsAlnumOr(c, "!#$%&'*+-.^_`|~");  // tchar
   });
 }
 
@@ -39,21 +40,12 @@ bool IsHttpFieldValue(std::string_view text) {
 }
 
 bool IsHttpHost(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-    return c != '\0' && std::strchr("-._~!$&'()*+,;=%:[]", c) != nullptr;
-  });
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return IsAlnumOr(c, "-._~!$&'()*+,;=%:[]"); });
 }
 
 bool IsDecimal(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), IsDigit);
-}
-
-std::string_view TrimHttpSpace(std::string_view text) {
-  std::size_t begin = text.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  std::size_t end = text.find_last_not_of(" \t");
-  return text.substr(begin, end - begin + 1);
 }
 
 std::optional<int> ParseHttpVersion(std::string_view text) {

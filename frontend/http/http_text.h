@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/trim.h"
+
 namespace shardtrack {
 
 inline char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
@@ -19,8 +21,8 @@ bool IsHttpFieldValue(std::string_view text);
 bool IsHttpHost(std::string_view text);
 // A non-empty run of ASCII digits.
 bool IsDecimal(std::string_view text);
-// Without leading and trailing spaces and tabs.
-std::string_view TrimHttpSpace(std::string_view text);
+// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+inline std::string_view TrimHttpSpace(std::string_view text) { return Trim(text, " \t"); }
 
 // "HTTP/1.0" -> 0; "HTTP/1.1" and later 1.x -> 1 (RFC 9110 section 2.5: a higher minor version
 // is processed as the highest one the server speaks); another well-formed "HTTP/d.d" -> -1;

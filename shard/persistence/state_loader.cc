@@ -86,6 +86,9 @@ class Loader {
   Status ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
                       bool have_snapshot);
   Result<std::optional<SetState>> LoadSet(const ShardFileName& set_name);
+  std::string PathOf(const ShardFileName& name) const {
+    return JoinPath(options_.data_dir, name.ToString());
+  }
   bool AnySnapshotOnDisk(const SetState& set);
   Status NoteMissingSnapshot(const SetState& set);
 
@@ -98,7 +101,7 @@ class Loader {
 
 template <typename Parsed, typename Read>
 Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, const Read& read) {
-  const std::string path = JoinPath(options_.data_dir, name.ToString());
+  const std::string path = PathOf(name);
   auto opened = ops_.OpenSequential(path);
   if (!opened) {  // not damage (permissions, the open-file limit): nothing to set aside
     return Error{"cannot load " + path + ": " + opened.error() +
@@ -117,7 +120,7 @@ Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, con
 }
 
 Status Loader::SetAside(const ShardFileName& name, const std::string& what, bool unreadable) {
-  const std::string path = JoinPath(options_.data_dir, name.ToString());
+  const std::string path = PathOf(name);
   if (options_.on_corrupt == OnCorrupt::kRefuse) {
     return Error{CorruptMessage(path, what, unreadable)};
   }
@@ -143,7 +146,7 @@ Status Loader::LoadSnapshot(SetState& set, bool& loaded, bool& current) {
   };
   for (auto kind : {ShardFileKind::kSnapshot, ShardFileKind::kPreviousSnapshot}) {
     const ShardFileName name{set.index, set.count, kind};
-    if (!ops_.Exists(JoinPath(options_.data_dir, name.ToString()))) continue;
+    if (!ops_.Exists(PathOf(name))) continue;
     auto snapshot =
         ReadChecked<SnapshotContents>(name, [&](SequentialFile& file) -> Result<SnapshotContents> {
           auto contents = ReadSnapshot(file, keep, take);
@@ -169,7 +172,7 @@ Status Loader::LoadSnapshot(SetState& set, bool& loaded, bool& current) {
 Result<std::optional<JournalContents>> Loader::CheckJournal(const SetState& set,
                                                             ShardFileKind kind) {
   const ShardFileName name{set.index, set.count, kind};
-  if (!ops_.Exists(JoinPath(options_.data_dir, name.ToString()))) {
+  if (!ops_.Exists(PathOf(name))) {
     return std::optional<JournalContents>();
   }
   return ReadChecked<JournalContents>(name, [&](SequentialFile& file) -> Result<JournalContents> {
@@ -197,7 +200,7 @@ Status Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalCont
     ApplyEntry(entry, set.torrents, index_key_);
     ++replayed;
   };
-  const std::string path = JoinPath(options_.data_dir, name.ToString());
+  const std::string path = PathOf(name);
   auto file = ops_.OpenSequential(path);
   auto read = file ? ReadJournal(**file, replay, contents.records)
                    : Result<JournalContents>(Error{file.error()});
@@ -218,8 +221,7 @@ Status Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalCont
 bool Loader::AnySnapshotOnDisk(const SetState& set) {
   return std::ranges::any_of(std::array{ShardFileKind::kSnapshot, ShardFileKind::kPreviousSnapshot},
                              [&](auto kind) {
-                               const ShardFileName name{set.index, set.count, kind};
-                               return ops_.Exists(JoinPath(options_.data_dir, name.ToString()));
+                               return ops_.Exists(PathOf({set.index, set.count, kind}));
                              });
 }
 
