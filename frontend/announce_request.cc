@@ -51,7 +51,7 @@ std::optional<std::uint64_t> ParseUnsigned(std::string_view text) {
 class AnnounceParser {
  public:
   explicit AnnounceParser(ParsedAnnounce& out) : out_(out) {}
-  Status Visit(Field field, std::string_view key, std::string_view value);
+  Status Visit(Field field, std::string_view value);
   Status Finish(const IpAddress& client, const AnnounceOptions& options);
 
  private:
@@ -70,8 +70,8 @@ std::optional<Field> FieldOf(std::string_view key) {  // key, trackerid, corrupt
   return static_cast<Field>(found - kFieldNames.begin());
 }
 
-Status AnnounceParser::Visit(Field field, std::string_view key, std::string_view value) {
-  if (seen_ & (1u << field)) return Error{"duplicate " + std::string(key)};
+Status AnnounceParser::Visit(Field field, std::string_view value) {
+  if (seen_ & (1u << field)) return Error{"duplicate " + std::string(kFieldNames[field])};
   seen_ |= 1u << field;
   return SetField(field, value);
 }
@@ -181,9 +181,8 @@ Status ParseAnnounce(std::string_view raw_query, const IpAddress& client,
   out.no_peer_id = false;
   AnnounceParser parser(out);
   Status status = ForEachQueryParam(
-      raw_query, FieldOf, [&parser](Field field, std::string_view key, std::string_view value) {
-        return parser.Visit(field, key, value);
-      });
+      raw_query, FieldOf,
+      [&parser](Field field, std::string_view value) { return parser.Visit(field, value); });
   if (!status) return status;
   return parser.Finish(client, options);
 }

@@ -17,7 +17,7 @@ Status ParseScrape(std::string_view raw_query, std::uint32_t max_hashes,
       [](std::string_view key) {
         return key == "info_hash" ? std::optional(Field::kInfoHash) : std::nullopt;
       },
-      [&hashes](Field, std::string_view, std::string_view value) -> Status {
+      [&hashes](Field, std::string_view value) -> Status {
         auto hash = InfoHash::FromRaw(value);
         if (!hash) return Error{"invalid info_hash: must be 20 bytes"};
         hashes.push_back(*hash);

@@ -14,7 +14,6 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/logging.h"
-#include "common/open_file_limit.h"
 #include "common/reactor/event_loop.h"
 #include "frontend/frontend_runtime.h"
 #include "frontend/frontend_settings.h"

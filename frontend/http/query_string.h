@@ -48,7 +48,7 @@ class QueryStringReader {
   Scratch value_scratch_;
 };
 
-// Calls visit(*field, key, value) -> Status for every pair whose field_of(key) -> std::optional
+// Calls visit(*field, value) -> Status for every pair whose field_of(key) -> std::optional
 // names a field, skipping the others unread; stops at the first error (its own, or "invalid
 // <key>: malformed percent-escape" for a named key's value) and returns it.
 template <typename FieldOf, typename Visit>
@@ -59,7 +59,7 @@ Status ForEachQueryParam(std::string_view query, FieldOf&& field_of, Visit&& vis
     if (!field) continue;
     auto value = reader.value();
     if (!value) return Error{"invalid " + std::string(reader.key()) + ": malformed percent-escape"};
-    if (Status status = visit(*field, reader.key(), *value); !status) return status;
+    if (Status status = visit(*field, *value); !status) return status;
   }
   return OkStatus();
 }

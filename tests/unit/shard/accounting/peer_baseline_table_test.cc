@@ -95,6 +95,10 @@ TEST(PeerBaselineTableTest, CountsEachOwnersBaselinesThroughErasureAndExpiry) {
   }
   table.Put(PeerNumber(0), Seen(300));  // replaced: still counted once, for its owner
   EXPECT_EQ(table.CountOf(0), 250u);
+  Baseline claimed = Seen(100);  // a replacement naming another owner keeps the first one's
+  claimed.owner = 0;
+  table.Put(PeerNumber(3), claimed);
+  EXPECT_EQ(table.CountOf(3), 250u);
   EXPECT_EQ(table.CountOf(9), 0u);
   table.EraseAt(table.Find(PeerNumber(1)));
   EXPECT_EQ(table.CountOf(1), 249u);
@@ -102,6 +106,7 @@ TEST(PeerBaselineTableTest, CountsEachOwnersBaselinesThroughErasureAndExpiry) {
   EXPECT_EQ(table.CountOf(0), 126u);
   EXPECT_EQ(table.CountOf(1), 125u);
   EXPECT_EQ(table.CountOf(2), 125u);
+  EXPECT_EQ(table.CountOf(3), 125u);  // its expiry released owner 3's count, not owner 0's
   // Counted by bucket: an owner sharing owner 2's shares its count.
   EXPECT_EQ(table.CountOf(2 + PeerBaselineTable::kOwnerBuckets), 125u);
 }
