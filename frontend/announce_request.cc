@@ -141,7 +141,6 @@ Status AnnounceParser::SetField(Field field, std::string_view value) {
     case kIp:
       // A host name, garbage or an address no peer has (0.0.0.0) is ignored, not an error.
       claimed_ip_ = IpAddress::Parse(value);
-      if (claimed_ip_ && !claimed_ip_->CanBePeer()) claimed_ip_.reset();
       return OkStatus();
     case kFieldCount:
       break;
@@ -158,14 +157,19 @@ Status AnnounceParser::Finish(const IpAddress& client, const AnnounceOptions& op
   request.set_numwant(
       static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, options.max_give)));
   request.set_want_peer_ids(!out_.compact && !out_.no_peer_id);
-  bool believe = options.ip_override == IpOverride::kAlways ||
-                 (options.ip_override == IpOverride::kLocal && client.IsLocal());
-  const IpAddress& peer = (believe && claimed_ip_) ? *claimed_ip_ : client;
+  const IpAddress peer = PeerAddressOf(options, client, claimed_ip_);
   request.set_ip(peer.raw().data(), peer.raw().size());
   return OkStatus();
 }
 
 }  // namespace
+
+IpAddress PeerAddressOf(const AnnounceOptions& options, const IpAddress& client,
+                        const std::optional<IpAddress>& claimed) {
+  const bool believe = options.ip_override == IpOverride::kAlways ||
+                       (options.ip_override == IpOverride::kLocal && client.IsLocal());
+  return believe && claimed && claimed->CanBePeer() ? *claimed : client;
+}
 
 std::optional<IpOverride> ParseIpOverride(std::string_view text) {
   if (text == "local") return IpOverride::kLocal;

@@ -34,6 +34,11 @@ struct AnnounceOptions {
   IpOverride ip_override = IpOverride::kLocal;
 };
 
+// The address a peer is listed under: the one it claims when `options` believe it (a claim that
+// no peer can have, such as 0.0.0.0 or multicast, is no claim), else the request's source.
+IpAddress PeerAddressOf(const AnnounceOptions& options, const IpAddress& client,
+                        const std::optional<IpAddress>& claimed);
+
 struct ParsedAnnounce {
   proto::AnnounceRequest request;  // ip is the peer's address (4 or 16 bytes)
   bool compact = true;

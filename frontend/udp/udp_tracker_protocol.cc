@@ -84,16 +84,11 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOption
   const std::uint32_t wanted =
       num_want < 0 ? options.response_size : static_cast<std::uint32_t>(num_want);
   announce.set_numwant(std::min({wanted, options.max_give, UdpPeersThatFit(client)}));
-  IpAddress ip = client;
-  // BEP 15: an IPv6 client leaves the 4-byte field 0. Believing an IPv4 address from one would
-  // make it an IPv4 peer given IPv4 peers, which its reply (18-byte entries) cannot carry.
-  const bool believe =
-      client.is_v4() && (options.ip_override == IpOverride::kAlways ||
-                         (options.ip_override == IpOverride::kLocal && client.IsLocal()));
-  if (believe) {  // 0 (the usual) or another address no peer has: the source's
-    if (auto given = IpAddress::FromRaw(ip_field); given && given->CanBePeer()) ip = *given;
-  }
-  announce.mutable_ip()->assign(ip.raw());
+  // BEP 15: an IPv6 client leaves the 4-byte field 0, so it claims nothing. Believing an IPv4
+  // address from one would make it an IPv4 peer given IPv4 peers, which its reply (18-byte
+  // entries) cannot carry.
+  const auto claimed = client.is_v4() ? IpAddress::FromRaw(ip_field) : std::nullopt;
+  announce.mutable_ip()->assign(PeerAddressOf(options, client, claimed).raw());
 }
 
 // BEP 41: options after an announce, each starting with a type byte: 0 ends them, 1 is a byte of
