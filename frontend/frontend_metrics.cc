@@ -74,8 +74,10 @@ void FrontendMetrics::WatchShards(const ShardRouter& router) {
     registry_.AddGauge("shardtrack_shard_pending", "Requests sent to a shard and not answered.",
                        labels, [&router, shard] { return double(router.counters(shard).pending); });
     registry_.AddGauge("shardtrack_shard_reachable",
-                       "1 while sends to a shard go through; 0 from one that found no connection "
-                       "(the shard down, or not listening where --shard says) until one does.",
+                       "1 while a shard takes requests and answers; 0 from a send that found no "
+                       "connection (the shard down, or not listening where --shard says) until "
+                       "one goes through, and from a timeout with no word from the shard (hung) "
+                       "until it answers.",
                        labels, [&router, shard] { return router.reachable(shard) ? 1.0 : 0.0; });
     registry_.AddCounter("shardtrack_shard_sent_total", "Requests sent to a shard.", labels,
                          [&router, shard] { return router.counters(shard).sent; });
@@ -85,8 +87,8 @@ void FrontendMetrics::WatchShards(const ShardRouter& router) {
                          "Requests sent to a shard and not answered in time.", labels,
                          [&router, shard] { return router.counters(shard).timeouts; });
     registry_.AddCounter("shardtrack_shard_unavailable_total",
-                         "Requests failed unsent: the shard was overloaded or unreachable.", labels,
-                         [&router, shard] { return router.counters(shard).unavailable; });
+                         "Requests failed unsent: the shard was overloaded, unreachable or hung.",
+                         labels, [&router, shard] { return router.counters(shard).unavailable; });
   }
 }
 

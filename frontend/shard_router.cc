@@ -45,6 +45,7 @@ struct ShardRouter::Shard {
   MonoTime connected_at{};  // the last connect; set again by Reconnect
   MonoTime replied_at{};    // the last message from the shard
   bool reported_down = false;
+  bool silent = false;      // a request sent to it timed out with no word from it since
   LogThrottle failure_log;  // failed requests are logged a line a minute at most
   LogThrottle misroute_log{kMisrouteLogInterval};  // each shard's refusals, named apart
   ShardCounters counters;
@@ -147,7 +148,7 @@ ShardRouter::ShardCounters ShardRouter::counters(std::uint32_t shard) const {
 }
 
 bool ShardRouter::reachable(std::uint32_t shard) const {
-  return !shards_[shard]->unreachable_since;
+  return !shards_[shard]->unreachable_since && !shards_[shard]->silent;
 }
 
 void ShardRouter::FlushAll() {
@@ -160,6 +161,15 @@ void ShardRouter::FlushAll() {
 void ShardRouter::Flush(Shard& shard) {
   const MonoTime now = loop_.clock().Now();
   const auto requests = static_cast<std::uint32_t>(shard.batch.requests_size());
+  // A silent shard gets one batch at a time, to find out when it answers again.
+  if (shard.silent && shard.counters.pending > requests) {
+    shard.counters.unavailable += requests;
+    LogFailures(shard, "answers nothing; its requests fail at once");
+    FailBatch(shard.batch,
+              "shard " + std::to_string(shard.index) + " is not answering, retry later");
+    shard.batch.mutable_requests()->Clear();
+    return;
+  }
   shard.batch.SerializeToString(&shard.wire);
   if (shard.backlog.empty() && TrySend(shard, shard.wire)) {
     shard.counters.sent += requests;
@@ -250,6 +260,10 @@ void ShardRouter::OnReadable(Shard& shard) {
     auto received = shard.socket.recv(message, zmq::recv_flags::dontwait);
     if (!received) return;
     shard.replied_at = loop_.clock().Now();
+    if (shard.silent) {
+      spdlog::info("shard {} at {} answers again", shard.index, shard.endpoint);
+      shard.silent = false;
+    }
     if (!incoming_.ParseFromArray(message.data(), static_cast<int>(message.size()))) {
       spdlog::error("shard {} at {} sent a reply that is not a ReplyBatch; dropped", shard.index,
                     shard.endpoint);
@@ -317,6 +331,16 @@ void ShardRouter::ArmDeadlineTimer() {
   deadline_timer_ = loop_.RunAt(pending_.front().deadline, [this] { ExpireDeadlines(); });
 }
 
+void ShardRouter::NoteSilence(Shard& shard, MonoTime asked_at) {
+  if (shard.silent || shard.replied_at >= asked_at) return;
+  shard.silent = true;
+  spdlog::warn(
+      "shard {} at {} answered nothing for --shard-timeout-ms ({} ms); its requests fail at once "
+      "but for one batch at a time that finds out when it is back. Is it hung or stopped?",
+      shard.index, shard.endpoint,
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count());
+}
+
 void ShardRouter::LogFailures(Shard& shard, const char* what) {
   if (!shard.failure_log.Due(loop_.clock().Now())) return;
   spdlog::warn(
@@ -333,6 +357,7 @@ void ShardRouter::ExpireDeadlines() {
     Shard& shard = *shards_[pending_.front().shard];
     const bool sent = pending_.front().sent;  // else sends to the shard kept failing
     ++(sent ? shard.counters.timeouts : shard.counters.unavailable);
+    if (sent) NoteSilence(shard, pending_.front().deadline - options_.timeout);
     LogFailures(shard, sent ? "did not answer a request within --shard-timeout-ms"
                             : "is unreachable; a request could not be sent in time");
     Fail(first_pending_id_, "shard " + std::to_string(shard.index) +

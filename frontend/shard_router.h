@@ -7,8 +7,10 @@
 // A send never blocks the loop: sockets are ZMQ_IMMEDIATE, so nothing queues towards a shard
 // that is not connected. A batch that cannot go out yet (the connection is still being made at
 // start-up or after a shard restart) is retried every few milliseconds until its requests'
-// deadline; once a shard has been unreachable for a whole deadline, its requests fail at once. Loop
-// thread only.
+// deadline; once a shard has been unreachable for a whole deadline, its requests fail at once.
+// So do those of a shard that is connected but answered nothing for a whole deadline (hung), but
+// for one batch at a time, which finds out when it is back: one hung shard must not hold the
+// connections of the frontend's clients until none are left for the other shards. Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -59,7 +61,7 @@ class ShardRouter {
     std::uint64_t sent = 0;
     std::uint64_t replied = 0;
     std::uint64_t timeouts = 0;     // sent, and not answered within the timeout
-    std::uint64_t unavailable = 0;  // never sent: too many pending, or the shard unreachable
+    std::uint64_t unavailable = 0;  // never sent: too many pending, the shard unreachable or silent
     std::size_t pending = 0;
   };
 
@@ -87,7 +89,8 @@ class ShardRouter {
   Fanout AddScrape(std::span<const InfoHash> hashes, Token token);
 
   ShardCounters counters(std::uint32_t shard) const;
-  // False from a send that found no connection to the shard until one goes through again.
+  // False from a send that found no connection to the shard until one goes through again, and
+  // from a timeout with no word from the shard since its request left until the shard is heard.
   bool reachable(std::uint32_t shard) const;
 
  private:
@@ -122,6 +125,8 @@ class ShardRouter {
   // Warns, a line a minute per shard at most, that its requests fail and why.
   void LogFailures(Shard& shard, const char* what);
   bool ReportDownOnce(Shard& shard, MonoTime now);
+  // A request sent at `asked_at` timed out: without a word from the shard since, it is silent.
+  void NoteSilence(Shard& shard, MonoTime asked_at);
 
   EventLoop& loop_;
   Options options_;

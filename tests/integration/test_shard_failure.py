@@ -139,6 +139,36 @@ class ShardFailureTest(cluster.LoggedTestCase):
 
 
 
+    def test_a_hung_shards_requests_fail_at_once_once_it_has_been_silent_for_a_timeout(self):
+        # Each would otherwise hold its client's connection for the whole timeout: under load,
+        # one hung shard would take every connection the frontend has from the other shards.
+        shard = self.cluster.shards[1]
+        frontend = self.cluster.frontends[0]
+        shard.kill(signal.SIGSTOP)
+        try:
+            self.assertFailsQuickly(self.h1)  # waits out the timeout: it was sent
+            self.assertTrue(frontend.logged("shard 1 at " + shard.endpoint +
+                                            " answered nothing for --shard-timeout-ms"))
+            self.assertEqual(cluster.metrics(self.port)['shardtrack_shard_reachable{shard="1"}'],
+                             0)
+            with HttpConnection(self.port, source="127.0.0.4",
+                                timeout=FAILURE_DEADLINE + 2) as probe:
+                # The shard gets one batch at a time: while this one waits, the others fail
+                # before they could reach it.
+                probe.request("GET", announce_target(self.h1, peer_id("probe"), 7099, left=1))
+                time.sleep(0.05)
+                reasons = [self.leecher_announce(self.h1)[b"failure reason"] for _ in range(20)]
+                self.assertServes(self.h0)
+                self.assertIn(b"failure reason", probe.read_response().bencoded())
+            # A probe now and then if the machine stalls past the timeout, but most at once.
+            self.assertGreater(reasons.count(b"shard 1 is not answering, retry later"), 10,
+                               reasons)
+        finally:
+            shard.kill(signal.SIGCONT)
+        self.wait_until_served(self.h1)
+        self.assertTrue(frontend.logged(f"shard 1 at {shard.endpoint} answers again"))
+        self.assertEqual(cluster.metrics(self.port)['shardtrack_shard_reachable{shard="1"}'], 1)
+
     def test_a_hung_shard_drops_what_its_frontend_gave_up_on(self):
         # A `completed` told "retry later" must not be applied once the shard wakes: behind the
         # client's retry (and its `stopped`) it would count the completion twice and list the

@@ -145,6 +145,34 @@ TEST_F(ShardRouterTest, AtTheDeadlineASentRequestTimesOutAndAnUnsentOneIsUnavail
   EXPECT_EQ(router_->counters(0).unavailable, 1u);
 }
 
+// A hung shard keeps its connection, so sends succeed and each request would wait the whole
+// timeout: once one timed out with no word from the shard, the shard gets one batch at a time and
+// the rest fail at once, until it is heard again.
+TEST_F(ShardRouterTest, AfterATimeoutWithNoWordASilentShardGetsOneBatchAtATime) {
+  Start({.timeout = 100ms, .max_pending_per_shard = 100, .curve = {}});
+  const std::uint64_t unanswered = router_->Add(0, 7)->id();
+  ReceiveBatch();
+  ASSERT_TRUE(TurnUntil([&] { return listener_.replies.contains(7); }));
+  EXPECT_FALSE(router_->reachable(0));
+
+  const std::uint64_t probe = router_->Add(0, 8)->id();  // nothing in flight: it goes
+  EXPECT_EQ(ReceiveBatch().requests(0).id(), probe);
+  ASSERT_NE(router_->Add(0, 9), nullptr);  // one is in flight: this one fails at once
+  ASSERT_TRUE(TurnUntil([&] { return listener_.replies.contains(9); }));
+  EXPECT_EQ(listener_.replies[9].failure(), "shard 0 is not answering, retry later");
+  EXPECT_TRUE(listener_.replies[9].retry_later());
+  EXPECT_FALSE(listener_.replies.contains(8));
+  EXPECT_EQ(router_->counters(0).unavailable, 1u);
+  EXPECT_EQ(router_->counters(0).sent, 2u) << "request 9 never left";
+
+  proto::ReplyBatch replies;  // the shard wakes: even its late reply to 7 is word enough
+  replies.add_replies()->set_id(unanswered);
+  SendReplies(replies);
+  ASSERT_TRUE(TurnUntil([&] { return router_->reachable(0); }));
+  const std::uint64_t after = router_->Add(0, 10)->id();  // 8 is still in flight: sent anyway
+  EXPECT_EQ(ReceiveBatch().requests(0).id(), after);
+}
+
 TEST_F(ShardRouterTest, RefusesRequestsPastMaxPendingPerShard) {
   Start({.timeout = 1s, .max_pending_per_shard = 2, .curve = {}});
   EXPECT_NE(router_->Add(0, 1), nullptr);
