@@ -78,7 +78,7 @@ Status AnnounceParser::Visit(Field field, std::string_view value) {
 
 Status AnnounceParser::SetCounter(Field field, std::string_view value, std::uint64_t& into) {
   auto number = ParseUnsigned(value);
-  if (!number) return Invalid(field, "must be a non-negative integer");
+  if (!number || *number > kMaxTransferCount) return Error{InvalidCountReason(kFieldNames[field])};
   into = *number;
   return OkStatus();
 }
@@ -189,6 +189,10 @@ Status ParseAnnounce(std::string_view raw_query, const IpAddress& client,
       [&parser](Field field, std::string_view value) { return parser.Visit(field, value); });
   if (!status) return status;
   return parser.Finish(client, options);
+}
+
+std::string InvalidCountReason(std::string_view field) {
+  return "invalid " + std::string(field) + ": must be a non-negative integer";
 }
 
 }  // namespace shardtrack

@@ -2,7 +2,7 @@
 // a shard takes, plus what the frontend needs to write the reply. Pure.
 //
 // Required: info_hash and peer_id (20 bytes each after percent-decoding), port (1..65535),
-// uploaded, downloaded, left (decimal digits that fit in 64 bits). Optional: event (started,
+// uploaded, downloaded, left (decimal digits, at most kMaxTransferCount). Optional: event (started,
 // completed, stopped, empty; BEP 21 "paused" counts as none), compact (0/1, default 1),
 // no_peer_id (0/1), numwant (capped at max_give; absent means response_size), ip (believed per
 // ip_override; otherwise, or when not an address literal, ignored). Anything else is ignored.
@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/ip_address.h"
@@ -18,6 +20,12 @@
 #include "proto/shardtrack.pb.h"
 
 namespace shardtrack {
+
+// The largest uploaded, downloaded or left taken. UDP carries them as signed 64-bit numbers (BEP
+// 15), so a larger one there is a negative count; no transfer comes near it.
+inline constexpr std::uint64_t kMaxTransferCount = std::numeric_limits<std::int64_t>::max();
+// What both protocols answer a count of `field` that is negative or past kMaxTransferCount.
+std::string InvalidCountReason(std::string_view field);
 
 // Whose `ip=` parameter is believed.
 enum class IpOverride {

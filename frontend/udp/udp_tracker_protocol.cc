@@ -68,12 +68,20 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOption
   announce.set_uploaded(in.U64());
   auto event = EventFromCode(in.U32());
   std::string_view ip_field = in.Bytes(4);
-  in.U32();  // key: identifies a client across address changes; the swarm keys on peer_id
+  in.U32();  // key: unused; a swarm keys its peers on address and port
   const auto num_want = static_cast<std::int32_t>(in.U32());
   const std::uint16_t port = in.U16();
   if (!event) {
     request.error = "invalid event";
     return;
+  }
+  for (const auto& [field, count] :
+       {std::pair{"downloaded", announce.downloaded()}, std::pair{"left", announce.left()},
+        std::pair{"uploaded", announce.uploaded()}}) {
+    if (count > kMaxTransferCount) {
+      request.error = InvalidCountReason(field);
+      return;
+    }
   }
   if (port == 0) {
     request.error = "invalid port";

@@ -140,12 +140,12 @@ TEST(AnnounceRequestTest, AcceptsParametersInAnyOrderAndIgnoresUnknownOnes) {
 }
 
 TEST(AnnounceRequestTest, AcceptsLargestCountersAndExtremePorts) {
-  Params params = With("uploaded", "18446744073709551615");
+  Params params = With("uploaded", "9223372036854775807");  // 2^63 - 1, as UDP's signed field
   params = Set(params, "port", "65535");
   params = Set(params, "left", "0");
   auto parsed = Parse(params);
   ASSERT_TRUE(parsed) << parsed.error();
-  EXPECT_EQ(parsed->request.uploaded(), 18446744073709551615u);
+  EXPECT_EQ(parsed->request.uploaded(), 9223372036854775807u);
   EXPECT_EQ(parsed->request.left(), 0u);
   EXPECT_EQ(parsed->request.port(), 65535u);
   ASSERT_TRUE(Parse(With("port", "1")));
@@ -271,7 +271,8 @@ TEST(AnnounceRequestTest, RejectsBadCounters) {
   for (const char* field : {"uploaded", "downloaded", "left"}) {
     std::string expected = "invalid "s + field + ": must be a non-negative integer";
     for (const char* value :
-         {"-1", "", "12a", "1.5", "+5", "18446744073709551616", "99999999999999999999999"}) {
+         {"-1", "", "12a", "1.5", "+5", "9223372036854775808", "18446744073709551615",
+          "18446744073709551616", "99999999999999999999999"}) {
       EXPECT_EQ(ErrorFor(With(field, value)), expected) << field << "=" << value;
     }
   }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "common/clock.h"
@@ -36,6 +37,9 @@ std::string Header(std::uint64_t connection_id, std::uint32_t action, std::uint3
 }
 
 struct AnnounceFields {
+  std::int64_t downloaded = 200;
+  std::int64_t left = 300;
+  std::int64_t uploaded = 100;
   std::uint32_t event = 2;
   std::string ip = "\0\0\0\0"s;
   std::int32_t num_want = -1;
@@ -46,9 +50,9 @@ std::string Announce(const AnnounceFields& f) {
   std::string out = Header(77, 1, 0x01020304);
   out += kInfoHash;
   out += kPeerId;
-  Put(200, 8, out);  // downloaded
-  Put(300, 8, out);  // left
-  Put(100, 8, out);  // uploaded
+  Put(static_cast<std::uint64_t>(f.downloaded), 8, out);
+  Put(static_cast<std::uint64_t>(f.left), 8, out);
+  Put(static_cast<std::uint64_t>(f.uploaded), 8, out);
   Put(f.event, 4, out);
   out += f.ip;
   Put(0xdeadbeef, 4, out);  // key
@@ -145,6 +149,27 @@ TEST(UdpTrackerProtocolTest, MapsTheUdpEventCodes) {
   AnnounceFields bad;
   bad.event = 4;
   EXPECT_EQ(Parse(Announce(bad), kPublic, Options())->error, "invalid event");
+}
+
+// BEP 15's counts are signed: a negative one is refused as over HTTP, not read as 2^64 - 1.
+TEST(UdpTrackerProtocolTest, RefusesNegativeCountsAndTakesTheLargestPositive) {
+  for (auto count :
+       {&AnnounceFields::downloaded, &AnnounceFields::left, &AnnounceFields::uploaded}) {
+    AnnounceFields fields;
+    fields.*count = -1;
+    const std::string error = Parse(Announce(fields), kPublic, Options())->error;
+    EXPECT_TRUE(error.starts_with("invalid ")) << error;
+    EXPECT_TRUE(error.ends_with(": must be a non-negative integer")) << error;
+  }
+  AnnounceFields negative;
+  negative.uploaded = std::numeric_limits<std::int64_t>::min();
+  EXPECT_EQ(Parse(Announce(negative), kPublic, Options())->error,
+            "invalid uploaded: must be a non-negative integer");
+  AnnounceFields largest;
+  largest.uploaded = std::numeric_limits<std::int64_t>::max();
+  auto request = Parse(Announce(largest), kPublic, Options());
+  ASSERT_TRUE(request->error.empty()) << request->error;
+  EXPECT_EQ(request->announce.uploaded(), 9223372036854775807u);
 }
 
 TEST(UdpTrackerProtocolTest, NumWantMinusOneMeansResponseSizeAndIsCappedAtMaxGive) {
