@@ -52,18 +52,25 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
     }
     RespondError(from, request.transaction_id, reason);
   };
-  if (ips_ != nullptr && !ips_->Admit(from.address)) return refuse(kAddressRefusedReason);
-  if (!request.error.empty()) return refuse(request.error);
+  if (ips_ != nullptr && !ips_->Admit(from.address)) {
+    if (request.action != UdpAction::kConnect) return refuse(kAddressRefusedReason);
+    ++counters_.dropped;  // a refused address gets no id to announce with, nor an error
+    return;
+  }
   if (request.action == UdpAction::kConnect) {
+    if (!request.error.empty()) return refuse(request.error);
     ++counters_.connects;
     out_.clear();
     WriteUdpConnectReply(request.transaction_id, ids_.Issue(from.address, clock_.WallNow()), out_);
     return SendOut(from);
   }
+  // What is wrong with a request is told only to a proven source within its rate, as over HTTP,
+  // where a refused request is not parsed.
   if (!proven) return refuse("invalid connection id");
   if (limiter_ != nullptr && !limiter_->Admit(from.address, clock_.Now())) {
     return RespondError(from, request.transaction_id, kOverRateReason);
   }
+  if (!request.error.empty()) return RespondError(from, request.transaction_id, request.error);
   if (passkeys_ != nullptr) {
     const bool scrape = request.action == UdpAction::kScrape;
     const std::string_view passkey = scrape ? "" : PasskeyOf(request);

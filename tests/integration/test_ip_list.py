@@ -57,16 +57,17 @@ class DenyModeTest(IpListCase):
 
         banned = UdpClient(self.udp_port, "127.0.0.5")
         self.addCleanup(banned.close)
-        # Its connect is not answered: a refusal would be longer than the datagram, and the
-        # address may be forged.
+        # Its connect is not answered, even one with room for the refusal: the address may be
+        # forged, and it gets no id to announce with.
         self.assertTrue(banned.unanswered(PROTOCOL_ID, 0))
+        self.assertTrue(banned.unanswered(PROTOCOL_ID, 0, body=bytes(60)))
 
         self.assertTrue(self.served("127.0.0.3"))
         other = UdpClient(self.udp_port, "127.0.0.3")
         self.addCleanup(other.close)
         other.connect()
         samples = cluster.metrics(self.port)
-        self.assertEqual(samples["shardtrack_ip_refused_total"], 4)
+        self.assertEqual(samples["shardtrack_ip_refused_total"], 5)
         self.assertEqual(samples["shardtrack_ip_list_entries"], 2)
 
     def test_a_rewritten_file_is_reloaded_and_a_malformed_one_keeps_the_list(self):

@@ -107,6 +107,17 @@ TEST_F(UdpTrackerHandlerTest, AnUnprovenSourceGetsNoErrorLongerThanItsDatagram) 
   EXPECT_GT(sent_[0].datagram.size(), short_scrape.size());
 }
 
+// What is wrong with a request is no business of a source that showed no id of ours.
+TEST_F(UdpTrackerHandlerTest, AnUnprovenSourceIsToldOfItsIdBeforeAnythingElse) {
+  const std::string port_zero(100, '\0');  // an announce whose port is 0
+  handler_.OnDatagram(Header(12345, 1, 7) + port_zero, client_);
+  handler_.OnDatagram(Header(ids_.Issue(client_.address, clock_.WallNow()), 1, 8) + port_zero,
+                      client_);
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_[0].datagram.substr(8), "invalid connection id");
+  EXPECT_EQ(sent_[1].datagram.substr(8), "invalid port");
+}
+
 // Each datagram counts once, by its answer: an announce its shard failed is an error only.
 TEST_F(UdpTrackerHandlerTest, CountsEachDatagramOnceByItsAnswer) {
   const std::string announce = std::string(20, 'h') + std::string(20, 'p') + std::string(36, '\0') +
