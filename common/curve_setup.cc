@@ -1,7 +1,6 @@
 #include "common/curve_setup.h"
 
-#include <spdlog/spdlog.h>
-#include <sys/stat.h>
+#include "common/private_path.h"
 
 namespace shardtrack {
 
@@ -19,13 +18,9 @@ Result<CurveKeyPair> ReadCurveKeyPair(const FlagFile& secret) {
   if (!secret_key) return Error{prefix + secret_key.error()};
   auto public_key = CurvePublicKeyOf(*secret_key);
   if (!public_key) return Error{prefix + public_key.error()};
-  struct stat status {};
-  if (::stat(secret.path.c_str(), &status) == 0 && (status.st_mode & 007) != 0) {
-    spdlog::warn(
-        "{}{} may be read by any user of this machine (mode {:o}): whoever reads it can pose as "
-        "this process to the cluster; chmod o-rwx it (600, or 640 for a group of its own)",
-        prefix, secret.path, status.st_mode & 0777);
-  }
+  WarnIfOthersMayRead(prefix, secret.path,
+                      "whoever reads it can pose as this process to the cluster (make it 600, or "
+                      "640 for a group of its own)");
   return CurveKeyPair{*public_key, *secret_key};
 }
 

@@ -10,6 +10,7 @@
 #include "common/curve_setup.h"
 #include "common/list_file.h"
 #include "common/open_file_limit.h"
+#include "common/private_path.h"
 #include "common/siphash.h"
 #include "common/zmq_endpoint.h"
 #include "shard/accounting/accounting_file.h"
@@ -150,6 +151,8 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                                  settings.peer_timeout},
       shard->ledger_);
   shard->accounting_->LoadSavedBaselines();
+  WarnIfOthersMayRead("", JoinPath(settings.data_dir, kAccountingDir),
+                      "the accounting files in it name members' passkeys");
   shard->server_->SetDurability(shard->persistence_.get());
   shard->server_->SetBackgroundSnapshot(shard->persistence_.get());
   return shard;

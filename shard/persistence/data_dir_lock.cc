@@ -65,7 +65,7 @@ std::string InUseByOtherLayout(const std::string& dir, std::uint32_t running) {
 Result<std::unique_ptr<DataDirLock>> DataDirLock::Take(const std::string& dir, std::uint32_t index,
                                                        std::uint32_t count) {
   const std::string path = JoinPath(dir, kFileName);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) return ErrnoError("open", path, errno);
   auto lock = std::make_unique<DataDirLock>(fd);
   GiveToDirectoryOwner(fd, dir);

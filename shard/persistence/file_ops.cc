@@ -134,7 +134,7 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
 Result<std::unique_ptr<WritableFile>> PosixFileOps::OpenWritable(const std::string& path,
                                                                  OpenMode mode) {
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == OpenMode::kTruncate ? O_TRUNC : O_APPEND);
-  int fd = ::open(path.c_str(), flags, 0644);
+  int fd = ::open(path.c_str(), flags, 0640);  // peers' addresses, members' passkeys
   if (fd < 0) return ErrnoError("open", path, errno);
   return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
 }
@@ -224,7 +224,7 @@ Result<std::vector<std::string>> PosixFileOps::ListDir(const std::string& dir) {
 }
 
 Status PosixFileOps::CreateDir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
     return ErrnoError("create directory", dir, errno);
   }
   return OkStatus();

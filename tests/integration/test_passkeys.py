@@ -7,6 +7,7 @@ reloaded like the access list: a new version is written beside it and renamed ov
 reload is awaited by polling the tracker's answers, bounded by RELOAD_DEADLINE.
 """
 
+import fcntl
 import glob
 import os
 import re
@@ -292,9 +293,17 @@ class AccountingAtStopTest(PasskeyCase):
         shard = self.cluster.shards[1]
         shard.stop()  # SIGTERM
         self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [4096, 0, 0, 2]})
+        # The files name passkeys: no other user of the machine may read them.
+        directory = os.path.join(shard.data_dir, "accounting")
+        for path in [directory] + glob.glob(os.path.join(directory, "*")):
+            self.assertEqual(os.stat(path).st_mode & 0o007, 0, path)
+        os.chmod(directory, 0o755)  # as an older build or a careless hand left it
 
         shard.start()  # loads the peer's saved counters: its next announce is credited
         self.assertIn("accounting goes on from 1 peers' saved counters", shard.log())
+        self.assertTrue(shard.logged(f"{directory} may be read by any user of this machine "
+                                     "(mode 755): the accounting files in it name members' "
+                                     "passkeys; chmod o-rwx it"))
         self.announce(ALICE, uploaded=5000, left=0, label="seeder")
         shard.stop()
         self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [5000, 0, 0, 3]})
@@ -333,9 +342,20 @@ class AccountingImportTest(PasskeyCase):
             kept = f.read()
         database = os.path.join(self.dir, "accounting.sqlite")
 
+        held = os.open(directory, os.O_RDONLY)  # as a run that cron started earlier
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            result = self.run_importer(directory, database)
+        finally:
+            os.close(held)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(f"another run is importing {directory}", result.stdout)
+        self.assertIn(name, os.listdir(directory))
+
         result = self.run_importer(directory, database)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("imported 1 accounting files", result.stdout)
+        self.assertEqual(os.stat(database).st_mode & 0o007, 0)  # it names passkeys
         self.assertEqual(sorted(os.listdir(directory)), ["shard1-of-2.baselines"])
         # As if a run had stopped between its commit and the delete: the file is back.
         with open(os.path.join(directory, name), "w") as f:

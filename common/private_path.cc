@@ -1,0 +1,16 @@
+#include "common/private_path.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+namespace shardtrack {
+
+void WarnIfOthersMayRead(std::string_view label, const std::string& path,
+                         std::string_view exposure) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0 || (status.st_mode & 007) == 0) return;
+  spdlog::warn("{}{} may be read by any user of this machine (mode {:o}): {}; chmod o-rwx it",
+               label, path, status.st_mode & 0777, exposure);
+}
+
+}  // namespace shardtrack
