@@ -119,11 +119,19 @@ void PeerBaselineTable::EraseAt(std::size_t position) {
   --size_;
 }
 
-std::size_t PeerBaselineTable::CountOf(std::uint64_t owner) const {
-  return owned_.empty() ? 0 : owned_[owner % kOwnerBuckets];
+std::array<std::size_t, 2> PeerBaselineTable::BucketsOf(std::uint64_t owner) {
+  return {owner % kOwnerBuckets, kOwnerBuckets + (owner / kOwnerBuckets) % kOwnerBuckets};
 }
 
-void PeerBaselineTable::Release(std::uint64_t owner) { --owned_[owner % kOwnerBuckets]; }
+std::size_t PeerBaselineTable::CountOf(std::uint64_t owner) const {
+  if (owned_.empty()) return 0;
+  const auto [first, second] = BucketsOf(owner);
+  return std::min(owned_[first], owned_[second]);
+}
+
+void PeerBaselineTable::Release(std::uint64_t owner) {
+  for (std::size_t bucket : BucketsOf(owner)) --owned_[bucket];
+}
 
 void PeerBaselineTable::Put(const Key& key, const Baseline& baseline) {
   const PackedKey packed = Pack(key);
@@ -140,8 +148,8 @@ void PeerBaselineTable::Put(const Key& key, const Baseline& baseline) {
       baseline.seeder,   baseline.completed};
   while (!segment.Insert(entry, hash)) Grow(index);
   ++size_;
-  if (owned_.empty()) owned_.assign(kOwnerBuckets, 0);
-  ++owned_[baseline.owner % kOwnerBuckets];
+  if (owned_.empty()) owned_.assign(2 * kOwnerBuckets, 0);
+  for (std::size_t bucket : BucketsOf(baseline.owner)) ++owned_[bucket];
 }
 
 void PeerBaselineTable::Grow(std::size_t segment) {

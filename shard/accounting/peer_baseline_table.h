@@ -55,9 +55,11 @@ class PeerBaselineTable {
   explicit PeerBaselineTable(SipHashKey key) : key_(key) {}
 
   std::size_t size() const { return size_; }
-  // The baselines whose owner is `owner`, or shares its bucket: owners (keyed hashes) are
-  // counted in kOwnerBuckets buckets by their low bits, a fixed 256 KB with nothing to rehash on
-  // the loop however many owners come; about one owner in kOwnerBuckets shares another's.
+  // The baselines whose owner is `owner`, or at most a little more: owners (keyed hashes) are
+  // counted twice, in two rows of kOwnerBuckets buckets (by bits 0-15 and by bits 16-31), a fixed
+  // 512 KB with nothing to rehash on the loop however many owners come, and the count is the
+  // smaller bucket. An owner shares its count only with owners that share both buckets, about
+  // one in 4 billion: a member making up clients does not fill the others' bound.
   static constexpr std::size_t kOwnerBuckets = std::size_t{1} << 16;
   std::size_t CountOf(std::uint64_t owner) const;
   std::size_t slot_count() const { return slot_count_; }
@@ -138,10 +140,12 @@ class PeerBaselineTable {
   bool Rehash(Segment& segment, const std::vector<Slot>& old, std::size_t count) const;
 
   void Release(std::uint64_t owner);
+  // `owner`'s bucket in each row of owned_.
+  static std::array<std::size_t, 2> BucketsOf(std::uint64_t owner);
 
   SipHashKey key_;
   std::array<Segment, kSegments> segments_;
-  std::vector<std::uint32_t> owned_;  // CountOf's buckets, from the first Put
+  std::vector<std::uint32_t> owned_;  // CountOf's two rows of buckets, from the first Put
   std::size_t size_ = 0;
   std::size_t slot_count_ = 0;
   std::size_t next_expiring_ = 0;  // the segment ExpireSlice examines next

@@ -107,8 +107,12 @@ TEST(PeerBaselineTableTest, CountsEachOwnersBaselinesThroughErasureAndExpiry) {
   EXPECT_EQ(table.CountOf(1), 125u);
   EXPECT_EQ(table.CountOf(2), 125u);
   EXPECT_EQ(table.CountOf(3), 125u);  // its expiry released owner 3's count, not owner 0's
-  // Counted by bucket: an owner sharing owner 2's shares its count.
-  EXPECT_EQ(table.CountOf(2 + PeerBaselineTable::kOwnerBuckets), 125u);
+  // Counted by bucket in two rows: an owner sharing both of owner 2's buckets shares its count,
+  // one sharing a single bucket does not.
+  constexpr std::uint64_t kBuckets = PeerBaselineTable::kOwnerBuckets;
+  EXPECT_EQ(table.CountOf(2 + kBuckets * kBuckets), 125u);
+  EXPECT_EQ(table.CountOf(2 + kBuckets), 0u);
+  EXPECT_EQ(table.CountOf(kBuckets * 2), 0u);
 }
 
 // Once its segments are past their smallest size (8 slots each).
