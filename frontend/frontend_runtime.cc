@@ -9,6 +9,7 @@
 
 #include "common/curve_setup.h"
 #include "common/list_file_reloader.h"
+#include "common/metrics_http_server.h"
 #include "common/open_file_limit.h"
 #include "common/process_metrics.h"
 #include "common/reactor/udp_socket.h"
@@ -240,6 +241,7 @@ struct FrontendRuntime::Parts {
   Parts(EventLoop& loop, zmq::context_t& context, const FrontendSettings& settings,
         const Clock& clock, Checked checked);
 
+  EventLoop& event_loop;
   const FrontendSettings& settings;
   ReloadedList<TorrentAccess> access;
   ReloadedList<PasskeyAccess> passkeys;
@@ -254,6 +256,7 @@ struct FrontendRuntime::Parts {
   UdpSocket udp;
   MetricsRegistry registry;
   FrontendMetrics metrics;
+  std::unique_ptr<MetricsHttpServer> metrics_server;  // with --metrics-listen, once started
   Intake intake{http, udp, udp_handler};
   bool started = false;
   bool stopping = false;
@@ -275,7 +278,8 @@ ShardRouter::Options RouterOptionsFrom(const FrontendSettings& settings,
 FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                               const FrontendSettings& frontend_settings, const Clock& clock,
                               Checked checked)
-    : settings(frontend_settings),
+    : event_loop(loop),
+      settings(frontend_settings),
       access(std::move(checked.access)),
       passkeys(std::move(checked.passkeys)),
       clients(std::move(checked.clients)),
@@ -297,6 +301,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
   metrics.WatchHttp(http);
   metrics.WatchShards(router);
   handler.AttachMetrics(metrics);
+  if (!settings.metrics_listen.empty()) handler.ServeMetricsElsewhere();
   if (access.enabled()) {
     handler.AttachAccess(access.target());
     udp_handler.AttachAccess(access.target());
@@ -350,6 +355,9 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
     }
   }
   if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
+  if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
+    return Error{metrics.error()};
+  }
   auto announce = AnnounceOptionsFrom(settings);
   if (!announce.ok()) return Error{announce.error()};
   auto udp = UdpSocketOptionsFrom(settings);
@@ -455,6 +463,9 @@ Status FrontendRuntime::Start() {
     return Error{listening.error() + " (check --bind " + settings.bind + " and --port " +
                  std::to_string(settings.port) + ": is another tracker using that port?)"};
   }
+  auto metrics_server = ServeMetrics(parts_->event_loop, settings.metrics_listen, parts_->registry);
+  if (!metrics_server.ok()) return Error{metrics_server.error()};
+  parts_->metrics_server = std::move(*metrics_server);
   std::string udp_url;
   if (settings.udp_port != 0) {
     if (auto opened = parts_->udp.Open(); !opened.ok()) {

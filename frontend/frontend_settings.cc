@@ -31,6 +31,9 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "address to listen on for HTTP and UDP (IPv4 or IPv6 literal; :: takes IPv4 clients "
             "too)");
   flags.Add("port", &port, "HTTP port for announce, scrape and the info page");
+  flags.Add("metrics-listen", &metrics_listen,
+            "HOST:PORT for GET /metrics and /healthz over HTTP apart from --port, which then "
+            "answers /metrics 404 (e.g. 127.0.0.1:9099, off the Internet); empty: on --port");
   flags.Add("udp-port", &udp_port, "UDP tracker (BEP 15) port on --bind; 0: no UDP tracker");
   flags.Add("udp-max-datagram-bytes", &udp_max_datagram_bytes,
             "longest UDP datagram read; longer ones are dropped (" +

@@ -26,6 +26,9 @@ struct FrontendSettings {
   // containers set 0.0.0.0.
   std::string bind = "127.0.0.1";
   std::uint16_t port = 6969;
+  // HOST:PORT for /metrics apart from the tracker's port, which then answers it 404: a tracker
+  // open to the Internet keeps its metrics on loopback. Empty: on --port.
+  std::string metrics_listen;
   // SO_REUSEPORT, so several frontends on one host share the port (scripts/run --frontends K).
   bool reuse_port = false;
   // The UDP tracker (BEP 15) on --bind. Off (0) unless asked for: a UDP port is one more thing

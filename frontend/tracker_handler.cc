@@ -77,7 +77,7 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
   } else if (path == "/healthz") {
     answering_.route = Route::kHealthz;
     RespondText(slot, 200, "ok\n");
-  } else if (path == "/metrics" && metrics_ != nullptr) {
+  } else if (path == "/metrics" && metrics_ != nullptr && !metrics_elsewhere_) {
     answering_.route = Route::kMetrics;
     RespondMetrics(slot);
   } else {

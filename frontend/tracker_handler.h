@@ -10,7 +10,8 @@
 //   /readyz    readiness: 200 only when every shard answers and the frontend is not draining
 //   /serving   what a balancer checks: 200 until the frontend drains (a shard that is down is
 //              every frontend's, so it takes no frontend out)
-//   /metrics   the Prometheus text format, once AttachMetrics was called (404 before)
+//   /metrics   the Prometheus text format, once AttachMetrics was called (404 before, and with
+//              ServeMetricsElsewhere)
 // With an access list (AttachAccess), an announce of a torrent not served fails before it reaches
 // a shard, a scrape answers it as an unknown torrent (zero counts), and a full scrape and the
 // info page's rows leave it out.
@@ -58,6 +59,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void Attach(HttpServer& http, ShardRouter& router);
   // Optional: counts every answer and serves /metrics. Must outlive this handler.
   void AttachMetrics(FrontendMetrics& metrics) { metrics_ = &metrics; }
+  // /metrics is served on a port of its own (--metrics-listen): this one answers it 404.
+  void ServeMetricsElsewhere() { metrics_elsewhere_ = true; }
   // Optional: serve only the torrents `access` admits. Must outlive this handler.
   void AttachAccess(TorrentAccess& access) { access_ = &access; }
   // Optional: serve members only. Must outlive this handler.
@@ -196,6 +199,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;
+  bool metrics_elsewhere_ = false;
   TorrentAccess* access_ = nullptr;
   PasskeyAccess* passkeys_ = nullptr;
   ClientAccess* clients_ = nullptr;

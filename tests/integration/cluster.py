@@ -240,6 +240,12 @@ class Process:
         self.stop()
         return self.start(timeout)
 
+    def metrics_port(self):
+        """The port of `--metrics-listen 127.0.0.1:0`, from the start-up log."""
+        match = re.search(r"metrics: http://127\.0\.0\.1:(\d+)/metrics", self.log())
+        assert match, self.log_tail()
+        return int(match.group(1))
+
 
 class Shard(Process):
     def __init__(self, index, count, port, data_dir, extra_args=(), env=None):
@@ -250,12 +256,6 @@ class Shard(Process):
                 "--listen", self.endpoint, "--data-dir", data_dir, *extra_args]
         pattern = re.escape(f"ready: shard {index}/{count} listening on {self.endpoint}")
         super().__init__(f"shard{index}", argv, pattern, env=env)
-
-    def metrics_port(self):
-        """The port of `--metrics-listen 127.0.0.1:0`, from the start-up log."""
-        match = re.search(r"metrics: http://127\.0\.0\.1:(\d+)/metrics", self.log())
-        assert match, self.log_tail()
-        return int(match.group(1))
 
 
 class Frontend(Process):

@@ -87,8 +87,10 @@ class SystemdUnitTest(cluster.ProcessTestCase):
         unit = os.path.join(SYSTEMD_DIR, "shardtrack-node.service")
         env = cluster.clean_env(unit_environment(unit))
         port = free_port()
+        self.assertEqual(env["SHARDTRACK_METRICS_LISTEN"], "127.0.0.1:9099")
         env.update({"SHARDTRACK_BIND": "127.0.0.1", "SHARDTRACK_PORT": str(port),
-                    "SHARDTRACK_UDP_PORT": "0", "SHARDTRACK_DATA_DIR": self.tmp})
+                    "SHARDTRACK_UDP_PORT": "0", "SHARDTRACK_DATA_DIR": self.tmp,
+                    "SHARDTRACK_METRICS_LISTEN": "127.0.0.1:0"})
         node = self.start(Process("node", [cluster.binary("shardtrack-node")],
                                   r"ready: frontend listening on http://127\.0\.0\.1:(\d+)",
                                   env=env))
@@ -96,6 +98,12 @@ class SystemdUnitTest(cluster.ProcessTestCase):
         info_hash = cluster.hash_on_shard(0, 1, "systemd")
         reply = announce(port, info_hash, peer_id("systemd"), 6881, left=0, event="started")
         self.assertEqual(reply[b"complete"], 1)
+        # The metrics are on loopback only, not on the tracker's port.
+        self.assertEqual(cluster.get(port, "/metrics").status, 404)
+        samples = cluster.metrics(node.metrics_port())
+        self.assertEqual(samples['shardtrack_http_requests_total{route="announce",outcome="ok"}'],
+                         1)
+        self.assertIn('shardtrack_peers{shard="0"}', samples)
         self.assertEqual(node.stop(), 0)
         self.assertIn("shard-0-of-1.snapshot", os.listdir(self.tmp))
 
