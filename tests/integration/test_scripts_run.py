@@ -86,6 +86,16 @@ class ScriptsRunTest(cluster.LoggedTestCase):
         self.assertEqual(len(servers), 3)  # 2 shards and a frontend, beside their log tees
         self.assertIn(f"shard metrics: http://127.0.0.1:{shard_port + 2}/metrics", printed)
         self.assertIn("shardtrack_peers", cluster.get(shard_port + 2, "/metrics").body.decode())
+        self.assertIn(f"metrics:      http://[::1]:{port}/metrics", printed)
+
+        # A second run over the same data fails, and leaves the running cluster's logs whole.
+        second = subprocess.run([RUN, "--port", str(cluster.free_port()), "--shard-base-port",
+                                 str(shard_port), "--data-dir", "data"], capture_output=True,
+                                text=True, cwd=self.tmp, env=cluster.clean_env(), timeout=120)
+        self.assertEqual(second.returncode, 1, second.stderr)
+        self.assertIn("shard-0 exited", second.stderr)
+        with open(os.path.join(data_dir, "logs", "shard-0.log")) as f:
+            self.assertIn(f"ready: shard 0/2 listening on tcp://127.0.0.1:{shard_port}", f.read())
 
         os.close(terminal)  # the window closes: the shell gets SIGHUP and passes it on
         shell.wait(timeout=30)
