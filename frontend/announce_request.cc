@@ -89,7 +89,7 @@ Status AnnounceParser::SetField(Field field, std::string_view value) {
   switch (field) {
     case kInfoHash:
     case kPeerId:
-      if (value.size() != 20) return Invalid(field, "must be 20 bytes");
+      if (value.size() != 20) return Error{NotTwentyBytesReason(kFieldNames[field], value)};
       (field == kInfoHash ? request.mutable_info_hash() : request.mutable_peer_id())->assign(value);
       return OkStatus();
     case kPort:

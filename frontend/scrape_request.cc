@@ -19,7 +19,7 @@ Status ParseScrape(std::string_view raw_query, std::uint32_t max_hashes,
       },
       [&hashes](Field, std::string_view value) -> Status {
         auto hash = InfoHash::FromRaw(value);
-        if (!hash) return Error{"invalid info_hash: must be 20 bytes"};
+        if (!hash) return Error{NotTwentyBytesReason("info_hash", value)};
         hashes.push_back(*hash);
         return OkStatus();
       });

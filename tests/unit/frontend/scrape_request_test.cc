@@ -70,6 +70,9 @@ TEST(ScrapeRequestTest, RejectsHashesOfTheWrongLength) {
     ASSERT_FALSE(hashes) << value;
     EXPECT_EQ(hashes.error(), "invalid info_hash: must be 20 bytes");
   }
+  EXPECT_EQ(Parse("info_hash=0123456789abcdef0123456789ABCDEF01234567", 10).error(),
+            "invalid info_hash: must be 20 bytes, not 40 hex digits: percent-encode each byte "
+            "(%12%34...)");
 }
 
 TEST(ScrapeRequestTest, RejectsMalformedEscape) {
