@@ -100,18 +100,20 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOption
 }
 
 // BEP 41: options after an announce, each starting with a type byte: 0 ends them, 1 is a byte of
-// padding, 2 is a length byte and that many bytes of URL data (a long URL comes in several).
-// Reading stops at an unknown type, whose length cannot be known, or at an option cut short.
+// padding, any other is followed by a length byte and that many bytes: URL data for type 2 (a
+// long URL comes in several), skipped for a type this tracker does not know. Reading stops at
+// an option cut short.
 void ParseAnnounceOptions(std::string_view options, std::string& url_data) {
-  constexpr unsigned char kNop = 1, kUrlData = 2;  // EndOfOptions (0) ends them like any other
+  constexpr unsigned char kEndOfOptions = 0, kNop = 1, kUrlData = 2;
   std::size_t at = 0;
   while (at < options.size()) {
     const auto type = static_cast<unsigned char>(options[at++]);
+    if (type == kEndOfOptions) return;
     if (type == kNop) continue;
-    if (type != kUrlData || at == options.size()) return;
+    if (at == options.size()) return;
     const std::size_t length = static_cast<unsigned char>(options[at++]);
     if (length > options.size() - at) return;
-    url_data.append(options.substr(at, length));
+    if (type == kUrlData) url_data.append(options.substr(at, length));
     at += length;
   }
 }

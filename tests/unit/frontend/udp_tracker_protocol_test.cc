@@ -275,10 +275,9 @@ TEST(UdpTrackerProtocolTest, JoinsTheUrlDataOfBep41OptionsAfterAnAnnounce) {
   EXPECT_EQ(parse_options("\x02\x05/key/\x01\x01\x02\x0c"
                           "announce?a=1\x00\x02\x03xyz"),
             "/key/announce?a=1");
-  // Reading stops at an unknown type, and an option cut short adds nothing.
-  EXPECT_EQ(parse_options("\x02\x04/key\x05\x02\x02\x03"
-                          "abc"),
-            "/key");
+  // An unknown type is skipped by its length; an option cut short adds nothing.
+  EXPECT_EQ(parse_options("\x02\x04/key\x05\x02zz\x02\x09/announce"), "/key/announce");
+  EXPECT_EQ(parse_options("\x02\x04/key\x05\x09zz\x02\x03/an"), "/key");
   EXPECT_EQ(parse_options("\x02\x04/key\x02\x0a/announce"), "/key");
   EXPECT_EQ(parse_options("\x02"), "");
 }
