@@ -107,7 +107,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
     return Error{"cannot start from " + settings.data_dir + ": " + persistence.error()};
   }
   shard->persistence_ = std::move(*persistence);
-  if (shard->persistence_->recovery_quarantined() == 0) {
+  if (shard->persistence_->recovery_files_lost() == 0) {
     spdlog::info("shard {}: {}", settings.index, shard->persistence_->recovery_summary());
   } else {  // what the files held since the previous good snapshot may be lost
     spdlog::warn(

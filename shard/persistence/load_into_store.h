@@ -26,7 +26,7 @@ struct StoreLoad {
   std::string summary;               // LoadedState::Summary(), and the expired peers dropped
   std::uint64_t max_generation = 0;  // of every file read
   // Corrupt files moved aside, and snapshots found missing: what they held may be lost.
-  std::uint32_t quarantined = 0;
+  std::uint32_t files_lost = 0;
 };
 
 // A trim walks all of malloc's free lists (at 10M peers ~1M freed map nodes: ~0.2 s a call), so

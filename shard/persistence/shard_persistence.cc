@@ -63,7 +63,7 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
   std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
   persistence->lock_ = std::move(*lock);
   persistence->recovery_summary_ = std::move(loaded->summary);
-  persistence->recovery_quarantined_ = loaded->quarantined;
+  persistence->recovery_files_lost_ = loaded->files_lost;
   persistence->generation_ = loaded->max_generation;
   if (Status saved = persistence->SaveSnapshot(store, now); !saved) return Error{saved.error()};
   return persistence;

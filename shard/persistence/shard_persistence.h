@@ -110,7 +110,7 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   const std::string& recovery_summary() const { return recovery_summary_; }
   // Corrupt files the start moved aside, and missing snapshots it did without
   // (--on-corrupt=quarantine).
-  std::uint32_t recovery_quarantined() const { return recovery_quarantined_; }
+  std::uint32_t recovery_files_lost() const { return recovery_files_lost_; }
   std::uint64_t generation() const { return generation_; }
   const PersistenceStats& stats() const { return stats_; }
 
@@ -135,7 +135,7 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   std::unique_ptr<JournalWriter> journal_;
   std::vector<JournalEntry> queued_;  // recorded since the last Commit
   std::string recovery_summary_;
-  std::uint32_t recovery_quarantined_ = 0;
+  std::uint32_t recovery_files_lost_ = 0;
   UnixSeconds last_now_ = 0;  // of the last Record, for a journal opened by Commit
   PersistenceStats stats_;
   JournalWriter::SyncJob sync_;  // the last PrepareSync()'s
