@@ -1,6 +1,6 @@
 #include "common/curve_setup.h"
 
-#include "common/private_path.h"
+#include "common/secret_permissions.h"
 
 namespace shardtrack {
 

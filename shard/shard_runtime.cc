@@ -10,7 +10,7 @@
 #include "common/curve_setup.h"
 #include "common/list_file.h"
 #include "common/open_file_limit.h"
-#include "common/private_path.h"
+#include "common/secret_permissions.h"
 #include "common/siphash.h"
 #include "common/zmq_endpoint.h"
 #include "shard/accounting/accounting_file.h"

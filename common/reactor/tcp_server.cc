@@ -73,25 +73,29 @@ class TcpServer::Connection {
   bool registered = false;   // in the loop's epoll set (only once it needed an event)
   short watched_events = 0;
 
-  void Queue(std::string_view bytes) { output_.append(bytes); }
-
-  // Writes what the socket takes. Returns false on a write error (the connection is dead).
-  // Last bytes go with MSG_MORE: the kernel holds the final partial segment until the close (or
-  // shutdown) that follows puts the FIN on it, so a reply and its FIN cost one packet, not two.
-  bool Write() {
-    const int flags = MSG_NOSIGNAL | (close_after_flush ? MSG_MORE : 0);
-    while (has_output()) {
-      const ssize_t n = ::send(fd_, output_.data() + output_offset_, unsent(), flags);
-      if (n > 0) {
-        output_offset_ += static_cast<std::size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      return false;
-    }
+  // Sends `bytes` after what is queued: straight from `bytes` while nothing waits, so that what
+  // the socket takes at once is never copied (a full scrape to a thousand clients would be a
+  // thousand copies), and queues the rest. False on a write error (the connection is dead).
+  bool SendOrQueue(std::string_view bytes) {
     if (!has_output()) {
-      output_.clear();
+      const std::optional<std::size_t> sent = SendNow(bytes);
+      if (!sent) return false;
+      bytes.remove_prefix(*sent);
+    }
+    output_.append(bytes);
+    return true;
+  }
+
+  // Writes what the socket takes of the queue. Returns false on a write error. A queue sent
+  // whole lets go of a large buffer: a reader that was slow once does not pin it.
+  bool Write() {
+    if (!has_output()) return true;
+    const std::optional<std::size_t> sent =
+        SendNow(std::string_view(output_).substr(output_offset_));
+    if (!sent) return false;
+    output_offset_ += *sent;
+    if (!has_output()) {
+      ClearForReuse(output_, kMaxKeptBufferBytes);
       output_offset_ = 0;
     } else if (output_offset_ > output_.size() / 2) {
       output_.erase(0, output_offset_);
@@ -101,6 +105,25 @@ class TcpServer::Connection {
   }
 
  private:
+  // What the socket took of `bytes` now, nullopt on a write error. Last bytes go with MSG_MORE:
+  // the kernel holds the final partial segment until the close (or shutdown) that follows puts
+  // the FIN on it, so a reply and its FIN cost one packet, not two.
+  std::optional<std::size_t> SendNow(std::string_view bytes) const {
+    const int flags = MSG_NOSIGNAL | (close_after_flush ? MSG_MORE : 0);
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, flags);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      return std::nullopt;
+    }
+    return sent;
+  }
+
   ConnectionId id_ = 0;
   int fd_ = -1;
   MonoTime last_activity_{};
@@ -301,7 +324,10 @@ void TcpServer::SendLast(ConnectionId id, std::string_view bytes, bool drain_inp
 
 bool TcpServer::QueueAndFlush(Connection& connection, std::string_view bytes) {
   const ConnectionId id = connection.id();
-  connection.Queue(bytes);
+  if (!connection.SendOrQueue(bytes)) {
+    Close(id);
+    return false;
+  }
   if (!Flush(connection)) return false;
   // The limit is on what the reader leaves unsent, not on the size of one reply: check it after
   // the socket took what it could.
@@ -385,9 +411,15 @@ void TcpServer::Linger(ConnectionMap::iterator it) {
   CloseConnection(it);
 }
 
+// Bounded like reading: a client that keeps sending must not hold the loop, nor drain past its
+// linger time (the sweep, a quarter of the idle timeout apart, would find it late).
 void TcpServer::DrainLingering(int fd) {
-  char discard[4096];
-  for (;;) {
+  const auto lingering = lingering_.find(fd);
+  if (lingering != lingering_.end() && loop_.clock().Now() >= lingering->second) {
+    return CloseLingering(fd);
+  }
+  char discard[kReadChunk];
+  for (int reads = 0; reads < kMaxReadsPerTurn; ++reads) {
     const ssize_t n = ::recv(fd, discard, sizeof discard, 0);
     if (n > 0) continue;
     if (n < 0 && errno == EINTR) continue;

@@ -1,4 +1,4 @@
-#include "common/private_path.h"
+#include "common/secret_permissions.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>

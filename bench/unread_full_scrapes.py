@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""What clients that ask for a full scrape and never read it cost a frontend: a node (one shard)
+with 12,000 torrents (a 730 KB full scrape), then 1,000 connections from 5 loopback addresses
+each sending GET /scrape with a 4 KB receive buffer and reading nothing, while /healthz is asked
+every 100 ms on a connection of its own. Prints the node's RSS before, during and after, and the
+/healthz latencies (the loop's stalls).
+
+  /usr/bin/python3 bench/unread_full_scrapes.py [BIN_DIR] [PORT]
+
+Run it against an older build's BIN_DIR to compare. Not run by ctest.
+"""
+
+import hashlib
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "build", "bin")
+PORT = int(sys.argv[2]) if len(sys.argv) > 2 else 43100
+TORRENTS, CLIENTS = 12000, 1000
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) // 1024
+
+
+def populate():
+    """One seeder on each of TORRENTS torrents, pipelined on one connection."""
+    requests = b""
+    for n in range(TORRENTS):
+        escaped = "".join(f"%{b:02X}" for b in hashlib.sha1(str(n).encode()).digest())
+        requests += (f"GET /announce?info_hash={escaped}&peer_id=-XX0001-{n:012d}&port=6881"
+                     "&uploaded=0&downloaded=0&left=0 HTTP/1.1\r\nHost: x\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", PORT), timeout=30) as conn:
+        conn.sendall(requests)
+        received = b""
+        while received.count(b"HTTP/1.1 200") < TORRENTS:
+            received += conn.recv(1 << 20)
+
+
+def healthz_ms():
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", PORT), timeout=30) as conn:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        conn.recv(100)
+    return (time.monotonic() - started) * 1000
+
+
+def main():
+    data_dir = tempfile.mkdtemp(prefix="shardtrack-unread-")
+    node = subprocess.Popen([os.path.join(BIN_DIR, "shardtrack-node"), "--port", str(PORT),
+                             "--data-dir", data_dir, "--max-connections", "3000",
+                             "--max-connections-per-client", "3000"],
+                            stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.5)
+        populate()
+        print(f"RSS with {TORRENTS} torrents: {rss_mb(node.pid)} MB")
+        clients = []
+        for n in range(CLIENTS):
+            client = socket.socket()
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.bind((f"127.0.5.{10 + n % 5}", 0))
+            client.connect(("127.0.0.1", PORT))
+            client.send(b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n")
+            clients.append(client)
+        latencies = []
+        for _ in range(30):
+            latencies.append(healthz_ms())
+            time.sleep(0.1)
+        print(f"RSS with {CLIENTS} unread full scrapes: {rss_mb(node.pid)} MB; /healthz median "
+              f"{statistics.median(latencies):.1f} ms, max {max(latencies):.1f} ms")
+        for client in clients:
+            client.close()
+        time.sleep(1)
+        print(f"RSS once they closed: {rss_mb(node.pid)} MB")
+    finally:
+        node.terminate()
+        node.wait()
+        shutil.rmtree(data_dir, True)
+
+
+if __name__ == "__main__":
+    main()
