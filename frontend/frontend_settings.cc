@@ -146,7 +146,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("ip-list-interval", &ip_list_interval,
             "seconds between checks of --ip-list; a changed file is reloaded (at least 1)");
   flags.Add("shard-timeout-ms", &shard_timeout_ms,
-            "milliseconds before a request a shard has not answered fails");
+            "milliseconds before a request a shard has not answered fails; a shard silent "
+            "that long gets one batch at a time and its other requests fail at once");
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
             "requests waiting on one shard before new ones fail at once");
 }

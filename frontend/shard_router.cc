@@ -20,6 +20,11 @@ constexpr auto kMisrouteLogInterval = std::chrono::seconds(10);
 // list yet): while a shard stays unreachable and silent, its connection is made again this
 // often. (A shard that still replies is only slow: its connection and queue stay.)
 constexpr auto kReconnectInterval = std::chrono::seconds(2);
+
+// What a client whose request failed is told: "shard 1 is unavailable, retry later".
+std::string RetryLater(std::uint32_t shard, std::string_view state) {
+  return "shard " + std::to_string(shard) + " " + std::string(state) + ", retry later";
+}
 }  // namespace
 
 struct ShardRouter::Shard {
@@ -105,7 +110,7 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
   }
   const std::uint64_t id = first_pending_id_ + pending_.size();
   const MonoTime now = loop_.clock().Now();
-  pending_.push_back({token, shard_index, now + options_.timeout, true, false});
+  pending_.push_back({token, shard_index, now + options_.timeout, true, std::nullopt});
   ++shard.counters.pending;
   if (deadline_timer_ == 0) ArmDeadlineTimer();
   if (!flush_scheduled_) {
@@ -161,12 +166,9 @@ void ShardRouter::FlushAll() {
 void ShardRouter::Flush(Shard& shard) {
   const MonoTime now = loop_.clock().Now();
   const auto requests = static_cast<std::uint32_t>(shard.batch.requests_size());
-  // A silent shard gets one batch at a time, to find out when it answers again.
   if (shard.silent && shard.counters.pending > requests) {
-    shard.counters.unavailable += requests;
-    LogFailures(shard, "answers nothing; its requests fail at once");
-    FailBatch(shard.batch,
-              "shard " + std::to_string(shard.index) + " is not answering, retry later");
+    // A silent shard gets one batch at a time, to find out when it answers again.
+    FailUnsent(shard, "answers nothing; its requests fail at once", "is not answering");
     shard.batch.mutable_requests()->Clear();
     return;
   }
@@ -175,10 +177,9 @@ void ShardRouter::Flush(Shard& shard) {
     shard.counters.sent += requests;
     MarkSent(shard.batch);
   } else if (now - *shard.unreachable_since >= options_.timeout) {
-    shard.counters.unavailable += requests;
-    if (!ReportDownOnce(shard, now))
-      LogFailures(shard, "is unreachable; its requests fail at once");
-    FailBatch(shard.batch, "shard " + std::to_string(shard.index) + " is unavailable, retry later");
+    FailUnsent(shard,
+               ReportDownOnce(shard, now) ? nullptr : "is unreachable; its requests fail at once",
+               "is unavailable");
   } else {
     shard.backlog.push_back({shard.wire, now + options_.timeout, shard.batch});
     if (retry_timer_ == 0)
@@ -254,6 +255,12 @@ void ShardRouter::FailBatch(const proto::RequestBatch& batch, const std::string&
   for (const auto& request : batch.requests()) Fail(request.id(), reason);
 }
 
+void ShardRouter::FailUnsent(Shard& shard, const char* log_what, std::string_view state) {
+  shard.counters.unavailable += static_cast<std::uint64_t>(shard.batch.requests_size());
+  if (log_what != nullptr) LogFailures(shard, log_what);
+  FailBatch(shard.batch, RetryLater(shard.index, state));
+}
+
 void ShardRouter::OnReadable(Shard& shard) {
   zmq::message_t message;
   for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
@@ -291,8 +298,9 @@ void ShardRouter::KeepMisrouteFromClient(Shard& shard, proto::Reply& reply) {
 }
 
 void ShardRouter::MarkSent(const proto::RequestBatch& batch) {
+  const MonoTime now = loop_.clock().Now();
   for (const proto::Request& request : batch.requests()) {
-    if (Pending* pending = FindOpen(request.id()); pending != nullptr) pending->sent = true;
+    if (Pending* pending = FindOpen(request.id()); pending != nullptr) pending->sent_at = now;
   }
 }
 
@@ -331,8 +339,9 @@ void ShardRouter::ArmDeadlineTimer() {
   deadline_timer_ = loop_.RunAt(pending_.front().deadline, [this] { ExpireDeadlines(); });
 }
 
-void ShardRouter::NoteSilence(Shard& shard, MonoTime asked_at) {
-  if (shard.silent || shard.replied_at >= asked_at) return;
+void ShardRouter::NoteSilence(Shard& shard, MonoTime sent_at, MonoTime now) {
+  // One sent late (it waited for a connection) was out too briefly to tell.
+  if (shard.silent || shard.replied_at >= sent_at || now - sent_at < options_.timeout / 2) return;
   shard.silent = true;
   spdlog::warn(
       "shard {} at {} answered nothing for --shard-timeout-ms ({} ms); its requests fail at once "
@@ -355,14 +364,13 @@ void ShardRouter::ExpireDeadlines() {
   const MonoTime now = loop_.clock().Now();
   while (!pending_.empty() && pending_.front().deadline <= now) {
     Shard& shard = *shards_[pending_.front().shard];
-    const bool sent = pending_.front().sent;  // else sends to the shard kept failing
-    ++(sent ? shard.counters.timeouts : shard.counters.unavailable);
-    if (sent) NoteSilence(shard, pending_.front().deadline - options_.timeout);
-    LogFailures(shard, sent ? "did not answer a request within --shard-timeout-ms"
-                            : "is unreachable; a request could not be sent in time");
-    Fail(first_pending_id_, "shard " + std::to_string(shard.index) +
-                                (sent ? " did not answer in time" : " is unavailable") +
-                                ", retry later");
+    const std::optional<MonoTime> sent_at = pending_.front().sent_at;  // else sends kept failing
+    ++(sent_at ? shard.counters.timeouts : shard.counters.unavailable);
+    if (sent_at) NoteSilence(shard, *sent_at, now);
+    LogFailures(shard, sent_at ? "did not answer a request within --shard-timeout-ms"
+                               : "is unreachable; a request could not be sent in time");
+    Fail(first_pending_id_,
+         RetryLater(shard.index, sent_at ? "did not answer in time" : "is unavailable"));
   }
   ArmDeadlineTimer();
 }

@@ -101,7 +101,9 @@ class ShardRouter {
     std::uint32_t shard;
     MonoTime deadline;
     bool open;
-    bool sent;  // left this frontend: unanswered at its deadline, it timed out
+    // When it left this frontend: unanswered at its deadline, it timed out. Never: it failed
+    // as unavailable.
+    std::optional<MonoTime> sent_at;
   };
 
   void FlushAll();
@@ -111,6 +113,9 @@ class ShardRouter {
   void Reconnect(Shard& shard);
   void RetryBacklogs();
   void FailBatch(const proto::RequestBatch& batch, const std::string& reason);
+  // Fails this turn's batch for `shard` unsent: "shard <i> <state>, retry later" to its clients,
+  // and `log_what` in the log unless null.
+  void FailUnsent(Shard& shard, const char* log_what, std::string_view state);
   void OnReadable(Shard& shard);
   // Logs a misrouted request (each shard at most once per 10 s) and gives its client a plain "retry
   // later".
@@ -125,8 +130,9 @@ class ShardRouter {
   // Warns, a line a minute per shard at most, that its requests fail and why.
   void LogFailures(Shard& shard, const char* what);
   bool ReportDownOnce(Shard& shard, MonoTime now);
-  // A request sent at `asked_at` timed out: without a word from the shard since, it is silent.
-  void NoteSilence(Shard& shard, MonoTime asked_at);
+  // A request sent at `sent_at` timed out: out for most of the timeout without a word from the
+  // shard since, the shard is silent.
+  void NoteSilence(Shard& shard, MonoTime sent_at, MonoTime now);
 
   EventLoop& loop_;
   Options options_;
