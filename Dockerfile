@@ -19,7 +19,8 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null \
 FROM debian:12-slim
 COPY scripts/install-deps /usr/local/lib/shardtrack/install-deps
 RUN /usr/local/lib/shardtrack/install-deps --runtime && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin shardtrack \
+ && groupadd --system --gid 10001 shardtrack \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin shardtrack \
  && mkdir -p /data && chown shardtrack:shardtrack /data
 COPY --from=build /build/bin/shardtrack-frontend /build/bin/shardtrack-shard /build/bin/shardtrack-node \
     /build/bin/shardtrack-curve-keys /build/bin/shardtrack-dfile /usr/local/bin/

@@ -1,8 +1,9 @@
-// MetricsHttpServer: a minimal HTTP/1.0 responder for a process that has no HTTP server of its
-// own (the shard). GET /metrics renders the registry in the Prometheus text format, GET /healthz
-// answers "ok"; anything else is 404 (405 for other methods). One response per connection, then
-// close; a request head over kMaxRequestBytes is refused. Holds references to the loop and the
-// registry (owned by the caller, both must outlive it). Loop thread only.
+// MetricsHttpServer: a minimal HTTP/1.0 responder for --metrics-listen, a port of the metrics'
+// own (the shard's only HTTP; a frontend's apart from its tracker port). GET /metrics renders the
+// registry in the Prometheus text format, GET /healthz answers "ok"; anything else is 404 (405 for
+// other methods). One response per connection, then close; a request head over kMaxRequestBytes is
+// refused. Holds references to the loop and the registry (owned by the caller, both must outlive
+// it). Loop thread only.
 #pragma once
 
 #include <cstddef>

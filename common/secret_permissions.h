@@ -1,5 +1,6 @@
 // Start-up warnings for files and directories that hold secrets (keys, passkeys) but that any
-// user of the machine may read, as a umask of 022 or an old release may have left them.
+// user of the machine may read, as a umask of 022 or an old release may have left them: the
+// CURVE and UDP secrets, the passkey file, the shards' accounting directory.
 #pragma once
 
 #include <string>

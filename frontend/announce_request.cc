@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "frontend/field_errors.h"
 #include "frontend/http/query_string.h"
 
 namespace shardtrack {
@@ -33,7 +34,7 @@ constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
 constexpr unsigned kFirstOptional = kEvent;
 
 Error Invalid(Field field, std::string_view why) {
-  return Error{"invalid " + std::string(kFieldNames[field]) + ": " + std::string(why)};
+  return Error{InvalidFieldReason(kFieldNames[field], why)};
 }
 
 // Decimal digits only (no sign, no spaces); nullopt when empty, not digits or over 64 bits.
@@ -189,10 +190,6 @@ Status ParseAnnounce(std::string_view raw_query, const IpAddress& client,
       [&parser](Field field, std::string_view value) { return parser.Visit(field, value); });
   if (!status) return status;
   return parser.Finish(client, options);
-}
-
-std::string InvalidCountReason(std::string_view field) {
-  return "invalid " + std::string(field) + ": must be a non-negative integer";
 }
 
 }  // namespace shardtrack

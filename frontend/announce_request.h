@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <string>
 #include <string_view>
 
 #include "common/ip_address.h"
@@ -24,8 +23,6 @@ namespace shardtrack {
 // The largest uploaded, downloaded or left taken. UDP carries them as signed 64-bit numbers (BEP
 // 15), so a larger one there is a negative count; no transfer comes near it.
 inline constexpr std::uint64_t kMaxTransferCount = std::numeric_limits<std::int64_t>::max();
-// What both protocols answer a count of `field` that is negative or past kMaxTransferCount.
-std::string InvalidCountReason(std::string_view field);
 
 // Whose `ip=` parameter is believed.
 enum class IpOverride {

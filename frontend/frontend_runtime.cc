@@ -13,6 +13,7 @@
 #include "common/open_file_limit.h"
 #include "common/process_metrics.h"
 #include "common/reactor/udp_socket.h"
+#include "common/secret_permissions.h"
 #include "common/zmq_endpoint.h"
 #include "frontend/access/client_access.h"
 #include "frontend/access/ip_access.h"
@@ -369,6 +370,8 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
   if (!settings.udp_secret_file.empty()) {
     spdlog::info("UDP connection ids keyed by {}: every frontend given it accepts them",
                  settings.udp_secret_file);
+    WarnIfOthersMayRead("--udp-secret-file: ", settings.udp_secret_file,
+                        "whoever reads it can make connection ids for addresses not theirs");
   }
   auto batch_window = BatchWindowFrom(settings);
   if (!batch_window.ok()) return Error{batch_window.error()};
@@ -386,6 +389,10 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
       "passkey-file", PasskeySettingsFrom(settings),
       [](PasskeyList list, AccessMode) { return PasskeyAccess(std::move(list)); });
   if (!passkeys.ok()) return Error{passkeys.error()};
+  if (!settings.passkey_file.empty()) {
+    WarnIfOthersMayRead("--passkey-file: ", settings.passkey_file,
+                        "whoever reads it can announce as any member");
+  }
   auto clients = LoadStartingList<ClientAccess>(
       "client-list", ClientListSettingsFrom(settings),
       [](ClientList list, AccessMode mode) { return ClientAccess(mode, std::move(list)); });

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "frontend/field_errors.h"
 #include "frontend/http/query_string.h"
 
 namespace shardtrack {

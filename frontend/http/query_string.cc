@@ -1,8 +1,5 @@
 #include "frontend/http/query_string.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "common/fixed_bytes.h"
 
 namespace shardtrack {
@@ -23,16 +20,6 @@ std::optional<std::size_t> PercentDecodeInto(std::string_view encoded, char* out
     out[size++] = c;
   }
   return size;
-}
-
-std::string NotTwentyBytesReason(std::string_view field, std::string_view value) {
-  std::string reason = "invalid " + std::string(field) + ": must be 20 bytes";
-  if (value.size() == 40 && std::all_of(value.begin(), value.end(), [](char c) {
-        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-      })) {
-    reason += ", not 40 hex digits: percent-encode each byte (%12%34...)";
-  }
-  return reason;
 }
 
 std::optional<std::string> PercentDecode(std::string_view encoded) {

@@ -23,11 +23,6 @@ namespace shardtrack {
 std::optional<std::size_t> PercentDecodeInto(std::string_view encoded, char* out);
 std::optional<std::string> PercentDecode(std::string_view encoded);
 
-// "invalid <field>: must be 20 bytes" for a decoded `value` of a 20-byte field (info_hash,
-// peer_id) of another length; for 40 hex digits, how to send them instead (a newcomer's first
-// hand-made announce).
-std::string NotTwentyBytesReason(std::string_view field, std::string_view value);
-
 class QueryStringReader {
  public:
   explicit QueryStringReader(std::string_view query) : rest_(query) {}

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "frontend/field_errors.h"
+
 namespace shardtrack {
 
 std::uint32_t UdpPeersThatFit(const IpAddress& client) {

@@ -55,11 +55,11 @@ class PeerBaselineTable {
   explicit PeerBaselineTable(SipHashKey key) : key_(key) {}
 
   std::size_t size() const { return size_; }
-  // The baselines whose owner is `owner`, or at most a little more: owners (keyed hashes) are
-  // counted twice, in two rows of kOwnerBuckets buckets (by bits 0-15 and by bits 16-31), a fixed
-  // 512 KB with nothing to rehash on the loop however many owners come, and the count is the
-  // smaller bucket. An owner shares its count only with owners that share both buckets, about
-  // one in 4 billion: a member making up clients does not fill the others' bound.
+  // The baselines whose owner is `owner`, or more when both its buckets hold others': owners
+  // (keyed hashes) are counted twice, in two rows of kOwnerBuckets buckets (by bits 0-15 and by
+  // bits 16-31), a fixed 512 KB with nothing to rehash on the loop however many owners come, and
+  // the count is the smaller bucket. One owner with many baselines fills both of another's one
+  // time in 4 billion: a member making up clients does not fill the others' bound.
   static constexpr std::size_t kOwnerBuckets = std::size_t{1} << 16;
   std::size_t CountOf(std::uint64_t owner) const;
   std::size_t slot_count() const { return slot_count_; }

@@ -36,6 +36,7 @@ UNKNOWN = b"unknown passkey: download the torrent again from the site to get you
 def write_passkeys(path, lines):
     with open(path + ".new", "w") as f:
         f.write("# members: passkey, then the site's user id\n" + "".join(l + "\n" for l in lines))
+    os.chmod(path + ".new", 0o640)  # passwords: as a site writes them
     os.replace(path + ".new", path)
 
 
@@ -122,6 +123,13 @@ class MembersTest(PasskeyCase):
         self.assertEqual(samples['shardtrack_passkey_refused_total{reason="missing"}'], 4)
         self.assertEqual(samples['shardtrack_passkey_refused_total{reason="unknown"}'], 4)
         self.assertEqual(samples["shardtrack_passkeys"], 2)
+
+        self.assertFalse(self.frontend.logged("may be read by any user"))  # its file is 640
+        os.chmod(self.path, 0o644)
+        self.frontend.restart()
+        self.assertTrue(self.frontend.logged(
+            f"--passkey-file: {self.path} may be read by any user of this machine (mode 644): "
+            "whoever reads it can announce as any member; chmod o-rwx it"))
 
     def test_a_udp_announce_carries_its_passkey_in_bep41_url_data_and_a_udp_scrape_is_refused(self):
         client = UdpClient(self.udp_port, "127.0.0.2")

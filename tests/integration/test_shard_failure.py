@@ -11,6 +11,7 @@ import unittest
 
 import cluster
 from cluster import HttpConnection, announce, announce_target, peer_id
+from test_access_list import wait_until
 
 SHARD_TIMEOUT_MS = 300
 FAILURE_DEADLINE = 3.0  # seconds within which a request to a lost shard must fail
@@ -155,11 +156,14 @@ class ShardFailureTest(cluster.LoggedTestCase):
                                 timeout=FAILURE_DEADLINE + 2) as probe:
                 # The shard gets one batch at a time: while this one waits, the others fail
                 # before they could reach it.
+                sent = 'shardtrack_shard_sent_total{shard="1"}'
+                before = cluster.metrics(self.port)[sent]
                 probe.request("GET", announce_target(self.h1, peer_id("probe"), 7099, left=1))
-                time.sleep(0.05)
+                wait_until(lambda: cluster.metrics(self.port)[sent] > before, "the probe sent")
                 reasons = [self.leecher_announce(self.h1)[b"failure reason"] for _ in range(20)]
                 self.assertServes(self.h0)
-                self.assertIn(b"failure reason", probe.read_response().bencoded())
+                self.assertEqual(probe.read_response().bencoded()[b"failure reason"],
+                                 b"shard 1 did not answer in time, retry later")
             # A probe now and then if the machine stalls past the timeout, but most at once.
             self.assertGreater(reasons.count(b"shard 1 is not answering, retry later"), 10,
                                reasons)

@@ -250,6 +250,9 @@ TEST(AnnounceRequestTest, RejectsIdsThatAreNot20Bytes) {
     EXPECT_EQ(ErrorFor(With(field, "")), expected);
     // 20 characters of which one is an escape: 18 decoded bytes.
     EXPECT_EQ(ErrorFor(With(field, "%41" + std::string(17, 'a'))), expected);
+    // 40 hex digits, as a hand-made announce sends them: told how to send the bytes.
+    EXPECT_EQ(ErrorFor(With(field, "0123456789abcdef0123456789ABCDEF01234567")),
+              expected + ", not 40 hex digits: percent-encode each byte (%12%34...)");
   }
 }
 
