@@ -11,8 +11,9 @@
 namespace shardtrack {
 namespace {
 
-constexpr unsigned kReceiveBatch = 32;  // datagrams per recvmmsg
-constexpr std::size_t kSendBatch = 64;  // datagrams per sendmmsg
+constexpr unsigned kReceiveBatch = 32;                                    // datagrams per recvmmsg
+constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(std::uint32_t));  // SO_RXQ_OVFL's count
+constexpr std::size_t kSendBatch = 64;                                    // datagrams per sendmmsg
 
 Error SocketError(const char* step, const std::string& where, int fd) {
   const int saved = errno;
@@ -81,6 +82,8 @@ Status UdpSocket::Open() {
     return SocketError("SO_REUSEPORT on", where, fd);
   }
   if (!ServeBothFamilies(fd, *parsed)) return SocketError("IPV6_V6ONLY off on", where, fd);
+  // Each datagram read then says how many the kernel dropped so far; without it, none are seen.
+  ::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&parsed->storage), parsed->length) != 0) {
     return SocketError("udp bind", where, fd);
   }
@@ -97,6 +100,7 @@ Status UdpSocket::Open() {
   senders_.resize(kReceiveBatch);
   receive_iovecs_.resize(kReceiveBatch);
   receive_headers_.resize(kReceiveBatch);
+  receive_controls_.resize(kReceiveBatch * kControlBytes);
   for (unsigned i = 0; i < kReceiveBatch; ++i) {
     receive_iovecs_[i] = {buffers_.data() + i * options_.max_datagram_bytes,
                           options_.max_datagram_bytes};
@@ -115,8 +119,11 @@ void UdpSocket::OnReadable() {
   while (budget > 0 && fd_ >= 0) {
     const unsigned batch = std::min<std::uint32_t>(budget, kReceiveBatch);
     for (unsigned i = 0; i < batch; ++i) {
-      receive_headers_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      receive_headers_[i].msg_hdr.msg_flags = 0;
+      msghdr& header = receive_headers_[i].msg_hdr;
+      header.msg_namelen = sizeof(sockaddr_storage);
+      header.msg_flags = 0;
+      header.msg_control = receive_controls_.data() + i * kControlBytes;
+      header.msg_controllen = kControlBytes;
     }
     const int received = ::recvmmsg(fd_, receive_headers_.data(), batch, MSG_DONTWAIT, nullptr);
     if (received <= 0) return;  // EAGAIN (drained) or a transient error from an earlier send
@@ -132,8 +139,20 @@ void UdpSocket::OnReadable() {
           std::string_view(buffers_.data() + i * options_.max_datagram_bytes, message.msg_len),
           *endpoint);
     }
+    NoteReceiveDrops(receive_headers_[received - 1].msg_hdr);
     budget -= static_cast<std::uint32_t>(received);
     if (static_cast<unsigned>(received) < batch) return;  // drained
+  }
+}
+
+void UdpSocket::NoteReceiveDrops(const msghdr& header) {
+  for (const cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
+       control = CMSG_NXTHDR(const_cast<msghdr*>(&header), const_cast<cmsghdr*>(control))) {
+    if (control->cmsg_level == SOL_SOCKET && control->cmsg_type == SO_RXQ_OVFL) {
+      std::uint32_t dropped = 0;
+      std::memcpy(&dropped, CMSG_DATA(control), sizeof dropped);
+      receive_drops_ = dropped;
+    }
   }
 }
 

@@ -66,6 +66,9 @@ class UdpSocket {
   std::uint64_t oversized() const { return oversized_; }
   // Queued datagrams never sent: no room in the kernel, or refused by it (see above).
   std::uint64_t unsent() const { return unsent_; }
+  // Datagrams the kernel dropped before they were read, its receive buffer full (SO_RXQ_OVFL,
+  // as of the last datagram read).
+  std::uint64_t receive_drops() const { return receive_drops_; }
 
  private:
   struct Outgoing {
@@ -76,6 +79,8 @@ class UdpSocket {
   };
 
   void OnReadable();
+  // Takes the kernel's drop count from a datagram's control data, when it carries one.
+  void NoteReceiveDrops(const msghdr& header);
   void FlushOutgoing();
 
   EventLoop& loop_;
@@ -89,6 +94,7 @@ class UdpSocket {
   std::vector<sockaddr_storage> senders_;
   std::vector<iovec> receive_iovecs_;
   std::vector<mmsghdr> receive_headers_;
+  std::vector<char> receive_controls_;  // each header's room for the SO_RXQ_OVFL count
   // Queued sends and their bytes, until the flush.
   std::vector<Outgoing> outgoing_;
   std::string outgoing_bytes_;
@@ -97,6 +103,7 @@ class UdpSocket {
   std::optional<TimerId> flush_timer_;  // a zero-delay timer: after the turn's handlers
   std::uint64_t oversized_ = 0;
   std::uint64_t unsent_ = 0;
+  std::uint64_t receive_drops_ = 0;
 };
 
 }  // namespace shardtrack

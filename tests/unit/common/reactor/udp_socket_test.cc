@@ -185,6 +185,23 @@ TEST_F(UdpSocketTest, ADatagramOverTheSizeLimitIsDroppedAndTheNextOneDelivered) 
   EXPECT_EQ(socket.oversized(), 1u);
 }
 
+// A flood the loop did not read in time overflows the kernel's buffer: a datagram queued after
+// the loss tells how many were lost (those queued before it, none), which nothing else shows.
+TEST_F(UdpSocketTest, CountsWhatTheKernelDroppedForWantOfRoom) {
+  UdpSocket socket(loop_, {"127.0.0.1", 0, 64, false}, record_);
+  ASSERT_TRUE(socket.Open().ok());
+  Peer peer;
+  constexpr std::size_t kFlood = 4000;  // 4 MB: many times a receive buffer's default
+  for (std::size_t i = 0; i < kFlood; ++i) peer.SendTo(socket.port(), std::string(1000, 'f'));
+  for (int turn = 0; turn < 200; ++turn) loop_.RunOnce(milliseconds(0));
+  const std::size_t kept = received_.size();
+  ASSERT_LT(kept, kFlood);
+  EXPECT_EQ(socket.receive_drops(), 0u) << "each datagram read was queued before the loss";
+  peer.SendTo(socket.port(), "after");
+  RunUntil(kept + 1);
+  EXPECT_EQ(socket.receive_drops(), kFlood - kept);
+}
+
 TEST_F(UdpSocketTest, DestroyingTheSocketSendsWhatWasQueued) {
   Peer peer;
   {
