@@ -58,6 +58,10 @@ void FrontendMetrics::WatchHttp(const HttpServer& http) {
   registry_.AddCounter("shardtrack_connection_limit_closes_total",
                        "New connections closed at once: --max-connections were open.", {},
                        [&http] { return http.closed_over_connection_limit(); });
+  registry_.AddCounter("shardtrack_slow_reader_closes_total",
+                       "Connections closed because their client left more than "
+                       "--max-output-bytes of replies unread.",
+                       {}, [&http] { return http.closed_slow_readers(); });
   registry_.AddCounter("shardtrack_accept_failures_total",
                        "accept() failures for want of descriptors or memory; each pauses new "
                        "connections briefly (raise the open-file limit).",

@@ -98,6 +98,10 @@ void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters,
   registry.AddCounter(name, help, {{"kind", "dropped"}}, [&counters] { return counters.dropped; });
   registry.AddCounter(name, help, {{"kind", "oversized"}},
                       [&socket] { return socket.oversized(); });
+  registry.AddCounter("shardtrack_udp_receive_drops_total",
+                      "UDP datagrams the kernel dropped unread, the socket's receive buffer full "
+                      "(raise net.core.rmem_default, or run more frontends).",
+                      {}, [&socket] { return socket.receive_drops(); });
   registry.AddCounter("shardtrack_udp_replies_unsent_total",
                       "UDP replies dropped: no room in the kernel's send buffer, or refused by it "
                       "(the client asks again).",

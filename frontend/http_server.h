@@ -85,6 +85,7 @@ class HttpServer final : public TcpHandler {
   // Connections refused by the client address policy (e.g. a PROXY header from an untrusted peer).
   std::uint64_t refused_connections() const { return refused_connections_; }
   std::uint64_t closed_over_connection_limit() const { return tcp_.closed_over_limit(); }
+  std::uint64_t closed_slow_readers() const { return tcp_.closed_slow_readers(); }
   std::uint64_t accept_failures() const { return tcp_.accept_failures(); }
   // Connections answered 429 because their client already held max_connections_per_client.
   std::uint64_t connections_over_client_limit() const { return over_client_limit_; }

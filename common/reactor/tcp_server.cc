@@ -332,8 +332,14 @@ bool TcpServer::QueueAndFlush(Connection& connection, std::string_view bytes) {
   // The limit is on what the reader leaves unsent, not on the size of one reply: check it after
   // the socket took what it could.
   if (connection.unsent() > options_.max_output_bytes) {
-    spdlog::debug("connection {}: {} unsent bytes exceed max_output_bytes; closing", id,
-                  connection.unsent());
+    ++closed_slow_readers_;
+    if (slow_reader_log_.Due(loop_.clock().Now())) {
+      spdlog::warn(
+          "closed a connection on port {}: its client left {} bytes of replies unread, more "
+          "than {} (closed so far: {}; at most one such line a minute): a stalled reader, or "
+          "replies larger than the limit (a frontend's --max-output-bytes)",
+          port(), connection.unsent(), options_.max_output_bytes, closed_slow_readers_);
+    }
     Close(id);
     return false;
   }

@@ -101,6 +101,8 @@ class TcpServer {
   std::size_t lingering_count() const { return lingering_.size(); }
   // Connections accepted and closed at once because max_connections were open.
   std::uint64_t closed_over_limit() const { return closed_over_limit_; }
+  // Connections closed because their client left more than max_output_bytes unread.
+  std::uint64_t closed_slow_readers() const { return closed_slow_readers_; }
   // accept() failures for want of descriptors or memory (each pauses accepting).
   std::uint64_t accept_failures() const { return accept_failures_; }
 
@@ -157,7 +159,9 @@ class TcpServer {
   std::optional<TimerId> accept_retry_timer_;
   std::uint64_t closed_over_limit_ = 0;
   std::uint64_t accept_failures_ = 0;
+  std::uint64_t closed_slow_readers_ = 0;
   LogThrottle over_limit_log_;
+  LogThrottle slow_reader_log_;
   LogThrottle accept_failure_log_;
 };
 

@@ -483,6 +483,7 @@ TEST_F(TcpServerTest, OutputPastMaxOutputBytesClosesTheConnection) {
   EXPECT_TRUE(refused);
   EXPECT_TRUE(PumpUntil([&] { return Closed(id); }));
   EXPECT_EQ(server_->connection_count(), 0u);
+  EXPECT_EQ(server_->closed_slow_readers(), 1u);
 }
 
 TEST_F(TcpServerTest, ReplyLargerThanMaxOutputBytesIsSentWhenTheSocketTakesIt) {
@@ -499,6 +500,7 @@ TEST_F(TcpServerTest, ReplyLargerThanMaxOutputBytesIsSentWhenTheSocketTakesIt) {
     return client.received().size() == reply.size();
   }));
   EXPECT_FALSE(Closed(id));
+  EXPECT_EQ(server_->closed_slow_readers(), 0u);
 }
 
 TEST_F(TcpServerTest, PausedConnectionReadsNothingAndResumeRedeliversUnconsumedInput) {
