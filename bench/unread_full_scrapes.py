@@ -75,6 +75,7 @@ def main():
         for _ in range(30):
             latencies.append(healthz_ms())
             time.sleep(0.1)
+        print("healthz ms:", " ".join(f"{x:.0f}" for x in latencies))
         print(f"RSS with {CLIENTS} unread full scrapes: {rss_mb(node.pid)} MB; /healthz median "
               f"{statistics.median(latencies):.1f} ms, max {max(latencies):.1f} ms")
         for client in clients:
