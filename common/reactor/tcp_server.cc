@@ -324,11 +324,14 @@ void TcpServer::SendLast(ConnectionId id, std::string_view bytes, bool drain_inp
 
 bool TcpServer::QueueAndFlush(Connection& connection, std::string_view bytes) {
   const ConnectionId id = connection.id();
-  if (!connection.SendOrQueue(bytes)) {
+  // With nothing queued, SendOrQueue already wrote what the socket takes: a second try would
+  // only meet EAGAIN. With a queue, the bytes join it and the queue is written.
+  const bool queued_before = connection.has_output();
+  if (!connection.SendOrQueue(bytes) || (queued_before && !connection.Write())) {
     Close(id);
     return false;
   }
-  if (!Flush(connection)) return false;
+  if (!AfterWrite(connection)) return false;
   // The limit is on what the reader leaves unsent, not on the size of one reply: check it after
   // the socket took what it could.
   if (connection.unsent() > options_.max_output_bytes) {
@@ -347,11 +350,15 @@ bool TcpServer::QueueAndFlush(Connection& connection, std::string_view bytes) {
 }
 
 bool TcpServer::Flush(Connection& connection) {
-  const ConnectionId id = connection.id();
   if (!connection.Write()) {
-    Close(id);
+    Close(connection.id());
     return false;
   }
+  return AfterWrite(connection);
+}
+
+bool TcpServer::AfterWrite(Connection& connection) {
+  const ConnectionId id = connection.id();
   connection.Touch(loop_.clock().Now());
   if (!connection.has_output() && connection.close_after_flush) {
     if (connection.drain_input) {

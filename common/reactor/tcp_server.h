@@ -125,6 +125,9 @@ class TcpServer {
   // answers to come, the connection closes once what is queued went out.
   void EndInputOnceDelivered(Connection& connection);
   bool Flush(Connection& connection);
+  // After a write: closes a connection whose last bytes went out, else watches for what it
+  // still needs. False when it closed.
+  bool AfterWrite(Connection& connection);
   void UpdateEvents(Connection& connection);
   void CloseConnection(ConnectionMap::iterator it);
   void Linger(ConnectionMap::iterator it);

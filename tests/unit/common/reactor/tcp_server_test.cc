@@ -378,6 +378,24 @@ TEST_F(TcpServerTest, AConnectionDrainingARefusedClientTakesAPlace) {
   EXPECT_TRUE(PumpUntil([&] { return handler_.opened.size() == 2; }));
 }
 
+// A refused client that never stops sending is drained only until its linger deadline (2 s),
+// found by its own input, not a quarter of the idle timeout later by the sweep.
+TEST_F(TcpServerTest, ARefusedClientThatKeepsSendingIsClosedAtItsLingerDeadline) {
+  Start();
+  handler_.on_data = [&](ConnectionId id, std::string& input) {
+    input.clear();
+    server_->SendLast(id, "refused", /*drain_input=*/true);
+  };
+  Client refused(server_->port());
+  const ConnectionId id = Open(refused);
+  refused.Send("bad request");
+  ASSERT_TRUE(PumpUntil([&] { return Closed(id); }));
+  ASSERT_EQ(server_->lingering_count(), 1u);
+  fake_clock_.Advance(std::chrono::milliseconds(2100));
+  refused.Send(std::string(1000, 'x'));  // still sending, past the deadline
+  EXPECT_TRUE(PumpUntil([&] { return server_->lingering_count() == 0; }));
+}
+
 // Refused clients that keep sending cannot hold more than a quarter of the places draining.
 TEST_F(TcpServerTest, AtMostAQuarterOfThePlacesDrainRefusedClients) {
   TcpServerOptions options;
@@ -466,6 +484,27 @@ TEST_F(TcpServerTest, LargeSendIsDeliveredCompletelyToASlowReader) {
       20000));
   EXPECT_TRUE(client.received() == payload) << "the bytes arrived changed or out of order";
   EXPECT_FALSE(Closed(id));
+}
+
+// The first reply goes straight to the socket and leaves a queue; the second must join the
+// queue, not overtake it.
+TEST_F(TcpServerTest, ASendBehindQueuedOutputArrivesAfterIt) {
+  TcpServerOptions options;
+  options.max_output_bytes = 64 << 20;
+  Start(options);
+  Client client(server_->port(), 16 * 1024);
+  const ConnectionId id = Open(client);
+  const std::string first(3 << 20, 'a');
+  const std::string second(1 << 20, 'b');
+  ASSERT_TRUE(handler_.Calling([&] { return server_->Send(id, first); }));
+  ASSERT_TRUE(handler_.Calling([&] { return server_->Send(id, second); }));
+  ASSERT_TRUE(PumpUntil(
+      [&] {
+        client.Read(64 * 1024);
+        return client.received().size() >= first.size() + second.size();
+      },
+      20000));
+  EXPECT_TRUE(client.received() == first + second) << "the second reply overtook the first";
 }
 
 TEST_F(TcpServerTest, OutputPastMaxOutputBytesClosesTheConnection) {
