@@ -149,9 +149,10 @@ void UdpSocket::NoteReceiveDrops(const msghdr& header) {
   for (const cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
        control = CMSG_NXTHDR(const_cast<msghdr*>(&header), const_cast<cmsghdr*>(control))) {
     if (control->cmsg_level == SOL_SOCKET && control->cmsg_type == SO_RXQ_OVFL) {
-      std::uint32_t dropped = 0;
+      std::uint32_t dropped = 0;  // the kernel's count: 32 bits, so it wraps; added up by change
       std::memcpy(&dropped, CMSG_DATA(control), sizeof dropped);
-      receive_drops_ = dropped;
+      receive_drops_ += static_cast<std::uint32_t>(dropped - last_kernel_drops_);
+      last_kernel_drops_ = dropped;
     }
   }
 }

@@ -66,8 +66,8 @@ class UdpSocket {
   std::uint64_t oversized() const { return oversized_; }
   // Queued datagrams never sent: no room in the kernel, or refused by it (see above).
   std::uint64_t unsent() const { return unsent_; }
-  // Datagrams the kernel dropped before they were read, its receive buffer full (SO_RXQ_OVFL,
-  // as of the last datagram read).
+  // Datagrams the kernel dropped before they were read, its receive buffer full for most
+  // (SO_RXQ_OVFL, as of the last datagram read).
   std::uint64_t receive_drops() const { return receive_drops_; }
 
  private:
@@ -104,6 +104,7 @@ class UdpSocket {
   std::uint64_t oversized_ = 0;
   std::uint64_t unsent_ = 0;
   std::uint64_t receive_drops_ = 0;
+  std::uint32_t last_kernel_drops_ = 0;
 };
 
 }  // namespace shardtrack

