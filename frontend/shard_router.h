@@ -90,7 +90,8 @@ class ShardRouter {
 
   ShardCounters counters(std::uint32_t shard) const;
   // False from a send that found no connection to the shard until one goes through again, and
-  // from a timeout with no word from the shard since its request left until the shard is heard.
+  // from a timeout with no word from the shard since its request left (at least half the timeout
+  // before) until the shard is heard.
   bool reachable(std::uint32_t shard) const;
 
  private:

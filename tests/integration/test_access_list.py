@@ -29,6 +29,13 @@ RELOAD_DEADLINE = 10.0  # seconds: many times the 1 s interval the tests use
 START_DEADLINE = 15.0
 
 
+def sighup_blocked(pid):
+    """Whether process `pid` blocks SIGHUP (bit 0 of its SigBlk mask)."""
+    with open(f"/proc/{pid}/status") as f:
+        mask = next(line.split()[1] for line in f if line.startswith("SigBlk:"))
+    return int(mask, 16) & 1 != 0
+
+
 def wait_until(predicate, what, deadline=RELOAD_DEADLINE):
     """Polls `predicate` until it is true; fails naming `what` after `deadline` seconds."""
     end = time.monotonic() + deadline
@@ -229,7 +236,10 @@ class SighupDuringStartTest(FrontendCase):
         starting.start()
         while frontend.popen is None:
             time.sleep(0.001)
-        time.sleep(0.02)  # logging set up, the list being read
+        # Once SIGHUP is held (the first thing main does; before it, the default action would
+        # end the process, as it would any program's), while the list is being read.
+        while not sighup_blocked(frontend.popen.pid):
+            time.sleep(0.001)
         frontend.popen.send_signal(signal.SIGHUP)
         starting.join(30)
         self.assertTrue(frontend.running(), frontend.log_tail())
