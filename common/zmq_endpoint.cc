@@ -75,4 +75,6 @@ Status CheckCanBindZmqEndpoint(std::string_view flag, std::string_view endpoint)
   return OkStatus();
 }
 
+bool NeedsZmqIpv6(std::string_view endpoint) { return endpoint.starts_with("tcp://["); }
+
 }  // namespace shardtrack

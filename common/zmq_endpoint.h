@@ -21,4 +21,8 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
 // fixed port on an IP literal or * is checked (ZeroMQ also binds interface names).
 Status CheckCanBindZmqEndpoint(std::string_view flag, std::string_view endpoint);
 
+// Whether a socket bound or connected to `endpoint` needs ZeroMQ's ipv6 option: an IPv6 literal
+// (tcp://[::1]:7000) fails without it.
+bool NeedsZmqIpv6(std::string_view endpoint);
+
 }  // namespace shardtrack

@@ -6,6 +6,7 @@
 
 #include "common/log_throttle.h"
 #include "common/routing.h"
+#include "common/zmq_endpoint.h"
 
 namespace shardtrack {
 
@@ -37,7 +38,7 @@ struct ShardRouter::Shard {
   struct Unsent {
     std::string wire;
     MonoTime deadline;
-    proto::RequestBatch batch;  // its requests' ids, marked sent if it leaves
+    std::vector<std::uint64_t> ids;  // its requests', marked sent if it leaves
   };
 
   zmq::socket_t socket;
@@ -67,9 +68,7 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
     shard->socket.set(zmq::sockopt::sndhwm, kSendHighWaterMark);
     shard->socket.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
     shard->socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectMaxMs);
-    if (endpoints[i].find('[') != std::string::npos) {  // tcp://[2001:db8::5]:7000
-      shard->socket.set(zmq::sockopt::ipv6, 1);
-    }
+    if (NeedsZmqIpv6(endpoints[i])) shard->socket.set(zmq::sockopt::ipv6, 1);
     if (options_.curve) {
       shard->socket.set(zmq::sockopt::curve_serverkey, options_.curve->shard_public_key.view());
       shard->socket.set(zmq::sockopt::curve_publickey, options_.curve->public_key.view());
@@ -164,28 +163,36 @@ void ShardRouter::FlushAll() {
 }
 
 void ShardRouter::Flush(Shard& shard) {
-  const MonoTime now = loop_.clock().Now();
   const auto requests = static_cast<std::uint32_t>(shard.batch.requests_size());
   if (shard.silent && shard.counters.pending > requests) {
     // A silent shard gets one batch at a time, to find out when it answers again.
     FailUnsent(shard, "answers nothing; its requests fail at once", "is not answering");
-    shard.batch.mutable_requests()->Clear();
-    return;
+  } else {
+    SendBatch(shard);
   }
+  shard.batch.mutable_requests()->Clear();
+}
+
+// Sends this turn's batch, or keeps it for a connection still being made, or fails it when the
+// shard has been unreachable for a whole timeout.
+void ShardRouter::SendBatch(Shard& shard) {
+  const MonoTime now = loop_.clock().Now();
   shard.batch.SerializeToString(&shard.wire);
   if (shard.backlog.empty() && TrySend(shard, shard.wire)) {
-    shard.counters.sent += requests;
-    MarkSent(shard.batch);
+    shard.counters.sent += static_cast<std::uint64_t>(shard.batch.requests_size());
+    for (const proto::Request& request : shard.batch.requests()) MarkSent(request.id(), now);
   } else if (now - *shard.unreachable_since >= options_.timeout) {
     FailUnsent(shard,
                ReportDownOnce(shard, now) ? nullptr : "is unreachable; its requests fail at once",
                "is unavailable");
   } else {
-    shard.backlog.push_back({shard.wire, now + options_.timeout, shard.batch});
+    std::vector<std::uint64_t> ids;
+    ids.reserve(static_cast<std::size_t>(shard.batch.requests_size()));
+    for (const proto::Request& request : shard.batch.requests()) ids.push_back(request.id());
+    shard.backlog.push_back({shard.wire, now + options_.timeout, std::move(ids)});
     if (retry_timer_ == 0)
       retry_timer_ = loop_.RunAfter(kRetryInterval, [this] { RetryBacklogs(); });
   }
-  shard.batch.mutable_requests()->Clear();
 }
 
 // Sends without blocking; tracks whether the shard is reachable and says so in the log once.
@@ -229,8 +236,8 @@ void ShardRouter::RetryBacklogs() {
     ReportDownOnce(*shard, now);  // before the drop: a lone request's expiry is reported too
     while (!backlog.empty() && backlog.front().deadline <= now) backlog.pop_front();
     while (!backlog.empty() && TrySend(*shard, backlog.front().wire)) {
-      shard->counters.sent += backlog.front().batch.requests_size();
-      MarkSent(backlog.front().batch);
+      shard->counters.sent += backlog.front().ids.size();
+      for (const std::uint64_t id : backlog.front().ids) MarkSent(id, now);
       backlog.pop_front();
     }
     waiting = waiting || !backlog.empty();
@@ -297,11 +304,8 @@ void ShardRouter::KeepMisrouteFromClient(Shard& shard, proto::Reply& reply) {
   reply.set_retry_later(true);
 }
 
-void ShardRouter::MarkSent(const proto::RequestBatch& batch) {
-  const MonoTime now = loop_.clock().Now();
-  for (const proto::Request& request : batch.requests()) {
-    if (Pending* pending = FindOpen(request.id()); pending != nullptr) pending->sent_at = now;
-  }
+void ShardRouter::MarkSent(std::uint64_t id, MonoTime now) {
+  if (Pending* pending = FindOpen(id); pending != nullptr) pending->sent_at = now;
 }
 
 ShardRouter::Pending* ShardRouter::FindOpen(std::uint64_t id) {

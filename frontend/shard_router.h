@@ -109,6 +109,7 @@ class ShardRouter {
 
   void FlushAll();
   void Flush(Shard& shard);
+  void SendBatch(Shard& shard);
   bool TrySend(Shard& shard, const std::string& wire);
   // Makes the connection to `shard` again (see kReconnectInterval).
   void Reconnect(Shard& shard);
@@ -122,7 +123,7 @@ class ShardRouter {
   // later".
   void KeepMisrouteFromClient(Shard& shard, proto::Reply& reply);
   Pending* FindOpen(std::uint64_t id);
-  void MarkSent(const proto::RequestBatch& batch);
+  void MarkSent(std::uint64_t id, MonoTime now);
   // Closes `pending` and hands `reply` (with its id) to the listener.
   void Answer(Pending& pending, const proto::Reply& reply);
   void Fail(std::uint64_t id, const std::string& reason);

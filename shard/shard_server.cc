@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/node_pool.h"
+#include "common/zmq_endpoint.h"
 
 namespace shardtrack {
 
@@ -42,8 +43,8 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
   socket_.set(zmq::sockopt::router_mandatory, 0);  // a frontend gone away: drop its reply
   socket_.set(zmq::sockopt::sndhwm, 10000);
   socket_.set(zmq::sockopt::rcvhwm, 10000);
-  // An IPv6 literal (tcp://[::1]:7000) needs it; IPv4 listeners keep their IPv4 last_endpoint.
-  if (settings_.listen.find('[') != std::string::npos) socket_.set(zmq::sockopt::ipv6, 1);
+  // Only where needed: IPv4 listeners keep their IPv4 last_endpoint.
+  if (NeedsZmqIpv6(settings_.listen)) socket_.set(zmq::sockopt::ipv6, 1);
 }
 
 ShardServer::~ShardServer() { Close(); }

@@ -43,5 +43,13 @@ TEST(ZmqEndpointTest, RefusesWhatZeroMqWouldTakeAndGetWrong) {
             "tcp://127.0.0.1:7000), ipc://PATH or inproc://NAME; got 'tcp://h:99999'");
 }
 
+TEST(ZmqEndpointTest, OnlyAnIpv6LiteralNeedsTheIpv6Option) {
+  EXPECT_TRUE(NeedsZmqIpv6("tcp://[::1]:7000"));
+  EXPECT_TRUE(NeedsZmqIpv6("tcp://[2001:db8::5]:7000"));
+  EXPECT_FALSE(NeedsZmqIpv6("tcp://127.0.0.1:7000"));
+  EXPECT_FALSE(NeedsZmqIpv6("tcp://shard-0:7000"));
+  EXPECT_FALSE(NeedsZmqIpv6("inproc://shard-0"));
+}
+
 }  // namespace
 }  // namespace shardtrack
