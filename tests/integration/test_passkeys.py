@@ -377,6 +377,9 @@ class AccountingImportTest(PasskeyCase):
         result = self.run_importer(directory, database)
         self.assertEqual(result.returncode, 1)
         self.assertIn("not an accounting file", result.stderr)
+        missing = self.run_importer(os.path.join(self.dir, "no-such-dir"), database)
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn("accounting-import: [Errno 2] No such file or directory", missing.stderr)
 
         with sqlite3.connect(database) as db:
             members = db.execute("SELECT passkey, uploaded, downloaded, completed, announces "

@@ -4,6 +4,7 @@ have, and configure a node through the environment alone, the way systemd starts
 import glob
 import os
 import re
+import socket
 import subprocess
 import unittest
 
@@ -107,6 +108,20 @@ class SystemdUnitTest(cluster.ProcessTestCase):
         self.assertEqual(node.stop(), 0)
         self.assertIn("shard-0-of-1.snapshot", os.listdir(self.tmp))
 
+
+    def test_a_frontend_whose_metrics_port_is_taken_stops_at_start_naming_it(self):
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        result = subprocess.run(
+            [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
+             "tcp://127.0.0.1:7999", "--metrics-listen", listen],
+            capture_output=True, text=True, timeout=30, env=cluster.clean_env())
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("--metrics-listen: ", result.stderr)
+        self.assertIn(listen, result.stderr)
 
 if __name__ == "__main__":
     unittest.main()

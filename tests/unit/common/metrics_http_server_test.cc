@@ -32,6 +32,28 @@ TEST(ParseHostPortTest, RefusesNamesMissingPortsAndJunk) {
   }
 }
 
+// Said before a slow start: nothing asked, any port, a malformed address and a port in use.
+TEST(CheckMetricsListenTest, RefusesWhatCouldNotListenNamingTheFlag) {
+  EXPECT_TRUE(CheckMetricsListen(""));
+  EXPECT_TRUE(CheckMetricsListen("127.0.0.1:0"));
+  const Status junk = CheckMetricsListen("localhost:9100");
+  ASSERT_FALSE(junk);
+  EXPECT_TRUE(junk.error().starts_with("--metrics-listen: ")) << junk.error();
+
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  socklen_t length = sizeof address;
+  ::getsockname(taken, reinterpret_cast<sockaddr*>(&address), &length);
+  const Status in_use = CheckMetricsListen("127.0.0.1:" + std::to_string(ntohs(address.sin_port)));
+  ::close(taken);
+  ASSERT_FALSE(in_use);
+  EXPECT_TRUE(in_use.error().starts_with("--metrics-listen: ")) << in_use.error();
+}
+
 // Sends `request` to the server and runs the loop until the server closes the connection.
 std::string Exchange(EventLoop& loop, std::uint16_t port, const std::string& request) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

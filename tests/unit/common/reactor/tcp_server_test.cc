@@ -179,6 +179,13 @@ class TcpServerTest : public ::testing::Test {
     for (int i = 0; i < max_turns && !done(); ++i) loop_->RunOnce(milliseconds(5));
     return done();
   }
+  // Answers each request with its last bytes, then drains what the client still sends.
+  void RefuseEveryRequestDrainingInput() {
+    handler_.on_data = [this](ConnectionId id, std::string& input) {
+      input.clear();
+      server_->SendLast(id, "refused", /*drain_input=*/true);
+    };
+  }
   void Pump(int turns) {
     for (int i = 0; i < turns; ++i) loop_->RunOnce(milliseconds(1));
   }
@@ -355,10 +362,7 @@ TEST_F(TcpServerTest, AConnectionDrainingARefusedClientTakesAPlace) {
   TcpServerOptions options;
   options.max_connections = 1;
   Start(options);
-  handler_.on_data = [&](ConnectionId id, std::string& input) {
-    input.clear();
-    server_->SendLast(id, "refused", /*drain_input=*/true);
-  };
+  RefuseEveryRequestDrainingInput();
   Client refused(server_->port());
   const ConnectionId refused_id = Open(refused);
   refused.Send("bad request");
@@ -382,10 +386,7 @@ TEST_F(TcpServerTest, AConnectionDrainingARefusedClientTakesAPlace) {
 // found by its own input, not a quarter of the idle timeout later by the sweep.
 TEST_F(TcpServerTest, ARefusedClientThatKeepsSendingIsClosedAtItsLingerDeadline) {
   Start();
-  handler_.on_data = [&](ConnectionId id, std::string& input) {
-    input.clear();
-    server_->SendLast(id, "refused", /*drain_input=*/true);
-  };
+  RefuseEveryRequestDrainingInput();
   Client refused(server_->port());
   const ConnectionId id = Open(refused);
   refused.Send("bad request");
@@ -401,10 +402,7 @@ TEST_F(TcpServerTest, AtMostAQuarterOfThePlacesDrainRefusedClients) {
   TcpServerOptions options;
   options.max_connections = 8;
   Start(options);
-  handler_.on_data = [&](ConnectionId id, std::string& input) {
-    input.clear();
-    server_->SendLast(id, "refused", /*drain_input=*/true);
-  };
+  RefuseEveryRequestDrainingInput();
   std::vector<std::unique_ptr<Client>> refused;
   for (int n = 0; n < 3; ++n) {
     refused.push_back(std::make_unique<Client>(server_->port()));
