@@ -40,7 +40,7 @@ void HttpServer::Connection::Open(const IpAddress& peer) {
   parser.Reset();
   pipeline.clear();
   next_sequence = 0;
-  closing = paused = origin_known = counted = request_begun = false;
+  closing = paused = origin_known = counted = request_begun = unread_input = false;
 }
 
 // A direct connection is counted at accept (a silent one holds a slot too); one from a trusted
@@ -75,6 +75,7 @@ void HttpServer::OnClose(ConnectionId id) {
 void HttpServer::OnData(ConnectionId id, std::string& input) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->closing) {
+    if (it != connections_.end() && !input.empty()) it->second->unread_input = true;
     input.clear();
     return;
   }
@@ -127,7 +128,10 @@ bool HttpServer::RefusalLogDue() { return refusal_log_.Due(loop_.clock().Now());
 
 void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::string& input) {
   std::size_t parsed = 0;  // consumed from the front of `input`, erased once at the end
-  const auto stop = [&] { input.erase(0, parsed); };
+  const auto stop = [&] {
+    input.erase(0, parsed);
+    connection.unread_input = !input.empty();
+  };
   while (parsed < input.size() && connection.pipeline.size() < options_.max_pipelined) {
     auto [state, consumed] = connection.parser.Feed(std::string_view(input).substr(parsed));
     parsed += consumed;
@@ -145,14 +149,7 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     connection.pipeline.push_back(Pending{
         sequence, request.method == HttpMethod::kHead, request.keep_alive, false, {}, false});
     ++in_flight_;
-    if (!request.keep_alive) {  // the last request: nothing more to read from this client
-      connection.closing = true;
-      parsed = input.size();
-      if (!connection.paused) {
-        connection.paused = true;
-        tcp_.PauseReading(id);
-      }
-    }
+    if (!request.keep_alive) ReadNoMore(id, connection);  // the last request
     if (options_.client_address.trust_x_forwarded_for) {
       handler_.OnRequest({id, sequence}, request,
                          ClientFromForwardedFor(options_.client_address, connection.remote,
@@ -167,6 +164,15 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
   }
   stop();
   if (!input.empty() && !connection.paused) {
+    connection.paused = true;
+    tcp_.PauseReading(id);
+  }
+}
+
+void HttpServer::ReadNoMore(ConnectionId id, Connection& connection) {
+  connection.closing = true;
+  connection.pipeline.back().keep_alive = false;
+  if (!connection.paused) {
     connection.paused = true;
     tcp_.PauseReading(id);
   }
@@ -197,7 +203,8 @@ void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
   for (Pending& pending : connection.pipeline) {
     if (pending.sequence != slot.sequence) continue;
     if (pending.ready) return;  // answered twice: keep the first
-    pending.keep_alive = pending.keep_alive && !response.close;
+    // Requests read before this answer asked to close were handed on: they are still answered.
+    if (response.close) ReadNoMore(slot.connection, connection);
     HttpResponseHead head;
     head.status = response.status;
     head.content_type = response.content_type;
@@ -215,8 +222,7 @@ void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
 bool HttpServer::KeepOpenAfterInputEnd(ConnectionId id) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->pipeline.empty()) return false;
-  it->second->closing = true;
-  it->second->pipeline.back().keep_alive = false;
+  ReadNoMore(id, *it->second);
   return true;
 }
 
@@ -242,7 +248,9 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
   while (!connection.pipeline.empty() && connection.pipeline.front().ready) {
     Pending& front = connection.pipeline.front();
     const bool keep_alive = front.keep_alive;
-    const bool drain_input = front.drain_input;
+    // Input left unread makes the kernel answer our close with a reset, which may destroy the
+    // last answer before the client reads it.
+    const bool drain_input = front.drain_input || connection.unread_input;
     if (keep_alive) {
       tcp_.Send(id, front.bytes);
     } else {
@@ -259,7 +267,8 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
       return;
     }
   }
-  if (connection.paused && connection.pipeline.size() < options_.max_pipelined) {
+  if (connection.paused && !connection.closing &&
+      connection.pipeline.size() < options_.max_pipelined) {
     connection.paused = false;
     tcp_.ResumeReading(id);
   }

@@ -51,7 +51,8 @@ struct HttpResponse {
   std::string_view content_type = "text/plain";
   std::string_view body;
   std::span<const HttpHeaderField> extra_headers;
-  bool close = false;  // close the connection after this response
+  // Close the connection: the requests already read are still answered, then it closes.
+  bool close = false;
 };
 
 class RequestHandler {
@@ -122,6 +123,7 @@ class HttpServer final : public TcpHandler {
     bool origin_known = false;   // the PROXY header (or its absence) has been dealt with
     bool counted = false;        // in client_connections_ under `remote`
     bool request_begun = false;  // bytes of an unfinished request (or PROXY header) arrived
+    bool unread_input = false;   // bytes after the last request read: the client may send more
     MonoTime request_begun_at{};
   };
 
@@ -130,6 +132,8 @@ class HttpServer final : public TcpHandler {
   void CountRefusal(const std::string& reason);  // loud, but at most one line a minute
   bool RefusalLogDue();
   void ParseRequests(ConnectionId id, Connection& connection, std::string& input);
+  // Closes once the requests already read are answered, the last with Connection: close.
+  void ReadNoMore(ConnectionId id, Connection& connection);
   // Answers `status` and closes; `drain_input`: the client may still be sending (see
   // TcpServer::SendLast).
   void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason,

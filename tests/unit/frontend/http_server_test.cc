@@ -25,7 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // Answers "/now/..." at once, "/close/..." at once asking to close, and "/later/..." from a
-// loop timer that answers every waiting request in reverse order. The body is the path, but
+// loop timer that answers every waiting request in reverse order ("/later/close" asking to
+// close). The body is the path, but
 // "/big/<n>" is answered at once with n bytes of 'x'.
 class TestHandler final : public RequestHandler {
  public:
@@ -77,7 +78,9 @@ class TestHandler final : public RequestHandler {
     timer_armed_ = false;
     std::vector<Waiting> batch;
     batch.swap(waiting_);
-    for (auto it = batch.rbegin(); it != batch.rend(); ++it) Answer(it->slot, it->path, false);
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+      Answer(it->slot, it->path, it->path == "/later/close");
+    }
   }
 
   EventLoop& loop_;
@@ -397,6 +400,43 @@ TEST_F(HttpServerTest, HandlerCanAskToClose) {
   EXPECT_EQ(received.bytes, Ok("/close/1", false));
   Turn();
   EXPECT_EQ(server_->requests_in_flight(), 0u);
+}
+
+// A draining frontend asks to close on its first answer: the requests read before it was answered
+// went on to the shards, so they are answered too, and the close follows the last. (That one was
+// answered first, before the close was asked: it says keep-alive, and RFC 9112 section 9.6 lets
+// a server close after any response.)
+TEST_F(HttpServerTest, RequestsReadBeforeAnAnswerAskedToCloseAreStillAnswered) {
+  Start();
+  int fd = Connect();
+  Send(fd,
+       "GET /later/1 HTTP/1.1\r\nHost: h\r\n\r\nGET /later/close HTTP/1.1\r\nHost: h\r\n\r\n"
+       "GET /later/3 HTTP/1.1\r\nHost: h\r\n\r\n");
+  Received received = PumpUntilClosed(fd);
+  EXPECT_TRUE(received.closed);
+  EXPECT_EQ(received.bytes, Ok("/later/1") + Ok("/later/close") + Ok("/later/3"));
+  Turn();
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
+}
+
+// A client that sends more after its Connection: close (against RFC 9112 section 9.6) still
+// reads the answer: the server drains its input instead of closing on it with a reset.
+TEST_F(HttpServerTest, ClientStillSendingAfterConnectionCloseReadsTheAnswer) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /later/a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  const std::string chunk(16 * 1024, 'x');
+  std::size_t sent = 0;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (sent < 1048576 && std::chrono::steady_clock::now() < deadline) {
+    ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n > 0) sent += static_cast<std::size_t>(n);
+    ASSERT_TRUE(n > 0 || errno == EAGAIN) << std::strerror(errno);
+    loop_.RunOnce(1ms);
+  }
+  Received received = PumpUntilClosed(fd);
+  EXPECT_EQ(received.bytes, Ok("/later/a", /*keep_alive=*/false));
+  EXPECT_TRUE(received.closed);
 }
 
 // Closed connections are reused for new ones: a new one must not inherit the close, the paused
