@@ -59,6 +59,30 @@ void WarnIfAtLimits(std::uint32_t index, const SwarmStore& store, const ShardLim
       index, store.active_torrents(), store.peers(), limits.max_torrents, limits.max_peers);
 }
 
+// The start-up line of what was recovered: a warning when something was lost or may have been,
+// or when no file was found (expected only at a shard's very first start).
+void LogRecovery(const ShardSettings& settings, const StoreLoad& recovery) {
+  if (recovery.files_lost > 0) {
+    spdlog::warn(
+        "shard {}: {} (what a quarantined or missing file held may be lost: keep what is left, "
+        "and see docs/persistence.md)",
+        settings.index, recovery.summary);
+  } else if (recovery.torn_tail_bytes > 0) {
+    spdlog::warn(
+        "shard {}: {} (the end of a journal was cut: expected after a crash or power loss while "
+        "it was written, whose clients were not answered; otherwise check the disk)",
+        settings.index, recovery.summary);
+  } else if (recovery.fresh_start) {
+    spdlog::warn(
+        "shard {}: {}: expected at its first start; if it has run before, {} is not the "
+        "directory it used (a volume not mounted?): stop it and fix --data-dir, or it serves "
+        "none of its torrents",
+        settings.index, recovery.summary, settings.data_dir);
+  } else {
+    spdlog::info("shard {}: {}", settings.index, recovery.summary);
+  }
+}
+
 }  // namespace
 
 ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock,
@@ -107,15 +131,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
     return Error{"cannot start from " + settings.data_dir + ": " + persistence.error()};
   }
   shard->persistence_ = std::move(*persistence);
-  if (shard->persistence_->recovery_files_lost() == 0) {
-    spdlog::info("shard {}: {}", settings.index, shard->persistence_->recovery_summary());
-  } else {  // what the files held since the previous good snapshot may be lost
-    spdlog::warn(
-        "shard {}: {} (what a quarantined or missing file held may be lost: keep what is "
-        "left, and see "
-        "docs/persistence.md)",
-        settings.index, shard->persistence_->recovery_summary());
-  }
+  LogRecovery(settings, shard->persistence_->recovery());
   // The loader's temporaries are freed by now, and LoadIntoStore handed most of their pages back
   // as it went; glibc keeps the rest (up to half of what was freed since its last trim), and
   // every snapshot's fork would copy their page tables. Hand those back too.

@@ -70,7 +70,8 @@ FileReport InspectFile(FileOps& ops, const std::string& dir, const std::string& 
 }  // namespace
 
 bool DataDirReport::ok() const {
-  return std::all_of(files.begin(), files.end(), [](const FileReport& file) { return file.ok; });
+  return !merge_failed &&
+         std::all_of(files.begin(), files.end(), [](const FileReport& file) { return file.ok; });
 }
 
 DataDirReport InspectDataDir(FileOps& ops, const std::string& dir) {
@@ -88,6 +89,7 @@ DataDirReport InspectDataDir(FileOps& ops, const std::string& dir) {
   auto all = LoadAllState(ops, dir);
   if (!all) {
     report.merged = "cannot merge: " + all.error();
+    report.merge_failed = true;
     return report;
   }
   std::uint64_t completed = 0;
@@ -119,6 +121,9 @@ Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::strin
       return Error{dir + " already holds shardtrack files (" + name +
                    "); import into an empty directory"};
     }
+  }
+  if (Status started = StartFirstJournal(ops, dir, 0, 1, now); !started) {
+    return Error{started.error()};
   }
   const FileHeader header{0, 1, 1, now};
   auto written = WriteSnapshot(ops, dir, header, [&](const TorrentVisitor& visit) {

@@ -21,6 +21,7 @@ struct FileReport {
 struct DataDirReport {
   std::vector<FileReport> files;  // every shardtrack file in the directory, by name
   std::string merged;             // what a cluster would serve, or why it cannot be computed
+  bool merge_failed = false;      // a shard would refuse these files together (say one missing)
   bool ok() const;
 };
 
@@ -30,8 +31,9 @@ DataDirReport InspectDataDir(FileOps& ops, const std::string& dir);
 Result<std::string> ExportDfile(FileOps& ops, const std::string& dir);
 
 // Writes a bttrack.py / BitTornado dfile into `dir` as the snapshot of a one-shard layout
-// (shard-0-of-1.snapshot, generation 1): a cluster of any size started over `dir` takes its
-// share from it. Refuses a directory that already holds shardtrack files. Returns a summary.
+// (shard-0-of-1.snapshot, generation 1, after an empty first journal): a cluster of any size
+// started over `dir` takes its share from it. Refuses a directory that already holds shardtrack
+// files. Returns a summary.
 Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::string_view dfile,
                                 UnixSeconds now);
 

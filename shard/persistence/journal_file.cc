@@ -50,6 +50,14 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
   return writer;
 }
 
+Status StartFirstJournal(FileOps& ops, const std::string& dir, std::uint32_t index,
+                         std::uint32_t count, UnixSeconds now) {
+  const ShardFileName name{index, count, ShardFileKind::kJournal};
+  if (ops.Exists(JoinPath(dir, name.ToString()))) return OkStatus();
+  auto journal = JournalWriter::Create(ops, dir, FileHeader{index, count, 0, now});
+  return journal ? OkStatus() : Status(Error{journal.error()});
+}
+
 void JournalWriter::Append(const JournalEntry& entry) {
   const std::size_t start = pending_.size();
   AppendJournalEntry(pending_, entry);

@@ -119,6 +119,12 @@ class JournalWriter {
   EncodedRecords copy_;
 };
 
+// A set's first file: unless shard `index` of `count` has a journal in `dir` already, an empty
+// one that follows generation 0 (no snapshot), so that no snapshot is ever on disk without a
+// journal beside it and a missing journal can be told from a new set (see state_loader.cc).
+Status StartFirstJournal(FileOps& ops, const std::string& dir, std::uint32_t index,
+                         std::uint32_t count, UnixSeconds now);
+
 struct JournalContents {
   FileHeader header;
   std::vector<JournalEntry> entries;  // ParseJournal only

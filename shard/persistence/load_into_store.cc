@@ -44,7 +44,8 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
   }
   if (!loaded) return Error{loaded.error()};
   StoreLoad out{loaded->Summary(), loaded->max_generation,
-                loaded->quarantined + loaded->missing_snapshots};
+                loaded->quarantined + loaded->missing_files, loaded->torn_tail_bytes,
+                loaded->fresh_start()};
   std::uint64_t expired = 0;
   std::uint64_t freed = 0;    // since the last trim
   std::uint64_t trimmed = 0;  // freed before it

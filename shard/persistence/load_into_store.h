@@ -25,8 +25,11 @@ namespace shardtrack {
 struct StoreLoad {
   std::string summary;               // LoadedState::Summary(), and the expired peers dropped
   std::uint64_t max_generation = 0;  // of every file read
-  // Corrupt files moved aside, and snapshots found missing: what they held may be lost.
+  // Corrupt files moved aside, and snapshots and journals found missing: what they held may be
+  // lost.
   std::uint32_t files_lost = 0;
+  std::uint64_t torn_tail_bytes = 0;
+  bool fresh_start = false;
 };
 
 // A trim walks all of malloc's free lists (at 10M peers ~1M freed map nodes: ~0.2 s a call), so

@@ -62,9 +62,12 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
   if (!loaded) return Error{loaded.error()};
   std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
   persistence->lock_ = std::move(*lock);
-  persistence->recovery_summary_ = std::move(loaded->summary);
-  persistence->recovery_files_lost_ = loaded->files_lost;
   persistence->generation_ = loaded->max_generation;
+  persistence->recovery_ = std::move(*loaded);
+  if (Status started = StartFirstJournal(ops, options.data_dir, options.index, options.count, now);
+      !started) {
+    return Error{started.error()};
+  }
   if (Status saved = persistence->SaveSnapshot(store, now); !saved) return Error{saved.error()};
   return persistence;
 }

@@ -36,6 +36,7 @@
 #include "shard/persistence/data_dir_lock.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/journal_file.h"
+#include "shard/persistence/load_into_store.h"
 #include "shard/persistence/snapshot_child.h"
 #include "shard/persistence/snapshot_file.h"
 #include "shard/persistence/state_loader.h"
@@ -107,10 +108,8 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   Result<std::string> RestoreMissingFiles() override;
   bool snapshot_running() const { return child_ != nullptr; }
 
-  const std::string& recovery_summary() const { return recovery_summary_; }
-  // Corrupt files the start moved aside, and missing snapshots it did without
-  // (--on-corrupt=quarantine).
-  std::uint32_t recovery_files_lost() const { return recovery_files_lost_; }
+  // What the start loaded, and what it found wrong.
+  const StoreLoad& recovery() const { return recovery_; }
   std::uint64_t generation() const { return generation_; }
   const PersistenceStats& stats() const { return stats_; }
 
@@ -134,8 +133,7 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   std::uint64_t generation_ = 0;       // of the snapshot in force
   std::unique_ptr<JournalWriter> journal_;
   std::vector<JournalEntry> queued_;  // recorded since the last Commit
-  std::string recovery_summary_;
-  std::uint32_t recovery_files_lost_ = 0;
+  StoreLoad recovery_;
   UnixSeconds last_now_ = 0;  // of the last Record, for a journal opened by Commit
   PersistenceStats stats_;
   JournalWriter::SyncJob sync_;  // the last PrepareSync()'s

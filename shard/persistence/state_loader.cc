@@ -90,7 +90,10 @@ class Loader {
     return JoinPath(options_.data_dir, name.ToString());
   }
   bool AnySnapshotOnDisk(const SetState& set);
-  Status NoteMissingSnapshot(const SetState& set);
+  // A file someone removed: `what` says which. Refused, or (quarantine) started `without` it.
+  Status NoteMissing(const std::string& what, std::string_view without);
+  Status CheckNothingMissing(const SetState& set, bool snapshot_on_disk, bool journal_on_disk,
+                             bool have_journal);
 
   FileOps& ops_;
   const LoadOptions& options_;
@@ -212,6 +215,7 @@ Status Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalCont
           " records";
   if (contents.torn_tail_bytes > 0) {
     note += ", ignored a torn tail of " + std::to_string(contents.torn_tail_bytes) + " bytes";
+    out_.torn_tail_bytes += contents.torn_tail_bytes;
   }
   out_.notes.push_back("replayed " + note);
   set.generation = std::max(set.generation, base);
@@ -225,20 +229,33 @@ bool Loader::AnySnapshotOnDisk(const SetState& set) {
                              });
 }
 
-// Every journal follows a snapshot written before it, so journals without one mean it was
-// removed: what it held (everything before the journal's generation) would be lost unnoticed.
-Status Loader::NoteMissingSnapshot(const SetState& set) {
-  const std::string what = "no snapshot of shard " + std::to_string(set.index) + " of " +
-                           std::to_string(set.count) + " is in " + options_.data_dir +
-                           " though its journal follows generation " +
-                           std::to_string(set.generation) + ": someone removed it";
+Status Loader::NoteMissing(const std::string& what, std::string_view without) {
   if (options_.on_corrupt == OnCorrupt::kRefuse) {
-    return Error{what +
-                 "; put it back, or start the shard with --on-corrupt=quarantine to start from the "
-                 "journals alone (what the snapshot held is lost)"};
+    return Error{what + ": someone removed it; put it back, or start the shard with " +
+                 "--on-corrupt=quarantine to start without it (what it held is lost)"};
   }
-  out_.notes.push_back(what + " (started from the journals alone)");
-  ++out_.missing_snapshots;
+  out_.notes.push_back(what + ": someone removed it (started " + std::string(without) + ")");
+  ++out_.missing_files;
+  return OkStatus();
+}
+
+// A set starts with an empty journal that follows generation 0, before its first snapshot, and
+// each later journal follows a snapshot written before it; a journal replaces the last by a
+// rename. So a snapshot is always beside a journal, and a journal past generation 0 beside a
+// snapshot: else the missing one's records would be lost unnoticed.
+Status Loader::CheckNothingMissing(const SetState& set, bool snapshot_on_disk, bool journal_on_disk,
+                                   bool have_journal) {
+  const std::string where = "shard " + std::to_string(set.index) + " of " +
+                            std::to_string(set.count) + " is in " + options_.data_dir;
+  if (!snapshot_on_disk && have_journal && set.generation > 0) {
+    return NoteMissing("no snapshot of " + where + " though its journal follows generation " +
+                           std::to_string(set.generation),
+                       "from the journals alone");
+  }
+  if (snapshot_on_disk && !journal_on_disk) {
+    return NoteMissing("no journal of " + where + " though its snapshot is",
+                       "from the snapshot alone");
+  }
   return OkStatus();
 }
 
@@ -248,7 +265,9 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   set.count = set_name.count;
   bool have_snapshot = false;
   bool current = false;
-  const bool snapshot_on_disk = AnySnapshotOnDisk(set);  // before a corrupt one is moved aside
+  // Before a corrupt file is moved aside.
+  const bool snapshot_on_disk = AnySnapshotOnDisk(set);
+  const bool journal_on_disk = ops_.Exists(PathOf({set.index, set.count, ShardFileKind::kJournal}));
   if (Status status = LoadSnapshot(set, have_snapshot, current); !status) {
     return Error{status.error()};
   }
@@ -273,8 +292,9 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
     Status applied = ApplyJournal(set, ShardFileKind::kJournal, **journal, have_snapshot);
     if (!applied) return Error{applied.error()};
   }
-  if (!snapshot_on_disk && have_journal) {
-    if (Status missing = NoteMissingSnapshot(set); !missing) return Error{missing.error()};
+  if (Status missing = CheckNothingMissing(set, snapshot_on_disk, journal_on_disk, have_journal);
+      !missing) {
+    return Error{missing.error()};
   }
   if (!have_snapshot && !have_journal) return std::optional<SetState>();
   out_.max_generation = std::max(out_.max_generation, set.generation);
@@ -317,7 +337,7 @@ std::uint64_t LoadedState::peers() const {
 std::string LoadedState::Summary() const {
   std::string out = "recovered " + std::to_string(torrents.size()) + " torrents and " +
                     std::to_string(peers()) + " peers";
-  if (notes.empty()) return out + " (no files: a fresh start)";
+  if (fresh_start()) return out + " (no files: a fresh start)";
   out += ":";
   for (const std::string& note : notes) out += " " + note + ";";
   out.pop_back();

@@ -65,9 +65,11 @@ struct LoadedState {
   std::uint64_t max_generation = 0;     // the highest generation of any file read
   std::vector<std::string> notes;       // one line per file read, skipped or quarantined
   std::uint32_t quarantined = 0;        // corrupt files moved aside (--on-corrupt=quarantine)
-  // Sets whose journals were replayed without their snapshot, which someone removed
-  // (--on-corrupt=quarantine; refused otherwise): what that snapshot held is lost.
-  std::uint32_t missing_snapshots = 0;
+  // Snapshots and journals someone removed, started without (--on-corrupt=quarantine; refused
+  // otherwise): what they held is lost.
+  std::uint32_t missing_files = 0;
+  std::uint64_t torn_tail_bytes = 0;  // damage at journals' ends, ignored (see journal_file.h)
+  bool fresh_start() const { return notes.empty(); }  // no file of this shard was read
   std::uint64_t peers() const;
   std::string Summary() const;  // one line for the start-up log
 };

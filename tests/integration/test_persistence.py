@@ -553,6 +553,38 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.assertEqual(inspected.returncode, 1)
         self.assertIn(b"shard-0-of-1.snapshot: snapshot, CORRUPT", inspected.stdout)
 
+    def test_a_journal_removed_while_down_is_refused_and_inspect_fails(self):
+        self.cluster.start(1)
+        self.assertRegex(self.cluster.shards[0].log(),
+                         r"warning: shard 0: recovered 0 torrents and 0 peers \(no files: a "
+                         r"fresh start\): expected at its first start")
+        swarm = Swarm("journal-removed", seeders=2)
+        swarm.populate(self.cluster.port)
+        self.cluster.kill_shards()
+        journal = os.path.join(self.cluster.data_dir, "shard-0-of-1.journal")
+        os.remove(journal)
+        inspected = self.dfile_tool("inspect", "--data-dir", self.cluster.data_dir)
+        self.assertEqual(inspected.returncode, 1, inspected.stdout)
+        self.assertIn(b"cannot merge: no journal of shard 0 of 1", inspected.stdout)
+
+        shard = Shard(0, 1, free_port(), self.cluster.data_dir, env=self.cluster.env)
+        with self.assertRaises(RuntimeError) as refused:
+            shard.start()
+        self.assertIn("no journal of shard 0 of 1 is in " + self.cluster.data_dir +
+                      " though its snapshot is: someone removed it", str(refused.exception))
+        self.assertFalse(os.path.exists(journal), "a refused start writes nothing")
+
+    def test_a_torn_journal_tail_is_warned_of(self):
+        self.cluster.start(1)
+        Swarm("torn", seeders=3).populate(self.cluster.port)
+        self.cluster.kill_shards()
+        journal = os.path.join(self.cluster.data_dir, "shard-0-of-1.journal")
+        os.truncate(journal, os.path.getsize(journal) - 3)
+        self.cluster.restart_shards()
+        self.assertRegex(self.cluster.shards[0].log(),
+                         r"warning: shard 0: recovered .*ignored a torn tail of \d+ bytes \(the "
+                         r"end of a journal was cut")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "shard/persistence/data_dir_tools.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
@@ -73,8 +74,10 @@ TEST(DataDirToolsTest, ImportThenExportRoundTripsAndInspectSaysOk) {
             ParseBttrackDfile(OriginalDfile(), 1000)->torrents);
   DataDirReport report = InspectDataDir(ops, dir.path());
   EXPECT_TRUE(report.ok());
-  ASSERT_EQ(report.files.size(), 1u);
-  EXPECT_NE(report.files[0].text.find("checksums OK"), std::string::npos);
+  ASSERT_EQ(report.files.size(), 2u);  // the snapshot and an empty first journal
+  for (const FileReport& file : report.files) {
+    EXPECT_NE(file.text.find("checksums OK"), std::string::npos) << file.text;
+  }
   EXPECT_FALSE(ImportDfile(ops, dir.path(), OriginalDfile(), 1000).ok());  // never over data
 }
 
@@ -88,8 +91,23 @@ TEST(DataDirToolsTest, InspectReportsACorruptFile) {
   testing::WriteAll(path, bytes);
   DataDirReport report = InspectDataDir(ops, dir.path());
   EXPECT_FALSE(report.ok());
-  EXPECT_NE(report.files[0].text.find("CORRUPT"), std::string::npos) << report.files[0].text;
+  ASSERT_EQ(report.files.size(), 2u);
+  EXPECT_EQ(report.files[0].name, "shard-0-of-1.journal");
+  EXPECT_NE(report.files[1].text.find("CORRUPT"), std::string::npos) << report.files[1].text;
   EXPECT_FALSE(ExportDfile(ops, dir.path()).ok());
+}
+
+// Every file is whole, but together they are not what a shard leaves: a shard would refuse them,
+// so the tool (whose exit status follows ok()) must not say they are fine.
+TEST(DataDirToolsTest, InspectReportsAMissingJournal) {
+  testing::ScratchDir dir;
+  PosixFileOps ops;
+  ASSERT_TRUE(ImportDfile(ops, dir.path(), OriginalDfile(), 1000).ok());
+  std::filesystem::remove(dir.File("shard-0-of-1.journal"));
+  DataDirReport report = InspectDataDir(ops, dir.path());
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(report.merged.find("cannot merge: no journal of shard 0 of 1"), std::string::npos)
+      << report.merged;
 }
 
 TEST(BttrackDfileTest, PeersWhoseIdsAreNotKnownAreEachExportedAndReadBackAsNotKnown) {

@@ -18,11 +18,7 @@ constexpr UnixSeconds kNow = 10'000;
 class LoadIntoStoreTest : public ::testing::Test {
  protected:
   void Snapshot(std::uint64_t generation, const std::vector<TorrentRecord>& torrents) {
-    auto written =
-        WriteSnapshot(ops_, dir_.path(), {0, 1, generation, 0}, [&](const TorrentVisitor& visit) {
-          for (const TorrentRecord& torrent : torrents) visit(torrent);
-        });
-    ASSERT_TRUE(written.ok()) << written.error();
+    testing::WriteShardSnapshot(ops_, dir_.path(), {0, 1, generation, 0}, torrents);
   }
   Result<StoreLoad> Load() {
     return LoadIntoStore(ops_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, kNow}, 100, store_);

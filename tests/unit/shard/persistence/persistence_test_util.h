@@ -8,6 +8,8 @@
 
 #include "proto/shardtrack.pb.h"
 #include "shard/persistence/file_ops.h"
+#include "shard/persistence/journal_file.h"
+#include "shard/persistence/snapshot_file.h"
 #include "shard/torrent_record.h"
 #include "tests/unit/common/scratch_dir.h"
 
@@ -60,6 +62,18 @@ inline std::vector<PeerRecord> ManyPeers(std::size_t count) {
 inline TorrentRecord Torrent(const InfoHash& hash, std::uint64_t completed,
                              std::vector<PeerRecord> peers = {}) {
   return TorrentRecord{hash, completed, std::move(peers)};
+}
+
+// Writes `torrents` as the snapshot `header` names, after the set's first journal, as a shard
+// does (the loader takes a snapshot without a journal beside it for a removed journal).
+inline void WriteShardSnapshot(FileOps& ops, const std::string& dir, const FileHeader& header,
+                               const std::vector<TorrentRecord>& torrents) {
+  Status started = StartFirstJournal(ops, dir, header.index, header.count, 0);
+  ASSERT_TRUE(started.ok()) << started.error();
+  auto written = WriteSnapshot(ops, dir, header, [&](const TorrentVisitor& visit) {
+    for (const TorrentRecord& torrent : torrents) visit(torrent);
+  });
+  ASSERT_TRUE(written.ok()) << written.error();
 }
 
 inline std::string ReadAll(const std::string& path) {

@@ -118,6 +118,22 @@ TEST_F(ShardPersistenceTest, AFailedJournalRotationStartsANewJournalBeforeTheNex
   EXPECT_EQ(restarted->store.completed(), 2u);
 }
 
+// A first start writes an empty journal before its first snapshot, so a crash between that
+// snapshot and the journal that follows it leaves no snapshot without a journal (which the next
+// start would take for a removed journal, and refuse).
+TEST_F(ShardPersistenceTest, AFirstStartStoppedBeforeTheJournalOfItsFirstSnapshotStartsAgain) {
+  FaultyFileOps faulty(real_);
+  faulty.FailNth(FaultyFileOps::Op::kRename, 3);  // the first journal, the snapshot, its journal
+  SwarmStore store;
+  EXPECT_FALSE(ShardPersistence::Open(faulty, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}},
+                                      kStart, store)
+                   .ok());
+  ASSERT_TRUE(real_.Exists(dir_.File("shard-0-of-1.snapshot")));
+  auto restarted = Open(real_);
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.torrents(), 0u);
+}
+
 TEST_F(ShardPersistenceTest, ACrashMidSnapshotLeavesATempFileThatTheNextStartRemoves) {
   auto shard = Open(real_);
   ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}).ok());

@@ -30,11 +30,7 @@ class StateLoaderTest : public ::testing::Test {
  protected:
   void Snapshot(std::uint32_t index, std::uint32_t count, std::uint64_t generation,
                 const std::vector<TorrentRecord>& torrents) {
-    auto written = WriteSnapshot(ops_, dir_.path(), {index, count, generation, 0},
-                                 [&](const TorrentVisitor& visit) {
-                                   for (const TorrentRecord& torrent : torrents) visit(torrent);
-                                 });
-    ASSERT_TRUE(written.ok()) << written.error();
+    testing::WriteShardSnapshot(ops_, dir_.path(), {index, count, generation, 0}, torrents);
   }
   Result<LoadedState> Load(std::uint32_t index, std::uint32_t count,
                            OnCorrupt on_corrupt = OnCorrupt::kRefuse) {
@@ -257,10 +253,61 @@ TEST_F(StateLoaderTest, AJournalWhoseSnapshotWasRemovedIsRefusedOrReplayedAlone)
       << refused.error();
   auto alone = Load(0, 1, OnCorrupt::kQuarantine);
   ASSERT_TRUE(alone.ok()) << alone.error();
-  EXPECT_EQ(alone->missing_snapshots, 1u);
+  EXPECT_EQ(alone->missing_files, 1u);
   ASSERT_EQ(alone->torrents.size(), 1u);
   EXPECT_EQ(alone->torrents[0].completed, 6u);  // the journal's record, absolute
   EXPECT_NE(alone->Summary().find("started from the journals alone"), std::string::npos);
+}
+
+// A snapshot is never written without a journal beside it, so one alone means the journal was
+// removed by hand, and with it every change since the snapshot.
+TEST_F(StateLoaderTest, ASnapshotWhoseJournalWasRemovedIsRefusedOrLoadedAlone) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 3, {Torrent(hash, 5)});
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 3, 0});
+  ASSERT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kCompleted, hash, 6, {}});
+  ASSERT_TRUE((*journal)->Commit().ok());
+  std::filesystem::remove(dir_.File("shard-0-of-1.journal"));
+
+  auto refused = Load(0, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("no journal of shard 0 of 1 is in " + dir_.path() +
+                                 " though its snapshot is: someone removed it; put it back, or "
+                                 "start the shard with --on-corrupt=quarantine"),
+            std::string::npos)
+      << refused.error();
+  auto alone = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(alone.ok()) << alone.error();
+  EXPECT_EQ(alone->missing_files, 1u);
+  ASSERT_EQ(alone->torrents.size(), 1u);
+  EXPECT_EQ(alone->torrents[0].completed, 5u);
+  EXPECT_NE(alone->Summary().find("started from the snapshot alone"), std::string::npos);
+}
+
+// The previous snapshot and journals are left when the current snapshot and journal are gone:
+// replaying them would silently lose what the current journal held.
+TEST_F(StateLoaderTest, OnlyThePrevFilesLeftIsRefused) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 1, {Torrent(hash, 1)});
+  ASSERT_TRUE(JournalWriter::Create(ops_, dir_.path(), {0, 1, 1, 0}).ok());
+  Snapshot(0, 1, 2, {Torrent(hash, 2)});
+  ASSERT_TRUE(JournalWriter::Create(ops_, dir_.path(), {0, 1, 2, 0}).ok());
+  std::filesystem::remove(dir_.File("shard-0-of-1.snapshot"));
+  std::filesystem::remove(dir_.File("shard-0-of-1.journal"));
+  auto refused = Load(0, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("no journal of shard 0 of 1"), std::string::npos)
+      << refused.error();
+}
+
+// What a first start leaves when it stops before its first snapshot is installed.
+TEST_F(StateLoaderTest, AFirstJournalAloneIsAFreshStart) {
+  ASSERT_TRUE(StartFirstJournal(ops_, dir_.path(), 0, 1, 0).ok());
+  auto loaded = Load(0, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_TRUE(loaded->torrents.empty());
+  EXPECT_EQ(loaded->missing_files, 0u);
 }
 
 TEST_F(StateLoaderTest, QuarantineMovesTheCorruptSnapshotAsideAndUsesThePreviousOne) {
