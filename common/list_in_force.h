@@ -1,5 +1,6 @@
-// ListInForce: what TorrentAccess, PasskeyAccess and ClientAccess share: the list an operator's
-// file gave (none: the feature is off) and how its reloads went. A ListFileReloader swaps a new
+// ListInForce: what every list read from an operator's file shares (the frontends' access, passkey,
+// client and IP lists, the shards' frontend keys): the list the file gave (none: the feature is
+// off) and how its reloads went. A ListFileReloader swaps a new
 // list in with Replace. Each derived class adds what it checks and counts. Loop thread only.
 #pragma once
 

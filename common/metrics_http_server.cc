@@ -19,8 +19,10 @@ std::string_view ReasonPhrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
-    default:
+    case 431:
       return "Request Header Fields Too Large";
+    default:
+      return "Error";
   }
 }
 

@@ -43,7 +43,7 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
                       "their batch was addressed to another shard index or count.",
                       shard, [&counters] { return counters.misrouted_requests; });
   registry.AddCounter("shardtrack_misrouted_batches_total",
-                      "Batches refused: addressed to another shard index.", shard,
+                      "Batches refused: addressed to another shard index or count.", shard,
                       [&counters] { return counters.misrouted_batches; });
   registry.AddCounter("shardtrack_invalid_requests_total", "Malformed requests refused.", shard,
                       [&counters] { return counters.invalid_requests; });

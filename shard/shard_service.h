@@ -42,8 +42,10 @@ struct ShardLimits {
 };
 
 struct ShardServiceCounters {
-  std::uint64_t announces = 0;  // announce requests handled (misrouted and invalid included)
-  std::uint64_t scrapes = 0;    // scrape requests handled, full scrapes included
+  // Announce requests handled, those of another shard's torrent and invalid ones included (a
+  // misrouted batch's are refused before they are counted).
+  std::uint64_t announces = 0;
+  std::uint64_t scrapes = 0;  // scrape requests handled, full scrapes included
   std::uint64_t misrouted_batches = 0;
   std::uint64_t misrouted_requests = 0;  // in a misrouted batch, or of another shard's torrent
   std::uint64_t invalid_requests = 0;

@@ -105,9 +105,6 @@ Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings);
 // write at the same moment; later ones come every interval, keeping the offsets.
 Duration FirstSaveDelay(const ShardSettings& settings);
 
-// The CPU numbers of snapshot_cpus (sorted, each once; empty when the setting is), or an error
-// naming the setting: a malformed list, or a CPU at or above `configured_cpus` (what the machine
-// has, get_nprocs_conf()).
 // --save-dfile-interval and --accounting-interval: from 1 s to kLongestSettingSeconds each.
 Status CheckFileIntervals(const ShardSettings& settings);
 
@@ -117,6 +114,9 @@ Status CheckListen(const ShardSettings& settings);
 // --store-peer-ids: asked, always or never.
 Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings);
 
+// The CPU numbers of snapshot_cpus (sorted, each once; empty when the setting is), or an error
+// naming the setting: a malformed list, or a CPU at or above `configured_cpus` (what the machine
+// has, get_nprocs_conf()).
 Result<std::vector<int>> SnapshotCpusFrom(const ShardSettings& settings, int configured_cpus);
 
 }  // namespace shardtrack

@@ -16,13 +16,13 @@ std::string Describe(const std::string& address, std::uint16_t port, bool v6) {
   return v6 ? "[" + address + "]:" + std::to_string(port) : address + ":" + std::to_string(port);
 }
 
+}  // namespace
+
 Error SocketError(const char* step, const std::string& where, int fd) {
   const int saved = errno;
   if (fd >= 0) ::close(fd);
   return Error{std::string(step) + " " + where + ": " + std::strerror(saved)};
 }
-
-}  // namespace
 
 Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16_t port) {
   std::string literal = address;

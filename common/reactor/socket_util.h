@@ -29,6 +29,9 @@ struct SocketAddress {
 };
 Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16_t port);
 
+// "<step> <where>: <errno's text>", closing `fd` first when it is one (errno is kept).
+Error SocketError(const char* step, const std::string& where, int fd);
+
 // Before bind: an IPv6 socket takes IPv4 peers too (as v4-mapped addresses) whatever the host's
 // net.ipv6.bindv6only says, so `--bind ::` serves both families on one port. True for IPv4.
 bool ServeBothFamilies(int fd, const SocketAddress& address);

@@ -15,12 +15,6 @@ constexpr unsigned kReceiveBatch = 32;                                    // dat
 constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(std::uint32_t));  // SO_RXQ_OVFL's count
 constexpr std::size_t kSendBatch = 64;                                    // datagrams per sendmmsg
 
-Error SocketError(const char* step, const std::string& where, int fd) {
-  const int saved = errno;
-  if (fd >= 0) ::close(fd);
-  return Error{std::string(step) + " " + where + ": " + std::strerror(saved)};
-}
-
 // The kernel has no room for more: the rest of a flush would fail the same way.
 bool IsOutOfBuffers(int error) {
   return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == ENOMEM;

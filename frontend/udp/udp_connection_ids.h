@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "common/clock.h"
-#include "common/reactor/socket_util.h"
+#include "common/ip_address.h"
 #include "common/result.h"
 #include "common/siphash.h"
 

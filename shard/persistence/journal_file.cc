@@ -45,9 +45,7 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
   }
   // The open file now carries the target's name; appends go to the new journal.
   (*file)->Renamed(target);
-  std::unique_ptr<JournalWriter> writer(new JournalWriter(std::move(*file), bytes.size()));
-  writer->records_ = records.count;
-  return writer;
+  return std::make_unique<JournalWriter>(OnlyCreate{}, std::move(*file), bytes.size());
 }
 
 Status StartFirstJournal(FileOps& ops, const std::string& dir, std::uint32_t index,
@@ -66,7 +64,6 @@ void JournalWriter::Append(const JournalEntry& entry) {
     ++copy_.count;
   }
   pending_completions_ |= entry.op == JournalOp::kCompleted;
-  ++pending_records_;
   if (pending_.size() > max_turn_bytes_ && start > 0) {  // the records before it make a turn
     AppendFrame(sealed_, RecordType::kJournalTurn, std::string_view(pending_).substr(0, start));
     pending_.erase(0, start);
@@ -84,12 +81,10 @@ Status JournalWriter::Write() {
     return status;
   }
   bytes_ += writing_.size();
-  records_ += pending_records_;
   if (pending_completions_) completions_written_through_ = bytes_;
   pending_.clear();
   sealed_.clear();
   markers_.clear();
-  pending_records_ = 0;
   pending_completions_ = false;
   return OkStatus();
 }

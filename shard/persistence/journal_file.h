@@ -52,6 +52,10 @@ struct EncodedRecords {
 };
 
 class JournalWriter {
+  struct OnlyCreate {  // a key only Create can make: the constructor is public for make_unique
+    explicit OnlyCreate() = default;
+  };
+
  public:
   // Replaces `shard-<index>-of-<count>.journal` in `dir` by one holding `header` and `records`
   // (written to a temp file, fsynced, renamed, directory fsynced), and keeps it open for
@@ -63,6 +67,8 @@ class JournalWriter {
   static Result<std::unique_ptr<JournalWriter>> Create(
       FileOps& ops, const std::string& dir, const FileHeader& header,
       const EncodedRecords& records = {}, std::unique_ptr<UnlinkedFile>* replaced = nullptr);
+  JournalWriter(OnlyCreate, std::unique_ptr<WritableFile> file, std::uint64_t bytes)
+      : file_(std::move(file)), max_turn_bytes_(kMaxFrameBody), bytes_(bytes) {}
 
   // What a sync on another thread needs: fdatasync the file, covering every byte written so far.
   struct SyncJob {
@@ -74,7 +80,6 @@ class JournalWriter {
   void Append(const JournalEntry& entry);
   // The most bytes of records one turn frame holds: kMaxFrameBody; tests lower it.
   void LimitTurnBytes(std::size_t bytes) { max_turn_bytes_ = bytes; }
-  bool has_pending() const { return pending_records_ > 0; }
   // Writes every pending record. After a failed write or sync the file may hold a torn record
   // and the page cache cannot be trusted, so the writer stays broken: every later Write and
   // Commit fails until the journal is replaced (by the next snapshot).
@@ -87,7 +92,6 @@ class JournalWriter {
   // Write(), then fdatasync right here when needs_sync().
   Status Commit();
   std::uint64_t bytes() const { return bytes_; }
-  std::uint64_t records() const { return records_; }
   std::uint64_t syncs() const { return syncs_; }
   bool broken() const { return broken_; }
 
@@ -98,21 +102,16 @@ class JournalWriter {
   bool copying() const { return copying_; }
 
  private:
-  JournalWriter(std::unique_ptr<WritableFile> file, std::uint64_t bytes)
-      : file_(std::move(file)), max_turn_bytes_(kMaxFrameBody), bytes_(bytes) {}
-
   std::unique_ptr<WritableFile> file_;
   std::string pending_;  // encoded records not written yet: the next turn's
   std::string sealed_;   // turn frames of this Write's records that filled a frame already
   std::size_t max_turn_bytes_;
   std::string markers_;  // kJournalSynced frames not written yet, which go before the turn
   std::string writing_;  // the bytes of one Write (reused)
-  std::uint64_t pending_records_ = 0;
   bool pending_completions_ = false;               // pending_ holds a kCompleted
   std::uint64_t completions_written_through_ = 0;  // end of the last Write holding a kCompleted
   std::uint64_t synced_through_ = 0;               // end of what the last good sync covered
   std::uint64_t bytes_ = 0;
-  std::uint64_t records_ = 0;
   std::uint64_t syncs_ = 0;
   bool broken_ = false;
   bool copying_ = false;

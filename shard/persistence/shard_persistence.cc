@@ -60,7 +60,7 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
   const LoadOptions load{options.data_dir, options.index, options.count, options.on_corrupt, now};
   auto loaded = LoadIntoStore(ops, load, options.peer_timeout, store);
   if (!loaded) return Error{loaded.error()};
-  std::unique_ptr<ShardPersistence> persistence(new ShardPersistence(ops, options));
+  auto persistence = std::make_unique<ShardPersistence>(OnlyOpen{}, ops, options);
   persistence->lock_ = std::move(*lock);
   persistence->generation_ = loaded->max_generation;
   persistence->recovery_ = std::move(*loaded);

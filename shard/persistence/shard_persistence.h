@@ -74,12 +74,18 @@ struct PersistenceStats {
 };
 
 class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot {
+  struct OnlyOpen {  // a key only Open can make: the constructor is public for make_unique
+    explicit OnlyOpen() = default;
+  };
+
  public:
   // Loads into `store` (empty), then writes the first snapshot and journal. Fails, naming the
   // file and the --on-corrupt choices, when a file is corrupt and the policy is to refuse.
   static Result<std::unique_ptr<ShardPersistence>> Open(FileOps& ops,
                                                         const PersistenceOptions& options,
                                                         UnixSeconds now, SwarmStore& store);
+  ShardPersistence(OnlyOpen, FileOps& ops, PersistenceOptions options)
+      : ops_(ops), options_(std::move(options)) {}
 
   // Queues journal records for one handled batch: each accepted announce's peer (upsert, or
   // removal on `stopped`) and each counted completion.
@@ -114,8 +120,6 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   const PersistenceStats& stats() const { return stats_; }
 
  private:
-  ShardPersistence(FileOps& ops, PersistenceOptions options)
-      : ops_(ops), options_(std::move(options)) {}
   FileHeader Header(std::uint64_t generation, UnixSeconds now) const;
   Status OpenJournal(UnixSeconds now);
   Status WriteQueued();

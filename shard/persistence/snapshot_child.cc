@@ -115,7 +115,7 @@ Result<std::unique_ptr<SnapshotChild>> SnapshotChild::Start(const Job& job,
     ::close(fds[0]);
     return Error{error};
   }
-  return std::unique_ptr<SnapshotChild>(new SnapshotChild(pid, pidfd, fds[0]));
+  return std::make_unique<SnapshotChild>(OnlyStart{}, pid, pidfd, fds[0]);
 }
 
 SnapshotChild::~SnapshotChild() {

@@ -23,6 +23,10 @@
 namespace shardtrack {
 
 class SnapshotChild {
+  struct OnlyStart {  // a key only Start can make: the constructor is public for make_unique
+    explicit OnlyStart() = default;
+  };
+
  public:
   // Runs in the child. Its result is cut to 4000 bytes.
   using Job = std::function<Result<std::string>()>;
@@ -30,6 +34,8 @@ class SnapshotChild {
   // `cpus`: the CPU numbers the child may run on; empty: those of the parent.
   static Result<std::unique_ptr<SnapshotChild>> Start(const Job& job,
                                                       const std::vector<int>& cpus = {});
+  SnapshotChild(OnlyStart, pid_t pid, int pidfd, int result_fd)
+      : pid_(pid), pidfd_(pidfd), result_fd_(result_fd) {}
   ~SnapshotChild();
   SnapshotChild(const SnapshotChild&) = delete;
   SnapshotChild& operator=(const SnapshotChild&) = delete;
@@ -44,9 +50,6 @@ class SnapshotChild {
   const std::string& affinity_error() const { return affinity_error_; }
 
  private:
-  SnapshotChild(pid_t pid, int pidfd, int result_fd)
-      : pid_(pid), pidfd_(pidfd), result_fd_(result_fd) {}
-
   pid_t pid_;
   int pidfd_;
   int result_fd_;  // read end of the pipe the child writes its result to
