@@ -7,33 +7,30 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/unique_fd.h"
+
 namespace shardtrack {
 namespace {
 constexpr std::size_t kReadChunk = 1 << 16;
 }  // namespace
 
 Result<std::string> ReadWholeFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error{"cannot read " + path + ": " + std::strerror(errno)};
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Error{"cannot read " + path + ": " + std::strerror(errno)};
   std::string text;
   struct stat info {};
-  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
+  if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) {
     text.reserve(static_cast<std::size_t>(info.st_size) + kReadChunk);  // one allocation
   }
   std::size_t used = 0;
   while (true) {
     text.resize(used + kReadChunk);
-    const ssize_t got = ::read(fd, text.data() + used, kReadChunk);
+    const ssize_t got = ::read(fd.get(), text.data() + used, kReadChunk);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      const int error = errno;
-      ::close(fd);
-      return Error{"cannot read " + path + ": " + std::strerror(error)};
-    }
+    if (got < 0) return Error{"cannot read " + path + ": " + std::strerror(errno)};
     if (got == 0) break;
     used += static_cast<std::size_t>(got);
   }
-  ::close(fd);
   text.resize(used);
   return text;
 }

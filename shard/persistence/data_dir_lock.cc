@@ -65,9 +65,10 @@ std::string InUseByOtherLayout(const std::string& dir, std::uint32_t running) {
 Result<std::unique_ptr<DataDirLock>> DataDirLock::Take(const std::string& dir, std::uint32_t index,
                                                        std::uint32_t count) {
   const std::string path = JoinPath(dir, kFileName);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return ErrnoError("open", path, errno);
-  auto lock = std::make_unique<DataDirLock>(fd);
+  UniqueFd file(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
+  if (!file.valid()) return ErrnoError("open", path, errno);
+  const int fd = file.get();
+  auto lock = std::make_unique<DataDirLock>(std::move(file));
   GiveToDirectoryOwner(fd, dir);
   struct flock layout = ByteRange(F_RDLCK, count, 1);
   if (::fcntl(fd, F_OFD_SETLK, &layout) != 0) return ErrnoError("lock", path, errno);
@@ -86,13 +87,12 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Take(const std::string& dir, s
 
 Status DataDirLock::CheckNoneRunsBut(const std::string& dir, std::uint32_t count) {
   const std::string path = JoinPath(dir, kFileName);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) {
     if (errno == ENOENT) return OkStatus();
     return ErrnoError("open", path, errno);
   }
-  DataDirLock closer(fd);
-  auto other = OtherLayoutRunning(fd, path, count);
+  auto other = OtherLayoutRunning(file.get(), path, count);
   if (!other) return Error{other.error()};
   if (*other) return Error{InUseByOtherLayout(dir, **other)};
   return OkStatus();
@@ -101,12 +101,10 @@ Status DataDirLock::CheckNoneRunsBut(const std::string& dir, std::uint32_t count
 bool DataDirLock::InPlace(const std::string& dir) const {
   struct stat named {};
   struct stat held {};
-  if (::stat(JoinPath(dir, kFileName).c_str(), &named) != 0 || ::fstat(fd_, &held) != 0) {
+  if (::stat(JoinPath(dir, kFileName).c_str(), &named) != 0 || ::fstat(fd_.get(), &held) != 0) {
     return false;
   }
   return named.st_dev == held.st_dev && named.st_ino == held.st_ino;
 }
-
-DataDirLock::~DataDirLock() { ::close(fd_); }
 
 }  // namespace shardtrack

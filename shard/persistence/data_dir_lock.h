@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace shardtrack {
 
@@ -33,13 +34,10 @@ class DataDirLock {
   // it, and another shard could then lock a new one and start on the same files.
   bool InPlace(const std::string& dir) const;
 
-  explicit DataDirLock(int fd) : fd_(fd) {}
-  ~DataDirLock();
-  DataDirLock(const DataDirLock&) = delete;
-  DataDirLock& operator=(const DataDirLock&) = delete;
+  explicit DataDirLock(UniqueFd fd) : fd_(std::move(fd)) {}
 
  private:
-  int fd_;
+  UniqueFd fd_;
 };
 
 }  // namespace shardtrack

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/unique_fd.h"
+
 namespace shardtrack {
 namespace {
 
@@ -45,15 +47,12 @@ namespace {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixWritableFile() override { ::close(fd_); }
-  PosixWritableFile(const PosixWritableFile&) = delete;
-  PosixWritableFile& operator=(const PosixWritableFile&) = delete;
+  PosixWritableFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
 
   Status Append(std::string_view bytes) override {
     std::size_t done = 0;
     while (done < bytes.size()) {
-      ssize_t written = ::write(fd_, bytes.data() + done, bytes.size() - done);
+      ssize_t written = ::write(fd_.get(), bytes.data() + done, bytes.size() - done);
       if (written < 0) {
         if (errno == EINTR) continue;
         const int error = errno;
@@ -65,7 +64,7 @@ class PosixWritableFile final : public WritableFile {
     return OkStatus();
   }
   Status Sync() override {
-    if (::fdatasync(fd_) != 0) return ErrnoError("fdatasync", path_, errno);
+    if (::fdatasync(fd_.get()) != 0) return ErrnoError("fdatasync", path_, errno);
     return OkStatus();
   }
   const std::string& path() const override { return path_; }
@@ -76,39 +75,33 @@ class PosixWritableFile final : public WritableFile {
   // (a full disk takes part of a write, and a journal must end at a whole turn's records).
   void CutOff(std::size_t bytes) {
     struct stat info {};
-    if (bytes == 0 || ::fstat(fd_, &info) != 0) return;
+    if (bytes == 0 || ::fstat(fd_.get(), &info) != 0) return;
     const off_t end = info.st_size - static_cast<off_t>(bytes);
-    if (::ftruncate(fd_, end) == 0) ::lseek(fd_, end, SEEK_SET);
+    if (::ftruncate(fd_.get(), end) == 0) ::lseek(fd_.get(), end, SEEK_SET);
   }
 
   std::string path_;
-  int fd_;
+  UniqueFd fd_;
 };
 
 class PosixUnlinkedFile final : public UnlinkedFile {
  public:
-  explicit PosixUnlinkedFile(int fd) : fd_(fd) {}
-  ~PosixUnlinkedFile() override { ::close(fd_); }
-  PosixUnlinkedFile(const PosixUnlinkedFile&) = delete;
-  PosixUnlinkedFile& operator=(const PosixUnlinkedFile&) = delete;
+  explicit PosixUnlinkedFile(UniqueFd fd) : fd_(std::move(fd)) {}
 
  private:
-  int fd_;
+  UniqueFd fd_;
 };
 
 class PosixSequentialFile final : public SequentialFile {
  public:
-  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixSequentialFile() override { ::close(fd_); }
-  PosixSequentialFile(const PosixSequentialFile&) = delete;
-  PosixSequentialFile& operator=(const PosixSequentialFile&) = delete;
+  PosixSequentialFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
 
   Status Read(std::size_t max_bytes, std::string& out) override {
     const std::size_t start = out.size();
     out.resize(start + max_bytes);
     ssize_t got;
     do {
-      got = ::read(fd_, out.data() + start, max_bytes);
+      got = ::read(fd_.get(), out.data() + start, max_bytes);
     } while (got < 0 && errno == EINTR);
     const int error = errno;
     out.resize(start + (got > 0 ? static_cast<std::size_t>(got) : 0));
@@ -119,7 +112,7 @@ class PosixSequentialFile final : public SequentialFile {
 
  private:
   std::string path_;
-  int fd_;
+  UniqueFd fd_;
 };
 
 }  // namespace
@@ -134,9 +127,9 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
 Result<std::unique_ptr<WritableFile>> PosixFileOps::OpenWritable(const std::string& path,
                                                                  OpenMode mode) {
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == OpenMode::kTruncate ? O_TRUNC : O_APPEND);
-  int fd = ::open(path.c_str(), flags, 0640);  // peers' addresses, members' passkeys
-  if (fd < 0) return ErrnoError("open", path, errno);
-  return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
+  UniqueFd fd(::open(path.c_str(), flags, 0640));  // peers' addresses, members' passkeys
+  if (!fd.valid()) return ErrnoError("open", path, errno);
+  return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, std::move(fd)));
 }
 
 Status PosixFileOps::Rename(const std::string& from, const std::string& to) {
@@ -150,12 +143,9 @@ Status PosixFileOps::Link(const std::string& from, const std::string& to) {
 }
 
 Status PosixFileOps::SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open directory", dir, errno);
-  int result = ::fsync(fd);
-  int error = errno;
-  ::close(fd);
-  if (result != 0) return ErrnoError("fsync directory", dir, error);
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open directory", dir, errno);
+  if (::fsync(fd.get()) != 0) return ErrnoError("fsync directory", dir, errno);
   return OkStatus();
 }
 
@@ -165,12 +155,12 @@ Status PosixFileOps::Remove(const std::string& path) {
 }
 
 Result<std::unique_ptr<UnlinkedFile>> PosixFileOps::Unlink(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
     if (errno == ENOENT) return std::unique_ptr<UnlinkedFile>();
     return ErrnoError("open to remove", path, errno);
   }
-  auto file = std::make_unique<PosixUnlinkedFile>(fd);
+  auto file = std::make_unique<PosixUnlinkedFile>(std::move(fd));
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("remove", path, errno);
   return std::unique_ptr<UnlinkedFile>(std::move(file));
 }
@@ -181,30 +171,26 @@ bool PosixFileOps::Exists(const std::string& path) {
 }
 
 Result<std::string> PosixFileOps::ReadFile(const std::string& path, std::uint64_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open", path, errno);
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open", path, errno);
   std::string out;
   char buffer[1 << 16];
   while (out.size() < max_bytes) {
     std::size_t want = std::min<std::uint64_t>(sizeof(buffer), max_bytes - out.size());
-    ssize_t got = ::read(fd, buffer, want);
+    ssize_t got = ::read(fd.get(), buffer, want);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      int error = errno;
-      ::close(fd);
-      return ErrnoError("read", path, error);
-    }
+    if (got < 0) return ErrnoError("read", path, errno);
     if (got == 0) break;
     out.append(buffer, static_cast<std::size_t>(got));
   }
-  ::close(fd);
   return out;
 }
 
 Result<std::unique_ptr<SequentialFile>> PosixFileOps::OpenSequential(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open", path, errno);
-  return std::unique_ptr<SequentialFile>(std::make_unique<PosixSequentialFile>(path, fd));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open", path, errno);
+  return std::unique_ptr<SequentialFile>(
+      std::make_unique<PosixSequentialFile>(path, std::move(fd)));
 }
 
 Result<std::vector<std::string>> PosixFileOps::ListDir(const std::string& dir) {

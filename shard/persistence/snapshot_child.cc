@@ -94,28 +94,25 @@ Result<std::unique_ptr<SnapshotChild>> SnapshotChild::Start(const Job& job,
                                                             const std::vector<int>& cpus) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Error{ErrnoText("pipe2")};
+  UniqueFd result_end(fds[0]);
+  UniqueFd child_end(fds[1]);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::close(fds[0]);
-    RunChild(job, cpus, fds[1], parent);
+    result_end.Reset();
+    RunChild(job, cpus, child_end.get(), parent);
   }
-  ::close(fds[1]);
-  if (pid < 0) {
-    const std::string error = ErrnoText("fork");
-    ::close(fds[0]);
-    return Error{error};
-  }
+  if (pid < 0) return Error{ErrnoText("fork")};
+  child_end.Reset();
   // The system call itself: glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++.
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd.valid()) {
     const std::string error = ErrnoText("pidfd_open");
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    ::close(fds[0]);
     return Error{error};
   }
-  return std::make_unique<SnapshotChild>(OnlyStart{}, pid, pidfd, fds[0]);
+  return std::make_unique<SnapshotChild>(OnlyStart{}, pid, std::move(pidfd), std::move(result_end));
 }
 
 SnapshotChild::~SnapshotChild() {
@@ -124,8 +121,6 @@ SnapshotChild::~SnapshotChild() {
     while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
     }
   }
-  ::close(pidfd_);
-  ::close(result_fd_);
 }
 
 Result<std::string> SnapshotChild::Wait() {
@@ -134,7 +129,7 @@ Result<std::string> SnapshotChild::Wait() {
     if (errno != EINTR) return Error{ErrnoText("waitpid")};
   }
   reaped_ = true;
-  std::string result = ReadAll(result_fd_);
+  std::string result = ReadAll(result_fd_.get());
   if (!result.empty()) {
     const std::size_t length = static_cast<unsigned char>(result[0]);
     affinity_error_ = result.substr(1, length);

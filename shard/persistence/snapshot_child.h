@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace shardtrack {
 
@@ -34,14 +35,14 @@ class SnapshotChild {
   // `cpus`: the CPU numbers the child may run on; empty: those of the parent.
   static Result<std::unique_ptr<SnapshotChild>> Start(const Job& job,
                                                       const std::vector<int>& cpus = {});
-  SnapshotChild(OnlyStart, pid_t pid, int pidfd, int result_fd)
-      : pid_(pid), pidfd_(pidfd), result_fd_(result_fd) {}
+  SnapshotChild(OnlyStart, pid_t pid, UniqueFd pidfd, UniqueFd result_fd)
+      : pid_(pid), pidfd_(std::move(pidfd)), result_fd_(std::move(result_fd)) {}
   ~SnapshotChild();
   SnapshotChild(const SnapshotChild&) = delete;
   SnapshotChild& operator=(const SnapshotChild&) = delete;
 
   // Readable once the child has exited. Owned by this object.
-  int done_fd() const { return pidfd_; }
+  int done_fd() const { return pidfd_.get(); }
   // Blocks until the child has exited (at once when done_fd() is readable): the job's result, or
   // an error naming the job's failure or how the child died. Call once.
   Result<std::string> Wait();
@@ -51,8 +52,8 @@ class SnapshotChild {
 
  private:
   pid_t pid_;
-  int pidfd_;
-  int result_fd_;  // read end of the pipe the child writes its result to
+  UniqueFd pidfd_;
+  UniqueFd result_fd_;  // read end of the pipe the child writes its result to
   bool reaped_ = false;
   std::string affinity_error_;
 };
