@@ -170,7 +170,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   WarnIfOthersMayRead("", JoinPath(settings.data_dir, kAccountingDir),
                       "the accounting files in it name members' passkeys");
   shard->server_->SetDurability(shard->persistence_.get());
-  shard->server_->SetBackgroundSnapshot(shard->persistence_.get());
+  shard->server_->SetBackgroundSnapshot(*shard->persistence_);
   return shard;
 }
 

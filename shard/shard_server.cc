@@ -16,9 +16,6 @@ constexpr int kMaxDrainTurns = 16;       // of those, at Close
 // scrape's, which would otherwise pin its megabytes.
 constexpr std::size_t kMaxKeptReplyBytes = 256 * 1024;
 constexpr int kClosingLingerMs = 1000;  // see Close
-// How soon a data directory deleted by hand is written again (from memory: nothing is lost
-// unless the shard dies within this plus one snapshot).
-constexpr auto kFilesCheckInterval = std::chrono::seconds(5);
 
 // The user id the ZapHandler gave the connection `message` came on (its key in hex); empty
 // without one.
@@ -37,8 +34,7 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
       service_(service),
       expiry_(expiry),
       socket_(context, zmq::socket_type::router),
-      sync_worker_(loop),
-      cleanup_worker_(loop) {
+      sync_worker_(loop) {
   socket_.set(zmq::sockopt::linger, 0);            // until Close
   socket_.set(zmq::sockopt::router_mandatory, 0);  // a frontend gone away: drop its reply
   socket_.set(zmq::sockopt::sndhwm, 10000);
@@ -71,10 +67,7 @@ void ShardServer::Start() {
   loop_.WatchSocket(socket_, [this] { OnReadable(); });
   watching_ = true;
   expiry_timer_ = loop_.RunAfter(expiry_.GapFor(store_.torrents()), [this] { RunExpirySlice(); });
-  if (snapshot_) {
-    save_timer_ = loop_.RunAfter(FirstSaveDelay(settings_), [this] { RunSave(); });
-    files_timer_ = loop_.RunAfter(kFilesCheckInterval, [this] { CheckFiles(); });
-  }
+  if (snapshots_) snapshots_->Start();
 }
 
 void ShardServer::Close() {
@@ -88,12 +81,9 @@ void ShardServer::Close() {
   // The replies sent from here on are the last: they get a moment to leave before the socket
   // goes (a peer that is gone drops them at once, so a stop never waits long for one).
   socket_.set(zmq::sockopt::linger, kClosingLingerMs);
-  for (TimerId* timer : {&expiry_timer_, &save_timer_, &files_timer_}) {
-    if (*timer != 0) loop_.Cancel(*timer);
-    *timer = 0;
-  }
-  if (snapshot_fd_ >= 0) AbandonSnapshot();  // the final snapshot follows: no need to wait
-  cleanup_worker_.Wait();
+  if (expiry_timer_ != 0) loop_.Cancel(expiry_timer_);
+  expiry_timer_ = 0;
+  if (snapshots_) snapshots_->Close();
   WaitForSyncs();
   if (held_.empty() || commit_failed_) return;
   // The last completions: make them durable and answer them before leaving.
@@ -280,6 +270,16 @@ void ShardServer::StopUnanswered() {
   loop_.Stop();
 }
 
+void ShardServer::SetBackgroundSnapshot(BackgroundSnapshot& snapshot) {
+  snapshots_.emplace(
+      loop_, settings_, store_, snapshot,
+      SnapshotScheduler::Hooks{
+          .before_finish = [this] { WaitForSyncs(); },
+          .after_finish = [this] { StartSyncIfDue(); },
+          .finish_failed = [this](const std::string& error) { FailDurability("snapshot", error); },
+          .stop = [this] { StopUnanswered(); }});
+}
+
 void ShardServer::JournalRetired(const std::vector<InfoHash>& retired) {
   if (!durability_ || retired.empty()) return;
   durability_->RecordForgotten(retired);
@@ -302,84 +302,6 @@ void ShardServer::RunExpirySlice() {
         Seconds(expiry_.options().max_lap).count());
   }
   expiry_timer_ = loop_.RunAfter(gap, [this] { RunExpirySlice(); });
-}
-
-void ShardServer::RunSave() {
-  save_timer_ =
-      loop_.RunAfter(std::chrono::seconds(settings_.save_dfile_interval), [this] { RunSave(); });
-  if (snapshot_fd_ >= 0) {
-    spdlog::warn(
-        "shard {}: the snapshot started {} s ago is still being written, so this one is skipped "
-        "(a snapshot child stopped or starved of CPU? --save-dfile-interval too short for the "
-        "store?)",
-        settings_.index,
-        std::chrono::duration_cast<std::chrono::seconds>(loop_.clock().Now() - snapshot_started_)
-            .count());
-    return;
-  }
-  StartSnapshot();
-}
-
-void ShardServer::CheckFiles() {
-  files_timer_ = loop_.RunAfter(kFilesCheckInterval, [this] { CheckFiles(); });
-  const auto missing = snapshot_->RestoreMissingFiles();
-  if (!missing) {
-    spdlog::critical(
-        "shard {}: {}; stopping the shard, which can no longer keep what it answers (what it "
-        "held since the files vanished is lost; make the data directory writable and its own)",
-        settings_.index, missing.error());
-    return StopUnanswered();
-  }
-  if (missing->empty()) return;
-  if (missing_files_log_.Due(loop_.clock().Now())) {
-    spdlog::error(
-        "shard {}: {} vanished from under the running shard (removed by hand?); writing a "
-        "snapshot and journal from memory now, so that a restart loses nothing",
-        settings_.index, *missing);
-  }
-  if (repairing_) return;                    // the snapshot that puts them back is being written
-  if (snapshot_fd_ >= 0) AbandonSnapshot();  // its temp file may have gone with the directory
-  StartSnapshot();
-  repairing_ = snapshot_fd_ >= 0;
-}
-
-void ShardServer::AbandonSnapshot() {
-  loop_.UnwatchFd(snapshot_fd_);
-  snapshot_fd_ = -1;
-  repairing_ = false;
-  snapshot_->AbandonSnapshot();
-}
-
-void ShardServer::StartSnapshot() {
-  snapshot_started_ = loop_.clock().Now();
-  auto started = snapshot_->StartSnapshot(store_, loop_.clock().WallNow());
-  if (!started) {
-    spdlog::error("cannot start a snapshot: {} (the previous one and the journal stay in force)",
-                  started.error());
-    return;
-  }
-  snapshot_fd_ = *started;
-  loop_.WatchFd(snapshot_fd_, EventLoop::kReadable, [this](short) { FinishSnapshot(); });
-}
-
-void ShardServer::FinishSnapshot() {
-  loop_.UnwatchFd(snapshot_fd_);
-  snapshot_fd_ = -1;
-  repairing_ = false;
-  WaitForSyncs();  // the snapshot replaces the journal a sync may be working on
-  if (Status finished = snapshot_->FinishSnapshot(); !finished) {
-    FailDurability("snapshot", finished.error());
-    return;
-  }
-  StartCleanup();
-  StartSyncIfDue();
-}
-
-void ShardServer::StartCleanup() {
-  auto cleanup = snapshot_->TakeCleanup();
-  if (!cleanup) return;
-  cleanup_worker_.Wait();  // the last snapshot's: long done, snapshots are seconds apart
-  cleanup_worker_.Start(std::move(cleanup), [](const Status&) {});  // a close reports nothing
 }
 
 }  // namespace shardtrack

@@ -4,15 +4,13 @@
 // except those that counted a completion: they wait for a sync of the journal (group commit:
 // one sync covers every completion written before it starts), which runs on a worker thread so
 // the loop keeps serving. Expiry runs on a timer in bounded slices so a sweep never stalls
-// replies; a second timer starts a snapshot every save_dfile_interval, which is written beside
-// the loop (one at a time; a timer that finds one running skips its turn) and finished when its
-// descriptor becomes readable; what it retired (the oldest snapshot and journal, slow to free)
-// is closed on a second worker thread. Persistence comes in through ReplyDurability and
-// BackgroundSnapshot, so this class knows no files. Loop thread only.
+// replies; periodic snapshots are a SnapshotScheduler's. Persistence comes in through
+// ReplyDurability and BackgroundSnapshot, so this class knows no files. Loop thread only.
 #pragma once
 
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +29,7 @@
 #include "shard/reply_durability.h"
 #include "shard/shard_service.h"
 #include "shard/shard_settings.h"
+#include "shard/snapshot_scheduler.h"
 #include "shard/swarm_store.h"
 
 namespace shardtrack {
@@ -54,9 +53,9 @@ class ShardServer {
   Result<std::string> Bind();
   // Without it, replies go out at once. Must outlive the server.
   void SetDurability(ReplyDurability* durability) { durability_ = durability; }
-  // The periodic snapshot; without it there is none. Must outlive the server.
-  void SetBackgroundSnapshot(BackgroundSnapshot* snapshot) { snapshot_ = snapshot; }
-  // Starts the expiry timer, and the save timer if there is a BackgroundSnapshot.
+  // The periodic snapshot; without it there is none. Must outlive the server. Call before Start.
+  void SetBackgroundSnapshot(BackgroundSnapshot& snapshot);
+  // Starts the expiry timer, and the snapshots if there is a BackgroundSnapshot.
   void Start();
   // Stops taking requests (shutdown), after finishing a running snapshot (waiting for it and for
   // its cleanup) and sending the replies that waited for a sync.
@@ -102,12 +101,6 @@ class ShardServer {
   void RunExpirySlice();  // at the pace expiry_ sets
   // Journals the torrents a slice forgot with their completed counts.
   void JournalRetired(const std::vector<InfoHash>& retired);
-  void RunSave();
-  void StartSnapshot();
-  void AbandonSnapshot();
-  void CheckFiles();  // every kFilesCheckInterval: what vanished is written again at once
-  void FinishSnapshot();
-  void StartCleanup();  // of the snapshot just finished, on cleanup_worker_
 
   EventLoop& loop_;
   const ShardSettings& settings_;
@@ -116,12 +109,7 @@ class ShardServer {
   ExpirySweep expiry_;
   zmq::socket_t socket_;
   ReplyDurability* durability_ = nullptr;
-  BackgroundSnapshot* snapshot_ = nullptr;
-  int snapshot_fd_ = -1;  // watched while a snapshot is being written
-  MonoTime snapshot_started_{};
-  bool repairing_ = false;  // the running snapshot puts back files that vanished: let it finish
   BackgroundWorker sync_worker_;
-  BackgroundWorker cleanup_worker_;  // frees what a background snapshot retired
   proto::RequestBatch incoming_;
   proto::ReplyBatch reply_;
   proto::ReplyBatch held_reply_;
@@ -132,9 +120,6 @@ class ShardServer {
   std::deque<Outgoing> held_;     // replies counting a completion, waiting for a sync
   std::size_t held_in_sync_ = 0;  // how many of held_ the running sync covers
   TimerId expiry_timer_ = 0;
-  TimerId save_timer_ = 0;
-  TimerId files_timer_ = 0;
-  LogThrottle missing_files_log_;
   bool watching_ = false;
   bool commit_failed_ = false;
   std::uint64_t batches_handled_ = 0;
@@ -146,6 +131,7 @@ class ShardServer {
   const FrontendKeys* frontend_keys_ = nullptr;  // with CURVE only
   std::uint64_t revoked_requests_ = 0;
   LogThrottle revoked_log_;
+  std::optional<SnapshotScheduler> snapshots_;  // with a BackgroundSnapshot only
 };
 
 }  // namespace shardtrack

@@ -41,7 +41,7 @@ class ShardServerTest : public ::testing::Test {
     settings_.listen = "inproc://shard-server-test";
     server_ = std::make_unique<ShardServer>(loop_, context_, settings_, expiry_, store_, service_);
     server_->SetDurability(persistence_.get());
-    if (snapshots) server_->SetBackgroundSnapshot(persistence_.get());
+    if (snapshots) server_->SetBackgroundSnapshot(*persistence_);
     ASSERT_TRUE(server_->Bind().ok());
     server_->Start();
     client_.connect(settings_.listen);
