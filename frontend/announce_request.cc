@@ -117,8 +117,8 @@ Status AnnounceParser::SetField(Field field, std::string_view value) {
         request.set_event(proto::EVENT_COMPLETED);
       } else if (value == "stopped") {
         request.set_event(proto::EVENT_STOPPED);
-      } else if (!value.empty() && value != "paused") {
-        return Invalid(field, "must be started, completed, stopped or empty");
+      } else if (!value.empty() && value != "empty" && value != "paused") {
+        return Invalid(field, "must be started, completed, stopped, empty or absent");
       }
       return OkStatus();
     case kCompact:
