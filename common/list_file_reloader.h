@@ -7,7 +7,7 @@
 // the disk. Loop thread only; borrows the loop and the target, which must outlive it.
 //
 // `Target` holds the list in force (TorrentAccess, PasskeyAccess, ClientAccess: a ListInForce,
-// which gives List, Replace, CountFailedReload and entries) and provides besides:
+// which gives List, Replace, CountFailedReload, RefusalOf and entries) and provides besides:
 //   static constexpr std::string_view kFileKind  "access list", for the log
 //   static constexpr std::string_view kEntryKind "torrents"
 //   Loader, whose Result<List> Load(const std::string& path) reads the file: blocking, it runs
@@ -93,6 +93,10 @@ class ListFileReloader {
   void OnChecked() {
     ++checks_;
     seen_ = found_.stamp;
+    if (found_.loaded && found_.loaded->ok()) {
+      std::string refusal = target_.RefusalOf(found_.loaded->value());
+      if (!refusal.empty()) found_.loaded = Result<List>(Error{std::move(refusal)});
+    }
     if (found_.loaded && found_.loaded->ok()) {
       target_.Replace(std::move(found_.loaded->value()));
       spdlog::info("{} {} reloaded: {} {}", Target::kFileKind, path_, target_.entries(),

@@ -41,6 +41,10 @@ class ListInForce {
     ++reloads_.failed;
     reloads_.stale = true;
   }
+  // Why a reloaded `list` must not replace the one in force, though its file parsed; empty: it
+  // may. Whether the list in force lets nothing through. (ModalList has its own of both.)
+  std::string RefusalOf(const List& /*list*/) const { return {}; }
+  bool RefusesEverything() const { return false; }
 
  protected:
   const List& list() const { return list_; }

@@ -142,6 +142,12 @@ Result<StartingList<Target>> LoadStartingList(std::string_view flag,
   starting.target = make(std::move(*list), starting.settings.mode);
   spdlog::info("{} {}: {} {} in force", Target::kFileKind, starting.settings.path,
                starting.target.entries(), Target::kEntryKind);
+  if (starting.target.RefusesEverything()) {
+    spdlog::warn(
+        "--{} {} names nothing, and in allow mode that refuses every request until it "
+        "names something (was it written half-way?)",
+        flag, starting.settings.path);
+  }
   return starting;
 }
 

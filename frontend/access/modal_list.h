@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -24,6 +25,16 @@ class ModalList : public ListInForce<ListType> {
  public:
   ModalList() = default;  // off: everything passes
   ModalList(AccessMode mode, ListType list) : ListInForce<ListType>(std::move(list)), mode_(mode) {}
+
+  // In allow mode a list that names nothing refuses everything. Reloaded over one that names
+  // something, it is most likely a file written half-way (a failed export): kept out.
+  std::string RefusalOf(const ListType& list) const {
+    if (mode_ != AccessMode::kAllow || list.size() != 0 || this->entries() == 0) return {};
+    return "it names nothing, which in allow mode would refuse every request (a failed export?)";
+  }
+  bool RefusesEverything() const {
+    return this->enabled() && mode_ == AccessMode::kAllow && this->entries() == 0;
+  }
 
  protected:
   // Whether something the list names (`listed`) or does not name passes.

@@ -96,6 +96,29 @@ TEST_F(ListFileReloaderTest, AMalformedFileKeepsTheListInForceUntilItIsFixed) {
   EXPECT_EQ(access_.entries(), 2u);
 }
 
+// An allow list emptied (a site's export that failed after truncating the file) would refuse
+// every torrent: it is kept out like a malformed file.
+TEST_F(ListFileReloaderTest, AnAllowListThatNamesNothingKeepsTheListInForce) {
+  Replace("# exported 2026-12-05, 0 torrents\n");
+  NextCheck();
+  EXPECT_EQ(access_.reloads().failed, 1u);
+  EXPECT_TRUE(access_.reloads().stale);
+  EXPECT_TRUE(access_.Serves(FromHex(kHexA)));
+}
+
+TEST_F(ListFileReloaderTest, ADenyListMayNameNothing) {
+  TorrentAccess blocked(AccessMode::kDeny, AccessList({FromHex(kHexA)}));
+  reloader_.reset();
+  reloader_.emplace(loop_, path_, kInterval, StampOf(path_), blocked);
+  reloader_->Start();
+  Replace("\n");
+  NextCheck();
+  EXPECT_EQ(blocked.reloads().ok, 1u);
+  EXPECT_EQ(blocked.entries(), 0u);
+  EXPECT_TRUE(blocked.Serves(FromHex(kHexA)));
+  reloader_.reset();  // before `blocked` goes
+}
+
 TEST_F(ListFileReloaderTest, AMissingFileKeepsTheListInForceUntilItReturns) {
   std::filesystem::remove(path_);
   NextCheck();
