@@ -106,7 +106,8 @@ ConnectionOrigin ResolveConnectionOrigin(const ClientAddressPolicy& policy, cons
       return Resolved(named ? source->address : peer, parse.header.consumed);
     }
   }
-  return Refused("PROXY header from untrusted source " + peer.ToString());
+  return Refused("PROXY header from untrusted source " + peer.ToString() +
+                 " (if that is your balancer, add it to --trusted-proxy)");
 }
 
 IpAddress ClientFromForwardedFor(const ClientAddressPolicy& policy, const IpAddress& origin,

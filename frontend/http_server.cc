@@ -52,7 +52,7 @@ bool HttpServer::AdmitClient(ConnectionId id, Connection& connection) {
     return true;
   }
   ++over_client_limit_;
-  if (RefusalLogDue()) {
+  if (client_limit_log_.Due(loop_.clock().Now())) {
     spdlog::warn(
         "refused a connection from {}: it already holds {} (--max-connections-per-client); {} "
         "refused so far; at most one such line a minute",
@@ -119,12 +119,10 @@ bool HttpServer::ResolveOrigin(ConnectionId id, Connection& connection, std::str
 
 void HttpServer::CountRefusal(const std::string& reason) {
   ++refused_connections_;
-  if (!RefusalLogDue()) return;
+  if (!refusal_log_.Due(loop_.clock().Now())) return;
   spdlog::warn("refused connection: {} ({} refused so far; at most one such line a minute)", reason,
                refused_connections_);
 }
-
-bool HttpServer::RefusalLogDue() { return refusal_log_.Due(loop_.clock().Now()); }
 
 void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::string& input) {
   std::size_t parsed = 0;  // consumed from the front of `input`, erased once at the end

@@ -130,7 +130,6 @@ class HttpServer final : public TcpHandler {
   bool ResolveOrigin(ConnectionId id, Connection& connection, std::string& input);
   bool AdmitClient(ConnectionId id, Connection& connection);
   void CountRefusal(const std::string& reason);  // loud, but at most one line a minute
-  bool RefusalLogDue();
   void ParseRequests(ConnectionId id, Connection& connection, std::string& input);
   // Closes once the requests already read are answered, the last with Connection: close.
   void ReadNoMore(ConnectionId id, Connection& connection);
@@ -159,7 +158,8 @@ class HttpServer final : public TcpHandler {
   std::uint64_t refused_connections_ = 0;
   ClientConnectionCounter client_connections_;
   std::uint64_t over_client_limit_ = 0;
-  LogThrottle refusal_log_;
+  LogThrottle refusal_log_;       // refused connections (CountRefusal)
+  LogThrottle client_limit_log_;  // connections over --max-connections-per-client
   std::optional<PeriodicTimer> request_sweep_;
 };
 

@@ -358,9 +358,11 @@ void ShardRouter::LogFailures(Shard& shard, const char* what) {
   if (!shard.failure_log.Due(loop_.clock().Now())) return;
   spdlog::warn(
       "shard {} at {} {} (requests failed so far: {} timed out, {} unavailable); check that it "
-      "runs and keeps up, and that both sides agree on CURVE (the shard's log says when it "
-      "refuses a handshake)",
-      shard.index, shard.endpoint, what, shard.counters.timeouts, shard.counters.unavailable);
+      "runs and keeps up{}",
+      shard.index, shard.endpoint, what, shard.counters.timeouts, shard.counters.unavailable,
+      options_.curve ? ", and that both sides agree on CURVE (the shard's log says when it "
+                       "refuses a handshake)"
+                     : "");
 }
 
 // Answered entries never stay at the front, so the front is the oldest open request.

@@ -115,6 +115,10 @@ int ShardServer::ReadBatches() {
       DropMalformed("not a RequestBatch");
       continue;
     }
+    if (incoming_.shard_count() == 0) {  // every frontend names its layout; empty bytes parse
+      DropMalformed("a batch for no shard layout (empty?)");
+      continue;
+    }
     if (!SenderStillAdmitted(payload)) {
       DropRevoked(UserIdOf(payload));
       continue;

@@ -201,6 +201,17 @@ TEST_F(ShardServerTest, AfterAFailedJournalWriteCloseTakesNothingMore) {
   EXPECT_EQ(server_->batches_handled(), 1u);
 }
 
+// An empty message parses as an empty RequestBatch for shard 0 of 0: it is a stranger's, not a
+// misrouted frontend's (whose alert would send the operator to the --shard lists).
+TEST_F(ShardServerTest, AnEmptyMessageIsMalformedNotMisrouted) {
+  Start(real_);
+  client_.send(zmq::buffer("", 0), zmq::send_flags::none);
+  TurnUntil([&] { return server_->malformed_messages() == 1; });
+  EXPECT_EQ(server_->malformed_messages(), 1u);
+  EXPECT_EQ(service_.counters().misrouted_batches, 0u);
+  EXPECT_EQ(replies(), 0u);
+}
+
 TEST_F(ShardServerTest, CloseAnswersTheCompletionsStillWaiting) {
   Start(real_);
   Send({Announce(1, 1, proto::EVENT_COMPLETED, 0)});
