@@ -129,12 +129,9 @@ void ShardService::HandleScrape(const proto::ScrapeRequest& request, UnixSeconds
       reply.set_misrouted(true);
       return;
     }
-    const SwarmCounts counts = store_.ScrapeOne(*info_hash);
     proto::ScrapeEntry* entry = scrape.add_files();
     entry->set_info_hash(raw);
-    entry->set_complete(ClampTo32(counts.seeders));
-    entry->set_incomplete(ClampTo32(counts.leechers));
-    entry->set_downloaded(ClampTo32(counts.completed));
+    SetCounts(store_.ScrapeOne(*info_hash), *entry);
   }
 }
 

@@ -10,9 +10,7 @@ namespace {
 
 void FillEntry(const InfoHash& info_hash, const TorrentSwarm& swarm, proto::ScrapeEntry& entry) {
   entry.set_info_hash(info_hash.bytes.data(), InfoHash::kSize);
-  entry.set_complete(ClampTo32(swarm.seeders()));
-  entry.set_incomplete(ClampTo32(swarm.leechers()));
-  entry.set_downloaded(ClampTo32(swarm.completed()));
+  SetCounts(swarm.counts(), entry);
 }
 
 }  // namespace
@@ -61,9 +59,7 @@ AnnounceOutcome SwarmStore::Announce(const PeerAnnounce& announce, UnixSeconds n
   Update(swarm, [&](TorrentSwarm& s) { applied = s.Apply(announce, now, peer_ids_); });
   outcome.completion_counted = applied.completion_counted;
   outcome.completed = swarm.completed();
-  out.set_complete(ClampTo32(swarm.seeders()));
-  out.set_incomplete(ClampTo32(swarm.leechers()));
-  out.set_downloaded(ClampTo32(swarm.completed()));
+  SetCounts(swarm.counts(), out);
   if (announce.event != proto::EVENT_STOPPED) {
     swarm.SelectFor(announce, applied, rng, out);
   } else {
@@ -126,8 +122,7 @@ ExpireProgress SwarmStore::ExpireSlice(UnixSeconds now, std::int64_t peer_timeou
 SwarmCounts SwarmStore::ScrapeOne(const InfoHash& info_hash) const {
   const std::size_t index = torrents_.Find(info_hash);
   if (index == torrents_.end()) return {};
-  const TorrentSwarm& swarm = torrents_.SwarmAt(index);
-  return {swarm.seeders(), swarm.leechers(), swarm.completed()};
+  return torrents_.SwarmAt(index).counts();
 }
 
 bool SwarmStore::Lists(const PeerAnnounce& announce) const {

@@ -16,6 +16,7 @@
 #include "common/reply_limits.h"
 #include "proto/shardtrack.pb.h"
 #include "shard/peer_announce.h"
+#include "shard/swarm_counts.h"
 #include "shard/top_torrents.h"
 #include "shard/torrent_record.h"
 #include "shard/torrent_swarm.h"
@@ -38,12 +39,6 @@ struct ExpireProgress {
   // Torrents forgotten with their completed counts after the torrent retention: a shard
   // journals them, or a restart would bring them back.
   std::vector<InfoHash> retired;
-};
-
-struct SwarmCounts {
-  std::uint64_t seeders = 0;
-  std::uint64_t leechers = 0;
-  std::uint64_t completed = 0;
 };
 
 class SwarmStore {

@@ -12,6 +12,7 @@
 #include "shard/clamp32.h"
 #include "shard/peer_announce.h"
 #include "shard/peer_family.h"
+#include "shard/swarm_counts.h"
 #include "shard/torrent_record.h"
 
 namespace shardtrack {
@@ -63,6 +64,7 @@ class TorrentSwarm {
   }
   std::uint64_t peers() const { return seeders() + leechers(); }
   std::uint64_t completed() const { return completed_; }
+  SwarmCounts counts() const { return {seeders(), leechers(), completed()}; }
   void set_completed(std::uint64_t completed) { completed_ = ClampTo32(completed); }
   // No peers and nothing counted: the store may forget it.
   bool forgettable() const { return peers() == 0 && completed_ == 0; }
