@@ -57,8 +57,9 @@ class ShardServer {
   void SetBackgroundSnapshot(BackgroundSnapshot& snapshot);
   // Starts the expiry timer, and the snapshots if there is a BackgroundSnapshot.
   void Start();
-  // Stops taking requests (shutdown), after finishing a running snapshot (waiting for it and for
-  // its cleanup) and sending the replies that waited for a sync.
+  // Stops taking requests (shutdown): answers what frontends sent before it, abandons a running
+  // snapshot (the final one follows), waits for its cleanup and sends the replies that waited for
+  // a sync.
   void Close();
 
   std::uint64_t batches_handled() const { return batches_handled_; }

@@ -66,8 +66,11 @@ class WatchedFile final : public SequentialFile {
 
 class Loader {
  public:
-  Loader(FileOps& ops, const LoadOptions& options, KeepTorrent keep)
-      : ops_(ops), options_(options), keep_(std::move(keep)) {}
+  // `layout_in_force`: the shard count whose sets must each have a journal (nullopt: that of
+  // the newest set read).
+  Loader(FileOps& ops, const LoadOptions& options, KeepTorrent keep,
+         std::optional<std::uint32_t> layout_in_force)
+      : ops_(ops), options_(options), keep_(std::move(keep)), layout_in_force_(layout_in_force) {}
 
   Result<LoadedState> Run(const std::function<bool(const ShardFileName&)>& wanted);
 
@@ -92,12 +95,20 @@ class Loader {
   bool AnySnapshotOnDisk(const SetState& set);
   // A file someone removed: `what` says which. Refused, or (quarantine) started `without` it.
   Status NoteMissing(const std::string& what, std::string_view without);
-  Status CheckNothingMissing(const SetState& set, bool snapshot_on_disk, bool journal_on_disk,
-                             bool have_journal);
+  Status CheckSnapshotNotMissing(const SetState& set, bool snapshot_on_disk, bool have_journal);
+  Status CheckJournalsNotMissing();
+  std::string WhereIs(std::uint32_t index, std::uint32_t count) const;
 
   FileOps& ops_;
   const LoadOptions& options_;
   KeepTorrent keep_;
+  std::optional<std::uint32_t> layout_in_force_;
+  struct SetWithoutJournal {
+    std::uint32_t index, count;
+  };
+  std::vector<SetWithoutJournal> without_journal_;  // a snapshot, and no journal beside it
+  std::uint64_t newest_generation_ = 0;
+  std::uint32_t newest_count_ = 0;             // the layout of the set of the newest generation
   SipHashKey index_key_ = RandomSipHashKey();  // for LoadingPeers' indexes only
   LoadedState out_;
 };
@@ -231,30 +242,45 @@ bool Loader::AnySnapshotOnDisk(const SetState& set) {
 
 Status Loader::NoteMissing(const std::string& what, std::string_view without) {
   if (options_.on_corrupt == OnCorrupt::kRefuse) {
-    return Error{what + ": someone removed it; put it back, or start the shard with " +
+    return Error{what + "; put it back, or start the shard with " +
                  "--on-corrupt=quarantine to start without it (what it held is lost)"};
   }
-  out_.notes.push_back(what + ": someone removed it (started " + std::string(without) + ")");
+  out_.notes.push_back(what + " (started " + std::string(without) + ")");
   ++out_.missing_files;
   return OkStatus();
 }
 
+std::string Loader::WhereIs(std::uint32_t index, std::uint32_t count) const {
+  return "shard " + std::to_string(index) + " of " + std::to_string(count) + " is in " +
+         options_.data_dir;
+}
+
 // A set starts with an empty journal that follows generation 0, before its first snapshot, and
-// each later journal follows a snapshot written before it; a journal replaces the last by a
-// rename. So a snapshot is always beside a journal, and a journal past generation 0 beside a
-// snapshot: else the missing one's records would be lost unnoticed.
-Status Loader::CheckNothingMissing(const SetState& set, bool snapshot_on_disk, bool journal_on_disk,
-                                   bool have_journal) {
-  const std::string where = "shard " + std::to_string(set.index) + " of " +
-                            std::to_string(set.count) + " is in " + options_.data_dir;
-  if (!snapshot_on_disk && have_journal && set.generation > 0) {
-    return NoteMissing("no snapshot of " + where + " though its journal follows generation " +
-                           std::to_string(set.generation),
-                       "from the journals alone");
-  }
-  if (snapshot_on_disk && !journal_on_disk) {
-    return NoteMissing("no journal of " + where + " though its snapshot is",
-                       "from the snapshot alone");
+// each later journal follows a snapshot written before it, so a journal past generation 0
+// without any snapshot means the snapshot was removed: what it held would be lost unnoticed.
+Status Loader::CheckSnapshotNotMissing(const SetState& set, bool snapshot_on_disk,
+                                       bool have_journal) {
+  if (snapshot_on_disk || !have_journal || set.generation == 0) return OkStatus();
+  return NoteMissing("no snapshot of " + WhereIs(set.index, set.count) +
+                         " though its journal follows generation " +
+                         std::to_string(set.generation) + ": someone removed it",
+                     "from the journals alone");
+}
+
+// A journal replaces the last by a rename, so the layout in force never has a snapshot without a
+// journal beside it: else the changes since that snapshot would be lost unnoticed. An older
+// layout may (an import by a build before 2026-12-05 wrote none; a retire cut short removes
+// journals first), and its files are history, never written again: not checked.
+Status Loader::CheckJournalsNotMissing() {
+  const std::uint32_t layout = layout_in_force_.value_or(newest_count_);
+  for (const SetWithoutJournal& set : without_journal_) {
+    if (set.count != layout) continue;
+    Status missing = NoteMissing(
+        "no journal of " + WhereIs(set.index, set.count) +
+            " though its snapshot is: someone removed it, or a start with "
+            "--on-corrupt=quarantine set a corrupt one aside and stopped before writing another",
+        "from the snapshot alone");
+    if (!missing) return missing;
   }
   return OkStatus();
 }
@@ -292,12 +318,16 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
     Status applied = ApplyJournal(set, ShardFileKind::kJournal, **journal, have_snapshot);
     if (!applied) return Error{applied.error()};
   }
-  if (Status missing = CheckNothingMissing(set, snapshot_on_disk, journal_on_disk, have_journal);
-      !missing) {
+  if (Status missing = CheckSnapshotNotMissing(set, snapshot_on_disk, have_journal); !missing) {
     return Error{missing.error()};
   }
+  if (snapshot_on_disk && !journal_on_disk) without_journal_.push_back({set.index, set.count});
   if (!have_snapshot && !have_journal) return std::optional<SetState>();
   out_.max_generation = std::max(out_.max_generation, set.generation);
+  if (set.generation >= newest_generation_) {
+    newest_generation_ = set.generation;
+    newest_count_ = set.count;
+  }
   return std::optional<SetState>(std::move(set));
 }
 
@@ -316,6 +346,7 @@ Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>&
     if (!set) return Error{set.error()};
     if (*set) sets.push_back(std::move(**set));
   }
+  if (Status missing = CheckJournalsNotMissing(); !missing) return Error{missing.error()};
   MergeSets(sets, out_.torrents);
   return std::move(out_);
 }
@@ -345,9 +376,10 @@ std::string LoadedState::Summary() const {
 }
 
 Result<LoadedState> LoadShardState(FileOps& ops, const LoadOptions& options) {
-  Loader loader(ops, options, [&](const InfoHash& hash) {
-    return ShardFor(hash, options.count) == options.index;
-  });
+  Loader loader(
+      ops, options,
+      [&](const InfoHash& hash) { return ShardFor(hash, options.count) == options.index; },
+      options.count);
   return loader.Run([&](const ShardFileName& name) {
     return name.count != options.count || name.index == options.index;
   });
@@ -355,7 +387,8 @@ Result<LoadedState> LoadShardState(FileOps& ops, const LoadOptions& options) {
 
 Result<LoadedState> LoadAllState(FileOps& ops, const std::string& data_dir) {
   const LoadOptions options{data_dir, 0, 1, OnCorrupt::kRefuse, 0};
-  Loader loader(ops, options, [](const InfoHash&) { return true; });
+  Loader loader(
+      ops, options, [](const InfoHash&) { return true; }, std::nullopt);
   return loader.Run([](const ShardFileName&) { return true; });
 }
 

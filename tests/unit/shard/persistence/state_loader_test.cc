@@ -32,6 +32,14 @@ class StateLoaderTest : public ::testing::Test {
                 const std::vector<TorrentRecord>& torrents) {
     testing::WriteShardSnapshot(ops_, dir_.path(), {index, count, generation, 0}, torrents);
   }
+  // Generation 3: a snapshot in which `hash` has 5 completions and a journal that makes them 6.
+  void SnapshotAndJournal(const InfoHash& hash) {
+    Snapshot(0, 1, 3, {Torrent(hash, 5)});
+    auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 3, 0});
+    ASSERT_TRUE(journal.ok());
+    (*journal)->Append({JournalOp::kCompleted, hash, 6, {}});
+    ASSERT_TRUE((*journal)->Commit().ok());
+  }
   Result<LoadedState> Load(std::uint32_t index, std::uint32_t count,
                            OnCorrupt on_corrupt = OnCorrupt::kRefuse) {
     return LoadShardState(ops_, {dir_.path(), index, count, on_corrupt, 1234});
@@ -233,15 +241,11 @@ TEST_F(StateLoaderTest, AFileThatCannotBeOpenedIsRefusedEvenUnderQuarantine) {
   EXPECT_TRUE(Load(0, 1).ok());
 }
 
-// A journal is always written after its snapshot, so one without any means the snapshot was
-// removed by hand: refused by default, said loudly under quarantine.
+// Every journal past generation 0 follows a snapshot written before it, so one without any means
+// the snapshot was removed by hand: refused by default, said loudly under quarantine.
 TEST_F(StateLoaderTest, AJournalWhoseSnapshotWasRemovedIsRefusedOrReplayedAlone) {
   const InfoHash hash = HashOn(0, 1, 0);
-  Snapshot(0, 1, 3, {Torrent(hash, 5)});
-  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 3, 0});
-  ASSERT_TRUE(journal.ok());
-  (*journal)->Append({JournalOp::kCompleted, hash, 6, {}});
-  ASSERT_TRUE((*journal)->Commit().ok());
+  SnapshotAndJournal(hash);
   std::filesystem::remove(dir_.File("shard-0-of-1.snapshot"));
 
   auto refused = Load(0, 1);
@@ -263,18 +267,16 @@ TEST_F(StateLoaderTest, AJournalWhoseSnapshotWasRemovedIsRefusedOrReplayedAlone)
 // removed by hand, and with it every change since the snapshot.
 TEST_F(StateLoaderTest, ASnapshotWhoseJournalWasRemovedIsRefusedOrLoadedAlone) {
   const InfoHash hash = HashOn(0, 1, 0);
-  Snapshot(0, 1, 3, {Torrent(hash, 5)});
-  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 3, 0});
-  ASSERT_TRUE(journal.ok());
-  (*journal)->Append({JournalOp::kCompleted, hash, 6, {}});
-  ASSERT_TRUE((*journal)->Commit().ok());
+  SnapshotAndJournal(hash);
   std::filesystem::remove(dir_.File("shard-0-of-1.journal"));
 
   auto refused = Load(0, 1);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().find("no journal of shard 0 of 1 is in " + dir_.path() +
-                                 " though its snapshot is: someone removed it; put it back, or "
-                                 "start the shard with --on-corrupt=quarantine"),
+                                 " though its snapshot is: someone removed it, or a start with "
+                                 "--on-corrupt=quarantine set a corrupt one aside and stopped "
+                                 "before writing another; put it back, or start the shard with "
+                                 "--on-corrupt=quarantine"),
             std::string::npos)
       << refused.error();
   auto alone = Load(0, 1, OnCorrupt::kQuarantine);
@@ -302,12 +304,28 @@ TEST_F(StateLoaderTest, OnlyThePrevFilesLeftIsRefused) {
 }
 
 // What a first start leaves when it stops before its first snapshot is installed.
-TEST_F(StateLoaderTest, AFirstJournalAloneIsAFreshStart) {
+TEST_F(StateLoaderTest, AFirstJournalAloneLoadsAsNothing) {
   ASSERT_TRUE(StartFirstJournal(ops_, dir_.path(), 0, 1, 0).ok());
   auto loaded = Load(0, 1);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_TRUE(loaded->torrents.empty());
   EXPECT_EQ(loaded->missing_files, 0u);
+}
+
+// Another layout's files are history: a set of them without a journal (an import by an older
+// build, a retire cut short) loads from its snapshot, for the shards of the layout in force and
+// for the tools; the layout in force must have its journals.
+TEST_F(StateLoaderTest, OnlyTheLayoutInForceMustHaveItsJournals) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 1, {Torrent(hash, 4)});
+  std::filesystem::remove(dir_.File("shard-0-of-1.journal"));  // as an older import left it
+  Snapshot(0, 2, 2, {});
+  Snapshot(1, 2, 2, {});
+  auto loaded = Load(ShardFor(hash, 2), 2);
+  EXPECT_TRUE(loaded.ok()) << loaded.error();
+  auto all = LoadAllState(ops_, dir_.path());
+  EXPECT_TRUE(all.ok()) << all.error();
+  EXPECT_FALSE(Load(0, 1).ok()) << "to shard 0 of 1, its own set lacks its journal";
 }
 
 TEST_F(StateLoaderTest, QuarantineMovesTheCorruptSnapshotAsideAndUsesThePreviousOne) {
