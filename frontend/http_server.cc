@@ -40,7 +40,8 @@ void HttpServer::Connection::Open(const IpAddress& peer) {
   parser.Reset();
   pipeline.clear();
   next_sequence = 0;
-  closing = paused = origin_known = counted = request_begun = unread_input = false;
+  closing = paused = origin_known = counted = request_begun = false;
+  may_be_sending = closed_by_server = false;
 }
 
 // A direct connection is counted at accept (a silent one holds a slot too); one from a trusted
@@ -75,7 +76,7 @@ void HttpServer::OnClose(ConnectionId id) {
 void HttpServer::OnData(ConnectionId id, std::string& input) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->closing) {
-    if (it != connections_.end() && !input.empty()) it->second->unread_input = true;
+    if (it != connections_.end() && !input.empty()) it->second->may_be_sending = true;
     input.clear();
     return;
   }
@@ -128,7 +129,7 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
   std::size_t parsed = 0;  // consumed from the front of `input`, erased once at the end
   const auto stop = [&] {
     input.erase(0, parsed);
-    connection.unread_input = !input.empty();
+    connection.may_be_sending = !input.empty();
   };
   while (parsed < input.size() && connection.pipeline.size() < options_.max_pipelined) {
     auto [state, consumed] = connection.parser.Feed(std::string_view(input).substr(parsed));
@@ -202,7 +203,11 @@ void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
     if (pending.sequence != slot.sequence) continue;
     if (pending.ready) return;  // answered twice: keep the first
     // Requests read before this answer asked to close were handed on: they are still answered.
-    if (response.close) ReadNoMore(slot.connection, connection);
+    // Its client meant to keep the connection, and may be sending the next ones already.
+    if (response.close) {
+      connection.closed_by_server = connection.closed_by_server || pending.keep_alive;
+      ReadNoMore(slot.connection, connection);
+    }
     HttpResponseHead head;
     head.status = response.status;
     head.content_type = response.content_type;
@@ -248,7 +253,8 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
     const bool keep_alive = front.keep_alive;
     // Input left unread makes the kernel answer our close with a reset, which may destroy the
     // last answer before the client reads it.
-    const bool drain_input = front.drain_input || connection.unread_input;
+    const bool drain_input =
+        front.drain_input || connection.may_be_sending || connection.closed_by_server;
     if (keep_alive) {
       tcp_.Send(id, front.bytes);
     } else {

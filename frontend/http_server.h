@@ -123,7 +123,10 @@ class HttpServer final : public TcpHandler {
     bool origin_known = false;   // the PROXY header (or its absence) has been dealt with
     bool counted = false;        // in client_connections_ under `remote`
     bool request_begun = false;  // bytes of an unfinished request (or PROXY header) arrived
-    bool unread_input = false;   // bytes after the last request read: the client may send more
+    // The client may still be sending, so the close drains its input: input came after the last
+    // request read, or the server closes a connection its client meant to keep (draining).
+    bool may_be_sending = false;
+    bool closed_by_server = false;
     MonoTime request_begun_at{};
   };
 

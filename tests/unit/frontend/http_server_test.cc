@@ -89,6 +89,8 @@ class TestHandler final : public RequestHandler {
   bool timer_armed_ = false;
 };
 
+constexpr std::size_t kMiB = 1 << 20;
+
 // The exact bytes HttpServer sends for a TestHandler answer.
 std::string Ok(std::string_view body, bool keep_alive = true, bool head = false) {
   std::string out = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
@@ -174,6 +176,24 @@ class HttpServerTest : public ::testing::Test {
   }
   Received PumpUntilClosed(int fd) {
     return Pump(fd, [](const Received&) { return false; });
+  }
+  // Sends a MiB of filler on `fd` while turning the loop, for at most a few seconds: a client
+  // that keeps sending while the server answers. Returns the bytes sent.
+  std::size_t KeepSending(int fd) {
+    const std::string chunk(16 * 1024, 'x');
+    std::size_t sent = 0;
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (sent < kMiB && std::chrono::steady_clock::now() < deadline) {
+      ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+      } else if (errno != EAGAIN) {
+        ADD_FAILURE() << "send: " << std::strerror(errno);
+        break;
+      }
+      loop_.RunOnce(1ms);
+    }
+    return sent;
   }
   // Runs loop turns until `done()` holds, for at most a few seconds.
   bool TurnUntil(const std::function<bool()>& done) {
@@ -294,16 +314,7 @@ TEST_F(HttpServerTest, ClientStillSendingWhenRefusedReadsTheRefusal) {
   Send(fd, "POST /announce HTTP/1.1\r\nHost: h\r\nContent-Length: 1048576\r\n\r\n");
   // Keep sending the body while the server refuses: closing with unread input would make the
   // kernel reset the connection and destroy the 405 before the client read it.
-  const std::string chunk(16 * 1024, 'x');
-  std::size_t sent = 0;
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (sent < 1048576 && std::chrono::steady_clock::now() < deadline) {
-    ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
-    if (n > 0) sent += static_cast<std::size_t>(n);
-    ASSERT_TRUE(n > 0 || errno == EAGAIN) << std::strerror(errno);
-    loop_.RunOnce(1ms);
-  }
-  ASSERT_GE(sent, 1048576u);
+  ASSERT_GE(KeepSending(fd), kMiB);
   Received received = PumpUntilClosed(fd);
   EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 405 ")) << received.bytes;
   EXPECT_TRUE(received.closed);
@@ -425,17 +436,22 @@ TEST_F(HttpServerTest, ClientStillSendingAfterConnectionCloseReadsTheAnswer) {
   Start();
   int fd = Connect();
   Send(fd, "GET /later/a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
-  const std::string chunk(16 * 1024, 'x');
-  std::size_t sent = 0;
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (sent < 1048576 && std::chrono::steady_clock::now() < deadline) {
-    ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
-    if (n > 0) sent += static_cast<std::size_t>(n);
-    ASSERT_TRUE(n > 0 || errno == EAGAIN) << std::strerror(errno);
-    loop_.RunOnce(1ms);
-  }
+  ASSERT_GE(KeepSending(fd), kMiB);
   Received received = PumpUntilClosed(fd);
   EXPECT_EQ(received.bytes, Ok("/later/a", /*keep_alive=*/false));
+  EXPECT_TRUE(received.closed);
+}
+
+// A keep-alive client whose connection a draining server closes may be sending its next request
+// already: the close drains it, so no reset destroys the answer the client has not read yet.
+TEST_F(HttpServerTest, AClientStillSendingWhenTheServerClosesItsConnectionReadsTheAnswer) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /close/1 HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_TRUE(TurnUntil([&] { return handler_.answered.size() == 1; }));
+  ASSERT_GE(KeepSending(fd), kMiB);
+  Received received = PumpUntilClosed(fd);
+  EXPECT_EQ(received.bytes, Ok("/close/1", /*keep_alive=*/false));
   EXPECT_TRUE(received.closed);
 }
 
