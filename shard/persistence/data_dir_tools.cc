@@ -67,6 +67,16 @@ FileReport InspectFile(FileOps& ops, const std::string& dir, const std::string& 
   return InspectSnapshot(*bytes, *name);
 }
 
+// Whether `name` is the empty journal a one-shard layout starts with (StartFirstJournal): all an
+// import or a first start leaves when it stops before its snapshot, holding nothing.
+bool IsEmptyFirstJournal(FileOps& ops, const std::string& dir, const std::string& name) {
+  if (name != ShardFileName{0, 1, ShardFileKind::kJournal}.ToString()) return false;
+  auto bytes = ops.ReadFile(JoinPath(dir, name), 4096);
+  auto contents = bytes ? ParseJournal(*bytes) : Result<JournalContents>(Error{bytes.error()});
+  return contents && contents->header.generation == 0 && contents->records == 0 &&
+         contents->torn_tail_bytes == 0;
+}
+
 }  // namespace
 
 bool DataDirReport::ok() const {
@@ -117,10 +127,10 @@ Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::strin
   auto names = ops.ListDir(dir);
   if (!names) return Error{names.error()};
   for (const std::string& name : *names) {
-    if (ShardFileName::Parse(name) || IsQuarantinedName(name)) {
-      return Error{dir + " already holds shardtrack files (" + name +
-                   "); import into an empty directory"};
-    }
+    if (!ShardFileName::Parse(name) && !IsQuarantinedName(name)) continue;
+    if (IsEmptyFirstJournal(ops, dir, name)) continue;  // an import or a first start cut short
+    return Error{dir + " already holds shardtrack files (" + name +
+                 "); import into an empty directory"};
   }
   if (Status started = StartFirstJournal(ops, dir, 0, 1, now); !started) {
     return Error{started.error()};

@@ -33,7 +33,7 @@ Result<std::string> ExportDfile(FileOps& ops, const std::string& dir);
 // Writes a bttrack.py / BitTornado dfile into `dir` as the snapshot of a one-shard layout
 // (shard-0-of-1.snapshot, generation 1, after an empty first journal): a cluster of any size
 // started over `dir` takes its share from it. Refuses a directory that already holds shardtrack
-// files. Returns a summary.
+// files, but for the empty first journal an import cut short leaves. Returns a summary.
 Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::string_view dfile,
                                 UnixSeconds now);
 

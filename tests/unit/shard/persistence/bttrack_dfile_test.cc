@@ -97,6 +97,21 @@ TEST(DataDirToolsTest, InspectReportsACorruptFile) {
   EXPECT_FALSE(ExportDfile(ops, dir.path()).ok());
 }
 
+// An import cut short after its first journal leaves that empty journal alone: a second import
+// goes ahead (nothing is lost), where one over a directory holding anything more is refused.
+TEST(DataDirToolsTest, AnImportCutShortMayBeRunAgain) {
+  testing::ScratchDir dir;
+  PosixFileOps ops;
+  ASSERT_TRUE(StartFirstJournal(ops, dir.path(), 0, 1, 1000).ok());
+  auto summary = ImportDfile(ops, dir.path(), OriginalDfile(), 1000);
+  ASSERT_TRUE(summary.ok()) << summary.error();
+  EXPECT_TRUE(InspectDataDir(ops, dir.path()).ok());
+  auto again = ImportDfile(ops, dir.path(), OriginalDfile(), 1000);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().find("already holds shardtrack files"), std::string::npos)
+      << again.error();
+}
+
 // Every file is whole, but together they are not what a shard leaves: a shard would refuse them,
 // so the tool (whose exit status follows ok()) must not say they are fine.
 TEST(DataDirToolsTest, InspectReportsAMissingJournal) {
