@@ -93,7 +93,8 @@ class Loader {
     return JoinPath(options_.data_dir, name.ToString());
   }
   bool AnySnapshotOnDisk(const SetState& set);
-  // A file someone removed: `what` says which. Refused, or (quarantine) started `without` it.
+  // A missing file: `what` says which, and how it may have gone. Refused, or (quarantine)
+  // started `without` it.
   Status NoteMissing(const std::string& what, std::string_view without);
   Status CheckSnapshotNotMissing(const SetState& set, bool snapshot_on_disk, bool have_journal);
   Status CheckJournalsNotMissing();
