@@ -75,14 +75,16 @@ class TcpServer::Connection {
 
   // Sends `bytes` after what is queued: straight from `bytes` while nothing waits, so that what
   // the socket takes at once is never copied (a full scrape to a thousand clients would be a
-  // thousand copies), and queues the rest. False on a write error (the connection is dead).
+  // thousand copies), and queues the rest; behind a queue, they join it and the queue is
+  // written. False on a write error (the connection is dead).
   bool SendOrQueue(std::string_view bytes) {
-    if (!has_output()) {
-      const std::optional<std::size_t> sent = SendNow(bytes);
-      if (!sent) return false;
-      bytes.remove_prefix(*sent);
+    if (has_output()) {
+      output_.append(bytes);
+      return Write();
     }
-    output_.append(bytes);
+    const std::optional<std::size_t> sent = SendNow(bytes);
+    if (!sent) return false;
+    output_.append(bytes.substr(*sent));
     return true;
   }
 
@@ -324,10 +326,7 @@ void TcpServer::SendLast(ConnectionId id, std::string_view bytes, bool drain_inp
 
 bool TcpServer::QueueAndFlush(Connection& connection, std::string_view bytes) {
   const ConnectionId id = connection.id();
-  // With nothing queued, SendOrQueue already wrote what the socket takes: a second try would
-  // only meet EAGAIN. With a queue, the bytes join it and the queue is written.
-  const bool queued_before = connection.has_output();
-  if (!connection.SendOrQueue(bytes) || (queued_before && !connection.Write())) {
+  if (!connection.SendOrQueue(bytes)) {
     Close(id);
     return false;
   }
