@@ -186,6 +186,13 @@ class TcpServerTest : public ::testing::Test {
       server_->SendLast(id, "refused", /*drain_input=*/true);
     };
   }
+  // `client` sends a request that RefuseEveryRequestDrainingInput refuses: true once the server
+  // closed its connection (which now drains).
+  bool SendRefusedRequest(Client& client) {
+    const ConnectionId id = Open(client);
+    client.Send("bad request");
+    return PumpUntil([&] { return Closed(id); });
+  }
   void Pump(int turns) {
     for (int i = 0; i < turns; ++i) loop_->RunOnce(milliseconds(1));
   }
@@ -364,9 +371,7 @@ TEST_F(TcpServerTest, AConnectionDrainingARefusedClientTakesAPlace) {
   Start(options);
   RefuseEveryRequestDrainingInput();
   Client refused(server_->port());
-  const ConnectionId refused_id = Open(refused);
-  refused.Send("bad request");
-  ASSERT_TRUE(PumpUntil([&] { return Closed(refused_id); }));
+  ASSERT_TRUE(SendRefusedRequest(refused));
   EXPECT_EQ(server_->connection_count(), 0u);
 
   Client extra(server_->port());  // the refused one still lingers: no place
@@ -388,9 +393,7 @@ TEST_F(TcpServerTest, ARefusedClientThatKeepsSendingIsClosedAtItsLingerDeadline)
   Start();
   RefuseEveryRequestDrainingInput();
   Client refused(server_->port());
-  const ConnectionId id = Open(refused);
-  refused.Send("bad request");
-  ASSERT_TRUE(PumpUntil([&] { return Closed(id); }));
+  ASSERT_TRUE(SendRefusedRequest(refused));
   ASSERT_EQ(server_->lingering_count(), 1u);
   fake_clock_.Advance(std::chrono::milliseconds(2100));
   refused.Send(std::string(1000, 'x'));  // still sending, past the deadline
@@ -406,9 +409,7 @@ TEST_F(TcpServerTest, AtMostAQuarterOfThePlacesDrainRefusedClients) {
   std::vector<std::unique_ptr<Client>> refused;
   for (int n = 0; n < 3; ++n) {
     refused.push_back(std::make_unique<Client>(server_->port()));
-    const ConnectionId id = Open(*refused.back());
-    refused.back()->Send("bad request");
-    ASSERT_TRUE(PumpUntil([&] { return Closed(id); }));
+    ASSERT_TRUE(SendRefusedRequest(*refused.back()));
   }
   EXPECT_EQ(server_->lingering_count(), 2u);  // the third closed at once
 }

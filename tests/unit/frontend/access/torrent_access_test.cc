@@ -32,6 +32,15 @@ TEST(TorrentAccessTest, OffServesEveryTorrent) {
   EXPECT_EQ(access.counters().refused_announces, 0u);
 }
 
+// What the start warns of: an allow list that names nothing refuses every torrent; a deny list
+// or no list refuses none.
+TEST(TorrentAccessTest, OnlyAnEmptyAllowListRefusesEverything) {
+  EXPECT_TRUE(TorrentAccess(AccessMode::kAllow, AccessList()).RefusesEverything());
+  EXPECT_FALSE(TorrentAccess(AccessMode::kAllow, AccessList({kListed})).RefusesEverything());
+  EXPECT_FALSE(TorrentAccess(AccessMode::kDeny, AccessList()).RefusesEverything());
+  EXPECT_FALSE(TorrentAccess().RefusesEverything());
+}
+
 TEST(TorrentAccessTest, AllowModeServesOnlyListedTorrents) {
   TorrentAccess access(AccessMode::kAllow, AccessList({kListed}));
   EXPECT_TRUE(access.enabled());
