@@ -94,7 +94,7 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "shard's own");
   flags.Add("on-corrupt", &on_corrupt,
             "a corrupt data file at start: refuse (stop, naming it) or quarantine (move it "
-            "aside, use the previous good snapshot)");
+            "aside, start from what is intact)");
   flags.Add("accounting-interval", &accounting_interval,
             "seconds between accounting files (what members uploaded, downloaded, completed and "
             "seeded, from announces naming a passkey) in <data-dir>/accounting/");

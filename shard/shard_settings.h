@@ -76,7 +76,7 @@ struct ShardSettings {
   // the shard logs a warning.
   std::string snapshot_cpus;
   // A corrupt or unreadable file at start: "refuse" (stop and name it) or "quarantine" (move it
-  // aside as <name>.corrupt-<time> and start from the previous good snapshot). Refuse by default:
+  // aside as <name>.corrupt-<time> and start from what is intact). Refuse by default:
   // dropping state must be an operator's decision.
   std::string on_corrupt = "refuse";
 

@@ -182,17 +182,22 @@ Status ClassifyDamage(FrameReader& reader, std::uint64_t damage, const std::stri
 }  // namespace
 
 Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sink,
-                                    std::uint64_t max_records) {
+                                    std::uint64_t max_records,
+                                    std::optional<JournalContents>* before_damage) {
   FrameReader reader(file);
   auto header = ReadFileHeader(reader, kJournalMagic, kJournalVersion, RecordType::kJournalHeader);
   if (!header) return Error{header.error()};
   JournalContents contents{*header, {}, 0, 0};
+  auto fail = [&](const std::string& error) -> Result<JournalContents> {
+    if (before_damage) *before_damage = contents;
+    return Error{error};
+  };
   FrameCursor::Frame frame;
   std::vector<JournalEntry> entries;  // a frame's, reused
   while (contents.records < max_records) {
     const FrameCursor::Step step = reader.Next(frame);
     if (step == FrameCursor::Step::kEnd) return contents;
-    if (reader.read_failed()) return Error{reader.error()};
+    if (reader.read_failed()) return fail(reader.error());
     if (step == FrameCursor::Step::kFrame && frame.type == RecordType::kJournalSynced &&
         DecodeSyncedMarker(frame.fields)) {
       continue;
@@ -203,7 +208,7 @@ Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sin
       const std::string what =
           bad ? reader.error() : "bad journal record at offset " + std::to_string(damage);
       if (Status classified = ClassifyDamage(reader, damage, what, contents); !classified) {
-        return Error{classified.error()};
+        return fail(classified.error());
       }
       return contents;
     }

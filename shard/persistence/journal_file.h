@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -138,8 +139,11 @@ using JournalSink = std::function<void(const JournalEntry&)>;
 // the same checks and errors as ParseJournal; `entries` stays empty. Hands the first
 // `max_records` intact change records to `sink` (may be empty: a check only) and stops there,
 // so a second read can replay what a first one found intact. A read error is reported as such.
+// When corruption or a read error past an intact header fails the read, `*before_damage` (if
+// given) gets that header and the count of intact change records before the damage.
 Result<JournalContents> ReadJournal(SequentialFile& file, const JournalSink& sink,
-                                    std::uint64_t max_records = UINT64_MAX);
+                                    std::uint64_t max_records = UINT64_MAX,
+                                    std::optional<JournalContents>* before_damage = nullptr);
 // The error names what is wrong and its offset, never the file name.
 Result<JournalContents> ParseJournal(std::string_view file);
 

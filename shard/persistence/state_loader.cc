@@ -19,7 +19,8 @@ namespace {
 std::string CorruptMessage(const std::string& path, const std::string& what, bool unreadable) {
   return path + (unreadable ? " is unreadable (" : " is corrupt (") + what +
          "); choices: --on-corrupt=refuse (the default: fix or restore the file, then start) or "
-         "--on-corrupt=quarantine (move it aside and start from the previous good snapshot)";
+         "--on-corrupt=quarantine (move it aside and start from what is intact: the previous "
+         "snapshot, a journal's records before the damage)";
 }
 
 Status CheckHeaderNames(const FileHeader& header, const ShardFileName& name) {
@@ -46,6 +47,19 @@ void ApplyEntry(const JournalEntry& entry, TorrentMap& torrents, const SipHashKe
       break;
   }
 }
+
+// Why a file is unusable: what is wrong, and whether a read failed (else the bytes are corrupt).
+struct Damage {
+  std::string what;
+  bool unreadable = false;
+};
+
+// A journal's intact records, and when it is damaged (--on-corrupt=quarantine), the damage that
+// sets it aside once the records before it are replayed.
+struct JournalToReplay {
+  JournalContents contents;
+  std::optional<Damage> damage;
+};
 
 // A SequentialFile that remembers a failed read, to tell an unreadable file from a corrupt one.
 class WatchedFile final : public SequentialFile {
@@ -75,19 +89,26 @@ class Loader {
   Result<LoadedState> Run(const std::function<bool(const ShardFileName&)>& wanted);
 
  private:
-  // Reads the file `name` through `read`, which returns a parse error or ok. nullopt: the file
-  // was unusable and has been quarantined; an error: unusable and the policy is to refuse.
+  // Parses the file `name` through `read`, which returns a parse error or ok, and puts the
+  // damage of an unusable file in `*damage`. An error: the file cannot be opened.
+  template <typename Parsed, typename Read>
+  Result<Result<Parsed>> Parse(const ShardFileName& name, const Read& read, Damage& damage);
+  // Parse, and SetAside an unusable file. nullopt: the file was unusable and has been
+  // quarantined; an error: unusable and the policy is to refuse.
   template <typename Parsed, typename Read>
   Result<std::optional<Parsed>> ReadChecked(const ShardFileName& name, const Read& read);
   // An unusable file: the error to refuse with, or ok once it has been quarantined.
-  Status SetAside(const ShardFileName& name, const std::string& what, bool unreadable);
+  Status SetAside(const ShardFileName& name, const Damage& damage);
   // `current`: the current snapshot was loaded (not the previous one, nor none).
   Status LoadSnapshot(SetState& set, bool& loaded, bool& current);
-  // Checks the journal of `kind`; nullopt when it is missing or was quarantined.
-  Result<std::optional<JournalContents>> CheckJournal(const SetState& set, ShardFileKind kind);
-  // Replays the records the check found intact (a second read of the file).
-  Status ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
+  // Checks the journal of `kind`; nullopt when it is missing or was quarantined whole.
+  Result<std::optional<JournalToReplay>> CheckJournal(const SetState& set, ShardFileKind kind);
+  // Replays the records the check found intact (a second read of the file), then sets a damaged
+  // journal aside.
+  Status ApplyJournal(SetState& set, ShardFileKind kind, const JournalToReplay& journal,
                       bool have_snapshot);
+  Status Replay(SetState& set, const ShardFileName& name, const JournalContents& contents,
+                bool have_snapshot);
   Result<std::optional<SetState>> LoadSet(const ShardFileName& set_name);
   std::string PathOf(const ShardFileName& name) const {
     return JoinPath(options_.data_dir, name.ToString());
@@ -115,7 +136,7 @@ class Loader {
 };
 
 template <typename Parsed, typename Read>
-Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, const Read& read) {
+Result<Result<Parsed>> Loader::Parse(const ShardFileName& name, const Read& read, Damage& damage) {
   const std::string path = PathOf(name);
   auto opened = ops_.OpenSequential(path);
   if (!opened) {  // not damage (permissions, the open-file limit): nothing to set aside
@@ -125,19 +146,25 @@ Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, con
   }
   WatchedFile file(std::move(*opened));
   Result<Parsed> parsed = read(file);
-  if (parsed) return std::optional<Parsed>(std::move(parsed.value()));
-  const std::string what = parsed.error();
-  const bool unreadable = file.failed();
-  if (Status set_aside = SetAside(name, what, unreadable); !set_aside) {
-    return Error{set_aside.error()};
-  }
+  if (!parsed) damage = {parsed.error(), file.failed()};
+  return parsed;
+}
+
+template <typename Parsed, typename Read>
+Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, const Read& read) {
+  Damage damage;
+  auto parsed = Parse<Parsed>(name, read, damage);
+  if (!parsed) return Error{parsed.error()};
+  if (*parsed) return std::optional<Parsed>(std::move(parsed->value()));
+  if (Status set_aside = SetAside(name, damage); !set_aside) return Error{set_aside.error()};
   return std::optional<Parsed>();
 }
 
-Status Loader::SetAside(const ShardFileName& name, const std::string& what, bool unreadable) {
+Status Loader::SetAside(const ShardFileName& name, const Damage& damage) {
   const std::string path = PathOf(name);
+  const std::string& what = damage.what;
   if (options_.on_corrupt == OnCorrupt::kRefuse) {
-    return Error{CorruptMessage(path, what, unreadable)};
+    return Error{CorruptMessage(path, what, damage.unreadable)};
   }
   std::string moved_to = path + ".corrupt-" + std::to_string(options_.now);
   for (int n = 2; ops_.Exists(moved_to); ++n) {
@@ -184,25 +211,44 @@ Status Loader::LoadSnapshot(SetState& set, bool& loaded, bool& current) {
   return OkStatus();
 }
 
-Result<std::optional<JournalContents>> Loader::CheckJournal(const SetState& set,
+Result<std::optional<JournalToReplay>> Loader::CheckJournal(const SetState& set,
                                                             ShardFileKind kind) {
   const ShardFileName name{set.index, set.count, kind};
-  if (!ops_.Exists(PathOf(name))) {
-    return std::optional<JournalContents>();
+  if (!ops_.Exists(PathOf(name))) return std::optional<JournalToReplay>();
+  std::optional<JournalContents> before_damage;  // its header is intact and names the file
+  Damage damage;
+  auto parsed = Parse<JournalContents>(
+      name,
+      [&](SequentialFile& file) -> Result<JournalContents> {
+        auto contents = ReadJournal(file, {}, UINT64_MAX, &before_damage);
+        if (before_damage && !CheckHeaderNames(before_damage->header, name)) before_damage.reset();
+        if (!contents) return contents;
+        if (Status names = CheckHeaderNames(contents->header, name); !names) {
+          return Error{names.error()};
+        }
+        return contents;
+      },
+      damage);
+  if (!parsed) return Error{parsed.error()};
+  if (*parsed) return std::optional<JournalToReplay>({std::move(parsed->value()), {}});
+  // What is intact before the damage is replayed first, when the damaged file is set aside.
+  if (before_damage && options_.on_corrupt == OnCorrupt::kQuarantine) {
+    return std::optional<JournalToReplay>({std::move(*before_damage), std::move(damage)});
   }
-  return ReadChecked<JournalContents>(name, [&](SequentialFile& file) -> Result<JournalContents> {
-    auto contents = ReadJournal(file, {});
-    if (!contents) return contents;
-    if (Status names = CheckHeaderNames(contents->header, name); !names) {
-      return Error{names.error()};
-    }
-    return contents;
-  });
+  if (Status set_aside = SetAside(name, damage); !set_aside) return Error{set_aside.error()};
+  return std::optional<JournalToReplay>();
 }
 
-Status Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalContents& contents,
+Status Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalToReplay& journal,
                             bool have_snapshot) {
   const ShardFileName name{set.index, set.count, kind};
+  Status replayed = Replay(set, name, journal.contents, have_snapshot);
+  if (!replayed || !journal.damage) return replayed;
+  return SetAside(name, *journal.damage);
+}
+
+Status Loader::Replay(SetState& set, const ShardFileName& name, const JournalContents& contents,
+                      bool have_snapshot) {
   const std::uint64_t base = contents.header.generation;
   std::string note = name.ToString() + " (follows generation " + std::to_string(base);
   if (have_snapshot && base < set.generation) {
@@ -303,7 +349,7 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   // The previous journal holds what the snapshot in force lacks when that is the previous
   // snapshot (or none), or when the journal already follows a newer snapshot than the one loaded
   // (a crash came between starting that journal and installing its snapshot).
-  const bool journal_is_newer = *journal && (*journal)->header.generation > set.generation;
+  const bool journal_is_newer = *journal && (*journal)->contents.header.generation > set.generation;
   bool have_journal = journal->has_value();
   if (!current || journal_is_newer) {
     auto previous = CheckJournal(set, ShardFileKind::kPreviousJournal);

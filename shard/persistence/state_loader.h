@@ -25,15 +25,16 @@
 //
 // Memory: files are read a chunk at a time (FrameReader), never whole. Each snapshot record's
 // peers move into their torrent as decoded (LoadingPeers: an endpoint index only for a torrent
-// a journal touches), a journal is checked in a first read and replayed in a second (so a
-// corrupt one set aside has changed nothing), and the sets are drained into `torrents` without
-// copies. The peak is about one PeerRecord (64 bytes) per peer plus a map node per torrent; a
-// shard loads through LoadIntoStore (load_into_store.h), which keeps the peak there.
+// a journal touches), a journal is checked in a first read and replayed in a second (so only
+// the intact turns before the damage of a corrupt one are replayed), and the sets are drained into
+// `torrents` without copies. The peak is about one PeerRecord (64 bytes) per peer plus a map node
+// per torrent; a shard loads through LoadIntoStore (load_into_store.h), which keeps the peak there.
 //
 // A file that cannot be read or fails its checks is never half-loaded. --on-corrupt=refuse (the
 // default) fails the load with an error naming the file and the choices; =quarantine renames it to
 // `<name>.corrupt-<unix time>` and goes on with what is left (the `.prev` files in place of a
-// corrupt current snapshot; the snapshot alone in place of a corrupt journal, losing its changes).
+// corrupt current snapshot; of a corrupt journal, the records before the damage when its header
+// is intact, losing the changes from the damage on).
 #pragma once
 
 #include <cstdint>

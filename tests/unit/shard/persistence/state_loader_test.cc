@@ -379,29 +379,87 @@ TEST_F(StateLoaderTest, ACorruptSnapshotSetAsideLeavesNoneOfItsTorrentsBehind) {
   EXPECT_EQ(loaded->torrents, (std::vector<TorrentRecord>{Torrent(kept, 1, {Peer(1, 10, 100)})}));
 }
 
-TEST_F(StateLoaderTest, AJournalCorruptInSyncedBytesIsSetAsideWithoutReplayingAnyOfIt) {
+// Generation 4: a snapshot of `hash` with peer 1, and a journal of three turns: peer 2 joins;
+// peer 1 leaves and a completion (synced); peer 3 joins after the sync's marker. Returns the
+// offset of the second turn, whose damage is then in synced bytes: corruption.
+std::uint64_t ThreeTurnJournal(FileOps& ops, const std::string& dir, const InfoHash& hash) {
+  auto journal = JournalWriter::Create(ops, dir, {0, 1, 4, 0});
+  EXPECT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(2, 20, 200)});
+  EXPECT_TRUE((*journal)->Commit().ok());
+  const std::uint64_t second_turn = (*journal)->bytes();
+  (*journal)->Append({JournalOp::kPeerRemove, hash, 0, Peer(1, 10, 0)});
+  (*journal)->Append({JournalOp::kCompleted, hash, 2, {}});
+  EXPECT_TRUE((*journal)->Commit().ok());
+  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(3, 30, 300)});
+  EXPECT_TRUE((*journal)->Commit().ok());
+  return second_turn;
+}
+
+TEST_F(StateLoaderTest, QuarantineReplaysTheTurnsBeforeTheDamageOfACorruptJournal) {
   const InfoHash hash = HashOn(0, 1, 0);
   Snapshot(0, 1, 4, {Torrent(hash, 1, {Peer(1, 10, 100)})});
-  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
-  ASSERT_TRUE(journal.ok());
-  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(2, 20, 200)});  // intact
-  (*journal)->Append({JournalOp::kPeerRemove, hash, 0, Peer(1, 10, 0)});    // to be damaged
-  (*journal)->Append({JournalOp::kCompleted, hash, 2, {}});
-  ASSERT_TRUE((*journal)->Commit().ok());  // synced: the next write carries a marker
-  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(3, 30, 300)});
-  ASSERT_TRUE((*journal)->Commit().ok());
+  const std::uint64_t damaged = ThreeTurnJournal(ops_, dir_.path(), hash);
   const std::string path = dir_.File("shard-0-of-1.journal");
   std::string bytes = testing::ReadAll(path);
-  const std::size_t header_end = kPreambleSize + kFrameHeaderSize + 1 + 24;
-  const std::size_t removal = header_end + kFrameHeaderSize + 1 + 20 + 36;  // after the upsert
-  bytes[removal + 12] ^= 0x01;
+  bytes[damaged + kFrameHeaderSize + 3] ^= 0x01;
+  testing::WriteAll(path, bytes);
+
+  auto refused = Load(0, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("says were synced"), std::string::npos) << refused.error();
+
+  auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  // The first turn, and none of the damaged one or what follows it.
+  EXPECT_EQ(loaded->torrents,
+            (std::vector<TorrentRecord>{Torrent(hash, 1, {Peer(1, 10, 100), Peer(2, 20, 200)})}));
+  EXPECT_EQ(loaded->quarantined, 1u);
+  EXPECT_FALSE(ops_.Exists(path));
+  EXPECT_NE(loaded->Summary().find("replayed shard-0-of-1.journal (follows generation 4): "
+                                   "replayed 1 of 1 records"),
+            std::string::npos)
+      << loaded->Summary();
+  EXPECT_NE(loaded->Summary().find("quarantined shard-0-of-1.journal"), std::string::npos)
+      << loaded->Summary();
+}
+
+TEST_F(StateLoaderTest, ThePreviousJournalsTurnsBeforeItsDamageAreReplayedToo) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 4, {Torrent(hash, 1, {Peer(1, 10, 100)})});
+  const std::uint64_t damaged = ThreeTurnJournal(ops_, dir_.path(), hash);
+  const std::string path = dir_.File("shard-0-of-1.journal.prev");
+  // A crash came between starting the journal of snapshot 5 and installing that snapshot.
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 5, 0});
+  std::string bytes = testing::ReadAll(path);
+  bytes[damaged + kFrameHeaderSize + 3] ^= 0x01;
+  testing::WriteAll(path, bytes);
+  ASSERT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(4, 40, 400)});
+  ASSERT_TRUE((*journal)->Commit().ok());
+
+  auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  // Peer 2 from .journal.prev's intact turn, peer 4 from the journal.
+  EXPECT_EQ(loaded->torrents,
+            (std::vector<TorrentRecord>{
+                Torrent(hash, 1, {Peer(1, 10, 100), Peer(2, 20, 200), Peer(4, 40, 400)})}));
+  EXPECT_EQ(loaded->quarantined, 1u);
+  EXPECT_FALSE(ops_.Exists(path));
+}
+
+TEST_F(StateLoaderTest, AJournalWithoutAnIntactHeaderIsSetAsideWhole) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 4, {Torrent(hash, 1, {Peer(1, 10, 100)})});
+  ThreeTurnJournal(ops_, dir_.path(), hash);
+  const std::string path = dir_.File("shard-0-of-1.journal");
+  std::string bytes = testing::ReadAll(path);
+  bytes[kPreambleSize + kFrameHeaderSize + 2] ^= 0x01;  // in the header record
   testing::WriteAll(path, bytes);
   auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
-  // The snapshot alone: not even the intact upsert before the damage.
   EXPECT_EQ(loaded->torrents, (std::vector<TorrentRecord>{Torrent(hash, 1, {Peer(1, 10, 100)})}));
-  EXPECT_NE(loaded->Summary().find("quarantined shard-0-of-1.journal"), std::string::npos)
-      << loaded->Summary();
+  EXPECT_EQ(loaded->quarantined, 1u);
 }
 
 TEST_F(StateLoaderTest, RefusesACorruptFileOfAnotherLayoutToo) {
