@@ -133,7 +133,8 @@ Result<std::unique_ptr<WritableFile>> PosixFileOps::OpenWritable(const std::stri
 }
 
 Status PosixFileOps::Rename(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoError("rename", from + " to", errno);
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return ErrnoError("rename", from + " to " + to, errno);
   return OkStatus();
 }
 

@@ -50,8 +50,10 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
 
 Status StartFirstJournal(FileOps& ops, const std::string& dir, std::uint32_t index,
                          std::uint32_t count, UnixSeconds now) {
-  const ShardFileName name{index, count, ShardFileKind::kJournal};
-  if (ops.Exists(JoinPath(dir, name.ToString()))) return OkStatus();
+  for (auto kind :
+       {ShardFileKind::kJournal, ShardFileKind::kSnapshot, ShardFileKind::kPreviousSnapshot}) {
+    if (ops.Exists(JoinPath(dir, ShardFileName{index, count, kind}.ToString()))) return OkStatus();
+  }
   auto journal = JournalWriter::Create(ops, dir, FileHeader{index, count, 0, now});
   return journal ? OkStatus() : Status(Error{journal.error()});
 }

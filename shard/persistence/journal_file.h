@@ -119,9 +119,11 @@ class JournalWriter {
   EncodedRecords copy_;
 };
 
-// A set's first file: unless shard `index` of `count` has a journal in `dir` already, an empty
-// one that follows generation 0 (no snapshot), so that no snapshot is ever on disk without a
-// journal beside it and a missing journal can be told from a new set (see state_loader.cc).
+// A set's first file: unless shard `index` of `count` has a journal or a snapshot in `dir`
+// already, an empty journal that follows generation 0, so that no snapshot is ever on disk
+// without a journal beside it and a missing journal can be told from a new set (see
+// state_loader.cc). Beside a snapshot it writes none: that would hide a journal someone removed,
+// or one quarantined by a start that failed before its snapshot.
 Status StartFirstJournal(FileOps& ops, const std::string& dir, std::uint32_t index,
                          std::uint32_t count, UnixSeconds now);
 

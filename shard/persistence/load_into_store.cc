@@ -43,8 +43,11 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
     loaded = LoadShardState(ops, options);
   }
   if (!loaded) return Error{loaded.error()};
-  StoreLoad out{loaded->Summary(), loaded->max_generation,
-                loaded->quarantined + loaded->missing_files, loaded->torn_tail_bytes,
+  StoreLoad out{loaded->Summary(),
+                loaded->max_generation,
+                loaded->quarantined + loaded->missing_files,
+                std::move(loaded->set_aside_later),
+                loaded->torn_tail_bytes,
                 loaded->fresh_start()};
   std::uint64_t expired = 0;
   std::uint64_t freed = 0;    // since the last trim

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "shard/persistence/file_ops.h"
@@ -28,6 +29,7 @@ struct StoreLoad {
   // Corrupt files moved aside, and snapshots and journals found missing: what they held may be
   // lost.
   std::uint32_t files_lost = 0;
+  std::vector<SetAsideLater> set_aside_later;  // LoadedState's
   std::uint64_t torn_tail_bytes = 0;
   bool fresh_start = false;
 };

@@ -178,6 +178,11 @@ Status ShardPersistence::WriteSnapshotAndRotate(const SwarmStore& store, UnixSec
   generation_ = generation;
   stats_.last_snapshot_bytes = saved->bytes;
   journal_.reset();  // follows the previous snapshot: never append to it again
+  // The damaged journals quarantined at start, now that a snapshot holds their intact records.
+  if (Status moved = SetAsideReplayed(ops_, options_.data_dir, recovery_.set_aside_later); !moved) {
+    return moved;
+  }
+  recovery_.set_aside_later.clear();
   if (Status opened = OpenJournal(now); !opened) return opened;
   spdlog::debug("snapshot generation {}: {} torrents, {} peers, {} bytes", generation,
                 saved->torrents, saved->peers, saved->bytes);

@@ -48,6 +48,13 @@ void ApplyEntry(const JournalEntry& entry, TorrentMap& torrents, const SipHashKe
   }
 }
 
+// Renames `path` to `moved_to` in `dir`, durably.
+Status MoveAside(FileOps& ops, const std::string& dir, const std::string& path,
+                 const std::string& moved_to) {
+  Status moved = ops.Rename(path, moved_to);
+  return moved ? ops.SyncDir(dir) : moved;
+}
+
 // Why a file is unusable: what is wrong, and whether a read failed (else the bytes are corrupt).
 struct Damage {
   std::string what;
@@ -99,12 +106,14 @@ class Loader {
   Result<std::optional<Parsed>> ReadChecked(const ShardFileName& name, const Read& read);
   // An unusable file: the error to refuse with, or ok once it has been quarantined.
   Status SetAside(const ShardFileName& name, const Damage& damage);
+  // Notes `name` as quarantined for `damage`, and returns the name it is moved to.
+  std::string NoteQuarantined(const ShardFileName& name, const Damage& damage);
   // `current`: the current snapshot was loaded (not the previous one, nor none).
   Status LoadSnapshot(SetState& set, bool& loaded, bool& current);
   // Checks the journal of `kind`; nullopt when it is missing or was quarantined whole.
   Result<std::optional<JournalToReplay>> CheckJournal(const SetState& set, ShardFileKind kind);
-  // Replays the records the check found intact (a second read of the file), then sets a damaged
-  // journal aside.
+  // Replays the records the check found intact (a second read of the file); a damaged journal
+  // joins set_aside_later.
   Status ApplyJournal(SetState& set, ShardFileKind kind, const JournalToReplay& journal,
                       bool have_snapshot);
   Status Replay(SetState& set, const ShardFileName& name, const JournalContents& contents,
@@ -162,20 +171,24 @@ Result<std::optional<Parsed>> Loader::ReadChecked(const ShardFileName& name, con
 
 Status Loader::SetAside(const ShardFileName& name, const Damage& damage) {
   const std::string path = PathOf(name);
-  const std::string& what = damage.what;
   if (options_.on_corrupt == OnCorrupt::kRefuse) {
-    return Error{CorruptMessage(path, what, damage.unreadable)};
+    return Error{CorruptMessage(path, damage.what, damage.unreadable)};
   }
+  Status moved = MoveAside(ops_, options_.data_dir, path, NoteQuarantined(name, damage));
+  if (!moved)
+    return Error{"cannot quarantine " + path + " (" + damage.what + "): " + moved.error()};
+  return OkStatus();
+}
+
+std::string Loader::NoteQuarantined(const ShardFileName& name, const Damage& damage) {
+  const std::string path = PathOf(name);
   std::string moved_to = path + ".corrupt-" + std::to_string(options_.now);
   for (int n = 2; ops_.Exists(moved_to); ++n) {
     moved_to = path + ".corrupt-" + std::to_string(options_.now) + "-" + std::to_string(n);
   }
-  Status moved = ops_.Rename(path, moved_to);
-  if (moved) moved = ops_.SyncDir(options_.data_dir);
-  if (!moved) return Error{"cannot quarantine " + path + " (" + what + "): " + moved.error()};
-  out_.notes.push_back("quarantined " + name.ToString() + " (" + what + ") as " + moved_to);
+  out_.notes.push_back("quarantined " + name.ToString() + " (" + damage.what + ") as " + moved_to);
   ++out_.quarantined;
-  return OkStatus();
+  return moved_to;
 }
 
 Status Loader::LoadSnapshot(SetState& set, bool& loaded, bool& current) {
@@ -243,8 +256,10 @@ Status Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalToRe
                             bool have_snapshot) {
   const ShardFileName name{set.index, set.count, kind};
   Status replayed = Replay(set, name, journal.contents, have_snapshot);
-  if (!replayed || !journal.damage) return replayed;
-  return SetAside(name, *journal.damage);
+  if (replayed && journal.damage) {
+    out_.set_aside_later.push_back({PathOf(name), NoteQuarantined(name, *journal.damage)});
+  }
+  return replayed;
 }
 
 Status Loader::Replay(SetState& set, const ShardFileName& name, const JournalContents& contents,
@@ -399,6 +414,17 @@ Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>&
 }
 
 }  // namespace
+
+Status SetAsideReplayed(FileOps& ops, const std::string& data_dir,
+                        const std::vector<SetAsideLater>& files) {
+  for (const SetAsideLater& file : files) {
+    if (Status moved = MoveAside(ops, data_dir, file.path, file.moved_to); !moved) {
+      return Error{"cannot quarantine " + file.path + " once a snapshot held its intact records: " +
+                   moved.error() + "; the next start replays them again"};
+    }
+  }
+  return OkStatus();
+}
 
 std::optional<OnCorrupt> ParseOnCorrupt(std::string_view text) {
   if (text == "refuse") return OnCorrupt::kRefuse;

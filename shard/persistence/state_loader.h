@@ -30,11 +30,13 @@
 // `torrents` without copies. The peak is about one PeerRecord (64 bytes) per peer plus a map node
 // per torrent; a shard loads through LoadIntoStore (load_into_store.h), which keeps the peak there.
 //
-// A file that cannot be read or fails its checks is never half-loaded. --on-corrupt=refuse (the
+// A file that cannot be read or fails its checks is never half-loaded, but for the intact turns
+// before a journal's damage under --on-corrupt=quarantine. --on-corrupt=refuse (the
 // default) fails the load with an error naming the file and the choices; =quarantine renames it to
 // `<name>.corrupt-<unix time>` and goes on with what is left (the `.prev` files in place of a
 // corrupt current snapshot; of a corrupt journal, the records before the damage when its header
-// is intact, losing the changes from the damage on).
+// is intact, losing the changes from the damage on). Such a journal is renamed by the caller,
+// once a snapshot holds those records (set_aside_later).
 #pragma once
 
 #include <cstdint>
@@ -61,11 +63,20 @@ struct LoadOptions {
   UnixSeconds now = 0;  // names quarantined files
 };
 
+// A damaged journal whose intact records were replayed (--on-corrupt=quarantine): moved to
+// `moved_to` by SetAsideReplayed only once a snapshot holds those records, so that a start
+// which fails before that leaves it in place and the next start replays them again.
+struct SetAsideLater {
+  std::string path;
+  std::string moved_to;
+};
+
 struct LoadedState {
   std::vector<TorrentRecord> torrents;  // sorted by info hash; empty torrents dropped
   std::uint64_t max_generation = 0;     // the highest generation of any file read
   std::vector<std::string> notes;       // one line per file read, skipped or quarantined
   std::uint32_t quarantined = 0;        // corrupt files moved aside (--on-corrupt=quarantine)
+  std::vector<SetAsideLater> set_aside_later;  // of those, the ones still in place
   // Snapshots and journals someone removed, started without (--on-corrupt=quarantine; refused
   // otherwise): what they held is lost.
   std::uint32_t missing_files = 0;
@@ -77,6 +88,10 @@ struct LoadedState {
 
 // The torrents shard `index` of `count` owns.
 Result<LoadedState> LoadShardState(FileOps& ops, const LoadOptions& options);
+// Moves `files` aside; call once a snapshot holds what was loaded, before the journal that
+// follows it starts (it may take a damaged journal's name).
+Status SetAsideReplayed(FileOps& ops, const std::string& data_dir,
+                        const std::vector<SetAsideLater>& files);
 // Every torrent of every set in the directory (export), refusing corrupt files.
 Result<LoadedState> LoadAllState(FileOps& ops, const std::string& data_dir);
 

@@ -24,10 +24,11 @@ class PersistentShardTest : public ::testing::Test {
   };
 
   // nullptr (and a test failure) when the files cannot be loaded.
-  std::unique_ptr<Shard> Open(FileOps& ops, UnixSeconds now = kStart) {
+  std::unique_ptr<Shard> Open(FileOps& ops, UnixSeconds now = kStart,
+                              OnCorrupt on_corrupt = OnCorrupt::kRefuse) {
     auto shard = std::make_unique<Shard>();
-    auto opened = ShardPersistence::Open(
-        ops, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, snapshot_cpus_}, now, shard->store);
+    auto opened = ShardPersistence::Open(ops, {dir_.path(), 0, 1, on_corrupt, 2700, snapshot_cpus_},
+                                         now, shard->store);
     EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error());
     if (!opened.ok()) return nullptr;
     shard->persistence = std::move(*opened);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "common/fast_rng.h"
 #include "shard/persistence/faulty_file_ops.h"
 #include "tests/unit/shard/persistence/persistent_shard_test_base.h"
@@ -132,6 +134,64 @@ TEST_F(ShardPersistenceTest, AFirstStartStoppedBeforeTheJournalOfItsFirstSnapsho
   auto restarted = Open(real_);
   ASSERT_NE(restarted, nullptr);
   EXPECT_EQ(restarted->store.torrents(), 0u);
+}
+
+// Under --on-corrupt=quarantine a damaged journal's intact turns are replayed, and the journal
+// is moved aside only once the start's snapshot holds them: a start that fails before that
+// leaves it in place, and the next start replays them again.
+TEST_F(ShardPersistenceTest, AQuarantiningStartThatFailsLeavesTheDamagedJournalForTheNext) {
+  auto shard = Open(real_);
+  const std::string journal = dir_.File("shard-0-of-1.journal");
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)}).ok());
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('b', 1, proto::EVENT_COMPLETED, 0)}).ok());
+  const auto second_turn_end = std::filesystem::file_size(journal);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('c', 1, proto::EVENT_COMPLETED, 0)}).ok());
+  shard.reset();  // kill -9
+  // The third write's sync marker says the second turn was synced: its damage is corruption.
+  std::string bytes = testing::ReadAll(journal);
+  bytes[second_turn_end - 1] ^= 0x01;
+  testing::WriteAll(journal, bytes);
+
+  FaultyFileOps faulty(real_);
+  faulty.FailNth(FaultyFileOps::Op::kSync, 1);  // writing the start's snapshot
+  SwarmStore store;
+  EXPECT_FALSE(ShardPersistence::Open(faulty, {dir_.path(), 0, 1, OnCorrupt::kQuarantine, 2700, {}},
+                                      kStart, store)
+                   .ok());
+  EXPECT_EQ(testing::ReadAll(journal), bytes);
+
+  auto restarted = Open(real_, kStart, OnCorrupt::kQuarantine);
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 1u);  // the first turn's
+  EXPECT_EQ(restarted->persistence->recovery().files_lost, 1u);
+  EXPECT_TRUE(real_.Exists(journal + ".corrupt-" + std::to_string(kStart)));
+  restarted.reset();
+  auto again = Open(real_);  // nothing left to quarantine
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->store.completed(), 1u);
+}
+
+// A journal set aside whole (its header is damaged) by a start that then failed is missed by the
+// next start: no empty first journal takes its place beside the snapshot.
+TEST_F(ShardPersistenceTest, AJournalSetAsideByAStartThatFailedIsMissedByTheNext) {
+  auto shard = Open(real_);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)}).ok());
+  shard.reset();  // kill -9
+  const std::string journal = dir_.File("shard-0-of-1.journal");
+  testing::WriteAll(journal, "STJRNL garbage");
+  FaultyFileOps faulty(real_);
+  faulty.FailNth(FaultyFileOps::Op::kLink, 1);  // the start's snapshot keeping the last as .prev
+  SwarmStore store;
+  EXPECT_FALSE(ShardPersistence::Open(faulty, {dir_.path(), 0, 1, OnCorrupt::kQuarantine, 2700, {}},
+                                      kStart, store)
+                   .ok());
+  EXPECT_FALSE(real_.Exists(journal));
+  SwarmStore again;
+  auto refused = ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}},
+                                        kStart, again);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("no journal of shard 0 of 1"), std::string::npos)
+      << refused.error();
 }
 
 TEST_F(ShardPersistenceTest, ACrashMidSnapshotLeavesATempFileThatTheNextStartRemoves) {

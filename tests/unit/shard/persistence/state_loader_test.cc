@@ -415,7 +415,11 @@ TEST_F(StateLoaderTest, QuarantineReplaysTheTurnsBeforeTheDamageOfACorruptJourna
   EXPECT_EQ(loaded->torrents,
             (std::vector<TorrentRecord>{Torrent(hash, 1, {Peer(1, 10, 100), Peer(2, 20, 200)})}));
   EXPECT_EQ(loaded->quarantined, 1u);
+  // Moved aside only once a snapshot holds what it gave.
+  EXPECT_EQ(testing::ReadAll(path), bytes);
+  ASSERT_TRUE(SetAsideReplayed(ops_, dir_.path(), loaded->set_aside_later).ok());
   EXPECT_FALSE(ops_.Exists(path));
+  EXPECT_TRUE(ops_.Exists(path + ".corrupt-1234"));
   EXPECT_NE(loaded->Summary().find("replayed shard-0-of-1.journal (follows generation 4): "
                                    "replayed 1 of 1 records"),
             std::string::npos)
@@ -445,7 +449,7 @@ TEST_F(StateLoaderTest, ThePreviousJournalsTurnsBeforeItsDamageAreReplayedToo) {
             (std::vector<TorrentRecord>{
                 Torrent(hash, 1, {Peer(1, 10, 100), Peer(2, 20, 200), Peer(4, 40, 400)})}));
   EXPECT_EQ(loaded->quarantined, 1u);
-  EXPECT_FALSE(ops_.Exists(path));
+  EXPECT_EQ(loaded->set_aside_later.size(), 1u);
 }
 
 TEST_F(StateLoaderTest, AJournalWithoutAnIntactHeaderIsSetAsideWhole) {
