@@ -42,11 +42,14 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
     return;
   }
   // Until a datagram shows a connection id this frontend gave its source, the source may be
-  // forged: an error longer than the datagram would make the tracker an amplifier, so none is.
+  // forged: an error longer than the datagram would make the tracker an amplifier, and one as
+  // long could start an endless loop of errors with a forged source that is a UDP tracker (this
+  // one included: an error read as a request has a bad connection id). So such a source gets
+  // only errors shorter than its datagram, and any such exchange dies out.
   const bool proven = request.action != UdpAction::kConnect &&
                       ids_.Valid(request.connection_id, from.address, clock_.WallNow());
   const auto refuse = [&](std::string_view reason) {
-    if (!proven && UdpErrorSize(reason) > datagram.size()) {
+    if (!proven && UdpErrorSize(reason) >= datagram.size()) {
       ++counters_.dropped;
       return;
     }
@@ -70,17 +73,20 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   if (limiter_ != nullptr && !limiter_->Admit(from.address, clock_.Now())) {
     return RespondError(from, request.transaction_id, kOverRateReason);
   }
-  if (!request.error.empty()) return RespondError(from, request.transaction_id, request.error);
+  // Members only: a request without a member's passkey learns nothing else (as over HTTP). A
+  // scrape carries none (BEP 41 extends announces), so it is refused without counting as one
+  // missing.
   if (passkeys_ != nullptr) {
-    const bool scrape = request.action == UdpAction::kScrape;
-    const std::string_view passkey = scrape ? "" : PasskeyOf(request);
-    const std::string_view refused = passkeys_->Admit(passkey);
-    if (!refused.empty()) {
-      return RespondError(from, request.transaction_id, scrape ? kScrapeNeedsHttpReason : refused);
+    if (request.action == UdpAction::kScrape) {
+      return RespondError(from, request.transaction_id, kScrapeNeedsHttpReason);
     }
+    const std::string_view passkey = PasskeyOf(request);
+    const std::string_view refused = passkeys_->Admit(passkey);
+    if (!refused.empty()) return RespondError(from, request.transaction_id, refused);
     // A member's: the shard credits the transfer to it.
     request.announce.set_passkey(passkey.data(), passkey.size());
   }
+  if (!request.error.empty()) return RespondError(from, request.transaction_id, request.error);
   if (request.action == UdpAction::kAnnounce) return HandleAnnounce(request, from);
   HandleScrape(request, from);
 }

@@ -107,6 +107,20 @@ TEST_F(UdpTrackerHandlerTest, AnUnprovenSourceGetsNoErrorLongerThanItsDatagram) 
   EXPECT_GT(sent_[0].datagram.size(), short_scrape.size());
 }
 
+// An error sent back to a forged source that is a UDP tracker (this one, say) reads there as a
+// request with a bad connection id: answered with an error as long, the two would never stop.
+TEST_F(UdpTrackerHandlerTest, AnUnprovenSourceGetsOnlyErrorsShorterThanItsDatagram) {
+  const std::string padded = Header(12345, 1, 7) + std::string(13, 'x');  // 29 bytes
+  ASSERT_EQ(padded.size(), UdpErrorSize("invalid connection id"));
+  handler_.OnDatagram(padded, client_);
+  EXPECT_TRUE(sent_.empty());
+  handler_.OnDatagram(padded + "y", client_);
+  ASSERT_EQ(sent_.size(), 1u);
+  const std::string error = sent_[0].datagram;
+  handler_.OnDatagram(error, client_);  // reflected back
+  EXPECT_EQ(sent_.size(), 1u);
+}
+
 // What is wrong with a request is no business of a source that showed no id of ours.
 TEST_F(UdpTrackerHandlerTest, AnUnprovenSourceIsToldOfItsIdBeforeAnythingElse) {
   const std::string port_zero(100, '\0');  // an announce whose port is 0
@@ -222,7 +236,11 @@ TEST_F(UdpTrackerHandlerTest, AnAnnounceNeedsAListedPasskeyInItsUrlDataAndAScrap
   EXPECT_EQ(reason_of(announce + url_data("/member-key/announce?x=1")), kNotServedReason);
   EXPECT_EQ(reason_of(Header(id, 2, 51) + std::string(20, 'h')),
             "a UDP scrape cannot carry a passkey: scrape over HTTP, /<passkey>/scrape");
-  EXPECT_EQ(passkeys.counters().refused_missing, 4u);
+  // What else is wrong is no business of a request without a member's passkey.
+  const std::string port_zero = Header(id, 1, 52) + std::string(82, '\0');  // 98 bytes
+  EXPECT_EQ(reason_of(port_zero), kPasskeyMissingReason);
+  EXPECT_EQ(reason_of(port_zero + url_data("/member-key/announce")), "invalid port");
+  EXPECT_EQ(passkeys.counters().refused_missing, 4u);  // scrapes not among them
   EXPECT_EQ(passkeys.counters().refused_unknown, 1u);
   EXPECT_EQ(access.counters().refused_announces, 2u);
 }
