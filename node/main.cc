@@ -88,30 +88,37 @@ int Run(int argc, char** argv) {
     return 2;
   }
   std::vector<std::unique_ptr<ShardRuntime>> shards;
+  // Each shard opened is stopped as after SIGTERM, even when the start fails after it: opening
+  // read (and removed) its saved accounting baselines, which only a stop saves again.
+  const auto stop_shards = [&shards](int code) {
+    bool saved = true;
+    for (auto& shard : shards) saved = shard->Stop() && saved;
+    return saved ? code : 1;
+  };
   for (const ShardSettings& one : shard_settings) {
     auto shard = ShardRuntime::Open(loop, context, one, clock);
     if (!shard.ok()) {
       spdlog::error("shard {}: {}", one.index, shard.error());
-      return 1;
+      return stop_shards(1);
     }
-    if (auto endpoint = (*shard)->Start(); !endpoint.ok()) {
-      spdlog::error("shard {}: {}", one.index, endpoint.error());
-      return 1;
-    }
-    (*shard)->RegisterMetrics((*frontend)->metrics_registry());
     shards.push_back(std::move(*shard));
+    if (auto endpoint = shards.back()->Start(); !endpoint.ok()) {
+      spdlog::error("shard {}: {}", one.index, endpoint.error());
+      return stop_shards(1);
+    }
+    shards.back()->RegisterMetrics((*frontend)->metrics_registry());
   }
   if (Status started = (*frontend)->Start(); !started) {
     spdlog::error("{}", started.error());
-    return 1;
+    return stop_shards(1);
   }
   loop.Run();
-  bool saved = true;
-  for (auto& shard : shards) saved = shard->Stop() && saved;
-  return saved ? 0 : 1;
+  return stop_shards(0);
 }
 
 }  // namespace
 }  // namespace shardtrack
 
-int main(int argc, char** argv) { return shardtrack::Run(argc, argv); }
+int main(int argc, char** argv) {
+  return shardtrack::RunLoggingEscapes(shardtrack::Run, argc, argv);
+}

@@ -50,9 +50,12 @@ int Run(int argc, char** argv) {
     spdlog::error("{}", shard.error());
     return 1;
   }
+  // Stopped as after SIGTERM even when the start fails now: opening read (and removed) its saved
+  // accounting baselines, which only a stop saves again.
   auto endpoint = (*shard)->Start();
   if (!endpoint.ok()) {
     spdlog::error("{}", endpoint.error());
+    (*shard)->Stop();
     return 1;
   }
   MetricsRegistry metrics;
@@ -61,6 +64,7 @@ int Run(int argc, char** argv) {
   auto metrics_server = ServeMetrics(loop, settings.metrics_listen, metrics);
   if (!metrics_server.ok()) {
     spdlog::error("{}", metrics_server.error());
+    (*shard)->Stop();
     return 1;
   }
   running = shard->get();
@@ -72,4 +76,6 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace shardtrack
 
-int main(int argc, char** argv) { return shardtrack::Run(argc, argv); }
+int main(int argc, char** argv) {
+  return shardtrack::RunLoggingEscapes(shardtrack::Run, argc, argv);
+}

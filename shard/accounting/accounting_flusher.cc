@@ -97,12 +97,16 @@ void AccountingFlusher::LoadSavedBaselines() {
 }
 
 bool AccountingFlusher::Close() {
-  if (Status flushed = Flush(); !flushed) {
-    spdlog::error("shard {}: the last accounting file failed: {} (its totals are lost)",
-                  options_.shard, flushed.error());
-    return false;
+  // The baselines are saved even when the last file failed: its totals are lost either way, but
+  // without them what the clients transfer until their next announces would be lost too.
+  const Status flushed = Flush();
+  if (!flushed) {
+    spdlog::error(
+        "shard {}: the last accounting file failed: {} (its totals, and those of earlier files "
+        "that failed, are lost)",
+        options_.shard, flushed.error());
   }
-  if (ledger_.baselines() == 0) return true;
+  if (ledger_.baselines() == 0) return flushed.ok();
   if (Status saved =
           SaveBaselines(files_, options_.dir, options_.shard, options_.shard_count, ledger_);
       !saved) {
@@ -112,7 +116,7 @@ bool AccountingFlusher::Close() {
         options_.shard, saved.error());
     return false;
   }
-  return true;
+  return flushed.ok();
 }
 
 void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {

@@ -6,6 +6,7 @@ import os
 import re
 import resource
 import signal
+import socket
 import subprocess
 
 import cluster
@@ -93,6 +94,42 @@ class NodeTest(ProcessTestCase):
         self.assertEqual(lines, {
             "shard0": ["node-member", self.torrents[0].hex(), "1000", "0", "0", "2"],
             "shard1": ["node-member", self.torrents[1].hex(), "2000", "0", "0", "2"]})
+
+    def test_a_start_that_fails_after_its_shards_opened_keeps_their_saved_counters(self):
+        passkeys = os.path.join(self.tmp, "passkeys")
+        with open(passkeys, "w") as f:
+            f.write("node-member\n")
+        node = self.start_node("--passkey-file", passkeys)
+        member_announce = lambda uploaded: cluster.get(node.port, "/node-member" + (
+            cluster.announce_target(self.torrents[0], peer_id("seed0"), 7000, uploaded=uploaded,
+                                    left=0))).bencoded()
+        for uploaded in (0, 1000):
+            self.assertNotIn(b"failure reason", member_announce(uploaded))
+        self.assertEqual(node.stop(), 0, node.log_tail())
+        accounting = os.path.join(self.data_dir, "accounting")
+        baselines = os.path.join(accounting, "shard0-of-2.baselines")
+        self.assertTrue(os.path.exists(baselines))
+
+        with socket.socket() as taken:  # the frontend cannot listen, after its shards opened
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            result = subprocess.run(
+                [cluster.binary("shardtrack-node"), "--bind", "127.0.0.1", "--port",
+                 str(taken.getsockname()[1]), "--shards", str(SHARDS), "--data-dir",
+                 self.data_dir, "--passkey-file", passkeys],
+                capture_output=True, text=True, env=self.env, timeout=30)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("accounting goes on from 1 peers' saved counters", result.stderr)
+        self.assertTrue(os.path.exists(baselines), result.stderr)
+
+        node.start()  # the counters saved by the first stop: the next announce is credited
+        self.assertNotIn(b"failure reason", member_announce(3000))
+        self.assertEqual(node.stop(), 0, node.log_tail())
+        uploaded = 0
+        for name in (n for n in os.listdir(accounting) if re.match(r"shard0-.*\.tsv$", n)):
+            with open(os.path.join(accounting, name)) as f:
+                uploaded += sum(int(line.split("\t")[2]) for line in f.read().splitlines()[1:])
+        self.assertEqual(uploaded, 3000)
 
     def test_its_data_directory_serves_a_cluster_of_as_many_shards(self):
         node = self.start_node()

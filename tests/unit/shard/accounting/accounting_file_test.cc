@@ -177,6 +177,19 @@ TEST_F(AccountingFlusherTest, CloseWritesTheLastFileAndSavesBaselinesForTheNextS
   EXPECT_EQ(next.baselines(), 1u);
 }
 
+// The last file's totals are lost, but the baselines still let the clients' next announces after
+// the restart be credited.
+TEST_F(AccountingFlusherTest, CloseSavesTheBaselinesEvenWhenTheLastFileFails) {
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  ledger_.Record(Peer(), "alice", 8, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kLink, 1);  // the accounting file
+  EXPECT_FALSE(flusher_.Close());
+  TransferLedger next({5, 6}, 2700);
+  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
+  restarted.LoadSavedBaselines();
+  EXPECT_EQ(next.baselines(), 1u);
+}
+
 TEST_F(AccountingFlusherTest, AFailureAfterTheFileHasItsNameNeverWritesItsTotalsTwice) {
   ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
   files_.FailNth(FaultyFileOps::Op::kRemove, 1);
