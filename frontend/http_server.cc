@@ -149,6 +149,8 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
         sequence, request.method == HttpMethod::kHead, request.keep_alive, false, {}, false});
     ++in_flight_;
     if (!request.keep_alive) ReadNoMore(id, connection);  // the last request
+    // An answer given at once may be the last: it drains the input read beyond this request.
+    connection.may_be_sending = parsed < input.size();
     if (options_.client_address.trust_x_forwarded_for) {
       handler_.OnRequest({id, sequence}, request,
                          ClientFromForwardedFor(options_.client_address, connection.remote,

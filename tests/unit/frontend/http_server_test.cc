@@ -442,6 +442,17 @@ TEST_F(HttpServerTest, ClientStillSendingAfterConnectionCloseReadsTheAnswer) {
   EXPECT_TRUE(received.closed);
 }
 
+// The same for an answer given at once, to a request read together with bytes that follow it.
+TEST_F(HttpServerTest, ClientStillSendingAfterConnectionCloseReadsAnAnswerGivenAtOnce) {
+  Start();
+  int fd = Connect();
+  Send(fd, "GET /now/a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n" + std::string(1000, 'x'));
+  ASSERT_GE(KeepSending(fd), kMiB);
+  Received received = PumpUntilClosed(fd);
+  EXPECT_EQ(received.bytes, Ok("/now/a", /*keep_alive=*/false));
+  EXPECT_TRUE(received.closed);
+}
+
 // A keep-alive client whose connection a draining server closes may be sending its next request
 // already: the close drains it, so no reset destroys the answer the client has not read yet.
 TEST_F(HttpServerTest, AClientStillSendingWhenTheServerClosesItsConnectionReadsTheAnswer) {
