@@ -67,6 +67,8 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
   } else if (path == "/readyz") {
     answering_.route = Route::kReadyz;
     if (draining_) return RespondText(slot, 503, "not ready: draining\n");
+    if (readyz_under_way_) return readyz_waiters_.push_back({slot, answering_.started});
+    readyz_under_way_ = true;
     HandleFanOut(slot, Route::kReadyz);
   } else if (path == "/serving") {
     // A balancer's check: a shard that is down is every frontend's, so taking frontends out for
@@ -319,7 +321,7 @@ void TrackerHandler::AnswerFullScrapeWaiters(const Exchange& exchange) {
   full_scrape_under_way_.reset();
   // Swapped out first: should an answer let another request in, it waits on a list of its own.
   answering_waiters_.swap(full_scrape_waiters_);
-  for (const FullScrapeWaiter& waiter : answering_waiters_) {
+  for (const Waiter& waiter : answering_waiters_) {
     answering_ = {Route::kScrape, waiter.started, waiter.gzip};
     if (exchange.failure.empty()) {
       RespondFullScrape(waiter.slot, waiter.gzip);
@@ -361,10 +363,16 @@ void TrackerHandler::RespondInfoPage(ResponseSlot slot) {
 }
 
 void TrackerHandler::FinishReady(Exchange& exchange) {
-  if (exchange.shards_answered == router_->shard_count()) {
-    RespondText(exchange.slot, 200, "ready\n");
-  } else {
-    RespondText(exchange.slot, 503, "not ready: " + exchange.failure + "\n");
+  const bool ready = exchange.shards_answered == router_->shard_count();
+  const std::string text = ready ? "ready\n" : "not ready: " + exchange.failure + "\n";
+  // Taken first: an answer may let another /readyz in, which then asks the shards itself.
+  readyz_under_way_ = false;
+  std::vector<Waiter> waiters;
+  waiters.swap(readyz_waiters_);
+  RespondText(exchange.slot, ready ? 200 : 503, text);
+  for (const Waiter& waiter : waiters) {
+    answering_ = {Route::kReadyz, waiter.started};
+    RespondText(waiter.slot, ready ? 200 : 503, text);
   }
 }
 
@@ -375,8 +383,13 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   exchange.kind = kind;
   exchange.started = answering_.started;
   exchange.outstanding = 0;
+  exchange.compact = true;
   exchange.full_scrape = false;
+  exchange.gzip = false;
+  exchange.list_version = 0;
   exchange.shared = false;
+  exchange.no_peer_id = false;
+  exchange.client = {};
   exchange.failure.clear();
   exchange.retry_in_minutes = 0;
   exchange.misrouted = false;

@@ -119,8 +119,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     }
   };
 
-  // False, having answered the request, when `client` is over its rate or `passkey` is not a
-  // member's.
+  // False, having answered the request, when `client` is refused by the IP list or over its
+  // rate, or `passkey` is not a member's.
   bool Admit(ResponseSlot slot, const IpAddress& client, std::string_view passkey = {});
   void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client,
                       std::string_view passkey);
@@ -188,14 +188,19 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   // again: a burst of them (50 connections x 32 pipelined) otherwise held the shards for seconds
   // and the frontend's memory grew by a reply per request. The version: AccessListVersion() of
   // the one under way (a request under another list asks for its own).
-  struct FullScrapeWaiter {
+  struct Waiter {
     ResponseSlot slot;
     MonoTime started;
-    bool gzip;
+    bool gzip = false;
   };
   std::optional<std::uint64_t> full_scrape_under_way_;
-  std::vector<FullScrapeWaiter> full_scrape_waiters_;
-  std::vector<FullScrapeWaiter> answering_waiters_;  // AnswerFullScrapeWaiters' (reused)
+  std::vector<Waiter> full_scrape_waiters_;
+  std::vector<Waiter> answering_waiters_;  // AnswerFullScrapeWaiters' (reused)
+  // /readyz asked while one is under way waits for its answer the same way: balancers ask it
+  // often, so it is neither limited nor cached, and a flood of it would otherwise fill the
+  // shards' queues (--max-pending-per-shard) and turn announces away.
+  bool readyz_under_way_ = false;
+  std::vector<Waiter> readyz_waiters_;
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;

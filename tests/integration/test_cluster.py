@@ -402,6 +402,24 @@ class FullScrapeWithoutCacheTest(SharedClusterTest):
         # Two shards: 100 requests without sharing; one trip per burst that arrives together.
         self.assertLess(sent() - before, 25)
 
+    def test_readiness_checks_asked_together_share_one_trip_to_the_shards(self):
+        def sent():
+            return sum(value for name, value in cluster.metrics(self.fe(0)).items()
+                       if name.startswith("shardtrack_shard_sent_total"))
+        before = sent()
+        connections = [HttpConnection(self.fe(0)) for _ in range(10)]
+        try:
+            for conn in connections:  # 50 at once, 5 pipelined on each connection
+                conn.send(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n" * 5)
+            for conn in connections:
+                for _ in range(5):
+                    self.assertEqual(conn.read_response().status, 200)
+        finally:
+            for conn in connections:
+                conn.close()
+        # Two shards: 100 requests without sharing; one trip per burst that arrives together.
+        self.assertLess(sent() - before, 25)
+
     def test_a_full_scrape_right_after_another_sees_what_came_between(self):
         first, later = self.torrent(0, "first"), self.torrent(1, "later")
         peer = self.peers(1)[0]
