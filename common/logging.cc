@@ -25,4 +25,13 @@ Status SetUpLogging(std::string_view process_name, std::string_view level) {
   return OkStatus();
 }
 
+int RunLoggingEscapes(int (*run)(int, char**), int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {
+    spdlog::critical("stopping: {}", error.what());
+    return 1;
+  }
+}
+
 }  // namespace shardtrack

@@ -11,4 +11,8 @@ namespace shardtrack {
 // `level` is one of trace, debug, info, warn, error, critical, off.
 Status SetUpLogging(std::string_view process_name, std::string_view level);
 
+// A process's main: runs `run`, and turns an exception that escapes it (a resource the system
+// refused at start, say) into a critical log line and exit status 1 instead of an abort.
+int RunLoggingEscapes(int (*run)(int, char**), int argc, char** argv);
+
 }  // namespace shardtrack

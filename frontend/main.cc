@@ -47,4 +47,6 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace shardtrack
 
-int main(int argc, char** argv) { return shardtrack::Run(argc, argv); }
+int main(int argc, char** argv) {
+  return shardtrack::RunLoggingEscapes(shardtrack::Run, argc, argv);
+}

@@ -73,9 +73,12 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   if (limiter_ != nullptr && !limiter_->Admit(from.address, clock_.Now())) {
     return RespondError(from, request.transaction_id, kOverRateReason);
   }
-  // Members only: a request without a member's passkey learns nothing else (as over HTTP). A
-  // scrape carries none (BEP 41 extends announces), so it is refused without counting as one
-  // missing.
+  // Members only: a request without a member's passkey learns nothing else (as over HTTP, where
+  // an unknown path is a 404 whoever asks). A scrape carries none (BEP 41 extends announces), so
+  // it is refused without counting as one missing.
+  if (request.action == UdpAction::kError) {
+    return RespondError(from, request.transaction_id, request.error);
+  }
   if (passkeys_ != nullptr) {
     if (request.action == UdpAction::kScrape) {
       return RespondError(from, request.transaction_id, kScrapeNeedsHttpReason);

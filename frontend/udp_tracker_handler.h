@@ -2,7 +2,9 @@
 // the ShardRouter and answers with one datagram when the shards have answered: connect at once,
 // announce from the owning shard's reply, scrape split by owner and gathered in request order.
 // A bad connection id, a refused request or a failed shard request is answered with an error
-// datagram; a datagram too short to carry a transaction id is dropped. It sends through the
+// datagram, but one from a source that showed no connection id of ours only when it is shorter
+// than its datagram (no amplification, no endless error loops); a datagram too short to carry a
+// transaction id is dropped. It sends through the
 // callback given to Attach and knows no sockets. Shard replies reach it through a
 // ShardReplyDemux (its tokens carry the UDP bit). With an access list (AttachAccess), an announce
 // of a torrent not served gets an error datagram and a scrape zero counts in its place, before

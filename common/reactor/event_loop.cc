@@ -11,6 +11,8 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace shardtrack {
@@ -84,8 +86,12 @@ void EpollControl(int epoll_fd, int op, int fd, std::uint32_t events, void* data
 EventLoop::EventLoop(const Clock& clock) : clock_(clock), ready_(256) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   prompt_epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0 || prompt_epoll_fd_ < 0) {
-    spdlog::critical("epoll_create1: {}", std::strerror(errno));
+  if (epoll_fd_ < 0 || prompt_epoll_fd_ < 0) {  // a loop that can watch nothing is no loop
+    const std::string error = std::strerror(errno);
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+    if (prompt_epoll_fd_ >= 0) ::close(prompt_epoll_fd_);
+    throw std::runtime_error("epoll_create1: " + error +
+                             " (raise the open-file limit, or stop processes holding many)");
   }
 }
 

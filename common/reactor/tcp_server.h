@@ -5,7 +5,7 @@
 //
 // Limits: `max_connections` (over it a new connection is accepted and closed at once; closed
 // connections still draining a refused client's input count too),
-// `idle_timeout` (a connection with no input and no pending output for that long is closed),
+// `idle_timeout` (a connection that neither read nor wrote a byte for that long is closed),
 // `max_output_bytes` (a connection whose unsent output grows past it is closed: a slow reader
 // must not pin memory). Idle means no byte read or written for `idle_timeout`; one sweep timer
 // at a quarter of the timeout finds idle connections, so one closes within 1.25 x the timeout.

@@ -4,9 +4,9 @@
 // endian. connect (action 0) carries the protocol id 0x41727101980 as its connection id;
 // announce (1) and scrape (2) carry an id from a connect reply (udp_connection_ids.h). Replies
 // start with action and transaction_id; error (3) is followed by a message.
-// A datagram shorter than a header is dropped (nullopt); anything else that is wrong, once the
-// transaction id is readable, becomes a request with an `error` to send back. Announce event
-// codes differ from HTTP: 0 none, 1 completed, 2 started, 3 stopped.
+// A datagram shorter than a header is dropped (ParseUdpRequest returns false); anything else that
+// is wrong, once the transaction id is readable, becomes a request with an `error` to send back.
+// Announce event codes differ from HTTP: 0 none, 1 completed, 2 started, 3 stopped.
 #pragma once
 
 #include <cstddef>

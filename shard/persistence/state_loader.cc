@@ -18,9 +18,9 @@ namespace {
 
 std::string CorruptMessage(const std::string& path, const std::string& what, bool unreadable) {
   return path + (unreadable ? " is unreadable (" : " is corrupt (") + what +
-         "); choices: --on-corrupt=refuse (the default: fix or restore the file, then start) or "
-         "--on-corrupt=quarantine (move it aside and start from what is intact: the previous "
-         "snapshot, a journal's records before the damage)";
+         "); a shard's choices: --on-corrupt=refuse (the default: fix or restore the file, then "
+         "start) or --on-corrupt=quarantine (move it aside and start from what is intact: the "
+         "previous snapshot, a journal's records before the damage, if any)";
 }
 
 Status CheckHeaderNames(const FileHeader& header, const ShardFileName& name) {
@@ -61,8 +61,8 @@ struct Damage {
   bool unreadable = false;
 };
 
-// A journal's intact records, and when it is damaged (--on-corrupt=quarantine), the damage that
-// sets it aside once the records before it are replayed.
+// A journal's intact records, and when it is damaged (--on-corrupt=quarantine), the damage for
+// which it is set aside once a snapshot holds them.
 struct JournalToReplay {
   JournalContents contents;
   std::optional<Damage> damage;
@@ -175,9 +175,8 @@ Status Loader::SetAside(const ShardFileName& name, const Damage& damage) {
     return Error{CorruptMessage(path, damage.what, damage.unreadable)};
   }
   Status moved = MoveAside(ops_, options_.data_dir, path, NoteQuarantined(name, damage));
-  if (!moved)
-    return Error{"cannot quarantine " + path + " (" + damage.what + "): " + moved.error()};
-  return OkStatus();
+  if (moved) return OkStatus();
+  return Error{"cannot quarantine " + path + " (" + damage.what + "): " + moved.error()};
 }
 
 std::string Loader::NoteQuarantined(const ShardFileName& name, const Damage& damage) {

@@ -240,7 +240,9 @@ TEST_F(UdpTrackerHandlerTest, AnAnnounceNeedsAListedPasskeyInItsUrlDataAndAScrap
   const std::string port_zero = Header(id, 1, 52) + std::string(82, '\0');  // 98 bytes
   EXPECT_EQ(reason_of(port_zero), kPasskeyMissingReason);
   EXPECT_EQ(reason_of(port_zero + url_data("/member-key/announce")), "invalid port");
-  EXPECT_EQ(passkeys.counters().refused_missing, 4u);  // scrapes not among them
+  // As over HTTP, where an unknown path is a 404 whoever asks.
+  EXPECT_EQ(reason_of(Header(id, 7, 53) + std::string(20, 'x')), "unknown action");
+  EXPECT_EQ(passkeys.counters().refused_missing, 4u);  // scrapes and unknown actions not among them
   EXPECT_EQ(passkeys.counters().refused_unknown, 1u);
   EXPECT_EQ(access.counters().refused_announces, 2u);
 }
