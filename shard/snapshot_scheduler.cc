@@ -83,6 +83,7 @@ void SnapshotScheduler::AbandonSnapshot() {
   snapshot_fd_ = -1;
   repairing_ = false;
   snapshot_.AbandonSnapshot();
+  forked_child_ = {};
 }
 
 void SnapshotScheduler::StartSnapshot() {
@@ -94,12 +95,14 @@ void SnapshotScheduler::StartSnapshot() {
     return;
   }
   snapshot_fd_ = *started;
+  forked_child_ = EventLoop::ForkedChildGuard(loop_);
   loop_.WatchFd(snapshot_fd_, EventLoop::kReadable, [this](short) { FinishSnapshot(); });
 }
 
 void SnapshotScheduler::FinishSnapshot() {
   loop_.UnwatchFd(snapshot_fd_);
   snapshot_fd_ = -1;
+  forked_child_ = {};  // it has exited
   repairing_ = false;
   hooks_.before_finish();
   if (Status finished = snapshot_.FinishSnapshot(); !finished) {

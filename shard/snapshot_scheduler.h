@@ -55,7 +55,8 @@ class SnapshotScheduler {
   const SwarmStore& store_;
   BackgroundSnapshot& snapshot_;
   Hooks hooks_;
-  int snapshot_fd_ = -1;  // watched while a snapshot is being written
+  int snapshot_fd_ = -1;                      // watched while a snapshot is being written
+  EventLoop::ForkedChildGuard forked_child_;  // held meanwhile: its child has our descriptors
   MonoTime snapshot_started_{};
   bool repairing_ = false;  // the running snapshot puts back files that vanished: let it finish
   BackgroundWorker cleanup_worker_;  // frees what a background snapshot retired

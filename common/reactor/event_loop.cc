@@ -115,7 +115,7 @@ void EventLoop::AddWatch(std::unique_ptr<Watch> watch, short events) {
 
 void EventLoop::Unwatch(Watch* watch, bool closing) {
   watch->alive = false;
-  if (!closing) Control(EPOLL_CTL_DEL, watch, 0);
+  if (!closing || forked_children_ > 0) Control(EPOLL_CTL_DEL, watch, 0);
   unwatched_.push_back(watch);
 }
 

@@ -63,8 +63,39 @@ class EventLoop {
   void SetFdEvents(int fd, short events);
   void UnwatchFd(int fd);
   // Unwatches a descriptor the caller closes right away, without the epoll_ctl call: closing it
-  // takes it out of the epoll set (one system call less per connection).
+  // takes it out of the epoll set (one system call less per connection), unless a
+  // ForkedChildGuard is held.
   void UnwatchClosingFd(int fd);
+
+  // Held while a forked child may have copies of this process's descriptors (a snapshot being
+  // written): epoll(7) drops a registration only once every copy of its descriptor is closed, so
+  // one closed meanwhile would stay registered, its events naming a watch already freed. While
+  // one is held, UnwatchClosingFd takes the descriptor out of the set itself. Movable; released
+  // when destroyed or replaced.
+  class ForkedChildGuard {
+   public:
+    ForkedChildGuard() = default;
+    explicit ForkedChildGuard(EventLoop& loop) : loop_(&loop) { ++loop.forked_children_; }
+    ForkedChildGuard(ForkedChildGuard&& other) noexcept : loop_(other.loop_) {
+      other.loop_ = nullptr;
+    }
+    ForkedChildGuard& operator=(ForkedChildGuard&& other) noexcept {
+      if (this != &other) {
+        Release();
+        loop_ = other.loop_;
+        other.loop_ = nullptr;
+      }
+      return *this;
+    }
+    ~ForkedChildGuard() { Release(); }
+
+   private:
+    void Release() {
+      if (loop_ != nullptr) --loop_->forked_children_;
+      loop_ = nullptr;
+    }
+    EventLoop* loop_ = nullptr;
+  };
 
   // A ZeroMQ socket, watched for readability. The socket must outlive the watch.
   void WatchSocket(zmq::socket_t& socket, Task on_readable);
@@ -128,7 +159,9 @@ class EventLoop {
   std::vector<Watch*> socket_watches_;  // few: ZeroMQ sockets
   std::vector<Watch*> unwatched_;
   int epoll_fd_ = -1;
-  int prompt_epoll_fd_ = -1;  // the kPrompt descriptors and ZeroMQ sockets again, for holds
+  int prompt_epoll_fd_ = -1;
+  int forked_children_ =
+      0;  // ForkedChildGuards held  // the kPrompt descriptors and ZeroMQ sockets again, for holds
   std::vector<struct epoll_event> ready_;
   std::vector<Task> end_of_turn_;
   std::vector<Task> running_end_of_turn_;

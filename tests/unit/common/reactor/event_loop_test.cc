@@ -14,6 +14,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -228,6 +230,38 @@ TEST_F(EventLoopTest, CallbackMayUnwatchAndCloseItsOwnFd) {
   loop_.RunOnce(milliseconds(0));
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(other_calls, 2);  // the rest of the loop carries on
+}
+
+// Whether an epoll set of this process has `fd` registered (/proc/self/fdinfo lists each
+// registration as "tfd: <fd> ...").
+bool EpollRegisters(int fd) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    const auto target = std::filesystem::read_symlink(entry.path(), error);
+    if (error || target.string() != "anon_inode:[eventpoll]") continue;
+    std::ifstream info("/proc/self/fdinfo/" + entry.path().filename().string());
+    for (std::string line; std::getline(info, line);) {
+      if (line.starts_with("tfd:") && std::stoi(line.substr(4)) == fd) return true;
+    }
+  }
+  return false;
+}
+
+// A forked child holding a copy of a descriptor (here: a dup) keeps its registration alive past
+// the close; while a ForkedChildGuard is held, UnwatchClosingFd removes it itself.
+TEST_F(EventLoopTest, AClosingFdLeavesNoRegistrationWhileAForkedChildMayHoldIt) {
+  Pipe pipe;
+  loop_.WatchFd(pipe.read_end, EventLoop::kReadable, [](short) {});
+  ASSERT_TRUE(EpollRegisters(pipe.read_end));
+  const int childs_copy = ::dup(pipe.read_end);
+  {
+    EventLoop::ForkedChildGuard guard(loop_);
+    loop_.UnwatchClosingFd(pipe.read_end);
+    const int closed = pipe.read_end;
+    pipe.CloseRead();
+    EXPECT_FALSE(EpollRegisters(closed));
+  }
+  ::close(childs_copy);
 }
 
 TEST_F(EventLoopTest, WatchingAnFdAgainReplacesItsCallbackFromTheNextTurn) {
