@@ -31,8 +31,8 @@
 namespace shardtrack {
 namespace {
 
-// On SIGTERM a frontend stops accepting, answers what is in flight, then exits; this bounds the
-// wait for requests whose shard never answers (they fail at shard_timeout anyway).
+// On SIGTERM a frontend stops accepting, answers what is in flight, then exits: how often it
+// looks whether anything is left (the wait ends at twice --shard-timeout-ms whatever is left).
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
 // What each --shard adds to the descriptors: its socket's mailbox and its connection (2, measured
 // with 50 shards), with room for a reconnect.
@@ -117,7 +117,8 @@ void RegisterLoopMetrics(MetricsRegistry& registry, const EventLoop& loop) {
                       [&loop] { return loop.counters().holds; });
 }
 
-// One of the operator's list files (--access-list, --passkey-file, --client-list) as Create
+// One of the operator's list files (--access-list, --passkey-file, --client-list, --ip-list) as
+// Create
 // found it: its settings, the version of the file it read, the list in force (off without a
 // file), and the loader that read it (which the reloader takes over).
 template <typename Target>

@@ -9,8 +9,9 @@
 //
 // Before any HTTP, the connection's client is decided by the ClientAddressPolicy: a PROXY
 // header (v1 or v2) from a trusted proxy names the client; one from anyone else is refused with
-// 400 and the connection closed; X-Forwarded-For is applied per request when the policy says so.
-// The handler only ever sees the decided client.
+// 400 and the connection closed (with --require-proxy-header, a connection from anyone but a
+// trusted proxy is closed as it is accepted); X-Forwarded-For is applied per request when the
+// policy says so. The handler only ever sees the decided client.
 //
 // Each client may hold at most `max_connections_per_client` connections (ClientConnectionCounter;
 // 0: no limit). A connection over it is answered 429 and closed. A connection is counted as soon

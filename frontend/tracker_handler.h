@@ -20,6 +20,9 @@
 // before it is parsed; the other paths need none, and the info page shows totals only.
 // With a client list (AttachClients), an announce whose peer id names a client it refuses fails
 // before it reaches a shard.
+// With an IP list (AttachIps), a refused address's announce and scrape get a failure reason and
+// its info page a 403, before the request limiter counts it; the health checks and /metrics
+// answer every address.
 // With a request limiter (AttachLimiter), a client over its rate is refused before parsing:
 // announce and scrape with a bencoded failure reason and BEP 31's `retry in`, the info page with
 // 429. /healthz, /readyz, /serving and /metrics are not limited: balancers and monitors ask them
@@ -67,6 +70,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
   // Optional: announces only from the clients `clients` admits. Must outlive this handler.
   void AttachClients(ClientAccess& clients) { clients_ = &clients; }
+  // Optional: refuse or serve only the client addresses `ips` lists. Must outlive this handler.
   void AttachIps(IpAccess& ips) { ips_ = &ips; }
   // Optional: limit each client's requests. Must outlive this handler.
   void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }

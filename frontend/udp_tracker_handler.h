@@ -66,6 +66,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
   // Optional: announces only from the clients `clients` admits. Must outlive this handler.
   void AttachClients(ClientAccess& clients) { clients_ = &clients; }
+  // Optional: refuse or serve only the client addresses `ips` lists. Must outlive this handler.
   void AttachIps(IpAccess& ips) { ips_ = &ips; }
 
   void OnDatagram(std::string_view datagram, const Endpoint& from);

@@ -352,8 +352,10 @@ bool EventLoop::RefreshSocketHints() {
 // commands, so its descriptor stops firing). A socket that turns out to have nothing is told
 // EAGAIN by its first receive.
 void EventLoop::DispatchSockets() {
-  for (std::size_t i = 0; i < socket_watches_.size(); ++i) {
-    Watch* watch = socket_watches_[i];
+  // A copy: a callback that unwatches a socket erases it from socket_watches_, which would make
+  // the walk skip the next one. Watches unwatched this turn are freed only at the next.
+  dispatching_sockets_.assign(socket_watches_.begin(), socket_watches_.end());
+  for (Watch* watch : dispatching_sockets_) {
     if (!watch->alive || !watch->maybe_readable) continue;
     watch->maybe_readable = false;
     Guarded("socket callback", [watch] { watch->on_readable(); });

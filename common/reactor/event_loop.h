@@ -155,8 +155,9 @@ class EventLoop {
   // until the start of the next turn, so a callback is never destroyed while it runs and an
   // event already returned for it is skipped.
   std::vector<std::unique_ptr<Watch>> watches_;
-  std::vector<Watch*> by_fd_;           // indexed by fd; nullptr when not watched
-  std::vector<Watch*> socket_watches_;  // few: ZeroMQ sockets
+  std::vector<Watch*> by_fd_;                // indexed by fd; nullptr when not watched
+  std::vector<Watch*> socket_watches_;       // few: ZeroMQ sockets
+  std::vector<Watch*> dispatching_sockets_;  // DispatchSockets' copy (reused)
   std::vector<Watch*> unwatched_;
   int epoll_fd_ = -1;
   int prompt_epoll_fd_ = -1;

@@ -393,6 +393,21 @@ TEST_F(EventLoopTest, WatchesAZeroMqPairSocket) {
   EXPECT_EQ(received.size(), 2u);
 }
 
+TEST_F(EventLoopTest, ASocketCallbackUnwatchingItsSocketSkipsNoOtherSocket) {
+  zmq::context_t context(1);
+  std::vector<zmq::socket_t> sockets;
+  for (int i = 0; i < 3; ++i) sockets.emplace_back(context, zmq::socket_type::pair);
+  std::vector<int> calls(3, 0);
+  for (int i = 0; i < 3; ++i) {  // each may be readable when first watched: called in turn one
+    loop_.WatchSocket(sockets[i], [&, i] {
+      ++calls[i];
+      if (i == 0) loop_.UnwatchSocket(sockets[0]);
+    });
+  }
+  loop_.RunOnce(milliseconds(0));
+  EXPECT_THAT(calls, ElementsAre(1, 1, 1));
+}
+
 TEST_F(EventLoopTest, StopEndsRunAfterTheCurrentTurn) {
   Watchdog watchdog(std::chrono::seconds(20));
   int turns = 0;
