@@ -118,9 +118,8 @@ void RegisterLoopMetrics(MetricsRegistry& registry, const EventLoop& loop) {
 }
 
 // One of the operator's list files (--access-list, --passkey-file, --client-list, --ip-list) as
-// Create
-// found it: its settings, the version of the file it read, the list in force (off without a
-// file), and the loader that read it (which the reloader takes over).
+// Create found it: its settings, the version of the file it read, the list in force (off without
+// a file), and the loader that read it (which the reloader takes over).
 template <typename Target>
 struct StartingList {
   ListFileSettings settings;

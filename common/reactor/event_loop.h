@@ -160,9 +160,8 @@ class EventLoop {
   std::vector<Watch*> dispatching_sockets_;  // DispatchSockets' copy (reused)
   std::vector<Watch*> unwatched_;
   int epoll_fd_ = -1;
-  int prompt_epoll_fd_ = -1;
-  int forked_children_ =
-      0;  // ForkedChildGuards held  // the kPrompt descriptors and ZeroMQ sockets again, for holds
+  int prompt_epoll_fd_ = -1;  // the kPrompt descriptors and ZeroMQ sockets again, for holds
+  int forked_children_ = 0;   // ForkedChildGuards held
   std::vector<struct epoll_event> ready_;
   std::vector<Task> end_of_turn_;
   std::vector<Task> running_end_of_turn_;
