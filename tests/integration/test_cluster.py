@@ -380,45 +380,38 @@ class FullScrapeWithoutCacheTest(SharedClusterTest):
         self.assertIsNone(reply.header("vary"))  # the reply does not depend on it
         self.assertIn(b"files", reply.bencoded())
 
+    def shard_requests_for_a_burst(self, path, check_reply):
+        """Sends 50 GETs of `path` at once (5 pipelined on each of 10 connections), passes each
+        reply to `check_reply`, and returns how many requests the frontend sent its shards."""
+        def sent():
+            return sum(value for name, value in cluster.metrics(self.fe(0)).items()
+                       if name.startswith("shardtrack_shard_sent_total"))
+        before = sent()
+        connections = [HttpConnection(self.fe(0)) for _ in range(10)]
+        try:
+            for conn in connections:
+                conn.send(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * 5)
+            for conn in connections:
+                for _ in range(5):
+                    check_reply(conn.read_response())
+        finally:
+            for conn in connections:
+                conn.close()
+        return sent() - before
+
     def test_full_scrapes_asked_together_share_one_trip_to_the_shards(self):
         self.peers(1)[0].announce(self.fe(0), self.torrent(0, "shared"), event="started")
 
-        def sent():
-            return sum(value for name, value in cluster.metrics(self.fe(0)).items()
-                       if name.startswith("shardtrack_shard_sent_total"))
-        before = sent()
-        connections = [HttpConnection(self.fe(0)) for _ in range(10)]
-        try:
-            for conn in connections:  # 50 full scrapes at once, 5 pipelined on each connection
-                conn.send(b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n" * 5)
-            for conn in connections:
-                for _ in range(5):
-                    reply = conn.read_response()
-                    self.assertEqual(reply.status, 200)
-                    self.assertIn(self.torrent(0, "shared"), reply.bencoded()[b"files"])
-        finally:
-            for conn in connections:
-                conn.close()
+        def check(reply):
+            self.assertEqual(reply.status, 200)
+            self.assertIn(self.torrent(0, "shared"), reply.bencoded()[b"files"])
         # Two shards: 100 requests without sharing; one trip per burst that arrives together.
-        self.assertLess(sent() - before, 25)
+        self.assertLess(self.shard_requests_for_a_burst("/scrape", check), 25)
 
     def test_readiness_checks_asked_together_share_one_trip_to_the_shards(self):
-        def sent():
-            return sum(value for name, value in cluster.metrics(self.fe(0)).items()
-                       if name.startswith("shardtrack_shard_sent_total"))
-        before = sent()
-        connections = [HttpConnection(self.fe(0)) for _ in range(10)]
-        try:
-            for conn in connections:  # 50 at once, 5 pipelined on each connection
-                conn.send(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n" * 5)
-            for conn in connections:
-                for _ in range(5):
-                    self.assertEqual(conn.read_response().status, 200)
-        finally:
-            for conn in connections:
-                conn.close()
-        # Two shards: 100 requests without sharing; one trip per burst that arrives together.
-        self.assertLess(sent() - before, 25)
+        def check(reply):
+            self.assertEqual(reply.status, 200)
+        self.assertLess(self.shard_requests_for_a_burst("/readyz", check), 25)
 
     def test_a_full_scrape_right_after_another_sees_what_came_between(self):
         first, later = self.torrent(0, "first"), self.torrent(1, "later")
