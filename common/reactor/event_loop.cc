@@ -167,12 +167,8 @@ void EventLoop::WatchSocket(zmq::socket_t& socket, Task on_readable) {
 }
 
 void EventLoop::UnwatchSocket(zmq::socket_t& socket) {
-  for (auto it = socket_watches_.begin(); it != socket_watches_.end(); ++it) {
-    if ((*it)->socket == socket.handle()) {
-      Unwatch(*it);
-      socket_watches_.erase(it);
-      return;
-    }
+  for (Watch* watch : socket_watches_) {
+    if (watch->alive && watch->socket == socket.handle()) return Unwatch(watch);
   }
 }
 
@@ -302,6 +298,7 @@ void EventLoop::PurgeUnwatched() {
     const std::size_t i = unwatched_[k]->index;
     const std::size_t last = watches_.size() - 1;
     std::unique_ptr<Watch> doomed = std::move(watches_[i]);
+    if (doomed->socket != nullptr) std::erase(socket_watches_, doomed.get());
     if (i != last) {
       watches_[i] = std::move(watches_[last]);
       watches_[i]->index = i;
@@ -337,6 +334,7 @@ int EventLoop::Dispatch(int ready_count) {
 bool EventLoop::RefreshSocketHints() {
   bool any = false;
   for (Watch* watch : socket_watches_) {
+    if (!watch->alive) continue;  // its socket may be closed already
     int events = 0;
     std::size_t size = sizeof events;
     if (zmq_getsockopt(watch->socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN)) {
@@ -352,10 +350,9 @@ bool EventLoop::RefreshSocketHints() {
 // commands, so its descriptor stops firing). A socket that turns out to have nothing is told
 // EAGAIN by its first receive.
 void EventLoop::DispatchSockets() {
-  // A copy: a callback that unwatches a socket erases it from socket_watches_, which would make
-  // the walk skip the next one. Watches unwatched this turn are freed only at the next.
-  dispatching_sockets_.assign(socket_watches_.begin(), socket_watches_.end());
-  for (Watch* watch : dispatching_sockets_) {
+  // By index: a callback may watch another socket, which appends to socket_watches_.
+  for (std::size_t i = 0; i < socket_watches_.size(); ++i) {
+    Watch* watch = socket_watches_[i];
     if (!watch->alive || !watch->maybe_readable) continue;
     watch->maybe_readable = false;
     Guarded("socket callback", [watch] { watch->on_readable(); });

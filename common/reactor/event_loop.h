@@ -151,13 +151,12 @@ class EventLoop {
 
   const Clock& clock_;
   TimerQueue timers_;
-  // Watch::index says where a watch sits in watches_. Unwatched entries stay (marked dead)
-  // until the start of the next turn, so a callback is never destroyed while it runs and an
-  // event already returned for it is skipped.
+  // Watch::index says where a watch sits in watches_. Unwatched entries (in socket_watches_ too)
+  // stay (marked dead) until the start of the next turn, so a callback is never destroyed while
+  // it runs and an event already returned for it is skipped.
   std::vector<std::unique_ptr<Watch>> watches_;
-  std::vector<Watch*> by_fd_;                // indexed by fd; nullptr when not watched
-  std::vector<Watch*> socket_watches_;       // few: ZeroMQ sockets
-  std::vector<Watch*> dispatching_sockets_;  // DispatchSockets' copy (reused)
+  std::vector<Watch*> by_fd_;           // indexed by fd; nullptr when not watched
+  std::vector<Watch*> socket_watches_;  // few: ZeroMQ sockets; dead ones go with watches_
   std::vector<Watch*> unwatched_;
   int epoll_fd_ = -1;
   int prompt_epoll_fd_ = -1;  // the kPrompt descriptors and ZeroMQ sockets again, for holds

@@ -127,7 +127,8 @@ class Loader {
   // started `without` it.
   Status NoteMissing(const std::string& what, std::string_view without);
   Status CheckSnapshotNotMissing(const SetState& set, bool snapshot_on_disk, bool have_journal);
-  Status CheckJournalsNotMissing();
+  // `layout`: the shard count in force.
+  Status CheckJournalsNotMissing(std::uint32_t layout);
   std::string WhereIs(std::uint32_t index, std::uint32_t count) const;
 
   FileOps& ops_;
@@ -138,9 +139,7 @@ class Loader {
     std::uint32_t index, count;
   };
   std::vector<SetWithoutJournal> without_journal_;  // a snapshot, and no journal beside it
-  std::uint64_t newest_generation_ = 0;
-  std::uint32_t newest_count_ = 0;             // the layout of the set of the newest generation
-  SipHashKey index_key_ = RandomSipHashKey();  // for LoadingPeers' indexes only
+  SipHashKey index_key_ = RandomSipHashKey();       // for LoadingPeers' indexes only
   LoadedState out_;
 };
 
@@ -332,8 +331,7 @@ Status Loader::CheckSnapshotNotMissing(const SetState& set, bool snapshot_on_dis
 // journal beside it: else the changes since that snapshot would be lost unnoticed. An older
 // layout may (an import by a build before 2026-12-05 wrote none; a retire cut short removes
 // journals first), and its files are history, never written again: not checked.
-Status Loader::CheckJournalsNotMissing() {
-  const std::uint32_t layout = layout_in_force_.value_or(newest_count_);
+Status Loader::CheckJournalsNotMissing(std::uint32_t layout) {
   for (const SetWithoutJournal& set : without_journal_) {
     if (set.count != layout) continue;
     Status missing = NoteMissing(
@@ -385,10 +383,6 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   if (snapshot_on_disk && !journal_on_disk) without_journal_.push_back({set.index, set.count});
   if (!have_snapshot && !have_journal) return std::optional<SetState>();
   out_.max_generation = std::max(out_.max_generation, set.generation);
-  if (set.generation >= newest_generation_) {
-    newest_generation_ = set.generation;
-    newest_count_ = set.count;
-  }
   return std::optional<SetState>(std::move(set));
 }
 
@@ -407,7 +401,14 @@ Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>&
     if (!set) return Error{set.error()};
     if (*set) sets.push_back(std::move(**set));
   }
-  if (Status missing = CheckJournalsNotMissing(); !missing) return Error{missing.error()};
+  if (!layout_in_force_) {  // that of the newest set (the last of equal generations)
+    for (const SetState& set : sets) {
+      if (set.generation == out_.max_generation) layout_in_force_ = set.count;
+    }
+  }
+  if (Status missing = CheckJournalsNotMissing(layout_in_force_.value_or(0)); !missing) {
+    return Error{missing.error()};
+  }
   MergeSets(sets, out_.torrents);
   return std::move(out_);
 }
