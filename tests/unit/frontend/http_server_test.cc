@@ -195,6 +195,13 @@ class HttpServerTest : public ::testing::Test {
     }
     return sent;
   }
+  // A client that keeps sending on `fd` reads the answer to `path`, closing, and the close.
+  void ExpectClosingAnswerWhileSending(int fd, const std::string& path) {
+    ASSERT_GE(KeepSending(fd), kMiB);
+    Received received = PumpUntilClosed(fd);
+    EXPECT_EQ(received.bytes, Ok(path, /*keep_alive=*/false));
+    EXPECT_TRUE(received.closed);
+  }
   // Runs loop turns until `done()` holds, for at most a few seconds.
   bool TurnUntil(const std::function<bool()>& done) {
     auto deadline = std::chrono::steady_clock::now() + 5s;
@@ -436,10 +443,7 @@ TEST_F(HttpServerTest, ClientStillSendingAfterConnectionCloseReadsTheAnswer) {
   Start();
   int fd = Connect();
   Send(fd, "GET /later/a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
-  ASSERT_GE(KeepSending(fd), kMiB);
-  Received received = PumpUntilClosed(fd);
-  EXPECT_EQ(received.bytes, Ok("/later/a", /*keep_alive=*/false));
-  EXPECT_TRUE(received.closed);
+  ExpectClosingAnswerWhileSending(fd, "/later/a");
 }
 
 // The same for an answer given at once, to a request read together with bytes that follow it.
@@ -447,10 +451,7 @@ TEST_F(HttpServerTest, ClientStillSendingAfterConnectionCloseReadsAnAnswerGivenA
   Start();
   int fd = Connect();
   Send(fd, "GET /now/a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n" + std::string(1000, 'x'));
-  ASSERT_GE(KeepSending(fd), kMiB);
-  Received received = PumpUntilClosed(fd);
-  EXPECT_EQ(received.bytes, Ok("/now/a", /*keep_alive=*/false));
-  EXPECT_TRUE(received.closed);
+  ExpectClosingAnswerWhileSending(fd, "/now/a");
 }
 
 // A keep-alive client whose connection a draining server closes may be sending its next request
@@ -460,10 +461,7 @@ TEST_F(HttpServerTest, AClientStillSendingWhenTheServerClosesItsConnectionReadsT
   int fd = Connect();
   Send(fd, "GET /close/1 HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(TurnUntil([&] { return handler_.answered.size() == 1; }));
-  ASSERT_GE(KeepSending(fd), kMiB);
-  Received received = PumpUntilClosed(fd);
-  EXPECT_EQ(received.bytes, Ok("/close/1", /*keep_alive=*/false));
-  EXPECT_TRUE(received.closed);
+  ExpectClosingAnswerWhileSending(fd, "/close/1");
 }
 
 // Closed connections are reused for new ones: a new one must not inherit the close, the paused

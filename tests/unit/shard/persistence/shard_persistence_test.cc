@@ -139,36 +139,62 @@ TEST_F(ShardPersistenceTest, AFirstStartStoppedBeforeTheJournalOfItsFirstSnapsho
 // Under --on-corrupt=quarantine a damaged journal's intact turns are replayed, and the journal
 // is moved aside only once the start's snapshot holds them: a start that fails before that
 // leaves it in place, and the next start replays them again.
-TEST_F(ShardPersistenceTest, AQuarantiningStartThatFailsLeavesTheDamagedJournalForTheNext) {
-  auto shard = Open(real_);
-  const std::string journal = dir_.File("shard-0-of-1.journal");
-  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)}).ok());
-  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('b', 1, proto::EVENT_COMPLETED, 0)}).ok());
-  const auto second_turn_end = std::filesystem::file_size(journal);
-  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('c', 1, proto::EVENT_COMPLETED, 0)}).ok());
-  shard.reset();  // kill -9
-  // The third write's sync marker says the second turn was synced: its damage is corruption.
-  std::string bytes = testing::ReadAll(journal);
-  bytes[second_turn_end - 1] ^= 0x01;
-  testing::WriteAll(journal, bytes);
+class QuarantiningStartTest : public ShardPersistenceTest {
+ protected:
+  // Three completions, a turn each, the second damaged in synced bytes (the third write's sync
+  // marker says so). Returns the journal's bytes.
+  std::string DamageTheSecondOfThreeTurns() {
+    auto shard = Open(real_);
+    EXPECT_TRUE(Serve(*shard, {AnnounceRequest('a', 1, proto::EVENT_COMPLETED, 0)}).ok());
+    EXPECT_TRUE(Serve(*shard, {AnnounceRequest('b', 1, proto::EVENT_COMPLETED, 0)}).ok());
+    const auto second_turn_end = std::filesystem::file_size(journal_);
+    EXPECT_TRUE(Serve(*shard, {AnnounceRequest('c', 1, proto::EVENT_COMPLETED, 0)}).ok());
+    shard.reset();  // kill -9
+    std::string bytes = testing::ReadAll(journal_);
+    bytes[second_turn_end - 1] ^= 0x01;
+    testing::WriteAll(journal_, bytes);
+    return bytes;
+  }
+  // A start whose `op` fails the `nth` time: refused, naming `error`, the journal as it was.
+  void StartFailing(FaultyFileOps::Op op, int nth, const std::string& bytes,
+                    const std::string& error) {
+    FaultyFileOps faulty(real_);
+    faulty.FailNth(op, nth);
+    SwarmStore store;
+    auto opened = ShardPersistence::Open(
+        faulty, {dir_.path(), 0, 1, OnCorrupt::kQuarantine, 2700, {}}, kStart, store);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_NE(opened.error().find(error), std::string::npos) << opened.error();
+    EXPECT_EQ(testing::ReadAll(journal_), bytes);
+  }
+  // The next start keeps the first turn and sets the journal aside; the one after it finds
+  // nothing to quarantine.
+  void ExpectTheFirstTurnKept() {
+    auto restarted = Open(real_, kStart, OnCorrupt::kQuarantine);
+    ASSERT_NE(restarted, nullptr);
+    EXPECT_EQ(restarted->store.completed(), 1u);
+    EXPECT_EQ(restarted->persistence->recovery().files_lost, 1u);
+    EXPECT_TRUE(real_.Exists(journal_ + ".corrupt-" + std::to_string(kStart)));
+    restarted.reset();
+    auto again = Open(real_);
+    ASSERT_NE(again, nullptr);
+    EXPECT_EQ(again->store.completed(), 1u);
+  }
 
-  FaultyFileOps faulty(real_);
-  faulty.FailNth(FaultyFileOps::Op::kSync, 1);  // writing the start's snapshot
-  SwarmStore store;
-  EXPECT_FALSE(ShardPersistence::Open(faulty, {dir_.path(), 0, 1, OnCorrupt::kQuarantine, 2700, {}},
-                                      kStart, store)
-                   .ok());
-  EXPECT_EQ(testing::ReadAll(journal), bytes);
+  const std::string journal_ = dir_.File("shard-0-of-1.journal");
+};
 
-  auto restarted = Open(real_, kStart, OnCorrupt::kQuarantine);
-  ASSERT_NE(restarted, nullptr);
-  EXPECT_EQ(restarted->store.completed(), 1u);  // the first turn's
-  EXPECT_EQ(restarted->persistence->recovery().files_lost, 1u);
-  EXPECT_TRUE(real_.Exists(journal + ".corrupt-" + std::to_string(kStart)));
-  restarted.reset();
-  auto again = Open(real_);  // nothing left to quarantine
-  ASSERT_NE(again, nullptr);
-  EXPECT_EQ(again->store.completed(), 1u);
+TEST_F(QuarantiningStartTest, AStartWhoseSnapshotFailsLeavesTheDamagedJournalForTheNext) {
+  const std::string bytes = DamageTheSecondOfThreeTurns();
+  StartFailing(FaultyFileOps::Op::kSync, 1, bytes, "writing snapshot");
+  ExpectTheFirstTurnKept();
+}
+
+// The snapshot is in place, the rename is not: the journal, stale now, is set aside next time.
+TEST_F(QuarantiningStartTest, AStartThatCannotMoveTheJournalAsideLeavesItForTheNext) {
+  const std::string bytes = DamageTheSecondOfThreeTurns();
+  StartFailing(FaultyFileOps::Op::kRename, 2, bytes, "the next start replays them again");
+  ExpectTheFirstTurnKept();
 }
 
 // A journal set aside whole (its header is damaged) by a start that then failed is missed by the
