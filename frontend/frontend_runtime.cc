@@ -192,18 +192,24 @@ struct Intake {
   }
 };
 
-// What Create checked, for the parts' constructors.
-struct Checked {
-  AnnounceOptions announce;
-  UdpSocket::Options udp;
+// The list files in force at start (--access-list, --passkey-file, --client-list, --ip-list).
+struct StartingLists {
   StartingList<TorrentAccess> access;
   StartingList<PasskeyAccess> passkeys;
   StartingList<ClientAccess> clients;
   StartingList<IpAccess> ips;
+};
+
+// What Create checked, for the parts' constructors.
+struct Checked {
+  AnnounceOptions announce;
+  UdpSocket::Options udp;
+  StartingLists lists;
   ClientAddressPolicy policy;
   UdpConnectionIds udp_ids;
   ClientRequestLimiter limiter;
   std::optional<ShardRouter::Curve> curve;
+  Duration batch_window;
 };
 
 // --curve-secret-file and --shard-public-key-file: both (CURVE) or neither (plain TCP: nullopt).
@@ -221,6 +227,100 @@ Result<std::optional<ShardRouter::Curve>> LoadCurve(const FrontendSettings& sett
       own.public_key.ToHex());
   return std::optional<ShardRouter::Curve>(
       ShardRouter::Curve{(*keys)->theirs, own.public_key, own.secret_key});
+}
+
+// The operator's list files in force at start.
+Result<StartingLists> LoadStartingLists(const FrontendSettings& settings) {
+  auto access = LoadStartingList<TorrentAccess>(
+      "access-list", AccessSettingsFrom(settings),
+      [](AccessList list, AccessMode mode) { return TorrentAccess(mode, std::move(list)); });
+  if (!access.ok()) return Error{access.error()};
+  auto passkeys = LoadStartingList<PasskeyAccess>(
+      "passkey-file", PasskeySettingsFrom(settings),
+      [](PasskeyList list, AccessMode) { return PasskeyAccess(std::move(list)); });
+  if (!passkeys.ok()) return Error{passkeys.error()};
+  if (!settings.passkey_file.empty()) {
+    WarnIfOthersMayRead("--passkey-file: ", settings.passkey_file,
+                        "whoever reads it can announce as any member");
+  }
+  auto clients = LoadStartingList<ClientAccess>(
+      "client-list", ClientListSettingsFrom(settings),
+      [](ClientList list, AccessMode mode) { return ClientAccess(mode, std::move(list)); });
+  if (!clients.ok()) return Error{clients.error()};
+  auto ips = LoadStartingList<IpAccess>(
+      "ip-list", IpListSettingsFrom(settings),
+      [](IpList list, AccessMode mode) { return IpAccess(mode, std::move(list)); });
+  if (!ips.ok()) return Error{ips.error()};
+  return StartingLists{std::move(*access), std::move(*passkeys), std::move(*clients),
+                       std::move(*ips)};
+}
+
+// The settings checked and the files they name loaded, before anything is started: an error
+// names the setting at fault.
+Result<Checked> CheckSettings(const FrontendSettings& settings) {
+  if (settings.shards.empty()) {
+    return Error{"no shards: give --shard tcp://HOST:PORT once per shard, in shard-index order"};
+  }
+  for (const std::string& shard : settings.shards) {
+    if (Status endpoint = CheckZmqEndpoint("--shard", shard, EndpointUse::kConnect); !endpoint) {
+      return Error{endpoint.error()};
+    }
+  }
+  if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
+  if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
+    return Error{metrics.error()};
+  }
+  auto announce = AnnounceOptionsFrom(settings);
+  if (!announce.ok()) return Error{announce.error()};
+  auto udp = UdpSocketOptionsFrom(settings);
+  if (!udp.ok()) return Error{udp.error()};
+  auto curve = LoadCurve(settings);
+  if (!curve.ok()) return Error{curve.error()};
+  auto udp_ids = LoadUdpConnectionIds(settings.udp_secret_file);
+  if (!udp_ids.ok()) return Error{udp_ids.error()};
+  if (!settings.udp_secret_file.empty()) {
+    spdlog::info("UDP connection ids keyed by {}: every frontend given it accepts them",
+                 settings.udp_secret_file);
+    WarnIfOthersMayRead("--udp-secret-file: ", settings.udp_secret_file,
+                        "whoever reads it can make connection ids for addresses not theirs");
+  }
+  auto batch_window = BatchWindowFrom(settings);
+  if (!batch_window.ok()) return Error{batch_window.error()};
+  auto limiter = ClientRequestLimiterFrom(settings);
+  if (!limiter.ok()) return Error{limiter.error()};
+  if (limiter->enabled()) {
+    spdlog::info("each client may make {} tracker requests a second, {} at once",
+                 settings.client_request_rate, settings.client_request_burst);
+  }
+  auto lists = LoadStartingLists(settings);
+  if (!lists.ok()) return Error{lists.error()};
+  auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
+                                          settings.require_proxy_header);
+  if (!policy.ok()) return Error{policy.error()};
+  return Checked{.announce = *announce,
+                 .udp = std::move(*udp),
+                 .lists = std::move(*lists),
+                 .policy = std::move(*policy),
+                 .udp_ids = *udp_ids,
+                 .limiter = std::move(*limiter),
+                 .curve = *curve,
+                 .batch_window = *batch_window};
+}
+
+// Raises the open-file limit and libzmq's socket limit for the shards and --max-connections.
+Status PrepareDescriptors(zmq::context_t& context, const FrontendSettings& settings,
+                          std::uint64_t descriptors_elsewhere) {
+  const std::uint64_t spare =
+      DescriptorsBesideConnections(settings.shards.size()) + descriptors_elsewhere;
+  if (Status enough = RequireOpenFiles(spare); !enough) {
+    return Error{enough.error() + " for " + std::to_string(settings.shards.size()) + " shards"};
+  }
+  WarnIfDescriptorsAreShort(settings.max_connections, spare);
+  // libzmq refuses a context's sockets past ZMQ_MAX_SOCKETS (1023 by default), as "Too many open
+  // files"; `spare` is more than one a shard.
+  context.set(zmq::ctxopt::max_sockets,
+              static_cast<int>(std::max<std::uint64_t>(ZMQ_MAX_SOCKETS_DFLT, spare)));
+  return OkStatus();
 }
 
 void DrainThenStop(EventLoop& loop, const Intake& intake, MonoTime deadline) {
@@ -291,10 +391,10 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                               Checked checked)
     : event_loop(loop),
       settings(frontend_settings),
-      access(std::move(checked.access)),
-      passkeys(std::move(checked.passkeys)),
-      clients(std::move(checked.clients)),
-      ips(std::move(checked.ips)),
+      access(std::move(checked.lists.access)),
+      passkeys(std::move(checked.lists.passkeys)),
+      clients(std::move(checked.lists.clients)),
+      ips(std::move(checked.lists.ips)),
       limiter(std::move(checked.limiter)),
       handler(settings, checked.announce, clock),
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
@@ -314,33 +414,30 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
   handler.AttachMetrics(metrics);
   if (!settings.metrics_listen.empty()) handler.ServeMetricsElsewhere();
   if (access.enabled()) {
-    handler.AttachAccess(access.target());
-    udp_handler.AttachAccess(access.target());
     metrics.WatchAccess(access.target());
     access.StartReloading(loop);
   }
   if (passkeys.enabled()) {
-    handler.AttachPasskeys(passkeys.target());
-    udp_handler.AttachPasskeys(passkeys.target());
     metrics.WatchPasskeys(passkeys.target());
     passkeys.StartReloading(loop);
   }
   if (clients.enabled()) {
-    handler.AttachClients(clients.target());
-    udp_handler.AttachClients(clients.target());
     metrics.WatchClients(clients.target());
     clients.StartReloading(loop);
   }
   if (ips.enabled()) {
-    handler.AttachIps(ips.target());
-    udp_handler.AttachIps(ips.target());
     metrics.WatchIps(ips.target());
     ips.StartReloading(loop);
   }
-  if (limiter.enabled()) {
-    handler.AttachLimiter(limiter);
-    udp_handler.AttachLimiter(limiter);
-  }
+  const Admission admission{
+      .ips = ips.enabled() ? &ips.target() : nullptr,
+      .limiter = limiter.enabled() ? &limiter : nullptr,
+      .passkeys = passkeys.enabled() ? &passkeys.target() : nullptr,
+      .clients = clients.enabled() ? &clients.target() : nullptr,
+      .torrents = access.enabled() ? &access.target() : nullptr,
+  };
+  handler.AttachAdmission(admission);
+  udp_handler.AttachAdmission(admission);
   registry.AddCounter("shardtrack_full_scrapes_truncated_total",
                       "Full scrapes that listed only --full-scrape-limit torrents of a shard "
                       "holding more.",
@@ -357,77 +454,43 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
 Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
     EventLoop& loop, zmq::context_t& context, const FrontendSettings& settings, const Clock& clock,
     std::uint64_t descriptors_elsewhere) {
-  if (settings.shards.empty()) {
-    return Error{"no shards: give --shard tcp://HOST:PORT once per shard, in shard-index order"};
-  }
-  for (const std::string& shard : settings.shards) {
-    if (Status endpoint = CheckZmqEndpoint("--shard", shard, EndpointUse::kConnect); !endpoint) {
-      return Error{endpoint.error()};
-    }
-  }
-  if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
-  if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
-    return Error{metrics.error()};
-  }
-  auto announce = AnnounceOptionsFrom(settings);
-  if (!announce.ok()) return Error{announce.error()};
-  auto udp = UdpSocketOptionsFrom(settings);
-  if (!udp.ok()) return Error{udp.error()};
-  auto curve = LoadCurve(settings);
-  if (!curve.ok()) return Error{curve.error()};
-  auto udp_ids = LoadUdpConnectionIds(settings.udp_secret_file);
-  if (!udp_ids.ok()) return Error{udp_ids.error()};
-  if (!settings.udp_secret_file.empty()) {
-    spdlog::info("UDP connection ids keyed by {}: every frontend given it accepts them",
-                 settings.udp_secret_file);
-    WarnIfOthersMayRead("--udp-secret-file: ", settings.udp_secret_file,
-                        "whoever reads it can make connection ids for addresses not theirs");
-  }
-  auto batch_window = BatchWindowFrom(settings);
-  if (!batch_window.ok()) return Error{batch_window.error()};
-  auto limiter = ClientRequestLimiterFrom(settings);
-  if (!limiter.ok()) return Error{limiter.error()};
-  if (limiter->enabled()) {
-    spdlog::info("each client may make {} tracker requests a second, {} at once",
-                 settings.client_request_rate, settings.client_request_burst);
-  }
-  auto access = LoadStartingList<TorrentAccess>(
-      "access-list", AccessSettingsFrom(settings),
-      [](AccessList list, AccessMode mode) { return TorrentAccess(mode, std::move(list)); });
-  if (!access.ok()) return Error{access.error()};
-  auto passkeys = LoadStartingList<PasskeyAccess>(
-      "passkey-file", PasskeySettingsFrom(settings),
-      [](PasskeyList list, AccessMode) { return PasskeyAccess(std::move(list)); });
-  if (!passkeys.ok()) return Error{passkeys.error()};
-  if (!settings.passkey_file.empty()) {
-    WarnIfOthersMayRead("--passkey-file: ", settings.passkey_file,
-                        "whoever reads it can announce as any member");
-  }
-  auto clients = LoadStartingList<ClientAccess>(
-      "client-list", ClientListSettingsFrom(settings),
-      [](ClientList list, AccessMode mode) { return ClientAccess(mode, std::move(list)); });
-  if (!clients.ok()) return Error{clients.error()};
-  auto ips = LoadStartingList<IpAccess>(
-      "ip-list", IpListSettingsFrom(settings),
-      [](IpList list, AccessMode mode) { return IpAccess(mode, std::move(list)); });
-  if (!ips.ok()) return Error{ips.error()};
-  auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
-                                          settings.require_proxy_header);
-  if (!policy.ok()) return Error{policy.error()};
-
+  auto checked = CheckSettings(settings);
+  if (!checked.ok()) return Error{checked.error()};
   auto runtime = std::make_unique<FrontendRuntime>(OnlyCreate{});
   // Before the router makes the first ZeroMQ socket (and with it ZeroMQ's threads). Signals are
   // read in loop turns, which come after parts_ is set below.
-  FrontendRuntime* self = runtime.get();
-  loop.WatchSignals({SIGINT, SIGTERM}, [self, &loop](int signal) {
-    Parts& parts = *self->parts_;
+  runtime->WatchSignals(loop);
+  loop.SetBatchWindow(checked->batch_window);
+  if (Status ready = PrepareDescriptors(context, settings, descriptors_elsewhere); !ready) {
+    return Error{ready.error()};
+  }
+  if (const std::uint32_t listed =
+          FullScrapeLimitPerShard(settings, checked->lists.access.target.longest_name());
+      settings.full_scrape && listed != settings.full_scrape_limit) {
+    spdlog::info(
+        "a full scrape lists at most {} torrents per shard, so that its reply fits "
+        "--max-output-bytes {}; raise that to list more",
+        listed, settings.max_output_bytes);
+  }
+  try {
+    runtime->parts_ = std::make_unique<Parts>(loop, context, settings, clock, std::move(*checked));
+  } catch (const std::exception& error) {  // the router's sockets (ZeroMQ throws)
+    return Error{std::string("cannot set up the sockets to the shards: ") + error.what() +
+                 " (a --shard is tcp://HOST:PORT; many shards need a higher open-file limit)"};
+  }
+  return runtime;
+}
+
+void FrontendRuntime::WatchSignals(EventLoop& loop) {
+  loop.WatchSignals({SIGINT, SIGTERM}, [this, &loop](int signal) {
+    Parts& parts = *parts_;
     if (!parts.started || parts.stopping) return loop.Stop();
     parts.stopping = true;
     spdlog::info("received {}", strsignal(signal));
     Drain(loop, parts.handler, parts.intake, parts.settings);
   });
-  loop.WatchSignals({SIGHUP}, [self](int) {
-    Parts& parts = *self->parts_;
+  loop.WatchSignals({SIGHUP}, [this](int) {
+    Parts& parts = *parts_;
     if (!parts.access.enabled() && !parts.passkeys.enabled() && !parts.clients.enabled() &&
         !parts.ips.enabled()) {
       return spdlog::info(
@@ -438,35 +501,6 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
     parts.clients.Reload();
     parts.ips.Reload();
   });
-  loop.SetBatchWindow(*batch_window);
-  const std::uint64_t spare =
-      DescriptorsBesideConnections(settings.shards.size()) + descriptors_elsewhere;
-  if (Status enough = RequireOpenFiles(spare); !enough) {
-    return Error{enough.error() + " for " + std::to_string(settings.shards.size()) + " shards"};
-  }
-  WarnIfDescriptorsAreShort(settings.max_connections, spare);
-  // libzmq refuses a context's sockets past ZMQ_MAX_SOCKETS (1023 by default), as "Too many open
-  // files"; `spare` is more than one a shard.
-  context.set(zmq::ctxopt::max_sockets,
-              static_cast<int>(std::max<std::uint64_t>(ZMQ_MAX_SOCKETS_DFLT, spare)));
-  if (const std::uint32_t listed = FullScrapeLimitPerShard(settings, access->target.longest_name());
-      settings.full_scrape && listed != settings.full_scrape_limit) {
-    spdlog::info(
-        "a full scrape lists at most {} torrents per shard, so that its reply fits "
-        "--max-output-bytes {}; raise that to list more",
-        listed, settings.max_output_bytes);
-  }
-  try {
-    runtime->parts_ =
-        std::make_unique<Parts>(loop, context, settings, clock,
-                                Checked{*announce, std::move(*udp), std::move(*access),
-                                        std::move(*passkeys), std::move(*clients), std::move(*ips),
-                                        std::move(*policy), *udp_ids, std::move(*limiter), *curve});
-  } catch (const std::exception& error) {  // the router's sockets (ZeroMQ throws)
-    return Error{std::string("cannot set up the sockets to the shards: ") + error.what() +
-                 " (a --shard is tcp://HOST:PORT; many shards need a higher open-file limit)"};
-  }
-  return runtime;
 }
 
 FrontendRuntime::FrontendRuntime(OnlyCreate) {}

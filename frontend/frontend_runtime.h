@@ -44,6 +44,9 @@ class FrontendRuntime {
 
  private:
   struct Parts;
+  // SIGINT and SIGTERM drain, SIGHUP reloads the list files.
+  void WatchSignals(EventLoop& loop);
+
   std::unique_ptr<Parts> parts_;
 };
 

@@ -44,7 +44,7 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
                                const IpAddress& client) {
   std::string_view path = request.path();
   std::string_view passkey;
-  if (passkeys_ != nullptr) {
+  if (admission_.members_only()) {
     const PasskeyPath split = FindPasskey(path, request.query());
     path = split.route;
     passkey = split.passkey;
@@ -89,16 +89,16 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
 }
 
 bool TrackerHandler::Admit(ResponseSlot slot, const IpAddress& client, std::string_view passkey) {
-  if (ips_ != nullptr && !ips_->Admit(client)) {
+  if (!admission_.AdmitsAddress(client)) {
     Refuse(slot, 403, kAddressRefusedReason);
     return false;
   }
-  if (limiter_ != nullptr && !limiter_->Admit(client, answering_.started)) {
+  if (!admission_.WithinRate(client, answering_.started)) {
     Refuse(slot, 429, kOverRateReason, settings_.retry_in);
     return false;
   }
-  if (passkeys_ == nullptr || answering_.route == Route::kInfoPage) return true;
-  const std::string_view refused = passkeys_->Admit(passkey);
+  if (answering_.route == Route::kInfoPage) return true;
+  const std::string_view refused = admission_.MemberRefusal(passkey);
   if (!refused.empty()) RespondFailure(slot, refused);
   return refused.empty();
 }
@@ -109,15 +109,11 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   if (Status status = ParseAnnounce(query, client, announce_options_, parsed); !status) {
     return RespondFailure(slot, status.error());
   }
-  if (clients_ != nullptr && !clients_->Admit(parsed.request.peer_id())) {
-    return RespondFailure(slot, kClientRefusedReason);
-  }
+  auto info_hash = InfoHash::FromRaw(parsed.request.info_hash());
+  const std::string_view refused = admission_.AnnounceRefusal(parsed.request.peer_id(), *info_hash);
+  if (!refused.empty()) return RespondFailure(slot, refused);
   // A member's: the shard credits the transfer to it.
   if (!passkey.empty()) parsed.request.set_passkey(passkey.data(), passkey.size());
-  auto info_hash = InfoHash::FromRaw(parsed.request.info_hash());
-  if (access_ != nullptr && !access_->AdmitAnnounce(*info_hash)) {
-    return RespondFailure(slot, kNotServedReason);
-  }
   std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
   std::uint32_t index = NewExchange(slot, Route::kAnnounce);
   proto::Request* request = router_->Add(shard, index);
@@ -162,32 +158,33 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
 
 std::span<const InfoHash> TrackerHandler::AnswerRefused(const std::vector<InfoHash>& hashes,
                                                         proto::ScrapeReply& reply) {
-  if (access_ == nullptr) return hashes;
-  return access_->AdmitScrape(hashes, served_scrape_, [&reply](const InfoHash& refused) {
-    reply.add_files()->set_info_hash(refused.bytes.data(), InfoHash::kSize);
-  });
+  if (admission_.torrents == nullptr) return hashes;
+  return admission_.torrents->AdmitScrape(
+      hashes, served_scrape_, [&reply](const InfoHash& refused) {
+        reply.add_files()->set_info_hash(refused.bytes.data(), InfoHash::kSize);
+      });
 }
 
 bool TrackerHandler::Serves(const proto::ScrapeEntry& entry) const {
-  if (access_ == nullptr) return true;
+  if (admission_.torrents == nullptr) return true;
   auto info_hash = InfoHash::FromRaw(entry.info_hash());
-  return !info_hash || access_->Serves(*info_hash);
+  return !info_hash || admission_.torrents->Serves(*info_hash);
 }
 
 void TrackerHandler::Name(proto::ScrapeEntry& entry) const {
-  if (access_ == nullptr || !access_->names_torrents()) return;
+  if (admission_.torrents == nullptr || !admission_.torrents->names_torrents()) return;
   auto info_hash = InfoHash::FromRaw(entry.info_hash());
   if (!info_hash) return;
-  const std::string_view name = access_->NameOf(*info_hash);
+  const std::string_view name = admission_.torrents->NameOf(*info_hash);
   if (!name.empty()) entry.set_name(name.data(), name.size());
 }
 
 std::size_t TrackerHandler::LongestName() const {
-  return access_ != nullptr ? access_->longest_name() : 0;
+  return admission_.torrents != nullptr ? admission_.torrents->longest_name() : 0;
 }
 
 std::uint64_t TrackerHandler::AccessListVersion() const {
-  return access_ != nullptr ? access_->reloads().ok : 0;
+  return admission_.torrents != nullptr ? admission_.torrents->reloads().ok : 0;
 }
 
 void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {

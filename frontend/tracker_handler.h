@@ -12,18 +12,19 @@
 //              every frontend's, so it takes no frontend out)
 //   /metrics   the Prometheus text format, once AttachMetrics was called (404 before, and with
 //              ServeMetricsElsewhere)
-// With an access list (AttachAccess), an announce of a torrent not served fails before it reaches
+// AttachAdmission gives the optional checks (frontend/admission.h):
+// With an access list, an announce of a torrent not served fails before it reaches
 // a shard, a scrape answers it as an unknown torrent (zero counts), and a full scrape and the
 // info page's rows leave it out.
-// With passkeys (AttachPasskeys), announce and scrape name a passkey (/<passkey>/announce and
+// With passkeys, announce and scrape name a passkey (/<passkey>/announce and
 // the other forms FindPasskey knows), and a request without a listed one gets a failure reason
 // before it is parsed; the other paths need none, and the info page shows totals only.
-// With a client list (AttachClients), an announce whose peer id names a client it refuses fails
+// With a client list, an announce whose peer id names a client it refuses fails
 // before it reaches a shard.
-// With an IP list (AttachIps), a refused address's announce and scrape get a failure reason and
+// With an IP list, a refused address's announce and scrape get a failure reason and
 // its info page a 403, before the request limiter counts it; the health checks and /metrics
 // answer every address.
-// With a request limiter (AttachLimiter), a client over its rate is refused before parsing:
+// With a request limiter, a client over its rate is refused before parsing:
 // announce and scrape with a bencoded failure reason and BEP 31's `retry in`, the info page with
 // 429. /healthz, /readyz, /serving and /metrics are not limited: balancers and monitors ask them
 // often.
@@ -40,13 +41,9 @@
 #include "common/clock.h"
 #include "common/log_throttle.h"
 #include "common/slab.h"
-#include "frontend/access/client_access.h"
-#include "frontend/access/ip_access.h"
-#include "frontend/access/passkey_access.h"
-#include "frontend/access/torrent_access.h"
+#include "frontend/admission.h"
 #include "frontend/announce_interval.h"
 #include "frontend/announce_request.h"
-#include "frontend/client_request_limiter.h"
 #include "frontend/frontend_metrics.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/http_server.h"
@@ -62,18 +59,10 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void Attach(HttpServer& http, ShardRouter& router);
   // Optional: counts every answer and serves /metrics. Must outlive this handler.
   void AttachMetrics(FrontendMetrics& metrics) { metrics_ = &metrics; }
+  // The checks a request passes before it reaches a shard (none by default).
+  void AttachAdmission(const Admission& admission) { admission_ = admission; }
   // /metrics is served on a port of its own (--metrics-listen): this one answers it 404.
   void ServeMetricsElsewhere() { metrics_elsewhere_ = true; }
-  // Optional: serve only the torrents `access` admits. Must outlive this handler.
-  void AttachAccess(TorrentAccess& access) { access_ = &access; }
-  // Optional: serve members only. Must outlive this handler.
-  void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
-  // Optional: announces only from the clients `clients` admits. Must outlive this handler.
-  void AttachClients(ClientAccess& clients) { clients_ = &clients; }
-  // Optional: refuse or serve only the client addresses `ips` lists. Must outlive this handler.
-  void AttachIps(IpAccess& ips) { ips_ = &ips; }
-  // Optional: limit each client's requests. Must outlive this handler.
-  void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }
   // From now on /readyz fails and responses close their connections (graceful shutdown).
   void SetDraining() { draining_ = true; }
 
@@ -139,7 +128,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   // Rows in the info page's torrent table: none on a members-only tracker, whose page anyone
   // may read but whose torrents only members may know.
   std::uint32_t InfoPageTorrents() const {
-    return passkeys_ != nullptr ? 0 : settings_.info_page_torrents;
+    return admission_.members_only() ? 0 : settings_.info_page_torrents;
   }
   // Changes whenever another access list comes into force.
   std::uint64_t AccessListVersion() const;
@@ -208,12 +197,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;
+  Admission admission_;
   bool metrics_elsewhere_ = false;
-  TorrentAccess* access_ = nullptr;
-  PasskeyAccess* passkeys_ = nullptr;
-  ClientAccess* clients_ = nullptr;
-  IpAccess* ips_ = nullptr;
-  ClientRequestLimiter* limiter_ = nullptr;
   bool draining_ = false;
   Answering answering_;
   Slab<Exchange> exchanges_;

@@ -55,7 +55,7 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
     }
     RespondError(from, request.transaction_id, reason);
   };
-  if (ips_ != nullptr && !ips_->Admit(from.address)) {
+  if (!admission_.AdmitsAddress(from.address)) {
     if (request.action != UdpAction::kConnect) return refuse(kAddressRefusedReason);
     ++counters_.dropped;  // a refused address gets no id to announce with, nor an error
     return;
@@ -70,7 +70,7 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   // What is wrong with a request is told only to a proven source within its rate, as over HTTP,
   // where a refused request is not parsed.
   if (!proven) return refuse("invalid connection id");
-  if (limiter_ != nullptr && !limiter_->Admit(from.address, clock_.Now())) {
+  if (!admission_.WithinRate(from.address, clock_.Now())) {
     return RespondError(from, request.transaction_id, kOverRateReason);
   }
   // Members only: a request without a member's passkey learns nothing else (as over HTTP, where
@@ -79,12 +79,12 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   if (request.action == UdpAction::kError) {
     return RespondError(from, request.transaction_id, request.error);
   }
-  if (passkeys_ != nullptr) {
+  if (admission_.members_only()) {
     if (request.action == UdpAction::kScrape) {
       return RespondError(from, request.transaction_id, kScrapeNeedsHttpReason);
     }
     const std::string_view passkey = PasskeyOf(request);
-    const std::string_view refused = passkeys_->Admit(passkey);
+    const std::string_view refused = admission_.MemberRefusal(passkey);
     if (!refused.empty()) return RespondError(from, request.transaction_id, refused);
     // A member's: the shard credits the transfer to it.
     request.announce.set_passkey(passkey.data(), passkey.size());
@@ -96,12 +96,9 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
 
 void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from) {
   auto info_hash = InfoHash::FromRaw(request.announce.info_hash());
-  if (clients_ != nullptr && !clients_->Admit(request.announce.peer_id())) {
-    return RespondError(from, request.transaction_id, kClientRefusedReason);
-  }
-  if (access_ != nullptr && !access_->AdmitAnnounce(*info_hash)) {
-    return RespondError(from, request.transaction_id, kNotServedReason);
-  }
+  const std::string_view refused =
+      admission_.AnnounceRefusal(request.announce.peer_id(), *info_hash);
+  if (!refused.empty()) return RespondError(from, request.transaction_id, refused);
   const std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
   const std::uint32_t index = NewExchange(request, from);
   proto::Request* shard_request = router_->Add(shard, ShardReplyDemux::UdpToken(index));
@@ -125,9 +122,9 @@ void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) 
 }
 
 std::span<const InfoHash> UdpTrackerHandler::Served(const std::vector<InfoHash>& requested) {
-  if (access_ == nullptr) return requested;
+  if (admission_.torrents == nullptr) return requested;
   // A refused one is not asked for, so its place in the reply (in request order) holds zeros.
-  return access_->AdmitScrape(requested, served_, [](const InfoHash&) {});
+  return admission_.torrents->AdmitScrape(requested, served_, [](const InfoHash&) {});
 }
 
 void UdpTrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& reply) {

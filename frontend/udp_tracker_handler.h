@@ -2,19 +2,19 @@
 // the ShardRouter and answers with one datagram when the shards have answered: connect at once,
 // announce from the owning shard's reply, scrape split by owner and gathered in request order.
 // A bad connection id, a refused request or a failed shard request is answered with an error
-// datagram, but one from a source that showed no connection id of ours only when it is shorter
-// than its datagram (no amplification, no endless error loops); a datagram too short to carry a
-// transaction id is dropped. It sends through the
-// callback given to Attach and knows no sockets. Shard replies reach it through a
-// ShardReplyDemux (its tokens carry the UDP bit). With an access list (AttachAccess), an announce
-// of a torrent not served gets an error datagram and a scrape zero counts in its place, before
-// any shard is asked. With a request limiter (AttachLimiter), an announce or scrape of a client
-// over its rate gets an error datagram; connects are not counted, since anyone can send one in
-// another's name, while an announce or scrape carries a connection id that proves its source.
-// With passkeys (AttachPasskeys), an announce must carry a listed passkey in BEP 41's URL data
-// (/<passkey>/announce, which clients such as libtorrent send from a udp:// URL's path), and a
-// scrape, which has no room for one, is refused: members scrape over HTTP. With a client list
-// (AttachClients), an announce from a client it refuses gets an error datagram.
+// datagram, but one from a source that showed no connection id of ours only when it is shorter than
+// its datagram (no amplification, no endless error loops); a datagram too short to carry a
+// transaction id is dropped. It sends through the callback given to Attach and knows no sockets.
+// Shard replies reach it through a ShardReplyDemux (its tokens carry the UDP bit). AttachAdmission
+// gives the optional checks (frontend/admission.h). With an access list, an announce of a torrent
+// not served gets an error datagram and a scrape zero counts in its place, before any shard is
+// asked. With a request limiter, an announce or scrape of a client over its rate gets an error
+// datagram; connects are not counted, since anyone can send one in another's name, while an
+// announce or scrape carries a connection id that proves its source. With passkeys, an announce
+// must carry a listed passkey in BEP 41's URL data (/<passkey>/announce, which clients such as
+// libtorrent send from a udp:// URL's path), and a scrape, which has no room for one, is refused:
+// members scrape over HTTP. With a client list, an announce from a client it refuses gets an error
+// datagram.
 // Loop thread only.
 #pragma once
 
@@ -28,12 +28,8 @@
 #include "common/clock.h"
 #include "common/reactor/socket_util.h"
 #include "common/slab.h"
-#include "frontend/access/client_access.h"
-#include "frontend/access/ip_access.h"
-#include "frontend/access/passkey_access.h"
-#include "frontend/access/torrent_access.h"
+#include "frontend/admission.h"
 #include "frontend/announce_interval.h"
-#include "frontend/client_request_limiter.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/shard_router.h"
 #include "frontend/udp/udp_connection_ids.h"
@@ -58,16 +54,8 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
                     const Clock& clock, UdpConnectionIds ids);
   // The router must outlive this handler.
   void Attach(ShardRouter& router, Send send);
-  // Optional: serve only the torrents `access` admits. Must outlive this handler.
-  void AttachAccess(TorrentAccess& access) { access_ = &access; }
-  // Optional: limit each client's requests. Must outlive this handler.
-  void AttachLimiter(ClientRequestLimiter& limiter) { limiter_ = &limiter; }
-  // Optional: serve members only. Must outlive this handler.
-  void AttachPasskeys(PasskeyAccess& passkeys) { passkeys_ = &passkeys; }
-  // Optional: announces only from the clients `clients` admits. Must outlive this handler.
-  void AttachClients(ClientAccess& clients) { clients_ = &clients; }
-  // Optional: refuse or serve only the client addresses `ips` lists. Must outlive this handler.
-  void AttachIps(IpAccess& ips) { ips_ = &ips; }
+  // The checks a request passes before it reaches a shard (none by default).
+  void AttachAdmission(const Admission& admission) { admission_ = admission; }
 
   void OnDatagram(std::string_view datagram, const Endpoint& from);
   const UdpCounters& counters() const { return counters_; }
@@ -92,7 +80,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void HandleScrape(UdpRequest& request, const Endpoint& from);
   void Finish(std::uint32_t index);
   void FinishScrape(const Exchange& exchange);
-  // The hashes of `requested` that `access_` admits (all of them without an access list).
+  // The hashes of `requested` that the access list admits (all of them without an access list).
   std::span<const InfoHash> Served(const std::vector<InfoHash>& requested);
   std::uint32_t NewExchange(const UdpRequest& request, const Endpoint& from);
   void RespondError(const Endpoint& to, std::uint32_t transaction_id, std::string_view message);
@@ -105,11 +93,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   const Clock& clock_;
   UdpConnectionIds ids_;
   ShardRouter* router_ = nullptr;
-  TorrentAccess* access_ = nullptr;
-  ClientRequestLimiter* limiter_ = nullptr;
-  PasskeyAccess* passkeys_ = nullptr;
-  ClientAccess* clients_ = nullptr;
-  IpAccess* ips_ = nullptr;
+  Admission admission_;
   std::vector<InfoHash> served_;  // Served()'s result, reused
   Send send_;
   UdpCounters counters_;

@@ -158,7 +158,7 @@ TEST_F(UdpTrackerHandlerTest, DropsADatagramTooShortToAnswer) {
 
 TEST_F(UdpTrackerHandlerTest, AnswersAnAnnounceOfARefusedTorrentWithAnError) {
   TorrentAccess access(AccessMode::kAllow, AccessList());
-  handler_.AttachAccess(access);
+  handler_.AttachAdmission({.torrents = &access});
   const std::string announce = std::string(20, 'h') + std::string(20, 'p') + std::string(36, '\0') +
                                std::string(4, '\xff') + "\x1a\xe1";
   handler_.OnDatagram(Header(ids_.Issue(client_.address, clock_.WallNow()), 1, 31) + announce,
@@ -173,8 +173,7 @@ TEST_F(UdpTrackerHandlerTest, AnswersAnAnnounceOfARefusedTorrentWithAnError) {
 TEST_F(UdpTrackerHandlerTest, AClientOverItsRateGetsAnErrorButConnectsAndForgeriesCostNothing) {
   TorrentAccess access(AccessMode::kAllow, AccessList());  // refused torrents: no shard is asked
   ClientRequestLimiter limiter(1, 2);
-  handler_.AttachAccess(access);
-  handler_.AttachLimiter(limiter);
+  handler_.AttachAdmission({.limiter = &limiter, .torrents = &access});
   const std::string announce = std::string(20, 'h') + std::string(20, 'p') + std::string(36, '\0') +
                                std::string(4, '\xff') + "\x1a\xe1";
   auto reason_of_announce = [&](const Endpoint& from, std::uint64_t id) {
@@ -200,7 +199,7 @@ TEST_F(UdpTrackerHandlerTest, AnswersAScrapeOfRefusedTorrentsWithZerosInRequestO
   InfoHash blocked;
   blocked.bytes.fill('b');
   TorrentAccess access(AccessMode::kDeny, AccessList({blocked}));
-  handler_.AttachAccess(access);
+  handler_.AttachAdmission({.torrents = &access});
   const std::string hashes = blocked.ToRaw() + blocked.ToRaw();
   handler_.OnDatagram(Header(ids_.Issue(client_.address, clock_.WallNow()), 2, 32) + hashes,
                       client_);
@@ -214,8 +213,7 @@ TEST_F(UdpTrackerHandlerTest, AnswersAScrapeOfRefusedTorrentsWithZerosInRequestO
 TEST_F(UdpTrackerHandlerTest, AnAnnounceNeedsAListedPasskeyInItsUrlDataAndAScrapeIsRefused) {
   TorrentAccess access(AccessMode::kAllow, AccessList());  // refused torrents: no shard is asked
   PasskeyAccess passkeys(PasskeyList({"member-key"}));
-  handler_.AttachAccess(access);
-  handler_.AttachPasskeys(passkeys);
+  handler_.AttachAdmission({.passkeys = &passkeys, .torrents = &access});
   const std::uint64_t id = ids_.Issue(client_.address, clock_.WallNow());
   const std::string announce = Header(id, 1, 50) + std::string(20, 'h') + std::string(20, 'p') +
                                std::string(36, '\0') + std::string(4, '\xff') + "\x1a\xe1";
