@@ -108,6 +108,12 @@ class Loader {
   Status SetAside(const ShardFileName& name, const Damage& damage);
   // Notes `name` as quarantined for `damage`, and returns the name it is moved to.
   std::string NoteQuarantined(const ShardFileName& name, const Damage& damage);
+  // A damaged file of another layout is read by every shard of this one: moving it aside would
+  // hide from the others what they own in it. Quarantine skips it (or its damaged part) in place.
+  bool OursAlone(const ShardFileName& name) const {
+    return name.index == options_.index && name.count == options_.count;
+  }
+  void NoteLeftInPlace(const ShardFileName& name, const Damage& damage);
   // `current`: the current snapshot was loaded (not the previous one, nor none).
   Status LoadSnapshot(SetState& set, bool& loaded, bool& current);
   // Checks the journal of `kind`; nullopt when it is missing or was quarantined whole.
@@ -173,9 +179,21 @@ Status Loader::SetAside(const ShardFileName& name, const Damage& damage) {
   if (options_.on_corrupt == OnCorrupt::kRefuse) {
     return Error{CorruptMessage(path, damage.what, damage.unreadable)};
   }
+  if (!OursAlone(name)) {
+    NoteLeftInPlace(name, damage);
+    return OkStatus();
+  }
   Status moved = MoveAside(ops_, options_.data_dir, path, NoteQuarantined(name, damage));
   if (moved) return OkStatus();
   return Error{"cannot quarantine " + path + " (" + damage.what + "): " + moved.error()};
+}
+
+void Loader::NoteLeftInPlace(const ShardFileName& name, const Damage& damage) {
+  out_.notes.push_back("left " + name.ToString() + " in place (" + damage.what +
+                       "): every shard of this layout reads another layout's files, so none "
+                       "moves them; once all have started, `shardtrack-dfile retire` removes "
+                       "them (or move it aside by hand)");
+  ++out_.quarantined;
 }
 
 std::string Loader::NoteQuarantined(const ShardFileName& name, const Damage& damage) {
@@ -254,8 +272,11 @@ Status Loader::ApplyJournal(SetState& set, ShardFileKind kind, const JournalToRe
                             bool have_snapshot) {
   const ShardFileName name{set.index, set.count, kind};
   Status replayed = Replay(set, name, journal.contents, have_snapshot);
-  if (replayed && journal.damage) {
+  if (!replayed || !journal.damage) return replayed;
+  if (OursAlone(name)) {
     out_.set_aside_later.push_back({PathOf(name), NoteQuarantined(name, *journal.damage)});
+  } else {
+    NoteLeftInPlace(name, *journal.damage);
   }
   return replayed;
 }

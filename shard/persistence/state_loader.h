@@ -36,7 +36,8 @@
 // `<name>.corrupt-<unix time>` and goes on with what is left (the `.prev` files in place of a
 // corrupt current snapshot; of a corrupt journal, the records before the damage when its header
 // is intact, losing the changes from the damage on). Such a journal is renamed by the caller,
-// once a snapshot holds those records (set_aside_later).
+// once a snapshot holds those records (set_aside_later). A damaged file of another layout is
+// skipped (or its intact turns replayed) but left in place: every shard of this layout reads it.
 #pragma once
 
 #include <cstdint>
@@ -75,7 +76,8 @@ struct LoadedState {
   std::vector<TorrentRecord> torrents;  // sorted by info hash; empty torrents dropped
   std::uint64_t max_generation = 0;     // the highest generation of any file read
   std::vector<std::string> notes;       // one line per file read, skipped or quarantined
-  std::uint32_t quarantined = 0;        // corrupt files moved aside (--on-corrupt=quarantine)
+  std::uint32_t quarantined = 0;  // corrupt files skipped (--on-corrupt=quarantine): moved aside,
+                                  // or left in place when another layout's
   std::vector<SetAsideLater> set_aside_later;  // of those, the ones still in place
   // Snapshots and journals someone removed, started without (--on-corrupt=quarantine; refused
   // otherwise): what they held is lost.

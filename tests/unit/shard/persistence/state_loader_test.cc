@@ -466,6 +466,57 @@ TEST_F(StateLoaderTest, AJournalWithoutAnIntactHeaderIsSetAsideWhole) {
   EXPECT_EQ(loaded->quarantined, 1u);
 }
 
+// Every shard of a new layout reads the old layout's files: one that set a damaged file aside
+// would hide what the others own in it. So the file stays where it is, and each replays its own
+// torrents' records from the turns before the damage.
+TEST_F(StateLoaderTest, ADamagedJournalOfAnotherLayoutStaysForEveryShardOfTheNewOne) {
+  std::vector<InfoHash> moving;  // shard 1 of 2's, staying on shard 1 of 3 and going to 2
+  for (std::uint32_t to : {1u, 2u}) {
+    for (int n = 0;; ++n) {
+      const InfoHash hash = HashOn(1, 2, n);
+      if (ShardFor(hash, 3) != to) continue;
+      moving.push_back(hash);
+      break;
+    }
+  }
+  Snapshot(1, 2, 4, {});
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {1, 2, 4, 0});
+  ASSERT_TRUE(journal.ok());
+  for (const InfoHash& hash : moving) (*journal)->Append({JournalOp::kCompleted, hash, 7, {}});
+  ASSERT_TRUE((*journal)->Commit().ok());
+  const std::uint64_t damaged = (*journal)->bytes();
+  for (const InfoHash& hash : moving) (*journal)->Append({JournalOp::kCompleted, hash, 8, {}});
+  ASSERT_TRUE((*journal)->Commit().ok());
+  (*journal)->Append({JournalOp::kCompleted, moving[0], 9, {}});
+  ASSERT_TRUE((*journal)->Commit().ok());
+  const std::string path = dir_.File("shard-1-of-2.journal");
+  std::string bytes = testing::ReadAll(path);
+  bytes[damaged + kFrameHeaderSize + 3] ^= 0x01;
+  testing::WriteAll(path, bytes);
+
+  for (std::uint32_t index : {1u, 2u}) {
+    auto loaded = Load(index, 3, OnCorrupt::kQuarantine);
+    ASSERT_TRUE(loaded.ok()) << loaded.error();
+    EXPECT_EQ(loaded->torrents, (std::vector<TorrentRecord>{Torrent(moving[index - 1], 7)}));
+    EXPECT_EQ(loaded->quarantined, 1u);
+    EXPECT_NE(loaded->Summary().find("left shard-1-of-2.journal in place"), std::string::npos)
+        << loaded->Summary();
+    ASSERT_TRUE(SetAsideReplayed(ops_, dir_.path(), loaded->set_aside_later).ok());
+    EXPECT_EQ(testing::ReadAll(path), bytes);
+  }
+}
+
+// The same for a file with nothing intact to replay: a snapshot whose header is damaged.
+TEST_F(StateLoaderTest, ADamagedSnapshotOfAnotherLayoutStaysInPlace) {
+  Snapshot(1, 2, 1, {Torrent(HashOn(1, 2, 0), 1)});
+  const std::string path = dir_.File("shard-1-of-2.snapshot");
+  testing::WriteAll(path, "STSNAP garbage");
+  auto loaded = Load(0, 3, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(loaded->quarantined, 1u);
+  EXPECT_EQ(testing::ReadAll(path), "STSNAP garbage");
+}
+
 TEST_F(StateLoaderTest, RefusesACorruptFileOfAnotherLayoutToo) {
   Snapshot(1, 2, 1, {Torrent(HashOn(1, 2, 0), 1)});
   testing::WriteAll(dir_.File("shard-1-of-2.snapshot"), "STSNAP garbage");
