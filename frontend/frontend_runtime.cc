@@ -402,13 +402,15 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
       demux(handler, udp_handler),
       router(loop, context, settings.shards, RouterOptionsFrom(settings, checked.curve), demux),
       udp(loop, std::move(checked.udp),
-          [this](std::string_view datagram, const Endpoint& from) {
-            udp_handler.OnDatagram(datagram, from);
+          [this](std::string_view datagram, const Endpoint& from,
+                 const std::optional<LocalAddress>& to) {
+            udp_handler.OnDatagram(datagram, from, to);
           }),
       metrics(registry, clock) {
   handler.Attach(http, router);
-  udp_handler.Attach(
-      router, [this](const Endpoint& to, std::string_view datagram) { udp.Send(to, datagram); });
+  udp_handler.Attach(router, [this](const ReturnPath& path, std::string_view datagram) {
+    udp.Send(path.to, datagram, path.from);
+  });
   metrics.WatchHttp(http);
   metrics.WatchShards(router);
   handler.AttachMetrics(metrics);

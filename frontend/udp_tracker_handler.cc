@@ -35,7 +35,9 @@ void UdpTrackerHandler::Attach(ShardRouter& router, Send send) {
   send_ = std::move(send);
 }
 
-void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& from) {
+void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& from,
+                                   const std::optional<LocalAddress>& to) {
+  const ReturnPath path{from, to};
   UdpRequest& request = request_;
   if (!ParseUdpRequest(datagram, from.address, parse_options_, request)) {
     ++counters_.dropped;
@@ -53,7 +55,7 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
       ++counters_.dropped;
       return;
     }
-    RespondError(from, request.transaction_id, reason);
+    RespondError(path, request.transaction_id, reason);
   };
   if (!admission_.AdmitsAddress(from.address)) {
     if (request.action != UdpAction::kConnect) return refuse(kAddressRefusedReason);
@@ -65,54 +67,54 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
     ++counters_.connects;
     out_.clear();
     WriteUdpConnectReply(request.transaction_id, ids_.Issue(from.address, clock_.WallNow()), out_);
-    return SendOut(from);
+    return SendOut(path);
   }
   // What is wrong with a request is told only to a proven source within its rate, as over HTTP,
   // where a refused request is not parsed.
   if (!proven) return refuse("invalid connection id");
   if (!admission_.WithinRate(from.address, clock_.Now())) {
-    return RespondError(from, request.transaction_id, kOverRateReason);
+    return RespondError(path, request.transaction_id, kOverRateReason);
   }
   // Members only: a request without a member's passkey learns nothing else (as over HTTP, where
   // an unknown path is a 404 whoever asks). A scrape carries none (BEP 41 extends announces), so
   // it is refused without counting as one missing.
   if (request.action == UdpAction::kError) {
-    return RespondError(from, request.transaction_id, request.error);
+    return RespondError(path, request.transaction_id, request.error);
   }
   if (admission_.members_only()) {
     if (request.action == UdpAction::kScrape) {
-      return RespondError(from, request.transaction_id, kScrapeNeedsHttpReason);
+      return RespondError(path, request.transaction_id, kScrapeNeedsHttpReason);
     }
     const std::string_view passkey = PasskeyOf(request);
     const std::string_view refused = admission_.MemberRefusal(passkey);
-    if (!refused.empty()) return RespondError(from, request.transaction_id, refused);
+    if (!refused.empty()) return RespondError(path, request.transaction_id, refused);
     // A member's: the shard credits the transfer to it.
     request.announce.set_passkey(passkey.data(), passkey.size());
   }
-  if (!request.error.empty()) return RespondError(from, request.transaction_id, request.error);
-  if (request.action == UdpAction::kAnnounce) return HandleAnnounce(request, from);
-  HandleScrape(request, from);
+  if (!request.error.empty()) return RespondError(path, request.transaction_id, request.error);
+  if (request.action == UdpAction::kAnnounce) return HandleAnnounce(request, path);
+  HandleScrape(request, path);
 }
 
-void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const Endpoint& from) {
+void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const ReturnPath& path) {
   auto info_hash = InfoHash::FromRaw(request.announce.info_hash());
   const std::string_view refused =
       admission_.AnnounceRefusal(request.announce.peer_id(), *info_hash);
-  if (!refused.empty()) return RespondError(from, request.transaction_id, refused);
+  if (!refused.empty()) return RespondError(path, request.transaction_id, refused);
   const std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
-  const std::uint32_t index = NewExchange(request, from);
+  const std::uint32_t index = NewExchange(request, path);
   proto::Request* shard_request = router_->Add(shard, ShardReplyDemux::UdpToken(index));
   if (shard_request == nullptr) {
     exchanges_.Release(index);
-    return RespondError(from, request.transaction_id, kShardBusyReason);
+    return RespondError(path, request.transaction_id, kShardBusyReason);
   }
   exchanges_[index].outstanding = 1;
   request.announce.set_own_family_only(true);  // the reply has room for one family only
   shard_request->mutable_announce()->Swap(&request.announce);  // both keep their capacity
 }
 
-void UdpTrackerHandler::HandleScrape(UdpRequest& request, const Endpoint& from) {
-  const std::uint32_t index = NewExchange(request, from);
+void UdpTrackerHandler::HandleScrape(UdpRequest& request, const ReturnPath& path) {
+  const std::uint32_t index = NewExchange(request, path);
   const ShardRouter::Fanout fanout =
       router_->AddScrape(Served(request.scrape), ShardReplyDemux::UdpToken(index));
   if (fanout.refused) exchanges_[index].failure = kShardBusyReason;
@@ -136,8 +138,8 @@ void UdpTrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Repl
     ++counters_.announces;
     out_.clear();
     WriteUdpAnnounceReply(exchange.transaction_id, interval_.Next(), reply.announce(),
-                          !exchange.to.address.is_v4(), out_);
-    SendOut(exchange.to);
+                          !exchange.path.to.address.is_v4(), out_);
+    SendOut(exchange.path);
   } else {
     for (const auto& entry : reply.scrape().files()) *exchange.entries.add_files() = entry;
   }
@@ -147,7 +149,7 @@ void UdpTrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Repl
 void UdpTrackerHandler::Finish(std::uint32_t index) {
   const Exchange& exchange = exchanges_[index];
   if (!exchange.failure.empty()) {
-    RespondError(exchange.to, exchange.transaction_id, exchange.failure);
+    RespondError(exchange.path, exchange.transaction_id, exchange.failure);
   } else if (exchange.kind == UdpAction::kScrape) {
     FinishScrape(exchange);
   }  // a successful announce was answered on arrival
@@ -169,13 +171,13 @@ void UdpTrackerHandler::FinishScrape(const Exchange& exchange) {
     }
     WriteUdpScrapeEntry(*found, out_);
   }
-  SendOut(exchange.to);
+  SendOut(exchange.path);
 }
 
-std::uint32_t UdpTrackerHandler::NewExchange(const UdpRequest& request, const Endpoint& from) {
+std::uint32_t UdpTrackerHandler::NewExchange(const UdpRequest& request, const ReturnPath& path) {
   const std::uint32_t index = exchanges_.Acquire();
   Exchange& exchange = exchanges_[index];
-  exchange.to = from;
+  exchange.path = path;
   exchange.transaction_id = request.transaction_id;
   exchange.kind = request.action;
   exchange.outstanding = 0;
@@ -185,16 +187,16 @@ std::uint32_t UdpTrackerHandler::NewExchange(const UdpRequest& request, const En
   return index;
 }
 
-void UdpTrackerHandler::RespondError(const Endpoint& to, std::uint32_t transaction_id,
+void UdpTrackerHandler::RespondError(const ReturnPath& path, std::uint32_t transaction_id,
                                      std::string_view message) {
   ++counters_.errors;
   out_.clear();
   WriteUdpError(transaction_id, message, out_);
-  SendOut(to);
+  SendOut(path);
 }
 
-void UdpTrackerHandler::SendOut(const Endpoint& to) {
-  if (send_) send_(to, out_);
+void UdpTrackerHandler::SendOut(const ReturnPath& path) {
+  if (send_) send_(path, out_);
 }
 
 }  // namespace shardtrack

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +28,7 @@
 
 #include "common/clock.h"
 #include "common/reactor/socket_util.h"
+#include "common/reactor/udp_socket.h"
 #include "common/slab.h"
 #include "frontend/admission.h"
 #include "frontend/announce_interval.h"
@@ -46,9 +48,15 @@ struct UdpCounters {
   std::uint64_t dropped = 0;    // not answered: too short, or an error would amplify
 };
 
+// Where an answer goes, and the local address it leaves from: the one its request was sent to.
+struct ReturnPath {
+  Endpoint to;
+  std::optional<LocalAddress> from;
+};
+
 class UdpTrackerHandler final : public ShardRouter::Listener {
  public:
-  using Send = std::function<void(const Endpoint& to, std::string_view datagram)>;
+  using Send = std::function<void(const ReturnPath& path, std::string_view datagram)>;
 
   UdpTrackerHandler(const FrontendSettings& settings, AnnounceOptions announce_options,
                     const Clock& clock, UdpConnectionIds ids);
@@ -57,7 +65,9 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   // The checks a request passes before it reaches a shard (none by default).
   void AttachAdmission(const Admission& admission) { admission_ = admission; }
 
-  void OnDatagram(std::string_view datagram, const Endpoint& from);
+  // `to`: the local address it was sent to, which its answer leaves from (nullopt: unknown).
+  void OnDatagram(std::string_view datagram, const Endpoint& from,
+                  const std::optional<LocalAddress>& to = std::nullopt);
   const UdpCounters& counters() const { return counters_; }
   // Requests waiting for shards (a draining frontend answers them before it exits).
   std::size_t requests_in_flight() const { return exchanges_.in_use(); }
@@ -67,7 +77,7 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
  private:
   // A request waiting on one or more shards; kept in a slab and reused.
   struct Exchange {
-    Endpoint to;
+    ReturnPath path;
     std::uint32_t transaction_id = 0;
     UdpAction kind = UdpAction::kAnnounce;
     std::uint32_t outstanding = 0;
@@ -76,15 +86,15 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
     proto::ScrapeReply entries;    // scrape: gathered (cleared in place: no allocation once warm)
   };
 
-  void HandleAnnounce(UdpRequest& request, const Endpoint& from);
-  void HandleScrape(UdpRequest& request, const Endpoint& from);
+  void HandleAnnounce(UdpRequest& request, const ReturnPath& path);
+  void HandleScrape(UdpRequest& request, const ReturnPath& path);
   void Finish(std::uint32_t index);
   void FinishScrape(const Exchange& exchange);
   // The hashes of `requested` that the access list admits (all of them without an access list).
   std::span<const InfoHash> Served(const std::vector<InfoHash>& requested);
-  std::uint32_t NewExchange(const UdpRequest& request, const Endpoint& from);
-  void RespondError(const Endpoint& to, std::uint32_t transaction_id, std::string_view message);
-  void SendOut(const Endpoint& to);  // sends out_
+  std::uint32_t NewExchange(const UdpRequest& request, const ReturnPath& path);
+  void RespondError(const ReturnPath& path, std::uint32_t transaction_id, std::string_view message);
+  void SendOut(const ReturnPath& path);  // sends out_
 
   const FrontendSettings& settings_;
   AnnounceInterval interval_;

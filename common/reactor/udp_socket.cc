@@ -11,9 +11,12 @@
 namespace shardtrack {
 namespace {
 
-constexpr unsigned kReceiveBatch = 32;                                    // datagrams per recvmmsg
-constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(std::uint32_t));  // SO_RXQ_OVFL's count
-constexpr std::size_t kSendBatch = 64;                                    // datagrams per sendmmsg
+constexpr unsigned kReceiveBatch = 32;  // datagrams per recvmmsg
+constexpr std::size_t kSendBatch = 64;  // datagrams per sendmmsg
+// Room for one PKTINFO of either family (in6_pktinfo is the larger).
+constexpr std::size_t kPacketInfoBytes = CMSG_SPACE(sizeof(in6_pktinfo));
+// What a received datagram carries: SO_RXQ_OVFL's count and its PKTINFO.
+constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(std::uint32_t)) + kPacketInfoBytes;
 
 // The kernel has no room for more: the rest of a flush would fail the same way.
 bool IsOutOfBuffers(int error) {
@@ -47,6 +50,29 @@ bool ToSockaddr(const Endpoint& to, bool socket_v6, sockaddr_storage& storage, s
   return true;
 }
 
+// The address a datagram was sent to, from its IP_PKTINFO or IPV6_PKTINFO.
+std::optional<LocalAddress> LocalAddressOf(const msghdr& header) {
+  for (const cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
+       control = CMSG_NXTHDR(const_cast<msghdr*>(&header), const_cast<cmsghdr*>(control))) {
+    if (control->cmsg_level == IPPROTO_IP && control->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(control), sizeof info);
+      // The local address (the destination's, or the host's for a broadcast).
+      auto address = IpAddress::FromRaw(std::string_view(
+          reinterpret_cast<const char*>(&info.ipi_spec_dst), sizeof info.ipi_spec_dst));
+      if (address) return LocalAddress{*address, 0};
+    }
+    if (control->cmsg_level == IPPROTO_IPV6 && control->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(control), sizeof info);
+      auto address = IpAddress::FromRaw(
+          std::string_view(reinterpret_cast<const char*>(&info.ipi6_addr), sizeof info.ipi6_addr));
+      if (address) return LocalAddress{*address, info.ipi6_ifindex};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 UdpSocket::UdpSocket(EventLoop& loop, Options options, OnDatagram on_datagram)
@@ -78,6 +104,11 @@ Status UdpSocket::Open() {
   if (!ServeBothFamilies(fd, *parsed)) return SocketError("IPV6_V6ONLY off on", where, fd);
   // Each datagram read then says how many the kernel dropped so far; without it, none are seen.
   ::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+  // And the address it was sent to, for its reply to leave from.
+  const bool info = parsed->is_v6
+                        ? ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) == 0
+                        : ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) == 0;
+  if (!info) return SocketError("PKTINFO on", where, fd);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&parsed->storage), parsed->length) != 0) {
     return SocketError("udp bind", where, fd);
   }
@@ -131,7 +162,7 @@ void UdpSocket::OnReadable() {
       if (!endpoint) continue;
       on_datagram_(
           std::string_view(buffers_.data() + i * options_.max_datagram_bytes, message.msg_len),
-          *endpoint);
+          *endpoint, LocalAddressOf(message.msg_hdr));
     }
     NoteReceiveDrops(receive_headers_[received - 1].msg_hdr);
     budget -= static_cast<std::uint32_t>(received);
@@ -151,10 +182,13 @@ void UdpSocket::NoteReceiveDrops(const msghdr& header) {
   }
 }
 
-bool UdpSocket::Send(const Endpoint& to, std::string_view datagram) {
+bool UdpSocket::Send(const Endpoint& to, std::string_view datagram,
+                     const std::optional<LocalAddress>& from) {
   if (fd_ < 0) return false;
   Outgoing out;
   if (!ToSockaddr(to, is_v6_, out.to, out.to_length)) return false;
+  // Not from a multicast or broadcast address a datagram was sent to: the kernel picks then.
+  if (from && from->address.CanBePeer() && (is_v6_ || from->address.is_v4())) out.from = from;
   out.offset = outgoing_bytes_.size();
   out.size = datagram.size();
   outgoing_bytes_.append(datagram);
@@ -171,6 +205,7 @@ void UdpSocket::FlushOutgoing() {
     const std::size_t batch = std::min(outgoing_.size() - next, kSendBatch);
     send_iovecs_.resize(batch);
     send_headers_.resize(batch);
+    send_controls_.resize(batch * kPacketInfoBytes);
     for (std::size_t i = 0; i < batch; ++i) {
       Outgoing& out = outgoing_[next + i];
       send_iovecs_[i] = {outgoing_bytes_.data() + out.offset, out.size};
@@ -180,6 +215,7 @@ void UdpSocket::FlushOutgoing() {
       header.msg_namelen = out.to_length;
       header.msg_iov = &send_iovecs_[i];
       header.msg_iovlen = 1;
+      if (out.from) SetSource(*out.from, header, send_controls_.data() + i * kPacketInfoBytes);
     }
     // A short count means the next one failed; the next call reports why.
     const int sent = options_.send_batch(fd_, send_headers_.data(), static_cast<unsigned>(batch),
@@ -196,6 +232,33 @@ void UdpSocket::FlushOutgoing() {
   unsent_ += outgoing_.size() - next;
   outgoing_.clear();
   outgoing_bytes_.clear();
+}
+
+void UdpSocket::SetSource(const LocalAddress& from, msghdr& header, char* control) const {
+  std::memset(control, 0, kPacketInfoBytes);
+  header.msg_control = control;
+  header.msg_controllen = kPacketInfoBytes;
+  cmsghdr* message = CMSG_FIRSTHDR(&header);
+  if (!is_v6_) {
+    in_pktinfo info{};
+    std::memcpy(&info.ipi_spec_dst, from.address.raw().data(), 4);
+    message->cmsg_level = IPPROTO_IP;
+    message->cmsg_type = IP_PKTINFO;
+    message->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(message), &info, sizeof info);
+    header.msg_controllen = CMSG_SPACE(sizeof info);
+    return;
+  }
+  in6_pktinfo info{};
+  const auto bytes = from.address.As16();  // an IPv4 one as v4-mapped: the kernel takes it so
+  std::memcpy(&info.ipi6_addr, bytes.data(), bytes.size());
+  // The interface only for IPv6 proper: a link-local address means nothing without it.
+  info.ipi6_ifindex = from.address.is_v4() ? 0 : from.interface;
+  message->cmsg_level = IPPROTO_IPV6;
+  message->cmsg_type = IPV6_PKTINFO;
+  message->cmsg_len = CMSG_LEN(sizeof info);
+  std::memcpy(CMSG_DATA(message), &info, sizeof info);
+  header.msg_controllen = CMSG_SPACE(sizeof info);
 }
 
 }  // namespace shardtrack

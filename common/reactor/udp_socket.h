@@ -1,6 +1,12 @@
 // UdpSocket: one non-blocking UDP socket watched by an EventLoop. It hands each datagram to a
 // callback with its sender, and sends; it knows nothing of what the datagrams mean.
 //
+// Each datagram also comes with the local address it was sent to (IP_PKTINFO, IPV6_PKTINFO),
+// which a reply names to leave from it: a socket bound to every address would otherwise let the
+// kernel pick the reply's source, and a client that sent to another of the host's addresses
+// drops a reply from elsewhere (libtorrent does; a connected UDP socket never sees it). For an
+// IPv6 address the interface goes with it, so a link-local client gets its reply too.
+//
 // System calls are batched, since a tracker's datagrams are many and small: datagrams are read
 // with recvmmsg, several per call, and the datagrams sent during a turn are queued and go out
 // together with sendmmsg once the turn's handlers are done. At most `max_datagrams_per_turn`
@@ -29,9 +35,17 @@
 
 namespace shardtrack {
 
+// Where a datagram arrived: the local address it was sent to, and (IPv6) its interface.
+struct LocalAddress {
+  IpAddress address;
+  std::uint32_t interface = 0;
+};
+
 class UdpSocket {
  public:
-  using OnDatagram = std::function<void(std::string_view datagram, const Endpoint& from)>;
+  // `to`: nullopt when the kernel did not say (a reply's source is then the kernel's choice).
+  using OnDatagram = std::function<void(std::string_view datagram, const Endpoint& from,
+                                        const std::optional<LocalAddress>& to)>;
 
   // sendmmsg(2)'s signature: the seam for faults a loopback socket never shows (a full buffer).
   using SendBatch = std::function<int(int fd, mmsghdr* messages, unsigned count, int flags)>;
@@ -57,9 +71,11 @@ class UdpSocket {
   std::uint16_t port() const { return port_; }
 
   // Queues `datagram` until the turn's handlers are done (or the next turn's, called outside
-  // one). False when it cannot be sent (socket not open, a destination of the wrong family);
-  // true promises no delivery (see the give-up rules above).
-  bool Send(const Endpoint& to, std::string_view datagram);
+  // one), to leave from `from` (the address its request was sent to) when given. False when it
+  // cannot be sent (socket not open, a destination of the wrong family); true promises no
+  // delivery (see the give-up rules above).
+  bool Send(const Endpoint& to, std::string_view datagram,
+            const std::optional<LocalAddress>& from = std::nullopt);
   // Takes no more datagrams (graceful shutdown); Send still works for answers in flight.
   void StopReading();
   // Datagrams dropped unread for being longer than max_datagram_bytes.
@@ -74,6 +90,7 @@ class UdpSocket {
   struct Outgoing {
     sockaddr_storage to;
     socklen_t to_length = 0;
+    std::optional<LocalAddress> from;
     std::size_t offset = 0;  // in outgoing_bytes_
     std::size_t size = 0;
   };
@@ -81,6 +98,8 @@ class UdpSocket {
   void OnReadable();
   // Takes the kernel's drop count from a datagram's control data, when it carries one.
   void NoteReceiveDrops(const msghdr& header);
+  // Puts the control message that makes `out` leave from `from` into `header`.
+  void SetSource(const LocalAddress& from, msghdr& header, char* control) const;
   void FlushOutgoing();
 
   EventLoop& loop_;
@@ -94,12 +113,13 @@ class UdpSocket {
   std::vector<sockaddr_storage> senders_;
   std::vector<iovec> receive_iovecs_;
   std::vector<mmsghdr> receive_headers_;
-  std::vector<char> receive_controls_;  // each header's room for the SO_RXQ_OVFL count
+  std::vector<char> receive_controls_;  // each header's room for SO_RXQ_OVFL and PKTINFO
   // Queued sends and their bytes, until the flush.
   std::vector<Outgoing> outgoing_;
   std::string outgoing_bytes_;
   std::vector<iovec> send_iovecs_;
   std::vector<mmsghdr> send_headers_;
+  std::vector<char> send_controls_;     // each header's room for its PKTINFO
   std::optional<TimerId> flush_timer_;  // a zero-delay timer: after the turn's handlers
   std::uint64_t oversized_ = 0;
   std::uint64_t unsent_ = 0;

@@ -33,8 +33,8 @@ def free_udp_port():
 class UdpClient:
     """One client socket on `source`; every request waits for the matching transaction id."""
 
-    def __init__(self, port, source, timeout=FAILURE_DEADLINE + 2):
-        self.address = ("127.0.0.1", port)
+    def __init__(self, port, source, timeout=FAILURE_DEADLINE + 2, server="127.0.0.1"):
+        self.address = (server, port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((source, 0))
         self.sock.settimeout(timeout)
@@ -299,3 +299,25 @@ class SharedUdpSecretTest(cluster.ProcessTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AnswerAddressTest(cluster.ProcessTestCase):
+    """A frontend bound to every address answers each UDP client from the address it asked at,
+    as clients require: libtorrent drops a reply from another address, and a connected socket
+    never sees one."""
+
+    def test_a_client_that_asked_another_local_address_hears_back_from_it(self):
+        shard = self.start(cluster.Shard(0, 1, cluster.free_port(),
+                                         os.path.join(self.tmp, "shard0")))
+        for bind in ("0.0.0.0", "::"):
+            with self.subTest(bind=bind):
+                port = free_udp_port()
+                self.start(cluster.Frontend(0, [shard.endpoint], ["--udp-port", str(port)],
+                                            bind=bind))
+                client = UdpClient(port, "127.0.0.2", timeout=3, server="127.0.0.9")
+                self.addCleanup(client.close)
+                client.sock.connect(client.address)
+                client.connect()
+                action, payload = client.announce(cluster.hash_on_shard(0, 1, self.id()),
+                                                  peer_id("asker"), 7001, left=5)
+                self.assertEqual(action, 1, payload)

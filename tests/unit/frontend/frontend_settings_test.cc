@@ -175,7 +175,7 @@ TEST_F(FrontendSettingsTest, TheSmallestDatagramLimitStillReadsTheLongestScrape)
   SystemClock clock;
   EventLoop loop(clock);
   std::vector<std::size_t> sizes;
-  UdpSocket socket(loop, *options, [&](std::string_view datagram, const Endpoint&) {
+  UdpSocket socket(loop, *options, [&](std::string_view datagram, const Endpoint&, const auto&) {
     sizes.push_back(datagram.size());
   });
   ASSERT_TRUE(socket.Open().ok());

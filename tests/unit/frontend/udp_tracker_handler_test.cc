@@ -31,8 +31,8 @@ std::uint64_t Get(std::string_view data, std::size_t at, std::size_t bytes) {
 class UdpTrackerHandlerTest : public ::testing::Test {
  protected:
   UdpTrackerHandlerTest() {
-    handler_.Attach(router_placeholder_, [this](const Endpoint& to, std::string_view datagram) {
-      sent_.push_back({to, std::string(datagram)});
+    handler_.Attach(router_placeholder_, [this](const ReturnPath& path, std::string_view datagram) {
+      sent_.push_back({path.to, std::string(datagram)});
     });
   }
 

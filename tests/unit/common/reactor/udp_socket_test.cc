@@ -75,6 +75,7 @@ class Peer {
 struct Received {
   std::string data;
   Endpoint from;
+  std::optional<LocalAddress> to;
 };
 
 // The sendmmsg seam: records each call and its outcome. Passes the first `room` datagrams (all
@@ -132,8 +133,9 @@ class UdpSocketTest : public ::testing::Test {
   SystemClock clock_;
   EventLoop loop_{clock_};
   std::vector<Received> received_;
-  UdpSocket::OnDatagram record_ = [this](std::string_view data, const Endpoint& from) {
-    received_.push_back({std::string(data), from});
+  UdpSocket::OnDatagram record_ = [this](std::string_view data, const Endpoint& from,
+                                         const std::optional<LocalAddress>& to) {
+    received_.push_back({std::string(data), from, to});
   };
 };
 
@@ -154,11 +156,12 @@ TEST_F(UdpSocketTest, DeliversDatagramsWithTheirSenderAndSendsReplies) {
 }
 
 TEST_F(UdpSocketTest, ABurstIsReadAndAnsweredInOneTurn) {
-  UdpSocket socket(loop_, {"127.0.0.1", 0, 100, false},
-                   [&](std::string_view data, const Endpoint& from) {
-                     received_.push_back({std::string(data), from});
-                     EXPECT_TRUE(socket.Send(from, "re:" + std::string(data)));
-                   });
+  UdpSocket socket(
+      loop_, {"127.0.0.1", 0, 100, false},
+      [&](std::string_view data, const Endpoint& from, const std::optional<LocalAddress>& to) {
+        received_.push_back({std::string(data), from, to});
+        EXPECT_TRUE(socket.Send(from, "re:" + std::string(data)));
+      });
   ASSERT_TRUE(socket.Open().ok());
   Peer first;
   Peer second;
@@ -238,6 +241,36 @@ TEST_F(UdpSocketTest, AnIpv6SocketAnswersAnIpv4MappedSender) {
   EXPECT_TRUE(socket.Send(received_[0].from, "back"));
   loop_.RunOnce(milliseconds(1));
   EXPECT_EQ(peer.Receive(), "back");
+}
+
+// A socket bound to every address answers from the one it was asked at: a connected client
+// socket (as clients use) takes datagrams from that address only.
+TEST_F(UdpSocketTest, AnswersFromTheAddressItWasAskedAt) {
+  for (const char* bind : {"0.0.0.0", "[::]"}) {
+    SCOPED_TRACE(bind);
+    received_.clear();
+    UdpSocket socket(loop_, {bind, 0, 64, false}, record_);
+    ASSERT_TRUE(socket.Open().ok());
+    const int client = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in asked{};
+    asked.sin_family = AF_INET;
+    asked.sin_addr.s_addr = htonl(0x7f000005);  // 127.0.0.5, not the kernel's usual 127.0.0.1
+    asked.sin_port = htons(socket.port());
+    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&asked), sizeof asked), 0);
+    timeval timeout{1, 0};
+    ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ASSERT_EQ(::send(client, "ask", 3, 0), 3);
+    RunUntil(1);
+    ASSERT_EQ(received_.size(), 1u);
+    ASSERT_TRUE(received_[0].to.has_value());
+    EXPECT_EQ(received_[0].to->address.ToString(), "127.0.0.5");
+    EXPECT_TRUE(socket.Send(received_[0].from, "answer", received_[0].to));
+    loop_.RunOnce(milliseconds(1));
+    char buffer[16];
+    const ssize_t got = ::recv(client, buffer, sizeof buffer, 0);
+    EXPECT_EQ(std::string(buffer, static_cast<std::size_t>(std::max<ssize_t>(got, 0))), "answer");
+    ::close(client);
+  }
 }
 
 TEST_F(UdpSocketTest, RefusesANameInsteadOfAnAddressLiteral) {
