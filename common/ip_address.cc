@@ -52,11 +52,16 @@ bool IpAddress::IsLocal() const {
   const auto& b = bytes_;
   if (is_v4()) {
     return b[0] == 127 || b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
-           (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254);
+           (b[0] == 192 && b[1] == 168) || IsLinkLocal();
   }
   static constexpr std::uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  return std::memcmp(b.data(), kLoopback, 16) == 0 || (b[0] & 0xfe) == 0xfc ||
-         (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+  return std::memcmp(b.data(), kLoopback, 16) == 0 || (b[0] & 0xfe) == 0xfc || IsLinkLocal();
+}
+
+bool IpAddress::IsLinkLocal() const {
+  const auto& b = bytes_;
+  if (is_v4()) return b[0] == 169 && b[1] == 254;
+  return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
 }
 
 bool IpAddress::CanBePeer() const {

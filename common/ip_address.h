@@ -30,6 +30,9 @@ class IpAddress {
   // trusted to give its own `ip=` (only_local_override_ip).
   bool IsLocal() const;
 
+  // 169.254/16 or fe80::/10: an address of one link, meaningless off it.
+  bool IsLinkLocal() const;
+
   // False for an address no peer can be reached at: unspecified (0.0.0.0/8, ::), multicast (224/4,
   // ff00::/8) or reserved and broadcast (240/4). A client's claimed `ip` of one is ignored.
   bool CanBePeer() const;

@@ -169,7 +169,9 @@ IpAddress PeerAddressOf(const AnnounceOptions& options, const IpAddress& client,
                         const std::optional<IpAddress>& claimed) {
   const bool believe = options.ip_override == IpOverride::kAlways ||
                        (options.ip_override == IpOverride::kLocal && client.IsLocal());
-  return believe && claimed && claimed->CanBePeer() ? *claimed : client;
+  // A link-local claim would be handed to peers on other links, where it means nothing.
+  const bool usable = claimed && claimed->CanBePeer() && !claimed->IsLinkLocal();
+  return believe && usable ? *claimed : client;
 }
 
 std::optional<IpOverride> ParseIpOverride(std::string_view text) {

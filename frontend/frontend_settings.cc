@@ -39,6 +39,11 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "longest UDP datagram read; longer ones are dropped (" +
                 std::to_string(kUdpMaxRequestBytes) + " to " + std::to_string(kLargestUdpDatagram) +
                 ")");
+  flags.Add("udp-max-reply-bytes", &udp_max_reply_bytes,
+            "longest UDP announce reply; num_want is capped at the peers that fit (the default, "
+            "IPv6's minimum MTU less headers, never fragments: 67 IPv6 or 202 IPv4 peers; " +
+                std::to_string(kUdpShortestReplyBytes) + " to " +
+                std::to_string(kUdpLargestReplyBytes) + ")");
   flags.Add("udp-datagrams-per-turn", &udp_datagrams_per_turn,
             "UDP datagrams read before the loop serves its other handles (at least 1)");
   flags.Add("udp-secret-file", &udp_secret_file,
@@ -162,6 +167,12 @@ Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings
   }
   if (settings.udp_datagrams_per_turn < 1) {
     return Error{"--udp-datagrams-per-turn must be at least 1, not 0"};
+  }
+  const std::uint32_t reply = settings.udp_max_reply_bytes;
+  if (reply < kUdpShortestReplyBytes || reply > kUdpLargestReplyBytes) {
+    return Error{"--udp-max-reply-bytes must be " + std::to_string(kUdpShortestReplyBytes) +
+                 " (room for one IPv6 peer) to " + std::to_string(kUdpLargestReplyBytes) +
+                 " (a UDP datagram's payload), not " + std::to_string(reply)};
   }
   UdpSocket::Options options;
   options.bind_address = settings.bind;

@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "frontend/access/modal_list.h"
 #include "frontend/client_request_limiter.h"
+#include "frontend/udp/udp_tracker_protocol.h"
 
 namespace shardtrack {
 
@@ -41,6 +42,10 @@ struct FrontendSettings {
   // UDP datagrams read per reactor turn before the loop serves its other handles (HTTP clients,
   // shard replies); the rest wait in the kernel's buffer for the next turn. At least 1.
   std::uint32_t udp_datagrams_per_turn = 64;
+  // The longest UDP announce reply: num_want is capped at the peers that fit. The default keeps
+  // replies whole on any IPv6 path (udp_tracker_protocol.h); raise it only where the path's MTU
+  // is known to be larger.
+  std::uint32_t udp_max_reply_bytes = kUdpDefaultReplyBytes;
   // A file whose contents key the UDP connection ids (frontend/udp/udp_secret_file.h): frontends
   // given the same file accept each other's ids, also after a restart. Empty: a random key.
   std::string udp_secret_file;

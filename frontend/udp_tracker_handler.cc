@@ -26,7 +26,8 @@ UdpTrackerHandler::UdpTrackerHandler(const FrontendSettings& settings,
                                      UdpConnectionIds ids)
     : settings_(settings),
       interval_(IntervalOf(settings)),
-      parse_options_{announce_options, settings.max_udp_scrape_hashes},
+      parse_options_{announce_options, settings.max_udp_scrape_hashes,
+                     settings.udp_max_reply_bytes},
       clock_(clock),
       ids_(ids) {}
 

@@ -6,10 +6,10 @@
 
 namespace shardtrack {
 
-std::uint32_t UdpPeersThatFit(const IpAddress& client) {
-  constexpr std::uint32_t kLargestPayload = 65507;  // an IPv4 datagram's, the smaller
-  constexpr std::uint32_t kAnnounceReplyHeader = 20;
-  return (kLargestPayload - kAnnounceReplyHeader) / (client.is_v4() ? 6 : 18);
+std::uint32_t UdpPeersThatFit(const IpAddress& client, std::uint32_t max_reply_bytes) {
+  const std::uint32_t bytes =
+      std::clamp(max_reply_bytes, kUdpShortestReplyBytes, kUdpLargestReplyBytes);
+  return (bytes - kUdpAnnounceReplyHeader) / (client.is_v4() ? 6 : 18);
 }
 
 namespace {
@@ -60,8 +60,9 @@ std::optional<proto::Event> EventFromCode(std::uint32_t code) {
   }
 }
 
-void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOptions& options,
+void ParseAnnounceBody(Reader& in, const IpAddress& client, const UdpParseOptions& udp_options,
                        UdpRequest& request) {
+  const AnnounceOptions& options = udp_options.announce;
   proto::AnnounceRequest& announce = request.announce;
   announce.mutable_info_hash()->assign(in.Bytes(20));
   announce.mutable_peer_id()->assign(in.Bytes(20));
@@ -93,7 +94,8 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const AnnounceOption
   announce.set_port(port);
   const std::uint32_t wanted =
       num_want < 0 ? options.response_size : static_cast<std::uint32_t>(num_want);
-  announce.set_numwant(std::min({wanted, options.max_give, UdpPeersThatFit(client)}));
+  announce.set_numwant(
+      std::min({wanted, options.max_give, UdpPeersThatFit(client, udp_options.max_reply_bytes)}));
   // BEP 15: an IPv6 client leaves the 4-byte field 0, so it claims nothing. Believing an IPv4
   // address from one would make it an IPv4 peer given IPv4 peers, which its reply (18-byte
   // entries) cannot carry.
@@ -158,7 +160,7 @@ bool ParseUdpRequest(std::string_view datagram, const IpAddress& client,
       if (datagram.size() < kAnnounceSize) {
         request.error = "announce too short";
       } else {
-        ParseAnnounceBody(in, client, options.announce, request);
+        ParseAnnounceBody(in, client, options, request);
         ParseAnnounceOptions(datagram.substr(kAnnounceSize), request.url_data);
       }
       break;

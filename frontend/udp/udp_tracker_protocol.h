@@ -29,9 +29,17 @@ inline constexpr std::uint32_t kUdpMaxScrapeHashes = 74;  // BEP 15: what fits a
 // bytes). An announce is 98 bytes, and BEP 41 options may follow it.
 inline constexpr std::size_t kUdpMaxRequestBytes = 16 + 20 * std::size_t{kUdpMaxScrapeHashes};
 
-// The most peers of `client`'s family an announce reply carries in one datagram: 10,914 IPv4 or
-// 3,638 IPv6 (--max-give may ask for more).
-std::uint32_t UdpPeersThatFit(const IpAddress& client);
+// An announce reply's length by default (--udp-max-reply-bytes): IPv6's minimum MTU (1,280)
+// less its 40-byte header and UDP's 8, so that no reply is fragmented on the way (IPv6 fragments
+// are often dropped): 67 IPv6 or 202 IPv4 peers.
+inline constexpr std::uint32_t kUdpDefaultReplyBytes = 1232;
+inline constexpr std::uint32_t kUdpLargestReplyBytes = 65507;  // an IPv4 datagram's payload
+inline constexpr std::uint32_t kUdpAnnounceReplyHeader = 20;
+// The shortest reply limit: room for one peer of either family.
+inline constexpr std::uint32_t kUdpShortestReplyBytes = kUdpAnnounceReplyHeader + 18;
+
+// The most peers of `client`'s family an announce reply of `max_reply_bytes` carries.
+std::uint32_t UdpPeersThatFit(const IpAddress& client, std::uint32_t max_reply_bytes);
 
 enum class UdpAction : std::uint32_t { kConnect = 0, kAnnounce = 1, kScrape = 2, kError = 3 };
 
@@ -50,6 +58,7 @@ struct UdpRequest {
 struct UdpParseOptions {
   AnnounceOptions announce;  // num_want -1 means response_size; the ip field per ip_override
   std::uint32_t max_scrape_hashes = kUdpMaxScrapeHashes;  // capped at kUdpMaxScrapeHashes
+  std::uint32_t max_reply_bytes = kUdpDefaultReplyBytes;  // num_want is capped to fit
 };
 
 // `client` is the datagram's source address. Fills `out` (reset first; the caller reuses it so

@@ -38,6 +38,15 @@ TEST(IpAddressTest, RejectsAnEmbeddedNul) {
   EXPECT_FALSE(IpAddress::Parse("1.2.3.4\0junk"sv));
 }
 
+TEST(IpAddressTest, KnowsLinkLocalAddresses) {
+  for (const char* link : {"169.254.0.1", "169.254.255.255", "fe80::1", "febf::1"}) {
+    EXPECT_TRUE(IpAddress::Parse(link)->IsLinkLocal()) << link;
+  }
+  for (const char* other : {"169.253.0.1", "10.0.0.1", "fec0::1", "fe7f::1", "::1"}) {
+    EXPECT_FALSE(IpAddress::Parse(other)->IsLinkLocal()) << other;
+  }
+}
+
 TEST(IpAddressTest, KnowsAddressesNoPeerCanHave) {
   for (const char* peer : {"1.0.0.0", "8.8.8.8", "127.0.0.1", "223.255.255.255", "::1",
                            "2001:db8::1", "fe80::1", "::ffff:10.0.0.1"}) {

@@ -335,7 +335,10 @@ TEST(AnnounceRequestTest, IgnoresIpThatIsNotAPeersAddress) {
   AnnounceOptions always;
   always.ip_override = IpOverride::kAlways;
   for (const char* ip : {"tracker.example.com", "", "1.2.3", "300.1.1.1", "1.2.3.4:80", "0.0.0.0",
-                         "255.255.255.255", "224.0.0.1", "::", "ff02::1"}) {
+                         "255.255.255.255", "224.0.0.1", "::", "ff02::1",
+                         // Link-local: reachable on the claimant's own link only, and without
+                         // its interface not even there.
+                         "169.254.1.1", "fe80::1", "febf::1"}) {
     auto parsed = Parse(With("ip", ip), kPublicClient, always);
     ASSERT_TRUE(parsed) << ip << ": " << parsed.error();
     EXPECT_EQ(parsed->request.ip(), kPublicClient.raw()) << ip;

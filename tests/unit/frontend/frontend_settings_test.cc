@@ -105,6 +105,14 @@ TEST_F(FrontendSettingsTest, RefusesADatagramLimitBeyondWhatUdpCarries) {
                 {"--udp-max-datagram-bytes", "65535", "65536"});
 }
 
+TEST_F(FrontendSettingsTest, RefusesAReplyLimitWithoutRoomForOnePeerOrBeyondADatagram) {
+  EXPECT_TRUE(UdpOptions({"--udp-max-reply-bytes", "38"}));
+  EXPECT_TRUE(UdpOptions({"--udp-max-reply-bytes", "65507"}));
+  ExpectRefused(UdpOptions({"--udp-max-reply-bytes", "37"}),
+                {"--udp-max-reply-bytes", "38", "65507", "37"});
+  ExpectRefused(UdpOptions({"--udp-max-reply-bytes", "65508"}), {"--udp-max-reply-bytes"});
+}
+
 // The first error CheckRequestLimits finds with `args` on the command line; empty: none.
 std::string RequestLimitsError(std::vector<const char*> args) {
   FrontendSettings settings;

@@ -186,14 +186,29 @@ TEST(UdpTrackerProtocolTest, NumWantMinusOneMeansResponseSizeAndIsCappedAtMaxGiv
   }
 }
 
+// By default a reply fits IPv6's minimum MTU, so it is never fragmented: libtorrent's default
+// num_want of 200 would be 3,620 bytes for an IPv6 client.
+TEST(UdpTrackerProtocolTest, NumWantIsCappedAtThePeersAnUnfragmentedReplyCarries) {
+  const IpAddress v6 = *IpAddress::Parse("2001:db8::5");
+  AnnounceFields fields;
+  fields.num_want = 200;
+  EXPECT_EQ(Parse(Announce(fields), v6, Options())->announce.numwant(), 67u);        // 1,226 bytes
+  EXPECT_EQ(Parse(Announce(fields), kPublic, Options())->announce.numwant(), 200u);  // 1,220
+  fields.num_want = 300;
+  UdpParseOptions options = Options();
+  options.announce.max_give = 300;
+  EXPECT_EQ(Parse(Announce(fields), kPublic, options)->announce.numwant(), 202u);
+}
+
 TEST(UdpTrackerProtocolTest, NumWantIsCappedAtThePeersOneDatagramCarries) {
   UdpParseOptions options = Options();
   options.announce.max_give = 10000;
+  options.max_reply_bytes = kUdpLargestReplyBytes;
   AnnounceFields fields;
   fields.num_want = 10000;
   EXPECT_EQ(Parse(Announce(fields), kPublic, options)->announce.numwant(), 10000u);  // 60 KB
   const IpAddress v6 = *IpAddress::Parse("2001:db8::5");
-  EXPECT_EQ(UdpPeersThatFit(v6), 3638u);  // 20 + 3,638 x 18 = 65,504 bytes
+  EXPECT_EQ(UdpPeersThatFit(v6, kUdpLargestReplyBytes), 3638u);  // 20 + 3,638 x 18 = 65,504
   EXPECT_EQ(Parse(Announce(fields), v6, options)->announce.numwant(), 3638u);
 }
 
