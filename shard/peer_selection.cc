@@ -55,8 +55,8 @@ struct ReplyList {
 
 }  // namespace
 
-void SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant, bool want_peer_ids,
-                 FastRng& rng, proto::AnnounceReply& out) {
+std::uint32_t SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant,
+                          bool want_peer_ids, FastRng& rng, proto::AnnounceReply& out) {
   std::uint64_t total = 0;
   std::uint64_t total4 = 0;
   for (const PeerSpan& span : spans) {
@@ -65,7 +65,7 @@ void SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant, bool wa
     if (span.candidates() > 0 && span.peer_id_offset == 0) want_peer_ids = false;
   }
   const std::uint64_t wanted = std::min<std::uint64_t>(numwant, total);
-  if (wanted == 0) return;
+  if (wanted == 0) return 0;
 
   // Each list is grown once to the most it can take and written in place (one copy of a fixed
   // size per peer, no append bookkeeping), then cut to what was written.
@@ -99,6 +99,7 @@ void SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant, bool wa
       }
     }
   }
+  return static_cast<std::uint32_t>(wanted);
 }
 
 }  // namespace shardtrack

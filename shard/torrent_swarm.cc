@@ -141,25 +141,22 @@ TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeco
 
 void TorrentSwarm::SelectFor(const PeerAnnounce& announce, const Applied& applied, FastRng& rng,
                              proto::AnnounceReply& out) const {
-  const auto select = [&](std::span<const PeerSpan> spans) {
-    SelectPeers(spans, announce.numwant, announce.want_peer_ids, rng, out);
+  // A seeder gets leechers only; the requester is never among its own peers.
+  const auto select = [&](const auto& family, std::uint32_t skip, std::uint32_t numwant) {
+    const PeerSpan seeders = announce.seeder ? PeerSpan{} : family.Span(PeerKind::kSeeder);
+    return SelectPeers(std::array{seeders, family.Span(PeerKind::kLeecher, skip)}, numwant,
+                       announce.want_peer_ids, rng, out);
   };
-  const bool v4 = announce.ip.is_v4();
-  if (announce.own_family_only) {
-    const auto from_own = [&](const auto& own) {
-      if (announce.seeder) return select(std::array{own.Span(PeerKind::kLeecher)});
-      select(std::array{own.Span(PeerKind::kSeeder),
-                        own.Span(PeerKind::kLeecher, applied.leecher_index)});
-    };
-    return v4 ? from_own(v4_) : from_own(v6_);
-  }
-  if (announce.seeder) {
-    return select(std::array{v4_.Span(PeerKind::kLeecher), v6_.Span(PeerKind::kLeecher)});
-  }
-  const std::uint32_t skip4 = v4 ? applied.leecher_index : PeerSpan::kNoSkip;
-  const std::uint32_t skip6 = v4 ? PeerSpan::kNoSkip : applied.leecher_index;
-  select(std::array{v4_.Span(PeerKind::kSeeder), v4_.Span(PeerKind::kLeecher, skip4),
-                    v6_.Span(PeerKind::kSeeder), v6_.Span(PeerKind::kLeecher, skip6)});
+  // The requester's own family first: it can surely reach those, and the other family only if
+  // it has an address of that family too. The other fills what is left (HTTP's peers and peers6,
+  // BEP 7); a UDP reply carries one family only.
+  const auto own_first = [&](const auto& own, const auto& other) {
+    const std::uint32_t given = select(own, applied.leecher_index, announce.numwant);
+    if (announce.own_family_only || given >= announce.numwant) return;
+    select(other, PeerSpan::kNoSkip, announce.numwant - given);
+  };
+  if (announce.ip.is_v4()) return own_first(v4_, v6_);
+  own_first(v6_, v4_);
 }
 
 bool TorrentSwarm::Lists(const IpAddress& ip, std::uint16_t port) const {

@@ -290,6 +290,26 @@ TEST_F(SwarmStoreTest, OwnFamilyOnlyFillsNumwantFromTheRequestersFamily) {
   EXPECT_THAT(seeder_reply.peers4(), IsEmpty());
 }
 
+// Over HTTP both families are given, the requester's own first: an IPv4-only client given
+// mostly IPv6 peers could use few of them.
+TEST_F(SwarmStoreTest, BothFamiliesFillNumwantFromTheRequestersOwnFirst) {
+  for (int i = 1; i <= 5; ++i) Announce(Peer("10.0.0." + std::to_string(i), 6881).Seeder());
+  for (int i = 1; i <= 20; ++i) Announce(Peer("2001:db8::" + std::to_string(i), 6881).Seeder());
+  const auto v4_reply = Announce(Peer("10.0.0.99", 6881).Numwant(10));
+  EXPECT_EQ(Peers4(v4_reply).size(), 5u);
+  EXPECT_EQ(Peers6(v4_reply).size(), 5u);
+  const auto v6_reply = Announce(Peer("2001:db8::ff", 6881).Numwant(10));
+  EXPECT_EQ(Peers6(v6_reply).size(), 10u);
+  EXPECT_THAT(v6_reply.peers4(), IsEmpty());
+  // A seeder gets leechers, its own family's first: here one of each.
+  const auto seeder_reply = Announce(Peer("10.0.0.98", 6881).Seeder().Numwant(10));
+  EXPECT_THAT(Peers4(seeder_reply), UnorderedElementsAre("10.0.0.99:6881"));
+  EXPECT_THAT(Peers6(seeder_reply), UnorderedElementsAre("[2001:db8::ff]:6881"));
+  const auto one = Announce(Peer("10.0.0.98", 6881).Seeder().Numwant(1));
+  EXPECT_THAT(Peers4(one), UnorderedElementsAre("10.0.0.99:6881"));
+  EXPECT_THAT(one.peers6(), IsEmpty());
+}
+
 TEST_F(SwarmStoreTest, Ipv4MappedAddressIsAnIpv4Peer) {
   AnnounceBuilder mapped = Peer("10.0.0.1", 6881);
   mapped.request.set_ip(std::string("\0\0\0\0\0\0\0\0\0\0\xff\xff\x0a\0\0\x01", 16));
