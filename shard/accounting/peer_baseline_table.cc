@@ -31,7 +31,8 @@ PeerBaselineTable::Key PeerBaselineTable::KeyOf(const Slot& slot) {
 }
 
 PeerBaselineTable::Baseline PeerBaselineTable::BaselineOf(const Slot& slot) {
-  return {slot.uploaded, slot.downloaded, slot.last_seen, slot.seeder, slot.completed, slot.owner};
+  return {slot.uploaded,  slot.downloaded, slot.last_seen, slot.seeder,
+          slot.completed, slot.owner,      slot.ipv6};
 }
 
 std::uint64_t PeerBaselineTable::Hash(const PackedKey& key) const {
@@ -111,6 +112,7 @@ void PeerBaselineTable::Replace(std::size_t position, const Baseline& baseline) 
   slot.last_seen = baseline.last_seen;
   slot.seeder = baseline.seeder;
   slot.completed = baseline.completed;
+  slot.ipv6 = baseline.ipv6;
 }
 
 void PeerBaselineTable::EraseAt(std::size_t position) {
@@ -145,7 +147,7 @@ void PeerBaselineTable::Put(const Key& key, const Baseline& baseline) {
   if (segment.size + 1 > MaxEntries(segment.slots.size())) Grow(index);
   const Slot entry{
       baseline.uploaded, baseline.downloaded, baseline.last_seen, baseline.owner, packed, 0,
-      baseline.seeder,   baseline.completed};
+      baseline.seeder,   baseline.completed,  baseline.ipv6};
   while (!segment.Insert(entry, hash)) Grow(index);
   ++size_;
   if (owned_.empty()) owned_.assign(2 * kOwnerBuckets, 0);

@@ -46,6 +46,7 @@ class PeerBaselineTable {
     bool seeder = false;
     bool completed = false;   // a completion was credited
     std::uint64_t owner = 0;  // counted by CountOf; the same for every baseline of a key
+    bool ipv6 = false;        // the address family of the announce that set it
     bool operator==(const Baseline&) const = default;
   };
   static constexpr std::size_t kSegmentBits = 8;
@@ -99,6 +100,7 @@ class PeerBaselineTable {
     std::uint8_t probe = 0;  // 0: empty; else 1 + the distance from the home slot
     bool seeder = false;
     bool completed = false;
+    bool ipv6 = false;
   };
   static_assert(sizeof(Slot) == 64);
 

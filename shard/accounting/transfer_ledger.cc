@@ -65,15 +65,21 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
     return totals.Add(credit);
   }
   PeerBaselineTable::Baseline last = known ? baselines_.At(found) : PeerBaselineTable::Baseline{};
-  if (completion_counted && !last.completed) credit.completed = 1;
-  const bool following = known && announce.event != proto::EVENT_STARTED;
+  // A snatch is a completion the swarm counted from a client that says it has everything.
+  const bool completes = completion_counted && announce.seeder;
+  if (completes && !last.completed) credit.completed = 1;
+  const bool ipv6 = !announce.ip.is_v4();
+  bool following = known && announce.event != proto::EVENT_STARTED;
   if (following && (uploaded < last.uploaded || downloaded < last.downloaded)) {
-    // Overtaken by a newer announce from the client's other address, or counters begun again
-    // without `started`: nothing is credited and nothing moves (not even the time last seen, so
-    // a baseline nothing catches up with expires).
-    last.completed = last.completed || completion_counted;
-    baselines_.Replace(found, last);
-    return totals.Add(credit);
+    if (last.ipv6 != ipv6) {
+      // Overtaken by a newer announce from the client's other address family: nothing is
+      // credited and nothing moves (not even the time last seen, so a baseline nothing catches
+      // up with expires).
+      last.completed = last.completed || completes;
+      baselines_.Replace(found, last);
+      return totals.Add(credit);
+    }
+    following = false;  // counters begun again without `started`: followed from where they are
   }
   if (following) {
     credit.uploaded = uploaded - last.uploaded;
@@ -85,7 +91,7 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   }
   totals.Add(credit);
   const PeerBaselineTable::Baseline next{
-      uploaded, downloaded, now, announce.seeder, last.completed || completion_counted, member};
+      uploaded, downloaded, now, announce.seeder, last.completed || completes, member, ipv6};
   if (!known) {
     baselines_.Put(client, next);
   } else if (stopped) {

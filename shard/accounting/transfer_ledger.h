@@ -8,10 +8,12 @@
 // client may move to another address; each such announce takes up where the client's last one,
 // from any address, left off, and two members behind one address are two clients. A client's
 // first announce, and one with event=started (its client started the counters again), only set
-// where the counters stand; one whose counters went backwards without `started` (an older
-// announce from its other address, overtaken) is not credited and moves nothing. `stopped` is
-// credited and forgets the client (a `stopped` from a client not followed writes nothing). A
-// completion the swarm counted is credited once per followed client. Totals saturate at
+// where the counters stand, and so does one whose counters went backwards without `started`
+// from the address family of the last (a client restarted without saying so); from the other
+// family (an older announce from its other address, overtaken) it is not credited and moves
+// nothing. `stopped` is credited and forgets the client (a `stopped` from a client not followed
+// writes nothing). A completion the swarm counted from a client with nothing left (a snatch) is
+// credited once per followed client. Totals saturate at
 // kMaxCredit (what an SQL integer holds) whatever counters clients claim. Totals gather until the
 // caller takes them; baselines of clients silent since a cutoff are forgotten by ExpireSlice,
 // and can be saved across a planned restart (baseline_file.h). At most SetMaxClients baselines

@@ -72,14 +72,16 @@ TEST_F(TransferLedgerTest, LaterAnnouncesAreCreditedWhatTheCountersGrew) {
   EXPECT_EQ(Of("alice"), (Totals{1500, 2000, 0, 0, 3}));
 }
 
-TEST_F(TransferLedgerTest, StartedStartsAgainWithoutCreditAndBackwardsCountersAreNotCredited) {
+TEST_F(TransferLedgerTest, StartedOrCountersGoingBackStartAgainWithoutCredit) {
   const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
   Announce(peer, "alice", 1000, 1000);
   Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED), "alice", 3000, 3000);
   Announce(peer, "alice", 3500, 3000);  // +500 from the restart's baseline
-  Announce(peer, "alice", 10, 4000);    // uploaded went back without `started`: not credited
-  Announce(peer, "alice", 3600, 4100);  // and nothing moved back: +100, +1100
-  EXPECT_EQ(Of("alice"), (Totals{600, 1100, 0, 0, 5}));
+  // Counters begun again without `started` (a client restarted after a crash), from the same
+  // address family: not credited, and followed from where they stand.
+  Announce(peer, "alice", 10, 4000);
+  Announce(peer, "alice", 3600, 4100);  // +3590, +100
+  EXPECT_EQ(Of("alice"), (Totals{4090, 100, 0, 0, 5}));
 }
 
 TEST_F(TransferLedgerTest, AnOvertakenAnnounceFromTheOtherAddressMovesNothingBack) {
@@ -112,23 +114,34 @@ TEST_F(TransferLedgerTest, ACompletionIsCreditedOncePerFollowedClient) {
   Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 100, true);
   Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 100, true);
   EXPECT_EQ(Of("alice").completed, 1u);
-  // An overtaken announce that brings the completion still credits it once.
-  Announce(Peer(2, "10.0.0.1", 6881, proto::EVENT_NONE, false), "alice", 0, 500);
-  Announce(Peer(2, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 400, true);
-  Announce(Peer(2, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 600, true);
+  // An overtaken announce (from the other family) that brings the completion credits it once.
+  Announce(Peer(2, "10.0.0.1", 6881, proto::EVENT_NONE, false, "qB"), "alice", 0, 500);
+  Announce(Peer(2, "2001:db8::1", 6881, proto::EVENT_COMPLETED, true, "qB"), "alice", 0, 400, true);
+  Announce(Peer(2, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true, "qB"), "alice", 0, 600, true);
   EXPECT_EQ(Of("alice", 2), (Totals{0, 100, 1, 0, 3}));
 }
 
+// Only a client that says it has everything snatched the torrent: a `completed` with bytes left
+// is counted by the swarm (as the original tracker did) but not credited.
+TEST_F(TransferLedgerTest, ACompletionWithBytesLeftIsNoSnatch) {
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED), "alice", 0, 0);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, false), "alice", 0, 100, true);
+  EXPECT_EQ(Of("alice").completed, 0u);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, true), "alice", 0, 200, true);
+  EXPECT_EQ(Of("alice").completed, 1u);
+}
+
 TEST_F(TransferLedgerTest, ABaselineNothingCatchesUpWithExpires) {
-  // Counters begun again without `started`: not credited, and the old baseline is not kept
-  // alive by them, so once it expires the client is followed from where it stands.
-  const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
-  Announce(peer, "alice", 50000, 0);
+  // Counters behind the baseline from the other address family are taken for overtaken ones:
+  // not credited, and they do not keep the baseline alive, so once it expires the client is
+  // followed from where it stands.
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_NONE, false, "qB"), "alice", 50000, 0);
   now_ += 1800;
-  Announce(peer, "alice", 100, 0);
+  const PeerAnnounce v6 = Peer(1, "2001:db8::1", 6881, proto::EVENT_NONE, false, "qB");
+  Announce(v6, "alice", 100, 0);
   EXPECT_EQ(ledger_.ExpireSlice(now_ - 1000, 1), 1u);
-  Announce(peer, "alice", 200, 0);
-  Announce(peer, "alice", 700, 0);
+  Announce(v6, "alice", 200, 0);
+  Announce(v6, "alice", 700, 0);
   EXPECT_EQ(Of("alice").uploaded, 500u);
 }
 
@@ -179,7 +192,8 @@ TEST_F(TransferLedgerTest, EachAnnounceIsCreditedToThePasskeyItNamed) {
   const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
   Announce(peer, "alice", 0, 0);
   Announce(peer, "alice", 300, 0);
-  Announce(peer, "bob", 300, 0, /*completion=*/true);  // bob's first: only where it stands
+  const PeerAnnounce done = Peer(1, "10.0.0.1", 6881, proto::EVENT_COMPLETED, /*seeder=*/true);
+  Announce(done, "bob", 300, 0, /*completion=*/true);  // bob's first: only where it stands
   EXPECT_EQ(Of("alice"), (Totals{300, 0, 0, 0, 2}));
   EXPECT_EQ(Of("bob"), (Totals{0, 0, 1, 0, 1}));
 }
