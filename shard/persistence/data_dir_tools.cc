@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <thread>
 
 #include "shard/persistence/bttrack_dfile.h"
 #include "shard/persistence/data_dir_lock.h"
@@ -12,6 +14,11 @@
 
 namespace shardtrack {
 namespace {
+
+bool IsTemp(const std::optional<ShardFileName>& name) {
+  return name &&
+         (name->kind == ShardFileKind::kSnapshotTemp || name->kind == ShardFileKind::kJournalTemp);
+}
 
 std::string Of(const ShardFileName& name) {
   return "shard " + std::to_string(name.index) + " of " + std::to_string(name.count);
@@ -56,9 +63,7 @@ FileReport InspectFile(FileOps& ops, const std::string& dir, const std::string& 
   if (IsQuarantinedName(file)) return {file, true, "quarantined; never read"};
   auto name = ShardFileName::Parse(file);
   if (!name) return {file, true, ""};
-  if (name->kind == ShardFileKind::kSnapshotTemp || name->kind == ShardFileKind::kJournalTemp) {
-    return {file, true, "temp file left by a crash; its shard removes it at start"};
-  }
+  if (IsTemp(name)) return {file, true, "temp file left by a crash; its shard removes it at start"};
   auto bytes = ops.ReadFile(JoinPath(dir, file), UINT64_MAX);
   if (!bytes) return {file, false, "UNREADABLE: " + bytes.error()};
   if (name->kind == ShardFileKind::kJournal || name->kind == ShardFileKind::kPreviousJournal) {
@@ -75,6 +80,18 @@ bool IsEmptyFirstJournal(FileOps& ops, const std::string& dir, const std::string
   auto contents = bytes ? ParseJournal(*bytes) : Result<JournalContents>(Error{bytes.error()});
   return contents && contents->header.generation == 0 && contents->records == 0 &&
          contents->torn_tail_bytes == 0;
+}
+
+// Every torrent in `dir`. Shards running on it rotate their files, which can fail a load (a file
+// changed or gone between its reads): the tools run beside live shards, so they try again.
+Result<LoadedState> LoadAllSettled(FileOps& ops, const std::string& dir) {
+  constexpr int kAttempts = 3;
+  auto all = LoadAllState(ops, dir);
+  for (int attempt = 1; !all && attempt < kAttempts; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    all = LoadAllState(ops, dir);
+  }
+  return all;
 }
 
 }  // namespace
@@ -96,7 +113,7 @@ DataDirReport InspectDataDir(FileOps& ops, const std::string& dir) {
     FileReport file_report = InspectFile(ops, dir, file);
     if (!file_report.text.empty()) report.files.push_back(std::move(file_report));
   }
-  auto all = LoadAllState(ops, dir);
+  auto all = LoadAllSettled(ops, dir);
   if (!all) {
     report.merged = "cannot merge: " + all.error();
     report.merge_failed = true;
@@ -111,8 +128,12 @@ DataDirReport InspectDataDir(FileOps& ops, const std::string& dir) {
 }
 
 Result<std::string> ExportDfile(FileOps& ops, const std::string& dir) {
-  auto all = LoadAllState(ops, dir);
+  auto all = LoadAllSettled(ops, dir);
   if (!all) return Error{all.error()};
+  // An empty dfile written over --out (perhaps the original tracker's) for a mistyped directory
+  // would lose it.
+  if (all->fresh_start())
+    return Error{"no shard files in " + dir + ": is it the shards' --data-dir?"};
   return WriteBttrackDfile(all->torrents);
 }
 
@@ -127,8 +148,11 @@ Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::strin
   auto names = ops.ListDir(dir);
   if (!names) return Error{names.error()};
   for (const std::string& name : *names) {
-    if (!ShardFileName::Parse(name) && !IsQuarantinedName(name)) continue;
-    if (IsEmptyFirstJournal(ops, dir, name)) continue;  // an import or a first start cut short
+    const auto parsed = ShardFileName::Parse(name);
+    if (!parsed && !IsQuarantinedName(name)) continue;
+    // What an import or a first start cut short leaves: an empty journal, a file half-written
+    // (written afresh below).
+    if (IsEmptyFirstJournal(ops, dir, name) || IsTemp(parsed)) continue;
     return Error{dir + " already holds shardtrack files (" + name +
                  "); import into an empty directory"};
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "shard/persistence/data_dir_tools.h"
+#include "shard/persistence/faulty_file_ops.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
 
 namespace shardtrack {
@@ -97,12 +98,14 @@ TEST(DataDirToolsTest, InspectReportsACorruptFile) {
   EXPECT_FALSE(ExportDfile(ops, dir.path()).ok());
 }
 
-// An import cut short after its first journal leaves that empty journal alone: a second import
-// goes ahead (nothing is lost), where one over a directory holding anything more is refused.
+// An import cut short leaves its empty first journal and perhaps a half-written snapshot: a
+// second import goes ahead (nothing is lost), where one over a directory holding anything more
+// is refused.
 TEST(DataDirToolsTest, AnImportCutShortMayBeRunAgain) {
   testing::ScratchDir dir;
   PosixFileOps ops;
   ASSERT_TRUE(StartFirstJournal(ops, dir.path(), 0, 1, 1000).ok());
+  testing::WriteAll(dir.File("shard-0-of-1.snapshot.tmp"), "STSNAP half of it");
   auto summary = ImportDfile(ops, dir.path(), OriginalDfile(), 1000);
   ASSERT_TRUE(summary.ok()) << summary.error();
   EXPECT_TRUE(InspectDataDir(ops, dir.path()).ok());
@@ -110,6 +113,29 @@ TEST(DataDirToolsTest, AnImportCutShortMayBeRunAgain) {
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.error().find("already holds shardtrack files"), std::string::npos)
       << again.error();
+}
+
+// An empty dfile written over --out for a mistyped directory would lose what --out held.
+TEST(DataDirToolsTest, ExportRefusesADirectoryWithoutShardFiles) {
+  testing::ScratchDir dir;
+  PosixFileOps ops;
+  testing::WriteAll(dir.File("notes.txt"), "not a shard's");
+  auto exported = ExportDfile(ops, dir.path());
+  ASSERT_FALSE(exported.ok());
+  EXPECT_NE(exported.error().find("no shard files in " + dir.path()), std::string::npos)
+      << exported.error();
+}
+
+// A load that fails once (a running shard rotated a file between two reads) is tried again.
+TEST(DataDirToolsTest, ExportAndInspectTryAgainAfterALoadThatFailed) {
+  testing::ScratchDir dir;
+  PosixFileOps real;
+  ASSERT_TRUE(ImportDfile(real, dir.path(), OriginalDfile(), 1000).ok());
+  FaultyFileOps ops(real);
+  ops.FailNth(FaultyFileOps::Op::kOpenToRead, 1);
+  EXPECT_TRUE(ExportDfile(ops, dir.path()).ok());
+  ops.FailNth(FaultyFileOps::Op::kOpenToRead, 1);
+  EXPECT_TRUE(InspectDataDir(ops, dir.path()).ok());
 }
 
 // Every file is whole, but together they are not what a shard leaves: a shard would refuse them,
