@@ -647,6 +647,13 @@ class ComposeFileTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         return result.stdout
 
+    def test_the_published_ports_are_ipv4_only(self):
+        # Docker's proxy would hand IPv6 clients over as one private address (docs/deploy.md).
+        services = yaml.safe_load(self.config("docker-compose.yml"))["services"]
+        for service in ("haproxy", "udp"):
+            for port in services[service]["ports"]:
+                self.assertTrue(port.startswith("0.0.0.0:"), (service, port))
+
     def test_repo_compose_file_is_valid(self):
         text = self.config("docker-compose.yml")
         for service in ("haproxy", "frontend", "shard0", "shard1", "udp"):
@@ -656,7 +663,7 @@ class ComposeFileTest(unittest.TestCase):
     def test_the_udp_frontend_is_published_beside_haproxy(self):
         services = yaml.safe_load(self.config("docker-compose.yml"))["services"]
         udp = services["udp"]
-        self.assertEqual(udp["ports"], [{"protocol": "udp", "published": 6969, "target": 6969}])
+        self.assertEqual(udp["ports"], ["0.0.0.0:6969:6969/udp"])
         self.assertEqual(set(udp["networks"]), {"edge", "internal"})
         self.assertEqual(udp["environment"]["SHARDTRACK_SHARD"],
                          services["frontend"]["environment"]["SHARDTRACK_SHARD"])
