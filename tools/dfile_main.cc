@@ -20,6 +20,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: shardtrack-dfile inspect --data-dir DIR\n"
     "       shardtrack-dfile export --data-dir DIR --out FILE   (bttrack.py dfile; - = stdout)\n"
+    "                               [--peer-timeout S]          (peers silent longer are left "
+    "out)\n"
     "       shardtrack-dfile import --data-dir DIR --in FILE    (bttrack.py/BitTornado dfile)\n"
     "       shardtrack-dfile retire --data-dir DIR --count N    (remove files of other shard "
     "counts\n"
@@ -67,8 +69,10 @@ Status ReplaceFile(FileOps& ops, const std::string& path, const std::string& byt
   return ops.SyncDir(dir.empty() ? "." : dir);
 }
 
-int Export(FileOps& ops, const std::string& dir, const std::string& out) {
-  auto dfile = ExportDfile(ops, dir);
+int Export(FileOps& ops, const std::string& dir, const std::string& out,
+           std::int64_t peer_timeout) {
+  const UnixSeconds live_since = peer_timeout > 0 ? SystemClock().WallNow() - peer_timeout : 0;
+  auto dfile = ExportDfile(ops, dir, live_since);
   if (!dfile) {
     std::fprintf(stderr, "shardtrack-dfile: %s\n", dfile.error().c_str());
     return 1;
@@ -121,15 +125,20 @@ int Run(int argc, char** argv) {
   std::string in;
   std::string out;
   std::uint32_t count = 0;
+  std::int64_t peer_timeout = 2700;
   FlagSet flags("shardtrack-dfile " + command, kUsage);
   flags.Add("data-dir", &data_dir, "the cluster's data directory");
   flags.Add("in", &in, "import: the dfile to read");
   flags.Add("out", &out, "export: the dfile to write, - for standard output");
   flags.Add("count", &count, "retire: the shard count the cluster runs at now");
+  flags.Add("peer-timeout", &peer_timeout,
+            "export: leave out peers silent for longer than this many seconds, as the shards' "
+            "--peer-timeout would (0: keep every peer)");
   if (auto exit_status = flags.ParseCommandLine(argc - 1, argv + 1)) return *exit_status;
   PosixFileOps ops;
   if (command == "inspect" && !data_dir.empty()) return Inspect(ops, data_dir);
-  if (command == "export" && !data_dir.empty() && !out.empty()) return Export(ops, data_dir, out);
+  if (command == "export" && !data_dir.empty() && !out.empty())
+    return Export(ops, data_dir, out, peer_timeout);
   if (command == "import" && !data_dir.empty() && !in.empty()) return Import(ops, data_dir, in);
   if (command == "retire" && !data_dir.empty() && count > 0) return Retire(ops, data_dir, count);
   std::fputs(kUsage, stderr);

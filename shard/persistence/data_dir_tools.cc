@@ -127,13 +127,17 @@ DataDirReport InspectDataDir(FileOps& ops, const std::string& dir) {
   return report;
 }
 
-Result<std::string> ExportDfile(FileOps& ops, const std::string& dir) {
+Result<std::string> ExportDfile(FileOps& ops, const std::string& dir, UnixSeconds live_since) {
   auto all = LoadAllSettled(ops, dir);
   if (!all) return Error{all.error()};
   // An empty dfile written over --out (perhaps the original tracker's) for a mistyped directory
   // would lose it.
   if (all->fresh_start())
     return Error{"no shard files in " + dir + ": is it the shards' --data-dir?"};
+  for (TorrentRecord& torrent : all->torrents) {
+    std::erase_if(torrent.peers,
+                  [live_since](const PeerRecord& peer) { return peer.last_seen < live_since; });
+  }
   return WriteBttrackDfile(all->torrents);
 }
 

@@ -27,8 +27,10 @@ struct DataDirReport {
 
 DataDirReport InspectDataDir(FileOps& ops, const std::string& dir);
 
-// Every torrent a cluster over `dir` would serve, as a bttrack.py dfile. Refuses corrupt files.
-Result<std::string> ExportDfile(FileOps& ops, const std::string& dir);
+// Every torrent a cluster over `dir` would serve, as a bttrack.py dfile, but for peers last seen
+// before `live_since` (expired: the format has no times, so an import would make them live
+// again). Refuses corrupt files, and a directory without shard files.
+Result<std::string> ExportDfile(FileOps& ops, const std::string& dir, UnixSeconds live_since = 0);
 
 // Writes a bttrack.py / BitTornado dfile into `dir` as the snapshot of a one-shard layout
 // (shard-0-of-1.snapshot, generation 1, after an empty first journal): a cluster of any size

@@ -70,7 +70,10 @@ Result<Retirement> RetireOldLayouts(FileOps& ops, const std::string& dir, std::u
     if (Status removed = ops.Remove(JoinPath(dir, file)); !removed) return Error{removed.error()};
     out.removed.push_back(file);
   }
-  if (!floor) out.waiting_for = floor.error() + ": every shard of the new layout must start first";
+  if (!floor) {
+    out.waiting_for = floor.error() + ": every shard of the new layout must start first (is " +
+                      std::to_string(count) + " the shard count they run at?)";
+  }
   if (!out.removed.empty()) {
     if (Status synced = ops.SyncDir(dir); !synced) return Error{synced.error()};
   }

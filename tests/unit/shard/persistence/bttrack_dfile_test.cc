@@ -115,6 +115,28 @@ TEST(DataDirToolsTest, AnImportCutShortMayBeRunAgain) {
       << again.error();
 }
 
+// The format has no announce times, so an import makes every peer live again: export leaves out
+// the expired ones, keeping their torrents' completed counts.
+TEST(DataDirToolsTest, ExportLeavesOutPeersLastSeenBeforeTheCutoff) {
+  testing::ScratchDir dir;
+  PosixFileOps ops;
+  ASSERT_TRUE(ImportDfile(ops, dir.path(), OriginalDfile(), 1000).ok());  // all seen at 1000
+  auto live = ExportDfile(ops, dir.path(), 1000);
+  ASSERT_TRUE(live.ok()) << live.error();
+  EXPECT_EQ(ParseBttrackDfile(*live, 1000)->torrents,
+            ParseBttrackDfile(OriginalDfile(), 1000)->torrents);
+  auto expired = ExportDfile(ops, dir.path(), 1001);
+  ASSERT_TRUE(expired.ok()) << expired.error();
+  auto read = ParseBttrackDfile(*expired, 1000);
+  ASSERT_TRUE(read.ok()) << read.error();
+  std::uint64_t completed = 0;
+  for (const TorrentRecord& torrent : read->torrents) {
+    EXPECT_TRUE(torrent.peers.empty());
+    completed += torrent.completed;
+  }
+  EXPECT_EQ(completed, 9u);
+}
+
 // An empty dfile written over --out for a mistyped directory would lose what --out held.
 TEST(DataDirToolsTest, ExportRefusesADirectoryWithoutShardFiles) {
   testing::ScratchDir dir;
