@@ -73,6 +73,16 @@ std::optional<LocalAddress> LocalAddressOf(const msghdr& header) {
   return std::nullopt;
 }
 
+// Whether `address` is 0.0.0.0 or ::, where the kernel picks each reply's source among the
+// host's addresses. Bound to one address, the source is that one already.
+bool IsEveryAddress(const SocketAddress& address) {
+  if (!address.is_v6) {
+    return reinterpret_cast<const sockaddr_in&>(address.storage).sin_addr.s_addr == INADDR_ANY;
+  }
+  const in6_addr& bytes = reinterpret_cast<const sockaddr_in6&>(address.storage).sin6_addr;
+  return IN6_IS_ADDR_UNSPECIFIED(&bytes);
+}
+
 }  // namespace
 
 UdpSocket::UdpSocket(EventLoop& loop, Options options, OnDatagram on_datagram)
@@ -104,11 +114,14 @@ Status UdpSocket::Open() {
   if (!ServeBothFamilies(fd, *parsed)) return SocketError("IPV6_V6ONLY off on", where, fd);
   // Each datagram read then says how many the kernel dropped so far; without it, none are seen.
   ::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
-  // And the address it was sent to, for its reply to leave from.
-  const bool info = parsed->is_v6
-                        ? ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) == 0
-                        : ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) == 0;
-  if (!info) return SocketError("PKTINFO on", where, fd);
+  // And, on every address, the one it was sent to, for its reply to leave from (which costs the
+  // kernel a route lookup per reply: not paid where the source is the bound address anyway).
+  if (IsEveryAddress(*parsed)) {
+    const bool info = parsed->is_v6
+                          ? ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) == 0
+                          : ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) == 0;
+    if (!info) return SocketError("PKTINFO on", where, fd);
+  }
   if (::bind(fd, reinterpret_cast<sockaddr*>(&parsed->storage), parsed->length) != 0) {
     return SocketError("udp bind", where, fd);
   }

@@ -1,11 +1,12 @@
 // UdpSocket: one non-blocking UDP socket watched by an EventLoop. It hands each datagram to a
 // callback with its sender, and sends; it knows nothing of what the datagrams mean.
 //
-// Each datagram also comes with the local address it was sent to (IP_PKTINFO, IPV6_PKTINFO),
-// which a reply names to leave from it: a socket bound to every address would otherwise let the
-// kernel pick the reply's source, and a client that sent to another of the host's addresses
-// drops a reply from elsewhere (libtorrent does; a connected UDP socket never sees it). For an
-// IPv6 address the interface goes with it, so a link-local client gets its reply too.
+// On a socket bound to every address (0.0.0.0, ::) each datagram also comes with the local
+// address it was sent to (IP_PKTINFO, IPV6_PKTINFO), which a reply names to leave from it: the
+// kernel would otherwise pick the reply's source, and a client that sent to another of the
+// host's addresses drops a reply from elsewhere (libtorrent does; a connected UDP socket never
+// sees it). For an IPv6 address the interface goes with it, so a link-local client gets its
+// reply too. Bound to one address, replies leave from it anyway.
 //
 // System calls are batched, since a tracker's datagrams are many and small: datagrams are read
 // with recvmmsg, several per call, and the datagrams sent during a turn are queued and go out
@@ -98,7 +99,8 @@ class UdpSocket {
   void OnReadable();
   // Takes the kernel's drop count from a datagram's control data, when it carries one.
   void NoteReceiveDrops(const msghdr& header);
-  // Puts the control message that makes `out` leave from `from` into `header`.
+  // Puts the control message that makes `header`'s datagram leave from `from` into `header`,
+  // in `control` (kPacketInfoBytes of room).
   void SetSource(const LocalAddress& from, msghdr& header, char* control) const;
   void FlushOutgoing();
 
