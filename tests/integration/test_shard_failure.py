@@ -140,6 +140,26 @@ class ShardFailureTest(cluster.LoggedTestCase):
 
 
 
+    def test_readiness_checks_waiting_together_all_fail_while_a_shard_hangs(self):
+        # Checks that come while one is under way wait for its answer: a failure is theirs too,
+        # each answered 503, none left waiting.
+        shard = self.cluster.shards[1]
+        shard.kill(signal.SIGSTOP)
+        connections = [HttpConnection(self.port, timeout=FAILURE_DEADLINE + 2) for _ in range(10)]
+        try:
+            started = time.monotonic()
+            for conn in connections:
+                conn.send(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+            statuses = [conn.read_response().status for conn in connections for _ in range(3)]
+            self.assertEqual(statuses, [503] * 30)
+            self.assertLess(time.monotonic() - started, FAILURE_DEADLINE)
+        finally:
+            for conn in connections:
+                conn.close()
+            shard.kill(signal.SIGCONT)
+        wait_until(lambda: cluster.get(self.port, "/readyz").status == 200, "ready again",
+                   RECOVERY_DEADLINE)
+
     def test_a_hung_shards_requests_fail_at_once_once_it_has_been_silent_for_a_timeout(self):
         # Each would otherwise hold its client's connection for the whole timeout: under load,
         # one hung shard would take every connection the frontend has from the other shards.
