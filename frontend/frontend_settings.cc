@@ -168,12 +168,6 @@ Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings
   if (settings.udp_datagrams_per_turn < 1) {
     return Error{"--udp-datagrams-per-turn must be at least 1, not 0"};
   }
-  const std::uint32_t reply = settings.udp_max_reply_bytes;
-  if (reply < kUdpShortestReplyBytes || reply > kUdpLargestReplyBytes) {
-    return Error{"--udp-max-reply-bytes must be " + std::to_string(kUdpShortestReplyBytes) +
-                 " (room for one IPv6 peer) to " + std::to_string(kUdpLargestReplyBytes) +
-                 " (a UDP datagram's payload), not " + std::to_string(reply)};
-  }
   UdpSocket::Options options;
   options.bind_address = settings.bind;
   options.port = settings.udp_port;
@@ -216,6 +210,12 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
     if (value < 1) {
       return Error{std::string(flag) + " must be at least 1, not " + std::to_string(value)};
     }
+  }
+  if (const std::uint32_t reply = settings.udp_max_reply_bytes;
+      reply < kUdpShortestReplyBytes || reply > kUdpLargestReplyBytes) {
+    return Error{"--udp-max-reply-bytes must be " + std::to_string(kUdpShortestReplyBytes) +
+                 " (room for one IPv6 peer) to " + std::to_string(kUdpLargestReplyBytes) +
+                 " (a UDP datagram's payload), not " + std::to_string(reply)};
   }
   if (settings.drain_grace_ms < 0) {
     return Error{"--drain-grace-ms must be 0 or more, not " +

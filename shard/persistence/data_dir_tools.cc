@@ -132,8 +132,9 @@ Result<std::string> ExportDfile(FileOps& ops, const std::string& dir, UnixSecond
   if (!all) return Error{all.error()};
   // An empty dfile written over --out (perhaps the original tracker's) for a mistyped directory
   // would lose it.
-  if (all->fresh_start())
+  if (all->fresh_start()) {
     return Error{"no shard files in " + dir + ": is it the shards' --data-dir?"};
+  }
   for (TorrentRecord& torrent : all->torrents) {
     std::erase_if(torrent.peers,
                   [live_since](const PeerRecord& peer) { return peer.last_seen < live_since; });

@@ -301,10 +301,10 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class AnswerAddressTest(cluster.ProcessTestCase):
-    """A frontend bound to every address answers each UDP client from the address it asked at,
-    as clients require: libtorrent drops a reply from another address, and a connected socket
-    never sees one."""
+class UdpReplyTest(cluster.ProcessTestCase):
+    """What a reply is made of, frontend by frontend: from the address its client asked at (on
+    every address: libtorrent drops a reply from another, and a connected socket never sees
+    one), and no longer than --udp-max-reply-bytes."""
 
     def test_a_client_that_asked_another_local_address_hears_back_from_it(self):
         shard = self.start(cluster.Shard(0, 1, cluster.free_port(),
@@ -321,3 +321,26 @@ class AnswerAddressTest(cluster.ProcessTestCase):
                 action, payload = client.announce(cluster.hash_on_shard(0, 1, self.id()),
                                                   peer_id("asker"), 7001, left=5)
                 self.assertEqual(action, 1, payload)
+
+    def test_an_announce_gets_no_more_peers_than_fit_the_reply_limit(self):
+        shard = self.start(cluster.Shard(0, 1, cluster.free_port(),
+                                         os.path.join(self.tmp, "shard0")))
+        port = free_udp_port()
+        self.start(cluster.Frontend(0, [shard.endpoint],
+                                    ["--udp-port", str(port), "--udp-max-reply-bytes", "38"]))
+        info_hash = cluster.hash_on_shard(0, 1, self.id())
+        for n in range(5):
+            seeder = UdpClient(port, f"127.0.0.{10 + n}", timeout=3)
+            self.addCleanup(seeder.close)
+            seeder.connect()
+            action, payload = seeder.announce(info_hash, peer_id(f"seeder{n}"), 7000 + n, left=0)
+            self.assertEqual(action, 1, payload)
+        leecher = UdpClient(port, "127.0.0.20", timeout=3)
+        self.addCleanup(leecher.close)
+        leecher.connect()
+        action, payload = leecher.announce(info_hash, peer_id("leecher"), 7100, left=5,
+                                           num_want=10)
+        self.assertEqual(action, 1, payload)
+        _, _, seeders, peers = announce_fields(payload)
+        self.assertEqual(seeders, 5)
+        self.assertEqual(len(peers), 3)  # (38 - 20) / 6
