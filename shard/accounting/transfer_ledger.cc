@@ -69,19 +69,19 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   const bool completes = completion_counted && announce.seeder;
   if (completes && !last.completed) credit.completed = 1;
   const bool ipv6 = !announce.ip.is_v4();
-  bool following = known && announce.event != proto::EVENT_STARTED;
-  if (following && (uploaded < last.uploaded || downloaded < last.downloaded)) {
-    if (last.ipv6 != ipv6) {
-      // Overtaken by a newer announce from the client's other address family: nothing is
-      // credited and nothing moves (not even the time last seen, so a baseline nothing catches
-      // up with expires).
-      last.completed = last.completed || completes;
-      baselines_.Replace(found, last);
-      return totals.Add(credit);
-    }
-    following = false;  // counters begun again without `started`: followed from where they are
+  const bool started = announce.event == proto::EVENT_STARTED;
+  const bool went_back = uploaded < last.uploaded || downloaded < last.downloaded;
+  if (known && !started && went_back && last.ipv6 != ipv6) {
+    // Overtaken by a newer announce from the client's other address family: nothing is
+    // credited and nothing moves (not even the time last seen, so a baseline nothing catches up
+    // with expires).
+    last.completed = last.completed || completes;
+    baselines_.Replace(found, last);
+    return totals.Add(credit);
   }
-  if (following) {
+  // Counters begun again (`started`, or gone back from the same family: a client restarted
+  // without saying so) are followed from where they stand.
+  if (known && !started && !went_back) {
     credit.uploaded = uploaded - last.uploaded;
     credit.downloaded = downloaded - last.downloaded;
     const UnixSeconds gap = now - last.last_seen;
