@@ -1,6 +1,7 @@
 #include "frontend/client_address.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "frontend/proxy_protocol.h"
@@ -113,25 +114,19 @@ ConnectionOrigin ResolveConnectionOrigin(const ClientAddressPolicy& policy, cons
 IpAddress ClientFromForwardedFor(const ClientAddressPolicy& policy, const IpAddress& origin,
                                  std::string_view x_forwarded_for) {
   if (!policy.trust_x_forwarded_for || !policy.IsTrusted(origin)) return origin;
-  auto entries = ParseForwardedFor(x_forwarded_for);
   IpAddress client = origin;  // the nearest hop believed so far
-  for (auto entry = entries.rbegin(); entry != entries.rend(); ++entry) {
-    if (!*entry) return client;  // a trusted hop reported garbage: nothing left of it counts
-    client = **entry;
+  std::string_view rest = x_forwarded_for;
+  while (!rest.empty()) {  // right to left: the nearest hop's entry first
+    const auto comma = rest.rfind(',');
+    const auto entry = TrimSpaces(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    rest = rest.substr(0, comma == std::string_view::npos ? 0 : comma);
+    if (entry.empty()) continue;
+    const auto address = ParseForwardedEntry(entry);
+    if (!address) return client;  // a trusted hop reported garbage: nothing left of it counts
+    client = *address;
     if (!policy.IsTrusted(client)) return client;
   }
   return client;
-}
-
-std::vector<std::optional<IpAddress>> ParseForwardedFor(std::string_view value) {
-  std::vector<std::optional<IpAddress>> entries;
-  while (true) {
-    auto comma = value.find(',');
-    auto entry = TrimSpaces(value.substr(0, comma));
-    if (!entry.empty()) entries.push_back(ParseForwardedEntry(entry));
-    if (comma == std::string_view::npos) return entries;
-    value.remove_prefix(comma + 1);
-  }
 }
 
 }  // namespace shardtrack

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,12 +50,10 @@ ConnectionOrigin ResolveConnectionOrigin(const ClientAddressPolicy& policy, cons
 // X-Forwarded-For value (several such headers joined with ","; empty when absent). When believed,
 // the answer is the right-most entry that is not a trusted proxy; if every entry is trusted, the
 // left-most; an entry that is not an address stops the walk at the last trusted hop seen.
+// Entries are "1.2.3.4", "1.2.3.4:80", "2001:db8::1", "[2001:db8::1]", "[2001:db8::1]:80", with
+// spaces around them allowed, empty ones skipped and ports ignored; anything else ("unknown", an
+// address no client has) is garbage. Allocates nothing: it runs per request behind a balancer.
 IpAddress ClientFromForwardedFor(const ClientAddressPolicy& policy, const IpAddress& origin,
                                  std::string_view x_forwarded_for);
-
-// An X-Forwarded-For value's entries, left to right: "1.2.3.4", "1.2.3.4:80", "2001:db8::1",
-// "[2001:db8::1]", "[2001:db8::1]:80", spaces around entries allowed, empty entries skipped,
-// ports ignored. An entry that is not an address ("unknown", garbage) is nullopt.
-std::vector<std::optional<IpAddress>> ParseForwardedFor(std::string_view value);
 
 }  // namespace shardtrack

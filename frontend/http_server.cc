@@ -154,7 +154,7 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     if (options_.client_address.trust_x_forwarded_for) {
       handler_.OnRequest({id, sequence}, request,
                          ClientFromForwardedFor(options_.client_address, connection.remote,
-                                                request.forwarded_for.value_or("")));
+                                                request.forwarded_for));
     } else {
       handler_.OnRequest({id, sequence}, request, connection.remote);
     }

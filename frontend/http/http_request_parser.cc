@@ -51,7 +51,7 @@ void HttpRequestParser::Reset() {
   request_.target.clear();
   request_.version_minor = 1;
   request_.keep_alive = true;
-  request_.forwarded_for.reset();
+  request_.forwarded_for.clear();
   request_.accepts_gzip = false;
   request_.path_begin = request_.path_size = 0;
   connection_close_ = connection_keep_alive_ = seen_host_ = false;
@@ -154,10 +154,10 @@ void HttpRequestParser::OnHeaderLine(std::string_view line) {
     });
   } else if (EqualsIgnoreCase(name, "x-forwarded-for")) {
     auto& forwarded = request_.forwarded_for;
-    if (forwarded) {
-      forwarded->append(", ").append(value);
-    } else {
+    if (forwarded.empty()) {
       forwarded = value;
+    } else {
+      forwarded.append(", ").append(value);
     }
   }
 }

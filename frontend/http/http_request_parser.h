@@ -35,8 +35,10 @@ struct HttpRequest {
   bool keep_alive = true;
   // Header fields are checked as they are read and not kept (nothing needs the others), so a
   // request allocates nothing for them.
-  std::optional<std::string> forwarded_for;  // X-Forwarded-For (repeated fields joined by ", ")
-  bool accepts_gzip = false;                 // Accept-Encoding takes gzip
+  // X-Forwarded-For, repeated fields joined by ", "; empty when absent. Cleared between requests
+  // rather than reset, so a connection reuses its bytes.
+  std::string forwarded_for;
+  bool accepts_gzip = false;  // Accept-Encoding takes gzip
 
   std::string_view path() const;   // "/announce"; "/" for an absolute-form target without one
   std::string_view query() const;  // raw, without '?'; empty when absent
