@@ -1,7 +1,7 @@
 // PasskeyAccess: whether this frontend serves members only (a private tracker). Off (no
 // --passkey-file): everyone. On: every announce and scrape must name a passkey the file lists
-// (FindPasskey: the forms other trackers' torrents carry, so a site's existing torrents keep
-// working); over UDP, in BEP 41's URL data. The handlers
+// (FindPasskey in tracker_route.h: the forms other trackers' torrents carry, so a site's existing
+// torrents keep working); over UDP, in BEP 41's URL data. The handlers
 // ask Admit before a request is parsed; a ListFileReloader swaps a new list in with Replace.
 // Owns its list. Loop thread only.
 #pragma once
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/list_file.h"
 #include "common/list_in_force.h"
@@ -50,17 +51,5 @@ class PasskeyAccess : public ListInForce<PasskeyList> {
  private:
   Counters counters_;
 };
-
-// A request's route and passkey: "/<passkey>/announce" (XBT, Ocelot: BEP 48 derives the scrape
-// URL from it) and "/announce/<passkey>" (UNIT3D) are {"/announce", "<passkey>"}, "/announce"
-// with "passkey=<passkey>" in `query` (TBDev-style sites) too, and the same for scrape and for
-// the routes' other spellings (TrackerRouteOf: "/<passkey>/announce.php", ...). The passkey is
-// taken as written (never percent-decoded: a passkey needs no escapes). Any other path is its own
-// route with no passkey.
-struct PasskeyPath {
-  std::string_view route;
-  std::string_view passkey;
-};
-PasskeyPath FindPasskey(std::string_view path, std::string_view query);
 
 }  // namespace shardtrack
