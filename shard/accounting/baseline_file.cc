@@ -14,10 +14,12 @@ namespace shardtrack {
 namespace {
 
 constexpr std::string_view kMagic = "STBASE";
-constexpr std::uint16_t kVersion = 3;
+constexpr std::uint16_t kVersion = 4;
+constexpr std::uint16_t kVersionWithoutFamily = 3;  // read, every baseline IPv4
 constexpr std::uint16_t kOlderVersions[] = {1, 2};  // read as nothing
 constexpr std::uint8_t kSeeder = 1;
 constexpr std::uint8_t kCompleted = 2;
+constexpr std::uint8_t kIpv6 = 4;
 
 void EncodeClientKey(const SipHashKey& key, std::string& out) {
   const std::size_t frame = BeginFrame(out, RecordType::kAccountingClientKey);
@@ -34,7 +36,8 @@ void Encode(const TransferLedger::PeerBaseline& baseline, std::string& out) {
       .U64(baseline.uploaded)
       .U64(baseline.downloaded)
       .I64(baseline.last_seen)
-      .U8((baseline.seeder ? kSeeder : 0) | (baseline.completed ? kCompleted : 0));
+      .U8((baseline.seeder ? kSeeder : 0) | (baseline.completed ? kCompleted : 0) |
+          (baseline.ipv6 ? kIpv6 : 0));
   FinishFrame(out, frame);
 }
 
@@ -48,12 +51,13 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
   baseline.downloaded = in.U64();
   baseline.last_seen = in.I64();
   const std::uint8_t flags = in.U8();
-  if (!in.ok() || (flags & ~(kSeeder | kCompleted)) != 0 || !in.AtEnd() || !info_hash) {
+  if (!in.ok() || (flags & ~(kSeeder | kCompleted | kIpv6)) != 0 || !in.AtEnd() || !info_hash) {
     return Error{"a malformed baseline record"};
   }
   baseline.info_hash = *info_hash;
   baseline.seeder = (flags & kSeeder) != 0;
   baseline.completed = (flags & kCompleted) != 0;
+  baseline.ipv6 = (flags & kIpv6) != 0;
   return baseline;
 }
 
@@ -61,7 +65,9 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
 // before the damage.
 Status Parse(std::string_view file, UnixSeconds cutoff, SipHashKey& client_key,
              std::vector<TransferLedger::PeerBaseline>& out) {
-  if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) return preamble;
+  if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) {
+    if (!CheckPreamble(file, kMagic, kVersionWithoutFamily)) return preamble;
+  }
   FrameCursor cursor(file, kPreambleSize);
   FrameCursor::Frame frame;
   if (cursor.Next(frame) != FrameCursor::Step::kFrame ||

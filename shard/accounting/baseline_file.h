@@ -5,12 +5,14 @@
 // now, and loading them where the torrents moved would credit a transfer twice; those peers
 // start again from their next announce, as after a crash. Removed at once, so a later kill -9
 // cannot bring back old baselines (which would credit a transfer twice): after a crash peers start
-// again from their next announce, as without the file. Preamble "STBASE" version 3, then a
+// again from their next announce, as without the file. Preamble "STBASE" version 4, then a
 // kAccountingClientKey frame (record_framing.h: the ledger's client key, two u64, which the
 // loading ledger takes), then one kAccountingBaseline frame per client: infohash:20 |
 // client:u64 | member:u64 | uploaded:u64 | downloaded:u64 | last_seen:i64 | flags:u8 (1 seeder,
-// 2 completion credited). Older versions (1: by address and port, before 2026-12-05; 2: without
-// the member) are removed unread, as after a crash. Written under a .tmp name, synced and renamed
+// 2 completion credited, 4 set over IPv6: counters that go back from the other family are an
+// overtaken announce, TransferLedger). Version 3 (without the family) is read as IPv4 throughout;
+// older versions (1: by address and port, before 2026-12-05; 2: without the member) are removed
+// unread, as after a crash. Written under a .tmp name, synced and renamed
 // into place. Through FileOps, on the loop: a few MB at most at shutdown and start.
 #pragma once
 

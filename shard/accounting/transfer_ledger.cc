@@ -141,7 +141,7 @@ std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
   baselines_.ForEach(
       [&out](const PeerBaselineTable::Key& client, const PeerBaselineTable::Baseline& last) {
         out.push_back({client.info_hash, client.client, last.uploaded, last.downloaded,
-                       last.last_seen, last.seeder, last.completed, last.owner});
+                       last.last_seen, last.seeder, last.completed, last.owner, last.ipv6});
       });
   return out;
 }
@@ -158,7 +158,7 @@ void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
     return;
   }
   baselines_.Put(client, {baseline.uploaded, baseline.downloaded, baseline.last_seen,
-                          baseline.seeder, baseline.completed, baseline.member});
+                          baseline.seeder, baseline.completed, baseline.member, baseline.ipv6});
 }
 
 }  // namespace shardtrack

@@ -69,6 +69,7 @@ class TransferLedger {
     bool seeder = false;
     bool completed = false;
     std::uint64_t member = 0;  // MemberOf's
+    bool ipv6 = false;         // the address family of the announce that set it
 
     bool operator==(const PeerBaseline&) const = default;
   };

@@ -1,5 +1,5 @@
-// Saved accounting baselines: a round trip, the cutoff, the file gone once loaded, and a damaged
-// file loading what came before the damage.
+// Saved accounting baselines: a round trip (address family included), the cutoff, the file gone
+// once loaded, a damaged file loading what came before the damage, and older builds' files.
 #include "shard/accounting/baseline_file.h"
 
 #include <gtest/gtest.h>
@@ -29,7 +29,13 @@ Baseline Make(std::uint8_t torrent, std::uint64_t client, UnixSeconds seen) {
   baseline.seeder = torrent % 2 == 1;
   baseline.completed = client % 2 == 0;
   baseline.member = client * 7;
+  baseline.ipv6 = torrent == 2;
   return baseline;
+}
+
+std::string Contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 std::vector<Baseline> Sorted(std::vector<Baseline> baselines) {
@@ -67,11 +73,7 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved)
   for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, 6881, 2000));
   ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
   const std::string path = dir_ + "/shard0-of-1.baselines";
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string bytes = Contents(path);
   bytes[bytes.size() - 3] ^= 0x40;  // inside the last record
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 
@@ -105,6 +107,21 @@ TEST_F(BaselineFileTest, AnotherLayoutsFilesAreRemovedUnread) {
   EXPECT_EQ(*loaded, 0u);  // its torrents' peers were counted where they were: not twice
   EXPECT_EQ(loaded_.baselines(), 0u);
   EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard1-of-3.baselines"});
+}
+
+TEST_F(BaselineFileTest, AFileWithoutAddressFamiliesLoadsEveryBaselineAsIpv4) {
+  const std::vector<Baseline> baselines = {Make(1, 6881, 2000), Make(3, 6882, 2000)};
+  for (const Baseline& baseline : baselines) saved_.AddBaseline(baseline);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
+  const std::string path = dir_ + "/shard0-of-1.baselines";
+  std::string bytes = Contents(path);
+  ASSERT_EQ(bytes.substr(0, 8), std::string("STBASE\x04\0", 8));
+  bytes[6] = 3;  // as a build before the family was saved wrote it: the same records
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+
+  auto loaded = LoadBaselines(files_, dir_, 0, 1, 0, loaded_);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted(baselines));
 }
 
 TEST_F(BaselineFileTest, AnOlderBuildsFileIsRemovedUnread) {

@@ -299,7 +299,7 @@ TEST_F(TransferLedgerTest, BaselinesComeOutAsTheyWereAddedAcrossGrowth) {
   std::vector<TransferLedger::PeerBaseline> added;
   for (std::uint16_t n = 0; n < 3000; ++n) {
     added.push_back({Torrent(static_cast<std::uint8_t>(n / 256)), 0xc0ffee00'00000000u + n, n * 10u,
-                     n * 3u, now_ - n, n % 3 == 0, n % 5 == 0});
+                     n * 3u, now_ - n, n % 3 == 0, n % 5 == 0, n % 11u, n % 7 == 0});
   }
   for (const auto& baseline : added) ledger_.AddBaseline(baseline);
   ledger_.AddBaseline(added[0]);  // again: replaces
