@@ -296,15 +296,23 @@ HAPROXY = "/usr/sbin/haproxy"
 class Haproxy(Process):
     """Debian's haproxy in the foreground (-db) on `config`, whose "${VAR}"s come from
     `variables`; with `master_worker` as compose runs it (-W: SIGUSR2 reloads). Ready once it
-    accepts connections on 127.0.0.1:`port`."""
+    accepts connections on 127.0.0.1:`port` and, with -W, its master catches SIGUSR2 (which it
+    ignores for a moment after the worker is up: a reload sent then is lost)."""
 
     def __init__(self, config, variables, port, env=None, master_worker=False):
         self.port = port
         environment = dict(env if env is not None else clean_env())
         environment.update(variables)
+        self.master_worker = master_worker
         mode = ["-W"] if master_worker else []
         super().__init__("haproxy", [HAPROXY, *mode, "-db", "-f", config], r"(?!)",
                          env=environment)
+
+    def catches_sigusr2(self):
+        """Whether the master has its SIGUSR2 handler yet: until then it ignores a reload."""
+        with open(f"/proc/{self.popen.pid}/status") as f:
+            caught = next(line for line in f if line.startswith("SigCgt:")).split()[1]
+        return int(caught, 16) & (1 << (signal.SIGUSR2 - 1)) != 0
 
     def wait_ready(self, timeout=READY_TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -315,12 +323,14 @@ class Haproxy(Process):
                                    f"{self.log_tail()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1.0).close()
-                return
+                if not self.master_worker or self.catches_sigusr2():
+                    return
             except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"haproxy did not listen on {self.port} within "
-                                       f"{timeout} s\n{self.log_tail()}")
-                time.sleep(0.05)
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"haproxy did not listen on {self.port} (and, with -W, catch "
+                                   f"SIGUSR2) within {timeout} s\n{self.log_tail()}")
+            time.sleep(0.05)
 
 
 def self_signed_certificate(directory, host="127.0.0.1"):
