@@ -253,6 +253,7 @@ void PeerFamily<A>::RebuildIndex() {
 
 template <std::size_t A>
 void PeerFamily<A>::SortKind(PeerKind kind) {
+  if (size(kind) < 2) return;  // sorted already (and memcpy from an empty vector's null is UB)
   const std::size_t step = entry_size();
   std::uint8_t* entries = entry(first(kind));
   std::vector<std::uint32_t> order(size(kind));
