@@ -11,10 +11,11 @@ bool FrameReader::Fill(std::size_t bytes) {
   buffer_.erase(0, pos_);  // keeps the buffer near one chunk plus one frame
   base_ += pos_;
   pos_ = 0;
+  // A chunk at a time, never the whole of `bytes` at once: a frame's length may be garbage, and
+  // the buffer grows only by what the file holds.
   while (buffer_.size() < bytes && !at_end_) {
     const std::size_t before = buffer_.size();
-    const std::size_t want = std::max(chunk_bytes_, bytes - buffer_.size());
-    if (Status read = file_.Read(want, buffer_); !read) {
+    if (Status read = file_.Read(chunk_bytes_, buffer_); !read) {
       read_failed_ = true;
       error_ = read.error();
       return false;

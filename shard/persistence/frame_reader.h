@@ -54,6 +54,8 @@ class StringFile final : public SequentialFile {
  public:
   explicit StringFile(std::string_view bytes, std::string path = "<memory>")
       : bytes_(bytes), path_(std::move(path)) {}
+  // It reads its bytes where they lie: a temporary would be gone before the first Read.
+  explicit StringFile(std::string&& bytes, std::string path = "<memory>") = delete;
   Status Read(std::size_t max_bytes, std::string& out) override;
   const std::string& path() const override { return path_; }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -99,9 +100,42 @@ TEST(FrameReaderTest, ReadRestGivesTheFileFromAnOffsetOfTheLastFrameOn) {
 }
 
 TEST(FrameReaderTest, RefusesAWrongPreamble) {
-  StringFile file(FileOf({1}));
+  const std::string bytes = FileOf({1});
+  StringFile file(bytes);
   FrameReader reader(file);
   EXPECT_FALSE(reader.ReadPreamble("OTHERM", 1).ok());
+}
+
+// The bytes of a file, and the most any one Read asked for.
+class MeasuredFile final : public SequentialFile {
+ public:
+  explicit MeasuredFile(std::string_view bytes) : file_(bytes) {}
+  Status Read(std::size_t max_bytes, std::string& out) override {
+    largest_ask_ = std::max(largest_ask_, max_bytes);
+    return file_.Read(max_bytes, out);
+  }
+  const std::string& path() const override { return file_.path(); }
+  std::size_t largest_ask() const { return largest_ask_; }
+
+ private:
+  StringFile file_;
+  std::size_t largest_ask_ = 0;
+};
+
+TEST(FrameReaderTest, AFrameLongerThanTheFileIsReadAChunkAtATime) {
+  // A torn or garbage length up to the largest frame a reader takes (256 MiB) in a tiny file:
+  // the reader must not make room for all of it before it finds the file ends.
+  std::string bytes = FileOf({10});
+  bytes += std::string("\x00\x00\x00\x10", 4);  // a length of kMaxFrameBody, little-endian
+  bytes += "crc!and a few bytes";
+  MeasuredFile file(bytes);
+  FrameReader reader(file, 4096);
+  ASSERT_TRUE(reader.ReadPreamble(kMagic, 1).ok());
+  FrameCursor::Frame frame;
+  ASSERT_EQ(reader.Next(frame), FrameCursor::Step::kFrame);
+  EXPECT_EQ(reader.Next(frame), FrameCursor::Step::kBad);  // cut short: a torn tail
+  EXPECT_LE(file.largest_ask(), 4096u);
+  ExpectSame(ReadAllFrames(bytes, 4096), CursorFrames(bytes));
 }
 
 // A file whose reads fail after `good` bytes (a failing disk).
