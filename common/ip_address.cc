@@ -85,8 +85,12 @@ Result<Cidr> Cidr::Read(std::string_view text) {
   int bits = most;
   if (slash != std::string_view::npos) {
     const auto digits = text.substr(slash + 1);
+    // Written as routing tables write it: no sign, no leading zero ("/-0" is not "/0").
+    const bool plain = !digits.empty() && digits.size() <= 3 &&
+                       digits.find_first_not_of("0123456789") == std::string_view::npos &&
+                       (digits.size() == 1 || digits[0] != '0');
     auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
-    if (error != std::errc() || end != digits.data() + digits.size() || bits < least ||
+    if (!plain || error != std::errc() || end != digits.data() + digits.size() || bits < least ||
         bits > most) {
       return Error{"the prefix must be " + std::to_string(least) + " to " + std::to_string(most)};
     }

@@ -49,8 +49,11 @@ class IpAddress {
 class Cidr {
  public:
   // "10.0.0.0/8", "::1/128", "1.2.3.4" (one host). An IPv4-mapped block ("::ffff:10.0.0.0/104")
-  // is the IPv4 block 96 bits shorter. The error says what is wrong ("the prefix must be 0 to
-  // 32").
+  // is the IPv4 block 96 bits shorter. Any other IPv6 block holds IPv6 addresses only, as a
+  // routing table reads it, even one that spans the mapped range (::/0, ::/80): an IPv4 address
+  // is never in it, and its first() or last() may be a mapped address in IPv6 form. The error
+  // says what is wrong ("the prefix must be 0 to 32"); the prefix is plain digits, without a
+  // sign or a leading zero.
   static Result<Cidr> Read(std::string_view text);
   static std::optional<Cidr> Parse(std::string_view text);  // Read without the reason
   bool Contains(const IpAddress& address) const;

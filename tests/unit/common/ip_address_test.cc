@@ -116,6 +116,19 @@ TEST(CidrTest, RejectsBadPrefixes) {
   EXPECT_FALSE(Cidr::Parse("10.0.0.0/x"));
   EXPECT_FALSE(Cidr::Parse("10.0.0.0/"));
   EXPECT_FALSE(Cidr::Parse("nope/8"));
+  for (const char* odd : {"1.2.3.4/-0", "10.0.0.0/+8", "10.0.0.0/0008", "10.0.0.0/08", "::/0128",
+                          "10.0.0.0/ 8", "10.0.0.0/8 "}) {
+    EXPECT_FALSE(Cidr::Parse(odd)) << odd;
+  }
+  EXPECT_EQ(Cidr::Parse("0.0.0.0/0")->ToString(), "0.0.0.0/0");
+  EXPECT_EQ(Cidr::Parse("::/128")->ToString(), "::/128");
+}
+
+TEST(CidrTest, AnIpv6BlockOtherThanAMappedOneHoldsNoIpv4Address) {
+  for (const char* block : {"::/0", "::/80", "::fffe:0:0/95"}) {
+    EXPECT_FALSE(Cidr::Parse(block)->Contains(*IpAddress::Parse("203.0.113.1"))) << block;
+  }
+  EXPECT_TRUE(Cidr::Parse("::ffff:0.0.0.0/96")->Contains(*IpAddress::Parse("203.0.113.1")));
 }
 
 }  // namespace
