@@ -24,8 +24,7 @@ std::string_view PasskeyOf(const UdpRequest& request) {
 UdpTrackerHandler::UdpTrackerHandler(const FrontendSettings& settings,
                                      AnnounceOptions announce_options, const Clock& clock,
                                      UdpConnectionIds ids)
-    : settings_(settings),
-      interval_(IntervalOf(settings)),
+    : interval_(IntervalOf(settings)),
       parse_options_{announce_options, settings.max_udp_scrape_hashes,
                      settings.udp_max_reply_bytes},
       clock_(clock),

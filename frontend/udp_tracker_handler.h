@@ -96,7 +96,6 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
   void RespondError(const ReturnPath& path, std::uint32_t transaction_id, std::string_view message);
   void SendOut(const ReturnPath& path);  // sends out_
 
-  const FrontendSettings& settings_;
   AnnounceInterval interval_;
   UdpParseOptions parse_options_;
   UdpRequest request_;  // reused for every datagram, so parsing allocates nothing
