@@ -82,7 +82,6 @@ Outcome Run(std::string_view data, const std::vector<std::size_t>& cuts, HttpLim
 }
 
 }  // namespace
-
 }  // namespace shardtrack
 
 // Input: a seed byte for the chunk sizes, a byte whose low bit asks for small limits, then the

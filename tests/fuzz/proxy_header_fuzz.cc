@@ -20,12 +20,11 @@ namespace {
 bool SameHeader(const ProxyParse& a, const ProxyParse& b) {
   if (a.state != b.state || a.header.version != b.header.version ||
       a.header.consumed != b.header.consumed ||
-      a.header.source.has_value() != b.header.source.has_value())
+      a.header.source.has_value() != b.header.source.has_value()) {
     return false;
-  if (a.header.source && (!(a.header.source->address == b.header.source->address) ||
-                          a.header.source->port != b.header.source->port))
-    return false;
-  return true;
+  }
+  return !a.header.source || (a.header.source->address == b.header.source->address &&
+                              a.header.source->port == b.header.source->port);
 }
 
 }  // namespace
