@@ -37,14 +37,24 @@ void AccountingFlusher::OnExpiryTimer() {
 void AccountingFlusher::OnTimer() {
   timer_ = loop_.RunAfter(options_.interval, [this] { OnTimer(); });
   if (ledger_.empty() || worker_.busy()) return;
-  writing_ = ledger_.TakeTable();
-  worker_.Start([this, now = loop_.clock().WallNow()] { return Write(now); },
-                [this](Status status) { OnWritten(status); });
+  TakeForWrite();
+  worker_.Start(
+      [this, now = loop_.clock().WallNow(), key = ledger_.client_key()] { return Write(now, key); },
+      [this](Status status) { OnWritten(status); });
 }
 
-Status AccountingFlusher::Write(UnixSeconds now) {
+void AccountingFlusher::TakeForWrite() {
+  writing_ = ledger_.TakeTable();
+  saving_ = ledger_.Baselines();
+}
+
+Status AccountingFlusher::Write(UnixSeconds now, const SipHashKey& client_key) {
   std::vector<TransferLedger::Entry> entries = TransferLedger::Entries(writing_);
   writing_ = {};
+  if (Status saved = SaveBaselinesFirst(client_key); !saved) {
+    failed_ = std::move(entries);
+    return saved;
+  }
   auto written = WriteAccountingFile(files_, options_.dir, options_.shard, now, sequence_, entries);
   if (!written) {
     failed_ = std::move(entries);
@@ -52,6 +62,26 @@ Status AccountingFlusher::Write(UnixSeconds now) {
   }
   spdlog::debug("shard {}: accounting of {} members' torrents in {}", options_.shard,
                 entries.size(), *written);
+  return OkStatus();
+}
+
+// On disk the baselines must never be older than the newest accounting file: a start after a
+// crash would credit again what that file holds. So they are saved first, or else removed.
+Status AccountingFlusher::SaveBaselinesFirst(const SipHashKey& client_key) {
+  const auto baselines = std::exchange(saving_, {});
+  const Status saved = SaveBaselines(files_, options_.dir, options_.shard, options_.shard_count,
+                                     client_key, baselines);
+  baselines_saved_ = saved.ok();
+  if (saved) return OkStatus();
+  if (Status removed = RemoveBaselines(files_, options_.dir, options_.shard, options_.shard_count);
+      !removed) {
+    return Error{"cannot save the peers' baselines (" + saved.error() +
+                 ") nor remove the old ones (" + removed.error() + ")"};
+  }
+  spdlog::warn(
+      "shard {}: cannot save the accounting's peer baselines: {} (the old ones are removed; "
+      "after a crash each peer's next announce starts its counting again)",
+      options_.shard, saved.error());
   return OkStatus();
 }
 
@@ -76,8 +106,8 @@ void AccountingFlusher::OnWritten(const Status& status) {
 Status AccountingFlusher::Flush() {
   worker_.Wait();
   if (ledger_.empty()) return OkStatus();
-  writing_ = ledger_.TakeTable();
-  const Status status = Write(loop_.clock().WallNow());
+  TakeForWrite();
+  const Status status = Write(loop_.clock().WallNow(), ledger_.client_key());
   Settle(status);
   return status;
 }
@@ -97,16 +127,18 @@ void AccountingFlusher::LoadSavedBaselines() {
 }
 
 bool AccountingFlusher::Close() {
-  // The baselines are saved even when the last file failed: its totals are lost either way, but
-  // without them what the clients transfer until their next announces would be lost too.
-  const Status flushed = Flush();
-  if (!flushed) {
-    spdlog::error(
-        "shard {}: the last accounting file failed: {} (its totals, and those of earlier files "
-        "that failed, are lost)",
-        options_.shard, flushed.error());
+  worker_.Wait();
+  if (!ledger_.empty()) {  // the baselines, then the last file
+    const Status flushed = Flush();
+    if (!flushed) {
+      spdlog::error(
+          "shard {}: the last accounting file failed: {} (its totals, and those of earlier "
+          "files that failed, are lost)",
+          options_.shard, flushed.error());
+    }
+    return flushed.ok() && baselines_saved_;
   }
-  if (ledger_.baselines() == 0) return flushed.ok();
+  if (ledger_.baselines() == 0) return true;
   if (Status saved =
           SaveBaselines(files_, options_.dir, options_.shard, options_.shard_count, ledger_);
       !saved) {
@@ -116,7 +148,7 @@ bool AccountingFlusher::Close() {
         options_.shard, saved.error());
     return false;
   }
-  return flushed.ok();
+  return true;
 }
 
 void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {

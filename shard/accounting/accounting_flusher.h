@@ -1,15 +1,16 @@
 // AccountingFlusher: a shard's accounting files. It hands the TransferLedger's totals to the site
-// as an accounting file (accounting_file.h) every `interval` and on Close (shutdown), which also
-// saves the peers' baselines for LoadSavedBaselines at the next start (baseline_file.h). The loop
-// only takes the ledger's table (at once, whatever its size); a BackgroundWorker thread sorts it,
-// writes and syncs the file and frees the table: at a million peers, sorting and freeing 100,000
-// members' torrents held the loop ~100 ms. One write at a time: a tick that finds one running
-// leaves the totals to gather for the next. A file that cannot be written is logged as an error and
-// its totals go back to the ledger, so a full disk delays accounting but loses none of it. Every
-// second it also forgets, in one slice of the ledger, the baselines of peers silent for longer
-// than the peer timeout, going round them all each kExpiryLap. Loop thread only; borrows the
-// loop, the FileOps (used by the worker thread while a write runs) and the ledger, which must
-// outlive it.
+// as an accounting file (accounting_file.h) every `interval` and on Close (shutdown), each just
+// after the peers' baselines as they stood when the totals were taken (baseline_file.h), which
+// LoadSavedBaselines loads at the next start, after a stop or a crash. The loop only takes the
+// ledger's table (at once, whatever its size) and copies its baselines; a BackgroundWorker thread
+// saves those, sorts the table, writes and syncs the file and frees the table: at a million
+// peers, sorting and freeing 100,000 members' torrents held the loop ~100 ms. One write at a time:
+// a tick that finds one running leaves the totals to gather for the next. A file that cannot be
+// written is logged as an error and its totals go back to the ledger, so a full disk delays
+// accounting but loses none of it. Every second it also forgets, in one slice of the ledger, the
+// baselines of peers silent for longer than the peer timeout, going round them all each kExpiryLap.
+// Loop thread only; borrows the loop, the FileOps (used by the worker thread while a write runs)
+// and the ledger, which must outlive it.
 #pragma once
 
 #include <chrono>
@@ -54,10 +55,10 @@ class AccountingFlusher {
   // Writes what the ledger holds now, on the calling thread, after a write in progress
   // (nothing when it holds nothing).
   Status Flush();
-  // At start: the baselines a planned stop saved (baseline_file.h), if any; a damaged or
-  // unreadable file is logged.
+  // At start: the baselines saved with the last accounting file or at a stop (baseline_file.h),
+  // if any; a damaged or unreadable file is logged.
   void LoadSavedBaselines();
-  // At shutdown: the last file, then the peers' baselines for the next start. False when
+  // At shutdown: the peers' baselines for the next start, then the last file. False when
   // either failed (logged).
   bool Close();
   const Counters& counters() const { return counters_; }
@@ -67,8 +68,12 @@ class AccountingFlusher {
  private:
   void OnTimer();
   void OnExpiryTimer();
-  // The worker's job: sorts, writes and frees writing_; on failure keeps its entries.
-  Status Write(UnixSeconds now);
+  // Takes the ledger's totals and a copy of its baselines for Write.
+  void TakeForWrite();
+  // The worker's job: saves saving_ (SaveBaselinesFirst), then sorts, writes and frees writing_;
+  // on failure keeps its entries.
+  Status Write(UnixSeconds now, const SipHashKey& client_key);
+  Status SaveBaselinesFirst(const SipHashKey& client_key);
   void OnWritten(const Status& status);
   // Counts a write; a failed one's totals go back to the ledger.
   void Settle(const Status& status);
@@ -82,8 +87,11 @@ class AccountingFlusher {
   Counters counters_;
   TimerId timer_ = 0;
   TimerId expiry_timer_ = 0;
-  // The worker's while a write runs: the table taken, and the entries of a failed write.
+  // The worker's while a write runs: the table taken, the baselines when it was taken, and the
+  // entries of a failed write.
   TransferLedger::TotalsTable writing_;
+  std::vector<TransferLedger::PeerBaseline> saving_;
+  bool baselines_saved_ = true;  // by the last write: else they were removed
   std::vector<TransferLedger::Entry> failed_;
   BackgroundWorker worker_;  // last: its thread stops before the members it uses go
 };

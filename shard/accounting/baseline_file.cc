@@ -124,11 +124,18 @@ std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t sh
 
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
                      std::uint32_t count, const TransferLedger& ledger) {
+  return SaveBaselines(files, accounting_dir, shard, count, ledger.client_key(),
+                       ledger.Baselines());
+}
+
+Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
+                     std::uint32_t count, const SipHashKey& client_key,
+                     const std::vector<TransferLedger::PeerBaseline>& baselines) {
   if (Status created = files.CreateDir(accounting_dir); !created) return created;
   std::string out;
   AppendPreamble(out, kMagic, kVersion);
-  EncodeClientKey(ledger.client_key(), out);
-  for (const auto& baseline : ledger.Baselines()) Encode(baseline, out);
+  EncodeClientKey(client_key, out);
+  for (const auto& baseline : baselines) Encode(baseline, out);
   const std::string path = BaselineFilePath(accounting_dir, shard, count);
   {
     auto file = files.OpenWritable(path + ".tmp", FileOps::OpenMode::kTruncate);
@@ -137,6 +144,14 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uin
     if (Status synced = (*file)->Sync(); !synced) return synced;
   }
   if (Status renamed = files.Rename(path + ".tmp", path); !renamed) return renamed;
+  return files.SyncDir(accounting_dir);
+}
+
+Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
+                       std::uint32_t count) {
+  const std::string path = BaselineFilePath(accounting_dir, shard, count);
+  if (!files.Exists(path)) return OkStatus();
+  if (Status removed = files.Remove(path); !removed) return removed;
   return files.SyncDir(accounting_dir);
 }
 
@@ -154,9 +169,12 @@ Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_
       std::begin(kOlderVersions), std::end(kOlderVersions),
       [&text](std::uint16_t version) { return CheckPreamble(*text, kMagic, version).ok(); });
   const Status parsed = older_form ? OkStatus() : Parse(*text, cutoff, client_key, baselines);
-  // Used only once gone for good: a file left behind could be loaded again at a later start.
-  for (Status step : {files.Remove(path), files.SyncDir(accounting_dir)}) {
-    if (!step) return Error{step.error() + "; its baselines are not used: delete " + path};
+  // Kept while it matches the accounting files (the next one replaces it first); a damaged file
+  // or an older build's goes, so that the next start does not read it again.
+  if (older_form || !parsed) {
+    for (Status step : {files.Remove(path), files.SyncDir(accounting_dir)}) {
+      if (!step) return Error{step.error() + "; its baselines are not used: delete " + path};
+    }
   }
   if (older_form) {
     spdlog::info(

@@ -1,11 +1,12 @@
-// The accounting's peer baselines across a planned restart: a stopping shard saves them to
-// <data-dir>/accounting/shard<index>-of-<count>.baselines, and the next start of that shard of
-// that layout loads those still within the peer timeout and removes the file. After a change of
-// shard count the files of the old layout are removed unread: their peers are another shard's
-// now, and loading them where the torrents moved would credit a transfer twice; those peers
-// start again from their next announce, as after a crash. Removed at once, so a later kill -9
-// cannot bring back old baselines (which would credit a transfer twice): after a crash peers start
-// again from their next announce, as without the file. Preamble "STBASE" version 4, then a
+// The accounting's peer baselines across a restart, planned or not: a shard saves them to
+// <data-dir>/accounting/shard<index>-of-<count>.baselines just before each accounting file it
+// writes (and at a stop), so the file on disk always says where the counters stood when the
+// newest accounting file was taken: a start after a kill -9 loads it and credits each client's
+// next announce with what its counters grew since that file, never twice. The next start of that
+// shard of that layout loads those still within the peer timeout. After a change of shard count
+// the files of the old layout are removed unread: their peers are another shard's now, and
+// loading them where the torrents moved would credit a transfer twice; those peers start again
+// from their next announce. Preamble "STBASE" version 4, then a
 // kAccountingClientKey frame (record_framing.h: the ledger's client key, two u64, which the
 // loading ledger takes), then one kAccountingBaseline frame per client: infohash:20 |
 // client:u64 | member:u64 | uploaded:u64 | downloaded:u64 | last_seen:i64 | flags:u8 (1 seeder,
@@ -18,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -31,12 +33,20 @@ std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t sh
 
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
                      std::uint32_t count, const TransferLedger& ledger);
+// The same from a copy, off the loop thread.
+Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
+                     std::uint32_t count, const SipHashKey& client_key,
+                     const std::vector<TransferLedger::PeerBaseline>& baselines);
+// Removes the saved baselines, if any (and syncs the directory): what a shard does when it
+// cannot save newer ones before an accounting file, which the old ones would credit again.
+Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
+                       std::uint32_t count);
 
-// Loads the saved baselines last seen after `cutoff` into `ledger` and removes the file; returns
-// how many were loaded (0 without a file). Nothing is loaded unless the removal (and the sync of
-// the directory) succeeded. A damaged file is an error, removed too, after the good records
-// before the damage were loaded. Baseline files of other shard counts (and of builds that named
-// them by index alone) are removed.
+// Loads the saved baselines last seen after `cutoff` into `ledger`, leaving the file in place;
+// returns how many were loaded (0 without a file). A damaged file is an error, and is removed
+// after the good records before the damage were loaded (unless the removal fails: then nothing
+// is loaded). Baseline files of other shard counts (and of builds that named them by index alone)
+// are removed.
 Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
                                   std::uint32_t shard, std::uint32_t count, UnixSeconds cutoff,
                                   TransferLedger& ledger);

@@ -102,6 +102,15 @@ TEST_F(AccountingFileTest, AWriteNeverRewritesTheLastFileThroughALeftoverTempora
   EXPECT_EQ(Read(*second_path), FormatAccounting(second));
 }
 
+// The accounting files in `dir`, without the baselines saved beside them.
+std::vector<std::string> AccountingFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const std::string& name : Names(dir)) {
+    if (name.ends_with(".tsv")) files.push_back(name);
+  }
+  return files;
+}
+
 class AccountingFlusherTest : public ::testing::Test {
  protected:
   PeerAnnounce Peer() {
@@ -136,8 +145,8 @@ TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNot
   EXPECT_TRUE(ledger_.empty());
   clock_.Advance(std::chrono::seconds(60));
   loop_.RunOnce(std::chrono::milliseconds(1));
-  EXPECT_EQ(Names(dir_).size(), 1u);
-  EXPECT_EQ(Read(dir_ + "/" + Names(dir_)[0]),
+  ASSERT_EQ(AccountingFiles(dir_).size(), 1u);
+  EXPECT_EQ(Read(dir_ + "/" + AccountingFiles(dir_)[0]),
             FormatAccounting({{"alice", InfoHash{}, {64, 0, 0, 0, 2}}}));
 }
 
@@ -145,7 +154,7 @@ TEST_F(AccountingFlusherTest, AWriteThatFailsOnTheWorkerGivesItsTotalsBackForThe
   flusher_.Start();
   ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
   ledger_.Record(Peer(), "alice", 16, 0, false, clock_.WallNow());
-  files_.FailNth(FaultyFileOps::Op::kSync, 1);
+  files_.FailNth(FaultyFileOps::Op::kSync, 2);  // the accounting file's, after the baselines'
   clock_.Advance(std::chrono::seconds(60));
   for (int i = 0; i < 500 && flusher_.counters().failures == 0; ++i) {
     loop_.RunOnce(std::chrono::milliseconds(10));
@@ -155,10 +164,7 @@ TEST_F(AccountingFlusherTest, AWriteThatFailsOnTheWorkerGivesItsTotalsBackForThe
   clock_.Advance(std::chrono::seconds(60));
   TurnUntilFiles(1);
   ASSERT_EQ(flusher_.counters().files_written, 1u);
-  std::vector<std::string> written;
-  for (const std::string& name : Names(dir_)) {
-    if (name.ends_with(".tsv")) written.push_back(name);
-  }
+  const std::vector<std::string> written = AccountingFiles(dir_);
   ASSERT_EQ(written.size(), 1u);
   EXPECT_EQ(Read(dir_ + "/" + written[0]),
             FormatAccounting({{"alice", InfoHash{}, {16, 0, 0, 0, 2}}}));
@@ -193,13 +199,11 @@ TEST_F(AccountingFlusherTest, CloseSavesTheBaselinesEvenWhenTheLastFileFails) {
 TEST_F(AccountingFlusherTest, AFailureAfterTheFileHasItsNameNeverWritesItsTotalsTwice) {
   ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
   files_.FailNth(FaultyFileOps::Op::kRemove, 1);
-  files_.FailNth(FaultyFileOps::Op::kSyncDir, 1);
+  files_.FailNth(FaultyFileOps::Op::kSyncDir, 2);  // the accounting file's, after the baselines'
   EXPECT_TRUE(flusher_.Flush().ok());
   EXPECT_TRUE(ledger_.empty());
   EXPECT_TRUE(flusher_.Flush().ok());  // nothing more to write
-  std::size_t written = 0;
-  for (const std::string& name : Names(dir_)) written += name.ends_with(".tsv");
-  EXPECT_EQ(written, 1u);
+  EXPECT_EQ(AccountingFiles(dir_).size(), 1u);
 }
 
 TEST_F(AccountingFlusherTest, AFailedFileKeepsItsTotalsForTheNext) {
@@ -209,10 +213,55 @@ TEST_F(AccountingFlusherTest, AFailedFileKeepsItsTotalsForTheNext) {
   EXPECT_EQ(flusher_.counters().failures, 1u);
   ledger_.Record(Peer(), "alice", 32, 0, false, clock_.WallNow());
   ASSERT_TRUE(flusher_.Flush().ok());
-  const std::vector<std::string> names = Names(dir_);
+  const std::vector<std::string> names = AccountingFiles(dir_);
   ASSERT_EQ(names.size(), 1u) << "the failed one's temporary file is written over";
+  EXPECT_EQ(Names(dir_).size(), 2u);  // and the baselines
   EXPECT_EQ(Read(dir_ + "/" + names[0]),
             FormatAccounting({{"alice", InfoHash{}, {32, 0, 0, 0, 2}}}));
+}
+
+// A kill -9 loses what was credited since the last file, but not the transfer: the baselines
+// saved with that file credit it at each client's next announce, once.
+TEST_F(AccountingFlusherTest, AStartAfterACrashCreditsTheTransferSinceTheLastFile) {
+  flusher_.Start();
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  ledger_.Record(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  clock_.Advance(std::chrono::seconds(60));
+  TurnUntilFiles(1);
+  ledger_.Record(Peer(), "alice", 100, 0, false, clock_.WallNow());  // lost in the crash
+
+  TransferLedger next({5, 6}, 2700);
+  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
+  restarted.LoadSavedBaselines();
+  next.Record(Peer(), "alice", 150, 0, false, clock_.WallNow());
+  EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{150 - 64, 0, 0, 0, 1}));
+}
+
+// Older baselines beside a newer file would credit that file's transfer again after a crash.
+TEST_F(AccountingFlusherTest, BaselinesThatCannotBeSavedAreRemovedBeforeTheFile) {
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  ASSERT_TRUE(flusher_.Flush().ok());
+  ledger_.Record(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines'
+  ASSERT_TRUE(flusher_.Flush().ok());
+  EXPECT_EQ(AccountingFiles(dir_).size(), 2u);
+
+  TransferLedger next({5, 6}, 2700);
+  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
+  restarted.LoadSavedBaselines();
+  EXPECT_EQ(next.baselines(), 0u);
+}
+
+TEST_F(AccountingFlusherTest, BaselinesNeitherSavedNorRemovedHoldTheFileBack) {
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  ASSERT_TRUE(flusher_.Flush().ok());
+  ledger_.Record(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 1);
+  files_.FailNth(FaultyFileOps::Op::kRemove, 1);
+  EXPECT_FALSE(flusher_.Flush().ok());
+  EXPECT_EQ(flusher_.counters().failures, 1u);
+  EXPECT_EQ(AccountingFiles(dir_).size(), 1u);
+  EXPECT_EQ(ledger_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{64, 0, 0, 0, 1}));
 }
 
 TEST_F(AccountingFlusherTest, BaselinesOlderThanThePeerTimeoutAreForgottenWithinALap) {

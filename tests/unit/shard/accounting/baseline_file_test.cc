@@ -1,4 +1,4 @@
-// Saved accounting baselines: a round trip (address family included), the cutoff, the file gone
+// Saved accounting baselines: a round trip (address family included), the cutoff, the file kept
 // once loaded, a damaged file loading what came before the damage, and older builds' files.
 #include "shard/accounting/baseline_file.h"
 
@@ -53,7 +53,7 @@ class BaselineFileTest : public ::testing::Test {
   TransferLedger loaded_{{3, 4}, 2700};
 };
 
-TEST_F(BaselineFileTest, WhatAStopSavesTheNextStartLoadsOnceAndOnlyWithinTheCutoff) {
+TEST_F(BaselineFileTest, WhatIsSavedLoadsWithinTheCutoffUntilReplaced) {
   const std::vector<Baseline> baselines = {Make(1, 6881, 2000), Make(2, 51413, 2000),
                                            Make(3, 6882, 1000)};
   for (const Baseline& baseline : baselines) saved_.AddBaseline(baseline);
@@ -65,8 +65,11 @@ TEST_F(BaselineFileTest, WhatAStopSavesTheNextStartLoadsOnceAndOnlyWithinTheCuto
   EXPECT_EQ(*loaded, 2u);
   EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted({baselines[0], baselines[1]}));
   EXPECT_EQ(loaded_.client_key(), saved_.client_key());  // the same clients, the same values
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/shard4-of-5.baselines"));
-  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, 1000, loaded_), 0u);  // gone: nothing twice
+  // Kept: it still matches the newest accounting file, which a crash leaves as it is.
+  TransferLedger again{{7, 8}, 2700};
+  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, 1000, again), 2u);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 4, 5, TransferLedger{{9, 9}, 2700}).ok());
+  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, 1000, again), 0u);  // replaced by none
 }
 
 TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved) {
@@ -84,9 +87,13 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved)
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
-TEST_F(BaselineFileTest, AFileThatCannotBeRemovedIsNotUsed) {
-  saved_.AddBaseline(Make(1, 6881, 2000));
+TEST_F(BaselineFileTest, ADamagedFileThatCannotBeRemovedIsNotUsed) {
+  for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, 6881, 2000));
   ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
+  const std::string path = dir_ + "/shard0-of-1.baselines";
+  std::string bytes = Contents(path);
+  bytes[bytes.size() - 3] ^= 0x40;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   FaultyFileOps faulty(files_);
   faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
   auto loaded = LoadBaselines(faulty, dir_, 0, 1, 0, loaded_);
