@@ -88,8 +88,8 @@ int Run(int argc, char** argv) {
     return 2;
   }
   std::vector<std::unique_ptr<ShardRuntime>> shards;
-  // Each shard opened is stopped as after SIGTERM, even when the start fails after it: opening
-  // read (and removed) its saved accounting baselines, which only a stop saves again.
+  // Each shard opened is stopped as after SIGTERM, even when the start fails after it, so that
+  // its accounting's baselines and last file are saved as at any stop.
   const auto stop_shards = [&shards](int code) {
     bool saved = true;
     for (auto& shard : shards) saved = shard->Stop() && saved;

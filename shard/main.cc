@@ -50,8 +50,8 @@ int Run(int argc, char** argv) {
     spdlog::error("{}", shard.error());
     return 1;
   }
-  // Stopped as after SIGTERM even when the start fails now: opening read (and removed) its saved
-  // accounting baselines, which only a stop saves again.
+  // Stopped as after SIGTERM even when the start fails now, so that its accounting's baselines
+  // and last file are saved as at any stop.
   auto endpoint = (*shard)->Start();
   if (!endpoint.ok()) {
     spdlog::error("{}", endpoint.error());

@@ -136,6 +136,10 @@ bool AccountingFlusher::Close() {
           "files that failed, are lost)",
           options_.shard, flushed.error());
     }
+    if (flushed && !baselines_saved_) {  // nothing was credited since: they match that file
+      baselines_saved_ =
+          SaveBaselines(files_, options_.dir, options_.shard, options_.shard_count, ledger_).ok();
+    }
     return flushed.ok() && baselines_saved_;
   }
   if (ledger_.baselines() == 0) return true;

@@ -92,8 +92,8 @@ Status Parse(std::string_view file, UnixSeconds cutoff, SipHashKey& client_key,
   }
 }
 
-// Every shard of the layout tries; whichever comes first removes a file (the others' removals
-// fail quietly). The lock on the data directory keeps the old layout from running meanwhile.
+// Every shard of the layout tries; whichever comes first removes a file (a file already gone is
+// no error). The lock on the data directory keeps the old layout from running meanwhile.
 void RemoveOtherLayouts(FileOps& files, const std::string& accounting_dir, std::uint32_t count) {
   auto names = files.ListDir(accounting_dir);
   if (!names) return;  // no directory yet: nothing saved
@@ -103,9 +103,12 @@ void RemoveOtherLayouts(FileOps& files, const std::string& accounting_dir, std::
     if (!name.starts_with("shard") || !name.ends_with(".baselines") || name.ends_with(own_layout)) {
       continue;
     }
-    if (files.Remove(JoinPath(accounting_dir, name))) {
+    if (Status gone = files.Remove(JoinPath(accounting_dir, name)); gone) {
       spdlog::info("removed {} unread: its baselines are another layout's", name);
       removed = true;
+    } else {
+      spdlog::warn("{}: delete it before that layout runs again, which would credit twice",
+                   gone.error());
     }
   }
   // Else a power loss could bring them back, for a rollback to that layout to load.
@@ -149,9 +152,10 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uin
 
 Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
                        std::uint32_t count) {
-  const std::string path = BaselineFilePath(accounting_dir, shard, count);
-  if (!files.Exists(path)) return OkStatus();
-  if (Status removed = files.Remove(path); !removed) return removed;
+  // Not asked whether it exists first: a stat that fails would pass for "no file".
+  if (Status removed = files.Remove(BaselineFilePath(accounting_dir, shard, count)); !removed) {
+    return removed;  // a missing file is no error
+  }
   return files.SyncDir(accounting_dir);
 }
 

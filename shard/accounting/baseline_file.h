@@ -14,7 +14,8 @@
 // overtaken announce, TransferLedger). Version 3 (without the family) is read as IPv4 throughout;
 // older versions (1: by address and port, before 2026-12-05; 2: without the member) are removed
 // unread, as after a crash. Written under a .tmp name, synced and renamed
-// into place. Through FileOps, on the loop: a few MB at most at shutdown and start.
+// into place. Through FileOps: on the flusher's worker with each accounting file (73 bytes a
+// client), on the loop at a stop and at start.
 #pragma once
 
 #include <cstdint>

@@ -172,7 +172,8 @@ TEST_F(AccountingFlusherTest, AWriteThatFailsOnTheWorkerGivesItsTotalsBackForThe
 
 TEST_F(AccountingFlusherTest, CloseWritesTheLastFileAndSavesBaselinesForTheNextStart) {
   ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines' file
+  files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines', before the last file
+  files_.FailNth(FaultyFileOps::Op::kOpen, 3);    // and again after it
   EXPECT_FALSE(flusher_.Close());
   EXPECT_EQ(flusher_.counters().files_written, 1u);
   ASSERT_TRUE(flusher_.Close());  // nothing left to write; the baselines saved this time
@@ -250,6 +251,16 @@ TEST_F(AccountingFlusherTest, BaselinesThatCannotBeSavedAreRemovedBeforeTheFile)
   AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
   restarted.LoadSavedBaselines();
   EXPECT_EQ(next.baselines(), 0u);
+}
+
+TEST_F(AccountingFlusherTest, AStopWhoseBaselinesFailBeforeTheLastFileSavesThemAfterIt) {
+  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines', before the last file
+  EXPECT_TRUE(flusher_.Close());
+  TransferLedger next({5, 6}, 2700);
+  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
+  restarted.LoadSavedBaselines();
+  EXPECT_EQ(next.baselines(), 1u);
 }
 
 TEST_F(AccountingFlusherTest, BaselinesNeitherSavedNorRemovedHoldTheFileBack) {
