@@ -89,9 +89,8 @@ Result<Cidr> Cidr::Read(std::string_view text) {
     const bool plain = !digits.empty() && digits.size() <= 3 &&
                        digits.find_first_not_of("0123456789") == std::string_view::npos &&
                        (digits.size() == 1 || digits[0] != '0');
-    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
-    if (!plain || error != std::errc() || end != digits.data() + digits.size() || bits < least ||
-        bits > most) {
+    if (plain) std::from_chars(digits.data(), digits.data() + digits.size(), bits);  // 0 to 999
+    if (!plain || bits < least || bits > most) {
       return Error{"the prefix must be " + std::to_string(least) + " to " + std::to_string(most)};
     }
   }
