@@ -119,6 +119,13 @@ class AccountingFlusherTest : public ::testing::Test {
     announce.port = 6881;
     return announce;
   }
+  // What a shard starting now on this directory loads: a new ledger's baselines.
+  std::size_t BaselinesLoadedAtRestart() {
+    TransferLedger next({5, 6}, 2700);
+    AccountingFlusher restarted(loop_, files_, options_, next);
+    restarted.LoadSavedBaselines();
+    return next.baselines();
+  }
   void TurnUntilFiles(std::size_t files) {
     for (int i = 0; i < 500 && flusher_.counters().files_written < files; ++i) {
       loop_.RunOnce(std::chrono::milliseconds(10));  // the file is written on a worker thread
@@ -132,7 +139,8 @@ class AccountingFlusherTest : public ::testing::Test {
   PosixFileOps real_;
   FaultyFileOps files_{real_};
   TransferLedger ledger_{{1, 2}, 2700};
-  AccountingFlusher flusher_{loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, ledger_};
+  const AccountingFlusher::Options options_{dir_, 0, 1, std::chrono::seconds(60), 2700};
+  AccountingFlusher flusher_{loop_, files_, options_, ledger_};
 };
 
 TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNothingWas) {
@@ -178,10 +186,7 @@ TEST_F(AccountingFlusherTest, CloseWritesTheLastFileAndSavesBaselinesForTheNextS
   EXPECT_EQ(flusher_.counters().files_written, 1u);
   ASSERT_TRUE(flusher_.Close());  // nothing left to write; the baselines saved this time
 
-  TransferLedger next({5, 6}, 2700);
-  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
-  restarted.LoadSavedBaselines();
-  EXPECT_EQ(next.baselines(), 1u);
+  EXPECT_EQ(BaselinesLoadedAtRestart(), 1u);
 }
 
 // The last file's totals are lost, but the baselines still let the clients' next announces after
@@ -191,10 +196,7 @@ TEST_F(AccountingFlusherTest, CloseSavesTheBaselinesEvenWhenTheLastFileFails) {
   ledger_.Record(Peer(), "alice", 8, 0, false, clock_.WallNow());
   files_.FailNth(FaultyFileOps::Op::kLink, 1);  // the accounting file
   EXPECT_FALSE(flusher_.Close());
-  TransferLedger next({5, 6}, 2700);
-  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
-  restarted.LoadSavedBaselines();
-  EXPECT_EQ(next.baselines(), 1u);
+  EXPECT_EQ(BaselinesLoadedAtRestart(), 1u);
 }
 
 TEST_F(AccountingFlusherTest, AFailureAfterTheFileHasItsNameNeverWritesItsTotalsTwice) {
@@ -232,7 +234,7 @@ TEST_F(AccountingFlusherTest, AStartAfterACrashCreditsTheTransferSinceTheLastFil
   ledger_.Record(Peer(), "alice", 100, 0, false, clock_.WallNow());  // lost in the crash
 
   TransferLedger next({5, 6}, 2700);
-  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
+  AccountingFlusher restarted(loop_, files_, options_, next);
   restarted.LoadSavedBaselines();
   next.Record(Peer(), "alice", 150, 0, false, clock_.WallNow());
   EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{150 - 64, 0, 0, 0, 1}));
@@ -247,20 +249,14 @@ TEST_F(AccountingFlusherTest, BaselinesThatCannotBeSavedAreRemovedBeforeTheFile)
   ASSERT_TRUE(flusher_.Flush().ok());
   EXPECT_EQ(AccountingFiles(dir_).size(), 2u);
 
-  TransferLedger next({5, 6}, 2700);
-  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
-  restarted.LoadSavedBaselines();
-  EXPECT_EQ(next.baselines(), 0u);
+  EXPECT_EQ(BaselinesLoadedAtRestart(), 0u);
 }
 
 TEST_F(AccountingFlusherTest, AStopWhoseBaselinesFailBeforeTheLastFileSavesThemAfterIt) {
   ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
   files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines', before the last file
   EXPECT_TRUE(flusher_.Close());
-  TransferLedger next({5, 6}, 2700);
-  AccountingFlusher restarted(loop_, files_, {dir_, 0, 1, std::chrono::seconds(60), 2700}, next);
-  restarted.LoadSavedBaselines();
-  EXPECT_EQ(next.baselines(), 1u);
+  EXPECT_EQ(BaselinesLoadedAtRestart(), 1u);
 }
 
 TEST_F(AccountingFlusherTest, BaselinesNeitherSavedNorRemovedHoldTheFileBack) {
