@@ -137,8 +137,9 @@ int Run(int argc, char** argv) {
   if (auto exit_status = flags.ParseCommandLine(argc - 1, argv + 1)) return *exit_status;
   PosixFileOps ops;
   if (command == "inspect" && !data_dir.empty()) return Inspect(ops, data_dir);
-  if (command == "export" && !data_dir.empty() && !out.empty())
+  if (command == "export" && !data_dir.empty() && !out.empty()) {
     return Export(ops, data_dir, out, peer_timeout);
+  }
   if (command == "import" && !data_dir.empty() && !in.empty()) return Import(ops, data_dir, in);
   if (command == "retire" && !data_dir.empty() && count > 0) return Retire(ops, data_dir, count);
   std::fputs(kUsage, stderr);

@@ -15,11 +15,6 @@
 namespace shardtrack {
 namespace {
 
-bool IsTemp(const std::optional<ShardFileName>& name) {
-  return name &&
-         (name->kind == ShardFileKind::kSnapshotTemp || name->kind == ShardFileKind::kJournalTemp);
-}
-
 std::string Of(const ShardFileName& name) {
   return "shard " + std::to_string(name.index) + " of " + std::to_string(name.count);
 }
@@ -63,7 +58,9 @@ FileReport InspectFile(FileOps& ops, const std::string& dir, const std::string& 
   if (IsQuarantinedName(file)) return {file, true, "quarantined; never read"};
   auto name = ShardFileName::Parse(file);
   if (!name) return {file, true, ""};
-  if (IsTemp(name)) return {file, true, "temp file left by a crash; its shard removes it at start"};
+  if (name->is_temp()) {
+    return {file, true, "temp file left by a crash; its shard removes it at start"};
+  }
   auto bytes = ops.ReadFile(JoinPath(dir, file), UINT64_MAX);
   if (!bytes) return {file, false, "UNREADABLE: " + bytes.error()};
   if (name->kind == ShardFileKind::kJournal || name->kind == ShardFileKind::kPreviousJournal) {
@@ -157,7 +154,7 @@ Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::strin
     if (!parsed && !IsQuarantinedName(name)) continue;
     // What an import or a first start cut short leaves: an empty journal, a file half-written
     // (written afresh below).
-    if (IsEmptyFirstJournal(ops, dir, name) || IsTemp(parsed)) continue;
+    if (IsEmptyFirstJournal(ops, dir, name) || (parsed && parsed->is_temp())) continue;
     return Error{dir + " already holds shardtrack files (" + name +
                  "); import into an empty directory"};
   }

@@ -60,9 +60,8 @@ Result<Retirement> RetireOldLayouts(FileOps& ops, const std::string& dir, std::u
   for (const std::string& file : *names) {
     auto name = ShardFileName::Parse(file);
     if (!name || name->count == count) continue;
-    const bool temp =
-        name->kind == ShardFileKind::kSnapshotTemp || name->kind == ShardFileKind::kJournalTemp;
-    auto generation = temp ? std::optional<std::uint64_t>(0) : GenerationOf(ops, dir, *name);
+    auto generation =
+        name->is_temp() ? std::optional<std::uint64_t>(0) : GenerationOf(ops, dir, *name);
     if (!floor || !generation || *generation >= *floor) {
       out.kept.push_back(file);
       continue;

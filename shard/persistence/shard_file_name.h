@@ -34,6 +34,10 @@ struct ShardFileName {
   static std::optional<ShardFileName> Parse(std::string_view name);
   std::string ToString() const;
   ShardFileName As(ShardFileKind other) const { return {index, count, other}; }
+  // A file being written (a crash may leave one); never read.
+  bool is_temp() const {
+    return kind == ShardFileKind::kSnapshotTemp || kind == ShardFileKind::kJournalTemp;
+  }
 };
 
 // A file moved aside by quarantine.
