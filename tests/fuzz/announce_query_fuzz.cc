@@ -10,32 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "bench/request_builder.h"  // UrlEncode, as the load generator sends
 #include "frontend/announce_request.h"
 #include "frontend/http/query_string.h"
 #include "frontend/scrape_request.h"
 #include "tests/fuzz/fuzz_check.h"
-
-namespace shardtrack {
-namespace {
-
-// Every byte but lower-case letters, digits and "-.~" as %XX.
-std::string PercentEncodeAll(std::string_view text) {
-  constexpr std::string_view hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-}  // namespace shardtrack
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   using namespace shardtrack;
@@ -96,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   }
 
   // Round trip: PercentDecode(PercentEncode(x)) == x; PercentDecode agrees with PercentDecodeInto.
-  auto decoded = PercentDecode(PercentEncodeAll(query));
+  auto decoded = PercentDecode(UrlEncode(query));
   FUZZ_CHECK(decoded && *decoded == query);
   auto direct = PercentDecode(query);
   if (direct) FUZZ_CHECK(direct->size() <= query.size());
