@@ -138,8 +138,6 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertTrue(self.cluster.frontends[0].running())
         self.assertTrue(shard.running())
 
-
-
     def test_readiness_checks_waiting_together_all_fail_while_a_shard_hangs(self):
         # Checks that come while one is under way wait for its answer: a failure is theirs too,
         # each answered 503, none left waiting.

@@ -297,10 +297,6 @@ class SharedUdpSecretTest(cluster.ProcessTestCase):
                       result.stderr)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class UdpReplyTest(cluster.ProcessTestCase):
     """What a reply is made of, frontend by frontend: from the address its client asked at (on
     every address: libtorrent drops a reply from another, and a connected socket never sees
@@ -344,3 +340,7 @@ class UdpReplyTest(cluster.ProcessTestCase):
         _, _, seeders, peers = announce_fields(payload)
         self.assertEqual(seeders, 5)
         self.assertEqual(len(peers), 3)  # (38 - 20) / 6
+
+
+if __name__ == "__main__":
+    unittest.main()
