@@ -410,6 +410,39 @@ class AccountingImportTest(PasskeyCase):
         self.assertNotIn(BOB, result.stderr)  # cron mails stderr: no member's secret in it
 
 
+    def test_imported_names_are_forgotten_after_the_days_asked(self):
+        directory = os.path.join(self.dir, "import")
+        os.mkdir(directory)
+        database = os.path.join(self.dir, "accounting.sqlite")
+        names = [f"shard0-1-000000000{n}.tsv" for n in range(3)]
+        for name in names:
+            with open(os.path.join(directory, name), "w") as f:
+                f.write(ACCOUNTING_HEADER + f"\n{ALICE}\t{'ab' * 20}\t1\t0\t0\t0\t1\n")
+        self.assertEqual(self.run_importer(directory, database).returncode, 0)
+        day = 86400
+        with sqlite3.connect(database) as db:  # as if imported 31, 29 and 0 days ago
+            for name, age in zip(names, (31 * day, 29 * day, 0)):
+                db.execute("UPDATE imported_files SET imported_at = imported_at - ? "
+                           "WHERE name = ?", (age, name))
+        self.assertEqual(self.run_importer(directory, database).returncode, 0)
+        with sqlite3.connect(database) as db:
+            kept = db.execute("SELECT name FROM imported_files ORDER BY name").fetchall()
+        self.assertEqual(kept, [(names[1],), (names[2],)])
+
+        result = subprocess.run([IMPORTER, "--forget-after", "0", directory, database],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with sqlite3.connect(database) as db:
+            kept = db.execute("SELECT name FROM imported_files ORDER BY name").fetchall()
+            members = db.execute("SELECT passkey, uploaded FROM members").fetchall()
+        self.assertEqual(kept, [])
+        self.assertEqual(members, [(ALICE, 3)])
+        refused = subprocess.run([IMPORTER, "--forget-after", "-1", directory, database],
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn("--forget-after must be 0 or more days", refused.stderr)
+
+
 class StartUpTest(cluster.LoggedTestCase):
     """A frontend whose passkey file cannot be used does not start: exit status 2, naming it."""
 
