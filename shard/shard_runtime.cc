@@ -92,6 +92,7 @@ ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock&
       store_(peer_ids, RandomSipHashKey()),
       ledger_(RandomSipHashKey(), settings.peer_timeout) {
   ledger_.SetMaxClients(settings.max_peers, settings.max_clients_per_member);
+  ledger_.SetMaxCreditRate(settings.max_credit_rate);
 }
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,

@@ -80,6 +80,10 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
   flags.Add("max-clients-per-member", &max_clients_per_member,
             "members only: clients (a peer id on a torrent) the accounting follows for one "
             "passkey; past it, that member's new clients are not credited (0: no limit)");
+  flags.Add("max-credit-rate", &max_credit_rate,
+            "members only: bytes a second since its last announce that a client is credited at "
+            "most, uploaded and downloaded alike; what it claims beyond is not credited (0: no "
+            "limit; 125000000: 1 Gbit/s)");
   flags.Add("store-peer-ids", &store_peer_ids,
             "whose peer ids to keep for non-compact replies: asked (a torrent's, once an announce "
             "asks for them), always (or true) or never (or false); an IPv4 peer is 11 bytes "

@@ -52,6 +52,12 @@ struct ShardSettings {
   // one member making up peer ids cannot take the room of --max-peers from everyone else. A
   // seedbox seeding 20,000 torrents over both families is 40,000 clients over all shards.
   std::uint32_t max_clients_per_member = 100'000;
+  // The most the accounting credits a client for each second since its last announce, in bytes
+  // uploaded and downloaded alike (TransferLedger::SetMaxCreditRate); 0: no bound. Counters are
+  // what clients claim, so it is the site's rule against a client claiming more than any link
+  // carries (125,000,000: 1 Gbit/s). Off by default: a rule that drops real transfer is the
+  // site's to choose.
+  std::uint32_t max_credit_rate = 0;
 
   // Which peers' 20-byte ids to keep, for non-compact replies' `peer id` (PeerIdPolicyFrom):
   // "asked" keeps a torrent's once an announce asks for a non-compact reply with ids (until the

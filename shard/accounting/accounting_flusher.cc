@@ -172,6 +172,10 @@ void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {
                       "Announces of clients the accounting had no room to follow (it holds "
                       "--max-peers): counted, not credited, until expiry makes room.",
                       shard, [this] { return ledger_.refused_clients(); });
+  registry.AddCounter("shardtrack_accounting_capped_total",
+                      "Announces whose transfer was credited only up to --max-credit-rate: their "
+                      "clients claimed more.",
+                      shard, [this] { return ledger_.capped_credits(); });
 }
 
 }  // namespace shardtrack

@@ -85,6 +85,7 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
     credit.uploaded = uploaded - last.uploaded;
     credit.downloaded = downloaded - last.downloaded;
     const UnixSeconds gap = now - last.last_seen;
+    BoundTransfer(credit, gap);
     if (last.seeder && (announce.seeder || stopped) && gap >= 0 && gap <= peer_timeout_) {
       credit.seeding_seconds = static_cast<std::uint64_t>(gap);
     }
@@ -99,6 +100,17 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   } else {
     baselines_.Replace(found, next);
   }
+}
+
+void TransferLedger::BoundTransfer(Totals& credit, UnixSeconds seconds) {
+  if (max_credit_rate_ == 0) return;
+  const auto elapsed = static_cast<std::uint64_t>(std::max<UnixSeconds>(seconds, 1));
+  const std::uint64_t most =
+      max_credit_rate_ > kMaxCredit / elapsed ? kMaxCredit : max_credit_rate_ * elapsed;
+  if (credit.uploaded <= most && credit.downloaded <= most) return;
+  ++capped_credits_;
+  credit.uploaded = std::min(credit.uploaded, most);
+  credit.downloaded = std::min(credit.downloaded, most);
 }
 
 TransferLedger::Totals TransferLedger::TotalsOf(std::string_view passkey,

@@ -93,6 +93,13 @@ class TransferLedger {
   }
   // Announces of clients not followed for want of room (and saved baselines not loaded).
   std::uint64_t refused_clients() const { return refused_clients_; }
+  // The most a client is credited for each second since its last announce, uploaded and
+  // downloaded alike (0: no bound): counters are what clients claim, and a cheating client
+  // claims any. What it claims beyond is not credited, and its counters are followed from where
+  // they then stand.
+  void SetMaxCreditRate(std::uint64_t bytes_per_second) { max_credit_rate_ = bytes_per_second; }
+  // Announces whose transfer was cut to that bound.
+  std::uint64_t capped_credits() const { return capped_credits_; }
 
   // A member's client: a keyed hash of the passkey and the peer id (a baseline slot has no room
   // for both; with a secret key, two clients of one torrent share a value about once in 2^64 /
@@ -138,12 +145,16 @@ class TransferLedger {
   Totals& TotalsFor(std::string_view passkey, const InfoHash& info_hash);
   // Whether another client of `member` may be followed.
   bool HasRoomFor(std::uint64_t member) const;
+  // Cuts `credit`'s transfer to what SetMaxCreditRate allows in `seconds` (at least one).
+  void BoundTransfer(Totals& credit, UnixSeconds seconds);
 
   UnixSeconds peer_timeout_;
   SipHashKey client_key_;
   std::size_t max_clients_ = 0;
   std::size_t max_per_member_ = 0;
   std::uint64_t refused_clients_ = 0;
+  std::uint64_t max_credit_rate_ = 0;
+  std::uint64_t capped_credits_ = 0;
   PeerBaselineTable baselines_;
   TotalsTable totals_;
   std::string key_scratch_;  // TotalsFor's and ClientOf's

@@ -246,6 +246,36 @@ TEST_F(TransferLedgerTest, CreditSaturatesAtWhatAnSqlIntegerHolds) {
   EXPECT_EQ(restored.uploaded, TransferLedger::kMaxCredit);
 }
 
+TEST_F(TransferLedgerTest, TransferPastTheCreditRateIsNotCredited) {
+  ledger_.SetMaxCreditRate(1000);  // bytes a second
+  const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
+  Announce(peer, "alice", 0, 0);
+  now_ += 10;
+  Announce(peer, "alice", 50'000, 4'000);  // 5,000 B/s up claimed, 400 down
+  EXPECT_EQ(Of("alice"), (Totals{10'000, 4'000, 0, 0, 2}));
+  EXPECT_EQ(ledger_.capped_credits(), 1u);
+  now_ += 10;
+  Announce(peer, "alice", 60'000, 14'000);  // followed on from the claim: within the bound
+  EXPECT_EQ(Of("alice"), (Totals{20'000, 14'000, 0, 0, 3}));
+  EXPECT_EQ(ledger_.capped_credits(), 1u);
+  // Within the same second, one second's worth each, stopped included.
+  Announce(peer, "alice", 62'000, 14'000);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 70'000, 14'000);
+  EXPECT_EQ(Of("alice"), (Totals{22'000, 14'000, 0, 0, 5}));
+  EXPECT_EQ(ledger_.capped_credits(), 3u);
+}
+
+TEST_F(TransferLedgerTest, ACreditRateOfMoreThanTotalsHoldStopsThere) {
+  ledger_.SetMaxCreditRate(~std::uint64_t{0});
+  const PeerAnnounce peer = Peer(1, "10.0.0.1", 6881);
+  Announce(peer, "alice", 0, 0);
+  now_ += 100;
+  Announce(peer, "alice", ~std::uint64_t{0}, 5);
+  EXPECT_EQ(Of("alice").uploaded, TransferLedger::kMaxCredit);
+  EXPECT_EQ(Of("alice").downloaded, 5u);
+  EXPECT_EQ(ledger_.capped_credits(), 1u);  // cut to what a total holds
+}
+
 TEST_F(TransferLedgerTest, SecondsBetweenAnnouncesOfASeederAreSeedingTime) {
   const PeerAnnounce seeder = Peer(1, "10.0.0.1", 6881, proto::EVENT_NONE, true);
   Announce(seeder, "alice", 0, 0);
