@@ -55,9 +55,10 @@ void FrontendMetrics::WatchHttp(const HttpServer& http) {
                        "Connections refused by the client address policy (untrusted PROXY "
                        "header, or none where one is required).",
                        {}, [&http] { return http.refused_connections(); });
-  registry_.AddCounter("shardtrack_connection_limit_closes_total",
-                       "New connections closed at once: --max-connections were open.", {},
-                       [&http] { return http.closed_over_connection_limit(); });
+  registry_.AddCounter(
+      "shardtrack_connection_limit_closes_total",
+      "New connections answered 503 and closed at once: --max-connections were open.", {},
+      [&http] { return http.closed_over_connection_limit(); });
   registry_.AddCounter("shardtrack_slow_reader_closes_total",
                        "Connections closed because their client left more than "
                        "--max-output-bytes of replies unread.",

@@ -64,7 +64,7 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "together (0: read each at once; at most " +
                 std::to_string(kMaxBatchWindowUs) + ")");
   flags.Add("max-connections", &max_connections,
-            "open client connections; a connection over it is accepted and closed");
+            "open client connections; a connection over it is answered 503 and closed");
   flags.Add("listen-backlog", &listen_backlog,
             "connections the kernel queues before the loop accepts them (capped by "
             "net.core.somaxconn; a burst beyond is refused)");

@@ -7,12 +7,23 @@
 namespace shardtrack {
 
 namespace {
+
 constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
+
+// A connection over --max-connections is told the server is busy, not reset.
+TcpServerOptions WithBusyReply(TcpServerOptions tcp) {
+  HttpResponseHead head;
+  head.status = 503;
+  head.keep_alive = false;
+  AppendHttpResponse(head, "too many connections open: try again later\n", tcp.over_limit_reply);
+  return tcp;
+}
+
 }  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, RequestHandler& handler)
     : loop_(loop),
-      tcp_(loop, options.tcp, *this),
+      tcp_(loop, WithBusyReply(options.tcp), *this),
       options_(options),
       handler_(handler),
       client_connections_(options.max_connections_per_client) {

@@ -191,7 +191,7 @@ void TcpServer::AcceptAll() {
     auto endpoint = EndpointFrom(addr);
     // Lingering descriptors count too: refused connections must not pile up outside the limit.
     if (!endpoint || connections_.size() + lingering_.size() >= options_.max_connections) {
-      ::close(fd);  // over max_connections: accepted and closed, so the client is not left hanging
+      RefuseOverLimit(fd);
       ++closed_over_limit_;
       if (over_limit_log_.Due(loop_.clock().Now())) {
         spdlog::warn(
@@ -206,6 +206,21 @@ void TcpServer::AcceptAll() {
     }
     Open(fd, endpoint->address, endpoint->port);
   }
+}
+
+// Accepted so that the client is not left hanging, and closed at once: a flood must not hold
+// descriptors. What arrived with the connection (its request, under TCP_DEFER_ACCEPT) is read
+// first, so the close sends the refusal and a FIN, not a reset that could destroy it.
+void TcpServer::RefuseOverLimit(int fd) {
+  const std::string& reply = options_.over_limit_reply;
+  if (!reply.empty()) {
+    char discard[kReadChunk];
+    for (int reads = 0; reads < kMaxReadsPerTurn; ++reads) {
+      if (::recv(fd, discard, sizeof discard, 0) <= 0) break;
+    }
+    [[maybe_unused]] const ssize_t sent = ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+  }
+  ::close(fd);
 }
 
 // `verb` and the setting of max_connections ("raise --max-connections"); empty for a fixed limit.

@@ -3,8 +3,8 @@
 // protocol layer that answers later (after a shard replied) cannot touch a closed connection:
 // Send() to a closed id is a no-op that returns false.
 //
-// Limits: `max_connections` (over it a new connection is accepted and closed at once; closed
-// connections still draining a refused client's input count too),
+// Limits: `max_connections` (over it a new connection is accepted, answered `over_limit_reply`
+// and closed at once; closed connections still draining a refused client's input count too),
 // `idle_timeout` (a connection that neither read nor wrote a byte for that long is closed),
 // `max_output_bytes` (a connection whose unsent output grows past it is closed: a slow reader
 // must not pin memory). Idle means no byte read or written for `idle_timeout`; one sweep timer
@@ -41,6 +41,9 @@ struct TcpServerOptions {
   // The setting that sets max_connections, named in the log's advice when the limit or the
   // open-file limit is met; empty for a fixed limit.
   std::string max_connections_setting;
+  // Written to a connection refused over max_connections before it closes (the protocol's "busy",
+  // e.g. an HTTP 503), if the socket takes it at once; empty: closed without a word.
+  std::string over_limit_reply;
   Duration idle_timeout = std::chrono::seconds(15);
   std::size_t max_output_bytes = 4 << 20;
   int listen_backlog = 1024;
@@ -99,7 +102,7 @@ class TcpServer {
   std::size_t connection_count() const;
   // Closed connections still draining a refused client's input (at most max_connections / 4).
   std::size_t lingering_count() const { return lingering_.size(); }
-  // Connections accepted and closed at once because max_connections were open.
+  // Connections refused at once because max_connections were open.
   std::uint64_t closed_over_limit() const { return closed_over_limit_; }
   // Connections closed because their client left more than max_output_bytes unread.
   std::uint64_t closed_slow_readers() const { return closed_slow_readers_; }
@@ -112,6 +115,7 @@ class TcpServer {
 
   void AcceptAll();
   void PauseAccepting();
+  void RefuseOverLimit(int fd);
   std::string LimitAdvice(std::string_view verb) const;
   void Open(int fd, const IpAddress& remote, std::uint16_t remote_port);
   void OnReady(Connection& connection, short ready);

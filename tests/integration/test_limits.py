@@ -53,15 +53,17 @@ class LimitsTest(cluster.SharedClusterTestCase):
             connections.append(conn)
         return connections
 
-    def test_a_connection_over_max_connections_is_closed_at_once(self):
+    def test_a_connection_over_max_connections_is_answered_503_and_closed_at_once(self):
         closes = "shardtrack_connection_limit_closes_total"
         closed_before = cluster.metrics(self.port())[closes]
         held = self.open_served(MAX_CONNECTIONS)
         try:
             with HttpConnection(self.port()) as extra:
                 extra.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                self.assertTrue(extra.closed_by_peer(), "served over --max-connections")
-                self.assertEqual(extra.buffer, b"")
+                busy = extra.read_response()
+                self.assertEqual(busy.status, 503)
+                self.assertIn(b"too many connections open", busy.body)
+                self.assertTrue(extra.closed_by_peer(), "kept open over --max-connections")
             for conn in held:  # the ones inside the limit are still served
                 self.assertEqual(conn.get("/healthz").status, 200)
         finally:

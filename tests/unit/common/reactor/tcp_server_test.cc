@@ -363,6 +363,26 @@ TEST_F(TcpServerTest, ConnectionOverMaxConnectionsIsAcceptedThenClosed) {
   EXPECT_NE(Open(later), 0u);
 }
 
+// Its request is read before the close, so the busy reply arrives whole, followed by a FIN.
+TEST_F(TcpServerTest, AConnectionOverMaxConnectionsGetsTheBusyReplyThenItsEnd) {
+  TcpServerOptions options;
+  options.max_connections = 1;
+  options.over_limit_reply = "busy: try again later";
+  Start(options);
+  Client first(server_->port());
+  ASSERT_NE(Open(first), 0u);
+
+  Client extra(server_->port());
+  extra.Send(std::string(20000, 'r'));  // a request, here before the accept
+  EXPECT_TRUE(PumpUntil([&] {
+    extra.Read();
+    return extra.eof();
+  }));
+  EXPECT_EQ(extra.received(), "busy: try again later");
+  EXPECT_EQ(handler_.opened.size(), 1u);
+  EXPECT_EQ(server_->closed_over_limit(), 1u);
+}
+
 // A refused client that keeps its side open is drained for a while after its last bytes; those
 // descriptors take places of max_connections, so refusals cannot pile up outside the limit.
 TEST_F(TcpServerTest, AConnectionDrainingARefusedClientTakesAPlace) {
