@@ -167,7 +167,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                                  settings.count, std::chrono::seconds(settings.accounting_interval),
                                  settings.peer_timeout},
       shard->ledger_);
-  shard->accounting_->LoadSavedBaselines();
+  shard->accounting_->LoadSavedBaselines(shard->persistence_->recovery().sets);
   WarnIfOthersMayRead("", JoinPath(settings.data_dir, kAccountingDir),
                       "the accounting files in it name members' passkeys");
   shard->server_->SetDurability(shard->persistence_.get());

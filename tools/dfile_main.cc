@@ -10,6 +10,8 @@
 
 #include "common/clock.h"
 #include "common/flags.h"
+#include "shard/accounting/accounting_file.h"
+#include "shard/accounting/baseline_file.h"
 #include "shard/persistence/data_dir_tools.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/layout_retirement.h"
@@ -114,7 +116,17 @@ int Retire(FileOps& ops, const std::string& dir, std::uint32_t count) {
   }
   for (const std::string& name : retired->removed) std::printf("removed %s\n", name.c_str());
   for (const std::string& name : retired->kept) std::printf("kept %s\n", name.c_str());
-  if (retired->waiting_for.empty()) return 0;
+  if (retired->waiting_for.empty()) {
+    auto baselines = RetireOtherCountBaselines(ops, JoinPath(dir, kAccountingDir), count);
+    if (!baselines) {
+      std::fprintf(stderr, "shardtrack-dfile: %s\n", baselines.error().c_str());
+      return 1;
+    }
+    for (const std::string& name : *baselines) {
+      std::printf("removed %s/%s\n", kAccountingDir, name.c_str());
+    }
+    return 0;
+  }
   std::printf("%s\n", retired->waiting_for.c_str());
   return kRetireWaiting;
 }

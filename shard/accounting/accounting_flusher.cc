@@ -112,8 +112,8 @@ Status AccountingFlusher::Flush() {
   return status;
 }
 
-void AccountingFlusher::LoadSavedBaselines() {
-  auto loaded = LoadBaselines(files_, options_.dir, options_.shard, options_.shard_count,
+void AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
+  auto loaded = LoadBaselines(files_, options_.dir, options_.shard, options_.shard_count, sets,
                               loop_.clock().WallNow() - options_.peer_timeout, ledger_);
   if (!loaded) {
     spdlog::warn(

@@ -25,6 +25,7 @@
 #include "common/result.h"
 #include "shard/accounting/transfer_ledger.h"
 #include "shard/persistence/file_ops.h"
+#include "shard/persistence/loading_set.h"
 
 namespace shardtrack {
 
@@ -57,7 +58,8 @@ class AccountingFlusher {
   Status Flush();
   // At start: the baselines saved with the last accounting file or at a stop (baseline_file.h),
   // if any; a damaged or unreadable file is logged.
-  void LoadSavedBaselines();
+  // `sets`: those the state load read (LoadBaselines).
+  void LoadSavedBaselines(const std::vector<FileSet>& sets);
   // At shutdown: the peers' baselines for the next start, then the last file. False when
   // either failed (logged).
   bool Close();

@@ -4,9 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
+#include <optional>
+#include <utility>
 #include <vector>
 
+#include "common/routing.h"
 #include "shard/persistence/byte_codec.h"
 #include "shard/persistence/record_framing.h"
 
@@ -92,37 +96,115 @@ Status Parse(std::string_view file, UnixSeconds cutoff, SipHashKey& client_key,
   }
 }
 
-// Every shard of the layout tries; whichever comes first removes a file (a file already gone is
-// no error). The lock on the data directory keeps the old layout from running meanwhile.
-void RemoveOtherLayouts(FileOps& files, const std::string& accounting_dir, std::uint32_t count) {
-  auto names = files.ListDir(accounting_dir);
-  if (!names) return;  // no directory yet: nothing saved
-  const std::string own_layout = fmt::format("-of-{}.baselines", count);
+// The (index, count) a baselines file name (or its .tmp) names, if it is one.
+std::optional<std::pair<std::uint32_t, std::uint32_t>> BaselineFileLayout(std::string_view name) {
+  if (name.ends_with(".tmp")) name.remove_suffix(4);
+  if (!name.starts_with("shard") || !name.ends_with(".baselines")) return std::nullopt;
+  name = name.substr(5, name.size() - 5 - std::string_view(".baselines").size());
+  std::uint32_t index = 0, count = 0;
+  const char* end = name.data() + name.size();
+  auto [after_index, index_error] = std::from_chars(name.data(), end, index);
+  if (index_error != std::errc() || !std::string_view(after_index, end).starts_with("-of-")) {
+    return std::nullopt;
+  }
+  auto [after_count, count_error] = std::from_chars(after_index + 4, end, count);
+  if (count_error != std::errc() || after_count != end) return std::nullopt;
+  return std::pair{index, count};
+}
+
+// Removes this shard index's files of other shard counts, and the file an older build named by
+// the index alone: a snapshot of this layout now speaks for all their torrents, so they can only
+// be stale. Other indexes' files wait for the shards that read them.
+void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
+                      const std::vector<std::string>& names, std::uint32_t shard,
+                      std::uint32_t count) {
+  const std::string older_build = fmt::format("shard{}.baselines", shard);
   bool removed = false;
-  for (const std::string& name : *names) {
-    if (!name.starts_with("shard") || !name.ends_with(".baselines") || name.ends_with(own_layout)) {
-      continue;
-    }
+  for (const std::string& name : names) {
+    const auto layout = BaselineFileLayout(name);
+    const bool superseded =
+        name == older_build || (layout && layout->first == shard && layout->second != count);
+    if (!superseded) continue;
     if (Status gone = files.Remove(JoinPath(accounting_dir, name)); gone) {
-      spdlog::info("removed {} unread: its baselines are another layout's", name);
+      spdlog::info("removed {}: this layout's snapshots speak for its torrents now", name);
       removed = true;
     } else {
-      spdlog::warn("{}: delete it before that layout runs again, which would credit twice",
+      spdlog::warn("{}: delete it by hand (the speaking snapshots keep it from being read)",
                    gone.error());
     }
   }
-  // Else a power loss could bring them back, for a rollback to that layout to load.
   if (removed && !files.SyncDir(accounting_dir)) {
     spdlog::warn("cannot sync {}: removed baseline files may come back after a power loss",
                  accounting_dir);
   }
 }
 
+// Of the sets of this shard's index that saved baselines, the newest: its file holds the newest
+// counters of the torrents it speaks for. Null if none saved any.
+const FileSet* NewestSavedSet(const std::vector<std::string>& names, std::uint32_t shard,
+                              const std::vector<FileSet>& sets) {
+  const FileSet* newest = nullptr;
+  for (const FileSet& set : sets) {
+    if (set.index != shard || (newest != nullptr && set.generation <= newest->generation)) continue;
+    if (std::ranges::find(names, BaselineFileName(set.index, set.count)) != names.end()) {
+      newest = &set;
+    }
+  }
+  return newest;
+}
+
+// This layout's own file must hold no more than the ledger loaded, since a snapshot of this start
+// speaks for its torrents from now on (a file left older would credit twice after a crash).
+Status ReplaceOwnFile(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
+                      std::uint32_t count, bool own_file_exists, const TransferLedger& ledger) {
+  if (ledger.baselines() > 0) {
+    if (SaveBaselines(files, accounting_dir, shard, count, ledger)) return OkStatus();
+  } else if (!own_file_exists) {
+    return OkStatus();
+  }
+  return RemoveBaselines(files, accounting_dir, shard, count);
+}
+
+// Reads `path`'s baselines last seen after `cutoff`, removing the file when it is damaged or an
+// older build's (nothing is read from those); an error leaves the records before the damage.
+Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, const std::string& path,
+                        UnixSeconds cutoff, SipHashKey& client_key,
+                        std::vector<TransferLedger::PeerBaseline>& baselines) {
+  auto text = files.ReadFile(path);
+  if (!text) return Error{text.error()};
+  const bool older_form = std::any_of(
+      std::begin(kOlderVersions), std::end(kOlderVersions),
+      [&text](std::uint16_t version) { return CheckPreamble(*text, kMagic, version).ok(); });
+  const Status parsed = older_form ? OkStatus() : Parse(*text, cutoff, client_key, baselines);
+  // Kept while it matches the accounting files (the next one replaces it first); a damaged file
+  // or an older build's goes, so that the next start does not read it again.
+  if (older_form || !parsed) {
+    for (Status step : {files.Remove(path), files.SyncDir(accounting_dir)}) {
+      if (!step) {
+        baselines.clear();
+        return Error{step.error() + "; its baselines are not used: delete " + path};
+      }
+    }
+  }
+  if (older_form) {
+    spdlog::info(
+        "removed {} unread: an older build saved its baselines in another form; each client's "
+        "next announce sets where its counters stand",
+        path);
+  }
+  if (!parsed) return Error{path + ": " + parsed.error()};
+  return OkStatus();
+}
+
 }  // namespace
+
+std::string BaselineFileName(std::uint32_t shard, std::uint32_t count) {
+  return fmt::format("shard{}-of-{}.baselines", shard, count);
+}
 
 std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t shard,
                              std::uint32_t count) {
-  return JoinPath(accounting_dir, fmt::format("shard{}-of-{}.baselines", shard, count));
+  return JoinPath(accounting_dir, BaselineFileName(shard, count));
 }
 
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
@@ -159,37 +241,64 @@ Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::u
   return files.SyncDir(accounting_dir);
 }
 
+Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
+                                                           const std::string& accounting_dir,
+                                                           std::uint32_t count) {
+  std::vector<std::string> removed;
+  auto names = files.ListDir(accounting_dir);
+  if (!names) return removed;
+  for (const std::string& name : *names) {
+    const auto layout = BaselineFileLayout(name);
+    if (!layout || layout->second == count) continue;
+    if (Status gone = files.Remove(JoinPath(accounting_dir, name)); !gone) {
+      return Error{gone.error()};
+    }
+    removed.push_back(name);
+  }
+  if (!removed.empty()) {
+    if (Status synced = files.SyncDir(accounting_dir); !synced) return Error{synced.error()};
+  }
+  return removed;
+}
+
 Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
-                                  std::uint32_t shard, std::uint32_t count, UnixSeconds cutoff,
+                                  std::uint32_t shard, std::uint32_t count,
+                                  const std::vector<FileSet>& sets, UnixSeconds cutoff,
                                   TransferLedger& ledger) {
-  RemoveOtherLayouts(files, accounting_dir, count);
-  const std::string path = BaselineFilePath(accounting_dir, shard, count);
-  if (!files.Exists(path)) return std::size_t{0};
-  auto text = files.ReadFile(path);
-  if (!text) return Error{text.error()};
+  const auto names = files.ListDir(accounting_dir);
+  if (!names) return std::size_t{0};  // no directory yet: nothing saved
+  const FileSet* source = NewestSavedSet(*names, shard, sets);
   std::vector<TransferLedger::PeerBaseline> baselines;
   SipHashKey client_key{};
-  const bool older_form = std::any_of(
-      std::begin(kOlderVersions), std::end(kOlderVersions),
-      [&text](std::uint16_t version) { return CheckPreamble(*text, kMagic, version).ok(); });
-  const Status parsed = older_form ? OkStatus() : Parse(*text, cutoff, client_key, baselines);
-  // Kept while it matches the accounting files (the next one replaces it first); a damaged file
-  // or an older build's goes, so that the next start does not read it again.
-  if (older_form || !parsed) {
-    for (Status step : {files.Remove(path), files.SyncDir(accounting_dir)}) {
-      if (!step) return Error{step.error() + "; its baselines are not used: delete " + path};
-    }
+  Status read = OkStatus();
+  if (source != nullptr) {
+    read = ReadBaselineFile(files, accounting_dir,
+                            BaselineFilePath(accounting_dir, shard, source->count), cutoff,
+                            client_key, baselines);
   }
-  if (older_form) {
-    spdlog::info(
-        "removed {} unread: an older build saved its baselines in another form; each client's "
-        "next announce sets where its counters stand",
-        path);
-    return std::size_t{0};
-  }
+  // A baseline counts only where its set still speaks for its torrent: a newer layout's
+  // snapshot means that layout credited the torrent since, and this file is stale for it.
+  const std::size_t read_count = baselines.size();
+  std::erase_if(baselines, [&](const TransferLedger::PeerBaseline& baseline) {
+    return ShardFor(baseline.info_hash, count) != shard ||
+           SpeakerFor(sets, baseline.info_hash) != source;
+  });
   if (!baselines.empty()) ledger.SetClientKey(client_key);
   for (const auto& baseline : baselines) ledger.AddBaseline(baseline);
-  if (!parsed) return Error{path + ": " + parsed.error()};
+  const bool own_file_whole =
+      source != nullptr && source->count == count && read.ok() && baselines.size() == read_count;
+  Status replaced = OkStatus();
+  if (!own_file_whole) {
+    const bool own_file_exists =
+        std::ranges::find(*names, BaselineFileName(shard, count)) != names->end();
+    replaced = ReplaceOwnFile(files, accounting_dir, shard, count, own_file_exists, ledger);
+  }
+  RemoveSuperseded(files, accounting_dir, *names, shard, count);
+  if (!read) return Error{read.error()};
+  if (!replaced) {
+    return Error{"cannot replace " + BaselineFilePath(accounting_dir, shard, count) + ": " +
+                 replaced.error() + "; delete it before the next start, which would credit twice"};
+  }
   return baselines.size();
 }
 

@@ -3,10 +3,10 @@
 // writes (and at a stop), so the file on disk always says where the counters stood when the
 // newest accounting file was taken: a start after a kill -9 loads it and credits each client's
 // next announce with what its counters grew since that file, never twice. The next start of that
-// shard of that layout loads those still within the peer timeout. After a change of shard count
-// the files of the old layout are removed unread: their peers are another shard's now, and
-// loading them where the torrents moved would credit a transfer twice; those peers start again
-// from their next announce. Preamble "STBASE" version 4, then a
+// shard index loads those still within the peer timeout, after a change of shard count too: the
+// torrents a shard keeps across a resize keep their clients' counters (those of torrents that
+// moved to a new index start again from their next announce: each shard hashes its clients
+// under a key of its own, which the new shard cannot take up). Preamble "STBASE" version 4, then a
 // kAccountingClientKey frame (record_framing.h: the ledger's client key, two u64, which the
 // loading ledger takes), then one kAccountingBaseline frame per client: infohash:20 |
 // client:u64 | member:u64 | uploaded:u64 | downloaded:u64 | last_seen:i64 | flags:u8 (1 seeder,
@@ -26,9 +26,11 @@
 #include "common/result.h"
 #include "shard/accounting/transfer_ledger.h"
 #include "shard/persistence/file_ops.h"
+#include "shard/persistence/loading_set.h"
 
 namespace shardtrack {
 
+std::string BaselineFileName(std::uint32_t shard, std::uint32_t count);
 std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t shard,
                              std::uint32_t count);
 
@@ -43,13 +45,27 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uin
 Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
                        std::uint32_t count);
 
-// Loads the saved baselines last seen after `cutoff` into `ledger`, leaving the file in place;
-// returns how many were loaded (0 without a file). A damaged file is an error, and is removed
-// after the good records before the damage were loaded (unless the removal fails: then nothing
-// is loaded). Baseline files of other shard counts (and of builds that named them by index alone)
-// are removed.
+// Loads into `ledger` (empty) the saved baselines last seen after `cutoff` of the torrents this
+// shard owns, from the file of the newest of `sets` (the file sets the state load read, of any
+// shard count: a cluster may have been resized) with this shard's index that saved any, keeping
+// only those of torrents that set still speaks for (loading_set.h's SpeakerFor: a newer layout
+// credited the others since). Returns how many were loaded (0 without a file). This layout's
+// own file is left in place when it was read whole, and otherwise replaced by what was loaded
+// (removed if that cannot be saved): a snapshot of this start speaks for its torrents now, so a
+// file that held more would credit twice after a crash. The same index's files of other shard
+// counts, and those of builds that named them by index alone, are removed; other indexes' wait
+// for their shards. A damaged file is an error, and is removed after the good records before
+// the damage were loaded (unless the removal fails: then nothing is loaded).
+// Removes every shard's baselines of other shard counts (`shardtrack-dfile retire`, once every
+// shard of this layout has started: by then each has read its index's, and the rest belong to
+// indexes this layout does not have). Returns the names removed; none without a directory.
+Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
+                                                           const std::string& accounting_dir,
+                                                           std::uint32_t count);
+
 Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
-                                  std::uint32_t shard, std::uint32_t count, UnixSeconds cutoff,
+                                  std::uint32_t shard, std::uint32_t count,
+                                  const std::vector<FileSet>& sets, UnixSeconds cutoff,
                                   TransferLedger& ledger);
 
 }  // namespace shardtrack

@@ -45,6 +45,7 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
   if (!loaded) return Error{loaded.error()};
   StoreLoad out{loaded->Summary(),
                 loaded->max_generation,
+                std::move(loaded->sets),
                 loaded->quarantined + loaded->missing_files,
                 std::move(loaded->set_aside_later),
                 loaded->torn_tail_bytes,

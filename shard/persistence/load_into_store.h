@@ -26,6 +26,7 @@ namespace shardtrack {
 struct StoreLoad {
   std::string summary;               // LoadedState::Summary(), and the expired peers dropped
   std::uint64_t max_generation = 0;  // of every file read
+  std::vector<FileSet> sets;         // LoadedState's
   // Corrupt files moved aside, and snapshots and journals found missing: what they held may be
   // lost.
   std::uint32_t files_lost = 0;

@@ -3,20 +3,6 @@
 #include <algorithm>
 
 namespace shardtrack {
-namespace {
-
-// The set that speaks for `hash`: the newest one whose layout routes it there.
-const SetState* AuthorityFor(const std::vector<SetState>& sets, const InfoHash& hash) {
-  const SetState* authority = nullptr;
-  for (const SetState& set : sets) {
-    if (set.Owns(hash) && (authority == nullptr || set.generation > authority->generation)) {
-      authority = &set;
-    }
-  }
-  return authority;
-}
-
-}  // namespace
 
 void MergeSets(std::vector<SetState>& sets, std::vector<TorrentRecord>& out) {
   std::size_t total = 0;
@@ -31,7 +17,7 @@ void MergeSets(std::vector<SetState>& sets, std::vector<TorrentRecord>& out) {
       }
       // Never reallocated (reserved above), so the reference holds.
       TorrentRecord& into = sets.size() == 1 ? out.back() : out[position.at(hash)];
-      if (AuthorityFor(sets, hash) == &set) {
+      if (SpeakerFor(sets, hash) == &set) {
         into.completed = it->second.completed;
         into.peers = it->second.peers.Take();
       }

@@ -22,14 +22,32 @@ struct LoadingTorrent {
 };
 using TorrentMap = std::map<InfoHash, LoadingTorrent>;
 
-struct SetState {
+// One (index, count)'s files as read.
+struct FileSet {
   std::uint32_t index = 0;
   std::uint32_t count = 1;
   std::uint64_t generation = 0;  // of the newest file of the set that was used
-  TorrentMap torrents;
 
   bool Owns(const InfoHash& hash) const { return ShardFor(hash, count) == index; }
+  bool operator==(const FileSet&) const = default;
 };
+
+struct SetState : FileSet {
+  TorrentMap torrents;
+};
+
+// The set of `sets` that speaks for `hash` (state_loader.h): the newest whose layout routes it
+// there, the first of equal generations; null if none does.
+template <typename Set>
+const Set* SpeakerFor(const std::vector<Set>& sets, const InfoHash& hash) {
+  const Set* speaker = nullptr;
+  for (const Set& set : sets) {
+    if (set.Owns(hash) && (speaker == nullptr || set.generation > speaker->generation)) {
+      speaker = &set;
+    }
+  }
+  return speaker;
+}
 
 // Appends every torrent of `sets` (each holds only torrents its layout owns) to `out` (empty
 // before), sorted by info hash, with the completed count and the peers of the newest set that

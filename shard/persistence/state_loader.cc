@@ -430,6 +430,7 @@ Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>&
   if (Status missing = CheckJournalsNotMissing(layout_in_force_.value_or(0)); !missing) {
     return Error{missing.error()};
   }
+  for (const SetState& set : sets) out_.sets.push_back(set);
   MergeSets(sets, out_.torrents);
   return std::move(out_);
 }

@@ -49,6 +49,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "shard/persistence/file_ops.h"
+#include "shard/persistence/loading_set.h"
 #include "shard/torrent_record.h"
 
 namespace shardtrack {
@@ -75,6 +76,7 @@ struct SetAsideLater {
 struct LoadedState {
   std::vector<TorrentRecord> torrents;  // sorted by info hash; empty torrents dropped
   std::uint64_t max_generation = 0;     // the highest generation of any file read
+  std::vector<FileSet> sets;            // every set read: which one speaks for a torrent
   std::vector<std::string> notes;       // one line per file read, skipped or quarantined
   std::uint32_t quarantined = 0;  // corrupt files skipped (--on-corrupt=quarantine): moved aside,
                                   // or left in place when another layout's

@@ -342,6 +342,66 @@ class AccountingAtStopTest(PasskeyCase):
         self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [5200, 0, 0, 4]})
 
 
+class AccountingAcrossAResizeTest(cluster.LoggedTestCase):
+    """Shards over one data directory, from 1 shard to 2: a torrent that stays on shard 0 keeps
+    its clients' counters; one that moves to the new shard 1 starts them again."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="shardtrack-resize-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.data_dir = os.path.join(self.dir, "data")
+        self.passkeys = os.path.join(self.dir, "passkeys")
+        write_passkeys(self.passkeys, [ALICE])
+        self.processes = []
+
+    def logs(self):
+        return "\n".join(p.log_tail() for p in self.processes)
+
+    def start(self, count):
+        self.processes = [cluster.Shard(index, count, cluster.free_port(), self.data_dir)
+                          for index in range(count)]
+        endpoints = [shard.endpoint for shard in self.processes]
+        self.processes.append(cluster.Frontend(0, endpoints, ["--passkey-file", self.passkeys]))
+        for process in self.processes:
+            process.start()
+            self.addCleanup(process.stop)
+        return self.processes[-1].port
+
+    def uploaded(self):
+        """Summed over the accounting files: {info_hash: uploaded}."""
+        totals = {}
+        for path in glob.glob(os.path.join(self.data_dir, "accounting", "*.tsv")):
+            with open(path) as f:
+                for line in f.read().splitlines()[1:]:
+                    _, info_hash, up = line.split("\t")[:3]
+                    totals[info_hash] = totals.get(info_hash, 0) + int(up)
+        return totals
+
+    def test_a_torrent_that_stays_on_its_shard_keeps_its_clients_counters(self):
+        kept, moved = cluster.hash_on_shard(0, 2, "kept"), cluster.hash_on_shard(1, 2, "moved")
+        port = self.start(1)
+        for info_hash in (kept, moved):
+            for uploaded, event in ((0, "started"), (100, None)):
+                target = cluster.announce_target(info_hash, peer_id("alice"), 6881, left=0,
+                                                 uploaded=uploaded, event=event)
+                self.assertEqual(cluster.get(port, f"/{ALICE}{target}").status, 200)
+        for process in self.processes:
+            self.assertEqual(process.stop(), 0)
+
+        port = self.start(2)
+        for info_hash in (kept, moved):
+            target = cluster.announce_target(info_hash, peer_id("alice"), 6881, left=0,
+                                             uploaded=250)
+            self.assertEqual(cluster.get(port, f"/{ALICE}{target}").status, 200)
+        self.assertIn("accounting goes on from 1 peers' saved counters", self.processes[0].log())
+        for process in self.processes:
+            self.assertEqual(process.stop(), 0)
+        self.assertEqual(self.uploaded(), {kept.hex(): 250, moved.hex(): 100})
+        saved = glob.glob(os.path.join(self.data_dir, "accounting", "*.baselines"))
+        self.assertEqual(sorted(map(os.path.basename, saved)),
+                         ["shard0-of-2.baselines", "shard1-of-2.baselines"])
+
+
 IMPORTER = os.path.join(cluster.HERE, "..", "..", "scripts", "accounting-import")
 
 

@@ -365,14 +365,24 @@ class PersistenceTest(cluster.LoggedTestCase):
             swarm.populate(self.cluster.port)
         self.assertEqual(self.cluster.stop(), [0, 0, 0])
 
+        accounting = os.path.join(self.cluster.data_dir, "accounting")
+        os.makedirs(accounting)
+        # Accounting baselines of shard counts this directory no longer has files of: unread.
+        for name in ("shard5-of-6.baselines", "shard7-of-8.baselines"):
+            with open(os.path.join(accounting, name), "w") as f:
+                f.write("not read")
         waiting = self.dfile_tool("retire", "--data-dir", self.cluster.data_dir, "--count", "3")
         self.assertEqual(waiting.returncode, 3, waiting.stdout)  # no shard of 3 has started yet
         self.assertIn(b"every shard of the new layout must start first", waiting.stdout)
+        self.assertEqual(len(os.listdir(accounting)), 2)
         self.cluster.start(3)
         self.assertServedExactly(swarms)
         retired = self.dfile_tool("retire", "--data-dir", self.cluster.data_dir, "--count", "3")
         self.assertEqual(retired.returncode, 0, retired.stderr)
         self.assertIn(b"removed shard-1-of-2.snapshot", retired.stdout)
+        self.assertIn(b"removed accounting/shard5-of-6.baselines", retired.stdout)
+        self.assertIn(b"removed accounting/shard7-of-8.baselines", retired.stdout)
+        self.assertEqual(os.listdir(accounting), [])
         left = [n for n in os.listdir(self.cluster.data_dir) if "-of-2." in n]
         self.assertEqual(left, [], "every file of the 2-shard layout is retired")
         moved = [s for s in swarms if cluster.shard_for(s.info_hash, 3) == 2]

@@ -1,5 +1,6 @@
 // Saved accounting baselines: a round trip (address family included), the cutoff, the file kept
-// once loaded, a damaged file loading what came before the damage, and older builds' files.
+// once loaded, a damaged file loading what came before the damage, older builds' files, and which
+// file speaks for a torrent after a change of shard count.
 #include "shard/accounting/baseline_file.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/routing.h"
 #include "shard/persistence/faulty_file_ops.h"
 #include "tests/unit/common/scratch_dir.h"
 
@@ -33,6 +35,18 @@ Baseline Make(std::uint8_t torrent, std::uint64_t client, UnixSeconds seen) {
   return baseline;
 }
 
+// The `n`th torrent (from 1) that shard `index` of `count` owns.
+InfoHash OwnedTorrent(std::uint32_t index, std::uint32_t count, int n) {
+  InfoHash hash;
+  for (std::uint8_t seed = 1;; ++seed) {
+    hash.bytes.fill(seed);
+    if (ShardFor(hash, count) == index && --n == 0) return hash;
+  }
+}
+
+// The state load found only shard `index` of `count`'s own files.
+std::vector<FileSet> Own(std::uint32_t index, std::uint32_t count) { return {{index, count, 1}}; }
+
 std::string Contents(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};
@@ -54,25 +68,27 @@ class BaselineFileTest : public ::testing::Test {
 };
 
 TEST_F(BaselineFileTest, WhatIsSavedLoadsWithinTheCutoffUntilReplaced) {
-  const std::vector<Baseline> baselines = {Make(1, 6881, 2000), Make(2, 51413, 2000),
-                                           Make(3, 6882, 1000)};
+  std::vector<Baseline> baselines = {Make(1, 6881, 2000), Make(2, 51413, 2000),
+                                     Make(3, 6882, 1000)};
+  for (int n = 0; n < 3; ++n) baselines[n].info_hash = OwnedTorrent(4, 5, n + 1);
   for (const Baseline& baseline : baselines) saved_.AddBaseline(baseline);
   ASSERT_TRUE(SaveBaselines(files_, dir_, 4, 5, saved_).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard4-of-5.baselines"));
 
-  auto loaded = LoadBaselines(files_, dir_, 4, 5, /*cutoff=*/1000, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, 4, 5, Own(4, 5), /*cutoff=*/1000, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(*loaded, 2u);
   EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted({baselines[0], baselines[1]}));
   EXPECT_EQ(loaded_.client_key(), saved_.client_key());  // the same clients, the same values
   // Kept: it still matches the newest accounting file, which a crash leaves as it is.
   TransferLedger again{{7, 8}, 2700};
-  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, 1000, again), 2u);
+  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, Own(4, 5), 1000, again), 2u);
   ASSERT_TRUE(SaveBaselines(files_, dir_, 4, 5, TransferLedger{{9, 9}, 2700}).ok());
-  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, 1000, again), 0u);  // replaced by none
+  TransferLedger none{{7, 8}, 2700};
+  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, Own(4, 5), 1000, none), 0u);  // replaced
 }
 
-TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved) {
+TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsReplacedByThem) {
   for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, 6881, 2000));
   ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
   const std::string path = dir_ + "/shard0-of-1.baselines";
@@ -80,11 +96,12 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsRemoved)
   bytes[bytes.size() - 3] ^= 0x40;  // inside the last record
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 
-  auto loaded = LoadBaselines(files_, dir_, 0, 1, 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, 0, 1, Own(0, 1), 0, loaded_);
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().find(path), std::string::npos) << loaded.error();
   EXPECT_EQ(loaded_.baselines(), 2u);
-  EXPECT_FALSE(std::filesystem::exists(path));
+  TransferLedger again{{7, 8}, 2700};
+  EXPECT_EQ(*LoadBaselines(files_, dir_, 0, 1, Own(0, 1), 0, again), 2u);
 }
 
 TEST_F(BaselineFileTest, ADamagedFileThatCannotBeRemovedIsNotUsed) {
@@ -96,24 +113,86 @@ TEST_F(BaselineFileTest, ADamagedFileThatCannotBeRemovedIsNotUsed) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   FaultyFileOps faulty(files_);
   faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
-  auto loaded = LoadBaselines(faulty, dir_, 0, 1, 0, loaded_);
+  auto loaded = LoadBaselines(faulty, dir_, 0, 1, Own(0, 1), 0, loaded_);
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().find("not used: delete"), std::string::npos) << loaded.error();
   EXPECT_EQ(loaded_.baselines(), 0u);
 }
 
-TEST_F(BaselineFileTest, AnotherLayoutsFilesAreRemovedUnread) {
-  saved_.AddBaseline(Make(1, 6881, 2000));
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 2, saved_).ok());  // a 2-shard layout stopped
+// Going from 2 shards to 3 moves some of shard 0's torrents to the new shard 2: shard 0 keeps the
+// counters of those it kept, under its old file's key, in a file of the new layout.
+TEST_F(BaselineFileTest, AResizedShardKeepsTheCountersOfTheTorrentsItKept) {
+  Baseline kept = Make(1, 6881, 2000), moved = Make(3, 6882, 2000);
+  kept.info_hash = OwnedTorrent(0, 3, 1);
+  for (int n = 1; ShardFor(moved.info_hash, 3) != 2; ++n) moved.info_hash = OwnedTorrent(0, 2, n);
+  ASSERT_EQ(ShardFor(kept.info_hash, 2), 0u);
+  saved_.AddBaseline(kept);
+  saved_.AddBaseline(moved);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 2, saved_).ok());  // the 2-shard layout stopped
   ASSERT_TRUE(SaveBaselines(files_, dir_, 1, 2, saved_).ok());
   std::ofstream(dir_ + "/shard0.baselines") << "named by an older build";
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 1, 3, saved_).ok());  // the 3-shard layout's own
 
-  auto loaded = LoadBaselines(files_, dir_, 0, 3, 0, loaded_);  // shard 0 of 3 starts
+  // Shard 0 of 3 starts: the load read the 2-shard layout's sets, none of its own yet.
+  const std::vector<FileSet> read = {{0, 2, 5}, {1, 2, 6}};
+  auto loaded = LoadBaselines(files_, dir_, 0, 3, read, 0, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
-  EXPECT_EQ(*loaded, 0u);  // its torrents' peers were counted where they were: not twice
-  EXPECT_EQ(loaded_.baselines(), 0u);
-  EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard1-of-3.baselines"});
+  EXPECT_EQ(loaded_.Baselines(), std::vector<Baseline>{kept});
+  EXPECT_EQ(loaded_.client_key(), saved_.client_key());
+  EXPECT_EQ(*files_.ListDir(dir_),
+            (std::vector<std::string>{"shard0-of-3.baselines", "shard1-of-2.baselines"}));
+  // Its own file holds them now: a crash before its first accounting file loses nothing.
+  TransferLedger again{{7, 8}, 2700};
+  const std::vector<FileSet> after = {{0, 2, 5}, {1, 2, 6}, {0, 3, 7}};
+  EXPECT_EQ(*LoadBaselines(files_, dir_, 0, 3, after, 0, again), 1u);
+  EXPECT_EQ(again.Baselines(), std::vector<Baseline>{kept});
+}
+
+// Back from 3 shards to 2 before the 2-shard files were retired: shard 0 of 2's own file is older
+// than the 3-shard layout, which credited its torrents since, so it is not read.
+TEST_F(BaselineFileTest, AFileOfALayoutThatNoLongerSpeaksIsNotRead) {
+  Baseline stale = Make(1, 6881, 2000);
+  stale.info_hash = OwnedTorrent(0, 3, 1);  // shard 0's in both layouts
+  saved_.AddBaseline(stale);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 2, saved_).ok());
+  const std::vector<FileSet> read = {{0, 2, 5}, {0, 3, 7}, {1, 3, 7}, {2, 3, 7}};
+
+  auto loaded = LoadBaselines(files_, dir_, 0, 2, read, 0, loaded_);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(*loaded, 0u);
+  EXPECT_TRUE(files_.ListDir(dir_)->empty());  // a crash must not find it either
+
+  // With the newer layout's file beside it, that one is read instead.
+  Baseline newer = stale;
+  newer.uploaded += 500;
+  TransferLedger three{{1, 2}, 2700};
+  three.AddBaseline(newer);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 2, saved_).ok());
+  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 3, three).ok());
+  TransferLedger again{{7, 8}, 2700};
+  ASSERT_TRUE(LoadBaselines(files_, dir_, 0, 2, read, 0, again).ok());
+  EXPECT_EQ(again.Baselines(), std::vector<Baseline>{newer});
+  EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard0-of-2.baselines"});
+  // Without any snapshot left to speak for its torrents, a file is not read.
+  TransferLedger alone{{7, 8}, 2700};
+  EXPECT_EQ(*LoadBaselines(files_, dir_, 0, 2, {}, 0, alone), 0u);
+}
+
+TEST_F(BaselineFileTest, RetiringRemovesEveryOtherShardCountsFiles) {
+  for (auto [index, count] : {std::pair{0u, 2u}, {3u, 4u}, {0u, 3u}, {2u, 3u}}) {
+    ASSERT_TRUE(SaveBaselines(files_, dir_, index, count, saved_).ok());
+  }
+  std::ofstream(dir_ + "/shard3-of-4.baselines.tmp") << "half written";
+  std::ofstream(dir_ + "/shard0-1700000000-0000000001.tsv") << "an accounting file";
+  auto removed = RetireOtherCountBaselines(files_, dir_, 3);
+  ASSERT_TRUE(removed.ok()) << removed.error();
+  std::sort(removed->begin(), removed->end());
+  EXPECT_EQ(*removed, (std::vector<std::string>{"shard0-of-2.baselines", "shard3-of-4.baselines",
+                                                "shard3-of-4.baselines.tmp"}));
+  auto left = *files_.ListDir(dir_);
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"shard0-1700000000-0000000001.tsv",
+                                            "shard0-of-3.baselines", "shard2-of-3.baselines"}));
+  EXPECT_TRUE(RetireOtherCountBaselines(files_, scratch_.File("none"), 3)->empty());
 }
 
 TEST_F(BaselineFileTest, AFileWithoutAddressFamiliesLoadsEveryBaselineAsIpv4) {
@@ -126,7 +205,7 @@ TEST_F(BaselineFileTest, AFileWithoutAddressFamiliesLoadsEveryBaselineAsIpv4) {
   bytes[6] = 3;  // as a build before the family was saved wrote it: the same records
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 
-  auto loaded = LoadBaselines(files_, dir_, 0, 1, 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, 0, 1, Own(0, 1), 0, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted(baselines));
 }
@@ -135,7 +214,7 @@ TEST_F(BaselineFileTest, AnOlderBuildsFileIsRemovedUnread) {
   const std::string path = dir_ + "/shard0-of-1.baselines";
   std::filesystem::create_directories(dir_);
   std::ofstream(path, std::ios::binary) << std::string("STBASE\x02\0", 8) << "records";
-  auto loaded = LoadBaselines(files_, dir_, 0, 1, 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, 0, 1, Own(0, 1), 0, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(*loaded, 0u);
   EXPECT_FALSE(std::filesystem::exists(path));

@@ -186,6 +186,10 @@ TEST_F(StateLoaderTest, TheNewestOwningLayoutSpeaksForATorrent) {
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   ASSERT_EQ(loaded->torrents.size(), 1u);
   EXPECT_EQ(loaded->torrents[0], Torrent(moved, 6, {Peer(2, 20, 150)}));
+  // The sets read say so too, for whatever else speaks by them (the accounting's baselines).
+  const std::vector<FileSet> read = {{old_owner, 2, 3}, {2, 3, 6}};
+  EXPECT_EQ(loaded->sets, read);
+  EXPECT_EQ(*SpeakerFor(loaded->sets, moved), (FileSet{2, 3, 6}));
 }
 
 TEST_F(StateLoaderTest, ATorrentForgottenByItsNewestOwnerStaysForgotten) {
