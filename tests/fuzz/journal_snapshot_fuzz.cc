@@ -3,13 +3,8 @@
 //
 // Input: byte 0 = mode. Bit 0: journal (1) or snapshot (0). Bit 1: raw (the rest of the input is
 // the file) or built: the rest is a list of chunks that the harness frames with correct CRC32C,
-// so the fuzzer gets past the checksums:
-//   chunk = kind:u8 len:u8 data[len]
-//   kind%4 == 0: a frame whose body is data (data[0] is the record type)
-//   kind%4 == 1: a kJournalTurn frame whose fields are data built recursively as chunks
-//   kind%4 == 2: data as raw bytes (damage)
-//   kind%4 == 3: a kJournalSynced frame naming (bytes so far + data[0] - 64)
-// In built mode the preamble (and with bit 2, a valid header record) is written first.
+// so the fuzzer gets past the checksums (built_frames.h describes the chunks). In built mode the
+// preamble (and with bit 2, a valid header record) is written first.
 //
 // Checks: reading through a file that hands out 1..8 bytes a read gives the same result as from
 // memory; ReadJournal with max_records = k replays exactly the first k records; records re-encode
@@ -21,12 +16,12 @@
 #include <vector>
 
 #include "common/routing.h"
-#include "shard/persistence/byte_codec.h"
 #include "shard/persistence/frame_reader.h"
 #include "shard/persistence/journal_file.h"
 #include "shard/persistence/record_codec.h"
 #include "shard/persistence/record_framing.h"
 #include "shard/persistence/snapshot_file.h"
+#include "tests/fuzz/built_frames.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace shardtrack {
@@ -50,39 +45,6 @@ class DribbleFile final : public SequentialFile {
   std::uint32_t x_;
   std::string path_ = "<dribble>";
 };
-
-void Build(std::string_view in, std::string& out, std::size_t base, int depth) {
-  std::size_t at = 0;
-  while (at + 2 <= in.size()) {
-    const std::uint8_t kind = in[at], len = in[at + 1];
-    at += 2;
-    std::string_view data = in.substr(at, len);
-    at += data.size();
-    switch (kind % 4) {
-      case 0:
-        if (data.empty()) break;
-        AppendFrame(out, static_cast<RecordType>(data[0]), data.substr(1));
-        break;
-      case 1: {
-        std::string inner;
-        if (depth < 2) Build(data, inner, 0, depth + 1);
-        AppendFrame(out, RecordType::kJournalTurn, inner);
-        break;
-      }
-      case 2:
-        out.append(data);
-        break;
-      case 3: {
-        const std::uint64_t through =
-            base + out.size() + (data.empty() ? 0 : static_cast<std::uint8_t>(data[0])) - 64;
-        std::string fields;
-        ByteWriter(fields).U64(through);
-        AppendFrame(out, RecordType::kJournalSynced, fields);
-        break;
-      }
-    }
-  }
-}
 
 bool SameEntry(const JournalEntry& a, const JournalEntry& b) {
   if (a.op != b.op || a.info_hash != b.info_hash) return false;
@@ -206,7 +168,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
       AppendFrame(file, journal ? RecordType::kJournalHeader : RecordType::kSnapshotHeader,
                   EncodeFileHeader(header));
     }
-    Build(rest, file, 0, 0);
+    AppendBuiltFrames(rest, file, 0, 0);
   } else {
     file.assign(rest);
   }
