@@ -12,7 +12,8 @@
 //   bit 2 (with bit 1): shard 1 of 2.
 //
 // Checks: a loaded state's torrents are sorted and distinct, none empty, each owned by the
-// loading shard, each with one peer per endpoint (LoadAllState's too). Under refuse: no file is
+// loading shard and spoken for by a set it lists as read, each with one peer per endpoint
+// (LoadAllState's too). Under refuse: no file is
 // touched, and loading again through reads of a few bytes each gives the same state or error.
 // Under quarantine: files only move, each to `<name>.corrupt-<now>[-n]` with its bytes, no more
 // of them than were counted as quarantined; the journals left to set aside are still in place;
@@ -187,13 +188,15 @@ void CheckTorrents(const LoadedState& state, std::uint32_t index, std::uint32_t 
     if (i > 0) FUZZ_CHECK(torrents[i - 1].info_hash < torrents[i].info_hash);
     FUZZ_CHECK(torrents[i].completed != 0 || !torrents[i].peers.empty());
     FUZZ_CHECK(ShardFor(torrents[i].info_hash, count) == index);
+    FUZZ_CHECK(SpeakerFor(state.sets, torrents[i].info_hash) != nullptr);  // a set held it
     CheckPeersOnePerEndpoint(torrents[i]);
   }
+  for (const FileSet& set : state.sets) FUZZ_CHECK(set.generation <= state.max_generation);
 }
 
 bool SameState(const LoadedState& a, const LoadedState& b) {
   return a.torrents == b.torrents && a.max_generation == b.max_generation &&
-         a.torn_tail_bytes == b.torn_tail_bytes;
+         a.torn_tail_bytes == b.torn_tail_bytes && a.sets == b.sets;
 }
 
 std::string Describe(const Result<LoadedState>& loaded) {
