@@ -165,7 +165,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
       loop, shard->files_,
       AccountingFlusher::Options{JoinPath(settings.data_dir, kAccountingDir), settings.index,
                                  settings.count, std::chrono::seconds(settings.accounting_interval),
-                                 settings.peer_timeout},
+                                 settings.peer_timeout, shard->persistence_->generation()},
       shard->ledger_);
   shard->accounting_->LoadSavedBaselines(shard->persistence_->recovery().sets);
   WarnIfOthersMayRead("", JoinPath(settings.data_dir, kAccountingDir),

@@ -55,8 +55,8 @@ struct ShardSettings {
   // The most the accounting credits a client for each second since its last announce, in bytes
   // uploaded and downloaded alike (TransferLedger::SetMaxCreditRate); 0: no bound. Counters are
   // what clients claim, so it is the site's rule against a client claiming more than any link
-  // carries (125,000,000: 1 Gbit/s). Off by default: a rule that drops real transfer is the
-  // site's to choose.
+  // carries (125,000,000: 1 Gbit/s; at most 4,294,967,295, about 34 Gbit/s). Off by default: a rule
+  // that drops real transfer is the site's to choose.
   std::uint32_t max_credit_rate = 0;
 
   // Which peers' 20-byte ids to keep, for non-compact replies' `peer id` (PeerIdPolicyFrom):

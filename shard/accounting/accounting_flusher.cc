@@ -69,8 +69,7 @@ Status AccountingFlusher::Write(UnixSeconds now, const SipHashKey& client_key) {
 // crash would credit again what that file holds. So they are saved first, or else removed.
 Status AccountingFlusher::SaveBaselinesFirst(const SipHashKey& client_key) {
   const auto baselines = std::exchange(saving_, {});
-  const Status saved = SaveBaselines(files_, options_.dir, options_.shard, options_.shard_count,
-                                     client_key, baselines);
+  const Status saved = SaveBaselines(files_, options_.dir, Run(), client_key, baselines);
   baselines_saved_ = saved.ok();
   if (saved) return OkStatus();
   if (Status removed = RemoveBaselines(files_, options_.dir, options_.shard, options_.shard_count);
@@ -113,7 +112,7 @@ Status AccountingFlusher::Flush() {
 }
 
 void AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
-  auto loaded = LoadBaselines(files_, options_.dir, options_.shard, options_.shard_count, sets,
+  auto loaded = LoadBaselines(files_, options_.dir, Run(), sets,
                               loop_.clock().WallNow() - options_.peer_timeout, ledger_);
   if (!loaded) {
     spdlog::warn(
@@ -137,15 +136,12 @@ bool AccountingFlusher::Close() {
           options_.shard, flushed.error());
     }
     if (flushed && !baselines_saved_) {  // nothing was credited since: they match that file
-      baselines_saved_ =
-          SaveBaselines(files_, options_.dir, options_.shard, options_.shard_count, ledger_).ok();
+      baselines_saved_ = SaveBaselines(files_, options_.dir, Run(), ledger_).ok();
     }
     return flushed.ok() && baselines_saved_;
   }
   if (ledger_.baselines() == 0) return true;
-  if (Status saved =
-          SaveBaselines(files_, options_.dir, options_.shard, options_.shard_count, ledger_);
-      !saved) {
+  if (Status saved = SaveBaselines(files_, options_.dir, Run(), ledger_); !saved) {
     spdlog::error(
         "shard {}: cannot save the accounting's peer baselines: {} (after the restart each "
         "peer's next announce starts its counting again)",

@@ -23,6 +23,7 @@
 #include "common/reactor/background_worker.h"
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
+#include "shard/accounting/baseline_file.h"
 #include "shard/accounting/transfer_ledger.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/loading_set.h"
@@ -40,6 +41,7 @@ class AccountingFlusher {
     std::uint32_t shard_count = 1;
     Duration interval = std::chrono::seconds(60);
     std::int64_t peer_timeout = 2700;  // seconds: baselines older than this are forgotten
+    std::uint64_t run_generation = 0;  // this run's first snapshot's: its baselines carry it
   };
   struct Counters {
     std::uint64_t files_written = 0;
@@ -68,6 +70,7 @@ class AccountingFlusher {
   void RegisterMetrics(MetricsRegistry& registry) const;
 
  private:
+  ShardRun Run() const { return {options_.shard, options_.shard_count, options_.run_generation}; }
   void OnTimer();
   void OnExpiryTimer();
   // Takes the ledger's totals and a copy of its baselines for Write.

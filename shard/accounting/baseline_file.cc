@@ -18,16 +18,17 @@ namespace shardtrack {
 namespace {
 
 constexpr std::string_view kMagic = "STBASE";
-constexpr std::uint16_t kVersion = 4;
-constexpr std::uint16_t kVersionWithoutFamily = 3;  // read, every baseline IPv4
+constexpr std::uint16_t kVersion = 5;
+constexpr std::uint16_t kVersionWithoutRun = 4;     // read, since its set's generation
+constexpr std::uint16_t kVersionWithoutFamily = 3;  // read so too, every baseline IPv4
 constexpr std::uint16_t kOlderVersions[] = {1, 2};  // read as nothing
 constexpr std::uint8_t kSeeder = 1;
 constexpr std::uint8_t kCompleted = 2;
 constexpr std::uint8_t kIpv6 = 4;
 
-void EncodeClientKey(const SipHashKey& key, std::string& out) {
+void EncodeClientKey(const SipHashKey& key, std::uint64_t since, std::string& out) {
   const std::size_t frame = BeginFrame(out, RecordType::kAccountingClientKey);
-  ByteWriter(out).U64(key[0]).U64(key[1]);
+  ByteWriter(out).U64(key[0]).U64(key[1]).U64(since);
   FinishFrame(out, frame);
 }
 
@@ -65,12 +66,25 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
   return baseline;
 }
 
-// The client key, then the records last seen after `cutoff`, into `out`; an error leaves those
-// before the damage.
-Status Parse(std::string_view file, UnixSeconds cutoff, SipHashKey& client_key,
-             std::vector<TransferLedger::PeerBaseline>& out) {
-  if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) {
-    if (!CheckPreamble(file, kMagic, kVersionWithoutFamily)) return preamble;
+// One shard's saved baselines as read: whose they are, and since when they speak.
+struct SavedBaselines {
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+  // The generation the saving run's first snapshot took (version 5); older versions: that of
+  // the file's own set, as the loader read it (0 without one), which their builds kept current.
+  std::uint64_t since = 0;
+  SipHashKey client_key{};
+  std::vector<TransferLedger::PeerBaseline> baselines;
+};
+
+// The client key (and from version 5, the saving run's generation), then the records last seen
+// after `cutoff`, into `out`; an error leaves those before the damage.
+Status Parse(std::string_view file, UnixSeconds cutoff, SavedBaselines& out) {
+  const bool with_run = CheckPreamble(file, kMagic, kVersion).ok();
+  if (!with_run) {
+    Status older = CheckPreamble(file, kMagic, kVersionWithoutRun);
+    if (!older) older = CheckPreamble(file, kMagic, kVersionWithoutFamily);
+    if (!older) return older;
   }
   FrameCursor cursor(file, kPreambleSize);
   FrameCursor::Frame frame;
@@ -79,7 +93,8 @@ Status Parse(std::string_view file, UnixSeconds cutoff, SipHashKey& client_key,
     return Error{"no client key at its start"};
   }
   ByteReader key(frame.fields);
-  client_key = {key.U64(), key.U64()};
+  out.client_key = {key.U64(), key.U64()};
+  if (with_run) out.since = key.U64();
   if (!key.ok() || !key.AtEnd()) return Error{"a malformed client key"};
   while (true) {
     switch (cursor.Next(frame)) {
@@ -91,7 +106,7 @@ Status Parse(std::string_view file, UnixSeconds cutoff, SipHashKey& client_key,
         if (frame.type != RecordType::kAccountingBaseline) return Error{"an unexpected record"};
         auto baseline = Decode(frame.fields);
         if (!baseline) return Error{baseline.error()};
-        if (baseline->last_seen > cutoff) out.push_back(*baseline);
+        if (baseline->last_seen > cutoff) out.baselines.push_back(*baseline);
     }
   }
 }
@@ -113,8 +128,8 @@ std::optional<std::pair<std::uint32_t, std::uint32_t>> BaselineFileLayout(std::s
 }
 
 // Removes this shard index's files of other shard counts, and the file an older build named by
-// the index alone: a snapshot of this layout now speaks for all their torrents, so they can only
-// be stale. Other indexes' files wait for the shards that read them.
+// the index alone, once what they held is loaded: from now on this layout credits their
+// torrents. Other indexes' files wait for the shards that read them.
 void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
                       const std::vector<std::string>& names, std::uint32_t shard,
                       std::uint32_t count) {
@@ -126,11 +141,10 @@ void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
         name == older_build || (layout && layout->first == shard && layout->second != count);
     if (!superseded) continue;
     if (Status gone = files.Remove(JoinPath(accounting_dir, name)); gone) {
-      spdlog::info("removed {}: this layout's snapshots speak for its torrents now", name);
+      spdlog::info("removed {}: this layout credits its torrents now", name);
       removed = true;
     } else {
-      spdlog::warn("{}: delete it by hand (the speaking snapshots keep it from being read)",
-                   gone.error());
+      spdlog::warn("{}: delete it by hand (it is not read again)", gone.error());
     }
   }
   if (removed && !files.SyncDir(accounting_dir)) {
@@ -139,49 +153,26 @@ void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
   }
 }
 
-// Of the sets of this shard's index that saved baselines, the newest: its file holds the newest
-// counters of the torrents it speaks for. Null if none saved any.
-const FileSet* NewestSavedSet(const std::vector<std::string>& names, std::uint32_t shard,
-                              const std::vector<FileSet>& sets) {
-  const FileSet* newest = nullptr;
-  for (const FileSet& set : sets) {
-    if (set.index != shard || (newest != nullptr && set.generation <= newest->generation)) continue;
-    if (std::ranges::find(names, BaselineFileName(set.index, set.count)) != names.end()) {
-      newest = &set;
-    }
-  }
-  return newest;
-}
-
-// This layout's own file must hold no more than the ledger loaded, since a snapshot of this start
-// speaks for its torrents from now on (a file left older would credit twice after a crash).
-Status ReplaceOwnFile(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
-                      std::uint32_t count, bool own_file_exists, const TransferLedger& ledger) {
-  if (ledger.baselines() > 0) {
-    if (SaveBaselines(files, accounting_dir, shard, count, ledger)) return OkStatus();
-  } else if (!own_file_exists) {
-    return OkStatus();
-  }
-  return RemoveBaselines(files, accounting_dir, shard, count);
-}
-
-// Reads `path`'s baselines last seen after `cutoff`, removing the file when it is damaged or an
-// older build's (nothing is read from those); an error leaves the records before the damage.
-Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, const std::string& path,
-                        UnixSeconds cutoff, SipHashKey& client_key,
-                        std::vector<TransferLedger::PeerBaseline>& baselines) {
+// Reads one shard's file: removed when it is damaged or an older build's (nothing is read from
+// those); an error leaves the records before the damage.
+Status ReadSaved(FileOps& files, const std::string& accounting_dir,
+                 const std::vector<FileSet>& sets, UnixSeconds cutoff, SavedBaselines& out) {
+  const std::string path = BaselineFilePath(accounting_dir, out.index, out.count);
   auto text = files.ReadFile(path);
   if (!text) return Error{text.error()};
+  for (const FileSet& set : sets) {
+    if (set.index == out.index && set.count == out.count) out.since = set.generation;
+  }
   const bool older_form = std::any_of(
       std::begin(kOlderVersions), std::end(kOlderVersions),
       [&text](std::uint16_t version) { return CheckPreamble(*text, kMagic, version).ok(); });
-  const Status parsed = older_form ? OkStatus() : Parse(*text, cutoff, client_key, baselines);
+  const Status parsed = older_form ? OkStatus() : Parse(*text, cutoff, out);
   // Kept while it matches the accounting files (the next one replaces it first); a damaged file
   // or an older build's goes, so that the next start does not read it again.
   if (older_form || !parsed) {
     for (Status step : {files.Remove(path), files.SyncDir(accounting_dir)}) {
       if (!step) {
-        baselines.clear();
+        out.baselines.clear();
         return Error{step.error() + "; its baselines are not used: delete " + path};
       }
     }
@@ -196,6 +187,42 @@ Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, const
   return OkStatus();
 }
 
+// Of this shard index's files (of any shard count), the one saved by the latest run; the others
+// are older, so nothing in them can be newer. `status`: how reading it went.
+std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& accounting_dir,
+                                         const std::vector<std::string>& names, std::uint32_t shard,
+                                         const std::vector<FileSet>& sets, UnixSeconds cutoff,
+                                         Status& status) {
+  std::optional<SavedBaselines> latest;
+  for (const std::string& name : names) {
+    const auto layout = BaselineFileLayout(name);
+    if (!layout || name.ends_with(".tmp") || layout->first != shard) continue;
+    SavedBaselines saved;
+    saved.index = layout->first;
+    saved.count = layout->second;
+    Status read = ReadSaved(files, accounting_dir, sets, cutoff, saved);
+    if (!latest || saved.since > latest->since) {
+      latest = std::move(saved);
+      status = std::move(read);
+    } else if (!read) {
+      spdlog::warn("accounting baselines of an older run: {}", read.error());
+    }
+  }
+  return latest;
+}
+
+// Whether a file's baseline of `hash` is still the latest word on it: no other set that owns
+// the torrent wrote anything since the run that saved the file began (state_loader.h: a run's
+// first snapshot outranks everything it read). A layout that ran since credited the torrent
+// itself, so an older baseline would credit that again.
+bool StillLatest(const std::vector<FileSet>& sets, const SavedBaselines& file,
+                 const InfoHash& hash) {
+  return std::none_of(sets.begin(), sets.end(), [&](const FileSet& set) {
+    const bool same = set.index == file.index && set.count == file.count;
+    return !same && set.Owns(hash) && set.generation >= file.since;
+  });
+}
+
 }  // namespace
 
 std::string BaselineFileName(std::uint32_t shard, std::uint32_t count) {
@@ -207,21 +234,20 @@ std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t sh
   return JoinPath(accounting_dir, BaselineFileName(shard, count));
 }
 
-Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
-                     std::uint32_t count, const TransferLedger& ledger) {
-  return SaveBaselines(files, accounting_dir, shard, count, ledger.client_key(),
-                       ledger.Baselines());
+Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
+                     const TransferLedger& ledger) {
+  return SaveBaselines(files, accounting_dir, run, ledger.client_key(), ledger.Baselines());
 }
 
-Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
-                     std::uint32_t count, const SipHashKey& client_key,
+Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
+                     const SipHashKey& client_key,
                      const std::vector<TransferLedger::PeerBaseline>& baselines) {
   if (Status created = files.CreateDir(accounting_dir); !created) return created;
   std::string out;
   AppendPreamble(out, kMagic, kVersion);
-  EncodeClientKey(client_key, out);
+  EncodeClientKey(client_key, run.since, out);
   for (const auto& baseline : baselines) Encode(baseline, out);
-  const std::string path = BaselineFilePath(accounting_dir, shard, count);
+  const std::string path = BaselineFilePath(accounting_dir, run.shard, run.count);
   {
     auto file = files.OpenWritable(path + ".tmp", FileOps::OpenMode::kTruncate);
     if (!file) return Error{file.error()};
@@ -246,7 +272,10 @@ Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
                                                            std::uint32_t count) {
   std::vector<std::string> removed;
   auto names = files.ListDir(accounting_dir);
-  if (!names) return removed;
+  if (!names) {  // no directory: nothing saved
+    if (!files.Exists(accounting_dir)) return removed;
+    return Error{names.error()};
+  }
   for (const std::string& name : *names) {
     const auto layout = BaselineFileLayout(name);
     if (!layout || layout->second == count) continue;
@@ -262,44 +291,38 @@ Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
 }
 
 Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
-                                  std::uint32_t shard, std::uint32_t count,
-                                  const std::vector<FileSet>& sets, UnixSeconds cutoff,
-                                  TransferLedger& ledger) {
-  const auto names = files.ListDir(accounting_dir);
-  if (!names) return std::size_t{0};  // no directory yet: nothing saved
-  const FileSet* source = NewestSavedSet(*names, shard, sets);
-  std::vector<TransferLedger::PeerBaseline> baselines;
-  SipHashKey client_key{};
+                                  const ShardRun& run, const std::vector<FileSet>& sets,
+                                  UnixSeconds cutoff, TransferLedger& ledger) {
+  auto names = files.ListDir(accounting_dir);
+  if (!names) {  // no directory yet: nothing saved
+    if (!files.Exists(accounting_dir)) return std::size_t{0};
+    return Error{names.error()};
+  }
   Status read = OkStatus();
-  if (source != nullptr) {
-    read = ReadBaselineFile(files, accounting_dir,
-                            BaselineFilePath(accounting_dir, shard, source->count), cutoff,
-                            client_key, baselines);
-  }
-  // A baseline counts only where its set still speaks for its torrent: a newer layout's
-  // snapshot means that layout credited the torrent since, and this file is stale for it.
-  const std::size_t read_count = baselines.size();
-  std::erase_if(baselines, [&](const TransferLedger::PeerBaseline& baseline) {
-    return ShardFor(baseline.info_hash, count) != shard ||
-           SpeakerFor(sets, baseline.info_hash) != source;
+  auto latest = ReadLatest(files, accounting_dir, *names, run.shard, sets, cutoff, read);
+  if (!latest) return std::size_t{0};
+  const std::size_t read_count = latest->baselines.size();
+  std::erase_if(latest->baselines, [&](const TransferLedger::PeerBaseline& baseline) {
+    return ShardFor(baseline.info_hash, run.count) != run.shard ||
+           !StillLatest(sets, *latest, baseline.info_hash);
   });
-  if (!baselines.empty()) ledger.SetClientKey(client_key);
-  for (const auto& baseline : baselines) ledger.AddBaseline(baseline);
-  const bool own_file_whole =
-      source != nullptr && source->count == count && read.ok() && baselines.size() == read_count;
-  Status replaced = OkStatus();
-  if (!own_file_whole) {
-    const bool own_file_exists =
-        std::ranges::find(*names, BaselineFileName(shard, count)) != names->end();
-    replaced = ReplaceOwnFile(files, accounting_dir, shard, count, own_file_exists, ledger);
+  if (!latest->baselines.empty()) ledger.SetClientKey(latest->client_key);
+  for (const auto& baseline : latest->baselines) ledger.AddBaseline(baseline);
+  // Saved under this layout's name at once, unless they are that file as it is: a crash before
+  // the first accounting file then loses nothing of what another layout's file held.
+  const bool own_file_as_is =
+      latest->count == run.count && read.ok() && latest->baselines.size() == read_count;
+  if (!own_file_as_is && ledger.baselines() > 0) {
+    if (Status saved = SaveBaselines(files, accounting_dir, run, ledger); !saved) {
+      spdlog::warn(
+          "shard {}: cannot save the baselines it loaded: {} (a crash before the next "
+          "accounting file loses them)",
+          run.shard, saved.error());
+    }
   }
-  RemoveSuperseded(files, accounting_dir, *names, shard, count);
+  RemoveSuperseded(files, accounting_dir, *names, run.shard, run.count);
   if (!read) return Error{read.error()};
-  if (!replaced) {
-    return Error{"cannot replace " + BaselineFilePath(accounting_dir, shard, count) + ": " +
-                 replaced.error() + "; delete it before the next start, which would credit twice"};
-  }
-  return baselines.size();
+  return latest->baselines.size();
 }
 
 }  // namespace shardtrack

@@ -6,16 +6,17 @@
 // shard index loads those still within the peer timeout, after a change of shard count too: the
 // torrents a shard keeps across a resize keep their clients' counters (those of torrents that
 // moved to a new index start again from their next announce: each shard hashes its clients
-// under a key of its own, which the new shard cannot take up). Preamble "STBASE" version 4, then a
-// kAccountingClientKey frame (record_framing.h: the ledger's client key, two u64, which the
-// loading ledger takes), then one kAccountingBaseline frame per client: infohash:20 |
-// client:u64 | member:u64 | uploaded:u64 | downloaded:u64 | last_seen:i64 | flags:u8 (1 seeder,
-// 2 completion credited, 4 set over IPv6: counters that go back from the other family are an
-// overtaken announce, TransferLedger). Version 3 (without the family) is read as IPv4 throughout;
-// older versions (1: by address and port, before 2026-12-05; 2: without the member) are removed
-// unread, as after a crash. Written under a .tmp name, synced and renamed
-// into place. Through FileOps: on the flusher's worker with each accounting file (73 bytes a
-// client), on the loop at a stop and at start.
+// under a key of its own, which the new shard cannot take up). Preamble "STBASE" version 5, then
+// a kAccountingClientKey frame (record_framing.h: the ledger's client key, two u64, which the
+// loading ledger takes, and the saving run's first snapshot generation, u64), then one
+// kAccountingBaseline frame per client: infohash:20 | client:u64 | member:u64 | uploaded:u64 |
+// downloaded:u64 | last_seen:i64 | flags:u8 (1 seeder, 2 completion credited, 4 set over IPv6:
+// counters that go back from the other family are an overtaken announce, TransferLedger).
+// Versions 4 (without the run's generation: its set's is taken) and 3 (without the family
+// either: read as IPv4 throughout) are read; older versions (1: by address and port, before
+// 2026-12-05; 2: without the member) are removed unread, as after a crash. Written under a .tmp
+// name, synced and renamed into place. Through FileOps: on the flusher's worker with each
+// accounting file (73 bytes a client), on the loop at a stop and at start.
 #pragma once
 
 #include <cstdint>
@@ -34,38 +35,43 @@ std::string BaselineFileName(std::uint32_t shard, std::uint32_t count);
 std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t shard,
                              std::uint32_t count);
 
-Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
-                     std::uint32_t count, const TransferLedger& ledger);
+// One run of one shard: its index, its layout, and the generation of the first snapshot it wrote
+// (ShardPersistence's at open), which every file it saves carries.
+struct ShardRun {
+  std::uint32_t shard = 0;
+  std::uint32_t count = 1;
+  std::uint64_t since = 0;
+};
+
+Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
+                     const TransferLedger& ledger);
 // The same from a copy, off the loop thread.
-Status SaveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
-                     std::uint32_t count, const SipHashKey& client_key,
+Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
+                     const SipHashKey& client_key,
                      const std::vector<TransferLedger::PeerBaseline>& baselines);
 // Removes the saved baselines, if any (and syncs the directory): what a shard does when it
 // cannot save newer ones before an accounting file, which the old ones would credit again.
 Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
                        std::uint32_t count);
 
-// Loads into `ledger` (empty) the saved baselines last seen after `cutoff` of the torrents this
-// shard owns, from the file of the newest of `sets` (the file sets the state load read, of any
-// shard count: a cluster may have been resized) with this shard's index that saved any, keeping
-// only those of torrents that set still speaks for (loading_set.h's SpeakerFor: a newer layout
-// credited the others since). Returns how many were loaded (0 without a file). This layout's
-// own file is left in place when it was read whole, and otherwise replaced by what was loaded
-// (removed if that cannot be saved): a snapshot of this start speaks for its torrents now, so a
-// file that held more would credit twice after a crash. The same index's files of other shard
-// counts, and those of builds that named them by index alone, are removed; other indexes' wait
-// for their shards. A damaged file is an error, and is removed after the good records before
-// the damage were loaded (unless the removal fails: then nothing is loaded).
+// Loads into `ledger` (empty) the saved baselines last seen after `cutoff` of the torrents `run`
+// owns, from the file of this shard index (of any shard count: the cluster may have been
+// resized) that the latest run saved. `sets`: the file sets the state load read. A baseline is
+// loaded only while no other set that owns its torrent has written since the run that saved it
+// began (a layout that ran since credited the torrent itself). Baselines loaded from another
+// layout's file, or fewer than the own file held, are saved as this layout's at once; the same
+// index's files of other shard counts, and those of builds that named them by index alone, are
+// then removed (other indexes' wait for their shards). Returns how many were loaded (0 without
+// a file). A damaged file is an error, and is removed after the good records before the damage
+// were loaded (unless the removal fails: then nothing is loaded).
+Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
+                                  const ShardRun& run, const std::vector<FileSet>& sets,
+                                  UnixSeconds cutoff, TransferLedger& ledger);
+
 // Removes every shard's baselines of other shard counts (`shardtrack-dfile retire`, once every
-// shard of this layout has started: by then each has read its index's, and the rest belong to
-// indexes this layout does not have). Returns the names removed; none without a directory.
+// shard of this layout has started). Returns the names removed; none without a directory.
 Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
                                                            const std::string& accounting_dir,
                                                            std::uint32_t count);
-
-Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
-                                  std::uint32_t shard, std::uint32_t count,
-                                  const std::vector<FileSet>& sets, UnixSeconds cutoff,
-                                  TransferLedger& ledger);
 
 }  // namespace shardtrack

@@ -71,10 +71,15 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   const bool ipv6 = !announce.ip.is_v4();
   const bool started = announce.event == proto::EVENT_STARTED;
   const bool went_back = uploaded < last.uploaded || downloaded < last.downloaded;
-  if (known && !started && went_back && last.ipv6 != ipv6) {
-    // Overtaken by a newer announce from the client's other address family: nothing is
-    // credited and nothing moves (not even the time last seen, so a baseline nothing catches up
-    // with expires).
+  // Overtaken by a newer announce from the client's other address family.
+  const bool overtaken = known && !started && went_back && last.ipv6 != ipv6;
+  // Under a credit rate, within the second of the last announce: its transfer waits for the
+  // next one (announcing faster must not multiply the allowance).
+  const bool too_soon =
+      max_credit_rate_ != 0 && known && !started && !stopped && now <= last.last_seen;
+  if (overtaken || too_soon) {
+    // Nothing is credited and nothing moves (not even the time last seen, so a baseline nothing
+    // catches up with expires).
     last.completed = last.completed || completes;
     baselines_.Replace(found, last);
     return totals.Add(credit);
@@ -104,9 +109,10 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
 
 void TransferLedger::BoundTransfer(Totals& credit, UnixSeconds seconds) {
   if (max_credit_rate_ == 0) return;
-  const auto elapsed = static_cast<std::uint64_t>(std::max<UnixSeconds>(seconds, 1));
-  const std::uint64_t most =
-      max_credit_rate_ > kMaxCredit / elapsed ? kMaxCredit : max_credit_rate_ * elapsed;
+  const auto elapsed = static_cast<std::uint64_t>(std::max<UnixSeconds>(seconds, 0));
+  const std::uint64_t most = elapsed != 0 && max_credit_rate_ > kMaxCredit / elapsed
+                                 ? kMaxCredit
+                                 : max_credit_rate_ * elapsed;
   if (credit.uploaded <= most && credit.downloaded <= most) return;
   ++capped_credits_;
   credit.uploaded = std::min(credit.uploaded, most);

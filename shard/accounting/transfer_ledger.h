@@ -96,7 +96,8 @@ class TransferLedger {
   // The most a client is credited for each second since its last announce, uploaded and
   // downloaded alike (0: no bound): counters are what clients claim, and a cheating client
   // claims any. What it claims beyond is not credited, and its counters are followed from where
-  // they then stand.
+  // they then stand. An announce within the second of the last is credited nothing and moves
+  // nothing (its transfer waits for the next), but for `stopped`, which forgets the client.
   void SetMaxCreditRate(std::uint64_t bytes_per_second) { max_credit_rate_ = bytes_per_second; }
   // Announces whose transfer was cut to that bound.
   std::uint64_t capped_credits() const { return capped_credits_; }
@@ -145,7 +146,7 @@ class TransferLedger {
   Totals& TotalsFor(std::string_view passkey, const InfoHash& info_hash);
   // Whether another client of `member` may be followed.
   bool HasRoomFor(std::uint64_t member) const;
-  // Cuts `credit`'s transfer to what SetMaxCreditRate allows in `seconds` (at least one).
+  // Cuts `credit`'s transfer to what SetMaxCreditRate allows in `seconds`.
   void BoundTransfer(Totals& credit, UnixSeconds seconds);
 
   UnixSeconds peer_timeout_;

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "common/routing.h"
+#include "shard/persistence/byte_codec.h"
 #include "shard/persistence/faulty_file_ops.h"
+#include "shard/persistence/record_framing.h"
 #include "tests/unit/common/scratch_dir.h"
 
 namespace shardtrack {
@@ -72,48 +74,48 @@ TEST_F(BaselineFileTest, WhatIsSavedLoadsWithinTheCutoffUntilReplaced) {
                                      Make(3, 6882, 1000)};
   for (int n = 0; n < 3; ++n) baselines[n].info_hash = OwnedTorrent(4, 5, n + 1);
   for (const Baseline& baseline : baselines) saved_.AddBaseline(baseline);
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 4, 5, saved_).ok());
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {4, 5, 1}, saved_).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard4-of-5.baselines"));
 
-  auto loaded = LoadBaselines(files_, dir_, 4, 5, Own(4, 5), /*cutoff=*/1000, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {4, 5, 2}, Own(4, 5), /*cutoff=*/1000, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(*loaded, 2u);
   EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted({baselines[0], baselines[1]}));
   EXPECT_EQ(loaded_.client_key(), saved_.client_key());  // the same clients, the same values
   // Kept: it still matches the newest accounting file, which a crash leaves as it is.
   TransferLedger again{{7, 8}, 2700};
-  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, Own(4, 5), 1000, again), 2u);
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 4, 5, TransferLedger{{9, 9}, 2700}).ok());
+  EXPECT_EQ(*LoadBaselines(files_, dir_, {4, 5, 2}, Own(4, 5), 1000, again), 2u);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {4, 5, 1}, TransferLedger{{9, 9}, 2700}).ok());
   TransferLedger none{{7, 8}, 2700};
-  EXPECT_EQ(*LoadBaselines(files_, dir_, 4, 5, Own(4, 5), 1000, none), 0u);  // replaced
+  EXPECT_EQ(*LoadBaselines(files_, dir_, {4, 5, 2}, Own(4, 5), 1000, none), 0u);  // replaced
 }
 
 TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsReplacedByThem) {
   for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, 6881, 2000));
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, saved_).ok());
   const std::string path = dir_ + "/shard0-of-1.baselines";
   std::string bytes = Contents(path);
   bytes[bytes.size() - 3] ^= 0x40;  // inside the last record
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 
-  auto loaded = LoadBaselines(files_, dir_, 0, 1, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().find(path), std::string::npos) << loaded.error();
   EXPECT_EQ(loaded_.baselines(), 2u);
   TransferLedger again{{7, 8}, 2700};
-  EXPECT_EQ(*LoadBaselines(files_, dir_, 0, 1, Own(0, 1), 0, again), 2u);
+  EXPECT_EQ(*LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, again), 2u);
 }
 
 TEST_F(BaselineFileTest, ADamagedFileThatCannotBeRemovedIsNotUsed) {
   for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, 6881, 2000));
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, saved_).ok());
   const std::string path = dir_ + "/shard0-of-1.baselines";
   std::string bytes = Contents(path);
   bytes[bytes.size() - 3] ^= 0x40;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   FaultyFileOps faulty(files_);
   faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
-  auto loaded = LoadBaselines(faulty, dir_, 0, 1, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(faulty, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().find("not used: delete"), std::string::npos) << loaded.error();
   EXPECT_EQ(loaded_.baselines(), 0u);
@@ -128,13 +130,13 @@ TEST_F(BaselineFileTest, AResizedShardKeepsTheCountersOfTheTorrentsItKept) {
   ASSERT_EQ(ShardFor(kept.info_hash, 2), 0u);
   saved_.AddBaseline(kept);
   saved_.AddBaseline(moved);
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 2, saved_).ok());  // the 2-shard layout stopped
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 1, 2, saved_).ok());
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 2, 5}, saved_).ok());  // the 2-shard layout stopped
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {1, 2, 5}, saved_).ok());
   std::ofstream(dir_ + "/shard0.baselines") << "named by an older build";
 
-  // Shard 0 of 3 starts: the load read the 2-shard layout's sets, none of its own yet.
+  // Shard 0 of 3 starts (its first snapshot: 7): the load read the 2-shard layout's sets.
   const std::vector<FileSet> read = {{0, 2, 5}, {1, 2, 6}};
-  auto loaded = LoadBaselines(files_, dir_, 0, 3, read, 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 3, 7}, read, 0, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(loaded_.Baselines(), std::vector<Baseline>{kept});
   EXPECT_EQ(loaded_.client_key(), saved_.client_key());
@@ -143,43 +145,54 @@ TEST_F(BaselineFileTest, AResizedShardKeepsTheCountersOfTheTorrentsItKept) {
   // Its own file holds them now: a crash before its first accounting file loses nothing.
   TransferLedger again{{7, 8}, 2700};
   const std::vector<FileSet> after = {{0, 2, 5}, {1, 2, 6}, {0, 3, 7}};
-  EXPECT_EQ(*LoadBaselines(files_, dir_, 0, 3, after, 0, again), 1u);
+  EXPECT_EQ(*LoadBaselines(files_, dir_, {0, 3, 8}, after, 0, again), 1u);
   EXPECT_EQ(again.Baselines(), std::vector<Baseline>{kept});
 }
 
-// Back from 3 shards to 2 before the 2-shard files were retired: shard 0 of 2's own file is older
-// than the 3-shard layout, which credited its torrents since, so it is not read.
-TEST_F(BaselineFileTest, AFileOfALayoutThatNoLongerSpeaksIsNotRead) {
+// From 3 shards to 2 and back, without retiring: shard 2 of 3's own file is from before the
+// 2-shard layout ran, which credited its torrents since. Whenever the shard reads it (a first
+// start, or one after a crash that came before it could replace the file), none is loaded.
+TEST_F(BaselineFileTest, AFileFromBeforeAnotherLayoutRanIsNotRead) {
   Baseline stale = Make(1, 6881, 2000);
-  stale.info_hash = OwnedTorrent(0, 3, 1);  // shard 0's in both layouts
+  stale.info_hash = OwnedTorrent(2, 3, 1);
   saved_.AddBaseline(stale);
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 2, saved_).ok());
-  const std::vector<FileSet> read = {{0, 2, 5}, {0, 3, 7}, {1, 3, 7}, {2, 3, 7}};
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {2, 3, 5}, saved_).ok());
+  for (const std::vector<FileSet>& read :
+       {std::vector<FileSet>{{2, 3, 5}, {0, 2, 8}, {1, 2, 8}},     // back at 3 shards
+        std::vector<FileSet>{{2, 3, 9}, {0, 2, 8}, {1, 2, 8}}}) {  // after a crash at start
+    TransferLedger ledger{{7, 8}, 2700};
+    auto loaded = LoadBaselines(files_, dir_, {2, 3, 10}, read, 0, ledger);
+    ASSERT_TRUE(loaded.ok()) << loaded.error();
+    EXPECT_EQ(*loaded, 0u);
+  }
+  // Once the shard saved baselines of its own run, those are read.
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {2, 3, 9}, saved_).ok());
+  TransferLedger ledger{{7, 8}, 2700};
+  EXPECT_EQ(*LoadBaselines(files_, dir_, {2, 3, 10}, {{2, 3, 9}, {0, 2, 8}, {1, 2, 8}}, 0, ledger),
+            1u);
+}
 
-  auto loaded = LoadBaselines(files_, dir_, 0, 2, read, 0, loaded_);
+// From 2 shards to 3 with shard 0 of 3 never started, then back to 2: of shard 0 of 2's file,
+// the torrents shard 2 of 3 credited meanwhile are not read; those no other shard held are.
+TEST_F(BaselineFileTest, APartialResizeTakesBackOnlyWhatNoOtherShardCredited) {
+  Baseline kept = Make(1, 6881, 2000), moved = Make(3, 6882, 2000);
+  kept.info_hash = OwnedTorrent(0, 3, 1);
+  for (int n = 1; ShardFor(moved.info_hash, 3) != 2; ++n) moved.info_hash = OwnedTorrent(0, 2, n);
+  saved_.AddBaseline(kept);
+  saved_.AddBaseline(moved);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 2, 4}, saved_).ok());
+  const std::vector<FileSet> read = {{0, 2, 10}, {1, 2, 4}, {1, 3, 7}, {2, 3, 7}};
+  auto loaded = LoadBaselines(files_, dir_, {0, 2, 11}, read, 0, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
-  EXPECT_EQ(*loaded, 0u);
-  EXPECT_TRUE(files_.ListDir(dir_)->empty());  // a crash must not find it either
-
-  // With the newer layout's file beside it, that one is read instead.
-  Baseline newer = stale;
-  newer.uploaded += 500;
-  TransferLedger three{{1, 2}, 2700};
-  three.AddBaseline(newer);
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 2, saved_).ok());
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 3, three).ok());
+  EXPECT_EQ(loaded_.Baselines(), std::vector<Baseline>{kept});
+  // Saved again as this run's, so the next start reads the same.
   TransferLedger again{{7, 8}, 2700};
-  ASSERT_TRUE(LoadBaselines(files_, dir_, 0, 2, read, 0, again).ok());
-  EXPECT_EQ(again.Baselines(), std::vector<Baseline>{newer});
-  EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard0-of-2.baselines"});
-  // Without any snapshot left to speak for its torrents, a file is not read.
-  TransferLedger alone{{7, 8}, 2700};
-  EXPECT_EQ(*LoadBaselines(files_, dir_, 0, 2, {}, 0, alone), 0u);
+  EXPECT_EQ(*LoadBaselines(files_, dir_, {0, 2, 12}, read, 0, again), 1u);
 }
 
 TEST_F(BaselineFileTest, RetiringRemovesEveryOtherShardCountsFiles) {
   for (auto [index, count] : {std::pair{0u, 2u}, {3u, 4u}, {0u, 3u}, {2u, 3u}}) {
-    ASSERT_TRUE(SaveBaselines(files_, dir_, index, count, saved_).ok());
+    ASSERT_TRUE(SaveBaselines(files_, dir_, {index, count, 1}, saved_).ok());
   }
   std::ofstream(dir_ + "/shard3-of-4.baselines.tmp") << "half written";
   std::ofstream(dir_ + "/shard0-1700000000-0000000001.tsv") << "an accounting file";
@@ -195,26 +208,56 @@ TEST_F(BaselineFileTest, RetiringRemovesEveryOtherShardCountsFiles) {
   EXPECT_TRUE(RetireOtherCountBaselines(files_, scratch_.File("none"), 3)->empty());
 }
 
+// The same records as an older version wrote them: a client key without the run's generation.
+std::string AsVersion(std::uint16_t version, const std::string& saved, const SipHashKey& key) {
+  std::string out;
+  AppendPreamble(out, "STBASE", version);
+  const std::size_t frame = BeginFrame(out, RecordType::kAccountingClientKey);
+  ByteWriter(out).U64(key[0]).U64(key[1]);
+  FinishFrame(out, frame);
+  return out + saved.substr(kPreambleSize + kFrameHeaderSize + 1 + 3 * 8);
+}
+
 TEST_F(BaselineFileTest, AFileWithoutAddressFamiliesLoadsEveryBaselineAsIpv4) {
   const std::vector<Baseline> baselines = {Make(1, 6881, 2000), Make(3, 6882, 2000)};
   for (const Baseline& baseline : baselines) saved_.AddBaseline(baseline);
-  ASSERT_TRUE(SaveBaselines(files_, dir_, 0, 1, saved_).ok());
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, saved_).ok());
   const std::string path = dir_ + "/shard0-of-1.baselines";
-  std::string bytes = Contents(path);
-  ASSERT_EQ(bytes.substr(0, 8), std::string("STBASE\x04\0", 8));
-  bytes[6] = 3;  // as a build before the family was saved wrote it: the same records
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  const std::string older = AsVersion(3, Contents(path), saved_.client_key());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
 
-  auto loaded = LoadBaselines(files_, dir_, 0, 1, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
-  EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted(baselines));
+  EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted(baselines));  // both IPv4 ones
+}
+
+// A file saved before files carried their run's generation speaks from its set's generation,
+// which that build kept current (it removed other layouts' files at every start).
+TEST_F(BaselineFileTest, AFileWithoutItsRunsGenerationSpeaksFromItsSets) {
+  Baseline baseline = Make(1, 6881, 2000);
+  baseline.info_hash = OwnedTorrent(0, 3, 1);
+  saved_.AddBaseline(baseline);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 2, 1}, saved_).ok());
+  const std::string path = dir_ + "/shard0-of-2.baselines";
+  const std::string older = AsVersion(4, Contents(path), saved_.client_key());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
+  const std::uint32_t later_owner = ShardFor(baseline.info_hash, 3);
+
+  auto loaded =
+      LoadBaselines(files_, dir_, {0, 2, 9}, {{0, 2, 8}, {later_owner, 3, 5}}, 0, loaded_);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(loaded_.Baselines(), std::vector<Baseline>{baseline});
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
+  TransferLedger stale{{7, 8}, 2700};  // the 3-shard layout ran after it
+  EXPECT_EQ(*LoadBaselines(files_, dir_, {0, 2, 9}, {{0, 2, 4}, {later_owner, 3, 5}}, 0, stale),
+            0u);
 }
 
 TEST_F(BaselineFileTest, AnOlderBuildsFileIsRemovedUnread) {
   const std::string path = dir_ + "/shard0-of-1.baselines";
   std::filesystem::create_directories(dir_);
   std::ofstream(path, std::ios::binary) << std::string("STBASE\x02\0", 8) << "records";
-  auto loaded = LoadBaselines(files_, dir_, 0, 1, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(*loaded, 0u);
   EXPECT_FALSE(std::filesystem::exists(path));

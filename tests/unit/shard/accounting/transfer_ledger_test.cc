@@ -258,11 +258,18 @@ TEST_F(TransferLedgerTest, TransferPastTheCreditRateIsNotCredited) {
   Announce(peer, "alice", 60'000, 14'000);  // followed on from the claim: within the bound
   EXPECT_EQ(Of("alice"), (Totals{20'000, 14'000, 0, 0, 3}));
   EXPECT_EQ(ledger_.capped_credits(), 1u);
-  // Within the same second, one second's worth each, stopped included.
+  // Within the same second: nothing yet, however often it announces; a second later, a second's
+  // worth of all of it.
+  for (int i = 0; i < 5; ++i) Announce(peer, "alice", 60'500 + i, 14'000);
+  EXPECT_EQ(Of("alice"), (Totals{20'000, 14'000, 0, 0, 8}));
+  now_ += 1;
   Announce(peer, "alice", 62'000, 14'000);
-  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 70'000, 14'000);
-  EXPECT_EQ(Of("alice"), (Totals{22'000, 14'000, 0, 0, 5}));
-  EXPECT_EQ(ledger_.capped_credits(), 3u);
+  EXPECT_EQ(Of("alice"), (Totals{21'000, 14'000, 0, 0, 9}));
+  EXPECT_EQ(ledger_.capped_credits(), 2u);
+  // A stop within the same second is credited nothing, and forgets the client.
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STOPPED), "alice", 63'000, 14'000);
+  EXPECT_EQ(Of("alice"), (Totals{21'000, 14'000, 0, 0, 10}));
+  EXPECT_EQ(ledger_.baselines(), 0u);
 }
 
 TEST_F(TransferLedgerTest, ACreditRateOfMoreThanTotalsHoldStopsThere) {
