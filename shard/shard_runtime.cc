@@ -127,7 +127,9 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   const PersistenceOptions options{
       settings.data_dir,     settings.index, settings.count,           *on_corrupt,
       settings.peer_timeout, *snapshot_cpus, settings.sync_completions};
-  auto persistence = ShardPersistence::Open(shard->files_, options, clock.WallNow(), shard->store_);
+  auto persistence = ShardPersistence::Open(
+      shard->files_, options, clock.WallNow(), shard->store_,
+      [&](const StoreLoad& loaded) { return shard->OpenAccounting(loop, loaded); });
   if (!persistence) {
     return Error{"cannot start from " + settings.data_dir + ": " + persistence.error()};
   }
@@ -161,18 +163,23 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                  (*curve)->keys.own.public_key.ToHex());
   }
   shard->service_->SetLedger(&shard->ledger_);
-  shard->accounting_ = std::make_unique<AccountingFlusher>(
-      loop, shard->files_,
-      AccountingFlusher::Options{JoinPath(settings.data_dir, kAccountingDir), settings.index,
-                                 settings.count, std::chrono::seconds(settings.accounting_interval),
-                                 settings.peer_timeout, shard->persistence_->generation()},
-      shard->ledger_);
-  shard->accounting_->LoadSavedBaselines(shard->persistence_->recovery().sets);
   WarnIfOthersMayRead("", JoinPath(settings.data_dir, kAccountingDir),
                       "the accounting files in it name members' passkeys");
   shard->server_->SetDurability(shard->persistence_.get());
   shard->server_->SetBackgroundSnapshot(*shard->persistence_);
   return shard;
+}
+
+Status ShardRuntime::OpenAccounting(EventLoop& loop, const StoreLoad& loaded) {
+  const AccountingFlusher::Options options{
+      JoinPath(settings_.data_dir, kAccountingDir),
+      settings_.index,
+      settings_.count,
+      std::chrono::seconds(settings_.accounting_interval),
+      settings_.peer_timeout,
+      loaded.max_generation + 1};  // the first snapshot's, written next
+  accounting_ = std::make_unique<AccountingFlusher>(loop, files_, options, ledger_);
+  return accounting_->LoadSavedBaselines(loaded.sets);
 }
 
 Result<std::string> ShardRuntime::Start() {

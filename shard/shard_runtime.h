@@ -54,6 +54,10 @@ class ShardRuntime {
   const SwarmStore& store() const { return store_; }
 
  private:
+  // The accounting's flusher, and the baselines it takes up: settled before this run's first
+  // snapshot, which outranks the files they were checked against (baseline_file.h).
+  Status OpenAccounting(EventLoop& loop, const StoreLoad& loaded);
+
   const ShardSettings& settings_;
   const Clock& clock_;
   PosixFileOps files_;

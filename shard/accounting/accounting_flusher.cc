@@ -111,18 +111,21 @@ Status AccountingFlusher::Flush() {
   return status;
 }
 
-void AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
+Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
   auto loaded = LoadBaselines(files_, options_.dir, Run(), sets,
                               loop_.clock().WallNow() - options_.peer_timeout, ledger_);
-  if (!loaded) {
+  if (!loaded) return Error{"accounting baselines: " + loaded.error()};
+  if (!loaded->unread.empty()) {
     spdlog::warn(
         "shard {}: accounting baselines not all loaded: {} (those peers' next announces "
         "start their counting again)",
-        options_.shard, loaded.error());
-  } else if (*loaded > 0) {
-    spdlog::info("shard {}: accounting goes on from {} peers' saved counters", options_.shard,
-                 *loaded);
+        options_.shard, loaded->unread);
   }
+  if (loaded->loaded > 0) {
+    spdlog::info("shard {}: accounting goes on from {} peers' saved counters", options_.shard,
+                 loaded->loaded);
+  }
+  return OkStatus();
 }
 
 bool AccountingFlusher::Close() {

@@ -60,8 +60,9 @@ class AccountingFlusher {
   Status Flush();
   // At start: the baselines saved with the last accounting file or at a stop (baseline_file.h),
   // if any; a damaged or unreadable file is logged.
-  // `sets`: those the state load read (LoadBaselines).
-  void LoadSavedBaselines(const std::vector<FileSet>& sets);
+  // `sets`: those the state load read (LoadBaselines). An error (this shard's file could be
+  // neither brought up to date nor removed) must stop the start.
+  Status LoadSavedBaselines(const std::vector<FileSet>& sets);
   // At shutdown: the peers' baselines for the next start, then the last file. False when
   // either failed (logged).
   bool Close();

@@ -19,7 +19,7 @@ namespace {
 
 constexpr std::string_view kMagic = "STBASE";
 constexpr std::uint16_t kVersion = 5;
-constexpr std::uint16_t kVersionWithoutRun = 4;     // read, since its set's generation
+constexpr std::uint16_t kVersionWithoutRun = 4;     // read, as of generation 0
 constexpr std::uint16_t kVersionWithoutFamily = 3;  // read so too, every baseline IPv4
 constexpr std::uint16_t kOlderVersions[] = {1, 2};  // read as nothing
 constexpr std::uint8_t kSeeder = 1;
@@ -70,8 +70,8 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
 struct SavedBaselines {
   std::uint32_t index = 0;
   std::uint32_t count = 1;
-  // The generation the saving run's first snapshot took (version 5); older versions: that of
-  // the file's own set, as the loader read it (0 without one), which their builds kept current.
+  // The generation the saving run's first snapshot took (version 5); 0 in older versions, whose
+  // baselines are then taken only for torrents no other layout owns.
   std::uint64_t since = 0;
   SipHashKey client_key{};
   std::vector<TransferLedger::PeerBaseline> baselines;
@@ -155,14 +155,11 @@ void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
 
 // Reads one shard's file: removed when it is damaged or an older build's (nothing is read from
 // those); an error leaves the records before the damage.
-Status ReadSaved(FileOps& files, const std::string& accounting_dir,
-                 const std::vector<FileSet>& sets, UnixSeconds cutoff, SavedBaselines& out) {
+Status ReadSaved(FileOps& files, const std::string& accounting_dir, UnixSeconds cutoff,
+                 SavedBaselines& out) {
   const std::string path = BaselineFilePath(accounting_dir, out.index, out.count);
   auto text = files.ReadFile(path);
   if (!text) return Error{text.error()};
-  for (const FileSet& set : sets) {
-    if (set.index == out.index && set.count == out.count) out.since = set.generation;
-  }
   const bool older_form = std::any_of(
       std::begin(kOlderVersions), std::end(kOlderVersions),
       [&text](std::uint16_t version) { return CheckPreamble(*text, kMagic, version).ok(); });
@@ -187,8 +184,10 @@ Status ReadSaved(FileOps& files, const std::string& accounting_dir,
   return OkStatus();
 }
 
-// Of this shard index's files (of any shard count), the one saved by the latest run; the others
-// are older, so nothing in them can be newer. `status`: how reading it went.
+// Of this shard index's files (of any shard count) whose set the state load read, the one saved
+// by the latest run; the others are older, so nothing in them can be newer. A file without its
+// set's snapshots has nothing left to be checked against, and is not read. `status`: how reading
+// the chosen one went.
 std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& accounting_dir,
                                          const std::vector<std::string>& names, std::uint32_t shard,
                                          const std::vector<FileSet>& sets, UnixSeconds cutoff,
@@ -197,10 +196,14 @@ std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& acco
   for (const std::string& name : names) {
     const auto layout = BaselineFileLayout(name);
     if (!layout || name.ends_with(".tmp") || layout->first != shard) continue;
+    const bool set_read = std::any_of(sets.begin(), sets.end(), [&](const FileSet& set) {
+      return set.index == layout->first && set.count == layout->second;
+    });
+    if (!set_read) continue;
     SavedBaselines saved;
     saved.index = layout->first;
     saved.count = layout->second;
-    Status read = ReadSaved(files, accounting_dir, sets, cutoff, saved);
+    Status read = ReadSaved(files, accounting_dir, cutoff, saved);
     if (!latest || saved.since > latest->since) {
       latest = std::move(saved);
       status = std::move(read);
@@ -209,6 +212,17 @@ std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& acco
     }
   }
   return latest;
+}
+
+// This layout's file made this run's: what was loaded (even nothing), or no file. Any other file
+// under its name would be older than this run's first snapshot, which then hides what makes it
+// stale (the other layouts' newer files, which `retire` may remove).
+Status MakeOwnFileThisRuns(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
+                           const TransferLedger& ledger) {
+  if (ledger.baselines() > 0 && SaveBaselines(files, accounting_dir, run, ledger)) {
+    return OkStatus();
+  }
+  return RemoveBaselines(files, accounting_dir, run.shard, run.count);
 }
 
 // Whether a file's baseline of `hash` is still the latest word on it: no other set that owns
@@ -290,39 +304,38 @@ Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
   return removed;
 }
 
-Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
-                                  const ShardRun& run, const std::vector<FileSet>& sets,
-                                  UnixSeconds cutoff, TransferLedger& ledger) {
+Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& accounting_dir,
+                                      const ShardRun& run, const std::vector<FileSet>& sets,
+                                      UnixSeconds cutoff, TransferLedger& ledger) {
   auto names = files.ListDir(accounting_dir);
   if (!names) {  // no directory yet: nothing saved
-    if (!files.Exists(accounting_dir)) return std::size_t{0};
-    return Error{names.error()};
+    if (!files.Exists(accounting_dir)) return LoadedBaselines{};
+    return Error{"cannot list " + accounting_dir + ": " + names.error()};
   }
   Status read = OkStatus();
   auto latest = ReadLatest(files, accounting_dir, *names, run.shard, sets, cutoff, read);
-  if (!latest) return std::size_t{0};
-  const std::size_t read_count = latest->baselines.size();
-  std::erase_if(latest->baselines, [&](const TransferLedger::PeerBaseline& baseline) {
-    return ShardFor(baseline.info_hash, run.count) != run.shard ||
-           !StillLatest(sets, *latest, baseline.info_hash);
-  });
-  if (!latest->baselines.empty()) ledger.SetClientKey(latest->client_key);
-  for (const auto& baseline : latest->baselines) ledger.AddBaseline(baseline);
-  // Saved under this layout's name at once, unless they are that file as it is: a crash before
-  // the first accounting file then loses nothing of what another layout's file held.
+  std::size_t read_count = 0;
+  if (latest) {
+    read_count = latest->baselines.size();
+    std::erase_if(latest->baselines, [&](const TransferLedger::PeerBaseline& baseline) {
+      return ShardFor(baseline.info_hash, run.count) != run.shard ||
+             !StillLatest(sets, *latest, baseline.info_hash);
+    });
+    if (!latest->baselines.empty()) ledger.SetClientKey(latest->client_key);
+    for (const auto& baseline : latest->baselines) ledger.AddBaseline(baseline);
+  }
   const bool own_file_as_is =
-      latest->count == run.count && read.ok() && latest->baselines.size() == read_count;
-  if (!own_file_as_is && ledger.baselines() > 0) {
-    if (Status saved = SaveBaselines(files, accounting_dir, run, ledger); !saved) {
-      spdlog::warn(
-          "shard {}: cannot save the baselines it loaded: {} (a crash before the next "
-          "accounting file loses them)",
-          run.shard, saved.error());
+      latest && latest->count == run.count && read.ok() && latest->baselines.size() == read_count;
+  if (!own_file_as_is) {
+    if (Status made = MakeOwnFileThisRuns(files, accounting_dir, run, ledger); !made) {
+      return Error{"cannot replace " + BaselineFilePath(accounting_dir, run.shard, run.count) +
+                   " with this start's baselines: " + made.error() +
+                   " (left as it is, it could credit a transfer twice; fix the directory or "
+                   "delete the file)"};
     }
   }
   RemoveSuperseded(files, accounting_dir, *names, run.shard, run.count);
-  if (!read) return Error{read.error()};
-  return latest->baselines.size();
+  return LoadedBaselines{latest ? latest->baselines.size() : 0, read.ok() ? "" : read.error()};
 }
 
 }  // namespace shardtrack

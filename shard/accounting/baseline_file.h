@@ -54,19 +54,27 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const Sh
 Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
                        std::uint32_t count);
 
+// What a start took up: how many baselines, and what could not be read (a damaged file, removed
+// after the good records before the damage were loaded: logged, those clients start again).
+struct LoadedBaselines {
+  std::size_t loaded = 0;
+  std::string unread;
+};
+
 // Loads into `ledger` (empty) the saved baselines last seen after `cutoff` of the torrents `run`
 // owns, from the file of this shard index (of any shard count: the cluster may have been
-// resized) that the latest run saved. `sets`: the file sets the state load read. A baseline is
-// loaded only while no other set that owns its torrent has written since the run that saved it
-// began (a layout that ran since credited the torrent itself). Baselines loaded from another
-// layout's file, or fewer than the own file held, are saved as this layout's at once; the same
-// index's files of other shard counts, and those of builds that named them by index alone, are
-// then removed (other indexes' wait for their shards). Returns how many were loaded (0 without
-// a file). A damaged file is an error, and is removed after the good records before the damage
-// were loaded (unless the removal fails: then nothing is loaded).
-Result<std::size_t> LoadBaselines(FileOps& files, const std::string& accounting_dir,
-                                  const ShardRun& run, const std::vector<FileSet>& sets,
-                                  UnixSeconds cutoff, TransferLedger& ledger);
+// resized) that the latest run saved, of those whose set the state load read (`sets`). Call it
+// before this run's first snapshot. A baseline is loaded only while no other set that owns its
+// torrent has written since the run that saved it began (a layout that ran since credited the
+// torrent itself). Unless this layout's own file was loaded as it is, it is replaced by what was
+// loaded, or removed: left older than this run's first snapshot, it could later pass for current
+// (say once `retire` removed the files that show it stale). An error (the listing, or that
+// replacement, failed) must stop the start. The same index's files of other shard counts, and
+// those of builds that named them by index alone, are then removed (other indexes' wait for
+// their shards).
+Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& accounting_dir,
+                                      const ShardRun& run, const std::vector<FileSet>& sets,
+                                      UnixSeconds cutoff, TransferLedger& ledger);
 
 // Removes every shard's baselines of other shard counts (`shardtrack-dfile retire`, once every
 // shard of this layout has started). Returns the names removed; none without a directory.

@@ -49,10 +49,9 @@ JournalEntry PeerEntry(const PeerAnnounce& announce, UnixSeconds now) {
 
 }  // namespace
 
-Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
-                                                                 const PersistenceOptions& options,
-                                                                 UnixSeconds now,
-                                                                 SwarmStore& store) {
+Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(
+    FileOps& ops, const PersistenceOptions& options, UnixSeconds now, SwarmStore& store,
+    const std::function<Status(const StoreLoad&)>& before_first_snapshot) {
   if (Status created = ops.CreateDir(options.data_dir); !created) return Error{created.error()};
   auto lock = DataDirLock::Take(options.data_dir, options.index, options.count);
   if (!lock) return Error{lock.error()};
@@ -64,6 +63,11 @@ Result<std::unique_ptr<ShardPersistence>> ShardPersistence::Open(FileOps& ops,
   persistence->lock_ = std::move(*lock);
   persistence->generation_ = loaded->max_generation;
   persistence->recovery_ = std::move(*loaded);
+  if (before_first_snapshot) {
+    if (Status settled = before_first_snapshot(persistence->recovery_); !settled) {
+      return Error{settled.error()};
+    }
+  }
   if (Status started = StartFirstJournal(ops, options.data_dir, options.index, options.count, now);
       !started) {
     return Error{started.error()};

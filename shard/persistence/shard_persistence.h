@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,9 +82,12 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
  public:
   // Loads into `store` (empty), then writes the first snapshot and journal. Fails, naming the
   // file and the --on-corrupt choices, when a file is corrupt and the policy is to refuse.
-  static Result<std::unique_ptr<ShardPersistence>> Open(FileOps& ops,
-                                                        const PersistenceOptions& options,
-                                                        UnixSeconds now, SwarmStore& store);
+  // `before_first_snapshot` runs in between, with what was loaded: what must be settled before
+  // this run's snapshot outranks the files it read (the accounting's baselines); its error fails
+  // the open.
+  static Result<std::unique_ptr<ShardPersistence>> Open(
+      FileOps& ops, const PersistenceOptions& options, UnixSeconds now, SwarmStore& store,
+      const std::function<Status(const StoreLoad&)>& before_first_snapshot = {});
   ShardPersistence(OnlyOpen, FileOps& ops, PersistenceOptions options)
       : ops_(ops), options_(std::move(options)) {}
 

@@ -126,7 +126,7 @@ class AccountingFlusherTest : public ::testing::Test {
   std::size_t BaselinesLoadedAtRestart() {
     TransferLedger next({5, 6}, 2700);
     AccountingFlusher restarted(loop_, files_, options_, next);
-    restarted.LoadSavedBaselines(kThisShardsFiles);
+    EXPECT_TRUE(restarted.LoadSavedBaselines(kThisShardsFiles).ok());
     return next.baselines();
   }
   void TurnUntilFiles(std::size_t files) {
@@ -238,7 +238,7 @@ TEST_F(AccountingFlusherTest, AStartAfterACrashCreditsTheTransferSinceTheLastFil
 
   TransferLedger next({5, 6}, 2700);
   AccountingFlusher restarted(loop_, files_, options_, next);
-  restarted.LoadSavedBaselines(kThisShardsFiles);
+  EXPECT_TRUE(restarted.LoadSavedBaselines(kThisShardsFiles).ok());
   next.Record(Peer(), "alice", 150, 0, false, clock_.WallNow());
   EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{150 - 64, 0, 0, 0, 1}));
 }

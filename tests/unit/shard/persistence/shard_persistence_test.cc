@@ -139,6 +139,25 @@ TEST_F(ShardPersistenceTest, AFirstStartStoppedBeforeTheJournalOfItsFirstSnapsho
 // Under --on-corrupt=quarantine a damaged journal's intact turns are replayed, and the journal
 // is moved aside only once the start's snapshot holds them: a start that fails before that
 // leaves it in place, and the next start replays them again.
+// What must be settled before a start's snapshot outranks the files it read runs with what the
+// load found, and its failure leaves the files as they were: no snapshot of this start.
+TEST_F(ShardPersistenceTest, WhatRunsBeforeTheFirstSnapshotCanStopTheStart) {
+  ASSERT_NE(Open(real_), nullptr);  // a first start: its snapshot is generation 1
+  const std::string snapshot = testing::ReadAll(dir_.File("shard-0-of-1.snapshot"));
+  std::uint64_t seen = 0;
+  SwarmStore store;
+  auto refused = ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}},
+                                        kStart, store, [&](const StoreLoad& loaded) -> Status {
+                                          seen = loaded.max_generation;
+                                          EXPECT_EQ(loaded.sets, (std::vector<FileSet>{{0, 1, 1}}));
+                                          return Error{"not settled"};
+                                        });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("not settled"), std::string::npos) << refused.error();
+  EXPECT_EQ(seen, 1u);
+  EXPECT_EQ(testing::ReadAll(dir_.File("shard-0-of-1.snapshot")), snapshot);
+}
+
 class QuarantiningStartTest : public ShardPersistenceTest {
  protected:
   // Three completions, a turn each, the second damaged in synced bytes (the third write's sync
