@@ -23,28 +23,10 @@
 #include "shard/persistence/snapshot_file.h"
 #include "tests/fuzz/built_frames.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/memory_file.h"
 
 namespace shardtrack {
 namespace {
-
-// A SequentialFile that hands out a few bytes a read (a file on a slow or odd file system).
-class DribbleFile final : public SequentialFile {
- public:
-  DribbleFile(std::string_view bytes, std::uint8_t seed) : bytes_(bytes), x_(seed | 1) {}
-  Status Read(std::size_t max_bytes, std::string& out) override {
-    x_ = x_ * 1103515245u + 12345u;
-    std::size_t n = std::min<std::size_t>({max_bytes, bytes_.size(), 1 + (x_ >> 16) % 8});
-    out.append(bytes_.substr(0, n));
-    bytes_.remove_prefix(n);
-    return OkStatus();
-  }
-  const std::string& path() const override { return path_; }
-
- private:
-  std::string_view bytes_;
-  std::uint32_t x_;
-  std::string path_ = "<dribble>";
-};
 
 bool SameEntry(const JournalEntry& a, const JournalEntry& b) {
   if (a.op != b.op || a.info_hash != b.info_hash) return false;
@@ -63,7 +45,7 @@ bool SameEntry(const JournalEntry& a, const JournalEntry& b) {
 
 void CheckJournal(std::string_view file, std::uint8_t seed) {
   auto parsed = ParseJournal(file);
-  DribbleFile dribble(file, seed);
+  MemoryFile dribble(std::string(file), "<dribble>", seed | 1);
   std::vector<JournalEntry> seen;
   std::optional<JournalContents> before;
   auto read = ReadJournal(
@@ -116,7 +98,7 @@ void CheckSnapshot(std::string_view file, std::uint8_t seed) {
   const std::uint32_t count = 1 + seed % 3;
   auto keep = [count](const InfoHash& h) { return ShardFor(h, count) == 0; };
   auto parsed = ParseSnapshot(file, keep);
-  DribbleFile dribble(file, seed);
+  MemoryFile dribble(std::string(file), "<dribble>", seed | 1);
   std::vector<TorrentRecord> taken;
   auto read =
       ReadSnapshot(dribble, keep, [&](TorrentRecord&& t) { taken.push_back(std::move(t)); });

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/siphash.h"
+#include "shard/persistence/byte_codec.h"
 #include "shard/persistence/loading_peers.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -30,24 +31,8 @@ namespace {
 
 constexpr SipHashKey kIndexKey = {0x0123456789abcdefull, 0xfedcba9876543210ull};
 
-// The input, a byte at a time; 0 once it runs out.
-class ByteStream {
- public:
-  ByteStream(const std::uint8_t* bytes, std::size_t size) : bytes_(bytes), left_(size) {}
-  std::uint8_t Next() {
-    if (left_ == 0) return 0;
-    --left_;
-    return *bytes_++;
-  }
-  bool empty() const { return left_ == 0; }
-
- private:
-  const std::uint8_t* bytes_;
-  std::size_t left_;
-};
-
-PeerRecord NextPeer(ByteStream& in) {
-  const std::uint8_t a = in.Next(), b = in.Next(), c = in.Next();
+PeerRecord NextPeer(ByteReader& in) {
+  const std::uint8_t a = in.U8(), b = in.U8(), c = in.U8();
   std::string raw;
   if (a & 0x80) {
     raw.assign(16, '\0');
@@ -77,10 +62,10 @@ std::string EndpointOf(const PeerRecord& peer) {
 
 using Model = std::map<std::string, PeerRecord>;
 
-void AddSnapshotRecords(ByteStream& in, LoadingPeers& peers, Model& model) {
-  const int records = in.Next() % 5;
+void AddSnapshotRecords(ByteReader& in, LoadingPeers& peers, Model& model) {
+  const int records = in.U8() % 5;
   for (int r = 0; r < records; ++r) {
-    const int count = in.Next() % 65;
+    const int count = in.U8() % 65;
     std::vector<PeerRecord> record;
     for (int i = 0; i < count; ++i) record.push_back(NextPeer(in));
     for (const auto& peer : record) model[EndpointOf(peer)] = peer;  // the later one counts
@@ -132,13 +117,13 @@ void CheckTakenEqualsModel(LoadingPeers& peers, const Model& model) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   using namespace shardtrack;
-  ByteStream in(bytes, size);
+  ByteReader in({reinterpret_cast<const char*>(bytes), size});  // 0s once it runs out
   LoadingPeers peers;
   Model model;
   AddSnapshotRecords(in, peers, model);
   std::size_t most_met = model.size();  // the most peers a journal record has met so far
-  while (!in.empty()) {
-    const std::uint8_t op = in.Next();
+  while (!in.AtEnd()) {
+    const std::uint8_t op = in.U8();
     ApplyJournalRecord(op, NextPeer(in), peers, model);
     most_met = std::max(most_met, model.size());
     FUZZ_CHECK(peers.indexed() == (most_met > LoadingPeers::kIndexFrom));

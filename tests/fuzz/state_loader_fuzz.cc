@@ -38,6 +38,7 @@
 #include "shard/persistence/state_loader.h"
 #include "tests/fuzz/built_frames.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/memory_file.h"
 
 namespace shardtrack {
 namespace {
@@ -45,30 +46,6 @@ namespace {
 constexpr std::string_view kDataDir = "/data";
 constexpr UnixSeconds kNow = 1700000001;
 using Files = std::map<std::string, std::string>;  // path -> bytes
-
-// A file being read that hands out the whole rest a read, or with a seed, 1..9 bytes a read.
-class MemorySequentialFile final : public SequentialFile {
- public:
-  MemorySequentialFile(std::string bytes, std::string path, std::uint32_t dribble_seed)
-      : bytes_(std::move(bytes)), path_(std::move(path)), x_(dribble_seed) {}
-  Status Read(std::size_t max_bytes, std::string& out) override {
-    std::size_t n = std::min(max_bytes, bytes_.size() - at_);
-    if (x_ != 0) {
-      x_ = x_ * 1103515245u + 12345u;
-      n = std::min<std::size_t>(n, 1 + (x_ >> 16) % 9);
-    }
-    out.append(bytes_, at_, n);
-    at_ += n;
-    return OkStatus();
-  }
-  const std::string& path() const override { return path_; }
-
- private:
-  std::string bytes_;
-  std::size_t at_ = 0;
-  std::string path_;
-  std::uint32_t x_;
-};
 
 // A data directory in memory (PosixFileOps' reads resize their buffer to a 1 MiB chunk each,
 // which under ASan ran this target at 6 executions a second). It does what the loader does:
@@ -110,7 +87,7 @@ class MemoryFileOps final : public FileOps {
     auto it = files_.find(path);
     if (it == files_.end()) return Error{"open " + path + ": No such file"};
     return std::unique_ptr<SequentialFile>(
-        std::make_unique<MemorySequentialFile>(it->second, path, dribble_seed_));
+        std::make_unique<MemoryFile>(it->second, path, dribble_seed_));
   }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     std::vector<std::string> names;
