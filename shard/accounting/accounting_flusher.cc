@@ -131,19 +131,19 @@ Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
 bool AccountingFlusher::Close() {
   worker_.Wait();
   if (!ledger_.empty()) {  // the baselines, then the last file
-    const Status flushed = Flush();
-    if (!flushed) {
+    if (const Status flushed = Flush(); !flushed) {
       spdlog::error(
           "shard {}: the last accounting file failed: {} (its totals, and those of earlier "
           "files that failed, are lost)",
           options_.shard, flushed.error());
+      return false;
     }
-    if (flushed && !baselines_saved_) {  // nothing was credited since: they match that file
-      baselines_saved_ = SaveBaselines(files_, options_.dir, Run(), ledger_).ok();
-    }
-    return flushed.ok() && baselines_saved_;
+    if (baselines_saved_) return true;
+  } else if (ledger_.baselines() == 0) {
+    return true;
   }
-  if (ledger_.baselines() == 0) return true;
+  // Nothing was credited since the last file (or its baselines could not be saved with it):
+  // they match it.
   if (Status saved = SaveBaselines(files_, options_.dir, Run(), ledger_); !saved) {
     spdlog::error(
         "shard {}: cannot save the accounting's peer baselines: {} (after the restart each "

@@ -58,10 +58,10 @@ class AccountingFlusher {
   // Writes what the ledger holds now, on the calling thread, after a write in progress
   // (nothing when it holds nothing).
   Status Flush();
-  // At start: the baselines saved with the last accounting file or at a stop (baseline_file.h),
-  // if any; a damaged or unreadable file is logged.
-  // `sets`: those the state load read (LoadBaselines). An error (this shard's file could be
-  // neither brought up to date nor removed) must stop the start.
+  // At start, before this run's first snapshot: the baselines saved with the last accounting
+  // file or at a stop (LoadBaselines; `sets`: those the state load read), if any. A damaged or
+  // unreadable file is logged; an error (this shard's file could be neither brought up to date
+  // nor removed) must stop the start.
   Status LoadSavedBaselines(const std::vector<FileSet>& sets);
   // At shutdown: the peers' baselines for the next start, then the last file. False when
   // either failed (logged).

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <iterator>
 #include <optional>
 #include <utility>
@@ -13,6 +12,7 @@
 #include "common/routing.h"
 #include "shard/persistence/byte_codec.h"
 #include "shard/persistence/record_framing.h"
+#include "shard/persistence/shard_file_name.h"
 
 namespace shardtrack {
 namespace {
@@ -111,20 +111,53 @@ Status Parse(std::string_view file, UnixSeconds cutoff, SavedBaselines& out) {
   }
 }
 
-// The (index, count) a baselines file name (or its .tmp) names, if it is one.
-std::optional<std::pair<std::uint32_t, std::uint32_t>> BaselineFileLayout(std::string_view name) {
+// The layout a baselines file name (or its .tmp) names, if it is one.
+std::optional<ShardLayout> BaselineFileLayout(std::string_view name) {
   if (name.ends_with(".tmp")) name.remove_suffix(4);
   if (!name.starts_with("shard") || !name.ends_with(".baselines")) return std::nullopt;
-  name = name.substr(5, name.size() - 5 - std::string_view(".baselines").size());
-  std::uint32_t index = 0, count = 0;
-  const char* end = name.data() + name.size();
-  auto [after_index, index_error] = std::from_chars(name.data(), end, index);
-  if (index_error != std::errc() || !std::string_view(after_index, end).starts_with("-of-")) {
-    return std::nullopt;
+  name.remove_prefix(5);
+  name.remove_suffix(std::string_view(".baselines").size());
+  auto layout = TakeShardLayout(name);
+  if (!layout || !name.empty()) return std::nullopt;
+  return layout;
+}
+
+bool IsSet(const FileSet& set, std::uint32_t index, std::uint32_t count) {
+  return set.index == index && set.count == count;
+}
+
+// The directory's names; none without the directory (nothing saved yet).
+Result<std::vector<std::string>> ListSaved(FileOps& files, const std::string& accounting_dir) {
+  auto names = files.ListDir(accounting_dir);
+  if (names) return names;
+  if (!files.Exists(accounting_dir)) return std::vector<std::string>{};
+  return Error{"cannot list " + accounting_dir + ": " + names.error()};
+}
+
+struct Removal {
+  std::vector<std::string> removed;
+  std::vector<std::string> errors;  // of the files that stay, and of the directory's sync
+};
+
+// Removes the files among `names` that `remove` picks, then syncs the directory.
+template <typename Pick>
+Removal RemoveFiles(FileOps& files, const std::string& accounting_dir,
+                    const std::vector<std::string>& names, const Pick& remove) {
+  Removal out;
+  for (const std::string& name : names) {
+    if (!remove(name)) continue;
+    if (Status gone = files.Remove(JoinPath(accounting_dir, name)); gone) {
+      out.removed.push_back(name);
+    } else {
+      out.errors.push_back(gone.error());
+    }
   }
-  auto [after_count, count_error] = std::from_chars(after_index + 4, end, count);
-  if (count_error != std::errc() || after_count != end) return std::nullopt;
-  return std::pair{index, count};
+  if (!out.removed.empty()) {
+    if (Status synced = files.SyncDir(accounting_dir); !synced) {
+      out.errors.push_back(synced.error() + " (removed files may come back after a power loss)");
+    }
+  }
+  return out;
 }
 
 // Removes this shard index's files of other shard counts, and the file an older build named by
@@ -134,22 +167,15 @@ void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
                       const std::vector<std::string>& names, std::uint32_t shard,
                       std::uint32_t count) {
   const std::string older_build = fmt::format("shard{}.baselines", shard);
-  bool removed = false;
-  for (const std::string& name : names) {
+  const Removal removal = RemoveFiles(files, accounting_dir, names, [&](const std::string& name) {
     const auto layout = BaselineFileLayout(name);
-    const bool superseded =
-        name == older_build || (layout && layout->first == shard && layout->second != count);
-    if (!superseded) continue;
-    if (Status gone = files.Remove(JoinPath(accounting_dir, name)); gone) {
-      spdlog::info("removed {}: this layout credits its torrents now", name);
-      removed = true;
-    } else {
-      spdlog::warn("{}: delete it by hand (it is not read again)", gone.error());
-    }
+    return name == older_build || (layout && layout->index == shard && layout->count != count);
+  });
+  for (const std::string& name : removal.removed) {
+    spdlog::info("removed {}: this layout credits its torrents now", name);
   }
-  if (removed && !files.SyncDir(accounting_dir)) {
-    spdlog::warn("cannot sync {}: removed baseline files may come back after a power loss",
-                 accounting_dir);
+  for (const std::string& error : removal.errors) {
+    spdlog::warn("{}: delete it by hand (it is not read again)", error);
   }
 }
 
@@ -195,14 +221,14 @@ std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& acco
   std::optional<SavedBaselines> latest;
   for (const std::string& name : names) {
     const auto layout = BaselineFileLayout(name);
-    if (!layout || name.ends_with(".tmp") || layout->first != shard) continue;
+    if (!layout || name.ends_with(".tmp") || layout->index != shard) continue;
     const bool set_read = std::any_of(sets.begin(), sets.end(), [&](const FileSet& set) {
-      return set.index == layout->first && set.count == layout->second;
+      return IsSet(set, layout->index, layout->count);
     });
     if (!set_read) continue;
     SavedBaselines saved;
-    saved.index = layout->first;
-    saved.count = layout->second;
+    saved.index = layout->index;
+    saved.count = layout->count;
     Status read = ReadSaved(files, accounting_dir, cutoff, saved);
     if (!latest || saved.since > latest->since) {
       latest = std::move(saved);
@@ -232,8 +258,7 @@ Status MakeOwnFileThisRuns(FileOps& files, const std::string& accounting_dir, co
 bool StillLatest(const std::vector<FileSet>& sets, const SavedBaselines& file,
                  const InfoHash& hash) {
   return std::none_of(sets.begin(), sets.end(), [&](const FileSet& set) {
-    const bool same = set.index == file.index && set.count == file.count;
-    return !same && set.Owns(hash) && set.generation >= file.since;
+    return !IsSet(set, file.index, file.count) && set.Owns(hash) && set.generation >= file.since;
   });
 }
 
@@ -284,34 +309,22 @@ Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::u
 Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
                                                            const std::string& accounting_dir,
                                                            std::uint32_t count) {
-  std::vector<std::string> removed;
-  auto names = files.ListDir(accounting_dir);
-  if (!names) {  // no directory: nothing saved
-    if (!files.Exists(accounting_dir)) return removed;
-    return Error{names.error()};
-  }
-  for (const std::string& name : *names) {
+  auto names = ListSaved(files, accounting_dir);
+  if (!names) return Error{names.error()};
+  Removal removal = RemoveFiles(files, accounting_dir, *names, [&](const std::string& name) {
     const auto layout = BaselineFileLayout(name);
-    if (!layout || layout->second == count) continue;
-    if (Status gone = files.Remove(JoinPath(accounting_dir, name)); !gone) {
-      return Error{gone.error()};
-    }
-    removed.push_back(name);
-  }
-  if (!removed.empty()) {
-    if (Status synced = files.SyncDir(accounting_dir); !synced) return Error{synced.error()};
-  }
-  return removed;
+    return layout && layout->count != count;
+  });
+  if (!removal.errors.empty()) return Error{removal.errors.front()};
+  return std::move(removal.removed);
 }
 
 Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& accounting_dir,
                                       const ShardRun& run, const std::vector<FileSet>& sets,
                                       UnixSeconds cutoff, TransferLedger& ledger) {
-  auto names = files.ListDir(accounting_dir);
-  if (!names) {  // no directory yet: nothing saved
-    if (!files.Exists(accounting_dir)) return LoadedBaselines{};
-    return Error{"cannot list " + accounting_dir + ": " + names.error()};
-  }
+  auto names = ListSaved(files, accounting_dir);
+  if (!names) return Error{names.error()};
+  if (names->empty()) return LoadedBaselines{};  // nothing saved, nothing to replace
   Status read = OkStatus();
   auto latest = ReadLatest(files, accounting_dir, *names, run.shard, sets, cutoff, read);
   std::size_t read_count = 0;

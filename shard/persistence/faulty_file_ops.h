@@ -1,9 +1,9 @@
 // FaultyFileOps: a FileOps wrapper for tests that fails chosen calls, tears a write, or "crashes"
-// (every later mutating call fails, as after kill -9, so no clean-up can run). Reads and listings
-// always pass through. It also records on which thread files from Unlink() are finally closed
-// (NoteRelease() and releases() / last_release_thread() are thread-safe: that close may run on
-// another thread). Owns nothing but counters; the wrapped FileOps must outlive it and every file
-// it returned.
+// (every later mutating call fails, as after kill -9, so no clean-up can run). Reads always pass
+// through, and listings but for one chosen to fail (kList), crash or not. It also records on which
+// thread files from Unlink() are finally closed (NoteRelease() and releases() /
+// last_release_thread() are thread-safe: that close may run on another thread). Owns nothing but
+// counters; the wrapped FileOps must outlive it and every file it returned.
 #pragma once
 
 #include <array>
@@ -17,8 +17,20 @@ namespace shardtrack {
 
 class FaultyFileOps final : public FileOps {
  public:
-  // kOpen: for writing; kOpenToRead: OpenSequential (a file that cannot be opened at start).
-  enum class Op { kOpen, kWrite, kSync, kRename, kLink, kSyncDir, kRemove, kOpenToRead, kCount };
+  // kOpen: for writing; kOpenToRead: OpenSequential (a file that cannot be opened at start);
+  // kList: ListDir (a directory that cannot be read).
+  enum class Op {
+    kOpen,
+    kWrite,
+    kSync,
+    kRename,
+    kLink,
+    kSyncDir,
+    kRemove,
+    kOpenToRead,
+    kList,
+    kCount
+  };
 
   explicit FaultyFileOps(FileOps& real) : real_(real) {}
 
@@ -57,6 +69,8 @@ class FaultyFileOps final : public FileOps {
     return real_.OpenSequential(path);
   }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    const auto slot = static_cast<std::size_t>(Op::kList);
+    if (fail_at_[slot] == ++calls_[slot]) return Error{"injected fault"};
     return real_.ListDir(dir);
   }
   Status CreateDir(const std::string& dir) override { return real_.CreateDir(dir); }

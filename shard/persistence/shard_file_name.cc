@@ -34,14 +34,20 @@ bool TakePrefix(std::string_view& text, std::string_view prefix) {
 
 }  // namespace
 
+std::optional<ShardLayout> TakeShardLayout(std::string_view& text) {
+  auto index = TakeNumber(text);
+  if (!index || !TakePrefix(text, "-of-")) return std::nullopt;
+  auto count = TakeNumber(text);
+  if (!count || *count == 0 || *index >= *count) return std::nullopt;
+  return ShardLayout{*index, *count};
+}
+
 std::optional<ShardFileName> ShardFileName::Parse(std::string_view name) {
   if (!TakePrefix(name, "shard-")) return std::nullopt;
-  auto index = TakeNumber(name);
-  if (!index || !TakePrefix(name, "-of-")) return std::nullopt;
-  auto count = TakeNumber(name);
-  if (!count || *count == 0 || *index >= *count) return std::nullopt;
+  auto layout = TakeShardLayout(name);
+  if (!layout) return std::nullopt;
   for (const auto& [kind, suffix] : kSuffixes) {
-    if (name == suffix) return ShardFileName{*index, *count, kind};
+    if (name == suffix) return ShardFileName{layout->index, layout->count, kind};
   }
   return std::nullopt;
 }

@@ -43,4 +43,12 @@ struct ShardFileName {
 // A file moved aside by quarantine.
 bool IsQuarantinedName(std::string_view name);
 
+// "<index>-of-<count>" at the front of `text` (canonical decimals, the index below the count),
+// taken off it: the middle of every shard's file names, the accounting's baselines' too.
+struct ShardLayout {
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+};
+std::optional<ShardLayout> TakeShardLayout(std::string_view& text);
+
 }  // namespace shardtrack

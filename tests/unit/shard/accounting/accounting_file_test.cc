@@ -122,11 +122,14 @@ class AccountingFlusherTest : public ::testing::Test {
     announce.port = 6881;
     return announce;
   }
-  // What a shard starting now on this directory loads: a new ledger's baselines.
-  std::size_t BaselinesLoadedAtRestart() {
-    TransferLedger next({5, 6}, 2700);
+  // What a shard starting now on this directory loads into `next`, a new ledger.
+  void LoadAtRestart(TransferLedger& next) {
     AccountingFlusher restarted(loop_, files_, options_, next);
     EXPECT_TRUE(restarted.LoadSavedBaselines(kThisShardsFiles).ok());
+  }
+  std::size_t BaselinesLoadedAtRestart() {
+    TransferLedger next({5, 6}, 2700);
+    LoadAtRestart(next);
     return next.baselines();
   }
   void TurnUntilFiles(std::size_t files) {
@@ -237,8 +240,7 @@ TEST_F(AccountingFlusherTest, AStartAfterACrashCreditsTheTransferSinceTheLastFil
   ledger_.Record(Peer(), "alice", 100, 0, false, clock_.WallNow());  // lost in the crash
 
   TransferLedger next({5, 6}, 2700);
-  AccountingFlusher restarted(loop_, files_, options_, next);
-  EXPECT_TRUE(restarted.LoadSavedBaselines(kThisShardsFiles).ok());
+  LoadAtRestart(next);
   next.Record(Peer(), "alice", 150, 0, false, clock_.WallNow());
   EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{150 - 64, 0, 0, 0, 1}));
 }

@@ -232,6 +232,28 @@ TEST_F(BaselineFileTest, RetiringRemovesEveryOtherShardCountsFiles) {
   EXPECT_EQ(left, (std::vector<std::string>{"shard0-1700000000-0000000001.tsv",
                                             "shard0-of-3.baselines", "shard2-of-3.baselines"}));
   EXPECT_TRUE(RetireOtherCountBaselines(files_, scratch_.File("none"), 3)->empty());
+
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {1, 2, 1}, saved_).ok());
+  FaultyFileOps faulty(files_);
+  faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
+  auto refused = RetireOtherCountBaselines(faulty, dir_, 3);
+  ASSERT_FALSE(refused.ok());  // retire exits 1, naming it
+  EXPECT_NE(refused.error().find("injected fault"), std::string::npos) << refused.error();
+  faulty.FailNth(FaultyFileOps::Op::kList, 1);
+  EXPECT_FALSE(RetireOtherCountBaselines(faulty, dir_, 3).ok());  // not taken for "none"
+}
+
+// A directory that cannot be listed is not taken for one without files: the start stops. One
+// that is not there is a shard's first with members, or one without: nothing to load.
+TEST_F(BaselineFileTest, ADirectoryThatCannotBeListedStopsTheStart) {
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_)), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir_));
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, saved_).ok());
+  FaultyFileOps faulty(files_);
+  faulty.FailNth(FaultyFileOps::Op::kList, 1);
+  auto loaded = LoadBaselines(faulty, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find("cannot list " + dir_), std::string::npos) << loaded.error();
 }
 
 // The same records as an older version wrote them: a client key without the run's generation.
