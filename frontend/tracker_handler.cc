@@ -17,6 +17,7 @@ namespace shardtrack {
 namespace {
 constexpr std::string_view kBencodeType = "text/plain";
 constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
+constexpr HttpHeaderField kAnnounceAllows[] = {{"Allow", "GET"}};
 
 void AddTotals(proto::StatsReply& into, const proto::StatsReply& from) {
   into.set_torrents(into.torrents() + from.torrents());
@@ -55,6 +56,7 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
   answering_.gzip = request.accepts_gzip && settings_.full_scrape_gzip;
   if (path == kAnnounceRoute) {
     answering_.route = Route::kAnnounce;
+    if (request.method == HttpMethod::kHead) return RespondHeadToAnnounce(slot);
     if (Admit(slot, client, passkey)) HandleAnnounce(slot, request.query(), client, passkey);
   } else if (path == kScrapeRoute) {
     answering_.route = Route::kScrape;
@@ -443,6 +445,16 @@ void TrackerHandler::RespondText(ResponseSlot slot, int status, std::string_view
   response.status = status;
   response.body = text;
   Send(slot, response, status == 200 ? Outcome::kOk : Outcome::kError);
+}
+
+// HEAD is a safe method (RFC 9110 section 9.2.1): a link checker or a monitoring probe that
+// sends one must not join a swarm, and the answer to a GET cannot be known without joining.
+void TrackerHandler::RespondHeadToAnnounce(ResponseSlot slot) {
+  HttpResponse response;
+  response.status = 405;
+  response.body = "an announce changes its swarm: use GET\n";
+  response.extra_headers = kAnnounceAllows;
+  Send(slot, response, Outcome::kError);
 }
 
 void TrackerHandler::RespondMetrics(ResponseSlot slot) {

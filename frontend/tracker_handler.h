@@ -160,6 +160,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void RespondBencoded(ResponseSlot slot, Outcome outcome = Outcome::kOk);  // body_
   void RespondFullScrape(ResponseSlot slot, bool gzip);                     // full_scrape_
   void RespondText(ResponseSlot slot, int status, std::string_view text);
+  void RespondHeadToAnnounce(ResponseSlot slot);  // 405: HEAD must not change a swarm
   void RespondMetrics(ResponseSlot slot);
   void Send(ResponseSlot slot, HttpResponse& response, Outcome outcome);
 

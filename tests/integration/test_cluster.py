@@ -496,6 +496,16 @@ class HttpTest(SharedClusterTest):
             conn.request("POST", "/announce", body=b"info_hash=x")
             self.assertEqual(conn.read_response().status, 405)
 
+    def test_head_of_an_announce_is_405_and_joins_no_swarm(self):
+        h = self.torrent(0, "head")
+        probe, leecher = self.peers(2)
+        with HttpConnection(self.fe(0), source=probe.address) as conn:
+            conn.request("HEAD", announce_target(h, probe.peer_id, probe.port, left=0))
+            head = conn.read_response(head_request=True)
+            self.assertEqual(conn.get("/healthz").status, 200)  # the connection goes on
+        self.assertEqual((head.status, head.header("allow"), head.body), (405, "GET", b""))
+        self.assertCounts(leecher.announce(self.fe(0), h), complete=0, incomplete=1)
+
     def test_malformed_requests_get_4xx_and_a_closed_connection(self):
         cases = [
             (b"GARBAGE\r\n\r\n", {400}),
