@@ -162,7 +162,9 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                  settings.index, shard->frontend_keys_.entries(),
                  (*curve)->keys.own.public_key.ToHex());
   }
-  shard->service_->SetLedger(&shard->ledger_);
+  shard->service_->SetCredits(shard->accounting_.get());
+  shard->server_->SetBeforeReplies(
+      [accounting = shard->accounting_.get()] { accounting->WriteLog(); });
   WarnIfOthersMayRead("", JoinPath(settings.data_dir, kAccountingDir),
                       "the accounting files in it name members' passkeys");
   shard->server_->SetDurability(shard->persistence_.get());

@@ -203,6 +203,7 @@ void ShardServer::Queue(zmq::message_t identity) {
 }
 
 void ShardServer::EndTurn() {
+  if (before_replies_) before_replies_();
   if (durability_) {
     if (Status written = durability_->Write(); !written) {
       FailDurability("journal write", written.error());

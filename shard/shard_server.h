@@ -53,6 +53,9 @@ class ShardServer {
   Result<std::string> Bind();
   // Without it, replies go out at once. Must outlive the server.
   void SetDurability(ReplyDurability* durability) { durability_ = durability; }
+  // Runs at the end of each turn that handled batches, before the journal is written and the
+  // replies go out: the accounting writes its credit log there.
+  void SetBeforeReplies(std::function<void()> task) { before_replies_ = std::move(task); }
   // The periodic snapshot; without it there is none. Must outlive the server. Call before Start.
   void SetBackgroundSnapshot(BackgroundSnapshot& snapshot);
   // Starts the expiry timer, and the snapshots if there is a BackgroundSnapshot.
@@ -110,6 +113,7 @@ class ShardServer {
   ExpirySweep expiry_;
   zmq::socket_t socket_;
   ReplyDurability* durability_ = nullptr;
+  std::function<void()> before_replies_;
   BackgroundWorker sync_worker_;
   proto::RequestBatch incoming_;
   proto::ReplyBatch reply_;

@@ -98,9 +98,9 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
   announce->numwant = std::min(announce->numwant, kMaxPeersPerReply);
   const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
   applied_.push_back(*announce);
-  if (ledger_ != nullptr && outcome.accepted && !request.passkey().empty()) {
-    ledger_->Record(*announce, request.passkey(), request.uploaded(), request.downloaded(),
-                    outcome.completion_counted, now);
+  if (credits_ != nullptr && outcome.accepted && !request.passkey().empty()) {
+    credits_->Credit(*announce, request.passkey(), request.uploaded(), request.downloaded(),
+                     outcome.completion_counted, now);
   }
   if (outcome.completion_counted) {
     ++counters_.completions;

@@ -11,7 +11,7 @@
 #include "common/fast_rng.h"
 #include "common/log_throttle.h"
 #include "proto/shardtrack.pb.h"
-#include "shard/accounting/transfer_ledger.h"
+#include "shard/accounting/credit_recorder.h"
 #include "shard/peer_announce.h"
 #include "shard/swarm_store.h"
 
@@ -59,8 +59,9 @@ class ShardService {
   ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store, std::uint64_t seed,
                ShardLimits limits = {});
 
-  // Announces that name a passkey are credited to its member in `ledger` (must outlive this).
-  void SetLedger(TransferLedger* ledger) { ledger_ = ledger; }
+  // Announces that name a passkey are credited to its member through `credits` (must outlive
+  // this).
+  void SetCredits(CreditRecorder* credits) { credits_ = credits; }
 
   // One Reply per Request, with the same id, in the same order.
   void Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out);
@@ -90,7 +91,7 @@ class ShardService {
   SwarmStore& store_;
   FastRng rng_;
   ShardLimits limits_;
-  TransferLedger* ledger_ = nullptr;
+  CreditRecorder* credits_ = nullptr;
   std::vector<PeerAnnounce> applied_;
   std::vector<CountedCompletion> completions_;
   ShardServiceCounters counters_;

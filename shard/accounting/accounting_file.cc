@@ -6,7 +6,7 @@
 namespace shardtrack {
 namespace {
 
-// A name taken already (a restart within the same second) is skipped, never overwritten.
+// A name taken already (a restart within the same second) is skipped, never written over.
 constexpr int kNamesToTry = 1000;
 
 }  // namespace
@@ -22,33 +22,31 @@ std::string FormatAccounting(const std::vector<TransferLedger::Entry>& entries) 
   return text;
 }
 
-Result<std::string> WriteAccountingFile(FileOps& files, const std::string& dir, std::uint32_t shard,
-                                        UnixSeconds now, std::uint64_t& sequence,
-                                        const std::vector<TransferLedger::Entry>& entries) {
-  if (Status created = files.CreateDir(dir); !created) return Error{created.error()};
-  const std::string temporary = JoinPath(dir, fmt::format("shard{}.tsv.tmp", shard));
-  // A temporary name still linked to the last file handed over (a crash, or a failed Remove,
-  // right after its link) must not be truncated: that would rewrite a file the site may not
-  // have imported. Writing starts from a new file.
-  if (files.Exists(temporary)) {
-    if (Status removed = files.Remove(temporary); !removed) return Error{removed.error()};
-  }
-  {
-    auto file = files.OpenWritable(temporary, FileOps::OpenMode::kTruncate);
-    if (!file) return Error{file.error()};
-    if (Status written = (*file)->Append(FormatAccounting(entries)); !written) {
-      return Error{written.error()};
-    }
-    if (Status synced = (*file)->Sync(); !synced) return Error{synced.error()};
-  }
+Status PrepareAccountingFile(FileOps& files, const std::string& dir,
+                             const NumberedShardFile& prepared,
+                             const std::vector<TransferLedger::Entry>& entries) {
+  if (Status created = files.CreateDir(dir); !created) return created;
+  auto file = files.OpenWritable(JoinPath(dir, prepared.ToString(kPreparedSuffix)),
+                                 FileOps::OpenMode::kTruncate);
+  if (!file) return Error{file.error()};
+  if (Status written = (*file)->Append(FormatAccounting(entries)); !written) return written;
+  return (*file)->Sync();
+}
+
+Result<std::string> HandOverAccountingFile(FileOps& files, const std::string& dir,
+                                           const NumberedShardFile& prepared, UnixSeconds now,
+                                           std::uint64_t& sequence) {
   for (int tries = 0; tries < kNamesToTry; ++tries) {
-    const std::string path = JoinPath(
-        dir, fmt::format("shard{}-{}-{:010}.tsv", shard, now, sequence++ % 10'000'000'000));
+    const std::string path = JoinPath(dir, fmt::format("shard{}-{}-{:010}.tsv", prepared.index, now,
+                                                       sequence++ % 10'000'000'000));
     if (files.Exists(path)) continue;
-    if (Status linked = files.Link(temporary, path); !linked) return Error{linked.error()};
-    // Handed over: from here a failure must not make the caller write these totals again.
-    for (Status step : {files.Remove(temporary), files.SyncDir(dir)}) {
-      if (!step) spdlog::warn("accounting file {} written, but: {}", path, step.error());
+    if (Status renamed = files.Rename(JoinPath(dir, prepared.ToString(kPreparedSuffix)), path);
+        !renamed) {
+      return Error{renamed.error()};
+    }
+    // Handed over: from here a failure must not make the caller hand these totals over again.
+    if (Status synced = files.SyncDir(dir); !synced) {
+      spdlog::warn("accounting file {} written, but: {}", path, synced.error());
     }
     return path;
   }

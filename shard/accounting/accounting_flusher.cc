@@ -1,5 +1,6 @@
 #include "shard/accounting/accounting_flusher.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <random>
@@ -7,6 +8,7 @@
 
 #include "shard/accounting/accounting_file.h"
 #include "shard/accounting/baseline_file.h"
+#include "shard/persistence/shard_file_name.h"
 
 namespace shardtrack {
 
@@ -17,6 +19,7 @@ AccountingFlusher::AccountingFlusher(EventLoop& loop, FileOps& files, Options op
       options_(std::move(options)),
       ledger_(ledger),
       sequence_(std::random_device{}()),
+      log_(files, options_.dir, Run(), 1),
       worker_(loop) {}
 
 AccountingFlusher::~AccountingFlusher() {
@@ -29,6 +32,26 @@ void AccountingFlusher::Start() {
   expiry_timer_ = loop_.RunAfter(kExpirySlice, [this] { OnExpiryTimer(); });
 }
 
+void AccountingFlusher::Credit(const PeerAnnounce& announce, std::string_view passkey,
+                               std::uint64_t uploaded, std::uint64_t downloaded,
+                               bool completion_counted, UnixSeconds now) {
+  ledger_.Record(announce, passkey, uploaded, downloaded, completion_counted, now);
+  log_.Append(announce, passkey, uploaded, downloaded, completion_counted, now);
+}
+
+void AccountingFlusher::WriteLog() { NoteLogWrite(log_.WriteBuffered()); }
+
+void AccountingFlusher::NoteLogWrite(const Status& status) {
+  if (status) return;
+  ++counters_.log_failures;
+  if (!log_errors_.Due(loop_.clock().Now())) return;
+  spdlog::error(
+      "shard {}: cannot write the accounting's credit log: {} (what it missed is credited, but a "
+      "crash before the next accounting file would lose it; free space in, or fix the "
+      "permissions of, {})",
+      options_.shard, status.error(), options_.dir);
+}
+
 void AccountingFlusher::OnExpiryTimer() {
   expiry_timer_ = loop_.RunAfter(kExpirySlice, [this] { OnExpiryTimer(); });
   ledger_.ExpireSlice(loop_.clock().WallNow() - options_.peer_timeout, kExpiryLap);
@@ -36,56 +59,90 @@ void AccountingFlusher::OnExpiryTimer() {
 
 void AccountingFlusher::OnTimer() {
   timer_ = loop_.RunAfter(options_.interval, [this] { OnTimer(); });
-  if (ledger_.empty() || worker_.busy()) return;
-  TakeForWrite();
-  worker_.Start(
-      [this, now = loop_.clock().WallNow(), key = ledger_.client_key()] { return Write(now, key); },
-      [this](Status status) { OnWritten(status); });
+  // A file whose baselines are saved goes out before the next is taken: the next baselines would
+  // no longer say it is to be handed over.
+  if (worker_.busy() || !HandOverPrepared() || ledger_.empty()) return;
+  const std::uint64_t through = TakeForWrite();
+  worker_.Start([this, now = loop_.clock().WallNow(), key = ledger_.client_key(),
+                 through] { return Write(now, key, through); },
+                [this, through](Status status) { OnWritten(status, through); });
 }
 
-void AccountingFlusher::TakeForWrite() {
+std::uint64_t AccountingFlusher::TakeForWrite() {
+  NoteLogWrite(log_.WriteBuffered());
+  const std::uint64_t through = log_.Rotate();
   writing_ = ledger_.TakeTable();
   saving_ = ledger_.Baselines();
+  return through;
 }
 
-Status AccountingFlusher::Write(UnixSeconds now, const SipHashKey& client_key) {
+// The file is prepared (written and synced under its temporary name), then the baselines are
+// saved, naming the last credit log they include: that is the commit. A start after a crash
+// replays the logs after them, and hands over the file they name if it is still prepared; so
+// nothing is credited twice, nor lost. A file whose baselines cannot be saved waits.
+Status AccountingFlusher::Write(UnixSeconds now, const SipHashKey& client_key,
+                                std::uint64_t through) {
   std::vector<TransferLedger::Entry> entries = TransferLedger::Entries(writing_);
   writing_ = {};
-  if (Status saved = SaveBaselinesFirst(client_key); !saved) {
-    failed_ = std::move(entries);
-    return saved;
-  }
-  auto written = WriteAccountingFile(files_, options_.dir, options_.shard, now, sequence_, entries);
-  if (!written) {
-    failed_ = std::move(entries);
-    return Error{written.error()};
-  }
-  spdlog::debug("shard {}: accounting of {} members' torrents in {}", options_.shard,
-                entries.size(), *written);
-  return OkStatus();
-}
-
-// On disk the baselines must never be older than the newest accounting file: a start after a
-// crash would credit again what that file holds. So they are saved first, or else removed.
-Status AccountingFlusher::SaveBaselinesFirst(const SipHashKey& client_key) {
   const auto baselines = std::exchange(saving_, {});
-  const Status saved = SaveBaselines(files_, options_.dir, Run(), client_key, baselines);
-  baselines_saved_ = saved.ok();
-  if (saved) return OkStatus();
-  if (Status removed = RemoveBaselines(files_, options_.dir, options_.shard, options_.shard_count);
-      !removed) {
-    return Error{"cannot save the peers' baselines (" + saved.error() +
-                 ") nor remove the old ones (" + removed.error() + ")"};
+  const NumberedShardFile prepared = Prepared(through);
+  Status committed = PrepareAccountingFile(files_, options_.dir, prepared, entries);
+  if (committed) {
+    committed = SaveBaselines(files_, options_.dir, Run(), through, client_key, baselines);
+    if (!committed) committed = Error{"cannot save the peers' baselines: " + committed.error()};
   }
-  spdlog::warn(
-      "shard {}: cannot save the accounting's peer baselines: {} (the old ones are removed; "
-      "after a crash each peer's next announce starts its counting again)",
-      options_.shard, saved.error());
+  if (!committed) {
+    // Never handed over (a start removes one left behind).
+    if (Status removed = files_.Remove(JoinPath(options_.dir, prepared.ToString(kPreparedSuffix)));
+        !removed) {
+      spdlog::warn("shard {}: {}", options_.shard, removed.error());
+    }
+    failed_ = std::move(entries);
+    return committed;
+  }
+  prepared_ = through;
+  auto path = HandOverAccountingFile(files_, options_.dir, prepared, now, sequence_);
+  if (path) {
+    prepared_.reset();
+    spdlog::debug("shard {}: accounting of {} members' torrents in {}", options_.shard,
+                  entries.size(), *path);
+  } else {
+    handover_error_ = path.error();
+  }
   return OkStatus();
 }
 
-void AccountingFlusher::Settle(const Status& status) {
+NumberedShardFile AccountingFlusher::Prepared(std::uint64_t through) const {
+  return {options_.shard, options_.shard_count, through};
+}
+
+bool AccountingFlusher::HandOverPrepared() {
+  if (!prepared_) return true;
+  auto path = HandOverAccountingFile(files_, options_.dir, Prepared(*prepared_),
+                                     loop_.clock().WallNow(), sequence_);
+  if (!path) {
+    handover_error_ = path.error();
+    ReportHandOverFailure();
+    return false;
+  }
+  prepared_.reset();
+  ++counters_.files_written;
+  return true;
+}
+
+void AccountingFlusher::ReportHandOverFailure() {
+  ++counters_.failures;
+  if (!handover_errors_.Due(loop_.clock().Now())) return;
+  spdlog::error(
+      "shard {}: cannot give an accounting file its name: {} (it is whole under {}, and tried "
+      "again every interval and at the next start; meanwhile the next waits)",
+      options_.shard, handover_error_, Prepared(*prepared_).ToString(kPreparedSuffix));
+}
+
+void AccountingFlusher::Settle(const Status& status, std::uint64_t through) {
   if (status) {
+    RemoveLogsThrough(through);  // the saved baselines include them
+    if (prepared_) return ReportHandOverFailure();
     ++counters_.files_written;
   } else {
     ++counters_.failures;
@@ -93,8 +150,19 @@ void AccountingFlusher::Settle(const Status& status) {
   }
 }
 
-void AccountingFlusher::OnWritten(const Status& status) {
-  Settle(status);
+void AccountingFlusher::RemoveLogsThrough(std::uint64_t through) {
+  auto names = files_.ListDir(options_.dir);
+  const Status removed = names ? RemoveCreditLogs(files_, options_.dir, *names, options_.shard,
+                                                  options_.shard_count, through)
+                               : Status{Error{names.error()}};
+  if (!removed) {  // harmless: the baselines say they are included, and the next start removes them
+    spdlog::warn("shard {}: cannot remove credit logs the accounting files hold: {}",
+                 options_.shard, removed.error());
+  }
+}
+
+void AccountingFlusher::OnWritten(const Status& status, std::uint64_t through) {
+  Settle(status, through);
   if (status) return;
   spdlog::error(
       "shard {}: cannot write an accounting file: {}; its totals are kept and written with the "
@@ -105,9 +173,9 @@ void AccountingFlusher::OnWritten(const Status& status) {
 Status AccountingFlusher::Flush() {
   worker_.Wait();
   if (ledger_.empty()) return OkStatus();
-  TakeForWrite();
-  const Status status = Write(loop_.clock().WallNow(), ledger_.client_key());
-  Settle(status);
+  const std::uint64_t through = TakeForWrite();
+  const Status status = Write(loop_.clock().WallNow(), ledger_.client_key(), through);
+  Settle(status, through);
   return status;
 }
 
@@ -125,32 +193,83 @@ Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
     spdlog::info("shard {}: accounting goes on from {} peers' saved counters", options_.shard,
                  loaded->loaded);
   }
+  const ShardRun run = Run();
+  SettlePrepared(loaded->through);
+  auto replayed = ReplayCreditLogs(
+      files_, options_.dir, run, loaded->through,
+      [&](const InfoHash& hash, std::uint64_t since) {
+        return StillLatest(sets, {run.shard, run.count}, since, hash);
+      },
+      ledger_);
+  if (!replayed) return Error{"accounting credit logs: " + replayed.error()};
+  if (!replayed->unread.empty()) {
+    spdlog::warn(
+        "shard {}: credit logs not all replayed: {} (the transfer they held is mostly "
+        "credited from the clients' next counters; their completions may be lost)",
+        options_.shard, replayed->unread);
+  }
+  if (replayed->files > 0) {
+    spdlog::info(
+        "shard {}: the accounting credited {} announces again from {} credit logs (since its "
+        "last file)",
+        options_.shard, replayed->announces, replayed->files);
+  }
+  if (loaded->through > 0) RemoveLogsThrough(loaded->through);  // left by a crash, included
+  log_.StartAt(std::max(loaded->through, replayed->last_number) + 1);
   return OkStatus();
+}
+
+// A file prepared and committed by the run that stopped goes out now; any other prepared file was
+// not committed, and its totals are in the credit logs.
+void AccountingFlusher::SettlePrepared(std::uint64_t through) {
+  auto names = files_.ListDir(options_.dir);
+  if (!names) return;  // LoadBaselines listed it just now: no directory
+  const std::string older_build = fmt::format("shard{}.tsv.tmp", options_.shard);
+  for (const std::string& name : *names) {
+    const auto prepared = NumberedShardFile::Parse(name, kPreparedSuffix);
+    const bool own =
+        prepared && prepared->index == options_.shard && prepared->count == options_.shard_count;
+    if (own && prepared->number == through) {
+      prepared_ = through;
+    } else if (own || name == older_build) {
+      if (Status removed = files_.Remove(JoinPath(options_.dir, name)); !removed) {
+        spdlog::warn("shard {}: {} (an accounting file never handed over; delete it)",
+                     options_.shard, removed.error());
+      }
+    }
+  }
+  if (prepared_ && HandOverPrepared()) {
+    spdlog::info("shard {}: handed over the accounting file the last run had saved",
+                 options_.shard);
+  }
 }
 
 bool AccountingFlusher::Close() {
   worker_.Wait();
-  if (!ledger_.empty()) {  // the baselines, then the last file
+  if (!HandOverPrepared()) return false;  // the next start hands it over
+  if (!ledger_.empty()) {                 // the baselines, then the last file
     if (const Status flushed = Flush(); !flushed) {
       spdlog::error(
-          "shard {}: the last accounting file failed: {} (its totals, and those of earlier "
-          "files that failed, are lost)",
+          "shard {}: the last accounting file failed: {} (its totals are in the credit logs, "
+          "which the next start replays)",
           options_.shard, flushed.error());
       return false;
     }
-    if (baselines_saved_) return true;
-  } else if (ledger_.baselines() == 0) {
-    return true;
+    return !prepared_;  // else saved with the baselines, and handed over at the next start
   }
-  // Nothing was credited since the last file (or its baselines could not be saved with it):
-  // they match it.
-  if (Status saved = SaveBaselines(files_, options_.dir, Run(), ledger_); !saved) {
+  const Status logged = log_.WriteBuffered();
+  NoteLogWrite(logged);
+  const std::uint64_t through = log_.Rotate();
+  if (ledger_.baselines() == 0) return logged.ok();
+  // Nothing was credited since the last file: the baselines match it, but for what expiry forgot.
+  if (Status saved = SaveBaselines(files_, options_.dir, Run(), through, ledger_); !saved) {
     spdlog::error(
-        "shard {}: cannot save the accounting's peer baselines: {} (after the restart each "
-        "peer's next announce starts its counting again)",
+        "shard {}: cannot save the accounting's peer baselines: {} (the next start goes on from "
+        "those of the last file)",
         options_.shard, saved.error());
     return false;
   }
+  RemoveLogsThrough(through);
   return true;
 }
 
@@ -163,6 +282,10 @@ void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {
                       "Accounting files that could not be written (their totals wait for the "
                       "next).",
                       shard, [this] { return counters_.failures; });
+  registry.AddCounter("shardtrack_accounting_log_failures_total",
+                      "Credit log writes that failed (what they held is credited, but a crash "
+                      "before the next accounting file would lose it).",
+                      shard, [this] { return counters_.log_failures; });
   registry.AddGauge("shardtrack_accounting_peers",
                     "Clients (a member's peer id on a torrent) whose transfer counters the "
                     "accounting follows, at most --max-peers.",

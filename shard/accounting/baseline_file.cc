@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "common/routing.h"
+#include "shard/accounting/accounting_file.h"
+#include "shard/accounting/credit_log.h"
 #include "shard/persistence/byte_codec.h"
 #include "shard/persistence/record_framing.h"
 #include "shard/persistence/shard_file_name.h"
@@ -18,7 +20,8 @@ namespace shardtrack {
 namespace {
 
 constexpr std::string_view kMagic = "STBASE";
-constexpr std::uint16_t kVersion = 5;
+constexpr std::uint16_t kVersion = 6;
+constexpr std::uint16_t kVersionWithoutLog = 5;     // read, as through no credit log
 constexpr std::uint16_t kVersionWithoutRun = 4;     // read, as of generation 0
 constexpr std::uint16_t kVersionWithoutFamily = 3;  // read so too, every baseline IPv4
 constexpr std::uint16_t kOlderVersions[] = {1, 2};  // read as nothing
@@ -26,9 +29,10 @@ constexpr std::uint8_t kSeeder = 1;
 constexpr std::uint8_t kCompleted = 2;
 constexpr std::uint8_t kIpv6 = 4;
 
-void EncodeClientKey(const SipHashKey& key, std::uint64_t since, std::string& out) {
+void EncodeClientKey(const SipHashKey& key, const ShardRun& run, std::uint64_t through,
+                     std::string& out) {
   const std::size_t frame = BeginFrame(out, RecordType::kAccountingClientKey);
-  ByteWriter(out).U64(key[0]).U64(key[1]).U64(since);
+  ByteWriter(out).U64(key[0]).U64(key[1]).U64(run.since).U64(through);
   FinishFrame(out, frame);
 }
 
@@ -73,14 +77,18 @@ struct SavedBaselines {
   // The generation the saving run's first snapshot took (version 5); 0 in older versions, whose
   // baselines are then taken only for torrents no other layout owns.
   std::uint64_t since = 0;
+  // The last credit log (credit_log.h) its baselines include (version 6; 0 before), once read.
+  std::optional<std::uint64_t> through;
   SipHashKey client_key{};
   std::vector<TransferLedger::PeerBaseline> baselines;
 };
 
-// The client key (and from version 5, the saving run's generation), then the records last seen
-// after `cutoff`, into `out`; an error leaves those before the damage.
+// The client key (and from version 5, the saving run's generation; from 6, the last credit log
+// included), then the records last seen after `cutoff`, into `out`; an error leaves those before
+// the damage.
 Status Parse(std::string_view file, UnixSeconds cutoff, SavedBaselines& out) {
-  const bool with_run = CheckPreamble(file, kMagic, kVersion).ok();
+  const bool with_log = CheckPreamble(file, kMagic, kVersion).ok();
+  const bool with_run = with_log || CheckPreamble(file, kMagic, kVersionWithoutLog).ok();
   if (!with_run) {
     Status older = CheckPreamble(file, kMagic, kVersionWithoutRun);
     if (!older) older = CheckPreamble(file, kMagic, kVersionWithoutFamily);
@@ -95,7 +103,9 @@ Status Parse(std::string_view file, UnixSeconds cutoff, SavedBaselines& out) {
   ByteReader key(frame.fields);
   out.client_key = {key.U64(), key.U64()};
   if (with_run) out.since = key.U64();
+  const std::uint64_t through = with_log ? key.U64() : 0;
   if (!key.ok() || !key.AtEnd()) return Error{"a malformed client key"};
+  out.through = through;
   while (true) {
     switch (cursor.Next(frame)) {
       case FrameCursor::Step::kEnd:
@@ -120,6 +130,18 @@ std::optional<ShardLayout> BaselineFileLayout(std::string_view name) {
   auto layout = TakeShardLayout(name);
   if (!layout || !name.empty()) return std::nullopt;
   return layout;
+}
+
+// The layout whose accounting files `name` is one of (its baselines, credit logs and prepared
+// accounting files), if any.
+std::optional<ShardLayout> LayoutFileLayout(std::string_view name) {
+  if (auto layout = BaselineFileLayout(name)) return layout;
+  for (const std::string_view suffix : {kCreditLogSuffix, kPreparedSuffix}) {
+    if (auto numbered = NumberedShardFile::Parse(name, suffix)) {
+      return ShardLayout{numbered->index, numbered->count};
+    }
+  }
+  return std::nullopt;
 }
 
 bool IsSet(const FileSet& set, std::uint32_t index, std::uint32_t count) {
@@ -160,7 +182,8 @@ Removal RemoveFiles(FileOps& files, const std::string& accounting_dir,
   return out;
 }
 
-// Removes this shard index's files of other shard counts, and the file an older build named by
+// Removes this shard index's files of other shard counts (baselines, and the credit logs and
+// prepared files no accounting file took up, lost), and the baselines an older build named by
 // the index alone, once what they held is loaded: from now on this layout credits their
 // torrents. Other indexes' files wait for the shards that read them.
 void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
@@ -168,7 +191,7 @@ void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
                       std::uint32_t count) {
   const std::string older_build = fmt::format("shard{}.baselines", shard);
   const Removal removal = RemoveFiles(files, accounting_dir, names, [&](const std::string& name) {
-    const auto layout = BaselineFileLayout(name);
+    const auto layout = LayoutFileLayout(name);
     return name == older_build || (layout && layout->index == shard && layout->count != count);
   });
   for (const std::string& name : removal.removed) {
@@ -180,9 +203,10 @@ void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
 }
 
 // Reads one shard's file: removed when it is damaged or an older build's (nothing is read from
-// those); an error leaves the records before the damage.
-Status ReadSaved(FileOps& files, const std::string& accounting_dir, UnixSeconds cutoff,
-                 SavedBaselines& out) {
+// those), after the credit logs it includes (all of its layout's when that cannot be read), which
+// would otherwise be replayed again; an error leaves the records before the damage.
+Status ReadSaved(FileOps& files, const std::string& accounting_dir,
+                 const std::vector<std::string>& names, UnixSeconds cutoff, SavedBaselines& out) {
   const std::string path = BaselineFilePath(accounting_dir, out.index, out.count);
   auto text = files.ReadFile(path);
   if (!text) return Error{text.error()};
@@ -193,7 +217,10 @@ Status ReadSaved(FileOps& files, const std::string& accounting_dir, UnixSeconds 
   // Kept while it matches the accounting files (the next one replaces it first); a damaged file
   // or an older build's goes, so that the next start does not read it again.
   if (older_form || !parsed) {
-    for (Status step : {files.Remove(path), files.SyncDir(accounting_dir)}) {
+    out.through.reset();  // what it included is unknown: so are the logs to replay
+    const Status logs_gone =
+        RemoveCreditLogs(files, accounting_dir, names, out.index, out.count, out.through);
+    for (Status step : {logs_gone, files.Remove(path), files.SyncDir(accounting_dir)}) {
       if (!step) {
         out.baselines.clear();
         return Error{step.error() + "; its baselines are not used: delete " + path};
@@ -215,13 +242,14 @@ Status ReadSaved(FileOps& files, const std::string& accounting_dir, UnixSeconds 
 // set's snapshots has nothing left to be checked against, and is not read. `status`: how reading
 // the chosen one went.
 std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& accounting_dir,
-                                         const std::vector<std::string>& names, std::uint32_t shard,
+                                         const std::vector<std::string>& names, const ShardRun& run,
                                          const std::vector<FileSet>& sets, UnixSeconds cutoff,
-                                         Status& status) {
+                                         Status& status,
+                                         std::optional<std::uint64_t>& own_through) {
   std::optional<SavedBaselines> latest;
   for (const std::string& name : names) {
     const auto layout = BaselineFileLayout(name);
-    if (!layout || name.ends_with(".tmp") || layout->index != shard) continue;
+    if (!layout || name.ends_with(".tmp") || layout->index != run.shard) continue;
     const bool set_read = std::any_of(sets.begin(), sets.end(), [&](const FileSet& set) {
       return IsSet(set, layout->index, layout->count);
     });
@@ -229,7 +257,8 @@ std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& acco
     SavedBaselines saved;
     saved.index = layout->index;
     saved.count = layout->count;
-    Status read = ReadSaved(files, accounting_dir, cutoff, saved);
+    Status read = ReadSaved(files, accounting_dir, names, cutoff, saved);
+    if (saved.count == run.count) own_through = saved.through;
     if (!latest || saved.since > latest->since) {
       latest = std::move(saved);
       status = std::move(read);
@@ -242,27 +271,35 @@ std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& acco
 
 // This layout's file made this run's: what was loaded (even nothing), or no file. Any other file
 // under its name would be older than this run's first snapshot, which then hides what makes it
-// stale (the other layouts' newer files, which `retire` may remove).
-Status MakeOwnFileThisRuns(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
-                           const TransferLedger& ledger) {
-  if (ledger.baselines() > 0 && SaveBaselines(files, accounting_dir, run, ledger)) {
+// stale (the other layouts' newer files, which `retire` may remove). Either way the credit logs
+// above `through` are still to be replayed on top; without the file, those up to it go first.
+Status MakeOwnFileThisRuns(FileOps& files, const std::string& accounting_dir,
+                           const std::vector<std::string>& names, const ShardRun& run,
+                           std::uint64_t through, const TransferLedger& ledger) {
+  if (ledger.baselines() > 0 && SaveBaselines(files, accounting_dir, run, through, ledger)) {
     return OkStatus();
+  }
+  if (Status logs_gone =
+          RemoveCreditLogs(files, accounting_dir, names, run.shard, run.count, through);
+      !logs_gone) {
+    return logs_gone;
   }
   return RemoveBaselines(files, accounting_dir, run.shard, run.count);
 }
 
-// Whether a file's baseline of `hash` is still the latest word on it: no other set that owns
-// the torrent wrote anything since the run that saved the file began (state_loader.h: a run's
-// first snapshot outranks everything it read). A layout that ran since credited the torrent
-// itself, so an older baseline would credit that again.
 bool StillLatest(const std::vector<FileSet>& sets, const SavedBaselines& file,
                  const InfoHash& hash) {
-  return std::none_of(sets.begin(), sets.end(), [&](const FileSet& set) {
-    return !IsSet(set, file.index, file.count) && set.Owns(hash) && set.generation >= file.since;
-  });
+  return StillLatest(sets, {file.index, file.count}, file.since, hash);
 }
 
 }  // namespace
+
+bool StillLatest(const std::vector<FileSet>& sets, ShardLayout saved_by, std::uint64_t since,
+                 const InfoHash& hash) {
+  return std::none_of(sets.begin(), sets.end(), [&](const FileSet& set) {
+    return !IsSet(set, saved_by.index, saved_by.count) && set.Owns(hash) && set.generation >= since;
+  });
+}
 
 std::string BaselineFileName(std::uint32_t shard, std::uint32_t count) {
   return fmt::format("shard{}-of-{}.baselines", shard, count);
@@ -274,17 +311,18 @@ std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t sh
 }
 
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
-                     const TransferLedger& ledger) {
-  return SaveBaselines(files, accounting_dir, run, ledger.client_key(), ledger.Baselines());
+                     std::uint64_t through, const TransferLedger& ledger) {
+  return SaveBaselines(files, accounting_dir, run, through, ledger.client_key(),
+                       ledger.Baselines());
 }
 
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
-                     const SipHashKey& client_key,
+                     std::uint64_t through, const SipHashKey& client_key,
                      const std::vector<TransferLedger::PeerBaseline>& baselines) {
   if (Status created = files.CreateDir(accounting_dir); !created) return created;
   std::string out;
   AppendPreamble(out, kMagic, kVersion);
-  EncodeClientKey(client_key, run.since, out);
+  EncodeClientKey(client_key, run, through, out);
   for (const auto& baseline : baselines) Encode(baseline, out);
   const std::string path = BaselineFilePath(accounting_dir, run.shard, run.count);
   {
@@ -312,7 +350,7 @@ Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
   auto names = ListSaved(files, accounting_dir);
   if (!names) return Error{names.error()};
   Removal removal = RemoveFiles(files, accounting_dir, *names, [&](const std::string& name) {
-    const auto layout = BaselineFileLayout(name);
+    const auto layout = LayoutFileLayout(name);
     return layout && layout->count != count;
   });
   if (!removal.errors.empty()) return Error{removal.errors.front()};
@@ -326,7 +364,20 @@ Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& account
   if (!names) return Error{names.error()};
   if (names->empty()) return LoadedBaselines{};  // nothing saved, nothing to replace
   Status read = OkStatus();
-  auto latest = ReadLatest(files, accounting_dir, *names, run.shard, sets, cutoff, read);
+  std::optional<std::uint64_t> own_through;
+  auto latest = ReadLatest(files, accounting_dir, *names, run, sets, cutoff, read, own_through);
+  if (!own_through && std::find(names->begin(), names->end(),
+                                BaselineFileName(run.shard, run.count)) != names->end()) {
+    // This layout's file, unread: which of its credit logs it includes is unknown.
+    if (Status gone =
+            RemoveCreditLogs(files, accounting_dir, *names, run.shard, run.count, std::nullopt);
+        !gone) {
+      return Error{"cannot remove the credit logs of an unread " +
+                   BaselineFilePath(accounting_dir, run.shard, run.count) + ": " + gone.error() +
+                   " (they could credit a transfer twice; fix the directory or delete them)"};
+    }
+  }
+  const std::uint64_t through = own_through.value_or(0);
   std::size_t read_count = 0;
   if (latest) {
     read_count = latest->baselines.size();
@@ -340,7 +391,8 @@ Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& account
   const bool own_file_as_is =
       latest && latest->count == run.count && read.ok() && latest->baselines.size() == read_count;
   if (!own_file_as_is) {
-    if (Status made = MakeOwnFileThisRuns(files, accounting_dir, run, ledger); !made) {
+    if (Status made = MakeOwnFileThisRuns(files, accounting_dir, *names, run, through, ledger);
+        !made) {
       return Error{"cannot replace " + BaselineFilePath(accounting_dir, run.shard, run.count) +
                    " with this start's baselines: " + made.error() +
                    " (left as it is, it could credit a transfer twice; fix the directory or "
@@ -348,7 +400,8 @@ Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& account
     }
   }
   RemoveSuperseded(files, accounting_dir, *names, run.shard, run.count);
-  return LoadedBaselines{latest ? latest->baselines.size() : 0, read.ok() ? "" : read.error()};
+  return LoadedBaselines{latest ? latest->baselines.size() : 0, read.ok() ? "" : read.error(),
+                         through};
 }
 
 }  // namespace shardtrack

@@ -6,17 +6,19 @@
 // shard index loads those still within the peer timeout, after a change of shard count too: the
 // torrents a shard keeps across a resize keep their clients' counters (those of torrents that
 // moved to a new index start again from their next announce: each shard hashes its clients
-// under a key of its own, which the new shard cannot take up). Preamble "STBASE" version 5, then
+// under a key of its own, which the new shard cannot take up). Preamble "STBASE" version 6, then
 // a kAccountingClientKey frame (record_framing.h: the ledger's client key, two u64, which the
-// loading ledger takes, and the saving run's first snapshot generation, u64), then one
+// loading ledger takes, the saving run's first snapshot generation, u64, and the number of the
+// last credit log its baselines include, u64: credit_log.h), then one
 // kAccountingBaseline frame per client: infohash:20 | client:u64 | member:u64 | uploaded:u64 |
 // downloaded:u64 | last_seen:i64 | flags:u8 (1 seeder, 2 completion credited, 4 set over IPv6:
 // counters that go back from the other family are an overtaken announce, TransferLedger).
-// Versions 4 (without the run's generation: its set's is taken) and 3 (without the family
-// either: read as IPv4 throughout) are read; older versions (1: by address and port, before
-// 2026-12-05; 2: without the member) are removed unread, as after a crash. Written under a .tmp
-// name, synced and renamed into place. Through FileOps: on the flusher's worker with each
-// accounting file (73 bytes a client), on the loop at a stop and at start.
+// Versions 5 (without the credit log: as through none), 4 (without the run's generation either:
+// its set's is taken) and 3 (without the family either: read as IPv4 throughout) are read; older
+// versions (1: by address and port, before 2026-12-05; 2: without the member) are removed unread,
+// as after a crash. Written under a .tmp name, synced and renamed into place. Through FileOps: on
+// the flusher's worker with each accounting file (73 bytes a client), on the loop at a stop and at
+// start.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@
 #include "shard/accounting/transfer_ledger.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/loading_set.h"
+#include "shard/persistence/shard_file_name.h"
 
 namespace shardtrack {
 
@@ -43,11 +46,12 @@ struct ShardRun {
   std::uint64_t since = 0;
 };
 
+// `through`: the number of the last credit log whose announces the baselines include.
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
-                     const TransferLedger& ledger);
+                     std::uint64_t through, const TransferLedger& ledger);
 // The same from a copy, off the loop thread.
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
-                     const SipHashKey& client_key,
+                     std::uint64_t through, const SipHashKey& client_key,
                      const std::vector<TransferLedger::PeerBaseline>& baselines);
 // Removes the saved baselines, if any (and syncs the directory): what a shard does when it
 // cannot save newer ones before an accounting file, which the old ones would credit again.
@@ -59,6 +63,8 @@ Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::u
 struct LoadedBaselines {
   std::size_t loaded = 0;
   std::string unread;
+  // This layout's credit logs numbered above this are still to be replayed (credit_log.h).
+  std::uint64_t through = 0;
 };
 
 // Loads into `ledger` (empty) the saved baselines last seen after `cutoff` of the torrents `run`
@@ -71,13 +77,22 @@ struct LoadedBaselines {
 // (say once `retire` removed the files that show it stale). An error (the listing, or that
 // replacement, failed) must stop the start. The same index's files of other shard counts, and
 // those of builds that named them by index alone, are then removed (other indexes' wait for
-// their shards).
+// their shards), with their credit logs. A file removed as damaged or unread takes its layout's
+// credit logs with it: which of them it included is unknown.
 Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& accounting_dir,
                                       const ShardRun& run, const std::vector<FileSet>& sets,
                                       UnixSeconds cutoff, TransferLedger& ledger);
 
-// Removes every shard's baselines of other shard counts (`shardtrack-dfile retire`, once every
-// shard of this layout has started). Returns the names removed; none without a directory.
+// Whether what a run of the layout `saved_by` begun at generation `since` says of `hash` is still
+// the latest word on it: no other set that owns the torrent wrote anything since (state_loader.h:
+// a run's first snapshot outranks everything it read). A layout that ran since credited the
+// torrent itself, so an older baseline, or a logged announce, would credit that again.
+bool StillLatest(const std::vector<FileSet>& sets, ShardLayout saved_by, std::uint64_t since,
+                 const InfoHash& hash);
+
+// Removes every shard's baselines and credit logs of other shard counts (`shardtrack-dfile retire`,
+// once every shard of this layout has started). Returns the names removed; none without a
+// directory.
 Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
                                                            const std::string& accounting_dir,
                                                            std::uint32_t count);

@@ -32,12 +32,13 @@
 
 #include "common/clock.h"
 #include "common/siphash.h"
+#include "shard/accounting/credit_recorder.h"
 #include "shard/accounting/peer_baseline_table.h"
 #include "shard/peer_announce.h"
 
 namespace shardtrack {
 
-class TransferLedger {
+class TransferLedger final : public CreditRecorder {
  public:
   static constexpr std::uint64_t kMaxCredit = std::numeric_limits<std::int64_t>::max();
 
@@ -116,6 +117,10 @@ class TransferLedger {
   // One announce that named `passkey` (never empty), with the counters its client reported.
   void Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
               std::uint64_t downloaded, bool completion_counted, UnixSeconds now);
+  void Credit(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
+              std::uint64_t downloaded, bool completion_counted, UnixSeconds now) override {
+    Record(announce, passkey, uploaded, downloaded, completion_counted, now);
+  }
   // Forgets the baselines of peers last heard at or before `cutoff` in the next part of the
   // baselines' table, going round it in `slices_per_lap` calls (not all at once: one pass over
   // a million holds the loop for tens of ms). Returns how many it forgot.

@@ -29,6 +29,8 @@ enum class RecordType : std::uint8_t {
   kForget = 10,
   kJournalTurn = 11,          // one turn's change records as one frame: replayed all or none
   kAccountingClientKey = 12,  // shard/accounting/baseline_file.h
+  kCreditLogHeader = 13,      // shard/accounting/credit_log.h
+  kCreditedAnnounce = 14,     // shard/accounting/credit_log.h
 };
 
 inline constexpr std::size_t kPreambleSize = 8;

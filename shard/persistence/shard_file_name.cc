@@ -17,8 +17,9 @@ constexpr std::array<std::pair<ShardFileKind, std::string_view>, 6> kSuffixes = 
 }};
 
 // Reads a canonical decimal number off the front of `text`.
-std::optional<std::uint32_t> TakeNumber(std::string_view& text) {
-  std::uint32_t value = 0;
+template <typename Number = std::uint32_t>
+std::optional<Number> TakeNumber(std::string_view& text) {
+  Number value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   std::size_t used = static_cast<std::size_t>(end - text.data());
   if (error != std::errc() || (used > 1 && text[0] == '0')) return std::nullopt;
@@ -58,6 +59,22 @@ std::string ShardFileName::ToString() const {
     if (each == kind) suffix = text;
   }
   return "shard-" + std::to_string(index) + "-of-" + std::to_string(count) + suffix;
+}
+
+std::optional<NumberedShardFile> NumberedShardFile::Parse(std::string_view name,
+                                                          std::string_view suffix) {
+  if (!TakePrefix(name, "shard") || !name.ends_with(suffix)) return std::nullopt;
+  name.remove_suffix(suffix.size());
+  const auto layout = TakeShardLayout(name);
+  if (!layout || !TakePrefix(name, "-")) return std::nullopt;
+  const auto number = TakeNumber<std::uint64_t>(name);
+  if (!number || !name.empty()) return std::nullopt;
+  return NumberedShardFile{layout->index, layout->count, *number};
+}
+
+std::string NumberedShardFile::ToString(std::string_view suffix) const {
+  return "shard" + std::to_string(index) + "-of-" + std::to_string(count) + "-" +
+         std::to_string(number) + std::string(suffix);
 }
 
 bool IsQuarantinedName(std::string_view name) {

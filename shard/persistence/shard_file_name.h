@@ -51,4 +51,15 @@ struct ShardLayout {
 };
 std::optional<ShardLayout> TakeShardLayout(std::string_view& text);
 
+// "shard<index>-of-<count>-<number><suffix>": the accounting's numbered files (its credit logs,
+// and an accounting file not handed over yet).
+struct NumberedShardFile {
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+  std::uint64_t number = 0;
+
+  static std::optional<NumberedShardFile> Parse(std::string_view name, std::string_view suffix);
+  std::string ToString(std::string_view suffix) const;
+};
+
 }  // namespace shardtrack

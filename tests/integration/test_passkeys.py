@@ -10,6 +10,7 @@ reload is awaited by polling the tracker's answers, bounded by RELOAD_DEADLINE.
 import fcntl
 import glob
 import os
+import random
 import re
 import shutil
 import signal
@@ -337,14 +338,52 @@ class AccountingAtStopTest(PasskeyCase):
         self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [5000, 0, 0, 3]})
 
         shard.start()  # loads the counters again, saved with the last file (by that stop)
-        self.announce(ALICE, uploaded=5100, left=0, label="seeder")  # +100, in memory only
+        self.announce(ALICE, uploaded=5100, left=0, label="seeder")  # +100, in the credit log
         shard.kill(signal.SIGKILL)
-        shard.start()  # the counters saved with the last file: the crash loses no transfer
-        self.assertIn("accounting goes on from 1 peers' saved counters",
-                      shard.log().split("----- start #")[-1])
-        self.announce(ALICE, uploaded=5200, left=0, label="seeder")  # +200 since that file
+        shard.start()  # the counters saved with the last file, and the log since: nothing lost
+        this_start = shard.log().split("----- start #")[-1]
+        self.assertIn("accounting goes on from 1 peers' saved counters", this_start)
+        self.assertIn("credited 1 announces again from 1 credit logs", this_start)
+        self.announce(ALICE, uploaded=5200, left=0, label="seeder")  # +100 more
         shard.stop()
-        self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [5200, 0, 0, 4]})
+        self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [5200, 0, 0, 5]})
+
+
+class AccountingThroughKillsTest(PasskeyCase):
+    """A file a second, and the shard killed (-9) at random moments between announces, twice:
+    each member is credited exactly what its clients' counters grew, every announce and the
+    completion once."""
+    shard_args = ("--accounting-interval", "1")
+    ROUNDS = 9
+    KILLED_AFTER = (2, 5)  # rounds
+
+    def wait_until_served(self):
+        query = cluster.query_string([("info_hash", self.info_hash)])
+        wait_until(lambda: b"failure reason" not in cluster.get(
+            self.port, f"/{ALICE}/scrape?{query}").bencoded(), "the restarted shard answers")
+
+    def test_nothing_credited_is_lost_or_credited_twice(self):
+        clients = [(ALICE, "a1", "127.0.0.2"), (ALICE, "a2", "127.0.0.3"), (BOB, "b1", "127.0.0.4")]
+        rng = random.Random(self.id())
+        shard = self.cluster.shards[1]
+        for r in range(self.ROUNDS):
+            for passkey, label, source in clients:
+                completes = label == "b1" and r == 4
+                reply = self.announce(passkey, label, source=source, uploaded=1000 * r,
+                                      downloaded=10 * r, left=0 if r >= 4 else 100,
+                                      event="started" if r == 0 else
+                                      "completed" if completes else None)
+                self.assertNotIn(b"failure reason", reply)
+            if r in self.KILLED_AFTER:
+                time.sleep(rng.uniform(0, 1.5))  # anywhere in a file's write, or between
+                shard.kill(signal.SIGKILL)
+                shard.start()
+                self.wait_until_served()
+        self.assertEqual(shard.stop(), 0)
+        last = self.ROUNDS - 1
+        self.assertEqual(accounting(self.cluster.shards)[0], {
+            ALICE: [2 * 1000 * last, 2 * 10 * last, 0, 2 * self.ROUNDS],
+            BOB: [1000 * last, 10 * last, 1, self.ROUNDS]})
 
 
 class AccountingAcrossAResizeTest(cluster.LoggedTestCase):

@@ -10,6 +10,7 @@
 
 #include "common/reply_limits.h"
 #include "common/routing.h"
+#include "shard/accounting/transfer_ledger.h"
 #include "tests/unit/shard/swarm_test_util.h"
 
 namespace shardtrack {
@@ -284,7 +285,7 @@ TEST_F(ShardServiceTest, AMisroutedBatchCountsNoCompletions) {
 
 TEST_F(ShardServiceTest, AnnouncesNamingAPasskeyAreCreditedToItsMemberAndOthersAreNot) {
   TransferLedger ledger({3, 4}, 2700);
-  service_.SetLedger(&ledger);
+  service_.SetCredits(&ledger);
   auto announce = [&](std::uint64_t uploaded, const char* passkey, const InfoHash& hash,
                       proto::Event event = proto::EVENT_NONE) {
     AnnounceBuilder builder(hash, "10.0.0.1", 6881);

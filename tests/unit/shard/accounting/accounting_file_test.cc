@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/routing.h"
 #include "shard/accounting/accounting_flusher.h"
 #include "shard/persistence/faulty_file_ops.h"
 #include "tests/unit/common/scratch_dir.h"
@@ -66,13 +67,17 @@ TEST_F(AccountingFileTest, ListsEachMembersTorrentOnATabSeparatedLineUnderAHeade
             "bob\t0101010101010101010101010101010101010101\t1\t2\t3\t4\t5\n");
 }
 
-TEST_F(AccountingFileTest, WritesANewFileUnderANameNotTakenAndLeavesNothingElse) {
-  auto first = WriteAccountingFile(real_, dir_, 3, 1700000000, sequence_, alice_);
+TEST_F(AccountingFileTest, HandsAPreparedFileOverUnderANameNotTakenAndLeavesNothingElse) {
+  const NumberedShardFile prepared{3, 4, 17};
+  ASSERT_TRUE(PrepareAccountingFile(real_, dir_, prepared, alice_).ok());
+  EXPECT_EQ(Names(dir_), std::vector<std::string>{"shard3-of-4-17.tsv.tmp"});
+  auto first = HandOverAccountingFile(real_, dir_, prepared, 1700000000, sequence_);
   ASSERT_TRUE(first.ok()) << first.error();
   EXPECT_EQ(*first, dir_ + "/shard3-1700000000-0000000000.tsv");
   std::ofstream(dir_ + "/shard3-1700000000-0000000001.tsv") << "not imported yet\n";  // a restart's
   sequence_ = 0;
-  auto second = WriteAccountingFile(real_, dir_, 3, 1700000000, sequence_, alice_);
+  ASSERT_TRUE(PrepareAccountingFile(real_, dir_, prepared, alice_).ok());
+  auto second = HandOverAccountingFile(real_, dir_, prepared, 1700000000, sequence_);
   ASSERT_TRUE(second.ok()) << second.error();
   EXPECT_EQ(*second, dir_ + "/shard3-1700000000-0000000002.tsv");
   EXPECT_EQ(Read(dir_ + "/shard3-1700000000-0000000001.tsv"), "not imported yet\n");
@@ -82,24 +87,23 @@ TEST_F(AccountingFileTest, WritesANewFileUnderANameNotTakenAndLeavesNothingElse)
                                                    "shard3-1700000000-0000000002.tsv"}));
 }
 
-TEST_F(AccountingFileTest, AFailedSyncLeavesNoFileUnderAFinalName) {
-  faulty_.FailNth(FaultyFileOps::Op::kSync, 1);
-  EXPECT_FALSE(WriteAccountingFile(faulty_, dir_, 0, 1700000000, sequence_, alice_).ok());
-  for (const std::string& name : Names(dir_)) EXPECT_TRUE(name.ends_with(".tmp")) << name;
+// Renamed, not linked: a file is under one name or the other, never both, so one still under its
+// temporary name was never handed over.
+TEST_F(AccountingFileTest, AFailedHandOverLeavesThePreparedFileAndNoFinalName) {
+  const NumberedShardFile prepared{0, 1, 1};
+  ASSERT_TRUE(PrepareAccountingFile(real_, dir_, prepared, alice_).ok());
+  faulty_.FailNth(FaultyFileOps::Op::kRename, 1);
+  EXPECT_FALSE(HandOverAccountingFile(faulty_, dir_, prepared, 1700000000, sequence_).ok());
+  EXPECT_EQ(Names(dir_), std::vector<std::string>{"shard0-of-1-1.tsv.tmp"});
+  faulty_.FailNth(FaultyFileOps::Op::kSyncDir, 1);  // after the rename: only logged
+  auto path = HandOverAccountingFile(faulty_, dir_, prepared, 1700000000, sequence_);
+  ASSERT_TRUE(path.ok()) << path.error();
+  EXPECT_EQ(Names(dir_), std::vector<std::string>{"shard0-1700000000-0000000001.tsv"});
 }
 
-// The temporary name stayed linked to the file handed over (its Remove failed, as after a crash
-// between the link and the remove): the next write leaves that file as it was.
-TEST_F(AccountingFileTest, AWriteNeverRewritesTheLastFileThroughALeftoverTemporaryName) {
-  faulty_.FailNth(FaultyFileOps::Op::kRemove, 1);
-  const std::vector<TransferLedger::Entry> second = {{"bob", Torrent(2), {7, 7, 0, 0, 1}}};
-  auto first_path = WriteAccountingFile(faulty_, dir_, 0, 1700000000, sequence_, alice_);
-  ASSERT_TRUE(first_path.ok()) << first_path.error();
-  ASSERT_TRUE(std::filesystem::exists(dir_ + "/shard0.tsv.tmp"));  // the Remove failed
-  auto second_path = WriteAccountingFile(faulty_, dir_, 0, 1700000000, sequence_, second);
-  ASSERT_TRUE(second_path.ok()) << second_path.error();
-  EXPECT_EQ(Read(*first_path), FormatAccounting(alice_));
-  EXPECT_EQ(Read(*second_path), FormatAccounting(second));
+TEST_F(AccountingFileTest, AFailedSyncIsAnError) {
+  faulty_.FailNth(FaultyFileOps::Op::kSync, 1);
+  EXPECT_FALSE(PrepareAccountingFile(faulty_, dir_, {0, 1, 1}, alice_).ok());
 }
 
 // The accounting files in `dir`, without the baselines saved beside them.
@@ -107,6 +111,15 @@ std::vector<std::string> AccountingFiles(const std::string& dir) {
   std::vector<std::string> files;
   for (const std::string& name : Names(dir)) {
     if (name.ends_with(".tsv")) files.push_back(name);
+  }
+  return files;
+}
+
+// The credit logs in `dir`, whose announces no accounting file holds yet.
+std::vector<std::string> CreditLogs(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const std::string& name : Names(dir)) {
+    if (name.ends_with(".credits")) files.push_back(name);
   }
   return files;
 }
@@ -151,8 +164,8 @@ class AccountingFlusherTest : public ::testing::Test {
 
 TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNothingWas) {
   flusher_.Start();
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  ledger_.Record(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
   clock_.Advance(std::chrono::seconds(60));
   TurnUntilFiles(1);
   ASSERT_EQ(flusher_.counters().files_written, 1u);
@@ -166,8 +179,8 @@ TEST_F(AccountingFlusherTest, WritesWhatWasCreditedEachIntervalAndNothingWhenNot
 
 TEST_F(AccountingFlusherTest, AWriteThatFailsOnTheWorkerGivesItsTotalsBackForTheNext) {
   flusher_.Start();
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  ledger_.Record(Peer(), "alice", 16, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 16, 0, false, clock_.WallNow());
   files_.FailNth(FaultyFileOps::Op::kSync, 2);  // the accounting file's, after the baselines'
   clock_.Advance(std::chrono::seconds(60));
   for (int i = 0; i < 500 && flusher_.counters().failures == 0; ++i) {
@@ -185,28 +198,55 @@ TEST_F(AccountingFlusherTest, AWriteThatFailsOnTheWorkerGivesItsTotalsBackForThe
 }
 
 TEST_F(AccountingFlusherTest, CloseWritesTheLastFileAndSavesBaselinesForTheNextStart) {
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines', before the last file
-  files_.FailNth(FaultyFileOps::Op::kOpen, 3);    // and again after it
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines': the last file waits
   EXPECT_FALSE(flusher_.Close());
+  EXPECT_EQ(flusher_.counters().files_written, 0u);
+  ASSERT_TRUE(flusher_.Close());  // both this time
   EXPECT_EQ(flusher_.counters().files_written, 1u);
-  ASSERT_TRUE(flusher_.Close());  // nothing left to write; the baselines saved this time
 
   EXPECT_EQ(BaselinesLoadedAtRestart(), 1u);
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{}) << "the file holds what they held";
 }
 
-// The last file's totals are lost, but the baselines still let the clients' next announces after
-// the restart be credited.
-TEST_F(AccountingFlusherTest, CloseSavesTheBaselinesEvenWhenTheLastFileFails) {
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  ledger_.Record(Peer(), "alice", 8, 0, false, clock_.WallNow());
-  files_.FailNth(FaultyFileOps::Op::kLink, 1);  // the accounting file
+// Saved with its baselines, it goes out at the next start, once.
+TEST_F(AccountingFlusherTest, AStopWhoseLastFileCannotBeHandedOverLeavesItToTheNextStart) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 8, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 2);  // the file's, after the baselines'
   EXPECT_FALSE(flusher_.Close());
+  EXPECT_EQ(AccountingFiles(dir_).size(), 0u);
+
   EXPECT_EQ(BaselinesLoadedAtRestart(), 1u);
+  ASSERT_EQ(AccountingFiles(dir_).size(), 1u);
+  EXPECT_EQ(Read(dir_ + "/" + AccountingFiles(dir_)[0]),
+            FormatAccounting({{"alice", InfoHash{}, {8, 0, 0, 0, 2}}}));
+  EXPECT_EQ(BaselinesLoadedAtRestart(), 1u);
+  EXPECT_EQ(AccountingFiles(dir_).size(), 1u);
+}
+
+TEST_F(AccountingFlusherTest, AFileNotHandedOverGoesOutBeforeTheNextIsTaken) {
+  flusher_.Start();
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 2);  // the file's, after the baselines'
+  clock_.Advance(std::chrono::seconds(60));
+  for (int i = 0; i < 500 && flusher_.counters().failures == 0; ++i) {
+    loop_.RunOnce(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(AccountingFiles(dir_).size(), 0u);
+  flusher_.Credit(Peer(), "alice", 16, 0, false, clock_.WallNow());
+  clock_.Advance(std::chrono::seconds(60));
+  TurnUntilFiles(2);
+  const std::vector<std::string> names = AccountingFiles(dir_);  // in the order written
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(Read(dir_ + "/" + names[0]),
+            FormatAccounting({{"alice", InfoHash{}, {0, 0, 0, 0, 1}}}));
+  EXPECT_EQ(Read(dir_ + "/" + names[1]),
+            FormatAccounting({{"alice", InfoHash{}, {16, 0, 0, 0, 1}}}));
 }
 
 TEST_F(AccountingFlusherTest, AFailureAfterTheFileHasItsNameNeverWritesItsTotalsTwice) {
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   files_.FailNth(FaultyFileOps::Op::kRemove, 1);
   files_.FailNth(FaultyFileOps::Op::kSyncDir, 2);  // the accounting file's, after the baselines'
   EXPECT_TRUE(flusher_.Flush().ok());
@@ -216,11 +256,11 @@ TEST_F(AccountingFlusherTest, AFailureAfterTheFileHasItsNameNeverWritesItsTotals
 }
 
 TEST_F(AccountingFlusherTest, AFailedFileKeepsItsTotalsForTheNext) {
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  files_.FailNth(FaultyFileOps::Op::kLink, 1);
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kSync, 1);  // the file's, before the baselines
   EXPECT_FALSE(flusher_.Flush().ok());
   EXPECT_EQ(flusher_.counters().failures, 1u);
-  ledger_.Record(Peer(), "alice", 32, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 32, 0, false, clock_.WallNow());
   ASSERT_TRUE(flusher_.Flush().ok());
   const std::vector<std::string> names = AccountingFiles(dir_);
   ASSERT_EQ(names.size(), 1u) << "the failed one's temporary file is written over";
@@ -229,51 +269,123 @@ TEST_F(AccountingFlusherTest, AFailedFileKeepsItsTotalsForTheNext) {
             FormatAccounting({{"alice", InfoHash{}, {32, 0, 0, 0, 2}}}));
 }
 
-// A kill -9 loses what was credited since the last file, but not the transfer: the baselines
-// saved with that file credit it at each client's next announce, once.
-TEST_F(AccountingFlusherTest, AStartAfterACrashCreditsTheTransferSinceTheLastFile) {
+// A kill -9 loses nothing credited: the start replays the credit logs written since the last file
+// on top of the baselines saved with it, so a client's next announce is credited from there.
+TEST_F(AccountingFlusherTest, AStartAfterACrashCreditsEverythingSinceTheLastFileOnce) {
   flusher_.Start();
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  ledger_.Record(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
   clock_.Advance(std::chrono::seconds(60));
   TurnUntilFiles(1);
-  ledger_.Record(Peer(), "alice", 100, 0, false, clock_.WallNow());  // lost in the crash
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{}) << "the file holds what they held";
+  flusher_.Credit(Peer(), "alice", 100, 0, true, clock_.WallNow());
+  flusher_.WriteLog();  // as the turn ends, before its replies; then a kill -9
+  // ... as the next file was being prepared, before its baselines were saved.
+  std::ofstream(dir_ + "/shard0-of-1-2.tsv.tmp") << kAccountingHeader;
 
-  TransferLedger next({5, 6}, 2700);
-  LoadAtRestart(next);
-  next.Record(Peer(), "alice", 150, 0, false, clock_.WallNow());
-  EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{150 - 64, 0, 0, 0, 1}));
+  for (int start = 1; start <= 2; ++start) {  // a crash while it starts changes nothing
+    TransferLedger next({5, 6}, 2700);
+    LoadAtRestart(next);
+    EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{36, 0, 0, 0, 1}));
+    next.Record(Peer(), "alice", 150, 0, false, clock_.WallNow());
+    EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{86, 0, 0, 0, 2}));
+  }
+  EXPECT_EQ(AccountingFiles(dir_).size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/shard0-of-1-2.tsv.tmp")) << "never handed over";
 }
 
-// Older baselines beside a newer file would credit that file's transfer again after a crash.
-TEST_F(AccountingFlusherTest, BaselinesThatCannotBeSavedAreRemovedBeforeTheFile) {
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
+TEST_F(AccountingFlusherTest, WhatTheFirstFileAfterACrashHoldsIsNotReplayedAgain) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  flusher_.WriteLog();  // then a kill -9 before any file
+  {
+    TransferLedger next({5, 6}, 2700);
+    AccountingFlusher restarted(loop_, files_, options_, next);
+    ASSERT_TRUE(restarted.LoadSavedBaselines(kThisShardsFiles).ok());
+    EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{64, 0, 0, 0, 2}));
+    restarted.Credit(Peer(), "alice", 80, 0, false, clock_.WallNow());
+    ASSERT_TRUE(restarted.Flush().ok());
+  }
+  ASSERT_EQ(AccountingFiles(dir_).size(), 1u);
+  EXPECT_EQ(Read(dir_ + "/" + AccountingFiles(dir_)[0]),
+            FormatAccounting({{"alice", InfoHash{}, {80, 0, 0, 0, 3}}}));
+  TransferLedger after({5, 6}, 2700);
+  LoadAtRestart(after);
+  EXPECT_TRUE(after.empty());
+  EXPECT_EQ(after.baselines(), 1u);
+}
+
+// Older baselines beside a newer file would credit that file's transfer again after a crash: the
+// file waits for them, and its totals for it, in the ledger and in the credit logs.
+TEST_F(AccountingFlusherTest, BaselinesThatCannotBeSavedHoldTheFileBack) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   ASSERT_TRUE(flusher_.Flush().ok());
-  ledger_.Record(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
   files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines'
-  ASSERT_TRUE(flusher_.Flush().ok());
-  EXPECT_EQ(AccountingFiles(dir_).size(), 2u);
-
-  EXPECT_EQ(BaselinesLoadedAtRestart(), 0u);
-}
-
-TEST_F(AccountingFlusherTest, AStopWhoseBaselinesFailBeforeTheLastFileSavesThemAfterIt) {
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines', before the last file
-  EXPECT_TRUE(flusher_.Close());
-  EXPECT_EQ(BaselinesLoadedAtRestart(), 1u);
-}
-
-TEST_F(AccountingFlusherTest, BaselinesNeitherSavedNorRemovedHoldTheFileBack) {
-  ledger_.Record(Peer(), "alice", 0, 0, false, clock_.WallNow());
-  ASSERT_TRUE(flusher_.Flush().ok());
-  ledger_.Record(Peer(), "alice", 64, 0, false, clock_.WallNow());
-  files_.FailNth(FaultyFileOps::Op::kRename, 1);
-  files_.FailNth(FaultyFileOps::Op::kRemove, 1);
   EXPECT_FALSE(flusher_.Flush().ok());
   EXPECT_EQ(flusher_.counters().failures, 1u);
   EXPECT_EQ(AccountingFiles(dir_).size(), 1u);
   EXPECT_EQ(ledger_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{64, 0, 0, 0, 1}));
+
+  TransferLedger next({5, 6}, 2700);  // a kill -9 now: the logs carry the totals
+  LoadAtRestart(next);
+  EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{64, 0, 0, 0, 1}));
+}
+
+TEST_F(AccountingFlusherTest, AStopWhoseLastFileFailsLeavesItsTotalsToTheNextStart) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 1);  // the baselines', before the last file
+  EXPECT_FALSE(flusher_.Close());
+
+  TransferLedger next({5, 6}, 2700);
+  LoadAtRestart(next);
+  EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{64, 0, 0, 0, 2}));
+}
+
+TEST_F(AccountingFlusherTest, ALogThatCannotBeWrittenIsCountedAndTheLedgerStillCredits) {
+  files_.FailNth(FaultyFileOps::Op::kOpen, 1);
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.WriteLog();
+  EXPECT_EQ(flusher_.counters().log_failures, 1u);
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  flusher_.WriteLog();
+  EXPECT_EQ(flusher_.counters().log_failures, 1u);
+  EXPECT_EQ(ledger_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{64, 0, 0, 0, 2}));
+
+  TransferLedger next({5, 6}, 2700);  // a crash: the second announce's transfer is there
+  LoadAtRestart(next);
+  EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{0, 0, 0, 0, 1}));
+}
+
+TEST_F(AccountingFlusherTest, AnAnnounceToATorrentAnotherLayoutCreditedSinceIsNotReplayed) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  flusher_.WriteLog();
+  ASSERT_EQ(ShardFor(InfoHash{}, 2), 0u);
+  TransferLedger next({5, 6}, 2700);
+  AccountingFlusher restarted(loop_, files_, options_, next);  // shard 0 of 2 ran since
+  ASSERT_TRUE(restarted.LoadSavedBaselines({{0, 1, 1}, {0, 2, 5}}).ok());
+  EXPECT_TRUE(next.empty());
+  EXPECT_EQ(next.baselines(), 0u);
+  TransferLedger again({5, 6}, 2700);
+  LoadAtRestart(again);  // (had it not)
+  EXPECT_EQ(again.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{64, 0, 0, 0, 2}));
+}
+
+TEST_F(AccountingFlusherTest, ADamagedLogIsReplayedUpToTheDamage) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  flusher_.WriteLog();
+  ASSERT_EQ(CreditLogs(dir_).size(), 1u);
+  const std::string log = dir_ + "/" + CreditLogs(dir_)[0];
+  std::string bytes = Read(log);
+  bytes.back() ^= 1;  // the second record
+  std::ofstream(log, std::ios::binary | std::ios::trunc) << bytes;
+
+  TransferLedger next({5, 6}, 2700);
+  LoadAtRestart(next);
+  EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{0, 0, 0, 0, 1}));
 }
 
 TEST_F(AccountingFlusherTest, BaselinesOlderThanThePeerTimeoutAreForgottenWithinALap) {
@@ -283,10 +395,10 @@ TEST_F(AccountingFlusherTest, BaselinesOlderThanThePeerTimeoutAreForgottenWithin
     peer.port = port;
     peer.peer_id.bytes[0] = static_cast<std::uint8_t>(port);  // 500 clients
     peer.peer_id.bytes[1] = static_cast<std::uint8_t>(port >> 8);
-    ledger_.Record(peer, "alice", 0, 0, false, clock_.WallNow());
+    flusher_.Credit(peer, "alice", 0, 0, false, clock_.WallNow());
   }
   clock_.Advance(std::chrono::seconds(2700));  // wall time too: those are past the timeout
-  ledger_.Record(Peer(), "bob", 0, 0, false, clock_.WallNow());  // port 6881: recent
+  flusher_.Credit(Peer(), "bob", 0, 0, false, clock_.WallNow());  // port 6881: recent
   for (int slice = 1; slice <= AccountingFlusher::kExpiryLap + 1; ++slice) {
     clock_.Advance(AccountingFlusher::kExpirySlice);  // wall time too
     loop_.RunOnce(std::chrono::milliseconds(1));

@@ -1,0 +1,179 @@
+#include "shard/accounting/credit_log.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "shard/persistence/byte_codec.h"
+#include "shard/persistence/record_framing.h"
+
+namespace shardtrack {
+namespace {
+
+constexpr std::string_view kMagic = "STCRED";
+constexpr std::uint16_t kVersion = 1;
+constexpr std::uint8_t kSeeder = 1;
+constexpr std::uint8_t kIpv6 = 2;
+constexpr std::uint8_t kCompletionCounted = 4;
+
+// One logged announce, as read back.
+struct LoggedAnnounce {
+  PeerAnnounce announce;
+  std::string_view passkey;
+  std::uint64_t uploaded = 0;
+  std::uint64_t downloaded = 0;
+  bool completion_counted = false;
+  UnixSeconds now = 0;
+};
+
+std::optional<LoggedAnnounce> Decode(std::string_view fields) {
+  ByteReader in(fields);
+  LoggedAnnounce out;
+  const auto info_hash = InfoHash::FromRaw(in.Bytes(InfoHash::kSize));
+  const auto peer_id = PeerId::FromRaw(in.Bytes(PeerId::kSize));
+  out.uploaded = in.U64();
+  out.downloaded = in.U64();
+  out.now = in.I64();
+  const std::uint8_t event = in.U8();
+  const std::uint8_t flags = in.U8();
+  if (!in.ok() || !info_hash || !peer_id || !proto::Event_IsValid(event) ||
+      (flags & ~(kSeeder | kIpv6 | kCompletionCounted)) != 0 || in.AtEnd()) {
+    return std::nullopt;  // a passkey is never empty
+  }
+  out.passkey = in.Bytes(in.remaining());
+  out.announce.info_hash = *info_hash;
+  out.announce.peer_id = *peer_id;
+  out.announce.event = static_cast<proto::Event>(event);
+  out.announce.seeder = (flags & kSeeder) != 0;
+  if ((flags & kIpv6) != 0) out.announce.ip = *IpAddress::Parse("::");  // only the family counts
+  out.completion_counted = (flags & kCompletionCounted) != 0;
+  return out;
+}
+
+// Replays one file; an error names the damage, after what came before it was replayed.
+Status ReplayFile(std::string_view file, const ReplayCheck& check, TransferLedger& ledger,
+                  std::size_t& announces) {
+  if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) return preamble;
+  FrameCursor cursor(file, kPreambleSize);
+  FrameCursor::Frame frame;
+  if (cursor.Next(frame) != FrameCursor::Step::kFrame ||
+      frame.type != RecordType::kCreditLogHeader) {
+    return Error{"no header at its start"};
+  }
+  ByteReader header(frame.fields);
+  const std::uint64_t since = header.U64();
+  if (!header.ok() || !header.AtEnd()) return Error{"a malformed header"};
+  while (true) {
+    switch (cursor.Next(frame)) {
+      case FrameCursor::Step::kEnd:
+        return OkStatus();
+      case FrameCursor::Step::kBad:
+        return Error{cursor.error()};
+      case FrameCursor::Step::kFrame:
+        const auto logged = frame.type == RecordType::kCreditedAnnounce
+                                ? Decode(frame.fields)
+                                : std::optional<LoggedAnnounce>{};
+        if (!logged) return Error{fmt::format("a malformed record at byte {}", frame.offset)};
+        if (!check(logged->announce.info_hash, since)) continue;
+        ledger.Record(logged->announce, logged->passkey, logged->uploaded, logged->downloaded,
+                      logged->completion_counted, logged->now);
+        ++announces;
+    }
+  }
+}
+
+}  // namespace
+
+CreditLog::CreditLog(FileOps& files, std::string accounting_dir, const ShardRun& run,
+                     std::uint64_t first_number)
+    : files_(files), dir_(std::move(accounting_dir)), run_(run), number_(first_number) {}
+
+void CreditLog::Append(const PeerAnnounce& announce, std::string_view passkey,
+                       std::uint64_t uploaded, std::uint64_t downloaded, bool completion_counted,
+                       UnixSeconds now) {
+  const std::size_t frame = BeginFrame(buffer_, RecordType::kCreditedAnnounce);
+  ByteWriter(buffer_)
+      .Bytes(announce.info_hash.view())
+      .Bytes(announce.peer_id.view())
+      .U64(uploaded)
+      .U64(downloaded)
+      .I64(now)
+      .U8(static_cast<std::uint8_t>(announce.event))
+      .U8((announce.seeder ? kSeeder : 0) | (announce.ip.is_v4() ? 0 : kIpv6) |
+          (completion_counted ? kCompletionCounted : 0))
+      .Bytes(passkey);
+  FinishFrame(buffer_, frame);
+}
+
+Status CreditLog::WriteBuffered() {
+  if (buffer_.empty()) return OkStatus();
+  const std::string buffered = std::exchange(buffer_, {});
+  if (!file_) {
+    if (Status created = files_.CreateDir(dir_); !created) return created;
+    const NumberedShardFile name{run_.shard, run_.count, number_};
+    auto opened = files_.OpenWritable(JoinPath(dir_, name.ToString(kCreditLogSuffix)),
+                                      FileOps::OpenMode::kTruncate);
+    if (!opened) return Error{opened.error()};
+    std::string header;
+    AppendPreamble(header, kMagic, kVersion);
+    const std::size_t frame = BeginFrame(header, RecordType::kCreditLogHeader);
+    ByteWriter(header).U64(run_.since);
+    FinishFrame(header, frame);
+    if (Status written = (*opened)->Append(header); !written) return written;
+    file_ = std::move(*opened);
+  }
+  return file_->Append(buffered);
+}
+
+std::uint64_t CreditLog::Rotate() {
+  file_.reset();
+  return number_++;
+}
+
+Result<ReplayedCredits> ReplayCreditLogs(FileOps& files, const std::string& accounting_dir,
+                                         const ShardRun& run, std::uint64_t through,
+                                         const ReplayCheck& check, TransferLedger& ledger) {
+  auto names = files.ListDir(accounting_dir);
+  if (!names) {
+    if (!files.Exists(accounting_dir)) return ReplayedCredits{};
+    return Error{"cannot list " + accounting_dir + ": " + names.error()};
+  }
+  std::vector<std::uint64_t> numbers;
+  for (const std::string& name : *names) {
+    const auto log = ParseCreditLogName(name);
+    if (log && log->index == run.shard && log->count == run.count) numbers.push_back(log->number);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  ReplayedCredits out;
+  for (const std::uint64_t number : numbers) {
+    out.last_number = number;
+    if (number <= through) continue;
+    const std::string path = JoinPath(
+        accounting_dir, NumberedShardFile{run.shard, run.count, number}.ToString(kCreditLogSuffix));
+    auto text = files.ReadFile(path);
+    Status replayed = text ? ReplayFile(*text, check, ledger, out.announces) : Error{text.error()};
+    ++out.files;
+    if (!replayed) {
+      if (!out.unread.empty()) out.unread += "; ";
+      out.unread += path + ": " + replayed.error();
+    }
+  }
+  return out;
+}
+
+Status RemoveCreditLogs(FileOps& files, const std::string& accounting_dir,
+                        const std::vector<std::string>& names, std::uint32_t shard,
+                        std::uint32_t count, std::optional<std::uint64_t> through) {
+  bool removed = false;
+  for (const std::string& name : names) {
+    const auto log = ParseCreditLogName(name);
+    if (!log || log->index != shard || log->count != count) continue;
+    if (through && log->number > *through) continue;
+    if (Status gone = files.Remove(JoinPath(accounting_dir, name)); !gone) return gone;
+    removed = true;
+  }
+  return removed ? files.SyncDir(accounting_dir) : OkStatus();
+}
+
+}  // namespace shardtrack

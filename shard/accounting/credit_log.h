@@ -1,0 +1,98 @@
+// CreditLog: the announces a shard's accounting credited since its last accounting file, on disk,
+// so that a kill -9 loses none of them. Each announce's inputs to TransferLedger::Record are
+// buffered and written at the end of the loop's turn (a write, no sync: like the journal, it
+// survives the process, not a power loss). Files are numbered: at each accounting file the
+// flusher starts the next one (Rotate), and the baselines saved with that file name the last
+// number they include (baseline_file.h, `through`), so a start loads them and replays, in order,
+// the files numbered above it: what was credited since, rebuilt from the same announces. Files
+// at or below it are removed once the accounting file is out.
+//
+// <accounting>/shard<index>-of-<count>-<number>.credits: preamble "STCRED" version 1, a
+// kCreditLogHeader frame (record_framing.h: the generation of the writing run's first snapshot,
+// u64, to check its torrents against the files of other layouts), then one kCreditedAnnounce
+// frame per announce: infohash:20 | peer id:20 | uploaded:u64 | downloaded:u64 | now:i64 |
+// event:u8 | flags:u8 (1 seeder, 2 over IPv6, 4 a completion the swarm counted) | passkey (the
+// rest). A damaged frame ends a file's replay (the next file goes on); a credit that one held is
+// then mostly carried by the client's next replayed announce, whose counters include it. Loop
+// thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/fixed_bytes.h"
+#include "common/result.h"
+#include "shard/accounting/baseline_file.h"
+#include "shard/accounting/transfer_ledger.h"
+#include "shard/peer_announce.h"
+#include "shard/persistence/file_ops.h"
+#include "shard/persistence/shard_file_name.h"
+
+namespace shardtrack {
+
+inline constexpr std::string_view kCreditLogSuffix = ".credits";
+
+// A credit log's layout and number, if `name` is one.
+inline std::optional<NumberedShardFile> ParseCreditLogName(std::string_view name) {
+  return NumberedShardFile::Parse(name, kCreditLogSuffix);
+}
+
+class CreditLog {
+ public:
+  // Writes files of `run`'s layout from `first_number` on (a file is created at its first write).
+  CreditLog(FileOps& files, std::string accounting_dir, const ShardRun& run,
+            std::uint64_t first_number);
+
+  // Before the first Append: the number of the first file (above every file of the layout).
+  void StartAt(std::uint64_t number) { number_ = number; }
+
+  void Append(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
+              std::uint64_t downloaded, bool completion_counted, UnixSeconds now);
+  bool has_buffered() const { return !buffer_.empty(); }
+  // Writes what Append buffered. On failure it is dropped (the ledger still holds it: only a
+  // crash before the next accounting file would lose it) and the error returned.
+  Status WriteBuffered();
+  // Starts the next file, after WriteBuffered. Returns the number of the file it closed: what the
+  // ledger holds now is the replay of it and of every file before it.
+  std::uint64_t Rotate();
+  std::uint64_t number() const { return number_; }
+
+ private:
+  FileOps& files_;
+  const std::string dir_;
+  const ShardRun run_;
+  std::uint64_t number_;
+  std::unique_ptr<WritableFile> file_;  // the current file, once written to
+  std::string buffer_;
+};
+
+// What a start replayed: announces, files, and what could not be read (a damaged file: logged).
+struct ReplayedCredits {
+  std::size_t announces = 0;
+  std::size_t files = 0;
+  std::uint64_t last_number = 0;  // the highest number found (replayed or not)
+  std::string unread;
+};
+
+// Whether an announce to `hash` that a run begun at generation `since` logged may be replayed
+// (baseline_file.h's check: no other layout credited the torrent since).
+using ReplayCheck = std::function<bool(const InfoHash& hash, std::uint64_t since)>;
+
+// Replays into `ledger`, in order, the announces of `run`'s layout's files numbered above
+// `through` that `check` passes. An error: the directory could not be listed.
+Result<ReplayedCredits> ReplayCreditLogs(FileOps& files, const std::string& accounting_dir,
+                                         const ShardRun& run, std::uint64_t through,
+                                         const ReplayCheck& check, TransferLedger& ledger);
+
+// Removes the files of the layout `shard` of `count` numbered at or below `through` (all of them
+// when nullopt), of `names` (the directory's), and syncs the directory.
+Status RemoveCreditLogs(FileOps& files, const std::string& accounting_dir,
+                        const std::vector<std::string>& names, std::uint32_t shard,
+                        std::uint32_t count, std::optional<std::uint64_t> through);
+
+}  // namespace shardtrack
