@@ -172,6 +172,7 @@ void AccountingFlusher::OnWritten(const Status& status, std::uint64_t through) {
 
 Status AccountingFlusher::Flush() {
   worker_.Wait();
+  if (!HandOverPrepared()) return Error{"an earlier file waits for its name: " + handover_error_};
   if (ledger_.empty()) return OkStatus();
   const std::uint64_t through = TakeForWrite();
   const Status status = Write(loop_.clock().WallNow(), ledger_.client_key(), through);
@@ -208,30 +209,64 @@ Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
         "credited from the clients' next counters; their completions may be lost)",
         options_.shard, replayed->unread);
   }
-  if (replayed->files > 0) {
-    spdlog::info(
-        "shard {}: the accounting credited {} announces again from {} credit logs (since its "
-        "last file)",
-        options_.shard, replayed->announces, replayed->files);
-  }
-  if (loaded->through > 0) RemoveLogsThrough(loaded->through);  // left by a crash, included
   log_.StartAt(std::max(loaded->through, replayed->last_number) + 1);
+  if (replayed->files == 0) {
+    if (loaded->through > 0) RemoveLogsThrough(loaded->through);  // left by a crash, included
+    return OkStatus();
+  }
+  spdlog::info(
+      "shard {}: the accounting credited {} announces again from {} credit logs (since its last "
+      "file; {} skipped: other layouts credited their torrents since)",
+      options_.shard, replayed->announces, replayed->files, replayed->skipped);
+  return CommitReplayed(replayed->skipped > 0);
+}
+
+// What a start replayed is committed at once (a file, or the baselines alone when nothing was
+// credited), so that the logs go: one holding announces the start skipped could be replayed by a
+// later start, once `retire` has removed the files that made this one skip them.
+Status AccountingFlusher::CommitReplayed(bool some_skipped) {
+  const Status committed = ledger_.empty() ? SaveBaselinesAlone() : Flush();
+  if (committed || !some_skipped) {
+    if (!committed) {
+      spdlog::warn(
+          "shard {}: cannot write what the credit logs held yet: {} (written with the "
+          "next file)",
+          options_.shard, committed.error());
+    }
+    return OkStatus();
+  }
+  return Error{"cannot commit the replayed credit logs (" + committed.error() +
+               "); left as they are, a later start could credit what they hold twice: free space "
+               "in, or fix the permissions of, " +
+               options_.dir};
+}
+
+Status AccountingFlusher::SaveBaselinesAlone() {
+  NoteLogWrite(log_.WriteBuffered());
+  const std::uint64_t through = log_.Rotate();
+  if (Status saved = SaveBaselines(files_, options_.dir, Run(), through, ledger_); !saved) {
+    return saved;
+  }
+  RemoveLogsThrough(through);
   return OkStatus();
 }
 
 // A file prepared and committed by the run that stopped goes out now; any other prepared file was
 // not committed, and its totals are in the credit logs.
 void AccountingFlusher::SettlePrepared(std::uint64_t through) {
+  if (through > 0 &&
+      files_.Exists(JoinPath(options_.dir, Prepared(through).ToString(kPreparedSuffix)))) {
+    prepared_ = through;
+  }
   auto names = files_.ListDir(options_.dir);
-  if (!names) return;  // LoadBaselines listed it just now: no directory
+  if (!names) names = std::vector<std::string>{};  // the others wait for a start that can list
   const std::string older_build = fmt::format("shard{}.tsv.tmp", options_.shard);
   for (const std::string& name : *names) {
     const auto prepared = NumberedShardFile::Parse(name, kPreparedSuffix);
     const bool own =
         prepared && prepared->index == options_.shard && prepared->count == options_.shard_count;
-    if (own && prepared->number == through) {
-      prepared_ = through;
-    } else if (own || name == older_build) {
+    if (own && prepared->number == through) continue;
+    if (own || name == older_build) {
       if (Status removed = files_.Remove(JoinPath(options_.dir, name)); !removed) {
         spdlog::warn("shard {}: {} (an accounting file never handed over; delete it)",
                      options_.shard, removed.error());
@@ -257,19 +292,18 @@ bool AccountingFlusher::Close() {
     }
     return !prepared_;  // else saved with the baselines, and handed over at the next start
   }
-  const Status logged = log_.WriteBuffered();
-  NoteLogWrite(logged);
-  const std::uint64_t through = log_.Rotate();
-  if (ledger_.baselines() == 0) return logged.ok();
+  if (ledger_.baselines() == 0) {
+    WriteLog();
+    return true;
+  }
   // Nothing was credited since the last file: the baselines match it, but for what expiry forgot.
-  if (Status saved = SaveBaselines(files_, options_.dir, Run(), through, ledger_); !saved) {
+  if (Status saved = SaveBaselinesAlone(); !saved) {
     spdlog::error(
         "shard {}: cannot save the accounting's peer baselines: {} (the next start goes on from "
         "those of the last file)",
         options_.shard, saved.error());
     return false;
   }
-  RemoveLogsThrough(through);
   return true;
 }
 

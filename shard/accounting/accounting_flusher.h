@@ -111,6 +111,11 @@ class AccountingFlusher final : public CreditRecorder {
   // At start: hands over the file the saved baselines (through `through`) committed, if it is
   // still prepared, and removes the others, never committed.
   void SettlePrepared(std::uint64_t through);
+  // At start, after a replay: an error when announces were skipped and could not be committed.
+  Status CommitReplayed(bool some_skipped);
+  // Starts the next credit log and saves the baselines through the last, then removes those
+  // logs: a commit without a file, when the ledger holds no totals.
+  Status SaveBaselinesAlone();
 
   EventLoop& loop_;
   FileOps& files_;

@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <optional>
+#include <random>
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/routing.h"
 #include "shard/accounting/accounting_file.h"
 #include "shard/accounting/credit_log.h"
@@ -182,23 +185,66 @@ Removal RemoveFiles(FileOps& files, const std::string& accounting_dir,
   return out;
 }
 
+// Before the files of the layouts `going` picks are removed: the accounting files among `names`
+// that their baselines committed but that were never renamed into place (a stop whose last
+// hand-over failed) are handed over now, since nothing else holds their totals. Returns their
+// temporary names.
+template <typename Pick>
+std::vector<std::string> HandOverCommitted(FileOps& files, const std::string& accounting_dir,
+                                           const std::vector<std::string>& names,
+                                           const Pick& going) {
+  std::vector<std::string> handed;
+  std::uint64_t sequence = std::random_device{}();
+  for (const std::string& name : names) {
+    const auto prepared = NumberedShardFile::Parse(name, kPreparedSuffix);
+    if (!prepared || !going(ShardLayout{prepared->index, prepared->count})) continue;
+    auto text = files.ReadFile(BaselineFilePath(accounting_dir, prepared->index, prepared->count));
+    SavedBaselines saved;  // the key frame alone: no record is last seen after the cutoff
+    if (!text ||
+        (!Parse(*text, std::numeric_limits<UnixSeconds>::max(), saved) && !saved.through) ||
+        saved.through != prepared->number) {
+      continue;
+    }
+    auto path =
+        HandOverAccountingFile(files, accounting_dir, *prepared, SystemClock().WallNow(), sequence);
+    if (path) {
+      spdlog::info("handed over {} as {}: its layout had saved it with its baselines", name, *path);
+      handed.push_back(name);
+    } else {
+      spdlog::error(
+          "cannot hand over {}: {} (its layout's files go now: rename it to {} by hand, "
+          "or its totals are lost)",
+          name, path.error(), "shard<index>-<unix time>-<n>.tsv");
+    }
+  }
+  return handed;
+}
+
+bool Listed(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 // Removes this shard index's files of other shard counts (baselines, and the credit logs and
-// prepared files no accounting file took up, lost), and the baselines an older build named by
-// the index alone, once what they held is loaded: from now on this layout credits their
-// torrents. Other indexes' files wait for the shards that read them.
+// prepared files no accounting file took up, lost; committed ones are handed over first), and the
+// baselines an older build named by the index alone, once what they held is loaded: from now on
+// this layout credits their torrents. Other indexes' files wait for the shards that read them.
 void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
                       const std::vector<std::string>& names, std::uint32_t shard,
                       std::uint32_t count) {
   const std::string older_build = fmt::format("shard{}.baselines", shard);
+  const auto going = [&](const ShardLayout& layout) {
+    return layout.index == shard && layout.count != count;
+  };
+  const auto handed = HandOverCommitted(files, accounting_dir, names, going);
   const Removal removal = RemoveFiles(files, accounting_dir, names, [&](const std::string& name) {
     const auto layout = LayoutFileLayout(name);
-    return name == older_build || (layout && layout->index == shard && layout->count != count);
+    return name == older_build || (layout && going(*layout) && !Listed(handed, name));
   });
   for (const std::string& name : removal.removed) {
     spdlog::info("removed {}: this layout credits its torrents now", name);
   }
   for (const std::string& error : removal.errors) {
-    spdlog::warn("{}: delete it by hand (it is not read again)", error);
+    spdlog::warn("{}: delete it by hand (read again only should that layout come back)", error);
   }
 }
 
@@ -218,13 +264,14 @@ Status ReadSaved(FileOps& files, const std::string& accounting_dir,
   // or an older build's goes, so that the next start does not read it again.
   if (older_form || !parsed) {
     out.through.reset();  // what it included is unknown: so are the logs to replay
-    const Status logs_gone =
-        RemoveCreditLogs(files, accounting_dir, names, out.index, out.count, out.through);
-    for (Status step : {logs_gone, files.Remove(path), files.SyncDir(accounting_dir)}) {
-      if (!step) {
-        out.baselines.clear();
-        return Error{step.error() + "; its baselines are not used: delete " + path};
-      }
+    // One step at a time: the file goes only once the logs it may include are gone.
+    Status step = RemoveCreditLogs(files, accounting_dir, names, out.index, out.count, out.through);
+    if (step) step = files.Remove(path);
+    if (step) step = files.SyncDir(accounting_dir);
+    if (!step) {
+      out.baselines.clear();
+      return Error{step.error() + "; its baselines are not used: delete " + path +
+                   " and its layout's credit logs"};
     }
   }
   if (older_form) {
@@ -267,6 +314,16 @@ std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& acco
     }
   }
   return latest;
+}
+
+// Removes the saved baselines, if any, and syncs the directory.
+Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
+                       std::uint32_t count) {
+  // Not asked whether it exists first: a stat that fails would pass for "no file".
+  if (Status removed = files.Remove(BaselineFilePath(accounting_dir, shard, count)); !removed) {
+    return removed;  // a missing file is no error
+  }
+  return files.SyncDir(accounting_dir);
 }
 
 // This layout's file made this run's: what was loaded (even nothing), or no file. Any other file
@@ -332,16 +389,13 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const Sh
     if (Status synced = (*file)->Sync(); !synced) return synced;
   }
   if (Status renamed = files.Rename(path + ".tmp", path); !renamed) return renamed;
-  return files.SyncDir(accounting_dir);
-}
-
-Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
-                       std::uint32_t count) {
-  // Not asked whether it exists first: a stat that fails would pass for "no file".
-  if (Status removed = files.Remove(BaselineFilePath(accounting_dir, shard, count)); !removed) {
-    return removed;  // a missing file is no error
+  // In place from here: the file says what it includes, so a failure must not pass for "not
+  // saved" (the caller would hand its totals on again).
+  if (Status synced = files.SyncDir(accounting_dir); !synced) {
+    spdlog::warn("{} saved, but: {} (a power loss may bring back the one it replaced)", path,
+                 synced.error());
   }
-  return files.SyncDir(accounting_dir);
+  return OkStatus();
 }
 
 Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
@@ -349,9 +403,11 @@ Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
                                                            std::uint32_t count) {
   auto names = ListSaved(files, accounting_dir);
   if (!names) return Error{names.error()};
+  const auto going = [&](const ShardLayout& layout) { return layout.count != count; };
+  const auto handed = HandOverCommitted(files, accounting_dir, *names, going);
   Removal removal = RemoveFiles(files, accounting_dir, *names, [&](const std::string& name) {
     const auto layout = LayoutFileLayout(name);
-    return layout && layout->count != count;
+    return layout && going(*layout) && !Listed(handed, name);
   });
   if (!removal.errors.empty()) return Error{removal.errors.front()};
   return std::move(removal.removed);

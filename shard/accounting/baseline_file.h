@@ -53,10 +53,6 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const Sh
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
                      std::uint64_t through, const SipHashKey& client_key,
                      const std::vector<TransferLedger::PeerBaseline>& baselines);
-// Removes the saved baselines, if any (and syncs the directory): what a shard does when it
-// cannot save newer ones before an accounting file, which the old ones would credit again.
-Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::uint32_t shard,
-                       std::uint32_t count);
 
 // What a start took up: how many baselines, and what could not be read (a damaged file, removed
 // after the good records before the damage were loaded: logged, those clients start again).

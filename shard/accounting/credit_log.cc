@@ -51,9 +51,34 @@ std::optional<LoggedAnnounce> Decode(std::string_view fields) {
   return out;
 }
 
-// Replays one file; an error names the damage, after what came before it was replayed.
-Status ReplayFile(std::string_view file, const ReplayCheck& check, TransferLedger& ledger,
-                  std::size_t& announces) {
+}  // namespace
+
+void AppendCreditLogHeader(std::uint64_t since, std::string& out) {
+  AppendPreamble(out, kMagic, kVersion);
+  const std::size_t frame = BeginFrame(out, RecordType::kCreditLogHeader);
+  ByteWriter(out).U64(since);
+  FinishFrame(out, frame);
+}
+
+void AppendCreditRecord(const PeerAnnounce& announce, std::string_view passkey,
+                        std::uint64_t uploaded, std::uint64_t downloaded, bool completion_counted,
+                        UnixSeconds now, std::string& out) {
+  const std::size_t frame = BeginFrame(out, RecordType::kCreditedAnnounce);
+  ByteWriter(out)
+      .Bytes(announce.info_hash.view())
+      .Bytes(announce.peer_id.view())
+      .U64(uploaded)
+      .U64(downloaded)
+      .I64(now)
+      .U8(static_cast<std::uint8_t>(announce.event))
+      .U8((announce.seeder ? kSeeder : 0) | (announce.ip.is_v4() ? 0 : kIpv6) |
+          (completion_counted ? kCompletionCounted : 0))
+      .Bytes(passkey);
+  FinishFrame(out, frame);
+}
+
+Status ReplayCreditLog(std::string_view file, const ReplayCheck& check, TransferLedger& ledger,
+                       ReplayedCredits& counts) {
   if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) return preamble;
   FrameCursor cursor(file, kPreambleSize);
   FrameCursor::Frame frame;
@@ -75,15 +100,16 @@ Status ReplayFile(std::string_view file, const ReplayCheck& check, TransferLedge
                                 ? Decode(frame.fields)
                                 : std::optional<LoggedAnnounce>{};
         if (!logged) return Error{fmt::format("a malformed record at byte {}", frame.offset)};
-        if (!check(logged->announce.info_hash, since)) continue;
+        if (!check(logged->announce.info_hash, since)) {
+          ++counts.skipped;
+          continue;
+        }
         ledger.Record(logged->announce, logged->passkey, logged->uploaded, logged->downloaded,
                       logged->completion_counted, logged->now);
-        ++announces;
+        ++counts.announces;
     }
   }
 }
-
-}  // namespace
 
 CreditLog::CreditLog(FileOps& files, std::string accounting_dir, const ShardRun& run,
                      std::uint64_t first_number)
@@ -92,18 +118,7 @@ CreditLog::CreditLog(FileOps& files, std::string accounting_dir, const ShardRun&
 void CreditLog::Append(const PeerAnnounce& announce, std::string_view passkey,
                        std::uint64_t uploaded, std::uint64_t downloaded, bool completion_counted,
                        UnixSeconds now) {
-  const std::size_t frame = BeginFrame(buffer_, RecordType::kCreditedAnnounce);
-  ByteWriter(buffer_)
-      .Bytes(announce.info_hash.view())
-      .Bytes(announce.peer_id.view())
-      .U64(uploaded)
-      .U64(downloaded)
-      .I64(now)
-      .U8(static_cast<std::uint8_t>(announce.event))
-      .U8((announce.seeder ? kSeeder : 0) | (announce.ip.is_v4() ? 0 : kIpv6) |
-          (completion_counted ? kCompletionCounted : 0))
-      .Bytes(passkey);
-  FinishFrame(buffer_, frame);
+  AppendCreditRecord(announce, passkey, uploaded, downloaded, completion_counted, now, buffer_);
 }
 
 Status CreditLog::WriteBuffered() {
@@ -116,10 +131,7 @@ Status CreditLog::WriteBuffered() {
                                       FileOps::OpenMode::kTruncate);
     if (!opened) return Error{opened.error()};
     std::string header;
-    AppendPreamble(header, kMagic, kVersion);
-    const std::size_t frame = BeginFrame(header, RecordType::kCreditLogHeader);
-    ByteWriter(header).U64(run_.since);
-    FinishFrame(header, frame);
+    AppendCreditLogHeader(run_.since, header);
     if (Status written = (*opened)->Append(header); !written) return written;
     file_ = std::move(*opened);
   }
@@ -152,7 +164,7 @@ Result<ReplayedCredits> ReplayCreditLogs(FileOps& files, const std::string& acco
     const std::string path = JoinPath(
         accounting_dir, NumberedShardFile{run.shard, run.count, number}.ToString(kCreditLogSuffix));
     auto text = files.ReadFile(path);
-    Status replayed = text ? ReplayFile(*text, check, ledger, out.announces) : Error{text.error()};
+    Status replayed = text ? ReplayCreditLog(*text, check, ledger, out) : Error{text.error()};
     ++out.files;
     if (!replayed) {
       if (!out.unread.empty()) out.unread += "; ";

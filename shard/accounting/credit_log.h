@@ -42,6 +42,12 @@ inline std::optional<NumberedShardFile> ParseCreditLogName(std::string_view name
   return NumberedShardFile::Parse(name, kCreditLogSuffix);
 }
 
+// A file's start (preamble and header), and one announce's record, appended to `out`.
+void AppendCreditLogHeader(std::uint64_t since, std::string& out);
+void AppendCreditRecord(const PeerAnnounce& announce, std::string_view passkey,
+                        std::uint64_t uploaded, std::uint64_t downloaded, bool completion_counted,
+                        UnixSeconds now, std::string& out);
+
 class CreditLog {
  public:
   // Writes files of `run`'s layout from `first_number` on (a file is created at its first write).
@@ -74,6 +80,7 @@ class CreditLog {
 // What a start replayed: announces, files, and what could not be read (a damaged file: logged).
 struct ReplayedCredits {
   std::size_t announces = 0;
+  std::size_t skipped = 0;  // announces the check refused
   std::size_t files = 0;
   std::uint64_t last_number = 0;  // the highest number found (replayed or not)
   std::string unread;
@@ -82,6 +89,11 @@ struct ReplayedCredits {
 // Whether an announce to `hash` that a run begun at generation `since` logged may be replayed
 // (baseline_file.h's check: no other layout credited the torrent since).
 using ReplayCheck = std::function<bool(const InfoHash& hash, std::uint64_t since)>;
+
+// Replays one file's text into `ledger`, the announces `check` passes (counted in `announces`);
+// an error names the damage, after what came before it was replayed.
+Status ReplayCreditLog(std::string_view file, const ReplayCheck& check, TransferLedger& ledger,
+                       ReplayedCredits& counts);
 
 // Replays into `ledger`, in order, the announces of `run`'s layout's files numbered above
 // `through` that `check` passes. An error: the directory could not be listed.

@@ -138,6 +138,83 @@ TEST_F(BaselineFileTest, ALoadSaysWhichCreditLogsItsFileIncludes) {
   EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard0-of-1-5.credits"});
 }
 
+// Real files, but a credit log can never be removed (say its permissions were changed by hand).
+class LogsStayFileOps final : public FileOps {
+ public:
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
+                                                     OpenMode mode) override {
+    return real_.OpenWritable(path, mode);
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return real_.Rename(from, to);
+  }
+  Status Link(const std::string& from, const std::string& to) override {
+    return real_.Link(from, to);
+  }
+  Status SyncDir(const std::string& dir) override { return real_.SyncDir(dir); }
+  Status Remove(const std::string& path) override {
+    if (path.ends_with(".credits")) return Error{"remove " + path + ": Permission denied"};
+    return real_.Remove(path);
+  }
+  Result<std::unique_ptr<UnlinkedFile>> Unlink(const std::string& path) override {
+    return real_.Unlink(path);
+  }
+  bool Exists(const std::string& path) override { return real_.Exists(path); }
+  Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override {
+    return real_.ReadFile(path, max_bytes);
+  }
+  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
+    return real_.OpenSequential(path);
+  }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return real_.ListDir(dir);
+  }
+  Status CreateDir(const std::string& dir) override { return real_.CreateDir(dir); }
+
+ private:
+  PosixFileOps real_;
+};
+
+// Its logs could not go: the file stays (unused), so that the next start does not take the logs
+// for ones that no baselines include.
+TEST_F(BaselineFileTest, ADamagedFileStaysWhileItsCreditLogsCannotBeRemoved) {
+  saved_.AddBaseline(Make(1, 6881, 2000));
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, 3, saved_).ok());
+  const std::string path = dir_ + "/shard0-of-1.baselines";
+  std::string bytes = Contents(path);
+  bytes[10] ^= 0x40;  // the client key's frame
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  std::ofstream(dir_ + "/shard0-of-1-3.credits") << "included";
+  LogsStayFileOps logs_stay;
+  for (int start = 1; start <= 2; ++start) {  // and again, as a supervisor restarts it
+    auto loaded = LoadBaselines(logs_stay, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
+    ASSERT_FALSE(loaded.ok());  // nor can the start clear its logs: it stops
+    EXPECT_NE(loaded.error().find("twice"), std::string::npos) << loaded.error();
+    EXPECT_TRUE(std::filesystem::exists(path));
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard0-of-1-3.credits"));
+  }
+}
+
+// A stop whose last hand-over failed left its file committed under its temporary name: a resize
+// or `retire` hands it over before that layout's files go.
+TEST_F(BaselineFileTest, AnotherLayoutsCommittedFileIsHandedOverBeforeItsFilesGo) {
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 2, 5}, 3, saved_).ok());
+  std::ofstream(dir_ + "/shard0-of-2-3.tsv.tmp") << "committed";
+  std::ofstream(dir_ + "/shard0-of-2-2.tsv.tmp") << "never committed";
+  ASSERT_TRUE(LoadBaselines(files_, dir_, {0, 3, 7}, {{0, 2, 5}}, 0, loaded_).ok());
+  auto left = *files_.ListDir(dir_);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_TRUE(left[0].starts_with("shard0-") && left[0].ends_with(".tsv")) << left[0];
+  EXPECT_EQ(Contents(dir_ + "/" + left[0]), "committed");
+
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {3, 4, 5}, 2, saved_).ok());
+  std::ofstream(dir_ + "/shard3-of-4-2.tsv.tmp") << "committed too";
+  auto removed = RetireOtherCountBaselines(files_, dir_, 3);
+  ASSERT_TRUE(removed.ok()) << removed.error();
+  EXPECT_EQ(*removed, std::vector<std::string>{"shard3-of-4.baselines"});
+  EXPECT_EQ(files_.ListDir(dir_)->size(), 2u);  // the two handed over
+}
+
 TEST_F(BaselineFileTest, ADamagedFileThatCannotBeRemovedIsNotUsed) {
   for (std::uint8_t n = 1; n <= 3; ++n) saved_.AddBaseline(Make(n, 6881, 2000));
   ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, 0, saved_).ok());
