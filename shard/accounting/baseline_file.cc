@@ -97,31 +97,25 @@ Status Parse(std::string_view file, UnixSeconds cutoff, SavedBaselines& out) {
     if (!older) older = CheckPreamble(file, kMagic, kVersionWithoutFamily);
     if (!older) return older;
   }
-  FrameCursor cursor(file, kPreambleSize);
-  FrameCursor::Frame frame;
-  if (cursor.Next(frame) != FrameCursor::Step::kFrame ||
-      frame.type != RecordType::kAccountingClientKey) {
-    return Error{"no client key at its start"};
-  }
-  ByteReader key(frame.fields);
-  out.client_key = {key.U64(), key.U64()};
-  if (with_run) out.since = key.U64();
-  const std::uint64_t through = with_log ? key.U64() : 0;
-  if (!key.ok() || !key.AtEnd()) return Error{"a malformed client key"};
-  out.through = through;
-  while (true) {
-    switch (cursor.Next(frame)) {
-      case FrameCursor::Step::kEnd:
-        return OkStatus();
-      case FrameCursor::Step::kBad:
-        return Error{cursor.error()};
-      case FrameCursor::Step::kFrame:
-        if (frame.type != RecordType::kAccountingBaseline) return Error{"an unexpected record"};
-        auto baseline = Decode(frame.fields);
-        if (!baseline) return Error{baseline.error()};
-        if (baseline->last_seen > cutoff) out.baselines.push_back(*baseline);
-    }
-  }
+  const auto read_key = [&](std::string_view fields) -> Status {
+    ByteReader key(fields);
+    out.client_key = {key.U64(), key.U64()};
+    if (with_run) out.since = key.U64();
+    const std::uint64_t through = with_log ? key.U64() : 0;
+    if (!key.ok() || !key.AtEnd()) return Error{"a malformed client key"};
+    out.through = through;
+    return OkStatus();
+  };
+  return WalkHeadedFile(file, RecordType::kAccountingClientKey, read_key,
+                        [&](const FrameCursor::Frame& frame) -> Status {
+                          if (frame.type != RecordType::kAccountingBaseline) {
+                            return Error{"an unexpected record"};
+                          }
+                          auto baseline = Decode(frame.fields);
+                          if (!baseline) return Error{baseline.error()};
+                          if (baseline->last_seen > cutoff) out.baselines.push_back(*baseline);
+                          return OkStatus();
+                        });
 }
 
 // The layout a baselines file name (or its .tmp) names, if it is one.

@@ -80,35 +80,29 @@ void AppendCreditRecord(const PeerAnnounce& announce, std::string_view passkey,
 Status ReplayCreditLog(std::string_view file, const ReplayCheck& check, TransferLedger& ledger,
                        ReplayedCredits& counts) {
   if (Status preamble = CheckPreamble(file, kMagic, kVersion); !preamble) return preamble;
-  FrameCursor cursor(file, kPreambleSize);
-  FrameCursor::Frame frame;
-  if (cursor.Next(frame) != FrameCursor::Step::kFrame ||
-      frame.type != RecordType::kCreditLogHeader) {
-    return Error{"no header at its start"};
-  }
-  ByteReader header(frame.fields);
-  const std::uint64_t since = header.U64();
-  if (!header.ok() || !header.AtEnd()) return Error{"a malformed header"};
-  while (true) {
-    switch (cursor.Next(frame)) {
-      case FrameCursor::Step::kEnd:
-        return OkStatus();
-      case FrameCursor::Step::kBad:
-        return Error{cursor.error()};
-      case FrameCursor::Step::kFrame:
+  std::uint64_t since = 0;
+  const auto read_header = [&since](std::string_view fields) -> Status {
+    ByteReader header(fields);
+    since = header.U64();
+    if (!header.ok() || !header.AtEnd()) return Error{"a malformed header"};
+    return OkStatus();
+  };
+  return WalkHeadedFile(
+      file, RecordType::kCreditLogHeader, read_header,
+      [&](const FrameCursor::Frame& frame) -> Status {
         const auto logged = frame.type == RecordType::kCreditedAnnounce
                                 ? Decode(frame.fields)
                                 : std::optional<LoggedAnnounce>{};
         if (!logged) return Error{fmt::format("a malformed record at byte {}", frame.offset)};
         if (!check(logged->announce.info_hash, since)) {
           ++counts.skipped;
-          continue;
+          return OkStatus();
         }
         ledger.Record(logged->announce, logged->passkey, logged->uploaded, logged->downloaded,
                       logged->completion_counted, logged->now);
         ++counts.announces;
-    }
-  }
+        return OkStatus();
+      });
 }
 
 CreditLog::CreditLog(FileOps& files, std::string accounting_dir, const ShardRun& run,

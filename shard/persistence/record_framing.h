@@ -73,4 +73,29 @@ class FrameCursor {
   std::string error_;
 };
 
+// Walks a small file read whole whose first frame after the preamble is of type `header`:
+// `on_header(fields)` reads that one, then `on_record(frame)` each later frame, in order. Either
+// returns a Status; the first error stops the walk and is returned, as is the first damaged
+// frame's (what came before it was handed on).
+template <typename OnHeader, typename OnRecord>
+Status WalkHeadedFile(std::string_view file, RecordType header, const OnHeader& on_header,
+                      const OnRecord& on_record) {
+  FrameCursor cursor(file, kPreambleSize);
+  FrameCursor::Frame frame;
+  if (cursor.Next(frame) != FrameCursor::Step::kFrame || frame.type != header) {
+    return Error{"no header at its start"};
+  }
+  if (Status read = on_header(frame.fields); !read) return read;
+  while (true) {
+    switch (cursor.Next(frame)) {
+      case FrameCursor::Step::kEnd:
+        return OkStatus();
+      case FrameCursor::Step::kBad:
+        return Error{cursor.error()};
+      case FrameCursor::Step::kFrame:
+        if (Status handled = on_record(frame); !handled) return handled;
+    }
+  }
+}
+
 }  // namespace shardtrack
