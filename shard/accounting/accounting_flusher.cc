@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -195,7 +196,7 @@ Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
                  loaded->loaded);
   }
   const ShardRun run = Run();
-  SettlePrepared(loaded->through);
+  const std::uint64_t highest_prepared = SettlePrepared(loaded->through);
   auto replayed = ReplayCreditLogs(
       files_, options_.dir, run, loaded->through,
       [&](const InfoHash& hash, std::uint64_t since) {
@@ -209,7 +210,9 @@ Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
         "credited from the clients' next counters; their completions may be lost)",
         options_.shard, replayed->unread);
   }
-  log_.StartAt(std::max(loaded->through, replayed->last_number) + 1);
+  // Above every number in use: a temporary file that could not be removed is never taken for a
+  // later commit's.
+  log_.StartAt(std::max({loaded->through, replayed->last_number, highest_prepared}) + 1);
   if (replayed->files == 0) {
     if (loaded->through > 0) RemoveLogsThrough(loaded->through);  // left by a crash, included
     return OkStatus();
@@ -242,6 +245,8 @@ Status AccountingFlusher::CommitReplayed(bool some_skipped) {
 }
 
 Status AccountingFlusher::SaveBaselinesAlone() {
+  // Newer baselines would no longer say that a file still waiting for its name is committed.
+  if (!HandOverPrepared()) return Error{"an earlier file waits for its name: " + handover_error_};
   NoteLogWrite(log_.WriteBuffered());
   const std::uint64_t through = log_.Rotate();
   if (Status saved = SaveBaselines(files_, options_.dir, Run(), through, ledger_); !saved) {
@@ -253,7 +258,8 @@ Status AccountingFlusher::SaveBaselinesAlone() {
 
 // A file prepared and committed by the run that stopped goes out now; any other prepared file was
 // not committed, and its totals are in the credit logs.
-void AccountingFlusher::SettlePrepared(std::uint64_t through) {
+std::uint64_t AccountingFlusher::SettlePrepared(std::uint64_t through) {
+  std::uint64_t highest = 0;
   if (through > 0 &&
       files_.Exists(JoinPath(options_.dir, Prepared(through).ToString(kPreparedSuffix)))) {
     prepared_ = through;
@@ -265,7 +271,11 @@ void AccountingFlusher::SettlePrepared(std::uint64_t through) {
     const auto prepared = NumberedShardFile::Parse(name, kPreparedSuffix);
     const bool own =
         prepared && prepared->index == options_.shard && prepared->count == options_.shard_count;
-    if (own && prepared->number == through) continue;
+    if (own) highest = std::max(highest, prepared->number);
+    if (own && prepared->number == through) {
+      prepared_ = through;  // (when Exists failed)
+      continue;
+    }
     if (own || name == older_build) {
       if (Status removed = files_.Remove(JoinPath(options_.dir, name)); !removed) {
         spdlog::warn("shard {}: {} (an accounting file never handed over; delete it)",
@@ -277,6 +287,7 @@ void AccountingFlusher::SettlePrepared(std::uint64_t through) {
     spdlog::info("shard {}: handed over the accounting file the last run had saved",
                  options_.shard);
   }
+  return highest;
 }
 
 bool AccountingFlusher::Close() {

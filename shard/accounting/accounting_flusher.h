@@ -109,8 +109,9 @@ class AccountingFlusher final : public CreditRecorder {
   bool HandOverPrepared();
   void ReportHandOverFailure();
   // At start: hands over the file the saved baselines (through `through`) committed, if it is
-  // still prepared, and removes the others, never committed.
-  void SettlePrepared(std::uint64_t through);
+  // still prepared, and removes the others, never committed. Returns the highest number among
+  // them.
+  std::uint64_t SettlePrepared(std::uint64_t through);
   // At start, after a replay: an error when announces were skipped and could not be committed.
   Status CommitReplayed(bool some_skipped);
   // Starts the next credit log and saves the baselines through the last, then removes those

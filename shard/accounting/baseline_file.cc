@@ -129,18 +129,6 @@ std::optional<ShardLayout> BaselineFileLayout(std::string_view name) {
   return layout;
 }
 
-// The layout whose accounting files `name` is one of (its baselines, credit logs and prepared
-// accounting files), if any.
-std::optional<ShardLayout> LayoutFileLayout(std::string_view name) {
-  if (auto layout = BaselineFileLayout(name)) return layout;
-  for (const std::string_view suffix : {kCreditLogSuffix, kPreparedSuffix}) {
-    if (auto numbered = NumberedShardFile::Parse(name, suffix)) {
-      return ShardLayout{numbered->index, numbered->count};
-    }
-  }
-  return std::nullopt;
-}
-
 bool IsSet(const FileSet& set, std::uint32_t index, std::uint32_t count) {
   return set.index == index && set.count == count;
 }
@@ -155,6 +143,7 @@ Result<std::vector<std::string>> ListSaved(FileOps& files, const std::string& ac
 
 struct Removal {
   std::vector<std::string> removed;
+  std::vector<std::string> failed;  // names that stay
   std::vector<std::string> errors;  // of the files that stay, and of the directory's sync
 };
 
@@ -168,6 +157,7 @@ Removal RemoveFiles(FileOps& files, const std::string& accounting_dir,
     if (Status gone = files.Remove(JoinPath(accounting_dir, name)); gone) {
       out.removed.push_back(name);
     } else {
+      out.failed.push_back(name);
       out.errors.push_back(gone.error());
     }
   }
@@ -179,14 +169,32 @@ Removal RemoveFiles(FileOps& files, const std::string& accounting_dir,
   return out;
 }
 
-// Before the files of the layouts `going` picks are removed: the accounting files among `names`
-// that their baselines committed but that were never renamed into place (a stop whose last
-// hand-over failed) are handed over now, since nothing else holds their totals. Returns their
-// temporary names.
+bool Listed(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+bool SameLayout(const ShardLayout& a, const ShardLayout& b) {
+  return a.index == b.index && a.count == b.count;
+}
+
+// The layout of a credit log or an accounting file not handed over, if `name` is one.
+std::optional<ShardLayout> NumberedFileLayout(std::string_view name) {
+  for (const std::string_view suffix : {kCreditLogSuffix, kPreparedSuffix}) {
+    if (auto numbered = NumberedShardFile::Parse(name, suffix)) {
+      return ShardLayout{numbered->index, numbered->count};
+    }
+  }
+  return std::nullopt;
+}
+
+// The accounting file among `names` that a layout `going` picks had committed (its baselines name
+// it) but not renamed into place (a stop whose last hand-over failed) goes out now, since nothing
+// else holds its totals. Returns the temporary names handed over; a layout whose file could not
+// be is added to `kept`: its files stay, for a later start to try again.
 template <typename Pick>
 std::vector<std::string> HandOverCommitted(FileOps& files, const std::string& accounting_dir,
-                                           const std::vector<std::string>& names,
-                                           const Pick& going) {
+                                           const std::vector<std::string>& names, const Pick& going,
+                                           std::vector<ShardLayout>& kept) {
   std::vector<std::string> handed;
   std::uint64_t sequence = std::random_device{}();
   for (const std::string& name : names) {
@@ -205,35 +213,60 @@ std::vector<std::string> HandOverCommitted(FileOps& files, const std::string& ac
       spdlog::info("handed over {} as {}: its layout had saved it with its baselines", name, *path);
       handed.push_back(name);
     } else {
-      spdlog::error(
-          "cannot hand over {}: {} (its layout's files go now: rename it to {} by hand, "
-          "or its totals are lost)",
-          name, path.error(), "shard<index>-<unix time>-<n>.tsv");
+      spdlog::error("cannot hand over {}: {} (its layout's files stay until it can be)", name,
+                    path.error());
+      kept.push_back({prepared->index, prepared->count});
     }
   }
   return handed;
 }
 
-bool Listed(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
+// Removes the files of the layouts `going` picks among `names`: a committed accounting file is
+// handed over first (hand_over_committed); then the credit logs and the accounting files never
+// committed; then the baselines of each layout all of whose logs went. Baselines gone before the
+// logs they include would leave those to be replayed again.
+template <typename Pick>
+Removal RemoveLayouts(FileOps& files, const std::string& accounting_dir,
+                      const std::vector<std::string>& names, const Pick& going) {
+  std::vector<ShardLayout> kept;
+  const auto handed = HandOverCommitted(files, accounting_dir, names, going, kept);
+  const auto stays = [&](const ShardLayout& layout) {
+    return !going(layout) || std::any_of(kept.begin(), kept.end(), [&](const ShardLayout& k) {
+      return SameLayout(k, layout);
+    });
+  };
+  Removal out = RemoveFiles(files, accounting_dir, names, [&](const std::string& name) {
+    const auto layout = NumberedFileLayout(name);
+    return layout && !stays(*layout) && !Listed(handed, name);
+  });
+  for (const std::string& name : out.failed) kept.push_back(*NumberedFileLayout(name));
+  Removal baselines = RemoveFiles(files, accounting_dir, names, [&](const std::string& name) {
+    const auto layout = BaselineFileLayout(name);
+    return layout && !stays(*layout);
+  });
+  for (Removal* from : {&baselines}) {
+    out.removed.insert(out.removed.end(), from->removed.begin(), from->removed.end());
+    out.failed.insert(out.failed.end(), from->failed.begin(), from->failed.end());
+    out.errors.insert(out.errors.end(), from->errors.begin(), from->errors.end());
+  }
+  return out;
 }
 
-// Removes this shard index's files of other shard counts (baselines, and the credit logs and
-// prepared files no accounting file took up, lost; committed ones are handed over first), and the
-// baselines an older build named by the index alone, once what they held is loaded: from now on
-// this layout credits their torrents. Other indexes' files wait for the shards that read them.
+// Removes this shard index's files of other shard counts (RemoveLayouts: what their credit logs
+// and uncommitted files held is lost), and the baselines an older build named by the index
+// alone, once what they held is loaded: from now on this layout credits their torrents. Other
+// indexes' files wait for the shards that read them.
 void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
                       const std::vector<std::string>& names, std::uint32_t shard,
                       std::uint32_t count) {
   const std::string older_build = fmt::format("shard{}.baselines", shard);
-  const auto going = [&](const ShardLayout& layout) {
+  Removal removal = RemoveLayouts(files, accounting_dir, names, [&](const ShardLayout& layout) {
     return layout.index == shard && layout.count != count;
-  };
-  const auto handed = HandOverCommitted(files, accounting_dir, names, going);
-  const Removal removal = RemoveFiles(files, accounting_dir, names, [&](const std::string& name) {
-    const auto layout = LayoutFileLayout(name);
-    return name == older_build || (layout && going(*layout) && !Listed(handed, name));
   });
+  const Removal older = RemoveFiles(files, accounting_dir, names,
+                                    [&](const std::string& name) { return name == older_build; });
+  removal.removed.insert(removal.removed.end(), older.removed.begin(), older.removed.end());
+  removal.errors.insert(removal.errors.end(), older.errors.begin(), older.errors.end());
   for (const std::string& name : removal.removed) {
     spdlog::info("removed {}: this layout credits its torrents now", name);
   }
@@ -257,7 +290,7 @@ Status ReadSaved(FileOps& files, const std::string& accounting_dir,
   // Kept while it matches the accounting files (the next one replaces it first); a damaged file
   // or an older build's goes, so that the next start does not read it again.
   if (older_form || !parsed) {
-    out.through.reset();  // what it included is unknown: so are the logs to replay
+    if (older_form) out.through.reset();  // else known once its key frame was read
     // One step at a time: the file goes only once the logs it may include are gone.
     Status step = RemoveCreditLogs(files, accounting_dir, names, out.index, out.count, out.through);
     if (step) step = files.Remove(path);
@@ -327,7 +360,14 @@ Status RemoveBaselines(FileOps& files, const std::string& accounting_dir, std::u
 Status MakeOwnFileThisRuns(FileOps& files, const std::string& accounting_dir,
                            const std::vector<std::string>& names, const ShardRun& run,
                            std::uint64_t through, const TransferLedger& ledger) {
-  if (ledger.baselines() > 0 && SaveBaselines(files, accounting_dir, run, through, ledger)) {
+  // Saved even empty while it marks the accounting file it committed as such (not handed over
+  // yet: the start does that next).
+  const bool marks_a_file =
+      through > 0 && files.Exists(JoinPath(
+                         accounting_dir, NumberedShardFile{run.shard, run.count, through}.ToString(
+                                             kPreparedSuffix)));
+  if ((ledger.baselines() > 0 || marks_a_file) &&
+      SaveBaselines(files, accounting_dir, run, through, ledger)) {
     return OkStatus();
   }
   if (Status logs_gone =
@@ -397,12 +437,8 @@ Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
                                                            std::uint32_t count) {
   auto names = ListSaved(files, accounting_dir);
   if (!names) return Error{names.error()};
-  const auto going = [&](const ShardLayout& layout) { return layout.count != count; };
-  const auto handed = HandOverCommitted(files, accounting_dir, *names, going);
-  Removal removal = RemoveFiles(files, accounting_dir, *names, [&](const std::string& name) {
-    const auto layout = LayoutFileLayout(name);
-    return layout && going(*layout) && !Listed(handed, name);
-  });
+  Removal removal = RemoveLayouts(files, accounting_dir, *names,
+                                  [&](const ShardLayout& layout) { return layout.count != count; });
   if (!removal.errors.empty()) return Error{removal.errors.front()};
   return std::move(removal.removed);
 }

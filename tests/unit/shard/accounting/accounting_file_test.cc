@@ -15,6 +15,7 @@
 #include "shard/accounting/accounting_flusher.h"
 #include "shard/persistence/faulty_file_ops.h"
 #include "tests/unit/common/scratch_dir.h"
+#include "tests/unit/shard/accounting/refusing_file_ops.h"
 
 namespace shardtrack {
 namespace {
@@ -407,6 +408,26 @@ TEST_F(AccountingFlusherTest, AnAnnounceToATorrentAnotherLayoutCreditedSinceIsNo
   // that made this one skip it.
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
   EXPECT_EQ(Handed(), std::vector<std::string>{});
+}
+
+// A start that replayed only skipped announces saves no newer baselines while the file the last
+// ones committed waits for its name: they would no longer mark it as committed.
+TEST_F(AccountingFlusherTest, AStartCommitsNothingPastAFileStillWaitingForItsName) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 2);  // the file's, after the baselines'
+  EXPECT_FALSE(flusher_.Close());
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  flusher_.WriteLog();  // then a kill -9
+  RefusingFileOps refusing;
+  refusing.refuse_rename = [](const std::string& from) { return from.ends_with(".tsv.tmp"); };
+  TransferLedger next({5, 6}, 2700);
+  AccountingFlusher restarted(loop_, refusing, options_, next);  // shard 0 of 2 ran since
+  EXPECT_FALSE(restarted.LoadSavedBaselines({{0, 1, 1}, {0, 2, 5}}).ok());
+  TransferLedger again({5, 6}, 2700);
+  AccountingFlusher retried(loop_, files_, options_, again);  // once renames work again
+  ASSERT_TRUE(retried.LoadSavedBaselines({{0, 1, 1}, {0, 2, 5}}).ok());
+  EXPECT_EQ(Handed(), std::vector<std::string>{Alice({0, 0, 0, 0, 1})});  // still committed
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
 }
 
 TEST_F(AccountingFlusherTest, SkippedAnnouncesThatCannotBeCommittedStopTheStart) {

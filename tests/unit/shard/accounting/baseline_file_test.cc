@@ -17,6 +17,7 @@
 #include "shard/persistence/faulty_file_ops.h"
 #include "shard/persistence/record_framing.h"
 #include "tests/unit/common/scratch_dir.h"
+#include "tests/unit/shard/accounting/refusing_file_ops.h"
 
 namespace shardtrack {
 namespace {
@@ -111,8 +112,11 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsReplaced
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_NE(loaded->unread.find(path), std::string::npos) << loaded->unread;
   EXPECT_EQ(loaded_.baselines(), 2u);
-  // Which of them the damaged file included is unknown: replayed, one might credit twice.
-  EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard0-of-1.baselines"});
+  // Its key frame says it includes none of them (through 0): they stay, to be replayed on top.
+  auto left = *files_.ListDir(dir_);
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"shard0-of-1-1.credits", "shard0-of-1-2.credits",
+                                            "shard0-of-1.baselines"}));
   EXPECT_EQ(loaded->through, 0u);
   TransferLedger again{{7, 8}, 2700};
   EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, again)), 2u);
@@ -138,43 +142,6 @@ TEST_F(BaselineFileTest, ALoadSaysWhichCreditLogsItsFileIncludes) {
   EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard0-of-1-5.credits"});
 }
 
-// Real files, but a credit log can never be removed (say its permissions were changed by hand).
-class LogsStayFileOps final : public FileOps {
- public:
-  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
-                                                     OpenMode mode) override {
-    return real_.OpenWritable(path, mode);
-  }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return real_.Rename(from, to);
-  }
-  Status Link(const std::string& from, const std::string& to) override {
-    return real_.Link(from, to);
-  }
-  Status SyncDir(const std::string& dir) override { return real_.SyncDir(dir); }
-  Status Remove(const std::string& path) override {
-    if (path.ends_with(".credits")) return Error{"remove " + path + ": Permission denied"};
-    return real_.Remove(path);
-  }
-  Result<std::unique_ptr<UnlinkedFile>> Unlink(const std::string& path) override {
-    return real_.Unlink(path);
-  }
-  bool Exists(const std::string& path) override { return real_.Exists(path); }
-  Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override {
-    return real_.ReadFile(path, max_bytes);
-  }
-  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
-    return real_.OpenSequential(path);
-  }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return real_.ListDir(dir);
-  }
-  Status CreateDir(const std::string& dir) override { return real_.CreateDir(dir); }
-
- private:
-  PosixFileOps real_;
-};
-
 // Its logs could not go: the file stays (unused), so that the next start does not take the logs
 // for ones that no baselines include.
 TEST_F(BaselineFileTest, ADamagedFileStaysWhileItsCreditLogsCannotBeRemoved) {
@@ -185,7 +152,10 @@ TEST_F(BaselineFileTest, ADamagedFileStaysWhileItsCreditLogsCannotBeRemoved) {
   bytes[10] ^= 0x40;  // the client key's frame
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   std::ofstream(dir_ + "/shard0-of-1-3.credits") << "included";
-  LogsStayFileOps logs_stay;
+  RefusingFileOps logs_stay;
+  logs_stay.refuse_remove = [](const std::string& removed) {
+    return removed.ends_with(".credits");
+  };
   for (int start = 1; start <= 2; ++start) {  // and again, as a supervisor restarts it
     auto loaded = LoadBaselines(logs_stay, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
     ASSERT_FALSE(loaded.ok());  // nor can the start clear its logs: it stops
@@ -213,6 +183,40 @@ TEST_F(BaselineFileTest, AnotherLayoutsCommittedFileIsHandedOverBeforeItsFilesGo
   ASSERT_TRUE(removed.ok()) << removed.error();
   EXPECT_EQ(*removed, std::vector<std::string>{"shard3-of-4.baselines"});
   EXPECT_EQ(files_.ListDir(dir_)->size(), 2u);  // the two handed over
+}
+
+// What cannot be handed over, or logs that cannot be removed, keep their layout's files: its
+// baselines say what its logs include, and which of its files is committed.
+TEST_F(BaselineFileTest, ALayoutsFilesStayWhileTheyCannotAllGoSafely) {
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 2, 5}, 3, saved_).ok());
+  std::ofstream(dir_ + "/shard0-of-2-3.tsv.tmp") << "committed";
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {3, 4, 5}, 2, saved_).ok());
+  std::ofstream(dir_ + "/shard3-of-4-2.credits") << "included";
+  RefusingFileOps refusing;
+  refusing.refuse_rename = [](const std::string& from) { return from.ends_with(".tsv.tmp"); };
+  refusing.refuse_remove = [](const std::string& path) { return path.ends_with(".credits"); };
+  ASSERT_TRUE(LoadBaselines(refusing, dir_, {0, 3, 7}, {{0, 2, 5}}, 0, loaded_).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard0-of-2-3.tsv.tmp"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard0-of-2.baselines"));
+  auto retired = RetireOtherCountBaselines(refusing, dir_, 3);
+  EXPECT_FALSE(retired.ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard3-of-4.baselines"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard0-of-2.baselines"));
+}
+
+// Nothing of its own file is loaded (another layout credits its torrents now), but it marks the
+// accounting file it committed: it is kept, saved again, so that the start hands that file over.
+TEST_F(BaselineFileTest, AnOwnFileThatMarksACommittedFileIsKeptEvenEmpty) {
+  Baseline baseline = Make(1, 6881, 2000);
+  baseline.info_hash = OwnedTorrent(0, 2, 1);
+  saved_.AddBaseline(baseline);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, 3, saved_).ok());
+  std::ofstream(dir_ + "/shard0-of-1-3.tsv.tmp") << "committed";
+  auto loaded = LoadBaselines(files_, dir_, {0, 1, 10}, {{0, 1, 1}, {0, 2, 9}}, 0, loaded_);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(loaded_.baselines(), 0u);
+  EXPECT_EQ(loaded->through, 3u);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard0-of-1.baselines"));
 }
 
 TEST_F(BaselineFileTest, ADamagedFileThatCannotBeRemovedIsNotUsed) {
