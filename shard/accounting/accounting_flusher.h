@@ -1,10 +1,12 @@
 // AccountingFlusher: a shard's accounting. Each announce the service credits (Credit) goes to the
-// TransferLedger and to the credit log (credit_log.h), written at the end of the loop's turn. It
-// hands the ledger's totals to the site as an accounting file (accounting_file.h) every
-// `interval` and on Close (shutdown), each just after the peers' baselines as they stood when the
-// totals were taken (baseline_file.h), which name the last credit log they include; once the
-// file is out, those logs are removed. LoadSavedBaselines loads the baselines at the next start,
-// after a stop or a crash, and replays the logs after them: a kill -9 loses nothing credited.
+// TransferLedger and to the credit log (credit_log.h), written by WriteLog before the turn's
+// replies. It hands the ledger's totals to the site as an accounting file (accounting_file.h)
+// every `interval` and on Close (shutdown): the file is prepared under a temporary name, then the
+// peers' baselines as they stood when the totals were taken (baseline_file.h) are saved naming
+// the last credit log they include (the commit), then the file gets its name and those logs are
+// removed. LoadSavedBaselines loads the baselines at the next start, after a stop or a crash,
+// hands over a committed file still waiting, replays the logs after them and commits that: a
+// kill -9 loses nothing credited, and nothing is credited twice.
 // The loop only takes the ledger's table (at once, whatever its size) and copies its baselines; a
 // BackgroundWorker thread saves those, sorts the table, writes and syncs the file and frees the
 // table: at a million peers, sorting and freeing 100,000 members' torrents held the loop ~100 ms.
