@@ -145,6 +145,12 @@ struct Removal {
   std::vector<std::string> removed;
   std::vector<std::string> failed;  // names that stay
   std::vector<std::string> errors;  // of the files that stay, and of the directory's sync
+
+  void Add(const Removal& more) {
+    removed.insert(removed.end(), more.removed.begin(), more.removed.end());
+    failed.insert(failed.end(), more.failed.begin(), more.failed.end());
+    errors.insert(errors.end(), more.errors.begin(), more.errors.end());
+  }
 };
 
 // Removes the files among `names` that `remove` picks, then syncs the directory.
@@ -222,7 +228,7 @@ std::vector<std::string> HandOverCommitted(FileOps& files, const std::string& ac
 }
 
 // Removes the files of the layouts `going` picks among `names`: a committed accounting file is
-// handed over first (hand_over_committed); then the credit logs and the accounting files never
+// handed over first (HandOverCommitted); then the credit logs and the accounting files never
 // committed; then the baselines of each layout all of whose logs went. Baselines gone before the
 // logs they include would leave those to be replayed again.
 template <typename Pick>
@@ -240,15 +246,10 @@ Removal RemoveLayouts(FileOps& files, const std::string& accounting_dir,
     return layout && !stays(*layout) && !Listed(handed, name);
   });
   for (const std::string& name : out.failed) kept.push_back(*NumberedFileLayout(name));
-  Removal baselines = RemoveFiles(files, accounting_dir, names, [&](const std::string& name) {
+  out.Add(RemoveFiles(files, accounting_dir, names, [&](const std::string& name) {
     const auto layout = BaselineFileLayout(name);
     return layout && !stays(*layout);
-  });
-  for (Removal* from : {&baselines}) {
-    out.removed.insert(out.removed.end(), from->removed.begin(), from->removed.end());
-    out.failed.insert(out.failed.end(), from->failed.begin(), from->failed.end());
-    out.errors.insert(out.errors.end(), from->errors.begin(), from->errors.end());
-  }
+  }));
   return out;
 }
 
@@ -263,10 +264,8 @@ void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
   Removal removal = RemoveLayouts(files, accounting_dir, names, [&](const ShardLayout& layout) {
     return layout.index == shard && layout.count != count;
   });
-  const Removal older = RemoveFiles(files, accounting_dir, names,
-                                    [&](const std::string& name) { return name == older_build; });
-  removal.removed.insert(removal.removed.end(), older.removed.begin(), older.removed.end());
-  removal.errors.insert(removal.errors.end(), older.errors.begin(), older.errors.end());
+  removal.Add(RemoveFiles(files, accounting_dir, names,
+                          [&](const std::string& name) { return name == older_build; }));
   for (const std::string& name : removal.removed) {
     spdlog::info("removed {}: this layout credits its torrents now", name);
   }

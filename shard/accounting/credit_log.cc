@@ -17,19 +17,9 @@ constexpr std::uint8_t kSeeder = 1;
 constexpr std::uint8_t kIpv6 = 2;
 constexpr std::uint8_t kCompletionCounted = 4;
 
-// One logged announce, as read back.
-struct LoggedAnnounce {
-  PeerAnnounce announce;
-  std::string_view passkey;
-  std::uint64_t uploaded = 0;
-  std::uint64_t downloaded = 0;
-  bool completion_counted = false;
-  UnixSeconds now = 0;
-};
-
-std::optional<LoggedAnnounce> Decode(std::string_view fields) {
+std::optional<CreditedAnnounce> Decode(std::string_view fields) {
   ByteReader in(fields);
-  LoggedAnnounce out;
+  CreditedAnnounce out;
   const auto info_hash = InfoHash::FromRaw(in.Bytes(InfoHash::kSize));
   const auto peer_id = PeerId::FromRaw(in.Bytes(PeerId::kSize));
   out.uploaded = in.U64();
@@ -92,7 +82,7 @@ Status ReplayCreditLog(std::string_view file, const ReplayCheck& check, Transfer
       [&](const FrameCursor::Frame& frame) -> Status {
         const auto logged = frame.type == RecordType::kCreditedAnnounce
                                 ? Decode(frame.fields)
-                                : std::optional<LoggedAnnounce>{};
+                                : std::optional<CreditedAnnounce>{};
         if (!logged) return Error{fmt::format("a malformed record at byte {}", frame.offset)};
         if (!check(logged->announce.info_hash, since)) {
           ++counts.skipped;

@@ -42,6 +42,16 @@ inline std::optional<NumberedShardFile> ParseCreditLogName(std::string_view name
   return NumberedShardFile::Parse(name, kCreditLogSuffix);
 }
 
+// One logged announce: TransferLedger::Record's inputs (the passkey a view into what holds it).
+struct CreditedAnnounce {
+  PeerAnnounce announce;
+  std::string_view passkey;
+  std::uint64_t uploaded = 0;
+  std::uint64_t downloaded = 0;
+  bool completion_counted = false;
+  UnixSeconds now = 0;
+};
+
 // A file's start (preamble and header), and one announce's record, appended to `out`.
 void AppendCreditLogHeader(std::uint64_t since, std::string& out);
 void AppendCreditRecord(const PeerAnnounce& announce, std::string_view passkey,

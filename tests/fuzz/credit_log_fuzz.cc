@@ -29,14 +29,7 @@ constexpr SipHashKey kKey = {0x0123456789abcdefull, 0xfedcba9876543210ull};
 const std::string kPasskeys[] = {"a", "bob", "0123456789abcdef0123456789abcdef",
                                  "a-forty-byte-passkey-of-a-longer-scheme!"};
 
-struct Logged {
-  PeerAnnounce announce;
-  std::string passkey;
-  std::uint64_t uploaded = 0;
-  std::uint64_t downloaded = 0;
-  bool completion_counted = false;
-  UnixSeconds now = 0;
-};
+using Logged = CreditedAnnounce;  // its passkey a view into kPasskeys
 
 std::vector<Logged> ReadAnnounces(ByteReader& in) {
   std::vector<Logged> out;

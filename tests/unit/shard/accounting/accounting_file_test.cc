@@ -319,6 +319,7 @@ TEST_F(AccountingFlusherTest, AStartAfterACrashCreditsEverythingSinceTheLastFile
   flusher_.WriteLog();  // as the turn ends, before its replies; then a kill -9
   // ... as the next file was being prepared, before its baselines were saved.
   std::ofstream(dir_ + "/shard0-of-1-2.tsv.tmp") << kAccountingHeader;
+  std::ofstream(dir_ + "/shard0.tsv.tmp") << kAccountingHeader;  // an older build's, handed over
 
   for (int start = 1; start <= 2; ++start) {  // the second finds nothing more to replay
     TransferLedger next({5, 6}, 2700);
@@ -329,6 +330,7 @@ TEST_F(AccountingFlusherTest, AStartAfterACrashCreditsEverythingSinceTheLastFile
   }
   EXPECT_EQ(Handed(), (std::vector<std::string>{Alice({36, 0, 0, 0, 1}), Alice({64, 0, 0, 0, 2})}));
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/shard0-of-1-2.tsv.tmp")) << "never handed over";
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/shard0.tsv.tmp"));
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
 }
 
@@ -428,6 +430,25 @@ TEST_F(AccountingFlusherTest, AStartCommitsNothingPastAFileStillWaitingForItsNam
   ASSERT_TRUE(retried.LoadSavedBaselines({{0, 1, 1}, {0, 2, 5}}).ok());
   EXPECT_EQ(Handed(), std::vector<std::string>{Alice({0, 0, 0, 0, 1})});  // still committed
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
+}
+
+// Without skipped announces, a start that cannot write what it replayed still starts: the logs
+// stay, so a later file (or start) writes it, once.
+TEST_F(AccountingFlusherTest, AStartThatCannotWriteWhatItReplayedStillStarts) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  flusher_.WriteLog();  // then a kill -9
+  {
+    TransferLedger next({5, 6}, 2700);
+    AccountingFlusher restarted(loop_, files_, options_, next);
+    files_.FailNth(FaultyFileOps::Op::kSync, 1);  // the replayed totals' file
+    ASSERT_TRUE(restarted.LoadSavedBaselines(kThisShardsFiles).ok());
+    EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{64, 0, 0, 0, 2}));
+  }  // and a kill -9 again
+  EXPECT_EQ(Handed(), std::vector<std::string>{});
+  TransferLedger again({5, 6}, 2700);
+  LoadAtRestart(again);
+  EXPECT_EQ(Handed(), std::vector<std::string>{Alice({64, 0, 0, 0, 2})});
 }
 
 TEST_F(AccountingFlusherTest, SkippedAnnouncesThatCannotBeCommittedStopTheStart) {
