@@ -5,7 +5,7 @@ build's directory against one of an older commit built from `git archive`) or by
 arguments (--b-args, e.g. "--client-list FILE"). Each run starts a fresh server pinned to CPU 1
 (`shardtrack-node --shards 1`, or with --cluster one `shardtrack-shard` and one
 `shardtrack-frontend`, whose own arguments --a-shard-args and --b-shard-args add to), data on
-/dev/shm, runs `shardtrack-loadgen` pinned to CPU 0, and divides the servers' CPU (utime + stime
+/dev/shm (or under --data-parent: a disk, for what syncs cost), runs `shardtrack-loadgen` pinned to CPU 0, and divides the servers' CPU (utime + stime
 from /proc, all threads, over the whole run, warm-up included) by every reply the load generator
 received.
 
@@ -75,9 +75,9 @@ def start_servers(bin_dir, args, shard_args, cluster, data_dir, port):
     return [shard, frontend]
 
 
-def run(bin_dir, args, shard_args, cluster, loadgen_args):
-    """One run: (replies, servers' CPU seconds)."""
-    data_dir = tempfile.mkdtemp(prefix="server-ab-", dir="/dev/shm")
+def run(bin_dir, args, shard_args, cluster, loadgen_args, data_parent):
+    """One run: (replies, servers' CPU seconds, the load generator's summary)."""
+    data_dir = tempfile.mkdtemp(prefix="server-ab-", dir=data_parent)
     port = free_port()
     servers = start_servers(bin_dir, args, shard_args, cluster, data_dir, port)
     try:
@@ -90,7 +90,7 @@ def run(bin_dir, args, shard_args, cluster, loadgen_args):
         summary = json.loads(out.strip().splitlines()[-1])
         if summary["errors"]:
             raise RuntimeError(f"{summary['errors']} replies were errors or invalid: {summary}")
-        return summary["requests_all"], used
+        return summary["requests_all"], used, summary
     finally:
         for server in reversed(servers):
             server.send_signal(signal.SIGTERM)
@@ -110,6 +110,8 @@ def main():
     parser.add_argument("--b-args", default="", help="B's node (or frontend) arguments")
     parser.add_argument("--a-shard-args", default="", help="A's shard arguments (--cluster)")
     parser.add_argument("--b-shard-args", default="", help="B's shard arguments (--cluster)")
+    parser.add_argument("--data-parent", default="/dev/shm",
+                        help="where each run's data directory goes")
     parser.add_argument("loadgen", nargs="*", help="more load generator arguments, after --")
     options = parser.parse_args()
     loadgen_args = ["--sources", "20", "--connections", "64", "--warmup", "2", "--duration", "4",
@@ -122,10 +124,12 @@ def main():
     costs = {name: [] for name in sides}
     for pair in range(options.pairs):
         for name, (bin_dir, args, shard_args) in sides.items():
-            replies, used = run(bin_dir, args, shard_args, options.cluster, loadgen_args)
+            replies, used, summary = run(bin_dir, args, shard_args, options.cluster,
+                                         loadgen_args, options.data_parent)
             costs[name].append(1e6 * used / max(replies, 1))
             print(f"pair {pair} {name}: {replies} replies, server CPU {used:.2f} s, "
-                  f"{costs[name][-1]:.2f} us per request", flush=True)
+                  f"{costs[name][-1]:.2f} us per request, p50 {summary['p50_us']} us, "
+                  f"p99 {summary['p99_us']} us", flush=True)
     for name, values in costs.items():
         print(f"{name}: median {statistics.median(values):.2f} us per request "
               f"({' / '.join(f'{v:.2f}' for v in values)})")

@@ -163,8 +163,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                  (*curve)->keys.own.public_key.ToHex());
   }
   shard->service_->SetCredits(shard->accounting_.get());
-  shard->server_->SetBeforeReplies(
-      [accounting = shard->accounting_.get()] { accounting->WriteLog(); });
+  shard->server_->SetTurnLog(shard->accounting_.get());
   WarnIfOthersMayRead("", JoinPath(settings.data_dir, kAccountingDir),
                       "the accounting files in it name members' passkeys");
   shard->server_->SetDurability(shard->persistence_.get());

@@ -87,8 +87,9 @@ void ShardServer::Close() {
   WaitForSyncs();
   if (held_.empty() || commit_failed_) return;
   // The last completions: make them durable and answer them before leaving.
-  if (durability_->NeedsSync()) {
-    OnSynced(durability_->PrepareSync()());
+  if (auto sync = PrepareSync()) {
+    held_in_sync_ = held_.size();
+    OnSynced(sync());
   } else {
     SendHeld(held_.size());
   }
@@ -203,7 +204,7 @@ void ShardServer::Queue(zmq::message_t identity) {
 }
 
 void ShardServer::EndTurn() {
-  if (before_replies_) before_replies_();
+  if (turn_log_) turn_log_->WriteLog();
   if (durability_) {
     if (Status written = durability_->Write(); !written) {
       FailDurability("journal write", written.error());
@@ -220,21 +221,36 @@ void ShardServer::EndTurn() {
 
 void ShardServer::StartSyncIfDue() {
   if (held_.empty() || sync_worker_.busy() || commit_failed_) return;
-  if (!durability_->NeedsSync()) {  // a snapshot made them durable
+  auto sync = PrepareSync();
+  if (!sync) {
     SendHeld(held_.size());
     return;
   }
   held_in_sync_ = held_.size();
-  sync_worker_.Start(durability_->PrepareSync(), [this](Status status) { OnSynced(status); });
+  sync_worker_.Start(std::move(sync), [this](Status status) { OnSynced(status); });
+}
+
+std::function<Status()> ShardServer::PrepareSync() {
+  auto journal = durability_->NeedsSync() ? durability_->PrepareSync() : nullptr;
+  auto log = turn_log_ ? turn_log_->PrepareLogSync() : nullptr;
+  syncing_journal_ = static_cast<bool>(journal);
+  syncing_log_ = static_cast<bool>(log);
+  if (!journal && !log) return nullptr;
+  return [journal = std::move(journal), log = std::move(log), &log_status = log_sync_status_] {
+    if (log) log_status = log();
+    return journal ? journal() : OkStatus();
+  };
 }
 
 void ShardServer::OnSynced(const Status& status) {
-  durability_->Synced(status);
+  if (syncing_log_) turn_log_->LogSynced(log_sync_status_);
+  if (syncing_journal_) durability_->Synced(status);
   if (!status) {
     FailDurability("journal sync", status.error());
     return;
   }
-  SendHeld(durability_->NeedsSync() ? held_in_sync_ : held_.size());
+  // Completions held since the sync began wait for the next one (none when nothing needs it).
+  SendHeld(held_in_sync_);
   held_in_sync_ = 0;
   StartSyncIfDue();
 }

@@ -3,7 +3,8 @@
 // At the end of a turn the turn's batches are written to the journal, then their replies go out,
 // except those that counted a completion: they wait for a sync of the journal (group commit:
 // one sync covers every completion written before it starts), which runs on a worker thread so
-// the loop keeps serving. Expiry runs on a timer in bounded slices so a sweep never stalls
+// the loop keeps serving. A TurnLog (the accounting's credit log) is written and synced with the
+// journal. Expiry runs on a timer in bounded slices so a sweep never stalls
 // replies; periodic snapshots are a SnapshotScheduler's. Persistence comes in through
 // ReplyDurability and BackgroundSnapshot, so this class knows no files. Loop thread only.
 #pragma once
@@ -31,6 +32,7 @@
 #include "shard/shard_settings.h"
 #include "shard/snapshot_scheduler.h"
 #include "shard/swarm_store.h"
+#include "shard/turn_log.h"
 
 namespace shardtrack {
 
@@ -53,9 +55,9 @@ class ShardServer {
   Result<std::string> Bind();
   // Without it, replies go out at once. Must outlive the server.
   void SetDurability(ReplyDurability* durability) { durability_ = durability; }
-  // Runs at the end of each turn that handled batches, before the journal is written and the
-  // replies go out: the accounting writes its credit log there.
-  void SetBeforeReplies(std::function<void()> task) { before_replies_ = std::move(task); }
+  // Written at the end of each turn that handled batches, before the journal and the replies;
+  // synced with the journal (turn_log.h). Must outlive the server.
+  void SetTurnLog(TurnLog* log) { turn_log_ = log; }
   // The periodic snapshot; without it there is none. Must outlive the server. Call before Start.
   void SetBackgroundSnapshot(BackgroundSnapshot& snapshot);
   // Starts the expiry timer, and the snapshots if there is a BackgroundSnapshot.
@@ -96,8 +98,11 @@ class ShardServer {
   void Queue(zmq::message_t identity);
   void EndTurn();
   void StartSyncIfDue();
-  void OnSynced(const Status& status);
-  void SendHeld(std::size_t count);  // the oldest `count` of held_
+  // The sync held_'s completions wait for: the journal's and the turn log's, whichever has
+  // something to sync; empty when neither has (a snapshot made the journal durable).
+  std::function<Status()> PrepareSync();
+  void OnSynced(const Status& status);  // the journal's status
+  void SendHeld(std::size_t count);     // the oldest `count` of held_
   void WaitForSyncs();
   void Send(const Outgoing& out);
   void FailDurability(const std::string& what, const std::string& error);
@@ -113,7 +118,11 @@ class ShardServer {
   ExpirySweep expiry_;
   zmq::socket_t socket_;
   ReplyDurability* durability_ = nullptr;
-  std::function<void()> before_replies_;
+  TurnLog* turn_log_ = nullptr;
+  // What the running sync covers, and the turn log's result (set by the worker's job).
+  bool syncing_journal_ = false;
+  bool syncing_log_ = false;
+  Status log_sync_status_ = OkStatus();
   BackgroundWorker sync_worker_;
   proto::RequestBatch incoming_;
   proto::ReplyBatch reply_;

@@ -47,9 +47,9 @@ void AccountingFlusher::NoteLogWrite(const Status& status) {
   ++counters_.log_failures;
   if (!log_errors_.Due(loop_.clock().Now())) return;
   spdlog::error(
-      "shard {}: cannot write the accounting's credit log: {} (what it missed is credited, but a "
-      "crash before the next accounting file would lose it; free space in, or fix the "
-      "permissions of, {})",
+      "shard {}: cannot write or sync the accounting's credit log: {} (what it missed is "
+      "credited, but a crash before the next accounting file could lose it; free space in, or "
+      "fix the permissions of, {})",
       options_.shard, status.error(), options_.dir);
 }
 
@@ -328,8 +328,8 @@ void AccountingFlusher::RegisterMetrics(MetricsRegistry& registry) const {
                       "next).",
                       shard, [this] { return counters_.failures; });
   registry.AddCounter("shardtrack_accounting_log_failures_total",
-                      "Credit log writes that failed (what they held is credited, but a crash "
-                      "before the next accounting file would lose it).",
+                      "Credit log writes and syncs that failed (what they held is credited, but a "
+                      "crash before the next accounting file could lose it).",
                       shard, [this] { return counters_.log_failures; });
   registry.AddGauge("shardtrack_accounting_peers",
                     "Clients (a member's peer id on a torrent) whose transfer counters the "

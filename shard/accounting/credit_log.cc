@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "shard/persistence/byte_codec.h"
 #include "shard/persistence/record_framing.h"
@@ -118,13 +119,26 @@ Status CreditLog::WriteBuffered() {
     AppendCreditLogHeader(run_.since, header);
     if (Status written = (*opened)->Append(header); !written) return written;
     file_ = std::move(*opened);
+    new_entry_unsynced_ = true;
   }
+  if (unsynced_.empty() || unsynced_.back() != file_) unsynced_.push_back(file_);
   return file_->Append(buffered);
 }
 
 std::uint64_t CreditLog::Rotate() {
   file_.reset();
   return number_++;
+}
+
+std::function<Status()> CreditLog::PrepareSync() {
+  if (unsynced_.empty()) return {};
+  return [files = std::exchange(unsynced_, {}), &ops = files_, dir = dir_,
+          new_entry = std::exchange(new_entry_unsynced_, false)]() -> Status {
+    for (const auto& file : files) {
+      if (Status synced = file->Sync(); !synced) return synced;
+    }
+    return new_entry ? ops.SyncDir(dir) : OkStatus();
+  };
 }
 
 Result<ReplayedCredits> ReplayCreditLogs(FileOps& files, const std::string& accounting_dir,

@@ -1,11 +1,12 @@
 // CreditLog: the announces a shard's accounting credited since its last accounting file, on disk,
 // so that a kill -9 loses none of them. Each announce's inputs to TransferLedger::Record are
-// buffered and written at the end of the loop's turn (a write, no sync: like the journal, it
-// survives the process, not a power loss). Files are numbered: at each accounting file the
-// flusher starts the next one (Rotate), and the baselines saved with that file name the last
-// number they include (baseline_file.h, `through`), so a start loads them and replays, in order,
-// the files numbered above it: what was credited since, rebuilt from the same announces. Files
-// at or below it are removed once the accounting file is out.
+// buffered and written at the end of the loop's turn (a write: like the journal, it survives the
+// process), and synced with the journal before a counted completion's reply (PrepareSync), so a
+// power loss loses no completion a client was told of either. Files are numbered: at each
+// accounting file the flusher starts the next one (Rotate), and the baselines saved with that file
+// name the last number they include (baseline_file.h, `through`), so a start loads them and
+// replays, in order, the files numbered above it: what was credited since, rebuilt from the same
+// announces. Files at or below it are removed once the accounting file is out.
 //
 // <accounting>/shard<index>-of-<count>-<number>.credits: preamble "STCRED" version 1, a
 // kCreditLogHeader frame (record_framing.h: the generation of the writing run's first snapshot,
@@ -14,11 +15,12 @@
 // event:u8 | flags:u8 (1 seeder, 2 over IPv6, 4 a completion the swarm counted) | passkey (the
 // rest). A damaged frame ends a file's replay (the next file goes on); a credit that one held is
 // then mostly carried by the client's next replayed announce, whose counters include it. Loop
-// thread only.
+// thread only, but for PrepareSync's job.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,14 +79,21 @@ class CreditLog {
   // ledger holds now is the replay of it and of every file before it.
   std::uint64_t Rotate();
   std::uint64_t number() const { return number_; }
+  // A job for another thread that makes everything written so far durable: an fdatasync of each
+  // file written since the last job (one Rotate closed too), and of the directory when one of
+  // them is new. Empty when nothing was written since. The job keeps its files open.
+  std::function<Status()> PrepareSync();
 
  private:
   FileOps& files_;
   const std::string dir_;
   const ShardRun run_;
   std::uint64_t number_;
-  std::unique_ptr<WritableFile> file_;  // the current file, once written to
+  std::shared_ptr<WritableFile> file_;  // the current file, once written to
   std::string buffer_;
+  // Written since the last PrepareSync: files (the current one last) and whether one is new.
+  std::vector<std::shared_ptr<WritableFile>> unsynced_;
+  bool new_entry_unsynced_ = false;
 };
 
 // What a start replayed: announces, files, and what could not be read (a damaged file: logged).

@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "shard/accounting/accounting_flusher.h"
 #include "shard/persistence/faulty_file_ops.h"
 #include "shard/persistence/shard_persistence.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
@@ -148,6 +149,53 @@ TEST_F(ShardServerTest, AFailedSyncSendsNoCompletionReplyAndStopsTheShard) {
   ASSERT_TRUE(server_->commit_failed());
   TurnUntil([] { return false; }, 20);  // nothing more may arrive
   EXPECT_EQ(messages_, (std::vector<std::vector<std::uint64_t>>{{1}}));
+}
+
+// A member's credited completion is in the accounting's credit log (the TurnLog), which is synced
+// with the journal before the reply, so a power loss does not take it from the member either.
+class ShardServerCreditLogTest : public ShardServerTest {
+ protected:
+  ~ShardServerCreditLogTest() override { server_.reset(); }  // before the flusher it uses
+  void StartCrediting(FaultyFileOps& ops) {
+    Start(ops);
+    service_.SetCredits(&flusher_);
+    server_->SetTurnLog(&flusher_);
+  }
+  static proto::Request Member(proto::Request request) {
+    request.mutable_announce()->set_passkey("alicealicealicealicealicealiceal");
+    return request;
+  }
+  FaultyFileOps files_{real_};
+  TransferLedger ledger_{{1, 2}, 2700};
+  AccountingFlusher flusher_{loop_, files_, {dir_.File("accounting"), 0, 1}, ledger_};
+};
+
+TEST_F(ShardServerCreditLogTest, ACompletionsReplyWaitsForTheCreditLogsSyncToo) {
+  StartCrediting(files_);
+  const int syncs = files_.calls(FaultyFileOps::Op::kSync);
+  const int directory_syncs = files_.calls(FaultyFileOps::Op::kSyncDir);
+  Send({Member(Announce(1, 1, proto::EVENT_STARTED, 100))});
+  TurnUntil([&] { return replies() == 1; });
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), syncs) << "no completion: nothing synced";
+  Send({Member(Announce(2, 2, proto::EVENT_COMPLETED, 0))});
+  TurnUntil([&] { return replies() == 2; });
+  ASSERT_EQ(replies(), 2u);
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), syncs + 2);  // the journal and the log
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), directory_syncs + 1) << "a new log's entry";
+  EXPECT_EQ(persistence_->stats().syncs, 1u);
+  EXPECT_EQ(flusher_.counters().log_failures, 0u);
+}
+
+TEST_F(ShardServerCreditLogTest, ACreditLogSyncThatFailsIsCountedAndTheCompletionStillAnswered) {
+  StartCrediting(files_);
+  files_.FailNth(FaultyFileOps::Op::kSync, 1);  // the log's, before the journal's
+  Send({Member(Announce(1, 1, proto::EVENT_COMPLETED, 0))});
+  TurnUntil([&] { return replies() == 1; });
+  ASSERT_EQ(replies(), 1u);
+  EXPECT_EQ(failures_[1], "");
+  EXPECT_EQ(flusher_.counters().log_failures, 1u);
+  EXPECT_FALSE(server_->commit_failed());
+  EXPECT_EQ(persistence_->stats().syncs, 1u);
 }
 
 // Expiry retires a torrent with no peers left once its retention passed, and the journal must

@@ -396,6 +396,34 @@ TEST_F(AccountingFlusherTest, ALogThatCannotBeWrittenIsCountedAndTheLedgerStillC
   EXPECT_EQ(Handed(), std::vector<std::string>{Alice({0, 0, 0, 0, 1})});
 }
 
+// The shard server runs this job before a completion's reply (shard_server_test.cc): it syncs
+// every log written since the last one, the one closed by an accounting file included, and the
+// directory when a log is new.
+TEST_F(AccountingFlusherTest, ALogSyncCoversEveryLogWrittenSinceTheLast) {
+  EXPECT_FALSE(flusher_.PrepareLogSync()) << "nothing written";
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.WriteLog();
+  auto first = flusher_.PrepareLogSync();
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(flusher_.PrepareLogSync()) << "nothing written since";
+  ASSERT_TRUE(first().ok());
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), 1);
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), 1);
+
+  flusher_.Credit(Peer(), "alice", 10, 0, false, clock_.WallNow());
+  flusher_.WriteLog();
+  ASSERT_TRUE(flusher_.Flush().ok());  // starts the next log
+  flusher_.Credit(Peer(), "alice", 20, 0, true, clock_.WallNow());
+  flusher_.WriteLog();
+  const int syncs = files_.calls(FaultyFileOps::Op::kSync);
+  const int directory_syncs = files_.calls(FaultyFileOps::Op::kSyncDir);
+  auto second = flusher_.PrepareLogSync();
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(second().ok());
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), syncs + 2);
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), directory_syncs + 1);
+}
+
 TEST_F(AccountingFlusherTest, AnAnnounceToATorrentAnotherLayoutCreditedSinceIsNotReplayed) {
   flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());

@@ -1,0 +1,25 @@
+// TurnLog: a log beside the journal that ShardServer keeps in step with its replies: written at
+// the end of each turn before the replies go out (so, like the journal, it survives kill -9),
+// and synced with the journal before a reply that counted a completion goes out (so it survives
+// a power loss like that completion). The accounting's credit log (AccountingFlusher) is one.
+// Its failures are its own to report: they stop nothing, since the swarm's state does not depend
+// on it. Loop thread only, except a PrepareLogSync() job.
+#pragma once
+
+#include <functional>
+
+#include "common/result.h"
+
+namespace shardtrack {
+
+class TurnLog {
+ public:
+  virtual ~TurnLog() = default;
+  virtual void WriteLog() = 0;
+  // A blocking sync of everything written so far, to run on another thread; empty when nothing
+  // was written since the last one. Its Status goes to LogSynced() on the loop thread.
+  virtual std::function<Status()> PrepareLogSync() = 0;
+  virtual void LogSynced(const Status& status) = 0;
+};
+
+}  // namespace shardtrack
