@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <utility>
 
 #include "shard/accounting/accounting_file.h"
 #include "shard/accounting/baseline_file.h"
+#include "shard/accounting/layout_credits.h"
 #include "shard/persistence/shard_file_name.h"
 
 namespace shardtrack {
@@ -181,9 +183,41 @@ Status AccountingFlusher::Flush() {
   return status;
 }
 
+// A run of another shard count of this index that was killed before a resize left credit logs
+// that only its own start would have replayed: they are finished before the baselines are loaded
+// (layout_credits.h). One that cannot be is logged; LoadBaselines then removes its files.
+void AccountingFlusher::FinishOtherCounts(UnixSeconds cutoff) {
+  auto names = files_.ListDir(options_.dir);
+  if (!names) return;  // LoadBaselines says why
+  std::set<std::uint32_t> counts;
+  for (const std::string& name : *names) {
+    const auto log = ParseCreditLogName(name);
+    if (log && log->index == options_.shard && log->count != options_.shard_count) {
+      counts.insert(log->count);
+    }
+  }
+  for (const std::uint32_t count : counts) {
+    TransferLedger apart = ledger_.EmptyLike();
+    auto finished = FinishLayoutCredits(files_, options_.dir, {options_.shard, count}, cutoff,
+                                        loop_.clock().WallNow(), apart, sequence_);
+    if (finished) {
+      spdlog::info(
+          "shard {}: credited {} announces the last run of {} shards had logged but not written "
+          "(it was killed), in an accounting file of their own",
+          options_.shard, *finished, count);
+    } else {
+      spdlog::error(
+          "shard {}: cannot write what the credit logs of the last run of {} shards hold: {}; "
+          "they are removed with that layout's files, and what they held is lost",
+          options_.shard, count, finished.error());
+    }
+  }
+}
+
 Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
-  auto loaded = LoadBaselines(files_, options_.dir, Run(), sets,
-                              loop_.clock().WallNow() - options_.peer_timeout, ledger_);
+  const UnixSeconds cutoff = loop_.clock().WallNow() - options_.peer_timeout;
+  FinishOtherCounts(cutoff);
+  auto loaded = LoadBaselines(files_, options_.dir, Run(), sets, cutoff, ledger_);
   if (!loaded) return Error{"accounting baselines: " + loaded.error()};
   if (!loaded->unread.empty()) {
     spdlog::warn(

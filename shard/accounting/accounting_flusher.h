@@ -119,6 +119,8 @@ class AccountingFlusher final : public CreditRecorder, public TurnLog {
   // still prepared, and removes the others, never committed. Returns the highest number among
   // them.
   std::uint64_t SettlePrepared(std::uint64_t through);
+  // At start, before the baselines load: the credit logs other shard counts of this index left.
+  void FinishOtherCounts(UnixSeconds cutoff);
   // At start, after a replay: an error when announces were skipped and could not be committed.
   Status CommitReplayed(bool some_skipped);
   // Starts the next credit log and saves the baselines through the last, then removes those

@@ -73,19 +73,6 @@ Result<TransferLedger::PeerBaseline> Decode(std::string_view fields) {
   return baseline;
 }
 
-// One shard's saved baselines as read: whose they are, and since when they speak.
-struct SavedBaselines {
-  std::uint32_t index = 0;
-  std::uint32_t count = 1;
-  // The generation the saving run's first snapshot took (version 5); 0 in older versions, whose
-  // baselines are then taken only for torrents no other layout owns.
-  std::uint64_t since = 0;
-  // The last credit log (credit_log.h) its baselines include (version 6; 0 before), once read.
-  std::optional<std::uint64_t> through;
-  SipHashKey client_key{};
-  std::vector<TransferLedger::PeerBaseline> baselines;
-};
-
 // The client key (and from version 5, the saving run's generation; from 6, the last credit log
 // included), then the records last seen after `cutoff`, into `out`; an error leaves those before
 // the damage.
@@ -383,6 +370,13 @@ bool StillLatest(const std::vector<FileSet>& sets, const SavedBaselines& file,
 }
 
 }  // namespace
+
+Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, UnixSeconds cutoff,
+                        SavedBaselines& out) {
+  auto text = files.ReadFile(BaselineFilePath(accounting_dir, out.index, out.count));
+  if (!text) return Error{text.error()};
+  return Parse(*text, cutoff, out);
+}
 
 bool StillLatest(const std::vector<FileSet>& sets, ShardLayout saved_by, std::uint64_t since,
                  const InfoHash& hash) {

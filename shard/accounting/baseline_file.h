@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,24 @@ struct ShardRun {
   std::uint32_t count = 1;
   std::uint64_t since = 0;
 };
+
+// One shard's saved baselines as read: whose they are, and since when they speak.
+struct SavedBaselines {
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+  // The generation the saving run's first snapshot took (version 5); 0 in older versions, whose
+  // baselines are then taken only for torrents no other layout owns.
+  std::uint64_t since = 0;
+  // The last credit log (credit_log.h) its baselines include (version 6; 0 before), once read.
+  std::optional<std::uint64_t> through;
+  SipHashKey client_key{};
+  std::vector<TransferLedger::PeerBaseline> baselines;
+};
+
+// Reads the file of the layout `out` names, into `out`: the baselines last seen after `cutoff`.
+// An error: it cannot be read, or it is damaged (the records before the damage are in `out`).
+Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, UnixSeconds cutoff,
+                        SavedBaselines& out);
 
 // `through`: the number of the last credit log whose announces the baselines include.
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,

@@ -102,6 +102,7 @@ struct ReplayedCredits {
   std::size_t skipped = 0;  // announces the check refused
   std::size_t files = 0;
   std::uint64_t last_number = 0;  // the highest number found (replayed or not)
+  std::uint64_t since = 0;        // the writing run's generation, in the last file replayed
   std::string unread;
 };
 

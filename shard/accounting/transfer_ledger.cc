@@ -29,6 +29,13 @@ TransferLedger::TransferLedger(SipHashKey key, UnixSeconds peer_timeout)
       baselines_(key),
       totals_(0, TotalsHash{key}) {}
 
+TransferLedger TransferLedger::EmptyLike() const {
+  TransferLedger empty(RandomSipHashKey(), peer_timeout_);
+  empty.SetMaxClients(max_clients_, max_per_member_);
+  empty.SetMaxCreditRate(max_credit_rate_);
+  return empty;
+}
+
 std::uint64_t TransferLedger::ClientOf(std::string_view passkey, const PeerId& peer_id) {
   key_scratch_.assign(peer_id.view());  // fixed length first: no two pairs give one string
   key_scratch_.append(passkey);

@@ -87,6 +87,9 @@ class TransferLedger final : public CreditRecorder {
   using TotalsTable = std::unordered_map<std::string, Totals, TotalsHash, std::equal_to<>>;
 
   TransferLedger(SipHashKey key, UnixSeconds peer_timeout);
+  // A ledger that credits as this one does (its bounds and peer timeout, a key of its own),
+  // holding nothing: to replay another run's announces apart from this one's.
+  TransferLedger EmptyLike() const;
   // In all, and for one member; 0: no bound.
   void SetMaxClients(std::size_t max_clients, std::size_t max_per_member) {
     max_clients_ = max_clients;

@@ -388,7 +388,8 @@ class AccountingThroughKillsTest(PasskeyCase):
 
 class AccountingAcrossAResizeTest(cluster.LoggedTestCase):
     """Shards over one data directory, from 1 shard to 2: a torrent that stays on shard 0 keeps
-    its clients' counters; one that moves to the new shard 1 starts them again."""
+    its clients' counters; one that moves to the new shard 1 starts them again; what a shard
+    killed just before the resize had credited is written by the new shard of its index."""
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="shardtrack-resize-")
@@ -411,15 +412,19 @@ class AccountingAcrossAResizeTest(cluster.LoggedTestCase):
             self.addCleanup(process.stop)
         return self.processes[-1].port
 
-    def uploaded(self):
-        """Summed over the accounting files: {info_hash: uploaded}."""
+    def totals(self):
+        """Summed over the accounting files: {info_hash: [uploaded, downloaded, completed,
+        seeding seconds, announces]}."""
         totals = {}
         for path in glob.glob(os.path.join(self.data_dir, "accounting", "*.tsv")):
             with open(path) as f:
                 for line in f.read().splitlines()[1:]:
-                    _, info_hash, up = line.split("\t")[:3]
-                    totals[info_hash] = totals.get(info_hash, 0) + int(up)
+                    _, info_hash, *counts = line.split("\t")
+                    summed = totals.setdefault(info_hash, [0] * len(counts))
+                    for i, count in enumerate(counts):
+                        summed[i] += int(count)
         return totals
+
 
     def test_a_torrent_that_stays_on_its_shard_keeps_its_clients_counters(self):
         kept, moved = cluster.hash_on_shard(0, 2, "kept"), cluster.hash_on_shard(1, 2, "moved")
@@ -440,10 +445,32 @@ class AccountingAcrossAResizeTest(cluster.LoggedTestCase):
         self.assertIn("accounting goes on from 1 peers' saved counters", self.processes[0].log())
         for process in self.processes:
             self.assertEqual(process.stop(), 0)
-        self.assertEqual(self.uploaded(), {kept.hex(): 250, moved.hex(): 100})
+        self.assertEqual({info_hash: counts[0] for info_hash, counts in self.totals().items()},
+                         {kept.hex(): 250, moved.hex(): 100})
         saved = glob.glob(os.path.join(self.data_dir, "accounting", "*.baselines"))
         self.assertEqual(sorted(map(os.path.basename, saved)),
                          ["shard0-of-2.baselines", "shard1-of-2.baselines"])
+
+    def test_a_shard_killed_just_before_a_resize_loses_nothing_it_credited(self):
+        kept = cluster.hash_on_shard(0, 2, "kept")
+        port = self.start(1)
+        for uploaded, left, event in ((0, 100, "started"), (100, 0, "completed")):
+            target = cluster.announce_target(kept, peer_id("alice"), 6881, left=left,
+                                             uploaded=uploaded, event=event)
+            self.assertEqual(cluster.get(port, f"/{ALICE}{target}").status, 200)
+        self.processes[0].kill(signal.SIGKILL)  # before its first accounting file
+        self.assertEqual(self.processes[1].stop(), 0)
+
+        port = self.start(2)
+        target = cluster.announce_target(kept, peer_id("alice"), 6881, left=0, uploaded=250)
+        self.assertEqual(cluster.get(port, f"/{ALICE}{target}").status, 200)
+        self.assertIn("credited 2 announces the last run of 1 shards had logged",
+                      self.processes[0].log())
+        for process in self.processes:
+            self.assertEqual(process.stop(), 0)
+        uploaded, _, completed, _, announces = self.totals()[kept.hex()]
+        self.assertEqual((uploaded, completed, announces), (250, 1, 3))
+        self.assertEqual(glob.glob(os.path.join(self.data_dir, "accounting", "*.credits")), [])
 
 
 IMPORTER = os.path.join(cluster.HERE, "..", "..", "scripts", "accounting-import")

@@ -256,7 +256,7 @@ TEST_F(AccountingFlusherTest, AStartThatCannotListStillHandsOverTheCommittedFile
   flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   files_.FailNth(FaultyFileOps::Op::kRename, 2);  // the file's, after the baselines'
   EXPECT_FALSE(flusher_.Close());
-  files_.FailNth(FaultyFileOps::Op::kList, 2);  // the start's second listing: the temporary files'
+  files_.FailNth(FaultyFileOps::Op::kList, 3);  // the start's third listing: the temporary files'
   EXPECT_EQ(BaselinesLoadedAtRestart(), 1u);
   EXPECT_EQ(Handed(), std::vector<std::string>{Alice({0, 0, 0, 0, 1})});
 }
@@ -422,6 +422,74 @@ TEST_F(AccountingFlusherTest, ALogSyncCoversEveryLogWrittenSinceTheLast) {
   ASSERT_TRUE(second().ok());
   EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), syncs + 2);
   EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), directory_syncs + 1);
+}
+
+// A run killed just before a resize: the resized shard of its index writes what that run's credit
+// logs held (they would otherwise go unreplayed with its files), and the baselines it then loads
+// credit a client's next announce from where those logs left it, not from before them.
+class ResizeAfterAKillTest : public AccountingFlusherTest {
+ protected:
+  // A run of shard 0 of 2 on this directory, killed once `run` is done with its flusher.
+  template <typename Run>
+  void KilledTwoShardRun(const Run& run) {
+    TransferLedger ledger({1, 2}, 2700);
+    AccountingFlusher killed(loop_, files_, {dir_, 0, 2, std::chrono::seconds(60), 2700}, ledger);
+    run(killed);
+    killed.WriteLog();
+  }
+  // This layout's (shard 0 of 1) start then, whose state load read the killed run's files.
+  void StartResized() {
+    AccountingFlusher restarted(loop_, files_, options_, resized_);
+    ASSERT_TRUE(restarted.LoadSavedBaselines({{0, 2, 1}}).ok());
+  }
+  PeerAnnounce Seeder() {
+    PeerAnnounce announce = Peer();
+    announce.seeder = true;
+    return announce;
+  }
+  TransferLedger resized_{{5, 6}, 2700};
+};
+
+TEST_F(ResizeAfterAKillTest, WritesWhatTheOldLayoutsLogsHeldAndCreditsNothingTwice) {
+  KilledTwoShardRun([&](AccountingFlusher& killed) {
+    killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+    ASSERT_TRUE(killed.Flush().ok());
+    killed.Credit(Seeder(), "alice", 64, 0, true, clock_.WallNow());
+  });
+  ASSERT_EQ(Handed().size(), 1u);
+  StartResized();
+  EXPECT_EQ(Handed(), (std::vector<std::string>{Alice({0, 0, 0, 0, 1}), Alice({64, 0, 1, 0, 1})}));
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
+  resized_.Record(Seeder(), "alice", 100, 0, true, clock_.WallNow());
+  EXPECT_EQ(resized_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{36, 0, 0, 0, 1}))
+      << "neither the transfer nor the completion again";
+  EXPECT_EQ(BaselinesLoadedAtRestart(), 1u) << "saved as this layout's";
+}
+
+TEST_F(ResizeAfterAKillTest, AFileTheOldLayoutCommittedButNeverNamedGoesOutFirst) {
+  KilledTwoShardRun([&](AccountingFlusher& killed) {
+    killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+    killed.Credit(Peer(), "alice", 8, 0, false, clock_.WallNow());
+    files_.FailNth(FaultyFileOps::Op::kRename, 2);  // the file's, after the baselines'
+    ASSERT_TRUE(killed.Flush().ok());
+    killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  });
+  ASSERT_EQ(Handed().size(), 0u);
+  StartResized();
+  EXPECT_EQ(Handed(), (std::vector<std::string>{Alice({56, 0, 0, 0, 1}), Alice({8, 0, 0, 0, 2})}));
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
+}
+
+TEST_F(ResizeAfterAKillTest, LogsOfARunKilledBeforeItsFirstFileAreWrittenToo) {
+  KilledTwoShardRun([&](AccountingFlusher& killed) {
+    killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+    killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  });
+  StartResized();
+  EXPECT_EQ(Handed(), std::vector<std::string>{Alice({64, 0, 0, 0, 2})});
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
+  resized_.Record(Peer(), "alice", 100, 0, false, clock_.WallNow());
+  EXPECT_EQ(resized_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{36, 0, 0, 0, 1}));
 }
 
 TEST_F(AccountingFlusherTest, AnAnnounceToATorrentAnotherLayoutCreditedSinceIsNotReplayed) {

@@ -1,0 +1,94 @@
+#include "shard/accounting/layout_credits.h"
+
+#include <utility>
+#include <vector>
+
+#include "shard/accounting/accounting_file.h"
+#include "shard/accounting/baseline_file.h"
+#include "shard/accounting/credit_log.h"
+
+namespace shardtrack {
+namespace {
+
+// Its baselines, when it saved any; an error when they cannot be read.
+Status ReadBaselinesOf(FileOps& files, const std::string& accounting_dir, ShardLayout layout,
+                       UnixSeconds cutoff, SavedBaselines& saved) {
+  saved.index = layout.index;
+  saved.count = layout.count;
+  if (!files.Exists(BaselineFilePath(accounting_dir, layout.index, layout.count))) {
+    return OkStatus();
+  }
+  if (Status read = ReadBaselineFile(files, accounting_dir, cutoff, saved); !read) {
+    return Error{"its baselines cannot be read: " + read.error()};
+  }
+  return OkStatus();
+}
+
+// The file those baselines committed goes out first, if it still waits for its name: newer
+// baselines would no longer say it is committed.
+Status HandOverCommittedFile(FileOps& files, const std::string& accounting_dir,
+                             const NumberedShardFile& committed, UnixSeconds now,
+                             std::uint64_t& sequence) {
+  if (committed.number == 0 ||
+      !files.Exists(JoinPath(accounting_dir, committed.ToString(kPreparedSuffix)))) {
+    return OkStatus();
+  }
+  auto handed = HandOverAccountingFile(files, accounting_dir, committed, now, sequence);
+  return handed ? OkStatus() : Status{Error{handed.error()}};
+}
+
+}  // namespace
+
+Result<std::size_t> FinishLayoutCredits(FileOps& files, const std::string& accounting_dir,
+                                        ShardLayout layout, UnixSeconds cutoff, UnixSeconds now,
+                                        TransferLedger& ledger, std::uint64_t& sequence) {
+  SavedBaselines saved;
+  if (Status read = ReadBaselinesOf(files, accounting_dir, layout, cutoff, saved); !read) {
+    return Error{read.error()};
+  }
+  const std::uint64_t through = saved.through.value_or(0);
+  if (Status handed = HandOverCommittedFile(files, accounting_dir,
+                                            {layout.index, layout.count, through}, now, sequence);
+      !handed) {
+    return Error{handed.error()};
+  }
+  if (saved.through) ledger.SetClientKey(saved.client_key);
+  for (const auto& baseline : saved.baselines) ledger.AddBaseline(baseline);
+  // Every announce: they were credited before any later layout ran (its start finishes them).
+  auto replayed = ReplayCreditLogs(
+      files, accounting_dir, {layout.index, layout.count, saved.since}, through,
+      [](const InfoHash&, std::uint64_t) { return true; }, ledger);
+  if (!replayed) return Error{replayed.error()};
+  if (replayed->files == 0) return std::size_t{0};
+
+  const ShardRun run{layout.index, layout.count, saved.through ? saved.since : replayed->since};
+  const NumberedShardFile prepared{layout.index, layout.count, replayed->last_number};
+  const bool with_file = !ledger.empty();
+  if (with_file) {
+    if (Status written = PrepareAccountingFile(files, accounting_dir, prepared,
+                                               TransferLedger::Entries(ledger.TakeTable()));
+        !written) {
+      return Error{written.error()};
+    }
+  }
+  if (Status committed = SaveBaselines(files, accounting_dir, run, prepared.number, ledger);
+      !committed) {
+    return Error{committed.error()};
+  }
+  if (with_file) {
+    if (Status handed = HandOverCommittedFile(files, accounting_dir, prepared, now, sequence);
+        !handed) {
+      return Error{handed.error()};
+    }
+  }
+  auto names = files.ListDir(accounting_dir);
+  if (!names) return Error{names.error()};
+  if (Status removed = RemoveCreditLogs(files, accounting_dir, *names, layout.index, layout.count,
+                                        prepared.number);
+      !removed) {
+    return Error{removed.error()};
+  }
+  return replayed->announces;
+}
+
+}  // namespace shardtrack

@@ -1,0 +1,30 @@
+// Finishing the accounting of a run of another shard count that stopped without writing its last
+// accounting file (kill -9, a crash, and then a resize): its credit logs (credit_log.h) hold
+// announces that no accounting file holds, and no run of that layout may come to replay them.
+// The resized shard of the same index does, at start, before it loads that layout's baselines
+// (LoadBaselines): it replays them on those baselines, writes their totals as the accounting
+// file that run would have written next, and commits it the same way (the file prepared, the
+// baselines saved naming the last log, the file handed over, the logs removed). So nothing they
+// held is lost, and the baselines it then loads do not credit their transfer a second time.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "shard/accounting/transfer_ledger.h"
+#include "shard/persistence/file_ops.h"
+#include "shard/persistence/shard_file_name.h"
+
+namespace shardtrack {
+
+// Finishes `layout`'s credit logs, if it has any, into `ledger` (empty, crediting as the shard's:
+// TransferLedger::EmptyLike); `cutoff`: baselines last seen at or before it are forgotten;
+// `sequence`: HandOverAccountingFile's. Returns how many announces it credited. An error leaves
+// the files as they were or as a crash there would (each step is one the next start can finish).
+Result<std::size_t> FinishLayoutCredits(FileOps& files, const std::string& accounting_dir,
+                                        ShardLayout layout, UnixSeconds cutoff, UnixSeconds now,
+                                        TransferLedger& ledger, std::uint64_t& sequence);
+
+}  // namespace shardtrack
