@@ -183,33 +183,40 @@ Status AccountingFlusher::Flush() {
   return status;
 }
 
-// A run of another shard count of this index that was killed before a resize left credit logs
-// that only its own start would have replayed: they are finished before the baselines are loaded
-// (layout_credits.h). One that cannot be is logged; LoadBaselines then removes its files.
+// A run of another shard count that was killed before a resize left credit logs that only its own
+// start would have replayed: they are finished before the baselines are loaded (layout_credits.h)
+// by the shard of the same index, or for an index the new count lacks, by the shard its number
+// falls to modulo the count (one shard each, so no two write the same files). One that cannot be
+// is logged; its files are removed unreplayed as before (LoadBaselines, or `retire`).
+bool AccountingFlusher::FinishesFor(const ShardLayout& layout) const {
+  const std::uint32_t count = options_.shard_count;
+  if (layout.count == count) return false;
+  return layout.index == options_.shard ||
+         (layout.index >= count && layout.index % count == options_.shard);
+}
+
 void AccountingFlusher::FinishOtherCounts(UnixSeconds cutoff) {
   auto names = files_.ListDir(options_.dir);
-  if (!names) return;  // LoadBaselines says why
-  std::set<std::uint32_t> counts;
+  if (!names) return;                                         // LoadBaselines says why
+  std::set<std::pair<std::uint32_t, std::uint32_t>> layouts;  // index, count
   for (const std::string& name : *names) {
     const auto log = ParseCreditLogName(name);
-    if (log && log->index == options_.shard && log->count != options_.shard_count) {
-      counts.insert(log->count);
-    }
+    if (log && FinishesFor({log->index, log->count})) layouts.emplace(log->index, log->count);
   }
-  for (const std::uint32_t count : counts) {
+  for (const auto& [index, count] : layouts) {
     TransferLedger apart = ledger_.EmptyLike();
-    auto finished = FinishLayoutCredits(files_, options_.dir, {options_.shard, count}, cutoff,
+    auto finished = FinishLayoutCredits(files_, options_.dir, {index, count}, cutoff,
                                         loop_.clock().WallNow(), apart, sequence_);
     if (finished) {
       spdlog::info(
-          "shard {}: credited {} announces the last run of {} shards had logged but not written "
-          "(it was killed), in an accounting file of their own",
-          options_.shard, *finished, count);
+          "shard {}: credited {} announces that shard {} of {} had logged but not written (it "
+          "was killed), in an accounting file of their own",
+          options_.shard, *finished, index, count);
     } else {
       spdlog::error(
-          "shard {}: cannot write what the credit logs of the last run of {} shards hold: {}; "
-          "they are removed with that layout's files, and what they held is lost",
-          options_.shard, count, finished.error());
+          "shard {}: cannot write what the credit logs of shard {} of {} hold: {}; what they "
+          "hold is lost once that layout's files are removed",
+          options_.shard, index, count, finished.error());
     }
   }
 }

@@ -119,7 +119,9 @@ class AccountingFlusher final : public CreditRecorder, public TurnLog {
   // still prepared, and removes the others, never committed. Returns the highest number among
   // them.
   std::uint64_t SettlePrepared(std::uint64_t through);
-  // At start, before the baselines load: the credit logs other shard counts of this index left.
+  // At start, before the baselines load: the credit logs other shard counts left, of the
+  // layouts this shard finishes.
+  bool FinishesFor(const ShardLayout& layout) const;
   void FinishOtherCounts(UnixSeconds cutoff);
   // At start, after a replay: an error when announces were skipped and could not be committed.
   Status CommitReplayed(bool some_skipped);

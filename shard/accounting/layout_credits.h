@@ -1,7 +1,8 @@
 // Finishing the accounting of a run of another shard count that stopped without writing its last
 // accounting file (kill -9, a crash, and then a resize): its credit logs (credit_log.h) hold
-// announces that no accounting file holds, and no run of that layout may come to replay them.
-// The resized shard of the same index does, at start, before it loads that layout's baselines
+// announces that no accounting file holds, and the resized shards remove them unreplayed.
+// The resized shard of the same index does (AccountingFlusher::FinishesFor: of an index the new
+// count lacks, the shard it falls to), at start, before it loads that layout's baselines
 // (LoadBaselines): it replays them on those baselines, writes their totals as the accounting
 // file that run would have written next, and commits it the same way (the file prepared, the
 // baselines saved naming the last log, the file handed over, the logs removed). So nothing they

@@ -464,7 +464,7 @@ class AccountingAcrossAResizeTest(cluster.LoggedTestCase):
         port = self.start(2)
         target = cluster.announce_target(kept, peer_id("alice"), 6881, left=0, uploaded=250)
         self.assertEqual(cluster.get(port, f"/{ALICE}{target}").status, 200)
-        self.assertIn("credited 2 announces the last run of 1 shards had logged",
+        self.assertIn("credited 2 announces that shard 0 of 1 had logged",
                       self.processes[0].log())
         for process in self.processes:
             self.assertEqual(process.stop(), 0)

@@ -429,11 +429,12 @@ TEST_F(AccountingFlusherTest, ALogSyncCoversEveryLogWrittenSinceTheLast) {
 // credit a client's next announce from where those logs left it, not from before them.
 class ResizeAfterAKillTest : public AccountingFlusherTest {
  protected:
-  // A run of shard 0 of 2 on this directory, killed once `run` is done with its flusher.
+  // A run of shard `index` of 2 on this directory, killed once `run` is done with its flusher.
   template <typename Run>
-  void KilledTwoShardRun(const Run& run) {
+  void KilledTwoShardRun(const Run& run, std::uint32_t index = 0) {
     TransferLedger ledger({1, 2}, 2700);
-    AccountingFlusher killed(loop_, files_, {dir_, 0, 2, std::chrono::seconds(60), 2700}, ledger);
+    AccountingFlusher killed(loop_, files_, {dir_, index, 2, std::chrono::seconds(60), 2700},
+                             ledger);
     run(killed);
     killed.WriteLog();
   }
@@ -490,6 +491,22 @@ TEST_F(ResizeAfterAKillTest, LogsOfARunKilledBeforeItsFirstFileAreWrittenToo) {
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
   resized_.Record(Peer(), "alice", 100, 0, false, clock_.WallNow());
   EXPECT_EQ(resized_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{36, 0, 0, 0, 1}));
+}
+
+// Shard 1 of 2 has no successor at one shard: shard 0 writes what its logs held (1 modulo 1), and
+// keeps none of its clients (theirs start again, as for any torrent that changes index).
+TEST_F(ResizeAfterAKillTest, AnIndexTheNewCountLacksIsFinishedByTheShardItFallsTo) {
+  KilledTwoShardRun(
+      [&](AccountingFlusher& killed) {
+        killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+        ASSERT_TRUE(killed.Flush().ok());
+        killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+      },
+      1);
+  StartResized();
+  EXPECT_EQ(Handed(), (std::vector<std::string>{Alice({0, 0, 0, 0, 1}), Alice({64, 0, 0, 0, 1})}));
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
+  EXPECT_EQ(resized_.baselines(), 0u);
 }
 
 TEST_F(AccountingFlusherTest, AnAnnounceToATorrentAnotherLayoutCreditedSinceIsNotReplayed) {
