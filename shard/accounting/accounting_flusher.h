@@ -1,22 +1,27 @@
 // AccountingFlusher: a shard's accounting. Each announce the service credits (Credit) goes to the
 // TransferLedger and to the credit log (credit_log.h), the shard server's TurnLog: written by
-// WriteLog before the turn's replies, synced with the journal before a completion's reply. It hands
-// the ledger's totals to the site as an accounting file (accounting_file.h) every `interval` and on
-// Close (shutdown): the file is prepared under a temporary name, then the peers' baselines as they
-// stood when the totals were taken (baseline_file.h) are saved naming the last credit log they
-// include (the commit), then the file gets its name and those logs are removed. LoadSavedBaselines
-// loads the baselines at the next start, after a stop or a crash, hands over a committed file still
-// waiting, replays the logs after them and commits that: a kill -9 loses nothing credited, and
-// nothing is credited twice. The loop only takes the ledger's table (at once, whatever its size)
-// and copies its baselines; a BackgroundWorker thread saves those, sorts the table, writes and
-// syncs the file and frees the table: at a million peers, sorting and freeing 100,000 members'
-// torrents held the loop ~100 ms. One write at a time: a tick that finds one running leaves the
-// totals to gather for the next. A file that cannot be written, or whose baselines cannot be saved,
-// is logged as an error and its totals go back to the ledger (and their logs stay), so a full disk
-// delays accounting but loses none of it. Every second it also forgets, in one slice of the ledger,
-// the baselines of peers silent for longer than the peer timeout, going round them all each
-// kExpiryLap. Loop thread only; borrows the loop, the FileOps (used by the worker thread while a
-// write runs) and the ledger, which must outlive it.
+// WriteLog before the turn's replies, synced with the journal before a completion's reply.
+//
+// It hands the ledger's totals to the site as an accounting file (accounting_file.h) every
+// `interval` and on Close (shutdown): the file is prepared under a temporary name, then the
+// peers' baselines as they stood when the totals were taken (baseline_file.h) are saved naming
+// the last credit log they include (the commit), then the file gets its name and those logs are
+// removed. LoadSavedBaselines loads the baselines at the next start, after a stop or a crash,
+// hands over a committed file still waiting, replays the logs after them and commits that: a
+// kill -9 loses nothing credited, and nothing is credited twice (after a resize too:
+// layout_credits.h).
+//
+// The loop only takes the ledger's table (at once, whatever its size) and copies its baselines; a
+// BackgroundWorker thread saves those, sorts the table, writes and syncs the file and frees the
+// table: at a million peers, sorting and freeing 100,000 members' torrents held the loop ~100 ms.
+// One write at a time: a tick that finds one running leaves the totals to gather for the next. A
+// file that cannot be written, or whose baselines cannot be saved, is logged as an error and its
+// totals go back to the ledger (and their logs stay), so a full disk delays accounting but loses
+// none of it. Every second it also forgets, in one slice of the ledger, the baselines of peers
+// silent for longer than the peer timeout, going round them all each kExpiryLap.
+//
+// Loop thread only; borrows the loop, the FileOps (used by the worker thread while a write runs)
+// and the ledger, which must outlive it.
 #pragma once
 
 #include <chrono>

@@ -1,8 +1,9 @@
 // FileOps: the seam between persistence and the file system, so every failure step of a write
 // can be injected in tests (faulty_file_ops.h). PosixFileOps is the real one. Methods return
 // errors as values whose message names the path and the errno text. PosixFileOps holds no state,
-// so the accounting's worker thread and the shard's loop use one at once; FaultyFileOps counts
-// calls without a lock, so tests inject faults only while one thread uses it.
+// so the accounting's worker thread, the shard's sync thread (a new credit log's directory) and
+// the shard's loop use one at once; FaultyFileOps counts calls without a lock, so tests inject
+// faults only while one thread uses it.
 #pragma once
 
 #include <cstdint>

@@ -7,18 +7,24 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "shard/accounting/accounting_file.h"
 #include "shard/accounting/accounting_flusher.h"
 #include "shard/persistence/faulty_file_ops.h"
 #include "shard/persistence/shard_persistence.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
+#include "tests/unit/shard/persistence/power_loss_file_ops.h"
 
 namespace shardtrack {
 namespace {
@@ -155,19 +161,23 @@ TEST_F(ShardServerTest, AFailedSyncSendsNoCompletionReplyAndStopsTheShard) {
 // with the journal before the reply, so a power loss does not take it from the member either.
 class ShardServerCreditLogTest : public ShardServerTest {
  protected:
+  static constexpr const char* kPasskey = "alicealicealicealicealicealiceal";
   ~ShardServerCreditLogTest() override { server_.reset(); }  // before the flusher it uses
-  void StartCrediting(FaultyFileOps& ops) {
+  // Start() over `ops`, with an accounting over `ops` too.
+  void StartCrediting(FileOps& ops) {
     Start(ops);
-    service_.SetCredits(&flusher_);
-    server_->SetTurnLog(&flusher_);
+    flusher_.emplace(loop_, ops, accounting_, ledger_);
+    service_.SetCredits(&*flusher_);
+    server_->SetTurnLog(&*flusher_);
   }
   static proto::Request Member(proto::Request request) {
-    request.mutable_announce()->set_passkey("alicealicealicealicealicealiceal");
+    request.mutable_announce()->set_passkey(kPasskey);
     return request;
   }
   FaultyFileOps files_{real_};
   TransferLedger ledger_{{1, 2}, 2700};
-  AccountingFlusher flusher_{loop_, files_, {dir_.File("accounting"), 0, 1}, ledger_};
+  const AccountingFlusher::Options accounting_{dir_.File("accounting"), 0, 1};
+  std::optional<AccountingFlusher> flusher_;
 };
 
 TEST_F(ShardServerCreditLogTest, ACompletionsReplyWaitsForTheCreditLogsSyncToo) {
@@ -183,7 +193,7 @@ TEST_F(ShardServerCreditLogTest, ACompletionsReplyWaitsForTheCreditLogsSyncToo) 
   EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), syncs + 2);  // the journal and the log
   EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), directory_syncs + 1) << "a new log's entry";
   EXPECT_EQ(persistence_->stats().syncs, 1u);
-  EXPECT_EQ(flusher_.counters().log_failures, 0u);
+  EXPECT_EQ(flusher_->counters().log_failures, 0u);
 }
 
 TEST_F(ShardServerCreditLogTest, ACreditLogSyncThatFailsIsCountedAndTheCompletionStillAnswered) {
@@ -193,9 +203,43 @@ TEST_F(ShardServerCreditLogTest, ACreditLogSyncThatFailsIsCountedAndTheCompletio
   TurnUntil([&] { return replies() == 1; });
   ASSERT_EQ(replies(), 1u);
   EXPECT_EQ(failures_[1], "");
-  EXPECT_EQ(flusher_.counters().log_failures, 1u);
+  EXPECT_EQ(flusher_->counters().log_failures, 1u);
   EXPECT_FALSE(server_->commit_failed());
   EXPECT_EQ(persistence_->stats().syncs, 1u);
+}
+
+// A power loss right after a member's completion was answered: after the restart the swarm still
+// counts it (the journal was synced) and so does the member's accounting (the credit log was).
+TEST_F(ShardServerCreditLogTest, APowerLossKeepsAnAnsweredCompletionsCountAndItsCredit) {
+  PowerLossFileOps power;
+  StartCrediting(power);
+  Send({Member(Announce(1, 1, proto::EVENT_STARTED, 100))});
+  TurnUntil([&] { return replies() == 1; });
+  Send({Member(Announce(2, 1, proto::EVENT_COMPLETED, 0))});
+  TurnUntil([&] { return replies() == 2; });
+  ASSERT_EQ(replies(), 2u);
+  server_.reset();  // the process stops here, writing nothing more, and the power fails
+  persistence_.reset();
+  flusher_.reset();
+  power.PowerLoss();
+
+  SwarmStore restarted;
+  ASSERT_TRUE(
+      ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, restarted)
+          .ok());
+  const InfoHash torrent = *InfoHash::FromRaw(std::string(20, 't'));
+  EXPECT_EQ(restarted.ScrapeOne(torrent).completed, 1u);
+  TransferLedger ledger({3, 4}, 2700);
+  AccountingFlusher accounting(loop_, real_, accounting_, ledger);
+  ASSERT_TRUE(accounting.LoadSavedBaselines({{0, 1, 1}}).ok());  // writes what it replayed
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(accounting_.dir)) {
+    if (entry.path().extension() == ".tsv") files.push_back(entry.path());
+  }
+  ASSERT_EQ(files.size(), 1u);
+  std::ifstream in(files[0]);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  EXPECT_EQ(text, FormatAccounting({{kPasskey, torrent, {0, 0, 1, 0, 2}}}));
 }
 
 // Expiry retires a torrent with no peers left once its retention passed, and the journal must
