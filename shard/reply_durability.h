@@ -31,6 +31,8 @@ class ReplyDurability {
   virtual Status Write() = 0;
   // A written completion is not durable yet.
   virtual bool NeedsSync() const = 0;
+  // Whether completions wait for a sync at all (--sync-completions).
+  virtual bool SyncsCompletions() const = 0;
   // A blocking sync of everything written so far, to run on another thread. Its Status must be
   // handed to Synced() on the loop thread before the next PrepareSync().
   virtual std::function<Status()> PrepareSync() = 0;

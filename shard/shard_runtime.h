@@ -67,11 +67,12 @@ class ShardRuntime {
   TransferLedger ledger_;
   FrontendKeys frontend_keys_;  // with CURVE only: the keys admitted
   std::unique_ptr<ShardPersistence> persistence_;
+  // The service credits it and the server writes and syncs its log: destroyed after them.
+  std::unique_ptr<AccountingFlusher> accounting_;
   std::unique_ptr<ShardService> service_;
   std::unique_ptr<ShardServer> server_;
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<ListFileReloader<FrontendKeys>> keys_reloader_;
-  std::unique_ptr<AccountingFlusher> accounting_;
 };
 
 }  // namespace shardtrack

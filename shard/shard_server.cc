@@ -232,7 +232,7 @@ void ShardServer::StartSyncIfDue() {
 
 std::function<Status()> ShardServer::PrepareSync() {
   auto journal = durability_->NeedsSync() ? durability_->PrepareSync() : nullptr;
-  auto log = turn_log_ ? turn_log_->PrepareLogSync() : nullptr;
+  auto log = turn_log_ && durability_->SyncsCompletions() ? turn_log_->PrepareLogSync() : nullptr;
   syncing_journal_ = static_cast<bool>(journal);
   syncing_log_ = static_cast<bool>(log);
   if (!journal && !log) return nullptr;

@@ -154,6 +154,7 @@ void AccountingFlusher::Settle(const Status& status, std::uint64_t through) {
 }
 
 void AccountingFlusher::RemoveLogsThrough(std::uint64_t through) {
+  log_.Committed(through);
   auto names = files_.ListDir(options_.dir);
   const Status removed = names ? RemoveCreditLogs(files_, options_.dir, *names, options_.shard,
                                                   options_.shard_count, through)
@@ -186,8 +187,7 @@ Status AccountingFlusher::Flush() {
 // A run of another shard count that was killed before a resize left credit logs that only its own
 // start would have replayed: they are finished before the baselines are loaded (layout_credits.h)
 // by the shard of the same index, or for an index the new count lacks, by the shard its number
-// falls to modulo the count (one shard each, so no two write the same files). One that cannot be
-// is logged; its files are removed unreplayed as before (LoadBaselines, or `retire`).
+// falls to modulo the count (one shard each, so no two write the same files).
 bool AccountingFlusher::FinishesFor(const ShardLayout& layout) const {
   const std::uint32_t count = options_.shard_count;
   if (layout.count == count) return false;
@@ -195,9 +195,9 @@ bool AccountingFlusher::FinishesFor(const ShardLayout& layout) const {
          (layout.index >= count && layout.index % count == options_.shard);
 }
 
-void AccountingFlusher::FinishOtherCounts(UnixSeconds cutoff) {
+Status AccountingFlusher::FinishOtherCounts(UnixSeconds cutoff) {
   auto names = files_.ListDir(options_.dir);
-  if (!names) return;                                         // LoadBaselines says why
+  if (!names) return OkStatus();                              // LoadBaselines says why
   std::set<std::pair<std::uint32_t, std::uint32_t>> layouts;  // index, count
   for (const std::string& name : *names) {
     const auto log = ParseCreditLogName(name);
@@ -205,25 +205,43 @@ void AccountingFlusher::FinishOtherCounts(UnixSeconds cutoff) {
   }
   for (const auto& [index, count] : layouts) {
     TransferLedger apart = ledger_.EmptyLike();
-    auto finished = FinishLayoutCredits(files_, options_.dir, {index, count}, cutoff,
+    auto finished = FinishLayoutCredits(files_, options_.dir, *names, {index, count}, cutoff,
                                         loop_.clock().WallNow(), apart, sequence_);
     if (finished) {
       spdlog::info(
           "shard {}: credited {} announces that shard {} of {} had logged but not written (it "
-          "was killed), in an accounting file of their own",
-          options_.shard, *finished, index, count);
-    } else {
-      spdlog::error(
-          "shard {}: cannot write what the credit logs of shard {} of {} hold: {}; what they "
-          "hold is lost once that layout's files are removed",
-          options_.shard, index, count, finished.error());
+          "was killed), in an accounting file of their own{}",
+          options_.shard, finished->announces, index, count,
+          finished->unread.empty() ? ""
+                                   : "; damaged, replayed up to the damage: " + finished->unread);
+      continue;
+    }
+    // Left, they would be replayed again by a later start, after this one went on from the
+    // baselines before them.
+    spdlog::error(
+        "shard {}: cannot write what the credit logs of shard {} of {} hold: {}; they are "
+        "removed, and what they held since its last accounting file is lost",
+        options_.shard, index, count, finished.error());
+    auto now_listed = files_.ListDir(options_.dir);
+    Status removed =
+        now_listed ? RemoveCreditLogs(files_, options_.dir, *now_listed, index, count, std::nullopt)
+                   : Status{Error{now_listed.error()}};
+    if (!removed) {
+      return Error{"cannot remove the credit logs of shard " + std::to_string(index) + " of " +
+                   std::to_string(count) + " either: " + removed.error() +
+                   " (left, a later start could credit them twice; free space in, or fix the "
+                   "permissions of, " +
+                   options_.dir + ")"};
     }
   }
+  return OkStatus();
 }
 
 Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
   const UnixSeconds cutoff = loop_.clock().WallNow() - options_.peer_timeout;
-  FinishOtherCounts(cutoff);
+  if (Status finished = FinishOtherCounts(cutoff); !finished) {
+    return Error{"accounting credit logs: " + finished.error()};
+  }
   auto loaded = LoadBaselines(files_, options_.dir, Run(), sets, cutoff, ledger_);
   if (!loaded) return Error{"accounting baselines: " + loaded.error()};
   if (!loaded->unread.empty()) {

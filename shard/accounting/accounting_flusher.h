@@ -127,7 +127,8 @@ class AccountingFlusher final : public CreditRecorder, public TurnLog {
   // At start, before the baselines load: the credit logs other shard counts left, of the
   // layouts this shard finishes.
   bool FinishesFor(const ShardLayout& layout) const;
-  void FinishOtherCounts(UnixSeconds cutoff);
+  // Those it cannot finish are removed; an error (they cannot be either) must stop the start.
+  Status FinishOtherCounts(UnixSeconds cutoff);
   // At start, after a replay: an error when announces were skipped and could not be committed.
   Status CommitReplayed(bool some_skipped);
   // Starts the next credit log and saves the baselines through the last, then removes those

@@ -124,7 +124,7 @@ Status CreditLog::WriteBuffered() {
     file_ = std::move(*opened);
     new_entry_unsynced_ = true;
   }
-  if (unsynced_.empty() || unsynced_.back() != file_) unsynced_.push_back(file_);
+  if (unsynced_.empty() || unsynced_.back().second != file_) unsynced_.emplace_back(number_, file_);
   return file_->Append(buffered);
 }
 
@@ -137,11 +137,18 @@ std::function<Status()> CreditLog::PrepareSync() {
   if (unsynced_.empty()) return {};
   return [files = std::exchange(unsynced_, {}), &ops = files_, dir = dir_,
           new_entry = std::exchange(new_entry_unsynced_, false)]() -> Status {
-    for (const auto& file : files) {
+    for (const auto& [number, file] : files) {
       if (Status synced = file->Sync(); !synced) return synced;
     }
-    return new_entry ? ops.SyncDir(dir) : OkStatus();
+    if (!new_entry) return OkStatus();
+    // The parent too: the directory may be new (created with the first log).
+    Status synced = ops.SyncDir(dir);
+    return synced ? ops.SyncDir(ParentOf(dir)) : synced;
   };
+}
+
+void CreditLog::Committed(std::uint64_t through) {
+  std::erase_if(unsynced_, [through](const auto& file) { return file.first <= through; });
 }
 
 Result<ReplayedCredits> ReplayCreditLogs(FileOps& files, const std::string& accounting_dir,

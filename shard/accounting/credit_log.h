@@ -80,9 +80,13 @@ class CreditLog {
   std::uint64_t Rotate();
   std::uint64_t number() const { return number_; }
   // A job for another thread that makes everything written so far durable: an fdatasync of each
-  // file written since the last job (one Rotate closed too), and of the directory when one of
-  // them is new. Empty when nothing was written since. The job keeps its files open.
+  // file written since the last job (one Rotate closed too, until Committed), and of the
+  // directory and its parent when one of them is new. Empty when nothing was written since. The
+  // job keeps its files open.
   std::function<Status()> PrepareSync();
+  // The files numbered up to `through` are in a committed accounting file (synced): no job needs
+  // them any more, and they are closed.
+  void Committed(std::uint64_t through);
 
  private:
   FileOps& files_;
@@ -92,7 +96,7 @@ class CreditLog {
   std::shared_ptr<WritableFile> file_;  // the current file, once written to
   std::string buffer_;
   // Written since the last PrepareSync: files (the current one last) and whether one is new.
-  std::vector<std::shared_ptr<WritableFile>> unsynced_;
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<WritableFile>>> unsynced_;
   bool new_entry_unsynced_ = false;
 };
 

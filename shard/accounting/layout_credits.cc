@@ -1,5 +1,6 @@
 #include "shard/accounting/layout_credits.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -10,14 +11,17 @@
 namespace shardtrack {
 namespace {
 
+bool Listed(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 // Its baselines, when it saved any; an error when they cannot be read.
-Status ReadBaselinesOf(FileOps& files, const std::string& accounting_dir, ShardLayout layout,
+Status ReadBaselinesOf(FileOps& files, const std::string& accounting_dir,
+                       const std::vector<std::string>& names, ShardLayout layout,
                        UnixSeconds cutoff, SavedBaselines& saved) {
   saved.index = layout.index;
   saved.count = layout.count;
-  if (!files.Exists(BaselineFilePath(accounting_dir, layout.index, layout.count))) {
-    return OkStatus();
-  }
+  if (!Listed(names, BaselineFileName(layout.index, layout.count))) return OkStatus();
   if (Status read = ReadBaselineFile(files, accounting_dir, cutoff, saved); !read) {
     return Error{"its baselines cannot be read: " + read.error()};
   }
@@ -27,10 +31,10 @@ Status ReadBaselinesOf(FileOps& files, const std::string& accounting_dir, ShardL
 // The file those baselines committed goes out first, if it still waits for its name: newer
 // baselines would no longer say it is committed.
 Status HandOverCommittedFile(FileOps& files, const std::string& accounting_dir,
+                             const std::vector<std::string>& names,
                              const NumberedShardFile& committed, UnixSeconds now,
                              std::uint64_t& sequence) {
-  if (committed.number == 0 ||
-      !files.Exists(JoinPath(accounting_dir, committed.ToString(kPreparedSuffix)))) {
+  if (committed.number == 0 || !Listed(names, committed.ToString(kPreparedSuffix))) {
     return OkStatus();
   }
   auto handed = HandOverAccountingFile(files, accounting_dir, committed, now, sequence);
@@ -39,29 +43,32 @@ Status HandOverCommittedFile(FileOps& files, const std::string& accounting_dir,
 
 }  // namespace
 
-Result<std::size_t> FinishLayoutCredits(FileOps& files, const std::string& accounting_dir,
-                                        ShardLayout layout, UnixSeconds cutoff, UnixSeconds now,
-                                        TransferLedger& ledger, std::uint64_t& sequence) {
+Result<FinishedCredits> FinishLayoutCredits(FileOps& files, const std::string& accounting_dir,
+                                            const std::vector<std::string>& names,
+                                            ShardLayout layout, UnixSeconds cutoff, UnixSeconds now,
+                                            TransferLedger& ledger, std::uint64_t& sequence) {
   SavedBaselines saved;
-  if (Status read = ReadBaselinesOf(files, accounting_dir, layout, cutoff, saved); !read) {
+  if (Status read = ReadBaselinesOf(files, accounting_dir, names, layout, cutoff, saved); !read) {
     return Error{read.error()};
   }
   const std::uint64_t through = saved.through.value_or(0);
-  if (Status handed = HandOverCommittedFile(files, accounting_dir,
+  if (Status handed = HandOverCommittedFile(files, accounting_dir, names,
                                             {layout.index, layout.count, through}, now, sequence);
       !handed) {
     return Error{handed.error()};
   }
   if (saved.through) ledger.SetClientKey(saved.client_key);
   for (const auto& baseline : saved.baselines) ledger.AddBaseline(baseline);
-  // Every announce: they were credited before any later layout ran (its start finishes them).
+  // Every announce: they were credited before any later layout ran (its start finishes them, or
+  // removes them when it cannot).
   auto replayed = ReplayCreditLogs(
       files, accounting_dir, {layout.index, layout.count, saved.since}, through,
       [](const InfoHash&, std::uint64_t) { return true; }, ledger);
   if (!replayed) return Error{replayed.error()};
-  if (replayed->files == 0) return std::size_t{0};
+  if (replayed->files == 0) return FinishedCredits{};
 
-  const ShardRun run{layout.index, layout.count, saved.through ? saved.since : replayed->since};
+  // The later of the run that saved the baselines and the one that wrote the last log.
+  const ShardRun run{layout.index, layout.count, std::max(saved.since, replayed->since)};
   const NumberedShardFile prepared{layout.index, layout.count, replayed->last_number};
   const bool with_file = !ledger.empty();
   if (with_file) {
@@ -76,19 +83,15 @@ Result<std::size_t> FinishLayoutCredits(FileOps& files, const std::string& accou
     return Error{committed.error()};
   }
   if (with_file) {
-    if (Status handed = HandOverCommittedFile(files, accounting_dir, prepared, now, sequence);
-        !handed) {
-      return Error{handed.error()};
-    }
+    auto handed = HandOverAccountingFile(files, accounting_dir, prepared, now, sequence);
+    if (!handed) return Error{handed.error()};
   }
-  auto names = files.ListDir(accounting_dir);
-  if (!names) return Error{names.error()};
-  if (Status removed = RemoveCreditLogs(files, accounting_dir, *names, layout.index, layout.count,
+  if (Status removed = RemoveCreditLogs(files, accounting_dir, names, layout.index, layout.count,
                                         prepared.number);
       !removed) {
     return Error{removed.error()};
   }
-  return replayed->announces;
+  return FinishedCredits{replayed->announces, replayed->unread};
 }
 
 }  // namespace shardtrack

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -20,12 +21,22 @@
 
 namespace shardtrack {
 
+// What FinishLayoutCredits replayed: announces, and the logs it could not read (a damaged one is
+// replayed up to the damage).
+struct FinishedCredits {
+  std::size_t announces = 0;
+  std::string unread;
+};
+
 // Finishes `layout`'s credit logs, if it has any, into `ledger` (empty, crediting as the shard's:
-// TransferLedger::EmptyLike); `cutoff`: baselines last seen at or before it are forgotten;
-// `sequence`: HandOverAccountingFile's. Returns how many announces it credited. An error leaves
-// the files as they were or as a crash there would (each step is one the next start can finish).
-Result<std::size_t> FinishLayoutCredits(FileOps& files, const std::string& accounting_dir,
-                                        ShardLayout layout, UnixSeconds cutoff, UnixSeconds now,
-                                        TransferLedger& ledger, std::uint64_t& sequence);
+// TransferLedger::EmptyLike). `names`: the directory's (what is there is taken from the listing,
+// not from a stat that could fail); `cutoff`: baselines last seen at or before it are forgotten;
+// `sequence`: HandOverAccountingFile's. An error leaves the files as they were or as a crash
+// there would; the caller must then remove the logs (a later start that found them again would
+// credit what they hold a second time, once this one went on from the baselines before them).
+Result<FinishedCredits> FinishLayoutCredits(FileOps& files, const std::string& accounting_dir,
+                                            const std::vector<std::string>& names,
+                                            ShardLayout layout, UnixSeconds cutoff, UnixSeconds now,
+                                            TransferLedger& ledger, std::uint64_t& sequence);
 
 }  // namespace shardtrack

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "common/unique_fd.h"
 
@@ -116,6 +117,13 @@ class PosixSequentialFile final : public SequentialFile {
 };
 
 }  // namespace
+
+std::string ParentOf(const std::string& dir) {
+  std::filesystem::path path(dir);
+  if (!path.has_filename()) path = path.parent_path();
+  const std::filesystem::path parent = path.parent_path();
+  return parent.empty() ? "." : parent.string();
+}
 
 std::string JoinPath(std::string_view dir, std::string_view name) {
   std::string out(dir);

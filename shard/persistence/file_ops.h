@@ -100,5 +100,7 @@ Error ErrnoError(std::string_view what, const std::string& path, int error);
 
 // `dir` + "/" + `name`.
 std::string JoinPath(std::string_view dir, std::string_view name);
+// The directory holding `dir` ("." for a bare name; a trailing slash names no other directory).
+std::string ParentOf(const std::string& dir);
 
 }  // namespace shardtrack

@@ -25,14 +25,6 @@ void RemoveTempFiles(FileOps& ops, const PersistenceOptions& options) {
   }
 }
 
-// The directory holding `dir` ("." for a bare name; a trailing slash names no other directory).
-std::string ParentOf(const std::string& dir) {
-  std::filesystem::path path(dir);
-  if (!path.has_filename()) path = path.parent_path();
-  const std::filesystem::path parent = path.parent_path();
-  return parent.empty() ? "." : parent.string();
-}
-
 JournalEntry PeerEntry(const PeerAnnounce& announce, UnixSeconds now) {
   JournalEntry entry;
   entry.op =

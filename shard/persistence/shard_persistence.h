@@ -102,6 +102,7 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   bool NeedsSync() const override {
     return options_.sync_completions && journal_ && journal_->needs_sync();
   }
+  bool SyncsCompletions() const override { return options_.sync_completions; }
   std::function<Status()> PrepareSync() override;
   void Synced(const Status& status) override;
   // Write(), then a sync right here when NeedsSync().

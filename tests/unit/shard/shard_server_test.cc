@@ -191,9 +191,20 @@ TEST_F(ShardServerCreditLogTest, ACompletionsReplyWaitsForTheCreditLogsSyncToo) 
   TurnUntil([&] { return replies() == 2; });
   ASSERT_EQ(replies(), 2u);
   EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), syncs + 2);  // the journal and the log
-  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), directory_syncs + 1) << "a new log's entry";
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), directory_syncs + 2) << "a new log's entry";
   EXPECT_EQ(persistence_->stats().syncs, 1u);
   EXPECT_EQ(flusher_->counters().log_failures, 0u);
+}
+
+TEST_F(ShardServerCreditLogTest, WithoutSyncCompletionsNeitherIsSynced) {
+  sync_completions_ = false;
+  StartCrediting(files_);
+  const int syncs = files_.calls(FaultyFileOps::Op::kSync);
+  Send({Member(Announce(1, 1, proto::EVENT_COMPLETED, 0))});
+  TurnUntil([&] { return replies() == 1; });
+  ASSERT_EQ(replies(), 1u);
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), syncs);
+  EXPECT_EQ(ledger_.TotalsOf(kPasskey, *InfoHash::FromRaw(std::string(20, 't'))).announces, 1u);
 }
 
 TEST_F(ShardServerCreditLogTest, ACreditLogSyncThatFailsIsCountedAndTheCompletionStillAnswered) {

@@ -397,9 +397,9 @@ TEST_F(AccountingFlusherTest, ALogThatCannotBeWrittenIsCountedAndTheLedgerStillC
 }
 
 // The shard server runs this job before a completion's reply (shard_server_test.cc): it syncs
-// every log written since the last one, the one closed by an accounting file included, and the
-// directory when a log is new.
-TEST_F(AccountingFlusherTest, ALogSyncCoversEveryLogWrittenSinceTheLast) {
+// every log written since the last one that no committed accounting file holds (one a failed file
+// closed too), and the directory and its parent when a log is new.
+TEST_F(AccountingFlusherTest, ALogSyncCoversWhatWasWrittenSinceTheLastThatNoFileCommitted) {
   EXPECT_FALSE(flusher_.PrepareLogSync()) << "nothing written";
   flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   flusher_.WriteLog();
@@ -408,12 +408,18 @@ TEST_F(AccountingFlusherTest, ALogSyncCoversEveryLogWrittenSinceTheLast) {
   EXPECT_FALSE(flusher_.PrepareLogSync()) << "nothing written since";
   ASSERT_TRUE(first().ok());
   EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), 1);
-  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), 1);
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), 2);
 
   flusher_.Credit(Peer(), "alice", 10, 0, false, clock_.WallNow());
   flusher_.WriteLog();
   ASSERT_TRUE(flusher_.Flush().ok());  // starts the next log
-  flusher_.Credit(Peer(), "alice", 20, 0, true, clock_.WallNow());
+  EXPECT_FALSE(flusher_.PrepareLogSync()) << "the file holds what the closed log held";
+
+  flusher_.Credit(Peer(), "alice", 20, 0, false, clock_.WallNow());
+  flusher_.WriteLog();
+  files_.FailNth(FaultyFileOps::Op::kOpen, 1);  // the next file's
+  ASSERT_FALSE(flusher_.Flush().ok());          // starts the next log all the same
+  flusher_.Credit(Peer(), "alice", 30, 0, true, clock_.WallNow());
   flusher_.WriteLog();
   const int syncs = files_.calls(FaultyFileOps::Op::kSync);
   const int directory_syncs = files_.calls(FaultyFileOps::Op::kSyncDir);
@@ -421,7 +427,7 @@ TEST_F(AccountingFlusherTest, ALogSyncCoversEveryLogWrittenSinceTheLast) {
   ASSERT_TRUE(second);
   ASSERT_TRUE(second().ok());
   EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSync), syncs + 2);
-  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), directory_syncs + 1);
+  EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), directory_syncs + 2);
 }
 
 // A run killed just before a resize: the resized shard of its index writes what that run's credit
@@ -491,6 +497,35 @@ TEST_F(ResizeAfterAKillTest, LogsOfARunKilledBeforeItsFirstFileAreWrittenToo) {
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
   resized_.Record(Peer(), "alice", 100, 0, false, clock_.WallNow());
   EXPECT_EQ(resized_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{36, 0, 0, 0, 1}));
+}
+
+// A finish that fails removes the logs (what they held is lost, as before finishing existed): left,
+// a later start would credit them again, after this one went on from the baselines before them.
+// Should they not go either, the start stops.
+TEST_F(ResizeAfterAKillTest, LogsThatCannotBeFinishedAreRemovedOrStopTheStart) {
+  KilledTwoShardRun([&](AccountingFlusher& killed) {
+    killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+    killed.Credit(Peer(), "alice", 8, 0, false, clock_.WallNow());
+    ASSERT_TRUE(killed.Flush().ok());
+    killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+  });
+  files_.FailNth(FaultyFileOps::Op::kOpen, 1);    // the finish's accounting file
+  files_.FailNth(FaultyFileOps::Op::kRemove, 1);  // the logs'
+  {
+    AccountingFlusher restarted(loop_, files_, options_, resized_);
+    EXPECT_FALSE(restarted.LoadSavedBaselines({{0, 2, 1}}).ok());
+  }
+  EXPECT_EQ(CreditLogs(dir_).size(), 1u);
+  files_.FailNth(FaultyFileOps::Op::kOpen, 1);
+  StartResized();
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
+  resized_.Record(Peer(), "alice", 100, 0, false, clock_.WallNow());
+  EXPECT_EQ(resized_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{92, 0, 0, 0, 1}));
+
+  TransferLedger later({7, 8}, 2700);
+  AccountingFlusher again(loop_, files_, options_, later);
+  ASSERT_TRUE(again.LoadSavedBaselines({{0, 1, 2}}).ok());
+  EXPECT_EQ(Handed(), std::vector<std::string>{Alice({8, 0, 0, 0, 2})}) << "nothing twice";
 }
 
 // Shard 1 of 2 has no successor at one shard: shard 0 writes what its logs held (1 modulo 1), and
