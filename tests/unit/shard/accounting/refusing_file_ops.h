@@ -3,53 +3,26 @@
 #pragma once
 
 #include <functional>
-#include <memory>
 #include <string>
-#include <vector>
 
-#include "shard/persistence/file_ops.h"
+#include "tests/unit/shard/persistence/pass_through_file_ops.h"
 
 namespace shardtrack {
 
-class RefusingFileOps final : public FileOps {
+class RefusingFileOps final : public PassThroughFileOps {
  public:
   // Given the path removed, or renamed from: true to fail.
   std::function<bool(const std::string&)> refuse_remove = [](const std::string&) { return false; };
   std::function<bool(const std::string&)> refuse_rename = [](const std::string&) { return false; };
 
-  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
-                                                     OpenMode mode) override {
-    return real_.OpenWritable(path, mode);
-  }
   Status Rename(const std::string& from, const std::string& to) override {
     if (refuse_rename(from)) return Error{"rename " + from + ": Permission denied"};
-    return real_.Rename(from, to);
+    return PassThroughFileOps::Rename(from, to);
   }
-  Status Link(const std::string& from, const std::string& to) override {
-    return real_.Link(from, to);
-  }
-  Status SyncDir(const std::string& dir) override { return real_.SyncDir(dir); }
   Status Remove(const std::string& path) override {
     if (refuse_remove(path)) return Error{"remove " + path + ": Permission denied"};
-    return real_.Remove(path);
+    return PassThroughFileOps::Remove(path);
   }
-  Result<std::unique_ptr<UnlinkedFile>> Unlink(const std::string& path) override {
-    return real_.Unlink(path);
-  }
-  bool Exists(const std::string& path) override { return real_.Exists(path); }
-  Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override {
-    return real_.ReadFile(path, max_bytes);
-  }
-  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
-    return real_.OpenSequential(path);
-  }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return real_.ListDir(dir);
-  }
-  Status CreateDir(const std::string& dir) override { return real_.CreateDir(dir); }
-
- private:
-  PosixFileOps real_;
 };
 
 }  // namespace shardtrack

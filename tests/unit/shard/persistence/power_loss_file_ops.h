@@ -13,18 +13,18 @@
 #include <string>
 #include <utility>
 
-#include "shard/persistence/file_ops.h"
+#include "tests/unit/shard/persistence/pass_through_file_ops.h"
 
 namespace shardtrack {
 
-class PowerLossFileOps final : public FileOps {
+class PowerLossFileOps final : public PassThroughFileOps {
  public:
   Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
                                                      OpenMode mode) override {
     std::error_code error;
     const std::uint64_t existing =
         mode == OpenMode::kAppend ? std::filesystem::file_size(path, error) : 0;
-    auto opened = real_.OpenWritable(path, mode);
+    auto opened = PassThroughFileOps::OpenWritable(path, mode);
     if (!opened) return opened;
     auto state = std::make_shared<Sizes>();
     state->appended = state->synced = error ? 0 : existing;
@@ -32,38 +32,26 @@ class PowerLossFileOps final : public FileOps {
     return std::unique_ptr<WritableFile>(std::make_unique<File>(std::move(*opened), state));
   }
   Status Rename(const std::string& from, const std::string& to) override {
-    Status renamed = real_.Rename(from, to);
+    Status renamed = PassThroughFileOps::Rename(from, to);
     if (renamed) Move(from, to);
     return renamed;
   }
   Status Link(const std::string& from, const std::string& to) override {
-    Status linked = real_.Link(from, to);
+    Status linked = PassThroughFileOps::Link(from, to);
     if (linked) {
       std::lock_guard lock(mutex_);
       if (auto it = files_.find(from); it != files_.end()) files_[to] = it->second;
     }
     return linked;
   }
-  Status SyncDir(const std::string& dir) override { return real_.SyncDir(dir); }
   Status Remove(const std::string& path) override {
     Forget(path);
-    return real_.Remove(path);
+    return PassThroughFileOps::Remove(path);
   }
   Result<std::unique_ptr<UnlinkedFile>> Unlink(const std::string& path) override {
     Forget(path);
-    return real_.Unlink(path);
+    return PassThroughFileOps::Unlink(path);
   }
-  bool Exists(const std::string& path) override { return real_.Exists(path); }
-  Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override {
-    return real_.ReadFile(path, max_bytes);
-  }
-  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
-    return real_.OpenSequential(path);
-  }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return real_.ListDir(dir);
-  }
-  Status CreateDir(const std::string& dir) override { return real_.CreateDir(dir); }
 
   // Cuts every file written through this back to what its syncs covered; returns how many bytes
   // went. Call once every writer is gone (the process "died").
@@ -126,7 +114,6 @@ class PowerLossFileOps final : public FileOps {
     files_.erase(path);
   }
 
-  PosixFileOps real_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Sizes>> files_;
 };
