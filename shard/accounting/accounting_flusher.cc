@@ -204,37 +204,56 @@ Status AccountingFlusher::FinishOtherCounts(UnixSeconds cutoff) {
     if (log && FinishesFor({log->index, log->count})) layouts.emplace(log->index, log->count);
   }
   for (const auto& [index, count] : layouts) {
+    const ShardLayout layout{index, count};
     TransferLedger apart = ledger_.EmptyLike();
-    auto finished = FinishLayoutCredits(files_, options_.dir, *names, {index, count}, cutoff,
+    auto finished = FinishLayoutCredits(files_, options_.dir, *names, layout, cutoff,
                                         loop_.clock().WallNow(), apart, sequence_);
     if (finished) {
-      spdlog::info(
-          "shard {}: credited {} announces that shard {} of {} had logged but not written (it "
-          "was killed), in an accounting file of their own{}",
-          options_.shard, finished->announces, index, count,
-          finished->unread.empty() ? ""
-                                   : "; damaged, replayed up to the damage: " + finished->unread);
-      continue;
-    }
-    // Left, they would be replayed again by a later start, after this one went on from the
-    // baselines before them.
-    spdlog::error(
-        "shard {}: cannot write what the credit logs of shard {} of {} hold: {}; they are "
-        "removed, and what they held since its last accounting file is lost",
-        options_.shard, index, count, finished.error());
-    auto now_listed = files_.ListDir(options_.dir);
-    Status removed =
-        now_listed ? RemoveCreditLogs(files_, options_.dir, *now_listed, index, count, std::nullopt)
-                   : Status{Error{now_listed.error()}};
-    if (!removed) {
-      return Error{"cannot remove the credit logs of shard " + std::to_string(index) + " of " +
-                   std::to_string(count) + " either: " + removed.error() +
-                   " (left, a later start could credit them twice; free space in, or fix the "
-                   "permissions of, " +
-                   options_.dir + ")"};
+      ReportFinished(layout, *finished);
+    } else if (index != options_.shard) {  // nobody loads its baselines: a later start retries
+      spdlog::error(
+          "shard {}: cannot write what the credit logs of shard {} of {} hold: {} (kept; the "
+          "next start of this shard tries again)",
+          options_.shard, index, count, finished.error());
+    } else if (Status dropped = DropUnfinished(layout, finished.error()); !dropped) {
+      return dropped;
     }
   }
   return OkStatus();
+}
+
+void AccountingFlusher::ReportFinished(const ShardLayout& layout, const FinishedCredits& finished) {
+  if (finished.announces > 0) {
+    spdlog::info(
+        "shard {}: credited {} announces that shard {} of {} had logged but not written (it was "
+        "killed), in an accounting file of their own{}",
+        options_.shard, finished.announces, layout.index, layout.count,
+        finished.unread.empty() ? "" : "; damaged, replayed up to the damage: " + finished.unread);
+  }
+  if (!finished.after_commit.empty()) {
+    spdlog::warn(
+        "shard {}: the credit logs of shard {} of {} are in a committed accounting file, but: {} "
+        "(nothing is lost nor credited twice: a later start or `retire` finishes it)",
+        options_.shard, layout.index, layout.count, finished.after_commit);
+  }
+}
+
+// This shard's index: left, they would be replayed again by a later start, after this one went on
+// from the baselines before them.
+Status AccountingFlusher::DropUnfinished(const ShardLayout& layout, const std::string& why) {
+  spdlog::error(
+      "shard {}: cannot write what the credit logs of shard {} of {} hold: {}; they are removed, "
+      "and what they held since its last accounting file is lost",
+      options_.shard, layout.index, layout.count, why);
+  auto names = files_.ListDir(options_.dir);
+  const Status removed = names ? RemoveCreditLogs(files_, options_.dir, *names, layout.index,
+                                                  layout.count, std::nullopt)
+                               : Status{Error{names.error()}};
+  if (removed) return OkStatus();
+  return Error{fmt::format(
+      "cannot remove the credit logs of shard {} of {} either: {} (left, a later start could "
+      "credit them twice; free space in, or fix the permissions of, {})",
+      layout.index, layout.count, removed.error(), options_.dir)};
 }
 
 Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {

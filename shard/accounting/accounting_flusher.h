@@ -39,6 +39,7 @@
 #include "shard/accounting/baseline_file.h"
 #include "shard/accounting/credit_log.h"
 #include "shard/accounting/credit_recorder.h"
+#include "shard/accounting/layout_credits.h"
 #include "shard/accounting/transfer_ledger.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/loading_set.h"
@@ -129,6 +130,8 @@ class AccountingFlusher final : public CreditRecorder, public TurnLog {
   bool FinishesFor(const ShardLayout& layout) const;
   // Those it cannot finish are removed; an error (they cannot be either) must stop the start.
   Status FinishOtherCounts(UnixSeconds cutoff);
+  void ReportFinished(const ShardLayout& layout, const FinishedCredits& finished);
+  Status DropUnfinished(const ShardLayout& layout, const std::string& why);
   // At start, after a replay: an error when announces were skipped and could not be committed.
   Status CommitReplayed(bool some_skipped);
   // Starts the next credit log and saves the baselines through the last, then removes those

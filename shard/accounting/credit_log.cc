@@ -78,23 +78,21 @@ Status ReplayCreditLog(std::string_view file, const ReplayCheck& check, Transfer
     if (!header.ok() || !header.AtEnd()) return Error{"a malformed header"};
     return OkStatus();
   };
-  const Status walked =
-      WalkHeadedFile(file, RecordType::kCreditLogHeader, read_header,
-                     [&](const FrameCursor::Frame& frame) -> Status {
-                       const auto logged = frame.type == RecordType::kCreditedAnnounce
-                                               ? Decode(frame.fields)
-                                               : std::optional<CreditedAnnounce>{};
-                       if (!logged)
-                         return Error{fmt::format("a malformed record at byte {}", frame.offset)};
-                       if (!check(logged->announce.info_hash, since)) {
-                         ++counts.skipped;
-                         return OkStatus();
-                       }
-                       ledger.Record(logged->announce, logged->passkey, logged->uploaded,
-                                     logged->downloaded, logged->completion_counted, logged->now);
-                       ++counts.announces;
-                       return OkStatus();
-                     });
+  const auto replay = [&](const FrameCursor::Frame& frame) -> Status {
+    const auto logged = frame.type == RecordType::kCreditedAnnounce
+                            ? Decode(frame.fields)
+                            : std::optional<CreditedAnnounce>{};
+    if (!logged) return Error{fmt::format("a malformed record at byte {}", frame.offset)};
+    if (!check(logged->announce.info_hash, since)) {
+      ++counts.skipped;
+      return OkStatus();
+    }
+    ledger.Record(logged->announce, logged->passkey, logged->uploaded, logged->downloaded,
+                  logged->completion_counted, logged->now);
+    ++counts.announces;
+    return OkStatus();
+  };
+  const Status walked = WalkHeadedFile(file, RecordType::kCreditLogHeader, read_header, replay);
   counts.since = since;
   return walked;
 }

@@ -65,7 +65,15 @@ Result<FinishedCredits> FinishLayoutCredits(FileOps& files, const std::string& a
       files, accounting_dir, {layout.index, layout.count, saved.since}, through,
       [](const InfoHash&, std::uint64_t) { return true; }, ledger);
   if (!replayed) return Error{replayed.error()};
-  if (replayed->files == 0) return FinishedCredits{};
+  FinishedCredits out{replayed->announces, replayed->unread, ""};
+  if (replayed->files == 0) {  // those left are included: a crash, or a removal that failed
+    if (Status removed =
+            RemoveCreditLogs(files, accounting_dir, names, layout.index, layout.count, through);
+        !removed) {
+      out.after_commit = removed.error();
+    }
+    return out;
+  }
 
   // The later of the run that saved the baselines and the one that wrote the last log.
   const ShardRun run{layout.index, layout.count, std::max(saved.since, replayed->since)};
@@ -84,14 +92,14 @@ Result<FinishedCredits> FinishLayoutCredits(FileOps& files, const std::string& a
   }
   if (with_file) {
     auto handed = HandOverAccountingFile(files, accounting_dir, prepared, now, sequence);
-    if (!handed) return Error{handed.error()};
+    if (!handed) out.after_commit = handed.error();
   }
   if (Status removed = RemoveCreditLogs(files, accounting_dir, names, layout.index, layout.count,
                                         prepared.number);
       !removed) {
-    return Error{removed.error()};
+    out.after_commit += (out.after_commit.empty() ? "" : "; ") + removed.error();
   }
-  return FinishedCredits{replayed->announces, replayed->unread};
+  return out;
 }
 
 }  // namespace shardtrack

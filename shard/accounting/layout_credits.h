@@ -22,18 +22,19 @@
 namespace shardtrack {
 
 // What FinishLayoutCredits replayed: announces, and the logs it could not read (a damaged one is
-// replayed up to the damage).
+// replayed up to the damage); what failed after the commit, which loses nothing (a committed file
+// is handed over by the next start that finds it, logs it includes are removed then).
 struct FinishedCredits {
   std::size_t announces = 0;
   std::string unread;
+  std::string after_commit;
 };
 
 // Finishes `layout`'s credit logs, if it has any, into `ledger` (empty, crediting as the shard's:
 // TransferLedger::EmptyLike). `names`: the directory's (what is there is taken from the listing,
 // not from a stat that could fail); `cutoff`: baselines last seen at or before it are forgotten;
-// `sequence`: HandOverAccountingFile's. An error leaves the files as they were or as a crash
-// there would; the caller must then remove the logs (a later start that found them again would
-// credit what they hold a second time, once this one went on from the baselines before them).
+// `sequence`: HandOverAccountingFile's. An error (before the commit) leaves the files as they were
+// or as a crash there would: what the logs hold is in no file yet.
 Result<FinishedCredits> FinishLayoutCredits(FileOps& files, const std::string& accounting_dir,
                                             const std::vector<std::string>& names,
                                             ShardLayout layout, UnixSeconds cutoff, UnixSeconds now,

@@ -244,6 +244,7 @@ TEST_F(ShardServerCreditLogTest, APowerLossKeepsAnAnsweredCompletionsCountAndIts
   AccountingFlusher accounting(loop_, real_, accounting_, ledger);
   ASSERT_TRUE(accounting.LoadSavedBaselines({{0, 1, 1}}).ok());  // writes what it replayed
   std::vector<std::string> files;
+  ASSERT_TRUE(std::filesystem::exists(accounting_.dir)) << "its entry was synced";
   for (const auto& entry : std::filesystem::directory_iterator(accounting_.dir)) {
     if (entry.path().extension() == ".tsv") files.push_back(entry.path());
   }

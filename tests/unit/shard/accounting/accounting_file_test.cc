@@ -544,6 +544,44 @@ TEST_F(ResizeAfterAKillTest, AnIndexTheNewCountLacksIsFinishedByTheShardItFallsT
   EXPECT_EQ(resized_.baselines(), 0u);
 }
 
+// Nobody loads that index's baselines, so logs that cannot be finished now wait for a later start.
+TEST_F(ResizeAfterAKillTest, AnIndexTheNewCountLacksKeepsLogsThatCannotBeFinishedYet) {
+  KilledTwoShardRun(
+      [&](AccountingFlusher& killed) {
+        killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+        ASSERT_TRUE(killed.Flush().ok());
+        killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+      },
+      1);
+  files_.FailNth(FaultyFileOps::Op::kOpen, 1);  // the finish's accounting file
+  StartResized();
+  EXPECT_EQ(CreditLogs(dir_).size(), 1u);
+  TransferLedger later({7, 8}, 2700);
+  AccountingFlusher again(loop_, files_, options_, later);
+  ASSERT_TRUE(again.LoadSavedBaselines({{0, 1, 2}}).ok());
+  EXPECT_EQ(Handed(), (std::vector<std::string>{Alice({0, 0, 0, 0, 1}), Alice({64, 0, 0, 0, 1})}));
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
+}
+
+// The baselines are the commit: a failure after them loses nothing, and the logs they include go
+// at the next start that finds them.
+TEST_F(ResizeAfterAKillTest, AFailureAfterTheCommitLosesNothingAndCreditsNothingTwice) {
+  KilledTwoShardRun(
+      [&](AccountingFlusher& killed) {
+        killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+        killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+      },
+      1);
+  files_.FailNth(FaultyFileOps::Op::kRemove, 1);  // the logs'
+  StartResized();
+  ASSERT_EQ(CreditLogs(dir_).size(), 1u);
+  TransferLedger later({7, 8}, 2700);
+  AccountingFlusher again(loop_, files_, options_, later);
+  ASSERT_TRUE(again.LoadSavedBaselines({{0, 1, 2}}).ok());
+  EXPECT_EQ(Handed(), std::vector<std::string>{Alice({64, 0, 0, 0, 2})});
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
+}
+
 TEST_F(AccountingFlusherTest, AnAnnounceToATorrentAnotherLayoutCreditedSinceIsNotReplayed) {
   flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
