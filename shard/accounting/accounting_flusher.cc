@@ -91,7 +91,8 @@ Status AccountingFlusher::Write(UnixSeconds now, const SipHashKey& client_key,
   const NumberedShardFile prepared = Prepared(through);
   Status committed = PrepareAccountingFile(files_, options_.dir, prepared, entries);
   if (committed) {
-    committed = SaveBaselines(files_, options_.dir, Run(), through, client_key, baselines);
+    committed = SaveBaselines(files_, options_.dir, Run(), through, client_key, baselines,
+                              &baselines_synced_);
     if (!committed) committed = Error{"cannot save the peers' baselines: " + committed.error()};
   }
   if (!committed) {
@@ -154,7 +155,10 @@ void AccountingFlusher::Settle(const Status& status, std::uint64_t through) {
 }
 
 void AccountingFlusher::RemoveLogsThrough(std::uint64_t through) {
-  log_.Committed(through);
+  // Until the directory's sync shows the baselines that include them in place, a power loss
+  // could bring back the older ones: the logs are then what holds those credits, so the next
+  // completion's sync covers them still.
+  if (baselines_synced_) log_.Committed(through);
   auto names = files_.ListDir(options_.dir);
   const Status removed = names ? RemoveCreditLogs(files_, options_.dir, *names, options_.shard,
                                                   options_.shard_count, through)
@@ -327,7 +331,9 @@ Status AccountingFlusher::SaveBaselinesAlone() {
   if (!HandOverPrepared()) return Error{"an earlier file waits for its name: " + handover_error_};
   NoteLogWrite(log_.WriteBuffered());
   const std::uint64_t through = log_.Rotate();
-  if (Status saved = SaveBaselines(files_, options_.dir, Run(), through, ledger_); !saved) {
+  if (Status saved =
+          SaveBaselines(files_, options_.dir, Run(), through, ledger_, &baselines_synced_);
+      !saved) {
     return saved;
   }
   RemoveLogsThrough(through);

@@ -157,6 +157,7 @@ class AccountingFlusher final : public CreditRecorder, public TurnLog {
   std::vector<TransferLedger::Entry> failed_;
   // A committed file still under its temporary name, and why; the worker's while a write runs.
   std::optional<std::uint64_t> prepared_;
+  bool baselines_synced_ = true;  // the last saved baselines' directory sync went
   std::string handover_error_;
   BackgroundWorker worker_;  // last: its thread stops before the members it uses go
 };

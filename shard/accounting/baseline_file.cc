@@ -395,14 +395,15 @@ std::string BaselineFilePath(const std::string& accounting_dir, std::uint32_t sh
 }
 
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
-                     std::uint64_t through, const TransferLedger& ledger) {
-  return SaveBaselines(files, accounting_dir, run, through, ledger.client_key(),
-                       ledger.Baselines());
+                     std::uint64_t through, const TransferLedger& ledger, bool* directory_synced) {
+  return SaveBaselines(files, accounting_dir, run, through, ledger.client_key(), ledger.Baselines(),
+                       directory_synced);
 }
 
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
                      std::uint64_t through, const SipHashKey& client_key,
-                     const std::vector<TransferLedger::PeerBaseline>& baselines) {
+                     const std::vector<TransferLedger::PeerBaseline>& baselines,
+                     bool* directory_synced) {
   if (Status created = files.CreateDir(accounting_dir); !created) return created;
   std::string out;
   AppendPreamble(out, kMagic, kVersion);
@@ -418,10 +419,12 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const Sh
   if (Status renamed = files.Rename(path + ".tmp", path); !renamed) return renamed;
   // In place from here: the file says what it includes, so a failure must not pass for "not
   // saved" (the caller would hand its totals on again).
-  if (Status synced = files.SyncDir(accounting_dir); !synced) {
+  const Status synced = files.SyncDir(accounting_dir);
+  if (!synced) {
     spdlog::warn("{} saved, but: {} (a power loss may bring back the one it replaced)", path,
                  synced.error());
   }
+  if (directory_synced != nullptr) *directory_synced = synced.ok();
   return OkStatus();
 }
 

@@ -65,13 +65,17 @@ struct SavedBaselines {
 Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, UnixSeconds cutoff,
                         SavedBaselines& out);
 
-// `through`: the number of the last credit log whose announces the baselines include.
+// `through`: the number of the last credit log whose announces the baselines include. Once the
+// file is in place it is saved, even when the directory's sync then fails (only warned):
+// `directory_synced`, if given, says whether it went.
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
-                     std::uint64_t through, const TransferLedger& ledger);
+                     std::uint64_t through, const TransferLedger& ledger,
+                     bool* directory_synced = nullptr);
 // The same from a copy, off the loop thread.
 Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const ShardRun& run,
                      std::uint64_t through, const SipHashKey& client_key,
-                     const std::vector<TransferLedger::PeerBaseline>& baselines);
+                     const std::vector<TransferLedger::PeerBaseline>& baselines,
+                     bool* directory_synced = nullptr);
 
 // What a start took up: how many baselines, and what could not be read (a damaged file, removed
 // after the good records before the damage were loaded: logged, those clients start again).

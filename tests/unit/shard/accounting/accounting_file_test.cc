@@ -430,6 +430,20 @@ TEST_F(AccountingFlusherTest, ALogSyncCoversWhatWasWrittenSinceTheLastThatNoFile
   EXPECT_EQ(files_.calls(FaultyFileOps::Op::kSyncDir), directory_syncs + 2);
 }
 
+// Until a directory sync shows the baselines in place, a power loss could bring back the older
+// ones: the logs they include stay to be synced with the next completion.
+TEST_F(AccountingFlusherTest, LogsStayToBeSyncedWhileTheBaselinesDirectorySyncFails) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.WriteLog();
+  files_.FailNth(FaultyFileOps::Op::kSyncDir, 1);  // the baselines', after their rename
+  ASSERT_TRUE(flusher_.Flush().ok());
+  EXPECT_TRUE(flusher_.PrepareLogSync());
+  flusher_.Credit(Peer(), "alice", 10, 0, false, clock_.WallNow());
+  flusher_.WriteLog();
+  ASSERT_TRUE(flusher_.Flush().ok());
+  EXPECT_FALSE(flusher_.PrepareLogSync());
+}
+
 // A run killed just before a resize: the resized shard of its index writes what that run's credit
 // logs held (they would otherwise go unreplayed with its files), and the baselines it then loads
 // credit a client's next announce from where those logs left it, not from before them.
