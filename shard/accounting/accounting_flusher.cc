@@ -201,14 +201,14 @@ bool AccountingFlusher::FinishesFor(const ShardLayout& layout) const {
 
 Status AccountingFlusher::FinishOtherCounts(UnixSeconds cutoff) {
   auto names = files_.ListDir(options_.dir);
-  if (!names) return OkStatus();                              // LoadBaselines says why
-  std::set<std::pair<std::uint32_t, std::uint32_t>> layouts;  // index, count
+  if (!names) return OkStatus();  // LoadBaselines says why
+  std::set<ShardLayout> layouts;
   for (const std::string& name : *names) {
     const auto log = ParseCreditLogName(name);
-    if (log && FinishesFor({log->index, log->count})) layouts.emplace(log->index, log->count);
+    if (log && FinishesFor({log->index, log->count})) layouts.insert({log->index, log->count});
   }
-  for (const auto& [index, count] : layouts) {
-    const ShardLayout layout{index, count};
+  for (const ShardLayout& layout : layouts) {
+    const auto [index, count] = layout;
     TransferLedger apart = ledger_.EmptyLike();
     auto finished = FinishLayoutCredits(files_, options_.dir, *names, layout, cutoff,
                                         loop_.clock().WallNow(), apart, sequence_);

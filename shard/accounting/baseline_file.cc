@@ -162,14 +162,6 @@ Removal RemoveFiles(FileOps& files, const std::string& accounting_dir,
   return out;
 }
 
-bool Listed(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-bool SameLayout(const ShardLayout& a, const ShardLayout& b) {
-  return a.index == b.index && a.count == b.count;
-}
-
 // The layout of a credit log or an accounting file not handed over, if `name` is one.
 std::optional<ShardLayout> NumberedFileLayout(std::string_view name) {
   for (const std::string_view suffix : {kCreditLogSuffix, kPreparedSuffix}) {
@@ -224,9 +216,7 @@ Removal RemoveLayouts(FileOps& files, const std::string& accounting_dir,
   std::vector<ShardLayout> kept;
   const auto handed = HandOverCommitted(files, accounting_dir, names, going, kept);
   const auto stays = [&](const ShardLayout& layout) {
-    return !going(layout) || std::any_of(kept.begin(), kept.end(), [&](const ShardLayout& k) {
-      return SameLayout(k, layout);
-    });
+    return !going(layout) || std::find(kept.begin(), kept.end(), layout) != kept.end();
   };
   Removal out = RemoveFiles(files, accounting_dir, names, [&](const std::string& name) {
     const auto layout = NumberedFileLayout(name);
@@ -349,9 +339,8 @@ Status MakeOwnFileThisRuns(FileOps& files, const std::string& accounting_dir,
   // Saved even empty while it marks the accounting file it committed as such (not handed over
   // yet: the start does that next).
   const bool marks_a_file =
-      through > 0 && files.Exists(JoinPath(
-                         accounting_dir, NumberedShardFile{run.shard, run.count, through}.ToString(
-                                             kPreparedSuffix)));
+      through > 0 &&
+      Listed(names, NumberedShardFile{run.shard, run.count, through}.ToString(kPreparedSuffix));
   if ((ledger.baselines() > 0 || marks_a_file) &&
       SaveBaselines(files, accounting_dir, run, through, ledger)) {
     return OkStatus();
@@ -448,8 +437,7 @@ Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& account
   Status read = OkStatus();
   std::optional<std::uint64_t> own_through;
   auto latest = ReadLatest(files, accounting_dir, *names, run, sets, cutoff, read, own_through);
-  if (!own_through && std::find(names->begin(), names->end(),
-                                BaselineFileName(run.shard, run.count)) != names->end()) {
+  if (!own_through && Listed(*names, BaselineFileName(run.shard, run.count))) {
     // This layout's file, unread: which of its credit logs it includes is unknown.
     if (Status gone =
             RemoveCreditLogs(files, accounting_dir, *names, run.shard, run.count, std::nullopt);

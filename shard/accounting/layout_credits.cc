@@ -11,10 +11,6 @@
 namespace shardtrack {
 namespace {
 
-bool Listed(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
 // Its baselines, when it saved any; an error when they cannot be read.
 Status ReadBaselinesOf(FileOps& files, const std::string& accounting_dir,
                        const std::vector<std::string>& names, ShardLayout layout,

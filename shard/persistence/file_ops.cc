@@ -125,6 +125,10 @@ std::string ParentOf(const std::string& dir) {
   return parent.empty() ? "." : parent.string();
 }
 
+bool Listed(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 std::string JoinPath(std::string_view dir, std::string_view name) {
   std::string out(dir);
   if (!out.empty() && out.back() != '/') out += '/';

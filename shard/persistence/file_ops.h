@@ -102,5 +102,7 @@ Error ErrnoError(std::string_view what, const std::string& path, int error);
 std::string JoinPath(std::string_view dir, std::string_view name);
 // The directory holding `dir` ("." for a bare name; a trailing slash names no other directory).
 std::string ParentOf(const std::string& dir);
+// Whether `name` is among `names` (a ListDir's): what is there, without a stat that could fail.
+bool Listed(const std::vector<std::string>& names, std::string_view name);
 
 }  // namespace shardtrack

@@ -48,6 +48,7 @@ bool IsQuarantinedName(std::string_view name);
 struct ShardLayout {
   std::uint32_t index = 0;
   std::uint32_t count = 1;
+  auto operator<=>(const ShardLayout&) const = default;
 };
 std::optional<ShardLayout> TakeShardLayout(std::string_view& text);
 

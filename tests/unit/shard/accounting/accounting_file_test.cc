@@ -468,6 +468,22 @@ class ResizeAfterAKillTest : public AccountingFlusherTest {
     announce.seeder = true;
     return announce;
   }
+  // A run that wrote a file of its first announce and logged a second, 64 up, when it was killed.
+  void KilledAfterAFile(std::uint32_t index) {
+    KilledTwoShardRun(
+        [&](AccountingFlusher& killed) {
+          killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+          ASSERT_TRUE(killed.Flush().ok());
+          killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+        },
+        index);
+  }
+  // The resized layout's next start (its state load read the resized shard's first snapshot).
+  void StartResizedAgain() {
+    TransferLedger later({7, 8}, 2700);
+    AccountingFlusher again(loop_, files_, options_, later);
+    ASSERT_TRUE(again.LoadSavedBaselines({{0, 1, 2}}).ok());
+  }
   TransferLedger resized_{{5, 6}, 2700};
 };
 
@@ -536,22 +552,14 @@ TEST_F(ResizeAfterAKillTest, LogsThatCannotBeFinishedAreRemovedOrStopTheStart) {
   resized_.Record(Peer(), "alice", 100, 0, false, clock_.WallNow());
   EXPECT_EQ(resized_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{92, 0, 0, 0, 1}));
 
-  TransferLedger later({7, 8}, 2700);
-  AccountingFlusher again(loop_, files_, options_, later);
-  ASSERT_TRUE(again.LoadSavedBaselines({{0, 1, 2}}).ok());
+  StartResizedAgain();
   EXPECT_EQ(Handed(), std::vector<std::string>{Alice({8, 0, 0, 0, 2})}) << "nothing twice";
 }
 
 // Shard 1 of 2 has no successor at one shard: shard 0 writes what its logs held (1 modulo 1), and
 // keeps none of its clients (theirs start again, as for any torrent that changes index).
 TEST_F(ResizeAfterAKillTest, AnIndexTheNewCountLacksIsFinishedByTheShardItFallsTo) {
-  KilledTwoShardRun(
-      [&](AccountingFlusher& killed) {
-        killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
-        ASSERT_TRUE(killed.Flush().ok());
-        killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
-      },
-      1);
+  KilledAfterAFile(1);
   StartResized();
   EXPECT_EQ(Handed(), (std::vector<std::string>{Alice({0, 0, 0, 0, 1}), Alice({64, 0, 0, 0, 1})}));
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
@@ -560,19 +568,11 @@ TEST_F(ResizeAfterAKillTest, AnIndexTheNewCountLacksIsFinishedByTheShardItFallsT
 
 // Nobody loads that index's baselines, so logs that cannot be finished now wait for a later start.
 TEST_F(ResizeAfterAKillTest, AnIndexTheNewCountLacksKeepsLogsThatCannotBeFinishedYet) {
-  KilledTwoShardRun(
-      [&](AccountingFlusher& killed) {
-        killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
-        ASSERT_TRUE(killed.Flush().ok());
-        killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
-      },
-      1);
+  KilledAfterAFile(1);
   files_.FailNth(FaultyFileOps::Op::kOpen, 1);  // the finish's accounting file
   StartResized();
   EXPECT_EQ(CreditLogs(dir_).size(), 1u);
-  TransferLedger later({7, 8}, 2700);
-  AccountingFlusher again(loop_, files_, options_, later);
-  ASSERT_TRUE(again.LoadSavedBaselines({{0, 1, 2}}).ok());
+  StartResizedAgain();
   EXPECT_EQ(Handed(), (std::vector<std::string>{Alice({0, 0, 0, 0, 1}), Alice({64, 0, 0, 0, 1})}));
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
 }
@@ -589,9 +589,7 @@ TEST_F(ResizeAfterAKillTest, AFailureAfterTheCommitLosesNothingAndCreditsNothing
   files_.FailNth(FaultyFileOps::Op::kRemove, 1);  // the logs'
   StartResized();
   ASSERT_EQ(CreditLogs(dir_).size(), 1u);
-  TransferLedger later({7, 8}, 2700);
-  AccountingFlusher again(loop_, files_, options_, later);
-  ASSERT_TRUE(again.LoadSavedBaselines({{0, 1, 2}}).ok());
+  StartResizedAgain();
   EXPECT_EQ(Handed(), std::vector<std::string>{Alice({64, 0, 0, 0, 2})});
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
 }
