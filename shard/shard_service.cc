@@ -16,6 +16,16 @@ namespace {
 // The service is given wall time only; a throttle compares time points and nothing else.
 MonoTime AsTimePoint(UnixSeconds now) { return MonoTime{} + std::chrono::seconds(now); }
 
+// The announce as the journal replays it: `completed` only when the swarm counted one, since
+// replay marks the peer completed for good (a seeder repeating it did not complete here, and its
+// later real completion must still count after a restart).
+PeerAnnounce AsApplied(PeerAnnounce announce, const AnnounceOutcome& outcome) {
+  if (announce.event == proto::EVENT_COMPLETED && !outcome.completion_counted) {
+    announce.event = proto::EVENT_NONE;
+  }
+  return announce;
+}
+
 std::string OfShards(std::uint32_t index, std::uint32_t count) {
   return "shard " + std::to_string(index) + " of " + std::to_string(count);
 }
@@ -97,7 +107,7 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
   }
   announce->numwant = std::min(announce->numwant, kMaxPeersPerReply);
   const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
-  applied_.push_back(*announce);
+  applied_.push_back(AsApplied(*announce, outcome));
   if (credits_ != nullptr && outcome.accepted && !request.passkey().empty()) {
     credits_->Credit(*announce, request.passkey(), request.uploaded(), request.downloaded(),
                      outcome.completion_counted, now);

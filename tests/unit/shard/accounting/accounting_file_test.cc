@@ -594,6 +594,25 @@ TEST_F(ResizeAfterAKillTest, AFailureAfterTheCommitLosesNothingAndCreditsNothing
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
 }
 
+// A log the killed run left damaged (a torn last record): what comes before the damage is written.
+TEST_F(ResizeAfterAKillTest, ADamagedLogIsFinishedUpToTheDamage) {
+  KilledTwoShardRun([&](AccountingFlusher& killed) {
+    killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+    killed.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+    killed.WriteLog();
+    killed.Credit(Peer(), "alice", 96, 0, false, clock_.WallNow());
+  });
+  ASSERT_EQ(CreditLogs(dir_).size(), 1u);
+  const std::string log = dir_ + "/" + CreditLogs(dir_)[0];
+  std::string bytes = Read(log);
+  bytes.back() ^= 1;  // the third record
+  std::ofstream(log, std::ios::binary | std::ios::trunc) << bytes;
+
+  StartResized();
+  EXPECT_EQ(Handed(), std::vector<std::string>{Alice({64, 0, 0, 0, 2})});
+  EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
+}
+
 TEST_F(AccountingFlusherTest, AnAnnounceToATorrentAnotherLayoutCreditedSinceIsNotReplayed) {
   flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());

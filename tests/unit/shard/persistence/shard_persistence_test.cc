@@ -72,6 +72,20 @@ TEST_F(ShardPersistenceTest, APeerCompletedBeforeTheCrashIsNotCountedTwice) {
   EXPECT_EQ(restarted->store.ScrapeOne(*InfoHash::FromRaw(std::string(20, 't'))).completed, 1u);
 }
 
+// The live swarm marks a peer completed only when it counts its completion; replay does the same.
+TEST_F(ShardPersistenceTest, ACompletedTheSwarmDidNotCountMarksNothingAcrossACrash) {
+  const auto hash = *InfoHash::FromRaw(std::string(20, 't'));
+  auto shard = Open(real_);
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 2, proto::EVENT_STARTED, 0)}).ok());
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  ASSERT_EQ(shard->store.ScrapeOne(hash).completed, 0u);  // a seeder from the start
+  ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 2, proto::EVENT_NONE, 5)}).ok());
+  shard.reset();  // kill -9
+  auto restarted = Open(real_);
+  ASSERT_TRUE(Serve(*restarted, {AnnounceRequest('t', 2, proto::EVENT_COMPLETED, 0)}).ok());
+  EXPECT_EQ(restarted->store.ScrapeOne(hash).completed, 1u);
+}
+
 TEST_F(ShardPersistenceTest, PeersKeepTheirWallClockLastSeenAcrossARestart) {
   auto shard = Open(real_);
   ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_STARTED, 5)}, kStart).ok());
