@@ -2,10 +2,14 @@
 """What clients that ask for a full scrape and never read it cost a frontend: a node (one shard)
 with 12,000 torrents (a 730 KB full scrape), then 1,000 connections from 5 loopback addresses
 each sending GET /scrape with a 4 KB receive buffer and reading nothing, while /healthz is asked
-every 100 ms on a connection of its own. Prints the node's RSS before, during and after, and the
-/healthz latencies (the loop's stalls).
+every 100 ms on a connection of its own. Prints the node's RSS before, during and after, its
+peak (VmHWM), and the /healthz latencies (the loop's stalls).
 
-  /usr/bin/python3 bench/unread_full_scrapes.py [BIN_DIR] [PORT]
+  /usr/bin/python3 bench/unread_full_scrapes.py [BIN_DIR] [PORT] [--behind-announce N]
+
+With --behind-announce N, each connection sends an announce first and then N full scrapes, all
+pipelined: the scrapes' answers wait behind the announce's, which the shard answers on a later
+turn (100 connections then, as 1,000 of them would hold a GiB before the fix of 2026-12-06).
 
 Run it against an older build's BIN_DIR to compare. Not run by ctest.
 """
@@ -21,23 +25,30 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BIN_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "build", "bin")
-PORT = int(sys.argv[2]) if len(sys.argv) > 2 else 43100
-TORRENTS, CLIENTS = 12000, 1000
+ARGS = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+BEHIND = (int(sys.argv[sys.argv.index("--behind-announce") + 1])
+          if "--behind-announce" in sys.argv else 0)
+if BEHIND:
+    ARGS.remove(str(BEHIND))
+BIN_DIR = ARGS[0] if ARGS else os.path.join(HERE, "..", "build", "bin")
+PORT = int(ARGS[1]) if len(ARGS) > 1 else 43100
+TORRENTS, CLIENTS = 12000, (100 if BEHIND else 1000)
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) // 1024
+        return next(int(line.split()[1]) for line in f if line.startswith(field)) // 1024
+
+
+def announce(n, peer):
+    escaped = "".join(f"%{b:02X}" for b in hashlib.sha1(str(n).encode()).digest())
+    return (f"GET /announce?info_hash={escaped}&peer_id=-XX0001-{peer:012d}&port=6881"
+            "&uploaded=0&downloaded=0&left=0 HTTP/1.1\r\nHost: x\r\n\r\n").encode()
 
 
 def populate():
     """One seeder on each of TORRENTS torrents, pipelined on one connection."""
-    requests = b""
-    for n in range(TORRENTS):
-        escaped = "".join(f"%{b:02X}" for b in hashlib.sha1(str(n).encode()).digest())
-        requests += (f"GET /announce?info_hash={escaped}&peer_id=-XX0001-{n:012d}&port=6881"
-                     "&uploaded=0&downloaded=0&left=0 HTTP/1.1\r\nHost: x\r\n\r\n").encode()
+    requests = b"".join(announce(n, n) for n in range(TORRENTS))
     with socket.create_connection(("127.0.0.1", PORT), timeout=30) as conn:
         conn.sendall(requests)
         received = b""
@@ -69,14 +80,17 @@ def main():
             client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             client.bind((f"127.0.5.{10 + n % 5}", 0))
             client.connect(("127.0.0.1", PORT))
-            client.send(b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n")
+            scrape = b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n"
+            first = b"" if os.environ.get("NO_ANNOUNCE") else announce(n, TORRENTS + n)
+            client.send(first + scrape * BEHIND if BEHIND else scrape)
             clients.append(client)
         latencies = []
         for _ in range(30):
             latencies.append(healthz_ms())
             time.sleep(0.1)
         print("healthz ms:", " ".join(f"{x:.0f}" for x in latencies))
-        print(f"RSS with {CLIENTS} unread full scrapes: {rss_mb(node.pid)} MB; /healthz median "
+        print(f"RSS with {CLIENTS} connections of unread full scrapes: {rss_mb(node.pid)} MB, "
+              f"peak {rss_mb(node.pid, 'VmHWM')} MB; /healthz median "
               f"{statistics.median(latencies):.1f} ms, max {max(latencies):.1f} ms")
         for client in clients:
             client.close()

@@ -83,23 +83,23 @@ void MetricsHttpServer::OnData(ConnectionId id, std::string& input) {
     Answer(id, 405, "text/plain", "only GET\n");
   } else if (target == "/metrics") {
     body = registry_.Render();
-    Answer(id, 200, kMetricsContentType, head ? std::string_view() : body);
+    Answer(id, 200, kMetricsContentType, body, head);
   } else if (target == "/healthz") {
-    Answer(id, 200, "text/plain", head ? "" : "ok\n");
+    Answer(id, 200, "text/plain", "ok\n", head);
   } else {
-    Answer(id, 404, "text/plain", head ? "" : "not found\n");
+    Answer(id, 404, "text/plain", "not found\n", head);
   }
   input.clear();
 }
 
 void MetricsHttpServer::Answer(ConnectionId id, int status, std::string_view content_type,
-                               std::string_view body) {
+                               std::string_view body, bool head) {
   std::string out = "HTTP/1.0 " + std::to_string(status) + " ";
   out += ReasonPhrase(status);
   out += "\r\nContent-Type: ";
   out += content_type;
   out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-  out += body;
+  if (!head) out += body;  // HEAD: the GET answer's length, no body (RFC 9110 section 9.3.2)
   answered_.insert(id);
   tcp_.SendLast(id, out);
 }

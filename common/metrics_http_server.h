@@ -45,7 +45,8 @@ class MetricsHttpServer final : public TcpHandler {
   void OnClose(ConnectionId id) override;
 
  private:
-  void Answer(ConnectionId id, int status, std::string_view content_type, std::string_view body);
+  void Answer(ConnectionId id, int status, std::string_view content_type, std::string_view body,
+              bool head = false);
 
   TcpServer tcp_;
   const MetricsRegistry& registry_;

@@ -84,7 +84,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("defer-accept", &defer_accept,
             "seconds the kernel holds a new connection until its first bytes (0: off)");
   flags.Add("max-output-bytes", &max_output_bytes,
-            "unsent reply bytes on one connection before it is dropped (at least 4096)");
+            "unsent reply bytes on one connection before it is dropped; its reading pauses while "
+            "answers behind an unanswered request hold as many (at least 4096)");
   flags.Add("max-request-line", &max_request_line, "bytes in the request line (414 beyond)");
   flags.Add("max-header-bytes", &max_header_bytes,
             "bytes of header lines per request, line ends not counted (431 beyond)");

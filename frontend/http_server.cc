@@ -50,6 +50,7 @@ void HttpServer::Connection::Open(const IpAddress& peer) {
   remote = peer;
   parser.Reset();
   pipeline.clear();
+  held_bytes = 0;
   next_sequence = 0;
   closing = paused = origin_known = counted = request_begun = false;
   may_be_sending = closed_by_server = false;
@@ -81,6 +82,7 @@ void HttpServer::OnClose(ConnectionId id) {
   if (it == connections_.end()) return;
   if (it->second->counted) client_connections_.Remove(it->second->remote);
   in_flight_ -= it->second->pipeline.size();
+  it->second->pipeline.clear();  // answers it held are let go now, not when the place is reused
   spare_connections_.Keep(connections_.extract(it));
 }
 
@@ -142,7 +144,7 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
     input.erase(0, parsed);
     connection.may_be_sending = !input.empty();
   };
-  while (parsed < input.size() && connection.pipeline.size() < options_.max_pipelined) {
+  while (parsed < input.size() && MayTakeMore(connection)) {
     auto [state, consumed] = connection.parser.Feed(std::string_view(input).substr(parsed));
     parsed += consumed;
     if (state == HttpRequestParser::State::kIncomplete) return stop();
@@ -203,6 +205,7 @@ void HttpServer::Reject(ConnectionId id, Connection& connection, int status,
   head.head_request = head_request;
   if (status == 405) head.extra_headers = kAllowHeader;
   AppendHttpResponse(head, std::string(reason) + "\n", rejection.bytes);
+  connection.held_bytes += rejection.bytes.size();
   connection.pipeline.push_back(std::move(rejection));
   ++in_flight_;
   WriteReady(id, connection);
@@ -215,6 +218,10 @@ void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
   for (Pending& pending : connection.pipeline) {
     if (pending.sequence != slot.sequence) continue;
     if (pending.ready) return;  // answered twice: keep the first
+    // Held until the answers before it are: at most one past the limit (MayTakeMore).
+    if (&pending != &connection.pipeline.front() && !HoldsLess(connection)) {
+      return DropHoldingTooMuch(slot.connection, connection);
+    }
     // Requests read before this answer asked to close were handed on: they are still answered.
     // Its client meant to keep the connection, and may be sending the next ones already.
     if (response.close) {
@@ -230,6 +237,7 @@ void HttpServer::Respond(ResponseSlot slot, const HttpResponse& response) {
     pending.bytes.swap(spare_bytes_);  // a buffer with capacity from an earlier response
     AppendHttpResponse(head, response.body, pending.bytes);
     pending.ready = true;
+    connection.held_bytes += pending.bytes.size();
     WriteReady(slot.connection, connection);
     return;
   }
@@ -268,6 +276,7 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
     // last answer before the client reads it.
     const bool drain_input =
         front.drain_input || connection.may_be_sending || connection.closed_by_server;
+    connection.held_bytes -= front.bytes.size();
     if (keep_alive) {
       tcp_.Send(id, front.bytes);
     } else {
@@ -280,15 +289,40 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
     if (!keep_alive) {
       in_flight_ -= connection.pipeline.size();
       connection.pipeline.clear();
+      connection.held_bytes = 0;
       connection.closing = true;
       return;
     }
   }
-  if (connection.paused && !connection.closing &&
-      connection.pipeline.size() < options_.max_pipelined) {
+  if (connection.paused && !connection.closing && MayTakeMore(connection)) {
     connection.paused = false;
     tcp_.ResumeReading(id);
   }
+}
+
+void HttpServer::DropHoldingTooMuch(ConnectionId id, Connection& connection) {
+  ++closed_holding_too_much_;
+  if (holding_log_.Due(loop_.clock().Now())) {
+    spdlog::warn(
+        "closed a connection from {}: the answers it pipelined behind an unanswered request "
+        "held {} bytes, --max-output-bytes {}, and another came (closed so far: {}; at most one "
+        "such line a minute)",
+        connection.remote.ToString(), connection.held_bytes, options_.tcp.max_output_bytes,
+        closed_holding_too_much_);
+  }
+  in_flight_ -= connection.pipeline.size();
+  connection.pipeline.clear();  // later answers find no place, and are dropped uncopied
+  connection.held_bytes = 0;
+  connection.closing = true;
+  tcp_.Close(id);
+}
+
+bool HttpServer::MayTakeMore(const Connection& connection) const {
+  return connection.pipeline.size() < options_.max_pipelined && HoldsLess(connection);
+}
+
+bool HttpServer::HoldsLess(const Connection& connection) const {
+  return connection.held_bytes < options_.tcp.max_output_bytes;
 }
 
 }  // namespace shardtrack

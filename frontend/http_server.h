@@ -2,7 +2,10 @@
 // pipelining), hands each to a RequestHandler with a ResponseSlot, and writes responses in request
 // order whenever they arrive, now or after a shard answered. It knows nothing of trackers.
 //
-// Per connection at most `max_pipelined` requests are in flight; past that, reading pauses.
+// Per connection at most `max_pipelined` requests are in flight, and the answers waiting behind
+// an unanswered one hold at most the TcpServer's `max_output_bytes`; past either, reading pauses.
+// An answer that comes late, once they hold it, closes the connection as a slow reader would
+// be: its client asked for more than it may be held (full scrapes pipelined behind an announce).
 // A malformed request is answered with its status (400, 405, 413, 414, 431, 505) and the
 // connection closes after it; so is a request begun and not finished within `request_timeout`
 // (408), which the idle timeout alone would not catch from a client that trickles its bytes.
@@ -87,7 +90,10 @@ class HttpServer final : public TcpHandler {
   // Connections refused by the client address policy (e.g. a PROXY header from an untrusted peer).
   std::uint64_t refused_connections() const { return refused_connections_; }
   std::uint64_t closed_over_connection_limit() const { return tcp_.closed_over_limit(); }
-  std::uint64_t closed_slow_readers() const { return tcp_.closed_slow_readers(); }
+  // Slow readers, and connections whose answers waiting behind an earlier one grew past the limit.
+  std::uint64_t closed_slow_readers() const {
+    return tcp_.closed_slow_readers() + closed_holding_too_much_;
+  }
   std::uint64_t accept_failures() const { return tcp_.accept_failures(); }
   // Connections answered 429 because their client already held max_connections_per_client.
   std::uint64_t connections_over_client_limit() const { return over_client_limit_; }
@@ -118,6 +124,9 @@ class HttpServer final : public TcpHandler {
     IpAddress remote;  // the socket peer until the origin is known, then the client it names
     HttpRequestParser parser;
     std::deque<Pending> pipeline;  // requests in flight, oldest first
+    // Bytes of answers ready in `pipeline` behind an earlier one still unanswered: they count
+    // towards max_output_bytes, so a client cannot pile up max_pipelined large answers there.
+    std::size_t held_bytes = 0;
     std::uint64_t next_sequence = 0;
     bool closing = false;  // no more requests are read: an error or Connection: close
     bool paused = false;
@@ -142,6 +151,11 @@ class HttpServer final : public TcpHandler {
   void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason,
               bool drain_input = true);
   void WriteReady(ConnectionId id, Connection& connection);
+  // Closes a connection given one more answer to hold behind an unanswered one past the limit.
+  void DropHoldingTooMuch(ConnectionId id, Connection& connection);
+  // Below max_pipelined requests in flight and max_output_bytes of answers held (HoldsLess).
+  bool MayTakeMore(const Connection& connection) const;
+  bool HoldsLess(const Connection& connection) const;
   void NoteUnfinishedRequest(Connection& connection, const std::string& input);
   void TimeOutSlowRequests();
 
@@ -162,8 +176,10 @@ class HttpServer final : public TcpHandler {
   std::uint64_t refused_connections_ = 0;
   ClientConnectionCounter client_connections_;
   std::uint64_t over_client_limit_ = 0;
+  std::uint64_t closed_holding_too_much_ = 0;
   LogThrottle refusal_log_;       // refused connections (CountRefusal)
   LogThrottle client_limit_log_;  // connections over --max-connections-per-client
+  LogThrottle holding_log_;       // DropHoldingTooMuch
   std::optional<PeriodicTimer> request_sweep_;
 };
 

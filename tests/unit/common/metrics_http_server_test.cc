@@ -105,6 +105,16 @@ TEST_F(MetricsHttpServerTest, AnswersHealthzAnd404And405) {
                   .starts_with("HTTP/1.0 405 "));
 }
 
+TEST_F(MetricsHttpServerTest, HeadGetsTheLengthOfTheGetAnswerAndNoBody) {
+  const std::string body = registry_.Render();
+  const std::string reply = Exchange(loop_, server_.port(), "HEAD /metrics HTTP/1.0\r\n\r\n");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.0 200 OK\r\n")) << reply;
+  EXPECT_NE(reply.find("Content-Length: " + std::to_string(body.size()) + "\r\n"),
+            std::string::npos)
+      << reply;
+  EXPECT_TRUE(reply.ends_with("\r\n\r\n")) << reply;
+}
+
 TEST_F(MetricsHttpServerTest, RefusesAnEndlessHead) {
   std::string reply =
       Exchange(loop_, server_.port(), "GET /metrics HTTP/1.0\r\nX: " + std::string(9000, 'a'));

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -26,8 +28,8 @@ using namespace std::chrono_literals;
 
 // Answers "/now/..." at once, "/close/..." at once asking to close, and "/later/..." from a
 // loop timer that answers every waiting request in reverse order ("/later/close" asking to
-// close). The body is the path, but
-// "/big/<n>" is answered at once with n bytes of 'x'.
+// close), and "/held/..." when the test calls AnswerHeld(). The body is the path, but a path
+// ending in "big/<n>" is answered with n bytes of 'x' ("/big/<n>" at once).
 class TestHandler final : public RequestHandler {
  public:
   explicit TestHandler(EventLoop& loop) : loop_(loop) {}
@@ -46,13 +48,16 @@ class TestHandler final : public RequestHandler {
       }
       return;
     }
-    if (path.starts_with("/big/")) {
-      HttpResponse response;
-      const std::string body(std::stoul(path.substr(5)), 'x');
-      response.body = body;
-      return server_->Respond(slot, response);
+    if (path.starts_with("/held/")) {
+      held_.push_back({slot, path});
+      return;
     }
     Answer(slot, path, path.starts_with("/close/"));
+  }
+
+  void AnswerHeld() {
+    for (const Waiting& waiting : std::exchange(held_, {}))
+      Answer(waiting.slot, waiting.path, false);
   }
 
   std::vector<std::string> paths;     // every request the handler saw, in arrival order
@@ -68,8 +73,11 @@ class TestHandler final : public RequestHandler {
 
   void Answer(ResponseSlot slot, const std::string& path, bool close) {
     answered.push_back(path);
+    const std::size_t big = path.rfind("big/");
+    const std::string body =
+        big == std::string::npos ? path : std::string(std::stoul(path.substr(big + 4)), 'x');
     HttpResponse response;
-    response.body = path;
+    response.body = body;
     response.close = close;
     server_->Respond(slot, response);
   }
@@ -86,6 +94,7 @@ class TestHandler final : public RequestHandler {
   EventLoop& loop_;
   HttpServer* server_ = nullptr;
   std::vector<Waiting> waiting_;
+  std::vector<Waiting> held_;
   bool timer_armed_ = false;
 };
 
@@ -282,6 +291,68 @@ TEST_F(HttpServerTest, BoundsRequestsInFlightPerConnection) {
   EXPECT_EQ(received.bytes, expected);
   EXPECT_EQ(handler_.paths.size(), 7u);
   EXPECT_EQ(handler_.max_waiting, 2u);
+}
+
+// Answers given at once but waiting behind an unanswered request are held for the client too:
+// reading pauses once they hold --max-output-bytes, instead of at --max-pipelined of them.
+TEST_F(HttpServerTest, AnswersWaitingBehindAnEarlierOneHoldAtMostTheOutputLimit) {
+  HttpServerOptions options;
+  options.tcp.max_output_bytes = 64 * 1024;
+  Start(options);
+  int fd = Connect();
+  std::string requests = "GET /held/1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::string expected = Ok("/held/1");
+  for (int i = 0; i < 10; ++i) {
+    requests += "GET /big/30000 HTTP/1.1\r\nHost: h\r\n\r\n";
+    expected += Ok(std::string(30000, 'x'));
+  }
+  Send(fd, requests);
+  Turn();
+  EXPECT_EQ(handler_.paths.size(), 4u) << "the held request, then 90,000 bytes of answers";
+  handler_.AnswerHeld();
+  Received received = PumpBytes(fd, expected.size());
+  EXPECT_EQ(received.bytes, expected);
+  EXPECT_FALSE(received.closed);
+  EXPECT_EQ(handler_.paths.size(), 11u);
+}
+
+// Answers that come late (from a shard) cannot be refused like requests: once those held behind
+// an unanswered one reach the limit, the next closes the connection, as a slow reader's would.
+TEST_F(HttpServerTest, ALateAnswerPastTheOutputLimitClosesTheConnection) {
+  HttpServerOptions options;
+  options.tcp.max_output_bytes = 64 * 1024;
+  Start(options);
+  int fd = Connect();
+  std::string requests = "GET /later/1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  for (int i = 0; i < 5; ++i) requests += "GET /later/big/30000 HTTP/1.1\r\nHost: h\r\n\r\n";
+  Send(fd, requests);
+  Received received = PumpUntilClosed(fd);  // answered in reverse: /later/1 comes last
+  EXPECT_TRUE(received.closed);
+  EXPECT_EQ(received.bytes, "");
+  EXPECT_EQ(server_->closed_slow_readers(), 1u);
+  EXPECT_EQ(server_->requests_in_flight(), 0u);
+}
+
+// A connection reset before its answers could go lets go of what it held at once, not when a
+// later connection reuses its place.
+TEST_F(HttpServerTest, AClosedConnectionLetsGoOfTheAnswersItHeld) {
+  Start();
+  const auto heap_in_use = [] {
+    const struct mallinfo2 info = ::mallinfo2();
+    return info.uordblks + info.hblkhd;
+  };
+  int fd = Connect();
+  std::string requests = "GET /held/1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  for (int i = 0; i < 3; ++i) requests += "GET /big/1048576 HTTP/1.1\r\nHost: h\r\n\r\n";
+  Send(fd, requests);
+  ASSERT_TRUE(TurnUntil([&] { return handler_.paths.size() == 4; }));
+  const std::size_t holding = heap_in_use();
+  const linger reset{1, 0};
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+  ::close(fd);
+  fds_.clear();
+  ASSERT_TRUE(TurnUntil([&] { return server_->connection_count() == 0; }));
+  EXPECT_GT(holding, heap_in_use() + 2 * kMiB) << "three answers of a MiB";
 }
 
 TEST_F(HttpServerTest, HeadGetsHeadersWithContentLengthButNoBody) {
