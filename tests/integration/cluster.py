@@ -739,9 +739,9 @@ def announce_target(info_hash, peer, port, uploaded=0, downloaded=0, left=0, eve
     return "/announce?" + query_string(params)
 
 
-def get(port, target, source=None, timeout=5.0):
+def get(port, target, source=None, timeout=5.0, host="127.0.0.1"):
     """One GET on a fresh connection."""
-    with HttpConnection(port, source=source, timeout=timeout) as conn:
+    with HttpConnection(port, host=host, source=source, timeout=timeout) as conn:
         return conn.get(target)
 
 
@@ -778,12 +778,12 @@ def metrics(port, host="127.0.0.1"):
     return parse_metrics(response.body.decode())
 
 
-def scrape(tracker_port, info_hashes=(), source=None, timeout=5.0):
+def scrape(tracker_port, info_hashes=(), source=None, timeout=5.0, host="127.0.0.1"):
     """Scrapes (no hashes: full scrape) and returns the decoded reply's `files` dict."""
     target = "/scrape"
     if info_hashes:
         target += "?" + query_string([("info_hash", h) for h in info_hashes])
-    response = get(tracker_port, target, source, timeout)
+    response = get(tracker_port, target, source, timeout, host)
     if response.status != 200:
         raise AssertionError(f"scrape got {response.status}: {response.body[:300]!r}")
     reply = response.bencoded()

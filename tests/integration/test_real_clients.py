@@ -564,6 +564,47 @@ class ShardtrackTorrentDirHybridTest(RealClientsScenario, unittest.TestCase):
         self.assertEqual(samples['shardtrack_access_refused_total{kind="announce"}'], 0)
 
 
+class ShardtrackUdpPartialSeedTest(RealClientsScenario, unittest.TestCase):
+    """A partial seed (BEP 21): libtorrent with one of a torrent's two files deselected and the
+    other whole says `paused` in its announces, over UDP as event 4, which the tracker takes for
+    a plain announce (it once refused it as an invalid event)."""
+    tracker_class = ShardtrackUdpTracker
+    host = "127.0.0.3"  # libtorrent keeps UDP connection ids per tracker address (see above)
+
+    def test_libtorrent_announces_paused_over_udp(self):
+        payload = os.path.join(self.tmp, "seed", "payload")
+        os.makedirs(payload)
+        for name, size in (("a.bin", 4 * PIECE_SIZE), ("b.bin", PIECE_SIZE)):
+            with open(os.path.join(payload, name), "wb") as f:
+                f.write(os.urandom(size))
+        port = cluster.free_port(self.host)
+        torrent_bytes, info_hash = make_torrent(payload, [f"udp://{self.host}:{port}/announce"])
+        os.remove(os.path.join(payload, "b.bin"))
+        tracker = self.tracker_class(self.tmp, self.host, port, info_hash)
+        self.addCleanup(tracker.close)
+        seeder = Seeder(torrent_bytes, os.path.dirname(payload), self.host,
+                        cluster.free_listen_port())
+        self.addCleanup(seeder.close)
+        files = seeder.info.files()
+        seeder.handle.prioritize_files(
+            [0 if files.file_path(i).endswith("b.bin") else 1 for i in range(files.num_files())])
+        self.log_sources += [lambda: "\n--- libtorrent alerts ---\n" + "\n".join(seeder.log[-60:]),
+                             lambda: "\n" + tracker.logs()]
+
+        def answered_paused():
+            seeder.pump()
+            paused = [n for n, line in enumerate(seeder.log) if "(paused)" in line]
+            return paused and any("tracker_reply_alert" in line
+                                  for line in seeder.log[paused[0]:])
+        deadline = time.monotonic() + TRANSFER_TIMEOUT
+        while not answered_paused() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(answered_paused(), "no answered paused announce" + self.logs())
+        self.assertFalse(any("tracker_error_alert" in line for line in seeder.log), self.logs())
+        files = cluster.scrape(port, [info_hash], host=self.host)
+        self.assertEqual(files[info_hash][b"incomplete"], 1, self.logs())
+
+
 class ShardtrackTransmissionClientListTest(TransmissionDownloads, RealClientsScenario,
                                            unittest.TestCase):
     tracker_class = ShardtrackClientListTracker

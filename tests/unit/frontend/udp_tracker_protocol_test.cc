@@ -138,7 +138,8 @@ TEST(UdpTrackerProtocolTest, MapsTheUdpEventCodes) {
   const std::pair<std::uint32_t, proto::Event> codes[] = {{0, proto::EVENT_NONE},
                                                           {1, proto::EVENT_COMPLETED},
                                                           {2, proto::EVENT_STARTED},
-                                                          {3, proto::EVENT_STOPPED}};
+                                                          {3, proto::EVENT_STOPPED},
+                                                          {4, proto::EVENT_NONE}};
   for (auto [code, event] : codes) {
     AnnounceFields fields;
     fields.event = code;
@@ -147,7 +148,7 @@ TEST(UdpTrackerProtocolTest, MapsTheUdpEventCodes) {
     EXPECT_EQ(request->announce.event(), event) << code;
   }
   AnnounceFields bad;
-  bad.event = 4;
+  bad.event = 5;
   EXPECT_EQ(Parse(Announce(bad), kPublic, Options())->error, "invalid event");
 }
 
