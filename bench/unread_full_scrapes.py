@@ -81,8 +81,7 @@ def main():
             client.bind((f"127.0.5.{10 + n % 5}", 0))
             client.connect(("127.0.0.1", PORT))
             scrape = b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n"
-            first = b"" if os.environ.get("NO_ANNOUNCE") else announce(n, TORRENTS + n)
-            client.send(first + scrape * BEHIND if BEHIND else scrape)
+            client.send(announce(n, TORRENTS + n) + scrape * BEHIND if BEHIND else scrape)
             clients.append(client)
         latencies = []
         for _ in range(30):

@@ -19,12 +19,13 @@ std::string Quoted(std::string_view line) {
   return out + (line.size() > kQuotedLength ? "...\"" : "\"");
 }
 
-std::int64_t MtimeNs(const struct stat& info) {
-  return static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+std::int64_t Nanoseconds(const timespec& time) {
+  return static_cast<std::int64_t>(time.tv_sec) * 1'000'000'000 + time.tv_nsec;
 }
 
-// FNV-1a over every regular file's path, inode, size and mtime, in the walk's order (a
-// directory's order is stable while it is unchanged). Unreadable parts are left out.
+// FNV-1a over every regular file's path, inode, size, mtime and ctime, in the walk's order (a
+// directory's order is stable while it is unchanged). Unreadable parts are left out (the reader
+// that follows fails on them).
 std::uint64_t DigestOfFilesUnder(const std::string& directory) {
   std::uint64_t digest = 0xcbf29ce484222325;
   const auto add = [&digest](std::string_view bytes) {
@@ -40,7 +41,8 @@ std::uint64_t DigestOfFilesUnder(const std::string& directory) {
     if (::stat(it->path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
     add(it->path().native());
     const std::int64_t fields[] = {static_cast<std::int64_t>(info.st_ino),
-                                   static_cast<std::int64_t>(info.st_size), MtimeNs(info)};
+                                   static_cast<std::int64_t>(info.st_size),
+                                   Nanoseconds(info.st_mtim), Nanoseconds(info.st_ctim)};
     add({reinterpret_cast<const char*>(fields), sizeof fields});
   }
   return digest;
@@ -55,7 +57,8 @@ FileStamp StampOf(const std::string& path) {
                   static_cast<std::uint64_t>(info.st_dev),
                   static_cast<std::uint64_t>(info.st_ino),
                   static_cast<std::int64_t>(info.st_size),
-                  MtimeNs(info),
+                  Nanoseconds(info.st_mtim),
+                  Nanoseconds(info.st_ctim),
                   0};
   if (S_ISDIR(info.st_mode)) stamp.contents = DigestOfFilesUnder(path);
   return stamp;

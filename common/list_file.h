@@ -27,7 +27,8 @@ struct FileStamp {
   std::uint64_t inode = 0;
   std::int64_t size = 0;
   std::int64_t mtime_ns = 0;
-  std::uint64_t contents = 0;  // a directory: a digest of its files' paths, inodes, sizes, mtimes
+  std::int64_t ctime_ns = 0;   // changes with the permissions too: a file made readable is read
+  std::uint64_t contents = 0;  // a directory: a digest of its files' paths, inodes, sizes, times
 
   bool operator==(const FileStamp&) const = default;
 };

@@ -23,8 +23,7 @@ Result<AccessList> TorrentDirReader::Load(const std::string& directory) {
     return Error{"cannot read the directory " + directory + ": " + error.message()};
   };
   std::error_code error;
-  fs::recursive_directory_iterator it(directory, fs::directory_options::skip_permission_denied,
-                                      error);
+  fs::recursive_directory_iterator it(directory, error);  // a subdirectory denied fails the walk
   if (error) return unreadable(error);
 
   std::unordered_map<std::string, ReadFile> found;
@@ -75,7 +74,8 @@ TorrentDirReader::ReadFile TorrentDirReader::Read(const std::string& path, const
   auto torrent = ReadWholeFile(path);
   if (!torrent) {  // perhaps for a while (out of descriptors, an I/O error): not remembered
     file.stamp = FileStamp{};
-    left_out(torrent.error(), "it is read again at the next check");
+    left_out(torrent.error(),
+             "it is read again once it changes (its permissions too), or on SIGHUP");
     return file;
   }
   auto identity = IdentifyTorrent(*torrent);
