@@ -1,6 +1,8 @@
 #include "shard/persistence/bttrack_dfile.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <map>
 
 #include "common/bencode.h"
@@ -58,19 +60,29 @@ std::optional<PeerRecord> ParsePeer(std::string_view peer_id, const BencodeValue
   return peer;
 }
 
+// The oldest form is the peers dict alone: every key an infohash (bttrack.py reads a dfile
+// without 'peers' so).
+bool OldestForm(const BencodeValue& root) {
+  return root.Find("peers") == nullptr && root.Find("completed") == nullptr &&
+         !root.as_dict().empty() &&
+         std::all_of(root.as_dict().begin(), root.as_dict().end(),
+                     [](const auto& entry) { return InfoHash::FromRaw(entry.first).has_value(); });
+}
+
 }  // namespace
 
 Result<ImportedDfile> ParseBttrackDfile(std::string_view bytes, UnixSeconds now) {
   auto root = ParseBencode(bytes);
   if (!root) return Error{"not bencoded: " + root.error()};
   if (!root->is_dict()) return Error{"the dfile is not a bencoded dict"};
-  auto peers = DictAt(*root, "peers");
+  const bool oldest = OldestForm(*root);
+  auto peers = oldest ? Result<const Dict*>(&root->as_dict()) : DictAt(*root, "peers");
   auto completed = DictAt(*root, "completed");
   if (!peers) return Error{peers.error()};
   if (!completed) return Error{completed.error()};
   ImportedDfile out;
   for (const auto& [key, value] : root->as_dict()) {
-    if (key != "peers" && key != "completed") out.ignored_keys.push_back(key);
+    if (!oldest && key != "peers" && key != "completed") out.ignored_keys.push_back(key);
   }
   std::map<InfoHash, TorrentRecord> torrents;
   for (const auto& [raw, swarm] : **peers) {
@@ -92,8 +104,10 @@ Result<ImportedDfile> ParseBttrackDfile(std::string_view bytes, UnixSeconds now)
     if (!hash || !count.is_int() || count.as_int() < 0) {
       return Error{"a 'completed' entry is not {20-byte infohash: count}"};
     }
+    constexpr std::int64_t kMost = std::numeric_limits<std::uint32_t>::max();
+    out.clamped_counts += count.as_int() > kMost;
     torrents[*hash].info_hash = *hash;
-    torrents[*hash].completed = static_cast<std::uint64_t>(count.as_int());
+    torrents[*hash].completed = static_cast<std::uint64_t>(std::min(count.as_int(), kMost));
   }
   for (auto& [hash, torrent] : torrents) out.torrents.push_back(std::move(torrent));
   return out;

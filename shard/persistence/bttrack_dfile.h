@@ -2,6 +2,7 @@
 // A bencoded dict:
 //   'peers':     {infohash: {peer id: {'ip': str, 'port': int, 'left': int, ...}}}
 //   'completed': {infohash: int}
+// or, as the oldest bttrack.py wrote it (which later versions still read), the 'peers' dict alone.
 // and, in BitTornado, 'allowed' / 'allowed_dir_files' / 'allowed_list', which a shardtrack data
 // directory has no place for (import reports and ignores them). Peers carry no time in that
 // format: imported peers are stamped with the import time. Pure.
@@ -21,6 +22,7 @@ namespace shardtrack {
 struct ImportedDfile {
   std::vector<TorrentRecord> torrents;  // in infohash order
   std::uint64_t skipped_peers = 0;      // an ip that is not an address, or a bad port
+  std::uint64_t clamped_counts = 0;     // completed counts over what a swarm keeps (2^32 - 1)
   std::vector<std::string> ignored_keys;
 };
 

@@ -1,10 +1,16 @@
 #include "shard/persistence/data_dir_tools.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
+#include "common/list_file.h"
 #include "shard/persistence/bttrack_dfile.h"
 #include "shard/persistence/data_dir_lock.h"
 #include "shard/persistence/journal_file.h"
@@ -14,6 +20,30 @@
 
 namespace shardtrack {
 namespace {
+
+// Run as root (by hand, or with sudo), an import would leave files that a shard run as the
+// directory's owner may not read: they are given to that owner, as the lock file is. Says what
+// could not be given.
+std::string GiveToDirectoryOwner(const std::string& dir,
+                                 std::initializer_list<ShardFileKind> kinds) {
+  struct stat directory {};
+  if (::geteuid() != 0 || ::stat(dir.c_str(), &directory) != 0) return "";
+  std::string failed;
+  for (ShardFileKind kind : kinds) {
+    const std::string path = JoinPath(dir, ShardFileName{0, 1, kind}.ToString());
+    if (::chown(path.c_str(), directory.st_uid, directory.st_gid) != 0) {
+      failed += "; cannot give " + path + " to the directory's owner: " + std::strerror(errno) +
+                " (chown it, or the shard cannot read it)";
+    }
+  }
+  return failed;
+}
+
+std::string Printable(std::string_view key) {
+  std::string out;
+  for (char c : key) out += Shown(c);
+  return out;
+}
 
 std::string Of(const ShardFileName& name) {
   return "shard " + std::to_string(name.index) + " of " + std::to_string(name.count);
@@ -174,8 +204,14 @@ Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::strin
     summary += "; skipped " + std::to_string(imported->skipped_peers) +
                " peers without a usable ip and port";
   }
-  for (const std::string& key : imported->ignored_keys) summary += "; ignored '" + key + "'";
-  return summary;
+  if (imported->clamped_counts > 0) {
+    summary += "; " + std::to_string(imported->clamped_counts) +
+               " completed counts over 4294967295, the most a swarm keeps, taken as that";
+  }
+  for (const std::string& key : imported->ignored_keys) {
+    summary += "; ignored '" + Printable(key) + "'";
+  }
+  return summary + GiveToDirectoryOwner(dir, {ShardFileKind::kSnapshot, ShardFileKind::kJournal});
 }
 
 }  // namespace shardtrack

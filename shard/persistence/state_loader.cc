@@ -133,6 +133,8 @@ class Loader {
   // started `without` it.
   Status NoteMissing(const std::string& what, std::string_view without);
   Status CheckSnapshotNotMissing(const SetState& set, bool snapshot_on_disk, bool have_journal);
+  Status CheckFollowsSnapshot(const SetState& set, ShardFileKind kind,
+                              const JournalContents& first);
   // `layout`: the shard count in force.
   Status CheckJournalsNotMissing(std::uint32_t layout);
   std::string WhereIs(std::uint32_t index, std::uint32_t count) const;
@@ -299,7 +301,10 @@ Status Loader::Replay(SetState& set, const ShardFileName& name, const JournalCon
   auto file = ops_.OpenSequential(path);
   auto read = file ? ReadJournal(**file, replay, contents.records)
                    : Result<JournalContents>(Error{file.error()});
-  if (!read || read->records != contents.records) {
+  // Another journal under the name since (a rotation beside a running shard: the tools) may hold
+  // as many records: the generation it follows tells them apart.
+  if (!read || read->records != contents.records ||
+      read->header.generation != contents.header.generation) {
     return Error{"reading " + path +
                  " again to replay it: " + (read ? "it changed while loading" : read.error())};
   }
@@ -348,6 +353,23 @@ Status Loader::CheckSnapshotNotMissing(const SetState& set, bool snapshot_on_dis
                      "from the journals alone");
 }
 
+// The first journal replayed over a snapshot follows it (or an older one, whose changes it
+// holds): one that follows a newer generation leaves out what changed in between, which no file
+// holds any more (the journal that followed the snapshot was removed, or a start paired it with a
+// newer snapshot that was later set aside).
+Status Loader::CheckFollowsSnapshot(const SetState& set, ShardFileKind kind,
+                                    const JournalContents& first) {
+  const std::uint64_t base = first.header.generation;
+  if (base <= set.generation) return OkStatus();
+  return NoteMissing("what " + WhereIs(set.index, set.count) + " changed between generation " +
+                         std::to_string(set.generation) + " and " + std::to_string(base) +
+                         " is in no file: the snapshot loaded is of generation " +
+                         std::to_string(set.generation) + ", and " +
+                         ShardFileName{set.index, set.count, kind}.ToString() +
+                         ", the first journal after it, follows generation " + std::to_string(base),
+                     "without those changes");
+}
+
 // A journal replaces the last by a rename, so the layout in force never has a snapshot without a
 // journal beside it: else the changes since that snapshot would be lost unnoticed. An older
 // layout may (an import by a build before 2026-12-05 wrote none; a retire cut short removes
@@ -383,16 +405,23 @@ Result<std::optional<SetState>> Loader::LoadSet(const ShardFileName& set_name) {
   // snapshot (or none), or when the journal already follows a newer snapshot than the one loaded
   // (a crash came between starting that journal and installing its snapshot).
   const bool journal_is_newer = *journal && (*journal)->contents.header.generation > set.generation;
-  bool have_journal = journal->has_value();
+  std::optional<JournalToReplay> previous;
   if (!current || journal_is_newer) {
-    auto previous = CheckJournal(set, ShardFileKind::kPreviousJournal);
-    if (!previous) return Error{previous.error()};
-    if (*previous) {
-      have_journal = true;
-      Status applied =
-          ApplyJournal(set, ShardFileKind::kPreviousJournal, **previous, have_snapshot);
-      if (!applied) return Error{applied.error()};
+    auto checked = CheckJournal(set, ShardFileKind::kPreviousJournal);
+    if (!checked) return Error{checked.error()};
+    previous = std::move(*checked);
+  }
+  const bool have_journal = previous || *journal;
+  if (have_snapshot && have_journal) {
+    const auto& [kind, first] = previous ? std::pair{ShardFileKind::kPreviousJournal, &*previous}
+                                         : std::pair{ShardFileKind::kJournal, &**journal};
+    if (Status gap = CheckFollowsSnapshot(set, kind, first->contents); !gap) {
+      return Error{gap.error()};
     }
+  }
+  if (previous) {
+    Status applied = ApplyJournal(set, ShardFileKind::kPreviousJournal, *previous, have_snapshot);
+    if (!applied) return Error{applied.error()};
   }
   if (*journal) {
     Status applied = ApplyJournal(set, ShardFileKind::kJournal, **journal, have_snapshot);

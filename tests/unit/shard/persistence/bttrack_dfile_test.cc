@@ -1,6 +1,8 @@
 #include "shard/persistence/bttrack_dfile.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -54,6 +56,31 @@ TEST(BttrackDfileTest, RejectsWhatIsNotADfile) {
   EXPECT_FALSE(ParseBttrackDfile("d9:completedd3:abci1eee", 0).ok());
 }
 
+// bttrack.py reads a dfile without 'peers' as the peers dict alone, as its first versions wrote it.
+TEST(BttrackDfileTest, ReadsTheOldestFormThePeersDictAlone) {
+  const std::string dfile = "d" + Str(kHashA) + "d" + Str(kSeeder) + "d" + Str("ip") +
+                            Str("10.0.0.1") + Str("left") + "i0e" + Str("port") + "i6881eeee";
+  auto imported = ParseBttrackDfile(dfile, 1000);
+  ASSERT_TRUE(imported.ok()) << imported.error();
+  ASSERT_EQ(imported->torrents.size(), 1u);
+  EXPECT_EQ(imported->torrents[0].info_hash.ToRaw(), kHashA);
+  ASSERT_EQ(imported->torrents[0].peers.size(), 1u);
+  EXPECT_TRUE(imported->torrents[0].peers[0].seeder);
+  EXPECT_TRUE(imported->ignored_keys.empty());
+}
+
+// A swarm keeps a count of 32 bits: a larger one is taken as the largest, and said so.
+TEST(BttrackDfileTest, ACountOverWhatASwarmKeepsIsTakenAsTheLargestAndCounted) {
+  const std::string dfile = "d" + Str("completed") + "d" + Str(kHashA) + "i5000000000e" +
+                            Str(kHashB) + "i4294967295ee" + Str("peers") + "dee";
+  auto imported = ParseBttrackDfile(dfile, 1000);
+  ASSERT_TRUE(imported.ok()) << imported.error();
+  ASSERT_EQ(imported->torrents.size(), 2u);
+  EXPECT_EQ(imported->torrents[0].completed, 4294967295u);
+  EXPECT_EQ(imported->torrents[1].completed, 4294967295u);
+  EXPECT_EQ(imported->clamped_counts, 1u);
+}
+
 TEST(BttrackDfileTest, ExportReadsBackAsWhatWasWritten) {
   auto imported = ParseBttrackDfile(OriginalDfile(), 1000);
   ASSERT_TRUE(imported.ok());
@@ -80,6 +107,35 @@ TEST(DataDirToolsTest, ImportThenExportRoundTripsAndInspectSaysOk) {
     EXPECT_NE(file.text.find("checksums OK"), std::string::npos) << file.text;
   }
   EXPECT_FALSE(ImportDfile(ops, dir.path(), OriginalDfile(), 1000).ok());  // never over data
+}
+
+TEST(DataDirToolsTest, AnImportSaysWhatItClampedAndShowsIgnoredKeysPrintably) {
+  testing::ScratchDir dir;
+  PosixFileOps ops;
+  const std::string dfile = "d" + Str("\x01key") + "i0e" + Str("completed") + "d" + Str(kHashA) +
+                            "i5000000000ee" + Str("peers") + "dee";
+  auto summary = ImportDfile(ops, dir.path(), dfile, 1000);
+  ASSERT_TRUE(summary.ok()) << summary.error();
+  EXPECT_NE(summary->find("4294967295 completed"), std::string::npos) << *summary;
+  EXPECT_NE(summary->find("1 completed counts over 4294967295"), std::string::npos) << *summary;
+  EXPECT_NE(summary->find("ignored '\\x01key'"), std::string::npos) << *summary;
+}
+
+// Run as root into a directory a shard user owns, the files are that user's, as the shard must
+// read them.
+TEST(DataDirToolsTest, AnImportRunAsRootGivesItsFilesToTheDirectorysOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  testing::ScratchDir dir;
+  ASSERT_EQ(::chown(dir.path().c_str(), 65534, 65534), 0);
+  PosixFileOps ops;
+  auto summary = ImportDfile(ops, dir.path(), OriginalDfile(), 1000);
+  ASSERT_TRUE(summary.ok()) << summary.error();
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    struct stat info {};
+    ASSERT_EQ(::stat(entry.path().c_str(), &info), 0);
+    EXPECT_EQ(info.st_uid, 65534u) << entry.path();
+    EXPECT_EQ(info.st_gid, 65534u) << entry.path();
+  }
 }
 
 TEST(DataDirToolsTest, InspectReportsACorruptFile) {

@@ -8,7 +8,9 @@
 #include "shard/persistence/faulty_file_ops.h"
 #include "shard/persistence/journal_file.h"
 #include "shard/persistence/record_codec.h"
+#include "shard/persistence/shard_file_name.h"
 #include "shard/persistence/snapshot_file.h"
+#include "tests/unit/shard/persistence/pass_through_file_ops.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
 
 namespace shardtrack {
@@ -149,6 +151,43 @@ TEST_F(StateLoaderTest, ReplaysThePreviousJournalBeforeAJournalNewerThanTheSnaps
   EXPECT_NE(loaded->Summary().find("replayed shard-0-of-1.journal.prev (follows generation 4"),
             std::string::npos)
       << loaded->Summary();
+}
+
+// Real files, but the journal is replaced by `replacement` just before it is opened a second
+// time: a rotation beside the tools, which load while the shard runs.
+class JournalSwappingFileOps : public PassThroughFileOps {
+ public:
+  JournalSwappingFileOps(std::string journal, std::string replacement)
+      : journal_(std::move(journal)), replacement_(std::move(replacement)) {}
+  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
+    if (path == journal_ && ++opens_ == 2) {
+      std::filesystem::copy_file(replacement_, journal_,
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+    return PassThroughFileOps::OpenSequential(path);
+  }
+
+ private:
+  std::string journal_, replacement_;
+  int opens_ = 0;
+};
+
+// A journal that follows a newer generation under the same name, with as many records, is not
+// replayed over the snapshot it does not follow: the load fails, for the tools to try again.
+TEST_F(StateLoaderTest, AJournalReplacedBetweenItsReadsIsNotReplayed) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  SnapshotAndJournal(hash);  // generation 3
+  ScratchDir elsewhere;
+  auto newer = JournalWriter::Create(ops_, elsewhere.path(), {0, 1, 4, 0});
+  ASSERT_TRUE(newer.ok()) << newer.error();
+  (*newer)->Append({JournalOp::kCompleted, hash, 9, {}});
+  ASSERT_TRUE((*newer)->Commit().ok());
+  const std::string name = ShardFileName{0, 1, ShardFileKind::kJournal}.ToString();
+  JournalSwappingFileOps swapping(dir_.path() + "/" + name, elsewhere.path() + "/" + name);
+
+  auto loaded = LoadShardState(swapping, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 1234});
+  ASSERT_FALSE(loaded.ok()) << "completed " << loaded->torrents[0].completed;
+  EXPECT_NE(loaded.error().find("changed while loading"), std::string::npos) << loaded.error();
 }
 
 TEST_F(StateLoaderTest, ResizingFromTwoToThreeShardsGivesEveryTorrentToItsNewOwner) {
@@ -330,6 +369,48 @@ TEST_F(StateLoaderTest, OnlyTheLayoutInForceMustHaveItsJournals) {
   auto all = LoadAllState(ops_, dir_.path());
   EXPECT_TRUE(all.ok()) << all.error();
   EXPECT_FALSE(Load(0, 1).ok()) << "to shard 0 of 1, its own set lacks its journal";
+}
+
+// The first journal replayed must follow the snapshot loaded: one that follows a newer
+// generation alone leaves out what changed in between. Refused, or (quarantine) said.
+TEST_F(StateLoaderTest, AJournalThatFollowsANewerSnapshotThanTheOneLoadedIsAGap) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 3, {Torrent(hash, 5)});
+  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
+  ASSERT_TRUE(journal.ok());
+  (*journal)->Append({JournalOp::kCompleted, hash, 7, {}});
+  ASSERT_TRUE((*journal)->Commit().ok());
+  std::filesystem::remove(dir_.File("shard-0-of-1.journal.prev"));  // it followed 3
+  auto refused = Load(0, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("changed between generation 3 and 4 is in no file"),
+            std::string::npos)
+      << refused.error();
+  auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(loaded->torrents[0].completed, 7u);
+  EXPECT_EQ(loaded->missing_files, 1u);
+}
+
+// A crash between starting a journal and installing its snapshot, a start that took both
+// journals in and wrote its own snapshot, and that snapshot damaged later: the previous snapshot
+// is no longer followed by the previous journal, which a quarantined start says.
+TEST_F(StateLoaderTest, QuarantineAfterACrashMidRotationSaysWhatNoFileHolds) {
+  const InfoHash hash = HashOn(0, 1, 0);
+  Snapshot(0, 1, 2, {Torrent(hash, 1)});
+  ASSERT_TRUE(JournalWriter::Create(ops_, dir_.path(), {0, 1, 2, 0}).ok());
+  ASSERT_TRUE(JournalWriter::Create(ops_, dir_.path(), {0, 1, 3, 0}).ok());  // the crash
+  Snapshot(0, 1, 4, {Torrent(hash, 2)});                                     // the next start's
+  ASSERT_TRUE(JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0}).ok());
+  const std::string path = dir_.File("shard-0-of-1.snapshot");
+  std::string bytes = testing::ReadAll(path);
+  bytes.resize(bytes.size() - 3);
+  testing::WriteAll(path, bytes);
+  auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_NE(loaded->Summary().find("changed between generation 2 and 3 is in no file"),
+            std::string::npos)
+      << loaded->Summary();
 }
 
 TEST_F(StateLoaderTest, QuarantineMovesTheCorruptSnapshotAsideAndUsesThePreviousOne) {
