@@ -8,7 +8,10 @@
 // (shard time - stamp) it saw lately: that is the clocks' offset plus the quickest delivery, and
 // a batch's delay is how much longer it took. The smallest is taken over the current minute and
 // the one before, so it follows slow drift but survives a stall of any length (a window changes
-// at most once per batch). Pure: time comes from the caller.
+// at most once per batch). A new frontend (a new connection) has no smallest yet: its first
+// batch sets it, and so do the younger ones read behind it, so batches already late when its
+// connection began are not told apart until one came promptly (no clock is shared to do
+// better). Pure: time comes from the caller.
 #pragma once
 
 #include <cstddef>

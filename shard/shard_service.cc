@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "common/passkey.h"
 #include "common/reply_limits.h"
@@ -40,6 +41,7 @@ void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto:
   out.Clear();
   applied_.clear();
   completions_.clear();
+  full_scrape_in_batch_ = false;
   out.mutable_replies()->Reserve(in.requests_size());
   if (in.shard_index() != index_ || in.shard_count() != count_) {
     const std::string failure =
@@ -121,6 +123,13 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
 void ShardService::HandleScrape(const proto::ScrapeRequest& request, UnixSeconds now,
                                 proto::Reply& reply) {
   if (request.full()) {
+    // A frontend shares one full scrape among its clients; a batch asking for more (a hostile or
+    // broken peer) would have the shard copy its whole table once for each.
+    if (std::exchange(full_scrape_in_batch_, true)) {
+      ++counters_.invalid_requests;
+      reply.set_failure("one full scrape a batch");
+      return;
+    }
     store_.FullScrape(request.limit(), *reply.mutable_scrape());
     return;
   }

@@ -94,6 +94,7 @@ class ShardService {
   CreditRecorder* credits_ = nullptr;
   std::vector<PeerAnnounce> applied_;
   std::vector<CountedCompletion> completions_;
+  bool full_scrape_in_batch_ = false;  // the batch being handled asked for one already
   ShardServiceCounters counters_;
   LogThrottle misroute_log_;  // an error line a minute at most
   LogThrottle full_log_;      // and a warning about the limits

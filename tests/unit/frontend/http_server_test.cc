@@ -133,6 +133,14 @@ class HttpServerTest : public ::testing::Test {
     return Connect();
   }
 
+  // A server that holds at most `bytes` of answers for a connection, and a client of it.
+  int ConnectWithOutputLimit(std::size_t bytes) {
+    HttpServerOptions options;
+    options.tcp.max_output_bytes = bytes;
+    Start(options);
+    return Connect();
+  }
+
   // A client socket, connected (the kernel completes the handshake from the listen backlog) and
   // then made non-blocking, so the test thread can interleave it with loop turns.
   int Connect() {
@@ -296,10 +304,7 @@ TEST_F(HttpServerTest, BoundsRequestsInFlightPerConnection) {
 // Answers given at once but waiting behind an unanswered request are held for the client too:
 // reading pauses once they hold --max-output-bytes, instead of at --max-pipelined of them.
 TEST_F(HttpServerTest, AnswersWaitingBehindAnEarlierOneHoldAtMostTheOutputLimit) {
-  HttpServerOptions options;
-  options.tcp.max_output_bytes = 64 * 1024;
-  Start(options);
-  int fd = Connect();
+  int fd = ConnectWithOutputLimit(64 * 1024);
   std::string requests = "GET /held/1 HTTP/1.1\r\nHost: h\r\n\r\n";
   std::string expected = Ok("/held/1");
   for (int i = 0; i < 10; ++i) {
@@ -319,10 +324,7 @@ TEST_F(HttpServerTest, AnswersWaitingBehindAnEarlierOneHoldAtMostTheOutputLimit)
 // Answers that come late (from a shard) cannot be refused like requests: once those held behind
 // an unanswered one reach the limit, the next closes the connection, as a slow reader's would.
 TEST_F(HttpServerTest, ALateAnswerPastTheOutputLimitClosesTheConnection) {
-  HttpServerOptions options;
-  options.tcp.max_output_bytes = 64 * 1024;
-  Start(options);
-  int fd = Connect();
+  int fd = ConnectWithOutputLimit(64 * 1024);
   std::string requests = "GET /later/1 HTTP/1.1\r\nHost: h\r\n\r\n";
   for (int i = 0; i < 5; ++i) requests += "GET /later/big/30000 HTTP/1.1\r\nHost: h\r\n\r\n";
   Send(fd, requests);

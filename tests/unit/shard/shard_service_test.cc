@@ -213,6 +213,25 @@ TEST_F(ShardServiceTest, FullScrapeHonoursItsLimit) {
   EXPECT_TRUE(replies.replies(3).scrape().truncated());
 }
 
+TEST_F(ShardServiceTest, ABatchGetsOneFullScrape) {
+  proto::RequestBatch batch = Batch();
+  AddAnnounce(batch, 0, AnnounceBuilder(mine_, "10.0.0.1", 6881));
+  for (int id = 1; id <= 3; ++id) {
+    proto::Request* full = batch.add_requests();
+    full->set_id(id);
+    full->mutable_scrape()->set_full(true);
+  }
+  const proto::ReplyBatch replies = Handle(batch);
+  EXPECT_THAT(replies.replies(1).scrape().files(), SizeIs(1));
+  for (int i = 2; i <= 3; ++i) {
+    EXPECT_EQ(replies.replies(i).failure(), "one full scrape a batch");
+    EXPECT_THAT(replies.replies(i).scrape().files(), IsEmpty());
+  }
+  EXPECT_EQ(service_.counters().invalid_requests, 2u);
+  const proto::ReplyBatch next = Handle(batch);
+  EXPECT_THAT(next.replies(1).scrape().files(), SizeIs(1)) << "one in each batch";
+}
+
 TEST_F(ShardServiceTest, CapsNumwantAtTheMostPeersAReplyCarries) {
   constexpr int kPeers = kMaxPeersPerReply + 50;
   proto::RequestBatch setup = Batch();
