@@ -189,7 +189,11 @@ void ShardRouter::SendBatch(Shard& shard) {
     std::vector<std::uint64_t> ids;
     ids.reserve(static_cast<std::size_t>(shard.batch.requests_size()));
     for (const proto::Request& request : shard.batch.requests()) ids.push_back(request.id());
-    shard.backlog.push_back({shard.wire, now + options_.timeout, std::move(ids)});
+    // Its first request's deadline, which ran from that request's Add (earlier than now): sent
+    // past it, the batch would carry a request whose client was told to retry already.
+    const Pending* first = FindOpen(ids.front());
+    const MonoTime deadline = first != nullptr ? first->deadline : now;
+    shard.backlog.push_back({shard.wire, deadline, std::move(ids)});
     if (retry_timer_ == 0)
       retry_timer_ = loop_.RunAfter(kRetryInterval, [this] { RetryBacklogs(); });
   }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <zmq.hpp>
 
 #include "common/clock.h"
@@ -134,6 +135,51 @@ TEST_F(ShardRouterTest, RequestsThatCouldNotBeSentFailAsUnavailableAtTheDeadline
   EXPECT_EQ(router_->counters(0).sent, 0u);
   EXPECT_EQ(router_->counters(0).unavailable, 1u);
   EXPECT_EQ(router_->counters(0).timeouts, 0u) << "it was never sent";
+}
+
+// A batch held for a connection still being made goes no later than its first request's
+// deadline, which runs from that request's Add: once its client was told the shard is
+// unavailable, a connection that comes up must not carry the request to the shard after all.
+TEST(ShardRouterBacklogTest, ABatchHeldForAConnectionIsDroppedAtItsFirstRequestsDeadline) {
+  FakeClock clock;
+  EventLoop loop(clock);
+  zmq::context_t context(1);
+  RecordingListener listener;
+  zmq::socket_t shard(context, zmq::socket_type::router);
+  shard.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = shard.get(zmq::sockopt::last_endpoint);
+  shard.unbind(endpoint);  // nobody listens until the request has failed
+  ShardRouter router(loop, context, {endpoint},
+                     {.timeout = 100ms, .max_pending_per_shard = 100, .curve = {}}, listener);
+  ASSERT_NE(router.Add(0, 7), nullptr);
+  clock.Advance(60ms);  // the turn that flushes it comes late
+  loop.RunOnce(0ms);
+  clock.Advance(50ms);  // past request 7's deadline (not the flush's)
+  loop.RunOnce(0ms);
+  ASSERT_TRUE(listener.replies.contains(7));
+  EXPECT_EQ(listener.replies[7].failure(), "shard 0 is unavailable, retry later");
+
+  // The connection comes up before the flush's deadline (the unbind lets go of the port on
+  // ZeroMQ's own thread, a little later).
+  for (int attempt = 0;; ++attempt) {
+    try {
+      shard.bind(endpoint);
+      break;
+    } catch (const zmq::error_t&) {
+      ASSERT_LT(attempt, 100) << "cannot bind " << endpoint << " again";
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  zmq::message_t identity;
+  bool received = false;
+  for (int turn = 0; turn < 40 && !received; ++turn) {  // ~0.4 s real, 40 ms of the fake clock
+    clock.Advance(1ms);
+    std::this_thread::sleep_for(10ms);  // for ZeroMQ to connect, while the fake clock waits
+    loop.RunOnce(0ms);
+    received = shard.recv(identity, zmq::recv_flags::dontwait).has_value();
+  }
+  EXPECT_FALSE(received) << "a request already failed reached the shard";
+  EXPECT_EQ(router.counters(0).sent, 0u);
 }
 
 // A request that left before its shard went away timed out; one that never could leave was
