@@ -61,12 +61,13 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
                             bool completion_counted, UnixSeconds now) {
   const PeerBaselineTable::Key client{announce.info_hash, ClientOf(passkey, announce.peer_id)};
   const bool stopped = announce.event == proto::EVENT_STOPPED;
-  const std::size_t found = baselines_.Find(client);
+  const std::size_t found = FindFollowed(client, now);
   const bool known = found != PeerBaselineTable::kAbsent;
   if (!known && stopped) return;  // nothing followed, nothing to credit (nor a row to write)
   Totals& totals = TotalsFor(passkey, announce.info_hash);
   Totals credit{.announces = 1};
   const std::uint64_t member = known ? 0 : MemberOf(passkey);  // a known client's is kept
+  if (!known && !HasRoomFor(member)) ForgetExpired(now);
   if (!known && !HasRoomFor(member)) {
     ++refused_clients_;
     return totals.Add(credit);
@@ -112,6 +113,26 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   } else {
     baselines_.Replace(found, next);
   }
+}
+
+// Whether a baseline is expired is decided here as well as by ExpireSlice, whose sweep comes by
+// when it will: a replay of the credit logs (credit_log.h) sweeps nothing, and must credit what
+// the run did.
+std::size_t TransferLedger::FindFollowed(const PeerBaselineTable::Key& client, UnixSeconds now) {
+  const std::size_t found = baselines_.Find(client);
+  if (found == PeerBaselineTable::kAbsent || !Expired(baselines_.At(found), now)) return found;
+  baselines_.EraseAt(found);  // silent past the timeout: its next announce starts it again
+  return PeerBaselineTable::kAbsent;
+}
+
+void TransferLedger::ForgetExpired(UnixSeconds now) {
+  if (now == last_forgotten_at_) return;  // a flood of clients at the bound: one lap a second
+  last_forgotten_at_ = now;
+  baselines_.ExpireSlice(now - peer_timeout_, 1);
+}
+
+bool TransferLedger::Expired(const PeerBaselineTable::Baseline& last, UnixSeconds now) const {
+  return last.last_seen <= now - peer_timeout_;
 }
 
 void TransferLedger::BoundTransfer(Totals& credit, UnixSeconds seconds) {

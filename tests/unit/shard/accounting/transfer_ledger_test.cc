@@ -314,6 +314,24 @@ TEST_F(TransferLedgerTest, ExpiredBaselinesAreForgotten) {
   EXPECT_EQ(Of("alice").uploaded, 100u);
 }
 
+// Expired is expired whether or not the sweep came by (a replay of the credit logs sweeps
+// nothing): the client is followed again from where it stands, and its room is free.
+TEST_F(TransferLedgerTest, ABaselineExpiredButNotYetSweptIsForgottenAsIfItWere) {
+  ledger_.SetMaxClients(100, 1);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED), "alice", 0, 0);
+  now_ += kPeerTimeout;
+  Announce(Peer(1, "10.0.0.1", 6881), "alice", 1000, 0);  // where it stands now: no credit
+  Announce(Peer(1, "10.0.0.1", 6881), "alice", 1500, 0);
+  EXPECT_EQ(Of("alice").uploaded, 500u);
+
+  Announce(Peer(2, "10.0.0.1", 6881, proto::EVENT_STARTED), "bob", 0, 0);
+  now_ += kPeerTimeout;
+  Announce(Peer(2, "10.0.0.2", 6881, proto::EVENT_STARTED), "bob", 0, 0);  // bob's other client
+  Announce(Peer(2, "10.0.0.2", 6881), "bob", 800, 0);
+  EXPECT_EQ(Of("bob", 2).uploaded, 800u) << "the room of bob's first, expired, is free";
+  EXPECT_EQ(ledger_.refused_clients(), 0u);
+}
+
 TEST_F(TransferLedgerTest, ExpiringSliceBySliceGoesRoundEveryBaselineOnce) {
   for (std::uint16_t port = 1; port <= 1000; ++port) {
     Announce(Peer(1, "10.0.0.1", port), "alice", 0, 0);
