@@ -156,8 +156,8 @@ class TransferLedger final : public CreditRecorder {
   bool HasRoomFor(std::uint64_t member) const;
   // The client's baseline, unless it expired by `now` (then forgotten).
   std::size_t FindFollowed(const PeerBaselineTable::Key& client, UnixSeconds now);
-  // At a bound, every baseline expired by `now` goes (at most once a second), so that room is
-  // what the clients not expired leave, however far ExpireSlice's sweep has come.
+  // At a bound, every baseline expired by `now` goes (at most once a kForgetExpiredEvery), so
+  // that room is what the clients not expired leave, however far ExpireSlice's sweep has come.
   void ForgetExpired(UnixSeconds now);
   bool Expired(const PeerBaselineTable::Baseline& last, UnixSeconds now) const;
   // Cuts `credit`'s transfer to what SetMaxCreditRate allows in `seconds`.
@@ -168,7 +168,8 @@ class TransferLedger final : public CreditRecorder {
   std::size_t max_clients_ = 0;
   std::size_t max_per_member_ = 0;
   std::uint64_t refused_clients_ = 0;
-  UnixSeconds last_forgotten_at_ = -1;  // ForgetExpired's
+  static constexpr UnixSeconds kForgetExpiredEvery = 60;
+  UnixSeconds last_forgotten_at_ = std::numeric_limits<UnixSeconds>::min() / 2;  // ForgetExpired's
   std::uint64_t max_credit_rate_ = 0;
   std::uint64_t capped_credits_ = 0;
   PeerBaselineTable baselines_;
