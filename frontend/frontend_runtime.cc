@@ -12,6 +12,7 @@
 #include "common/metrics_http_server.h"
 #include "common/open_file_limit.h"
 #include "common/process_metrics.h"
+#include "common/reactor/socket_util.h"
 #include "common/reactor/udp_socket.h"
 #include "common/secret_permissions.h"
 #include "common/zmq_endpoint.h"
@@ -31,9 +32,12 @@
 namespace shardtrack {
 namespace {
 
-// On SIGTERM a frontend stops accepting, answers what is in flight, then exits: how often it
-// looks whether anything is left (the wait ends at twice --shard-timeout-ms whatever is left).
+// On SIGTERM a frontend stops accepting, answers what is in flight, then exits once the answers
+// have left: how often it looks whether anything is left (the wait ends at twice
+// --shard-timeout-ms and kDrainFlushLimit whatever is left, so that a client reading nothing
+// cannot hold a stop).
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+constexpr auto kDrainFlushLimit = std::chrono::seconds(5);
 // What each --shard adds to the descriptors: its socket's mailbox and its connection (2, measured
 // with 50 shards), with room for a reconnect.
 constexpr std::uint64_t kDescriptorsPerShardSocket = 4;
@@ -186,6 +190,8 @@ struct Intake {
   std::size_t in_flight() const {
     return http.requests_in_flight() + udp_handler.requests_in_flight();
   }
+  // Every request answered, and every answer handed to the kernel.
+  bool Finished() const { return in_flight() == 0 && http.unsent_bytes() == 0; }
   void Close() {
     http.StopAccepting();
     udp.StopReading();
@@ -324,7 +330,7 @@ Status PrepareDescriptors(zmq::context_t& context, const FrontendSettings& setti
 }
 
 void DrainThenStop(EventLoop& loop, const Intake& intake, MonoTime deadline) {
-  if (intake.in_flight() == 0 || loop.clock().Now() >= deadline) {
+  if (intake.Finished() || loop.clock().Now() >= deadline) {
     loop.Stop();
     return;
   }
@@ -342,7 +348,8 @@ void Drain(EventLoop& loop, TrackerHandler& handler, Intake& intake,
     spdlog::info("no new requests, finishing {} in flight", intake.in_flight());
     intake.Close();
     DrainThenStop(loop, intake,
-                  loop.clock().Now() + std::chrono::milliseconds(settings.shard_timeout_ms) * 2);
+                  loop.clock().Now() + std::chrono::milliseconds(settings.shard_timeout_ms) * 2 +
+                      kDrainFlushLimit);
   });
 }
 
@@ -486,6 +493,12 @@ Result<std::unique_ptr<FrontendRuntime>> FrontendRuntime::Create(
 void FrontendRuntime::WatchSignals(EventLoop& loop) {
   loop.WatchSignals({SIGINT, SIGTERM}, [this, &loop](int signal) {
     Parts& parts = *parts_;
+    if (parts.stopping) {
+      spdlog::warn(
+          "received {} again: stopping now, without the drain ({} requests in flight and {} "
+          "bytes of answers unsent are dropped)",
+          strsignal(signal), parts.intake.in_flight(), parts.http.unsent_bytes());
+    }
     if (!parts.started || parts.stopping) return loop.Stop();
     parts.stopping = true;
     spdlog::info("received {}", strsignal(signal));
@@ -509,6 +522,24 @@ FrontendRuntime::FrontendRuntime(OnlyCreate) {}
 FrontendRuntime::~FrontendRuntime() = default;
 
 MetricsRegistry& FrontendRuntime::metrics_registry() { return parts_->registry; }
+
+Status FrontendRuntime::CheckPorts() {
+  const FrontendSettings& settings = parts_->settings;
+  if (settings.port != 0) {
+    if (Status http = CheckCanListen(settings.bind, settings.port, settings.reuse_port); !http) {
+      return Error{"--port: " + http.error()};
+    }
+  }
+  if (settings.udp_port != 0) {
+    UdpSocket probe(parts_->event_loop,
+                    {.bind_address = settings.bind,
+                     .port = settings.udp_port,
+                     .reuse_port = settings.reuse_port},
+                    [](std::string_view, const Endpoint&, const std::optional<LocalAddress>&) {});
+    if (Status udp = probe.Open(); !udp) return Error{"--udp-port: " + udp.error()};
+  }
+  return OkStatus();
+}
 
 Status FrontendRuntime::Start() {
   const FrontendSettings& settings = parts_->settings;

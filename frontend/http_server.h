@@ -85,6 +85,7 @@ class HttpServer final : public TcpHandler {
   std::size_t connection_count() const { return tcp_.connection_count(); }
   void StopAccepting() { tcp_.StopAccepting(); }
   std::size_t requests_in_flight() const { return in_flight_; }
+  std::size_t unsent_bytes() const { return tcp_.unsent_bytes(); }
   // Requests answered with an error status before reaching the handler (408s included).
   std::uint64_t malformed_requests() const { return malformed_requests_; }
   // Connections refused by the client address policy (e.g. a PROXY header from an untrusted peer).

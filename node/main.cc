@@ -87,6 +87,10 @@ int Run(int argc, char** argv) {
     spdlog::error("{}", frontend.error());
     return 2;
   }
+  if (Status ports = (*frontend)->CheckPorts(); !ports) {
+    spdlog::error("{}", ports.error());
+    return 1;
+  }
   std::vector<std::unique_ptr<ShardRuntime>> shards;
   // Each shard opened is stopped as after SIGTERM, even when the start fails after it, so that
   // its accounting's baselines and last file are saved as at any stop.
@@ -107,6 +111,10 @@ int Run(int argc, char** argv) {
       return stop_shards(1);
     }
     shards.back()->RegisterMetrics((*frontend)->metrics_registry());
+  }
+  if (EventLoop::SignalPending({SIGINT, SIGTERM})) {  // the loop, which reads them, has not run
+    spdlog::info("asked to stop during the load: stopping without serving");
+    return stop_shards(0);
   }
   if (Status started = (*frontend)->Start(); !started) {
     spdlog::error("{}", started.error());

@@ -45,10 +45,15 @@ int Run(int argc, char** argv) {
     return 1;
   }
   zmq::context_t context(1);
+  spdlog::info("loading shard {}/{} from {}", settings.index, settings.count, settings.data_dir);
   auto shard = ShardRuntime::Open(loop, context, settings, clock);
   if (!shard) {
     spdlog::error("{}", shard.error());
     return 1;
+  }
+  if (EventLoop::SignalPending({SIGINT, SIGTERM})) {  // the loop, which reads them, has not run
+    spdlog::info("asked to stop during the load: stopping without serving");
+    return (*shard)->Stop() ? 0 : 1;
   }
   // Stopped as after SIGTERM even when the start fails now, so that its accounting's baselines
   // and last file are saved as at any stop.

@@ -203,6 +203,13 @@ bool Block(const sigset_t& mask) {
 
 void EventLoop::HoldSignals(std::initializer_list<int> signals) { Block(MaskOf(signals)); }
 
+bool EventLoop::SignalPending(std::initializer_list<int> signals) {
+  sigset_t pending;
+  if (::sigpending(&pending) != 0) return false;
+  return std::any_of(signals.begin(), signals.end(),
+                     [&pending](int signal) { return ::sigismember(&pending, signal) == 1; });
+}
+
 void EventLoop::WatchSignals(std::initializer_list<int> signals,
                              std::function<void(int)> on_signal) {
   const sigset_t mask = MaskOf(signals);

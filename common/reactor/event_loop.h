@@ -114,6 +114,9 @@ class EventLoop {
   // while the process sets itself up (a SIGHUP during a long list load) would otherwise take
   // its default action and end the process. Call it first thing in main.
   static void HoldSignals(std::initializer_list<int> signals);
+  // Whether one of `signals`, held, waits to be read: a stop asked for during a start's long
+  // load, before the loop ran.
+  static bool SignalPending(std::initializer_list<int> signals);
   // Calls `on_signal(signo)` on the loop when one of `signals` arrives (signalfd; the signals are
   // blocked for the calling thread). Call it before starting other threads (a zmq::context_t),
   // which otherwise inherit an unblocked mask and may take the signal themselves.

@@ -93,8 +93,8 @@ Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t 
   return ListenSocket{fd, endpoint ? endpoint->port : port};
 }
 
-Status CheckCanListen(const std::string& address, std::uint16_t port) {
-  auto listener = OpenListenSocket(address, port, 1, /*reuse_port=*/false);
+Status CheckCanListen(const std::string& address, std::uint16_t port, bool reuse_port) {
+  auto listener = OpenListenSocket(address, port, 1, reuse_port);
   if (!listener) {
     return Error{listener.error() +
                  " (is another process listening there? is the address this machine's?)"};

@@ -45,7 +45,7 @@ Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t 
 
 // Listens on `address` and `port` and closes the socket at once: whether a server could listen
 // there now, said before a slow start rather than after it. The error says what to check.
-Status CheckCanListen(const std::string& address, std::uint16_t port);
+Status CheckCanListen(const std::string& address, std::uint16_t port, bool reuse_port = false);
 
 // The IpAddress (IPv4-mapped IPv6 becomes IPv4) and port of a peer; nullopt for other families.
 struct Endpoint {

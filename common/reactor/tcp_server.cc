@@ -532,4 +532,10 @@ void TcpServer::StopAccepting() {
 
 std::size_t TcpServer::connection_count() const { return connections_.size(); }
 
+std::size_t TcpServer::unsent_bytes() const {
+  std::size_t unsent = 0;
+  for (const auto& [id, connection] : connections_) unsent += connection->unsent();
+  return unsent;
+}
+
 }  // namespace shardtrack

@@ -100,6 +100,9 @@ class TcpServer {
   // Closes the listener; open connections carry on (graceful shutdown).
   void StopAccepting();
   std::size_t connection_count() const;
+  // Output queued here that the sockets have not taken yet, over every connection (a drain waits
+  // for it: what is left at exit is lost).
+  std::size_t unsent_bytes() const;
   // Closed connections still draining a refused client's input (at most max_connections / 4).
   std::size_t lingering_count() const { return lingering_.size(); }
   // Connections refused at once because max_connections were open.

@@ -2,12 +2,14 @@
 of every shard over HTTP and UDP, keeps them across a restart and a kill -9, and its data
 directory is a cluster's: shard processes started over it serve the same swarms."""
 
+import hashlib
 import os
 import re
 import resource
 import signal
 import socket
 import subprocess
+import time
 
 import cluster
 from cluster import (Frontend, Node, ProcessTestCase, Shard, announce, free_port,
@@ -110,17 +112,22 @@ class NodeTest(ProcessTestCase):
         baselines = os.path.join(accounting, "shard0-of-2.baselines")
         self.assertTrue(os.path.exists(baselines))
 
-        with socket.socket() as taken:  # the frontend cannot listen, after its shards opened
-            taken.bind(("127.0.0.1", 0))
-            taken.listen()
-            result = subprocess.run(
-                [cluster.binary("shardtrack-node"), "--bind", "127.0.0.1", "--port",
-                 str(taken.getsockname()[1]), "--shards", str(SHARDS), "--data-dir",
-                 self.data_dir, "--passkey-file", passkeys],
-                capture_output=True, text=True, env=self.env, timeout=30)
+        # Shard 1 cannot load (its snapshot damaged), after shard 0 opened.
+        snapshot = os.path.join(self.data_dir, f"shard-1-of-{SHARDS}.snapshot")
+        with open(snapshot, "rb") as f:
+            intact = f.read()
+        with open(snapshot, "wb") as f:
+            f.write(intact[:-3])
+        result = subprocess.run(
+            [cluster.binary("shardtrack-node"), "--bind", "127.0.0.1", "--port", "0",
+             "--shards", str(SHARDS), "--data-dir", self.data_dir, "--passkey-file", passkeys],
+            capture_output=True, text=True, env=self.env, timeout=30)
         self.assertEqual(result.returncode, 1, result.stderr)
         self.assertIn("accounting goes on from 1 peers' saved counters", result.stderr)
+        self.assertIn("shard 1:", result.stderr)
         self.assertTrue(os.path.exists(baselines), result.stderr)
+        with open(snapshot, "wb") as f:
+            f.write(intact)
 
         node.start()  # the counters saved by the first stop: the next announce is credited
         self.assertNotIn(b"failure reason", member_announce(3000))
@@ -130,6 +137,66 @@ class NodeTest(ProcessTestCase):
             with open(os.path.join(accounting, name)) as f:
                 uploaded += sum(int(line.split("\t")[2]) for line in f.read().splitlines()[1:])
         self.assertEqual(uploaded, 3000)
+
+    def test_a_port_taken_is_found_before_the_shards_load(self):
+        node = self.start_node()
+        self.seed_and_leech(node.port)
+        self.assertEqual(node.stop(), 0, node.log_tail())
+        snapshots = {name: os.stat(os.path.join(self.data_dir, name)).st_mtime_ns
+                     for name in os.listdir(self.data_dir) if name.endswith(".snapshot")}
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            result = subprocess.run(
+                [cluster.binary("shardtrack-node"), "--bind", "127.0.0.1", "--port",
+                 str(taken.getsockname()[1]), "--shards", str(SHARDS), "--data-dir",
+                 self.data_dir], capture_output=True, text=True, env=self.env, timeout=30)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("--port:", result.stderr)
+        self.assertNotIn("recovered", result.stderr)  # no shard loaded
+        self.assertEqual(snapshots, {name: os.stat(os.path.join(self.data_dir, name)).st_mtime_ns
+                                     for name in snapshots}, "no snapshot written again")
+
+    def test_a_stop_waits_for_its_answers_to_leave(self):
+        # Answers a slow reader has not taken yet are still sent after SIGTERM, not cut short.
+        node = self.start_node("--drain-grace-ms", "0", "--max-output-bytes", str(16 << 20))
+        requests = b"".join(
+            cluster.announce_target(hashlib.sha1(b"drain %d" % n).digest(),
+                                    peer_id(f"d{n}"), 6881, left=0).encode().join(
+                [b"GET ", b" HTTP/1.1\r\nHost: x\r\n\r\n"]) for n in range(6000))
+        with socket.create_connection(("127.0.0.1", node.port), timeout=30) as conn:
+            conn.sendall(requests)
+            received = b""
+            while received.count(b"HTTP/1.1 200") < 6000:
+                received += conn.recv(1 << 20)
+        with socket.socket() as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.connect(("127.0.0.1", node.port))
+            client.sendall(b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n" * 20)  # 6 MB
+            time.sleep(1.0)  # answered, and waiting for the client to read
+            node.popen.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # now it reads fast
+            client.settimeout(20)
+            received = b""
+            while chunk := client.recv(1 << 20):
+                received += chunk
+        self.assertEqual(node.stop(), 0, node.log_tail())
+        answers = received.split(b"HTTP/1.1 200 OK\r\n")[1:]
+        self.assertEqual(len(answers), 20, node.log_tail())
+        for answer in answers:
+            head, _, body = answer.partition(b"\r\n\r\n")
+            length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+            self.assertEqual(len(body), length)
+
+    def test_a_second_signal_stops_at_once_and_says_what_it_drops(self):
+        node = self.start_node("--drain-grace-ms", "5000")
+        node.popen.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        node.popen.send_signal(signal.SIGINT)
+        self.assertEqual(node.popen.wait(10), 0)  # long before the grace's end
+        self.assertEqual(node.stop(), 0)  # joins its log's reader
+        self.assertIn("again: stopping now, without the drain", node.log_tail())
 
     def test_its_data_directory_serves_a_cluster_of_as_many_shards(self):
         node = self.start_node()
