@@ -67,8 +67,7 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   Totals& totals = TotalsFor(passkey, announce.info_hash);
   Totals credit{.announces = 1};
   const std::uint64_t member = known ? 0 : MemberOf(passkey);  // a known client's is kept
-  if (!known && !HasRoomFor(member)) ForgetExpired(now);
-  if (!known && !HasRoomFor(member)) {
+  if (!known && !MakeRoomFor(member, now)) {
     ++refused_clients_;
     return totals.Add(credit);
   }
@@ -99,7 +98,8 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
     credit.downloaded = downloaded - last.downloaded;
     const UnixSeconds gap = now - last.last_seen;
     BoundTransfer(credit, gap);
-    if (last.seeder && (announce.seeder || stopped) && gap >= 0 && gap <= peer_timeout_) {
+    // Within the peer timeout: FindFollowed forgot a client silent for longer.
+    if (last.seeder && (announce.seeder || stopped) && gap >= 0) {
       credit.seeding_seconds = static_cast<std::uint64_t>(gap);
     }
   }
@@ -125,12 +125,14 @@ std::size_t TransferLedger::FindFollowed(const PeerBaselineTable::Key& client, U
   return PeerBaselineTable::kAbsent;
 }
 
-void TransferLedger::ForgetExpired(UnixSeconds now) {
+bool TransferLedger::MakeRoomFor(std::uint64_t member, UnixSeconds now) {
+  if (HasRoomFor(member)) return true;
   // A member making up clients stays at its bound: a lap of the whole table (tens of ms at
   // millions of clients) at most once a minute.
-  if (now - last_forgotten_at_ < kForgetExpiredEvery) return;
+  if (last_forgotten_at_ && now - *last_forgotten_at_ < kForgetExpiredEvery) return false;
   last_forgotten_at_ = now;
   baselines_.ExpireSlice(now - peer_timeout_, 1);
+  return HasRoomFor(member);
 }
 
 bool TransferLedger::Expired(const PeerBaselineTable::Baseline& last, UnixSeconds now) const {

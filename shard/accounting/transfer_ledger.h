@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -156,9 +157,10 @@ class TransferLedger final : public CreditRecorder {
   bool HasRoomFor(std::uint64_t member) const;
   // The client's baseline, unless it expired by `now` (then forgotten).
   std::size_t FindFollowed(const PeerBaselineTable::Key& client, UnixSeconds now);
-  // At a bound, every baseline expired by `now` goes (at most once a kForgetExpiredEvery), so
-  // that room is what the clients not expired leave, however far ExpireSlice's sweep has come.
-  void ForgetExpired(UnixSeconds now);
+  // HasRoomFor, once every baseline expired by `now` went (at a bound, at most once a
+  // kForgetExpiredEvery): room is what the clients not expired leave, however far ExpireSlice's
+  // sweep has come.
+  bool MakeRoomFor(std::uint64_t member, UnixSeconds now);
   bool Expired(const PeerBaselineTable::Baseline& last, UnixSeconds now) const;
   // Cuts `credit`'s transfer to what SetMaxCreditRate allows in `seconds`.
   void BoundTransfer(Totals& credit, UnixSeconds seconds);
@@ -169,7 +171,7 @@ class TransferLedger final : public CreditRecorder {
   std::size_t max_per_member_ = 0;
   std::uint64_t refused_clients_ = 0;
   static constexpr UnixSeconds kForgetExpiredEvery = 60;
-  UnixSeconds last_forgotten_at_ = std::numeric_limits<UnixSeconds>::min() / 2;  // ForgetExpired's
+  std::optional<UnixSeconds> last_forgotten_at_;  // MakeRoomFor's
   std::uint64_t max_credit_rate_ = 0;
   std::uint64_t capped_credits_ = 0;
   PeerBaselineTable baselines_;

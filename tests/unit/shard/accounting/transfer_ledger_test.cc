@@ -332,6 +332,26 @@ TEST_F(TransferLedgerTest, ABaselineExpiredButNotYetSweptIsForgottenAsIfItWere) 
   EXPECT_EQ(ledger_.refused_clients(), 0u);
 }
 
+// A member making up clients stays at a bound: the lap that forgets the expired runs at most
+// once a minute there, and a client that comes meanwhile waits for the next.
+TEST_F(TransferLedgerTest, AtABoundTheExpiredAreForgottenAtMostOnceAMinute) {
+  ledger_.SetMaxClients(2, 0);
+  Announce(Peer(1, "10.0.0.1", 6881, proto::EVENT_STARTED), "alice", 0, 0);
+  now_ += 30;
+  Announce(Peer(1, "10.0.0.2", 6881, proto::EVENT_STARTED), "bob", 0, 0);
+  now_ += kPeerTimeout - 30;  // alice's expired, bob's not
+  Announce(Peer(1, "10.0.0.3", 6881, proto::EVENT_STARTED), "carol", 0, 0);
+  EXPECT_EQ(ledger_.refused_clients(), 0u) << "alice's room";
+  now_ += 30;  // bob's expired too, but the last lap was 30 s ago
+  Announce(Peer(1, "10.0.0.4", 6881, proto::EVENT_STARTED), "dave", 0, 0);
+  EXPECT_EQ(ledger_.refused_clients(), 1u);
+  now_ += 30;
+  Announce(Peer(1, "10.0.0.4", 6881, proto::EVENT_STARTED), "dave", 0, 0);
+  Announce(Peer(1, "10.0.0.4", 6881), "dave", 300, 0);
+  EXPECT_EQ(ledger_.refused_clients(), 1u) << "bob's room, a minute on";
+  EXPECT_EQ(Of("dave").uploaded, 300u);
+}
+
 TEST_F(TransferLedgerTest, ExpiringSliceBySliceGoesRoundEveryBaselineOnce) {
   for (std::uint16_t port = 1; port <= 1000; ++port) {
     Announce(Peer(1, "10.0.0.1", port), "alice", 0, 0);
