@@ -14,9 +14,8 @@ namespace {
 constexpr std::size_t kQuotedLength = 60;  // how much of a bad line an error shows
 
 std::string Quoted(std::string_view line) {
-  std::string out = "\"";
-  for (char c : line.substr(0, kQuotedLength)) out += Shown(c);
-  return out + (line.size() > kQuotedLength ? "...\"" : "\"");
+  return "\"" + Shown(line.substr(0, kQuotedLength)) +
+         (line.size() > kQuotedLength ? "...\"" : "\"");
 }
 
 std::int64_t Nanoseconds(const timespec& time) {
@@ -84,6 +83,12 @@ Status ForEachListLine(std::string_view text,
     }
   }
   return OkStatus();
+}
+
+std::string Shown(std::string_view text) {
+  std::string out;
+  for (char c : text) out += Shown(c);
+  return out;
 }
 
 std::string Shown(char c) {

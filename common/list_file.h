@@ -49,6 +49,8 @@ Status ForEachListLine(std::string_view text,
 
 // A character as an error message shows it: itself when printable, else \xNN.
 std::string Shown(char c);
+// Every character of `text` so.
+std::string Shown(std::string_view text);
 
 // The list a file holds, parsed by `parse`, or an error that names the file: "FILE: line 7 ..."
 // or "cannot read FILE: No such file or directory".

@@ -45,15 +45,6 @@ Result<std::optional<std::uint32_t>> OtherLayoutRunning(int fd, const std::strin
   return CountLockedIn(fd, path, own + 1, kIndexOffset - own - 1);
 }
 
-// Made by root (a tool run by hand), the file would shut out a shard run as the directory's
-// owner: it needs it open for writing. Root may give it away; anyone else owns it already.
-void GiveToDirectoryOwner(int fd, const std::string& dir) {
-  struct stat directory {};
-  if (::geteuid() != 0 || ::stat(dir.c_str(), &directory) != 0) return;
-  // Should it fail, the shard's own start says it cannot open the file, and where.
-  if (::fchown(fd, directory.st_uid, directory.st_gid) != 0) return;
-}
-
 std::string InUseByOtherLayout(const std::string& dir, std::uint32_t running) {
   return "data directory " + dir + " is in use by the shards of a " + std::to_string(running) +
          "-shard layout: stop every one of them first (to change the shard count, stop the "
@@ -69,7 +60,9 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Take(const std::string& dir, s
   if (!file.valid()) return ErrnoError("open", path, errno);
   const int fd = file.get();
   auto lock = std::make_unique<DataDirLock>(std::move(file));
-  GiveToDirectoryOwner(fd, dir);
+  // A shard needs it open for writing. Should the gift fail, its own start says it cannot open
+  // the file, and where.
+  (void)GiveToDirectoryOwner(path, dir);
   struct flock layout = ByteRange(F_RDLCK, count, 1);
   if (::fcntl(fd, F_OFD_SETLK, &layout) != 0) return ErrnoError("lock", path, errno);
   // Locked first, tested after: of two layouts starting at once, at least one sees the other.

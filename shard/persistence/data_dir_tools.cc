@@ -1,13 +1,8 @@
 #include "shard/persistence/data_dir_tools.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <thread>
 
 #include "common/list_file.h"
@@ -21,28 +16,16 @@
 namespace shardtrack {
 namespace {
 
-// Run as root (by hand, or with sudo), an import would leave files that a shard run as the
-// directory's owner may not read: they are given to that owner, as the lock file is. Says what
-// could not be given.
-std::string GiveToDirectoryOwner(const std::string& dir,
-                                 std::initializer_list<ShardFileKind> kinds) {
-  struct stat directory {};
-  if (::geteuid() != 0 || ::stat(dir.c_str(), &directory) != 0) return "";
+// What an import wrote, given to the directory's owner (GiveToDirectoryOwner) so that a shard
+// run as that user may read it; says what could not be given.
+std::string GiveImportToDirectoryOwner(const std::string& dir) {
   std::string failed;
-  for (ShardFileKind kind : kinds) {
-    const std::string path = JoinPath(dir, ShardFileName{0, 1, kind}.ToString());
-    if (::chown(path.c_str(), directory.st_uid, directory.st_gid) != 0) {
-      failed += "; cannot give " + path + " to the directory's owner: " + std::strerror(errno) +
-                " (chown it, or the shard cannot read it)";
-    }
+  for (ShardFileKind kind : {ShardFileKind::kSnapshot, ShardFileKind::kJournal}) {
+    const Status given =
+        GiveToDirectoryOwner(JoinPath(dir, ShardFileName{0, 1, kind}.ToString()), dir);
+    if (!given) failed += "; " + given.error() + " (chown it, or the shard cannot read it)";
   }
   return failed;
-}
-
-std::string Printable(std::string_view key) {
-  std::string out;
-  for (char c : key) out += Shown(c);
-  return out;
 }
 
 std::string Of(const ShardFileName& name) {
@@ -209,9 +192,9 @@ Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::strin
                " completed counts over 4294967295, the most a swarm keeps, taken as that";
   }
   for (const std::string& key : imported->ignored_keys) {
-    summary += "; ignored '" + Printable(key) + "'";
+    summary += "; ignored '" + Shown(key) + "'";
   }
-  return summary + GiveToDirectoryOwner(dir, {ShardFileKind::kSnapshot, ShardFileKind::kJournal});
+  return summary + GiveImportToDirectoryOwner(dir);
 }
 
 }  // namespace shardtrack

@@ -129,6 +129,16 @@ bool Listed(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+Status GiveToDirectoryOwner(const std::string& path, const std::string& dir) {
+  struct stat directory {};
+  if (::geteuid() != 0) return OkStatus();
+  if (::stat(dir.c_str(), &directory) != 0) return ErrnoError("stat", dir, errno);
+  if (::chown(path.c_str(), directory.st_uid, directory.st_gid) != 0) {
+    return ErrnoError("chown", path, errno);
+  }
+  return OkStatus();
+}
+
 std::string JoinPath(std::string_view dir, std::string_view name) {
   std::string out(dir);
   if (!out.empty() && out.back() != '/') out += '/';

@@ -104,5 +104,8 @@ std::string JoinPath(std::string_view dir, std::string_view name);
 std::string ParentOf(const std::string& dir);
 // Whether `name` is among `names` (a ListDir's): what is there, without a stat that could fail.
 bool Listed(const std::vector<std::string>& names, std::string_view name);
+// Made by root (a tool run by hand, or with sudo), a file would shut out a shard run as the
+// directory's owner: root gives it to that owner (anyone else owns it already: nothing to do).
+Status GiveToDirectoryOwner(const std::string& path, const std::string& dir);
 
 }  // namespace shardtrack
