@@ -144,22 +144,29 @@ class NodeTest(ProcessTestCase):
         self.assertEqual(node.stop(), 0, node.log_tail())
         snapshots = {name: os.stat(os.path.join(self.data_dir, name)).st_mtime_ns
                      for name in os.listdir(self.data_dir) if name.endswith(".snapshot")}
-        with socket.socket() as taken:
-            taken.bind(("127.0.0.1", 0))
-            taken.listen()
-            result = subprocess.run(
-                [cluster.binary("shardtrack-node"), "--bind", "127.0.0.1", "--port",
-                 str(taken.getsockname()[1]), "--shards", str(SHARDS), "--data-dir",
-                 self.data_dir], capture_output=True, text=True, env=self.env, timeout=30)
-        self.assertEqual(result.returncode, 1, result.stderr)
-        self.assertIn("--port:", result.stderr)
-        self.assertNotIn("recovered", result.stderr)  # no shard loaded
+        for kind, flag in ((socket.SOCK_STREAM, "--port"), (socket.SOCK_DGRAM, "--udp-port")):
+            with socket.socket(type=kind) as taken:
+                taken.bind(("127.0.0.1", 0))
+                if kind == socket.SOCK_STREAM:
+                    taken.listen()
+                port = str(taken.getsockname()[1])
+                ports = [flag, port] if flag == "--port" else ["--port", "0", flag, port]
+                result = subprocess.run(
+                    [cluster.binary("shardtrack-node"), "--bind", "127.0.0.1", *ports, "--shards",
+                     str(SHARDS), "--data-dir", self.data_dir],
+                    capture_output=True, text=True, env=self.env, timeout=30)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertIn(flag + ":", result.stderr)
+            self.assertNotIn("recovered", result.stderr)  # no shard loaded
         self.assertEqual(snapshots, {name: os.stat(os.path.join(self.data_dir, name)).st_mtime_ns
                                      for name in snapshots}, "no snapshot written again")
 
     def test_a_stop_waits_for_its_answers_to_leave(self):
-        # Answers a slow reader has not taken yet are still sent after SIGTERM, not cut short.
-        node = self.start_node("--drain-grace-ms", "0", "--max-output-bytes", str(16 << 20))
+        # Answers a slow reader has not taken yet are still sent after SIGTERM, not cut short;
+        # a client that reads nothing holds the stop up only so long (twice the shard timeout
+        # and 5 s).
+        node = self.start_node("--drain-grace-ms", "0", "--max-output-bytes", str(16 << 20),
+                               "--shard-timeout-ms", "200")
         requests = b"".join(
             cluster.announce_target(hashlib.sha1(b"drain %d" % n).digest(),
                                     peer_id(f"d{n}"), 6881, left=0).encode().join(
@@ -169,18 +176,22 @@ class NodeTest(ProcessTestCase):
             received = b""
             while received.count(b"HTTP/1.1 200") < 6000:
                 received += conn.recv(1 << 20)
-        with socket.socket() as client:
-            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            client.connect(("127.0.0.1", node.port))
-            client.sendall(b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n" * 20)  # 6 MB
-            time.sleep(1.0)  # answered, and waiting for the client to read
+        with socket.socket() as client, socket.socket() as idle:
+            for conn in (client, idle):
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                conn.connect(("127.0.0.1", node.port))
+                conn.sendall(b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n" * 20)  # 6 MB
+            time.sleep(1.0)  # answered, and waiting for the clients to read
             node.popen.send_signal(signal.SIGTERM)
+            stopping = time.monotonic()
             time.sleep(0.5)
             client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # now it reads fast
             client.settimeout(20)
             received = b""
             while chunk := client.recv(1 << 20):
                 received += chunk
+            self.assertEqual(node.popen.wait(20), 0, node.log_tail())
+            self.assertLess(time.monotonic() - stopping, 10)  # `idle` never read
         self.assertEqual(node.stop(), 0, node.log_tail())
         answers = received.split(b"HTTP/1.1 200 OK\r\n")[1:]
         self.assertEqual(len(answers), 20, node.log_tail())

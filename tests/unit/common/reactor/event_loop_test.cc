@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -406,6 +407,24 @@ TEST_F(EventLoopTest, ASocketCallbackUnwatchingItsSocketSkipsNoOtherSocket) {
   }
   loop_.RunOnce(milliseconds(0));
   EXPECT_THAT(calls, ElementsAre(1, 1, 1));
+}
+
+// A start's load runs before the loop reads signals: a held stop is seen there.
+TEST(EventLoopSignalsTest, AHeldSignalIsPendingUntilRead) {
+  sigset_t before;
+  ::pthread_sigmask(SIG_SETMASK, nullptr, &before);
+  EventLoop::HoldSignals({SIGUSR2});
+  EXPECT_FALSE(EventLoop::SignalPending({SIGUSR1, SIGUSR2}));
+  ::raise(SIGUSR2);
+  EXPECT_TRUE(EventLoop::SignalPending({SIGUSR1, SIGUSR2}));
+  EXPECT_FALSE(EventLoop::SignalPending({SIGUSR1}));
+  sigset_t held;
+  ::sigemptyset(&held);
+  ::sigaddset(&held, SIGUSR2);
+  const timespec now{};
+  EXPECT_EQ(::sigtimedwait(&held, nullptr, &now), SIGUSR2);  // read: pending no more
+  EXPECT_FALSE(EventLoop::SignalPending({SIGUSR2}));
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 TEST_F(EventLoopTest, StopEndsRunAfterTheCurrentTurn) {

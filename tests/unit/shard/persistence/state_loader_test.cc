@@ -34,13 +34,27 @@ class StateLoaderTest : public ::testing::Test {
                 const std::vector<TorrentRecord>& torrents) {
     testing::WriteShardSnapshot(ops_, dir_.path(), {index, count, generation, 0}, torrents);
   }
+  // Shard 0 of 1's journal that follows `generation`, holding `entries` (the journal there
+  // becomes `.journal.prev`).
+  void Journal(std::uint64_t generation, const std::vector<JournalEntry>& entries) {
+    auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, generation, 0});
+    ASSERT_TRUE(journal.ok()) << journal.error();
+    for (const JournalEntry& entry : entries) (*journal)->Append(entry);
+    ASSERT_TRUE((*journal)->Commit().ok());
+  }
   // Generation 3: a snapshot in which `hash` has 5 completions and a journal that makes them 6.
   void SnapshotAndJournal(const InfoHash& hash) {
     Snapshot(0, 1, 3, {Torrent(hash, 5)});
-    auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 3, 0});
-    ASSERT_TRUE(journal.ok());
-    (*journal)->Append({JournalOp::kCompleted, hash, 6, {}});
-    ASSERT_TRUE((*journal)->Commit().ok());
+    Journal(3, {{JournalOp::kCompleted, hash, 6, {}}});
+  }
+  // Cuts the trailer of shard 0 of 1's current snapshot (its torrent records stay intact); returns
+  // what is left.
+  std::string CutSnapshotTrailer() {
+    const std::string path = dir_.File("shard-0-of-1.snapshot");
+    std::string bytes = testing::ReadAll(path);
+    bytes.resize(bytes.size() - 3);
+    testing::WriteAll(path, bytes);
+    return bytes;
   }
   Result<LoadedState> Load(std::uint32_t index, std::uint32_t count,
                            OnCorrupt on_corrupt = OnCorrupt::kRefuse) {
@@ -83,12 +97,9 @@ TEST_F(StateLoaderTest, AForgottenTorrentIsGoneUntilItsNextRecord) {
   const InfoHash gone = HashOn(0, 1, 0);
   const InfoHash back = HashOn(0, 1, 1);
   Snapshot(0, 1, 4, {Torrent(gone, 2, {}), Torrent(back, 5, {})});
-  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
-  ASSERT_TRUE(journal.ok());
-  (*journal)->Append({JournalOp::kForget, gone, 0, {}});
-  (*journal)->Append({JournalOp::kForget, back, 0, {}});
-  (*journal)->Append({JournalOp::kPeerUpsert, back, 0, Peer(1, 10, 300)});  // a newcomer
-  ASSERT_TRUE((*journal)->Commit().ok());
+  Journal(4, {{JournalOp::kForget, gone, 0, {}},
+              {JournalOp::kForget, back, 0, {}},
+              {JournalOp::kPeerUpsert, back, 0, Peer(1, 10, 300)}});  // a newcomer
 
   auto loaded = Load(0, 1);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
@@ -109,10 +120,7 @@ TEST_F(StateLoaderTest, ASwarmWrittenInSeveralRecordsLoadsWhole) {
 
 TEST_F(StateLoaderTest, SkipsAJournalOlderThanTheSnapshot) {
   const InfoHash hash = HashOn(0, 1, 0);
-  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
-  ASSERT_TRUE(journal.ok());
-  (*journal)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(9, 90, 100)});
-  ASSERT_TRUE((*journal)->Commit().ok());
+  Journal(4, {{JournalOp::kPeerUpsert, hash, 0, Peer(9, 90, 100)}});
   // A crash between installing snapshot 5 and starting its journal: 5 holds the changes.
   Snapshot(0, 1, 5, {Torrent(hash, 1)});
   auto loaded = Load(0, 1);
@@ -376,10 +384,7 @@ TEST_F(StateLoaderTest, OnlyTheLayoutInForceMustHaveItsJournals) {
 TEST_F(StateLoaderTest, AJournalThatFollowsANewerSnapshotThanTheOneLoadedIsAGap) {
   const InfoHash hash = HashOn(0, 1, 0);
   Snapshot(0, 1, 3, {Torrent(hash, 5)});
-  auto journal = JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0});
-  ASSERT_TRUE(journal.ok());
-  (*journal)->Append({JournalOp::kCompleted, hash, 7, {}});
-  ASSERT_TRUE((*journal)->Commit().ok());
+  Journal(4, {{JournalOp::kCompleted, hash, 7, {}}});
   std::filesystem::remove(dir_.File("shard-0-of-1.journal.prev"));  // it followed 3
   auto refused = Load(0, 1);
   ASSERT_FALSE(refused.ok());
@@ -402,10 +407,7 @@ TEST_F(StateLoaderTest, QuarantineAfterACrashMidRotationSaysWhatNoFileHolds) {
   ASSERT_TRUE(JournalWriter::Create(ops_, dir_.path(), {0, 1, 3, 0}).ok());  // the crash
   Snapshot(0, 1, 4, {Torrent(hash, 2)});                                     // the next start's
   ASSERT_TRUE(JournalWriter::Create(ops_, dir_.path(), {0, 1, 4, 0}).ok());
-  const std::string path = dir_.File("shard-0-of-1.snapshot");
-  std::string bytes = testing::ReadAll(path);
-  bytes.resize(bytes.size() - 3);
-  testing::WriteAll(path, bytes);
+  CutSnapshotTrailer();
   auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_NE(loaded->Summary().find("changed between generation 2 and 3 is in no file"),
@@ -417,10 +419,8 @@ TEST_F(StateLoaderTest, QuarantineMovesTheCorruptSnapshotAsideAndUsesThePrevious
   const InfoHash hash = HashOn(0, 1, 0);
   Snapshot(0, 1, 1, {Torrent(hash, 1)});
   Snapshot(0, 1, 2, {Torrent(hash, 2)});
+  const std::string bytes = CutSnapshotTrailer();
   const std::string path = dir_.File("shard-0-of-1.snapshot");
-  std::string bytes = testing::ReadAll(path);
-  bytes.resize(bytes.size() - 3);
-  testing::WriteAll(path, bytes);
   auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   ASSERT_EQ(loaded->torrents.size(), 1u);
@@ -432,15 +432,9 @@ TEST_F(StateLoaderTest, QuarantineMovesTheCorruptSnapshotAsideAndUsesThePrevious
 TEST_F(StateLoaderTest, QuarantiningTheCurrentSnapshotLosesNothingThePrevFilesHold) {
   const InfoHash hash = HashOn(0, 1, 0);
   Snapshot(0, 1, 1, {Torrent(hash, 1)});
-  auto first = JournalWriter::Create(ops_, dir_.path(), {0, 1, 1, 0});
-  ASSERT_TRUE(first.ok());
-  (*first)->Append({JournalOp::kCompleted, hash, 2, {}});
-  ASSERT_TRUE((*first)->Commit().ok());
+  Journal(1, {{JournalOp::kCompleted, hash, 2, {}}});
   Snapshot(0, 1, 2, {Torrent(hash, 2)});
-  auto second = JournalWriter::Create(ops_, dir_.path(), {0, 1, 2, 0});  // first becomes .prev
-  ASSERT_TRUE(second.ok());
-  (*second)->Append({JournalOp::kPeerUpsert, hash, 0, Peer(1, 10, 100)});
-  ASSERT_TRUE((*second)->Commit().ok());
+  Journal(2, {{JournalOp::kPeerUpsert, hash, 0, Peer(1, 10, 100)}});  // the first becomes .prev
   testing::WriteAll(dir_.File("shard-0-of-1.snapshot"), "garbage");
   auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
@@ -455,10 +449,7 @@ TEST_F(StateLoaderTest, ACorruptSnapshotSetAsideLeavesNoneOfItsTorrentsBehind) {
   const InfoHash only_in_corrupt = HashOn(0, 1, 1);
   Snapshot(0, 1, 1, {Torrent(kept, 1, {Peer(1, 10, 100)})});
   Snapshot(0, 1, 2, {Torrent(kept, 2, {Peer(2, 20, 200)}), Torrent(only_in_corrupt, 5)});
-  const std::string path = dir_.File("shard-0-of-1.snapshot");
-  std::string bytes = testing::ReadAll(path);
-  bytes.resize(bytes.size() - 3);  // every torrent record intact, the trailer cut
-  testing::WriteAll(path, bytes);
+  CutSnapshotTrailer();
   auto loaded = Load(0, 1, OnCorrupt::kQuarantine);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(loaded->torrents, (std::vector<TorrentRecord>{Torrent(kept, 1, {Peer(1, 10, 100)})}));
