@@ -79,13 +79,21 @@ std::uint32_t SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant
   constexpr std::uint64_t kChunk = 16;
   std::array<std::pair<const PeerSpan*, const std::uint8_t*>, kChunk> drawn;
   CandidateCursor cursor(spans);
+  // The runs start at a random place and wrap round: with fixed runs, a run of one peer (numwant
+  // over half the candidates) would put that peer in every reply.
+  const std::uint64_t offset = rng.Below(static_cast<std::uint32_t>(total));
+  std::uint64_t last_position = 0;
   for (std::uint64_t first = 0; first < wanted; first += kChunk) {
     const std::uint64_t count = std::min(kChunk, wanted - first);
     for (std::uint64_t i = 0; i < count; ++i) {
       const std::uint64_t run = first + i;
       const std::uint64_t begin = run * total / wanted;
       const std::uint64_t end = (run + 1) * total / wanted;
-      drawn[i] = cursor.At(begin + rng.Below(static_cast<std::uint32_t>(end - begin)));
+      const std::uint64_t position =
+          (offset + begin + rng.Below(static_cast<std::uint32_t>(end - begin))) % total;
+      if (position < last_position) cursor = CandidateCursor(spans);  // wrapped round, once
+      last_position = position;
+      drawn[i] = cursor.At(position);
       __builtin_prefetch(drawn[i].second);
     }
     for (std::uint64_t i = 0; i < count; ++i) {

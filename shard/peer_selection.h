@@ -28,8 +28,9 @@ struct PeerSpan {
 // Appends min(numwant, candidates) distinct peers drawn from `spans` to `out.peers4` / `peers6`
 // (and their ids to `peer_ids4` / `peer_ids6` when `want_peer_ids` and every span keeps ids, so
 // ids always line up with their peers; else no ids at all). The candidates are cut into
-// numwant equal runs and one peer is drawn at random from each run, so every candidate has about
-// the same chance and no peer is favoured by its place in the swarm. Returns how many it appended.
+// numwant equal runs, starting at a random place and wrapping round, and one peer is drawn at
+// random from each run, so every candidate has the same chance and no peer is favoured by its
+// place in the swarm. Returns how many it appended.
 std::uint32_t SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant,
                           bool want_peer_ids, FastRng& rng, proto::AnnounceReply& out);
 

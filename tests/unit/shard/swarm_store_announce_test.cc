@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -375,6 +376,24 @@ TEST_F(SwarmStoreTest, SelectionIsRandomAndCoversTheSwarmOverManyAnnounces) {
   EXPECT_GE(seen.size(), 90u);
   EXPECT_GE(distinct_replies.size(), 45u);
   for (const std::string& peer : seen) EXPECT_THAT(swarm, Contains(peer));
+}
+
+// numwant over half the swarm: every peer should be listed in about numwant/candidates of the
+// replies (2/3 here), none in every one whatever its place in the swarm.
+TEST_F(SwarmStoreTest, NoPeerIsFavouredWhenNumwantIsOverHalfTheSwarm) {
+  const auto swarm = AddLeechers(75);
+  std::map<std::string, int> listed;
+  constexpr int kRounds = 600;
+  for (int round = 0; round < kRounds; ++round) {
+    for (const std::string& peer : Peers4(Announce(Peer("10.0.1.1", 6881).Numwant(50)))) {
+      ++listed[peer];
+    }
+  }
+  ASSERT_EQ(listed.size(), swarm.size());
+  for (const auto& [peer, times] : listed) {  // 400 expected; the bounds are over 7 sigma away
+    EXPECT_GT(times, 320) << peer;
+    EXPECT_LT(times, 480) << peer;
+  }
 }
 
 TEST_F(SwarmStoreTest, SameSeedGivesTheSameSelection) {

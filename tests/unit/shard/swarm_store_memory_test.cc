@@ -24,6 +24,7 @@ using testing::RecountOf;
 using ::testing::SizeIs;
 using testing::SplitIds;
 using testing::TotalsOf;
+using ::testing::UnorderedElementsAre;
 
 constexpr UnixSeconds kNow = 1'700'000'000;
 constexpr std::int64_t kTimeout = 2700;
@@ -156,8 +157,9 @@ TEST(SwarmStorePeerIdsTest, WhenAskedAnAnnounceAskingForIdsStartsKeepingThem) {
   Announce(store, AnnounceBuilder(HashOf(1), "2001:db8::2", 6881).Seeder());
   reply = Announce(store, AnnounceBuilder(HashOf(1), "10.0.0.10", 6881).WantPeerIds());
   EXPECT_THAT(SplitIds(reply.peer_ids4()),
-              ElementsAre(PeerIdFor("10.0.0.1", 6881), PeerIdFor("10.0.0.9", 6881)));
-  EXPECT_THAT(SplitIds(reply.peer_ids6()), ElementsAre(kUnknownId, PeerIdFor("2001:db8::2", 6881)));
+              UnorderedElementsAre(PeerIdFor("10.0.0.1", 6881), PeerIdFor("10.0.0.9", 6881)));
+  EXPECT_THAT(SplitIds(reply.peer_ids6()),
+              UnorderedElementsAre(kUnknownId, PeerIdFor("2001:db8::2", 6881)));
 
   // The other torrent still keeps none.
   for (const TorrentRecord& record : Export(store)) {
