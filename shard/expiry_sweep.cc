@@ -32,11 +32,11 @@ Duration ExpirySweep::RunSlice(SwarmStore& store, const Clock& clock) {
 }
 
 Duration ExpirySweep::GapFor(std::size_t torrents) const {
-  const auto slices_per_lap =
-      static_cast<Duration::rep>((torrents + options_.slice - 1) / options_.slice);
-  if (slices_per_lap == 0 || options_.interval * slices_per_lap <= options_.max_lap) {
-    return options_.interval;
-  }
+  // An empty table counts as one slice: a torrent that comes while the sweep waits is swept
+  // within the bound too (an --expire-interval over --expire-lap would hold it up).
+  const auto slices_per_lap = std::max<Duration::rep>(
+      1, static_cast<Duration::rep>((torrents + options_.slice - 1) / options_.slice));
+  if (options_.interval * slices_per_lap <= options_.max_lap) return options_.interval;
   return std::max(kMinGap, options_.max_lap / slices_per_lap);
 }
 

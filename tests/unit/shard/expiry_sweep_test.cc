@@ -37,6 +37,14 @@ TEST(ExpirySweepTest, SlicesComeFasterWhenALapWouldOutlastTheBound) {
   EXPECT_EQ(sweep.GapFor(101), Duration(seconds(50)) / 11);  // 11 slices
 }
 
+// An interval longer than the bound (--expire-interval 40, --expire-lap 1) is cut to the bound
+// on an empty shard too: its first torrent's dead peers would stay listed for the interval.
+TEST(ExpirySweepTest, AnEmptyTableWaitsNoLongerThanTheBound) {
+  const ExpirySweep sweep({kTimeout, seconds(40), 10, seconds(1)});
+  EXPECT_EQ(sweep.GapFor(0), seconds(1));
+  EXPECT_EQ(sweep.GapFor(5), seconds(1));
+}
+
 TEST(ExpirySweepTest, SlicesNeverComeCloserThanTheMinimumGap) {
   const ExpirySweep sweep(Pace(1, seconds(1)));
   EXPECT_EQ(sweep.GapFor(1'000'000), ExpirySweep::kMinGap);
