@@ -212,7 +212,8 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
       request->mutable_scrape()->set_full(true);
       request->mutable_scrape()->set_limit(FullScrapeLimitPerShard(settings_, LongestName()));
     } else {
-      request->mutable_stats()->set_max_torrents(kind == Route::kReadyz ? 0 : InfoPageTorrents());
+      request->mutable_stats()->set_max_torrents(
+          kind == Route::kReadyz ? 0 : TopRowsAskedOfEachShard());
     }
   }
   if (exchanges_[index].outstanding == 0) Finish(index);
@@ -336,8 +337,9 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
   top.erase(std::remove_if(top.begin(), top.end(), [this](const auto& e) { return !Serves(e); }),
             top.end());
   auto peers = [](const proto::ScrapeEntry& e) { return e.complete() + e.incomplete(); };
-  std::sort(top.begin(), top.end(),
-            [&](const auto& a, const auto& b) { return peers(a) > peers(b); });
+  std::sort(top.begin(), top.end(), [&](const auto& a, const auto& b) {  // as each shard ranks
+    return peers(a) != peers(b) ? peers(a) > peers(b) : a.info_hash() < b.info_hash();
+  });
   const std::uint32_t rows = InfoPageTorrents();
   if (top.size() > static_cast<int>(rows)) {
     top.DeleteSubrange(rows, top.size() - rows);

@@ -40,6 +40,7 @@
 
 #include "common/clock.h"
 #include "common/log_throttle.h"
+#include "common/reply_limits.h"
 #include "common/slab.h"
 #include "frontend/admission.h"
 #include "frontend/announce_interval.h"
@@ -129,6 +130,12 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   // may read but whose torrents only members may know.
   std::uint32_t InfoPageTorrents() const {
     return admission_.members_only() ? 0 : settings_.info_page_torrents;
+  }
+  // Rows asked of each shard: with a torrent list in force, as many as a shard lists, since the
+  // torrents it does not serve are dropped only here and would push served ones out of the table.
+  std::uint32_t TopRowsAskedOfEachShard() const {
+    const std::uint32_t rows = InfoPageTorrents();
+    return rows != 0 && admission_.torrents != nullptr ? kMaxInfoPageTorrents : rows;
   }
   // Changes whenever another access list comes into force.
   std::uint64_t AccessListVersion() const;

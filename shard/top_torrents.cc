@@ -5,7 +5,7 @@
 namespace shardtrack {
 
 void TopTorrents::Offer(const InfoHash& info_hash, std::uint64_t peers) {
-  if (capacity_ == 0) return;
+  if (capacity_ == 0 || peers == 0) return;  // kept for its completed count: not "most peers"
   const Entry entry{peers, info_hash};
   if (heap_.size() < capacity_) {
     heap_.push_back(entry);

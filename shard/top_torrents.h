@@ -1,7 +1,8 @@
-// TopTorrents: the `capacity` torrents with the most peers among those offered, ties to the
-// smaller infohash. A heap with the weakest on top, so an offer that does not make the cut costs
-// one comparison. The info page's list comes from it: from a scan of a small table, or gathered
-// by the expiry sweep over a large one (no request then walks every torrent). Pure.
+// TopTorrents: the `capacity` torrents with the most peers among those offered (none without
+// peers), ties to the smaller infohash. A heap with the weakest on top, so an offer that does not
+// make the cut costs one comparison. The info page's list comes from it: from a scan of a small
+// table, or gathered by the expiry sweep over a large one (no request then walks every torrent).
+// Pure.
 #pragma once
 
 #include <cstddef>

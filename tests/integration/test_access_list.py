@@ -203,6 +203,22 @@ class AllowModeTest(AccessListCase):
         self.assertEqual(counts, [(0, 0, 0), (0, 0, 1), (0, 0, 0)])  # seeders, completed, leechers
 
 
+class InfoPageOfAListTest(AccessListCase):
+    frontend_args = ("--access-list-interval", "1", "--info-page-torrents", "1",
+                     "--info-page-cache", "0")
+
+    def test_torrents_taken_off_the_list_push_no_served_one_out_of_the_info_page(self):
+        # a and c share shard 0; c has more peers, and keeps them once off the list.
+        cluster.announce(self.port, self.a, peer_id("a0"), 7000, left=0)
+        for n in range(3):
+            cluster.announce(self.port, self.c, peer_id(f"c{n}"), 7100 + n, left=0)
+        write_list(self.list_path, [self.a], extra="# c is gone\n")
+        wait_until(lambda: not served(self.port, self.c), "c refused after the reload")
+        page = cluster.get(self.port, "/").body.decode()
+        self.assertIn(self.a.hex(), page)
+        self.assertNotIn(self.c.hex(), page)
+
+
 class DenyModeAndSighupTest(AccessListCase):
     frontend_args = ("--access-mode", "deny", "--access-list-interval", "3600")
 

@@ -33,6 +33,14 @@ TEST(TopTorrentsTest, TakeBestStartsTheNextRoundEmpty) {
   EXPECT_THAT(top.TakeBest(), ElementsAre(HashOf(2)));
 }
 
+// A torrent kept only for its completed count is no torrent "with the most peers".
+TEST(TopTorrentsTest, ATorrentWithNoPeersIsNotKept) {
+  TopTorrents top(3);
+  top.Offer(HashOf(1), 0);
+  top.Offer(HashOf(2), 1);
+  EXPECT_THAT(top.TakeBest(), ElementsAre(HashOf(2)));
+}
+
 TEST(TopTorrentsTest, ACapacityOfZeroKeepsNothing) {
   TopTorrents top(0);
   top.Offer(HashOf(1), 5);
