@@ -134,4 +134,16 @@ bool Cidr::Contains(const IpAddress& address) const {
 
 std::string Cidr::ToString() const { return base_.ToString() + "/" + std::to_string(prefix_bits_); }
 
+std::string_view Unbracketed(std::string_view address) {
+  if (address.size() < 2 || !address.starts_with('[') || !address.ends_with(']')) return address;
+  return address.substr(1, address.size() - 2);
+}
+
+std::string BracketedIfIpv6(std::string_view address) {
+  if (address.starts_with('[') || address.find(':') == std::string_view::npos) {
+    return std::string(address);
+  }
+  return "[" + std::string(address) + "]";
+}
+
 }  // namespace shardtrack

@@ -67,4 +67,11 @@ class Cidr {
   int prefix_bits_ = 0;
 };
 
+// "[::1]" as "::1": an address written as in a URL or a ZeroMQ endpoint; anything else as is.
+std::string_view Unbracketed(std::string_view address);
+
+// An IPv6 literal as a URL or endpoint writes it, "[::1]"; anything else (IPv4, a name, a
+// bracketed literal) as is.
+std::string BracketedIfIpv6(std::string_view address);
+
 }  // namespace shardtrack

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdio>
 #include <string>
 
 namespace shardtrack {
@@ -23,6 +24,14 @@ Status SetUpLogging(std::string_view process_name, std::string_view level) {
   // first, the next log line must fail quietly, not kill the process before its final snapshot.
   std::signal(SIGPIPE, SIG_IGN);
   return OkStatus();
+}
+
+void LogStartFailure(std::string_view message) {
+  if (spdlog::should_log(spdlog::level::critical)) {
+    spdlog::critical("{}", message);
+  } else {
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
+  }
 }
 
 int RunLoggingEscapes(int (*run)(int, char**), int argc, char** argv) {

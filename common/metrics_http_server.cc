@@ -34,9 +34,7 @@ Result<HostPort> ParseHostPort(std::string_view text) {
     return Error{"not HOST:PORT: '" + std::string(text) + "'"};
   }
   HostPort out;
-  std::string_view host = text.substr(0, colon);
-  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
-  out.host = std::string(host);
+  out.host = std::string(Unbracketed(text.substr(0, colon)));
   std::string_view port = text.substr(colon + 1);
   auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), out.port);
   if (port.empty() || error != std::errc{} || end != port.data() + port.size() ||
@@ -98,20 +96,21 @@ void MetricsHttpServer::Answer(ConnectionId id, int status, std::string_view con
   out += ReasonPhrase(status);
   out += "\r\nContent-Type: ";
   out += content_type;
+  if (status == 405) out += "\r\nAllow: GET, HEAD";  // required with a 405 (RFC 9110 15.5.6)
   out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   if (!head) out += body;  // HEAD: the GET answer's length, no body (RFC 9110 section 9.3.2)
   answered_.insert(id);
   tcp_.SendLast(id, out);
 }
 
-Status CheckMetricsListen(std::string_view listen) {
-  if (listen.empty()) return OkStatus();
+Result<UniqueFd> HoldMetricsListen(std::string_view listen) {
+  if (listen.empty()) return UniqueFd();
   auto address = ParseHostPort(listen);
   if (!address.ok()) return Error{"--metrics-listen: " + address.error()};
-  if (address->port == 0) return OkStatus();
-  Status listening = CheckCanListen(address->host, address->port);
-  if (!listening) return Error{"--metrics-listen: " + listening.error()};
-  return OkStatus();
+  if (address->port == 0) return UniqueFd();
+  auto held = HoldListen(address->host, address->port);
+  if (!held) return Error{"--metrics-listen: " + held.error()};
+  return held;
 }
 
 Result<std::unique_ptr<MetricsHttpServer>> ServeMetrics(EventLoop& loop, std::string_view listen,
@@ -125,11 +124,9 @@ Result<std::unique_ptr<MetricsHttpServer>> ServeMetrics(EventLoop& loop, std::st
   options.max_connections = 64;  // scrapers and health checks, not clients
   auto server = std::make_unique<MetricsHttpServer>(loop, options, registry);
   if (auto listening = server->Listen(); !listening.ok()) {
-    return Error{"metrics: " + listening.error()};
+    return Error{"--metrics-listen: " + listening.error()};
   }
-  bool v6 = address->host.find(':') != std::string::npos;
-  spdlog::info("metrics: http://{}{}{}:{}/metrics", v6 ? "[" : "", address->host, v6 ? "]" : "",
-               server->port());
+  spdlog::info("metrics: http://{}:{}/metrics", BracketedIfIpv6(address->host), server->port());
   return server;
 }
 

@@ -16,6 +16,7 @@
 #include "common/metrics.h"
 #include "common/reactor/tcp_server.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace shardtrack {
 
@@ -27,9 +28,10 @@ struct HostPort {
 // "127.0.0.1:9100", "0.0.0.0:0", "[::1]:9100". An error names the text.
 Result<HostPort> ParseHostPort(std::string_view text);
 
-// Whether ServeMetrics could listen at `listen` now (empty: none asked), so that a process can
-// say what is wrong with its --metrics-listen before a slow start.
-Status CheckMetricsListen(std::string_view listen);
+// Listens where ServeMetrics would (empty: none asked, nothing held) and holds the socket until
+// the caller drops it (see HoldListen), so that a process says what is wrong with its
+// --metrics-listen before a slow start.
+Result<UniqueFd> HoldMetricsListen(std::string_view listen);
 
 class MetricsHttpServer final : public TcpHandler {
  public:

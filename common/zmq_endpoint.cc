@@ -1,6 +1,9 @@
 #include "common/zmq_endpoint.h"
 
+#include <net/if.h>
+
 #include <charconv>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -43,6 +46,28 @@ bool IsTcpAddress(std::string_view address, EndpointUse use) {
   return split && (split->port == "*" || PortOf(split->port, use));
 }
 
+// An IPv6 literal without brackets (tcp://::1:7000): ZeroMQ turns IPv6 on only for brackets, so
+// a connect would never reach the shard and a bind would fail with "No such device".
+bool HasBareIpv6Host(std::string_view address, EndpointUse use) {
+  const auto split = SplitTcpAddress(address, use);
+  return split && !split->host.starts_with('[') && split->host.find(':') != std::string_view::npos;
+}
+
+// ZeroMQ binds an IP literal, * or a network interface's name, and resolves no host names.
+bool IsBindableHost(std::string_view host) {
+  if (host == "*" || IpAddress::Parse(Unbracketed(host))) return true;
+  return ::if_nametoindex(std::string(host).c_str()) != 0;
+}
+
+// The directory an ipc:// socket file goes in (bind makes the file, not the directory).
+Status CheckIpcDirectory(std::string_view flag, std::string_view path) {
+  const std::string directory = std::filesystem::path(path).parent_path().string();
+  std::error_code error;
+  if (directory.empty() || std::filesystem::is_directory(directory, error)) return OkStatus();
+  return Error{std::string(flag) + ": the directory of " + std::string(path) +
+               " does not exist: create it or give another ipc:// path"};
+}
+
 }  // namespace
 
 Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, EndpointUse use) {
@@ -53,6 +78,11 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
   const bool valid = scheme_end != std::string_view::npos &&
                      (scheme == "tcp" ? IsTcpAddress(rest, use)
                                       : (scheme == "ipc" || scheme == "inproc") && !rest.empty());
+  if (valid && scheme == "tcp" && HasBareIpv6Host(rest, use)) {
+    return Error{std::string(flag) +
+                 ": an IPv6 address goes in brackets, like tcp://[::1]:7000; got '" +
+                 std::string(endpoint) + "'"};
+  }
   if (valid) return OkStatus();
   return Error{std::string(flag) +
                " must be a ZeroMQ endpoint: tcp://HOST:PORT with a port from 1 to 65535 (like "
@@ -60,21 +90,30 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
                std::string(endpoint) + "'"};
 }
 
-Status CheckCanBindZmqEndpoint(std::string_view flag, std::string_view endpoint) {
-  if (!endpoint.starts_with("tcp://")) return OkStatus();
-  const auto split = SplitTcpAddress(endpoint.substr(6), EndpointUse::kBind);
-  if (!split) return OkStatus();
-  std::string host(split->host == "*" ? "0.0.0.0" : split->host);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
+Result<UniqueFd> HoldZmqBindPort(std::string_view flag, std::string_view endpoint) {
+  if (endpoint.starts_with("ipc://")) {
+    if (Status directory = CheckIpcDirectory(flag, endpoint.substr(6)); !directory) {
+      return Error{directory.error()};
+    }
   }
+  if (!endpoint.starts_with("tcp://")) return UniqueFd();
+  const auto split = SplitTcpAddress(endpoint.substr(6), EndpointUse::kBind);
+  if (!split) return UniqueFd();
+  if (!IsBindableHost(split->host)) {
+    return Error{std::string(flag) + ": " + std::string(split->host) +
+                 " is neither an IP address nor a network interface of this machine (ZeroMQ "
+                 "binds no host names: for localhost give 127.0.0.1, for every address *)"};
+  }
+  const std::string host(split->host == "*" ? "0.0.0.0" : Unbracketed(split->host));
   const auto port = PortOf(split->port, EndpointUse::kBind);
-  if (!port || *port == 0 || !IpAddress::Parse(host)) return OkStatus();  // ZeroMQ's to check
-  Status listening = CheckCanListen(host, static_cast<std::uint16_t>(*port));
-  if (!listening) return Error{std::string(flag) + ": " + listening.error()};
-  return OkStatus();
+  if (!port || *port == 0 || !IpAddress::Parse(host)) return UniqueFd();  // ZeroMQ's to check
+  auto held = HoldListen(host, static_cast<std::uint16_t>(*port));
+  if (!held) return Error{std::string(flag) + ": " + held.error()};
+  return held;
 }
 
-bool NeedsZmqIpv6(std::string_view endpoint) { return endpoint.starts_with("tcp://["); }
+bool NeedsZmqIpv6(std::string_view endpoint) {
+  return endpoint.starts_with("tcp://") && endpoint.find('[') != std::string_view::npos;
+}
 
 }  // namespace shardtrack

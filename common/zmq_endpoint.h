@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace shardtrack {
 
@@ -16,10 +17,11 @@ enum class EndpointUse { kBind, kConnect };
 // The error names `flag` and says what was expected.
 Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, EndpointUse use);
 
-// Listens where a tcp:// endpoint would bind, and lets go at once, so that a port in use or an
-// address not on this machine is said before a shard spends minutes loading its files. Only a
-// fixed port on an IP literal or * is checked (ZeroMQ also binds interface names).
-Status CheckCanBindZmqEndpoint(std::string_view flag, std::string_view endpoint);
+// Listens where a tcp:// endpoint would bind and holds the socket until the caller drops it (see
+// HoldListen), so that a port in use, a host that is no address or interface of this machine, or
+// an ipc:// path in no directory is said before a shard spends minutes loading its files. Only a
+// fixed port on an IP literal or * is held (nothing is held for other endpoints).
+Result<UniqueFd> HoldZmqBindPort(std::string_view flag, std::string_view endpoint);
 
 // Whether a socket bound or connected to `endpoint` needs ZeroMQ's ipv6 option: an IPv6 literal
 // (tcp://[::1]:7000) fails without it.

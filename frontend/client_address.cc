@@ -72,6 +72,12 @@ Result<ClientAddressPolicy> ClientAddressPolicy::Make(
     }
     policy.trusted_proxies.push_back(*cidr);
   }
+  // Either trusts proxies only: with none named it would refuse every connection, or do nothing.
+  if (policy.trusted_proxies.empty() && (trust_x_forwarded_for || require_proxy_header)) {
+    return Error{
+        std::string(require_proxy_header ? "--require-proxy-header" : "--trust-x-forwarded-for") +
+        " needs --trusted-proxy: name the load balancer's address (or CIDR range)"};
+  }
   policy.trust_x_forwarded_for = trust_x_forwarded_for;
   policy.require_proxy_header = require_proxy_header;
   return policy;

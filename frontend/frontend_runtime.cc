@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/curve_setup.h"
+#include "common/ip_address.h"
 #include "common/list_file_reloader.h"
 #include "common/metrics_http_server.h"
 #include "common/open_file_limit.h"
@@ -177,10 +178,6 @@ struct ReloadedList {
   std::optional<ListFileReloader<Target>> reloader;
 };
 
-std::string HostForUrl(const std::string& bind) {
-  return bind.find(':') == std::string::npos ? bind : "[" + bind + "]";
-}
-
 // What a draining frontend stops taking and waits for: HTTP and UDP requests in flight.
 struct Intake {
   HttpServer& http;
@@ -272,8 +269,14 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
       return Error{endpoint.error()};
     }
   }
+  if (!IpAddress::Parse(Unbracketed(settings.bind))) {
+    return Error{
+        "--bind must be an IPv4 or IPv6 address literal (like 127.0.0.1, 0.0.0.0 or ::), "
+        "got '" +
+        settings.bind + "'"};
+  }
   if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
-  if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
+  if (auto metrics = HoldMetricsListen(settings.metrics_listen); !metrics) {
     return Error{metrics.error()};
   }
   auto announce = AnnounceOptionsFrom(settings);
@@ -525,18 +528,21 @@ MetricsRegistry& FrontendRuntime::metrics_registry() { return parts_->registry; 
 
 Status FrontendRuntime::CheckPorts() {
   const FrontendSettings& settings = parts_->settings;
+  UniqueFd http;  // held, with the UDP probe, while the metrics port is tried: one port for both
   if (settings.port != 0) {
-    if (Status http = CheckCanListen(settings.bind, settings.port, settings.reuse_port); !http) {
-      return Error{"--port: " + http.error()};
-    }
+    auto held = HoldListen(settings.bind, settings.port, settings.reuse_port);
+    if (!held) return Error{"--port: " + held.error()};
+    http = std::move(*held);
   }
+  UdpSocket probe(
+      parts_->event_loop,
+      {.bind_address = settings.bind, .port = settings.udp_port, .reuse_port = settings.reuse_port},
+      [](std::string_view, const Endpoint&, const std::optional<LocalAddress>&) {});
   if (settings.udp_port != 0) {
-    UdpSocket probe(parts_->event_loop,
-                    {.bind_address = settings.bind,
-                     .port = settings.udp_port,
-                     .reuse_port = settings.reuse_port},
-                    [](std::string_view, const Endpoint&, const std::optional<LocalAddress>&) {});
     if (Status udp = probe.Open(); !udp) return Error{"--udp-port: " + udp.error()};
+  }
+  if (auto metrics = HoldMetricsListen(settings.metrics_listen); !metrics) {
+    return Error{metrics.error()};
   }
   return OkStatus();
 }
@@ -545,7 +551,7 @@ Status FrontendRuntime::Start() {
   const FrontendSettings& settings = parts_->settings;
   if (auto listening = parts_->http.Listen(); !listening.ok()) {
     return Error{listening.error() + " (check --bind " + settings.bind + " and --port " +
-                 std::to_string(settings.port) + ": is another tracker using that port?)"};
+                 std::to_string(settings.port) + ": " + ListenHint(settings.port) + ")"};
   }
   auto metrics_server = ServeMetrics(parts_->event_loop, settings.metrics_listen, parts_->registry);
   if (!metrics_server.ok()) return Error{metrics_server.error()};
@@ -555,11 +561,12 @@ Status FrontendRuntime::Start() {
     if (auto opened = parts_->udp.Open(); !opened.ok()) {
       return Error{opened.error() + " (choose another --udp-port)"};
     }
-    udp_url = fmt::format(" and udp://{}:{}", HostForUrl(settings.bind), parts_->udp.port());
+    udp_url = fmt::format(" and udp://{}:{}", BracketedIfIpv6(settings.bind), parts_->udp.port());
   }
   parts_->started = true;
   spdlog::info("ready: frontend listening on http://{}:{}{} with {} shards",
-               HostForUrl(settings.bind), parts_->http.port(), udp_url, settings.shards.size());
+               BracketedIfIpv6(settings.bind), parts_->http.port(), udp_url,
+               settings.shards.size());
   return OkStatus();
 }
 

@@ -53,9 +53,10 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("trusted-proxy", &trusted_proxies,
             "address or CIDR of a load balancer whose PROXY header (v1/v2) is believed");
   flags.Add("trust-x-forwarded-for", &trust_x_forwarded_for,
-            "believe X-Forwarded-For, from --trusted-proxy sources only");
+            "believe X-Forwarded-For, from --trusted-proxy sources only (needs one)");
   flags.Add("require-proxy-header", &require_proxy_header,
-            "refuse every connection that is not a trusted proxy sending a PROXY header");
+            "refuse every connection that is not a trusted proxy sending a PROXY header "
+            "(needs --trusted-proxy)");
   flags.Add(
       "drain-grace-ms", &drain_grace_ms,
       "after SIGTERM, milliseconds of failing /readyz and /serving before the listener closes");
@@ -92,7 +93,7 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("max-pipelined", &max_pipelined, "requests in flight on one connection");
   flags.Add("response-size", &response_size,
             "peers in a reply when numwant is absent (capped at --max-give)");
-  flags.Add("max-give", &max_give, "cap on numwant (at most 10000)");
+  flags.Add("max-give", &max_give, "cap on numwant (1 to 10000)");
   flags.Add("announce-interval", &announce_interval, "seconds clients wait between announces");
   flags.Add("retry-in", &retry_in,
             "minutes a client refused as busy, unavailable or over its rate is asked to wait "
@@ -206,6 +207,7 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
       {"--max-header-bytes", settings.max_header_bytes},
       {"--max-pipelined", settings.max_pipelined},
       {"--announce-interval", settings.announce_interval},
+      {"--max-give", settings.max_give},
       {"--retry-in", settings.retry_in}};
   for (const auto& [flag, value] : at_least_one) {
     if (value < 1) {
@@ -225,6 +227,7 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
   const std::string ten_years = "ten years";
   const Status checks[] = {
       AtMost("--socket-timeout", settings.socket_timeout, kLongestSettingSeconds, ten_years),
+      AtMost("--announce-interval", settings.announce_interval, kLongestSettingSeconds, ten_years),
       AtMost("--shard-timeout-ms", settings.shard_timeout_ms, kLongestSettingSeconds * 1000,
              ten_years),
       AtMost("--drain-grace-ms", settings.drain_grace_ms, kLongestSettingSeconds * 1000, ten_years),

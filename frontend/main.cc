@@ -32,11 +32,11 @@ int Run(int argc, char** argv) {
   zmq::context_t context(1);
   auto frontend = FrontendRuntime::Create(loop, context, settings, clock);
   if (!frontend.ok()) {
-    spdlog::error("{}", frontend.error());
+    LogStartFailure(frontend.error());
     return 2;
   }
   if (Status started = (*frontend)->Start(); !started) {
-    spdlog::error("{}", started.error());
+    LogStartFailure(started.error());
     return 1;
   }
   loop.Run();

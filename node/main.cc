@@ -46,6 +46,19 @@ struct NodeSettings {
     flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   }
 
+  // A node, unlike a frontend and its shards apart, holds both settings: a peer that announces
+  // as it is told must not expire before its next announce.
+  void WarnOfPeersExpiringBeforeTheyAnnounce() const {
+    const std::int64_t longest_wait =
+        frontend.announce_interval + frontend.interval_jitter - frontend.interval_jitter / 2;
+    if (longest_wait < shard.peer_timeout) return;
+    spdlog::warn(
+        "--peer-timeout {} s is not over the longest interval clients are given ({} s: "
+        "--announce-interval and half --interval-jitter): peers drop out of peer lists and "
+        "counts before their next announce; raise --peer-timeout or lower --announce-interval",
+        shard.peer_timeout, longest_wait);
+  }
+
   // Shard i's settings (index, count, inproc endpoint); points the frontend at those endpoints.
   std::vector<ShardSettings> PlanShards() {
     std::vector<ShardSettings> list(shards, shard);
@@ -73,9 +86,10 @@ int Run(int argc, char** argv) {
     return 2;
   }
   if (settings.shards == 0 || settings.shards > kMaxShards) {
-    spdlog::error("--shards must be 1 to {}, not {}", kMaxShards, settings.shards);
+    LogStartFailure(fmt::format("--shards must be 1 to {}, not {}", kMaxShards, settings.shards));
     return 2;
   }
+  settings.WarnOfPeersExpiringBeforeTheyAnnounce();
   const std::vector<ShardSettings> shard_settings = settings.PlanShards();
 
   SystemClock clock;
@@ -84,11 +98,11 @@ int Run(int argc, char** argv) {
   auto frontend = FrontendRuntime::Create(loop, context, settings.frontend, clock,
                                           kDescriptorsPerShard * settings.shards);
   if (!frontend.ok()) {
-    spdlog::error("{}", frontend.error());
+    LogStartFailure(frontend.error());
     return 2;
   }
   if (Status ports = (*frontend)->CheckPorts(); !ports) {
-    spdlog::error("{}", ports.error());
+    LogStartFailure(ports.error());
     return 1;
   }
   std::vector<std::unique_ptr<ShardRuntime>> shards;
@@ -102,12 +116,12 @@ int Run(int argc, char** argv) {
   for (const ShardSettings& one : shard_settings) {
     auto shard = ShardRuntime::Open(loop, context, one, clock);
     if (!shard.ok()) {
-      spdlog::error("shard {}: {}", one.index, shard.error());
+      LogStartFailure(fmt::format("shard {}: {}", one.index, shard.error()));
       return stop_shards(1);
     }
     shards.push_back(std::move(*shard));
     if (auto endpoint = shards.back()->Start(); !endpoint.ok()) {
-      spdlog::error("shard {}: {}", one.index, endpoint.error());
+      LogStartFailure(fmt::format("shard {}: {}", one.index, endpoint.error()));
       return stop_shards(1);
     }
     shards.back()->RegisterMetrics((*frontend)->metrics_registry());
@@ -117,7 +131,7 @@ int Run(int argc, char** argv) {
     return stop_shards(0);
   }
   if (Status started = (*frontend)->Start(); !started) {
-    spdlog::error("{}", started.error());
+    LogStartFailure(started.error());
     return stop_shards(1);
   }
   loop.Run();

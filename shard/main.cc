@@ -30,6 +30,7 @@ int Run(int argc, char** argv) {
   }
 
   SystemClock clock;
+  const auto started = clock.WallNow();  // process_start_time_seconds: before the load, not after
   EventLoop loop(clock);
   // Before any other thread exists (the ZeroMQ context's), so SIGTERM reaches the loop.
   loop.WatchSignals({SIGINT, SIGTERM}, [&](int signal) {
@@ -40,15 +41,11 @@ int Run(int argc, char** argv) {
   loop.WatchSignals({SIGHUP}, [&running](int) {
     if (running != nullptr) running->ReloadLists();
   });
-  if (Status metrics_listen = CheckMetricsListen(settings.metrics_listen); !metrics_listen) {
-    spdlog::error("{}", metrics_listen.error());  // before the files: a load takes minutes
-    return 1;
-  }
   zmq::context_t context(1);
   spdlog::info("loading shard {}/{} from {}", settings.index, settings.count, settings.data_dir);
   auto shard = ShardRuntime::Open(loop, context, settings, clock);
   if (!shard) {
-    spdlog::error("{}", shard.error());
+    LogStartFailure(shard.error());
     return 1;
   }
   if (EventLoop::SignalPending({SIGINT, SIGTERM})) {  // the loop, which reads them, has not run
@@ -59,16 +56,16 @@ int Run(int argc, char** argv) {
   // and last file are saved as at any stop.
   auto endpoint = (*shard)->Start();
   if (!endpoint.ok()) {
-    spdlog::error("{}", endpoint.error());
+    LogStartFailure(endpoint.error());
     (*shard)->Stop();
     return 1;
   }
   MetricsRegistry metrics;
-  AddProcessMetrics(metrics, clock.WallNow());
+  AddProcessMetrics(metrics, started);
   (*shard)->RegisterMetrics(metrics);
   auto metrics_server = ServeMetrics(loop, settings.metrics_listen, metrics);
   if (!metrics_server.ok()) {
-    spdlog::error("{}", metrics_server.error());
+    LogStartFailure(metrics_server.error());
     (*shard)->Stop();
     return 1;
   }

@@ -9,6 +9,7 @@
 
 #include "common/curve_setup.h"
 #include "common/list_file.h"
+#include "common/metrics_http_server.h"
 #include "common/open_file_limit.h"
 #include "common/secret_permissions.h"
 #include "common/siphash.h"
@@ -83,6 +84,16 @@ void LogRecovery(const ShardSettings& settings, const StoreLoad& recovery) {
   }
 }
 
+// Before the files: a load takes minutes at millions of peers, and writes a snapshot. Both ports
+// are held at once, so that one port given to both is refused too.
+Status CheckPorts(const ShardSettings& settings) {
+  auto listen = HoldZmqBindPort("--listen", settings.listen);
+  if (!listen) return Error{listen.error()};
+  auto metrics = HoldMetricsListen(settings.metrics_listen);
+  if (!metrics) return Error{metrics.error()};
+  return OkStatus();
+}
+
 }  // namespace
 
 ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock,
@@ -116,10 +127,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   if (!peer_ids) return Error{peer_ids.error()};
 
   if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
-  // Before the files: a load takes minutes at millions of peers, and writes a snapshot.
-  if (Status bindable = CheckCanBindZmqEndpoint("--listen", settings.listen); !bindable) {
-    return Error{bindable.error()};
-  }
+  if (Status ports = CheckPorts(settings); !ports) return Error{ports.error()};
   auto curve = LoadShardCurve(settings);
   if (!curve) return Error{curve.error()};
 

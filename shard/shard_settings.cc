@@ -43,7 +43,9 @@ std::optional<std::vector<int>> ParseCpuList(std::string_view text, int limit) {
 void ShardSettings::Register(FlagSet& flags) {
   flags.Add("index", &index, "this shard's index, 0 to count-1");
   flags.Add("count", &count, "number of shards in the cluster");
-  flags.Add("listen", &listen, "ZeroMQ endpoint to bind, tcp://HOST:PORT");
+  flags.Add("listen", &listen,
+            "ZeroMQ endpoint to bind, tcp://HOST:PORT (HOST: an IP address, [IPv6] in brackets, "
+            "* or an interface name) or ipc://PATH");
   flags.Add("curve-secret-file", &curve_secret_file,
             "file of the shards' CURVE secret key (shardtrack-curve-keys): frontends must "
             "encrypt and be in --frontend-keys-file; empty: plain TCP");

@@ -14,6 +14,10 @@
 namespace {
 
 constexpr int kUsage = 2;
+constexpr const char* kUsageText =
+    "usage: shardtrack-curve-keys NAME\n"
+    "  writes NAME.secret (mode 600) and NAME.public: a CURVE key pair for\n"
+    "  --curve-secret-file, --shard-public-key-file and --frontend-keys-file\n";
 
 // Writes `text` to a new file `path` with `mode`; false (and a message) if it exists or fails.
 bool WriteNewFile(const std::string& path, const std::string& text, mode_t mode) {
@@ -36,12 +40,11 @@ bool WriteNewFile(const std::string& path, const std::string& text, mode_t mode)
 }  // namespace
 
 int main(int argc, char** argv) {
+  const bool help =
+      argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0);
   if (argc != 2 || argv[1][0] == '-') {
-    std::fprintf(stderr,
-                 "usage: shardtrack-curve-keys NAME\n"
-                 "  writes NAME.secret (mode 600) and NAME.public: a CURVE key pair for\n"
-                 "  --curve-secret-file, --shard-public-key-file and --frontend-keys-file\n");
-    return kUsage;
+    std::fputs(kUsageText, help ? stdout : stderr);
+    return help ? 0 : kUsage;
   }
   const std::string name = argv[1];
   const auto pair = shardtrack::MakeCurveKeyPair();
@@ -49,8 +52,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "shardtrack-curve-keys: %s\n", pair.error().c_str());
     return 1;
   }
-  if (!WriteNewFile(name + ".secret", pair->secret_key.ToHex() + "\n", 0600)) return 1;
-  if (!WriteNewFile(name + ".public", pair->public_key.ToHex() + "\n", 0644)) return 1;
+  const std::string secret = name + ".secret";
+  if (!WriteNewFile(secret, pair->secret_key.ToHex() + "\n", 0600)) return 1;
+  if (!WriteNewFile(name + ".public", pair->public_key.ToHex() + "\n", 0644)) {
+    ::unlink(
+        secret.c_str());  // a secret whose public half is nowhere is no use, and blocks a retry
+    return 1;
+  }
   std::printf("%s.secret\n%s.public %s\n", name.c_str(), name.c_str(),
               pair->public_key.ToHex().c_str());
   return 0;

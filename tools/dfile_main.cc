@@ -133,6 +133,10 @@ int Retire(FileOps& ops, const std::string& dir, std::uint32_t count) {
 
 int Run(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   std::string data_dir;
   std::string in;
   std::string out;

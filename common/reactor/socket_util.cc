@@ -25,10 +25,7 @@ Error SocketError(const char* step, const std::string& where, int fd) {
 }
 
 Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16_t port) {
-  std::string literal = address;
-  if (literal.size() >= 2 && literal.front() == '[' && literal.back() == ']') {
-    literal = literal.substr(1, literal.size() - 2);
-  }
+  const std::string literal(Unbracketed(address));
   SocketAddress parsed;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&parsed.storage);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&parsed.storage);
@@ -93,14 +90,20 @@ Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t 
   return ListenSocket{fd, endpoint ? endpoint->port : port};
 }
 
-Status CheckCanListen(const std::string& address, std::uint16_t port, bool reuse_port) {
-  auto listener = OpenListenSocket(address, port, 1, reuse_port);
-  if (!listener) {
-    return Error{listener.error() +
-                 " (is another process listening there? is the address this machine's?)"};
+std::string ListenHint(std::uint16_t port) {
+  std::string hint =
+      "is another process, or another setting of this one, listening there? is the address "
+      "this machine's?";
+  if (port != 0 && port < 1024 && ::geteuid() != 0) {
+    hint += " ports below 1024 need root or CAP_NET_BIND_SERVICE";
   }
-  ::close(listener->fd);
-  return OkStatus();
+  return hint;
+}
+
+Result<UniqueFd> HoldListen(const std::string& address, std::uint16_t port, bool reuse_port) {
+  auto listener = OpenListenSocket(address, port, 1, reuse_port);
+  if (!listener) return Error{listener.error() + " (" + ListenHint(port) + ")"};
+  return UniqueFd(listener->fd);
 }
 
 std::optional<Endpoint> EndpointFrom(const sockaddr_storage& addr) {

@@ -11,6 +11,7 @@
 
 #include "common/ip_address.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace shardtrack {
 
@@ -43,9 +44,14 @@ bool ServeBothFamilies(int fd, const SocketAddress& address);
 Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
                                       bool reuse_port, int defer_accept_seconds = 0);
 
-// Listens on `address` and `port` and closes the socket at once: whether a server could listen
-// there now, said before a slow start rather than after it. The error says what to check.
-Status CheckCanListen(const std::string& address, std::uint16_t port, bool reuse_port = false);
+// What to check when listening on `port` failed, for an error message.
+std::string ListenHint(std::uint16_t port);
+
+// Listens on `address` and `port` and holds the socket until the caller drops it: whether a
+// server could listen there, said before a slow start rather than after it, and (held while the
+// next is tried) whether two settings name one port. The error says what to check.
+Result<UniqueFd> HoldListen(const std::string& address, std::uint16_t port,
+                            bool reuse_port = false);
 
 // The IpAddress (IPv4-mapped IPv6 becomes IPv4) and port of a peer; nullopt for other families.
 struct Endpoint {

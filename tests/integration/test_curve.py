@@ -220,6 +220,21 @@ class CurveTest(cluster.ProcessTestCase):
         self.assertIn("File exists", result.stderr)
         self.assertEqual(os.stat(self.shard_keys + ".secret").st_mode & 0o777, 0o600)
 
+    def test_the_key_tool_leaves_no_half_pair_and_helps_on_stdout(self):
+        name = os.path.join(self.dir, "half")
+        open(name + ".public", "w").close()
+        tool = cluster.binary("shardtrack-curve-keys")
+        result = subprocess.run([tool, name], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"cannot create {name}.public: File exists", result.stderr)
+        self.assertFalse(os.path.exists(name + ".secret"), "a secret with no public half left")
+        os.remove(name + ".public")
+        self.assertEqual(subprocess.run([tool, name], capture_output=True, timeout=30).returncode, 0)
+        for argv, code, out in (([tool, "--help"], 0, "stdout"), ([tool], 2, "stderr")):
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, code)
+            self.assertIn("usage: shardtrack-curve-keys NAME", getattr(result, out))
+
 
 if __name__ == "__main__":
     unittest.main()

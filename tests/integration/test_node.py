@@ -270,6 +270,29 @@ class NodeTest(ProcessTestCase):
             self.assertEqual(result.returncode, 2)
             self.assertIn(f"--shards must be 1 to 256, not {shards}", result.stderr)
 
+    def test_a_start_refused_is_said_even_with_logging_off(self):
+        for level in ("critical", "off"):
+            result = self.run_refused("shardtrack-node", "--log-level", level, "--shards", "0")
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("--shards must be 1 to 256, not 0", result.stderr)
+
+    def test_one_port_for_http_and_metrics_is_refused_before_the_shards_load(self):
+        port = str(cluster.free_port())
+        result = self.run_refused("shardtrack-node", "--bind", "127.0.0.1", "--port", port,
+                                  "--metrics-listen", "127.0.0.1:" + port)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"--metrics-listen: bind 127.0.0.1:{port}: Address already in use",
+                      result.stderr)
+        self.assertNotIn("recovered", result.stderr)  # no shard loaded
+
+    def test_peers_told_to_come_back_after_they_expire_are_warned_of(self):
+        node = self.start_node("--peer-timeout", "600")
+        self.assertTrue(node.logged("--peer-timeout 600 s is not over the longest interval "
+                                    "clients are given (1890 s"), node.log_tail())
+        self.assertEqual(node.stop(), 0)
+        node = self.start_node()
+        self.assertNotIn("is not over the longest interval", node.log())
+
     def test_refuses_a_batch_window_over_10_ms(self):
         result = self.run_refused("shardtrack-node", "--batch-window-us", "10001")
         self.assertEqual(result.returncode, 2)

@@ -180,6 +180,15 @@ class PersistenceTest(cluster.LoggedTestCase):
         return subprocess.run([cluster.binary("shardtrack-dfile"), *args], capture_output=True,
                               env=cluster.clean_env(), timeout=30)
 
+    def test_the_dfile_tool_helps_on_stdout_and_refuses_a_wrong_use_on_stderr(self):
+        helped = self.dfile_tool("--help")
+        self.assertEqual(helped.returncode, 0)
+        self.assertIn(b"inspect", helped.stdout)
+        wrong = self.dfile_tool("inspect")  # no --data-dir
+        self.assertEqual(wrong.returncode, 2)
+        self.assertEqual(wrong.stdout, b"")
+        self.assertIn(b"inspect", wrong.stderr)
+
     def test_sigkill_loses_no_completed_count_and_no_peer(self):
         self.cluster.start(2)
         swarms = [Swarm(f"kill/{n}", seeders=n + 1) for n in range(6)]
@@ -238,11 +247,19 @@ class PersistenceTest(cluster.LoggedTestCase):
         held.listen()
         fresh = os.path.join(self.root, "fresh")
         shard = cluster.binary("shardtrack-shard")
+        same = free_port()  # for both --listen and --metrics-listen
         for argv, said in (
                 ([shard, "--listen", taken], f"--listen: bind {taken[len('tcp://'):]}: Address "
                                              "already in use"),
                 ([shard, "--listen", f"tcp://127.0.0.1:{free_port()}", "--metrics-listen",
-                  f"127.0.0.1:{held.getsockname()[1]}"], "--metrics-listen: bind")):
+                  f"127.0.0.1:{held.getsockname()[1]}"], "--metrics-listen: bind"),
+                ([shard, "--listen", f"tcp://127.0.0.1:{same}", "--metrics-listen",
+                  f"127.0.0.1:{same}"], f"--metrics-listen: bind 127.0.0.1:{same}: Address already "
+                                        "in use"),
+                ([shard, "--listen", f"tcp://localhost:{free_port()}"],
+                 "--listen: localhost is neither an IP address nor a network interface"),
+                ([shard, "--listen", "ipc:///nonexistent/dir/shard.sock"],
+                 "--listen: the directory of /nonexistent/dir/shard.sock does not exist")):
             code, output = self.run_to_exit([*argv, "--data-dir", fresh])
             self.assertEqual(code, 1, output)
             self.assertIn(said, output)

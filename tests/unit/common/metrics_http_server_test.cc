@@ -32,11 +32,12 @@ TEST(ParseHostPortTest, RefusesNamesMissingPortsAndJunk) {
   }
 }
 
-// Said before a slow start: nothing asked, any port, a malformed address and a port in use.
-TEST(CheckMetricsListenTest, RefusesWhatCouldNotListenNamingTheFlag) {
-  EXPECT_TRUE(CheckMetricsListen(""));
-  EXPECT_TRUE(CheckMetricsListen("127.0.0.1:0"));
-  const Status junk = CheckMetricsListen("localhost:9100");
+// Said before a slow start: nothing asked, any port, a malformed address and a port in use; a
+// port held stays taken until the hold is dropped.
+TEST(HoldMetricsListenTest, RefusesWhatCouldNotListenNamingTheFlagAndHoldsWhatCould) {
+  EXPECT_TRUE(HoldMetricsListen(""));
+  EXPECT_TRUE(HoldMetricsListen("127.0.0.1:0"));
+  const auto junk = HoldMetricsListen("localhost:9100");
   ASSERT_FALSE(junk);
   EXPECT_TRUE(junk.error().starts_with("--metrics-listen: ")) << junk.error();
 
@@ -48,10 +49,17 @@ TEST(CheckMetricsListenTest, RefusesWhatCouldNotListenNamingTheFlag) {
   ASSERT_EQ(::listen(taken, 1), 0);
   socklen_t length = sizeof address;
   ::getsockname(taken, reinterpret_cast<sockaddr*>(&address), &length);
-  const Status in_use = CheckMetricsListen("127.0.0.1:" + std::to_string(ntohs(address.sin_port)));
+  const std::string listen = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  const auto in_use = HoldMetricsListen(listen);
   ::close(taken);
   ASSERT_FALSE(in_use);
   EXPECT_TRUE(in_use.error().starts_with("--metrics-listen: ")) << in_use.error();
+
+  auto held = HoldMetricsListen(listen);
+  ASSERT_TRUE(held) << held.error();
+  EXPECT_FALSE(HoldMetricsListen(listen)) << "held until dropped";
+  held->Reset();
+  EXPECT_TRUE(HoldMetricsListen(listen));
 }
 
 // Sends `request` to the server and runs the loop until the server closes the connection.
@@ -101,8 +109,9 @@ TEST_F(MetricsHttpServerTest, AnswersHealthzAnd404And405) {
                   .starts_with("HTTP/1.0 200 OK\r\n"));
   EXPECT_TRUE(
       Exchange(loop_, server_.port(), "GET /other HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 404 "));
-  EXPECT_TRUE(Exchange(loop_, server_.port(), "POST /metrics HTTP/1.0\r\n\r\n")
-                  .starts_with("HTTP/1.0 405 "));
+  const std::string refused = Exchange(loop_, server_.port(), "POST /metrics HTTP/1.0\r\n\r\n");
+  EXPECT_TRUE(refused.starts_with("HTTP/1.0 405 "));
+  EXPECT_NE(refused.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos) << refused;
 }
 
 TEST_F(MetricsHttpServerTest, HeadGetsTheLengthOfTheGetAnswerAndNoBody) {

@@ -1,6 +1,12 @@
 #include "common/zmq_endpoint.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+
+#include <string>
+
+#include "common/reactor/socket_util.h"
 
 namespace shardtrack {
 namespace {
@@ -43,8 +49,62 @@ TEST(ZmqEndpointTest, RefusesWhatZeroMqWouldTakeAndGetWrong) {
             "tcp://127.0.0.1:7000), ipc://PATH or inproc://NAME; got 'tcp://h:99999'");
 }
 
+// ZeroMQ turns IPv6 on only for a bracketed literal: tcp://::1:7000 would be taken and never
+// connect (a bind fails with "No such device").
+TEST(ZmqEndpointTest, RefusesAnIpv6LiteralWithoutBracketsSayingHowToWriteIt) {
+  for (const char* endpoint : {"tcp://::1:7000", "tcp://2001:db8::5:7000"}) {
+    const Status refused = CheckZmqEndpoint("--shard", endpoint, EndpointUse::kConnect);
+    ASSERT_FALSE(refused.ok()) << endpoint;
+    EXPECT_NE(refused.error().find("goes in brackets, like tcp://[::1]:7000"), std::string::npos);
+    EXPECT_FALSE(Bindable(endpoint)) << endpoint;
+  }
+  EXPECT_FALSE(Connectable("tcp://10.0.0.1:7000;::1:7000"));
+  EXPECT_TRUE(Connectable("tcp://[::1]:7001;[::1]:7000"));
+}
+
+// A bind's host must be an address or an interface of this machine, and an ipc:// path's
+// directory must exist: said before a shard loads its files, not by ZeroMQ after.
+TEST(ZmqEndpointTest, HoldingABindPortRefusesHostNamesAndIpcPathsInNoDirectory) {
+  const auto named = HoldZmqBindPort("--listen", "tcp://localhost:7000");
+  ASSERT_FALSE(named.ok());
+  EXPECT_NE(named.error().find("--listen: localhost is neither an IP address nor a network "
+                               "interface of this machine"),
+            std::string::npos)
+      << named.error();
+  EXPECT_TRUE(HoldZmqBindPort("--listen", "tcp://lo:0").ok()) << "an interface's name";
+  EXPECT_TRUE(HoldZmqBindPort("--listen", "tcp://*:0").ok());
+  const auto nowhere = HoldZmqBindPort("--listen", "ipc:///nonexistent/dir/shard.sock");
+  ASSERT_FALSE(nowhere.ok());
+  EXPECT_NE(nowhere.error().find("the directory of /nonexistent/dir/shard.sock does not exist"),
+            std::string::npos)
+      << nowhere.error();
+  EXPECT_TRUE(HoldZmqBindPort("--listen", "ipc:///tmp/shard.sock").ok());
+}
+
+TEST(ZmqEndpointTest, HoldingABindPortKeepsItTakenUntilDropped) {
+  auto held = HoldZmqBindPort("--listen", "tcp://127.0.0.1:0");
+  ASSERT_TRUE(held.ok());
+  EXPECT_FALSE(held->valid()) << "port 0: nothing to hold";
+  // A fixed port: found free by binding port 0 first.
+  auto probe = HoldListen("127.0.0.1", 0);
+  ASSERT_TRUE(probe.ok());
+  sockaddr_in bound{};
+  socklen_t length = sizeof bound;
+  ASSERT_EQ(::getsockname(probe->get(), reinterpret_cast<sockaddr*>(&bound), &length), 0);
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(ntohs(bound.sin_port));
+  const auto taken = HoldZmqBindPort("--listen", endpoint);
+  ASSERT_FALSE(taken.ok());
+  EXPECT_TRUE(taken.error().starts_with("--listen: bind 127.0.0.1:")) << taken.error();
+  probe->Reset();
+  auto mine = HoldZmqBindPort("--listen", endpoint);
+  ASSERT_TRUE(mine.ok()) << mine.error();
+  EXPECT_TRUE(mine->valid());
+  EXPECT_FALSE(HoldZmqBindPort("--listen", endpoint).ok()) << "held until dropped";
+}
+
 TEST(ZmqEndpointTest, OnlyAnIpv6LiteralNeedsTheIpv6Option) {
   EXPECT_TRUE(NeedsZmqIpv6("tcp://[::1]:7000"));
+  EXPECT_TRUE(NeedsZmqIpv6("tcp://10.0.0.1:7001;[::1]:7000")) << "from a source address";
   EXPECT_TRUE(NeedsZmqIpv6("tcp://[2001:db8::5]:7000"));
   EXPECT_FALSE(NeedsZmqIpv6("tcp://127.0.0.1:7000"));
   EXPECT_FALSE(NeedsZmqIpv6("tcp://shard-0:7000"));

@@ -29,6 +29,18 @@ TEST(ClientAddressTest, MakeRejectsAnUnparsableRangeAndNamesIt) {
   EXPECT_NE(policy.error().find("10.0.0.0/33"), std::string::npos);
 }
 
+// With no proxy trusted, --require-proxy-header would refuse every connection, /healthz too, and
+// --trust-x-forwarded-for would do nothing: both are start-up errors naming --trusted-proxy.
+TEST(ClientAddressTest, MakeRefusesTrustingProxiesWithNoneNamed) {
+  for (const auto& [xff, require] : {std::pair{true, false}, std::pair{false, true}}) {
+    auto policy = ClientAddressPolicy::Make({}, xff, require);
+    ASSERT_FALSE(policy.ok());
+    EXPECT_NE(policy.error().find("needs --trusted-proxy"), std::string::npos) << policy.error();
+    EXPECT_NE(policy.error().find(require ? "--require-proxy-header" : "--trust-x-forwarded-for"),
+              std::string::npos);
+  }
+}
+
 TEST(ClientAddressTest, TrustsOnlyListedRanges) {
   auto policy = Policy({"10.0.0.0/24", "fd00::/8"});
   EXPECT_TRUE(policy.IsTrusted(kBalancer));

@@ -129,10 +129,10 @@ TEST_F(FrontendSettingsTest, RefusesAReplyLimitWithoutRoomForOnePeerOrBeyondADat
 
 TEST_F(FrontendSettingsTest, RefusesRequestLimitsThatWouldFailEveryRequest) {
   EXPECT_TRUE(CheckRequestLimits(settings_));  // the defaults
-  for (const char* flag :
-       {"--shard-timeout-ms", "--max-scrape-hashes", "--max-udp-scrape-hashes", "--socket-timeout",
-        "--max-connections", "--listen-backlog", "--max-pending-per-shard", "--max-request-line",
-        "--max-header-bytes", "--max-pipelined", "--announce-interval", "--retry-in"}) {
+  for (const char* flag : {"--shard-timeout-ms", "--max-scrape-hashes", "--max-udp-scrape-hashes",
+                           "--socket-timeout", "--max-connections", "--listen-backlog",
+                           "--max-pending-per-shard", "--max-request-line", "--max-header-bytes",
+                           "--max-pipelined", "--announce-interval", "--max-give", "--retry-in"}) {
     EXPECT_EQ(RequestLimitsError({flag, "0", "--min-interval", "0"}),
               std::string(flag) + " must be at least 1, not 0");
   }
@@ -151,6 +151,7 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
       {{"--shard-timeout-ms", "9300000000000"}, "--shard-timeout-ms must be at most"},
       {{"--drain-grace-ms", "9223372036854775807"}, "--drain-grace-ms must be at most"},
       {{"--max-give", "10001"}, "--max-give must be at most 10000 (what a shard answers)"},
+      {{"--announce-interval", "4294967295"}, "--announce-interval must be at most 315360000"},
       {{"--info-page-torrents", "1001"}, "--info-page-torrents must be at most 1000"},
       {{"--max-udp-scrape-hashes", "75"}, "--max-udp-scrape-hashes must be at most 74"},
       {{"--retry-in", "1441"}, "--retry-in must be at most 1440 (a day)"},
