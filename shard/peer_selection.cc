@@ -89,8 +89,8 @@ std::uint32_t SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant
       const std::uint64_t run = first + i;
       const std::uint64_t begin = run * total / wanted;
       const std::uint64_t end = (run + 1) * total / wanted;
-      const std::uint64_t position =
-          (offset + begin + rng.Below(static_cast<std::uint32_t>(end - begin))) % total;
+      std::uint64_t position = offset + begin + rng.Below(static_cast<std::uint32_t>(end - begin));
+      position -= position >= total ? total : 0;  // both terms are below total: no division
       if (position < last_position) cursor = CandidateCursor(spans);  // wrapped round, once
       last_position = position;
       drawn[i] = cursor.At(position);
