@@ -264,9 +264,16 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
   if (settings.shards.empty()) {
     return Error{"no shards: give --shard tcp://HOST:PORT once per shard, in shard-index order"};
   }
-  for (const std::string& shard : settings.shards) {
+  for (std::size_t i = 0; i < settings.shards.size(); ++i) {
+    const std::string& shard = settings.shards[i];
     if (Status endpoint = CheckZmqEndpoint("--shard", shard, EndpointUse::kConnect); !endpoint) {
       return Error{endpoint.error()};
+    }
+    const auto first = std::find(settings.shards.begin(), settings.shards.end(), shard);
+    if (first != settings.shards.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return Error{"--shard " + shard + " is listed twice, as shard " +
+                   std::to_string(first - settings.shards.begin()) + " and shard " +
+                   std::to_string(i) + ": give each shard once, in shard-index order"};
     }
   }
   if (!IpAddress::Parse(Unbracketed(settings.bind))) {

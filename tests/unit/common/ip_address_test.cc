@@ -131,5 +131,17 @@ TEST(CidrTest, AnIpv6BlockOtherThanAMappedOneHoldsNoIpv4Address) {
   EXPECT_TRUE(Cidr::Parse("::ffff:0.0.0.0/96")->Contains(*IpAddress::Parse("203.0.113.1")));
 }
 
+// As a URL or a ZeroMQ endpoint writes an address: "--bind [::1]" once logged http://[[::1]]:P.
+TEST(IpAddressTest, BracketsGoOnAnIpv6LiteralOnceAndComeOffAsTheyWent) {
+  EXPECT_EQ(BracketedIfIpv6("::1"), "[::1]");
+  EXPECT_EQ(BracketedIfIpv6("[::1]"), "[::1]");
+  EXPECT_EQ(BracketedIfIpv6("127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(BracketedIfIpv6("shard-0"), "shard-0");
+  EXPECT_EQ(Unbracketed("[::1]"), "::1");
+  EXPECT_EQ(Unbracketed("::1"), "::1");
+  EXPECT_EQ(Unbracketed("[::1"), "[::1");
+  EXPECT_EQ(Unbracketed("[]"), "");
+}
+
 }  // namespace
 }  // namespace shardtrack
