@@ -33,6 +33,11 @@ std::uint64_t Micros(std::chrono::steady_clock::duration d) {
   return us < 0 ? 0 : static_cast<std::uint64_t>(us);
 }
 
+std::chrono::steady_clock::duration Seconds(double seconds) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(seconds));
+}
+
 }  // namespace
 
 LoadRunner::LoadRunner(const LoadgenOptions& options, Workload& workload)
@@ -48,11 +53,28 @@ LoadRunner::~LoadRunner() {
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
+bool LoadRunner::Admits(Clock::time_point origin) const {
+  if (populate_ || origin < measure_start_) return true;
+  if (options_.requests > 0) return admitted_ < static_cast<std::uint64_t>(options_.requests);
+  return origin < measure_end_;
+}
+
+LoadRunner::Clock::time_point LoadRunner::DueTime(std::uint64_t index) const {
+  return start_ + Seconds(static_cast<double>(index) / options_.rate);
+}
+
+LoadRunner::Clock::time_point LoadRunner::NextOrigin(Clock::time_point now) const {
+  return options_.rate > 0 ? DueTime(scheduled_) : now;
+}
+
+bool LoadRunner::InFlight() const {
+  return std::any_of(slots_.begin(), slots_.end(),
+                     [](const Slot& slot) { return slot.request.has_value(); });
+}
+
 bool LoadRunner::Finished(Clock::time_point now) const {
   if (populate_) return active_ == 0;
-  if (options_.requests > 0)
-    return stats_.requests >= static_cast<std::uint64_t>(options_.requests);
-  return now >= measure_end_;
+  return !Admits(NextOrigin(now)) && !InFlight();
 }
 
 void LoadRunner::Open(Slot& slot) {
@@ -95,14 +117,12 @@ void LoadRunner::Close(Slot& slot) {
 }
 
 void LoadRunner::StartRequest(Slot& slot, Clock::time_point now) {
-  Clock::time_point origin = now;
-  if (options_.rate > 0) {
-    origin = start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                          static_cast<double>(scheduled_) / options_.rate));
-    if (origin > now) {
-      waiting_.push_back(static_cast<std::size_t>(&slot - slots_.data()));
-      return;
-    }
+  SkipOverdue(now);
+  const Clock::time_point origin = NextOrigin(now);
+  if (!Admits(origin)) return;  // the run is closing: the slot stays idle
+  if (origin > now) {
+    waiting_.push_back(static_cast<std::size_t>(&slot - slots_.data()));
+    return;
   }
   std::optional<PlannedRequest> request = workload_.Next(slot.source);
   if (!request) {  // a populate run has sent every peer of this source
@@ -110,7 +130,7 @@ void LoadRunner::StartRequest(Slot& slot, Clock::time_point now) {
     --active_;
     return;
   }
-  ++scheduled_;
+  Admit(origin);
   slot.request = std::move(request);
   slot.written = 0;
   slot.started = origin;
@@ -124,6 +144,22 @@ void LoadRunner::StartRequest(Slot& slot, Clock::time_point now) {
     return;
   }
   if (slot.connected) Write(slot, now);
+}
+
+void LoadRunner::Admit(Clock::time_point origin) {
+  ++scheduled_;
+  if (origin >= measure_start_) ++admitted_;
+}
+
+// A paced request not sent within --timeout of its due time (every connection was busy) is a
+// timeout: sent now, its reply could only come later than that.
+void LoadRunner::SkipOverdue(Clock::time_point now) {
+  if (options_.rate <= 0) return;
+  while (now - DueTime(scheduled_) > timeout_ && Admits(DueTime(scheduled_))) {
+    Admit(DueTime(scheduled_));
+    ++stats_.timeouts;
+    stats_.NoteError("not sent within --timeout of its scheduled time (too few --connections?)");
+  }
 }
 
 void LoadRunner::OnEvent(Slot& slot, std::uint32_t events, Clock::time_point now) {
@@ -192,44 +228,59 @@ void LoadRunner::Read(Slot& slot, Clock::time_point now) {
   }
 }
 
-void LoadRunner::Complete(Slot& slot, Clock::time_point now) {
+bool LoadRunner::CheckReply(const Slot& slot, std::size_t& peers) {
   const PlannedRequest& request = *slot.request;
-  bool ok = false;
-  std::size_t peers = 0;
   if (slot.reader.status() != 200) {
     ++stats_.http_errors;
     stats_.NoteError("HTTP " + std::to_string(slot.reader.status()) + ": " +
                      std::string(slot.reader.body().substr(0, 120)));
-  } else if (slot.reader.excess_bytes() != 0) {
+    return false;
+  }
+  if (slot.reader.excess_bytes() != 0) {
     ++stats_.http_errors;
     stats_.NoteError("bytes after the reply");
+    return false;
+  }
+  const bool expect = workload_.ExpectPeers(request);
+  Status valid = OkStatus();
+  if (request.is_scrape) {
+    valid = ValidateScrapeReply(slot.reader.body(), BenchInfoHash(request.torrent), expect);
+  } else if (auto count = ValidateAnnounceReply(slot.reader.body(), expect); count.ok()) {
+    peers = *count;
   } else {
-    const bool expect = workload_.ExpectPeers(request);
-    Status valid = OkStatus();
-    if (request.is_scrape) {
-      valid = ValidateScrapeReply(slot.reader.body(), BenchInfoHash(request.torrent), expect);
-    } else if (auto count = ValidateAnnounceReply(slot.reader.body(), expect); count.ok()) {
-      peers = *count;
-    } else {
-      valid = Error{count.error()};
-    }
-    ok = valid.ok();
-    if (!ok) {
-      ++stats_.invalid;
-      stats_.NoteError("invalid reply: " + valid.error());
-    }
+    valid = Error{count.error()};
+  }
+  if (!valid.ok()) {
+    ++stats_.invalid;
+    stats_.NoteError("invalid reply: " + valid.error());
+  }
+  return valid.ok();
+}
+
+void LoadRunner::Record(const PlannedRequest& request, Clock::duration latency, std::size_t peers) {
+  ++stats_.requests;
+  stats_.latency.Record(Micros(latency));
+  if (request.event != AnnounceEvent::kCompleted) {
+    stats_.latency_without_completed.Record(Micros(latency));
+  }
+  stats_.peers_returned += peers;
+}
+
+void LoadRunner::Complete(Slot& slot, Clock::time_point now) {
+  const PlannedRequest& request = *slot.request;
+  const Clock::duration latency = now - slot.started;
+  const bool late = latency > timeout_;
+  std::size_t peers = 0;
+  const bool ok = !late && CheckReply(slot, peers);
+  if (late) {
+    ++stats_.timeouts;
+    stats_.NoteError("a reply later than --timeout");
+  } else if (Measured(slot.started)) {
+    Record(request, latency, peers);
   }
   workload_.OnReply(request, ok);
   ++stats_.requests_all;
-  if (Measuring(now) && now < measure_end_) {
-    ++stats_.requests;
-    stats_.latency.Record(Micros(now - slot.started));
-    if (request.event != AnnounceEvent::kCompleted) {
-      stats_.latency_without_completed.Record(Micros(now - slot.started));
-    }
-    stats_.peers_returned += peers;
-  }
-  const bool keep = options_.keep_alive && slot.reader.keep_alive() && ok;
+  const bool keep = options_.keep_alive && slot.reader.keep_alive() && (ok || late);
   slot.request.reset();
   ++slot.served;
   if (keep) {
@@ -237,7 +288,7 @@ void LoadRunner::Complete(Slot& slot, Clock::time_point now) {
   } else {
     Close(slot);
   }
-  if (!Finished(now)) StartRequest(slot, now);
+  StartRequest(slot, now);
 }
 
 void LoadRunner::Fail(Slot& slot, std::uint64_t& counter, std::string message,
@@ -247,14 +298,12 @@ void LoadRunner::Fail(Slot& slot, std::uint64_t& counter, std::string message,
   if (slot.request) workload_.OnReply(*slot.request, false);
   slot.request.reset();
   Close(slot);
-  if (!Finished(now)) StartRequest(slot, now);
+  StartRequest(slot, now);
 }
 
 void LoadRunner::CheckTimeouts(Clock::time_point now) {
-  const auto limit =
-      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.timeout));
   for (Slot& slot : slots_) {
-    if (slot.request && now - slot.started > limit) {
+    if (slot.request && now - slot.started > timeout_) {
       Fail(slot, stats_.timeouts, "no reply within --timeout", now);
     }
   }
@@ -264,7 +313,6 @@ void LoadRunner::ServeWaiting(Clock::time_point now) {
   std::vector<std::size_t> ready;
   ready.swap(waiting_);
   for (std::size_t i = 0; i < ready.size(); ++i) {
-    if (Finished(now)) return;
     StartRequest(slots_[ready[i]], now);
     if (options_.rate > 0 && !waiting_.empty()) {  // not due yet: keep the rest in order
       waiting_.insert(waiting_.end(), ready.begin() + static_cast<long>(i) + 1, ready.end());
@@ -275,12 +323,9 @@ void LoadRunner::ServeWaiting(Clock::time_point now) {
 
 int LoadRunner::WaitMillis(Clock::time_point now) const {
   Clock::duration wait = kTimeoutScan;
-  if (measure_end_ != Clock::time_point::max()) wait = std::min(wait, measure_end_ - now);
   if (!waiting_.empty()) {
     if (options_.rate <= 0) return static_cast<int>(kRetryDelay.count());
-    const auto due =
-        start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                     static_cast<double>(scheduled_) / options_.rate));
+    const auto due = DueTime(scheduled_);
     if (due - now < kSpinWindow) return 0;
     wait = std::min(wait, due - now - std::chrono::milliseconds(1));
   }
@@ -292,13 +337,11 @@ Result<RunStats> LoadRunner::Run() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) return Error{Errno("epoll_create1")};
   start_ = Clock::now();
-  const auto seconds = [](double s) {
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-  };
-  measure_start_ = populate_ ? start_ : start_ + seconds(options_.warmup);
+  measure_start_ = populate_ ? start_ : start_ + Seconds(options_.warmup);
   measure_end_ = (!populate_ && options_.requests <= 0)
-                     ? measure_start_ + seconds(options_.duration)
+                     ? measure_start_ + Seconds(options_.duration)
                      : Clock::time_point::max();
+  timeout_ = Seconds(options_.timeout);
   active_ = slots_.size();
   for (Slot& slot : slots_) StartRequest(slot, start_);
   std::array<epoll_event, kMaxEvents> events;

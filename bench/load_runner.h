@@ -8,6 +8,11 @@
 // opens a connection, and its latency includes the TCP handshake. With a --rate, requests are
 // paced on a global schedule and latency counts from the scheduled time (no coordinated
 // omission).
+//
+// The run measures every request that starts (paced: is due) inside the measured window: once
+// the window closes it starts no new request but still sends those already due and waits for
+// every reply. A reply later than --timeout, a request still unanswered then, and a paced
+// request that could not be sent within --timeout of its due time are timeouts, not latencies.
 #pragma once
 
 #include <chrono>
@@ -46,16 +51,28 @@ class LoadRunner {
     HttpResponseReader reader;
   };
 
-  bool Measuring(Clock::time_point now) const { return now >= measure_start_; }
+  bool Measured(Clock::time_point origin) const {
+    return origin >= measure_start_ && origin < measure_end_;
+  }
+  // Whether the run starts a request whose latency origin is `origin`.
+  bool Admits(Clock::time_point origin) const;
+  Clock::time_point DueTime(std::uint64_t index) const;  // of the rate schedule's request
+  Clock::time_point NextOrigin(Clock::time_point now) const;
+  bool InFlight() const;
   bool Finished(Clock::time_point now) const;
   void Open(Slot& slot);
   void Close(Slot& slot);
   void StartRequest(Slot& slot, Clock::time_point now);
+  void Admit(Clock::time_point origin);
+  void SkipOverdue(Clock::time_point now);
   void OnEvent(Slot& slot, std::uint32_t events, Clock::time_point now);
   void Write(Slot& slot, Clock::time_point now);
   void Reconnect(Slot& slot, Clock::time_point now);
   void Read(Slot& slot, Clock::time_point now);
   void Complete(Slot& slot, Clock::time_point now);
+  // Counts an invalid reply; returns whether it is valid, and the peers it lists in `peers`.
+  bool CheckReply(const Slot& slot, std::size_t& peers);
+  void Record(const PlannedRequest& request, Clock::duration latency, std::size_t peers);
   void Fail(Slot& slot, std::uint64_t& counter, std::string message, Clock::time_point now);
   void CheckTimeouts(Clock::time_point now);
   void ServeWaiting(Clock::time_point now);
@@ -70,8 +87,10 @@ class LoadRunner {
   Clock::time_point start_;
   Clock::time_point measure_start_;
   Clock::time_point measure_end_;  // max() without a duration
-  std::uint64_t scheduled_ = 0;    // requests started (the rate schedule's index)
-  std::size_t active_ = 0;         // slots not exhausted (populate)
+  Clock::duration timeout_;
+  std::uint64_t scheduled_ = 0;  // requests started or skipped (the rate schedule's index)
+  std::uint64_t admitted_ = 0;   // requests started inside the measured window
+  std::size_t active_ = 0;       // slots not exhausted (populate)
   bool populate_ = false;
 };
 

@@ -32,9 +32,12 @@ void LoadgenOptions::Register(FlagSet& flags) {
   flags.Add("scrape-fraction", &scrape_fraction, "share of scrapes in mix mode");
   flags.Add("warmup", &warmup, "seconds of load before measuring");
   flags.Add("duration", &duration, "seconds measured (0: until --requests replies)");
-  flags.Add("requests", &requests, "measured replies to stop after (0: use --duration)");
+  flags.Add("requests", &requests,
+            "requests to measure, failed ones included, then stop (0: use --duration)");
   flags.Add("rate", &rate, "requests per second over all connections (0: closed loop, max)");
-  flags.Add("timeout", &timeout, "seconds before an unanswered request is an error");
+  flags.Add("timeout", &timeout,
+            "seconds from a request's start (paced: its scheduled time) after which it is a "
+            "timeout, answered later or not");
   flags.Add("seed", &seed, "random seed");
   flags.Add("print-infohashes", &print_infohashes,
             "print the hex infohashes of torrents 0..N-1 (a whitelist) and exit");

@@ -32,9 +32,9 @@ struct LoadgenOptions {
   double scrape_fraction = 0.2;  // mix mode
   double warmup = 1;             // seconds of load before measuring
   double duration = 5;           // seconds measured (0: until --requests replies)
-  std::int64_t requests = 0;     // measured replies to stop after (0: use --duration)
+  std::int64_t requests = 0;     // requests measured, failures included (0: use --duration)
   double rate = 0;     // requests per second across all connections; 0 = as fast as possible
-  double timeout = 5;  // seconds before an unanswered request counts as an error
+  double timeout = 5;  // seconds from a request's origin after which it is a timeout
   std::int64_t seed = 1;
   std::int64_t print_infohashes = 0;  // print this many torrents' hex infohashes and exit
   std::int64_t passkeys = 0;          // members (peer p uses passkey p mod N); 0: none

@@ -11,7 +11,8 @@
 namespace shardtrack {
 
 struct RunStats {
-  // Replies completed inside the measured window, and their latencies.
+  // Replies to the requests started (paced: due) inside the measured window that came within
+  // --timeout, and their latencies.
   std::uint64_t requests = 0;
   double seconds = 0;  // length of the measured window
   LatencyHistogram latency;
@@ -27,7 +28,9 @@ struct RunStats {
   std::uint64_t http_errors = 0;     // another status, or an unparsable response
   std::uint64_t connect_errors = 0;  // connect or send failed
   std::uint64_t closed_early = 0;    // the server closed before the reply was complete
-  std::uint64_t timeouts = 0;        // no complete reply within --timeout
+  // No complete reply within --timeout of the request's start (paced: its due time), or a
+  // paced request not sent by then.
+  std::uint64_t timeouts = 0;
   std::uint64_t connections_opened = 0;
   std::vector<std::string> first_errors;  // a few messages, for the human report
 

@@ -1,0 +1,129 @@
+#include "bench/load_runner.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "tests/unit/bench/fake_tracker.h"
+
+namespace shardtrack {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeTracker;
+
+LoadgenOptions Options(std::uint16_t port) {
+  LoadgenOptions options;
+  options.port = port;
+  options.warmup = 0;
+  options.torrents = 10;
+  options.peers = 100;
+  options.sources = 1;
+  options.connections = 4;
+  return options;
+}
+
+// Runs a load on a thread of its own; nullopt when it has not ended within `limit` (the thread
+// is then left running, so that a run that never ends fails its test instead of hanging it).
+std::optional<RunStats> RunLoad(const LoadgenOptions& options, std::chrono::seconds limit = 10s) {
+  struct Run {
+    LoadgenOptions options;
+    std::promise<Result<RunStats>> result;
+  };
+  auto run = std::make_shared<Run>(Run{options, {}});
+  std::future<Result<RunStats>> result = run->result.get_future();
+  std::thread([run] {
+    auto workload_options = run->options.ToWorkloadOptions();
+    auto picker = TorrentPicker::Create("uniform", workload_options->torrents, 1.0);
+    Workload workload(*workload_options, std::move(*picker));
+    LoadRunner runner(run->options, workload);
+    run->result.set_value(runner.Run());
+  }).detach();
+  if (result.wait_for(limit) != std::future_status::ready) return std::nullopt;
+  Result<RunStats> stats = result.get();
+  EXPECT_TRUE(stats.ok()) << stats.error();
+  if (!stats.ok()) return std::nullopt;
+  return *stats;
+}
+
+// A loopback port nothing listens on.
+std::uint16_t ClosedPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), length);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+TEST(LoadRunnerTest, PacedRunMeasuresRequestsAStallAtTheEndOfTheWindowHolds) {
+  FakeTracker tracker;
+  // 400 requests a second for 0.5 s; the tracker stands still from 0.3 s to 0.8 s.
+  const auto start = FakeTracker::Clock::now();
+  tracker.StallBetween(start + 300ms, start + 800ms);
+  tracker.Start();
+  LoadgenOptions options = Options(tracker.port());
+  options.rate = 400;
+  options.duration = 0.5;
+  const auto stats = RunLoad(options);
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->errors(), 0u);
+  EXPECT_EQ(stats->requests, 200u);  // every request scheduled inside the window
+  // 2 in 5 were due during the stall, and waited for its end: 0.3 to 0.5 s.
+  EXPECT_GE(stats->latency.Percentile(0.75), 250000u);
+  EXPECT_GE(stats->latency.max(), 450000u);
+}
+
+TEST(LoadRunnerTest, AReplyLaterThanTheTimeoutIsATimeoutNotALatency) {
+  FakeTracker tracker(180ms);
+  tracker.Start();
+  LoadgenOptions options = Options(tracker.port());
+  options.connections = 2;
+  options.duration = 0.6;
+  options.timeout = 0.12;
+  const auto stats = RunLoad(options);
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->requests, 0u);
+  EXPECT_EQ(stats->latency.max(), 0u);
+  EXPECT_GT(stats->timeouts, 0u);
+}
+
+TEST(LoadRunnerTest, PacedRequestsAreRepliesWithinTheTimeoutOrTimeouts) {
+  FakeTracker tracker(20ms);  // one connection answers 50 requests a second
+  tracker.Start();
+  LoadgenOptions options = Options(tracker.port());
+  options.connections = 1;
+  options.rate = 200;
+  options.duration = 1;
+  options.timeout = 0.2;
+  const auto stats = RunLoad(options);
+  ASSERT_TRUE(stats);
+  EXPECT_LE(stats->latency.max(), 200000u);
+  EXPECT_GT(stats->timeouts, 0u);
+  EXPECT_EQ(stats->requests + stats->errors(), 200u);
+}
+
+TEST(LoadRunnerTest, RequestCountIncludesFailedRequests) {
+  LoadgenOptions options = Options(ClosedPort());
+  options.requests = 20;
+  options.connections = 2;
+  const auto stats = RunLoad(options);
+  ASSERT_TRUE(stats) << "the run did not end";
+  EXPECT_EQ(stats->requests, 0u);
+  EXPECT_EQ(stats->connect_errors, 20u);
+}
+
+}  // namespace
+}  // namespace shardtrack
