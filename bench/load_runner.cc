@@ -126,6 +126,7 @@ void LoadRunner::StartRequest(Slot& slot, Clock::time_point now) {
   }
   std::optional<PlannedRequest> request = workload_.Next(slot.source);
   if (!request) {  // a populate run has sent every peer of this source
+    if (MoveToNextSource(slot)) return StartRequest(slot, now);
     Close(slot);
     --active_;
     return;
@@ -144,6 +145,14 @@ void LoadRunner::StartRequest(Slot& slot, Clock::time_point now) {
     return;
   }
   if (slot.connected) Write(slot, now);
+}
+
+bool LoadRunner::MoveToNextSource(Slot& slot) {
+  const std::uint64_t next = std::uint64_t{slot.source} + slots_.size();
+  if (next >= options_.sources) return false;
+  Close(slot);
+  slot.source = static_cast<std::uint32_t>(next);
+  return true;
 }
 
 void LoadRunner::Admit(Clock::time_point origin) {

@@ -3,6 +3,10 @@
 // HttpResponseReader and checked with the reply validator against the Workload's knowledge.
 // Owns its sockets (closed by the destructor); loop thread only.
 //
+// Each slot sends from one source address (slot i from 127.0.0.<1 + i mod sources>); a populate
+// run with fewer connections than sources moves each slot on to its next source when one runs dry,
+// so that every peer is sent.
+//
 // Keep-alive runs reuse a connection until the server closes it (opentracker closes after every
 // reply: the slot then reconnects, which is not an error). Without keep-alive every request
 // opens a connection, and its latency includes the TCP handshake. With a --rate, requests are
@@ -63,6 +67,9 @@ class LoadRunner {
   void Open(Slot& slot);
   void Close(Slot& slot);
   void StartRequest(Slot& slot, Clock::time_point now);
+  // Populate with fewer connections than sources: slot i sends the peers of sources i,
+  // i + connections, ... in turn. Whether `slot` moved on (to a new connection).
+  bool MoveToNextSource(Slot& slot);
   void Admit(Clock::time_point origin);
   void SkipOverdue(Clock::time_point now);
   void OnEvent(Slot& slot, std::uint32_t events, Clock::time_point now);

@@ -9,6 +9,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -113,6 +114,27 @@ TEST(LoadRunnerTest, PacedRequestsAreRepliesWithinTheTimeoutOrTimeouts) {
   EXPECT_LE(stats->latency.max(), 200000u);
   EXPECT_GT(stats->timeouts, 0u);
   EXPECT_EQ(stats->requests + stats->errors(), 200u);
+}
+
+TEST(LoadRunnerTest, PopulateSendsEveryPeerWithFewerConnectionsThanSources) {
+  FakeTracker tracker;
+  tracker.Start();
+  LoadgenOptions options = Options(tracker.port());
+  options.mode = "populate";
+  options.peers = 50;
+  options.sources = 5;
+  options.connections = 2;
+  const auto stats = RunLoad(options);
+  tracker.Stop();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->requests, 50u);
+  EXPECT_EQ(stats->errors(), 0u);
+  std::set<std::pair<std::uint32_t, std::string>> peers;  // source address, peer id
+  for (const FakeTracker::Request& request : tracker.Requests()) {
+    const std::size_t id = request.head.find("peer_id=");
+    peers.insert({request.source_address, request.head.substr(id, 28)});
+  }
+  EXPECT_EQ(peers.size(), 50u);
 }
 
 TEST(LoadRunnerTest, RequestCountIncludesFailedRequests) {
