@@ -31,8 +31,11 @@ class Expiry(Cluster):
             f"shard args {a.shard_arg}")
         self.start()
         populate_started = time.monotonic()
+        # 20 source addresses, or enough for the peers (the load generator tells apart 64,000
+        # peers per address): 2M peers need 32.
+        sources = max(20, -(-a.torrents // 64000))
         populated = self.loadgen(["--mode", "populate", "--torrents", str(a.torrents),
-                                  "--peers", str(a.torrents), "--sources", "20"])
+                                  "--peers", str(a.torrents), "--sources", str(sources)])
         populate_ended = time.monotonic()
         full = metrics(self.metrics_port)
         out = {"torrents": a.torrents, "peer_timeout": a.peer_timeout, "shard_args": a.shard_arg,

@@ -1,7 +1,19 @@
 #include "bench/loadgen_options.h"
 
+#include "bench/request_builder.h"
+
 namespace shardtrack {
 namespace {
+
+// Peers are told apart by source address and port, and a source has kBenchPortsPerSource ports.
+Status CheckPeersPerSource(std::int64_t peers, std::uint32_t sources) {
+  const std::int64_t per_source = (peers + sources - 1) / sources;
+  if (per_source <= kBenchPortsPerSource) return OkStatus();
+  return Error{"--peers " + std::to_string(peers) + " over --sources " + std::to_string(sources) +
+               " is " + std::to_string(per_source) + " peers per source address, more than its " +
+               std::to_string(kBenchPortsPerSource) +
+               " ports tell apart: raise --sources (up to 254) or lower --peers"};
+}
 
 Result<WorkloadMode> ParseMode(const std::string& mode) {
   if (mode == "announce") return WorkloadMode::kAnnounce;
@@ -23,7 +35,7 @@ void LoadgenOptions::Register(FlagSet& flags) {
   flags.Add("distribution", &distribution, "torrent popularity: zipf, gamma or uniform");
   flags.Add("zipf-s", &zipf_s, "Zipf exponent");
   flags.Add("torrents", &torrents, "torrents in the workload");
-  flags.Add("peers", &peers, "distinct peers in the workload");
+  flags.Add("peers", &peers, "distinct peers in the workload (at most 64000 per source)");
   flags.Add("numwant", &numwant, "numwant of each announce");
   flags.Add("started-percent", &started_percent, "announces with event=started");
   flags.Add("completed-percent", &completed_percent, "announces with event=completed");
@@ -54,6 +66,7 @@ Result<WorkloadOptions> LoadgenOptions::ToWorkloadOptions() const {
   if (sources < 1 || sources > 254) return Error{"--sources must be 1..254"};
   if (connections < 1) return Error{"--connections must be at least 1"};
   if (torrents < 1 || peers < 1) return Error{"--torrents and --peers must be at least 1"};
+  if (auto spread = CheckPeersPerSource(peers, sources); !spread.ok()) return Error{spread.error()};
   if (numwant < 0) return Error{"--numwant must not be negative"};
   if (started_percent + completed_percent + stopped_percent > 100) {
     return Error{"the event percentages add up to more than 100"};

@@ -16,7 +16,6 @@ std::uint64_t SplitMix64(std::uint64_t& state) {
 }
 
 constexpr std::uint16_t kFirstPort = 1024;
-constexpr std::uint32_t kPortsPerSource = 64000;
 
 const char* EventName(AnnounceEvent event) {
   switch (event) {
@@ -74,7 +73,7 @@ BenchPeer BenchPeerFor(std::uint64_t peer, std::uint32_t source_count) {
                 static_cast<unsigned long long>(peer % 1000000000000ULL));
   BenchPeer out{*PeerId::FromRaw(std::string_view(text, 20)), 0, 0};
   out.source_index = static_cast<std::uint32_t>(peer % source_count);
-  out.port = static_cast<std::uint16_t>(kFirstPort + (peer / source_count) % kPortsPerSource);
+  out.port = static_cast<std::uint16_t>(kFirstPort + (peer / source_count) % kBenchPortsPerSource);
   return out;
 }
 

@@ -20,6 +20,10 @@ std::string UrlEncode(std::string_view bytes);
 
 InfoHash BenchInfoHash(std::uint64_t torrent);
 
+// Peer p announces port 1024 + (p / sources) mod this: a run tells apart at most this many peers
+// per source address.
+inline constexpr std::uint32_t kBenchPortsPerSource = 64000;
+
 struct BenchPeer {
   PeerId peer_id;
   std::uint16_t port;

@@ -37,6 +37,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "integration"))
 from cluster import free_port  # noqa: E402  (never the same port twice in one run)
 
+# shardtrack-loadgen tells apart at most this many peers per source address (by their ports).
+PORTS_PER_SOURCE = 64000
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -197,6 +200,8 @@ class Scale(Cluster):
     def __init__(self, args):
         super().__init__(args)
         self.out = {"peers": args.peers, "torrents": args.torrents, "shard_args": args.shard_arg}
+        # 20 source addresses, or enough for the peers (10M peers: 157).
+        self.sources = max(20, -(-args.peers // PORTS_PER_SOURCE))
 
     def start_shard(self, interval):
         return super().start_shard(["--index", "0", "--count", "1", "--save-dfile-interval",
@@ -244,7 +249,8 @@ class Scale(Cluster):
         try:
             result = self.loadgen(["--mode", "announce", "--rate", str(self.args.rate),
                                    "--duration", str(self.args.duration), "--warmup", "1",
-                                   "--connections", "64"], label)
+                                   "--sources", str(self.sources),
+                                   "--connections", str(max(64, self.sources))], label)
         finally:
             stop.set()
             poller.join()
@@ -273,8 +279,8 @@ class Scale(Cluster):
         time.sleep(0.5)
         out["rss_empty_kib"] = {"shard": rss_kib(self.shard.pid),
                                 "frontend": rss_kib(self.frontend.pid)}
-        result = self.loadgen(["--mode", "populate", "--sources", "20", "--connections", "64"],
-                              "populate")
+        result = self.loadgen(["--mode", "populate", "--sources", str(self.sources),
+                               "--connections", "64"], "populate")
         time.sleep(0.5)
         out["populate"] = {"seconds": result["seconds"], "rps": result["rps"],
                            "errors": result["errors"], "invalid": result["invalid"]}

@@ -234,7 +234,8 @@ class RequestRateTest(cluster.SharedClusterTestCase):
         refused_before = cluster.metrics(port)[self.REFUSALS]
         flood = subprocess.Popen(
             [cluster.binary("shardtrack-loadgen"), "--port", str(port), "--sources", "1",
-             "--connections", "16", "--warmup", "0", "--duration", "3", "--timeout", "2"],
+             "--peers", "1000", "--connections", "16", "--warmup", "0", "--duration", "3",
+             "--timeout", "2"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             time.sleep(0.5)
