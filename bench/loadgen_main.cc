@@ -28,9 +28,8 @@ int Run(int argc, char** argv) {
                 "Sends HTTP announces or scrapes to a tracker and reports throughput, latency "
                 "and invalid replies (see docs/benchmarks.md).");
   options.Register(flags);
-  // The environment is ignored: SHARDTRACK_PORT and friends belong to the servers.
-  const auto no_environment = [](const char*) -> const char* { return nullptr; };
-  if (auto exit_status = flags.ParseCommandLine(argc, argv, no_environment)) return *exit_status;
+  flags.IgnoreEnvironment();  // SHARDTRACK_PORT and friends belong to the servers
+  if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
   if (options.print_infohashes > 0) {
     for (std::int64_t i = 0; i < options.print_infohashes; ++i) {
       std::printf("%s\n", BenchInfoHash(static_cast<std::uint64_t>(i)).ToHex().c_str());

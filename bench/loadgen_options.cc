@@ -1,9 +1,26 @@
 #include "bench/loadgen_options.h"
 
+#include <arpa/inet.h>
+
 #include "bench/request_builder.h"
 
 namespace shardtrack {
 namespace {
+
+// Requests leave from 127.0.0.1..127.0.0.<sources>, which reach only a loopback address.
+Status CheckHost(const std::string& host) {
+  in_addr address{};
+  if (::inet_pton(AF_INET, host.c_str(), &address) != 1) {
+    return Error{"--host must be an IPv4 address, not '" + host + "'"};
+  }
+  if ((ntohl(address.s_addr) >> 24) != 127) {
+    return Error{
+        "--host must be a loopback address (127.x.x.x): requests are sent from "
+        "127.0.0.1..127.0.0.<sources>, not '" +
+        host + "'"};
+  }
+  return OkStatus();
+}
 
 // Peers are told apart by source address and port, and a source has kBenchPortsPerSource ports.
 Status CheckPeersPerSource(std::int64_t peers, std::uint32_t sources) {
@@ -26,7 +43,7 @@ Result<WorkloadMode> ParseMode(const std::string& mode) {
 }  // namespace
 
 void LoadgenOptions::Register(FlagSet& flags) {
-  flags.Add("host", &host, "the tracker's IPv4 address");
+  flags.Add("host", &host, "the tracker's IPv4 address, a loopback one (127.x.x.x)");
   flags.Add("port", &port, "the tracker's HTTP port");
   flags.Add("sources", &sources, "source addresses 127.0.0.1..127.0.0.N (1..254)");
   flags.Add("connections", &connections, "concurrent connections, one request in flight each");
@@ -63,6 +80,7 @@ void LoadgenOptions::Register(FlagSet& flags) {
 Result<WorkloadOptions> LoadgenOptions::ToWorkloadOptions() const {
   auto workload_mode = ParseMode(mode);
   if (!workload_mode.ok()) return Error{workload_mode.error()};
+  if (auto host_ok = CheckHost(host); !host_ok.ok()) return Error{host_ok.error()};
   if (sources < 1 || sources > 254) return Error{"--sources must be 1..254"};
   if (connections < 1) return Error{"--connections must be at least 1"};
   if (torrents < 1 || peers < 1) return Error{"--torrents and --peers must be at least 1"};

@@ -12,7 +12,7 @@
 namespace shardtrack {
 
 struct LoadgenOptions {
-  std::string host = "127.0.0.1";  // the tracker's IPv4 address
+  std::string host = "127.0.0.1";  // the tracker's IPv4 address, a loopback one
   std::uint16_t port = 6969;
   // Source addresses 127.0.0.1 .. 127.0.0.<sources>: peer p always announces from one of them,
   // so trackers that key peers by address and port see distinct peers.

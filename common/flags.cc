@@ -150,7 +150,7 @@ Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
   // line replaces the environment's list rather than adding to it.
   std::vector<const Flag*> from_env;
   for (const auto& flag : flags_) {
-    const char* env = getenv(EnvName(flag.name).c_str());
+    const char* env = ignore_environment_ ? nullptr : getenv(EnvName(flag.name).c_str());
     if (env == nullptr) continue;
     std::string_view text(env);
     if (flag.repeatable) {
@@ -238,8 +238,9 @@ std::string FlagSet::Help() const {
   for (const auto& flag : flags_) {
     out += "  --" + flag.name + (flag.is_bool ? "" : " VALUE") + "\n      " + flag.help;
     if (flag.repeatable) out += " (repeatable)";
-    out += "\n      default: " + (flag.default_text.empty() ? "(none)" : flag.default_text) +
-           "; environment: " + EnvName(flag.name) + "\n";
+    out += "\n      default: " + (flag.default_text.empty() ? "(none)" : flag.default_text);
+    if (!ignore_environment_) out += "; environment: " + EnvName(flag.name);
+    out += "\n";
   }
   return out;
 }

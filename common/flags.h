@@ -1,7 +1,8 @@
 // FlagSet: a process's settings, named once with their default and their reason.
 //
 // Every setting is read from `--name value` (or `--name=value`) and from the environment
-// variable SHARDTRACK_<NAME> (upper case, '-' as '_'), for containers; the command line wins.
+// variable SHARDTRACK_<NAME> (upper case, '-' as '_'), for containers; the command line wins
+// (a tool that is not a server can IgnoreEnvironment()).
 // A repeatable setting takes a comma-separated list from the environment. `--help` prints
 // every setting with its default; `--help-markdown` prints MarkdownTable() instead, which is
 // what the README's settings tables are generated from (scripts/settings-tables).
@@ -29,6 +30,9 @@ class FlagSet {
   void Add(std::string name, std::uint16_t* value, std::string help);
   void Add(std::string name, double* value, std::string help);
   void Add(std::string name, std::vector<std::string>* values, std::string help);  // repeatable
+  // Parse reads no SHARDTRACK_* variable and Help() names none: for tools that run beside a
+  // server configured by them (shardtrack-loadgen).
+  void IgnoreEnvironment() { ignore_environment_ = true; }
 
   enum class Outcome { kRun, kHelpShown };
   // Reads the environment through `getenv` (a seam for tests), then argv.
@@ -63,6 +67,7 @@ class FlagSet {
 
   std::string program_;
   bool markdown_help_ = false;
+  bool ignore_environment_ = false;
   std::string summary_;
   std::vector<Flag> flags_;
 };

@@ -47,6 +47,17 @@ TEST_F(FlagsTest, ReadsBothSpellingsAndRepeats) {
   EXPECT_EQ(settings_.shards, (std::vector<std::string>{"a", "b"}));
 }
 
+TEST_F(FlagsTest, AToolCanIgnoreTheEnvironmentAndNameNoneInItsHelp) {
+  flags_.IgnoreEnvironment();
+  env_["SHARDTRACK_NAME"] = "from-env";
+  env_["SHARDTRACK_SHARD"] = "a,b";
+  ASSERT_TRUE(Parse({"--port", "9000"}));
+  EXPECT_EQ(settings_.name, "default");
+  EXPECT_EQ(settings_.port, 9000);
+  EXPECT_TRUE(settings_.shards.empty());
+  EXPECT_EQ(flags_.Help().find("SHARDTRACK_"), std::string::npos) << flags_.Help();
+}
+
 TEST_F(FlagsTest, ReadsTheEnvironmentAndLetsTheCommandLineWin) {
   env_["SHARDTRACK_NAME"] = "from-env";
   env_["SHARDTRACK_PORT"] = "8000";
