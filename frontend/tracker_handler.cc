@@ -65,6 +65,9 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
     answering_.route = Route::kInfoPage;
     if (!Admit(slot, client)) return;
     if (Reusable(info_page_, settings_.info_page_cache)) return RespondInfoPage(slot);
+    if (info_page_under_way_ == AccessListVersion()) {
+      return info_page_waiters_.push_back({slot, answering_.started});
+    }
     HandleFanOut(slot, Route::kInfoPage);
   } else if (path == "/readyz") {
     answering_.route = Route::kReadyz;
@@ -199,6 +202,9 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
     exchanges_[index].gzip = answering_.gzip;
     exchanges_[index].shared = !full_scrape_under_way_;
     if (!full_scrape_under_way_) full_scrape_under_way_ = exchanges_[index].list_version;
+  } else if (kind == Route::kInfoPage) {
+    exchanges_[index].shared = !info_page_under_way_;
+    if (!info_page_under_way_) info_page_under_way_ = exchanges_[index].list_version;
   }
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
@@ -354,6 +360,15 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
   if (exchange.shards_answered == router_->shard_count()) info_page_.asked = exchange.started;
   info_page_.list_version = exchange.list_version;
   RespondInfoPage(exchange.slot);
+  exchange.stats = proto::StatsReply();  // Clear() would keep its rows in the slot
+  if (!exchange.shared) return;
+  info_page_under_way_.reset();
+  answering_waiters_.swap(info_page_waiters_);  // as in AnswerFullScrapeWaiters
+  for (const Waiter& waiter : answering_waiters_) {
+    answering_ = {Route::kInfoPage, waiter.started};
+    RespondInfoPage(waiter.slot);
+  }
+  answering_waiters_.clear();
 }
 
 void TrackerHandler::RespondInfoPage(ResponseSlot slot) {

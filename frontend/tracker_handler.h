@@ -91,7 +91,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     bool full_scrape = false;        // leaves out the torrents the access list refuses
     bool gzip = false;               // a full scrape's: Answering::gzip
     std::uint64_t list_version = 0;  // a fan-out's: AccessListVersion() when it was asked
-    bool shared = false;  // the full scrape under way: its reply goes to full_scrape_waiters_ too
+    bool shared = false;  // the full scrape or info page under way: its waiters get its reply
     bool no_peer_id = false;
     IpAddress client;
     std::string failure;                 // first failure among the shard replies
@@ -196,12 +196,16 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   };
   std::optional<std::uint64_t> full_scrape_under_way_;
   std::vector<Waiter> full_scrape_waiters_;
-  std::vector<Waiter> answering_waiters_;  // AnswerFullScrapeWaiters' (reused)
+  std::vector<Waiter> answering_waiters_;  // AnswerFullScrapeWaiters' and FinishInfoPage's
   // /readyz asked while one is under way waits for its answer the same way: balancers ask it
   // often, so it is neither limited nor cached, and a flood of it would otherwise fill the
   // shards' queues (--max-pending-per-shard) and turn announces away.
   bool readyz_under_way_ = false;
   std::vector<Waiter> readyz_waiters_;
+  // And so does the info page once its cached copy is stale: a flood of it had every shard walk
+  // its table once each (announces timed out) and held the frontend's memory at the flood's peak.
+  std::optional<std::uint64_t> info_page_under_way_;  // as full_scrape_under_way_
+  std::vector<Waiter> info_page_waiters_;
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;

@@ -367,10 +367,11 @@ class FullScrapeGzipTest(SharedClusterTest):
 
 
 class FullScrapeWithoutCacheTest(SharedClusterTest):
-    """Its own cluster, with --full-scrape-cache 0: every full scrape asks the shards; and
-    --full-scrape-gzip=false."""
+    """Its own cluster, with --full-scrape-cache 0: every full scrape asks the shards (and every
+    info page: --info-page-cache 0); and --full-scrape-gzip=false."""
 
-    frontend_args = ("--full-scrape-cache", "0", "--full-scrape-gzip=false")
+    frontend_args = ("--full-scrape-cache", "0", "--full-scrape-gzip=false", "--info-page-cache",
+                     "0")
 
     def test_without_full_scrape_gzip_a_client_taking_gzip_gets_the_plain_reply(self):
         with HttpConnection(self.fe(0)) as conn:
@@ -407,6 +408,12 @@ class FullScrapeWithoutCacheTest(SharedClusterTest):
             self.assertIn(self.torrent(0, "shared"), reply.bencoded()[b"files"])
         # Two shards: 100 requests without sharing; one trip per burst that arrives together.
         self.assertLess(self.shard_requests_for_a_burst("/scrape", check), 25)
+
+    def test_info_pages_asked_together_share_one_trip_to_the_shards(self):
+        def check(reply):
+            self.assertEqual(reply.status, 200)
+            self.assertIn("text/html", reply.header("content-type", ""))
+        self.assertLess(self.shard_requests_for_a_burst("/", check), 25)
 
     def test_readiness_checks_asked_together_share_one_trip_to_the_shards(self):
         def check(reply):
