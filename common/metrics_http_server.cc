@@ -19,6 +19,8 @@ std::string_view ReasonPhrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
     case 431:
       return "Request Header Fields Too Large";
     default:
@@ -45,11 +47,30 @@ Result<HostPort> ParseHostPort(std::string_view text) {
 }
 
 MetricsHttpServer::MetricsHttpServer(EventLoop& loop, TcpServerOptions options,
-                                     const MetricsRegistry& registry)
-    : tcp_(loop, std::move(options), *this), registry_(registry) {}
+                                     const MetricsRegistry& registry, Duration request_deadline)
+    : loop_(loop),
+      request_deadline_(request_deadline),
+      tcp_(loop, std::move(options), *this),
+      registry_(registry) {}
 
-void MetricsHttpServer::OnOpen(ConnectionId, const IpAddress&, std::uint16_t) {}
-void MetricsHttpServer::OnClose(ConnectionId id) { answered_.erase(id); }
+MetricsHttpServer::~MetricsHttpServer() {
+  for (const auto& [id, timer] : deadlines_) loop_.Cancel(timer);
+}
+
+void MetricsHttpServer::OnOpen(ConnectionId id, const IpAddress&, std::uint16_t) {
+  deadlines_[id] = loop_.RunAfter(request_deadline_, [this, id] {
+    deadlines_.erase(id);
+    Answer(id, 408, "text/plain", "no whole request in time\n");
+  });
+}
+
+void MetricsHttpServer::OnClose(ConnectionId id) {
+  answered_.erase(id);
+  if (auto deadline = deadlines_.find(id); deadline != deadlines_.end()) {
+    loop_.Cancel(deadline->second);
+    deadlines_.erase(deadline);
+  }
+}
 
 void MetricsHttpServer::OnData(ConnectionId id, std::string& input) {
   if (answered_.contains(id)) {

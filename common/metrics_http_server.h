@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/metrics.h"
@@ -36,8 +37,16 @@ Result<UniqueFd> HoldMetricsListen(std::string_view listen);
 class MetricsHttpServer final : public TcpHandler {
  public:
   static constexpr std::size_t kMaxRequestBytes = 8192;  // a scrape's head is a few hundred
+  // A scraper or health check sends its request at once; a connection that has not, however
+  // slowly it trickles bytes, is answered 408 and closed then, so that a few cannot hold every
+  // one of the server's connections.
+  static constexpr Duration kRequestDeadline = std::chrono::seconds(10);
 
-  MetricsHttpServer(EventLoop& loop, TcpServerOptions options, const MetricsRegistry& registry);
+  MetricsHttpServer(EventLoop& loop, TcpServerOptions options, const MetricsRegistry& registry,
+                    Duration request_deadline = kRequestDeadline);
+  ~MetricsHttpServer() override;
+  MetricsHttpServer(const MetricsHttpServer&) = delete;
+  MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
 
   Status Listen() { return tcp_.Listen(); }
   std::uint16_t port() const { return tcp_.port(); }
@@ -50,6 +59,9 @@ class MetricsHttpServer final : public TcpHandler {
   void Answer(ConnectionId id, int status, std::string_view content_type, std::string_view body,
               bool head = false);
 
+  EventLoop& loop_;
+  Duration request_deadline_;
+  std::unordered_map<ConnectionId, TimerId> deadlines_;  // of the connections not answered yet
   TcpServer tcp_;
   const MetricsRegistry& registry_;
   std::unordered_set<ConnectionId> answered_;  // later bytes on these are ignored

@@ -114,6 +114,20 @@ TEST_F(MetricsHttpServerTest, AnswersHealthzAnd404And405) {
   EXPECT_NE(refused.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos) << refused;
 }
 
+// The idle timeout (15 s) restarts with every byte; the request's deadline does not, so bytes
+// trickled on a few connections cannot hold every one of them.
+TEST(MetricsHttpServerDeadlineTest, AConnectionWithNoWholeRequestByTheDeadlineGets408) {
+  SystemClock clock;
+  EventLoop loop(clock);
+  MetricsRegistry registry;
+  MetricsHttpServer server(loop, {}, registry, std::chrono::milliseconds(200));
+  ASSERT_TRUE(server.Listen().ok());
+  const std::string reply = Exchange(loop, server.port(), "GET /metrics HTTP/1.0\r\n");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.0 408 Request Timeout\r\n")) << reply;
+  EXPECT_TRUE(Exchange(loop, server.port(), "GET /healthz HTTP/1.0\r\n\r\n")
+                  .starts_with("HTTP/1.0 200 OK\r\n"));
+}
+
 TEST_F(MetricsHttpServerTest, HeadGetsTheLengthOfTheGetAnswerAndNoBody) {
   const std::string body = registry_.Render();
   const std::string reply = Exchange(loop_, server_.port(), "HEAD /metrics HTTP/1.0\r\n\r\n");
