@@ -1,6 +1,7 @@
 #include "frontend/access/access_list.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "common/list_file.h"
@@ -10,28 +11,17 @@ namespace {
 
 constexpr std::string_view kMagnetPrefix = "magnet:?";
 constexpr std::string_view kBtihPrefix = "xt=urn:btih:";
+constexpr std::string_view kBtmhPrefix = "xt=urn:btmh:";
+constexpr std::string_view kSha256Multihash = "1220";   // BEP 52's btmh: SHA-256, 32 bytes
 constexpr std::size_t kV1Digits = 2 * InfoHash::kSize;  // SHA-1, the infohash itself
 constexpr std::size_t kV2Digits = 64;                   // SHA-256, cut to its first 20 bytes
+constexpr std::size_t kBase32Digits = 32;               // a btih in base32 (BEP 9): 20 bytes
 
 bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() &&
          std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
            return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
          });
-}
-
-// The hex digits a line gives: the line itself, or a magnet URI's btih parameter.
-Result<std::string_view> HexDigitsOf(std::string_view line) {
-  if (!StartsWithIgnoringCase(line, kMagnetPrefix)) return line;
-  std::string_view parameters = line.substr(kMagnetPrefix.size());
-  while (!parameters.empty()) {
-    const std::size_t end = parameters.find('&');
-    const std::string_view parameter = parameters.substr(0, end);
-    if (StartsWithIgnoringCase(parameter, kBtihPrefix)) return parameter.substr(kBtihPrefix.size());
-    if (end == std::string_view::npos) break;
-    parameters.remove_prefix(end + 1);
-  }
-  return Error{"a magnet URI without xt=urn:btih:<40 hex digits>"};
 }
 
 Result<InfoHash> InfoHashFromHex(std::string_view digits) {
@@ -48,10 +38,85 @@ Result<InfoHash> InfoHashFromHex(std::string_view digits) {
   return *InfoHash::FromHex(digits.substr(0, kV1Digits));
 }
 
-Result<InfoHash> ParseLine(std::string_view line) {
-  auto digits = HexDigitsOf(line);
-  if (!digits) return Error{digits.error()};
-  return InfoHashFromHex(*digits);
+// RFC 4648's alphabet, either case: A-Z are 0-25, 2-7 are 26-31.
+int Base32DigitValue(char c) {
+  if (c >= 'a' && c <= 'z') return c - 'a';
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= '2' && c <= '7') return c - '2' + 26;
+  return -1;
+}
+
+Result<InfoHash> InfoHashFromBase32(std::string_view digits) {
+  InfoHash out;
+  std::uint32_t pending = 0;  // bits read and not yet written
+  int pending_bits = 0;
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    const int value = Base32DigitValue(digits[i]);
+    if (value < 0) {
+      return Error{"character " + std::to_string(i + 1) + " of the base32 infohash, '" +
+                   Shown(digits[i]) + "', is not base32 (A-Z, 2-7)"};
+    }
+    pending = (pending << 5) | static_cast<std::uint32_t>(value);
+    pending_bits += 5;
+    if (pending_bits >= 8) {
+      pending_bits -= 8;
+      out.bytes[next++] = static_cast<std::uint8_t>(pending >> pending_bits);
+    }
+  }
+  return out;
+}
+
+// A magnet's xt=urn:btih: value: 40 hex digits, or 32 base32 characters.
+Result<InfoHash> InfoHashFromBtih(std::string_view value) {
+  if (value.size() == kBase32Digits) return InfoHashFromBase32(value);
+  if (value.size() != kV1Digits) {
+    return Error{"expected 40 hex digits or 32 base32 characters after xt=urn:btih:, found " +
+                 std::to_string(value.size()) + " characters"};
+  }
+  return InfoHashFromHex(value);
+}
+
+// A magnet's xt=urn:btmh: value (a v2 torrent's): 1220, then the SHA-256 in 64 hex digits.
+Result<InfoHash> InfoHashFromBtmh(std::string_view value) {
+  if (!value.starts_with(kSha256Multihash) || value.size() != kSha256Multihash.size() + kV2Digits) {
+    return Error{"expected 1220 and 64 hex digits after xt=urn:btmh: (a SHA-256 multihash)"};
+  }
+  return InfoHashFromHex(value.substr(kSha256Multihash.size()));
+}
+
+// Every infohash a magnet URI names: a hybrid torrent's names its v1 and its v2 one, and clients
+// announce under both.
+Status ParseMagnet(std::string_view parameters, std::vector<InfoHash>& out) {
+  const std::size_t before = out.size();
+  while (!parameters.empty()) {
+    const std::size_t end = parameters.find('&');
+    const std::string_view parameter = parameters.substr(0, end);
+    std::optional<Result<InfoHash>> hash;  // none: a parameter naming no infohash
+    if (StartsWithIgnoringCase(parameter, kBtihPrefix)) {
+      hash = InfoHashFromBtih(parameter.substr(kBtihPrefix.size()));
+    } else if (StartsWithIgnoringCase(parameter, kBtmhPrefix)) {
+      hash = InfoHashFromBtmh(parameter.substr(kBtmhPrefix.size()));
+    }
+    if (hash && !*hash) return Error{hash->error()};
+    if (hash) out.push_back(**hash);
+    if (end == std::string_view::npos) break;
+    parameters.remove_prefix(end + 1);
+  }
+  if (out.size() > before) return OkStatus();
+  return Error{
+      "a magnet URI without xt=urn:btih:<40 hex digits> or xt=urn:btmh:1220<64 hex digits>"};
+}
+
+// A line's infohashes: the line itself in hex, or a magnet URI's.
+Status ParseLine(std::string_view line, std::vector<InfoHash>& out) {
+  if (StartsWithIgnoringCase(line, kMagnetPrefix)) {
+    return ParseMagnet(line.substr(kMagnetPrefix.size()), out);
+  }
+  auto hash = InfoHashFromHex(line);
+  if (!hash) return Error{hash.error()};
+  out.push_back(*hash);
+  return OkStatus();
 }
 
 }  // namespace
@@ -102,12 +167,8 @@ std::string_view AccessList::NameOf(const InfoHash& info_hash) const {
 Result<AccessList> ParseAccessList(std::string_view text) {
   std::vector<InfoHash> hashes;
   hashes.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
-  Status parsed = ForEachListLine(text, [&hashes](std::string_view line) -> Status {
-    auto info_hash = ParseLine(line);
-    if (!info_hash) return Error{info_hash.error()};
-    hashes.push_back(*info_hash);
-    return OkStatus();
-  });
+  Status parsed = ForEachListLine(
+      text, [&hashes](std::string_view line) -> Status { return ParseLine(line, hashes); });
   if (!parsed) return Error{parsed.error()};
   return AccessList(std::move(hashes));
 }

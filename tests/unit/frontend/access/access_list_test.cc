@@ -111,8 +111,34 @@ TEST(AccessListTest, ReadsTheInfohashOfAMagnetUri) {
 }
 
 TEST(AccessListTest, RefusesAMagnetUriWithoutABtihInfohash) {
-  ExpectError("magnet:?dn=name&tr=x", {"line 1", "xt=urn:btih:"});
-  ExpectError("magnet:?xt=urn:btih:" + std::string(kHexA.substr(0, 32)), {"line 1", "32"});
+  ExpectError("magnet:?dn=name&tr=x", {"line 1", "xt=urn:btih:", "xt=urn:btmh:1220"});
+  ExpectError("magnet:?xt=urn:btih:" + std::string(kHexA.substr(0, 30)), {"line 1", "30"});
+  ExpectError("magnet:?xt=urn:btih:" + std::string(kHexA.substr(0, 32)),
+              {"line 1", "character 1 of the base32 infohash, '0'"});
+  ExpectError("magnet:?xt=urn:btmh:1114" + std::string(kHexA) + std::string(24, '0'),
+              {"line 1", "1220"});
+}
+
+// BEP 9 allows a btih in base32 (32 characters); a hybrid torrent's magnet names its v1 and its
+// v2 infohash (btmh: 1220 and the SHA-256), and clients announce under both; a v2 torrent's
+// names the second only.
+TEST(AccessListTest, ReadsBase32AndEveryInfohashOfAHybridOrV2Magnet) {
+  // "CHJNFO3GCVSSGTMYFU5LFMG3YI3ANGMT" is these 20 bytes in RFC 4648 base32.
+  constexpr std::string_view kHexOfBase32 = "11d2d2bb661565234d982d3ab2b0dbc236069993";
+  const std::string v2 = std::string(kHexB) + std::string(24, 'c');
+  auto list = ParseAccessList(
+      "magnet:?xt=urn:btih:CHJNFO3GCVSSGTMYFU5LFMG3YI3ANGMT&dn=x\n"
+      "magnet:?xt=urn:btih:" +
+      std::string(kHexA) + "&xt=urn:btmh:1220" + v2 +
+      "\n"
+      "magnet:?xt=urn:btmh:1220" +
+      std::string(24, 'd') + std::string(kHexA.substr(0, 40)));
+  ASSERT_TRUE(list) << list.error();
+  EXPECT_EQ(list->size(), 4u);
+  EXPECT_TRUE(list->Contains(FromHex(kHexOfBase32)));
+  EXPECT_TRUE(list->Contains(FromHex(kHexA)));
+  EXPECT_TRUE(list->Contains(FromHex(kHexB)));
+  EXPECT_TRUE(list->Contains(FromHex(std::string(24, 'd') + std::string(kHexA.substr(0, 16)))));
 }
 
 TEST(AccessListTest, FindsEveryEntryOfALargeList) {
