@@ -9,6 +9,7 @@
 #include "common/passkey.h"
 #include "common/reply_limits.h"
 #include "common/routing.h"
+#include "common/siphash.h"
 #include "shard/clamp32.h"
 
 namespace shardtrack {
@@ -35,7 +36,12 @@ std::string OfShards(std::uint32_t index, std::uint32_t count) {
 
 ShardService::ShardService(std::uint32_t index, std::uint32_t count, SwarmStore& store,
                            std::uint64_t seed, ShardLimits limits)
-    : index_(index), count_(count), store_(store), rng_(seed), limits_(limits) {}
+    : index_(index),
+      count_(count),
+      store_(store),
+      rng_(seed),
+      recent_completions_(RandomSipHashKey()),
+      limits_(limits) {}
 
 void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out) {
   out.Clear();
@@ -108,8 +114,16 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
     return;
   }
   announce->numwant = std::min(announce->numwant, kMaxPeersPerReply);
+  if (announce->event == proto::EVENT_COMPLETED &&
+      recent_completions_.Seen(announce->info_hash, announce->peer_id, now)) {
+    announce->event = proto::EVENT_NONE;  // as a seeder's repeat, journaled so
+    ++counters_.repeated_completions;
+  }
   const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
   applied_.push_back(AsApplied(*announce, outcome));
+  if (outcome.completion_counted) {
+    recent_completions_.Note(announce->info_hash, announce->peer_id, now);
+  }
   if (credits_ != nullptr && outcome.accepted && !request.passkey().empty()) {
     credits_->Credit(*announce, request.passkey(), request.uploaded(), request.downloaded(),
                      outcome.completion_counted, now);

@@ -13,6 +13,7 @@
 #include "proto/shardtrack.pb.h"
 #include "shard/accounting/credit_recorder.h"
 #include "shard/peer_announce.h"
+#include "shard/recent_completions.h"
 #include "shard/swarm_store.h"
 
 namespace shardtrack {
@@ -50,6 +51,9 @@ struct ShardServiceCounters {
   std::uint64_t misrouted_requests = 0;  // in a misrouted batch, or of another shard's torrent
   std::uint64_t invalid_requests = 0;
   std::uint64_t completions = 0;  // completions counted (a peer's first completed, per torrent)
+  // `completed`s not counted: their peer id's completion of the torrent, from its other address,
+  // was counted lately (RecentCompletions).
+  std::uint64_t repeated_completions = 0;
   std::uint64_t refused_torrents = 0;  // new torrents refused at ShardLimits::max_torrents
   std::uint64_t refused_peers = 0;     // new peers refused at ShardLimits::max_peers
 };
@@ -90,6 +94,7 @@ class ShardService {
   std::uint32_t count_;
   SwarmStore& store_;
   FastRng rng_;
+  RecentCompletions recent_completions_;
   ShardLimits limits_;
   CreditRecorder* credits_ = nullptr;
   std::vector<PeerAnnounce> applied_;

@@ -20,6 +20,7 @@ using testing::AnnounceBuilder;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::PeerIdFor;
 using testing::Peers4;
 using ::testing::SizeIs;
 
@@ -275,6 +276,41 @@ TEST_F(ShardServiceTest, CompletionsListsTheCompletionsCountedByTheLastBatch) {
   AddAnnounce(quiet, 7, AnnounceBuilder(mine_, "10.0.0.3", 6881));
   Handle(quiet);
   EXPECT_THAT(service_.completions(), IsEmpty());
+}
+
+// libtorrent 2 announces over each address family with one peer id: the `completed` of one
+// download then comes from both of its addresses, and counts once (the second is journaled as
+// no event). Another peer id's, or the same one's past the window, counts.
+TEST_F(ShardServiceTest, ADualStackClientsTwoCompletedsCountOnce) {
+  const std::string id = PeerIdFor("10.0.0.1", 6881);
+  const auto completed = [&](const std::string& ip, const std::string& peer_id) {
+    return AnnounceBuilder(mine_, ip, 6881)
+        .PeerIdRaw(peer_id)
+        .Seeder()
+        .Event(proto::EVENT_COMPLETED);
+  };
+  proto::RequestBatch batch = Batch();
+  AddAnnounce(batch, 1, AnnounceBuilder(mine_, "10.0.0.1", 6881).PeerIdRaw(id));
+  AddAnnounce(batch, 2, AnnounceBuilder(mine_, "2001:db8::1", 6881).PeerIdRaw(id));
+  AddAnnounce(batch, 3, completed("10.0.0.1", id));
+  AddAnnounce(batch, 4, completed("2001:db8::1", id));
+  Handle(batch);
+  EXPECT_EQ(store_.completed(), 1u);
+  EXPECT_EQ(service_.counters().completions, 1u);
+  EXPECT_EQ(service_.counters().repeated_completions, 1u);
+  ASSERT_EQ(service_.applied().size(), 4u);
+  EXPECT_EQ(service_.applied()[3].event, proto::EVENT_NONE);
+  EXPECT_EQ(store_.ScrapeOne(mine_).seeders, 2u) << "both addresses are seeders";
+
+  proto::RequestBatch later = Batch();
+  AddAnnounce(later, 5, completed("10.0.0.2", PeerIdFor("10.0.0.2", 6881)));
+  AddAnnounce(later, 6, completed("2001:db8::2", id));  // a third address, still within
+  Handle(later, kNow + RecentCompletions::kWindow - 1);
+  EXPECT_EQ(store_.completed(), 2u);
+  proto::RequestBatch again = Batch();
+  AddAnnounce(again, 7, completed("2001:db8::3", id));
+  Handle(again, kNow + 2 * RecentCompletions::kWindow);
+  EXPECT_EQ(store_.completed(), 3u) << "past the window: counted";
 }
 
 TEST_F(ShardServiceTest, AppliedListsTheAnnouncesTheStoreTookInRequestOrder) {
