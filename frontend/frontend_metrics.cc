@@ -45,6 +45,10 @@ void FrontendMetrics::Record(Route route, Outcome outcome, MonoTime started) {
 void FrontendMetrics::WatchHttp(const HttpServer& http) {
   registry_.AddGauge("shardtrack_open_connections", "Open client connections.", {},
                      [&http] { return double(http.connection_count()); });
+  registry_.AddGauge("shardtrack_lingering_connections",
+                     "Connections closed after an error answer, still taking the client's last "
+                     "bytes (up to 2 s); they count towards --max-connections.",
+                     {}, [&http] { return double(http.lingering_count()); });
   registry_.AddGauge("shardtrack_requests_in_flight", "Requests waiting for their answer.", {},
                      [&http] { return double(http.requests_in_flight()); });
   registry_.AddCounter("shardtrack_http_malformed_requests_total",

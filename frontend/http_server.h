@@ -83,6 +83,9 @@ class HttpServer final : public TcpHandler {
   Status Listen() { return tcp_.Listen(); }
   std::uint16_t port() const { return tcp_.port(); }
   std::size_t connection_count() const { return tcp_.connection_count(); }
+  // Closed after an error answer, still taking the client's last bytes (up to 2 s): they count
+  // towards --max-connections.
+  std::size_t lingering_count() const { return tcp_.lingering_count(); }
   void StopAccepting() { tcp_.StopAccepting(); }
   std::size_t requests_in_flight() const { return in_flight_; }
   std::size_t unsent_bytes() const { return tcp_.unsent_bytes(); }

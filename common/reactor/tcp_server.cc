@@ -138,7 +138,7 @@ TcpServer::TcpServer(EventLoop& loop, TcpServerOptions options, TcpHandler& hand
     : loop_(loop), options_(std::move(options)), handler_(handler) {}
 
 TcpServer::~TcpServer() {
-  for (auto* timer : {&deferred_timer_, &accept_retry_timer_}) {
+  for (auto* timer : {&deferred_timer_, &accept_retry_timer_, &linger_timer_}) {
     if (*timer) loop_.Cancel(**timer);
   }
   for (auto& [id, connection] : connections_) {
@@ -436,10 +436,31 @@ void TcpServer::Linger(ConnectionMap::iterator it) {
   lingering_[connection.ReleaseFd()] = loop_.clock().Now() + kLingerTimeout;
   loop_.WatchFd(fd, EventLoop::kReadable, [this, fd](short) { DrainLingering(fd); });
   CloseConnection(it);
+  ScheduleLingerSweep();
+}
+
+void TcpServer::ScheduleLingerSweep() {
+  if (linger_timer_ || lingering_.empty()) return;
+  MonoTime first = MonoTime::max();
+  for (const auto& [fd, deadline] : lingering_) first = std::min(first, deadline);
+  linger_timer_ = loop_.RunAt(first, [this] {
+    linger_timer_.reset();
+    CloseExpiredLingering();
+    ScheduleLingerSweep();
+  });
+}
+
+void TcpServer::CloseExpiredLingering() {
+  const MonoTime now = loop_.clock().Now();
+  std::vector<int> expired;
+  for (const auto& [fd, deadline] : lingering_) {
+    if (deadline <= now) expired.push_back(fd);
+  }
+  for (int fd : expired) CloseLingering(fd);
 }
 
 // Bounded like reading: a client that keeps sending must not hold the loop, nor drain past its
-// linger time (the sweep, a quarter of the idle timeout apart, would find it late).
+// linger time.
 void TcpServer::DrainLingering(int fd) {
   const auto lingering = lingering_.find(fd);
   if (lingering != lingering_.end() && loop_.clock().Now() >= lingering->second) {
@@ -516,11 +537,6 @@ void TcpServer::SweepIdle() {
   }
   for (ConnectionId id : scratch_) Close(id);
   if (!scratch_.empty()) spdlog::debug("closed {} idle connections", scratch_.size());
-  std::vector<int> expired;
-  for (const auto& [fd, deadline] : lingering_) {
-    if (deadline <= now) expired.push_back(fd);
-  }
-  for (int fd : expired) CloseLingering(fd);
 }
 
 void TcpServer::StopAccepting() {

@@ -140,6 +140,10 @@ class TcpServer {
   void Linger(ConnectionMap::iterator it);
   void DrainLingering(int fd);
   void CloseLingering(int fd);
+  // Closes the lingering sockets whose time is up, at the first one's deadline: the idle sweep,
+  // a quarter of the idle timeout apart, would hold them (and their places) longer.
+  void ScheduleLingerSweep();
+  void CloseExpiredLingering();
   void ScheduleDeferred();
   void RunDeferred();
   void SweepIdle();
@@ -167,6 +171,7 @@ class TcpServer {
   std::optional<TimerId> deferred_timer_;
   std::optional<PeriodicTimer> idle_sweep_;  // from Listen()
   std::optional<TimerId> accept_retry_timer_;
+  std::optional<TimerId> linger_timer_;
   std::uint64_t closed_over_limit_ = 0;
   std::uint64_t accept_failures_ = 0;
   std::uint64_t closed_slow_readers_ = 0;

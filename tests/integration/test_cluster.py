@@ -282,7 +282,11 @@ class SlowRequestTest(SharedClusterTest):
     frontends = 1
     frontend_args = ("--request-timeout", "1", "--socket-timeout", "30")
 
+    def malformed(self):
+        return cluster.metrics(self.fe(0))["shardtrack_http_malformed_requests_total"]
+
     def test_a_request_trickled_past_its_timeout_gets_408_and_a_closed_connection(self):
+        before = self.malformed()  # the class's other tests count too
         with HttpConnection(self.fe(0)) as conn:
             started = time.monotonic()
             conn.send(b"GET /announce?info_hash=")
@@ -295,8 +299,19 @@ class SlowRequestTest(SharedClusterTest):
             self.assertEqual(response.status, 408, response)
             self.assertLess(time.monotonic() - started, 1.9)
             self.assertTrue(conn.closed_by_peer(), "connection left open after 408")
-        metrics = get(self.fe(0), "/metrics").body.decode()
-        self.assertRegex(metrics, r"(?m)^shardtrack_http_malformed_requests_total 1$")
+        self.assertEqual(self.malformed() - before, 1)
+
+    def test_a_refused_request_drains_as_a_lingering_connection_the_metrics_show(self):
+        def lingering():
+            return cluster.metrics(self.fe(0))["shardtrack_lingering_connections"]
+        with HttpConnection(self.fe(0)) as conn:
+            conn.send(b"BAD / HTTP/1.1\r\nHost: x\r\n\r\nmore bytes")
+            self.assertGreaterEqual(conn.read_response().status, 400)
+            self.assertEqual(lingering(), 1)  # counts towards --max-connections meanwhile
+            deadline = time.monotonic() + 5
+            while lingering() != 0:
+                self.assertLess(time.monotonic(), deadline, "still lingering after 5 s")
+                time.sleep(0.1)
 
 
 class FullScrapeCacheTest(SharedClusterTest):

@@ -420,6 +420,21 @@ TEST_F(TcpServerTest, ARefusedClientThatKeepsSendingIsClosedAtItsLingerDeadline)
   EXPECT_TRUE(PumpUntil([&] { return server_->lingering_count() == 0; }));
 }
 
+// One that sends nothing more is closed at its deadline too, not up to a quarter of the idle
+// timeout later by the sweep: meanwhile it holds a place of max_connections.
+TEST_F(TcpServerTest, ASilentRefusedClientIsClosedAtItsLingerDeadline) {
+  Start();
+  RefuseEveryRequestDrainingInput();
+  Client refused(server_->port());
+  ASSERT_TRUE(SendRefusedRequest(refused));
+  ASSERT_EQ(server_->lingering_count(), 1u);
+  fake_clock_.Advance(std::chrono::milliseconds(1900));
+  for (int turn = 0; turn < 5; ++turn) loop_->RunOnce(milliseconds(1));
+  EXPECT_EQ(server_->lingering_count(), 1u);
+  fake_clock_.Advance(std::chrono::milliseconds(200));
+  EXPECT_TRUE(PumpUntil([&] { return server_->lingering_count() == 0; }));
+}
+
 // Refused clients that keep sending cannot hold more than a quarter of the places draining.
 TEST_F(TcpServerTest, AtMostAQuarterOfThePlacesDrainRefusedClients) {
   TcpServerOptions options;
