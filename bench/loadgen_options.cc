@@ -60,7 +60,8 @@ void LoadgenOptions::Register(FlagSet& flags) {
   flags.Add("seeder-percent", &seeder_percent, "peer/torrent pairs that announce left=0");
   flags.Add("scrape-fraction", &scrape_fraction, "share of scrapes in mix mode");
   flags.Add("warmup", &warmup, "seconds of load before measuring");
-  flags.Add("duration", &duration, "seconds measured (0: until --requests replies)");
+  flags.Add("duration", &duration,
+            "seconds measured (0: until --requests requests are answered or failed)");
   flags.Add("requests", &requests,
             "requests to measure, failed ones included, then stop (0: use --duration)");
   flags.Add("rate", &rate, "requests per second over all connections (0: closed loop, max)");

@@ -121,6 +121,10 @@ void MetricsHttpServer::Answer(ConnectionId id, int status, std::string_view con
   out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   if (!head) out += body;  // HEAD: the GET answer's length, no body (RFC 9110 section 9.3.2)
   answered_.insert(id);
+  if (auto deadline = deadlines_.find(id); deadline != deadlines_.end()) {
+    loop_.Cancel(deadline->second);  // answered: a slow reader of it gets no 408 after it
+    deadlines_.erase(deadline);
+  }
   tcp_.SendLast(id, out);
 }
 

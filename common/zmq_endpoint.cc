@@ -46,16 +46,25 @@ bool IsTcpAddress(std::string_view address, EndpointUse use) {
   return split && (split->port == "*" || PortOf(split->port, use));
 }
 
-// An IPv6 literal without brackets (tcp://::1:7000): ZeroMQ turns IPv6 on only for brackets, so
-// a connect would never reach the shard and a bind would fail with "No such device".
-bool HasBareIpv6Host(std::string_view address, EndpointUse use) {
-  const auto split = SplitTcpAddress(address, use);
-  return split && !split->host.starts_with('[') && split->host.find(':') != std::string_view::npos;
+// An IP literal, with an IPv6 one's scope (fe80::1%eth0) left off.
+bool IsAddressLiteral(std::string_view host) {
+  const std::string_view address = Unbracketed(host);
+  return IpAddress::Parse(address.substr(0, address.find('%'))).has_value();
 }
 
-// ZeroMQ binds an IP literal, * or a network interface's name, and resolves no host names.
+// An IPv6 literal without brackets (tcp://::1:7000): ZeroMQ turns IPv6 on only for brackets, so
+// a connect would never reach the shard and a bind would fail with "No such device". (An
+// interface's alias label, eth0:1, is no literal.)
+bool HasBareIpv6Host(std::string_view address, EndpointUse use) {
+  const auto split = SplitTcpAddress(address, use);
+  return split && !split->host.starts_with('[') &&
+         split->host.find(':') != std::string_view::npos && IsAddressLiteral(split->host);
+}
+
+// ZeroMQ binds an IP literal (an IPv6 one scoped too), * or a network interface's name, and
+// resolves no host names.
 bool IsBindableHost(std::string_view host) {
-  if (host == "*" || IpAddress::Parse(Unbracketed(host))) return true;
+  if (host == "*" || IsAddressLiteral(host)) return true;
   return ::if_nametoindex(std::string(host).c_str()) != 0;
 }
 

@@ -26,6 +26,7 @@ class AnnounceInterval {
         rng_(seed) {}
 
   std::uint32_t Next() { return lowest_ + (spread_ == 0 ? 0 : rng_.Below(spread_ + 1)); }
+  std::uint32_t longest() const { return lowest_ + spread_; }
 
  private:
   std::uint32_t lowest_;

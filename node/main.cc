@@ -15,6 +15,7 @@
 #include "common/flags.h"
 #include "common/logging.h"
 #include "common/reactor/event_loop.h"
+#include "frontend/announce_interval.h"
 #include "frontend/frontend_runtime.h"
 #include "frontend/frontend_settings.h"
 #include "shard/shard_runtime.h"
@@ -49,8 +50,7 @@ struct NodeSettings {
   // A node, unlike a frontend and its shards apart, holds both settings: a peer that announces
   // as it is told must not expire before its next announce.
   void WarnOfPeersExpiringBeforeTheyAnnounce() const {
-    const std::int64_t longest_wait =
-        frontend.announce_interval + frontend.interval_jitter - frontend.interval_jitter / 2;
+    const std::int64_t longest_wait = IntervalOf(frontend).longest();
     if (longest_wait < shard.peer_timeout) return;
     spdlog::warn(
         "--peer-timeout {} s is not over the longest interval clients are given ({} s: "

@@ -35,9 +35,9 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
                       "Completions this process counted (a peer's first, per torrent).", shard,
                       [&counters] { return counters.completions; });
   registry.AddCounter("shardtrack_repeated_completions_total",
-                      "Completed events not counted: the peer id's completion of the torrent, "
-                      "from its other address (a client announcing over both families), was "
-                      "counted within 10 minutes.",
+                      "Completed events taken as none: the peer id's completion of the torrent "
+                      "was counted within 10 minutes (from its other address, a client "
+                      "announcing over both families, or from the same one, a retry).",
                       shard, [&counters] { return counters.repeated_completions; });
   registry.AddCounter("shardtrack_shard_requests_total", "Requests handled, by kind.",
                       {shard[0], {"kind", "announce"}}, [&counters] { return counters.announces; });

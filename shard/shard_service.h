@@ -51,8 +51,8 @@ struct ShardServiceCounters {
   std::uint64_t misrouted_requests = 0;  // in a misrouted batch, or of another shard's torrent
   std::uint64_t invalid_requests = 0;
   std::uint64_t completions = 0;  // completions counted (a peer's first completed, per torrent)
-  // `completed`s not counted: their peer id's completion of the torrent, from its other address,
-  // was counted lately (RecentCompletions).
+  // `completed`s taken as none: their peer id's completion of the torrent was counted lately
+  // (RecentCompletions), from its other address or from the same one.
   std::uint64_t repeated_completions = 0;
   std::uint64_t refused_torrents = 0;  // new torrents refused at ShardLimits::max_torrents
   std::uint64_t refused_peers = 0;     // new peers refused at ShardLimits::max_peers

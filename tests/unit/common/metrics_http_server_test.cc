@@ -128,6 +128,47 @@ TEST(MetricsHttpServerDeadlineTest, AConnectionWithNoWholeRequestByTheDeadlineGe
                   .starts_with("HTTP/1.0 200 OK\r\n"));
 }
 
+// A scraper slow to read a large answer keeps its connection past the deadline: it gets that
+// answer alone, no 408 after it.
+TEST(MetricsHttpServerDeadlineTest, AnAnsweredConnectionGetsNo408AfterItsAnswer) {
+  SystemClock clock;
+  EventLoop loop(clock);
+  MetricsRegistry registry;
+  for (int n = 0; n < 80000; ++n) {  // about 2 MB: more than the socket buffers take at once
+    registry.AddCounter("padding_total", "Makes the answer large.", {{"n", std::to_string(n)}});
+  }
+  MetricsHttpServer server(loop, {}, registry, std::chrono::milliseconds(200));
+  ASSERT_TRUE(server.Listen().ok());
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int buffer_bytes = 1024;  // a small window while the deadline passes
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const std::string request = "GET /metrics HTTP/1.0\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), ssize_t(request.size()));
+  for (int turn = 0; turn < 40; ++turn) loop.RunOnce(std::chrono::milliseconds(10));  // 400 ms
+  buffer_bytes = 4 << 20;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
+  std::string reply;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (bool open = true; open && std::chrono::steady_clock::now() < give_up;) {
+    loop.RunOnce(std::chrono::milliseconds(0));
+    char buffer[65536];
+    for (ssize_t got; (got = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) != 0;) {
+      if (got < 0) break;
+      reply.append(buffer, got);
+    }
+    open = ::recv(fd, buffer, 1, MSG_DONTWAIT | MSG_PEEK) != 0;
+  }
+  ::close(fd);
+  EXPECT_TRUE(reply.starts_with("HTTP/1.0 200 OK\r\n")) << reply.substr(0, 200);
+  EXPECT_EQ(reply.find("HTTP/1.0 408"), std::string::npos);
+  EXPECT_GT(reply.size(), std::size_t{2000000});
+}
+
 TEST_F(MetricsHttpServerTest, HeadGetsTheLengthOfTheGetAnswerAndNoBody) {
   const std::string body = registry_.Render();
   const std::string reply = Exchange(loop_, server_.port(), "HEAD /metrics HTTP/1.0\r\n\r\n");

@@ -59,7 +59,9 @@ TEST(ZmqEndpointTest, RefusesAnIpv6LiteralWithoutBracketsSayingHowToWriteIt) {
     EXPECT_FALSE(Bindable(endpoint)) << endpoint;
   }
   EXPECT_FALSE(Connectable("tcp://10.0.0.1:7000;::1:7000"));
+  EXPECT_FALSE(Bindable("tcp://fe80::1%lo:7000")) << "scoped, still unbracketed";
   EXPECT_TRUE(Connectable("tcp://[::1]:7001;[::1]:7000"));
+  EXPECT_TRUE(Bindable("tcp://eth0:1:7000")) << "an interface's alias label is no IPv6 literal";
 }
 
 // A bind's host must be an address or an interface of this machine, and an ipc:// path's
@@ -72,6 +74,7 @@ TEST(ZmqEndpointTest, HoldingABindPortRefusesHostNamesAndIpcPathsInNoDirectory) 
             std::string::npos)
       << named.error();
   EXPECT_TRUE(HoldZmqBindPort("--listen", "tcp://lo:0").ok()) << "an interface's name";
+  EXPECT_TRUE(HoldZmqBindPort("--listen", "tcp://[fe80::1%lo]:7000").ok()) << "a scoped literal";
   EXPECT_TRUE(HoldZmqBindPort("--listen", "tcp://*:0").ok());
   const auto nowhere = HoldZmqBindPort("--listen", "ipc:///nonexistent/dir/shard.sock");
   ASSERT_FALSE(nowhere.ok());
