@@ -65,16 +65,11 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
     answering_.route = Route::kInfoPage;
     if (!Admit(slot, client)) return;
     if (Reusable(info_page_, settings_.info_page_cache)) return RespondInfoPage(slot);
-    if (info_page_under_way_ == AccessListVersion()) {
-      return info_page_waiters_.push_back({slot, answering_.started});
-    }
-    HandleFanOut(slot, Route::kInfoPage);
+    if (!WaitForSharedFanOut(Route::kInfoPage, slot)) HandleFanOut(slot, Route::kInfoPage);
   } else if (path == "/readyz") {
     answering_.route = Route::kReadyz;
     if (draining_) return RespondText(slot, 503, "not ready: draining\n");
-    if (readyz_under_way_) return readyz_waiters_.push_back({slot, answering_.started});
-    readyz_under_way_ = true;
-    HandleFanOut(slot, Route::kReadyz);
+    if (!WaitForSharedFanOut(Route::kReadyz, slot)) HandleFanOut(slot, Route::kReadyz);
   } else if (path == "/serving") {
     // A balancer's check: a shard that is down is every frontend's, so taking frontends out for
     // it would turn its torrents' "retry in" into the balancer's 503 for every torrent.
@@ -144,11 +139,8 @@ void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
     if (Reusable(full_scrape_, settings_.full_scrape_cache)) {
       return RespondFullScrape(slot, answering_.gzip);
     }
-    if (full_scrape_under_way_ == AccessListVersion()) {
-      full_scrape_waiters_.push_back({slot, answering_.started, answering_.gzip});
-      return;
-    }
-    return HandleFanOut(slot, Route::kScrape);
+    if (!WaitForSharedFanOut(Route::kScrape, slot)) HandleFanOut(slot, Route::kScrape);
+    return;
   }
   const std::uint32_t index = NewExchange(slot, Route::kScrape);
   const std::span<const InfoHash> served = AnswerRefused(hashes, exchanges_[index].scrape);
@@ -200,12 +192,8 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
   if (kind == Route::kScrape) {  // a full scrape: what its reply is cached and sent with
     exchanges_[index].full_scrape = true;
     exchanges_[index].gzip = answering_.gzip;
-    exchanges_[index].shared = !full_scrape_under_way_;
-    if (!full_scrape_under_way_) full_scrape_under_way_ = exchanges_[index].list_version;
-  } else if (kind == Route::kInfoPage) {
-    exchanges_[index].shared = !info_page_under_way_;
-    if (!info_page_under_way_) info_page_under_way_ = exchanges_[index].list_version;
   }
+  exchanges_[index].shared = SharingOf(kind)->Start(exchanges_[index].list_version);
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
     if (request == nullptr) {
@@ -322,20 +310,40 @@ void TrackerHandler::NoteTruncatedFullScrape() {
       FullScrapeLimitPerShard(settings_, LongestName()), full_scrapes_truncated_);
 }
 
-void TrackerHandler::AnswerFullScrapeWaiters(const Exchange& exchange) {
-  if (!exchange.shared) return;
-  full_scrape_under_way_.reset();
-  // Swapped out first: should an answer let another request in, it waits on a list of its own.
-  answering_waiters_.swap(full_scrape_waiters_);
-  for (const Waiter& waiter : answering_waiters_) {
-    answering_ = {Route::kScrape, waiter.started, waiter.gzip};
-    if (exchange.failure.empty()) {
-      RespondFullScrape(waiter.slot, waiter.gzip);
-    } else {
-      RespondFailure(waiter.slot, exchange.failure, exchange.retry_in_minutes);
-    }
+SharedFanOut* TrackerHandler::SharingOf(Route kind) {
+  switch (kind) {
+    case Route::kScrape:  // a fan-out's: a full scrape
+      return &full_scrape_sharing_;
+    case Route::kInfoPage:
+      return &info_page_sharing_;
+    case Route::kReadyz:
+      return &readyz_sharing_;
+    default:
+      return nullptr;
   }
-  answering_waiters_.clear();
+}
+
+bool TrackerHandler::WaitForSharedFanOut(Route kind, ResponseSlot slot) {
+  SharedFanOut& sharing = *SharingOf(kind);
+  if (!sharing.CanWait(AccessListVersion())) return false;
+  sharing.Wait({slot, answering_.started, answering_.gzip});
+  return true;
+}
+
+void TrackerHandler::AnswerWaiters(const Exchange& exchange,
+                                   const std::function<void(const SharedFanOut::Waiter&)>& answer) {
+  if (!exchange.shared) return;
+  for (const SharedFanOut::Waiter& waiter : SharingOf(exchange.kind)->Finish()) {
+    answering_ = {exchange.kind, waiter.started, waiter.gzip};
+    answer(waiter);
+  }
+}
+
+void TrackerHandler::AnswerFullScrapeWaiters(const Exchange& exchange) {
+  AnswerWaiters(exchange, [&](const SharedFanOut::Waiter& waiter) {
+    if (exchange.failure.empty()) return RespondFullScrape(waiter.slot, waiter.gzip);
+    RespondFailure(waiter.slot, exchange.failure, exchange.retry_in_minutes);
+  });
 }
 
 void TrackerHandler::FinishInfoPage(Exchange& exchange) {
@@ -361,14 +369,8 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
   info_page_.list_version = exchange.list_version;
   RespondInfoPage(exchange.slot);
   exchange.stats = proto::StatsReply();  // Clear() would keep its rows in the slot
-  if (!exchange.shared) return;
-  info_page_under_way_.reset();
-  answering_waiters_.swap(info_page_waiters_);  // as in AnswerFullScrapeWaiters
-  for (const Waiter& waiter : answering_waiters_) {
-    answering_ = {Route::kInfoPage, waiter.started};
-    RespondInfoPage(waiter.slot);
-  }
-  answering_waiters_.clear();
+  AnswerWaiters(exchange,
+                [this](const SharedFanOut::Waiter& waiter) { RespondInfoPage(waiter.slot); });
 }
 
 void TrackerHandler::RespondInfoPage(ResponseSlot slot) {
@@ -381,15 +383,10 @@ void TrackerHandler::RespondInfoPage(ResponseSlot slot) {
 void TrackerHandler::FinishReady(Exchange& exchange) {
   const bool ready = exchange.shards_answered == router_->shard_count();
   const std::string text = ready ? "ready\n" : "not ready: " + exchange.failure + "\n";
-  // Taken first: an answer may let another /readyz in, which then asks the shards itself.
-  readyz_under_way_ = false;
-  std::vector<Waiter> waiters;
-  waiters.swap(readyz_waiters_);
   RespondText(exchange.slot, ready ? 200 : 503, text);
-  for (const Waiter& waiter : waiters) {
-    answering_ = {Route::kReadyz, waiter.started};
+  AnswerWaiters(exchange, [&](const SharedFanOut::Waiter& waiter) {
     RespondText(waiter.slot, ready ? 200 : 503, text);
-  }
+  });
 }
 
 std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,6 +50,7 @@
 #include "frontend/frontend_settings.h"
 #include "frontend/http_server.h"
 #include "frontend/shard_router.h"
+#include "frontend/shared_fan_out.h"
 
 namespace shardtrack {
 
@@ -91,7 +93,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     bool full_scrape = false;        // leaves out the torrents the access list refuses
     bool gzip = false;               // a full scrape's: Answering::gzip
     std::uint64_t list_version = 0;  // a fan-out's: AccessListVersion() when it was asked
-    bool shared = false;  // the full scrape or info page under way: its waiters get its reply
+    bool shared = false;             // the SharedFanOut's under way: its waiters get its answer
     bool no_peer_id = false;
     IpAddress client;
     std::string failure;                 // first failure among the shard replies
@@ -149,6 +151,13 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void Finish(std::uint32_t index);
   void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
   void FinishScrape(Exchange& exchange);
+  // The fan-outs of `kind` that requests wait for when one is under way; nullptr for none.
+  SharedFanOut* SharingOf(Route kind);
+  // Whether the request being answered waits for a fan-out of `kind` under way (then it does).
+  bool WaitForSharedFanOut(Route kind, ResponseSlot slot);
+  // When `exchange` is the shared fan-out: `answer` each of its waiters.
+  void AnswerWaiters(const Exchange& exchange,
+                     const std::function<void(const SharedFanOut::Waiter&)>& answer);
   // Gives the shared full scrape's answer (the cached reply, or `failure`) to its waiters.
   void NoteTruncatedFullScrape();
   void AnswerFullScrapeWaiters(const Exchange& exchange);
@@ -185,27 +194,12 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::uint64_t full_scrapes_truncated_ = 0;
   LogThrottle truncated_log_;
   ReusedReply info_page_;  // only a page from every shard: one missing a shard says so
-  // Full scrapes asked while one is under way wait for its reply instead of asking every shard
-  // again: a burst of them (50 connections x 32 pipelined) otherwise held the shards for seconds
-  // and the frontend's memory grew by a reply per request. The version: AccessListVersion() of
-  // the one under way (a request under another list asks for its own).
-  struct Waiter {
-    ResponseSlot slot;
-    MonoTime started;
-    bool gzip = false;
-  };
-  std::optional<std::uint64_t> full_scrape_under_way_;
-  std::vector<Waiter> full_scrape_waiters_;
-  std::vector<Waiter> answering_waiters_;  // AnswerFullScrapeWaiters' and FinishInfoPage's
-  // /readyz asked while one is under way waits for its answer the same way: balancers ask it
-  // often, so it is neither limited nor cached, and a flood of it would otherwise fill the
-  // shards' queues (--max-pending-per-shard) and turn announces away.
-  bool readyz_under_way_ = false;
-  std::vector<Waiter> readyz_waiters_;
-  // And so does the info page once its cached copy is stale: a flood of it had every shard walk
-  // its table once each (announces timed out) and held the frontend's memory at the flood's peak.
-  std::optional<std::uint64_t> info_page_under_way_;  // as full_scrape_under_way_
-  std::vector<Waiter> info_page_waiters_;
+  // Shared fan-outs (shared_fan_out.h). /readyz is neither limited nor cached (balancers ask it
+  // often): a flood of it would fill the shards' queues (--max-pending-per-shard) and turn
+  // announces away. An info page past its cache had every shard walk its table once for each.
+  SharedFanOut full_scrape_sharing_;
+  SharedFanOut info_page_sharing_;
+  SharedFanOut readyz_sharing_;
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;

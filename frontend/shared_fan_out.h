@@ -1,0 +1,47 @@
+// SharedFanOut: requests that ask what a fan-out to every shard under way will answer (a full
+// scrape, the info page, /readyz) wait for its answer instead of asking every shard again: a
+// burst of them otherwise held the shards for seconds and the frontend's memory grew by a reply
+// per request. The fan-out is stamped with the access list it was asked under; a request under
+// another list asks for its own. Pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "frontend/http_server.h"
+
+namespace shardtrack {
+
+class SharedFanOut {
+ public:
+  struct Waiter {
+    ResponseSlot slot;
+    MonoTime started;
+    bool gzip = false;
+  };
+
+  // Whether a fan-out asked under `list_version` is under way, so a request may wait for it.
+  bool CanWait(std::uint64_t list_version) const { return under_way_ == list_version; }
+  void Wait(Waiter waiter) { waiters_.push_back(waiter); }
+  // Makes a fan-out starting now the shared one, unless one is under way; true when it is.
+  bool Start(std::uint64_t list_version) {
+    if (under_way_) return false;
+    under_way_ = list_version;
+    return true;
+  }
+  // The shared fan-out ended: its waiters, handed over (a request that an answer lets in waits
+  // for the next one).
+  std::vector<Waiter> Finish() {
+    under_way_.reset();
+    return std::exchange(waiters_, {});
+  }
+
+ private:
+  std::optional<std::uint64_t> under_way_;
+  std::vector<Waiter> waiters_;
+};
+
+}  // namespace shardtrack
