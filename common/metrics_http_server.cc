@@ -64,8 +64,9 @@ void MetricsHttpServer::OnOpen(ConnectionId id, const IpAddress&, std::uint16_t)
   });
 }
 
-void MetricsHttpServer::OnClose(ConnectionId id) {
-  answered_.erase(id);
+void MetricsHttpServer::OnClose(ConnectionId id) { CancelDeadline(id); }
+
+void MetricsHttpServer::CancelDeadline(ConnectionId id) {
   if (auto deadline = deadlines_.find(id); deadline != deadlines_.end()) {
     loop_.Cancel(deadline->second);
     deadlines_.erase(deadline);
@@ -73,7 +74,7 @@ void MetricsHttpServer::OnClose(ConnectionId id) {
 }
 
 void MetricsHttpServer::OnData(ConnectionId id, std::string& input) {
-  if (answered_.contains(id)) {
+  if (!deadlines_.contains(id)) {  // answered: later bytes are ignored
     input.clear();
     return;
   }
@@ -120,11 +121,7 @@ void MetricsHttpServer::Answer(ConnectionId id, int status, std::string_view con
   if (status == 405) out += "\r\nAllow: GET, HEAD";  // required with a 405 (RFC 9110 15.5.6)
   out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   if (!head) out += body;  // HEAD: the GET answer's length, no body (RFC 9110 section 9.3.2)
-  answered_.insert(id);
-  if (auto deadline = deadlines_.find(id); deadline != deadlines_.end()) {
-    loop_.Cancel(deadline->second);  // answered: a slow reader of it gets no 408 after it
-    deadlines_.erase(deadline);
-  }
+  CancelDeadline(id);      // answered: a slow reader of it gets no 408 after it
   tcp_.SendLast(id, out);
 }
 

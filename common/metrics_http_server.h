@@ -12,7 +12,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "common/metrics.h"
 #include "common/reactor/tcp_server.h"
@@ -58,13 +57,13 @@ class MetricsHttpServer final : public TcpHandler {
  private:
   void Answer(ConnectionId id, int status, std::string_view content_type, std::string_view body,
               bool head = false);
+  void CancelDeadline(ConnectionId id);
 
   EventLoop& loop_;
   Duration request_deadline_;
   std::unordered_map<ConnectionId, TimerId> deadlines_;  // of the connections not answered yet
   TcpServer tcp_;
   const MetricsRegistry& registry_;
-  std::unordered_set<ConnectionId> answered_;  // later bytes on these are ignored
 };
 
 // Builds a server for `listen` ("HOST:PORT") and starts listening; nullptr when `listen` is

@@ -371,14 +371,16 @@ class NodeTest(ProcessTestCase):
         self.assertIn("--shard must be a ZeroMQ endpoint: tcp://HOST:PORT with a port from 1 to "
                       "65535", result.stderr)
         self.assertIn("got 'localhost-7001'", result.stderr)
-        for shards, said in ((["tcp://::1:7000"], "--shard: an IPv6 address goes in brackets"),
-                             (["tcp://127.0.0.1:7000", "tcp://127.0.0.1:7001",
-                               "tcp://127.0.0.1:7000"],
-                              "--shard tcp://127.0.0.1:7000 is listed twice, as shard 0 and "
-                              "shard 2")):
+        for args, said in ((["--shard", "tcp://::1:7000"],
+                            "--shard: an IPv6 address goes in brackets"),
+                           (["--shard", "tcp://127.0.0.1:7000", "--shard", "tcp://127.0.0.1:7001",
+                             "--shard", "tcp://127.0.0.1:7000"],
+                            "--shard tcp://127.0.0.1:7000 is listed twice, as shard 0 and "
+                            "shard 2"),
+                           (["--shard", "tcp://127.0.0.1:7000", "--bind", "localhost"],
+                            "--bind must be an IPv4 or IPv6 address literal")):
             result = subprocess.run(
-                [cluster.binary("shardtrack-frontend"), "--port", "0",
-                 *(arg for shard in shards for arg in ("--shard", shard))],
+                [cluster.binary("shardtrack-frontend"), "--port", "0", *args],
                 capture_output=True, text=True, env=self.env, timeout=10)
             self.assertEqual(result.returncode, 2, result.stderr)
             self.assertIn(said, result.stderr)

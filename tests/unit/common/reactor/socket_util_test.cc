@@ -1,6 +1,7 @@
 // OpenListenSocket on the IPv6 wildcard takes IPv4 clients whatever the host's
 // net.ipv6.bindv6only says. The setting belongs to a network namespace, so the test sets it to 1
-// in a namespace of its own, in a child process (root only: skipped otherwise).
+// in a namespace of its own, in a child process (root only: skipped otherwise). HoldListen's
+// error says what a privileged port needs.
 #include "common/reactor/socket_util.h"
 
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
 
 namespace shardtrack {
 namespace {
@@ -61,6 +63,26 @@ TEST(SocketUtilTest, TheIpv6WildcardTakesIpv4ClientsEvenWhereBindv6onlyIsSet) {
   ASSERT_TRUE(WIFEXITED(status));
   if (WEXITSTATUS(status) == kNoNamespace) GTEST_SKIP() << "no network namespace (not root)";
   EXPECT_EQ(WEXITSTATUS(status), 0) << "2: lo down, 3: sysctl, 4: listen, 5: connect refused";
+}
+
+// A port below 1024 refused to a user who is not root: the error says why, not only "is another
+// process listening there?". Run as nobody in a child when the test runs as root.
+TEST(SocketUtilTest, APrivilegedPortRefusedNamesWhatItNeeds) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && ::setuid(65534) != 0) ::_exit(2);
+    const auto held = HoldListen("127.0.0.1", 80);
+    const bool said = !held && held.error().find(
+                                   "ports below 1024 need root or "
+                                   "CAP_NET_BIND_SERVICE") != std::string::npos;
+    ::_exit(said ? 0 : 3);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: setuid, 3: not refused or not said";
+  EXPECT_EQ(ListenHint(8080).find("below 1024"), std::string::npos);
 }
 
 }  // namespace

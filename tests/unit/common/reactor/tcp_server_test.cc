@@ -429,7 +429,7 @@ TEST_F(TcpServerTest, ASilentRefusedClientIsClosedAtItsLingerDeadline) {
   ASSERT_TRUE(SendRefusedRequest(refused));
   ASSERT_EQ(server_->lingering_count(), 1u);
   fake_clock_.Advance(std::chrono::milliseconds(1900));
-  for (int turn = 0; turn < 5; ++turn) loop_->RunOnce(milliseconds(1));
+  Pump(5);
   EXPECT_EQ(server_->lingering_count(), 1u);
   fake_clock_.Advance(std::chrono::milliseconds(200));
   EXPECT_TRUE(PumpUntil([&] { return server_->lingering_count() == 0; }));
