@@ -647,6 +647,27 @@ class ComposeFileTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         return result.stdout
 
+    def test_no_secret_enters_the_image_build_context(self):
+        try:
+            from docker.utils.build import exclude_paths  # docker-compose's own filter
+        except ImportError:
+            self.skipTest("python3-docker is not installed")
+        with tempfile.TemporaryDirectory() as context:
+            shutil.copy(os.path.join(REPO, ".dockerignore"), context)
+            files = ["keys/shards.secret", "deploy/tls/tracker.pem", "deploy/members/passkeys",
+                     "elsewhere/frontend.secret", "frontend/main.cc", "keys.txt"]
+            for name in files:
+                os.makedirs(os.path.dirname(os.path.join(context, name)) or context,
+                            exist_ok=True)
+                open(os.path.join(context, name), "w").close()
+            with open(os.path.join(context, ".dockerignore")) as f:
+                patterns = [line.strip() for line in f if line.strip() and line[0] != "#"]
+            sent = exclude_paths(context, patterns)
+        self.assertIn("frontend/main.cc", sent)
+        self.assertIn("keys.txt", sent)
+        for secret in files[:4]:
+            self.assertNotIn(secret, sent)
+
     def test_the_published_ports_are_ipv4_only(self):
         # Docker's proxy would hand IPv6 clients over as one private address (docs/deploy.md).
         services = yaml.safe_load(self.config("docker-compose.yml"))["services"]
