@@ -365,7 +365,8 @@ void ShardRouter::LogFailures(Shard& shard, const char* what) {
       "runs and keeps up{}",
       shard.index, shard.endpoint, what, shard.counters.timeouts, shard.counters.unavailable,
       options_.curve ? ", and that both sides agree on CURVE (the shard's log says when it "
-                       "refuses a handshake)"
+                       "refuses a handshake; one whose log says nothing may run without "
+                       "--curve-secret-file)"
                      : "");
 }
 

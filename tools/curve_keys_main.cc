@@ -20,6 +20,7 @@ constexpr const char* kUsageText =
     "  --curve-secret-file, --shard-public-key-file and --frontend-keys-file\n";
 
 // Writes `text` to a new file `path` with `mode`; false (and a message) if it exists or fails.
+// A file it made but could not fill is removed: half a key is no use, and blocks a retry.
 bool WriteNewFile(const std::string& path, const std::string& text, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
@@ -27,14 +28,16 @@ bool WriteNewFile(const std::string& path, const std::string& text, mode_t mode)
                  std::strerror(errno), errno == EEXIST ? " (remove it, or pick another name)" : "");
     return false;
   }
+  errno = ENOSPC;  // what a short write means; one that fails sets its own
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  const bool synced = ::fsync(fd) == 0;
+  const bool synced = written && ::fsync(fd) == 0;
+  const int error = errno;
   ::close(fd);
-  if (!written || !synced) {
-    std::fprintf(stderr, "shardtrack-curve-keys: cannot write %s: %s\n", path.c_str(),
-                 std::strerror(errno));
-  }
-  return written && synced;
+  if (synced) return true;
+  std::fprintf(stderr, "shardtrack-curve-keys: cannot write %s: %s\n", path.c_str(),
+               std::strerror(error));
+  ::unlink(path.c_str());
+  return false;
 }
 
 }  // namespace
@@ -47,6 +50,11 @@ int main(int argc, char** argv) {
     return help ? 0 : kUsage;
   }
   const std::string name = argv[1];
+  if (name.back() == '/') {  // NAME.secret would be a hidden ".secret" in that directory
+    std::fprintf(stderr, "shardtrack-curve-keys: %s names a directory; give DIR/NAME\n",
+                 name.c_str());
+    return kUsage;
+  }
   const auto pair = shardtrack::MakeCurveKeyPair();
   if (!pair) {
     std::fprintf(stderr, "shardtrack-curve-keys: %s\n", pair.error().c_str());
@@ -55,8 +63,7 @@ int main(int argc, char** argv) {
   const std::string secret = name + ".secret";
   if (!WriteNewFile(secret, pair->secret_key.ToHex() + "\n", 0600)) return 1;
   if (!WriteNewFile(name + ".public", pair->public_key.ToHex() + "\n", 0644)) {
-    ::unlink(
-        secret.c_str());  // a secret whose public half is nowhere is no use, and blocks a retry
+    ::unlink(secret.c_str());  // likewise a secret whose public half is nowhere
     return 1;
   }
   std::printf("%s.secret\n%s.public %s\n", name.c_str(), name.c_str(),

@@ -5,6 +5,7 @@ with none, refused by the shards' handshake (its clients get a failure reason wi
 """
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -91,6 +92,17 @@ class CurveTest(cluster.ProcessTestCase):
         self.assertEqual(self.handshakes("admitted"), 0)
         self.assertIn("is not in --frontend-keys-file", self.shards[0].log())
         self.assertIn("failed its CURVE handshake before showing a key", self.shards[0].log())
+
+    def test_a_frontend_with_keys_meeting_a_shard_without_them_is_told_where_to_look(self):
+        plain = self.start(cluster.Shard(0, 1, cluster.free_port(), os.path.join(self.dir, "p"),
+                                         env=self.env))
+        frontend = self.start(cluster.Frontend(
+            3, [plain.endpoint], ["--shard-timeout-ms", "300", *self.curve_args(self.admitted)],
+            self.env))
+        reply = announce(frontend.port, cluster.hash_on_shard(0, 1, "plain"), peer_id("plain"),
+                         7003, left=5)
+        self.assertEqual(reply[b"retry in"], 1, reply)
+        self.assertTrue(frontend.logged("may run without --curve-secret-file"))
 
     def test_a_frontend_whose_key_is_added_is_admitted_without_a_restart(self):
         port = self.frontend(1, *self.curve_args(self.stranger)).port
@@ -234,6 +246,26 @@ class CurveTest(cluster.ProcessTestCase):
             result = subprocess.run(argv, capture_output=True, text=True, timeout=30)
             self.assertEqual(result.returncode, code)
             self.assertIn("usage: shardtrack-curve-keys NAME", getattr(result, out))
+
+    def test_the_key_tool_removes_a_file_it_could_not_write_and_refuses_a_directory(self):
+        name = os.path.join(self.dir, "full")
+        tool = cluster.binary("shardtrack-curve-keys")
+
+        def no_file_may_grow():  # writes then fail with EFBIG, as on a full disk
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+        result = subprocess.run([tool, name], capture_output=True, text=True, timeout=30,
+                                preexec_fn=no_file_may_grow)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"cannot write {name}.secret: File too large", result.stderr)
+        self.assertFalse(os.path.exists(name + ".secret"), "an empty secret left behind")
+        self.assertEqual(subprocess.run([tool, name], capture_output=True, timeout=30).returncode, 0)
+
+        result = subprocess.run([tool, self.dir + "/"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("names a directory", result.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, ".secret")))
 
 
 if __name__ == "__main__":
