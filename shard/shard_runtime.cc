@@ -84,6 +84,21 @@ void LogRecovery(const ShardSettings& settings, const StoreLoad& recovery) {
   }
 }
 
+// Each connection to --listen holds a descriptor, a frontend's or, until --handshake-timeout,
+// anyone's who reaches the port: at systemd's default soft limit of 1,024 a few hundred silent
+// connections would refuse new frontends and the snapshot's pipe, so take what the hard limit
+// allows, as a frontend does for its clients.
+void RaiseOpenFilesForConnections() {
+  constexpr std::uint64_t kWanted = 65'536;
+  auto limit = RaiseOpenFileLimit(kWanted);
+  if (limit.ok() && *limit < kWanted) {
+    spdlog::info(
+        "the open-file limit is {} (the hard limit): connections to --listen beyond about {} are "
+        "refused; raise it (ulimit -n, LimitNOFILE=) to take more",
+        *limit, *limit - kMinOpenFiles);
+  }
+}
+
 // Before the files: a load takes minutes at millions of peers, and writes a snapshot. Both ports
 // are held at once, so that one port given to both is refused too.
 Status CheckPorts(const ShardSettings& settings) {
@@ -127,6 +142,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   if (!peer_ids) return Error{peer_ids.error()};
 
   if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
+  RaiseOpenFilesForConnections();
   if (Status ports = CheckPorts(settings); !ports) return Error{ports.error()};
   auto curve = LoadShardCurve(settings);
   if (!curve) return Error{curve.error()};

@@ -39,6 +39,7 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
   socket_.set(zmq::sockopt::router_mandatory, 0);  // a frontend gone away: drop its reply
   socket_.set(zmq::sockopt::sndhwm, 10000);
   socket_.set(zmq::sockopt::rcvhwm, 10000);
+  socket_.set(zmq::sockopt::handshake_ivl, static_cast<int>(settings_.handshake_timeout) * 1000);
   // Only where needed: IPv4 listeners keep their IPv4 last_endpoint.
   if (NeedsZmqIpv6(settings_.listen)) socket_.set(zmq::sockopt::ipv6, 1);
 }

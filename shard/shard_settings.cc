@@ -55,6 +55,9 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("frontend-keys-interval", &frontend_keys_interval,
             "seconds between checks of --frontend-keys-file; a changed file is reloaded, as on "
             "SIGHUP (at least 1)");
+  flags.Add("handshake-timeout", &handshake_timeout,
+            "seconds a new connection has to finish its ZeroMQ handshake before it is closed "
+            "(1 to 3600)");
   RegisterStorage(flags);
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   flags.Add("metrics-listen", &metrics_listen,
@@ -149,6 +152,10 @@ Status CheckFileIntervals(const ShardSettings& settings) {
 }
 
 Status CheckListen(const ShardSettings& settings) {
+  if (settings.handshake_timeout < 1 || settings.handshake_timeout > 3600) {
+    return Error{"--handshake-timeout must be 1 to 3600 seconds, not " +
+                 std::to_string(settings.handshake_timeout)};
+  }
   return CheckZmqEndpoint("--listen", settings.listen, EndpointUse::kBind);
 }
 

@@ -25,6 +25,11 @@ struct ShardSettings {
   std::string curve_secret_file;
   std::string frontend_keys_file;
   std::uint32_t frontend_keys_interval = 60;  // seconds between checks of frontend_keys_file
+  // Seconds a new connection has to finish its ZeroMQ (and CURVE) handshake before it is closed
+  // (ZMQ_HANDSHAKE_IVL; libzmq's own default is 30). A frontend takes milliseconds; what sends
+  // nothing holds a descriptor for that long, so a flood of silent connections from anyone who
+  // reaches the port needs that many times more of them to fill the open-file limit.
+  std::uint32_t handshake_timeout = 5;
   std::string data_dir = "./data";
 
   // Swarm upkeep (values of the original tracker).

@@ -6,6 +6,7 @@ frontend that waits for a dead shard forever (or for its default timeout) fails 
 """
 
 import signal
+import socket
 import time
 import unittest
 
@@ -241,6 +242,31 @@ class ShardFailureTest(cluster.LoggedTestCase):
         reply = cluster.get(wrong.port, "/scrape?" + cluster.query_string(
             [("info_hash", self.h0), ("info_hash", self.h1)])).bencoded()
         self.assertEqual(reply[b"failure reason"], b"tracker misconfigured, retry later")
+
+
+class SilentConnectionsTest(cluster.ProcessTestCase):
+    """Anyone who reaches a shard's --listen can open connections that send nothing: each is
+    closed after --handshake-timeout, and the shard takes the open-file limit it may, so that
+    such connections cannot keep its frontends (or its snapshot's pipe) out."""
+
+    def test_a_connection_that_sends_nothing_is_closed_after_the_handshake_timeout(self):
+        shard = self.start(cluster.Shard(0, 1, cluster.free_port(), self.tmp,
+                                         ["--handshake-timeout", "1"]))
+        silent = socket.create_connection(("127.0.0.1", shard.port), timeout=10)
+        self.addCleanup(silent.close)
+        started = time.monotonic()
+        while silent.recv(4096):  # the shard's greeting, then its close (libzmq's default: 30 s)
+            pass
+        self.assertLess(time.monotonic() - started, 5, "not closed by the handshake timeout")
+
+    def test_the_shard_raises_its_open_file_limit_as_far_as_the_hard_limit(self):
+        shard = cluster.Shard(0, 1, cluster.free_port(), self.tmp)
+        shard.argv = ["prlimit", "--nofile=128:4096", *shard.argv]
+        self.start(shard)
+        with open(f"/proc/{shard.popen.pid}/limits") as f:
+            limit = next(line for line in f if line.startswith("Max open files")).split()
+        self.assertEqual(limit[3:5], ["4096", "4096"])
+        self.assertTrue(shard.logged("the open-file limit is 4096 (the hard limit)"))
 
 
 class BusyShardTest(cluster.LoggedTestCase):
