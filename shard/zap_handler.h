@@ -6,8 +6,8 @@
 // effect at the next handshake; an admitted connection's user id is its key in hex, which the
 // ShardServer checks each batch's against the keys then in force. It also watches the shard's
 // socket for handshakes that fail before any key is known (a frontend without CURVE, or with
-// another shard key), which it can count but not name. Bind it before the shard's socket binds.
-// Loop thread only.
+// another shard key), which it can count but not name, and for connections it cannot accept. Bind
+// it before the shard's socket binds. Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +40,7 @@ class ZapHandler {
  private:
   void OnReadable();
   void OnMonitorEvent();
+  void NoteAcceptFailure(std::uint32_t error);
   // The key one request's frames show, when it is admitted.
   std::optional<CurveKey> Decide(const std::vector<zmq::message_t>& request);
 
@@ -50,8 +51,10 @@ class ZapHandler {
   std::uint64_t admitted_ = 0;
   std::uint64_t refused_ = 0;
   std::uint64_t failed_ = 0;
+  std::uint64_t accept_failures_ = 0;
   LogThrottle refusal_log_;
   LogThrottle failure_log_;
+  LogThrottle accept_failure_log_;
   bool watching_ = false;
 };
 
