@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "common/batch_limits.h"
 #include "common/log_throttle.h"
 #include "common/routing.h"
 #include "common/zmq_endpoint.h"
@@ -21,6 +22,10 @@ constexpr auto kMisrouteLogInterval = std::chrono::seconds(10);
 // list yet): while a shard stays unreachable and silent, its connection is made again this
 // often. (A shard that still replies is only slow: its connection and queue stay.)
 constexpr auto kReconnectInterval = std::chrono::seconds(2);
+// What a request adds to its batch's wire size at most (an announce with a 64-byte passkey is
+// under 200 bytes), and each infohash of a scrape: the batch's estimate for kMaxBatchPartBytes.
+constexpr std::size_t kRequestBytesBound = 256;
+constexpr std::size_t kScrapeHashBytesBound = 24;
 
 // What a client whose request failed is told: "shard 1 is unavailable, retry later".
 std::string RetryLater(std::uint32_t shard, std::string_view state) {
@@ -44,8 +49,9 @@ struct ShardRouter::Shard {
   zmq::socket_t socket;
   std::uint32_t index;
   std::string endpoint;
-  proto::RequestBatch batch;  // this turn's requests; cleared (not freed) after each flush
-  std::string wire;           // reused serialisation buffer
+  proto::RequestBatch batch;    // this turn's requests; cleared (not freed) after each flush
+  std::size_t batch_bytes = 0;  // at least its wire size (see kRequestBytesBound)
+  std::string wire;             // reused serialisation buffer
   std::deque<Unsent> backlog;
   std::optional<MonoTime> unreachable_since;
   MonoTime connected_at{};  // the last connect; set again by Reconnect
@@ -121,6 +127,7 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
   }
   proto::Request* request = shard.batch.add_requests();
   request->set_id(id);
+  shard.batch_bytes += kRequestBytesBound;
   return request;
 }
 
@@ -143,6 +150,7 @@ ShardRouter::Fanout ShardRouter::AddScrape(std::span<const InfoHash> hashes, Tok
       per_shard[shard] = request->mutable_scrape();
     }
     per_shard[shard]->add_info_hashes()->assign(hash.view());  // a reused string: no allocation
+    shards_[shard]->batch_bytes += kScrapeHashBytesBound;
   }
   return fanout;
 }
@@ -163,6 +171,30 @@ void ShardRouter::FlushAll() {
 }
 
 void ShardRouter::Flush(Shard& shard) {
+  if (shard.batch_bytes > kMaxBatchPartBytes) {
+    FlushInParts(shard);
+  } else {
+    FlushPart(shard);
+  }
+  shard.batch_bytes = 0;
+}
+
+// A turn's batch too large for one message (common/batch_limits.h) goes in parts, in order.
+void ShardRouter::FlushInParts(Shard& shard) {
+  google::protobuf::RepeatedPtrField<proto::Request> whole;
+  whole.Swap(shard.batch.mutable_requests());
+  std::size_t part_bytes = 0;
+  for (int i = 0; i < whole.size(); ++i) {
+    part_bytes += whole.Get(i).ByteSizeLong() + 8;  // and its field's tag and length
+    shard.batch.add_requests()->Swap(whole.Mutable(i));
+    if (part_bytes >= kMaxBatchPartBytes || i + 1 == whole.size()) {
+      FlushPart(shard);
+      part_bytes = 0;
+    }
+  }
+}
+
+void ShardRouter::FlushPart(Shard& shard) {
   const auto requests = static_cast<std::uint32_t>(shard.batch.requests_size());
   if (shard.silent && shard.counters.pending > requests) {
     // A silent shard gets one batch at a time, to find out when it answers again.

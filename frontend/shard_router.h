@@ -109,6 +109,8 @@ class ShardRouter {
 
   void FlushAll();
   void Flush(Shard& shard);
+  void FlushInParts(Shard& shard);
+  void FlushPart(Shard& shard);
   void SendBatch(Shard& shard);
   bool TrySend(Shard& shard, const std::string& wire);
   // Makes the connection to `shard` again (see kReconnectInterval).

@@ -40,6 +40,7 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
   socket_.set(zmq::sockopt::sndhwm, 10000);
   socket_.set(zmq::sockopt::rcvhwm, 10000);
   socket_.set(zmq::sockopt::handshake_ivl, static_cast<int>(settings_.handshake_timeout) * 1000);
+  socket_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(settings_.max_message_bytes));
   // Only where needed: IPv4 listeners keep their IPv4 last_endpoint.
   if (NeedsZmqIpv6(settings_.listen)) socket_.set(zmq::sockopt::ipv6, 1);
 }

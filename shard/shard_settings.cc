@@ -5,6 +5,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/batch_limits.h"
 #include "common/zmq_endpoint.h"
 
 namespace shardtrack {
@@ -58,6 +59,9 @@ void ShardSettings::Register(FlagSet& flags) {
   flags.Add("handshake-timeout", &handshake_timeout,
             "seconds a new connection has to finish its ZeroMQ handshake before it is closed "
             "(1 to 3600)");
+  flags.Add("max-message-bytes", &max_message_bytes,
+            "largest message a connection to --listen may send; a larger one closes it (at "
+            "least 1 MiB, what a frontend's batch may take)");
   RegisterStorage(flags);
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   flags.Add("metrics-listen", &metrics_listen,
@@ -155,6 +159,11 @@ Status CheckListen(const ShardSettings& settings) {
   if (settings.handshake_timeout < 1 || settings.handshake_timeout > 3600) {
     return Error{"--handshake-timeout must be 1 to 3600 seconds, not " +
                  std::to_string(settings.handshake_timeout)};
+  }
+  if (settings.max_message_bytes < kMaxBatchPartBytes + kMaxBatchPartBytes / 4) {
+    return Error{"--max-message-bytes must be at least " +
+                 std::to_string(kMaxBatchPartBytes + kMaxBatchPartBytes / 4) +
+                 " (a frontend's batch), not " + std::to_string(settings.max_message_bytes)};
   }
   return CheckZmqEndpoint("--listen", settings.listen, EndpointUse::kBind);
 }

@@ -30,6 +30,11 @@ struct ShardSettings {
   // nothing holds a descriptor for that long, so a flood of silent connections from anyone who
   // reaches the port needs that many times more of them to fill the open-file limit.
   std::uint32_t handshake_timeout = 5;
+  // Largest message a connection may send (ZMQ_MAXMSGSIZE); a larger one closes it. libzmq
+  // otherwise takes whatever size a frame's header claims and fills it as bytes arrive, before
+  // CURVE has admitted anyone. A frontend sends its batches in parts of at most 1 MiB (plus one
+  // request: a scrape of --max-scrape-hashes), far below this.
+  std::uint32_t max_message_bytes = 16 << 20;
   std::string data_dir = "./data";
 
   // Swarm upkeep (values of the original tracker).

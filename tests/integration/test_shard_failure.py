@@ -7,6 +7,7 @@ frontend that waits for a dead shard forever (or for its default timeout) fails 
 
 import signal
 import socket
+import struct
 import time
 import unittest
 
@@ -244,10 +245,30 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertEqual(reply[b"failure reason"], b"tracker misconfigured, retry later")
 
 
-class SilentConnectionsTest(cluster.ProcessTestCase):
+class StrangersAtTheShardPortTest(cluster.ProcessTestCase):
     """Anyone who reaches a shard's --listen can open connections that send nothing: each is
     closed after --handshake-timeout, and the shard takes the open-file limit it may, so that
-    such connections cannot keep its frontends (or its snapshot's pipe) out."""
+    such connections cannot keep its frontends (or its snapshot's pipe) out. Nor can one claim
+    a message of any size: past --max-message-bytes its connection is closed."""
+
+    def test_a_message_over_max_message_bytes_closes_its_connection_at_its_header(self):
+        shard = self.start(cluster.Shard(0, 1, cluster.free_port(), self.tmp,
+                                         ["--max-message-bytes", str(2 << 20)]))
+        stranger = socket.create_connection(("127.0.0.1", shard.port), timeout=10)
+        self.addCleanup(stranger.close)
+        # ZMTP 3.0 (RFC 23): greeting (NULL mechanism), READY as a DEALER, then a message
+        # frame whose header claims 64 MiB.
+        stranger.sendall(b"\xff" + bytes(8) + b"\x7f\x03\x00" + b"NULL".ljust(20, b"\0") +
+                         bytes(32))
+        ready = b"\x05READY\x0bSocket-Type" + struct.pack(">I", 6) + b"DEALER"
+        stranger.sendall(b"\x04" + bytes([len(ready)]) + ready)
+        stranger.sendall(b"\x02" + struct.pack(">Q", 64 << 20))
+        sent = 0
+        with self.assertRaises((ConnectionResetError, BrokenPipeError)):
+            while sent < 64 << 20:  # the shard would hold all of it
+                stranger.sendall(bytes(1 << 20))
+                sent += 1 << 20
+        self.assertLess(sent, 16 << 20, "closed at the frame's header, not after reading it")
 
     def test_a_connection_that_sends_nothing_is_closed_after_the_handshake_timeout(self):
         shard = self.start(cluster.Shard(0, 1, cluster.free_port(), self.tmp,

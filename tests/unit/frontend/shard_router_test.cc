@@ -9,6 +9,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "common/batch_limits.h"
 #include "common/clock.h"
 #include "common/reactor/event_loop.h"
 #include "tests/unit/common/scratch_dir.h"
@@ -46,13 +47,14 @@ class ShardRouterTest : public ::testing::Test {
   }
 
   // Receives the next RequestBatch the router sent, keeping the frontend's identity.
-  proto::RequestBatch ReceiveBatch() {
+  proto::RequestBatch ReceiveBatch(std::size_t* wire_bytes = nullptr) {
     proto::RequestBatch batch;
     zmq::message_t payload;
     EXPECT_TRUE(
         TurnUntil([&] { return shard_.recv(identity_, zmq::recv_flags::dontwait).has_value(); }));
     EXPECT_TRUE(shard_.recv(payload));
     EXPECT_TRUE(batch.ParseFromArray(payload.data(), static_cast<int>(payload.size())));
+    if (wire_bytes != nullptr) *wire_bytes = payload.size();
     return batch;
   }
 
@@ -270,6 +272,36 @@ TEST_F(ShardRouterTest, ScrapeFanoutGroupsHashesByOwnerAndReportsARefusal) {
   EXPECT_EQ(refused.requests, 0u);
   EXPECT_TRUE(refused.refused);
   EXPECT_EQ(router_->counters(0).unavailable, 1u);  // counted once, not once per hash
+}
+
+TEST_F(ShardRouterTest, ATurnsBatchLargerThanAPartGoesInPartsInOrder) {
+  Start({});
+  constexpr int kScrapes = 1000;  // of 64 hashes: about 1.4 MB on the wire
+  std::vector<InfoHash> hashes;
+  for (int i = 0; i < 64; ++i) hashes.push_back(*InfoHash::FromRaw(std::string(20, char(i))));
+  for (int token = 0; token < kScrapes; ++token) {
+    ASSERT_EQ(router_->AddScrape(hashes, static_cast<ShardRouter::Token>(token)).requests, 1u);
+  }
+  int received = 0;
+  int parts = 0;
+  std::uint64_t last_id = 0;
+  while (received < kScrapes) {
+    std::size_t wire_bytes = 0;
+    const proto::RequestBatch part = ReceiveBatch(&wire_bytes);
+    ASSERT_GT(part.requests_size(), 0);
+    EXPECT_LT(wire_bytes, kMaxBatchPartBytes + 2'000) << "a part and one request at most";
+    EXPECT_EQ(part.shard_count(), 1u);
+    for (const proto::Request& request : part.requests()) {
+      EXPECT_TRUE(received == 0 || request.id() == last_id + 1) << "in the order added";
+      EXPECT_EQ(request.scrape().info_hashes_size(), 64);
+      last_id = request.id();
+      ++received;
+    }
+    ++parts;
+  }
+  EXPECT_EQ(received, kScrapes);
+  EXPECT_EQ(parts, 2);
+  EXPECT_EQ(router_->counters(0).sent, static_cast<std::uint64_t>(kScrapes));
 }
 
 }  // namespace

@@ -1,0 +1,15 @@
+// The size of the batches a frontend sends a shard. A shard closes a connection whose message is
+// larger than its --max-message-bytes (libzmq would otherwise take any size a frame's header
+// claims, before CURVE admits anyone), so a frontend sends a turn's batch in parts below that.
+#pragma once
+
+#include <cstddef>
+
+namespace shardtrack {
+
+// A frontend ends a part once it reaches this many bytes, so a part is at most this plus one
+// request (a scrape of --max-scrape-hashes: 1.5 KiB at the default 64). --max-message-bytes
+// must be at least a quarter more.
+inline constexpr std::size_t kMaxBatchPartBytes = std::size_t{1} << 20;
+
+}  // namespace shardtrack
