@@ -59,10 +59,8 @@ void SnapshotScheduler::CheckFiles() {
   files_timer_ = loop_.RunAfter(kFilesCheckInterval, [this] { CheckFiles(); });
   const auto missing = snapshot_.RestoreMissingFiles();
   if (!missing) {
-    spdlog::critical(
-        "shard {}: {}; stopping the shard, which can no longer keep what it answers (what it "
-        "held since the files vanished is lost; make the data directory writable and its own)",
-        settings_.index, missing.error());
+    spdlog::critical("shard {}: {}; stopping the shard, which can no longer keep what it answers",
+                     settings_.index, missing.error());
     return hooks_.stop();
   }
   if (missing->empty()) return;

@@ -100,4 +100,29 @@ bool DataDirLock::InPlace(const std::string& dir) const {
   return named.st_dev == held.st_dev && named.st_ino == held.st_ino;
 }
 
+namespace {
+
+// Which mount `path` (relative to `dir_fd`; "" with AT_EMPTY_PATH: dir_fd itself) is on: its
+// mount id where the kernel says (5.8 on; a bind mount has its own), else its device.
+std::optional<std::uint64_t> MountOf(int dir_fd, const char* path, int flags) {
+  struct statx status {};
+  if (::statx(dir_fd, path, flags, STATX_MNT_ID, &status) != 0) return std::nullopt;
+  if ((status.stx_mask & STATX_MNT_ID) != 0) return status.stx_mnt_id;
+  return (std::uint64_t{status.stx_dev_major} << 32) | status.stx_dev_minor;
+}
+
+}  // namespace
+
+Status DataDirLock::OnItsFilesystem(const std::string& dir) const {
+  const auto held = MountOf(fd_.get(), "", AT_EMPTY_PATH);
+  auto named = MountOf(AT_FDCWD, dir.c_str(), 0);
+  const bool gone = !named;
+  if (gone) named = MountOf(AT_FDCWD, ParentOf(dir).c_str(), 0);
+  if (!held || !named || *named == *held) return OkStatus();  // a vanished parent: made again
+  return Error{(gone ? "the parent of the data directory " : "the data directory ") +
+               std::string(gone ? ParentOf(dir) : dir) +
+               " is no longer on the filesystem its files are on (was its volume unmounted?); "
+               "mount it again and start the shard: its files hold everything it answered"};
+}
+
 }  // namespace shardtrack

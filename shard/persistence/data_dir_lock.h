@@ -33,6 +33,10 @@ class DataDirLock {
   // Whether <dir>/shardtrack.lock is still the file this lock holds: someone may have deleted
   // it, and another shard could then lock a new one and start on the same files.
   bool InPlace(const std::string& dir) const;
+  // Fails when `dir` (or, if it is gone, its parent) is no longer on the filesystem this lock's
+  // file is on: its volume was unmounted, and a directory made again there would hide the files
+  // from the next start while a second shard could lock them.
+  Status OnItsFilesystem(const std::string& dir) const;
 
   explicit DataDirLock(UniqueFd fd) : fd_(std::move(fd)) {}
 

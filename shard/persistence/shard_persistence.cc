@@ -15,6 +15,11 @@
 namespace shardtrack {
 namespace {
 
+// Said when files that vanished cannot be put back.
+constexpr const char* kLostSinceVanished =
+    " (what it held since the files vanished is lost; make the data directory writable and its "
+    "own)";
+
 // Removes this shard's leftover temp files (a crash while writing them).
 void RemoveTempFiles(FileOps& ops, const PersistenceOptions& options) {
   for (auto kind : {ShardFileKind::kSnapshotTemp, ShardFileKind::kJournalTemp}) {
@@ -285,17 +290,24 @@ Result<std::string> ShardPersistence::RestoreMissingFiles() {
     missing += (missing.empty() ? "" : ", ") + what;
   };
   const std::string& dir = options_.data_dir;
+  if (Status same = lock_->OnItsFilesystem(dir); !same) return Error{same.error()};
   if (!ops_.Exists(dir)) {
     note("the data directory " + dir);
     Status created = ops_.CreateDir(dir);
     // Its name in the parent must outlast a power loss too, as the files inside it will.
     if (created) created = ops_.SyncDir(ParentOf(dir));
-    if (!created) return Error{missing + " vanished and cannot be made again: " + created.error()};
+    if (!created) {
+      return Error{missing + " vanished and cannot be made again: " + created.error() +
+                   kLostSinceVanished};
+    }
   }
   if (!lock_->InPlace(dir)) {
     note(DataDirLock::kFileName);
     auto lock = DataDirLock::Take(dir, options_.index, options_.count);
-    if (!lock) return Error{missing + " vanished and cannot be locked again: " + lock.error()};
+    if (!lock) {
+      return Error{missing + " vanished and cannot be locked again: " + lock.error() +
+                   kLostSinceVanished};
+    }
     lock_ = std::move(*lock);
   }
   for (auto kind : {ShardFileKind::kSnapshot, ShardFileKind::kJournal}) {

@@ -315,6 +315,30 @@ class PersistenceTest(cluster.LoggedTestCase):
             self.assertEqual(entry[b"downloaded"], swarm.completed, swarm.label)
             self.assertEqual(entry[b"complete"], swarm.completed, swarm.label)
 
+    def test_a_volume_unmounted_under_the_shard_stops_it_and_loses_nothing(self):
+        volume, mount_point = os.path.join(self.root, "volume"), os.path.join(self.root, "mnt")
+        os.makedirs(volume)
+        os.makedirs(mount_point)
+        if subprocess.run(["mount", "--bind", volume, mount_point]).returncode != 0:
+            self.skipTest("cannot mount here (needs root)")
+        self.addCleanup(subprocess.run, ["umount", "-l", mount_point], capture_output=True)
+        self.addCleanup(self.cluster.stop)  # before the volume goes
+        self.cluster.data_dir = os.path.join(mount_point, "data")
+        self.cluster.start(1)
+        swarm = Swarm("unmounted", seeders=3)
+        swarm.populate(self.cluster.port)
+        # Lazily, as an orchestrator detaching it: the shard's open files stay on the volume.
+        subprocess.run(["umount", "-l", mount_point], check=True)
+        shard = self.cluster.shards[0]
+        self.assertTrue(shard.logged("is no longer on the filesystem its files are on", 15),
+                        shard.log_tail())
+        shard.popen.wait(30)
+        self.assertNotEqual(shard.popen.returncode, 0)
+        self.assertFalse(os.path.exists(self.cluster.data_dir), "made again off the volume")
+        subprocess.run(["mount", "--bind", volume, mount_point], check=True)
+        self.cluster.restart_shards()
+        self.assertServedExactly([swarm])
+
     def test_a_retired_torrent_stays_forgotten_after_kill_9(self):
         # Peers expire after 1 s; a torrent without any keeps its count 2 s after its last
         # announce. Expiry runs every second.
