@@ -125,6 +125,12 @@ void MetricsHttpServer::Answer(ConnectionId id, int status, std::string_view con
   tcp_.SendLast(id, out);
 }
 
+Status CheckMetricsListen(std::string_view listen) {
+  if (listen.empty()) return OkStatus();
+  auto address = ParseHostPort(listen);
+  return address.ok() ? OkStatus() : Status(Error{"--metrics-listen: " + address.error()});
+}
+
 Result<UniqueFd> HoldMetricsListen(std::string_view listen) {
   if (listen.empty()) return UniqueFd();
   auto address = ParseHostPort(listen);

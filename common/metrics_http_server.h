@@ -28,6 +28,9 @@ struct HostPort {
 // "127.0.0.1:9100", "0.0.0.0:0", "[::1]:9100". An error names the text.
 Result<HostPort> ParseHostPort(std::string_view text);
 
+// Whether --metrics-listen is written as ServeMetrics takes it (empty: off); binds nothing.
+Status CheckMetricsListen(std::string_view listen);
+
 // Listens where ServeMetrics would (empty: none asked, nothing held) and holds the socket until
 // the caller drops it (see HoldListen), so that a process says what is wrong with its
 // --metrics-listen before a slow start.

@@ -283,7 +283,7 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
         settings.bind + "'"};
   }
   if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
-  if (auto metrics = HoldMetricsListen(settings.metrics_listen); !metrics) {
+  if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
     return Error{metrics.error()};
   }
   auto announce = AnnounceOptionsFrom(settings);

@@ -91,7 +91,6 @@ int Run(int argc, char** argv) {
   }
   settings.WarnOfPeersExpiringBeforeTheyAnnounce();
   const std::vector<ShardSettings> shard_settings = settings.PlanShards();
-
   SystemClock clock;
   EventLoop loop(clock);
   zmq::context_t context(1);
@@ -100,6 +99,12 @@ int Run(int argc, char** argv) {
   if (!frontend.ok()) {
     LogStartFailure(frontend.error());
     return 2;
+  }
+  for (const ShardSettings& one : shard_settings) {
+    if (Status checked = ShardRuntime::CheckSettings(one); !checked) {
+      LogStartFailure(fmt::format("shard {}: {}", one.index, checked.error()));
+      return 2;
+    }
   }
   if (Status ports = (*frontend)->CheckPorts(); !ports) {
     LogStartFailure(ports.error());

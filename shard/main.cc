@@ -29,6 +29,10 @@ int Run(int argc, char** argv) {
     return 2;
   }
 
+  if (Status checked = ShardRuntime::CheckSettings(settings); !checked) {
+    LogStartFailure(checked.error());
+    return 2;
+  }
   SystemClock clock;
   const auto started = clock.WallNow();  // process_start_time_seconds: before the load, not after
   EventLoop loop(clock);

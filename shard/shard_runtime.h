@@ -32,6 +32,10 @@ class ShardRuntime {
   };
 
  public:
+  // Whether Open would take the settings (flags and key files, and an open-file limit enough for
+  // them): an error names what the operator must change (the process exits 2; a later failure,
+  // which a restart may not meet, 1).
+  static Status CheckSettings(const ShardSettings& settings);
   // Checks the settings and loads the shard's files (seconds for millions of peers). An error
   // names the setting or the file at fault. `settings` and `clock` must outlive the runtime.
   static Result<std::unique_ptr<ShardRuntime>> Open(EventLoop& loop, zmq::context_t& context,

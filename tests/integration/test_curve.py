@@ -201,7 +201,7 @@ class CurveTest(cluster.ProcessTestCase):
              "--listen", f"tcp://127.0.0.1:{cluster.free_port()}",
              "--curve-secret-file", self.shard_keys + ".secret"],
             capture_output=True, text=True, timeout=30, env=self.env)
-        self.assertEqual(shard.returncode, 1, shard.stderr)  # as every shard that cannot start
+        self.assertEqual(shard.returncode, 2, shard.stderr)  # settings refused, as a frontend's
         self.assertIn("--curve-secret-file and --frontend-keys-file go together", shard.stderr)
         shard = subprocess.run(
             [cluster.binary("shardtrack-shard"), "--data-dir", os.path.join(self.dir, "y"),
@@ -209,7 +209,7 @@ class CurveTest(cluster.ProcessTestCase):
              "--curve-secret-file", self.shard_keys + ".secret",
              "--frontend-keys-file", self.frontend_list, "--frontend-keys-interval", "0"],
             capture_output=True, text=True, timeout=30, env=self.env)
-        self.assertEqual(shard.returncode, 1, shard.stderr)
+        self.assertEqual(shard.returncode, 2, shard.stderr)
         self.assertIn("--frontend-keys-interval must be at least 1 second", shard.stderr)
         junk = os.path.join(self.dir, "junk")
         with open(junk, "w") as f:

@@ -313,7 +313,7 @@ class NodeTest(ProcessTestCase):
 
         for program, args, status, needed in (
                 ("shardtrack-node", ("--port", "0"), 2, 76),
-                ("shardtrack-shard", ("--listen", "tcp://127.0.0.1:0"), 1, 64),
+                ("shardtrack-shard", ("--listen", "tcp://127.0.0.1:0"), 2, 64),
                 ("shardtrack-frontend", ("--port", "0", "--shard", "tcp://127.0.0.1:7000"), 2, 68)):
             data = ("--data-dir", self.data_dir) if program != "shardtrack-frontend" else ()
             result = subprocess.run([cluster.binary(program), *data, *args], capture_output=True,
@@ -387,10 +387,10 @@ class NodeTest(ProcessTestCase):
 
     def test_bad_shard_settings_are_refused_before_any_file_is_written(self):
         result = self.run_refused("shardtrack-node", "--on-corrupt", "ignore")
-        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.returncode, 2)
         self.assertIn("shard 0: --on-corrupt must be refuse or quarantine", result.stderr)
         result = self.run_refused("shardtrack-shard", "--index", "2", "--count", "2")
-        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.returncode, 2)
         self.assertIn("--index 2 must be below --count 2", result.stderr)
         result = self.run_refused("shardtrack-shard", "--expire-slice", "0")
         self.assertIn("--expire-slice must be positive", result.stderr)

@@ -109,6 +109,32 @@ class SystemdUnitTest(cluster.ProcessTestCase):
         self.assertIn("shard-0-of-1.snapshot", os.listdir(self.tmp))
 
 
+    def test_settings_refused_exit_2_which_no_unit_restarts_and_a_port_in_use_1(self):
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        in_use = f"127.0.0.1:{taken.getsockname()[1]}"
+        data = ["--data-dir", os.path.join(self.tmp, "data")]
+        shard = ["shardtrack-shard", "--listen", f"tcp://127.0.0.1:{free_port()}", *data]
+        frontend = ["shardtrack-frontend", "--port", "0", "--shard", "tcp://127.0.0.1:7999"]
+        node = ["shardtrack-node", "--port", "0", *data]
+        for argv, code, said in (
+                (shard + ["--on-corrupt", "mend"], 2, "--on-corrupt must be refuse or"),
+                (shard + ["--metrics-listen", "localhost:9100"], 2, "--metrics-listen: "),
+                (shard + ["--metrics-listen", in_use], 1, "Address already in use"),
+                (frontend + ["--metrics-listen", "localhost:9100"], 2, "--metrics-listen: "),
+                (frontend + ["--metrics-listen", in_use], 1, "Address already in use"),
+                (node + ["--on-corrupt", "mend"], 2, "shard 0: --on-corrupt must be"),
+                (node + ["--metrics-listen", in_use], 1, "Address already in use")):
+            result = subprocess.run([cluster.binary(argv[0]), *argv[1:]], capture_output=True,
+                                    text=True, timeout=30, env=cluster.clean_env())
+            self.assertEqual(result.returncode, code, (argv, result.stderr))
+            self.assertIn(said, result.stderr, argv)
+        for unit in UNITS:
+            with open(unit) as f:
+                self.assertRegex(f.read(), r"\nRestartPreventExitStatus=2\n", unit)
+
     def test_a_frontend_whose_metrics_port_is_taken_stops_at_start_naming_it(self):
         taken = socket.socket()
         self.addCleanup(taken.close)
@@ -119,7 +145,7 @@ class SystemdUnitTest(cluster.ProcessTestCase):
             [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
              "tcp://127.0.0.1:7999", "--metrics-listen", listen],
             capture_output=True, text=True, timeout=30, env=cluster.clean_env())
-        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertEqual(result.returncode, 1, result.stderr)  # a port in use: not the settings
         self.assertIn("--metrics-listen: ", result.stderr)
         self.assertIn(listen, result.stderr)
 
