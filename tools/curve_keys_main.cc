@@ -50,8 +50,9 @@ int main(int argc, char** argv) {
     return help ? 0 : kUsage;
   }
   const std::string name = argv[1];
-  if (name.back() == '/') {  // NAME.secret would be a hidden ".secret" in that directory
-    std::fprintf(stderr, "shardtrack-curve-keys: %s names a directory; give DIR/NAME\n",
+  const std::string base = name.substr(name.find_last_of('/') + 1);
+  if (base.empty() || base == "." || base == "..") {  // NAME.secret would be hidden or odd
+    std::fprintf(stderr, "shardtrack-curve-keys: '%s' names a directory; give DIR/NAME\n",
                  name.c_str());
     return kUsage;
   }

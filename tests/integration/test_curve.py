@@ -276,10 +276,12 @@ class CurveTest(cluster.ProcessTestCase):
         self.assertFalse(os.path.exists(name + ".secret"), "an empty secret left behind")
         self.assertEqual(subprocess.run([tool, name], capture_output=True, timeout=30).returncode, 0)
 
-        result = subprocess.run([tool, self.dir + "/"], capture_output=True, text=True, timeout=30)
-        self.assertEqual(result.returncode, 2)
-        self.assertIn("names a directory", result.stderr)
-        self.assertFalse(os.path.exists(os.path.join(self.dir, ".secret")))
+        for name in (self.dir + "/", self.dir + "/.", ""):
+            result = subprocess.run([tool, name], capture_output=True, text=True, timeout=30,
+                                    cwd=self.dir)
+            self.assertEqual(result.returncode, 2, name)
+            self.assertIn("names a directory", result.stderr)
+        self.assertEqual([n for n in os.listdir(self.dir) if n.startswith(".")], [])
 
 
 if __name__ == "__main__":
