@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace shardtrack {
 
@@ -11,5 +12,9 @@ namespace shardtrack {
 // request (a scrape of --max-scrape-hashes: 1.5 KiB at the default 64). --max-message-bytes
 // must be at least a quarter more.
 inline constexpr std::size_t kMaxBatchPartBytes = std::size_t{1} << 20;
+
+// The widest scrape --max-scrape-hashes may allow: 22 bytes an infohash on the wire, so one
+// request stays under a quarter of a part.
+inline constexpr std::uint32_t kMaxScrapeHashes = 10'000;
 
 }  // namespace shardtrack

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "common/batch_limits.h"
 #include "common/reply_limits.h"
 #include "frontend/udp/udp_tracker_protocol.h"
 
@@ -245,7 +246,9 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
              (std::max(settings.max_request_line, kScrapeLineFixedBytes) - kScrapeLineFixedBytes) /
                  kScrapeLineBytesPerHash,
              "what a request line of --max-request-line " +
-                 std::to_string(settings.max_request_line) + " bytes holds, percent-encoded")};
+                 std::to_string(settings.max_request_line) + " bytes holds, percent-encoded"),
+      AtMost("--max-scrape-hashes", settings.max_scrape_hashes, kMaxScrapeHashes,
+             "what one message to a shard carries")};
   for (const Status& status : checks) {
     if (!status) return status;
   }

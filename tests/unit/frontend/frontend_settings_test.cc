@@ -158,6 +158,8 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
       {{"--min-interval", "4000", "--announce-interval", "60"},
        "--min-interval must be at most 60 (--announce-interval), not 4000"},
       {{"--max-scrape-hashes", "200"}, "--max-scrape-hashes must be at most 115"},
+      {{"--max-scrape-hashes", "10001", "--max-request-line", "1000000"},
+       "--max-scrape-hashes must be at most 10000 (what one message to a shard carries)"},
       {{"--socket-timeout", "1"}, "--socket-timeout (1 s) must be longer than --shard-timeout-ms"}};
   for (const auto& [args, error] : cases) {
     EXPECT_EQ(RequestLimitsError(args).substr(0, error.size()), error) << args[0];
@@ -168,6 +170,7 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
         {"--max-scrape-hashes", "115", "--max-udp-scrape-hashes", "74"},
         {"--response-size", "500", "--max-give", "5"},  // capped, as numwant is
         {"--max-scrape-hashes", "200", "--max-request-line", "14221"},
+        {"--max-scrape-hashes", "10000", "--max-request-line", "1000000"},
         {"--socket-timeout", "2", "--shard-timeout-ms", "1999", "--min-interval", "60",
          "--announce-interval", "60"}}) {
     EXPECT_EQ(RequestLimitsError(args), "") << args[0];
