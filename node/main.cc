@@ -115,8 +115,12 @@ int Run(int argc, char** argv) {
   // its accounting's baselines and last file are saved as at any stop.
   const auto stop_shards = [&shards](int code) {
     bool saved = true;
-    for (auto& shard : shards) saved = shard->Stop() && saved;
-    return saved ? code : 1;
+    bool volume_lost = false;
+    for (auto& shard : shards) {
+      saved = shard->Stop() && saved;
+      volume_lost = volume_lost || shard->volume_lost();
+    }
+    return volume_lost ? kExitVolumeLost : saved ? code : 1;
   };
   for (const ShardSettings& one : shard_settings) {
     auto shard = ShardRuntime::Open(loop, context, one, clock);

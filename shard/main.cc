@@ -76,7 +76,8 @@ int Run(int argc, char** argv) {
   running = shard->get();
   spdlog::info("ready: shard {}/{} listening on {}", settings.index, settings.count, *endpoint);
   loop.Run();
-  return (*shard)->Stop() ? 0 : 1;
+  const bool saved = (*shard)->Stop();
+  return (*shard)->volume_lost() ? kExitVolumeLost : saved ? 0 : 1;
 }
 
 }  // namespace

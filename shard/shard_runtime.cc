@@ -88,13 +88,14 @@ void LogRecovery(const ShardSettings& settings, const StoreLoad& recovery) {
 // anyone's who reaches the port: at systemd's default soft limit of 1,024 a few hundred silent
 // connections would refuse new frontends and the snapshot's pipe, so take what the hard limit
 // allows, as a frontend does for its clients.
-void RaiseOpenFilesForConnections() {
+void RaiseOpenFilesForConnections(const ShardSettings& settings) {
+  if (settings.listen.starts_with("inproc://")) return;  // a node's: no connections
   constexpr std::uint64_t kWanted = 65'536;
   auto limit = RaiseOpenFileLimit(kWanted);
   if (limit.ok() && *limit < kWanted) {
     spdlog::info(
-        "the open-file limit is {} (the hard limit): connections to --listen beyond about {} are "
-        "refused; raise it (ulimit -n, LimitNOFILE=) to take more",
+        "the open-file limit is {} (the hard limit): beyond about {} connections to --listen "
+        "wait to be accepted; raise it (ulimit -n, LimitNOFILE=) to take more",
         *limit, *limit - kMinOpenFiles);
   }
 }
@@ -167,7 +168,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                                                          const Clock& clock) {
   auto plan = PlanShard(settings);
   if (!plan) return Error{plan.error()};
-  RaiseOpenFilesForConnections();
+  RaiseOpenFilesForConnections(settings);
   if (Status ports = CheckPorts(settings); !ports) return Error{ports.error()};
 
   auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock, plan->peer_ids);
@@ -276,6 +277,13 @@ void ShardRuntime::ReloadLists() {
 bool ShardRuntime::Stop() {
   server_->Close();
   const bool accounted = accounting_->Close();
+  if (volume_lost()) {
+    spdlog::error(
+        "shard {}: no final snapshot: {} is not on the volume its files are on, which "
+        "keep every change (exit status {}: mount it again, then start the shard)",
+        settings_.index, settings_.data_dir, kExitVolumeLost);
+    return false;
+  }
   if (Status saved = persistence_->SaveSnapshot(store_, clock_.WallNow()); !saved) {
     spdlog::error("shard {}: final snapshot failed: {} (the journal keeps every change)",
                   settings_.index, saved.error());

@@ -26,6 +26,10 @@
 
 namespace shardtrack {
 
+// The exit status of a shard (or node) that stopped because its data directory is no longer on
+// its volume; 2 is for settings refused, 1 for other failures.
+inline constexpr int kExitVolumeLost = 3;
+
 class ShardRuntime {
   struct OnlyOpen {  // a key only Open can make: the constructor is public for make_unique
     explicit OnlyOpen() = default;
@@ -54,6 +58,10 @@ class ShardRuntime {
   // snapshot. False when either, or an earlier journal commit, failed (logged).
   bool Stop();
 
+  // Its data directory went off its volume while it ran (ShardPersistence::volume_lost): the
+  // process exits kExitVolumeLost, which no unit restarts, since a shard started now would
+  // start empty on the filesystem below.
+  bool volume_lost() const { return persistence_->volume_lost(); }
   const ShardSettings& settings() const { return settings_; }
   const SwarmStore& store() const { return store_; }
 

@@ -60,6 +60,7 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Take(const std::string& dir, s
   if (!file.valid()) return ErrnoError("open", path, errno);
   const int fd = file.get();
   auto lock = std::make_unique<DataDirLock>(std::move(file));
+  lock->NoteDevices(dir);
   // A shard needs it open for writing. Should the gift fail, its own start says it cannot open
   // the file, and where.
   (void)GiveToDirectoryOwner(path, dir);
@@ -102,27 +103,36 @@ bool DataDirLock::InPlace(const std::string& dir) const {
 
 namespace {
 
-// Which mount `path` (relative to `dir_fd`; "" with AT_EMPTY_PATH: dir_fd itself) is on: its
-// mount id where the kernel says (5.8 on; a bind mount has its own), else its device.
-std::optional<std::uint64_t> MountOf(int dir_fd, const char* path, int flags) {
-  struct statx status {};
-  if (::statx(dir_fd, path, flags, STATX_MNT_ID, &status) != 0) return std::nullopt;
-  if ((status.stx_mask & STATX_MNT_ID) != 0) return status.stx_mnt_id;
-  return (std::uint64_t{status.stx_dev_major} << 32) | status.stx_dev_minor;
+std::optional<dev_t> DeviceOf(const std::string& path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) return std::nullopt;
+  return status.st_dev;
 }
 
 }  // namespace
 
+void DataDirLock::NoteDevices(const std::string& dir) {
+  dir_device_ = DeviceOf(dir);
+  parent_device_ = DeviceOf(ParentOf(dir));
+}
+
+// By device, not by mount or inode: a directory deleted and made again, by hand or by the shard,
+// or the same volume mounted again, still holds (or may hold) the shard's files.
 Status DataDirLock::OnItsFilesystem(const std::string& dir) const {
-  const auto held = MountOf(fd_.get(), "", AT_EMPTY_PATH);
-  auto named = MountOf(AT_FDCWD, dir.c_str(), 0);
-  const bool gone = !named;
-  if (gone) named = MountOf(AT_FDCWD, ParentOf(dir).c_str(), 0);
-  if (!held || !named || *named == *held) return OkStatus();  // a vanished parent: made again
-  return Error{(gone ? "the parent of the data directory " : "the data directory ") +
-               std::string(gone ? ParentOf(dir) : dir) +
-               " is no longer on the filesystem its files are on (was its volume unmounted?); "
-               "mount it again and start the shard: its files hold everything it answered"};
+  const std::string unmounted =
+      " (was its volume unmounted?); mount it again and start the shard: the files there hold "
+      "everything it answered";
+  if (const auto device = DeviceOf(dir)) {
+    if (!dir_device_ || *device == *dir_device_) return OkStatus();
+    return Error{"the data directory " + dir + " is no longer on the filesystem its files are on" +
+                 unmounted};
+  }
+  const std::string parent = ParentOf(dir);
+  const auto device = DeviceOf(parent);
+  if (!device) return Error{"the data directory " + dir + " and its parent are gone" + unmounted};
+  if (!parent_device_ || *device == *parent_device_) return OkStatus();  // made again there
+  return Error{"the data directory " + dir + " is gone and its parent " + parent +
+               " is on another filesystem than before" + unmounted};
 }
 
 }  // namespace shardtrack

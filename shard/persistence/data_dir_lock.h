@@ -10,8 +10,11 @@
 // (shardtrack-node) or in several.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -33,15 +36,19 @@ class DataDirLock {
   // Whether <dir>/shardtrack.lock is still the file this lock holds: someone may have deleted
   // it, and another shard could then lock a new one and start on the same files.
   bool InPlace(const std::string& dir) const;
-  // Fails when `dir` (or, if it is gone, its parent) is no longer on the filesystem this lock's
-  // file is on: its volume was unmounted, and a directory made again there would hide the files
-  // from the next start while a second shard could lock them.
+  // Fails when `dir` (or, if it is gone, its parent) is no longer on the filesystem it was on
+  // when locked: its volume was unmounted, and a directory made again there would hide the
+  // files from the next start while a second shard could lock them.
   Status OnItsFilesystem(const std::string& dir) const;
 
   explicit DataDirLock(UniqueFd fd) : fd_(std::move(fd)) {}
 
  private:
+  void NoteDevices(const std::string& dir);
+
   UniqueFd fd_;
+  std::optional<dev_t> dir_device_;
+  std::optional<dev_t> parent_device_;
 };
 
 }  // namespace shardtrack

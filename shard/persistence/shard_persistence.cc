@@ -290,7 +290,10 @@ Result<std::string> ShardPersistence::RestoreMissingFiles() {
     missing += (missing.empty() ? "" : ", ") + what;
   };
   const std::string& dir = options_.data_dir;
-  if (Status same = lock_->OnItsFilesystem(dir); !same) return Error{same.error()};
+  if (Status same = lock_->OnItsFilesystem(dir); !same) {
+    volume_lost_ = true;
+    return Error{same.error()};
+  }
   if (!ops_.Exists(dir)) {
     note("the data directory " + dir);
     Status created = ops_.CreateDir(dir);

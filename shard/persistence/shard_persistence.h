@@ -118,6 +118,9 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   void AbandonSnapshot() override;
   Result<std::string> RestoreMissingFiles() override;
   bool snapshot_running() const { return child_ != nullptr; }
+  // RestoreMissingFiles found the data directory off its filesystem (an unmounted volume): no
+  // file may be written there any more, the final snapshot included.
+  bool volume_lost() const { return volume_lost_; }
 
   // What the start loaded, and what it found wrong.
   const StoreLoad& recovery() const { return recovery_; }
@@ -139,7 +142,8 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   FileOps& ops_;
   PersistenceOptions options_;
   std::unique_ptr<DataDirLock> lock_;  // held while the shard runs
-  std::uint64_t generation_ = 0;       // of the snapshot in force
+  bool volume_lost_ = false;
+  std::uint64_t generation_ = 0;  // of the snapshot in force
   std::unique_ptr<JournalWriter> journal_;
   std::vector<JournalEntry> queued_;  // recorded since the last Commit
   StoreLoad recovery_;
