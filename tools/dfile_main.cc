@@ -27,8 +27,9 @@ constexpr char kUsage[] =
     "       shardtrack-dfile import --data-dir DIR --in FILE    (bttrack.py/BitTornado dfile)\n"
     "       shardtrack-dfile retire --data-dir DIR --count N    (remove files of other shard "
     "counts\n"
-    "                                                            once all N shards have started;\n"
-    "                                                            exit 3: one has not, run it "
+    "                                                            once all N shards have started\n"
+    "                                                            since they ran; exit 3: one has\n"
+    "                                                            not, nothing removed: run it "
     "again)\n";
 
 int Inspect(FileOps& ops, const std::string& dir) {
@@ -104,9 +105,30 @@ int Import(FileOps& ops, const std::string& dir, const std::string& in) {
   return 0;
 }
 
-// Nothing of the old layouts could go yet: a shard of the new one has not started. Not 0, so that
-// a script can tell; not 1 (an error) either: run it again once every shard has started.
+// Nothing of the old layouts could go yet: a shard of the new one has not started since another
+// count ran, or the count is not the one the cluster runs at. Not 0, so that a script can tell;
+// not 1 (an error) either: run it again once every shard has started.
 constexpr int kRetireWaiting = 3;
+
+// Another count's accounting goes with that count's files, never before them: until this
+// layout's shards outrank those files, its credit logs may be all that holds members' transfer
+// (after a kill -9), which only a start of this layout's shards finishes.
+int RetireAccounting(FileOps& ops, const std::string& dir, std::uint32_t count,
+                     const Retirement& retired) {
+  auto removed =
+      RetireOtherCountBaselines(ops, JoinPath(dir, kAccountingDir), count, retired.counts_kept);
+  if (!removed) {
+    std::fprintf(stderr, "shardtrack-dfile: %s\n", removed.error().c_str());
+    return 1;
+  }
+  for (const std::string& name : *removed) {
+    std::printf("removed %s/%s\n", kAccountingDir, name.c_str());
+  }
+  for (std::uint32_t kept : retired.counts_kept) {
+    std::printf("kept the accounting of %u shards: some of their files stay (above)\n", kept);
+  }
+  return 0;
+}
 
 int Retire(FileOps& ops, const std::string& dir, std::uint32_t count) {
   auto retired = RetireOldLayouts(ops, dir, count);
@@ -116,18 +138,8 @@ int Retire(FileOps& ops, const std::string& dir, std::uint32_t count) {
   }
   for (const std::string& name : retired->removed) std::printf("removed %s\n", name.c_str());
   for (const std::string& name : retired->kept) std::printf("kept %s\n", name.c_str());
-  if (retired->waiting_for.empty()) {
-    auto baselines = RetireOtherCountBaselines(ops, JoinPath(dir, kAccountingDir), count);
-    if (!baselines) {
-      std::fprintf(stderr, "shardtrack-dfile: %s\n", baselines.error().c_str());
-      return 1;
-    }
-    for (const std::string& name : *baselines) {
-      std::printf("removed %s/%s\n", kAccountingDir, name.c_str());
-    }
-    return 0;
-  }
-  std::printf("%s\n", retired->waiting_for.c_str());
+  if (retired->waiting_for.empty()) return RetireAccounting(ops, dir, count, *retired);
+  std::printf("nothing removed: %s\n", retired->waiting_for.c_str());
   return kRetireWaiting;
 }
 

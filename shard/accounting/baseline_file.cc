@@ -417,13 +417,15 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const Sh
   return OkStatus();
 }
 
-Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
-                                                           const std::string& accounting_dir,
-                                                           std::uint32_t count) {
+Result<std::vector<std::string>> RetireOtherCountBaselines(
+    FileOps& files, const std::string& accounting_dir, std::uint32_t count,
+    const std::vector<std::uint32_t>& counts_kept) {
   auto names = ListSaved(files, accounting_dir);
   if (!names) return Error{names.error()};
-  Removal removal = RemoveLayouts(files, accounting_dir, *names,
-                                  [&](const ShardLayout& layout) { return layout.count != count; });
+  Removal removal = RemoveLayouts(files, accounting_dir, *names, [&](const ShardLayout& layout) {
+    return layout.count != count &&
+           std::find(counts_kept.begin(), counts_kept.end(), layout.count) == counts_kept.end();
+  });
   if (!removal.errors.empty()) return Error{removal.errors.front()};
   return std::move(removal.removed);
 }

@@ -109,11 +109,12 @@ Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& account
 bool StillLatest(const std::vector<FileSet>& sets, ShardLayout saved_by, std::uint64_t since,
                  const InfoHash& hash);
 
-// Removes every shard's baselines and credit logs of other shard counts (`shardtrack-dfile retire`,
-// once every shard of this layout has started). Returns the names removed; none without a
-// directory.
-Result<std::vector<std::string>> RetireOtherCountBaselines(FileOps& files,
-                                                           const std::string& accounting_dir,
-                                                           std::uint32_t count);
+// Removes every shard's baselines and credit logs of shard counts other than `count` and those
+// in `counts_kept` (`shardtrack-dfile retire`, once this layout's shards outrank every file of
+// another count: each settled that count's accounting at its start; a count some of whose files
+// stay keeps its accounting with them). Returns the names removed; none without a directory.
+Result<std::vector<std::string>> RetireOtherCountBaselines(
+    FileOps& files, const std::string& accounting_dir, std::uint32_t count,
+    const std::vector<std::uint32_t>& counts_kept = {});
 
 }  // namespace shardtrack

@@ -5,6 +5,7 @@ Every cluster here shares one data directory between its shards, as a deployment
 restarted over it at the same or another shard count. Waits are bounded polls, never sleeps.
 """
 
+import glob
 import hashlib
 import os
 import signal
@@ -21,6 +22,7 @@ from cluster import Frontend, Shard, announce, free_port, peer_id
 SERVE_DEADLINE = 15.0  # seconds a restarted cluster may take to answer through the frontend
 SEEDERS = "127.0.0.2"  # source addresses: seeders and leechers come from different loopbacks
 LEECHERS = "127.0.0.3"
+MEMBER = "0123456789abcdef0123456789abcdef"  # a passkey: the shards credit its announces
 
 
 def bencode(value):
@@ -46,12 +48,13 @@ class SharedDirCluster:
         self.shards = []
         self.frontend = None
 
-    def start(self, count, shard_args=()):
+    def start(self, count, shard_args=(), frontend_args=()):
         self.shards = [Shard(index, count, free_port(), self.data_dir, shard_args, self.env)
                        for index in range(count)]
         for shard in self.shards:
             shard.start()
-        self.frontend = Frontend(0, [s.endpoint for s in self.shards], env=self.env)
+        self.frontend = Frontend(0, [s.endpoint for s in self.shards], frontend_args,
+                                 env=self.env)
         self.frontend.start()
 
     def stop(self):
@@ -103,6 +106,23 @@ class Swarm:
     def expected_peers(self):
         """What the leecher is told: every seeder (it never gets itself)."""
         return sorted((SEEDERS, p) for _, p in self.seeders)
+
+
+def files_under(directory):
+    """Every file below `directory`, by its path relative to it."""
+    return sorted(os.path.relpath(os.path.join(parent, name), directory)
+                  for parent, _, names in os.walk(directory) for name in names)
+
+
+def uploaded_by_torrent(data_dir):
+    """What the accounting files handed over credit each torrent with: {hex info hash: bytes}."""
+    totals = {}
+    for path in glob.glob(os.path.join(data_dir, "accounting", "*.tsv")):
+        with open(path) as f:
+            for line in f.read().splitlines()[1:]:
+                _, info_hash, uploaded, *_ = line.split("\t")
+                totals[info_hash] = totals.get(info_hash, 0) + int(uploaded)
+    return totals
 
 
 def served(port, swarm, deadline=SERVE_DEADLINE):
@@ -449,6 +469,60 @@ class PersistenceTest(cluster.LoggedTestCase):
 
         self.cluster.start(1)
         self.assertServedExactly(swarms)
+
+    def test_retire_keeps_another_counts_credits_until_every_current_shard_outranks_them(self):
+        passkeys = os.path.join(self.root, "passkeys")
+        with open(passkeys, "w") as f:
+            f.write(f"{MEMBER} 1001\n")
+        members = ["--passkey-file", passkeys]
+        self.cluster.start(2, frontend_args=members)
+        self.assertEqual(self.cluster.stop(), [0, 0, 0])
+        # At 3 shards a member uploads on every shard, which are killed before any accounting
+        # file: their credit logs are all that holds it.
+        torrents = [cluster.hash_on_shard(index, 3, "credited") for index in range(3)]
+        self.cluster.start(3, frontend_args=members)
+        for info_hash in torrents:
+            for uploaded, event in ((0, "started"), (1000, None)):
+                target = cluster.announce_target(info_hash, peer_id("member"), 6881, left=0,
+                                                 uploaded=uploaded, event=event)
+                self.assertEqual(cluster.get(self.cluster.port, f"/{MEMBER}{target}").status, 200)
+        self.cluster.kill_shards()
+        self.cluster.stop()
+        accounting = os.path.join(self.cluster.data_dir, "accounting")
+        logs = sorted(n.partition("-of-3-")[0] for n in os.listdir(accounting)
+                      if n.endswith(".credits"))
+        self.assertEqual(logs, ["shard0", "shard1", "shard2"])
+
+        before = files_under(self.cluster.data_dir)
+        wrong = self.dfile_tool("retire", "--data-dir", self.cluster.data_dir, "--count", "2")
+        self.assertEqual(wrong.returncode, 3, wrong.stdout + wrong.stderr)
+        self.assertIn(b"--count 2 looks older than the files of 3 shards", wrong.stdout)
+        self.assertEqual(files_under(self.cluster.data_dir), before, "a wrong count removes nothing")
+
+        # Back at 2 shards, only shard 1 started since: shard 0 of 2 has yet to finish what the
+        # credit logs of shards 0 and 2 of 3 hold.
+        shard = Shard(1, 2, free_port(), self.cluster.data_dir, env=self.cluster.env)
+        self.addCleanup(shard.stop)
+        shard.start()
+        self.assertEqual(shard.stop(), 0)
+        waiting = self.dfile_tool("retire", "--data-dir", self.cluster.data_dir, "--count", "2")
+        self.assertEqual(waiting.returncode, 3, waiting.stdout + waiting.stderr)
+        self.assertIn(b"waiting for shard 0 of 2:", waiting.stdout)
+        self.assertFalse([l for l in waiting.stdout.splitlines() if l.startswith(b"removed")])
+        left = os.listdir(accounting)
+        for index in (0, 2):
+            self.assertIn(f"shard{index}-of-3-1.credits", left)
+        self.assertTrue(os.path.exists(os.path.join(self.cluster.data_dir,
+                                                    "shard-0-of-3.snapshot")))
+
+        self.cluster.start(2, frontend_args=members)
+        self.assertEqual(self.cluster.stop(), [0, 0, 0])
+        retired = self.dfile_tool("retire", "--data-dir", self.cluster.data_dir, "--count", "2")
+        self.assertEqual(retired.returncode, 0, retired.stdout + retired.stderr)
+        self.assertIn(b"removed shard-2-of-3.snapshot", retired.stdout)
+        self.assertEqual(glob.glob(os.path.join(accounting, "*.credits")), [])
+        self.assertEqual(uploaded_by_torrent(self.cluster.data_dir),
+                         {info_hash.hex(): 1000 for info_hash in torrents})
 
     def test_dfile_import_serves_the_original_state_and_export_gives_it_back(self):
         hashes = [hashlib.sha1(f"dfile/{n}".encode()).digest() for n in range(5)]

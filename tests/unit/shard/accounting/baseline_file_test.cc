@@ -185,6 +185,19 @@ TEST_F(BaselineFileTest, AnotherLayoutsCommittedFileIsHandedOverBeforeItsFilesGo
   EXPECT_EQ(files_.ListDir(dir_)->size(), 2u);  // the two handed over
 }
 
+// A count some of whose data files stay (retire could not read one) keeps its accounting too.
+TEST_F(BaselineFileTest, RetiringKeepsTheAccountingOfACountWhoseFilesStay) {
+  for (auto [index, count] : {std::pair{0u, 2u}, {3u, 4u}}) {
+    ASSERT_TRUE(SaveBaselines(files_, dir_, {index, count, 1}, 0, saved_).ok());
+  }
+  std::ofstream(dir_ + "/shard0-of-2-1.credits") << "a layout's";
+  auto removed = RetireOtherCountBaselines(files_, dir_, 3, {2});
+  ASSERT_TRUE(removed.ok()) << removed.error();
+  EXPECT_EQ(*removed, std::vector<std::string>{"shard3-of-4.baselines"});
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard0-of-2.baselines"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard0-of-2-1.credits"));
+}
+
 // What cannot be handed over, or logs that cannot be removed, keep their layout's files: its
 // baselines say what its logs include, and which of its files is committed.
 TEST_F(BaselineFileTest, ALayoutsFilesStayWhileTheyCannotAllGoSafely) {

@@ -67,5 +67,61 @@ TEST_F(LayoutRetirementTest, KeepsAFileNoOlderThanTheNewLayout) {
   EXPECT_TRUE(Exists("shard-0-of-1.snapshot"));
 }
 
+// Credit logs of another count may hold members' transfer that only the current shards' start
+// settles: a --count older than another count's files removes nothing, and says so.
+TEST_F(LayoutRetirementTest, ACountOlderThanAnotherCountsFilesRemovesNothing) {
+  Snapshot(0, 1, 1);
+  for (std::uint32_t index = 0; index < 2; ++index) Snapshot(index, 2, 2);
+  for (std::uint32_t index = 0; index < 3; ++index) Snapshot(index, 3, 3 + index);
+  auto retired = RetireOldLayouts(ops_, dir_.path(), 2);
+  ASSERT_TRUE(retired.ok()) << retired.error();
+  EXPECT_TRUE(retired->removed.empty());
+  EXPECT_EQ(retired->kept.size(), 4u);
+  EXPECT_NE(retired->waiting_for.find(
+                "--count 2 looks older than the files of 3 shards (up to generation 5)"),
+            std::string::npos)
+      << retired->waiting_for;
+  EXPECT_TRUE(Exists("shard-0-of-1.snapshot")) << "older than the floor, but nothing goes";
+}
+
+TEST_F(LayoutRetirementTest, WaitsForACurrentShardNotStartedSinceAnotherCountRan) {
+  Snapshot(0, 2, 2);
+  for (std::uint32_t index = 0; index < 3; ++index) Snapshot(index, 3, 3 + index);
+  Snapshot(1, 2, 6);  // back at 2 shards, only shard 1 started
+  auto retired = RetireOldLayouts(ops_, dir_.path(), 2);
+  ASSERT_TRUE(retired.ok()) << retired.error();
+  EXPECT_TRUE(retired->removed.empty());
+  EXPECT_NE(retired->waiting_for.find("waiting for shard 0 of 2: its snapshot (generation 2) is "
+                                      "not newer than the files of 3 shards (up to generation 5)"),
+            std::string::npos)
+      << retired->waiting_for;
+
+  Snapshot(0, 2, 7);  // its .prev is of generation 2: what it falls back on never read them
+  retired = RetireOldLayouts(ops_, dir_.path(), 2);
+  ASSERT_TRUE(retired.ok()) << retired.error();
+  EXPECT_TRUE(retired->removed.empty());
+  EXPECT_NE(retired->waiting_for.find("waiting for shard 0 of 2: its previous snapshot "
+                                      "(generation 2)"),
+            std::string::npos)
+      << retired->waiting_for;
+  Snapshot(0, 2, 8);
+  retired = RetireOldLayouts(ops_, dir_.path(), 2);
+  ASSERT_TRUE(retired.ok()) << retired.error();
+  EXPECT_TRUE(retired->waiting_for.empty()) << retired->waiting_for;
+  EXPECT_EQ(retired->removed.size(), 3u);
+}
+
+// A file whose header cannot be read stays, and with it its count's accounting.
+TEST_F(LayoutRetirementTest, AnUnreadableFileStaysAndKeepsItsCount) {
+  testing::WriteAll(dir_.File("shard-0-of-1.snapshot"), "not a snapshot");
+  Snapshot(0, 4, 1);
+  for (std::uint32_t index = 0; index < 2; ++index) Snapshot(index, 2, 2);
+  auto retired = RetireOldLayouts(ops_, dir_.path(), 2);
+  ASSERT_TRUE(retired.ok()) << retired.error();
+  EXPECT_TRUE(retired->waiting_for.empty()) << retired->waiting_for;
+  EXPECT_EQ(retired->removed, std::vector<std::string>{"shard-0-of-4.snapshot"});
+  EXPECT_EQ(retired->counts_kept, std::vector<std::uint32_t>{1});
+}
+
 }  // namespace
 }  // namespace shardtrack
