@@ -21,4 +21,17 @@ std::uint32_t ShardFor(const InfoHash& info_hash, std::uint32_t shard_count) {
   return JumpConsistentHash(key, shard_count);
 }
 
+bool MayRouteToBoth(std::uint32_t a, std::uint32_t a_count, std::uint32_t b,
+                    std::uint32_t b_count) {
+  if (a_count > b_count) return MayRouteToBoth(b, b_count, a, a_count);
+  return b == a || b >= a_count;  // kept where it was, or moved to a shard the smaller count lacks
+}
+
+std::uint32_t ShardsThatMayHold(std::uint32_t count, std::uint32_t index,
+                                std::uint32_t owner_count) {
+  if (count == owner_count) return 1;                         // the owner itself
+  if (count < owner_count) return index < count ? 1 : count;  // an added shard's came from any
+  return 1 + (count - owner_count);  // the owner's, and those of the shards it lost
+}
+
 }  // namespace shardtrack

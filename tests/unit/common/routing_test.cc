@@ -42,6 +42,32 @@ TEST(RoutingTest, GrowingByOneMovesOnlyToTheNewShard) {
   EXPECT_NEAR(moved, kTorrents / 4, kTorrents / 40);
 }
 
+// Which shards of one count may hold torrents a shard of another owns: every pair seen among
+// random hashes is allowed, every pair allowed is seen, and the counts agree.
+TEST(RoutingTest, MayRouteToBothIsExactlyThePairsHashesReach) {
+  constexpr std::uint32_t kMaxCount = 6;
+  std::mt19937_64 rng(4);
+  std::vector<InfoHash> hashes(100000);
+  for (InfoHash& hash : hashes) hash = HashFromSeed(rng);
+  for (std::uint32_t a_count = 1; a_count <= kMaxCount; ++a_count) {
+    for (std::uint32_t b_count = 1; b_count <= kMaxCount; ++b_count) {
+      std::vector<std::vector<bool>> seen(a_count, std::vector<bool>(b_count));
+      for (const InfoHash& hash : hashes) {
+        seen[ShardFor(hash, a_count)][ShardFor(hash, b_count)] = true;
+      }
+      for (std::uint32_t a = 0; a < a_count; ++a) {
+        std::uint32_t may_hold = 0;
+        for (std::uint32_t b = 0; b < b_count; ++b) {
+          EXPECT_EQ(MayRouteToBoth(a, a_count, b, b_count), seen[a][b])
+              << a << " of " << a_count << ", " << b << " of " << b_count;
+          may_hold += MayRouteToBoth(b, b_count, a, a_count) ? 1 : 0;
+        }
+        EXPECT_EQ(ShardsThatMayHold(b_count, a, a_count), may_hold) << a << " of " << a_count;
+      }
+    }
+  }
+}
+
 TEST(RoutingTest, ReadsTheFirstEightBytesBigEndian) {
   InfoHash a;
   InfoHash b;
