@@ -140,6 +140,7 @@ int Retire(FileOps& ops, const std::string& dir, std::uint32_t count) {
   for (const std::string& name : retired->kept) std::printf("kept %s\n", name.c_str());
   if (retired->waiting_for.empty()) return RetireAccounting(ops, dir, count, *retired);
   std::printf("nothing removed: %s\n", retired->waiting_for.c_str());
+  for (const std::string& refused : retired->refused_starts) std::printf("%s\n", refused.c_str());
   return kRetireWaiting;
 }
 

@@ -5,6 +5,7 @@
 
 #include "shard/persistence/data_dir_lock.h"
 #include "shard/persistence/journal_file.h"
+#include "shard/persistence/loading_set.h"
 #include "shard/persistence/record_framing.h"
 #include "shard/persistence/shard_file_name.h"
 #include "shard/persistence/snapshot_file.h"
@@ -156,6 +157,42 @@ std::string WhyWaiting(const std::vector<ShardFile>& files, std::uint32_t count)
   return "";
 }
 
+// Every set (index, count) with files in the directory, at the newest generation its readable
+// files' headers name (0 if none can be read: there, but damaged, which loading reports).
+std::vector<FileSet> SetsOnDisk(const std::vector<ShardFile>& files) {
+  std::vector<FileSet> sets;
+  for (const ShardFile& file : files) {
+    if (file.parsed.is_temp()) continue;
+    const FileSet named{file.parsed.index, file.parsed.count, file.generation.value_or(0)};
+    auto same = std::find_if(sets.begin(), sets.end(), [&](const FileSet& set) {
+      return set.index == named.index && set.count == named.count;
+    });
+    if (same == sets.end()) {
+      sets.push_back(named);
+    } else {
+      same->generation = std::max(same->generation, named.generation);
+    }
+  }
+  return sets;
+}
+
+// The current shards that will refuse to start for another layout's missing files, as their
+// loads would (state_loader.h).
+std::vector<std::string> RefusedStarts(const std::vector<ShardFile>& files, const std::string& dir,
+                                       std::uint32_t count) {
+  const std::vector<FileSet> sets = SetsOnDisk(files);
+  std::vector<std::string> refused;
+  for (std::uint32_t index = 0; index < count; ++index) {
+    for (const LayoutGap& gap : UncoveredGaps(sets, index, count, count)) {
+      refused.push_back(ShardOf(index, count) + " will refuse to start: " + DescribeGap(gap, dir) +
+                        "; put the missing files back (to go on without them, see "
+                        "--on-corrupt=quarantine in docs/persistence.md, \"Changing the shard "
+                        "count\")");
+    }
+  }
+  return refused;
+}
+
 }  // namespace
 
 Result<Retirement> RetireOldLayouts(FileOps& ops, const std::string& dir, std::uint32_t count) {
@@ -178,6 +215,7 @@ Result<Retirement> RetireOldLayouts(FileOps& ops, const std::string& dir, std::u
     }
     out.removed.push_back(file.name);
   }
+  if (!out.waiting_for.empty()) out.refused_starts = RefusedStarts(*files, dir, count);
   if (!out.removed.empty()) {
     if (Status synced = ops.SyncDir(dir); !synced) return Error{synced.error()};
   }

@@ -28,6 +28,9 @@ struct Retirement {
   // Other shard counts some of whose files stay: their accounting must stay too.
   std::vector<std::uint32_t> counts_kept;
   std::string waiting_for;  // why nothing could be removed, if so
+  // Shards of this layout that will refuse to start: files of another layout are missing (a
+  // gap, loading_set.h's UncoveredGaps), one line each.
+  std::vector<std::string> refused_starts;
 };
 
 Result<Retirement> RetireOldLayouts(FileOps& ops, const std::string& dir, std::uint32_t count);

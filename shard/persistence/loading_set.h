@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "common/fixed_bytes.h"
@@ -48,6 +49,29 @@ const Set* SpeakerFor(const std::vector<Set>& sets, const InfoHash& hash) {
   }
   return speaker;
 }
+
+// Shards of a layout none of whose files are there, though other shards' of it are: the first
+// few, and how many more.
+struct LayoutGap {
+  std::uint32_t count = 1;
+  std::vector<std::uint32_t> missing;
+  std::uint32_t more_missing = 0;
+  std::uint32_t present = 0;  // a shard of the layout whose files are there
+};
+
+// The gaps among `sets` (those read) that matter to shard `reader` of `reader_count`: of every
+// layout but `exempt_count`, the shards missing from `sets` that may hold torrents the reader
+// owns (MayRouteToBoth), unless another layout speaks for those torrents: each of its shards
+// that may hold them is in `sets`, newer than every set of the gap's layout. Otherwise what the
+// missing files hold would be lost, and for good once the reader writes a snapshot: that
+// outranks them (SpeakerFor), so putting them back later would change nothing. `exempt_count`:
+// the reader's own layout, whose other shards it never reads (for the tools, the layout in force,
+// whose missing shards may be yet to start).
+std::vector<LayoutGap> UncoveredGaps(const std::vector<FileSet>& sets, std::uint32_t reader,
+                                     std::uint32_t reader_count, std::uint32_t exempt_count);
+
+// "no file of shard 1 of 2 is in <dir> though shard 0 of 2's are"
+std::string DescribeGap(const LayoutGap& gap, const std::string& dir);
 
 // Appends every torrent of `sets` (each holds only torrents its layout owns) to `out` (empty
 // before), sorted by info hash, with the completed count and the peers of the newest set that

@@ -4,6 +4,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <set>
 #include <utility>
 
 #include "common/routing.h"
@@ -91,7 +92,11 @@ class Loader {
   // the newest set read).
   Loader(FileOps& ops, const LoadOptions& options, KeepTorrent keep,
          std::optional<std::uint32_t> layout_in_force)
-      : ops_(ops), options_(options), keep_(std::move(keep)), layout_in_force_(layout_in_force) {}
+      : ops_(ops),
+        options_(options),
+        keep_(std::move(keep)),
+        layout_in_force_(layout_in_force),
+        shards_load_(layout_in_force.has_value()) {}
 
   Result<LoadedState> Run(const std::function<bool(const ShardFileName&)>& wanted);
 
@@ -130,19 +135,25 @@ class Loader {
   }
   bool AnySnapshotOnDisk(const SetState& set);
   // A missing file: `what` says which, and how it may have gone. Refused, or (quarantine)
-  // started `without` it.
-  Status NoteMissing(const std::string& what, std::string_view without);
+  // started `without` it. `it`: how the error refers to what is missing.
+  Status NoteMissing(const std::string& what, std::string_view without, std::string_view it = "it");
   Status CheckSnapshotNotMissing(const SetState& set, bool snapshot_on_disk, bool have_journal);
   Status CheckFollowsSnapshot(const SetState& set, ShardFileKind kind,
                               const JournalContents& first);
   // `layout`: the shard count in force.
   Status CheckJournalsNotMissing(std::uint32_t layout);
+  // Refuses (or notes, under quarantine) the shards of other layouts whose files are missing
+  // though they may hold torrents this load keeps, which no newer files speak for
+  // (UncoveredGaps). `layout`: the shard count in force; `unread`: sets whose files are there
+  // but were set aside as damaged (already reported as such, not as missing).
+  Status CheckNoLayoutGaps(std::uint32_t layout, const std::vector<FileSet>& unread);
   std::string WhereIs(std::uint32_t index, std::uint32_t count) const;
 
   FileOps& ops_;
   const LoadOptions& options_;
   KeepTorrent keep_;
   std::optional<std::uint32_t> layout_in_force_;
+  const bool shards_load_;  // else the tools' load of every set
   struct SetWithoutJournal {
     std::uint32_t index, count;
   };
@@ -326,10 +337,12 @@ bool Loader::AnySnapshotOnDisk(const SetState& set) {
                              });
 }
 
-Status Loader::NoteMissing(const std::string& what, std::string_view without) {
+Status Loader::NoteMissing(const std::string& what, std::string_view without, std::string_view it) {
   if (options_.on_corrupt == OnCorrupt::kRefuse) {
-    return Error{what + "; put it back, or start the shard with " +
-                 "--on-corrupt=quarantine to start without it (what it held is lost)"};
+    const std::string files(it);
+    return Error{what + "; put " + files + " back, or start the shard with " +
+                 "--on-corrupt=quarantine to start without " + files + " (what " + files +
+                 " held is lost)"};
   }
   out_.notes.push_back(what + " (started " + std::string(without) + ")");
   ++out_.missing_files;
@@ -382,6 +395,32 @@ Status Loader::CheckJournalsNotMissing(std::uint32_t layout) {
             " though its snapshot is: someone removed it, or a start with "
             "--on-corrupt=quarantine set a corrupt one aside and stopped before writing another",
         "from the snapshot alone");
+    if (!missing) return missing;
+  }
+  return OkStatus();
+}
+
+// Loaded without a shard's files (a partial copy or restore of the directory), the torrents they
+// held would be lost unnoticed, and for a shard for good: its first snapshot outranks them, so
+// putting them back later would bring nothing back. The tools' export would drop them too.
+Status Loader::CheckNoLayoutGaps(std::uint32_t layout, const std::vector<FileSet>& unread) {
+  std::vector<FileSet> there = out_.sets;
+  there.insert(there.end(), unread.begin(), unread.end());
+  const std::string torrents = shards_load_ ? "torrents shard " + std::to_string(options_.index) +
+                                                  " of " + std::to_string(options_.count) + " owns"
+                                            : "torrents";
+  for (const LayoutGap& gap : UncoveredGaps(there, options_.index, options_.count, layout)) {
+    const bool several = gap.missing.size() + gap.more_missing > 1;
+    const std::string they = several ? "they" : "it";
+    const std::string them = several ? "them" : "it";
+    Status missing = NoteMissing(
+        DescribeGap(gap, options_.data_dir) + ": " + they + " may hold " + torrents +
+            " that no newer files speak for (a copy or a restore that left " + them +
+            " out? a resize given up before " + they + " started?)",
+        "without " + them + ": what " + they +
+            " held of this shard's torrents stays lost once this shard has written a snapshot, "
+            "even if put back",
+        them);
     if (!missing) return missing;
   }
   return OkStatus();
@@ -440,16 +479,23 @@ Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>&
   auto names = ops_.ListDir(options_.data_dir);
   if (!names) return Error{names.error()};
   std::map<std::pair<std::uint32_t, std::uint32_t>, ShardFileName> set_names;
+  std::set<std::pair<std::uint32_t, std::uint32_t>> with_files;  // more than a temp file
   for (const std::string& name : *names) {
     auto parsed = ShardFileName::Parse(name);
     if (!parsed || !wanted(*parsed)) continue;
     set_names.try_emplace({parsed->count, parsed->index}, parsed->As(ShardFileKind::kSnapshot));
+    if (!parsed->is_temp()) with_files.insert({parsed->count, parsed->index});
   }
   std::vector<SetState> sets;
+  std::vector<FileSet> unread;  // files there, but nothing loaded: damaged (quarantine)
   for (const auto& [layout, set_name] : set_names) {
     auto set = LoadSet(set_name);
     if (!set) return Error{set.error()};
-    if (*set) sets.push_back(std::move(**set));
+    if (*set) {
+      sets.push_back(std::move(**set));
+    } else if (with_files.contains(layout)) {
+      unread.push_back({set_name.index, set_name.count, 0});
+    }
   }
   if (!layout_in_force_) {  // that of the newest set (the last of equal generations)
     for (const SetState& set : sets) {
@@ -460,6 +506,9 @@ Result<LoadedState> Loader::Run(const std::function<bool(const ShardFileName&)>&
     return Error{missing.error()};
   }
   for (const SetState& set : sets) out_.sets.push_back(set);
+  if (Status gaps = CheckNoLayoutGaps(layout_in_force_.value_or(options_.count), unread); !gaps) {
+    return Error{gaps.error()};
+  }
   MergeSets(sets, out_.torrents);
   return std::move(out_);
 }

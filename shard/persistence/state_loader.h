@@ -30,6 +30,12 @@
 // `torrents` without copies. The peak is about one PeerRecord (64 bytes) per peer plus a map node
 // per torrent; a shard loads through LoadIntoStore (load_into_store.h), which keeps the peak there.
 //
+// Another layout with a shard's files all missing (a partial copy or restore) is refused when
+// that shard may hold torrents this load keeps and no newer files speak for them (loading_set.h,
+// UncoveredGaps): the load's first snapshot would outrank the missing files for good. Under
+// --on-corrupt=quarantine the load goes on without them and counts them among missing_files. The
+// tools (LoadAllState) exempt the layout in force, whose missing shards may be yet to start.
+//
 // A file that cannot be read or fails its checks is never half-loaded, but for the intact turns
 // before a journal's damage under --on-corrupt=quarantine. --on-corrupt=refuse (the
 // default) fails the load with an error naming the file and the choices; =quarantine renames it to

@@ -524,6 +524,67 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.assertEqual(uploaded_by_torrent(self.cluster.data_dir),
                          {info_hash.hex(): 1000 for info_hash in torrents})
 
+    def test_a_shard_refuses_part_of_an_old_layout_and_starts_once_it_is_whole(self):
+        data_dir = self.cluster.data_dir
+        self.cluster.start(2)
+        swarms = [Swarm(f"partial/{n}", seeders=1 + n % 2) for n in range(12)]
+        for swarm in swarms:
+            swarm.populate(self.cluster.port)
+        self.assertEqual(self.cluster.stop(), [0, 0, 0])
+        self.assertTrue(any(cluster.shard_for(s.info_hash, 2) == 1 and
+                            cluster.shard_for(s.info_hash, 3) == 2 for s in swarms))
+        aside = os.path.join(self.root, "aside")  # a copy that left shard 1 of 2 out
+        os.makedirs(aside)
+        for name in glob.glob(os.path.join(data_dir, "shard-1-of-2.*")):
+            shutil.move(name, aside)
+
+        before = files_under(data_dir)
+        shard = Shard(2, 3, free_port(), data_dir, env=self.cluster.env)
+        with self.assertRaises(RuntimeError) as refused:
+            shard.start()
+        message = str(refused.exception)
+        self.assertIn(f"no file of shard 1 of 2 is in {data_dir} though shard 0 of 2's are",
+                      message)
+        self.assertIn("--on-corrupt=quarantine", message)
+        self.assertEqual(files_under(data_dir), before, "a refused start writes nothing")
+        # Shard 0 of 3 owns no torrent shard 1 of 2 held (jump hash): it may start.
+        shard = Shard(0, 3, free_port(), data_dir, env=self.cluster.env)
+        self.addCleanup(shard.stop)
+        shard.start()
+        self.assertEqual(shard.stop(), 0)
+        waiting = self.dfile_tool("retire", "--data-dir", data_dir, "--count", "3")
+        self.assertEqual(waiting.returncode, 3, waiting.stdout + waiting.stderr)
+        self.assertIn(b"no file of shard 1 of 2 is in", waiting.stdout)
+
+        # Going on without it is a choice: then the tools report the gap that the shard took.
+        chosen = os.path.join(self.root, "chosen")
+        shutil.copytree(data_dir, chosen)
+        shard = Shard(2, 3, free_port(), chosen, ["--on-corrupt", "quarantine"], self.cluster.env)
+        self.addCleanup(shard.stop)
+        shard.start()
+        self.assertRegex(shard.log(), r"warning: shard 2: .*no file of shard 1 of 2 is in .*"
+                         r"may be lost")
+        self.assertEqual(shard.stop(), 0)
+        inspected = self.dfile_tool("inspect", "--data-dir", chosen)
+        self.assertEqual(inspected.returncode, 1, inspected.stdout + inspected.stderr)
+        self.assertIn(b"cannot merge: no file of shard 1 of 2 is in", inspected.stdout)
+        exported = self.dfile_tool("export", "--data-dir", chosen, "--out", "-")
+        self.assertEqual(exported.returncode, 1, exported.stdout[:200] + exported.stderr)
+        self.assertIn(b"no file of shard 1 of 2 is in", exported.stderr)
+
+        for name in os.listdir(aside):  # put back
+            shutil.move(os.path.join(aside, name), data_dir)
+        self.cluster.start(3)
+        self.assertServedExactly(swarms)
+        self.assertEqual(self.cluster.stop(), [0, 0, 0, 0])
+        # A retire cut short leaves part of a layout that a newer complete one speaks for.
+        for name in glob.glob(os.path.join(data_dir, "shard-1-of-2.*")):
+            os.remove(name)
+        inspected = self.dfile_tool("inspect", "--data-dir", data_dir)
+        self.assertEqual(inspected.returncode, 0, inspected.stdout + inspected.stderr)
+        self.cluster.start(1)
+        self.assertServedExactly(swarms)
+
     def test_dfile_import_serves_the_original_state_and_export_gives_it_back(self):
         hashes = [hashlib.sha1(f"dfile/{n}".encode()).digest() for n in range(5)]
         original = {

@@ -95,6 +95,7 @@ TEST_F(LayoutRetirementTest, WaitsForACurrentShardNotStartedSinceAnotherCountRan
                                       "not newer than the files of 3 shards (up to generation 5)"),
             std::string::npos)
       << retired->waiting_for;
+  EXPECT_TRUE(retired->refused_starts.empty());
 
   Snapshot(0, 2, 7);  // its .prev is of generation 2: what it falls back on never read them
   retired = RetireOldLayouts(ops_, dir_.path(), 2);
@@ -121,6 +122,21 @@ TEST_F(LayoutRetirementTest, AnUnreadableFileStaysAndKeepsItsCount) {
   EXPECT_TRUE(retired->waiting_for.empty()) << retired->waiting_for;
   EXPECT_EQ(retired->removed, std::vector<std::string>{"shard-0-of-4.snapshot"});
   EXPECT_EQ(retired->counts_kept, std::vector<std::uint32_t>{1});
+}
+
+// As their loads would: shards 1 and 2 of 3 may own torrents of the missing shard 1 of 2.
+TEST_F(LayoutRetirementTest, NamesTheShardsThatWillRefuseToStartForAnotherLayoutsGap) {
+  Snapshot(0, 2, 2);
+  auto retired = RetireOldLayouts(ops_, dir_.path(), 3);
+  ASSERT_TRUE(retired.ok()) << retired.error();
+  ASSERT_EQ(retired->refused_starts.size(), 2u);
+  EXPECT_EQ(retired->refused_starts[0].rfind("shard 1 of 3 will refuse to start: no file of shard "
+                                             "1 of 2 is in " +
+                                                 dir_.path() + " though shard 0 of 2's are",
+                                             0),
+            0u)
+      << retired->refused_starts[0];
+  EXPECT_EQ(retired->refused_starts[1].rfind("shard 2 of 3 will refuse to start:", 0), 0u);
 }
 
 }  // namespace
