@@ -9,9 +9,11 @@
 namespace shardtrack {
 
 // A frontend ends a part once it reaches this many bytes, so a part is at most this plus one
-// request (a scrape of --max-scrape-hashes: 1.5 KiB at the default 64). --max-message-bytes
-// must be at least a quarter more.
+// request (a scrape of --max-scrape-hashes: 1.5 KiB at the default 64).
 inline constexpr std::size_t kMaxBatchPartBytes = std::size_t{1} << 20;
+
+// The least a shard's --max-message-bytes may be: a part and a quarter more.
+inline constexpr std::size_t kMinMaxMessageBytes = kMaxBatchPartBytes + kMaxBatchPartBytes / 4;
 
 // The widest scrape --max-scrape-hashes may allow: 22 bytes an infohash on the wire, so one
 // request stays under a quarter of a part.

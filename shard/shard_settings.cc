@@ -160,9 +160,8 @@ Status CheckListen(const ShardSettings& settings) {
     return Error{"--handshake-timeout must be 1 to 3600 seconds, not " +
                  std::to_string(settings.handshake_timeout)};
   }
-  if (settings.max_message_bytes < kMaxBatchPartBytes + kMaxBatchPartBytes / 4) {
-    return Error{"--max-message-bytes must be at least " +
-                 std::to_string(kMaxBatchPartBytes + kMaxBatchPartBytes / 4) +
+  if (settings.max_message_bytes < kMinMaxMessageBytes) {
+    return Error{"--max-message-bytes must be at least " + std::to_string(kMinMaxMessageBytes) +
                  " (a frontend's batch), not " + std::to_string(settings.max_message_bytes)};
   }
   return CheckZmqEndpoint("--listen", settings.listen, EndpointUse::kBind);
