@@ -185,15 +185,22 @@ std::vector<std::string> RefusedStarts(const std::vector<ShardFile>& files, cons
   for (std::uint32_t index = 0; index < count; ++index) {
     for (const LayoutGap& gap : UncoveredGaps(sets, index, count, count)) {
       refused.push_back(ShardOf(index, count) + " will refuse to start: " + DescribeGap(gap, dir) +
-                        "; put the missing files back (to go on without them, see "
-                        "--on-corrupt=quarantine in docs/persistence.md, \"Changing the shard "
-                        "count\")");
+                        "; put the missing files back (to go on without them, or after a "
+                        "resize given up, see --on-corrupt=quarantine in docs/persistence.md, "
+                        "\"Changing the shard count\")");
     }
   }
   return refused;
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> StartsRefused(FileOps& ops, const std::string& dir,
+                                               std::uint32_t count) {
+  auto files = ListShardFiles(ops, dir);
+  if (!files) return Error{files.error()};
+  return RefusedStarts(*files, dir, count);
+}
 
 Result<Retirement> RetireOldLayouts(FileOps& ops, const std::string& dir, std::uint32_t count) {
   if (Status idle = DataDirLock::CheckNoneRunsBut(dir, count); !idle) return Error{idle.error()};

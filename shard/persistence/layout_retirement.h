@@ -35,4 +35,11 @@ struct Retirement {
 
 Result<Retirement> RetireOldLayouts(FileOps& ops, const std::string& dir, std::uint32_t count);
 
+// The shards of `count` that will refuse to start for another layout's missing files, one line
+// each (as `refused_starts`). A shard asks before it writes anything: one shard of a layout that
+// started while another was refused would leave files of a layout never served, and going back to
+// the old count would then be refused in turn.
+Result<std::vector<std::string>> StartsRefused(FileOps& ops, const std::string& dir,
+                                               std::uint32_t count);
+
 }  // namespace shardtrack

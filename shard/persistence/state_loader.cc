@@ -341,8 +341,8 @@ Status Loader::NoteMissing(const std::string& what, std::string_view without, st
   if (options_.on_corrupt == OnCorrupt::kRefuse) {
     const std::string files(it);
     return Error{what + "; put " + files + " back, or start the shard with " +
-                 "--on-corrupt=quarantine to start without " + files + " (what " + files +
-                 " held is lost)"};
+                 "--on-corrupt=quarantine to start without " + files + " (what is in " + files +
+                 " is lost)"};
   }
   out_.notes.push_back(what + " (started " + std::string(without) + ")");
   ++out_.missing_files;

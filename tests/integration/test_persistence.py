@@ -547,11 +547,15 @@ class PersistenceTest(cluster.LoggedTestCase):
                       message)
         self.assertIn("--on-corrupt=quarantine", message)
         self.assertEqual(files_under(data_dir), before, "a refused start writes nothing")
-        # Shard 0 of 3 owns no torrent shard 1 of 2 held (jump hash): it may start.
+        # Shard 0 of 3 owns no torrent shard 1 of 2 held (jump hash), but its layout cannot start
+        # whole: it writes nothing either, so that going back to 2 shards needs no choice.
         shard = Shard(0, 3, free_port(), data_dir, env=self.cluster.env)
-        self.addCleanup(shard.stop)
-        shard.start()
-        self.assertEqual(shard.stop(), 0)
+        with self.assertRaises(RuntimeError) as refused:
+            shard.start()
+        self.assertIn("will refuse to start: no file of shard 1 of 2 is in",
+                      str(refused.exception))
+        self.assertIn("so no shard of 3 starts and nothing is written", str(refused.exception))
+        self.assertEqual(files_under(data_dir), before)
         waiting = self.dfile_tool("retire", "--data-dir", data_dir, "--count", "3")
         self.assertEqual(waiting.returncode, 3, waiting.stdout + waiting.stderr)
         self.assertIn(b"no file of shard 1 of 2 is in", waiting.stdout)
