@@ -535,17 +535,18 @@ MetricsRegistry& FrontendRuntime::metrics_registry() { return parts_->registry; 
 
 Status FrontendRuntime::CheckPorts() {
   const FrontendSettings& settings = parts_->settings;
-  UniqueFd http;  // held, with the UDP probe, while the metrics port is tried: one port for both
+  UniqueFd http;  // held while the metrics port (TCP too) is tried: one port for both is refused
   if (settings.port != 0) {
     auto held = HoldListen(settings.bind, settings.port, settings.reuse_port);
     if (!held) return Error{"--port: " + held.error()};
     http = std::move(*held);
   }
-  UdpSocket probe(
-      parts_->event_loop,
-      {.bind_address = settings.bind, .port = settings.udp_port, .reuse_port = settings.reuse_port},
-      [](std::string_view, const Endpoint&, const std::optional<LocalAddress>&) {});
   if (settings.udp_port != 0) {
+    UdpSocket probe(parts_->event_loop,
+                    {.bind_address = settings.bind,
+                     .port = settings.udp_port,
+                     .reuse_port = settings.reuse_port},
+                    [](std::string_view, const Endpoint&, const std::optional<LocalAddress>&) {});
     if (Status udp = probe.Open(); !udp) return Error{"--udp-port: " + udp.error()};
   }
   if (auto metrics = HoldMetricsListen(settings.metrics_listen); !metrics) {

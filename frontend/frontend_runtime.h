@@ -39,9 +39,9 @@ class FrontendRuntime {
 
   // Opens the HTTP listener (and the UDP socket with --udp-port), then logs the ready line.
   Status Start();
-  // Whether Start could take --port, --udp-port and --metrics-listen now, all at once (so one
-  // port given to two is refused), before anything listens: a node asks before it loads its
-  // shards (minutes, and a snapshot each, at millions of peers), not after.
+  // Whether Start could take --port, --udp-port and --metrics-listen now (one port given to
+  // both TCP listeners is refused): a node asks before it loads its shards (minutes, and a
+  // snapshot each, at millions of peers), not after.
   Status CheckPorts();
   // Served at /metrics; other parts of the process may add their series.
   MetricsRegistry& metrics_registry();

@@ -35,10 +35,6 @@ int Run(int argc, char** argv) {
     LogStartFailure(frontend.error());
     return 2;
   }
-  if (Status ports = (*frontend)->CheckPorts(); !ports) {
-    LogStartFailure(ports.error());
-    return 1;
-  }
   if (Status started = (*frontend)->Start(); !started) {
     LogStartFailure(started.error());
     return 1;

@@ -100,11 +100,14 @@ int Run(int argc, char** argv) {
     LogStartFailure(frontend.error());
     return 2;
   }
+  std::vector<ShardPlan> plans;
   for (const ShardSettings& one : shard_settings) {
-    if (Status checked = ShardRuntime::CheckSettings(one); !checked) {
-      LogStartFailure(fmt::format("shard {}: {}", one.index, checked.error()));
+    auto plan = ShardRuntime::Plan(one);
+    if (!plan) {
+      LogStartFailure(fmt::format("shard {}: {}", one.index, plan.error()));
       return 2;
     }
+    plans.push_back(std::move(*plan));
   }
   if (Status ports = (*frontend)->CheckPorts(); !ports) {
     LogStartFailure(ports.error());
@@ -123,7 +126,7 @@ int Run(int argc, char** argv) {
     return volume_lost ? kExitVolumeLost : saved ? code : 1;
   };
   for (const ShardSettings& one : shard_settings) {
-    auto shard = ShardRuntime::Open(loop, context, one, clock);
+    auto shard = ShardRuntime::Open(loop, context, one, std::move(plans[one.index]), clock);
     if (!shard.ok()) {
       LogStartFailure(fmt::format("shard {}: {}", one.index, shard.error()));
       return stop_shards(1);

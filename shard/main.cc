@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "common/clock.h"
 #include "common/flags.h"
@@ -29,8 +30,9 @@ int Run(int argc, char** argv) {
     return 2;
   }
 
-  if (Status checked = ShardRuntime::CheckSettings(settings); !checked) {
-    LogStartFailure(checked.error());
+  auto plan = ShardRuntime::Plan(settings);
+  if (!plan) {
+    LogStartFailure(plan.error());
     return 2;
   }
   SystemClock clock;
@@ -47,7 +49,7 @@ int Run(int argc, char** argv) {
   });
   zmq::context_t context(1);
   spdlog::info("loading shard {}/{} from {}", settings.index, settings.count, settings.data_dir);
-  auto shard = ShardRuntime::Open(loop, context, settings, clock);
+  auto shard = ShardRuntime::Open(loop, context, settings, std::move(*plan), clock);
   if (!shard) {
     LogStartFailure(shard.error());
     return 1;

@@ -22,12 +22,6 @@
 namespace shardtrack {
 namespace {
 
-// --curve-secret-file and --frontend-keys-file, read.
-struct ShardCurve {
-  CurveSetup<CurveKeyList> keys;  // theirs: the frontends admitted
-  FileStamp keys_stamp;           // the version of the keys file read, where its reloader starts
-};
-
 // Both files (CURVE) or neither (plain TCP: nullopt).
 Result<std::optional<ShardCurve>> LoadShardCurve(const ShardSettings& settings) {
   FileStamp stamp;
@@ -101,42 +95,6 @@ void RaiseOpenFilesForConnections(const ShardSettings& settings) {
   }
 }
 
-// What Open makes of the settings: each checked, the key files read, the open-file limit found
-// enough; nothing bound or written.
-struct ShardPlan {
-  OnCorrupt on_corrupt;
-  ExpirySweep::Options expiry;
-  std::vector<int> snapshot_cpus;
-  PeerIdPolicy peer_ids;
-  std::optional<ShardCurve> curve;
-};
-
-Result<ShardPlan> PlanShard(const ShardSettings& settings) {
-  if (settings.count == 0 || settings.index >= settings.count) {
-    return Error{"--index " + std::to_string(settings.index) + " must be below --count " +
-                 std::to_string(settings.count)};
-  }
-  auto on_corrupt = ParseOnCorrupt(settings.on_corrupt);
-  if (!on_corrupt) {
-    return Error{"--on-corrupt must be refuse or quarantine, got '" + settings.on_corrupt + "'"};
-  }
-  if (Status listen = CheckListen(settings); !listen) return Error{listen.error()};
-  if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
-    return Error{metrics.error()};
-  }
-  if (Status intervals = CheckFileIntervals(settings); !intervals) return Error{intervals.error()};
-  auto expiry = ExpiryOptionsFrom(settings);
-  if (!expiry) return Error{expiry.error()};
-  auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
-  if (!snapshot_cpus) return Error{snapshot_cpus.error()};
-  auto peer_ids = PeerIdPolicyFrom(settings);
-  if (!peer_ids) return Error{peer_ids.error()};
-  auto curve = LoadShardCurve(settings);
-  if (!curve) return Error{curve.error()};
-  if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
-  return ShardPlan{*on_corrupt, *expiry, std::move(*snapshot_cpus), *peer_ids, std::move(*curve)};
-}
-
 // Before the files: a load takes minutes at millions of peers, and writes a snapshot. Both ports
 // are held at once, so that one port given to both is refused too.
 Status CheckPorts(const ShardSettings& settings) {
@@ -172,26 +130,45 @@ ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock&
   ledger_.SetMaxCreditRate(settings.max_credit_rate);
 }
 
-Status ShardRuntime::CheckSettings(const ShardSettings& settings) {
-  auto plan = PlanShard(settings);
-  return plan ? OkStatus() : Status(Error{plan.error()});
+Result<ShardPlan> ShardRuntime::Plan(const ShardSettings& settings) {
+  if (settings.count == 0 || settings.index >= settings.count) {
+    return Error{"--index " + std::to_string(settings.index) + " must be below --count " +
+                 std::to_string(settings.count)};
+  }
+  auto on_corrupt = ParseOnCorrupt(settings.on_corrupt);
+  if (!on_corrupt) {
+    return Error{"--on-corrupt must be refuse or quarantine, got '" + settings.on_corrupt + "'"};
+  }
+  if (Status listen = CheckListen(settings); !listen) return Error{listen.error()};
+  if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
+    return Error{metrics.error()};
+  }
+  if (Status intervals = CheckFileIntervals(settings); !intervals) return Error{intervals.error()};
+  auto expiry = ExpiryOptionsFrom(settings);
+  if (!expiry) return Error{expiry.error()};
+  auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
+  if (!snapshot_cpus) return Error{snapshot_cpus.error()};
+  auto peer_ids = PeerIdPolicyFrom(settings);
+  if (!peer_ids) return Error{peer_ids.error()};
+  auto curve = LoadShardCurve(settings);
+  if (!curve) return Error{curve.error()};
+  if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
+  return ShardPlan{*on_corrupt, *expiry, std::move(*snapshot_cpus), *peer_ids, std::move(*curve)};
 }
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,
                                                          const ShardSettings& settings,
-                                                         const Clock& clock) {
-  auto plan = PlanShard(settings);
-  if (!plan) return Error{plan.error()};
+                                                         ShardPlan plan, const Clock& clock) {
   RaiseOpenFilesForConnections(settings);
   if (Status ports = CheckPorts(settings); !ports) return Error{ports.error()};
 
-  auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock, plan->peer_ids);
-  if (Status whole = CheckLayoutStartsWhole(shard->files_, settings, plan->on_corrupt); !whole) {
+  auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock, plan.peer_ids);
+  if (Status whole = CheckLayoutStartsWhole(shard->files_, settings, plan.on_corrupt); !whole) {
     return Error{whole.error()};
   }
   const PersistenceOptions options{
-      settings.data_dir,     settings.index,      settings.count,           plan->on_corrupt,
-      settings.peer_timeout, plan->snapshot_cpus, settings.sync_completions};
+      settings.data_dir,     settings.index,     settings.count,           plan.on_corrupt,
+      settings.peer_timeout, plan.snapshot_cpus, settings.sync_completions};
   auto persistence = ShardPersistence::Open(
       shard->files_, options, clock.WallNow(), shard->store_,
       [&](const StoreLoad& loaded) { return shard->OpenAccounting(loop, loaded); });
@@ -210,22 +187,22 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                                                    std::random_device{}(), limits);
   WarnIfAtLimits(settings.index, shard->store_, limits);
   try {  // a socket, an eventfd and two threads: each may be refused
-    shard->server_ = std::make_unique<ShardServer>(loop, context, settings, plan->expiry,
+    shard->server_ = std::make_unique<ShardServer>(loop, context, settings, plan.expiry,
                                                    shard->store_, *shard->service_);
   } catch (const std::exception& error) {
     return Error{std::string("cannot set up the shard's socket and workers: ") + error.what() +
                  " (raise the open-file limit, or run fewer shards)"};
   }
-  if (plan->curve) {
-    shard->frontend_keys_ = FrontendKeys(std::move(plan->curve->keys.theirs));
+  if (plan.curve) {
+    shard->frontend_keys_ = FrontendKeys(std::move(plan.curve->keys.theirs));
     shard->zap_ = std::make_unique<ZapHandler>(loop, context, shard->frontend_keys_);
     shard->keys_reloader_ = std::make_unique<ListFileReloader<FrontendKeys>>(
         loop, settings.frontend_keys_file, std::chrono::seconds(settings.frontend_keys_interval),
-        plan->curve->keys_stamp, shard->frontend_keys_);
-    shard->server_->UseCurve(plan->curve->keys.own.secret_key, shard->frontend_keys_);
+        plan.curve->keys_stamp, shard->frontend_keys_);
+    shard->server_->UseCurve(plan.curve->keys.own.secret_key, shard->frontend_keys_);
     spdlog::info("shard {}: CURVE on, {} frontend keys admitted; the shards' public key is {}",
                  settings.index, shard->frontend_keys_.entries(),
-                 plan->curve->keys.own.public_key.ToHex());
+                 plan.curve->keys.own.public_key.ToHex());
   }
   shard->service_->SetCredits(shard->accounting_.get());
   shard->server_->SetTurnLog(shard->accounting_.get());

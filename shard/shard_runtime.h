@@ -5,10 +5,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/curve_setup.h"
+#include "common/list_file.h"
 #include "common/list_file_reloader.h"
 #include "common/metrics.h"
 #include "common/reactor/event_loop.h"
@@ -30,20 +34,36 @@ namespace shardtrack {
 // its volume; 2 is for settings refused, 1 for other failures.
 inline constexpr int kExitVolumeLost = 3;
 
+// --curve-secret-file and --frontend-keys-file, read.
+struct ShardCurve {
+  CurveSetup<CurveKeyList> keys;  // theirs: the frontends admitted
+  FileStamp keys_stamp;           // the version of the keys file read, where its reloader starts
+};
+
+// What ShardRuntime::Open makes of the settings: each checked, the key files read, the open-file
+// limit found enough; nothing bound or written.
+struct ShardPlan {
+  OnCorrupt on_corrupt;
+  ExpirySweep::Options expiry;
+  std::vector<int> snapshot_cpus;
+  PeerIdPolicy peer_ids;
+  std::optional<ShardCurve> curve;  // nullopt: plain TCP
+};
+
 class ShardRuntime {
   struct OnlyOpen {  // a key only Open can make: the constructor is public for make_unique
     explicit OnlyOpen() = default;
   };
 
  public:
-  // Whether Open would take the settings (flags and key files, and an open-file limit enough for
-  // them): an error names what the operator must change (the process exits 2; a later failure,
-  // which a restart may not meet, 1).
-  static Status CheckSettings(const ShardSettings& settings);
-  // Checks the settings and loads the shard's files (seconds for millions of peers). An error
-  // names the setting or the file at fault. `settings` and `clock` must outlive the runtime.
+  // Checks the settings (flags and key files, and an open-file limit enough for them): an error
+  // names what the operator must change (the process exits 2; a failure of Open, which a
+  // restart may not meet, 1).
+  static Result<ShardPlan> Plan(const ShardSettings& settings);
+  // Takes the ports and loads the shard's files (seconds for millions of peers). An error names
+  // the port or the file at fault. `settings` and `clock` must outlive the runtime.
   static Result<std::unique_ptr<ShardRuntime>> Open(EventLoop& loop, zmq::context_t& context,
-                                                    const ShardSettings& settings,
+                                                    const ShardSettings& settings, ShardPlan plan,
                                                     const Clock& clock);
   ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock, PeerIdPolicy peer_ids);
   ShardRuntime(const ShardRuntime&) = delete;

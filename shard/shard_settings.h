@@ -124,7 +124,8 @@ Duration FirstSaveDelay(const ShardSettings& settings);
 // --save-dfile-interval and --accounting-interval: from 1 s to kLongestSettingSeconds each.
 Status CheckFileIntervals(const ShardSettings& settings);
 
-// --listen names a ZeroMQ transport (tcp://HOST:PORT; shardtrack-node's shards use inproc://).
+// --listen names a ZeroMQ transport (tcp://HOST:PORT; shardtrack-node's shards use inproc://),
+// and what a connection to it may take (--handshake-timeout, --max-message-bytes) is in range.
 Status CheckListen(const ShardSettings& settings);
 
 // --store-peer-ids: asked, always or never.
