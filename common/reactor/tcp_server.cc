@@ -433,17 +433,25 @@ void TcpServer::Linger(ConnectionMap::iterator it) {
   const int fd = connection.fd();
   ::shutdown(fd, SHUT_WR);
   if (connection.registered) loop_.UnwatchFd(fd);
-  lingering_[connection.ReleaseFd()] = loop_.clock().Now() + kLingerTimeout;
+  const MonoTime deadline = loop_.clock().Now() + kLingerTimeout;
+  lingering_[connection.ReleaseFd()] = deadline;
+  linger_order_.emplace_back(fd, deadline);
   loop_.WatchFd(fd, EventLoop::kReadable, [this, fd](short) { DrainLingering(fd); });
   CloseConnection(it);
   ScheduleLingerSweep();
 }
 
+bool TcpServer::StillLingering(const std::pair<int, MonoTime>& entry) const {
+  const auto lingering = lingering_.find(entry.first);
+  return lingering != lingering_.end() && lingering->second == entry.second;
+}
+
 void TcpServer::ScheduleLingerSweep() {
-  if (linger_timer_ || lingering_.empty()) return;
-  MonoTime first = MonoTime::max();
-  for (const auto& [fd, deadline] : lingering_) first = std::min(first, deadline);
-  linger_timer_ = loop_.RunAt(first, [this] {
+  while (!linger_order_.empty() && !StillLingering(linger_order_.front())) {
+    linger_order_.pop_front();  // closed before its time (the client ended its input)
+  }
+  if (linger_timer_ || linger_order_.empty()) return;
+  linger_timer_ = loop_.RunAt(linger_order_.front().second, [this] {
     linger_timer_.reset();
     CloseExpiredLingering();
     ScheduleLingerSweep();
@@ -452,11 +460,11 @@ void TcpServer::ScheduleLingerSweep() {
 
 void TcpServer::CloseExpiredLingering() {
   const MonoTime now = loop_.clock().Now();
-  std::vector<int> expired;
-  for (const auto& [fd, deadline] : lingering_) {
-    if (deadline <= now) expired.push_back(fd);
+  while (!linger_order_.empty() && linger_order_.front().second <= now) {
+    const auto entry = linger_order_.front();
+    linger_order_.pop_front();
+    if (StillLingering(entry)) CloseLingering(entry.first);
   }
-  for (int fd : expired) CloseLingering(fd);
 }
 
 // Bounded like reading: a client that keeps sending must not hold the loop, nor drain past its

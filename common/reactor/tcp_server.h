@@ -16,11 +16,13 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/ip_address.h"
@@ -144,6 +146,8 @@ class TcpServer {
   // a quarter of the idle timeout apart, would hold them (and their places) longer.
   void ScheduleLingerSweep();
   void CloseExpiredLingering();
+  // Whether a linger_order_ entry is the socket's linger still under way.
+  bool StillLingering(const std::pair<int, MonoTime>& entry) const;
   void ScheduleDeferred();
   void RunDeferred();
   void SweepIdle();
@@ -162,6 +166,9 @@ class TcpServer {
   std::vector<ConnectionId> pending_close_;
   // Connections closed with drain_input, after their last bytes: fd -> deadline.
   std::unordered_map<int, MonoTime> lingering_;
+  // The same, oldest first (every deadline is kLingerTimeout after its start, so this is their
+  // order), with entries of sockets closed early left until they reach the front.
+  std::deque<std::pair<int, MonoTime>> linger_order_;
   std::vector<ConnectionId> pending_resume_;
   // RunDeferred's working lists (members so that they keep their capacity).
   std::vector<ConnectionMap::node_type> running_closed_;
