@@ -51,7 +51,9 @@ struct ShardRouter::Shard {
   std::string endpoint;
   proto::RequestBatch batch;    // this turn's requests; cleared (not freed) after each flush
   std::size_t batch_bytes = 0;  // at least its wire size (see kRequestBytesBound)
-  std::string wire;             // reused serialisation buffer
+  // A batch too large for one message, while it goes in parts; cleared (not freed) after.
+  google::protobuf::RepeatedPtrField<proto::Request> whole_batch;
+  std::string wire;  // reused serialisation buffer
   std::deque<Unsent> backlog;
   std::optional<MonoTime> unreachable_since;
   MonoTime connected_at{};  // the last connect; set again by Reconnect
@@ -181,7 +183,7 @@ void ShardRouter::Flush(Shard& shard) {
 
 // A turn's batch too large for one message (common/batch_limits.h) goes in parts, in order.
 void ShardRouter::FlushInParts(Shard& shard) {
-  google::protobuf::RepeatedPtrField<proto::Request> whole;
+  auto& whole = shard.whole_batch;
   whole.Swap(shard.batch.mutable_requests());
   std::size_t part_bytes = 0;
   for (int i = 0; i < whole.size(); ++i) {
@@ -192,6 +194,7 @@ void ShardRouter::FlushInParts(Shard& shard) {
       part_bytes = 0;
     }
   }
+  whole.Clear();
 }
 
 void ShardRouter::FlushPart(Shard& shard) {

@@ -32,11 +32,12 @@ class SharedFanOut {
     under_way_ = list_version;
     return true;
   }
-  // The shared fan-out ended: its waiters, handed over (a request that an answer lets in waits
-  // for the next one).
-  std::vector<Waiter> Finish() {
+  // The shared fan-out ended: its waiters, handed over into `out` (a request that an answer lets
+  // in waits for the next one). The two vectors trade places, so neither is allocated again.
+  void Finish(std::vector<Waiter>& out) {
     under_way_.reset();
-    return std::exchange(waiters_, {});
+    out.clear();
+    out.swap(waiters_);
   }
 
  private:

@@ -330,10 +330,11 @@ bool TrackerHandler::WaitForSharedFanOut(Route kind, ResponseSlot slot) {
   return true;
 }
 
-void TrackerHandler::AnswerWaiters(const Exchange& exchange,
-                                   const std::function<void(const SharedFanOut::Waiter&)>& answer) {
+template <typename Answer>
+void TrackerHandler::AnswerWaiters(const Exchange& exchange, Answer answer) {
   if (!exchange.shared) return;
-  for (const SharedFanOut::Waiter& waiter : SharingOf(exchange.kind)->Finish()) {
+  SharingOf(exchange.kind)->Finish(answering_waiters_);
+  for (const SharedFanOut::Waiter& waiter : answering_waiters_) {
     answering_ = {exchange.kind, waiter.started, waiter.gzip};
     answer(waiter);
   }

@@ -33,7 +33,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -155,11 +154,12 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   SharedFanOut* SharingOf(Route kind);
   // Whether the request being answered waits for a fan-out of `kind` under way (then it does).
   bool WaitForSharedFanOut(Route kind, ResponseSlot slot);
-  // When `exchange` is the shared fan-out: `answer` each of its waiters.
-  void AnswerWaiters(const Exchange& exchange,
-                     const std::function<void(const SharedFanOut::Waiter&)>& answer);
-  // Gives the shared full scrape's answer (the cached reply, or `failure`) to its waiters.
+  // When `exchange` is the shared fan-out: `answer` (a callable taking a SharedFanOut::Waiter)
+  // each of its waiters.
+  template <typename Answer>
+  void AnswerWaiters(const Exchange& exchange, Answer answer);
   void NoteTruncatedFullScrape();
+  // Gives the shared full scrape's answer (the cached reply, or `failure`) to its waiters.
   void AnswerFullScrapeWaiters(const Exchange& exchange);
   void FinishInfoPage(Exchange& exchange);
   void FinishReady(Exchange& exchange);
@@ -200,6 +200,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   SharedFanOut full_scrape_sharing_;
   SharedFanOut info_page_sharing_;
   SharedFanOut readyz_sharing_;
+  std::vector<SharedFanOut::Waiter> answering_waiters_;  // a finished fan-out's, being answered
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;

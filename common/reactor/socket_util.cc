@@ -9,15 +9,9 @@
 #include <cstring>
 #include <string_view>
 
+#include "common/ip_address.h"
+
 namespace shardtrack {
-namespace {
-
-std::string Describe(const std::string& address, std::uint16_t port, bool v6) {
-  return v6 ? "[" + address + "]:" + std::to_string(port) : address + ":" + std::to_string(port);
-}
-
-}  // namespace
-
 Error SocketError(const char* step, const std::string& where, int fd) {
   const int saved = errno;
   if (fd >= 0) ::close(fd);
@@ -42,7 +36,7 @@ Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16
     return Error{"listen on " + address + ":" + std::to_string(port) +
                  ": not an IPv4 or IPv6 address literal"};
   }
-  parsed.where = Describe(literal, port, parsed.is_v6);
+  parsed.where = BracketedIfIpv6(literal) + ":" + std::to_string(port);
   return parsed;
 }
 
