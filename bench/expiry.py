@@ -17,7 +17,8 @@ import argparse
 import threading
 import time
 
-from scale import Cluster, add_process_arguments, log, metrics, run_in_fresh_dir
+from scale import (Cluster, add_process_arguments, log, metrics, run_in_fresh_dir,
+                   sources_for)
 
 class Expiry(Cluster):
     def start(self):
@@ -31,9 +32,7 @@ class Expiry(Cluster):
             f"shard args {a.shard_arg}")
         self.start()
         populate_started = time.monotonic()
-        # 20 source addresses, or enough for the peers (the load generator tells apart 64,000
-        # peers per address): 2M peers need 32.
-        sources = max(20, -(-a.torrents // 64000))
+        sources = sources_for(a.torrents, 20)  # 2M peers need 32
         populated = self.loadgen(["--mode", "populate", "--torrents", str(a.torrents),
                                   "--peers", str(a.torrents), "--sources", str(sources)])
         populate_ended = time.monotonic()

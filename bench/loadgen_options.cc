@@ -52,7 +52,9 @@ void LoadgenOptions::Register(FlagSet& flags) {
   flags.Add("distribution", &distribution, "torrent popularity: zipf, gamma or uniform");
   flags.Add("zipf-s", &zipf_s, "Zipf exponent");
   flags.Add("torrents", &torrents, "torrents in the workload");
-  flags.Add("peers", &peers, "distinct peers in the workload (at most 64000 per source)");
+  flags.Add("peers", &peers,
+            "distinct peers in the workload (at most " + std::to_string(kBenchPortsPerSource) +
+                " per source)");
   flags.Add("numwant", &numwant, "numwant of each announce");
   flags.Add("started-percent", &started_percent, "announces with event=started");
   flags.Add("completed-percent", &completed_percent, "announces with event=completed");

@@ -40,6 +40,11 @@ from cluster import free_port  # noqa: E402  (never the same port twice in one r
 # shardtrack-loadgen tells apart at most this many peers per source address (by their ports).
 PORTS_PER_SOURCE = 64000
 
+
+def sources_for(peers, least):
+    """Source addresses for `peers` distinct peers: `least`, or more when the peers need them."""
+    return max(least, -(-peers // PORTS_PER_SOURCE))
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -200,8 +205,7 @@ class Scale(Cluster):
     def __init__(self, args):
         super().__init__(args)
         self.out = {"peers": args.peers, "torrents": args.torrents, "shard_args": args.shard_arg}
-        # 20 source addresses, or enough for the peers (10M peers: 157).
-        self.sources = max(20, -(-args.peers // PORTS_PER_SOURCE))
+        self.sources = sources_for(args.peers, 20)  # 10M peers: 157
 
     def start_shard(self, interval):
         return super().start_shard(["--index", "0", "--count", "1", "--save-dfile-interval",

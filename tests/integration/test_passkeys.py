@@ -131,6 +131,10 @@ class MembersTest(PasskeyCase):
         self.assertTrue(self.frontend.logged(
             f"--passkey-file: {self.path} may be read by any user of this machine (mode 644): "
             "whoever reads it can announce as any member; chmod o-rwx it"))
+        os.chmod(self.path, 0o642)  # others may write it, not read it
+        self.frontend.restart()
+        self.assertTrue(self.frontend.logged(
+            f"--passkey-file: {self.path} may be changed by any user of this machine (mode 642)"))
 
     def test_a_udp_announce_carries_its_passkey_in_bep41_url_data_and_a_udp_scrape_is_refused(self):
         client = UdpClient(self.udp_port, "127.0.0.2")

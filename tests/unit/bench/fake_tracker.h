@@ -16,10 +16,13 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "common/reactor/socket_util.h"
 
 namespace shardtrack::testing {
 
@@ -33,15 +36,10 @@ class FakeTracker {
   };
 
   explicit FakeTracker(Clock::duration reply_delay = {}) : reply_delay_(reply_delay) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length);
-    ::listen(listen_fd_, 128);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+    auto listening = OpenListenSocket("127.0.0.1", 0, 128, /*reuse_port=*/false);
+    if (!listening.ok()) throw std::runtime_error(listening.error());
+    listen_fd_ = listening->fd;
+    port_ = listening->port;
   }
   ~FakeTracker() {
     Stop();

@@ -58,15 +58,11 @@ std::optional<RunStats> RunLoad(const LoadgenOptions& options, std::chrono::seco
 
 // A loopback port nothing listens on.
 std::uint16_t ClosedPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), length);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  auto listening = OpenListenSocket("127.0.0.1", 0, 1, /*reuse_port=*/false);
+  EXPECT_TRUE(listening.ok());
+  if (!listening.ok()) return 0;
+  ::close(listening->fd);
+  return listening->port;
 }
 
 TEST(LoadRunnerTest, PacedRunMeasuresRequestsAStallAtTheEndOfTheWindowHolds) {
