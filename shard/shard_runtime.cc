@@ -79,12 +79,17 @@ void LogRecovery(const ShardSettings& settings, const StoreLoad& recovery) {
   }
 }
 
+// A node's shards listen on inproc://: no connections come from outside the process.
+bool TakesConnections(const ShardSettings& settings) {
+  return !settings.listen.starts_with("inproc://");
+}
+
 // Each connection to --listen holds a descriptor, a frontend's or, until --handshake-timeout,
 // anyone's who reaches the port: at systemd's default soft limit of 1,024 a few hundred silent
 // connections would refuse new frontends and the snapshot's pipe, so take what the hard limit
 // allows, as a frontend does for its clients.
 void RaiseOpenFilesForConnections(const ShardSettings& settings) {
-  if (settings.listen.starts_with("inproc://")) return;  // a node's: no connections
+  if (!TakesConnections(settings)) return;
   constexpr std::uint64_t kWanted = 65'536;
   auto limit = RaiseOpenFileLimit(kWanted);
   if (limit.ok() && *limit < kWanted) {
@@ -186,9 +191,12 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   shard->service_ = std::make_unique<ShardService>(settings.index, settings.count, shard->store_,
                                                    std::random_device{}(), limits);
   WarnIfAtLimits(settings.index, shard->store_, limits);
-  try {  // a socket, an eventfd and two threads: each may be refused
+  try {  // sockets, an eventfd and two threads: each may be refused
     shard->server_ = std::make_unique<ShardServer>(loop, context, settings, plan.expiry,
                                                    shard->store_, *shard->service_);
+    if (TakesConnections(settings)) {
+      shard->watch_ = std::make_unique<ConnectionWatch>(loop, context, plan.curve.has_value());
+    }
   } catch (const std::exception& error) {
     return Error{std::string("cannot set up the shard's socket and workers: ") + error.what() +
                  " (raise the open-file limit, or run fewer shards)"};
@@ -226,10 +234,14 @@ Status ShardRuntime::OpenAccounting(EventLoop& loop, const StoreLoad& loaded) {
 }
 
 Result<std::string> ShardRuntime::Start() {
-  if (zap_) {  // before the socket takes its first handshake
-    if (Status started = zap_->Start(server_->socket()); !started) {
-      return Error{started.error()};
+  // Both before the socket takes its first connection.
+  if (watch_) {
+    if (Status watching = watch_->Start(server_->socket()); !watching) {
+      return Error{watching.error()};
     }
+  }
+  if (zap_) {
+    if (Status started = zap_->Start(); !started) return Error{started.error()};
     keys_reloader_->Start();
   }
   auto endpoint = server_->Bind();
@@ -244,18 +256,28 @@ void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
   RegisterShardMetrics(registry, settings_.index, settings_.count, store_, *service_, *server_);
   RegisterPersistenceMetrics(registry, settings_.index, *persistence_, clock_);
   accounting_->RegisterMetrics(registry);
+  const std::string shard = std::to_string(settings_.index);
+  if (watch_) {
+    const char* name = "shardtrack_shard_connection_failures_total";
+    const char* help =
+        "Connections to the shard's --listen that never became a frontend's: not accepted (out "
+        "of descriptors), or whose ZeroMQ handshake failed.";
+    registry.AddCounter(name, help, {{"shard", shard}, {"stage", "accept"}},
+                        [this] { return watch_->accept_failures(); });
+    registry.AddCounter(name, help, {{"shard", shard}, {"stage", "handshake"}},
+                        [this] { return watch_->handshake_failures(); });
+  }
   if (zap_) {
     const char* name = "shardtrack_curve_handshakes_total";
     const char* help =
         "Frontends' CURVE handshakes: admitted, refused (a key not listed), or failed before "
         "showing a key (no CURVE, or another shard key).";
-    const std::string shard = std::to_string(settings_.index);
     registry.AddCounter(name, help, {{"shard", shard}, {"result", "admitted"}},
                         [this] { return zap_->admitted(); });
     registry.AddCounter(name, help, {{"shard", shard}, {"result", "refused"}},
                         [this] { return zap_->refused(); });
     registry.AddCounter(name, help, {{"shard", shard}, {"result", "failed"}},
-                        [this] { return zap_->failed(); });
+                        [this] { return watch_ ? watch_->handshake_failures() : 0; });
     registry.AddGauge("shardtrack_frontend_keys", "Frontend keys in --frontend-keys-file in force.",
                       {{"shard", shard}}, [this] { return double(frontend_keys_.entries()); });
     AddReloadCounters(registry, "shardtrack_frontend_keys_reloads_total", frontend_keys_,

@@ -19,6 +19,7 @@
 #include "common/result.h"
 #include "shard/accounting/accounting_flusher.h"
 #include "shard/accounting/transfer_ledger.h"
+#include "shard/connection_watch.h"
 #include "shard/frontend_keys.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/shard_persistence.h"
@@ -103,6 +104,7 @@ class ShardRuntime {
   std::unique_ptr<AccountingFlusher> accounting_;
   std::unique_ptr<ShardService> service_;
   std::unique_ptr<ShardServer> server_;
+  std::unique_ptr<ConnectionWatch> watch_;  // unless --listen is inproc:// (a node's)
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<ListFileReloader<FrontendKeys>> keys_reloader_;
 };

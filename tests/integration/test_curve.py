@@ -105,19 +105,6 @@ class CurveTest(cluster.ProcessTestCase):
         self.assertEqual(reply[b"retry in"], 1, reply)
         self.assertTrue(frontend.logged("may run without --curve-secret-file"))
 
-    def test_a_shard_out_of_descriptors_says_so(self):
-        shard = cluster.Shard(0, 1, cluster.free_port(), os.path.join(self.dir, "few"),
-                              ["--curve-secret-file", self.shard_keys + ".secret",
-                               "--frontend-keys-file", self.frontend_list], self.env)
-        shard.argv = ["prlimit", "--nofile=64:64", *shard.argv]  # the least a shard starts with
-        self.start(shard)
-        silent = []
-        self.addCleanup(lambda: [connection.close() for connection in silent])
-        for _ in range(64):  # each holds one of the shard's descriptors until the handshake ends
-            silent.append(socket.create_connection(("127.0.0.1", shard.port), timeout=10))
-        self.assertTrue(shard.logged(
-            "cannot accept connections on --listen: Too many open files", timeout=10))
-
     def test_a_frontend_whose_key_is_added_is_admitted_without_a_restart(self):
         port = self.frontend(1, *self.curve_args(self.stranger)).port
         hashes = [cluster.hash_on_shard(shard, 2, f"joins/{shard}") for shard in range(2)]

@@ -18,6 +18,7 @@ from test_access_list import wait_until
 SHARD_TIMEOUT_MS = 300
 FAILURE_DEADLINE = 3.0  # seconds within which a request to a lost shard must fail
 RECOVERY_DEADLINE = 15.0  # seconds within which a restarted shard must serve again
+METRICS = ["--metrics-listen", "127.0.0.1:0"]
 
 
 class ShardFailureTest(cluster.LoggedTestCase):
@@ -248,8 +249,9 @@ class ShardFailureTest(cluster.LoggedTestCase):
 class StrangersAtTheShardPortTest(cluster.ProcessTestCase):
     """Anyone who reaches a shard's --listen can open connections that send nothing: each is
     closed after --handshake-timeout, and the shard takes the open-file limit it may, so that
-    such connections cannot keep its frontends (or its snapshot's pipe) out. Nor can one claim
-    a message of any size: past --max-message-bytes its connection is closed."""
+    such connections cannot keep its frontends (or its snapshot's pipe) out; and it says so, in
+    its log and its metrics. Nor can one claim a message of any size: past --max-message-bytes
+    its connection is closed."""
 
     def test_a_message_over_max_message_bytes_closes_its_connection_at_its_header(self):
         shard = self.start(cluster.Shard(0, 1, cluster.free_port(), self.tmp,
@@ -272,13 +274,34 @@ class StrangersAtTheShardPortTest(cluster.ProcessTestCase):
 
     def test_a_connection_that_sends_nothing_is_closed_after_the_handshake_timeout(self):
         shard = self.start(cluster.Shard(0, 1, cluster.free_port(), self.tmp,
-                                         ["--handshake-timeout", "1"]))
+                                         ["--handshake-timeout", "1", *METRICS]))
         silent = socket.create_connection(("127.0.0.1", shard.port), timeout=10)
         self.addCleanup(silent.close)
         started = time.monotonic()
         while silent.recv(4096):  # the shard's greeting, then its close (libzmq's default: 30 s)
             pass
         self.assertLess(time.monotonic() - started, 5, "not closed by the handshake timeout")
+        self.assertTrue(shard.logged("a connection to --listen failed its ZeroMQ handshake (1 so"))
+        self.assertEqual(self.connection_failures(shard, "handshake"), 1)
+
+    def test_a_shard_out_of_descriptors_says_so(self):
+        shard = cluster.Shard(0, 1, cluster.free_port(), self.tmp, METRICS)
+        shard.argv = ["prlimit", "--nofile=64:64", *shard.argv]  # the least a shard starts with
+        self.start(shard)
+        silent = []
+        self.addCleanup(lambda: [connection.close() for connection in silent])
+        for _ in range(64):  # each holds one of the shard's descriptors until the handshake ends
+            silent.append(socket.create_connection(("127.0.0.1", shard.port), timeout=10))
+        self.assertTrue(shard.logged(
+            "cannot accept connections on --listen: Too many open files", timeout=10))
+        for connection in silent:  # so that the metrics port may accept again
+            connection.close()
+        self.assertGreater(self.connection_failures(shard, "accept"), 0)
+
+    @staticmethod
+    def connection_failures(shard, stage):
+        return cluster.metrics(shard.metrics_port())[
+            f'shardtrack_shard_connection_failures_total{{shard="0",stage="{stage}"}}']
 
     def test_the_shard_raises_its_open_file_limit_as_far_as_the_hard_limit(self):
         shard = cluster.Shard(0, 1, cluster.free_port(), self.tmp)

@@ -1,7 +1,7 @@
 // ZapHandler over real ZeroMQ sockets in one context, driven by a real EventLoop: ZAP requests
 // (RFC 27) sent to inproc://zeromq.zap.01 get 200 for a listed key and 400 for an unlisted key
-// or a malformed request, each counted; real CURVE handshakes are admitted, refused or counted
-// as failed; a second handler in the same context cannot start. Every wait is a bounded number
+// or a malformed request, each counted; real CURVE handshakes are admitted or refused; a second
+// handler in the same context cannot start. Every wait is a bounded number
 // of loop turns, so a handler that answers nothing fails instead of hanging.
 #include "shard/zap_handler.h"
 
@@ -64,7 +64,7 @@ class ZapHandlerTest : public ::testing::Test {
   void SetUp() override {
     client_.set(zmq::sockopt::linger, 0);
     shard_socket_.set(zmq::sockopt::linger, 0);
-    Status started = handler_.Start(shard_socket_);
+    Status started = handler_.Start();
     ASSERT_TRUE(started.ok()) << started.error();
     client_.connect("inproc://zeromq.zap.01");
   }
@@ -164,10 +164,8 @@ TEST_F(ZapHandlerTest, ReplacedKeysDecideTheNextRequest) {
 }
 
 TEST_F(ZapHandlerTest, ASecondHandlerInTheSameContextCannotStart) {
-  zmq::socket_t other_shard(context_, zmq::socket_type::router);
-  other_shard.set(zmq::sockopt::linger, 0);
   ZapHandler second(loop_, context_, keys_);
-  Status started = second.Start(other_shard);
+  Status started = second.Start();
   ASSERT_FALSE(started.ok());
   EXPECT_THAT(started.error(), HasSubstr("cannot start the CURVE key check"));
   EXPECT_EQ(StatusFor(CurveRequest(listed_.view())), "200");  // the first still answers
@@ -234,7 +232,6 @@ TEST_F(ZapHandshakeTest, AClientWithAListedKeyIsServed) {
   EXPECT_TRUE(ShardReceives());
   EXPECT_EQ(handler_.admitted(), 1u);
   EXPECT_EQ(handler_.refused(), 0u);
-  EXPECT_EQ(handler_.failed(), 0u);
 }
 
 TEST_F(ZapHandshakeTest, AClientWithAnUnlistedKeyIsRefused) {
@@ -243,14 +240,6 @@ TEST_F(ZapHandshakeTest, AClientWithAnUnlistedKeyIsRefused) {
   EXPECT_GE(handler_.refused(), 1u);  // the client may retry meanwhile
   EXPECT_FALSE(ShardReceives(40));
   EXPECT_EQ(handler_.admitted(), 0u);
-}
-
-TEST_F(ZapHandshakeTest, AClientWithoutCurveFailsBeforeShowingAKey) {
-  Connect(std::nullopt);
-  TurnUntil([&] { return handler_.failed() > 0; });
-  EXPECT_GE(handler_.failed(), 1u);
-  EXPECT_FALSE(ShardReceives(40));
-  EXPECT_EQ(handler_.admitted() + handler_.refused(), 0u);
 }
 
 }  // namespace
