@@ -8,14 +8,13 @@
 #include <cerrno>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 #include "common/ip_address.h"
 
 namespace shardtrack {
-Error SocketError(const char* step, const std::string& where, int fd) {
-  const int saved = errno;
-  if (fd >= 0) ::close(fd);
-  return Error{std::string(step) + " " + where + ": " + std::strerror(saved)};
+Error SocketError(const char* step, const std::string& where) {
+  return Error{std::string(step) + " " + where + ": " + std::strerror(errno)};
 }
 
 Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16_t port) {
@@ -45,43 +44,57 @@ bool ServeBothFamilies(int fd, const SocketAddress& address) {
   return !address.is_v6 || ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) == 0;
 }
 
+Result<UniqueFd> NewServerSocket(const SocketAddress& address, int type, bool reuse_port) {
+  UniqueFd fd(::socket(address.storage.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid())
+    return SocketError(type == SOCK_DGRAM ? "udp socket for" : "socket for", address.where);
+  const int one = 1;
+  if (reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    return SocketError("SO_REUSEPORT on", address.where);
+  }
+  if (!ServeBothFamilies(fd.get(), address))
+    return SocketError("IPV6_V6ONLY off on", address.where);
+  return fd;
+}
+
+Result<std::uint16_t> BindSocket(int fd, const SocketAddress& address) {
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0) {
+    return SocketError("bind", address.where);
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof bound;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) != 0) {
+    return SocketError("getsockname of", address.where);
+  }
+  auto endpoint = EndpointFrom(bound);
+  if (!endpoint) return Error{"getsockname of " + address.where + ": not an IP address"};
+  return endpoint->port;
+}
+
 Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
                                       bool reuse_port, int defer_accept_seconds) {
   auto parsed = ParseSocketAddress(address, port);
   if (!parsed.ok()) return Error{parsed.error()};
-  sockaddr_storage& storage = parsed->storage;
-  const socklen_t length = parsed->length;
   const std::string& where = parsed->where;
-  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return SocketError("socket for", where, -1);
+  auto fd = NewServerSocket(*parsed, SOCK_STREAM, reuse_port);
+  if (!fd) return Error{fd.error()};
   const int one = 1;
-  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
-    return SocketError("SO_REUSEADDR on", where, fd);
-  }
-  if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    return SocketError("SO_REUSEPORT on", where, fd);
+  if (::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    return SocketError("SO_REUSEADDR on", where);
   }
   // Accepted sockets inherit TCP_NODELAY (Linux): replies go out at once, one setsockopt in all.
-  if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
-    return SocketError("TCP_NODELAY on", where, fd);
+  if (::setsockopt(fd->get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+    return SocketError("TCP_NODELAY on", where);
   }
   if (defer_accept_seconds > 0 &&
-      ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_seconds,
+      ::setsockopt(fd->get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_seconds,
                    sizeof defer_accept_seconds) != 0) {
-    return SocketError("TCP_DEFER_ACCEPT on", where, fd);
+    return SocketError("TCP_DEFER_ACCEPT on", where);
   }
-  if (!ServeBothFamilies(fd, *parsed)) return SocketError("IPV6_V6ONLY off on", where, fd);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
-    return SocketError("bind", where, fd);
-  }
-  if (::listen(fd, backlog) != 0) return SocketError("listen on", where, fd);
-  sockaddr_storage bound{};
-  socklen_t bound_length = sizeof bound;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) != 0) {
-    return SocketError("getsockname of", where, fd);
-  }
-  auto endpoint = EndpointFrom(bound);
-  return ListenSocket{fd, endpoint ? endpoint->port : port};
+  auto bound = BindSocket(fd->get(), *parsed);
+  if (!bound) return Error{bound.error()};
+  if (::listen(fd->get(), backlog) != 0) return SocketError("listen on", where);
+  return ListenSocket{std::move(*fd), *bound};
 }
 
 std::string ListenHint(std::uint16_t port) {
@@ -97,7 +110,7 @@ std::string ListenHint(std::uint16_t port) {
 Result<UniqueFd> HoldListen(const std::string& address, std::uint16_t port, bool reuse_port) {
   auto listener = OpenListenSocket(address, port, 1, reuse_port);
   if (!listener) return Error{listener.error() + " (" + ListenHint(port) + ")"};
-  return UniqueFd(listener->fd);
+  return std::move(listener->fd);
 }
 
 std::optional<Endpoint> EndpointFrom(const sockaddr_storage& addr) {

@@ -16,7 +16,7 @@
 namespace shardtrack {
 
 struct ListenSocket {
-  int fd = -1;
+  UniqueFd fd;
   std::uint16_t port = 0;  // the bound port (the ephemeral one when asked for port 0)
 };
 
@@ -30,12 +30,19 @@ struct SocketAddress {
 };
 Result<SocketAddress> ParseSocketAddress(const std::string& address, std::uint16_t port);
 
-// "<step> <where>: <errno's text>", closing `fd` first when it is one (errno is kept).
-Error SocketError(const char* step, const std::string& where, int fd);
+// "<step> <where>: <errno's text>".
+Error SocketError(const char* step, const std::string& where);
 
 // Before bind: an IPv6 socket takes IPv4 peers too (as v4-mapped addresses) whatever the host's
 // net.ipv6.bindv6only says, so `--bind ::` serves both families on one port. True for IPv4.
 bool ServeBothFamilies(int fd, const SocketAddress& address);
+
+// What every server socket starts with, TCP or UDP (`type`): a non-blocking, close-on-exec socket
+// of `address`'s family that serves both families (ServeBothFamilies), with SO_REUSEPORT when
+// `reuse_port`. The caller sets its own options, then BindSocket.
+Result<UniqueFd> NewServerSocket(const SocketAddress& address, int type, bool reuse_port);
+// Binds `fd` to `address` and returns the port it took (the ephemeral one for port 0).
+Result<std::uint16_t> BindSocket(int fd, const SocketAddress& address);
 
 // Binds `address` (an IPv4 or IPv6 literal, brackets allowed; see ServeBothFamilies) and `port`
 // with SO_REUSEADDR and TCP_NODELAY (and SO_REUSEPORT when `reuse_port`; TCP_DEFER_ACCEPT when

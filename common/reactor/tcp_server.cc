@@ -33,17 +33,15 @@ constexpr std::size_t kMaxKeptBufferBytes = 64 * 1024;
 class TcpServer::Connection {
  public:
   Connection() = default;
-  ~Connection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
   // Hands the descriptor over (to the lingering set); the connection no longer closes it.
-  int ReleaseFd() { return std::exchange(fd_, -1); }
+  int ReleaseFd() { return fd_.Release(); }
+  void CloseFd() { fd_.Reset(); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   // Starts a new connection on this object: a fresh one, or a closed one being reused.
   void Open(ConnectionId id, int fd, MonoTime now) {
     id_ = id;
-    fd_ = fd;
+    fd_.Reset(fd);
     last_activity_ = now;
     paused = close_after_flush = drain_input = input_ended = end_told = registered = false;
     watched_events = 0;
@@ -58,7 +56,7 @@ class TcpServer::Connection {
   }
 
   ConnectionId id() const { return id_; }
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   std::string& input() { return input_; }
   bool has_output() const { return output_offset_ < output_.size(); }
   std::size_t unsent() const { return output_.size() - output_offset_; }
@@ -114,7 +112,7 @@ class TcpServer::Connection {
     const int flags = MSG_NOSIGNAL | (close_after_flush ? MSG_MORE : 0);
     std::size_t sent = 0;
     while (sent < bytes.size()) {
-      const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, flags);
+      const ssize_t n = ::send(fd_.get(), bytes.data() + sent, bytes.size() - sent, flags);
       if (n > 0) {
         sent += static_cast<std::size_t>(n);
         continue;
@@ -127,7 +125,7 @@ class TcpServer::Connection {
   }
 
   ConnectionId id_ = 0;
-  int fd_ = -1;
+  UniqueFd fd_;
   MonoTime last_activity_{};
   std::string input_;
   std::string output_;
@@ -148,28 +146,25 @@ TcpServer::~TcpServer() {
     loop_.UnwatchFd(fd);
     ::close(fd);
   }
-  if (listen_fd_ >= 0) {
-    loop_.UnwatchFd(listen_fd_);
-    ::close(listen_fd_);
-  }
+  if (listen_fd_.valid()) loop_.UnwatchFd(listen_fd_.get());
 }
 
 Status TcpServer::Listen() {
   auto listener = OpenListenSocket(options_.bind_address, options_.port, options_.listen_backlog,
                                    options_.reuse_port, options_.defer_accept_seconds);
   if (!listener) return Error{listener.error()};
-  listen_fd_ = listener->fd;
+  listen_fd_ = std::move(listener->fd);
   port_ = listener->port;
-  loop_.WatchFd(listen_fd_, EventLoop::kReadable, [this](short) { AcceptAll(); });
+  loop_.WatchFd(listen_fd_.get(), EventLoop::kReadable, [this](short) { AcceptAll(); });
   idle_sweep_.emplace(loop_, SweepPeriodFor(options_.idle_timeout), [this] { SweepIdle(); });
   return OkStatus();
 }
 
 void TcpServer::AcceptAll() {
-  for (int i = 0; i < kMaxAcceptsPerTurn && listen_fd_ >= 0; ++i) {
+  for (int i = 0; i < kMaxAcceptsPerTurn && listen_fd_.valid(); ++i) {
     sockaddr_storage addr{};
     socklen_t length = sizeof addr;
-    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &length,
+    const int fd = ::accept4(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), &length,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -230,11 +225,11 @@ std::string TcpServer::LimitAdvice(std::string_view verb) const {
 }
 
 void TcpServer::PauseAccepting() {
-  loop_.UnwatchFd(listen_fd_);
+  loop_.UnwatchFd(listen_fd_.get());
   accept_retry_timer_ = loop_.RunAfter(kAcceptRetryDelay, [this] {
     accept_retry_timer_.reset();
-    if (listen_fd_ >= 0) {
-      loop_.WatchFd(listen_fd_, EventLoop::kReadable, [this](short) { AcceptAll(); });
+    if (listen_fd_.valid()) {
+      loop_.WatchFd(listen_fd_.get(), EventLoop::kReadable, [this](short) { AcceptAll(); });
     }
   });
 }
@@ -412,11 +407,9 @@ void TcpServer::Close(ConnectionId id) {
 // The descriptor closes now (a new connection may reuse its number at once: ids never repeat);
 // the Connection object waits in closed_ until no stack frame can still be using it.
 void TcpServer::CloseConnection(ConnectionMap::iterator it) {
-  const bool registered = it->second->registered;
-  if (const int fd = it->second->ReleaseFd(); fd >= 0) {
-    if (registered) loop_.UnwatchClosingFd(fd);
-    ::close(fd);
-  }
+  Connection& connection = *it->second;
+  if (connection.fd() >= 0 && connection.registered) loop_.UnwatchClosingFd(connection.fd());
+  connection.CloseFd();
   pending_close_.push_back(it->first);
   closed_.push_back(connections_.extract(it));
   ScheduleDeferred();
@@ -548,10 +541,9 @@ void TcpServer::SweepIdle() {
 }
 
 void TcpServer::StopAccepting() {
-  if (listen_fd_ < 0) return;
-  loop_.UnwatchFd(listen_fd_);
-  ::close(listen_fd_);
-  listen_fd_ = -1;
+  if (!listen_fd_.valid()) return;
+  loop_.UnwatchFd(listen_fd_.get());
+  listen_fd_.Reset();
 }
 
 std::size_t TcpServer::connection_count() const { return connections_.size(); }

@@ -31,6 +31,7 @@
 #include "common/reactor/event_loop.h"
 #include "common/reactor/periodic_timer.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace shardtrack {
 
@@ -155,7 +156,7 @@ class TcpServer {
   EventLoop& loop_;
   TcpServerOptions options_;
   TcpHandler& handler_;
-  int listen_fd_ = -1;
+  UniqueFd listen_fd_;
   std::uint16_t port_ = 0;
   ConnectionId next_id_ = 1;
   ConnectionMap connections_;

@@ -90,13 +90,11 @@ UdpSocket::UdpSocket(EventLoop& loop, Options options, OnDatagram on_datagram)
 
 UdpSocket::~UdpSocket() {
   FlushOutgoing();
-  if (fd_ < 0) return;
-  loop_.UnwatchClosingFd(fd_);
-  ::close(fd_);
+  if (fd_.valid()) loop_.UnwatchClosingFd(fd_.get());
 }
 
 void UdpSocket::StopReading() {
-  if (fd_ >= 0) loop_.UnwatchFd(fd_);
+  if (fd_.valid()) loop_.UnwatchFd(fd_.get());
 }
 
 Status UdpSocket::Open() {
@@ -104,36 +102,25 @@ Status UdpSocket::Open() {
   if (options_.max_datagrams_per_turn == 0) return Error{"udp max_datagrams_per_turn is 0"};
   auto parsed = ParseSocketAddress(options_.bind_address, options_.port);
   if (!parsed.ok()) return Error{parsed.error()};
-  const std::string& where = parsed->where;
-  const int fd = ::socket(parsed->storage.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return SocketError("udp socket for", where, -1);
+  auto fd = NewServerSocket(*parsed, SOCK_DGRAM, options_.reuse_port);
+  if (!fd) return Error{fd.error()};
   const int one = 1;
-  if (options_.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    return SocketError("SO_REUSEPORT on", where, fd);
-  }
-  if (!ServeBothFamilies(fd, *parsed)) return SocketError("IPV6_V6ONLY off on", where, fd);
   // Each datagram read then says how many the kernel dropped so far; without it, none are seen.
-  ::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+  ::setsockopt(fd->get(), SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
   // And, on every address, the one it was sent to, for its reply to leave from (which costs the
   // kernel a route lookup per reply: not paid where the source is the bound address anyway).
   if (IsEveryAddress(*parsed)) {
-    const bool info = parsed->is_v6
-                          ? ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) == 0
-                          : ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) == 0;
-    if (!info) return SocketError("PKTINFO on", where, fd);
+    const bool info =
+        parsed->is_v6
+            ? ::setsockopt(fd->get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) == 0
+            : ::setsockopt(fd->get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one) == 0;
+    if (!info) return SocketError("PKTINFO on", parsed->where);
   }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&parsed->storage), parsed->length) != 0) {
-    return SocketError("udp bind", where, fd);
-  }
-  sockaddr_storage bound{};
-  socklen_t bound_length = sizeof bound;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) != 0) {
-    return SocketError("getsockname of", where, fd);
-  }
-  auto endpoint = EndpointFrom(bound);
-  fd_ = fd;
+  auto bound = BindSocket(fd->get(), *parsed);
+  if (!bound) return Error{"udp " + bound.error()};
+  fd_ = std::move(*fd);
   is_v6_ = parsed->is_v6;
-  port_ = endpoint ? endpoint->port : options_.port;
+  port_ = *bound;
   buffers_.resize(kReceiveBatch * options_.max_datagram_bytes);
   senders_.resize(kReceiveBatch);
   receive_iovecs_.resize(kReceiveBatch);
@@ -148,13 +135,13 @@ Status UdpSocket::Open() {
     header.msg_iov = &receive_iovecs_[i];
     header.msg_iovlen = 1;
   }
-  loop_.WatchFd(fd_, EventLoop::kReadable, [this](short) { OnReadable(); });
+  loop_.WatchFd(fd_.get(), EventLoop::kReadable, [this](short) { OnReadable(); });
   return OkStatus();
 }
 
 void UdpSocket::OnReadable() {
   std::uint32_t budget = options_.max_datagrams_per_turn;
-  while (budget > 0 && fd_ >= 0) {
+  while (budget > 0 && fd_.valid()) {
     const unsigned batch = std::min<std::uint32_t>(budget, kReceiveBatch);
     for (unsigned i = 0; i < batch; ++i) {
       msghdr& header = receive_headers_[i].msg_hdr;
@@ -163,7 +150,8 @@ void UdpSocket::OnReadable() {
       header.msg_control = receive_controls_.data() + i * kControlBytes;
       header.msg_controllen = kControlBytes;
     }
-    const int received = ::recvmmsg(fd_, receive_headers_.data(), batch, MSG_DONTWAIT, nullptr);
+    const int received =
+        ::recvmmsg(fd_.get(), receive_headers_.data(), batch, MSG_DONTWAIT, nullptr);
     if (received <= 0) return;  // EAGAIN (drained) or a transient error from an earlier send
     for (int i = 0; i < received; ++i) {
       const mmsghdr& message = receive_headers_[i];
@@ -197,7 +185,7 @@ void UdpSocket::NoteReceiveDrops(const msghdr& header) {
 
 bool UdpSocket::Send(const Endpoint& to, std::string_view datagram,
                      const std::optional<LocalAddress>& from) {
-  if (fd_ < 0) return false;
+  if (!fd_.valid()) return false;
   Outgoing out;
   if (!ToSockaddr(to, is_v6_, out.to, out.to_length)) return false;
   // Not from a multicast or broadcast address a datagram was sent to: the kernel picks then.
@@ -214,7 +202,7 @@ void UdpSocket::FlushOutgoing() {
   if (flush_timer_) loop_.Cancel(*flush_timer_);  // harmless when it is the one running
   flush_timer_.reset();
   std::size_t next = 0;
-  while (next < outgoing_.size() && fd_ >= 0) {
+  while (next < outgoing_.size() && fd_.valid()) {
     const std::size_t batch = std::min(outgoing_.size() - next, kSendBatch);
     send_iovecs_.resize(batch);
     send_headers_.resize(batch);
@@ -231,8 +219,8 @@ void UdpSocket::FlushOutgoing() {
       if (out.from) SetSource(*out.from, header, send_controls_.data() + i * kPacketInfoBytes);
     }
     // A short count means the next one failed; the next call reports why.
-    const int sent = options_.send_batch(fd_, send_headers_.data(), static_cast<unsigned>(batch),
-                                         MSG_NOSIGNAL | MSG_DONTWAIT);
+    const int sent = options_.send_batch(fd_.get(), send_headers_.data(),
+                                         static_cast<unsigned>(batch), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent > 0) {
       next += static_cast<std::size_t>(sent);
     } else if (IsOutOfBuffers(errno)) {

@@ -33,6 +33,7 @@
 #include "common/reactor/event_loop.h"
 #include "common/reactor/socket_util.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace shardtrack {
 
@@ -107,7 +108,7 @@ class UdpSocket {
   EventLoop& loop_;
   Options options_;
   OnDatagram on_datagram_;
-  int fd_ = -1;
+  UniqueFd fd_;
   bool is_v6_ = false;
   std::uint16_t port_ = 0;
   // recvmmsg slots: one buffer, address and header per datagram of a batch.

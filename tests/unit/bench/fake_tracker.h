@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/reactor/socket_util.h"
+#include "common/unique_fd.h"
 
 namespace shardtrack::testing {
 
@@ -38,13 +39,12 @@ class FakeTracker {
   explicit FakeTracker(Clock::duration reply_delay = {}) : reply_delay_(reply_delay) {
     auto listening = OpenListenSocket("127.0.0.1", 0, 128, /*reuse_port=*/false);
     if (!listening.ok()) throw std::runtime_error(listening.error());
-    listen_fd_ = listening->fd;
+    listen_fd_ = std::move(listening->fd);
     port_ = listening->port;
   }
   ~FakeTracker() {
     Stop();
     for (const Client& client : clients_) ::close(client.fd);
-    ::close(listen_fd_);
   }
   FakeTracker(const FakeTracker&) = delete;
   FakeTracker& operator=(const FakeTracker&) = delete;
@@ -92,7 +92,7 @@ class FakeTracker {
   }
 
   void WaitForInput() {
-    std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
+    std::vector<pollfd> fds{{listen_fd_.get(), POLLIN, 0}};
     for (const Client& client : clients_) fds.push_back({client.fd, POLLIN, 0});
     ::poll(fds.data(), fds.size(), 1);
   }
@@ -101,7 +101,7 @@ class FakeTracker {
     sockaddr_in peer{};
     socklen_t length = sizeof(peer);
     int fd;
-    while ((fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &length,
+    while ((fd = ::accept4(listen_fd_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
                            SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
       clients_.push_back({fd, ntohl(peer.sin_addr.s_addr), true, {}, {}});
     }
@@ -146,7 +146,7 @@ class FakeTracker {
   }
 
   const Clock::duration reply_delay_;
-  int listen_fd_ = -1;
+  UniqueFd listen_fd_;
   std::uint16_t port_ = 0;
   Clock::time_point stall_from_ = Clock::time_point::max();
   Clock::time_point stall_until_ = Clock::time_point::max();
