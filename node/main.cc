@@ -114,17 +114,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   std::vector<std::unique_ptr<ShardRuntime>> shards;
-  // Each shard opened is stopped as after SIGTERM, even when the start fails after it, so that
-  // its accounting's baselines and last file are saved as at any stop.
-  const auto stop_shards = [&shards](int code) {
-    bool saved = true;
-    bool volume_lost = false;
-    for (auto& shard : shards) {
-      saved = shard->Stop() && saved;
-      volume_lost = volume_lost || shard->volume_lost();
-    }
-    return volume_lost ? kExitVolumeLost : saved ? code : 1;
-  };
+  const auto stop_shards = [&shards](int code) { return StopShards(shards, code); };
   for (const ShardSettings& one : shard_settings) {
     auto shard = ShardRuntime::Open(loop, context, one, std::move(plans[one.index]), clock);
     if (!shard.ok()) {

@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <span>
 #include <utility>
 
 #include "common/clock.h"
@@ -45,7 +47,7 @@ int Run(int argc, char** argv) {
   });
   ShardRuntime* running = nullptr;  // set once started; signals are read in loop turns
   loop.WatchSignals({SIGHUP}, [&running](int) {
-    if (running != nullptr) running->ReloadLists();
+    if (running != nullptr) running->ReloadFrontendKeys();
   });
   zmq::context_t context(1);
   spdlog::info("loading shard {}/{} from {}", settings.index, settings.count, settings.data_dir);
@@ -54,17 +56,15 @@ int Run(int argc, char** argv) {
     LogStartFailure(shard.error());
     return 1;
   }
+  const std::span<const std::unique_ptr<ShardRuntime>> opened(&*shard, 1);
   if (EventLoop::SignalPending({SIGINT, SIGTERM})) {  // the loop, which reads them, has not run
     spdlog::info("asked to stop during the load: stopping without serving");
-    return (*shard)->Stop() ? 0 : 1;
+    return StopShards(opened, 0);
   }
-  // Stopped as after SIGTERM even when the start fails now, so that its accounting's baselines
-  // and last file are saved as at any stop.
   auto endpoint = (*shard)->Start();
   if (!endpoint.ok()) {
     LogStartFailure(endpoint.error());
-    (*shard)->Stop();
-    return 1;
+    return StopShards(opened, 1);
   }
   MetricsRegistry metrics;
   AddProcessMetrics(metrics, started);
@@ -72,14 +72,12 @@ int Run(int argc, char** argv) {
   auto metrics_server = ServeMetrics(loop, settings.metrics_listen, metrics);
   if (!metrics_server.ok()) {
     LogStartFailure(metrics_server.error());
-    (*shard)->Stop();
-    return 1;
+    return StopShards(opened, 1);
   }
   running = shard->get();
   spdlog::info("ready: shard {}/{} listening on {}", settings.index, settings.count, *endpoint);
   loop.Run();
-  const bool saved = (*shard)->Stop();
-  return (*shard)->volume_lost() ? kExitVolumeLost : saved ? 0 : 1;
+  return StopShards(opened, 0);
 }
 
 }  // namespace

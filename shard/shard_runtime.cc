@@ -285,7 +285,7 @@ void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
   }
 }
 
-void ShardRuntime::ReloadLists() {
+void ShardRuntime::ReloadFrontendKeys() {
   if (!keys_reloader_) return spdlog::info("SIGHUP: no --frontend-keys-file to reload");
   keys_reloader_->Reload();
 }
@@ -308,6 +308,16 @@ bool ShardRuntime::Stop() {
   spdlog::info("stopped: shard {} saved {} torrents and {} peers", settings_.index,
                store_.torrents(), store_.peers());
   return accounted && !server_->commit_failed();
+}
+
+int StopShards(std::span<const std::unique_ptr<ShardRuntime>> shards, int code) {
+  bool saved = true;
+  bool volume_lost = false;
+  for (const auto& shard : shards) {
+    saved = shard->Stop() && saved;
+    volume_lost = volume_lost || shard->volume_lost();
+  }
+  return volume_lost ? kExitVolumeLost : saved ? code : 1;
 }
 
 }  // namespace shardtrack

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -74,14 +75,14 @@ class ShardRuntime {
   Result<std::string> Start();
   void RegisterMetrics(MetricsRegistry& registry) const;
   // SIGHUP: reads --frontend-keys-file again now.
-  void ReloadLists();
+  void ReloadFrontendKeys();
   // After the loop has stopped: no more requests, then the last accounting file and the final
   // snapshot. False when either, or an earlier journal commit, failed (logged).
   bool Stop();
 
   // Its data directory went off its volume while it ran (ShardPersistence::volume_lost): the
-  // process exits kExitVolumeLost, which no unit restarts, since a shard started now would
-  // start empty on the filesystem below.
+  // process exits kExitVolumeLost (StopShards), which no unit restarts, since a shard started
+  // now would start empty on the filesystem below.
   bool volume_lost() const { return persistence_->volume_lost(); }
   const ShardSettings& settings() const { return settings_; }
   const SwarmStore& store() const { return store_; }
@@ -108,5 +109,10 @@ class ShardRuntime {
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<ListFileReloader<FrontendKeys>> keys_reloader_;
 };
+
+// Stops every shard opened (each as after SIGTERM, also when a start fails after it, so that its
+// accounting's baselines and last file are saved as at any stop) and returns the process's exit
+// status: kExitVolumeLost when one's volume was lost, 1 when one could not save, else `code`.
+int StopShards(std::span<const std::unique_ptr<ShardRuntime>> shards, int code);
 
 }  // namespace shardtrack
