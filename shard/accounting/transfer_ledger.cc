@@ -190,8 +190,15 @@ std::vector<TransferLedger::PeerBaseline> TransferLedger::Baselines() const {
   out.reserve(baselines_.size());
   baselines_.ForEach(
       [&out](const PeerBaselineTable::Key& client, const PeerBaselineTable::Baseline& last) {
-        out.push_back({client.info_hash, client.client, last.uploaded, last.downloaded,
-                       last.last_seen, last.seeder, last.completed, last.owner, last.ipv6});
+        out.push_back({.info_hash = client.info_hash,
+                       .client = client.client,
+                       .uploaded = last.uploaded,
+                       .downloaded = last.downloaded,
+                       .last_seen = last.last_seen,
+                       .seeder = last.seeder,
+                       .completed = last.completed,
+                       .member = last.owner,
+                       .ipv6 = last.ipv6});
       });
   return out;
 }
@@ -207,8 +214,13 @@ void TransferLedger::AddBaseline(const PeerBaseline& baseline) {
     ++refused_clients_;  // a bound was lowered across a restart
     return;
   }
-  baselines_.Put(client, {baseline.uploaded, baseline.downloaded, baseline.last_seen,
-                          baseline.seeder, baseline.completed, baseline.member, baseline.ipv6});
+  baselines_.Put(client, {.uploaded = baseline.uploaded,
+                          .downloaded = baseline.downloaded,
+                          .last_seen = baseline.last_seen,
+                          .seeder = baseline.seeder,
+                          .completed = baseline.completed,
+                          .owner = baseline.member,
+                          .ipv6 = baseline.ipv6});
 }
 
 }  // namespace shardtrack

@@ -62,6 +62,8 @@ class TransferLedger final : public CreditRecorder {
     bool operator==(const Entry&) const = default;
   };
   // Where one client's counters stood at its last announce to a torrent. `client` is ClientOf's.
+  // PeerBaselineTable's key and baseline in one record, for the baseline files: a field added
+  // there is added here and to the two conversions (Baselines, AddBaseline).
   struct PeerBaseline {
     InfoHash info_hash;
     std::uint64_t client = 0;
