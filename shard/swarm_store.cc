@@ -28,16 +28,6 @@ void SwarmStore::Update(TorrentSwarm& swarm, Change&& change) {
   active_torrents_ += swarm.peers() > 0;
 }
 
-AnnounceOutcome SwarmStore::Announce(const proto::AnnounceRequest& request, UnixSeconds now,
-                                     FastRng& rng, proto::AnnounceReply& out) {
-  auto announce = ParsePeerAnnounce(request);
-  if (!announce.ok()) {
-    out.Clear();
-    return {};
-  }
-  return Announce(*announce, now, rng, out);
-}
-
 bool SwarmStore::EraseIfForgettable(std::size_t index) {
   if (!torrents_.SwarmAt(index).forgettable()) return false;
   torrents_.Erase(index);

@@ -54,8 +54,6 @@ class SwarmStore {
                       const SipHashKey& table_key = {})
       : peer_ids_(peer_ids), torrents_(table_key) {}
 
-  AnnounceOutcome Announce(const proto::AnnounceRequest& request, UnixSeconds now, FastRng& rng,
-                           proto::AnnounceReply& out);
   AnnounceOutcome Announce(const PeerAnnounce& announce, UnixSeconds now, FastRng& rng,
                            proto::AnnounceReply& out);
 

@@ -15,6 +15,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::AnnounceBuilder;
+using testing::AnnounceFromWire;
 using testing::HashOf;
 
 constexpr UnixSeconds kStart = 1'700'000'000;
@@ -56,7 +57,7 @@ class ExpirySweepRunTest : public ::testing::Test {
   void AddTorrent(std::uint8_t n, UnixSeconds when) {
     proto::AnnounceReply reply;
     auto request = AnnounceBuilder(HashOf(n), "10.0.0." + std::to_string(n), 6881).request;
-    ASSERT_TRUE(store_.Announce(request, when, rng_, reply).accepted);
+    ASSERT_TRUE(AnnounceFromWire(store_, request, when, rng_, reply).accepted);
   }
 
   SwarmStore store_;
@@ -98,7 +99,7 @@ TEST_F(ExpirySweepRunTest, HandsOverTheTorrentsItRetiredAndCountsThem) {
   proto::AnnounceReply reply;
   auto completed = AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder();
   completed.Event(proto::EVENT_COMPLETED);
-  ASSERT_TRUE(store_.Announce(completed.request, kStart, rng_, reply).accepted);
+  ASSERT_TRUE(AnnounceFromWire(store_, completed.request, kStart, rng_, reply).accepted);
   AddTorrent(2, kStart);
   clock_.SetWall(kStart + kTimeout);
   sweep.RunSlice(store_, clock_);

@@ -14,6 +14,7 @@ namespace shardtrack {
 namespace {
 
 using testing::AnnounceBuilder;
+using testing::AnnounceFromWire;
 using ::testing::Contains;
 using testing::EndpointText;
 using testing::HashOf;
@@ -33,7 +34,7 @@ class SwarmStoreTest : public ::testing::Test {
  protected:
   proto::AnnounceReply Announce(const proto::AnnounceRequest& request, UnixSeconds now = kNow) {
     proto::AnnounceReply reply;
-    outcome_ = store_.Announce(request, now, rng_, reply);
+    outcome_ = AnnounceFromWire(store_, request, now, rng_, reply);
     return reply;
   }
   AnnounceBuilder Peer(const std::string& ip, std::uint32_t port) {
@@ -404,8 +405,8 @@ TEST_F(SwarmStoreTest, SameSeedGivesTheSameSelection) {
   FastRng rng_b(7);
   proto::AnnounceReply a;
   proto::AnnounceReply b;
-  store_.Announce(Peer("10.0.1.1", 6881).Numwant(10).request, kNow, rng_a, a);
-  copy.Announce(Peer("10.0.1.1", 6881).Numwant(10).request, kNow, rng_b, b);
+  AnnounceFromWire(store_, Peer("10.0.1.1", 6881).Numwant(10).request, kNow, rng_a, a);
+  AnnounceFromWire(copy, Peer("10.0.1.1", 6881).Numwant(10).request, kNow, rng_b, b);
   EXPECT_EQ(a.peers4(), b.peers4());
 }
 

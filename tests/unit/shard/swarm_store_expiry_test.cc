@@ -15,6 +15,7 @@ namespace shardtrack {
 namespace {
 
 using testing::AnnounceBuilder;
+using testing::AnnounceFromWire;
 using testing::HashOf;
 using testing::RecountOf;
 using testing::TotalsOf;
@@ -27,7 +28,7 @@ class SwarmExpiryTest : public ::testing::Test {
  protected:
   void Announce(const proto::AnnounceRequest& request, UnixSeconds now) {
     proto::AnnounceReply reply;
-    ASSERT_TRUE(store_.Announce(request, now, rng_, reply).accepted);
+    ASSERT_TRUE(AnnounceFromWire(store_, request, now, rng_, reply).accepted);
   }
   // Torrent `n` (infohash bytes all n) with one leecher 10.0.0.n:6881 last seen at `when`.
   void AddTorrent(std::uint8_t n, UnixSeconds when) {

@@ -16,6 +16,7 @@ namespace shardtrack {
 namespace {
 
 using testing::AnnounceBuilder;
+using testing::AnnounceFromWire;
 using ::testing::ElementsAre;
 using testing::HashOf;
 using ::testing::IsEmpty;
@@ -44,7 +45,7 @@ proto::AnnounceReply Announce(SwarmStore& store, const proto::AnnounceRequest& r
                               UnixSeconds now = kNow) {
   FastRng rng(1);
   proto::AnnounceReply reply;
-  EXPECT_TRUE(store.Announce(request, now, rng, reply).accepted);
+  EXPECT_TRUE(AnnounceFromWire(store, request, now, rng, reply).accepted);
   return reply;
 }
 

@@ -15,6 +15,7 @@ namespace shardtrack {
 namespace {
 
 using testing::AnnounceBuilder;
+using testing::AnnounceFromWire;
 using ::testing::ElementsAre;
 using testing::HashOf;
 using ::testing::IsEmpty;
@@ -31,7 +32,7 @@ class SwarmScrapeTest : public ::testing::Test {
  protected:
   proto::AnnounceReply Announce(const proto::AnnounceRequest& request, UnixSeconds now = kNow) {
     proto::AnnounceReply reply;
-    outcome_ = store_.Announce(request, now, rng_, reply);
+    outcome_ = AnnounceFromWire(store_, request, now, rng_, reply);
     return reply;
   }
   // Torrent `n` with `seeders` seeders, `leechers` leechers and `completed` counted completions
@@ -282,9 +283,9 @@ TEST_F(SwarmScrapeTest, RestoredPeerKeepsItsCompletionAndLastSeen) {
 
   proto::AnnounceReply reply;
   FastRng rng(5);
-  const AnnounceOutcome outcome = copy.Announce(
-      AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED), kNow,
-      rng, reply);
+  const AnnounceOutcome outcome = AnnounceFromWire(
+      copy, AnnounceBuilder(HashOf(1), "10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED),
+      kNow, rng, reply);
   EXPECT_FALSE(outcome.completion_counted);
   EXPECT_EQ(reply.downloaded(), 1u);
   EXPECT_THAT(Peers4(reply), ElementsAre("10.0.0.2:6881"));

@@ -8,6 +8,7 @@
 #include "common/fixed_bytes.h"
 #include "common/ip_address.h"
 #include "proto/shardtrack.pb.h"
+#include "shard/peer_announce.h"
 #include "shard/swarm_store.h"
 
 namespace shardtrack::testing {
@@ -118,6 +119,18 @@ inline Recount RecountOf(const SwarmStore& store) {
 
 inline Recount TotalsOf(const SwarmStore& store) {
   return {store.torrents(), store.seeders(), store.leechers(), store.completed()};
+}
+
+// An announce off the wire as the shard service applies it: parsed, then announced; one that
+// does not parse is refused with an empty reply.
+inline AnnounceOutcome AnnounceFromWire(SwarmStore& store, const proto::AnnounceRequest& request,
+                                        UnixSeconds now, FastRng& rng, proto::AnnounceReply& out) {
+  auto announce = ParsePeerAnnounce(request);
+  if (!announce.ok()) {
+    out.Clear();
+    return {};
+  }
+  return store.Announce(*announce, now, rng, out);
 }
 
 }  // namespace shardtrack::testing
