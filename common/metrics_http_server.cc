@@ -149,7 +149,7 @@ Result<std::unique_ptr<MetricsHttpServer>> ServeMetrics(EventLoop& loop, std::st
   TcpServerOptions options;
   options.bind_address = address->host;
   options.port = address->port;
-  options.max_connections = 64;  // scrapers and health checks, not clients
+  options.max_connections = MetricsHttpServer::kMaxConnections;
   auto server = std::make_unique<MetricsHttpServer>(loop, options, registry);
   if (auto listening = server->Listen(); !listening.ok()) {
     return Error{"--metrics-listen: " + listening.error()};

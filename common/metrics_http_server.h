@@ -39,6 +39,9 @@ Result<UniqueFd> HoldMetricsListen(std::string_view listen);
 class MetricsHttpServer final : public TcpHandler {
  public:
   static constexpr std::size_t kMaxRequestBytes = 8192;  // a scrape's head is a few hundred
+  // ServeMetrics' limit: scrapers and health checks, not clients. Past it a connection is
+  // closed at once, so that a flood of them cannot hold the process's descriptors.
+  static constexpr std::size_t kMaxConnections = 64;
   // A scraper or health check sends its request at once; a connection that has not, however
   // slowly it trickles bytes, is answered 408 and closed then, so that a few cannot hold every
   // one of the server's connections.

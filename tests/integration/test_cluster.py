@@ -458,6 +458,23 @@ class FullScrapeLimitTest(SharedClusterTest):
             "a full scrape listed only 1 torrents of a shard that holds more"))
 
 
+class FullScrapeDisabledTest(SharedClusterTest):
+    """Its own cluster, with --full-scrape=false: a scrape without info_hash gets a failure reason
+    and reaches no shard; a scrape naming torrents is answered as ever."""
+
+    frontend_args = ("--full-scrape=false",)
+
+    def test_a_full_scrape_is_refused_and_a_named_one_answered(self):
+        torrent = self.torrent(0, "named")
+        self.peers(1)[0].announce(self.fe(0), torrent, event="started")
+        sent_before = cluster.metrics(self.fe(0))['shardtrack_shard_sent_total{shard="0"}']
+        reply = cluster.get(self.fe(0), "/scrape").bencoded()
+        self.assertEqual(reply, {b"failure reason": b"full scrape is disabled"})
+        self.assertEqual(
+            cluster.metrics(self.fe(0))['shardtrack_shard_sent_total{shard="0"}'], sent_before)
+        self.assertEqual(cluster.scrape(self.fe(0), [torrent])[torrent][b"incomplete"], 1)
+
+
 class ExpiryTest(SharedClusterTest):
     """Its own cluster with a 2 s peer timeout: the shard's timer expires peers, end to end."""
 

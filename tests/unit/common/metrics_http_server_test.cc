@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/reactor/event_loop.h"
+#include "common/unique_fd.h"
 
 namespace shardtrack {
 namespace {
@@ -62,14 +64,20 @@ TEST(HoldMetricsListenTest, RefusesWhatCouldNotListenNamingTheFlagAndHoldsWhatCo
   EXPECT_TRUE(HoldMetricsListen(listen));
 }
 
-// Sends `request` to the server and runs the loop until the server closes the connection.
-std::string Exchange(EventLoop& loop, std::uint16_t port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+// A blocking TCP connection to the loopback `port`.
+int ConnectTo(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  return fd;
+}
+
+// Sends `request` to the server and runs the loop until the server closes the connection.
+std::string Exchange(EventLoop& loop, std::uint16_t port, const std::string& request) {
+  const int fd = ConnectTo(port);
   EXPECT_EQ(::send(fd, request.data(), request.size(), 0), ssize_t(request.size()));
   std::string reply;
   for (int turn = 0; turn < 500; ++turn) {
@@ -167,6 +175,23 @@ TEST(MetricsHttpServerDeadlineTest, AnAnsweredConnectionGetsNo408AfterItsAnswer)
   EXPECT_TRUE(reply.starts_with("HTTP/1.0 200 OK\r\n")) << reply.substr(0, 200);
   EXPECT_EQ(reply.find("HTTP/1.0 408"), std::string::npos);
   EXPECT_GT(reply.size(), std::size_t{2000000});
+}
+
+// ServeMetrics' server holds kMaxConnections: the next is closed unanswered until one goes.
+TEST(ServeMetricsTest, HoldsAtMostItsConnectionLimit) {
+  SystemClock clock;
+  EventLoop loop(clock);
+  MetricsRegistry registry;
+  auto server = ServeMetrics(loop, "127.0.0.1:0", registry);
+  ASSERT_TRUE(server.ok()) << server.error();
+  std::vector<UniqueFd> silent;
+  for (std::size_t n = 0; n < MetricsHttpServer::kMaxConnections; ++n) {
+    silent.emplace_back(ConnectTo((*server)->port()));
+  }
+  const std::string healthz = "GET /healthz HTTP/1.0\r\n\r\n";
+  EXPECT_EQ(Exchange(loop, (*server)->port(), healthz), "");
+  silent.pop_back();
+  EXPECT_TRUE(Exchange(loop, (*server)->port(), healthz).starts_with("HTTP/1.0 200 OK\r\n"));
 }
 
 TEST_F(MetricsHttpServerTest, HeadGetsTheLengthOfTheGetAnswerAndNoBody) {
