@@ -40,12 +40,11 @@ int Inspect(FileOps& ops, const std::string& dir) {
   return report.ok() ? 0 : 1;
 }
 
-// `sync`: a regular file, made durable; a pipe or a device cannot be synced.
-Status Write(FileOps& ops, const std::string& path, const std::string& bytes, bool sync) {
+// For a pipe or a device, which cannot be synced (WriteWholeFile is for regular files).
+Status WriteUnsynced(FileOps& ops, const std::string& path, const std::string& bytes) {
   auto file = ops.OpenWritable(path, FileOps::OpenMode::kTruncate);
   if (!file) return Error{file.error()};
-  if (Status appended = (*file)->Append(bytes); !appended || !sync) return appended;
-  return (*file)->Sync();
+  return (*file)->Append(bytes);
 }
 
 // Writes `bytes` beside `path` and renames them over it once synced, so that a failure (a full
@@ -55,9 +54,9 @@ Status Write(FileOps& ops, const std::string& path, const std::string& bytes, bo
 Status ReplaceFile(FileOps& ops, const std::string& path, const std::string& bytes) {
   struct stat old {};
   const bool exists = ::lstat(path.c_str(), &old) == 0;
-  if (exists && !S_ISREG(old.st_mode)) return Write(ops, path, bytes, /*sync=*/false);
+  if (exists && !S_ISREG(old.st_mode)) return WriteUnsynced(ops, path, bytes);
   const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  Status written = Write(ops, temp, bytes, /*sync=*/true);
+  Status written = WriteWholeFile(ops, temp, bytes);
   if (written && exists &&
       (::chown(temp.c_str(), old.st_uid, old.st_gid) != 0 ||
        ::chmod(temp.c_str(), old.st_mode & 07777) != 0)) {

@@ -26,11 +26,8 @@ Status PrepareAccountingFile(FileOps& files, const std::string& dir,
                              const NumberedShardFile& prepared,
                              const std::vector<TransferLedger::Entry>& entries) {
   if (Status created = files.CreateDir(dir); !created) return created;
-  auto file = files.OpenWritable(JoinPath(dir, prepared.ToString(kPreparedSuffix)),
-                                 FileOps::OpenMode::kTruncate);
-  if (!file) return Error{file.error()};
-  if (Status written = (*file)->Append(FormatAccounting(entries)); !written) return written;
-  return (*file)->Sync();
+  return WriteWholeFile(files, JoinPath(dir, prepared.ToString(kPreparedSuffix)),
+                        FormatAccounting(entries));
 }
 
 Result<std::string> HandOverAccountingFile(FileOps& files, const std::string& dir,

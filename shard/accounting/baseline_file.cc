@@ -399,12 +399,7 @@ Status SaveBaselines(FileOps& files, const std::string& accounting_dir, const Sh
   EncodeClientKey(client_key, run, through, out);
   for (const auto& baseline : baselines) Encode(baseline, out);
   const std::string path = BaselineFilePath(accounting_dir, run.shard, run.count);
-  {
-    auto file = files.OpenWritable(path + ".tmp", FileOps::OpenMode::kTruncate);
-    if (!file) return Error{file.error()};
-    if (Status written = (*file)->Append(out); !written) return written;
-    if (Status synced = (*file)->Sync(); !synced) return synced;
-  }
+  if (Status written = WriteWholeFile(files, path + ".tmp", out); !written) return written;
   if (Status renamed = files.Rename(path + ".tmp", path); !renamed) return renamed;
   // In place from here: the file says what it includes, so a failure must not pass for "not
   // saved" (the caller would hand its totals on again).

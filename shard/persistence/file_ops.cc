@@ -239,4 +239,14 @@ Status PosixFileOps::CreateDir(const std::string& dir) {
   return OkStatus();
 }
 
+Status WriteWholeFile(FileOps& ops, const std::string& path, std::string_view bytes,
+                      std::unique_ptr<WritableFile>* still_open) {
+  auto file = ops.OpenWritable(path, FileOps::OpenMode::kTruncate);
+  if (!file) return Error{file.error()};
+  if (Status appended = (*file)->Append(bytes); !appended) return appended;
+  if (Status synced = (*file)->Sync(); !synced) return synced;
+  if (still_open != nullptr) *still_open = std::move(*file);
+  return OkStatus();
+}
+
 }  // namespace shardtrack

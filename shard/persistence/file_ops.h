@@ -95,6 +95,13 @@ class PosixFileOps final : public FileOps {
   Status CreateDir(const std::string& dir) override;
 };
 
+// Writes `bytes` as the whole of `path` (created, or emptied first) and fdatasyncs them: open,
+// append, sync, each a step a FaultyFileOps can fail. The file is closed on return, or handed to
+// `still_open` (if given) for a caller that goes on appending. The new name is not durable until
+// the caller syncs the directory.
+Status WriteWholeFile(FileOps& ops, const std::string& path, std::string_view bytes,
+                      std::unique_ptr<WritableFile>* still_open = nullptr);
+
 // "<what> <path>: <errno text>", and what the operator can do about it (free space, remount, ...).
 Error ErrnoError(std::string_view what, const std::string& path, int error);
 

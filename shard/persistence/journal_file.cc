@@ -22,9 +22,8 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
   AppendPreamble(bytes, kJournalMagic, kJournalVersion);
   AppendFrame(bytes, RecordType::kJournalHeader, EncodeFileHeader(header));
   bytes += records.bytes;
-  auto file = ops.OpenWritable(temp, FileOps::OpenMode::kTruncate);
-  Status status = file ? (*file)->Append(bytes) : Status(Error{file.error()});
-  if (status) status = (*file)->Sync();
+  std::unique_ptr<WritableFile> file;
+  Status status = WriteWholeFile(ops, temp, bytes, &file);
   std::unique_ptr<UnlinkedFile> freed_here;  // the old `.journal.prev` when the caller takes none
   std::unique_ptr<UnlinkedFile>& old_previous = replaced != nullptr ? *replaced : freed_here;
   if (status && ops.Exists(target)) {
@@ -44,8 +43,8 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
     return Error{"creating journal " + target + ": " + status.error()};
   }
   // The open file now carries the target's name; appends go to the new journal.
-  (*file)->Renamed(target);
-  return std::make_unique<JournalWriter>(OnlyCreate{}, std::move(*file), bytes.size());
+  file->Renamed(target);
+  return std::make_unique<JournalWriter>(OnlyCreate{}, std::move(file), bytes.size());
 }
 
 Status StartFirstJournal(FileOps& ops, const std::string& dir, std::uint32_t index,
