@@ -6,6 +6,7 @@
 
 #include "shard/persistence/frame_reader.h"
 #include "shard/persistence/record_framing.h"
+#include "shard/persistence/replace_keeping_previous.h"
 #include "shard/persistence/shard_file_name.h"
 #include "shard/persistence/snapshot_file.h"
 
@@ -26,16 +27,9 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
   Status status = WriteWholeFile(ops, temp, bytes, &file);
   std::unique_ptr<UnlinkedFile> freed_here;  // the old `.journal.prev` when the caller takes none
   std::unique_ptr<UnlinkedFile>& old_previous = replaced != nullptr ? *replaced : freed_here;
-  if (status && ops.Exists(target)) {
-    auto unlinked = ops.Unlink(previous);
-    if (!unlinked) {
-      status = Error{unlinked.error()};
-    } else {
-      old_previous = std::move(*unlinked);
-      status = ops.Link(target, previous);
-    }
-  }
-  if (status) status = ops.Rename(temp, target);
+  if (status) status = ReplaceKeepingPrevious(ops, temp, target, previous, old_previous);
+  // The dir sync is not ReplaceKeepingPrevious's: here any failure, the dir sync's too, removes the
+  // temp (a no-op once renamed), while InstallSnapshot removes none after a failed dir sync.
   if (status) status = ops.SyncDir(dir);
   if (!status) {
     Status removed = ops.Remove(temp);

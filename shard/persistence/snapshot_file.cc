@@ -5,6 +5,7 @@
 
 #include "shard/persistence/frame_reader.h"
 #include "shard/persistence/record_framing.h"
+#include "shard/persistence/replace_keeping_previous.h"
 #include "shard/persistence/shard_file_name.h"
 
 namespace shardtrack {
@@ -73,18 +74,6 @@ SnapshotPaths PathsOf(const std::string& dir, std::uint32_t index, std::uint32_t
           JoinPath(dir, name.As(ShardFileKind::kPreviousSnapshot).ToString())};
 }
 
-// Gives the current snapshot the name `.prev`, then renames the temp file over it. The file that
-// had the name `.prev` is unlinked into `replaced`, still open.
-Status Install(FileOps& ops, const SnapshotPaths& paths, std::unique_ptr<UnlinkedFile>& replaced) {
-  if (ops.Exists(paths.target)) {
-    auto unlinked = ops.Unlink(paths.previous);
-    if (!unlinked) return Error{unlinked.error()};
-    replaced = std::move(*unlinked);
-    if (Status linked = ops.Link(paths.target, paths.previous); !linked) return linked;
-  }
-  return ops.Rename(paths.temp, paths.target);
-}
-
 }  // namespace
 
 Result<SnapshotStats> WriteSnapshotTemp(FileOps& ops, const std::string& dir,
@@ -102,10 +91,14 @@ Result<std::unique_ptr<UnlinkedFile>> InstallSnapshot(FileOps& ops, const std::s
                                                       std::uint32_t index, std::uint32_t count) {
   const SnapshotPaths paths = PathsOf(dir, index, count);
   std::unique_ptr<UnlinkedFile> replaced;
-  if (Status installed = Install(ops, paths, replaced); !installed) {
+  Status installed =
+      ReplaceKeepingPrevious(ops, paths.temp, paths.target, paths.previous, replaced);
+  if (!installed) {
     RemoveSnapshotTemp(ops, dir, index, count);
     return Error{"installing snapshot " + paths.target + ": " + installed.error()};
   }
+  // The dir sync is not ReplaceKeepingPrevious's: a failed one removes no temp here (it was
+  // renamed already), while JournalWriter::Create removes it after any failure.
   if (Status synced = ops.SyncDir(dir); !synced) {
     return Error{"installing snapshot " + paths.target + ": " + synced.error()};
   }
