@@ -51,29 +51,44 @@ def binary(name):
     return path
 
 
-_ports_handed_out = set()  # free_port never hands a port out twice in one test process
+_ports_handed_out = set()  # never hands a port out twice in one test process, TCP or UDP
 
 
-def free_port(host="127.0.0.1"):
-    """A TCP port free on `host` a moment ago, for a process the test starts to bind.
+def _free_port(kind, host):
+    """A port of `kind` (SOCK_STREAM, SOCK_DGRAM) that could be bound on `host` a moment ago.
 
     It is drawn below the kernel's ephemeral range: a port there (bind to 0) may be taken as the
-    source port of a parallel test's outgoing connection before our process binds it. And it is
-    never one this process handed out before, so two shards never get the same port."""
+    source port of a parallel test's outgoing connection or datagram before our process binds
+    it. And it is never one this process handed out before, so two processes never get the same
+    port."""
     with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
         first_ephemeral = int(f.read().split()[0])
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(200):
         port = random.randrange(20000, first_ephemeral)
         if port in _ports_handed_out:
             continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        with socket.socket(family, kind) as s:
             try:
                 s.bind((host, port))
             except OSError:
                 continue
         _ports_handed_out.add(port)
         return port
-    raise RuntimeError("no free TCP port below the ephemeral range")
+    kind_name = "TCP" if kind == socket.SOCK_STREAM else "UDP"
+    raise RuntimeError(f"no free {kind_name} port below the ephemeral range")
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port free on `host` a moment ago, for a process the test starts to bind (see
+    _free_port: below the ephemeral range, never handed out twice)."""
+    return _free_port(socket.SOCK_STREAM, host)
+
+
+def free_udp_port(host="127.0.0.1"):
+    """A UDP port free on `host` a moment ago, for a frontend's --udp-port; chosen as free_port
+    chooses a TCP one."""
+    return _free_port(socket.SOCK_DGRAM, host)
 
 
 def free_listen_port():

@@ -20,9 +20,9 @@ import time
 import unittest
 
 import cluster
-from cluster import peer_id
+from cluster import free_udp_port, peer_id
 from test_persistence import bencode
-from test_udp import UdpClient, free_udp_port
+from test_udp import UdpClient
 
 NOT_SERVED = b"torrent not served by this tracker"
 RELOAD_DEADLINE = 10.0  # seconds: many times the 1 s interval the tests use

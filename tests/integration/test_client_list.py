@@ -18,7 +18,7 @@ import unittest
 
 import cluster
 from test_access_list import RELOAD_DEADLINE, START_DEADLINE, metric_sum, wait_until
-from test_udp import UdpClient, announce_fields, free_udp_port
+from test_udp import UdpClient, announce_fields
 
 REFUSED = (b"your BitTorrent client is not allowed on this tracker: see the site's list of "
            b"allowed clients, or update yours")
@@ -48,7 +48,7 @@ class ClientListCase(cluster.LoggedTestCase):
         self.addCleanup(shutil.rmtree, self.dir, True)
         self.list_path = os.path.join(self.dir, "clients")
         write_list(self.list_path, self.list_text)
-        self.udp_port = free_udp_port()
+        self.udp_port = cluster.free_udp_port()
         self.cluster = cluster.Cluster(shards=2, frontends=1, frontend_args=[
             "--client-list", self.list_path, "--udp-port", str(self.udp_port),
             *self.frontend_args])

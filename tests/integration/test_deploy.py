@@ -26,7 +26,7 @@ import yaml
 import cluster
 from cluster import (HttpConnection, announce, announce_target, get, metrics, peer_id,
                      reply_peers)
-from test_udp import UdpClient, announce_fields, free_udp_port
+from test_udp import UdpClient, announce_fields
 
 REPO = os.path.abspath(os.path.join(cluster.HERE, "..", ".."))
 HAPROXY_CFG = os.path.join(REPO, "deploy", "haproxy.cfg")
@@ -70,7 +70,7 @@ class ComposeUdpFrontend(cluster.Process):
 
     def __init__(self, data_dir, shard_endpoints, env):
         service = compose_service("udp")
-        self.udp_port = free_udp_port()
+        self.udp_port = cluster.free_udp_port()
         self.secret_file = os.path.join(data_dir, "udp-secret")
         variables = {name: str(value).replace("/data", data_dir)
                      for name, value in service["environment"].items()}

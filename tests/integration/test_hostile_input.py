@@ -22,8 +22,8 @@ import unittest
 import zmq
 
 import cluster
-from cluster import peer_id
-from test_udp import PROTOCOL_ID, UdpClient, free_udp_port
+from cluster import free_udp_port, peer_id
+from test_udp import PROTOCOL_ID, UdpClient
 
 SEED = int(os.environ.get("SHARDTRACK_HOSTILE_SEED", "20261204"))
 HTTP_CASES = 1500

@@ -14,7 +14,7 @@ import unittest
 import cluster
 from test_access_list import START_DEADLINE, FrontendCase, metric_sum, wait_until
 from test_client_list import write_list
-from test_udp import PROTOCOL_ID, UdpClient, free_udp_port
+from test_udp import PROTOCOL_ID, UdpClient
 
 REFUSED = b"your address is not allowed on this tracker"
 
@@ -29,7 +29,7 @@ class IpListCase(FrontendCase):
         super().setUp()
         self.list_path = os.path.join(self.dir, "ips")
         write_list(self.list_path, self.list_text)
-        self.udp_port = free_udp_port()
+        self.udp_port = cluster.free_udp_port()
         self.start_cluster("--ip-list", self.list_path, "--udp-port", str(self.udp_port),
                            *self.frontend_args)
         self.info_hash = cluster.hash_on_shard(1, 2, self.id())

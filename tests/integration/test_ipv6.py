@@ -9,8 +9,8 @@ import struct
 import unittest
 
 import cluster
-from cluster import HttpConnection, announce_target, compact_peers, peer_id
-from test_udp import UdpClient, free_udp_port
+from cluster import HttpConnection, announce_target, compact_peers, free_udp_port, peer_id
+from test_udp import UdpClient
 
 
 def has_ipv6_loopback():
@@ -29,7 +29,7 @@ class Ipv6Test(cluster.LoggedTestCase):
         self.cluster = cluster.Cluster(shards=1, frontends=0)
         self.cluster.__enter__()
         self.addCleanup(self.cluster.close)
-        self.udp_port = free_udp_port()
+        self.udp_port = free_udp_port("::")  # the frontend binds ::
         frontend = cluster.Frontend(0, [s.endpoint for s in self.cluster.shards],
                                     ["--udp-port", str(self.udp_port)], env=self.cluster.env,
                                     bind="::")

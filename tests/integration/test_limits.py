@@ -13,7 +13,7 @@ import unittest
 
 import cluster
 from cluster import HttpConnection, peer_id
-from test_udp import UdpClient, free_udp_port
+from test_udp import UdpClient
 
 MAX_CONNECTIONS = 3
 SOCKET_TIMEOUT = 1  # seconds
@@ -162,10 +162,15 @@ class RequestRateTest(cluster.SharedClusterTestCase):
     BURST = 4
     PROXY = "127.0.0.40"
     REFUSALS = "shardtrack_client_request_limit_refusals_total"
-    udp_port = free_udp_port()
-    frontend_args = ("--client-request-rate", str(RATE), "--client-request-burst", str(BURST),
-                     "--udp-port", str(udp_port), "--trusted-proxy", PROXY,
-                     "--trust-x-forwarded-for", "--retry-in", "3")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.udp_port = cluster.free_udp_port()  # chosen when the class runs, not at import
+        cls.frontend_args = ("--client-request-rate", str(cls.RATE),
+                             "--client-request-burst", str(cls.BURST),
+                             "--udp-port", str(cls.udp_port), "--trusted-proxy", cls.PROXY,
+                             "--trust-x-forwarded-for", "--retry-in", "3")
+        super().setUpClass()
 
     def assert_over_rate(self, reply):
         self.assertIn(b"too many requests", reply.get(b"failure reason", b""), reply)
@@ -264,9 +269,13 @@ class RequestRateTest(cluster.SharedClusterTestCase):
 class ShardLimitsTest(cluster.SharedClusterTestCase):
     """--max-torrents and --max-peers of a real shard, over HTTP and UDP."""
 
-    udp_port = free_udp_port()
     shard_args = ("--max-torrents", "2", "--max-peers", "3", "--metrics-listen", "127.0.0.1:0")
-    frontend_args = ("--udp-port", str(udp_port))
+
+    @classmethod
+    def setUpClass(cls):
+        cls.udp_port = cluster.free_udp_port()  # chosen when the class runs, not at import
+        cls.frontend_args = ("--udp-port", str(cls.udp_port))
+        super().setUpClass()
 
     def test_a_full_shard_refuses_new_torrents_and_peers_and_changes_nothing(self):
         port = self.cluster.port()

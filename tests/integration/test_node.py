@@ -13,8 +13,8 @@ import time
 
 import cluster
 from cluster import (Frontend, Node, ProcessTestCase, Shard, announce, free_port,
-                     hash_on_shard, metrics, peer_id, reply_peers, scrape)
-from test_udp import UdpClient, announce_fields, free_udp_port
+                     free_udp_port, hash_on_shard, metrics, peer_id, reply_peers, scrape)
+from test_udp import UdpClient, announce_fields
 
 SHARDS = 2
 

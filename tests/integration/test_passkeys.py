@@ -21,10 +21,9 @@ import time
 import unittest
 
 import cluster
-from cluster import peer_id
+from cluster import free_udp_port, peer_id
 from test_access_list import START_DEADLINE, metric_sum, wait_until
-from test_udp import (EVENT_STARTED, UdpClient, announce_fields, bep41_url_data,
-                      free_udp_port)
+from test_udp import EVENT_STARTED, UdpClient, announce_fields, bep41_url_data
 
 ALICE = "0123456789abcdef0123456789abcdef"
 BOB = "Bob-key_2.v~1"

@@ -16,18 +16,12 @@ import time
 import unittest
 
 import cluster
-from cluster import peer_id
+from cluster import free_udp_port, peer_id
 
 PROTOCOL_ID = 0x41727101980
 SHARD_TIMEOUT_MS = 300
 FAILURE_DEADLINE = 3.0
 EVENT_STARTED = 2
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class UdpClient:
@@ -307,7 +301,7 @@ class UdpReplyTest(cluster.ProcessTestCase):
                                          os.path.join(self.tmp, "shard0")))
         for bind in ("0.0.0.0", "::"):
             with self.subTest(bind=bind):
-                port = free_udp_port()
+                port = free_udp_port(bind)
                 self.start(cluster.Frontend(0, [shard.endpoint], ["--udp-port", str(port)],
                                             bind=bind))
                 client = UdpClient(port, "127.0.0.2", timeout=3, server="127.0.0.9")
