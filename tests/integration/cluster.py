@@ -104,6 +104,18 @@ def clean_env(extra=None):
     return env
 
 
+WAIT_DEADLINE = 10.0  # seconds wait_until polls by default
+
+
+def wait_until(predicate, what, deadline=WAIT_DEADLINE):
+    """Polls `predicate` until it is true; fails naming `what` after `deadline` seconds."""
+    end = time.monotonic() + deadline
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"not within {deadline} s: {what}")
+        time.sleep(0.05)
+
+
 # --------------------------------------------------------------------------------------------
 # Routing (mirrors common/routing.cc).
 

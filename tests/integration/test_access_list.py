@@ -20,12 +20,12 @@ import time
 import unittest
 
 import cluster
-from cluster import free_udp_port, peer_id
+from cluster import free_udp_port, peer_id, wait_until
 from test_persistence import bencode
 from test_udp import UdpClient
 
 NOT_SERVED = b"torrent not served by this tracker"
-RELOAD_DEADLINE = 10.0  # seconds: many times the 1 s interval the tests use
+RELOAD_DEADLINE = cluster.WAIT_DEADLINE  # seconds (wait_until's): many times the 1 s interval
 START_DEADLINE = 15.0
 
 
@@ -34,15 +34,6 @@ def sighup_blocked(pid):
     with open(f"/proc/{pid}/status") as f:
         mask = next(line.split()[1] for line in f if line.startswith("SigBlk:"))
     return int(mask, 16) & 1 != 0
-
-
-def wait_until(predicate, what, deadline=RELOAD_DEADLINE):
-    """Polls `predicate` until it is true; fails naming `what` after `deadline` seconds."""
-    end = time.monotonic() + deadline
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"not within {deadline} s: {what}")
-        time.sleep(0.05)
 
 
 def write_list(path, hashes, extra=""):

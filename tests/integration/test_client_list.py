@@ -17,7 +17,8 @@ import tempfile
 import unittest
 
 import cluster
-from test_access_list import RELOAD_DEADLINE, START_DEADLINE, metric_sum, wait_until
+from cluster import wait_until
+from test_access_list import RELOAD_DEADLINE, START_DEADLINE, metric_sum
 from test_udp import UdpClient, announce_fields
 
 REFUSED = (b"your BitTorrent client is not allowed on this tracker: see the site's list of "

@@ -14,8 +14,7 @@ import unittest
 
 import cluster
 from cluster import (announce, announce_target, get, query_string, reply_peers, scrape,
-                     HttpConnection, peer_id)
-from test_access_list import wait_until
+                     wait_until, HttpConnection, peer_id)
 
 LEFT = 1000  # a leecher's `left`
 

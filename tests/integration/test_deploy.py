@@ -25,7 +25,7 @@ import yaml
 
 import cluster
 from cluster import (HttpConnection, announce, announce_target, get, metrics, peer_id,
-                     reply_peers)
+                     reply_peers, wait_until)
 from test_udp import UdpClient, announce_fields
 
 REPO = os.path.abspath(os.path.join(cluster.HERE, "..", ".."))
@@ -36,14 +36,6 @@ CLIENT_CONNECTIONS = 8  # haproxy's per-client cap in these tests (compose: 256)
 # Requests one client may make in any 10 s through haproxy (compose: 1000); above what any other
 # test sends from one address.
 CLIENT_REQUESTS = 30
-
-
-def wait_until(predicate, what, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def proxy_v1(source, port, dest="127.0.1.1", dest_port=6969):
@@ -135,7 +127,8 @@ class Topology:
             **haproxy_variables,
         }, self.port, self.env, master_worker=self.haproxy_master_worker)
         self.haproxy.start()
-        wait_until(lambda: self.servers_up() == len(self.frontends), "haproxy to see frontends UP")
+        wait_until(lambda: self.servers_up() == len(self.frontends), "haproxy to see frontends UP",
+                   WAIT)
 
     @staticmethod
     def _free_port_on_all(addresses):
@@ -260,7 +253,7 @@ class ThroughHaproxyTest(cluster.LoggedTestCase):
             for conn in held:
                 conn.close()
         wait_until(lambda: get(self.topology.port, "/healthz", source).status == 200,
-                   "the client's places to come back")
+                   "the client's places to come back", WAIT)
 
     def test_a_client_over_its_request_rate_at_the_balancer_is_told_to_retry(self):
         # Spread over both frontends, whose own rate is off: the balancer's count refuses.
@@ -554,7 +547,7 @@ class CertificateRenewalTest(cluster.LoggedTestCase):
         os.replace(self.pem + ".new", self.pem)
         self.topology.haproxy.popen.send_signal(signal.SIGUSR2)
         wait_until(lambda: self.announce_over_https(self.new_ca) is not None,
-                   "haproxy to serve the new certificate")
+                   "haproxy to serve the new certificate", WAIT)
         self.assertNotIn(b"failure reason", self.announce_over_https(self.new_ca))
         self.assertIsNone(self.announce_over_https(self.old_ca))
         self.assertTrue(self.topology.haproxy.running())
@@ -576,7 +569,8 @@ class FrontendFailureTest(cluster.LoggedTestCase):
         for client in clients:
             client.announce(self.topology.port, info_hash)
         self.topology.frontends[1].kill(signal.SIGKILL)
-        wait_until(lambda: self.topology.servers_up() == 1, "haproxy to mark frontend2 DOWN")
+        wait_until(lambda: self.topology.servers_up() == 1, "haproxy to mark frontend2 DOWN",
+                   WAIT)
         for round_number in range(10):
             for client in clients:
                 reply = client.announce(self.topology.port, info_hash)
@@ -586,7 +580,8 @@ class FrontendFailureTest(cluster.LoggedTestCase):
     def test_draining_frontend_fails_readyz_and_goes_down(self):
         draining = self.topology.frontends[1]
         draining.popen.send_signal(signal.SIGTERM)
-        wait_until(lambda: self.topology.servers_up() == 1, "haproxy to mark frontend2 DOWN")
+        wait_until(lambda: self.topology.servers_up() == 1, "haproxy to mark frontend2 DOWN",
+                   WAIT)
         client = Client(0, "drain")
         for n in range(20):
             client.announce(self.topology.port, cluster.hash_on_shard(0, 1, f"drain/{n}"))
@@ -627,7 +622,8 @@ class DrainTest(cluster.LoggedTestCase):
             self.assertEqual(get(port, "/readyz").status, 200)
             self.assertEqual(get(port, "/serving").status, 200)
             tracker.frontends[0].popen.send_signal(signal.SIGTERM)
-            wait_until(lambda: "draining" in tracker.frontends[0].log(), "the drain to start")
+            wait_until(lambda: "draining" in tracker.frontends[0].log(), "the drain to start",
+                       WAIT)
             for path in ("/readyz", "/serving"):
                 response = get(port, path)
                 self.assertEqual(response.status, 503, path)

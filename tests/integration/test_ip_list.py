@@ -12,7 +12,8 @@ import subprocess
 import unittest
 
 import cluster
-from test_access_list import START_DEADLINE, FrontendCase, metric_sum, wait_until
+from cluster import wait_until
+from test_access_list import START_DEADLINE, FrontendCase, metric_sum
 from test_client_list import write_list
 from test_udp import PROTOCOL_ID, UdpClient
 

@@ -21,8 +21,8 @@ import time
 import unittest
 
 import cluster
-from cluster import free_udp_port, peer_id
-from test_access_list import START_DEADLINE, metric_sum, wait_until
+from cluster import free_udp_port, peer_id, wait_until
+from test_access_list import START_DEADLINE, metric_sum
 from test_udp import EVENT_STARTED, UdpClient, announce_fields, bep41_url_data
 
 ALICE = "0123456789abcdef0123456789abcdef"

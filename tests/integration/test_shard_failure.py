@@ -12,8 +12,7 @@ import time
 import unittest
 
 import cluster
-from cluster import HttpConnection, announce, announce_target, peer_id
-from test_access_list import wait_until
+from cluster import HttpConnection, announce, announce_target, peer_id, wait_until
 
 SHARD_TIMEOUT_MS = 300
 FAILURE_DEADLINE = 3.0  # seconds within which a request to a lost shard must fail
