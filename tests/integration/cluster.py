@@ -317,6 +317,27 @@ class Node(Process):
         return int(self.ready_match.group(1))
 
 
+def frontend_refused(*args, timeout=READY_TIMEOUT):
+    """Runs shardtrack-frontend with `args` (after a --shard nobody listens on), settings it must
+    refuse at start: fails unless it exits with status 2 within `timeout`. Returns its stderr,
+    for what it names."""
+    argv = [binary("shardtrack-frontend"), "--port", "0", "--shard",
+            f"tcp://127.0.0.1:{free_port()}", *args]
+    try:
+        result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                timeout=timeout, env=clean_env())
+    except subprocess.TimeoutExpired as expired:
+        stderr = expired.stderr or b""  # bytes, even with text=True
+        if isinstance(stderr, bytes):
+            stderr = stderr.decode("utf-8", "replace")
+        raise AssertionError(f"shardtrack-frontend {' '.join(args)} did not stop within "
+                             f"{timeout} s\n{stderr}") from None
+    if result.returncode != 2:
+        raise AssertionError(f"shardtrack-frontend {' '.join(args)} exited with "
+                             f"{result.returncode}, not 2\n{result.stderr}")
+    return result.stderr
+
+
 HAPROXY = "/usr/sbin/haproxy"
 
 

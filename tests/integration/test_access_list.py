@@ -13,7 +13,6 @@ import re
 import shutil
 import signal
 import struct
-import subprocess
 import tempfile
 import threading
 import time
@@ -26,7 +25,6 @@ from test_udp import UdpClient
 
 NOT_SERVED = b"torrent not served by this tracker"
 RELOAD_DEADLINE = cluster.WAIT_DEADLINE  # seconds (wait_until's): many times the 1 s interval
-START_DEADLINE = 15.0
 
 
 def sighup_blocked(pid):
@@ -310,32 +308,26 @@ class StartUpTest(FrontendCase):
         super().setUp()
         self.list_path = os.path.join(self.dir, "torrents.list")
 
-    def start_frontend(self, *args):
-        argv = [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
-                f"tcp://127.0.0.1:{cluster.free_port()}", "--access-list", self.list_path, *args]
-        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=START_DEADLINE, env=cluster.clean_env())
+    def refused(self, *args):
+        """The frontend's stderr, once it refused to start on the list (exit status 2)."""
+        return cluster.frontend_refused("--access-list", self.list_path, *args)
 
     def test_a_malformed_file_stops_the_frontend_naming_the_line(self):
         with open(self.list_path, "w") as f:
             f.write("# ok\n" + "ab" * 20 + "\n" + "ab" * 19 + "\n")
-        result = self.start_frontend()
-        self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn(f"{self.list_path}: line 3", result.stderr)
-        self.assertIn("found 38 characters", result.stderr)
+        stderr = self.refused()
+        self.assertIn(f"{self.list_path}: line 3", stderr)
+        self.assertIn("found 38 characters", stderr)
 
     def test_a_missing_file_stops_the_frontend_naming_it(self):
-        result = self.start_frontend()
-        self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn(self.list_path, result.stderr)
-        self.assertIn("No such file", result.stderr)
+        stderr = self.refused()
+        self.assertIn(self.list_path, stderr)
+        self.assertIn("No such file", stderr)
 
     def test_a_bad_mode_stops_the_frontend(self):
         with open(self.list_path, "w") as f:
             f.write("ab" * 20 + "\n")
-        result = self.start_frontend("--access-mode", "block")
-        self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn("--access-mode must be allow or deny", result.stderr)
+        self.assertIn("--access-mode must be allow or deny", self.refused("--access-mode", "block"))
 
 
 if __name__ == "__main__":

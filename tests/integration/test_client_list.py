@@ -12,13 +12,12 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import tempfile
 import unittest
 
 import cluster
 from cluster import wait_until
-from test_access_list import RELOAD_DEADLINE, START_DEADLINE, metric_sum
+from test_access_list import RELOAD_DEADLINE, metric_sum
 from test_udp import UdpClient, announce_fields
 
 REFUSED = (b"your BitTorrent client is not allowed on this tracker: see the site's list of "
@@ -142,27 +141,23 @@ class AllowModeAndSighupTest(ClientListCase):
 class StartUpTest(cluster.LoggedTestCase):
     """A frontend whose client list cannot be used does not start: exit status 2."""
 
-    def start_frontend(self, text, *args):
+    def refused(self, text, *args):
+        """(the list's path, the frontend's stderr) once it refused to start on a client list of
+        `text` (exit status 2)."""
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "clients")
             with open(path, "w") as f:
                 f.write(text)
-            argv = [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
-                    f"tcp://127.0.0.1:{cluster.free_port()}", "--client-list", path, *args]
-            result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
-                                    text=True, timeout=START_DEADLINE, env=cluster.clean_env())
-            return path, result
+            return path, cluster.frontend_refused("--client-list", path, *args)
 
     def test_a_malformed_file_stops_the_frontend_naming_the_line(self):
-        path, result = self.start_frontend("-qB\n-a-peer-id-prefix-longer-than-20\n")
-        self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn(f"--client-list: {path}: line 2", result.stderr)
-        self.assertIn("a peer id has 20", result.stderr)
+        path, stderr = self.refused("-qB\n-a-peer-id-prefix-longer-than-20\n")
+        self.assertIn(f"--client-list: {path}: line 2", stderr)
+        self.assertIn("a peer id has 20", stderr)
 
     def test_a_bad_mode_stops_the_frontend(self):
-        _, result = self.start_frontend("-qB\n", "--client-mode", "block")
-        self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn("--client-mode must be allow or deny", result.stderr)
+        _, stderr = self.refused("-qB\n", "--client-mode", "block")
+        self.assertIn("--client-mode must be allow or deny", stderr)
 
 
 if __name__ == "__main__":

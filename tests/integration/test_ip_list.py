@@ -8,12 +8,11 @@ renamed over it, and a reload is awaited by polling, bounded by RELOAD_DEADLINE.
 """
 
 import os
-import subprocess
 import unittest
 
 import cluster
 from cluster import wait_until
-from test_access_list import START_DEADLINE, FrontendCase, metric_sum
+from test_access_list import FrontendCase, metric_sum
 from test_client_list import write_list
 from test_udp import PROTOCOL_ID, UdpClient
 
@@ -95,22 +94,18 @@ class AllowModeTest(IpListCase):
 
 class StartUpTest(FrontendCase):
 
-    def run_frontend(self, text, *args):
+    def refused(self, text, *args):
+        """The frontend's stderr once it refused to start on an IP list of `text` (status 2)."""
         path = os.path.join(self.dir, "ips")
         write_list(path, text)
-        argv = [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
-                f"tcp://127.0.0.1:{cluster.free_port()}", "--ip-list", path, *args]
-        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=START_DEADLINE, env=cluster.clean_env())
+        return cluster.frontend_refused("--ip-list", path, *args)
 
     def test_a_malformed_file_or_a_bad_mode_stops_the_frontend(self):
-        result = self.run_frontend("10.0.0.1\nnot-an-address\n")
-        self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn("line 2", result.stderr)
-        self.assertIn("not an IPv4 or IPv6 address", result.stderr)
-        result = self.run_frontend("10.0.0.1\n", "--ip-mode", "ban")
-        self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn("--ip-mode must be allow or deny", result.stderr)
+        stderr = self.refused("10.0.0.1\nnot-an-address\n")
+        self.assertIn("line 2", stderr)
+        self.assertIn("not an IPv4 or IPv6 address", stderr)
+        stderr = self.refused("10.0.0.1\n", "--ip-mode", "ban")
+        self.assertIn("--ip-mode must be allow or deny", stderr)
 
 
 if __name__ == "__main__":

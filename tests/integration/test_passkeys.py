@@ -22,7 +22,7 @@ import unittest
 
 import cluster
 from cluster import free_udp_port, peer_id, wait_until
-from test_access_list import START_DEADLINE, metric_sum
+from test_access_list import metric_sum
 from test_udp import EVENT_STARTED, UdpClient, announce_fields, bep41_url_data
 
 ALICE = "0123456789abcdef0123456789abcdef"
@@ -600,20 +600,12 @@ class StartUpTest(cluster.LoggedTestCase):
         self.addCleanup(shutil.rmtree, tmp, True)
         path = os.path.join(tmp, "passkeys")
 
-        def start():
-            argv = [cluster.binary("shardtrack-frontend"), "--port", "0", "--shard",
-                    f"tcp://127.0.0.1:{cluster.free_port()}", "--passkey-file", path]
-            return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
-                                  text=True, timeout=START_DEADLINE, env=cluster.clean_env())
-
-        result = start()
-        self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn(f"--passkey-file: cannot read {path}", result.stderr)
+        stderr = cluster.frontend_refused("--passkey-file", path)
+        self.assertIn(f"--passkey-file: cannot read {path}", stderr)
         write_passkeys(path, ["fine", "x" * 65])
-        result = start()
-        self.assertEqual(result.returncode, 2, result.stderr)
-        self.assertIn(f"{path}: line 3", result.stderr)
-        self.assertIn("at most 64 characters", result.stderr)
+        stderr = cluster.frontend_refused("--passkey-file", path)
+        self.assertIn(f"{path}: line 3", stderr)
+        self.assertIn("at most 64 characters", stderr)
 
 
 if __name__ == "__main__":
