@@ -285,7 +285,23 @@ class Shard(Process):
         super().__init__(f"shard{index}", argv, pattern, env=env)
 
 
-class Frontend(Process):
+class Tracker(Process):
+    """A process that serves clients (a frontend, a node): its ready line names its HTTP port
+    and, given --udp-port, its UDP tracker's."""
+
+    @property
+    def port(self):
+        return int(self.ready_match.group(1))
+
+    @property
+    def udp_port(self):
+        """The UDP tracker's port, from the ready line's `and udp://HOST:PORT`."""
+        match = re.search(r" and udp://(?:\[[^\]]*\]|[^\s:/]+):(\d+)", self.ready_match.string)
+        assert match, f"{self.name} serves no UDP: {self.ready_match.string}"
+        return int(match.group(1))
+
+
+class Frontend(Tracker):
     def __init__(self, number, shard_endpoints, extra_args=(), env=None, port=0,
                  bind="127.0.0.1"):
         self.bind = bind
@@ -297,12 +313,8 @@ class Frontend(Process):
         pattern = r"ready: frontend listening on http://" + re.escape(url_host) + r":(\d+)"
         super().__init__(f"frontend{number}", argv, pattern, env=env)
 
-    @property
-    def port(self):
-        return int(self.ready_match.group(1))
 
-
-class Node(Process):
+class Node(Tracker):
     """shardtrack-node: a frontend and `shards` shards in one process, over `data_dir`."""
 
     def __init__(self, shards, data_dir, extra_args=(), env=None):
@@ -311,10 +323,6 @@ class Node(Process):
                 "--shards", str(shards), "--data-dir", data_dir, *extra_args]
         pattern = r"ready: frontend listening on http://127\.0\.0\.1:(\d+)"
         super().__init__("node", argv, pattern, env=env)
-
-    @property
-    def port(self):
-        return int(self.ready_match.group(1))
 
 
 def frontend_refused(*args, timeout=READY_TIMEOUT):

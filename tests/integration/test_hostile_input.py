@@ -211,8 +211,7 @@ class HostileInputTest(cluster.LoggedTestCase):
         self.seen = collections.Counter()
 
     def udp_port(self):
-        ready = self.cluster.frontends[0].ready_match.string
-        return int(re.search(r"and udp://127\.0\.0\.1:(\d+)", ready).group(1))
+        return self.cluster.frontends[0].udp_port
 
     def build_honest_swarms(self):
         for info_hash in self.honest:

@@ -221,7 +221,7 @@ class NodeTest(ProcessTestCase):
 
     def test_udp_announces_reach_every_shard(self):
         node = self.start_node("--udp-port", str(free_udp_port()))
-        udp_port = int(re.search(r"and udp://127\.0\.0\.1:(\d+)", node.log()).group(1))
+        udp_port = node.udp_port
         seeder, leecher = UdpClient(udp_port, "127.0.0.2"), UdpClient(udp_port, "127.0.0.3")
         self.addCleanup(seeder.close)
         self.addCleanup(leecher.close)

@@ -103,8 +103,7 @@ class UdpTrackerTest(cluster.LoggedTestCase):
                            "--shard-timeout-ms", str(SHARD_TIMEOUT_MS)])
         self.cluster.__enter__()
         self.addCleanup(self.cluster.close)
-        ready = self.cluster.frontends[0].ready_match.string
-        self.udp_port = int(re.search(r"and udp://127\.0\.0\.1:(\d+)", ready).group(1))
+        self.udp_port = self.cluster.frontends[0].udp_port
         self.seeder = UdpClient(self.udp_port, "127.0.0.2")
         self.leecher = UdpClient(self.udp_port, "127.0.0.3")
         self.addCleanup(self.seeder.close)
@@ -210,8 +209,7 @@ class UdpDrainTest(cluster.LoggedTestCase):
                 "--shard-timeout-ms", "5000"]) as tracker:
             self.logs = tracker.logs
             frontend, shard = tracker.frontends[0], tracker.shards[0]
-            port = int(re.search(r"and udp://127\.0\.0\.1:(\d+)",
-                                 frontend.ready_match.string).group(1))
+            port = frontend.udp_port
             client = UdpClient(port, "127.0.0.2", timeout=10)
             self.addCleanup(client.close)
             client.connect()
