@@ -834,6 +834,18 @@ def metrics(port, host="127.0.0.1"):
     return parse_metrics(response.body.decode())
 
 
+def metric_sum(port, name, host="127.0.0.1"):
+    """The sum of `name`'s samples at `port`: a metric's over all its label sets (name{...}),
+    or one series' own value."""
+    return sum(value for series, value in metrics(port, host).items()
+               if series == name or series.startswith(name + "{"))
+
+
+def shard_requests_sent(port, host="127.0.0.1"):
+    """How many requests the frontend at `port` has sent its shards, all of them together."""
+    return metric_sum(port, "shardtrack_shard_sent_total", host)
+
+
 def scrape(tracker_port, info_hashes=(), source=None, timeout=5.0, host="127.0.0.1"):
     """Scrapes (no hashes: full scrape) and returns the decoded reply's `files` dict."""
     target = "/scrape"

@@ -17,7 +17,7 @@ import unittest
 
 import cluster
 from cluster import wait_until
-from test_access_list import RELOAD_DEADLINE, metric_sum
+from test_access_list import RELOAD_DEADLINE
 from test_udp import UdpClient, announce_fields
 
 REFUSED = (b"your BitTorrent client is not allowed on this tracker: see the site's list of "
@@ -76,7 +76,7 @@ class DenyModeTest(ClientListCase):
     frontend_args = ("--client-mode", "deny", "--client-list-interval", "1")
 
     def test_a_listed_client_is_refused_over_http_and_udp_before_any_shard(self):
-        sent_before = metric_sum(self.port, "shardtrack_shard_sent_total")
+        sent_before = cluster.shard_requests_sent(self.port)
         self.assertEqual(self.announce(XUNLEI, "x", 7001, "127.0.0.2"),
                          {b"failure reason": REFUSED})
         self.assertEqual(self.announce(b"-SD0100-", "s", 7002, "127.0.0.3"),
@@ -86,7 +86,7 @@ class DenyModeTest(ClientListCase):
         udp.connect()
         self.assertEqual(udp.announce(self.info_hash, client_peer_id(XUNLEI, "u"), 7003, left=1),
                          (3, REFUSED))
-        self.assertEqual(metric_sum(self.port, "shardtrack_shard_sent_total"), sent_before)
+        self.assertEqual(cluster.shard_requests_sent(self.port), sent_before)
         samples = cluster.metrics(self.port)
         self.assertEqual(samples["shardtrack_client_refused_total"], 3)
         self.assertEqual(samples["shardtrack_client_list_entries"], 2)
@@ -109,8 +109,8 @@ class DenyModeTest(ClientListCase):
         self.assertTrue(self.admitted(b"-qB5000-"))
 
         write_list(self.list_path, "-XL\n-qB%4\n")
-        wait_until(lambda: metric_sum(self.port,
-                                      'shardtrack_client_list_reloads_total{result="failed"}'),
+        wait_until(lambda: cluster.metric_sum(
+            self.port, 'shardtrack_client_list_reloads_total{result="failed"}'),
                    "the malformed file reported")
         self.assertRegex(self.frontend.log(),
                          re.escape(self.list_path) + r": line 2 .*two hex digits")

@@ -12,7 +12,7 @@ import unittest
 
 import cluster
 from cluster import wait_until
-from test_access_list import FrontendCase, metric_sum
+from test_access_list import FrontendCase
 from test_client_list import write_list
 from test_udp import PROTOCOL_ID, UdpClient
 
@@ -47,13 +47,13 @@ class DenyModeTest(IpListCase):
     frontend_args = ("--ip-list-interval", "1")
 
     def test_a_listed_address_gets_nothing_over_http_or_udp_and_others_are_served(self):
-        sent_before = metric_sum(self.port, "shardtrack_shard_sent_total")
+        sent_before = cluster.shard_requests_sent(self.port)
         self.assertEqual(self.announce("127.0.0.2"), {b"failure reason": REFUSED})
         scrape = cluster.get(self.port, "/scrape?info_hash=" + "%41" * 20, source="127.0.0.2")
         self.assertEqual(scrape.bencoded(), {b"failure reason": REFUSED})
         page = cluster.get(self.port, "/", source="127.0.0.4")
         self.assertEqual((page.status, page.body), (403, REFUSED + b"\n"))
-        self.assertEqual(metric_sum(self.port, "shardtrack_shard_sent_total"), sent_before)
+        self.assertEqual(cluster.shard_requests_sent(self.port), sent_before)
 
         banned = UdpClient(self.udp_port, "127.0.0.5")
         self.addCleanup(banned.close)
@@ -75,8 +75,8 @@ class DenyModeTest(IpListCase):
         wait_until(lambda: self.served("127.0.0.2"), "127.0.0.2 served after the rewrite")
         self.assertFalse(self.served("127.0.0.3"))
         write_list(self.list_path, "127.0.0.0/33\n")
-        wait_until(lambda: metric_sum(self.port,
-                                      'shardtrack_ip_list_reloads_total{result="failed"}'),
+        wait_until(lambda: cluster.metric_sum(
+            self.port, 'shardtrack_ip_list_reloads_total{result="failed"}'),
                    "the malformed file reported")
         self.assertIn("line 1", self.frontend.log())
         self.assertFalse(self.served("127.0.0.3"))  # the previous list stays in force

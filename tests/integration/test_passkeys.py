@@ -22,7 +22,6 @@ import unittest
 
 import cluster
 from cluster import free_udp_port, peer_id, wait_until
-from test_access_list import metric_sum
 from test_udp import EVENT_STARTED, UdpClient, announce_fields, bep41_url_data
 
 ALICE = "0123456789abcdef0123456789abcdef"
@@ -89,7 +88,7 @@ class MembersTest(PasskeyCase):
         self.assertEqual((reply[b"complete"], reply[b"incomplete"]), (1, 1))
         self.assertEqual(len(cluster.reply_peers(reply)), 1)  # the seeder
 
-        sent_before = metric_sum(self.port, "shardtrack_shard_sent_total")
+        sent_before = cluster.shard_requests_sent(self.port)
         self.assertEqual(self.announce(None, "outsider"), {b"failure reason": MISSING})
         self.assertEqual(self.announce("", "outsider"), {b"failure reason": MISSING})
         self.assertEqual(self.announce("mallory", "outsider"), {b"failure reason": UNKNOWN})
@@ -98,7 +97,7 @@ class MembersTest(PasskeyCase):
         for target in (f"/scrape?{query}", f"/mallory/scrape?{query}", "/scrape"):
             reply = cluster.get(self.port, target).bencoded()
             self.assertIn(reply[b"failure reason"], (MISSING, UNKNOWN), target)
-        self.assertEqual(metric_sum(self.port, "shardtrack_shard_sent_total"), sent_before)
+        self.assertEqual(cluster.shard_requests_sent(self.port), sent_before)
 
         # The other forms a site's existing torrents may carry: UNIT3D's, and TBDev's parameter.
         target = cluster.announce_target(self.info_hash, peer_id("leecher"), 6881, left=1)
@@ -167,7 +166,7 @@ class MembersTest(PasskeyCase):
                    "reloaded: 2 passkeys" in self.frontend.log(), "the reload logged")
 
         write_passkeys(self.path, ["dave", "not/a/passkey"])
-        wait_until(lambda: metric_sum(
+        wait_until(lambda: cluster.metric_sum(
             self.port, 'shardtrack_passkey_file_reloads_total{result="failed"}'),
             "the malformed file reported")
         self.assertRegex(self.frontend.log(), re.escape(self.path) +
@@ -177,7 +176,7 @@ class MembersTest(PasskeyCase):
         self.assertFalse(self.admitted("dave"))
 
         write_passkeys(self.path, [])  # an export that failed: it would lock everyone out
-        wait_until(lambda: metric_sum(
+        wait_until(lambda: cluster.metric_sum(
             self.port, 'shardtrack_passkey_file_reloads_total{result="failed"}') >= 2,
             "the empty file refused")
         self.assertTrue(self.frontend.logged("lists no passkey"))
@@ -259,7 +258,8 @@ class AccountingTest(PasskeyCase):
             self.assertLessEqual(seeding[member], time.monotonic() - started + 1)
         self.assertTrue(all(re.fullmatch(r"shard1-\d+-\d+\.tsv", n) for n in names), names)
         samples = cluster.metrics(self.port)  # the frontend's, for the passkeys' refusals
-        self.assertEqual(metric_sum(self.port, "shardtrack_passkey_refused_total"), 0, samples)
+        self.assertEqual(cluster.metric_sum(self.port, "shardtrack_passkey_refused_total"), 0,
+                         samples)
 
 
     def test_a_client_is_its_peer_id_whatever_address_it_announces_from(self):
