@@ -811,6 +811,34 @@ def announce(tracker_port, info_hash, peer, port, source=None, timeout=5.0, **fi
     return response.bencoded()
 
 
+SERVE_DEADLINE = 15.0  # seconds a tracker may take to serve, its shards connecting or back
+
+
+def first_served(ask, what, deadline=SERVE_DEADLINE):
+    """Calls `ask()` (an announce: its decoded reply) until a reply has no failure reason, while
+    the tracker's shards connect or come back, and returns that reply. A request that fails
+    outright (a refused connection, a status other than 200, a timeout) is not served yet.
+    Fails naming `what` and the last reply or error after `deadline` seconds."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            reply = ask()
+            if b"failure reason" not in reply:
+                return reply
+            last = reply
+        except (AssertionError, OSError) as error:  # ConnectionError and timeouts are OSErrors
+            last = error
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} not served within {deadline} s; last {last!r}")
+        time.sleep(0.1)
+
+
+def served_announce(tracker_port, info_hash, peer, port, deadline=SERVE_DEADLINE, **fields):
+    """announce() (same arguments) polled until it is served: see first_served."""
+    return first_served(lambda: announce(tracker_port, info_hash, peer, port, **fields),
+                        f"an announce of {info_hash.hex()}", deadline)
+
+
 def parse_metrics(text):
     """{'name{labels}': value} from the Prometheus text format; checks HELP/TYPE come first."""
     samples, typed = {}, set()

@@ -126,21 +126,16 @@ def uploaded_by_torrent(data_dir):
 
 
 def served(port, swarm, deadline=SERVE_DEADLINE):
-    """(scrape entry, peers the leecher is given), polling while shards come back."""
-    end = time.monotonic() + deadline
-    while True:
-        try:
-            files = cluster.scrape(port, [swarm.info_hash])
-            reply = announce(port, swarm.info_hash, peer_id(swarm.leecher[0]), swarm.leecher[1],
-                             source=LEECHERS, left=1000, numwant=50)
-            if b"failure reason" not in reply:
-                return files[swarm.info_hash], sorted(cluster.reply_peers(reply))
-            last = reply
-        except (AssertionError, ConnectionError, OSError) as error:
-            last = error
-        if time.monotonic() > end:
-            raise AssertionError(f"{swarm.label} not served within {deadline} s: {last!r}")
-        time.sleep(0.1)
+    """(scrape entry, peers the leecher is given), polling while shards come back. Each try
+    scrapes before the leecher announces: the entry counts what the shards kept."""
+    scraped = {}
+
+    def scrape_then_announce():
+        scraped["files"] = cluster.scrape(port, [swarm.info_hash])
+        return announce(port, swarm.info_hash, peer_id(swarm.leecher[0]), swarm.leecher[1],
+                        source=LEECHERS, left=1000, numwant=50)
+    reply = cluster.first_served(scrape_then_announce, swarm.label, deadline)
+    return scraped["files"][swarm.info_hash], sorted(cluster.reply_peers(reply))
 
 
 class SmallFileSystem:

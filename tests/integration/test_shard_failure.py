@@ -59,15 +59,9 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertEqual(cluster.reply_peers(reply), [("127.0.0.2", 7001)])
 
     def wait_until_served(self, info_hash):
-        """Polls until an announce on `info_hash` succeeds; returns the reply."""
-        deadline = time.monotonic() + RECOVERY_DEADLINE
-        reply = None
-        while time.monotonic() < deadline:
-            reply = self.leecher_announce(info_hash)
-            if b"failure reason" not in reply:
-                return reply
-            time.sleep(0.1)
-        self.fail(f"not served within {RECOVERY_DEADLINE} s after recovery; last {reply!r}")
+        """Polls the leecher's announce on `info_hash` until it is served; returns the reply."""
+        return cluster.first_served(lambda: self.leecher_announce(info_hash),
+                                    f"{info_hash.hex()} after recovery", RECOVERY_DEADLINE)
 
     def assertOtherShardNotBlocked(self):
         """While a request waits on the lost shard 1, shard 0's torrent is answered."""
