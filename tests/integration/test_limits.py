@@ -102,15 +102,35 @@ class LimitsTest(cluster.SharedClusterTestCase):
             waited = time.monotonic() - started
             self.assertGreaterEqual(waited, SOCKET_TIMEOUT * 0.9)
 
+    def connections_held(self):
+        """Connections the frontend holds, open or lingering: this read's own among them."""
+        samples = cluster.metrics(self.port())
+        return samples["shardtrack_open_connections"] + \
+            samples["shardtrack_lingering_connections"]
+
     def test_silent_connections_take_no_slot_under_defer_accept(self):
+        # No connection of an earlier test (an idle one, a refusal lingering) holds a slot.
+        cluster.wait_until(lambda: self.connections_held() == 1,
+                           "the frontend to hold no connection but the metrics read's")
         silent = [socket.create_connection(("127.0.0.1", self.port()))
                   for _ in range(MAX_CONNECTIONS + 2)]
+        served = []
         try:
-            held = self.open_served(MAX_CONNECTIONS)  # would be refused if the silent took slots
-            for conn in held:
-                conn.close()
+            # While the silent ones stay open, every slot is served at the first try: had they
+            # been handed over, they would hold them all until --socket-timeout.
+            for n in range(1, MAX_CONNECTIONS + 1):
+                conn = HttpConnection(self.port())
+                served.append(conn)
+                try:
+                    response = conn.get("/healthz")
+                except (ConnectionError, OSError) as error:
+                    self.fail(f"connection {n} of {MAX_CONNECTIONS}, beside {len(silent)} silent "
+                              f"ones, was cut: {error!r}")
+                self.assertEqual(response.status, 200,
+                                 f"connection {n} of {MAX_CONNECTIONS}, beside {len(silent)} "
+                                 f"silent ones: {response!r}")
         finally:
-            for sock in silent:
+            for sock in served + silent:
                 sock.close()
 
     def test_numwant_is_capped_by_max_give(self):
