@@ -247,23 +247,33 @@ class StrangersAtTheShardPortTest(cluster.ProcessTestCase):
     its connection is closed."""
 
     def test_a_message_over_max_message_bytes_closes_its_connection_at_its_header(self):
+        # A claim between the setting and the 16 MiB default: a shard that kept the default
+        # would take all of it.
+        limit, claimed, chunk = 2 << 20, 4 << 20, 64 << 10
         shard = self.start(cluster.Shard(0, 1, cluster.free_port(), self.tmp,
-                                         ["--max-message-bytes", str(2 << 20)]))
-        stranger = socket.create_connection(("127.0.0.1", shard.port), timeout=10)
+                                         ["--max-message-bytes", str(limit)]))
+        stranger = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.addCleanup(stranger.close)
+        # A small send buffer: what the kernel takes from us before the shard's close is seen is
+        # little more than the shard's receive window.
+        stranger.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, chunk)
+        stranger.settimeout(10)
+        stranger.connect(("127.0.0.1", shard.port))
         # ZMTP 3.0 (RFC 23): greeting (NULL mechanism), READY as a DEALER, then a message
-        # frame whose header claims 64 MiB.
+        # frame whose header claims `claimed` bytes.
         stranger.sendall(b"\xff" + bytes(8) + b"\x7f\x03\x00" + b"NULL".ljust(20, b"\0") +
                          bytes(32))
         ready = b"\x05READY\x0bSocket-Type" + struct.pack(">I", 6) + b"DEALER"
         stranger.sendall(b"\x04" + bytes([len(ready)]) + ready)
-        stranger.sendall(b"\x02" + struct.pack(">Q", 64 << 20))
+        stranger.sendall(b"\x02" + struct.pack(">Q", claimed))
         sent = 0
-        with self.assertRaises((ConnectionResetError, BrokenPipeError)):
-            while sent < 64 << 20:  # the shard would hold all of it
-                stranger.sendall(bytes(1 << 20))
-                sent += 1 << 20
-        self.assertLess(sent, 16 << 20, "closed at the frame's header, not after reading it")
+        with self.assertRaises((ConnectionResetError, BrokenPipeError),
+                               msg=f"all {claimed} bytes taken: --max-message-bytes {limit} "
+                                   "was not applied"):
+            while sent < claimed:
+                stranger.sendall(bytes(chunk))
+                sent += chunk
+        self.assertLess(sent, limit, "closed at the frame's header, not after reading it")
 
     def test_a_connection_that_sends_nothing_is_closed_after_the_handshake_timeout(self):
         shard = self.start(cluster.Shard(0, 1, cluster.free_port(), self.tmp,
