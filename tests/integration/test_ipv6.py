@@ -109,10 +109,6 @@ class Ipv6Test(cluster.LoggedTestCase):
                          struct.pack(">H", 6004))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 @unittest.skipUnless(has_ipv6_loopback(), "this machine has no IPv6 loopback")
 class Ipv6ShardEndpointTest(cluster.ProcessTestCase):
     """A shard listening on an IPv6 literal, and a frontend reaching it there."""
@@ -130,3 +126,7 @@ class Ipv6ShardEndpointTest(cluster.ProcessTestCase):
         reply = cluster.announce(frontend.port, b"6" * 20, peer_id("v6"), 6881, left=0)
         self.assertNotIn(b"failure reason", reply)
         self.assertEqual(reply[b"complete"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+import unittest
 
 import cluster
 from cluster import (Frontend, Node, ProcessTestCase, Shard, announce, free_port,
@@ -405,3 +406,7 @@ class NodeTest(ProcessTestCase):
         self.assertIn("--accounting-interval must be from 1 to", result.stderr)
         result = self.run_refused("shardtrack-shard", "--save-dfile-interval", "9300000000")
         self.assertIn("--save-dfile-interval must be from 1 to 315360000 seconds", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
