@@ -330,7 +330,9 @@ class BusyShardTest(cluster.LoggedTestCase):
             try:
                 with HttpConnection(tracker.port(), timeout=FAILURE_DEADLINE * 3) as waiting:
                     waiting.request("GET", announce_target(h1, peer_id("w"), 7003, left=1))
-                    time.sleep(0.2)  # its request is the one pending
+                    pending = 'shardtrack_shard_pending{shard="1"}'
+                    wait_until(lambda: cluster.metrics(tracker.port())[pending] == 1,
+                               "the waiting request to be the one pending")
                     started = time.monotonic()
                     reply = announce(tracker.port(), h1, peer_id("x"), 7004, left=1,
                                      timeout=FAILURE_DEADLINE)

@@ -220,9 +220,13 @@ class UdpDrainTest(cluster.LoggedTestCase):
                                                               7003)
             client.sock.sendto(struct.pack(">QII", client.connection_id, 1, 4242) + body,
                                client.address)
-            time.sleep(0.3)  # received and sent on to the stopped shard
+            pending = 'shardtrack_shard_pending{shard="0"}'
+            cluster.wait_until(lambda: cluster.metrics(tracker.port())[pending] == 1,
+                               "the announce received and sent on to the stopped shard")
             frontend.popen.send_signal(signal.SIGTERM)
-            time.sleep(0.6)  # past the grace period: the frontend takes no new requests
+            # Past the grace period the frontend takes no new requests, and says what it waits for.
+            self.assertTrue(frontend.logged("no new requests, finishing 1 in flight"))
+            time.sleep(0.3)  # a drain that overlooked it would be gone by now (it polls each 20 ms)
             self.assertIsNone(frontend.popen.poll(), "exited with a UDP request in flight")
             shard.popen.send_signal(signal.SIGCONT)
             data, _ = client.sock.recvfrom(65536)
