@@ -5,14 +5,20 @@ Pieces:
     (bounded), keeps its log for failure messages, and can be killed, restarted and stopped.
   - Cluster: N shards on free loopback ports plus M frontends (`--port 0`), in a temp dir;
     a context manager that always stops everything and removes the temp dir.
-  - Node: shardtrack-node, a frontend and its shards in one process.
+  - Node: shardtrack-node, a frontend and its shards in one process. Both it and Frontend
+    are Trackers: `port` and `udp_port` come from the ready line.
+  - free_port() / free_udp_port(): a TCP or UDP port below the ephemeral range, never the same
+    one twice; frontend_refused(): a frontend that must refuse its settings (exit status 2).
   - LoggedTestCase / ProcessTestCase: failures end with the processes' logs; the latter also
     owns a temp dir and the processes it started.
   - HttpConnection: a tiny raw HTTP/1.1 client over a socket (optional source address), so
     tests can send malformed bytes, pipeline and reuse a connection.
   - bdecode: a strict bencode decoder (sorted unique dict keys, canonical integers, no trailing
     bytes).
-  - announce(), scrape(), get(): one request on a fresh connection, reply decoded.
+  - announce(), scrape(), get(): one request on a fresh connection, reply decoded;
+    served_announce() / first_served(): an announce polled until it is served.
+  - metrics(), metric_sum(), shard_requests_sent(): the Prometheus samples.
+  - wait_until(): polls a condition, failing after a deadline.
   - shard_for() / hash_on_shard(): the routing function (jump consistent hash of the
     infohash's first 8 bytes, big-endian) so tests can pick a torrent on a given shard.
 
