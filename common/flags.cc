@@ -146,9 +146,15 @@ Status FlagSet::Set(const Flag& flag, std::string_view text) const {
 
 Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
                                         const std::function<const char*(const char*)>& getenv) {
-  // Environment first, so the command line overrides it. A repeatable flag given on the command
-  // line replaces the environment's list rather than adding to it.
-  std::vector<const Flag*> from_env;
+  // Environment first, so the command line overrides it.
+  auto from_env = ReadEnvironment(getenv);
+  if (!from_env) return Error{from_env.error()};
+  return ReadArguments(argc, argv, *from_env);
+}
+
+Result<std::vector<const FlagSet::Flag*>> FlagSet::ReadEnvironment(
+    const std::function<const char*(const char*)>& getenv) const {
+  std::vector<const Flag*> lists;
   for (const auto& flag : flags_) {
     const char* env = ignore_environment_ ? nullptr : getenv(EnvName(flag.name).c_str());
     if (env == nullptr) continue;
@@ -161,11 +167,16 @@ Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
         }
         text = comma == std::string_view::npos ? "" : text.substr(comma + 1);
       }
-      from_env.push_back(&flag);
+      lists.push_back(&flag);
     } else if (auto s = Set(flag, text); !s.ok()) {
       return Error{EnvName(flag.name) + ": " + s.error()};
     }
   }
+  return lists;
+}
+
+Result<FlagSet::Outcome> FlagSet::ReadArguments(int argc, const char* const* argv,
+                                                const std::vector<const Flag*>& from_env) {
   std::vector<const Flag*> cleared;
   const Flag* bare_bool = nullptr;  // the previous argument: a yes/no flag without "="
   for (int i = 1; i < argc; ++i) {

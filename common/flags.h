@@ -63,6 +63,12 @@ class FlagSet {
   template <typename Integer>
   void AddInteger(std::string name, Integer* value, std::string help);
   Status Set(const Flag& flag, std::string_view text) const;
+  // The SHARDTRACK_* variables set; returns the repeatable flags they gave lists to, which a
+  // command-line value replaces rather than adds to.
+  Result<std::vector<const Flag*>> ReadEnvironment(
+      const std::function<const char*(const char*)>& getenv) const;
+  Result<Outcome> ReadArguments(int argc, const char* const* argv,
+                                const std::vector<const Flag*>& from_env);
   const Flag* Find(std::string_view name) const;
 
   std::string program_;

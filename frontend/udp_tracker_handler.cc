@@ -75,12 +75,16 @@ void UdpTrackerHandler::OnDatagram(std::string_view datagram, const Endpoint& fr
   if (!admission_.WithinRate(from.address, clock_.Now())) {
     return RespondError(path, request.transaction_id, kOverRateReason);
   }
-  // Members only: a request without a member's passkey learns nothing else (as over HTTP, where
-  // an unknown path is a 404 whoever asks). A scrape carries none (BEP 41 extends announces), so
-  // it is refused without counting as one missing.
+  ServeProven(request, path);
+}
+
+void UdpTrackerHandler::ServeProven(UdpRequest& request, const ReturnPath& path) {
   if (request.action == UdpAction::kError) {
     return RespondError(path, request.transaction_id, request.error);
   }
+  // Members only: a request without a member's passkey learns nothing else (as over HTTP, where
+  // an unknown path is a 404 whoever asks). A scrape carries none (BEP 41 extends announces), so
+  // it is refused without counting as one missing.
   if (admission_.members_only()) {
     if (request.action == UdpAction::kScrape) {
       return RespondError(path, request.transaction_id, kScrapeNeedsHttpReason);

@@ -86,6 +86,8 @@ class UdpTrackerHandler final : public ShardRouter::Listener {
     proto::ScrapeReply entries;    // scrape: gathered (cleared in place: no allocation once warm)
   };
 
+  // A request from a source that showed its connection id, within its rate.
+  void ServeProven(UdpRequest& request, const ReturnPath& path);
   void HandleAnnounce(UdpRequest& request, const ReturnPath& path);
   void HandleScrape(UdpRequest& request, const ReturnPath& path);
   void Finish(std::uint32_t index);
