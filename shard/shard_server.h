@@ -46,7 +46,7 @@ class ShardServer {
   // frontend whose key a reload has taken off the list since is dropped unapplied: revoking a key
   // takes effect at once. `keys` must outlive the server. Call before Bind.
   void UseCurve(const CurveKey& secret_key, const FrontendKeys& keys);
-  // The ROUTER socket, for a ZapHandler to watch its handshakes.
+  // The ROUTER socket, for a ConnectionWatch to watch its connections.
   zmq::socket_t& socket() { return socket_; }
   ShardServer(const ShardServer&) = delete;
   ShardServer& operator=(const ShardServer&) = delete;
