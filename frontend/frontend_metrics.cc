@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "frontend/tracker_handler.h"
+#include "frontend/udp_tracker_handler.h"
+
 namespace shardtrack {
 namespace {
 
@@ -148,6 +151,51 @@ void FrontendMetrics::WatchIps(const IpAccess& ips) {
                      "Addresses, blocks and ranges in the IP list in force.", {},
                      [&ips] { return double(ips.entries()); });
   AddReloadCounters(registry_, "shardtrack_ip_list_reloads_total", ips);
+}
+
+void FrontendMetrics::WatchFullScrapes(const TrackerHandler& handler) {
+  registry_.AddCounter("shardtrack_full_scrapes_truncated_total",
+                       "Full scrapes that listed only --full-scrape-limit torrents of a shard "
+                       "holding more.",
+                       {}, [&handler] { return handler.full_scrapes_truncated(); });
+}
+
+void FrontendMetrics::WatchLimiter(const ClientRequestLimiter& limiter) {
+  registry_.AddCounter("shardtrack_client_request_limit_refusals_total",
+                       "Tracker requests refused because their client was over "
+                       "--client-request-rate.",
+                       {}, [&limiter] { return limiter.refusals(); });
+}
+
+void FrontendMetrics::WatchUdp(const UdpCounters& counters, const UdpSocket& socket) {
+  const char* name = "shardtrack_udp_datagrams_total";
+  const char* help = "UDP tracker datagrams by what became of them.";
+  registry_.AddCounter(name, help, {{"kind", "connect"}},
+                       [&counters] { return counters.connects; });
+  registry_.AddCounter(name, help, {{"kind", "announce"}},
+                       [&counters] { return counters.announces; });
+  registry_.AddCounter(name, help, {{"kind", "scrape"}}, [&counters] { return counters.scrapes; });
+  registry_.AddCounter(name, help, {{"kind", "error"}}, [&counters] { return counters.errors; });
+  registry_.AddCounter(name, help, {{"kind", "dropped"}}, [&counters] { return counters.dropped; });
+  registry_.AddCounter(name, help, {{"kind", "oversized"}},
+                       [&socket] { return socket.oversized(); });
+  registry_.AddCounter("shardtrack_udp_receive_drops_total",
+                       "UDP datagrams the kernel dropped unread, the socket's receive buffer full "
+                       "(raise net.core.rmem_default, or run more frontends).",
+                       {}, [&socket] { return socket.receive_drops(); });
+  registry_.AddCounter("shardtrack_udp_replies_unsent_total",
+                       "UDP replies dropped: no room in the kernel's send buffer, or refused by it "
+                       "(the client asks again).",
+                       {}, [&socket] { return socket.unsent(); });
+}
+
+void FrontendMetrics::WatchLoop(const EventLoop& loop) {
+  registry_.AddCounter("shardtrack_loop_turns_total",
+                       "Event loop turns (per request, under 1 when requests are batched).", {},
+                       [&loop] { return loop.counters().turns; });
+  registry_.AddCounter("shardtrack_loop_batch_holds_total",
+                       "Turns that held client input back for --batch-window-us.", {},
+                       [&loop] { return loop.counters().holds; });
 }
 
 }  // namespace shardtrack

@@ -1,9 +1,9 @@
 // FrontendMetrics: a frontend's series in a MetricsRegistry (owned by the caller, who also
 // renders it): requests by route and outcome, a latency histogram per route, open connections,
-// requests refused before the handler, per-shard counters of the ShardRouter, and the list
-// files' (access list, passkeys, client list) sizes, refusals and reloads. The watched
-// HttpServer, ShardRouter and lists are read at render time and must outlive the registry. Loop
-// thread only.
+// requests refused before the handler, per-shard counters of the ShardRouter, the list files'
+// (access list, passkeys, client list, IP list) sizes, refusals and reloads, truncated full
+// scrapes, requests over the client rate, UDP datagrams and the event loop's turns. What is
+// watched is read at render time and must outlive the registry. Loop thread only.
 #pragma once
 
 #include <array>
@@ -11,14 +11,21 @@
 
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "common/reactor/event_loop.h"
+#include "common/reactor/udp_socket.h"
 #include "frontend/access/client_access.h"
 #include "frontend/access/ip_access.h"
 #include "frontend/access/passkey_access.h"
 #include "frontend/access/torrent_access.h"
+#include "frontend/client_request_limiter.h"
 #include "frontend/http_server.h"
 #include "frontend/shard_router.h"
 
 namespace shardtrack {
+
+// Declared only: tracker_handler.h includes this header, and udp_tracker_handler.h much more.
+class TrackerHandler;
+struct UdpCounters;
 
 enum class Route { kAnnounce, kScrape, kInfoPage, kReadyz, kServing, kHealthz, kMetrics, kOther };
 inline constexpr std::size_t kRouteCount = 8;
@@ -44,6 +51,11 @@ class FrontendMetrics {
   void WatchPasskeys(const PasskeyAccess& passkeys);
   void WatchClients(const ClientAccess& clients);
   void WatchIps(const IpAccess& ips);
+  void WatchFullScrapes(const TrackerHandler& handler);
+  void WatchLimiter(const ClientRequestLimiter& limiter);
+  // With --udp-port: the handler's counters and the socket's drops.
+  void WatchUdp(const UdpCounters& counters, const UdpSocket& socket);
+  void WatchLoop(const EventLoop& loop);
 
   const MetricsRegistry& registry() const { return registry_; }
 

@@ -91,37 +91,6 @@ void WarnIfDescriptorsAreShort(std::uint64_t max_connections, std::uint64_t spar
   }
 }
 
-void RegisterUdpMetrics(MetricsRegistry& registry, const UdpCounters& counters,
-                        const UdpSocket& socket) {
-  const char* name = "shardtrack_udp_datagrams_total";
-  const char* help = "UDP tracker datagrams by what became of them.";
-  registry.AddCounter(name, help, {{"kind", "connect"}}, [&counters] { return counters.connects; });
-  registry.AddCounter(name, help, {{"kind", "announce"}},
-                      [&counters] { return counters.announces; });
-  registry.AddCounter(name, help, {{"kind", "scrape"}}, [&counters] { return counters.scrapes; });
-  registry.AddCounter(name, help, {{"kind", "error"}}, [&counters] { return counters.errors; });
-  registry.AddCounter(name, help, {{"kind", "dropped"}}, [&counters] { return counters.dropped; });
-  registry.AddCounter(name, help, {{"kind", "oversized"}},
-                      [&socket] { return socket.oversized(); });
-  registry.AddCounter("shardtrack_udp_receive_drops_total",
-                      "UDP datagrams the kernel dropped unread, the socket's receive buffer full "
-                      "(raise net.core.rmem_default, or run more frontends).",
-                      {}, [&socket] { return socket.receive_drops(); });
-  registry.AddCounter("shardtrack_udp_replies_unsent_total",
-                      "UDP replies dropped: no room in the kernel's send buffer, or refused by it "
-                      "(the client asks again).",
-                      {}, [&socket] { return socket.unsent(); });
-}
-
-void RegisterLoopMetrics(MetricsRegistry& registry, const EventLoop& loop) {
-  registry.AddCounter("shardtrack_loop_turns_total",
-                      "Event loop turns (per request, under 1 when requests are batched).", {},
-                      [&loop] { return loop.counters().turns; });
-  registry.AddCounter("shardtrack_loop_batch_holds_total",
-                      "Turns that held client input back for --batch-window-us.", {},
-                      [&loop] { return loop.counters().holds; });
-}
-
 // One of the operator's list files (--access-list, --passkey-file, --client-list, --ip-list) as
 // Create found it: its settings, the version of the file it read, the list in force (off without
 // a file), and the loader that read it (which the reloader takes over).
@@ -457,16 +426,10 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
   };
   handler.AttachAdmission(admission);
   udp_handler.AttachAdmission(admission);
-  registry.AddCounter("shardtrack_full_scrapes_truncated_total",
-                      "Full scrapes that listed only --full-scrape-limit torrents of a shard "
-                      "holding more.",
-                      {}, [this] { return handler.full_scrapes_truncated(); });
-  registry.AddCounter("shardtrack_client_request_limit_refusals_total",
-                      "Tracker requests refused because their client was over "
-                      "--client-request-rate.",
-                      {}, [this] { return limiter.refusals(); });
-  if (settings.udp_port != 0) RegisterUdpMetrics(registry, udp_handler.counters(), udp);
-  RegisterLoopMetrics(registry, loop);
+  metrics.WatchFullScrapes(handler);
+  metrics.WatchLimiter(limiter);
+  if (settings.udp_port != 0) metrics.WatchUdp(udp_handler.counters(), udp);
+  metrics.WatchLoop(loop);
   AddProcessMetrics(registry, loop.clock().WallNow());
 }
 

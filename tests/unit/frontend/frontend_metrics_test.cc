@@ -6,6 +6,8 @@
 
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "common/reactor/event_loop.h"
+#include "frontend/client_request_limiter.h"
 
 namespace shardtrack {
 namespace {
@@ -46,6 +48,23 @@ TEST(FrontendMetricsTest, LatencyIsTheClockTimeSinceArrival) {
   EXPECT_TRUE(Contains(text, name + R"(_sum{route="scrape"} 0.003)"));
   EXPECT_TRUE(Contains(text, name + R"(_count{route="scrape"} 1)"));
   EXPECT_TRUE(Contains(text, name + R"(_count{route="announce"} 0)"));
+}
+
+TEST(FrontendMetricsTest, WatchesTheLimitersRefusalsAndTheLoopsTurns) {
+  FakeClock clock;
+  MetricsRegistry registry;
+  FrontendMetrics metrics(registry, clock);
+  ClientRequestLimiter limiter(1, 1);
+  EventLoop loop(clock);
+  metrics.WatchLimiter(limiter);
+  metrics.WatchLoop(loop);
+  const IpAddress client = *IpAddress::Parse("10.0.0.1");
+  EXPECT_TRUE(limiter.Admit(client, clock.Now()));
+  EXPECT_FALSE(limiter.Admit(client, clock.Now()));
+  std::string text = registry.Render();
+  EXPECT_TRUE(Contains(text, "shardtrack_client_request_limit_refusals_total 1")) << text;
+  EXPECT_TRUE(Contains(text, "shardtrack_loop_turns_total 0"));
+  EXPECT_TRUE(Contains(text, "shardtrack_loop_batch_holds_total 0"));
 }
 
 }  // namespace
