@@ -9,7 +9,6 @@
 
 #include "common/curve_setup.h"
 #include "common/ip_address.h"
-#include "common/list_file_reloader.h"
 #include "common/metrics_http_server.h"
 #include "common/open_file_limit.h"
 #include "common/process_metrics.h"
@@ -17,13 +16,10 @@
 #include "common/reactor/udp_socket.h"
 #include "common/secret_permissions.h"
 #include "common/zmq_endpoint.h"
-#include "frontend/access/client_access.h"
-#include "frontend/access/ip_access.h"
-#include "frontend/access/passkey_access.h"
-#include "frontend/access/torrent_access.h"
 #include "frontend/client_address.h"
 #include "frontend/frontend_metrics.h"
 #include "frontend/http_server.h"
+#include "frontend/list_files.h"
 #include "frontend/shard_reply_demux.h"
 #include "frontend/shard_router.h"
 #include "frontend/tracker_handler.h"
@@ -91,62 +87,6 @@ void WarnIfDescriptorsAreShort(std::uint64_t max_connections, std::uint64_t spar
   }
 }
 
-// One of the operator's list files (--access-list, --passkey-file, --client-list, --ip-list) as
-// Create found it: its settings, the version of the file it read, the list in force (off without
-// a file), and the loader that read it (which the reloader takes over).
-template <typename Target>
-struct StartingList {
-  ListFileSettings settings;
-  FileStamp stamp;
-  Target target;
-  typename Target::Loader loader;
-};
-
-// The list in force at start; a missing or malformed file is an error naming the flag, the file
-// and the bad line. `make` turns the file's list and the mode into a Target.
-template <typename Target, typename Make>
-Result<StartingList<Target>> LoadStartingList(std::string_view flag,
-                                              Result<ListFileSettings> settings, Make make) {
-  if (!settings.ok()) return Error{settings.error()};
-  StartingList<Target> starting{std::move(*settings), {}, Target(), {}};
-  if (starting.settings.path.empty()) return starting;
-  starting.stamp = StampOf(starting.settings.path);
-  auto list = starting.loader.Load(starting.settings.path);
-  if (!list) return Error{"--" + std::string(flag) + ": " + list.error()};
-  starting.target = make(std::move(*list), starting.settings.mode);
-  spdlog::info("{} {}: {} {} in force", Target::kFileKind, starting.settings.path,
-               starting.target.entries(), Target::kEntryKind);
-  if (starting.target.RefusesEverything()) {
-    spdlog::warn(
-        "--{} {} names nothing, and in allow mode that refuses every request until it "
-        "names something (was it written half-way?)",
-        flag, starting.settings.path);
-  }
-  return starting;
-}
-
-// A list file in force and, when it has a file, its reloader (which borrows `list.target`, so
-// this stays where it was made).
-template <typename Target>
-struct ReloadedList {
-  explicit ReloadedList(StartingList<Target> starting) : list(std::move(starting)) {}
-
-  bool enabled() const { return list.target.enabled(); }
-  Target& target() { return list.target; }
-  // Checks the file from now on.
-  void StartReloading(EventLoop& loop) {
-    reloader.emplace(loop, list.settings.path, list.settings.interval, list.stamp, list.target,
-                     std::move(list.loader));
-    reloader->Start();
-  }
-  void Reload() {
-    if (reloader) reloader->Reload();
-  }
-
-  StartingList<Target> list;
-  std::optional<ListFileReloader<Target>> reloader;
-};
-
 // What a draining frontend stops taking and waits for: HTTP and UDP requests in flight.
 struct Intake {
   HttpServer& http;
@@ -162,14 +102,6 @@ struct Intake {
     http.StopAccepting();
     udp.StopReading();
   }
-};
-
-// The list files in force at start (--access-list, --passkey-file, --client-list, --ip-list).
-struct StartingLists {
-  StartingList<TorrentAccess> access;
-  StartingList<PasskeyAccess> passkeys;
-  StartingList<ClientAccess> clients;
-  StartingList<IpAccess> ips;
 };
 
 // What Create checked, for the parts' constructors.
@@ -199,32 +131,6 @@ Result<std::optional<ShardRouter::Curve>> LoadCurve(const FrontendSettings& sett
       own.public_key.ToHex());
   return std::optional<ShardRouter::Curve>(
       ShardRouter::Curve{(*keys)->theirs, own.public_key, own.secret_key});
-}
-
-// The operator's list files in force at start.
-Result<StartingLists> LoadStartingLists(const FrontendSettings& settings) {
-  auto access = LoadStartingList<TorrentAccess>(
-      "access-list", AccessSettingsFrom(settings),
-      [](AccessList list, AccessMode mode) { return TorrentAccess(mode, std::move(list)); });
-  if (!access.ok()) return Error{access.error()};
-  auto passkeys = LoadStartingList<PasskeyAccess>(
-      "passkey-file", PasskeySettingsFrom(settings),
-      [](PasskeyList list, AccessMode) { return PasskeyAccess(std::move(list)); });
-  if (!passkeys.ok()) return Error{passkeys.error()};
-  if (!settings.passkey_file.empty()) {
-    WarnIfOthersMayRead("--passkey-file: ", settings.passkey_file,
-                        "whoever reads it can announce as any member");
-  }
-  auto clients = LoadStartingList<ClientAccess>(
-      "client-list", ClientListSettingsFrom(settings),
-      [](ClientList list, AccessMode mode) { return ClientAccess(mode, std::move(list)); });
-  if (!clients.ok()) return Error{clients.error()};
-  auto ips = LoadStartingList<IpAccess>(
-      "ip-list", IpListSettingsFrom(settings),
-      [](IpList list, AccessMode mode) { return IpAccess(mode, std::move(list)); });
-  if (!ips.ok()) return Error{ips.error()};
-  return StartingLists{std::move(*access), std::move(*passkeys), std::move(*clients),
-                       std::move(*ips)};
 }
 
 // The settings checked and the files they name loaded, before anything is started: an error
@@ -340,10 +246,7 @@ struct FrontendRuntime::Parts {
 
   EventLoop& event_loop;
   const FrontendSettings& settings;
-  ReloadedList<TorrentAccess> access;
-  ReloadedList<PasskeyAccess> passkeys;
-  ReloadedList<ClientAccess> clients;
-  ReloadedList<IpAccess> ips;
+  ReloadedLists lists;
   ClientRequestLimiter limiter;
   TrackerHandler handler;
   HttpServer http;
@@ -377,10 +280,7 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                               Checked checked)
     : event_loop(loop),
       settings(frontend_settings),
-      access(std::move(checked.lists.access)),
-      passkeys(std::move(checked.lists.passkeys)),
-      clients(std::move(checked.lists.clients)),
-      ips(std::move(checked.lists.ips)),
+      lists(std::move(checked.lists)),
       limiter(std::move(checked.limiter)),
       handler(settings, checked.announce, clock),
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
@@ -401,28 +301,13 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
   metrics.WatchShards(router);
   handler.AttachMetrics(metrics);
   if (!settings.metrics_listen.empty()) handler.ServeMetricsElsewhere();
-  if (access.enabled()) {
-    metrics.WatchAccess(access.target());
-    access.StartReloading(loop);
-  }
-  if (passkeys.enabled()) {
-    metrics.WatchPasskeys(passkeys.target());
-    passkeys.StartReloading(loop);
-  }
-  if (clients.enabled()) {
-    metrics.WatchClients(clients.target());
-    clients.StartReloading(loop);
-  }
-  if (ips.enabled()) {
-    metrics.WatchIps(ips.target());
-    ips.StartReloading(loop);
-  }
+  lists.StartReloading(loop, metrics);
   const Admission admission{
-      .ips = ips.enabled() ? &ips.target() : nullptr,
+      .ips = lists.ips.in_force(),
       .limiter = limiter.enabled() ? &limiter : nullptr,
-      .passkeys = passkeys.enabled() ? &passkeys.target() : nullptr,
-      .clients = clients.enabled() ? &clients.target() : nullptr,
-      .torrents = access.enabled() ? &access.target() : nullptr,
+      .passkeys = lists.passkeys.in_force(),
+      .clients = lists.clients.in_force(),
+      .torrents = lists.access.in_force(),
   };
   handler.AttachAdmission(admission);
   udp_handler.AttachAdmission(admission);
@@ -479,15 +364,11 @@ void FrontendRuntime::WatchSignals(EventLoop& loop) {
   });
   loop.WatchSignals({SIGHUP}, [this](int) {
     Parts& parts = *parts_;
-    if (!parts.access.enabled() && !parts.passkeys.enabled() && !parts.clients.enabled() &&
-        !parts.ips.enabled()) {
+    if (!parts.lists.any_enabled()) {
       return spdlog::info(
           "SIGHUP: no --access-list, --passkey-file, --client-list or --ip-list to reload");
     }
-    parts.access.Reload();
-    parts.passkeys.Reload();
-    parts.clients.Reload();
-    parts.ips.Reload();
+    parts.lists.Reload();
   });
 }
 
