@@ -45,6 +45,9 @@ std::uint64_t DescriptorsBesideConnections(std::size_t shards) {
   return kMinOpenFiles + kDescriptorsPerShardSocket * shards;
 }
 
+// The HTTP server's and the router's options. Unlike the *From functions of frontend_settings,
+// these check nothing and take what CheckSettings loaded (the client address policy, the CURVE
+// keys); there they would make the settings depend on the HTTP server and on ZeroMQ.
 HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddressPolicy policy) {
   HttpServerOptions options;
   options.client_address = std::move(policy);
@@ -65,13 +68,13 @@ HttpServerOptions HttpOptionsFrom(const FrontendSettings& settings, ClientAddres
   return options;
 }
 
-Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings) {
-  auto ip_override = ParseIpOverride(settings.ip_override);
-  if (!ip_override) {
-    return Error{"--ip-override must be local, always or never, not '" + settings.ip_override +
-                 "'"};
-  }
-  return AnnounceOptions{settings.response_size, settings.max_give, *ip_override};
+ShardRouter::Options RouterOptionsFrom(const FrontendSettings& settings,
+                                       std::optional<ShardRouter::Curve> curve) {
+  ShardRouter::Options options;
+  options.timeout = std::chrono::milliseconds(settings.shard_timeout_ms);
+  options.max_pending_per_shard = settings.max_pending_per_shard;
+  options.curve = curve;
+  return options;
 }
 
 void WarnIfDescriptorsAreShort(std::uint64_t max_connections, std::uint64_t spare) {
@@ -261,19 +264,6 @@ struct FrontendRuntime::Parts {
   bool started = false;
   bool stopping = false;
 };
-
-namespace {
-
-ShardRouter::Options RouterOptionsFrom(const FrontendSettings& settings,
-                                       std::optional<ShardRouter::Curve> curve) {
-  ShardRouter::Options options;
-  options.timeout = std::chrono::milliseconds(settings.shard_timeout_ms);
-  options.max_pending_per_shard = settings.max_pending_per_shard;
-  options.curve = curve;
-  return options;
-}
-
-}  // namespace
 
 FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
                               const FrontendSettings& frontend_settings, const Clock& clock,

@@ -290,6 +290,15 @@ Result<Duration> BatchWindowFrom(const FrontendSettings& settings) {
   return Duration(std::chrono::microseconds(settings.batch_window_us));
 }
 
+Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings) {
+  auto ip_override = ParseIpOverride(settings.ip_override);
+  if (!ip_override) {
+    return Error{"--ip-override must be local, always or never, not '" + settings.ip_override +
+                 "'"};
+  }
+  return AnnounceOptions{settings.response_size, settings.max_give, *ip_override};
+}
+
 namespace {
 
 // `--NAME`'s path, `--NAME-interval` checked, and the mode (allow or deny) given as `mode`.

@@ -12,6 +12,7 @@
 #include "common/reactor/udp_socket.h"
 #include "common/result.h"
 #include "frontend/access/modal_list.h"
+#include "frontend/announce_request.h"
 #include "frontend/client_request_limiter.h"
 #include "frontend/udp/udp_tracker_protocol.h"
 
@@ -206,6 +207,10 @@ Result<ClientRequestLimiter> ClientRequestLimiterFrom(const FrontendSettings& se
 
 // --batch-window-us, checked (EventLoop::SetBatchWindow takes it).
 Result<Duration> BatchWindowFrom(const FrontendSettings& settings);
+
+// --ip-override checked (local, always or never), with --response-size and --max-give: what the
+// announce parser takes.
+Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings);
 
 // A list file's settings, checked: `path` empty means the list is off.
 struct ListFileSettings {

@@ -2,7 +2,7 @@
 // command line and the environment; a value out of bounds is refused with a message naming the
 // setting, and a valid one reaches UdpSocket::Options. The smallest limit allowed still reads
 // BEP 15's longest request, over a real loopback socket. The access list settings are checked
-// the same way, and so is the batch window.
+// the same way, and so are the batch window and the announce options.
 #include "frontend/frontend_settings.h"
 
 #include <arpa/inet.h>
@@ -281,6 +281,19 @@ TEST_F(FrontendSettingsTest, TheBatchWindowIsMicrosecondsUpTo10Milliseconds) {
   EXPECT_EQ(*BatchWindowFrom(settings_), std::chrono::milliseconds(10));
   settings_.batch_window_us = kMaxBatchWindowUs + 1;
   ExpectRefused(BatchWindowFrom(settings_), {"--batch-window-us", "at most 10000", "10001"});
+}
+
+TEST_F(FrontendSettingsTest, AnnounceOptionsTakeTheIpOverrideByNameOnly) {
+  ASSERT_TRUE(testing::ParseWithEnvironment(
+      flags_, {"--response-size", "30", "--max-give", "80", "--ip-override", "always"}, env_));
+  auto options = AnnounceOptionsFrom(settings_);
+  ASSERT_TRUE(options) << options.error();
+  EXPECT_EQ(options->response_size, 30u);
+  EXPECT_EQ(options->max_give, 80u);
+  EXPECT_EQ(options->ip_override, IpOverride::kAlways);
+  settings_.ip_override = "sometimes";
+  ExpectRefused(AnnounceOptionsFrom(settings_),
+                {"--ip-override must be local, always or never, not 'sometimes'"});
 }
 
 TEST_F(FrontendSettingsTest, TheClientRequestRateIsOffUnlessSetAndItsBurstIsAtLeastOne) {
