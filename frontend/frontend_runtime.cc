@@ -77,7 +77,8 @@ ShardRouter::Options RouterOptionsFrom(const FrontendSettings& settings,
   return options;
 }
 
-void WarnIfDescriptorsAreShort(std::uint64_t max_connections, std::uint64_t spare) {
+// Raises the open-file limit towards --max-connections plus `spare`; warns when it cannot.
+void RaiseOpenFilesForConnections(std::uint64_t max_connections, std::uint64_t spare) {
   const std::uint64_t wanted = max_connections + spare;
   auto limit = RaiseOpenFileLimit(wanted);
   if (!limit.ok()) {
@@ -209,7 +210,7 @@ Status PrepareDescriptors(zmq::context_t& context, const FrontendSettings& setti
   if (Status enough = RequireOpenFiles(spare); !enough) {
     return Error{enough.error() + " for " + std::to_string(settings.shards.size()) + " shards"};
   }
-  WarnIfDescriptorsAreShort(settings.max_connections, spare);
+  RaiseOpenFilesForConnections(settings.max_connections, spare);
   // libzmq refuses a context's sockets past ZMQ_MAX_SOCKETS (1023 by default), as "Too many open
   // files"; `spare` is more than one a shard.
   context.set(zmq::ctxopt::max_sockets,
