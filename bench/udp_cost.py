@@ -24,7 +24,6 @@ import struct
 import subprocess
 import sys
 import time
-import types
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "integration"))

@@ -17,7 +17,6 @@ import unittest
 
 import cluster
 from cluster import wait_until
-from test_access_list import RELOAD_DEADLINE
 from test_udp import UdpClient, announce_fields
 
 REFUSED = (b"your BitTorrent client is not allowed on this tracker: see the site's list of "
