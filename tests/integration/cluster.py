@@ -820,19 +820,21 @@ def announce(tracker_port, info_hash, peer, port, source=None, timeout=5.0, **fi
 SERVE_DEADLINE = 15.0  # seconds a tracker may take to serve, its shards connecting or back
 
 
-def first_served(ask, what, deadline=SERVE_DEADLINE):
+def first_served(ask, what, deadline=SERVE_DEADLINE, retry_errors=False):
     """Calls `ask()` (an announce: its decoded reply) until a reply has no failure reason, while
     the tracker's shards connect or come back, and returns that reply. A request that fails
-    outright (a refused connection, a status other than 200, a timeout) is not served yet.
+    outright (a refused connection, a status other than 200, a timeout) fails the test at once,
+    unless `retry_errors` (a tracker itself restarting), when it is not served yet either.
     Fails naming `what` and the last reply or error after `deadline` seconds."""
     end = time.monotonic() + deadline
+    retried = (AssertionError, OSError) if retry_errors else ()  # timeouts are OSErrors
     while True:
         try:
             reply = ask()
             if b"failure reason" not in reply:
                 return reply
             last = reply
-        except (AssertionError, OSError) as error:  # ConnectionError and timeouts are OSErrors
+        except retried as error:
             last = error
         if time.monotonic() > end:
             raise AssertionError(f"{what} not served within {deadline} s; last {last!r}")

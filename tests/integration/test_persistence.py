@@ -134,7 +134,7 @@ def served(port, swarm, deadline=SERVE_DEADLINE):
         scraped["files"] = cluster.scrape(port, [swarm.info_hash])
         return announce(port, swarm.info_hash, peer_id(swarm.leecher[0]), swarm.leecher[1],
                         source=LEECHERS, left=1000, numwant=50)
-    reply = cluster.first_served(scrape_then_announce, swarm.label, deadline)
+    reply = cluster.first_served(scrape_then_announce, swarm.label, deadline, retry_errors=True)
     return scraped["files"][swarm.info_hash], sorted(cluster.reply_peers(reply))
 
 
