@@ -9,11 +9,15 @@
 
 namespace shardtrack {
 
-Status SetUpLogging(std::string_view process_name, std::string_view level) {
+bool SetUpLogging(std::string_view process_name, std::string_view level) {
   auto parsed = spdlog::level::from_str(std::string(level));
   if (parsed == spdlog::level::off && level != "off") {
-    return Error{"--log-level expects trace, debug, info, warn, error, critical or off, got '" +
-                 std::string(level) + "'"};
+    std::fprintf(stderr,
+                 "shardtrack-%.*s: --log-level expects trace, debug, info, warn, error, critical "
+                 "or off, got '%.*s'\n",
+                 static_cast<int>(process_name.size()), process_name.data(),
+                 static_cast<int>(level.size()), level.data());
+    return false;
   }
   auto logger = spdlog::stderr_logger_st(std::string(process_name));
   logger->set_level(parsed);
@@ -23,7 +27,7 @@ Status SetUpLogging(std::string_view process_name, std::string_view level) {
   // stderr is often a pipe (a terminal's tee, a container's log collector). If its reader goes
   // first, the next log line must fail quietly, not kill the process before its final snapshot.
   std::signal(SIGPIPE, SIG_IGN);
-  return OkStatus();
+  return true;
 }
 
 void LogStartFailure(std::string_view message) {

@@ -4,12 +4,11 @@
 
 #include <string_view>
 
-#include "common/result.h"
-
 namespace shardtrack {
 
-// `level` is one of trace, debug, info, warn, error, critical, off.
-Status SetUpLogging(std::string_view process_name, std::string_view level);
+// `level` is one of trace, debug, info, warn, error, critical, off. False when it is not, with
+// the error on stderr ("shardtrack-<process_name>: ..."): the process exits 2 (settings refused).
+bool SetUpLogging(std::string_view process_name, std::string_view level);
 
 // A failure that stops the process from starting: logged as critical, and written to stderr
 // even under --log-level off, so that a refused start is never silent (under a supervisor that

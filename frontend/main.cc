@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <cstdio>
 
 #include "common/clock.h"
 #include "common/flags.h"
@@ -23,10 +22,7 @@ int Run(int argc, char** argv) {
       "Answers HTTP announces and scrapes; routes each torrent to the shard that owns it.");
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
-  if (auto logging = SetUpLogging("frontend", settings.log_level); !logging.ok()) {
-    std::fprintf(stderr, "shardtrack-frontend: %s\n", logging.error().c_str());
-    return 2;
-  }
+  if (!SetUpLogging("frontend", settings.log_level)) return 2;
   SystemClock clock;
   EventLoop loop(clock);
   zmq::context_t context(1);

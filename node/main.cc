@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,10 +80,7 @@ int Run(int argc, char** argv) {
                 "UDP), swarms kept and saved in --data-dir.");
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
-  if (auto logging = SetUpLogging("node", settings.log_level); !logging.ok()) {
-    std::fprintf(stderr, "shardtrack-node: %s\n", logging.error().c_str());
-    return 2;
-  }
+  if (!SetUpLogging("node", settings.log_level)) return 2;
   if (settings.shards == 0 || settings.shards > kMaxShards) {
     LogStartFailure(fmt::format("--shards must be 1 to {}, not {}", kMaxShards, settings.shards));
     return 2;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -27,10 +26,7 @@ int Run(int argc, char** argv) {
   FlagSet flags("shardtrack-shard", "Owns the swarms of its share of all torrents.");
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
-  if (auto logging = SetUpLogging("shard", settings.log_level); !logging.ok()) {
-    std::fprintf(stderr, "shardtrack-shard: %s\n", logging.error().c_str());
-    return 2;
-  }
+  if (!SetUpLogging("shard", settings.log_level)) return 2;
 
   auto plan = ShardRuntime::Plan(settings);
   if (!plan) {

@@ -284,6 +284,12 @@ class NodeTest(ProcessTestCase):
             self.assertEqual(result.returncode, 2)
             self.assertIn("--shards must be 1 to 256, not 0", result.stderr)
 
+    def test_an_unknown_log_level_is_refused_naming_the_levels(self):
+        result = self.run_refused("shardtrack-node", "--log-level", "loud")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("shardtrack-node: --log-level expects trace, debug, info, warn, error, "
+                      "critical or off, got 'loud'", result.stderr)
+
     def test_one_port_for_http_and_metrics_is_refused_before_the_shards_load(self):
         port = str(cluster.free_port())
         result = self.run_refused("shardtrack-node", "--bind", "127.0.0.1", "--port", port,
