@@ -46,14 +46,16 @@ bool ServeBothFamilies(int fd, const SocketAddress& address) {
 
 Result<UniqueFd> NewServerSocket(const SocketAddress& address, int type, bool reuse_port) {
   UniqueFd fd(::socket(address.storage.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid())
+  if (!fd.valid()) {
     return SocketError(type == SOCK_DGRAM ? "udp socket for" : "socket for", address.where);
+  }
   const int one = 1;
   if (reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     return SocketError("SO_REUSEPORT on", address.where);
   }
-  if (!ServeBothFamilies(fd.get(), address))
+  if (!ServeBothFamilies(fd.get(), address)) {
     return SocketError("IPV6_V6ONLY off on", address.where);
+  }
   return fd;
 }
 
