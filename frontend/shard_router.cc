@@ -27,6 +27,12 @@ constexpr auto kReconnectInterval = std::chrono::seconds(2);
 constexpr std::size_t kRequestBytesBound = 256;
 constexpr std::size_t kScrapeHashBytesBound = 24;
 
+// A request's share of that estimate, once built (Add and AddScrape count it as they go).
+std::size_t WireBound(const proto::Request& request) {
+  return kRequestBytesBound +
+         kScrapeHashBytesBound * static_cast<std::size_t>(request.scrape().info_hashes_size());
+}
+
 // What a client whose request failed is told: "shard 1 is unavailable, retry later".
 std::string RetryLater(std::uint32_t shard, std::string_view state) {
   return "shard " + std::to_string(shard) + " " + std::string(state) + ", retry later";
@@ -187,7 +193,7 @@ void ShardRouter::FlushInParts(Shard& shard) {
   whole.Swap(shard.batch.mutable_requests());
   std::size_t part_bytes = 0;
   for (int i = 0; i < whole.size(); ++i) {
-    part_bytes += whole.Get(i).ByteSizeLong() + 8;  // and its field's tag and length
+    part_bytes += WireBound(whole.Get(i));  // not its exact size: serialising computes that
     shard.batch.add_requests()->Swap(whole.Mutable(i));
     if (part_bytes >= kMaxBatchPartBytes || i + 1 == whole.size()) {
       FlushPart(shard);
