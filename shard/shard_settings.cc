@@ -61,7 +61,9 @@ void ShardSettings::Register(FlagSet& flags) {
             "(1 to 3600)");
   flags.Add("max-message-bytes", &max_message_bytes,
             "largest message a connection to --listen may send; a larger one closes it (at "
-            "least 1310720, 1.25 MiB: what a frontend's batch may take)");
+            "least " +
+                std::to_string(kMinMaxMessageBytes) +
+                ", 1.25 MiB: what a frontend's batch may take)");
   RegisterStorage(flags);
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   flags.Add("metrics-listen", &metrics_listen,

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/batch_limits.h"
 #include "tests/unit/common/flag_test_util.h"
 
 namespace shardtrack {
@@ -138,6 +139,26 @@ TEST_F(ShardSettingsTest, ListenMustNameATransport) {
   EXPECT_NE(refused.error().find("--listen must be a ZeroMQ endpoint"), std::string::npos)
       << refused.error();
   EXPECT_NE(refused.error().find("got '127.0.0.1:7000'"), std::string::npos) << refused.error();
+}
+
+TEST_F(ShardSettingsTest, TheListenersLimitsAreBounded) {
+  const auto error = [this](std::vector<const char*> args) -> std::string {
+    if (Status parsed = Parse(std::move(args)); !parsed) return parsed.error();
+    Status checked = CheckListen(settings_);
+    return checked ? "" : checked.error();
+  };
+  EXPECT_EQ(error({"--handshake-timeout", "1"}), "");
+  EXPECT_EQ(error({"--handshake-timeout", "3600"}), "");
+  EXPECT_EQ(error({"--handshake-timeout", "0"}),
+            "--handshake-timeout must be 1 to 3600 seconds, not 0");
+  EXPECT_EQ(error({"--handshake-timeout", "3601"}),
+            "--handshake-timeout must be 1 to 3600 seconds, not 3601");
+  const std::string least = std::to_string(kMinMaxMessageBytes);
+  EXPECT_EQ(error({"--handshake-timeout", "5", "--max-message-bytes", least.c_str()}), "");
+  const std::string below = std::to_string(kMinMaxMessageBytes - 1);
+  EXPECT_EQ(
+      error({"--handshake-timeout", "5", "--max-message-bytes", below.c_str()}),
+      "--max-message-bytes must be at least " + least + " (a frontend's batch), not " + below);
 }
 
 TEST_F(ShardSettingsTest, AnExpiryLapTakesATenthOfThePeerTimeoutByDefault) {
