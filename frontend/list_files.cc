@@ -67,22 +67,15 @@ ReloadedLists::ReloadedLists(StartingLists starting)
       ips(std::move(starting.ips)) {}
 
 void ReloadedLists::StartReloading(EventLoop& loop, FrontendMetrics& metrics) {
-  if (access.enabled()) {
-    metrics.WatchAccess(access.target());
-    access.StartReloading(loop);
-  }
-  if (passkeys.enabled()) {
-    metrics.WatchPasskeys(passkeys.target());
-    passkeys.StartReloading(loop);
-  }
-  if (clients.enabled()) {
-    metrics.WatchClients(clients.target());
-    clients.StartReloading(loop);
-  }
-  if (ips.enabled()) {
-    metrics.WatchIps(ips.target());
-    ips.StartReloading(loop);
-  }
+  const auto start = [&](auto& list, auto watch) {
+    if (!list.enabled()) return;
+    (metrics.*watch)(list.target());
+    list.StartReloading(loop);
+  };
+  start(access, &FrontendMetrics::WatchAccess);
+  start(passkeys, &FrontendMetrics::WatchPasskeys);
+  start(clients, &FrontendMetrics::WatchClients);
+  start(ips, &FrontendMetrics::WatchIps);
 }
 
 bool ReloadedLists::any_enabled() const {
