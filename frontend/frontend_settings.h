@@ -174,8 +174,8 @@ struct FrontendSettings {
   std::string log_level = "info";
 
   void Register(FlagSet& flags);
-  // Everything but the shard list and the log level: what shardtrack-node takes for its
-  // frontend, whose shards are its own.
+  // Everything but the shard list, the CURVE keys and the log level: what shardtrack-node takes for
+  // its frontend, whose shards are its own.
   void RegisterServing(FlagSet& flags);
 };
 

@@ -1,16 +1,17 @@
 // ShardRouter: the frontend's side of the hop to the shards.
 //
 // One DEALER socket per shard. Requests queued during a reactor turn go out as one RequestBatch
-// per shard at the end of the turn; each ReplyBatch is split back into replies matched by request
-// id. Every request gets exactly one answer through the Listener: the shard's reply, or a failure
-// when the shard is overloaded (too many pending), silent past the deadline, or unreachable.
-// A send never blocks the loop: sockets are ZMQ_IMMEDIATE, so nothing queues towards a shard
-// that is not connected. A batch that cannot go out yet (the connection is still being made at
-// start-up or after a shard restart) is retried every few milliseconds until its requests'
-// deadline; once a shard has been unreachable for a whole deadline, its requests fail at once.
-// So do those of a shard that is connected but answered nothing for a whole deadline (hung), but
-// for one batch at a time, which finds out when it is back: one hung shard must not hold the
-// connections of the frontend's clients until none are left for the other shards. Loop thread only.
+// per shard at the end of the turn (in parts past kMaxBatchPartBytes); each ReplyBatch is split
+// back into replies matched by request id. Every request gets exactly one answer through the
+// Listener: the shard's reply, or a failure when the shard is overloaded (too many pending), silent
+// past the deadline, or unreachable. A send never blocks the loop: sockets are ZMQ_IMMEDIATE, so
+// nothing queues towards a shard that is not connected. A batch that cannot go out yet (the
+// connection is still being made at start-up or after a shard restart) is retried every few
+// milliseconds until its requests' deadline; once a shard has been unreachable for a whole
+// deadline, its requests fail at once. So do those of a shard that is connected but answered
+// nothing for a whole deadline (hung), but for one batch at a time, which finds out when it is
+// back: one hung shard must not hold the connections of the frontend's clients until none are left
+// for the other shards. Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -121,8 +122,8 @@ class ShardRouter {
   // and `log_what` in the log unless null.
   void FailUnsent(Shard& shard, const char* log_what, std::string_view state);
   void OnReadable(Shard& shard);
-  // Logs a misrouted request (each shard at most once per 10 s) and gives its client a plain "retry
-  // later".
+  // Logs a misrouted request (each shard at most once per 10 s) and gives its client "tracker
+  // misconfigured, retry later" with `retry in`.
   void KeepMisrouteFromClient(Shard& shard, proto::Reply& reply);
   Pending* FindOpen(std::uint64_t id);
   void MarkSent(std::uint64_t id, MonoTime now);

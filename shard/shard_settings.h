@@ -52,10 +52,10 @@ struct ShardSettings {
   std::int64_t torrent_retention = 0;
   // What this shard may hold (ShardLimits): past either, announces that would add a torrent with
   // peers or a peer get "tracker full" and change nothing; 0: no limit. Measured (docs/deploy.md,
-  // "Memory"): a torrent with one peer takes ~155 bytes of RSS (~183 keeping its id), each further
-  // peer ~24 (~47), so the defaults bound a shard's swarms near 2.5 GB (3.5 GB keeping every id)
-  // against a flood of made-up infohashes or addresses, above what a busy public tracker's
-  // shard holds.
+  // "How much a shard holds"): a torrent with one peer takes ~155 bytes of RSS (~183 keeping its
+  // id), each further peer ~24 (~47), so the defaults bound a shard's swarms near 2.5 GB (3.5 GB
+  // keeping every id) against a flood of made-up infohashes or addresses, above what a busy public
+  // tracker's shard holds.
   std::uint32_t max_torrents = 10'000'000;
   std::uint32_t max_peers = 50'000'000;
   // Clients (a member's peer id on a torrent) the accounting follows for one member (passkey):
@@ -98,8 +98,8 @@ struct ShardSettings {
 
   // Seconds between the accounting files of a members-only tracker (shard/accounting/): what
   // announces naming a passkey uploaded, downloaded, completed and seeded, by member and
-  // torrent, for the site to import from <data-dir>/accounting/. A kill -9 loses at most this
-  // much accounting; SIGTERM loses none.
+  // torrent, for the site to import from <data-dir>/accounting/. Credited announces are logged
+  // as they come (credit_log.h), so neither SIGTERM nor kill -9 loses any.
   std::int64_t accounting_interval = 60;
 
   std::string log_level = "info";
@@ -108,7 +108,8 @@ struct ShardSettings {
 
   void Register(FlagSet& flags);
   // The settings of the swarms and their files, without the process's own (index, count,
-  // listen, log-level, metrics-listen): what shardtrack-node takes for all its shards.
+  // listen, log-level, metrics-listen, handshake-timeout, max-message-bytes, the CURVE files and
+  // frontend-keys-interval): what shardtrack-node takes for all its shards.
   void RegisterStorage(FlagSet& flags);
 };
 
