@@ -6,21 +6,43 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <utility>
 
+#include "common/clock.h"
 #include "common/trim.h"
 
 namespace shardtrack {
 namespace {
 
+// `range` cut to the values an `Int` holds.
 template <typename Int>
-std::function<Status(std::string_view)> IntegerSetter(Int* value) {
-  return [value](std::string_view text) -> Status {
+IntRange WithinType(IntRange range) {
+  range.least = std::max<std::int64_t>(range.least, std::numeric_limits<Int>::min());
+  range.most = std::min<std::int64_t>(range.most, std::numeric_limits<Int>::max());
+  return range;
+}
+
+// "1 to 3600 (an hour)", or "at least 4096" when nothing but the type bounds it above.
+template <typename Int>
+std::string RangeText(const IntRange& range) {
+  const bool only_least = range.most == std::numeric_limits<Int>::max() &&
+                          range.least > std::numeric_limits<Int>::min();
+  std::string text = only_least ? "at least " + std::to_string(range.least)
+                                : std::to_string(range.least) + " to " + std::to_string(range.most);
+  return range.why.empty() ? text : text + " (" + range.why + ")";
+}
+
+// Parses an `Int` within `range` (already WithinType) into *value.
+template <typename Int>
+std::function<Status(std::string_view)> IntegerSetter(Int* value, IntRange range) {
+  return [value, range, allowed = RangeText<Int>(range)](std::string_view text) -> Status {
     Int parsed{};
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
     if (error != std::errc() || end != text.data() + text.size()) {
-      return Error{"expects an integer from " + std::to_string(std::numeric_limits<Int>::min()) +
-                   " to " + std::to_string(std::numeric_limits<Int>::max()) + ", got '" +
-                   std::string(text) + "'"};
+      return Error{"must be an integer, " + allowed + ", not '" + std::string(text) + "'"};
+    }
+    if (std::cmp_less(parsed, range.least) || std::cmp_greater(parsed, range.most)) {
+      return Error{"must be " + allowed + ", not " + std::to_string(parsed)};
     }
     *value = parsed;
     return OkStatus();
@@ -41,6 +63,18 @@ std::string Join(const std::vector<std::string>& values) {
 
 }  // namespace
 
+IntRange Between(std::int64_t least, std::int64_t most, std::string why) {
+  return {least, most, std::move(why)};
+}
+
+IntRange AtLeast(std::int64_t least, std::string why) {
+  return {least, std::numeric_limits<std::int64_t>::max(), std::move(why)};
+}
+
+IntRange UpToTenYears(std::int64_t least, std::int64_t per_second) {
+  return Between(least, kLongestSettingSeconds * per_second, "ten years");
+}
+
 FlagSet::FlagSet(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {}
 
@@ -50,6 +84,7 @@ void FlagSet::Add(std::string name, std::string* value, std::string help) {
   AddFlag({std::move(name),
            std::move(help),
            *value,
+           "",
            false,
            false,
            [value](std::string_view t) {
@@ -63,6 +98,7 @@ void FlagSet::Add(std::string name, bool* value, std::string help) {
   AddFlag({std::move(name),
            std::move(help),
            *value ? "true" : "false",
+           "",
            true,
            false,
            [value](std::string_view t) -> Status {
@@ -79,26 +115,30 @@ void FlagSet::Add(std::string name, bool* value, std::string help) {
 }
 
 template <typename Integer>
-void FlagSet::AddInteger(std::string name, Integer* value, std::string help) {
+void FlagSet::AddInteger(std::string name, Integer* value, std::string help, IntRange range) {
+  const bool declared = range.least > std::numeric_limits<Integer>::min() ||
+                        range.most < std::numeric_limits<Integer>::max();
+  range = WithinType<Integer>(std::move(range));
   AddFlag({std::move(name),
            std::move(help),
            std::to_string(*value),
+           declared ? RangeText<Integer>(range) : "",
            false,
            false,
-           IntegerSetter(value),
+           IntegerSetter(value, range),
            {}});
 }
 
-void FlagSet::Add(std::string name, std::int64_t* value, std::string help) {
-  AddInteger(std::move(name), value, std::move(help));
+void FlagSet::Add(std::string name, std::int64_t* value, std::string help, IntRange range) {
+  AddInteger(std::move(name), value, std::move(help), std::move(range));
 }
 
-void FlagSet::Add(std::string name, std::uint32_t* value, std::string help) {
-  AddInteger(std::move(name), value, std::move(help));
+void FlagSet::Add(std::string name, std::uint32_t* value, std::string help, IntRange range) {
+  AddInteger(std::move(name), value, std::move(help), std::move(range));
 }
 
-void FlagSet::Add(std::string name, std::uint16_t* value, std::string help) {
-  AddInteger(std::move(name), value, std::move(help));
+void FlagSet::Add(std::string name, std::uint16_t* value, std::string help, IntRange range) {
+  AddInteger(std::move(name), value, std::move(help), std::move(range));
 }
 
 void FlagSet::Add(std::string name, double* value, std::string help) {
@@ -107,6 +147,7 @@ void FlagSet::Add(std::string name, double* value, std::string help) {
   AddFlag({std::move(name),
            std::move(help),
            text,
+           "",
            false,
            false,
            [value](std::string_view t) -> Status {
@@ -123,7 +164,7 @@ void FlagSet::Add(std::string name, double* value, std::string help) {
 }
 
 void FlagSet::Add(std::string name, std::vector<std::string>* values, std::string help) {
-  AddFlag({std::move(name), std::move(help), Join(*values), false, true,
+  AddFlag({std::move(name), std::move(help), Join(*values), "", false, true,
            [values](std::string_view t) {
              values->emplace_back(t);
              return OkStatus();
@@ -252,16 +293,17 @@ std::string FlagSet::Help() const {
     out += "\n      default: " + (flag.default_text.empty() ? "(none)" : flag.default_text);
     if (!ignore_environment_) out += "; environment: " + EnvName(flag.name);
     out += "\n";
+    if (!flag.range_text.empty()) out += "      allowed: " + flag.range_text + "\n";
   }
   return out;
 }
 
 std::string FlagSet::MarkdownTable() const {
-  std::string out = "| option | default | meaning |\n| --- | --- | --- |\n";
+  std::string out = "| option | default | allowed | meaning |\n| --- | --- | --- | --- |\n";
   for (const auto& flag : flags_) {
     out += "| `--" + flag.name + "` | " +
-           (flag.default_text.empty() ? "" : "`" + flag.default_text + "`") + " | " + flag.help +
-           (flag.repeatable ? " (repeatable)" : "") + " |\n";
+           (flag.default_text.empty() ? "" : "`" + flag.default_text + "`") + " | " +
+           flag.range_text + " | " + flag.help + (flag.repeatable ? " (repeatable)" : "") + " |\n";
   }
   return out;
 }

@@ -3,13 +3,16 @@
 // Every setting is read from `--name value` (or `--name=value`) and from the environment
 // variable SHARDTRACK_<NAME> (upper case, '-' as '_'), for containers; the command line wins
 // (a tool that is not a server can IgnoreEnvironment()).
-// A repeatable setting takes a comma-separated list from the environment. `--help` prints
-// every setting with its default; `--help-markdown` prints MarkdownTable() instead, which is
-// what the README's settings tables are generated from (scripts/settings-tables).
+// A repeatable setting takes a comma-separated list from the environment. An integer setting may
+// declare the values it allows (IntRange): a value outside is refused where it is read, with one
+// message naming the setting, its range and why. `--help` prints every setting with its default
+// and range; `--help-markdown` prints MarkdownTable() instead, which is what the README's settings
+// tables are generated from (scripts/settings-tables).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,15 +22,32 @@
 
 namespace shardtrack {
 
+// The values an integer setting allows, from `least` to `most` (each cut to what its type
+// holds), and in a few words why the bounds are what they are ("ten years", "what a shard
+// answers"): shown in --help, the README and the error. Made by the functions below.
+struct IntRange {
+  std::int64_t least = std::numeric_limits<std::int64_t>::min();
+  std::int64_t most = std::numeric_limits<std::int64_t>::max();
+  std::string why;
+};
+
+// From `least` to `most`, both allowed.
+IntRange Between(std::int64_t least, std::int64_t most, std::string why = {});
+// From `least` to the most the setting's type holds.
+IntRange AtLeast(std::int64_t least, std::string why = {});
+// From `least` to ten years (kLongestSettingSeconds) of seconds, or with `per_second` 1000 of
+// milliseconds: a longer time is a typo, and a few hundred years would overflow a Duration.
+IntRange UpToTenYears(std::int64_t least, std::int64_t per_second = 1);
+
 class FlagSet {
  public:
   FlagSet(std::string program, std::string summary);
 
   void Add(std::string name, std::string* value, std::string help);
   void Add(std::string name, bool* value, std::string help);
-  void Add(std::string name, std::int64_t* value, std::string help);
-  void Add(std::string name, std::uint32_t* value, std::string help);
-  void Add(std::string name, std::uint16_t* value, std::string help);
+  void Add(std::string name, std::int64_t* value, std::string help, IntRange range = {});
+  void Add(std::string name, std::uint32_t* value, std::string help, IntRange range = {});
+  void Add(std::string name, std::uint16_t* value, std::string help, IntRange range = {});
   void Add(std::string name, double* value, std::string help);
   void Add(std::string name, std::vector<std::string>* values, std::string help);  // repeatable
   // Parse reads no SHARDTRACK_* variable and Help() names none: for tools that run beside a
@@ -54,6 +74,7 @@ class FlagSet {
     std::string name;
     std::string help;
     std::string default_text;
+    std::string range_text;  // "1 to 3600 (an hour)"; empty: any value of its type
     bool is_bool = false;
     bool repeatable = false;
     std::function<Status(std::string_view)> set;
@@ -61,7 +82,7 @@ class FlagSet {
   };
   void AddFlag(Flag flag);
   template <typename Integer>
-  void AddInteger(std::string name, Integer* value, std::string help);
+  void AddInteger(std::string name, Integer* value, std::string help, IntRange range);
   Status Set(const Flag& flag, std::string_view text) const;
   // The SHARDTRACK_* variables set; returns the repeatable flags they gave lists to, which a
   // command-line value replaces rather than adds to.

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <tuple>
+#include <utility>
 
 #include "tests/unit/common/flag_test_util.h"
 
@@ -14,6 +16,9 @@ struct Settings {
   std::uint16_t port = 6969;
   bool verbose = false;
   std::vector<std::string> shards;
+  std::uint32_t give = 50;
+  std::int64_t timeout = 15;
+  std::uint32_t buffer = 8192;
 };
 
 class FlagsTest : public ::testing::Test {
@@ -23,6 +28,9 @@ class FlagsTest : public ::testing::Test {
     flags_.Add("port", &settings_.port, "a port");
     flags_.Add("verbose", &settings_.verbose, "talk more");
     flags_.Add("shard", &settings_.shards, "a shard");
+    flags_.Add("give", &settings_.give, "peers given", Between(1, 200, "what a reply holds"));
+    flags_.Add("timeout", &settings_.timeout, "seconds", UpToTenYears(0));
+    flags_.Add("buffer", &settings_.buffer, "bytes", AtLeast(4096));
   }
   Result<FlagSet::Outcome> Parse(std::vector<const char*> args) {
     return testing::ParseWithEnvironment(flags_, std::move(args), env_);
@@ -111,7 +119,74 @@ TEST_F(FlagsTest, HelpListsEverySettingWithItsDefault) {
   EXPECT_NE(help.find("--port VALUE"), std::string::npos);
   EXPECT_NE(help.find("default: 6969"), std::string::npos);
   EXPECT_NE(help.find("SHARDTRACK_PORT"), std::string::npos);
-  EXPECT_NE(flags_.MarkdownTable().find("| `--port` | `6969` | a port |"), std::string::npos);
+  EXPECT_NE(flags_.MarkdownTable().find("| `--port` | `6969` |  | a port |"), std::string::npos);
+}
+
+TEST_F(FlagsTest, ARangeTakesBothOfItsEnds) {
+  const std::tuple<const char*, const char*, const char*> ends[] = {
+      {"1", "0", "4096"}, {"200", "315360000", "4294967295"}};
+  for (const auto& [give, timeout, buffer] : ends) {
+    auto outcome = Parse({"--give", give, "--timeout", timeout, "--buffer", buffer});
+    ASSERT_TRUE(outcome) << outcome.error();
+    EXPECT_EQ(std::to_string(settings_.give), give);
+    EXPECT_EQ(std::to_string(settings_.timeout), timeout);
+    EXPECT_EQ(std::to_string(settings_.buffer), buffer);
+  }
+}
+
+TEST_F(FlagsTest, AValueOutsideItsRangeIsRefusedNamingTheRangeAndWhy) {
+  const std::pair<std::vector<const char*>, std::string> cases[] = {
+      {{"--give", "0"}, "--give must be 1 to 200 (what a reply holds), not 0"},
+      {{"--give=201"}, "--give must be 1 to 200 (what a reply holds), not 201"},
+      {{"--timeout", "-1"}, "--timeout must be 0 to 315360000 (ten years), not -1"},
+      {{"--timeout", "315360001"}, "--timeout must be 0 to 315360000 (ten years), not 315360001"},
+      {{"--buffer", "4095"}, "--buffer must be at least 4096, not 4095"},
+      // Beyond what the type holds, or not a number at all: the same range.
+      {{"--give", "4294967296"},
+       "--give must be an integer, 1 to 200 (what a reply holds), not '4294967296'"},
+      {{"--give", "-1"}, "--give must be an integer, 1 to 200 (what a reply holds), not '-1'"},
+      {{"--give", "ten"}, "--give must be an integer, 1 to 200 (what a reply holds), not 'ten'"},
+      {{"--port", "70000"}, "--port must be an integer, 0 to 65535, not '70000'"}};
+  for (const auto& [args, error] : cases) {
+    auto refused = Parse(args);
+    ASSERT_FALSE(refused) << args[0];
+    EXPECT_EQ(refused.error(), error);
+  }
+  EXPECT_EQ(settings_.give, 50u);  // a refused value is not kept
+}
+
+TEST_F(FlagsTest, AValueFromTheEnvironmentIsHeldToItsRangeToo) {
+  env_["SHARDTRACK_GIVE"] = "201";
+  auto refused = Parse({});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(),
+            "SHARDTRACK_GIVE: --give must be 1 to 200 (what a reply holds), not 201");
+  env_["SHARDTRACK_GIVE"] = "200";
+  ASSERT_TRUE(Parse({}));
+  EXPECT_EQ(settings_.give, 200u);
+}
+
+TEST_F(FlagsTest, HelpAndTheMarkdownTableShowTheRange) {
+  const std::string help = flags_.Help();
+  EXPECT_NE(help.find("  --give VALUE\n      peers given\n      default: 50; environment: "
+                      "SHARDTRACK_GIVE\n      allowed: 1 to 200 (what a reply holds)\n"),
+            std::string::npos)
+      << help;
+  EXPECT_NE(
+      help.find("default: 8192; environment: SHARDTRACK_BUFFER\n      allowed: at least 4096\n"),
+      std::string::npos)
+      << help;
+  EXPECT_NE(help.find("default: 6969; environment: SHARDTRACK_PORT\n  --verbose"),
+            std::string::npos)
+      << help;  // no range
+  const std::string table = flags_.MarkdownTable();
+  EXPECT_EQ(table.substr(0, table.find('\n')), "| option | default | allowed | meaning |");
+  EXPECT_NE(table.find("| `--give` | `50` | 1 to 200 (what a reply holds) | peers given |"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("| `--timeout` | `15` | 0 to 315360000 (ten years) | seconds |"),
+            std::string::npos)
+      << table;
 }
 
 }  // namespace
