@@ -167,8 +167,6 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
   }
   auto announce = AnnounceOptionsFrom(settings);
   if (!announce.ok()) return Error{announce.error()};
-  auto udp = UdpSocketOptionsFrom(settings);
-  if (!udp.ok()) return Error{udp.error()};
   auto curve = LoadCurve(settings);
   if (!curve.ok()) return Error{curve.error()};
   auto udp_ids = LoadUdpConnectionIds(settings.udp_secret_file);
@@ -179,11 +177,8 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
     WarnIfOthersMayRead("--udp-secret-file: ", settings.udp_secret_file,
                         "whoever reads it can make connection ids for addresses not theirs");
   }
-  auto batch_window = BatchWindowFrom(settings);
-  if (!batch_window.ok()) return Error{batch_window.error()};
-  auto limiter = ClientRequestLimiterFrom(settings);
-  if (!limiter.ok()) return Error{limiter.error()};
-  if (limiter->enabled()) {
+  ClientRequestLimiter limiter = ClientRequestLimiterFrom(settings);
+  if (limiter.enabled()) {
     spdlog::info("each client may make {} tracker requests a second, {} at once",
                  settings.client_request_rate, settings.client_request_burst);
   }
@@ -193,13 +188,13 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
                                           settings.require_proxy_header);
   if (!policy.ok()) return Error{policy.error()};
   return Checked{.announce = *announce,
-                 .udp = std::move(*udp),
+                 .udp = UdpSocketOptionsFrom(settings),
                  .lists = std::move(*lists),
                  .policy = std::move(*policy),
                  .udp_ids = *udp_ids,
-                 .limiter = std::move(*limiter),
+                 .limiter = std::move(limiter),
                  .curve = *curve,
-                 .batch_window = *batch_window};
+                 .batch_window = BatchWindowFrom(settings)};
 }
 
 // Raises the open-file limit and libzmq's socket limit for the shards and --max-connections.

@@ -12,7 +12,8 @@
 namespace shardtrack {
 namespace {
 
-constexpr std::uint32_t kLargestUdpDatagram = 65535;  // the UDP header's length field
+constexpr std::uint32_t kLargestUdpDatagram = 65535;       // the UDP header's length field
+constexpr std::uint32_t kLongestRetryInMinutes = 24 * 60;  // a day
 
 }  // namespace
 
@@ -37,16 +38,17 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "answers /metrics 404 (e.g. 127.0.0.1:9099, off the Internet); empty: on --port");
   flags.Add("udp-port", &udp_port, "UDP tracker (BEP 15) port on --bind; 0: no UDP tracker");
   flags.Add("udp-max-datagram-bytes", &udp_max_datagram_bytes,
-            "longest UDP datagram read; longer ones are dropped (" +
-                std::to_string(kUdpMaxRequestBytes) + " to " + std::to_string(kLargestUdpDatagram) +
-                ")");
+            "longest UDP datagram read; longer ones are dropped",
+            Between(kUdpMaxRequestBytes, kLargestUdpDatagram,
+                    "BEP 15's longest request, a scrape of " + std::to_string(kUdpMaxScrapeHashes) +
+                        " hashes, to what UDP carries"));
   flags.Add("udp-max-reply-bytes", &udp_max_reply_bytes,
             "longest UDP announce reply; num_want is capped at the peers that fit (the default, "
-            "IPv6's minimum MTU less headers, never fragments: 67 IPv6 or 202 IPv4 peers; " +
-                std::to_string(kUdpShortestReplyBytes) + " to " +
-                std::to_string(kUdpLargestReplyBytes) + ")");
+            "IPv6's minimum MTU less headers, never fragments: 67 IPv6 or 202 IPv4 peers)",
+            Between(kUdpShortestReplyBytes, kUdpLargestReplyBytes,
+                    "room for one IPv6 peer to a UDP datagram's payload"));
   flags.Add("udp-datagrams-per-turn", &udp_datagrams_per_turn,
-            "UDP datagrams read before the loop serves its other handles (at least 1)");
+            "UDP datagrams read before the loop serves its other handles", AtLeast(1));
   flags.Add("udp-secret-file", &udp_secret_file,
             "file of at least 16 secret bytes that keys UDP connection ids; frontends given the "
             "same file accept each other's ids; empty: a random key per process");
@@ -60,16 +62,18 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "(needs --trusted-proxy)");
   flags.Add(
       "drain-grace-ms", &drain_grace_ms,
-      "after SIGTERM, milliseconds of failing /readyz and /serving before the listener closes");
+      "after SIGTERM, milliseconds of failing /readyz and /serving before the listener closes",
+      UpToTenYears(0, 1000));
   flags.Add("batch-window-us", &batch_window_us,
             "under load, microseconds the loop gathers client requests before it reads them "
-            "together (0: read each at once; at most " +
-                std::to_string(kMaxBatchWindowUs) + ")");
+            "together (0: read each at once)",
+            Between(0, kMaxBatchWindowUs, "10 ms: a longer wait is felt"));
   flags.Add("max-connections", &max_connections,
-            "open client connections; a connection over it is answered 503 and closed");
+            "open client connections; a connection over it is answered 503 and closed", AtLeast(1));
   flags.Add("listen-backlog", &listen_backlog,
             "connections the kernel queues before the loop accepts them (capped by "
-            "net.core.somaxconn; a burst beyond is refused)");
+            "net.core.somaxconn; a burst beyond is refused)",
+            Between(1, std::numeric_limits<int>::max(), "what listen(2) takes"));
   flags.Add("max-connections-per-client", &max_connections_per_client,
             "open connections of one client address (IPv6: its /64); over it 429 and close "
             "(0: no limit)");
@@ -77,28 +81,33 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "tracker requests a second one client address (IPv6: its /64) may make on average; "
             "over it a failure reason (0: no limit)");
   flags.Add("client-request-burst", &client_request_burst,
-            "tracker requests one client may make at once under --client-request-rate "
-            "(at least 1)");
+            "tracker requests one client may make at once under --client-request-rate", AtLeast(1));
   flags.Add("socket-timeout", &socket_timeout,
-            "seconds before an idle connection is closed (longer than --shard-timeout-ms)");
+            "seconds before an idle connection is closed (longer than --shard-timeout-ms)",
+            UpToTenYears(1));
   flags.Add("request-timeout", &request_timeout,
             "seconds to finish a request once its first byte arrived (408 beyond; 0: no limit)");
   flags.Add("defer-accept", &defer_accept,
             "seconds the kernel holds a new connection until its first bytes (0: off)");
   flags.Add("max-output-bytes", &max_output_bytes,
             "unsent reply bytes on one connection before it is dropped; its reading pauses while "
-            "answers behind an unanswered request hold as many (at least 4096)");
-  flags.Add("max-request-line", &max_request_line, "bytes in the request line (414 beyond)");
+            "answers behind an unanswered request hold as many",
+            AtLeast(kMinOutputBytes, "a reply's head and an info page"));
+  flags.Add("max-request-line", &max_request_line, "bytes in the request line (414 beyond)",
+            AtLeast(1));
   flags.Add("max-header-bytes", &max_header_bytes,
-            "bytes of header lines per request, line ends not counted (431 beyond)");
-  flags.Add("max-pipelined", &max_pipelined, "requests in flight on one connection");
+            "bytes of header lines per request, line ends not counted (431 beyond)", AtLeast(1));
+  flags.Add("max-pipelined", &max_pipelined, "requests in flight on one connection", AtLeast(1));
   flags.Add("response-size", &response_size,
             "peers in a reply when numwant is absent (capped at --max-give)");
-  flags.Add("max-give", &max_give, "cap on numwant (1 to 10000)");
-  flags.Add("announce-interval", &announce_interval, "seconds clients wait between announces");
+  flags.Add("max-give", &max_give, "cap on numwant",
+            Between(1, kMaxPeersPerReply, "what a shard answers"));
+  flags.Add("announce-interval", &announce_interval, "seconds clients wait between announces",
+            UpToTenYears(1));
   flags.Add("retry-in", &retry_in,
             "minutes a client refused as busy, unavailable or over its rate is asked to wait "
-            "(BEP 31; 1 to 1440)");
+            "(BEP 31)",
+            Between(1, kLongestRetryInMinutes, "a day"));
   flags.Add("min-interval", &min_interval,
             "the reply's min interval, seconds (at most --announce-interval)");
   flags.Add("interval-jitter", &interval_jitter,
@@ -111,9 +120,10 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("full-scrape", &full_scrape, "answer /scrape without info_hash with every torrent");
   flags.Add("max-scrape-hashes", &max_scrape_hashes,
             "distinct info_hash values in one scrape (repeats are answered once; such a scrape "
-            "must fit --max-request-line)");
-  flags.Add("max-udp-scrape-hashes", &max_udp_scrape_hashes,
-            "info hashes in one UDP scrape (at most 74)");
+            "must fit --max-request-line)",
+            Between(1, kMaxScrapeHashes, "what one message to a shard carries"));
+  flags.Add("max-udp-scrape-hashes", &max_udp_scrape_hashes, "info hashes in one UDP scrape",
+            Between(1, kUdpMaxScrapeHashes, "BEP 15: what fits one datagram"));
   flags.Add("full-scrape-limit", &full_scrape_limit,
             "torrents per shard in one full scrape (0: all); lowered to fit --max-output-bytes");
   flags.Add("full-scrape-cache", &full_scrape_cache,
@@ -121,8 +131,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("full-scrape-gzip", &full_scrape_gzip,
             "send a full scrape gzipped (a third of the bytes) to clients whose Accept-Encoding "
             "takes gzip");
-  flags.Add("info-page-torrents", &info_page_torrents,
-            "rows in the info page's torrent table (at most 1000)");
+  flags.Add("info-page-torrents", &info_page_torrents, "rows in the info page's torrent table",
+            Between(0, kMaxInfoPageTorrents, "what a shard lists"));
   flags.Add("info-page-cache", &info_page_cache,
             "seconds the info page is reused before the shards are asked again (0: never)");
   flags.Add("access-list", &access_list,
@@ -131,20 +141,20 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("access-mode", &access_mode,
             "allow: only listed torrents are served; deny: listed torrents are refused");
   flags.Add("access-list-interval", &access_list_interval,
-            "seconds between checks of --access-list; a changed file or directory is reloaded (at "
-            "least 1)");
+            "seconds between checks of --access-list; a changed file or directory is reloaded",
+            AtLeast(1));
   flags.Add("passkey-file", &passkey_file,
             "members only: file of passkeys (one a line, # comments); every announce and scrape "
             "must name one, /<passkey>/announce; empty: no passkey is needed");
   flags.Add("passkey-file-interval", &passkey_file_interval,
-            "seconds between checks of --passkey-file; a changed file is reloaded (at least 1)");
+            "seconds between checks of --passkey-file; a changed file is reloaded", AtLeast(1));
   flags.Add("client-list", &client_list,
             "file of peer id prefixes (one a line, %XX escapes, # comments) naming BitTorrent "
             "clients that --client-mode applies to; empty: every client may announce");
   flags.Add("client-mode", &client_mode,
             "allow: only listed clients may announce; deny: listed clients are refused");
   flags.Add("client-list-interval", &client_list_interval,
-            "seconds between checks of --client-list; a changed file is reloaded (at least 1)");
+            "seconds between checks of --client-list; a changed file is reloaded", AtLeast(1));
   flags.Add("ip-list", &ip_list,
             "file of client addresses, CIDR blocks and first-last ranges (one a line, # comments) "
             "that --ip-mode applies to; empty: every address is served");
@@ -152,30 +162,21 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "deny: listed addresses are refused everything; allow: only listed addresses are "
             "served");
   flags.Add("ip-list-interval", &ip_list_interval,
-            "seconds between checks of --ip-list; a changed file is reloaded (at least 1)");
+            "seconds between checks of --ip-list; a changed file is reloaded", AtLeast(1));
   flags.Add("shard-timeout-ms", &shard_timeout_ms,
             "milliseconds before a request a shard has not answered fails; a shard silent "
-            "that long gets one batch at a time and its other requests fail at once");
+            "that long gets one batch at a time and its other requests fail at once",
+            UpToTenYears(1, 1000));
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
-            "requests waiting on one shard before new ones fail at once");
+            "requests waiting on one shard before new ones fail at once", AtLeast(1));
 }
 
-Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings) {
-  const std::uint32_t bytes = settings.udp_max_datagram_bytes;
-  if (bytes < kUdpMaxRequestBytes || bytes > kLargestUdpDatagram) {
-    return Error{"--udp-max-datagram-bytes must be " + std::to_string(kUdpMaxRequestBytes) +
-                 " (BEP 15's longest request, a scrape of " + std::to_string(kUdpMaxScrapeHashes) +
-                 " hashes) to " + std::to_string(kLargestUdpDatagram) + ", not " +
-                 std::to_string(bytes)};
-  }
-  if (settings.udp_datagrams_per_turn < 1) {
-    return Error{"--udp-datagrams-per-turn must be at least 1, not 0"};
-  }
+UdpSocket::Options UdpSocketOptionsFrom(const FrontendSettings& settings) {
   UdpSocket::Options options;
   options.bind_address = settings.bind;
   options.port = settings.udp_port;
   options.reuse_port = settings.reuse_port;
-  options.max_datagram_bytes = bytes;
+  options.max_datagram_bytes = settings.udp_max_datagram_bytes;
   options.max_datagrams_per_turn = settings.udp_datagrams_per_turn;
   return options;
 }
@@ -187,75 +188,26 @@ namespace {
 constexpr std::uint32_t kScrapeLineFixedBytes = 21;
 constexpr std::uint32_t kScrapeLineBytesPerHash = 71;
 
-Status AtMost(const char* flag, std::int64_t value, std::int64_t most, const std::string& why) {
-  if (value <= most) return OkStatus();
-  return Error{std::string(flag) + " must be at most " + std::to_string(most) + " (" + why +
-               "), not " + std::to_string(value)};
+// The most --max-scrape-hashes a request line of --max-request-line bytes holds.
+std::uint32_t ScrapeHashesInALine(std::uint32_t max_request_line) {
+  return (std::max(max_request_line, kScrapeLineFixedBytes) - kScrapeLineFixedBytes) /
+         kScrapeLineBytesPerHash;
 }
 
 }  // namespace
 
 Status CheckRequestLimits(const FrontendSettings& settings) {
-  const std::pair<const char*, std::int64_t> at_least_one[] = {
-      {"--shard-timeout-ms", settings.shard_timeout_ms},
-      {"--max-scrape-hashes", settings.max_scrape_hashes},
-      {"--max-udp-scrape-hashes", settings.max_udp_scrape_hashes},
-      {"--socket-timeout", settings.socket_timeout},
-      {"--max-connections", settings.max_connections},
-      {"--listen-backlog", settings.listen_backlog},
-      {"--max-pending-per-shard", settings.max_pending_per_shard},
-      {"--max-request-line", settings.max_request_line},
-      {"--max-header-bytes", settings.max_header_bytes},
-      {"--max-pipelined", settings.max_pipelined},
-      {"--announce-interval", settings.announce_interval},
-      {"--max-give", settings.max_give},
-      {"--retry-in", settings.retry_in}};
-  for (const auto& [flag, value] : at_least_one) {
-    if (value < 1) {
-      return Error{std::string(flag) + " must be at least 1, not " + std::to_string(value)};
-    }
+  if (settings.min_interval > settings.announce_interval) {
+    return Error{"--min-interval must be at most " + std::to_string(settings.announce_interval) +
+                 " (--announce-interval), not " + std::to_string(settings.min_interval)};
   }
-  if (const std::uint32_t reply = settings.udp_max_reply_bytes;
-      reply < kUdpShortestReplyBytes || reply > kUdpLargestReplyBytes) {
-    return Error{"--udp-max-reply-bytes must be " + std::to_string(kUdpShortestReplyBytes) +
-                 " (room for one IPv6 peer) to " + std::to_string(kUdpLargestReplyBytes) +
-                 " (a UDP datagram's payload), not " + std::to_string(reply)};
-  }
-  if (settings.drain_grace_ms < 0) {
-    return Error{"--drain-grace-ms must be 0 or more, not " +
-                 std::to_string(settings.drain_grace_ms)};
-  }
-  const std::string ten_years = "ten years";
-  const Status checks[] = {
-      AtMost("--socket-timeout", settings.socket_timeout, kLongestSettingSeconds, ten_years),
-      AtMost("--announce-interval", settings.announce_interval, kLongestSettingSeconds, ten_years),
-      AtMost("--shard-timeout-ms", settings.shard_timeout_ms, kLongestSettingSeconds * 1000,
-             ten_years),
-      AtMost("--drain-grace-ms", settings.drain_grace_ms, kLongestSettingSeconds * 1000, ten_years),
-      AtMost("--max-give", settings.max_give, kMaxPeersPerReply, "what a shard answers"),
-      AtMost("--listen-backlog", settings.listen_backlog, std::numeric_limits<int>::max(),
-             "what listen(2) takes"),
-      AtMost("--info-page-torrents", settings.info_page_torrents, kMaxInfoPageTorrents,
-             "what a shard lists"),
-      AtMost("--max-udp-scrape-hashes", settings.max_udp_scrape_hashes, kUdpMaxScrapeHashes,
-             "BEP 15: what fits one datagram"),
-      AtMost("--retry-in", settings.retry_in, 24 * 60, "a day"),
-      AtMost("--min-interval", settings.min_interval, settings.announce_interval,
-             "--announce-interval"),
-      AtMost("--max-scrape-hashes", settings.max_scrape_hashes,
-             (std::max(settings.max_request_line, kScrapeLineFixedBytes) - kScrapeLineFixedBytes) /
-                 kScrapeLineBytesPerHash,
-             "what a request line of --max-request-line " +
-                 std::to_string(settings.max_request_line) + " bytes holds, percent-encoded"),
-      AtMost("--max-scrape-hashes", settings.max_scrape_hashes, kMaxScrapeHashes,
-             "what one message to a shard carries")};
-  for (const Status& status : checks) {
-    if (!status) return status;
-  }
-  if (settings.max_output_bytes < kMinOutputBytes) {
-    return Error{"--max-output-bytes must be at least " + std::to_string(kMinOutputBytes) +
-                 " (a reply's head and an info page), not " +
-                 std::to_string(settings.max_output_bytes)};
+  if (const std::uint32_t fits = ScrapeHashesInALine(settings.max_request_line);
+      settings.max_scrape_hashes > fits) {
+    return Error{
+        "--max-scrape-hashes must be at most " + std::to_string(fits) +
+        " (what a request line of --max-request-line " + std::to_string(settings.max_request_line) +
+        " bytes holds, percent-encoded), not " + std::to_string(settings.max_scrape_hashes) +
+        ": lower it or raise --max-request-line"};
   }
   if (settings.socket_timeout * 1000 <= settings.shard_timeout_ms) {
     return Error{"--socket-timeout (" + std::to_string(settings.socket_timeout) +
@@ -275,19 +227,12 @@ std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings, std::siz
   return settings.full_scrape_limit == 0 ? fits : std::min(settings.full_scrape_limit, fits);
 }
 
-Result<ClientRequestLimiter> ClientRequestLimiterFrom(const FrontendSettings& settings) {
-  if (settings.client_request_burst < 1) {
-    return Error{"--client-request-burst must be at least 1, not 0"};
-  }
+ClientRequestLimiter ClientRequestLimiterFrom(const FrontendSettings& settings) {
   return ClientRequestLimiter(settings.client_request_rate, settings.client_request_burst);
 }
 
-Result<Duration> BatchWindowFrom(const FrontendSettings& settings) {
-  if (settings.batch_window_us > kMaxBatchWindowUs) {
-    return Error{"--batch-window-us must be at most " + std::to_string(kMaxBatchWindowUs) +
-                 ", not " + std::to_string(settings.batch_window_us)};
-  }
-  return Duration(std::chrono::microseconds(settings.batch_window_us));
+Duration BatchWindowFrom(const FrontendSettings& settings) {
+  return std::chrono::microseconds(settings.batch_window_us);
 }
 
 Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings) {
@@ -301,38 +246,35 @@ Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings) {
 
 namespace {
 
-// `--NAME`'s path, `--NAME-interval` checked, and the mode (allow or deny) given as `mode`.
-Result<ListFileSettings> ListFileSettingsFrom(const std::string& name, const std::string& path,
-                                              std::uint32_t interval,
+// A list file's path and interval, and its mode (allow or deny) given as `mode` to `--mode_flag`.
+Result<ListFileSettings> ListFileSettingsFrom(const std::string& path, std::uint32_t interval,
                                               const std::string& mode_flag = {},
                                               const std::string& mode = "allow") {
   auto parsed_mode = ParseAccessMode(mode);
   if (!parsed_mode) {
     return Error{"--" + mode_flag + " must be allow or deny, not '" + mode + "'"};
   }
-  if (interval < 1) return Error{"--" + name + "-interval must be at least 1 second, not 0"};
   return ListFileSettings{path, *parsed_mode, std::chrono::seconds(interval)};
 }
 
 }  // namespace
 
 Result<ListFileSettings> AccessSettingsFrom(const FrontendSettings& settings) {
-  return ListFileSettingsFrom("access-list", settings.access_list, settings.access_list_interval,
-                              "access-mode", settings.access_mode);
+  return ListFileSettingsFrom(settings.access_list, settings.access_list_interval, "access-mode",
+                              settings.access_mode);
 }
 
 Result<ListFileSettings> PasskeySettingsFrom(const FrontendSettings& settings) {
-  return ListFileSettingsFrom("passkey-file", settings.passkey_file,
-                              settings.passkey_file_interval);
+  return ListFileSettingsFrom(settings.passkey_file, settings.passkey_file_interval);
 }
 
 Result<ListFileSettings> ClientListSettingsFrom(const FrontendSettings& settings) {
-  return ListFileSettingsFrom("client-list", settings.client_list, settings.client_list_interval,
-                              "client-mode", settings.client_mode);
+  return ListFileSettingsFrom(settings.client_list, settings.client_list_interval, "client-mode",
+                              settings.client_mode);
 }
 
 Result<ListFileSettings> IpListSettingsFrom(const FrontendSettings& settings) {
-  return ListFileSettingsFrom("ip-list", settings.ip_list, settings.ip_list_interval, "ip-mode",
+  return ListFileSettingsFrom(settings.ip_list, settings.ip_list_interval, "ip-mode",
                               settings.ip_mode);
 }
 

@@ -1,6 +1,7 @@
 // FrontendSettings: every setting and limit of a frontend process, with its default and why.
-// Register() names them on a FlagSet (command line, SHARDTRACK_* environment, --help, README);
-// the *From functions check the bounds a type cannot express. Pure.
+// Register() names them on a FlagSet (command line, SHARDTRACK_* environment, --help, README),
+// each number with the range it allows; CheckRequestLimits checks what relates two settings, and
+// the *From functions turn them into what the code takes. Pure.
 #pragma once
 
 #include <cstdint>
@@ -179,16 +180,13 @@ struct FrontendSettings {
   void RegisterServing(FlagSet& flags);
 };
 
-// The UDP tracker's socket options from the settings, or an error naming the setting that is
-// out of bounds and why.
-Result<UdpSocket::Options> UdpSocketOptionsFrom(const FrontendSettings& settings);
+// The UDP tracker's socket options from the settings.
+UdpSocket::Options UdpSocketOptionsFrom(const FrontendSettings& settings);
 
-// The limits that would refuse, fail or hang every request, or be cut short silently, at a value
-// the type allows: each count at least 1, times at most kLongestSettingSeconds, the shard's caps
-// (common/reply_limits.h) and BEP 15's respected, --min-interval within --announce-interval, a
-// scrape of --max-scrape-hashes within --max-request-line, and --socket-timeout longer than
-// --shard-timeout-ms (the idle sweep would close a connection waiting for its shard). An error
-// names the setting.
+// What relates two settings, which their ranges cannot say: --min-interval within
+// --announce-interval, a scrape of --max-scrape-hashes within --max-request-line, and
+// --socket-timeout longer than --shard-timeout-ms (the idle sweep would close a connection
+// waiting for its shard). An error names the settings and the bound.
 Status CheckRequestLimits(const FrontendSettings& settings);
 
 // The most bytes one torrent takes in a full scrape's bencoded reply (ten-digit counts), and
@@ -202,17 +200,17 @@ inline constexpr std::uint32_t kFullScrapeBytesPerName = 10;
 std::uint32_t FullScrapeLimitPerShard(const FrontendSettings& settings,
                                       std::size_t longest_name = 0);
 
-// --client-request-rate and --client-request-burst, checked.
-Result<ClientRequestLimiter> ClientRequestLimiterFrom(const FrontendSettings& settings);
+// The limiter of --client-request-rate and --client-request-burst.
+ClientRequestLimiter ClientRequestLimiterFrom(const FrontendSettings& settings);
 
-// --batch-window-us, checked (EventLoop::SetBatchWindow takes it).
-Result<Duration> BatchWindowFrom(const FrontendSettings& settings);
+// --batch-window-us as EventLoop::SetBatchWindow takes it.
+Duration BatchWindowFrom(const FrontendSettings& settings);
 
 // --ip-override checked (local, always or never), with --response-size and --max-give: what the
 // announce parser takes.
 Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings);
 
-// A list file's settings, checked: `path` empty means the list is off.
+// A list file's settings, its mode checked: `path` empty means the list is off.
 struct ListFileSettings {
   std::string path;
   AccessMode mode = AccessMode::kAllow;  // what the list's entries get (not for passkeys)

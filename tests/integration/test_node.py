@@ -312,7 +312,8 @@ class NodeTest(ProcessTestCase):
     def test_refuses_a_batch_window_over_10_ms(self):
         result = self.run_refused("shardtrack-node", "--batch-window-us", "10001")
         self.assertEqual(result.returncode, 2)
-        self.assertIn("--batch-window-us must be at most 10000, not 10001", result.stderr)
+        self.assertIn("--batch-window-us must be 0 to 10000 (10 ms: a longer wait is felt), "
+                      "not 10001", result.stderr)
 
     def test_refuses_a_request_burst_of_zero(self):
         result = self.run_refused("shardtrack-node", "--client-request-rate", "5",

@@ -1,8 +1,9 @@
 // FrontendSettings: the UDP socket's limits are settings with their defaults, read from the
-// command line and the environment; a value out of bounds is refused with a message naming the
-// setting, and a valid one reaches UdpSocket::Options. The smallest limit allowed still reads
-// BEP 15's longest request, over a real loopback socket. The access list settings are checked
-// the same way, and so are the batch window and the announce options.
+// command line and the environment; a value out of its range is refused where it is read, with a
+// message naming the setting, and a valid one reaches UdpSocket::Options. The smallest limit
+// allowed still reads BEP 15's longest request, over a real loopback socket. Every count and time
+// is held to its range the same way, CheckRequestLimits checks the settings that bound each other,
+// and the access lists, the batch window and the announce options reach what the code takes.
 #include "frontend/frontend_settings.h"
 
 #include <arpa/inet.h>
@@ -33,7 +34,7 @@ class FrontendSettingsTest : public ::testing::Test {
   Result<UdpSocket::Options> UdpOptions(std::vector<const char*> args) {
     auto parsed = testing::ParseWithEnvironment(flags_, std::move(args), env_);
     if (!parsed) return Error{parsed.error()};
-    return UdpSocketOptionsFrom(settings_);
+    return Result<UdpSocket::Options>(UdpSocketOptionsFrom(settings_));
   }
 
   // Parses `args` (and env_), then checks one list file's settings with `from`.
@@ -105,64 +106,88 @@ TEST_F(FrontendSettingsTest, RefusesADatagramLimitBeyondWhatUdpCarries) {
                 {"--udp-max-datagram-bytes", "65535", "65536"});
 }
 
-// The first error CheckRequestLimits finds with `args` on the command line; empty: none.
-std::string RequestLimitsError(std::vector<const char*> args) {
+// The first error parsing `args` or CheckRequestLimits finds; empty: none.
+std::string SettingsError(std::vector<const char*> args) {
   FrontendSettings settings;
   FlagSet flags{"shardtrack-frontend", "test"};
   settings.Register(flags);
   std::map<std::string, std::string> no_environment;
-  EXPECT_TRUE(testing::ParseWithEnvironment(flags, std::move(args), no_environment));
+  auto parsed = testing::ParseWithEnvironment(flags, std::move(args), no_environment);
+  if (!parsed) return parsed.error();
   const Status checked = CheckRequestLimits(settings);
   return checked ? "" : checked.error();
 }
 
 TEST_F(FrontendSettingsTest, RefusesAReplyLimitWithoutRoomForOnePeerOrBeyondADatagram) {
-  EXPECT_EQ(RequestLimitsError({"--udp-max-reply-bytes", "38"}), "");
-  EXPECT_EQ(RequestLimitsError({"--udp-max-reply-bytes", "65507"}), "");
-  for (const char* mention : {"--udp-max-reply-bytes", "38", "65507", "37"}) {
-    EXPECT_NE(RequestLimitsError({"--udp-max-reply-bytes", "37"}).find(mention), std::string::npos)
-        << mention;
-  }
-  EXPECT_NE(RequestLimitsError({"--udp-max-reply-bytes", "65508"}).find("--udp-max-reply-bytes"),
-            std::string::npos);
+  EXPECT_EQ(SettingsError({"--udp-max-reply-bytes", "38"}), "");
+  EXPECT_EQ(SettingsError({"--udp-max-reply-bytes", "65507"}), "");
+  const std::string range =
+      "38 to 65507 (room for one IPv6 peer to a UDP datagram's payload), not ";
+  EXPECT_EQ(SettingsError({"--udp-max-reply-bytes", "37"}),
+            "--udp-max-reply-bytes must be " + range + "37");
+  EXPECT_EQ(SettingsError({"--udp-max-reply-bytes", "65508"}),
+            "--udp-max-reply-bytes must be " + range + "65508");
 }
 
 TEST_F(FrontendSettingsTest, RefusesRequestLimitsThatWouldFailEveryRequest) {
   EXPECT_TRUE(CheckRequestLimits(settings_));  // the defaults
-  for (const char* flag : {"--shard-timeout-ms", "--max-scrape-hashes", "--max-udp-scrape-hashes",
-                           "--socket-timeout", "--max-connections", "--listen-backlog",
-                           "--max-pending-per-shard", "--max-request-line", "--max-header-bytes",
-                           "--max-pipelined", "--announce-interval", "--max-give", "--retry-in"}) {
-    EXPECT_EQ(RequestLimitsError({flag, "0", "--min-interval", "0"}),
-              std::string(flag) + " must be at least 1, not 0");
+  const std::pair<const char*, std::string> at_least_one[] = {
+      {"--shard-timeout-ms", "1 to 315360000000 (ten years)"},
+      {"--max-scrape-hashes", "1 to 10000 (what one message to a shard carries)"},
+      {"--max-udp-scrape-hashes", "1 to 74 (BEP 15: what fits one datagram)"},
+      {"--socket-timeout", "1 to 315360000 (ten years)"},
+      {"--max-connections", "at least 1"},
+      {"--listen-backlog", "1 to 2147483647 (what listen(2) takes)"},
+      {"--max-pending-per-shard", "at least 1"},
+      {"--max-request-line", "at least 1"},
+      {"--max-header-bytes", "at least 1"},
+      {"--max-pipelined", "at least 1"},
+      {"--announce-interval", "1 to 315360000 (ten years)"},
+      {"--max-give", "1 to 10000 (what a shard answers)"},
+      {"--retry-in", "1 to 1440 (a day)"}};
+  for (const auto& [flag, range] : at_least_one) {
+    EXPECT_EQ(SettingsError({flag, "0", "--min-interval", "0"}),
+              std::string(flag) + " must be " + range + ", not 0");
   }
-  EXPECT_EQ(RequestLimitsError({"--socket-timeout", "-5"}),
-            "--socket-timeout must be at least 1, not -5");
-  EXPECT_EQ(RequestLimitsError({"--drain-grace-ms", "-1"}),
-            "--drain-grace-ms must be 0 or more, not -1");
-  EXPECT_EQ(RequestLimitsError({"--max-output-bytes", "0"}),
-            "--max-output-bytes must be at least 4096 (a reply's head and an info page), not 0");
-  EXPECT_EQ(RequestLimitsError({"--max-output-bytes", "4096"}), "");
+  EXPECT_EQ(SettingsError({"--socket-timeout", "-5"}),
+            "--socket-timeout must be 1 to 315360000 (ten years), not -5");
+  EXPECT_EQ(SettingsError({"--drain-grace-ms", "-1"}),
+            "--drain-grace-ms must be 0 to 315360000000 (ten years), not -1");
+  EXPECT_EQ(SettingsError({"--drain-grace-ms", "0"}), "");
+  EXPECT_EQ(SettingsError({"--max-output-bytes", "4095"}),
+            "--max-output-bytes must be at least 4096 (a reply's head and an info page), not 4095");
+  EXPECT_EQ(SettingsError({"--max-output-bytes", "4096"}), "");
+  EXPECT_EQ(SettingsError({"--max-output-bytes", "4294967295"}), "");
 }
 
 TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThemShort) {
   const std::pair<std::vector<const char*>, std::string> cases[] = {
-      {{"--socket-timeout", "9300000000"}, "--socket-timeout must be at most 315360000"},
-      {{"--shard-timeout-ms", "9300000000000"}, "--shard-timeout-ms must be at most"},
-      {{"--drain-grace-ms", "9223372036854775807"}, "--drain-grace-ms must be at most"},
-      {{"--max-give", "10001"}, "--max-give must be at most 10000 (what a shard answers)"},
-      {{"--announce-interval", "4294967295"}, "--announce-interval must be at most 315360000"},
-      {{"--info-page-torrents", "1001"}, "--info-page-torrents must be at most 1000"},
-      {{"--max-udp-scrape-hashes", "75"}, "--max-udp-scrape-hashes must be at most 74"},
-      {{"--retry-in", "1441"}, "--retry-in must be at most 1440 (a day)"},
+      {{"--socket-timeout", "9300000000"},
+       "--socket-timeout must be 1 to 315360000 (ten years), not 9300000000"},
+      {{"--shard-timeout-ms", "9300000000000"},
+       "--shard-timeout-ms must be 1 to 315360000000 (ten years), not 9300000000000"},
+      {{"--drain-grace-ms", "9223372036854775807"},
+       "--drain-grace-ms must be 0 to 315360000000 (ten years), not 9223372036854775807"},
+      {{"--max-give", "10001"}, "--max-give must be 1 to 10000 (what a shard answers), not 10001"},
+      {{"--announce-interval", "4294967295"},
+       "--announce-interval must be 1 to 315360000 (ten years), not 4294967295"},
+      {{"--info-page-torrents", "1001"},
+       "--info-page-torrents must be 0 to 1000 (what a shard lists), not 1001"},
+      {{"--max-udp-scrape-hashes", "75"},
+       "--max-udp-scrape-hashes must be 1 to 74 (BEP 15: what fits one datagram), not 75"},
+      {{"--retry-in", "1441"}, "--retry-in must be 1 to 1440 (a day), not 1441"},
+      {{"--listen-backlog", "2147483648"},
+       "--listen-backlog must be 1 to 2147483647 (what listen(2) takes), not 2147483648"},
       {{"--min-interval", "4000", "--announce-interval", "60"},
        "--min-interval must be at most 60 (--announce-interval), not 4000"},
-      {{"--max-scrape-hashes", "200"}, "--max-scrape-hashes must be at most 115"},
+      {{"--max-scrape-hashes", "200"},
+       "--max-scrape-hashes must be at most 115 (what a request line of --max-request-line 8192 "
+       "bytes holds, percent-encoded), not 200: lower it or raise --max-request-line"},
       {{"--max-scrape-hashes", "10001", "--max-request-line", "1000000"},
-       "--max-scrape-hashes must be at most 10000 (what one message to a shard carries)"},
+       "--max-scrape-hashes must be 1 to 10000 (what one message to a shard carries), not 10001"},
       {{"--socket-timeout", "1"}, "--socket-timeout (1 s) must be longer than --shard-timeout-ms"}};
   for (const auto& [args, error] : cases) {
-    EXPECT_EQ(RequestLimitsError(args).substr(0, error.size()), error) << args[0];
+    EXPECT_EQ(SettingsError(args).substr(0, error.size()), error) << args[0];
   }
   // Each at its bound is taken.
   for (const std::vector<const char*>& args :
@@ -171,10 +196,16 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
         {"--response-size", "500", "--max-give", "5"},  // capped, as numwant is
         {"--max-scrape-hashes", "200", "--max-request-line", "14221"},
         {"--max-scrape-hashes", "10000", "--max-request-line", "1000000"},
+        {"--retry-in", "1440", "--listen-backlog", "2147483647", "--info-page-torrents", "0"},
+        {"--socket-timeout", "315360000", "--shard-timeout-ms", "315359999999",
+         "--announce-interval", "315360000", "--drain-grace-ms", "315360000000"},
         {"--socket-timeout", "2", "--shard-timeout-ms", "1999", "--min-interval", "60",
          "--announce-interval", "60"}}) {
-    EXPECT_EQ(RequestLimitsError(args), "") << args[0];
+    EXPECT_EQ(SettingsError(args), "") << args[0];
   }
+  // Read at its top, then refused only for what it asks of --socket-timeout.
+  EXPECT_EQ(SettingsError({"--shard-timeout-ms", "315360000000"}).find("--socket-timeout (15 s)"),
+            0u);
 }
 
 TEST_F(FrontendSettingsTest, RefusesZeroDatagramsPerTurn) {
@@ -270,17 +301,15 @@ TEST_F(FrontendSettingsTest, TheClientListIsOffByDefaultInAllowModeCheckedEveryM
 }
 
 TEST_F(FrontendSettingsTest, TheBatchWindowIsMicrosecondsUpTo10Milliseconds) {
-  ASSERT_TRUE(testing::ParseWithEnvironment(flags_, {"--batch-window-us", "750"}, env_));
-  auto window = BatchWindowFrom(settings_);
-  ASSERT_TRUE(window) << window.error();
-  EXPECT_EQ(*window, std::chrono::microseconds(750));
   EXPECT_EQ(FrontendSettings{}.batch_window_us, 500u);  // the default
-  settings_.batch_window_us = 0;                        // off
-  EXPECT_EQ(*BatchWindowFrom(settings_), Duration::zero());
-  settings_.batch_window_us = kMaxBatchWindowUs;
-  EXPECT_EQ(*BatchWindowFrom(settings_), std::chrono::milliseconds(10));
-  settings_.batch_window_us = kMaxBatchWindowUs + 1;
-  ExpectRefused(BatchWindowFrom(settings_), {"--batch-window-us", "at most 10000", "10001"});
+  ASSERT_TRUE(testing::ParseWithEnvironment(flags_, {"--batch-window-us", "750"}, env_));
+  EXPECT_EQ(BatchWindowFrom(settings_), std::chrono::microseconds(750));
+  ASSERT_TRUE(testing::ParseWithEnvironment(flags_, {"--batch-window-us", "0"}, env_));  // off
+  EXPECT_EQ(BatchWindowFrom(settings_), Duration::zero());
+  ASSERT_TRUE(testing::ParseWithEnvironment(flags_, {"--batch-window-us", "10000"}, env_));
+  EXPECT_EQ(BatchWindowFrom(settings_), std::chrono::milliseconds(10));
+  EXPECT_EQ(SettingsError({"--batch-window-us", "10001"}),
+            "--batch-window-us must be 0 to 10000 (10 ms: a longer wait is felt), not 10001");
 }
 
 TEST_F(FrontendSettingsTest, AnnounceOptionsTakeTheIpOverrideByNameOnly) {
@@ -297,20 +326,17 @@ TEST_F(FrontendSettingsTest, AnnounceOptionsTakeTheIpOverrideByNameOnly) {
 }
 
 TEST_F(FrontendSettingsTest, TheClientRequestRateIsOffUnlessSetAndItsBurstIsAtLeastOne) {
-  auto off = ClientRequestLimiterFrom(settings_);
-  ASSERT_TRUE(off) << off.error();
-  EXPECT_FALSE(off->enabled());
+  EXPECT_FALSE(ClientRequestLimiterFrom(settings_).enabled());
   ASSERT_TRUE(testing::ParseWithEnvironment(
       flags_, {"--client-request-rate", "20", "--client-request-burst", "2"}, env_));
-  auto on = ClientRequestLimiterFrom(settings_);
-  ASSERT_TRUE(on) << on.error();
-  EXPECT_TRUE(on->enabled());
+  ClientRequestLimiter on = ClientRequestLimiterFrom(settings_);
+  EXPECT_TRUE(on.enabled());
   const IpAddress client = *IpAddress::Parse("10.0.0.1");
-  EXPECT_TRUE(on->Admit(client, MonoTime{}));
-  EXPECT_TRUE(on->Admit(client, MonoTime{}));
-  EXPECT_FALSE(on->Admit(client, MonoTime{}));
-  settings_.client_request_burst = 0;
-  ExpectRefused(ClientRequestLimiterFrom(settings_), {"--client-request-burst", "at least 1"});
+  EXPECT_TRUE(on.Admit(client, MonoTime{}));
+  EXPECT_TRUE(on.Admit(client, MonoTime{}));
+  EXPECT_FALSE(on.Admit(client, MonoTime{}));
+  EXPECT_EQ(SettingsError({"--client-request-rate", "5", "--client-request-burst", "0"}),
+            "--client-request-burst must be at least 1, not 0");
 }
 
 TEST_F(FrontendSettingsTest, AFullScrapeListsNoMoreThanItsReplyCanCarry) {
