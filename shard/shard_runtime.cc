@@ -35,9 +35,6 @@ Result<std::optional<ShardCurve>> LoadShardCurve(const ShardSettings& settings) 
       });
   if (!keys) return Error{keys.error()};
   if (!*keys) return std::optional<ShardCurve>();
-  if (settings.frontend_keys_interval < 1) {
-    return Error{"--frontend-keys-interval must be at least 1 second, not 0"};
-  }
   return std::optional<ShardCurve>(ShardCurve{std::move(**keys), stamp});
 }
 
@@ -148,9 +145,6 @@ Result<ShardPlan> ShardRuntime::Plan(const ShardSettings& settings) {
   if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
     return Error{metrics.error()};
   }
-  if (Status intervals = CheckFileIntervals(settings); !intervals) return Error{intervals.error()};
-  auto expiry = ExpiryOptionsFrom(settings);
-  if (!expiry) return Error{expiry.error()};
   auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
   if (!snapshot_cpus) return Error{snapshot_cpus.error()};
   auto peer_ids = PeerIdPolicyFrom(settings);
@@ -158,7 +152,8 @@ Result<ShardPlan> ShardRuntime::Plan(const ShardSettings& settings) {
   auto curve = LoadShardCurve(settings);
   if (!curve) return Error{curve.error()};
   if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
-  return ShardPlan{*on_corrupt, *expiry, std::move(*snapshot_cpus), *peer_ids, std::move(*curve)};
+  return ShardPlan{*on_corrupt, ExpiryOptionsFrom(settings), std::move(*snapshot_cpus), *peer_ids,
+                   std::move(*curve)};
 }
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,

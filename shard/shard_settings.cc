@@ -11,6 +11,10 @@
 namespace shardtrack {
 namespace {
 
+// The longest --handshake-timeout: a frontend takes milliseconds, and what sends nothing holds a
+// descriptor for that long.
+constexpr std::uint32_t kLongestHandshakeSeconds = 3600;
+
 std::optional<int> ParseCpu(std::string_view text) {
   int cpu = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), cpu);
@@ -55,15 +59,14 @@ void ShardSettings::Register(FlagSet& flags) {
             "--curve-secret-file)");
   flags.Add("frontend-keys-interval", &frontend_keys_interval,
             "seconds between checks of --frontend-keys-file; a changed file is reloaded, as on "
-            "SIGHUP (at least 1)");
+            "SIGHUP",
+            AtLeast(1));
   flags.Add("handshake-timeout", &handshake_timeout,
-            "seconds a new connection has to finish its ZeroMQ handshake before it is closed "
-            "(1 to 3600)");
+            "seconds a new connection has to finish its ZeroMQ handshake before it is closed",
+            Between(1, kLongestHandshakeSeconds, "an hour"));
   flags.Add("max-message-bytes", &max_message_bytes,
-            "largest message a connection to --listen may send; a larger one closes it (at "
-            "least " +
-                std::to_string(kMinMaxMessageBytes) +
-                ", 1.25 MiB: what a frontend's batch may take)");
+            "largest message a connection to --listen may send; a larger one closes it",
+            AtLeast(kMinMaxMessageBytes, "1.25 MiB: what a frontend's batch may take"));
   RegisterStorage(flags);
   flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
   flags.Add("metrics-listen", &metrics_listen,
@@ -72,15 +75,18 @@ void ShardSettings::Register(FlagSet& flags) {
 
 void ShardSettings::RegisterStorage(FlagSet& flags) {
   flags.Add("data-dir", &data_dir, "directory for snapshots and journals");
-  flags.Add("peer-timeout", &peer_timeout, "seconds without an announce before a peer expires");
-  flags.Add("expire-interval", &expire_interval, "seconds between expiry slices");
-  flags.Add("expire-slice", &expire_slice, "torrents examined per expiry slice");
+  flags.Add("peer-timeout", &peer_timeout, "seconds without an announce before a peer expires",
+            UpToTenYears(1));
+  flags.Add("expire-interval", &expire_interval, "seconds between expiry slices", UpToTenYears(1));
+  flags.Add("expire-slice", &expire_slice, "torrents examined per expiry slice", AtLeast(1));
   flags.Add("expire-lap", &expire_lap,
             "longest seconds for an expiry sweep over all torrents (slices come faster when "
-            "needed); 0: a tenth of --peer-timeout");
+            "needed); 0: a tenth of --peer-timeout",
+            UpToTenYears(0));
   flags.Add("torrent-retention", &torrent_retention,
             "seconds after its last announce that a torrent without peers keeps its completed "
-            "count; then it is forgotten (0: kept for good)");
+            "count; then it is forgotten (0: kept for good)",
+            UpToTenYears(0));
   flags.Add("max-torrents", &max_torrents,
             "torrents with peers this shard may hold; past it, announces for new torrents get "
             "'tracker full' (0: no limit; torrents kept only for their completed counts do not "
@@ -103,7 +109,8 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "a completion's reply waits for an fdatasync of the journal (off: only for its "
             "write, so a power loss may take the last ~30 s of completions)");
   flags.Add("save-dfile-interval", &save_dfile_interval,
-            "seconds between snapshots (shard i of n takes its first after (1 + i/n) of them)");
+            "seconds between snapshots (shard i of n takes its first after (1 + i/n) of them)",
+            UpToTenYears(1));
   flags.Add("snapshot-cpus", &snapshot_cpus,
             "CPUs for the child that writes each periodic snapshot, e.g. 2,3 or 2-3; empty: the "
             "shard's own");
@@ -112,31 +119,11 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "aside, start from what is intact)");
   flags.Add("accounting-interval", &accounting_interval,
             "seconds between accounting files (what members uploaded, downloaded, completed and "
-            "seeded, from announces naming a passkey) in <data-dir>/accounting/");
+            "seeded, from announces naming a passkey) in <data-dir>/accounting/",
+            UpToTenYears(1));
 }
 
-namespace {
-
-// A number of seconds from `least` to kLongestSettingSeconds, or an error naming `flag`.
-Status CheckSeconds(const char* flag, std::int64_t value, std::int64_t least,
-                    const char* what_least_means = "") {
-  if (value >= least && value <= kLongestSettingSeconds) return OkStatus();
-  return Error{std::string("--") + flag + " must be from " + std::to_string(least) +
-               what_least_means + " to " + std::to_string(kLongestSettingSeconds) +
-               " seconds (ten years), got " + std::to_string(value)};
-}
-
-}  // namespace
-
-Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings) {
-  for (Status status :
-       {CheckSeconds("peer-timeout", settings.peer_timeout, 1),
-        CheckSeconds("expire-interval", settings.expire_interval, 1),
-        CheckSeconds("expire-lap", settings.expire_lap, 0, " (a tenth of --peer-timeout)"),
-        CheckSeconds("torrent-retention", settings.torrent_retention, 0, " (kept for good)")}) {
-    if (!status) return Error{status.error()};
-  }
-  if (settings.expire_slice < 1) return Error{"--expire-slice must be positive, got 0"};
+ExpirySweep::Options ExpiryOptionsFrom(const ShardSettings& settings) {
   const std::int64_t lap = settings.expire_lap > 0
                                ? settings.expire_lap
                                : std::max<std::int64_t>(1, settings.peer_timeout / 10);
@@ -150,22 +137,7 @@ Duration FirstSaveDelay(const ShardSettings& settings) {
   return interval + interval / std::max<std::uint32_t>(settings.count, 1) * settings.index;
 }
 
-Status CheckFileIntervals(const ShardSettings& settings) {
-  if (Status saves = CheckSeconds("save-dfile-interval", settings.save_dfile_interval, 1); !saves) {
-    return saves;
-  }
-  return CheckSeconds("accounting-interval", settings.accounting_interval, 1);
-}
-
 Status CheckListen(const ShardSettings& settings) {
-  if (settings.handshake_timeout < 1 || settings.handshake_timeout > 3600) {
-    return Error{"--handshake-timeout must be 1 to 3600 seconds, not " +
-                 std::to_string(settings.handshake_timeout)};
-  }
-  if (settings.max_message_bytes < kMinMaxMessageBytes) {
-    return Error{"--max-message-bytes must be at least " + std::to_string(kMinMaxMessageBytes) +
-                 " (a frontend's batch), not " + std::to_string(settings.max_message_bytes)};
-  }
   return CheckZmqEndpoint("--listen", settings.listen, EndpointUse::kBind);
 }
 

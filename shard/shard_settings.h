@@ -1,6 +1,7 @@
 // ShardSettings: every setting and limit of a shard process, with its default and why.
-// Register() names them on a FlagSet (command line, SHARDTRACK_* environment, --help, README);
-// the *From functions check what a type cannot express. Pure.
+// Register() names them on a FlagSet (command line, SHARDTRACK_* environment, --help, README),
+// each number with the range it allows; the *From functions check what a range cannot express.
+// Pure.
 #pragma once
 
 #include <cstdint>
@@ -113,20 +114,16 @@ struct ShardSettings {
   void RegisterStorage(FlagSet& flags);
 };
 
-// The expiry sweep's pace from peer_timeout and the expire_* settings, or an error naming the
-// setting that is out of range (each must be positive; expire_lap may be 0).
-Result<ExpirySweep::Options> ExpiryOptionsFrom(const ShardSettings& settings);
+// The expiry sweep's pace from peer_timeout and the expire_* settings (expire_lap 0: a tenth of
+// peer_timeout).
+ExpirySweep::Options ExpiryOptionsFrom(const ShardSettings& settings);
 
 // When shard `index` of `count` takes its first periodic snapshot: after (1 + index/count) of
 // --save-dfile-interval, so that the shards of one machine (or of one node) do not all fork and
 // write at the same moment; later ones come every interval, keeping the offsets.
 Duration FirstSaveDelay(const ShardSettings& settings);
 
-// --save-dfile-interval and --accounting-interval: from 1 s to kLongestSettingSeconds each.
-Status CheckFileIntervals(const ShardSettings& settings);
-
-// --listen names a ZeroMQ transport (tcp://HOST:PORT; shardtrack-node's shards use inproc://),
-// and what a connection to it may take (--handshake-timeout, --max-message-bytes) is in range.
+// --listen names a ZeroMQ transport (tcp://HOST:PORT; shardtrack-node's shards use inproc://).
 Status CheckListen(const ShardSettings& settings);
 
 // --store-peer-ids: asked, always or never.

@@ -187,7 +187,7 @@ class CurveTest(cluster.ProcessTestCase):
              "--frontend-keys-file", self.frontend_list, "--frontend-keys-interval", "0"],
             capture_output=True, text=True, timeout=30, env=self.env)
         self.assertEqual(shard.returncode, 2, shard.stderr)
-        self.assertIn("--frontend-keys-interval must be at least 1 second", shard.stderr)
+        self.assertIn("--frontend-keys-interval must be at least 1, not 0", shard.stderr)
         junk = os.path.join(self.dir, "junk")
         with open(junk, "w") as f:
             f.write("not a key\n")

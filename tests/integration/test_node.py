@@ -408,11 +408,13 @@ class NodeTest(ProcessTestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("--index 2 must be below --count 2", result.stderr)
         result = self.run_refused("shardtrack-shard", "--expire-slice", "0")
-        self.assertIn("--expire-slice must be positive", result.stderr)
+        self.assertIn("--expire-slice must be at least 1, not 0", result.stderr)
         result = self.run_refused("shardtrack-shard", "--accounting-interval", "0")
-        self.assertIn("--accounting-interval must be from 1 to", result.stderr)
+        self.assertIn("--accounting-interval must be 1 to 315360000 (ten years), not 0",
+                      result.stderr)
         result = self.run_refused("shardtrack-shard", "--save-dfile-interval", "9300000000")
-        self.assertIn("--save-dfile-interval must be from 1 to 315360000 seconds", result.stderr)
+        self.assertIn("--save-dfile-interval must be 1 to 315360000 (ten years), not 9300000000",
+                      result.stderr)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 // ShardSettings: --snapshot-cpus takes a CPU list (numbers and ranges, from the command line or
 // the environment) and is empty by default (the child stays on the shard's CPUs); a malformed
 // list, or a CPU the machine does not have, is refused with a message naming the setting. The
-// expiry pace takes its lap bound from --expire-lap or a tenth of --peer-timeout, and refuses
-// values that would stop expiry or spin the loop. Shards take their first periodic snapshot at
-// staggered times. --store-peer-ids takes asked (the default), always or never, and the booleans
+// expiry pace takes its lap bound from --expire-lap or a tenth of --peer-timeout; values that
+// would stop expiry or spin the loop are out of their ranges, and refused where they are read, as
+// are file intervals and listener limits out of theirs. Shards take their first periodic snapshot
+// at staggered times. --store-peer-ids takes asked (the default), always or never, and the booleans
 // it took before.
 #include "shard/shard_settings.h"
 
@@ -36,7 +37,7 @@ class ShardSettingsTest : public ::testing::Test {
   }
   Result<ExpirySweep::Options> Expiry(std::vector<const char*> args) {
     if (Status parsed = Parse(std::move(args)); !parsed) return Error{parsed.error()};
-    return ExpiryOptionsFrom(settings_);
+    return Result<ExpirySweep::Options>(ExpiryOptionsFrom(settings_));
   }
 
   ShardSettings settings_;
@@ -150,15 +151,18 @@ TEST_F(ShardSettingsTest, TheListenersLimitsAreBounded) {
   EXPECT_EQ(error({"--handshake-timeout", "1"}), "");
   EXPECT_EQ(error({"--handshake-timeout", "3600"}), "");
   EXPECT_EQ(error({"--handshake-timeout", "0"}),
-            "--handshake-timeout must be 1 to 3600 seconds, not 0");
+            "--handshake-timeout must be 1 to 3600 (an hour), not 0");
   EXPECT_EQ(error({"--handshake-timeout", "3601"}),
-            "--handshake-timeout must be 1 to 3600 seconds, not 3601");
+            "--handshake-timeout must be 1 to 3600 (an hour), not 3601");
   const std::string least = std::to_string(kMinMaxMessageBytes);
   EXPECT_EQ(error({"--handshake-timeout", "5", "--max-message-bytes", least.c_str()}), "");
   const std::string below = std::to_string(kMinMaxMessageBytes - 1);
-  EXPECT_EQ(
-      error({"--handshake-timeout", "5", "--max-message-bytes", below.c_str()}),
-      "--max-message-bytes must be at least " + least + " (a frontend's batch), not " + below);
+  EXPECT_EQ(error({"--handshake-timeout", "5", "--max-message-bytes", below.c_str()}),
+            "--max-message-bytes must be at least " + least +
+                " (1.25 MiB: what a frontend's batch may take), not " + below);
+  EXPECT_EQ(error({"--frontend-keys-interval", "0"}),
+            "--frontend-keys-interval must be at least 1, not 0");
+  EXPECT_EQ(error({"--frontend-keys-interval", "1"}), "");
 }
 
 TEST_F(ShardSettingsTest, AnExpiryLapTakesATenthOfThePeerTimeoutByDefault) {
@@ -203,27 +207,28 @@ TEST_F(ShardSettingsTest, ExpirySettingsThatWouldStopOrSpinTheSweepAreRefused) {
     settings_ = fresh;
     auto expiry = Expiry({name, value});
     ASSERT_FALSE(expiry) << name << " " << value << " was accepted";
-    EXPECT_NE(expiry.error().find(name), std::string::npos) << expiry.error();
+    EXPECT_EQ(expiry.error().find(std::string(name) + " must be "), 0u) << expiry.error();
+  }
+  EXPECT_EQ(Expiry({"--expire-slice", "0"}).error(), "--expire-slice must be at least 1, not 0");
+  EXPECT_EQ(Expiry({"--expire-lap", "-1"}).error(),
+            "--expire-lap must be 0 to 315360000 (ten years), not -1");
+  for (const char* name :
+       {"--peer-timeout", "--expire-interval", "--expire-lap", "--torrent-retention"}) {
+    ShardSettings fresh;
+    settings_ = fresh;
+    EXPECT_TRUE(Expiry({name, "315360000"})) << name;
   }
 }
 
 TEST_F(ShardSettingsTest, FileIntervalsFromASecondToTenYearsAreTaken) {
-  EXPECT_TRUE(CheckFileIntervals(settings_));  // the defaults
-  settings_.save_dfile_interval = kLongestSettingSeconds;
-  settings_.accounting_interval = 1;
-  EXPECT_TRUE(CheckFileIntervals(settings_));
-  const std::pair<std::int64_t ShardSettings::*, const char*> intervals[] = {
-      {&ShardSettings::save_dfile_interval, "--save-dfile-interval"},
-      {&ShardSettings::accounting_interval, "--accounting-interval"}};
-  for (const auto& [field, flag] : intervals) {
-    for (const std::int64_t value : {std::int64_t{0}, std::int64_t{-1}, kLongestSettingSeconds + 1,
-                                     std::int64_t{9'300'000'000}}) {
-      ShardSettings settings;
-      settings.*field = value;
-      const Status checked = CheckFileIntervals(settings);
-      ASSERT_FALSE(checked) << flag << " " << value;
-      EXPECT_EQ(checked.error().find(std::string(flag) + " must be from 1 to"), 0u)
-          << checked.error();
+  for (const char* flag : {"--save-dfile-interval", "--accounting-interval"}) {
+    EXPECT_TRUE(Parse({flag, "1"})) << flag;
+    EXPECT_TRUE(Parse({flag, "315360000"})) << flag;
+    for (const char* value : {"0", "-1", "315360001", "9300000000"}) {
+      const Status refused = Parse({flag, value});
+      ASSERT_FALSE(refused) << flag << " " << value;
+      EXPECT_EQ(refused.error(),
+                std::string(flag) + " must be 1 to 315360000 (ten years), not " + value);
     }
   }
 }
