@@ -7,6 +7,8 @@
 namespace shardtrack {
 namespace {
 
+constexpr std::int64_t kMaxSources = 254;  // 127.0.0.1 to 127.0.0.254
+
 // Requests leave from 127.0.0.1..127.0.0.<sources>, which reach only a loopback address.
 Status CheckHost(const std::string& host) {
   in_addr address{};
@@ -28,8 +30,8 @@ Status CheckPeersPerSource(std::int64_t peers, std::uint32_t sources) {
   if (per_source <= kBenchPortsPerSource) return OkStatus();
   return Error{"--peers " + std::to_string(peers) + " over --sources " + std::to_string(sources) +
                " is " + std::to_string(per_source) + " peers per source address, more than its " +
-               std::to_string(kBenchPortsPerSource) +
-               " ports tell apart: raise --sources (up to 254) or lower --peers"};
+               std::to_string(kBenchPortsPerSource) + " ports tell apart: raise --sources (up to " +
+               std::to_string(kMaxSources) + ") or lower --peers"};
 }
 
 Result<WorkloadMode> ParseMode(const std::string& mode) {
@@ -45,17 +47,20 @@ Result<WorkloadMode> ParseMode(const std::string& mode) {
 void LoadgenOptions::Register(FlagSet& flags) {
   flags.Add("host", &host, "the tracker's IPv4 address, a loopback one (127.x.x.x)");
   flags.Add("port", &port, "the tracker's HTTP port");
-  flags.Add("sources", &sources, "source addresses 127.0.0.1..127.0.0.N (1..254)");
-  flags.Add("connections", &connections, "concurrent connections, one request in flight each");
+  flags.Add("sources", &sources, "source addresses 127.0.0.1..127.0.0.N",
+            Between(1, kMaxSources, "the host numbers of 127.0.0.0/24"));
+  flags.Add("connections", &connections, "concurrent connections, one request in flight each",
+            AtLeast(1));
   flags.Add("mode", &mode, "announce, scrape, mix (announces and scrapes) or populate");
   flags.Add("keep-alive", &keep_alive, "reuse connections (--keep-alive=false: one per request)");
   flags.Add("distribution", &distribution, "torrent popularity: zipf, gamma or uniform");
   flags.Add("zipf-s", &zipf_s, "Zipf exponent");
-  flags.Add("torrents", &torrents, "torrents in the workload");
+  flags.Add("torrents", &torrents, "torrents in the workload", AtLeast(1));
   flags.Add("peers", &peers,
             "distinct peers in the workload (at most " + std::to_string(kBenchPortsPerSource) +
-                " per source)");
-  flags.Add("numwant", &numwant, "numwant of each announce");
+                " per source)",
+            AtLeast(1));
+  flags.Add("numwant", &numwant, "numwant of each announce", AtLeast(0));
   flags.Add("started-percent", &started_percent, "announces with event=started");
   flags.Add("completed-percent", &completed_percent, "announces with event=completed");
   flags.Add("stopped-percent", &stopped_percent, "announces with event=stopped");
@@ -84,11 +89,7 @@ Result<WorkloadOptions> LoadgenOptions::ToWorkloadOptions() const {
   auto workload_mode = ParseMode(mode);
   if (!workload_mode.ok()) return Error{workload_mode.error()};
   if (auto host_ok = CheckHost(host); !host_ok.ok()) return Error{host_ok.error()};
-  if (sources < 1 || sources > 254) return Error{"--sources must be 1..254"};
-  if (connections < 1) return Error{"--connections must be at least 1"};
-  if (torrents < 1 || peers < 1) return Error{"--torrents and --peers must be at least 1"};
   if (auto spread = CheckPeersPerSource(peers, sources); !spread.ok()) return Error{spread.error()};
-  if (numwant < 0) return Error{"--numwant must not be negative"};
   if (started_percent + completed_percent + stopped_percent > 100) {
     return Error{"the event percentages add up to more than 100"};
   }

@@ -39,8 +39,8 @@ struct NodeSettings {
 
   void Register(FlagSet& flags) {
     flags.Add("shards", &shards,
-              "shards in this process, 1 to " + std::to_string(kMaxShards) +
-                  " (their files: shard-<i>-of-<shards> in --data-dir)");
+              "shards in this process (their files: shard-<i>-of-<shards> in --data-dir)",
+              Between(1, kMaxShards, "each costs descriptors"));
     frontend.RegisterServing(flags);
     shard.RegisterStorage(flags);
     flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
@@ -81,10 +81,6 @@ int Run(int argc, char** argv) {
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
   if (!SetUpLogging("node", settings.log_level)) return 2;
-  if (settings.shards == 0 || settings.shards > kMaxShards) {
-    LogStartFailure(fmt::format("--shards must be 1 to {}, not {}", kMaxShards, settings.shards));
-    return 2;
-  }
   settings.WarnOfPeersExpiringBeforeTheyAnnounce();
   const std::vector<ShardSettings> shard_settings = settings.PlanShards();
   SystemClock clock;

@@ -276,13 +276,20 @@ class NodeTest(ProcessTestCase):
         for shards in ("0", "257"):
             result = self.run_refused("shardtrack-node", "--shards", shards)
             self.assertEqual(result.returncode, 2)
-            self.assertIn(f"--shards must be 1 to 256, not {shards}", result.stderr)
+            self.assertIn(f"shardtrack-node: --shards must be 1 to 256 (each costs descriptors), "
+                          f"not {shards}", result.stderr)
 
     def test_a_start_refused_is_said_even_with_logging_off(self):
         for level in ("critical", "off"):
+            # Refused as it is read, before logging is set up, and at start, after.
             result = self.run_refused("shardtrack-node", "--log-level", level, "--shards", "0")
             self.assertEqual(result.returncode, 2)
-            self.assertIn("--shards must be 1 to 256, not 0", result.stderr)
+            self.assertIn("--shards must be 1 to 256 (each costs descriptors), not 0",
+                          result.stderr)
+            result = self.run_refused("shardtrack-node", "--log-level", level,
+                                      "--on-corrupt", "ignore")
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("shard 0: --on-corrupt must be refuse or quarantine", result.stderr)
 
     def test_an_unknown_log_level_is_refused_naming_the_levels(self):
         result = self.run_refused("shardtrack-node", "--log-level", "loud")
