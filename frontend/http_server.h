@@ -32,6 +32,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/http/http_request_parser.h"
+#include "common/http/http_response.h"
 #include "common/ip_address.h"
 #include "common/log_throttle.h"
 #include "common/node_pool.h"
@@ -39,8 +41,6 @@
 #include "common/reactor/tcp_server.h"
 #include "frontend/client_address.h"
 #include "frontend/client_connection_counter.h"
-#include "frontend/http/http_request_parser.h"
-#include "frontend/http/http_response.h"
 
 namespace shardtrack {
 

@@ -4,8 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "common/http/query_string.h"
 #include "frontend/field_errors.h"
-#include "frontend/http/query_string.h"
 
 namespace shardtrack {
 

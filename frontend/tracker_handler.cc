@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
+#include "common/http/gzip.h"
 #include "common/metrics.h"
 #include "common/routing.h"
-#include "frontend/http/gzip.h"
 #include "frontend/info_page.h"
 #include "frontend/scrape_request.h"
 #include "frontend/tracker_replies.h"

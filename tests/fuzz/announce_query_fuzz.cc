@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "bench/request_builder.h"  // UrlEncode, as the load generator sends
+#include "common/http/query_string.h"
 #include "frontend/announce_request.h"
-#include "frontend/http/query_string.h"
 #include "frontend/scrape_request.h"
 #include "tests/fuzz/fuzz_check.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/http/http_request_parser.h"
+#include "common/http/http_request_parser.h"
 #include "frontend/tracker_route.h"
 #include "tests/fuzz/fuzz_check.h"
 

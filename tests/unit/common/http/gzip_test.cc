@@ -1,6 +1,6 @@
 // Gzip: what it writes is gzip that zlib's own reader turns back into the body, and a full
 // scrape's kind of body comes out much smaller.
-#include "frontend/http/gzip.h"
+#include "common/http/gzip.h"
 
 #include <gtest/gtest.h>
 #define ZLIB_CONST

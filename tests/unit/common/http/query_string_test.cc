@@ -1,4 +1,4 @@
-#include "frontend/http/query_string.h"
+#include "common/http/query_string.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "frontend/http/gzip.h"
+#include "common/http/gzip.h"
 
 #define ZLIB_CONST  // next_in points to const bytes
 #include <zlib.h>

@@ -1,4 +1,4 @@
-#include "frontend/http/http_response.h"
+#include "common/http/http_response.h"
 
 #include <charconv>
 

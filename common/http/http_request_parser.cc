@@ -1,6 +1,6 @@
-#include "frontend/http/http_request_parser.h"
+#include "common/http/http_request_parser.h"
 
-#include "frontend/http/http_text.h"
+#include "common/http/http_text.h"
 
 namespace shardtrack {
 

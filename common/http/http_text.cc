@@ -1,4 +1,4 @@
-#include "frontend/http/http_text.h"
+#include "common/http/http_text.h"
 
 #include <algorithm>
 #include <cstring>
