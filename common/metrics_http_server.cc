@@ -9,24 +9,10 @@
 namespace shardtrack {
 namespace {
 
-std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 431:
-      return "Request Header Fields Too Large";
-    default:
-      return "Error";
-  }
-}
+constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};  // with a 405 (RFC 9110)
+
+constexpr HttpLimits kRequestLimits{MetricsHttpServer::kMaxRequestBytes,
+                                    MetricsHttpServer::kMaxRequestBytes};
 
 }  // namespace
 
@@ -54,75 +40,71 @@ MetricsHttpServer::MetricsHttpServer(EventLoop& loop, TcpServerOptions options,
       registry_(registry) {}
 
 MetricsHttpServer::~MetricsHttpServer() {
-  for (const auto& [id, timer] : deadlines_) loop_.Cancel(timer);
+  for (const auto& [id, unanswered] : unanswered_) loop_.Cancel(unanswered.deadline);
 }
 
 void MetricsHttpServer::OnOpen(ConnectionId id, const IpAddress&, std::uint16_t) {
-  deadlines_[id] = loop_.RunAfter(request_deadline_, [this, id] {
-    deadlines_.erase(id);
-    Answer(id, 408, "text/plain", "no whole request in time\n");
-  });
+  const TimerId deadline = loop_.RunAfter(
+      request_deadline_, [this, id] { Refuse(id, 408, "no whole request in time"); });
+  unanswered_.insert_or_assign(id, Unanswered{HttpRequestParser(kRequestLimits), deadline});
 }
 
-void MetricsHttpServer::OnClose(ConnectionId id) { CancelDeadline(id); }
+void MetricsHttpServer::OnClose(ConnectionId id) { Forget(id); }
 
-void MetricsHttpServer::CancelDeadline(ConnectionId id) {
-  if (auto deadline = deadlines_.find(id); deadline != deadlines_.end()) {
-    loop_.Cancel(deadline->second);
-    deadlines_.erase(deadline);
+void MetricsHttpServer::Forget(ConnectionId id) {
+  if (auto it = unanswered_.find(id); it != unanswered_.end()) {
+    loop_.Cancel(it->second.deadline);  // harmless when it is the deadline running now
+    unanswered_.erase(it);
   }
 }
 
 void MetricsHttpServer::OnData(ConnectionId id, std::string& input) {
-  if (!deadlines_.contains(id)) {  // answered: later bytes are ignored
+  auto it = unanswered_.find(id);
+  if (it == unanswered_.end()) {  // answered: later bytes are ignored
     input.clear();
     return;
   }
-  auto head_end = input.find("\r\n\r\n");
-  if (head_end == std::string::npos) head_end = input.find("\n\n");
-  if (head_end == std::string::npos) {
-    if (input.size() > kMaxRequestBytes) {
-      input.clear();
-      Answer(id, 431, "text/plain", "request too large\n");
-    }
-    return;
+  HttpRequestParser& parser = it->second.parser;
+  const auto state = parser.Feed(input).state;
+  input.clear();  // an unfinished request is kept in the parser; what follows one is not read
+  if (state == HttpRequestParser::State::kComplete) {
+    Route(id, parser.request());
+  } else if (state == HttpRequestParser::State::kError) {
+    Refuse(id, parser.error().status, parser.error().reason);
   }
-  std::string_view line(input.data(), input.find_first_of("\r\n"));
-  auto first_space = line.find(' ');
-  auto second_space = line.find(' ', first_space + 1);
-  std::string_view method = line.substr(0, first_space);
-  std::string_view target = first_space == std::string_view::npos
-                                ? std::string_view()
-                                : line.substr(first_space + 1, second_space - first_space - 1);
-  target = target.substr(0, target.find('?'));
-  bool head = method == "HEAD";
-  std::string body;
-  if (target.empty() || first_space == std::string_view::npos) {
-    Answer(id, 400, "text/plain", "bad request\n");
-  } else if (method != "GET" && !head) {
-    Answer(id, 405, "text/plain", "only GET\n");
-  } else if (target == "/metrics") {
-    body = registry_.Render();
-    Answer(id, 200, kMetricsContentType, body, head);
-  } else if (target == "/healthz") {
-    Answer(id, 200, "text/plain", "ok\n", head);
-  } else {
-    Answer(id, 404, "text/plain", "not found\n", head);
-  }
-  input.clear();
 }
 
-void MetricsHttpServer::Answer(ConnectionId id, int status, std::string_view content_type,
-                               std::string_view body, bool head) {
-  std::string out = "HTTP/1.0 " + std::to_string(status) + " ";
-  out += ReasonPhrase(status);
-  out += "\r\nContent-Type: ";
-  out += content_type;
-  if (status == 405) out += "\r\nAllow: GET, HEAD";  // required with a 405 (RFC 9110 15.5.6)
-  out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-  if (!head) out += body;  // HEAD: the GET answer's length, no body (RFC 9110 section 9.3.2)
-  CancelDeadline(id);      // answered: a slow reader of it gets no 408 after it
-  tcp_.SendLast(id, out);
+void MetricsHttpServer::Route(ConnectionId id, const HttpRequest& request) {
+  HttpResponseHead head;
+  head.keep_alive = false;
+  head.head_request = request.method == HttpMethod::kHead;
+  if (request.path() == "/metrics") {
+    head.content_type = kMetricsContentType;
+    Answer(id, head, registry_.Render());
+  } else if (request.path() == "/healthz") {
+    Answer(id, head, "ok\n");
+  } else {
+    head.status = 404;
+    Answer(id, head, "not found\n");
+  }
+}
+
+void MetricsHttpServer::Refuse(ConnectionId id, int status, std::string_view reason) {
+  HttpResponseHead head;
+  head.status = status;
+  head.keep_alive = false;
+  // A HEAD refused after its request line named it is still a HEAD (RFC 9110 section 9.3.2).
+  head.head_request = unanswered_.at(id).parser.request().method == HttpMethod::kHead;
+  if (status == 405) head.extra_headers = kAllowHeader;
+  Answer(id, head, std::string(reason) + "\n", /*drain_input=*/true);
+}
+
+void MetricsHttpServer::Answer(ConnectionId id, const HttpResponseHead& head, std::string_view body,
+                               bool drain_input) {
+  std::string out;
+  AppendHttpResponse(head, body, out);  // before Forget drops the parser `body` may lie in
+  Forget(id);
+  tcp_.SendLast(id, out, drain_input);
 }
 
 Status CheckMetricsListen(std::string_view listen) {

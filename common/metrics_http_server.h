@@ -1,9 +1,10 @@
-// MetricsHttpServer: a minimal HTTP/1.0 responder for --metrics-listen, a port of the metrics'
-// own (the shard's only HTTP; a frontend's apart from its tracker port). GET /metrics renders the
-// registry in the Prometheus text format, GET /healthz answers "ok"; anything else is 404 (405 for
-// other methods). One response per connection, then close; a request head over kMaxRequestBytes is
-// refused. Holds references to the loop and the registry (owned by the caller, both must outlive
-// it). Loop thread only.
+// MetricsHttpServer: the HTTP server of --metrics-listen, a port of the metrics' own (the shard's
+// only HTTP; a frontend's apart from its tracker port). GET /metrics renders the registry in the
+// Prometheus text format, GET /healthz answers "ok"; any other path is 404, and HEAD is GET
+// without the body. The request is read with the tracker port's HttpRequestParser, so a malformed
+// one gets the parser's status (400, 405 with Allow, 413, 414, 431, 505). One response per
+// connection, whatever the client asked, then close. Holds references to the loop and the
+// registry (owned by the caller, both must outlive it). Loop thread only.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/http/http_request_parser.h"
+#include "common/http/http_response.h"
 #include "common/metrics.h"
 #include "common/reactor/tcp_server.h"
 #include "common/result.h"
@@ -38,7 +41,9 @@ Result<UniqueFd> HoldMetricsListen(std::string_view listen);
 
 class MetricsHttpServer final : public TcpHandler {
  public:
-  static constexpr std::size_t kMaxRequestBytes = 8192;  // a scrape's head is a few hundred
+  // The parser's two limits: the request line (414 beyond) and, apart, the header lines without
+  // their line ends (431 beyond). A scrape's head is a few hundred bytes.
+  static constexpr std::size_t kMaxRequestBytes = 8192;
   // ServeMetrics' limit: scrapers and health checks, not clients. Past it a connection is
   // closed at once, so that a flood of them cannot hold the process's descriptors.
   static constexpr std::size_t kMaxConnections = 64;
@@ -61,13 +66,24 @@ class MetricsHttpServer final : public TcpHandler {
   void OnClose(ConnectionId id) override;
 
  private:
-  void Answer(ConnectionId id, int status, std::string_view content_type, std::string_view body,
-              bool head = false);
-  void CancelDeadline(ConnectionId id);
+  // A connection not answered yet: its request so far, and when it is answered 408.
+  struct Unanswered {
+    HttpRequestParser parser;
+    TimerId deadline = 0;
+  };
+
+  void Route(ConnectionId id, const HttpRequest& request);
+  // Answers the parser's or the deadline's status, the reason as the body; the client may still
+  // be sending, so its input is drained before the close (TcpServer::SendLast).
+  void Refuse(ConnectionId id, int status, std::string_view reason);
+  // Writes the one response and forgets the connection: later bytes are ignored, no 408 follows.
+  void Answer(ConnectionId id, const HttpResponseHead& head, std::string_view body,
+              bool drain_input = false);
+  void Forget(ConnectionId id);
 
   EventLoop& loop_;
   Duration request_deadline_;
-  std::unordered_map<ConnectionId, TimerId> deadlines_;  // of the connections not answered yet
+  std::unordered_map<ConnectionId, Unanswered> unanswered_;
   TcpServer tcp_;
   const MetricsRegistry& registry_;
 };

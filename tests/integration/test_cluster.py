@@ -500,6 +500,67 @@ class ExpiryTest(SharedClusterTest):
         self.assertLess(samples["shardtrack_expiry_slice_seconds" + shard], 1)  # a few torrents
 
 
+class MetricsPortTest(SharedClusterTest):
+    """--metrics-listen's server, on a shard and on a frontend: one request per connection, read
+    with the tracker port's HTTP parser."""
+
+    shards = 1
+    frontends = 1
+    shard_args = ("--metrics-listen", "127.0.0.1:0")
+    frontend_args = ("--metrics-listen", "127.0.0.1:0")
+
+    def metrics_ports(self):
+        return {"shard": self.cluster.shards[0].metrics_port(),
+                "frontend": self.cluster.frontends[0].metrics_port()}
+
+    def test_answers_metrics_healthz_and_head_once_then_closes(self):
+        for name, port in self.metrics_ports().items():
+            with self.subTest(process=name):
+                self.assertGreater(len(cluster.metrics(port)), 10)
+                with HttpConnection(port) as conn:
+                    response = conn.get("/healthz")  # HTTP/1.1: it would keep alive; this closes
+                    self.assertEqual((response.status, response.body), (200, b"ok\n"))
+                    self.assertEqual(response.header("connection"), "close")
+                    self.assertTrue(conn.closed_by_peer())
+                with HttpConnection(port) as conn:
+                    conn.request("HEAD", "/metrics")
+                    head = conn.read_response(head_request=True)
+                    self.assertEqual(head.status, 200)
+                    self.assertGreater(int(head.header("content-length")), 0)
+                    self.assertTrue(conn.closed_by_peer())
+                    self.assertEqual(conn.buffer, b"", "a HEAD answered with a body")
+
+    def test_a_request_split_across_sends_is_answered(self):
+        for name, port in self.metrics_ports().items():
+            with self.subTest(process=name):
+                with HttpConnection(port) as conn:
+                    for part in (b"GET /heal", b"thz HTTP/1.1\r\nHo", b"st: x\r\n", b"\r\n"):
+                        conn.send(part)
+                        time.sleep(0.05)
+                    self.assertEqual(conn.read_response().status, 200)
+
+    def test_malformed_requests_get_the_parsers_status_and_a_closed_connection(self):
+        cases = [
+            (b"GARBAGE\r\n\r\n", 400),
+            (b"GET /metrics\r\n\r\n", 400),  # no version
+            (b"GET /metrics HTTP/1.1\r\n\r\n", 400),  # HTTP/1.1 without Host
+            (b"GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+            (b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", 405),
+            (b"GET /" + b"m" * 10000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+            (b"GET /metrics HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 10000 + b"\r\n\r\n", 431),
+        ]
+        for name, port in self.metrics_ports().items():
+            for raw, status in cases:
+                with self.subTest(process=name, request=raw[:40]):
+                    with HttpConnection(port) as conn:
+                        conn.send(raw)
+                        response = conn.read_response()
+                        self.assertEqual(response.status, status, response)
+                        if status == 405:
+                            self.assertEqual(response.header("allow"), "GET, HEAD")
+                        self.assertTrue(conn.closed_by_peer(), "connection left open after error")
+
+
 class HttpTest(SharedClusterTest):
     frontends = 1
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -75,10 +76,8 @@ int ConnectTo(std::uint16_t port) {
   return fd;
 }
 
-// Sends `request` to the server and runs the loop until the server closes the connection.
-std::string Exchange(EventLoop& loop, std::uint16_t port, const std::string& request) {
-  const int fd = ConnectTo(port);
-  EXPECT_EQ(::send(fd, request.data(), request.size(), 0), ssize_t(request.size()));
+// Reads what the server sent on `fd` while running the loop, until the server closes it.
+std::string ReplyTo(EventLoop& loop, int fd) {
   std::string reply;
   for (int turn = 0; turn < 500; ++turn) {
     loop.RunOnce(std::chrono::milliseconds(10));
@@ -89,6 +88,27 @@ std::string Exchange(EventLoop& loop, std::uint16_t port, const std::string& req
   }
   ::close(fd);
   return reply;
+}
+
+// Sends `request` to the server and runs the loop until the server closes the connection.
+std::string Exchange(EventLoop& loop, std::uint16_t port, const std::string& request) {
+  const int fd = ConnectTo(port);
+  EXPECT_EQ(::send(fd, request.data(), request.size(), 0), ssize_t(request.size()));
+  return ReplyTo(loop, fd);
+}
+
+// The same with the request sent in `parts`, the server reading each before the next is sent;
+// nothing may come back before the last.
+std::string ExchangeInParts(EventLoop& loop, std::uint16_t port,
+                            const std::vector<std::string>& parts) {
+  const int fd = ConnectTo(port);
+  for (const std::string& part : parts) {
+    for (int turn = 0; turn < 5; ++turn) loop.RunOnce(std::chrono::milliseconds(10));
+    char byte;
+    EXPECT_EQ(::recv(fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK), -1) << "answered before " << part;
+    EXPECT_EQ(::send(fd, part.data(), part.size(), 0), ssize_t(part.size()));
+  }
+  return ReplyTo(loop, fd);
 }
 
 class MetricsHttpServerTest : public ::testing::Test {
@@ -106,7 +126,7 @@ class MetricsHttpServerTest : public ::testing::Test {
 
 TEST_F(MetricsHttpServerTest, AnswersMetricsInTheTextFormatAndCloses) {
   std::string reply = Exchange(loop_, server_.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_TRUE(reply.starts_with("HTTP/1.0 200 OK\r\n")) << reply;
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n")) << reply;
   EXPECT_NE(reply.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
   EXPECT_NE(reply.find("Connection: close"), std::string::npos);
   EXPECT_TRUE(reply.ends_with("\r\n\r\n" + registry_.Render())) << reply;
@@ -114,11 +134,11 @@ TEST_F(MetricsHttpServerTest, AnswersMetricsInTheTextFormatAndCloses) {
 
 TEST_F(MetricsHttpServerTest, AnswersHealthzAnd404And405) {
   EXPECT_TRUE(Exchange(loop_, server_.port(), "GET /healthz HTTP/1.0\r\n\r\n")
-                  .starts_with("HTTP/1.0 200 OK\r\n"));
+                  .starts_with("HTTP/1.1 200 OK\r\n"));
   EXPECT_TRUE(
-      Exchange(loop_, server_.port(), "GET /other HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 404 "));
+      Exchange(loop_, server_.port(), "GET /other HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 404 "));
   const std::string refused = Exchange(loop_, server_.port(), "POST /metrics HTTP/1.0\r\n\r\n");
-  EXPECT_TRUE(refused.starts_with("HTTP/1.0 405 "));
+  EXPECT_TRUE(refused.starts_with("HTTP/1.1 405 "));
   EXPECT_NE(refused.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos) << refused;
 }
 
@@ -131,9 +151,12 @@ TEST(MetricsHttpServerDeadlineTest, AConnectionWithNoWholeRequestByTheDeadlineGe
   MetricsHttpServer server(loop, {}, registry, std::chrono::milliseconds(200));
   ASSERT_TRUE(server.Listen().ok());
   const std::string reply = Exchange(loop, server.port(), "GET /metrics HTTP/1.0\r\n");
-  EXPECT_TRUE(reply.starts_with("HTTP/1.0 408 Request Timeout\r\n")) << reply;
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 408 Request Timeout\r\n")) << reply;
+  const std::string head = Exchange(loop, server.port(), "HEAD /metrics HTTP/1.0\r\n");
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 408 ")) << head;
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << "a HEAD's 408 has no body: " << head;
   EXPECT_TRUE(Exchange(loop, server.port(), "GET /healthz HTTP/1.0\r\n\r\n")
-                  .starts_with("HTTP/1.0 200 OK\r\n"));
+                  .starts_with("HTTP/1.1 200 OK\r\n"));
 }
 
 // A scraper slow to read a large answer keeps its connection past the deadline: it gets that
@@ -172,8 +195,8 @@ TEST(MetricsHttpServerDeadlineTest, AnAnsweredConnectionGetsNo408AfterItsAnswer)
     open = ::recv(fd, buffer, 1, MSG_DONTWAIT | MSG_PEEK) != 0;
   }
   ::close(fd);
-  EXPECT_TRUE(reply.starts_with("HTTP/1.0 200 OK\r\n")) << reply.substr(0, 200);
-  EXPECT_EQ(reply.find("HTTP/1.0 408"), std::string::npos);
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n")) << reply.substr(0, 200);
+  EXPECT_EQ(reply.find(" 408 "), std::string::npos);
   EXPECT_GT(reply.size(), std::size_t{2000000});
 }
 
@@ -191,13 +214,13 @@ TEST(ServeMetricsTest, HoldsAtMostItsConnectionLimit) {
   const std::string healthz = "GET /healthz HTTP/1.0\r\n\r\n";
   EXPECT_EQ(Exchange(loop, (*server)->port(), healthz), "");
   silent.pop_back();
-  EXPECT_TRUE(Exchange(loop, (*server)->port(), healthz).starts_with("HTTP/1.0 200 OK\r\n"));
+  EXPECT_TRUE(Exchange(loop, (*server)->port(), healthz).starts_with("HTTP/1.1 200 OK\r\n"));
 }
 
 TEST_F(MetricsHttpServerTest, HeadGetsTheLengthOfTheGetAnswerAndNoBody) {
   const std::string body = registry_.Render();
   const std::string reply = Exchange(loop_, server_.port(), "HEAD /metrics HTTP/1.0\r\n\r\n");
-  EXPECT_TRUE(reply.starts_with("HTTP/1.0 200 OK\r\n")) << reply;
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n")) << reply;
   EXPECT_NE(reply.find("Content-Length: " + std::to_string(body.size()) + "\r\n"),
             std::string::npos)
       << reply;
@@ -207,7 +230,59 @@ TEST_F(MetricsHttpServerTest, HeadGetsTheLengthOfTheGetAnswerAndNoBody) {
 TEST_F(MetricsHttpServerTest, RefusesAnEndlessHead) {
   std::string reply =
       Exchange(loop_, server_.port(), "GET /metrics HTTP/1.0\r\nX: " + std::string(9000, 'a'));
-  EXPECT_TRUE(reply.starts_with("HTTP/1.0 431 ")) << reply.substr(0, 100);
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 431 ")) << reply.substr(0, 100);
+}
+
+TEST_F(MetricsHttpServerTest, AnswersARequestSplitAcrossReads) {
+  const std::string reply = ExchangeInParts(
+      loop_, server_.port(), {"GET /heal", "thz HTTP/1.1\r\nHo", "st: x\r", "\n", "\r\n"});
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n")) << reply;
+  EXPECT_TRUE(reply.ends_with("\r\n\r\nok\n")) << reply;
+}
+
+// The parser's status for each kind of malformed request; the old hand parsing answered the
+// first three 200 and never looked at a body.
+TEST_F(MetricsHttpServerTest, RefusesMalformedRequestsWithTheParsersStatus) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"GET /metrics\r\n\r\n", "400"},                       // no version
+      {"GET /metrics HTTP/1.1\r\n\r\n", "400"},              // HTTP/1.1 without Host
+      {"GET /metrics HTTP/2.0\r\n\r\n", "505"},              // a version it does not speak
+      {"GET /metrics HTTP/1.0\r\nno colon\r\n\r\n", "400"},  // a malformed header line
+      {"GET metrics HTTP/1.0\r\n\r\n", "400"},               // a target of no known form
+      {"GET /metrics HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi", "413"},
+      {"GET /" + std::string(9000, 'm') + " HTTP/1.0\r\n\r\n", "414"},
+  };
+  for (const auto& [request, status] : cases) {
+    const std::string reply = Exchange(loop_, server_.port(), request);
+    EXPECT_TRUE(reply.starts_with("HTTP/1.1 " + status + " ")) << request.substr(0, 40) << reply;
+    EXPECT_NE(reply.find("\r\nConnection: close\r\n"), std::string::npos) << reply;
+  }
+}
+
+TEST_F(MetricsHttpServerTest, AHeadRefusedIsAnsweredWithoutABody) {
+  const std::string reply = Exchange(loop_, server_.port(), "HEAD /metrics HTTP/2.0\r\n\r\n");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 505 ")) << reply;
+  EXPECT_TRUE(reply.ends_with("\r\n\r\n")) << reply;
+}
+
+// A query, an absolute-form target and bare line feeds are all a scrape.
+TEST_F(MetricsHttpServerTest, TakesAQueryAnAbsoluteTargetAndBareLineFeeds) {
+  for (const char* request :
+       {"GET /metrics?name[]=scrapes_total HTTP/1.0\r\n\r\n",
+        "GET http://127.0.0.1/metrics HTTP/1.0\r\n\r\n", "GET /metrics HTTP/1.0\n\n"}) {
+    const std::string reply = Exchange(loop_, server_.port(), request);
+    EXPECT_TRUE(reply.ends_with("\r\n\r\n" + registry_.Render())) << request << reply;
+  }
+}
+
+// One response per connection: a second request sent behind the first is not answered.
+TEST_F(MetricsHttpServerTest, AnswersOneRequestPerConnection) {
+  const std::string reply = Exchange(loop_, server_.port(),
+                                     "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                                     "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n")) << reply;
+  EXPECT_TRUE(reply.ends_with("\r\n\r\nok\n")) << reply;
+  EXPECT_EQ(reply.find("HTTP/1.1", 1), std::string::npos) << reply;
 }
 
 }  // namespace
