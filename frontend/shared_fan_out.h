@@ -10,22 +10,15 @@
 #include <utility>
 #include <vector>
 
-#include "common/clock.h"
-#include "frontend/http_server.h"
+#include "frontend/asker.h"
 
 namespace shardtrack {
 
 class SharedFanOut {
  public:
-  struct Waiter {
-    ResponseSlot slot;
-    MonoTime started;
-    bool gzip = false;
-  };
-
   // Whether a fan-out asked under `list_version` is under way, so a request may wait for it.
   bool CanWait(std::uint64_t list_version) const { return under_way_ == list_version; }
-  void Wait(Waiter waiter) { waiters_.push_back(waiter); }
+  void Wait(const Asker& waiter) { waiters_.push_back(waiter); }
   // Makes a fan-out starting now the shared one, unless one is under way; true when it is.
   bool Start(std::uint64_t list_version) {
     if (under_way_) return false;
@@ -34,7 +27,7 @@ class SharedFanOut {
   }
   // The shared fan-out ended: its waiters, handed over into `out` (a request that an answer lets
   // in waits for the next one). The two vectors trade places, so neither is allocated again.
-  void Finish(std::vector<Waiter>& out) {
+  void Finish(std::vector<Asker>& out) {
     under_way_.reset();
     out.clear();
     out.swap(waiters_);
@@ -42,7 +35,7 @@ class SharedFanOut {
 
  private:
   std::optional<std::uint64_t> under_way_;
-  std::vector<Waiter> waiters_;
+  std::vector<Asker> waiters_;
 };
 
 }  // namespace shardtrack

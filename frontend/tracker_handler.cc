@@ -43,83 +43,90 @@ void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
 
 void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
                                const IpAddress& client) {
-  std::string_view path = request.path();
-  std::string_view passkey;
-  if (admission_.members_only()) {
-    const PasskeyPath split = FindPasskey(path, request.query());
-    path = split.route;
-    passkey = split.passkey;
-  } else {
-    path = TrackerRouteOf(path).value_or(path);
-  }
-  answering_.started = clock_.Now();
-  answering_.gzip = request.accepts_gzip && settings_.full_scrape_gzip;
-  if (path == kAnnounceRoute) {
-    answering_.route = Route::kAnnounce;
-    if (request.method == HttpMethod::kHead) return RespondHeadToAnnounce(slot);
-    if (Admit(slot, client, passkey)) HandleAnnounce(slot, request.query(), client, passkey);
-  } else if (path == kScrapeRoute) {
-    answering_.route = Route::kScrape;
-    if (Admit(slot, client, passkey)) HandleScrape(slot, request.query());
-  } else if (path == "/") {
-    answering_.route = Route::kInfoPage;
-    if (!Admit(slot, client)) return;
-    if (Reusable(info_page_, settings_.info_page_cache)) return RespondInfoPage(slot);
-    if (!WaitForSharedFanOut(Route::kInfoPage, slot)) HandleFanOut(slot, Route::kInfoPage);
-  } else if (path == "/readyz") {
-    answering_.route = Route::kReadyz;
-    if (draining_) return RespondText(slot, 503, "not ready: draining\n");
-    if (!WaitForSharedFanOut(Route::kReadyz, slot)) HandleFanOut(slot, Route::kReadyz);
-  } else if (path == "/serving") {
-    // A balancer's check: a shard that is down is every frontend's, so taking frontends out for
-    // it would turn its torrents' "retry in" into the balancer's 503 for every torrent.
-    answering_.route = Route::kServing;
-    if (draining_) return RespondText(slot, 503, "not serving: draining\n");
-    RespondText(slot, 200, "serving\n");
-  } else if (path == "/healthz") {
-    answering_.route = Route::kHealthz;
-    RespondText(slot, 200, "ok\n");
-  } else if (path == "/metrics" && metrics_ != nullptr && !metrics_elsewhere_) {
-    answering_.route = Route::kMetrics;
-    RespondMetrics(slot);
-  } else {
-    answering_.route = Route::kOther;
-    RespondText(slot, 404, "not found\n");
+  const PasskeyPath path = RouteAndPasskey(request);
+  const Asker asker{slot, RouteNamed(path.route), clock_.Now(),
+                    request.accepts_gzip && settings_.full_scrape_gzip};
+  switch (asker.route) {
+    case Route::kAnnounce:
+      if (request.method == HttpMethod::kHead) return RespondHeadToAnnounce(asker);
+      if (Admit(asker, client, path.passkey)) {
+        HandleAnnounce(asker, request.query(), client, path.passkey);
+      }
+      return;
+    case Route::kScrape:
+      if (Admit(asker, client, path.passkey)) HandleScrape(asker, request.query());
+      return;
+    case Route::kInfoPage:
+      if (!Admit(asker, client)) return;
+      if (Reusable(info_page_, settings_.info_page_cache, asker.started)) {
+        return RespondInfoPage(asker);
+      }
+      return AskEveryShard(asker);
+    case Route::kReadyz:
+      if (draining_) return RespondText(asker, 503, "not ready: draining\n");
+      return AskEveryShard(asker);
+    case Route::kServing:
+      // A balancer's check: a shard that is down is every frontend's, so taking frontends out for
+      // it would turn its torrents' "retry in" into the balancer's 503 for every torrent.
+      if (draining_) return RespondText(asker, 503, "not serving: draining\n");
+      return RespondText(asker, 200, "serving\n");
+    case Route::kHealthz:
+      return RespondText(asker, 200, "ok\n");
+    case Route::kMetrics:
+      return RespondMetrics(asker);
+    case Route::kOther:
+      return RespondText(asker, 404, "not found\n");
   }
 }
 
-bool TrackerHandler::Admit(ResponseSlot slot, const IpAddress& client, std::string_view passkey) {
+PasskeyPath TrackerHandler::RouteAndPasskey(const HttpRequest& request) const {
+  if (admission_.members_only()) return FindPasskey(request.path(), request.query());
+  return {TrackerRouteOf(request.path()).value_or(request.path()), {}};
+}
+
+Route TrackerHandler::RouteNamed(std::string_view path) const {
+  if (path == kAnnounceRoute) return Route::kAnnounce;
+  if (path == kScrapeRoute) return Route::kScrape;
+  if (path == "/") return Route::kInfoPage;
+  if (path == "/readyz") return Route::kReadyz;
+  if (path == "/serving") return Route::kServing;
+  if (path == "/healthz") return Route::kHealthz;
+  if (path == "/metrics" && metrics_ != nullptr && !metrics_elsewhere_) return Route::kMetrics;
+  return Route::kOther;
+}
+
+bool TrackerHandler::Admit(const Asker& asker, const IpAddress& client, std::string_view passkey) {
   if (!admission_.AdmitsAddress(client)) {
-    Refuse(slot, 403, kAddressRefusedReason);
+    Refuse(asker, 403, kAddressRefusedReason);
     return false;
   }
-  if (!admission_.WithinRate(client, answering_.started)) {
-    Refuse(slot, 429, kOverRateReason, settings_.retry_in);
+  if (!admission_.WithinRate(client, asker.started)) {
+    Refuse(asker, 429, kOverRateReason, settings_.retry_in);
     return false;
   }
-  if (answering_.route == Route::kInfoPage) return true;
+  if (asker.route == Route::kInfoPage) return true;
   const std::string_view refused = admission_.MemberRefusal(passkey);
-  if (!refused.empty()) RespondFailure(slot, refused);
+  if (!refused.empty()) RespondFailure(asker, refused);
   return refused.empty();
 }
 
-void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
+void TrackerHandler::HandleAnnounce(const Asker& asker, std::string_view query,
                                     const IpAddress& client, std::string_view passkey) {
   ParsedAnnounce& parsed = parsed_announce_;
   if (Status status = ParseAnnounce(query, client, announce_options_, parsed); !status) {
-    return RespondFailure(slot, status.error());
+    return RespondFailure(asker, status.error());
   }
   auto info_hash = InfoHash::FromRaw(parsed.request.info_hash());
   const std::string_view refused = admission_.AnnounceRefusal(parsed.request.peer_id(), *info_hash);
-  if (!refused.empty()) return RespondFailure(slot, refused);
+  if (!refused.empty()) return RespondFailure(asker, refused);
   // A member's: the shard credits the transfer to it.
   if (!passkey.empty()) parsed.request.set_passkey(passkey.data(), passkey.size());
   std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
-  std::uint32_t index = NewExchange(slot, Route::kAnnounce);
+  std::uint32_t index = NewExchange(asker);
   proto::Request* request = router_->Add(shard, index);
   if (request == nullptr) {
     exchanges_.Release(index);
-    return RespondFailure(slot, kShardBusyReason, settings_.retry_in);
+    return RespondFailure(asker, kShardBusyReason, settings_.retry_in);
   }
   Exchange& exchange = exchanges_[index];
   exchange.outstanding = 1;
@@ -129,20 +136,19 @@ void TrackerHandler::HandleAnnounce(ResponseSlot slot, std::string_view query,
   request->mutable_announce()->Swap(&parsed.request);  // both keep their strings' capacity
 }
 
-void TrackerHandler::HandleScrape(ResponseSlot slot, std::string_view query) {
+void TrackerHandler::HandleScrape(const Asker& asker, std::string_view query) {
   std::vector<InfoHash>& hashes = parsed_scrape_;
   if (Status status = ParseScrape(query, settings_.max_scrape_hashes, hashes); !status) {
-    return RespondFailure(slot, status.error());
+    return RespondFailure(asker, status.error());
   }
   if (hashes.empty()) {
-    if (!settings_.full_scrape) return RespondFailure(slot, "full scrape is disabled");
-    if (Reusable(full_scrape_, settings_.full_scrape_cache)) {
-      return RespondFullScrape(slot, answering_.gzip);
+    if (!settings_.full_scrape) return RespondFailure(asker, "full scrape is disabled");
+    if (Reusable(full_scrape_, settings_.full_scrape_cache, asker.started)) {
+      return RespondFullScrape(asker);
     }
-    if (!WaitForSharedFanOut(Route::kScrape, slot)) HandleFanOut(slot, Route::kScrape);
-    return;
+    return AskEveryShard(asker);
   }
-  const std::uint32_t index = NewExchange(slot, Route::kScrape);
+  const std::uint32_t index = NewExchange(asker);
   const std::span<const InfoHash> served = AnswerRefused(hashes, exchanges_[index].scrape);
   const ShardRouter::Fanout fanout = router_->AddScrape(served, index);
   if (fanout.refused) {
@@ -184,15 +190,19 @@ std::uint64_t TrackerHandler::AccessListVersion() const {
   return admission_.torrents != nullptr ? admission_.torrents->reloads().ok : 0;
 }
 
-void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
-  std::uint32_t index = NewExchange(slot, kind);
+void TrackerHandler::AskEveryShard(const Asker& asker) {
+  SharedFanOut& sharing = *SharingOf(asker.route);
+  if (!sharing.CanWait(AccessListVersion())) return StartFanOut(asker);
+  sharing.Wait(asker);
+}
+
+void TrackerHandler::StartFanOut(const Asker& asker) {
+  const Route kind = asker.route;
+  std::uint32_t index = NewExchange(asker);
   // A reply to reuse is stamped with the list it was asked under, not the one in force when it
   // is gathered: a list that comes into force meanwhile makes it too old to reuse.
   exchanges_[index].list_version = AccessListVersion();
-  if (kind == Route::kScrape) {  // a full scrape: what its reply is cached and sent with
-    exchanges_[index].full_scrape = true;
-    exchanges_[index].gzip = answering_.gzip;
-  }
+  exchanges_[index].full_scrape = kind == Route::kScrape;
   exchanges_[index].shared = SharingOf(kind)->Start(exchanges_[index].list_version);
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
@@ -216,7 +226,6 @@ void TrackerHandler::HandleFanOut(ResponseSlot slot, Route kind) {
 void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& reply) {
   auto index = static_cast<std::uint32_t>(token);
   Exchange& exchange = exchanges_[index];
-  answering_ = {exchange.kind, exchange.started};
   if (!reply.failure().empty()) {
     if (exchange.failure.empty()) {
       exchange.failure = reply.failure();
@@ -225,9 +234,9 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
     exchange.misrouted = exchange.misrouted || reply.misrouted();
   } else {
     ++exchange.shards_answered;
-    if (exchange.kind == Route::kAnnounce) {
+    if (exchange.asker.route == Route::kAnnounce) {
       FinishAnnounce(exchange, reply.announce());
-    } else if (exchange.kind == Route::kScrape) {
+    } else if (exchange.asker.route == Route::kScrape) {
       for (const auto& entry : reply.scrape().files()) {
         if (exchange.full_scrape && !Serves(entry)) continue;
         proto::ScrapeEntry& file = *exchange.scrape.add_files();
@@ -244,15 +253,18 @@ void TrackerHandler::OnShardReply(ShardRouter::Token token, const proto::Reply& 
 
 void TrackerHandler::Finish(std::uint32_t index) {
   Exchange& exchange = exchanges_[index];
-  answering_ = {exchange.kind, exchange.started};
-  switch (exchange.kind) {
+  switch (exchange.asker.route) {
     case Route::kAnnounce:
       if (!exchange.failure.empty()) {
-        RespondFailure(exchange.slot, exchange.failure, exchange.retry_in_minutes);
+        RespondFailure(exchange.asker, exchange.failure, exchange.retry_in_minutes);
       }
       break;  // a successful announce was answered on arrival
     case Route::kScrape:
-      FinishScrape(exchange);
+      if (exchange.full_scrape) {
+        FinishFullScrape(exchange);
+      } else {
+        FinishScrape(exchange);
+      }
       break;
     case Route::kInfoPage:
       FinishInfoPage(exchange);
@@ -266,7 +278,7 @@ void TrackerHandler::Finish(std::uint32_t index) {
   exchanges_.Release(index);
 }
 
-void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply) {
+void TrackerHandler::FinishAnnounce(const Exchange& exchange, const proto::AnnounceReply& reply) {
   body_.clear();
   AnnounceReplyOptions options;
   options.compact = exchange.compact;
@@ -275,34 +287,42 @@ void TrackerHandler::FinishAnnounce(Exchange& exchange, const proto::AnnounceRep
   options.min_interval = settings_.min_interval;
   options.external_ip = exchange.client;
   WriteAnnounceReply(reply, options, body_);
-  RespondBencoded(exchange.slot);
+  RespondBencoded(exchange.asker);
 }
 
 // A scrape of named torrents is answered with what the shards that replied know, leaving out the
-// torrents of one that is down or busy; a full scrape is all or nothing, so that no one takes
-// part of the list for the whole, and so is a scrape that met a misrouted shard (the cluster is
+// torrents of one that is down or busy, unless it met a misrouted shard (the cluster is
 // misconfigured, which is not to pass unseen). When no shard answered: the failure.
-void TrackerHandler::FinishScrape(Exchange& exchange) {
-  const bool partial = !exchange.full_scrape && !exchange.misrouted && exchange.shards_answered > 0;
+void TrackerHandler::FinishScrape(const Exchange& exchange) {
+  const bool partial = !exchange.misrouted && exchange.shards_answered > 0;
   if (!exchange.failure.empty() && !partial) {
-    RespondFailure(exchange.slot, exchange.failure, exchange.retry_in_minutes);
-    return AnswerFullScrapeWaiters(exchange);
+    return RespondFailure(exchange.asker, exchange.failure, exchange.retry_in_minutes);
   }
   body_.clear();
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
-  if (!exchange.full_scrape) return RespondBencoded(exchange.slot);
-  if (exchange.scrape.truncated()) NoteTruncatedFullScrape();
-  full_scrape_.body.swap(body_);
-  full_scrape_gzipped_.clear();
-  full_scrape_.asked = exchange.started;
-  full_scrape_.list_version = exchange.list_version;
-  RespondFullScrape(exchange.slot, exchange.gzip);
-  AnswerFullScrapeWaiters(exchange);
+  RespondBencoded(exchange.asker);
 }
 
-void TrackerHandler::NoteTruncatedFullScrape() {
+// A full scrape is all or nothing, so that no one takes part of the list for the whole.
+void TrackerHandler::FinishFullScrape(const Exchange& exchange) {
+  if (!exchange.failure.empty()) {
+    return AnswerAll(exchange, [&](const Asker& asker) {
+      RespondFailure(asker, exchange.failure, exchange.retry_in_minutes);
+    });
+  }
+  body_.clear();
+  WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
+  if (exchange.scrape.truncated()) NoteTruncatedFullScrape(exchange.asker.started);
+  full_scrape_.body.swap(body_);
+  full_scrape_gzipped_.clear();
+  full_scrape_.asked = exchange.asker.started;
+  full_scrape_.list_version = exchange.list_version;
+  AnswerAll(exchange, [this](const Asker& asker) { RespondFullScrape(asker); });
+}
+
+void TrackerHandler::NoteTruncatedFullScrape(MonoTime asked) {
   ++full_scrapes_truncated_;
-  if (!truncated_log_.Due(answering_.started)) return;
+  if (!truncated_log_.Due(asked)) return;
   spdlog::warn(
       "a full scrape listed only {} torrents of a shard that holds more ({} such scrapes so far; "
       "at most one such line a minute): raise --full-scrape-limit and --max-output-bytes to list "
@@ -310,8 +330,8 @@ void TrackerHandler::NoteTruncatedFullScrape() {
       FullScrapeLimitPerShard(settings_, LongestName()), full_scrapes_truncated_);
 }
 
-SharedFanOut* TrackerHandler::SharingOf(Route kind) {
-  switch (kind) {
+SharedFanOut* TrackerHandler::SharingOf(Route route) {
+  switch (route) {
     case Route::kScrape:  // a fan-out's: a full scrape
       return &full_scrape_sharing_;
     case Route::kInfoPage:
@@ -323,28 +343,12 @@ SharedFanOut* TrackerHandler::SharingOf(Route kind) {
   }
 }
 
-bool TrackerHandler::WaitForSharedFanOut(Route kind, ResponseSlot slot) {
-  SharedFanOut& sharing = *SharingOf(kind);
-  if (!sharing.CanWait(AccessListVersion())) return false;
-  sharing.Wait({slot, answering_.started, answering_.gzip});
-  return true;
-}
-
 template <typename Answer>
-void TrackerHandler::AnswerWaiters(const Exchange& exchange, Answer answer) {
+void TrackerHandler::AnswerAll(const Exchange& exchange, Answer answer) {
+  answer(exchange.asker);
   if (!exchange.shared) return;
-  SharingOf(exchange.kind)->Finish(answering_waiters_);
-  for (const SharedFanOut::Waiter& waiter : answering_waiters_) {
-    answering_ = {exchange.kind, waiter.started, waiter.gzip};
-    answer(waiter);
-  }
-}
-
-void TrackerHandler::AnswerFullScrapeWaiters(const Exchange& exchange) {
-  AnswerWaiters(exchange, [&](const SharedFanOut::Waiter& waiter) {
-    if (exchange.failure.empty()) return RespondFullScrape(waiter.slot, waiter.gzip);
-    RespondFailure(waiter.slot, exchange.failure, exchange.retry_in_minutes);
-  });
+  SharingOf(exchange.asker.route)->Finish(finished_waiters_);
+  for (const Asker& waiter : finished_waiters_) answer(waiter);
 }
 
 void TrackerHandler::FinishInfoPage(Exchange& exchange) {
@@ -366,40 +370,25 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
   info_page_.body =
       RenderInfoPage(exchange.stats, exchange.shards_answered, router_->shard_count(), body_bytes);
   info_page_.asked.reset();
-  if (exchange.shards_answered == router_->shard_count()) info_page_.asked = exchange.started;
+  if (exchange.shards_answered == router_->shard_count()) info_page_.asked = exchange.asker.started;
   info_page_.list_version = exchange.list_version;
-  RespondInfoPage(exchange.slot);
   exchange.stats = proto::StatsReply();  // Clear() would keep its rows in the slot
-  AnswerWaiters(exchange,
-                [this](const SharedFanOut::Waiter& waiter) { RespondInfoPage(waiter.slot); });
+  AnswerAll(exchange, [this](const Asker& asker) { RespondInfoPage(asker); });
 }
 
-void TrackerHandler::RespondInfoPage(ResponseSlot slot) {
-  HttpResponse response;
-  response.content_type = kHtmlType;
-  response.body = info_page_.body;
-  Send(slot, response, Outcome::kOk);
-}
-
-void TrackerHandler::FinishReady(Exchange& exchange) {
+void TrackerHandler::FinishReady(const Exchange& exchange) {
   const bool ready = exchange.shards_answered == router_->shard_count();
   const std::string text = ready ? "ready\n" : "not ready: " + exchange.failure + "\n";
-  RespondText(exchange.slot, ready ? 200 : 503, text);
-  AnswerWaiters(exchange, [&](const SharedFanOut::Waiter& waiter) {
-    RespondText(waiter.slot, ready ? 200 : 503, text);
-  });
+  AnswerAll(exchange, [&](const Asker& asker) { RespondText(asker, ready ? 200 : 503, text); });
 }
 
-std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
+std::uint32_t TrackerHandler::NewExchange(const Asker& asker) {
   const std::uint32_t index = exchanges_.Acquire();
   Exchange& exchange = exchanges_[index];
-  exchange.slot = slot;
-  exchange.kind = kind;
-  exchange.started = answering_.started;
+  exchange.asker = asker;
   exchange.outstanding = 0;
   exchange.compact = true;
   exchange.full_scrape = false;
-  exchange.gzip = false;
   exchange.list_version = 0;
   exchange.shared = false;
   exchange.no_peer_id = false;
@@ -413,15 +402,15 @@ std::uint32_t TrackerHandler::NewExchange(ResponseSlot slot, Route kind) {
   return index;
 }
 
-void TrackerHandler::Refuse(ResponseSlot slot, int page_status, std::string_view reason,
+void TrackerHandler::Refuse(const Asker& asker, int page_status, std::string_view reason,
                             std::uint32_t retry_in_minutes) {
-  if (answering_.route == Route::kInfoPage) {
-    return RespondText(slot, page_status, std::string(reason) + "\n");
+  if (asker.route == Route::kInfoPage) {
+    return RespondText(asker, page_status, std::string(reason) + "\n");
   }
-  RespondFailure(slot, reason, retry_in_minutes);
+  RespondFailure(asker, reason, retry_in_minutes);
 }
 
-void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason,
+void TrackerHandler::RespondFailure(const Asker& asker, std::string_view reason,
                                     std::uint32_t retry_in_minutes) {
   body_.clear();
   if (retry_in_minutes > 0) {
@@ -429,17 +418,17 @@ void TrackerHandler::RespondFailure(ResponseSlot slot, std::string_view reason,
   } else {
     WriteFailure(reason, body_);
   }
-  RespondBencoded(slot, Outcome::kFailure);
+  RespondBencoded(asker, Outcome::kFailure);
 }
 
-void TrackerHandler::RespondBencoded(ResponseSlot slot, Outcome outcome) {
+void TrackerHandler::RespondBencoded(const Asker& asker, Outcome outcome) {
   HttpResponse response;
   response.content_type = kBencodeType;
   response.body = body_;
-  Send(slot, response, outcome);
+  Send(asker, response, outcome);
 }
 
-void TrackerHandler::RespondFullScrape(ResponseSlot slot, bool gzip) {
+void TrackerHandler::RespondFullScrape(const Asker& asker) {
   static constexpr HttpHeaderField kVary[] = {{"Vary", "Accept-Encoding"}};
   static constexpr HttpHeaderField kGzipped[] = {{"Content-Encoding", "gzip"},
                                                  {"Vary", "Accept-Encoding"}};
@@ -448,42 +437,50 @@ void TrackerHandler::RespondFullScrape(ResponseSlot slot, bool gzip) {
   response.body = full_scrape_.body;
   if (settings_.full_scrape_gzip) response.extra_headers = kVary;
   // Gzip never writes an empty result, so empty means "not made yet".
-  if (gzip && (!full_scrape_gzipped_.empty() || Gzip(full_scrape_.body, full_scrape_gzipped_))) {
+  if (asker.gzip &&
+      (!full_scrape_gzipped_.empty() || Gzip(full_scrape_.body, full_scrape_gzipped_))) {
     response.body = full_scrape_gzipped_;
     response.extra_headers = kGzipped;
   }
-  Send(slot, response, Outcome::kOk);
+  Send(asker, response, Outcome::kOk);
 }
 
-void TrackerHandler::RespondText(ResponseSlot slot, int status, std::string_view text) {
+void TrackerHandler::RespondInfoPage(const Asker& asker) {
+  HttpResponse response;
+  response.content_type = kHtmlType;
+  response.body = info_page_.body;
+  Send(asker, response, Outcome::kOk);
+}
+
+void TrackerHandler::RespondText(const Asker& asker, int status, std::string_view text) {
   HttpResponse response;
   response.status = status;
   response.body = text;
-  Send(slot, response, status == 200 ? Outcome::kOk : Outcome::kError);
+  Send(asker, response, status == 200 ? Outcome::kOk : Outcome::kError);
 }
 
 // HEAD is a safe method (RFC 9110 section 9.2.1): a link checker or a monitoring probe that
 // sends one must not join a swarm, and the answer to a GET cannot be known without joining.
-void TrackerHandler::RespondHeadToAnnounce(ResponseSlot slot) {
+void TrackerHandler::RespondHeadToAnnounce(const Asker& asker) {
   HttpResponse response;
   response.status = 405;
   response.body = "an announce changes its swarm: use GET\n";
   response.extra_headers = kAnnounceAllows;
-  Send(slot, response, Outcome::kError);
+  Send(asker, response, Outcome::kError);
 }
 
-void TrackerHandler::RespondMetrics(ResponseSlot slot) {
+void TrackerHandler::RespondMetrics(const Asker& asker) {
   body_ = metrics_->registry().Render();
   HttpResponse response;
   response.content_type = kMetricsContentType;
   response.body = body_;
-  Send(slot, response, Outcome::kOk);
+  Send(asker, response, Outcome::kOk);
 }
 
-void TrackerHandler::Send(ResponseSlot slot, HttpResponse& response, Outcome outcome) {
-  if (metrics_ != nullptr) metrics_->Record(answering_.route, outcome, answering_.started);
+void TrackerHandler::Send(const Asker& asker, HttpResponse& response, Outcome outcome) {
+  if (metrics_ != nullptr) metrics_->Record(asker.route, outcome, asker.started);
   response.close = response.close || draining_;
-  http_->Respond(slot, response);
+  http_->Respond(asker.slot, response);
 }
 
 }  // namespace shardtrack

@@ -45,11 +45,13 @@
 #include "frontend/admission.h"
 #include "frontend/announce_interval.h"
 #include "frontend/announce_request.h"
+#include "frontend/asker.h"
 #include "frontend/frontend_metrics.h"
 #include "frontend/frontend_settings.h"
 #include "frontend/http_server.h"
 #include "frontend/shard_router.h"
 #include "frontend/shared_fan_out.h"
+#include "frontend/tracker_route.h"
 
 namespace shardtrack {
 
@@ -75,22 +77,13 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::uint64_t full_scrapes_truncated() const { return full_scrapes_truncated_; }
 
  private:
-  // The request being answered now, for the metrics.
-  struct Answering {
-    Route route = Route::kOther;
-    MonoTime started{};
-    bool gzip = false;  // a full scrape's reply may go gzipped
-  };
   // A request waiting on one or more shards. Kept in a slab and reused: no allocation per
   // announce once warm.
   struct Exchange {
-    ResponseSlot slot;
-    Route kind = Route::kAnnounce;
-    MonoTime started{};
+    Asker asker;  // its route: which shards were asked, and what for
     std::uint32_t outstanding = 0;
     bool compact = true;
     bool full_scrape = false;        // leaves out the torrents the access list refuses
-    bool gzip = false;               // a full scrape's: Answering::gzip
     std::uint64_t list_version = 0;  // a fan-out's: AccessListVersion() when it was asked
     bool shared = false;             // the SharedFanOut's under way: its waiters get its answer
     bool no_peer_id = false;
@@ -114,13 +107,19 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     }
   };
 
-  // False, having answered the request, when `client` is refused by the IP list or over its
-  // rate, or `passkey` is not a member's.
-  bool Admit(ResponseSlot slot, const IpAddress& client, std::string_view passkey = {});
-  void HandleAnnounce(ResponseSlot slot, std::string_view query, const IpAddress& client,
+  // The route `request` takes, and the passkey it names on a members-only tracker.
+  PasskeyPath RouteAndPasskey(const HttpRequest& request) const;
+  Route RouteNamed(std::string_view path) const;
+  // False, having answered `asker`, when `client` is refused by the IP list or over its rate, or
+  // `passkey` is not a member's.
+  bool Admit(const Asker& asker, const IpAddress& client, std::string_view passkey = {});
+  void HandleAnnounce(const Asker& asker, std::string_view query, const IpAddress& client,
                       std::string_view passkey);
-  void HandleScrape(ResponseSlot slot, std::string_view query);
-  void HandleFanOut(ResponseSlot slot, Route kind);
+  void HandleScrape(const Asker& asker, std::string_view query);
+  // Answers `asker` (a full scrape, the info page, /readyz) from every shard: it waits for the
+  // fan-out of its route under way, or starts one.
+  void AskEveryShard(const Asker& asker);
+  void StartFanOut(const Asker& asker);
   // Answers the refused `hashes` in `reply` as unknown torrents; returns the others.
   std::span<const InfoHash> AnswerRefused(const std::vector<InfoHash>& hashes,
                                           proto::ScrapeReply& reply);
@@ -142,43 +141,42 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   std::uint64_t AccessListVersion() const;
   // What a full scrape budgets for each torrent's name: the list in force's longest, or 0.
   std::size_t LongestName() const;
-  // `reply` was asked for within `seconds` under the access list in force.
-  bool Reusable(const ReusedReply& reply, std::uint32_t seconds) const {
-    return reply.FreshAt(answering_.started, seconds, AccessListVersion());
+  // `reply` was asked for within `seconds` before `now`, under the access list in force.
+  bool Reusable(const ReusedReply& reply, std::uint32_t seconds, MonoTime now) const {
+    return reply.FreshAt(now, seconds, AccessListVersion());
   }
-  void RespondInfoPage(ResponseSlot slot);
   void Finish(std::uint32_t index);
-  void FinishAnnounce(Exchange& exchange, const proto::AnnounceReply& reply);
-  void FinishScrape(Exchange& exchange);
-  // The fan-outs of `kind` that requests wait for when one is under way; nullptr for none.
-  SharedFanOut* SharingOf(Route kind);
-  // Whether the request being answered waits for a fan-out of `kind` under way (then it does).
-  bool WaitForSharedFanOut(Route kind, ResponseSlot slot);
-  // When `exchange` is the shared fan-out: `answer` (a callable taking a SharedFanOut::Waiter)
-  // each of its waiters.
-  template <typename Answer>
-  void AnswerWaiters(const Exchange& exchange, Answer answer);
-  void NoteTruncatedFullScrape();
-  // Gives the shared full scrape's answer (the cached reply, or `failure`) to its waiters.
-  void AnswerFullScrapeWaiters(const Exchange& exchange);
+  void FinishAnnounce(const Exchange& exchange, const proto::AnnounceReply& reply);
+  void FinishScrape(const Exchange& exchange);
+  void FinishFullScrape(const Exchange& exchange);
   void FinishInfoPage(Exchange& exchange);
-  void FinishReady(Exchange& exchange);
+  void FinishReady(const Exchange& exchange);
+  // Answers the exchange's asker with `answer` (a callable taking an Asker), then, when the
+  // exchange is the shared fan-out, each of its waiters.
+  template <typename Answer>
+  void AnswerAll(const Exchange& exchange, Answer answer);
+  // The fan-outs of `route` that requests wait for when one is under way; nullptr for none.
+  SharedFanOut* SharingOf(Route route);
+  // A full scrape asked at `asked` listed only some torrents of a shard.
+  void NoteTruncatedFullScrape(MonoTime asked);
 
-  std::uint32_t NewExchange(ResponseSlot slot, Route kind);
+  std::uint32_t NewExchange(const Asker& asker);
   // A request refused before it is handled: the info page gets `page_status` and `reason` as
   // text, a tracker route a bencoded failure (with BEP 31's `retry in` when not 0).
-  void Refuse(ResponseSlot slot, int page_status, std::string_view reason,
+  void Refuse(const Asker& asker, int page_status, std::string_view reason,
               std::uint32_t retry_in_minutes = 0);
   // With BEP 31's `retry in` when `retry_in_minutes` is not 0 (the shard was busy, silent or
   // unreachable; the client over its rate).
-  void RespondFailure(ResponseSlot slot, std::string_view reason,
+  void RespondFailure(const Asker& asker, std::string_view reason,
                       std::uint32_t retry_in_minutes = 0);
-  void RespondBencoded(ResponseSlot slot, Outcome outcome = Outcome::kOk);  // body_
-  void RespondFullScrape(ResponseSlot slot, bool gzip);                     // full_scrape_
-  void RespondText(ResponseSlot slot, int status, std::string_view text);
-  void RespondHeadToAnnounce(ResponseSlot slot);  // 405: HEAD must not change a swarm
-  void RespondMetrics(ResponseSlot slot);
-  void Send(ResponseSlot slot, HttpResponse& response, Outcome outcome);
+  void RespondBencoded(const Asker& asker, Outcome outcome = Outcome::kOk);  // body_
+  void RespondFullScrape(const Asker& asker);                                // full_scrape_
+  void RespondInfoPage(const Asker& asker);                                  // info_page_
+  void RespondText(const Asker& asker, int status, std::string_view text);
+  void RespondHeadToAnnounce(const Asker& asker);  // 405: HEAD must not change a swarm
+  void RespondMetrics(const Asker& asker);
+  // Records the answer in the metrics under the asker's route and latency.
+  void Send(const Asker& asker, HttpResponse& response, Outcome outcome);
 
   const FrontendSettings& settings_;
   AnnounceInterval interval_;
@@ -200,14 +198,13 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   SharedFanOut full_scrape_sharing_;
   SharedFanOut info_page_sharing_;
   SharedFanOut readyz_sharing_;
-  std::vector<SharedFanOut::Waiter> answering_waiters_;  // a finished fan-out's, being answered
+  std::vector<Asker> finished_waiters_;  // SharedFanOut::Finish's, reused: no allocation
   HttpServer* http_ = nullptr;
   ShardRouter* router_ = nullptr;
   FrontendMetrics* metrics_ = nullptr;
   Admission admission_;
   bool metrics_elsewhere_ = false;
   bool draining_ = false;
-  Answering answering_;
   Slab<Exchange> exchanges_;
   std::string body_;  // reused reply buffer
 };
