@@ -139,6 +139,14 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
   return request;
 }
 
+bool ShardRouter::AddAnnounce(proto::AnnounceRequest& announce, Token token) {
+  const InfoHash info_hash = *InfoHash::FromRaw(announce.info_hash());
+  proto::Request* request = Add(ShardFor(info_hash, shard_count()), token);
+  if (request == nullptr) return false;
+  request->mutable_announce()->Swap(&announce);
+  return true;
+}
+
 ShardRouter::Fanout ShardRouter::AddScrape(std::span<const InfoHash> hashes, Token token) {
   Fanout fanout;
   std::vector<proto::ScrapeRequest*>& per_shard = scrape_targets_;

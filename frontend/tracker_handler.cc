@@ -6,7 +6,6 @@
 
 #include "common/http/gzip.h"
 #include "common/metrics.h"
-#include "common/routing.h"
 #include "frontend/info_page.h"
 #include "frontend/scrape_request.h"
 #include "frontend/tracker_replies.h"
@@ -121,10 +120,8 @@ void TrackerHandler::HandleAnnounce(const Asker& asker, std::string_view query,
   if (!refused.empty()) return RespondFailure(asker, refused);
   // A member's: the shard credits the transfer to it.
   if (!passkey.empty()) parsed.request.set_passkey(passkey.data(), passkey.size());
-  std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
-  std::uint32_t index = NewExchange(asker);
-  proto::Request* request = router_->Add(shard, index);
-  if (request == nullptr) {
+  const std::uint32_t index = NewExchange(asker);
+  if (!router_->AddAnnounce(parsed.request, index)) {
     exchanges_.Release(index);
     return RespondFailure(asker, kShardBusyReason, settings_.retry_in);
   }
@@ -133,7 +130,6 @@ void TrackerHandler::HandleAnnounce(const Asker& asker, std::string_view query,
   exchange.compact = parsed.compact;
   exchange.no_peer_id = parsed.no_peer_id;
   exchange.client = client;
-  request->mutable_announce()->Swap(&parsed.request);  // both keep their strings' capacity
 }
 
 void TrackerHandler::HandleScrape(const Asker& asker, std::string_view query) {

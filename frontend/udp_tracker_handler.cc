@@ -1,6 +1,5 @@
 #include "frontend/udp_tracker_handler.h"
 
-#include "common/routing.h"
 #include "frontend/shard_reply_demux.h"
 #include "frontend/tracker_route.h"
 
@@ -105,16 +104,13 @@ void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const ReturnPath& pa
   const std::string_view refused =
       admission_.AnnounceRefusal(request.announce.peer_id(), *info_hash);
   if (!refused.empty()) return RespondError(path, request.transaction_id, refused);
-  const std::uint32_t shard = ShardFor(*info_hash, router_->shard_count());
   const std::uint32_t index = NewExchange(request, path);
-  proto::Request* shard_request = router_->Add(shard, ShardReplyDemux::UdpToken(index));
-  if (shard_request == nullptr) {
+  request.announce.set_own_family_only(true);  // the reply has room for one family only
+  if (!router_->AddAnnounce(request.announce, ShardReplyDemux::UdpToken(index))) {
     exchanges_.Release(index);
     return RespondError(path, request.transaction_id, kShardBusyReason);
   }
   exchanges_[index].outstanding = 1;
-  request.announce.set_own_family_only(true);  // the reply has room for one family only
-  shard_request->mutable_announce()->Swap(&request.announce);  // both keep their capacity
 }
 
 void UdpTrackerHandler::HandleScrape(UdpRequest& request, const ReturnPath& path) {

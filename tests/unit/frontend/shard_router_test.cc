@@ -257,6 +257,26 @@ TEST_F(ShardRouterTest, RefusesRequestsPastMaxPendingPerShard) {
   EXPECT_EQ(router_->counters(0).pending, 2u);
 }
 
+TEST_F(ShardRouterTest, AnAnnounceIsTakenIntoItsOwnersBatchOrLeftAsItWasWhenRefused) {
+  Start({.timeout = 1s, .max_pending_per_shard = 1, .curve = {}});
+  proto::AnnounceRequest announce;
+  announce.set_info_hash(std::string(20, 'a'));
+  announce.set_port(6881);
+  EXPECT_TRUE(router_->AddAnnounce(announce, 5));
+  proto::RequestBatch batch = ReceiveBatch();
+  ASSERT_EQ(batch.requests_size(), 1);
+  EXPECT_EQ(batch.requests(0).announce().info_hash(), std::string(20, 'a'));
+  EXPECT_EQ(batch.requests(0).announce().port(), 6881u);
+
+  proto::AnnounceRequest refused;  // the shard is full
+  refused.set_info_hash(std::string(20, 'b'));
+  refused.set_port(51413);
+  EXPECT_FALSE(router_->AddAnnounce(refused, 6));
+  EXPECT_EQ(refused.info_hash(), std::string(20, 'b'));
+  EXPECT_EQ(refused.port(), 51413u);
+  EXPECT_EQ(router_->counters(0).unavailable, 1u);
+}
+
 TEST_F(ShardRouterTest, ScrapeFanoutGroupsHashesByOwnerAndReportsARefusal) {
   Start({.timeout = 1s, .max_pending_per_shard = 1, .curve = {}});
   const std::vector<InfoHash> hashes = {*InfoHash::FromRaw(std::string(20, 'a')),
