@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <limits>
+
 #include "bench/request_builder.h"
 
 namespace shardtrack {
@@ -60,7 +62,8 @@ void LoadgenOptions::Register(FlagSet& flags) {
             "distinct peers in the workload (at most " + std::to_string(kBenchPortsPerSource) +
                 " per source)",
             AtLeast(1));
-  flags.Add("numwant", &numwant, "numwant of each announce", AtLeast(0));
+  flags.Add("numwant", &numwant, "numwant of each announce",
+            Between(0, std::numeric_limits<int>::max()));
   flags.Add("started-percent", &started_percent, "announces with event=started");
   flags.Add("completed-percent", &completed_percent, "announces with event=completed");
   flags.Add("stopped-percent", &stopped_percent, "announces with event=stopped");

@@ -42,7 +42,8 @@ struct LoadgenOptions {
   std::string label;                  // copied into the JSON line
 
   void Register(FlagSet& flags);
-  // Checks ranges and builds the workload's options.
+  // Builds the workload's options, checking what relates settings; each setting's own range
+  // is Register's, held by FlagSet (so `sources` is at least 1 here).
   Result<WorkloadOptions> ToWorkloadOptions() const;
 };
 

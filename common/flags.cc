@@ -119,6 +119,12 @@ void FlagSet::AddInteger(std::string name, Integer* value, std::string help, Int
   const bool declared = range.least > std::numeric_limits<Integer>::min() ||
                         range.most < std::numeric_limits<Integer>::max();
   range = WithinType<Integer>(std::move(range));
+  if (std::cmp_less(*value, range.least) || std::cmp_greater(*value, range.most)) {
+    // A programming error, not an operator's: the program could never start with its default.
+    std::fprintf(stderr, "FlagSet: --%s's default %s is outside its range, %s\n", name.c_str(),
+                 std::to_string(*value).c_str(), RangeText<Integer>(range).c_str());
+    std::abort();
+  }
   AddFlag({std::move(name),
            std::move(help),
            std::to_string(*value),

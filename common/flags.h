@@ -31,7 +31,8 @@ struct IntRange {
   std::string why;
 };
 
-// From `least` to `most`, both allowed.
+// From `least` to `most`, both allowed. The setting's default must be in it: Add aborts when it
+// is not, a programming error.
 IntRange Between(std::int64_t least, std::int64_t most, std::string why = {});
 // From `least` to the most the setting's type holds.
 IntRange AtLeast(std::int64_t least, std::string why = {});

@@ -9,8 +9,6 @@
 namespace shardtrack {
 namespace {
 
-constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};  // with a 405 (RFC 9110)
-
 constexpr HttpLimits kRequestLimits{MetricsHttpServer::kMaxRequestBytes,
                                     MetricsHttpServer::kMaxRequestBytes};
 
@@ -90,21 +88,20 @@ void MetricsHttpServer::Route(ConnectionId id, const HttpRequest& request) {
 }
 
 void MetricsHttpServer::Refuse(ConnectionId id, int status, std::string_view reason) {
-  HttpResponseHead head;
-  head.status = status;
-  head.keep_alive = false;
   // A HEAD refused after its request line named it is still a HEAD (RFC 9110 section 9.3.2).
-  head.head_request = unanswered_.at(id).parser.request().method == HttpMethod::kHead;
-  if (status == 405) head.extra_headers = kAllowHeader;
-  Answer(id, head, std::string(reason) + "\n", /*drain_input=*/true);
+  const bool head_request = unanswered_.at(id).parser.request().method == HttpMethod::kHead;
+  std::string out;
+  AppendHttpRefusal(status, reason, head_request, out);
+  Forget(id);
+  tcp_.SendLast(id, out, /*drain_input=*/true);
 }
 
-void MetricsHttpServer::Answer(ConnectionId id, const HttpResponseHead& head, std::string_view body,
-                               bool drain_input) {
+void MetricsHttpServer::Answer(ConnectionId id, const HttpResponseHead& head,
+                               std::string_view body) {
   std::string out;
-  AppendHttpResponse(head, body, out);  // before Forget drops the parser `body` may lie in
+  AppendHttpResponse(head, body, out);
   Forget(id);
-  tcp_.SendLast(id, out, drain_input);
+  tcp_.SendLast(id, out);
 }
 
 Status CheckMetricsListen(std::string_view listen) {

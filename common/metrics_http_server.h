@@ -77,8 +77,7 @@ class MetricsHttpServer final : public TcpHandler {
   // be sending, so its input is drained before the close (TcpServer::SendLast).
   void Refuse(ConnectionId id, int status, std::string_view reason);
   // Writes the one response and forgets the connection: later bytes are ignored, no 408 follows.
-  void Answer(ConnectionId id, const HttpResponseHead& head, std::string_view body,
-              bool drain_input = false);
+  void Answer(ConnectionId id, const HttpResponseHead& head, std::string_view body);
   void Forget(ConnectionId id);
 
   EventLoop& loop_;

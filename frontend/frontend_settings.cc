@@ -246,7 +246,8 @@ Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings) {
 
 namespace {
 
-// A list file's path and interval, and its mode (allow or deny) given as `mode` to `--mode_flag`.
+// A list file's path and interval, and its mode (allow or deny) given as `mode` to the flag named
+// `mode_flag`.
 Result<ListFileSettings> ListFileSettingsFrom(const std::string& path, std::uint32_t interval,
                                               const std::string& mode_flag = {},
                                               const std::string& mode = "allow") {

@@ -42,7 +42,7 @@ struct FrontendSettings {
   // UDP's own limit. The receive buffers take 32 times this.
   std::uint32_t udp_max_datagram_bytes = 2048;
   // UDP datagrams read per reactor turn before the loop serves its other handles (HTTP clients,
-  // shard replies); the rest wait in the kernel's buffer for the next turn. At least 1.
+  // shard replies); the rest wait in the kernel's buffer for the next turn.
   std::uint32_t udp_datagrams_per_turn = 64;
   // The longest UDP announce reply: num_want is capped at the peers that fit. The default keeps
   // replies whole on any IPv6 path (udp_tracker_protocol.h); raise it only where the path's MTU
@@ -73,7 +73,7 @@ struct FrontendSettings {
   // per window (EventLoop::SetBatchWindow), so that it handles and sends them to the shards in
   // batches; shard replies are written at once. Up to this much latency for much less CPU per
   // request under load (at 25,000 announces/s on one core: 39 -> 24-28 us; docs/benchmarks.md).
-  // 0: every request is read as soon as it arrives. At most kMaxBatchWindowUs.
+  // 0: every request is read as soon as it arrives.
   std::uint32_t batch_window_us = 500;
 
   // Connections (the original tracker's socket_timeout was 15 s).
@@ -147,7 +147,7 @@ struct FrontendSettings {
   std::string access_mode = "allow";
   // Seconds between checks of the file's size, mtime and inode; a changed file is read again
   // off the loop. The original tracker's parse_allowed_interval was 15 minutes; a stat a minute
-  // costs nothing and an operator sees a change take effect soon. At least 1.
+  // costs nothing and an operator sees a change take effect soon.
   std::uint32_t access_list_interval = 60;
 
   // Members only (a private tracker): a file of passkeys, one a line

@@ -8,8 +8,6 @@ namespace shardtrack {
 
 namespace {
 
-constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
-
 // A connection over --max-connections is told the server is busy, not reset.
 TcpServerOptions WithBusyReply(TcpServerOptions tcp) {
   HttpResponseHead head;
@@ -199,12 +197,7 @@ void HttpServer::Reject(ConnectionId id, Connection& connection, int status,
   // 9.3.2). A request line too garbled to name HEAD is taken for a GET.
   bool head_request = connection.parser.request().method == HttpMethod::kHead;
   Pending rejection{connection.next_sequence++, head_request, false, true, {}, drain_input};
-  HttpResponseHead head;
-  head.status = status;
-  head.keep_alive = false;
-  head.head_request = head_request;
-  if (status == 405) head.extra_headers = kAllowHeader;
-  AppendHttpResponse(head, std::string(reason) + "\n", rejection.bytes);
+  AppendHttpRefusal(status, reason, head_request, rejection.bytes);
   connection.held_bytes += rejection.bytes.size();
   connection.pipeline.push_back(std::move(rejection));
   ++in_flight_;

@@ -139,8 +139,8 @@ proto::Request* ShardRouter::Add(std::uint32_t shard_index, Token token) {
   return request;
 }
 
-bool ShardRouter::AddAnnounce(proto::AnnounceRequest& announce, Token token) {
-  const InfoHash info_hash = *InfoHash::FromRaw(announce.info_hash());
+bool ShardRouter::AddAnnounce(const InfoHash& info_hash, proto::AnnounceRequest& announce,
+                              Token token) {
   proto::Request* request = Add(ShardFor(info_hash, shard_count()), token);
   if (request == nullptr) return false;
   request->mutable_announce()->Swap(&announce);

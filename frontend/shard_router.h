@@ -81,11 +81,10 @@ class ShardRouter {
   // Returns nullptr, and adds nothing, when the shard already has too many requests pending.
   proto::Request* Add(std::uint32_t shard, Token token);
 
-  // Adds an announce for the shard that owns its torrent (the routing function), taking
-  // `announce` by a swap (both keep their strings' capacity); its info_hash must be 20 bytes, as
-  // the parsers make sure. False, and `announce` left as it was, when that shard already has too
-  // many requests pending.
-  bool AddAnnounce(proto::AnnounceRequest& announce, Token token);
+  // Adds an announce for the shard that owns its torrent, `info_hash` (the announce's, as the
+  // caller parsed it), taking `announce` by a swap (both keep their strings' capacity). False,
+  // and `announce` left as it was, when that shard already has too many requests pending.
+  bool AddAnnounce(const InfoHash& info_hash, proto::AnnounceRequest& announce, Token token);
 
   // Adds one scrape request per shard that owns some of `hashes`, each hash to its owner (the
   // routing function). `refused`: a shard had too many pending, so its hashes were left out.

@@ -121,7 +121,7 @@ void TrackerHandler::HandleAnnounce(const Asker& asker, std::string_view query,
   // A member's: the shard credits the transfer to it.
   if (!passkey.empty()) parsed.request.set_passkey(passkey.data(), passkey.size());
   const std::uint32_t index = NewExchange(asker);
-  if (!router_->AddAnnounce(parsed.request, index)) {
+  if (!router_->AddAnnounce(*info_hash, parsed.request, index)) {
     exchanges_.Release(index);
     return RespondFailure(asker, kShardBusyReason, settings_.retry_in);
   }

@@ -106,7 +106,7 @@ void UdpTrackerHandler::HandleAnnounce(UdpRequest& request, const ReturnPath& pa
   if (!refused.empty()) return RespondError(path, request.transaction_id, refused);
   const std::uint32_t index = NewExchange(request, path);
   request.announce.set_own_family_only(true);  // the reply has room for one family only
-  if (!router_->AddAnnounce(request.announce, ShardReplyDemux::UdpToken(index))) {
+  if (!router_->AddAnnounce(*info_hash, request.announce, ShardReplyDemux::UdpToken(index))) {
     exchanges_.Release(index);
     return RespondError(path, request.transaction_id, kShardBusyReason);
   }

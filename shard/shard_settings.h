@@ -1,6 +1,7 @@
 // ShardSettings: every setting and limit of a shard process, with its default and why.
 // Register() names them on a FlagSet (command line, SHARDTRACK_* environment, --help, README),
-// each number with the range it allows; the *From functions check what a range cannot express.
+// each number with the range it allows; the *From and Check* functions read what a range cannot
+// express (words, lists, endpoints) and build the parts' options.
 // Pure.
 #pragma once
 

@@ -66,4 +66,14 @@ void AppendHttpResponse(const HttpResponseHead& head, std::string_view body, std
   if (!head.head_request) out.append(body);
 }
 
+void AppendHttpRefusal(int status, std::string_view reason, bool head_request, std::string& out) {
+  static constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
+  HttpResponseHead head;
+  head.status = status;
+  head.keep_alive = false;
+  head.head_request = head_request;
+  if (status == 405) head.extra_headers = kAllowHeader;
+  AppendHttpResponse(head, std::string(reason) + "\n", out);
+}
+
 }  // namespace shardtrack

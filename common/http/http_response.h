@@ -28,4 +28,8 @@ std::string_view HttpReasonPhrase(int status);
 // Appends the whole response to `out`.
 void AppendHttpResponse(const HttpResponseHead& head, std::string_view body, std::string& out);
 
+// Appends a refusal that closes the connection: `reason` and a line end as its text body, with
+// the Allow header a 405 needs (RFC 9110 section 15.5.6); none for a HEAD (`head_request`).
+void AppendHttpRefusal(int status, std::string_view reason, bool head_request, std::string& out);
+
 }  // namespace shardtrack

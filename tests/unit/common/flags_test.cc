@@ -155,6 +155,15 @@ TEST_F(FlagsTest, AValueOutsideItsRangeIsRefusedNamingTheRangeAndWhy) {
   EXPECT_EQ(settings_.give, 50u);  // a refused value is not kept
 }
 
+TEST(FlagsDeathTest, ADefaultOutsideItsRangeIsAProgrammingError) {
+  FlagSet flags("prog", "a test program");
+  std::uint32_t give = 0;
+  EXPECT_DEATH(flags.Add("give", &give, "peers given", Between(1, 200)),
+               "--give's default 0 is outside its range, 1 to 200");
+  std::int64_t timeout = 315360001;
+  EXPECT_DEATH(flags.Add("timeout", &timeout, "seconds", UpToTenYears(0)), "outside its range");
+}
+
 TEST_F(FlagsTest, AValueFromTheEnvironmentIsHeldToItsRangeToo) {
   env_["SHARDTRACK_GIVE"] = "201";
   auto refused = Parse({});

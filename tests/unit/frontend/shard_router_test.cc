@@ -262,7 +262,9 @@ TEST_F(ShardRouterTest, AnAnnounceIsTakenIntoItsOwnersBatchOrLeftAsItWasWhenRefu
   proto::AnnounceRequest announce;
   announce.set_info_hash(std::string(20, 'a'));
   announce.set_port(6881);
-  EXPECT_TRUE(router_->AddAnnounce(announce, 5));
+  const InfoHash a = *InfoHash::FromRaw(announce.info_hash());
+  EXPECT_TRUE(router_->AddAnnounce(a, announce, 5));
+  EXPECT_EQ(announce.info_hash(), "");  // taken, not copied
   proto::RequestBatch batch = ReceiveBatch();
   ASSERT_EQ(batch.requests_size(), 1);
   EXPECT_EQ(batch.requests(0).announce().info_hash(), std::string(20, 'a'));
@@ -271,7 +273,7 @@ TEST_F(ShardRouterTest, AnAnnounceIsTakenIntoItsOwnersBatchOrLeftAsItWasWhenRefu
   proto::AnnounceRequest refused;  // the shard is full
   refused.set_info_hash(std::string(20, 'b'));
   refused.set_port(51413);
-  EXPECT_FALSE(router_->AddAnnounce(refused, 6));
+  EXPECT_FALSE(router_->AddAnnounce(*InfoHash::FromRaw(refused.info_hash()), refused, 6));
   EXPECT_EQ(refused.info_hash(), std::string(20, 'b'));
   EXPECT_EQ(refused.port(), 51413u);
   EXPECT_EQ(router_->counters(0).unavailable, 1u);

@@ -41,6 +41,19 @@ TEST(HttpResponseTest, HeadKeepsContentLengthButDropsBody) {
             "Connection: keep-alive\r\n\r\n");
 }
 
+TEST(HttpResponseTest, ARefusalClosesSaysWhyAndAllowsWhatA405Needs) {
+  std::string out;
+  AppendHttpRefusal(400, "bad request line", false, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n"
+            "Connection: close\r\n\r\nbad request line\n");
+  out.clear();
+  AppendHttpRefusal(405, "method not allowed", true, out);  // a HEAD: no body
+  EXPECT_EQ(out,
+            "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 19\r\nConnection: close\r\nAllow: GET, HEAD\r\n\r\n");
+}
+
 TEST(HttpResponseTest, ReasonPhrasesForEveryStatusTheParserProduces) {
   EXPECT_EQ(HttpReasonPhrase(200), "OK");
   EXPECT_EQ(HttpReasonPhrase(400), "Bad Request");
