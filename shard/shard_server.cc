@@ -34,7 +34,9 @@ ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSe
       service_(service),
       expiry_(expiry),
       socket_(context, zmq::socket_type::router),
-      sync_worker_(loop) {
+      commit_(loop, [this](std::string_view identity, std::string_view payload) {
+        Send(identity, payload);
+      }) {
   socket_.set(zmq::sockopt::linger, 0);            // until Close
   socket_.set(zmq::sockopt::router_mandatory, 0);  // a frontend gone away: drop its reply
   socket_.set(zmq::sockopt::sndhwm, 10000);
@@ -77,7 +79,7 @@ void ShardServer::Close() {
   // turns' worth (a frontend that keeps sending does not hold the stop up). Not after a failed
   // journal write: what the files cannot keep must not reach the final snapshot either.
   int turns = 0;
-  while (watching_ && !commit_failed_ && turns++ < kMaxDrainTurns && ReadBatches() > 0) continue;
+  while (watching_ && !commit_.failed() && turns++ < kMaxDrainTurns && ReadBatches() > 0) continue;
   if (watching_) loop_.UnwatchSocket(socket_);
   watching_ = false;
   // The replies sent from here on are the last: they get a moment to leave before the socket
@@ -86,15 +88,7 @@ void ShardServer::Close() {
   if (expiry_timer_ != 0) loop_.Cancel(expiry_timer_);
   expiry_timer_ = 0;
   if (snapshots_) snapshots_->Close();
-  WaitForSyncs();
-  if (held_.empty() || commit_failed_) return;
-  // The last completions: make them durable and answer them before leaving.
-  if (auto sync = PrepareSync()) {
-    held_in_sync_ = held_.size();
-    OnSynced(sync());
-  } else {
-    SendHeld(held_.size());
-  }
+  commit_.Close();
 }
 
 void ShardServer::OnReadable() { ReadBatches(); }
@@ -133,7 +127,7 @@ int ShardServer::ReadBatches() {
     }
     const UnixSeconds now = loop_.clock().WallNow();
     service_.Handle(incoming_, now, reply_);
-    if (durability_) durability_->Record(service_.applied(), service_.completions(), now);
+    commit_.Record(service_.applied(), service_.completions(), now);
     Queue(std::move(identity));
     ++batches_handled_;
   }
@@ -185,18 +179,8 @@ void ShardServer::DropRevoked(std::string_view key_hex) {
 }
 
 void ShardServer::Queue(zmq::message_t identity) {
-  const auto& completions = service_.completions();
-  if (durability_ && !completions.empty()) {
-    held_reply_.Clear();
-    for (const CountedCompletion& completion : completions) {
-      held_reply_.add_replies()->Swap(reply_.mutable_replies(completion.request_index));
-    }
-    for (auto it = completions.rbegin(); it != completions.rend(); ++it) {
-      reply_.mutable_replies()->DeleteSubrange(it->request_index, 1);
-    }
-    Outgoing& held = held_.emplace_back();
-    held.identity.copy(identity);
-    held_reply_.SerializeToString(&held.payload);
+  if (commit_.holds_completions() && !service_.completions().empty()) {
+    HoldCompletions(identity);
     if (reply_.replies_size() == 0) return;
   }
   if (outgoing_used_ == outgoing_.size()) outgoing_.emplace_back();
@@ -205,116 +189,44 @@ void ShardServer::Queue(zmq::message_t identity) {
   reply_.SerializeToString(&out.payload);
 }
 
+void ShardServer::HoldCompletions(const zmq::message_t& identity) {
+  const auto& completions = service_.completions();
+  held_reply_.Clear();
+  for (const CountedCompletion& completion : completions) {
+    held_reply_.add_replies()->Swap(reply_.mutable_replies(completion.request_index));
+  }
+  for (auto it = completions.rbegin(); it != completions.rend(); ++it) {
+    reply_.mutable_replies()->DeleteSubrange(it->request_index, 1);
+  }
+  commit_.Hold(identity.to_string(), held_reply_.SerializeAsString());
+}
+
 void ShardServer::EndTurn() {
-  if (turn_log_) turn_log_->WriteLog();
-  if (durability_) {
-    if (Status written = durability_->Write(); !written) {
-      FailDurability("journal write", written.error());
-      return;
-    }
+  if (!commit_.WriteTurn()) {  // the loop stopped: nothing the files cannot keep is answered
+    outgoing_used_ = 0;
+    return;
   }
   for (std::size_t i = 0; i < outgoing_used_; ++i) {
-    Send(outgoing_[i]);
+    Send(outgoing_[i].identity.to_string_view(), outgoing_[i].payload);
     ClearForReuse(outgoing_[i].payload, kMaxKeptReplyBytes);
   }
   outgoing_used_ = 0;
-  StartSyncIfDue();
+  commit_.StartSyncIfDue();
 }
 
-void ShardServer::StartSyncIfDue() {
-  if (held_.empty() || sync_worker_.busy() || commit_failed_) return;
-  auto sync = PrepareSync();
-  if (!sync) {
-    SendHeld(held_.size());
-    return;
-  }
-  held_in_sync_ = held_.size();
-  sync_worker_.Start(std::move(sync), [this](Status status) { OnSynced(status); });
-}
-
-std::function<Status()> ShardServer::PrepareSync() {
-  auto journal = durability_->NeedsSync() ? durability_->PrepareSync() : nullptr;
-  auto log = turn_log_ && durability_->SyncsCompletions() ? turn_log_->PrepareLogSync() : nullptr;
-  syncing_journal_ = static_cast<bool>(journal);
-  syncing_log_ = static_cast<bool>(log);
-  if (!journal && !log) return nullptr;
-  return [journal = std::move(journal), log = std::move(log), &log_status = log_sync_status_] {
-    if (log) log_status = log();
-    return journal ? journal() : OkStatus();
-  };
-}
-
-void ShardServer::OnSynced(const Status& status) {
-  if (syncing_log_) turn_log_->LogSynced(log_sync_status_);
-  if (syncing_journal_) durability_->Synced(status);
-  if (!status) {
-    FailDurability("journal sync", status.error());
-    return;
-  }
-  // Completions held since the sync began wait for the next one (none when nothing needs it).
-  SendHeld(held_in_sync_);
-  held_in_sync_ = 0;
-  StartSyncIfDue();
-}
-
-// A finished sync may start the next one (for completions written meanwhile); no turn runs in
-// between to write more, so this ends after at most two.
-void ShardServer::WaitForSyncs() {
-  while (sync_worker_.busy()) sync_worker_.Wait();
-}
-
-void ShardServer::SendHeld(std::size_t count) {
-  for (std::size_t i = 0; i < count && !held_.empty(); ++i) {
-    Send(held_.front());
-    held_.pop_front();
-  }
-}
-
-void ShardServer::Send(const Outgoing& out) {
-  socket_.send(zmq::buffer(out.identity.data(), out.identity.size()),
-               zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-  socket_.send(zmq::buffer(out.payload), zmq::send_flags::dontwait);
-}
-
-void ShardServer::FailDurability(const std::string& what, const std::string& error) {
-  spdlog::critical(
-      "{} failed: {}; stopping the shard (its files hold every change a client was told of, and "
-      "it starts from them once they can be written again)",
-      what, error);
-  StopUnanswered();
-}
-
-// The changes are in memory but the files cannot keep them: answering would promise what a crash
-// could lose. Fail loudly; the supervisor restarts the shard from its files.
-void ShardServer::StopUnanswered() {
-  outgoing_used_ = 0;
-  held_.clear();
-  commit_failed_ = true;
-  loop_.Stop();
+void ShardServer::Send(std::string_view identity, std::string_view payload) {
+  socket_.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  socket_.send(zmq::buffer(payload), zmq::send_flags::dontwait);
 }
 
 void ShardServer::SetBackgroundSnapshot(BackgroundSnapshot& snapshot) {
-  snapshots_.emplace(
-      loop_, settings_, store_, snapshot,
-      SnapshotScheduler::Hooks{
-          .before_finish = [this] { WaitForSyncs(); },
-          .after_finish = [this] { StartSyncIfDue(); },
-          .finish_failed = [this](const std::string& error) { FailDurability("snapshot", error); },
-          .stop = [this] { StopUnanswered(); }});
-}
-
-void ShardServer::JournalRetired(const std::vector<InfoHash>& retired) {
-  if (!durability_ || retired.empty()) return;
-  durability_->RecordForgotten(retired);
-  if (Status written = durability_->Write(); !written) {
-    FailDurability("journal write", written.error());
-  }
+  snapshots_.emplace(loop_, settings_, store_, snapshot, commit_.SnapshotHooks());
 }
 
 void ShardServer::RunExpirySlice() {
   const std::uint64_t laps = expiry_.stats().laps;
   const Duration gap = expiry_.RunSlice(store_, loop_.clock());
-  JournalRetired(expiry_.retired());
+  commit_.WriteRetired(expiry_.retired());
   if (expiry_.stats().laps != laps && expiry_.LastLapOverran()) {
     using Seconds = std::chrono::duration<double>;
     spdlog::warn(

@@ -1,16 +1,13 @@
 // ShardServer: a shard's network face. A ROUTER socket on the EventLoop takes one RequestBatch
 // per message from any frontend, hands it to the ShardService, and answers with a ReplyBatch.
-// At the end of a turn the turn's batches are written to the journal, then their replies go out,
-// except those that counted a completion: they wait for a sync of the journal (group commit:
-// one sync covers every completion written before it starts), which runs on a worker thread so
-// the loop keeps serving. A TurnLog (the accounting's credit log) is written and synced with the
-// journal. Expiry runs on a timer in bounded slices so a sweep never stalls
-// replies; periodic snapshots are a SnapshotScheduler's. Persistence comes in through
+// What the replies wait for is the GroupCommit's: at the end of a turn the turn is written, then
+// its replies go out, except those that counted a completion, which the GroupCommit holds until a
+// sync covers them and then hands back here, in a message of their own. Periodic snapshots are a
+// SnapshotScheduler's. Expiry runs on a timer in bounded slices so a sweep never stalls replies.
+// Persistence comes in through
 // ReplyDurability and BackgroundSnapshot, so this class knows no files. Loop thread only.
 #pragma once
 
-#include <deque>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,13 +16,13 @@
 
 #include "common/curve_keys.h"
 #include "common/log_throttle.h"
-#include "common/reactor/background_worker.h"
 #include "common/reactor/event_loop.h"
 #include "common/result.h"
 #include "proto/shardtrack.pb.h"
 #include "shard/background_snapshot.h"
 #include "shard/expiry_sweep.h"
 #include "shard/frontend_keys.h"
+#include "shard/group_commit.h"
 #include "shard/late_batches.h"
 #include "shard/reply_durability.h"
 #include "shard/shard_service.h"
@@ -54,10 +51,10 @@ class ShardServer {
   // Binds the ROUTER socket; returns the endpoint actually bound (a '*' port resolved).
   Result<std::string> Bind();
   // Without it, replies go out at once. Must outlive the server.
-  void SetDurability(ReplyDurability* durability) { durability_ = durability; }
+  void SetDurability(ReplyDurability* durability) { commit_.SetDurability(durability); }
   // Written at the end of each turn that handled batches, before the journal and the replies;
   // synced with the journal (turn_log.h). Must outlive the server.
-  void SetTurnLog(TurnLog* log) { turn_log_ = log; }
+  void SetTurnLog(TurnLog* log) { commit_.SetTurnLog(log); }
   // The periodic snapshot; without it there is none. Must outlive the server. Call before Start.
   void SetBackgroundSnapshot(BackgroundSnapshot& snapshot);
   // Starts the expiry timer, and the snapshots if there is a BackgroundSnapshot.
@@ -76,7 +73,7 @@ class ShardServer {
   std::uint64_t revoked_requests() const { return revoked_requests_; }
   const ExpirySweep::Stats& expiry_stats() const { return expiry_.stats(); }
   // A journal write or sync failed and the loop was stopped because of it.
-  bool commit_failed() const { return commit_failed_; }
+  bool commit_failed() const { return commit_.failed(); }
 
  private:
   struct Outgoing {
@@ -94,22 +91,14 @@ class ShardServer {
   // Whether the frontend that sent `payload` still has a listed key (true without CURVE).
   bool SenderStillAdmitted(const zmq::message_t& payload) const;
   void DropRevoked(std::string_view key_hex);  // the same
-  // Queues reply_ for `identity`: its completion replies in held_, the rest in outgoing_.
+  // Queues reply_ for `identity`: its completion replies to commit_ to hold, the rest in
+  // outgoing_.
   void Queue(zmq::message_t identity);
-  void EndTurn();
-  void StartSyncIfDue();
-  // The sync held_'s completions wait for: the journal's and the turn log's, whichever has
-  // something to sync; empty when neither has (a snapshot made the journal durable).
-  std::function<Status()> PrepareSync();
-  void OnSynced(const Status& status);  // the journal's status
-  void SendHeld(std::size_t count);     // the oldest `count` of held_
-  void WaitForSyncs();
-  void Send(const Outgoing& out);
-  void FailDurability(const std::string& what, const std::string& error);
-  void StopUnanswered();  // what the files cannot keep is not answered
-  void RunExpirySlice();  // at the pace expiry_ sets
-  // Journals the torrents a slice forgot with their completed counts.
-  void JournalRetired(const std::vector<InfoHash>& retired);
+  // Holds the completion replies of reply_ (taking them out of it) in a message of their own.
+  void HoldCompletions(const zmq::message_t& identity);
+  void EndTurn();  // the turn written, its replies go out
+  void Send(std::string_view identity, std::string_view payload);
+  void RunExpirySlice();  // at the pace expiry_ sets; retired torrents journaled through commit_
 
   EventLoop& loop_;
   const ShardSettings& settings_;
@@ -117,13 +106,7 @@ class ShardServer {
   ShardService& service_;
   ExpirySweep expiry_;
   zmq::socket_t socket_;
-  ReplyDurability* durability_ = nullptr;
-  TurnLog* turn_log_ = nullptr;
-  // What the running sync covers, and the turn log's result (set by the worker's job).
-  bool syncing_journal_ = false;
-  bool syncing_log_ = false;
-  Status log_sync_status_ = OkStatus();
-  BackgroundWorker sync_worker_;
+  GroupCommit commit_;  // sends through socket_: declared after it, destroyed before it
   proto::RequestBatch incoming_;
   proto::ReplyBatch reply_;
   proto::ReplyBatch held_reply_;
@@ -131,11 +114,8 @@ class ShardServer {
   // turns so that serializing a reply reuses an earlier one's buffer.
   std::vector<Outgoing> outgoing_;
   std::size_t outgoing_used_ = 0;
-  std::deque<Outgoing> held_;     // replies counting a completion, waiting for a sync
-  std::size_t held_in_sync_ = 0;  // how many of held_ the running sync covers
   TimerId expiry_timer_ = 0;
   bool watching_ = false;
-  bool commit_failed_ = false;
   std::uint64_t batches_handled_ = 0;
   std::uint64_t malformed_messages_ = 0;
   LogThrottle malformed_log_;
