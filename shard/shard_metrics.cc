@@ -6,7 +6,7 @@ namespace shardtrack {
 
 void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::uint32_t count,
                           const SwarmStore& store, const ShardService& service,
-                          const ShardServer& server) {
+                          const ShardServer& server, const ExpirySweep::Stats& expiry) {
   MetricLabels shard = {{"shard", std::to_string(index)}};
   registry.AddGauge("shardtrack_shard_info", "This shard's index and the cluster's shard count.",
                     {{"shard", std::to_string(index)}, {"count", std::to_string(count)}},
@@ -79,7 +79,6 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
   registry.AddCounter("shardtrack_malformed_messages_total",
                       "Messages dropped unread: not a RequestBatch from a frontend.", shard,
                       [&server] { return server.malformed_messages(); });
-  const ExpirySweep::Stats& expiry = server.expiry_stats();
   const auto seconds = [](Duration d) { return std::chrono::duration<double>(d).count(); };
   registry.AddCounter("shardtrack_expired_peers_total",
                       "Peers removed for not announcing within --peer-timeout.", shard,

@@ -187,8 +187,8 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                                                    std::random_device{}(), limits);
   WarnIfAtLimits(settings.index, shard->store_, limits);
   try {  // sockets, an eventfd and two threads: each may be refused
-    shard->server_ = std::make_unique<ShardServer>(loop, context, settings, plan.expiry,
-                                                   shard->store_, *shard->service_);
+    shard->server_ =
+        std::make_unique<ShardServer>(loop, context, settings, shard->store_, *shard->service_);
     if (TakesConnections(settings)) {
       shard->watch_ = std::make_unique<ConnectionWatch>(loop, context, plan.curve.has_value());
     }
@@ -213,6 +213,8 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                       "the accounting files in it name members' passkeys");
   shard->server_->SetDurability(shard->persistence_.get());
   shard->server_->SetBackgroundSnapshot(*shard->persistence_);
+  shard->expiry_ =
+      std::make_unique<ExpiryTimer>(loop, plan.expiry, shard->store_, shard->server_->commit());
   return shard;
 }
 
@@ -241,6 +243,7 @@ Result<std::string> ShardRuntime::Start() {
   }
   auto endpoint = server_->Bind();
   if (endpoint.ok()) {
+    expiry_->Start();
     server_->Start();
     accounting_->Start();
   }
@@ -248,7 +251,8 @@ Result<std::string> ShardRuntime::Start() {
 }
 
 void ShardRuntime::RegisterMetrics(MetricsRegistry& registry) const {
-  RegisterShardMetrics(registry, settings_.index, settings_.count, store_, *service_, *server_);
+  RegisterShardMetrics(registry, settings_.index, settings_.count, store_, *service_, *server_,
+                       expiry_->stats());
   RegisterPersistenceMetrics(registry, settings_.index, *persistence_, clock_);
   accounting_->RegisterMetrics(registry);
   const std::string shard = std::to_string(settings_.index);
@@ -286,6 +290,7 @@ void ShardRuntime::ReloadFrontendKeys() {
 }
 
 bool ShardRuntime::Stop() {
+  expiry_->Stop();
   server_->Close();
   const bool accounted = accounting_->Close();
   if (volume_lost()) {

@@ -21,6 +21,7 @@
 #include "shard/accounting/accounting_flusher.h"
 #include "shard/accounting/transfer_ledger.h"
 #include "shard/connection_watch.h"
+#include "shard/expiry_timer.h"
 #include "shard/frontend_keys.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/shard_persistence.h"
@@ -105,6 +106,7 @@ class ShardRuntime {
   std::unique_ptr<AccountingFlusher> accounting_;
   std::unique_ptr<ShardService> service_;
   std::unique_ptr<ShardServer> server_;
+  std::unique_ptr<ExpiryTimer> expiry_;     // journals through the server's GroupCommit
   std::unique_ptr<ConnectionWatch> watch_;  // unless --listen is inproc:// (a node's)
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<ListFileReloader<FrontendKeys>> keys_reloader_;

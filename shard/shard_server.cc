@@ -26,13 +26,11 @@ std::string_view UserIdOf(const zmq::message_t& message) {
 }  // namespace
 
 ShardServer::ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
-                         const ExpirySweep::Options& expiry, SwarmStore& store,
-                         ShardService& service)
+                         SwarmStore& store, ShardService& service)
     : loop_(loop),
       settings_(settings),
       store_(store),
       service_(service),
-      expiry_(expiry),
       socket_(context, zmq::socket_type::router),
       commit_(loop, [this](std::string_view identity, std::string_view payload) {
         Send(identity, payload);
@@ -70,7 +68,6 @@ Result<std::string> ShardServer::Bind() {
 void ShardServer::Start() {
   loop_.WatchSocket(socket_, [this] { OnReadable(); });
   watching_ = true;
-  expiry_timer_ = loop_.RunAfter(expiry_.GapFor(store_.torrents()), [this] { RunExpirySlice(); });
   if (snapshots_) snapshots_->Start();
 }
 
@@ -85,8 +82,6 @@ void ShardServer::Close() {
   // The replies sent from here on are the last: they get a moment to leave before the socket
   // goes (a peer that is gone drops them at once, so a stop never waits long for one).
   socket_.set(zmq::sockopt::linger, kClosingLingerMs);
-  if (expiry_timer_ != 0) loop_.Cancel(expiry_timer_);
-  expiry_timer_ = 0;
   if (snapshots_) snapshots_->Close();
   commit_.Close();
 }
@@ -221,22 +216,6 @@ void ShardServer::Send(std::string_view identity, std::string_view payload) {
 
 void ShardServer::SetBackgroundSnapshot(BackgroundSnapshot& snapshot) {
   snapshots_.emplace(loop_, settings_, store_, snapshot, commit_.SnapshotHooks());
-}
-
-void ShardServer::RunExpirySlice() {
-  const std::uint64_t laps = expiry_.stats().laps;
-  const Duration gap = expiry_.RunSlice(store_, loop_.clock());
-  commit_.WriteRetired(expiry_.retired());
-  if (expiry_.stats().laps != laps && expiry_.LastLapOverran()) {
-    using Seconds = std::chrono::duration<double>;
-    spdlog::warn(
-        "expiry took {:.0f} s to sweep {} torrents, over --expire-lap {:.0f} s: dead peers stay "
-        "listed that long; raise --expire-slice or add shards (unless the shard was paused or "
-        "starved of CPU meanwhile)",
-        Seconds(expiry_.stats().last_lap).count(), store_.torrents(),
-        Seconds(expiry_.options().max_lap).count());
-  }
-  expiry_timer_ = loop_.RunAfter(gap, [this] { RunExpirySlice(); });
 }
 
 }  // namespace shardtrack

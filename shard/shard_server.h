@@ -3,8 +3,7 @@
 // What the replies wait for is the GroupCommit's: at the end of a turn the turn is written, then
 // its replies go out, except those that counted a completion, which the GroupCommit holds until a
 // sync covers them and then hands back here, in a message of their own. Periodic snapshots are a
-// SnapshotScheduler's. Expiry runs on a timer in bounded slices so a sweep never stalls replies.
-// Persistence comes in through
+// SnapshotScheduler's; expiry is an ExpiryTimer's, beside this. Persistence comes in through
 // ReplyDurability and BackgroundSnapshot, so this class knows no files. Loop thread only.
 #pragma once
 
@@ -20,7 +19,6 @@
 #include "common/result.h"
 #include "proto/shardtrack.pb.h"
 #include "shard/background_snapshot.h"
-#include "shard/expiry_sweep.h"
 #include "shard/frontend_keys.h"
 #include "shard/group_commit.h"
 #include "shard/late_batches.h"
@@ -36,7 +34,7 @@ namespace shardtrack {
 class ShardServer {
  public:
   ShardServer(EventLoop& loop, zmq::context_t& context, const ShardSettings& settings,
-              const ExpirySweep::Options& expiry, SwarmStore& store, ShardService& service);
+              SwarmStore& store, ShardService& service);
   ~ShardServer();
   // Makes the socket a CURVE server with `secret_key`; a ZapHandler admits the frontends `keys`
   // lists at their handshakes. ZeroMQ cannot close one peer's connection, so a batch from a
@@ -55,9 +53,11 @@ class ShardServer {
   // Written at the end of each turn that handled batches, before the journal and the replies;
   // synced with the journal (turn_log.h). Must outlive the server.
   void SetTurnLog(TurnLog* log) { commit_.SetTurnLog(log); }
+  // For what else writes the journal between turns (the ExpiryTimer).
+  GroupCommit& commit() { return commit_; }
   // The periodic snapshot; without it there is none. Must outlive the server. Call before Start.
   void SetBackgroundSnapshot(BackgroundSnapshot& snapshot);
-  // Starts the expiry timer, and the snapshots if there is a BackgroundSnapshot.
+  // Starts taking requests, and the snapshots if there is a BackgroundSnapshot.
   void Start();
   // Stops taking requests (shutdown): answers what frontends sent before it, abandons a running
   // snapshot (the final one follows), waits for its cleanup and sends the replies that waited for
@@ -71,7 +71,6 @@ class ShardServer {
   std::uint64_t late_requests() const { return late_requests_; }
   // Requests dropped unapplied: their frontend's key was revoked after it connected.
   std::uint64_t revoked_requests() const { return revoked_requests_; }
-  const ExpirySweep::Stats& expiry_stats() const { return expiry_.stats(); }
   // A journal write or sync failed and the loop was stopped because of it.
   bool commit_failed() const { return commit_.failed(); }
 
@@ -98,13 +97,11 @@ class ShardServer {
   void HoldCompletions(const zmq::message_t& identity);
   void EndTurn();  // the turn written, its replies go out
   void Send(std::string_view identity, std::string_view payload);
-  void RunExpirySlice();  // at the pace expiry_ sets; retired torrents journaled through commit_
 
   EventLoop& loop_;
   const ShardSettings& settings_;
   SwarmStore& store_;
   ShardService& service_;
-  ExpirySweep expiry_;
   zmq::socket_t socket_;
   GroupCommit commit_;  // sends through socket_: declared after it, destroyed before it
   proto::RequestBatch incoming_;
@@ -114,7 +111,6 @@ class ShardServer {
   // turns so that serializing a reply reuses an earlier one's buffer.
   std::vector<Outgoing> outgoing_;
   std::size_t outgoing_used_ = 0;
-  TimerId expiry_timer_ = 0;
   bool watching_ = false;
   std::uint64_t batches_handled_ = 0;
   std::uint64_t malformed_messages_ = 0;

@@ -2,7 +2,8 @@
 // completion wait for the journal's sync and come in a message of their own; the others go out
 // at once; a failed sync sends no completion reply and stops the shard. Every wait is a bounded
 // number of loop turns, so a bug fails instead of hanging. The oldest snapshot and journal a
-// periodic snapshot retires are closed on a worker thread, and Close waits for that.
+// periodic snapshot retires are closed on a worker thread, and Close waits for that. An
+// ExpiryTimer runs beside the server, as in a ShardRuntime, journaling through its GroupCommit.
 #include "shard/shard_server.h"
 
 #include <gtest/gtest.h>
@@ -21,6 +22,7 @@
 #include "common/clock.h"
 #include "shard/accounting/accounting_file.h"
 #include "shard/accounting/accounting_flusher.h"
+#include "shard/expiry_timer.h"
 #include "shard/persistence/faulty_file_ops.h"
 #include "shard/persistence/shard_persistence.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
@@ -46,10 +48,12 @@ class ShardServerTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.error();
     persistence_ = std::move(*opened);
     settings_.listen = "inproc://shard-server-test";
-    server_ = std::make_unique<ShardServer>(loop_, context_, settings_, expiry_, store_, service_);
+    server_ = std::make_unique<ShardServer>(loop_, context_, settings_, store_, service_);
     server_->SetDurability(persistence_.get());
     if (snapshots) server_->SetBackgroundSnapshot(*persistence_);
+    expiry_timer_.emplace(loop_, expiry_, store_, server_->commit());
     ASSERT_TRUE(server_->Bind().ok());
+    expiry_timer_->Start();
     server_->Start();
     client_.connect(settings_.listen);
   }
@@ -108,7 +112,8 @@ class ShardServerTest : public ::testing::Test {
   ShardService service_{0, 1, store_, 42};
   std::unique_ptr<ShardPersistence> persistence_;
   zmq::socket_t client_{context_, zmq::socket_type::dealer};
-  std::unique_ptr<ShardServer> server_;  // after what it uses: destroyed first
+  std::unique_ptr<ShardServer> server_;      // after what it uses: destroyed first
+  std::optional<ExpiryTimer> expiry_timer_;  // uses the server's GroupCommit: destroyed before it
   std::vector<std::vector<std::uint64_t>> messages_;
   std::map<std::uint64_t, std::string> failures_;
 };
@@ -162,7 +167,10 @@ TEST_F(ShardServerTest, AFailedSyncSendsNoCompletionReplyAndStopsTheShard) {
 class ShardServerCreditLogTest : public ShardServerTest {
  protected:
   static constexpr const char* kPasskey = "alicealicealicealicealicealiceal";
-  ~ShardServerCreditLogTest() override { server_.reset(); }  // before the flusher it uses
+  ~ShardServerCreditLogTest() override {  // before the flusher it uses
+    expiry_timer_.reset();
+    server_.reset();
+  }
   // Start() over `ops`, with an accounting over `ops` too.
   void StartCrediting(FileOps& ops) {
     Start(ops);
@@ -229,6 +237,7 @@ TEST_F(ShardServerCreditLogTest, APowerLossKeepsAnAnsweredCompletionsCountAndIts
   Send({Member(Announce(2, 1, proto::EVENT_COMPLETED, 0))});
   TurnUntil([&] { return replies() == 2; });
   ASSERT_EQ(replies(), 2u);
+  expiry_timer_.reset();
   server_.reset();  // the process stops here, writing nothing more, and the power fails
   persistence_.reset();
   flusher_.reset();
@@ -270,6 +279,7 @@ TEST_F(ShardServerTest, AFailedWriteOfRetiredTorrentsStopsTheShardAndLosesNoCoun
   ASSERT_TRUE(server_->commit_failed());
   EXPECT_EQ(store_.torrents(), 0u);  // retired from the store, not from the files
 
+  expiry_timer_.reset();
   server_.reset();  // the process stops: its lock on the data directory goes
   persistence_.reset();
   SwarmStore restarted;
