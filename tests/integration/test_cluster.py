@@ -437,6 +437,47 @@ class FullScrapeWithoutCacheTest(SharedClusterTest):
         self.assertEqual(set(scrape(self.fe(0))), earlier | {first, later})
 
 
+class SharedFullScrapeGzipTest(SharedClusterTest):
+    """Its own cluster, with --full-scrape-cache 0 and gzip on: full scrapes asked together
+    share one trip to the shards, and each asker is answered and counted as its own."""
+
+    frontends = 1
+    frontend_args = ("--full-scrape-cache", "0")
+
+    def test_each_asker_of_a_shared_full_scrape_gets_its_encoding_and_is_counted_once(self):
+        listed = self.torrent(0, "shared/gzip")
+        self.peers(1)[0].announce(self.fe(0), listed, event="started")
+        ok = 'shardtrack_http_requests_total{route="scrape",outcome="ok"}'
+        latency = 'shardtrack_http_request_duration_seconds_count{route="scrape"}'
+        before = cluster.metrics(self.fe(0))
+        trips_before = cluster.shard_requests_sent(self.fe(0))
+        # 5 pipelined on each of 10 connections; every other connection takes gzip.
+        connections = [HttpConnection(self.fe(0)) for _ in range(10)]
+        try:
+            for n, conn in enumerate(connections):
+                takes_gzip = "Accept-Encoding: gzip\r\n" if n % 2 else ""
+                conn.send(f"GET /scrape HTTP/1.1\r\nHost: x\r\n{takes_gzip}\r\n".encode() * 5)
+            replies = [(n % 2 == 1, conn.read_response())
+                       for n, conn in enumerate(connections) for _ in range(5)]
+        finally:
+            for conn in connections:
+                conn.close()
+        # Two shards: 100 requests to them without sharing, so most askers waited on another's.
+        self.assertLess(cluster.shard_requests_sent(self.fe(0)) - trips_before, 25)
+        for took_gzip, reply in replies:
+            self.assertEqual(reply.status, 200)
+            if took_gzip:
+                self.assertEqual(reply.header("content-encoding"), "gzip")
+                files = cluster.bdecode(gzip.decompress(reply.body))[b"files"]
+            else:
+                self.assertIsNone(reply.header("content-encoding"))
+                files = reply.bencoded()[b"files"]
+            self.assertIn(listed, files)
+        after = cluster.metrics(self.fe(0))
+        self.assertEqual(after[ok] - before.get(ok, 0), 50)
+        self.assertEqual(after[latency] - before.get(latency, 0), 50)
+
+
 class FullScrapeLimitTest(SharedClusterTest):
     """Its own cluster, with --full-scrape-limit 1: a full scrape lists one torrent a shard."""
 
