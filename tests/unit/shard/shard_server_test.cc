@@ -3,7 +3,8 @@
 // at once; a failed sync sends no completion reply and stops the shard. Every wait is a bounded
 // number of loop turns, so a bug fails instead of hanging. The oldest snapshot and journal a
 // periodic snapshot retires are closed on a worker thread, and Close waits for that. An
-// ExpiryTimer runs beside the server, as in a ShardRuntime, journaling through its GroupCommit.
+// ExpiryTimer runs beside the server, as in a ShardRuntime, journaling through its GroupCommit:
+// what it retires stays retired after a restart.
 #include "shard/shard_server.h"
 
 #include <gtest/gtest.h>
@@ -265,6 +266,26 @@ TEST_F(ShardServerCreditLogTest, APowerLossKeepsAnAnsweredCompletionsCountAndIts
 
 // Expiry retires a torrent with no peers left once its retention passed, and the journal must
 // say so: when that write fails the shard stops, and a restart finds the count the files hold.
+TEST_F(ShardServerTest, ATorrentExpiryRetiredStaysForgottenAfterARestart) {
+  expiry_.interval = milliseconds(20);
+  expiry_.torrent_retention = 1;
+  Start(real_);
+  Send({Announce(1, 1, proto::EVENT_COMPLETED, 0)});
+  Send({Announce(2, 1, proto::EVENT_STOPPED, 0)});
+  TurnUntil([&] { return replies() == 2 && store_.torrents() == 0; }, 1000);  // 1 to 2 s
+  ASSERT_EQ(store_.torrents(), 0u);
+  EXPECT_EQ(expiry_timer_->stats().torrents_retired, 1u);
+
+  expiry_timer_.reset();
+  server_.reset();
+  persistence_.reset();
+  SwarmStore restarted;
+  ASSERT_TRUE(
+      ShardPersistence::Open(real_, {dir_.path(), 0, 1, OnCorrupt::kRefuse, 2700, {}}, 0, restarted)
+          .ok());
+  EXPECT_EQ(restarted.torrents(), 0u);  // its count of 1 was journaled as forgotten
+}
+
 TEST_F(ShardServerTest, AFailedWriteOfRetiredTorrentsStopsTheShardAndLosesNoCount) {
   expiry_.interval = milliseconds(20);
   expiry_.torrent_retention = 1;
