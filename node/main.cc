@@ -105,6 +105,11 @@ int Run(int argc, char** argv) {
     LogStartFailure(ports.error());
     return 1;
   }
+  if (Status whole = ShardRuntime::CheckLayoutStartsWhole(shard_settings.front(), plans.front());
+      !whole) {
+    LogStartFailure(whole.error());
+    return 1;
+  }
   std::vector<std::unique_ptr<ShardRuntime>> shards;
   const auto stop_shards = [&shards](int code) { return StopShards(shards, code); };
   for (const ShardSettings& one : shard_settings) {

@@ -47,6 +47,10 @@ int Run(int argc, char** argv) {
   });
   zmq::context_t context(1);
   spdlog::info("loading shard {}/{} from {}", settings.index, settings.count, settings.data_dir);
+  if (Status whole = ShardRuntime::CheckLayoutStartsWhole(settings, *plan); !whole) {
+    LogStartFailure(whole.error());
+    return 1;
+  }
   auto shard = ShardRuntime::Open(loop, context, settings, std::move(*plan), clock);
   if (!shard) {
     LogStartFailure(shard.error());

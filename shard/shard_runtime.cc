@@ -107,10 +107,12 @@ Status CheckPorts(const ShardSettings& settings) {
   return OkStatus();
 }
 
-// Before the shard writes its first snapshot: see StartsRefused. Under --on-corrupt=quarantine
-// each shard goes on without what is missing, so none is refused.
-Status CheckLayoutStartsWhole(FileOps& files, const ShardSettings& settings, OnCorrupt on_corrupt) {
-  if (on_corrupt != OnCorrupt::kRefuse) return OkStatus();
+}  // namespace
+
+// Under --on-corrupt=quarantine each shard goes on without what is missing, so none is refused.
+Status ShardRuntime::CheckLayoutStartsWhole(const ShardSettings& settings, const ShardPlan& plan) {
+  if (plan.on_corrupt != OnCorrupt::kRefuse) return OkStatus();
+  PosixFileOps files;
   auto refused = StartsRefused(files, settings.data_dir, settings.count);
   if (!refused || refused->empty()) return OkStatus();  // the load says what it cannot read
   const std::string others =
@@ -119,8 +121,6 @@ Status CheckLayoutStartsWhole(FileOps& files, const ShardSettings& settings, OnC
                "; so no shard of " + std::to_string(settings.count) +
                " starts and nothing is written, and going back to the old count stays open"};
 }
-
-}  // namespace
 
 ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock,
                            PeerIdPolicy peer_ids)
@@ -163,9 +163,6 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   if (Status ports = CheckPorts(settings); !ports) return Error{ports.error()};
 
   auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock, plan.peer_ids);
-  if (Status whole = CheckLayoutStartsWhole(shard->files_, settings, plan.on_corrupt); !whole) {
-    return Error{whole.error()};
-  }
   const PersistenceOptions options{
       settings.data_dir,     settings.index,     settings.count,           plan.on_corrupt,
       settings.peer_timeout, plan.snapshot_cpus, settings.sync_completions};

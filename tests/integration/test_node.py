@@ -227,6 +227,25 @@ class NodeTest(ProcessTestCase):
         frontend = self.start(Frontend(0, [s.endpoint for s in shards], env=self.env))
         self.assertCounts(frontend.port, 1, 1)
 
+    def test_a_layout_that_cannot_start_whole_is_refused_before_any_shard_writes(self):
+        node = self.start_node()
+        self.seed_and_leech(node.port)
+        self.assertEqual(node.stop(), 0, node.log_tail())
+        aside = os.path.join(self.tmp, "aside")  # a copy that left shard 1 of 2 out
+        os.makedirs(aside)
+        for name in os.listdir(self.data_dir):
+            if name.startswith(f"shard-1-of-{SHARDS}."):
+                os.rename(os.path.join(self.data_dir, name), os.path.join(aside, name))
+        before = sorted(os.listdir(self.data_dir))
+        result = subprocess.run(
+            [cluster.binary("shardtrack-node"), "--data-dir", self.data_dir, "--shards", "3",
+             "--bind", "127.0.0.1", "--port", "0"],
+            capture_output=True, text=True, env=self.env, timeout=30)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn(f"no file of shard 1 of {SHARDS} is in", result.stderr)
+        self.assertIn("so no shard of 3 starts and nothing is written", result.stderr)
+        self.assertEqual(sorted(os.listdir(self.data_dir)), before)
+
     def test_udp_announces_reach_every_shard(self):
         node = self.start_node("--udp-port", str(free_udp_port()))
         udp_port = node.udp_port
