@@ -63,10 +63,6 @@ class GroupCommit {
   // For a stop, after the last turn: waits for the running sync, then syncs and sends whatever
   // is still held (nothing after a failure).
   void Close();
-  // Says `what` failed with `error` and stops the loop, sending nothing held.
-  void Fail(const std::string& what, const std::string& error);
-  // Stops the loop, sending nothing held (the cause was said already).
-  void StopUnanswered();
   // A journal write or sync failed (or the files were lost) and the loop was stopped.
   bool failed() const { return failed_; }
 
@@ -82,6 +78,10 @@ class GroupCommit {
   void OnSynced(const Status& status);  // the journal's status
   void SendHeld(std::size_t count);     // the oldest `count` of held_
   void WaitForSyncs();
+  // Says `what` failed with `error` and stops the loop, sending nothing held.
+  void Fail(const std::string& what, const std::string& error);
+  // Stops the loop, sending nothing held (the cause was said already).
+  void StopUnanswered();
 
   EventLoop& loop_;
   Send send_;
