@@ -53,9 +53,13 @@ void LoadgenOptions::Register(FlagSet& flags) {
             Between(1, kMaxSources, "the host numbers of 127.0.0.0/24"));
   flags.Add("connections", &connections, "concurrent connections, one request in flight each",
             AtLeast(1));
-  flags.Add("mode", &mode, "announce, scrape, mix (announces and scrapes) or populate");
+  flags.Add("mode", &mode,
+            "what is sent: announces, scrapes, a mix of both, or populate (each peer announces "
+            "once, then the run ends)",
+            WordsOf({"announce", "scrape", "mix", "populate"}));
   flags.Add("keep-alive", &keep_alive, "reuse connections (--keep-alive=false: one per request)");
-  flags.Add("distribution", &distribution, "torrent popularity: zipf, gamma or uniform");
+  flags.Add("distribution", &distribution, "torrent popularity",
+            WordsOf({"zipf", "gamma", "uniform"}));
   flags.Add("zipf-s", &zipf_s, "Zipf exponent");
   flags.Add("torrents", &torrents, "torrents in the workload", AtLeast(1));
   flags.Add("peers", &peers,

@@ -49,6 +49,15 @@ std::function<Status(std::string_view)> IntegerSetter(Int* value, IntRange range
   };
 }
 
+// "allow or deny", "local, always or never".
+std::string OneOf(const std::vector<std::string>& texts) {
+  std::string out;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == texts.size() ? " or " : ", ") + texts[i];
+  }
+  return out;
+}
+
 std::string EnvName(std::string_view flag) {
   std::string out = "SHARDTRACK_";
   for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
@@ -73,6 +82,12 @@ IntRange AtLeast(std::int64_t least, std::string why) {
 
 IntRange UpToTenYears(std::int64_t least, std::int64_t per_second) {
   return Between(least, kLongestSettingSeconds * per_second, "ten years");
+}
+
+Words<std::string> WordsOf(std::vector<std::string> texts) {
+  Words<std::string> words;
+  for (std::string& text : texts) words.push_back({text, std::move(text)});
+  return words;
 }
 
 FlagSet::FlagSet(std::string program, std::string summary)
@@ -107,8 +122,36 @@ void FlagSet::Add(std::string name, bool* value, std::string help) {
              } else if (t == "false" || t == "0" || t == "no") {
                *value = false;
              } else {
-               return Error{"expects true or false, got '" + std::string(t) + "'"};
+               return Error{"must be true or false (or 1 or 0, yes or no), not '" + std::string(t) +
+                            "'"};
              }
+             return OkStatus();
+           },
+           {}});
+}
+
+void FlagSet::AddWords(std::string name, std::string help, std::vector<std::string> texts,
+                       std::size_t default_index, std::function<void(std::size_t)> set) {
+  if (default_index >= texts.size()) {
+    // A programming error, not an operator's: the program could never start with its default.
+    std::fprintf(stderr, "FlagSet: --%s's default is none of its words, %s\n", name.c_str(),
+                 OneOf(texts).c_str());
+    std::abort();
+  }
+  std::string default_text = texts[default_index];
+  std::string allowed = OneOf(texts);
+  AddFlag({std::move(name),
+           std::move(help),
+           std::move(default_text),
+           allowed,
+           false,
+           false,
+           [texts = std::move(texts), allowed, set = std::move(set)](std::string_view t) -> Status {
+             const auto found = std::find(texts.begin(), texts.end(), t);
+             if (found == texts.end()) {
+               return Error{"must be " + allowed + ", not '" + std::string(t) + "'"};
+             }
+             set(static_cast<std::size_t>(found - texts.begin()));
              return OkStatus();
            },
            {}});
@@ -161,7 +204,7 @@ void FlagSet::Add(std::string name, double* value, std::string help) {
              char* end = nullptr;
              double parsed = std::strtod(copy.c_str(), &end);
              if (copy.empty() || *end != '\0') {
-               return Error{"expects a number, got '" + copy + "'"};
+               return Error{"must be a number, not '" + copy + "'"};
              }
              *value = parsed;
              return OkStatus();
@@ -299,7 +342,7 @@ std::string FlagSet::Help() const {
     out += "\n      default: " + (flag.default_text.empty() ? "(none)" : flag.default_text);
     if (!ignore_environment_) out += "; environment: " + EnvName(flag.name);
     out += "\n";
-    if (!flag.range_text.empty()) out += "      allowed: " + flag.range_text + "\n";
+    if (!flag.allowed_text.empty()) out += "      allowed: " + flag.allowed_text + "\n";
   }
   return out;
 }
@@ -309,7 +352,8 @@ std::string FlagSet::MarkdownTable() const {
   for (const auto& flag : flags_) {
     out += "| `--" + flag.name + "` | " +
            (flag.default_text.empty() ? "" : "`" + flag.default_text + "`") + " | " +
-           flag.range_text + " | " + flag.help + (flag.repeatable ? " (repeatable)" : "") + " |\n";
+           flag.allowed_text + " | " + flag.help + (flag.repeatable ? " (repeatable)" : "") +
+           " |\n";
   }
   return out;
 }

@@ -4,10 +4,11 @@
 // variable SHARDTRACK_<NAME> (upper case, '-' as '_'), for containers; the command line wins
 // (a tool that is not a server can IgnoreEnvironment()).
 // A repeatable setting takes a comma-separated list from the environment. An integer setting may
-// declare the values it allows (IntRange): a value outside is refused where it is read, with one
-// message naming the setting, its range and why. `--help` prints every setting with its default
-// and range; `--help-markdown` prints MarkdownTable() instead, which is what the README's settings
-// tables are generated from (scripts/settings-tables).
+// declare the values it allows (IntRange), and a setting that is one of a few words declares them
+// (Words): a value outside is refused where it is read, with one message naming the setting and
+// what it allows. `--help` prints every setting with its default and what it allows;
+// `--help-markdown` prints MarkdownTable() instead, which is what the README's settings tables are
+// generated from (scripts/settings-tables).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,19 @@ IntRange AtLeast(std::int64_t least, std::string why = {});
 // milliseconds: a longer time is a typo, and a few hundred years would overflow a Duration.
 IntRange UpToTenYears(std::int64_t least, std::int64_t per_second = 1);
 
+// The words a setting allows, each with the value it stands for (two words may stand for one
+// value: an older spelling kept so that older configurations start). The setting's default must
+// be the value of one of them: Add aborts when it is not, a programming error.
+template <typename Value>
+struct Word {
+  std::string text;
+  Value value;
+};
+template <typename Value>
+using Words = std::vector<Word<Value>>;
+// Words that stand for themselves, for a setting kept as text.
+Words<std::string> WordsOf(std::vector<std::string> texts);
+
 class FlagSet {
  public:
   FlagSet(std::string program, std::string summary);
@@ -51,6 +65,8 @@ class FlagSet {
   void Add(std::string name, std::uint16_t* value, std::string help, IntRange range = {});
   void Add(std::string name, double* value, std::string help);
   void Add(std::string name, std::vector<std::string>* values, std::string help);  // repeatable
+  template <typename Value>
+  void Add(std::string name, Value* value, std::string help, Words<Value> words);
   // Parse reads no SHARDTRACK_* variable and Help() names none: for tools that run beside a
   // server configured by them (shardtrack-loadgen).
   void IgnoreEnvironment() { ignore_environment_ = true; }
@@ -75,13 +91,16 @@ class FlagSet {
     std::string name;
     std::string help;
     std::string default_text;
-    std::string range_text;  // "1 to 3600 (an hour)"; empty: any value of its type
+    std::string allowed_text;  // "1 to 3600 (an hour)", "allow or deny"; empty: any value
     bool is_bool = false;
     bool repeatable = false;
     std::function<Status(std::string_view)> set;
     std::function<void()> clear;  // repeatable flags: forget the environment's list
   };
   void AddFlag(Flag flag);
+  // A setting that is one of `texts`; `set(i)` gives it the value of texts[i].
+  void AddWords(std::string name, std::string help, std::vector<std::string> texts,
+                std::size_t default_index, std::function<void(std::size_t)> set);
   template <typename Integer>
   void AddInteger(std::string name, Integer* value, std::string help, IntRange range);
   Status Set(const Flag& flag, std::string_view text) const;
@@ -99,5 +118,17 @@ class FlagSet {
   std::string summary_;
   std::vector<Flag> flags_;
 };
+
+template <typename Value>
+void FlagSet::Add(std::string name, Value* value, std::string help, Words<Value> words) {
+  std::vector<std::string> texts;
+  std::size_t default_index = words.size();
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    texts.push_back(words[i].text);
+    if (default_index == words.size() && words[i].value == *value) default_index = i;
+  }
+  AddWords(std::move(name), std::move(help), std::move(texts), default_index,
+           [value, words = std::move(words)](std::size_t i) { *value = words[i].value; });
+}
 
 }  // namespace shardtrack

@@ -9,25 +9,30 @@
 
 namespace shardtrack {
 
-bool SetUpLogging(std::string_view process_name, std::string_view level) {
-  auto parsed = spdlog::level::from_str(std::string(level));
-  if (parsed == spdlog::level::off && level != "off") {
-    std::fprintf(stderr,
-                 "shardtrack-%.*s: --log-level expects trace, debug, info, warn, error, critical "
-                 "or off, got '%.*s'\n",
-                 static_cast<int>(process_name.size()), process_name.data(),
-                 static_cast<int>(level.size()), level.data());
-    return false;
-  }
+void AddLogLevelFlag(FlagSet& flags, LogLevel* level) {
+  flags.Add("log-level", level, "the least severe log lines written to stderr",
+            {{"trace", LogLevel::kTrace},
+             {"debug", LogLevel::kDebug},
+             {"info", LogLevel::kInfo},
+             {"warn", LogLevel::kWarn},
+             {"error", LogLevel::kError},
+             {"critical", LogLevel::kCritical},
+             {"off", LogLevel::kOff},
+             // spdlog's own names for two of them, which the setting took before.
+             {"warning", LogLevel::kWarn},
+             {"err", LogLevel::kError}});
+}
+
+void SetUpLogging(std::string_view process_name, LogLevel level) {
+  static_assert(static_cast<int>(LogLevel::kOff) == spdlog::level::off);
   auto logger = spdlog::stderr_logger_st(std::string(process_name));
-  logger->set_level(parsed);
+  logger->set_level(static_cast<spdlog::level::level_enum>(level));
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   // stderr is often a pipe (a terminal's tee, a container's log collector). If its reader goes
   // first, the next log line must fail quietly, not kill the process before its final snapshot.
   std::signal(SIGPIPE, SIG_IGN);
-  return true;
 }
 
 void LogStartFailure(std::string_view message) {

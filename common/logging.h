@@ -4,11 +4,18 @@
 
 #include <string_view>
 
+#include "common/flags.h"
+
 namespace shardtrack {
 
-// `level` is one of trace, debug, info, warn, error, critical, off. False when it is not, with
-// the error on stderr ("shardtrack-<process_name>: ..."): the process exits 2 (settings refused).
-bool SetUpLogging(std::string_view process_name, std::string_view level);
+// What --log-level lets through, least severe first; kOff: nothing (but LogStartFailure).
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
+
+// Names --log-level on `flags`, alike in every process.
+void AddLogLevelFlag(FlagSet& flags, LogLevel* level);
+
+// The process's logger, named `process_name`, writing `level` and above to stderr.
+void SetUpLogging(std::string_view process_name, LogLevel level);
 
 // A failure that stops the process from starting: logged as critical, and written to stderr
 // even under --log-level off, so that a refused start is never silent (under a supervisor that

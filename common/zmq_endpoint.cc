@@ -89,13 +89,13 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
                                       : (scheme == "ipc" || scheme == "inproc") && !rest.empty());
   if (valid && scheme == "tcp" && HasBareIpv6Host(rest, use)) {
     return Error{std::string(flag) +
-                 ": an IPv6 address goes in brackets, like tcp://[::1]:7000; got '" +
+                 ": an IPv6 address goes in brackets, like tcp://[::1]:7000, not '" +
                  std::string(endpoint) + "'"};
   }
   if (valid) return OkStatus();
   return Error{std::string(flag) +
                " must be a ZeroMQ endpoint: tcp://HOST:PORT with a port from 1 to 65535 (like "
-               "tcp://127.0.0.1:7000), ipc://PATH or inproc://NAME; got '" +
+               "tcp://127.0.0.1:7000), ipc://PATH or inproc://NAME, not '" +
                std::string(endpoint) + "'"};
 }
 

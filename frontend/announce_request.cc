@@ -174,13 +174,6 @@ IpAddress PeerAddressOf(const AnnounceOptions& options, const IpAddress& client,
   return believe && usable ? *claimed : client;
 }
 
-std::optional<IpOverride> ParseIpOverride(std::string_view text) {
-  if (text == "local") return IpOverride::kLocal;
-  if (text == "always") return IpOverride::kAlways;
-  if (text == "never") return IpOverride::kNever;
-  return std::nullopt;
-}
-
 Status ParseAnnounce(std::string_view raw_query, const IpAddress& client,
                      const AnnounceOptions& options, ParsedAnnounce& out) {
   out.request.Clear();

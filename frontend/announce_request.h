@@ -30,8 +30,6 @@ enum class IpOverride {
   kAlways,
   kNever,
 };
-// "local", "always", "never".
-std::optional<IpOverride> ParseIpOverride(std::string_view text);
 
 struct AnnounceOptions {
   std::uint32_t response_size = 50;  // peers wanted when numwant is absent

@@ -110,7 +110,6 @@ struct Intake {
 
 // What Create checked, for the parts' constructors.
 struct Checked {
-  AnnounceOptions announce;
   UdpSocket::Options udp;
   StartingLists lists;
   ClientAddressPolicy policy;
@@ -158,15 +157,13 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
   if (!IpAddress::Parse(Unbracketed(settings.bind))) {
     return Error{
         "--bind must be an IPv4 or IPv6 address literal (like 127.0.0.1, 0.0.0.0 or ::), "
-        "got '" +
+        "not '" +
         settings.bind + "'"};
   }
   if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
   if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
     return Error{metrics.error()};
   }
-  auto announce = AnnounceOptionsFrom(settings);
-  if (!announce.ok()) return Error{announce.error()};
   auto curve = LoadCurve(settings);
   if (!curve.ok()) return Error{curve.error()};
   auto udp_ids = LoadUdpConnectionIds(settings.udp_secret_file);
@@ -187,8 +184,7 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
   auto policy = ClientAddressPolicy::Make(settings.trusted_proxies, settings.trust_x_forwarded_for,
                                           settings.require_proxy_header);
   if (!policy.ok()) return Error{policy.error()};
-  return Checked{.announce = *announce,
-                 .udp = UdpSocketOptionsFrom(settings),
+  return Checked{.udp = UdpSocketOptionsFrom(settings),
                  .lists = std::move(*lists),
                  .policy = std::move(*policy),
                  .udp_ids = *udp_ids,
@@ -268,9 +264,9 @@ FrontendRuntime::Parts::Parts(EventLoop& loop, zmq::context_t& context,
       settings(frontend_settings),
       lists(std::move(checked.lists)),
       limiter(std::move(checked.limiter)),
-      handler(settings, checked.announce, clock),
+      handler(settings, AnnounceOptionsFrom(settings), clock),
       http(loop, HttpOptionsFrom(settings, std::move(checked.policy)), handler),
-      udp_handler(settings, checked.announce, clock, checked.udp_ids),
+      udp_handler(settings, AnnounceOptionsFrom(settings), clock, checked.udp_ids),
       demux(handler, udp_handler),
       router(loop, context, settings.shards, RouterOptionsFrom(settings, checked.curve), demux),
       udp(loop, std::move(checked.udp),

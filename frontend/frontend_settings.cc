@@ -15,6 +15,8 @@ namespace {
 constexpr std::uint32_t kLargestUdpDatagram = 65535;       // the UDP header's length field
 constexpr std::uint32_t kLongestRetryInMinutes = 24 * 60;  // a day
 
+const Words<AccessMode> kAccessModes = {{"allow", AccessMode::kAllow}, {"deny", AccessMode::kDeny}};
+
 }  // namespace
 
 void FrontendSettings::Register(FlagSet& flags) {
@@ -25,7 +27,7 @@ void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("shard-public-key-file", &shard_public_key_file,
             "file of the shards' CURVE public key (with --curve-secret-file)");
   RegisterServing(flags);
-  flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
+  AddLogLevelFlag(flags, &log_level);
 }
 
 void FrontendSettings::RegisterServing(FlagSet& flags) {
@@ -116,7 +118,10 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "apart; 0: none. Keep --announce-interval + half of it under the shards' "
             "--peer-timeout");
   flags.Add("ip-override", &ip_override,
-            "whose ip= parameter is believed: local (loopback/private sources), always, never");
+            "whose ip= parameter is believed: local (loopback/private sources), always, never",
+            {{"local", IpOverride::kLocal},
+             {"always", IpOverride::kAlways},
+             {"never", IpOverride::kNever}});
   flags.Add("full-scrape", &full_scrape, "answer /scrape without info_hash with every torrent");
   flags.Add("max-scrape-hashes", &max_scrape_hashes,
             "distinct info_hash values in one scrape (repeats are answered once; such a scrape "
@@ -139,7 +144,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "file of infohashes (40 hex digits a line, # comments), or a directory of .torrent "
             "files, that --access-mode applies to; empty: every torrent is served");
   flags.Add("access-mode", &access_mode,
-            "allow: only listed torrents are served; deny: listed torrents are refused");
+            "allow: only listed torrents are served; deny: listed torrents are refused",
+            kAccessModes);
   flags.Add("access-list-interval", &access_list_interval,
             "seconds between checks of --access-list; a changed file or directory is reloaded",
             AtLeast(1));
@@ -152,7 +158,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "file of peer id prefixes (one a line, %XX escapes, # comments) naming BitTorrent "
             "clients that --client-mode applies to; empty: every client may announce");
   flags.Add("client-mode", &client_mode,
-            "allow: only listed clients may announce; deny: listed clients are refused");
+            "allow: only listed clients may announce; deny: listed clients are refused",
+            kAccessModes);
   flags.Add("client-list-interval", &client_list_interval,
             "seconds between checks of --client-list; a changed file is reloaded", AtLeast(1));
   flags.Add("ip-list", &ip_list,
@@ -160,7 +167,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "that --ip-mode applies to; empty: every address is served");
   flags.Add("ip-mode", &ip_mode,
             "deny: listed addresses are refused everything; allow: only listed addresses are "
-            "served");
+            "served",
+            kAccessModes);
   flags.Add("ip-list-interval", &ip_list_interval,
             "seconds between checks of --ip-list; a changed file is reloaded", AtLeast(1));
   flags.Add("shard-timeout-ms", &shard_timeout_ms,
@@ -235,48 +243,27 @@ Duration BatchWindowFrom(const FrontendSettings& settings) {
   return std::chrono::microseconds(settings.batch_window_us);
 }
 
-Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings) {
-  auto ip_override = ParseIpOverride(settings.ip_override);
-  if (!ip_override) {
-    return Error{"--ip-override must be local, always or never, not '" + settings.ip_override +
-                 "'"};
-  }
-  return AnnounceOptions{settings.response_size, settings.max_give, *ip_override};
+AnnounceOptions AnnounceOptionsFrom(const FrontendSettings& settings) {
+  return {settings.response_size, settings.max_give, settings.ip_override};
 }
 
-namespace {
-
-// A list file's path and interval, and its mode (allow or deny) given as `mode` to the flag named
-// `mode_flag`.
-Result<ListFileSettings> ListFileSettingsFrom(const std::string& path, std::uint32_t interval,
-                                              const std::string& mode_flag = {},
-                                              const std::string& mode = "allow") {
-  auto parsed_mode = ParseAccessMode(mode);
-  if (!parsed_mode) {
-    return Error{"--" + mode_flag + " must be allow or deny, not '" + mode + "'"};
-  }
-  return ListFileSettings{path, *parsed_mode, std::chrono::seconds(interval)};
+ListFileSettings AccessSettingsFrom(const FrontendSettings& settings) {
+  return {settings.access_list, settings.access_mode,
+          std::chrono::seconds(settings.access_list_interval)};
 }
 
-}  // namespace
-
-Result<ListFileSettings> AccessSettingsFrom(const FrontendSettings& settings) {
-  return ListFileSettingsFrom(settings.access_list, settings.access_list_interval, "access-mode",
-                              settings.access_mode);
+ListFileSettings PasskeySettingsFrom(const FrontendSettings& settings) {
+  return {settings.passkey_file, AccessMode::kAllow,
+          std::chrono::seconds(settings.passkey_file_interval)};
 }
 
-Result<ListFileSettings> PasskeySettingsFrom(const FrontendSettings& settings) {
-  return ListFileSettingsFrom(settings.passkey_file, settings.passkey_file_interval);
+ListFileSettings ClientListSettingsFrom(const FrontendSettings& settings) {
+  return {settings.client_list, settings.client_mode,
+          std::chrono::seconds(settings.client_list_interval)};
 }
 
-Result<ListFileSettings> ClientListSettingsFrom(const FrontendSettings& settings) {
-  return ListFileSettingsFrom(settings.client_list, settings.client_list_interval, "client-mode",
-                              settings.client_mode);
-}
-
-Result<ListFileSettings> IpListSettingsFrom(const FrontendSettings& settings) {
-  return ListFileSettingsFrom(settings.ip_list, settings.ip_list_interval, "ip-mode",
-                              settings.ip_mode);
+ListFileSettings IpListSettingsFrom(const FrontendSettings& settings) {
+  return {settings.ip_list, settings.ip_mode, std::chrono::seconds(settings.ip_list_interval)};
 }
 
 }  // namespace shardtrack

@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/flags.h"
+#include "common/logging.h"
 #include "common/reactor/udp_socket.h"
 #include "common/result.h"
 #include "frontend/access/modal_list.h"
@@ -121,9 +122,9 @@ struct FrontendSettings {
   // Seconds the interval is spread over around announce_interval (AnnounceInterval), which
   // takes at most announce_interval. opentracker's default spread.
   std::uint32_t interval_jitter = 180;
-  // Whose `ip=` parameter is believed: "local" (loopback and private sources, the original
-  // tracker's only_local_override_ip), "always", or "never".
-  std::string ip_override = "local";
+  // Whose `ip=` parameter is believed: local (loopback and private sources, the original
+  // tracker's only_local_override_ip), always, or never.
+  IpOverride ip_override = IpOverride::kLocal;
 
   // Scrape and the info page.
   bool full_scrape = true;                   // /scrape without info_hash lists every torrent
@@ -144,7 +145,7 @@ struct FrontendSettings {
   std::string access_list;
   // allow: only the listed torrents are served (a private tracker); deny: the listed ones are
   // refused (a public tracker's block list).
-  std::string access_mode = "allow";
+  AccessMode access_mode = AccessMode::kAllow;
   // Seconds between checks of the file's size, mtime and inode; a changed file is read again
   // off the loop. The original tracker's parse_allowed_interval was 15 minutes; a stat a minute
   // costs nothing and an operator sees a change take effect soon.
@@ -160,19 +161,19 @@ struct FrontendSettings {
   // list of clients that cheat): a file of peer id prefixes, one a line
   // (frontend/access/client_list.h). Empty: every client.
   std::string client_list;
-  std::string client_mode = "allow";        // as access_mode: allow or deny the listed clients
-  std::uint32_t client_list_interval = 60;  // seconds between checks, as access_list_interval
+  AccessMode client_mode = AccessMode::kAllow;  // as access_mode: allow or deny the listed clients
+  std::uint32_t client_list_interval = 60;      // seconds between checks, as access_list_interval
   // --ip-list FILE: client addresses, CIDR blocks and ranges (frontend/access/ip_list.h).
   // Empty: every address.
   std::string ip_list;
-  std::string ip_mode = "deny";         // deny (a block list) or allow (only the listed)
-  std::uint32_t ip_list_interval = 60;  // seconds between checks, as access_list_interval
+  AccessMode ip_mode = AccessMode::kDeny;  // deny (a block list) or allow (only the listed)
+  std::uint32_t ip_list_interval = 60;     // seconds between checks, as access_list_interval
 
   // The hop to the shards.
   std::int64_t shard_timeout_ms = 1000;         // a request unanswered this long fails
   std::uint32_t max_pending_per_shard = 50000;  // queued requests before new ones fail at once
 
-  std::string log_level = "info";
+  LogLevel log_level = LogLevel::kInfo;
 
   void Register(FlagSet& flags);
   // Everything but the shard list, the CURVE keys and the log level: what shardtrack-node takes for
@@ -206,19 +207,18 @@ ClientRequestLimiter ClientRequestLimiterFrom(const FrontendSettings& settings);
 // --batch-window-us as EventLoop::SetBatchWindow takes it.
 Duration BatchWindowFrom(const FrontendSettings& settings);
 
-// --ip-override checked (local, always or never), with --response-size and --max-give: what the
-// announce parser takes.
-Result<AnnounceOptions> AnnounceOptionsFrom(const FrontendSettings& settings);
+// --ip-override, --response-size and --max-give: what the announce parser takes.
+AnnounceOptions AnnounceOptionsFrom(const FrontendSettings& settings);
 
-// A list file's settings, its mode checked: `path` empty means the list is off.
+// A list file's settings: `path` empty means the list is off.
 struct ListFileSettings {
   std::string path;
   AccessMode mode = AccessMode::kAllow;  // what the list's entries get (not for passkeys)
   Duration interval = std::chrono::seconds(60);
 };
-Result<ListFileSettings> AccessSettingsFrom(const FrontendSettings& settings);
-Result<ListFileSettings> PasskeySettingsFrom(const FrontendSettings& settings);
-Result<ListFileSettings> ClientListSettingsFrom(const FrontendSettings& settings);
-Result<ListFileSettings> IpListSettingsFrom(const FrontendSettings& settings);
+ListFileSettings AccessSettingsFrom(const FrontendSettings& settings);
+ListFileSettings PasskeySettingsFrom(const FrontendSettings& settings);
+ListFileSettings ClientListSettingsFrom(const FrontendSettings& settings);
+ListFileSettings IpListSettingsFrom(const FrontendSettings& settings);
 
 }  // namespace shardtrack

@@ -13,10 +13,9 @@ namespace {
 // The list in force at start (off without a file). `make` turns the file's list and the mode
 // into a Target.
 template <typename Target, typename Make>
-Result<StartingList<Target>> LoadStartingList(std::string_view flag,
-                                              Result<ListFileSettings> settings, Make make) {
-  if (!settings.ok()) return Error{settings.error()};
-  StartingList<Target> starting{std::move(*settings), {}, Target(), {}};
+Result<StartingList<Target>> LoadStartingList(std::string_view flag, ListFileSettings settings,
+                                              Make make) {
+  StartingList<Target> starting{std::move(settings), {}, Target(), {}};
   if (starting.settings.path.empty()) return starting;
   starting.stamp = StampOf(starting.settings.path);
   auto list = starting.loader.Load(starting.settings.path);

@@ -22,7 +22,7 @@ int Run(int argc, char** argv) {
       "Answers HTTP announces and scrapes; routes each torrent to the shard that owns it.");
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
-  if (!SetUpLogging("frontend", settings.log_level)) return 2;
+  SetUpLogging("frontend", settings.log_level);
   SystemClock clock;
   EventLoop loop(clock);
   zmq::context_t context(1);

@@ -35,7 +35,7 @@ struct NodeSettings {
   FrontendSettings frontend;
   ShardSettings shard;  // for every shard, but index, count and listen
   std::uint32_t shards = 1;
-  std::string log_level = "info";
+  LogLevel log_level = LogLevel::kInfo;
 
   void Register(FlagSet& flags) {
     flags.Add("shards", &shards,
@@ -43,7 +43,7 @@ struct NodeSettings {
               Between(1, kMaxShards, "each costs descriptors"));
     frontend.RegisterServing(flags);
     shard.RegisterStorage(flags);
-    flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
+    AddLogLevelFlag(flags, &log_level);
   }
 
   // A node, unlike a frontend and its shards apart, holds both settings: a peer that announces
@@ -80,7 +80,7 @@ int Run(int argc, char** argv) {
                 "UDP), swarms kept and saved in --data-dir.");
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
-  if (!SetUpLogging("node", settings.log_level)) return 2;
+  SetUpLogging("node", settings.log_level);
   settings.WarnOfPeersExpiringBeforeTheyAnnounce();
   const std::vector<ShardSettings> shard_settings = settings.PlanShards();
   SystemClock clock;
@@ -105,8 +105,7 @@ int Run(int argc, char** argv) {
     LogStartFailure(ports.error());
     return 1;
   }
-  if (Status whole = ShardRuntime::CheckLayoutStartsWhole(shard_settings.front(), plans.front());
-      !whole) {
+  if (Status whole = ShardRuntime::CheckLayoutStartsWhole(shard_settings.front()); !whole) {
     LogStartFailure(whole.error());
     return 1;
   }

@@ -26,7 +26,7 @@ int Run(int argc, char** argv) {
   FlagSet flags("shardtrack-shard", "Owns the swarms of its share of all torrents.");
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
-  if (!SetUpLogging("shard", settings.log_level)) return 2;
+  SetUpLogging("shard", settings.log_level);
 
   auto plan = ShardRuntime::Plan(settings);
   if (!plan) {
@@ -47,7 +47,7 @@ int Run(int argc, char** argv) {
   });
   zmq::context_t context(1);
   spdlog::info("loading shard {}/{} from {}", settings.index, settings.count, settings.data_dir);
-  if (Status whole = ShardRuntime::CheckLayoutStartsWhole(settings, *plan); !whole) {
+  if (Status whole = ShardRuntime::CheckLayoutStartsWhole(settings); !whole) {
     LogStartFailure(whole.error());
     return 1;
   }

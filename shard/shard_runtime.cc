@@ -110,8 +110,8 @@ Status CheckPorts(const ShardSettings& settings) {
 }  // namespace
 
 // Under --on-corrupt=quarantine each shard goes on without what is missing, so none is refused.
-Status ShardRuntime::CheckLayoutStartsWhole(const ShardSettings& settings, const ShardPlan& plan) {
-  if (plan.on_corrupt != OnCorrupt::kRefuse) return OkStatus();
+Status ShardRuntime::CheckLayoutStartsWhole(const ShardSettings& settings) {
+  if (settings.on_corrupt != OnCorrupt::kRefuse) return OkStatus();
   PosixFileOps files;
   auto refused = StartsRefused(files, settings.data_dir, settings.count);
   if (!refused || refused->empty()) return OkStatus();  // the load says what it cannot read
@@ -122,11 +122,10 @@ Status ShardRuntime::CheckLayoutStartsWhole(const ShardSettings& settings, const
                " starts and nothing is written, and going back to the old count stays open"};
 }
 
-ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock,
-                           PeerIdPolicy peer_ids)
+ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock)
     : settings_(settings),
       clock_(clock),
-      store_(peer_ids, RandomSipHashKey()),
+      store_(settings.store_peer_ids, RandomSipHashKey()),
       ledger_(RandomSipHashKey(), settings.peer_timeout) {
   ledger_.SetMaxClients(settings.max_peers, settings.max_clients_per_member);
   ledger_.SetMaxCreditRate(settings.max_credit_rate);
@@ -137,23 +136,16 @@ Result<ShardPlan> ShardRuntime::Plan(const ShardSettings& settings) {
     return Error{"--index " + std::to_string(settings.index) + " must be below --count " +
                  std::to_string(settings.count)};
   }
-  auto on_corrupt = ParseOnCorrupt(settings.on_corrupt);
-  if (!on_corrupt) {
-    return Error{"--on-corrupt must be refuse or quarantine, got '" + settings.on_corrupt + "'"};
-  }
   if (Status listen = CheckListen(settings); !listen) return Error{listen.error()};
   if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
     return Error{metrics.error()};
   }
   auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
   if (!snapshot_cpus) return Error{snapshot_cpus.error()};
-  auto peer_ids = PeerIdPolicyFrom(settings);
-  if (!peer_ids) return Error{peer_ids.error()};
   auto curve = LoadShardCurve(settings);
   if (!curve) return Error{curve.error()};
   if (Status enough = RequireOpenFiles(kMinOpenFiles); !enough) return Error{enough.error()};
-  return ShardPlan{*on_corrupt, ExpiryOptionsFrom(settings), std::move(*snapshot_cpus), *peer_ids,
-                   std::move(*curve)};
+  return ShardPlan{ExpiryOptionsFrom(settings), std::move(*snapshot_cpus), std::move(*curve)};
 }
 
 Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::context_t& context,
@@ -162,9 +154,9 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   RaiseOpenFilesForConnections(settings);
   if (Status ports = CheckPorts(settings); !ports) return Error{ports.error()};
 
-  auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock, plan.peer_ids);
+  auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock);
   const PersistenceOptions options{
-      settings.data_dir,     settings.index,     settings.count,           plan.on_corrupt,
+      settings.data_dir,     settings.index,     settings.count,           settings.on_corrupt,
       settings.peer_timeout, plan.snapshot_cpus, settings.sync_completions};
   auto persistence = ShardPersistence::Open(
       shard->files_, options, clock.WallNow(), shard->store_,

@@ -46,10 +46,8 @@ struct ShardCurve {
 // What ShardRuntime::Open makes of the settings: each checked, the key files read, the open-file
 // limit found enough; nothing bound or written.
 struct ShardPlan {
-  OnCorrupt on_corrupt;
   ExpirySweep::Options expiry;
   std::vector<int> snapshot_cpus;
-  PeerIdPolicy peer_ids;
   std::optional<ShardCurve> curve;  // nullopt: plain TCP
 };
 
@@ -66,13 +64,13 @@ class ShardRuntime {
   // Whether every shard of --count can start from --data-dir's files (StartsRefused): asked once
   // a process, before any of its shards writes. A node's shards share the answer; asked by each,
   // every file's header would be read once a shard (with 256, a quarter of a million reads).
-  static Status CheckLayoutStartsWhole(const ShardSettings& settings, const ShardPlan& plan);
+  static Status CheckLayoutStartsWhole(const ShardSettings& settings);
   // Takes the ports and loads the shard's files (seconds for millions of peers). An error names
   // the port or the file at fault. `settings` and `clock` must outlive the runtime.
   static Result<std::unique_ptr<ShardRuntime>> Open(EventLoop& loop, zmq::context_t& context,
                                                     const ShardSettings& settings, ShardPlan plan,
                                                     const Clock& clock);
-  ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock, PeerIdPolicy peer_ids);
+  ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock& clock);
   ShardRuntime(const ShardRuntime&) = delete;
   ShardRuntime& operator=(const ShardRuntime&) = delete;
 

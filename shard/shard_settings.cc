@@ -68,7 +68,7 @@ void ShardSettings::Register(FlagSet& flags) {
             "largest message a connection to --listen may send; a larger one closes it",
             AtLeast(kMinMaxMessageBytes, "1.25 MiB: what a frontend's batch may take"));
   RegisterStorage(flags);
-  flags.Add("log-level", &log_level, "trace, debug, info, warn, error, critical or off");
+  AddLogLevelFlag(flags, &log_level);
   flags.Add("metrics-listen", &metrics_listen,
             "HOST:PORT for GET /metrics and /healthz over HTTP; empty: off");
 }
@@ -104,7 +104,13 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
   flags.Add("store-peer-ids", &store_peer_ids,
             "whose peer ids to keep for non-compact replies: asked (a torrent's, once an announce "
             "asks for them), always (or true) or never (or false); an IPv4 peer is 11 bytes "
-            "without its id, 31 with");
+            "without its id, 31 with",
+            {{"asked", PeerIdPolicy::kWhenAsked},
+             {"always", PeerIdPolicy::kAlways},
+             {"never", PeerIdPolicy::kNever},
+             // What the setting took before "asked", so that older configurations start.
+             {"true", PeerIdPolicy::kAlways},
+             {"false", PeerIdPolicy::kNever}});
   flags.Add("sync-completions", &sync_completions,
             "a completion's reply waits for an fdatasync of the journal (off: only for its "
             "write, so a power loss may take the last ~30 s of completions)");
@@ -116,7 +122,8 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "shard's own");
   flags.Add("on-corrupt", &on_corrupt,
             "a corrupt data file at start: refuse (stop, naming it) or quarantine (move it "
-            "aside, start from what is intact)");
+            "aside, start from what is intact)",
+            {{"refuse", OnCorrupt::kRefuse}, {"quarantine", OnCorrupt::kQuarantine}});
   flags.Add("accounting-interval", &accounting_interval,
             "seconds between accounting files (what members uploaded, downloaded, completed and "
             "seeded, from announces naming a passkey) in <data-dir>/accounting/",
@@ -141,28 +148,15 @@ Status CheckListen(const ShardSettings& settings) {
   return CheckZmqEndpoint("--listen", settings.listen, EndpointUse::kBind);
 }
 
-Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings) {
-  if (settings.store_peer_ids == "asked") return PeerIdPolicy::kWhenAsked;
-  // true and false: what the setting took before "asked", so that older configurations start.
-  if (settings.store_peer_ids == "always" || settings.store_peer_ids == "true") {
-    return PeerIdPolicy::kAlways;
-  }
-  if (settings.store_peer_ids == "never" || settings.store_peer_ids == "false") {
-    return PeerIdPolicy::kNever;
-  }
-  return Error{"--store-peer-ids must be asked, always or never, got '" + settings.store_peer_ids +
-               "'"};
-}
-
 Result<std::vector<int>> SnapshotCpusFrom(const ShardSettings& settings, int configured_cpus) {
   if (settings.snapshot_cpus.empty()) return std::vector<int>{};
   // Beyond the machine, any number is a typo; a huge range would only cost memory.
   constexpr int kLargestCpuSet = 1024;  // CPU_SETSIZE
   const int limit = std::min(configured_cpus, kLargestCpuSet);
   if (auto cpus = ParseCpuList(settings.snapshot_cpus, limit)) return *cpus;
-  return Error{"--snapshot-cpus expects CPU numbers from 0 to " + std::to_string(limit - 1) +
+  return Error{"--snapshot-cpus must be CPU numbers from 0 to " + std::to_string(limit - 1) +
                " as a list like 2,3 or 2-3 (this machine has " + std::to_string(configured_cpus) +
-               " CPUs), got '" + settings.snapshot_cpus + "'"};
+               " CPUs), not '" + settings.snapshot_cpus + "'"};
 }
 
 }  // namespace shardtrack

@@ -11,8 +11,10 @@
 
 #include "common/clock.h"
 #include "common/flags.h"
+#include "common/logging.h"
 #include "common/result.h"
 #include "shard/expiry_sweep.h"
+#include "shard/persistence/on_corrupt.h"
 #include "shard/torrent_swarm.h"
 
 namespace shardtrack {
@@ -71,14 +73,14 @@ struct ShardSettings {
   // that drops real transfer is the site's to choose.
   std::uint32_t max_credit_rate = 0;
 
-  // Which peers' 20-byte ids to keep, for non-compact replies' `peer id` (PeerIdPolicyFrom):
-  // "asked" keeps a torrent's once an announce asks for a non-compact reply with ids (until the
-  // swarm empties or the shard restarts), "always" (or "true") every torrent's, as the original
-  // tracker did, "never" (or "false") none (non-compact replies list `ip` and `port` only, as
+  // Which peers' 20-byte ids to keep, for non-compact replies' `peer id`:
+  // asked keeps a torrent's once an announce asks for a non-compact reply with ids (until the
+  // swarm empties or the shard restarts), always (or true) every torrent's, as the original
+  // tracker did, never (or false) none (non-compact replies list `ip` and `port` only, as
   // opentracker's). An id is most of a peer's memory: an IPv4 peer is 11 bytes without one, 31
   // with. Nearly every client asks for compact replies, so "asked" costs nothing for them; a
   // non-compact client still gets each peer's id from that peer's next announce on.
-  std::string store_peer_ids = "asked";
+  PeerIdPolicy store_peer_ids = PeerIdPolicy::kWhenAsked;
 
   // A reply that counted a completion waits for an fdatasync of the journal, so an acknowledged
   // completion survives a power loss. Off, it goes out once written (it survives kill -9, and
@@ -93,10 +95,10 @@ struct ShardSettings {
   // from the requests. If the child cannot move there, it writes the snapshot where it is and
   // the shard logs a warning.
   std::string snapshot_cpus;
-  // A corrupt or unreadable file at start: "refuse" (stop and name it) or "quarantine" (move it
-  // aside as <name>.corrupt-<time> and start from what is intact). Refuse by default:
-  // dropping state must be an operator's decision.
-  std::string on_corrupt = "refuse";
+  // A corrupt or unreadable file at start: refuse (stop and name it) or quarantine (move it aside
+  // and start from what is intact). Refuse by default: dropping state must be an operator's
+  // decision.
+  OnCorrupt on_corrupt = OnCorrupt::kRefuse;
 
   // Seconds between the accounting files of a members-only tracker (shard/accounting/): what
   // announces naming a passkey uploaded, downloaded, completed and seeded, by member and
@@ -104,7 +106,7 @@ struct ShardSettings {
   // as they come (credit_log.h), so neither SIGTERM nor kill -9 loses any.
   std::int64_t accounting_interval = 60;
 
-  std::string log_level = "info";
+  LogLevel log_level = LogLevel::kInfo;
   // GET /metrics and /healthz over HTTP, "HOST:PORT"; empty: off. Containers set 0.0.0.0:9100.
   std::string metrics_listen;
 
@@ -126,9 +128,6 @@ Duration FirstSaveDelay(const ShardSettings& settings);
 
 // --listen names a ZeroMQ transport (tcp://HOST:PORT; shardtrack-node's shards use inproc://).
 Status CheckListen(const ShardSettings& settings);
-
-// --store-peer-ids: asked, always or never.
-Result<PeerIdPolicy> PeerIdPolicyFrom(const ShardSettings& settings);
 
 // The CPU numbers of snapshot_cpus (sorted, each once; empty when the setting is), or an error
 // naming the setting: a malformed list, or a CPU at or above `configured_cpus` (what the machine

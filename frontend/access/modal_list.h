@@ -17,9 +17,6 @@ enum class AccessMode {
   kDeny,   // what the list names is refused (a block list)
 };
 
-// "allow" or "deny"; nullopt for anything else.
-std::optional<AccessMode> ParseAccessMode(std::string_view text);
-
 template <typename ListType>
 class ModalList : public ListInForce<ListType> {
  public:

@@ -526,12 +526,6 @@ Status SetAsideReplayed(FileOps& ops, const std::string& data_dir,
   return OkStatus();
 }
 
-std::optional<OnCorrupt> ParseOnCorrupt(std::string_view text) {
-  if (text == "refuse") return OnCorrupt::kRefuse;
-  if (text == "quarantine") return OnCorrupt::kQuarantine;
-  return std::nullopt;
-}
-
 std::uint64_t LoadedState::peers() const {
   std::uint64_t total = 0;
   for (const TorrentRecord& torrent : torrents) total += torrent.peers.size();

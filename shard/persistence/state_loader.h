@@ -56,12 +56,10 @@
 #include "common/result.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/loading_set.h"
+#include "shard/persistence/on_corrupt.h"
 #include "shard/torrent_record.h"
 
 namespace shardtrack {
-
-enum class OnCorrupt { kRefuse, kQuarantine };
-std::optional<OnCorrupt> ParseOnCorrupt(std::string_view text);  // "refuse" or "quarantine"
 
 struct LoadOptions {
   std::string data_dir;

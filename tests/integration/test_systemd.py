@@ -124,7 +124,7 @@ class SystemdUnitTest(cluster.ProcessTestCase):
                 (shard + ["--metrics-listen", in_use], 1, f"--metrics-listen: bind {in_use}"),
                 (frontend + ["--metrics-listen", "localhost:9100"], 2, "--metrics-listen: "),
                 (frontend + ["--metrics-listen", in_use], 1, f"--metrics-listen: bind {in_use}"),
-                (node + ["--on-corrupt", "mend"], 2, "shard 0: --on-corrupt must be"),
+                (node + ["--on-corrupt", "mend"], 2, "--on-corrupt must be refuse or"),
                 (node + ["--metrics-listen", in_use], 1, f"--metrics-listen: bind {in_use}")):
             result = subprocess.run([cluster.binary(argv[0]), *argv[1:]], capture_output=True,
                                     text=True, timeout=30, env=cluster.clean_env())

@@ -19,6 +19,7 @@ struct Settings {
   std::uint32_t give = 50;
   std::int64_t timeout = 15;
   std::uint32_t buffer = 8192;
+  enum class Mode { kAllow, kDeny } mode = Mode::kDeny;
 };
 
 class FlagsTest : public ::testing::Test {
@@ -31,6 +32,10 @@ class FlagsTest : public ::testing::Test {
     flags_.Add("give", &settings_.give, "peers given", Between(1, 200, "what a reply holds"));
     flags_.Add("timeout", &settings_.timeout, "seconds", UpToTenYears(0));
     flags_.Add("buffer", &settings_.buffer, "bytes", AtLeast(4096));
+    flags_.Add("mode", &settings_.mode, "what the list does",
+               {{"allow", Settings::Mode::kAllow},
+                {"deny", Settings::Mode::kDeny},
+                {"block", Settings::Mode::kDeny}});
   }
   Result<FlagSet::Outcome> Parse(std::vector<const char*> args) {
     return testing::ParseWithEnvironment(flags_, std::move(args), env_);
@@ -89,7 +94,9 @@ TEST_F(FlagsTest, RejectsBadValuesWithTheFlagsName) {
   ASSERT_FALSE(out_of_range);
   EXPECT_NE(out_of_range.error().find("--port"), std::string::npos);
   EXPECT_FALSE(Parse({"--port", "12x"}));
-  EXPECT_FALSE(Parse({"--verbose=maybe"}));
+  auto maybe = Parse({"--verbose=maybe"});
+  ASSERT_FALSE(maybe);
+  EXPECT_EQ(maybe.error(), "--verbose must be true or false (or 1 or 0, yes or no), not 'maybe'");
   auto unknown = Parse({"--nope"});
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().find("--nope"), std::string::npos);
@@ -196,6 +203,61 @@ TEST_F(FlagsTest, HelpAndTheMarkdownTableShowTheRange) {
   EXPECT_NE(table.find("| `--timeout` | `15` | 0 to 315360000 (ten years) | seconds |"),
             std::string::npos)
       << table;
+}
+
+TEST_F(FlagsTest, AWordSettingTakesEachOfItsWordsAndTheValueItStandsFor) {
+  ASSERT_TRUE(Parse({}));
+  EXPECT_EQ(settings_.mode, Settings::Mode::kDeny);
+  ASSERT_TRUE(Parse({"--mode", "allow"}));
+  EXPECT_EQ(settings_.mode, Settings::Mode::kAllow);
+  ASSERT_TRUE(Parse({"--mode=block"}));  // a second word for one value
+  EXPECT_EQ(settings_.mode, Settings::Mode::kDeny);
+  env_["SHARDTRACK_MODE"] = "allow";
+  ASSERT_TRUE(Parse({}));
+  EXPECT_EQ(settings_.mode, Settings::Mode::kAllow);
+}
+
+TEST_F(FlagsTest, AnyOtherWordIsRefusedNamingTheWordsAllowed) {
+  for (const char* word : {"Allow", "", "allowed", "whitelist"}) {
+    auto refused = Parse({"--mode", word});
+    ASSERT_FALSE(refused) << word;
+    EXPECT_EQ(refused.error(),
+              "--mode must be allow, deny or block, not '" + std::string(word) + "'");
+  }
+  env_["SHARDTRACK_MODE"] = "open";
+  auto refused = Parse({});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "SHARDTRACK_MODE: --mode must be allow, deny or block, not 'open'");
+  EXPECT_EQ(settings_.mode, Settings::Mode::kDeny);  // unchanged
+}
+
+TEST_F(FlagsTest, HelpAndTheMarkdownTableShowTheWordsAndTheDefaultsWord) {
+  EXPECT_NE(flags_.Help().find("  --mode VALUE\n      what the list does\n      default: deny; "
+                               "environment: SHARDTRACK_MODE\n      allowed: allow, deny or "
+                               "block\n"),
+            std::string::npos)
+      << flags_.Help();
+  EXPECT_NE(flags_.MarkdownTable().find(
+                "| `--mode` | `deny` | allow, deny or block | what the list does |"),
+            std::string::npos)
+      << flags_.MarkdownTable();
+}
+
+TEST_F(FlagsTest, WordsOfKeepsASettingAsItsText) {
+  std::string shape = "round";
+  flags_.Add("shape", &shape, "a shape", WordsOf({"round", "square"}));
+  ASSERT_TRUE(Parse({"--shape", "square"}));
+  EXPECT_EQ(shape, "square");
+  auto refused = Parse({"--shape", "oval"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "--shape must be round or square, not 'oval'");
+}
+
+TEST(FlagsDeathTest, ADefaultThatIsNoneOfItsWordsIsAProgrammingError) {
+  FlagSet flags("prog", "a test program");
+  std::string shape = "oval";
+  EXPECT_DEATH(flags.Add("shape", &shape, "a shape", WordsOf({"round", "square"})),
+               "--shape's default is none of its words, round or square");
 }
 
 }  // namespace

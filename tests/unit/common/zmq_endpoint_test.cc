@@ -46,7 +46,7 @@ TEST(ZmqEndpointTest, RefusesWhatZeroMqWouldTakeAndGetWrong) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error(),
             "--shard must be a ZeroMQ endpoint: tcp://HOST:PORT with a port from 1 to 65535 (like "
-            "tcp://127.0.0.1:7000), ipc://PATH or inproc://NAME; got 'tcp://h:99999'");
+            "tcp://127.0.0.1:7000), ipc://PATH or inproc://NAME, not 'tcp://h:99999'");
 }
 
 // ZeroMQ turns IPv6 on only for a bracketed literal: tcp://::1:7000 would be taken and never

@@ -354,13 +354,5 @@ TEST(AnnounceRequestTest, Ipv6ClientGivesSixteenByteIp) {
   EXPECT_EQ(Parse(ValidParams())->request.ip().size(), 4u);
 }
 
-TEST(AnnounceRequestTest, ParsesIpOverrideSetting) {
-  EXPECT_EQ(ParseIpOverride("local"), IpOverride::kLocal);
-  EXPECT_EQ(ParseIpOverride("always"), IpOverride::kAlways);
-  EXPECT_EQ(ParseIpOverride("never"), IpOverride::kNever);
-  EXPECT_EQ(ParseIpOverride("Local"), std::nullopt);
-  EXPECT_EQ(ParseIpOverride(""), std::nullopt);
-}
-
 }  // namespace
 }  // namespace shardtrack

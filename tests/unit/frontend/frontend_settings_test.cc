@@ -38,11 +38,11 @@ class FrontendSettingsTest : public ::testing::Test {
   }
 
   // Parses `args` (and env_), then checks one list file's settings with `from`.
-  Result<ListFileSettings> ListFile(Result<ListFileSettings> (*from)(const FrontendSettings&),
+  Result<ListFileSettings> ListFile(ListFileSettings (*from)(const FrontendSettings&),
                                     std::vector<const char*> args) {
     auto parsed = testing::ParseWithEnvironment(flags_, std::move(args), env_);
     if (!parsed) return Error{parsed.error()};
-    return from(settings_);
+    return Result<ListFileSettings>(from(settings_));
   }
   Result<ListFileSettings> Access(std::vector<const char*> args) {
     return ListFile(&AccessSettingsFrom, std::move(args));
@@ -265,6 +265,18 @@ TEST_F(FrontendSettingsTest, RefusesAnAccessModeOtherThanAllowOrDeny) {
                 {"--access-mode", "allow or deny", "whitelist"});
 }
 
+TEST_F(FrontendSettingsTest, TheIpListIsOffByDefaultInDenyMode) {
+  auto ips = ListFile(&IpListSettingsFrom, {});
+  ASSERT_TRUE(ips) << ips.error();
+  EXPECT_EQ(ips->path, "");
+  EXPECT_EQ(ips->mode, AccessMode::kDeny);
+  ips = ListFile(&IpListSettingsFrom, {"--ip-list", "/etc/members", "--ip-mode=allow"});
+  ASSERT_TRUE(ips) << ips.error();
+  EXPECT_EQ(ips->mode, AccessMode::kAllow);
+  ExpectRefused(ListFile(&IpListSettingsFrom, {"--ip-mode", "block"}),
+                {"--ip-mode must be allow or deny, not 'block'"});
+}
+
 TEST_F(FrontendSettingsTest, RefusesAZeroAccessListInterval) {
   ExpectRefused(Access({"--access-list", "x", "--access-list-interval", "0"}),
                 {"--access-list-interval", "at least 1"});
@@ -315,14 +327,19 @@ TEST_F(FrontendSettingsTest, TheBatchWindowIsMicrosecondsUpTo10Milliseconds) {
 TEST_F(FrontendSettingsTest, AnnounceOptionsTakeTheIpOverrideByNameOnly) {
   ASSERT_TRUE(testing::ParseWithEnvironment(
       flags_, {"--response-size", "30", "--max-give", "80", "--ip-override", "always"}, env_));
-  auto options = AnnounceOptionsFrom(settings_);
-  ASSERT_TRUE(options) << options.error();
-  EXPECT_EQ(options->response_size, 30u);
-  EXPECT_EQ(options->max_give, 80u);
-  EXPECT_EQ(options->ip_override, IpOverride::kAlways);
-  settings_.ip_override = "sometimes";
-  ExpectRefused(AnnounceOptionsFrom(settings_),
-                {"--ip-override must be local, always or never, not 'sometimes'"});
+  const AnnounceOptions options = AnnounceOptionsFrom(settings_);
+  EXPECT_EQ(options.response_size, 30u);
+  EXPECT_EQ(options.max_give, 80u);
+  EXPECT_EQ(options.ip_override, IpOverride::kAlways);
+  for (auto [word, value] :
+       {std::pair{"local", IpOverride::kLocal}, std::pair{"never", IpOverride::kNever}}) {
+    ASSERT_TRUE(testing::ParseWithEnvironment(flags_, {"--ip-override", word}, env_));
+    EXPECT_EQ(AnnounceOptionsFrom(settings_).ip_override, value) << word;
+  }
+  EXPECT_EQ(SettingsError({"--ip-override", "sometimes"}),
+            "--ip-override must be local, always or never, not 'sometimes'");
+  EXPECT_EQ(SettingsError({"--ip-override", "Local"}),
+            "--ip-override must be local, always or never, not 'Local'");
 }
 
 TEST_F(FrontendSettingsTest, TheClientRequestRateIsOffUnlessSetAndItsBurstIsAtLeastOne) {

@@ -5,7 +5,7 @@
 // would stop expiry or spin the loop are out of their ranges, and refused where they are read, as
 // are file intervals and listener limits out of theirs. Shards take their first periodic snapshot
 // at staggered times. --store-peer-ids takes asked (the default), always or never, and the booleans
-// it took before.
+// it took before; --on-corrupt refuse (the default) or quarantine.
 #include "shard/shard_settings.h"
 
 #include <gtest/gtest.h>
@@ -108,7 +108,7 @@ TEST_F(ShardSettingsTest, ACpuTheMachineDoesNotHaveIsRefused) {
 
 TEST_F(ShardSettingsTest, PeerIdsAreKeptWhenAskedByDefaultAndTheOldBooleansStillStart) {
   ASSERT_TRUE(Parse({}));
-  EXPECT_EQ(*PeerIdPolicyFrom(settings_), PeerIdPolicy::kWhenAsked);
+  EXPECT_EQ(settings_.store_peer_ids, PeerIdPolicy::kWhenAsked);
   const std::map<std::string, PeerIdPolicy> values{{"asked", PeerIdPolicy::kWhenAsked},
                                                    {"always", PeerIdPolicy::kAlways},
                                                    {"true", PeerIdPolicy::kAlways},
@@ -117,16 +117,28 @@ TEST_F(ShardSettingsTest, PeerIdsAreKeptWhenAskedByDefaultAndTheOldBooleansStill
   for (const auto& [text, policy] : values) {
     env_["SHARDTRACK_STORE_PEER_IDS"] = text;
     ASSERT_TRUE(Parse({}));
-    auto parsed = PeerIdPolicyFrom(settings_);
-    ASSERT_TRUE(parsed) << text;
-    EXPECT_EQ(*parsed, policy) << text;
+    EXPECT_EQ(settings_.store_peer_ids, policy) << text;
   }
+  env_.clear();
   for (const char* text : {"", "yes", "Asked", "1"}) {
-    settings_.store_peer_ids = text;
-    auto refused = PeerIdPolicyFrom(settings_);
+    const Status refused = Parse({"--store-peer-ids", text});
     ASSERT_FALSE(refused) << text;
-    EXPECT_NE(refused.error().find("--store-peer-ids"), std::string::npos) << refused.error();
+    EXPECT_EQ(refused.error(),
+              "--store-peer-ids must be asked, always, never, true or false, not '" +
+                  std::string(text) + "'");
   }
+}
+
+TEST_F(ShardSettingsTest, ACorruptFileIsRefusedByDefaultOrQuarantined) {
+  ASSERT_TRUE(Parse({}));
+  EXPECT_EQ(settings_.on_corrupt, OnCorrupt::kRefuse);
+  ASSERT_TRUE(Parse({"--on-corrupt=quarantine"}));
+  EXPECT_EQ(settings_.on_corrupt, OnCorrupt::kQuarantine);
+  ASSERT_TRUE(Parse({"--on-corrupt", "refuse"}));
+  EXPECT_EQ(settings_.on_corrupt, OnCorrupt::kRefuse);
+  const Status refused = Parse({"--on-corrupt", "ignore"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "--on-corrupt must be refuse or quarantine, not 'ignore'");
 }
 
 TEST_F(ShardSettingsTest, ListenMustNameATransport) {
@@ -139,7 +151,7 @@ TEST_F(ShardSettingsTest, ListenMustNameATransport) {
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().find("--listen must be a ZeroMQ endpoint"), std::string::npos)
       << refused.error();
-  EXPECT_NE(refused.error().find("got '127.0.0.1:7000'"), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().find("not '127.0.0.1:7000'"), std::string::npos) << refused.error();
 }
 
 TEST_F(ShardSettingsTest, TheListenersLimitsAreBounded) {

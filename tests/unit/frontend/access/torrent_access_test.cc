@@ -16,14 +16,6 @@ InfoHash Filled(std::uint8_t byte) {
 const InfoHash kListed = Filled(1);
 const InfoHash kOther = Filled(2);
 
-TEST(TorrentAccessTest, ReadsTheTwoModesAndNothingElse) {
-  EXPECT_EQ(ParseAccessMode("allow"), AccessMode::kAllow);
-  EXPECT_EQ(ParseAccessMode("deny"), AccessMode::kDeny);
-  EXPECT_EQ(ParseAccessMode("Allow"), std::nullopt);
-  EXPECT_EQ(ParseAccessMode(""), std::nullopt);
-  EXPECT_EQ(ParseAccessMode("whitelist"), std::nullopt);
-}
-
 TEST(TorrentAccessTest, OffServesEveryTorrent) {
   TorrentAccess access;
   EXPECT_FALSE(access.enabled());
