@@ -22,6 +22,22 @@ CurveKey FromZ85(const Z85Text& text) {
   return key;
 }
 
+// shardtrack-curve-keys names a pair NAME.public and NAME.secret, and any 32 bytes pass for either
+// kind: a file named for the other kind is a swap, which would only show as handshakes failing.
+Status NotNamedSecret(const std::string& path) {
+  if (!path.ends_with(".secret")) return OkStatus();
+  return Error{path +
+               " is named as a secret key's file: give the NAME.public file of the pair "
+               "here, and keep NAME.secret on the machine it is for"};
+}
+
+Status NotNamedPublic(const std::string& path) {
+  if (!path.ends_with(".public")) return OkStatus();
+  return Error{path +
+               " is named as a public key's file: give this process's own NAME.secret "
+               "here (shardtrack-curve-keys NAME writes both)"};
+}
+
 Result<std::vector<CurveKey>> ParseKeys(std::string_view text, ShowBadLine show) {
   std::vector<CurveKey> keys;
   Status parsed = ForEachListLine(
@@ -73,14 +89,17 @@ Result<std::vector<CurveKey>> ParseCurveSecretKeys(std::string_view text) {
 }
 
 Result<CurveKey> ReadCurveKeyFile(const std::string& path) {
+  if (Status kind = NotNamedSecret(path); !kind) return Error{kind.error()};
   return OnlyKey(path, LoadListFile(path, &ParseCurveKeys));
 }
 
 Result<CurveKey> ReadCurveSecretKeyFile(const std::string& path) {
+  if (Status kind = NotNamedPublic(path); !kind) return Error{kind.error()};
   return OnlyKey(path, LoadListFile(path, &ParseCurveSecretKeys));
 }
 
 Result<std::vector<CurveKey>> ReadCurveKeyListFile(const std::string& path) {
+  if (Status kind = NotNamedSecret(path); !kind) return Error{kind.error()};
   auto keys = LoadListFile(path, &ParseCurveKeys);
   if (!keys) return Error{keys.error()};
   if (keys->empty()) return Error{path + ": lists no key, so no frontend could connect"};

@@ -31,12 +31,14 @@ Result<CurveKey> CurvePublicKeyOf(const CurveKey& secret_key);
 Result<std::vector<CurveKey>> ParseCurveKeys(std::string_view text);
 Result<std::vector<CurveKey>> ParseCurveSecretKeys(std::string_view text);
 
-// The one public key a file holds, or an error naming the file.
+// The one public key a file holds, or an error naming the file. A file named NAME.secret is
+// refused, unread: shardtrack-curve-keys names a pair's files by their kind.
 Result<CurveKey> ReadCurveKeyFile(const std::string& path);
-// The one secret key a file holds; an error names the file, never its text.
+// The one secret key a file holds; an error names the file, never its text. A file named
+// NAME.public is refused.
 Result<CurveKey> ReadCurveSecretKeyFile(const std::string& path);
-// The keys a file lists (at least one: an empty list would admit nobody), or an error naming
-// the file and the line.
+// The public keys a file lists (at least one: an empty list would admit nobody), or an error
+// naming the file and the line. A file named NAME.secret is refused.
 Result<std::vector<CurveKey>> ReadCurveKeyListFile(const std::string& path);
 
 }  // namespace shardtrack

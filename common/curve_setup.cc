@@ -19,8 +19,7 @@ Result<CurveKeyPair> ReadCurveKeyPair(const FlagFile& secret) {
   auto public_key = CurvePublicKeyOf(*secret_key);
   if (!public_key) return Error{prefix + public_key.error()};
   WarnIfOthersMayRead(prefix, secret.path,
-                      "whoever reads it can pose as this process to the cluster (make it 600, or "
-                      "640 for a group of its own)");
+                      "whoever reads it can pose as this process to the cluster");
   return CurveKeyPair{*public_key, *secret_key};
 }
 

@@ -221,6 +221,19 @@ void FlagSet::Add(std::string name, std::vector<std::string>* values, std::strin
            [values] { values->clear(); }});
 }
 
+void FlagSet::NotTaken(std::string name, std::string why) {
+  not_taken_.emplace_back(std::move(name), std::move(why));
+}
+
+std::string FlagSet::Unknown(std::string_view name) const {
+  for (const auto& [not_taken, why] : not_taken_) {
+    if (not_taken == name) {
+      return "--" + not_taken + " is not an option of " + program_ + ": " + why;
+    }
+  }
+  return "unknown option --" + std::string(name) + " (see --help)";
+}
+
 const FlagSet::Flag* FlagSet::Find(std::string_view name) const {
   for (const auto& flag : flags_) {
     if (flag.name == name) return &flag;
@@ -288,9 +301,7 @@ Result<FlagSet::Outcome> FlagSet::ReadArguments(int argc, const char* const* arg
     arg.remove_prefix(2);
     auto equals = arg.find('=');
     const Flag* flag = Find(arg.substr(0, equals));
-    if (flag == nullptr) {
-      return Error{"unknown option --" + std::string(arg.substr(0, equals)) + " (see --help)"};
-    }
+    if (flag == nullptr) return Error{Unknown(arg.substr(0, equals))};
     std::string_view text;
     if (equals != std::string_view::npos) {
       text = arg.substr(equals + 1);

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -67,6 +68,10 @@ class FlagSet {
   void Add(std::string name, std::vector<std::string>* values, std::string help);  // repeatable
   template <typename Value>
   void Add(std::string name, Value* value, std::string help, Words<Value> words);
+  // An option of another program that this one does not take, and why: given on the command
+  // line it is refused saying so (as SHARDTRACK_<NAME> it is ignored, as any unknown name is,
+  // since one environment file serves every kind of process).
+  void NotTaken(std::string name, std::string why);
   // Parse reads no SHARDTRACK_* variable and Help() names none: for tools that run beside a
   // server configured by them (shardtrack-loadgen).
   void IgnoreEnvironment() { ignore_environment_ = true; }
@@ -111,12 +116,14 @@ class FlagSet {
   Result<Outcome> ReadArguments(int argc, const char* const* argv,
                                 const std::vector<const Flag*>& from_env);
   const Flag* Find(std::string_view name) const;
+  std::string Unknown(std::string_view name) const;  // the error for an option not found
 
   std::string program_;
   bool markdown_help_ = false;
   bool ignore_environment_ = false;
   std::string summary_;
   std::vector<Flag> flags_;
+  std::vector<std::pair<std::string, std::string>> not_taken_;  // name, why
 };
 
 template <typename Value>

@@ -12,6 +12,17 @@ namespace {
 constexpr HttpLimits kRequestLimits{MetricsHttpServer::kMaxRequestBytes,
                                     MetricsHttpServer::kMaxRequestBytes};
 
+bool IsWildcard(const IpAddress& address) {
+  return address == *IpAddress::Parse("0.0.0.0") || address == *IpAddress::Parse("::");
+}
+
+// Whether a listener on `metrics` would find `other`'s port taken.
+bool SharesThePort(const HostPort& metrics, const Endpoint& other) {
+  const auto address = IpAddress::Parse(metrics.host);
+  return metrics.port != 0 && metrics.port == other.port && address &&
+         (*address == other.address || IsWildcard(*address) || IsWildcard(other.address));
+}
+
 }  // namespace
 
 Result<HostPort> ParseHostPort(std::string_view text) {
@@ -104,10 +115,16 @@ void MetricsHttpServer::Answer(ConnectionId id, const HttpResponseHead& head,
   tcp_.SendLast(id, out);
 }
 
-Status CheckMetricsListen(std::string_view listen) {
+Status CheckMetricsListen(std::string_view listen, const std::optional<OtherListener>& other) {
   if (listen.empty()) return OkStatus();
   auto address = ParseHostPort(listen);
-  return address.ok() ? OkStatus() : Status(Error{"--metrics-listen: " + address.error()});
+  if (!address.ok()) return Error{"--metrics-listen: " + address.error()};
+  if (other && SharesThePort(*address, other->at)) {
+    return Error{"--metrics-listen " + std::string(listen) + " takes the port of " +
+                 std::string(other->flag) + " (" + BracketedIfIpv6(other->at.address.ToString()) +
+                 ":" + std::to_string(other->at.port) + "): give each its own port"};
+  }
+  return OkStatus();
 }
 
 Result<UniqueFd> HoldMetricsListen(std::string_view listen) {

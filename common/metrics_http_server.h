@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 #include "common/http/http_request_parser.h"
 #include "common/http/http_response.h"
 #include "common/metrics.h"
+#include "common/reactor/socket_util.h"
 #include "common/reactor/tcp_server.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -31,8 +33,16 @@ struct HostPort {
 // "127.0.0.1:9100", "0.0.0.0:0", "[::1]:9100". An error names the text.
 Result<HostPort> ParseHostPort(std::string_view text);
 
-// Whether --metrics-listen is written as ServeMetrics takes it (empty: off); binds nothing.
-Status CheckMetricsListen(std::string_view listen);
+// The process's other TCP listener, whose port --metrics-listen must leave to it.
+struct OtherListener {
+  std::string_view flag;  // "--port", "--listen"
+  Endpoint at;
+};
+// Whether --metrics-listen is written as ServeMetrics takes it (empty: off), on a port of its own:
+// not `other`'s port on `other`'s address, or on any address when either is a wildcard. Binds
+// nothing.
+Status CheckMetricsListen(std::string_view listen,
+                          const std::optional<OtherListener>& other = std::nullopt);
 
 // Listens where ServeMetrics would (empty: none asked, nothing held) and holds the socket until
 // the caller drops it (see HoldListen), so that a process says what is wrong with its

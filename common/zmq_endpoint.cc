@@ -84,6 +84,11 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
   const std::string_view scheme = endpoint.substr(0, scheme_end);
   const std::string_view rest =
       scheme_end == std::string_view::npos ? "" : endpoint.substr(scheme_end + 3);
+  if (scheme == "tcp" && rest.find(',') != std::string_view::npos) {  // no host or port has one
+    return Error{std::string(flag) + " '" + std::string(endpoint) +
+                 "' holds a comma: give one endpoint to each " + std::string(flag) +
+                 " (commas separate endpoints only in a SHARDTRACK_* variable)"};
+  }
   const bool valid = scheme_end != std::string_view::npos &&
                      (scheme == "tcp" ? IsTcpAddress(rest, use)
                                       : (scheme == "ipc" || scheme == "inproc") && !rest.empty());
@@ -113,12 +118,21 @@ Result<UniqueFd> HoldZmqBindPort(std::string_view flag, std::string_view endpoin
                  " is neither an IP address nor a network interface of this machine (ZeroMQ "
                  "binds no host names: for localhost give 127.0.0.1, for every address *)"};
   }
-  const std::string host(split->host == "*" ? "0.0.0.0" : Unbracketed(split->host));
-  const auto port = PortOf(split->port, EndpointUse::kBind);
-  if (!port || *port == 0 || !IpAddress::Parse(host)) return UniqueFd();  // ZeroMQ's to check
-  auto held = HoldListen(host, static_cast<std::uint16_t>(*port));
+  const auto bound = TcpBindEndpoint(endpoint);
+  if (!bound) return UniqueFd();  // ZeroMQ's to check
+  auto held = HoldListen(bound->address.ToString(), bound->port);
   if (!held) return Error{std::string(flag) + ": " + held.error()};
   return held;
+}
+
+std::optional<Endpoint> TcpBindEndpoint(std::string_view endpoint) {
+  if (!endpoint.starts_with("tcp://")) return std::nullopt;
+  const auto split = SplitTcpAddress(endpoint.substr(6), EndpointUse::kBind);
+  if (!split) return std::nullopt;
+  const auto address = IpAddress::Parse(split->host == "*" ? "0.0.0.0" : Unbracketed(split->host));
+  const auto port = PortOf(split->port, EndpointUse::kBind);
+  if (!address || !port || *port == 0) return std::nullopt;
+  return Endpoint{*address, static_cast<std::uint16_t>(*port)};
 }
 
 bool NeedsZmqIpv6(std::string_view endpoint) {

@@ -4,8 +4,10 @@
 // compose network a shard's name resolves only once its container runs.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
+#include "common/reactor/socket_util.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
 
@@ -22,6 +24,10 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
 // an ipc:// path in no directory is said before a shard spends minutes loading its files. Only a
 // fixed port on an IP literal or * is held (nothing is held for other endpoints).
 Result<UniqueFd> HoldZmqBindPort(std::string_view flag, std::string_view endpoint);
+
+// The address (0.0.0.0 for *) and port a tcp:// endpoint binds, when it names an IP literal or *
+// and a fixed port; nullopt for any other endpoint.
+std::optional<Endpoint> TcpBindEndpoint(std::string_view endpoint);
 
 // Whether a socket bound or connected to `endpoint` needs ZeroMQ's ipv6 option: an IPv6 literal
 // (tcp://[::1]:7000) fails without it.

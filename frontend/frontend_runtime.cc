@@ -161,7 +161,9 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
         settings.bind + "'"};
   }
   if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
-  if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
+  const OtherListener http{"--port",
+                           {*IpAddress::Parse(Unbracketed(settings.bind)), settings.port}};
+  if (Status metrics = CheckMetricsListen(settings.metrics_listen, http); !metrics) {
     return Error{metrics.error()};
   }
   auto curve = LoadCurve(settings);
@@ -384,8 +386,7 @@ Status FrontendRuntime::CheckPorts() {
 Status FrontendRuntime::Start() {
   const FrontendSettings& settings = parts_->settings;
   if (auto listening = parts_->http.Listen(); !listening.ok()) {
-    return Error{listening.error() + " (check --bind " + settings.bind + " and --port " +
-                 std::to_string(settings.port) + ": " + ListenHint(settings.port) + ")"};
+    return Error{"--port: " + listening.error()};
   }
   auto metrics_server = ServeMetrics(parts_->event_loop, settings.metrics_listen, parts_->registry);
   if (!metrics_server.ok()) return Error{metrics_server.error()};
@@ -393,14 +394,14 @@ Status FrontendRuntime::Start() {
   std::string udp_url;
   if (settings.udp_port != 0) {
     if (auto opened = parts_->udp.Open(); !opened.ok()) {
-      return Error{opened.error() + " (choose another --udp-port)"};
+      return Error{"--udp-port: " + opened.error()};
     }
     udp_url = fmt::format(" and udp://{}:{}", BracketedIfIpv6(settings.bind), parts_->udp.port());
   }
   parts_->started = true;
-  spdlog::info("ready: frontend listening on http://{}:{}{} with {} shards",
-               BracketedIfIpv6(settings.bind), parts_->http.port(), udp_url,
-               settings.shards.size());
+  spdlog::info(
+      "ready: frontend listening on http://{}:{}{} for {} shards (/readyz: whether they answer)",
+      BracketedIfIpv6(settings.bind), parts_->http.port(), udp_url, settings.shards.size());
   return OkStatus();
 }
 

@@ -416,7 +416,8 @@ void ShardRouter::LogFailures(Shard& shard, const char* what) {
       options_.curve ? ", and that both sides agree on CURVE (the shard's log says when it "
                        "refuses a handshake; one whose log says nothing may run without "
                        "--curve-secret-file)"
-                     : "");
+                     : "; if its log says \"CURVE on\", give this frontend --curve-secret-file "
+                       "and --shard-public-key-file too");
 }
 
 // Answered entries never stay at the front, so the front is the oldest open request.

@@ -44,6 +44,15 @@ struct NodeSettings {
     frontend.RegisterServing(flags);
     shard.RegisterStorage(flags);
     AddLogLevelFlag(flags, &log_level);
+    // A frontend's and a shard's own options, which a node has no use for.
+    for (const char* name : {"count", "index", "shard"}) {
+      flags.NotTaken(name, "its shards are its own, in this process: give --shards N");
+    }
+    for (const char* name :
+         {"listen", "curve-secret-file", "shard-public-key-file", "frontend-keys-file",
+          "frontend-keys-interval", "handshake-timeout", "max-message-bytes"}) {
+      flags.NotTaken(name, "its frontend and its shards talk inside the process, over no network");
+    }
   }
 
   // A node, unlike a frontend and its shards apart, holds both settings: a peer that announces

@@ -46,6 +46,10 @@ int Run(int argc, char** argv) {
     if (running != nullptr) running->ReloadFrontendKeys();
   });
   zmq::context_t context(1);
+  if (Status ports = ShardRuntime::CheckPorts(settings); !ports) {
+    LogStartFailure(ports.error());
+    return 1;
+  }
   spdlog::info("loading shard {}/{} from {}", settings.index, settings.count, settings.data_dir);
   if (Status whole = ShardRuntime::CheckLayoutStartsWhole(settings); !whole) {
     LogStartFailure(whole.error());

@@ -97,17 +97,16 @@ void RaiseOpenFilesForConnections(const ShardSettings& settings) {
   }
 }
 
-// Before the files: a load takes minutes at millions of peers, and writes a snapshot. Both ports
-// are held at once, so that one port given to both is refused too.
-Status CheckPorts(const ShardSettings& settings) {
+}  // namespace
+
+// Both ports are held at once, so that one port given to both is refused too.
+Status ShardRuntime::CheckPorts(const ShardSettings& settings) {
   auto listen = HoldZmqBindPort("--listen", settings.listen);
   if (!listen) return Error{listen.error()};
   auto metrics = HoldMetricsListen(settings.metrics_listen);
   if (!metrics) return Error{metrics.error()};
   return OkStatus();
 }
-
-}  // namespace
 
 // Under --on-corrupt=quarantine each shard goes on without what is missing, so none is refused.
 Status ShardRuntime::CheckLayoutStartsWhole(const ShardSettings& settings) {
@@ -132,12 +131,14 @@ ShardRuntime::ShardRuntime(OnlyOpen, const ShardSettings& settings, const Clock&
 }
 
 Result<ShardPlan> ShardRuntime::Plan(const ShardSettings& settings) {
-  if (settings.count == 0 || settings.index >= settings.count) {
+  if (settings.index >= settings.count) {
     return Error{"--index " + std::to_string(settings.index) + " must be below --count " +
                  std::to_string(settings.count)};
   }
   if (Status listen = CheckListen(settings); !listen) return Error{listen.error()};
-  if (Status metrics = CheckMetricsListen(settings.metrics_listen); !metrics) {
+  std::optional<OtherListener> zmq;
+  if (auto bound = TcpBindEndpoint(settings.listen)) zmq = OtherListener{"--listen", *bound};
+  if (Status metrics = CheckMetricsListen(settings.metrics_listen, zmq); !metrics) {
     return Error{metrics.error()};
   }
   auto snapshot_cpus = SnapshotCpusFrom(settings, get_nprocs_conf());
@@ -152,8 +153,6 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
                                                          const ShardSettings& settings,
                                                          ShardPlan plan, const Clock& clock) {
   RaiseOpenFilesForConnections(settings);
-  if (Status ports = CheckPorts(settings); !ports) return Error{ports.error()};
-
   auto shard = std::make_unique<ShardRuntime>(OnlyOpen{}, settings, clock);
   const PersistenceOptions options{
       settings.data_dir,     settings.index,     settings.count,           settings.on_corrupt,

@@ -61,12 +61,15 @@ class ShardRuntime {
   // names what the operator must change (the process exits 2; a failure of Open, which a
   // restart may not meet, 1).
   static Result<ShardPlan> Plan(const ShardSettings& settings);
+  // Whether Start could take --listen and --metrics-listen now: asked before the files, whose load
+  // takes minutes at millions of peers (a node's shards have no ports of their own).
+  static Status CheckPorts(const ShardSettings& settings);
   // Whether every shard of --count can start from --data-dir's files (StartsRefused): asked once
   // a process, before any of its shards writes. A node's shards share the answer; asked by each,
   // every file's header would be read once a shard (with 256, a quarter of a million reads).
   static Status CheckLayoutStartsWhole(const ShardSettings& settings);
-  // Takes the ports and loads the shard's files (seconds for millions of peers). An error names
-  // the port or the file at fault. `settings` and `clock` must outlive the runtime.
+  // Loads the shard's files (seconds for millions of peers); Start then binds. An error names the
+  // file at fault. `settings` and `clock` must outlive the runtime.
   static Result<std::unique_ptr<ShardRuntime>> Open(EventLoop& loop, zmq::context_t& context,
                                                     const ShardSettings& settings, ShardPlan plan,
                                                     const Clock& clock);

@@ -47,7 +47,7 @@ std::optional<std::vector<int>> ParseCpuList(std::string_view text, int limit) {
 
 void ShardSettings::Register(FlagSet& flags) {
   flags.Add("index", &index, "this shard's index, 0 to count-1");
-  flags.Add("count", &count, "number of shards in the cluster");
+  flags.Add("count", &count, "number of shards in the cluster", AtLeast(1));
   flags.Add("listen", &listen,
             "ZeroMQ endpoint to bind, tcp://HOST:PORT (HOST: an IP address, [IPv6] in brackets, "
             "* or an interface name) or ipc://PATH");

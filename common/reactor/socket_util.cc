@@ -13,6 +13,25 @@
 #include "common/ip_address.h"
 
 namespace shardtrack {
+namespace {
+
+// What the operator can do about a bind that failed with `error`.
+std::string_view BindRemedy(int error, std::uint16_t port) {
+  switch (error) {
+    case EADDRINUSE:
+      return " (another process listens there: stop it, or choose another port; ss -ltnup shows "
+             "who)";
+    case EADDRNOTAVAIL:
+      return " (no interface of this machine has that address: ip -br addr lists them)";
+    case EACCES:
+      return port < 1024 ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
 Error SocketError(const char* step, const std::string& where) {
   return Error{std::string(step) + " " + where + ": " + std::strerror(errno)};
 }
@@ -61,7 +80,10 @@ Result<UniqueFd> NewServerSocket(const SocketAddress& address, int type, bool re
 
 Result<std::uint16_t> BindSocket(int fd, const SocketAddress& address) {
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0) {
-    return SocketError("bind", address.where);
+    const int error = errno;
+    const auto endpoint = EndpointFrom(address.storage);
+    return Error{SocketError("bind", address.where).message +
+                 std::string(BindRemedy(error, endpoint ? endpoint->port : 0))};
   }
   sockaddr_storage bound{};
   socklen_t bound_length = sizeof bound;
@@ -99,19 +121,9 @@ Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t 
   return ListenSocket{std::move(*fd), *bound};
 }
 
-std::string ListenHint(std::uint16_t port) {
-  std::string hint =
-      "is another process, or another setting of this one, listening there? is the address "
-      "this machine's?";
-  if (port != 0 && port < 1024 && ::geteuid() != 0) {
-    hint += " ports below 1024 need root or CAP_NET_BIND_SERVICE";
-  }
-  return hint;
-}
-
 Result<UniqueFd> HoldListen(const std::string& address, std::uint16_t port, bool reuse_port) {
   auto listener = OpenListenSocket(address, port, 1, reuse_port);
-  if (!listener) return Error{listener.error() + " (" + ListenHint(port) + ")"};
+  if (!listener) return Error{listener.error()};
   return std::move(listener->fd);
 }
 

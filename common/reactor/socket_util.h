@@ -41,7 +41,8 @@ bool ServeBothFamilies(int fd, const SocketAddress& address);
 // of `address`'s family that serves both families (ServeBothFamilies), with SO_REUSEPORT when
 // `reuse_port`. The caller sets its own options, then BindSocket.
 Result<UniqueFd> NewServerSocket(const SocketAddress& address, int type, bool reuse_port);
-// Binds `fd` to `address` and returns the port it took (the ephemeral one for port 0).
+// Binds `fd` to `address` and returns the port it took (the ephemeral one for port 0). An error
+// says what to do about its cause: a port taken, an address not this machine's, a port below 1024.
 Result<std::uint16_t> BindSocket(int fd, const SocketAddress& address);
 
 // Binds `address` (an IPv4 or IPv6 literal, brackets allowed; see ServeBothFamilies) and `port`
@@ -51,12 +52,9 @@ Result<std::uint16_t> BindSocket(int fd, const SocketAddress& address);
 Result<ListenSocket> OpenListenSocket(const std::string& address, std::uint16_t port, int backlog,
                                       bool reuse_port, int defer_accept_seconds = 0);
 
-// What to check when listening on `port` failed, for an error message.
-std::string ListenHint(std::uint16_t port);
-
 // Listens on `address` and `port` and holds the socket until the caller drops it: whether a
 // server could listen there, said before a slow start rather than after it, and (held while the
-// next is tried) whether two settings name one port. The error says what to check.
+// next is tried) whether two settings name one port. The error says what to do (BindSocket).
 Result<UniqueFd> HoldListen(const std::string& address, std::uint16_t port,
                             bool reuse_port = false);
 

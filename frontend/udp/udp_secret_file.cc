@@ -13,7 +13,7 @@ Result<UdpConnectionIds> LoadUdpConnectionIds(const std::string& path) {
   auto ids = UdpConnectionIds::FromSharedSecret(secret);
   if (!ids.ok()) {
     return Error{"--udp-secret-file " + path + ": " + ids.error() +
-                 " (make one with: head -c 32 /dev/urandom | base64 > " + path + ")"};
+                 " (make one with: (umask 077; head -c 32 /dev/urandom | base64 > " + path + "))"};
   }
   return ids;
 }

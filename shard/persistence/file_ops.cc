@@ -234,6 +234,11 @@ Result<std::vector<std::string>> PosixFileOps::ListDir(const std::string& dir) {
 
 Status PosixFileOps::CreateDir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+    if (errno == ENOENT) {  // the one case where creating differs from using
+      return Error{"create directory " + dir +
+                   ": the directory it goes in does not exist (create it, mkdir -p, or correct "
+                   "--data-dir)"};
+    }
     return ErrnoError("create directory", dir, errno);
   }
   return OkStatus();

@@ -319,10 +319,10 @@ class NodeTest(ProcessTestCase):
     def test_one_port_for_http_and_metrics_is_refused_before_the_shards_load(self):
         port = str(cluster.free_port())
         result = self.run_refused("shardtrack-node", "--bind", "127.0.0.1", "--port", port,
-                                  "--metrics-listen", "127.0.0.1:" + port)
-        self.assertEqual(result.returncode, 1)
-        self.assertIn(f"--metrics-listen: bind 127.0.0.1:{port}: Address already in use",
-                      result.stderr)
+                                  "--metrics-listen", "0.0.0.0:" + port)
+        self.assertEqual(result.returncode, 2)  # a setting refused: a restart would not help
+        self.assertIn(f"--metrics-listen 0.0.0.0:{port} takes the port of --port "
+                      f"(127.0.0.1:{port}): give each its own port", result.stderr)
         self.assertNotIn("recovered", result.stderr)  # no shard loaded
 
     def test_peers_told_to_come_back_after_they_expire_are_warned_of(self):
@@ -401,7 +401,7 @@ class NodeTest(ProcessTestCase):
         # libzmq allows 1023 sockets a context unless told otherwise ("Too many open files").
         endpoints = [f"tcp://127.0.0.1:{port}" for port in range(20000, 21100)]
         frontend = self.start(Frontend(0, endpoints, ("--max-connections", "100"), env=self.env))
-        self.assertIn("with 1100 shards", frontend.log())
+        self.assertIn("for 1100 shards (/readyz: whether they answer)", frontend.log())
         self.assertEqual(frontend.stop(), 0, frontend.log_tail())
 
     def test_a_shard_endpoint_zeromq_cannot_use_is_refused_not_a_crash(self):
@@ -436,6 +436,12 @@ class NodeTest(ProcessTestCase):
         self.assertIn("--index 2 must be below --count 2", result.stderr)
         result = self.run_refused("shardtrack-shard", "--expire-slice", "0")
         self.assertIn("--expire-slice must be at least 1, not 0", result.stderr)
+        result = self.run_refused("shardtrack-shard", "--count", "0")
+        self.assertIn("--count must be at least 1, not 0", result.stderr)
+        result = self.run_refused("shardtrack-node", "--count", "2")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("shardtrack-node: --count is not an option of shardtrack-node: its shards "
+                      "are its own, in this process: give --shards N", result.stderr)
         result = self.run_refused("shardtrack-shard", "--accounting-interval", "0")
         self.assertIn("--accounting-interval must be 1 to 315360000 (ten years), not 0",
                       result.stderr)

@@ -265,12 +265,9 @@ class PersistenceTest(cluster.LoggedTestCase):
         same = free_port()  # for both --listen and --metrics-listen
         for argv, said in (
                 ([shard, "--listen", taken], f"--listen: bind {taken[len('tcp://'):]}: Address "
-                                             "already in use"),
+                                             "already in use (another process listens there"),
                 ([shard, "--listen", f"tcp://127.0.0.1:{free_port()}", "--metrics-listen",
                   f"127.0.0.1:{held.getsockname()[1]}"], "--metrics-listen: bind"),
-                ([shard, "--listen", f"tcp://127.0.0.1:{same}", "--metrics-listen",
-                  f"127.0.0.1:{same}"], f"--metrics-listen: bind 127.0.0.1:{same}: Address already "
-                                        "in use"),
                 ([shard, "--listen", f"tcp://localhost:{free_port()}"],
                  "--listen: localhost is neither an IP address nor a network interface"),
                 ([shard, "--listen", "ipc:///nonexistent/dir/shard.sock"],
@@ -279,6 +276,12 @@ class PersistenceTest(cluster.LoggedTestCase):
             self.assertEqual(code, 1, output)
             self.assertIn(said, output)
             self.assertFalse(os.path.exists(fresh), "a refused start wrote files")
+        code, output = self.run_to_exit([shard, "--listen", f"tcp://*:{same}", "--metrics-listen",
+                                         f"127.0.0.1:{same}", "--data-dir", fresh])
+        self.assertEqual(code, 2, output)  # a setting refused: a restart would not help
+        self.assertIn(f"--metrics-listen 127.0.0.1:{same} takes the port of --listen "
+                      f"(0.0.0.0:{same}): give each its own port", output)
+        self.assertFalse(os.path.exists(fresh), "a refused start wrote files")
 
     def test_files_over_a_lowered_limit_load_whole_and_the_shard_says_so(self):
         self.cluster.start(1)

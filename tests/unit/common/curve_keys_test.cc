@@ -74,6 +74,28 @@ TEST_F(CurveKeysTest, ABadSecretFileIsNamedButItsTextIsNotShown) {
   EXPECT_EQ(cut.error().find(hex.substr(1, 20)), std::string::npos) << cut.error();
 }
 
+// Any 32 bytes pass for either kind, so a swap would only show as handshakes failing.
+TEST_F(CurveKeysTest, AFileNamedForTheOtherKindOfKeyIsRefusedUnread) {
+  const CurveKeyPair pair = MakeCurveKeyPair().value();
+  const std::string secret = File("shard.secret", pair.secret_key.ToHex() + "\n");
+  const std::string public_key = File("shard.public", pair.public_key.ToHex() + "\n");
+  auto as_public = ReadCurveKeyFile(secret);
+  ASSERT_FALSE(as_public);
+  EXPECT_EQ(as_public.error(), secret +
+                                   " is named as a secret key's file: give the NAME.public file "
+                                   "of the pair here, and keep NAME.secret on the machine it is "
+                                   "for");
+  EXPECT_FALSE(ReadCurveKeyListFile(secret));
+  auto as_secret = ReadCurveSecretKeyFile(public_key);
+  ASSERT_FALSE(as_secret);
+  EXPECT_EQ(as_secret.error(), public_key +
+                                   " is named as a public key's file: give this process's own "
+                                   "NAME.secret here (shardtrack-curve-keys NAME writes both)");
+  EXPECT_EQ(ReadCurveKeyFile(public_key).value(), pair.public_key);
+  EXPECT_EQ(ReadCurveSecretKeyFile(secret).value(), pair.secret_key);
+  EXPECT_EQ(ReadCurveKeyListFile(public_key).value(), std::vector<CurveKey>{pair.public_key});
+}
+
 TEST_F(CurveKeysTest, AListFileNamesSeveralKeysAndMayNotBeEmpty) {
   const CurveKeyPair first = MakeCurveKeyPair().value();
   const CurveKeyPair second = MakeCurveKeyPair().value();

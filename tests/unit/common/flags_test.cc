@@ -260,5 +260,22 @@ TEST(FlagsDeathTest, ADefaultThatIsNoneOfItsWordsIsAProgrammingError) {
                "--shape's default is none of its words, round or square");
 }
 
+TEST_F(FlagsTest, AnOptionOfAnotherProgramIsRefusedSayingWhy) {
+  flags_.NotTaken("count", "its shards are its own: give --shards N");
+  auto refused = Parse({"--count", "2"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(),
+            "--count is not an option of prog: its shards are its own: give --shards N");
+  refused = Parse({"--count=2"});
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(refused.error().starts_with("--count is not an option of prog: ")) << refused.error();
+  auto unknown = Parse({"--counts", "2"});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error(), "unknown option --counts (see --help)");
+  env_["SHARDTRACK_COUNT"] = "2";  // one environment file serves every kind of process
+  EXPECT_TRUE(Parse({}));
+  EXPECT_EQ(flags_.Help().find("--count"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace shardtrack

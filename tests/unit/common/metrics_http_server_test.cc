@@ -35,6 +35,27 @@ TEST(ParseHostPortTest, RefusesNamesMissingPortsAndJunk) {
   }
 }
 
+// One port for two listeners of a process is a setting refused, not a start that fails.
+TEST(CheckMetricsListenTest, RefusesThePortOfTheOtherListenerOnItsAddressOrAWildcard) {
+  const auto at = [](const char* address, std::uint16_t port) {
+    return OtherListener{"--port", Endpoint{*IpAddress::Parse(address), port}};
+  };
+  EXPECT_TRUE(CheckMetricsListen("127.0.0.1:9100", at("127.0.0.1", 6969)));
+  EXPECT_TRUE(CheckMetricsListen("127.0.0.1:9100", at("10.0.0.1", 9100)));  // other addresses
+  EXPECT_TRUE(CheckMetricsListen("127.0.0.1:0", at("127.0.0.1", 0)));       // both ephemeral
+  EXPECT_TRUE(CheckMetricsListen("", at("127.0.0.1", 9100)));               // off
+  const Status same = CheckMetricsListen("127.0.0.1:9100", at("127.0.0.1", 9100));
+  ASSERT_FALSE(same);
+  EXPECT_EQ(same.error(),
+            "--metrics-listen 127.0.0.1:9100 takes the port of --port (127.0.0.1:9100): give "
+            "each its own port");
+  EXPECT_FALSE(CheckMetricsListen("0.0.0.0:9100", at("127.0.0.1", 9100)));
+  EXPECT_FALSE(CheckMetricsListen("[::1]:9100", at("::", 9100)));
+  const Status v6 = CheckMetricsListen("[::]:7000", at("::", 7000));
+  ASSERT_FALSE(v6);
+  EXPECT_NE(v6.error().find("the port of --port ([::]:7000): "), std::string::npos) << v6.error();
+}
+
 // Said before a slow start: nothing asked, any port, a malformed address and a port in use; a
 // port held stays taken until the hold is dropped.
 TEST(HoldMetricsListenTest, RefusesWhatCouldNotListenNamingTheFlagAndHoldsWhatCould) {

@@ -49,6 +49,32 @@ TEST(ZmqEndpointTest, RefusesWhatZeroMqWouldTakeAndGetWrong) {
             "tcp://127.0.0.1:7000), ipc://PATH or inproc://NAME, not 'tcp://h:99999'");
 }
 
+// A list given to one flag would pass as a host name with a comma in it, and fail to connect.
+TEST(ZmqEndpointTest, RefusesAListOfEndpointsGivenAsOneSayingToRepeatTheFlag) {
+  const Status refused = CheckZmqEndpoint("--shard", "tcp://127.0.0.1:7000,tcp://127.0.0.1:7001",
+                                          EndpointUse::kConnect);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error(),
+            "--shard 'tcp://127.0.0.1:7000,tcp://127.0.0.1:7001' holds a comma: give one endpoint "
+            "to each --shard (commas separate endpoints only in a SHARDTRACK_* variable)");
+  EXPECT_FALSE(Bindable("tcp://127.0.0.1:7000,7001"));
+}
+
+TEST(ZmqEndpointTest, ATcpBindEndpointNamesItsAddressAndPortWhenFixed) {
+  const auto any = TcpBindEndpoint("tcp://*:7000");
+  ASSERT_TRUE(any);
+  EXPECT_EQ(any->address.ToString(), "0.0.0.0");
+  EXPECT_EQ(any->port, 7000);
+  const auto v6 = TcpBindEndpoint("tcp://[::1]:7001");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->address.ToString(), "::1");
+  EXPECT_EQ(v6->port, 7001);
+  for (const char* other : {"tcp://127.0.0.1:0", "tcp://127.0.0.1:*", "tcp://eth0:7000",
+                            "ipc:///tmp/shard.sock", "inproc://shard-0"}) {
+    EXPECT_FALSE(TcpBindEndpoint(other)) << other;
+  }
+}
+
 // ZeroMQ turns IPv6 on only for a bracketed literal: tcp://::1:7000 would be taken and never
 // connect (a bind fails with "No such device").
 TEST(ZmqEndpointTest, RefusesAnIpv6LiteralWithoutBracketsSayingHowToWriteIt) {

@@ -1,7 +1,8 @@
 // OpenListenSocket on the IPv6 wildcard takes IPv4 clients whatever the host's
 // net.ipv6.bindv6only says. The setting belongs to a network namespace, so the test sets it to 1
 // in a namespace of its own, in a child process (root only: skipped otherwise). HoldListen's
-// error says what a privileged port needs.
+// error says what to do about its cause: a port taken, an address not this machine's, a
+// privileged port.
 #include "common/reactor/socket_util.h"
 
 #include <arpa/inet.h>
@@ -82,7 +83,24 @@ TEST(SocketUtilTest, APrivilegedPortRefusedNamesWhatItNeeds) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "2: setuid, 3: not refused or not said";
-  EXPECT_EQ(ListenHint(8080).find("below 1024"), std::string::npos);
+}
+
+TEST(SocketUtilTest, APortTakenIsSaidWithWhatToDo) {
+  auto first = OpenListenSocket("127.0.0.1", 0, 1, false);
+  ASSERT_TRUE(first) << first.error();
+  const auto held = HoldListen("127.0.0.1", first->port);
+  ASSERT_FALSE(held);
+  EXPECT_EQ(held.error(), "bind 127.0.0.1:" + std::to_string(first->port) +
+                              ": Address already in use (another process listens there: stop "
+                              "it, or choose another port; ss -ltnup shows who)");
+}
+
+TEST(SocketUtilTest, AnAddressNotThisMachinesIsSaidWithWhereToLook) {
+  const auto held = HoldListen("192.0.2.1", 0);  // TEST-NET-1: no machine's
+  if (held) GTEST_SKIP() << "this machine binds addresses it does not have (ip_nonlocal_bind)";
+  EXPECT_EQ(held.error(),
+            "bind 192.0.2.1:0: Cannot assign requested address (no interface of this machine has "
+            "that address: ip -br addr lists them)");
 }
 
 }  // namespace

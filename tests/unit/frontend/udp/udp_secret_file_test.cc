@@ -56,8 +56,8 @@ TEST(UdpSecretFileTest, AMissingOrShortFileIsAnErrorNamingIt) {
   ASSERT_FALSE(too_short.ok());
   EXPECT_EQ(too_short.error(), "--udp-secret-file " + short_path +
                                    ": the secret has 8 bytes, fewer than 16 (make one with: "
-                                   "head -c 32 /dev/urandom | base64 > " +
-                                   short_path + ")");
+                                   "(umask 077; head -c 32 /dev/urandom | base64 > " +
+                                   short_path + "))");
 }
 
 TEST(UdpSecretFileTest, ADirectoryIsAnErrorNamingIt) {  // it used to end the process
