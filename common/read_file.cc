@@ -11,12 +11,30 @@
 
 namespace shardtrack {
 namespace {
+
 constexpr std::size_t kReadChunk = 1 << 16;
+
+// What the operator can do about a file that would not open.
+std::string_view RemedyFor(int error) {
+  switch (error) {
+    case ENOENT:
+      return " (make it, or give the setting the path of one that is there)";
+    case EACCES:
+      return " (give this process's user read access to it and its directories)";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Error{"cannot read " + path + ": " + std::strerror(errno)};
+  if (!fd.valid()) {
+    const int error = errno;
+    return Error{"cannot read " + path + ": " + std::strerror(error) +
+                 std::string(RemedyFor(error))};
+  }
   std::string text;
   struct stat info {};
   if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/flags.h"
@@ -32,8 +33,31 @@ constexpr char kUsage[] =
     "                                                            not, nothing removed: run it "
     "again)\n";
 
+// What `command` needs that was not given ("--data-dir and --out"); empty when nothing is.
+std::string Missing(const std::string& command, const std::string& data_dir, const std::string& in,
+                    const std::string& out, std::uint32_t count) {
+  std::vector<std::string> missing;
+  if (data_dir.empty()) missing.push_back("--data-dir");
+  if (command == "export" && out.empty()) missing.push_back("--out");
+  if (command == "import" && in.empty()) missing.push_back("--in");
+  if (command == "retire" && count == 0) missing.push_back("--count");
+  std::string text;
+  for (const std::string& flag : missing) text += (text.empty() ? "" : " and ") + flag;
+  return text;
+}
+
+// The usage after what was wrong, on stderr: exit status 2.
+int RefuseUse(const std::string& what) {
+  std::fprintf(stderr, "shardtrack-dfile: %s\n\n%s", what.c_str(), kUsage);
+  return 2;
+}
+
 int Inspect(FileOps& ops, const std::string& dir) {
   const DataDirReport report = InspectDataDir(ops, dir);
+  if (!report.unlisted.empty()) {
+    std::fprintf(stderr, "shardtrack-dfile: %s\n", report.unlisted.c_str());
+    return 1;
+  }
   for (const FileReport& file : report.files)
     std::printf("%s: %s\n", file.name.c_str(), file.text.c_str());
   std::printf("%s\n", report.merged.c_str());
@@ -163,15 +187,17 @@ int Run(int argc, char** argv) {
             "export: leave out peers silent for longer than this many seconds, as the shards' "
             "--peer-timeout would (0: keep every peer)");
   if (auto exit_status = flags.ParseCommandLine(argc - 1, argv + 1)) return *exit_status;
-  PosixFileOps ops;
-  if (command == "inspect" && !data_dir.empty()) return Inspect(ops, data_dir);
-  if (command == "export" && !data_dir.empty() && !out.empty()) {
-    return Export(ops, data_dir, out, peer_timeout);
+  if (command != "inspect" && command != "export" && command != "import" && command != "retire") {
+    return RefuseUse(command.empty() ? "give a command" : "no command '" + command + "'");
   }
-  if (command == "import" && !data_dir.empty() && !in.empty()) return Import(ops, data_dir, in);
-  if (command == "retire" && !data_dir.empty() && count > 0) return Retire(ops, data_dir, count);
-  std::fputs(kUsage, stderr);
-  return 2;
+  if (const std::string missing = Missing(command, data_dir, in, out, count); !missing.empty()) {
+    return RefuseUse(command + " needs " + missing);
+  }
+  PosixFileOps ops;
+  if (command == "inspect") return Inspect(ops, data_dir);
+  if (command == "export") return Export(ops, data_dir, out, peer_timeout);
+  if (command == "import") return Import(ops, data_dir, in);
+  return Retire(ops, data_dir, count);
 }
 
 }  // namespace

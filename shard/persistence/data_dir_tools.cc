@@ -107,7 +107,7 @@ Result<LoadedState> LoadAllSettled(FileOps& ops, const std::string& dir) {
 }  // namespace
 
 bool DataDirReport::ok() const {
-  return !merge_failed &&
+  return unlisted.empty() && !merge_failed &&
          std::all_of(files.begin(), files.end(), [](const FileReport& file) { return file.ok; });
 }
 
@@ -115,7 +115,7 @@ DataDirReport InspectDataDir(FileOps& ops, const std::string& dir) {
   DataDirReport report;
   auto names = ops.ListDir(dir);
   if (!names) {
-    report.files.push_back({dir, false, names.error()});
+    report.unlisted = names.error();
     return report;
   }
   std::sort(names->begin(), names->end());

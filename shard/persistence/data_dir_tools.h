@@ -19,6 +19,7 @@ struct FileReport {
 };
 
 struct DataDirReport {
+  std::string unlisted;  // why the directory could not be listed (naming it); empty: it was
   std::vector<FileReport> files;  // every shardtrack file in the directory, by name
   std::string merged;             // what a cluster would serve, or why it cannot be computed
   bool merge_failed = false;      // a shard would refuse these files together (say one missing)

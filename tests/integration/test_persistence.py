@@ -202,7 +202,20 @@ class PersistenceTest(cluster.LoggedTestCase):
         wrong = self.dfile_tool("inspect")  # no --data-dir
         self.assertEqual(wrong.returncode, 2)
         self.assertEqual(wrong.stdout, b"")
-        self.assertIn(b"inspect", wrong.stderr)
+        self.assertTrue(wrong.stderr.startswith(b"shardtrack-dfile: inspect needs --data-dir\n"))
+        self.assertIn(b"usage: shardtrack-dfile inspect", wrong.stderr)
+        wrong = self.dfile_tool("export", "--peer-timeout", "60")
+        self.assertEqual(wrong.returncode, 2)
+        self.assertIn(b"shardtrack-dfile: export needs --data-dir and --out\n", wrong.stderr)
+        wrong = self.dfile_tool("inspekt", "--data-dir", self.root)
+        self.assertEqual(wrong.returncode, 2)
+        self.assertIn(b"shardtrack-dfile: no command 'inspekt'\n", wrong.stderr)
+        missing = self.dfile_tool("inspect", "--data-dir", os.path.join(self.root, "absent"))
+        self.assertEqual(missing.returncode, 1)
+        self.assertEqual(missing.stdout, b"")
+        self.assertEqual(missing.stderr, b"shardtrack-dfile: list directory " +
+                         os.path.join(self.root, "absent").encode() +
+                         b": No such file or directory\n")
 
     def test_sigkill_loses_no_completed_count_and_no_peer(self):
         self.cluster.start(2)
