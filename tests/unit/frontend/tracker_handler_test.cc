@@ -165,6 +165,12 @@ class TrackerHandlerTest : public ::testing::Test {
     return Ask(Connect(source), "GET", target);
   }
   std::string Head(std::string_view target) { return Ask(Connect(), "HEAD", target); }
+  // Attaches `access` as the only admission check.
+  void AdmitOnly(TorrentAccess& access) {
+    Admission admission;
+    admission.torrents = &access;
+    handler_.AttachAdmission(admission);
+  }
 
   // Whether the server closes `fd`, all of whose answers were read.
   bool ClosedByServer(int fd) {
@@ -335,9 +341,7 @@ TEST_F(TrackerHandlerTest, AMalformedScrapeGetsAFailure) {
 
 TEST_F(TrackerHandlerTest, AnAccessListRefusesAnAnnounceOfATorrentNotListed) {
   TorrentAccess access(AccessMode::kAllow, AccessList({HashOf(kOtherHash)}));
-  Admission admission;
-  admission.torrents = &access;
-  handler_.AttachAdmission(admission);
+  AdmitOnly(access);
   EXPECT_EQ(Get(Target("/announce", kQuery)), FailureAnswer(kNotServedReason));
   EXPECT_EQ(access.counters().refused_announces, 1u);
   ExpectNoShardAsked();
@@ -345,9 +349,7 @@ TEST_F(TrackerHandlerTest, AnAccessListRefusesAnAnnounceOfATorrentNotListed) {
 
 TEST_F(TrackerHandlerTest, AScrapeOfRefusedTorrentsIsAnsweredAsUnknownWithoutAShard) {
   TorrentAccess access(AccessMode::kDeny, AccessList({HashOf(kHash), HashOf(kOtherHash)}));
-  Admission admission;
-  admission.torrents = &access;
-  handler_.AttachAdmission(admission);
+  AdmitOnly(access);
   const std::string query =
       "info_hash=" + std::string(kOtherHash) + "&info_hash=" + std::string(kHash);
   EXPECT_EQ(Get(Target("/scrape", query)), Answer(UnknownTorrents({kHash, kOtherHash})).Bytes());
@@ -524,9 +526,7 @@ TEST_F(TrackerHandlerTest, AHeadOfAnAnnounceIsRefusedWith405) {
 
 TEST_F(TrackerHandlerTest, AHeadOfAScrapeGetsTheHeadOfItsAnswer) {
   TorrentAccess access(AccessMode::kDeny, AccessList({HashOf(kHash)}));
-  Admission admission;
-  admission.torrents = &access;
-  handler_.AttachAdmission(admission);
+  AdmitOnly(access);
   EXPECT_EQ(Head(Target("/scrape", kScrapeQuery)),
             Answer(UnknownTorrents({kHash})).ToHead().Bytes());
   ExpectNoShardAsked();
