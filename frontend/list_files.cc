@@ -32,9 +32,25 @@ Result<StartingList<Target>> LoadStartingList(std::string_view flag, ListFileSet
   return starting;
 }
 
+// A mode other than its list's default does nothing without the list: said, since the list was
+// likely meant to be given too.
+void WarnOfAModeWithoutItsList(std::string_view mode_flag, AccessMode mode, AccessMode default_mode,
+                               std::string_view list_flag, const std::string& list_path) {
+  if (mode == default_mode || !list_path.empty()) return;
+  spdlog::warn("--{} {} does nothing without --{}: that list is off", mode_flag,
+               mode == AccessMode::kAllow ? "allow" : "deny", list_flag);
+}
+
 }  // namespace
 
 Result<StartingLists> LoadStartingLists(const FrontendSettings& settings) {
+  const FrontendSettings defaults;
+  WarnOfAModeWithoutItsList("access-mode", settings.access_mode, defaults.access_mode,
+                            "access-list", settings.access_list);
+  WarnOfAModeWithoutItsList("client-mode", settings.client_mode, defaults.client_mode,
+                            "client-list", settings.client_list);
+  WarnOfAModeWithoutItsList("ip-mode", settings.ip_mode, defaults.ip_mode, "ip-list",
+                            settings.ip_list);
   auto access = LoadStartingList<TorrentAccess>(
       "access-list", AccessSettingsFrom(settings),
       [](AccessList list, AccessMode mode) { return TorrentAccess(mode, std::move(list)); });

@@ -297,6 +297,20 @@ class TorrentDirectoryTest(FrontendCase):
         self.assertEqual(cluster.metrics(self.port)["shardtrack_access_list_entries"], 4)
 
 
+class ModeWithoutListTest(FrontendCase):
+    """A mode other than the default, given without its list, is said to do nothing."""
+
+    def test_each_mode_without_its_list_is_warned_of_and_every_torrent_served(self):
+        self.start_cluster("--access-mode", "deny", "--client-mode", "deny", "--ip-mode", "allow")
+        for warning in ("--access-mode deny does nothing without --access-list",
+                        "--client-mode deny does nothing without --client-list",
+                        "--ip-mode allow does nothing without --ip-list"):
+            self.assertTrue(self.frontend.logged(warning), warning)
+        reply = cluster.first_served(lambda: cluster.announce(
+            self.port, cluster.hash_on_shard(0, 2, "mode/a"), peer_id("m0"), 6881), "an announce")
+        self.assertIn(b"peers", reply)
+
+
 class StartUpTest(FrontendCase):
     """A frontend whose list cannot be used does not start: exit status 2, naming file and line."""
 
