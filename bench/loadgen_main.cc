@@ -15,9 +15,9 @@ namespace shardtrack {
 namespace {
 
 std::string ConfigJson(const LoadgenOptions& o) {
-  return "\"mode\":\"" + o.mode + "\",\"keep_alive\":" + (o.keep_alive ? "true" : "false") +
-         ",\"distribution\":\"" + o.distribution +
-         "\",\"connections\":" + std::to_string(o.connections) +
+  return "\"mode\":\"" + ModeName(o.mode) +
+         "\",\"keep_alive\":" + (o.keep_alive ? "true" : "false") + ",\"distribution\":\"" +
+         o.distribution + "\",\"connections\":" + std::to_string(o.connections) +
          ",\"torrents\":" + std::to_string(o.torrents) + ",\"peers\":" + std::to_string(o.peers) +
          ",\"rate\":" + std::to_string(static_cast<std::int64_t>(o.rate));
 }
@@ -62,7 +62,7 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "shardtrack-loadgen: %s\n", stats.error().c_str());
     return 1;
   }
-  const std::string label = options.label.empty() ? options.mode : options.label;
+  const std::string label = options.label.empty() ? ModeName(options.mode) : options.label;
   std::printf("%s\n", stats->ToJson(label, ConfigJson(options)).c_str());
   std::fflush(stdout);
   std::fprintf(stderr, "%s\n", stats->ToHuman(label).c_str());

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "bench/request_builder.h"
+#include "bench/torrent_picker.h"
 
 namespace shardtrack {
 namespace {
@@ -36,15 +37,19 @@ Status CheckPeersPerSource(std::int64_t peers, std::uint32_t sources) {
                std::to_string(kMaxSources) + ") or lower --peers"};
 }
 
-Result<WorkloadMode> ParseMode(const std::string& mode) {
-  if (mode == "announce") return WorkloadMode::kAnnounce;
-  if (mode == "scrape") return WorkloadMode::kScrape;
-  if (mode == "mix") return WorkloadMode::kMix;
-  if (mode == "populate") return WorkloadMode::kPopulate;
-  return Error{"--mode must be announce, scrape, mix or populate, not '" + mode + "'"};
-}
+const Words<WorkloadMode> kModes = {{"announce", WorkloadMode::kAnnounce},
+                                    {"scrape", WorkloadMode::kScrape},
+                                    {"mix", WorkloadMode::kMix},
+                                    {"populate", WorkloadMode::kPopulate}};
 
 }  // namespace
+
+std::string ModeName(WorkloadMode mode) {
+  for (const Word<WorkloadMode>& word : kModes) {
+    if (word.value == mode) return word.text;
+  }
+  return "?";
+}
 
 void LoadgenOptions::Register(FlagSet& flags) {
   flags.Add("host", &host, "the tracker's IPv4 address, a loopback one (127.x.x.x)");
@@ -56,10 +61,10 @@ void LoadgenOptions::Register(FlagSet& flags) {
   flags.Add("mode", &mode,
             "what is sent: announces, scrapes, a mix of both, or populate (each peer announces "
             "once, then the run ends)",
-            WordsOf({"announce", "scrape", "mix", "populate"}));
+            kModes);
   flags.Add("keep-alive", &keep_alive, "reuse connections (--keep-alive=false: one per request)");
   flags.Add("distribution", &distribution, "torrent popularity",
-            WordsOf({"zipf", "gamma", "uniform"}));
+            WordsOf(TorrentPicker::Distributions()));
   flags.Add("zipf-s", &zipf_s, "Zipf exponent");
   flags.Add("torrents", &torrents, "torrents in the workload", AtLeast(1));
   flags.Add("peers", &peers,
@@ -93,18 +98,16 @@ void LoadgenOptions::Register(FlagSet& flags) {
 }
 
 Result<WorkloadOptions> LoadgenOptions::ToWorkloadOptions() const {
-  auto workload_mode = ParseMode(mode);
-  if (!workload_mode.ok()) return Error{workload_mode.error()};
   if (auto host_ok = CheckHost(host); !host_ok.ok()) return Error{host_ok.error()};
   if (auto spread = CheckPeersPerSource(peers, sources); !spread.ok()) return Error{spread.error()};
   if (started_percent + completed_percent + stopped_percent > 100) {
     return Error{"the event percentages add up to more than 100"};
   }
-  if (*workload_mode != WorkloadMode::kPopulate && duration <= 0 && requests <= 0) {
+  if (mode != WorkloadMode::kPopulate && duration <= 0 && requests <= 0) {
     return Error{"give --duration or --requests"};
   }
   WorkloadOptions out;
-  out.mode = *workload_mode;
+  out.mode = mode;
   out.torrents = static_cast<std::uint64_t>(torrents);
   out.peers = static_cast<std::uint64_t>(peers);
   out.source_count = sources;

@@ -11,14 +11,17 @@
 
 namespace shardtrack {
 
+// "announce", "scrape", "mix" or "populate": what --mode takes, and the run's label.
+std::string ModeName(WorkloadMode mode);
+
 struct LoadgenOptions {
   std::string host = "127.0.0.1";  // the tracker's IPv4 address, a loopback one
   std::uint16_t port = 6969;
   // Source addresses 127.0.0.1 .. 127.0.0.<sources>: peer p always announces from one of them,
   // so trackers that key peers by address and port see distinct peers.
   std::uint32_t sources = 8;
-  std::uint32_t connections = 64;     // concurrent connections, one request in flight on each
-  std::string mode = "announce";      // announce, scrape, mix or populate
+  std::uint32_t connections = 64;  // concurrent connections, one request in flight on each
+  WorkloadMode mode = WorkloadMode::kAnnounce;
   bool keep_alive = true;             // false: a new connection per request
   std::string distribution = "zipf";  // zipf, gamma (aquatic's 0.2, 100) or uniform
   double zipf_s = 1.0;

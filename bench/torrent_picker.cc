@@ -18,8 +18,7 @@ Result<TorrentPicker> TorrentPicker::Create(std::string_view distribution, std::
   if (distribution == "gamma") {
     return TorrentPicker(Model(GammaSampler(torrents, kGammaShape, kGammaScale)));
   }
-  return Error{"--distribution must be uniform, zipf or gamma, not '" + std::string(distribution) +
-               "'"};
+  return Error{"no distribution '" + std::string(distribution) + "'"};
 }
 
 std::uint64_t TorrentPicker::Pick(std::mt19937_64& rng) const {

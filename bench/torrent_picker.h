@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "bench/gamma_sampler.h"
 #include "bench/zipf_sampler.h"
@@ -19,7 +21,9 @@ struct UniformPicker {
 
 class TorrentPicker {
  public:
-  // `distribution` is "uniform", "zipf" (exponent `zipf_s`) or "gamma" (aquatic's 0.2, 100).
+  // What Create takes: "zipf" (exponent `zipf_s`), "gamma" (aquatic's 0.2, 100) or "uniform".
+  static std::vector<std::string> Distributions() { return {"zipf", "gamma", "uniform"}; }
+  // An error for a distribution not among them.
   static Result<TorrentPicker> Create(std::string_view distribution, std::uint64_t torrents,
                                       double zipf_s);
 

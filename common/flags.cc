@@ -131,15 +131,16 @@ void FlagSet::Add(std::string name, bool* value, std::string help) {
 }
 
 void FlagSet::AddWords(std::string name, std::string help, std::vector<std::string> texts,
-                       std::size_t default_index, std::function<void(std::size_t)> set) {
-  if (default_index >= texts.size()) {
+                       std::size_t listed, std::size_t default_index,
+                       std::function<void(std::size_t)> set) {
+  std::string allowed = OneOf({texts.begin(), texts.begin() + static_cast<std::ptrdiff_t>(listed)});
+  if (default_index >= listed) {
     // A programming error, not an operator's: the program could never start with its default.
     std::fprintf(stderr, "FlagSet: --%s's default is none of its words, %s\n", name.c_str(),
-                 OneOf(texts).c_str());
+                 allowed.c_str());
     std::abort();
   }
   std::string default_text = texts[default_index];
-  std::string allowed = OneOf(texts);
   AddFlag({std::move(name),
            std::move(help),
            std::move(default_text),
@@ -228,7 +229,7 @@ void FlagSet::NotTaken(std::string name, std::string why) {
 std::string FlagSet::Unknown(std::string_view name) const {
   for (const auto& [not_taken, why] : not_taken_) {
     if (not_taken == name) {
-      return "--" + not_taken + " is not an option of " + program_ + ": " + why;
+      return "--" + not_taken + " is not an option here (" + why + ")";
     }
   }
   return "unknown option --" + std::string(name) + " (see --help)";

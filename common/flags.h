@@ -11,6 +11,7 @@
 // generated from (scripts/settings-tables).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -42,13 +43,15 @@ IntRange AtLeast(std::int64_t least, std::string why = {});
 // milliseconds: a longer time is a typo, and a few hundred years would overflow a Duration.
 IntRange UpToTenYears(std::int64_t least, std::int64_t per_second = 1);
 
-// The words a setting allows, each with the value it stands for (two words may stand for one
-// value: an older spelling kept so that older configurations start). The setting's default must
-// be the value of one of them: Add aborts when it is not, a programming error.
+// The words a setting allows, each with the value it stands for. Two words may stand for one
+// value: an older spelling kept so that older configurations start, which --help and errors need
+// not list (`listed` false). The setting's default must be the value of a listed word: Add aborts
+// when it is not, a programming error.
 template <typename Value>
 struct Word {
   std::string text;
   Value value;
+  bool listed = true;
 };
 template <typename Value>
 using Words = std::vector<Word<Value>>;
@@ -103,9 +106,11 @@ class FlagSet {
     std::function<void()> clear;  // repeatable flags: forget the environment's list
   };
   void AddFlag(Flag flag);
-  // A setting that is one of `texts`; `set(i)` gives it the value of texts[i].
+  // A setting that is one of `texts` (the first `listed` of them shown); `set(i)` gives it the
+  // value of texts[i].
   void AddWords(std::string name, std::string help, std::vector<std::string> texts,
-                std::size_t default_index, std::function<void(std::size_t)> set);
+                std::size_t listed, std::size_t default_index,
+                std::function<void(std::size_t)> set);
   template <typename Integer>
   void AddInteger(std::string name, Integer* value, std::string help, IntRange range);
   Status Set(const Flag& flag, std::string_view text) const;
@@ -128,13 +133,17 @@ class FlagSet {
 
 template <typename Value>
 void FlagSet::Add(std::string name, Value* value, std::string help, Words<Value> words) {
+  std::stable_partition(words.begin(), words.end(), [](const Word<Value>& w) { return w.listed; });
   std::vector<std::string> texts;
+  std::size_t listed = 0;
   std::size_t default_index = words.size();
   for (std::size_t i = 0; i < words.size(); ++i) {
     texts.push_back(words[i].text);
+    if (!words[i].listed) continue;
+    ++listed;
     if (default_index == words.size() && words[i].value == *value) default_index = i;
   }
-  AddWords(std::move(name), std::move(help), std::move(texts), default_index,
+  AddWords(std::move(name), std::move(help), std::move(texts), listed, default_index,
            [value, words = std::move(words)](std::size_t i) { *value = words[i].value; });
 }
 

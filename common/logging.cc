@@ -19,8 +19,8 @@ void AddLogLevelFlag(FlagSet& flags, LogLevel* level) {
              {"critical", LogLevel::kCritical},
              {"off", LogLevel::kOff},
              // spdlog's own names for two of them, which the setting took before.
-             {"warning", LogLevel::kWarn},
-             {"err", LogLevel::kError}});
+             {"warning", LogLevel::kWarn, false},
+             {"err", LogLevel::kError, false}});
 }
 
 void SetUpLogging(std::string_view process_name, LogLevel level) {

@@ -12,15 +12,22 @@ namespace {
 constexpr HttpLimits kRequestLimits{MetricsHttpServer::kMaxRequestBytes,
                                     MetricsHttpServer::kMaxRequestBytes};
 
-bool IsWildcard(const IpAddress& address) {
-  return address == *IpAddress::Parse("0.0.0.0") || address == *IpAddress::Parse("::");
+// Whether listeners on `a` and `b`, on one port, would clash: one address, or a wildcard over the
+// other. `::` takes both families (our listeners serve both, ServeBothFamilies); 0.0.0.0 takes
+// IPv4 only, so [::1] is still free beside it.
+bool AddressesClash(const IpAddress& a, const IpAddress& b) {
+  const auto covers = [](const IpAddress& wildcard, const IpAddress& other) {
+    return wildcard == *IpAddress::Parse("::") ||
+           (wildcard == *IpAddress::Parse("0.0.0.0") && other.is_v4());
+  };
+  return a == b || covers(a, b) || covers(b, a);
 }
 
 // Whether a listener on `metrics` would find `other`'s port taken.
 bool SharesThePort(const HostPort& metrics, const Endpoint& other) {
   const auto address = IpAddress::Parse(metrics.host);
   return metrics.port != 0 && metrics.port == other.port && address &&
-         (*address == other.address || IsWildcard(*address) || IsWildcard(other.address));
+         AddressesClash(*address, other.address);
 }
 
 }  // namespace

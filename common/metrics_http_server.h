@@ -39,8 +39,8 @@ struct OtherListener {
   Endpoint at;
 };
 // Whether --metrics-listen is written as ServeMetrics takes it (empty: off), on a port of its own:
-// not `other`'s port on `other`'s address, or on any address when either is a wildcard. Binds
-// nothing.
+// not `other`'s port on `other`'s address, or on an address a wildcard of either covers (:: all,
+// 0.0.0.0 IPv4's). Binds nothing.
 Status CheckMetricsListen(std::string_view listen,
                           const std::optional<OtherListener>& other = std::nullopt);
 

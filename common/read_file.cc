@@ -18,7 +18,7 @@ constexpr std::size_t kReadChunk = 1 << 16;
 std::string_view RemedyFor(int error) {
   switch (error) {
     case ENOENT:
-      return " (make it, or give the setting the path of one that is there)";
+      return " (make it, or correct the path)";
     case EACCES:
       return " (give this process's user read access to it and its directories)";
     default:

@@ -85,8 +85,9 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
   const std::string_view rest =
       scheme_end == std::string_view::npos ? "" : endpoint.substr(scheme_end + 3);
   if (scheme == "tcp" && rest.find(',') != std::string_view::npos) {  // no host or port has one
-    return Error{std::string(flag) + " '" + std::string(endpoint) +
-                 "' holds a comma: give one endpoint to each " + std::string(flag) +
+    const std::string named = std::string(flag) + " '" + std::string(endpoint) + "' holds a comma";
+    if (use == EndpointUse::kBind) return Error{named + ": it binds one endpoint"};
+    return Error{named + ": give one endpoint to each " + std::string(flag) +
                  " (commas separate endpoints only in a SHARDTRACK_* variable)"};
   }
   const bool valid = scheme_end != std::string_view::npos &&

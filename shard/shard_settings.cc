@@ -103,14 +103,19 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
             "limit; 125000000: 1 Gbit/s)");
   flags.Add("store-peer-ids", &store_peer_ids,
             "whose peer ids to keep for non-compact replies: asked (a torrent's, once an announce "
-            "asks for them), always (or true) or never (or false); an IPv4 peer is 11 bytes "
-            "without its id, 31 with",
+            "asks for them), always or never (the yes/no values it took before are taken too); "
+            "an IPv4 peer is 11 bytes without its id, 31 with",
             {{"asked", PeerIdPolicy::kWhenAsked},
              {"always", PeerIdPolicy::kAlways},
              {"never", PeerIdPolicy::kNever},
-             // What the setting took before "asked", so that older configurations start.
-             {"true", PeerIdPolicy::kAlways},
-             {"false", PeerIdPolicy::kNever}});
+             // What the setting took as a yes/no setting before "asked", so that older
+             // configurations start.
+             {"true", PeerIdPolicy::kAlways, false},
+             {"false", PeerIdPolicy::kNever, false},
+             {"yes", PeerIdPolicy::kAlways, false},
+             {"no", PeerIdPolicy::kNever, false},
+             {"1", PeerIdPolicy::kAlways, false},
+             {"0", PeerIdPolicy::kNever, false}});
   flags.Add("sync-completions", &sync_completions,
             "a completion's reply waits for an fdatasync of the journal (off: only for its "
             "write, so a power loss may take the last ~30 s of completions)");

@@ -40,7 +40,7 @@ std::string Missing(const std::string& command, const std::string& data_dir, con
   if (data_dir.empty()) missing.push_back("--data-dir");
   if (command == "export" && out.empty()) missing.push_back("--out");
   if (command == "import" && in.empty()) missing.push_back("--in");
-  if (command == "retire" && count == 0) missing.push_back("--count");
+  if (command == "retire" && count == 0) missing.push_back("--count (at least 1)");
   std::string text;
   for (const std::string& flag : missing) text += (text.empty() ? "" : " and ") + flag;
   return text;
@@ -186,10 +186,12 @@ int Run(int argc, char** argv) {
   flags.Add("peer-timeout", &peer_timeout,
             "export: leave out peers silent for longer than this many seconds, as the shards' "
             "--peer-timeout would (0: keep every peer)");
-  if (auto exit_status = flags.ParseCommandLine(argc - 1, argv + 1)) return *exit_status;
   if (command != "inspect" && command != "export" && command != "import" && command != "retire") {
-    return RefuseUse(command.empty() ? "give a command" : "no command '" + command + "'");
+    return RefuseUse(command.empty()            ? "give a command"
+                     : command.starts_with("-") ? "the command comes first, then its options"
+                                                : "no command '" + command + "'");
   }
+  if (auto exit_status = flags.ParseCommandLine(argc - 1, argv + 1)) return *exit_status;
   if (const std::string missing = Missing(command, data_dir, in, out, count); !missing.empty()) {
     return RefuseUse(command + " needs " + missing);
   }

@@ -3,9 +3,7 @@
 // (deny). Off (no file): everything passes. Loop thread only.
 #pragma once
 
-#include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 
 #include "common/list_in_force.h"

@@ -314,7 +314,7 @@ class NodeTest(ProcessTestCase):
         result = self.run_refused("shardtrack-node", "--log-level", "loud")
         self.assertEqual(result.returncode, 2)
         self.assertIn("shardtrack-node: --log-level must be trace, debug, info, warn, error, "
-                      "critical, off, warning or err, not 'loud'", result.stderr)
+                      "critical or off, not 'loud'", result.stderr)
 
     def test_one_port_for_http_and_metrics_is_refused_before_the_shards_load(self):
         port = str(cluster.free_port())
@@ -437,11 +437,12 @@ class NodeTest(ProcessTestCase):
         result = self.run_refused("shardtrack-shard", "--expire-slice", "0")
         self.assertIn("--expire-slice must be at least 1, not 0", result.stderr)
         result = self.run_refused("shardtrack-shard", "--count", "0")
+        self.assertEqual(result.returncode, 2)
         self.assertIn("--count must be at least 1, not 0", result.stderr)
         result = self.run_refused("shardtrack-node", "--count", "2")
         self.assertEqual(result.returncode, 2)
-        self.assertIn("shardtrack-node: --count is not an option of shardtrack-node: its shards "
-                      "are its own, in this process: give --shards N", result.stderr)
+        self.assertIn("shardtrack-node: --count is not an option here (its shards are its own, "
+                      "in this process: give --shards N)", result.stderr)
         result = self.run_refused("shardtrack-shard", "--accounting-interval", "0")
         self.assertIn("--accounting-interval must be 1 to 315360000 (ten years), not 0",
                       result.stderr)

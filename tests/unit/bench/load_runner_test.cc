@@ -115,7 +115,7 @@ TEST(LoadRunnerTest, PopulateSendsEveryPeerWithFewerConnectionsThanSources) {
   FakeTracker tracker;
   tracker.Start();
   LoadgenOptions options = Options(tracker.port());
-  options.mode = "populate";
+  options.mode = WorkloadMode::kPopulate;
   options.peers = 50;
   options.sources = 5;
   options.connections = 2;

@@ -243,6 +243,21 @@ TEST_F(FlagsTest, HelpAndTheMarkdownTableShowTheWordsAndTheDefaultsWord) {
       << flags_.MarkdownTable();
 }
 
+TEST_F(FlagsTest, AnOlderSpellingIsTakenButNotListed) {
+  enum class Level { kLow, kHigh } level = Level::kLow;
+  flags_.Add("level", &level, "a level",
+             {{"yes", Level::kHigh, false}, {"low", Level::kLow}, {"high", Level::kHigh}});
+  ASSERT_TRUE(Parse({"--level", "yes"}));
+  EXPECT_EQ(level, Level::kHigh);
+  auto refused = Parse({"--level", "no"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "--level must be low or high, not 'no'");
+  EXPECT_NE(flags_.Help().find("default: low; environment: SHARDTRACK_LEVEL\n      allowed: low or "
+                               "high\n"),
+            std::string::npos)
+      << flags_.Help();
+}
+
 TEST_F(FlagsTest, WordsOfKeepsASettingAsItsText) {
   std::string shape = "round";
   flags_.Add("shape", &shape, "a shape", WordsOf({"round", "square"}));
@@ -265,10 +280,10 @@ TEST_F(FlagsTest, AnOptionOfAnotherProgramIsRefusedSayingWhy) {
   auto refused = Parse({"--count", "2"});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error(),
-            "--count is not an option of prog: its shards are its own: give --shards N");
+            "--count is not an option here (its shards are its own: give --shards N)");
   refused = Parse({"--count=2"});
   ASSERT_FALSE(refused);
-  EXPECT_TRUE(refused.error().starts_with("--count is not an option of prog: ")) << refused.error();
+  EXPECT_TRUE(refused.error().starts_with("--count is not an option here (")) << refused.error();
   auto unknown = Parse({"--counts", "2"});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error(), "unknown option --counts (see --help)");

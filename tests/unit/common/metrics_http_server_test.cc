@@ -51,6 +51,10 @@ TEST(CheckMetricsListenTest, RefusesThePortOfTheOtherListenerOnItsAddressOrAWild
             "each its own port");
   EXPECT_FALSE(CheckMetricsListen("0.0.0.0:9100", at("127.0.0.1", 9100)));
   EXPECT_FALSE(CheckMetricsListen("[::1]:9100", at("::", 9100)));
+  EXPECT_FALSE(CheckMetricsListen("127.0.0.1:9100", at("::", 9100)));  // :: takes IPv4 too
+  EXPECT_FALSE(CheckMetricsListen("0.0.0.0:9100", at("::", 9100)));
+  EXPECT_TRUE(CheckMetricsListen("[::1]:9100", at("0.0.0.0", 9100)));  // 0.0.0.0 is IPv4's only
+  EXPECT_TRUE(CheckMetricsListen("0.0.0.0:9100", at("::1", 9100)));
   const Status v6 = CheckMetricsListen("[::]:7000", at("::", 7000));
   ASSERT_FALSE(v6);
   EXPECT_NE(v6.error().find("the port of --port ([::]:7000): "), std::string::npos) << v6.error();

@@ -28,8 +28,7 @@ TEST(ReadWholeFileTest, AMissingFileOrADirectoryIsAnErrorNamingIt) {
   auto missing = ReadWholeFile(dir.File("absent"));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error(), "cannot read " + dir.File("absent") +
-                                 ": No such file or directory (make it, or give the setting the "
-                                 "path of one that is there)");
+                                 ": No such file or directory (make it, or correct the path)");
   auto directory = ReadWholeFile(dir.path());
   ASSERT_FALSE(directory.ok());
   EXPECT_EQ(directory.error(), "cannot read " + dir.path() + ": Is a directory");

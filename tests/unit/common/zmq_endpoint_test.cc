@@ -57,7 +57,12 @@ TEST(ZmqEndpointTest, RefusesAListOfEndpointsGivenAsOneSayingToRepeatTheFlag) {
   EXPECT_EQ(refused.error(),
             "--shard 'tcp://127.0.0.1:7000,tcp://127.0.0.1:7001' holds a comma: give one endpoint "
             "to each --shard (commas separate endpoints only in a SHARDTRACK_* variable)");
-  EXPECT_FALSE(Bindable("tcp://127.0.0.1:7000,7001"));
+  const Status bind =
+      CheckZmqEndpoint("--listen", "tcp://127.0.0.1:7000,tcp://127.0.0.1:7001", EndpointUse::kBind);
+  ASSERT_FALSE(bind.ok());
+  EXPECT_EQ(bind.error(),
+            "--listen 'tcp://127.0.0.1:7000,tcp://127.0.0.1:7001' holds a comma: it binds one "
+            "endpoint");
 }
 
 TEST(ZmqEndpointTest, ATcpBindEndpointNamesItsAddressAndPortWhenFixed) {

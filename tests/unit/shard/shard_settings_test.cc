@@ -109,23 +109,23 @@ TEST_F(ShardSettingsTest, ACpuTheMachineDoesNotHaveIsRefused) {
 TEST_F(ShardSettingsTest, PeerIdsAreKeptWhenAskedByDefaultAndTheOldBooleansStillStart) {
   ASSERT_TRUE(Parse({}));
   EXPECT_EQ(settings_.store_peer_ids, PeerIdPolicy::kWhenAsked);
-  const std::map<std::string, PeerIdPolicy> values{{"asked", PeerIdPolicy::kWhenAsked},
-                                                   {"always", PeerIdPolicy::kAlways},
-                                                   {"true", PeerIdPolicy::kAlways},
-                                                   {"never", PeerIdPolicy::kNever},
-                                                   {"false", PeerIdPolicy::kNever}};
+  const std::map<std::string, PeerIdPolicy> values{
+      {"asked", PeerIdPolicy::kWhenAsked}, {"always", PeerIdPolicy::kAlways},
+      {"true", PeerIdPolicy::kAlways},     {"yes", PeerIdPolicy::kAlways},
+      {"1", PeerIdPolicy::kAlways},        {"no", PeerIdPolicy::kNever},
+      {"0", PeerIdPolicy::kNever},         {"never", PeerIdPolicy::kNever},
+      {"false", PeerIdPolicy::kNever}};
   for (const auto& [text, policy] : values) {
     env_["SHARDTRACK_STORE_PEER_IDS"] = text;
     ASSERT_TRUE(Parse({}));
     EXPECT_EQ(settings_.store_peer_ids, policy) << text;
   }
   env_.clear();
-  for (const char* text : {"", "yes", "Asked", "1"}) {
+  for (const char* text : {"", "on", "Asked", "2"}) {
     const Status refused = Parse({"--store-peer-ids", text});
     ASSERT_FALSE(refused) << text;
     EXPECT_EQ(refused.error(),
-              "--store-peer-ids must be asked, always, never, true or false, not '" +
-                  std::string(text) + "'");
+              "--store-peer-ids must be asked, always or never, not '" + std::string(text) + "'");
   }
 }
 

@@ -49,10 +49,8 @@ TEST(UdpSecretFileTest, AMissingOrShortFileIsAnErrorNamingIt) {
   testing::ScratchDir dir;
   auto missing = LoadUdpConnectionIds(dir.File("absent"));
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error(),
-            "--udp-secret-file: cannot read " + dir.File("absent") +
-                ": No such file or directory (make it, or give the setting the path of one that is "
-                "there)");
+  EXPECT_EQ(missing.error(), "--udp-secret-file: cannot read " + dir.File("absent") +
+                                 ": No such file or directory (make it, or correct the path)");
   const std::string short_path = Write(dir, "short", "tooshort\n");
   auto too_short = LoadUdpConnectionIds(short_path);
   ASSERT_FALSE(too_short.ok());
