@@ -306,8 +306,8 @@ bool ShardRouter::ReportDownOnce(Shard& shard, MonoTime now) {
     return false;
   }
   shard.reported_down = true;
-  spdlog::warn("shard {} at {} is unreachable; its requests fail until it is back", shard.index,
-               shard.endpoint);
+  spdlog::warn("shard {} at {} is unreachable; its requests fail until it is back: {}", shard.index,
+               shard.endpoint, WhatToCheck());
   return true;
 }
 
@@ -409,15 +409,18 @@ void ShardRouter::NoteSilence(Shard& shard, MonoTime sent_at, MonoTime now) {
 
 void ShardRouter::LogFailures(Shard& shard, const char* what) {
   if (!shard.failure_log.Due(loop_.clock().Now())) return;
-  spdlog::warn(
-      "shard {} at {} {} (requests failed so far: {} timed out, {} unavailable); check that it "
-      "runs and keeps up{}",
-      shard.index, shard.endpoint, what, shard.counters.timeouts, shard.counters.unavailable,
-      options_.curve ? ", and that both sides agree on CURVE (the shard's log says when it "
-                       "refuses a handshake; one whose log says nothing may run without "
-                       "--curve-secret-file)"
-                     : "; if its log says \"CURVE on\", give this frontend --curve-secret-file "
-                       "and --shard-public-key-file too");
+  spdlog::warn("shard {} at {} {} (requests failed so far: {} timed out, {} unavailable); {}",
+               shard.index, shard.endpoint, what, shard.counters.timeouts,
+               shard.counters.unavailable, WhatToCheck());
+}
+
+std::string_view ShardRouter::WhatToCheck() const {
+  return options_.curve
+             ? "check that it runs and keeps up, and that both sides agree on CURVE (the shard's "
+               "log says when it refuses a handshake; one whose log says nothing may run without "
+               "--curve-secret-file)"
+             : "check that it runs and keeps up; if its log says \"CURVE on\", give this "
+               "frontend --curve-secret-file and --shard-public-key-file too";
 }
 
 // Answered entries never stay at the front, so the front is the oldest open request.
@@ -428,8 +431,11 @@ void ShardRouter::ExpireDeadlines() {
     const std::optional<MonoTime> sent_at = pending_.front().sent_at;  // else sends kept failing
     ++(sent_at ? shard.counters.timeouts : shard.counters.unavailable);
     if (sent_at) NoteSilence(shard, *sent_at, now);
-    LogFailures(shard, sent_at ? "did not answer a request within --shard-timeout-ms"
-                               : "is unreachable; a request could not be sent in time");
+    if (sent_at) {
+      LogFailures(shard, "did not answer a request within --shard-timeout-ms");
+    } else if (!shard.reported_down) {  // else said once for the outage (ReportDownOnce)
+      LogFailures(shard, "is unreachable; a request could not be sent in time");
+    }
     Fail(first_pending_id_,
          RetryLater(shard.index, sent_at ? "did not answer in time" : "is unavailable"));
   }

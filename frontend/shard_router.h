@@ -139,6 +139,8 @@ class ShardRouter {
   void ExpireDeadlines();
   // Warns, a line a minute per shard at most, that its requests fail and why.
   void LogFailures(Shard& shard, const char* what);
+  // What an operator checks when a shard fails requests.
+  std::string_view WhatToCheck() const;
   bool ReportDownOnce(Shard& shard, MonoTime now);
   // A request sent at `sent_at` timed out: out for most of the timeout without a word from the
   // shard since, the shard is silent.
