@@ -58,12 +58,6 @@ std::string OneOf(const std::vector<std::string>& texts) {
   return out;
 }
 
-std::string EnvName(std::string_view flag) {
-  std::string out = "SHARDTRACK_";
-  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
-  return out;
-}
-
 std::string Join(const std::vector<std::string>& values) {
   std::string out;
   for (const auto& v : values) out += (out.empty() ? "" : ",") + v;
@@ -88,6 +82,12 @@ Words<std::string> WordsOf(std::vector<std::string> texts) {
   Words<std::string> words;
   for (std::string& text : texts) words.push_back({text, std::move(text)});
   return words;
+}
+
+std::string EnvironmentVariableOf(std::string_view setting) {
+  std::string out = "SHARDTRACK_";
+  for (char c : setting) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
 }
 
 FlagSet::FlagSet(std::string program, std::string summary)
@@ -260,7 +260,8 @@ Result<std::vector<const FlagSet::Flag*>> FlagSet::ReadEnvironment(
     const std::function<const char*(const char*)>& getenv) const {
   std::vector<const Flag*> lists;
   for (const auto& flag : flags_) {
-    const char* env = ignore_environment_ ? nullptr : getenv(EnvName(flag.name).c_str());
+    const char* env =
+        ignore_environment_ ? nullptr : getenv(EnvironmentVariableOf(flag.name).c_str());
     if (env == nullptr) continue;
     std::string_view text(env);
     if (flag.repeatable) {
@@ -273,7 +274,7 @@ Result<std::vector<const FlagSet::Flag*>> FlagSet::ReadEnvironment(
       }
       lists.push_back(&flag);
     } else if (auto s = Set(flag, text); !s.ok()) {
-      return Error{EnvName(flag.name) + ": " + s.error()};
+      return Error{EnvironmentVariableOf(flag.name) + ": " + s.error()};
     }
   }
   return lists;
@@ -352,7 +353,7 @@ std::string FlagSet::Help() const {
     out += "  --" + flag.name + (flag.is_bool ? "" : " VALUE") + "\n      " + flag.help;
     if (flag.repeatable) out += " (repeatable)";
     out += "\n      default: " + (flag.default_text.empty() ? "(none)" : flag.default_text);
-    if (!ignore_environment_) out += "; environment: " + EnvName(flag.name);
+    if (!ignore_environment_) out += "; environment: " + EnvironmentVariableOf(flag.name);
     out += "\n";
     if (!flag.allowed_text.empty()) out += "      allowed: " + flag.allowed_text + "\n";
   }
@@ -368,6 +369,12 @@ std::string FlagSet::MarkdownTable() const {
            " |\n";
   }
   return out;
+}
+
+std::vector<std::string> FlagSet::Names() const {
+  std::vector<std::string> names;
+  for (const auto& flag : flags_) names.push_back(flag.name);
+  return names;
 }
 
 }  // namespace shardtrack

@@ -58,6 +58,9 @@ using Words = std::vector<Word<Value>>;
 // Words that stand for themselves, for a setting kept as text.
 Words<std::string> WordsOf(std::vector<std::string> texts);
 
+// The environment variable a setting is read from: "access-list" -> "SHARDTRACK_ACCESS_LIST".
+std::string EnvironmentVariableOf(std::string_view setting);
+
 class FlagSet {
  public:
   FlagSet(std::string program, std::string summary);
@@ -93,6 +96,8 @@ class FlagSet {
   std::optional<int> ParseCommandLine(int argc, const char* const* argv,
                                       const std::function<const char*(const char*)>& getenv);
   std::string MarkdownTable() const;
+  // The settings' names, in the order they were added (not those NotTaken).
+  std::vector<std::string> Names() const;
 
  private:
   struct Flag {

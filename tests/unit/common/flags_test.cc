@@ -292,5 +292,16 @@ TEST_F(FlagsTest, AnOptionOfAnotherProgramIsRefusedSayingWhy) {
   EXPECT_EQ(flags_.Help().find("--count"), std::string::npos);
 }
 
+TEST_F(FlagsTest, NamesItsSettingsInOrderButNotThoseNotTaken) {
+  flags_.NotTaken("count", "its shards are its own");
+  EXPECT_EQ(flags_.Names(), (std::vector<std::string>{"name", "port", "verbose", "shard", "give",
+                                                      "timeout", "buffer", "mode"}));
+}
+
+TEST(EnvironmentVariableOfTest, IsUpperCaseWithUnderscoresAfterThePrefix) {
+  EXPECT_EQ(EnvironmentVariableOf("access-list"), "SHARDTRACK_ACCESS_LIST");
+  EXPECT_EQ(EnvironmentVariableOf("shards"), "SHARDTRACK_SHARDS");
+}
+
 }  // namespace
 }  // namespace shardtrack
