@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string>
 
+#include "common/server_setting_names.h"
+
 namespace shardtrack {
 
 void AddLogLevelFlag(FlagSet& flags, LogLevel* level) {
@@ -33,6 +35,12 @@ void SetUpLogging(std::string_view process_name, LogLevel level) {
   // stderr is often a pipe (a terminal's tee, a container's log collector). If its reader goes
   // first, the next log line must fail quietly, not kill the process before its final snapshot.
   std::signal(SIGPIPE, SIG_IGN);
+}
+
+void WarnOfUnknownVariables(const char* const* environment) {
+  for (const std::string& warning : UnknownVariableWarnings(environment)) {
+    spdlog::warn("{}", warning);
+  }
 }
 
 void LogStartFailure(std::string_view message) {

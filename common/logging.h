@@ -17,6 +17,11 @@ void AddLogLevelFlag(FlagSet& flags, LogLevel* level);
 // The process's logger, named `process_name`, writing `level` and above to stderr.
 void SetUpLogging(std::string_view process_name, LogLevel level);
 
+// Logs UnknownVariableWarnings(environment) (common/server_setting_names.h), a warning each:
+// a misspelt SHARDTRACK_* variable is ignored, and without them it would be ignored silently.
+// For the servers, after SetUpLogging; `environment` as `environ` holds it.
+void WarnOfUnknownVariables(const char* const* environment);
+
 // A failure that stops the process from starting: logged as critical, and written to stderr
 // even under --log-level off, so that a refused start is never silent (under a supervisor that
 // restarts it, say).

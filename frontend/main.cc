@@ -1,6 +1,7 @@
 // shardtrack-frontend: wiring only. Read settings, set up logging, build the frontend, run the
 // loop.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -23,6 +24,7 @@ int Run(int argc, char** argv) {
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
   SetUpLogging("frontend", settings.log_level);
+  WarnOfUnknownVariables(environ);
   SystemClock clock;
   EventLoop loop(clock);
   zmq::context_t context(1);

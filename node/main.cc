@@ -4,6 +4,7 @@
 // them. The data directory is a cluster's (shard-<i>-of-<n> files), so a node's data serves a
 // cluster of n shard processes later, and the other way round. Wiring only.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <memory>
@@ -90,6 +91,7 @@ int Run(int argc, char** argv) {
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
   SetUpLogging("node", settings.log_level);
+  WarnOfUnknownVariables(environ);
   settings.WarnOfPeersExpiringBeforeTheyAnnounce();
   const std::vector<ShardSettings> shard_settings = settings.PlanShards();
   SystemClock clock;

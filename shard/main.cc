@@ -1,6 +1,7 @@
 // shardtrack-shard: wiring only. Read settings, set up logging, install signals, open the shard
 // (loading its files), serve its metrics, run the loop, save a final snapshot.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstring>
@@ -27,6 +28,7 @@ int Run(int argc, char** argv) {
   settings.Register(flags);
   if (auto exit_status = flags.ParseCommandLine(argc, argv)) return *exit_status;
   SetUpLogging("shard", settings.log_level);
+  WarnOfUnknownVariables(environ);
 
   auto plan = ShardRuntime::Plan(settings);
   if (!plan) {
