@@ -5,6 +5,7 @@
 #include <array>
 
 #include "common/list_file.h"
+#include "common/trim.h"
 
 namespace shardtrack {
 namespace {
@@ -36,6 +37,20 @@ Status NotNamedPublic(const std::string& path) {
   return Error{path +
                " is named as a public key's file: give this process's own NAME.secret "
                "here (shardtrack-curve-keys NAME writes both)"};
+}
+
+// Refuses a line whose note (what follows its key) starts with `kind`: shardtrack-curve-keys
+// marks each key so, and a file renamed is still known for what it holds. The line is never
+// shown: it may hold a secret.
+Status NoneMarked(std::string_view text, std::string_view kind) {
+  return ForEachListLine(
+      text,
+      [kind](std::string_view line) -> Status {
+        if (FirstWord(Trim(line.substr(FirstWord(line).size()))) != kind) return OkStatus();
+        return Error{"its key is marked " + std::string(kind) + ", and a " + std::string(kind) +
+                     " key does not go here"};
+      },
+      ShowBadLine::kNo);
 }
 
 Result<std::vector<CurveKey>> ParseKeys(std::string_view text, ShowBadLine show) {
@@ -81,10 +96,12 @@ Result<CurveKey> CurvePublicKeyOf(const CurveKey& secret_key) {
 }
 
 Result<std::vector<CurveKey>> ParseCurveKeys(std::string_view text) {
+  if (Status kind = NoneMarked(text, kSecretNote); !kind) return Error{kind.error()};
   return ParseKeys(text, ShowBadLine::kYes);
 }
 
 Result<std::vector<CurveKey>> ParseCurveSecretKeys(std::string_view text) {
+  if (Status kind = NoneMarked(text, kPublicNote); !kind) return Error{kind.error()};
   return ParseKeys(text, ShowBadLine::kNo);
 }
 

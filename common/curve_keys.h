@@ -26,8 +26,14 @@ Result<CurveKeyPair> MakeCurveKeyPair();
 // The public key that goes with `secret_key`; an error when this libzmq has no CURVE.
 Result<CurveKey> CurvePublicKeyOf(const CurveKey& secret_key);
 
+// What shardtrack-curve-keys writes after each key, as its note: the file's kind, which a reader
+// of the other kind refuses (a file renamed is still known for what it holds).
+inline constexpr std::string_view kPublicNote = "public";
+inline constexpr std::string_view kSecretNote = "secret";
+
 // The keys `text` lists, one a line in the list files' format (list_file.h; anything after a key
-// is a note), or an error naming the bad line. The secret variant's errors do not show the line.
+// is a note), or an error naming the bad line. The secret variant's errors do not show the line,
+// nor does the refusal of a key whose note starts with the other kind's word.
 Result<std::vector<CurveKey>> ParseCurveKeys(std::string_view text);
 Result<std::vector<CurveKey>> ParseCurveSecretKeys(std::string_view text);
 

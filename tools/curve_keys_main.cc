@@ -62,8 +62,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string secret = name + ".secret";
-  if (!WriteNewFile(secret, pair->secret_key.ToHex() + "\n", 0600)) return 1;
-  if (!WriteNewFile(name + ".public", pair->public_key.ToHex() + "\n", 0644)) {
+  // Each key with its kind as its note, which a reader of the other kind refuses.
+  const auto line = [](const shardtrack::CurveKey& key, std::string_view kind) {
+    return key.ToHex() + " " + std::string(kind) + "\n";
+  };
+  if (!WriteNewFile(secret, line(pair->secret_key, shardtrack::kSecretNote), 0600)) return 1;
+  if (!WriteNewFile(name + ".public", line(pair->public_key, shardtrack::kPublicNote), 0644)) {
     ::unlink(secret.c_str());  // likewise a secret whose public half is nowhere
     return 1;
   }

@@ -222,6 +222,9 @@ class CurveTest(cluster.ProcessTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn("File exists", result.stderr)
         self.assertEqual(os.stat(self.shard_keys + ".secret").st_mode & 0o777, 0o600)
+        for kind in ("secret", "public"):  # each key marked with its kind, as its note
+            with open(f"{self.shard_keys}.{kind}") as key:
+                self.assertRegex(key.read(), f"^[0-9a-f]{{64}} {kind}\n$")
 
     def test_the_key_tool_leaves_no_half_pair_and_helps_on_stdout(self):
         name = os.path.join(self.dir, "half")

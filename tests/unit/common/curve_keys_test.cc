@@ -96,6 +96,30 @@ TEST_F(CurveKeysTest, AFileNamedForTheOtherKindOfKeyIsRefusedUnread) {
   EXPECT_EQ(ReadCurveKeyListFile(public_key).value(), std::vector<CurveKey>{pair.public_key});
 }
 
+// What shardtrack-curve-keys writes after each key: a file renamed is still known by it.
+TEST_F(CurveKeysTest, AKeyMarkedAsTheOtherKindIsRefusedWithoutShowingIt) {
+  const CurveKeyPair pair = MakeCurveKeyPair().value();
+  const std::string secret_hex = pair.secret_key.ToHex();
+  const std::string renamed = File("shards.key", secret_hex + " secret\n");
+  auto as_public = ReadCurveKeyFile(renamed);
+  ASSERT_FALSE(as_public);
+  EXPECT_EQ(as_public.error(),
+            renamed + ": line 1: its key is marked secret, and a secret key does not go here");
+  auto in_list = ReadCurveKeyListFile(
+      File("admitted", pair.public_key.ToHex() + " public\n" + secret_hex + " secret\n"));
+  ASSERT_FALSE(in_list);
+  EXPECT_NE(in_list.error().find("line 2: its key is marked secret"), std::string::npos);
+  EXPECT_EQ(in_list.error().find(secret_hex), std::string::npos) << "the secret was shown";
+  auto as_secret = ReadCurveSecretKeyFile(File("mine.key", pair.public_key.ToHex() + " public\n"));
+  ASSERT_FALSE(as_secret);
+  EXPECT_NE(as_secret.error().find("its key is marked public"), std::string::npos);
+  EXPECT_EQ(ReadCurveKeyFile(File("theirs.key", pair.public_key.ToHex() + " public\n")).value(),
+            pair.public_key);
+  EXPECT_EQ(ReadCurveSecretKeyFile(renamed).value(), pair.secret_key);
+  EXPECT_EQ(ReadCurveKeyFile(File("noted.key", pair.public_key.ToHex() + " secretary's\n")).value(),
+            pair.public_key);  // only the word itself marks a kind
+}
+
 TEST_F(CurveKeysTest, AListFileNamesSeveralKeysAndMayNotBeEmpty) {
   const CurveKeyPair first = MakeCurveKeyPair().value();
   const CurveKeyPair second = MakeCurveKeyPair().value();
