@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "common/nearest_spelling.h"
 #include "common/trim.h"
 
 namespace shardtrack {
@@ -232,7 +233,9 @@ std::string FlagSet::Unknown(std::string_view name) const {
       return "--" + not_taken + " is not an option here (" + why + ")";
     }
   }
-  return "unknown option --" + std::string(name) + " (see --help)";
+  const std::string nearest = NearestSpelling(name, Names());
+  return "unknown option --" + std::string(name) +
+         (nearest.empty() ? " (see --help)" : " (did you mean --" + nearest + "? see --help)");
 }
 
 const FlagSet::Flag* FlagSet::Find(std::string_view name) const {

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "common/flags.h"
+#include "common/nearest_spelling.h"
 
 namespace shardtrack {
 namespace {
@@ -136,6 +137,10 @@ std::span<const std::string_view> ServerSettingNames() { return kServerSettingNa
 std::span<const std::string_view> ToolingVariables() { return kToolingVariables; }
 
 std::vector<std::string> UnknownVariableWarnings(const char* const* environment) {
+  std::vector<std::string> known;  // what a misspelt variable may have been meant to be
+  for (std::string_view setting : kServerSettingNames) {
+    known.push_back(EnvironmentVariableOf(setting));
+  }
   std::vector<std::string> warnings;
   for (; environment != nullptr && *environment != nullptr; ++environment) {
     const std::string_view entry(*environment);
@@ -144,9 +149,10 @@ std::vector<std::string> UnknownVariableWarnings(const char* const* environment)
         IsToolingVariable(variable)) {
       continue;
     }
-    warnings.push_back(std::string(variable) +
-                       " names no setting of any shardtrack program (misspelt? each program's "
-                       "--help lists its settings and their variables); ignored");
+    const std::string nearest = NearestSpelling(variable, known);
+    warnings.push_back(std::string(variable) + " names no setting of any shardtrack program (" +
+                       (nearest.empty() ? "misspelt?" : "did you mean " + nearest + "?") +
+                       " each program's --help lists its settings and their variables); ignored");
   }
   return warnings;
 }

@@ -10,8 +10,9 @@ import cluster
 from cluster import Node, ProcessTestCase, announce, peer_id
 
 MISSPELT = "SHARDTRACK_ACCES_LIST"
-WARNING = (f"{MISSPELT} names no setting of any shardtrack program (misspelt? each program's "
-           "--help lists its settings and their variables); ignored")
+WARNING = (f"{MISSPELT} names no setting of any shardtrack program (did you mean "
+           "SHARDTRACK_ACCESS_LIST? each program's --help lists its settings and their "
+           "variables); ignored")
 
 
 class UnknownVariablesTest(ProcessTestCase):

@@ -286,7 +286,10 @@ TEST_F(FlagsTest, AnOptionOfAnotherProgramIsRefusedSayingWhy) {
   EXPECT_TRUE(refused.error().starts_with("--count is not an option here (")) << refused.error();
   auto unknown = Parse({"--counts", "2"});
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error(), "unknown option --counts (see --help)");
+  EXPECT_EQ(unknown.error(), "unknown option --counts (see --help)");  // nothing near
+  auto near = Parse({"--buffr", "8192"});
+  ASSERT_FALSE(near);
+  EXPECT_EQ(near.error(), "unknown option --buffr (did you mean --buffer? see --help)");
   env_["SHARDTRACK_COUNT"] = "2";  // one environment file serves every kind of process
   EXPECT_TRUE(Parse({}));
   EXPECT_EQ(flags_.Help().find("--count"), std::string::npos);

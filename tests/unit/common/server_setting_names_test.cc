@@ -73,9 +73,13 @@ std::vector<std::string> WarningsFor(std::vector<const char*> entries) {
   return UnknownVariableWarnings(entries.data());
 }
 
-TEST(UnknownVariableWarningsTest, WarnsOfAMisspeltName) {
+TEST(UnknownVariableWarningsTest, WarnsOfAMisspeltNameWithTheNearestOne) {
   EXPECT_THAT(WarningsFor({"SHARDTRACK_ACCES_LIST=/etc/shardtrack/allowed"}),
               ElementsAre("SHARDTRACK_ACCES_LIST names no setting of any shardtrack program "
+                          "(did you mean SHARDTRACK_ACCESS_LIST? each program's --help lists its "
+                          "settings and their variables); ignored"));
+  EXPECT_THAT(WarningsFor({"SHARDTRACK_FLAVOUR=vanilla"}),
+              ElementsAre("SHARDTRACK_FLAVOUR names no setting of any shardtrack program "
                           "(misspelt? each program's --help lists its settings and their "
                           "variables); ignored"));
 }
