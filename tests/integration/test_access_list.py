@@ -155,8 +155,9 @@ class AllowModeTest(AccessListCase):
         wait_until(lambda: metric_sum(self.port,
                                       'shardtrack_access_list_reloads_total{result="failed"}'),
                    "the malformed file reported")
-        self.assertRegex(self.frontend.log(),
-                         re.escape(self.list_path) + r": line 4 .*40 hex digits")
+        # The log reaches us through a reader thread, maybe after the metric: wait for it.
+        bad_line = re.escape(self.list_path) + r": line 4 .*40 hex digits"
+        wait_until(lambda: re.search(bad_line, self.frontend.log()), "the bad line logged")
         self.assertTrue(served(self.port, self.b))  # the previous list stays in force
         self.assertTrue(served(self.port, self.c))
         samples = cluster.metrics(self.port)
