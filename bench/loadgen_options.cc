@@ -44,12 +44,7 @@ const Words<WorkloadMode> kModes = {{"announce", WorkloadMode::kAnnounce},
 
 }  // namespace
 
-std::string ModeName(WorkloadMode mode) {
-  for (const Word<WorkloadMode>& word : kModes) {
-    if (word.value == mode) return word.text;
-  }
-  return "?";
-}
+std::string ModeName(WorkloadMode mode) { return WordFor(kModes, mode); }
 
 void LoadgenOptions::Register(FlagSet& flags) {
   flags.Add("host", &host, "the tracker's IPv4 address, a loopback one (127.x.x.x)");

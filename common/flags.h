@@ -57,6 +57,14 @@ template <typename Value>
 using Words = std::vector<Word<Value>>;
 // Words that stand for themselves, for a setting kept as text.
 Words<std::string> WordsOf(std::vector<std::string> texts);
+// The first listed word for `value`, to name it in a log line or a label ("?" if none is).
+template <typename Value>
+std::string WordFor(const Words<Value>& words, const Value& value) {
+  for (const Word<Value>& word : words) {
+    if (word.listed && word.value == value) return word.text;
+  }
+  return "?";
+}
 
 // The environment variable a setting is read from: "access-list" -> "SHARDTRACK_ACCESS_LIST".
 std::string EnvironmentVariableOf(std::string_view setting);

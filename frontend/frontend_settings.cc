@@ -15,9 +15,13 @@ namespace {
 constexpr std::uint32_t kLargestUdpDatagram = 65535;       // the UDP header's length field
 constexpr std::uint32_t kLongestRetryInMinutes = 24 * 60;  // a day
 
-const Words<AccessMode> kAccessModes = {{"allow", AccessMode::kAllow}, {"deny", AccessMode::kDeny}};
-
 }  // namespace
+
+const Words<AccessMode>& AccessModeWords() {
+  static const Words<AccessMode> words = {{"allow", AccessMode::kAllow},
+                                          {"deny", AccessMode::kDeny}};
+  return words;
+}
 
 void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("shard", &shards, "shard endpoint tcp://HOST:PORT; the order gives the shard index");
@@ -145,7 +149,7 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "files, that --access-mode applies to; empty: every torrent is served");
   flags.Add("access-mode", &access_mode,
             "allow: only listed torrents are served; deny: listed torrents are refused",
-            kAccessModes);
+            AccessModeWords());
   flags.Add("access-list-interval", &access_list_interval,
             "seconds between checks of --access-list; a changed file or directory is reloaded",
             AtLeast(1));
@@ -159,7 +163,7 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "clients that --client-mode applies to; empty: every client may announce");
   flags.Add("client-mode", &client_mode,
             "allow: only listed clients may announce; deny: listed clients are refused",
-            kAccessModes);
+            AccessModeWords());
   flags.Add("client-list-interval", &client_list_interval,
             "seconds between checks of --client-list; a changed file is reloaded", AtLeast(1));
   flags.Add("ip-list", &ip_list,
@@ -168,7 +172,7 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("ip-mode", &ip_mode,
             "deny: listed addresses are refused everything; allow: only listed addresses are "
             "served",
-            kAccessModes);
+            AccessModeWords());
   flags.Add("ip-list-interval", &ip_list_interval,
             "seconds between checks of --ip-list; a changed file is reloaded", AtLeast(1));
   flags.Add("shard-timeout-ms", &shard_timeout_ms,

@@ -181,6 +181,9 @@ struct FrontendSettings {
   void RegisterServing(FlagSet& flags);
 };
 
+// What --access-mode, --client-mode and --ip-mode take: allow or deny.
+const Words<AccessMode>& AccessModeWords();
+
 // The UDP tracker's socket options from the settings.
 UdpSocket::Options UdpSocketOptionsFrom(const FrontendSettings& settings);
 

@@ -38,7 +38,7 @@ void WarnOfAModeWithoutItsList(std::string_view mode_flag, AccessMode mode, Acce
                                std::string_view list_flag, const std::string& list_path) {
   if (mode == default_mode || !list_path.empty()) return;
   spdlog::warn("--{} {} does nothing without --{}: that list is off", mode_flag,
-               mode == AccessMode::kAllow ? "allow" : "deny", list_flag);
+               WordFor(AccessModeWords(), mode), list_flag);
 }
 
 }  // namespace

@@ -273,6 +273,10 @@ TEST(FlagsDeathTest, ADefaultThatIsNoneOfItsWordsIsAProgrammingError) {
   std::string shape = "oval";
   EXPECT_DEATH(flags.Add("shape", &shape, "a shape", WordsOf({"round", "square"})),
                "--shape's default is none of its words, round or square");
+  std::string listed_only = "yes";  // an older spelling is no default: --help would not list it
+  EXPECT_DEATH(flags.Add("answer", &listed_only, "an answer",
+                         {{"yes", "yes", false}, {"always", "always"}, {"never", "never"}}),
+               "--answer's default is none of its words, always or never");
 }
 
 TEST_F(FlagsTest, AnOptionOfAnotherProgramIsRefusedSayingWhy) {
