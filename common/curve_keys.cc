@@ -24,20 +24,16 @@ CurveKey FromZ85(const Z85Text& text) {
 }
 
 // shardtrack-curve-keys names a pair NAME.public and NAME.secret, and any 32 bytes pass for either
-// kind: a file named for the other kind is a swap, which would only show as handshakes failing.
-Status NotNamedSecret(const std::string& path) {
-  if (!path.ends_with(".secret")) return OkStatus();
-  return Error{path +
-               " is named as a secret key's file: give the NAME.public file of the pair "
-               "here, and keep NAME.secret on the machine it is for"};
+// kind: a file named for the other kind, `kind`, is a swap, which would only show as handshakes
+// failing. `instead` says what to give.
+Status NotNamedAs(const std::string& path, std::string_view kind, std::string_view instead) {
+  if (!path.ends_with("." + std::string(kind))) return OkStatus();
+  return Error{path + " is named as a " + std::string(kind) +
+               " key's file: " + std::string(instead)};
 }
 
-Status NotNamedPublic(const std::string& path) {
-  if (!path.ends_with(".public")) return OkStatus();
-  return Error{path +
-               " is named as a public key's file: give this process's own NAME.secret "
-               "here (shardtrack-curve-keys NAME writes both)"};
-}
+constexpr std::string_view kGivePublic =
+    "give the NAME.public file of the pair here, and keep NAME.secret on the machine it is for";
 
 // Refuses a line whose note (what follows its key) starts with `kind`: shardtrack-curve-keys
 // marks each key so, and a file renamed is still known for what it holds. The line is never
@@ -106,17 +102,22 @@ Result<std::vector<CurveKey>> ParseCurveSecretKeys(std::string_view text) {
 }
 
 Result<CurveKey> ReadCurveKeyFile(const std::string& path) {
-  if (Status kind = NotNamedSecret(path); !kind) return Error{kind.error()};
+  if (Status kind = NotNamedAs(path, kSecretNote, kGivePublic); !kind) return Error{kind.error()};
   return OnlyKey(path, LoadListFile(path, &ParseCurveKeys));
 }
 
 Result<CurveKey> ReadCurveSecretKeyFile(const std::string& path) {
-  if (Status kind = NotNamedPublic(path); !kind) return Error{kind.error()};
+  if (Status kind = NotNamedAs(path, kPublicNote,
+                               "give this process's own NAME.secret here (shardtrack-curve-keys "
+                               "NAME writes both)");
+      !kind) {
+    return Error{kind.error()};
+  }
   return OnlyKey(path, LoadListFile(path, &ParseCurveSecretKeys));
 }
 
 Result<std::vector<CurveKey>> ReadCurveKeyListFile(const std::string& path) {
-  if (Status kind = NotNamedSecret(path); !kind) return Error{kind.error()};
+  if (Status kind = NotNamedAs(path, kSecretNote, kGivePublic); !kind) return Error{kind.error()};
   auto keys = LoadListFile(path, &ParseCurveKeys);
   if (!keys) return Error{keys.error()};
   if (keys->empty()) return Error{path + ": lists no key, so no frontend could connect"};

@@ -120,12 +120,6 @@ constexpr std::array kToolingVariables = std::to_array<std::string_view>({
     "SHARDTRACK_OUT",
 });
 
-bool NamesAServerSetting(std::string_view variable) {
-  return std::ranges::any_of(kServerSettingNames, [variable](std::string_view setting) {
-    return EnvironmentVariableOf(setting) == variable;
-  });
-}
-
 bool IsToolingVariable(std::string_view variable) {
   return std::ranges::find(kToolingVariables, variable) != kToolingVariables.end();
 }
@@ -137,19 +131,22 @@ std::span<const std::string_view> ServerSettingNames() { return kServerSettingNa
 std::span<const std::string_view> ToolingVariables() { return kToolingVariables; }
 
 std::vector<std::string> UnknownVariableWarnings(const char* const* environment) {
-  std::vector<std::string> known;  // what a misspelt variable may have been meant to be
+  std::vector<std::string> known;  // every server setting's variable
   for (std::string_view setting : kServerSettingNames) {
     known.push_back(EnvironmentVariableOf(setting));
   }
+  const auto names_a_setting = [&known](std::string_view variable) {
+    return std::ranges::find(known, variable) != known.end();
+  };
   std::vector<std::string> warnings;
   for (; environment != nullptr && *environment != nullptr; ++environment) {
     const std::string_view entry(*environment);
     const std::string_view variable = entry.substr(0, entry.find('='));
-    if (!variable.starts_with(kPrefix) || NamesAServerSetting(variable) ||
+    if (!variable.starts_with(kPrefix) || names_a_setting(variable) ||
         IsToolingVariable(variable)) {
       continue;
     }
-    const std::string nearest = NearestSpelling(variable, known);
+    const std::string nearest = NearestSpelling(variable, known);  // what it was meant to be
     warnings.push_back(std::string(variable) + " names no setting of any shardtrack program (" +
                        (nearest.empty() ? "misspelt?" : "did you mean " + nearest + "?") +
                        " each program's --help lists its settings and their variables); ignored");

@@ -154,15 +154,15 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
                    std::to_string(i) + ": give each shard once, in shard-index order"};
     }
   }
-  if (!IpAddress::Parse(Unbracketed(settings.bind))) {
+  const auto bind = IpAddress::Parse(Unbracketed(settings.bind));
+  if (!bind) {
     return Error{
         "--bind must be an IPv4 or IPv6 address literal (like 127.0.0.1, 0.0.0.0 or ::), "
         "not '" +
         settings.bind + "'"};
   }
   if (Status limits = CheckRequestLimits(settings); !limits) return Error{limits.error()};
-  const OtherListener http{"--port",
-                           {*IpAddress::Parse(Unbracketed(settings.bind)), settings.port}};
+  const OtherListener http{"--port", {*bind, settings.port}};
   if (Status metrics = CheckMetricsListen(settings.metrics_listen, http); !metrics) {
     return Error{metrics.error()};
   }
