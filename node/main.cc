@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <memory>
 #include <string>
@@ -45,15 +46,25 @@ struct NodeSettings {
     frontend.RegisterServing(flags);
     shard.RegisterStorage(flags);
     AddLogLevelFlag(flags, &log_level);
-    // A frontend's and a shard's own options, which a node has no use for.
-    for (const char* name : {"count", "index", "shard"}) {
-      flags.NotTaken(name, "its shards are its own, in this process: give --shards N");
-    }
-    for (const char* name :
-         {"listen", "curve-secret-file", "shard-public-key-file", "frontend-keys-file",
-          "frontend-keys-interval", "handshake-timeout", "max-message-bytes"}) {
-      flags.NotTaken(name, "its frontend and its shards talk inside the process, over no network");
-    }
+    RefuseTheirOwnOptions(flags);
+  }
+
+  // A shard's and a frontend's own options (their network, their place in a cluster), which a
+  // node has no use for: refused saying why, not as unknown. Found by registering theirs, so a new
+  // one is refused the same way.
+  static void RefuseTheirOwnOptions(FlagSet& node) {
+    std::vector<std::string> taken = node.Names();
+    const auto refuse = [&](auto settings, const char* why) {
+      FlagSet theirs("", "");
+      settings.Register(theirs);
+      for (std::string& name : theirs.Names()) {
+        if (std::find(taken.begin(), taken.end(), name) != taken.end()) continue;
+        node.NotTaken(name, why);
+        taken.push_back(std::move(name));
+      }
+    };
+    refuse(ShardSettings{}, "its shards are its own, in this process: give --shards N");
+    refuse(FrontendSettings{}, "its frontend asks its own shards, inside the process");
   }
 
   // A node, unlike a frontend and its shards apart, holds both settings: a peer that announces

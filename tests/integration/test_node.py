@@ -443,6 +443,10 @@ class NodeTest(ProcessTestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("shardtrack-node: --count is not an option here (its shards are its own, "
                       "in this process: give --shards N)", result.stderr)
+        result = self.run_refused("shardtrack-node", "--shard", "tcp://127.0.0.1:7000")
+        self.assertEqual(result.returncode, 2)  # a frontend's own, found from its settings
+        self.assertIn("--shard is not an option here (its frontend asks its own shards, inside "
+                      "the process)", result.stderr)
         result = self.run_refused("shardtrack-shard", "--accounting-interval", "0")
         self.assertIn("--accounting-interval must be 1 to 315360000 (ten years), not 0",
                       result.stderr)
