@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/reactor/event_loop.h"
+#include "tests/unit/frontend/loopback_connect.h"
 
 namespace shardtrack {
 namespace {
@@ -164,27 +165,12 @@ class HttpServerTest : public ::testing::Test {
 
   // Runs loop turns and reads `fd` until `done(received)` holds or the peer closed, for at most
   // a few seconds so that a bug fails the test instead of hanging it. Returns what was read.
-  struct Received {
-    std::string bytes;
-    bool closed = false;  // the server closed the connection (EOF or reset)
-  };
   Received Pump(int fd, const std::function<bool(const Received&)>& done) {
     Received received;
     auto deadline = std::chrono::steady_clock::now() + 5s;
     while (!done(received) && !received.closed && std::chrono::steady_clock::now() < deadline) {
       loop_.RunOnce(5ms);
-      char chunk[4096];
-      while (true) {
-        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-        if (n > 0) {
-          received.bytes.append(chunk, static_cast<std::size_t>(n));
-          continue;
-        }
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-          received.closed = true;
-        }
-        break;
-      }
+      ReadAvailable(fd, received);
     }
     return received;
   }

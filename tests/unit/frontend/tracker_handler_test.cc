@@ -191,11 +191,6 @@ class TrackerHandlerTest : public ::testing::Test {
   TrackerHandler handler_{settings_, AnnounceOptions{}, clock_};
 
  private:
-  struct Received {
-    std::string bytes;
-    bool closed = false;  // the server closed the connection (EOF or reset)
-  };
-
   static HttpServerOptions Loopback() {
     HttpServerOptions options;
     options.tcp.bind_address = "127.0.0.1";
@@ -214,21 +209,6 @@ class TrackerHandlerTest : public ::testing::Test {
       ReadAvailable(fd, received);
     }
     return received;
-  }
-
-  static void ReadAvailable(int fd, Received& received) {
-    char chunk[4096];
-    while (true) {
-      const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-      if (n > 0) {
-        received.bytes.append(chunk, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        received.closed = true;
-      }
-      return;
-    }
   }
 
   SystemClock loop_clock_;  // the server's timeouts
