@@ -117,8 +117,10 @@ Status AnnounceParser::SetField(Field field, std::string_view value) {
         request.set_event(proto::EVENT_COMPLETED);
       } else if (value == "stopped") {
         request.set_event(proto::EVENT_STOPPED);
-      } else if (!value.empty() && value != "empty" && value != "paused") {
-        return Invalid(field, "must be started, completed, stopped, empty or absent");
+      } else if (value == "paused") {
+        request.set_event(proto::EVENT_PAUSED);
+      } else if (!value.empty() && value != "empty") {
+        return Invalid(field, "must be started, completed, stopped, paused, empty or absent");
       }
       return OkStatus();
     case kCompact:

@@ -3,7 +3,7 @@
 //
 // Required: info_hash and peer_id (20 bytes each after percent-decoding), port (1..65535),
 // uploaded, downloaded, left (decimal digits, at most kMaxTransferCount). Optional: event (started,
-// completed, stopped, empty; BEP 21 "paused" counts as none), compact (0/1, default 1),
+// completed, stopped, paused (BEP 21's partial seed), empty), compact (0/1, default 1),
 // no_peer_id (0/1), numwant (capped at max_give; absent means response_size), ip (believed per
 // ip_override; otherwise, or when not an address literal, ignored). Anything else is ignored.
 // A known parameter given twice is an error. Error messages name the field ("missing port").

@@ -160,7 +160,9 @@ std::span<const InfoHash> TrackerHandler::AnswerRefused(const std::vector<InfoHa
   if (admission_.torrents == nullptr) return hashes;
   return admission_.torrents->AdmitScrape(
       hashes, served_scrape_, [&reply](const InfoHash& refused) {
-        reply.add_files()->set_info_hash(refused.bytes.data(), InfoHash::kSize);
+        proto::ScrapeEntry& unknown = *reply.add_files();  // all zeros, as a shard answers it
+        unknown.set_info_hash(refused.bytes.data(), InfoHash::kSize);
+        unknown.set_downloaders(0);
       });
 }
 

@@ -69,6 +69,7 @@ void WriteScrapeReply(std::vector<const proto::ScrapeEntry*>& entries, std::stri
     writer.Key(entry->info_hash()).BeginDict();
     writer.Key("complete").Int(entry->complete());
     writer.Key("downloaded").Int(entry->downloaded());
+    if (entry->has_downloaders()) writer.Key("downloaders").Int(entry->downloaders());
     writer.Key("incomplete").Int(entry->incomplete());
     if (!entry->name().empty()) writer.Key("name").String(entry->name());
     writer.End();

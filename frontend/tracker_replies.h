@@ -27,9 +27,9 @@ struct AnnounceReplyOptions {
 void WriteAnnounceReply(const proto::AnnounceReply& reply, const AnnounceReplyOptions& options,
                         std::string& out);
 
-// d5:filesd<hash>d8:completei..e10:downloadedi..e10:incompletei..e(4:name..)e...ee with hashes
-// sorted (`name` when the entry has one); a hash given twice is written once. The pointers are
-// reordered.
+// d5:filesd<hash>d8:completei..e10:downloadedi..e(11:downloadersi..e)10:incompletei..e(4:name..)e
+// ...ee with hashes sorted (`downloaders`, BEP 21, and `name` when the entry has them); a hash
+// given twice is written once. The pointers are reordered.
 void WriteScrapeReply(std::vector<const proto::ScrapeEntry*>& entries, std::string& out);
 
 // Any range of proto::ScrapeEntry (a RepeatedPtrField, a vector, ...). `pointers` is scratch

@@ -18,6 +18,11 @@ namespace {
 
 // Entry layout: [endpoint][last_seen: 4 bytes little-endian][flags][peer id, if kept].
 constexpr std::uint8_t kCompletedFlag = 1;
+constexpr std::uint8_t kPartialSeedFlag = 2;
+
+// Header layout (see kHeaderSize): where each u32 sits.
+constexpr std::size_t kPartialSeedsAt = 8;
+constexpr std::size_t kCapacityAt = 12;
 
 std::uint32_t Load32(const std::uint8_t* from) {
   std::uint32_t value = 0;
@@ -110,18 +115,23 @@ std::uint32_t PeerFamily<A>::size() const {
 }
 
 template <std::size_t A>
+std::uint32_t PeerFamily<A>::partial_seeds() const {
+  return block_ ? Load32(block_.get() + kPartialSeedsAt) : 0;
+}
+
+template <std::size_t A>
 std::uint32_t PeerFamily<A>::capacity() const {
-  return block_ ? Load32(block_.get() + 8) & ~kFlagBits : 0;
+  return block_ ? Load32(block_.get() + kCapacityAt) & ~kFlagBits : 0;
 }
 
 template <std::size_t A>
 bool PeerFamily<A>::indexed() const {
-  return block_ && (Load32(block_.get() + 8) & kIndexedBit) != 0;
+  return block_ && (Load32(block_.get() + kCapacityAt) & kIndexedBit) != 0;
 }
 
 template <std::size_t A>
 bool PeerFamily<A>::keeps_peer_ids() const {
-  return block_ && (Load32(block_.get() + 8) & kPeerIdBit) != 0;
+  return block_ && (Load32(block_.get() + kCapacityAt) & kPeerIdBit) != 0;
 }
 
 template <std::size_t A>
@@ -145,6 +155,11 @@ void PeerFamily<A>::SetSize(PeerKind kind, std::uint32_t size) {
 }
 
 template <std::size_t A>
+void PeerFamily<A>::SetPartialSeeds(std::uint32_t count) {
+  Store32(block_.get() + kPartialSeedsAt, count);
+}
+
+template <std::size_t A>
 void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool index,
                                bool index_current) {
   if (wanted == 0) {
@@ -159,20 +174,20 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
   std::uint8_t* entries = block.get() + kHeaderSize;
   const bool was_indexed = indexed();
   const SipHashKey key = was_indexed ? IndexKey() : index ? RandomSipHashKey() : SipHashKey{};
-  if (block_) {  // sizes, seeders at the front, leechers at the back
+  if (block_) {  // counts, seeders at the front, leechers at the back
     const std::uint32_t leechers = size(PeerKind::kLeecher);
-    std::memcpy(block.get(), block_.get(), 8);
+    std::memcpy(block.get(), block_.get(), kCapacityAt);
     CopyEntries(entry(0), size(PeerKind::kSeeder), entry_size(), entries, size_of_entry);
     CopyEntries(entry(first(PeerKind::kLeecher)), leechers, entry_size(),
                 entries + (new_capacity - leechers) * size_of_entry, size_of_entry);
   } else {
-    std::memset(block.get(), 0, 8);
+    std::memset(block.get(), 0, kCapacityAt);
   }
   // With as many slots as before the index carries over: no peer is hashed again.
   const bool carried =
       was_indexed && index && index_current && IndexSlots(capacity()) == IndexSlots(new_capacity);
   if (carried) CarryIndexTo(block.get(), new_capacity);
-  Store32(block.get() + 8,
+  Store32(block.get() + kCapacityAt,
           new_capacity | (keep_peer_ids ? kPeerIdBit : 0) | (index ? kIndexedBit : 0));
   block_ = std::move(block);
   if (index && !carried) {
@@ -320,7 +335,7 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
     const std::uint32_t position = kind == PeerKind::kSeeder ? count : capacity() - count - 1;
     std::memcpy(entry(position), endpoint.data(), kEndpointSize);
     SetSize(kind, count + 1);
-    Set(kind, position - first(kind), state);
+    SetPartialSeeds(partial_seeds() + WriteState(kind, position, state));
     Index().Add(position);
     return position - first(kind);
   }
@@ -332,7 +347,7 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
   }
   SetSize(kind, count + 1);
   std::memcpy(entry(first(kind) + index), endpoint.data(), kEndpointSize);
-  Set(kind, index, state);
+  SetPartialSeeds(partial_seeds() + WriteState(kind, first(kind) + index, state));
   return index;
 }
 
@@ -345,6 +360,7 @@ void PeerFamily<A>::KeepPeerIds() {
 template <std::size_t A>
 void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
   const std::uint32_t count = size(kind);
+  SetPartialSeeds(partial_seeds() - PartialSeedAt(first(kind) + index));
   if (indexed()) {  // the entry at the edge of its kind fills the hole
     const std::uint32_t position = first(kind) + index;
     const std::uint32_t edge = kind == PeerKind::kSeeder ? count - 1 : first(kind);
@@ -370,10 +386,24 @@ void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
 
 template <std::size_t A>
 void PeerFamily<A>::Set(PeerKind kind, std::uint32_t index, const PeerState& state) {
-  std::uint8_t* at = entry(first(kind) + index) + kEndpointSize;
+  const std::uint32_t position = first(kind) + index;
+  const std::uint32_t others = partial_seeds() - PartialSeedAt(position);
+  SetPartialSeeds(others + WriteState(kind, position, state));
+}
+
+template <std::size_t A>
+bool PeerFamily<A>::WriteState(PeerKind kind, std::uint32_t position, const PeerState& state) {
+  std::uint8_t* at = entry(position) + kEndpointSize;
+  const bool partial_seed = state.partial_seed && kind == PeerKind::kLeecher;
   Store32(at, ClampTo32(state.last_seen));
-  at[4] = state.completed ? kCompletedFlag : 0;
+  at[4] = (state.completed ? kCompletedFlag : 0) | (partial_seed ? kPartialSeedFlag : 0);
   if (keeps_peer_ids()) std::memcpy(at + 5, state.peer_id.bytes.data(), PeerId::kSize);
+  return partial_seed;
+}
+
+template <std::size_t A>
+bool PeerFamily<A>::PartialSeedAt(std::uint32_t position) const {
+  return (entry(position)[kEndpointSize + 4] & kPartialSeedFlag) != 0;
 }
 
 template <std::size_t A>
@@ -390,6 +420,7 @@ PeerState PeerFamily<A>::StateAt(PeerKind kind, std::uint32_t index) const {
   PeerState out;
   out.last_seen = Load32(at);
   out.completed = (at[4] & kCompletedFlag) != 0;
+  out.partial_seed = (at[4] & kPartialSeedFlag) != 0;
   if (keeps_peer_ids()) std::memcpy(out.peer_id.bytes.data(), at + 5, PeerId::kSize);
   return out;
 }
@@ -414,10 +445,12 @@ std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
   }
   const std::uint32_t end = capacity();
   std::uint32_t kept_leechers = 0;
+  std::uint32_t kept_partial_seeds = 0;
   for (std::uint32_t i = leechers; i-- > 0;) {
     if (SeenAtOrBefore(PeerKind::kLeecher, i, cutoff)) continue;
     ++kept_leechers;
     const std::uint32_t from = end - leechers + i;
+    kept_partial_seeds += PartialSeedAt(from);
     if (end - kept_leechers != from) {
       std::memcpy(entry(end - kept_leechers), entry(from), size_of_entry);
     }
@@ -426,6 +459,7 @@ std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
   if (removed > 0) {
     SetSize(PeerKind::kSeeder, kept_seeders);
     SetSize(PeerKind::kLeecher, kept_leechers);
+    SetPartialSeeds(kept_partial_seeds);
     // The entries moved under the index: a block that stays is re-indexed, a new one never
     // carries the old index over.
     if (!MaybeShrink(true, false) && indexed()) RebuildIndex();

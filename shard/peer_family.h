@@ -1,5 +1,5 @@
 // PeerFamily<A>: one swarm's peers of one address family (A = 4 or 16 address bytes), seeders
-// and leechers, packed for memory in a single heap block: a 12-byte header, the seeders from the
+// and leechers, packed for memory in a single heap block: a 16-byte header, the seeders from the
 // front, the leechers at the back and the spare capacity between them, each kind sorted by
 // endpoint so a peer is found by binary search. An insert or erase moves only entries of its own
 // kind, as with a block per kind; one block per family saves a block header, malloc's chunk
@@ -11,11 +11,12 @@
 // Expiry sorts it again once it is back under kUnindexBelow peers. An entry is the endpoint in
 // compact wire form (address, port, network order), last_seen as 32-bit Unix seconds, a flags
 // byte and, if the family keeps peer ids, the 20-byte peer id: 11 or 31 bytes for IPv4, 23 or 43
-// for IPv6. Whether ids are kept is a bit of the header, chosen by the Insert that allocates the
-// block or turned on later by KeepPeerIds; a family without ids reports all-zero ids. Capacity
-// fills the malloc chunk and grows by about 1.25x; it shrinks only once half of it is unused
-// (hysteresis). An empty family holds no block. Indices are per kind. Owns its block; move-only.
-// Pure but for that random key.
+// for IPv6. The header counts the leechers that are partial seeds, so a scrape's `downloaders`
+// (BEP 21) costs no walk over a big swarm. Whether ids are kept is a bit of the header, chosen by
+// the Insert that allocates the block or turned on later by KeepPeerIds; a family without ids
+// reports all-zero ids. Capacity fills the malloc chunk and grows by about 1.25x; it shrinks only
+// once half of it is unused (hysteresis). An empty family holds no block. Indices are per kind.
+// Owns its block; move-only. Pure but for that random key.
 #pragma once
 
 #include <array>
@@ -35,6 +36,9 @@ struct PeerState {
   PeerId peer_id;             // all zeros when the family keeps no ids
   UnixSeconds last_seen = 0;  // kept as 32 bits: clamped to [0, 2^32 - 1]
   bool completed = false;     // its completion was counted
+  // BEP 21: an incomplete peer that wants nothing more. Kept for leechers only: a seeder's is
+  // read back false.
+  bool partial_seed = false;
 
   bool operator==(const PeerState&) const = default;
 };
@@ -59,7 +63,8 @@ class PeerFamily {
   };
 
   std::uint32_t size(PeerKind kind) const;
-  std::uint32_t size() const;  // both kinds
+  std::uint32_t size() const;           // both kinds
+  std::uint32_t partial_seeds() const;  // leechers with PeerState::partial_seed
   bool empty() const { return size() == 0; }
   bool keeps_peer_ids() const;
   bool indexed() const;            // by endpoint instead of sorted
@@ -101,16 +106,21 @@ class PeerFamily {
   std::size_t AllocatedBytes() const;
 
  private:
-  // u32 seeders, u32 leechers, then u32 capacity whose top bit says "entries carry a peer id"
-  // and the next "indexed". An indexed block ends with its index's SipHash key and its slots,
-  // 8-byte aligned after the entries.
-  static constexpr std::size_t kHeaderSize = 12;
+  // u32 seeders, u32 leechers, u32 partial seeds, then u32 capacity whose top bit says "entries
+  // carry a peer id" and the next "indexed". An indexed block ends with its index's SipHash key
+  // and its slots, 8-byte aligned after the entries.
+  static constexpr std::size_t kHeaderSize = 16;
 
   std::size_t entry_size() const;
   // Where the first entry of `kind` sits in the block, counted in entries.
   std::uint32_t first(PeerKind kind) const;
   std::uint8_t* entry(std::uint32_t position) const;
   void SetSize(PeerKind kind, std::uint32_t size);
+  void SetPartialSeeds(std::uint32_t count);
+  // Writes `state` into the entry at `position` (a partial seed only as a leecher). Returns
+  // whether it is stored as a partial seed; the caller keeps the header's count.
+  bool WriteState(PeerKind kind, std::uint32_t position, const PeerState& state);
+  bool PartialSeedAt(std::uint32_t position) const;
   // Moves the entries to a block sized for at least `wanted` entries (0: frees the block),
   // indexed or sorted, with or without peer ids. An indexed block's index is carried over when its
   // slot count stays and `index_current` (false after entries moved without it, as expiry's

@@ -26,6 +26,10 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
         [](const SwarmStore& s) { return s.seeders(); });
   gauge("shardtrack_leechers", "Leechers in this shard's swarms.",
         [](const SwarmStore& s) { return s.leechers(); });
+  gauge("shardtrack_partial_seeds",
+        "Leechers that say they want nothing more (BEP 21's partial seeds, event=paused); a "
+        "scrape's downloaders are the other leechers.",
+        [](const SwarmStore& s) { return s.partial_seeds(); });
   gauge("shardtrack_completed",
         "Completed counts of the torrents this shard holds (lower once --torrent-retention "
         "forgets a torrent, or another shard takes it).",

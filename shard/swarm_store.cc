@@ -20,10 +20,12 @@ void SwarmStore::Update(TorrentSwarm& swarm, Change&& change) {
   active_torrents_ -= swarm.peers() > 0;
   seeders_ -= swarm.seeders();
   leechers_ -= swarm.leechers();
+  partial_seeds_ -= swarm.partial_seeds();
   completed_ -= swarm.completed();
   change(swarm);
   seeders_ += swarm.seeders();
   leechers_ += swarm.leechers();
+  partial_seeds_ += swarm.partial_seeds();
   completed_ += swarm.completed();
   active_torrents_ += swarm.peers() > 0;
 }

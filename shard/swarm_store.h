@@ -89,6 +89,7 @@ class SwarmStore {
   std::uint64_t peers() const { return seeders_ + leechers_; }
   std::uint64_t seeders() const { return seeders_; }
   std::uint64_t leechers() const { return leechers_; }
+  std::uint64_t partial_seeds() const { return partial_seeds_; }  // of the leechers (BEP 21)
   std::uint64_t completed() const { return completed_; }
 
   // Heap bytes requested for the peer lists, and for the torrent table's slots. For memory
@@ -118,6 +119,7 @@ class SwarmStore {
   std::uint64_t active_torrents_ = 0;
   std::uint64_t seeders_ = 0;
   std::uint64_t leechers_ = 0;
+  std::uint64_t partial_seeds_ = 0;
   std::uint64_t completed_ = 0;
 };
 

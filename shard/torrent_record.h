@@ -18,6 +18,7 @@ struct PeerRecord {
   std::uint16_t port = 0;
   bool seeder = false;        // left == 0 at its last announce
   bool completed = false;     // its completion was already counted (counted once per peer)
+  bool partial_seed = false;  // BEP 21: a leecher that wants nothing more (never a seeder)
   UnixSeconds last_seen = 0;  // wall time of its last announce
 
   bool operator==(const PeerRecord&) const = default;

@@ -53,7 +53,7 @@ bool Listed(const PeerFamily<A>& family, const IpAddress& ip, std::uint16_t port
 template <std::size_t A>
 void RestorePeer(const PeerRecord& peer, PeerFamily<A>& family, bool keep_peer_ids) {
   const auto endpoint = MakeEndpoint<A>(peer.ip, peer.port);
-  const PeerState state{peer.peer_id, peer.last_seen, peer.completed};
+  const PeerState state{peer.peer_id, peer.last_seen, peer.completed, peer.partial_seed};
   Put(family, endpoint, peer.seeder, state, family.Locate(endpoint), keep_peer_ids);
 }
 
@@ -78,6 +78,7 @@ TorrentSwarm::Applied ApplyToFamily(const PeerAnnounce& announce, UnixSeconds no
 
   state.peer_id = announce.peer_id;
   state.last_seen = now;
+  state.partial_seed = announce.partial_seed;  // BEP 21: said in every announce while it is one
   TorrentSwarm::Applied applied;
   // A peer already listed as a seeder finished nothing since its last announce: a client
   // repeating itself, or one that started complete. Its `completed` would inflate the count.
@@ -102,6 +103,7 @@ void ExportPeer(const PeerFamily<A>& family, PeerKind kind, std::uint32_t index,
   peer.port = static_cast<std::uint16_t>((endpoint[A] << 8) | endpoint[A + 1]);
   peer.seeder = kind == PeerKind::kSeeder;
   peer.completed = state.completed;
+  peer.partial_seed = state.partial_seed;
   peer.last_seen = state.last_seen;
 }
 

@@ -64,7 +64,11 @@ class TorrentSwarm {
   }
   std::uint64_t peers() const { return seeders() + leechers(); }
   std::uint64_t completed() const { return completed_; }
-  SwarmCounts counts() const { return {seeders(), leechers(), completed()}; }
+  // Leechers whose last announce said paused (BEP 21).
+  std::uint64_t partial_seeds() const {
+    return std::uint64_t{v4_.partial_seeds()} + v6_.partial_seeds();
+  }
+  SwarmCounts counts() const { return {seeders(), leechers(), completed(), partial_seeds()}; }
   void set_completed(std::uint64_t completed) { completed_ = ClampTo32(completed); }
   // No peers and nothing counted: the store may forget it.
   bool forgettable() const { return peers() == 0 && completed_ == 0; }

@@ -55,8 +55,8 @@ std::optional<proto::Event> EventFromCode(std::uint32_t code) {
       return proto::EVENT_STARTED;
     case 3:
       return proto::EVENT_STOPPED;
-    case 4:  // libtorrent's "paused" (BEP 21's partial seed): no event, as over HTTP
-      return proto::EVENT_NONE;
+    case 4:  // libtorrent's "paused": BEP 21's partial seed, as over HTTP
+      return proto::EVENT_PAUSED;
     default:
       return std::nullopt;
   }

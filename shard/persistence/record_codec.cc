@@ -8,13 +8,16 @@ namespace {
 
 constexpr std::uint8_t kSeederFlag = 1;
 constexpr std::uint8_t kCompletedFlag = 2;
+// Unknown to builds before it, which read such a peer as a plain leecher.
+constexpr std::uint8_t kPartialSeedFlag = 4;
 // The fewest bytes PutPeer writes (an IPv4 peer): peer id, address length and address, port,
 // flags, last seen.
 constexpr std::size_t kMinPeerBytes = PeerId::kSize + 1 + 4 + 2 + 1 + 8;
 
 void PutPeer(ByteWriter& out, const PeerRecord& peer) {
   std::string_view ip = peer.ip.raw();
-  std::uint8_t flags = (peer.seeder ? kSeederFlag : 0) | (peer.completed ? kCompletedFlag : 0);
+  std::uint8_t flags = (peer.seeder ? kSeederFlag : 0) | (peer.completed ? kCompletedFlag : 0) |
+                       (peer.partial_seed ? kPartialSeedFlag : 0);
   out.Bytes(peer.peer_id.view()).U8(static_cast<std::uint8_t>(ip.size())).Bytes(ip);
   out.U16(peer.port).U8(flags).I64(peer.last_seen);
 }
@@ -31,6 +34,7 @@ std::optional<PeerRecord> GetPeer(ByteReader& in) {
   peer.ip = *ip;
   peer.seeder = flags & kSeederFlag;
   peer.completed = flags & kCompletedFlag;
+  peer.partial_seed = flags & kPartialSeedFlag;
   return peer;
 }
 

@@ -40,6 +40,7 @@ JournalEntry PeerEntry(const PeerAnnounce& announce, UnixSeconds now) {
   entry.peer.port = announce.port;
   entry.peer.seeder = announce.seeder;
   entry.peer.completed = announce.event == proto::EVENT_COMPLETED;
+  entry.peer.partial_seed = announce.partial_seed;
   entry.peer.last_seen = now;
   return entry;
 }

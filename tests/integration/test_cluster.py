@@ -122,7 +122,8 @@ class AnnounceTest(SharedClusterTest):
         self.assertCounts(reply, 2, 0)
         self.assertEqual(reply[b"downloaded"], 1)
         self.assertEqual(scrape(self.fe(1), [h]),
-                         {h: {b"complete": 2, b"downloaded": 1, b"incomplete": 0}})
+                         {h: {b"complete": 2, b"downloaded": 1, b"downloaders": 0,
+                              b"incomplete": 0}})
 
     def test_stopped_removes_the_peer(self):
         h = self.torrent(0)
@@ -221,12 +222,13 @@ class ScrapeAndInfoPageTest(SharedClusterTest):
             with self.subTest(frontend=fe):
                 files = scrape(self.fe(fe), [h0, h1, unknown])
                 self.assertEqual(files[h0], {b"complete": 1, b"downloaded": 0,
-                                             b"incomplete": 1})
+                                             b"downloaders": 1, b"incomplete": 1})
                 self.assertEqual(files[h1], {b"complete": 1, b"downloaded": 1,
-                                             b"incomplete": 2})
+                                             b"downloaders": 2, b"incomplete": 2})
                 # A torrent nobody announced is left out or all zero.
                 self.assertIn(files.get(unknown, {}),
-                              ({}, {b"complete": 0, b"downloaded": 0, b"incomplete": 0}))
+                              ({}, {b"complete": 0, b"downloaded": 0, b"downloaders": 0,
+                                    b"incomplete": 0}))
                 self.assertLessEqual(set(files), {h0, h1, unknown})
 
 
@@ -248,6 +250,7 @@ class FreshClusterTotalsTest(SharedClusterTest):
     def test_full_scrape_and_info_page_add_up(self):
         # Torrent A on shard 0: 3 leechers, 2 seeders that completed.
         # Torrent B on shard 1: 4 leechers, 3 seeders that completed. Totals 5, 7, 5.
+        # In each, the first leecher is a partial seed (BEP 21), no downloader.
         expected = {}
         peers = self.peers(7)
         for shard, leechers, seeders in ((0, 3, 2), (1, 4, 3)):
@@ -256,8 +259,9 @@ class FreshClusterTotalsTest(SharedClusterTest):
                 p.announce(self.fe(shard), h, event="started")
             for p in peers[leechers:leechers + seeders]:
                 p.announce(self.fe(1 - shard), h, event="completed", left=0)
+            peers[0].announce(self.fe(shard), h, event="paused")
             expected[h] = {b"complete": seeders, b"downloaded": seeders,
-                           b"incomplete": leechers}
+                           b"downloaders": leechers - 1, b"incomplete": leechers}
         for fe in (0, 1):
             with self.subTest(frontend=fe):
                 self.assertEqual(scrape(self.fe(fe)), expected)

@@ -328,7 +328,8 @@ class HostileInputTest(cluster.LoggedTestCase):
         self.build_honest_swarms()
         before = self.honest_state()
         self.assertEqual(before[self.honest[0]],
-                         {b"complete": 2, b"incomplete": 1, b"downloaded": 1})
+                         {b"complete": 2, b"incomplete": 1, b"downloaded": 1,
+                          b"downloaders": 1})
 
         processes = self.cluster.frontends + self.cluster.shards
         log_lines = {p.name: len(p.log().splitlines()) for p in processes}

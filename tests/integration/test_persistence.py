@@ -235,6 +235,33 @@ class PersistenceTest(cluster.LoggedTestCase):
         for shard in self.cluster.shards:
             self.assertRegex(shard.log(), r"recovered \d+ torrents and \d+ peers.*replayed")
 
+    def test_partial_seeds_survive_kill_9_and_a_clean_restart(self):
+        """BEP 21: a leecher that announces `paused` is a partial seed; a scrape's downloaders
+        leave it out, from the journal after kill -9 and from the snapshot after SIGTERM."""
+        self.cluster.start(1, shard_args=("--metrics-listen", "127.0.0.1:0"))
+        info_hash = hashlib.sha1(b"partial/seed").digest()
+        for name, peer_port, event in (("partial", 7200, "paused"), ("leecher", 7201, None)):
+            reply = announce(self.cluster.port, info_hash, peer_id(name), peer_port,
+                             source=LEECHERS, left=1000, event=event)
+            self.assertNotIn(b"failure reason", reply)
+        announce(self.cluster.port, info_hash, peer_id("seed"), 7202, source=SEEDERS, left=0)
+
+        def expect_counts(when):
+            files = cluster.first_served(lambda: cluster.scrape(self.cluster.port, [info_hash]),
+                                         "a scrape " + when, retry_errors=True)
+            entry = files[info_hash]
+            self.assertEqual((entry[b"complete"], entry[b"incomplete"], entry[b"downloaders"]),
+                             (1, 2, 1), when)
+        expect_counts("served")
+        self.assertEqual(cluster.metrics(self.cluster.shards[0].metrics_port())
+                         ["shardtrack_partial_seeds{shard=\"0\"}"], 1)
+        self.cluster.kill_shards()
+        self.cluster.restart_shards()
+        expect_counts("after kill -9")
+        self.assertEqual(self.cluster.stop(), [0, 0])
+        self.cluster.start(1)
+        expect_counts("after SIGTERM")
+
     def run_to_exit(self, argv):
         """Runs a process expected to stop at once; returns (exit code, its output)."""
         done = subprocess.run(argv, capture_output=True, text=True, env=cluster.clean_env(),
@@ -406,7 +433,7 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.assertEqual(samples['shardtrack_completed{shard="0"}'], 0)  # the count left with it
         self.assertEqual(samples['shardtrack_completions_total{shard="0"}'], 2)  # never goes down
         fresh.populate(self.cluster.port)  # journaled after the retirement
-        zero = {b"complete": 0, b"downloaded": 0, b"incomplete": 0}
+        zero = {b"complete": 0, b"downloaded": 0, b"downloaders": 0, b"incomplete": 0}
         self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash], zero)
 
         self.cluster.kill_shards()

@@ -564,21 +564,22 @@ class ShardtrackTorrentDirHybridTest(RealClientsScenario, unittest.TestCase):
         self.assertEqual(samples['shardtrack_access_refused_total{kind="announce"}'], 0)
 
 
-class ShardtrackUdpPartialSeedTest(RealClientsScenario, unittest.TestCase):
+class PartialSeedScenario(RealClientsScenario):
     """A partial seed (BEP 21): libtorrent with one of a torrent's two files deselected and the
-    other whole says `paused` in its announces, over UDP as event 4, which the tracker takes for
-    a plain announce (it once refused it as an invalid event)."""
-    tracker_class = ShardtrackUdpTracker
-    host = "127.0.0.3"  # libtorrent keeps UDP connection ids per tracker address (see above)
+    other whole says `paused` in its announces (over UDP as event 4, which the tracker once
+    refused as an invalid event). It stays a leecher, and a scrape's `downloaders` leave it
+    out."""
+    scheme = None
 
-    def test_libtorrent_announces_paused_over_udp(self):
+    def test_libtorrent_announces_paused_and_is_no_downloader(self):
         payload = os.path.join(self.tmp, "seed", "payload")
         os.makedirs(payload)
         for name, size in (("a.bin", 4 * PIECE_SIZE), ("b.bin", PIECE_SIZE)):
             with open(os.path.join(payload, name), "wb") as f:
                 f.write(os.urandom(size))
         port = cluster.free_port(self.host)
-        torrent_bytes, info_hash = make_torrent(payload, [f"udp://{self.host}:{port}/announce"])
+        torrent_bytes, info_hash = make_torrent(payload,
+                                                [f"{self.scheme}://{self.host}:{port}/announce"])
         os.remove(os.path.join(payload, "b.bin"))
         tracker = self.tracker_class(self.tmp, self.host, port, info_hash)
         self.addCleanup(tracker.close)
@@ -603,6 +604,19 @@ class ShardtrackUdpPartialSeedTest(RealClientsScenario, unittest.TestCase):
         self.assertFalse(any("tracker_error_alert" in line for line in seeder.log), self.logs())
         files = cluster.scrape(port, [info_hash], host=self.host)
         self.assertEqual(files[info_hash][b"incomplete"], 1, self.logs())
+        self.assertEqual(files[info_hash][b"downloaders"], 0, self.logs())
+
+
+class ShardtrackUdpPartialSeedTest(PartialSeedScenario, unittest.TestCase):
+    tracker_class = ShardtrackUdpTracker
+    scheme = "udp"
+    host = "127.0.0.3"  # libtorrent keeps UDP connection ids per tracker address (see above)
+
+
+class ShardtrackHttpPartialSeedTest(PartialSeedScenario, unittest.TestCase):
+    tracker_class = ShardtrackTracker
+    scheme = "http"
+    host = "127.0.0.4"
 
 
 class ShardtrackTransmissionClientListTest(TransmissionDownloads, RealClientsScenario,

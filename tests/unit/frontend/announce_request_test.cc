@@ -155,7 +155,7 @@ TEST(AnnounceRequestTest, MapsEveryEvent) {
   const std::vector<std::pair<std::string, proto::Event>> cases = {
       {"started", proto::EVENT_STARTED}, {"completed", proto::EVENT_COMPLETED},
       {"stopped", proto::EVENT_STOPPED}, {"", proto::EVENT_NONE},
-      {"paused", proto::EVENT_NONE},     {"empty", proto::EVENT_NONE},  // BEP 3's word for none
+      {"paused", proto::EVENT_PAUSED},   {"empty", proto::EVENT_NONE},  // BEP 3's word for none
   };
   for (const auto& [text, event] : cases) {
     auto parsed = Parse(With("event", text));
@@ -228,9 +228,9 @@ TEST(AnnounceRequestTest, RejectsBadCompactAndNoPeerId) {
 
 TEST(AnnounceRequestTest, RejectsUnknownEvent) {
   EXPECT_EQ(ErrorFor(With("event", "begun")),
-            "invalid event: must be started, completed, stopped, empty or absent");
+            "invalid event: must be started, completed, stopped, paused, empty or absent");
   EXPECT_EQ(ErrorFor(With("event", "Started")),
-            "invalid event: must be started, completed, stopped, empty or absent");
+            "invalid event: must be started, completed, stopped, paused, empty or absent");
 }
 
 TEST(AnnounceRequestTest, RejectsMissingRequiredFields) {

@@ -107,7 +107,8 @@ Answer NotServing() { return Answer("not serving: draining\n", "503 Service Unav
 std::string UnknownTorrents(const std::vector<std::string_view>& hashes) {
   std::string out = "d5:filesd";
   for (std::string_view hash : hashes) {
-    out += "20:" + std::string(hash) + "d8:completei0e10:downloadedi0e10:incompletei0ee";
+    out += "20:" + std::string(hash) +
+           "d8:completei0e10:downloadedi0e11:downloadersi0e10:incompletei0ee";
   }
   return out + "ee";
 }

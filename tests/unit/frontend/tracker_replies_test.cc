@@ -230,6 +230,31 @@ TEST(TrackerRepliesTest, ScrapeReplyNamesTheTorrentsThatHaveNames) {
             (std::vector<std::string>{"complete", "downloaded", "incomplete"}));
 }
 
+// BEP 21: `downloaders` where the shard counted them, including zero (all partial seeds), and
+// left out where it did not (an older shard), not claimed to be zero.
+TEST(TrackerRepliesTest, ScrapeReplyGivesDownloadersWhereTheShardCountedThem) {
+  std::vector<proto::ScrapeEntry> entries(3);
+  entries[0].set_info_hash(std::string(20, 'a'));
+  entries[0].set_incomplete(5);
+  entries[0].set_downloaders(3);
+  entries[1].set_info_hash(std::string(20, 'b'));
+  entries[1].set_incomplete(2);
+  entries[1].set_downloaders(0);
+  entries[2].set_info_hash(std::string(20, 'c'));
+  entries[2].set_incomplete(2);
+  std::string body;
+  std::vector<const proto::ScrapeEntry*> scratch;
+  WriteScrapeReply(entries, scratch, body);
+  const BencodeValue decoded = Decode(body);  // strict: "downloaded" sorts before "downloaders"
+  const BencodeValue& files = *decoded.Find("files");
+  const BencodeValue& counted = *files.Find(std::string(20, 'a'));
+  EXPECT_EQ(Keys(counted),
+            (std::vector<std::string>{"complete", "downloaded", "downloaders", "incomplete"}));
+  EXPECT_EQ(counted.Find("downloaders")->as_int(), 3);
+  EXPECT_EQ(files.Find(std::string(20, 'b'))->Find("downloaders")->as_int(), 0);
+  EXPECT_EQ(files.Find(std::string(20, 'c'))->Find("downloaders"), nullptr);
+}
+
 TEST(TrackerRepliesTest, ScrapeReplyFromRepeatedField) {
   proto::ScrapeReply reply;
   reply.add_files()->set_info_hash(std::string(20, 'b'));

@@ -139,7 +139,7 @@ TEST(UdpTrackerProtocolTest, MapsTheUdpEventCodes) {
                                                           {1, proto::EVENT_COMPLETED},
                                                           {2, proto::EVENT_STARTED},
                                                           {3, proto::EVENT_STOPPED},
-                                                          {4, proto::EVENT_NONE}};
+                                                          {4, proto::EVENT_PAUSED}};
   for (auto [code, event] : codes) {
     AnnounceFields fields;
     fields.event = code;

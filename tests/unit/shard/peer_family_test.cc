@@ -343,6 +343,33 @@ TEST(PeerFamilyTest, ExpiryCountsEachKindApart) {
   EXPECT_TRUE(Ordered(family, kLeecher));
 }
 
+// The header counts the leechers that are partial seeds through every change of an entry; a
+// seeder's partial_seed is not kept.
+TEST(PeerFamilyTest, CountsTheLeechersThatArePartialSeeds) {
+  PeerFamily4 family;
+  PeerState partial = StateOf(0);
+  partial.partial_seed = true;
+  for (std::uint32_t n = 0; n < 10; ++n) {
+    const PeerKind kind = n < 4 ? kSeeder : kLeecher;
+    family.Insert(kind, family.Find(kind, EndpointOf(n)).index, EndpointOf(n), partial, false);
+  }
+  EXPECT_EQ(family.partial_seeds(), 6u);
+  EXPECT_FALSE(family.StateAt(kSeeder, 0).partial_seed);
+  EXPECT_TRUE(family.StateAt(kLeecher, 0).partial_seed);
+
+  const auto leecher = [&](std::uint32_t n) { return family.Find(kLeecher, EndpointOf(n)).index; };
+  family.Set(kLeecher, leecher(4), StateOf(4));  // no longer one
+  family.Set(kLeecher, leecher(5), partial);     // still one: counted once
+  EXPECT_EQ(family.partial_seeds(), 5u);
+  Remove(family, 6);
+  Remove(family, 4);  // not one
+  EXPECT_EQ(family.partial_seeds(), 4u);
+  family.Set(kLeecher, leecher(9), StateOf(9));  // last_seen 1'700'000'009, the rest 0
+  EXPECT_EQ(family.EraseSeenAtOrBefore(1'700'000'000), 7u);
+  EXPECT_EQ(family.size(), 1u);
+  EXPECT_EQ(family.partial_seeds(), 0u);
+}
+
 // Random joins, kind changes, updates, departures and expiries, checked against a map, while the
 // family crosses kIndexFrom and kUnindexBelow both ways. The family keeps peer ids from step
 // `ids_from` on (KeepPeerIds; 0: from its first insert); before, the map holds zero ids.
@@ -354,6 +381,9 @@ void BehaveLikeAMap(int ids_from, bool& indexed_then) {
   std::uint32_t clock = 0;
   const auto check_all = [&] {
     ASSERT_EQ(family.size(), model.size());
+    const auto partial_seeds = std::ranges::count_if(
+        model, [](const auto& entry) { return entry.second.second.partial_seed; });
+    EXPECT_EQ(family.partial_seeds(), static_cast<std::uint32_t>(partial_seeds));
     std::set<std::uint32_t> seen;
     for (const auto& [n, listed] : model) {
       const PeerKind other = listed.first == kSeeder ? kLeecher : kSeeder;
@@ -391,6 +421,7 @@ void BehaveLikeAMap(int ids_from, bool& indexed_then) {
     state.last_seen = 1'700'000'000 + ++clock;
     if (!keep_ids) state.peer_id = PeerId();
     const PeerKind kind = rng.Below(3) == 0 ? kSeeder : kLeecher;
+    state.partial_seed = (n + clock) % 4 == 0 && kind == kLeecher;  // a seeder's would be dropped
     if (it == model.end()) {
       if (!growing && rng.Below(4) != 0) continue;
       Add(family, n, keep_ids, kind);

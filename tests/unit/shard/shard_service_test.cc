@@ -186,6 +186,8 @@ TEST_F(ShardServiceTest, AnswersEveryRequestIdInOrder) {
   EXPECT_EQ(scrape.files(0).info_hash(), mine_.ToRaw());
   EXPECT_EQ(scrape.files(0).complete(), 1u);
   EXPECT_EQ(scrape.files(0).incomplete(), 1u);
+  EXPECT_TRUE(scrape.files(0).has_downloaders());  // BEP 21: this shard counts them
+  EXPECT_EQ(scrape.files(0).downloaders(), 1u);
   EXPECT_EQ(scrape.files(1).complete(), 0u);  // unknown: zeros
 
   EXPECT_EQ(replies.replies(3).stats().peers(), 2u);

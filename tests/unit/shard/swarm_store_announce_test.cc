@@ -193,6 +193,41 @@ TEST_F(SwarmStoreTest, SeederThatReportsLeftAgainBecomesALeecher) {
   EXPECT_EQ(store_.leechers(), 1u);
 }
 
+// BEP 21: a partial seed says `paused` in every announce while it is one; it stays a leecher
+// (`incomplete`), and a scrape's downloaders leave it out.
+TEST_F(SwarmStoreTest, APausedLeecherIsAPartialSeedWhileItsAnnouncesSaySo) {
+  Announce(Peer("10.0.0.1", 6881).Paused());
+  Announce(Peer("10.0.0.2", 6881));
+  const auto counts = [&] { return store_.ScrapeOne(hash_); };
+  EXPECT_EQ(counts().leechers, 2u);
+  EXPECT_EQ(counts().partial_seeds, 1u);
+  EXPECT_EQ(store_.partial_seeds(), 1u);
+
+  Announce(Peer("10.0.0.1", 6881));  // it chose more files: downloading again
+  EXPECT_EQ(counts().partial_seeds, 0u);
+  Announce(Peer("10.0.0.1", 6881).Paused());
+  Announce(Peer("10.0.0.1", 6881).Paused());  // a repeat counts once
+  EXPECT_EQ(counts().partial_seeds, 1u);
+  Announce(Peer("10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED));
+  EXPECT_EQ(counts().seeders, 1u);
+  EXPECT_EQ(counts().partial_seeds, 0u);
+  EXPECT_EQ(counts().completed, 1u);
+  Announce(Peer("10.0.0.1", 6881).Seeder().Paused());  // a whole seed is no partial one
+  EXPECT_EQ(counts().partial_seeds, 0u);
+  EXPECT_EQ(store_.partial_seeds(), 0u);
+}
+
+TEST_F(SwarmStoreTest, APartialSeedThatStopsOrExpiresLeavesTheCounts) {
+  Announce(Peer("10.0.0.1", 6881).Paused());
+  Announce(Peer("10.0.0.2", 6881).Paused(), kNow - 3000);
+  Announce(Peer("10.0.0.1", 6881).Paused().Event(proto::EVENT_STOPPED));
+  EXPECT_EQ(store_.ScrapeOne(hash_).partial_seeds, 1u);
+  store_.ExpireSlice(kNow, 2700, 10);
+  EXPECT_EQ(store_.ScrapeOne(hash_).partial_seeds, 0u);
+  EXPECT_EQ(store_.partial_seeds(), 0u);
+  EXPECT_EQ(store_.peers(), 0u);
+}
+
 TEST_F(SwarmStoreTest, LeecherGetsEveryoneButItself) {
   Announce(Peer("10.0.0.9", 6881).Seeder());
   AddLeechers(4);

@@ -70,6 +70,18 @@ TEST_F(SwarmScrapeTest, ScrapeOneCountsSeedersLeechersAndCompletions) {
   EXPECT_EQ(counts.completed, 2u);
 }
 
+// BEP 21: downloaders are the leechers that are not partial seeds.
+TEST_F(SwarmScrapeTest, AScrapeEntrysDownloadersLeaveThePartialSeedsOut) {
+  AddTorrent(1, 1, 3);
+  Announce(AnnounceBuilder(HashOf(1), "10.1.1.1", 6881).Paused());
+  Announce(AnnounceBuilder(HashOf(1), "2001:db8::1", 6881).Paused());
+  proto::ScrapeReply reply;
+  store_.FullScrape(0, reply);
+  ASSERT_THAT(reply.files(), SizeIs(1));
+  EXPECT_EQ(reply.files(0).incomplete(), 4u);
+  EXPECT_EQ(reply.files(0).downloaders(), 2u);
+}
+
 TEST_F(SwarmScrapeTest, ScrapeOneOfAnUnknownTorrentIsZeros) {
   AddTorrent(1, 1, 1);
   const SwarmCounts counts = store_.ScrapeOne(HashOf(9));
@@ -94,6 +106,7 @@ TEST_F(SwarmScrapeTest, FullScrapeListsEveryTorrentOnceWithItsCounts) {
     EXPECT_EQ(entry.complete(), 2u);
     EXPECT_EQ(entry.incomplete(), 1u);
     EXPECT_EQ(entry.downloaded(), 1u);
+    EXPECT_EQ(entry.downloaders(), 1u);
   }
 }
 
@@ -224,6 +237,7 @@ TEST_F(SwarmScrapeTest, ExportAndRestoreRoundTrip) {
   AddTorrent(1, 2, 3, 1);
   Announce(AnnounceBuilder(HashOf(1), "2001:db8::1", 6881).Seeder(), kNow - 10);
   Announce(AnnounceBuilder(HashOf(1), "2001:db8::2", 51413), kNow - 20);
+  Announce(AnnounceBuilder(HashOf(1), "2001:db8::3", 6881).Paused());
   AddTorrent(2, 0, 1);
   Announce(AnnounceBuilder(HashOf(3), "10.0.0.1", 6881).Seeder().Event(proto::EVENT_COMPLETED));
   Announce(AnnounceBuilder(HashOf(3), "10.0.0.1", 6881).Seeder().Event(proto::EVENT_STOPPED));
@@ -235,7 +249,9 @@ TEST_F(SwarmScrapeTest, ExportAndRestoreRoundTrip) {
     return a.info_hash < b.info_hash;
   });
   EXPECT_EQ(exported[0].info_hash, HashOf(1));
-  EXPECT_THAT(exported[0].peers, SizeIs(7));
+  EXPECT_THAT(exported[0].peers, SizeIs(8));
+  EXPECT_TRUE(exported[0].peers.back().partial_seed);  // the last IPv6 leecher
+  EXPECT_EQ(store_.partial_seeds(), 1u);
   EXPECT_EQ(exported[2].completed, 1u);
   EXPECT_THAT(exported[2].peers, IsEmpty());
 

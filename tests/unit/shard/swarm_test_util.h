@@ -44,6 +44,10 @@ struct AnnounceBuilder {
     request.set_left(0);
     return *this;
   }
+  AnnounceBuilder& Paused() {  // BEP 21's partial seed
+    request.set_event(proto::EVENT_PAUSED);
+    return *this;
+  }
   AnnounceBuilder& Event(proto::Event event) {
     request.set_event(event);
     return *this;
@@ -104,6 +108,7 @@ struct Recount {
   std::uint64_t seeders = 0;
   std::uint64_t leechers = 0;
   std::uint64_t completed = 0;
+  std::uint64_t partial_seeds = 0;
   bool operator==(const Recount&) const = default;
 };
 
@@ -112,13 +117,17 @@ inline Recount RecountOf(const SwarmStore& store) {
   store.ForEachTorrent([&](const TorrentRecord& record) {
     ++out.torrents;
     out.completed += record.completed;
-    for (const PeerRecord& peer : record.peers) ++(peer.seeder ? out.seeders : out.leechers);
+    for (const PeerRecord& peer : record.peers) {
+      ++(peer.seeder ? out.seeders : out.leechers);
+      out.partial_seeds += peer.partial_seed;
+    }
   });
   return out;
 }
 
 inline Recount TotalsOf(const SwarmStore& store) {
-  return {store.torrents(), store.seeders(), store.leechers(), store.completed()};
+  return {store.torrents(), store.seeders(), store.leechers(), store.completed(),
+          store.partial_seeds()};
 }
 
 // An announce off the wire as the shard service applies it: parsed, then announced; one that

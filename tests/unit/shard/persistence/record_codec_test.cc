@@ -19,6 +19,7 @@ TEST(RecordCodecTest, ATorrentRecordRoundTripsWithIpv4AndIpv6Peers) {
   PeerRecord v6 = Peer(3, 51413, 300);
   v6.ip = *IpAddress::Parse("2001:db8::3");
   v6.completed = true;
+  v6.partial_seed = true;
   peers.push_back(v6);
   const TorrentRecord torrent{Hash('t'), 42, peers};
   const auto decoded = DecodeTorrent(EncodeTorrent(torrent, peers));
