@@ -335,7 +335,7 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
     const std::uint32_t position = kind == PeerKind::kSeeder ? count : capacity() - count - 1;
     std::memcpy(entry(position), endpoint.data(), kEndpointSize);
     SetSize(kind, count + 1);
-    SetPartialSeeds(partial_seeds() + WriteState(kind, position, state));
+    if (WriteState(kind, position, state)) SetPartialSeeds(partial_seeds() + 1);
     Index().Add(position);
     return position - first(kind);
   }
@@ -347,7 +347,7 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
   }
   SetSize(kind, count + 1);
   std::memcpy(entry(first(kind) + index), endpoint.data(), kEndpointSize);
-  SetPartialSeeds(partial_seeds() + WriteState(kind, first(kind) + index, state));
+  if (WriteState(kind, first(kind) + index, state)) SetPartialSeeds(partial_seeds() + 1);
   return index;
 }
 
@@ -360,7 +360,7 @@ void PeerFamily<A>::KeepPeerIds() {
 template <std::size_t A>
 void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
   const std::uint32_t count = size(kind);
-  SetPartialSeeds(partial_seeds() - PartialSeedAt(first(kind) + index));
+  if (PartialSeedAt(first(kind) + index)) SetPartialSeeds(partial_seeds() - 1);
   if (indexed()) {  // the entry at the edge of its kind fills the hole
     const std::uint32_t position = first(kind) + index;
     const std::uint32_t edge = kind == PeerKind::kSeeder ? count - 1 : first(kind);
@@ -386,9 +386,11 @@ void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
 
 template <std::size_t A>
 void PeerFamily<A>::Set(PeerKind kind, std::uint32_t index, const PeerState& state) {
+  // The header is written only when the flag changes, as for few announces.
   const std::uint32_t position = first(kind) + index;
-  const std::uint32_t others = partial_seeds() - PartialSeedAt(position);
-  SetPartialSeeds(others + WriteState(kind, position, state));
+  const bool was = PartialSeedAt(position);
+  const bool is = WriteState(kind, position, state);
+  if (was != is) SetPartialSeeds(partial_seeds() + is - was);
 }
 
 template <std::size_t A>
