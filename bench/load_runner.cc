@@ -137,6 +137,7 @@ void LoadRunner::StartRequest(Slot& slot, Clock::time_point now) {
   slot.started = origin;
   if (slot.fd < 0) Open(slot);
   if (slot.fd < 0) {
+    NoteConnectError(errno);
     ++stats_.connect_errors;
     stats_.NoteError(Errno("socket/bind/connect"));
     workload_.OnReply(*slot.request, false);
@@ -178,6 +179,7 @@ void LoadRunner::OnEvent(Slot& slot, std::uint32_t events, Clock::time_point now
     socklen_t length = sizeof(error);
     ::getsockopt(slot.fd, SOL_SOCKET, SO_ERROR, &error, &length);
     if (error != 0) {
+      NoteConnectError(error);
       errno = error;
       return Fail(slot, stats_.connect_errors, Errno("connect"), now);
     }
@@ -310,6 +312,13 @@ void LoadRunner::Fail(Slot& slot, std::uint64_t& counter, std::string message,
   StartRequest(slot, now);
 }
 
+void LoadRunner::NoteConnectError(int error) {
+  if (error != ECONNREFUSED || stats_.requests_all > 0 || unreachable_) return;
+  unreachable_ = "nothing listens on " + options_.host + ":" + std::to_string(options_.port) +
+                 " (connection refused): start the tracker first, or give --host and --port of "
+                 "its HTTP listener";
+}
+
 void LoadRunner::CheckTimeouts(Clock::time_point now) {
   for (Slot& slot : slots_) {
     if (slot.request && now - slot.started > timeout_) {
@@ -356,7 +365,7 @@ Result<RunStats> LoadRunner::Run() {
   std::array<epoll_event, kMaxEvents> events;
   Clock::time_point now = Clock::now();
   Clock::time_point next_scan = now + kTimeoutScan;
-  while (!Finished(now)) {
+  while (!Finished(now) && !unreachable_) {
     const int n = ::epoll_wait(epoll_fd_, events.data(), kMaxEvents, WaitMillis(now));
     if (n < 0 && errno != EINTR) return Error{Errno("epoll_wait")};
     now = Clock::now();
@@ -369,6 +378,7 @@ Result<RunStats> LoadRunner::Run() {
       next_scan = now + kTimeoutScan;
     }
   }
+  if (unreachable_) return Error{*unreachable_};
   const auto end = measure_end_ == Clock::time_point::max() ? now : measure_end_;
   stats_.seconds = std::chrono::duration<double>(end - measure_start_).count();
   return stats_;

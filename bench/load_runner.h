@@ -17,11 +17,16 @@
 // the window closes it starts no new request but still sends those already due and waits for
 // every reply. A reply later than --timeout, a request still unanswered then, and a paced
 // request that could not be sent within --timeout of its due time are timeouts, not latencies.
+//
+// A connection refused before any reply came means nothing listens there (a wrong port, a
+// tracker not started): the run ends at once with an error instead of retrying in a tight loop.
+// Once a reply came, a refused connection is an error of the run like any other.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "bench/http_response_reader.h"
@@ -39,7 +44,8 @@ class LoadRunner {
   LoadRunner(const LoadRunner&) = delete;
   LoadRunner& operator=(const LoadRunner&) = delete;
 
-  // Runs to the end (duration, request count, or a populate run's last peer).
+  // Runs to the end (duration, request count, or a populate run's last peer). An error: the run
+  // could not start, or nothing listened at the tracker's address.
   Result<RunStats> Run();
 
  private:
@@ -81,6 +87,8 @@ class LoadRunner {
   bool CheckReply(const Slot& slot, std::size_t& peers);
   void Record(const PlannedRequest& request, Clock::duration latency, std::size_t peers);
   void Fail(Slot& slot, std::uint64_t& counter, std::string message, Clock::time_point now);
+  // A connection failed with `error` (an errno): before any reply, a refusal ends the run.
+  void NoteConnectError(int error);
   void CheckTimeouts(Clock::time_point now);
   void ServeWaiting(Clock::time_point now);
   int WaitMillis(Clock::time_point now) const;
@@ -99,6 +107,7 @@ class LoadRunner {
   std::uint64_t admitted_ = 0;   // requests started inside the measured window
   std::size_t active_ = 0;       // slots not exhausted (populate)
   bool populate_ = false;
+  std::optional<std::string> unreachable_;  // why the run ended early
 };
 
 }  // namespace shardtrack

@@ -1,6 +1,7 @@
 // shardtrack-loadgen: wiring only. Read options, build the workload, run, print two lines
 // (JSON on stdout first, then a human sentence on stderr). Exit 0 when the run completed, even
-// with errors (they are in the report); 2 on bad options, 1 when the run could not start.
+// with errors (they are in the report); 2 on bad options, 1 when the run could not start or
+// nothing listened at the tracker's address.
 #include <cstdio>
 #include <string>
 

@@ -1,5 +1,6 @@
 #include "bench/run_stats.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace shardtrack {
@@ -33,7 +34,11 @@ std::string Format(const char* format, double value) {
 }  // namespace
 
 void RunStats::NoteError(std::string message) {
-  if (first_errors.size() < kErrorsKept) first_errors.push_back(std::move(message));
+  if (first_errors.size() >= kErrorsKept ||
+      std::find(first_errors.begin(), first_errors.end(), message) != first_errors.end()) {
+    return;
+  }
+  first_errors.push_back(std::move(message));
 }
 
 std::string RunStats::ToJson(const std::string& label, const std::string& config) const {

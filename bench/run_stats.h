@@ -32,7 +32,7 @@ struct RunStats {
   // paced request not sent by then.
   std::uint64_t timeouts = 0;
   std::uint64_t connections_opened = 0;
-  std::vector<std::string> first_errors;  // a few messages, for the human report
+  std::vector<std::string> first_errors;  // the first few distinct messages, for the report
 
   std::uint64_t errors() const {
     return invalid + http_errors + connect_errors + closed_early + timeouts;

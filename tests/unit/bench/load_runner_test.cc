@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "tests/unit/bench/fake_tracker.h"
 
@@ -35,7 +36,8 @@ LoadgenOptions Options(std::uint16_t port) {
 
 // Runs a load on a thread of its own; nullopt when it has not ended within `limit` (the thread
 // is then left running, so that a run that never ends fails its test instead of hanging it).
-std::optional<RunStats> RunLoad(const LoadgenOptions& options, std::chrono::seconds limit = 10s) {
+std::optional<Result<RunStats>> RunToEnd(const LoadgenOptions& options,
+                                         std::chrono::seconds limit = 10s) {
   struct Run {
     LoadgenOptions options;
     std::promise<Result<RunStats>> result;
@@ -50,10 +52,16 @@ std::optional<RunStats> RunLoad(const LoadgenOptions& options, std::chrono::seco
     run->result.set_value(runner.Run());
   }).detach();
   if (result.wait_for(limit) != std::future_status::ready) return std::nullopt;
-  Result<RunStats> stats = result.get();
-  EXPECT_TRUE(stats.ok()) << stats.error();
-  if (!stats.ok()) return std::nullopt;
-  return *stats;
+  return result.get();
+}
+
+// RunToEnd for a run expected to succeed: nullopt when it did not end or failed.
+std::optional<RunStats> RunLoad(const LoadgenOptions& options) {
+  std::optional<Result<RunStats>> stats = RunToEnd(options);
+  if (!stats) return std::nullopt;
+  EXPECT_TRUE(stats->ok()) << stats->error();
+  if (!stats->ok()) return std::nullopt;
+  return **stats;
 }
 
 // A loopback port nothing listens on.
@@ -133,13 +141,32 @@ TEST(LoadRunnerTest, PopulateSendsEveryPeerWithFewerConnectionsThanSources) {
 }
 
 TEST(LoadRunnerTest, RequestCountIncludesFailedRequests) {
-  LoadgenOptions options = Options(ClosedPort());
-  options.requests = 20;
+  FakeTracker tracker(200ms);
+  tracker.Start();
+  LoadgenOptions options = Options(tracker.port());
+  options.requests = 6;
   options.connections = 2;
+  options.timeout = 0.05;
   const auto stats = RunLoad(options);
   ASSERT_TRUE(stats) << "the run did not end";
   EXPECT_EQ(stats->requests, 0u);
-  EXPECT_EQ(stats->connect_errors, 20u);
+  EXPECT_EQ(stats->timeouts, 6u);
+  // Each distinct message once.
+  EXPECT_EQ(stats->first_errors, std::vector<std::string>{"no reply within --timeout"});
+}
+
+// Nothing listening: the run ends at once saying so, also from inside a warm-up (where it once
+// retried in a tight loop for the whole warm-up, and then reported a run of errors).
+TEST(LoadRunnerTest, ARunAgainstAPortNobodyListensOnEndsSayingSo) {
+  LoadgenOptions options = Options(ClosedPort());
+  options.warmup = 30;
+  options.requests = 20;
+  const auto stats = RunToEnd(options, 5s);
+  ASSERT_TRUE(stats) << "the run did not end";
+  ASSERT_FALSE(stats->ok());
+  EXPECT_EQ(stats->error(), "nothing listens on 127.0.0.1:" + std::to_string(options.port) +
+                                " (connection refused): start the tracker first, or give "
+                                "--host and --port of its HTTP listener");
 }
 
 }  // namespace
