@@ -118,7 +118,7 @@ Status AnnounceParser::SetField(Field field, std::string_view value) {
       } else if (value == "stopped") {
         request.set_event(proto::EVENT_STOPPED);
       } else if (value == "paused") {
-        request.set_event(proto::EVENT_PAUSED);
+        request.set_partial_seed(true);
       } else if (!value.empty() && value != "empty") {
         return Invalid(field, "must be started, completed, stopped, paused, empty or absent");
       }

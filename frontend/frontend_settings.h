@@ -193,9 +193,9 @@ UdpSocket::Options UdpSocketOptionsFrom(const FrontendSettings& settings);
 // waiting for its shard). An error names the settings and the bound.
 Status CheckRequestLimits(const FrontendSettings& settings);
 
-// The most bytes one torrent takes in a full scrape's bencoded reply (ten-digit counts), and
-// what its name adds besides the name's own bytes ("4:name" and the name's length).
-inline constexpr std::uint32_t kFullScrapeBytesPerTorrent = 100;
+// The most bytes one torrent takes in a full scrape's bencoded reply (123 with four ten-digit
+// counts), and what its name adds besides the name's own bytes ("4:name" and the name's length).
+inline constexpr std::uint32_t kFullScrapeBytesPerTorrent = 125;
 inline constexpr std::uint32_t kFullScrapeBytesPerName = 10;
 // Torrents each shard lists in a full scrape: --full-scrape-limit (0: no limit), lowered so the
 // whole reply fits --max-output-bytes, names of up to `longest_name` bytes included. A reply

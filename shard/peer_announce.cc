@@ -28,9 +28,8 @@ Result<PeerAnnounce> ParsePeerAnnounce(const proto::AnnounceRequest& request) {
   out.ip = *ip;
   out.port = static_cast<std::uint16_t>(request.port());
   out.seeder = request.left() == 0;
-  const bool paused = request.event() == proto::EVENT_PAUSED;
-  out.partial_seed = paused && !out.seeder;
-  out.event = paused ? proto::EVENT_NONE : request.event();
+  out.partial_seed = request.partial_seed() && !out.seeder;
+  out.event = request.event();
   out.numwant = request.numwant();
   out.want_peer_ids = request.want_peer_ids();
   out.own_family_only = request.own_family_only();

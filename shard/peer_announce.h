@@ -14,11 +14,11 @@ namespace shardtrack {
 struct PeerAnnounce {
   InfoHash info_hash;
   PeerId peer_id;
-  IpAddress ip;                            // an IPv4-mapped IPv6 address arrives here as IPv4
-  std::uint16_t port = 0;                  // 1..65535
-  bool seeder = false;                     // left == 0
-  bool partial_seed = false;               // BEP 21: event paused from a peer that is not a seeder
-  proto::Event event = proto::EVENT_NONE;  // never EVENT_PAUSED: that is partial_seed
+  IpAddress ip;               // an IPv4-mapped IPv6 address arrives here as IPv4
+  std::uint16_t port = 0;     // 1..65535
+  bool seeder = false;        // left == 0
+  bool partial_seed = false;  // BEP 21: event paused from a peer that is not a seeder
+  proto::Event event = proto::EVENT_NONE;
   std::uint32_t numwant = 0;
   bool want_peer_ids = false;
   bool own_family_only = false;  // proto::AnnounceRequest's

@@ -20,9 +20,9 @@ namespace {
 constexpr std::uint8_t kCompletedFlag = 1;
 constexpr std::uint8_t kPartialSeedFlag = 2;
 
-// Header layout (see kHeaderSize): where each u32 sits.
-constexpr std::size_t kPartialSeedsAt = 8;
-constexpr std::size_t kCapacityAt = 12;
+// Header layout (see PeerFamily::kHeaderSize): where each u32 sits.
+constexpr std::size_t kCapacityAt = 8;
+constexpr std::size_t kPartialSeedsAt = 12;  // only with kPartialCountBit
 
 std::uint32_t Load32(const std::uint8_t* from) {
   std::uint32_t value = 0;
@@ -36,7 +36,8 @@ void Store32(std::uint8_t* to, std::uint32_t value) {
 
 constexpr std::uint32_t kPeerIdBit = 0x8000'0000;
 constexpr std::uint32_t kIndexedBit = 0x4000'0000;
-constexpr std::uint32_t kFlagBits = kPeerIdBit | kIndexedBit;
+constexpr std::uint32_t kPartialCountBit = 0x2000'0000;
+constexpr std::uint32_t kFlagBits = kPeerIdBit | kIndexedBit | kPartialCountBit;
 
 // The most entries of `entry_size` bytes that fit the malloc chunk a block for `wanted` entries
 // gets anyway. glibc rounds a request plus its 8-byte chunk header up to 16 bytes (32 at least),
@@ -116,7 +117,17 @@ std::uint32_t PeerFamily<A>::size() const {
 
 template <std::size_t A>
 std::uint32_t PeerFamily<A>::partial_seeds() const {
-  return block_ ? Load32(block_.get() + kPartialSeedsAt) : 0;
+  return counts_partial_seeds() ? Load32(block_.get() + kPartialSeedsAt) : 0;
+}
+
+template <std::size_t A>
+bool PeerFamily<A>::counts_partial_seeds() const {
+  return block_ && (Load32(block_.get() + kCapacityAt) & kPartialCountBit) != 0;
+}
+
+template <std::size_t A>
+std::size_t PeerFamily<A>::header_size() const {
+  return HeaderSize(counts_partial_seeds());
 }
 
 template <std::size_t A>
@@ -146,7 +157,7 @@ std::uint32_t PeerFamily<A>::first(PeerKind kind) const {
 
 template <std::size_t A>
 std::uint8_t* PeerFamily<A>::entry(std::uint32_t position) const {
-  return block_.get() + kHeaderSize + std::size_t{position} * entry_size();
+  return block_.get() + header_size() + std::size_t{position} * entry_size();
 }
 
 template <std::size_t A>
@@ -161,20 +172,21 @@ void PeerFamily<A>::SetPartialSeeds(std::uint32_t count) {
 
 template <std::size_t A>
 void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool index,
-                               bool index_current) {
+                               bool index_current, bool count_partial_seeds) {
   if (wanted == 0) {
     block_.reset();
     return;
   }
   const std::size_t size_of_entry = keep_peer_ids ? kEntrySizeWithId : kEntrySizeWithoutId;
-  const std::uint32_t new_capacity = CapacityFor(wanted, size_of_entry, kHeaderSize, index);
-  const std::size_t bytes = BlockBytes(new_capacity, size_of_entry, kHeaderSize, index);
+  const std::size_t header = HeaderSize(count_partial_seeds);
+  const std::uint32_t new_capacity = CapacityFor(wanted, size_of_entry, header, index);
+  const std::size_t bytes = BlockBytes(new_capacity, size_of_entry, header, index);
   auto block = std::make_unique_for_overwrite<std::uint8_t[]>(bytes);
   Prefault(block.get(), bytes);
-  std::uint8_t* entries = block.get() + kHeaderSize;
+  std::uint8_t* entries = block.get() + header;
   const bool was_indexed = indexed();
   const SipHashKey key = was_indexed ? IndexKey() : index ? RandomSipHashKey() : SipHashKey{};
-  if (block_) {  // counts, seeders at the front, leechers at the back
+  if (block_) {  // sizes, seeders at the front, leechers at the back
     const std::uint32_t leechers = size(PeerKind::kLeecher);
     std::memcpy(block.get(), block_.get(), kCapacityAt);
     CopyEntries(entry(0), size(PeerKind::kSeeder), entry_size(), entries, size_of_entry);
@@ -183,15 +195,17 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
   } else {
     std::memset(block.get(), 0, kCapacityAt);
   }
+  if (count_partial_seeds) Store32(block.get() + kPartialSeedsAt, partial_seeds());
   // With as many slots as before the index carries over: no peer is hashed again.
   const bool carried =
       was_indexed && index && index_current && IndexSlots(capacity()) == IndexSlots(new_capacity);
-  if (carried) CarryIndexTo(block.get(), new_capacity);
-  Store32(block.get() + kCapacityAt,
-          new_capacity | (keep_peer_ids ? kPeerIdBit : 0) | (index ? kIndexedBit : 0));
+  if (carried) CarryIndexTo(block.get(), new_capacity, header);
+  Store32(block.get() + kCapacityAt, new_capacity | (keep_peer_ids ? kPeerIdBit : 0) |
+                                         (index ? kIndexedBit : 0) |
+                                         (count_partial_seeds ? kPartialCountBit : 0));
   block_ = std::move(block);
   if (index && !carried) {
-    std::memcpy(block_.get() + IndexOffset(new_capacity, size_of_entry, kHeaderSize), key.data(),
+    std::memcpy(block_.get() + IndexOffset(new_capacity, size_of_entry, header), key.data(),
                 sizeof key);
     RebuildIndex();
   } else if (!index && was_indexed) {
@@ -200,14 +214,16 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
   }
 }
 
-// The key and the slots, copied to `block` (of `new_capacity` entries, the same entry size):
-// seeders keep their positions, leechers move with the back of the block.
+// The key and the slots, copied to `block` (of `new_capacity` entries after a `header`-byte
+// header, the same entry size): seeders keep their positions, leechers move with the back of the
+// block.
 template <std::size_t A>
-void PeerFamily<A>::CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity) const {
+void PeerFamily<A>::CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity,
+                                 std::size_t header) const {
   const std::size_t step = entry_size();
   const std::size_t slots = IndexSlots(capacity());
-  std::uint8_t* to = block + IndexOffset(new_capacity, step, kHeaderSize);
-  std::memcpy(to, block_.get() + IndexOffset(capacity(), step, kHeaderSize),
+  std::uint8_t* to = block + IndexOffset(new_capacity, step, header);
+  std::memcpy(to, block_.get() + IndexOffset(capacity(), step, header_size()),
               sizeof(SipHashKey) + slots * sizeof(std::uint32_t));
   const std::uint32_t old_first = first(PeerKind::kLeecher);
   const std::uint32_t new_first = new_capacity - size(PeerKind::kLeecher);
@@ -226,18 +242,19 @@ bool PeerFamily<A>::MaybeShrink(bool may_unindex, bool index_current) {
   }
   const bool index = indexed() && !(may_unindex && count < kUnindexBelow);
   const std::uint32_t target = GrownTarget(count);
-  if (index == indexed() && (count > capacity() / 2 ||
-                             CapacityFor(target, entry_size(), kHeaderSize, index) >= capacity())) {
+  if (index == indexed() &&
+      (count > capacity() / 2 ||
+       CapacityFor(target, entry_size(), header_size(), index) >= capacity())) {
     return false;
   }
-  Reallocate(target, keeps_peer_ids(), index, index_current);
+  Reallocate(target, keeps_peer_ids(), index, index_current, partial_seeds() > 0);
   return true;
 }
 
 template <std::size_t A>
 SipHashKey PeerFamily<A>::IndexKey() const {
   SipHashKey key;
-  std::memcpy(key.data(), block_.get() + IndexOffset(capacity(), entry_size(), kHeaderSize),
+  std::memcpy(key.data(), block_.get() + IndexOffset(capacity(), entry_size(), header_size()),
               sizeof key);
   return key;
 }
@@ -245,7 +262,7 @@ SipHashKey PeerFamily<A>::IndexKey() const {
 template <std::size_t A>
 auto PeerFamily<A>::Index() const {
   std::uint8_t* slots =
-      block_.get() + IndexOffset(capacity(), entry_size(), kHeaderSize) + sizeof(SipHashKey);
+      block_.get() + IndexOffset(capacity(), entry_size(), header_size()) + sizeof(SipHashKey);
   // The block is malloc-aligned and the slots start 8-byte aligned within it.
   return EndpointSlots(std::span(reinterpret_cast<std::uint32_t*>(slots), IndexSlots(capacity())),
                        IndexKey(), [this](std::uint32_t position) {
@@ -328,8 +345,10 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
                                     const PeerState& state, bool keep_peer_ids) {
   const std::uint32_t count = size(kind);
   const bool index_it = indexed() || size() + 1 >= kIndexFrom;
-  if (size() == capacity() || index_it != indexed()) {
-    Reallocate(GrownTarget(size()), block_ ? keeps_peer_ids() : keep_peer_ids, index_it, true);
+  const bool partial_seed = state.partial_seed && kind == PeerKind::kLeecher;
+  if (size() == capacity() || index_it != indexed() || (partial_seed && !counts_partial_seeds())) {
+    Reallocate(GrownTarget(size()), block_ ? keeps_peer_ids() : keep_peer_ids, index_it, true,
+               partial_seed || partial_seeds() > 0);
   }
   if (index_it) {  // joins at the edge of its kind
     const std::uint32_t position = kind == PeerKind::kSeeder ? count : capacity() - count - 1;
@@ -354,7 +373,9 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
 template <std::size_t A>
 void PeerFamily<A>::KeepPeerIds() {
   // The entries and the index's place in the block move: the index is built again.
-  if (block_ && !keeps_peer_ids()) Reallocate(capacity(), true, indexed(), false);
+  if (block_ && !keeps_peer_ids()) {
+    Reallocate(capacity(), true, indexed(), false, counts_partial_seeds());
+  }
 }
 
 template <std::size_t A>
@@ -386,6 +407,9 @@ void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
 
 template <std::size_t A>
 void PeerFamily<A>::Set(PeerKind kind, std::uint32_t index, const PeerState& state) {
+  if (state.partial_seed && kind == PeerKind::kLeecher && !counts_partial_seeds()) {
+    Reallocate(capacity(), keeps_peer_ids(), indexed(), true, true);
+  }
   // The header is written only when the flag changes, as for few announces.
   const std::uint32_t position = first(kind) + index;
   const bool was = PartialSeedAt(position);
@@ -461,7 +485,7 @@ std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
   if (removed > 0) {
     SetSize(PeerKind::kSeeder, kept_seeders);
     SetSize(PeerKind::kLeecher, kept_leechers);
-    SetPartialSeeds(kept_partial_seeds);
+    if (counts_partial_seeds()) SetPartialSeeds(kept_partial_seeds);
     // The entries moved under the index: a block that stays is re-indexed, a new one never
     // carries the old index over.
     if (!MaybeShrink(true, false) && indexed()) RebuildIndex();
@@ -514,7 +538,7 @@ PeerSpan PeerFamily<A>::Span(PeerKind kind, std::uint32_t skip) const {
 
 template <std::size_t A>
 std::size_t PeerFamily<A>::AllocatedBytes() const {
-  return block_ ? BlockBytes(capacity(), entry_size(), kHeaderSize, indexed()) : 0;
+  return block_ ? BlockBytes(capacity(), entry_size(), header_size(), indexed()) : 0;
 }
 
 template class PeerFamily<4>;

@@ -1,5 +1,5 @@
 // PeerFamily<A>: one swarm's peers of one address family (A = 4 or 16 address bytes), seeders
-// and leechers, packed for memory in a single heap block: a 16-byte header, the seeders from the
+// and leechers, packed for memory in a single heap block: a 12-byte header, the seeders from the
 // front, the leechers at the back and the spare capacity between them, each kind sorted by
 // endpoint so a peer is found by binary search. An insert or erase moves only entries of its own
 // kind, as with a block per kind; one block per family saves a block header, malloc's chunk
@@ -11,12 +11,12 @@
 // Expiry sorts it again once it is back under kUnindexBelow peers. An entry is the endpoint in
 // compact wire form (address, port, network order), last_seen as 32-bit Unix seconds, a flags
 // byte and, if the family keeps peer ids, the 20-byte peer id: 11 or 31 bytes for IPv4, 23 or 43
-// for IPv6. The header counts the leechers that are partial seeds, so a scrape's `downloaders`
-// (BEP 21) costs no walk over a big swarm. Whether ids are kept is a bit of the header, chosen by
-// the Insert that allocates the block or turned on later by KeepPeerIds; a family without ids
-// reports all-zero ids. Capacity fills the malloc chunk and grows by about 1.25x; it shrinks only
-// once half of it is unused (hysteresis). An empty family holds no block. Indices are per kind.
-// Owns its block; move-only. Pure but for that random key.
+// for IPv6. A family with partial seeds (BEP 21) counts them in 4 more header bytes, so that a
+// scrape's `downloaders` walks no swarm and the rest pay nothing. Whether ids are kept is a bit of
+// the header, chosen by the Insert that allocates the block or turned on later by KeepPeerIds; a
+// family without ids reports all-zero ids. Capacity fills the malloc chunk and grows by
+// about 1.25x; it shrinks only once half of it is unused (hysteresis). An empty family holds no
+// block. Indices are per kind. Owns its block; move-only. Pure but for that random key.
 #pragma once
 
 #include <array>
@@ -106,12 +106,19 @@ class PeerFamily {
   std::size_t AllocatedBytes() const;
 
  private:
-  // u32 seeders, u32 leechers, u32 partial seeds, then u32 capacity whose top bit says "entries
-  // carry a peer id" and the next "indexed". An indexed block ends with its index's SipHash key
-  // and its slots, 8-byte aligned after the entries.
-  static constexpr std::size_t kHeaderSize = 16;
+  // u32 seeders, u32 leechers, u32 capacity whose top bit says "entries carry a peer id", the
+  // next "indexed" and the next "a partial-seed count follows" (a u32: the header is then 16
+  // bytes). Whichever family has a partial seed counts them; a reallocation drops a count of 0.
+  // An indexed block ends with its index's SipHash key and its slots, 8-byte aligned after the
+  // entries.
+  static constexpr std::size_t kHeaderSize = 12;
+  static constexpr std::size_t HeaderSize(bool counts_partial_seeds) {
+    return kHeaderSize + (counts_partial_seeds ? 4 : 0);
+  }
 
   std::size_t entry_size() const;
+  bool counts_partial_seeds() const;
+  std::size_t header_size() const;
   // Where the first entry of `kind` sits in the block, counted in entries.
   std::uint32_t first(PeerKind kind) const;
   std::uint8_t* entry(std::uint32_t position) const;
@@ -122,10 +129,11 @@ class PeerFamily {
   bool WriteState(PeerKind kind, std::uint32_t position, const PeerState& state);
   bool PartialSeedAt(std::uint32_t position) const;
   // Moves the entries to a block sized for at least `wanted` entries (0: frees the block),
-  // indexed or sorted, with or without peer ids. An indexed block's index is carried over when its
-  // slot count stays and `index_current` (false after entries moved without it, as expiry's
-  // compaction does).
-  void Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool indexed, bool index_current);
+  // indexed or sorted, with or without peer ids, with or without a partial-seed count (without:
+  // the family must have none). An indexed block's index is carried over when its slot count
+  // stays and `index_current` (false after entries moved without it, as expiry's compaction does).
+  void Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool indexed, bool index_current,
+                  bool count_partial_seeds);
   // After removals: gives memory back once half the capacity is unused, and sorts a small
   // indexed family again if `may_unindex`. Returns whether the block changed (its index is then
   // right, whatever `index_current` said).
@@ -133,7 +141,7 @@ class PeerFamily {
   // The indexed block's index (shard/endpoint_slots.h) over absolute entry positions.
   auto Index() const;
   SipHashKey IndexKey() const;
-  void CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity) const;
+  void CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity, std::size_t header) const;
   void RebuildIndex();
   void SortKind(PeerKind kind);
   bool SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff) const;

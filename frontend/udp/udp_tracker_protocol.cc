@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::size_t kHeaderSize = 16;
 constexpr std::size_t kAnnounceSize = 98;
+constexpr std::uint32_t kPausedEventCode = 4;
 
 // Big-endian reads from a datagram whose length the caller has checked.
 class Reader {
@@ -55,8 +56,8 @@ std::optional<proto::Event> EventFromCode(std::uint32_t code) {
       return proto::EVENT_STARTED;
     case 3:
       return proto::EVENT_STOPPED;
-    case 4:  // libtorrent's "paused": BEP 21's partial seed, as over HTTP
-      return proto::EVENT_PAUSED;
+    case kPausedEventCode:  // libtorrent's "paused": BEP 21's partial seed, as over HTTP
+      return proto::EVENT_NONE;
     default:
       return std::nullopt;
   }
@@ -71,7 +72,8 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const UdpParseOption
   announce.set_downloaded(in.U64());
   announce.set_left(in.U64());
   announce.set_uploaded(in.U64());
-  auto event = EventFromCode(in.U32());
+  const std::uint32_t event_code = in.U32();
+  auto event = EventFromCode(event_code);
   std::string_view ip_field = in.Bytes(4);
   in.U32();  // key: unused; a swarm keys its peers on address and port
   const auto num_want = static_cast<std::int32_t>(in.U32());
@@ -93,6 +95,7 @@ void ParseAnnounceBody(Reader& in, const IpAddress& client, const UdpParseOption
     return;
   }
   announce.set_event(*event);
+  announce.set_partial_seed(event_code == kPausedEventCode);
   announce.set_port(port);
   const std::uint32_t wanted =
       num_want < 0 ? options.response_size : static_cast<std::uint32_t>(num_want);

@@ -6,7 +6,8 @@
 // start with action and transaction_id; error (3) is followed by a message.
 // A datagram shorter than a header is dropped (ParseUdpRequest returns false); anything else that
 // is wrong, once the transaction id is readable, becomes a request with an `error` to send back.
-// Announce event codes differ from HTTP: 0 none, 1 completed, 2 started, 3 stopped.
+// Announce event codes differ from HTTP: 0 none, 1 completed, 2 started, 3 stopped, and
+// libtorrent's 4, paused (BEP 21's partial seed: AnnounceRequest.partial_seed).
 #pragma once
 
 #include <cstddef>

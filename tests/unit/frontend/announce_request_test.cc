@@ -155,12 +155,13 @@ TEST(AnnounceRequestTest, MapsEveryEvent) {
   const std::vector<std::pair<std::string, proto::Event>> cases = {
       {"started", proto::EVENT_STARTED}, {"completed", proto::EVENT_COMPLETED},
       {"stopped", proto::EVENT_STOPPED}, {"", proto::EVENT_NONE},
-      {"paused", proto::EVENT_PAUSED},   {"empty", proto::EVENT_NONE},  // BEP 3's word for none
+      {"paused", proto::EVENT_NONE},     {"empty", proto::EVENT_NONE},  // BEP 3's word for none
   };
   for (const auto& [text, event] : cases) {
     auto parsed = Parse(With("event", text));
     ASSERT_TRUE(parsed) << text << ": " << parsed.error();
     EXPECT_EQ(parsed->request.event(), event) << text;
+    EXPECT_EQ(parsed->request.partial_seed(), text == "paused") << text;  // BEP 21
   }
   EXPECT_EQ(Parse(ValidParams())->request.event(), proto::EVENT_NONE);
 }

@@ -359,7 +359,7 @@ TEST_F(FrontendSettingsTest, TheClientRequestRateIsOffUnlessSetAndItsBurstIsAtLe
 TEST_F(FrontendSettingsTest, AFullScrapeListsNoMoreThanItsReplyCanCarry) {
   ASSERT_TRUE(testing::ParseWithEnvironment(flags_, {"--shard", "tcp://127.0.0.1:7000"}, env_));
   const std::uint32_t fits = settings_.max_output_bytes / kFullScrapeBytesPerTorrent;
-  EXPECT_LT(fits, settings_.full_scrape_limit);  // the defaults: 10,485 of 100,000
+  EXPECT_LT(fits, settings_.full_scrape_limit);  // the defaults: 8,388 of 100,000
   EXPECT_EQ(FullScrapeLimitPerShard(settings_), fits);
   settings_.shards.push_back("tcp://127.0.0.1:7001");  // two shards share the reply
   EXPECT_EQ(FullScrapeLimitPerShard(settings_), fits / 2);
@@ -367,8 +367,8 @@ TEST_F(FrontendSettingsTest, AFullScrapeListsNoMoreThanItsReplyCanCarry) {
   EXPECT_EQ(FullScrapeLimitPerShard(settings_), 50u);
   settings_.full_scrape_limit = 0;  // "all" is what fits
   EXPECT_EQ(FullScrapeLimitPerShard(settings_), fits / 2);
-  // Torrents named by a list whose longest name has 190 bytes: each may take 300 bytes.
-  EXPECT_EQ(FullScrapeLimitPerShard(settings_, 190), settings_.max_output_bytes / 300 / 2);
+  // Torrents named by a list whose longest name has 190 bytes: each may take 325 bytes.
+  EXPECT_EQ(FullScrapeLimitPerShard(settings_, 190), settings_.max_output_bytes / 325 / 2);
   settings_.max_output_bytes = 10;  // never nothing at all
   EXPECT_EQ(FullScrapeLimitPerShard(settings_), 1u);
   EXPECT_EQ(FullScrapeLimitPerShard(settings_, 200), 1u);

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/bencode.h"
+#include "frontend/frontend_settings.h"
 
 namespace shardtrack {
 namespace {
@@ -253,6 +256,26 @@ TEST(TrackerRepliesTest, ScrapeReplyGivesDownloadersWhereTheShardCountedThem) {
   EXPECT_EQ(counted.Find("downloaders")->as_int(), 3);
   EXPECT_EQ(files.Find(std::string(20, 'b'))->Find("downloaders")->as_int(), 0);
   EXPECT_EQ(files.Find(std::string(20, 'c'))->Find("downloaders"), nullptr);
+}
+
+// What FullScrapeLimitPerShard assumes a torrent takes at most, with the largest counts and a
+// name, so that a full scrape it bounds fits --max-output-bytes.
+TEST(TrackerRepliesTest, AScrapeEntryTakesNoMoreThanTheFullScrapeBoundAssumes) {
+  std::vector<proto::ScrapeEntry> entries(1);
+  entries[0].set_info_hash(std::string(20, 'a'));
+  entries[0].set_complete(UINT32_MAX);
+  entries[0].set_incomplete(UINT32_MAX);
+  entries[0].set_downloaded(UINT32_MAX);
+  entries[0].set_downloaders(UINT32_MAX);
+  std::string body;
+  std::vector<const proto::ScrapeEntry*> scratch;
+  WriteScrapeReply(entries, scratch, body);
+  const std::size_t envelope = std::string_view("d5:filesdee").size();
+  EXPECT_LE(body.size() - envelope, kFullScrapeBytesPerTorrent);
+  const std::string name(300, 'n');
+  entries[0].set_name(name);
+  WriteScrapeReply(entries, scratch, body = "");
+  EXPECT_LE(body.size() - envelope, kFullScrapeBytesPerTorrent + kFullScrapeBytesPerName + 300);
 }
 
 TEST(TrackerRepliesTest, ScrapeReplyFromRepeatedField) {

@@ -139,13 +139,14 @@ TEST(UdpTrackerProtocolTest, MapsTheUdpEventCodes) {
                                                           {1, proto::EVENT_COMPLETED},
                                                           {2, proto::EVENT_STARTED},
                                                           {3, proto::EVENT_STOPPED},
-                                                          {4, proto::EVENT_PAUSED}};
+                                                          {4, proto::EVENT_NONE}};
   for (auto [code, event] : codes) {
     AnnounceFields fields;
     fields.event = code;
     auto request = Parse(Announce(fields), kPublic, Options());
     ASSERT_TRUE(request);
     EXPECT_EQ(request->announce.event(), event) << code;
+    EXPECT_EQ(request->announce.partial_seed(), code == 4) << code;  // libtorrent's paused
   }
   AnnounceFields bad;
   bad.event = 5;

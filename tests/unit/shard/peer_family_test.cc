@@ -370,6 +370,62 @@ TEST(PeerFamilyTest, CountsTheLeechersThatArePartialSeeds) {
   EXPECT_EQ(family.partial_seeds(), 0u);
 }
 
+// Only a family with a partial seed pays for their count (4 header bytes); a reallocation once
+// it has none drops the count again.
+TEST(PeerFamilyTest, OnlyAFamilyWithPartialSeedsPaysForTheirCount) {
+  PeerFamily4 plain;
+  PeerFamily4 partial;
+  for (std::uint32_t n = 0; n < 5; ++n) {
+    Add(plain, n, true);
+    Add(partial, n, true);
+  }
+  PeerState state = StateOf(2);
+  state.partial_seed = true;
+  partial.Set(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index, state);
+  EXPECT_EQ(partial.partial_seeds(), 1u);
+  EXPECT_GT(partial.AllocatedBytes(), plain.AllocatedBytes());
+  for (std::uint32_t n : {0u, 1u, 3u, 4u}) ExpectListed(partial, n);
+  EXPECT_TRUE(partial.StateAt(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index).partial_seed);
+
+  partial.Set(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index, StateOf(2));
+  EXPECT_EQ(partial.partial_seeds(), 0u);
+  for (std::uint32_t n = 5; n < 40; ++n) {  // growing reallocates
+    Add(plain, n, true);
+    Add(partial, n, true);
+  }
+  EXPECT_EQ(partial.AllocatedBytes(), plain.AllocatedBytes());
+  for (std::uint32_t n = 0; n < 40; ++n) ExpectListed(partial, n);
+}
+
+// Expiry's compaction recounts the partial seeds it keeps, sorted and indexed alike.
+TEST(PeerFamilyTest, ExpiryKeepsTheCountOfThePartialSeedsItKeeps) {
+  for (const std::uint32_t peers : {300u, 3000u}) {
+    PeerFamily4 family;
+    for (std::uint32_t n = 0; n < peers; ++n) {
+      PeerState state = StateOf(n);  // last seen 1'700'000'000 + n
+      state.partial_seed = n % 3 == 0;
+      const PeerKind kind = n % 5 == 0 ? kSeeder : kLeecher;
+      family.Insert(kind, family.Find(kind, EndpointOf(n)).index, EndpointOf(n), state, false);
+    }
+    EXPECT_EQ(family.indexed(), peers >= PeerFamily4::kIndexFrom);
+    const auto partial_leechers = [](std::uint32_t from, std::uint32_t to) {
+      std::uint32_t count = 0;
+      for (std::uint32_t n = from; n < to; ++n) count += n % 3 == 0 && n % 5 != 0;
+      return count;
+    };
+    EXPECT_EQ(family.partial_seeds(), partial_leechers(0, peers));
+    // Half expire: the whole family is compacted (not erased one by one).
+    EXPECT_EQ(family.EraseSeenAtOrBefore(1'700'000'000 + peers / 2 - 1), peers / 2);
+    EXPECT_EQ(family.partial_seeds(), partial_leechers(peers / 2, peers)) << peers;
+    for (std::uint32_t n = peers / 2; n < peers; ++n) {
+      const PeerKind kind = n % 5 == 0 ? kSeeder : kLeecher;
+      const auto position = family.Find(kind, EndpointOf(n));
+      ASSERT_TRUE(position.found) << n;
+      EXPECT_EQ(family.StateAt(kind, position.index).partial_seed, n % 3 == 0 && kind == kLeecher);
+    }
+  }
+}
+
 // Random joins, kind changes, updates, departures and expiries, checked against a map, while the
 // family crosses kIndexFrom and kUnindexBelow both ways. The family keeps peer ids from step
 // `ids_from` on (KeepPeerIds; 0: from its first insert); before, the map holds zero ids.

@@ -340,9 +340,11 @@ TEST_F(SwarmExpiryTest, TotalsStayConsistentThroughAMixOfAnnouncesAndSlices) {
     const std::uint32_t event = pick.Below(8);
     if (event == 0) peer.Event(proto::EVENT_STOPPED);
     if (event == 1) peer.Event(proto::EVENT_COMPLETED);
+    if (event == 2) peer.Paused();  // a partial seed unless it is a seeder
     Announce(peer, now);
     if (step % 50 == 0) store_.ExpireSlice(now, 600, 7);
   }
+  EXPECT_GT(store_.partial_seeds(), 0u);
   ExpectTotalsMatchARecount();
   store_.ExpireSlice(now + 600, 600, kAll);
   EXPECT_EQ(store_.peers(), 0u);

@@ -227,6 +227,7 @@ TEST(SwarmStoreTableTest, ManyTorrentsComingAndGoingKeepEveryOneReachableAndTota
       if (model[hash].empty()) model.erase(hash);
     } else {
       model[hash].insert(peer);
+      if (peer == 3) announce.Paused();
     }
     Announce(store, announce, now);
     // Slices erase torrents in the middle of a lap (none expire: only the totals and reach).
@@ -236,6 +237,7 @@ TEST(SwarmStoreTableTest, ManyTorrentsComingAndGoingKeepEveryOneReachableAndTota
   EXPECT_EQ(TotalsOf(store), RecountOf(store));
   for (const auto& [hash, peers] : model) {
     EXPECT_EQ(store.ScrapeOne(hash).leechers, peers.size());
+    EXPECT_EQ(store.ScrapeOne(hash).partial_seeds, peers.count(3));
   }
   std::vector<InfoHash> listed;
   for (const TorrentRecord& record : Export(store)) listed.push_back(record.info_hash);

@@ -45,7 +45,7 @@ struct AnnounceBuilder {
     return *this;
   }
   AnnounceBuilder& Paused() {  // BEP 21's partial seed
-    request.set_event(proto::EVENT_PAUSED);
+    request.set_partial_seed(true);
     return *this;
   }
   AnnounceBuilder& Event(proto::Event event) {
