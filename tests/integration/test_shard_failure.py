@@ -86,6 +86,9 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertTrue(frontend.logged(down), "a lone request's failure reports the shard down")
         self.assertServes(self.h0)
         self.assertOtherShardNotBlocked()
+        for _ in range(3):
+            self.assertFailsQuickly(self.h1)
+        self.assertEqual(frontend.log().count(down), 1, "one outage, one warning")
         samples = cluster.metrics(self.port)
         self.assertEqual(samples['shardtrack_shard_reachable{shard="1"}'], 0)
         self.assertEqual(samples['shardtrack_shard_reachable{shard="0"}'], 1)
@@ -99,7 +102,9 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertServes(self.h0)
         self.assertTrue(frontend.running())
         self.assertEqual(cluster.metrics(self.port)['shardtrack_shard_reachable{shard="1"}'], 1)
-        self.assertTrue(frontend.logged(f"shard 1 at {shard.endpoint} is accepting requests again"))
+        back = f"shard 1 at {shard.endpoint} is accepting requests again"
+        self.assertTrue(frontend.logged(back))
+        self.assertEqual(frontend.log().count(back), 1)
 
     def test_hung_shard_fails_fast_and_its_late_replies_are_ignored(self):
         shard = self.cluster.shards[1]
