@@ -20,6 +20,8 @@ import tempfile
 import threading
 import time
 
+from server_ab import wait_listening
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPLIT = sys.argv.index("--") if "--" in sys.argv else len(sys.argv)
 ARGS, NODE_ARGS = sys.argv[1:SPLIT], sys.argv[SPLIT + 1:]
@@ -94,7 +96,7 @@ def main():
         [os.path.join(BIN_DIR, "shardtrack-node"), "--port", str(PORT), "--shards", "2",
          "--data-dir", data_dir, "--log-level", "warn", *NODE_ARGS])
     try:
-        time.sleep(1.5)
+        wait_listening(PORT)
         subprocess.run([os.path.join(BIN_DIR, "shardtrack-loadgen"), "--port", str(PORT), "--mode",
                         "populate", "--torrents", str(TORRENTS), "--peers", str(TORRENTS),
                         "--sources", "20", "--connections", "16"], check=True,

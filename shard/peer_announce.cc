@@ -29,7 +29,9 @@ Result<PeerAnnounce> ParsePeerAnnounce(const proto::AnnounceRequest& request) {
   out.port = static_cast<std::uint16_t>(request.port());
   out.seeder = request.left() == 0;
   out.partial_seed = request.partial_seed() && !out.seeder;
-  out.event = request.event();
+  // An event this build does not know (another build's frontend) is none: it must not reach
+  // the accounting's credit log, whose replay refuses it.
+  out.event = proto::Event_IsValid(request.event()) ? request.event() : proto::EVENT_NONE;
   out.numwant = request.numwant();
   out.want_peer_ids = request.want_peer_ids();
   out.own_family_only = request.own_family_only();

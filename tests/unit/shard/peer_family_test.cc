@@ -372,29 +372,37 @@ TEST(PeerFamilyTest, CountsTheLeechersThatArePartialSeeds) {
 
 // Only a family with a partial seed pays for their count (4 header bytes); a reallocation once
 // it has none drops the count again.
+// Sorted and indexed alike.
 TEST(PeerFamilyTest, OnlyAFamilyWithPartialSeedsPaysForTheirCount) {
-  PeerFamily4 plain;
-  PeerFamily4 partial;
-  for (std::uint32_t n = 0; n < 5; ++n) {
-    Add(plain, n, true);
-    Add(partial, n, true);
-  }
-  PeerState state = StateOf(2);
-  state.partial_seed = true;
-  partial.Set(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index, state);
-  EXPECT_EQ(partial.partial_seeds(), 1u);
-  EXPECT_GT(partial.AllocatedBytes(), plain.AllocatedBytes());
-  for (std::uint32_t n : {0u, 1u, 3u, 4u}) ExpectListed(partial, n);
-  EXPECT_TRUE(partial.StateAt(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index).partial_seed);
+  for (const std::uint32_t peers : {5u, 2000u}) {
+    PeerFamily4 plain;
+    PeerFamily4 partial;
+    for (std::uint32_t n = 0; n < peers; ++n) {
+      Add(plain, n, true);
+      Add(partial, n, true);
+    }
+    PeerState state = StateOf(2);
+    state.partial_seed = true;
+    partial.Set(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index, state);
+    EXPECT_EQ(partial.partial_seeds(), 1u);
+    EXPECT_GT(partial.AllocatedBytes(), plain.AllocatedBytes());
+    for (std::uint32_t n = 0; n < peers; ++n) {
+      const auto position = partial.Find(kLeecher, EndpointOf(n));
+      ASSERT_TRUE(position.found) << n;
+      EXPECT_EQ(partial.StateAt(kLeecher, position.index), n == 2 ? state : StateOf(n)) << n;
+    }
 
-  partial.Set(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index, StateOf(2));
-  EXPECT_EQ(partial.partial_seeds(), 0u);
-  for (std::uint32_t n = 5; n < 40; ++n) {  // growing reallocates
-    Add(plain, n, true);
-    Add(partial, n, true);
+    partial.Set(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index, StateOf(2));
+    EXPECT_EQ(partial.partial_seeds(), 0u);
+    const std::uint32_t grown = peers + peers / 2 + 40;  // growing reallocates
+    for (std::uint32_t n = peers; n < grown; ++n) {
+      Add(plain, n, true);
+      Add(partial, n, true);
+    }
+    EXPECT_EQ(partial.indexed(), peers >= PeerFamily4::kIndexFrom);
+    EXPECT_EQ(partial.AllocatedBytes(), plain.AllocatedBytes()) << peers;
+    for (std::uint32_t n = 0; n < grown; ++n) ExpectListed(partial, n);
   }
-  EXPECT_EQ(partial.AllocatedBytes(), plain.AllocatedBytes());
-  for (std::uint32_t n = 0; n < 40; ++n) ExpectListed(partial, n);
 }
 
 // Expiry's compaction recounts the partial seeds it keeps, sorted and indexed alike.

@@ -217,6 +217,17 @@ TEST_F(SwarmStoreTest, APausedLeecherIsAPartialSeedWhileItsAnnouncesSaySo) {
   EXPECT_EQ(store_.partial_seeds(), 0u);
 }
 
+// Another build's frontend may send an event this one does not know: it is none, and never
+// reaches the accounting's credit log, whose replay would refuse it.
+TEST_F(SwarmStoreTest, AnEventThisBuildDoesNotKnowIsNone) {
+  AnnounceBuilder peer = Peer("10.0.0.1", 6881);
+  peer.request.set_event(static_cast<proto::Event>(4));
+  const auto parsed = ParsePeerAnnounce(peer);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed->event, proto::EVENT_NONE);
+  EXPECT_FALSE(parsed->partial_seed);
+}
+
 TEST_F(SwarmStoreTest, APartialSeedThatStopsOrExpiresLeavesTheCounts) {
   Announce(Peer("10.0.0.1", 6881).Paused());
   Announce(Peer("10.0.0.2", 6881).Paused(), kNow - 3000);
