@@ -20,6 +20,11 @@ namespace {
 constexpr std::uint8_t kCompletedFlag = 1;
 constexpr std::uint8_t kPartialSeedFlag = 2;
 
+// A seeder's partial_seed is not kept: only a leecher can be one.
+bool StoredAsPartialSeed(PeerKind kind, const PeerState& state) {
+  return state.partial_seed && kind == PeerKind::kLeecher;
+}
+
 // Header layout (see PeerFamily::kHeaderSize): where each u32 sits.
 constexpr std::size_t kCapacityAt = 8;
 constexpr std::size_t kPartialSeedsAt = 12;  // only with kPartialCountBit
@@ -345,7 +350,7 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
                                     const PeerState& state, bool keep_peer_ids) {
   const std::uint32_t count = size(kind);
   const bool index_it = indexed() || size() + 1 >= kIndexFrom;
-  const bool partial_seed = state.partial_seed && kind == PeerKind::kLeecher;
+  const bool partial_seed = StoredAsPartialSeed(kind, state);
   if (size() == capacity() || index_it != indexed() || (partial_seed && !counts_partial_seeds())) {
     Reallocate(GrownTarget(size()), block_ ? keeps_peer_ids() : keep_peer_ids, index_it, true,
                partial_seed || partial_seeds() > 0);
@@ -407,7 +412,7 @@ void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
 
 template <std::size_t A>
 void PeerFamily<A>::Set(PeerKind kind, std::uint32_t index, const PeerState& state) {
-  if (state.partial_seed && kind == PeerKind::kLeecher && !counts_partial_seeds()) {
+  if (StoredAsPartialSeed(kind, state) && !counts_partial_seeds()) {
     Reallocate(capacity(), keeps_peer_ids(), indexed(), true, true);
   }
   // The header is written only when the flag changes, as for few announces.
@@ -420,7 +425,7 @@ void PeerFamily<A>::Set(PeerKind kind, std::uint32_t index, const PeerState& sta
 template <std::size_t A>
 bool PeerFamily<A>::WriteState(PeerKind kind, std::uint32_t position, const PeerState& state) {
   std::uint8_t* at = entry(position) + kEndpointSize;
-  const bool partial_seed = state.partial_seed && kind == PeerKind::kLeecher;
+  const bool partial_seed = StoredAsPartialSeed(kind, state);
   Store32(at, ClampTo32(state.last_seen));
   at[4] = (state.completed ? kCompletedFlag : 0) | (partial_seed ? kPartialSeedFlag : 0);
   if (keeps_peer_ids()) std::memcpy(at + 5, state.peer_id.bytes.data(), PeerId::kSize);

@@ -882,6 +882,11 @@ def shard_requests_sent(port, host="127.0.0.1"):
     return metric_sum(port, "shardtrack_shard_sent_total", host)
 
 
+# A scrape's entry for a torrent without peers or completions (one no shard holds, or one an
+# access list refuses).
+NO_COUNTS = {b"complete": 0, b"downloaded": 0, b"downloaders": 0, b"incomplete": 0}
+
+
 def scrape(tracker_port, info_hashes=(), source=None, timeout=5.0, host="127.0.0.1"):
     """Scrapes (no hashes: full scrape) and returns the decoded reply's `files` dict."""
     target = "/scrape"

@@ -433,14 +433,15 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.assertEqual(samples['shardtrack_completed{shard="0"}'], 0)  # the count left with it
         self.assertEqual(samples['shardtrack_completions_total{shard="0"}'], 2)  # never goes down
         fresh.populate(self.cluster.port)  # journaled after the retirement
-        zero = {b"complete": 0, b"downloaded": 0, b"downloaders": 0, b"incomplete": 0}
-        self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash], zero)
+        self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash],
+                         cluster.NO_COUNTS)
 
         self.cluster.kill_shards()
         self.cluster.restart_shards()
         entry, _ = served(self.cluster.port, fresh)
         self.assertEqual(entry[b"downloaded"], 1)
-        self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash], zero)
+        self.assertEqual(cluster.scrape(self.cluster.port, [old.info_hash])[old.info_hash],
+                         cluster.NO_COUNTS)
         inspected = self.dfile_tool("inspect", "--data-dir", self.cluster.data_dir)
         self.assertEqual(inspected.returncode, 0, inspected.stdout + inspected.stderr)
         self.assertIn(b" 1 torrents forgotten,", inspected.stdout)

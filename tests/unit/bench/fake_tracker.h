@@ -1,8 +1,9 @@
 // Test helper: a loopback HTTP tracker on its own thread for LoadRunner tests. It answers every
 // request with the same valid announce reply (one compact peer), `reply_delay` after the request
 // arrived, keeps connections alive, and stands still (reads and answers nothing, like a process
-// stopped with SIGSTOP) between the two times given to StallBetween. Requests() lists what it
-// received, after Stop().
+// stopped with SIGSTOP) between the two times given to StallBetween, and from the time given to
+// GoAwayAt closes every connection and its listening socket, as a tracker that crashed. Requests()
+// lists what it received, after Stop().
 #pragma once
 
 #include <arpa/inet.h>
@@ -54,6 +55,8 @@ class FakeTracker {
     stall_from_ = from;
     stall_until_ = until;
   }
+  // Call before Start().
+  void GoAwayAt(Clock::time_point when) { go_away_at_ = when; }
   void Start() {
     thread_ = std::thread([this] { Serve(); });
   }
@@ -77,6 +80,7 @@ class FakeTracker {
   void Serve() {
     while (!stopping_) {
       const Clock::time_point now = Clock::now();
+      if (now >= go_away_at_) return GoAway();
       if (now >= stall_from_ && now < stall_until_) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
@@ -89,6 +93,12 @@ class FakeTracker {
       }
       DropClosed();
     }
+  }
+
+  void GoAway() {
+    for (Client& client : clients_) ::close(client.fd);
+    clients_.clear();
+    listen_fd_ = UniqueFd();
   }
 
   void WaitForInput() {
@@ -150,6 +160,7 @@ class FakeTracker {
   std::uint16_t port_ = 0;
   Clock::time_point stall_from_ = Clock::time_point::max();
   Clock::time_point stall_until_ = Clock::time_point::max();
+  Clock::time_point go_away_at_ = Clock::time_point::max();
   std::atomic<bool> stopping_ = false;
   std::thread thread_;
   std::vector<Client> clients_;

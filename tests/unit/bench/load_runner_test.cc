@@ -155,6 +155,19 @@ TEST(LoadRunnerTest, RequestCountIncludesFailedRequests) {
   EXPECT_EQ(stats->first_errors, std::vector<std::string>{"no reply within --timeout"});
 }
 
+// Once replies came, a refused connection is an error of the run, which goes on to its end.
+TEST(LoadRunnerTest, AConnectionRefusedOnceRepliesCameIsAnErrorOfTheRun) {
+  FakeTracker tracker;
+  tracker.GoAwayAt(FakeTracker::Clock::now() + 200ms);
+  tracker.Start();
+  LoadgenOptions options = Options(tracker.port());
+  options.duration = 0.5;
+  const auto stats = RunLoad(options);
+  ASSERT_TRUE(stats) << "the run did not end or failed";
+  EXPECT_GT(stats->requests, 0u);
+  EXPECT_GT(stats->connect_errors, 0u);
+}
+
 // Nothing listening: the run ends at once saying so, also from inside a warm-up (where it once
 // retried in a tight loop for the whole warm-up, and then reported a run of errors).
 TEST(LoadRunnerTest, ARunAgainstAPortNobodyListensOnEndsSayingSo) {
