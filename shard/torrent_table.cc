@@ -1,7 +1,6 @@
 #include "shard/torrent_table.h"
 
 #include <algorithm>
-#include <bit>
 #include <utility>
 
 namespace shardtrack {
@@ -10,11 +9,12 @@ namespace {
 constexpr std::size_t kMinHomeCapacity = 4;  // per segment
 constexpr std::size_t kTail = 2;             // free slots past the last home, so runs need not wrap
 
-// The `bits` bits of the order key's hash after the segment's (zeros past its end, which no
-// segment of fewer than 2^(32 - kSegmentBits) homes reaches): monotonic in the order.
-std::size_t HomeOf(std::uint32_t hash, std::size_t bits) {
-  return static_cast<std::size_t>((std::uint64_t{hash} << (32 + TorrentTable::kSegmentBits)) >>
-                                  (64 - bits));
+// The order key's hash bits after the segment's, read as a fraction of the segment, scaled to
+// its `home_capacity` homes: monotonic in the order, and any capacity will do, so a segment can
+// grow by a quarter instead of doubling (a doubled table is half empty just after).
+std::size_t HomeOf(std::uint32_t hash, std::size_t home_capacity) {
+  const std::uint32_t fraction = hash << TorrentTable::kSegmentBits;
+  return static_cast<std::size_t>((std::uint64_t{fraction} * home_capacity) >> 32);
 }
 
 }  // namespace
@@ -61,7 +61,7 @@ std::size_t TorrentTable::LowerBound(const InfoHash& info_hash) const {
 std::size_t TorrentTable::Next(std::size_t index) const {
   for (std::size_t segment = index >> kSlotBits, slot = SlotOf(index); segment < kSegments;
        ++segment, slot = 0) {
-    const std::vector<Slot>& slots = segments_[segment].slots;
+    const SlotArray& slots = segments_[segment].slots;
     for (; slot < slots.size(); ++slot) {
       if (slots[slot].used()) return IndexOf(segment, slot);
     }
@@ -76,7 +76,7 @@ std::size_t TorrentTable::AllocatedBytes() const {
 }
 
 std::size_t TorrentTable::Segment::Home(const OrderKey& key) const {
-  return HomeOf(key.hash, home_bits);
+  return HomeOf(key.hash, home_capacity);
 }
 
 std::size_t TorrentTable::Segment::Seek(const OrderKey& key) const {
@@ -85,30 +85,28 @@ std::size_t TorrentTable::Segment::Seek(const OrderKey& key) const {
   return at;
 }
 
-void TorrentTable::Segment::Rehash(std::size_t home_capacity, std::size_t spare_tail) {
-  const auto bits = static_cast<std::size_t>(std::countr_zero(home_capacity));
+void TorrentTable::Segment::Rehash(std::size_t capacity, std::size_t spare_tail) {
   // Used slots are in order, so each goes to its home or just after the one placed before it.
   auto place = [&](auto&& visit) {
     std::size_t next_free = 0;
     for (Slot& slot : slots) {
       if (!slot.used()) continue;
-      const std::size_t at = std::max(HomeOf(slot.hash, bits), next_free);
+      const std::size_t at = std::max(HomeOf(slot.hash, capacity), next_free);
       visit(slot, at);
       next_free = at + 1;
     }
     return next_free;
   };
   const std::size_t run_end = place([](Slot&, std::size_t) {});
-  std::vector<Slot> fresh(std::max(home_capacity, run_end) + spare_tail);
+  SlotArray fresh(std::max(capacity, run_end) + spare_tail);
   place([&](Slot& slot, std::size_t at) { fresh[at] = std::move(slot); });
   slots = std::move(fresh);
-  home_bits = bits;
+  home_capacity = capacity;
 }
 
 std::size_t TorrentTable::Segment::Insert(const OrderKey& key, std::size_t at) {
-  const std::size_t home_capacity = std::size_t{1} << home_bits;
   if (size + 1 > home_capacity * 7 / 8) {
-    Rehash(2 * home_capacity, kTail);
+    Rehash(home_capacity + home_capacity / 4, kTail);
     return Insert(key, Seek(key));
   }
   std::size_t hole = at;
@@ -135,9 +133,8 @@ void TorrentTable::Segment::Erase(std::size_t index) {
   }
   slots[at] = Slot();
   --size;
-  const std::size_t home_capacity = std::size_t{1} << home_bits;
   if (home_capacity > kMinHomeCapacity && size < home_capacity / 8) {
-    Rehash(home_capacity / 2, kTail);
+    Rehash(std::max(kMinHomeCapacity, home_capacity / 2), kTail);
   }
 }
 

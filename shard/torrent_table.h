@@ -2,12 +2,13 @@
 // (a std::map node per torrent cost ~112 bytes). Open addressing with linear probing, and a home
 // slot that grows with the torrent's order key: 32 bits of a keyed hash (SipHash under a
 // secret) of its infohash, then the infohash. The key's top bits pick one of kSegments segments,
-// each its own table whose home is the next bits. Since homes are monotonic and a run never wraps
-// (a segment has a tail past its last home), the used slots are always in key order: lookups stop
-// at the first greater key, iteration is ordered, and an insert shifts the rest of its run one slot
-// up, an erase shifts it back (no tombstones). A segment's home capacity is a power of two, doubled
-// above 7/8 load and halved below 1/8. Segments resize on their own, so a resize moves a 512th of
-// the torrents: one table of 4M slots took 0.9 s to double, a pause no request should wait through.
+// each its own table whose home is the next bits scaled to its capacity. Since homes are monotonic
+// and a run never wraps (a segment has a tail past its last home), the used slots are always in
+// key order: lookups stop at the first greater key, iteration is ordered, and an insert shifts the
+// rest of its run one slot up, an erase shifts it back (no tombstones). A segment adds a quarter
+// to its homes above 7/8 load (doubled, it would be half empty just after) and halves them below
+// 1/8. Segments resize on their own, so a resize moves a 512th of the torrents: one table of 4M
+// slots took 0.9 s to double, a pause no request should wait through.
 // Indices are invalidated by FindOrInsert and Erase (which may resize); keys are not, so a caller
 // that must resume (expiry) keeps an infohash and asks LowerBound. The key is secret because
 // clients choose infohashes: ordered by the infohash itself, crafted infohashes sharing a prefix
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "common/fixed_bytes.h"
+#include "common/large_array_allocator.h"
 #include "common/siphash.h"
 #include "shard/torrent_swarm.h"
 
@@ -92,9 +94,11 @@ class TorrentTable {
     bool used() const { return hash != 0; }
     OrderKey key() const { return {hash, info_hash}; }
   };
+  // Arrays rebuilt at every resize: mapped, so the old one goes back to the kernel.
+  using SlotArray = std::vector<Slot, LargeArrayAllocator<Slot>>;
   struct Segment {
-    std::vector<Slot> slots;
-    std::size_t home_bits = 0;  // home capacity = 2^home_bits
+    SlotArray slots;
+    std::size_t home_capacity = 0;
     std::size_t size = 0;
 
     std::size_t Home(const OrderKey& key) const;
@@ -104,8 +108,8 @@ class TorrentTable {
     bool Holds(std::size_t at, const OrderKey& key) const {
       return at < slots.size() && slots[at].used() && slots[at].key() == key;
     }
-    // Rebuilds with `home_capacity` homes and at least `spare_tail` free slots after the last run.
-    void Rehash(std::size_t home_capacity, std::size_t spare_tail);
+    // Rebuilds with `capacity` homes and at least `spare_tail` free slots after the last run.
+    void Rehash(std::size_t capacity, std::size_t spare_tail);
     // Inserts `key` at `at` (Seek's answer), resizing first if it must; returns its slot.
     std::size_t Insert(const OrderKey& key, std::size_t at);
     void Erase(std::size_t at);
