@@ -1,7 +1,8 @@
 // EndpointSlots: an index from a peer's endpoint (address and port bytes) to its position in an
 // array the caller keeps, for swarms too large to scan or to keep sorted. Open addressing with
-// linear probing over a power-of-two slot array the caller owns (a slot holds position + 1; 0 is
-// empty). Homes come from SipHash under the caller's secret, because clients choose their ports.
+// linear probing over a slot array the caller owns, of any size below 2^32 (a slot holds
+// position + 1; 0 is empty). Homes come from SipHash under the caller's secret, because clients
+// choose their ports.
 // Removal shifts later slots back instead of leaving tombstones, so lookups stay short however
 // many peers come and go. A view: it owns neither the slots nor the peers. Pure.
 #pragma once
@@ -59,10 +60,12 @@ class EndpointSlots {
   }
 
  private:
+  // The hash's top 32 bits scaled to the slot count, which need not be a power of two.
   std::size_t Home(const Endpoint& endpoint) const {
-    return SipHash24(key_, std::string_view(endpoint)) & (slots_.size() - 1);
+    const std::uint64_t top = SipHash24(key_, std::string_view(endpoint)) >> 32;
+    return static_cast<std::size_t>((top * slots_.size()) >> 32);
   }
-  std::size_t Next(std::size_t slot) const { return (slot + 1) & (slots_.size() - 1); }
+  std::size_t Next(std::size_t slot) const { return slot + 1 == slots_.size() ? 0 : slot + 1; }
   // The slot that holds `endpoint`'s position, or the empty slot where it would go.
   std::size_t SlotOf(const Endpoint& endpoint) const {
     std::size_t slot = Home(endpoint);

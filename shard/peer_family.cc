@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <numeric>
 #include <string_view>
@@ -54,10 +53,10 @@ std::uint32_t FitCapacity(std::uint32_t wanted, std::size_t entry_size, std::siz
   return static_cast<std::uint32_t>((chunk - 8 - header_size) / entry_size);
 }
 
-// Index slots for a block of `capacity` entries: at most two thirds full.
-std::size_t IndexSlots(std::uint32_t capacity) {
-  return std::bit_ceil(std::size_t{capacity} + capacity / 2);
-}
+// Index slots for a block of `capacity` entries: at most two thirds full. Not rounded up to a
+// power of two: that cost up to twice the bytes (4 a slot, 6-12 a peer) to carry the index over
+// some growths unhashed; as homes scale with the slot count, each growth now hashes every peer.
+std::size_t IndexSlots(std::uint32_t capacity) { return std::size_t{capacity} + capacity / 2; }
 
 std::size_t IndexOffset(std::uint32_t capacity, std::size_t entry_size, std::size_t header_size) {
   return (header_size + std::size_t{capacity} * entry_size + 7) & ~std::size_t{7};

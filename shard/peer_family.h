@@ -5,7 +5,7 @@
 // kind, as with a block per kind; one block per family saves a block header, malloc's chunk
 // header and its rounding on every torrent with both kinds (4 bytes per peer at 10 a torrent).
 // A large family (kIndexFrom peers) stops sorting: its block also holds an index by endpoint
-// (shard/endpoint_slots.h, 6-12 bytes a peer, under a random key of its own), a new peer joins
+// (shard/endpoint_slots.h, 6-7.5 bytes a peer, under a random key of its own), a new peer joins
 // at the edge of its kind and a leaving one's place is taken by that edge entry, so no insert or
 // erase moves more than one entry (sorted, a new peer in a swarm of a million moved ~15 MB).
 // Expiry sorts it again once it is back under kUnindexBelow peers. An entry is the endpoint in

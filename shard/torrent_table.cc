@@ -7,7 +7,12 @@ namespace shardtrack {
 namespace {
 
 constexpr std::size_t kMinHomeCapacity = 4;  // per segment
-constexpr std::size_t kTail = 2;             // free slots past the last home, so runs need not wrap
+
+// Free slots past the last home, so runs need not wrap: a 64th of the homes, at 7/8 load enough
+// that the last run seldom reaches the end (which costs a rebuild at the same capacity).
+std::size_t TailFor(std::size_t home_capacity) {
+  return std::max<std::size_t>(2, home_capacity / 64);
+}
 
 // The order key's hash bits after the segment's, read as a fraction of the segment, scaled to
 // its `home_capacity` homes: monotonic in the order, and any capacity will do, so a segment can
@@ -20,7 +25,7 @@ std::size_t HomeOf(std::uint32_t hash, std::size_t home_capacity) {
 }  // namespace
 
 TorrentTable::TorrentTable(const SipHashKey& key) : secret_(key) {
-  for (Segment& segment : segments_) segment.Rehash(kMinHomeCapacity, kTail);
+  for (Segment& segment : segments_) segment.Rehash(kMinHomeCapacity, TailFor(kMinHomeCapacity));
 }
 
 TorrentTable::OrderKey TorrentTable::KeyOf(const InfoHash& info_hash) const {
@@ -41,8 +46,9 @@ std::size_t TorrentTable::FindOrInsert(const InfoHash& info_hash) {
   Segment& home = segments_[segment];
   const std::size_t at = home.Seek(key);
   if (home.Holds(at, key)) return IndexOf(segment, at);
+  const std::size_t slot = home.Insert(key, at);
   ++size_;
-  return IndexOf(segment, home.Insert(key, at));
+  return IndexOf(segment, slot);
 }
 
 void TorrentTable::Erase(std::size_t index) {
@@ -70,9 +76,11 @@ std::size_t TorrentTable::Next(std::size_t index) const {
 }
 
 std::size_t TorrentTable::AllocatedBytes() const {
-  std::size_t slots = 0;
-  for (const Segment& segment : segments_) slots += segment.slots.capacity();
-  return slots * sizeof(Slot);
+  std::size_t bytes = 0;
+  for (const Segment& segment : segments_) {
+    bytes += LargeArrayAllocator<Slot>::BytesHeld(segment.slots.capacity());
+  }
+  return bytes;
 }
 
 std::size_t TorrentTable::Segment::Home(const OrderKey& key) const {
@@ -106,13 +114,14 @@ void TorrentTable::Segment::Rehash(std::size_t capacity, std::size_t spare_tail)
 
 std::size_t TorrentTable::Segment::Insert(const OrderKey& key, std::size_t at) {
   if (size + 1 > home_capacity * 7 / 8) {
-    Rehash(home_capacity + home_capacity / 4, kTail);
+    const std::size_t grown = home_capacity + home_capacity / 4;
+    Rehash(grown, TailFor(grown));
     return Insert(key, Seek(key));
   }
   std::size_t hole = at;
   while (hole < slots.size() && slots[hole].used()) ++hole;
-  if (hole == slots.size()) {  // the run reaches the end: only with crowded prefixes
-    Rehash(home_capacity, std::max(kTail, size / 8));
+  if (hole == slots.size()) {  // the run reaches the end: seldom, unless prefixes crowd
+    Rehash(home_capacity, std::max(TailFor(home_capacity), size / 8));
     return Insert(key, Seek(key));
   }
   // Shift the rest of the run up one slot; `at` keeps the order.
@@ -134,7 +143,8 @@ void TorrentTable::Segment::Erase(std::size_t index) {
   slots[at] = Slot();
   --size;
   if (home_capacity > kMinHomeCapacity && size < home_capacity / 8) {
-    Rehash(std::max(kMinHomeCapacity, home_capacity / 2), kTail);
+    const std::size_t halved = std::max(kMinHomeCapacity, home_capacity / 2);
+    Rehash(halved, TailFor(halved));
   }
 }
 

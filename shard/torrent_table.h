@@ -7,8 +7,9 @@
 // key order: lookups stop at the first greater key, iteration is ordered, and an insert shifts the
 // rest of its run one slot up, an erase shifts it back (no tombstones). A segment adds a quarter
 // to its homes above 7/8 load (doubled, it would be half empty just after) and halves them below
-// 1/8. Segments resize on their own, so a resize moves a 512th of the torrents: one table of 4M
-// slots took 0.9 s to double, a pause no request should wait through.
+// 1/8 (never under 4). Homes stay distinct up to 4M a segment (the hash's 22 bits left). Segments
+// resize on their own, so a resize moves a 512th of the torrents: one table of 4M slots took
+// 0.9 s to double, a pause no request should wait through.
 // Indices are invalidated by FindOrInsert and Erase (which may resize); keys are not, so a caller
 // that must resume (expiry) keeps an infohash and asks LowerBound. The key is secret because
 // clients choose infohashes: ordered by the infohash itself, crafted infohashes sharing a prefix
@@ -72,7 +73,7 @@ class TorrentTable {
     }
   }
 
-  // Heap bytes of the slot vectors (not the swarms' peer lists).
+  // Bytes of the slot arrays, mapped ones in whole pages (not the swarms' peer lists).
   std::size_t AllocatedBytes() const;
 
  private:
@@ -94,7 +95,7 @@ class TorrentTable {
     bool used() const { return hash != 0; }
     OrderKey key() const { return {hash, info_hash}; }
   };
-  // Arrays rebuilt at every resize: mapped, so the old one goes back to the kernel.
+  // Arrays rebuilt at every resize: from 16 KiB mapped, so the old one goes back to the kernel.
   using SlotArray = std::vector<Slot, LargeArrayAllocator<Slot>>;
   struct Segment {
     SlotArray slots;

@@ -100,6 +100,36 @@ TEST(TorrentTableTest, ManyRandomInsertsAndErasesKeepEveryTorrentReachableAndOrd
   RunRandomOperations(rng, 60000, 20000, false);
 }
 
+TEST(TorrentTableTest, AWalkThatErasesAsItGoesResumesByKeyAndMissesNone) {
+  // Expiry's way through the table: erase some torrents on the way (which may shrink a segment
+  // and move every index), resuming at LowerBound of the erased key. Every torrent is visited
+  // exactly once, and the survivors are exactly the ones kept.
+  FastRng rng(14);
+  TorrentTable table(kKey);
+  std::map<InfoHash, std::uint64_t> kept;
+  for (const InfoHash& hash : InsertRandom(table, rng, 20000)) {
+    kept[hash] = table.SwarmAt(table.Find(hash)).completed();
+  }
+  std::set<InfoHash> visited;
+  std::size_t at = table.Begin();
+  while (at != table.end()) {
+    const InfoHash key = table.KeyAt(at);
+    ASSERT_TRUE(visited.insert(key).second) << "visited twice";
+    if (rng.Below(10) < 9) {  // most go: segments shrink on the way
+      table.Erase(at);
+      kept.erase(key);
+      at = table.LowerBound(key);
+    } else {
+      at = table.Next(at + 1);
+    }
+    if (at != table.end()) {
+      ASSERT_EQ(table.LowerBound(table.KeyAt(at)), at);
+    }
+  }
+  EXPECT_EQ(visited.size(), 20000u);
+  ExpectSameAs(table, kept);
+}
+
 TEST(TorrentTableTest, CraftedInfohashesStillWork) {
   FastRng rng(8);
   RunRandomOperations(rng, 6000, 1500, true);
@@ -201,15 +231,16 @@ TEST(TorrentTableTest, TorrentsWhoseHashBitsCollideAreAllKeptApart) {
 }
 
 TEST(TorrentTableTest, SlotsCostLittleMoreThanTheirSizePerTorrentAtEverySize) {
-  // Segments grow by a quarter past 7/8 load, so none is less than 7/10 full once it holds a few
-  // dozen: 48-byte slots cost at most 48 / 0.7 = 69 bytes a torrent, plus the tails. Doubling
+  // Segments grow by a quarter past 7/8 load, so none is much less than 7/10 full once it holds
+  // a few dozen: 48-byte slots cost about 48 / 0.7 = 69 bytes a torrent at most, a little more
+  // with the tails and with mapped arrays just past 16 KiB (a quarter of a page more). Doubling
   // would leave them 7/16 full just after (110 bytes), which some of these sizes would land on.
   FastRng rng(11);
   TorrentTable table(kKey);
   for (int n = 1; n <= 200000; ++n) {
     table.FindOrInsert(RandomHash(rng));
     if (n >= 50000 && n % 2500 == 0) {
-      EXPECT_LT(table.AllocatedBytes() / table.size(), 71u) << n;
+      EXPECT_LT(table.AllocatedBytes() / table.size(), 74u) << n;
     }
   }
 }
