@@ -11,6 +11,7 @@
 #pragma once
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <memory>
@@ -19,7 +20,6 @@
 namespace shardtrack {
 
 inline constexpr std::size_t kMinMappedBytes = 16 * 1024;
-inline constexpr std::size_t kPageBytes = 4096;  // x86-64 and arm64 Linux's base page
 
 template <typename T>
 class LargeArrayAllocator {
@@ -51,7 +51,9 @@ class LargeArrayAllocator {
   // What an array of `count` takes from the system: a mapped one, whole pages.
   static std::size_t BytesHeld(std::size_t count) {
     const std::size_t bytes = count * sizeof(T);
-    return bytes < kMinMappedBytes ? bytes : (bytes + kPageBytes - 1) / kPageBytes * kPageBytes;
+    if (bytes < kMinMappedBytes) return bytes;
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    return (bytes + page - 1) / page * page;
   }
 
   template <typename U>

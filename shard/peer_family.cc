@@ -200,9 +200,8 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
     std::memset(block.get(), 0, kCapacityAt);
   }
   if (count_partial_seeds) Store32(block.get() + kPartialSeedsAt, partial_seeds());
-  // With as many slots as before the index carries over: no peer is hashed again.
-  const bool carried =
-      was_indexed && index && index_current && IndexSlots(capacity()) == IndexSlots(new_capacity);
+  // With the same capacity (so as many slots) the index carries over: no peer is hashed again.
+  const bool carried = was_indexed && index && index_current && capacity() == new_capacity;
   if (carried) CarryIndexTo(block.get(), new_capacity, header);
   Store32(block.get() + kCapacityAt, new_capacity | (keep_peer_ids ? kPeerIdBit : 0) |
                                          (index ? kIndexedBit : 0) |

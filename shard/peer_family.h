@@ -130,7 +130,7 @@ class PeerFamily {
   bool PartialSeedAt(std::uint32_t position) const;
   // Moves the entries to a block sized for at least `wanted` entries (0: frees the block),
   // indexed or sorted, with or without peer ids, with or without a partial-seed count (without:
-  // the family must have none). An indexed block's index is carried over when its slot count
+  // the family must have none). An indexed block's index is carried over when its capacity
   // stays and `index_current` (false after entries moved without it, as expiry's compaction does).
   void Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool indexed, bool index_current,
                   bool count_partial_seeds);

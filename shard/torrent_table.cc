@@ -25,7 +25,7 @@ std::size_t HomeOf(std::uint32_t hash, std::size_t home_capacity) {
 }  // namespace
 
 TorrentTable::TorrentTable(const SipHashKey& key) : secret_(key) {
-  for (Segment& segment : segments_) segment.Rehash(kMinHomeCapacity, TailFor(kMinHomeCapacity));
+  for (Segment& segment : segments_) segment.Rehash(kMinHomeCapacity);
 }
 
 TorrentTable::OrderKey TorrentTable::KeyOf(const InfoHash& info_hash) const {
@@ -94,6 +94,7 @@ std::size_t TorrentTable::Segment::Seek(const OrderKey& key) const {
 }
 
 void TorrentTable::Segment::Rehash(std::size_t capacity, std::size_t spare_tail) {
+  spare_tail = std::max(spare_tail, TailFor(capacity));
   // Used slots are in order, so each goes to its home or just after the one placed before it.
   auto place = [&](auto&& visit) {
     std::size_t next_free = 0;
@@ -114,14 +115,13 @@ void TorrentTable::Segment::Rehash(std::size_t capacity, std::size_t spare_tail)
 
 std::size_t TorrentTable::Segment::Insert(const OrderKey& key, std::size_t at) {
   if (size + 1 > home_capacity * 7 / 8) {
-    const std::size_t grown = home_capacity + home_capacity / 4;
-    Rehash(grown, TailFor(grown));
+    Rehash(home_capacity + home_capacity / 4);
     return Insert(key, Seek(key));
   }
   std::size_t hole = at;
   while (hole < slots.size() && slots[hole].used()) ++hole;
   if (hole == slots.size()) {  // the run reaches the end: seldom, unless prefixes crowd
-    Rehash(home_capacity, std::max(TailFor(home_capacity), size / 8));
+    Rehash(home_capacity, size / 8);
     return Insert(key, Seek(key));
   }
   // Shift the rest of the run up one slot; `at` keeps the order.
@@ -143,8 +143,7 @@ void TorrentTable::Segment::Erase(std::size_t index) {
   slots[at] = Slot();
   --size;
   if (home_capacity > kMinHomeCapacity && size < home_capacity / 8) {
-    const std::size_t halved = std::max(kMinHomeCapacity, home_capacity / 2);
-    Rehash(halved, TailFor(halved));
+    Rehash(std::max(kMinHomeCapacity, home_capacity / 2));
   }
 }
 

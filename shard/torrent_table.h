@@ -109,8 +109,9 @@ class TorrentTable {
     bool Holds(std::size_t at, const OrderKey& key) const {
       return at < slots.size() && slots[at].used() && slots[at].key() == key;
     }
-    // Rebuilds with `capacity` homes and at least `spare_tail` free slots after the last run.
-    void Rehash(std::size_t capacity, std::size_t spare_tail);
+    // Rebuilds with `capacity` homes and free slots after the last run: at least `spare_tail`,
+    // and at least the usual tail.
+    void Rehash(std::size_t capacity, std::size_t spare_tail = 0);
     // Inserts `key` at `at` (Seek's answer), resizing first if it must; returns its slot.
     std::size_t Insert(const OrderKey& key, std::size_t at);
     void Erase(std::size_t at);
