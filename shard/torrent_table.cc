@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 namespace shardtrack {
 namespace {
@@ -78,7 +79,7 @@ std::size_t TorrentTable::Next(std::size_t index) const {
 std::size_t TorrentTable::AllocatedBytes() const {
   std::size_t bytes = 0;
   for (const Segment& segment : segments_) {
-    bytes += LargeArrayAllocator<Slot>::BytesHeld(segment.slots.capacity());
+    bytes += segment.slots.BytesHeld();
   }
   return bytes;
 }
@@ -96,20 +97,34 @@ std::size_t TorrentTable::Segment::Seek(const OrderKey& key) const {
 void TorrentTable::Segment::Rehash(std::size_t capacity, std::size_t spare_tail) {
   spare_tail = std::max(spare_tail, TailFor(capacity));
   // Used slots are in order, so each goes to its home or just after the one placed before it.
-  auto place = [&](auto&& visit) {
-    std::size_t next_free = 0;
-    for (Slot& slot : slots) {
-      if (!slot.used()) continue;
-      const std::size_t at = std::max(HomeOf(slot.hash, capacity), next_free);
-      visit(slot, at);
-      next_free = at + 1;
-    }
-    return next_free;
+  struct Move {
+    std::uint32_t from;
+    std::uint32_t to;
   };
-  const std::size_t run_end = place([](Slot&, std::size_t) {});
-  SlotArray fresh(std::max(capacity, run_end) + spare_tail);
-  place([&](Slot& slot, std::size_t at) { fresh[at] = std::move(slot); });
-  slots = std::move(fresh);
+  std::vector<Move> moves;
+  moves.reserve(size);
+  std::size_t next_free = 0;
+  for (std::size_t from = 0; from < slots.size(); ++from) {
+    if (!slots[from].used()) continue;
+    const std::size_t to = std::max(HomeOf(slots[from].hash, capacity), next_free);
+    moves.push_back({static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to)});
+    next_free = to + 1;
+  }
+  // The slots move in place. With more homes no slot's place goes down, so they move from the
+  // last; with fewer none goes up, so from the first: either way onto a slot already vacated.
+  const std::size_t wanted = std::max(capacity, next_free) + spare_tail;
+  if (wanted > slots.size()) slots.Resize(wanted);
+  auto move = [this](const Move& step) {
+    if (step.from == step.to) return;
+    slots[step.to] = std::move(slots[step.from]);
+    slots[step.from] = Slot();
+  };
+  if (capacity >= home_capacity) {
+    std::for_each(moves.rbegin(), moves.rend(), move);
+  } else {
+    std::for_each(moves.begin(), moves.end(), move);
+  }
+  if (wanted < slots.size()) slots.Resize(wanted);
   home_capacity = capacity;
 }
 

@@ -1,4 +1,4 @@
-// TorrentTable: a shard's torrents, InfoHash -> TorrentSwarm, in flat vectors of 48-byte slots
+// TorrentTable: a shard's torrents, InfoHash -> TorrentSwarm, in flat arrays of 48-byte slots
 // (a std::map node per torrent cost ~112 bytes). Open addressing with linear probing, and a home
 // slot that grows with the torrent's order key: 32 bits of a keyed hash (SipHash under a
 // secret) of its infohash, then the infohash. The key's top bits pick one of kSegments segments,
@@ -7,9 +7,11 @@
 // key order: lookups stop at the first greater key, iteration is ordered, and an insert shifts the
 // rest of its run one slot up, an erase shifts it back (no tombstones). A segment adds a quarter
 // to its homes above 7/8 load (doubled, it would be half empty just after) and halves them below
-// 1/8 (never under 4). Homes stay distinct up to 4M a segment (the hash's 22 bits left). Segments
-// resize on their own, so a resize moves a 512th of the torrents: one table of 4M slots took
-// 0.9 s to double, a pause no request should wait through.
+// 1/8 (never under 4), rebuilding its array in place (common/mapped_array.h: from a page, a
+// mapping of its own that mremap resizes, so no resize leaves a hole in the heap). Homes stay
+// distinct up to 8M a segment (the hash's 23 bits left). Segments resize on their own, so a
+// resize moves a 256th of the torrents: one table of 4M slots took 0.9 s to double, a pause no
+// request should wait through. Not more segments: each array fills its last page.
 // Indices are invalidated by FindOrInsert and Erase (which may resize); keys are not, so a caller
 // that must resume (expiry) keeps an infohash and asks LowerBound. The key is secret because
 // clients choose infohashes: ordered by the infohash itself, crafted infohashes sharing a prefix
@@ -22,7 +24,7 @@
 #include <vector>
 
 #include "common/fixed_bytes.h"
-#include "common/large_array_allocator.h"
+#include "common/mapped_array.h"
 #include "common/siphash.h"
 #include "shard/torrent_swarm.h"
 
@@ -30,7 +32,7 @@ namespace shardtrack {
 
 class TorrentTable {
  public:
-  static constexpr std::size_t kSegmentBits = 9;
+  static constexpr std::size_t kSegmentBits = 8;
   static constexpr std::size_t kSegments = std::size_t{1} << kSegmentBits;
 
   // `key`: the order key's secret; a process passes RandomSipHashKey().
@@ -87,7 +89,7 @@ class TorrentTable {
     InfoHash info_hash;
     auto operator<=>(const OrderKey&) const = default;
   };
-  struct Slot {  // 4 + 20 + 24 bytes
+  struct Slot {  // 4 + 20 + 24 bytes, movable by their bytes (MappedArray moves them so)
     std::uint32_t hash = 0;
     InfoHash info_hash;
     TorrentSwarm swarm;
@@ -95,8 +97,7 @@ class TorrentTable {
     bool used() const { return hash != 0; }
     OrderKey key() const { return {hash, info_hash}; }
   };
-  // Arrays rebuilt at every resize: from 16 KiB mapped, so the old one goes back to the kernel.
-  using SlotArray = std::vector<Slot, LargeArrayAllocator<Slot>>;
+  using SlotArray = MappedArray<Slot>;
   struct Segment {
     SlotArray slots;
     std::size_t home_capacity = 0;
