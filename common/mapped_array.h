@@ -1,14 +1,14 @@
 // MappedArray<T>: a resizable array for a table that rebuilds itself in place at each resize (a
-// hash table's slots). From kMinMappedBytes (a page) it is an anonymous mapping of its own that
-// mremap grows and shrinks. Why not std::vector: through malloc, each array a growing table
+// hash table's slots). From a page on it is an anonymous mapping of its own that mremap grows and
+// shrinks. Why not std::vector: through malloc, each array a growing table
 // leaves behind is a hole in the heap that only smaller blocks reuse, and it stays in the RSS (a
 // shard of 140,000 one-peer torrents held 8.7 MB of holes, 62 bytes a torrent, when arrays under
 // 16 KiB came from malloc). Mapping a fresh array at each resize ends the holes but faults every
 // page of it again, ~10 us a page on a VM; mremap keeps the pages it has and faults only the new
-// ones. Smaller arrays stay with malloc (realloc), where a page each would cost more than holes.
-// A mapped array's size is rounded up to fill its last page.
-// T must be default-constructible and movable by its bytes (no pointer into itself, as with
-// std::unique_ptr members): a resize may move the elements without calling their constructors.
+// ones. Arrays under a page stay with malloc (realloc), where a page each would cost more than
+// the holes. A mapped array's size is rounded up to fill its last page.
+// T must be movable by its bytes (no pointer into itself nor kept elsewhere, as with
+// std::unique_ptr members): a resize moves the elements without calling their constructors.
 #pragma once
 
 #include <sys/mman.h>
@@ -18,16 +18,18 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace shardtrack {
 
-inline constexpr std::size_t kMinMappedBytes = 4096;
-
 template <typename T>
 class MappedArray {
+  static_assert(alignof(T) <= alignof(std::max_align_t), "malloc aligns no further");
+
  public:
   MappedArray() = default;
   explicit MappedArray(std::size_t count) { Resize(count); }
@@ -53,9 +55,11 @@ class MappedArray {
   const T* end() const { return data_ + size_; }
 
   // Makes the array hold SizeFor(count) elements: the first ones kept, new ones value-initialised.
-  // Throws std::bad_alloc, changing nothing, when memory for a larger array cannot be had; a
-  // smaller one the system refuses leaves the array as it was.
+  // Throws std::bad_alloc, changing nothing, when memory for a larger array cannot be had; when
+  // the system refuses a smaller one the array keeps its size, the elements past `count` new.
   void Resize(std::size_t count) {
+    static_assert(std::is_nothrow_default_constructible_v<T>, "new elements must not throw");
+    if (count > std::numeric_limits<std::size_t>::max() / sizeof(T) / 2) throw std::bad_alloc();
     count = SizeFor(count);
     if (count == size_) return;
     if (count < size_) std::destroy(begin() + count, end());
@@ -72,18 +76,18 @@ class MappedArray {
 
   // The elements an array asked for `count` holds: a mapped one fills its last page.
   static std::size_t SizeFor(std::size_t count) {
-    if (count * sizeof(T) < kMinMappedBytes) return count;
+    if (!Mapped(count)) return count;
     return PagesFor(count) / sizeof(T);
   }
   // What an array of SizeFor(count) elements takes from the system.
   static std::size_t BytesHeld(std::size_t count) {
-    if (count * sizeof(T) < kMinMappedBytes) return count * sizeof(T);
+    if (!Mapped(count)) return count * sizeof(T);
     return PagesFor(count);
   }
   std::size_t BytesHeld() const { return BytesHeld(size_); }
 
  private:
-  static bool Mapped(std::size_t count) { return count * sizeof(T) >= kMinMappedBytes; }
+  static bool Mapped(std::size_t count) { return count * sizeof(T) >= Page(); }
   static std::size_t Page() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
   static std::size_t PagesFor(std::size_t count) {
     return (count * sizeof(T) + Page() - 1) / Page() * Page();

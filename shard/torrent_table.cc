@@ -53,8 +53,8 @@ std::size_t TorrentTable::FindOrInsert(const InfoHash& info_hash) {
 }
 
 void TorrentTable::Erase(std::size_t index) {
+  --size_;  // first: the segment's shrink after the erase may throw
   segments_[index >> kSlotBits].Erase(SlotOf(index));
-  --size_;
 }
 
 std::size_t TorrentTable::LowerBound(const InfoHash& info_hash) const {

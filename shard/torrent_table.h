@@ -97,6 +97,8 @@ class TorrentTable {
     bool used() const { return hash != 0; }
     OrderKey key() const { return {hash, info_hash}; }
   };
+  // A member that is not movable by its bytes would be corrupted at the first resize.
+  static_assert(sizeof(Slot) == 48, "is every new member of a slot movable by its bytes?");
   using SlotArray = MappedArray<Slot>;
   struct Segment {
     SlotArray slots;

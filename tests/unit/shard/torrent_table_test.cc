@@ -100,6 +100,30 @@ TEST(TorrentTableTest, ManyRandomInsertsAndErasesKeepEveryTorrentReachableAndOrd
   RunRandomOperations(rng, 60000, 20000, false);
 }
 
+TEST(TorrentTableTest, ATableThatFillsAndEmptiesTwiceKeepsExactlyItsTorrents) {
+  // Segments resize in place: grown from the last slot, shrunk from the first, through malloc'd
+  // arrays and mapped ones of several pages (120,000 torrents: ~470 a segment, 6 pages) and back.
+  FastRng rng(15);
+  TorrentTable table(kKey);
+  std::map<InfoHash, std::uint64_t> model;
+  std::uint64_t next_count = 0;
+  for (const std::size_t target : {120000u, 400u, 60000u, 0u}) {
+    while (model.size() < target) {
+      const InfoHash hash = RandomHash(rng);
+      table.SwarmAt(table.FindOrInsert(hash)).set_completed(next_count);
+      model[hash] = next_count++;
+    }
+    while (model.size() > target) {
+      auto victim = model.lower_bound(RandomHash(rng));
+      if (victim == model.end()) victim = model.begin();
+      table.Erase(table.Find(victim->first));
+      model.erase(victim);
+    }
+    ExpectSameAs(table, model);
+  }
+  EXPECT_LE(table.AllocatedBytes(), 256 * 10 * 48) << "every segment back to a few slots";
+}
+
 TEST(TorrentTableTest, AWalkThatErasesAsItGoesResumesByKeyAndMissesNone) {
   // Expiry's way through the table: erase some torrents on the way (which may shrink a segment
   // and move every index), resuming at LowerBound of the erased key. Every torrent is visited
