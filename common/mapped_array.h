@@ -1,12 +1,12 @@
 // MappedArray<T>: a resizable array for a table that rebuilds itself in place at each resize (a
 // hash table's slots). From a page on it is an anonymous mapping of its own that mremap grows and
-// shrinks. Why not std::vector: through malloc, each array a growing table
-// leaves behind is a hole in the heap that only smaller blocks reuse, and it stays in the RSS (a
-// shard of 140,000 one-peer torrents held 8.7 MB of holes, 62 bytes a torrent, when arrays under
-// 16 KiB came from malloc). Mapping a fresh array at each resize ends the holes but faults every
-// page of it again, ~10 us a page on a VM; mremap keeps the pages it has and faults only the new
-// ones. Arrays under a page stay with malloc (realloc), where a page each would cost more than
-// the holes. A mapped array's size is rounded up to fill its last page.
+// shrinks. Why not std::vector: through malloc, each array a growing table leaves behind is a
+// hole in the heap that only smaller blocks reuse, and it stays in the RSS (a shard of 140,000
+// one-peer torrents held 8.7 MB of holes, 62 bytes a torrent, when arrays under 16 KiB came from
+// malloc). Mapping a fresh array at each resize ends the holes but faults every page of it again,
+// ~10 us a page on a VM; mremap keeps the pages it has and faults only the new ones. Arrays under
+// a page stay with malloc (realloc), where a page each would cost more than the holes. A mapped
+// array's size is rounded up to fill its last page.
 // T must be movable by its bytes (no pointer into itself nor kept elsewhere, as with
 // std::unique_ptr members): a resize moves the elements without calling their constructors.
 #pragma once

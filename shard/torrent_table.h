@@ -89,7 +89,7 @@ class TorrentTable {
     InfoHash info_hash;
     auto operator<=>(const OrderKey&) const = default;
   };
-  struct Slot {  // 4 + 20 + 24 bytes, movable by their bytes (MappedArray moves them so)
+  struct Slot {  // 4 + 20 + 24 bytes
     std::uint32_t hash = 0;
     InfoHash info_hash;
     TorrentSwarm swarm;
