@@ -54,11 +54,20 @@ void AppendRow(std::string& html, std::string_view cells_tag, std::vector<std::s
 // Room for what follows the rows: the end of the table and the page, and a note of rows left out.
 constexpr std::size_t kRoomAfterRows = 256;
 
+// BEP 21: the leechers that want nothing more (0 from a shard that does not count them).
+std::uint32_t PartialSeeds(const proto::ScrapeEntry& entry) {
+  return entry.has_downloaders() && entry.incomplete() > entry.downloaders()
+             ? entry.incomplete() - entry.downloaders()
+             : 0;
+}
+
 void AppendTopTorrents(std::string& html, const proto::StatsReply& stats, std::size_t max_bytes) {
   html += "<h2>Torrents with the most peers</h2>\n<table>\n";
-  const bool named = std::any_of(stats.top().begin(), stats.top().end(),
-                                 [](const proto::ScrapeEntry& e) { return !e.name().empty(); });
+  auto any = [&](auto&& has) { return std::any_of(stats.top().begin(), stats.top().end(), has); };
+  const bool named = any([](const proto::ScrapeEntry& e) { return !e.name().empty(); });
+  const bool partial = any([](const proto::ScrapeEntry& e) { return PartialSeeds(e) > 0; });
   std::vector<std::string> heads = {"info hash", "seeders", "leechers", "completed"};
+  if (partial) heads.insert(heads.begin() + 3, "partial seeds");
   if (named) heads.insert(heads.begin() + 1, "name");
   AppendRow(html, "th", std::move(heads));
   std::string row;
@@ -68,6 +77,7 @@ void AppendTopTorrents(std::string& html, const proto::StatsReply& stats, std::s
     std::vector<std::string> cells = {
         hash ? hash->ToHex() : std::string("?"), std::to_string(entry.complete()),
         std::to_string(entry.incomplete()), std::to_string(entry.downloaded())};
+    if (partial) cells.insert(cells.begin() + 3, std::to_string(PartialSeeds(entry)));
     if (named) cells.insert(cells.begin() + 1, HtmlEscaped(entry.name()));
     row.clear();
     AppendRow(row, "td", std::move(cells));

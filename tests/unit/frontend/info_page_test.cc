@@ -53,6 +53,28 @@ TEST(InfoPageTest, NamesAreShownEscapedWhenATorrentHasOne) {
   EXPECT_EQ(html.find("<b>"), std::string::npos);
 }
 
+TEST(InfoPageTest, PartialSeedsHaveAColumnWhenATorrentHasOne) {
+  proto::StatsReply stats = Stats();
+  stats.mutable_top(0)->set_downloaders(4);  // no partial seed: no column
+  EXPECT_EQ(RenderInfoPage(stats, 1, 1, kRoomy).find("partial seeds"), std::string::npos);
+  stats.mutable_top(0)->set_downloaders(1);         // 3 of its 4 leechers want nothing more
+  proto::ScrapeEntry* uncounted = stats.add_top();  // from a shard that does not count them
+  uncounted->set_info_hash(std::string(20, '\x01'));
+  uncounted->set_incomplete(2);
+  std::string html = RenderInfoPage(stats, 1, 1, kRoomy);
+  EXPECT_NE(html.find("<th>leechers</th><th>partial seeds</th><th>completed</th>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<td>abababababababababababababababababababab</td><td>3</td><td>4</td>"
+                      "<td>3</td><td>9</td></tr>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<td>0101010101010101010101010101010101010101</td><td>0</td><td>2</td>"
+                      "<td>0</td><td>0</td></tr>"),
+            std::string::npos)
+      << html;
+}
+
 TEST(InfoPageTest, WithoutTorrentsToListThereIsNoListAtAll) {
   proto::StatsReply stats = Stats();  // members only: the shards send totals, no torrents
   stats.clear_top();
