@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "common/scaled_fraction.h"
+
 namespace shardtrack {
 
 class FastRng {
@@ -17,10 +19,11 @@ class FastRng {
     return z ^ (z >> 31);
   }
 
-  // A value in [0, bound); `bound` must be at least 1. Multiply-shift: the bias is below
-  // bound / 2^32, far too small to matter for choosing peers.
+  // A value in [0, bound); `bound` must be at least 1. Its bias is below bound / 2^32, far too
+  // small to matter for choosing peers.
   std::uint32_t Below(std::uint32_t bound) {
-    return static_cast<std::uint32_t>(((Next() >> 32) * bound) >> 32);
+    return static_cast<std::uint32_t>(
+        ScaledFraction(static_cast<std::uint32_t>(Next() >> 32), bound));
   }
 
  private:

@@ -58,6 +58,7 @@ class MappedArray {
   // Throws std::bad_alloc, changing nothing, when memory for a larger array cannot be had; when
   // the system refuses a smaller one the array keeps its size, the elements past `count` new.
   void Resize(std::size_t count) {
+    // Here, not on the class: a nested T (a table's slot) is not complete enough there.
     static_assert(std::is_nothrow_default_constructible_v<T>, "new elements must not throw");
     if (count > std::numeric_limits<std::size_t>::max() / sizeof(T) / 2) throw std::bad_alloc();
     count = SizeFor(count);

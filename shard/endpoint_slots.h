@@ -14,6 +14,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "common/scaled_fraction.h"
 #include "common/siphash.h"
 
 namespace shardtrack {
@@ -62,8 +63,8 @@ class EndpointSlots {
  private:
   // The hash's top 32 bits scaled to the slot count, which need not be a power of two.
   std::size_t Home(const Endpoint& endpoint) const {
-    const std::uint64_t top = SipHash24(key_, std::string_view(endpoint)) >> 32;
-    return static_cast<std::size_t>((top * slots_.size()) >> 32);
+    const auto top = static_cast<std::uint32_t>(SipHash24(key_, std::string_view(endpoint)) >> 32);
+    return ScaledFraction(top, slots_.size());
   }
   std::size_t Next(std::size_t slot) const { return slot + 1 == slots_.size() ? 0 : slot + 1; }
   // The slot that holds `endpoint`'s position, or the empty slot where it would go.

@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/scaled_fraction.h"
+
 namespace shardtrack {
 namespace {
 
@@ -19,8 +21,7 @@ std::size_t TailFor(std::size_t home_capacity) {
 // its `home_capacity` homes: monotonic in the order, and any capacity will do, so a segment can
 // grow by a quarter instead of doubling (a doubled table is half empty just after).
 std::size_t HomeOf(std::uint32_t hash, std::size_t home_capacity) {
-  const std::uint32_t fraction = hash << TorrentTable::kSegmentBits;
-  return static_cast<std::size_t>((std::uint64_t{fraction} * home_capacity) >> 32);
+  return ScaledFraction(hash << TorrentTable::kSegmentBits, home_capacity);
 }
 
 }  // namespace

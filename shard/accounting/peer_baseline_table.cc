@@ -5,6 +5,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/scaled_fraction.h"
+
 namespace shardtrack {
 namespace {
 
@@ -49,8 +51,7 @@ PeerBaselineTable::Slot& PeerBaselineTable::SlotAt(std::size_t position) {
 
 std::size_t PeerBaselineTable::Segment::Home(std::uint64_t hash) const {
   // The 32 bits after the segment's, scaled to the slot count (below 2^32: 256 GB of slots).
-  const std::uint64_t bits = (hash >> (32 - kSegmentBits)) & 0xffffffffu;
-  return static_cast<std::size_t>((bits * slots.size()) >> 32);
+  return ScaledFraction(static_cast<std::uint32_t>(hash >> (32 - kSegmentBits)), slots.size());
 }
 
 std::size_t PeerBaselineTable::Segment::Find(const PackedKey& key, std::uint64_t hash) const {

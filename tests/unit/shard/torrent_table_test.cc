@@ -121,7 +121,8 @@ TEST(TorrentTableTest, ATableThatFillsAndEmptiesTwiceKeepsExactlyItsTorrents) {
     }
     ExpectSameAs(table, model);
   }
-  EXPECT_LE(table.AllocatedBytes(), 256 * 10 * 48) << "every segment back to a few slots";
+  EXPECT_LE(table.AllocatedBytes(), TorrentTable::kSegments * 10 * 48)
+      << "every segment back to a few slots";
 }
 
 TEST(TorrentTableTest, AWalkThatErasesAsItGoesResumesByKeyAndMissesNone) {
