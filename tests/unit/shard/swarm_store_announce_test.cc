@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "shard/peer_family.h"
 #include "shard/swarm_store.h"
 #include "tests/unit/shard/swarm_test_util.h"
 
@@ -254,7 +255,7 @@ TEST_F(SwarmStoreTest, LeecherGetsEveryoneButItself) {
 // Past PeerFamily::kIndexFrom peers a new leecher joins at the front of the leechers, not at
 // its sorted place; the reply still leaves out exactly the requester.
 TEST_F(SwarmStoreTest, LeecherOfALargeSwarmGetsEveryoneButItself) {
-  constexpr int kLeechers = 1500;
+  constexpr int kLeechers = PeerFamily4::kIndexFrom + 500;
   for (int i = 0; i < kLeechers; ++i) {
     Announce(Peer("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250), 6881));
   }

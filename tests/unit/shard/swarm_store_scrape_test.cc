@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "shard/peer_family.h"
 #include "shard/swarm_store.h"
 #include "tests/unit/shard/swarm_test_util.h"
 
@@ -267,7 +268,8 @@ TEST_F(SwarmScrapeTest, ExportAndRestoreRoundTrip) {
 // A swarm past PeerFamily::kIndexFrom keeps its peers unsorted; its export is still ordered by
 // endpoint within each kind, as for a small one.
 TEST_F(SwarmScrapeTest, ALargeSwarmExportsEachKindInEndpointOrder) {
-  constexpr int kPeers = 3000;
+  constexpr int kPeers = 3 * PeerFamily4::kIndexFrom;
+  static_assert(kPeers % 7919 != 0);
   for (int i = 0; i < kPeers; ++i) {
     const int n = (i * 7919) % kPeers;  // not in endpoint order
     AnnounceBuilder peer(
