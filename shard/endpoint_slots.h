@@ -7,10 +7,9 @@
 // many peers come and go. A view: it owns neither the slots nor the peers. Pure.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <span>
+#include <cstring>
 #include <string_view>
 #include <type_traits>
 
@@ -19,14 +18,44 @@
 
 namespace shardtrack {
 
+// Slots of kBytes bytes each (2, 3 or 4; little-endian) over bytes the caller owns: a swarm of
+// fewer than 65,535 peers needs no 4-byte positions, and its index then costs half.
+template <std::size_t kBytes>
+class PackedSlots {
+ public:
+  static_assert(kBytes >= 2 && kBytes <= 4);
+  // The largest value a slot holds.
+  static constexpr std::uint32_t kMax = static_cast<std::uint32_t>((1ull << (8 * kBytes)) - 1);
+
+  PackedSlots(std::uint8_t* bytes, std::size_t count) : bytes_(bytes), count_(count) {}
+
+  std::size_t size() const { return count_; }
+  std::uint32_t operator[](std::size_t slot) const {
+    const std::uint8_t* at = bytes_ + slot * kBytes;
+    std::uint32_t value = 0;
+    for (std::size_t i = 0; i < kBytes; ++i) value |= std::uint32_t{at[i]} << (8 * i);
+    return value;
+  }
+  void Set(std::size_t slot, std::uint32_t value) {
+    std::uint8_t* at = bytes_ + slot * kBytes;
+    for (std::size_t i = 0; i < kBytes; ++i) at[i] = static_cast<std::uint8_t>(value >> (8 * i));
+  }
+  void Clear() { std::memset(bytes_, 0, count_ * kBytes); }
+
+ private:
+  std::uint8_t* bytes_;
+  std::size_t count_;
+};
+
 // `EndpointAt(position)` yields the endpoint at `position` as an Endpoint: a value that compares
 // with == and converts to its bytes (a std::string_view into stable storage, or a small key).
-template <class EndpointAt>
+// `Slots` is a PackedSlots.
+template <class Slots, class EndpointAt>
 class EndpointSlots {
  public:
   using Endpoint = std::invoke_result_t<const EndpointAt&, std::uint32_t>;
 
-  EndpointSlots(std::span<std::uint32_t> slots, const SipHashKey& key, EndpointAt endpoint_at)
+  EndpointSlots(Slots slots, const SipHashKey& key, EndpointAt endpoint_at)
       : slots_(slots), key_(key), endpoint_at_(endpoint_at) {}
 
   // The position of `endpoint`, or `missing` when it has no slot.
@@ -35,17 +64,19 @@ class EndpointSlots {
     return held == 0 ? missing : held - 1;
   }
 
-  void Clear() { std::fill(slots_.begin(), slots_.end(), 0); }
+  void Clear() { slots_.Clear(); }
   // Indexes the peer at `position`, whose endpoint must not be indexed yet: it takes the first
   // empty slot from its home without reading the peers it passes (a rebuild's cost is then one
   // hash and mostly one cache miss per peer).
   void Add(std::uint32_t position) {
     std::size_t slot = Home(endpoint_at_(position));
     while (slots_[slot] != 0) slot = Next(slot);
-    slots_[slot] = position + 1;
+    slots_.Set(slot, position + 1);
   }
   // The peer at `from` is about to move to `to`. Call while it is still at `from`.
-  void Move(std::uint32_t from, std::uint32_t to) { slots_[SlotOf(endpoint_at_(from))] = to + 1; }
+  void Move(std::uint32_t from, std::uint32_t to) {
+    slots_.Set(SlotOf(endpoint_at_(from)), to + 1);
+  }
   // Forgets the peer at `position`. Call while it is still there.
   void Remove(std::uint32_t position) {
     std::size_t hole = SlotOf(endpoint_at_(position));
@@ -54,10 +85,10 @@ class EndpointSlots {
       const bool stays =
           hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
       if (stays) continue;
-      slots_[hole] = slots_[next];
+      slots_.Set(hole, slots_[next]);
       hole = next;
     }
-    slots_[hole] = 0;
+    slots_.Set(hole, 0);
   }
 
  private:
@@ -74,7 +105,7 @@ class EndpointSlots {
     return slot;
   }
 
-  std::span<std::uint32_t> slots_;
+  Slots slots_;
   SipHashKey key_;
   EndpointAt endpoint_at_;
 };

@@ -62,11 +62,30 @@ std::size_t IndexOffset(std::uint32_t capacity, std::size_t entry_size, std::siz
   return (header_size + std::size_t{capacity} * entry_size + 7) & ~std::size_t{7};
 }
 
+// A slot holds a position + 1, at most the capacity: 2 bytes up to 65,535 entries, 3 up to
+// 16,777,215, 4 beyond.
+std::size_t SlotBytes(std::uint32_t capacity) {
+  return capacity <= PackedSlots<2>::kMax ? 2 : capacity <= PackedSlots<3>::kMax ? 3 : 4;
+}
+
+// Calls `use` with the slot width for `capacity` as a compile-time constant.
+template <class Use>
+decltype(auto) WithSlotBytes(std::uint32_t capacity, Use use) {
+  switch (SlotBytes(capacity)) {
+    case 2:
+      return use(std::integral_constant<std::size_t, 2>{});
+    case 3:
+      return use(std::integral_constant<std::size_t, 3>{});
+    default:
+      return use(std::integral_constant<std::size_t, 4>{});
+  }
+}
+
 std::size_t BlockBytes(std::uint32_t capacity, std::size_t entry_size, std::size_t header_size,
                        bool indexed) {
   if (!indexed) return header_size + std::size_t{capacity} * entry_size;
   return IndexOffset(capacity, entry_size, header_size) + sizeof(SipHashKey) +
-         IndexSlots(capacity) * sizeof(std::uint32_t);
+         IndexSlots(capacity) * SlotBytes(capacity);
 }
 
 // An indexed block is big, so malloc's rounding does not matter and it holds exactly `wanted`.
@@ -219,7 +238,7 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
 
 // The key and the slots, copied to `block` (of `new_capacity` entries after a `header`-byte
 // header, the same entry size): seeders keep their positions, leechers move with the back of the
-// block.
+// block. The capacity is the same (the caller checks), so the slot width is too.
 template <std::size_t A>
 void PeerFamily<A>::CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity,
                                  std::size_t header) const {
@@ -227,13 +246,15 @@ void PeerFamily<A>::CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity
   const std::size_t slots = IndexSlots(capacity());
   std::uint8_t* to = block + IndexOffset(new_capacity, step, header);
   std::memcpy(to, block_.get() + IndexOffset(capacity(), step, header_size()),
-              sizeof(SipHashKey) + slots * sizeof(std::uint32_t));
+              sizeof(SipHashKey) + slots * SlotBytes(capacity()));
   const std::uint32_t old_first = first(PeerKind::kLeecher);
   const std::uint32_t new_first = new_capacity - size(PeerKind::kLeecher);
-  auto* held = reinterpret_cast<std::uint32_t*>(to + sizeof(SipHashKey));
-  for (std::size_t i = 0; i < slots; ++i) {  // a slot holds position + 1
-    if (held[i] > old_first) held[i] = held[i] - old_first + new_first;
-  }
+  WithSlotBytes(capacity(), [&](auto width) {
+    PackedSlots<decltype(width)::value> held(to + sizeof(SipHashKey), slots);
+    for (std::size_t i = 0; i < slots; ++i) {  // a slot holds position + 1
+      if (held[i] > old_first) held.Set(i, held[i] - old_first + new_first);
+    }
+  });
 }
 
 template <std::size_t A>
@@ -263,27 +284,30 @@ SipHashKey PeerFamily<A>::IndexKey() const {
 }
 
 template <std::size_t A>
-auto PeerFamily<A>::Index() const {
+template <class Use>
+decltype(auto) PeerFamily<A>::WithIndex(Use use) const {
   std::uint8_t* slots =
       block_.get() + IndexOffset(capacity(), entry_size(), header_size()) + sizeof(SipHashKey);
-  // The block is malloc-aligned and the slots start 8-byte aligned within it.
-  return EndpointSlots(std::span(reinterpret_cast<std::uint32_t*>(slots), IndexSlots(capacity())),
-                       IndexKey(), [this](std::uint32_t position) {
-                         return std::string_view(reinterpret_cast<const char*>(entry(position)),
-                                                 kEndpointSize);
-                       });
+  const auto endpoint_at = [this](std::uint32_t position) {
+    return std::string_view(reinterpret_cast<const char*>(entry(position)), kEndpointSize);
+  };
+  return WithSlotBytes(capacity(), [&](auto width) {
+    return use(EndpointSlots(PackedSlots<decltype(width)::value>(slots, IndexSlots(capacity())),
+                             IndexKey(), endpoint_at));
+  });
 }
 
 template <std::size_t A>
 void PeerFamily<A>::RebuildIndex() {
-  auto index = Index();
-  index.Clear();
-  for (std::uint32_t position = 0; position < size(PeerKind::kSeeder); ++position) {
-    index.Add(position);
-  }
-  for (std::uint32_t position = first(PeerKind::kLeecher); position < capacity(); ++position) {
-    index.Add(position);
-  }
+  WithIndex([&](auto by_endpoint) {
+    by_endpoint.Clear();
+    for (std::uint32_t position = 0; position < size(PeerKind::kSeeder); ++position) {
+      by_endpoint.Add(position);
+    }
+    for (std::uint32_t position = first(PeerKind::kLeecher); position < capacity(); ++position) {
+      by_endpoint.Add(position);
+    }
+  });
 }
 
 template <std::size_t A>
@@ -332,8 +356,11 @@ typename PeerFamily<A>::Position PeerFamily<A>::Find(PeerKind kind,
 template <std::size_t A>
 typename PeerFamily<A>::Listing PeerFamily<A>::Locate(const Endpoint& endpoint) const {
   if (!indexed()) return {Find(PeerKind::kSeeder, endpoint), Find(PeerKind::kLeecher, endpoint)};
-  const std::uint32_t position = Index().Find(
-      std::string_view(reinterpret_cast<const char*>(endpoint.data()), kEndpointSize), UINT32_MAX);
+  const std::uint32_t position = WithIndex([&](auto by_endpoint) {
+    return by_endpoint.Find(
+        std::string_view(reinterpret_cast<const char*>(endpoint.data()), kEndpointSize),
+        UINT32_MAX);
+  });
   Listing out;
   if (position < size(PeerKind::kSeeder)) {
     out.as_seeder = {position, true};
@@ -358,7 +385,7 @@ std::uint32_t PeerFamily<A>::Insert(PeerKind kind, std::uint32_t index, const En
     std::memcpy(entry(position), endpoint.data(), kEndpointSize);
     SetSize(kind, count + 1);
     if (WriteState(kind, position, state)) SetPartialSeeds(partial_seeds() + 1);
-    Index().Add(position);
+    WithIndex([&](auto by_endpoint) { by_endpoint.Add(position); });
     return position - first(kind);
   }
   if (kind == PeerKind::kSeeder) {  // the entries after it move up into the gap
@@ -388,12 +415,11 @@ void PeerFamily<A>::Erase(PeerKind kind, std::uint32_t index) {
   if (indexed()) {  // the entry at the edge of its kind fills the hole
     const std::uint32_t position = first(kind) + index;
     const std::uint32_t edge = kind == PeerKind::kSeeder ? count - 1 : first(kind);
-    auto slots = Index();
-    slots.Remove(position);
-    if (edge != position) {
-      slots.Move(edge, position);
-      std::memcpy(entry(position), entry(edge), entry_size());
-    }
+    WithIndex([&](auto by_endpoint) {
+      by_endpoint.Remove(position);
+      if (edge != position) by_endpoint.Move(edge, position);
+    });
+    if (edge != position) std::memcpy(entry(position), entry(edge), entry_size());
     SetSize(kind, count - 1);
     MaybeShrink(false, true);
     return;

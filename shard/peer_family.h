@@ -5,9 +5,10 @@
 // kind, as with a block per kind; one block per family saves a block header, malloc's chunk
 // header and its rounding on every torrent with both kinds (4 bytes per peer at 10 a torrent).
 // A large family (kIndexFrom peers) stops sorting: its block also holds an index by endpoint
-// (shard/endpoint_slots.h, 6-7.5 bytes a peer, under a random key of its own), a new peer joins
-// at the edge of its kind and a leaving one's place is taken by that edge entry, so no insert or
-// erase moves more than one entry (sorted, a new peer in a swarm of a million moved ~15 MB).
+// (shard/endpoint_slots.h, under a random key of its own; 3-3.75 bytes a peer below 65,535
+// peers, 4.5-5.6 below 16 million), a new peer joins at the edge of its kind and a leaving one's
+// place is taken by that edge entry, so no insert or erase moves more than one entry (sorted, a
+// new peer in a swarm of a million moved ~15 MB).
 // Expiry sorts it again once it is back under kUnindexBelow peers. An entry is the endpoint in
 // compact wire form (address, port, network order), last_seen as 32-bit Unix seconds, a flags
 // byte and, if the family keeps peer ids, the 20-byte peer id: 11 or 31 bytes for IPv4, 23 or 43
@@ -141,8 +142,10 @@ class PeerFamily {
   // indexed family again if `may_unindex`. Returns whether the block changed (its index is then
   // right, whatever `index_current` said).
   bool MaybeShrink(bool may_unindex, bool index_current);
-  // The indexed block's index (shard/endpoint_slots.h) over absolute entry positions.
-  auto Index() const;
+  // Calls `use` with the indexed block's index (shard/endpoint_slots.h) over absolute entry
+  // positions, its slots as narrow as the capacity allows.
+  template <class Use>
+  decltype(auto) WithIndex(Use use) const;
   SipHashKey IndexKey() const;
   void CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity, std::size_t header) const;
   void RebuildIndex();

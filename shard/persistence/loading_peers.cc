@@ -46,8 +46,10 @@ std::size_t SlotsFor(std::size_t peers) {
 }  // namespace
 
 auto LoadingPeers::Index(const SipHashKey& key) {
-  return EndpointSlots(std::span(slots_), key,
-                       [this](std::uint32_t position) { return EndpointKey(peers_[position]); });
+  // The slots are only ever read and written through this view.
+  return EndpointSlots(
+      PackedSlots<4>(reinterpret_cast<std::uint8_t*>(slots_.data()), slots_.size()), key,
+      [this](std::uint32_t position) { return EndpointKey(peers_[position]); });
 }
 
 void LoadingPeers::AddFromSnapshot(std::vector<PeerRecord> peers) {

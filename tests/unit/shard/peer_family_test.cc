@@ -112,6 +112,39 @@ TEST(PeerFamilyTest, BigListGrowsByAboutAQuarter) {
   EXPECT_LE(list.capacity(), list.size() + list.size() / 4 + 1);
 }
 
+// An index's slot holds a position + 1: two bytes while the capacity is at most 65,535, three
+// beyond. Its 1.5 slots per entry cost then 3 bytes an entry, then 4.5.
+TEST(PeerFamilyTest, AnIndexHasSlotsAsNarrowAsItsCapacityAllowsAndFindsEveryPeerAcrossWidths) {
+  const auto index_bytes_per_entry = [](const PeerFamily4& family) {
+    const std::size_t entries = 12 + std::size_t{family.capacity()} * PeerFamily4::kEntrySizeWithId;
+    return static_cast<double>(family.AllocatedBytes() - entries) / family.capacity();
+  };
+  PeerFamily4 family;
+  std::uint32_t n = 0;
+  for (; n < PeerFamily4::kIndexFrom + 10; ++n) Add(family, n, true, n % 4 ? kLeecher : kSeeder);
+  ASSERT_TRUE(family.indexed());
+  EXPECT_LT(index_bytes_per_entry(family), 3.1);  // 4-byte slots would be 6
+  for (; n < 70'000; ++n) Add(family, n, true, n % 4 ? kLeecher : kSeeder);
+  ASSERT_GT(family.capacity(), 65'535u);
+  EXPECT_LT(index_bytes_per_entry(family), 4.6);
+  EXPECT_GT(index_bytes_per_entry(family), 4.4);
+  for (std::uint32_t m = 0; m < n; ++m) ExpectListed(family, m, m % 4 ? kLeecher : kSeeder);
+  for (std::uint32_t m = 0; m < n; m += 10) {  // shrinking back to two-byte slots
+    for (std::uint32_t k = m; k < m + 9; ++k) Remove(family, k, k % 4 ? kLeecher : kSeeder);
+  }
+  ASSERT_LE(family.capacity(), 65'535u);
+  ASSERT_TRUE(family.indexed());
+  EXPECT_LT(index_bytes_per_entry(family), 3.1);
+  for (std::uint32_t m = 0; m < n; ++m) {
+    const PeerKind kind = m % 4 ? kLeecher : kSeeder;
+    if (m % 10 == 9) {
+      ExpectListed(family, m, kind);
+    } else {
+      EXPECT_FALSE(family.Find(kind, EndpointOf(m)).found) << m;
+    }
+  }
+}
+
 TEST(PeerFamilyTest, SmallListsFillTheirMallocChunkAndNoMore) {
   for (bool ids : {false, true}) {
     PeerFamily4 list;
