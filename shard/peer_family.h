@@ -151,7 +151,7 @@ class PeerFamily {
   void RebuildIndex();
   void SortKind(PeerKind kind);
   bool SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff) const;
-  // Whether fewer than a quarter of the peers were last seen at or before `cutoff`.
+  // Whether fewer than an eighth of the peers were last seen at or before `cutoff`.
   bool ExpiringFew(UnixSeconds cutoff) const;
   // Expiry through Erase, for an indexed family losing few peers: no index rebuild.
   std::uint32_t EraseEachSeenAtOrBefore(UnixSeconds cutoff);
