@@ -569,6 +569,16 @@ PeerSpan PeerFamily<A>::Span(PeerKind kind, std::uint32_t skip) const {
 }
 
 template <std::size_t A>
+PeerSpan PeerFamily<A>::Downloaders(std::uint32_t skip) const {
+  PeerSpan out = Span(PeerKind::kLeecher, skip);
+  out.flags_offset = kEndpointSize + 4;
+  out.left_out_flags = kPartialSeedFlag;
+  const bool skips_one = skip < out.count && PartialSeedAt(first(PeerKind::kLeecher) + skip);
+  out.left_out = partial_seeds() - (skips_one ? 1 : 0);
+  return out;
+}
+
+template <std::size_t A>
 std::size_t PeerFamily<A>::AllocatedBytes() const {
   return block_ ? BlockBytes(capacity(), entry_size(), header_size(), indexed()) : 0;
 }

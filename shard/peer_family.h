@@ -105,6 +105,8 @@ class PeerFamily {
 
   // A view of one kind for peer selection that leaves out the entry at `skip` (kNoSkip: none).
   PeerSpan Span(PeerKind kind, std::uint32_t skip = PeerSpan::kNoSkip) const;
+  // The leechers' view that also leaves out the partial seeds (BEP 21): the downloaders.
+  PeerSpan Downloaders(std::uint32_t skip = PeerSpan::kNoSkip) const;
 
   // Heap bytes requested for the block (for memory accounting; malloc adds ~8 per block).
   std::size_t AllocatedBytes() const;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace shardtrack {
 namespace {
@@ -53,26 +54,92 @@ struct ReplyList {
   char* next = nullptr;
 };
 
+// The reply's lists, each grown once to the most it can take.
+class ReplyWriter {
+ public:
+  ReplyWriter(std::uint64_t wanted, std::uint64_t total4, std::uint64_t total6, bool want_peer_ids,
+              proto::AnnounceReply& out)
+      : v4_(out.mutable_peers4(), std::min(wanted, total4)),
+        v6_(out.mutable_peers6(), std::min(wanted, total6)),
+        ids4_(want_peer_ids ? out.mutable_peer_ids4() : nullptr, v4_.most),
+        ids6_(want_peer_ids ? out.mutable_peer_ids6() : nullptr, v6_.most),
+        want_peer_ids_(want_peer_ids) {}
+
+  void Put(const PeerSpan& span, const std::uint8_t* entry) {
+    if (span.endpoint_size == 6) {
+      v4_.Put(entry);
+      if (want_peer_ids_) ids4_.Put(entry + span.peer_id_offset);
+    } else {
+      v6_.Put(entry);
+      if (want_peer_ids_) ids6_.Put(entry + span.peer_id_offset);
+    }
+  }
+
+ private:
+  ReplyList<6> v4_;
+  ReplyList<18> v6_;
+  ReplyList<20> ids4_;
+  ReplyList<20> ids6_;
+  bool want_peer_ids_;
+};
+
+// Draws `missing` peers more for the runs of SelectPeers whose draw was left out, uniformly
+// among the candidates neither left out nor given, so that each such candidate keeps the same
+// chance: at random while that mostly succeeds, then (most left out) from a list of them.
+// `picks`: each run's draw, its runs of `total` candidates starting at `offset`.
+void DrawForLeftOut(std::span<const PeerSpan> spans, std::uint64_t total, std::uint64_t offset,
+                    const std::vector<std::uint64_t>& picks, std::uint64_t missing, FastRng& rng,
+                    ReplyWriter& writer) {
+  const std::uint64_t runs = picks.size();
+  std::vector<std::uint64_t> extra;
+  const auto free = [&](std::uint64_t position, const PeerSpan& span, const std::uint8_t* entry) {
+    if (span.LeftOut(entry)) return false;
+    const std::uint64_t from_offset = position + (position >= offset ? 0 : total) - offset;
+    if (picks[((from_offset + 1) * runs - 1) / total] == position) return false;  // its run's
+    return std::find(extra.begin(), extra.end(), position) == extra.end();
+  };
+  for (std::uint64_t draws = 0; extra.size() < missing && draws < 8 * missing + 16; ++draws) {
+    const std::uint64_t position = rng.Below(static_cast<std::uint32_t>(total));
+    const auto [span, entry] = CandidateCursor(spans).At(position);
+    if (!free(position, *span, entry)) continue;
+    extra.push_back(position);
+    writer.Put(*span, entry);
+  }
+  if (extra.size() == missing) return;
+  std::vector<std::pair<const PeerSpan*, const std::uint8_t*>> others;
+  CandidateCursor cursor(spans);
+  for (std::uint64_t position = 0; position < total; ++position) {
+    const auto [span, entry] = cursor.At(position);
+    if (free(position, *span, entry)) others.emplace_back(span, entry);
+  }
+  for (std::size_t i = 0; i < missing - extra.size(); ++i) {  // a partial shuffle
+    std::swap(others[i], others[i + rng.Below(static_cast<std::uint32_t>(others.size() - i))]);
+    writer.Put(*others[i].first, others[i].second);
+  }
+}
+
 }  // namespace
 
 std::uint32_t SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant,
                           bool want_peer_ids, FastRng& rng, proto::AnnounceReply& out) {
   std::uint64_t total = 0;
   std::uint64_t total4 = 0;
+  std::uint64_t left_out = 0;
   for (const PeerSpan& span : spans) {
     total += span.candidates();
+    left_out += span.left_out;
     if (span.endpoint_size == 6) total4 += span.candidates();
     if (span.candidates() > 0 && span.peer_id_offset == 0) want_peer_ids = false;
   }
-  const std::uint64_t wanted = std::min<std::uint64_t>(numwant, total);
+  const std::uint64_t wanted = std::min<std::uint64_t>(numwant, total - left_out);
   if (wanted == 0) return 0;
 
   // Each list is grown once to the most it can take and written in place (one copy of a fixed
   // size per peer, no append bookkeeping), then cut to what was written.
-  ReplyList<6> v4(out.mutable_peers4(), std::min(wanted, total4));
-  ReplyList<18> v6(out.mutable_peers6(), std::min(wanted, total - total4));
-  ReplyList<20> ids4(want_peer_ids ? out.mutable_peer_ids4() : nullptr, v4.most);
-  ReplyList<20> ids6(want_peer_ids ? out.mutable_peer_ids6() : nullptr, v6.most);
+  ReplyWriter writer(wanted, total4, total - total4, want_peer_ids, out);
+  std::vector<std::uint64_t> picks;  // with candidates left out: each run's draw
+  if (left_out > 0) picks.reserve(wanted);
+  std::uint64_t missing = 0;  // runs whose draw was left out
 
   // Drawn a chunk at a time, each entry prefetched as it is drawn, so that the cache misses of
   // a large swarm overlap instead of coming one after another.
@@ -95,18 +162,18 @@ std::uint32_t SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant
       last_position = position;
       drawn[i] = cursor.At(position);
       __builtin_prefetch(drawn[i].second);
+      if (left_out > 0) picks.push_back(position);
     }
     for (std::uint64_t i = 0; i < count; ++i) {
       const auto [span, entry] = drawn[i];
-      if (span->endpoint_size == 6) {
-        v4.Put(entry);
-        if (want_peer_ids) ids4.Put(entry + span->peer_id_offset);
+      if (left_out > 0 && span->LeftOut(entry)) {
+        ++missing;
       } else {
-        v6.Put(entry);
-        if (want_peer_ids) ids6.Put(entry + span->peer_id_offset);
+        writer.Put(*span, entry);
       }
     }
   }
+  if (missing > 0) DrawForLeftOut(spans, total, offset, picks, missing, rng, writer);
   return static_cast<std::uint32_t>(wanted);
 }
 

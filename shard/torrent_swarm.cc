@@ -143,11 +143,15 @@ TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeco
 
 void TorrentSwarm::SelectFor(const PeerAnnounce& announce, const Applied& applied, FastRng& rng,
                              proto::AnnounceReply& out) const {
-  // A seeder gets leechers only; the requester is never among its own peers.
+  // A seeder gets leechers only; the requester is never among its own peers. BEP 21: neither a
+  // seeder nor a partial seed wants anything of a partial seed, nor a partial seed of a seeder,
+  // so both get the downloaders only.
+  const bool wants_nothing = announce.seeder || announce.partial_seed;
   const auto select = [&](const auto& family, std::uint32_t skip, std::uint32_t numwant) {
-    const PeerSpan seeders = announce.seeder ? PeerSpan{} : family.Span(PeerKind::kSeeder);
-    return SelectPeers(std::array{seeders, family.Span(PeerKind::kLeecher, skip)}, numwant,
-                       announce.want_peer_ids, rng, out);
+    const PeerSpan seeders = wants_nothing ? PeerSpan{} : family.Span(PeerKind::kSeeder);
+    const PeerSpan leechers =
+        wants_nothing ? family.Downloaders(skip) : family.Span(PeerKind::kLeecher, skip);
+    return SelectPeers(std::array{seeders, leechers}, numwant, announce.want_peer_ids, rng, out);
   };
   // The requester's own family first: it can surely reach those, and the other family only if
   // it has an address of that family too. The other fills what is left (HTTP's peers and peers6,

@@ -1,8 +1,9 @@
 // TorrentSwarm: the peers and completed count of one torrent. Peers are identified by endpoint
 // (address and port) and kept in two packed families, IPv4 and IPv6, each holding its seeders
-// and leechers apart, so a seeder draws from leechers without filtering. A family without peers
-// holds no block, so a swarm is 24 bytes plus one block per family in use. Which peer ids it
-// keeps is the caller's PeerIdPolicy. Owned by SwarmStore. Pure.
+// and leechers apart, so a seeder draws from leechers without filtering (but for partial seeds,
+// BEP 21, which leechers' flags mark). A family without peers holds no block, so a swarm is 24
+// bytes plus one block per family in use. Which peer ids it keeps is the caller's PeerIdPolicy.
+// Owned by SwarmStore. Pure.
 #pragma once
 
 #include <algorithm>
@@ -38,7 +39,9 @@ class TorrentSwarm {
   Applied Apply(const PeerAnnounce& announce, UnixSeconds now, PeerIdPolicy policy);
 
   // Appends up to announce.numwant peers for the announcing peer, given what Apply returned
-  // for it with nothing changed since: leechers only for a seeder, never the peer itself.
+  // for it with nothing changed since: the downloaders only for a seeder or a partial seed (BEP
+  // 21: neither wants anything of a partial seed, nor a partial seed of a seeder), never the peer
+  // itself.
   void SelectFor(const PeerAnnounce& announce, const Applied& applied, FastRng& rng,
                  proto::AnnounceReply& out) const;
 

@@ -274,6 +274,55 @@ TEST_F(SwarmStoreTest, Ipv6RequesterIsNotInItsOwnList) {
   EXPECT_THAT(Peers6(reply), UnorderedElementsAre("[2001:db8::2]:6881"));
 }
 
+// BEP 21: a seeder and a partial seed want nothing of a partial seed, and a partial seed nothing
+// of a seeder: both are given the downloaders only. A downloader is given everyone.
+TEST_F(SwarmStoreTest, SeedersAndPartialSeedsAreGivenTheDownloadersOnly) {
+  const auto downloaders = AddLeechers(5);
+  std::vector<std::string> partial_seeds;
+  for (int i = 6; i <= 8; ++i) {
+    Announce(Peer("10.0.0." + std::to_string(i), 6881).Paused());
+    partial_seeds.push_back(EndpointText("10.0.0." + std::to_string(i), 6881));
+  }
+  Announce(Peer("10.0.1.1", 6881).Seeder());
+  Announce(Peer("10.0.1.2", 6881).Seeder());
+
+  EXPECT_THAT(Peers4(Announce(Peer("10.0.1.3", 6881).Seeder())),
+              UnorderedElementsAreArray(downloaders));
+  EXPECT_THAT(Peers4(Announce(Peer("10.0.0.6", 6881).Paused())),
+              UnorderedElementsAreArray(downloaders));
+  const auto reply = Announce(Peer("10.0.0.1", 6881));
+  EXPECT_THAT(Peers4(reply), SizeIs(4 + 3 + 3));
+  for (const std::string& partial_seed : partial_seeds) {
+    EXPECT_THAT(Peers4(reply), Contains(partial_seed));
+  }
+  EXPECT_EQ(reply.complete(), 3u);
+  EXPECT_EQ(reply.incomplete(), 8u);
+}
+
+// Partial seeds in one stretch of the swarm's order leave the runs over it empty: a seeder still
+// gets as many downloaders as it asks for, each once, and over many announces every one of them.
+TEST_F(SwarmStoreTest, ASeederGetsAsManyDownloadersAsItAsksAmongManyPartialSeeds) {
+  for (int i = 1; i <= 150; ++i) {
+    Announce(
+        Peer("10.0." + std::to_string(i / 100) + "." + std::to_string(i % 100), 6881).Paused());
+  }
+  const auto downloaders = AddLeechers(50, "10.1.0.");  // after all of them in endpoint order
+  std::set<std::string> seen;
+  for (int i = 1; i <= 40; ++i) {
+    const auto peers =
+        Peers4(Announce(Peer("10.2.0." + std::to_string(i), 6881).Seeder().Numwant(40)));
+    ASSERT_THAT(peers, SizeIs(40)) << i;
+    EXPECT_EQ(std::set(peers.begin(), peers.end()).size(), peers.size());
+    for (const std::string& peer : peers) {
+      EXPECT_THAT(downloaders, Contains(peer));
+      seen.insert(peer);
+    }
+  }
+  EXPECT_EQ(seen.size(), downloaders.size());
+  EXPECT_THAT(Peers4(Announce(Peer("10.2.1.1", 6881).Seeder().Numwant(80))),
+              UnorderedElementsAreArray(downloaders));
+}
+
 TEST_F(SwarmStoreTest, SeederIsGivenLeechersOnly) {
   const auto leechers = AddLeechers(3);
   Announce(Peer("10.0.1.1", 6881).Seeder());

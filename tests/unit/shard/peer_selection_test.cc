@@ -1,0 +1,109 @@
+// SelectPeers with left-out candidates (BEP 21's partial seeds, for a peer that wants nothing from
+// them): never one of them, as many of the others as asked for and there are, each once, and
+// each with about the same chance, however the left-out ones lie.
+#include "shard/peer_selection.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <vector>
+
+namespace shardtrack {
+namespace {
+
+// Entries as a family lays them out without ids: a 6-byte endpoint (10.0.0.n, port n), 4 bytes
+// of last-seen and a flags byte, where bit 2 marks a partial seed.
+constexpr std::size_t kEntrySize = 11;
+constexpr std::size_t kFlagsAt = 10;
+constexpr std::uint8_t kPartialSeed = 2;
+
+struct Swarm {
+  std::vector<std::uint8_t> bytes;
+  std::uint32_t left_out = 0;
+
+  Swarm(std::uint32_t count, const std::function<bool(std::uint32_t)>& partial_seed)
+      : bytes(count * kEntrySize) {
+    for (std::uint32_t n = 0; n < count; ++n) {
+      std::uint8_t* entry = bytes.data() + n * kEntrySize;
+      entry[0] = 10;
+      entry[3] = static_cast<std::uint8_t>(n);
+      entry[5] = static_cast<std::uint8_t>(n);
+      entry[kFlagsAt] = partial_seed(n) ? kPartialSeed : 0;
+      left_out += partial_seed(n);
+    }
+  }
+  PeerSpan Span(std::uint32_t skip = PeerSpan::kNoSkip) const {
+    PeerSpan span;
+    span.entries = bytes.data();
+    span.count = static_cast<std::uint32_t>(bytes.size() / kEntrySize);
+    span.skip = skip;
+    span.entry_size = kEntrySize;
+    span.flags_offset = kFlagsAt;
+    span.left_out_flags = kPartialSeed;
+    span.left_out = left_out - (skip < span.count && bytes[skip * kEntrySize + kFlagsAt] != 0);
+    return span;
+  }
+};
+
+// The entry numbers of a reply's peers4.
+std::vector<std::uint32_t> Drawn(const proto::AnnounceReply& reply) {
+  std::vector<std::uint32_t> out;
+  for (std::size_t at = 0; at < reply.peers4().size(); at += 6) {
+    out.push_back(static_cast<std::uint8_t>(reply.peers4()[at + 3]));
+  }
+  return out;
+}
+
+TEST(SelectPeersTest, LeavesOutPartialSeedsAndGivesAsManyOthersAsAskedWhereverTheyLie) {
+  constexpr std::uint32_t kCount = 60;
+  const std::map<std::string, std::function<bool(std::uint32_t)>> layouts = {
+      {"first two thirds", [](std::uint32_t n) { return n < 40; }},
+      {"last two thirds", [](std::uint32_t n) { return n >= 20; }},
+      {"every other", [](std::uint32_t n) { return n % 2 == 0; }},
+      {"all but one", [](std::uint32_t n) { return n != 37; }},
+      {"two stretches", [](std::uint32_t n) { return n % 30 < 25; }},
+  };
+  FastRng rng(3);
+  for (const auto& [name, partial_seed] : layouts) {
+    const Swarm swarm(kCount, partial_seed);
+    for (const std::uint32_t skip : {PeerSpan::kNoSkip, 37u, 5u}) {
+      const PeerSpan span = swarm.Span(skip);
+      const std::uint32_t others = span.candidates() - span.left_out;
+      for (std::uint32_t numwant = 1; numwant <= kCount + 1; ++numwant) {
+        proto::AnnounceReply reply;
+        const std::uint32_t given = SelectPeers(std::array{span}, numwant, false, rng, reply);
+        const std::vector<std::uint32_t> drawn = Drawn(reply);
+        ASSERT_EQ(given, std::min(numwant, others)) << name << ", numwant " << numwant;
+        ASSERT_EQ(drawn.size(), given) << name;
+        EXPECT_EQ(std::set(drawn.begin(), drawn.end()).size(), drawn.size()) << name;
+        for (const std::uint32_t n : drawn) {
+          EXPECT_FALSE(partial_seed(n)) << name << ": " << n;
+          EXPECT_NE(n, skip) << name;
+        }
+      }
+    }
+  }
+}
+
+TEST(SelectPeersTest, EachCandidateNotLeftOutHasAboutTheSameChance) {
+  // Ten partial seeds in a row, then ten others, then five partial seeds and five others.
+  const Swarm swarm(30, [](std::uint32_t n) { return n < 10 || (n >= 20 && n < 25); });
+  FastRng rng(11);
+  std::map<std::uint32_t, int> times;
+  constexpr int kDraws = 30'000;
+  for (int i = 0; i < kDraws; ++i) {
+    proto::AnnounceReply reply;
+    SelectPeers(std::array{swarm.Span()}, 3, false, rng, reply);
+    for (const std::uint32_t n : Drawn(reply)) ++times[n];
+  }
+  ASSERT_EQ(times.size(), 15u);  // every one of the 15 others, and only they
+  for (const auto& [n, count] : times) {
+    EXPECT_NEAR(count, kDraws * 3 / 15, kDraws * 3 / 15 / 5) << n;  // within a fifth
+  }
+}
+
+}  // namespace
+}  // namespace shardtrack
