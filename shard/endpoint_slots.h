@@ -7,6 +7,8 @@
 // many peers come and go. A view: it owns neither the slots nor the peers. Pure.
 #pragma once
 
+#include <bit>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -18,8 +20,8 @@
 
 namespace shardtrack {
 
-// Slots of kBytes bytes each (2, 3 or 4; little-endian) over bytes the caller owns: a swarm of
-// fewer than 65,535 peers needs no 4-byte positions, and its index then costs half.
+// Slots of kBytes bytes each (2, 3 or 4; little-endian) over bytes the caller owns: an index
+// over at most 65,535 positions needs no 4-byte slots, and then costs half.
 template <std::size_t kBytes>
 class PackedSlots {
  public:
@@ -30,15 +32,26 @@ class PackedSlots {
   PackedSlots(std::uint8_t* bytes, std::size_t count) : bytes_(bytes), count_(count) {}
 
   std::size_t size() const { return count_; }
+  // On a little-endian host a slot is the low bytes of its value: one copy (GCC makes a byte
+  // loop of the shifts).
   std::uint32_t operator[](std::size_t slot) const {
     const std::uint8_t* at = bytes_ + slot * kBytes;
     std::uint32_t value = 0;
-    for (std::size_t i = 0; i < kBytes; ++i) value |= std::uint32_t{at[i]} << (8 * i);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&value, at, kBytes);
+    } else {
+      for (std::size_t i = 0; i < kBytes; ++i) value |= std::uint32_t{at[i]} << (8 * i);
+    }
     return value;
   }
   void Set(std::size_t slot, std::uint32_t value) {
+    assert(value <= kMax);
     std::uint8_t* at = bytes_ + slot * kBytes;
-    for (std::size_t i = 0; i < kBytes; ++i) at[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(at, &value, kBytes);
+    } else {
+      for (std::size_t i = 0; i < kBytes; ++i) at[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    }
   }
   void Clear() { std::memset(bytes_, 0, count_ * kBytes); }
 

@@ -54,12 +54,13 @@ std::uint32_t FitCapacity(std::uint32_t wanted, std::size_t entry_size, std::siz
 }
 
 // Index slots for a block of `capacity` entries: at most two thirds full. Not rounded up to a
-// power of two: that cost up to twice the bytes (4 a slot, 6-12 a peer) to carry the index over
-// some growths unhashed; as homes scale with the slot count, each growth now hashes every peer.
+// power of two: that cost up to twice the bytes to carry the index over some growths unhashed;
+// as homes scale with the slot count, each growth hashes every peer.
 std::size_t IndexSlots(std::uint32_t capacity) { return std::size_t{capacity} + capacity / 2; }
 
+// The key is copied in and out and the slots are bytes (PackedSlots): nothing to align.
 std::size_t IndexOffset(std::uint32_t capacity, std::size_t entry_size, std::size_t header_size) {
-  return (header_size + std::size_t{capacity} * entry_size + 7) & ~std::size_t{7};
+  return header_size + std::size_t{capacity} * entry_size;
 }
 
 // A slot holds a position + 1, at most the capacity: 2 bytes up to 65,535 entries, 3 up to
@@ -68,16 +69,17 @@ std::size_t SlotBytes(std::uint32_t capacity) {
   return capacity <= PackedSlots<2>::kMax ? 2 : capacity <= PackedSlots<3>::kMax ? 3 : 4;
 }
 
-// Calls `use` with the slot width for `capacity` as a compile-time constant.
+// Calls `use` with the `count` slots at `bytes` as wide as SlotBytes(capacity) says.
 template <class Use>
-decltype(auto) WithSlotBytes(std::uint32_t capacity, Use use) {
+decltype(auto) WithPackedSlots(std::uint32_t capacity, std::uint8_t* bytes, std::size_t count,
+                               Use use) {
   switch (SlotBytes(capacity)) {
     case 2:
-      return use(std::integral_constant<std::size_t, 2>{});
+      return use(PackedSlots<2>(bytes, count));
     case 3:
-      return use(std::integral_constant<std::size_t, 3>{});
+      return use(PackedSlots<3>(bytes, count));
     default:
-      return use(std::integral_constant<std::size_t, 4>{});
+      return use(PackedSlots<4>(bytes, count));
   }
 }
 
@@ -221,7 +223,7 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
   if (count_partial_seeds) Store32(block.get() + kPartialSeedsAt, partial_seeds());
   // With the same capacity (so as many slots) the index carries over: no peer is hashed again.
   const bool carried = was_indexed && index && index_current && capacity() == new_capacity;
-  if (carried) CarryIndexTo(block.get(), new_capacity, header);
+  if (carried) CarryIndexTo(block.get(), header);
   Store32(block.get() + kCapacityAt, new_capacity | (keep_peer_ids ? kPeerIdBit : 0) |
                                          (index ? kIndexedBit : 0) |
                                          (count_partial_seeds ? kPartialCountBit : 0));
@@ -236,25 +238,14 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
   }
 }
 
-// The key and the slots, copied to `block` (of `new_capacity` entries after a `header`-byte
-// header, the same entry size): seeders keep their positions, leechers move with the back of the
-// block. The capacity is the same (the caller checks), so the slot width is too.
+// The key and the slots, copied to `block` (after a `header`-byte header, the same capacity and
+// entry size, so every entry keeps its position and every slot its value).
 template <std::size_t A>
-void PeerFamily<A>::CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity,
-                                 std::size_t header) const {
+void PeerFamily<A>::CarryIndexTo(std::uint8_t* block, std::size_t header) const {
   const std::size_t step = entry_size();
-  const std::size_t slots = IndexSlots(capacity());
-  std::uint8_t* to = block + IndexOffset(new_capacity, step, header);
-  std::memcpy(to, block_.get() + IndexOffset(capacity(), step, header_size()),
-              sizeof(SipHashKey) + slots * SlotBytes(capacity()));
-  const std::uint32_t old_first = first(PeerKind::kLeecher);
-  const std::uint32_t new_first = new_capacity - size(PeerKind::kLeecher);
-  WithSlotBytes(capacity(), [&](auto width) {
-    PackedSlots<decltype(width)::value> held(to + sizeof(SipHashKey), slots);
-    for (std::size_t i = 0; i < slots; ++i) {  // a slot holds position + 1
-      if (held[i] > old_first) held.Set(i, held[i] - old_first + new_first);
-    }
-  });
+  std::memcpy(block + IndexOffset(capacity(), step, header),
+              block_.get() + IndexOffset(capacity(), step, header_size()),
+              sizeof(SipHashKey) + IndexSlots(capacity()) * SlotBytes(capacity()));
 }
 
 template <std::size_t A>
@@ -291,9 +282,8 @@ decltype(auto) PeerFamily<A>::WithIndex(Use use) const {
   const auto endpoint_at = [this](std::uint32_t position) {
     return std::string_view(reinterpret_cast<const char*>(entry(position)), kEndpointSize);
   };
-  return WithSlotBytes(capacity(), [&](auto width) {
-    return use(EndpointSlots(PackedSlots<decltype(width)::value>(slots, IndexSlots(capacity())),
-                             IndexKey(), endpoint_at));
+  return WithPackedSlots(capacity(), slots, IndexSlots(capacity()), [&](auto packed) {
+    return use(EndpointSlots(packed, IndexKey(), endpoint_at));
   });
 }
 

@@ -5,8 +5,9 @@
 // kind, as with a block per kind; one block per family saves a block header, malloc's chunk
 // header and its rounding on every torrent with both kinds (4 bytes per peer at 10 a torrent).
 // A large family (kIndexFrom peers) stops sorting: its block also holds an index by endpoint
-// (shard/endpoint_slots.h, under a random key of its own; 3-3.75 bytes a peer below 65,535
-// peers, 4.5-5.6 below 16 million), a new peer joins at the edge of its kind and a leaving one's
+// (shard/endpoint_slots.h, under a random key of its own; 3-3.75 bytes a peer just after a
+// growth while the capacity is at most 65,535, then 4.5-5.6 up to 16,777,215; up to twice that
+// before a shrink), a new peer joins at the edge of its kind and a leaving one's
 // place is taken by that edge entry, so no insert or erase moves more than one entry (sorted, a
 // new peer in a swarm of a million moved ~15 MB).
 // Expiry sorts it again once it is back under kUnindexBelow peers. An entry is the endpoint in
@@ -52,9 +53,9 @@ class PeerFamily {
   static constexpr std::size_t kEndpointSize = kAddressSize + 2;
   static constexpr std::size_t kEntrySizeWithoutId = kEndpointSize + 4 + 1;
   static constexpr std::size_t kEntrySizeWithId = kEntrySizeWithoutId + PeerId::kSize;
-  // Sorted, a churn of one join and one departure costs 0.6 us more at 8,000 peers than indexed
-  // (0.9 against 0.35), and the index 6-8 bytes a peer more: a new peer of a swarm that size
-  // is rare next to its announces, and the memory is every peer's (docs/benchmarks.md).
+  // Sorted, at 8,000 peers a found peer costs ~0.2 us more than indexed (235-250 against 45-58
+  // ns) and a join with a departure 0.6 us more (1.5 with peer ids), about 1% of a request's CPU;
+  // the index costs 3-4 bytes every peer, a quarter of its memory (docs/benchmarks.md).
   static constexpr std::uint32_t kIndexFrom = 8192;
   static constexpr std::uint32_t kUnindexBelow = 2048;
   using Endpoint = std::array<std::uint8_t, kEndpointSize>;
@@ -115,8 +116,7 @@ class PeerFamily {
   // u32 seeders, u32 leechers, u32 capacity whose top bit says "entries carry a peer id", the
   // next "indexed" and the next "a partial-seed count follows" (a u32: the header is then 16
   // bytes). Whichever family has a partial seed counts them; a reallocation drops a count of 0.
-  // An indexed block ends with its index's SipHash key and its slots, 8-byte aligned after the
-  // entries.
+  // An indexed block ends with its index's SipHash key and its slots, right after the entries.
   static constexpr std::size_t kHeaderSize = 12;
   static constexpr std::size_t HeaderSize(bool counts_partial_seeds) {
     return kHeaderSize + (counts_partial_seeds ? 4 : 0);
@@ -149,7 +149,7 @@ class PeerFamily {
   template <class Use>
   decltype(auto) WithIndex(Use use) const;
   SipHashKey IndexKey() const;
-  void CarryIndexTo(std::uint8_t* block, std::uint32_t new_capacity, std::size_t header) const;
+  void CarryIndexTo(std::uint8_t* block, std::size_t header) const;
   void RebuildIndex();
   void SortKind(PeerKind kind);
   bool SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff) const;

@@ -113,35 +113,65 @@ TEST(PeerFamilyTest, BigListGrowsByAboutAQuarter) {
 }
 
 // An index's slot holds a position + 1: two bytes while the capacity is at most 65,535, three
-// beyond. Its 1.5 slots per entry cost then 3 bytes an entry, then 4.5.
+// beyond. Its 1.5 slots per entry cost then 3 bytes an entry, then 4.5. Every peer is found
+// through growth, KeepPeerIds, expiry one by one and expiry that rebuilds and shrinks, at three
+// bytes and back at two.
 TEST(PeerFamilyTest, AnIndexHasSlotsAsNarrowAsItsCapacityAllowsAndFindsEveryPeerAcrossWidths) {
+  constexpr std::uint32_t kPeers = 70'000;
+  const auto kind_of = [](std::uint32_t n) { return n % 4 ? kLeecher : kSeeder; };
   const auto index_bytes_per_entry = [](const PeerFamily4& family) {
-    const std::size_t entries = 12 + std::size_t{family.capacity()} * PeerFamily4::kEntrySizeWithId;
+    const std::size_t entry =
+        family.keeps_peer_ids() ? PeerFamily4::kEntrySizeWithId : PeerFamily4::kEntrySizeWithoutId;
+    const std::size_t entries = 12 + std::size_t{family.capacity()} * entry;
     return static_cast<double>(family.AllocatedBytes() - entries) / family.capacity();
+  };
+  // Exactly the peers from..kPeers-1 are listed, each found as the kind it joined as.
+  const auto expect_listed_from = [&](const PeerFamily4& family, std::uint32_t from) {
+    for (std::uint32_t n = 0; n < kPeers; ++n) {
+      const auto position = family.Find(kind_of(n), EndpointOf(n));
+      ASSERT_EQ(position.found, n >= from) << n;
+      if (position.found) {
+        EXPECT_EQ(family.StateAt(kind_of(n), position.index).last_seen, StateOf(n).last_seen) << n;
+      }
+    }
   };
   PeerFamily4 family;
   std::uint32_t n = 0;
-  for (; n < PeerFamily4::kIndexFrom + 10; ++n) Add(family, n, true, n % 4 ? kLeecher : kSeeder);
+  for (; n < PeerFamily4::kIndexFrom + 10; ++n) Add(family, n, false, kind_of(n));
   ASSERT_TRUE(family.indexed());
-  EXPECT_LT(index_bytes_per_entry(family), 3.1);  // 4-byte slots would be 6
-  for (; n < 70'000; ++n) Add(family, n, true, n % 4 ? kLeecher : kSeeder);
+  EXPECT_LT(index_bytes_per_entry(family), 3.01);  // 4-byte slots would be 6
+  for (; n < kPeers; ++n) Add(family, n, false, kind_of(n));
   ASSERT_GT(family.capacity(), 65'535u);
-  EXPECT_LT(index_bytes_per_entry(family), 4.6);
-  EXPECT_GT(index_bytes_per_entry(family), 4.4);
-  for (std::uint32_t m = 0; m < n; ++m) ExpectListed(family, m, m % 4 ? kLeecher : kSeeder);
-  for (std::uint32_t m = 0; m < n; m += 10) {  // shrinking back to two-byte slots
-    for (std::uint32_t k = m; k < m + 9; ++k) Remove(family, k, k % 4 ? kLeecher : kSeeder);
-  }
+  EXPECT_NEAR(index_bytes_per_entry(family), 4.5, 0.01);
+  family.KeepPeerIds();
+  EXPECT_NEAR(index_bytes_per_entry(family), 4.5, 0.01);
+  expect_listed_from(family, 0);
+  // A tenth expires: erased one by one, each through the three-byte index.
+  ASSERT_EQ(family.EraseSeenAtOrBefore(StateOf(kPeers / 10 - 1).last_seen), kPeers / 10);
+  ASSERT_GT(family.capacity(), 65'535u);
+  expect_listed_from(family, kPeers / 10);
+  // Half of the rest expire: compacted into a block of two-byte slots, the index built anew.
+  constexpr std::uint32_t kKept = kPeers - kPeers / 2;
+  ASSERT_EQ(family.EraseSeenAtOrBefore(StateOf(kPeers / 2 - 1).last_seen), kKept - kPeers / 10);
   ASSERT_LE(family.capacity(), 65'535u);
   ASSERT_TRUE(family.indexed());
-  EXPECT_LT(index_bytes_per_entry(family), 3.1);
-  for (std::uint32_t m = 0; m < n; ++m) {
-    const PeerKind kind = m % 4 ? kLeecher : kSeeder;
-    if (m % 10 == 9) {
-      ExpectListed(family, m, kind);
-    } else {
-      EXPECT_FALSE(family.Find(kind, EndpointOf(m)).found) << m;
-    }
+  EXPECT_LT(index_bytes_per_entry(family), 3.01);
+  expect_listed_from(family, kPeers / 2);
+}
+
+// The widths meet at a capacity of 65,535 (two bytes hold its last position + 1) and 65,536
+// (three): filled to the last entry, either finds every peer.
+TEST(PeerFamilyTest, AFamilyFilledToACapacityAtTheSlotWidthsBoundaryFindsEveryPeer) {
+  // Each capacity with the count that grows by a quarter to it.
+  for (const auto& [capacity, kept] : {std::pair{65'535u, 52'428u}, std::pair{65'536u, 52'429u}}) {
+    PeerFamily4 family;
+    for (std::uint32_t n = 0; n < 3 * kept; ++n) Add(family, n, true);
+    // All but `kept` expire: the block is reallocated for exactly `capacity` entries.
+    ASSERT_EQ(family.EraseSeenAtOrBefore(StateOf(2 * kept - 1).last_seen), 2 * kept);
+    ASSERT_EQ(family.capacity(), capacity);
+    for (std::uint32_t n = 3 * kept; family.size() < capacity; ++n) Add(family, n, true);
+    ASSERT_EQ(family.capacity(), capacity);
+    for (std::uint32_t n = 2 * kept; n < 2 * kept + capacity; ++n) ExpectListed(family, n);
   }
 }
 
@@ -425,12 +455,7 @@ TEST(PeerFamilyTest, OnlyAFamilyWithPartialSeedsPaysForTheirCount) {
     state.partial_seed = true;
     partial.Set(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index, state);
     EXPECT_EQ(partial.partial_seeds(), 1u);
-    // An index starts 8-byte aligned, which may absorb the count's 4 bytes.
-    if (partial.indexed()) {
-      EXPECT_GE(partial.AllocatedBytes(), plain.AllocatedBytes());
-    } else {
-      EXPECT_GT(partial.AllocatedBytes(), plain.AllocatedBytes());
-    }
+    EXPECT_GT(partial.AllocatedBytes(), plain.AllocatedBytes());
     for (std::uint32_t n = 0; n < peers; ++n) {
       const auto position = partial.Find(kLeecher, EndpointOf(n));
       ASSERT_TRUE(position.found) << n;
