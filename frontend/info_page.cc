@@ -103,11 +103,17 @@ std::string RenderInfoPage(const proto::StatsReply& stats, std::uint32_t shards_
             std::to_string(shard_count) + " shards answered.</strong></p>\n";
   }
   html += "<table>\n";
-  AppendRow(html, "th", {"torrents", "peers", "seeders", "leechers", "completed"});
-  AppendRow(html, "td",
-            {std::to_string(stats.torrents()), std::to_string(stats.peers()),
-             std::to_string(stats.seeders()), std::to_string(stats.leechers()),
-             std::to_string(stats.completed())});
+  std::vector<std::string> heads = {"torrents", "peers", "seeders", "leechers", "completed"};
+  std::vector<std::string> cells = {std::to_string(stats.torrents()), std::to_string(stats.peers()),
+                                    std::to_string(stats.seeders()),
+                                    std::to_string(stats.leechers()),
+                                    std::to_string(stats.completed())};
+  if (stats.partial_seeds() > 0) {  // BEP 21, as in the list below
+    heads.insert(heads.begin() + 4, "partial seeds");
+    cells.insert(cells.begin() + 4, std::to_string(stats.partial_seeds()));
+  }
+  AppendRow(html, "th", std::move(heads));
+  AppendRow(html, "td", std::move(cells));
   html += "</table>\n";
   // None on a members-only tracker (infohashes are for members) or before any announce.
   if (!stats.top().empty()) AppendTopTorrents(html, stats, max_bytes);

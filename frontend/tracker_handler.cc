@@ -24,6 +24,7 @@ void AddTotals(proto::StatsReply& into, const proto::StatsReply& from) {
   into.set_seeders(into.seeders() + from.seeders());
   into.set_leechers(into.leechers() + from.leechers());
   into.set_completed(into.completed() + from.completed());
+  into.set_partial_seeds(into.partial_seeds() + from.partial_seeds());
   for (const auto& entry : from.top()) *into.add_top() = entry;
 }
 }  // namespace

@@ -142,6 +142,7 @@ proto::StatsReply SwarmStore::Stats(std::uint32_t max_torrents) const {
   out.set_seeders(seeders_);
   out.set_leechers(leechers_);
   out.set_completed(completed_);
+  out.set_partial_seeds(partial_seeds_);
   const std::size_t wanted = std::min(max_torrents, kMaxStatsTorrents);
   if (wanted == 0) return out;
   const std::vector<InfoHash> best =

@@ -276,6 +276,12 @@ class FreshClusterTotalsTest(SharedClusterTest):
         numbers = set(re.findall(r"\b\d+\b", text))
         self.assertIn("5", numbers, "total complete/downloaded (5) not on the page")
         self.assertIn("7", numbers, "total incomplete (7) not on the page")
+        # Both shards' partial seeds in the totals (other tests of the class may add more).
+        totals = re.search(r"<th>leechers</th><th>partial seeds</th><th>completed</th></tr>\n"
+                           r"<tr><td>\d+</td><td>\d+</td><td>\d+</td><td>\d+</td><td>(\d+)</td>",
+                           html)
+        self.assertIsNotNone(totals, html)
+        self.assertGreaterEqual(int(totals.group(1)), 2)
 
 
 class SlowRequestTest(SharedClusterTest):

@@ -75,6 +75,20 @@ TEST(InfoPageTest, PartialSeedsHaveAColumnWhenATorrentHasOne) {
       << html;
 }
 
+TEST(InfoPageTest, TheTotalsHaveAPartialSeedsColumnWhenThereIsOne) {
+  proto::StatsReply stats = Stats();
+  EXPECT_EQ(RenderInfoPage(stats, 1, 1, kRoomy).find("partial seeds"), std::string::npos);
+  stats.set_partial_seeds(2);
+  const std::string html = RenderInfoPage(stats, 1, 1, kRoomy);
+  EXPECT_NE(html.find("<tr><th>torrents</th><th>peers</th><th>seeders</th><th>leechers</th>"
+                      "<th>partial seeds</th><th>completed</th></tr>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<tr><td>2</td><td>7</td><td>3</td><td>4</td><td>2</td><td>9</td></tr>"),
+            std::string::npos)
+      << html;
+}
+
 TEST(InfoPageTest, WithoutTorrentsToListThereIsNoListAtAll) {
   proto::StatsReply stats = Stats();  // members only: the shards send totals, no torrents
   stats.clear_top();

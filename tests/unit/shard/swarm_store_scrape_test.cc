@@ -144,7 +144,10 @@ TEST_F(SwarmScrapeTest, StatsCarriesTheTotals) {
   EXPECT_EQ(stats.seeders(), 3u);
   EXPECT_EQ(stats.leechers(), 4u);
   EXPECT_EQ(stats.completed(), 2u);
+  EXPECT_EQ(stats.partial_seeds(), 0u);
   EXPECT_THAT(stats.top(), IsEmpty());
+  Announce(AnnounceBuilder(HashOf(2), "10.9.0.1", 6881).Paused());
+  EXPECT_EQ(store_.Stats(0).partial_seeds(), 1u);
 }
 
 TEST_F(SwarmScrapeTest, StatsTopListsTheBiggestSwarmsFirstTiesByInfohash) {
