@@ -561,6 +561,7 @@ PeerSpan PeerFamily<A>::Span(PeerKind kind, std::uint32_t skip) const {
 template <std::size_t A>
 PeerSpan PeerFamily<A>::Downloaders(std::uint32_t skip) const {
   PeerSpan out = Span(PeerKind::kLeecher, skip);
+  if (partial_seeds() > out.count / 4) return out;  // see the declaration
   out.flags_offset = kEndpointSize + 4;
   out.left_out_flags = kPartialSeedFlag;
   const bool skips_one = skip < out.count && PartialSeedAt(first(PeerKind::kLeecher) + skip);

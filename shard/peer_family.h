@@ -106,7 +106,10 @@ class PeerFamily {
 
   // A view of one kind for peer selection that leaves out the entry at `skip` (kNoSkip: none).
   PeerSpan Span(PeerKind kind, std::uint32_t skip = PeerSpan::kNoSkip) const;
-  // The leechers' view that also leaves out the partial seeds (BEP 21): the downloaders.
+  // The leechers' view that also leaves out the partial seeds (BEP 21): the downloaders. Only
+  // while they are at most a quarter of the leechers: they are found by drawing, and where most
+  // were partial seeds (as anyone announcing many paused endpoints could make them), each draw
+  // would mostly miss, so they are then all given, as before BEP 21 was heeded.
   PeerSpan Downloaders(std::uint32_t skip = PeerSpan::kNoSkip) const;
 
   // Heap bytes requested for the block (for memory accounting; malloc adds ~8 per block).

@@ -83,39 +83,119 @@ class ReplyWriter {
   bool want_peer_ids_;
 };
 
-// Draws `missing` peers more for the runs of SelectPeers whose draw was left out, uniformly
-// among the candidates neither left out nor given, so that each such candidate keeps the same
-// chance: at random while that mostly succeeds, then (most left out) from a list of them.
-// `picks`: each run's draw, its runs of `total` candidates starting at `offset`.
-void DrawForLeftOut(std::span<const PeerSpan> spans, std::uint64_t total, std::uint64_t offset,
-                    const std::vector<std::uint64_t>& picks, std::uint64_t missing, FastRng& rng,
-                    ReplyWriter& writer) {
-  const std::uint64_t runs = picks.size();
-  std::vector<std::uint64_t> extra;
-  const auto free = [&](std::uint64_t position, const PeerSpan& span, const std::uint8_t* entry) {
-    if (span.LeftOut(entry)) return false;
+// Positions given already: a list while few (each looked up by a scan), then a bitmap over all
+// the candidates, so that a large numwant costs no quadratic scan and a small one no bitmap.
+class GivenPositions {
+ public:
+  explicit GivenPositions(std::uint64_t total) : total_(total) {}
+
+  std::uint64_t size() const { return size_; }
+  bool Contains(std::uint64_t position) const {
+    if (!bits_.empty()) return ((bits_[position / 64] >> (position % 64)) & 1) != 0;
+    return std::find(listed_.begin(), listed_.end(), position) != listed_.end();
+  }
+  void Add(std::uint64_t position) {
+    ++size_;
+    if (bits_.empty() && listed_.size() < kMostListed) {
+      listed_.push_back(position);
+      return;
+    }
+    if (bits_.empty()) {
+      bits_.assign(total_ / 64 + 1, 0);
+      for (const std::uint64_t listed : listed_) Set(listed);
+    }
+    Set(position);
+  }
+
+ private:
+  static constexpr std::size_t kMostListed = 64;
+  void Set(std::uint64_t position) { bits_[position / 64] |= std::uint64_t{1} << (position % 64); }
+
+  std::uint64_t total_;
+  std::uint64_t size_ = 0;
+  std::vector<std::uint64_t> listed_;
+  std::vector<std::uint64_t> bits_;
+};
+
+// Draws up to `missing` peers more for the runs of SelectPeers whose draw was left out, at
+// random among the candidates neither left out nor given, so each keeps about the same chance.
+// `picks`: each run's draw, its runs of `total` candidates starting at `offset`. Returns how
+// many it appended.
+std::uint64_t DrawForLeftOut(std::span<const PeerSpan> spans, std::uint64_t total,
+                             std::uint64_t offset, std::span<const std::uint64_t> picks,
+                             std::uint64_t missing, FastRng& rng, ReplyWriter& writer) {
+  GivenPositions extra(total);
+  const auto available = [&](std::uint64_t position, const PeerSpan& span,
+                             const std::uint8_t* entry) {
+    if (span.LeftOut(entry) || extra.Contains(position)) return false;
+    // Run r holds the positions from r * total / runs on (counted from the offset): the one
+    // holding p is the largest r with r * total / runs <= p, ((p + 1) * runs - 1) / total.
     const std::uint64_t from_offset = position + (position >= offset ? 0 : total) - offset;
-    if (picks[((from_offset + 1) * runs - 1) / total] == position) return false;  // its run's
-    return std::find(extra.begin(), extra.end(), position) == extra.end();
+    return picks[((from_offset + 1) * picks.size() - 1) / total] != position;
   };
+  // With at most a quarter left out (PeerFamily::Downloaders) a draw succeeds more often than not
+  // until most of the others are given; then (numwant near their number) a list of them, about
+  // the reply's size, takes over.
   for (std::uint64_t draws = 0; extra.size() < missing && draws < 8 * missing + 16; ++draws) {
     const std::uint64_t position = rng.Below(static_cast<std::uint32_t>(total));
     const auto [span, entry] = CandidateCursor(spans).At(position);
-    if (!free(position, *span, entry)) continue;
-    extra.push_back(position);
+    if (!available(position, *span, entry)) continue;
+    extra.Add(position);
     writer.Put(*span, entry);
   }
-  if (extra.size() == missing) return;
+  if (extra.size() == missing) return missing;
   std::vector<std::pair<const PeerSpan*, const std::uint8_t*>> others;
   CandidateCursor cursor(spans);
   for (std::uint64_t position = 0; position < total; ++position) {
     const auto [span, entry] = cursor.At(position);
-    if (free(position, *span, entry)) others.emplace_back(span, entry);
+    if (available(position, *span, entry)) others.emplace_back(span, entry);
   }
-  for (std::size_t i = 0; i < missing - extra.size(); ++i) {  // a partial shuffle
+  const std::size_t more = std::min<std::size_t>(missing - extra.size(), others.size());
+  for (std::size_t i = 0; i < more; ++i) {  // a partial shuffle
     std::swap(others[i], others[i + rng.Below(static_cast<std::uint32_t>(others.size() - i))]);
     writer.Put(*others[i].first, others[i].second);
   }
+  return extra.size() + more;
+}
+
+// One peer drawn from each of `wanted` runs of the `total` candidates, from `offset` on, a chunk
+// at a time, each entry prefetched as it is drawn, so that the cache misses of a large swarm
+// overlap instead of coming one after another. kLeavesOut: a left-out draw is not given, but
+// counted (returned), and each run's draw is kept in `picks` for DrawForLeftOut; without, the
+// loop has nothing of it.
+template <bool kLeavesOut>
+std::uint64_t DrawOnePerRun(std::span<const PeerSpan> spans, std::uint64_t total,
+                            std::uint64_t wanted, std::uint64_t offset, FastRng& rng,
+                            ReplyWriter& writer, std::vector<std::uint64_t>& picks) {
+  constexpr std::uint64_t kChunk = 16;
+  std::array<std::pair<const PeerSpan*, const std::uint8_t*>, kChunk> drawn;
+  CandidateCursor cursor(spans);
+  std::uint64_t last_position = 0;
+  std::uint64_t missing = 0;
+  for (std::uint64_t first = 0; first < wanted; first += kChunk) {
+    const std::uint64_t count = std::min(kChunk, wanted - first);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const std::uint64_t run = first + i;
+      const std::uint64_t begin = run * total / wanted;
+      const std::uint64_t end = (run + 1) * total / wanted;
+      std::uint64_t position = offset + begin + rng.Below(static_cast<std::uint32_t>(end - begin));
+      position -= position >= total ? total : 0;  // both terms are below total: no division
+      if (position < last_position) cursor = CandidateCursor(spans);  // wrapped round, once
+      last_position = position;
+      drawn[i] = cursor.At(position);
+      __builtin_prefetch(drawn[i].second);
+      if constexpr (kLeavesOut) picks.push_back(position);
+    }
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const auto [span, entry] = drawn[i];
+      if (kLeavesOut && span->LeftOut(entry)) {
+        ++missing;
+      } else {
+        writer.Put(*span, entry);
+      }
+    }
+  }
+  return missing;
 }
 
 }  // namespace
@@ -137,44 +217,20 @@ std::uint32_t SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant
   // Each list is grown once to the most it can take and written in place (one copy of a fixed
   // size per peer, no append bookkeeping), then cut to what was written.
   ReplyWriter writer(wanted, total4, total - total4, want_peer_ids, out);
-  std::vector<std::uint64_t> picks;  // with candidates left out: each run's draw
-  if (left_out > 0) picks.reserve(wanted);
-  std::uint64_t missing = 0;  // runs whose draw was left out
-
-  // Drawn a chunk at a time, each entry prefetched as it is drawn, so that the cache misses of
-  // a large swarm overlap instead of coming one after another.
-  constexpr std::uint64_t kChunk = 16;
-  std::array<std::pair<const PeerSpan*, const std::uint8_t*>, kChunk> drawn;
-  CandidateCursor cursor(spans);
   // The runs start at a random place and wrap round: with fixed runs, a run of one peer (numwant
   // over half the candidates) would put that peer in every reply.
   const std::uint64_t offset = rng.Below(static_cast<std::uint32_t>(total));
-  std::uint64_t last_position = 0;
-  for (std::uint64_t first = 0; first < wanted; first += kChunk) {
-    const std::uint64_t count = std::min(kChunk, wanted - first);
-    for (std::uint64_t i = 0; i < count; ++i) {
-      const std::uint64_t run = first + i;
-      const std::uint64_t begin = run * total / wanted;
-      const std::uint64_t end = (run + 1) * total / wanted;
-      std::uint64_t position = offset + begin + rng.Below(static_cast<std::uint32_t>(end - begin));
-      position -= position >= total ? total : 0;  // both terms are below total: no division
-      if (position < last_position) cursor = CandidateCursor(spans);  // wrapped round, once
-      last_position = position;
-      drawn[i] = cursor.At(position);
-      __builtin_prefetch(drawn[i].second);
-      if (left_out > 0) picks.push_back(position);
-    }
-    for (std::uint64_t i = 0; i < count; ++i) {
-      const auto [span, entry] = drawn[i];
-      if (left_out > 0 && span->LeftOut(entry)) {
-        ++missing;
-      } else {
-        writer.Put(*span, entry);
-      }
-    }
+  std::vector<std::uint64_t> picks;  // with candidates left out: each run's draw
+  if (left_out == 0) {
+    DrawOnePerRun<false>(spans, total, wanted, offset, rng, writer, picks);
+    return static_cast<std::uint32_t>(wanted);
   }
-  if (missing > 0) DrawForLeftOut(spans, total, offset, picks, missing, rng, writer);
-  return static_cast<std::uint32_t>(wanted);
+  picks.reserve(wanted);
+  const std::uint64_t missing =
+      DrawOnePerRun<true>(spans, total, wanted, offset, rng, writer, picks);
+  if (missing == 0) return static_cast<std::uint32_t>(wanted);
+  return static_cast<std::uint32_t>(
+      wanted - missing + DrawForLeftOut(spans, total, offset, picks, missing, rng, writer));
 }
 
 }  // namespace shardtrack

@@ -1,6 +1,7 @@
 // Random peer selection for an announce reply, straight into the reply's compact wire form.
 // A PeerSpan is a read-only view of packed peer entries (see peer_family.h) that may leave out one
-// entry (the requester). Pure; allocates nothing beyond the reply's bytes.
+// entry (the requester). Pure; allocates nothing beyond the reply's bytes, unless entries are
+// left out by their flags.
 #pragma once
 
 #include <cstddef>
@@ -39,7 +40,7 @@ struct PeerSpan {
 // candidates are cut into numwant equal runs, starting at a random place and wrapping round, and
 // one peer is drawn at random from each run, so every candidate has the same chance and no peer
 // is favoured by its place in the swarm. A run whose draw is left out gives its place to a
-// candidate drawn at random among those neither left out nor given, so each keeps the same
+// candidate drawn at random among those neither left out nor given, so each keeps about the same
 // chance. Returns how many it appended.
 std::uint32_t SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant,
                           bool want_peer_ids, FastRng& rng, proto::AnnounceReply& out);

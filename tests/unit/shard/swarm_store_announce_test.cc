@@ -277,9 +277,9 @@ TEST_F(SwarmStoreTest, Ipv6RequesterIsNotInItsOwnList) {
 // BEP 21: a seeder and a partial seed want nothing of a partial seed, and a partial seed nothing
 // of a seeder: both are given the downloaders only. A downloader is given everyone.
 TEST_F(SwarmStoreTest, SeedersAndPartialSeedsAreGivenTheDownloadersOnly) {
-  const auto downloaders = AddLeechers(5);
-  std::vector<std::string> partial_seeds;
-  for (int i = 6; i <= 8; ++i) {
+  const auto downloaders = AddLeechers(9);
+  std::vector<std::string> partial_seeds;  // a quarter of the leechers
+  for (int i = 10; i <= 12; ++i) {
     Announce(Peer("10.0.0." + std::to_string(i), 6881).Paused());
     partial_seeds.push_back(EndpointText("10.0.0." + std::to_string(i), 6881));
   }
@@ -288,25 +288,22 @@ TEST_F(SwarmStoreTest, SeedersAndPartialSeedsAreGivenTheDownloadersOnly) {
 
   EXPECT_THAT(Peers4(Announce(Peer("10.0.1.3", 6881).Seeder())),
               UnorderedElementsAreArray(downloaders));
-  EXPECT_THAT(Peers4(Announce(Peer("10.0.0.6", 6881).Paused())),
+  EXPECT_THAT(Peers4(Announce(Peer("10.0.0.10", 6881).Paused())),
               UnorderedElementsAreArray(downloaders));
   const auto reply = Announce(Peer("10.0.0.1", 6881));
-  EXPECT_THAT(Peers4(reply), SizeIs(4 + 3 + 3));
+  EXPECT_THAT(Peers4(reply), SizeIs(8 + 3 + 3));
   for (const std::string& partial_seed : partial_seeds) {
     EXPECT_THAT(Peers4(reply), Contains(partial_seed));
   }
   EXPECT_EQ(reply.complete(), 3u);
-  EXPECT_EQ(reply.incomplete(), 8u);
+  EXPECT_EQ(reply.incomplete(), 12u);
 }
 
 // Partial seeds in one stretch of the swarm's order leave the runs over it empty: a seeder still
 // gets as many downloaders as it asks for, each once, and over many announces every one of them.
-TEST_F(SwarmStoreTest, ASeederGetsAsManyDownloadersAsItAsksAmongManyPartialSeeds) {
-  for (int i = 1; i <= 150; ++i) {
-    Announce(
-        Peer("10.0." + std::to_string(i / 100) + "." + std::to_string(i % 100), 6881).Paused());
-  }
-  const auto downloaders = AddLeechers(50, "10.1.0.");  // after all of them in endpoint order
+TEST_F(SwarmStoreTest, ASeederGetsAsManyDownloadersAsItAsksAmongAQuarterOfPartialSeeds) {
+  for (int i = 1; i <= 50; ++i) Announce(Peer("10.0.0." + std::to_string(i), 6881).Paused());
+  const auto downloaders = AddLeechers(150, "10.1.0.");  // after all of them in endpoint order
   std::set<std::string> seen;
   for (int i = 1; i <= 40; ++i) {
     const auto peers =
@@ -319,8 +316,20 @@ TEST_F(SwarmStoreTest, ASeederGetsAsManyDownloadersAsItAsksAmongManyPartialSeeds
     }
   }
   EXPECT_EQ(seen.size(), downloaders.size());
-  EXPECT_THAT(Peers4(Announce(Peer("10.2.1.1", 6881).Seeder().Numwant(80))),
+  EXPECT_THAT(Peers4(Announce(Peer("10.2.1.1", 6881).Seeder().Numwant(200))),
               UnorderedElementsAreArray(downloaders));
+}
+
+// Where more than a quarter of the leechers are partial seeds, leaving them out would cost a
+// draw after draw (and anyone can announce many paused endpoints): all the leechers are given.
+TEST_F(SwarmStoreTest, PastAQuarterOfPartialSeedsASeederIsGivenEveryLeecher) {
+  auto leechers = AddLeechers(3);
+  for (int i = 4; i <= 5; ++i) {
+    Announce(Peer("10.0.0." + std::to_string(i), 6881).Paused());
+    leechers.push_back(EndpointText("10.0.0." + std::to_string(i), 6881));
+  }
+  EXPECT_THAT(Peers4(Announce(Peer("10.0.1.1", 6881).Seeder())),
+              UnorderedElementsAreArray(leechers));
 }
 
 TEST_F(SwarmStoreTest, SeederIsGivenLeechersOnly) {
