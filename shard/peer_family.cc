@@ -15,7 +15,7 @@
 namespace shardtrack {
 namespace {
 
-// Entry layout: [endpoint][last_seen: 4 bytes little-endian][flags][peer id, if kept].
+// Bits of an entry's flags byte (at PeerFamily::kFlagsAt).
 constexpr std::uint8_t kCompletedFlag = 1;
 constexpr std::uint8_t kPartialSeedFlag = 2;
 
@@ -438,17 +438,17 @@ void PeerFamily<A>::Set(PeerKind kind, std::uint32_t index, const PeerState& sta
 
 template <std::size_t A>
 bool PeerFamily<A>::WriteState(PeerKind kind, std::uint32_t position, const PeerState& state) {
-  std::uint8_t* at = entry(position) + kEndpointSize;
+  std::uint8_t* at = entry(position);
   const bool partial_seed = StoredAsPartialSeed(kind, state);
-  Store32(at, ClampTo32(state.last_seen));
-  at[4] = (state.completed ? kCompletedFlag : 0) | (partial_seed ? kPartialSeedFlag : 0);
-  if (keeps_peer_ids()) std::memcpy(at + 5, state.peer_id.bytes.data(), PeerId::kSize);
+  Store32(at + kLastSeenAt, ClampTo32(state.last_seen));
+  at[kFlagsAt] = (state.completed ? kCompletedFlag : 0) | (partial_seed ? kPartialSeedFlag : 0);
+  if (keeps_peer_ids()) std::memcpy(at + kPeerIdAt, state.peer_id.bytes.data(), PeerId::kSize);
   return partial_seed;
 }
 
 template <std::size_t A>
 bool PeerFamily<A>::PartialSeedAt(std::uint32_t position) const {
-  return (entry(position)[kEndpointSize + 4] & kPartialSeedFlag) != 0;
+  return (entry(position)[kFlagsAt] & kPartialSeedFlag) != 0;
 }
 
 template <std::size_t A>
@@ -461,18 +461,18 @@ typename PeerFamily<A>::Endpoint PeerFamily<A>::EndpointAt(PeerKind kind,
 
 template <std::size_t A>
 PeerState PeerFamily<A>::StateAt(PeerKind kind, std::uint32_t index) const {
-  const std::uint8_t* at = entry(first(kind) + index) + kEndpointSize;
+  const std::uint8_t* at = entry(first(kind) + index);
   PeerState out;
-  out.last_seen = Load32(at);
-  out.completed = (at[4] & kCompletedFlag) != 0;
-  out.partial_seed = (at[4] & kPartialSeedFlag) != 0;
-  if (keeps_peer_ids()) std::memcpy(out.peer_id.bytes.data(), at + 5, PeerId::kSize);
+  out.last_seen = Load32(at + kLastSeenAt);
+  out.completed = (at[kFlagsAt] & kCompletedFlag) != 0;
+  out.partial_seed = (at[kFlagsAt] & kPartialSeedFlag) != 0;
+  if (keeps_peer_ids()) std::memcpy(out.peer_id.bytes.data(), at + kPeerIdAt, PeerId::kSize);
   return out;
 }
 
 template <std::size_t A>
 bool PeerFamily<A>::SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff) const {
-  return static_cast<UnixSeconds>(Load32(entry(first(kind) + index) + kEndpointSize)) <= cutoff;
+  return static_cast<UnixSeconds>(Load32(entry(first(kind) + index) + kLastSeenAt)) <= cutoff;
 }
 
 template <std::size_t A>
@@ -554,7 +554,7 @@ PeerSpan PeerFamily<A>::Span(PeerKind kind, std::uint32_t skip) const {
   out.skip = skip;
   out.endpoint_size = kEndpointSize;
   out.entry_size = entry_size();
-  out.peer_id_offset = keeps_peer_ids() ? kEndpointSize + 5 : 0;
+  out.peer_id_offset = keeps_peer_ids() ? kPeerIdAt : 0;
   return out;
 }
 
@@ -562,7 +562,7 @@ template <std::size_t A>
 PeerSpan PeerFamily<A>::Downloaders(std::uint32_t skip) const {
   PeerSpan out = Span(PeerKind::kLeecher, skip);
   if (partial_seeds() > out.count / 4) return out;  // see the declaration
-  out.flags_offset = kEndpointSize + 4;
+  out.flags_offset = kFlagsAt;
   out.left_out_flags = kPartialSeedFlag;
   const bool skips_one = skip < out.count && PartialSeedAt(first(PeerKind::kLeecher) + skip);
   out.left_out = partial_seeds() - (skips_one ? 1 : 0);

@@ -121,6 +121,11 @@ class PeerFamily {
   // bytes). Whichever family has a partial seed counts them; a reallocation drops a count of 0.
   // An indexed block ends with its index's SipHash key and its slots, right after the entries.
   static constexpr std::size_t kHeaderSize = 12;
+  // Where an entry's last_seen (4 bytes, little-endian), flags byte and peer id start.
+  static constexpr std::size_t kLastSeenAt = kEndpointSize;
+  static constexpr std::size_t kFlagsAt = kLastSeenAt + 4;
+  static constexpr std::size_t kPeerIdAt = kFlagsAt + 1;
+  static_assert(kPeerIdAt == kEntrySizeWithoutId);
   static constexpr std::size_t HeaderSize(bool counts_partial_seeds) {
     return kHeaderSize + (counts_partial_seeds ? 4 : 0);
   }

@@ -54,7 +54,8 @@ struct ReplyList {
   char* next = nullptr;
 };
 
-// The reply's lists, each grown once to the most it can take.
+// The reply's lists, each grown once to the most it can take and written in place (one copy of a
+// fixed size per peer, no append bookkeeping), then cut to what was written.
 class ReplyWriter {
  public:
   ReplyWriter(std::uint64_t wanted, std::uint64_t total4, std::uint64_t total6, bool want_peer_ids,
@@ -214,8 +215,6 @@ std::uint32_t SelectPeers(std::span<const PeerSpan> spans, std::uint32_t numwant
   const std::uint64_t wanted = std::min<std::uint64_t>(numwant, total - left_out);
   if (wanted == 0) return 0;
 
-  // Each list is grown once to the most it can take and written in place (one copy of a fixed
-  // size per peer, no append bookkeeping), then cut to what was written.
   ReplyWriter writer(wanted, total4, total - total4, want_peer_ids, out);
   // The runs start at a random place and wrap round: with fixed runs, a run of one peer (numwant
   // over half the candidates) would put that peer in every reply.

@@ -17,7 +17,7 @@
 namespace shardtrack {
 namespace {
 
-// Entries as a family lays them out without ids: a 6-byte endpoint (10.0.0.n, port n), 4 bytes
+// Entries as a family lays them out without ids: a 6-byte endpoint (10.0.n, port n), 4 bytes
 // of last-seen and a flags byte, where the flag 2 marks a partial seed.
 constexpr std::size_t kEntrySize = 11;
 constexpr std::size_t kFlagsAt = 10;
@@ -32,6 +32,7 @@ struct Swarm {
     for (std::uint32_t n = 0; n < count; ++n) {
       std::uint8_t* entry = bytes.data() + n * kEntrySize;
       entry[0] = 10;
+      entry[2] = static_cast<std::uint8_t>(n >> 8);
       entry[3] = static_cast<std::uint8_t>(n);
       entry[5] = static_cast<std::uint8_t>(n);
       entry[kFlagsAt] = partial_seed(n) ? kPartialSeed : 0;
@@ -55,7 +56,8 @@ struct Swarm {
 std::vector<std::uint32_t> Drawn(const proto::AnnounceReply& reply) {
   std::vector<std::uint32_t> out;
   for (std::size_t at = 0; at < reply.peers4().size(); at += 6) {
-    out.push_back(static_cast<std::uint8_t>(reply.peers4()[at + 3]));
+    out.push_back(static_cast<std::uint8_t>(reply.peers4()[at + 2]) << 8 |
+                  static_cast<std::uint8_t>(reply.peers4()[at + 3]));
   }
   return out;
 }
@@ -89,6 +91,37 @@ TEST(SelectPeersTest, LeavesOutPartialSeedsAndGivesAsManyOthersAsAskedWhereverTh
       }
     }
   }
+}
+
+// Past 64 replacements the given ones are looked up in a bitmap: still each once, none left out.
+TEST(SelectPeersTest, ManyRunsOfLeftOutDrawsStillGiveEachOtherOnce) {
+  const auto partial_seed = [](std::uint32_t n) { return n < 500; };  // a quarter, in a row
+  const Swarm swarm(2000, partial_seed);
+  FastRng rng(5);
+  for (const std::uint32_t numwant : {600u, 1200u, 1500u, 1600u}) {
+    proto::AnnounceReply reply;
+    const std::uint32_t given = SelectPeers(std::array{swarm.Span()}, numwant, false, rng, reply);
+    const std::vector<std::uint32_t> drawn = Drawn(reply);
+    ASSERT_EQ(given, std::min(numwant, 1500u)) << numwant;
+    ASSERT_EQ(drawn.size(), given);
+    EXPECT_EQ(std::set(drawn.begin(), drawn.end()).size(), drawn.size()) << numwant;
+    EXPECT_TRUE(std::none_of(drawn.begin(), drawn.end(), partial_seed)) << numwant;
+  }
+}
+
+// A span that counts fewer left out than its flags mark gets only what exists, each once, and
+// says how many: nothing is read past the candidates.
+TEST(SelectPeersTest, ASpanUndercountingItsLeftOutGetsWhatThereIsAndSaysSo) {
+  const auto partial_seed = [](std::uint32_t n) { return n < 20; };
+  const Swarm swarm(60, partial_seed);
+  PeerSpan span = swarm.Span();
+  span.left_out = 5;  // 20 are marked
+  FastRng rng(9);
+  proto::AnnounceReply reply;
+  EXPECT_EQ(SelectPeers(std::array{span}, 60, false, rng, reply), 40u);
+  const std::vector<std::uint32_t> drawn = Drawn(reply);
+  EXPECT_EQ(std::set(drawn.begin(), drawn.end()).size(), 40u);
+  EXPECT_TRUE(std::none_of(drawn.begin(), drawn.end(), partial_seed));
 }
 
 TEST(SelectPeersTest, EachCandidateNotLeftOutHasAboutTheSameChance) {
