@@ -9,15 +9,17 @@
 #include <string_view>
 #include <vector>
 
-#include "shard/clamp32.h"
 #include "shard/endpoint_slots.h"
+#include "shard/seen_time.h"
 
 namespace shardtrack {
 namespace {
 
-// Bits of an entry's flags byte (at PeerFamily::kFlagsAt).
-constexpr std::uint8_t kCompletedFlag = 1;
-constexpr std::uint8_t kPartialSeedFlag = 2;
+// An entry's flags: the bits above last_seen's in its 3 bytes at PeerFamily::kLastSeenAt.
+constexpr std::uint32_t kCompletedBit = std::uint32_t{1} << kSeenTimeBits;
+constexpr std::uint32_t kPartialSeedBit = kCompletedBit << 1;
+// The partial-seed bit within the byte at PeerFamily::kFlagsAt, for peer selection.
+constexpr std::uint8_t kPartialSeedFlag = kPartialSeedBit >> 16;
 
 // A seeder's partial_seed is not kept: only a leecher can be one.
 bool StoredAsPartialSeed(PeerKind kind, const PeerState& state) {
@@ -36,6 +38,14 @@ std::uint32_t Load32(const std::uint8_t* from) {
 
 void Store32(std::uint8_t* to, std::uint32_t value) {
   for (int i = 0; i < 4; ++i) to[i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+std::uint32_t Load24(const std::uint8_t* from) {
+  return from[0] | (std::uint32_t{from[1]} << 8) | (std::uint32_t{from[2]} << 16);
+}
+
+void Store24(std::uint8_t* to, std::uint32_t value) {
+  for (int i = 0; i < 3; ++i) to[i] = static_cast<std::uint8_t>(value >> (8 * i));
 }
 
 constexpr std::uint32_t kPeerIdBit = 0x8000'0000;
@@ -440,8 +450,8 @@ template <std::size_t A>
 bool PeerFamily<A>::WriteState(PeerKind kind, std::uint32_t position, const PeerState& state) {
   std::uint8_t* at = entry(position);
   const bool partial_seed = StoredAsPartialSeed(kind, state);
-  Store32(at + kLastSeenAt, ClampTo32(state.last_seen));
-  at[kFlagsAt] = (state.completed ? kCompletedFlag : 0) | (partial_seed ? kPartialSeedFlag : 0);
+  Store24(at + kLastSeenAt, PackSeenTime(state.last_seen) | (state.completed ? kCompletedBit : 0) |
+                                (partial_seed ? kPartialSeedBit : 0));
   if (keeps_peer_ids()) std::memcpy(at + kPeerIdAt, state.peer_id.bytes.data(), PeerId::kSize);
   return partial_seed;
 }
@@ -460,31 +470,54 @@ typename PeerFamily<A>::Endpoint PeerFamily<A>::EndpointAt(PeerKind kind,
 }
 
 template <std::size_t A>
-PeerState PeerFamily<A>::StateAt(PeerKind kind, std::uint32_t index) const {
+PeerState PeerFamily<A>::StateAt(PeerKind kind, std::uint32_t index, UnixSeconds reference) const {
   const std::uint8_t* at = entry(first(kind) + index);
   PeerState out;
-  out.last_seen = Load32(at + kLastSeenAt);
-  out.completed = (at[kFlagsAt] & kCompletedFlag) != 0;
-  out.partial_seed = (at[kFlagsAt] & kPartialSeedFlag) != 0;
+  const std::uint32_t packed = Load24(at + kLastSeenAt);
+  out.last_seen = UnpackSeenTime(packed & kSeenTimeMask, reference);
+  out.completed = (packed & kCompletedBit) != 0;
+  out.partial_seed = (packed & kPartialSeedBit) != 0;
   if (keeps_peer_ids()) std::memcpy(out.peer_id.bytes.data(), at + kPeerIdAt, PeerId::kSize);
   return out;
 }
 
 template <std::size_t A>
-bool PeerFamily<A>::SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff) const {
-  return static_cast<UnixSeconds>(Load32(entry(first(kind) + index) + kLastSeenAt)) <= cutoff;
+UnixSeconds PeerFamily<A>::SeenAt(std::uint32_t position, UnixSeconds reference) const {
+  return UnpackSeenTime(Load24(entry(position) + kLastSeenAt) & kSeenTimeMask, reference);
 }
 
 template <std::size_t A>
-std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
-  if (indexed() && ExpiringFew(cutoff)) return EraseEachSeenAtOrBefore(cutoff);
+bool PeerFamily<A>::SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff,
+                                   UnixSeconds reference) const {
+  return SeenAt(first(kind) + index, reference) <= cutoff;
+}
+
+template <std::size_t A>
+void PeerFamily<A>::ClampSeenTimes(UnixSeconds from, UnixSeconds to) {
+  for (PeerKind kind : {PeerKind::kSeeder, PeerKind::kLeecher}) {
+    for (std::uint32_t i = 0; i < size(kind); ++i) {
+      const std::uint32_t position = first(kind) + i;
+      const UnixSeconds seen = SeenAt(position, from);
+      const UnixSeconds within = ClampIntoReach(seen, to);
+      if (within == seen) continue;
+      std::uint8_t* at = entry(position) + kLastSeenAt;
+      Store24(at, (Load24(at) & ~kSeenTimeMask) | PackSeenTime(within));
+    }
+  }
+}
+
+template <std::size_t A>
+std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds reference) {
+  if (indexed() && ExpiringFew(cutoff, reference)) {
+    return EraseEachSeenAtOrBefore(cutoff, reference);
+  }
   const std::uint32_t seeders = size(PeerKind::kSeeder);
   const std::uint32_t leechers = size(PeerKind::kLeecher);
   const std::size_t size_of_entry = entry_size();
   // Seeders close ranks towards the front, leechers towards the back.
   std::uint32_t kept_seeders = 0;
   for (std::uint32_t i = 0; i < seeders; ++i) {
-    if (SeenAtOrBefore(PeerKind::kSeeder, i, cutoff)) continue;
+    if (SeenAtOrBefore(PeerKind::kSeeder, i, cutoff, reference)) continue;
     if (kept_seeders != i) std::memcpy(entry(kept_seeders), entry(i), size_of_entry);
     ++kept_seeders;
   }
@@ -492,7 +525,7 @@ std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
   std::uint32_t kept_leechers = 0;
   std::uint32_t kept_partial_seeds = 0;
   for (std::uint32_t i = leechers; i-- > 0;) {
-    if (SeenAtOrBefore(PeerKind::kLeecher, i, cutoff)) continue;
+    if (SeenAtOrBefore(PeerKind::kLeecher, i, cutoff, reference)) continue;
     ++kept_leechers;
     const std::uint32_t from = end - leechers + i;
     kept_partial_seeds += PartialSeedAt(from);
@@ -518,10 +551,12 @@ std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff) {
 // of 100,000 and a fifteenth of a million expiring; at an eighth neither way pauses the loop
 // much longer than the other (about 0.1 s at a million; at a quarter erasing took 175 ms).
 template <std::size_t A>
-bool PeerFamily<A>::ExpiringFew(UnixSeconds cutoff) const {
+bool PeerFamily<A>::ExpiringFew(UnixSeconds cutoff, UnixSeconds reference) const {
   std::uint32_t expiring = 0;
   for (PeerKind kind : {PeerKind::kSeeder, PeerKind::kLeecher}) {
-    for (std::uint32_t i = 0; i < size(kind); ++i) expiring += SeenAtOrBefore(kind, i, cutoff);
+    for (std::uint32_t i = 0; i < size(kind); ++i) {
+      expiring += SeenAtOrBefore(kind, i, cutoff, reference);
+    }
   }
   return expiring < size() / 8;
 }
@@ -530,17 +565,17 @@ bool PeerFamily<A>::ExpiringFew(UnixSeconds cutoff) const {
 // seeder comes from the end (so index i is checked again), a leecher from the front (so the
 // downward walk reaches it at i - 1, its new index).
 template <std::size_t A>
-std::uint32_t PeerFamily<A>::EraseEachSeenAtOrBefore(UnixSeconds cutoff) {
+std::uint32_t PeerFamily<A>::EraseEachSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds reference) {
   const std::uint32_t before = size();
   for (std::uint32_t i = 0; i < size(PeerKind::kSeeder);) {
-    if (SeenAtOrBefore(PeerKind::kSeeder, i, cutoff)) {
+    if (SeenAtOrBefore(PeerKind::kSeeder, i, cutoff, reference)) {
       Erase(PeerKind::kSeeder, i);
     } else {
       ++i;
     }
   }
   for (std::uint32_t i = size(PeerKind::kLeecher); i-- > 0;) {
-    if (SeenAtOrBefore(PeerKind::kLeecher, i, cutoff)) Erase(PeerKind::kLeecher, i);
+    if (SeenAtOrBefore(PeerKind::kLeecher, i, cutoff, reference)) Erase(PeerKind::kLeecher, i);
   }
   MaybeShrink(true, true);
   return before - size();

@@ -11,14 +11,15 @@
 // place is taken by that edge entry, so no insert or erase moves more than one entry (sorted, a
 // new peer in a swarm of a million moved ~15 MB).
 // Expiry sorts it again once it is back under kUnindexBelow peers. An entry is the endpoint in
-// compact wire form (address, port, network order), last_seen as 32-bit Unix seconds, a flags
-// byte and, if the family keeps peer ids, the 20-byte peer id: 11 or 31 bytes for IPv4, 23 or 43
-// for IPv6. A family with partial seeds (BEP 21) counts them in 4 more header bytes, so that a
-// scrape's `downloaders` walks no swarm and the rest pay nothing. Whether ids are kept is a bit of
-// the header, chosen by the Insert that allocates the block or turned on later by KeepPeerIds; a
-// family without ids reports all-zero ids. Capacity fills the malloc chunk and grows by
-// about 1.25x; it shrinks only once half of it is unused (hysteresis). An empty family holds no
-// block. Indices are per kind. Owns its block; move-only. Pure but for that random key.
+// compact wire form (address, port, network order), 3 bytes holding last_seen's low 22 bits
+// (shard/seen_time.h: read back against a reference time the owner passes) and two flags, and,
+// if the family keeps peer ids, the 20-byte peer id: 9 or 29 bytes for IPv4, 21 or 41 for IPv6. A
+// family with partial seeds (BEP 21) counts them in 4 more header bytes, so that a scrape's
+// `downloaders` walks no swarm and the rest pay nothing. Whether ids are kept is a bit of the
+// header, chosen by the Insert that allocates the block or turned on later by KeepPeerIds; a family
+// without ids reports all-zero ids. Capacity fills the malloc chunk and grows by about 1.25x; it
+// shrinks only once half of it is unused (hysteresis). An empty family holds no block. Indices are
+// per kind. Owns its block; move-only. Pure but for that random key.
 #pragma once
 
 #include <array>
@@ -35,9 +36,10 @@ namespace shardtrack {
 
 // What a swarm remembers about a peer besides its endpoint.
 struct PeerState {
-  PeerId peer_id;             // all zeros when the family keeps no ids
-  UnixSeconds last_seen = 0;  // kept as 32 bits: clamped to [0, 2^32 - 1]
-  bool completed = false;     // its completion was counted
+  PeerId peer_id;  // all zeros when the family keeps no ids
+  // Kept as its low 22 bits: read back exactly within kSeenTimeReach of the reference.
+  UnixSeconds last_seen = 0;
+  bool completed = false;  // its completion was counted
   // BEP 21: an incomplete peer that wants nothing more. Kept for leechers only: a seeder's is
   // read back false.
   bool partial_seed = false;
@@ -51,7 +53,7 @@ template <std::size_t kAddressSize>
 class PeerFamily {
  public:
   static constexpr std::size_t kEndpointSize = kAddressSize + 2;
-  static constexpr std::size_t kEntrySizeWithoutId = kEndpointSize + 4 + 1;
+  static constexpr std::size_t kEntrySizeWithoutId = kEndpointSize + 3;
   static constexpr std::size_t kEntrySizeWithId = kEntrySizeWithoutId + PeerId::kSize;
   // Sorted, at 8,000 peers a found peer costs ~0.2 us more than indexed (235-250 against 45-58
   // ns) and a join with a departure 0.6 us more (1.5 with peer ids), about 1% of a request's CPU;
@@ -98,11 +100,16 @@ class PeerFamily {
   void Set(PeerKind kind, std::uint32_t index, const PeerState& state);
 
   Endpoint EndpointAt(PeerKind kind, std::uint32_t index) const;
-  PeerState StateAt(PeerKind kind, std::uint32_t index) const;
+  // last_seen read back against `reference` (shard/seen_time.h).
+  PeerState StateAt(PeerKind kind, std::uint32_t index, UnixSeconds reference) const;
 
-  // Removes every peer with last_seen <= cutoff, keeping each kind's order. Returns how many.
-  // An indexed family left with fewer than kUnindexBelow peers is sorted again.
-  std::uint32_t EraseSeenAtOrBefore(UnixSeconds cutoff);
+  // Removes every peer with last_seen <= cutoff (read against `reference`), keeping each kind's
+  // order. Returns how many. An indexed family left with fewer than kUnindexBelow peers is
+  // sorted again.
+  std::uint32_t EraseSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds reference);
+  // For a reference moving from `from` to `to`: every last_seen read against `from` is clamped
+  // into reach of `to`, so that it still reads back (a time beyond reach, as the closest one).
+  void ClampSeenTimes(UnixSeconds from, UnixSeconds to);
 
   // A view of one kind for peer selection that leaves out the entry at `skip` (kNoSkip: none).
   PeerSpan Span(PeerKind kind, std::uint32_t skip = PeerSpan::kNoSkip) const;
@@ -121,10 +128,11 @@ class PeerFamily {
   // bytes). Whichever family has a partial seed counts them; a reallocation drops a count of 0.
   // An indexed block ends with its index's SipHash key and its slots, right after the entries.
   static constexpr std::size_t kHeaderSize = 12;
-  // Where an entry's last_seen (4 bytes, little-endian), flags byte and peer id start.
+  // Where an entry's last_seen and flags (3 bytes, little-endian: the time in the low 22 bits,
+  // the flags in the top two), the byte with the flags, and the peer id start.
   static constexpr std::size_t kLastSeenAt = kEndpointSize;
-  static constexpr std::size_t kFlagsAt = kLastSeenAt + 4;
-  static constexpr std::size_t kPeerIdAt = kFlagsAt + 1;
+  static constexpr std::size_t kFlagsAt = kLastSeenAt + 2;
+  static constexpr std::size_t kPeerIdAt = kLastSeenAt + 3;
   static_assert(kPeerIdAt == kEntrySizeWithoutId);
   static constexpr std::size_t HeaderSize(bool counts_partial_seeds) {
     return kHeaderSize + (counts_partial_seeds ? 4 : 0);
@@ -160,11 +168,13 @@ class PeerFamily {
   void CarryIndexTo(std::uint8_t* block, std::size_t header) const;
   void RebuildIndex();
   void SortKind(PeerKind kind);
-  bool SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff) const;
+  UnixSeconds SeenAt(std::uint32_t position, UnixSeconds reference) const;
+  bool SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff,
+                      UnixSeconds reference) const;
   // Whether fewer than an eighth of the peers were last seen at or before `cutoff`.
-  bool ExpiringFew(UnixSeconds cutoff) const;
+  bool ExpiringFew(UnixSeconds cutoff, UnixSeconds reference) const;
   // Expiry through Erase, for an indexed family losing few peers: no index rebuild.
-  std::uint32_t EraseEachSeenAtOrBefore(UnixSeconds cutoff);
+  std::uint32_t EraseEachSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds reference);
 
   std::unique_ptr<std::uint8_t[]> block_;
 };

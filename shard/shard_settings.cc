@@ -7,6 +7,7 @@
 
 #include "common/batch_limits.h"
 #include "common/zmq_endpoint.h"
+#include "shard/seen_time.h"
 
 namespace shardtrack {
 namespace {
@@ -75,14 +76,15 @@ void ShardSettings::Register(FlagSet& flags) {
 
 void ShardSettings::RegisterStorage(FlagSet& flags) {
   flags.Add("data-dir", &data_dir, "directory for snapshots and journals");
+  // A week at most: a peer's last-seen time is kept in 22 bits (shard/seen_time.h).
   flags.Add("peer-timeout", &peer_timeout, "seconds without an announce before a peer expires",
-            UpToTenYears(1));
+            Between(1, kLongestPeerTimeout, "a week"));
   flags.Add("expire-interval", &expire_interval, "seconds between expiry slices", UpToTenYears(1));
   flags.Add("expire-slice", &expire_slice, "torrents examined per expiry slice", AtLeast(1));
   flags.Add("expire-lap", &expire_lap,
             "longest seconds for an expiry sweep over all torrents (slices come faster when "
             "needed); 0: a tenth of --peer-timeout",
-            UpToTenYears(0));
+            Between(0, kLongestPeerTimeout, "a week"));
   flags.Add("torrent-retention", &torrent_retention,
             "seconds after its last announce that a torrent without peers keeps its completed "
             "count; then it is forgotten (0: kept for good)",
@@ -104,7 +106,7 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
   flags.Add("store-peer-ids", &store_peer_ids,
             "whose peer ids to keep for non-compact replies: asked (a torrent's, once an announce "
             "asks for them), always or never (the yes/no values it took before are taken too); "
-            "an IPv4 peer is 11 bytes without its id, 31 with",
+            "an IPv4 peer is 9 bytes without its id, 29 with",
             {{"asked", PeerIdPolicy::kWhenAsked},
              {"always", PeerIdPolicy::kAlways},
              {"never", PeerIdPolicy::kNever},

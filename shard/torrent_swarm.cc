@@ -6,6 +6,8 @@
 #include <numeric>
 #include <vector>
 
+#include "shard/seen_time.h"
+
 namespace shardtrack {
 namespace {
 
@@ -51,9 +53,11 @@ bool Listed(const PeerFamily<A>& family, const IpAddress& ip, std::uint16_t port
 }
 
 template <std::size_t A>
-void RestorePeer(const PeerRecord& peer, PeerFamily<A>& family, bool keep_peer_ids) {
+void RestorePeer(const PeerRecord& peer, PeerFamily<A>& family, bool keep_peer_ids,
+                 UnixSeconds last_announce) {
   const auto endpoint = MakeEndpoint<A>(peer.ip, peer.port);
-  const PeerState state{peer.peer_id, peer.last_seen, peer.completed, peer.partial_seed};
+  const PeerState state{peer.peer_id, ClampIntoReach(peer.last_seen, last_announce), peer.completed,
+                        peer.partial_seed};
   Put(family, endpoint, peer.seeder, state, family.Locate(endpoint), keep_peer_ids);
 }
 
@@ -65,9 +69,11 @@ TorrentSwarm::Applied ApplyToFamily(const PeerAnnounce& announce, UnixSeconds no
   const auto endpoint = MakeEndpoint<A>(announce.ip, announce.port);
   const ListingOf<A> listing = family.Locate(endpoint);
   PeerState state;
-  if (listing.as_seeder.found) state = family.StateAt(PeerKind::kSeeder, listing.as_seeder.index);
+  if (listing.as_seeder.found) {
+    state = family.StateAt(PeerKind::kSeeder, listing.as_seeder.index, now);
+  }
   if (listing.as_leecher.found) {
-    state = family.StateAt(PeerKind::kLeecher, listing.as_leecher.index);
+    state = family.StateAt(PeerKind::kLeecher, listing.as_leecher.index, now);
   }
 
   if (announce.event == proto::EVENT_STOPPED) {
@@ -94,9 +100,9 @@ TorrentSwarm::Applied ApplyToFamily(const PeerAnnounce& announce, UnixSeconds no
 
 template <std::size_t A>
 void ExportPeer(const PeerFamily<A>& family, PeerKind kind, std::uint32_t index,
-                TorrentRecord& out) {
+                UnixSeconds last_announce, TorrentRecord& out) {
   const auto endpoint = family.EndpointAt(kind, index);
-  const PeerState state = family.StateAt(kind, index);
+  const PeerState state = family.StateAt(kind, index, last_announce);
   PeerRecord& peer = out.peers.emplace_back();
   peer.peer_id = state.peer_id;
   peer.ip = *IpAddress::FromRaw({reinterpret_cast<const char*>(endpoint.data()), A});
@@ -109,10 +115,13 @@ void ExportPeer(const PeerFamily<A>& family, PeerKind kind, std::uint32_t index,
 
 // In endpoint order: an indexed family keeps its peers unsorted, so it is sorted here.
 template <std::size_t A>
-void ExportKind(const PeerFamily<A>& family, bool seeder, TorrentRecord& out) {
+void ExportKind(const PeerFamily<A>& family, bool seeder, UnixSeconds last_announce,
+                TorrentRecord& out) {
   const PeerKind kind = KindOf(seeder);
   if (!family.indexed()) {
-    for (std::uint32_t i = 0; i < family.size(kind); ++i) ExportPeer(family, kind, i, out);
+    for (std::uint32_t i = 0; i < family.size(kind); ++i) {
+      ExportPeer(family, kind, i, last_announce, out);
+    }
     return;
   }
   std::vector<std::uint32_t> order(family.size(kind));
@@ -120,14 +129,24 @@ void ExportKind(const PeerFamily<A>& family, bool seeder, TorrentRecord& out) {
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
     return family.EndpointAt(kind, a) < family.EndpointAt(kind, b);
   });
-  for (const std::uint32_t i : order) ExportPeer(family, kind, i, out);
+  for (const std::uint32_t i : order) ExportPeer(family, kind, i, last_announce, out);
 }
 
 }  // namespace
 
+void TorrentSwarm::MoveLastAnnounce(UnixSeconds now) {
+  const std::uint32_t to = ClampTo32(now);
+  const UnixSeconds move = UnixSeconds{to} - last_announce_;
+  if (peers() > 0 && std::max(move, -move) > kLongestUnclampedMove) {
+    v4_.ClampSeenTimes(last_announce_, to);
+    v6_.ClampSeenTimes(last_announce_, to);
+  }
+  last_announce_ = to;
+}
+
 TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeconds now,
                                           PeerIdPolicy policy) {
-  last_announce_ = ClampTo32(now);
+  MoveLastAnnounce(now);
   // Only an announce that gets peers back asks for their ids: a stopped one, or one wanting no
   // peers, would make the swarm pay for ids that nobody receives.
   const bool asks =
@@ -170,17 +189,18 @@ bool TorrentSwarm::Lists(const IpAddress& ip, std::uint16_t port) const {
 }
 
 std::uint64_t TorrentSwarm::ExpireSeenAtOrBefore(UnixSeconds cutoff) {
-  return std::uint64_t{v4_.EraseSeenAtOrBefore(cutoff)} + v6_.EraseSeenAtOrBefore(cutoff);
+  return std::uint64_t{v4_.EraseSeenAtOrBefore(cutoff, last_announce_)} +
+         v6_.EraseSeenAtOrBefore(cutoff, last_announce_);
 }
 
 void TorrentSwarm::Export(TorrentRecord& out) const {
   out.completed = completed_;
   out.peers.clear();
   out.peers.reserve(peers());
-  ExportKind(v4_, true, out);
-  ExportKind(v4_, false, out);
-  ExportKind(v6_, true, out);
-  ExportKind(v6_, false, out);
+  ExportKind(v4_, true, last_announce_, out);
+  ExportKind(v4_, false, last_announce_, out);
+  ExportKind(v6_, true, last_announce_, out);
+  ExportKind(v6_, false, last_announce_, out);
 }
 
 void TorrentSwarm::Restore(const TorrentRecord& record, PeerIdPolicy policy) {
@@ -190,13 +210,16 @@ void TorrentSwarm::Restore(const TorrentRecord& record, PeerIdPolicy policy) {
   // swarm keep ids for good. A restored swarm keeps them again once a client asks.
   const bool keep_peer_ids = KeepIds(policy, /*asked=*/false);
   set_completed(record.completed);
+  // A port of 0 is not a reachable peer (never produced by Export).
   for (const PeerRecord& peer : record.peers) {
-    if (peer.port == 0) continue;  // not a reachable peer; never produced by Export
-    last_announce_ = std::max(last_announce_, ClampTo32(peer.last_seen));
+    if (peer.port != 0) last_announce_ = std::max(last_announce_, ClampTo32(peer.last_seen));
+  }
+  for (const PeerRecord& peer : record.peers) {
+    if (peer.port == 0) continue;
     if (peer.ip.is_v4()) {
-      RestorePeer(peer, v4_, keep_peer_ids);
+      RestorePeer(peer, v4_, keep_peer_ids, last_announce_);
     } else {
-      RestorePeer(peer, v6_, keep_peer_ids);
+      RestorePeer(peer, v6_, keep_peer_ids, last_announce_);
     }
   }
 }

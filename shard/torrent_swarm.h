@@ -19,7 +19,7 @@
 namespace shardtrack {
 
 // Which peer ids a swarm keeps. Only a non-compact reply carries them, and clients ask for
-// compact ones, so kWhenAsked keeps none (11 instead of 31 bytes an IPv4 peer) until an announce
+// compact ones, so kWhenAsked keeps none (9 instead of 29 bytes an IPv4 peer) until an announce
 // that gets peers back asks for their ids: from then until the swarm empties or the shard
 // restarts, each peer's id is kept from its next announce on (the peers listed before it have
 // all-zero ids, "not known", until they announce again).
@@ -79,7 +79,7 @@ class TorrentSwarm {
   // A torrent's last announce: the files keep no such time, so a restored torrent takes its
   // peers' latest, and one restored without peers has none until StartIdleClock gives it `now`.
   void StartIdleClock(UnixSeconds now) {
-    if (last_announce_ == 0) last_announce_ = ClampTo32(now);
+    if (last_announce_ == 0) MoveLastAnnounce(now);
   }
   // No peers, and no announce after `cutoff`.
   bool IdleSince(UnixSeconds cutoff) const {
@@ -92,11 +92,16 @@ class TorrentSwarm {
   std::size_t AllocatedBytes() const { return v4_.AllocatedBytes() + v6_.AllocatedBytes(); }
 
  private:
+  // Moves last_announce_, first clamping the peers' times into reach of it if it jumps.
+  void MoveLastAnnounce(UnixSeconds now);
+
   PeerFamily4 v4_;
   PeerFamily6 v6_;
   // 32 bits each (ClampTo32), so the time fits where a 64-bit count was.
   std::uint32_t completed_ = 0;
-  std::uint32_t last_announce_ = 0;  // Unix seconds; 0: not known
+  // Unix seconds; 0: not known. Also the reference the peers' last_seen times are read against
+  // (shard/seen_time.h): within reach of each of them.
+  std::uint32_t last_announce_ = 0;
 };
 
 }  // namespace shardtrack

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "common/fast_rng.h"
+#include "shard/seen_time.h"
 
 namespace shardtrack {
 namespace {
@@ -26,11 +27,14 @@ PeerFamily4::Endpoint EndpointOf(std::uint32_t n) {
           static_cast<std::uint8_t>((6881 + n % 7) & 0xff)};
 }
 
+// StateOf's times start here; every family's are read back against it (shard/seen_time.h).
+constexpr UnixSeconds kEpoch = 1'700'000'000;
+
 PeerState StateOf(std::uint32_t n) {
   PeerState state;
   state.peer_id.bytes.fill(static_cast<std::uint8_t>(n));
   state.peer_id.bytes[0] = static_cast<std::uint8_t>(n >> 8);
-  state.last_seen = 1'700'000'000 + n;
+  state.last_seen = kEpoch + n;
   state.completed = n % 3 == 0;
   return state;
 }
@@ -66,7 +70,7 @@ bool Ordered(const PeerFamily4& list, PeerKind kind = kLeecher) {
 void ExpectListed(const PeerFamily4& list, std::uint32_t n, PeerKind kind = kLeecher) {
   const auto position = list.Find(kind, EndpointOf(n));
   ASSERT_TRUE(position.found) << n;
-  EXPECT_EQ(list.StateAt(kind, position.index), StateOf(n)) << n;
+  EXPECT_EQ(list.StateAt(kind, position.index, kEpoch), StateOf(n)) << n;
 }
 
 TEST(PeerFamilyTest, SortedUntilItHoldsKIndexFromPeersThenIndexed) {
@@ -131,7 +135,9 @@ TEST(PeerFamilyTest, AnIndexHasSlotsAsNarrowAsItsCapacityAllowsAndFindsEveryPeer
       const auto position = family.Find(kind_of(n), EndpointOf(n));
       ASSERT_EQ(position.found, n >= from) << n;
       if (position.found) {
-        EXPECT_EQ(family.StateAt(kind_of(n), position.index).last_seen, StateOf(n).last_seen) << n;
+        EXPECT_EQ(family.StateAt(kind_of(n), position.index, kEpoch).last_seen,
+                  StateOf(n).last_seen)
+            << n;
       }
     }
   };
@@ -147,12 +153,13 @@ TEST(PeerFamilyTest, AnIndexHasSlotsAsNarrowAsItsCapacityAllowsAndFindsEveryPeer
   EXPECT_NEAR(index_bytes_per_entry(family), 4.5, 0.01);
   expect_listed_from(family, 0);
   // A tenth expires: erased one by one, each through the three-byte index.
-  ASSERT_EQ(family.EraseSeenAtOrBefore(StateOf(kPeers / 10 - 1).last_seen), kPeers / 10);
+  ASSERT_EQ(family.EraseSeenAtOrBefore(StateOf(kPeers / 10 - 1).last_seen, kEpoch), kPeers / 10);
   ASSERT_GT(family.capacity(), 65'535u);
   expect_listed_from(family, kPeers / 10);
   // Half of the rest expire: compacted into a block of two-byte slots, the index built anew.
   constexpr std::uint32_t kKept = kPeers - kPeers / 2;
-  ASSERT_EQ(family.EraseSeenAtOrBefore(StateOf(kPeers / 2 - 1).last_seen), kKept - kPeers / 10);
+  ASSERT_EQ(family.EraseSeenAtOrBefore(StateOf(kPeers / 2 - 1).last_seen, kEpoch),
+            kKept - kPeers / 10);
   ASSERT_LE(family.capacity(), 65'535u);
   ASSERT_TRUE(family.indexed());
   EXPECT_LT(index_bytes_per_entry(family), 3.01);
@@ -167,7 +174,7 @@ TEST(PeerFamilyTest, AFamilyFilledToACapacityAtTheSlotWidthsBoundaryFindsEveryPe
     PeerFamily4 family;
     for (std::uint32_t n = 0; n < 3 * kept; ++n) Add(family, n, true);
     // All but `kept` expire: the block is reallocated for exactly `capacity` entries.
-    ASSERT_EQ(family.EraseSeenAtOrBefore(StateOf(2 * kept - 1).last_seen), 2 * kept);
+    ASSERT_EQ(family.EraseSeenAtOrBefore(StateOf(2 * kept - 1).last_seen, kEpoch), 2 * kept);
     ASSERT_EQ(family.capacity(), capacity);
     for (std::uint32_t n = 3 * kept; family.size() < capacity; ++n) Add(family, n, true);
     ASSERT_EQ(family.capacity(), capacity);
@@ -217,7 +224,7 @@ TEST(PeerFamilyTest, ListWithoutIdsKeepsEverythingButTheId) {
   ASSERT_TRUE(position.found);
   PeerState expected = StateOf(5);
   expected.peer_id = PeerId();
-  EXPECT_EQ(list.StateAt(kLeecher, position.index), expected);
+  EXPECT_EQ(list.StateAt(kLeecher, position.index, kEpoch), expected);
   EXPECT_EQ(list.Span(kLeecher).peer_id_offset, 0u);
   EXPECT_EQ(list.Span(kLeecher).entry_size, PeerFamily4::kEntrySizeWithoutId);
 }
@@ -245,20 +252,21 @@ TEST(PeerFamilyTest, KeepPeerIdsKeepsEveryPeerWithAZeroIdAndIdsFromThenOn) {
     ASSERT_TRUE(list.keeps_peer_ids()) << peers;
     EXPECT_EQ(list.indexed(), indexed);
     EXPECT_GT(list.AllocatedBytes(), bytes_without);
-    EXPECT_EQ(list.Span(kLeecher).peer_id_offset, PeerFamily4::kEndpointSize + 5);
+    EXPECT_EQ(list.Span(kLeecher).peer_id_offset, PeerFamily4::kEntrySizeWithoutId);
     for (std::uint32_t n = 0; n < peers; ++n) {
       const PeerKind kind = n % 3 ? kLeecher : kSeeder;
       const auto position = list.Find(kind, EndpointOf(n));
       ASSERT_TRUE(position.found) << n;
       PeerState expected = StateOf(n);
       expected.peer_id = PeerId();
-      EXPECT_EQ(list.StateAt(kind, position.index), expected) << n;
+      EXPECT_EQ(list.StateAt(kind, position.index, kEpoch), expected) << n;
     }
     if (!indexed) {
       EXPECT_TRUE(Ordered(list, kSeeder) && Ordered(list, kLeecher));
     }
     Add(list, peers, false);  // the layout is kept: the id goes in
-    EXPECT_EQ(list.StateAt(kLeecher, list.Find(kLeecher, EndpointOf(peers)).index), StateOf(peers));
+    EXPECT_EQ(list.StateAt(kLeecher, list.Find(kLeecher, EndpointOf(peers)).index, kEpoch),
+              StateOf(peers));
     Remove(list, 1);
     EXPECT_FALSE(list.Find(kLeecher, EndpointOf(1)).found);
     EXPECT_EQ(list.size(), peers);
@@ -278,10 +286,10 @@ TEST(PeerFamilyTest, ExpiryKeepsALargeFamilyIndexedAndSortsASmallOneAgain) {
   for (std::uint32_t n = 0; n < kLarge; ++n)
     Add(list, (n * 7919) % kLarge, false, n % 2 ? kSeeder : kLeecher);
   ASSERT_TRUE(list.indexed());
-  // last_seen is 1'700'000'000 + n: the first third goes, the rest stay and must still be found.
+  // last_seen is kEpoch + n: the first third goes, the rest stay and must still be found.
   constexpr std::uint32_t kThird = kLarge / 3;
   static_assert(kLarge - kThird >= PeerFamily4::kUnindexBelow);
-  EXPECT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + kThird - 1), kThird);
+  EXPECT_EQ(list.EraseSeenAtOrBefore(kEpoch + kThird - 1, kEpoch), kThird);
   EXPECT_TRUE(list.indexed());
   for (std::uint32_t i = 0; i < kLarge; ++i) {
     const std::uint32_t n = (i * 7919) % kLarge;
@@ -289,7 +297,7 @@ TEST(PeerFamilyTest, ExpiryKeepsALargeFamilyIndexedAndSortsASmallOneAgain) {
     EXPECT_EQ(list.Find(kind, EndpointOf(n)).found, n >= kThird) << n;
   }
   // Below kUnindexBelow peers it is sorted again.
-  EXPECT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + kLarge - 101), kLarge - kThird - 100);
+  EXPECT_EQ(list.EraseSeenAtOrBefore(kEpoch + kLarge - 101, kEpoch), kLarge - kThird - 100);
   EXPECT_FALSE(list.indexed());
   EXPECT_TRUE(Ordered(list, kSeeder));
   EXPECT_TRUE(Ordered(list, kLeecher));
@@ -304,8 +312,8 @@ TEST(PeerFamilyTest, AnExpiryThatShrinksALargeFamilyLeavesEveryPeerFindable) {
     PeerFamily4 list;
     for (std::uint32_t n = 0; n < total; ++n) Add(list, n, true, n % 2 ? kSeeder : kLeecher);
     ASSERT_TRUE(list.indexed());
-    const std::uint32_t expired = total / 2;  // last_seen is 1'700'000'000 + n
-    ASSERT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + expired - 1), expired);
+    const std::uint32_t expired = total / 2;  // last_seen is kEpoch + n
+    ASSERT_EQ(list.EraseSeenAtOrBefore(kEpoch + expired - 1, kEpoch), expired);
     ASSERT_TRUE(list.indexed()) << total;
     for (std::uint32_t n = 0; n < total; ++n) {
       const PeerKind kind = n % 2 ? kSeeder : kLeecher;
@@ -322,9 +330,9 @@ TEST(PeerFamilyTest, ExpiryOfAFewPeersOfALargeFamilyKeepsEveryOtherPeer) {
     Add(list, n, true, n % 3 == 0 ? kSeeder : kLeecher);
   }
   ASSERT_TRUE(list.indexed());
-  // last_seen is 1'700'000'000 + n: the first tenth goes, a third of them seeders.
+  // last_seen is kEpoch + n: the first tenth goes, a third of them seeders.
   constexpr std::uint32_t kTenth = kLarge / 10;
-  EXPECT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + kTenth - 1), kTenth);
+  EXPECT_EQ(list.EraseSeenAtOrBefore(kEpoch + kTenth - 1, kEpoch), kTenth);
   EXPECT_TRUE(list.indexed());
   EXPECT_EQ(list.size(kSeeder), (kLarge - kTenth) / 3);
   EXPECT_EQ(list.size(kLeecher), (kLarge - kTenth) * 2 / 3);
@@ -342,8 +350,8 @@ TEST(PeerFamilyTest, ExpiryKeepsTheOrderAndGivesMemoryBack) {
   PeerFamily4 list;
   for (std::uint32_t n = 0; n < 2000; ++n) Add(list, n, true);
   const std::size_t full = list.AllocatedBytes();
-  // last_seen is 1'700'000'000 + n: everything below 1990 goes.
-  EXPECT_EQ(list.EraseSeenAtOrBefore(1'700'000'000 + 1989), 1990u);
+  // last_seen is kEpoch + n: everything below 1990 goes.
+  EXPECT_EQ(list.EraseSeenAtOrBefore(kEpoch + 1989, kEpoch), 1990u);
   EXPECT_EQ(list.size(), 10u);
   EXPECT_TRUE(Ordered(list));
   for (std::uint32_t n = 1990; n < 2000; ++n) ExpectListed(list, n);
@@ -402,15 +410,34 @@ TEST(PeerFamilyTest, APeerMovesBetweenKindsAndTheBlockFreesWhenBothAreEmpty) {
 
 TEST(PeerFamilyTest, ExpiryCountsEachKindApart) {
   PeerFamily4 family;
-  // last_seen is 1'700'000'000 + n; seeders are the multiples of 3.
+  // last_seen is kEpoch + n; seeders are the multiples of 3.
   for (std::uint32_t n = 0; n < 300; ++n) Add(family, n, true, n % 3 == 0 ? kSeeder : kLeecher);
-  EXPECT_EQ(family.EraseSeenAtOrBefore(1'700'000'000 + 149), 150u);
+  EXPECT_EQ(family.EraseSeenAtOrBefore(kEpoch + 149, kEpoch), 150u);
   EXPECT_EQ(family.size(kSeeder), 50u);  // 150, 153, ..., 297
   EXPECT_EQ(family.size(kLeecher), 100u);
   for (std::uint32_t n = 150; n < 300; ++n)
     ExpectListed(family, n, n % 3 == 0 ? kSeeder : kLeecher);
   EXPECT_TRUE(Ordered(family, kSeeder));
   EXPECT_TRUE(Ordered(family, kLeecher));
+}
+
+// A reference that jumps: times beyond reach of the new one are clamped into it, flags kept.
+TEST(PeerFamilyTest, ClampingSeenTimesMovesOnlyThoseBeyondReachAndKeepsTheFlags) {
+  PeerFamily4 family;
+  PeerState old = StateOf(3);  // completed
+  old.partial_seed = true;
+  PeerState recent = StateOf(4);
+  recent.last_seen = kEpoch + 20 * 24 * 3600;
+  for (const auto& [n, state] : {std::pair{1u, old}, std::pair{2u, recent}}) {
+    family.Insert(kLeecher, family.Find(kLeecher, EndpointOf(n)).index, EndpointOf(n), state, true);
+  }
+  const UnixSeconds to = kEpoch + 30 * 24 * 3600;
+  family.ClampSeenTimes(kEpoch, to);
+  PeerState clamped = old;
+  clamped.last_seen = to - kSeenTimeReach;
+  EXPECT_EQ(family.StateAt(kLeecher, family.Find(kLeecher, EndpointOf(1)).index, to), clamped);
+  EXPECT_EQ(family.StateAt(kLeecher, family.Find(kLeecher, EndpointOf(2)).index, to), recent);
+  EXPECT_EQ(family.partial_seeds(), 1u);
 }
 
 // The header counts the leechers that are partial seeds through every change of an entry; a
@@ -424,8 +451,8 @@ TEST(PeerFamilyTest, CountsTheLeechersThatArePartialSeeds) {
     family.Insert(kind, family.Find(kind, EndpointOf(n)).index, EndpointOf(n), partial, false);
   }
   EXPECT_EQ(family.partial_seeds(), 6u);
-  EXPECT_FALSE(family.StateAt(kSeeder, 0).partial_seed);
-  EXPECT_TRUE(family.StateAt(kLeecher, 0).partial_seed);
+  EXPECT_FALSE(family.StateAt(kSeeder, 0, kEpoch).partial_seed);
+  EXPECT_TRUE(family.StateAt(kLeecher, 0, kEpoch).partial_seed);
 
   const auto leecher = [&](std::uint32_t n) { return family.Find(kLeecher, EndpointOf(n)).index; };
   family.Set(kLeecher, leecher(4), StateOf(4));  // no longer one
@@ -434,8 +461,8 @@ TEST(PeerFamilyTest, CountsTheLeechersThatArePartialSeeds) {
   Remove(family, 6);
   Remove(family, 4);  // not one
   EXPECT_EQ(family.partial_seeds(), 4u);
-  family.Set(kLeecher, leecher(9), StateOf(9));  // last_seen 1'700'000'009, the rest 0
-  EXPECT_EQ(family.EraseSeenAtOrBefore(1'700'000'000), 7u);
+  family.Set(kLeecher, leecher(9), StateOf(9));  // last seen at kEpoch + 9, the rest at kEpoch
+  EXPECT_EQ(family.EraseSeenAtOrBefore(kEpoch, kEpoch), 7u);
   EXPECT_EQ(family.size(), 1u);
   EXPECT_EQ(family.partial_seeds(), 0u);
 }
@@ -459,7 +486,8 @@ TEST(PeerFamilyTest, OnlyAFamilyWithPartialSeedsPaysForTheirCount) {
     for (std::uint32_t n = 0; n < peers; ++n) {
       const auto position = partial.Find(kLeecher, EndpointOf(n));
       ASSERT_TRUE(position.found) << n;
-      EXPECT_EQ(partial.StateAt(kLeecher, position.index), n == 2 ? state : StateOf(n)) << n;
+      EXPECT_EQ(partial.StateAt(kLeecher, position.index, kEpoch), n == 2 ? state : StateOf(n))
+          << n;
     }
 
     partial.Set(kLeecher, partial.Find(kLeecher, EndpointOf(2)).index, StateOf(2));
@@ -480,7 +508,7 @@ TEST(PeerFamilyTest, ExpiryKeepsTheCountOfThePartialSeedsItKeeps) {
   for (const std::uint32_t peers : {300u, kLarge}) {
     PeerFamily4 family;
     for (std::uint32_t n = 0; n < peers; ++n) {
-      PeerState state = StateOf(n);  // last seen 1'700'000'000 + n
+      PeerState state = StateOf(n);  // last seen kEpoch + n
       state.partial_seed = n % 3 == 0;
       const PeerKind kind = n % 5 == 0 ? kSeeder : kLeecher;
       family.Insert(kind, family.Find(kind, EndpointOf(n)).index, EndpointOf(n), state, false);
@@ -493,13 +521,14 @@ TEST(PeerFamilyTest, ExpiryKeepsTheCountOfThePartialSeedsItKeeps) {
     };
     EXPECT_EQ(family.partial_seeds(), partial_leechers(0, peers));
     // Half expire: the whole family is compacted (not erased one by one).
-    EXPECT_EQ(family.EraseSeenAtOrBefore(1'700'000'000 + peers / 2 - 1), peers / 2);
+    EXPECT_EQ(family.EraseSeenAtOrBefore(kEpoch + peers / 2 - 1, kEpoch), peers / 2);
     EXPECT_EQ(family.partial_seeds(), partial_leechers(peers / 2, peers)) << peers;
     for (std::uint32_t n = peers / 2; n < peers; ++n) {
       const PeerKind kind = n % 5 == 0 ? kSeeder : kLeecher;
       const auto position = family.Find(kind, EndpointOf(n));
       ASSERT_TRUE(position.found) << n;
-      EXPECT_EQ(family.StateAt(kind, position.index).partial_seed, n % 3 == 0 && kind == kLeecher);
+      EXPECT_EQ(family.StateAt(kind, position.index, kEpoch).partial_seed,
+                n % 3 == 0 && kind == kLeecher);
     }
   }
 }
@@ -523,7 +552,7 @@ void BehaveLikeAMap(int ids_from, bool& indexed_then) {
       const PeerKind other = listed.first == kSeeder ? kLeecher : kSeeder;
       const auto position = family.Find(listed.first, EndpointOf(n));
       ASSERT_TRUE(position.found) << n;
-      EXPECT_EQ(family.StateAt(listed.first, position.index), listed.second) << n;
+      EXPECT_EQ(family.StateAt(listed.first, position.index, kEpoch), listed.second) << n;
       EXPECT_FALSE(family.Find(other, EndpointOf(n)).found) << n;
     }
     for (PeerKind kind : {kSeeder, kLeecher}) {  // each span holds its kind's peers, once each
@@ -554,7 +583,7 @@ void BehaveLikeAMap(int ids_from, bool& indexed_then) {
     const bool keep_ids = step >= ids_from;
     const auto it = model.find(n);
     PeerState state = StateOf(n);
-    state.last_seen = 1'700'000'000 + ++clock;
+    state.last_seen = kEpoch + ++clock;
     if (!keep_ids) state.peer_id = PeerId();
     const PeerKind kind = rng.Below(3) == 0 ? kSeeder : kLeecher;
     state.partial_seed = (n + clock) % 4 == 0 && kind == kLeecher;  // a seeder's would be dropped
@@ -582,10 +611,10 @@ void BehaveLikeAMap(int ids_from, bool& indexed_then) {
     // Expire what was not seen lately: in the last tenth of the run while growing, in the last
     // twentieth of a phase while shrinking, so that few peers beyond the shrinking range stay.
     if (step % (5000 * kScale) == 5000 * kScale - 1) {
-      const UnixSeconds cutoff = 1'700'000'000 + clock - (growing ? clock / 10 : kPhase / 20);
+      const UnixSeconds cutoff = kEpoch + clock - (growing ? clock / 10 : kPhase / 20);
       std::erase_if(model,
                     [&](const auto& entry) { return entry.second.second.last_seen <= cutoff; });
-      family.EraseSeenAtOrBefore(cutoff);
+      family.EraseSeenAtOrBefore(cutoff, kEpoch);
     }
     if (step % (1000 * kScale) == 1000 * kScale - 1) check_all();
   }

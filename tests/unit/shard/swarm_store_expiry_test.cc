@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "shard/seen_time.h"
 #include "shard/swarm_store.h"
 #include "tests/unit/shard/swarm_test_util.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 using testing::AnnounceBuilder;
 using testing::AnnounceFromWire;
+using ::testing::ElementsAre;
 using testing::HashOf;
 using testing::RecountOf;
 using testing::TotalsOf;
@@ -38,6 +40,15 @@ class SwarmExpiryTest : public ::testing::Test {
     bool found = false;
     store_.ForEachTorrent([&](const TorrentRecord& r) { found |= r.info_hash == HashOf(n); });
     return found;
+  }
+  // Torrent n's peers' last_seen times, in the order it exports them (by endpoint).
+  std::vector<UnixSeconds> SeenTimesOf(std::uint8_t n) const {
+    std::vector<UnixSeconds> out;
+    store_.ForEachTorrent([&](const TorrentRecord& r) {
+      if (r.info_hash != HashOf(n)) return;
+      for (const PeerRecord& peer : r.peers) out.push_back(peer.last_seen);
+    });
+    return out;
   }
   std::uint64_t PeersOf(std::uint8_t n) const {
     const SwarmCounts counts = store_.ScrapeOne(HashOf(n));
@@ -195,6 +206,51 @@ TEST_F(SwarmExpiryTest, ARestoredTorrentWithPeersTakesTheirLatestAnnounce) {
   EXPECT_EQ(PeersOf(1), 0u);
   EXPECT_EQ(store_.ExpireSlice(latest + kRetention, kTimeout, kAll, kRetention).retired,
             std::vector<InfoHash>{HashOf(1)});
+}
+
+// A swarm keeps last_seen in 22 bits, read against its latest announce (shard/seen_time.h).
+constexpr UnixSeconds kDay = 24 * 3600;
+
+TEST_F(SwarmExpiryTest, SeenTimesReadBackExactlyWhereTheirLowBitsRollOver) {
+  constexpr UnixSeconds kRollOver = UnixSeconds{405} << kSeenTimeBits;  // 1,698,693,120
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.1", 6881), kRollOver - 3);
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), kRollOver + 4);
+  // Eight days on, unswept (as with --peer-timeout and --expire-lap at their longest).
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), kRollOver + 8 * kDay);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver - 3, kRollOver + 4, kRollOver + 8 * kDay));
+  EXPECT_EQ(store_.ExpireSlice(kRollOver + 4 + kTimeout, kTimeout, kAll).peers_removed, 2u);
+}
+
+TEST_F(SwarmExpiryTest, PeersLeftBehindByAClockThatJumpedAMonthStillExpire) {
+  AddTorrent(1, kStart);
+  const UnixSeconds later = kStart + 30 * kDay;  // the shard stopped for a month, say
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), later);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(later - kSeenTimeReach, later));
+  EXPECT_EQ(store_.ExpireSlice(later + 1, kTimeout, kAll).peers_removed, 1u);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(later));
+
+  // Set back a month, the clock leaves the peer in the future: it stays, but within reach.
+  const UnixSeconds earlier = later - 30 * kDay;
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), earlier);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(earlier + kSeenTimeReach, earlier));
+  EXPECT_EQ(store_.ExpireSlice(earlier + kTimeout, kTimeout, kAll).peers_removed, 1u);
+  EXPECT_EQ(PeersOf(1), 1u);
+}
+
+TEST_F(SwarmExpiryTest, ARestoredPeerFarOlderThanTheLatestIsClampedIntoReach) {
+  TorrentRecord record;
+  record.info_hash = HashOf(1);
+  const UnixSeconds later = kStart + 30 * kDay;
+  for (const UnixSeconds seen : {kStart, later}) {
+    PeerRecord peer;
+    peer.ip = *IpAddress::Parse(seen == kStart ? "10.0.0.1" : "10.0.0.2");
+    peer.port = 6881;
+    peer.last_seen = seen;
+    record.peers.push_back(peer);
+  }
+  store_.Restore(record);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(later - kSeenTimeReach, later));
+  EXPECT_EQ(store_.ExpireSlice(later + 1, kTimeout, kAll).peers_removed, 1u);
 }
 
 TEST_F(SwarmExpiryTest, SliceExaminesAtMostMaxTorrentsAndResumesWhereItStopped) {
