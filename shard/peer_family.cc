@@ -482,42 +482,22 @@ PeerState PeerFamily<A>::StateAt(PeerKind kind, std::uint32_t index, UnixSeconds
 }
 
 template <std::size_t A>
-UnixSeconds PeerFamily<A>::SeenAt(std::uint32_t position, UnixSeconds reference) const {
-  return UnpackSeenTime(Load24(entry(position) + kLastSeenAt) & kSeenTimeMask, reference);
+bool PeerFamily<A>::SeenOutside(PeerKind kind, std::uint32_t index, const SeenRange& kept) const {
+  const std::uint32_t packed = Load24(entry(first(kind) + index) + kLastSeenAt) & kSeenTimeMask;
+  const UnixSeconds seen = UnpackSeenTime(packed, kept.reference);
+  return seen < kept.first || seen > kept.last;
 }
 
 template <std::size_t A>
-bool PeerFamily<A>::SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff,
-                                   UnixSeconds reference) const {
-  return SeenAt(first(kind) + index, reference) <= cutoff;
-}
-
-template <std::size_t A>
-void PeerFamily<A>::ClampSeenTimes(UnixSeconds from, UnixSeconds to) {
-  for (PeerKind kind : {PeerKind::kSeeder, PeerKind::kLeecher}) {
-    for (std::uint32_t i = 0; i < size(kind); ++i) {
-      const std::uint32_t position = first(kind) + i;
-      const UnixSeconds seen = SeenAt(position, from);
-      const UnixSeconds within = ClampIntoReach(seen, to);
-      if (within == seen) continue;
-      std::uint8_t* at = entry(position) + kLastSeenAt;
-      Store24(at, (Load24(at) & ~kSeenTimeMask) | PackSeenTime(within));
-    }
-  }
-}
-
-template <std::size_t A>
-std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds reference) {
-  if (indexed() && ExpiringFew(cutoff, reference)) {
-    return EraseEachSeenAtOrBefore(cutoff, reference);
-  }
+std::uint32_t PeerFamily<A>::EraseSeenOutside(const SeenRange& kept) {
+  if (indexed() && ErasingFew(kept)) return EraseEachSeenOutside(kept);
   const std::uint32_t seeders = size(PeerKind::kSeeder);
   const std::uint32_t leechers = size(PeerKind::kLeecher);
   const std::size_t size_of_entry = entry_size();
   // Seeders close ranks towards the front, leechers towards the back.
   std::uint32_t kept_seeders = 0;
   for (std::uint32_t i = 0; i < seeders; ++i) {
-    if (SeenAtOrBefore(PeerKind::kSeeder, i, cutoff, reference)) continue;
+    if (SeenOutside(PeerKind::kSeeder, i, kept)) continue;
     if (kept_seeders != i) std::memcpy(entry(kept_seeders), entry(i), size_of_entry);
     ++kept_seeders;
   }
@@ -525,7 +505,7 @@ std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds
   std::uint32_t kept_leechers = 0;
   std::uint32_t kept_partial_seeds = 0;
   for (std::uint32_t i = leechers; i-- > 0;) {
-    if (SeenAtOrBefore(PeerKind::kLeecher, i, cutoff, reference)) continue;
+    if (SeenOutside(PeerKind::kLeecher, i, kept)) continue;
     ++kept_leechers;
     const std::uint32_t from = end - leechers + i;
     kept_partial_seeds += PartialSeedAt(from);
@@ -551,31 +531,29 @@ std::uint32_t PeerFamily<A>::EraseSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds
 // of 100,000 and a fifteenth of a million expiring; at an eighth neither way pauses the loop
 // much longer than the other (about 0.1 s at a million; at a quarter erasing took 175 ms).
 template <std::size_t A>
-bool PeerFamily<A>::ExpiringFew(UnixSeconds cutoff, UnixSeconds reference) const {
-  std::uint32_t expiring = 0;
+bool PeerFamily<A>::ErasingFew(const SeenRange& kept) const {
+  std::uint32_t erasing = 0;
   for (PeerKind kind : {PeerKind::kSeeder, PeerKind::kLeecher}) {
-    for (std::uint32_t i = 0; i < size(kind); ++i) {
-      expiring += SeenAtOrBefore(kind, i, cutoff, reference);
-    }
+    for (std::uint32_t i = 0; i < size(kind); ++i) erasing += SeenOutside(kind, i, kept);
   }
-  return expiring < size() / 8;
+  return erasing < size() / 8;
 }
 
 // Each Erase moves the entry at the edge of its kind into the hole, which is checked next: a
 // seeder comes from the end (so index i is checked again), a leecher from the front (so the
 // downward walk reaches it at i - 1, its new index).
 template <std::size_t A>
-std::uint32_t PeerFamily<A>::EraseEachSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds reference) {
+std::uint32_t PeerFamily<A>::EraseEachSeenOutside(const SeenRange& kept) {
   const std::uint32_t before = size();
   for (std::uint32_t i = 0; i < size(PeerKind::kSeeder);) {
-    if (SeenAtOrBefore(PeerKind::kSeeder, i, cutoff, reference)) {
+    if (SeenOutside(PeerKind::kSeeder, i, kept)) {
       Erase(PeerKind::kSeeder, i);
     } else {
       ++i;
     }
   }
   for (std::uint32_t i = size(PeerKind::kLeecher); i-- > 0;) {
-    if (SeenAtOrBefore(PeerKind::kLeecher, i, cutoff, reference)) Erase(PeerKind::kLeecher, i);
+    if (SeenOutside(PeerKind::kLeecher, i, kept)) Erase(PeerKind::kLeecher, i);
   }
   MaybeShrink(true, true);
   return before - size();

@@ -60,6 +60,8 @@ class PeerFamily {
   // the index costs 3-4 bytes every peer, a quarter of its memory (docs/benchmarks.md).
   static constexpr std::uint32_t kIndexFrom = 8192;
   static constexpr std::uint32_t kUnindexBelow = 2048;
+  // Later than any time a swarm keeps, for a SeenRange open at the top.
+  static constexpr UnixSeconds kNoLastSeen = INT64_MAX;
   using Endpoint = std::array<std::uint8_t, kEndpointSize>;
 
   // Where `endpoint` is (found) or would be inserted to keep its kind's order (not found; an
@@ -103,13 +105,19 @@ class PeerFamily {
   // last_seen read back against `reference` (shard/seen_time.h).
   PeerState StateAt(PeerKind kind, std::uint32_t index, UnixSeconds reference) const;
 
-  // Removes every peer with last_seen <= cutoff (read against `reference`), keeping each kind's
-  // order. Returns how many. An indexed family left with fewer than kUnindexBelow peers is
-  // sorted again.
-  std::uint32_t EraseSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds reference);
-  // For a reference moving from `from` to `to`: every last_seen read against `from` is clamped
-  // into reach of `to`, so that it still reads back (a time beyond reach, as the closest one).
-  void ClampSeenTimes(UnixSeconds from, UnixSeconds to);
+  // The last_seen times a family keeps, read against `reference`: from `first` to `last`.
+  struct SeenRange {
+    UnixSeconds first = 0;
+    UnixSeconds last = 0;
+    UnixSeconds reference = 0;
+  };
+  // Removes every peer last seen outside `kept`, keeping each kind's order. Returns how many. An
+  // indexed family left with fewer than kUnindexBelow peers is sorted again.
+  std::uint32_t EraseSeenOutside(const SeenRange& kept);
+  // Expiry: removes every peer with last_seen <= cutoff (read against `reference`).
+  std::uint32_t EraseSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds reference) {
+    return EraseSeenOutside({cutoff + 1, kNoLastSeen, reference});
+  }
 
   // A view of one kind for peer selection that leaves out the entry at `skip` (kNoSkip: none).
   PeerSpan Span(PeerKind kind, std::uint32_t skip = PeerSpan::kNoSkip) const;
@@ -168,13 +176,11 @@ class PeerFamily {
   void CarryIndexTo(std::uint8_t* block, std::size_t header) const;
   void RebuildIndex();
   void SortKind(PeerKind kind);
-  UnixSeconds SeenAt(std::uint32_t position, UnixSeconds reference) const;
-  bool SeenAtOrBefore(PeerKind kind, std::uint32_t index, UnixSeconds cutoff,
-                      UnixSeconds reference) const;
-  // Whether fewer than an eighth of the peers were last seen at or before `cutoff`.
-  bool ExpiringFew(UnixSeconds cutoff, UnixSeconds reference) const;
-  // Expiry through Erase, for an indexed family losing few peers: no index rebuild.
-  std::uint32_t EraseEachSeenAtOrBefore(UnixSeconds cutoff, UnixSeconds reference);
+  bool SeenOutside(PeerKind kind, std::uint32_t index, const SeenRange& kept) const;
+  // Whether fewer than an eighth of the peers were last seen outside `kept`.
+  bool ErasingFew(const SeenRange& kept) const;
+  // EraseSeenOutside through Erase, for an indexed family losing few peers: no index rebuild.
+  std::uint32_t EraseEachSeenOutside(const SeenRange& kept);
 
   std::unique_ptr<std::uint8_t[]> block_;
 };

@@ -84,7 +84,7 @@ void ShardSettings::RegisterStorage(FlagSet& flags) {
   flags.Add("expire-lap", &expire_lap,
             "longest seconds for an expiry sweep over all torrents (slices come faster when "
             "needed); 0: a tenth of --peer-timeout",
-            Between(0, kLongestPeerTimeout, "a week"));
+            UpToTenYears(0));
   flags.Add("torrent-retention", &torrent_retention,
             "seconds after its last announce that a torrent without peers keeps its completed "
             "count; then it is forgotten (0: kept for good)",

@@ -77,7 +77,7 @@ struct ShardSettings {
   // asked keeps a torrent's once an announce asks for a non-compact reply with ids (until the
   // swarm empties or the shard restarts), always (or true) every torrent's, as the original
   // tracker did, never (or false) none (non-compact replies list `ip` and `port` only, as
-  // opentracker's). An id is most of a peer's memory: an IPv4 peer is 11 bytes without one, 31
+  // opentracker's). An id is most of a peer's memory: an IPv4 peer is 9 bytes without one, 29
   // with. Nearly every client asks for compact replies, so "asked" costs nothing for them; a
   // non-compact client still gets each peer's id from that peer's next announce on.
   PeerIdPolicy store_peer_ids = PeerIdPolicy::kWhenAsked;

@@ -53,11 +53,9 @@ bool Listed(const PeerFamily<A>& family, const IpAddress& ip, std::uint16_t port
 }
 
 template <std::size_t A>
-void RestorePeer(const PeerRecord& peer, PeerFamily<A>& family, bool keep_peer_ids,
-                 UnixSeconds last_announce) {
+void RestorePeer(const PeerRecord& peer, PeerFamily<A>& family, bool keep_peer_ids) {
   const auto endpoint = MakeEndpoint<A>(peer.ip, peer.port);
-  const PeerState state{peer.peer_id, ClampIntoReach(peer.last_seen, last_announce), peer.completed,
-                        peer.partial_seed};
+  const PeerState state{peer.peer_id, peer.last_seen, peer.completed, peer.partial_seed};
   Put(family, endpoint, peer.seeder, state, family.Locate(endpoint), keep_peer_ids);
 }
 
@@ -136,10 +134,11 @@ void ExportKind(const PeerFamily<A>& family, bool seeder, UnixSeconds last_annou
 
 void TorrentSwarm::MoveLastAnnounce(UnixSeconds now) {
   const std::uint32_t to = ClampTo32(now);
-  const UnixSeconds move = UnixSeconds{to} - last_announce_;
-  if (peers() > 0 && std::max(move, -move) > kLongestUnclampedMove) {
-    v4_.ClampSeenTimes(last_announce_, to);
-    v6_.ClampSeenTimes(last_announce_, to);
+  if (peers() > 0 && SeenTimeWindow(to) != SeenTimeWindow(last_announce_)) {
+    const UnixSeconds first = UnixSeconds{to} - kSeenTimeKeep;
+    const UnixSeconds last = UnixSeconds{to} + kSeenTimeKeep;
+    v4_.EraseSeenOutside({first, last, last_announce_});
+    v6_.EraseSeenOutside({first, last, last_announce_});
   }
   last_announce_ = to;
 }
@@ -215,11 +214,12 @@ void TorrentSwarm::Restore(const TorrentRecord& record, PeerIdPolicy policy) {
     if (peer.port != 0) last_announce_ = std::max(last_announce_, ClampTo32(peer.last_seen));
   }
   for (const PeerRecord& peer : record.peers) {
-    if (peer.port == 0) continue;
+    // One seen kSeenTimeKeep before the torrent's latest announce had long expired then.
+    if (peer.port == 0 || ClampTo32(peer.last_seen) + kSeenTimeKeep < last_announce_) continue;
     if (peer.ip.is_v4()) {
-      RestorePeer(peer, v4_, keep_peer_ids, last_announce_);
+      RestorePeer(peer, v4_, keep_peer_ids);
     } else {
-      RestorePeer(peer, v6_, keep_peer_ids, last_announce_);
+      RestorePeer(peer, v6_, keep_peer_ids);
     }
   }
 }

@@ -79,7 +79,7 @@ class TorrentSwarm {
   // A torrent's last announce: the files keep no such time, so a restored torrent takes its
   // peers' latest, and one restored without peers has none until StartIdleClock gives it `now`.
   void StartIdleClock(UnixSeconds now) {
-    if (last_announce_ == 0) MoveLastAnnounce(now);
+    if (last_announce_ == 0 && peers() == 0) last_announce_ = ClampTo32(now);
   }
   // No peers, and no announce after `cutoff`.
   bool IdleSince(UnixSeconds cutoff) const {
@@ -92,7 +92,8 @@ class TorrentSwarm {
   std::size_t AllocatedBytes() const { return v4_.AllocatedBytes() + v6_.AllocatedBytes(); }
 
  private:
-  // Moves last_announce_, first clamping the peers' times into reach of it if it jumps.
+  // Moves last_announce_; when it enters another window of time, first drops the peers too far
+  // from it to read back (shard/seen_time.h).
   void MoveLastAnnounce(UnixSeconds now);
 
   PeerFamily4 v4_;

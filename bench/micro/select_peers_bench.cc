@@ -16,12 +16,12 @@
 namespace shardtrack {
 namespace {
 
-constexpr std::size_t kEntrySize = 11;  // an IPv4 entry without a peer id (peer_family.h)
+constexpr std::size_t kEntrySize = 9;  // an IPv4 entry without a peer id (peer_family.h)
 constexpr std::uint32_t kNumwant = 50;
 constexpr int kCalls = 200000;
 
-constexpr std::size_t kFlagsAt = 10;  // the flags byte, after endpoint and last-seen
-constexpr std::uint8_t kPartialSeedFlag = 2;
+constexpr std::size_t kFlagsAt = 8;  // the byte with the flags, the last of last-seen's 3
+constexpr std::uint8_t kPartialSeedFlag = 0x80;
 
 // `left_out_every`: every so many entries is a partial seed, left out (0: none).
 double NanosPerSelection(std::uint32_t swarm_size, std::size_t swarms, std::uint32_t left_out_every,

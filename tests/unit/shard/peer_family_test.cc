@@ -12,7 +12,6 @@
 #include <utility>
 
 #include "common/fast_rng.h"
-#include "shard/seen_time.h"
 
 namespace shardtrack {
 namespace {
@@ -421,23 +420,41 @@ TEST(PeerFamilyTest, ExpiryCountsEachKindApart) {
   EXPECT_TRUE(Ordered(family, kLeecher));
 }
 
-// A reference that jumps: times beyond reach of the new one are clamped into it, flags kept.
-TEST(PeerFamilyTest, ClampingSeenTimesMovesOnlyThoseBeyondReachAndKeepsTheFlags) {
-  PeerFamily4 family;
-  PeerState old = StateOf(3);  // completed
-  old.partial_seed = true;
-  PeerState recent = StateOf(4);
-  recent.last_seen = kEpoch + 20 * 24 * 3600;
-  for (const auto& [n, state] : {std::pair{1u, old}, std::pair{2u, recent}}) {
-    family.Insert(kLeecher, family.Find(kLeecher, EndpointOf(n)).index, EndpointOf(n), state, true);
+// Peers last seen before or after a range go; the rest keep their state and order, and the
+// partial seeds among them are counted. Both sizes: sorted (compacted) and indexed (erased one
+// by one when few go, compacted and re-indexed when many do).
+TEST(PeerFamilyTest, ErasingThoseSeenOutsideARangeKeepsTheRestAsTheyWere) {
+  for (const std::uint32_t peers : {30u, kLarge}) {
+    for (const std::uint32_t outside : {peers / 20, peers / 3}) {  // in all, half below
+      PeerFamily4 family;
+      for (std::uint32_t n = 0; n < peers; ++n) {
+        PeerState state = StateOf(n);  // last seen at kEpoch + n
+        const PeerKind kind = n % 3 ? kLeecher : kSeeder;
+        state.partial_seed = n % 2 == 0;
+        family.Insert(kind, family.Find(kind, EndpointOf(n)).index, EndpointOf(n), state, false);
+      }
+      const std::uint32_t below = outside / 2;
+      const std::uint32_t above = outside - below;
+      const PeerFamily4::SeenRange kept{kEpoch + below, kEpoch + peers - 1 - above, kEpoch};
+      ASSERT_EQ(family.EraseSeenOutside(kept), outside) << peers;
+      std::uint32_t partial_seeds = 0;
+      for (std::uint32_t n = 0; n < peers; ++n) {
+        const PeerKind kind = n % 3 ? kLeecher : kSeeder;
+        const auto position = family.Find(kind, EndpointOf(n));
+        ASSERT_EQ(position.found, n >= below && n < peers - above) << n;
+        if (!position.found) continue;
+        PeerState expected = StateOf(n);
+        expected.peer_id = PeerId();
+        expected.partial_seed = n % 2 == 0 && kind == kLeecher;
+        partial_seeds += expected.partial_seed;
+        EXPECT_EQ(family.StateAt(kind, position.index, kEpoch), expected) << n;
+      }
+      EXPECT_EQ(family.partial_seeds(), partial_seeds);
+      if (!family.indexed()) {
+        EXPECT_TRUE(Ordered(family, kSeeder) && Ordered(family, kLeecher));
+      }
+    }
   }
-  const UnixSeconds to = kEpoch + 30 * 24 * 3600;
-  family.ClampSeenTimes(kEpoch, to);
-  PeerState clamped = old;
-  clamped.last_seen = to - kSeenTimeReach;
-  EXPECT_EQ(family.StateAt(kLeecher, family.Find(kLeecher, EndpointOf(1)).index, to), clamped);
-  EXPECT_EQ(family.StateAt(kLeecher, family.Find(kLeecher, EndpointOf(2)).index, to), recent);
-  EXPECT_EQ(family.partial_seeds(), 1u);
 }
 
 // The header counts the leechers that are partial seeds through every change of an entry; a

@@ -17,11 +17,11 @@
 namespace shardtrack {
 namespace {
 
-// Entries as a family lays them out without ids: a 6-byte endpoint (10.0.n, port n), 4 bytes
-// of last-seen and a flags byte, where the flag 2 marks a partial seed.
-constexpr std::size_t kEntrySize = 11;
-constexpr std::size_t kFlagsAt = 10;
-constexpr std::uint8_t kPartialSeed = 2;
+// Entries as a family lays them out without ids: a 6-byte endpoint (10.0.n, port n) and 3
+// bytes of last-seen time and flags, the last byte's top bit marking a partial seed.
+constexpr std::size_t kEntrySize = 9;
+constexpr std::size_t kFlagsAt = 8;
+constexpr std::uint8_t kPartialSeed = 0x80;
 
 struct Swarm {
   std::vector<std::uint8_t> bytes;

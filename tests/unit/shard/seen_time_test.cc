@@ -1,5 +1,5 @@
 // Last-seen times in 22 bits: read back exactly within reach of the reference, before or after
-// it, wherever their low bits roll over; clamped into reach otherwise.
+// it, wherever their low bits roll over; windows of 2^20 seconds.
 #include "shard/seen_time.h"
 
 #include <gtest/gtest.h>
@@ -25,15 +25,27 @@ TEST(SeenTimeTest, PackedTimesFitTheirBits) {
   EXPECT_EQ(PackSeenTime(-5), 0u);  // clamped to 32 bits first, as entries always were
 }
 
-TEST(SeenTimeTest, ATimeBeyondReachIsMisreadSoSwarmsClampThem) {
+TEST(SeenTimeTest, ATimeBeyondReachReadsBackWrong) {
   const UnixSeconds reference = kRollOver + 1000;
-  const UnixSeconds too_old = reference - kSeenTimeReach - 1;
-  EXPECT_NE(UnpackSeenTime(PackSeenTime(too_old), reference), too_old);
-  const UnixSeconds clamped = ClampIntoReach(too_old, reference);
-  EXPECT_EQ(clamped, reference - kSeenTimeReach);
-  EXPECT_EQ(UnpackSeenTime(PackSeenTime(clamped), reference), clamped);
-  EXPECT_EQ(ClampIntoReach(reference + 3 * kSeenTimeReach, reference), reference + kSeenTimeReach);
-  EXPECT_EQ(ClampIntoReach(reference - 5, reference), reference - 5);
+  EXPECT_NE(UnpackSeenTime(PackSeenTime(reference - kSeenTimeReach - 1), reference),
+            reference - kSeenTimeReach - 1);
+  EXPECT_NE(UnpackSeenTime(PackSeenTime(reference + kSeenTimeReach + 2), reference),
+            reference + kSeenTimeReach + 2);
+}
+
+TEST(SeenTimeTest, AtTheEndsOfThe32BitRangeTimesStillReadBack) {
+  EXPECT_EQ(UnpackSeenTime(PackSeenTime(0), 0), 0);
+  EXPECT_EQ(UnpackSeenTime(PackSeenTime(7), 1000), 7);
+  constexpr UnixSeconds kLast = UINT32_MAX;
+  EXPECT_EQ(UnpackSeenTime(PackSeenTime(kLast), kLast), kLast);
+  EXPECT_EQ(UnpackSeenTime(PackSeenTime(kLast - 5), kLast), kLast - 5);
+}
+
+// Windows are what a swarm checks its peers' times at: each 2^20 seconds.
+TEST(SeenTimeTest, AWindowSpansTwoToTheTwentySeconds) {
+  EXPECT_EQ(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + kSeenTimeKeep - 1));
+  EXPECT_NE(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + kSeenTimeKeep));
+  EXPECT_NE(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver - 1));
 }
 
 }  // namespace

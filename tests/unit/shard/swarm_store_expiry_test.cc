@@ -210,47 +210,63 @@ TEST_F(SwarmExpiryTest, ARestoredTorrentWithPeersTakesTheirLatestAnnounce) {
 
 // A swarm keeps last_seen in 22 bits, read against its latest announce (shard/seen_time.h).
 constexpr UnixSeconds kDay = 24 * 3600;
+constexpr UnixSeconds kRollOver = UnixSeconds{405} << kSeenTimeBits;  // 1,698,693,120
 
 TEST_F(SwarmExpiryTest, SeenTimesReadBackExactlyWhereTheirLowBitsRollOver) {
-  constexpr UnixSeconds kRollOver = UnixSeconds{405} << kSeenTimeBits;  // 1,698,693,120
   Announce(AnnounceBuilder(HashOf(1), "10.0.0.1", 6881), kRollOver - 3);
   Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), kRollOver + 4);
-  // Eight days on, unswept (as with --peer-timeout and --expire-lap at their longest).
-  Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), kRollOver + 8 * kDay);
-  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver - 3, kRollOver + 4, kRollOver + 8 * kDay));
+  // Eleven days on, unswept (as with --peer-timeout and --expire-lap at a week each).
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), kRollOver + 11 * kDay);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver - 3, kRollOver + 4, kRollOver + 11 * kDay));
   EXPECT_EQ(store_.ExpireSlice(kRollOver + 4 + kTimeout, kTimeout, kAll).peers_removed, 2u);
 }
 
-TEST_F(SwarmExpiryTest, PeersLeftBehindByAClockThatJumpedAMonthStillExpire) {
-  AddTorrent(1, kStart);
-  const UnixSeconds later = kStart + 30 * kDay;  // the shard stopped for a month, say
-  Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), later);
-  EXPECT_THAT(SeenTimesOf(1), ElementsAre(later - kSeenTimeReach, later));
-  EXPECT_EQ(store_.ExpireSlice(later + 1, kTimeout, kAll).peers_removed, 1u);
-  EXPECT_THAT(SeenTimesOf(1), ElementsAre(later));
-
-  // Set back a month, the clock leaves the peer in the future: it stays, but within reach.
-  const UnixSeconds earlier = later - 30 * kDay;
-  Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), earlier);
-  EXPECT_THAT(SeenTimesOf(1), ElementsAre(earlier + kSeenTimeReach, earlier));
-  EXPECT_EQ(store_.ExpireSlice(earlier + kTimeout, kTimeout, kAll).peers_removed, 1u);
-  EXPECT_EQ(PeersOf(1), 1u);
+TEST_F(SwarmExpiryTest, UnsweptDeadPeersAreDroppedBeforeTheyCouldReadBackWrong) {
+  AddTorrent(1, kRollOver);
+  // Another peer announces every 23 hours for 40 days, and no sweep runs.
+  UnixSeconds now = kRollOver;
+  for (int n = 0; n < 40; ++n) {
+    now += 23 * 3600;
+    Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), now);
+    const auto times = SeenTimesOf(1);
+    ASSERT_EQ(times.back(), now);
+    // The dead one reads back its own time for as long as it stays.
+    if (times.size() == 2) {
+      EXPECT_EQ(times.front(), kRollOver) << n;
+    }
+  }
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(now));  // dropped once 12 days old in a new window
 }
 
-TEST_F(SwarmExpiryTest, ARestoredPeerFarOlderThanTheLatestIsClampedIntoReach) {
-  TorrentRecord record;
-  record.info_hash = HashOf(1);
-  const UnixSeconds later = kStart + 30 * kDay;
-  for (const UnixSeconds seen : {kStart, later}) {
-    PeerRecord peer;
-    peer.ip = *IpAddress::Parse(seen == kStart ? "10.0.0.1" : "10.0.0.2");
-    peer.port = 6881;
-    peer.last_seen = seen;
-    record.peers.push_back(peer);
-  }
-  store_.Restore(record);
-  EXPECT_THAT(SeenTimesOf(1), ElementsAre(later - kSeenTimeReach, later));
-  EXPECT_EQ(store_.ExpireSlice(later + 1, kTimeout, kAll).peers_removed, 1u);
+TEST_F(SwarmExpiryTest, AClockThatJumpsAMonthAndBackLeavesNoPeerStuckInTheFuture) {
+  AddTorrent(1, kStart);
+  const UnixSeconds ahead = kStart + 30 * kDay;  // a clock set wrong for a moment
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), ahead);
+  // At that time the first had been silent a month: dropped, as a sweep then would have.
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(ahead));
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), kStart + 100);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kStart + 100));
+  EXPECT_EQ(store_.ExpireSlice(kStart + 100 + kTimeout, kTimeout, kAll).peers_removed, 1u);
+  EXPECT_EQ(PeersOf(1), 0u);
+}
+
+TEST_F(SwarmExpiryTest, ARestoredPeerSeenLongBeforeTheTorrentsLatestIsDropped) {
+  const auto restore = [&](UnixSeconds older, UnixSeconds newer) {
+    TorrentRecord record;
+    record.info_hash = HashOf(1);
+    for (const UnixSeconds seen : {older, newer}) {
+      PeerRecord peer;
+      peer.ip = *IpAddress::Parse(seen == older ? "10.0.0.1" : "10.0.0.2");
+      peer.port = 6881;
+      peer.last_seen = seen;
+      record.peers.push_back(peer);
+    }
+    store_.Restore(record);
+  };
+  restore(kRollOver - 5 * kDay, kRollOver + 5 * kDay);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver - 5 * kDay, kRollOver + 5 * kDay));
+  restore(kRollOver - 20 * kDay, kRollOver + 5 * kDay);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver + 5 * kDay));
 }
 
 TEST_F(SwarmExpiryTest, SliceExaminesAtMostMaxTorrentsAndResumesWhereItStopped) {
