@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::uint32_t kLargestUdpDatagram = 65535;       // the UDP header's length field
 constexpr std::uint32_t kLongestRetryInMinutes = 24 * 60;  // a day
+// A shard's --peer-timeout is at most a week: a client told to wait longer (with half the
+// jitter, at most as much again) would drop out of every swarm before its next announce.
+constexpr std::uint32_t kLongestAnnounceInterval = 4 * 24 * 3600;
 
 }  // namespace
 
@@ -109,7 +112,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("max-give", &max_give, "cap on numwant",
             Between(1, kMaxPeersPerReply, "what a shard answers"));
   flags.Add("announce-interval", &announce_interval, "seconds clients wait between announces",
-            UpToTenYears(1));
+            Between(1, kLongestAnnounceInterval,
+                    "four days: with its jitter, under the longest --peer-timeout"));
   flags.Add("retry-in", &retry_in,
             "minutes a client refused as busy, unavailable or over its rate is asked to wait "
             "(BEP 31)",

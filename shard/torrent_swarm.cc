@@ -214,7 +214,7 @@ void TorrentSwarm::Restore(const TorrentRecord& record, PeerIdPolicy policy) {
     if (peer.port != 0) last_announce_ = std::max(last_announce_, ClampTo32(peer.last_seen));
   }
   for (const PeerRecord& peer : record.peers) {
-    // One seen kSeenTimeKeep before the torrent's latest announce had long expired then.
+    // One seen over kSeenTimeKeep before the torrent's latest announce had long expired then.
     if (peer.port == 0 || ClampTo32(peer.last_seen) + kSeenTimeKeep < last_announce_) continue;
     if (peer.ip.is_v4()) {
       RestorePeer(peer, v4_, keep_peer_ids);

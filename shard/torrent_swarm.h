@@ -54,9 +54,10 @@ class TorrentSwarm {
   // Peers in a fixed order: IPv4 seeders, IPv4 leechers, IPv6 seeders, IPv6 leechers, each by
   // endpoint. `out.info_hash` is left to the caller.
   void Export(TorrentRecord& out) const;
-  // Replaces the contents with `record` (a peer listed twice keeps its last entry). Ids are
-  // kept with kAlways only (kWhenAsked: until asked again); a swarm that keeps none exports
-  // all-zero ids.
+  // Replaces the contents with `record` (a peer listed twice keeps its last entry restored), but
+  // for peers seen more than kSeenTimeKeep before its latest (shard/seen_time.h). Ids are kept
+  // with kAlways only (kWhenAsked: until asked again); a swarm that keeps none exports all-zero
+  // ids.
   void Restore(const TorrentRecord& record, PeerIdPolicy policy);
 
   std::uint64_t seeders() const {

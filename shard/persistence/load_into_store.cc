@@ -8,14 +8,19 @@
 #include <thread>
 #include <vector>
 
+#include "shard/seen_time.h"
+
 namespace shardtrack {
 namespace {
 
-// Drops peers whose last announce is already older than the peer timeout.
+// Drops peers whose last announce is already older than the peer timeout, or so far in the
+// future (a clock that was ahead) that the live ones would lie further than kSeenTimeKeep before
+// it, which a swarm restores no peer from (shard/seen_time.h).
 std::uint64_t DropExpiredPeers(TorrentRecord& torrent, UnixSeconds now, std::int64_t timeout) {
   const std::size_t before = torrent.peers.size();
-  std::erase_if(torrent.peers,
-                [&](const PeerRecord& peer) { return peer.last_seen + timeout <= now; });
+  std::erase_if(torrent.peers, [&](const PeerRecord& peer) {
+    return peer.last_seen + timeout <= now || peer.last_seen > now + kSeenTimeKeep - timeout;
+  });
   return before - torrent.peers.size();
 }
 
@@ -65,7 +70,9 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
     }
   }
   store.FinishRestore();
-  if (expired > 0) out.summary += "; dropped " + std::to_string(expired) + " expired peers";
+  if (expired > 0) {
+    out.summary += "; dropped " + std::to_string(expired) + " peers expired or seen in the future";
+  }
   return out;
 }
 

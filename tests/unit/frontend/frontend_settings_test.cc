@@ -142,7 +142,8 @@ TEST_F(FrontendSettingsTest, RefusesRequestLimitsThatWouldFailEveryRequest) {
       {"--max-request-line", "at least 1"},
       {"--max-header-bytes", "at least 1"},
       {"--max-pipelined", "at least 1"},
-      {"--announce-interval", "1 to 315360000 (ten years)"},
+      {"--announce-interval",
+       "1 to 345600 (four days: with its jitter, under the longest --peer-timeout)"},
       {"--max-give", "1 to 10000 (what a shard answers)"},
       {"--retry-in", "1 to 1440 (a day)"}};
   for (const auto& [flag, range] : at_least_one) {
@@ -169,8 +170,9 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
       {{"--drain-grace-ms", "9223372036854775807"},
        "--drain-grace-ms must be 0 to 315360000000 (ten years), not 9223372036854775807"},
       {{"--max-give", "10001"}, "--max-give must be 1 to 10000 (what a shard answers), not 10001"},
-      {{"--announce-interval", "4294967295"},
-       "--announce-interval must be 1 to 315360000 (ten years), not 4294967295"},
+      {{"--announce-interval", "345601"},
+       "--announce-interval must be 1 to 345600 (four days: with its jitter, under the longest "
+       "--peer-timeout), not 345601"},
       {{"--info-page-torrents", "1001"},
        "--info-page-torrents must be 0 to 1000 (what a shard lists), not 1001"},
       {{"--max-udp-scrape-hashes", "75"},
@@ -198,7 +200,7 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
         {"--max-scrape-hashes", "10000", "--max-request-line", "1000000"},
         {"--retry-in", "1440", "--listen-backlog", "2147483647", "--info-page-torrents", "0"},
         {"--socket-timeout", "315360000", "--shard-timeout-ms", "315359999999",
-         "--announce-interval", "315360000", "--drain-grace-ms", "315360000000"},
+         "--announce-interval", "345600", "--drain-grace-ms", "315360000000"},
         {"--socket-timeout", "2", "--shard-timeout-ms", "1999", "--min-interval", "60",
          "--announce-interval", "60"}}) {
     EXPECT_EQ(SettingsError(args), "") << args[0];

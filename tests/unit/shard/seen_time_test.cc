@@ -1,5 +1,5 @@
 // Last-seen times in 22 bits: read back exactly within reach of the reference, before or after
-// it, wherever their low bits roll over; windows of 2^20 seconds.
+// it, wherever their low bits roll over; windows of 2^18 seconds.
 #include "shard/seen_time.h"
 
 #include <gtest/gtest.h>
@@ -41,10 +41,10 @@ TEST(SeenTimeTest, AtTheEndsOfThe32BitRangeTimesStillReadBack) {
   EXPECT_EQ(UnpackSeenTime(PackSeenTime(kLast - 5), kLast), kLast - 5);
 }
 
-// Windows are what a swarm checks its peers' times at: each 2^20 seconds.
-TEST(SeenTimeTest, AWindowSpansTwoToTheTwentySeconds) {
-  EXPECT_EQ(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + kSeenTimeKeep - 1));
-  EXPECT_NE(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + kSeenTimeKeep));
+// Windows are where a swarm checks its peers' times: each kSeenTimeWindow (2^18) seconds.
+TEST(SeenTimeTest, AWindowSpansTwoToTheEighteenSeconds) {
+  EXPECT_EQ(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + (1 << 18) - 1));
+  EXPECT_NE(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + (1 << 18)));
   EXPECT_NE(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver - 1));
 }
 

@@ -235,7 +235,7 @@ TEST_F(SwarmExpiryTest, UnsweptDeadPeersAreDroppedBeforeTheyCouldReadBackWrong) 
       EXPECT_EQ(times.front(), kRollOver) << n;
     }
   }
-  EXPECT_THAT(SeenTimesOf(1), ElementsAre(now));  // dropped once 12 days old in a new window
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(now));  // dropped once 21 days old in a new window
 }
 
 TEST_F(SwarmExpiryTest, AClockThatJumpsAMonthAndBackLeavesNoPeerStuckInTheFuture) {
@@ -267,6 +267,69 @@ TEST_F(SwarmExpiryTest, ARestoredPeerSeenLongBeforeTheTorrentsLatestIsDropped) {
   EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver - 5 * kDay, kRollOver + 5 * kDay));
   restore(kRollOver - 20 * kDay, kRollOver + 5 * kDay);
   EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver + 5 * kDay));
+}
+
+TEST_F(SwarmExpiryTest, AnAnnounceInANewWindowKeepsPeersSeenUpToKeepBeforeItAndNoFurther) {
+  const UnixSeconds first = kRollOver + 5;
+  AddTorrent(1, first);
+  AddTorrent(2, first - 1);
+  for (const std::uint8_t n : {1, 2}) {
+    Announce(AnnounceBuilder(HashOf(n), "10.0.1.1", 6881), first + kSeenTimeKeep);
+  }
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(first, first + kSeenTimeKeep));
+  EXPECT_THAT(SeenTimesOf(2), ElementsAre(first + kSeenTimeKeep));
+  ExpectTotalsMatchARecount();
+  // A stopped announce whose pass empties the torrent: it goes, and the totals follow.
+  Announce(AnnounceBuilder(HashOf(2), "10.0.1.1", 6881).Event(proto::EVENT_STOPPED),
+           first + 2 * kSeenTimeKeep + 1);
+  EXPECT_FALSE(Has(2));
+  ExpectTotalsMatchARecount();
+}
+
+TEST_F(SwarmExpiryTest, PeersAheadOfAClockSetBackAcrossAWindowReadBackExactly) {
+  const UnixSeconds boundary = kRollOver + (UnixSeconds{1} << kSeenTimeWindowBits);
+  AddTorrent(1, boundary + 10);
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), boundary - 20 * kDay);
+  // Within that window the reference moves on; the first peer stays 20 days ahead of it.
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), boundary - 18 * kDay);
+  EXPECT_THAT(SeenTimesOf(1),
+              ElementsAre(boundary + 10, boundary - 20 * kDay, boundary - 18 * kDay));
+}
+
+TEST_F(SwarmExpiryTest, RestoredPeersUpToKeepBeforeTheLatestReadBackThroughItsWindow) {
+  const auto restore = [&](UnixSeconds oldest) {
+    TorrentRecord record;
+    record.info_hash = HashOf(1);
+    for (const UnixSeconds seen : {oldest, kRollOver}) {
+      PeerRecord peer;
+      peer.ip = *IpAddress::Parse(seen == oldest ? "10.0.0.1" : "10.0.0.2");
+      peer.port = 6881;
+      peer.last_seen = seen;
+      record.peers.push_back(peer);
+    }
+    store_.Restore(record);
+  };
+  restore(kRollOver - kSeenTimeKeep - 1);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver));
+  restore(kRollOver - kSeenTimeKeep);
+  // The last second of the latest announce's window: no pass, the oldest at the edge of reach.
+  const UnixSeconds last = kRollOver + (UnixSeconds{1} << kSeenTimeWindowBits) - 1;
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), last);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver - kSeenTimeKeep, kRollOver, last));
+}
+
+TEST_F(SwarmExpiryTest, PeersRestoredWithoutATimeGoAtTheFirstAnnounce) {
+  TorrentRecord record;
+  record.info_hash = HashOf(1);
+  PeerRecord peer;
+  peer.ip = *IpAddress::Parse("10.0.0.1");
+  peer.port = 6881;
+  record.peers.push_back(peer);  // last seen at 0
+  store_.Restore(record);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(0));
+  Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), kStart);
+  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kStart));
+  ExpectTotalsMatchARecount();
 }
 
 TEST_F(SwarmExpiryTest, SliceExaminesAtMostMaxTorrentsAndResumesWhereItStopped) {

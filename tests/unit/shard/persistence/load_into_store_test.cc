@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "shard/persistence/snapshot_file.h"
+#include "shard/seen_time.h"
 #include "tests/unit/shard/persistence/persistence_test_util.h"
 
 namespace shardtrack {
@@ -47,7 +48,27 @@ TEST_F(LoadIntoStoreTest, FillsTheStoreWithEveryTorrentAndDropsPeersAlreadyExpir
   EXPECT_EQ(b.completed, 2u);
   EXPECT_NE(loaded->summary.find("recovered 201 torrents and 202 peers"), std::string::npos)
       << loaded->summary;
-  EXPECT_NE(loaded->summary.find("dropped 1 expired peers"), std::string::npos) << loaded->summary;
+  EXPECT_NE(loaded->summary.find("dropped 1 peers expired or seen in the future"),
+            std::string::npos)
+      << loaded->summary;
+}
+
+// A clock that was ahead left peers in the future: past what a swarm keeps around its latest
+// announce (shard/seen_time.h), they would make it drop the live ones.
+TEST_F(LoadIntoStoreTest, PeersSeenTooFarInTheFutureAreDroppedAndTheLiveOnesKept) {
+  constexpr UnixSeconds kTimeout = 100;  // Load()'s
+  const UnixSeconds latest_kept = kNow + kSeenTimeKeep - kTimeout;
+  Snapshot(1, {Torrent(Hash('a'), 0,
+                       {Peer(1, 10, kNow - kTimeout + 1), Peer(2, 20, latest_kept),
+                        Peer(3, 30, latest_kept + 1)})});
+  auto loaded = Load();
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(store_.peers(), 2u);
+  std::vector<UnixSeconds> seen;
+  store_.ForEachTorrent([&](const TorrentRecord& torrent) {
+    for (const PeerRecord& peer : torrent.peers) seen.push_back(peer.last_seen);
+  });
+  EXPECT_EQ(seen, (std::vector<UnixSeconds>{kNow - kTimeout + 1, latest_kept}));
 }
 
 TEST_F(LoadIntoStoreTest, ALargeLoadedStoreListsItsBiggestSwarmsBeforeAnyExpiryLap) {
