@@ -43,8 +43,8 @@ TEST(SeenTimeTest, AtTheEndsOfThe32BitRangeTimesStillReadBack) {
 
 // Windows are where a swarm checks its peers' times: each kSeenTimeWindow (2^18) seconds.
 TEST(SeenTimeTest, AWindowSpansTwoToTheEighteenSeconds) {
-  EXPECT_EQ(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + (1 << 18) - 1));
-  EXPECT_NE(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + (1 << 18)));
+  EXPECT_EQ(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + kSeenTimeWindow - 1));
+  EXPECT_NE(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver + kSeenTimeWindow));
   EXPECT_NE(SeenTimeWindow(kRollOver), SeenTimeWindow(kRollOver - 1));
 }
 

@@ -250,25 +250,6 @@ TEST_F(SwarmExpiryTest, AClockThatJumpsAMonthAndBackLeavesNoPeerStuckInTheFuture
   EXPECT_EQ(PeersOf(1), 0u);
 }
 
-TEST_F(SwarmExpiryTest, ARestoredPeerSeenLongBeforeTheTorrentsLatestIsDropped) {
-  const auto restore = [&](UnixSeconds older, UnixSeconds newer) {
-    TorrentRecord record;
-    record.info_hash = HashOf(1);
-    for (const UnixSeconds seen : {older, newer}) {
-      PeerRecord peer;
-      peer.ip = *IpAddress::Parse(seen == older ? "10.0.0.1" : "10.0.0.2");
-      peer.port = 6881;
-      peer.last_seen = seen;
-      record.peers.push_back(peer);
-    }
-    store_.Restore(record);
-  };
-  restore(kRollOver - 5 * kDay, kRollOver + 5 * kDay);
-  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver - 5 * kDay, kRollOver + 5 * kDay));
-  restore(kRollOver - 20 * kDay, kRollOver + 5 * kDay);
-  EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver + 5 * kDay));
-}
-
 TEST_F(SwarmExpiryTest, AnAnnounceInANewWindowKeepsPeersSeenUpToKeepBeforeItAndNoFurther) {
   const UnixSeconds first = kRollOver + 5;
   AddTorrent(1, first);
@@ -287,7 +268,7 @@ TEST_F(SwarmExpiryTest, AnAnnounceInANewWindowKeepsPeersSeenUpToKeepBeforeItAndN
 }
 
 TEST_F(SwarmExpiryTest, PeersAheadOfAClockSetBackAcrossAWindowReadBackExactly) {
-  const UnixSeconds boundary = kRollOver + (UnixSeconds{1} << kSeenTimeWindowBits);
+  const UnixSeconds boundary = kRollOver + kSeenTimeWindow;
   AddTorrent(1, boundary + 10);
   Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), boundary - 20 * kDay);
   // Within that window the reference moves on; the first peer stays 20 days ahead of it.
@@ -297,15 +278,15 @@ TEST_F(SwarmExpiryTest, PeersAheadOfAClockSetBackAcrossAWindowReadBackExactly) {
 }
 
 TEST_F(SwarmExpiryTest, RestoredPeersUpToKeepBeforeTheLatestReadBackThroughItsWindow) {
+  // Torrent 1 restored with 10.0.0.1 last seen at `oldest` and 10.0.0.2 at kRollOver.
   const auto restore = [&](UnixSeconds oldest) {
     TorrentRecord record;
     record.info_hash = HashOf(1);
     for (const UnixSeconds seen : {oldest, kRollOver}) {
-      PeerRecord peer;
+      PeerRecord& peer = record.peers.emplace_back();
       peer.ip = *IpAddress::Parse(seen == oldest ? "10.0.0.1" : "10.0.0.2");
       peer.port = 6881;
       peer.last_seen = seen;
-      record.peers.push_back(peer);
     }
     store_.Restore(record);
   };
@@ -313,7 +294,7 @@ TEST_F(SwarmExpiryTest, RestoredPeersUpToKeepBeforeTheLatestReadBackThroughItsWi
   EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver));
   restore(kRollOver - kSeenTimeKeep);
   // The last second of the latest announce's window: no pass, the oldest at the edge of reach.
-  const UnixSeconds last = kRollOver + (UnixSeconds{1} << kSeenTimeWindowBits) - 1;
+  const UnixSeconds last = kRollOver + kSeenTimeWindow - 1;
   Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), last);
   EXPECT_THAT(SeenTimesOf(1), ElementsAre(kRollOver - kSeenTimeKeep, kRollOver, last));
 }
