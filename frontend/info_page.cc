@@ -61,13 +61,18 @@ std::uint32_t PartialSeeds(const proto::ScrapeEntry& entry) {
              : 0;
 }
 
+// BEP 21's partial seeds go just before a row's last column, completed, where a table shows them.
+void AddPartialSeedsCell(std::vector<std::string>& row, std::string cell) {
+  row.insert(row.end() - 1, std::move(cell));
+}
+
 void AppendTopTorrents(std::string& html, const proto::StatsReply& stats, std::size_t max_bytes) {
   html += "<h2>Torrents with the most peers</h2>\n<table>\n";
   auto any = [&](auto&& has) { return std::any_of(stats.top().begin(), stats.top().end(), has); };
   const bool named = any([](const proto::ScrapeEntry& e) { return !e.name().empty(); });
   const bool partial = any([](const proto::ScrapeEntry& e) { return PartialSeeds(e) > 0; });
   std::vector<std::string> heads = {"info hash", "seeders", "leechers", "completed"};
-  if (partial) heads.insert(heads.begin() + 3, "partial seeds");
+  if (partial) AddPartialSeedsCell(heads, "partial seeds");
   if (named) heads.insert(heads.begin() + 1, "name");
   AppendRow(html, "th", std::move(heads));
   std::string row;
@@ -77,7 +82,7 @@ void AppendTopTorrents(std::string& html, const proto::StatsReply& stats, std::s
     std::vector<std::string> cells = {
         hash ? hash->ToHex() : std::string("?"), std::to_string(entry.complete()),
         std::to_string(entry.incomplete()), std::to_string(entry.downloaded())};
-    if (partial) cells.insert(cells.begin() + 3, std::to_string(PartialSeeds(entry)));
+    if (partial) AddPartialSeedsCell(cells, std::to_string(PartialSeeds(entry)));
     if (named) cells.insert(cells.begin() + 1, HtmlEscaped(entry.name()));
     row.clear();
     AppendRow(row, "td", std::move(cells));
@@ -108,9 +113,9 @@ std::string RenderInfoPage(const proto::StatsReply& stats, std::uint32_t shards_
                                     std::to_string(stats.seeders()),
                                     std::to_string(stats.leechers()),
                                     std::to_string(stats.completed())};
-  if (stats.partial_seeds() > 0) {  // BEP 21, as in the list below
-    heads.insert(heads.begin() + 4, "partial seeds");
-    cells.insert(cells.begin() + 4, std::to_string(stats.partial_seeds()));
+  if (stats.partial_seeds() > 0) {
+    AddPartialSeedsCell(heads, "partial seeds");
+    AddPartialSeedsCell(cells, std::to_string(stats.partial_seeds()));
   }
   AppendRow(html, "th", std::move(heads));
   AppendRow(html, "td", std::move(cells));

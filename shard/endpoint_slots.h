@@ -7,7 +7,6 @@
 // many peers come and go. A view: it owns neither the slots nor the peers. Pure.
 #pragma once
 
-#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +16,7 @@
 
 #include "common/scaled_fraction.h"
 #include "common/siphash.h"
+#include "shard/little_endian.h"
 
 namespace shardtrack {
 
@@ -32,26 +32,12 @@ class PackedSlots {
   PackedSlots(std::uint8_t* bytes, std::size_t count) : bytes_(bytes), count_(count) {}
 
   std::size_t size() const { return count_; }
-  // On a little-endian host a slot is the low bytes of its value: one copy (GCC makes a byte
-  // loop of the shifts).
   std::uint32_t operator[](std::size_t slot) const {
-    const std::uint8_t* at = bytes_ + slot * kBytes;
-    std::uint32_t value = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&value, at, kBytes);
-    } else {
-      for (std::size_t i = 0; i < kBytes; ++i) value |= std::uint32_t{at[i]} << (8 * i);
-    }
-    return value;
+    return LoadLittleEndian<kBytes>(bytes_ + slot * kBytes);
   }
   void Set(std::size_t slot, std::uint32_t value) {
     assert(value <= kMax);
-    std::uint8_t* at = bytes_ + slot * kBytes;
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(at, &value, kBytes);
-    } else {
-      for (std::size_t i = 0; i < kBytes; ++i) at[i] = static_cast<std::uint8_t>(value >> (8 * i));
-    }
+    StoreLittleEndian<kBytes>(bytes_ + slot * kBytes, value);
   }
   void Clear() { std::memset(bytes_, 0, count_ * kBytes); }
 

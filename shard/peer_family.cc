@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "shard/endpoint_slots.h"
+#include "shard/little_endian.h"
 #include "shard/seen_time.h"
 
 namespace shardtrack {
@@ -30,28 +31,15 @@ bool StoredAsPartialSeed(PeerKind kind, const PeerState& state) {
 constexpr std::size_t kCapacityAt = 8;
 constexpr std::size_t kPartialSeedsAt = 12;  // only with kPartialCountBit
 
-std::uint32_t Load32(const std::uint8_t* from) {
-  std::uint32_t value = 0;
-  for (int i = 3; i >= 0; --i) value = (value << 8) | from[i];
-  return value;
-}
-
-void Store32(std::uint8_t* to, std::uint32_t value) {
-  for (int i = 0; i < 4; ++i) to[i] = static_cast<std::uint8_t>(value >> (8 * i));
-}
-
-std::uint32_t Load24(const std::uint8_t* from) {
-  return from[0] | (std::uint32_t{from[1]} << 8) | (std::uint32_t{from[2]} << 16);
-}
-
-void Store24(std::uint8_t* to, std::uint32_t value) {
-  for (int i = 0; i < 3; ++i) to[i] = static_cast<std::uint8_t>(value >> (8 * i));
-}
-
 constexpr std::uint32_t kPeerIdBit = 0x8000'0000;
 constexpr std::uint32_t kIndexedBit = 0x4000'0000;
 constexpr std::uint32_t kPartialCountBit = 0x2000'0000;
 constexpr std::uint32_t kFlagBits = kPeerIdBit | kIndexedBit | kPartialCountBit;
+
+// The header's capacity with its flag bits.
+std::uint32_t CapacityWord(const std::uint8_t* block) {
+  return LoadLittleEndian<4>(block + kCapacityAt);
+}
 
 // The most entries of `entry_size` bytes that fit the malloc chunk a block for `wanted` entries
 // gets anyway. glibc rounds a request plus its 8-byte chunk header up to 16 bytes (32 at least),
@@ -142,7 +130,7 @@ std::uint32_t GrownTarget(std::uint32_t count) {
 
 template <std::size_t A>
 std::uint32_t PeerFamily<A>::size(PeerKind kind) const {
-  return block_ ? Load32(block_.get() + (kind == PeerKind::kSeeder ? 0 : 4)) : 0;
+  return block_ ? LoadLittleEndian<4>(block_.get() + (kind == PeerKind::kSeeder ? 0 : 4)) : 0;
 }
 
 template <std::size_t A>
@@ -152,12 +140,12 @@ std::uint32_t PeerFamily<A>::size() const {
 
 template <std::size_t A>
 std::uint32_t PeerFamily<A>::partial_seeds() const {
-  return counts_partial_seeds() ? Load32(block_.get() + kPartialSeedsAt) : 0;
+  return counts_partial_seeds() ? LoadLittleEndian<4>(block_.get() + kPartialSeedsAt) : 0;
 }
 
 template <std::size_t A>
 bool PeerFamily<A>::counts_partial_seeds() const {
-  return block_ && (Load32(block_.get() + kCapacityAt) & kPartialCountBit) != 0;
+  return block_ && (CapacityWord(block_.get()) & kPartialCountBit) != 0;
 }
 
 template <std::size_t A>
@@ -167,17 +155,17 @@ std::size_t PeerFamily<A>::header_size() const {
 
 template <std::size_t A>
 std::uint32_t PeerFamily<A>::capacity() const {
-  return block_ ? Load32(block_.get() + kCapacityAt) & ~kFlagBits : 0;
+  return block_ ? CapacityWord(block_.get()) & ~kFlagBits : 0;
 }
 
 template <std::size_t A>
 bool PeerFamily<A>::indexed() const {
-  return block_ && (Load32(block_.get() + kCapacityAt) & kIndexedBit) != 0;
+  return block_ && (CapacityWord(block_.get()) & kIndexedBit) != 0;
 }
 
 template <std::size_t A>
 bool PeerFamily<A>::keeps_peer_ids() const {
-  return block_ && (Load32(block_.get() + kCapacityAt) & kPeerIdBit) != 0;
+  return block_ && (CapacityWord(block_.get()) & kPeerIdBit) != 0;
 }
 
 template <std::size_t A>
@@ -197,12 +185,12 @@ std::uint8_t* PeerFamily<A>::entry(std::uint32_t position) const {
 
 template <std::size_t A>
 void PeerFamily<A>::SetSize(PeerKind kind, std::uint32_t size) {
-  Store32(block_.get() + (kind == PeerKind::kSeeder ? 0 : 4), size);
+  StoreLittleEndian<4>(block_.get() + (kind == PeerKind::kSeeder ? 0 : 4), size);
 }
 
 template <std::size_t A>
 void PeerFamily<A>::SetPartialSeeds(std::uint32_t count) {
-  Store32(block_.get() + kPartialSeedsAt, count);
+  StoreLittleEndian<4>(block_.get() + kPartialSeedsAt, count);
 }
 
 template <std::size_t A>
@@ -230,13 +218,13 @@ void PeerFamily<A>::Reallocate(std::uint32_t wanted, bool keep_peer_ids, bool in
   } else {
     std::memset(block.get(), 0, kCapacityAt);
   }
-  if (count_partial_seeds) Store32(block.get() + kPartialSeedsAt, partial_seeds());
+  if (count_partial_seeds) StoreLittleEndian<4>(block.get() + kPartialSeedsAt, partial_seeds());
   // With the same capacity (so as many slots) the index carries over: no peer is hashed again.
   const bool carried = was_indexed && index && index_current && capacity() == new_capacity;
   if (carried) CarryIndexTo(block.get(), header);
-  Store32(block.get() + kCapacityAt, new_capacity | (keep_peer_ids ? kPeerIdBit : 0) |
-                                         (index ? kIndexedBit : 0) |
-                                         (count_partial_seeds ? kPartialCountBit : 0));
+  StoreLittleEndian<4>(block.get() + kCapacityAt, new_capacity | (keep_peer_ids ? kPeerIdBit : 0) |
+                                                      (index ? kIndexedBit : 0) |
+                                                      (count_partial_seeds ? kPartialCountBit : 0));
   block_ = std::move(block);
   if (index && !carried) {
     std::memcpy(block_.get() + IndexOffset(new_capacity, size_of_entry, header), key.data(),
@@ -450,8 +438,9 @@ template <std::size_t A>
 bool PeerFamily<A>::WriteState(PeerKind kind, std::uint32_t position, const PeerState& state) {
   std::uint8_t* at = entry(position);
   const bool partial_seed = StoredAsPartialSeed(kind, state);
-  Store24(at + kLastSeenAt, PackSeenTime(state.last_seen) | (state.completed ? kCompletedBit : 0) |
-                                (partial_seed ? kPartialSeedBit : 0));
+  StoreLittleEndian<3>(at + kLastSeenAt, PackSeenTime(state.last_seen) |
+                                             (state.completed ? kCompletedBit : 0) |
+                                             (partial_seed ? kPartialSeedBit : 0));
   if (keeps_peer_ids()) std::memcpy(at + kPeerIdAt, state.peer_id.bytes.data(), PeerId::kSize);
   return partial_seed;
 }
@@ -473,7 +462,7 @@ template <std::size_t A>
 PeerState PeerFamily<A>::StateAt(PeerKind kind, std::uint32_t index, UnixSeconds reference) const {
   const std::uint8_t* at = entry(first(kind) + index);
   PeerState out;
-  const std::uint32_t packed = Load24(at + kLastSeenAt);
+  const std::uint32_t packed = LoadLittleEndian<3>(at + kLastSeenAt);
   out.last_seen = UnpackSeenTime(packed & kSeenTimeMask, reference);
   out.completed = (packed & kCompletedBit) != 0;
   out.partial_seed = (packed & kPartialSeedBit) != 0;
@@ -483,7 +472,8 @@ PeerState PeerFamily<A>::StateAt(PeerKind kind, std::uint32_t index, UnixSeconds
 
 template <std::size_t A>
 bool PeerFamily<A>::SeenOutside(PeerKind kind, std::uint32_t index, const SeenRange& kept) const {
-  const std::uint32_t packed = Load24(entry(first(kind) + index) + kLastSeenAt) & kSeenTimeMask;
+  const std::uint32_t packed =
+      LoadLittleEndian<3>(entry(first(kind) + index) + kLastSeenAt) & kSeenTimeMask;
   const UnixSeconds seen = UnpackSeenTime(packed, kept.reference);
   return seen < kept.first || seen > kept.last;
 }
