@@ -87,6 +87,10 @@ void RegisterShardMetrics(MetricsRegistry& registry, std::uint32_t index, std::u
   registry.AddCounter("shardtrack_expired_peers_total",
                       "Peers removed for not announcing within --peer-timeout.", shard,
                       [&expiry] { return expiry.peers_expired; });
+  registry.AddCounter("shardtrack_peers_out_of_range_total",
+                      "Peers dropped as last seen more than 21 days from the time of an announce "
+                      "to their torrent: the clock moved by weeks.",
+                      shard, [&counters] { return counters.peers_out_of_range; });
   registry.AddCounter("shardtrack_expired_torrents_total",
                       "Torrents forgotten by expiry: no peers left and nothing completed, or no "
                       "announce within --torrent-retention.",

@@ -11,6 +11,7 @@
 #include "common/routing.h"
 #include "common/siphash.h"
 #include "shard/clamp32.h"
+#include "shard/seen_time.h"
 
 namespace shardtrack {
 namespace {
@@ -121,6 +122,7 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
   }
   const AnnounceOutcome outcome = store_.Announce(*announce, now, rng_, *reply.mutable_announce());
   applied_.push_back(AsApplied(*announce, outcome));
+  if (outcome.peers_out_of_range > 0) NoteOutOfRange(outcome.peers_out_of_range, now);
   if (outcome.completion_counted) {
     recent_completions_.Note(announce->info_hash, announce->peer_id, now);
   }
@@ -209,6 +211,16 @@ void ShardService::LogFull(UnixSeconds now, std::uint32_t ShardLimits::*limit) {
       "--access-list)",
       index_, limit == &ShardLimits::max_torrents ? "--max-torrents" : "--max-peers",
       limits_.*limit, counters_.refused_torrents, counters_.refused_peers);
+}
+
+void ShardService::NoteOutOfRange(std::uint32_t peers, UnixSeconds now) {
+  counters_.peers_out_of_range += peers;
+  if (!out_of_range_log_.Due(AsTimePoint(now))) return;
+  spdlog::warn(
+      "shard {}: dropped {} peers last seen more than {} days from now ({} so far): the system "
+      "clock moved by weeks, or this shard's data was copied from another time; set the clock "
+      "right (their clients announce again within an interval)",
+      index_, peers, kSeenTimeKeep / 86400, counters_.peers_out_of_range);
 }
 
 void ShardService::LogMisroute(UnixSeconds now, const std::string& message) {

@@ -56,6 +56,9 @@ struct ShardServiceCounters {
   std::uint64_t repeated_completions = 0;
   std::uint64_t refused_torrents = 0;  // new torrents refused at ShardLimits::max_torrents
   std::uint64_t refused_peers = 0;     // new peers refused at ShardLimits::max_peers
+  // Peers an announce found last seen too far from its time to read back (the clock moved by
+  // weeks, shard/seen_time.h) and dropped.
+  std::uint64_t peers_out_of_range = 0;
 };
 
 class ShardService {
@@ -89,6 +92,7 @@ class ShardService {
   // The limit `announce` would pass: &ShardLimits::max_torrents or max_peers; nullptr: none.
   std::uint32_t ShardLimits::*LimitPassedBy(const PeerAnnounce& announce) const;
   void LogFull(UnixSeconds now, std::uint32_t ShardLimits::*limit);
+  void NoteOutOfRange(std::uint32_t peers, UnixSeconds now);
 
   std::uint32_t index_;
   std::uint32_t count_;
@@ -101,8 +105,9 @@ class ShardService {
   std::vector<CountedCompletion> completions_;
   bool full_scrape_in_batch_ = false;  // the batch being handled asked for one already
   ShardServiceCounters counters_;
-  LogThrottle misroute_log_;  // an error line a minute at most
-  LogThrottle full_log_;      // and a warning about the limits
+  LogThrottle misroute_log_;      // an error line a minute at most
+  LogThrottle full_log_;          // and a warning about the limits
+  LogThrottle out_of_range_log_;  // and one about peers dropped when the clock moved
 };
 
 }  // namespace shardtrack

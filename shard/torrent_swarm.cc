@@ -132,20 +132,22 @@ void ExportKind(const PeerFamily<A>& family, bool seeder, UnixSeconds last_annou
 
 }  // namespace
 
-void TorrentSwarm::MoveLastAnnounce(UnixSeconds now) {
+std::uint32_t TorrentSwarm::MoveLastAnnounce(UnixSeconds now) {
   const std::uint32_t to = ClampTo32(now);
+  std::uint32_t dropped = 0;
   if (peers() > 0 && SeenTimeWindow(to) != SeenTimeWindow(last_announce_)) {
     const UnixSeconds first = UnixSeconds{to} - kSeenTimeKeep;
     const UnixSeconds last = UnixSeconds{to} + kSeenTimeKeep;
-    v4_.EraseSeenOutside({first, last, last_announce_});
-    v6_.EraseSeenOutside({first, last, last_announce_});
+    dropped = v4_.EraseSeenOutside({first, last, last_announce_}) +
+              v6_.EraseSeenOutside({first, last, last_announce_});
   }
   last_announce_ = to;
+  return dropped;
 }
 
 TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeconds now,
                                           PeerIdPolicy policy) {
-  MoveLastAnnounce(now);
+  const std::uint32_t out_of_range = MoveLastAnnounce(now);
   // Only an announce that gets peers back asks for their ids: a stopped one, or one wanting no
   // peers, would make the swarm pay for ids that nobody receives.
   const bool asks =
@@ -155,8 +157,11 @@ TorrentSwarm::Applied TorrentSwarm::Apply(const PeerAnnounce& announce, UnixSeco
     v6_.KeepPeerIds();
   }
   const bool keep_peer_ids = KeepIds(policy, asks || keeps_peer_ids());
-  if (announce.ip.is_v4()) return ApplyToFamily(announce, now, keep_peer_ids, v4_, completed_);
-  return ApplyToFamily(announce, now, keep_peer_ids, v6_, completed_);
+  Applied applied = announce.ip.is_v4()
+                        ? ApplyToFamily(announce, now, keep_peer_ids, v4_, completed_)
+                        : ApplyToFamily(announce, now, keep_peer_ids, v6_, completed_);
+  applied.peers_out_of_range = out_of_range;
+  return applied;
 }
 
 void TorrentSwarm::SelectFor(const PeerAnnounce& announce, const Applied& applied, FastRng& rng,

@@ -28,11 +28,13 @@ enum class PeerIdPolicy : std::uint8_t { kWhenAsked, kAlways, kNever };
 class TorrentSwarm {
  public:
   // What Apply did: whether it counted a completion (once per peer, never from a peer already
-  // listed as a seeder), and the announcing peer's index among its family's leechers, which
-  // SelectFor leaves out without searching for it again (kNoSkip: not a leecher).
+  // listed as a seeder), the announcing peer's index among its family's leechers, which
+  // SelectFor leaves out without searching for it again (kNoSkip: not a leecher), and how many
+  // peers it dropped as seen too far from `now` to read back (the clock moved by weeks).
   struct Applied {
     bool completion_counted = false;
     std::uint32_t leecher_index = PeerSpan::kNoSkip;
+    std::uint32_t peers_out_of_range = 0;
   };
 
   // Adds, updates or (event stopped) removes the announcing peer.
@@ -94,8 +96,8 @@ class TorrentSwarm {
 
  private:
   // Moves last_announce_; when it enters another window of time, first drops the peers too far
-  // from it to read back (shard/seen_time.h).
-  void MoveLastAnnounce(UnixSeconds now);
+  // from it to read back (shard/seen_time.h), and returns how many.
+  std::uint32_t MoveLastAnnounce(UnixSeconds now);
 
   PeerFamily4 v4_;
   PeerFamily6 v6_;

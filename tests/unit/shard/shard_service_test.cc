@@ -331,6 +331,23 @@ TEST_F(ShardServiceTest, AppliedListsTheAnnouncesTheStoreTookInRequestOrder) {
   EXPECT_THAT(service_.applied(), IsEmpty());
 }
 
+TEST_F(ShardServiceTest, CountsThePeersDroppedWhenTheClockMovedByWeeks) {
+  const auto announce_at = [&](const char* ip, UnixSeconds now) {
+    proto::RequestBatch batch = Batch();
+    AddAnnounce(batch, 1, AnnounceBuilder(mine_, ip, 6881));
+    Handle(batch, now);
+  };
+  announce_at("10.0.0.1", kNow);
+  announce_at("10.0.0.2", kNow + 10);
+  EXPECT_EQ(service_.counters().peers_out_of_range, 0u);
+  constexpr UnixSeconds kMonth = 30 * 86400;
+  announce_at("10.0.0.3", kNow + kMonth);
+  EXPECT_EQ(service_.counters().peers_out_of_range, 2u);
+  EXPECT_EQ(store_.peers(), 1u);
+  announce_at("10.0.0.3", kNow + kMonth + 10);
+  EXPECT_EQ(service_.counters().peers_out_of_range, 2u);
+}
+
 TEST_F(ShardServiceTest, AMisroutedBatchCountsNoCompletions) {
   proto::RequestBatch batch = Batch(kIndex + 1, kShards);
   AddAnnounce(batch, 1,

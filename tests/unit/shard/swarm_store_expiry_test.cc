@@ -28,9 +28,11 @@ constexpr std::size_t kAll = 1'000'000;
 
 class SwarmExpiryTest : public ::testing::Test {
  protected:
-  void Announce(const proto::AnnounceRequest& request, UnixSeconds now) {
+  AnnounceOutcome Announce(const proto::AnnounceRequest& request, UnixSeconds now) {
     proto::AnnounceReply reply;
-    ASSERT_TRUE(AnnounceFromWire(store_, request, now, rng_, reply).accepted);
+    const AnnounceOutcome outcome = AnnounceFromWire(store_, request, now, rng_, reply);
+    EXPECT_TRUE(outcome.accepted);
+    return outcome;
   }
   // Torrent `n` (infohash bytes all n) with one leecher 10.0.0.n:6881 last seen at `when`.
   void AddTorrent(std::uint8_t n, UnixSeconds when) {
@@ -241,11 +243,15 @@ TEST_F(SwarmExpiryTest, UnsweptDeadPeersAreDroppedBeforeTheyCouldReadBackWrong) 
 TEST_F(SwarmExpiryTest, AClockThatJumpsAMonthAndBackLeavesNoPeerStuckInTheFuture) {
   AddTorrent(1, kStart);
   const UnixSeconds ahead = kStart + 30 * kDay;  // a clock set wrong for a moment
-  Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), ahead);
-  // At that time the first had been silent a month: dropped, as a sweep then would have.
+  // At that time the first had been silent a month: dropped, as a sweep then would have, and
+  // told, so that the shard can say the clock moved.
+  EXPECT_EQ(Announce(AnnounceBuilder(HashOf(1), "10.0.0.2", 6881), ahead).peers_out_of_range, 1u);
   EXPECT_THAT(SeenTimesOf(1), ElementsAre(ahead));
-  Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), kStart + 100);
+  EXPECT_EQ(Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), kStart + 100).peers_out_of_range,
+            1u);
   EXPECT_THAT(SeenTimesOf(1), ElementsAre(kStart + 100));
+  EXPECT_EQ(Announce(AnnounceBuilder(HashOf(1), "10.0.0.3", 6881), kStart + 100).peers_out_of_range,
+            0u);
   EXPECT_EQ(store_.ExpireSlice(kStart + 100 + kTimeout, kTimeout, kAll).peers_removed, 1u);
   EXPECT_EQ(PeersOf(1), 0u);
 }
