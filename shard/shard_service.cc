@@ -19,12 +19,13 @@ namespace {
 // The service is given wall time only; a throttle compares time points and nothing else.
 MonoTime AsTimePoint(UnixSeconds now) { return MonoTime{} + std::chrono::seconds(now); }
 
-// The announce as the journal replays it: `completed` only when the swarm counted one, since
-// replay marks the peer completed for good (a seeder repeating it did not complete here, and its
-// later real completion must still count after a restart).
+// The announce as the journal replays it: `completed` exactly when the swarm holds the peer's
+// completion as counted, by this announce or an earlier one, which replay takes as the peer's
+// mark. A seeder repeating `completed` did not complete here, and a peer that expired and came
+// back starts unmarked: their later real completions must still count after a restart.
 PeerAnnounce AsApplied(PeerAnnounce announce, const AnnounceOutcome& outcome) {
-  if (announce.event == proto::EVENT_COMPLETED && !outcome.completion_counted) {
-    announce.event = proto::EVENT_NONE;
+  if (announce.event != proto::EVENT_STOPPED) {
+    announce.event = outcome.peer_completed ? proto::EVENT_COMPLETED : proto::EVENT_NONE;
   }
   return announce;
 }

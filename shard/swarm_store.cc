@@ -50,6 +50,7 @@ AnnounceOutcome SwarmStore::Announce(const PeerAnnounce& announce, UnixSeconds n
   TorrentSwarm::Applied applied;
   Update(swarm, [&](TorrentSwarm& s) { applied = s.Apply(announce, now, peer_ids_); });
   outcome.completion_counted = applied.completion_counted;
+  outcome.peer_completed = applied.peer_completed;
   outcome.peers_out_of_range = applied.peers_out_of_range;
   outcome.completed = swarm.completed();
   SetCounts(swarm.counts(), out);

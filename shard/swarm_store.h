@@ -27,6 +27,7 @@ namespace shardtrack {
 struct AnnounceOutcome {
   bool accepted = false;            // false: malformed request, `out` left empty
   bool completion_counted = false;  // this announce counted a completion: journal it
+  bool peer_completed = false;      // the peer's completion is counted (now or earlier)
   std::uint64_t completed = 0;      // the torrent's completed count after this announce
   // Peers dropped as last seen too far from `now` to read back (the clock moved by weeks).
   std::uint32_t peers_out_of_range = 0;

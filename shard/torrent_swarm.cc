@@ -91,6 +91,7 @@ TorrentSwarm::Applied ApplyToFamily(const PeerAnnounce& announce, UnixSeconds no
     completed = ClampTo32(std::uint64_t{completed} + 1);
     applied.completion_counted = true;
   }
+  applied.peer_completed = state.completed;
   const std::uint32_t index = Put(family, endpoint, announce.seeder, state, listing, keep_peer_ids);
   if (!announce.seeder) applied.leecher_index = index;
   return applied;

@@ -28,11 +28,14 @@ enum class PeerIdPolicy : std::uint8_t { kWhenAsked, kAlways, kNever };
 class TorrentSwarm {
  public:
   // What Apply did: whether it counted a completion (once per peer, never from a peer already
-  // listed as a seeder), the announcing peer's index among its family's leechers, which
-  // SelectFor leaves out without searching for it again (kNoSkip: not a leecher), and how many
-  // peers it dropped as seen too far from `now` to read back (the clock moved by weeks).
+  // listed as a seeder), whether the peer's completion is counted now (by this announce or an
+  // earlier one while it stayed listed), the announcing peer's index among its family's
+  // leechers, which SelectFor leaves out without searching for it again (kNoSkip: not a
+  // leecher), and how many peers it dropped as seen too far from `now` to read back (the clock
+  // moved by weeks).
   struct Applied {
     bool completion_counted = false;
+    bool peer_completed = false;
     std::uint32_t leecher_index = PeerSpan::kNoSkip;
     std::uint32_t peers_out_of_range = 0;
   };

@@ -95,11 +95,11 @@ void LoadingPeers::Rebuild(std::size_t slots, const SipHashKey& key) {
   for (std::size_t pos = 0; pos < peers_.size(); ++pos) index.Add(static_cast<std::uint32_t>(pos));
 }
 
-void LoadingPeers::Upsert(const PeerRecord& peer, const SipHashKey& key) {
+void LoadingPeers::Upsert(const PeerRecord& peer, const SipHashKey& key, Mark mark) {
   PrepareForRecord(key);
   const std::size_t pos = Find(peer, key);
   if (pos < peers_.size()) {
-    const bool completed = peers_[pos].completed || peer.completed;
+    const bool completed = peer.completed || (mark == Mark::kAdd && peers_[pos].completed);
     peers_[pos] = peer;
     peers_[pos].completed = completed;
     return;

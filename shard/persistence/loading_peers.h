@@ -24,9 +24,13 @@ class LoadingPeers {
   // journal record.
   void AddFromSnapshot(std::vector<PeerRecord> peers);
 
-  // A journal's upsert: adds the peer, or replaces the one at its endpoint (whose completed flag
-  // stays set: a swarm counts a completion once per peer). `key`: the same every call.
-  void Upsert(const PeerRecord& peer, const SipHashKey& key);
+  // How an upsert's completed flag meets the mark of the peer it replaces: it is the peer's
+  // mark (kReplace), or, from journals before the mark was written whole, whether that announce
+  // counted a completion, kept beside the mark held (kAdd).
+  enum class Mark : bool { kAdd, kReplace };
+  // A journal's upsert: adds the peer, or replaces the one at its endpoint. `key`: the same
+  // every call.
+  void Upsert(const PeerRecord& peer, const SipHashKey& key, Mark mark);
   // A journal's removal of the peer at `endpoint`'s address and port, if there is one.
   void Remove(const PeerRecord& endpoint, const SipHashKey& key);
 

@@ -10,24 +10,29 @@ constexpr std::uint8_t kSeederFlag = 1;
 constexpr std::uint8_t kCompletedFlag = 2;
 // Unknown to builds before it, which read such a peer as a plain leecher.
 constexpr std::uint8_t kPartialSeedFlag = 4;
+// A kPeerUpsert's completed flag is the peer's whole mark (JournalEntry::replaces_completed).
+// Builds before it add the flag to the mark held, as they did.
+constexpr std::uint8_t kWholeCompletedFlag = 8;
 // The fewest bytes PutPeer writes (an IPv4 peer): peer id, address length and address, port,
 // flags, last seen.
 constexpr std::size_t kMinPeerBytes = PeerId::kSize + 1 + 4 + 2 + 1 + 8;
 
-void PutPeer(ByteWriter& out, const PeerRecord& peer) {
+void PutPeer(ByteWriter& out, const PeerRecord& peer, std::uint8_t more_flags = 0) {
   std::string_view ip = peer.ip.raw();
-  std::uint8_t flags = (peer.seeder ? kSeederFlag : 0) | (peer.completed ? kCompletedFlag : 0) |
-                       (peer.partial_seed ? kPartialSeedFlag : 0);
+  const std::uint8_t flags = (peer.seeder ? kSeederFlag : 0) |
+                             (peer.completed ? kCompletedFlag : 0) |
+                             (peer.partial_seed ? kPartialSeedFlag : 0) | more_flags;
   out.Bytes(peer.peer_id.view()).U8(static_cast<std::uint8_t>(ip.size())).Bytes(ip);
   out.U16(peer.port).U8(flags).I64(peer.last_seen);
 }
 
-std::optional<PeerRecord> GetPeer(ByteReader& in) {
+// `flags`: the peer's flags byte as read, for flags that are not the peer's own.
+std::optional<PeerRecord> GetPeer(ByteReader& in, std::uint8_t& flags) {
   PeerRecord peer;
   auto peer_id = PeerId::FromRaw(in.Bytes(PeerId::kSize));
   auto ip = IpAddress::FromRaw(in.Bytes(in.U8()));
   peer.port = in.U16();
-  std::uint8_t flags = in.U8();
+  flags = in.U8();
   peer.last_seen = in.I64();
   if (!in.ok() || !peer_id || !ip) return std::nullopt;
   peer.peer_id = *peer_id;
@@ -61,7 +66,8 @@ std::optional<TorrentRecord> DecodeTorrent(std::string_view fields) {
   torrent.info_hash = *info_hash;
   torrent.peers.reserve(peers);
   for (std::uint32_t i = 0; i < peers; ++i) {
-    auto peer = GetPeer(in);
+    std::uint8_t flags = 0;
+    auto peer = GetPeer(in, flags);
     if (!peer) return std::nullopt;
     torrent.peers.push_back(*peer);
   }
@@ -124,7 +130,7 @@ void AppendJournalEntry(std::string& out, const JournalEntry& entry) {
       writer.U64(entry.completed);
       break;
     case JournalOp::kPeerUpsert:
-      PutPeer(writer, entry.peer);
+      PutPeer(writer, entry.peer, entry.replaces_completed ? kWholeCompletedFlag : 0);
       break;
     case JournalOp::kPeerRemove:
       writer.U8(static_cast<std::uint8_t>(entry.peer.ip.raw().size())).Bytes(entry.peer.ip.raw());
@@ -147,9 +153,11 @@ std::optional<JournalEntry> DecodeJournalEntry(RecordType type, std::string_view
     entry.completed = in.U64();
   } else if (type == RecordType::kPeerUpsert) {
     entry.op = JournalOp::kPeerUpsert;
-    auto peer = GetPeer(in);
+    std::uint8_t flags = 0;
+    auto peer = GetPeer(in, flags);
     if (!peer) return std::nullopt;
     entry.peer = *peer;
+    entry.replaces_completed = flags & kWholeCompletedFlag;
   } else if (type == RecordType::kPeerRemove) {
     entry.op = JournalOp::kPeerRemove;
     auto ip = IpAddress::FromRaw(in.Bytes(in.U8()));

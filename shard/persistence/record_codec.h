@@ -2,7 +2,8 @@
 // the frame around them). All integers little-endian. Pure.
 //
 //   PeerRecord      peer_id[20] ip_len:u8 (4|16) ip[ip_len] port:u16 flags:u8 last_seen:i64
-//                   flags bit 0 = seeder, bit 1 = completed
+//                   flags bit 0 = seeder, bit 1 = completed, bit 2 = partial seed (BEP 21),
+//                   bit 3 (kPeerUpsert only) = completed is the peer's whole mark
 //   kTorrent        info_hash[20] completed:u64 peer_count:u32 PeerRecord*
 //                   (a torrent of more than kPeersPerTorrentRecord peers takes several
 //                   adjacent records with the same info_hash and completed: a frame is bounded)
@@ -63,6 +64,10 @@ struct JournalEntry {
   InfoHash info_hash;
   std::uint64_t completed = 0;  // kCompleted
   PeerRecord peer;              // kPeerUpsert; kPeerRemove uses peer.ip and peer.port only
+  // kPeerUpsert: peer.completed is the peer's mark after its announce, which replaces the one
+  // held. Journals written before 2026-12-07 evening carry only whether that announce counted a
+  // completion, which replay adds to the mark held (wrongly, for a peer that expired between).
+  bool replaces_completed = false;
 };
 
 // One kTorrent record with `peers` (all of the torrent's, or one part of them).

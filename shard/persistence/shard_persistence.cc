@@ -39,7 +39,8 @@ JournalEntry PeerEntry(const PeerAnnounce& announce, UnixSeconds now) {
   entry.peer.ip = announce.ip;
   entry.peer.port = announce.port;
   entry.peer.seeder = announce.seeder;
-  entry.peer.completed = announce.event == proto::EVENT_COMPLETED;
+  entry.peer.completed = announce.event == proto::EVENT_COMPLETED;  // the mark (AsApplied)
+  entry.replaces_completed = true;
   entry.peer.partial_seed = announce.partial_seed;
   entry.peer.last_seen = now;
   return entry;

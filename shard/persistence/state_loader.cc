@@ -38,7 +38,9 @@ void ApplyEntry(const JournalEntry& entry, TorrentMap& torrents, const SipHashKe
       break;
     }
     case JournalOp::kPeerUpsert:
-      torrents[entry.info_hash].peers.Upsert(entry.peer, key);
+      torrents[entry.info_hash].peers.Upsert(
+          entry.peer, key,
+          entry.replaces_completed ? LoadingPeers::Mark::kReplace : LoadingPeers::Mark::kAdd);
       break;
     case JournalOp::kPeerRemove:
       torrents[entry.info_hash].peers.Remove(entry.peer, key);

@@ -81,12 +81,14 @@ void ApplyJournalRecord(std::uint8_t op, const PeerRecord& peer, LoadingPeers& p
     peers.Remove(peer, kIndexKey);
     return;
   }
+  // op 1: a record with the peer's whole mark; op 2: one from an older journal, added to it.
+  const auto mark = op % 3 == 1 ? LoadingPeers::Mark::kReplace : LoadingPeers::Mark::kAdd;
   PeerRecord stored = peer;
   if (auto it = model.find(EndpointOf(peer)); it != model.end()) {
-    stored.completed = it->second.completed || peer.completed;
+    stored.completed = peer.completed || (mark == LoadingPeers::Mark::kAdd && it->second.completed);
   }
   model[EndpointOf(peer)] = stored;
-  peers.Upsert(peer, kIndexKey);
+  peers.Upsert(peer, kIndexKey, mark);
 }
 
 std::string Show(const std::vector<PeerRecord>& peers, std::size_t i) {

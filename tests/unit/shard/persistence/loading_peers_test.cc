@@ -27,17 +27,28 @@ std::string Endpoint(const PeerRecord& peer) {
          static_cast<char>(peer.port & 0xff);
 }
 
-TEST(LoadingPeersTest, AnUpsertReplacesThePeerAtItsEndpointKeepingItsCompletion) {
+TEST(LoadingPeersTest, AnUpsertReplacesThePeerAtItsEndpointMarkAndAll) {
   LoadingPeers peers;
   PeerRecord first = Peer(1, 10, 100);
   first.completed = true;
   peers.AddFromSnapshot({first, Peer(2, 20, 100)});
-  PeerRecord again = Peer(1, 10, 200, true);
-  peers.Upsert(again, kKey);
-  peers.Upsert(Peer(3, 30, 300), kKey);
-  again.completed = true;
+  // The peer expired and came back unmarked: its next completion must count again.
+  const PeerRecord again = Peer(1, 10, 200, true);
+  peers.Upsert(again, kKey, LoadingPeers::Mark::kReplace);
+  peers.Upsert(Peer(3, 30, 300), kKey, LoadingPeers::Mark::kReplace);
   EXPECT_EQ(peers.Take(), (std::vector<PeerRecord>{again, Peer(2, 20, 100), Peer(3, 30, 300)}));
   EXPECT_TRUE(peers.empty());
+}
+
+TEST(LoadingPeersTest, AnOlderJournalsUpsertKeepsTheMarkHeld) {
+  LoadingPeers peers;
+  PeerRecord first = Peer(1, 10, 100);
+  first.completed = true;
+  peers.AddFromSnapshot({first});
+  PeerRecord again = Peer(1, 10, 200, true);
+  peers.Upsert(again, kKey, LoadingPeers::Mark::kAdd);
+  again.completed = true;
+  EXPECT_EQ(peers.Take(), (std::vector<PeerRecord>{again}));
 }
 
 TEST(LoadingPeersTest, ARemovalDropsOnlyThePeerAtThatAddressAndPort) {
@@ -67,7 +78,8 @@ TEST(LoadingPeersTest, AJournalRecordIndexesALargeSnapshotSwarmEvenWhenItAddsNob
   LoadingPeers replaced;
   replaced.AddFromSnapshot(snapshot);
   EXPECT_FALSE(replaced.indexed());
-  replaced.Upsert(At(3, 6881, 200), kKey);  // re-announces a peer the snapshot holds
+  replaced.Upsert(At(3, 6881, 200), kKey,
+                  LoadingPeers::Mark::kReplace);  // re-announces a peer the snapshot holds
   EXPECT_TRUE(replaced.indexed());
 
   LoadingPeers removed;
@@ -77,7 +89,7 @@ TEST(LoadingPeersTest, AJournalRecordIndexesALargeSnapshotSwarmEvenWhenItAddsNob
 
   LoadingPeers small;
   small.AddFromSnapshot({At(1, 6881, 100), At(2, 6881, 100)});
-  small.Upsert(At(1, 6881, 200), kKey);
+  small.Upsert(At(1, 6881, 200), kKey, LoadingPeers::Mark::kReplace);
   EXPECT_FALSE(small.indexed());  // scanned: a few peers
 }
 
@@ -98,7 +110,7 @@ TEST(LoadingPeersTest, ALargeSwarmReplaysLikeAMapByEndpoint) {
       peers.Remove(peer, kKey);
       expected.erase(Endpoint(peer));
     } else {
-      peers.Upsert(peer, kKey);
+      peers.Upsert(peer, kKey, LoadingPeers::Mark::kReplace);
       expected[Endpoint(peer)] = peer;
     }
   }

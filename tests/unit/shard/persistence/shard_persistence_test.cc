@@ -86,6 +86,35 @@ TEST_F(ShardPersistenceTest, ACompletedTheSwarmDidNotCountMarksNothingAcrossACra
   EXPECT_EQ(restarted->store.ScrapeOne(hash).completed, 1u);
 }
 
+// Expiry journals nothing, so the record of the peer's return must say it came back unmarked:
+// its second completion counts after a crash as it does live (a reviewer's find).
+TEST_F(ShardPersistenceTest, APeerThatExpiredAndCameBackCountsItsNextCompletionAcrossACrash) {
+  const auto hash = *InfoHash::FromRaw(std::string(20, 't'));
+  for (const bool snapshot_holds_the_mark : {false, true}) {
+    SCOPED_TRACE(snapshot_holds_the_mark ? "marked in the snapshot" : "marked in the journal");
+    std::filesystem::remove_all(dir_.path());
+    auto shard = Open(real_);
+    ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_STARTED, 100)}).ok());
+    ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}).ok());
+    if (snapshot_holds_the_mark) {
+      ASSERT_TRUE(shard->persistence->SaveSnapshot(shard->store, kStart).ok());
+    }
+    // Another peer keeps the torrent; the first expires, then comes back to download again.
+    ASSERT_TRUE(
+        Serve(*shard, {AnnounceRequest('t', 2, proto::EVENT_STARTED, 100)}, kStart + 2000).ok());
+    ASSERT_EQ(shard->store.ExpireSlice(kStart + 2700, 2700, 100).peers_removed, 1u);
+    ASSERT_TRUE(
+        Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_STARTED, 100)}, kStart + 2800).ok());
+    shard.reset();  // kill -9
+    auto restarted = Open(real_, kStart + 2850);
+    ASSERT_TRUE(restarted);
+    ASSERT_TRUE(
+        Serve(*restarted, {AnnounceRequest('t', 1, proto::EVENT_COMPLETED, 0)}, kStart + 2900)
+            .ok());
+    EXPECT_EQ(restarted->store.ScrapeOne(hash).completed, 2u);
+  }
+}
+
 TEST_F(ShardPersistenceTest, PeersKeepTheirWallClockLastSeenAcrossARestart) {
   auto shard = Open(real_);
   ASSERT_TRUE(Serve(*shard, {AnnounceRequest('t', 1, proto::EVENT_STARTED, 5)}, kStart).ok());
