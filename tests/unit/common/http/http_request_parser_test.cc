@@ -241,6 +241,8 @@ TEST(HttpRequestParserTest, RefusesOtherMethodsWith405) {
   EXPECT_EQ(ParseError("POST /announce HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
   EXPECT_EQ(ParseError("PUT / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
   EXPECT_EQ(ParseError("get / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);  // methods are case-sensitive
+  EXPECT_EQ(ParseError("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
+  EXPECT_EQ(ParseError("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"), 405);
 }
 
 TEST(HttpRequestParserTest, RefusesLongRequestLineWith414) {
