@@ -13,9 +13,10 @@ class LogThrottle {
  public:
   explicit LogThrottle(Duration interval = std::chrono::minutes(1)) : interval_(interval) {}
 
-  // True for the first call, then at most once per interval.
+  // True for the first call, then at most once per interval. A time before the last line let
+  // through (a wall clock set back, read by the shard's service) lets the next one through.
   bool Due(MonoTime now) {
-    if (started_ && now < next_) return false;
+    if (started_ && now < next_ && now >= next_ - interval_) return false;
     started_ = true;
     next_ = now + interval_;
     return true;

@@ -18,5 +18,13 @@ TEST(LogThrottleTest, LetsTheFirstThroughThenOnePerInterval) {
   EXPECT_TRUE(throttle.Due(start + seconds(500)));  // after a quiet spell, at once
 }
 
+TEST(LogThrottleTest, AClockSetBackLetsTheNextThrough) {
+  LogThrottle throttle(seconds(60));
+  const MonoTime later = MonoTime{} + seconds(30 * 86400);
+  EXPECT_TRUE(throttle.Due(later));
+  EXPECT_TRUE(throttle.Due(later - seconds(29 * 86400)));
+  EXPECT_FALSE(throttle.Due(later - seconds(29 * 86400) + seconds(59)));
+}
+
 }  // namespace
 }  // namespace shardtrack
