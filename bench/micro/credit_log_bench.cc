@@ -61,8 +61,11 @@ int main(int argc, char** argv) {
     TransferLedger ledger({1, 2}, 2700);
     CreditLog log(files, dir, {0, 1, 1}, 1);
     logged_ns[round] = NanosPerCall(announces, [&](int i) {
-      ledger.Record(nth(i), passkey, 1024ULL * static_cast<std::uint64_t>(i), 0, false, 1000 + i);
-      log.Append(nth(i), passkey, 1024ULL * static_cast<std::uint64_t>(i), 0, false, 1000 + i);
+      CreditedAnnounce credited{nth(i), passkey, 1024ULL * static_cast<std::uint64_t>(i),
+                                0,      false,   1000 + i};
+      credited.new_client =
+          ledger.Record(credited.announce, passkey, credited.uploaded, 0, false, credited.now);
+      log.Append(credited);
       if (i % batch == batch - 1) written = log.WriteBuffered().ok() && written;
       return 1;
     });

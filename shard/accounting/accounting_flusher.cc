@@ -38,8 +38,10 @@ void AccountingFlusher::Start() {
 void AccountingFlusher::Credit(const PeerAnnounce& announce, std::string_view passkey,
                                std::uint64_t uploaded, std::uint64_t downloaded,
                                bool completion_counted, UnixSeconds now) {
-  ledger_.Record(announce, passkey, uploaded, downloaded, completion_counted, now);
-  log_.Append(announce, passkey, uploaded, downloaded, completion_counted, now);
+  CreditedAnnounce credited{announce, passkey, uploaded, downloaded, completion_counted, now};
+  credited.new_client =
+      ledger_.Record(announce, passkey, uploaded, downloaded, completion_counted, now);
+  log_.Append(credited);
 }
 
 void AccountingFlusher::WriteLog() { NoteLogWrite(log_.WriteBuffered()); }
@@ -199,7 +201,7 @@ bool AccountingFlusher::FinishesFor(const ShardLayout& layout) const {
          (layout.index >= count && layout.index % count == options_.shard);
 }
 
-Status AccountingFlusher::FinishOtherCounts(UnixSeconds cutoff) {
+Status AccountingFlusher::FinishOtherCounts() {
   auto names = files_.ListDir(options_.dir);
   if (!names) return OkStatus();  // LoadBaselines says why
   std::set<ShardLayout> layouts;
@@ -210,7 +212,7 @@ Status AccountingFlusher::FinishOtherCounts(UnixSeconds cutoff) {
   for (const ShardLayout& layout : layouts) {
     const auto [index, count] = layout;
     TransferLedger apart = ledger_.EmptyLike();
-    auto finished = FinishLayoutCredits(files_, options_.dir, *names, layout, cutoff,
+    auto finished = FinishLayoutCredits(files_, options_.dir, *names, layout,
                                         loop_.clock().WallNow(), apart, sequence_);
     if (finished) {
       ReportFinished(layout, *finished);
@@ -261,11 +263,10 @@ Status AccountingFlusher::DropUnfinished(const ShardLayout& layout, const std::s
 }
 
 Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
-  const UnixSeconds cutoff = loop_.clock().WallNow() - options_.peer_timeout;
-  if (Status finished = FinishOtherCounts(cutoff); !finished) {
+  if (Status finished = FinishOtherCounts(); !finished) {
     return Error{"accounting credit logs: " + finished.error()};
   }
-  auto loaded = LoadBaselines(files_, options_.dir, Run(), sets, cutoff, ledger_);
+  auto loaded = LoadBaselines(files_, options_.dir, Run(), sets, ledger_);
   if (!loaded) return Error{"accounting baselines: " + loaded.error()};
   if (!loaded->unread.empty()) {
     spdlog::warn(
@@ -286,6 +287,8 @@ Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
       },
       ledger_);
   if (!replayed) return Error{"accounting credit logs: " + replayed.error()};
+  // Only now: the logs were written on the baselines as saved, however long ago.
+  ledger_.ExpireSlice(loop_.clock().WallNow() - options_.peer_timeout, 1);
   if (!replayed->unread.empty()) {
     spdlog::warn(
         "shard {}: credit logs not all replayed: {} (the transfer they held is mostly "

@@ -129,7 +129,7 @@ class AccountingFlusher final : public CreditRecorder, public TurnLog {
   // layouts this shard finishes.
   bool FinishesFor(const ShardLayout& layout) const;
   // Those it cannot finish are removed; an error (they cannot be either) must stop the start.
-  Status FinishOtherCounts(UnixSeconds cutoff);
+  Status FinishOtherCounts();
   void ReportFinished(const ShardLayout& layout, const FinishedCredits& finished);
   Status DropUnfinished(const ShardLayout& layout, const std::string& why);
   // At start, after a replay: an error when announces were skipped and could not be committed.

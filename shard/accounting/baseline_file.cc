@@ -28,6 +28,10 @@ constexpr std::uint16_t kVersionWithoutLog = 5;     // read, as through no credi
 constexpr std::uint16_t kVersionWithoutRun = 4;     // read, as of generation 0
 constexpr std::uint16_t kVersionWithoutFamily = 3;  // read so too, every baseline IPv4
 constexpr std::uint16_t kOlderVersions[] = {1, 2};  // read as nothing
+// Parse's cutoff that keeps every record: a start replays the credit logs on the baselines as
+// they were saved (a baseline last seen within the timeout of a logged announce credits it),
+// and forgets those expired only after (AccountingFlusher::LoadSavedBaselines).
+constexpr UnixSeconds kEveryRecord = std::numeric_limits<UnixSeconds>::min();
 constexpr std::uint8_t kSeeder = 1;
 constexpr std::uint8_t kCompleted = 2;
 constexpr std::uint8_t kIpv6 = 4;
@@ -255,14 +259,14 @@ void RemoveSuperseded(FileOps& files, const std::string& accounting_dir,
 // those), after the credit logs it includes (all of its layout's when that cannot be read), which
 // would otherwise be replayed again; an error leaves the records before the damage.
 Status ReadSaved(FileOps& files, const std::string& accounting_dir,
-                 const std::vector<std::string>& names, UnixSeconds cutoff, SavedBaselines& out) {
+                 const std::vector<std::string>& names, SavedBaselines& out) {
   const std::string path = BaselineFilePath(accounting_dir, out.index, out.count);
   auto text = files.ReadFile(path);
   if (!text) return Error{text.error()};
   const bool older_form = std::any_of(
       std::begin(kOlderVersions), std::end(kOlderVersions),
       [&text](std::uint16_t version) { return CheckPreamble(*text, kMagic, version).ok(); });
-  const Status parsed = older_form ? OkStatus() : Parse(*text, cutoff, out);
+  const Status parsed = older_form ? OkStatus() : Parse(*text, kEveryRecord, out);
   // Kept while it matches the accounting files (the next one replaces it first); a damaged file
   // or an older build's goes, so that the next start does not read it again.
   if (older_form || !parsed) {
@@ -293,8 +297,7 @@ Status ReadSaved(FileOps& files, const std::string& accounting_dir,
 // the chosen one went.
 std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& accounting_dir,
                                          const std::vector<std::string>& names, const ShardRun& run,
-                                         const std::vector<FileSet>& sets, UnixSeconds cutoff,
-                                         Status& status,
+                                         const std::vector<FileSet>& sets, Status& status,
                                          std::optional<std::uint64_t>& own_through) {
   std::optional<SavedBaselines> latest;
   for (const std::string& name : names) {
@@ -307,7 +310,7 @@ std::optional<SavedBaselines> ReadLatest(FileOps& files, const std::string& acco
     SavedBaselines saved;
     saved.index = layout->index;
     saved.count = layout->count;
-    Status read = ReadSaved(files, accounting_dir, names, cutoff, saved);
+    Status read = ReadSaved(files, accounting_dir, names, saved);
     if (saved.count == run.count) own_through = saved.through;
     if (!latest || saved.since > latest->since) {
       latest = std::move(saved);
@@ -360,11 +363,10 @@ bool StillLatest(const std::vector<FileSet>& sets, const SavedBaselines& file,
 
 }  // namespace
 
-Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, UnixSeconds cutoff,
-                        SavedBaselines& out) {
+Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, SavedBaselines& out) {
   auto text = files.ReadFile(BaselineFilePath(accounting_dir, out.index, out.count));
   if (!text) return Error{text.error()};
-  return Parse(*text, cutoff, out);
+  return Parse(*text, kEveryRecord, out);
 }
 
 bool StillLatest(const std::vector<FileSet>& sets, ShardLayout saved_by, std::uint64_t since,
@@ -427,13 +429,13 @@ Result<std::vector<std::string>> RetireOtherCountBaselines(
 
 Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& accounting_dir,
                                       const ShardRun& run, const std::vector<FileSet>& sets,
-                                      UnixSeconds cutoff, TransferLedger& ledger) {
+                                      TransferLedger& ledger) {
   auto names = ListSaved(files, accounting_dir);
   if (!names) return Error{names.error()};
   if (names->empty()) return LoadedBaselines{};  // nothing saved, nothing to replace
   Status read = OkStatus();
   std::optional<std::uint64_t> own_through;
-  auto latest = ReadLatest(files, accounting_dir, *names, run, sets, cutoff, read, own_through);
+  auto latest = ReadLatest(files, accounting_dir, *names, run, sets, read, own_through);
   if (!own_through && Listed(*names, BaselineFileName(run.shard, run.count))) {
     // This layout's file, unread: which of its credit logs it includes is unknown.
     if (Status gone =

@@ -3,7 +3,8 @@
 // writes (and at a stop), so the file on disk always says where the counters stood when the
 // newest accounting file was taken: a start after a kill -9 loads it and credits each client's
 // next announce with what its counters grew since that file, never twice. The next start of that
-// shard index loads those still within the peer timeout, after a change of shard count too: the
+// shard index loads them, after a change of shard count too (and forgets those past the peer
+// timeout once it has replayed the credit logs on them): the
 // torrents a shard keeps across a resize keep their clients' counters (those of torrents that
 // moved to a new index start again from their next announce: each shard hashes its clients
 // under a key of its own, which the new shard cannot take up). Preamble "STBASE" version 6, then
@@ -60,10 +61,9 @@ struct SavedBaselines {
   std::vector<TransferLedger::PeerBaseline> baselines;
 };
 
-// Reads the file of the layout `out` names, into `out`: the baselines last seen after `cutoff`.
-// An error: it cannot be read, or it is damaged (the records before the damage are in `out`).
-Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, UnixSeconds cutoff,
-                        SavedBaselines& out);
+// Reads the file of the layout `out` names, into `out`. An error: it cannot be read, or it is
+// damaged (the records before the damage are in `out`).
+Status ReadBaselineFile(FileOps& files, const std::string& accounting_dir, SavedBaselines& out);
 
 // `through`: the number of the last credit log whose announces the baselines include. Once the
 // file is in place it is saved, even when the directory's sync then fails (only warned):
@@ -86,21 +86,20 @@ struct LoadedBaselines {
   std::uint64_t through = 0;
 };
 
-// Loads into `ledger` (empty) the saved baselines last seen after `cutoff` of the torrents `run`
-// owns, from the file of this shard index (of any shard count: the cluster may have been
-// resized) that the latest run saved, of those whose set the state load read (`sets`). Call it
-// before this run's first snapshot. A baseline is loaded only while no other set that owns its
-// torrent has written since the run that saved it began (a layout that ran since credited the
-// torrent itself). Unless this layout's own file was loaded as it is, it is replaced by what was
-// loaded, or removed: left older than this run's first snapshot, it could later pass for current
-// (say once `retire` removed the files that show it stale). An error (the listing, or that
-// replacement, failed) must stop the start. The same index's files of other shard counts, and
-// those of builds that named them by index alone, are then removed (other indexes' wait for
-// their shards), with their credit logs. A file removed as damaged or unread takes its layout's
-// credit logs with it: which of them it included is unknown.
+// Loads into `ledger` (empty) the saved baselines of the torrents `run` owns, from the file of this
+// shard index (of any shard count: the cluster may have been resized) that the latest run saved, of
+// those whose set the state load read (`sets`). Call it before this run's first snapshot. A
+// baseline is loaded only while no other set that owns its torrent has written since the run that
+// saved it began (a layout that ran since credited the torrent itself). Unless this layout's own
+// file was loaded as it is, it is replaced by what was loaded, or removed: left older than this
+// run's first snapshot, it could later pass for current (say once `retire` removed the files that
+// show it stale). An error (the listing, or that replacement, failed) must stop the start. The same
+// index's files of other shard counts, and those of builds that named them by index alone, are then
+// removed (other indexes' wait for their shards), with their credit logs. A file removed as damaged
+// or unread takes its layout's credit logs with it: which of them it included is unknown.
 Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& accounting_dir,
                                       const ShardRun& run, const std::vector<FileSet>& sets,
-                                      UnixSeconds cutoff, TransferLedger& ledger);
+                                      TransferLedger& ledger);
 
 // Whether what a run of the layout `saved_by` begun at generation `since` says of `hash` is still
 // the latest word on it: no other set that owns the torrent wrote anything since (state_loader.h:

@@ -17,6 +17,8 @@ constexpr std::uint16_t kVersion = 1;
 constexpr std::uint8_t kSeeder = 1;
 constexpr std::uint8_t kIpv6 = 2;
 constexpr std::uint8_t kCompletionCounted = 4;
+constexpr std::uint8_t kFollowed = 8;
+constexpr std::uint8_t kRefused = 16;
 
 std::optional<CreditedAnnounce> Decode(std::string_view fields) {
   ByteReader in(fields);
@@ -29,7 +31,8 @@ std::optional<CreditedAnnounce> Decode(std::string_view fields) {
   const std::uint8_t event = in.U8();
   const std::uint8_t flags = in.U8();
   if (!in.ok() || !info_hash || !peer_id || !proto::Event_IsValid(event) ||
-      (flags & ~(kSeeder | kIpv6 | kCompletionCounted)) != 0 || in.AtEnd()) {
+      (flags & ~(kSeeder | kIpv6 | kCompletionCounted | kFollowed | kRefused)) != 0 ||
+      (flags & kFollowed && flags & kRefused) || in.AtEnd()) {
     return std::nullopt;  // a passkey is never empty
   }
   out.passkey = in.Bytes(in.remaining());
@@ -39,7 +42,21 @@ std::optional<CreditedAnnounce> Decode(std::string_view fields) {
   out.announce.seeder = (flags & kSeeder) != 0;
   if ((flags & kIpv6) != 0) out.announce.ip = *IpAddress::Parse("::");  // only the family counts
   out.completion_counted = (flags & kCompletionCounted) != 0;
+  if ((flags & kFollowed) != 0) out.new_client = TransferLedger::NewClient::kFollow;
+  if ((flags & kRefused) != 0) out.new_client = TransferLedger::NewClient::kRefuse;
   return out;
+}
+
+std::uint8_t NewClientFlag(TransferLedger::NewClient new_client) {
+  switch (new_client) {
+    case TransferLedger::NewClient::kFollow:
+      return kFollowed;
+    case TransferLedger::NewClient::kRefuse:
+      return kRefused;
+    case TransferLedger::NewClient::kDecide:
+      break;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -51,20 +68,20 @@ void AppendCreditLogHeader(std::uint64_t since, std::string& out) {
   FinishFrame(out, frame);
 }
 
-void AppendCreditRecord(const PeerAnnounce& announce, std::string_view passkey,
-                        std::uint64_t uploaded, std::uint64_t downloaded, bool completion_counted,
-                        UnixSeconds now, std::string& out) {
+void AppendCreditRecord(const CreditedAnnounce& credited, std::string& out) {
+  const PeerAnnounce& announce = credited.announce;
   const std::size_t frame = BeginFrame(out, RecordType::kCreditedAnnounce);
   ByteWriter(out)
       .Bytes(announce.info_hash.view())
       .Bytes(announce.peer_id.view())
-      .U64(uploaded)
-      .U64(downloaded)
-      .I64(now)
+      .U64(credited.uploaded)
+      .U64(credited.downloaded)
+      .I64(credited.now)
       .U8(static_cast<std::uint8_t>(announce.event))
       .U8((announce.seeder ? kSeeder : 0) | (announce.ip.is_v4() ? 0 : kIpv6) |
-          (completion_counted ? kCompletionCounted : 0))
-      .Bytes(passkey);
+          (credited.completion_counted ? kCompletionCounted : 0) |
+          NewClientFlag(credited.new_client))
+      .Bytes(credited.passkey);
   FinishFrame(out, frame);
 }
 
@@ -88,7 +105,7 @@ Status ReplayCreditLog(std::string_view file, const ReplayCheck& check, Transfer
       return OkStatus();
     }
     ledger.Record(logged->announce, logged->passkey, logged->uploaded, logged->downloaded,
-                  logged->completion_counted, logged->now);
+                  logged->completion_counted, logged->now, logged->new_client);
     ++counts.announces;
     return OkStatus();
   };
@@ -100,12 +117,6 @@ Status ReplayCreditLog(std::string_view file, const ReplayCheck& check, Transfer
 CreditLog::CreditLog(FileOps& files, std::string accounting_dir, const ShardRun& run,
                      std::uint64_t first_number)
     : files_(files), dir_(std::move(accounting_dir)), run_(run), number_(first_number) {}
-
-void CreditLog::Append(const PeerAnnounce& announce, std::string_view passkey,
-                       std::uint64_t uploaded, std::uint64_t downloaded, bool completion_counted,
-                       UnixSeconds now) {
-  AppendCreditRecord(announce, passkey, uploaded, downloaded, completion_counted, now, buffer_);
-}
 
 Status CreditLog::WriteBuffered() {
   if (buffer_.empty()) return OkStatus();

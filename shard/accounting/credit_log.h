@@ -12,10 +12,12 @@
 // kCreditLogHeader frame (record_framing.h: the generation of the writing run's first snapshot,
 // u64, to check its torrents against the files of other layouts), then one kCreditedAnnounce
 // frame per announce: infohash:20 | peer id:20 | uploaded:u64 | downloaded:u64 | now:i64 |
-// event:u8 | flags:u8 (1 seeder, 2 over IPv6, 4 a completion the swarm counted) | passkey (the
-// rest). A damaged frame ends a file's replay (the next file goes on); a credit that one held is
-// then mostly carried by the client's next replayed announce, whose counters include it. Loop
-// thread only, but for PrepareSync's job.
+// event:u8 | flags:u8 (1 seeder, 2 over IPv6, 4 a completion the swarm counted; 8 the ledger
+// followed the client, 16 it refused it as new for want of room, which a replay does again
+// whatever its own bounds say; logs before 2026-12-07 evening have neither, and their replay
+// decides by the bounds) | passkey (the rest). A damaged frame ends a file's replay (the next file
+// goes on); a credit that one held is then mostly carried by the client's next replayed announce,
+// whose counters include it. Loop thread only, but for PrepareSync's job.
 #pragma once
 
 #include <cstdint>
@@ -52,13 +54,12 @@ struct CreditedAnnounce {
   std::uint64_t downloaded = 0;
   bool completion_counted = false;
   UnixSeconds now = 0;
+  TransferLedger::NewClient new_client = TransferLedger::NewClient::kDecide;  // what Record did
 };
 
 // A file's start (preamble and header), and one announce's record, appended to `out`.
 void AppendCreditLogHeader(std::uint64_t since, std::string& out);
-void AppendCreditRecord(const PeerAnnounce& announce, std::string_view passkey,
-                        std::uint64_t uploaded, std::uint64_t downloaded, bool completion_counted,
-                        UnixSeconds now, std::string& out);
+void AppendCreditRecord(const CreditedAnnounce& credited, std::string& out);
 
 class CreditLog {
  public:
@@ -69,8 +70,7 @@ class CreditLog {
   // Before the first Append: the number of the first file (above every file of the layout).
   void StartAt(std::uint64_t number) { number_ = number; }
 
-  void Append(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
-              std::uint64_t downloaded, bool completion_counted, UnixSeconds now);
+  void Append(const CreditedAnnounce& credited) { AppendCreditRecord(credited, buffer_); }
   bool has_buffered() const { return !buffer_.empty(); }
   // Writes what Append buffered. On failure it is dropped (the ledger still holds it: only a
   // crash before the next accounting file would lose it) and the error returned.

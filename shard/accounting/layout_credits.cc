@@ -14,11 +14,11 @@ namespace {
 // Its baselines, when it saved any; an error when they cannot be read.
 Status ReadBaselinesOf(FileOps& files, const std::string& accounting_dir,
                        const std::vector<std::string>& names, ShardLayout layout,
-                       UnixSeconds cutoff, SavedBaselines& saved) {
+                       SavedBaselines& saved) {
   saved.index = layout.index;
   saved.count = layout.count;
   if (!Listed(names, BaselineFileName(layout.index, layout.count))) return OkStatus();
-  if (Status read = ReadBaselineFile(files, accounting_dir, cutoff, saved); !read) {
+  if (Status read = ReadBaselineFile(files, accounting_dir, saved); !read) {
     return Error{"its baselines cannot be read: " + read.error()};
   }
   return OkStatus();
@@ -41,10 +41,10 @@ Status HandOverCommittedFile(FileOps& files, const std::string& accounting_dir,
 
 Result<FinishedCredits> FinishLayoutCredits(FileOps& files, const std::string& accounting_dir,
                                             const std::vector<std::string>& names,
-                                            ShardLayout layout, UnixSeconds cutoff, UnixSeconds now,
+                                            ShardLayout layout, UnixSeconds now,
                                             TransferLedger& ledger, std::uint64_t& sequence) {
   SavedBaselines saved;
-  if (Status read = ReadBaselinesOf(files, accounting_dir, names, layout, cutoff, saved); !read) {
+  if (Status read = ReadBaselinesOf(files, accounting_dir, names, layout, saved); !read) {
     return Error{read.error()};
   }
   const std::uint64_t through = saved.through.value_or(0);

@@ -32,12 +32,12 @@ struct FinishedCredits {
 
 // Finishes `layout`'s credit logs, if it has any, into `ledger` (empty, crediting as the shard's:
 // TransferLedger::EmptyLike). `names`: the directory's (what is there is taken from the listing,
-// not from a stat that could fail); `cutoff`: baselines last seen at or before it are forgotten;
-// `sequence`: HandOverAccountingFile's. An error (before the commit) leaves the files as they were
-// or as a crash there would: what the logs hold is in no file yet.
+// not from a stat that could fail; the baselines are taken as saved, for the logs were written
+// on them); `sequence`: HandOverAccountingFile's. An error (before the commit) leaves the files as
+// they were or as a crash there would: what the logs hold is in no file yet.
 Result<FinishedCredits> FinishLayoutCredits(FileOps& files, const std::string& accounting_dir,
                                             const std::vector<std::string>& names,
-                                            ShardLayout layout, UnixSeconds cutoff, UnixSeconds now,
+                                            ShardLayout layout, UnixSeconds now,
                                             TransferLedger& ledger, std::uint64_t& sequence);
 
 }  // namespace shardtrack

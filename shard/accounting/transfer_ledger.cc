@@ -56,20 +56,23 @@ TransferLedger::Totals& TransferLedger::TotalsFor(std::string_view passkey,
   return found->second;
 }
 
-void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passkey,
-                            std::uint64_t uploaded, std::uint64_t downloaded,
-                            bool completion_counted, UnixSeconds now) {
+TransferLedger::NewClient TransferLedger::Record(const PeerAnnounce& announce,
+                                                 std::string_view passkey, std::uint64_t uploaded,
+                                                 std::uint64_t downloaded, bool completion_counted,
+                                                 UnixSeconds now, NewClient new_client) {
   const PeerBaselineTable::Key client{announce.info_hash, ClientOf(passkey, announce.peer_id)};
   const bool stopped = announce.event == proto::EVENT_STOPPED;
   const std::size_t found = FindFollowed(client, now);
   const bool known = found != PeerBaselineTable::kAbsent;
-  if (!known && stopped) return;  // nothing followed, nothing to credit (nor a row to write)
+  // Nothing followed, nothing to credit (nor a row to write).
+  if (!known && stopped) return NewClient::kFollow;
   Totals& totals = TotalsFor(passkey, announce.info_hash);
   Totals credit{.announces = 1};
   const std::uint64_t member = known ? 0 : MemberOf(passkey);  // a known client's is kept
-  if (!known && !MakeRoomFor(member, now)) {
+  if (!known && !Follows(new_client, member, now)) {
     ++refused_clients_;
-    return totals.Add(credit);
+    totals.Add(credit);
+    return NewClient::kRefuse;
   }
   PeerBaselineTable::Baseline last = known ? baselines_.At(found) : PeerBaselineTable::Baseline{};
   // A snatch is a completion the swarm counted from a client that says it has everything.
@@ -89,7 +92,8 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
     // catches up with expires).
     last.completed = last.completed || completes;
     baselines_.Replace(found, last);
-    return totals.Add(credit);
+    totals.Add(credit);
+    return NewClient::kFollow;
   }
   // Counters begun again (`started`, or gone back from the same family: a client restarted
   // without saying so) are followed from where they stand.
@@ -113,6 +117,7 @@ void TransferLedger::Record(const PeerAnnounce& announce, std::string_view passk
   } else {
     baselines_.Replace(found, next);
   }
+  return NewClient::kFollow;
 }
 
 // Whether a baseline is expired is decided here as well as by ExpireSlice, whose sweep comes by
@@ -133,6 +138,11 @@ bool TransferLedger::MakeRoomFor(std::uint64_t member, UnixSeconds now) {
   last_forgotten_at_ = now;
   baselines_.ExpireSlice(now - peer_timeout_, 1);
   return HasRoomFor(member);
+}
+
+bool TransferLedger::Follows(NewClient new_client, std::uint64_t member, UnixSeconds now) {
+  if (new_client == NewClient::kDecide) return MakeRoomFor(member, now);
+  return new_client == NewClient::kFollow;
 }
 
 bool TransferLedger::Expired(const PeerBaselineTable::Baseline& last, UnixSeconds now) const {

@@ -120,9 +120,15 @@ class TransferLedger final : public CreditRecorder {
   // For baselines saved by another process, before any is added.
   void SetClientKey(const SipHashKey& key) { client_key_ = key; }
 
+  // How Record takes a client it does not follow yet: by the bounds (kDecide), or as the run
+  // that logged the announce did (kFollow, kRefuse), so that a replay of the credit logs
+  // credits what the run did whatever its sweep had forgotten by then (credit_log.h).
+  enum class NewClient : std::uint8_t { kDecide, kFollow, kRefuse };
   // One announce that named `passkey` (never empty), with the counters its client reported.
-  void Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
-              std::uint64_t downloaded, bool completion_counted, UnixSeconds now);
+  // Returns kRefuse when it refused a new client for want of room, else kFollow.
+  NewClient Record(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
+                   std::uint64_t downloaded, bool completion_counted, UnixSeconds now,
+                   NewClient new_client = NewClient::kDecide);
   void Credit(const PeerAnnounce& announce, std::string_view passkey, std::uint64_t uploaded,
               std::uint64_t downloaded, bool completion_counted, UnixSeconds now) override {
     Record(announce, passkey, uploaded, downloaded, completion_counted, now);
@@ -163,6 +169,8 @@ class TransferLedger final : public CreditRecorder {
   // kForgetExpiredEvery): room is what the clients not expired leave, however far ExpireSlice's
   // sweep has come.
   bool MakeRoomFor(std::uint64_t member, UnixSeconds now);
+  // Whether a new client of `member` is followed: as `new_client` says, or by MakeRoomFor.
+  bool Follows(NewClient new_client, std::uint64_t member, UnixSeconds now);
   bool Expired(const PeerBaselineTable::Baseline& last, UnixSeconds now) const;
   // Cuts `credit`'s transfer to what SetMaxCreditRate allows in `seconds`.
   void BoundTransfer(Totals& credit, UnixSeconds seconds);

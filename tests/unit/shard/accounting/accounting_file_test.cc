@@ -130,10 +130,12 @@ const std::vector<FileSet> kThisShardsFiles = {{0, 1, 1}};
 
 class AccountingFlusherTest : public ::testing::Test {
  protected:
-  PeerAnnounce Peer() {
+  // Client `id` (its peer id's first byte) at 10.0.0.1:6881.
+  PeerAnnounce Peer(std::uint8_t id = 0) {
     PeerAnnounce announce;
     announce.ip = *IpAddress::Parse("10.0.0.1");
     announce.port = 6881;
+    announce.peer_id.bytes[0] = id;
     return announce;
   }
   // What a shard starting now on this directory loads into `next`, a new ledger.
@@ -355,6 +357,59 @@ TEST_F(AccountingFlusherTest, WhatTheFirstFileAfterACrashHoldsIsNotReplayedAgain
 
 // Older baselines beside a newer file would credit that file's transfer again after a crash: the
 // file waits for them, and its totals for it, in the ledger and in the credit logs.
+// A client announcing just within the peer timeout of the baseline the last file committed, then
+// a kill -9: however soon or late the start, the replay credits what the run did, and only then
+// forgets the baselines expired by the start (a reviewer's find: they were forgotten before).
+TEST_F(AccountingFlusherTest, AReplayCreditsOnTheBaselinesAsSavedHoweverLateTheStart) {
+  for (const int down : {51, 910}) {
+    SCOPED_TRACE(down);
+    std::filesystem::remove_all(dir_);
+    TransferLedger ledger({1, 2}, 2700);
+    {
+      AccountingFlusher killed(loop_, files_, options_, ledger);
+      killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+      clock_.Advance(std::chrono::seconds(2640));
+      ASSERT_TRUE(killed.Flush().ok());  // its baseline, 2,640 s old, committed
+      clock_.Advance(std::chrono::seconds(10));
+      killed.Credit(Peer(), "alice", 1000, 0, false, clock_.WallNow());
+      killed.Credit(Peer(1), "alice", 0, 0, false, clock_.WallNow());
+      killed.WriteLog();  // kill -9
+    }
+    ASSERT_EQ(ledger.TotalsOf("alice", InfoHash{}).uploaded, 1000u);
+    clock_.Advance(std::chrono::seconds(down));
+    TransferLedger next({5, 6}, 2700);
+    LoadAtRestart(next);
+    EXPECT_EQ(Handed(),
+              (std::vector<std::string>{Alice({0, 0, 0, 0, 1}), Alice({1000, 0, 0, 0, 2})}));
+    EXPECT_EQ(next.baselines(), 2u);  // the two clients seen at 2,650 s: still live
+  }
+}
+
+// At its bound the run follows a client once its sweep has forgotten an expired one; a replay,
+// which sweeps nothing, follows the clients the run followed, as its log says (a reviewer's find).
+TEST_F(AccountingFlusherTest, AtItsBoundAReplayFollowsTheClientsTheRunFollowed) {
+  ledger_.SetMaxClients(2, 0);
+  flusher_.Credit(Peer(1), "alice", 0, 0, false, clock_.WallNow());
+  clock_.Advance(std::chrono::seconds(100));
+  flusher_.Credit(Peer(2), "alice", 0, 0, false, clock_.WallNow());  // the bound
+  clock_.Advance(std::chrono::seconds(2661));  // the first expired, and swept:
+  ledger_.ExpireSlice(clock_.WallNow() - 2700, 1);
+  flusher_.Credit(Peer(3), "alice", 0, 0, false, clock_.WallNow());
+  clock_.Advance(std::chrono::seconds(40));  // the second expired, and swept
+  ledger_.ExpireSlice(clock_.WallNow() - 2700, 1);
+  flusher_.Credit(Peer(4), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(5), "alice", 0, 0, false, clock_.WallNow());  // no room: refused
+  clock_.Advance(std::chrono::seconds(30));
+  flusher_.Credit(Peer(4), "alice", 5000, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(5), "alice", 7000, 0, false, clock_.WallNow());  // refused again
+  flusher_.WriteLog();                                                  // kill -9
+  ASSERT_EQ(ledger_.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{5000, 0, 0, 0, 7}));
+  TransferLedger next({5, 6}, 2700);
+  next.SetMaxClients(2, 0);
+  LoadAtRestart(next);
+  EXPECT_EQ(Handed(), std::vector<std::string>{Alice({5000, 0, 0, 0, 7})});
+}
+
 TEST_F(AccountingFlusherTest, BaselinesThatCannotBeSavedHoldTheFileBack) {
   flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   ASSERT_TRUE(flusher_.Flush().ok());
@@ -486,6 +541,21 @@ class ResizeAfterAKillTest : public AccountingFlusherTest {
   }
   TransferLedger resized_{{5, 6}, 2700};
 };
+
+// As AReplayCreditsOnTheBaselinesAsSavedHoweverLateTheStart, at a resize.
+TEST_F(ResizeAfterAKillTest, TheOldLayoutsLogsAreCreditedOnItsBaselinesAsSaved) {
+  KilledTwoShardRun([&](AccountingFlusher& killed) {
+    killed.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+    clock_.Advance(std::chrono::seconds(1790));
+    ASSERT_TRUE(killed.Flush().ok());
+    clock_.Advance(std::chrono::seconds(10));
+    killed.Credit(Peer(), "alice", 1000, 0, false, clock_.WallNow());
+  });
+  clock_.Advance(std::chrono::seconds(910));
+  StartResized();
+  EXPECT_EQ(Handed(),
+            (std::vector<std::string>{Alice({0, 0, 0, 0, 1}), Alice({1000, 0, 0, 0, 1})}));
+}
 
 TEST_F(ResizeAfterAKillTest, WritesWhatTheOldLayoutsLogsHeldAndCreditsNothingTwice) {
   KilledTwoShardRun([&](AccountingFlusher& killed) {

@@ -76,7 +76,8 @@ class BaselineFileTest : public ::testing::Test {
   TransferLedger loaded_{{3, 4}, 2700};
 };
 
-TEST_F(BaselineFileTest, WhatIsSavedLoadsWithinTheCutoffUntilReplaced) {
+// All of them, however old: the credit logs replayed next were written on them.
+TEST_F(BaselineFileTest, WhatIsSavedLoadsWholeUntilReplaced) {
   std::vector<Baseline> baselines = {Make(1, 6881, 2000), Make(2, 51413, 2000),
                                      Make(3, 6882, 1000)};
   for (int n = 0; n < 3; ++n) baselines[n].info_hash = OwnedTorrent(4, 5, n + 1);
@@ -84,17 +85,17 @@ TEST_F(BaselineFileTest, WhatIsSavedLoadsWithinTheCutoffUntilReplaced) {
   ASSERT_TRUE(SaveBaselines(files_, dir_, {4, 5, 1}, 0, saved_).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard4-of-5.baselines"));
 
-  auto loaded = LoadBaselines(files_, dir_, {4, 5, 2}, Own(4, 5), /*cutoff=*/1000, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {4, 5, 2}, Own(4, 5), loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
-  EXPECT_EQ(loaded->loaded, 2u);
-  EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted({baselines[0], baselines[1]}));
+  EXPECT_EQ(loaded->loaded, 3u);
+  EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted(baselines));
   EXPECT_EQ(loaded_.client_key(), saved_.client_key());  // the same clients, the same values
   // Kept: it still matches the newest accounting file, which a crash leaves as it is.
   TransferLedger again{{7, 8}, 2700};
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {4, 5, 2}, Own(4, 5), 1000, again)), 2u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {4, 5, 2}, Own(4, 5), again)), 3u);
   ASSERT_TRUE(SaveBaselines(files_, dir_, {4, 5, 1}, 0, TransferLedger{{9, 9}, 2700}).ok());
   TransferLedger none{{7, 8}, 2700};
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {4, 5, 2}, Own(4, 5), 1000, none)), 0u);  // replaced
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {4, 5, 2}, Own(4, 5), none)), 0u);  // replaced
 }
 
 TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsReplacedByThem) {
@@ -108,7 +109,7 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsReplaced
     std::ofstream(dir_ + log) << "announces credited since";
   }
 
-  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_NE(loaded->unread.find(path), std::string::npos) << loaded->unread;
   EXPECT_EQ(loaded_.baselines(), 2u);
@@ -119,7 +120,7 @@ TEST_F(BaselineFileTest, ADamagedFileLoadsTheRecordsBeforeTheDamageAndIsReplaced
                                             "shard0-of-1.baselines"}));
   EXPECT_EQ(loaded->through, 0u);
   TransferLedger again{{7, 8}, 2700};
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, again)), 2u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), again)), 2u);
 }
 
 // The credit logs a file includes are not replayed again; the later ones are, on top of it, even
@@ -129,14 +130,14 @@ TEST_F(BaselineFileTest, ALoadSaysWhichCreditLogsItsFileIncludes) {
   baseline.info_hash = OwnedTorrent(0, 2, 1);
   saved_.AddBaseline(baseline);
   ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, 4, saved_).ok());
-  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(loaded->through, 4u);
   // Another layout has run since and credits that torrent: the file goes, and the logs it included.
   TransferLedger none{{7, 8}, 2700};
   std::ofstream(dir_ + "/shard0-of-1-4.credits") << "included";
   std::ofstream(dir_ + "/shard0-of-1-5.credits") << "not yet";
-  loaded = LoadBaselines(files_, dir_, {0, 1, 10}, {{0, 1, 1}, {0, 2, 9}}, 0, none);
+  loaded = LoadBaselines(files_, dir_, {0, 1, 10}, {{0, 1, 1}, {0, 2, 9}}, none);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(loaded->through, 4u);
   EXPECT_EQ(*files_.ListDir(dir_), std::vector<std::string>{"shard0-of-1-5.credits"});
@@ -157,7 +158,7 @@ TEST_F(BaselineFileTest, ADamagedFileStaysWhileItsCreditLogsCannotBeRemoved) {
     return removed.ends_with(".credits");
   };
   for (int start = 1; start <= 2; ++start) {  // and again, as a supervisor restarts it
-    auto loaded = LoadBaselines(logs_stay, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
+    auto loaded = LoadBaselines(logs_stay, dir_, {0, 1, 2}, Own(0, 1), loaded_);
     ASSERT_FALSE(loaded.ok());  // nor can the start clear its logs: it stops
     EXPECT_NE(loaded.error().find("twice"), std::string::npos) << loaded.error();
     EXPECT_TRUE(std::filesystem::exists(path));
@@ -171,7 +172,7 @@ TEST_F(BaselineFileTest, AnotherLayoutsCommittedFileIsHandedOverBeforeItsFilesGo
   ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 2, 5}, 3, saved_).ok());
   std::ofstream(dir_ + "/shard0-of-2-3.tsv.tmp") << "committed";
   std::ofstream(dir_ + "/shard0-of-2-2.tsv.tmp") << "never committed";
-  ASSERT_TRUE(LoadBaselines(files_, dir_, {0, 3, 7}, {{0, 2, 5}}, 0, loaded_).ok());
+  ASSERT_TRUE(LoadBaselines(files_, dir_, {0, 3, 7}, {{0, 2, 5}}, loaded_).ok());
   auto left = *files_.ListDir(dir_);
   ASSERT_EQ(left.size(), 1u);
   EXPECT_TRUE(left[0].starts_with("shard0-") && left[0].ends_with(".tsv")) << left[0];
@@ -208,7 +209,7 @@ TEST_F(BaselineFileTest, ALayoutsFilesStayWhileTheyCannotAllGoSafely) {
   RefusingFileOps refusing;
   refusing.refuse_rename = [](const std::string& from) { return from.ends_with(".tsv.tmp"); };
   refusing.refuse_remove = [](const std::string& path) { return path.ends_with(".credits"); };
-  ASSERT_TRUE(LoadBaselines(refusing, dir_, {0, 3, 7}, {{0, 2, 5}}, 0, loaded_).ok());
+  ASSERT_TRUE(LoadBaselines(refusing, dir_, {0, 3, 7}, {{0, 2, 5}}, loaded_).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard0-of-2-3.tsv.tmp"));
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/shard0-of-2.baselines"));
   auto retired = RetireOtherCountBaselines(refusing, dir_, 3);
@@ -225,7 +226,7 @@ TEST_F(BaselineFileTest, AnOwnFileThatMarksACommittedFileIsKeptEvenEmpty) {
   saved_.AddBaseline(baseline);
   ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, 3, saved_).ok());
   std::ofstream(dir_ + "/shard0-of-1-3.tsv.tmp") << "committed";
-  auto loaded = LoadBaselines(files_, dir_, {0, 1, 10}, {{0, 1, 1}, {0, 2, 9}}, 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 1, 10}, {{0, 1, 1}, {0, 2, 9}}, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(loaded_.baselines(), 0u);
   EXPECT_EQ(loaded->through, 3u);
@@ -241,7 +242,7 @@ TEST_F(BaselineFileTest, ADamagedFileThatCannotBeRemovedIsNotUsed) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   FaultyFileOps faulty(files_);
   faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
-  auto loaded = LoadBaselines(faulty, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(faulty, dir_, {0, 1, 2}, Own(0, 1), loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_NE(loaded->unread.find("not used: delete"), std::string::npos) << loaded->unread;
   EXPECT_EQ(loaded_.baselines(), 0u);
@@ -267,7 +268,7 @@ TEST_F(BaselineFileTest, AResizedShardKeepsTheCountersOfTheTorrentsItKept) {
 
   // Shard 0 of 3 starts (its first snapshot: 7): the load read the 2-shard layout's sets.
   const std::vector<FileSet> read = {{0, 2, 5}, {1, 2, 6}};
-  auto loaded = LoadBaselines(files_, dir_, {0, 3, 7}, read, 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 3, 7}, read, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(loaded_.Baselines(), std::vector<Baseline>{kept});
   EXPECT_EQ(loaded_.client_key(), saved_.client_key());
@@ -278,7 +279,7 @@ TEST_F(BaselineFileTest, AResizedShardKeepsTheCountersOfTheTorrentsItKept) {
   // Its own file holds them now: a crash before its first accounting file loses nothing.
   TransferLedger again{{7, 8}, 2700};
   const std::vector<FileSet> after = {{0, 2, 5}, {1, 2, 6}, {0, 3, 7}};
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 3, 8}, after, 0, again)), 1u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 3, 8}, after, again)), 1u);
   EXPECT_EQ(again.Baselines(), std::vector<Baseline>{kept});
 }
 
@@ -291,13 +292,13 @@ TEST_F(BaselineFileTest, AFileFromBeforeAnotherLayoutRanIsNotReadAndGoes) {
   saved_.AddBaseline(stale);
   ASSERT_TRUE(SaveBaselines(files_, dir_, {2, 3, 5}, 0, saved_).ok());
   const std::vector<FileSet> read = {{2, 3, 5}, {0, 2, 8}, {1, 2, 8}};
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {2, 3, 9}, read, 0, loaded_)), 0u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {2, 3, 9}, read, loaded_)), 0u);
   EXPECT_TRUE(files_.ListDir(dir_)->empty());
   // Once the shard saved baselines of its own run, those are read.
   ASSERT_TRUE(SaveBaselines(files_, dir_, {2, 3, 9}, 0, saved_).ok());
   const std::vector<FileSet> later = {{2, 3, 9}, {0, 2, 8}, {1, 2, 8}};
   TransferLedger again{{7, 8}, 2700};
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {2, 3, 10}, later, 0, again)), 1u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {2, 3, 10}, later, again)), 1u);
 }
 
 // A start that can neither replace nor remove a stale file of its own must not go on: its first
@@ -309,8 +310,7 @@ TEST_F(BaselineFileTest, AStaleOwnFileThatCannotBeRemovedStopsTheStart) {
   ASSERT_TRUE(SaveBaselines(files_, dir_, {2, 3, 5}, 0, saved_).ok());
   FaultyFileOps faulty(files_);
   faulty.FailNth(FaultyFileOps::Op::kRemove, 1);
-  auto loaded =
-      LoadBaselines(faulty, dir_, {2, 3, 9}, {{2, 3, 5}, {0, 2, 8}, {1, 2, 8}}, 0, loaded_);
+  auto loaded = LoadBaselines(faulty, dir_, {2, 3, 9}, {{2, 3, 5}, {0, 2, 8}, {1, 2, 8}}, loaded_);
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().find("could credit a transfer twice"), std::string::npos)
       << loaded.error();
@@ -321,7 +321,7 @@ TEST_F(BaselineFileTest, AStaleOwnFileThatCannotBeRemovedStopsTheStart) {
 TEST_F(BaselineFileTest, AFileWithoutItsSetIsNotRead) {
   saved_.AddBaseline(Make(1, 6881, 2000));
   ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 5}, 0, saved_).ok());
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 1, 1}, {}, 0, loaded_)), 0u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 1, 1}, {}, loaded_)), 0u);
   EXPECT_TRUE(files_.ListDir(dir_)->empty());
 }
 
@@ -335,12 +335,12 @@ TEST_F(BaselineFileTest, APartialResizeTakesBackOnlyWhatNoOtherShardCredited) {
   saved_.AddBaseline(moved);
   ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 2, 4}, 0, saved_).ok());
   const std::vector<FileSet> read = {{0, 2, 10}, {1, 2, 4}, {1, 3, 7}, {2, 3, 7}};
-  auto loaded = LoadBaselines(files_, dir_, {0, 2, 11}, read, 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 2, 11}, read, loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(loaded_.Baselines(), std::vector<Baseline>{kept});
   // Saved again as this run's, so the next start reads the same.
   TransferLedger again{{7, 8}, 2700};
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 2, 12}, read, 0, again)), 1u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 2, 12}, read, again)), 1u);
 }
 
 TEST_F(BaselineFileTest, RetiringRemovesEveryOtherShardCountsFiles) {
@@ -379,12 +379,12 @@ TEST_F(BaselineFileTest, RetiringRemovesEveryOtherShardCountsFiles) {
 // A directory that cannot be listed is not taken for one without files: the start stops. One
 // that is not there is a shard's first with members, or one without: nothing to load.
 TEST_F(BaselineFileTest, ADirectoryThatCannotBeListedStopsTheStart) {
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_)), 0u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), loaded_)), 0u);
   EXPECT_FALSE(std::filesystem::exists(dir_));
   ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, 0, saved_).ok());
   FaultyFileOps faulty(files_);
   faulty.FailNth(FaultyFileOps::Op::kList, 1);
-  auto loaded = LoadBaselines(faulty, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(faulty, dir_, {0, 1, 2}, Own(0, 1), loaded_);
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().find("cannot list " + dir_), std::string::npos) << loaded.error();
 }
@@ -407,7 +407,7 @@ TEST_F(BaselineFileTest, AFileWithoutAddressFamiliesLoadsEveryBaselineAsIpv4) {
   const std::string older = AsVersion(3, Contents(path), saved_.client_key());
   std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
 
-  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted(baselines));  // both IPv4 ones
 }
@@ -423,21 +423,20 @@ TEST_F(BaselineFileTest, AFileWithoutItsRunsGenerationIsTakenWhereNoOtherLayoutO
   const std::string older = AsVersion(4, Contents(path), saved_.client_key());
   std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
 
-  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 2, 9}, {{0, 2, 8}}, 0, loaded_)), 1u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 2, 9}, {{0, 2, 8}}, loaded_)), 1u);
   EXPECT_EQ(loaded_.Baselines(), std::vector<Baseline>{baseline});
   std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
   const std::uint32_t other_owner = ShardFor(baseline.info_hash, 3);
   TransferLedger other{{7, 8}, 2700};
-  EXPECT_EQ(
-      Loaded(LoadBaselines(files_, dir_, {0, 2, 9}, {{0, 2, 8}, {other_owner, 3, 5}}, 0, other)),
-      0u);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 2, 9}, {{0, 2, 8}, {other_owner, 3, 5}}, other)),
+            0u);
 }
 
 TEST_F(BaselineFileTest, AnOlderBuildsFileIsRemovedUnread) {
   const std::string path = dir_ + "/shard0-of-1.baselines";
   std::filesystem::create_directories(dir_);
   std::ofstream(path, std::ios::binary) << std::string("STBASE\x02\0", 8) << "records";
-  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), 0, loaded_);
+  auto loaded = LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), loaded_);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(loaded->loaded, 0u);
   EXPECT_FALSE(std::filesystem::exists(path));
