@@ -182,7 +182,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("shard-timeout-ms", &shard_timeout_ms,
             "milliseconds before a request a shard has not answered fails; a shard silent "
             "that long gets one batch at a time and its other requests fail at once",
-            UpToTenYears(1, 1000));
+            Between(1, std::numeric_limits<std::uint32_t>::max(),
+                    "what a batch tells its shard: 49 days"));
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
             "requests waiting on one shard before new ones fail at once", AtLeast(1));
 }

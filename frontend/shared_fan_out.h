@@ -2,7 +2,8 @@
 // scrape, the info page, /readyz) wait for its answer instead of asking every shard again: a
 // burst of them otherwise held the shards for seconds and the frontend's memory grew by a reply
 // per request. The fan-out is stamped with the access list it was asked under; a request under
-// another list asks for its own. Pure.
+// another list waits for it to end and then asks again, so that one fan-out of a kind is under
+// way at a time (a shard refuses a batch with two full scrapes). Pure.
 #pragma once
 
 #include <cstdint>
@@ -16,15 +17,14 @@ namespace shardtrack {
 
 class SharedFanOut {
  public:
+  bool under_way() const { return under_way_.has_value(); }
   // Whether a fan-out asked under `list_version` is under way, so a request may wait for it.
   bool CanWait(std::uint64_t list_version) const { return under_way_ == list_version; }
   void Wait(const Asker& waiter) { waiters_.push_back(waiter); }
-  // Makes a fan-out starting now the shared one, unless one is under way; true when it is.
-  bool Start(std::uint64_t list_version) {
-    if (under_way_) return false;
-    under_way_ = list_version;
-    return true;
-  }
+  // A request under another list than the fan-out under way's: to ask again once it ends.
+  void Defer(const Asker& asker) { deferred_.push_back(asker); }
+  // Makes a fan-out starting now, with none under way, the shared one.
+  void Start(std::uint64_t list_version) { under_way_ = list_version; }
   // The shared fan-out ended: its waiters, handed over into `out` (a request that an answer lets
   // in waits for the next one). The two vectors trade places, so neither is allocated again.
   void Finish(std::vector<Asker>& out) {
@@ -32,10 +32,13 @@ class SharedFanOut {
     out.clear();
     out.swap(waiters_);
   }
+  // After Finish: the requests deferred meanwhile, to be asked again.
+  std::vector<Asker> TakeDeferred() { return std::exchange(deferred_, {}); }
 
  private:
   std::optional<std::uint64_t> under_way_;
   std::vector<Asker> waiters_;
+  std::vector<Asker> deferred_;
 };
 
 }  // namespace shardtrack

@@ -191,8 +191,9 @@ std::uint64_t TrackerHandler::AccessListVersion() const {
 
 void TrackerHandler::AskEveryShard(const Asker& asker) {
   SharedFanOut& sharing = *SharingOf(asker.route);
-  if (!sharing.CanWait(AccessListVersion())) return StartFanOut(asker);
-  sharing.Wait(asker);
+  if (sharing.CanWait(AccessListVersion())) return sharing.Wait(asker);
+  if (sharing.under_way()) return sharing.Defer(asker);  // asked under an older list
+  StartFanOut(asker);
 }
 
 void TrackerHandler::StartFanOut(const Asker& asker) {
@@ -202,7 +203,7 @@ void TrackerHandler::StartFanOut(const Asker& asker) {
   // is gathered: a list that comes into force meanwhile makes it too old to reuse.
   exchanges_[index].list_version = AccessListVersion();
   exchanges_[index].full_scrape = kind == Route::kScrape;
-  exchanges_[index].shared = SharingOf(kind)->Start(exchanges_[index].list_version);
+  SharingOf(kind)->Start(exchanges_[index].list_version);
   for (std::uint32_t shard = 0; shard < router_->shard_count(); ++shard) {
     proto::Request* request = router_->Add(shard, index);
     if (request == nullptr) {
@@ -345,9 +346,12 @@ SharedFanOut* TrackerHandler::SharingOf(Route route) {
 template <typename Answer>
 void TrackerHandler::AnswerAll(const Exchange& exchange, Answer answer) {
   answer(exchange.asker);
-  if (!exchange.shared) return;
-  SharingOf(exchange.asker.route)->Finish(finished_waiters_);
+  SharedFanOut& sharing = *SharingOf(exchange.asker.route);
+  sharing.Finish(finished_waiters_);
   for (const Asker& waiter : finished_waiters_) answer(waiter);
+  // Last: asking may start (and, with every shard refused, finish) another fan-out, whose slot
+  // can move `exchange`.
+  for (const Asker& deferred : sharing.TakeDeferred()) AskEveryShard(deferred);
 }
 
 void TrackerHandler::FinishInfoPage(Exchange& exchange) {
@@ -389,7 +393,6 @@ std::uint32_t TrackerHandler::NewExchange(const Asker& asker) {
   exchange.compact = true;
   exchange.full_scrape = false;
   exchange.list_version = 0;
-  exchange.shared = false;
   exchange.no_peer_id = false;
   exchange.client = {};
   exchange.failure.clear();

@@ -85,7 +85,6 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     bool compact = true;
     bool full_scrape = false;        // leaves out the torrents the access list refuses
     std::uint64_t list_version = 0;  // a fan-out's: AccessListVersion() when it was asked
-    bool shared = false;             // the SharedFanOut's under way: its waiters get its answer
     bool no_peer_id = false;
     IpAddress client;
     std::string failure;                 // first failure among the shard replies
@@ -151,8 +150,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void FinishFullScrape(const Exchange& exchange);
   void FinishInfoPage(Exchange& exchange);
   void FinishReady(const Exchange& exchange);
-  // Answers the exchange's asker with `answer` (a callable taking an Asker), then, when the
-  // exchange is the shared fan-out, each of its waiters.
+  // Answers the exchange's asker with `answer` (a callable taking an Asker), then each of the
+  // waiters of its fan-out (every fan-out is shared), then asks again for the requests deferred
+  // for it (asked under another access list).
   template <typename Answer>
   void AnswerAll(const Exchange& exchange, Answer answer);
   // The fan-outs of `route` that requests wait for when one is under way; nullptr for none.

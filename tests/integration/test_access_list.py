@@ -220,6 +220,47 @@ class DenyModeAndSighupTest(AccessListCase):
         self.assertTrue(self.frontend.running())
 
 
+class FullScrapeAcrossAReloadTest(AccessListCase):
+    frontend_args = ("--access-mode", "deny", "--access-list-interval", "3600",
+                     "--shard-timeout-ms", "20000", "--socket-timeout", "40")
+
+    def test_full_scrapes_asked_under_a_new_list_wait_for_the_one_under_way_then_share_one(self):
+        announce_raw(self.port, self.b, "seed", left=0)
+        full = b"GET /scrape HTTP/1.1\r\nHost: x\r\n\r\n"
+        for shard in self.cluster.shards:
+            shard.popen.send_signal(signal.SIGSTOP)
+            self.addCleanup(shard.popen.send_signal, signal.SIGCONT)
+        sent = shard_requests_sent(self.port)
+        first = cluster.HttpConnection(self.port, timeout=30)
+        first.send(full)
+        wait_until(lambda: shard_requests_sent(self.port) == sent + 2, "the first fan-out asked")
+        reloads = metric_sum(self.port, "shardtrack_access_list_reloads_total")
+        write_list(self.list_path, [self.a, self.b, self.c])  # b leaves the listing
+        self.frontend.popen.send_signal(signal.SIGHUP)
+        wait_until(lambda: metric_sum(self.port, "shardtrack_access_list_reloads_total") > reloads,
+                   "the list reloaded")
+        later = [cluster.HttpConnection(self.port, timeout=30) for _ in range(2)]
+        for connection in later:
+            connection.send(full)
+        # Both held (the /metrics request itself is in flight too), none sent to a shard yet.
+        wait_until(lambda: metric_sum(self.port, "shardtrack_requests_in_flight") == 4,
+                   "the later full scrapes held")
+        self.assertEqual(shard_requests_sent(self.port), sent + 2)
+        for shard in self.cluster.shards:
+            shard.popen.send_signal(signal.SIGCONT)
+        listings = []
+        for connection in [first] + later:
+            response = connection.read_response()
+            connection.close()
+            self.assertEqual(response.status, 200, response)
+            listings.append(response.bencoded())
+        for listing in listings:  # the shards' replies came under the new list: b is left out
+            self.assertNotIn(b"failure reason", listing)
+            self.assertEqual(listing[b"files"], {})
+        # One fan-out more, asked under the new list once the first ended, for both.
+        self.assertEqual(shard_requests_sent(self.port), sent + 4)
+
+
 class SighupDuringStartTest(FrontendCase):
     """`systemctl reload` is accepted at once (Type=simple), so a SIGHUP may come while a large
     list still loads; its default action would end the process, which systemd then leaves down."""
