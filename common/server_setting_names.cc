@@ -69,6 +69,7 @@ constexpr std::array kServerSettingNames = std::to_array<std::string_view>({
     "ip-mode",
     "ip-list-interval",
     "shard-timeout-ms",
+    "shard-heartbeat-ms",
     "max-pending-per-shard",
     "log-level",
     // shardtrack-shard (ShardSettings::Register; a node takes its RegisterStorage part), less

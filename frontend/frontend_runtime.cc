@@ -73,6 +73,7 @@ ShardRouter::Options RouterOptionsFrom(const FrontendSettings& settings,
   ShardRouter::Options options;
   options.timeout = std::chrono::milliseconds(settings.shard_timeout_ms);
   options.max_pending_per_shard = settings.max_pending_per_shard;
+  options.heartbeat = std::chrono::milliseconds(settings.shard_heartbeat_ms);
   options.curve = curve;
   return options;
 }

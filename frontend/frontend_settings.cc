@@ -184,6 +184,10 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "that long gets one batch at a time and its other requests fail at once",
             Between(1, std::numeric_limits<std::uint32_t>::max(),
                     "what a batch tells its shard: 49 days"));
+  flags.Add("shard-heartbeat-ms", &shard_heartbeat_ms,
+            "milliseconds between pings on each shard connection; one silent for three is "
+            "connected again (0: no pings)",
+            Between(0, kLongestShardHeartbeatMs, "ten minutes"));
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
             "requests waiting on one shard before new ones fail at once", AtLeast(1));
 }

@@ -22,6 +22,8 @@ namespace shardtrack {
 
 // The longest --batch-window-us: past 10 ms the wait would be felt, and no turn saves more.
 inline constexpr std::uint32_t kMaxBatchWindowUs = 10000;
+// The longest --shard-heartbeat-ms: ZeroMQ's time to live for three of them fits its field.
+inline constexpr std::int64_t kLongestShardHeartbeatMs = 600000;
 // The least --max-output-bytes: below it a reply's head and the info page would not fit.
 inline constexpr std::uint32_t kMinOutputBytes = 4096;
 
@@ -170,7 +172,11 @@ struct FrontendSettings {
   std::uint32_t ip_list_interval = 60;     // seconds between checks, as access_list_interval
 
   // The hop to the shards.
-  std::int64_t shard_timeout_ms = 1000;         // a request unanswered this long fails
+  std::int64_t shard_timeout_ms = 1000;  // a request unanswered this long fails
+  // ZeroMQ pings each shard connection this often (0: never), and a connection with no word
+  // for three of them is made again: a shard host gone without a FIN (a power cut, a lost
+  // route) is found in seconds, not TCP's quarter of an hour.
+  std::int64_t shard_heartbeat_ms = 2000;
   std::uint32_t max_pending_per_shard = 50000;  // queued requests before new ones fail at once
 
   LogLevel log_level = LogLevel::kInfo;

@@ -85,6 +85,13 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
     shard->socket.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
     shard->socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectMaxMs);
     if (NeedsZmqIpv6(endpoints[i])) shard->socket.set(zmq::sockopt::ipv6, 1);
+    if (const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.heartbeat);
+        ms.count() > 0) {
+      const int interval = static_cast<int>(ms.count());
+      shard->socket.set(zmq::sockopt::heartbeat_ivl, interval);
+      shard->socket.set(zmq::sockopt::heartbeat_timeout, 3 * interval);
+      shard->socket.set(zmq::sockopt::heartbeat_ttl, 3 * interval);  // the shard's side too
+    }
     if (options_.curve) {
       shard->socket.set(zmq::sockopt::curve_serverkey, options_.curve->shard_public_key.view());
       shard->socket.set(zmq::sockopt::curve_publickey, options_.curve->public_key.view());

@@ -56,6 +56,9 @@ class ShardRouter {
     Duration timeout = std::chrono::seconds(1);
     std::size_t max_pending_per_shard = 50000;
     std::optional<Curve> curve;  // none: plain TCP
+    // ZeroMQ's pings on each connection (zero: none); three unanswered close it, and ZeroMQ
+    // connects again. Answered by the shard's I/O thread: a slow shard still answers them.
+    Duration heartbeat = std::chrono::seconds(2);
   };
 
   struct ShardCounters {

@@ -244,6 +244,38 @@ class ShardFailureTest(cluster.LoggedTestCase):
         self.assertEqual(reply[b"failure reason"], b"tracker misconfigured, retry later")
 
 
+class ShardHeartbeatTest(cluster.LoggedTestCase):
+    """A stopped shard answers no ZeroMQ ping, as a host cut off without a FIN would not."""
+
+    def test_a_connection_whose_shard_answers_no_ping_is_dropped_and_made_again(self):
+        self.cluster = cluster.Cluster(shards=1, frontends=1, frontend_args=[
+            "--shard-heartbeat-ms", "100", "--shard-timeout-ms", str(SHARD_TIMEOUT_MS)])
+        self.cluster.__enter__()
+        self.addCleanup(self.cluster.close)
+        port = self.cluster.port()
+        torrent = self.cluster.hash_on_shard(0, self.id())
+        seeded = announce(port, torrent, peer_id("seeder"), 7001, left=0, event="started")
+        self.assertNotIn(b"failure reason", seeded)
+        shard = self.cluster.shards[0]
+        shard.kill(signal.SIGSTOP)
+        try:
+            time.sleep(1.0)  # three pings unanswered, and then some
+            reply = announce(port, torrent, peer_id("leecher"), 7002, left=1,
+                             timeout=FAILURE_DEADLINE + 2)
+            # Not sent into a connection that answers nothing, to time out: there is none.
+            self.assertEqual(reply[b"failure reason"], b"shard 0 is unavailable, retry later")
+            self.assertTrue(self.cluster.frontends[0].logged(
+                "shard 0 at " + shard.endpoint + " is unreachable"))
+        finally:
+            shard.kill(signal.SIGCONT)
+        cluster.first_served(
+            lambda: announce(port, torrent, peer_id("leecher"), 7002, left=1),
+            "served again over a new connection", RECOVERY_DEADLINE)
+
+    def logs(self):
+        return self.cluster.logs() if hasattr(self, "cluster") else ""
+
+
 class StrangersAtTheShardPortTest(cluster.ProcessTestCase):
     """Anyone who reaches a shard's --listen can open connections that send nothing: each is
     closed after --handshake-timeout, and the shard takes the open-file limit it may, so that
