@@ -186,7 +186,7 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
                     "what a batch tells its shard: 49 days"));
   flags.Add("shard-heartbeat-ms", &shard_heartbeat_ms,
             "milliseconds between pings on each shard connection; one silent for three is "
-            "connected again (0: no pings)",
+            "connected again (0: no pings; none go to a node's own shards)",
             Between(0, kLongestShardHeartbeatMs, "ten minutes"));
   flags.Add("max-pending-per-shard", &max_pending_per_shard,
             "requests waiting on one shard before new ones fail at once", AtLeast(1));
@@ -235,6 +235,12 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
                  " s) must be longer than --shard-timeout-ms (" +
                  std::to_string(settings.shard_timeout_ms) +
                  " ms), or a connection waiting for its shard is closed as idle"};
+  }
+  if (settings.shard_heartbeat_ms > 0 && settings.shard_heartbeat_ms < kShortestShardHeartbeatMs) {
+    return Error{"--shard-heartbeat-ms must be 0 (no pings) or at least " +
+                 std::to_string(kShortestShardHeartbeatMs) +
+                 " (ZeroMQ counts a ping's time to live in tenths of a second), not " +
+                 std::to_string(settings.shard_heartbeat_ms)};
   }
   return OkStatus();
 }

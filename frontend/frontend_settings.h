@@ -22,7 +22,9 @@ namespace shardtrack {
 
 // The longest --batch-window-us: past 10 ms the wait would be felt, and no turn saves more.
 inline constexpr std::uint32_t kMaxBatchWindowUs = 10000;
-// The longest --shard-heartbeat-ms: ZeroMQ's time to live for three of them fits its field.
+// The shortest and longest --shard-heartbeat-ms but 0: ZeroMQ counts a ping's time to live (three
+// of them) in tenths of a second, up to 65535.
+inline constexpr std::int64_t kShortestShardHeartbeatMs = 100;
 inline constexpr std::int64_t kLongestShardHeartbeatMs = 600000;
 // The least --max-output-bytes: below it a reply's head and the info page would not fit.
 inline constexpr std::uint32_t kMinOutputBytes = 4096;

@@ -380,8 +380,11 @@ void TrackerHandler::FinishInfoPage(Exchange& exchange) {
 }
 
 void TrackerHandler::FinishReady(const Exchange& exchange) {
-  const bool ready = exchange.shards_answered == router_->shard_count();
-  const std::string text = ready ? "ready\n" : "not ready: " + exchange.failure + "\n";
+  // Draining may have begun since it was asked: a balancer must not be told to send more.
+  const bool ready = exchange.shards_answered == router_->shard_count() && !draining_;
+  const std::string text = ready       ? "ready\n"
+                           : draining_ ? "not ready: draining\n"
+                                       : "not ready: " + exchange.failure + "\n";
   AnswerAll(exchange, [&](const Asker& asker) { RespondText(asker, ready ? 200 : 503, text); });
 }
 

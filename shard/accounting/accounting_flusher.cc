@@ -287,8 +287,7 @@ Status AccountingFlusher::LoadSavedBaselines(const std::vector<FileSet>& sets) {
       },
       ledger_);
   if (!replayed) return Error{"accounting credit logs: " + replayed.error()};
-  // Only now: the logs were written on the baselines as saved, however long ago.
-  ledger_.ExpireSlice(loop_.clock().WallNow() - options_.peer_timeout, 1);
+  ledger_.ForgetExpired(loop_.clock().WallNow());
   if (!replayed->unread.empty()) {
     spdlog::warn(
         "shard {}: credit logs not all replayed: {} (the transfer they held is mostly "

@@ -455,6 +455,9 @@ Result<LoadedBaselines> LoadBaselines(FileOps& files, const std::string& account
              !StillLatest(sets, *latest, baseline.info_hash);
     });
     if (!latest->baselines.empty()) ledger.SetClientKey(latest->client_key);
+    // Newest first: over a bound lowered since, those that expired are the ones left out.
+    std::stable_sort(latest->baselines.begin(), latest->baselines.end(),
+                     [](const auto& a, const auto& b) { return a.last_seen > b.last_seen; });
     for (const auto& baseline : latest->baselines) ledger.AddBaseline(baseline);
   }
   const bool own_file_as_is =

@@ -139,6 +139,9 @@ class TransferLedger final : public CreditRecorder {
   std::size_t ExpireSlice(UnixSeconds cutoff, std::size_t slices_per_lap) {
     return baselines_.ExpireSlice(cutoff, slices_per_lap);
   }
+  // Every baseline expired by `now` at once: after a replay of the credit logs, which were
+  // written on baselines as saved, however old (credit_log.h).
+  void ForgetExpired(UnixSeconds now) { baselines_.ExpireSlice(now - peer_timeout_, 1); }
 
   // What was credited since the last TakeTable, which starts them again from nothing.
   bool empty() const { return totals_.empty(); }

@@ -165,6 +165,23 @@ class ShardFailureTest(cluster.LoggedTestCase):
         wait_until(lambda: cluster.get(self.port, "/readyz").status == 200, "ready again",
                    RECOVERY_DEADLINE)
 
+    def test_a_readiness_check_whose_shards_answer_after_draining_began_fails(self):
+        shard = self.cluster.shards[1]
+        frontend = self.cluster.frontends[0]
+        shard.kill(signal.SIGSTOP)
+        try:
+            with HttpConnection(self.port, timeout=FAILURE_DEADLINE + 2) as check:
+                sent = cluster.shard_requests_sent(self.port)
+                check.send(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+                wait_until(lambda: cluster.shard_requests_sent(self.port) == sent + 2,
+                           "the check asked both shards")
+                frontend.popen.send_signal(signal.SIGTERM)
+                self.assertTrue(frontend.logged("draining"))
+                shard.kill(signal.SIGCONT)  # both answer now, within the timeout
+                self.assertEqual(check.read_response().status, 503)
+        finally:
+            shard.kill(signal.SIGCONT)
+
     def test_a_hung_shards_requests_fail_at_once_once_it_has_been_silent_for_a_timeout(self):
         # Each would otherwise hold its client's connection for the whole timeout: under load,
         # one hung shard would take every connection the frontend has from the other shards.

@@ -189,7 +189,12 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
        "bytes holds, percent-encoded), not 200: lower it or raise --max-request-line"},
       {{"--max-scrape-hashes", "10001", "--max-request-line", "1000000"},
        "--max-scrape-hashes must be 1 to 10000 (what one message to a shard carries), not 10001"},
-      {{"--socket-timeout", "1"}, "--socket-timeout (1 s) must be longer than --shard-timeout-ms"}};
+      {{"--socket-timeout", "1"}, "--socket-timeout (1 s) must be longer than --shard-timeout-ms"},
+      {{"--shard-heartbeat-ms", "99"},
+       "--shard-heartbeat-ms must be 0 (no pings) or at least 100 (ZeroMQ counts a ping's time "
+       "to live in tenths of a second), not 99"},
+      {{"--shard-heartbeat-ms", "600001"},
+       "--shard-heartbeat-ms must be 0 to 600000 (ten minutes), not 600001"}};
   for (const auto& [args, error] : cases) {
     EXPECT_EQ(SettingsError(args).substr(0, error.size()), error) << args[0];
   }
@@ -204,7 +209,10 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
         {"--socket-timeout", "315360000", "--shard-timeout-ms", "4294967295", "--announce-interval",
          "345600", "--drain-grace-ms", "315360000000"},
         {"--socket-timeout", "2", "--shard-timeout-ms", "1999", "--min-interval", "60",
-         "--announce-interval", "60"}}) {
+         "--announce-interval", "60"},
+        {"--shard-heartbeat-ms", "0"},
+        {"--shard-heartbeat-ms", "100"},
+        {"--shard-heartbeat-ms", "600000"}}) {
     EXPECT_EQ(SettingsError(args), "") << args[0];
   }
   // Read at its top, then refused only for what it asks of --socket-timeout.

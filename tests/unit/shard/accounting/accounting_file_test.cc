@@ -542,6 +542,32 @@ class ResizeAfterAKillTest : public AccountingFlusherTest {
   TransferLedger resized_{{5, 6}, 2700};
 };
 
+// At its bound the killed run followed new clients once its sweep forgot expired ones; the
+// finish of its logs must leave the resized start those live clients, not the expired ones (a
+// reviewer's find: they were saved too, and took the room).
+TEST_F(ResizeAfterAKillTest, AtItsBoundTheFinishedLogsLeaveTheLiveClientsFollowed) {
+  {
+    TransferLedger ledger({1, 2}, 2700);
+    ledger.SetMaxClients(2, 0);
+    AccountingFlusher killed(loop_, files_, {dir_, 0, 2, std::chrono::seconds(60), 2700}, ledger);
+    killed.Credit(Peer(1), "alice", 0, 0, false, clock_.WallNow());
+    killed.Credit(Peer(2), "alice", 0, 0, false, clock_.WallNow());
+    ASSERT_TRUE(killed.Flush().ok());
+    clock_.Advance(std::chrono::seconds(2800));  // 1 and 2 expired: swept at the bound
+    killed.Credit(Peer(3), "alice", 0, 0, false, clock_.WallNow());
+    killed.Credit(Peer(4), "alice", 0, 0, false, clock_.WallNow());
+    killed.WriteLog();  // kill -9
+  }
+  clock_.Advance(std::chrono::seconds(10));
+  resized_.SetMaxClients(2, 0);
+  StartResized();
+  EXPECT_EQ(resized_.baselines(), 2u);
+  clock_.Advance(std::chrono::seconds(10));
+  resized_.Record(Peer(3), "alice", 300, 0, false, clock_.WallNow());
+  resized_.Record(Peer(4), "alice", 400, 0, false, clock_.WallNow());
+  EXPECT_EQ(resized_.TotalsOf("alice", InfoHash{}).uploaded, 700u);
+}
+
 // As AReplayCreditsOnTheBaselinesAsSavedHoweverLateTheStart, at a resize.
 TEST_F(ResizeAfterAKillTest, TheOldLayoutsLogsAreCreditedOnItsBaselinesAsSaved) {
   KilledTwoShardRun([&](AccountingFlusher& killed) {
