@@ -139,6 +139,9 @@ std::string WriteBttrackDfile(const std::vector<TorrentRecord>& torrents) {
       writer.String(id.view()).BeginDict();
       writer.Key("ip").String(peer->ip.ToString());
       writer.Key("left").Int(peer->seeder ? 0 : 1);
+      // Reachable: the original tracker and BitTornado hand out only peers whose NAT check
+      // passed, and take one without the key for one not checked yet.
+      writer.Key("nat").Int(0);
       writer.Key("port").Int(peer->port);
       writer.End();
     }

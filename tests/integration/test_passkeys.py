@@ -7,8 +7,11 @@ reloaded like the access list: a new version is written beside it and renamed ov
 reload is awaited by polling the tracker's answers, bounded by RELOAD_DEADLINE.
 """
 
+import contextlib
 import fcntl
 import glob
+import importlib.machinery
+import io
 import os
 import random
 import re
@@ -19,6 +22,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+from unittest import mock
 
 import cluster
 from cluster import free_udp_port, peer_id, wait_until
@@ -537,6 +541,30 @@ class AccountingImportTest(PasskeyCase):
             torrents = db.execute("SELECT DISTINCT info_hash FROM member_torrents").fetchall()
         self.assertEqual(members, [(ALICE, 700, 0, 0, 2), (BOB, 0, 0, 1, 1)])
         self.assertEqual(torrents, [(self.info_hash.hex(),)])
+
+    def test_a_file_imported_but_not_deleted_is_said_to_be_imported_and_the_next_goes_on(self):
+        directory = os.path.join(self.dir, "import")
+        os.mkdir(directory)
+        database = os.path.join(self.dir, "accounting.sqlite")
+        for n in range(2):
+            with open(os.path.join(directory, f"shard0-1-000000000{n}.tsv"), "w") as f:
+                f.write(ACCOUNTING_HEADER + f"\n{ALICE}\t{'ab' * 20}\t5\t0\t0\t0\t1\n")
+        importer = importlib.machinery.SourceFileLoader("accounting_import", IMPORTER).load_module()
+        refused = PermissionError(13, "Permission denied")  # run as a user who may not delete
+        stderr = io.StringIO()
+        with mock.patch("os.remove", side_effect=refused), contextlib.redirect_stderr(stderr), \
+                contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(importer.main(["accounting-import", directory, database]), 1)
+        self.assertIn("imported, but could not delete shard0-1-0000000000.tsv: Permission "
+                      "denied; shard0-1-0000000001.tsv: Permission denied", stderr.getvalue())
+        self.assertNotIn("nothing of that file was imported", stderr.getvalue())
+        result = self.run_importer(directory, database)  # as the shard's user: deleted, not added
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("imported 0 accounting files", result.stdout)
+        self.assertEqual(os.listdir(directory), [])
+        with sqlite3.connect(database) as db:
+            self.assertEqual(db.execute("SELECT uploaded, announces FROM members").fetchall(),
+                             [(10, 2)])
 
     def test_counts_past_what_sql_holds_stop_there_and_a_bad_line_is_not_shown(self):
         directory = os.path.join(self.dir, "import")

@@ -678,6 +678,8 @@ class PersistenceTest(cluster.LoggedTestCase):
             got = {pid: (info[b"ip"], info[b"port"], info[b"left"] == 0)
                    for pid, info in back[b"peers"][h].items()}
             self.assertEqual(got, want)
+            # Reachable: without it the original tracker hands a peer out only once re-checked.
+            self.assertEqual({info[b"nat"] for info in back[b"peers"][h].values()}, {0})
 
     def test_a_failed_export_says_so_and_leaves_the_old_dfile_whole(self):
         hashes = [hashlib.sha1(f"export/{n}".encode()).digest() for n in range(400)]

@@ -96,6 +96,15 @@ class ScriptsRunTest(cluster.LoggedTestCase):
         self.assertIn("shard-0 exited", second.stderr)
         with open(os.path.join(data_dir, "logs", "shard-0.log")) as f:
             self.assertIn(f"ready: shard 0/2 listening on tcp://127.0.0.1:{shard_port}", f.read())
+        # Nor does one of several frontends on its port, with shards and data of its own: they
+        # would share the port (SO_REUSEPORT) and split the clients between two clusters.
+        beside = subprocess.run([RUN, "--port", str(port), "--frontends", "2", "--data-dir",
+                                 "other", "--shard-base-port", str(cluster.free_port())],
+                                capture_output=True, text=True, cwd=self.tmp,
+                                env=cluster.clean_env(), timeout=120)
+        self.assertEqual(beside.returncode, 1, beside.stderr)
+        self.assertIn(f"port {port} is in use", beside.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "other")))
 
         os.close(terminal)  # the window closes: the shell gets SIGHUP and passes it on
         shell.wait(timeout=30)
