@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <string>
+#include <utility>
 
 #include "common/bencode.h"
 
@@ -90,12 +92,20 @@ Result<ImportedDfile> ParseBttrackDfile(std::string_view bytes, UnixSeconds now)
     if (!hash || !swarm.is_dict()) return Error{"a 'peers' entry is not {20-byte infohash: dict}"};
     TorrentRecord& torrent = torrents[*hash];
     torrent.info_hash = *hash;
+    std::map<std::pair<std::string, std::uint16_t>, std::size_t> at;  // endpoint: index
     for (const auto& [peer_id, info] : swarm.as_dict()) {
       auto peer = info.is_dict() ? ParsePeer(peer_id, info, now) : std::nullopt;
-      if (peer) {
+      if (!peer) {
+        ++out.skipped_peers;
+        continue;
+      }
+      auto [it, added] =
+          at.try_emplace({std::string(peer->ip.raw()), peer->port}, torrent.peers.size());
+      if (added) {
         torrent.peers.push_back(*peer);
       } else {
-        ++out.skipped_peers;
+        ++out.duplicate_peers;
+        torrent.peers[it->second] = *peer;
       }
     }
   }

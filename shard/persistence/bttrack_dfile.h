@@ -23,6 +23,9 @@ struct ImportedDfile {
   std::vector<TorrentRecord> torrents;  // in infohash order
   std::uint64_t skipped_peers = 0;      // an ip that is not an address, or a bad port
   std::uint64_t clamped_counts = 0;     // completed counts over what a swarm keeps (2^32 - 1)
+  // Peers at an address and port that a later peer id of the same torrent has too: a swarm's
+  // peer is its address and port, so the later one is kept, as a load would.
+  std::uint64_t duplicate_peers = 0;
   std::vector<std::string> ignored_keys;
 };
 

@@ -187,6 +187,10 @@ Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::strin
     summary += "; skipped " + std::to_string(imported->skipped_peers) +
                " peers without a usable ip and port";
   }
+  if (imported->duplicate_peers > 0) {
+    summary += "; " + std::to_string(imported->duplicate_peers) +
+               " peers left out: a later peer id of their torrent is at the same address and port";
+  }
   if (imported->clamped_counts > 0) {
     summary += "; " + std::to_string(imported->clamped_counts) +
                " completed counts over 4294967295, the most a swarm keeps, taken as that";

@@ -69,6 +69,39 @@ TEST(BttrackDfileTest, ReadsTheOldestFormThePeersDictAlone) {
   EXPECT_TRUE(imported->ignored_keys.empty());
 }
 
+// A swarm's peer is its address and port: of two ids there (a client that restarted under a
+// new id), the later is kept and the summary says so, not counted twice.
+TEST(BttrackDfileTest, TwoIdsAtOneAddressAndPortKeepTheLaterAndAreCounted) {
+  const auto peer = [](const std::string& ip, int left) {
+    return "d" + Str("ip") + Str(ip) + Str("left") + "i" + std::to_string(left) + "e" +
+           Str("port") + "i6881ee";
+  };
+  const std::string dfile = "d" + Str("completed") + "de" + Str("peers") + "d" + Str(kHashA) + "d" +
+                            Str(kLeecher) + peer("10.0.0.1", 5) + Str(kSeeder) +
+                            peer("10.0.0.1", 0) + Str(std::string(20, 'Z')) + peer("10.0.0.2", 5) +
+                            "eee";
+  auto imported = ParseBttrackDfile(dfile, 1000);
+  ASSERT_TRUE(imported.ok()) << imported.error();
+  ASSERT_EQ(imported->torrents.size(), 1u);
+  const auto& peers = imported->torrents[0].peers;
+  ASSERT_EQ(peers.size(), 2u);
+  EXPECT_EQ(peers[0].peer_id.ToRaw(), kSeeder);  // 'S' after 'L': the later id
+  EXPECT_TRUE(peers[0].seeder);
+  EXPECT_EQ(peers[1].ip.ToString(), "10.0.0.2");
+  EXPECT_EQ(imported->duplicate_peers, 1u);
+
+  testing::ScratchDir dir;
+  PosixFileOps ops;
+  auto summary = ImportDfile(ops, dir.path(), dfile, 1000);
+  ASSERT_TRUE(summary.ok()) << summary.error();
+  EXPECT_NE(summary->find("imported 1 torrents, 2 peers and 0 completed"), std::string::npos)
+      << *summary;
+  EXPECT_NE(summary->find("1 peers left out: a later peer id of their torrent is at the same "
+                          "address and port"),
+            std::string::npos)
+      << *summary;
+}
+
 // A swarm keeps a count of 32 bits: a larger one is taken as the largest, and said so.
 TEST(BttrackDfileTest, ACountOverWhatASwarmKeepsIsTakenAsTheLargestAndCounted) {
   const std::string dfile = "d" + Str("completed") + "d" + Str(kHashA) + "i5000000000e" +
