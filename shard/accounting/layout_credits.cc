@@ -61,7 +61,9 @@ Result<FinishedCredits> FinishLayoutCredits(FileOps& files, const std::string& a
       files, accounting_dir, {layout.index, layout.count, saved.since}, through,
       [](const InfoHash&, std::uint64_t) { return true; }, ledger);
   if (!replayed) return Error{replayed.error()};
-  ledger.ForgetExpired(now);  // not saved for the start that loads them to make room for
+  // Not saved: at a bound, the start that loads them would let expired clients take live ones'
+  // room.
+  ledger.ForgetExpired(now);
   FinishedCredits out{replayed->announces, replayed->unread, ""};
   if (replayed->files == 0) {  // those left are included: a crash, or a removal that failed
     if (Status removed =
