@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <limits>
 #include <stdexcept>
 
 #include "common/batch_limits.h"
@@ -106,10 +104,8 @@ ShardRouter::ShardRouter(EventLoop& loop, zmq::context_t& context,
     }
     shard->batch.set_shard_index(i);
     shard->batch.set_shard_count(static_cast<std::uint32_t>(endpoints.size()));
-    // Saturated, never wrapped: a shard drops what comes later than this (late_batches.h).
-    shard->batch.set_timeout_ms(static_cast<std::uint32_t>(std::min<std::int64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count(),
-        std::numeric_limits<std::uint32_t>::max())));
+    shard->batch.set_timeout_ms(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count()));
     shards_.push_back(std::move(shard));
   }
   // Only once every socket exists: a constructor that throws leaves the loop watching nothing.

@@ -53,6 +53,8 @@ class ShardRouter {
     CurveKey secret_key;
   };
   struct Options {
+    // At most 2^32 - 1 ms (--shard-timeout-ms's bound): each batch tells its shard, which
+    // drops what comes later than this (late_batches.h), in 32 bits.
     Duration timeout = std::chrono::seconds(1);
     std::size_t max_pending_per_shard = 50000;
     std::optional<Curve> curve;  // none: plain TCP

@@ -385,6 +385,21 @@ TEST_F(AccountingFlusherTest, AReplayCreditsOnTheBaselinesAsSavedHoweverLateTheS
   }
 }
 
+// Loaded whole for the replay, the baselines expired by the start are forgotten after it.
+TEST_F(AccountingFlusherTest, BaselinesExpiredByTheStartAreForgottenOnceTheLogsAreReplayed) {
+  flusher_.Credit(Peer(1), "alice", 0, 0, false, clock_.WallNow());
+  clock_.Advance(std::chrono::seconds(100));
+  flusher_.Credit(Peer(2), "alice", 0, 0, false, clock_.WallNow());
+  ASSERT_TRUE(flusher_.Flush().ok());
+  flusher_.Credit(Peer(2), "alice", 10, 0, false, clock_.WallNow());
+  flusher_.WriteLog();                         // kill -9
+  clock_.Advance(std::chrono::seconds(2650));  // the first is past the timeout, the second not
+  TransferLedger next({5, 6}, 2700);
+  LoadAtRestart(next);
+  ASSERT_EQ(next.baselines(), 1u);
+  EXPECT_EQ(next.Baselines()[0].uploaded, 10u);
+}
+
 // At its bound the run follows a client once its sweep has forgotten an expired one; a replay,
 // which sweeps nothing, follows the clients the run followed, as its log says (a reviewer's find).
 TEST_F(AccountingFlusherTest, AtItsBoundAReplayFollowsTheClientsTheRunFollowed) {

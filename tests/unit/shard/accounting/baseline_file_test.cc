@@ -76,6 +76,22 @@ class BaselineFileTest : public ::testing::Test {
   TransferLedger loaded_{{3, 4}, 2700};
 };
 
+// Over a bound lowered since they were saved, the newest are the ones taken up.
+TEST_F(BaselineFileTest, OverALoweredBoundTheNewestAreLoaded) {
+  std::vector<Baseline> baselines;
+  for (int n = 1; n <= 6; ++n) {
+    baselines.push_back(Make(static_cast<std::uint8_t>(n), 6880 + n, n == 4 ? 1000 : 2000));
+    baselines.back().info_hash = OwnedTorrent(0, 1, n);
+  }
+  for (const Baseline& baseline : baselines) saved_.AddBaseline(baseline);
+  ASSERT_TRUE(SaveBaselines(files_, dir_, {0, 1, 1}, 0, saved_).ok());
+  loaded_.SetMaxClients(5, 0);
+  EXPECT_EQ(Loaded(LoadBaselines(files_, dir_, {0, 1, 2}, Own(0, 1), loaded_)), 6u);
+  std::erase_if(baselines, [](const Baseline& b) { return b.last_seen == 1000; });
+  EXPECT_EQ(Sorted(loaded_.Baselines()), Sorted(baselines));
+  EXPECT_EQ(loaded_.refused_clients(), 1u);
+}
+
 // All of them, however old: the credit logs replayed next were written on them.
 TEST_F(BaselineFileTest, WhatIsSavedLoadsWholeUntilReplaced) {
   std::vector<Baseline> baselines = {Make(1, 6881, 2000), Make(2, 51413, 2000),
