@@ -89,7 +89,10 @@ Result<ImportedDfile> ParseBttrackDfile(std::string_view bytes, UnixSeconds now)
   std::map<InfoHash, TorrentRecord> torrents;
   for (const auto& [raw, swarm] : **peers) {
     auto hash = InfoHash::FromRaw(raw);
-    if (!hash || !swarm.is_dict()) return Error{"a 'peers' entry is not {20-byte infohash: dict}"};
+    if (!hash || !swarm.is_dict()) {
+      ++out.skipped_entries;
+      continue;
+    }
     TorrentRecord& torrent = torrents[*hash];
     torrent.info_hash = *hash;
     std::map<std::pair<std::string, std::uint16_t>, std::size_t> at;  // endpoint: index
@@ -112,7 +115,8 @@ Result<ImportedDfile> ParseBttrackDfile(std::string_view bytes, UnixSeconds now)
   for (const auto& [raw, count] : **completed) {
     auto hash = InfoHash::FromRaw(raw);
     if (!hash || !count.is_int() || count.as_int() < 0) {
-      return Error{"a 'completed' entry is not {20-byte infohash: count}"};
+      ++out.skipped_entries;
+      continue;
     }
     constexpr std::int64_t kMost = std::numeric_limits<std::uint32_t>::max();
     out.clamped_counts += count.as_int() > kMost;

@@ -22,7 +22,10 @@ namespace shardtrack {
 struct ImportedDfile {
   std::vector<TorrentRecord> torrents;  // in infohash order
   std::uint64_t skipped_peers = 0;      // an ip that is not an address, or a bad port
-  std::uint64_t clamped_counts = 0;     // completed counts over what a swarm keeps (2^32 - 1)
+  // Entries of 'peers' or 'completed' whose key is not a 20-byte infohash, or whose value is not
+  // a dict of peers or a count: what the rest of the file holds is still imported.
+  std::uint64_t skipped_entries = 0;
+  std::uint64_t clamped_counts = 0;  // completed counts over what a swarm keeps (2^32 - 1)
   // Peers at an address and port that a later peer id of the same torrent has too: a swarm's
   // peer is its address and port, so the later one is kept, as a load would.
   std::uint64_t duplicate_peers = 0;

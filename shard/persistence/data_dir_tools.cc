@@ -187,6 +187,10 @@ Result<std::string> ImportDfile(FileOps& ops, const std::string& dir, std::strin
     summary += "; skipped " + std::to_string(imported->skipped_peers) +
                " peers without a usable ip and port";
   }
+  if (imported->skipped_entries > 0) {
+    summary += "; skipped " + std::to_string(imported->skipped_entries) +
+               " torrent entries not keyed by a 20-byte infohash or not holding peers or a count";
+  }
   if (imported->duplicate_peers > 0) {
     summary += "; " + std::to_string(imported->duplicate_peers) +
                " peers left out: a later peer id of their torrent is at the same address and port";

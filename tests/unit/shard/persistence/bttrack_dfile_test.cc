@@ -53,7 +53,30 @@ TEST(BttrackDfileTest, ReadsPeersAndCompletedCounts) {
 TEST(BttrackDfileTest, RejectsWhatIsNotADfile) {
   EXPECT_FALSE(ParseBttrackDfile("i3e", 0).ok());
   EXPECT_FALSE(ParseBttrackDfile("d5:peersi1ee", 0).ok());
-  EXPECT_FALSE(ParseBttrackDfile("d9:completedd3:abci1eee", 0).ok());
+  EXPECT_FALSE(ParseBttrackDfile("d9:completedi1ee", 0).ok());
+}
+
+// One damaged entry does not keep the rest of a tracker's state out: it is skipped and counted.
+TEST(BttrackDfileTest, EntriesNotKeyedByAnInfohashOrHoldingNoPeersOrCountAreSkippedAndCounted) {
+  const std::string peer = "d" + Str("ip") + Str("10.0.0.1") + Str("port") + "i6881ee";
+  // Keys in bencode's order: "X" (1 byte) < kHashA ('a' * 20) < kHashB < "c".
+  const std::string dfile = "d" + Str("completed") + "d" + Str("X") + "i1e" + Str(kHashA) + "i3e" +
+                            Str(kHashB) + Str("many") + "e" + Str("peers") + "d" + Str(kHashA) +
+                            "d" + Str(kSeeder) + peer + "e" + Str(kHashB) + "i4e" + Str("c") +
+                            "dee" + "e";
+  auto imported = ParseBttrackDfile(dfile, 1000);
+  ASSERT_TRUE(imported.ok()) << imported.error();
+  ASSERT_EQ(imported->torrents.size(), 1u);
+  EXPECT_EQ(imported->torrents[0].info_hash.ToRaw(), kHashA);
+  EXPECT_EQ(imported->torrents[0].completed, 3u);
+  EXPECT_EQ(imported->torrents[0].peers.size(), 1u);
+  EXPECT_EQ(imported->skipped_entries, 4u);
+
+  testing::ScratchDir dir;
+  PosixFileOps ops;
+  auto summary = ImportDfile(ops, dir.path(), dfile, 1000);
+  ASSERT_TRUE(summary.ok()) << summary.error();
+  EXPECT_NE(summary->find("skipped 4 torrent entries"), std::string::npos) << *summary;
 }
 
 // bttrack.py reads a dfile without 'peers' as the peers dict alone, as its first versions wrote it.
