@@ -253,8 +253,11 @@ void UdpSocket::SetSource(const LocalAddress& from, msghdr& header, char* contro
   in6_pktinfo info{};
   const auto bytes = from.address.As16();  // an IPv4 one as v4-mapped: the kernel takes it so
   std::memcpy(&info.ipi6_addr, bytes.data(), bytes.size());
-  // The interface only for IPv6 proper: a link-local address means nothing without it.
-  info.ipi6_ifindex = from.address.is_v4() ? 0 : from.interface;
+  // The interface only for a link-local source, which means nothing without it. For any other,
+  // the kernel routes: it reports a request to one of the host's global addresses as come in on
+  // the interface owning that address, even from the host itself over lo, where a reply pinned
+  // to that interface would be lost.
+  info.ipi6_ifindex = from.address.IsLinkLocal() ? from.interface : 0;
   message->cmsg_level = IPPROTO_IPV6;
   message->cmsg_type = IPV6_PKTINFO;
   message->cmsg_len = CMSG_LEN(sizeof info);

@@ -6,6 +6,7 @@ ago and logs it in its ready line. A killed shard must produce an error datagram
 FAILURE_DEADLINE (many times --shard-timeout-ms, so a slow machine does not make it flaky).
 """
 
+import ipaddress
 import os
 import re
 import signal
@@ -24,12 +25,14 @@ EVENT_STARTED = 2
 
 
 class UdpClient:
-    """One client socket on `source`; every request waits for the matching transaction id."""
+    """One client socket on `source`; every request waits for the matching transaction id.
+    `source` and `server` are addresses, or socket addresses (an IPv6 one with its scope)."""
 
     def __init__(self, port, source, timeout=FAILURE_DEADLINE + 2, server="127.0.0.1"):
-        self.address = (server, port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((source, 0))
+        self.address = server if isinstance(server, tuple) else (server, port)
+        family = socket.AF_INET6 if ":" in self.address[0] else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind(source if isinstance(source, tuple) else (source, 0))
         self.sock.settimeout(timeout)
         self.next_tid = 1000
         self.connection_id = None
@@ -287,6 +290,21 @@ class SharedUdpSecretTest(cluster.ProcessTestCase):
                       cluster.frontend_refused("--udp-secret-file", self.secret))
 
 
+def host_ipv6_address(scope):
+    """(address, interface index) of one of this host's IPv6 addresses of `scope` ("00" global,
+    "20" link-local) on an interface other than lo, or None."""
+    try:
+        with open("/proc/net/if_inet6") as table:
+            for line in table:
+                raw, index, _, address_scope, flags, name = line.split()
+                usable = int(flags, 16) & 0x60 == 0  # neither tentative nor deprecated
+                if address_scope == scope and name != "lo" and usable:
+                    return str(ipaddress.IPv6Address(bytes.fromhex(raw))), int(index, 16)
+    except OSError:
+        pass
+    return None
+
+
 class UdpReplyTest(cluster.ProcessTestCase):
     """What a reply is made of, frontend by frontend: from the address its client asked at (on
     every address: libtorrent drops a reply from another, and a connected socket never sees
@@ -303,6 +321,32 @@ class UdpReplyTest(cluster.ProcessTestCase):
                 client = UdpClient(port, "127.0.0.2", timeout=3, server="127.0.0.9")
                 self.addCleanup(client.close)
                 client.sock.connect(client.address)
+                client.connect()
+                action, payload = client.announce(cluster.hash_on_shard(0, 1, self.id()),
+                                                  peer_id("asker"), 7001, left=5)
+                self.assertEqual(action, 1, payload)
+
+    def test_ipv6_clients_hear_back_from_global_and_link_local_addresses(self):
+        # The kernel reports a request to a global address as come in on the interface owning
+        # it, even one from the host itself over lo: a reply pinned to that interface was lost.
+        # A link-local address needs its interface.
+        shard = self.start(cluster.Shard(0, 1, cluster.free_port(),
+                                         os.path.join(self.tmp, "shard0")))
+        port = free_udp_port("::")
+        self.start(cluster.Frontend(0, [shard.endpoint], ["--udp-port", str(port)], bind="::"))
+        global_address, link_local = host_ipv6_address("00"), host_ipv6_address("20")
+        if global_address is None and link_local is None:
+            self.skipTest("this host has no IPv6 address but on lo")
+        cases = []
+        if global_address is not None:
+            cases.append((("::1", 0), (global_address[0], port)))
+        if link_local is not None:
+            address, index = link_local
+            cases.append(((address, 0, 0, index), (address, port, 0, index)))
+        for source, server in cases:
+            with self.subTest(source=source[0], server=server[0]):
+                client = UdpClient(port, source, timeout=3, server=server)
+                self.addCleanup(client.close)
                 client.connect()
                 action, payload = client.announce(cluster.hash_on_shard(0, 1, self.id()),
                                                   peer_id("asker"), 7001, left=5)
