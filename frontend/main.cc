@@ -16,7 +16,9 @@ namespace shardtrack {
 namespace {
 
 int Run(int argc, char** argv) {
-  EventLoop::HoldSignals({SIGHUP});  // until the loop reads them: reloads before it are moot
+  // Until the loop reads them: reloads before it are moot, and a stop while the lists load
+  // (seconds for a large access list) is seen after it, not a death by signal.
+  EventLoop::HoldSignals({SIGHUP, SIGINT, SIGTERM});
   FrontendSettings settings;
   FlagSet flags(
       "shardtrack-frontend",
@@ -32,6 +34,10 @@ int Run(int argc, char** argv) {
   if (!frontend.ok()) {
     LogStartFailure(frontend.error());
     return 2;
+  }
+  if (EventLoop::SignalPending({SIGINT, SIGTERM})) {  // the loop, which reads them, has not run
+    spdlog::info("asked to stop during the load: stopping without serving");
+    return 0;
   }
   if (Status started = (*frontend)->Start(); !started) {
     LogStartFailure(started.error());

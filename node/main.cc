@@ -94,7 +94,9 @@ struct NodeSettings {
 };
 
 int Run(int argc, char** argv) {
-  EventLoop::HoldSignals({SIGHUP});  // until the loop reads them: reloads before it are moot
+  // Until the loop reads them: reloads before it are moot, and a stop while the lists and the
+  // shards load is seen after it, not a death by signal.
+  EventLoop::HoldSignals({SIGHUP, SIGINT, SIGTERM});
   NodeSettings settings;
   FlagSet flags("shardtrack-node",
                 "A frontend and its shards in one process: announces and scrapes over HTTP (and "

@@ -8,6 +8,7 @@ polling the tracker's answers, bounded by RELOAD_DEADLINE, never by a fixed slee
 """
 
 import hashlib
+import contextlib
 import os
 import re
 import shutil
@@ -27,11 +28,11 @@ NOT_SERVED = b"torrent not served by this tracker"
 RELOAD_DEADLINE = cluster.WAIT_DEADLINE  # seconds (wait_until's): many times the 1 s interval
 
 
-def sighup_blocked(pid):
-    """Whether process `pid` blocks SIGHUP (bit 0 of its SigBlk mask)."""
+def signal_blocked(pid, number):
+    """Whether process `pid` blocks signal `number` (bit number - 1 of its SigBlk mask)."""
     with open(f"/proc/{pid}/status") as f:
         mask = next(line.split()[1] for line in f if line.startswith("SigBlk:"))
-    return int(mask, 16) & 1 != 0
+    return int(mask, 16) & (1 << (number - 1)) != 0
 
 
 def write_list(path, hashes, extra=""):
@@ -261,33 +262,58 @@ class FullScrapeAcrossAReloadTest(AccessListCase):
         self.assertEqual(shard_requests_sent(self.port), sent + 4)
 
 
-class SighupDuringStartTest(FrontendCase):
+class SignalDuringStartTest(FrontendCase):
     """`systemctl reload` is accepted at once (Type=simple), so a SIGHUP may come while a large
-    list still loads; its default action would end the process, which systemd then leaves down."""
+    list still loads; its default action would end the process, which systemd then leaves down.
+    A SIGTERM then must stop it as one at any other time does: exit 0, saying so."""
 
-    def test_a_sighup_before_the_loop_runs_is_held_and_the_frontend_starts(self):
+    def start_loading_a_large_list(self, sent, node=False):
+        """A frontend (or a node) reading a large access list, sent signal `sent` once it holds
+        SIGHUP (the first thing main does, with SIGTERM; before it, the default action would end
+        the process, as it would any program's); returns the process, its starting thread and
+        the hash served."""
         list_path = os.path.join(self.dir, "large.list")
         served_hash = cluster.hash_on_shard(0, 1, self.id())
         write_list(list_path, [served_hash] + [os.urandom(20) for _ in range(300_000)])
-        self.cluster = cluster.Cluster(shards=1, frontends=0)
-        self.cluster.__enter__()
-        self.addCleanup(self.cluster.close)
-        frontend = cluster.Frontend(0, [s.endpoint for s in self.cluster.shards],
-                                    ["--access-list", list_path])
-        self.cluster.frontends.append(frontend)
-        starting = threading.Thread(target=frontend.start, daemon=True)
+        if node:
+            process = cluster.Node(1, os.path.join(self.dir, "data"), ["--access-list", list_path])
+        else:
+            self.cluster = cluster.Cluster(shards=1, frontends=0)
+            self.cluster.__enter__()
+            self.addCleanup(self.cluster.close)
+            process = cluster.Frontend(0, [s.endpoint for s in self.cluster.shards],
+                                       ["--access-list", list_path])
+            self.cluster.frontends.append(process)
+        self.addCleanup(process.stop)
+
+        def start():  # a process stopped before it is ready raises: each test asks what it wants
+            with contextlib.suppress(RuntimeError):
+                process.start()
+
+        starting = threading.Thread(target=start, daemon=True)
         starting.start()
-        while frontend.popen is None:
+        while process.popen is None:
             time.sleep(0.001)
-        # Once SIGHUP is held (the first thing main does; before it, the default action would
-        # end the process, as it would any program's), while the list is being read.
-        while not sighup_blocked(frontend.popen.pid):
+        while not signal_blocked(process.popen.pid, signal.SIGHUP):
             time.sleep(0.001)
-        frontend.popen.send_signal(signal.SIGHUP)
+        process.popen.send_signal(sent)
+        return process, starting, served_hash
+
+    def test_a_sighup_before_the_loop_runs_is_held_and_the_frontend_starts(self):
+        frontend, starting, served_hash = self.start_loading_a_large_list(signal.SIGHUP)
         starting.join(30)
         self.assertTrue(frontend.running(), frontend.log_tail())
         self.assertIsNotNone(frontend.ready_match)
         self.assertTrue(served(frontend.port, served_hash))
+
+    def test_a_sigterm_before_the_loop_runs_stops_the_frontend_or_node_cleanly(self):
+        for node in (False, True):
+            with self.subTest(node=node):
+                process, starting, _ = self.start_loading_a_large_list(signal.SIGTERM, node)
+                self.assertEqual(process.popen.wait(30), 0, process.log_tail())
+                starting.join(30)
+                self.assertIn("asked to stop during the load: stopping without serving",
+                              process.log())
 
 
 class TorrentDirectoryTest(FrontendCase):
