@@ -1,9 +1,11 @@
 #include "frontend/access/ip_list.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "common/list_file.h"
+#include "common/trim.h"
 
 namespace shardtrack {
 namespace {
@@ -49,6 +51,31 @@ Result<Entry> ParseEntry(std::string_view word) {
   return Entry{block->first().is_v4(), {ValueOf(block->first()), ValueOf(block->last())}};
 }
 
+std::string_view SkipBlanks(std::string_view text) {
+  return text.substr(std::min(text.size(), text.find_first_not_of(kWhitespace)));
+}
+
+// A range spelled with blanks around its dash ("first - last", "first -last", "first- last"), as
+// blocklists often write it, joined; nullopt when the line does not start so.
+std::optional<std::string> SpacedRange(std::string_view line) {
+  const std::string_view first = FirstWord(line);
+  std::string_view rest = SkipBlanks(line.substr(first.size()));
+  const std::string_view second = FirstWord(rest);
+  if (second.empty() || (first.back() != '-' && second.front() != '-')) return std::nullopt;
+  std::string joined = std::string(first) + std::string(second);
+  if (second == "-") joined += FirstWord(SkipBlanks(rest.substr(second.size())));
+  return joined;
+}
+
+// A line's entry: its first word, or a range spelled with blanks (then what follows it is the
+// note; a note that merely starts with a dash, "192.0.2.7 -- a scraper", leaves the address).
+Result<Entry> ParseLine(std::string_view line) {
+  if (auto spaced = SpacedRange(line)) {
+    if (auto entry = ParseEntry(*spaced)) return entry;
+  }
+  return ParseEntry(FirstWord(line));
+}
+
 // Sorted by start, overlapping or adjacent ranges joined.
 std::vector<IpList::Range> Merged(std::vector<IpList::Range> ranges) {
   std::sort(ranges.begin(), ranges.end(),
@@ -85,7 +112,7 @@ bool IpList::Contains(const IpAddress& address) const {
 Result<IpList> ParseIpList(std::string_view text) {
   std::vector<IpList::Range> v4, v6;
   Status parsed = ForEachListLine(text, [&](std::string_view line) -> Status {
-    auto entry = ParseEntry(FirstWord(line));
+    auto entry = ParseLine(line);
     if (!entry) return Error{entry.error()};
     (entry->v4 ? v4 : v6).push_back(entry->range);
     return OkStatus();

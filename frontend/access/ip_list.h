@@ -4,9 +4,9 @@
 //
 // The text holds one entry a line (list_file.h's format; anything after the first word is the
 // operator's note): an address ("192.0.2.7", "2001:db8::1"), a CIDR block ("10.0.0.0/8",
-// "2001:db8::/32") or a range "first-last" of one family. An IPv4-mapped IPv6 address counts as
-// IPv4 (a mapped block "::ffff:10.0.0.0/104" as 10.0.0.0/8). A bad line makes the whole text an
-// error naming its number.
+// "2001:db8::/32") or a range "first-last" (or "first - last") of one family. An IPv4-mapped IPv6
+// address counts as IPv4 (a mapped block "::ffff:10.0.0.0/104" as 10.0.0.0/8). A bad line makes the
+// whole text an error naming its number.
 //
 // Held per family as sorted, merged ranges, so a lookup is one binary search with no allocation
 // whatever the list's length. Pure value type.

@@ -42,6 +42,27 @@ TEST(IpListTest, MatchesAddressesBlocksAndRangesUpToTheirEdges) {
   EXPECT_FALSE(list.Contains(Ip("2001:db9::1")));
 }
 
+// Blocklists often write ranges with blanks around the dash: the whole range is listed, not its
+// first address; a note that merely starts with a dash leaves the address alone.
+TEST(IpListTest, ARangeSpelledWithBlanksAroundItsDashIsTheWholeRange) {
+  const IpList list = Parse(
+      "203.0.113.10 - 203.0.113.90   a flood\n"
+      "198.51.100.1 -198.51.100.3\n"
+      "198.51.100.7-\t198.51.100.9 note\n"
+      "2001:db8::1 - 2001:db8::5\n"
+      "192.0.2.7 -- a scraper\n"
+      "192.0.2.20 - a note\n");
+  EXPECT_EQ(list.size(), 6u);
+  for (const char* listed : {"203.0.113.10", "203.0.113.50", "203.0.113.90", "198.51.100.2",
+                             "198.51.100.8", "2001:db8::3", "192.0.2.7", "192.0.2.20"}) {
+    EXPECT_TRUE(list.Contains(Ip(listed))) << listed;
+  }
+  for (const char* unlisted :
+       {"203.0.113.91", "198.51.100.4", "198.51.100.6", "2001:db8::6", "192.0.2.8", "192.0.2.21"}) {
+    EXPECT_FALSE(list.Contains(Ip(unlisted))) << unlisted;
+  }
+}
+
 TEST(IpListTest, KeepsTheFamiliesApartAndTakesMappedAddressesAsIpv4) {
   const IpList list = Parse("0.0.0.0/0\n");
   EXPECT_TRUE(list.Contains(Ip("203.0.113.1")));
