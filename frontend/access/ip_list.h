@@ -2,7 +2,7 @@
 // allowed_ips and banned_ips files did: a block list of abusive hosts and networks, or the only
 // networks a LAN tracker serves.
 //
-// The text holds one entry a line (list_file.h's format; anything after the first word is the
+// The text holds one entry a line (list_file.h's format; anything after the entry is the
 // operator's note): an address ("192.0.2.7", "2001:db8::1"), a CIDR block ("10.0.0.0/8",
 // "2001:db8::/32") or a range "first-last" (or "first - last") of one family. An IPv4-mapped IPv6
 // address counts as IPv4 (a mapped block "::ffff:10.0.0.0/104" as 10.0.0.0/8). A bad line makes the
