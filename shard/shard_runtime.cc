@@ -111,6 +111,10 @@ Status ShardRuntime::CheckPorts(const ShardSettings& settings) {
 // Under --on-corrupt=quarantine each shard goes on without what is missing, so none is refused.
 Status ShardRuntime::CheckLayoutStartsWhole(const ShardSettings& settings) {
   if (settings.on_corrupt != OnCorrupt::kRefuse) return OkStatus();
+  // Before reading: the files of a layout still running there are not missing, only in use.
+  if (Status free = DataDirLock::CheckNoneRunsBut(settings.data_dir, settings.count); !free) {
+    return free;
+  }
   PosixFileOps files;
   auto refused = StartsRefused(files, settings.data_dir, settings.count);
   if (!refused || refused->empty()) return OkStatus();  // the load says what it cannot read

@@ -268,6 +268,18 @@ class PersistenceTest(cluster.LoggedTestCase):
                               timeout=30)
         return done.returncode, done.stdout + done.stderr
 
+    def test_a_shard_of_another_count_beside_a_layout_half_started_is_told_it_is_in_use(self):
+        # Shard 1 of 2 has written nothing yet: its files are not missing, the layout runs.
+        first = Shard(0, 2, free_port(), self.cluster.data_dir, env=self.cluster.env)
+        self.cluster.shards = [first]
+        first.start()
+        code, output = self.run_to_exit([
+            cluster.binary("shardtrack-shard"), "--index", "0", "--count", "3",
+            "--listen", f"tcp://127.0.0.1:{free_port()}", "--data-dir", self.cluster.data_dir])
+        self.assertEqual(code, 1, output)
+        self.assertIn("in use by the shards of a 2-shard layout", output)
+        self.assertNotIn("on-corrupt", output)
+
     def test_a_second_process_on_a_running_shards_files_is_refused_and_changes_nothing(self):
         self.cluster.start(2)
         swarms = [Swarm(f"locked/{n}", seeders=2) for n in range(4)]
