@@ -116,6 +116,27 @@ class ScriptsRunTest(cluster.LoggedTestCase):
             with open(os.path.join(data_dir, "logs", log)) as f:
                 self.assertIn("stopped", f.read(), log)
 
+    def test_several_frontends_each_serve_their_metrics_on_a_port_of_their_own(self):
+        # On the port they share, the kernel picks one per connection: a scrape of it would see
+        # one frontend's counts one time and another's the next.
+        port, shard_port = cluster.free_port(), cluster.free_port()
+        shell, terminal = self.start_in_a_terminal(
+            "--port", str(port), "--shard-base-port", str(shard_port), "--frontends", "2",
+            "--data-dir", "data")
+        data_dir = os.path.join(self.tmp, "data")
+        self.addCleanup(lambda: [os.kill(pid, 9) for pid in processes_naming(data_dir)])
+        self.addCleanup(os.close, terminal)
+        first = shard_port + 4  # after 2 shards' ports and their metrics ports
+        self.assertRegex(self.output.decode(), rf"frontend metrics: http://127\.0\.0\.1:{first}"
+                                               rf"/metrics \.\. +http://127\.0\.0\.1:{first + 1}/")
+        for n in range(10):
+            reply = cluster.announce(port, cluster.hash_on_shard(0, 2, f"run/{n}"),
+                                     cluster.peer_id(f"run/{n}"), 6881, left=1)
+            self.assertNotIn(b"failure reason", reply)
+        key = 'shardtrack_http_requests_total{route="announce",outcome="ok"}'
+        counts = [cluster.metrics(first + i).get(key, 0) for i in range(2)]
+        self.assertEqual(sum(counts), 10, counts)
+
     def test_bad_options_are_refused_before_anything_starts(self):
         for args, said in ((["--port"], "--port needs a value"),
                            (["--shards", "abc"], "--shards takes a positive number, not 'abc'"),
