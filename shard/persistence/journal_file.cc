@@ -28,17 +28,19 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
   std::unique_ptr<UnlinkedFile> freed_here;  // the old `.journal.prev` when the caller takes none
   std::unique_ptr<UnlinkedFile>& old_previous = replaced != nullptr ? *replaced : freed_here;
   if (status) status = ReplaceKeepingPrevious(ops, temp, target, previous, old_previous);
-  // The dir sync is not ReplaceKeepingPrevious's: here any failure, the dir sync's too, removes the
-  // temp (a no-op once renamed), while InstallSnapshot removes none after a failed dir sync.
-  if (status) status = ops.SyncDir(dir);
   if (!status) {
     Status removed = ops.Remove(temp);
     (void)removed;  // the next start removes it
     return Error{"creating journal " + target + ": " + status.error()};
   }
-  // The open file now carries the target's name; appends go to the new journal.
+  // Renamed: this journal is in force from here on (the replaced one is `.journal.prev`, which
+  // the next rotation unlinks), whatever the directory sync says; the caller retries a failed one.
   file->Renamed(target);
-  return std::make_unique<JournalWriter>(OnlyCreate{}, std::move(file), bytes.size());
+  auto writer = std::make_unique<JournalWriter>(OnlyCreate{}, std::move(file), bytes.size());
+  if (Status synced = ops.SyncDir(dir); !synced) {
+    writer->directory_sync_ = Error{"creating journal " + target + ": " + synced.error()};
+  }
+  return writer;
 }
 
 Status StartFirstJournal(FileOps& ops, const std::string& dir, std::uint32_t index,
@@ -48,7 +50,7 @@ Status StartFirstJournal(FileOps& ops, const std::string& dir, std::uint32_t ind
     if (ops.Exists(JoinPath(dir, ShardFileName{index, count, kind}.ToString()))) return OkStatus();
   }
   auto journal = JournalWriter::Create(ops, dir, FileHeader{index, count, 0, now});
-  return journal ? OkStatus() : Status(Error{journal.error()});
+  return journal ? (*journal)->directory_sync() : Status(Error{journal.error()});
 }
 
 void JournalWriter::Append(const JournalEntry& entry) {

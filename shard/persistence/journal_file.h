@@ -64,7 +64,9 @@ class JournalWriter {
   // snapshot lacks). The journal that had that name is replaced for good: it is unlinked but
   // kept open (FileOps::Unlink), and freed when `*replaced` is destroyed, so that the caller
   // picks the thread; without `replaced` it is freed right here. `*replaced` is set as soon as
-  // the unlink happened, even when a later step fails (the name is gone either way).
+  // the unlink happened, even when a later step fails (the name is gone either way). Once the
+  // renames are done the new journal is returned even if the directory sync then fails (it is
+  // in force): see directory_sync().
   static Result<std::unique_ptr<JournalWriter>> Create(
       FileOps& ops, const std::string& dir, const FileHeader& header,
       const EncodedRecords& records = {}, std::unique_ptr<UnlinkedFile>* replaced = nullptr);
@@ -95,6 +97,10 @@ class JournalWriter {
   std::uint64_t bytes() const { return bytes_; }
   std::uint64_t syncs() const { return syncs_; }
   bool broken() const { return broken_; }
+  // The directory sync after Create's renames. Failed (out of descriptors, a failing disk), the
+  // renames are not durable until the directory is synced again: a power loss could bring back
+  // the journal this one replaced. A kill -9 could not: the kernel has the renames.
+  const Status& directory_sync() const { return directory_sync_; }
 
   // From now on, every appended change record is also kept in copy() (see the header).
   void StartCopying() { copying_ = true; }
@@ -117,6 +123,7 @@ class JournalWriter {
   bool broken_ = false;
   bool copying_ = false;
   EncodedRecords copy_;
+  Status directory_sync_ = OkStatus();
 };
 
 // A set's first file: unless shard `index` of `count` has a journal or a snapshot in `dir`

@@ -83,7 +83,24 @@ Status ShardPersistence::OpenJournal(UnixSeconds now) {
   auto journal = JournalWriter::Create(ops_, options_.data_dir, Header(generation_, now));
   if (!journal) return Error{journal.error()};
   journal_ = std::move(*journal);
+  NoteDirectorySync(journal_->directory_sync());
   return OkStatus();
+}
+
+void ShardPersistence::NoteDirectorySync(const Status& synced) {
+  if (!synced && !directory_unsynced_) {
+    spdlog::error(
+        "{}; the files are in force, and the directory sync is retried before each "
+        "journal write (until then a power loss could undo their renames)",
+        synced.error());
+  } else if (synced && directory_unsynced_) {
+    spdlog::info("data directory {} synced again", options_.data_dir);
+  }
+  directory_unsynced_ = !synced;
+}
+
+void ShardPersistence::SyncDirectoryIfDue() {
+  if (directory_unsynced_) NoteDirectorySync(ops_.SyncDir(options_.data_dir));
 }
 
 void ShardPersistence::Record(const std::vector<PeerAnnounce>& applied,
@@ -124,6 +141,7 @@ Status ShardPersistence::Write() {
 }
 
 Status ShardPersistence::WriteQueued() {
+  SyncDirectoryIfDue();
   if (!journal_) {
     // The last rotation failed: the file on disk follows an older snapshot. Start a new one.
     if (Status opened = OpenJournal(last_now_); !opened) return opened;
@@ -247,7 +265,10 @@ Status ShardPersistence::FinishSnapshot() {
         child_header_.generation, rotated.error());
     return OkStatus();
   }
-  auto installed = InstallSnapshot(ops_, options_.data_dir, options_.index, options_.count);
+  Status directory_sync = OkStatus();  // covers the journal's renames too
+  auto installed =
+      InstallSnapshot(ops_, options_.data_dir, options_.index, options_.count, &directory_sync);
+  if (installed) NoteDirectorySync(directory_sync);
   if (!installed) {
     // The files are in order for a restart (as after a crash right here), but the next journal
     // rotation would drop `.journal.prev`, which the snapshot in force still needs: fatal.
@@ -342,7 +363,8 @@ Status ShardPersistence::StartJournalOfChild() {
                                        &replaced);
   Retire(std::move(replaced));
   if (!journal) return Error{journal.error()};
-  journal_ = std::move(*journal);
+  journal_ = std::move(*journal);  // in force even when its directory sync failed
+  NoteDirectorySync(journal_->directory_sync());
   return OkStatus();
 }
 

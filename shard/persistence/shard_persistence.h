@@ -138,12 +138,17 @@ class ShardPersistence final : public ReplyDurability, public BackgroundSnapshot
   Status StartJournalOfChild();
   // Keeps an unlinked file (if any) for TakeCleanup()'s job.
   void Retire(std::unique_ptr<UnlinkedFile> file);
+  // The result of a directory sync after renames in it (a journal's or a snapshot's): a failed
+  // one is logged and retried before each write (SyncDirectoryIfDue) until one succeeds.
+  void NoteDirectorySync(const Status& synced);
+  void SyncDirectoryIfDue();
 
   FileOps& ops_;
   PersistenceOptions options_;
   std::unique_ptr<DataDirLock> lock_;  // held while the shard runs
   bool volume_lost_ = false;
-  std::uint64_t generation_ = 0;  // of the snapshot in force
+  bool directory_unsynced_ = false;  // renames in it may not survive a power loss yet
+  std::uint64_t generation_ = 0;     // of the snapshot in force
   std::unique_ptr<JournalWriter> journal_;
   std::vector<JournalEntry> queued_;  // recorded since the last Commit
   StoreLoad recovery_;

@@ -88,7 +88,8 @@ Result<SnapshotStats> WriteSnapshotTemp(FileOps& ops, const std::string& dir,
 }
 
 Result<std::unique_ptr<UnlinkedFile>> InstallSnapshot(FileOps& ops, const std::string& dir,
-                                                      std::uint32_t index, std::uint32_t count) {
+                                                      std::uint32_t index, std::uint32_t count,
+                                                      Status* directory_sync) {
   const SnapshotPaths paths = PathsOf(dir, index, count);
   std::unique_ptr<UnlinkedFile> replaced;
   Status installed =
@@ -97,10 +98,13 @@ Result<std::unique_ptr<UnlinkedFile>> InstallSnapshot(FileOps& ops, const std::s
     RemoveSnapshotTemp(ops, dir, index, count);
     return Error{"installing snapshot " + paths.target + ": " + installed.error()};
   }
-  // The dir sync is not ReplaceKeepingPrevious's: a failed one removes no temp here (it was
-  // renamed already), while JournalWriter::Create removes it after any failure.
-  if (Status synced = ops.SyncDir(dir); !synced) {
-    return Error{"installing snapshot " + paths.target + ": " + synced.error()};
+  // The dir sync is not ReplaceKeepingPrevious's: a failed one removes no temp (it was renamed).
+  Status synced = ops.SyncDir(dir);
+  if (!synced) synced = Error{"installing snapshot " + paths.target + ": " + synced.error()};
+  if (directory_sync != nullptr) {
+    *directory_sync = synced;
+  } else if (!synced) {
+    return Error{synced.error()};
   }
   return replaced;
 }

@@ -261,6 +261,23 @@ TEST_F(BackgroundSnapshotTest, AChildWhoseDirectoryWentIsAbandonedForANewOne) {
   EXPECT_EQ(restarted->store.completed(), 2u);
 }
 
+// Out of descriptors, the directory sync after the new journal's renames fails, rotation after
+// rotation: that journal is in force all the same (the old one is `.journal.prev` now), so it is
+// the one written to, and the next rotation retires no journal a restart still needs.
+TEST_F(BackgroundSnapshotTest, AJournalWhoseDirectorySyncFailedIsInForceAndKeepsEveryChange) {
+  FaultyFileOps faulty(real_);
+  auto shard = OpenWithASnapshot(faulty);
+  ASSERT_NE(shard, nullptr);
+  for (char torrent : {'b', 'c'}) {
+    faulty.FailNth(FaultyFileOps::Op::kSyncDir, 1);  // the new journal's, after its renames
+    (void)SnapshotWhileServing(*shard, {AnnounceRequest(torrent, 2, proto::EVENT_COMPLETED, 0)});
+    Serve(*shard, {AnnounceRequest(torrent, 3, proto::EVENT_COMPLETED, 0)});
+  }
+  auto restarted = RestartKeepsTheStore(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 5u);
+}
+
 TEST_F(BackgroundSnapshotTest, ADirectoryMadeAgainIsSyncedIntoItsParent) {
   FaultyFileOps faulty(real_);
   auto shard = Open(faulty);
