@@ -8,6 +8,7 @@
 #include "common/log_throttle.h"
 #include "common/routing.h"
 #include "common/zmq_endpoint.h"
+#include "proto/message_reuse.h"
 
 namespace shardtrack {
 
@@ -350,6 +351,7 @@ void ShardRouter::OnReadable(Shard& shard) {
       ++shard.counters.replied;
       Answer(*pending, reply);
     }
+    ClearMessageForReuse(incoming_);  // parsing the next one would keep a full scrape's entries
   }
 }
 

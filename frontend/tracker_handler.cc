@@ -10,6 +10,7 @@
 #include "frontend/scrape_request.h"
 #include "frontend/tracker_replies.h"
 #include "frontend/tracker_route.h"
+#include "proto/message_reuse.h"
 
 namespace shardtrack {
 
@@ -401,8 +402,8 @@ std::uint32_t TrackerHandler::NewExchange(const Asker& asker) {
   exchange.failure.clear();
   exchange.retry_in_minutes = 0;
   exchange.misrouted = false;
-  exchange.scrape.Clear();
-  exchange.stats.Clear();
+  ClearMessageForReuse(exchange.scrape);
+  ClearMessageForReuse(exchange.stats);
   exchange.shards_answered = 0;
   return index;
 }

@@ -10,6 +10,7 @@
 #include "common/reply_limits.h"
 #include "common/routing.h"
 #include "common/siphash.h"
+#include "proto/message_reuse.h"
 #include "shard/clamp32.h"
 #include "shard/seen_time.h"
 
@@ -46,7 +47,7 @@ ShardService::ShardService(std::uint32_t index, std::uint32_t count, SwarmStore&
       limits_(limits) {}
 
 void ShardService::Handle(const proto::RequestBatch& in, UnixSeconds now, proto::ReplyBatch& out) {
-  out.Clear();
+  ClearMessageForReuse(out);
   applied_.clear();
   completions_.clear();
   full_scrape_in_batch_ = false;

@@ -27,6 +27,10 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 // A reused connection's buffer larger than this (a big response) is released, not kept.
 constexpr std::size_t kMaxKeptBufferBytes = 64 * 1024;
+// A closed connection kept for reuse keeps less: a request and its reply take a few hundred
+// bytes, and a burst of connections that each moved 64 KiB must not leave a thousand spares
+// pinning 128 MiB when it is over.
+constexpr std::size_t kMaxSpareBufferBytes = 4 * 1024;
 
 }  // namespace
 
@@ -48,11 +52,11 @@ class TcpServer::Connection {
     ReleaseBuffers();
     output_offset_ = 0;
   }
-  // A closed connection kept for reuse keeps buffers no larger than kMaxKeptBufferBytes: a
+  // A closed connection kept for reuse keeps buffers no larger than kMaxSpareBufferBytes: a
   // spare that last sent a full scrape would otherwise pin it until reused.
   void ReleaseBuffers() {
-    ClearForReuse(input_, kMaxKeptBufferBytes);
-    ClearForReuse(output_, kMaxKeptBufferBytes);
+    ClearForReuse(input_, kMaxSpareBufferBytes);
+    ClearForReuse(output_, kMaxSpareBufferBytes);
   }
 
   ConnectionId id() const { return id_; }

@@ -1,0 +1,43 @@
+// Clearing reused messages without keeping a full scrape for good.
+//
+// Both sides reuse their messages so that a request costs no heap allocation: Clear() empties a
+// repeated field but keeps its elements allocated for the next use. A message that once held a
+// full scrape (thousands of entries) or an info page's top list would then keep them for the
+// life of the process, and each reused slot in turn would come to hold one: memory climbing with
+// the number of slots. A message past kMostEntriesKept is let go instead of cleared.
+#pragma once
+
+#include "proto/shardtrack.pb.h"
+
+namespace shardtrack {
+
+inline constexpr int kMostEntriesKept = 256;
+
+inline bool HoldsManyEntries(const proto::ScrapeReply& scrape) {
+  return scrape.files_size() > kMostEntriesKept;
+}
+inline bool HoldsManyEntries(const proto::StatsReply& stats) {
+  return stats.top_size() > kMostEntriesKept;
+}
+inline bool HoldsManyEntries(const proto::Reply& reply) {
+  return (reply.has_scrape() && HoldsManyEntries(reply.scrape())) ||
+         (reply.has_stats() && HoldsManyEntries(reply.stats()));
+}
+inline bool HoldsManyEntries(const proto::ReplyBatch& batch) {
+  for (const proto::Reply& reply : batch.replies()) {
+    if (HoldsManyEntries(reply)) return true;
+  }
+  return false;
+}
+
+// Clear(), or for a message holding many entries, a fresh one (the old one freed).
+template <typename Message>
+void ClearMessageForReuse(Message& message) {
+  if (HoldsManyEntries(message)) {
+    Message().Swap(&message);
+  } else {
+    message.Clear();
+  }
+}
+
+}  // namespace shardtrack
