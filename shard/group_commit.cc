@@ -90,7 +90,11 @@ SnapshotScheduler::Hooks GroupCommit::SnapshotHooks() {
       .before_finish = [this] { WaitForSyncs(); },
       .after_finish = [this] { StartSyncIfDue(); },
       .finish_failed = [this](const std::string& error) { Fail("snapshot", error); },
-      .stop = [this] { StopUnanswered(); }};
+      .stop = [this] { StopUnanswered(); },
+      .files_vanished =
+          [this] {
+            if (turn_log_) turn_log_->FilesVanished();
+          }};
 }
 
 void GroupCommit::Close() {

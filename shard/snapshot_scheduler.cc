@@ -74,6 +74,7 @@ void SnapshotScheduler::CheckFiles() {
   if (snapshot_fd_ >= 0) AbandonSnapshot();  // its temp file may have gone with the directory
   StartSnapshot();
   repairing_ = snapshot_fd_ >= 0;
+  hooks_.files_vanished();
 }
 
 void SnapshotScheduler::AbandonSnapshot() {

@@ -29,6 +29,8 @@ class SnapshotScheduler {
     std::function<void(const std::string& error)> finish_failed;
     // The files vanished and cannot be put back (said already): the shard must stop.
     std::function<void()> stop;
+    // The files vanished and the directory was made again: other files in it are written again.
+    std::function<void()> files_vanished;
   };
 
   SnapshotScheduler(EventLoop& loop, const ShardSettings& settings, const SwarmStore& store,

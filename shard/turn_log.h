@@ -20,6 +20,10 @@ class TurnLog {
   // was written since the last one. Its Status goes to LogSynced() on the loop thread.
   virtual std::function<Status()> PrepareLogSync() = 0;
   virtual void LogSynced(const Status& status) = 0;
+  // The data directory's files vanished (removed by hand) and the directory was made again:
+  // write again what the log's files held, so that a kill -9 before its next regular write
+  // loses none of it. Failures are logged.
+  virtual void FilesVanished() = 0;
 };
 
 }  // namespace shardtrack

@@ -376,6 +376,19 @@ std::uint64_t AccountingFlusher::SettlePrepared(std::uint64_t through) {
   return highest;
 }
 
+void AccountingFlusher::FilesVanished() {
+  worker_.Wait();
+  const Status saved = !ledger_.empty()          ? Flush()
+                       : ledger_.baselines() > 0 ? SaveBaselinesAlone()
+                                                 : OkStatus();
+  if (saved) return;
+  spdlog::error(
+      "shard {}: cannot write the accounting again after the data directory's files vanished: "
+      "{} (a kill -9 before the next accounting file would lose what was credited since the "
+      "last one)",
+      options_.shard, saved.error());
+}
+
 bool AccountingFlusher::Close() {
   worker_.Wait();
   if (!HandOverPrepared()) return false;  // the next start hands it over

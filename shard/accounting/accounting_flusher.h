@@ -84,6 +84,9 @@ class AccountingFlusher final : public CreditRecorder, public TurnLog {
   // failed write.
   std::function<Status()> PrepareLogSync() override { return log_.PrepareSync(); }
   void LogSynced(const Status& status) override { NoteLogWrite(status); }
+  // What the ledger holds since the last file (a file and the baselines), or the baselines
+  // alone, written at once into the directory made again; the credit log starts a new file there.
+  void FilesVanished() override;
   // Writes what the ledger holds now, on the calling thread, after a write in progress
   // (nothing when it holds nothing).
   Status Flush();

@@ -65,6 +65,7 @@ class FakeTurnLog final : public TurnLog {
   void LogSynced(const Status& status) override {
     events_.push_back(status ? "log synced" : "log sync failed");
   }
+  void FilesVanished() override { events_.push_back("log written again"); }
 
   Status sync_status = OkStatus();
 

@@ -336,6 +336,38 @@ TEST_F(AccountingFlusherTest, AStartAfterACrashCreditsEverythingSinceTheLastFile
   EXPECT_EQ(CreditLogs(dir_), std::vector<std::string>{});
 }
 
+// The data directory removed by hand under a running shard: what was credited since the last
+// file, and the peers' baselines, are written again at once, and the credit log starts a new
+// file in the directory made again, so that a kill -9 right after loses none of it.
+TEST_F(AccountingFlusherTest, FilesThatVanishedAreWrittenAgainAndAKillAfterLosesNothing) {
+  for (bool credited_since_the_last_file : {true, false}) {
+    TransferLedger ledger({1, 2}, 2700);
+    AccountingFlusher flusher(loop_, files_, options_, ledger);
+    flusher.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+    flusher.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
+    flusher.WriteLog();
+    if (!credited_since_the_last_file) {
+      ASSERT_TRUE(flusher.Flush().ok());
+    }
+    std::filesystem::remove_all(scratch_.path());
+    std::filesystem::create_directory(scratch_.path());  // made again, as a shard does
+    flusher.FilesVanished();
+    flusher.Credit(Peer(), "alice", 100, 0, false, clock_.WallNow());
+    flusher.WriteLog();  // then a kill -9
+
+    TransferLedger next({5, 6}, 2700);
+    LoadAtRestart(next);  // writes what the new credit log held
+    next.Record(Peer(), "alice", 150, 0, false, clock_.WallNow());  // on the baseline kept
+    EXPECT_EQ(next.TotalsOf("alice", InfoHash{}), (TransferLedger::Totals{50, 0, 0, 0, 1}))
+        << credited_since_the_last_file;
+    std::vector<std::string> expected = {Alice({36, 0, 0, 0, 1})};
+    if (credited_since_the_last_file) expected.push_back(Alice({64, 0, 0, 0, 2}));
+    EXPECT_EQ(Handed(), expected) << credited_since_the_last_file;
+    std::filesystem::remove_all(scratch_.path());
+    std::filesystem::create_directory(scratch_.path());
+  }
+}
+
 TEST_F(AccountingFlusherTest, WhatTheFirstFileAfterACrashHoldsIsNotReplayedAgain) {
   flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
