@@ -150,7 +150,8 @@ void HttpServer::ParseRequests(ConnectionId id, Connection& connection, std::str
       input.clear();
       ++malformed_requests_;
       const HttpError& error = connection.parser.error();
-      Reject(id, connection, error.status, error.reason);
+      Reject(id, connection, error.status, error.reason, /*drain_input=*/true,
+             handler_.AllowedMethods(connection.parser.request().path()));
       return;
     }
     const HttpRequest& request = connection.parser.request();
@@ -191,13 +192,13 @@ void HttpServer::ReadNoMore(ConnectionId id, Connection& connection) {
 }
 
 void HttpServer::Reject(ConnectionId id, Connection& connection, int status,
-                        std::string_view reason, bool drain_input) {
+                        std::string_view reason, bool drain_input, std::string_view allow) {
   connection.closing = true;
   // A HEAD refused for its request line or headers is still a HEAD: no body (RFC 9110 section
   // 9.3.2). A request line too garbled to name HEAD is taken for a GET.
   bool head_request = connection.parser.request().method == HttpMethod::kHead;
   Pending rejection{connection.next_sequence++, head_request, false, true, {}, drain_input};
-  AppendHttpRefusal(status, reason, head_request, rejection.bytes);
+  AppendHttpRefusal(status, reason, head_request, rejection.bytes, allow);
   connection.held_bytes += rejection.bytes.size();
   connection.pipeline.push_back(std::move(rejection));
   ++in_flight_;

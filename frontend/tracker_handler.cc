@@ -17,7 +17,8 @@ namespace shardtrack {
 namespace {
 constexpr std::string_view kBencodeType = "text/plain";
 constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
-constexpr HttpHeaderField kAnnounceAllows[] = {{"Allow", "GET"}};
+constexpr std::string_view kAnnounceMethods = "GET";
+constexpr HttpHeaderField kAnnounceAllows[] = {{"Allow", kAnnounceMethods}};
 
 void AddTotals(proto::StatsReply& into, const proto::StatsReply& from) {
   into.set_torrents(into.torrents() + from.torrents());
@@ -40,6 +41,10 @@ TrackerHandler::TrackerHandler(const FrontendSettings& settings, AnnounceOptions
 void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
   http_ = &http;
   router_ = &router;
+}
+
+std::string_view TrackerHandler::AllowedMethods(std::string_view path) const {
+  return FindPasskey(path, {}).route == kAnnounceRoute ? kAnnounceMethods : "GET, HEAD";
 }
 
 void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,

@@ -71,6 +71,8 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void SetDraining() { draining_ = true; }
 
   void OnRequest(ResponseSlot slot, const HttpRequest& request, const IpAddress& client) override;
+  // GET alone for an announce (a HEAD of one is refused: it would change its swarm).
+  std::string_view AllowedMethods(std::string_view path) const override;
   void OnShardReply(ShardRouter::Token token, const proto::Reply& reply) override;
 
   // Full scrapes that listed only some torrents of a shard (--full-scrape-limit).

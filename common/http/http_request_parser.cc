@@ -103,7 +103,13 @@ void HttpRequestParser::OnRequestLine(std::string_view line) {
   if (!minor) return Fail(400, "malformed HTTP version");
   if (*minor < 0) return Fail(505, "HTTP version not supported");
   request_.version_minor = *minor;
-  // Before the target: OPTIONS and CONNECT are well formed with targets GET never has.
+  auto path = LocatePath(target);
+  if (path) {  // also for a method refused below: its path names what the refusal allows
+    request_.target.assign(target);
+    request_.path_begin = path->first;
+    request_.path_size = path->second;
+  }
+  // Before the target's check: OPTIONS and CONNECT are well formed with targets GET never has.
   if (method == "GET") {
     request_.method = HttpMethod::kGet;
   } else if (method == "HEAD") {
@@ -111,11 +117,7 @@ void HttpRequestParser::OnRequestLine(std::string_view line) {
   } else {
     return Fail(405, "method not allowed");
   }
-  auto path = LocatePath(target);
   if (!path) return Fail(400, "malformed request target");
-  request_.target.assign(target);
-  request_.path_begin = path->first;
-  request_.path_size = path->second;
   phase_ = Phase::kHeaders;
 }
 

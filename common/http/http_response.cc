@@ -66,13 +66,14 @@ void AppendHttpResponse(const HttpResponseHead& head, std::string_view body, std
   if (!head.head_request) out.append(body);
 }
 
-void AppendHttpRefusal(int status, std::string_view reason, bool head_request, std::string& out) {
-  static constexpr HttpHeaderField kAllowHeader[] = {{"Allow", "GET, HEAD"}};
+void AppendHttpRefusal(int status, std::string_view reason, bool head_request, std::string& out,
+                       std::string_view allow) {
+  const HttpHeaderField allow_header[] = {{"Allow", allow}};
   HttpResponseHead head;
   head.status = status;
   head.keep_alive = false;
   head.head_request = head_request;
-  if (status == 405) head.extra_headers = kAllowHeader;
+  if (status == 405) head.extra_headers = allow_header;
   AppendHttpResponse(head, std::string(reason) + "\n", out);
 }
 

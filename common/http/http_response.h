@@ -29,7 +29,9 @@ std::string_view HttpReasonPhrase(int status);
 void AppendHttpResponse(const HttpResponseHead& head, std::string_view body, std::string& out);
 
 // Appends a refusal that closes the connection: `reason` and a line end as its text body, with
-// the Allow header a 405 needs (RFC 9110 section 15.5.6); none for a HEAD (`head_request`).
-void AppendHttpRefusal(int status, std::string_view reason, bool head_request, std::string& out);
+// the Allow header a 405 needs (RFC 9110 section 15.5.6: the methods its target takes, `allow`);
+// no body for a HEAD (`head_request`).
+void AppendHttpRefusal(int status, std::string_view reason, bool head_request, std::string& out,
+                       std::string_view allow = "GET, HEAD");
 
 }  // namespace shardtrack

@@ -633,10 +633,14 @@ class HttpTest(SharedClusterTest):
                 response = get(self.fe(0), path + "?" + query_string([("info_hash", h)]))
                 self.assertEqual(response.bencoded()[b"files"][h][b"incomplete"], 2)
 
-    def test_post_is_405(self):
-        with HttpConnection(self.fe(0)) as conn:
-            conn.request("POST", "/announce", body=b"info_hash=x")
-            self.assertEqual(conn.read_response().status, 405)
+    def test_post_is_405_allowing_what_its_target_takes(self):
+        # An announce takes GET alone (a HEAD of one is refused: it would join the swarm).
+        for path, allowed in (("/announce", "GET"), ("/announce.php?x=1", "GET"),
+                              ("/scrape", "GET, HEAD"), ("/", "GET, HEAD")):
+            with self.subTest(path=path), HttpConnection(self.fe(0)) as conn:
+                conn.request("POST", path, body=b"info_hash=x")
+                response = conn.read_response()
+                self.assertEqual((response.status, response.header("allow")), (405, allowed))
 
     def test_head_of_an_announce_is_405_and_joins_no_swarm(self):
         h = self.torrent(0, "head")
