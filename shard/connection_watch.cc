@@ -88,14 +88,17 @@ void ConnectionWatch::NoteHandshakeFailure() {
   if (curve_) {
     spdlog::warn(
         "a connection failed its CURVE handshake before showing a key ({} so far): a frontend "
-        "without --curve-secret-file, or whose --shard-public-key-file is not this cluster's, or "
-        "one that sent nothing for --handshake-timeout",
+        "without --curve-secret-file, or whose --shard-public-key-file is not this cluster's, "
+        "one that sent nothing for --handshake-timeout, or one that left first (a frontend's "
+        "reconnect given up while this shard was stopped or too busy to answer it)",
         handshake_failures_);
   } else {
     spdlog::warn(
         "a connection to --listen failed its ZeroMQ handshake ({} so far): a frontend with "
         "--curve-secret-file (this shard has no --curve-secret-file), a ZeroMQ peer with "
-        "another security mechanism, or one that sent nothing for --handshake-timeout",
+        "another security mechanism, one that sent nothing for --handshake-timeout, or one that "
+        "left first (a frontend's reconnect given up while this shard was stopped or too busy to "
+        "answer it)",
         handshake_failures_);
   }
 }
