@@ -114,6 +114,7 @@ void ShardService::HandleAnnounce(const proto::AnnounceRequest& request, UnixSec
   }
   if (std::string failure = CheckRoom(*announce, now); !failure.empty()) {
     reply.set_failure(std::move(failure));
+    reply.set_retry_later(true);  // expiry makes room: BEP 31's `retry in`
     return;
   }
   announce->numwant = std::min(announce->numwant, kMaxPeersPerReply);

@@ -405,6 +405,7 @@ TEST_F(ShardLimitsTest, AFullShardRefusesANewTorrentAndChangesNothing) {
   AnnounceOne(AnnounceBuilder(second_, "10.0.0.1", 6881));
   const proto::Reply refused = AnnounceOne(AnnounceBuilder(third_, "10.0.0.1", 6881).Seeder());
   EXPECT_THAT(refused.failure(), HasSubstr("tracker full"));
+  EXPECT_TRUE(refused.retry_later());
   EXPECT_FALSE(refused.has_announce());
   EXPECT_THAT(limited_.applied(), IsEmpty());  // nothing to journal
   EXPECT_EQ(store_.torrents(), 2u);
