@@ -1,6 +1,7 @@
 #include "frontend/access/ip_list.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <string>
 
@@ -55,24 +56,30 @@ std::string_view SkipBlanks(std::string_view text) {
   return text.substr(std::min(text.size(), text.find_first_not_of(kWhitespace)));
 }
 
+// Whether `text` can be an address: a note ("a scraper", "-- flood") has neither '.' nor ':'.
+bool LooksLikeAnAddress(std::string_view text) {
+  return !text.empty() && std::isxdigit(static_cast<unsigned char>(text.front())) != 0 &&
+         text.find_first_of(".:") != std::string_view::npos;
+}
+
 // A range spelled with blanks around its dash ("first - last", "first -last", "first- last"), as
-// blocklists often write it, joined; nullopt when the line does not start so.
+// blocklists often write it, joined; nullopt when what follows the dash is no address (a note).
 std::optional<std::string> SpacedRange(std::string_view line) {
   const std::string_view first = FirstWord(line);
   std::string_view rest = SkipBlanks(line.substr(first.size()));
   const std::string_view second = FirstWord(rest);
   if (second.empty() || (first.back() != '-' && second.front() != '-')) return std::nullopt;
-  std::string joined = std::string(first) + std::string(second);
-  if (second == "-") joined += FirstWord(SkipBlanks(rest.substr(second.size())));
-  return joined;
+  const std::string_view last = second == "-" ? FirstWord(SkipBlanks(rest.substr(second.size())))
+                                              : (second.front() == '-' ? second.substr(1) : second);
+  if (!LooksLikeAnAddress(last)) return std::nullopt;
+  std::string joined(first);
+  if (joined.back() != '-') joined += '-';
+  return joined += last;
 }
 
-// A line's entry: its first word, or a range spelled with blanks (then what follows it is the
-// note; a note that merely starts with a dash, "192.0.2.7 -- a scraper", leaves the address).
+// A line's entry: its first word, or a range spelled with blanks; what follows is the note.
 Result<Entry> ParseLine(std::string_view line) {
-  if (auto spaced = SpacedRange(line)) {
-    if (auto entry = ParseEntry(*spaced)) return entry;
-  }
+  if (auto spaced = SpacedRange(line)) return ParseEntry(*spaced);
   return ParseEntry(FirstWord(line));
 }
 

@@ -63,6 +63,16 @@ TEST(IpListTest, ARangeSpelledWithBlanksAroundItsDashIsTheWholeRange) {
   }
 }
 
+// A range so spelled is read as one: a bad one is refused, naming its line, as without blanks.
+TEST(IpListTest, ABadRangeSpelledWithBlanksIsAnErrorNotItsFirstAddress) {
+  for (const char* line : {"203.0.113.90 - 203.0.113.10", "10.0.0.1 -10.0.0.300",
+                           "10.0.0.1 - 2001:db8::1", "10.0.0.1- 10.0.0.300 note"}) {
+    auto list = ParseIpList(std::string("192.0.2.1\n") + line + "\n");
+    ASSERT_FALSE(list) << line;
+    EXPECT_EQ(list.error().rfind("line 2 ", 0), 0u) << list.error();
+  }
+}
+
 TEST(IpListTest, KeepsTheFamiliesApartAndTakesMappedAddressesAsIpv4) {
   const IpList list = Parse("0.0.0.0/0\n");
   EXPECT_TRUE(list.Contains(Ip("203.0.113.1")));
