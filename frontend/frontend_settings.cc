@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/batch_limits.h"
+#include "common/passkey.h"
 #include "common/reply_limits.h"
 #include "frontend/udp/udp_tracker_protocol.h"
 
@@ -97,7 +98,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
   flags.Add("request-timeout", &request_timeout,
             "seconds to finish a request once its first byte arrived (408 beyond; 0: no limit)");
   flags.Add("defer-accept", &defer_accept,
-            "seconds the kernel holds a new connection until its first bytes (0: off)");
+            "seconds the kernel holds a new connection until its first bytes (0: off)",
+            Between(0, 3600, "an hour"));
   flags.Add("max-output-bytes", &max_output_bytes,
             "unsent reply bytes on one connection before it is dropped; its reading pauses while "
             "answers behind an unanswered request hold as many",
@@ -204,15 +206,21 @@ UdpSocket::Options UdpSocketOptionsFrom(const FrontendSettings& settings) {
 
 namespace {
 
-// A scrape's request line with every hash byte percent-encoded: "GET /scrape?" and " HTTP/1.1"
-// around "info_hash=", 60 characters and a "&" per hash.
-constexpr std::uint32_t kScrapeLineFixedBytes = 21;
+// A scrape's request line with every hash byte percent-encoded: "GET /scrape.php?" (the longest
+// spelling of the route) and " HTTP/1.1" around "info_hash=", 60 characters and a "&" per hash;
+// on a members-only tracker, "/<passkey>" before it.
+constexpr std::uint32_t kScrapeLineFixedBytes = 25;
 constexpr std::uint32_t kScrapeLineBytesPerHash = 71;
 
+std::uint32_t ScrapeLineFixedBytes(const FrontendSettings& settings) {
+  return kScrapeLineFixedBytes +
+         (settings.passkey_file.empty() ? 0 : 1 + static_cast<std::uint32_t>(kMaxPasskeyLength));
+}
+
 // The most --max-scrape-hashes a request line of --max-request-line bytes holds.
-std::uint32_t ScrapeHashesInALine(std::uint32_t max_request_line) {
-  return (std::max(max_request_line, kScrapeLineFixedBytes) - kScrapeLineFixedBytes) /
-         kScrapeLineBytesPerHash;
+std::uint32_t ScrapeHashesInALine(const FrontendSettings& settings) {
+  const std::uint32_t fixed = ScrapeLineFixedBytes(settings);
+  return (std::max(settings.max_request_line, fixed) - fixed) / kScrapeLineBytesPerHash;
 }
 
 }  // namespace
@@ -222,8 +230,14 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
     return Error{"--min-interval must be at most " + std::to_string(settings.announce_interval) +
                  " (--announce-interval), not " + std::to_string(settings.min_interval)};
   }
-  if (const std::uint32_t fits = ScrapeHashesInALine(settings.max_request_line);
-      settings.max_scrape_hashes > fits) {
+  if (const std::uint32_t fits = ScrapeHashesInALine(settings); settings.max_scrape_hashes > fits) {
+    if (fits == 0) {
+      return Error{"--max-request-line must be at least " +
+                   std::to_string(ScrapeLineFixedBytes(settings) + kScrapeLineBytesPerHash) +
+                   " (a scrape of one torrent, percent-encoded" +
+                   (settings.passkey_file.empty() ? "" : ", after a passkey") + "), not " +
+                   std::to_string(settings.max_request_line)};
+    }
     return Error{
         "--max-scrape-hashes must be at most " + std::to_string(fits) +
         " (what a request line of --max-request-line " + std::to_string(settings.max_request_line) +

@@ -97,6 +97,17 @@ void RaiseOpenFilesForConnections(const ShardSettings& settings) {
   }
 }
 
+// Only the sweep removes a silent peer, so one may stay listed for up to a lap past its time.
+void WarnOfALapLongerThanThePeerTimeout(const ShardSettings& settings) {
+  const auto lap =
+      std::chrono::duration_cast<std::chrono::seconds>(ExpiryOptionsFrom(settings).max_lap).count();
+  if (lap <= settings.peer_timeout) return;
+  spdlog::warn(
+      "shard {}: --expire-lap {} s is longer than --peer-timeout {} s: a silent peer may stay "
+      "listed and handed out for up to {} s; lower --expire-lap",
+      settings.index, lap, settings.peer_timeout, lap + settings.peer_timeout);
+}
+
 }  // namespace
 
 // Both ports are held at once, so that one port given to both is refused too.
@@ -139,6 +150,8 @@ Result<ShardPlan> ShardRuntime::Plan(const ShardSettings& settings) {
     return Error{"--index " + std::to_string(settings.index) + " must be below --count " +
                  std::to_string(settings.count)};
   }
+  if (settings.data_dir.empty()) return Error{"--data-dir must name a directory"};
+  WarnOfALapLongerThanThePeerTimeout(settings);
   if (Status listen = CheckListen(settings); !listen) return Error{listen.error()};
   std::optional<OtherListener> zmq;
   if (auto bound = TcpBindEndpoint(settings.listen)) zmq = OtherListener{"--listen", *bound};

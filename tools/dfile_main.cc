@@ -16,6 +16,7 @@
 #include "shard/persistence/data_dir_tools.h"
 #include "shard/persistence/file_ops.h"
 #include "shard/persistence/layout_retirement.h"
+#include "shard/seen_time.h"
 
 namespace shardtrack {
 namespace {
@@ -185,7 +186,8 @@ int Run(int argc, char** argv) {
   flags.Add("count", &count, "retire: the shard count the cluster runs at now");
   flags.Add("peer-timeout", &peer_timeout,
             "export: leave out peers silent for longer than this many seconds, as the shards' "
-            "--peer-timeout would (0: keep every peer)");
+            "--peer-timeout would (0: keep every peer)",
+            Between(0, kLongestPeerTimeout, "a week, the longest --peer-timeout"));
   if (command != "inspect" && command != "export" && command != "import" && command != "retire") {
     return RefuseUse(command.empty()            ? "give a command"
                      : command.starts_with("-") ? "the command comes first, then its options"

@@ -189,6 +189,12 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
        "bytes holds, percent-encoded), not 200: lower it or raise --max-request-line"},
       {{"--max-scrape-hashes", "10001", "--max-request-line", "1000000"},
        "--max-scrape-hashes must be 1 to 10000 (what one message to a shard carries), not 10001"},
+      {{"--max-request-line", "95"},
+       "--max-request-line must be at least 96 (a scrape of one torrent, percent-encoded), not 95"},
+      // "/<passkey>/scrape.php?": the longest route, after the longest passkey.
+      {{"--passkey-file", "/nonexistent", "--max-scrape-hashes", "3", "--max-request-line", "302"},
+       "--max-scrape-hashes must be at most 2 (what a request line of --max-request-line 302"},
+      {{"--defer-accept", "3601"}, "--defer-accept must be 0 to 3600 (an hour), not 3601"},
       {{"--socket-timeout", "1"}, "--socket-timeout (1 s) must be longer than --shard-timeout-ms"},
       {{"--shard-heartbeat-ms", "99"},
        "--shard-heartbeat-ms must be 0 (no pings) or at least 100 (ZeroMQ counts a ping's time "
@@ -203,7 +209,8 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
        {std::vector<const char*>{"--max-give", "10000", "--info-page-torrents", "1000"},
         {"--max-scrape-hashes", "115", "--max-udp-scrape-hashes", "74"},
         {"--response-size", "500", "--max-give", "5"},  // capped, as numwant is
-        {"--max-scrape-hashes", "200", "--max-request-line", "14221"},
+        {"--max-scrape-hashes", "200", "--max-request-line", "14225"},
+        {"--max-scrape-hashes", "1", "--max-request-line", "96", "--defer-accept", "3600"},
         {"--max-scrape-hashes", "10000", "--max-request-line", "1000000"},
         {"--retry-in", "1440", "--listen-backlog", "2147483647", "--info-page-torrents", "0"},
         {"--socket-timeout", "315360000", "--shard-timeout-ms", "4294967295", "--announce-interval",
