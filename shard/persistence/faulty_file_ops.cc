@@ -49,8 +49,9 @@ class FaultyUnlinkedFile final : public UnlinkedFile {
 
 }  // namespace
 
-void FaultyFileOps::FailNth(Op op, int n) {
-  fail_at_[static_cast<std::size_t>(op)] = calls(op) + n;
+void FaultyFileOps::FailCalls(Op op, int from, int through) {
+  fail_from_[static_cast<std::size_t>(op)] = calls(op) + from;
+  fail_through_[static_cast<std::size_t>(op)] = calls(op) + through;
 }
 
 void FaultyFileOps::TearNthWrite(int n, std::size_t keep) {
@@ -62,7 +63,7 @@ Status FaultyFileOps::Check(Op op) {
   auto slot = static_cast<std::size_t>(op);
   int call = ++calls_[slot];
   if (crashed_) return Error{"injected crash: the process is gone"};
-  if (fail_at_[slot] == call) return Error{"injected fault"};
+  if (Failing(slot, call)) return Error{"injected fault"};
   return OkStatus();
 }
 

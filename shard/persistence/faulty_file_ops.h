@@ -35,7 +35,9 @@ class FaultyFileOps final : public FileOps {
   explicit FaultyFileOps(FileOps& real) : real_(real) {}
 
   // The `n`th call of `op` from now on (1 = the next one) fails; the others pass.
-  void FailNth(Op op, int n);
+  void FailNth(Op op, int n) { FailCalls(op, n, n); }
+  // The next `count` calls of `op` fail.
+  void FailNext(Op op, int count) { FailCalls(op, 1, count); }
   // The `n`th write from now on stores only its first `keep` bytes, then the process crashes.
   void TearNthWrite(int n, std::size_t keep);
   // Every mutating call from now on fails.
@@ -70,7 +72,7 @@ class FaultyFileOps final : public FileOps {
   }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     const auto slot = static_cast<std::size_t>(Op::kList);
-    if (fail_at_[slot] == ++calls_[slot]) return Error{"injected fault"};
+    if (Failing(slot, ++calls_[slot])) return Error{"injected fault"};
     return real_.ListDir(dir);
   }
   Status CreateDir(const std::string& dir) override { return real_.CreateDir(dir); }
@@ -79,7 +81,13 @@ class FaultyFileOps final : public FileOps {
   static constexpr std::size_t kOps = static_cast<std::size_t>(Op::kCount);
   FileOps& real_;
   std::array<int, kOps> calls_{};
-  std::array<int, kOps> fail_at_{};  // 0: no failure planned
+  // Calls from..through (counted from the first) fail: none planned while `from` is 0.
+  void FailCalls(Op op, int from, int through);
+  bool Failing(std::size_t slot, int call) const {
+    return fail_from_[slot] != 0 && call >= fail_from_[slot] && call <= fail_through_[slot];
+  }
+  std::array<int, kOps> fail_from_{};
+  std::array<int, kOps> fail_through_{};
   int tear_at_ = 0;
   std::size_t tear_keep_ = 0;
   bool crashed_ = false;

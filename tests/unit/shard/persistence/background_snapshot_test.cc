@@ -278,6 +278,25 @@ TEST_F(BackgroundSnapshotTest, AJournalWhoseDirectorySyncFailedIsInForceAndKeeps
   EXPECT_EQ(restarted->store.completed(), 5u);
 }
 
+// Every directory sync of a rotation failing (the journal's, its retry, the install's), the
+// next journal write syncs the directory first, once, and then no more.
+TEST_F(BackgroundSnapshotTest, AFailedDirectorySyncIsRetriedBeforeTheNextJournalWrite) {
+  FaultyFileOps faulty(real_);
+  auto shard = OpenWithASnapshot(faulty);
+  ASSERT_NE(shard, nullptr);
+  faulty.FailNext(FaultyFileOps::Op::kSyncDir, 3);
+  ASSERT_TRUE(SnapshotWhileServing(*shard, {AnnounceRequest('b', 2, proto::EVENT_COMPLETED, 0)})
+                  .ok());  // in force: its renames are done
+  const int syncs = faulty.calls(FaultyFileOps::Op::kSyncDir);
+  Serve(*shard, {AnnounceRequest('c', 3, proto::EVENT_COMPLETED, 0)});
+  EXPECT_EQ(faulty.calls(FaultyFileOps::Op::kSyncDir), syncs + 1);
+  Serve(*shard, {AnnounceRequest('d', 4, proto::EVENT_COMPLETED, 0)});
+  EXPECT_EQ(faulty.calls(FaultyFileOps::Op::kSyncDir), syncs + 1);
+  auto restarted = RestartKeepsTheStore(std::move(shard));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->store.completed(), 4u);
+}
+
 TEST_F(BackgroundSnapshotTest, ADirectoryMadeAgainIsSyncedIntoItsParent) {
   FaultyFileOps faulty(real_);
   auto shard = Open(faulty);
