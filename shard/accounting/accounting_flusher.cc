@@ -378,9 +378,23 @@ std::uint64_t AccountingFlusher::SettlePrepared(std::uint64_t through) {
 
 void AccountingFlusher::FilesVanished() {
   worker_.Wait();
-  const Status saved = !ledger_.empty()          ? Flush()
-                       : ledger_.baselines() > 0 ? SaveBaselinesAlone()
-                                                 : OkStatus();
+  if (prepared_ &&
+      !files_.Exists(JoinPath(options_.dir, Prepared(*prepared_).ToString(kPreparedSuffix)))) {
+    spdlog::error(
+        "shard {}: an accounting file waiting for its name vanished with the directory; "
+        "its totals are lost",
+        options_.shard);
+    prepared_.reset();  // else it would hold back every file after it
+  }
+  Status saved = OkStatus();
+  if (!ledger_.empty()) {
+    saved = Flush();
+  } else if (ledger_.baselines() > 0) {
+    saved = SaveBaselinesAlone();
+  } else {
+    NoteLogWrite(log_.WriteBuffered());
+    log_.Rotate();  // what is credited next goes to a file in the directory made again
+  }
   if (saved) return;
   spdlog::error(
       "shard {}: cannot write the accounting again after the data directory's files vanished: "

@@ -368,6 +368,19 @@ TEST_F(AccountingFlusherTest, FilesThatVanishedAreWrittenAgainAndAKillAfterLoses
   }
 }
 
+// A file committed but not yet named vanished with the directory: it holds back no file after it.
+TEST_F(AccountingFlusherTest, AFileWaitingForItsNameThatVanishedHoldsBackNoOther) {
+  flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
+  flusher_.Credit(Peer(), "alice", 8, 0, false, clock_.WallNow());
+  files_.FailNth(FaultyFileOps::Op::kRename, 2);  // the file's, after the baselines'
+  EXPECT_TRUE(flusher_.Flush().ok());             // committed: its name waits
+  std::filesystem::remove_all(scratch_.path());
+  std::filesystem::create_directory(scratch_.path());
+  flusher_.Credit(Peer(), "alice", 20, 0, false, clock_.WallNow());
+  flusher_.FilesVanished();
+  EXPECT_EQ(Handed(), std::vector<std::string>{Alice({12, 0, 0, 0, 1})});
+}
+
 TEST_F(AccountingFlusherTest, WhatTheFirstFileAfterACrashHoldsIsNotReplayedAgain) {
   flusher_.Credit(Peer(), "alice", 0, 0, false, clock_.WallNow());
   flusher_.Credit(Peer(), "alice", 64, 0, false, clock_.WallNow());
