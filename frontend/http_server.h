@@ -65,9 +65,9 @@ class RequestHandler {
   // Answer now or later with HttpServer::Respond(slot, ...). Every request must be answered.
   virtual void OnRequest(ResponseSlot slot, const HttpRequest& request,
                          const IpAddress& client) = 0;
-  // The Allow header of a 405 for a method the parser takes for none of these (RFC 9110: the
-  // methods the target takes); `path` is "/" for a target without one.
-  virtual std::string_view AllowedMethods(std::string_view /*path*/) const { return "GET, HEAD"; }
+  // The Allow header of a 405 for a method other than GET and HEAD (RFC 9110: the methods its
+  // target takes; `path` is "/" for a target without one). The view must outlive the call.
+  virtual std::string_view AllowedMethods(std::string_view /*path*/) const { return kGetOrHead; }
 };
 
 struct HttpServerOptions {
@@ -157,7 +157,7 @@ class HttpServer final : public TcpHandler {
   // TcpServer::SendLast).
   // `allow`: a 405's Allow header.
   void Reject(ConnectionId id, Connection& connection, int status, std::string_view reason,
-              bool drain_input = true, std::string_view allow = "GET, HEAD");
+              bool drain_input = true, std::string_view allow = kGetOrHead);
   void WriteReady(ConnectionId id, Connection& connection);
   // Closes a connection given one more answer to hold behind an unanswered one past the limit.
   void DropHoldingTooMuch(ConnectionId id, Connection& connection);

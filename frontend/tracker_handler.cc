@@ -44,12 +44,12 @@ void TrackerHandler::Attach(HttpServer& http, ShardRouter& router) {
 }
 
 std::string_view TrackerHandler::AllowedMethods(std::string_view path) const {
-  return FindPasskey(path, {}).route == kAnnounceRoute ? kAnnounceMethods : "GET, HEAD";
+  return RouteOfPath(path, {}).route == kAnnounceRoute ? kAnnounceMethods : kGetOrHead;
 }
 
 void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
                                const IpAddress& client) {
-  const PasskeyPath path = RouteAndPasskey(request);
+  const PasskeyPath path = RouteOfPath(request.path(), request.query());
   const Asker asker{slot, RouteNamed(path.route), clock_.Now(),
                     request.accepts_gzip && settings_.full_scrape_gzip};
   switch (asker.route) {
@@ -85,9 +85,9 @@ void TrackerHandler::OnRequest(ResponseSlot slot, const HttpRequest& request,
   }
 }
 
-PasskeyPath TrackerHandler::RouteAndPasskey(const HttpRequest& request) const {
-  if (admission_.members_only()) return FindPasskey(request.path(), request.query());
-  return {TrackerRouteOf(request.path()).value_or(request.path()), {}};
+PasskeyPath TrackerHandler::RouteOfPath(std::string_view path, std::string_view query) const {
+  if (admission_.members_only()) return FindPasskey(path, query);
+  return {TrackerRouteOf(path).value_or(path), {}};
 }
 
 Route TrackerHandler::RouteNamed(std::string_view path) const {

@@ -108,8 +108,9 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
     }
   };
 
-  // The route `request` takes, and the passkey it names on a members-only tracker.
-  PasskeyPath RouteAndPasskey(const HttpRequest& request) const;
+  // The route a request for `path` and `query` takes, and the passkey it names on a members-only
+  // tracker.
+  PasskeyPath RouteOfPath(std::string_view path, std::string_view query) const;
   Route RouteNamed(std::string_view path) const;
   // False, having answered `asker`, when `client` is refused by the IP list or over its rate, or
   // `passkey` is not a member's.

@@ -31,7 +31,8 @@ void AppendHttpResponse(const HttpResponseHead& head, std::string_view body, std
 // Appends a refusal that closes the connection: `reason` and a line end as its text body, with
 // the Allow header a 405 needs (RFC 9110 section 15.5.6: the methods its target takes, `allow`);
 // no body for a HEAD (`head_request`).
+inline constexpr std::string_view kGetOrHead = "GET, HEAD";  // what most targets take
 void AppendHttpRefusal(int status, std::string_view reason, bool head_request, std::string& out,
-                       std::string_view allow = "GET, HEAD");
+                       std::string_view allow = kGetOrHead);
 
 }  // namespace shardtrack

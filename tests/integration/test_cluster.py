@@ -636,7 +636,8 @@ class HttpTest(SharedClusterTest):
     def test_post_is_405_allowing_what_its_target_takes(self):
         # An announce takes GET alone (a HEAD of one is refused: it would join the swarm).
         for path, allowed in (("/announce", "GET"), ("/announce.php?x=1", "GET"),
-                              ("/scrape", "GET, HEAD"), ("/", "GET, HEAD")):
+                              ("/scrape", "GET, HEAD"), ("/", "GET, HEAD"),
+                              ("/key/announce", "GET, HEAD")):  # a 404: no passkeys here
             with self.subTest(path=path), HttpConnection(self.fe(0)) as conn:
                 conn.request("POST", path, body=b"info_hash=x")
                 response = conn.read_response()

@@ -138,6 +138,14 @@ class MembersTest(PasskeyCase):
         self.assertTrue(self.frontend.logged(
             f"--passkey-file: {self.path} may be changed by any user of this machine (mode 642)"))
 
+    def test_a_post_to_a_members_announce_is_405_allowing_get_alone(self):
+        for path, allowed in ((f"/{ALICE}/announce", "GET"), (f"/announce/{ALICE}", "GET"),
+                              (f"/{ALICE}/scrape", "GET, HEAD")):
+            with self.subTest(path=path), cluster.HttpConnection(self.port) as conn:
+                conn.request("POST", path, body=b"x")
+                response = conn.read_response()
+                self.assertEqual((response.status, response.header("allow")), (405, allowed))
+
     def test_a_udp_announce_carries_its_passkey_in_bep41_url_data_and_a_udp_scrape_is_refused(self):
         client = UdpClient(self.udp_port, "127.0.0.2")
         self.addCleanup(client.close)
