@@ -364,6 +364,24 @@ class AccountingAtStopTest(PasskeyCase):
         self.assertEqual(accounting(self.cluster.shards)[0], {ALICE: [5200, 0, 0, 5]})
 
 
+class AccountingAfterFilesVanishTest(PasskeyCase):
+    shard_args = ("--accounting-interval", "3600")
+
+    def test_a_data_directory_removed_by_hand_loses_no_credit_through_a_kill(self):
+        self.announce(ALICE, event="started", uploaded=0, label="leecher")
+        self.announce(ALICE, uploaded=1000, label="leecher")
+        shard = self.cluster.shards[1]
+        shutil.rmtree(shard.data_dir)
+        self.assertTrue(shard.logged("vanished from under the running shard", timeout=15))
+        wait_until(lambda: os.path.exists(os.path.join(shard.data_dir, "accounting")),
+                   "the accounting written again in the directory made again")
+        self.announce(ALICE, uploaded=2000, label="leecher")  # in the new credit log
+        shard.kill(signal.SIGKILL)
+        shard.start()
+        shard.stop()
+        self.assertEqual(accounting([shard])[0], {ALICE: [2000, 0, 0, 3]})
+
+
 class AccountingThroughKillsTest(PasskeyCase):
     """A file a second, and the shard killed (-9) at random moments between announces, twice:
     each member is credited exactly what its clients' counters grew, every announce and the
