@@ -253,19 +253,36 @@ Status FlagSet::Set(const Flag& flag, std::string_view text) const {
 
 Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
                                         const std::function<const char*(const char*)>& getenv) {
-  // Environment first, so the command line overrides it.
-  auto from_env = ReadEnvironment(getenv);
+  // Environment first, so the command line overrides it. A variable whose setting the command
+  // line gives is not read at all, so that a bad value there can be overridden; nor is any for
+  // --help, which must show even under a broken environment.
+  std::vector<std::string_view> given;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg(argv[i]);
+    if (arg == "--help" || arg == "-h" || arg == "--help-markdown") {
+      return ReadArguments(argc, argv, {});
+    }
+    if (!arg.starts_with("--")) continue;
+    arg.remove_prefix(2);
+    given.push_back(arg.substr(0, arg.find('=')));
+  }
+  auto from_env = ReadEnvironment(getenv, given);
   if (!from_env) return Error{from_env.error()};
   return ReadArguments(argc, argv, *from_env);
 }
 
 Result<std::vector<const FlagSet::Flag*>> FlagSet::ReadEnvironment(
-    const std::function<const char*(const char*)>& getenv) const {
+    const std::function<const char*(const char*)>& getenv,
+    const std::vector<std::string_view>& given) const {
   std::vector<const Flag*> lists;
   for (const auto& flag : flags_) {
     const char* env =
         ignore_environment_ ? nullptr : getenv(EnvironmentVariableOf(flag.name).c_str());
     if (env == nullptr) continue;
+    if (std::find(given.begin(), given.end(), flag.name) != given.end()) {  // not read
+      if (flag.repeatable) lists.push_back(&flag);  // the command line's list replaces it
+      continue;
+    }
     std::string_view text(env);
     if (flag.repeatable) {
       while (!text.empty()) {  // "a, b": the spaces after commas are not part of the items

@@ -129,8 +129,10 @@ class FlagSet {
   Status Set(const Flag& flag, std::string_view text) const;
   // The SHARDTRACK_* variables set; returns the repeatable flags they gave lists to, which a
   // command-line value replaces rather than adds to.
+  // The variables of the flags not among `given` (the command line's flag names).
   Result<std::vector<const Flag*>> ReadEnvironment(
-      const std::function<const char*(const char*)>& getenv) const;
+      const std::function<const char*(const char*)>& getenv,
+      const std::vector<std::string_view>& given) const;
   Result<Outcome> ReadArguments(int argc, const char* const* argv,
                                 const std::vector<const Flag*>& from_env);
   const Flag* Find(std::string_view name) const;

@@ -182,6 +182,19 @@ TEST_F(FlagsTest, AValueFromTheEnvironmentIsHeldToItsRangeToo) {
   EXPECT_EQ(settings_.give, 200u);
 }
 
+// A bad variable does not stop a command line that gives the setting, nor --help.
+TEST_F(FlagsTest, ABadVariableIsNotReadWhenTheCommandLineGivesItsSettingOrAsksForHelp) {
+  env_["SHARDTRACK_GIVE"] = "abc";
+  env_["SHARDTRACK_SHARD"] = "a,b";
+  ASSERT_TRUE(Parse({"--give=7", "--shard", "z"}));
+  EXPECT_EQ(settings_.give, 7u);
+  EXPECT_EQ(settings_.shards, (std::vector<std::string>{"z"}));
+  auto help = Parse({"--help"});
+  ASSERT_TRUE(help) << help.error();
+  EXPECT_EQ(*help, FlagSet::Outcome::kHelpShown);
+  EXPECT_FALSE(Parse({}));
+}
+
 TEST_F(FlagsTest, HelpAndTheMarkdownTableShowTheRange) {
   const std::string help = flags_.Help();
   EXPECT_NE(help.find("  --give VALUE\n      peers given\n      default: 50; environment: "
