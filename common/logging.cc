@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "common/reactor/event_loop.h"
 #include "common/server_setting_names.h"
 
 namespace shardtrack {
@@ -49,6 +50,12 @@ void LogStartFailure(std::string_view message) {
   } else {
     std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
   }
+}
+
+bool StopAskedDuringTheLoad() {
+  if (!EventLoop::SignalPending({SIGINT, SIGTERM})) return false;
+  spdlog::info("asked to stop during the load: stopping without serving");
+  return true;
 }
 
 int RunLoggingEscapes(int (*run)(int, char**), int argc, char** argv) {

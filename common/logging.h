@@ -27,6 +27,10 @@ void WarnOfUnknownVariables(const char* const* environment);
 // restarts it, say).
 void LogStartFailure(std::string_view message);
 
+// Whether SIGTERM or SIGINT, held since main began, came during the start's load (the loop that
+// reads them has not run): then says so, and the process stops without serving.
+bool StopAskedDuringTheLoad();
+
 // A process's main: runs `run`, and turns an exception that escapes it (a resource the system
 // refused at start, say) into a critical log line and exit status 1 instead of an abort.
 int RunLoggingEscapes(int (*run)(int, char**), int argc, char** argv);

@@ -35,10 +35,7 @@ int Run(int argc, char** argv) {
     LogStartFailure(frontend.error());
     return 2;
   }
-  if (EventLoop::SignalPending({SIGINT, SIGTERM})) {  // the loop, which reads them, has not run
-    spdlog::info("asked to stop during the load: stopping without serving");
-    return 0;
-  }
+  if (StopAskedDuringTheLoad()) return 0;
   if (Status started = (*frontend)->Start(); !started) {
     LogStartFailure(started.error());
     return 1;

@@ -148,10 +148,7 @@ int Run(int argc, char** argv) {
     }
     shards.back()->RegisterMetrics((*frontend)->metrics_registry());
   }
-  if (EventLoop::SignalPending({SIGINT, SIGTERM})) {  // the loop, which reads them, has not run
-    spdlog::info("asked to stop during the load: stopping without serving");
-    return stop_shards(0);
-  }
+  if (StopAskedDuringTheLoad()) return stop_shards(0);
   if (Status started = (*frontend)->Start(); !started) {
     LogStartFailure(started.error());
     return stop_shards(1);

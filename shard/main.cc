@@ -63,10 +63,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   const std::span<const std::unique_ptr<ShardRuntime>> opened(&*shard, 1);
-  if (EventLoop::SignalPending({SIGINT, SIGTERM})) {  // the loop, which reads them, has not run
-    spdlog::info("asked to stop during the load: stopping without serving");
-    return StopShards(opened, 0);
-  }
+  if (StopAskedDuringTheLoad()) return StopShards(opened, 0);
   auto endpoint = (*shard)->Start();
   if (!endpoint.ok()) {
     LogStartFailure(endpoint.error());
