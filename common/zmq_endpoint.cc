@@ -77,6 +77,15 @@ Status CheckIpcDirectory(std::string_view flag, std::string_view path) {
                " does not exist: create it or give another ipc:// path"};
 }
 
+// A tcp bind address's host must be an address or an interface: ZeroMQ binds no host names.
+Status CheckBindableHost(std::string_view flag, std::string_view address) {
+  const auto split = SplitTcpAddress(address, EndpointUse::kBind);
+  if (!split || IsBindableHost(split->host)) return OkStatus();
+  return Error{std::string(flag) + ": " + std::string(split->host) +
+               " is neither an IP address nor a network interface of this machine (ZeroMQ "
+               "binds no host names: for localhost give 127.0.0.1, for every address *)"};
+}
+
 }  // namespace
 
 Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, EndpointUse use) {
@@ -98,6 +107,7 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
                  ": an IPv6 address goes in brackets, like tcp://[::1]:7000, not '" +
                  std::string(endpoint) + "'"};
   }
+  if (valid && scheme == "tcp" && use == EndpointUse::kBind) return CheckBindableHost(flag, rest);
   if (valid) return OkStatus();
   return Error{std::string(flag) +
                " must be a ZeroMQ endpoint: tcp://HOST:PORT with a port from 1 to 65535 (like "
@@ -112,12 +122,8 @@ Result<UniqueFd> HoldZmqBindPort(std::string_view flag, std::string_view endpoin
     }
   }
   if (!endpoint.starts_with("tcp://")) return UniqueFd();
-  const auto split = SplitTcpAddress(endpoint.substr(6), EndpointUse::kBind);
-  if (!split) return UniqueFd();
-  if (!IsBindableHost(split->host)) {
-    return Error{std::string(flag) + ": " + std::string(split->host) +
-                 " is neither an IP address nor a network interface of this machine (ZeroMQ "
-                 "binds no host names: for localhost give 127.0.0.1, for every address *)"};
+  if (Status bindable = CheckBindableHost(flag, endpoint.substr(6)); !bindable) {
+    return Error{bindable.error()};
   }
   const auto bound = TcpBindEndpoint(endpoint);
   if (!bound) return UniqueFd();  // ZeroMQ's to check

@@ -121,6 +121,8 @@ class SystemdUnitTest(cluster.ProcessTestCase):
         for argv, code, said in (
                 (shard + ["--on-corrupt", "mend"], 2, "--on-corrupt must be refuse or"),
                 (shard + ["--metrics-listen", "localhost:9100"], 2, "--metrics-listen: "),
+                (["shardtrack-shard", "--listen", "tcp://localhost:7999", *data], 2,
+                 "--listen: localhost is neither an IP address nor a network interface"),
                 (shard + ["--metrics-listen", in_use], 1, f"--metrics-listen: bind {in_use}"),
                 (frontend + ["--metrics-listen", "localhost:9100"], 2, "--metrics-listen: "),
                 (frontend + ["--metrics-listen", in_use], 1, f"--metrics-listen: bind {in_use}"),

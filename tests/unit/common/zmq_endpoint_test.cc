@@ -19,11 +19,21 @@ bool Connectable(std::string_view endpoint) {
 }
 
 TEST(ZmqEndpointTest, TakesTcpWithAPortInRangeAndIpcAndInproc) {
-  for (const char* endpoint : {"tcp://127.0.0.1:7000", "tcp://shard-0:1", "tcp://[::1]:65535",
-                               "ipc:///run/shard.sock", "inproc://shard-0"}) {
+  for (const char* endpoint :
+       {"tcp://127.0.0.1:7000", "tcp://[::1]:65535", "ipc:///run/shard.sock", "inproc://shard-0"}) {
     EXPECT_TRUE(Connectable(endpoint)) << endpoint;
     EXPECT_TRUE(Bindable(endpoint)) << endpoint;
   }
+  // ZeroMQ binds an address or an interface, never a host name: refused as a setting.
+  EXPECT_TRUE(Connectable("tcp://shard-0:1"));
+  EXPECT_TRUE(Bindable("tcp://lo:7000"));
+  const Status named = CheckZmqEndpoint("--listen", "tcp://localhost:7000", EndpointUse::kBind);
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.error().rfind("--listen: localhost is neither an IP address nor a network "
+                                "interface of this machine",
+                                0),
+            0u)
+      << named.error();
   EXPECT_TRUE(Bindable("tcp://*:7000"));
   EXPECT_TRUE(Bindable("tcp://127.0.0.1:*")) << "any port";
   EXPECT_TRUE(Bindable("tcp://127.0.0.1:0"));
