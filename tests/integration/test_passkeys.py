@@ -373,8 +373,12 @@ class AccountingAfterFilesVanishTest(PasskeyCase):
         shard = self.cluster.shards[1]
         shutil.rmtree(shard.data_dir)
         self.assertTrue(shard.logged("vanished from under the running shard", timeout=15))
-        wait_until(lambda: os.path.exists(os.path.join(shard.data_dir, "accounting")),
-                   "the accounting written again in the directory made again")
+        # A kill before the rescue snapshot is in place loses what the deleted files held, the
+        # accounting's baselines included (docs/persistence.md): wait for it.
+        rescued = [os.path.join(shard.data_dir, name) for name in
+                   ("accounting", "shard-1-of-2.snapshot", "shard-1-of-2.journal")]
+        wait_until(lambda: all(os.path.exists(path) for path in rescued),
+                   "the snapshot, the journal and the accounting written again")
         self.announce(ALICE, uploaded=2000, label="leecher")  # in the new credit log
         shard.kill(signal.SIGKILL)
         shard.start()
