@@ -253,36 +253,23 @@ Status FlagSet::Set(const Flag& flag, std::string_view text) const {
 
 Result<FlagSet::Outcome> FlagSet::Parse(int argc, const char* const* argv,
                                         const std::function<const char*(const char*)>& getenv) {
-  // Environment first, so the command line overrides it. A variable whose setting the command
-  // line gives is not read at all, so that a bad value there can be overridden; nor is any for
-  // --help, which must show even under a broken environment.
-  std::vector<std::string_view> given;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg(argv[i]);
-    if (arg == "--help" || arg == "-h" || arg == "--help-markdown") {
-      return ReadArguments(argc, argv, {});
-    }
-    if (!arg.starts_with("--")) continue;
-    arg.remove_prefix(2);
-    given.push_back(arg.substr(0, arg.find('=')));
-  }
-  auto from_env = ReadEnvironment(getenv, given);
-  if (!from_env) return Error{from_env.error()};
-  return ReadArguments(argc, argv, *from_env);
+  // The command line first; then the variables of the settings it did not give, which are not
+  // read at all (so that a bad value there can be overridden), nor any for --help.
+  std::vector<const Flag*> given;
+  auto outcome = ReadArguments(argc, argv, given);
+  if (!outcome || *outcome == Outcome::kHelpShown) return outcome;
+  if (Status read = ReadEnvironment(getenv, given); !read) return Error{read.error()};
+  return Outcome::kRun;
 }
 
-Result<std::vector<const FlagSet::Flag*>> FlagSet::ReadEnvironment(
-    const std::function<const char*(const char*)>& getenv,
-    const std::vector<std::string_view>& given) const {
-  std::vector<const Flag*> lists;
+Status FlagSet::ReadEnvironment(const std::function<const char*(const char*)>& getenv,
+                                const std::vector<const Flag*>& given) const {
   for (const auto& flag : flags_) {
-    const char* env =
-        ignore_environment_ ? nullptr : getenv(EnvironmentVariableOf(flag.name).c_str());
-    if (env == nullptr) continue;
-    if (std::find(given.begin(), given.end(), flag.name) != given.end()) {  // not read
-      if (flag.repeatable) lists.push_back(&flag);  // the command line's list replaces it
+    if (ignore_environment_ || std::find(given.begin(), given.end(), &flag) != given.end()) {
       continue;
     }
+    const char* env = getenv(EnvironmentVariableOf(flag.name).c_str());
+    if (env == nullptr) continue;
     std::string_view text(env);
     if (flag.repeatable) {
       while (!text.empty()) {  // "a, b": the spaces after commas are not part of the items
@@ -292,17 +279,15 @@ Result<std::vector<const FlagSet::Flag*>> FlagSet::ReadEnvironment(
         }
         text = comma == std::string_view::npos ? "" : text.substr(comma + 1);
       }
-      lists.push_back(&flag);
     } else if (auto s = Set(flag, text); !s.ok()) {
       return Error{EnvironmentVariableOf(flag.name) + ": " + s.error()};
     }
   }
-  return lists;
+  return OkStatus();
 }
 
 Result<FlagSet::Outcome> FlagSet::ReadArguments(int argc, const char* const* argv,
-                                                const std::vector<const Flag*>& from_env) {
-  std::vector<const Flag*> cleared;
+                                                std::vector<const Flag*>& given) {
   const Flag* bare_bool = nullptr;  // the previous argument: a yes/no flag without "="
   for (int i = 1; i < argc; ++i) {
     std::string_view arg(argv[i]);
@@ -335,9 +320,9 @@ Result<FlagSet::Outcome> FlagSet::ReadArguments(int argc, const char* const* arg
     } else {
       return Error{"--" + flag->name + " needs a value"};
     }
-    if (flag->repeatable && std::find(cleared.begin(), cleared.end(), flag) == cleared.end()) {
-      cleared.push_back(flag);
-      if (std::find(from_env.begin(), from_env.end(), flag) != from_env.end()) flag->clear();
+    if (std::find(given.begin(), given.end(), flag) == given.end()) {
+      given.push_back(flag);
+      if (flag->repeatable) flag->clear();  // the command line's list replaces what was held
     }
     if (auto s = Set(*flag, text); !s.ok()) return Error{s.error()};
   }

@@ -127,14 +127,12 @@ class FlagSet {
   template <typename Integer>
   void AddInteger(std::string name, Integer* value, std::string help, IntRange range);
   Status Set(const Flag& flag, std::string_view text) const;
-  // The SHARDTRACK_* variables set; returns the repeatable flags they gave lists to, which a
-  // command-line value replaces rather than adds to.
-  // The variables of the flags not among `given` (the command line's flag names).
-  Result<std::vector<const Flag*>> ReadEnvironment(
-      const std::function<const char*(const char*)>& getenv,
-      const std::vector<std::string_view>& given) const;
-  Result<Outcome> ReadArguments(int argc, const char* const* argv,
-                                const std::vector<const Flag*>& from_env);
+  // The command line's settings, each appended to `given` (a repeatable one's list replacing
+  // what it held); kHelpShown at --help.
+  Result<Outcome> ReadArguments(int argc, const char* const* argv, std::vector<const Flag*>& given);
+  // The SHARDTRACK_* variables of the settings not among `given`.
+  Status ReadEnvironment(const std::function<const char*(const char*)>& getenv,
+                         const std::vector<const Flag*>& given) const;
   const Flag* Find(std::string_view name) const;
   std::string Unknown(std::string_view name) const;  // the error for an option not found
 

@@ -351,7 +351,7 @@ void ShardRouter::OnReadable(Shard& shard) {
       ++shard.counters.replied;
       Answer(*pending, reply);
     }
-    ClearMessageForReuse(incoming_);  // parsing the next one would keep a full scrape's entries
+    LetGoIfHoldingMany(incoming_);  // parsing the next one clears it, keeping its entries
   }
 }
 

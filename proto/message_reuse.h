@@ -30,14 +30,19 @@ inline bool HoldsManyEntries(const proto::ReplyBatch& batch) {
   return false;
 }
 
-// Clear(), or for a message holding many entries, a fresh one (the old one freed).
+// A message holding many entries is swapped for a fresh one (the old one freed); true then.
+// For a message that parsing clears anyway.
+template <typename Message>
+bool LetGoIfHoldingMany(Message& message) {
+  if (!HoldsManyEntries(message)) return false;
+  Message().Swap(&message);
+  return true;
+}
+
+// Clear(), or for a message holding many entries, a fresh one.
 template <typename Message>
 void ClearMessageForReuse(Message& message) {
-  if (HoldsManyEntries(message)) {
-    Message().Swap(&message);
-  } else {
-    message.Clear();
-  }
+  if (!LetGoIfHoldingMany(message)) message.Clear();
 }
 
 }  // namespace shardtrack

@@ -269,9 +269,7 @@ Status ShardPersistence::FinishSnapshot() {
   // the snapshot's rename without them. Still failing, the install's sync covers both; a
   // filesystem that journals its metadata (ext4, xfs) keeps renames in order meanwhile.
   SyncDirectoryIfDue();
-  Status directory_sync = OkStatus();
-  auto installed =
-      InstallSnapshot(ops_, options_.data_dir, options_.index, options_.count, &directory_sync);
+  auto installed = InstallSnapshot(ops_, options_.data_dir, options_.index, options_.count);
   if (!installed) {
     // The files are in order for a restart (as after a crash right here), but the next journal
     // rotation would drop `.journal.prev`, which the snapshot in force still needs: fatal.
@@ -280,7 +278,7 @@ Status ShardPersistence::FinishSnapshot() {
     return Error{installed.error() + " after the journal of generation " +
                  std::to_string(child_header_.generation) + " was started"};
   }
-  NoteDirectorySync(directory_sync);
+  NoteDirectorySync(ops_.SyncDir(options_.data_dir));  // covers the journal's renames too
   Retire(std::move(*installed));  // closed by TakeCleanup()'s job, off the loop
   generation_ = child_header_.generation;
   ++stats_.snapshots;

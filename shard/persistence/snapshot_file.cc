@@ -88,8 +88,7 @@ Result<SnapshotStats> WriteSnapshotTemp(FileOps& ops, const std::string& dir,
 }
 
 Result<std::unique_ptr<UnlinkedFile>> InstallSnapshot(FileOps& ops, const std::string& dir,
-                                                      std::uint32_t index, std::uint32_t count,
-                                                      Status* directory_sync) {
+                                                      std::uint32_t index, std::uint32_t count) {
   const SnapshotPaths paths = PathsOf(dir, index, count);
   std::unique_ptr<UnlinkedFile> replaced;
   Status installed =
@@ -97,14 +96,6 @@ Result<std::unique_ptr<UnlinkedFile>> InstallSnapshot(FileOps& ops, const std::s
   if (!installed) {
     RemoveSnapshotTemp(ops, dir, index, count);
     return Error{"installing snapshot " + paths.target + ": " + installed.error()};
-  }
-  // The dir sync is not ReplaceKeepingPrevious's: a failed one removes no temp (it was renamed).
-  Status synced = ops.SyncDir(dir);
-  if (!synced) synced = Error{"installing snapshot " + paths.target + ": " + synced.error()};
-  if (directory_sync != nullptr) {
-    *directory_sync = synced;
-  } else if (!synced) {
-    return Error{synced.error()};
   }
   return replaced;
 }
@@ -121,6 +112,11 @@ Result<SnapshotStats> WriteSnapshot(FileOps& ops, const std::string& dir, const 
   if (!stats) return stats;
   auto installed = InstallSnapshot(ops, dir, header.index, header.count);
   if (!installed) return Error{installed.error()};
+  // Failed, the sync leaves the renamed snapshot in force: whole, but maybe not after a power loss.
+  if (Status synced = ops.SyncDir(dir); !synced) {
+    return Error{"installing snapshot " + PathsOf(dir, header.index, header.count).target + ": " +
+                 synced.error()};
+  }
   return stats;
 }
 

@@ -52,14 +52,12 @@ Result<SnapshotStats> WriteSnapshot(FileOps& ops, const std::string& dir, const 
 Result<SnapshotStats> WriteSnapshotTemp(FileOps& ops, const std::string& dir,
                                         const FileHeader& header, const ForEachTorrent& for_each);
 // Puts the temp file of shard `index` of `count` in force: the current snapshot gets the name
-// `.prev`, the temp file is renamed over it, the directory is fsynced. Returns the snapshot that
-// had the name `.prev` (replaced for good), unlinked but still open, so that the caller picks the
-// thread that frees it by destroying it (FileOps::Unlink); nullptr when there was none. With
-// `directory_sync`, a failed directory sync after the renames (the snapshot is in force) is
-// reported there instead of as an error.
+// `.prev`, the temp file is renamed over it. The caller then fsyncs the directory (what a failed
+// sync means differs between callers). Returns the snapshot that had the name `.prev` (replaced
+// for good), unlinked but still open, so that the caller picks the thread that frees it by
+// destroying it (FileOps::Unlink); nullptr when there was none.
 Result<std::unique_ptr<UnlinkedFile>> InstallSnapshot(FileOps& ops, const std::string& dir,
-                                                      std::uint32_t index, std::uint32_t count,
-                                                      Status* directory_sync = nullptr);
+                                                      std::uint32_t index, std::uint32_t count);
 // Removes the snapshot's temp file (after a failure; a failing disk may refuse, and the next
 // start removes it).
 void RemoveSnapshotTemp(FileOps& ops, const std::string& dir, std::uint32_t index,

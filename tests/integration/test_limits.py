@@ -6,6 +6,7 @@ One shard and one frontend started with small limits, spoken to over raw sockets
 """
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -332,5 +333,17 @@ class ShardLimitsTest(cluster.SharedClusterTestCase):
         self.assertTrue(self.cluster.shards[0].logged("refusing announces that would add to it"))
 
 
+class ExpiryLapTest(cluster.ProcessTestCase):
+
+    def test_a_lap_longer_than_the_peer_timeout_is_warned_of(self):
+        # Only the sweep removes a silent peer: it may stay listed for a lap past its time.
+        shard = self.start(cluster.Shard(0, 1, cluster.free_port(),
+                                         os.path.join(self.tmp, "shard0"),
+                                         ["--peer-timeout", "60", "--expire-lap", "600"]))
+        self.assertTrue(shard.logged("--expire-lap 600 s is longer than --peer-timeout 60 s: a "
+                                     "silent peer may stay listed and handed out for up to 660 s"))
+
+
 if __name__ == "__main__":
     unittest.main()
+

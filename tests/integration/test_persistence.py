@@ -207,6 +207,10 @@ class PersistenceTest(cluster.LoggedTestCase):
         wrong = self.dfile_tool("export", "--peer-timeout", "60")
         self.assertEqual(wrong.returncode, 2)
         self.assertIn(b"shardtrack-dfile: export needs --data-dir and --out\n", wrong.stderr)
+        wrong = self.dfile_tool("export", "--data-dir", self.root, "--out", "-",
+                                "--peer-timeout", "-1")
+        self.assertEqual(wrong.returncode, 2)
+        self.assertIn(b"--peer-timeout must be 0 to 604800", wrong.stderr)
         wrong = self.dfile_tool("--data-dir", self.root, "inspect")
         self.assertEqual(wrong.returncode, 2)
         self.assertIn(b"shardtrack-dfile: the command comes first, then its options\n",

@@ -123,6 +123,7 @@ class SystemdUnitTest(cluster.ProcessTestCase):
                 (shard + ["--metrics-listen", "localhost:9100"], 2, "--metrics-listen: "),
                 (["shardtrack-shard", "--listen", "tcp://localhost:7999", *data], 2,
                  "--listen: localhost is neither an IP address nor a network interface"),
+                (shard + ["--data-dir", ""], 2, "--data-dir must name a directory"),
                 (shard + ["--metrics-listen", in_use], 1, f"--metrics-listen: bind {in_use}"),
                 (frontend + ["--metrics-listen", "localhost:9100"], 2, "--metrics-listen: "),
                 (frontend + ["--metrics-listen", in_use], 1, f"--metrics-listen: bind {in_use}"),

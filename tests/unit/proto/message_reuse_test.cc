@@ -1,5 +1,6 @@
-// ClearMessageForReuse: a message that held a few entries keeps them allocated for the next use (no
-// heap allocation per request); one that held a full scrape's or a top list's lets them go.
+// ClearMessageForReuse and LetGoIfHoldingMany: a message that held a few entries keeps them
+// allocated for the next use (no heap allocation per request); one that held a full scrape's or
+// a top list's lets them go.
 #include "proto/message_reuse.h"
 
 #include <gtest/gtest.h>
@@ -23,6 +24,18 @@ TEST(MessageReuseTest, AFullScrapesEntriesAreLetGo) {
   proto::ScrapeReply scrape;
   AddFiles(scrape, kMostEntriesKept + 1);
   ClearMessageForReuse(scrape);
+  EXPECT_EQ(scrape.files_size(), 0);
+  EXPECT_EQ(scrape.files().Capacity(), 0);
+}
+
+// For a message its next parse clears: a few entries are left as they are, many let go.
+TEST(MessageReuseTest, OnlyAMessageHoldingManyEntriesIsLetGoUncleared) {
+  proto::ScrapeReply scrape;
+  AddFiles(scrape, kMostEntriesKept);
+  EXPECT_FALSE(LetGoIfHoldingMany(scrape));
+  EXPECT_EQ(scrape.files_size(), kMostEntriesKept);
+  AddFiles(scrape, 1);
+  EXPECT_TRUE(LetGoIfHoldingMany(scrape));
   EXPECT_EQ(scrape.files_size(), 0);
   EXPECT_EQ(scrape.files().Capacity(), 0);
 }

@@ -65,7 +65,7 @@ class FakeTurnLog final : public TurnLog {
   void LogSynced(const Status& status) override {
     events_.push_back(status ? "log synced" : "log sync failed");
   }
-  void FilesVanished() override { events_.push_back("log written again"); }
+  void FilesVanished() override {}  // the snapshot scheduler calls it, which is not here
 
   Status sync_status = OkStatus();
 
