@@ -28,11 +28,11 @@ NOT_SERVED = b"torrent not served by this tracker"
 RELOAD_DEADLINE = cluster.WAIT_DEADLINE  # seconds (wait_until's): many times the 1 s interval
 
 
-def signal_blocked(pid, number):
-    """Whether process `pid` blocks signal `number` (bit number - 1 of its SigBlk mask)."""
+def sighup_blocked(pid):
+    """Whether process `pid` blocks SIGHUP (bit 0 of its SigBlk mask)."""
     with open(f"/proc/{pid}/status") as f:
         mask = next(line.split()[1] for line in f if line.startswith("SigBlk:"))
-    return int(mask, 16) & (1 << (number - 1)) != 0
+    return int(mask, 16) & 1 != 0
 
 
 def write_list(path, hashes, extra=""):
@@ -294,7 +294,7 @@ class SignalDuringStartTest(FrontendCase):
         starting.start()
         while process.popen is None:
             time.sleep(0.001)
-        while not signal_blocked(process.popen.pid, signal.SIGHUP):
+        while not sighup_blocked(process.popen.pid):
             time.sleep(0.001)
         process.popen.send_signal(sent)
         return process, starting, served_hash
