@@ -11,6 +11,10 @@
 
 namespace shardtrack {
 
+// The most shards a cluster runs: each frontend holds a socket to every one, and a shard's start
+// checks every shard of its count against the files of other counts.
+inline constexpr std::uint32_t kMaxShardCount = 65536;
+
 // Maps `key` to a bucket in [0, buckets). `buckets` must be at least 1.
 std::uint32_t JumpConsistentHash(std::uint64_t key, std::uint32_t buckets);
 

@@ -14,6 +14,7 @@
 #include "common/process_metrics.h"
 #include "common/reactor/socket_util.h"
 #include "common/reactor/udp_socket.h"
+#include "common/routing.h"
 #include "common/secret_permissions.h"
 #include "common/zmq_endpoint.h"
 #include "frontend/client_address.h"
@@ -142,6 +143,11 @@ Result<std::optional<ShardRouter::Curve>> LoadCurve(const FrontendSettings& sett
 Result<Checked> CheckSettings(const FrontendSettings& settings) {
   if (settings.shards.empty()) {
     return Error{"no shards: give --shard tcp://HOST:PORT once per shard, in shard-index order"};
+  }
+  if (settings.shards.size() > kMaxShardCount) {
+    return Error{std::to_string(settings.shards.size()) +
+                 " --shard endpoints: a cluster runs at most " + std::to_string(kMaxShardCount) +
+                 " shards"};
   }
   for (std::size_t i = 0; i < settings.shards.size(); ++i) {
     const std::string& shard = settings.shards[i];

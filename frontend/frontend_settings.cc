@@ -18,6 +18,11 @@ constexpr std::uint32_t kLongestRetryInMinutes = 24 * 60;  // a day
 // A shard's --peer-timeout is at most a week: a client told to wait longer (with half the
 // jitter, at most as much again) would drop out of every swarm before its next announce.
 constexpr std::uint32_t kLongestAnnounceInterval = 4 * 24 * 3600;
+// A scrape's request line with every hash byte percent-encoded: "GET /scrape.php?" (the longest
+// spelling of the route) and " HTTP/1.1" around "info_hash=", 60 characters and a "&" per hash;
+// on a members-only tracker, "/<passkey>" before it.
+constexpr std::uint32_t kScrapeLineFixedBytes = 25;
+constexpr std::uint32_t kScrapeLineBytesPerHash = 71;
 
 }  // namespace
 
@@ -105,7 +110,8 @@ void FrontendSettings::RegisterServing(FlagSet& flags) {
             "answers behind an unanswered request hold as many",
             AtLeast(kMinOutputBytes, "a reply's head and an info page"));
   flags.Add("max-request-line", &max_request_line, "bytes in the request line (414 beyond)",
-            AtLeast(1));
+            AtLeast(kScrapeLineFixedBytes + kScrapeLineBytesPerHash,
+                    "a scrape of one torrent, percent-encoded; more after a passkey"));
   flags.Add("max-header-bytes", &max_header_bytes,
             "bytes of header lines per request, line ends not counted (431 beyond)", AtLeast(1));
   flags.Add("max-pipelined", &max_pipelined, "requests in flight on one connection", AtLeast(1));
@@ -205,12 +211,6 @@ UdpSocket::Options UdpSocketOptionsFrom(const FrontendSettings& settings) {
 }
 
 namespace {
-
-// A scrape's request line with every hash byte percent-encoded: "GET /scrape.php?" (the longest
-// spelling of the route) and " HTTP/1.1" around "info_hash=", 60 characters and a "&" per hash;
-// on a members-only tracker, "/<passkey>" before it.
-constexpr std::uint32_t kScrapeLineFixedBytes = 25;
-constexpr std::uint32_t kScrapeLineBytesPerHash = 71;
 
 std::uint32_t ScrapeLineFixedBytes(const FrontendSettings& settings) {
   return kScrapeLineFixedBytes +

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/batch_limits.h"
+#include "common/routing.h"
 #include "common/zmq_endpoint.h"
 #include "shard/seen_time.h"
 
@@ -48,7 +49,8 @@ std::optional<std::vector<int>> ParseCpuList(std::string_view text, int limit) {
 
 void ShardSettings::Register(FlagSet& flags) {
   flags.Add("index", &index, "this shard's index, 0 to count-1");
-  flags.Add("count", &count, "number of shards in the cluster", AtLeast(1));
+  flags.Add("count", &count, "number of shards in the cluster",
+            Between(1, kMaxShardCount, "a frontend holds a socket to each"));
   flags.Add("listen", &listen,
             "ZeroMQ endpoint to bind, tcp://HOST:PORT (HOST: an IP address, [IPv6] in brackets, "
             "* or an interface name) or ipc://PATH");

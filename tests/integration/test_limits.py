@@ -1,6 +1,6 @@
 """The frontend's limits, as settings of a real process: --max-connections,
 --max-connections-per-client, --client-request-rate, --socket-timeout, --defer-accept,
---max-give and --listen-backlog.
+--max-give and --listen-backlog; the most --shard endpoints.
 
 One shard and one frontend started with small limits, spoken to over raw sockets.
 """
@@ -342,6 +342,15 @@ class ExpiryLapTest(cluster.ProcessTestCase):
                                          ["--peer-timeout", "60", "--expire-lap", "600"]))
         self.assertTrue(shard.logged("--expire-lap 600 s is longer than --peer-timeout 60 s: a "
                                      "silent peer may stay listed and handed out for up to 660 s"))
+
+
+class ShardCountTest(unittest.TestCase):
+
+    def test_a_frontend_refuses_more_shards_than_a_cluster_runs(self):
+        # One --shard is given by frontend_refused; these make one more than the most. The same
+        # endpoint throughout: the count is checked before the endpoints, not after 65,537 of them.
+        stderr = cluster.frontend_refused(*["--shard=ipc://x"] * 65536)
+        self.assertIn("65537 --shard endpoints: a cluster runs at most 65536 shards", stderr)
 
 
 if __name__ == "__main__":

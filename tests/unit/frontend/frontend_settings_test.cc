@@ -139,7 +139,8 @@ TEST_F(FrontendSettingsTest, RefusesRequestLimitsThatWouldFailEveryRequest) {
       {"--max-connections", "at least 1"},
       {"--listen-backlog", "1 to 2147483647 (what listen(2) takes)"},
       {"--max-pending-per-shard", "at least 1"},
-      {"--max-request-line", "at least 1"},
+      {"--max-request-line",
+       "at least 96 (a scrape of one torrent, percent-encoded; more after a passkey)"},
       {"--max-header-bytes", "at least 1"},
       {"--max-pipelined", "at least 1"},
       {"--announce-interval",
@@ -190,7 +191,11 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
       {{"--max-scrape-hashes", "10001", "--max-request-line", "1000000"},
        "--max-scrape-hashes must be 1 to 10000 (what one message to a shard carries), not 10001"},
       {{"--max-request-line", "95"},
-       "--max-request-line must be at least 96 (a scrape of one torrent, percent-encoded), not 95"},
+       "--max-request-line must be at least 96 (a scrape of one torrent, percent-encoded; more "
+       "after a passkey), not 95"},
+      {{"--passkey-file", "/nonexistent", "--max-request-line", "160"},
+       "--max-request-line must be at least 161 (a scrape of one torrent, percent-encoded, after a "
+       "passkey), not 160"},
       // "/<passkey>/scrape.php?": the longest route, after the longest passkey.
       {{"--passkey-file", "/nonexistent", "--max-scrape-hashes", "3", "--max-request-line", "302"},
        "--max-scrape-hashes must be at most 2 (what a request line of --max-request-line 302"},

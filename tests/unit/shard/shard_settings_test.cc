@@ -4,8 +4,8 @@
 // expiry pace takes its lap bound from --expire-lap or a tenth of --peer-timeout; values that
 // would stop expiry or spin the loop are out of their ranges, and refused where they are read, as
 // are file intervals and listener limits out of theirs. Shards take their first periodic snapshot
-// at staggered times. --store-peer-ids takes asked (the default), always or never, and the booleans
-// it took before; --on-corrupt refuse (the default) or quarantine.
+// at staggered times; --count is 1 to 65536. --store-peer-ids takes asked (the default), always or
+// never, and the booleans it took before; --on-corrupt refuse (the default) or quarantine.
 #include "shard/shard_settings.h"
 
 #include <gtest/gtest.h>
@@ -175,6 +175,18 @@ TEST_F(ShardSettingsTest, TheListenersLimitsAreBounded) {
   EXPECT_EQ(error({"--frontend-keys-interval", "0"}),
             "--frontend-keys-interval must be at least 1, not 0");
   EXPECT_EQ(error({"--frontend-keys-interval", "1"}), "");
+}
+
+TEST_F(ShardSettingsTest, TheShardCountIsBounded) {
+  const auto error = [this](std::vector<const char*> args) -> std::string {
+    Status parsed = Parse(std::move(args));
+    return parsed ? "" : parsed.error();
+  };
+  EXPECT_EQ(error({"--count", "65536"}), "");
+  EXPECT_EQ(error({"--count", "65537"}),
+            "--count must be 1 to 65536 (a frontend holds a socket to each), not 65537");
+  EXPECT_EQ(error({"--count", "0"}),
+            "--count must be 1 to 65536 (a frontend holds a socket to each), not 0");
 }
 
 TEST_F(ShardSettingsTest, AnExpiryLapTakesATenthOfThePeerTimeoutByDefault) {
