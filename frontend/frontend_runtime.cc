@@ -182,6 +182,16 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
                  settings.udp_secret_file);
     WarnIfOthersMayRead("--udp-secret-file: ", settings.udp_secret_file,
                         "whoever reads it can make connection ids for addresses not theirs");
+  } else if (settings.reuse_port && settings.udp_port != 0) {
+    spdlog::warn(
+        "--reuse-port without --udp-secret-file: each frontend sharing UDP port {} keys "
+        "connection ids with a random key of its own, so a client the kernel moves to another "
+        "(when one starts or stops) is told 'invalid connection id' once; give them all the "
+        "same --udp-secret-file",
+        settings.udp_port);
+  }
+  if (settings.response_size == 0) {
+    spdlog::warn("--response-size 0: an announce without numwant gets no peers");
   }
   ClientRequestLimiter limiter = ClientRequestLimiterFrom(settings);
   if (limiter.enabled()) {

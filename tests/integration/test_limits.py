@@ -1,6 +1,6 @@
 """The frontend's limits, as settings of a real process: --max-connections,
 --max-connections-per-client, --client-request-rate, --socket-timeout, --defer-accept,
---max-give and --listen-backlog; the most --shard endpoints.
+--max-give, --listen-backlog and --response-size; the most --shard endpoints.
 
 One shard and one frontend started with small limits, spoken to over raw sockets.
 """
@@ -142,6 +142,25 @@ class LimitsTest(cluster.SharedClusterTestCase):
             self.assertNotIn(b"failure reason", reply)
         self.assertEqual(len(cluster.reply_peers(reply)), MAX_GIVE)
 
+
+class NoDefaultPeersTest(cluster.SharedClusterTestCase):
+
+    frontend_args = ("--response-size", "0")
+
+    def test_a_response_size_of_zero_is_warned_of_and_gives_peers_only_when_asked(self):
+        frontend = self.cluster.frontends[0]
+        self.assertTrue(frontend.logged("--response-size 0: an announce without numwant gets no "
+                                        "peers"))
+        info_hash = cluster.hash_on_shard(0, 1, self.id())
+        cluster.announce(self.port(), info_hash, peer_id("seed"), 7000, left=0)
+        reply = cluster.announce(self.port(), info_hash, peer_id("leech"), 7001, left=100)
+        self.assertEqual(cluster.reply_peers(reply), [])
+        reply = cluster.announce(self.port(), info_hash, peer_id("leech"), 7001, left=100,
+                                 numwant=5)
+        self.assertEqual(len(cluster.reply_peers(reply)), 1)
+
+    def port(self):
+        return self.cluster.port()
 
 class ClientLimitTest(cluster.SharedClusterTestCase):
 

@@ -283,6 +283,14 @@ class SharedUdpSecretTest(cluster.ProcessTestCase):
                                           connection_id=connection_id)
         self.assertEqual(action, 1, payload)
 
+    def test_frontends_sharing_a_port_without_the_file_are_warned(self):
+        port = free_udp_port()
+        frontend = self.frontend(0, port, "--reuse-port")
+        self.assertTrue(frontend.logged(f"--reuse-port without --udp-secret-file: each frontend "
+                                        f"sharing UDP port {port} keys connection ids"))
+        given = self.frontend(1, free_udp_port(), "--reuse-port", "--udp-secret-file", self.secret)
+        self.assertFalse(given.logged("--reuse-port without --udp-secret-file"))
+
     def test_a_short_secret_file_stops_the_frontend_at_start(self):
         with open(self.secret, "w") as f:
             f.write("short\n")
