@@ -1,6 +1,8 @@
 #include "common/zmq_endpoint.h"
 
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 
 #include <charconv>
 #include <filesystem>
@@ -66,6 +68,26 @@ bool HasBareIpv6Host(std::string_view address, EndpointUse use) {
 bool IsBindableHost(std::string_view host) {
   if (host == "*" || IsAddressLiteral(host)) return true;
   return ::if_nametoindex(std::string(host).c_str()) != 0;
+}
+
+// The address ZeroMQ binds for an interface's name: the first IPv4 address the interface has
+// (it looks for IPv6 ones only with its ipv6 option, which brackets turn on, and they take no
+// name). nullopt when there is none, which ZeroMQ's bind then reports.
+std::optional<IpAddress> InterfaceIpv4Address(std::string_view name) {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<IpAddress> found;
+  for (const ifaddrs* entry = list; entry != nullptr && !found; entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr || entry->ifa_addr->sa_family != AF_INET ||
+        name != entry->ifa_name) {
+      continue;
+    }
+    const auto& ipv4 = reinterpret_cast<const sockaddr_in&>(*entry->ifa_addr);
+    found = IpAddress::FromRaw(std::string_view(
+        reinterpret_cast<const char*>(&ipv4.sin_addr.s_addr), sizeof ipv4.sin_addr.s_addr));
+  }
+  ::freeifaddrs(list);
+  return found;
 }
 
 // The directory an ipc:// socket file goes in (bind makes the file, not the directory).
@@ -136,7 +158,9 @@ std::optional<Endpoint> TcpBindEndpoint(std::string_view endpoint) {
   if (!endpoint.starts_with("tcp://")) return std::nullopt;
   const auto split = SplitTcpAddress(endpoint.substr(6), EndpointUse::kBind);
   if (!split) return std::nullopt;
-  const auto address = IpAddress::Parse(split->host == "*" ? "0.0.0.0" : Unbracketed(split->host));
+  const std::string_view host = split->host == "*" ? "0.0.0.0" : Unbracketed(split->host);
+  auto address = IpAddress::Parse(host);
+  if (!address && !split->host.starts_with('[')) address = InterfaceIpv4Address(host);
   const auto port = PortOf(split->port, EndpointUse::kBind);
   if (!address || !port || *port == 0) return std::nullopt;
   return Endpoint{*address, static_cast<std::uint16_t>(*port)};

@@ -22,11 +22,12 @@ Status CheckZmqEndpoint(std::string_view flag, std::string_view endpoint, Endpoi
 // Listens where a tcp:// endpoint would bind and holds the socket until the caller drops it (see
 // HoldListen), so that a port in use, a host that is no address or interface of this machine, or
 // an ipc:// path in no directory is said before a shard spends minutes loading its files. Only a
-// fixed port on an IP literal or * is held (nothing is held for other endpoints).
+// fixed port on an IP literal, * or an interface with an IPv4 address is held (nothing is held
+// for other endpoints).
 Result<UniqueFd> HoldZmqBindPort(std::string_view flag, std::string_view endpoint);
 
-// The address (0.0.0.0 for *) and port a tcp:// endpoint binds, when it names an IP literal or *
-// and a fixed port; nullopt for any other endpoint.
+// The address (0.0.0.0 for *; an interface's first IPv4 address, as ZeroMQ takes it) and port a
+// tcp:// endpoint binds, when it names a fixed port; nullopt for any other endpoint.
 std::optional<Endpoint> TcpBindEndpoint(std::string_view endpoint);
 
 // Whether a socket bound or connected to `endpoint` needs ZeroMQ's ipv6 option: an IPv6 literal

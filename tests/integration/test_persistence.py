@@ -331,6 +331,8 @@ class PersistenceTest(cluster.LoggedTestCase):
                                              "already in use (another process listens there"),
                 ([shard, "--listen", f"tcp://127.0.0.1:{free_port()}", "--metrics-listen",
                   f"127.0.0.1:{held.getsockname()[1]}"], "--metrics-listen: bind"),
+                ([shard, "--listen", f"tcp://lo:{taken.rsplit(':', 1)[1]}"],
+                 "--listen: bind 127.0.0.1:"),  # an interface by the address ZeroMQ binds
                 ([shard, "--listen", "ipc:///nonexistent/dir/shard.sock"],
                  "--listen: the directory of /nonexistent/dir/shard.sock does not exist")):
             code, output = self.run_to_exit([*argv, "--data-dir", fresh])
@@ -342,6 +344,12 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.assertEqual(code, 2, output)  # a setting refused: a restart would not help
         self.assertIn(f"--metrics-listen 127.0.0.1:{same} takes the port of --listen "
                       f"(0.0.0.0:{same}): give each its own port", output)
+        self.assertFalse(os.path.exists(fresh), "a refused start wrote files")
+        code, output = self.run_to_exit([shard, "--listen", f"tcp://lo:{same}", "--metrics-listen",
+                                         f"127.0.0.1:{same}", "--data-dir", fresh])
+        self.assertEqual(code, 2, output)
+        self.assertIn(f"--metrics-listen 127.0.0.1:{same} takes the port of --listen "
+                      f"(127.0.0.1:{same})", output)
         self.assertFalse(os.path.exists(fresh), "a refused start wrote files")
 
     def test_files_over_a_lowered_limit_load_whole_and_the_shard_says_so(self):

@@ -84,7 +84,12 @@ TEST(ZmqEndpointTest, ATcpBindEndpointNamesItsAddressAndPortWhenFixed) {
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->address.ToString(), "::1");
   EXPECT_EQ(v6->port, 7001);
-  for (const char* other : {"tcp://127.0.0.1:0", "tcp://127.0.0.1:*", "tcp://eth0:7000",
+  // An interface by its first IPv4 address, as ZeroMQ binds it.
+  const auto loopback = TcpBindEndpoint("tcp://lo:7002");
+  ASSERT_TRUE(loopback);
+  EXPECT_EQ(loopback->address.ToString(), "127.0.0.1");
+  EXPECT_EQ(loopback->port, 7002);
+  for (const char* other : {"tcp://127.0.0.1:0", "tcp://127.0.0.1:*", "tcp://no-such-nic:7000",
                             "ipc:///tmp/shard.sock", "inproc://shard-0"}) {
     EXPECT_FALSE(TcpBindEndpoint(other)) << other;
   }
