@@ -6,6 +6,8 @@
 
 #include "common/http/gzip.h"
 #include "common/metrics.h"
+#include "common/node_pool.h"
+#include "common/return_freed_memory.h"
 #include "frontend/info_page.h"
 #include "frontend/scrape_request.h"
 #include "frontend/tracker_replies.h"
@@ -19,6 +21,8 @@ constexpr std::string_view kBencodeType = "text/plain";
 constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
 constexpr std::string_view kAnnounceMethods = "GET";
 constexpr HttpHeaderField kAnnounceAllows[] = {{"Allow", kAnnounceMethods}};
+// The reused reply buffer keeps at most this much capacity (not a full scrape's).
+constexpr std::size_t kMostReplyBytesKept = 64 * 1024;
 
 void AddTotals(proto::StatsReply& into, const proto::StatsReply& from) {
   into.set_torrents(into.torrents() + from.torrents());
@@ -281,7 +285,13 @@ void TrackerHandler::Finish(std::uint32_t index) {
     default:
       break;
   }
+  // A full scrape's entries go now, not when the slot is next taken, and with its buffers back
+  // to the system.
+  LetGoIfHoldingMany(exchange.scrape);
+  LetGoIfHoldingMany(exchange.stats);
+  const bool full_scrape = exchange.full_scrape;
   exchanges_.Release(index);
+  if (full_scrape) ReturnFreedMemory();
 }
 
 void TrackerHandler::FinishAnnounce(const Exchange& exchange, const proto::AnnounceReply& reply) {
@@ -320,10 +330,15 @@ void TrackerHandler::FinishFullScrape(const Exchange& exchange) {
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
   if (exchange.scrape.truncated()) NoteTruncatedFullScrape(exchange.asker.started);
   full_scrape_.body.swap(body_);
+  ClearForReuse(body_, kMostReplyBytesKept);  // the last full scrape's buffer, swapped in
   full_scrape_gzipped_.clear();
   full_scrape_.asked = exchange.asker.started;
   full_scrape_.list_version = exchange.list_version;
   AnswerAll(exchange, [this](const Asker& asker) { RespondFullScrape(asker); });
+  if (settings_.full_scrape_cache == 0) {  // never reused: not kept either
+    std::string().swap(full_scrape_.body);
+    std::string().swap(full_scrape_gzipped_);
+  }
 }
 
 void TrackerHandler::NoteTruncatedFullScrape(MonoTime asked) {
