@@ -438,7 +438,8 @@ class NodeTest(ProcessTestCase):
         self.assertIn("--expire-slice must be at least 1, not 0", result.stderr)
         result = self.run_refused("shardtrack-shard", "--count", "0")
         self.assertEqual(result.returncode, 2)
-        self.assertIn("--count must be at least 1, not 0", result.stderr)
+        self.assertIn("--count must be 1 to 65536 (a frontend holds a socket to each), not 0",
+                      result.stderr)
         result = self.run_refused("shardtrack-node", "--count", "2")
         self.assertEqual(result.returncode, 2)
         self.assertIn("shardtrack-node: --count is not an option here (its shards are its own, "
