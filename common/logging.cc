@@ -28,7 +28,9 @@ void AddLogLevelFlag(FlagSet& flags, LogLevel* level) {
 
 void SetUpLogging(std::string_view process_name, LogLevel level) {
   static_assert(static_cast<int>(LogLevel::kOff) == spdlog::level::off);
-  auto logger = spdlog::stderr_logger_st(std::string(process_name));
+  // Worker threads log too (a torrent directory's bad files, an accounting write that failed),
+  // and a line's formatting reuses the logger's state: the _mt logger takes a lock per line.
+  auto logger = spdlog::stderr_logger_mt(std::string(process_name));
   logger->set_level(static_cast<spdlog::level::level_enum>(level));
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
   logger->flush_on(spdlog::level::info);

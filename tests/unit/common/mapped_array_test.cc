@@ -91,8 +91,8 @@ TEST(MappedArrayTest, AResizeKeepsTheElementsBothWays) {
 }
 
 TEST(MappedArrayTest, GrowingAMappingFaultsOnlyItsNewPages) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "AddressSanitizer's shadow memory faults pages of its own";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's shadow memory faults pages of its own";
 #else
   const std::size_t pages = 256;
   Words array(pages * kPage / sizeof(std::uint64_t));
