@@ -8,7 +8,6 @@ SHARDTRACK_BIN_DIR; they are made again only for a new directory (a new name), n
 old one, since the old one is what a deployment of that build left behind.
 """
 
-import glob
 import os
 import shutil
 import signal
@@ -19,6 +18,7 @@ import unittest
 
 import cluster
 from cluster import Frontend, Shard, free_port, peer_id
+from test_persistence import uploaded_by_torrent
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
                        "files-2026-12-07")
@@ -92,18 +92,6 @@ def write_fixture(directory):
     shutil.rmtree(work)
 
 
-def uploaded_by_torrent(data_dir):
-    """The member's credit in the handed-over accounting files, by torrent."""
-    totals = {}
-    for path in glob.glob(os.path.join(data_dir, "accounting", "*.tsv")):
-        with open(path) as f:
-            for line in f.read().splitlines()[1:]:
-                _, info_hash, uploaded, *_ = line.split("\t")
-                key = bytes.fromhex(info_hash)
-                totals[key] = totals.get(key, 0) + int(uploaded)
-    return totals
-
-
 class FileFormatTest(cluster.LoggedTestCase):
 
     def setUp(self):
@@ -146,7 +134,8 @@ class FileFormatTest(cluster.LoggedTestCase):
         self.assertEqual({h: files[h][b"downloaded"] for h in files}, COMPLETED)
         self.assertEqual(frontend.stop(), 0)
         self.assertEqual(shard.stop(), 0)  # its last accounting file, with the replayed credits
-        self.assertEqual(uploaded_by_torrent(self.data_dir), UPLOADED)
+        self.assertEqual(uploaded_by_torrent(self.data_dir),
+                         {info_hash.hex(): uploaded for info_hash, uploaded in UPLOADED.items()})
 
 
 if __name__ == "__main__":
