@@ -21,8 +21,9 @@ constexpr std::string_view kBencodeType = "text/plain";
 constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
 constexpr std::string_view kAnnounceMethods = "GET";
 constexpr HttpHeaderField kAnnounceAllows[] = {{"Allow", kAnnounceMethods}};
-// The reused reply buffer keeps at most this much capacity (not a full scrape's).
-constexpr std::size_t kMostReplyBytesKept = 64 * 1024;
+// A full scrape this large leaves enough in the heap to hand back (ReturnFreedMemory); a smaller
+// one (every one at the default --max-output-bytes) too little to pay for the heap's walk.
+constexpr std::size_t kLargeFullScrapeBytes = 1 << 20;
 
 void AddTotals(proto::StatsReply& into, const proto::StatsReply& from) {
   into.set_torrents(into.torrents() + from.torrents());
@@ -285,13 +286,7 @@ void TrackerHandler::Finish(std::uint32_t index) {
     default:
       break;
   }
-  // A full scrape's entries go now, not when the slot is next taken, and with its buffers back
-  // to the system.
-  LetGoIfHoldingMany(exchange.scrape);
-  LetGoIfHoldingMany(exchange.stats);
-  const bool full_scrape = exchange.full_scrape;
   exchanges_.Release(index);
-  if (full_scrape) ReturnFreedMemory();
 }
 
 void TrackerHandler::FinishAnnounce(const Exchange& exchange, const proto::AnnounceReply& reply) {
@@ -320,7 +315,7 @@ void TrackerHandler::FinishScrape(const Exchange& exchange) {
 }
 
 // A full scrape is all or nothing, so that no one takes part of the list for the whole.
-void TrackerHandler::FinishFullScrape(const Exchange& exchange) {
+void TrackerHandler::FinishFullScrape(Exchange& exchange) {
   if (!exchange.failure.empty()) {
     return AnswerAll(exchange, [&](const Asker& asker) {
       RespondFailure(asker, exchange.failure, exchange.retry_in_minutes);
@@ -329,16 +324,19 @@ void TrackerHandler::FinishFullScrape(const Exchange& exchange) {
   body_.clear();
   WriteScrapeReply(exchange.scrape.files(), scrape_order_, body_);
   if (exchange.scrape.truncated()) NoteTruncatedFullScrape(exchange.asker.started);
+  exchange.scrape = proto::ScrapeReply();  // Clear() would keep its entries in the slot
   full_scrape_.body.swap(body_);
-  ClearForReuse(body_, kMostReplyBytesKept);  // the last full scrape's buffer, swapped in
+  ClearForReuse(body_);  // the last full scrape's buffer, swapped in
   full_scrape_gzipped_.clear();
   full_scrape_.asked = exchange.asker.started;
   full_scrape_.list_version = exchange.list_version;
+  const bool large = full_scrape_.body.size() >= kLargeFullScrapeBytes;
   AnswerAll(exchange, [this](const Asker& asker) { RespondFullScrape(asker); });
   if (settings_.full_scrape_cache == 0) {  // never reused: not kept either
     std::string().swap(full_scrape_.body);
     std::string().swap(full_scrape_gzipped_);
   }
+  if (large) ReturnFreedMemory();  // what its copies left in the heap
 }
 
 void TrackerHandler::NoteTruncatedFullScrape(MonoTime asked) {

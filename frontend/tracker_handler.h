@@ -150,7 +150,7 @@ class TrackerHandler final : public RequestHandler, public ShardRouter::Listener
   void Finish(std::uint32_t index);
   void FinishAnnounce(const Exchange& exchange, const proto::AnnounceReply& reply);
   void FinishScrape(const Exchange& exchange);
-  void FinishFullScrape(const Exchange& exchange);
+  void FinishFullScrape(Exchange& exchange);
   void FinishInfoPage(Exchange& exchange);
   void FinishReady(const Exchange& exchange);
   // Answers the exchange's asker with `answer` (a callable taking an Asker), then each of the

@@ -1,6 +1,5 @@
 #include "shard/shard_runtime.h"
 
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/sysinfo.h>
 
@@ -11,6 +10,7 @@
 #include "common/list_file.h"
 #include "common/metrics_http_server.h"
 #include "common/open_file_limit.h"
+#include "common/return_freed_memory.h"
 #include "common/secret_permissions.h"
 #include "common/siphash.h"
 #include "common/zmq_endpoint.h"
@@ -185,7 +185,7 @@ Result<std::unique_ptr<ShardRuntime>> ShardRuntime::Open(EventLoop& loop, zmq::c
   // The loader's temporaries are freed by now, and LoadIntoStore handed most of their pages back
   // as it went; glibc keeps the rest (up to half of what was freed since its last trim), and
   // every snapshot's fork would copy their page tables. Hand those back too.
-  malloc_trim(0);
+  ReturnFreedMemory();
 
   const ShardLimits limits{settings.max_torrents, settings.max_peers};
   shard->service_ = std::make_unique<ShardService>(settings.index, settings.count, shard->store_,

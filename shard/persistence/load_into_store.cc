@@ -1,13 +1,12 @@
 #include "shard/persistence/load_into_store.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <functional>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#include "common/return_freed_memory.h"
 #include "shard/seen_time.h"
 
 namespace shardtrack {
@@ -64,7 +63,7 @@ Result<StoreLoad> LoadIntoStore(FileOps& ops, const LoadOptions& options, std::i
     freed += torrent->peers.capacity() * sizeof(PeerRecord);
     std::vector<PeerRecord>().swap(torrent->peers);
     if (freed >= kFirstTrimBytes && freed >= trimmed) {
-      malloc_trim(0);
+      ReturnFreedMemory();
       trimmed += freed;
       freed = 0;
     }
