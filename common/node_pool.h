@@ -42,9 +42,13 @@ class NodePool {
   std::vector<typename Map::node_type> spare_;
 };
 
+// What a reused buffer keeps of its capacity at most: requests and their answers take a few
+// hundred bytes; one large answer (a full scrape) must not stay pinned once sent.
+inline constexpr std::size_t kMostReusedBufferBytes = 64 * 1024;
+
 // Empties a reused value's buffer: its capacity is kept for the next user unless it grew past
 // `max_kept` (one large response must not pin that much memory in every spare node).
-inline void ClearForReuse(std::string& buffer, std::size_t max_kept) {
+inline void ClearForReuse(std::string& buffer, std::size_t max_kept = kMostReusedBufferBytes) {
   if (buffer.capacity() > max_kept) {
     std::string().swap(buffer);
   } else {

@@ -8,10 +8,6 @@ namespace shardtrack {
 
 namespace {
 
-// A response buffer larger than this (a full scrape's) is freed once sent instead of kept as the
-// spare: it would hold the largest response ever sent for good.
-constexpr std::size_t kMostSpareResponseBytes = 64 * 1024;
-
 // A connection over --max-connections is told the server is busy, not reset.
 TcpServerOptions WithBusyReply(TcpServerOptions tcp) {
   HttpResponseHead head;
@@ -280,7 +276,7 @@ void HttpServer::WriteReady(ConnectionId id, Connection& connection) {
     } else {
       tcp_.SendLast(id, front.bytes, drain_input);
     }
-    ClearForReuse(front.bytes, kMostSpareResponseBytes);
+    ClearForReuse(front.bytes);
     spare_bytes_.swap(front.bytes);  // kept for the next response instead of freed
     connection.pipeline.pop_front();
     --in_flight_;

@@ -25,8 +25,6 @@ constexpr int kMaxReadsPerTurn = 4;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 // How long a connection closed after its last response keeps draining a client's input.
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
-// A reused connection's buffer larger than this (a big response) is released, not kept.
-constexpr std::size_t kMaxKeptBufferBytes = 64 * 1024;
 // A closed connection kept for reuse keeps less: a request and its reply take a few hundred
 // bytes, and a burst of connections that each moved 64 KiB must not leave a thousand spares
 // pinning 128 MiB when it is over.
@@ -99,7 +97,7 @@ class TcpServer::Connection {
     if (!sent) return false;
     output_offset_ += *sent;
     if (!has_output()) {
-      ClearForReuse(output_, kMaxKeptBufferBytes);
+      ClearForReuse(output_);
       output_offset_ = 0;
     } else if (output_offset_ > output_.size() / 2) {
       output_.erase(0, output_offset_);
