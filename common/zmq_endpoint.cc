@@ -90,6 +90,18 @@ std::optional<IpAddress> InterfaceIpv4Address(std::string_view name) {
   return found;
 }
 
+// A tcp bind address naming an interface: ZeroMQ binds the interface's IPv4 address, and fails
+// the bind (after a shard's load) when it has none.
+Status CheckInterfaceHasIpv4(std::string_view flag, std::string_view address) {
+  const auto split = SplitTcpAddress(address, EndpointUse::kBind);
+  if (!split || split->host == "*" || IsAddressLiteral(split->host) ||
+      InterfaceIpv4Address(split->host)) {
+    return OkStatus();
+  }
+  return Error{std::string(flag) + ": interface " + std::string(split->host) +
+               " has no IPv4 address, which ZeroMQ would bind: give it one, or give an IP address"};
+}
+
 // The directory an ipc:// socket file goes in (bind makes the file, not the directory).
 Status CheckIpcDirectory(std::string_view flag, std::string_view path) {
   const std::string directory = std::filesystem::path(path).parent_path().string();
@@ -146,6 +158,9 @@ Result<UniqueFd> HoldZmqBindPort(std::string_view flag, std::string_view endpoin
   if (!endpoint.starts_with("tcp://")) return UniqueFd();
   if (Status bindable = CheckBindableHost(flag, endpoint.substr(6)); !bindable) {
     return Error{bindable.error()};
+  }
+  if (Status ipv4 = CheckInterfaceHasIpv4(flag, endpoint.substr(6)); !ipv4) {
+    return Error{ipv4.error()};
   }
   const auto bound = TcpBindEndpoint(endpoint);
   if (!bound) return UniqueFd();  // ZeroMQ's to check

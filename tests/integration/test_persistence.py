@@ -5,6 +5,7 @@ Every cluster here shares one data directory between its shards, as a deployment
 restarted over it at the same or another shard count. Waits are bounded polls, never sleeps.
 """
 
+import fcntl
 import glob
 import hashlib
 import os
@@ -13,6 +14,7 @@ import subprocess
 import tempfile
 import shutil
 import socket
+import struct
 import time
 import unittest
 
@@ -106,6 +108,20 @@ class Swarm:
     def expected_peers(self):
         """What the leecher is told: every seeder (it never gets itself)."""
         return sorted((SEEDERS, p) for _, p in self.seeders)
+
+
+def interface_without_ipv4():
+    """The name of a network interface of this machine with no IPv4 address, or None."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for _, name in socket.if_nameindex():
+            try:  # SIOCGIFADDR: the interface's IPv4 address
+                fcntl.ioctl(probe.fileno(), 0x8915, struct.pack("256s", name.encode()[:15]))
+            except OSError:
+                return name
+    finally:
+        probe.close()
+    return None
 
 
 def files_under(directory):
@@ -350,6 +366,17 @@ class PersistenceTest(cluster.LoggedTestCase):
         self.assertEqual(code, 2, output)
         self.assertIn(f"--metrics-listen 127.0.0.1:{same} takes the port of --listen "
                       f"(127.0.0.1:{same})", output)
+        self.assertFalse(os.path.exists(fresh), "a refused start wrote files")
+
+    def test_an_interface_without_an_ipv4_address_is_refused_before_the_load(self):
+        interface = interface_without_ipv4()
+        if interface is None:
+            self.skipTest("every interface of this machine has an IPv4 address")
+        fresh = os.path.join(self.root, "fresh")
+        code, output = self.run_to_exit([cluster.binary("shardtrack-shard"), "--listen",
+                                         f"tcp://{interface}:{free_port()}", "--data-dir", fresh])
+        self.assertEqual(code, 1, output)
+        self.assertIn(f"--listen: interface {interface} has no IPv4 address", output)
         self.assertFalse(os.path.exists(fresh), "a refused start wrote files")
 
     def test_files_over_a_lowered_limit_load_whole_and_the_shard_says_so(self):
