@@ -138,6 +138,21 @@ Result<std::optional<ShardRouter::Curve>> LoadCurve(const FrontendSettings& sett
       ShardRouter::Curve{(*keys)->theirs, own.public_key, own.secret_key});
 }
 
+// Settings that are valid but likely not what was meant.
+void WarnOfSurprisingSettings(const FrontendSettings& settings) {
+  if (settings.reuse_port && settings.udp_port != 0 && settings.udp_secret_file.empty()) {
+    spdlog::warn(
+        "--reuse-port without --udp-secret-file: each frontend sharing UDP port {} keys "
+        "connection ids with a random key of its own, so a client the kernel moves to another "
+        "(when one starts or stops) is told 'invalid connection id' once; give them all the "
+        "same --udp-secret-file",
+        settings.udp_port);
+  }
+  if (settings.response_size == 0) {
+    spdlog::warn("--response-size 0: an announce without numwant gets no peers");
+  }
+}
+
 // The settings checked and the files they name loaded, before anything is started: an error
 // names the setting at fault.
 Result<Checked> CheckSettings(const FrontendSettings& settings) {
@@ -182,17 +197,8 @@ Result<Checked> CheckSettings(const FrontendSettings& settings) {
                  settings.udp_secret_file);
     WarnIfOthersMayRead("--udp-secret-file: ", settings.udp_secret_file,
                         "whoever reads it can make connection ids for addresses not theirs");
-  } else if (settings.reuse_port && settings.udp_port != 0) {
-    spdlog::warn(
-        "--reuse-port without --udp-secret-file: each frontend sharing UDP port {} keys "
-        "connection ids with a random key of its own, so a client the kernel moves to another "
-        "(when one starts or stops) is told 'invalid connection id' once; give them all the "
-        "same --udp-secret-file",
-        settings.udp_port);
   }
-  if (settings.response_size == 0) {
-    spdlog::warn("--response-size 0: an announce without numwant gets no peers");
-  }
+  WarnOfSurprisingSettings(settings);
   ClientRequestLimiter limiter = ClientRequestLimiterFrom(settings);
   if (limiter.enabled()) {
     spdlog::info("each client may make {} tracker requests a second, {} at once",

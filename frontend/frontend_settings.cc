@@ -33,7 +33,8 @@ const Words<AccessMode>& AccessModeWords() {
 }
 
 void FrontendSettings::Register(FlagSet& flags) {
-  flags.Add("shard", &shards, "shard endpoint tcp://HOST:PORT; the order gives the shard index");
+  flags.Add("shard", &shards,
+            "shard endpoint tcp://HOST:PORT; the order gives the shard index (at most 65536)");
   flags.Add("curve-secret-file", &curve_secret_file,
             "file of this frontend's CURVE secret key (shardtrack-curve-keys), for shards given "
             "--curve-secret-file; empty: plain TCP");
@@ -231,11 +232,10 @@ Status CheckRequestLimits(const FrontendSettings& settings) {
                  " (--announce-interval), not " + std::to_string(settings.min_interval)};
   }
   if (const std::uint32_t fits = ScrapeHashesInALine(settings); settings.max_scrape_hashes > fits) {
-    if (fits == 0) {
+    if (fits == 0) {  // only after a passkey: --max-request-line's least fits one hash without
       return Error{"--max-request-line must be at least " +
                    std::to_string(ScrapeLineFixedBytes(settings) + kScrapeLineBytesPerHash) +
-                   " (a scrape of one torrent, percent-encoded" +
-                   (settings.passkey_file.empty() ? "" : ", after a passkey") + "), not " +
+                   " on a members-only tracker (a scrape of one torrent after a passkey), not " +
                    std::to_string(settings.max_request_line)};
     }
     return Error{

@@ -162,6 +162,7 @@ class NoDefaultPeersTest(cluster.SharedClusterTestCase):
     def port(self):
         return self.cluster.port()
 
+
 class ClientLimitTest(cluster.SharedClusterTestCase):
 
     PER_CLIENT = 2

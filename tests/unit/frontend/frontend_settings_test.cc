@@ -194,8 +194,8 @@ TEST_F(FrontendSettingsTest, RefusesLimitsBeyondWhatIsServedInsteadOfCuttingThem
        "--max-request-line must be at least 96 (a scrape of one torrent, percent-encoded; more "
        "after a passkey), not 95"},
       {{"--passkey-file", "/nonexistent", "--max-request-line", "160"},
-       "--max-request-line must be at least 161 (a scrape of one torrent, percent-encoded, after a "
-       "passkey), not 160"},
+       "--max-request-line must be at least 161 on a members-only tracker (a scrape of one torrent "
+       "after a passkey), not 160"},
       // "/<passkey>/scrape.php?": the longest route, after the longest passkey.
       {{"--passkey-file", "/nonexistent", "--max-scrape-hashes", "3", "--max-request-line", "302"},
        "--max-scrape-hashes must be at most 2 (what a request line of --max-request-line 302"},
