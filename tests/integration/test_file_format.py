@@ -1,13 +1,15 @@
 """A data directory written by an earlier build is read whole by this one: an upgrade loses
-nothing. tests/data/files-2026-12-07/ holds one shard's files as that build left them after a
-kill -9 (a snapshot, the journal after it, the accounting's baselines, credit log and a handed-
-over accounting file); each test reads a copy, through shardtrack-dfile and a started shard.
+nothing. Each tests/data/files-*/ holds one shard's files as a build left them after a kill -9
+(a snapshot, the journal after it, the accounting's baselines, credit log and a handed-over
+accounting file), from the same announces; each test reads a copy of each, through
+shardtrack-dfile and a started shard.
 
 The files are made by running this file with --write-fixture DIR against the binaries of
 SHARDTRACK_BIN_DIR; they are made again only for a new directory (a new name), never over an
 old one, since the old one is what a deployment of that build left behind.
 """
 
+import glob
 import os
 import shutil
 import signal
@@ -20,8 +22,8 @@ import cluster
 from cluster import Frontend, Shard, free_port, peer_id
 from test_persistence import uploaded_by_torrent
 
-FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
-                       "files-2026-12-07")
+FIXTURES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
+                                         "files-*")))
 MEMBER = "0123456789abcdef0123456789abcdef"  # a passkey; the shard credits its announces
 T1, T2, T3 = (bytes([n]) * 20 for n in (1, 2, 3))
 
@@ -93,16 +95,25 @@ def write_fixture(directory):
 
 
 class FileFormatTest(cluster.LoggedTestCase):
+    """Each test reads a copy of every directory in tests/data/files-*."""
 
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="shardtrack-format-")
         self.addCleanup(shutil.rmtree, self.root, True)
-        self.data_dir = os.path.join(self.root, "data")
-        shutil.copytree(FIXTURE, self.data_dir)
         self.processes = []
+        self.assertTrue(FIXTURES, "no tests/data/files-* directory")
 
     def logs(self):
         return "\n".join(p.log_tail() for p in self.processes)
+
+    def copies(self):
+        """(name, a fresh copy's path) of each fixture, each in a subTest."""
+        for fixture in FIXTURES:
+            name = os.path.basename(fixture)
+            with self.subTest(fixture=name):
+                copy = os.path.join(self.root, name)
+                shutil.copytree(fixture, copy)
+                yield copy
 
     def dfile_tool(self, *args):
         done = subprocess.run([cluster.binary("shardtrack-dfile"), *args], capture_output=True,
@@ -111,31 +122,33 @@ class FileFormatTest(cluster.LoggedTestCase):
         return done.stdout
 
     def test_the_files_pass_inspection(self):
-        inspected = self.dfile_tool("inspect", "--data-dir", self.data_dir)
-        self.assertIn(b"checksums OK", inspected)
+        for data_dir in self.copies():
+            self.assertIn(b"checksums OK", self.dfile_tool("inspect", "--data-dir", data_dir))
 
     def test_every_peer_and_completion_is_read_back(self):
-        out = os.path.join(self.root, "exported.dfile")
-        self.dfile_tool("export", "--data-dir", self.data_dir, "--out", out, "--peer-timeout", "0")
-        with open(out, "rb") as f:
-            exported = cluster.bdecode(f.read())
-        self.assertEqual(exported[b"completed"], COMPLETED)
-        peers = {info_hash: {(p[b"ip"].decode(), p[b"port"], p[b"left"] == 0)
-                             for p in listed.values()}
-                 for info_hash, listed in exported[b"peers"].items()}
-        self.assertEqual(peers, PEERS)
+        for data_dir in self.copies():
+            out = data_dir + ".dfile"
+            self.dfile_tool("export", "--data-dir", data_dir, "--out", out, "--peer-timeout", "0")
+            with open(out, "rb") as f:
+                exported = cluster.bdecode(f.read())
+            self.assertEqual(exported[b"completed"], COMPLETED)
+            peers = {info_hash: {(p[b"ip"].decode(), p[b"port"], p[b"left"] == 0)
+                                 for p in listed.values()}
+                     for info_hash, listed in exported[b"peers"].items()}
+            self.assertEqual(peers, PEERS)
 
     def test_a_shard_serves_the_counts_and_hands_over_every_credit(self):
-        shard, frontend = start(self.data_dir, passkey_file(self.root))
-        self.processes = [shard, frontend]
         self.addCleanup(lambda: [p.stop() for p in self.processes])
         query = cluster.query_string([("info_hash", h) for h in (T1, T2, T3)])
-        files = cluster.get(frontend.port, f"/{MEMBER}/scrape?{query}").bencoded()[b"files"]
-        self.assertEqual({h: files[h][b"downloaded"] for h in files}, COMPLETED)
-        self.assertEqual(frontend.stop(), 0)
-        self.assertEqual(shard.stop(), 0)  # its last accounting file, with the replayed credits
-        self.assertEqual(uploaded_by_torrent(self.data_dir),
-                         {info_hash.hex(): uploaded for info_hash, uploaded in UPLOADED.items()})
+        for data_dir in self.copies():
+            shard, frontend = start(data_dir, passkey_file(self.root))
+            self.processes += [shard, frontend]
+            files = cluster.get(frontend.port, f"/{MEMBER}/scrape?{query}").bencoded()[b"files"]
+            self.assertEqual({h: files[h][b"downloaded"] for h in files}, COMPLETED)
+            self.assertEqual(frontend.stop(), 0)
+            self.assertEqual(shard.stop(), 0)  # its last accounting file: the replayed credits
+            credited = {info_hash.hex(): uploaded for info_hash, uploaded in UPLOADED.items()}
+            self.assertEqual(uploaded_by_torrent(data_dir), credited)
 
 
 if __name__ == "__main__":
