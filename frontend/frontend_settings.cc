@@ -8,6 +8,7 @@
 #include "common/batch_limits.h"
 #include "common/passkey.h"
 #include "common/reply_limits.h"
+#include "common/routing.h"
 #include "frontend/udp/udp_tracker_protocol.h"
 
 namespace shardtrack {
@@ -34,7 +35,8 @@ const Words<AccessMode>& AccessModeWords() {
 
 void FrontendSettings::Register(FlagSet& flags) {
   flags.Add("shard", &shards,
-            "shard endpoint tcp://HOST:PORT; the order gives the shard index (at most 65536)");
+            "shard endpoint tcp://HOST:PORT; the order gives the shard index (at most " +
+                std::to_string(kMaxShardCount) + ")");
   flags.Add("curve-secret-file", &curve_secret_file,
             "file of this frontend's CURVE secret key (shardtrack-curve-keys), for shards given "
             "--curve-secret-file; empty: plain TCP");
